@@ -1,0 +1,29 @@
+/*  ef_metrics.h: the broker's counters, shared between the reactor and the
+    writer thread (relaxed atomics: figures, not synchronisation). The
+    names follow DESIGN.md §8 where they are exported. */
+#ifndef EF_METRICS_H
+#define EF_METRICS_H
+
+#include <stdint.h>
+
+typedef enum {
+    EF_M_REQUESTS = 0,  /* requests received */
+    EF_M_PUBLISHED,     /* events stored (eventflow_events_ingested_total) */
+    EF_M_DUPLICATES,    /* eventflow_events_duplicate_total */
+    EF_M_REJECTED,      /* events refused (eventflow_events_rejected_total) */
+    EF_M_MALFORMED,     /* frames answered PROTO */
+    EF_M_COMMITS,       /* write transactions committed */
+    EF_M_COMMIT_ERRORS, /* write transactions that failed */
+    EF_M_UNROUTABLE,    /* replies to peers that had gone */
+    EF_M_COUNT
+} ef_metric_t;
+
+typedef struct ef_metrics ef_metrics_t;
+
+ef_metrics_t *ef_metrics_new (void);
+void ef_metrics_destroy (ef_metrics_t **self_p);
+/*  Thread-safe. */
+void ef_metrics_add (ef_metrics_t *self, ef_metric_t m, uint64_t n);
+uint64_t ef_metrics_get (const ef_metrics_t *self, ef_metric_t m);
+
+#endif

@@ -1,0 +1,400 @@
+/*  ef_query.c: read-side commands over a store snapshot (see ef_query.h).
+    Stored records are copied into replies as they are: an Event map is the
+    head (stream_id, seq), the stored record pairs, and the state. */
+#include "ef_query.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_uuid.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_MERGE 4096 /* streams merged by one LIST_EVENTS */
+
+typedef struct {
+    uint32_t num;
+    char id[EF_UUID_STRLEN + 1];
+    uint64_t seq; /* current position, 0 = exhausted */
+    ef_str_t rec;
+    uint64_t received_at;
+} s_cursor_t;
+
+struct ef_query {
+    ef_buf_t tmp;
+    s_cursor_t *cursors;
+    uint32_t ncursors;
+};
+
+ef_query_t *
+ef_query_new (void)
+{
+    ef_query_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    ef_buf_init (&self->tmp);
+    self->cursors = calloc (S_MAX_MERGE, sizeof (s_cursor_t));
+    if (!self->cursors) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+ef_query_destroy (ef_query_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_buf_free (&(*self_p)->tmp);
+    free ((*self_p)->cursors);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+/*  The pass-through state: events of streams without a pipeline are
+    PROCESSED once stored. Pipelines will keep their own state. */
+static void
+s_write_state (ef_buf_t *out, uint64_t received_at)
+{
+    ef_event_t st = {0};
+    st.status = ef_str ("PROCESSED");
+    st.processed_at = received_at;
+    ef_proto_write_event_state (out, &st);
+}
+
+/*  received_at of a stored record: the record is written by us, so its
+    keys are known; a short scan finds it. */
+static uint64_t
+s_received_at (ef_str_t record)
+{
+    ef_mpr_t r;
+    ef_mpr_init (&r, record.ptr, record.len);
+    for (int i = 0; i < EF_EVENT_RECORD_KEYS; i++) {
+        ef_str_t k;
+        if (ef_mpr_str (&r, &k))
+            return 0;
+        if (ef_str_eq (k, "received_at")) {
+            uint64_t v = 0;
+            ef_mpr_uint (&r, &v);
+            return v;
+        }
+        if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            return 0;
+    }
+    return 0;
+}
+
+void
+ef_query_write_event (ef_buf_t *out, const char *stream_id, uint64_t seq,
+                      ef_str_t record)
+{
+    ef_proto_write_event_head (out, ef_str (stream_id), seq);
+    ef_buf_append (out, record.ptr, record.len);
+    s_write_state (out, s_received_at (record));
+}
+
+static int
+s_find_stream (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
+               ef_stream_rec_t *s, const char **why)
+{
+    int rc = ef_store_stream_find (txn, org, name, s);
+    if (rc == EF_ENOTFOUND)
+        *why = "no such stream";
+    return rc;
+}
+
+static void
+s_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
+               ef_stream_info_t *info)
+{
+    memset (info, 0, sizeof *info);
+    info->id = ef_str (s->id);
+    info->name = ef_str (s->name);
+    info->created_at = s->created_at;
+    ef_store_stream_bounds (txn, s->num, &info->first_seq, &info->last_seq);
+    info->events = info->last_seq ? info->last_seq - info->first_seq + 1 : 0;
+}
+
+int
+ef_query_get_stream (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                     const ef_request_t *req, ef_buf_t *out, const char **why)
+{
+    (void) self;
+    ef_stream_rec_t s;
+    ef_stream_info_t info;
+    int rc = s_find_stream (txn, org, req->stream, &s, why);
+    if (rc)
+        return rc;
+    s_stream_info (txn, &s, &info);
+    ef_proto_reply_ok (out, req->id, 1);
+    ef_mp_key (out, "stream");
+    ef_proto_write_stream (out, &info);
+    return 0;
+}
+
+typedef struct {
+    ef_store_txn_t *txn;
+    ef_buf_t *tmp;
+    uint32_t n;
+} s_list_t;
+
+static int
+s_list_stream (void *arg, const ef_stream_rec_t *s)
+{
+    s_list_t *l = arg;
+    ef_stream_info_t info;
+    s_stream_info (l->txn, s, &info);
+    ef_proto_write_stream (l->tmp, &info);
+    l->n++;
+    return 0;
+}
+
+int
+ef_query_list_streams (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                       const ef_request_t *req, ef_buf_t *out,
+                       const char **why)
+{
+    (void) why;
+    ef_buf_reset (&self->tmp);
+    s_list_t l = {txn, &self->tmp, 0};
+    int rc = ef_store_stream_each (txn, org, s_list_stream, &l);
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (out, req->id, 1);
+    ef_mp_key (out, "streams");
+    ef_mp_array (out, l.n);
+    ef_buf_append (out, self->tmp.data, self->tmp.len);
+    return self->tmp.oom ? EF_ENOMEM : 0;
+}
+
+int
+ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                    const ef_request_t *req, ef_buf_t *out, const char **why)
+{
+    (void) self;
+    ef_uuid_t id;
+    ef_stream_rec_t s;
+    uint32_t num;
+    uint64_t seq;
+    ef_str_t rec;
+    int rc;
+    if (ef_uuid_parse (req->event_id.ptr, req->event_id.len, &id)) {
+        *why = "event_id is not a UUID";
+        return EF_EINVAL;
+    }
+    if (ef_str_set (req->stream)) {
+        if ((rc = s_find_stream (txn, org, req->stream, &s, why)))
+            return rc;
+        rc = ef_store_event_find_in (txn, s.num, &id, &seq);
+    } else {
+        rc = ef_store_event_find (txn, &id, &num, &seq);
+        if (rc == 0)
+            rc = ef_store_stream_get (txn, num, &s);
+        if (rc == 0 && s.org != org)
+            rc = EF_ENOTFOUND; /* foreign ids answer as missing ones */
+    }
+    if (rc == 0)
+        rc = ef_store_event_get (txn, s.num, seq, &rec);
+    if (rc == EF_ENOTFOUND)
+        *why = "no such event";
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (out, req->id, 1);
+    ef_mp_key (out, "event");
+    ef_query_write_event (out, s.id, seq, rec);
+    return 0;
+}
+
+typedef struct {
+    ef_buf_t *tmp;
+    const char *stream_id;
+    uint32_t left;
+    uint32_t n;
+    uint64_t last;
+} s_read_t;
+
+static int
+s_read_event (void *arg, uint64_t seq, ef_str_t record)
+{
+    s_read_t *r = arg;
+    ef_query_write_event (r->tmp, r->stream_id, seq, record);
+    r->n++;
+    r->last = seq;
+    return --r->left == 0;
+}
+
+int
+ef_query_read (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+               const ef_request_t *req, ef_buf_t *out, const char **why)
+{
+    ef_stream_rec_t s;
+    int rc = s_find_stream (txn, org, req->stream, &s, why);
+    if (rc)
+        return rc;
+    uint32_t limit = req->limit ? req->limit : 100;
+    if (limit > EF_MAX_READ)
+        limit = EF_MAX_READ;
+    uint64_t first, last;
+    if ((rc = ef_store_stream_bounds (txn, s.num, &first, &last)))
+        return rc;
+    ef_buf_reset (&self->tmp);
+    s_read_t r = {&self->tmp, s.id, limit, 0, req->after};
+    if (req->after < last && req->after < UINT64_MAX)
+        rc = ef_store_event_each (txn, s.num, req->after + 1, 1, s_read_event,
+                                  &r);
+    if (rc)
+        return rc;
+    if (self->tmp.oom)
+        return EF_ENOMEM;
+    ef_proto_reply_ok (out, req->id, 3);
+    ef_mp_key (out, "events");
+    ef_mp_array (out, r.n);
+    ef_buf_append (out, self->tmp.data, self->tmp.len);
+    ef_mp_key (out, "next");
+    ef_mp_uint (out, r.last);
+    ef_mp_key (out, "head");
+    ef_mp_uint (out, last);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- listing */
+
+typedef struct {
+    ef_query_t *q;
+    ef_store_txn_t *txn;
+    int err;
+} s_collect_t;
+
+static int
+s_collect_stream (void *arg, const ef_stream_rec_t *s)
+{
+    s_collect_t *c = arg;
+    if (c->q->ncursors >= S_MAX_MERGE)
+        return 1;
+    s_cursor_t *cur = &c->q->cursors[c->q->ncursors++];
+    memset (cur, 0, sizeof *cur);
+    cur->num = s->num;
+    memcpy (cur->id, s->id, sizeof cur->id);
+    uint64_t first;
+    c->err = ef_store_stream_bounds (c->txn, s->num, &first, &cur->seq);
+    return c->err;
+}
+
+/*  Load the record at the cursor's seq (0 = exhausted). */
+static int
+s_cursor_load (ef_store_txn_t *txn, s_cursor_t *cur)
+{
+    if (cur->seq == 0)
+        return 0;
+    int rc = ef_store_event_get (txn, cur->num, cur->seq, &cur->rec);
+    if (rc == EF_ENOTFOUND) {
+        cur->seq = 0;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    cur->received_at = s_received_at (cur->rec);
+    return 0;
+}
+
+static int
+s_matches (const ef_request_t *req, ef_str_t record, uint64_t received_at)
+{
+    if (req->has_from && received_at < req->from)
+        return 0;
+    if (req->has_to && received_at > req->to)
+        return 0;
+    if (ef_str_set (req->status) && !ef_str_eq (req->status, "PROCESSED"))
+        return 0;
+    if (!ef_str_set (req->type) && !ef_str_set (req->source))
+        return 1;
+    ef_event_t ev = {0};
+    ef_mpr_t r;
+    ef_mpr_init (&r, record.ptr, record.len);
+    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev))
+        return 0;
+    if (ef_str_set (req->type)
+        && (ev.type.len != req->type.len
+            || memcmp (ev.type.ptr, req->type.ptr, ev.type.len)))
+        return 0;
+    if (ef_str_set (req->source)
+        && (ev.source.len != req->source.len
+            || memcmp (ev.source.ptr, req->source.ptr, ev.source.len)))
+        return 0;
+    return 1;
+}
+
+int
+ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                      const ef_request_t *req, ef_buf_t *out, const char **why)
+{
+    uint32_t limit = req->limit ? req->limit : 20;
+    uint32_t page = req->page ? req->page : 1;
+    if (limit > EF_MAX_LIST)
+        limit = EF_MAX_LIST;
+    if (page > 1000000) {
+        *why = "page is out of range";
+        return EF_EINVAL;
+    }
+    int rc = 0;
+    self->ncursors = 0;
+    s_collect_t c = {self, txn, 0};
+    if (ef_str_set (req->stream)) {
+        ef_stream_rec_t s;
+        if ((rc = s_find_stream (txn, org, req->stream, &s, why)))
+            return rc;
+        s_collect_stream (&c, &s);
+    } else
+        rc = ef_store_stream_each (txn, org, s_collect_stream, &c);
+    if (rc || c.err)
+        return rc ? rc : c.err;
+    for (uint32_t i = 0; i < self->ncursors; i++)
+        if ((rc = s_cursor_load (txn, &self->cursors[i])))
+            return rc;
+
+    uint64_t skip = (uint64_t) (page - 1) * limit;
+    uint32_t n = 0;
+    int has_more = 0;
+    ef_buf_reset (&self->tmp);
+    for (;;) {
+        /* newest remaining event across the cursors */
+        s_cursor_t *best = NULL;
+        for (uint32_t i = 0; i < self->ncursors; i++) {
+            s_cursor_t *cur = &self->cursors[i];
+            if (cur->seq && (!best || cur->received_at > best->received_at))
+                best = cur;
+        }
+        if (!best)
+            break;
+        /* newest first: nothing older than `from` can match any more */
+        if (req->has_from && best->received_at < req->from)
+            break;
+        if (s_matches (req, best->rec, best->received_at)) {
+            if (skip)
+                skip--;
+            else if (n == limit) {
+                has_more = 1;
+                break;
+            } else {
+                ef_query_write_event (&self->tmp, best->id, best->seq,
+                                      best->rec);
+                n++;
+            }
+        }
+        best->seq--;
+        if ((rc = s_cursor_load (txn, best)))
+            return rc;
+    }
+    if (self->tmp.oom)
+        return EF_ENOMEM;
+    ef_proto_reply_ok (out, req->id, 4);
+    ef_mp_key (out, "items");
+    ef_mp_array (out, n);
+    ef_buf_append (out, self->tmp.data, self->tmp.len);
+    ef_mp_key (out, "page");
+    ef_mp_uint (out, page);
+    ef_mp_key (out, "limit");
+    ef_mp_uint (out, limit);
+    ef_mp_key (out, "has_more");
+    ef_mp_bool (out, has_more);
+    return 0;
+}

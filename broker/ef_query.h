@@ -1,0 +1,41 @@
+/*  ef_query.h: the broker's read-side commands. Each function answers one
+    request from a store snapshot and encodes the whole reply (success or
+    error) into out. They never write to the store, so the reactor runs
+    them directly, concurrently with the writer's commits.
+    Thread-safety: one txn per thread. */
+#ifndef EF_QUERY_H
+#define EF_QUERY_H
+
+#include "eventflow/ef_proto.h"
+#include "ef_store.h"
+
+/*  Scratch a query may reuse between calls (one per reactor). */
+typedef struct ef_query ef_query_t;
+
+ef_query_t *ef_query_new (void);
+void ef_query_destroy (ef_query_t **self_p);
+
+/*  GET_STREAM, LIST_STREAMS, GET_EVENT, READ, LIST_EVENTS for org.
+    Return 0 when a success reply was encoded, or the error code (nothing
+    encoded; the caller answers the error, *why may name the cause). */
+int ef_query_get_stream (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                         const ef_request_t *req, ef_buf_t *out,
+                         const char **why);
+int ef_query_list_streams (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                           const ef_request_t *req, ef_buf_t *out,
+                           const char **why);
+int ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                        const ef_request_t *req, ef_buf_t *out,
+                        const char **why);
+int ef_query_read (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                   const ef_request_t *req, ef_buf_t *out, const char **why);
+int ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                          const ef_request_t *req, ef_buf_t *out,
+                          const char **why);
+
+/*  Write the stored event (num's stream id, seq, record bytes) as a whole
+    Event map, adding its processing state. */
+void ef_query_write_event (ef_buf_t *out, const char *stream_id, uint64_t seq,
+                           ef_str_t record);
+
+#endif

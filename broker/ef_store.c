@@ -1,0 +1,624 @@
+/*  ef_store.c: the LMDB implementation of ef_store.h.
+
+    One environment, six named databases, all with big-endian binary keys so
+    that LMDB's order is log order:
+      meta          "next_stream" → u32
+      streams       num(4)                → msgpack [org, id, name, created_at]
+      stream_names  org(4) name           → num(4)
+      stream_ids    id(36)                → num(4)
+      events        num(4) seq(8)         → record (msgpack pairs, ef_proto)
+      event_ids     uuid(16) num(4)       → seq(8)
+    Events are appended with MDB_APPEND. The map is never MDB_WRITEMAP (a
+    full disk must be an error, not SIGBUS), MDB_MAP_FULL and friends abort
+    the transaction, and a failed commit is never aborted again (LMDB frees
+    it). */
+#include "ef_store.h"
+#include "eventflow/ef_error.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { S_META, S_STREAMS, S_STREAM_NAMES, S_STREAM_IDS, S_EVENTS, S_EVENT_IDS,
+       S_NDBS };
+static const char *s_db_names[S_NDBS] = {"meta",       "streams",
+                                         "stream_names", "stream_ids",
+                                         "events",     "event_ids"};
+
+struct ef_store {
+    char *dir;
+    MDB_env *env;
+    MDB_dbi dbi[S_NDBS];
+    uint64_t map_size;
+    int fsync;
+    int broken;
+    struct ef_store_txn *writer; /* the one write txn object */
+};
+
+struct ef_store_txn {
+    ef_store_t *store;
+    MDB_txn *txn;
+    int write;
+    int active;
+};
+
+static void
+s_be32 (uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t) (v >> 24), p[1] = (uint8_t) (v >> 16);
+    p[2] = (uint8_t) (v >> 8), p[3] = (uint8_t) v;
+}
+
+static void
+s_be64 (uint8_t *p, uint64_t v)
+{
+    s_be32 (p, (uint32_t) (v >> 32));
+    s_be32 (p + 4, (uint32_t) v);
+}
+
+static uint32_t
+s_rd32 (const uint8_t *p)
+{
+    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8
+           | p[3];
+}
+
+static uint64_t
+s_rd64 (const uint8_t *p)
+{
+    return (uint64_t) s_rd32 (p) << 32 | s_rd32 (p + 4);
+}
+
+/*  Map an LMDB return code to ours, noting a panic. */
+static int
+s_err (ef_store_t *self, int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS: return 0;
+    case MDB_NOTFOUND: return EF_ENOTFOUND;
+    case MDB_KEYEXIST: return EF_EEXISTS;
+    case MDB_MAP_FULL:
+    case ENOSPC:
+    case EDQUOT: return EF_ESTORE_FULL;
+    case MDB_PANIC:
+        self->broken = 1;
+        return EF_ESTORE;
+    default: return EF_ESTORE;
+    }
+}
+
+ef_store_t *
+ef_store_new (const char *dir)
+{
+    ef_store_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->dir = strdup (dir);
+    self->writer = calloc (1, sizeof *self->writer);
+    if (!self->dir || !self->writer) {
+        ef_store_destroy (&self);
+        return NULL;
+    }
+    self->writer->store = self;
+    self->writer->write = 1;
+    self->map_size = 64ull << 30;
+    self->fsync = 1;
+    return self;
+}
+
+void
+ef_store_destroy (ef_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_store_t *self = *self_p;
+    if (self->writer && self->writer->active)
+        mdb_txn_abort (self->writer->txn);
+    if (self->env)
+        mdb_env_close (self->env);
+    free (self->writer);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+ef_store_set_map_size (ef_store_t *self, uint64_t bytes)
+{
+    self->map_size = bytes;
+}
+
+void
+ef_store_set_sync (ef_store_t *self, int fsync)
+{
+    self->fsync = fsync;
+}
+
+int
+ef_store_broken (const ef_store_t *self)
+{
+    return self->broken;
+}
+
+uint64_t
+ef_store_map_size (const ef_store_t *self)
+{
+    return self->map_size;
+}
+
+int
+ef_store_open (ef_store_t *self, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    if (mkdir (self->dir, 0700) && errno != EEXIST) {
+        *why = "cannot create the data directory";
+        return EF_ESTORE;
+    }
+    int rc = mdb_env_create (&self->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (self->env, S_NDBS + 8);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize (self->env, (size_t) self->map_size);
+    if (rc == 0)
+        rc = mdb_env_set_maxreaders (self->env, 512);
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (self->fsync ? 0 : MDB_NOSYNC);
+    if (rc == 0)
+        rc = mdb_env_open (self->env, self->dir, flags, 0600);
+    if (rc) {
+        *why = mdb_strerror (rc);
+        return EF_ESTORE;
+    }
+    int dead = 0;
+    mdb_reader_check (self->env, &dead); /* clear stale reader slots */
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin (self->env, NULL, 0, &txn))) {
+        *why = mdb_strerror (rc);
+        return s_err (self, rc);
+    }
+    for (int i = 0; i < S_NDBS && rc == 0; i++)
+        rc = mdb_dbi_open (txn, s_db_names[i], MDB_CREATE, &self->dbi[i]);
+    if (rc) {
+        mdb_txn_abort (txn);
+        *why = mdb_strerror (rc);
+        return s_err (self, rc);
+    }
+    if ((rc = mdb_txn_commit (txn))) {
+        *why = mdb_strerror (rc);
+        return s_err (self, rc);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- txns */
+
+ef_store_txn_t *
+ef_store_reader_new (ef_store_t *self)
+{
+    ef_store_txn_t *txn = calloc (1, sizeof *txn);
+    if (!txn)
+        return NULL;
+    txn->store = self;
+    if (mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn->txn)) {
+        free (txn);
+        return NULL;
+    }
+    mdb_txn_reset (txn->txn);
+    return txn;
+}
+
+void
+ef_store_reader_destroy (ef_store_txn_t **txn_p)
+{
+    if (!txn_p || !*txn_p)
+        return;
+    mdb_txn_abort ((*txn_p)->txn);
+    free (*txn_p);
+    *txn_p = NULL;
+}
+
+int
+ef_store_reader_begin (ef_store_txn_t *txn)
+{
+    int rc = mdb_txn_renew (txn->txn);
+    txn->active = rc == 0;
+    return s_err (txn->store, rc);
+}
+
+void
+ef_store_reader_end (ef_store_txn_t *txn)
+{
+    if (txn->active)
+        mdb_txn_reset (txn->txn);
+    txn->active = 0;
+}
+
+int
+ef_store_write_begin (ef_store_t *self, ef_store_txn_t **txn_p)
+{
+    ef_store_txn_t *w = self->writer;
+    if (w->active)
+        return EF_EINTERNAL;
+    int rc = mdb_txn_begin (self->env, NULL, 0, &w->txn);
+    if (rc)
+        return s_err (self, rc);
+    w->active = 1;
+    *txn_p = w;
+    return 0;
+}
+
+int
+ef_store_write_commit (ef_store_txn_t **txn_p)
+{
+    ef_store_txn_t *w = *txn_p;
+    *txn_p = NULL;
+    int rc = mdb_txn_commit (w->txn); /* frees the txn even on failure */
+    w->active = 0;
+    w->txn = NULL;
+    return s_err (w->store, rc);
+}
+
+void
+ef_store_write_abort (ef_store_txn_t **txn_p)
+{
+    ef_store_txn_t *w = *txn_p;
+    *txn_p = NULL;
+    if (w && w->active) {
+        mdb_txn_abort (w->txn);
+        w->active = 0;
+        w->txn = NULL;
+    }
+}
+
+/* ---------------------------------------------------------------- streams */
+
+static int
+s_get (ef_store_txn_t *t, int db, const void *k, size_t klen, MDB_val *val)
+{
+    MDB_val key = {klen, (void *) k};
+    return s_err (t->store, mdb_get (t->txn, t->store->dbi[db], &key, val));
+}
+
+static int
+s_put (ef_store_txn_t *t, int db, const void *k, size_t klen, const void *v,
+       size_t vlen, unsigned flags)
+{
+    MDB_val key = {klen, (void *) k}, val = {vlen, (void *) v};
+    return s_err (t->store,
+                  mdb_put (t->txn, t->store->dbi[db], &key, &val, flags));
+}
+
+static int
+s_stream_decode (const MDB_val *v, uint32_t num, ef_stream_rec_t *out)
+{
+    ef_mpr_t r;
+    uint32_t n;
+    uint64_t org;
+    ef_str_t id, name;
+    memset (out, 0, sizeof *out);
+    ef_mpr_init (&r, v->mv_data, v->mv_size);
+    if (ef_mpr_array (&r, &n) || n < 4 || ef_mpr_uint (&r, &org)
+        || ef_mpr_str (&r, &id) || ef_mpr_str (&r, &name)
+        || ef_mpr_uint (&r, &out->created_at) || id.len > EF_UUID_STRLEN
+        || name.len >= sizeof out->name)
+        return EF_ESTORE;
+    out->num = num;
+    out->org = (uint32_t) org;
+    memcpy (out->id, id.ptr, id.len);
+    memcpy (out->name, name.ptr, name.len);
+    return 0;
+}
+
+int
+ef_store_stream_get (ef_store_txn_t *txn, uint32_t num, ef_stream_rec_t *out)
+{
+    uint8_t k[4];
+    MDB_val v;
+    s_be32 (k, num);
+    int rc = s_get (txn, S_STREAMS, k, 4, &v);
+    return rc ? rc : s_stream_decode (&v, num, out);
+}
+
+int
+ef_store_stream_find (ef_store_txn_t *txn, uint32_t org, ef_str_t id_or_name,
+                      ef_stream_rec_t *out)
+{
+    MDB_val v;
+    int rc = EF_ENOTFOUND;
+    if (id_or_name.len == EF_UUID_STRLEN)
+        rc = s_get (txn, S_STREAM_IDS, id_or_name.ptr, id_or_name.len, &v);
+    if (rc == EF_ENOTFOUND && id_or_name.len <= 128) {
+        uint8_t k[4 + 128];
+        s_be32 (k, org);
+        memcpy (k + 4, id_or_name.ptr, id_or_name.len);
+        rc = s_get (txn, S_STREAM_NAMES, k, 4 + id_or_name.len, &v);
+    }
+    if (rc)
+        return rc;
+    if (v.mv_size != 4)
+        return EF_ESTORE;
+    rc = ef_store_stream_get (txn, s_rd32 (v.mv_data), out);
+    if (rc == 0 && out->org != org)
+        return EF_ENOTFOUND; /* a foreign stream answers as a missing one */
+    return rc;
+}
+
+int
+ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
+                        uint64_t now_ms, ef_stream_rec_t *out)
+{
+    if (name.len == 0 || name.len > 128)
+        return EF_EINVAL;
+    uint8_t nk[4 + 128];
+    MDB_val v;
+    s_be32 (nk, org);
+    memcpy (nk + 4, name.ptr, name.len);
+    int rc = s_get (txn, S_STREAM_NAMES, nk, 4 + name.len, &v);
+    if (rc == 0)
+        return EF_EEXISTS;
+    if (rc != EF_ENOTFOUND)
+        return rc;
+    uint32_t num = 1;
+    if ((rc = s_get (txn, S_META, "next_stream", 11, &v)) == 0
+        && v.mv_size == 4)
+        num = s_rd32 (v.mv_data);
+    else if (rc != EF_ENOTFOUND)
+        return rc;
+    uint8_t nb[4];
+    s_be32 (nb, num + 1);
+    if ((rc = s_put (txn, S_META, "next_stream", 11, nb, 4, 0)))
+        return rc;
+
+    memset (out, 0, sizeof *out);
+    out->num = num;
+    out->org = org;
+    out->created_at = now_ms;
+    memcpy (out->name, name.ptr, name.len);
+    ef_uuid_gen_t gen;
+    ef_uuid_t u;
+    ef_uuid_gen_init (&gen);
+    ef_uuid_gen_v7 (&gen, now_ms, &u);
+    ef_uuid_format (&u, out->id);
+
+    ef_buf_t b;
+    ef_buf_init (&b);
+    ef_mp_array (&b, 4);
+    ef_mp_uint (&b, org);
+    ef_mp_cstr (&b, out->id);
+    ef_mp_str (&b, name.ptr, name.len);
+    ef_mp_uint (&b, now_ms);
+    s_be32 (nb, num);
+    rc = b.oom ? EF_ENOMEM : s_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
+    ef_buf_free (&b);
+    if (rc == 0)
+        rc = s_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4, 0);
+    if (rc == 0)
+        rc = s_put (txn, S_STREAM_IDS, out->id, EF_UUID_STRLEN, nb, 4, 0);
+    return rc;
+}
+
+int
+ef_store_stream_each (ef_store_txn_t *txn, uint32_t org,
+                      ef_store_stream_fn *fn, void *arg)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_STREAM_NAMES], &cur);
+    if (rc)
+        return s_err (txn->store, rc);
+    uint8_t k[4];
+    s_be32 (k, org);
+    MDB_val key = {4, k}, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    while (rc == 0) {
+        if (key.mv_size < 4 || memcmp (key.mv_data, k, 4) != 0
+            || val.mv_size != 4)
+            break;
+        ef_stream_rec_t s;
+        int err = ef_store_stream_get (txn, s_rd32 (val.mv_data), &s);
+        if (err) {
+            mdb_cursor_close (cur);
+            return err;
+        }
+        if (fn (arg, &s))
+            break;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : s_err (txn->store, rc);
+}
+
+int
+ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num, uint64_t *first,
+                        uint64_t *last)
+{
+    MDB_cursor *cur;
+    *first = *last = 0;
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_EVENTS], &cur);
+    if (rc)
+        return s_err (txn->store, rc);
+    uint8_t k[12];
+    s_be32 (k, num);
+    s_be64 (k + 4, 0);
+    MDB_val key = {12, k}, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    if (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num) {
+        *first = s_rd64 ((uint8_t *) key.mv_data + 4);
+        /* the last key of this stream: position past it, step back */
+        s_be32 (k, num + 1);
+        key.mv_size = 4;
+        key.mv_data = k;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+        if (rc == 0)
+            rc = mdb_cursor_get (cur, &key, &val, MDB_PREV);
+        else if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get (cur, &key, &val, MDB_LAST);
+        if (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num)
+            *last = s_rd64 ((uint8_t *) key.mv_data + 4);
+    }
+    mdb_cursor_close (cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : s_err (txn->store, rc);
+}
+
+/* ---------------------------------------------------------------- events */
+
+int
+ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                       const ef_uuid_t *id, const void *record, size_t len)
+{
+    uint8_t k[12], ik[20], sv[8];
+    s_be32 (k, num);
+    s_be64 (k + 4, seq);
+    int rc = s_put (txn, S_EVENTS, k, 12, record, len, MDB_APPEND);
+    if (rc == EF_EEXISTS)
+        return EF_EINVAL; /* not after the last key: a seq out of order */
+    if (rc)
+        return rc;
+    memcpy (ik, id->b, 16);
+    s_be32 (ik + 16, num);
+    s_be64 (sv, seq);
+    return s_put (txn, S_EVENT_IDS, ik, 20, sv, 8, 0);
+}
+
+int
+ef_store_event_find_in (ef_store_txn_t *txn, uint32_t num, const ef_uuid_t *id,
+                        uint64_t *seq)
+{
+    uint8_t ik[20];
+    MDB_val v;
+    memcpy (ik, id->b, 16);
+    s_be32 (ik + 16, num);
+    int rc = s_get (txn, S_EVENT_IDS, ik, 20, &v);
+    if (rc)
+        return rc;
+    if (v.mv_size != 8)
+        return EF_ESTORE;
+    *seq = s_rd64 (v.mv_data);
+    return 0;
+}
+
+int
+ef_store_event_find (ef_store_txn_t *txn, const ef_uuid_t *id, uint32_t *num,
+                     uint64_t *seq)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_EVENT_IDS], &cur);
+    if (rc)
+        return s_err (txn->store, rc);
+    uint8_t ik[20] = {0};
+    memcpy (ik, id->b, 16);
+    MDB_val key = {20, ik}, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    int out = EF_ENOTFOUND;
+    if (rc == 0 && key.mv_size == 20 && memcmp (key.mv_data, id->b, 16) == 0
+        && val.mv_size == 8) {
+        *num = s_rd32 ((uint8_t *) key.mv_data + 16);
+        *seq = s_rd64 (val.mv_data);
+        out = 0;
+    } else if (rc && rc != MDB_NOTFOUND)
+        out = s_err (txn->store, rc);
+    mdb_cursor_close (cur);
+    return out;
+}
+
+int
+ef_store_event_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                    ef_str_t *record)
+{
+    uint8_t k[12];
+    MDB_val v;
+    s_be32 (k, num);
+    s_be64 (k + 4, seq);
+    int rc = s_get (txn, S_EVENTS, k, 12, &v);
+    if (rc == 0) {
+        record->ptr = v.mv_data;
+        record->len = (uint32_t) v.mv_size;
+    }
+    return rc;
+}
+
+int
+ef_store_event_each (ef_store_txn_t *txn, uint32_t num, uint64_t from, int dir,
+                     ef_store_event_fn *fn, void *arg)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_EVENTS], &cur);
+    if (rc)
+        return s_err (txn->store, rc);
+    uint8_t k[12];
+    MDB_val key = {12, k}, val;
+    if (dir > 0) {
+        s_be32 (k, num);
+        s_be64 (k + 4, from);
+        rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    } else {
+        /* the greatest key <= (num, from) */
+        s_be32 (k, num);
+        s_be64 (k + 4, from);
+        rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+        if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get (cur, &key, &val, MDB_LAST);
+        else if (rc == 0 && (key.mv_size != 12 || memcmp (key.mv_data, k, 12)))
+            rc = mdb_cursor_get (cur, &key, &val, MDB_PREV);
+    }
+    while (rc == 0) {
+        if (key.mv_size != 12 || s_rd32 (key.mv_data) != num)
+            break;
+        ef_str_t rec = {val.mv_data, (uint32_t) val.mv_size};
+        if (fn (arg, s_rd64 ((uint8_t *) key.mv_data + 4), rec))
+            break;
+        rc = mdb_cursor_get (cur, &key, &val, dir > 0 ? MDB_NEXT : MDB_PREV);
+    }
+    mdb_cursor_close (cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : s_err (txn->store, rc);
+}
+
+typedef struct {
+    ef_store_txn_t *txn;
+    uint64_t streams, events;
+    int err;
+} s_figures_t;
+
+static int
+s_count_stream (void *arg, const ef_stream_rec_t *s)
+{
+    s_figures_t *f = arg;
+    uint64_t first, last;
+    f->streams++;
+    f->err = ef_store_stream_bounds (f->txn, s->num, &first, &last);
+    if (last)
+        f->events += last - first + 1;
+    return f->err;
+}
+
+int
+ef_store_figures (ef_store_txn_t *txn, uint64_t *streams, uint64_t *events,
+                  uint64_t *bytes)
+{
+    /* all orgs: walk the streams table */
+    s_figures_t f = {txn, 0, 0, 0};
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_STREAMS], &cur);
+    if (rc)
+        return s_err (txn->store, rc);
+    MDB_val key, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
+    while (rc == 0 && f.err == 0) {
+        ef_stream_rec_t s;
+        if (key.mv_size == 4
+            && s_stream_decode (&val, s_rd32 (key.mv_data), &s) == 0)
+            s_count_stream (&f, &s);
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cur);
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_env_info (txn->store->env, &info);
+    mdb_env_stat (txn->store->env, &st);
+    *streams = f.streams;
+    *events = f.events;
+    *bytes = (uint64_t) (info.me_last_pgno + 1) * st.ms_psize;
+    return f.err;
+}

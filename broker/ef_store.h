@@ -1,0 +1,119 @@
+/*  ef_store.h: EventFlow's durable state, in EventFlow's own nouns.
+
+    The store keeps streams, events (an append-only log per stream, ordered
+    by a gap-free seq), the event-id index used for idempotency and look-up,
+    and the per-stream head. Every LMDB call of the broker lives behind this
+    interface (DESIGN.md §4), so that another backend can implement it.
+
+    Transactions: one writer at a time (ef_store_write_begin/commit/abort,
+    called from the writer thread only) and any number of readers, one
+    ef_store_txn_t reader object per thread (ef_store_reader_new), which is
+    begun and ended around each request. A commit is durable when it
+    returns 0 (unless durability "os" was chosen).
+
+    Errors: EF_ESTORE_FULL (map or disk full; the transaction was rolled
+    back and nothing of it is stored), EF_ESTORE (I/O or corruption),
+    EF_ENOTFOUND, EF_EEXISTS. EF_EPANIC-class failures (MDB_PANIC) are
+    reported as EF_ESTORE and flagged by ef_store_broken(). */
+#ifndef EF_STORE_H
+#define EF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "eventflow/ef_mp.h"
+#include "eventflow/ef_uuid.h"
+
+typedef struct ef_store ef_store_t;
+typedef struct ef_store_txn ef_store_txn_t;
+
+/*  A stream as stored. */
+typedef struct {
+    uint32_t num; /* internal number, key prefix of its events */
+    uint32_t org;
+    char id[EF_UUID_STRLEN + 1];
+    char name[129];
+    uint64_t created_at;
+} ef_stream_rec_t;
+
+/*  Create a store over directory dir (created if missing); not yet open. */
+ef_store_t *ef_store_new (const char *dir);
+/*  Close and free. Safe on NULL; clears *self_p. */
+void ef_store_destroy (ef_store_t **self_p);
+/*  Size of the memory map in bytes (default 64 GiB; the file grows as data
+    is written, up to this). Before open. */
+void ef_store_set_map_size (ef_store_t *self, uint64_t bytes);
+/*  1 = fsync every commit (default), 0 = leave flushing to the OS. */
+void ef_store_set_sync (ef_store_t *self, int fsync);
+/*  Open (creating the databases on first use). 0, EF_ESTORE with *why. */
+int ef_store_open (ef_store_t *self, const char **why);
+/*  1 once the store hit an unrecoverable error (MDB_PANIC): the process
+    should exit and be restarted. */
+int ef_store_broken (const ef_store_t *self);
+uint64_t ef_store_map_size (const ef_store_t *self);
+
+/* ---------------------------------------------------------------- txns */
+
+/*  A reader for the calling thread. NULL on failure. */
+ef_store_txn_t *ef_store_reader_new (ef_store_t *self);
+void ef_store_reader_destroy (ef_store_txn_t **txn_p);
+/*  Take a snapshot / release it. Pointers returned under a snapshot are
+    valid until ef_store_reader_end. */
+int ef_store_reader_begin (ef_store_txn_t *txn);
+void ef_store_reader_end (ef_store_txn_t *txn);
+
+/*  The single write transaction (writer thread only). */
+int ef_store_write_begin (ef_store_t *self, ef_store_txn_t **txn_p);
+/*  Commit; *txn_p is cleared whether or not it succeeded. 0,
+    EF_ESTORE_FULL or EF_ESTORE. */
+int ef_store_write_commit (ef_store_txn_t **txn_p);
+void ef_store_write_abort (ef_store_txn_t **txn_p);
+
+/* ---------------------------------------------------------------- streams */
+
+/*  Create stream name in org (write txn). EF_EEXISTS if taken. */
+int ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
+                            uint64_t now_ms, ef_stream_rec_t *out);
+/*  Find a stream of org by its id or its name. EF_ENOTFOUND. */
+int ef_store_stream_find (ef_store_txn_t *txn, uint32_t org, ef_str_t id_or_name,
+                          ef_stream_rec_t *out);
+/*  Get a stream by number. EF_ENOTFOUND. */
+int ef_store_stream_get (ef_store_txn_t *txn, uint32_t num,
+                         ef_stream_rec_t *out);
+/*  Visit the streams of org in name order; fn returns non-zero to stop. */
+typedef int (ef_store_stream_fn) (void *arg, const ef_stream_rec_t *s);
+int ef_store_stream_each (ef_store_txn_t *txn, uint32_t org,
+                          ef_store_stream_fn *fn, void *arg);
+/*  First and last seq stored in a stream (0, 0 when empty). */
+int ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num,
+                            uint64_t *first, uint64_t *last);
+
+/* ---------------------------------------------------------------- events */
+
+/*  Append the event at seq (which must be last + 1) with its id and its
+    record bytes (write txn). EF_ESTORE_FULL, EF_ESTORE, or EF_EINVAL when
+    seq is not the next one. */
+int ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                           const ef_uuid_t *id, const void *record,
+                           size_t len);
+/*  The seq of event id in stream num. EF_ENOTFOUND. */
+int ef_store_event_find_in (ef_store_txn_t *txn, uint32_t num,
+                            const ef_uuid_t *id, uint64_t *seq);
+/*  Where event id is stored: the first stream (by number) that has it. */
+int ef_store_event_find (ef_store_txn_t *txn, const ef_uuid_t *id,
+                         uint32_t *num, uint64_t *seq);
+/*  The record bytes of (num, seq). EF_ENOTFOUND. */
+int ef_store_event_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                        ef_str_t *record);
+
+/*  Visit events of stream num from seq `from` on, ascending (dir > 0) or
+    descending (dir < 0, from included; from = UINT64_MAX for the last).
+    fn returns non-zero to stop. */
+typedef int (ef_store_event_fn) (void *arg, uint64_t seq, ef_str_t record);
+int ef_store_event_each (ef_store_txn_t *txn, uint32_t num, uint64_t from,
+                         int dir, ef_store_event_fn *fn, void *arg);
+
+/*  Figures for STATS: number of streams, of events, bytes in use. */
+int ef_store_figures (ef_store_txn_t *txn, uint64_t *streams, uint64_t *events,
+                      uint64_t *bytes);
+
+#endif

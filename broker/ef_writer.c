@@ -1,0 +1,404 @@
+/*  ef_writer.c: the group-commit writer thread (see ef_writer.h). */
+#include "ef_writer.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_time.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+struct ef_writer {
+    ef_store_t *store;
+    ef_metrics_t *metrics;
+    ef_log_t *log;
+    pthread_t thread;
+    int running;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ef_wreq_t *in_head, *in_tail;     /* submitted, not yet taken */
+    ef_wreq_t *done_head, *done_tail; /* finished, not yet collected */
+    int stopping;
+    int efd;
+    _Atomic uint32_t pending;
+    /* writer-thread state */
+    uint64_t *heads; /* heads[num] = last seq + 1, 0 = not loaded */
+    uint32_t heads_cap;
+    ef_uuid_gen_t gen;
+    ef_buf_t record;
+};
+
+ef_writer_t *
+ef_writer_new (ef_store_t *store, ef_metrics_t *metrics, ef_log_t *log)
+{
+    ef_writer_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    self->metrics = metrics;
+    self->log = log;
+    self->efd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_init (&self->mu, NULL);
+    pthread_cond_init (&self->cv, NULL);
+    ef_uuid_gen_init (&self->gen);
+    ef_buf_init (&self->record);
+    if (self->efd < 0) {
+        ef_writer_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+int
+ef_writer_fd (const ef_writer_t *self)
+{
+    return self->efd;
+}
+
+uint32_t
+ef_writer_pending (const ef_writer_t *self)
+{
+    return atomic_load (&((ef_writer_t *) self)->pending);
+}
+
+void
+ef_writer_submit (ef_writer_t *self, ef_wreq_t *wreq)
+{
+    wreq->next = NULL;
+    atomic_fetch_add (&self->pending, 1);
+    pthread_mutex_lock (&self->mu);
+    if (self->in_tail)
+        self->in_tail->next = wreq;
+    else
+        self->in_head = wreq;
+    self->in_tail = wreq;
+    pthread_cond_signal (&self->cv);
+    pthread_mutex_unlock (&self->mu);
+}
+
+ef_wreq_t *
+ef_writer_collect (ef_writer_t *self)
+{
+    uint64_t n;
+    if (read (self->efd, &n, sizeof n) < 0) {
+        /* nothing signalled: still look, a signal may be in flight */
+    }
+    pthread_mutex_lock (&self->mu);
+    ef_wreq_t *list = self->done_head;
+    self->done_head = self->done_tail = NULL;
+    pthread_mutex_unlock (&self->mu);
+    uint32_t count = 0;
+    for (ef_wreq_t *w = list; w; w = w->next)
+        count++;
+    atomic_fetch_sub (&self->pending, count);
+    return list;
+}
+
+/* ---------------------------------------------------------------- heads */
+
+static void
+s_heads_forget (ef_writer_t *self)
+{
+    if (self->heads)
+        memset (self->heads, 0, self->heads_cap * sizeof *self->heads);
+}
+
+/*  The last seq of stream num, loading it into the cache on first use. */
+static int
+s_head (ef_writer_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t **slot)
+{
+    if (num >= self->heads_cap) {
+        uint32_t cap = self->heads_cap ? self->heads_cap : 64;
+        while (cap <= num)
+            cap *= 2;
+        uint64_t *h = realloc (self->heads, cap * sizeof *h);
+        if (!h)
+            return EF_ENOMEM;
+        memset (h + self->heads_cap, 0, (cap - self->heads_cap) * sizeof *h);
+        self->heads = h;
+        self->heads_cap = cap;
+    }
+    if (self->heads[num] == 0) {
+        uint64_t first, last;
+        int rc = ef_store_stream_bounds (txn, num, &first, &last);
+        if (rc)
+            return rc;
+        self->heads[num] = last + 1;
+    }
+    *slot = &self->heads[num];
+    return 0;
+}
+
+/* ---------------------------------------------------------------- apply */
+
+/*  Apply one PUBLISH inside txn. Item outcomes go to wreq->results; the
+    return value is a store failure that dooms the whole transaction. */
+static int
+s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
+                 uint64_t now)
+{
+    uint64_t *head;
+    int rc = s_head (self, txn, w->stream.num, &head);
+    if (rc)
+        return rc;
+    ef_str_t stream_id = ef_str (w->stream.id);
+    for (uint32_t i = 0; i < w->req.n_events; i++) {
+        ef_event_in_t *ev = &w->events[i];
+        ef_wresult_t *res = &w->results[i];
+        memset (res, 0, sizeof *res);
+        if (ev->err) {
+            res->code = ev->err;
+            continue;
+        }
+        ef_uuid_t id;
+        if (ef_str_set (ev->event_id)) {
+            uint64_t seq;
+            ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &id);
+            rc = ef_store_event_find_in (txn, w->stream.num, &id, &seq);
+            if (rc == 0) {
+                /* idempotent: answer with the original seq and time */
+                ef_str_t rec;
+                ef_event_t orig = {0};
+                if (ef_store_event_get (txn, w->stream.num, seq, &rec) == 0) {
+                    ef_mpr_t r;
+                    ef_mpr_init (&r, rec.ptr, rec.len);
+                    ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &orig);
+                }
+                res->duplicate = 1;
+                res->seq = seq;
+                res->received_at = orig.received_at;
+                ef_uuid_format (&id, res->event_id);
+                continue;
+            }
+            if (rc != EF_ENOTFOUND)
+                return rc;
+        } else
+            ef_uuid_gen_v7 (&self->gen, now, &id);
+        ef_uuid_format (&id, res->event_id);
+        ef_event_t e = {0};
+        e.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
+        e.stream_id = stream_id;
+        e.type = ev->type;
+        e.version = ev->version ? ev->version : 1;
+        e.occurred_at = ev->occurred_at ? ev->occurred_at : now;
+        e.received_at = now;
+        e.source = ef_str_set (ev->source) ? ev->source : ef_str ("native");
+        e.api_key_id = EF_STR_NULL;
+        e.trace_id = ev->trace_id;
+        e.correlation_id = ev->correlation_id;
+        e.payload = ev->payload;
+        ef_buf_reset (&self->record);
+        ef_proto_write_event_record (&self->record, &e);
+        if (self->record.oom)
+            return EF_ENOMEM;
+        uint64_t seq = *head;
+        rc = ef_store_event_append (txn, w->stream.num, seq, &id,
+                                    self->record.data, self->record.len);
+        if (rc)
+            return rc;
+        (*head)++;
+        res->seq = seq;
+        res->received_at = now;
+    }
+    return 0;
+}
+
+static int
+s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    if (w->req.cmd == EF_CMD_PUBLISH)
+        return s_apply_publish (self, txn, w, now);
+    if (w->req.cmd == EF_CMD_CREATE_STREAM) {
+        w->status = 0; /* a retried request starts afresh */
+        int rc = ef_store_stream_create (txn, w->org, w->req.name, now,
+                                         &w->stream);
+        if (rc == EF_EEXISTS || rc == EF_EINVAL) {
+            w->status = rc;
+            w->why = rc == EF_EEXISTS ? "a stream with that name exists"
+                                      : "invalid stream name";
+            return 0;
+        }
+        return rc;
+    }
+    w->status = EF_EINTERNAL;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static void
+s_encode_reply (ef_writer_t *self, ef_wreq_t *w)
+{
+    ef_buf_reset (&w->reply);
+    if (w->status) {
+        ef_proto_reply_error (&w->reply, w->req.id, w->status, w->why, 0);
+        return;
+    }
+    if (w->req.cmd == EF_CMD_CREATE_STREAM) {
+        ef_stream_info_t s = {ef_str (w->stream.id), ef_str (w->stream.name),
+                              w->stream.created_at, 0, 0, 0};
+        ef_proto_reply_ok (&w->reply, w->req.id, 1);
+        ef_mp_key (&w->reply, "stream");
+        ef_proto_write_stream (&w->reply, &s);
+        return;
+    }
+    uint64_t accepted = 0, dups = 0, rejected = 0;
+    ef_proto_reply_ok (&w->reply, w->req.id, 1);
+    ef_mp_key (&w->reply, "results");
+    ef_mp_array (&w->reply, w->req.n_events);
+    for (uint32_t i = 0; i < w->req.n_events; i++) {
+        ef_wresult_t *res = &w->results[i];
+        ef_publish_result_t r = {0};
+        r.code = res->code;
+        r.index = i;
+        if (res->code) {
+            r.message = ef_str (w->events[i].err_msg);
+            rejected++;
+        } else {
+            r.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
+            r.seq = res->seq;
+            r.received_at = res->received_at;
+            r.duplicate = res->duplicate;
+            if (res->duplicate)
+                dups++;
+            else
+                accepted++;
+        }
+        ef_proto_write_result (&w->reply, &r);
+    }
+    ef_metrics_add (self->metrics, EF_M_PUBLISHED, accepted);
+    ef_metrics_add (self->metrics, EF_M_DUPLICATES, dups);
+    ef_metrics_add (self->metrics, EF_M_REJECTED, rejected);
+}
+
+/* ---------------------------------------------------------------- batches */
+
+/*  Apply list in one transaction. 0, or the store error that failed it
+    (the transaction is then rolled back and the head cache forgotten). */
+static int
+s_commit_list (ef_writer_t *self, ef_wreq_t *list, ef_wreq_t *stop)
+{
+    ef_store_txn_t *txn;
+    int rc = ef_store_write_begin (self->store, &txn);
+    if (rc)
+        return rc;
+    uint64_t now = ef_time_now_ms ();
+    for (ef_wreq_t *w = list; w != stop && rc == 0; w = w->next)
+        rc = s_apply (self, txn, w, now);
+    if (rc)
+        ef_store_write_abort (&txn);
+    else
+        rc = ef_store_write_commit (&txn);
+    if (rc) {
+        s_heads_forget (self);
+        ef_metrics_add (self->metrics, EF_M_COMMIT_ERRORS, 1);
+    } else
+        ef_metrics_add (self->metrics, EF_M_COMMITS, 1);
+    return rc;
+}
+
+static void
+s_process (ef_writer_t *self, ef_wreq_t *list)
+{
+    int rc = s_commit_list (self, list, NULL);
+    if (rc && list->next) {
+        /* the group failed: give each request its own chance */
+        ef_log_warn (self->log, "group commit failed; retrying one by one",
+                     "\"error\":\"%s\"", ef_error_name (rc));
+        for (ef_wreq_t *w = list; w; w = w->next) {
+            int one = s_commit_list (self, w, w->next);
+            if (one) {
+                w->status = one;
+                w->why = one == EF_ESTORE_FULL
+                             ? "the store is full; nothing was written"
+                             : "the store failed; nothing was written";
+            }
+        }
+    } else if (rc) {
+        list->status = rc;
+        list->why = rc == EF_ESTORE_FULL
+                        ? "the store is full; nothing was written"
+                        : "the store failed; nothing was written";
+    }
+    if (rc)
+        ef_log_error (self->log, "write failed", "\"error\":\"%s\"",
+                      ef_error_name (rc));
+    for (ef_wreq_t *w = list; w; w = w->next)
+        s_encode_reply (self, w);
+
+    ef_wreq_t *tail = list;
+    while (tail->next)
+        tail = tail->next;
+    pthread_mutex_lock (&self->mu);
+    if (self->done_tail)
+        self->done_tail->next = list;
+    else
+        self->done_head = list;
+    self->done_tail = tail;
+    pthread_mutex_unlock (&self->mu);
+    uint64_t one = 1;
+    if (write (self->efd, &one, sizeof one) < 0) {
+        /* the counter cannot overflow in practice; the reactor also polls */
+    }
+}
+
+static void *
+s_run (void *arg)
+{
+    ef_writer_t *self = arg;
+    for (;;) {
+        pthread_mutex_lock (&self->mu);
+        while (!self->in_head && !self->stopping)
+            pthread_cond_wait (&self->cv, &self->mu);
+        ef_wreq_t *list = self->in_head;
+        self->in_head = self->in_tail = NULL;
+        int stopping = self->stopping;
+        pthread_mutex_unlock (&self->mu);
+        if (list)
+            s_process (self, list);
+        else if (stopping)
+            break;
+    }
+    return NULL;
+}
+
+int
+ef_writer_start (ef_writer_t *self)
+{
+    if (pthread_create (&self->thread, NULL, s_run, self))
+        return EF_EINTERNAL;
+    self->running = 1;
+    return 0;
+}
+
+void
+ef_writer_stop (ef_writer_t *self)
+{
+    if (!self->running)
+        return;
+    pthread_mutex_lock (&self->mu);
+    self->stopping = 1;
+    pthread_cond_signal (&self->cv);
+    pthread_mutex_unlock (&self->mu);
+    pthread_join (self->thread, NULL);
+    self->running = 0;
+}
+
+void
+ef_writer_destroy (ef_writer_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_writer_t *self = *self_p;
+    ef_writer_stop (self);
+    if (self->efd >= 0)
+        close (self->efd);
+    pthread_mutex_destroy (&self->mu);
+    pthread_cond_destroy (&self->cv);
+    free (self->heads);
+    ef_buf_free (&self->record);
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,72 @@
+/*  main.c: eventflow-broker. Parses the configuration, builds the broker,
+    serves until SIGINT/SIGTERM, tears down. */
+#include "ef_broker.h"
+#include "eventflow/ef_error.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static void
+s_usage (const ef_config_t *cfg)
+{
+    printf ("usage: eventflow-broker [options]\n\n"
+            "The EventFlow broker: stores events durably in LMDB and serves\n"
+            "producers and consumers over ZeroMQ. Options (flags override\n"
+            "environment, which overrides the config file):\n\n");
+    ef_config_usage (cfg, stdout);
+}
+
+int
+main (int argc, char **argv)
+{
+    ef_config_t *cfg = ef_config_new (ef_broker_options);
+    ef_log_t *log = ef_log_new ("broker", stderr);
+    if (!cfg || !log)
+        return 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
+            s_usage (cfg);
+            return 0;
+        }
+        if (!strcmp (argv[i], "--version")) {
+            printf ("eventflow-broker %s\n", EF_VERSION);
+            return 0;
+        }
+    }
+    char err[512];
+    int next;
+    if (ef_config_load (cfg, argc, argv, 1, &next, err, sizeof err)) {
+        fprintf (stderr, "eventflow-broker: %s\n", err);
+        return 2;
+    }
+    if (next < argc) {
+        fprintf (stderr, "eventflow-broker: unknown argument '%s' (see --help)\n",
+                 argv[next]);
+        return 2;
+    }
+    int level = ef_log_level_parse (ef_config_get (cfg, "log-level"));
+    if (level < 0) {
+        fprintf (stderr, "eventflow-broker: bad --log-level\n");
+        return 2;
+    }
+    ef_log_set_level (log, (ef_log_level_t) level);
+
+    /* Signals are taken through a signalfd by the reactor: block them in
+       every thread, before any thread starts. */
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGTERM);
+    pthread_sigmask (SIG_BLOCK, &set, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    ef_broker_t *broker = ef_broker_new (cfg, log);
+    int rc = broker ? ef_broker_open (broker) : EF_ENOMEM;
+    if (rc == 0)
+        rc = ef_broker_run (broker);
+    ef_broker_destroy (&broker);
+    ef_log_destroy (&log);
+    ef_config_destroy (&cfg);
+    return rc == 0 ? 0 : 1;
+}

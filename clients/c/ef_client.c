@@ -1,0 +1,657 @@
+/*  ef_client.c: libeventflow's connection to a broker (see ef_client.h).
+    One DEALER socket; requests carry increasing ids; a table of pending
+    async requests indexed by id (a power-of-two ring that grows so that
+    the live id span always fits) holds their callbacks and deadlines. */
+#include "eventflow/ef_client.h"
+#include "eventflow/ef_time.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_DEFAULT_TIMEOUT 10000
+#define S_RESULTS_MAX     EF_MAX_BATCH_DEFAULT
+
+typedef struct {
+    uint64_t id; /* 0 = free */
+    int64_t deadline_ms;
+    ef_publish_fn *cb;
+    void *arg;
+} s_pending_t;
+
+struct ef_client {
+    char *endpoint;
+    void *ctx;
+    void *sock;
+    int timeout_ms;
+    uint32_t max_inflight;
+    char *api_key;
+    char *jwt;
+    uint64_t next_id;
+    s_pending_t *pending;
+    uint32_t pending_cap; /* power of two */
+    uint32_t inflight;
+    uint64_t oldest_id; /* lowest id that may still be pending */
+    ef_buf_t out;
+    zmq_msg_t reply; /* last reply to a blocking call, kept for its strings */
+    int have_reply;
+    ef_reply_t rep;
+    ef_hello_t hello;
+    ef_publish_result_t *results; /* scratch for async callbacks */
+    char error[256];
+};
+
+static int
+s_fail (ef_client_t *self, int code, const char *fmt, const char *detail)
+{
+    if (fmt)
+        snprintf (self->error, sizeof self->error, fmt, detail ? detail : "");
+    else
+        snprintf (self->error, sizeof self->error, "%s", ef_strerror (code));
+    return code;
+}
+
+ef_client_t *
+ef_client_new (const char *endpoint)
+{
+    ef_client_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->endpoint = strdup (endpoint ? endpoint : "tcp://127.0.0.1:5555");
+    self->pending_cap = 1024;
+    self->pending = calloc (self->pending_cap, sizeof (s_pending_t));
+    self->results = calloc (S_RESULTS_MAX, sizeof (ef_publish_result_t));
+    if (!self->endpoint || !self->pending || !self->results) {
+        ef_client_destroy (&self);
+        return NULL;
+    }
+    self->timeout_ms = S_DEFAULT_TIMEOUT;
+    self->max_inflight = 1024;
+    self->next_id = 1;
+    self->oldest_id = 1;
+    ef_buf_init (&self->out);
+    return self;
+}
+
+void
+ef_client_destroy (ef_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_client_t *self = *self_p;
+    if (self->have_reply)
+        zmq_msg_close (&self->reply);
+    if (self->sock) {
+        int zero = 0;
+        zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_close (self->sock);
+    }
+    if (self->ctx)
+        zmq_ctx_term (self->ctx);
+    ef_buf_free (&self->out);
+    free (self->endpoint);
+    free (self->pending);
+    free (self->results);
+    free (self->api_key);
+    free (self->jwt);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+ef_client_set_timeout (ef_client_t *self, int timeout_ms)
+{
+    self->timeout_ms = timeout_ms > 0 ? timeout_ms : S_DEFAULT_TIMEOUT;
+}
+
+void
+ef_client_set_max_inflight (ef_client_t *self, uint32_t n)
+{
+    self->max_inflight = n ? n : 1;
+}
+
+static void
+s_set_str (char **slot, const char *v)
+{
+    free (*slot);
+    *slot = v ? strdup (v) : NULL;
+}
+
+void
+ef_client_set_api_key (ef_client_t *self, const char *api_key)
+{
+    s_set_str (&self->api_key, api_key);
+}
+
+void
+ef_client_set_jwt (ef_client_t *self, const char *jwt)
+{
+    s_set_str (&self->jwt, jwt);
+}
+
+const ef_hello_t *
+ef_client_hello (const ef_client_t *self)
+{
+    return &self->hello;
+}
+
+const char *
+ef_client_error (const ef_client_t *self)
+{
+    return self->error[0] ? self->error : "no error";
+}
+
+uint32_t
+ef_client_inflight (const ef_client_t *self)
+{
+    return self->inflight;
+}
+
+/* ---------------------------------------------------------------- sending */
+
+static void
+s_request_init (ef_client_t *self, ef_request_t *req, ef_cmd_t cmd)
+{
+    memset (req, 0, sizeof *req);
+    req->v = EF_PROTO_VERSION;
+    req->id = self->next_id++;
+    req->cmd = cmd;
+    req->auth_api_key = ef_str (self->api_key);
+    req->auth_jwt = ef_str (self->jwt);
+}
+
+/*  Encode and send req; waits up to the timeout for room to send. */
+static int
+s_send (ef_client_t *self, const ef_request_t *req)
+{
+    if (!self->sock)
+        return s_fail (self, EF_EUNAVAILABLE, "not connected", NULL);
+    ef_buf_reset (&self->out);
+    int rc = ef_proto_encode_request (&self->out, req);
+    if (rc || self->out.oom)
+        return s_fail (self, rc ? rc : EF_ENOMEM, NULL, NULL);
+    int64_t deadline = ef_time_mono_ms () + self->timeout_ms;
+    for (;;) {
+        if (zmq_send (self->sock, self->out.data, self->out.len, ZMQ_DONTWAIT)
+            >= 0)
+            return 0;
+        if (errno != EAGAIN)
+            return s_fail (self, EF_EUNAVAILABLE, "send failed: %s",
+                           zmq_strerror (errno));
+        int64_t left = deadline - ef_time_mono_ms ();
+        if (left <= 0)
+            return s_fail (self, EF_EUNAVAILABLE,
+                           "broker unavailable at %s", self->endpoint);
+        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLOUT, 0};
+        zmq_poll (&item, 1, left);
+    }
+}
+
+/* ---------------------------------------------------------------- pending */
+
+static int
+s_pending_grow (ef_client_t *self)
+{
+    uint32_t cap = self->pending_cap * 2;
+    s_pending_t *p = calloc (cap, sizeof *p);
+    if (!p)
+        return EF_ENOMEM;
+    for (uint32_t i = 0; i < self->pending_cap; i++)
+        if (self->pending[i].id)
+            p[self->pending[i].id & (cap - 1)] = self->pending[i];
+    free (self->pending);
+    self->pending = p;
+    self->pending_cap = cap;
+    return 0;
+}
+
+static s_pending_t *
+s_pending_find (ef_client_t *self, uint64_t id)
+{
+    s_pending_t *p = &self->pending[id & (self->pending_cap - 1)];
+    return p->id == id ? p : NULL;
+}
+
+/*  Advance oldest_id past completed requests. */
+static void
+s_pending_trim (ef_client_t *self)
+{
+    while (self->oldest_id < self->next_id
+           && !s_pending_find (self, self->oldest_id))
+        self->oldest_id++;
+    if (self->inflight == 0)
+        self->oldest_id = self->next_id;
+}
+
+static void
+s_complete (ef_client_t *self, s_pending_t *p, int status,
+            const ef_reply_t *rep)
+{
+    ef_publish_fn *cb = p->cb;
+    void *arg = p->arg;
+    uint32_t n = 0;
+    p->id = 0;
+    self->inflight--;
+    if (status == 0 && rep) {
+        ef_mpr_t r;
+        uint32_t count;
+        if (ef_proto_reply_find (rep, "results", &r)
+            || ef_mpr_array (&r, &count) || count > S_RESULTS_MAX)
+            status = EF_EPROTO;
+        for (uint32_t i = 0; status == 0 && i < count; i++)
+            if (ef_proto_read_result (&r, &self->results[i]))
+                status = EF_EPROTO;
+        n = status == 0 ? count : 0;
+    }
+    if (cb)
+        cb (arg, status, self->results, n);
+}
+
+static void
+s_expire (ef_client_t *self)
+{
+    if (self->inflight == 0)
+        return;
+    int64_t now = ef_time_mono_ms ();
+    for (uint64_t id = self->oldest_id; id < self->next_id; id++) {
+        s_pending_t *p = s_pending_find (self, id);
+        if (p && p->deadline_ms <= now) {
+            snprintf (self->error, sizeof self->error,
+                      "no reply from %s within %d ms", self->endpoint,
+                      self->timeout_ms);
+            s_complete (self, p, EF_ETIMEOUT, NULL);
+        }
+    }
+    s_pending_trim (self);
+}
+
+/* ---------------------------------------------------------------- receiving */
+
+/*  Receive one frame (waiting up to timeout_ms) and dispatch it: an async
+    reply runs its callback; a reply to want_id is kept in self->reply.
+    Returns 1 if want_id's reply arrived, 0 if something else (or nothing)
+    happened, or an error. */
+static int
+s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
+{
+    zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll (&item, 1, timeout_ms) <= 0)
+        return 0;
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    if (zmq_msg_recv (&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&msg);
+        return 0;
+    }
+    ef_reply_t rep;
+    if (ef_proto_decode_reply (zmq_msg_data (&msg), zmq_msg_size (&msg), &rep)) {
+        zmq_msg_close (&msg);
+        return 0; /* not ours to understand: a broken frame is dropped */
+    }
+    if (want_id && rep.id == want_id) {
+        if (self->have_reply)
+            zmq_msg_close (&self->reply);
+        zmq_msg_init (&self->reply);
+        zmq_msg_move (&self->reply, &msg);
+        self->have_reply = 1;
+        /* re-decode so that rep's pointers refer to the kept frame */
+        ef_proto_decode_reply (zmq_msg_data (&self->reply),
+                               zmq_msg_size (&self->reply), &self->rep);
+        zmq_msg_close (&msg);
+        return 1;
+    }
+    s_pending_t *p = s_pending_find (self, rep.id);
+    if (p) {
+        if (rep.code && rep.err_message.ptr)
+            snprintf (self->error, sizeof self->error, "%.*s",
+                      (int) rep.err_message.len, rep.err_message.ptr);
+        s_complete (self, p, rep.code, &rep);
+        s_pending_trim (self);
+        if (completed)
+            (*completed)++;
+    }
+    zmq_msg_close (&msg);
+    return 0;
+}
+
+/*  Send req and wait for its reply (in self->rep). */
+static int
+s_call (ef_client_t *self, const ef_request_t *req)
+{
+    int rc = s_send (self, req);
+    if (rc)
+        return rc;
+    int64_t deadline = ef_time_mono_ms () + self->timeout_ms;
+    for (;;) {
+        int64_t left = deadline - ef_time_mono_ms ();
+        if (left <= 0)
+            return s_fail (self, EF_ETIMEOUT, "no reply from %s in time",
+                           self->endpoint);
+        rc = s_recv_one (self, req->id, (int) left, NULL);
+        s_expire (self);
+        if (rc == 1)
+            break;
+    }
+    if (self->rep.code) {
+        if (self->rep.err_message.ptr)
+            snprintf (self->error, sizeof self->error, "%.*s",
+                      (int) self->rep.err_message.len,
+                      self->rep.err_message.ptr);
+        else
+            s_fail (self, self->rep.code, NULL, NULL);
+        return self->rep.code;
+    }
+    self->error[0] = 0;
+    return 0;
+}
+
+int
+ef_client_connect (ef_client_t *self)
+{
+    if (!self->ctx && !(self->ctx = zmq_ctx_new ()))
+        return s_fail (self, EF_ENOMEM, "cannot create a ZeroMQ context",
+                       NULL);
+    if (!self->sock) {
+        self->sock = zmq_socket (self->ctx, ZMQ_DEALER);
+        if (!self->sock)
+            return s_fail (self, EF_ENOMEM, "cannot create a socket", NULL);
+        int hwm = 100000, one = 1, ivl = 1000, ttl = 5000, zero = 0;
+        zmq_setsockopt (self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt (self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+        zmq_setsockopt (self->sock, ZMQ_IMMEDIATE, &one, sizeof one);
+        zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+        zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+        if (zmq_connect (self->sock, self->endpoint)) {
+            int rc = s_fail (self, EF_EINVAL, "bad endpoint '%s'",
+                             self->endpoint);
+            zmq_close (self->sock);
+            self->sock = NULL;
+            return rc;
+        }
+    }
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_HELLO);
+    req.client = ef_str ("libeventflow/" EF_VERSION);
+    int rc = s_call (self, &req);
+    if (rc == EF_ETIMEOUT || rc == EF_EUNAVAILABLE)
+        return s_fail (self, EF_EUNAVAILABLE, "no broker answering at %s",
+                       self->endpoint);
+    if (rc)
+        return rc;
+    if (ef_proto_read_hello (&self->rep, &self->hello))
+        return s_fail (self, EF_EPROTO, "malformed HELLO reply", NULL);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- publish */
+
+static void
+s_publish_request (ef_client_t *self, ef_request_t *req, const char *stream,
+                   const ef_event_in_t *events, uint32_t n)
+{
+    s_request_init (self, req, EF_CMD_PUBLISH);
+    req->stream = ef_str (stream);
+    req->events = (ef_event_in_t *) events;
+    req->n_events = n;
+}
+
+int
+ef_client_publish (ef_client_t *self, const char *stream,
+                   const ef_event_in_t *events, uint32_t n,
+                   ef_publish_result_t *results)
+{
+    ef_request_t req;
+    s_publish_request (self, &req, stream, events, n);
+    int rc = s_call (self, &req);
+    if (rc)
+        return rc;
+    ef_mpr_t r;
+    uint32_t count;
+    if (ef_proto_reply_find (&self->rep, "results", &r)
+        || ef_mpr_array (&r, &count) || count != n)
+        return s_fail (self, EF_EPROTO, "malformed PUBLISH reply", NULL);
+    for (uint32_t i = 0; i < n; i++)
+        if (ef_proto_read_result (&r, &results[i]))
+            return s_fail (self, EF_EPROTO, "malformed PUBLISH result", NULL);
+    return 0;
+}
+
+int
+ef_client_poll (ef_client_t *self, int timeout_ms)
+{
+    if (!self->sock)
+        return s_fail (self, EF_EUNAVAILABLE, "not connected", NULL);
+    int completed = 0;
+    s_recv_one (self, 0, timeout_ms, &completed);
+    /* then drain whatever else has arrived, without waiting */
+    for (int i = 0; i < 10000; i++) {
+        int events = 0;
+        size_t len = sizeof events;
+        zmq_getsockopt (self->sock, ZMQ_EVENTS, &events, &len);
+        if (!(events & ZMQ_POLLIN))
+            break;
+        s_recv_one (self, 0, 0, &completed);
+    }
+    s_expire (self);
+    return completed;
+}
+
+int
+ef_client_publish_async (ef_client_t *self, const char *stream,
+                         const ef_event_in_t *events, uint32_t n,
+                         ef_publish_fn *cb, void *arg)
+{
+    while (self->inflight >= self->max_inflight) {
+        int rc = ef_client_poll (self, self->timeout_ms);
+        if (rc < 0)
+            return rc;
+    }
+    ef_request_t req;
+    s_publish_request (self, &req, stream, events, n);
+    while (req.id - self->oldest_id >= self->pending_cap)
+        if (s_pending_grow (self))
+            return s_fail (self, EF_ENOMEM, NULL, NULL);
+    int rc = s_send (self, &req);
+    if (rc)
+        return rc;
+    s_pending_t *p = &self->pending[req.id & (self->pending_cap - 1)];
+    p->id = req.id;
+    p->deadline_ms = ef_time_mono_ms () + self->timeout_ms;
+    p->cb = cb;
+    p->arg = arg;
+    self->inflight++;
+    return 0;
+}
+
+int
+ef_client_flush (ef_client_t *self, int timeout_ms)
+{
+    int64_t deadline = ef_time_mono_ms () + timeout_ms;
+    while (self->inflight) {
+        int64_t left = deadline - ef_time_mono_ms ();
+        if (left <= 0)
+            return s_fail (self, EF_ETIMEOUT, "requests still in flight",
+                           NULL);
+        int rc = ef_client_poll (self, (int) (left < 100 ? left : 100));
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- queries */
+
+int
+ef_client_ping (ef_client_t *self)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_PING);
+    return s_call (self, &req);
+}
+
+static int
+s_stream_reply (ef_client_t *self, ef_stream_info_t *out)
+{
+    ef_mpr_t r;
+    if (ef_proto_reply_find (&self->rep, "stream", &r)
+        || ef_proto_read_stream (&r, out))
+        return s_fail (self, EF_EPROTO, "malformed stream in reply", NULL);
+    return 0;
+}
+
+int
+ef_client_create_stream (ef_client_t *self, const char *name,
+                         ef_stream_info_t *out)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_CREATE_STREAM);
+    req.name = ef_str (name);
+    int rc = s_call (self, &req);
+    return rc ? rc : (out ? s_stream_reply (self, out) : 0);
+}
+
+int
+ef_client_get_stream (ef_client_t *self, const char *stream,
+                      ef_stream_info_t *out)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_GET_STREAM);
+    req.stream = ef_str (stream);
+    int rc = s_call (self, &req);
+    return rc ? rc : s_stream_reply (self, out);
+}
+
+int
+ef_client_list_streams (ef_client_t *self, ef_stream_fn *fn, void *arg)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_LIST_STREAMS);
+    int rc = s_call (self, &req);
+    if (rc)
+        return rc;
+    ef_mpr_t r;
+    uint32_t n;
+    if (ef_proto_reply_find (&self->rep, "streams", &r)
+        || ef_mpr_array (&r, &n))
+        return s_fail (self, EF_EPROTO, "malformed LIST_STREAMS reply", NULL);
+    for (uint32_t i = 0; i < n; i++) {
+        ef_stream_info_t s;
+        if (ef_proto_read_stream (&r, &s))
+            return s_fail (self, EF_EPROTO, "malformed stream", NULL);
+        if (fn (arg, &s))
+            break;
+    }
+    return 0;
+}
+
+/*  Walk the array at key, calling fn for each event. */
+static int
+s_each_event (ef_client_t *self, const char *key, ef_event_fn *fn, void *arg)
+{
+    ef_mpr_t r;
+    uint32_t n;
+    if (ef_proto_reply_find (&self->rep, key, &r) || ef_mpr_array (&r, &n))
+        return s_fail (self, EF_EPROTO, "malformed event list", NULL);
+    for (uint32_t i = 0; i < n; i++) {
+        ef_event_t ev;
+        if (ef_proto_read_event (&r, &ev))
+            return s_fail (self, EF_EPROTO, "malformed event", NULL);
+        if (fn && fn (arg, &ev))
+            break;
+    }
+    return 0;
+}
+
+static uint64_t
+s_reply_uint (ef_client_t *self, const char *key)
+{
+    ef_mpr_t r;
+    uint64_t v = 0;
+    if (ef_proto_reply_find (&self->rep, key, &r) == 0)
+        ef_mpr_uint (&r, &v);
+    return v;
+}
+
+int
+ef_client_get_event (ef_client_t *self, const char *event_id,
+                     const char *stream, ef_event_t *out)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_GET_EVENT);
+    req.event_id = ef_str (event_id);
+    req.stream = ef_str (stream);
+    int rc = s_call (self, &req);
+    if (rc)
+        return rc;
+    ef_mpr_t r;
+    if (ef_proto_reply_find (&self->rep, "event", &r)
+        || ef_proto_read_event (&r, out))
+        return s_fail (self, EF_EPROTO, "malformed event in reply", NULL);
+    return 0;
+}
+
+int
+ef_client_read (ef_client_t *self, const char *stream, uint64_t after,
+                uint32_t limit, ef_event_fn *fn, void *arg, uint64_t *next,
+                uint64_t *head)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_READ);
+    req.stream = ef_str (stream);
+    req.after = after;
+    req.limit = limit;
+    int rc = s_call (self, &req);
+    if (rc == 0)
+        rc = s_each_event (self, "events", fn, arg);
+    if (rc == 0 && next)
+        *next = s_reply_uint (self, "next");
+    if (rc == 0 && head)
+        *head = s_reply_uint (self, "head");
+    return rc;
+}
+
+int
+ef_client_list_events (ef_client_t *self, const ef_request_t *query,
+                       ef_event_fn *fn, void *arg, int *has_more)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_LIST_EVENTS);
+    req.stream = query->stream;
+    req.type = query->type;
+    req.source = query->source;
+    req.status = query->status;
+    req.from = query->from;
+    req.has_from = query->has_from;
+    req.to = query->to;
+    req.has_to = query->has_to;
+    req.page = query->page;
+    req.limit = query->limit;
+    int rc = s_call (self, &req);
+    if (rc == 0)
+        rc = s_each_event (self, "items", fn, arg);
+    if (rc == 0 && has_more) {
+        ef_mpr_t r;
+        *has_more = 0;
+        if (ef_proto_reply_find (&self->rep, "has_more", &r) == 0)
+            ef_mpr_bool (&r, has_more);
+    }
+    return rc;
+}
+
+int
+ef_client_stats (ef_client_t *self, ef_stats_t *out)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_STATS);
+    int rc = s_call (self, &req);
+    if (rc)
+        return rc;
+    ef_mpr_t r;
+    if (ef_proto_reply_find (&self->rep, "stats", &r)
+        || ef_proto_read_stats (&r, out))
+        return s_fail (self, EF_EPROTO, "malformed STATS reply", NULL);
+    return 0;
+}

@@ -1,0 +1,231 @@
+/*  ef_config.c: option tables loaded from defaults, a file, the
+    environment and flags, in that order, each overriding the last. */
+#include "eventflow/ef_config.h"
+#include "eventflow/ef_error.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ef_config {
+    const ef_config_opt_t *opts;
+    size_t n;
+    char **values;
+};
+
+ef_config_t *
+ef_config_new (const ef_config_opt_t *opts)
+{
+    ef_config_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->opts = opts;
+    while (opts[self->n].name)
+        self->n++;
+    self->values = calloc (self->n + 1, sizeof (char *));
+    if (!self->values) {
+        free (self);
+        return NULL;
+    }
+    for (size_t i = 0; i < self->n; i++)
+        if (opts[i].def && ef_config_set (self, opts[i].name, opts[i].def)) {
+            ef_config_destroy (&self);
+            return NULL;
+        }
+    return self;
+}
+
+void
+ef_config_destroy (ef_config_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_config_t *self = *self_p;
+    for (size_t i = 0; i < self->n; i++)
+        free (self->values[i]);
+    free (self->values);
+    free (self);
+    *self_p = NULL;
+}
+
+static int
+s_index (const ef_config_t *self, const char *name, size_t len)
+{
+    for (size_t i = 0; i < self->n; i++)
+        if (strlen (self->opts[i].name) == len
+            && strncmp (self->opts[i].name, name, len) == 0)
+            return (int) i;
+    return -1;
+}
+
+int
+ef_config_set (ef_config_t *self, const char *name, const char *value)
+{
+    int i = s_index (self, name, strlen (name));
+    if (i < 0)
+        return EF_EINVAL;
+    char *copy = strdup (value);
+    if (!copy)
+        return EF_ENOMEM;
+    free (self->values[i]);
+    self->values[i] = copy;
+    return 0;
+}
+
+const char *
+ef_config_get (const ef_config_t *self, const char *name)
+{
+    int i = s_index (self, name, strlen (name));
+    return i < 0 ? NULL : self->values[i];
+}
+
+int64_t
+ef_config_get_int (const ef_config_t *self, const char *name, int64_t def,
+                   int *err)
+{
+    const char *v = ef_config_get (self, name);
+    if (err)
+        *err = 0;
+    if (!v || !*v)
+        return def;
+    char *end;
+    errno = 0;
+    long long n = strtoll (v, &end, 10);
+    int64_t mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        mul = 1024LL * 1024 * 1024, end++;
+    if (errno || end == v || *end) {
+        if (err)
+            *err = EF_EINVAL;
+        return def;
+    }
+    return (int64_t) n * mul;
+}
+
+static char *
+s_trim (char *s)
+{
+    while (isspace ((unsigned char) *s))
+        s++;
+    char *e = s + strlen (s);
+    while (e > s && isspace ((unsigned char) e[-1]))
+        *--e = 0;
+    return s;
+}
+
+static int
+s_load_file (ef_config_t *self, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        snprintf (err, errlen, "cannot open config file %s: %s", path,
+                  strerror (errno));
+        return EF_EINVAL;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets (line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr (line, '#');
+        if (hash)
+            *hash = 0;
+        char *s = s_trim (line);
+        if (!*s)
+            continue;
+        char *eq = strchr (s, '=');
+        if (!eq) {
+            snprintf (err, errlen, "%s:%d: expected 'name = value'", path,
+                      lineno);
+            rc = EF_EINVAL;
+            break;
+        }
+        *eq = 0;
+        char *key = s_trim (s), *val = s_trim (eq + 1);
+        if (ef_config_set (self, key, val)) {
+            snprintf (err, errlen, "%s:%d: unknown option '%s'", path, lineno,
+                      key);
+            rc = EF_EINVAL;
+        }
+    }
+    fclose (f);
+    return rc;
+}
+
+int
+ef_config_load (ef_config_t *self, int argc, char **argv, int first,
+                int *next, char *err, size_t errlen)
+{
+    /* First pass: find where flags end and which config file to read. */
+    const char *file = getenv ("EVENTFLOW_CONFIG");
+    int end = first;
+    while (end < argc) {
+        const char *a = argv[end];
+        if (strcmp (a, "--") == 0)
+            break;
+        if (strncmp (a, "--", 2) != 0)
+            break;
+        const char *name = a + 2, *eq = strchr (name, '=');
+        size_t len = eq ? (size_t) (eq - name) : strlen (name);
+        int is_config = len == 6 && strncmp (name, "config", 6) == 0;
+        if (!is_config && s_index (self, name, len) < 0)
+            break;
+        const char *val = eq ? eq + 1 : NULL;
+        if (!val) {
+            if (end + 1 >= argc) {
+                snprintf (err, errlen, "option --%.*s needs a value", (int) len,
+                          name);
+                return EF_EINVAL;
+            }
+            val = argv[++end];
+        }
+        if (is_config)
+            file = val;
+        end++;
+    }
+    if (file && *file) {
+        int rc = s_load_file (self, file, err, errlen);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < self->n; i++) {
+        const char *v = self->opts[i].env ? getenv (self->opts[i].env) : NULL;
+        if (v && ef_config_set (self, self->opts[i].name, v))
+            return EF_ENOMEM;
+    }
+    for (int i = first; i < end; i++) {
+        const char *name = argv[i] + 2, *eq = strchr (name, '=');
+        size_t len = eq ? (size_t) (eq - name) : strlen (name);
+        const char *val = eq ? eq + 1 : argv[++i];
+        if (len == 6 && strncmp (name, "config", 6) == 0)
+            continue;
+        char key[128];
+        snprintf (key, sizeof key, "%.*s", (int) len, name);
+        if (ef_config_set (self, key, val))
+            return EF_ENOMEM;
+    }
+    if (end < argc && strcmp (argv[end], "--") == 0)
+        end++;
+    if (next)
+        *next = end;
+    return 0;
+}
+
+void
+ef_config_usage (const ef_config_t *self, FILE *out)
+{
+    for (size_t i = 0; i < self->n; i++) {
+        const ef_config_opt_t *o = &self->opts[i];
+        fprintf (out, "  --%-18s %s\n", o->name, o->help ? o->help : "");
+        if (o->env || o->def)
+            fprintf (out, "  %-20s (env %s%s%s)\n", "", o->env ? o->env : "-",
+                     o->def ? ", default " : "", o->def ? o->def : "");
+    }
+    fprintf (out, "  --%-18s %s\n", "config FILE",
+             "read options from FILE (name = value lines; env "
+             "EVENTFLOW_CONFIG)");
+}

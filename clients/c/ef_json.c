@@ -1,0 +1,266 @@
+/*  ef_json.c: a strict, non-allocating JSON validator and a string quoter.
+    The validator is a recursive-descent recogniser whose recursion is
+    bounded by max_depth. */
+#include "eventflow/ef_json.h"
+#include "eventflow/ef_error.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct {
+    const unsigned char *p, *start, *end;
+    int depth;
+    const char *why;
+} s_json_t;
+
+static void
+s_ws (s_json_t *j)
+{
+    while (j->p < j->end
+           && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+        j->p++;
+}
+
+static int
+s_fail (s_json_t *j, const char *why)
+{
+    j->why = why;
+    return -1;
+}
+
+static int
+s_lit (s_json_t *j, const char *w, size_t n)
+{
+    if ((size_t) (j->end - j->p) < n)
+        return s_fail (j, "unexpected end of input");
+    for (size_t i = 0; i < n; i++)
+        if (j->p[i] != (unsigned char) w[i])
+            return s_fail (j, "invalid literal");
+    j->p += n;
+    return 0;
+}
+
+static int
+s_utf8 (s_json_t *j)
+{
+    /* one multi-byte sequence starting at j->p (lead byte >= 0x80) */
+    unsigned c = *j->p;
+    int n;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 1, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 2, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 3, cp = c & 0x07;
+    else
+        return s_fail (j, "invalid UTF-8");
+    if (j->end - j->p <= n)
+        return s_fail (j, "invalid UTF-8");
+    for (int i = 1; i <= n; i++) {
+        if ((j->p[i] & 0xc0) != 0x80)
+            return s_fail (j, "invalid UTF-8");
+        cp = (cp << 6) | (j->p[i] & 0x3f);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+        || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+        return s_fail (j, "invalid UTF-8");
+    j->p += n + 1;
+    return 0;
+}
+
+static int
+s_string (s_json_t *j)
+{
+    j->p++; /* opening quote */
+    while (j->p < j->end) {
+        unsigned c = *j->p;
+        if (c == '"') {
+            j->p++;
+            return 0;
+        }
+        if (c < 0x20)
+            return s_fail (j, "control character in string");
+        if (c == '\\') {
+            if (j->end - j->p < 2)
+                break;
+            unsigned e = j->p[1];
+            if (e == 'u') {
+                if (j->end - j->p < 6)
+                    break;
+                for (int i = 2; i < 6; i++) {
+                    unsigned h = j->p[i];
+                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f')
+                          || (h >= 'A' && h <= 'F')))
+                        return s_fail (j, "invalid \\u escape");
+                }
+                j->p += 6;
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b'
+                       || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+                j->p += 2;
+            } else {
+                return s_fail (j, "invalid escape");
+            }
+        } else if (c >= 0x80) {
+            if (s_utf8 (j))
+                return -1;
+        } else {
+            j->p++;
+        }
+    }
+    return s_fail (j, "unterminated string");
+}
+
+static int
+s_digits (s_json_t *j)
+{
+    const unsigned char *s = j->p;
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+        j->p++;
+    return j->p > s ? 0 : s_fail (j, "invalid number");
+}
+
+static int
+s_number (s_json_t *j)
+{
+    if (*j->p == '-')
+        j->p++;
+    if (j->p < j->end && *j->p == '0')
+        j->p++;
+    else if (s_digits (j))
+        return -1;
+    if (j->p < j->end && *j->p == '.') {
+        j->p++;
+        if (s_digits (j))
+            return -1;
+    }
+    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+        j->p++;
+        if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+            j->p++;
+        if (s_digits (j))
+            return -1;
+    }
+    return 0;
+}
+
+static int s_value (s_json_t *j);
+
+static int
+s_container (s_json_t *j, unsigned char close)
+{
+    if (j->depth-- <= 0)
+        return s_fail (j, "nesting too deep");
+    j->p++;
+    s_ws (j);
+    if (j->p < j->end && *j->p == close) {
+        j->p++;
+        j->depth++;
+        return 0;
+    }
+    for (;;) {
+        if (close == '}') {
+            s_ws (j);
+            if (j->p >= j->end || *j->p != '"')
+                return s_fail (j, "expected object key");
+            if (s_string (j))
+                return -1;
+            s_ws (j);
+            if (j->p >= j->end || *j->p != ':')
+                return s_fail (j, "expected ':'");
+            j->p++;
+        }
+        if (s_value (j))
+            return -1;
+        s_ws (j);
+        if (j->p >= j->end)
+            return s_fail (j, "unexpected end of input");
+        if (*j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (*j->p == close) {
+            j->p++;
+            j->depth++;
+            return 0;
+        }
+        return s_fail (j, close == '}' ? "expected ',' or '}'"
+                                       : "expected ',' or ']'");
+    }
+}
+
+static int
+s_value (s_json_t *j)
+{
+    s_ws (j);
+    if (j->p >= j->end)
+        return s_fail (j, "unexpected end of input");
+    switch (*j->p) {
+    case '{': return s_container (j, '}');
+    case '[': return s_container (j, ']');
+    case '"': return s_string (j);
+    case 't': return s_lit (j, "true", 4);
+    case 'f': return s_lit (j, "false", 5);
+    case 'n': return s_lit (j, "null", 4);
+    default:
+        if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+            return s_number (j);
+        return s_fail (j, "unexpected character");
+    }
+}
+
+int
+ef_json_validate (const char *p, size_t n, int max_depth, size_t *err_at,
+                  const char **why)
+{
+    s_json_t j = {(const unsigned char *) p, (const unsigned char *) p,
+                  (const unsigned char *) p + n, max_depth, NULL};
+    if (s_value (&j) == 0) {
+        s_ws (&j);
+        if (j.p == j.end)
+            return 0;
+        j.why = "trailing characters after the value";
+    }
+    if (err_at)
+        *err_at = (size_t) (j.p - j.start);
+    if (why)
+        *why = j.why;
+    return EF_EINVAL;
+}
+
+void
+ef_json_quote (ef_buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (ef_buf_reserve (b, n + 2))
+        return;
+    b->data[b->len++] = '"';
+    size_t run = 0; /* bytes copied verbatim, flushed in one append */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        ef_buf_append (b, s + i - run, run);
+        run = 0;
+        char esc[7] = {'\\', 0};
+        size_t en = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            esc[1] = 'u', esc[2] = '0', esc[3] = '0';
+            esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
+            en = 6;
+        }
+        ef_buf_append (b, esc, en);
+    }
+    ef_buf_append (b, s + n - run, run);
+    ef_buf_append (b, "\"", 1);
+}

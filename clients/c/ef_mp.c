@@ -1,0 +1,411 @@
+/*  ef_mp.c: the growable buffer and the bounded msgpack reader. The reader
+    implements the msgpack format spec directly so that no declared length
+    is ever used to allocate; see ef_mp.h. */
+#include "eventflow/ef_mp.h"
+#include "eventflow/ef_error.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int
+ef_str_eq (ef_str_t s, const char *c)
+{
+    size_t n = strlen (c);
+    return s.ptr && s.len == n && memcmp (s.ptr, c, n) == 0;
+}
+
+ef_str_t
+ef_str (const char *c)
+{
+    ef_str_t s = {c, c ? (uint32_t) strlen (c) : 0};
+    return s;
+}
+
+/* ---------------------------------------------------------------- buffer */
+
+static int
+s_buf_write (void *data, const char *p, size_t n)
+{
+    return ef_buf_append ((ef_buf_t *) data, p, n) == 0 ? 0 : -1;
+}
+
+void
+ef_buf_init (ef_buf_t *b)
+{
+    memset (b, 0, sizeof *b);
+    msgpack_packer_init (&b->pk, b, s_buf_write);
+}
+
+void
+ef_buf_free (ef_buf_t *b)
+{
+    free (b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+}
+
+void
+ef_buf_reset (ef_buf_t *b)
+{
+    b->len = 0;
+    b->oom = 0;
+}
+
+int
+ef_buf_reserve (ef_buf_t *b, size_t n)
+{
+    if (b->cap - b->len >= n)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < n)
+        cap *= 2;
+    char *data = realloc (b->data, cap);
+    if (!data) {
+        b->oom = 1;
+        return EF_ENOMEM;
+    }
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+int
+ef_buf_append (ef_buf_t *b, const void *p, size_t n)
+{
+    if (ef_buf_reserve (b, n))
+        return EF_ENOMEM;
+    memcpy (b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+void
+ef_mp_str (ef_buf_t *b, const char *p, size_t n)
+{
+    msgpack_pack_str_with_body (&b->pk, p, n);
+}
+
+void
+ef_mp_cstr (ef_buf_t *b, const char *s)
+{
+    if (s)
+        ef_mp_str (b, s, strlen (s));
+    else
+        msgpack_pack_nil (&b->pk);
+}
+
+void
+ef_mp_xstr (ef_buf_t *b, ef_str_t s)
+{
+    if (s.ptr)
+        ef_mp_str (b, s.ptr, s.len);
+    else
+        msgpack_pack_nil (&b->pk);
+}
+
+void
+ef_mp_key (ef_buf_t *b, const char *key)
+{
+    ef_mp_str (b, key, strlen (key));
+}
+
+void
+ef_mp_uint (ef_buf_t *b, uint64_t v)
+{
+    msgpack_pack_uint64 (&b->pk, v);
+}
+
+void
+ef_mp_int (ef_buf_t *b, int64_t v)
+{
+    msgpack_pack_int64 (&b->pk, v);
+}
+
+void
+ef_mp_bool (ef_buf_t *b, int v)
+{
+    if (v)
+        msgpack_pack_true (&b->pk);
+    else
+        msgpack_pack_false (&b->pk);
+}
+
+void
+ef_mp_nil (ef_buf_t *b)
+{
+    msgpack_pack_nil (&b->pk);
+}
+
+void
+ef_mp_map (ef_buf_t *b, uint32_t n)
+{
+    msgpack_pack_map (&b->pk, n);
+}
+
+void
+ef_mp_array (ef_buf_t *b, uint32_t n)
+{
+    msgpack_pack_array (&b->pk, n);
+}
+
+/* ---------------------------------------------------------------- reader */
+
+void
+ef_mpr_init (ef_mpr_t *r, const void *p, size_t n)
+{
+    r->p = (const uint8_t *) p;
+    r->end = r->p + n;
+}
+
+static uint64_t
+s_be (const uint8_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/*  Decode the header at r->p: its type, the header's size, and for
+    containers/strings the declared count or length. Returns 0, or
+    EF_EPROTO when the header itself is cut short or is 0xc1. */
+typedef struct {
+    ef_mp_type_t type;
+    size_t hdr;   /* bytes of header */
+    uint64_t len; /* str/bin/ext body bytes, or array/map element count */
+    uint64_t u;   /* uint value / bool */
+    int64_t i;    /* negative int value */
+} s_head_t;
+
+static int
+s_head (const ef_mpr_t *r, s_head_t *h)
+{
+    size_t avail = (size_t) (r->end - r->p);
+    memset (h, 0, sizeof *h);
+    if (avail == 0) {
+        h->type = EF_MP_NONE;
+        return EF_EPROTO;
+    }
+    uint8_t c = r->p[0];
+    const uint8_t *q = r->p + 1;
+    size_t need = 1;
+#define NEED(n)                                                                \
+    do {                                                                       \
+        need = 1 + (n);                                                        \
+        if (avail < need)                                                      \
+            goto cut;                                                          \
+    } while (0)
+    if (c <= 0x7f) {
+        h->type = EF_MP_UINT, h->u = c;
+    } else if (c >= 0xe0) {
+        h->type = EF_MP_INT, h->i = (int8_t) c;
+    } else if ((c & 0xf0) == 0x80) {
+        h->type = EF_MP_MAP, h->len = c & 0x0f;
+    } else if ((c & 0xf0) == 0x90) {
+        h->type = EF_MP_ARRAY, h->len = c & 0x0f;
+    } else if ((c & 0xe0) == 0xa0) {
+        h->type = EF_MP_STR, h->len = c & 0x1f;
+    } else {
+        switch (c) {
+        case 0xc0: h->type = EF_MP_NIL; break;
+        case 0xc2: h->type = EF_MP_BOOL, h->u = 0; break;
+        case 0xc3: h->type = EF_MP_BOOL, h->u = 1; break;
+        case 0xc4: NEED (1); h->type = EF_MP_BIN, h->len = q[0]; break;
+        case 0xc5: NEED (2); h->type = EF_MP_BIN, h->len = s_be (q, 2); break;
+        case 0xc6: NEED (4); h->type = EF_MP_BIN, h->len = s_be (q, 4); break;
+        case 0xc7: NEED (2); h->type = EF_MP_EXT, h->len = q[0]; break;
+        case 0xc8: NEED (3); h->type = EF_MP_EXT, h->len = s_be (q, 2); break;
+        case 0xc9: NEED (5); h->type = EF_MP_EXT, h->len = s_be (q, 4); break;
+        case 0xca: NEED (4); h->type = EF_MP_FLOAT; break;
+        case 0xcb: NEED (8); h->type = EF_MP_FLOAT; break;
+        case 0xcc: NEED (1); h->type = EF_MP_UINT, h->u = q[0]; break;
+        case 0xcd: NEED (2); h->type = EF_MP_UINT, h->u = s_be (q, 2); break;
+        case 0xce: NEED (4); h->type = EF_MP_UINT, h->u = s_be (q, 4); break;
+        case 0xcf: NEED (8); h->type = EF_MP_UINT, h->u = s_be (q, 8); break;
+        case 0xd0: NEED (1); h->i = (int8_t) q[0]; goto sint;
+        case 0xd1: NEED (2); h->i = (int16_t) s_be (q, 2); goto sint;
+        case 0xd2: NEED (4); h->i = (int32_t) s_be (q, 4); goto sint;
+        case 0xd3: NEED (8); h->i = (int64_t) s_be (q, 8); goto sint;
+        case 0xd4: NEED (1); h->type = EF_MP_EXT, h->len = 1; break;
+        case 0xd5: NEED (1); h->type = EF_MP_EXT, h->len = 2; break;
+        case 0xd6: NEED (1); h->type = EF_MP_EXT, h->len = 4; break;
+        case 0xd7: NEED (1); h->type = EF_MP_EXT, h->len = 8; break;
+        case 0xd8: NEED (1); h->type = EF_MP_EXT, h->len = 16; break;
+        case 0xd9: NEED (1); h->type = EF_MP_STR, h->len = q[0]; break;
+        case 0xda: NEED (2); h->type = EF_MP_STR, h->len = s_be (q, 2); break;
+        case 0xdb: NEED (4); h->type = EF_MP_STR, h->len = s_be (q, 4); break;
+        case 0xdc: NEED (2); h->type = EF_MP_ARRAY, h->len = s_be (q, 2); break;
+        case 0xdd: NEED (4); h->type = EF_MP_ARRAY, h->len = s_be (q, 4); break;
+        case 0xde: NEED (2); h->type = EF_MP_MAP, h->len = s_be (q, 2); break;
+        case 0xdf: NEED (4); h->type = EF_MP_MAP, h->len = s_be (q, 4); break;
+        default: h->type = EF_MP_BAD; return EF_EPROTO; /* 0xc1 */
+        }
+    }
+#undef NEED
+    h->hdr = need;
+    /* A body or element count may never exceed what remains: each element
+       takes at least one byte, each map entry two. */
+    size_t rest = avail - need;
+    if (h->type == EF_MP_STR || h->type == EF_MP_BIN)
+        return h->len <= rest ? 0 : EF_EPROTO;
+    if (h->type == EF_MP_EXT) /* the header includes the type byte */
+        return h->len <= rest ? 0 : EF_EPROTO;
+    if (h->type == EF_MP_ARRAY)
+        return h->len <= rest ? 0 : EF_EPROTO;
+    if (h->type == EF_MP_MAP)
+        return h->len <= rest / 2 ? 0 : EF_EPROTO;
+    return 0;
+sint:
+    h->hdr = need;
+    if (h->i >= 0)
+        h->type = EF_MP_UINT, h->u = (uint64_t) h->i;
+    else
+        h->type = EF_MP_INT;
+    return 0;
+cut:
+    h->type = EF_MP_BAD;
+    return EF_EPROTO;
+}
+
+ef_mp_type_t
+ef_mpr_peek (const ef_mpr_t *r)
+{
+    s_head_t h;
+    if (s_head (r, &h))
+        return h.type == EF_MP_NONE ? EF_MP_NONE : EF_MP_BAD;
+    return h.type;
+}
+
+static int
+s_expect (ef_mpr_t *r, ef_mp_type_t type, s_head_t *h)
+{
+    int rc = s_head (r, h);
+    if (rc)
+        return rc;
+    if (h->type != type)
+        return EF_EINVAL;
+    r->p += h->hdr;
+    return 0;
+}
+
+int
+ef_mpr_map (ef_mpr_t *r, uint32_t *n)
+{
+    s_head_t h;
+    int rc = s_expect (r, EF_MP_MAP, &h);
+    if (rc == 0)
+        *n = (uint32_t) h.len;
+    return rc;
+}
+
+int
+ef_mpr_array (ef_mpr_t *r, uint32_t *n)
+{
+    s_head_t h;
+    int rc = s_expect (r, EF_MP_ARRAY, &h);
+    if (rc == 0)
+        *n = (uint32_t) h.len;
+    return rc;
+}
+
+int
+ef_mpr_str (ef_mpr_t *r, ef_str_t *s)
+{
+    s_head_t h;
+    int rc = s_expect (r, EF_MP_STR, &h);
+    if (rc == 0) {
+        s->ptr = (const char *) r->p;
+        s->len = (uint32_t) h.len;
+        r->p += h.len;
+    }
+    return rc;
+}
+
+int
+ef_mpr_uint (ef_mpr_t *r, uint64_t *v)
+{
+    s_head_t h;
+    int rc = s_expect (r, EF_MP_UINT, &h);
+    if (rc == 0)
+        *v = h.u;
+    return rc;
+}
+
+int
+ef_mpr_int (ef_mpr_t *r, int64_t *v)
+{
+    s_head_t h;
+    int rc = s_head (r, &h);
+    if (rc)
+        return rc;
+    if (h.type == EF_MP_INT)
+        *v = h.i;
+    else if (h.type == EF_MP_UINT && h.u <= INT64_MAX)
+        *v = (int64_t) h.u;
+    else
+        return EF_EINVAL;
+    r->p += h.hdr;
+    return 0;
+}
+
+int
+ef_mpr_bool (ef_mpr_t *r, int *v)
+{
+    s_head_t h;
+    int rc = s_expect (r, EF_MP_BOOL, &h);
+    if (rc == 0)
+        *v = (int) h.u;
+    return rc;
+}
+
+int
+ef_mpr_nil (ef_mpr_t *r)
+{
+    if (r->p < r->end && r->p[0] == 0xc0) {
+        r->p++;
+        return 1;
+    }
+    return 0;
+}
+
+int
+ef_mpr_skip (ef_mpr_t *r, int max_depth)
+{
+    s_head_t h;
+    int rc = s_head (r, &h);
+    if (rc)
+        return rc;
+    r->p += h.hdr;
+    switch (h.type) {
+    case EF_MP_STR:
+    case EF_MP_BIN:
+    case EF_MP_EXT:
+        r->p += h.len;
+        return 0;
+    case EF_MP_FLOAT:
+        return 0; /* header size covers the body */
+    case EF_MP_ARRAY:
+    case EF_MP_MAP: {
+        if (max_depth <= 0)
+            return EF_EPROTO;
+        uint64_t n = h.type == EF_MP_MAP ? h.len * 2 : h.len;
+        for (uint64_t i = 0; i < n; i++)
+            if ((rc = ef_mpr_skip (r, max_depth - 1)))
+                return rc;
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+int
+ef_mp_validate (const void *p, size_t n, int max_depth)
+{
+    ef_mpr_t r;
+    ef_mpr_init (&r, p, n);
+    if (ef_mpr_skip (&r, max_depth))
+        return EF_EPROTO;
+    return r.p == r.end ? 0 : EF_EPROTO;
+}

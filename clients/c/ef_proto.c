@@ -1,0 +1,903 @@
+/*  ef_proto.c: encoder and decoder of protocol version 1 messages
+    (schemas/protocol.md). Every decoder first checks the whole frame with
+    ef_mp_validate, so the typed reads that follow can only fail on a type
+    mismatch, which is an INVALID field rather than a malformed frame. */
+#include "eventflow/ef_proto.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_json.h"
+#include "eventflow/ef_uuid.h"
+
+#include <string.h>
+
+static const char *s_cmd_names[EF_CMD_COUNT] = {
+    NULL,          "HELLO",    "PING",      "CREATE_STREAM", "LIST_STREAMS",
+    "GET_STREAM",  "PUBLISH",  "GET_EVENT", "READ",          "LIST_EVENTS",
+    "STATS",
+};
+
+const char *
+ef_cmd_name (ef_cmd_t cmd)
+{
+    return (cmd > EF_CMD_NONE && cmd < EF_CMD_COUNT) ? s_cmd_names[cmd] : NULL;
+}
+
+ef_cmd_t
+ef_cmd_from_name (ef_str_t name)
+{
+    for (int i = 1; i < EF_CMD_COUNT; i++)
+        if (ef_str_eq (name, s_cmd_names[i]))
+            return (ef_cmd_t) i;
+    return EF_CMD_NONE;
+}
+
+#define KEY(k, lit) ef_str_eq ((k), (lit))
+
+/* ---------------------------------------------------------------- encode */
+
+static void
+s_kstr (ef_buf_t *b, const char *k, ef_str_t v)
+{
+    ef_mp_key (b, k);
+    ef_mp_xstr (b, v);
+}
+
+static void
+s_kuint (ef_buf_t *b, const char *k, uint64_t v)
+{
+    ef_mp_key (b, k);
+    ef_mp_uint (b, v);
+}
+
+static void
+s_encode_event_in (ef_buf_t *b, const ef_event_in_t *ev)
+{
+    int has_ctx = ef_str_set (ev->trace_id) || ef_str_set (ev->correlation_id);
+    uint32_t n = 2 + !!ef_str_set (ev->event_id) + !!ef_str_set (ev->source)
+                 + !!ev->version + !!ev->occurred_at + !!has_ctx;
+    ef_mp_map (b, n);
+    s_kstr (b, "type", ev->type);
+    s_kstr (b, "payload", ev->payload);
+    if (ef_str_set (ev->event_id))
+        s_kstr (b, "event_id", ev->event_id);
+    if (ef_str_set (ev->source))
+        s_kstr (b, "source", ev->source);
+    if (ev->version)
+        s_kuint (b, "version", ev->version);
+    if (ev->occurred_at)
+        s_kuint (b, "occurred_at", ev->occurred_at);
+    if (has_ctx) {
+        ef_mp_key (b, "context");
+        ef_mp_map (b, !!ef_str_set (ev->trace_id)
+                          + !!ef_str_set (ev->correlation_id));
+        if (ef_str_set (ev->trace_id))
+            s_kstr (b, "trace_id", ev->trace_id);
+        if (ef_str_set (ev->correlation_id))
+            s_kstr (b, "correlation_id", ev->correlation_id);
+    }
+}
+
+int
+ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req)
+{
+    const char *name = ef_cmd_name (req->cmd);
+    if (!name)
+        return EF_EINVAL;
+    int has_auth = ef_str_set (req->auth_api_key) || ef_str_set (req->auth_jwt);
+    uint32_t n = 3 + !!has_auth;
+    switch (req->cmd) {
+    case EF_CMD_HELLO: n += !!ef_str_set (req->client); break;
+    case EF_CMD_CREATE_STREAM: n += 1; break;
+    case EF_CMD_GET_STREAM: n += 1; break;
+    case EF_CMD_PUBLISH: n += 2; break;
+    case EF_CMD_GET_EVENT: n += 1 + !!ef_str_set (req->stream); break;
+    case EF_CMD_READ: n += 3; break;
+    case EF_CMD_LIST_EVENTS:
+        n += !!ef_str_set (req->stream) + !!ef_str_set (req->type)
+             + !!ef_str_set (req->source) + !!ef_str_set (req->status)
+             + !!req->has_from + !!req->has_to + !!req->page + !!req->limit;
+        break;
+    default: break;
+    }
+    ef_mp_map (b, n);
+    s_kuint (b, "v", req->v ? req->v : EF_PROTO_VERSION);
+    s_kuint (b, "id", req->id);
+    ef_mp_key (b, "cmd");
+    ef_mp_cstr (b, name);
+    if (has_auth) {
+        ef_mp_key (b, "auth");
+        ef_mp_map (b, 1);
+        if (ef_str_set (req->auth_api_key))
+            s_kstr (b, "api_key", req->auth_api_key);
+        else
+            s_kstr (b, "jwt", req->auth_jwt);
+    }
+    switch (req->cmd) {
+    case EF_CMD_HELLO:
+        if (ef_str_set (req->client))
+            s_kstr (b, "client", req->client);
+        break;
+    case EF_CMD_CREATE_STREAM: s_kstr (b, "name", req->name); break;
+    case EF_CMD_GET_STREAM: s_kstr (b, "stream", req->stream); break;
+    case EF_CMD_PUBLISH:
+        s_kstr (b, "stream", req->stream);
+        ef_mp_key (b, "events");
+        ef_mp_array (b, req->n_events);
+        for (uint32_t i = 0; i < req->n_events; i++)
+            s_encode_event_in (b, &req->events[i]);
+        break;
+    case EF_CMD_GET_EVENT:
+        s_kstr (b, "event_id", req->event_id);
+        if (ef_str_set (req->stream))
+            s_kstr (b, "stream", req->stream);
+        break;
+    case EF_CMD_READ:
+        s_kstr (b, "stream", req->stream);
+        s_kuint (b, "after", req->after);
+        s_kuint (b, "limit", req->limit ? req->limit : 100);
+        break;
+    case EF_CMD_LIST_EVENTS:
+        if (ef_str_set (req->stream))
+            s_kstr (b, "stream", req->stream);
+        if (ef_str_set (req->type))
+            s_kstr (b, "type", req->type);
+        if (ef_str_set (req->source))
+            s_kstr (b, "source", req->source);
+        if (ef_str_set (req->status))
+            s_kstr (b, "status", req->status);
+        if (req->has_from)
+            s_kuint (b, "from", req->from);
+        if (req->has_to)
+            s_kuint (b, "to", req->to);
+        if (req->page)
+            s_kuint (b, "page", req->page);
+        if (req->limit)
+            s_kuint (b, "limit", req->limit);
+        break;
+    default: break;
+    }
+    return b->oom ? EF_ENOMEM : 0;
+}
+
+/* ---------------------------------------------------------------- decode */
+
+/*  Read an optional string or nil into *s (nil leaves it unset). */
+static int
+s_opt_str (ef_mpr_t *r, ef_str_t *s)
+{
+    if (ef_mpr_nil (r)) {
+        *s = EF_STR_NULL;
+        return 0;
+    }
+    return ef_mpr_str (r, s);
+}
+
+static int
+s_u32 (ef_mpr_t *r, uint32_t *v)
+{
+    uint64_t u;
+    int rc = ef_mpr_uint (r, &u);
+    if (rc)
+        return rc;
+    if (u > UINT32_MAX)
+        return EF_EINVAL;
+    *v = (uint32_t) u;
+    return 0;
+}
+
+static void
+s_item_fail (ef_event_in_t *ev, int code, const char *msg)
+{
+    if (!ev->err) {
+        ev->err = code;
+        ev->err_msg = msg;
+    }
+}
+
+/*  One PUBLISH item. A mistyped field is the item's fault, not the
+    frame's: the frame has been validated, so skipping is always safe. */
+static int
+s_decode_event_in (ef_mpr_t *r, ef_event_in_t *ev)
+{
+    uint32_t n;
+    memset (ev, 0, sizeof *ev);
+    if (ef_mpr_map (r, &n)) {
+        s_item_fail (ev, EF_EINVAL, "event must be a map");
+        return ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        ef_str_t k;
+        if (ef_mpr_str (r, &k)) {
+            s_item_fail (ev, EF_EINVAL, "event keys must be strings");
+            if (ef_mpr_skip (r, EF_MSGPACK_DEPTH)
+                || ef_mpr_skip (r, EF_MSGPACK_DEPTH))
+                return EF_EPROTO;
+            continue;
+        }
+        int rc = 0;
+        if (KEY (k, "type"))
+            rc = ef_mpr_str (r, &ev->type);
+        else if (KEY (k, "payload"))
+            rc = ef_mpr_str (r, &ev->payload);
+        else if (KEY (k, "event_id"))
+            rc = s_opt_str (r, &ev->event_id);
+        else if (KEY (k, "source"))
+            rc = s_opt_str (r, &ev->source);
+        else if (KEY (k, "version"))
+            rc = ef_mpr_nil (r) ? 0 : s_u32 (r, &ev->version);
+        else if (KEY (k, "occurred_at"))
+            rc = ef_mpr_nil (r) ? 0 : ef_mpr_uint (r, &ev->occurred_at);
+        else if (KEY (k, "context")) {
+            uint32_t m;
+            if (ef_mpr_nil (r))
+                continue;
+            rc = ef_mpr_map (r, &m);
+            for (uint32_t j = 0; rc == 0 && j < m; j++) {
+                ef_str_t ck;
+                if ((rc = ef_mpr_str (r, &ck)))
+                    break;
+                if (KEY (ck, "trace_id"))
+                    rc = s_opt_str (r, &ev->trace_id);
+                else if (KEY (ck, "correlation_id"))
+                    rc = s_opt_str (r, &ev->correlation_id);
+                else
+                    rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+            }
+        } else
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+        if (rc == EF_EINVAL) {
+            s_item_fail (ev, EF_EINVAL, "event field of the wrong type");
+            /* the reader did not move past the mistyped value */
+            if (ef_mpr_skip (r, EF_MSGPACK_DEPTH))
+                return EF_EPROTO;
+            /* a mistyped context key leaves the rest of that map unread */
+            if (KEY (k, "context"))
+                return EF_EPROTO;
+        } else if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int
+ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
+                         ef_event_in_t *events, uint32_t max_events,
+                         const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    memset (req, 0, sizeof *req);
+    *why = NULL;
+    if (ef_mp_validate (p, n, EF_MSGPACK_DEPTH)) {
+        *why = "not a well-formed msgpack value";
+        return EF_EPROTO;
+    }
+    ef_mpr_t r;
+    ef_mpr_init (&r, p, n);
+    uint32_t nkeys;
+    if (ef_mpr_map (&r, &nkeys)) {
+        *why = "request must be a map";
+        return EF_EPROTO;
+    }
+    ef_str_t cmd = EF_STR_NULL;
+    int have_v = 0, have_id = 0, rc = 0;
+    uint32_t events_n = 0;
+    ef_mpr_t events_at = {0};
+    int have_events = 0;
+    for (uint32_t i = 0; i < nkeys; i++) {
+        ef_str_t k;
+        if (ef_mpr_str (&r, &k)) {
+            *why = "request keys must be strings";
+            return EF_EINVAL;
+        }
+        if (KEY (k, "v")) {
+            rc = s_u32 (&r, &req->v);
+            have_v = 1;
+        } else if (KEY (k, "id")) {
+            rc = ef_mpr_uint (&r, &req->id);
+            have_id = rc == 0;
+        } else if (KEY (k, "cmd"))
+            rc = ef_mpr_str (&r, &cmd);
+        else if (KEY (k, "auth")) {
+            uint32_t m;
+            rc = ef_mpr_map (&r, &m);
+            for (uint32_t j = 0; rc == 0 && j < m; j++) {
+                ef_str_t ak;
+                if ((rc = ef_mpr_str (&r, &ak)))
+                    break;
+                if (KEY (ak, "api_key"))
+                    rc = ef_mpr_str (&r, &req->auth_api_key);
+                else if (KEY (ak, "jwt"))
+                    rc = ef_mpr_str (&r, &req->auth_jwt);
+                else
+                    rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+            }
+        } else if (KEY (k, "client"))
+            rc = ef_mpr_str (&r, &req->client);
+        else if (KEY (k, "name"))
+            rc = ef_mpr_str (&r, &req->name);
+        else if (KEY (k, "stream"))
+            rc = s_opt_str (&r, &req->stream);
+        else if (KEY (k, "event_id"))
+            rc = ef_mpr_str (&r, &req->event_id);
+        else if (KEY (k, "type"))
+            rc = s_opt_str (&r, &req->type);
+        else if (KEY (k, "source"))
+            rc = s_opt_str (&r, &req->source);
+        else if (KEY (k, "status"))
+            rc = s_opt_str (&r, &req->status);
+        else if (KEY (k, "after"))
+            rc = ef_mpr_uint (&r, &req->after);
+        else if (KEY (k, "from")) {
+            rc = ef_mpr_uint (&r, &req->from);
+            req->has_from = 1;
+        } else if (KEY (k, "to")) {
+            rc = ef_mpr_uint (&r, &req->to);
+            req->has_to = 1;
+        } else if (KEY (k, "limit"))
+            rc = s_u32 (&r, &req->limit);
+        else if (KEY (k, "page"))
+            rc = s_u32 (&r, &req->page);
+        else if (KEY (k, "events")) {
+            events_at = r;
+            rc = ef_mpr_array (&r, &events_n);
+            have_events = 1;
+            if (rc == 0) {
+                r = events_at; /* skip the array whole; decoded below */
+                rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+            }
+        } else
+            rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+        if (rc) {
+            *why = "a field has the wrong type";
+            return rc == EF_EPROTO ? EF_EPROTO : EF_EINVAL;
+        }
+    }
+    if (!have_v || !have_id || !ef_str_set (cmd)) {
+        *why = "v, id and cmd are required";
+        return EF_EINVAL;
+    }
+    if (req->v != EF_PROTO_VERSION) {
+        *why = "unsupported protocol version";
+        return EF_EVERSION;
+    }
+    req->cmd = ef_cmd_from_name (cmd);
+    if (req->cmd == EF_CMD_NONE) {
+        *why = "unknown command";
+        return EF_EUNKNOWN_CMD;
+    }
+    switch (req->cmd) {
+    case EF_CMD_CREATE_STREAM:
+        if (!ef_str_set (req->name)) {
+            *why = "name is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_GET_STREAM:
+    case EF_CMD_READ:
+        if (!ef_str_set (req->stream)) {
+            *why = "stream is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_GET_EVENT:
+        if (!ef_str_set (req->event_id)) {
+            *why = "event_id is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_PUBLISH:
+        if (!ef_str_set (req->stream) || !have_events) {
+            *why = "stream and events are required";
+            return EF_EINVAL;
+        }
+        if (events_n == 0) {
+            *why = "events is empty";
+            return EF_EINVAL;
+        }
+        if (events_n > max_events) {
+            *why = "too many events in one request";
+            return EF_ETOOBIG;
+        }
+        ef_mpr_array (&events_at, &events_n);
+        for (uint32_t i = 0; i < events_n; i++)
+            if (s_decode_event_in (&events_at, &events[i])) {
+                *why = "malformed event";
+                return EF_EPROTO;
+            }
+        req->events = events;
+        req->n_events = events_n;
+        break;
+    default: break;
+    }
+    return 0;
+}
+
+int
+ef_proto_check_event (ef_event_in_t *ev, uint32_t max_payload)
+{
+    if (ev->err)
+        return ev->err;
+    if (!ef_str_set (ev->type) || ev->type.len == 0)
+        s_item_fail (ev, EF_EINVAL, "type is required");
+    else if (ev->type.len > EF_MAX_TYPE)
+        s_item_fail (ev, EF_ETOOBIG, "type is longer than 256 bytes");
+    else if (!ef_str_set (ev->payload))
+        s_item_fail (ev, EF_EINVAL, "payload is required");
+    else if (ev->payload.len > max_payload)
+        s_item_fail (ev, EF_ETOOBIG, "payload is larger than the limit");
+    else if (ef_str_set (ev->source) && ev->source.len > EF_MAX_SOURCE)
+        s_item_fail (ev, EF_ETOOBIG, "source is longer than 256 bytes");
+    else if ((ef_str_set (ev->trace_id)
+              && ev->trace_id.len > EF_MAX_CONTEXT_FIELD)
+             || (ef_str_set (ev->correlation_id)
+                 && ev->correlation_id.len > EF_MAX_CONTEXT_FIELD))
+        s_item_fail (ev, EF_ETOOBIG, "context field longer than 128 bytes");
+    else if (ef_str_set (ev->event_id)) {
+        ef_uuid_t u;
+        if (ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &u))
+            s_item_fail (ev, EF_EINVAL, "event_id is not a UUID");
+    }
+    if (ev->err)
+        return ev->err;
+    if (ef_json_validate (ev->payload.ptr, ev->payload.len, EF_JSON_DEPTH, NULL,
+                          NULL))
+        s_item_fail (ev, EF_EINVAL, "payload is not a single JSON value");
+    return ev->err;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+void
+ef_proto_reply_ok (ef_buf_t *b, uint64_t id, uint32_t n)
+{
+    ef_mp_map (b, n + 2);
+    s_kuint (b, "id", id);
+    ef_mp_key (b, "ok");
+    ef_mp_bool (b, 1);
+}
+
+void
+ef_proto_reply_error (ef_buf_t *b, uint64_t id, int code, const char *message,
+                      uint64_t retry_after_ms)
+{
+    ef_mp_map (b, 3);
+    s_kuint (b, "id", id);
+    ef_mp_key (b, "ok");
+    ef_mp_bool (b, 0);
+    ef_mp_key (b, "error");
+    ef_mp_map (b, code == EF_ERATE ? 4 : 3);
+    ef_mp_key (b, "code");
+    ef_mp_int (b, code);
+    ef_mp_key (b, "name");
+    ef_mp_cstr (b, ef_error_name (code));
+    ef_mp_key (b, "message");
+    ef_mp_cstr (b, message ? message : ef_strerror (code));
+    if (code == EF_ERATE)
+        s_kuint (b, "retry_after_ms", retry_after_ms);
+}
+
+void
+ef_proto_write_event_record (ef_buf_t *b, const ef_event_t *ev)
+{
+    s_kstr (b, "event_id", ev->event_id);
+    s_kstr (b, "type", ev->type);
+    s_kuint (b, "version", ev->version);
+    s_kuint (b, "occurred_at", ev->occurred_at);
+    s_kuint (b, "received_at", ev->received_at);
+    s_kstr (b, "source", ev->source);
+    s_kstr (b, "api_key_id", ev->api_key_id);
+    ef_mp_key (b, "context");
+    ef_mp_map (b, 2);
+    s_kstr (b, "trace_id", ev->trace_id);
+    s_kstr (b, "correlation_id", ev->correlation_id);
+    s_kstr (b, "payload", ev->payload);
+}
+
+void
+ef_proto_write_event_head (ef_buf_t *b, ef_str_t stream_id, uint64_t seq)
+{
+    ef_mp_map (b, 2 + EF_EVENT_RECORD_KEYS + EF_EVENT_STATE_KEYS);
+    s_kstr (b, "stream_id", stream_id);
+    s_kuint (b, "seq", seq);
+}
+
+void
+ef_proto_write_event_state (ef_buf_t *b, const ef_event_t *ev)
+{
+    s_kstr (b, "status", ev->status);
+    s_kuint (b, "attempts", ev->attempts);
+    s_kstr (b, "last_error", ev->last_error);
+    s_kstr (b, "result", ev->result);
+    ef_mp_key (b, "processed_at");
+    if (ev->processed_at)
+        ef_mp_uint (b, ev->processed_at);
+    else
+        ef_mp_nil (b);
+}
+
+void
+ef_proto_write_event (ef_buf_t *b, const ef_event_t *ev)
+{
+    ef_proto_write_event_head (b, ev->stream_id, ev->seq);
+    ef_proto_write_event_record (b, ev);
+    ef_proto_write_event_state (b, ev);
+}
+
+void
+ef_proto_write_stream (ef_buf_t *b, const ef_stream_info_t *s)
+{
+    ef_mp_map (b, 6);
+    s_kstr (b, "id", s->id);
+    s_kstr (b, "name", s->name);
+    s_kuint (b, "created_at", s->created_at);
+    s_kuint (b, "events", s->events);
+    s_kuint (b, "first_seq", s->first_seq);
+    s_kuint (b, "last_seq", s->last_seq);
+}
+
+void
+ef_proto_write_result (ef_buf_t *b, const ef_publish_result_t *r)
+{
+    if (r->code) {
+        ef_mp_map (b, 2);
+        s_kuint (b, "index", r->index);
+        ef_mp_key (b, "error");
+        ef_mp_map (b, 3);
+        ef_mp_key (b, "code");
+        ef_mp_int (b, r->code);
+        ef_mp_key (b, "name");
+        ef_mp_cstr (b, ef_error_name (r->code));
+        ef_mp_key (b, "message");
+        if (ef_str_set (r->message))
+            ef_mp_xstr (b, r->message);
+        else
+            ef_mp_cstr (b, ef_strerror (r->code));
+        return;
+    }
+    ef_mp_map (b, 4);
+    s_kstr (b, "event_id", r->event_id);
+    s_kuint (b, "seq", r->seq);
+    ef_mp_key (b, "status");
+    ef_mp_cstr (b, r->duplicate ? "DUPLICATE" : "ACCEPTED");
+    s_kuint (b, "received_at", r->received_at);
+}
+
+void
+ef_proto_write_stats (ef_buf_t *b, const ef_stats_t *s)
+{
+    ef_mp_map (b, 5);
+    s_kuint (b, "streams", s->streams);
+    s_kuint (b, "events", s->events);
+    s_kuint (b, "store_bytes", s->store_bytes);
+    s_kuint (b, "map_size", s->map_size);
+    ef_mp_key (b, "counters");
+    ef_mp_map (b, 6);
+    s_kuint (b, "published", s->published);
+    s_kuint (b, "duplicates", s->duplicates);
+    s_kuint (b, "rejected", s->rejected);
+    s_kuint (b, "malformed", s->malformed);
+    s_kuint (b, "commits", s->commits);
+    s_kuint (b, "requests", s->requests);
+}
+
+void
+ef_proto_write_hello (ef_buf_t *b, const ef_hello_t *h)
+{
+    s_kstr (b, "server", h->server);
+    s_kstr (b, "version", h->version);
+    s_kuint (b, "protocol", h->protocol);
+    ef_mp_key (b, "limits");
+    ef_mp_map (b, 4);
+    s_kuint (b, "max_message", h->max_message);
+    s_kuint (b, "max_batch", h->max_batch);
+    s_kuint (b, "max_payload", h->max_payload);
+    s_kuint (b, "max_read", h->max_read);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+int
+ef_proto_decode_reply (const void *p, size_t n, ef_reply_t *rep)
+{
+    memset (rep, 0, sizeof *rep);
+    if (ef_mp_validate (p, n, EF_MSGPACK_DEPTH))
+        return EF_EPROTO;
+    ef_mpr_t r;
+    ef_mpr_init (&r, p, n);
+    if (ef_mpr_map (&r, &rep->nkeys))
+        return EF_EPROTO;
+    rep->body = r;
+    int have_ok = 0;
+    for (uint32_t i = 0; i < rep->nkeys; i++) {
+        ef_str_t k;
+        int rc;
+        if (ef_mpr_str (&r, &k))
+            return EF_EPROTO;
+        if (KEY (k, "id"))
+            rc = ef_mpr_uint (&r, &rep->id);
+        else if (KEY (k, "ok")) {
+            rc = ef_mpr_bool (&r, &rep->ok);
+            have_ok = 1;
+        } else if (KEY (k, "error")) {
+            uint32_t m;
+            rc = ef_mpr_map (&r, &m);
+            for (uint32_t j = 0; rc == 0 && j < m; j++) {
+                ef_str_t ek;
+                int64_t code;
+                if ((rc = ef_mpr_str (&r, &ek)))
+                    break;
+                if (KEY (ek, "code")) {
+                    rc = ef_mpr_int (&r, &code);
+                    rep->code = (int) code;
+                } else if (KEY (ek, "name"))
+                    rc = ef_mpr_str (&r, &rep->err_name);
+                else if (KEY (ek, "message"))
+                    rc = ef_mpr_str (&r, &rep->err_message);
+                else if (KEY (ek, "retry_after_ms"))
+                    rc = ef_mpr_uint (&r, &rep->retry_after_ms);
+                else
+                    rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+            }
+        } else
+            rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+        if (rc)
+            return EF_EPROTO;
+    }
+    if (!have_ok)
+        return EF_EPROTO;
+    if (rep->ok)
+        rep->code = 0;
+    else if (rep->code >= 0 || rep->code < EF_ERROR_MIN)
+        rep->code = ef_str_set (rep->err_name)
+                        ? ef_error_from_name (rep->err_name.ptr,
+                                              rep->err_name.len)
+                        : EF_EINTERNAL;
+    return 0;
+}
+
+int
+ef_proto_reply_find (const ef_reply_t *rep, const char *key, ef_mpr_t *out)
+{
+    ef_mpr_t r = rep->body;
+    for (uint32_t i = 0; i < rep->nkeys; i++) {
+        ef_str_t k;
+        if (ef_mpr_str (&r, &k))
+            return EF_ENOTFOUND;
+        if (KEY (k, key)) {
+            *out = r;
+            return 0;
+        }
+        if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            return EF_ENOTFOUND;
+    }
+    return EF_ENOTFOUND;
+}
+
+static int
+s_opt_uint (ef_mpr_t *r, uint64_t *v)
+{
+    if (ef_mpr_nil (r)) {
+        *v = 0;
+        return 0;
+    }
+    return ef_mpr_uint (r, v);
+}
+
+int
+ef_proto_read_event_kv (ef_mpr_t *r, uint32_t n, ef_event_t *ev)
+{
+    int rc = 0;
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        ef_str_t k;
+        uint64_t u;
+        if ((rc = ef_mpr_str (r, &k)))
+            break;
+        if (KEY (k, "event_id"))
+            rc = s_opt_str (r, &ev->event_id);
+        else if (KEY (k, "stream_id"))
+            rc = s_opt_str (r, &ev->stream_id);
+        else if (KEY (k, "seq"))
+            rc = ef_mpr_uint (r, &ev->seq);
+        else if (KEY (k, "type"))
+            rc = s_opt_str (r, &ev->type);
+        else if (KEY (k, "version")) {
+            rc = ef_mpr_uint (r, &u);
+            ev->version = (uint32_t) u;
+        } else if (KEY (k, "occurred_at"))
+            rc = s_opt_uint (r, &ev->occurred_at);
+        else if (KEY (k, "received_at"))
+            rc = s_opt_uint (r, &ev->received_at);
+        else if (KEY (k, "source"))
+            rc = s_opt_str (r, &ev->source);
+        else if (KEY (k, "api_key_id"))
+            rc = s_opt_str (r, &ev->api_key_id);
+        else if (KEY (k, "context")) {
+            uint32_t m;
+            if (ef_mpr_nil (r))
+                continue;
+            rc = ef_mpr_map (r, &m);
+            for (uint32_t j = 0; rc == 0 && j < m; j++) {
+                ef_str_t ck;
+                if ((rc = ef_mpr_str (r, &ck)))
+                    break;
+                if (KEY (ck, "trace_id"))
+                    rc = s_opt_str (r, &ev->trace_id);
+                else if (KEY (ck, "correlation_id"))
+                    rc = s_opt_str (r, &ev->correlation_id);
+                else
+                    rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+            }
+        } else if (KEY (k, "payload"))
+            rc = s_opt_str (r, &ev->payload);
+        else if (KEY (k, "status"))
+            rc = s_opt_str (r, &ev->status);
+        else if (KEY (k, "attempts")) {
+            rc = ef_mpr_uint (r, &u);
+            ev->attempts = (uint32_t) u;
+        } else if (KEY (k, "last_error"))
+            rc = s_opt_str (r, &ev->last_error);
+        else if (KEY (k, "result"))
+            rc = s_opt_str (r, &ev->result);
+        else if (KEY (k, "processed_at"))
+            rc = s_opt_uint (r, &ev->processed_at);
+        else
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    return rc;
+}
+
+int
+ef_proto_read_event (ef_mpr_t *r, ef_event_t *ev)
+{
+    uint32_t n;
+    memset (ev, 0, sizeof *ev);
+    int rc = ef_mpr_map (r, &n);
+    return rc ? rc : ef_proto_read_event_kv (r, n, ev);
+}
+
+int
+ef_proto_read_stream (ef_mpr_t *r, ef_stream_info_t *s)
+{
+    uint32_t n;
+    memset (s, 0, sizeof *s);
+    int rc = ef_mpr_map (r, &n);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        ef_str_t k;
+        if ((rc = ef_mpr_str (r, &k)))
+            break;
+        if (KEY (k, "id"))
+            rc = ef_mpr_str (r, &s->id);
+        else if (KEY (k, "name"))
+            rc = ef_mpr_str (r, &s->name);
+        else if (KEY (k, "created_at"))
+            rc = ef_mpr_uint (r, &s->created_at);
+        else if (KEY (k, "events"))
+            rc = ef_mpr_uint (r, &s->events);
+        else if (KEY (k, "first_seq"))
+            rc = ef_mpr_uint (r, &s->first_seq);
+        else if (KEY (k, "last_seq"))
+            rc = ef_mpr_uint (r, &s->last_seq);
+        else
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    return rc;
+}
+
+int
+ef_proto_read_result (ef_mpr_t *r, ef_publish_result_t *res)
+{
+    uint32_t n;
+    memset (res, 0, sizeof *res);
+    int rc = ef_mpr_map (r, &n);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        ef_str_t k, st;
+        uint64_t u;
+        if ((rc = ef_mpr_str (r, &k)))
+            break;
+        if (KEY (k, "event_id"))
+            rc = ef_mpr_str (r, &res->event_id);
+        else if (KEY (k, "seq"))
+            rc = ef_mpr_uint (r, &res->seq);
+        else if (KEY (k, "received_at"))
+            rc = ef_mpr_uint (r, &res->received_at);
+        else if (KEY (k, "status")) {
+            rc = ef_mpr_str (r, &st);
+            res->duplicate = rc == 0 && ef_str_eq (st, "DUPLICATE");
+        } else if (KEY (k, "index")) {
+            rc = ef_mpr_uint (r, &u);
+            res->index = (uint32_t) u;
+        } else if (KEY (k, "error")) {
+            uint32_t m;
+            ef_str_t name = EF_STR_NULL;
+            int64_t code = 0;
+            rc = ef_mpr_map (r, &m);
+            for (uint32_t j = 0; rc == 0 && j < m; j++) {
+                ef_str_t ek;
+                if ((rc = ef_mpr_str (r, &ek)))
+                    break;
+                if (KEY (ek, "code"))
+                    rc = ef_mpr_int (r, &code);
+                else if (KEY (ek, "name"))
+                    rc = ef_mpr_str (r, &name);
+                else if (KEY (ek, "message"))
+                    rc = ef_mpr_str (r, &res->message);
+                else
+                    rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+            }
+            res->code = (code < 0 && code >= EF_ERROR_MIN)
+                            ? (int) code
+                            : (name.ptr ? ef_error_from_name (name.ptr,
+                                                              name.len)
+                                        : EF_EINTERNAL);
+        } else
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    return rc;
+}
+
+static int
+s_read_uint_fields (ef_mpr_t *r, const char *const *keys, uint64_t **vals,
+                    int nfields, const char *nested, ef_mpr_t *nested_at)
+{
+    uint32_t n;
+    int rc = ef_mpr_map (r, &n);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        ef_str_t k;
+        int found = 0;
+        if ((rc = ef_mpr_str (r, &k)))
+            break;
+        if (nested && KEY (k, nested)) {
+            *nested_at = *r;
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+            continue;
+        }
+        for (int f = 0; f < nfields && !found; f++)
+            if (KEY (k, keys[f])) {
+                rc = ef_mpr_uint (r, vals[f]);
+                found = 1;
+            }
+        if (!found)
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    return rc;
+}
+
+int
+ef_proto_read_stats (ef_mpr_t *r, ef_stats_t *s)
+{
+    static const char *const top[] = {"streams", "events", "store_bytes",
+                                      "map_size"};
+    static const char *const ctr[] = {"published", "duplicates", "rejected",
+                                      "malformed", "commits",    "requests"};
+    uint64_t *topv[] = {&s->streams, &s->events, &s->store_bytes, &s->map_size};
+    uint64_t *ctrv[] = {&s->published, &s->duplicates, &s->rejected,
+                        &s->malformed, &s->commits,    &s->requests};
+    ef_mpr_t counters = {0};
+    memset (s, 0, sizeof *s);
+    int rc = s_read_uint_fields (r, top, topv, 4, "counters", &counters);
+    if (rc == 0 && counters.p)
+        rc = s_read_uint_fields (&counters, ctr, ctrv, 6, NULL, NULL);
+    return rc;
+}
+
+int
+ef_proto_read_hello (const ef_reply_t *rep, ef_hello_t *h)
+{
+    static const char *const lim[] = {"max_message", "max_batch",
+                                      "max_payload", "max_read"};
+    uint64_t *limv[] = {&h->max_message, &h->max_batch, &h->max_payload,
+                        &h->max_read};
+    ef_mpr_t r;
+    int rc = 0;
+    memset (h, 0, sizeof *h);
+    if (ef_proto_reply_find (rep, "server", &r) == 0)
+        rc |= ef_mpr_str (&r, &h->server);
+    if (ef_proto_reply_find (rep, "version", &r) == 0)
+        rc |= ef_mpr_str (&r, &h->version);
+    if (ef_proto_reply_find (rep, "protocol", &r) == 0)
+        rc |= ef_mpr_uint (&r, &h->protocol);
+    if (ef_proto_reply_find (rep, "limits", &r) == 0)
+        rc |= s_read_uint_fields (&r, lim, limv, 4, NULL, NULL);
+    return rc ? EF_EINVAL : 0;
+}

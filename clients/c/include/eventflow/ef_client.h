@@ -1,0 +1,131 @@
+/*  ef_client.h: libeventflow, the C client of the EventFlow broker.
+
+    A client owns one ZeroMQ DEALER connection to a broker and speaks the
+    protocol of schemas/protocol.md. It is created, configured, then
+    connected:
+
+        ef_client_t *c = ef_client_new ("tcp://127.0.0.1:5555");
+        ef_client_set_timeout (c, 5000);
+        if (ef_client_connect (c)) { ... ef_client_error (c) ... }
+        ef_event_in_t ev = {.type = ef_str ("order.created"),
+                            .payload = ef_str ("{\"id\":1}")};
+        ef_publish_result_t res;
+        int rc = ef_client_publish (c, "orders", &ev, 1, &res);
+        ef_client_destroy (&c);
+
+    Two ways to publish: ef_client_publish blocks until the broker's
+    commit returned (an ACCEPTED result is durable); ef_client_publish_async
+    returns at once and calls a completion callback from ef_client_poll,
+    ef_client_flush or any blocking call, with many requests in flight.
+
+    Return codes are 0 or a negative EF_E* code (ef_error.h); the client
+    never aborts. After an error, ef_client_error() describes it (the
+    broker's message when the broker answered).
+
+    Lifetimes: strings in results and events returned by a blocking call
+    point into the reply and stay valid until the next call on the client.
+    Inside a callback they are valid for the callback's duration only.
+
+    Thread-safety: a client is not thread-safe. Use one client per thread
+    (clients are cheap; each has its own connection). Callbacks run on the
+    thread that called into the client. */
+#ifndef EF_CLIENT_H
+#define EF_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_proto.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ef_client ef_client_t;
+
+/*  A client for endpoint (e.g. "tcp://127.0.0.1:5555"); not yet
+    connected. NULL on OOM. */
+ef_client_t *ef_client_new (const char *endpoint);
+/*  Close the connection and free the client. Pending async requests are
+    dropped without their callbacks. Safe on NULL; clears *self_p. */
+void ef_client_destroy (ef_client_t **self_p);
+
+/*  Timeout of each request in ms (default 10000). */
+void ef_client_set_timeout (ef_client_t *self, int timeout_ms);
+/*  Most async requests in flight before publish_async waits (default
+    1024). */
+void ef_client_set_max_inflight (ef_client_t *self, uint32_t n);
+/*  Credential forwarded with every request (copied): an API key or a JWT.
+    NULL clears it. */
+void ef_client_set_api_key (ef_client_t *self, const char *api_key);
+void ef_client_set_jwt (ef_client_t *self, const char *jwt);
+
+/*  Connect and exchange HELLO. 0, EF_EUNAVAILABLE (no answer within the
+    timeout), EF_EINVAL (bad endpoint) or a broker error. */
+int ef_client_connect (ef_client_t *self);
+/*  The broker's HELLO answer (valid after connect). */
+const ef_hello_t *ef_client_hello (const ef_client_t *self);
+/*  Text describing the last error (never NULL). */
+const char *ef_client_error (const ef_client_t *self);
+
+/*  Publish n events to stream and wait for the commit. results (n entries)
+    receives one result per event: code 0 (ACCEPTED, or duplicate set for
+    DUPLICATE) or the item's error. Returns 0 when the request was
+    answered (items may still have failed: check results), or the error
+    of the whole request. */
+int ef_client_publish (ef_client_t *self, const char *stream,
+                       const ef_event_in_t *events, uint32_t n,
+                       ef_publish_result_t *results);
+
+/*  Completion of an async publish: status is 0 or the request's error;
+    results/n are the per-event results when status is 0. */
+typedef void (ef_publish_fn) (void *arg, int status,
+                              const ef_publish_result_t *results, uint32_t n);
+
+/*  Send a publish and return at once; cb (may be NULL) runs when the reply
+    arrives or the request times out. The events are encoded before the
+    call returns, so the caller may reuse them. Waits for room when
+    max_inflight requests are pending. */
+int ef_client_publish_async (ef_client_t *self, const char *stream,
+                             const ef_event_in_t *events, uint32_t n,
+                             ef_publish_fn *cb, void *arg);
+/*  Handle replies that have arrived, waiting up to timeout_ms for the
+    first; returns how many requests completed, or an error. */
+int ef_client_poll (ef_client_t *self, int timeout_ms);
+/*  Wait until no async request is in flight (or timeout_ms passed:
+    EF_ETIMEOUT). */
+int ef_client_flush (ef_client_t *self, int timeout_ms);
+/*  Async requests in flight. */
+uint32_t ef_client_inflight (const ef_client_t *self);
+
+int ef_client_ping (ef_client_t *self);
+int ef_client_create_stream (ef_client_t *self, const char *name,
+                             ef_stream_info_t *out);
+int ef_client_get_stream (ef_client_t *self, const char *stream,
+                          ef_stream_info_t *out);
+
+/*  Visitors: return 0 to go on, non-zero to stop. */
+typedef int (ef_stream_fn) (void *arg, const ef_stream_info_t *s);
+typedef int (ef_event_fn) (void *arg, const ef_event_t *ev);
+
+int ef_client_list_streams (ef_client_t *self, ef_stream_fn *fn, void *arg);
+/*  Get one event by id (stream may be NULL). */
+int ef_client_get_event (ef_client_t *self, const char *event_id,
+                         const char *stream, ef_event_t *out);
+/*  Events of stream with seq > after, at most limit, in order. *next gets
+    the last seq returned (after when none), *head the stream's last seq
+    (either may be NULL). */
+int ef_client_read (ef_client_t *self, const char *stream, uint64_t after,
+                    uint32_t limit, ef_event_fn *fn, void *arg, uint64_t *next,
+                    uint64_t *head);
+/*  LIST_EVENTS with the filters set in query (stream, type, source,
+    status, from/to, page, limit; the other fields are ignored), newest
+    first. *has_more (may be NULL) tells whether another page exists. */
+int ef_client_list_events (ef_client_t *self, const ef_request_t *query,
+                           ef_event_fn *fn, void *arg, int *has_more);
+int ef_client_stats (ef_client_t *self, ef_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

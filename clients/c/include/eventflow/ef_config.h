@@ -1,0 +1,50 @@
+/*  ef_config.h: configuration with one precedence everywhere:
+    command-line flags > EVENTFLOW_* environment > config file > defaults.
+    A program describes its options in a table; the loader fills values.
+    Flags are "--name value" or "--name=value"; "--config FILE" names the
+    file (also EVENTFLOW_CONFIG); the file holds "name = value" lines with
+    '#' comments. Thread-safety: load once, then read from any thread. */
+#ifndef EF_CONFIG_H
+#define EF_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *name; /* flag and file key, e.g. "data-dir" */
+    const char *env;  /* environment variable, e.g. "EVENTFLOW_DATA_DIR" */
+    const char *def;  /* default value (may be NULL) */
+    const char *help;
+} ef_config_opt_t;
+
+typedef struct ef_config ef_config_t;
+
+/*  opts is terminated by an entry with name NULL, and must outlive the
+    config. NULL on OOM. */
+ef_config_t *ef_config_new (const ef_config_opt_t *opts);
+void ef_config_destroy (ef_config_t **self_p);
+
+/*  Apply file, environment and argv[first..argc). Stops at the first
+    argument that is not a known flag (or after "--") and stores its index
+    in *next. Returns 0, or EF_EINVAL with a message in err. */
+int ef_config_load (ef_config_t *self, int argc, char **argv, int first,
+                    int *next, char *err, size_t errlen);
+/*  Set a value by hand (highest precedence). 0 or EF_EINVAL/EF_ENOMEM. */
+int ef_config_set (ef_config_t *self, const char *name, const char *value);
+/*  The value of name (NULL when unset or unknown). Owned by the config. */
+const char *ef_config_get (const ef_config_t *self, const char *name);
+/*  The value as an integer, accepting K/M/G (×1024) suffixes; def when
+    unset; EF_EINVAL through *err (if not NULL) when not a number. */
+int64_t ef_config_get_int (const ef_config_t *self, const char *name,
+                           int64_t def, int *err);
+/*  Print one line per option: flag, environment variable, default, help. */
+void ef_config_usage (const ef_config_t *self, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,229 @@
+/*  ef_proto.h: the codec of the EventFlow wire protocol, version 1
+    (schemas/protocol.md). Requests and replies are single msgpack maps;
+    this module turns them into plain structs and back. Decoding is
+    zero-copy: every ef_str_t points into the frame that was decoded, so the
+    frame must outlive the decoded values. Decoding never allocates and
+    never trusts a declared length (see ef_mp.h).
+    Thread-safety: pure functions over caller-owned data. */
+#ifndef EF_PROTO_H
+#define EF_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "eventflow/ef_mp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EF_PROTO_VERSION 1
+
+/* Limits of protocol.md §5. */
+#define EF_MAX_MESSAGE_DEFAULT (4u << 20)
+#define EF_MAX_BATCH_DEFAULT   1000u
+#define EF_MAX_PAYLOAD_DEFAULT (1u << 20)
+#define EF_MAX_READ            10000u
+#define EF_MAX_LIST            100u
+#define EF_MAX_TYPE            256u
+#define EF_MAX_SOURCE          256u
+#define EF_MAX_CONTEXT_FIELD   128u
+#define EF_MAX_STREAM_NAME     128u
+#define EF_MSGPACK_DEPTH       16
+#define EF_JSON_DEPTH          64
+
+typedef enum {
+    EF_CMD_NONE = 0,
+    EF_CMD_HELLO,
+    EF_CMD_PING,
+    EF_CMD_CREATE_STREAM,
+    EF_CMD_LIST_STREAMS,
+    EF_CMD_GET_STREAM,
+    EF_CMD_PUBLISH,
+    EF_CMD_GET_EVENT,
+    EF_CMD_READ,
+    EF_CMD_LIST_EVENTS,
+    EF_CMD_STATS,
+    EF_CMD_COUNT
+} ef_cmd_t;
+
+/*  "PUBLISH" etc., or NULL for an unknown value. */
+const char *ef_cmd_name (ef_cmd_t cmd);
+/*  The command for a name, or EF_CMD_NONE. */
+ef_cmd_t ef_cmd_from_name (ef_str_t name);
+
+/*  One event as a producer sends it (PUBLISH item). Unset strings are
+    EF_STR_NULL; occurred_at 0 and version 0 mean "not given". When
+    decoded, err is the item's own fault (0, EF_EINVAL or EF_ETOOBIG) and
+    err_msg a static text. */
+typedef struct {
+    ef_str_t type;
+    ef_str_t payload; /* JSON text */
+    ef_str_t event_id;
+    ef_str_t source;
+    ef_str_t trace_id;
+    ef_str_t correlation_id;
+    uint64_t occurred_at;
+    uint32_t version;
+    int err;
+    const char *err_msg;
+} ef_event_in_t;
+
+/*  A request. Only the fields its command uses are encoded. */
+typedef struct {
+    uint32_t v;
+    uint64_t id;
+    ef_cmd_t cmd;
+    ef_str_t auth_api_key;
+    ef_str_t auth_jwt;
+    ef_str_t client;   /* HELLO */
+    ef_str_t name;     /* CREATE_STREAM */
+    ef_str_t stream;   /* GET_STREAM, PUBLISH, GET_EVENT, READ, LIST_EVENTS */
+    ef_str_t event_id; /* GET_EVENT */
+    ef_str_t type;     /* LIST_EVENTS filters */
+    ef_str_t source;
+    ef_str_t status;
+    uint64_t after;    /* READ */
+    uint64_t from, to; /* LIST_EVENTS, when has_from / has_to */
+    int has_from, has_to;
+    uint32_t limit; /* READ, LIST_EVENTS; 0 = default */
+    uint32_t page;  /* LIST_EVENTS; 0 = default */
+    ef_event_in_t *events; /* PUBLISH */
+    uint32_t n_events;
+} ef_request_t;
+
+/*  Encode req into b (appended). 0 or EF_ENOMEM/EF_EINVAL. */
+int ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req);
+
+/*  Decode a request frame. events/max_events receive PUBLISH items
+    (req->events is set to events). Returns 0, or EF_EPROTO (not a
+    well-formed map), EF_EVERSION, EF_EUNKNOWN_CMD, EF_EINVAL (a field
+    missing or mistyped), EF_ETOOBIG (more than max_events items); *why
+    (may be NULL) gets a static explanation. req->id is set whenever it
+    could be read, so that the error reply can carry it. Item-level faults
+    do not fail the request: they are left in events[i].err. */
+int ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
+                             ef_event_in_t *events, uint32_t max_events,
+                             const char **why);
+
+/*  Check one PUBLISH item against the limits of protocol.md: type present
+    and ≤ 256 bytes, payload one JSON value ≤ max_payload, event_id a UUID,
+    lengths of source and context. Sets ev->err / ev->err_msg and returns
+    ev->err. */
+int ef_proto_check_event (ef_event_in_t *ev, uint32_t max_payload);
+
+/* ---------------------------------------------------------------- values */
+
+/*  A stored event as replies carry it (protocol.md "Event"). */
+typedef struct {
+    ef_str_t event_id;
+    ef_str_t stream_id;
+    ef_str_t type;
+    ef_str_t source;
+    ef_str_t api_key_id;
+    ef_str_t trace_id;
+    ef_str_t correlation_id;
+    ef_str_t payload;
+    ef_str_t status;
+    ef_str_t last_error;
+    ef_str_t result;
+    uint64_t seq;
+    uint64_t occurred_at;
+    uint64_t received_at;
+    uint64_t processed_at; /* 0 = nil */
+    uint32_t version;
+    uint32_t attempts;
+} ef_event_t;
+
+/*  An event map is: stream_id, seq (known from where it is stored), the
+    record (the immutable pairs, stored as they travel), then the state. */
+#define EF_EVENT_RECORD_KEYS 9 /* immutable part, as stored */
+#define EF_EVENT_STATE_KEYS  5  /* processing state */
+
+typedef struct {
+    ef_str_t id;
+    ef_str_t name;
+    uint64_t created_at;
+    uint64_t events;
+    uint64_t first_seq;
+    uint64_t last_seq;
+} ef_stream_info_t;
+
+typedef struct {
+    int code; /* 0, or the item's error */
+    uint32_t index;
+    ef_str_t event_id;
+    uint64_t seq;
+    uint64_t received_at;
+    int duplicate;
+    ef_str_t message; /* for errors */
+} ef_publish_result_t;
+
+typedef struct {
+    uint64_t streams, events, store_bytes, map_size;
+    uint64_t published, duplicates, rejected, malformed, commits, requests;
+} ef_stats_t;
+
+typedef struct {
+    ef_str_t server;
+    ef_str_t version;
+    uint64_t protocol;
+    uint64_t max_message, max_batch, max_payload, max_read;
+} ef_hello_t;
+
+/* ---------------------------------------------------------------- replies */
+
+/*  Begin a success reply with n command-specific keys to follow. */
+void ef_proto_reply_ok (ef_buf_t *b, uint64_t id, uint32_t n);
+/*  A whole error reply. message may be NULL (ef_strerror is used).
+    retry_after_ms is sent when code is EF_ERATE. */
+void ef_proto_reply_error (ef_buf_t *b, uint64_t id, int code,
+                           const char *message, uint64_t retry_after_ms);
+
+/*  Writers for reply values. An event is written either whole
+    (ef_proto_write_event) or as head + record + state, where the record
+    may be bytes kept from an earlier ef_proto_write_event_record. */
+void ef_proto_write_event_head (ef_buf_t *b, ef_str_t stream_id, uint64_t seq);
+void ef_proto_write_event_record (ef_buf_t *b, const ef_event_t *ev);
+void ef_proto_write_event_state (ef_buf_t *b, const ef_event_t *ev);
+void ef_proto_write_event (ef_buf_t *b, const ef_event_t *ev);
+void ef_proto_write_stream (ef_buf_t *b, const ef_stream_info_t *s);
+void ef_proto_write_result (ef_buf_t *b, const ef_publish_result_t *r);
+void ef_proto_write_stats (ef_buf_t *b, const ef_stats_t *s);
+/*  HELLO's 4 keys, after ef_proto_reply_ok (b, id, 4). */
+void ef_proto_write_hello (ef_buf_t *b, const ef_hello_t *h);
+
+/*  A decoded reply header. body is positioned at the first key of the
+    reply map; nkeys is its number of pairs. */
+typedef struct {
+    uint64_t id;
+    int ok;
+    int code; /* 0 when ok */
+    ef_str_t err_name;
+    ef_str_t err_message;
+    uint64_t retry_after_ms;
+    ef_mpr_t body;
+    uint32_t nkeys;
+} ef_reply_t;
+
+/*  Decode a reply frame: validates it whole, reads id/ok/error. 0 or
+    EF_EPROTO. */
+int ef_proto_decode_reply (const void *p, size_t n, ef_reply_t *rep);
+/*  Position *r at the value of key in the reply. 0 or EF_ENOTFOUND. */
+int ef_proto_reply_find (const ef_reply_t *rep, const char *key,
+                         ef_mpr_t *r);
+
+/*  Readers for reply values (r positioned at the value). 0, EF_EINVAL on
+    a type mismatch, or EF_EPROTO. Unknown keys are skipped. */
+int ef_proto_read_event (ef_mpr_t *r, ef_event_t *ev);
+/*  Read npairs key/value pairs of an event map body (as stored). */
+int ef_proto_read_event_kv (ef_mpr_t *r, uint32_t npairs, ef_event_t *ev);
+int ef_proto_read_stream (ef_mpr_t *r, ef_stream_info_t *s);
+int ef_proto_read_result (ef_mpr_t *r, ef_publish_result_t *res);
+int ef_proto_read_stats (ef_mpr_t *r, ef_stats_t *s);
+/*  HELLO's keys sit at the top level of its reply. */
+int ef_proto_read_hello (const ef_reply_t *rep, ef_hello_t *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
