@@ -471,9 +471,13 @@ ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     uint8_t k[12], ik[20], sv[8];
     s_be32 (k, num);
     s_be64 (k + 4, seq);
+    /* MDB_APPEND is only valid past the last key of the whole table, which
+       is the newest stream's: other streams take a normal insert. */
     int rc = s_put (txn, S_EVENTS, k, 12, record, len, MDB_APPEND);
     if (rc == EF_EEXISTS)
-        return EF_EINVAL; /* not after the last key: a seq out of order */
+        rc = s_put (txn, S_EVENTS, k, 12, record, len, MDB_NOOVERWRITE);
+    if (rc == EF_EEXISTS)
+        return EF_EINVAL; /* that seq is taken: the caller's head is wrong */
     if (rc)
         return rc;
     memcpy (ik, id->b, 16);

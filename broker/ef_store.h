@@ -89,7 +89,7 @@ int ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num,
 
 /* ---------------------------------------------------------------- events */
 
-/*  Append the event at seq (which must be last + 1) with its id and its
+/*  Append the event at seq (the stream's last + 1) with its id and its
     record bytes (write txn). EF_ESTORE_FULL, EF_ESTORE, or EF_EINVAL when
     seq is not the next one. */
 int ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,

@@ -1,0 +1,299 @@
+/*  harness.c: test-only helpers for the integration tests (see
+    harness.h). The broker's stderr is read by a thread that copies it to
+    a log file and signals when the "ready" line names the endpoint. */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *
+h_bin (const char *name)
+{
+    static char path[512];
+    snprintf (path, sizeof path, "%s/%s", EF_BIN_DIR, name);
+    return path;
+}
+
+int
+h_tempdir (char *out)
+{
+    snprintf (out, 256, "/tmp/ef-test-XXXXXX");
+    return mkdtemp (out) ? 0 : -1;
+}
+
+void
+h_rmrf (const char *path)
+{
+    char cmd[600];
+    if (!path || strncmp (path, "/tmp/", 5) != 0)
+        return; /* never outside /tmp */
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", path);
+    if (system (cmd) != 0) {
+        /* best effort */
+    }
+}
+
+typedef struct {
+    int fd;
+    FILE *log;
+    h_broker_t *b;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int ready;
+    int done;
+} s_reader_t;
+
+static void *
+s_read_stderr (void *arg)
+{
+    s_reader_t *r = arg;
+    FILE *in = fdopen (r->fd, "r");
+    char line[8192];
+    while (in && fgets (line, sizeof line, in)) {
+        fputs (line, r->log);
+        fflush (r->log);
+        const char *ep = strstr (line, "\"endpoint\":\"");
+        if (!r->ready && strstr (line, "\"msg\":\"ready\"") && ep) {
+            ep += 12;
+            const char *end = strchr (ep, '"');
+            pthread_mutex_lock (&r->mu);
+            if (end && (size_t) (end - ep) < sizeof r->b->endpoint) {
+                memcpy (r->b->endpoint, ep, (size_t) (end - ep));
+                r->b->endpoint[end - ep] = 0;
+                r->ready = 1;
+            }
+            pthread_cond_broadcast (&r->cv);
+            pthread_mutex_unlock (&r->mu);
+        }
+    }
+    pthread_mutex_lock (&r->mu);
+    r->done = 1;
+    pthread_cond_broadcast (&r->cv);
+    pthread_mutex_unlock (&r->mu);
+    if (in)
+        fclose (in);
+    fclose (r->log);
+    pthread_mutex_destroy (&r->mu);
+    pthread_cond_destroy (&r->cv);
+    free (r);
+    return NULL;
+}
+
+int
+h_broker_start (h_broker_t *b, const char *dir, const char *const *extra)
+{
+    const char *argv[64];
+    int argc = 0;
+    snprintf (b->dir, sizeof b->dir, "%s", dir);
+    snprintf (b->log_path, sizeof b->log_path, "%s.broker.log", dir);
+    b->endpoint[0] = 0;
+    argv[argc++] = h_bin ("eventflow-broker");
+    argv[argc++] = "--data-dir";
+    argv[argc++] = b->dir;
+    argv[argc++] = "--endpoint";
+    argv[argc++] = "tcp://127.0.0.1:*";
+    argv[argc++] = "--log-level";
+    argv[argc++] = "info";
+    for (int i = 0; extra && extra[i] && argc < 62; i++)
+        argv[argc++] = extra[i];
+    argv[argc] = NULL;
+    char bin[512];
+    snprintf (bin, sizeof bin, "%s", argv[0]);
+    argv[0] = bin;
+
+    int fds[2];
+    if (pipe (fds))
+        return -1;
+    s_reader_t *r = calloc (1, sizeof *r);
+    r->log = fopen (b->log_path, "a");
+    if (!r->log) {
+        free (r);
+        return -1;
+    }
+    r->fd = fds[0];
+    r->b = b;
+    pthread_mutex_init (&r->mu, NULL);
+    pthread_cond_init (&r->cv, NULL);
+
+    pid_t pid = fork ();
+    if (pid == 0) {
+        dup2 (fds[1], 2);
+        close (fds[0]);
+        close (fds[1]);
+        execv (bin, (char *const *) argv);
+        _exit (127);
+    }
+    close (fds[1]);
+    if (pid < 0)
+        return -1;
+    b->pid = pid;
+    pthread_t t;
+    pthread_create (&t, NULL, s_read_stderr, r);
+    pthread_detach (t);
+
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    pthread_mutex_lock (&r->mu);
+    while (!r->ready && !r->done)
+        if (pthread_cond_timedwait (&r->cv, &r->mu, &until) == ETIMEDOUT)
+            break;
+    int ok = r->ready;
+    pthread_mutex_unlock (&r->mu);
+    if (!ok) {
+        fprintf (stderr, "broker did not become ready; log: %s\n",
+                 b->log_path);
+        h_broker_kill9 (b);
+        return -1;
+    }
+    return 0;
+}
+
+int
+h_broker_stop (h_broker_t *b)
+{
+    int status = 0;
+    if (b->pid <= 0)
+        return -1;
+    kill (b->pid, SIGTERM);
+    waitpid (b->pid, &status, 0);
+    b->pid = 0;
+    b->exit_status = status;
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+void
+h_broker_kill9 (h_broker_t *b)
+{
+    int status;
+    if (b->pid <= 0)
+        return;
+    kill (b->pid, SIGKILL);
+    waitpid (b->pid, &status, 0);
+    b->pid = 0;
+    b->exit_status = status;
+}
+
+ef_client_t *
+h_client (const h_broker_t *b)
+{
+    ef_client_t *c = ef_client_new (b->endpoint);
+    if (!c)
+        return NULL;
+    ef_client_set_timeout (c, 10000);
+    if (ef_client_connect (c)) {
+        fprintf (stderr, "connect: %s\n", ef_client_error (c));
+        ef_client_destroy (&c);
+    }
+    return c;
+}
+
+static char *
+s_slurp (int fd)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc (cap);
+    ssize_t n;
+    while ((n = read (fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t) n;
+        if (cap - len < 2)
+            buf = realloc (buf, cap *= 2);
+    }
+    buf[len] = 0;
+    return buf;
+}
+
+typedef struct {
+    int fd;
+    char *text;
+} s_slurp_t;
+
+static void *
+s_slurp_thread (void *arg)
+{
+    s_slurp_t *s = arg;
+    s->text = s_slurp (s->fd);
+    return NULL;
+}
+
+typedef struct {
+    int fd;
+    const char *text;
+} s_feed_t;
+
+static void *
+s_feed_thread (void *arg)
+{
+    s_feed_t *f = arg;
+    size_t len = f->text ? strlen (f->text) : 0, off = 0;
+    while (off < len) {
+        ssize_t n = write (f->fd, f->text + off, len - off);
+        if (n <= 0)
+            break;
+        off += (size_t) n;
+    }
+    close (f->fd);
+    return NULL;
+}
+
+int
+h_cli (const h_broker_t *b, const char *stdin_text, char **out, char **err,
+       const char *const *args)
+{
+    int in[2], o[2], e[2];
+    if (pipe (in) || pipe (o) || pipe (e))
+        return -1;
+    signal (SIGPIPE, SIG_IGN);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        const char *argv[64];
+        int argc = 0;
+        char bin[512];
+        snprintf (bin, sizeof bin, "%s", h_bin ("eventflow"));
+        argv[argc++] = bin;
+        for (int i = 0; args[i] && argc < 63; i++)
+            argv[argc++] = args[i];
+        argv[argc] = NULL;
+        if (b)
+            setenv ("EVENTFLOW_BROKER_ENDPOINT", b->endpoint, 1);
+        setenv ("EVENTFLOW_TIMEOUT", "3000", 1);
+        dup2 (in[0], 0);
+        dup2 (o[1], 1);
+        dup2 (e[1], 2);
+        close (in[0]), close (in[1]), close (o[0]), close (o[1]);
+        close (e[0]), close (e[1]);
+        execv (bin, (char *const *) argv);
+        _exit (127);
+    }
+    close (in[0]), close (o[1]), close (e[1]);
+    s_feed_t feed = {in[1], stdin_text};
+    s_slurp_t so = {o[0], NULL}, se = {e[0], NULL};
+    pthread_t tf, to, te;
+    pthread_create (&tf, NULL, s_feed_thread, &feed);
+    pthread_create (&to, NULL, s_slurp_thread, &so);
+    pthread_create (&te, NULL, s_slurp_thread, &se);
+    pthread_join (tf, NULL);
+    pthread_join (to, NULL);
+    pthread_join (te, NULL);
+    close (o[0]), close (e[0]);
+    int status;
+    waitpid (pid, &status, 0);
+    if (out)
+        *out = so.text;
+    else
+        free (so.text);
+    if (err)
+        *err = se.text;
+    else
+        free (se.text);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}

@@ -1,0 +1,47 @@
+/*  harness.h: what the integration tests share: temporary directories,
+    starting and stopping real eventflow-broker processes (waiting on their
+    "ready" log line, never on sleeps), running the CLI, and connecting
+    clients. Test-only code. */
+#ifndef EF_TEST_HARNESS_H
+#define EF_TEST_HARNESS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "eventflow/ef_client.h"
+
+typedef struct {
+    pid_t pid;
+    char dir[256];       /* data dir */
+    char endpoint[256];  /* as bound */
+    char log_path[300];  /* broker's stderr */
+    int exit_status;     /* after stop: waitpid status */
+} h_broker_t;
+
+/*  A fresh temporary directory (mkdtemp) in out[256]; 0 or -1. */
+int h_tempdir (char *out);
+/*  rm -rf path. */
+void h_rmrf (const char *path);
+
+/*  Start a broker on data dir `dir` (created if missing) with a free
+    loopback port and the extra flags (NULL-terminated, may be NULL).
+    Waits up to 20 s for its ready line. 0 or -1. */
+int h_broker_start (h_broker_t *b, const char *dir, const char *const *extra);
+/*  SIGTERM and wait; returns the exit code (or -1). */
+int h_broker_stop (h_broker_t *b);
+/*  SIGKILL and wait. */
+void h_broker_kill9 (h_broker_t *b);
+
+/*  A connected client, or NULL (the test should fail). */
+ef_client_t *h_client (const h_broker_t *b);
+
+/*  Run `bin/eventflow ARGS...` with EVENTFLOW_BROKER_ENDPOINT set to the
+    broker's endpoint (b may be NULL), feeding stdin_text (may be NULL).
+    stdout and stderr are captured into malloc'ed strings (caller frees).
+    Returns the exit code, or -1. */
+int h_cli (const h_broker_t *b, const char *stdin_text, char **out, char **err,
+           const char *const *args);
+
+/*  Path of a built binary (EF_BIN_DIR/name) in a static buffer. */
+const char *h_bin (const char *name);
+
+#endif
