@@ -12,8 +12,10 @@
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_time.h"
+#include "eventflow/ef_uuid.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,7 @@ struct ef_broker {
     ef_wreq_t *pool;          /* free write requests */
     ef_event_in_t *scratch;   /* decode target, max_batch items */
     ef_buf_t out;             /* reply to the request in hand */
+    ef_uuid_gen_t uuids;      /* event ids, increasing */
     int stopping;
 };
 
@@ -81,7 +84,7 @@ s_wreq_get (ef_broker_t *self)
         w = calloc (1, sizeof *w);
         if (!w)
             return NULL;
-        ef_buf_init (&w->reply);
+        ef_buf_init (&w->records);
     }
     w->next = NULL;
     w->status = 0;
@@ -96,7 +99,7 @@ s_wreq_put (ef_broker_t *self, ef_wreq_t *w)
 {
     zmq_msg_close (&w->peer);
     zmq_msg_close (&w->frame);
-    ef_buf_reset (&w->reply);
+    ef_buf_reset (&w->records);
     w->next = self->pool;
     self->pool = w;
 }
@@ -104,8 +107,7 @@ s_wreq_put (ef_broker_t *self, ef_wreq_t *w)
 static void
 s_wreq_free (ef_wreq_t *w)
 {
-    ef_buf_free (&w->reply);
-    free (w->events);
+    ef_buf_free (&w->records);
     free (w->results);
     free (w);
 }
@@ -113,17 +115,13 @@ s_wreq_free (ef_wreq_t *w)
 static int
 s_wreq_reserve (ef_wreq_t *w, uint32_t n)
 {
-    if (w->events_cap >= n)
+    if (w->results_cap >= n)
         return 0;
-    ef_event_in_t *ev = realloc (w->events, n * sizeof *ev);
-    if (ev)
-        w->events = ev;
     ef_wresult_t *res = realloc (w->results, n * sizeof *res);
-    if (res)
-        w->results = res;
-    if (!ev || !res)
+    if (!res)
         return EF_ENOMEM;
-    w->events_cap = n;
+    w->results = res;
+    w->results_cap = n;
     return 0;
 }
 
@@ -243,6 +241,9 @@ s_create_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
+/*  Everything about a PUBLISH that needs no store write happens here, on
+    the reactor thread: item checks, ids, enrichment and the records
+    themselves. The writer then only assigns seqs and appends. */
 static int
 s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
@@ -254,13 +255,39 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
     }
     if (s_wreq_reserve (w, w->req.n_events))
         return EF_ENOMEM;
-    /* items were decoded into the scratch array; the request keeps its own
-       copy (the strings still point into its frame) */
-    memcpy (w->events, self->scratch, w->req.n_events * sizeof *w->events);
-    w->req.events = w->events;
-    for (uint32_t i = 0; i < w->req.n_events; i++)
-        ef_proto_check_event (&w->events[i], self->max_payload);
-    return 0;
+    uint64_t now = ef_time_now_ms ();
+    ef_buf_reset (&w->records);
+    for (uint32_t i = 0; i < w->req.n_events; i++) {
+        ef_event_in_t *ev = &self->scratch[i];
+        ef_wresult_t *res = &w->results[i];
+        memset (res, 0, offsetof (ef_wresult_t, event_id));
+        res->code = ef_proto_check_event (ev, self->max_payload);
+        res->err_msg = ev->err_msg;
+        if (res->code)
+            continue;
+        if (ef_str_set (ev->event_id)) {
+            ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &res->id);
+            res->id_given = 1;
+        } else
+            ef_uuid_gen_v7 (&self->uuids, now, &res->id);
+        ef_uuid_format (&res->id, res->event_id);
+        res->received_at = now;
+        ef_event_t e = {0};
+        e.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
+        e.type = ev->type;
+        e.version = ev->version ? ev->version : 1;
+        e.occurred_at = ev->occurred_at ? ev->occurred_at : now;
+        e.received_at = now;
+        e.source = ef_str_set (ev->source) ? ev->source : ef_str ("native");
+        e.api_key_id = EF_STR_NULL;
+        e.trace_id = ev->trace_id;
+        e.correlation_id = ev->correlation_id;
+        e.payload = ev->payload;
+        res->rec_off = (uint32_t) w->records.len;
+        ef_proto_write_event_record (&w->records, &e);
+        res->rec_len = (uint32_t) (w->records.len - res->rec_off);
+    }
+    return w->records.oom ? EF_ENOMEM : 0;
 }
 
 static const s_command_t s_commands[] = {
@@ -360,13 +387,61 @@ s_recv (ef_broker_t *self)
     return 1;
 }
 
+/*  The reply to a write the writer has finished. */
+static void
+s_encode_write_reply (ef_broker_t *self, ef_wreq_t *w)
+{
+    ef_buf_t *out = &self->out;
+    ef_buf_reset (out);
+    if (w->status) {
+        ef_proto_reply_error (out, w->req.id, w->status, w->why, 0);
+        if (w->req.cmd == EF_CMD_PUBLISH)
+            ef_metrics_add (self->metrics, EF_M_REJECTED, w->req.n_events);
+        return;
+    }
+    if (w->req.cmd == EF_CMD_CREATE_STREAM) {
+        ef_stream_info_t s = {ef_str (w->stream.id), ef_str (w->stream.name),
+                              w->stream.created_at, 0, 0, 0};
+        ef_proto_reply_ok (out, w->req.id, 1);
+        ef_mp_key (out, "stream");
+        ef_proto_write_stream (out, &s);
+        return;
+    }
+    uint64_t accepted = 0, dups = 0, rejected = 0;
+    ef_proto_reply_ok (out, w->req.id, 1);
+    ef_mp_key (out, "results");
+    ef_mp_array (out, w->req.n_events);
+    for (uint32_t i = 0; i < w->req.n_events; i++) {
+        const ef_wresult_t *res = &w->results[i];
+        ef_publish_result_t r = {0};
+        r.code = res->code;
+        r.index = i;
+        if (res->code) {
+            r.message = ef_str (res->err_msg);
+            rejected++;
+        } else {
+            r.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
+            r.seq = res->seq;
+            r.received_at = res->received_at;
+            r.duplicate = res->duplicate;
+            dups += res->duplicate;
+            accepted += !res->duplicate;
+        }
+        ef_proto_write_result (out, &r);
+    }
+    ef_metrics_add (self->metrics, EF_M_PUBLISHED, accepted);
+    ef_metrics_add (self->metrics, EF_M_DUPLICATES, dups);
+    ef_metrics_add (self->metrics, EF_M_REJECTED, rejected);
+}
+
 static void
 s_send_finished (ef_broker_t *self)
 {
     ef_wreq_t *w = ef_writer_collect (self->writer);
     while (w) {
         ef_wreq_t *next = w->next;
-        s_send (self, &w->peer, w->reply.data, w->reply.len);
+        s_encode_write_reply (self, w);
+        s_send (self, &w->peer, self->out.data, self->out.len);
         s_wreq_put (self, w);
         w = next;
     }
@@ -384,6 +459,7 @@ ef_broker_new (const ef_config_t *cfg, ef_log_t *log)
     self->log = log;
     self->sigfd = -1;
     ef_buf_init (&self->out);
+    ef_uuid_gen_init (&self->uuids);
     self->metrics = ef_metrics_new ();
     self->query = ef_query_new ();
     if (!self->metrics || !self->query) {

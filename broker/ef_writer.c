@@ -26,8 +26,6 @@ struct ef_writer {
     /* writer-thread state */
     uint64_t *heads; /* heads[num] = last seq + 1, 0 = not loaded */
     uint32_t heads_cap;
-    ef_uuid_gen_t gen;
-    ef_buf_t record;
 };
 
 ef_writer_t *
@@ -42,8 +40,6 @@ ef_writer_new (ef_store_t *store, ef_metrics_t *metrics, ef_log_t *log)
     self->efd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init (&self->mu, NULL);
     pthread_cond_init (&self->cv, NULL);
-    ef_uuid_gen_init (&self->gen);
-    ef_buf_init (&self->record);
     if (self->efd < 0) {
         ef_writer_destroy (&self);
         return NULL;
@@ -133,30 +129,25 @@ s_head (ef_writer_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t **slot)
 
 /* ---------------------------------------------------------------- apply */
 
-/*  Apply one PUBLISH inside txn. Item outcomes go to wreq->results; the
-    return value is a store failure that dooms the whole transaction. */
+/*  Apply one PUBLISH inside txn: the reactor prepared every record, so
+    this is only idempotency checks, seq assignment and appends. Item
+    outcomes go to w->results; the return value is a store failure that
+    dooms the whole transaction. */
 static int
-s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
-                 uint64_t now)
+s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w)
 {
     uint64_t *head;
     int rc = s_head (self, txn, w->stream.num, &head);
     if (rc)
         return rc;
-    ef_str_t stream_id = ef_str (w->stream.id);
     for (uint32_t i = 0; i < w->req.n_events; i++) {
-        ef_event_in_t *ev = &w->events[i];
         ef_wresult_t *res = &w->results[i];
-        memset (res, 0, sizeof *res);
-        if (ev->err) {
-            res->code = ev->err;
+        if (res->code)
             continue;
-        }
-        ef_uuid_t id;
-        if (ef_str_set (ev->event_id)) {
+        res->duplicate = 0;
+        if (res->id_given) {
             uint64_t seq;
-            ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &id);
-            rc = ef_store_event_find_in (txn, w->stream.num, &id, &seq);
+            rc = ef_store_event_find_in (txn, w->stream.num, &res->id, &seq);
             if (rc == 0) {
                 /* idempotent: answer with the original seq and time */
                 ef_str_t rec;
@@ -169,38 +160,17 @@ s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
                 res->duplicate = 1;
                 res->seq = seq;
                 res->received_at = orig.received_at;
-                ef_uuid_format (&id, res->event_id);
                 continue;
             }
             if (rc != EF_ENOTFOUND)
                 return rc;
-        } else
-            ef_uuid_gen_v7 (&self->gen, now, &id);
-        ef_uuid_format (&id, res->event_id);
-        ef_event_t e = {0};
-        e.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
-        e.stream_id = stream_id;
-        e.type = ev->type;
-        e.version = ev->version ? ev->version : 1;
-        e.occurred_at = ev->occurred_at ? ev->occurred_at : now;
-        e.received_at = now;
-        e.source = ef_str_set (ev->source) ? ev->source : ef_str ("native");
-        e.api_key_id = EF_STR_NULL;
-        e.trace_id = ev->trace_id;
-        e.correlation_id = ev->correlation_id;
-        e.payload = ev->payload;
-        ef_buf_reset (&self->record);
-        ef_proto_write_event_record (&self->record, &e);
-        if (self->record.oom)
-            return EF_ENOMEM;
-        uint64_t seq = *head;
-        rc = ef_store_event_append (txn, w->stream.num, seq, &id,
-                                    self->record.data, self->record.len);
+        }
+        rc = ef_store_event_append (txn, w->stream.num, *head, &res->id,
+                                    w->records.data + res->rec_off,
+                                    res->rec_len);
         if (rc)
             return rc;
-        (*head)++;
-        res->seq = seq;
-        res->received_at = now;
+        res->seq = (*head)++;
     }
     return 0;
 }
@@ -209,7 +179,7 @@ static int
 s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     if (w->req.cmd == EF_CMD_PUBLISH)
-        return s_apply_publish (self, txn, w, now);
+        return s_apply_publish (self, txn, w);
     if (w->req.cmd == EF_CMD_CREATE_STREAM) {
         w->status = 0; /* a retried request starts afresh */
         int rc = ef_store_stream_create (txn, w->org, w->req.name, now,
@@ -224,53 +194,6 @@ s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     }
     w->status = EF_EINTERNAL;
     return 0;
-}
-
-/* ---------------------------------------------------------------- replies */
-
-static void
-s_encode_reply (ef_writer_t *self, ef_wreq_t *w)
-{
-    ef_buf_reset (&w->reply);
-    if (w->status) {
-        ef_proto_reply_error (&w->reply, w->req.id, w->status, w->why, 0);
-        return;
-    }
-    if (w->req.cmd == EF_CMD_CREATE_STREAM) {
-        ef_stream_info_t s = {ef_str (w->stream.id), ef_str (w->stream.name),
-                              w->stream.created_at, 0, 0, 0};
-        ef_proto_reply_ok (&w->reply, w->req.id, 1);
-        ef_mp_key (&w->reply, "stream");
-        ef_proto_write_stream (&w->reply, &s);
-        return;
-    }
-    uint64_t accepted = 0, dups = 0, rejected = 0;
-    ef_proto_reply_ok (&w->reply, w->req.id, 1);
-    ef_mp_key (&w->reply, "results");
-    ef_mp_array (&w->reply, w->req.n_events);
-    for (uint32_t i = 0; i < w->req.n_events; i++) {
-        ef_wresult_t *res = &w->results[i];
-        ef_publish_result_t r = {0};
-        r.code = res->code;
-        r.index = i;
-        if (res->code) {
-            r.message = ef_str (w->events[i].err_msg);
-            rejected++;
-        } else {
-            r.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
-            r.seq = res->seq;
-            r.received_at = res->received_at;
-            r.duplicate = res->duplicate;
-            if (res->duplicate)
-                dups++;
-            else
-                accepted++;
-        }
-        ef_proto_write_result (&w->reply, &r);
-    }
-    ef_metrics_add (self->metrics, EF_M_PUBLISHED, accepted);
-    ef_metrics_add (self->metrics, EF_M_DUPLICATES, dups);
-    ef_metrics_add (self->metrics, EF_M_REJECTED, rejected);
 }
 
 /* ---------------------------------------------------------------- batches */
@@ -325,8 +248,6 @@ s_process (ef_writer_t *self, ef_wreq_t *list)
     if (rc)
         ef_log_error (self->log, "write failed", "\"error\":\"%s\"",
                       ef_error_name (rc));
-    for (ef_wreq_t *w = list; w; w = w->next)
-        s_encode_reply (self, w);
 
     ef_wreq_t *tail = list;
     while (tail->next)
@@ -398,7 +319,6 @@ ef_writer_destroy (ef_writer_t **self_p)
     pthread_mutex_destroy (&self->mu);
     pthread_cond_destroy (&self->cv);
     free (self->heads);
-    ef_buf_free (&self->record);
     free (self);
     *self_p = NULL;
 }

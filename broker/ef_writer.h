@@ -1,7 +1,8 @@
 /*  ef_writer.h: the group-commit writer. One thread owns the store's write
     transaction. The reactor submits decoded write requests (PUBLISH,
     CREATE_STREAM); the writer takes everything queued, applies it in one
-    transaction, commits, encodes each reply, and hands the requests back.
+    transaction, commits, and hands the requests back with their outcome
+    (the reactor encodes the replies).
     Requests that arrive while a commit is in flight form the next
     transaction. A reply exists only after its commit returned, so an
     ACCEPTED result is durable. When a group transaction fails (map full,
@@ -20,13 +21,19 @@
 #include "ef_metrics.h"
 #include "ef_store.h"
 
-/*  Per-item outcome of a PUBLISH. */
+/*  One PUBLISH item. The reactor fills id, the record and code (an item
+    it refused); the writer fills seq and duplicate (and received_at of the
+    original for a duplicate). */
 typedef struct {
-    int code;
+    int code;             /* the item's own error, 0 if none */
+    const char *err_msg;  /* static text for code */
+    int id_given;         /* the producer chose the id: check idempotency */
+    ef_uuid_t id;
+    char event_id[EF_UUID_STRLEN + 1];
+    uint32_t rec_off, rec_len; /* the record, in the request's records */
     int duplicate;
     uint64_t seq;
     uint64_t received_at;
-    char event_id[EF_UUID_STRLEN + 1];
 } ef_wresult_t;
 
 /*  A write request: owned by the reactor, lent to the writer between
@@ -38,13 +45,13 @@ struct ef_wreq {
     zmq_msg_t frame; /* request body */
     ef_request_t req;
     uint32_t org;
-    ef_stream_rec_t stream; /* PUBLISH: resolved by the reactor */
-    ef_event_in_t *events;  /* capacity events_cap */
-    ef_wresult_t *results;  /* capacity events_cap */
-    uint32_t events_cap;
-    int status;      /* whole-request error, 0 if none */
-    const char *why; /* static text for status */
-    ef_buf_t reply;  /* filled by the writer */
+    ef_stream_rec_t stream; /* PUBLISH: resolved by the reactor;
+                               CREATE_STREAM: filled by the writer */
+    ef_wresult_t *results;  /* PUBLISH: one per item, capacity results_cap */
+    uint32_t results_cap;
+    ef_buf_t records;       /* PUBLISH: the items' records, back to back */
+    int status;             /* whole-request error, 0 if none */
+    const char *why;        /* static text for status */
 };
 
 typedef struct ef_writer ef_writer_t;

@@ -10,6 +10,7 @@ ef_uuid_gen_init (ef_uuid_gen_t *g)
 {
     g->last_ms = 0;
     g->counter = 0;
+    g->pool_pos = sizeof g->pool;
 }
 
 void
@@ -18,8 +19,13 @@ ef_uuid_gen_v7 (ef_uuid_gen_t *g, uint64_t now_ms, ef_uuid_t *out)
     /*  RFC 9562 §6.2 method 1: rand_a is a counter seeded randomly at each
         new millisecond (with its top bit clear, leaving room to count);
         when it overflows, the timestamp is advanced by one. */
-    uint8_t rnd[10];
-    randombytes_buf (rnd, sizeof rnd);
+    /* one getrandom() per 128 ids rather than per id */
+    if (g->pool_pos + 10 > sizeof g->pool) {
+        randombytes_buf (g->pool, sizeof g->pool);
+        g->pool_pos = 0;
+    }
+    const uint8_t *rnd = g->pool + g->pool_pos;
+    g->pool_pos += 10;
     if (now_ms > g->last_ms) {
         g->last_ms = now_ms;
         g->counter = ((uint32_t) rnd[8] << 8 | rnd[9]) & 0x7ff;

@@ -22,6 +22,8 @@ typedef struct {
 typedef struct {
     uint64_t last_ms;
     uint32_t counter;
+    uint32_t pool_pos;  /* next unused byte of pool */
+    uint8_t pool[1280]; /* random bytes, refilled 128 ids at a time */
 } ef_uuid_gen_t;
 
 /*  Initialise a generator. */

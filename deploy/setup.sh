@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what EventFlow needs from Debian's packages (only what is missing;
+# apt-get update only when something is), then configure and build into
+# build/. Idempotent and quick when everything is there.
+# usage: deploy/setup.sh [--sanitize]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake pkg-config
+          libzmq3-dev liblmdb-dev libmsgpack-dev libsodium-dev
+          libcmocka-dev)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+build=build
+flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+if [ "${1:-}" = "--sanitize" ]; then
+  build=build-asan
+  flags=(-DCMAKE_BUILD_TYPE=Debug -DEF_SANITIZE=ON)
+fi
+cmake -S . -B "$build" "${flags[@]}" >/dev/null
+cmake --build "$build" -j"$(nproc)" 2>&1 | grep -E "warning|error|Error" || true
+test -x "$build/bin/eventflow-broker" && test -x "$build/bin/eventflow" || {
+  echo "setup: build failed (run: cmake --build $build)" >&2; exit 1; }
+echo "setup: built $build/bin/eventflow-broker and $build/bin/eventflow" >&2
