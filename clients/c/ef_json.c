@@ -69,11 +69,30 @@ s_utf8 (s_json_t *j)
     return 0;
 }
 
+/*  Bytes that stand for themselves inside a string: printable ASCII but
+    the quote and the backslash. Runs of them are skipped in a tight loop,
+    which is most of any payload. */
+static const unsigned char s_plain[256] = {
+#define R4(x) x, x, x, x
+#define R16(x) R4 (x), R4 (x), R4 (x), R4 (x)
+    R16 (0), R16 (0),                           /* 0x00-0x1f control */
+    1, 1, 0, R4 (1), R4 (1), R4 (1), 1,         /* 0x20-0x2f, '"' */
+    R16 (1), R16 (1),                           /* 0x30-0x4f */
+    R4 (1), R4 (1), R4 (1), 0, 1, 1, 1,         /* 0x50-0x5f, backslash */
+    R16 (1), R16 (1),                           /* 0x60-0x7f */
+#undef R16
+#undef R4
+};
+
 static int
 s_string (s_json_t *j)
 {
     j->p++; /* opening quote */
     while (j->p < j->end) {
+        while (j->p < j->end && s_plain[*j->p])
+            j->p++;
+        if (j->p >= j->end)
+            break;
         unsigned c = *j->p;
         if (c == '"') {
             j->p++;

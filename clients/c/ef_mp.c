@@ -80,10 +80,50 @@ ef_buf_append (ef_buf_t *b, const void *p, size_t n)
     return 0;
 }
 
+/*  The packers write straight into the buffer, one reservation per value:
+    the encoding hot path of every reply and record. They produce the same
+    bytes as msgpack-c's packer (the unit tests cross-check). */
+static uint8_t *
+s_room (ef_buf_t *b, size_t n)
+{
+    if (b->cap - b->len < n && ef_buf_reserve (b, n))
+        return NULL;
+    return (uint8_t *) b->data + b->len;
+}
+
+static size_t
+s_put_be (uint8_t *p, uint64_t v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t) v;
+    return (size_t) n;
+}
+
+/*  A header: tag byte, then len in n bytes. */
+static size_t
+s_head_tag (uint8_t *p, uint8_t tag, uint64_t len, int n)
+{
+    p[0] = tag;
+    return 1 + s_put_be (p + 1, len, n);
+}
+
 void
 ef_mp_str (ef_buf_t *b, const char *p, size_t n)
 {
-    msgpack_pack_str_with_body (&b->pk, p, n);
+    uint8_t *q = s_room (b, n + 5);
+    if (!q)
+        return;
+    size_t h;
+    if (n < 32)
+        q[0] = (uint8_t) (0xa0 | n), h = 1;
+    else if (n < 256)
+        h = s_head_tag (q, 0xd9, n, 1);
+    else if (n < 65536)
+        h = s_head_tag (q, 0xda, n, 2);
+    else
+        h = s_head_tag (q, 0xdb, n, 4);
+    memcpy (q + h, p, n);
+    b->len += h + n;
 }
 
 void
@@ -92,7 +132,7 @@ ef_mp_cstr (ef_buf_t *b, const char *s)
     if (s)
         ef_mp_str (b, s, strlen (s));
     else
-        msgpack_pack_nil (&b->pk);
+        ef_mp_nil (b);
 }
 
 void
@@ -101,11 +141,11 @@ ef_mp_xstr (ef_buf_t *b, ef_str_t s)
     if (s.ptr)
         ef_mp_str (b, s.ptr, s.len);
     else
-        msgpack_pack_nil (&b->pk);
+        ef_mp_nil (b);
 }
 
 void
-ef_mp_key (ef_buf_t *b, const char *key)
+(ef_mp_key) (ef_buf_t *b, const char *key)
 {
     ef_mp_str (b, key, strlen (key));
 }
@@ -113,40 +153,89 @@ ef_mp_key (ef_buf_t *b, const char *key)
 void
 ef_mp_uint (ef_buf_t *b, uint64_t v)
 {
-    msgpack_pack_uint64 (&b->pk, v);
+    uint8_t *q = s_room (b, 9);
+    if (!q)
+        return;
+    if (v < 128)
+        q[0] = (uint8_t) v, b->len += 1;
+    else if (v < 256)
+        b->len += s_head_tag (q, 0xcc, v, 1);
+    else if (v < 65536)
+        b->len += s_head_tag (q, 0xcd, v, 2);
+    else if (v <= UINT32_MAX)
+        b->len += s_head_tag (q, 0xce, v, 4);
+    else
+        b->len += s_head_tag (q, 0xcf, v, 8);
 }
 
 void
 ef_mp_int (ef_buf_t *b, int64_t v)
 {
-    msgpack_pack_int64 (&b->pk, v);
+    if (v >= 0) {
+        ef_mp_uint (b, (uint64_t) v);
+        return;
+    }
+    uint8_t *q = s_room (b, 9);
+    if (!q)
+        return;
+    if (v >= -32)
+        q[0] = (uint8_t) (int8_t) v, b->len += 1;
+    else if (v >= INT8_MIN)
+        b->len += s_head_tag (q, 0xd0, (uint64_t) v, 1);
+    else if (v >= INT16_MIN)
+        b->len += s_head_tag (q, 0xd1, (uint64_t) v, 2);
+    else if (v >= INT32_MIN)
+        b->len += s_head_tag (q, 0xd2, (uint64_t) v, 4);
+    else
+        b->len += s_head_tag (q, 0xd3, (uint64_t) v, 8);
+}
+
+static void
+s_byte (ef_buf_t *b, uint8_t c)
+{
+    uint8_t *q = s_room (b, 1);
+    if (q) {
+        q[0] = c;
+        b->len++;
+    }
 }
 
 void
 ef_mp_bool (ef_buf_t *b, int v)
 {
-    if (v)
-        msgpack_pack_true (&b->pk);
-    else
-        msgpack_pack_false (&b->pk);
+    s_byte (b, v ? 0xc3 : 0xc2);
 }
 
 void
 ef_mp_nil (ef_buf_t *b)
 {
-    msgpack_pack_nil (&b->pk);
+    s_byte (b, 0xc0);
+}
+
+static void
+s_container (ef_buf_t *b, uint32_t n, uint8_t fix, uint8_t t16, uint8_t t32)
+{
+    uint8_t *q = s_room (b, 5);
+    if (!q)
+        return;
+    if (n < 16)
+        q[0] = (uint8_t) (fix | n), b->len += 1;
+    else if (n < 65536)
+        b->len += s_head_tag (q, t16, n, 2);
+    else
+        b->len += s_head_tag (q, t32, n, 4);
 }
 
 void
 ef_mp_map (ef_buf_t *b, uint32_t n)
 {
-    msgpack_pack_map (&b->pk, n);
+    s_container (b, n, 0x80, 0xde, 0xdf);
 }
 
 void
 ef_mp_array (ef_buf_t *b, uint32_t n)
 {
-    msgpack_pack_array (&b->pk, n);
+    s_container (b, n, 0x90, 0xdc, 0xdd);
 }
 
 /* ---------------------------------------------------------------- reader */

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <msgpack.h>
 
 #ifdef __cplusplus
@@ -49,11 +50,14 @@ int ef_buf_append (ef_buf_t *b, const void *p, size_t n);
 /*  Ensure room for n more bytes; 0 or EF_ENOMEM. */
 int ef_buf_reserve (ef_buf_t *b, size_t n);
 
-/*  Packing helpers on top of msgpack-c. */
+/*  Packers (the bytes are those msgpack-c's packer writes; a failed
+    growth sets b->oom and writes nothing). b->pk remains bound for callers
+    that want msgpack-c's own packer. */
 void ef_mp_str (ef_buf_t *b, const char *p, size_t n);
 void ef_mp_cstr (ef_buf_t *b, const char *s);      /* NULL packs nil */
 void ef_mp_xstr (ef_buf_t *b, ef_str_t s);          /* unset packs nil */
-void ef_mp_key (ef_buf_t *b, const char *key);      /* same as ef_mp_cstr */
+void ef_mp_key (ef_buf_t *b, const char *key);      /* a non-NULL string */
+#define ef_mp_key(b, key) ef_mp_str ((b), (key), strlen (key))
 void ef_mp_uint (ef_buf_t *b, uint64_t v);
 void ef_mp_int (ef_buf_t *b, int64_t v);
 void ef_mp_bool (ef_buf_t *b, int v);
