@@ -222,6 +222,14 @@ s_commit_list (ef_writer_t *self, ef_wreq_t *list, ef_wreq_t *stop)
     return rc;
 }
 
+/*  What a failed transaction is answered with: full or out of memory say
+    so; anything else is the store failing. */
+static int
+s_public_error (int rc)
+{
+    return rc == EF_ESTORE_FULL || rc == EF_ENOMEM ? rc : EF_ESTORE;
+}
+
 static void
 s_process (ef_writer_t *self, ef_wreq_t *list)
 {
@@ -233,14 +241,14 @@ s_process (ef_writer_t *self, ef_wreq_t *list)
         for (ef_wreq_t *w = list; w; w = w->next) {
             int one = s_commit_list (self, w, w->next);
             if (one) {
-                w->status = one;
+                w->status = s_public_error (one);
                 w->why = one == EF_ESTORE_FULL
                              ? "the store is full; nothing was written"
                              : "the store failed; nothing was written";
             }
         }
     } else if (rc) {
-        list->status = rc;
+        list->status = s_public_error (rc);
         list->why = rc == EF_ESTORE_FULL
                         ? "the store is full; nothing was written"
                         : "the store failed; nothing was written";

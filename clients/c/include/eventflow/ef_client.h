@@ -61,7 +61,8 @@ void ef_client_set_api_key (ef_client_t *self, const char *api_key);
 void ef_client_set_jwt (ef_client_t *self, const char *jwt);
 
 /*  Connect and exchange HELLO. 0, EF_EUNAVAILABLE (no answer within the
-    timeout), EF_EINVAL (bad endpoint) or a broker error. */
+    timeout), EF_EINVAL (the endpoint is not a valid ZeroMQ endpoint), or
+    another error the broker answered. */
 int ef_client_connect (ef_client_t *self);
 /*  The broker's HELLO answer (valid after connect). */
 const ef_hello_t *ef_client_hello (const ef_client_t *self);
@@ -77,20 +78,26 @@ int ef_client_publish (ef_client_t *self, const char *stream,
                        const ef_event_in_t *events, uint32_t n,
                        ef_publish_result_t *results);
 
-/*  Completion of an async publish: status is 0 or the request's error;
-    results/n are the per-event results when status is 0. */
+/*  Completion of an async publish: status is 0 or the request's error
+    (EF_ETIMEOUT when no reply came in time: the events may or may not
+    have been stored, and a retry with the same event ids is safe);
+    results/n are the per-event results when status is 0. When status is
+    an error, ef_client_error() already describes it. */
 typedef void (ef_publish_fn) (void *arg, int status,
                               const ef_publish_result_t *results, uint32_t n);
 
 /*  Send a publish and return at once; cb (may be NULL) runs when the reply
     arrives or the request times out. The events are encoded before the
     call returns, so the caller may reuse them. Waits for room when
-    max_inflight requests are pending. */
+    max_inflight requests are pending. When it returns an error the request
+    was not sent and cb is never called. */
 int ef_client_publish_async (ef_client_t *self, const char *stream,
                              const ef_event_in_t *events, uint32_t n,
                              ef_publish_fn *cb, void *arg);
 /*  Handle replies that have arrived, waiting up to timeout_ms for the
-    first; returns how many requests completed, or an error. */
+    first, and complete (with EF_ETIMEOUT) requests whose time ran out.
+    Returns how many requests completed by a reply (0 when none arrived in
+    time), or EF_EUNAVAILABLE when not connected. */
 int ef_client_poll (ef_client_t *self, int timeout_ms);
 /*  Wait until no async request is in flight (or timeout_ms passed:
     EF_ETIMEOUT). */

@@ -39,7 +39,8 @@ typedef struct {
     msgpack_packer pk;
 } ef_buf_t;
 
-/*  Prepare b (empty) with its packer bound. Does not allocate. */
+/*  Prepare b (empty) with its packer bound. Does not allocate. A buffer
+    must not be copied by value after this (its packer points at it). */
 void ef_buf_init (ef_buf_t *b);
 /*  Free b's storage; b may be re-initialised afterwards. */
 void ef_buf_free (ef_buf_t *b);

@@ -1,0 +1,338 @@
+/*  cli_read.c: the commands that print stored events as JSON lines:
+    `read` (a range of a stream, paged with READ's `next`), `tail` (the
+    last events, then with -f new ones as they arrive) and `get` (one
+    event by id). Each event is written as soon as it is visited, so
+    memory stays flat however long the stream. The only process-wide
+    state of the client lives here: the flag that SIGINT/SIGTERM set to
+    end `tail -f` cleanly. */
+#include "cli.h"
+
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_proto.h"
+#include "eventflow/ef_uuid.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+/* Events asked for per READ when paging. */
+#define S_PAGE 1000u
+/* How long `tail -f` sleeps when it found nothing new. */
+#define S_POLL_MS 50
+/* Events `tail` shows before following. */
+#define S_TAIL_LAST 10u
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal (int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+/*  What the READ visitor needs. */
+typedef struct {
+    ef_buf_t out;
+    uint64_t seen;   /* events printed by the current page */
+    int write_error; /* stdout failed */
+} s_reader_t;
+
+static int
+s_on_event (void *arg, const ef_event_t *ev)
+{
+    s_reader_t *self = arg;
+    cli_json_event (&self->out, ev);
+    self->seen++;
+    if (cli_flush_buf (&self->out, stdout)) {
+        self->write_error = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/*  Print the events of stream after *after, in pages, until the head the
+    broker reports is reached or limit events (0: no limit) were printed.
+    *after ends at the last seq printed. 0, or an exit code after
+    printing the error. */
+static int
+s_read_range (ef_client_t *client, s_reader_t *reader, const char *stream,
+              uint64_t *after, uint64_t limit)
+{
+    uint64_t printed = 0;
+    while (!s_stop) {
+        uint64_t want = S_PAGE;
+        if (limit && limit - printed < want)
+            want = limit - printed;
+        uint64_t next = *after, head = 0;
+        reader->seen = 0;
+        int rc = ef_client_read (client, stream, *after, (uint32_t)want,
+                                 s_on_event, reader, &next, &head);
+        if (s_stop)
+            return 0;
+        if (reader->write_error) {
+            cli_error ("cannot write the output");
+            return CLI_EXIT_REFUSED;
+        }
+        if (rc == EF_ENOTFOUND) {
+            cli_error ("no stream '%s'", stream);
+            return CLI_EXIT_REFUSED;
+        }
+        if (rc)
+            return cli_fail (client, rc, "cannot read stream '%s'", stream);
+        printed += reader->seen;
+        if (reader->seen == 0 || next <= *after)
+            break; /* nothing more: caught up */
+        *after = next;
+        if ((limit && printed >= limit) || next >= head)
+            break;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- read */
+
+static void
+s_read_usage (FILE *out)
+{
+    fputs ("Usage: eventflow read STREAM [--after SEQ] [--limit N]\n"
+           "\n"
+           "Print the events of STREAM (name or id) with seq > SEQ as JSON "
+           "lines, in\n"
+           "order: every key of an event, payload and result embedded as "
+           "JSON,\n"
+           "times as RFC 3339 strings, null for what is unset.\n"
+           "\n"
+           "  --after SEQ   start after this seq (default 0: from the "
+           "beginning)\n"
+           "  --limit N     print at most N events (default 0: everything "
+           "up to the\n"
+           "                stream's head, fetched in pages of 1000)\n"
+           "\n",
+           out);
+    cli_usage_exit_codes (out);
+    fputs ("\n"
+           "Examples:\n"
+           "  eventflow read orders\n"
+           "  eventflow read orders --after 100 --limit 10\n"
+           "  eventflow read orders | jq -c .payload\n",
+           out);
+}
+
+int
+cli_read_run (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {
+        {"after", 0, 1, NULL}, {"limit", 0, 1, NULL}, {NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse ("read", opts, argc, argv, pos, 1, &npos);
+    if (rc == CLI_HELP) {
+        s_read_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    if (npos < 1)
+        return cli_usage_error ("read", "missing the STREAM to read");
+    uint64_t after = 0, limit = 0;
+    const char *v;
+    if ((v = cli_opt (opts, "after")) &&
+        (rc = cli_parse_u64 ("read", "--after", v, 0, UINT64_MAX, &after)))
+        return rc;
+    if ((v = cli_opt (opts, "limit")) &&
+        (rc = cli_parse_u64 ("read", "--limit", v, 0, UINT64_MAX, &limit)))
+        return rc;
+
+    ef_client_t *client;
+    if ((rc = cli_connect (cli, &client)))
+        return rc;
+    s_reader_t reader = {0};
+    ef_buf_init (&reader.out);
+    rc = s_read_range (client, &reader, pos[0], &after, limit);
+    ef_buf_free (&reader.out);
+    ef_client_destroy (&client);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- tail */
+
+static void
+s_tail_usage (FILE *out)
+{
+    fputs ("Usage: eventflow tail STREAM [-f|--follow] [--from-start]\n"
+           "\n"
+           "Print the last 10 events of STREAM as JSON lines (the format of "
+           "'read').\n"
+           "\n"
+           "  -f, --follow    then keep printing new events as they arrive, "
+           "until\n"
+           "                  interrupted (Ctrl-C or SIGTERM end it with "
+           "status 0)\n"
+           "  --from-start    print every event of the stream, not only the "
+           "last 10\n"
+           "\n",
+           out);
+    cli_usage_exit_codes (out);
+    fputs ("\n"
+           "Examples:\n"
+           "  eventflow tail orders\n"
+           "  eventflow tail orders -f\n"
+           "  eventflow tail orders --from-start -f | jq -c .payload\n",
+           out);
+}
+
+static void
+s_sleep_ms (int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    /* A signal cuts the sleep short; the caller checks s_stop. */
+    nanosleep (&ts, NULL);
+}
+
+static void
+s_catch_signals (void)
+{
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    /* No SA_RESTART: a blocking wait should return so the loop can end. */
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+}
+
+int
+cli_read_tail (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{"follow", 'f', 0, NULL},
+                        {"from-start", 0, 0, NULL},
+                        {NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse ("tail", opts, argc, argv, pos, 1, &npos);
+    if (rc == CLI_HELP) {
+        s_tail_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    if (npos < 1)
+        return cli_usage_error ("tail", "missing the STREAM to tail");
+    int follow = cli_opt (opts, "follow") != NULL;
+    int from_start = cli_opt (opts, "from-start") != NULL;
+    const char *stream = pos[0];
+
+    if (follow)
+        s_catch_signals ();
+    ef_client_t *client;
+    if ((rc = cli_connect (cli, &client)))
+        return s_stop ? CLI_EXIT_OK : rc;
+    s_reader_t reader = {0};
+    ef_buf_init (&reader.out);
+
+    uint64_t after = 0;
+    if (!from_start) {
+        ef_stream_info_t info;
+        int err = ef_client_get_stream (client, stream, &info);
+        if (s_stop)
+            goto done;
+        if (err == EF_ENOTFOUND) {
+            cli_error ("no stream '%s'", stream);
+            rc = CLI_EXIT_REFUSED;
+            goto done;
+        }
+        if (err) {
+            rc = cli_fail (client, err, "cannot get stream '%s'", stream);
+            goto done;
+        }
+        /* seq is gap-free from 1, so the last ten are the ten below it. */
+        after = info.last_seq > S_TAIL_LAST ? info.last_seq - S_TAIL_LAST : 0;
+    }
+    rc = s_read_range (client, &reader, stream, &after, 0);
+    fflush (stdout);
+    while (rc == 0 && follow && !s_stop) {
+        uint64_t before = after;
+        rc = s_read_range (client, &reader, stream, &after, 0);
+        if (after != before)
+            fflush (stdout);
+        else if (rc == 0 && !s_stop)
+            s_sleep_ms (S_POLL_MS);
+    }
+done:
+    if (s_stop)
+        rc = CLI_EXIT_OK; /* interrupted on purpose: a clean end */
+    ef_buf_free (&reader.out);
+    ef_client_destroy (&client);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- get */
+
+static void
+s_get_usage (FILE *out)
+{
+    fputs ("Usage: eventflow get EVENT_ID [--stream STREAM]\n"
+           "\n"
+           "Print the event with id EVENT_ID (a UUID) as one JSON object "
+           "(the format\n"
+           "of 'read'). Exit status 1 when there is no such event.\n"
+           "\n"
+           "  --stream STREAM   look only in this stream (name or id)\n"
+           "\n",
+           out);
+    cli_usage_exit_codes (out);
+    fputs ("\n"
+           "Examples:\n"
+           "  eventflow get 0193a5e4-7c1f-7d2a-9b3e-4f5a6b7c8d9e\n"
+           "  eventflow get 0193a5e4-7c1f-7d2a-9b3e-4f5a6b7c8d9e --stream "
+           "orders \\\n"
+           "      | jq .status\n",
+           out);
+}
+
+int
+cli_read_get (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{"stream", 0, 1, NULL}, {NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse ("get", opts, argc, argv, pos, 1, &npos);
+    if (rc == CLI_HELP) {
+        s_get_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    if (npos < 1)
+        return cli_usage_error ("get", "missing the EVENT_ID");
+    ef_uuid_t uuid;
+    if (ef_uuid_parse (pos[0], strlen (pos[0]), &uuid))
+        return cli_usage_error ("get",
+                                "'%s' is not an event id (a UUID such as "
+                                "0193a5e4-7c1f-7d2a-9b3e-4f5a6b7c8d9e)",
+                                pos[0]);
+    const char *stream = cli_opt (opts, "stream");
+
+    ef_client_t *client;
+    if ((rc = cli_connect (cli, &client)))
+        return rc;
+    ef_event_t ev;
+    int err = ef_client_get_event (client, pos[0], stream, &ev);
+    if (err == EF_ENOTFOUND) {
+        cli_error ("event %s not found%s%s", pos[0],
+                   stream ? " in stream " : "", stream ? stream : "");
+        rc = CLI_EXIT_REFUSED;
+    } else if (err)
+        rc = cli_fail (client, err, "cannot get event %s", pos[0]);
+    else {
+        ef_buf_t b;
+        ef_buf_init (&b);
+        cli_json_event (&b, &ev);
+        rc = cli_flush_buf (&b, stdout) ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+        ef_buf_free (&b);
+    }
+    ef_client_destroy (&client);
+    return rc;
+}

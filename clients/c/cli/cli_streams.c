@@ -1,0 +1,310 @@
+/*  cli_streams.c: the commands about the broker's catalogue rather than
+    its events: `streams list|create|get` and `stats`. Each is one
+    blocking request; results are printed as a table for people or as
+    JSON for scripts. */
+#include "cli.h"
+
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_proto.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("Usage: eventflow streams list [--json]\n"
+           "       eventflow streams create NAME\n"
+           "       eventflow streams get NAME\n"
+           "\n"
+           "  list     a table of the streams: name, id, events, last_seq\n"
+           "           --json   one JSON object per line instead\n"
+           "  create   create stream NAME ([A-Za-z0-9._-], 1-128 "
+           "characters) and\n"
+           "           print it as JSON; exit 1 if it exists already\n"
+           "  get      print stream NAME (or id) as one JSON object\n"
+           "\n",
+           out);
+    cli_usage_exit_codes (out);
+    fputs ("\n"
+           "Examples:\n"
+           "  eventflow streams create orders\n"
+           "  eventflow streams list\n"
+           "  eventflow streams list --json | jq -r .name\n"
+           "  eventflow streams get orders\n",
+           out);
+}
+
+/*  Parse a subcommand's options, printing its help when asked. Returns 0
+    to go on, or the exit code to return (with *done set). */
+static int
+s_parse (const char *cmd, cli_opt_t *opts, int argc, char **argv,
+         const char **pos, int max_pos, int *npos, int *done)
+{
+    int rc = cli_parse (cmd, opts, argc, argv, pos, max_pos, npos);
+    *done = rc != 0;
+    if (rc == CLI_HELP) {
+        s_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- list */
+
+typedef struct {
+    char *name, *id;
+    uint64_t events, last_seq;
+} s_row_t;
+
+typedef struct {
+    s_row_t *rows;
+    size_t n, cap;
+    int json;
+    ef_buf_t out;
+    int failed; /* out of memory while collecting */
+} s_list_t;
+
+static char *
+s_dup (ef_str_t s)
+{
+    char *c = malloc ((size_t)s.len + 1);
+    if (c) {
+        if (s.len)
+            memcpy (c, s.ptr, s.len);
+        c[s.len] = 0;
+    }
+    return c;
+}
+
+static int
+s_on_stream (void *arg, const ef_stream_info_t *s)
+{
+    s_list_t *self = arg;
+    if (self->json) {
+        cli_json_stream (&self->out, s);
+        return cli_flush_buf (&self->out, stdout) ? 1 : 0;
+    }
+    /* The table's columns are sized after every row is known, and the
+       strings live only for this call: keep copies. */
+    if (self->n == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 32;
+        s_row_t *rows = realloc (self->rows, cap * sizeof *rows);
+        if (!rows) {
+            self->failed = 1;
+            return 1;
+        }
+        self->rows = rows;
+        self->cap = cap;
+    }
+    s_row_t *r = &self->rows[self->n];
+    r->name = s_dup (s->name);
+    r->id = s_dup (s->id);
+    r->events = s->events;
+    r->last_seq = s->last_seq;
+    if (!r->name || !r->id) {
+        free (r->name);
+        free (r->id);
+        self->failed = 1;
+        return 1;
+    }
+    self->n++;
+    return 0;
+}
+
+static void
+s_print_table (const s_list_t *self)
+{
+    int wn = 4, wi = 2;
+    for (size_t i = 0; i < self->n; i++) {
+        int ln = (int)strlen (self->rows[i].name);
+        int li = (int)strlen (self->rows[i].id);
+        wn = ln > wn ? ln : wn;
+        wi = li > wi ? li : wi;
+    }
+    printf ("%-*s  %-*s  %12s  %12s\n", wn, "NAME", wi, "ID", "EVENTS",
+            "LAST_SEQ");
+    for (size_t i = 0; i < self->n; i++) {
+        const s_row_t *r = &self->rows[i];
+        printf ("%-*s  %-*s  %12" PRIu64 "  %12" PRIu64 "\n", wn, r->name, wi,
+                r->id, r->events, r->last_seq);
+    }
+}
+
+static int
+s_list (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{"json", 0, 0, NULL}, {NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos, done;
+    int rc = s_parse ("streams list", opts, argc, argv, pos, 0, &npos, &done);
+    if (done)
+        return rc;
+
+    ef_client_t *client;
+    if ((rc = cli_connect (cli, &client)))
+        return rc;
+    s_list_t self = {.json = cli_opt (opts, "json") != NULL};
+    ef_buf_init (&self.out);
+    int err = ef_client_list_streams (client, s_on_stream, &self);
+    if (err)
+        rc = cli_fail (client, err, "cannot list streams");
+    else if (self.failed) {
+        cli_error ("cannot list streams: %s", ef_strerror (EF_ENOMEM));
+        rc = CLI_EXIT_REFUSED;
+    } else if (!self.json)
+        s_print_table (&self);
+    for (size_t i = 0; i < self.n; i++) {
+        free (self.rows[i].name);
+        free (self.rows[i].id);
+    }
+    free (self.rows);
+    ef_buf_free (&self.out);
+    ef_client_destroy (&client);
+    return rc;
+}
+
+/* -------------------------------------------------------- create, get */
+
+static int
+s_valid_name (const char *name)
+{
+    size_t n = strlen (name);
+    if (n < 1 || n > EF_MAX_STREAM_NAME)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int
+s_print_stream (const ef_stream_info_t *s)
+{
+    ef_buf_t b;
+    ef_buf_init (&b);
+    cli_json_stream (&b, s);
+    int rc = cli_flush_buf (&b, stdout) ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+    ef_buf_free (&b);
+    return rc;
+}
+
+static int
+s_create_or_get (const cli_t *cli, int argc, char **argv, int create)
+{
+    const char *cmd = create ? "streams create" : "streams get";
+    cli_opt_t opts[] = {{NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos, done;
+    int rc = s_parse (cmd, opts, argc, argv, pos, 1, &npos, &done);
+    if (done)
+        return rc;
+    if (npos < 1)
+        return cli_usage_error (cmd, "missing the stream's NAME");
+    if (create && !s_valid_name (pos[0]))
+        return cli_usage_error (cmd,
+                                "'%s' is not a valid stream name (1-128 "
+                                "characters of A-Z a-z 0-9 . _ -)",
+                                pos[0]);
+
+    ef_client_t *client;
+    if ((rc = cli_connect (cli, &client)))
+        return rc;
+    ef_stream_info_t s;
+    int err = create ? ef_client_create_stream (client, pos[0], &s)
+                     : ef_client_get_stream (client, pos[0], &s);
+    if (err == EF_EEXISTS || err == EF_ENOTFOUND) {
+        cli_error (err == EF_EEXISTS ? "stream '%s' exists already"
+                                     : "no stream '%s'",
+                   pos[0]);
+        rc = CLI_EXIT_REFUSED;
+    } else if (err)
+        rc = cli_fail (client, err, "cannot %s stream '%s'",
+                       create ? "create" : "get", pos[0]);
+    else
+        rc = s_print_stream (&s);
+    ef_client_destroy (&client);
+    return rc;
+}
+
+int
+cli_streams_run (const cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2) {
+        s_usage (stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *sub = argv[1];
+    if (strcmp (sub, "--help") == 0 || strcmp (sub, "-h") == 0 ||
+        strcmp (sub, "help") == 0) {
+        s_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp (sub, "list") == 0 || strcmp (sub, "ls") == 0)
+        return s_list (cli, argc - 1, argv + 1);
+    if (strcmp (sub, "create") == 0)
+        return s_create_or_get (cli, argc - 1, argv + 1, 1);
+    if (strcmp (sub, "get") == 0 || strcmp (sub, "show") == 0)
+        return s_create_or_get (cli, argc - 1, argv + 1, 0);
+    return cli_usage_error ("streams", "unknown subcommand '%s'", sub);
+}
+
+/* ---------------------------------------------------------------- stats */
+
+static void
+s_stats_usage (FILE *out)
+{
+    fputs ("Usage: eventflow stats\n"
+           "\n"
+           "Print the broker's STATS figures as one JSON object: streams, "
+           "events,\n"
+           "store_bytes, map_size and counters since start (published, "
+           "duplicates,\n"
+           "rejected, malformed, commits, requests).\n"
+           "\n",
+           out);
+    cli_usage_exit_codes (out);
+    fputs ("\n"
+           "Examples:\n"
+           "  eventflow stats\n"
+           "  eventflow stats | jq .counters.published\n",
+           out);
+}
+
+int
+cli_streams_stats (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse ("stats", opts, argc, argv, pos, 0, &npos);
+    if (rc == CLI_HELP) {
+        s_stats_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+
+    ef_client_t *client;
+    if ((rc = cli_connect (cli, &client)))
+        return rc;
+    ef_stats_t s;
+    int err = ef_client_stats (client, &s);
+    if (err)
+        rc = cli_fail (client, err, "cannot get the broker's stats");
+    else
+        printf ("{\"streams\":%" PRIu64 ",\"events\":%" PRIu64
+                ",\"store_bytes\":%" PRIu64 ",\"map_size\":%" PRIu64
+                ",\"counters\":{\"published\":%" PRIu64
+                ",\"duplicates\":%" PRIu64 ",\"rejected\":%" PRIu64
+                ",\"malformed\":%" PRIu64 ",\"commits\":%" PRIu64
+                ",\"requests\":%" PRIu64 "}}\n",
+                s.streams, s.events, s.store_bytes, s.map_size, s.published,
+                s.duplicates, s.rejected, s.malformed, s.commits, s.requests);
+    ef_client_destroy (&client);
+    return rc;
+}

@@ -1,0 +1,183 @@
+/*  main.c: the eventflow command-line client's entry point. It loads the
+    global options (flags > EVENTFLOW_* environment > config file >
+    defaults) through ef_config, answers --help and --version, and hands
+    the rest of the line to the command named by the first argument that
+    is not a global option. The commands live in cli_*.c. */
+#include "cli.h"
+
+#include "eventflow/ef_config.h"
+#include "eventflow/ef_error.h"
+
+#include <limits.h>
+#include <string.h>
+
+#ifndef EF_VERSION
+#define EF_VERSION "unknown"
+#endif
+
+static const ef_config_opt_t s_options[] = {
+    {"broker", "EVENTFLOW_BROKER_ENDPOINT", "tcp://127.0.0.1:5555",
+     "broker ENDPOINT (tcp://HOST:PORT or ipc://PATH)"},
+    {"timeout", "EVENTFLOW_TIMEOUT", "10000",
+     "MS to wait for each answer of the broker"},
+    {"api-key", "EVENTFLOW_API_KEY", NULL, "KEY sent with every request"},
+    {NULL, NULL, NULL, NULL}};
+
+typedef int (s_command_fn) (const cli_t *cli, int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    s_command_fn *run;
+    const char *synopsis;
+    const char *summary;
+} s_command_t;
+
+static const s_command_t s_commands[] = {
+    {"streams", cli_streams_run, "streams list|create|get",
+     "list, create or show streams"},
+    {"produce", cli_produce_run, "produce STREAM [PAYLOAD]",
+     "publish events (PAYLOAD, or JSON lines on stdin)"},
+    {"read", cli_read_run, "read STREAM",
+     "print a stream's events as JSON lines"},
+    {"tail", cli_read_tail, "tail STREAM [-f]",
+     "print the last 10 events; -f follows new ones"},
+    {"get", cli_read_get, "get EVENT_ID", "print one event"},
+    {"stats", cli_streams_stats, "stats", "print the broker's figures"},
+    {"bench", cli_bench_run, "bench",
+     "measure publish throughput and ack latency"},
+    {NULL, NULL, NULL, NULL}};
+
+static void
+s_usage (const ef_config_t *config, FILE *out)
+{
+    fputs ("Usage: eventflow [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+           "\n"
+           "Talk to an EventFlow broker: manage streams, publish and read "
+           "events,\nmeasure throughput.\n"
+           "\n"
+           "Commands:\n",
+           out);
+    for (const s_command_t *c = s_commands; c->name; c++)
+        fprintf (out, "  %-26s %s\n", c->synopsis, c->summary);
+    fputs ("\n"
+           "Global options (flags > environment > config file > "
+           "defaults):\n",
+           out);
+    ef_config_usage (config, out);
+    fputs ("  --help, -h           this help ('eventflow COMMAND --help': "
+           "a command's)\n"
+           "  --version            print the version and exit\n"
+           "\n",
+           out);
+    cli_usage_exit_codes (out);
+    fputs ("\n"
+           "Examples:\n"
+           "  eventflow streams create orders\n"
+           "  eventflow produce orders --type order.created "
+           "'{\"id\":1,\"total\":9.5}'\n"
+           "  cat orders.jsonl | eventflow produce orders --type "
+           "order.created\n"
+           "  eventflow read orders --after 100 --limit 10\n"
+           "  eventflow --broker tcp://10.0.0.5:5555 tail orders -f\n"
+           "  EVENTFLOW_TIMEOUT=2000 eventflow stats\n"
+           "  eventflow bench --events 1000000 --producers 8 --batch 100\n",
+           out);
+}
+
+static const s_command_t *
+s_find (const char *name)
+{
+    for (const s_command_t *c = s_commands; c->name; c++)
+        if (strcmp (c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+/*  `eventflow help [COMMAND]`. */
+static int
+s_help (const ef_config_t *config, const cli_t *cli, int argc, char **argv)
+{
+    if (argc < 2) {
+        s_usage (config, stdout);
+        return CLI_EXIT_OK;
+    }
+    const s_command_t *c = s_find (argv[1]);
+    if (!c)
+        return cli_usage_error (NULL, "unknown command '%s'", argv[1]);
+    char *help_argv[] = {argv[1], "--help", NULL};
+    return c->run (cli, 2, help_argv);
+}
+
+/*  Fill cli from the loaded options; 0 or CLI_EXIT_USAGE. */
+static int
+s_settings (const ef_config_t *config, cli_t *cli)
+{
+    cli->endpoint = ef_config_get (config, "broker");
+    if (!cli->endpoint || !*cli->endpoint)
+        return cli_usage_error (NULL, "--broker must name an endpoint");
+    int err;
+    int64_t t = ef_config_get_int (config, "timeout", 10000, &err);
+    if (err || t < 1 || t > INT_MAX)
+        return cli_usage_error (
+            NULL, "--timeout wants milliseconds between 1 and %d, not '%s'",
+            INT_MAX, ef_config_get (config, "timeout"));
+    cli->timeout_ms = (int)t;
+    cli->api_key = ef_config_get (config, "api-key");
+    if (cli->api_key && !*cli->api_key)
+        cli->api_key = NULL;
+    return 0;
+}
+
+/*  Everything main does between creating and destroying the config. */
+static int
+s_run (ef_config_t *config, int argc, char **argv)
+{
+    int next = argc;
+    char err[256];
+    if (ef_config_load (config, argc, argv, 1, &next, err, sizeof err))
+        return cli_usage_error (NULL, "%s", err);
+    if (next >= argc) {
+        s_usage (config, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv[next];
+    if (strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0) {
+        s_usage (config, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp (name, "--version") == 0 || strcmp (name, "-V") == 0) {
+        printf ("eventflow %s\n", EF_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (name[0] == '-')
+        return cli_usage_error (NULL, "unknown global option '%s'", name);
+    cli_t cli;
+    int rc = s_settings (config, &cli);
+    if (rc)
+        return rc;
+    if (strcmp (name, "help") == 0)
+        return s_help (config, &cli, argc - next, argv + next);
+    const s_command_t *c = s_find (name);
+    if (!c)
+        return cli_usage_error (NULL, "unknown command '%s'", name);
+    return c->run (&cli, argc - next, argv + next);
+}
+
+int
+main (int argc, char **argv)
+{
+    ef_config_t *config = ef_config_new (s_options);
+    if (!config) {
+        cli_error ("%s", ef_strerror (EF_ENOMEM));
+        return CLI_EXIT_REFUSED;
+    }
+    int rc = s_run (config, argc, argv);
+    /* Output that never reached its reader is a failure a script must
+       see, even when the broker answered everything. */
+    if (fflush (stdout) != 0 && rc == CLI_EXIT_OK) {
+        cli_error ("cannot write the output");
+        rc = CLI_EXIT_REFUSED;
+    }
+    ef_config_destroy (&config);
+    return rc;
+}
