@@ -22,10 +22,14 @@
 #include <sys/stat.h>
 
 enum { S_META, S_STREAMS, S_STREAM_NAMES, S_STREAM_IDS, S_EVENTS, S_EVENT_IDS,
-       S_NDBS };
-static const char *s_db_names[S_NDBS] = {"meta",       "streams",
-                                         "stream_names", "stream_ids",
-                                         "events",     "event_ids"};
+       S_TABLES }; /* the ef_table_t tables follow */
+#define S_NDBS (S_TABLES + EF_TABLE_COUNT)
+static const char *s_db_names[S_NDBS] = {
+    "meta",      "streams",    "stream_names", "stream_ids",
+    "events",    "event_ids",  "orgs",         "users",
+    "user_emails", "org_users", "api_keys",    "org_api_keys",
+    "client_keys", "refresh_families",
+};
 
 struct ef_store {
     char *dir;
@@ -160,7 +164,7 @@ ef_store_open (ef_store_t *self, const char **why)
     }
     int rc = mdb_env_create (&self->env);
     if (rc == 0)
-        rc = mdb_env_set_maxdbs (self->env, S_NDBS + 8);
+        rc = mdb_env_set_maxdbs (self->env, S_NDBS + 16);
     if (rc == 0)
         rc = mdb_env_set_mapsize (self->env, (size_t) self->map_size);
     if (rc == 0)
@@ -625,4 +629,91 @@ ef_store_figures (ef_store_txn_t *txn, uint64_t *streams, uint64_t *events,
     *events = f.events;
     *bytes = (uint64_t) (info.me_last_pgno + 1) * st.ms_psize;
     return f.err;
+}
+
+/* ---------------------------------------------------------------- records */
+
+static int
+s_table_db (ef_table_t table)
+{
+    return S_TABLES + (int) table;
+}
+
+int
+ef_store_rec_get (ef_store_txn_t *txn, ef_table_t table, const void *key,
+                  size_t klen, ef_str_t *val)
+{
+    MDB_val v;
+    if (klen == 0 || klen > 511)
+        return EF_ENOTFOUND;
+    int rc = s_get (txn, s_table_db (table), key, klen, &v);
+    if (rc == 0) {
+        val->ptr = v.mv_data;
+        val->len = (uint32_t) v.mv_size;
+    }
+    return rc;
+}
+
+int
+ef_store_rec_put (ef_store_txn_t *txn, ef_table_t table, const void *key,
+                  size_t klen, const void *val, size_t vlen, int create)
+{
+    if (klen == 0 || klen > 511)
+        return EF_EINVAL;
+    return s_put (txn, s_table_db (table), key, klen, val, vlen,
+                  create ? MDB_NOOVERWRITE : 0);
+}
+
+int
+ef_store_rec_del (ef_store_txn_t *txn, ef_table_t table, const void *key,
+                  size_t klen)
+{
+    MDB_val k = {klen, (void *) key};
+    if (klen == 0 || klen > 511)
+        return EF_ENOTFOUND;
+    return s_err (txn->store, mdb_del (txn->txn,
+                                       txn->store->dbi[s_table_db (table)], &k,
+                                       NULL));
+}
+
+int
+ef_store_rec_each (ef_store_txn_t *txn, ef_table_t table, const void *prefix,
+                   size_t plen, ef_store_rec_fn *fn, void *arg)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[s_table_db (table)],
+                              &cur);
+    if (rc)
+        return s_err (txn->store, rc);
+    MDB_val key = {plen, (void *) prefix}, val;
+    rc = mdb_cursor_get (cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == 0) {
+        if (key.mv_size < plen || memcmp (key.mv_data, prefix, plen) != 0)
+            break;
+        ef_str_t k = {key.mv_data, (uint32_t) key.mv_size};
+        ef_str_t v = {val.mv_data, (uint32_t) val.mv_size};
+        if (fn (arg, k, v))
+            break;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : s_err (txn->store, rc);
+}
+
+int
+ef_store_counter_next (ef_store_txn_t *txn, const char *name, uint32_t *out)
+{
+    MDB_val v;
+    uint32_t n = 1;
+    int rc = s_get (txn, S_META, name, strlen (name), &v);
+    if (rc == 0 && v.mv_size == 4)
+        n = s_rd32 (v.mv_data);
+    else if (rc && rc != EF_ENOTFOUND)
+        return rc;
+    uint8_t nb[4];
+    s_be32 (nb, n + 1);
+    rc = s_put (txn, S_META, name, strlen (name), nb, 4, 0);
+    if (rc == 0)
+        *out = n;
+    return rc;
 }

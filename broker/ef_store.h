@@ -89,9 +89,11 @@ int ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num,
 
 /* ---------------------------------------------------------------- events */
 
-/*  Append the event at seq (the stream's last + 1) with its id and its
-    record bytes (write txn). EF_ESTORE_FULL, EF_ESTORE, or EF_EINVAL when
-    seq is not the next one. */
+/*  Append the event at seq with its id and its record bytes (write txn).
+    seq must be the stream's last + 1: the single writer keeps each
+    stream's head, and the store checks only that seq is not taken
+    (EF_EINVAL), to keep appends at one B-tree operation. EF_ESTORE_FULL,
+    EF_ESTORE. */
 int ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                            const ef_uuid_t *id, const void *record,
                            size_t len);
@@ -115,5 +117,41 @@ int ef_store_event_each (ef_store_txn_t *txn, uint32_t num, uint64_t from,
 /*  Figures for STATS: number of streams, of events, bytes in use. */
 int ef_store_figures (ef_store_txn_t *txn, uint64_t *streams, uint64_t *events,
                       uint64_t *bytes);
+
+/* ---------------------------------------------------------------- records */
+
+/*  Small keyed records: the principals (orgs, users, keys, token
+    families) that ef_principals encodes. Keys are at most 511 bytes. */
+typedef enum {
+    EF_TABLE_ORGS = 0,     /* org num(4)              → org record */
+    EF_TABLE_USERS,        /* user id                 → user record */
+    EF_TABLE_USER_EMAILS,  /* email                   → user id */
+    EF_TABLE_ORG_USERS,    /* org num(4) user id      → "" */
+    EF_TABLE_API_KEYS,     /* key id                  → key record */
+    EF_TABLE_ORG_API_KEYS, /* org num(4) key id       → "" */
+    EF_TABLE_CLIENT_KEYS,  /* curve public key(32)    → client key record */
+    EF_TABLE_FAMILIES,     /* refresh family id       → family record */
+    EF_TABLE_COUNT
+} ef_table_t;
+
+/*  The value stored under key (valid until the txn ends). EF_ENOTFOUND. */
+int ef_store_rec_get (ef_store_txn_t *txn, ef_table_t table, const void *key,
+                      size_t klen, ef_str_t *val);
+/*  Store val under key (write txn). With create, EF_EEXISTS if the key is
+    taken. */
+int ef_store_rec_put (ef_store_txn_t *txn, ef_table_t table, const void *key,
+                      size_t klen, const void *val, size_t vlen, int create);
+/*  Remove key (write txn). EF_ENOTFOUND. */
+int ef_store_rec_del (ef_store_txn_t *txn, ef_table_t table, const void *key,
+                      size_t klen);
+/*  Visit the records whose keys start with prefix (all if plen is 0), in
+    key order; fn returns non-zero to stop. */
+typedef int (ef_store_rec_fn) (void *arg, ef_str_t key, ef_str_t val);
+int ef_store_rec_each (ef_store_txn_t *txn, ef_table_t table,
+                       const void *prefix, size_t plen, ef_store_rec_fn *fn,
+                       void *arg);
+/*  The next value of a named counter, from 1 (write txn). */
+int ef_store_counter_next (ef_store_txn_t *txn, const char *name,
+                           uint32_t *out);
 
 #endif

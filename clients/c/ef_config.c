@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,13 +94,15 @@ ef_config_get_int (const ef_config_t *self, const char *name, int64_t def,
     errno = 0;
     long long n = strtoll (v, &end, 10);
     int64_t mul = 1;
+    int digits = end != v;
     if (*end == 'k' || *end == 'K')
         mul = 1024, end++;
     else if (*end == 'm' || *end == 'M')
         mul = 1024 * 1024, end++;
     else if (*end == 'g' || *end == 'G')
         mul = 1024LL * 1024 * 1024, end++;
-    if (errno || end == v || *end) {
+    if (errno || !digits || *end
+        || (n > 0 && n > INT64_MAX / mul) || (n < 0 && n < INT64_MIN / mul)) {
         if (err)
             *err = EF_EINVAL;
         return def;

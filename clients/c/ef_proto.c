@@ -171,15 +171,18 @@ s_opt_str (ef_mpr_t *r, ef_str_t *s)
     return ef_mpr_str (r, s);
 }
 
+/*  A uint that fits 32 bits; on any refusal nothing is consumed. */
 static int
 s_u32 (ef_mpr_t *r, uint32_t *v)
 {
+    ef_mpr_t at = *r;
     uint64_t u;
-    int rc = ef_mpr_uint (r, &u);
+    int rc = ef_mpr_uint (&at, &u);
     if (rc)
         return rc;
     if (u > UINT32_MAX)
         return EF_EINVAL;
+    *r = at;
     *v = (uint32_t) u;
     return 0;
 }
@@ -191,6 +194,44 @@ s_item_fail (ef_event_in_t *ev, int code, const char *msg)
         ev->err = code;
         ev->err_msg = msg;
     }
+}
+
+static void s_item_fail (ef_event_in_t *ev, int code, const char *msg);
+
+/*  After a typed read of an item field: a mismatch (nothing consumed) is
+    the item's fault; the value is skipped and decoding goes on. */
+static int
+s_item_field (ef_mpr_t *r, ef_event_in_t *ev, int rc)
+{
+    if (rc != EF_EINVAL)
+        return rc;
+    s_item_fail (ev, EF_EINVAL, "event field of the wrong type");
+    return ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+}
+
+static int
+s_decode_context (ef_mpr_t *r, ef_event_in_t *ev)
+{
+    uint32_t m;
+    if (ef_mpr_nil (r))
+        return 0;
+    int rc = ef_mpr_map (r, &m);
+    if (rc)
+        return s_item_field (r, ev, rc);
+    for (uint32_t j = 0; rc == 0 && j < m; j++) {
+        ef_str_t ck = EF_STR_NULL;
+        if ((rc = s_item_field (r, ev, ef_mpr_str (r, &ck))))
+            break;
+        if (ck.ptr == NULL) /* the key itself was skipped: skip its value */
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+        else if (KEY (ck, "trace_id"))
+            rc = s_item_field (r, ev, s_opt_str (r, &ev->trace_id));
+        else if (KEY (ck, "correlation_id"))
+            rc = s_item_field (r, ev, s_opt_str (r, &ev->correlation_id));
+        else
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    return rc;
 }
 
 /*  One PUBLISH item. A mistyped field is the item's fault, not the
@@ -205,54 +246,32 @@ s_decode_event_in (ef_mpr_t *r, ef_event_in_t *ev)
         return ef_mpr_skip (r, EF_MSGPACK_DEPTH);
     }
     for (uint32_t i = 0; i < n; i++) {
-        ef_str_t k;
-        if (ef_mpr_str (r, &k)) {
-            s_item_fail (ev, EF_EINVAL, "event keys must be strings");
-            if (ef_mpr_skip (r, EF_MSGPACK_DEPTH)
-                || ef_mpr_skip (r, EF_MSGPACK_DEPTH))
-                return EF_EPROTO;
-            continue;
-        }
-        int rc = 0;
-        if (KEY (k, "type"))
-            rc = ef_mpr_str (r, &ev->type);
-        else if (KEY (k, "payload"))
-            rc = ef_mpr_str (r, &ev->payload);
-        else if (KEY (k, "event_id"))
-            rc = s_opt_str (r, &ev->event_id);
-        else if (KEY (k, "source"))
-            rc = s_opt_str (r, &ev->source);
-        else if (KEY (k, "version"))
-            rc = ef_mpr_nil (r) ? 0 : s_u32 (r, &ev->version);
-        else if (KEY (k, "occurred_at"))
-            rc = ef_mpr_nil (r) ? 0 : ef_mpr_uint (r, &ev->occurred_at);
-        else if (KEY (k, "context")) {
-            uint32_t m;
-            if (ef_mpr_nil (r))
-                continue;
-            rc = ef_mpr_map (r, &m);
-            for (uint32_t j = 0; rc == 0 && j < m; j++) {
-                ef_str_t ck;
-                if ((rc = ef_mpr_str (r, &ck)))
-                    break;
-                if (KEY (ck, "trace_id"))
-                    rc = s_opt_str (r, &ev->trace_id);
-                else if (KEY (ck, "correlation_id"))
-                    rc = s_opt_str (r, &ev->correlation_id);
-                else
-                    rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
-            }
-        } else
+        ef_str_t k = EF_STR_NULL;
+        int rc = s_item_field (r, ev, ef_mpr_str (r, &k));
+        if (rc)
+            return rc;
+        if (!k.ptr) /* a key that is not a string: skip its value */
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
-        if (rc == EF_EINVAL) {
-            s_item_fail (ev, EF_EINVAL, "event field of the wrong type");
-            /* the reader did not move past the mistyped value */
-            if (ef_mpr_skip (r, EF_MSGPACK_DEPTH))
-                return EF_EPROTO;
-            /* a mistyped context key leaves the rest of that map unread */
-            if (KEY (k, "context"))
-                return EF_EPROTO;
-        } else if (rc)
+        else if (KEY (k, "type"))
+            rc = s_item_field (r, ev, ef_mpr_str (r, &ev->type));
+        else if (KEY (k, "payload"))
+            rc = s_item_field (r, ev, ef_mpr_str (r, &ev->payload));
+        else if (KEY (k, "event_id"))
+            rc = s_item_field (r, ev, s_opt_str (r, &ev->event_id));
+        else if (KEY (k, "source"))
+            rc = s_item_field (r, ev, s_opt_str (r, &ev->source));
+        else if (KEY (k, "version"))
+            rc = ef_mpr_nil (r) ? 0
+                                : s_item_field (r, ev, s_u32 (r, &ev->version));
+        else if (KEY (k, "occurred_at"))
+            rc = ef_mpr_nil (r)
+                     ? 0
+                     : s_item_field (r, ev, ef_mpr_uint (r, &ev->occurred_at));
+        else if (KEY (k, "context"))
+            rc = s_decode_context (r, ev);
+        else
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+        if (rc)
             return rc;
     }
     return 0;

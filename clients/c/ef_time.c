@@ -86,11 +86,18 @@ ef_time_parse (const char *s, size_t n, uint64_t *ms)
         if (s_num (s, n, &i, 2, &oh) || i >= n || s[i++] != ':'
             || s_num (s, n, &i, 2, &om))
             return EF_EINVAL;
+        if (oh > 23 || om > 59)
+            return EF_EINVAL;
         off = sign * (oh * 3600L + om * 60L);
     } else
         return EF_EINVAL;
     if (i != n || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59
         || se > 60 || y < 1970)
+        return EF_EINVAL;
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30,
+                                  31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
         return EF_EINVAL;
     struct tm tm = {0};
     tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
