@@ -352,7 +352,8 @@ ef_jwt_verify (const uint8_t key[EF_JWT_KEY_LEN], const char *token,
     rc = EF_EAUTH;
     reason = s_check_claims (payload, now_s, &got);
     if (!reason) {
-        *c = got;
+        if (c)
+            *c = got;
         rc = 0;
     }
 
@@ -462,18 +463,22 @@ s_key_create (const char *path, const uint8_t key[EF_JWT_KEY_LEN])
         between our look and now, keep its key instead of replacing it
         (its tokens may be out already). Only where the file system has no
         hard links do we fall back to rename(). */
+    int renamed = 0;
     if (rc == 0 && link (tmp, path) != 0) {
         if (errno == EEXIST)
             rc = EF_EEXISTS;
         else if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP
                  || errno == EMLINK || errno == ENOSYS) {
-            if (rename (tmp, path) != 0)
+            if (rename (tmp, path) == 0)
+                renamed = 1;
+            else
                 rc = EF_ESTORE;
         }
         else
             rc = EF_ESTORE;
     }
-    unlink (tmp); /* gone already after a successful rename: harmless */
+    if (!renamed)
+        unlink (tmp);
     free (tmp);
     if (rc == 0 && s_sync_dir (path) != 0)
         rc = EF_ESTORE;

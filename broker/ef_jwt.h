@@ -39,9 +39,9 @@ typedef struct {
     c:      the claims; iat and exp at most INT64_MAX.
     out:    receives the token; outlen its size in bytes. EF_JWT_MAX_SIGNED
             bytes are always enough for valid claims.
-    Returns 0; EF_EINVAL when a claim breaks the rules above (out is then
-    ""); EF_ETOOBIG when out is too small (out is then ""); EF_ENOMEM.
-    Thread-safe. */
+    Returns 0; EF_EINVAL when a claim breaks the rules above; EF_ETOOBIG
+    when out is too small; EF_ENOMEM; EF_EINTERNAL (a bug). On failure out
+    holds "" (when outlen > 0). Thread-safe. */
 int ef_jwt_sign (const uint8_t key[EF_JWT_KEY_LEN], const ef_jwt_claims_t *c,
                  char *out, size_t outlen);
 
@@ -61,7 +61,8 @@ int ef_jwt_sign (const uint8_t key[EF_JWT_KEY_LEN], const ef_jwt_claims_t *c,
     ef_jwt_claims_t. Other payload members are ignored.
     key:    EF_JWT_KEY_LEN bytes.
     token:  may be NULL only when len is 0. Any bytes are safe.
-    c:      filled on success only (left untouched on failure).
+    c:      filled on success only (left untouched on failure); may be
+            NULL to check a token without reading it.
     why:    if not NULL, set to a static English reason on failure, meant
             for logs only, never for the peer.
     Returns 0; EF_EAUTH for every kind of bad token (one code, so a peer

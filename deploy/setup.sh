@@ -28,7 +28,7 @@ if [ "${1:-}" = "--sanitize" ]; then
   flags=(-DCMAKE_BUILD_TYPE=Debug -DEF_SANITIZE=ON)
 fi
 cmake -S . -B "$build" "${flags[@]}" >/dev/null
-cmake --build "$build" -j"$(nproc)" 2>&1 | grep -E "warning|error|Error" || true
+cmake --build "$build" -j"$(nproc)" 2>&1 | grep -E "warning:|error:" || true
 test -x "$build/bin/eventflow-broker" && test -x "$build/bin/eventflow" || {
   echo "setup: build failed (run: cmake --build $build)" >&2; exit 1; }
 echo "setup: built $build/bin/eventflow-broker and $build/bin/eventflow" >&2
