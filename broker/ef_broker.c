@@ -4,17 +4,12 @@
     answered at once from a store snapshot; writes go to the group-commit
     writer and are answered when their commit returned. Errors are turned
     into replies in one place, s_answer_error. */
-#include "ef_broker.h"
-#include "ef_metrics.h"
-#include "ef_query.h"
-#include "ef_store.h"
-#include "ef_writer.h"
+#include "ef_broker_int.h"
 #include "eventflow/ef_error.h"
-#include "eventflow/ef_proto.h"
 #include "eventflow/ef_time.h"
-#include "eventflow/ef_uuid.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,8 +18,12 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_DEFAULT_ORG 1 /* until tenancy arrives, one org */
 #define S_DRAIN_MAX   512
+#ifdef ZMQ_ZAP_ENFORCE_DOMAIN
+#define S_ZAP_ENFORCE_DOMAIN ZMQ_ZAP_ENFORCE_DOMAIN
+#else
+#define S_ZAP_ENFORCE_DOMAIN 93 /* zmq_draft.h */
+#endif
 
 const ef_config_opt_t ef_broker_options[] = {
     {"data-dir", "EVENTFLOW_DATA_DIR", "./var/eventflow",
@@ -38,39 +37,19 @@ const ef_config_opt_t ef_broker_options[] = {
     {"max-message", "EVENTFLOW_MAX_MESSAGE", "4M", "largest frame accepted"},
     {"max-batch", "EVENTFLOW_MAX_BATCH", "1000", "most events per PUBLISH"},
     {"max-payload", "EVENTFLOW_MAX_PAYLOAD", "1M", "largest event payload"},
+    {"curve", "EVENTFLOW_CURVE", "on",
+     "on = CurveZMQ with registered keys; off = plain (loopback/IPC only)"},
+    {"allow-register", "EVENTFLOW_ALLOW_REGISTER", "true",
+     "whether anyone may register a new org (REGISTER)"},
+    {"rate-per-second", "EVENTFLOW_RATE_PER_SECOND", "0",
+     "default requests/s per API key (0 = unlimited)"},
+    {"rate-burst", "EVENTFLOW_RATE_BURST", "0",
+     "default burst per API key (0 = rate-per-second)"},
+    {"hash-threads", "EVENTFLOW_HASH_THREADS", "2",
+     "threads hashing passwords (argon2id, 64 MiB each)"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
     {NULL, NULL, NULL, NULL},
 };
-
-struct ef_broker {
-    const ef_config_t *cfg;
-    ef_log_t *log;
-    char endpoint[256];
-    uint32_t max_message, max_batch, max_payload;
-    void *ctx;
-    void *router;
-    int sigfd;
-    ef_store_t *store;
-    ef_store_txn_t *reader;
-    ef_writer_t *writer;
-    ef_query_t *query;
-    ef_metrics_t *metrics;
-    ef_wreq_t *pool;          /* free write requests */
-    ef_event_in_t *scratch;   /* decode target, max_batch items */
-    ef_buf_t out;             /* reply to the request in hand */
-    ef_uuid_gen_t uuids;      /* event ids, increasing */
-    int stopping;
-};
-
-typedef int (s_handler_fn) (ef_broker_t *self, ef_wreq_t *w, const char **why);
-
-enum { S_WRITES = 1 };
-
-typedef struct {
-    ef_cmd_t cmd;
-    s_handler_fn *fn;
-    int flags;
-} s_command_t;
 
 /* ---------------------------------------------------------------- pool */
 
@@ -85,10 +64,16 @@ s_wreq_get (ef_broker_t *self)
         if (!w)
             return NULL;
         ef_buf_init (&w->records);
+        ef_buf_init (&w->reply);
     }
     w->next = NULL;
     w->status = 0;
     w->why = NULL;
+    w->apply = NULL;
+    w->apply_ctx = NULL;
+    w->hash_op = 0;
+    w->pw_ok = 0;
+    w->pwhash[0] = 0;
     zmq_msg_init (&w->peer);
     zmq_msg_init (&w->frame);
     return w;
@@ -100,6 +85,8 @@ s_wreq_put (ef_broker_t *self, ef_wreq_t *w)
     zmq_msg_close (&w->peer);
     zmq_msg_close (&w->frame);
     ef_buf_reset (&w->records);
+    ef_buf_reset (&w->reply);
+    sodium_memzero (w->pwhash, sizeof w->pwhash);
     w->next = self->pool;
     self->pool = w;
 }
@@ -108,21 +95,9 @@ static void
 s_wreq_free (ef_wreq_t *w)
 {
     ef_buf_free (&w->records);
+    ef_buf_free (&w->reply);
     free (w->results);
     free (w);
-}
-
-static int
-s_wreq_reserve (ef_wreq_t *w, uint32_t n)
-{
-    if (w->results_cap >= n)
-        return 0;
-    ef_wresult_t *res = realloc (w->results, n * sizeof *res);
-    if (!res)
-        return EF_ENOMEM;
-    w->results = res;
-    w->results_cap = n;
-    return 0;
 }
 
 /* ---------------------------------------------------------------- replies */
@@ -158,161 +133,79 @@ s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
                         w->req.n_events ? w->req.n_events : 1);
 }
 
-/* ---------------------------------------------------------------- handlers */
-
-static int
-s_hello (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) why;
-    ef_hello_t h = {ef_str ("eventflow-broker"), ef_str (EF_VERSION),
-                    EF_PROTO_VERSION, self->max_message, self->max_batch,
-                    self->max_payload, EF_MAX_READ};
-    ef_proto_reply_ok (&self->out, w->req.id, 4);
-    ef_proto_write_hello (&self->out, &h);
-    return 0;
-}
-
-static int
-s_ping (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) why;
-    ef_proto_reply_ok (&self->out, w->req.id, 1);
-    ef_mp_key (&self->out, "now");
-    ef_mp_uint (&self->out, ef_time_now_ms ());
-    return 0;
-}
-
-static int
-s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) why;
-    ef_stats_t st = {0};
-    int rc = ef_store_figures (self->reader, &st.streams, &st.events,
-                               &st.store_bytes);
-    if (rc)
-        return rc;
-    st.map_size = ef_store_map_size (self->store);
-    st.published = ef_metrics_get (self->metrics, EF_M_PUBLISHED);
-    st.duplicates = ef_metrics_get (self->metrics, EF_M_DUPLICATES);
-    st.rejected = ef_metrics_get (self->metrics, EF_M_REJECTED);
-    st.malformed = ef_metrics_get (self->metrics, EF_M_MALFORMED);
-    st.commits = ef_metrics_get (self->metrics, EF_M_COMMITS);
-    st.requests = ef_metrics_get (self->metrics, EF_M_REQUESTS);
-    ef_proto_reply_ok (&self->out, w->req.id, 1);
-    ef_mp_key (&self->out, "stats");
-    ef_proto_write_stats (&self->out, &st);
-    return 0;
-}
-
-#define S_QUERY(name, fn)                                                      \
-    static int name (ef_broker_t *self, ef_wreq_t *w, const char **why)       \
-    {                                                                          \
-        return fn (self->query, self->reader, w->org, &w->req, &self->out,    \
-                   why);                                                       \
-    }
-S_QUERY (s_get_stream, ef_query_get_stream)
-S_QUERY (s_list_streams, ef_query_list_streams)
-S_QUERY (s_get_event, ef_query_get_event)
-S_QUERY (s_read, ef_query_read)
-S_QUERY (s_list_events, ef_query_list_events)
-
-static int
-s_valid_stream_name (ef_str_t name)
-{
-    if (name.len == 0 || name.len > EF_MAX_STREAM_NAME)
-        return 0;
-    for (uint32_t i = 0; i < name.len; i++) {
-        char c = name.ptr[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-static int
-s_create_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) self;
-    if (!s_valid_stream_name (w->req.name)) {
-        *why = "stream names are 1 to 128 of [A-Za-z0-9._-]";
-        return EF_EINVAL;
-    }
-    return 0;
-}
-
-/*  Everything about a PUBLISH that needs no store write happens here, on
-    the reactor thread: item checks, ids, enrichment and the records
-    themselves. The writer then only assigns seqs and appends. */
-static int
-s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    int rc = ef_store_stream_find (self->reader, w->org, w->req.stream,
-                                   &w->stream);
-    if (rc) {
-        *why = rc == EF_ENOTFOUND ? "no such stream" : NULL;
-        return rc;
-    }
-    if (s_wreq_reserve (w, w->req.n_events))
-        return EF_ENOMEM;
-    uint64_t now = ef_time_now_ms ();
-    ef_buf_reset (&w->records);
-    for (uint32_t i = 0; i < w->req.n_events; i++) {
-        ef_event_in_t *ev = &self->scratch[i];
-        ef_wresult_t *res = &w->results[i];
-        memset (res, 0, offsetof (ef_wresult_t, event_id));
-        res->code = ef_proto_check_event (ev, self->max_payload);
-        res->err_msg = ev->err_msg;
-        if (res->code)
-            continue;
-        if (ef_str_set (ev->event_id)) {
-            ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &res->id);
-            res->id_given = 1;
-        } else
-            ef_uuid_gen_v7 (&self->uuids, now, &res->id);
-        ef_uuid_format (&res->id, res->event_id);
-        res->received_at = now;
-        ef_event_t e = {0};
-        e.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
-        e.type = ev->type;
-        e.version = ev->version ? ev->version : 1;
-        e.occurred_at = ev->occurred_at ? ev->occurred_at : now;
-        e.received_at = now;
-        e.source = ef_str_set (ev->source) ? ev->source : ef_str ("native");
-        e.api_key_id = EF_STR_NULL;
-        e.trace_id = ev->trace_id;
-        e.correlation_id = ev->correlation_id;
-        e.payload = ev->payload;
-        res->rec_off = (uint32_t) w->records.len;
-        ef_proto_write_event_record (&w->records, &e);
-        res->rec_len = (uint32_t) (w->records.len - res->rec_off);
-    }
-    return w->records.oom ? EF_ENOMEM : 0;
-}
-
-static const s_command_t s_commands[] = {
-    {EF_CMD_HELLO, s_hello, 0},
-    {EF_CMD_PING, s_ping, 0},
-    {EF_CMD_CREATE_STREAM, s_create_stream, S_WRITES},
-    {EF_CMD_LIST_STREAMS, s_list_streams, 0},
-    {EF_CMD_GET_STREAM, s_get_stream, 0},
-    {EF_CMD_PUBLISH, s_publish, S_WRITES},
-    {EF_CMD_GET_EVENT, s_get_event, 0},
-    {EF_CMD_READ, s_read, 0},
-    {EF_CMD_LIST_EVENTS, s_list_events, 0},
-    {EF_CMD_STATS, s_stats, 0},
-};
-
-static const s_command_t *
-s_command (ef_cmd_t cmd)
-{
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        if (s_commands[i].cmd == cmd)
-            return &s_commands[i];
-    return NULL;
-}
-
 /* ---------------------------------------------------------------- dispatch */
+
+/*  Where a request goes once its handler (or the hasher) is done with it:
+    to the hasher, to the writer, or answered now. */
+static void
+s_route (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c)
+{
+    int writes = w->apply || (c && (c->flags & EF_CMDF_WRITES));
+    if ((w->hash_op && !self->hasher) || (writes && self->writer_stopped)) {
+        s_answer_error (self, w, EF_EUNAVAILABLE, "the broker is stopping");
+        s_wreq_put (self, w);
+    } else if (w->hash_op) {
+        if (ef_hasher_submit (self->hasher, w) == 0)
+            return;
+        w->hash_op = 0;
+        s_answer_error (self, w, EF_EUNAVAILABLE,
+                        "too many password checks at once; retry shortly");
+        s_wreq_put (self, w);
+    } else if (writes) {
+        ef_writer_submit (self->writer, w);
+    } else {
+        s_send (self, &w->peer, self->out.data, self->out.len);
+        s_wreq_put (self, w);
+    }
+}
+
+/*  Who sent w, may they run c, and within their rate? 0 or the error to
+    answer. */
+static int
+s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
+         const char **why)
+{
+    const char *peer = zmq_msg_gets (&w->frame, "User-Id");
+    int rc = ef_auth_resolve (self->auth, self->reader, peer, &w->req, &w->who);
+    if (rc) {
+        *why = "authentication failed";
+        return EF_EAUTH;
+    }
+    w->org = w->who.org;
+    if (w->who.role == EF_ROLE_NONE) {
+        if (c->flags & EF_CMDF_ANON)
+            return 0;
+        *why = "authentication required";
+        return EF_EAUTH;
+    }
+    if (!(ef_role_effective (w->who.role) & c->roles)) {
+        *why = "your role may not do this";
+        return EF_EFORBIDDEN;
+    }
+    if ((c->flags & EF_CMDF_STREAM) && w->who.kind == EF_WHO_API_KEY
+        && w->who.key.nstreams) {
+        /* a key scoped to streams may only name one of them */
+        ef_stream_rec_t s;
+        if (!ef_str_set (w->req.stream)) {
+            *why = "this key is limited to named streams";
+            return EF_EFORBIDDEN;
+        }
+        if (ef_store_stream_find (self->reader, w->org, w->req.stream, &s)
+                == 0
+            && !ef_principals_apikey_allows (&w->who.key, s.name, s.id)) {
+            *why = "this key may not use that stream";
+            return EF_EFORBIDDEN;
+        }
+    }
+    uint64_t wait = 0;
+    if (ef_auth_rate (self->auth, &w->who, ef_time_mono_ms (), &wait)) {
+        ef_buf_reset (&self->out);
+        ef_proto_reply_error (&self->out, w->req.id, EF_ERATE,
+                              "rate limit reached", wait);
+        return EF_ERATE;
+    }
+    return 0;
+}
 
 /*  Decode, check and run one request. Takes ownership of w. */
 static void
@@ -323,7 +216,7 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
     int rc = ef_proto_decode_request (zmq_msg_data (&w->frame),
                                       zmq_msg_size (&w->frame), &w->req,
                                       self->scratch, self->max_batch, &why);
-    const s_command_t *c = rc ? NULL : s_command (w->req.cmd);
+    const ef_command_t *c = rc ? NULL : ef_commands_find (w->req.cmd);
     if (!rc && !c)
         rc = EF_EUNKNOWN_CMD;
     if (rc) {
@@ -331,21 +224,24 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
         s_wreq_put (self, w);
         return;
     }
-    w->org = S_DEFAULT_ORG;
     ef_buf_reset (&self->out);
     if ((rc = ef_store_reader_begin (self->reader)) == 0) {
-        rc = c->fn (self, w, &why);
+        rc = s_admit (self, w, c, &why);
+        if (rc == 0)
+            rc = c->fn (self, w, &why);
         ef_store_reader_end (self->reader);
     }
-    if (rc) {
+    if (rc == EF_ERATE) {
+        /* the reply, with its retry_after_ms, is already in out */
+        s_send (self, &w->peer, self->out.data, self->out.len);
+        ef_metrics_add (self->metrics, EF_M_REJECTED,
+                        w->req.cmd == EF_CMD_PUBLISH ? w->req.n_events : 0);
+        s_wreq_put (self, w);
+    } else if (rc) {
         s_answer_error (self, w, rc, why);
         s_wreq_put (self, w);
-    } else if (c->flags & S_WRITES) {
-        ef_writer_submit (self->writer, w);
-    } else {
-        s_send (self, &w->peer, self->out.data, self->out.len);
-        s_wreq_put (self, w);
-    }
+    } else
+        s_route (self, w, c);
 }
 
 /*  Receive one message from the router into a request. 1 if one was
@@ -387,62 +283,48 @@ s_recv (ef_broker_t *self)
     return 1;
 }
 
-/*  The reply to a write the writer has finished. */
+/*  A request back from the hasher continues with its command's `after`
+    step; one back from the writer is answered. */
 static void
-s_encode_write_reply (ef_broker_t *self, ef_wreq_t *w)
+s_finish (ef_broker_t *self, ef_wreq_t *w)
 {
-    ef_buf_t *out = &self->out;
-    ef_buf_reset (out);
-    if (w->status) {
-        ef_proto_reply_error (out, w->req.id, w->status, w->why, 0);
-        if (w->req.cmd == EF_CMD_PUBLISH)
-            ef_metrics_add (self->metrics, EF_M_REJECTED, w->req.n_events);
-        return;
-    }
-    if (w->req.cmd == EF_CMD_CREATE_STREAM) {
-        ef_stream_info_t s = {ef_str (w->stream.id), ef_str (w->stream.name),
-                              w->stream.created_at, 0, 0, 0};
-        ef_proto_reply_ok (out, w->req.id, 1);
-        ef_mp_key (out, "stream");
-        ef_proto_write_stream (out, &s);
-        return;
-    }
-    uint64_t accepted = 0, dups = 0, rejected = 0;
-    ef_proto_reply_ok (out, w->req.id, 1);
-    ef_mp_key (out, "results");
-    ef_mp_array (out, w->req.n_events);
-    for (uint32_t i = 0; i < w->req.n_events; i++) {
-        const ef_wresult_t *res = &w->results[i];
-        ef_publish_result_t r = {0};
-        r.code = res->code;
-        r.index = i;
-        if (res->code) {
-            r.message = ef_str (res->err_msg);
-            rejected++;
-        } else {
-            r.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
-            r.seq = res->seq;
-            r.received_at = res->received_at;
-            r.duplicate = res->duplicate;
-            dups += res->duplicate;
-            accepted += !res->duplicate;
+    if (w->hash_op) {
+        const ef_command_t *c = ef_commands_find (w->req.cmd);
+        const char *why = w->why;
+        int rc = w->status;
+        w->hash_op = 0;
+        ef_buf_reset (&self->out);
+        if (rc == 0 && c && c->after
+            && (rc = ef_store_reader_begin (self->reader)) == 0) {
+            rc = c->after (self, w, &why);
+            ef_store_reader_end (self->reader);
         }
-        ef_proto_write_result (out, &r);
+        if (rc) {
+            s_answer_error (self, w, rc, why);
+            s_wreq_put (self, w);
+        } else
+            s_route (self, w, NULL);
+        return;
     }
-    ef_metrics_add (self->metrics, EF_M_PUBLISHED, accepted);
-    ef_metrics_add (self->metrics, EF_M_DUPLICATES, dups);
-    ef_metrics_add (self->metrics, EF_M_REJECTED, rejected);
+    if (w->status) {
+        s_answer_error (self, w, w->status, w->why);
+    } else if (w->apply) {
+        s_send (self, &w->peer, w->reply.data, w->reply.len);
+    } else {
+        ef_commands_write_reply (self, w);
+        s_send (self, &w->peer, self->out.data, self->out.len);
+    }
+    s_wreq_put (self, w);
 }
 
 static void
 s_send_finished (ef_broker_t *self)
 {
-    ef_wreq_t *w = ef_writer_collect (self->writer);
+    ef_wreq_t *w = ef_mailbox_take (self->done);
     while (w) {
         ef_wreq_t *next = w->next;
-        s_encode_write_reply (self, w);
-        s_send (self, &w->peer, self->out.data, self->out.len);
-        s_wreq_put (self, w);
+        w->next = NULL;
+        s_finish (self, w);
         w = next;
     }
 }
@@ -484,6 +366,71 @@ s_config_uint (ef_broker_t *self, const char *name, uint32_t min, uint32_t max,
     return 0;
 }
 
+/*  1 if endpoint is only reachable from this machine. */
+static int
+s_local_endpoint (const char *endpoint)
+{
+    return strncmp (endpoint, "ipc://", 6) == 0
+           || strncmp (endpoint, "inproc://", 9) == 0
+           || strncmp (endpoint, "tcp://127.", 10) == 0
+           || strncmp (endpoint, "tcp://localhost:", 16) == 0
+           || strncmp (endpoint, "tcp://[::1]:", 12) == 0;
+}
+
+/*  CurveZMQ with the ZAP handler up, or plain on a local endpoint only. */
+static int
+s_security (ef_broker_t *self, const char *endpoint)
+{
+    const char *curve = ef_config_get (self->cfg, "curve");
+    if (curve && strcmp (curve, "off") == 0) {
+        if (!s_local_endpoint (endpoint)) {
+            ef_log_error (self->log,
+                          "refusing plain (curve off) on a non-local "
+                          "endpoint; use CurveZMQ or bind to 127.0.0.1/IPC",
+                          "\"endpoint\":\"%s\"", endpoint);
+            return EF_EINVAL;
+        }
+        ef_log_warn (self->log,
+                     "CurveZMQ is off: peers are not authenticated by key; "
+                     "every request must carry a credential",
+                     "\"endpoint\":\"%s\"", endpoint);
+        return 0;
+    }
+    if (curve && strcmp (curve, "on") != 0) {
+        ef_log_error (self->log, "curve must be on or off", NULL);
+        return EF_EINVAL;
+    }
+    /* a CURVE server without a ZAP handler admits any key: the handler
+       must be up first */
+    self->zap = ef_zap_new (self->ctx, ef_auth_zap_check, self->auth,
+                            self->log);
+    if (!self->zap || ef_zap_start (self->zap)) {
+        ef_log_error (self->log, "cannot start the ZAP handler; refusing to "
+                                 "serve CurveZMQ without it",
+                      NULL);
+        return EF_EINTERNAL;
+    }
+    const ef_cert_t *cert = ef_auth_server_cert (self->auth);
+    int one = 1;
+    /* ZMQ_ZAP_ENFORCE_DOMAIN is a draft option in libzmq 4.3's headers;
+       the library accepts it when built with drafts. Without it, the ZAP
+       handler we just started still decides every CURVE handshake. */
+    if (zmq_setsockopt (self->router, S_ZAP_ENFORCE_DOMAIN, &one, sizeof one))
+        ef_log_warn (self->log, "this libzmq has no ZAP_ENFORCE_DOMAIN; "
+                                "relying on the running ZAP handler",
+                     NULL);
+    if (zmq_setsockopt (self->router, ZMQ_ZAP_DOMAIN, "eventflow", 9)
+        || zmq_setsockopt (self->router, ZMQ_CURVE_SERVER, &one, sizeof one)
+        || zmq_setsockopt (self->router, ZMQ_CURVE_SECRETKEY, cert->secret_key,
+                           EF_Z85_KEY_LEN)) {
+        ef_log_error (self->log, "cannot enable CurveZMQ", "\"why\":\"%s\"",
+                      zmq_strerror (errno));
+        return EF_EINTERNAL;
+    }
+    self->curve = 1;
+    return 0;
+}
+
 int
 ef_broker_open (ef_broker_t *self)
 {
@@ -522,9 +469,21 @@ ef_broker_open (ef_broker_t *self)
         return rc;
     }
     self->reader = ef_store_reader_new (self->store);
-    self->writer = ef_writer_new (self->store, self->metrics, self->log);
-    if (!self->reader || !self->writer)
+    self->auth = ef_auth_new (self->store, self->cfg, self->log);
+    self->done = ef_mailbox_new ();
+    if (!self->reader || !self->auth || !self->done)
         return EF_ENOMEM;
+    if ((rc = ef_auth_open (self->auth, dir)))
+        return rc;
+    int64_t threads = ef_config_get_int (self->cfg, "hash-threads", 2, &err);
+    self->writer = ef_writer_new (self->store, self->done, self->metrics,
+                                  self->log);
+    self->hasher = ef_hasher_new (err ? 2 : (uint32_t) threads, 256,
+                                  self->done);
+    if (!self->writer || !self->hasher)
+        return EF_ENOMEM;
+    if ((rc = ef_hasher_start (self->hasher)))
+        return rc;
 
     sigset_t set;
     sigemptyset (&set);
@@ -546,6 +505,8 @@ ef_broker_open (ef_broker_t *self)
     zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
     zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger);
     const char *endpoint = ef_config_get (self->cfg, "endpoint");
+    if ((rc = s_security (self, endpoint)))
+        return rc;
     if (zmq_bind (self->router, endpoint)) {
         ef_log_error (self->log, "cannot bind",
                       "\"endpoint\":\"%s\",\"why\":\"%s\"", endpoint,
@@ -558,8 +519,9 @@ ef_broker_open (ef_broker_t *self)
         return rc;
     ef_log_info (self->log, "ready",
                  "\"endpoint\":\"%s\",\"data_dir\":\"%s\",\"durability\":"
-                 "\"%s\",\"version\":\"%s\"",
-                 self->endpoint, dir, durability, EF_VERSION);
+                 "\"%s\",\"curve\":%s,\"version\":\"%s\"",
+                 self->endpoint, dir, durability,
+                 self->curve ? "true" : "false", EF_VERSION);
     return 0;
 }
 
@@ -574,7 +536,7 @@ ef_broker_run (ef_broker_t *self)
 {
     zmq_pollitem_t items[3] = {
         {self->router, 0, ZMQ_POLLIN, 0},
-        {NULL, ef_writer_fd (self->writer), ZMQ_POLLIN, 0},
+        {NULL, ef_mailbox_fd (self->done), ZMQ_POLLIN, 0},
         {NULL, self->sigfd, ZMQ_POLLIN, 0},
     };
     int nitems = self->sigfd >= 0 ? 3 : 2;
@@ -597,8 +559,12 @@ ef_broker_run (ef_broker_t *self)
             return EF_ESTORE;
         }
     }
-    /* finish what was accepted: commit, then answer */
+    /* finish what was accepted: hash, commit, then answer; requests that
+       would start new work now are answered UNAVAILABLE */
+    ef_hasher_destroy (&self->hasher);
+    s_send_finished (self);
     ef_writer_stop (self->writer);
+    self->writer_stopped = 1;
     s_send_finished (self);
     ef_log_info (self->log, "stopped", "\"published\":%llu",
                  (unsigned long long) ef_metrics_get (self->metrics,
@@ -612,9 +578,11 @@ ef_broker_destroy (ef_broker_t **self_p)
     if (!self_p || !*self_p)
         return;
     ef_broker_t *self = *self_p;
+    ef_hasher_destroy (&self->hasher);
     ef_writer_destroy (&self->writer);
     if (self->router)
         zmq_close (self->router);
+    ef_zap_destroy (&self->zap);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     while (self->pool) {
@@ -623,6 +591,8 @@ ef_broker_destroy (ef_broker_t **self_p)
         self->pool = next;
     }
     ef_store_reader_destroy (&self->reader);
+    ef_auth_destroy (&self->auth);
+    ef_mailbox_destroy (&self->done);
     ef_store_destroy (&self->store);
     ef_query_destroy (&self->query);
     ef_metrics_destroy (&self->metrics);

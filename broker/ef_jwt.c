@@ -20,19 +20,19 @@
 
 #include "eventflow/ef_error.h"
 
-#define S_B64          sodium_base64_VARIANT_URLSAFE_NO_PADDING
-#define S_MAC_LEN      crypto_auth_hmacsha256_BYTES
-#define S_MAC_B64_LEN  43 /* base64url of 32 bytes, no padding */
-#define S_AUDIENCE     "eventflow"
-#define S_TYP          "at+jwt"
+#define S_B64         sodium_base64_VARIANT_URLSAFE_NO_PADDING
+#define S_MAC_LEN     crypto_auth_hmacsha256_BYTES
+#define S_MAC_B64_LEN 43 /* base64url of 32 bytes, no padding */
+#define S_AUDIENCE    "eventflow"
+#define S_TYP         "at+jwt"
 /*  The one header we sign and accept. */
-#define S_HEADER       "{\"alg\":\"HS256\",\"typ\":\"" S_TYP "\"}"
+#define S_HEADER "{\"alg\":\"HS256\",\"typ\":\"" S_TYP "\"}"
 /*  Room for any decoded segment of a token of EF_JWT_MAX_TOKEN bytes. */
-#define S_SEGMENT_MAX  (EF_JWT_MAX_TOKEN / 4 * 3 + 3)
+#define S_SEGMENT_MAX (EF_JWT_MAX_TOKEN / 4 * 3 + 3)
 /*  Room for the payload JSON of valid claims: three ids of 63 chars, each
     at most doubled by escaping, the role, two 19-digit numbers, the
     names and punctuation come to under 500 bytes. */
-#define S_PAYLOAD_MAX  768
+#define S_PAYLOAD_MAX 768
 
 /* ---------------------------------------------------------------- claims */
 
@@ -42,7 +42,7 @@ static int
 s_id_ok (const char *s, size_t size, size_t min)
 {
     const char *nul = memchr (s, '\0', size);
-    if (!nul || (size_t) (nul - s) < min)
+    if (!nul || (size_t)(nul - s) < min)
         return 0;
     for (; s < nul; s++)
         if (*s < 0x21 || *s > 0x7e)
@@ -64,12 +64,12 @@ s_role_ok (const char *s, size_t n)
 static int
 s_claims_ok (const ef_jwt_claims_t *c)
 {
-    return s_id_ok (c->sub, sizeof c->sub, 1)
-           && s_id_ok (c->org, sizeof c->org, 1)
-           && s_id_ok (c->fam, sizeof c->fam, 0)
-           && memchr (c->role, '\0', sizeof c->role)
-           && s_role_ok (c->role, strlen (c->role)) && c->iat <= INT64_MAX
-           && c->exp <= INT64_MAX;
+    return s_id_ok (c->sub, sizeof c->sub, 1) &&
+           s_id_ok (c->org, sizeof c->org, 1) &&
+           s_id_ok (c->fam, sizeof c->fam, 0) &&
+           memchr (c->role, '\0', sizeof c->role) &&
+           s_role_ok (c->role, strlen (c->role)) && c->iat <= INT64_MAX &&
+           c->exp <= INT64_MAX;
 }
 
 /* ---------------------------------------------------------------- sign */
@@ -85,11 +85,10 @@ ef_jwt_sign (const uint8_t key[EF_JWT_KEY_LEN], const ef_jwt_claims_t *c,
 
     /*  "s*" leaves fam out when NULL; the order of the members is the
         order given here (jansson keeps insertion order). */
-    json_t *o = json_pack ("{s:s, s:s, s:s, s:s*, s:s, s:I, s:I}",
-                           "sub", c->sub, "org", c->org, "role", c->role,
-                           "fam", c->fam[0] ? c->fam : NULL, "aud",
-                           S_AUDIENCE, "iat", (json_int_t) c->iat, "exp",
-                           (json_int_t) c->exp);
+    json_t *o = json_pack ("{s:s, s:s, s:s, s:s*, s:s, s:I, s:I}", "sub",
+                           c->sub, "org", c->org, "role", c->role, "fam",
+                           c->fam[0] ? c->fam : NULL, "aud", S_AUDIENCE, "iat",
+                           (json_int_t)c->iat, "exp", (json_int_t)c->exp);
     if (!o)
         return EF_ENOMEM; /* the claims were checked: only memory is left */
     char payload[S_PAYLOAD_MAX];
@@ -110,21 +109,36 @@ ef_jwt_sign (const uint8_t key[EF_JWT_KEY_LEN], const ef_jwt_claims_t *c,
         return EF_ETOOBIG;
 
     char *w = out;
-    sodium_bin2base64 (w, h64, (const unsigned char *) S_HEADER, hlen, S_B64);
+    sodium_bin2base64 (w, h64, (const unsigned char *)S_HEADER, hlen, S_B64);
     w += h64 - 1;
     *w++ = '.';
-    sodium_bin2base64 (w, p64, (const unsigned char *) payload, plen, S_B64);
+    sodium_bin2base64 (w, p64, (const unsigned char *)payload, plen, S_B64);
     w += p64 - 1;
 
     unsigned char mac[S_MAC_LEN];
-    crypto_auth_hmacsha256 (mac, (const unsigned char *) out,
-                            (unsigned long long) (w - out), key);
+    crypto_auth_hmacsha256 (mac, (const unsigned char *)out,
+                            (unsigned long long)(w - out), key);
     *w++ = '.';
     sodium_bin2base64 (w, s64, mac, sizeof mac, S_B64);
     return 0;
 }
 
 /* ---------------------------------------------------------------- verify */
+
+/*  1 when [s, s+n) holds only base64url characters. libsodium 1.0.18 is
+    not relied on for this: where char is signed it decodes every byte
+    0x80-0xff as '_', which would give one signature many spellings. */
+static int
+s_b64url_chars_ok (const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+            return 0;
+    }
+    return 1;
+}
 
 /*  Decode base64url [s, s+n) into buf (S_SEGMENT_MAX bytes). Rejects empty
     segments, padding, any character outside the alphabet and non-zero
@@ -133,10 +147,8 @@ static size_t
 s_unbase64 (unsigned char *buf, const char *s, size_t n)
 {
     size_t len = 0;
-    if (n == 0
-        || sodium_base642bin (buf, S_SEGMENT_MAX, s, n, NULL, &len, NULL,
-                              S_B64)
-               != 0)
+    if (n == 0 || sodium_base642bin (buf, S_SEGMENT_MAX, s, n, NULL, &len, NULL,
+                                     S_B64) != 0)
         return 0;
     return len;
 }
@@ -145,8 +157,8 @@ s_unbase64 (unsigned char *buf, const char *s, size_t n)
 static int
 s_string_is (const json_t *v, const char *s, size_t n)
 {
-    return json_is_string (v) && json_string_length (v) == n
-           && memcmp (json_string_value (v), s, n) == 0;
+    return json_is_string (v) && json_string_length (v) == n &&
+           memcmp (json_string_value (v), s, n) == 0;
 }
 
 /*  Parse [buf, buf+n) as one JSON object, refusing duplicate keys (a
@@ -156,12 +168,10 @@ static json_t *
 s_parse_object (const unsigned char *buf, size_t n, int *rc)
 {
     json_error_t err;
-    json_t *v = json_loadb ((const char *) buf, n, JSON_REJECT_DUPLICATES,
-                            &err);
+    json_t *v = json_loadb ((const char *)buf, n, JSON_REJECT_DUPLICATES, &err);
     if (!v) {
-        *rc = json_error_code (&err) == json_error_out_of_memory
-                  ? EF_ENOMEM
-                  : EF_EAUTH;
+        *rc = json_error_code (&err) == json_error_out_of_memory ? EF_ENOMEM
+                                                                 : EF_EAUTH;
         return NULL;
     }
     if (!json_is_object (v)) {
@@ -179,7 +189,7 @@ s_time_claim (const json_t *o, const char *name, uint64_t *out)
     const json_t *v = json_object_get (o, name);
     if (!json_is_integer (v) || json_integer_value (v) < 0)
         return -1;
-    *out = (uint64_t) json_integer_value (v);
+    *out = (uint64_t)json_integer_value (v);
     return 0;
 }
 
@@ -208,9 +218,8 @@ s_audience_ok (const json_t *aud)
     if (json_is_array (aud)) {
         size_t i;
         const json_t *v;
-        json_array_foreach (aud, i, v)
-            if (s_string_is (v, S_AUDIENCE, n))
-                return 1;
+        json_array_foreach (aud, i,
+                            v) if (s_string_is (v, S_AUDIENCE, n)) return 1;
     }
     return 0;
 }
@@ -250,25 +259,25 @@ s_check_claims (const json_t *o, uint64_t now_s, ef_jwt_claims_t *c)
     if (s_id_claim (o, "org", c->org, sizeof c->org, 1) != 0)
         return "org missing or invalid";
     const json_t *role = json_object_get (o, "role");
-    if (!json_is_string (role)
-        || !s_role_ok (json_string_value (role), json_string_length (role)))
+    if (!json_is_string (role) ||
+        !s_role_ok (json_string_value (role), json_string_length (role)))
         return "role missing or invalid";
     strcpy (c->role, json_string_value (role)); /* fits: a known role */
-    if (json_object_get (o, "fam")
-        && s_id_claim (o, "fam", c->fam, sizeof c->fam, 0) != 0)
+    if (json_object_get (o, "fam") &&
+        s_id_claim (o, "fam", c->fam, sizeof c->fam, 0) != 0)
         return "fam invalid";
     return NULL;
 }
 
 int
-ef_jwt_verify (const uint8_t key[EF_JWT_KEY_LEN], const char *token,
-               size_t len, uint64_t now_s, ef_jwt_claims_t *c,
-               const char **why)
+ef_jwt_verify (const uint8_t key[EF_JWT_KEY_LEN], const char *token, size_t len,
+               uint64_t now_s, ef_jwt_claims_t *c, const char **why)
 {
     const char *reason = NULL;
     int rc = EF_EAUTH;
     json_t *header = NULL, *payload = NULL;
     unsigned char buf[S_SEGMENT_MAX];
+    unsigned char sig[S_MAC_LEN], mac[S_MAC_LEN];
     ef_jwt_claims_t got;
     memset (&got, 0, sizeof got);
 
@@ -288,25 +297,29 @@ ef_jwt_verify (const uint8_t key[EF_JWT_KEY_LEN], const char *token,
         reason = "not three segments";
         goto done;
     }
-    if (dot1 == token || dot2 == dot1 + 1) {
+    if (dot1 == token || dot2 == dot1 + 1 || dot2 + 1 == end) {
         reason = "empty segment";
+        goto done;
+    }
+    if (!s_b64url_chars_ok (token, dot1 - token) ||
+        !s_b64url_chars_ok (dot1 + 1, dot2 - dot1 - 1) ||
+        !s_b64url_chars_ok (dot2 + 1, end - dot2 - 1)) {
+        reason = "not base64url";
         goto done;
     }
 
     /*  The MAC first: nothing the peer wrote is parsed unless it was
         signed with our key. */
-    unsigned char sig[S_MAC_LEN], mac[S_MAC_LEN];
     size_t siglen = 0;
-    if (end - (dot2 + 1) != S_MAC_B64_LEN
-        || sodium_base642bin (sig, sizeof sig, dot2 + 1, S_MAC_B64_LEN, NULL,
-                              &siglen, NULL, S_B64)
-               != 0
-        || siglen != sizeof sig) {
+    if (end - (dot2 + 1) != S_MAC_B64_LEN ||
+        sodium_base642bin (sig, sizeof sig, dot2 + 1, S_MAC_B64_LEN, NULL,
+                           &siglen, NULL, S_B64) != 0 ||
+        siglen != sizeof sig) {
         reason = "malformed signature";
         goto done;
     }
-    crypto_auth_hmacsha256 (mac, (const unsigned char *) token,
-                            (unsigned long long) (dot2 - token), key);
+    crypto_auth_hmacsha256 (mac, (const unsigned char *)token,
+                            (unsigned long long)(dot2 - token), key);
     if (sodium_memcmp (mac, sig, sizeof mac) != 0) {
         reason = "bad signature";
         goto done;
@@ -358,6 +371,8 @@ ef_jwt_verify (const uint8_t key[EF_JWT_KEY_LEN], const char *token,
     }
 
 done:
+    /*  The right MAC for the peer's bytes is a credential: wipe it. */
+    sodium_memzero (mac, sizeof mac);
     json_decref (header);
     json_decref (payload);
     if (rc == EF_ENOMEM)
@@ -380,7 +395,9 @@ ef_jwt_key_generate (uint8_t key[EF_JWT_KEY_LEN])
 static int
 s_key_load (const char *path, uint8_t key[EF_JWT_KEY_LEN])
 {
-    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    /*  O_NONBLOCK: a FIFO at path must not hang the broker; it is then
+        refused as not a regular file. */
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return errno == ENOENT ? EF_ENOTFOUND : EF_ESTORE;
     struct stat st;
@@ -394,7 +411,7 @@ s_key_load (const char *path, uint8_t key[EF_JWT_KEY_LEN])
     while (rc == 0 && got < sizeof buf) {
         ssize_t r = read (fd, buf + got, sizeof buf - got);
         if (r > 0)
-            got += (size_t) r;
+            got += (size_t)r;
         else if (r == 0)
             rc = EF_EINVAL; /* shrank since fstat */
         else if (errno != EINTR)
@@ -412,9 +429,9 @@ static int
 s_sync_dir (const char *path)
 {
     const char *slash = strrchr (path, '/');
-    char *dir = slash == path        ? strdup ("/")
-                : slash              ? strndup (path, slash - path)
-                                     : strdup (".");
+    char *dir = slash == path ? strdup ("/")
+                : slash       ? strndup (path, slash - path)
+                              : strdup (".");
     if (!dir)
         return -1;
     int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -450,7 +467,7 @@ s_key_create (const char *path, const uint8_t key[EF_JWT_KEY_LEN])
     while (rc == 0 && put < EF_JWT_KEY_LEN) {
         ssize_t w = write (fd, key + put, EF_JWT_KEY_LEN - put);
         if (w > 0)
-            put += (size_t) w;
+            put += (size_t)w;
         else if (w < 0 && errno != EINTR)
             rc = EF_ESTORE;
     }
@@ -467,14 +484,13 @@ s_key_create (const char *path, const uint8_t key[EF_JWT_KEY_LEN])
     if (rc == 0 && link (tmp, path) != 0) {
         if (errno == EEXIST)
             rc = EF_EEXISTS;
-        else if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP
-                 || errno == EMLINK || errno == ENOSYS) {
+        else if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP ||
+                 errno == EMLINK || errno == ENOSYS) {
             if (rename (tmp, path) == 0)
                 renamed = 1;
             else
                 rc = EF_ESTORE;
-        }
-        else
+        } else
             rc = EF_ESTORE;
     }
     if (!renamed)

@@ -15,9 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EF_JWT_KEY_LEN   32   /* HMAC-SHA-256 key, bytes */
-#define EF_JWT_MAX_TOKEN 8192 /* longer tokens are refused unread */
-#define EF_JWT_SKEW_S    60   /* how far iat may be in the future */
+#define EF_JWT_KEY_LEN    32   /* HMAC-SHA-256 key, bytes */
+#define EF_JWT_MAX_TOKEN  8192 /* longer tokens are refused unread */
+#define EF_JWT_SKEW_S     60   /* how far iat may be in the future */
 #define EF_JWT_MAX_SIGNED 1024 /* ef_jwt_sign never needs more than this */
 
 /*  The claims of an access token. Strings are NUL-terminated; sub, org and

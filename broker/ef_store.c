@@ -602,25 +602,13 @@ s_count_stream (void *arg, const ef_stream_rec_t *s)
 }
 
 int
-ef_store_figures (ef_store_txn_t *txn, uint64_t *streams, uint64_t *events,
-                  uint64_t *bytes)
+ef_store_figures (ef_store_txn_t *txn, uint32_t org, uint64_t *streams,
+                  uint64_t *events, uint64_t *bytes)
 {
-    /* all orgs: walk the streams table */
     s_figures_t f = {txn, 0, 0, 0};
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_STREAMS], &cur);
-    if (rc)
-        return s_err (txn->store, rc);
-    MDB_val key, val;
-    rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
-    while (rc == 0 && f.err == 0) {
-        ef_stream_rec_t s;
-        if (key.mv_size == 4
-            && s_stream_decode (&val, s_rd32 (key.mv_data), &s) == 0)
-            s_count_stream (&f, &s);
-        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
-    }
-    mdb_cursor_close (cur);
+    int rc = ef_store_stream_each (txn, org, s_count_stream, &f);
+    if (rc == 0)
+        rc = f.err;
     MDB_envinfo info;
     MDB_stat st;
     mdb_env_info (txn->store->env, &info);
@@ -628,7 +616,7 @@ ef_store_figures (ef_store_txn_t *txn, uint64_t *streams, uint64_t *events,
     *streams = f.streams;
     *events = f.events;
     *bytes = (uint64_t) (info.me_last_pgno + 1) * st.ms_psize;
-    return f.err;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- records */

@@ -114,9 +114,10 @@ typedef int (ef_store_event_fn) (void *arg, uint64_t seq, ef_str_t record);
 int ef_store_event_each (ef_store_txn_t *txn, uint32_t num, uint64_t from,
                          int dir, ef_store_event_fn *fn, void *arg);
 
-/*  Figures for STATS: number of streams, of events, bytes in use. */
-int ef_store_figures (ef_store_txn_t *txn, uint64_t *streams, uint64_t *events,
-                      uint64_t *bytes);
+/*  Figures for STATS: org's streams and events, and the bytes the whole
+    store uses. */
+int ef_store_figures (ef_store_txn_t *txn, uint32_t org, uint64_t *streams,
+                      uint64_t *events, uint64_t *bytes);
 
 /* ---------------------------------------------------------------- records */
 

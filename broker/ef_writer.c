@@ -4,11 +4,8 @@
 #include "eventflow/ef_time.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 struct ef_writer {
     ef_store_t *store;
@@ -16,80 +13,37 @@ struct ef_writer {
     ef_log_t *log;
     pthread_t thread;
     int running;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    ef_wreq_t *in_head, *in_tail;     /* submitted, not yet taken */
-    ef_wreq_t *done_head, *done_tail; /* finished, not yet collected */
-    int stopping;
-    int efd;
-    _Atomic uint32_t pending;
+    ef_mailbox_t *in;   /* submitted */
+    ef_mailbox_t *done; /* finished (not ours) */
     /* writer-thread state */
     uint64_t *heads; /* heads[num] = last seq + 1, 0 = not loaded */
     uint32_t heads_cap;
 };
 
 ef_writer_t *
-ef_writer_new (ef_store_t *store, ef_metrics_t *metrics, ef_log_t *log)
+ef_writer_new (ef_store_t *store, ef_mailbox_t *done, ef_metrics_t *metrics,
+               ef_log_t *log)
 {
     ef_writer_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
     self->store = store;
+    self->done = done;
     self->metrics = metrics;
     self->log = log;
-    self->efd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-    pthread_mutex_init (&self->mu, NULL);
-    pthread_cond_init (&self->cv, NULL);
-    if (self->efd < 0) {
-        ef_writer_destroy (&self);
+    self->in = ef_mailbox_new ();
+    if (!self->in) {
+        free (self);
         return NULL;
     }
     return self;
-}
-
-int
-ef_writer_fd (const ef_writer_t *self)
-{
-    return self->efd;
-}
-
-uint32_t
-ef_writer_pending (const ef_writer_t *self)
-{
-    return atomic_load (&((ef_writer_t *) self)->pending);
 }
 
 void
 ef_writer_submit (ef_writer_t *self, ef_wreq_t *wreq)
 {
     wreq->next = NULL;
-    atomic_fetch_add (&self->pending, 1);
-    pthread_mutex_lock (&self->mu);
-    if (self->in_tail)
-        self->in_tail->next = wreq;
-    else
-        self->in_head = wreq;
-    self->in_tail = wreq;
-    pthread_cond_signal (&self->cv);
-    pthread_mutex_unlock (&self->mu);
-}
-
-ef_wreq_t *
-ef_writer_collect (ef_writer_t *self)
-{
-    uint64_t n;
-    if (read (self->efd, &n, sizeof n) < 0) {
-        /* nothing signalled: still look, a signal may be in flight */
-    }
-    pthread_mutex_lock (&self->mu);
-    ef_wreq_t *list = self->done_head;
-    self->done_head = self->done_tail = NULL;
-    pthread_mutex_unlock (&self->mu);
-    uint32_t count = 0;
-    for (ef_wreq_t *w = list; w; w = w->next)
-        count++;
-    atomic_fetch_sub (&self->pending, count);
-    return list;
+    ef_mailbox_post (self->in, wreq);
 }
 
 /* ---------------------------------------------------------------- heads */
@@ -178,6 +132,11 @@ s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w)
 static int
 s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
+    if (w->apply) {
+        w->status = 0; /* a retried request starts afresh */
+        ef_buf_reset (&w->reply);
+        return w->apply (w->apply_ctx, txn, w, now);
+    }
     if (w->req.cmd == EF_CMD_PUBLISH)
         return s_apply_publish (self, txn, w);
     if (w->req.cmd == EF_CMD_CREATE_STREAM) {
@@ -257,39 +216,17 @@ s_process (ef_writer_t *self, ef_wreq_t *list)
         ef_log_error (self->log, "write failed", "\"error\":\"%s\"",
                       ef_error_name (rc));
 
-    ef_wreq_t *tail = list;
-    while (tail->next)
-        tail = tail->next;
-    pthread_mutex_lock (&self->mu);
-    if (self->done_tail)
-        self->done_tail->next = list;
-    else
-        self->done_head = list;
-    self->done_tail = tail;
-    pthread_mutex_unlock (&self->mu);
-    uint64_t one = 1;
-    if (write (self->efd, &one, sizeof one) < 0) {
-        /* the counter cannot overflow in practice; the reactor also polls */
-    }
+    ef_mailbox_post (self->done, list);
 }
 
 static void *
 s_run (void *arg)
 {
     ef_writer_t *self = arg;
-    for (;;) {
-        pthread_mutex_lock (&self->mu);
-        while (!self->in_head && !self->stopping)
-            pthread_cond_wait (&self->cv, &self->mu);
-        ef_wreq_t *list = self->in_head;
-        self->in_head = self->in_tail = NULL;
-        int stopping = self->stopping;
-        pthread_mutex_unlock (&self->mu);
-        if (list)
-            s_process (self, list);
-        else if (stopping)
-            break;
-    }
+    ef_wreq_t *list;
+    /* everything that arrived while the last commit ran is one group */
+    while ((list = ef_mailbox_wait (self->in, 0)))
+        s_process (self, list);
     return NULL;
 }
 
@@ -307,10 +244,7 @@ ef_writer_stop (ef_writer_t *self)
 {
     if (!self->running)
         return;
-    pthread_mutex_lock (&self->mu);
-    self->stopping = 1;
-    pthread_cond_signal (&self->cv);
-    pthread_mutex_unlock (&self->mu);
+    ef_mailbox_close (self->in);
     pthread_join (self->thread, NULL);
     self->running = 0;
 }
@@ -322,10 +256,7 @@ ef_writer_destroy (ef_writer_t **self_p)
         return;
     ef_writer_t *self = *self_p;
     ef_writer_stop (self);
-    if (self->efd >= 0)
-        close (self->efd);
-    pthread_mutex_destroy (&self->mu);
-    pthread_cond_destroy (&self->cv);
+    ef_mailbox_destroy (&self->in);
     free (self->heads);
     free (self);
     *self_p = NULL;

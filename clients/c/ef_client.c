@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <zmq.h>
 
 #define S_DEFAULT_TIMEOUT 10000
@@ -29,6 +30,7 @@ struct ef_client {
     uint32_t max_inflight;
     char *api_key;
     char *jwt;
+    char curve_server[41], curve_public[41], curve_secret[41];
     uint64_t next_id;
     s_pending_t *pending;
     uint32_t pending_cap; /* power of two */
@@ -96,6 +98,7 @@ ef_client_destroy (ef_client_t **self_p)
     free (self->results);
     free (self->api_key);
     free (self->jwt);
+    sodium_memzero (self->curve_secret, sizeof self->curve_secret);
     free (self);
     *self_p = NULL;
 }
@@ -117,6 +120,20 @@ s_set_str (char **slot, const char *v)
 {
     free (*slot);
     *slot = v ? strdup (v) : NULL;
+}
+
+int
+ef_client_set_curve (ef_client_t *self, const char *server_public,
+                     const char *client_public, const char *client_secret)
+{
+    if (!server_public || !client_public || !client_secret
+        || strlen (server_public) != 40 || strlen (client_public) != 40
+        || strlen (client_secret) != 40)
+        return EF_EINVAL;
+    memcpy (self->curve_server, server_public, 41);
+    memcpy (self->curve_public, client_public, 41);
+    memcpy (self->curve_secret, client_secret, 41);
+    return 0;
 }
 
 void
@@ -364,6 +381,18 @@ ef_client_connect (ef_client_t *self)
         zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero);
         zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+        if (self->curve_server[0]
+            && (zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY,
+                                self->curve_server, 40)
+                || zmq_setsockopt (self->sock, ZMQ_CURVE_PUBLICKEY,
+                                   self->curve_public, 40)
+                || zmq_setsockopt (self->sock, ZMQ_CURVE_SECRETKEY,
+                                   self->curve_secret, 40))) {
+            int rc = s_fail (self, EF_EINVAL, "bad CurveZMQ keys%s", "");
+            zmq_close (self->sock);
+            self->sock = NULL;
+            return rc;
+        }
         if (zmq_connect (self->sock, self->endpoint)) {
             int rc = s_fail (self, EF_EINVAL, "bad endpoint '%s'",
                              self->endpoint);
@@ -654,4 +683,21 @@ ef_client_stats (ef_client_t *self, ef_stats_t *out)
         || ef_proto_read_stats (&r, out))
         return s_fail (self, EF_EPROTO, "malformed STATS reply", NULL);
     return 0;
+}
+
+int
+ef_client_call (ef_client_t *self, ef_request_t *req, const ef_reply_t **rep)
+{
+    ef_request_t base;
+    s_request_init (self, &base, req->cmd);
+    req->v = base.v;
+    req->id = base.id;
+    if (!ef_str_set (req->auth_api_key) && !ef_str_set (req->auth_jwt)) {
+        req->auth_api_key = base.auth_api_key;
+        req->auth_jwt = base.auth_jwt;
+    }
+    int rc = s_call (self, req);
+    if (rep)
+        *rep = &self->rep;
+    return rc;
 }

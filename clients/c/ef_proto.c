@@ -7,12 +7,17 @@
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_uuid.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static const char *s_cmd_names[EF_CMD_COUNT] = {
     NULL,          "HELLO",    "PING",      "CREATE_STREAM", "LIST_STREAMS",
     "GET_STREAM",  "PUBLISH",  "GET_EVENT", "READ",          "LIST_EVENTS",
-    "STATS",
+    "STATS",       "REGISTER",      "LOGIN",           "REFRESH",
+    "LOGOUT",      "WHOAMI",        "USER_CREATE",     "USER_LIST",
+    "USER_GET",    "USER_UPDATE",   "USER_DELETE",     "APIKEY_CREATE",
+    "APIKEY_LIST", "APIKEY_REVOKE", "CLIENTKEY_ADD",   "CLIENTKEY_LIST",
+    "CLIENTKEY_REVOKE",
 };
 
 const char *
@@ -76,6 +81,32 @@ s_encode_event_in (ef_buf_t *b, const ef_event_in_t *ev)
     }
 }
 
+/*  The string fields of a request, by key: encoded when set, decoded by
+    name. One table for both directions. */
+typedef struct {
+    const char *key;
+    size_t off;
+} s_strfield_t;
+
+#define S_F(k, f) {k, offsetof (ef_request_t, f)}
+static const s_strfield_t s_strfields[] = {
+    S_F ("client", client),         S_F ("name", name),
+    S_F ("stream", stream),         S_F ("event_id", event_id),
+    S_F ("type", type),             S_F ("source", source),
+    S_F ("status", status),         S_F ("email", email),
+    S_F ("password", password),     S_F ("org_name", org_name),
+    S_F ("refresh_token", refresh_token), S_F ("role", role),
+    S_F ("user_id", user_id),       S_F ("key_id", key_id),
+    S_F ("public_key", public_key), S_F ("org", org),
+};
+#define S_NSTRFIELDS (sizeof s_strfields / sizeof s_strfields[0])
+
+static ef_str_t *
+s_strfield (const ef_request_t *req, size_t i)
+{
+    return (ef_str_t *) ((char *) req + s_strfields[i].off);
+}
+
 int
 ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req)
 {
@@ -84,20 +115,11 @@ ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req)
         return EF_EINVAL;
     int has_auth = ef_str_set (req->auth_api_key) || ef_str_set (req->auth_jwt);
     uint32_t n = 3 + !!has_auth;
-    switch (req->cmd) {
-    case EF_CMD_HELLO: n += !!ef_str_set (req->client); break;
-    case EF_CMD_CREATE_STREAM: n += 1; break;
-    case EF_CMD_GET_STREAM: n += 1; break;
-    case EF_CMD_PUBLISH: n += 2; break;
-    case EF_CMD_GET_EVENT: n += 1 + !!ef_str_set (req->stream); break;
-    case EF_CMD_READ: n += 3; break;
-    case EF_CMD_LIST_EVENTS:
-        n += !!ef_str_set (req->stream) + !!ef_str_set (req->type)
-             + !!ef_str_set (req->source) + !!ef_str_set (req->status)
-             + !!req->has_from + !!req->has_to + !!req->page + !!req->limit;
-        break;
-    default: break;
-    }
+    for (size_t i = 0; i < S_NSTRFIELDS; i++)
+        n += !!ef_str_set (*s_strfield (req, i));
+    n += (req->cmd == EF_CMD_READ) + !!req->has_from + !!req->has_to
+         + !!req->page + !!req->limit + !!req->has_producer + !!req->has_rate
+         + !!req->n_streams + (req->cmd == EF_CMD_PUBLISH);
     ef_mp_map (b, n);
     s_kuint (b, "v", req->v ? req->v : EF_PROTO_VERSION);
     s_kuint (b, "id", req->id);
@@ -111,49 +133,40 @@ ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req)
         else
             s_kstr (b, "jwt", req->auth_jwt);
     }
-    switch (req->cmd) {
-    case EF_CMD_HELLO:
-        if (ef_str_set (req->client))
-            s_kstr (b, "client", req->client);
-        break;
-    case EF_CMD_CREATE_STREAM: s_kstr (b, "name", req->name); break;
-    case EF_CMD_GET_STREAM: s_kstr (b, "stream", req->stream); break;
-    case EF_CMD_PUBLISH:
-        s_kstr (b, "stream", req->stream);
+    for (size_t i = 0; i < S_NSTRFIELDS; i++)
+        if (ef_str_set (*s_strfield (req, i)))
+            s_kstr (b, s_strfields[i].key, *s_strfield (req, i));
+    if (req->cmd == EF_CMD_READ)
+        s_kuint (b, "after", req->after);
+    if (req->has_from)
+        s_kuint (b, "from", req->from);
+    if (req->has_to)
+        s_kuint (b, "to", req->to);
+    if (req->page)
+        s_kuint (b, "page", req->page);
+    if (req->limit)
+        s_kuint (b, "limit", req->limit);
+    if (req->has_producer) {
+        ef_mp_key (b, "producer");
+        ef_mp_bool (b, req->producer);
+    }
+    if (req->has_rate) {
+        ef_mp_key (b, "rate");
+        ef_mp_map (b, 2);
+        s_kuint (b, "per_second", req->rate_per_second);
+        s_kuint (b, "burst", req->rate_burst);
+    }
+    if (req->n_streams) {
+        ef_mp_key (b, "streams");
+        ef_mp_array (b, req->n_streams);
+        for (uint32_t i = 0; i < req->n_streams; i++)
+            ef_mp_xstr (b, req->streams[i]);
+    }
+    if (req->cmd == EF_CMD_PUBLISH) {
         ef_mp_key (b, "events");
         ef_mp_array (b, req->n_events);
         for (uint32_t i = 0; i < req->n_events; i++)
             s_encode_event_in (b, &req->events[i]);
-        break;
-    case EF_CMD_GET_EVENT:
-        s_kstr (b, "event_id", req->event_id);
-        if (ef_str_set (req->stream))
-            s_kstr (b, "stream", req->stream);
-        break;
-    case EF_CMD_READ:
-        s_kstr (b, "stream", req->stream);
-        s_kuint (b, "after", req->after);
-        s_kuint (b, "limit", req->limit ? req->limit : 100);
-        break;
-    case EF_CMD_LIST_EVENTS:
-        if (ef_str_set (req->stream))
-            s_kstr (b, "stream", req->stream);
-        if (ef_str_set (req->type))
-            s_kstr (b, "type", req->type);
-        if (ef_str_set (req->source))
-            s_kstr (b, "source", req->source);
-        if (ef_str_set (req->status))
-            s_kstr (b, "status", req->status);
-        if (req->has_from)
-            s_kuint (b, "from", req->from);
-        if (req->has_to)
-            s_kuint (b, "to", req->to);
-        if (req->page)
-            s_kuint (b, "page", req->page);
-        if (req->limit)
-            s_kuint (b, "limit", req->limit);
-        break;
-    default: break;
     }
     return b->oom ? EF_ENOMEM : 0;
 }
@@ -277,6 +290,15 @@ s_decode_event_in (ef_mpr_t *r, ef_event_in_t *ev)
     return 0;
 }
 
+static int
+s_find_strfield (ef_str_t k)
+{
+    for (size_t i = 0; i < S_NSTRFIELDS; i++)
+        if (KEY (k, s_strfields[i].key))
+            return (int) i;
+    return -1;
+}
+
 int
 ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                          ef_event_in_t *events, uint32_t max_events,
@@ -299,7 +321,7 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         return EF_EPROTO;
     }
     ef_str_t cmd = EF_STR_NULL;
-    int have_v = 0, have_id = 0, rc = 0;
+    int have_v = 0, have_id = 0, rc = 0, sf;
     uint32_t events_n = 0;
     ef_mpr_t events_at = {0};
     int have_events = 0;
@@ -331,20 +353,8 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                 else
                     rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
             }
-        } else if (KEY (k, "client"))
-            rc = ef_mpr_str (&r, &req->client);
-        else if (KEY (k, "name"))
-            rc = ef_mpr_str (&r, &req->name);
-        else if (KEY (k, "stream"))
-            rc = s_opt_str (&r, &req->stream);
-        else if (KEY (k, "event_id"))
-            rc = ef_mpr_str (&r, &req->event_id);
-        else if (KEY (k, "type"))
-            rc = s_opt_str (&r, &req->type);
-        else if (KEY (k, "source"))
-            rc = s_opt_str (&r, &req->source);
-        else if (KEY (k, "status"))
-            rc = s_opt_str (&r, &req->status);
+        } else if ((sf = s_find_strfield (k)) >= 0)
+            rc = s_opt_str (&r, s_strfield (req, (size_t) sf));
         else if (KEY (k, "after"))
             rc = ef_mpr_uint (&r, &req->after);
         else if (KEY (k, "from")) {
@@ -357,7 +367,35 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
             rc = s_u32 (&r, &req->limit);
         else if (KEY (k, "page"))
             rc = s_u32 (&r, &req->page);
-        else if (KEY (k, "events")) {
+        else if (KEY (k, "producer")) {
+            rc = ef_mpr_bool (&r, &req->producer);
+            req->has_producer = 1;
+        } else if (KEY (k, "rate")) {
+            uint32_t m;
+            rc = ef_mpr_map (&r, &m);
+            req->has_rate = 1;
+            for (uint32_t j = 0; rc == 0 && j < m; j++) {
+                ef_str_t rk;
+                if ((rc = ef_mpr_str (&r, &rk)))
+                    break;
+                if (KEY (rk, "per_second"))
+                    rc = s_u32 (&r, &req->rate_per_second);
+                else if (KEY (rk, "burst"))
+                    rc = s_u32 (&r, &req->rate_burst);
+                else
+                    rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+            }
+        } else if (KEY (k, "streams")) {
+            uint32_t m;
+            rc = ef_mpr_array (&r, &m);
+            if (rc == 0 && m > 16) {
+                *why = "at most 16 streams";
+                return EF_ETOOBIG;
+            }
+            for (uint32_t j = 0; rc == 0 && j < m; j++)
+                rc = ef_mpr_str (&r, &req->streams[j]);
+            req->n_streams = m;
+        } else if (KEY (k, "events")) {
             events_at = r;
             rc = ef_mpr_array (&r, &events_n);
             have_events = 1;
@@ -402,6 +440,48 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
     case EF_CMD_GET_EVENT:
         if (!ef_str_set (req->event_id)) {
             *why = "event_id is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_REGISTER:
+    case EF_CMD_LOGIN:
+    case EF_CMD_USER_CREATE:
+        if (!ef_str_set (req->email) || !ef_str_set (req->password)) {
+            *why = "email and password are required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_REFRESH:
+    case EF_CMD_LOGOUT:
+        if (!ef_str_set (req->refresh_token)) {
+            *why = "refresh_token is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_USER_GET:
+    case EF_CMD_USER_UPDATE:
+    case EF_CMD_USER_DELETE:
+        if (!ef_str_set (req->user_id)) {
+            *why = "user_id is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_APIKEY_CREATE:
+        if (!ef_str_set (req->name)) {
+            *why = "name is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_APIKEY_REVOKE:
+        if (!ef_str_set (req->key_id)) {
+            *why = "key_id is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_CLIENTKEY_ADD:
+    case EF_CMD_CLIENTKEY_REVOKE:
+        if (!ef_str_set (req->public_key)) {
+            *why = "public_key is required";
             return EF_EINVAL;
         }
         break;
@@ -612,6 +692,57 @@ ef_proto_write_hello (ef_buf_t *b, const ef_hello_t *h)
     s_kuint (b, "max_batch", h->max_batch);
     s_kuint (b, "max_payload", h->max_payload);
     s_kuint (b, "max_read", h->max_read);
+}
+
+void
+ef_proto_write_user (ef_buf_t *b, const ef_user_info_t *u)
+{
+    ef_mp_map (b, 5);
+    s_kstr (b, "id", u->id);
+    s_kstr (b, "email", u->email);
+    s_kstr (b, "role", u->role);
+    s_kstr (b, "org_id", u->org_id);
+    s_kuint (b, "created_at", u->created_at);
+}
+
+void
+ef_proto_write_apikey (ef_buf_t *b, const ef_apikey_info_t *k)
+{
+    ef_mp_map (b, 8);
+    s_kstr (b, "id", k->id);
+    s_kstr (b, "name", k->name);
+    s_kstr (b, "role", k->role);
+    ef_mp_key (b, "producer");
+    ef_mp_bool (b, k->producer);
+    ef_mp_key (b, "streams");
+    ef_mp_array (b, k->n_streams);
+    for (uint32_t i = 0; i < k->n_streams; i++)
+        ef_mp_xstr (b, k->streams[i]);
+    ef_mp_key (b, "rate");
+    ef_mp_map (b, 2);
+    s_kuint (b, "per_second", k->per_second);
+    s_kuint (b, "burst", k->burst);
+    s_kuint (b, "created_at", k->created_at);
+    ef_mp_key (b, "revoked_at");
+    if (k->revoked_at)
+        ef_mp_uint (b, k->revoked_at);
+    else
+        ef_mp_nil (b);
+}
+
+void
+ef_proto_write_clientkey (ef_buf_t *b, const ef_clientkey_info_t *k)
+{
+    ef_mp_map (b, 5);
+    s_kstr (b, "public_key", k->public_key);
+    s_kstr (b, "role", k->role);
+    s_kstr (b, "name", k->name);
+    s_kuint (b, "created_at", k->created_at);
+    ef_mp_key (b, "revoked_at");
+    if (k->revoked_at)
+        ef_mp_uint (b, k->revoked_at);
+    else
+        ef_mp_nil (b);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -919,4 +1050,108 @@ ef_proto_read_hello (const ef_reply_t *rep, ef_hello_t *h)
     if (ef_proto_reply_find (rep, "limits", &r) == 0)
         rc |= s_read_uint_fields (&r, lim, limv, 4, NULL, NULL);
     return rc ? EF_EINVAL : 0;
+}
+
+static int s_opt_uint (ef_mpr_t *r, uint64_t *v);
+
+int
+ef_proto_read_user (ef_mpr_t *r, ef_user_info_t *u)
+{
+    uint32_t n;
+    memset (u, 0, sizeof *u);
+    int rc = ef_mpr_map (r, &n);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        ef_str_t k;
+        if ((rc = ef_mpr_str (r, &k)))
+            break;
+        if (KEY (k, "id"))
+            rc = s_opt_str (r, &u->id);
+        else if (KEY (k, "email"))
+            rc = s_opt_str (r, &u->email);
+        else if (KEY (k, "role"))
+            rc = s_opt_str (r, &u->role);
+        else if (KEY (k, "org_id"))
+            rc = s_opt_str (r, &u->org_id);
+        else if (KEY (k, "created_at"))
+            rc = s_opt_uint (r, &u->created_at);
+        else
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    return rc;
+}
+
+int
+ef_proto_read_apikey (ef_mpr_t *r, ef_apikey_info_t *key)
+{
+    uint32_t n;
+    memset (key, 0, sizeof *key);
+    int rc = ef_mpr_map (r, &n);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        ef_str_t k;
+        if ((rc = ef_mpr_str (r, &k)))
+            break;
+        if (KEY (k, "id"))
+            rc = s_opt_str (r, &key->id);
+        else if (KEY (k, "name"))
+            rc = s_opt_str (r, &key->name);
+        else if (KEY (k, "role"))
+            rc = s_opt_str (r, &key->role);
+        else if (KEY (k, "producer"))
+            rc = ef_mpr_bool (r, &key->producer);
+        else if (KEY (k, "streams")) {
+            uint32_t m;
+            rc = ef_mpr_array (r, &m);
+            if (rc == 0 && m > 16)
+                return EF_EINVAL;
+            for (uint32_t j = 0; rc == 0 && j < m; j++)
+                rc = ef_mpr_str (r, &key->streams[j]);
+            key->n_streams = m;
+        } else if (KEY (k, "rate")) {
+            uint32_t m;
+            rc = ef_mpr_map (r, &m);
+            for (uint32_t j = 0; rc == 0 && j < m; j++) {
+                ef_str_t rk;
+                if ((rc = ef_mpr_str (r, &rk)))
+                    break;
+                if (KEY (rk, "per_second"))
+                    rc = ef_mpr_uint (r, &key->per_second);
+                else if (KEY (rk, "burst"))
+                    rc = ef_mpr_uint (r, &key->burst);
+                else
+                    rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+            }
+        } else if (KEY (k, "created_at"))
+            rc = s_opt_uint (r, &key->created_at);
+        else if (KEY (k, "revoked_at"))
+            rc = s_opt_uint (r, &key->revoked_at);
+        else
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    return rc;
+}
+
+int
+ef_proto_read_clientkey (ef_mpr_t *r, ef_clientkey_info_t *key)
+{
+    uint32_t n;
+    memset (key, 0, sizeof *key);
+    int rc = ef_mpr_map (r, &n);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        ef_str_t k;
+        if ((rc = ef_mpr_str (r, &k)))
+            break;
+        if (KEY (k, "public_key"))
+            rc = s_opt_str (r, &key->public_key);
+        else if (KEY (k, "role"))
+            rc = s_opt_str (r, &key->role);
+        else if (KEY (k, "name"))
+            rc = s_opt_str (r, &key->name);
+        else if (KEY (k, "created_at"))
+            rc = s_opt_uint (r, &key->created_at);
+        else if (KEY (k, "revoked_at"))
+            rc = s_opt_uint (r, &key->revoked_at);
+        else
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    return rc;
 }

@@ -2,6 +2,9 @@
     harness.h). The broker's stderr is read by a thread that copies it to
     a log file and signals when the "ready" line names the endpoint. */
 #include "harness.h"
+#include "eventflow/ef_cert.h"
+
+#include <zmq.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,12 +187,48 @@ h_broker_kill9 (h_broker_t *b)
 }
 
 ef_client_t *
-h_client (const h_broker_t *b)
+h_client_new (const h_broker_t *b, const char *cert_path)
 {
     ef_client_t *c = ef_client_new (b->endpoint);
     if (!c)
         return NULL;
     ef_client_set_timeout (c, 10000);
+    if (cert_path && !*cert_path)
+        return c; /* plain */
+    char path[512], pub[512];
+    ef_cert_t cert, server;
+    snprintf (path, sizeof path, "%s/admin.key", b->dir);
+    snprintf (pub, sizeof pub, "%s/broker.pub", b->dir);
+    if (ef_cert_load (cert_path ? cert_path : path, &cert)
+        || ef_cert_load (pub, &server)
+        || ef_client_set_curve (c, server.public_key, cert.public_key,
+                                cert.secret_key)) {
+        fprintf (stderr, "cannot load the keys for %s\n", b->dir);
+        ef_client_destroy (&c);
+    }
+    return c;
+}
+
+int
+h_curve_socket (const h_broker_t *b, void *sock)
+{
+    char path[512], pub[512];
+    ef_cert_t cert, server;
+    snprintf (path, sizeof path, "%s/admin.key", b->dir);
+    snprintf (pub, sizeof pub, "%s/broker.pub", b->dir);
+    if (ef_cert_load (path, &cert) || ef_cert_load (pub, &server))
+        return -1;
+    return zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, server.public_key, 40)
+           || zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, cert.public_key, 40)
+           || zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, cert.secret_key, 40);
+}
+
+ef_client_t *
+h_client (const h_broker_t *b)
+{
+    ef_client_t *c = h_client_new (b, NULL);
+    if (!c)
+        return NULL;
     if (ef_client_connect (c)) {
         fprintf (stderr, "connect: %s\n", ef_client_error (c));
         ef_client_destroy (&c);
@@ -263,8 +302,10 @@ h_cli (const h_broker_t *b, const char *stdin_text, char **out, char **err,
         for (int i = 0; args[i] && argc < 63; i++)
             argv[argc++] = args[i];
         argv[argc] = NULL;
-        if (b)
+        if (b) {
             setenv ("EVENTFLOW_BROKER_ENDPOINT", b->endpoint, 1);
+            setenv ("EVENTFLOW_DATA_DIR", b->dir, 1);
+        }
         setenv ("EVENTFLOW_TIMEOUT", "3000", 1);
         dup2 (in[0], 0);
         dup2 (o[1], 1);

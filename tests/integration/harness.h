@@ -31,8 +31,14 @@ int h_broker_stop (h_broker_t *b);
 /*  SIGKILL and wait. */
 void h_broker_kill9 (h_broker_t *b);
 
-/*  A connected client, or NULL (the test should fail). */
+/*  A connected client using the broker's local admin certificate
+    (dir/admin.key, dir/broker.pub), or NULL (the test should fail). */
 ef_client_t *h_client (const h_broker_t *b);
+/*  A client with CurveZMQ keys from cert_path (NULL: the local admin's),
+    or plain when cert_path is "" — not yet connected. */
+ef_client_t *h_client_new (const h_broker_t *b, const char *cert_path);
+/*  Set a raw ZeroMQ socket's CurveZMQ options for the local admin. */
+int h_curve_socket (const h_broker_t *b, void *sock);
 
 /*  Run `bin/eventflow ARGS...` with EVENTFLOW_BROKER_ENDPOINT set to the
     broker's endpoint (b may be NULL), feeding stdin_text (may be NULL).

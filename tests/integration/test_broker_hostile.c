@@ -36,7 +36,8 @@ setup (void **state)
     int timeout = 5000, zero = 0;
     zmq_setsockopt (f->sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_setsockopt (f->sock, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_connect (f->sock, f->broker.endpoint))
+    if (h_curve_socket (&f->broker, f->sock)
+        || zmq_connect (f->sock, f->broker.endpoint))
         return -1;
     ef_client_t *c = h_client (&f->broker);
     if (!c || ef_client_create_stream (c, "s", NULL))

@@ -281,12 +281,12 @@ test_read_request_round_trips_after_and_limit (void **state)
     assert_int_equal (fx->req.after, 41);
     assert_int_equal (fx->req.limit, 500);
 
-    /* limit 0 means "default", which the encoder spells out */
+    /* limit 0 means "the broker's default": it is not sent at all */
     in.limit = 0;
     in.after = 0;
     assert_int_equal (s_round_trip (fx, &in), 0);
     assert_int_equal (fx->req.after, 0);
-    assert_int_equal (fx->req.limit, 100);
+    assert_int_equal (fx->req.limit, 0);
 }
 
 static void

@@ -638,7 +638,7 @@ test_abort_leaves_nothing (void **state)
                       EF_ENOTFOUND);
     assert_int_equal (ef_store_event_find (r, &id, &num, &seq), EF_ENOTFOUND);
     s_assert_bounds (r, s.num, 0, 0);
-    assert_int_equal (ef_store_figures (r, &streams, &events, &bytes), 0);
+    assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
     assert_int_equal (streams, 0);
     assert_int_equal (events, 0);
     s_reader_done (&r);
@@ -699,7 +699,7 @@ test_full_map_reports_store_full_and_keeps_earlier_events (void **state)
         assert_int_equal ((uint8_t)got.ptr[sizeof rec - 1], seq & 0xff);
     }
     uint64_t streams, events, bytes;
-    assert_int_equal (ef_store_figures (r, &streams, &events, &bytes), 0);
+    assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
     assert_int_equal (streams, 1);
     assert_true (events == committed);
     assert_true (bytes <= (1u << 20));
@@ -720,17 +720,20 @@ test_figures_count_streams_and_events (void **state)
     ef_stream_rec_t c = s_stream (fx, 1, "c");
     ef_store_txn_t *r = s_reader (fx);
     uint64_t streams = 0, events = 9, bytes = 0;
-    assert_int_equal (ef_store_figures (r, &streams, &events, &bytes), 0);
-    assert_int_equal (streams, 3);
+    /* an org's figures: its own streams only */
+    assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
+    assert_int_equal (streams, 2);
     assert_int_equal (events, 0);
+    assert_int_equal (ef_store_figures (r, 2, &streams, &events, &bytes), 0);
+    assert_int_equal (streams, 1);
     s_reader_done (&r);
 
     s_append_range (fx, a.num, 1, 5);
     s_append_range (fx, c.num, 1, 7);
     r = s_reader (fx);
     uint64_t before = bytes;
-    assert_int_equal (ef_store_figures (r, &streams, &events, &bytes), 0);
-    assert_int_equal (streams, 3);
+    assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
+    assert_int_equal (streams, 2);
     assert_int_equal (events, 12);
     assert_true (bytes > 0);
     assert_true (bytes >= before);

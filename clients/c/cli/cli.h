@@ -29,6 +29,11 @@ typedef struct {
     const char *endpoint;
     int timeout_ms;
     const char *api_key; /* NULL when not set */
+    const char *token;   /* an access token (JWT), NULL when not set */
+    int curve;           /* connect with CurveZMQ */
+    char server_key[41]; /* the broker's public key (Z85) */
+    char public_key[41]; /* this client's key pair (Z85) */
+    char secret_key[41];
 } cli_t;
 
 /*  One option of a command. The caller fills name, letter and
@@ -51,6 +56,11 @@ int cli_read_run (const cli_t *cli, int argc, char **argv);
 int cli_read_tail (const cli_t *cli, int argc, char **argv);
 int cli_read_get (const cli_t *cli, int argc, char **argv);
 int cli_bench_run (const cli_t *cli, int argc, char **argv);
+int cli_keys_run (const cli_t *cli, int argc, char **argv);
+int cli_apikeys_run (const cli_t *cli, int argc, char **argv);
+int cli_users_run (const cli_t *cli, int argc, char **argv);
+int cli_login_run (const cli_t *cli, int argc, char **argv);
+int cli_whoami_run (const cli_t *cli, int argc, char **argv);
 
 /* ------------------------------------------------- arguments, errors */
 
@@ -87,6 +97,9 @@ int cli_fail (const ef_client_t *client, int rc, const char *fmt, ...)
 /*  The exit-status paragraph shared by every --help. */
 void cli_usage_exit_codes (FILE *out);
 
+/*  Apply the global settings (timeout, credential, CurveZMQ keys) to a
+    new client. */
+void cli_configure (const cli_t *cli, ef_client_t *client);
 /*  Create a client from the global settings and connect it. Returns 0
     with *out set (the caller destroys it), or an exit code after
     printing the error. */

@@ -228,9 +228,7 @@ s_producer_main (void *arg)
     int rc = EF_ENOMEM;
     p->client = ef_client_new (b->cli->endpoint);
     if (p->client) {
-        ef_client_set_timeout (p->client, b->cli->timeout_ms);
-        if (b->cli->api_key)
-            ef_client_set_api_key (p->client, b->cli->api_key);
+        cli_configure (b->cli, p->client);
         ef_client_set_max_inflight (p->client, b->inflight);
         rc = ef_client_connect (p->client);
     }

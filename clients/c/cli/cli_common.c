@@ -224,6 +224,19 @@ cli_usage_exit_codes (FILE *out)
 
 /* ------------------------------------------------------------- client */
 
+void
+cli_configure (const cli_t *cli, ef_client_t *c)
+{
+    ef_client_set_timeout (c, cli->timeout_ms);
+    if (cli->api_key)
+        ef_client_set_api_key (c, cli->api_key);
+    if (cli->token)
+        ef_client_set_jwt (c, cli->token);
+    if (cli->curve)
+        ef_client_set_curve (c, cli->server_key, cli->public_key,
+                             cli->secret_key);
+}
+
 int
 cli_connect (const cli_t *cli, ef_client_t **out)
 {
@@ -233,9 +246,7 @@ cli_connect (const cli_t *cli, ef_client_t **out)
         cli_error ("cannot create a client: %s", ef_strerror (EF_ENOMEM));
         return CLI_EXIT_REFUSED;
     }
-    ef_client_set_timeout (c, cli->timeout_ms);
-    if (cli->api_key)
-        ef_client_set_api_key (c, cli->api_key);
+    cli_configure (cli, c);
     int rc = ef_client_connect (c);
     if (rc) {
         int code = cli_fail (c, rc, "cannot connect to %s", cli->endpoint);

@@ -4,6 +4,7 @@
     the rest of the line to the command named by the first argument that
     is not a global option. The commands live in cli_*.c. */
 #include "cli.h"
+#include "eventflow/ef_cert.h"
 
 #include "eventflow/ef_config.h"
 #include "eventflow/ef_error.h"
@@ -21,6 +22,17 @@ static const ef_config_opt_t s_options[] = {
     {"timeout", "EVENTFLOW_TIMEOUT", "10000",
      "MS to wait for each answer of the broker"},
     {"api-key", "EVENTFLOW_API_KEY", NULL, "KEY sent with every request"},
+    {"token", "EVENTFLOW_TOKEN", NULL,
+     "access token (from `eventflow login`) sent with every request"},
+    {"data-dir", "EVENTFLOW_DATA_DIR", "./var/eventflow",
+     "a local broker's data dir: its admin.key and broker.pub are used "
+     "when --cert/--broker-key are not given"},
+    {"cert", "EVENTFLOW_CERT", NULL,
+     "this client's CurveZMQ certificate file (from `eventflow keys gen`)"},
+    {"broker-key", "EVENTFLOW_BROKER_KEY", NULL,
+     "the broker's public key: Z85 text or a file (broker.pub)"},
+    {"plain", "EVENTFLOW_PLAIN", NULL,
+     "1 = connect without CurveZMQ (a broker started with --curve off)"},
     {NULL, NULL, NULL, NULL}};
 
 typedef int (s_command_fn) (const cli_t *cli, int argc, char **argv);
@@ -43,6 +55,14 @@ static const s_command_t s_commands[] = {
      "print the last 10 events; -f follows new ones"},
     {"get", cli_read_get, "get EVENT_ID", "print one event"},
     {"stats", cli_streams_stats, "stats", "print the broker's figures"},
+    {"keys", cli_keys_run, "keys gen|add|list|revoke",
+     "CurveZMQ client keys (native peers)"},
+    {"apikeys", cli_apikeys_run, "apikeys create|list|revoke",
+     "API keys (HTTP producers and consumers)"},
+    {"users", cli_users_run, "users list|create|update|delete",
+     "users of your org"},
+    {"login", cli_login_run, "login EMAIL", "get access and refresh tokens"},
+    {"whoami", cli_whoami_run, "whoami", "who the broker thinks you are"},
     {"bench", cli_bench_run, "bench",
      "measure publish throughput and ack latency"},
     {NULL, NULL, NULL, NULL}};
@@ -108,6 +128,55 @@ s_help (const ef_config_t *config, const cli_t *cli, int argc, char **argv)
     return c->run (cli, 2, help_argv);
 }
 
+/*  CurveZMQ keys: --cert and --broker-key, else a local broker's
+    admin.key and broker.pub in --data-dir; plain when neither is there
+    (or with --plain 1). 0 or CLI_EXIT_USAGE. */
+static int
+s_curve_settings (const ef_config_t *config, cli_t *cli)
+{
+    const char *plain = ef_config_get (config, "plain");
+    const char *cert = ef_config_get (config, "cert");
+    const char *bkey = ef_config_get (config, "broker-key");
+    const char *dir = ef_config_get (config, "data-dir");
+    char path[4096];
+    ef_cert_t c, server;
+    cli->curve = 0;
+    if (plain && (!strcmp (plain, "1") || !strcmp (plain, "true")))
+        return 0;
+    int explicit_cert = cert && *cert;
+    if (!explicit_cert) {
+        snprintf (path, sizeof path, "%s/admin.key", dir ? dir : ".");
+        cert = path;
+    }
+    int rc = ef_cert_load (cert, &c);
+    if (rc) {
+        if (explicit_cert)
+            return cli_usage_error (NULL, "cannot read the certificate %s",
+                                    cert);
+        return 0; /* no local broker here: plain, with a credential */
+    }
+    if (!c.secret_key[0])
+        return cli_usage_error (NULL, "%s holds no secret key", cert);
+    if (bkey && strlen (bkey) == EF_Z85_KEY_LEN && !strchr (bkey, '/'))
+        snprintf (server.public_key, sizeof server.public_key, "%s", bkey);
+    else {
+        char bpath[4096];
+        if (!bkey || !*bkey) {
+            snprintf (bpath, sizeof bpath, "%s/broker.pub", dir ? dir : ".");
+            bkey = bpath;
+        }
+        if (ef_cert_load (bkey, &server))
+            return cli_usage_error (
+                NULL, "cannot read the broker's public key %s "
+                      "(give --broker-key)", bkey);
+    }
+    memcpy (cli->server_key, server.public_key, 41);
+    memcpy (cli->public_key, c.public_key, 41);
+    memcpy (cli->secret_key, c.secret_key, 41);
+    cli->curve = 1;
+    return 0;
+}
+
 /*  Fill cli from the loaded options; 0 or CLI_EXIT_USAGE. */
 static int
 s_settings (const ef_config_t *config, cli_t *cli)
@@ -125,7 +194,10 @@ s_settings (const ef_config_t *config, cli_t *cli)
     cli->api_key = ef_config_get (config, "api-key");
     if (cli->api_key && !*cli->api_key)
         cli->api_key = NULL;
-    return 0;
+    cli->token = ef_config_get (config, "token");
+    if (cli->token && !*cli->token)
+        cli->token = NULL;
+    return s_curve_settings (config, cli);
 }
 
 /*  Everything main does between creating and destroying the config. */

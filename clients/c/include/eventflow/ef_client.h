@@ -60,6 +60,13 @@ void ef_client_set_max_inflight (ef_client_t *self, uint32_t n);
 void ef_client_set_api_key (ef_client_t *self, const char *api_key);
 void ef_client_set_jwt (ef_client_t *self, const char *jwt);
 
+/*  Use CurveZMQ (the broker's default): the broker's public key and this
+    client's key pair, each 40 characters of Z85 (see ef_cert.h). The
+    client's public key must be registered with the broker. Before
+    connect. 0 or EF_EINVAL. */
+int ef_client_set_curve (ef_client_t *self, const char *server_public,
+                         const char *client_public, const char *client_secret);
+
 /*  Connect and exchange HELLO. 0, EF_EUNAVAILABLE (no answer within the
     timeout), EF_EINVAL (the endpoint is not a valid ZeroMQ endpoint), or
     another error the broker answered. */
@@ -131,6 +138,12 @@ int ef_client_read (ef_client_t *self, const char *stream, uint64_t after,
 int ef_client_list_events (ef_client_t *self, const ef_request_t *query,
                            ef_event_fn *fn, void *arg, int *has_more);
 int ef_client_stats (ef_client_t *self, ef_stats_t *out);
+
+/*  Any command: req's cmd and fields are sent (v, id and the credential
+    are filled in); *rep (may be NULL) points at the decoded reply, valid
+    until the next call. Returns 0 or the reply's error. */
+int ef_client_call (ef_client_t *self, ef_request_t *req,
+                    const ef_reply_t **rep);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,22 @@ typedef enum {
     EF_CMD_READ,
     EF_CMD_LIST_EVENTS,
     EF_CMD_STATS,
+    EF_CMD_REGISTER,
+    EF_CMD_LOGIN,
+    EF_CMD_REFRESH,
+    EF_CMD_LOGOUT,
+    EF_CMD_WHOAMI,
+    EF_CMD_USER_CREATE,
+    EF_CMD_USER_LIST,
+    EF_CMD_USER_GET,
+    EF_CMD_USER_UPDATE,
+    EF_CMD_USER_DELETE,
+    EF_CMD_APIKEY_CREATE,
+    EF_CMD_APIKEY_LIST,
+    EF_CMD_APIKEY_REVOKE,
+    EF_CMD_CLIENTKEY_ADD,
+    EF_CMD_CLIENTKEY_LIST,
+    EF_CMD_CLIENTKEY_REVOKE,
     EF_CMD_COUNT
 } ef_cmd_t;
 
@@ -89,6 +105,19 @@ typedef struct {
     uint32_t page;  /* LIST_EVENTS; 0 = default */
     ef_event_in_t *events; /* PUBLISH */
     uint32_t n_events;
+    /* security commands */
+    ef_str_t email, password, org_name; /* REGISTER, LOGIN, USER_* */
+    ef_str_t refresh_token;             /* REFRESH, LOGOUT */
+    ef_str_t role;                      /* USER_*, APIKEY_CREATE, CLIENTKEY_ADD */
+    ef_str_t user_id;                   /* USER_GET/UPDATE/DELETE */
+    ef_str_t key_id;                    /* APIKEY_REVOKE */
+    ef_str_t public_key;                /* CLIENTKEY_* (z85) */
+    ef_str_t org;                       /* CLIENTKEY_ADD: the caller's org id */
+    int producer, has_producer;         /* APIKEY_CREATE, APIKEY_LIST */
+    uint32_t rate_per_second, rate_burst;
+    int has_rate;
+    ef_str_t streams[16]; /* APIKEY_CREATE scope */
+    uint32_t n_streams;
 } ef_request_t;
 
 /*  Encode req into b (appended). 0 or EF_ENOMEM/EF_EINVAL. */
@@ -220,6 +249,32 @@ int ef_proto_read_event_kv (ef_mpr_t *r, uint32_t npairs, ef_event_t *ev);
 int ef_proto_read_stream (ef_mpr_t *r, ef_stream_info_t *s);
 int ef_proto_read_result (ef_mpr_t *r, ef_publish_result_t *res);
 int ef_proto_read_stats (ef_mpr_t *r, ef_stats_t *s);
+/*  Users, keys and tokens as replies carry them (protocol.md §4). */
+typedef struct {
+    ef_str_t id, email, role, org_id;
+    uint64_t created_at;
+} ef_user_info_t;
+
+typedef struct {
+    ef_str_t id, name, role;
+    int producer;
+    ef_str_t streams[16];
+    uint32_t n_streams;
+    uint64_t per_second, burst, created_at, revoked_at;
+} ef_apikey_info_t;
+
+typedef struct {
+    ef_str_t public_key, role, name;
+    uint64_t created_at, revoked_at;
+} ef_clientkey_info_t;
+
+void ef_proto_write_user (ef_buf_t *b, const ef_user_info_t *u);
+void ef_proto_write_apikey (ef_buf_t *b, const ef_apikey_info_t *k);
+void ef_proto_write_clientkey (ef_buf_t *b, const ef_clientkey_info_t *k);
+int ef_proto_read_user (ef_mpr_t *r, ef_user_info_t *u);
+int ef_proto_read_apikey (ef_mpr_t *r, ef_apikey_info_t *k);
+int ef_proto_read_clientkey (ef_mpr_t *r, ef_clientkey_info_t *k);
+
 /*  HELLO's keys sit at the top level of its reply. */
 int ef_proto_read_hello (const ef_reply_t *rep, ef_hello_t *h);
 

@@ -1,0 +1,728 @@
+/*  ef_admin.c: the identity and key commands: registration, login,
+    refresh and logout, users, API keys (producers are API keys created as
+    such), CurveZMQ client keys. Checks happen on the reactor; password
+    hashing on the hasher; every write inside the writer's transaction
+    (the ef_wapply_fn functions below), whose reply is encoded there. */
+#include "ef_broker_int.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_time.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define S_PASSWORD_MIN 8
+#define S_PASSWORD_MAX 1024
+
+/* ---------------------------------------------------------------- replies */
+
+static void
+s_write_user (ef_store_txn_t *txn, ef_buf_t *b, const ef_user_t *u)
+{
+    ef_org_t org;
+    ef_user_info_t info = {0};
+    info.id = ef_str (u->id);
+    info.email = ef_str (u->email);
+    info.role = ef_str (ef_role_name (u->role));
+    info.org_id = ef_principals_org_get (txn, u->org, &org) == 0
+                      ? ef_str (org.id)
+                      : EF_STR_NULL;
+    info.created_at = u->created_at;
+    /* org is copied by ef_proto_write_user before it goes out of scope */
+    ef_proto_write_user (b, &info);
+}
+
+static void
+s_write_apikey (ef_buf_t *b, const ef_apikey_t *k)
+{
+    ef_apikey_info_t info = {0};
+    info.id = ef_str (k->id);
+    info.name = ef_str (k->name);
+    info.role = ef_str (ef_role_name (k->role));
+    info.producer = k->producer;
+    info.n_streams = k->nstreams;
+    for (uint32_t i = 0; i < k->nstreams; i++)
+        info.streams[i] = ef_str (k->streams[i]);
+    info.per_second = k->per_second;
+    info.burst = k->burst;
+    info.created_at = k->created_at;
+    info.revoked_at = k->revoked_at;
+    ef_proto_write_apikey (b, &info);
+}
+
+static void
+s_write_clientkey (ef_buf_t *b, const ef_clientkey_t *k)
+{
+    ef_clientkey_info_t info = {0};
+    info.public_key = ef_str (k->pub_z85);
+    info.role = ef_str (ef_role_name (k->role));
+    info.name = ef_str (k->name);
+    info.created_at = k->created_at;
+    info.revoked_at = k->revoked_at;
+    ef_proto_write_clientkey (b, &info);
+}
+
+/*  The token reply of LOGIN and REFRESH. */
+static int
+s_write_tokens (ef_broker_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
+                const ef_user_t *user, const char *family,
+                const char *refresh, uint64_t now)
+{
+    ef_org_t org;
+    char access[EF_ACCESS_MAX];
+    int rc = ef_principals_org_get (txn, user->org, &org);
+    if (rc)
+        return rc;
+    if ((rc = ef_auth_access_token (self->auth, user, &org, family, now,
+                                    access)))
+        return rc == EF_ENOMEM ? rc : EF_EINTERNAL;
+    ef_proto_reply_ok (&w->reply, w->req.id, 5);
+    ef_mp_key (&w->reply, "access_token");
+    ef_mp_cstr (&w->reply, access);
+    ef_mp_key (&w->reply, "refresh_token");
+    ef_mp_cstr (&w->reply, refresh);
+    ef_mp_key (&w->reply, "expires_in");
+    ef_mp_uint (&w->reply, EF_ACCESS_TTL_S);
+    ef_mp_key (&w->reply, "token_type");
+    ef_mp_cstr (&w->reply, "Bearer");
+    ef_mp_key (&w->reply, "user");
+    s_write_user (txn, &w->reply, user);
+    sodium_memzero (access, sizeof access);
+    return 0;
+}
+
+static int
+s_refuse (ef_wreq_t *w, int code, const char *why)
+{
+    w->status = code;
+    w->why = why;
+    return 0; /* a refusal, not a store failure: the group goes on */
+}
+
+static int
+s_password_ok (ef_str_t pw, const char **why)
+{
+    if (pw.len < S_PASSWORD_MIN || pw.len > S_PASSWORD_MAX) {
+        *why = "passwords are 8 to 1024 bytes";
+        return 0;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- register */
+
+static int
+s_apply_register (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    (void) ctx;
+    ef_user_t user;
+    ef_org_t org;
+    ef_stream_rec_t stream;
+    /* checked first so that a refusal writes nothing */
+    if (ef_principals_user_by_email (txn, w->req.email, &user) == 0)
+        return s_refuse (w, EF_EEXISTS, "that email is registered");
+    int rc = ef_principals_org_create (txn, w->req.org_name, now, &org);
+    if (rc == 0)
+        rc = ef_store_stream_create (txn, org.num, ef_str ("default"), now,
+                                     &stream);
+    if (rc == 0)
+        rc = ef_principals_user_create (txn, org.num, w->req.email,
+                                        EF_ROLE_ADMIN, w->pwhash, now, &user);
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 2);
+    ef_mp_key (&w->reply, "user");
+    s_write_user (txn, &w->reply, &user);
+    ef_mp_key (&w->reply, "org");
+    ef_mp_map (&w->reply, 2);
+    ef_mp_key (&w->reply, "id");
+    ef_mp_cstr (&w->reply, org.id);
+    ef_mp_key (&w->reply, "name");
+    ef_mp_cstr (&w->reply, org.name);
+    return 0;
+}
+
+int
+ef_admin_register (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    ef_user_t user;
+    if (!ef_auth_register_allowed (self->auth)) {
+        *why = "registration is disabled on this broker";
+        return EF_EFORBIDDEN;
+    }
+    if (!ef_principals_email_valid (w->req.email)) {
+        *why = "email is not valid";
+        return EF_EINVAL;
+    }
+    if (!s_password_ok (w->req.password, why))
+        return EF_EINVAL;
+    if (!ef_str_set (w->req.org_name) || w->req.org_name.len == 0
+        || w->req.org_name.len > EF_NAME_MAX) {
+        *why = "org_name is 1 to 128 bytes";
+        return EF_EINVAL;
+    }
+    if (ef_principals_user_by_email (self->reader, w->req.email, &user) == 0) {
+        *why = "that email is registered";
+        return EF_EEXISTS;
+    }
+    w->hash_op = EF_HASH_MAKE;
+    return 0;
+}
+
+int
+ef_admin_register_hashed (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) self;
+    (void) why;
+    w->apply = s_apply_register;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- login */
+
+static int
+s_apply_login (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    ef_broker_t *self = ctx;
+    ef_user_t user;
+    ef_family_t fam;
+    char refresh[EF_REFRESH_TOKEN_MAX];
+    /* deleted since the password was checked? */
+    if (ef_principals_user_get (txn, ef_str (w->user.id), &user))
+        return s_refuse (w, EF_EAUTH, "authentication failed");
+    int rc = ef_principals_family_create (txn, &user, now, &fam, refresh);
+    if (rc == 0)
+        rc = s_write_tokens (self, txn, w, &user, fam.id, refresh, now);
+    sodium_memzero (refresh, sizeof refresh);
+    return rc;
+}
+
+int
+ef_admin_login (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    /* the same work whether or not the email exists */
+    if (ef_principals_user_by_email (self->reader, w->req.email, &w->user))
+        memset (&w->user, 0, sizeof w->user);
+    snprintf (w->pwhash, sizeof w->pwhash, "%s",
+              w->user.id[0] ? w->user.pwhash : ef_auth_dummy_hash (self->auth));
+    w->hash_op = EF_HASH_VERIFY;
+    return 0;
+}
+
+int
+ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    if (!w->pw_ok || !w->user.id[0]) {
+        *why = "authentication failed";
+        return EF_EAUTH;
+    }
+    w->apply = s_apply_login;
+    w->apply_ctx = self;
+    return 0;
+}
+
+static int
+s_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    ef_broker_t *self = ctx;
+    ef_family_t fam;
+    ef_user_t user;
+    char refresh[EF_REFRESH_TOKEN_MAX];
+    int rc = ef_principals_family_rotate (txn, w->req.refresh_token, now, &fam,
+                                          refresh);
+    if (rc == EF_EAUTH) /* a reuse was written down: commit it */
+        return s_refuse (w, EF_EAUTH, "authentication failed");
+    if (rc)
+        return rc;
+    if (ef_principals_user_get (txn, ef_str (fam.user), &user))
+        return s_refuse (w, EF_EAUTH, "authentication failed");
+    rc = s_write_tokens (self, txn, w, &user, fam.id, refresh, now);
+    sodium_memzero (refresh, sizeof refresh);
+    return rc;
+}
+
+int
+ef_admin_refresh (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    w->apply = s_apply_refresh;
+    w->apply_ctx = self;
+    return 0;
+}
+
+static int
+s_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    (void) ctx;
+    int rc = ef_principals_family_revoke (txn, w->req.refresh_token, now);
+    if (rc == EF_EAUTH)
+        return s_refuse (w, EF_EAUTH, "authentication failed");
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return 0;
+}
+
+int
+ef_admin_logout (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) self;
+    (void) why;
+    w->apply = s_apply_logout;
+    return 0;
+}
+
+int
+ef_admin_whoami (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    static const char *kinds[] = {"none", "api_key", "user", "client_key"};
+    ef_org_t org;
+    int have_org = ef_principals_org_get (self->reader, w->who.org, &org) == 0;
+    ef_proto_reply_ok (&self->out, w->req.id, 1);
+    ef_mp_key (&self->out, "principal");
+    ef_mp_map (&self->out, 4);
+    ef_mp_key (&self->out, "kind");
+    ef_mp_cstr (&self->out, kinds[w->who.kind]);
+    ef_mp_key (&self->out, "id");
+    ef_mp_cstr (&self->out, w->who.id);
+    ef_mp_key (&self->out, "org_id");
+    ef_mp_cstr (&self->out, have_org ? org.id : NULL);
+    ef_mp_key (&self->out, "role");
+    ef_mp_cstr (&self->out, ef_role_name (w->who.role));
+    return 0;
+}
+
+/* ---------------------------------------------------------------- users */
+
+static int
+s_apply_user_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                     uint64_t now)
+{
+    (void) ctx;
+    ef_user_t user;
+    int rc = ef_principals_user_create (txn, w->org, w->req.email,
+                                        ef_role_parse (w->req.role), w->pwhash,
+                                        now, &user);
+    if (rc == EF_EEXISTS)
+        return s_refuse (w, EF_EEXISTS, "that email is registered");
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 1);
+    ef_mp_key (&w->reply, "user");
+    s_write_user (txn, &w->reply, &user);
+    return 0;
+}
+
+int
+ef_admin_user_create (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    ef_user_t user;
+    if (!ef_principals_email_valid (w->req.email)) {
+        *why = "email is not valid";
+        return EF_EINVAL;
+    }
+    if (!s_password_ok (w->req.password, why))
+        return EF_EINVAL;
+    if (ef_role_parse (w->req.role) == EF_ROLE_NONE) {
+        *why = "role is admin, producer or consumer";
+        return EF_EINVAL;
+    }
+    if (ef_principals_user_by_email (self->reader, w->req.email, &user) == 0) {
+        *why = "that email is registered";
+        return EF_EEXISTS;
+    }
+    w->hash_op = EF_HASH_MAKE;
+    return 0;
+}
+
+int
+ef_admin_user_create_hashed (ef_broker_t *self, ef_wreq_t *w,
+                             const char **why)
+{
+    (void) self;
+    (void) why;
+    w->apply = s_apply_user_create;
+    return 0;
+}
+
+typedef struct {
+    ef_store_txn_t *txn;
+    ef_buf_t *tmp;
+    uint32_t n;
+} s_list_t;
+
+static int
+s_list_user (void *arg, const ef_user_t *u)
+{
+    s_list_t *l = arg;
+    s_write_user (l->txn, l->tmp, u);
+    l->n++;
+    return 0;
+}
+
+/*  Reply {key: [items]} from a list built in a scratch buffer. */
+static void
+s_reply_list (ef_broker_t *self, ef_wreq_t *w, const char *key, s_list_t *l)
+{
+    ef_proto_reply_ok (&self->out, w->req.id, 1);
+    ef_mp_key (&self->out, key);
+    ef_mp_array (&self->out, l->n);
+    ef_buf_append (&self->out, l->tmp->data, l->tmp->len);
+    ef_buf_free (l->tmp);
+}
+
+int
+ef_admin_user_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    ef_buf_t tmp;
+    ef_buf_init (&tmp);
+    s_list_t l = {self->reader, &tmp, 0};
+    int rc = ef_principals_user_each (self->reader, w->org, s_list_user, &l);
+    if (rc) {
+        ef_buf_free (&tmp);
+        return rc;
+    }
+    s_reply_list (self, w, "users", &l);
+    return 0;
+}
+
+/*  A user of the caller's org by id (another org's answers NOT_FOUND). */
+static int
+s_find_user (ef_store_txn_t *txn, ef_wreq_t *w, ef_user_t *u)
+{
+    int rc = ef_principals_user_get (txn, w->req.user_id, u);
+    if (rc == 0 && u->org != w->org)
+        rc = EF_ENOTFOUND;
+    return rc;
+}
+
+int
+ef_admin_user_get (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    ef_user_t u;
+    int rc = s_find_user (self->reader, w, &u);
+    if (rc) {
+        *why = "no such user";
+        return rc;
+    }
+    ef_proto_reply_ok (&self->out, w->req.id, 1);
+    ef_mp_key (&self->out, "user");
+    s_write_user (self->reader, &self->out, &u);
+    return 0;
+}
+
+static int
+s_apply_user_update (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                     uint64_t now)
+{
+    (void) ctx;
+    (void) now;
+    ef_user_t u;
+    int rc = s_find_user (txn, w, &u);
+    if (rc == EF_ENOTFOUND)
+        return s_refuse (w, EF_ENOTFOUND, "no such user");
+    if (rc)
+        return rc;
+    if (ef_str_set (w->req.role))
+        u.role = ef_role_parse (w->req.role);
+    if (w->pwhash[0])
+        snprintf (u.pwhash, sizeof u.pwhash, "%s", w->pwhash);
+    if ((rc = ef_principals_user_put (txn, &u)))
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 1);
+    ef_mp_key (&w->reply, "user");
+    s_write_user (txn, &w->reply, &u);
+    return 0;
+}
+
+int
+ef_admin_user_update (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    ef_user_t u;
+    if (ef_str_set (w->req.role) && ef_role_parse (w->req.role) == EF_ROLE_NONE) {
+        *why = "role is admin, producer or consumer";
+        return EF_EINVAL;
+    }
+    if (s_find_user (self->reader, w, &u)) {
+        *why = "no such user";
+        return EF_ENOTFOUND;
+    }
+    if (ef_str_set (w->req.password)) {
+        if (!s_password_ok (w->req.password, why))
+            return EF_EINVAL;
+        w->hash_op = EF_HASH_MAKE;
+        return 0;
+    }
+    w->apply = s_apply_user_update;
+    return 0;
+}
+
+int
+ef_admin_user_update_hashed (ef_broker_t *self, ef_wreq_t *w,
+                             const char **why)
+{
+    (void) self;
+    (void) why;
+    w->apply = s_apply_user_update;
+    return 0;
+}
+
+static int
+s_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                     uint64_t now)
+{
+    (void) ctx;
+    (void) now;
+    ef_user_t u;
+    int rc = s_find_user (txn, w, &u);
+    if (rc == EF_ENOTFOUND)
+        return s_refuse (w, EF_ENOTFOUND, "no such user");
+    if (rc || (rc = ef_principals_user_delete (txn, &u)))
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return 0;
+}
+
+int
+ef_admin_user_delete (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) self;
+    (void) why;
+    w->apply = s_apply_user_delete;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- api keys */
+
+static int
+s_apply_apikey_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                       uint64_t now)
+{
+    (void) ctx;
+    ef_apikey_t k;
+    char secret[128];
+    memset (&k, 0, sizeof k);
+    k.org = w->org;
+    memcpy (k.name, w->req.name.ptr, w->req.name.len);
+    k.producer = w->req.has_producer && w->req.producer;
+    k.role = ef_str_set (w->req.role) ? ef_role_parse (w->req.role)
+                                      : EF_ROLE_PRODUCER;
+    k.nstreams = w->req.n_streams;
+    for (uint32_t i = 0; i < k.nstreams; i++)
+        memcpy (k.streams[i], w->req.streams[i].ptr, w->req.streams[i].len);
+    if (w->req.has_rate) {
+        k.per_second = w->req.rate_per_second;
+        k.burst = w->req.rate_burst;
+    }
+    int rc = ef_principals_apikey_create (txn, &k, now, secret);
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 2);
+    ef_mp_key (&w->reply, "key");
+    s_write_apikey (&w->reply, &k);
+    ef_mp_key (&w->reply, "api_key");
+    ef_mp_cstr (&w->reply, secret);
+    sodium_memzero (secret, sizeof secret);
+    return 0;
+}
+
+int
+ef_admin_apikey_create (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    if (w->req.name.len == 0 || w->req.name.len > EF_NAME_MAX) {
+        *why = "name is 1 to 128 bytes";
+        return EF_EINVAL;
+    }
+    if (ef_str_set (w->req.role) && ef_role_parse (w->req.role) == EF_ROLE_NONE) {
+        *why = "role is admin, producer or consumer";
+        return EF_EINVAL;
+    }
+    for (uint32_t i = 0; i < w->req.n_streams; i++) {
+        ef_stream_rec_t s;
+        if (ef_store_stream_find (self->reader, w->org, w->req.streams[i], &s)) {
+            *why = "streams must name streams of this org";
+            return EF_EINVAL;
+        }
+        /* keep the name, whichever of id or name was given */
+        w->req.streams[i] = (ef_str_t){NULL, 0};
+        ef_buf_append (&w->records, s.name, strlen (s.name) + 1);
+    }
+    /* the names now live in records, NUL-separated */
+    const char *p = w->records.data;
+    for (uint32_t i = 0; i < w->req.n_streams; i++) {
+        w->req.streams[i] = ef_str (p);
+        p += strlen (p) + 1;
+    }
+    if (w->records.oom)
+        return EF_ENOMEM;
+    if (w->req.has_rate && w->req.rate_per_second == 0) {
+        *why = "rate.per_second must be at least 1";
+        return EF_EINVAL;
+    }
+    w->apply = s_apply_apikey_create;
+    return 0;
+}
+
+typedef struct {
+    ef_buf_t *tmp;
+    uint32_t n;
+    int only_producers;
+} s_keylist_t;
+
+static int
+s_list_apikey (void *arg, const ef_apikey_t *k)
+{
+    s_keylist_t *l = arg;
+    if (l->only_producers && !k->producer)
+        return 0;
+    s_write_apikey (l->tmp, k);
+    l->n++;
+    return 0;
+}
+
+int
+ef_admin_apikey_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    ef_buf_t tmp;
+    ef_buf_init (&tmp);
+    s_keylist_t kl = {&tmp, 0, w->req.has_producer && w->req.producer};
+    int rc = ef_principals_apikey_each (self->reader, w->org, s_list_apikey,
+                                        &kl);
+    if (rc) {
+        ef_buf_free (&tmp);
+        return rc;
+    }
+    s_list_t l = {self->reader, &tmp, kl.n};
+    s_reply_list (self, w, "keys", &l);
+    return 0;
+}
+
+static int
+s_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                       uint64_t now)
+{
+    (void) ctx;
+    int rc = ef_principals_apikey_revoke (txn, w->org, w->req.key_id, now);
+    if (rc == EF_ENOTFOUND)
+        return s_refuse (w, EF_ENOTFOUND, "no such key");
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return 0;
+}
+
+int
+ef_admin_apikey_revoke (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) self;
+    (void) why;
+    w->apply = s_apply_apikey_revoke;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- client keys */
+
+static int
+s_apply_clientkey_add (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                       uint64_t now)
+{
+    (void) ctx;
+    ef_clientkey_t k;
+    int rc = ef_principals_clientkey_add (txn, w->req.public_key, w->org,
+                                          ef_role_parse (w->req.role),
+                                          w->req.name, now, &k);
+    if (rc == EF_EEXISTS)
+        return s_refuse (w, EF_EEXISTS, "that key is registered");
+    if (rc == EF_EINVAL)
+        return s_refuse (w, EF_EINVAL, "public_key is not a Z85 key");
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 1);
+    ef_mp_key (&w->reply, "client_key");
+    s_write_clientkey (&w->reply, &k);
+    return 0;
+}
+
+int
+ef_admin_clientkey_add (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    if (w->req.public_key.len != EF_Z85_KEY_LEN) {
+        *why = "public_key is 40 characters of Z85";
+        return EF_EINVAL;
+    }
+    if (ef_role_parse (w->req.role) == EF_ROLE_NONE) {
+        *why = "role is admin, producer or consumer";
+        return EF_EINVAL;
+    }
+    if (ef_str_set (w->req.name) && w->req.name.len > EF_NAME_MAX) {
+        *why = "name is at most 128 bytes";
+        return EF_EINVAL;
+    }
+    if (ef_str_set (w->req.org)) {
+        /* an admin registers keys in its own org only */
+        ef_org_t org;
+        if (ef_principals_org_get (self->reader, w->org, &org)
+            || (!ef_str_eq (w->req.org, org.id)
+                && !ef_str_eq (w->req.org, org.name))) {
+            *why = "no such org";
+            return EF_ENOTFOUND;
+        }
+    }
+    w->apply = s_apply_clientkey_add;
+    return 0;
+}
+
+static int
+s_list_clientkey (void *arg, const ef_clientkey_t *k)
+{
+    s_keylist_t *l = arg;
+    s_write_clientkey (l->tmp, k);
+    l->n++;
+    return 0;
+}
+
+int
+ef_admin_clientkey_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    ef_buf_t tmp;
+    ef_buf_init (&tmp);
+    s_keylist_t kl = {&tmp, 0, 0};
+    int rc = ef_principals_clientkey_each (self->reader, w->org,
+                                           s_list_clientkey, &kl);
+    if (rc) {
+        ef_buf_free (&tmp);
+        return rc;
+    }
+    s_list_t l = {self->reader, &tmp, kl.n};
+    s_reply_list (self, w, "client_keys", &l);
+    return 0;
+}
+
+static int
+s_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                          uint64_t now)
+{
+    (void) ctx;
+    int rc = ef_principals_clientkey_revoke (txn, w->org, w->req.public_key,
+                                             now);
+    if (rc == EF_ENOTFOUND)
+        return s_refuse (w, EF_ENOTFOUND, "no such key");
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return 0;
+}
+
+int
+ef_admin_clientkey_revoke (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) self;
+    (void) why;
+    w->apply = s_apply_clientkey_revoke;
+    return 0;
+}

@@ -1,0 +1,344 @@
+/*  ef_auth.c: keys, bootstrap, ZAP check, credential resolution, access
+    tokens and rate limits (see ef_auth.h). */
+#include "ef_auth.h"
+#include "ef_hasher.h"
+#include "ef_jwt.h"
+#include "ef_principals.h"
+#include "ef_ratelimit.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_time.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+struct ef_auth {
+    ef_store_t *store;
+    const ef_config_t *cfg;
+    ef_log_t *log;
+    ef_store_txn_t *zap_reader; /* the ZAP thread's */
+    ef_cert_t server;
+    uint8_t gateway_pub[32];
+    uint8_t jwt_key[EF_JWT_KEY_LEN];
+    ef_ratelimit_t *rates;
+    uint32_t default_per_second, default_burst;
+    int allow_register;
+    char dummy_hash[160];
+};
+
+ef_auth_t *
+ef_auth_new (ef_store_t *store, const ef_config_t *cfg, ef_log_t *log)
+{
+    ef_auth_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->store = store;
+    self->cfg = cfg;
+    self->log = log;
+    self->rates = ef_ratelimit_new (65536);
+    if (!self->rates) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+ef_auth_destroy (ef_auth_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_auth_t *self = *self_p;
+    ef_store_reader_destroy (&self->zap_reader);
+    ef_ratelimit_destroy (&self->rates);
+    sodium_memzero (self->jwt_key, sizeof self->jwt_key);
+    sodium_memzero (&self->server, sizeof self->server);
+    free (self);
+    *self_p = NULL;
+}
+
+const ef_cert_t *
+ef_auth_server_cert (const ef_auth_t *self)
+{
+    return &self->server;
+}
+
+int
+ef_auth_register_allowed (const ef_auth_t *self)
+{
+    return self->allow_register;
+}
+
+const char *
+ef_auth_dummy_hash (const ef_auth_t *self)
+{
+    return self->dummy_hash;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+/*  Load dir/name, or create a new certificate there (and its .pub). */
+static int
+s_cert (ef_auth_t *self, const char *dir, const char *name, ef_cert_t *cert,
+        int *created)
+{
+    char path[4096], pub[4096];
+    snprintf (path, sizeof path, "%s/%s.key", dir, name);
+    snprintf (pub, sizeof pub, "%s/%s.pub", dir, name);
+    int rc = ef_cert_load (path, cert);
+    *created = 0;
+    if (rc == EF_ENOTFOUND) {
+        if ((rc = ef_cert_generate (cert)) == 0
+            && (rc = ef_cert_save (path, cert, 0)) == 0)
+            rc = ef_cert_save (pub, cert, 1);
+        *created = rc == 0;
+    }
+    if (rc == 0 && !cert->secret_key[0])
+        rc = EF_EINVAL;
+    if (rc)
+        ef_log_error (self->log, "cannot load or create a key",
+                      "\"path\":\"%s\",\"error\":\"%s\"", path,
+                      ef_error_name (rc));
+    return rc;
+}
+
+static int
+s_write_secret_file (const char *path, const char *text)
+{
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return EF_ESTORE;
+    size_t len = strlen (text);
+    int ok = write (fd, text, len) == (ssize_t) len && fsync (fd) == 0;
+    close (fd);
+    return ok ? 0 : EF_ESTORE;
+}
+
+/*  First start on an empty store: org "default", its stream, an admin
+    user with a random password, and the local admin key. */
+static int
+s_bootstrap (ef_auth_t *self, const char *dir, const ef_cert_t *admin_cert)
+{
+    ef_store_txn_t *txn;
+    ef_org_t org;
+    int rc = ef_store_write_begin (self->store, &txn);
+    if (rc)
+        return rc;
+    if (ef_principals_org_get (txn, 1, &org) == 0) {
+        ef_store_write_abort (&txn); /* not the first start */
+        return 0;
+    }
+    uint64_t now = ef_time_now_ms ();
+    uint8_t raw[12];
+    char password[32], pwhash[160];
+    randombytes_buf (raw, sizeof raw);
+    sodium_bin2base64 (password, sizeof password, raw, sizeof raw,
+                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    ef_user_t admin;
+    ef_stream_rec_t stream;
+    ef_clientkey_t ck;
+    const char *email = "admin@eventflow.local";
+    rc = ef_hasher_hash (password, strlen (password), pwhash);
+    if (rc == 0)
+        rc = ef_principals_org_create (txn, ef_str ("default"), now, &org);
+    if (rc == 0) {
+        rc = ef_store_stream_create (txn, org.num, ef_str ("default"), now,
+                                     &stream);
+        if (rc == EF_EEXISTS) /* a store from before orgs existed */
+            rc = 0;
+    }
+    if (rc == 0)
+        rc = ef_principals_user_create (txn, org.num, ef_str (email),
+                                        EF_ROLE_ADMIN, pwhash, now, &admin);
+    if (rc == 0)
+        rc = ef_principals_clientkey_add (txn, ef_str (admin_cert->public_key),
+                                          org.num, EF_ROLE_ADMIN,
+                                          ef_str ("local admin"), now, &ck);
+    if (rc) {
+        ef_store_write_abort (&txn);
+        return rc;
+    }
+    if ((rc = ef_store_write_commit (&txn)))
+        return rc;
+    char path[4096], text[512];
+    snprintf (path, sizeof path, "%s/initial-admin", dir);
+    snprintf (text, sizeof text, "email = %s\npassword = %s\n", email,
+              password);
+    if (s_write_secret_file (path, text))
+        ef_log_warn (self->log, "cannot write the initial admin file",
+                     "\"path\":\"%s\"", path);
+    /* printed once, for the person who started the broker */
+    fprintf (stdout,
+             "EventFlow: created org \"default\" and its admin.\n"
+             "  email:    %s\n  password: %s\n"
+             "  (also in %s, readable by this user only)\n",
+             email, password, path);
+    fflush (stdout);
+    ef_log_info (self->log, "created the default org and its admin",
+                 "\"email\":\"%s\",\"password_file\":\"%s\"", email, path);
+    sodium_memzero (password, sizeof password);
+    return 0;
+}
+
+int
+ef_auth_open (ef_auth_t *self, const char *dir)
+{
+    ef_cert_t gateway, admin;
+    int created;
+    int err;
+    self->default_per_second =
+        (uint32_t) ef_config_get_int (self->cfg, "rate-per-second", 0, &err);
+    self->default_burst =
+        (uint32_t) ef_config_get_int (self->cfg, "rate-burst", 0, &err);
+    const char *reg = ef_config_get (self->cfg, "allow-register");
+    self->allow_register = reg && (!strcmp (reg, "true") || !strcmp (reg, "1")
+                                   || !strcmp (reg, "yes"));
+    if (s_cert (self, dir, "broker", &self->server, &created)
+        || s_cert (self, dir, "gateway", &gateway, &created)
+        || s_cert (self, dir, "admin", &admin, &created))
+        return EF_ESTORE;
+    zmq_z85_decode (self->gateway_pub, gateway.public_key);
+    sodium_memzero (&gateway, sizeof gateway);
+    char path[4096];
+    snprintf (path, sizeof path, "%s/jwt.key", dir);
+    if (ef_jwt_key_load_or_create (path, self->jwt_key)) {
+        ef_log_error (self->log, "cannot load or create the JWT key",
+                      "\"path\":\"%s\"", path);
+        return EF_ESTORE;
+    }
+    /* verified against when an email is unknown, to take the same time */
+    if (ef_hasher_hash ("no such user", 12, self->dummy_hash))
+        return EF_ENOMEM;
+    int rc = s_bootstrap (self, dir, &admin);
+    sodium_memzero (&admin, sizeof admin);
+    if (rc) {
+        ef_log_error (self->log, "cannot create the default org",
+                      "\"error\":\"%s\"", ef_error_name (rc));
+        return rc;
+    }
+    self->zap_reader = ef_store_reader_new (self->store);
+    return self->zap_reader ? 0 : EF_ENOMEM;
+}
+
+/* ---------------------------------------------------------------- ZAP */
+
+int
+ef_auth_zap_check (void *arg, const uint8_t pub[32], char user_id[64])
+{
+    ef_auth_t *self = arg;
+    if (sodium_memcmp (pub, self->gateway_pub, 32) == 0) {
+        strcpy (user_id, "gw");
+        return 0;
+    }
+    ef_clientkey_t k;
+    int rc = ef_store_reader_begin (self->zap_reader);
+    if (rc == 0) {
+        rc = ef_principals_clientkey_get (self->zap_reader, pub, &k);
+        ef_store_reader_end (self->zap_reader);
+    }
+    if (rc)
+        return -1;
+    snprintf (user_id, 64, "ck:%s", k.pub_z85);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- resolve */
+
+static int
+s_from_jwt (ef_auth_t *self, ef_store_txn_t *txn, ef_str_t token,
+            ef_who_t *who)
+{
+    ef_jwt_claims_t c;
+    ef_user_t user;
+    ef_family_t fam;
+    const char *why = NULL;
+    if (ef_jwt_verify (self->jwt_key, token.ptr, token.len,
+                       ef_time_now_ms () / 1000, &c, &why)) {
+        ef_log_debug (self->log, "token refused", "\"why\":\"%s\"",
+                      why ? why : "");
+        return EF_EAUTH;
+    }
+    /* deleted users and logged-out families lose their tokens at once */
+    if (ef_principals_user_get (txn, ef_str (c.sub), &user))
+        return EF_EAUTH;
+    if (c.fam[0]
+        && (ef_principals_family_get (txn, ef_str (c.fam), &fam)
+            || fam.revoked_at))
+        return EF_EAUTH;
+    who->kind = EF_WHO_USER;
+    who->org = user.org;
+    who->role = user.role; /* the role now, not when the token was made */
+    snprintf (who->id, sizeof who->id, "%s", user.id);
+    snprintf (who->family, sizeof who->family, "%s", c.fam);
+    return 0;
+}
+
+int
+ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
+                 const ef_request_t *req, ef_who_t *who)
+{
+    memset (who, 0, sizeof *who);
+    if (ef_str_set (req->auth_api_key)) {
+        if (ef_principals_apikey_verify (txn, req->auth_api_key, &who->key))
+            return EF_EAUTH;
+        who->kind = EF_WHO_API_KEY;
+        who->org = who->key.org;
+        who->role = who->key.role;
+        snprintf (who->id, sizeof who->id, "%s", who->key.id);
+        return 0;
+    }
+    if (ef_str_set (req->auth_jwt))
+        return s_from_jwt (self, txn, req->auth_jwt, who);
+    if (peer && strncmp (peer, "ck:", 3) == 0) {
+        uint8_t pub[32];
+        ef_clientkey_t k;
+        /* looked up again on every request: a revocation takes effect on
+           the next one, not at the next connection */
+        if (strlen (peer + 3) != 40 || !zmq_z85_decode (pub, peer + 3)
+            || ef_principals_clientkey_get (txn, pub, &k))
+            return EF_EAUTH;
+        who->kind = EF_WHO_CLIENT_KEY;
+        who->org = k.org;
+        who->role = k.role;
+        snprintf (who->id, sizeof who->id, "%s", k.pub_z85);
+        return 0;
+    }
+    return 0; /* anonymous: gateway without a user credential, or plain */
+}
+
+int
+ef_auth_rate (ef_auth_t *self, const ef_who_t *who, uint64_t now_ms,
+              uint64_t *retry_after_ms)
+{
+    if (who->kind != EF_WHO_API_KEY)
+        return 0;
+    uint32_t ps = who->key.per_second ? who->key.per_second
+                                      : self->default_per_second;
+    uint32_t burst = who->key.burst ? who->key.burst : self->default_burst;
+    if (burst == 0)
+        burst = ps;
+    return ef_ratelimit_take (self->rates, who->key.id, ps, burst, now_ms,
+                              retry_after_ms);
+}
+
+int
+ef_auth_access_token (ef_auth_t *self, const ef_user_t *user,
+                      const ef_org_t *org, const char *family, uint64_t now_ms,
+                      char *out)
+{
+    ef_jwt_claims_t c;
+    memset (&c, 0, sizeof c);
+    snprintf (c.sub, sizeof c.sub, "%s", user->id);
+    snprintf (c.org, sizeof c.org, "%s", org->id);
+    snprintf (c.role, sizeof c.role, "%s", ef_role_name (user->role));
+    snprintf (c.fam, sizeof c.fam, "%s", family ? family : "");
+    c.iat = now_ms / 1000;
+    c.exp = c.iat + EF_ACCESS_TTL_S;
+    return ef_jwt_sign (self->jwt_key, &c, out, EF_ACCESS_MAX);
+}

@@ -1,0 +1,59 @@
+/*  ef_auth.h: how the broker knows who is asking. It owns the broker's
+    keys in the data dir (its CurveZMQ key pair, the gateway's and the
+    local admin's certificates, the JWT key), creates the first org and
+    admin on an empty store, admits CurveZMQ peers (the ZAP check), turns
+    each request's credential into a principal (ef_who_t), issues access
+    tokens, and applies per-key rate limits. Failed authentication is one
+    uniform EF_EAUTH whatever the cause.
+    Thread-safety: ef_auth_zap_check runs on the ZAP thread with its own
+    store reader; everything else on the reactor. */
+#ifndef EF_AUTH_H
+#define EF_AUTH_H
+
+#include <stdint.h>
+#include "eventflow/ef_cert.h"
+#include "eventflow/ef_config.h"
+#include "eventflow/ef_log.h"
+#include "eventflow/ef_proto.h"
+#include "ef_store.h"
+#include "ef_wreq.h"
+
+#define EF_ACCESS_TTL_S 900 /* access tokens live 15 minutes */
+#define EF_ACCESS_MAX   1024
+
+typedef struct ef_auth ef_auth_t;
+
+ef_auth_t *ef_auth_new (ef_store_t *store, const ef_config_t *cfg,
+                        ef_log_t *log);
+void ef_auth_destroy (ef_auth_t **self_p);
+/*  Load or create the key files in dir, and on an empty store create org
+    "default" with its stream "default", an admin user with a random
+    password (printed once, kept in dir/initial-admin, mode 0600) and the
+    local admin's CurveZMQ key. Run before the writer starts: it writes
+    with its own transaction. 0 or an error (logged). */
+int ef_auth_open (ef_auth_t *self, const char *dir);
+/*  The broker's CurveZMQ key pair. */
+const ef_cert_t *ef_auth_server_cert (const ef_auth_t *self);
+
+/*  ZAP: admit the gateway key and live registered client keys. */
+int ef_auth_zap_check (void *self, const uint8_t pub[32], char user_id[64]);
+
+/*  The principal of a request: from its credential (auth.api_key or
+    auth.jwt) when it carries one, else from the peer's ZAP User-Id (a
+    registered client key), else anonymous (who->role EF_ROLE_NONE).
+    0, or EF_EAUTH for a credential that does not hold. */
+int ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
+                     const ef_request_t *req, ef_who_t *who);
+/*  Take a token from an API key's bucket. 0 or EF_ERATE with the wait. */
+int ef_auth_rate (ef_auth_t *self, const ef_who_t *who, uint64_t now_ms,
+                  uint64_t *retry_after_ms);
+/*  A signed access token for user in family, into out[EF_ACCESS_MAX]. */
+int ef_auth_access_token (ef_auth_t *self, const ef_user_t *user,
+                          const ef_org_t *org, const char *family,
+                          uint64_t now_ms, char *out);
+/*  Whether open registration is allowed (config allow-register). */
+int ef_auth_register_allowed (const ef_auth_t *self);
+/*  A dummy argon2id hash to verify against when an email is unknown. */
+const char *ef_auth_dummy_hash (const ef_auth_t *self);
+
+#endif

@@ -1,0 +1,108 @@
+/*  ef_broker_int.h: the broker's insides, shared by the reactor
+    (ef_broker.c) and the command handlers (ef_commands.c for streams and
+    events, ef_admin.c for identities and keys). Not a public header. */
+#ifndef EF_BROKER_INT_H
+#define EF_BROKER_INT_H
+
+#include "ef_auth.h"
+#include "ef_broker.h"
+#include "ef_hasher.h"
+#include "ef_mailbox.h"
+#include "ef_metrics.h"
+#include "ef_query.h"
+#include "ef_store.h"
+#include "ef_wreq.h"
+#include "ef_writer.h"
+#include "ef_zap.h"
+#include "eventflow/ef_proto.h"
+#include "eventflow/ef_uuid.h"
+
+struct ef_broker {
+    const ef_config_t *cfg;
+    ef_log_t *log;
+    char endpoint[256];
+    uint32_t max_message, max_batch, max_payload;
+    int curve;                /* CurveZMQ on the socket */
+    void *ctx;
+    void *router;
+    int sigfd;
+    ef_store_t *store;
+    ef_store_txn_t *reader;   /* the reactor's snapshot */
+    ef_auth_t *auth;
+    ef_zap_t *zap;
+    ef_mailbox_t *done;       /* requests back from the writer and hasher */
+    ef_writer_t *writer;
+    ef_hasher_t *hasher;
+    ef_query_t *query;
+    ef_metrics_t *metrics;
+    ef_wreq_t *pool;          /* free requests */
+    ef_event_in_t *scratch;   /* decode target, max_batch items */
+    ef_buf_t out;             /* reply to the request in hand */
+    ef_uuid_gen_t uuids;      /* event ids, increasing */
+    int stopping;
+    int writer_stopped;
+};
+
+/*  A handler runs on the reactor with the snapshot begun. It either
+    encodes a whole reply into self->out (and returns 0), or prepares the
+    request for the next stage: w->hash_op for the password hasher,
+    w->apply for the writer (the row's EF_CMDF_WRITES covers PUBLISH and
+    CREATE_STREAM). It returns an error code for the dispatcher to answer,
+    with *why naming the cause. */
+typedef int (ef_handler_fn) (ef_broker_t *self, ef_wreq_t *w,
+                             const char **why);
+
+enum {
+    EF_CMDF_WRITES = 1, /* goes to the writer */
+    EF_CMDF_ANON = 2,   /* needs no principal */
+    EF_CMDF_STREAM = 4  /* names a stream: API key scope applies */
+};
+
+typedef struct {
+    ef_cmd_t cmd;
+    ef_handler_fn *fn;
+    int flags;
+    int roles;            /* roles allowed (ef_role_effective is applied) */
+    ef_handler_fn *after; /* after the hasher (may be NULL) */
+} ef_command_t;
+
+/*  The row of cmd, or NULL. */
+const ef_command_t *ef_commands_find (ef_cmd_t cmd);
+/*  Encode the reply of a PUBLISH or CREATE_STREAM back from the writer
+    into self->out. */
+void ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w);
+/*  Grow w's per-item arrays to n. 0 or EF_ENOMEM. */
+int ef_commands_reserve (ef_wreq_t *w, uint32_t n);
+
+/*  The identity and key commands (ef_admin.c). */
+int ef_admin_register (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_register_hashed (ef_broker_t *self, ef_wreq_t *w,
+                              const char **why);
+int ef_admin_login (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w,
+                             const char **why);
+int ef_admin_refresh (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_logout (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_whoami (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_user_create (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_user_create_hashed (ef_broker_t *self, ef_wreq_t *w,
+                                 const char **why);
+int ef_admin_user_list (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_user_get (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_user_update (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_user_update_hashed (ef_broker_t *self, ef_wreq_t *w,
+                                 const char **why);
+int ef_admin_user_delete (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_apikey_create (ef_broker_t *self, ef_wreq_t *w,
+                            const char **why);
+int ef_admin_apikey_list (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_apikey_revoke (ef_broker_t *self, ef_wreq_t *w,
+                            const char **why);
+int ef_admin_clientkey_add (ef_broker_t *self, ef_wreq_t *w,
+                            const char **why);
+int ef_admin_clientkey_list (ef_broker_t *self, ef_wreq_t *w,
+                             const char **why);
+int ef_admin_clientkey_revoke (ef_broker_t *self, ef_wreq_t *w,
+                               const char **why);
+
+#endif

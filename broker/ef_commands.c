@@ -1,0 +1,250 @@
+/*  ef_commands.c: the stream and event commands of the broker and the
+    table of every command: its handler, whether it writes, and the roles
+    that may run it. The dispatcher (ef_broker.c) checks frame, principal
+    and role before any handler here runs. */
+#include "ef_broker_int.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_time.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+ef_commands_reserve (ef_wreq_t *w, uint32_t n)
+{
+    if (w->results_cap >= n)
+        return 0;
+    ef_wresult_t *res = realloc (w->results, n * sizeof *res);
+    if (!res)
+        return EF_ENOMEM;
+    w->results = res;
+    w->results_cap = n;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static int
+s_hello (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    ef_hello_t h = {ef_str ("eventflow-broker"), ef_str (EF_VERSION),
+                    EF_PROTO_VERSION, self->max_message, self->max_batch,
+                    self->max_payload, EF_MAX_READ};
+    ef_proto_reply_ok (&self->out, w->req.id, 4);
+    ef_proto_write_hello (&self->out, &h);
+    return 0;
+}
+
+static int
+s_ping (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    ef_proto_reply_ok (&self->out, w->req.id, 1);
+    ef_mp_key (&self->out, "now");
+    ef_mp_uint (&self->out, ef_time_now_ms ());
+    return 0;
+}
+
+static int
+s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    ef_stats_t st = {0};
+    int rc = ef_store_figures (self->reader, w->org, &st.streams, &st.events,
+                               &st.store_bytes);
+    if (rc)
+        return rc;
+    st.map_size = ef_store_map_size (self->store);
+    st.published = ef_metrics_get (self->metrics, EF_M_PUBLISHED);
+    st.duplicates = ef_metrics_get (self->metrics, EF_M_DUPLICATES);
+    st.rejected = ef_metrics_get (self->metrics, EF_M_REJECTED);
+    st.malformed = ef_metrics_get (self->metrics, EF_M_MALFORMED);
+    st.commits = ef_metrics_get (self->metrics, EF_M_COMMITS);
+    st.requests = ef_metrics_get (self->metrics, EF_M_REQUESTS);
+    ef_proto_reply_ok (&self->out, w->req.id, 1);
+    ef_mp_key (&self->out, "stats");
+    ef_proto_write_stats (&self->out, &st);
+    return 0;
+}
+
+#define S_QUERY(name, fn)                                                      \
+    static int name (ef_broker_t *self, ef_wreq_t *w, const char **why)       \
+    {                                                                          \
+        return fn (self->query, self->reader, w->org, &w->req, &self->out,    \
+                   why);                                                       \
+    }
+S_QUERY (s_get_stream, ef_query_get_stream)
+S_QUERY (s_list_streams, ef_query_list_streams)
+S_QUERY (s_get_event, ef_query_get_event)
+S_QUERY (s_read, ef_query_read)
+S_QUERY (s_list_events, ef_query_list_events)
+
+static int
+s_valid_stream_name (ef_str_t name)
+{
+    if (name.len == 0 || name.len > EF_MAX_STREAM_NAME)
+        return 0;
+    for (uint32_t i = 0; i < name.len; i++) {
+        char c = name.ptr[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int
+s_create_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) self;
+    if (!s_valid_stream_name (w->req.name)) {
+        *why = "stream names are 1 to 128 of [A-Za-z0-9._-]";
+        return EF_EINVAL;
+    }
+    return 0;
+}
+
+/*  Everything about a PUBLISH that needs no store write happens here, on
+    the reactor thread: item checks, ids, enrichment and the records
+    themselves. The writer then only assigns seqs and appends. */
+static int
+s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    int rc = ef_store_stream_find (self->reader, w->org, w->req.stream,
+                                   &w->stream);
+    if (rc) {
+        *why = rc == EF_ENOTFOUND ? "no such stream" : NULL;
+        return rc;
+    }
+    if (ef_commands_reserve (w, w->req.n_events))
+        return EF_ENOMEM;
+    uint64_t now = ef_time_now_ms ();
+    ef_buf_reset (&w->records);
+    for (uint32_t i = 0; i < w->req.n_events; i++) {
+        ef_event_in_t *ev = &self->scratch[i];
+        ef_wresult_t *res = &w->results[i];
+        memset (res, 0, offsetof (ef_wresult_t, event_id));
+        res->code = ef_proto_check_event (ev, self->max_payload);
+        res->err_msg = ev->err_msg;
+        if (res->code)
+            continue;
+        if (ef_str_set (ev->event_id)) {
+            ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &res->id);
+            res->id_given = 1;
+        } else
+            ef_uuid_gen_v7 (&self->uuids, now, &res->id);
+        ef_uuid_format (&res->id, res->event_id);
+        res->received_at = now;
+        ef_event_t e = {0};
+        e.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
+        e.type = ev->type;
+        e.version = ev->version ? ev->version : 1;
+        e.occurred_at = ev->occurred_at ? ev->occurred_at : now;
+        e.received_at = now;
+        e.source = ef_str_set (ev->source) ? ev->source : ef_str ("native");
+        e.api_key_id = EF_STR_NULL;
+        e.trace_id = ev->trace_id;
+        e.correlation_id = ev->correlation_id;
+        e.payload = ev->payload;
+        res->rec_off = (uint32_t) w->records.len;
+        ef_proto_write_event_record (&w->records, &e);
+        res->rec_len = (uint32_t) (w->records.len - res->rec_off);
+    }
+    return w->records.oom ? EF_ENOMEM : 0;
+}
+
+#define ALL (EF_ROLE_ADMIN | EF_ROLE_PRODUCER | EF_ROLE_CONSUMER)
+#define ADMIN EF_ROLE_ADMIN
+#define PRODUCER EF_ROLE_PRODUCER
+
+/*  The command × role table (schemas/protocol.md §6 prints it). */
+static const ef_command_t s_commands[] = {
+    {EF_CMD_HELLO, s_hello, EF_CMDF_ANON, ALL, NULL},
+    {EF_CMD_PING, s_ping, EF_CMDF_ANON, ALL, NULL},
+    {EF_CMD_CREATE_STREAM, s_create_stream, EF_CMDF_WRITES, ADMIN, NULL},
+    {EF_CMD_LIST_STREAMS, s_list_streams, 0, ALL, NULL},
+    {EF_CMD_GET_STREAM, s_get_stream, EF_CMDF_STREAM, ALL, NULL},
+    {EF_CMD_PUBLISH, s_publish, EF_CMDF_WRITES | EF_CMDF_STREAM, PRODUCER,
+     NULL},
+    {EF_CMD_GET_EVENT, s_get_event, EF_CMDF_STREAM, ALL, NULL},
+    {EF_CMD_READ, s_read, EF_CMDF_STREAM, ALL, NULL},
+    {EF_CMD_LIST_EVENTS, s_list_events, EF_CMDF_STREAM, ALL, NULL},
+    {EF_CMD_STATS, s_stats, 0, ALL, NULL},
+    {EF_CMD_REGISTER, ef_admin_register, EF_CMDF_ANON, ALL,
+     ef_admin_register_hashed},
+    {EF_CMD_LOGIN, ef_admin_login, EF_CMDF_ANON, ALL, ef_admin_login_verified},
+    {EF_CMD_REFRESH, ef_admin_refresh, EF_CMDF_ANON, ALL, NULL},
+    {EF_CMD_LOGOUT, ef_admin_logout, EF_CMDF_ANON, ALL, NULL},
+    {EF_CMD_WHOAMI, ef_admin_whoami, 0, ALL, NULL},
+    {EF_CMD_USER_CREATE, ef_admin_user_create, 0, ADMIN,
+     ef_admin_user_create_hashed},
+    {EF_CMD_USER_LIST, ef_admin_user_list, 0, ADMIN, NULL},
+    {EF_CMD_USER_GET, ef_admin_user_get, 0, ADMIN, NULL},
+    {EF_CMD_USER_UPDATE, ef_admin_user_update, 0, ADMIN,
+     ef_admin_user_update_hashed},
+    {EF_CMD_USER_DELETE, ef_admin_user_delete, 0, ADMIN, NULL},
+    {EF_CMD_APIKEY_CREATE, ef_admin_apikey_create, 0, ADMIN, NULL},
+    {EF_CMD_APIKEY_LIST, ef_admin_apikey_list, 0, ADMIN, NULL},
+    {EF_CMD_APIKEY_REVOKE, ef_admin_apikey_revoke, 0, ADMIN, NULL},
+    {EF_CMD_CLIENTKEY_ADD, ef_admin_clientkey_add, 0, ADMIN, NULL},
+    {EF_CMD_CLIENTKEY_LIST, ef_admin_clientkey_list, 0, ADMIN, NULL},
+    {EF_CMD_CLIENTKEY_REVOKE, ef_admin_clientkey_revoke, 0, ADMIN, NULL},
+};
+
+const ef_command_t *
+ef_commands_find (ef_cmd_t cmd)
+{
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (s_commands[i].cmd == cmd)
+            return &s_commands[i];
+    return NULL;
+}
+
+void
+ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w)
+{
+    ef_buf_t *out = &self->out;
+    ef_buf_reset (out);
+    if (w->status) {
+        ef_proto_reply_error (out, w->req.id, w->status, w->why, 0);
+        if (w->req.cmd == EF_CMD_PUBLISH)
+            ef_metrics_add (self->metrics, EF_M_REJECTED, w->req.n_events);
+        return;
+    }
+    if (w->req.cmd == EF_CMD_CREATE_STREAM) {
+        ef_stream_info_t s = {ef_str (w->stream.id), ef_str (w->stream.name),
+                              w->stream.created_at, 0, 0, 0};
+        ef_proto_reply_ok (out, w->req.id, 1);
+        ef_mp_key (out, "stream");
+        ef_proto_write_stream (out, &s);
+        return;
+    }
+    uint64_t accepted = 0, dups = 0, rejected = 0;
+    ef_proto_reply_ok (out, w->req.id, 1);
+    ef_mp_key (out, "results");
+    ef_mp_array (out, w->req.n_events);
+    for (uint32_t i = 0; i < w->req.n_events; i++) {
+        const ef_wresult_t *res = &w->results[i];
+        ef_publish_result_t r = {0};
+        r.code = res->code;
+        r.index = i;
+        if (res->code) {
+            r.message = ef_str (res->err_msg);
+            rejected++;
+        } else {
+            r.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
+            r.seq = res->seq;
+            r.received_at = res->received_at;
+            r.duplicate = res->duplicate;
+            dups += res->duplicate;
+            accepted += !res->duplicate;
+        }
+        ef_proto_write_result (out, &r);
+    }
+    ef_metrics_add (self->metrics, EF_M_PUBLISHED, accepted);
+    ef_metrics_add (self->metrics, EF_M_DUPLICATES, dups);
+    ef_metrics_add (self->metrics, EF_M_REJECTED, rejected);
+}
+

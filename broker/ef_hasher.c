@@ -1,0 +1,111 @@
+/*  ef_hasher.c: a pool of argon2id workers fed through a mailbox (see
+    ef_hasher.h). */
+#include "ef_hasher.h"
+#include "eventflow/ef_error.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_THREADS 8
+
+struct ef_hasher {
+    ef_mailbox_t *in;
+    ef_mailbox_t *done;
+    pthread_t threads[S_MAX_THREADS];
+    uint32_t nthreads, started;
+    uint32_t max_queue;
+};
+
+int
+ef_hasher_hash (const char *password, size_t len, char *out)
+{
+    return crypto_pwhash_str (out, password, len,
+                              crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                              crypto_pwhash_MEMLIMIT_INTERACTIVE)
+               ? EF_ENOMEM
+               : 0;
+}
+
+static void
+s_work (ef_wreq_t *w)
+{
+    const char *pw = w->req.password.ptr ? w->req.password.ptr : "";
+    size_t len = w->req.password.len;
+    if (w->hash_op == EF_HASH_MAKE) {
+        if (ef_hasher_hash (pw, len, w->pwhash)) {
+            w->status = EF_ENOMEM;
+            w->why = "cannot hash the password now";
+        }
+    } else if (w->hash_op == EF_HASH_VERIFY) {
+        /* a missing user is verified against a dummy hash all the same,
+           so that timing does not tell which emails exist */
+        w->pw_ok = w->pwhash[0]
+                   && crypto_pwhash_str_verify (w->pwhash, pw, len) == 0;
+    }
+}
+
+static void *
+s_run (void *arg)
+{
+    ef_hasher_t *self = arg;
+    ef_wreq_t *w;
+    while ((w = ef_mailbox_wait (self->in, 1))) {
+        s_work (w);
+        w->next = NULL;
+        ef_mailbox_post (self->done, w);
+    }
+    return NULL;
+}
+
+ef_hasher_t *
+ef_hasher_new (uint32_t threads, uint32_t max_queue, ef_mailbox_t *done)
+{
+    ef_hasher_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->in = ef_mailbox_new ();
+    if (!self->in) {
+        free (self);
+        return NULL;
+    }
+    self->done = done;
+    self->nthreads = threads < 1 ? 1 : threads > S_MAX_THREADS ? S_MAX_THREADS
+                                                               : threads;
+    self->max_queue = max_queue ? max_queue : 1;
+    return self;
+}
+
+int
+ef_hasher_start (ef_hasher_t *self)
+{
+    for (; self->started < self->nthreads; self->started++)
+        if (pthread_create (&self->threads[self->started], NULL, s_run, self))
+            return EF_EINTERNAL;
+    return 0;
+}
+
+int
+ef_hasher_submit (ef_hasher_t *self, ef_wreq_t *w)
+{
+    if (ef_mailbox_size (self->in) >= self->max_queue)
+        return EF_EUNAVAILABLE;
+    w->next = NULL;
+    ef_mailbox_post (self->in, w);
+    return 0;
+}
+
+void
+ef_hasher_destroy (ef_hasher_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_hasher_t *self = *self_p;
+    ef_mailbox_close (self->in);
+    for (uint32_t i = 0; i < self->started; i++)
+        pthread_join (self->threads[i], NULL);
+    ef_mailbox_destroy (&self->in);
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,77 @@
+/*  ef_wreq.h: a request in flight through the broker's stages. The reactor
+    receives and checks it; some requests then visit the password hasher,
+    some the writer; every request comes back to the reactor to be
+    answered. Its strings point into `frame`, which it owns.
+    Thread-safety: one stage at a time owns a request (handed over through
+    ef_mailbox). */
+#ifndef EF_WREQ_H
+#define EF_WREQ_H
+
+#include <stdint.h>
+#include <zmq.h>
+#include "eventflow/ef_proto.h"
+#include "ef_principals.h"
+#include "ef_store.h"
+
+/*  One PUBLISH item. The reactor fills id, the record and code (an item
+    it refused); the writer fills seq and duplicate (and received_at of the
+    original for a duplicate). */
+typedef struct {
+    int code;             /* the item's own error, 0 if none */
+    const char *err_msg;  /* static text for code */
+    int id_given;         /* the producer chose the id: check idempotency */
+    ef_uuid_t id;
+    char event_id[EF_UUID_STRLEN + 1];
+    uint32_t rec_off, rec_len; /* the record, in the request's records */
+    int duplicate;
+    uint64_t seq;
+    uint64_t received_at;
+} ef_wresult_t;
+
+/*  Who sent a request, as the broker established it. */
+typedef struct {
+    int kind;   /* EF_WHO_* */
+    uint32_t org;
+    int role;   /* one EF_ROLE_* bit; EF_ROLE_NONE for anonymous */
+    char id[64];     /* api key id, user id or client key (z85) */
+    char family[64]; /* JWT: its refresh family */
+    ef_apikey_t key; /* EF_WHO_API_KEY: scope and rate */
+} ef_who_t;
+
+enum { EF_WHO_NONE = 0, EF_WHO_API_KEY, EF_WHO_USER, EF_WHO_CLIENT_KEY };
+
+typedef struct ef_wreq ef_wreq_t;
+
+/*  A write other than PUBLISH/CREATE_STREAM: runs inside the writer's
+    transaction, sets w->status for a refusal, encodes its success reply
+    into w->reply, and returns only store failures (which abort). */
+typedef int (ef_wapply_fn) (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                            uint64_t now);
+
+/*  What the password hasher does to a request. */
+enum { EF_HASH_NONE = 0, EF_HASH_MAKE, EF_HASH_VERIFY };
+
+struct ef_wreq {
+    ef_wreq_t *next;
+    zmq_msg_t peer;  /* routing id */
+    zmq_msg_t frame; /* request body */
+    ef_request_t req;
+    ef_who_t who;
+    uint32_t org;           /* the org the request acts in */
+    ef_stream_rec_t stream; /* PUBLISH: resolved by the reactor;
+                               CREATE_STREAM: filled by the writer */
+    ef_wresult_t *results;  /* PUBLISH: one per item, capacity results_cap */
+    uint32_t results_cap;
+    ef_buf_t records;       /* PUBLISH: the items' records, back to back */
+    ef_wapply_fn *apply;    /* other writes */
+    void *apply_ctx;
+    ef_buf_t reply;         /* their reply */
+    int hash_op;            /* EF_HASH_*: the hasher's task */
+    char pwhash[160];       /* made, or to verify against */
+    int pw_ok;              /* verify's outcome */
+    ef_user_t user;         /* LOGIN: the user found */
+    int status;             /* whole-request error, 0 if none */
+    const char *why;        /* static text for status */
+};
+
+#endif

@@ -1,0 +1,375 @@
+/*  cli_admin.c: the commands about who may do what: `keys` (CurveZMQ
+    client keys of native peers), `apikeys` (API keys, for HTTP producers
+    and consumers), `users`, `login` and `whoami`. Each is one request;
+    the broker's answer is printed as one JSON object. */
+#include "cli.h"
+
+#include "eventflow/ef_cert.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_json.h"
+#include "eventflow/ef_proto.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- output */
+
+/*  One msgpack value as JSON (maps, arrays, strings, numbers, bools). */
+static void
+s_json_value (ef_buf_t *b, ef_mpr_t *r, int depth)
+{
+    ef_str_t s;
+    uint64_t u;
+    int64_t i;
+    int v;
+    uint32_t n;
+    if (depth > EF_MSGPACK_DEPTH || ef_mpr_nil (r)) {
+        if (depth > EF_MSGPACK_DEPTH)
+            ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+        ef_buf_append (b, "null", 4);
+    } else if (ef_mpr_str (r, &s) == 0)
+        ef_json_quote (b, s.ptr, s.len);
+    else if (ef_mpr_uint (r, &u) == 0)
+        cli_buf_printf (b, "%" PRIu64, u);
+    else if (ef_mpr_int (r, &i) == 0)
+        cli_buf_printf (b, "%" PRId64, i);
+    else if (ef_mpr_bool (r, &v) == 0)
+        ef_buf_append (b, v ? "true" : "false", v ? 4 : 5);
+    else if (ef_mpr_array (r, &n) == 0) {
+        ef_buf_append (b, "[", 1);
+        for (uint32_t k = 0; k < n; k++) {
+            if (k)
+                ef_buf_append (b, ",", 1);
+            s_json_value (b, r, depth + 1);
+        }
+        ef_buf_append (b, "]", 1);
+    } else if (ef_mpr_map (r, &n) == 0) {
+        ef_buf_append (b, "{", 1);
+        for (uint32_t k = 0; k < n; k++) {
+            if (k)
+                ef_buf_append (b, ",", 1);
+            s_json_value (b, r, depth + 1);
+            ef_buf_append (b, ":", 1);
+            s_json_value (b, r, depth + 1);
+        }
+        ef_buf_append (b, "}", 1);
+    } else {
+        ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+        ef_buf_append (b, "null", 4);
+    }
+}
+
+/*  The reply's keys but id and ok, as one JSON object line. */
+static int
+s_print_reply (const ef_reply_t *rep)
+{
+    ef_buf_t b;
+    ef_buf_init (&b);
+    ef_mpr_t r = rep->body;
+    int first = 1;
+    ef_buf_append (&b, "{", 1);
+    for (uint32_t k = 0; k < rep->nkeys; k++) {
+        ef_str_t key;
+        if (ef_mpr_str (&r, &key))
+            break;
+        if (ef_str_eq (key, "id") || ef_str_eq (key, "ok")) {
+            ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+            continue;
+        }
+        if (!first)
+            ef_buf_append (&b, ",", 1);
+        first = 0;
+        ef_json_quote (&b, key.ptr, key.len);
+        ef_buf_append (&b, ":", 1);
+        s_json_value (&b, &r, 0);
+    }
+    ef_buf_append (&b, "}\n", 2);
+    int rc = cli_flush_buf (&b, stdout);
+    ef_buf_free (&b);
+    return rc ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
+}
+
+/*  Connect, send req, print the answer. */
+static int
+s_call (const cli_t *cli, ef_request_t *req, const char *what)
+{
+    ef_client_t *c;
+    int rc = cli_connect (cli, &c);
+    if (rc)
+        return rc;
+    const ef_reply_t *rep;
+    rc = ef_client_call (c, req, &rep);
+    int code = rc ? cli_fail (c, rc, "%s", what) : s_print_reply (rep);
+    ef_client_destroy (&c);
+    return code;
+}
+
+/*  A password: --password, else EVENTFLOW_PASSWORD, else one line of
+    standard input. NULL when none. */
+static const char *
+s_password (const char *flag, char *buf, size_t size)
+{
+    if (flag && *flag)
+        return flag;
+    const char *env = getenv ("EVENTFLOW_PASSWORD");
+    if (env && *env)
+        return env;
+    if (isatty (0))
+        fputs ("password: ", stderr);
+    if (!fgets (buf, (int) size, stdin))
+        return NULL;
+    buf[strcspn (buf, "\r\n")] = 0;
+    return *buf ? buf : NULL;
+}
+
+static int
+s_sub_usage (const char *text, int help)
+{
+    fputs (text, help ? stdout : stderr);
+    return help ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static const char s_keys_usage[] =
+    "Usage: eventflow keys gen [--out FILE]\n"
+    "       eventflow keys add --role ROLE [--org ORG] [--name NAME] PUBKEY\n"
+    "       eventflow keys list\n"
+    "       eventflow keys revoke PUBKEY\n"
+    "\n"
+    "Native peers (producers, consumers, workers) connect with CurveZMQ:\n"
+    "  gen      make a key pair; with --out, write the certificate to FILE\n"
+    "           (mode 0600) and FILE.pub; print the public key\n"
+    "  add      register a public key (40 characters of Z85) for ROLE\n"
+    "           (admin, producer, consumer) in your org\n"
+    "  list     the registered keys of your org\n"
+    "  revoke   refuse that key from its next request on\n"
+    "Use a certificate with: eventflow --cert FILE --broker-key "
+    "BROKER.pub ...\n";
+
+int
+cli_keys_run (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{"out", 0, 1, NULL},  {"role", 0, 1, NULL},
+                        {"org", 0, 1, NULL},  {"name", 0, 1, NULL},
+                        {NULL, 0, 0, NULL}};
+    const char *pos[3];
+    int npos = 0;
+    int rc = cli_parse ("keys", opts, argc, argv, pos, 3, &npos);
+    if (rc == CLI_HELP)
+        return s_sub_usage (s_keys_usage, 1);
+    if (rc)
+        return rc;
+    if (npos < 1)
+        return s_sub_usage (s_keys_usage, 0);
+    ef_request_t req = {0};
+    if (!strcmp (pos[0], "gen")) {
+        ef_cert_t cert;
+        if (ef_cert_generate (&cert)) {
+            cli_error ("cannot generate a key pair");
+            return CLI_EXIT_REFUSED;
+        }
+        const char *out = cli_opt (opts, "out");
+        if (out) {
+            char pub[4096];
+            snprintf (pub, sizeof pub, "%s.pub", out);
+            if (ef_cert_save (out, &cert, 0) || ef_cert_save (pub, &cert, 1)) {
+                cli_error ("cannot write %s", out);
+                return CLI_EXIT_REFUSED;
+            }
+        }
+        printf ("{\"public_key\":\"%s\"%s%s%s}\n", cert.public_key,
+                out ? ",\"certificate\":\"" : "", out ? out : "",
+                out ? "\"" : "");
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp (pos[0], "add") && npos == 2) {
+        req.cmd = EF_CMD_CLIENTKEY_ADD;
+        req.public_key = ef_str (pos[1]);
+        req.role = ef_str (cli_opt (opts, "role"));
+        req.org = ef_str (cli_opt (opts, "org"));
+        req.name = ef_str (cli_opt (opts, "name"));
+        if (!ef_str_set (req.role))
+            return cli_usage_error ("keys", "add needs --role");
+    } else if (!strcmp (pos[0], "list") && npos == 1)
+        req.cmd = EF_CMD_CLIENTKEY_LIST;
+    else if (!strcmp (pos[0], "revoke") && npos == 2) {
+        req.cmd = EF_CMD_CLIENTKEY_REVOKE;
+        req.public_key = ef_str (pos[1]);
+    } else
+        return s_sub_usage (s_keys_usage, 0);
+    return s_call (cli, &req, "keys");
+}
+
+/* ---------------------------------------------------------------- apikeys */
+
+static const char s_apikeys_usage[] =
+    "Usage: eventflow apikeys create NAME [--role ROLE] [--producer]\n"
+    "                 [--streams S1,S2,...] [--rate PER_SECOND] "
+    "[--burst N]\n"
+    "       eventflow apikeys list [--producers]\n"
+    "       eventflow apikeys revoke KEY_ID\n"
+    "\n"
+    "API keys authenticate HTTP producers and consumers (X-API-Key).\n"
+    "The key is printed once, at creation; only its hash is kept.\n"
+    "  --role       producer (default), consumer or admin\n"
+    "  --streams    limit the key to these streams\n"
+    "  --rate/--burst  its token bucket (requests/s, capacity)\n";
+
+int
+cli_apikeys_run (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{"role", 0, 1, NULL},     {"producer", 0, 0, NULL},
+                        {"producers", 0, 0, NULL}, {"streams", 0, 1, NULL},
+                        {"rate", 0, 1, NULL},     {"burst", 0, 1, NULL},
+                        {NULL, 0, 0, NULL}};
+    const char *pos[3];
+    int npos = 0;
+    int rc = cli_parse ("apikeys", opts, argc, argv, pos, 3, &npos);
+    if (rc == CLI_HELP)
+        return s_sub_usage (s_apikeys_usage, 1);
+    if (rc)
+        return rc;
+    if (npos < 1)
+        return s_sub_usage (s_apikeys_usage, 0);
+    ef_request_t req = {0};
+    char streams[16 * 130];
+    if (!strcmp (pos[0], "create") && npos == 2) {
+        req.cmd = EF_CMD_APIKEY_CREATE;
+        req.name = ef_str (pos[1]);
+        req.role = ef_str (cli_opt (opts, "role"));
+        if (cli_opt (opts, "producer"))
+            req.has_producer = 1, req.producer = 1;
+        const char *list = cli_opt (opts, "streams");
+        if (list) {
+            snprintf (streams, sizeof streams, "%s", list);
+            for (char *tok = strtok (streams, ","); tok && req.n_streams < 16;
+                 tok = strtok (NULL, ","))
+                req.streams[req.n_streams++] = ef_str (tok);
+        }
+        const char *rate = cli_opt (opts, "rate");
+        if (rate) {
+            uint64_t ps, burst = 0;
+            if (cli_parse_u64 ("apikeys", "--rate", rate, 1, UINT32_MAX, &ps))
+                return CLI_EXIT_USAGE;
+            const char *b = cli_opt (opts, "burst");
+            if (b && cli_parse_u64 ("apikeys", "--burst", b, 1, UINT32_MAX,
+                                    &burst))
+                return CLI_EXIT_USAGE;
+            req.has_rate = 1;
+            req.rate_per_second = (uint32_t) ps;
+            req.rate_burst = (uint32_t) burst;
+        }
+    } else if (!strcmp (pos[0], "list") && npos == 1) {
+        req.cmd = EF_CMD_APIKEY_LIST;
+        if (cli_opt (opts, "producers"))
+            req.has_producer = 1, req.producer = 1;
+    } else if (!strcmp (pos[0], "revoke") && npos == 2) {
+        req.cmd = EF_CMD_APIKEY_REVOKE;
+        req.key_id = ef_str (pos[1]);
+    } else
+        return s_sub_usage (s_apikeys_usage, 0);
+    return s_call (cli, &req, "apikeys");
+}
+
+/* ---------------------------------------------------------------- users */
+
+static const char s_users_usage[] =
+    "Usage: eventflow users list\n"
+    "       eventflow users create EMAIL --role ROLE [--password PW]\n"
+    "       eventflow users update USER_ID [--role ROLE] [--password PW]\n"
+    "       eventflow users delete USER_ID\n"
+    "\n"
+    "Passwords come from --password, EVENTFLOW_PASSWORD or a line of\n"
+    "standard input. Roles: admin, producer, consumer.\n";
+
+int
+cli_users_run (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{"role", 0, 1, NULL},
+                        {"password", 0, 1, NULL},
+                        {NULL, 0, 0, NULL}};
+    const char *pos[3];
+    int npos = 0;
+    char buf[1100];
+    int rc = cli_parse ("users", opts, argc, argv, pos, 3, &npos);
+    if (rc == CLI_HELP)
+        return s_sub_usage (s_users_usage, 1);
+    if (rc)
+        return rc;
+    if (npos < 1)
+        return s_sub_usage (s_users_usage, 0);
+    ef_request_t req = {0};
+    req.role = ef_str (cli_opt (opts, "role"));
+    if (!strcmp (pos[0], "list") && npos == 1)
+        req.cmd = EF_CMD_USER_LIST;
+    else if (!strcmp (pos[0], "create") && npos == 2) {
+        req.cmd = EF_CMD_USER_CREATE;
+        req.email = ef_str (pos[1]);
+        if (!ef_str_set (req.role))
+            return cli_usage_error ("users", "create needs --role");
+        const char *pw = s_password (cli_opt (opts, "password"), buf,
+                                     sizeof buf);
+        if (!pw)
+            return cli_usage_error ("users", "create needs a password");
+        req.password = ef_str (pw);
+    } else if (!strcmp (pos[0], "update") && npos == 2) {
+        req.cmd = EF_CMD_USER_UPDATE;
+        req.user_id = ef_str (pos[1]);
+        req.password = ef_str (cli_opt (opts, "password"));
+    } else if (!strcmp (pos[0], "delete") && npos == 2) {
+        req.cmd = EF_CMD_USER_DELETE;
+        req.user_id = ef_str (pos[1]);
+    } else
+        return s_sub_usage (s_users_usage, 0);
+    return s_call (cli, &req, "users");
+}
+
+/* ---------------------------------------------------------------- login */
+
+int
+cli_login_run (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{"password", 0, 1, NULL}, {NULL, 0, 0, NULL}};
+    const char *pos[2];
+    int npos = 0;
+    char buf[1100];
+    static const char usage[] =
+        "Usage: eventflow login EMAIL [--password PW]\n"
+        "Prints {access_token, refresh_token, expires_in, ...}. Use the\n"
+        "access token with --token (or EVENTFLOW_TOKEN).\n";
+    int rc = cli_parse ("login", opts, argc, argv, pos, 2, &npos);
+    if (rc == CLI_HELP)
+        return s_sub_usage (usage, 1);
+    if (rc)
+        return rc;
+    if (npos != 1)
+        return s_sub_usage (usage, 0);
+    const char *pw = s_password (cli_opt (opts, "password"), buf, sizeof buf);
+    if (!pw)
+        return cli_usage_error ("login", "no password given");
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_LOGIN;
+    req.email = ef_str (pos[0]);
+    req.password = ef_str (pw);
+    return s_call (cli, &req, "login");
+}
+
+int
+cli_whoami_run (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos = 0;
+    int rc = cli_parse ("whoami", opts, argc, argv, pos, 1, &npos);
+    if (rc == CLI_HELP)
+        return s_sub_usage ("Usage: eventflow whoami\n", 1);
+    if (rc)
+        return rc;
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_WHOAMI;
+    return s_call (cli, &req, "whoami");
+}
