@@ -45,8 +45,9 @@ const ef_config_opt_t ef_broker_options[] = {
      "default requests/s per API key (0 = unlimited)"},
     {"rate-burst", "EVENTFLOW_RATE_BURST", "0",
      "default burst per API key (0 = rate-per-second)"},
-    {"hash-threads", "EVENTFLOW_HASH_THREADS", "2",
-     "threads hashing passwords (argon2id, 64 MiB each)"},
+    {"hash-threads", "EVENTFLOW_HASH_THREADS", "0",
+     "threads hashing passwords (argon2id, 64 MiB each); 0 = one per two "
+     "cores beyond the first (at least one)"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
     {NULL, NULL, NULL, NULL},
 };
@@ -475,7 +476,16 @@ ef_broker_open (ef_broker_t *self)
         return EF_ENOMEM;
     if ((rc = ef_auth_open (self->auth, dir)))
         return rc;
-    int64_t threads = ef_config_get_int (self->cfg, "hash-threads", 2, &err);
+    int64_t threads = ef_config_get_int (self->cfg, "hash-threads", 0, &err);
+    if (err || threads <= 0) {
+        /* argon2id is memory-hard: two at once on two cores cut ingest by
+           more than half (tests/bench/login.sh), one keeps it at ~90% */
+        long cores = sysconf (_SC_NPROCESSORS_ONLN);
+        threads = cores > 1 ? (cores - 1) / 2 : 1;
+        if (threads < 1)
+            threads = 1;
+        err = 0;
+    }
     self->writer = ef_writer_new (self->store, self->done, self->metrics,
                                   self->log);
     self->hasher = ef_hasher_new (err ? 2 : (uint32_t) threads, 256,

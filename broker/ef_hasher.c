@@ -7,6 +7,9 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define S_MAX_THREADS 8
 
@@ -51,6 +54,11 @@ s_run (void *arg)
 {
     ef_hasher_t *self = arg;
     ef_wreq_t *w;
+    /* hashing yields the CPU to ingest: a login burst slows logins, not
+       publishing (Linux applies nice per thread) */
+    if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10)) {
+        /* not permitted: hashing runs at normal priority */
+    }
     while ((w = ef_mailbox_wait (self->in, 1))) {
         s_work (w);
         w->next = NULL;
