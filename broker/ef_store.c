@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -158,7 +159,16 @@ ef_store_open (ef_store_t *self, const char **why)
     const char *dummy;
     if (!why)
         why = &dummy;
-    if (mkdir (self->dir, 0700) && errno != EEXIST) {
+    /* like mkdir -p: the default ./var/eventflow has a parent to make */
+    char path[4096];
+    snprintf (path, sizeof path, "%s", self->dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir (path, 0700);
+            *p = '/';
+        }
+    if (mkdir (path, 0700) && errno != EEXIST) {
         *why = "cannot create the data directory";
         return EF_ESTORE;
     }
