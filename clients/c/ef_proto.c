@@ -324,7 +324,7 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
     int have_v = 0, have_id = 0, rc = 0, sf;
     uint32_t events_n = 0;
     ef_mpr_t events_at = {0};
-    int have_events = 0;
+    int have_events = 0, events_decoded = 0;
     for (uint32_t i = 0; i < nkeys; i++) {
         ef_str_t k;
         if (ef_mpr_str (&r, &k)) {
@@ -396,11 +396,17 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                 rc = ef_mpr_str (&r, &req->streams[j]);
             req->n_streams = m;
         } else if (KEY (k, "events")) {
+            /* decoded in this one pass when they fit; the frame is
+               already validated, so an item's fault is only the item's */
             events_at = r;
             rc = ef_mpr_array (&r, &events_n);
             have_events = 1;
-            if (rc == 0) {
-                r = events_at; /* skip the array whole; decoded below */
+            if (rc == 0 && events_n <= max_events) {
+                for (uint32_t e = 0; rc == 0 && e < events_n; e++)
+                    rc = s_decode_event_in (&r, &events[e]);
+                events_decoded = rc == 0;
+            } else if (rc == 0) {
+                r = events_at;
                 rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
             }
         } else
@@ -498,12 +504,10 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
             *why = "too many events in one request";
             return EF_ETOOBIG;
         }
-        ef_mpr_array (&events_at, &events_n);
-        for (uint32_t i = 0; i < events_n; i++)
-            if (s_decode_event_in (&events_at, &events[i])) {
-                *why = "malformed event";
-                return EF_EPROTO;
-            }
+        if (!events_decoded) {
+            *why = "malformed event";
+            return EF_EPROTO;
+        }
         req->events = events;
         req->n_events = events_n;
         break;

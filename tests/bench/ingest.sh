@@ -15,11 +15,11 @@ baseline=${EVENTFLOW_REDIS_BASELINE:-../shared/bench/redis-streams-baseline.sh}
 dir=$(mktemp -d /tmp/ef-bench.XXXXXX)
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 $bin/eventflow-broker --data-dir "$dir/data" --endpoint 'tcp://127.0.0.1:*' \
-  --durability fsync 2>"$dir/log" &
+  --durability fsync >"$dir/out" 2>"$dir/log" &
 pid=$!
 for _ in $(seq 100); do grep -q '"msg":"ready"' "$dir/log" 2>/dev/null && break; sleep 0.1; done
 endpoint=$(sed -n 's/.*"msg":"ready","endpoint":"\([^"]*\)".*/\1/p' "$dir/log")
-export EVENTFLOW_BROKER_ENDPOINT=$endpoint
+export EVENTFLOW_BROKER_ENDPOINT=$endpoint EVENTFLOW_DATA_DIR=$dir/data
 
 run() { $bin/eventflow bench "$@" | tail -1; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
