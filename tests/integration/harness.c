@@ -5,6 +5,9 @@
 #include "eventflow/ef_cert.h"
 
 #include <zmq.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +51,8 @@ h_rmrf (const char *path)
 typedef struct {
     int fd;
     FILE *log;
-    h_broker_t *b;
+    const char *field; /* "\"endpoint\":\"" or "\"listen\":\"" */
+    char *value;       /* where the ready line's field goes (256 bytes) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int ready;
@@ -64,14 +68,14 @@ s_read_stderr (void *arg)
     while (in && fgets (line, sizeof line, in)) {
         fputs (line, r->log);
         fflush (r->log);
-        const char *ep = strstr (line, "\"endpoint\":\"");
+        const char *ep = strstr (line, r->field);
         if (!r->ready && strstr (line, "\"msg\":\"ready\"") && ep) {
-            ep += 12;
+            ep += strlen (r->field);
             const char *end = strchr (ep, '"');
             pthread_mutex_lock (&r->mu);
-            if (end && (size_t) (end - ep) < sizeof r->b->endpoint) {
-                memcpy (r->b->endpoint, ep, (size_t) (end - ep));
-                r->b->endpoint[end - ep] = 0;
+            if (end && (size_t) (end - ep) < 256) {
+                memcpy (r->value, ep, (size_t) (end - ep));
+                r->value[end - ep] = 0;
                 r->ready = 1;
             }
             pthread_cond_broadcast (&r->cv);
@@ -91,54 +95,40 @@ s_read_stderr (void *arg)
     return NULL;
 }
 
-int
-h_broker_start (h_broker_t *b, const char *dir, const char *const *extra)
+/*  Start argv[0] with stderr copied to log_path; wait up to 20 s for its
+    ready line and copy its field into value. The pid, or -1. */
+static pid_t
+s_spawn (const char **argv, const char *log_path, const char *field,
+         char *value)
 {
-    const char *argv[64];
-    int argc = 0;
-    snprintf (b->dir, sizeof b->dir, "%s", dir);
-    snprintf (b->log_path, sizeof b->log_path, "%s.broker.log", dir);
-    b->endpoint[0] = 0;
-    argv[argc++] = h_bin ("eventflow-broker");
-    argv[argc++] = "--data-dir";
-    argv[argc++] = b->dir;
-    argv[argc++] = "--endpoint";
-    argv[argc++] = "tcp://127.0.0.1:*";
-    argv[argc++] = "--log-level";
-    argv[argc++] = "info";
-    for (int i = 0; extra && extra[i] && argc < 62; i++)
-        argv[argc++] = extra[i];
-    argv[argc] = NULL;
-    char bin[512];
-    snprintf (bin, sizeof bin, "%s", argv[0]);
-    argv[0] = bin;
-
     int fds[2];
     if (pipe (fds))
         return -1;
     s_reader_t *r = calloc (1, sizeof *r);
-    r->log = fopen (b->log_path, "a");
+    r->log = fopen (log_path, "a");
     if (!r->log) {
         free (r);
         return -1;
     }
     r->fd = fds[0];
-    r->b = b;
+    r->field = field;
+    r->value = value;
     pthread_mutex_init (&r->mu, NULL);
     pthread_cond_init (&r->cv, NULL);
 
     pid_t pid = fork ();
     if (pid == 0) {
+        int devnull = open ("/dev/null", O_WRONLY);
+        dup2 (devnull, 1); /* the broker prints its first password there */
         dup2 (fds[1], 2);
         close (fds[0]);
         close (fds[1]);
-        execv (bin, (char *const *) argv);
+        execv (argv[0], (char *const *) argv);
         _exit (127);
     }
     close (fds[1]);
     if (pid < 0)
         return -1;
-    b->pid = pid;
     pthread_t t;
     pthread_create (&t, NULL, s_read_stderr, r);
     pthread_detach (t);
@@ -153,12 +143,101 @@ h_broker_start (h_broker_t *b, const char *dir, const char *const *extra)
     int ok = r->ready;
     pthread_mutex_unlock (&r->mu);
     if (!ok) {
-        fprintf (stderr, "broker did not become ready; log: %s\n",
-                 b->log_path);
-        h_broker_kill9 (b);
+        fprintf (stderr, "%s did not become ready; log: %s\n", argv[0],
+                 log_path);
+        int status;
+        kill (pid, SIGKILL);
+        waitpid (pid, &status, 0);
         return -1;
     }
-    return 0;
+    return pid;
+}
+
+int
+h_broker_start (h_broker_t *b, const char *dir, const char *const *extra)
+{
+    const char *argv[64];
+    int argc = 0;
+    char bin[512];
+    snprintf (b->dir, sizeof b->dir, "%s", dir);
+    snprintf (b->log_path, sizeof b->log_path, "%s.broker.log", dir);
+    snprintf (bin, sizeof bin, "%s", h_bin ("eventflow-broker"));
+    b->endpoint[0] = 0;
+    argv[argc++] = bin;
+    argv[argc++] = "--data-dir";
+    argv[argc++] = b->dir;
+    argv[argc++] = "--endpoint";
+    argv[argc++] = "tcp://127.0.0.1:*";
+    argv[argc++] = "--log-level";
+    argv[argc++] = "info";
+    for (int i = 0; extra && extra[i] && argc < 62; i++)
+        argv[argc++] = extra[i];
+    argv[argc] = NULL;
+    b->pid = s_spawn (argv, b->log_path, "\"endpoint\":\"", b->endpoint);
+    return b->pid > 0 ? 0 : -1;
+}
+
+/*  A free TCP port on 127.0.0.1 (bound, read, released). */
+static int
+s_free_port (void)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    socklen_t len = sizeof a;
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    if (fd < 0 || bind (fd, (struct sockaddr *) &a, sizeof a)
+        || getsockname (fd, (struct sockaddr *) &a, &len)) {
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    close (fd);
+    return ntohs (a.sin_port);
+}
+
+int
+h_bridge_start (h_bridge_t *g, const h_broker_t *b, const char *const *extra)
+{
+    const char *argv[64];
+    int argc = 0;
+    char bin[512], listen_at[64];
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int port = s_free_port ();
+        if (port <= 0)
+            return -1;
+        snprintf (listen_at, sizeof listen_at, "127.0.0.1:%d", port);
+        snprintf (g->log_path, sizeof g->log_path, "%s.bridge-%d.log", b->dir,
+                  port);
+        snprintf (bin, sizeof bin, "%s", h_bin ("eventflow-bridge"));
+        argc = 0;
+        argv[argc++] = bin;
+        argv[argc++] = "--listen";
+        argv[argc++] = listen_at;
+        argv[argc++] = "--broker";
+        argv[argc++] = b->endpoint;
+        argv[argc++] = "--data-dir";
+        argv[argc++] = b->dir;
+        for (int i = 0; extra && extra[i] && argc < 62; i++)
+            argv[argc++] = extra[i];
+        argv[argc] = NULL;
+        g->pid = s_spawn (argv, g->log_path, "\"listen\":\"", g->url);
+        if (g->pid > 0)
+            return 0;
+    }
+    return -1;
+}
+
+int
+h_bridge_stop (h_bridge_t *g)
+{
+    int status = 0;
+    if (g->pid <= 0)
+        return -1;
+    kill (g->pid, SIGTERM);
+    waitpid (g->pid, &status, 0);
+    g->pid = 0;
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
 
 int

@@ -31,6 +31,20 @@ int h_broker_stop (h_broker_t *b);
 /*  SIGKILL and wait. */
 void h_broker_kill9 (h_broker_t *b);
 
+typedef struct {
+    pid_t pid;
+    char url[256];      /* "http://127.0.0.1:PORT", from its ready line */
+    char log_path[300]; /* the bridge's stderr */
+} h_bridge_t;
+
+/*  Start an eventflow-bridge for broker b on a free loopback port (with
+    b's data dir for its keys, and the extra flags); waits for its ready
+    line. 0 or -1. */
+int h_bridge_start (h_bridge_t *g, const h_broker_t *b,
+                    const char *const *extra);
+/*  SIGTERM and wait; the exit code or -1. */
+int h_bridge_stop (h_bridge_t *g);
+
 /*  A connected client using the broker's local admin certificate
     (dir/admin.key, dir/broker.pub), or NULL (the test should fail). */
 ef_client_t *h_client (const h_broker_t *b);
