@@ -176,6 +176,10 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
     if (w->who.role == EF_ROLE_NONE) {
         if (c->flags & EF_CMDF_ANON)
             return 0;
+        if ((c->flags & EF_CMDF_GATEWAY) && peer && strcmp (peer, "gw") == 0) {
+            w->who.kind = EF_WHO_GATEWAY; /* broker-wide, org 0 */
+            return 0;
+        }
         *why = "authentication required";
         return EF_EAUTH;
     }

@@ -55,7 +55,8 @@ typedef int (ef_handler_fn) (ef_broker_t *self, ef_wreq_t *w,
 enum {
     EF_CMDF_WRITES = 1, /* goes to the writer */
     EF_CMDF_ANON = 2,   /* needs no principal */
-    EF_CMDF_STREAM = 4  /* names a stream: API key scope applies */
+    EF_CMDF_STREAM = 4, /* names a stream: API key scope applies */
+    EF_CMDF_GATEWAY = 8 /* the gateway may run it for itself (org 0: all) */
 };
 
 typedef struct {

@@ -155,6 +155,93 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return w->records.oom ? EF_ENOMEM : 0;
 }
 
+/*  The id a stored record carries. */
+static int
+s_record_id (ef_str_t record, ef_uuid_t *id)
+{
+    ef_event_t ev = {0};
+    ef_mpr_t r;
+    ef_mpr_init (&r, record.ptr, record.len);
+    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev)
+        || !ev.event_id.ptr)
+        return EF_EINVAL;
+    return ef_uuid_parse (ev.event_id.ptr, ev.event_id.len, id);
+}
+
+static int
+s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                       uint64_t now)
+{
+    (void) ctx;
+    (void) now;
+    ef_stream_rec_t s;
+    int rc = ef_store_stream_find (txn, w->org, w->req.stream, &s);
+    if (rc == EF_ENOTFOUND) {
+        w->status = rc, w->why = "no such stream";
+        return 0;
+    }
+    if (rc == 0 && ef_str_set (w->req.name))
+        rc = ef_store_stream_rename (txn, s.num, w->req.name);
+    if (rc == EF_EEXISTS) {
+        w->status = rc, w->why = "a stream with that name exists";
+        return 0;
+    }
+    if (rc == 0)
+        rc = ef_store_stream_get (txn, s.num, &s);
+    if (rc)
+        return rc;
+    ef_stream_info_t info = {ef_str (s.id), ef_str (s.name), s.created_at,
+                             0, 0, 0};
+    ef_store_stream_bounds (txn, s.num, &info.first_seq, &info.last_seq);
+    info.events = info.last_seq ? info.last_seq - info.first_seq + 1 : 0;
+    ef_proto_reply_ok (&w->reply, w->req.id, 1);
+    ef_mp_key (&w->reply, "stream");
+    ef_proto_write_stream (&w->reply, &info);
+    return 0;
+}
+
+static int
+s_update_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) self;
+    if (ef_str_set (w->req.name) && !s_valid_stream_name (w->req.name)) {
+        *why = "stream names are 1 to 128 of [A-Za-z0-9._-]";
+        return EF_EINVAL;
+    }
+    w->apply = s_apply_update_stream;
+    return 0;
+}
+
+static int
+s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                       uint64_t now)
+{
+    ef_broker_t *self = ctx;
+    (void) now;
+    ef_stream_rec_t s;
+    int rc = ef_store_stream_find (txn, w->org, w->req.stream, &s);
+    if (rc == EF_ENOTFOUND) {
+        w->status = rc, w->why = "no such stream";
+        return 0;
+    }
+    if (rc == 0)
+        rc = ef_store_stream_delete (txn, s.num, s_record_id);
+    if (rc)
+        return rc;
+    ef_writer_forget_stream (self->writer, s.num);
+    ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return 0;
+}
+
+static int
+s_delete_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    w->apply = s_apply_delete_stream;
+    w->apply_ctx = self;
+    return 0;
+}
+
 #define ALL (EF_ROLE_ADMIN | EF_ROLE_PRODUCER | EF_ROLE_CONSUMER)
 #define ADMIN EF_ROLE_ADMIN
 #define PRODUCER EF_ROLE_PRODUCER
@@ -171,7 +258,9 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_GET_EVENT, s_get_event, EF_CMDF_STREAM, ALL, NULL},
     {EF_CMD_READ, s_read, EF_CMDF_STREAM, ALL, NULL},
     {EF_CMD_LIST_EVENTS, s_list_events, EF_CMDF_STREAM, ALL, NULL},
-    {EF_CMD_STATS, s_stats, 0, ALL, NULL},
+    {EF_CMD_STATS, s_stats, EF_CMDF_GATEWAY, ALL, NULL},
+    {EF_CMD_UPDATE_STREAM, s_update_stream, EF_CMDF_STREAM, ADMIN, NULL},
+    {EF_CMD_DELETE_STREAM, s_delete_stream, EF_CMDF_STREAM, ADMIN, NULL},
     {EF_CMD_REGISTER, ef_admin_register, EF_CMDF_ANON, ALL,
      ef_admin_register_hashed},
     {EF_CMD_LOGIN, ef_admin_login, EF_CMDF_ANON, ALL, ef_admin_login_verified},

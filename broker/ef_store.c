@@ -360,6 +360,8 @@ ef_store_stream_find (ef_store_txn_t *txn, uint32_t org, ef_str_t id_or_name,
     return rc;
 }
 
+static int s_stream_put (ef_store_txn_t *txn, const ef_stream_rec_t *rec);
+
 int
 ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
                         uint64_t now_ms, ef_stream_rec_t *out)
@@ -397,21 +399,115 @@ ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
     ef_uuid_gen_v7 (&gen, now_ms, &u);
     ef_uuid_format (&u, out->id);
 
-    ef_buf_t b;
-    ef_buf_init (&b);
-    ef_mp_array (&b, 4);
-    ef_mp_uint (&b, org);
-    ef_mp_cstr (&b, out->id);
-    ef_mp_str (&b, name.ptr, name.len);
-    ef_mp_uint (&b, now_ms);
     s_be32 (nb, num);
-    rc = b.oom ? EF_ENOMEM : s_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
-    ef_buf_free (&b);
+    rc = s_stream_put (txn, out);
     if (rc == 0)
         rc = s_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4, 0);
     if (rc == 0)
         rc = s_put (txn, S_STREAM_IDS, out->id, EF_UUID_STRLEN, nb, 4, 0);
     return rc;
+}
+
+static int
+s_stream_put (ef_store_txn_t *txn, const ef_stream_rec_t *rec)
+{
+    ef_buf_t b;
+    uint8_t nb[4];
+    ef_buf_init (&b);
+    ef_mp_array (&b, 4);
+    ef_mp_uint (&b, rec->org);
+    ef_mp_cstr (&b, rec->id);
+    ef_mp_cstr (&b, rec->name);
+    ef_mp_uint (&b, rec->created_at);
+    s_be32 (nb, rec->num);
+    int rc = b.oom ? EF_ENOMEM : s_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
+    ef_buf_free (&b);
+    return rc;
+}
+
+static int
+s_del (ef_store_txn_t *t, int db, const void *k, size_t klen)
+{
+    MDB_val key = {klen, (void *) k};
+    return s_err (t->store, mdb_del (t->txn, t->store->dbi[db], &key, NULL));
+}
+
+int
+ef_store_stream_rename (ef_store_txn_t *txn, uint32_t num, ef_str_t name)
+{
+    ef_stream_rec_t rec;
+    MDB_val v;
+    uint8_t nk[4 + 128], ok[4 + 128], nb[4];
+    if (name.len == 0 || name.len > 128)
+        return EF_EINVAL;
+    int rc = ef_store_stream_get (txn, num, &rec);
+    if (rc)
+        return rc;
+    s_be32 (nk, rec.org);
+    memcpy (nk + 4, name.ptr, name.len);
+    if (s_get (txn, S_STREAM_NAMES, nk, 4 + name.len, &v) == 0)
+        return strlen (rec.name) == name.len
+                       && memcmp (rec.name, name.ptr, name.len) == 0
+                   ? 0
+                   : EF_EEXISTS;
+    s_be32 (ok, rec.org);
+    memcpy (ok + 4, rec.name, strlen (rec.name));
+    if ((rc = s_del (txn, S_STREAM_NAMES, ok, 4 + strlen (rec.name))))
+        return rc;
+    s_be32 (nb, num);
+    if ((rc = s_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4, 0)))
+        return rc;
+    memset (rec.name, 0, sizeof rec.name);
+    memcpy (rec.name, name.ptr, name.len);
+    return s_stream_put (txn, &rec);
+}
+
+int
+ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
+                        ef_store_record_id_fn *id_of)
+{
+    ef_stream_rec_t rec;
+    int rc = ef_store_stream_get (txn, num, &rec);
+    if (rc)
+        return rc;
+    MDB_cursor *cur;
+    if ((rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_EVENTS], &cur)))
+        return s_err (txn->store, rc);
+    uint8_t k[12];
+    s_be32 (k, num);
+    s_be64 (k + 4, 0);
+    MDB_val key = {12, k}, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    while (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num) {
+        ef_uuid_t id;
+        ef_str_t r = {val.mv_data, (uint32_t) val.mv_size};
+        if (id_of (r, &id) == 0) {
+            uint8_t ik[20];
+            memcpy (ik, id.b, 16);
+            s_be32 (ik + 16, num);
+            int d = s_del (txn, S_EVENT_IDS, ik, 20);
+            if (d && d != EF_ENOTFOUND) {
+                mdb_cursor_close (cur);
+                return d;
+            }
+        }
+        if ((rc = mdb_cursor_del (cur, 0)))
+            break;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_GET_CURRENT);
+        if (rc == EINVAL || rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    }
+    mdb_cursor_close (cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return s_err (txn->store, rc);
+    uint8_t nk[4 + 128], nb[4];
+    s_be32 (nk, rec.org);
+    memcpy (nk + 4, rec.name, strlen (rec.name));
+    s_be32 (nb, num);
+    if ((rc = s_del (txn, S_STREAM_NAMES, nk, 4 + strlen (rec.name)))
+        || (rc = s_del (txn, S_STREAM_IDS, rec.id, strlen (rec.id))))
+        return rc;
+    return s_del (txn, S_STREAMS, nb, 4);
 }
 
 int
@@ -616,7 +712,26 @@ ef_store_figures (ef_store_txn_t *txn, uint32_t org, uint64_t *streams,
                   uint64_t *events, uint64_t *bytes)
 {
     s_figures_t f = {txn, 0, 0, 0};
-    int rc = ef_store_stream_each (txn, org, s_count_stream, &f);
+    int rc = 0;
+    if (org)
+        rc = ef_store_stream_each (txn, org, s_count_stream, &f);
+    else {
+        /* every org's: walk the streams table */
+        MDB_cursor *cur;
+        MDB_val key, val;
+        if ((rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_STREAMS], &cur)))
+            return s_err (txn->store, rc);
+        rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
+        while (rc == 0 && f.err == 0) {
+            ef_stream_rec_t s;
+            if (key.mv_size == 4
+                && s_stream_decode (&val, s_rd32 (key.mv_data), &s) == 0)
+                s_count_stream (&f, &s);
+            rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+        }
+        mdb_cursor_close (cur);
+        rc = rc == MDB_NOTFOUND ? 0 : s_err (txn->store, rc);
+    }
     if (rc == 0)
         rc = f.err;
     MDB_envinfo info;

@@ -83,6 +83,16 @@ int ef_store_stream_get (ef_store_txn_t *txn, uint32_t num,
 typedef int (ef_store_stream_fn) (void *arg, const ef_stream_rec_t *s);
 int ef_store_stream_each (ef_store_txn_t *txn, uint32_t org,
                           ef_store_stream_fn *fn, void *arg);
+/*  Rename stream num of org (write txn). EF_EEXISTS if name is taken,
+    EF_EINVAL for an empty or long name. */
+int ef_store_stream_rename (ef_store_txn_t *txn, uint32_t num, ef_str_t name);
+/*  The event id a stored record carries (for deleting its index entry). */
+typedef int (ef_store_record_id_fn) (ef_str_t record, ef_uuid_t *id);
+/*  Delete stream num with all its events (write txn; one transaction, so
+    a very large stream makes a large commit). */
+int ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
+                            ef_store_record_id_fn *id_of);
+
 /*  First and last seq stored in a stream (0, 0 when empty). */
 int ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num,
                             uint64_t *first, uint64_t *last);

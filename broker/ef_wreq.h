@@ -38,7 +38,13 @@ typedef struct {
     ef_apikey_t key; /* EF_WHO_API_KEY: scope and rate */
 } ef_who_t;
 
-enum { EF_WHO_NONE = 0, EF_WHO_API_KEY, EF_WHO_USER, EF_WHO_CLIENT_KEY };
+enum {
+    EF_WHO_NONE = 0,
+    EF_WHO_API_KEY,
+    EF_WHO_USER,
+    EF_WHO_CLIENT_KEY,
+    EF_WHO_GATEWAY /* the bridge itself, acting for nobody */
+};
 
 typedef struct ef_wreq ef_wreq_t;
 

@@ -55,6 +55,13 @@ s_heads_forget (ef_writer_t *self)
         memset (self->heads, 0, self->heads_cap * sizeof *self->heads);
 }
 
+void
+ef_writer_forget_stream (ef_writer_t *self, uint32_t num)
+{
+    if (num < self->heads_cap)
+        self->heads[num] = 0;
+}
+
 /*  The last seq of stream num, loading it into the cache on first use. */
 static int
 s_head (ef_writer_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t **slot)

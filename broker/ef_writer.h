@@ -33,6 +33,9 @@ ef_writer_t *ef_writer_new (ef_store_t *store, ef_mailbox_t *done,
 int ef_writer_start (ef_writer_t *self);
 /*  Queue a request (ownership passes until it is posted to done). */
 void ef_writer_submit (ef_writer_t *self, ef_wreq_t *wreq);
+/*  Drop the cached head of a deleted stream (writer thread: from an apply
+    function). */
+void ef_writer_forget_stream (ef_writer_t *self, uint32_t num);
 /*  Finish every submitted request, then stop the thread. */
 void ef_writer_stop (ef_writer_t *self);
 /*  Stop if running, then free. Safe on NULL; clears *self_p. */

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
     const unsigned char *p, *start, *end;
@@ -282,4 +283,218 @@ ef_json_quote (ef_buf_t *b, const char *s, size_t n)
     }
     ef_buf_append (b, s + n - run, run);
     ef_buf_append (b, "\"", 1);
+}
+
+/* ---------------------------------------------------------------- walking */
+
+static const char *
+s_skip_ws (const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/*  Past one valid value starting at p. */
+static const char *
+s_skip_value (const char *p, const char *end)
+{
+    if (p >= end)
+        return p;
+    if (*p == '"') {
+        for (p++; p < end && *p != '"'; p++)
+            if (*p == '\\')
+                p++;
+        return p < end ? p + 1 : end;
+    }
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        for (; p < end; p++) {
+            if (*p == '"') {
+                p = s_skip_value (p, end) - 1;
+                continue;
+            }
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if ((*p == '}' || *p == ']') && --depth == 0)
+                return p + 1;
+        }
+        return end;
+    }
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' '
+           && *p != '\t' && *p != '\n' && *p != '\r')
+        p++;
+    return p;
+}
+
+int
+ef_json_object_each (const char *p, size_t n, ef_json_member_fn *fn,
+                     void *arg)
+{
+    const char *end = p + n;
+    p = s_skip_ws (p, end);
+    if (p >= end || *p != '{')
+        return EF_EINVAL;
+    p = s_skip_ws (p + 1, end);
+    while (p < end && *p == '"') {
+        const char *k = p + 1, *ke = s_skip_value (p, end) - 1;
+        p = s_skip_ws (ke + 1, end);
+        if (p >= end || *p != ':')
+            return EF_EINVAL;
+        p = s_skip_ws (p + 1, end);
+        const char *v = p;
+        p = s_skip_value (p, end);
+        ef_str_t key = {k, (uint32_t) (ke - k)};
+        ef_str_t val = {v, (uint32_t) (p - v)};
+        if (fn (arg, key, val))
+            return 0;
+        p = s_skip_ws (p, end);
+        if (p < end && *p == ',')
+            p = s_skip_ws (p + 1, end);
+    }
+    return 0;
+}
+
+int
+ef_json_array_each (const char *p, size_t n, ef_json_element_fn *fn,
+                    void *arg)
+{
+    const char *end = p + n;
+    uint32_t i = 0;
+    p = s_skip_ws (p, end);
+    if (p >= end || *p != '[')
+        return EF_EINVAL;
+    p = s_skip_ws (p + 1, end);
+    while (p < end && *p != ']') {
+        const char *v = p;
+        p = s_skip_value (p, end);
+        ef_str_t val = {v, (uint32_t) (p - v)};
+        if (fn (arg, i++, val))
+            return 0;
+        p = s_skip_ws (p, end);
+        if (p < end && *p == ',')
+            p = s_skip_ws (p + 1, end);
+    }
+    return 0;
+}
+
+char
+ef_json_kind (ef_str_t v)
+{
+    if (!v.ptr || v.len == 0)
+        return 0;
+    switch (v.ptr[0]) {
+    case '{': return 'o';
+    case '[': return 'a';
+    case '"': return 's';
+    case 't': return 't';
+    case 'f': return 'f';
+    case 'n': return 'z';
+    default: return 'n';
+    }
+}
+
+static int
+s_hex4 (const char *p)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
+    }
+    return v;
+}
+
+int
+ef_json_unescape (ef_str_t v, char *out, size_t size)
+{
+    if (ef_json_kind (v) != 's' || v.len < 2 || size == 0)
+        return -1;
+    const char *p = v.ptr + 1, *end = v.ptr + v.len - 1;
+    size_t o = 0;
+    while (p < end) {
+        uint32_t cp;
+        if (*p != '\\') {
+            if (o + 1 >= size)
+                return -1;
+            out[o++] = *p++;
+            continue;
+        }
+        if (p + 1 >= end)
+            return -1;
+        char e = p[1];
+        p += 2;
+        switch (e) {
+        case 'n': cp = '\n'; break;
+        case 't': cp = '\t'; break;
+        case 'r': cp = '\r'; break;
+        case 'b': cp = '\b'; break;
+        case 'f': cp = '\f'; break;
+        case 'u': {
+            if (end - p < 4)
+                return -1;
+            int h = s_hex4 (p);
+            if (h < 0)
+                return -1;
+            p += 4;
+            cp = (uint32_t) h;
+            if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6 && p[0] == '\\'
+                && p[1] == 'u') {
+                int lo = s_hex4 (p + 2);
+                if (lo >= 0xdc00 && lo <= 0xdfff) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t) lo - 0xdc00);
+                    p += 6;
+                }
+            }
+            break;
+        }
+        default: cp = (uint32_t) (unsigned char) e; break;
+        }
+        char enc[4];
+        size_t k;
+        if (cp == 0)
+            return -1;
+        if (cp < 0x80)
+            enc[0] = (char) cp, k = 1;
+        else if (cp < 0x800)
+            enc[0] = (char) (0xc0 | cp >> 6), enc[1] = (char) (0x80 | (cp & 0x3f)),
+            k = 2;
+        else if (cp < 0x10000)
+            enc[0] = (char) (0xe0 | cp >> 12),
+            enc[1] = (char) (0x80 | ((cp >> 6) & 0x3f)),
+            enc[2] = (char) (0x80 | (cp & 0x3f)), k = 3;
+        else
+            enc[0] = (char) (0xf0 | cp >> 18),
+            enc[1] = (char) (0x80 | ((cp >> 12) & 0x3f)),
+            enc[2] = (char) (0x80 | ((cp >> 6) & 0x3f)),
+            enc[3] = (char) (0x80 | (cp & 0x3f)), k = 4;
+        if (o + k >= size)
+            return -1;
+        memcpy (out + o, enc, k);
+        o += k;
+    }
+    out[o] = 0;
+    return (int) o;
+}
+
+void
+ef_json_position (const char *p, size_t n, size_t at, int *line, int *column)
+{
+    int l = 1, c = 1;
+    for (size_t i = 0; i < at && i < n; i++) {
+        if (p[i] == '\n')
+            l++, c = 1;
+        else
+            c++;
+    }
+    *line = l;
+    *column = c;
 }

@@ -17,7 +17,7 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "LOGOUT",      "WHOAMI",        "USER_CREATE",     "USER_LIST",
     "USER_GET",    "USER_UPDATE",   "USER_DELETE",     "APIKEY_CREATE",
     "APIKEY_LIST", "APIKEY_REVOKE", "CLIENTKEY_ADD",   "CLIENTKEY_LIST",
-    "CLIENTKEY_REVOKE",
+    "CLIENTKEY_REVOKE", "UPDATE_STREAM", "DELETE_STREAM",
 };
 
 const char *
@@ -438,6 +438,8 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         break;
     case EF_CMD_GET_STREAM:
     case EF_CMD_READ:
+    case EF_CMD_UPDATE_STREAM:
+    case EF_CMD_DELETE_STREAM:
         if (!ef_str_set (req->stream)) {
             *why = "stream is required";
             return EF_EINVAL;

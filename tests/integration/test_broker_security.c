@@ -260,6 +260,8 @@ s_fill (ef_request_t *req, ef_cmd_t cmd)
         req->n_events = 1;
         break;
     case EF_CMD_GET_EVENT: req->event_id = ef_str (s_event_id); break;
+    case EF_CMD_UPDATE_STREAM:
+    case EF_CMD_DELETE_STREAM: req->stream = ef_str ("matrix-none"); break;
     case EF_CMD_USER_LIST:
     case EF_CMD_APIKEY_LIST:
     case EF_CMD_CLIENTKEY_LIST: break;
@@ -291,7 +293,10 @@ test_every_command_under_every_role (void **st)
         {EF_CMD_GET_EVENT, 1, 1, 1, 0},
         {EF_CMD_READ, 1, 1, 1, 0},
         {EF_CMD_LIST_EVENTS, 1, 1, 1, 0},
-        {EF_CMD_STATS, 1, 1, 1, 0},
+        /* the gateway's own call, for /metrics: broker-wide figures */
+        {EF_CMD_STATS, 1, 1, 1, 1},
+        {EF_CMD_UPDATE_STREAM, 1, 0, 0, 0},
+        {EF_CMD_DELETE_STREAM, 1, 0, 0, 0},
         {EF_CMD_USER_LIST, 1, 0, 0, 0},
         {EF_CMD_USER_GET, 1, 0, 0, 0},
         {EF_CMD_USER_UPDATE, 1, 0, 0, 0},

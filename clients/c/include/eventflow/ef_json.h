@@ -19,6 +19,31 @@ extern "C" {
 int ef_json_validate (const char *p, size_t n, int max_depth, size_t *err_at,
                       const char **why);
 
+/*  Walking a document already checked by ef_json_validate, without a DOM:
+    the raw text of each member or element is handed out as a slice, so a
+    payload travels byte for byte as it came. */
+typedef int (ef_json_member_fn) (void *arg, ef_str_t key, ef_str_t value);
+typedef int (ef_json_element_fn) (void *arg, uint32_t index, ef_str_t value);
+/*  Visit the members of the object in [p, p+n): key is the raw text
+    between the quotes (escapes left in), value the raw value text. fn
+    returns non-zero to stop. EF_EINVAL when the text is not an object. */
+int ef_json_object_each (const char *p, size_t n, ef_json_member_fn *fn,
+                         void *arg);
+/*  Visit the elements of the array in [p, p+n). EF_EINVAL when not an
+    array. */
+int ef_json_array_each (const char *p, size_t n, ef_json_element_fn *fn,
+                        void *arg);
+/*  The kind of a raw value: 'o'bject, 'a'rray, 's'tring, 'n'umber,
+    't'rue, 'f'alse, 'z' (null), or 0 for nothing. */
+char ef_json_kind (ef_str_t value);
+/*  Decode the string value (with its quotes) into out (NUL-terminated).
+    The length, or -1 when it is not a string, does not fit, or holds a
+    NUL. */
+int ef_json_unescape (ef_str_t value, char *out, size_t size);
+/*  Line and column (from 1) of byte offset at in [p, p+n). */
+void ef_json_position (const char *p, size_t n, size_t at, int *line,
+                       int *column);
+
 /*  Append s as a quoted, escaped JSON string to b. */
 void ef_json_quote (ef_buf_t *b, const char *s, size_t n);
 
