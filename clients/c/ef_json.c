@@ -3,6 +3,7 @@
     bounded by max_depth. */
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_time.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -497,4 +498,75 @@ ef_json_position (const char *p, size_t n, size_t at, int *line, int *column)
     }
     *line = l;
     *column = c;
+}
+
+/* ---------------------------------------------------------------- from msgpack */
+
+static void
+s_from_mp (ef_buf_t *b, ef_mpr_t *r, int times, int depth, int is_time)
+{
+    ef_str_t s;
+    uint64_t u;
+    int64_t i;
+    int v;
+    uint32_t n;
+    char num[32];
+    if (depth > 16) {
+        ef_mpr_skip (r, 32);
+        ef_buf_append (b, "null", 4);
+    } else if (ef_mpr_nil (r))
+        ef_buf_append (b, "null", 4);
+    else if (ef_mpr_str (r, &s) == 0)
+        ef_json_quote (b, s.ptr, s.len);
+    else if (ef_mpr_uint (r, &u) == 0) {
+        if (is_time) {
+            ef_buf_append (b, "\"", 1);
+            ef_time_format (u, num, sizeof num);
+            ef_buf_append (b, num, strlen (num));
+            ef_buf_append (b, "\"", 1);
+        } else
+            ef_buf_append (b, num,
+                           (size_t) snprintf (num, sizeof num, "%llu",
+                                              (unsigned long long) u));
+    } else if (ef_mpr_int (r, &i) == 0)
+        ef_buf_append (b, num,
+                       (size_t) snprintf (num, sizeof num, "%lld", (long long) i));
+    else if (ef_mpr_bool (r, &v) == 0)
+        ef_buf_append (b, v ? "true" : "false", v ? 4 : 5);
+    else if (ef_mpr_array (r, &n) == 0) {
+        ef_buf_append (b, "[", 1);
+        for (uint32_t k = 0; k < n; k++) {
+            if (k)
+                ef_buf_append (b, ",", 1);
+            s_from_mp (b, r, times, depth + 1, 0);
+        }
+        ef_buf_append (b, "]", 1);
+    } else if (ef_mpr_map (r, &n) == 0) {
+        ef_buf_append (b, "{", 1);
+        for (uint32_t k = 0; k < n; k++) {
+            ef_str_t key = EF_STR_NULL;
+            if (k)
+                ef_buf_append (b, ",", 1);
+            if (ef_mpr_str (r, &key) == 0)
+                ef_json_quote (b, key.ptr, key.len);
+            else {
+                ef_buf_append (b, "\"\"", 2); /* only strings key JSON */
+                ef_mpr_skip (r, 32);
+            }
+            ef_buf_append (b, ":", 1);
+            int t = times && key.len > 3
+                    && memcmp (key.ptr + key.len - 3, "_at", 3) == 0;
+            s_from_mp (b, r, times, depth + 1, t);
+        }
+        ef_buf_append (b, "}", 1);
+    } else {
+        ef_mpr_skip (r, 32);
+        ef_buf_append (b, "null", 4);
+    }
+}
+
+void
+ef_json_from_mp (ef_buf_t *b, ef_mpr_t *r, int times)
+{
+    s_from_mp (b, r, times, 0, 0);
 }

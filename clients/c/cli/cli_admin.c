@@ -17,51 +17,6 @@
 
 /* ---------------------------------------------------------------- output */
 
-/*  One msgpack value as JSON (maps, arrays, strings, numbers, bools). */
-static void
-s_json_value (ef_buf_t *b, ef_mpr_t *r, int depth)
-{
-    ef_str_t s;
-    uint64_t u;
-    int64_t i;
-    int v;
-    uint32_t n;
-    if (depth > EF_MSGPACK_DEPTH || ef_mpr_nil (r)) {
-        if (depth > EF_MSGPACK_DEPTH)
-            ef_mpr_skip (r, EF_MSGPACK_DEPTH);
-        ef_buf_append (b, "null", 4);
-    } else if (ef_mpr_str (r, &s) == 0)
-        ef_json_quote (b, s.ptr, s.len);
-    else if (ef_mpr_uint (r, &u) == 0)
-        cli_buf_printf (b, "%" PRIu64, u);
-    else if (ef_mpr_int (r, &i) == 0)
-        cli_buf_printf (b, "%" PRId64, i);
-    else if (ef_mpr_bool (r, &v) == 0)
-        ef_buf_append (b, v ? "true" : "false", v ? 4 : 5);
-    else if (ef_mpr_array (r, &n) == 0) {
-        ef_buf_append (b, "[", 1);
-        for (uint32_t k = 0; k < n; k++) {
-            if (k)
-                ef_buf_append (b, ",", 1);
-            s_json_value (b, r, depth + 1);
-        }
-        ef_buf_append (b, "]", 1);
-    } else if (ef_mpr_map (r, &n) == 0) {
-        ef_buf_append (b, "{", 1);
-        for (uint32_t k = 0; k < n; k++) {
-            if (k)
-                ef_buf_append (b, ",", 1);
-            s_json_value (b, r, depth + 1);
-            ef_buf_append (b, ":", 1);
-            s_json_value (b, r, depth + 1);
-        }
-        ef_buf_append (b, "}", 1);
-    } else {
-        ef_mpr_skip (r, EF_MSGPACK_DEPTH);
-        ef_buf_append (b, "null", 4);
-    }
-}
-
 /*  The reply's keys but id and ok, as one JSON object line. */
 static int
 s_print_reply (const ef_reply_t *rep)
@@ -84,7 +39,7 @@ s_print_reply (const ef_reply_t *rep)
         first = 0;
         ef_json_quote (&b, key.ptr, key.len);
         ef_buf_append (&b, ":", 1);
-        s_json_value (&b, &r, 0);
+        ef_json_from_mp (&b, &r, 1);
     }
     ef_buf_append (&b, "}\n", 2);
     int rc = cli_flush_buf (&b, stdout);

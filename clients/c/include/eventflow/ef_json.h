@@ -44,6 +44,12 @@ int ef_json_unescape (ef_str_t value, char *out, size_t size);
 void ef_json_position (const char *p, size_t n, size_t at, int *line,
                        int *column);
 
+/*  Append one msgpack value as JSON. With times set, an unsigned integer
+    under a key ending in "_at" is written as an RFC 3339 string (the
+    protocol's times are ms). Nesting deeper than EF_MSGPACK_DEPTH is
+    written as null. */
+void ef_json_from_mp (ef_buf_t *b, ef_mpr_t *r, int times);
+
 /*  Append s as a quoted, escaped JSON string to b. */
 void ef_json_quote (ef_buf_t *b, const char *s, size_t n);
 

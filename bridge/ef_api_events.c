@@ -1,0 +1,693 @@
+/*  ef_api_events.c: streams and events over HTTP: stream management,
+    ingest (single, batch, and the seed form), reading one event and
+    listing them. Ingest is the hot route: its body is walked without a
+    DOM (ef_json_object_each), the payload travels byte for byte as sent,
+    and one broker PUBLISH carries a whole batch. */
+#include "ef_api_common.h"
+#include "eventflow/ef_json.h"
+#include "eventflow/ef_proto.h"
+#include "eventflow/ef_time.h"
+#include "eventflow/ef_uuid.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_BATCH 1000
+
+/* ---------------------------------------------------------------- streams */
+
+static int
+s_stream_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req, int status)
+{
+    const ef_reply_t *rep;
+    int rc = ef_bridge_call (self, h, req, &rep);
+    if (rc)
+        return rc;
+    if (status == 204)
+        return ef_http_send (h, 204);
+    ef_api_render (h, rep, "stream");
+    return ef_http_send (h, status);
+}
+
+/*  name, and no field this broker cannot honour yet. */
+static int
+s_stream_body (ef_bridge_t *self, ef_http_t *h, json_t **root, ef_str_t *name,
+               int required)
+{
+    int rc = ef_api_body (self, h, root);
+    if (rc)
+        return rc;
+    ef_api_errors_t e;
+    ef_api_errors_init (&e);
+    *name = ef_str (ef_api_string (*root, "name", required, &e));
+    static const char *later[] = {"schema", "pipeline", "retention"};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get (*root, later[i]);
+        if (v && !json_is_null (v)) {
+            char path[32];
+            snprintf (path, sizeof path, "/%s", later[i]);
+            ef_api_errors_add (&e, path, "is not supported by this release");
+        }
+    }
+    if (e.n) {
+        json_decref (*root);
+        *root = NULL;
+        return ef_api_errors_send (h, &e);
+    }
+    ef_api_errors_free (&e);
+    return 0;
+}
+
+int
+ef_api_streams_create (ef_bridge_t *self, ef_http_t *h)
+{
+    json_t *root;
+    ef_request_t req = {0};
+    int rc = s_stream_body (self, h, &root, &req.name, 1);
+    if (rc)
+        return rc;
+    req.cmd = EF_CMD_CREATE_STREAM;
+    rc = s_stream_call (self, h, &req, 201);
+    json_decref (root);
+    return rc;
+}
+
+int
+ef_api_streams_update (ef_bridge_t *self, ef_http_t *h)
+{
+    json_t *root;
+    ef_request_t req = {0};
+    int rc = s_stream_body (self, h, &root, &req.name, 0);
+    if (rc)
+        return rc;
+    req.cmd = EF_CMD_UPDATE_STREAM;
+    req.stream = ef_str (h->params[0]);
+    rc = s_stream_call (self, h, &req, 200);
+    json_decref (root);
+    return rc;
+}
+
+int
+ef_api_streams_list (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_LIST_STREAMS;
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    ef_api_render_items (h, rep, "streams");
+    return ef_http_send (h, 200);
+}
+
+int
+ef_api_streams_get (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_GET_STREAM;
+    req.stream = ef_str (h->params[0]);
+    return s_stream_call (self, h, &req, 200);
+}
+
+int
+ef_api_streams_delete (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_DELETE_STREAM;
+    req.stream = ef_str (h->params[0]);
+    return s_stream_call (self, h, &req, 204);
+}
+
+/* ---------------------------------------------------------------- events out */
+
+/*  JSON text kept as it was stored, or null. */
+static void
+s_raw (ef_buf_t *b, ef_str_t s)
+{
+    if (s.ptr)
+        ef_buf_append (b, s.ptr, s.len);
+    else
+        ef_buf_append (b, "null", 4);
+}
+
+static void
+s_str (ef_buf_t *b, ef_str_t s)
+{
+    if (s.ptr)
+        ef_json_quote (b, s.ptr, s.len);
+    else
+        ef_buf_append (b, "null", 4);
+}
+
+static void
+s_time (ef_http_t *h, uint64_t ms)
+{
+    char t[40];
+    if (ms)
+        ef_http_printf (h, "\"%s\"", ef_time_format (ms, t, sizeof t));
+    else
+        ef_buf_append (&h->out, "null", 4);
+}
+
+/*  One event as the HTTP API shows it (DESIGN.md §5), with `id` as well
+    for the seed clients. */
+static void
+s_event_json (ef_http_t *h, const ef_event_t *ev)
+{
+    ef_buf_t *b = &h->out;
+    ef_buf_append (b, "{\"id\":", 6);
+    s_str (b, ev->event_id);
+    ef_buf_append (b, ",\"event_id\":", 12);
+    s_str (b, ev->event_id);
+    ef_buf_append (b, ",\"stream_id\":", 13);
+    s_str (b, ev->stream_id);
+    ef_http_printf (h, ",\"seq\":%llu,\"type\":", (unsigned long long) ev->seq);
+    s_str (b, ev->type);
+    ef_http_printf (h, ",\"version\":%u,\"occurred_at\":", ev->version);
+    s_time (h, ev->occurred_at);
+    ef_buf_append (b, ",\"received_at\":", 15);
+    s_time (h, ev->received_at);
+    ef_buf_append (b, ",\"source\":", 10);
+    s_str (b, ev->source);
+    ef_buf_append (b, ",\"context\":{\"trace_id\":", 23);
+    s_str (b, ev->trace_id);
+    ef_buf_append (b, ",\"correlation_id\":", 18);
+    s_str (b, ev->correlation_id);
+    ef_buf_append (b, "},\"payload\":", 12);
+    s_raw (b, ev->payload);
+    ef_buf_append (b, ",\"status\":", 10);
+    s_str (b, ev->status);
+    ef_http_printf (h, ",\"attempts\":%u,\"last_error\":", ev->attempts);
+    s_str (b, ev->last_error);
+    ef_buf_append (b, ",\"result\":", 10);
+    s_raw (b, ev->result);
+    ef_buf_append (b, ",\"processed_at\":", 16);
+    s_time (h, ev->processed_at);
+    ef_buf_append (b, "}", 1);
+}
+
+int
+ef_api_events_get (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    ef_uuid_t u;
+    if (ef_uuid_parse (h->params[0], strlen (h->params[0]), &u))
+        return ef_http_problem (h, 404, "NOT_FOUND", "no such event", NULL, 0);
+    req.cmd = EF_CMD_GET_EVENT;
+    req.event_id = ef_str (h->params[0]);
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    ef_mpr_t r;
+    ef_event_t ev;
+    if (ef_proto_reply_find (rep, "event", &r) || ef_proto_read_event (&r, &ev))
+        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+    s_event_json (h, &ev);
+    return ef_http_send (h, 200);
+}
+
+/*  A time query parameter: RFC 3339 or epoch ms. 1 set, 0 absent, -1 bad. */
+static int
+s_time_param (ef_http_t *h, const char *name, uint64_t *ms)
+{
+    char v[64], *end;
+    if (!ef_http_query (h, name, v, sizeof v))
+        return 0;
+    unsigned long long n = strtoull (v, &end, 10);
+    if (*v && !*end) {
+        *ms = n;
+        return 1;
+    }
+    return ef_time_parse (v, strlen (v), ms) == 0 ? 1 : -1;
+}
+
+static int
+s_uint_param (ef_http_t *h, const char *name, uint32_t min, uint32_t max,
+              uint32_t *out, ef_api_errors_t *e)
+{
+    char v[32], *end, path[40];
+    if (!ef_http_query (h, name, v, sizeof v))
+        return 0;
+    unsigned long n = strtoul (v, &end, 10);
+    snprintf (path, sizeof path, "?%s", name);
+    if (!*v || *end || n < min) {
+        ef_api_errors_add (e, path, "must be a positive integer");
+        return -1;
+    }
+    *out = n > max ? max : (uint32_t) n;
+    return 1;
+}
+
+int
+ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    ef_api_errors_t e;
+    char stream[260], type[260], source[260], status[32];
+    ef_api_errors_init (&e);
+    req.cmd = EF_CMD_LIST_EVENTS;
+    req.page = 1;
+    req.limit = 20;
+    s_uint_param (h, "page", 1, 1000000, &req.page, &e);
+    s_uint_param (h, "limit", 1, 100, &req.limit, &e); /* capped at 100 */
+    if (ef_http_query (h, "stream", stream, sizeof stream))
+        req.stream = ef_str (stream);
+    if (ef_http_query (h, "type", type, sizeof type))
+        req.type = ef_str (type);
+    if (ef_http_query (h, "source", source, sizeof source))
+        req.source = ef_str (source);
+    if (ef_http_query (h, "status", status, sizeof status))
+        req.status = ef_str (status);
+    int f = s_time_param (h, "from", &req.from);
+    int t = s_time_param (h, "to", &req.to);
+    if (f < 0)
+        ef_api_errors_add (&e, "?from", "must be RFC 3339 or epoch ms");
+    if (t < 0)
+        ef_api_errors_add (&e, "?to", "must be RFC 3339 or epoch ms");
+    req.has_from = f > 0;
+    req.has_to = t > 0;
+    if (e.n)
+        return ef_api_errors_send (h, &e);
+    ef_api_errors_free (&e);
+    const ef_reply_t *rep;
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    ef_mpr_t r;
+    uint32_t n = 0;
+    int more = 0;
+    if (ef_proto_reply_find (rep, "items", &r) || ef_mpr_array (&r, &n))
+        n = 0;
+    ef_buf_append (&h->out, "{\"items\":[", 10);
+    for (uint32_t i = 0; i < n; i++) {
+        ef_event_t ev;
+        if (ef_proto_read_event (&r, &ev))
+            break;
+        if (i)
+            ef_buf_append (&h->out, ",", 1);
+        s_event_json (h, &ev);
+    }
+    ef_mpr_t m;
+    if (ef_proto_reply_find (rep, "has_more", &m) == 0)
+        ef_mpr_bool (&m, &more);
+    ef_http_printf (h, "],\"page\":%u,\"limit\":%u,\"has_more\":%s}", req.page,
+                    req.limit, more ? "true" : "false");
+    return ef_http_send (h, 200);
+}
+
+/* ---------------------------------------------------------------- ingest */
+
+typedef struct {
+    ef_event_in_t *ev;
+    ef_api_errors_t *errors;
+    const char *prefix; /* "" or "/3" */
+    char *arena;        /* unescaped strings; never reallocated */
+    size_t *used;
+    size_t cap;
+    int bad;
+} s_item_t;
+
+static void
+s_item_error (s_item_t *it, const char *field, const char *message)
+{
+    char path[80];
+    snprintf (path, sizeof path, "%s/%s", it->prefix, field);
+    ef_api_errors_add (it->errors, path, message);
+    it->bad = 1;
+}
+
+/*  A JSON string member into the arena; NULL (and an error) otherwise. */
+static const char *
+s_item_string (s_item_t *it, const char *field, ef_str_t value, size_t max,
+               uint32_t *len)
+{
+    if (ef_json_kind (value) == 'z')
+        return NULL;
+    char *dst = it->arena + *it->used;
+    int n = ef_json_kind (value) == 's'
+                ? ef_json_unescape (value, dst, it->cap - *it->used)
+                : -1;
+    if (n < 0) {
+        s_item_error (it, field, "must be a string");
+        return NULL;
+    }
+    if ((size_t) n > max) {
+        s_item_error (it, field, "is too long");
+        return NULL;
+    }
+    *it->used += (size_t) n + 1;
+    *len = (uint32_t) n;
+    return dst;
+}
+
+static int
+s_context_member (void *arg, ef_str_t key, ef_str_t value)
+{
+    s_item_t *it = arg;
+    ef_str_t *slot = ef_str_eq (key, "trace_id")         ? &it->ev->trace_id
+                     : ef_str_eq (key, "correlation_id") ? &it->ev->correlation_id
+                                                         : NULL;
+    if (slot) {
+        uint32_t len;
+        const char *s = s_item_string (it, ef_str_eq (key, "trace_id")
+                                               ? "context/trace_id"
+                                               : "context/correlation_id",
+                                       value, EF_MAX_CONTEXT_FIELD, &len);
+        if (s)
+            *slot = (ef_str_t){s, len};
+    }
+    return 0;
+}
+
+static int
+s_item_member (void *arg, ef_str_t key, ef_str_t value)
+{
+    s_item_t *it = arg;
+    ef_event_in_t *ev = it->ev;
+    uint32_t len;
+    const char *s;
+    if (ef_str_eq (key, "type")) {
+        if ((s = s_item_string (it, "type", value, EF_MAX_TYPE, &len)))
+            ev->type = (ef_str_t){s, len};
+    } else if (ef_str_eq (key, "payload"))
+        ev->payload = value; /* the raw JSON text, byte for byte */
+    else if (ef_str_eq (key, "source")) {
+        if ((s = s_item_string (it, "source", value, EF_MAX_SOURCE, &len)))
+            ev->source = (ef_str_t){s, len};
+    } else if (ef_str_eq (key, "event_id")) {
+        ef_uuid_t u;
+        if ((s = s_item_string (it, "event_id", value, 64, &len))) {
+            if (ef_uuid_parse (s, len, &u))
+                s_item_error (it, "event_id", "must be a UUID");
+            else
+                ev->event_id = (ef_str_t){s, len};
+        }
+    } else if (ef_str_eq (key, "version")) {
+        char num[24];
+        char *end;
+        snprintf (num, sizeof num, "%.*s", (int) value.len, value.ptr);
+        unsigned long v = strtoul (num, &end, 10);
+        if (ef_json_kind (value) == 'z')
+            ;
+        else if (ef_json_kind (value) != 'n' || *end || v < 1
+                 || v > 1000000000 || value.len > 12)
+            s_item_error (it, "version", "must be a positive integer");
+        else
+            ev->version = (uint32_t) v;
+    } else if (ef_str_eq (key, "occurred_at")) {
+        char kind = ef_json_kind (value);
+        if (kind == 'n') {
+            char num[24], *end;
+            snprintf (num, sizeof num, "%.*s", (int) value.len, value.ptr);
+            unsigned long long ms = strtoull (num, &end, 10);
+            if (*end || value.len > 15 || ms == 0)
+                s_item_error (it, "occurred_at", "must be epoch ms or RFC 3339");
+            else
+                ev->occurred_at = ms;
+        } else if (kind == 's') {
+            if ((s = s_item_string (it, "occurred_at", value, 64, &len))
+                && ef_time_parse (s, len, &ev->occurred_at))
+                s_item_error (it, "occurred_at", "must be RFC 3339");
+        } else if (kind != 'z')
+            s_item_error (it, "occurred_at", "must be epoch ms or RFC 3339");
+    } else if (ef_str_eq (key, "context")) {
+        if (ef_json_kind (value) == 'o')
+            ef_json_object_each (value.ptr, value.len, s_context_member, it);
+        else if (ef_json_kind (value) != 'z')
+            s_item_error (it, "context", "must be an object");
+    }
+    return 0;
+}
+
+/*  Parse one item; its faults go to errors under prefix. 1 if valid. */
+static int
+s_parse_item (ef_str_t text, ef_event_in_t *ev, const char *prefix,
+              ef_api_errors_t *errors, char *arena, size_t *used, size_t cap)
+{
+    s_item_t it = {ev, errors, prefix, arena, used, cap, 0};
+    memset (ev, 0, sizeof *ev);
+    if (ef_json_kind (text) != 'o') {
+        char path[40];
+        snprintf (path, sizeof path, "%s", *prefix ? prefix : "");
+        ef_api_errors_add (errors, path, "an event must be an object");
+        return 0;
+    }
+    ef_json_object_each (text.ptr, text.len, s_item_member, &it);
+    if (!ev->type.ptr && !it.bad)
+        s_item_error (&it, "type", "is required");
+    if (!ev->payload.ptr)
+        s_item_error (&it, "payload", "is required");
+    return !it.bad;
+}
+
+/*  W3C traceparent: 00-<32 hex trace id>-<16 hex>-<2 hex>. */
+static int
+s_traceparent (const char *tp, char out[33])
+{
+    if (!tp || strlen (tp) < 55 || tp[2] != '-' || tp[35] != '-'
+        || tp[52] != '-')
+        return 0;
+    int nonzero = 0;
+    for (int i = 3; i < 35; i++) {
+        char c = tp[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+        nonzero |= c != '0';
+    }
+    memcpy (out, tp + 3, 32);
+    out[32] = 0;
+    return nonzero;
+}
+
+typedef struct {
+    ef_event_in_t *events;
+    int *valid; /* per index: 1 sent, 0 refused here */
+    uint32_t n;
+    ef_api_errors_t *errors;
+    char *arena;
+    size_t used, cap;
+    int overflow;
+} s_batch_t;
+
+static int
+s_batch_element (void *arg, uint32_t index, ef_str_t value)
+{
+    s_batch_t *b = arg;
+    char prefix[16];
+    if (index >= S_MAX_BATCH) {
+        b->overflow = 1;
+        return 1;
+    }
+    snprintf (prefix, sizeof prefix, "/%u", index);
+    b->valid[index] = s_parse_item (value, &b->events[index], prefix,
+                                    b->errors, b->arena, &b->used, b->cap);
+    b->n = index + 1;
+    return 0;
+}
+
+/*  The answer to a batch: one result per item, in order. */
+static int
+s_batch_reply (ef_http_t *h, s_batch_t *b, ef_api_errors_t *errors,
+               const ef_reply_t *rep)
+{
+    ef_mpr_t r;
+    uint32_t nres = 0;
+    char t[40];
+    if (rep && (ef_proto_reply_find (rep, "results", &r)
+                || ef_mpr_array (&r, &nres)))
+        nres = 0;
+    /* the refused items' messages, in order of index, from errors */
+    ef_buf_append (&h->out, "{\"results\":[", 12);
+    for (uint32_t i = 0; i < b->n; i++) {
+        if (i)
+            ef_buf_append (&h->out, ",", 1);
+        if (!b->valid[i]) {
+            ef_http_printf (h, "{\"index\":%u,\"error\":{\"code\":\"VALIDATION\","
+                               "\"message\":\"invalid fields (see errors)\"}}",
+                            i);
+            continue;
+        }
+        ef_publish_result_t res;
+        if (ef_proto_read_result (&r, &res)) {
+            ef_http_printf (h, "{\"index\":%u,\"error\":{\"code\":\"INTERNAL\","
+                               "\"message\":\"no result\"}}",
+                            i);
+            continue;
+        }
+        if (res.code) {
+            ef_http_printf (h, "{\"index\":%u,\"error\":{\"code\":\"%s\","
+                               "\"message\":",
+                            i, ef_error_name (res.code));
+            ef_json_quote (&h->out, res.message.ptr ? res.message.ptr : "",
+                           res.message.len);
+            ef_buf_append (&h->out, "}}", 2);
+        } else {
+            ef_http_printf (h, "{\"index\":%u,\"event_id\":", i);
+            ef_json_quote (&h->out, res.event_id.ptr, res.event_id.len);
+            ef_http_printf (h,
+                            ",\"seq\":%llu,\"status\":\"%s\","
+                            "\"received_at\":\"%s\"}",
+                            (unsigned long long) res.seq,
+                            res.duplicate ? "DUPLICATE" : "ACCEPTED",
+                            ef_time_format (res.received_at, t, sizeof t));
+        }
+    }
+    ef_buf_append (&h->out, "]", 1);
+    if (errors->n) {
+        ef_buf_append (&h->out, ",\"errors\":[", 11);
+        ef_buf_append (&h->out, errors->list.data, errors->list.len);
+        ef_buf_append (&h->out, "]", 1);
+    }
+    ef_buf_append (&h->out, "}", 1);
+    return ef_http_send (h, 202);
+}
+
+static int
+s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
+{
+    int rc = ef_http_read_json (h, self->max_body);
+    if (rc)
+        return rc;
+    if ((rc = ef_api_check_json (h)))
+        return rc;
+    ef_str_t body = {h->body, (uint32_t) h->body_len};
+    while (body.len && (*body.ptr == ' ' || *body.ptr == '\n'
+                        || *body.ptr == '\r' || *body.ptr == '\t'))
+        body.ptr++, body.len--;
+    char kind = ef_json_kind (body);
+    if (kind != 'o' && (kind != 'a' || seed))
+        return ef_http_problem (h, 422, "VALIDATION",
+                                seed ? "the body must be a JSON object"
+                                     : "the body must be an event object or "
+                                       "an array of them",
+                                ",\"errors\":[{\"path\":\"\",\"message\":\"must "
+                                "be an object or an array\"}]",
+                                0);
+    ef_event_in_t *events = calloc (S_MAX_BATCH, sizeof *events);
+    int *valid = calloc (S_MAX_BATCH + 1, sizeof *valid);
+    size_t cap = h->body_len + 64;
+    char *arena = malloc (cap);
+    ef_api_errors_t errors;
+    ef_api_errors_init (&errors);
+    s_batch_t b = {events, valid, 0, &errors, arena, 0, cap, 0};
+    if (!events || !valid || !arena) {
+        rc = ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL, 1);
+        goto done;
+    }
+    if (kind == 'o') {
+        b.n = 1;
+        valid[0] = s_parse_item (body, &events[0], "", &errors, arena, &b.used,
+                                 cap);
+        if (!valid[0]) {
+            rc = ef_api_errors_send (h, &errors);
+            goto done;
+        }
+    } else {
+        ef_json_array_each (body.ptr, body.len, s_batch_element, &b);
+        if (b.overflow) {
+            rc = ef_http_problem (h, 413, "TOO_BIG",
+                                  "a batch holds at most 1000 events", NULL, 0);
+            goto done;
+        }
+        if (b.n == 0) {
+            rc = ef_http_problem (h, 422, "VALIDATION", "the batch is empty",
+                                  ",\"errors\":[{\"path\":\"\",\"message\":"
+                                  "\"needs at least one event\"}]",
+                                  0);
+            goto done;
+        }
+    }
+    /* context from the headers, where the event has none */
+    char trace[33], corr[130];
+    const char *tp = ef_http_header (h, "traceparent");
+    const char *ci = ef_http_header (h, "X-Correlation-Id");
+    int have_trace = s_traceparent (tp, trace);
+    snprintf (corr, sizeof corr, "%s", ci && strlen (ci) <= 128 ? ci : "");
+    ef_event_in_t *send = calloc (b.n, sizeof *send);
+    uint32_t nsend = 0;
+    if (!send) {
+        rc = ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL, 1);
+        goto done;
+    }
+    for (uint32_t i = 0; i < b.n; i++) {
+        if (!valid[i])
+            continue;
+        ef_event_in_t *ev = &events[i];
+        if (!ev->trace_id.ptr && have_trace)
+            ev->trace_id = (ef_str_t){trace, 32};
+        if (!ev->correlation_id.ptr && corr[0])
+            ev->correlation_id = ef_str (corr);
+        if (!ev->source.ptr)
+            ev->source = ef_str ("http");
+        send[nsend++] = *ev;
+    }
+    const ef_reply_t *rep = NULL;
+    if (nsend) {
+        ef_request_t req = {0};
+        req.cmd = EF_CMD_PUBLISH;
+        req.stream = ef_str (stream);
+        req.events = send;
+        req.n_events = nsend;
+        rc = ef_bridge_call (self, h, &req, &rep);
+        if (rc) {
+            free (send);
+            goto done;
+        }
+    }
+    free (send);
+    if (kind == 'a') {
+        rc = s_batch_reply (h, &b, &errors, rep);
+        goto done;
+    }
+    /* one event */
+    ef_mpr_t r;
+    uint32_t nres;
+    ef_publish_result_t res;
+    char t[40];
+    if (ef_proto_reply_find (rep, "results", &r) || ef_mpr_array (&r, &nres)
+        || nres != 1 || ef_proto_read_result (&r, &res)) {
+        rc = ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+        goto done;
+    }
+    if (res.code) {
+        char detail[256];
+        snprintf (detail, sizeof detail, "%.*s", (int) res.message.len,
+                  res.message.ptr ? res.message.ptr : "");
+        rc = ef_bridge_error (h, res.code, detail, 0);
+        goto done;
+    }
+    if (seed) {
+        ef_buf_append (&h->out, "{\"eventId\":", 11);
+        ef_json_quote (&h->out, res.event_id.ptr, res.event_id.len);
+        ef_buf_append (&h->out, ",\"status\":\"queued\"}", 19);
+        rc = ef_http_send (h, 202);
+        goto done;
+    }
+    ef_buf_append (&h->out, "{\"event_id\":", 12);
+    ef_json_quote (&h->out, res.event_id.ptr, res.event_id.len);
+    ef_http_printf (h, ",\"seq\":%llu,\"status\":\"%s\",\"received_at\":\"%s\"}",
+                    (unsigned long long) res.seq,
+                    res.duplicate ? "DUPLICATE" : "ACCEPTED",
+                    ef_time_format (res.received_at, t, sizeof t));
+    rc = ef_http_send (h, res.duplicate ? 200 : 202);
+done:
+    ef_api_errors_free (&errors);
+    free (events);
+    free (valid);
+    free (arena);
+    return rc;
+}
+
+int
+ef_api_ingest (ef_bridge_t *self, ef_http_t *h)
+{
+    return s_ingest (self, h, h->params[0], 0);
+}
+
+int
+ef_api_ingest_seed (ef_bridge_t *self, ef_http_t *h)
+{
+    return s_ingest (self, h, "default", 1);
+}

@@ -1,0 +1,134 @@
+/*  ef_api_ops.c: the operational routes: /health (the bridge is up),
+    /ready (and can reach its broker), /metrics (Prometheus text: the
+    bridge's request counters and latency, and the broker's figures). */
+#include "ef_api_common.h"
+#include "eventflow/ef_proto.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int
+ef_api_health (ef_bridge_t *self, ef_http_t *h)
+{
+    (void) self;
+    ef_buf_append (&h->out, "{\"status\":\"ok\"}", 15);
+    return ef_http_send (h, 200);
+}
+
+int
+ef_api_ready (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_PING;
+    h->api_key = h->jwt = EF_STR_NULL;
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc; /* 503, answered */
+    ef_buf_append (&h->out, "{\"status\":\"ready\"}", 18);
+    return ef_http_send (h, 200);
+}
+
+int
+ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
+{
+    if (self->metrics_token
+        && (!h->jwt.ptr || strlen (self->metrics_token) != h->jwt.len
+            || memcmp (self->metrics_token, h->jwt.ptr, h->jwt.len) != 0))
+        return ef_http_problem (h, 401, "AUTH", "authentication failed", NULL,
+                                0);
+    /* the broker's figures, asked as the gateway itself */
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    ef_stats_t st = {0};
+    int up = 0;
+    req.cmd = EF_CMD_STATS;
+    h->api_key = h->jwt = EF_STR_NULL;
+    /* metrics matter most when the broker is down: then only the
+       bridge's own figures are shown, with eventflow_broker_up 0 */
+    if (ef_bridge_try (self, h, &req, &rep) == 0) {
+        ef_mpr_t r;
+        up = ef_proto_reply_find (rep, "stats", &r) == 0
+             && ef_proto_read_stats (&r, &st) == 0;
+    }
+    ef_http_printf (h,
+                    "# HELP eventflow_broker_up Whether the bridge reached the "
+                    "broker.\n# TYPE eventflow_broker_up gauge\n"
+                    "eventflow_broker_up %d\n",
+                    up);
+    if (up) {
+        ef_http_printf (
+            h,
+            "# HELP eventflow_events_ingested_total Events stored.\n"
+            "# TYPE eventflow_events_ingested_total counter\n"
+            "eventflow_events_ingested_total %llu\n"
+            "# HELP eventflow_events_rejected_total Events refused.\n"
+            "# TYPE eventflow_events_rejected_total counter\n"
+            "eventflow_events_rejected_total %llu\n"
+            "# HELP eventflow_events_duplicate_total Duplicates answered.\n"
+            "# TYPE eventflow_events_duplicate_total counter\n"
+            "eventflow_events_duplicate_total %llu\n"
+            "# HELP eventflow_store_bytes Bytes the store uses.\n"
+            "# TYPE eventflow_store_bytes gauge\n"
+            "eventflow_store_bytes %llu\n"
+            "# HELP eventflow_streams Streams in the store.\n"
+            "# TYPE eventflow_streams gauge\n"
+            "eventflow_streams %llu\n"
+            "# HELP eventflow_events_stored Events in the store.\n"
+            "# TYPE eventflow_events_stored gauge\n"
+            "eventflow_events_stored %llu\n",
+            (unsigned long long) st.published, (unsigned long long) st.rejected,
+            (unsigned long long) st.duplicates,
+            (unsigned long long) st.store_bytes, (unsigned long long) st.streams,
+            (unsigned long long) st.events);
+    }
+    ef_http_printf (h, "# HELP eventflow_http_requests_total HTTP requests "
+                       "answered.\n# TYPE eventflow_http_requests_total "
+                       "counter\n");
+    for (int i = 0; i <= ef_bridge_nroutes; i++) {
+        ef_route_stats_t *s = &self->stats[i];
+        char route[160];
+        if (i < ef_bridge_nroutes)
+            snprintf (route, sizeof route, "%s %s", ef_bridge_routes[i].method,
+                      ef_bridge_routes[i].path);
+        else
+            snprintf (route, sizeof route, "none");
+        for (int c = 0; c < EF_BRIDGE_CODES; c++) {
+            uint64_t n = atomic_load (&s->count[c]);
+            if (n)
+                ef_http_printf (h,
+                                "eventflow_http_requests_total{route=\"%s\","
+                                "code=\"%d\"} %llu\n",
+                                route, ef_bridge_codes[c],
+                                (unsigned long long) n);
+        }
+    }
+    ef_http_printf (h, "# HELP eventflow_http_request_seconds Time to answer "
+                       "HTTP requests.\n# TYPE eventflow_http_request_seconds "
+                       "histogram\n");
+    for (int i = 0; i < ef_bridge_nroutes; i++) {
+        ef_route_stats_t *s = &self->stats[i];
+        uint64_t total = atomic_load (&s->total);
+        if (!total)
+            continue;
+        char route[160];
+        snprintf (route, sizeof route, "%s %s", ef_bridge_routes[i].method,
+                  ef_bridge_routes[i].path);
+        for (int b = 0; b < EF_BRIDGE_BUCKETS; b++)
+            ef_http_printf (h,
+                            "eventflow_http_request_seconds_bucket{route=\"%s\","
+                            "le=\"%g\"} %llu\n",
+                            route, ef_bridge_buckets[b],
+                            (unsigned long long) atomic_load (&s->bucket[b]));
+        ef_http_printf (h,
+                        "eventflow_http_request_seconds_bucket{route=\"%s\","
+                        "le=\"+Inf\"} %llu\n"
+                        "eventflow_http_request_seconds_sum{route=\"%s\"} %.6f\n"
+                        "eventflow_http_request_seconds_count{route=\"%s\"} "
+                        "%llu\n",
+                        route, (unsigned long long) total, route,
+                        atomic_load (&s->sum_us) / 1e6, route,
+                        (unsigned long long) total);
+    }
+    return ef_http_send_text (h, "text/plain; version=0.0.4");
+}

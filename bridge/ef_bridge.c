@@ -1,0 +1,422 @@
+/*  ef_bridge.c: the bridge's server: civetweb setup (no document root, no
+    forms, no WebSockets: DESIGN.md §10), one broker connection per worker
+    thread, the route table and its dispatcher, and per-route metrics. */
+#include "ef_bridge_int.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_time.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const ef_config_opt_t ef_bridge_options[] = {
+    {"listen", "EVENTFLOW_HTTP_LISTEN", "127.0.0.1:8080",
+     "HOST:PORT to serve HTTP on"},
+    {"broker", "EVENTFLOW_BROKER_ENDPOINT", "tcp://127.0.0.1:5555",
+     "the broker's ZeroMQ endpoint"},
+    {"data-dir", "EVENTFLOW_DATA_DIR", "./var/eventflow",
+     "a local broker's data dir: gateway.key and broker.pub come from it"},
+    {"gateway-cert", "EVENTFLOW_GATEWAY_CERT", NULL,
+     "the gateway's CurveZMQ certificate (default DATA/gateway.key)"},
+    {"broker-key", "EVENTFLOW_BROKER_KEY", NULL,
+     "the broker's public key file (default DATA/broker.pub)"},
+    {"plain", "EVENTFLOW_PLAIN", NULL,
+     "1 = talk to a broker started with --curve off"},
+    {"max-body", "EVENTFLOW_MAX_BODY", "1M", "largest request body"},
+    {"threads", "EVENTFLOW_HTTP_THREADS", "128",
+     "worker threads (one per open keep-alive connection)"},
+    {"timeout", "EVENTFLOW_BROKER_TIMEOUT", "5000",
+     "ms to wait for the broker per request"},
+    {"request-timeout", "EVENTFLOW_HTTP_REQUEST_TIMEOUT", "10000",
+     "ms a client may take to send a request"},
+    {"metrics-token", "EVENTFLOW_METRICS_TOKEN", NULL,
+     "when set, /metrics needs Authorization: Bearer TOKEN"},
+    {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
+    {NULL, NULL, NULL, NULL},
+};
+
+const ef_route_t ef_bridge_routes[] = {
+    {"POST", "/api/v1/auth/register", ef_api_register},
+    {"POST", "/api/v1/auth/login", ef_api_login},
+    {"POST", "/api/v1/auth/refresh", ef_api_refresh},
+    {"POST", "/api/v1/auth/logout", ef_api_logout},
+    {"GET", "/api/v1/users", ef_api_users_list},
+    {"POST", "/api/v1/users", ef_api_users_create},
+    {"GET", "/api/v1/users/{user_id}", ef_api_users_get},
+    {"PATCH", "/api/v1/users/{user_id}", ef_api_users_update},
+    {"DELETE", "/api/v1/users/{user_id}", ef_api_users_delete},
+    {"POST", "/api/v1/producers", ef_api_producers_create},
+    {"GET", "/api/v1/producers", ef_api_producers_list},
+    {"DELETE", "/api/v1/producers/{producer_id}", ef_api_producers_delete},
+    {"POST", "/api/v1/api-keys", ef_api_keys_create},
+    {"GET", "/api/v1/api-keys", ef_api_keys_list},
+    {"DELETE", "/api/v1/api-keys/{key_id}", ef_api_keys_delete},
+    {"POST", "/api/v1/streams", ef_api_streams_create},
+    {"GET", "/api/v1/streams", ef_api_streams_list},
+    {"GET", "/api/v1/streams/{stream_id}", ef_api_streams_get},
+    {"PATCH", "/api/v1/streams/{stream_id}", ef_api_streams_update},
+    {"DELETE", "/api/v1/streams/{stream_id}", ef_api_streams_delete},
+    {"POST", "/api/v1/streams/{stream_id}/events", ef_api_ingest},
+    {"POST", "/api/v1/events", ef_api_ingest_seed},
+    {"GET", "/api/v1/events/{event_id}", ef_api_events_get},
+    {"GET", "/api/v1/events", ef_api_events_list},
+    {"GET", "/health", ef_api_health},
+    {"GET", "/api/v1/health", ef_api_health},
+    {"GET", "/ready", ef_api_ready},
+    {"GET", "/metrics", ef_api_metrics},
+};
+const int ef_bridge_nroutes = sizeof ef_bridge_routes / sizeof ef_bridge_routes[0];
+
+const int ef_bridge_codes[EF_BRIDGE_CODES] = {
+    200, 201, 202, 204, 400, 401, 403, 404,
+    405, 409, 413, 415, 422, 429, 503, 500 /* 500: everything else */
+};
+const double ef_bridge_buckets[EF_BRIDGE_BUCKETS] = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+    0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+void
+ef_bridge_print_routes (FILE *out)
+{
+    for (int i = 0; i < ef_bridge_nroutes; i++)
+        fprintf (out, "%s %s\n", ef_bridge_routes[i].method,
+                 ef_bridge_routes[i].path);
+}
+
+/* ---------------------------------------------------------------- threads */
+
+typedef struct {
+    ef_client_t *client; /* NULL until needed, and after a failure */
+} s_thread_t;
+
+static void *
+s_init_thread (const struct mg_context *ctx, int type)
+{
+    (void) ctx;
+    return type == 1 ? calloc (1, sizeof (s_thread_t)) : NULL;
+}
+
+static void
+s_exit_thread (const struct mg_context *ctx, int type, void *ptr)
+{
+    (void) ctx;
+    (void) type;
+    s_thread_t *t = ptr;
+    if (t) {
+        ef_client_destroy (&t->client);
+        free (t);
+    }
+}
+
+/*  The thread's connection to the broker, made on first use. */
+static int
+s_client (ef_bridge_t *self, s_thread_t *t)
+{
+    if (t->client)
+        return 0;
+    t->client = ef_client_new (self->broker);
+    if (!t->client)
+        return EF_ENOMEM;
+    ef_client_set_timeout (t->client, self->timeout_ms);
+    ef_client_set_max_inflight (t->client, 1);
+    if (!self->plain)
+        ef_client_set_curve (t->client, self->server.public_key,
+                             self->gateway.public_key,
+                             self->gateway.secret_key);
+    int rc = ef_client_connect (t->client);
+    if (rc) {
+        ef_log_debug (self->log, "broker not reachable", "\"why\":\"%s\"",
+                      ef_client_error (t->client));
+        ef_client_destroy (&t->client);
+    }
+    return rc;
+}
+
+int
+ef_bridge_error (ef_http_t *h, int code, const char *detail,
+                 uint64_t retry_after_ms)
+{
+    int status = ef_error_http_status (code);
+    if (code == EF_EUNAVAILABLE || code == EF_ETIMEOUT)
+        return ef_http_problem (h, 503, "UNAVAILABLE",
+                                "the broker is not reachable; retry shortly",
+                                NULL, 1);
+    int retry = code == EF_ERATE ? (int) ((retry_after_ms + 999) / 1000) : 0;
+    if (code == EF_ERATE && retry < 1)
+        retry = 1;
+    const char *name = ef_error_name (code);
+    if (code == EF_EPROTO || code == EF_EINVAL)
+        status = code == EF_EINVAL ? 422 : 400;
+    if (code == EF_EINVAL)
+        name = "VALIDATION";
+    return ef_http_problem (h, status, name,
+                            detail && *detail ? detail : ef_strerror (code),
+                            NULL, retry);
+}
+
+int
+ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
+               const ef_reply_t **rep)
+{
+    s_thread_t *t = mg_get_thread_pointer (h->conn);
+    if (!t)
+        return EF_EINTERNAL;
+    int rc = s_client (self, t);
+    if (rc)
+        return EF_EUNAVAILABLE;
+    if (ef_str_set (h->api_key))
+        req->auth_api_key = h->api_key;
+    else if (ef_str_set (h->jwt))
+        req->auth_jwt = h->jwt;
+    rc = ef_client_call (t->client, req, rep);
+    if (rc == EF_EUNAVAILABLE || rc == EF_ETIMEOUT || rc == EF_EPROTO) {
+        /* replies to this connection may still come: start afresh */
+        ef_client_destroy (&t->client);
+        return EF_EUNAVAILABLE;
+    }
+    return rc;
+}
+
+int
+ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
+                const ef_reply_t **rep)
+{
+    int rc = ef_bridge_try (self, h, req, rep);
+    if (rc == 0)
+        return 0;
+    if (rc == EF_EUNAVAILABLE || rc == EF_EINTERNAL)
+        return ef_bridge_error (h, rc, NULL, 0);
+    char detail[256];
+    snprintf (detail, sizeof detail, "%.*s", (int) (*rep)->err_message.len,
+              (*rep)->err_message.ptr ? (*rep)->err_message.ptr : "");
+    return ef_bridge_error (h, rc, detail, (*rep)->retry_after_ms);
+}
+
+/* ---------------------------------------------------------------- routing */
+
+/*  Match path against pattern, collecting up to three parameters. */
+static int
+s_match (const char *pattern, const char *path, ef_http_t *h)
+{
+    int np = 0;
+    size_t used = 0;
+    while (*pattern && *path) {
+        if (*pattern != '/' || *path != '/')
+            return 0;
+        pattern++, path++;
+        const char *pe = strchr (pattern, '/'), *se = strchr (path, '/');
+        size_t plen = pe ? (size_t) (pe - pattern) : strlen (pattern);
+        size_t slen = se ? (size_t) (se - path) : strlen (path);
+        if (pattern[0] == '{') {
+            if (slen == 0 || slen > 256 || np == EF_HTTP_MAX_PARAMS)
+                return 0;
+            char *dst = h->param_buf + used;
+            int n = mg_url_decode (path, (int) slen, dst, 258, 0);
+            if (n <= 0 || memchr (dst, '/', (size_t) n))
+                return 0;
+            h->params[np++] = dst;
+            used += (size_t) n + 1;
+        } else if (plen != slen || memcmp (pattern, path, plen) != 0)
+            return 0;
+        pattern += plen;
+        path += slen;
+    }
+    return *pattern == 0 && *path == 0;
+}
+
+static int
+s_code_index (int status)
+{
+    for (int i = 0; i < EF_BRIDGE_CODES - 1; i++)
+        if (ef_bridge_codes[i] == status)
+            return i;
+    return EF_BRIDGE_CODES - 1;
+}
+
+static void
+s_count (ef_bridge_t *self, int route, int status, uint64_t ns)
+{
+    ef_route_stats_t *st = &self->stats[route < 0 ? ef_bridge_nroutes : route];
+    double secs = ns / 1e9;
+    atomic_fetch_add_explicit (&st->count[s_code_index (status)], 1,
+                               memory_order_relaxed);
+    for (int i = 0; i < EF_BRIDGE_BUCKETS; i++)
+        if (secs <= ef_bridge_buckets[i])
+            atomic_fetch_add_explicit (&st->bucket[i], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit (&st->sum_us, ns / 1000, memory_order_relaxed);
+    atomic_fetch_add_explicit (&st->total, 1, memory_order_relaxed);
+}
+
+static int
+s_handle (struct mg_connection *conn, void *cbdata)
+{
+    ef_bridge_t *self = cbdata;
+    uint64_t start = ef_time_mono_ns ();
+    ef_http_t h;
+    ef_http_begin (&h, conn);
+    const char *path = h.ri->local_uri ? h.ri->local_uri : "";
+    int path_matched = 0;
+    for (int i = 0; i < ef_bridge_nroutes && h.route < 0; i++) {
+        const ef_route_t *r = &ef_bridge_routes[i];
+        memset (h.params, 0, sizeof h.params);
+        if (!s_match (r->path, path, &h))
+            continue;
+        path_matched = 1;
+        if (strcmp (r->method, h.ri->request_method) == 0)
+            h.route = i;
+    }
+    if (h.route >= 0)
+        ef_bridge_routes[h.route].fn (self, &h);
+    else if (path_matched)
+        ef_http_problem (&h, 405, "METHOD_NOT_ALLOWED",
+                         "that method is not served on this path", NULL, 0);
+    else
+        ef_http_problem (&h, 404, "NOT_FOUND", "no such route", NULL, 0);
+    s_count (self, h.route, h.status, ef_time_mono_ns () - start);
+    ef_log_debug (self->log, "request",
+                  "\"method\":\"%s\",\"status\":%d,\"request_id\":\"%s\"",
+                  h.ri->request_method, h.status, h.request_id);
+    int status = h.status;
+    ef_http_end (&h);
+    return status ? status : 500;
+}
+
+static int
+s_log_message (const struct mg_connection *conn, const char *message)
+{
+    /* civetweb's own complaints (bad requests it refused before any
+       handler ran) are the peer's doing: counted, not printed */
+    (void) conn;
+    (void) message;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+ef_bridge_t *
+ef_bridge_new (const ef_config_t *cfg, ef_log_t *log)
+{
+    ef_bridge_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->cfg = cfg;
+    self->log = log;
+    self->stats = calloc ((size_t) ef_bridge_nroutes + 1,
+                          sizeof *self->stats);
+    if (!self->stats) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+static int
+s_keys (ef_bridge_t *self)
+{
+    const char *plain = ef_config_get (self->cfg, "plain");
+    self->plain = plain && (!strcmp (plain, "1") || !strcmp (plain, "true"));
+    if (self->plain)
+        return 0;
+    const char *dir = ef_config_get (self->cfg, "data-dir");
+    const char *cert = ef_config_get (self->cfg, "gateway-cert");
+    const char *pub = ef_config_get (self->cfg, "broker-key");
+    char cpath[4096], ppath[4096];
+    snprintf (cpath, sizeof cpath, "%s", cert ? cert : "");
+    snprintf (ppath, sizeof ppath, "%s", pub ? pub : "");
+    if (!cert)
+        snprintf (cpath, sizeof cpath, "%s/gateway.key", dir);
+    if (!pub)
+        snprintf (ppath, sizeof ppath, "%s/broker.pub", dir);
+    if (ef_cert_load (cpath, &self->gateway) || !self->gateway.secret_key[0]
+        || ef_cert_load (ppath, &self->server)) {
+        ef_log_error (self->log,
+                      "cannot load the gateway certificate or the broker's "
+                      "public key (start the broker once to create them, or "
+                      "give --gateway-cert and --broker-key)",
+                      "\"gateway_cert\":\"%s\",\"broker_key\":\"%s\"", cpath,
+                      ppath);
+        return EF_EINVAL;
+    }
+    return 0;
+}
+
+int
+ef_bridge_open (ef_bridge_t *self)
+{
+    int err;
+    int64_t max_body = ef_config_get_int (self->cfg, "max-body", 0, &err);
+    if (err || max_body < 64 || max_body > (1 << 30)) {
+        ef_log_error (self->log, "invalid --max-body", NULL);
+        return EF_EINVAL;
+    }
+    self->max_body = (size_t) max_body;
+    int64_t timeout = ef_config_get_int (self->cfg, "timeout", 0, &err);
+    if (err || timeout < 10 || timeout > 600000) {
+        ef_log_error (self->log, "invalid --timeout", NULL);
+        return EF_EINVAL;
+    }
+    self->timeout_ms = (int) timeout;
+    self->metrics_token = ef_config_get (self->cfg, "metrics-token");
+    if (self->metrics_token && !*self->metrics_token)
+        self->metrics_token = NULL;
+    snprintf (self->broker, sizeof self->broker, "%s",
+              ef_config_get (self->cfg, "broker"));
+    snprintf (self->listen, sizeof self->listen, "%s",
+              ef_config_get (self->cfg, "listen"));
+    int rc = s_keys (self);
+    if (rc)
+        return rc;
+    const char *threads = ef_config_get (self->cfg, "threads");
+    const char *rto = ef_config_get (self->cfg, "request-timeout");
+    /* no document_root (no file serving), no forms, no websockets */
+    const char *options[] = {"listening_ports",
+                             self->listen,
+                             "num_threads",
+                             threads,
+                             "request_timeout_ms",
+                             rto,
+                             "keep_alive_timeout_ms",
+                             "30000",
+                             "enable_keep_alive",
+                             "yes",
+                             "max_request_size",
+                             "16384",
+                             "tcp_nodelay",
+                             "1",
+                             NULL};
+    struct mg_callbacks cb;
+    memset (&cb, 0, sizeof cb);
+    cb.init_thread = s_init_thread;
+    cb.exit_thread = s_exit_thread;
+    cb.log_message = s_log_message;
+    mg_init_library (0);
+    self->ctx = mg_start (&cb, self, options);
+    if (!self->ctx) {
+        ef_log_error (self->log, "cannot listen", "\"listen\":\"%s\"",
+                      self->listen);
+        return EF_EINVAL;
+    }
+    mg_set_request_handler (self->ctx, "/", s_handle, self);
+    ef_log_info (self->log, "ready",
+                 "\"listen\":\"http://%s\",\"broker\":\"%s\",\"curve\":%s,"
+                 "\"version\":\"%s\"",
+                 self->listen, self->broker, self->plain ? "false" : "true",
+                 EF_VERSION);
+    return 0;
+}
+
+void
+ef_bridge_destroy (ef_bridge_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_bridge_t *self = *self_p;
+    if (self->ctx) {
+        mg_stop (self->ctx);
+        mg_exit_library ();
+    }
+    free (self->stats);
+    free (self);
+    *self_p = NULL;
+}

@@ -1,0 +1,94 @@
+/*  ef_bridge_int.h: what the bridge's route modules share: the bridge
+    object, the broker call, and the route table's types. Not public. */
+#ifndef EF_BRIDGE_INT_H
+#define EF_BRIDGE_INT_H
+
+#include <stdatomic.h>
+#include "ef_bridge.h"
+#include "ef_http.h"
+#include "eventflow/ef_cert.h"
+#include "eventflow/ef_client.h"
+
+typedef int (ef_route_fn) (ef_bridge_t *self, ef_http_t *h);
+
+typedef struct {
+    const char *method;
+    const char *path; /* segments; "{x}" matches one */
+    ef_route_fn *fn;
+} ef_route_t;
+
+#define EF_BRIDGE_CODES    16 /* statuses the metrics tell apart */
+#define EF_BRIDGE_BUCKETS  12
+
+typedef struct {
+    _Atomic uint64_t count[EF_BRIDGE_CODES];
+    _Atomic uint64_t bucket[EF_BRIDGE_BUCKETS]; /* cumulative below */
+    _Atomic uint64_t sum_us;
+    _Atomic uint64_t total;
+} ef_route_stats_t;
+
+struct ef_bridge {
+    const ef_config_t *cfg;
+    ef_log_t *log;
+    struct mg_context *ctx;
+    char listen[128];
+    char broker[256];
+    int plain;
+    ef_cert_t gateway; /* our key pair */
+    ef_cert_t server;  /* the broker's public key */
+    size_t max_body;
+    int timeout_ms;
+    const char *metrics_token;
+    ef_route_stats_t *stats; /* one per route, and one for "no route" */
+};
+
+/*  One broker request for the exchange h, with h's credential. 0 and
+    *rep, or the HTTP status already answered as a problem (503 when the
+    broker cannot be reached: the thread's connection is then rebuilt on
+    the next request). */
+int ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
+                    const ef_reply_t **rep);
+/*  The same without answering: 0 or the EventFlow error code. */
+int ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
+                   const ef_reply_t **rep);
+/*  Answer an EventFlow error code as a problem. */
+int ef_bridge_error (ef_http_t *h, int code, const char *detail,
+                     uint64_t retry_after_ms);
+
+/*  The routes (ef_api_*.c). */
+int ef_api_register (ef_bridge_t *self, ef_http_t *h);
+int ef_api_login (ef_bridge_t *self, ef_http_t *h);
+int ef_api_refresh (ef_bridge_t *self, ef_http_t *h);
+int ef_api_logout (ef_bridge_t *self, ef_http_t *h);
+int ef_api_users_list (ef_bridge_t *self, ef_http_t *h);
+int ef_api_users_create (ef_bridge_t *self, ef_http_t *h);
+int ef_api_users_get (ef_bridge_t *self, ef_http_t *h);
+int ef_api_users_update (ef_bridge_t *self, ef_http_t *h);
+int ef_api_users_delete (ef_bridge_t *self, ef_http_t *h);
+int ef_api_producers_create (ef_bridge_t *self, ef_http_t *h);
+int ef_api_producers_list (ef_bridge_t *self, ef_http_t *h);
+int ef_api_producers_delete (ef_bridge_t *self, ef_http_t *h);
+int ef_api_keys_create (ef_bridge_t *self, ef_http_t *h);
+int ef_api_keys_list (ef_bridge_t *self, ef_http_t *h);
+int ef_api_keys_delete (ef_bridge_t *self, ef_http_t *h);
+int ef_api_streams_create (ef_bridge_t *self, ef_http_t *h);
+int ef_api_streams_list (ef_bridge_t *self, ef_http_t *h);
+int ef_api_streams_get (ef_bridge_t *self, ef_http_t *h);
+int ef_api_streams_update (ef_bridge_t *self, ef_http_t *h);
+int ef_api_streams_delete (ef_bridge_t *self, ef_http_t *h);
+int ef_api_ingest (ef_bridge_t *self, ef_http_t *h);
+int ef_api_ingest_seed (ef_bridge_t *self, ef_http_t *h);
+int ef_api_events_get (ef_bridge_t *self, ef_http_t *h);
+int ef_api_events_list (ef_bridge_t *self, ef_http_t *h);
+int ef_api_health (ef_bridge_t *self, ef_http_t *h);
+int ef_api_ready (ef_bridge_t *self, ef_http_t *h);
+int ef_api_metrics (ef_bridge_t *self, ef_http_t *h);
+
+/*  The route table (ef_bridge.c), for metrics labels. */
+extern const ef_route_t ef_bridge_routes[];
+extern const int ef_bridge_nroutes;
+/*  The status codes the metrics count, and the histogram bounds (s). */
+extern const int ef_bridge_codes[EF_BRIDGE_CODES];
+extern const double ef_bridge_buckets[EF_BRIDGE_BUCKETS];
+
+#endif

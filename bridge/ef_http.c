@@ -1,0 +1,237 @@
+/*  ef_http.c: request parsing and response writing for the bridge (see
+    ef_http.h). Responses use civetweb's header helpers, never hand-written
+    status lines. */
+#include "ef_http.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_json.h"
+#include "eventflow/ef_time.h"
+#include "eventflow/ef_uuid.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+
+static int
+s_printable (const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n >= max || s[n] < 0x21 || s[n] > 0x7e)
+            return 0;
+    return n > 0;
+}
+
+void
+ef_http_begin (ef_http_t *h, struct mg_connection *conn)
+{
+    memset (h, 0, sizeof *h);
+    h->conn = conn;
+    h->ri = mg_get_request_info (conn);
+    h->route = -1;
+    ef_buf_init (&h->out);
+    const char *rid = mg_get_header (conn, "X-Request-Id");
+    if (rid && s_printable (rid, 128))
+        snprintf (h->request_id, sizeof h->request_id, "%s", rid);
+    else {
+        ef_uuid_gen_t g;
+        ef_uuid_t u;
+        ef_uuid_gen_init (&g);
+        ef_uuid_gen_v7 (&g, ef_time_now_ms (), &u);
+        ef_uuid_format (&u, h->request_id);
+    }
+    const char *key = mg_get_header (conn, "X-API-Key");
+    if (key && *key)
+        h->api_key = ef_str (key);
+    const char *auth = mg_get_header (conn, "Authorization");
+    if (auth && strncasecmp (auth, "Bearer ", 7) == 0) {
+        const char *t = auth + 7;
+        while (*t == ' ')
+            t++;
+        if (*t)
+            h->jwt = ef_str (t);
+    }
+}
+
+void
+ef_http_end (ef_http_t *h)
+{
+    free (h->body);
+    h->body = NULL;
+    ef_buf_free (&h->out);
+}
+
+const char *
+ef_http_header (const ef_http_t *h, const char *name)
+{
+    return mg_get_header (h->conn, name);
+}
+
+int
+ef_http_query (const ef_http_t *h, const char *name, char *out, size_t size)
+{
+    const char *q = h->ri->query_string;
+    if (!q)
+        return 0;
+    return mg_get_var (q, strlen (q), name, out, size) >= 0;
+}
+
+void
+ef_http_printf (ef_http_t *h, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start (ap, fmt);
+    int n = vsnprintf (tmp, sizeof tmp, fmt, ap);
+    va_end (ap);
+    if (n < 0)
+        return;
+    if ((size_t) n < sizeof tmp) {
+        ef_buf_append (&h->out, tmp, (size_t) n);
+        return;
+    }
+    char *big = malloc ((size_t) n + 1);
+    if (!big)
+        return;
+    va_start (ap, fmt);
+    vsnprintf (big, (size_t) n + 1, fmt, ap);
+    va_end (ap);
+    ef_buf_append (&h->out, big, (size_t) n);
+    free (big);
+}
+
+/*  Status, the standard headers, then body. */
+static int
+s_respond (ef_http_t *h, int status, const char *type, const char *body,
+           size_t len, int retry_after)
+{
+    char num[32];
+    h->status = status;
+    mg_response_header_start (h->conn, status);
+    mg_response_header_add (h->conn, "X-Request-Id", h->request_id, -1);
+    mg_response_header_add (h->conn, "Cache-Control", "no-store", -1);
+    if (retry_after > 0) {
+        snprintf (num, sizeof num, "%d", retry_after);
+        mg_response_header_add (h->conn, "Retry-After", num, -1);
+    }
+    if (status != 204) {
+        mg_response_header_add (h->conn, "Content-Type", type, -1);
+        snprintf (num, sizeof num, "%zu", len);
+        mg_response_header_add (h->conn, "Content-Length", num, -1);
+    }
+    mg_response_header_send (h->conn);
+    if (status != 204 && len)
+        mg_write (h->conn, body, len);
+    return status;
+}
+
+int
+ef_http_send (ef_http_t *h, int status)
+{
+    if (h->out.oom)
+        return ef_http_problem (h, 500, "NO_MEMORY", "out of memory", NULL, 0);
+    return s_respond (h, status, "application/json", h->out.data, h->out.len,
+                      0);
+}
+
+int
+ef_http_send_text (ef_http_t *h, const char *type)
+{
+    return s_respond (h, 200, type, h->out.data, h->out.len, 0);
+}
+
+static const char *
+s_title (int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 507: return "Insufficient Storage";
+    default: return "Internal Server Error";
+    }
+}
+
+int
+ef_http_problem (ef_http_t *h, int status, const char *code,
+                 const char *detail, const char *extra, int retry_after)
+{
+    ef_buf_t b;
+    ef_buf_init (&b);
+    char head[256];
+    int n = snprintf (head, sizeof head,
+                      "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,"
+                      "\"code\":",
+                      s_title (status), status);
+    ef_buf_append (&b, head, (size_t) n);
+    ef_json_quote (&b, code, strlen (code));
+    ef_buf_append (&b, ",\"detail\":", 10);
+    ef_json_quote (&b, detail, strlen (detail));
+    ef_buf_append (&b, ",\"instance\":", 12);
+    ef_json_quote (&b, h->ri->local_uri ? h->ri->local_uri : "/",
+                   strlen (h->ri->local_uri ? h->ri->local_uri : "/"));
+    ef_buf_append (&b, ",\"request_id\":", 14);
+    ef_json_quote (&b, h->request_id, strlen (h->request_id));
+    if (extra)
+        ef_buf_append (&b, extra, strlen (extra));
+    ef_buf_append (&b, "}", 1);
+    int rc = s_respond (h, status, "application/problem+json", b.data, b.len,
+                        retry_after);
+    ef_buf_free (&b);
+    return rc;
+}
+
+int
+ef_http_read_json (ef_http_t *h, size_t max)
+{
+    const char *type = mg_get_header (h->conn, "Content-Type");
+    if (!type || strncasecmp (type, "application/json", 16) != 0
+        || (type[16] && type[16] != ';' && type[16] != ' '))
+        return ef_http_problem (h, 415, "UNSUPPORTED_MEDIA_TYPE",
+                                "send the body as application/json", NULL, 0);
+    /* decided from Content-Length before a byte of the body is read */
+    long long declared = h->ri->content_length;
+    if (declared > (long long) max) {
+        char detail[128];
+        snprintf (detail, sizeof detail,
+                  "the body is %lld bytes; the limit is %zu", declared, max);
+        return ef_http_problem (h, 413, "TOO_BIG", detail, NULL, 0);
+    }
+    size_t cap = declared >= 0 ? (size_t) declared : max;
+    h->body = malloc (cap + 2);
+    if (!h->body)
+        return ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL,
+                                1);
+    size_t got = 0;
+    for (;;) {
+        /* chunked bodies have no length: read one byte past the limit to
+           know it was passed */
+        size_t want = cap + 1 - got;
+        if (want == 0)
+            break;
+        int n = mg_read (h->conn, h->body + got, want);
+        if (n <= 0)
+            break;
+        got += (size_t) n;
+    }
+    if (got > max)
+        return ef_http_problem (h, 413, "TOO_BIG", "the body is over the limit",
+                                NULL, 0);
+    if (declared >= 0 && got < (size_t) declared)
+        return ef_http_problem (h, 400, "INVALID",
+                                "the body is shorter than its Content-Length",
+                                NULL, 0);
+    h->body[got] = 0;
+    h->body_len = got;
+    return 0;
+}

@@ -1,0 +1,65 @@
+/*  ef_http.h: one HTTP exchange of the bridge, over civetweb: the request
+    (method, path parameters, query, headers, credentials, a body read
+    within limits) and the response (JSON, RFC 9457 problems, headers).
+    Every response goes through ef_http_send, so status, X-Request-Id and
+    the metrics are handled in one place.
+    Thread-safety: an exchange belongs to the civetweb worker thread that
+    serves it. */
+#ifndef EF_HTTP_H
+#define EF_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <civetweb.h>
+#include "eventflow/ef_mp.h"
+
+#define EF_HTTP_MAX_PARAMS 3
+
+typedef struct {
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    const char *params[EF_HTTP_MAX_PARAMS]; /* path parameters, decoded */
+    char param_buf[3 * 260];
+    char request_id[130];
+    ef_str_t api_key; /* X-API-Key */
+    ef_str_t jwt;     /* Authorization: Bearer */
+    char *body;       /* owned; NUL-terminated */
+    size_t body_len;
+    ef_buf_t out;     /* the response body being built */
+    int status;       /* sent status, for the metrics */
+    int route;        /* index of the matched route, -1 none */
+} ef_http_t;
+
+/*  Start an exchange: request id (echoed or generated), credentials. */
+void ef_http_begin (ef_http_t *h, struct mg_connection *conn);
+/*  Release what the exchange holds. */
+void ef_http_end (ef_http_t *h);
+
+/*  A request header (NULL when absent). */
+const char *ef_http_header (const ef_http_t *h, const char *name);
+/*  A decoded query parameter into out; 1 when present, 0 when absent. */
+int ef_http_query (const ef_http_t *h, const char *name, char *out,
+                   size_t size);
+
+/*  Read a JSON body of at most max bytes into h->body. Checks the
+    Content-Type (application/json) and the Content-Length before reading.
+    Returns 0, or the HTTP status already answered (400, 413, 415). */
+int ef_http_read_json (ef_http_t *h, size_t max);
+
+/*  Send status with h->out as a JSON body (or no body for 204). Returns
+    status. */
+int ef_http_send (ef_http_t *h, int status);
+/*  Send an RFC 9457 problem: code is the stable name ("NOT_FOUND"),
+    detail the human text; extra (may be NULL) is appended raw inside the
+    object (",\"errors\":[…]"). retry_after (> 0) adds Retry-After.
+    Returns status. */
+int ef_http_problem (ef_http_t *h, int status, const char *code,
+                     const char *detail, const char *extra, int retry_after);
+/*  Send text (Prometheus exposition) with status 200. */
+int ef_http_send_text (ef_http_t *h, const char *type);
+
+/*  printf into h->out. */
+void ef_http_printf (ef_http_t *h, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+#endif

@@ -1,0 +1,71 @@
+/*  main.c: eventflow-bridge. Parses the configuration, starts the HTTP
+    server, waits for SIGINT/SIGTERM, stops. */
+#include "ef_bridge.h"
+#include "eventflow/ef_error.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+int
+main (int argc, char **argv)
+{
+    ef_config_t *cfg = ef_config_new (ef_bridge_options);
+    ef_log_t *log = ef_log_new ("bridge", stderr);
+    if (!cfg || !log)
+        return 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
+            printf ("usage: eventflow-bridge [options]\n\n"
+                    "The EventFlow HTTP/JSON bridge. Options (flags override "
+                    "environment,\nwhich overrides the config file):\n\n");
+            ef_config_usage (cfg, stdout);
+            printf ("  --list-routes        print the routes served and exit\n");
+            return 0;
+        }
+        if (!strcmp (argv[i], "--list-routes")) {
+            ef_bridge_print_routes (stdout);
+            return 0;
+        }
+        if (!strcmp (argv[i], "--version")) {
+            printf ("eventflow-bridge %s\n", EF_VERSION);
+            return 0;
+        }
+    }
+    char err[512];
+    int next;
+    if (ef_config_load (cfg, argc, argv, 1, &next, err, sizeof err)) {
+        fprintf (stderr, "eventflow-bridge: %s\n", err);
+        return 2;
+    }
+    if (next < argc) {
+        fprintf (stderr, "eventflow-bridge: unknown argument '%s' (see --help)\n",
+                 argv[next]);
+        return 2;
+    }
+    int level = ef_log_level_parse (ef_config_get (cfg, "log-level"));
+    if (level < 0) {
+        fprintf (stderr, "eventflow-bridge: bad --log-level\n");
+        return 2;
+    }
+    ef_log_set_level (log, (ef_log_level_t) level);
+
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGTERM);
+    pthread_sigmask (SIG_BLOCK, &set, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    ef_bridge_t *bridge = ef_bridge_new (cfg, log);
+    int rc = bridge ? ef_bridge_open (bridge) : EF_ENOMEM;
+    if (rc == 0) {
+        int sig = 0;
+        sigwait (&set, &sig);
+        ef_log_info (log, "stopping", "\"signal\":%d", sig);
+    }
+    ef_bridge_destroy (&bridge);
+    ef_log_destroy (&log);
+    ef_config_destroy (&cfg);
+    return rc == 0 ? 0 : 1;
+}
