@@ -469,6 +469,7 @@ typedef struct {
     char *arena;
     size_t used, cap;
     int overflow;
+    uint32_t cap_items;
 } s_batch_t;
 
 static int
@@ -476,7 +477,7 @@ s_batch_element (void *arg, uint32_t index, ef_str_t value)
 {
     s_batch_t *b = arg;
     char prefix[16];
-    if (index >= S_MAX_BATCH) {
+    if (index >= b->cap_items) {
         b->overflow = 1;
         return 1;
     }
@@ -490,15 +491,10 @@ s_batch_element (void *arg, uint32_t index, ef_str_t value)
 /*  The answer to a batch: one result per item, in order. */
 static int
 s_batch_reply (ef_http_t *h, s_batch_t *b, ef_api_errors_t *errors,
-               const ef_reply_t *rep)
+               const ef_batch_result_t *results)
 {
-    ef_mpr_t r;
-    uint32_t nres = 0;
     char t[40];
-    if (rep && (ef_proto_reply_find (rep, "results", &r)
-                || ef_mpr_array (&r, &nres)))
-        nres = 0;
-    /* the refused items' messages, in order of index, from errors */
+    uint32_t at = 0;
     ef_buf_append (&h->out, "{\"results\":[", 12);
     for (uint32_t i = 0; i < b->n; i++) {
         if (i)
@@ -509,29 +505,19 @@ s_batch_reply (ef_http_t *h, s_batch_t *b, ef_api_errors_t *errors,
                             i);
             continue;
         }
-        ef_publish_result_t res;
-        if (ef_proto_read_result (&r, &res)) {
-            ef_http_printf (h, "{\"index\":%u,\"error\":{\"code\":\"INTERNAL\","
-                               "\"message\":\"no result\"}}",
-                            i);
-            continue;
-        }
-        if (res.code) {
+        const ef_batch_result_t *res = &results[at++];
+        if (res->code) {
             ef_http_printf (h, "{\"index\":%u,\"error\":{\"code\":\"%s\","
                                "\"message\":",
-                            i, ef_error_name (res.code));
-            ef_json_quote (&h->out, res.message.ptr ? res.message.ptr : "",
-                           res.message.len);
+                            i, ef_error_name (res->code));
+            ef_json_quote (&h->out, res->message, strlen (res->message));
             ef_buf_append (&h->out, "}}", 2);
         } else {
-            ef_http_printf (h, "{\"index\":%u,\"event_id\":", i);
-            ef_json_quote (&h->out, res.event_id.ptr, res.event_id.len);
-            ef_http_printf (h,
-                            ",\"seq\":%llu,\"status\":\"%s\","
-                            "\"received_at\":\"%s\"}",
-                            (unsigned long long) res.seq,
-                            res.duplicate ? "DUPLICATE" : "ACCEPTED",
-                            ef_time_format (res.received_at, t, sizeof t));
+            ef_http_printf (h, "{\"index\":%u,\"event_id\":\"%s\",\"seq\":%llu,"
+                               "\"status\":\"%s\",\"received_at\":\"%s\"}",
+                            i, res->event_id, (unsigned long long) res->seq,
+                            res->duplicate ? "DUPLICATE" : "ACCEPTED",
+                            ef_time_format (res->received_at, t, sizeof t));
         }
     }
     ef_buf_append (&h->out, "]", 1);
@@ -542,6 +528,22 @@ s_batch_reply (ef_http_t *h, s_batch_t *b, ef_api_errors_t *errors,
     }
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 202);
+}
+
+static int
+s_count_one (void *arg, uint32_t index, ef_str_t value)
+{
+    (void) value;
+    *(uint32_t *) arg = index + 1;
+    return index >= S_MAX_BATCH; /* past the limit: stop counting */
+}
+
+static uint32_t
+s_count_elements (ef_str_t body)
+{
+    uint32_t n = 0;
+    ef_json_array_each (body.ptr, body.len, s_count_one, &n);
+    return n;
 }
 
 static int
@@ -565,13 +567,25 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
                                 ",\"errors\":[{\"path\":\"\",\"message\":\"must "
                                 "be an object or an array\"}]",
                                 0);
-    ef_event_in_t *events = calloc (S_MAX_BATCH, sizeof *events);
-    int *valid = calloc (S_MAX_BATCH + 1, sizeof *valid);
+    /* one slot for an object; for an array, its element count (bounded
+       by the body size: no per-request 1000-slot arrays to clear) */
+    uint32_t slots = 1;
+    if (kind == 'a') {
+        slots = s_count_elements (body);
+        if (slots > S_MAX_BATCH)
+            return ef_http_problem (h, 413, "TOO_BIG",
+                                    "a batch holds at most 1000 events", NULL,
+                                    0);
+        if (slots == 0)
+            slots = 1;
+    }
+    ef_event_in_t *events = malloc (slots * sizeof *events);
+    int *valid = calloc (slots + 1, sizeof *valid);
     size_t cap = h->body_len + 64;
     char *arena = malloc (cap);
     ef_api_errors_t errors;
     ef_api_errors_init (&errors);
-    s_batch_t b = {events, valid, 0, &errors, arena, 0, cap, 0};
+    s_batch_t b = {events, valid, 0, &errors, arena, 0, cap, 0, slots};
     if (!events || !valid || !arena) {
         rc = ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL, 1);
         goto done;
@@ -623,52 +637,52 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
             ev->source = ef_str ("http");
         send[nsend++] = *ev;
     }
-    const ef_reply_t *rep = NULL;
+    ef_batch_result_t *results = NULL;
     if (nsend) {
-        ef_request_t req = {0};
-        req.cmd = EF_CMD_PUBLISH;
-        req.stream = ef_str (stream);
-        req.events = send;
-        req.n_events = nsend;
-        rc = ef_bridge_call (self, h, &req, &rep);
+        char why[160];
+        uint64_t retry = 0;
+        results = malloc (nsend * sizeof *results);
+        if (!results) {
+            free (send);
+            rc = ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL,
+                                  1);
+            goto done;
+        }
+        rc = ef_batcher_publish (self->batcher, h->api_key,
+                                 h->api_key.ptr ? EF_STR_NULL : h->jwt,
+                                 ef_str (stream), send, nsend, results, why,
+                                 &retry);
         if (rc) {
             free (send);
+            free (results);
+            rc = ef_bridge_error (h, rc, why, retry);
             goto done;
         }
     }
     free (send);
     if (kind == 'a') {
-        rc = s_batch_reply (h, &b, &errors, rep);
+        rc = s_batch_reply (h, &b, &errors, results);
+        free (results);
         goto done;
     }
     /* one event */
-    ef_mpr_t r;
-    uint32_t nres;
-    ef_publish_result_t res;
+    ef_batch_result_t res = results[0];
+    free (results);
     char t[40];
-    if (ef_proto_reply_find (rep, "results", &r) || ef_mpr_array (&r, &nres)
-        || nres != 1 || ef_proto_read_result (&r, &res)) {
-        rc = ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
-        goto done;
-    }
     if (res.code) {
-        char detail[256];
-        snprintf (detail, sizeof detail, "%.*s", (int) res.message.len,
-                  res.message.ptr ? res.message.ptr : "");
-        rc = ef_bridge_error (h, res.code, detail, 0);
+        rc = ef_bridge_error (h, res.code, res.message, res.retry_after_ms);
         goto done;
     }
     if (seed) {
-        ef_buf_append (&h->out, "{\"eventId\":", 11);
-        ef_json_quote (&h->out, res.event_id.ptr, res.event_id.len);
-        ef_buf_append (&h->out, ",\"status\":\"queued\"}", 19);
+        ef_http_printf (h, "{\"eventId\":\"%s\",\"status\":\"queued\"}",
+                        res.event_id);
         rc = ef_http_send (h, 202);
         goto done;
     }
-    ef_buf_append (&h->out, "{\"event_id\":", 12);
-    ef_json_quote (&h->out, res.event_id.ptr, res.event_id.len);
-    ef_http_printf (h, ",\"seq\":%llu,\"status\":\"%s\",\"received_at\":\"%s\"}",
-                    (unsigned long long) res.seq,
+    ef_http_printf (h,
+                    "{\"event_id\":\"%s\",\"seq\":%llu,\"status\":\"%s\","
+                    "\"received_at\":\"%s\"}",
+                    res.event_id, (unsigned long long) res.seq,
                     res.duplicate ? "DUPLICATE" : "ACCEPTED",
                     ef_time_format (res.received_at, t, sizeof t));
     rc = ef_http_send (h, res.duplicate ? 200 : 202);

@@ -367,6 +367,12 @@ ef_bridge_open (ef_bridge_t *self)
     int rc = s_keys (self);
     if (rc)
         return rc;
+    self->batcher = ef_batcher_new (self->broker, &self->gateway,
+                                    self->plain ? NULL
+                                                : self->server.public_key,
+                                    self->timeout_ms, self->log);
+    if (!self->batcher || ef_batcher_start (self->batcher))
+        return EF_ENOMEM;
     const char *threads = ef_config_get (self->cfg, "threads");
     const char *rto = ef_config_get (self->cfg, "request-timeout");
     /* no document_root (no file serving), no forms, no websockets */
@@ -416,6 +422,7 @@ ef_bridge_destroy (ef_bridge_t **self_p)
         mg_stop (self->ctx);
         mg_exit_library ();
     }
+    ef_batcher_destroy (&self->batcher);
     free (self->stats);
     free (self);
     *self_p = NULL;

@@ -4,6 +4,7 @@
 #define EF_BRIDGE_INT_H
 
 #include <stdatomic.h>
+#include "ef_batcher.h"
 #include "ef_bridge.h"
 #include "ef_http.h"
 #include "eventflow/ef_cert.h"
@@ -40,6 +41,7 @@ struct ef_bridge {
     int timeout_ms;
     const char *metrics_token;
     ef_route_stats_t *stats; /* one per route, and one for "no route" */
+    ef_batcher_t *batcher;   /* ingest's group commit */
 };
 
 /*  One broker request for the exchange h, with h's credential. 0 and

@@ -35,10 +35,15 @@ ef_http_begin (ef_http_t *h, struct mg_connection *conn)
     if (rid && s_printable (rid, 128))
         snprintf (h->request_id, sizeof h->request_id, "%s", rid);
     else {
-        ef_uuid_gen_t g;
+        /* one generator per worker thread: its random pool lasts */
+        static __thread ef_uuid_gen_t gen;
+        static __thread int ready;
         ef_uuid_t u;
-        ef_uuid_gen_init (&g);
-        ef_uuid_gen_v7 (&g, ef_time_now_ms (), &u);
+        if (!ready) {
+            ef_uuid_gen_init (&gen);
+            ready = 1;
+        }
+        ef_uuid_gen_v7 (&gen, ef_time_now_ms (), &u);
         ef_uuid_format (&u, h->request_id);
     }
     const char *key = mg_get_header (conn, "X-API-Key");

@@ -203,7 +203,8 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
         }
     }
     uint64_t wait = 0;
-    if (ef_auth_rate (self->auth, &w->who, ef_time_mono_ms (), &wait)) {
+    if (!(c->flags & EF_CMDF_PER_EVENT)
+        && ef_auth_rate (self->auth, &w->who, ef_time_mono_ms (), &wait)) {
         ef_buf_reset (&self->out);
         ef_proto_reply_error (&self->out, w->req.id, EF_ERATE,
                               "rate limit reached", wait);

@@ -56,7 +56,8 @@ enum {
     EF_CMDF_WRITES = 1, /* goes to the writer */
     EF_CMDF_ANON = 2,   /* needs no principal */
     EF_CMDF_STREAM = 4, /* names a stream: API key scope applies */
-    EF_CMDF_GATEWAY = 8 /* the gateway may run it for itself (org 0: all) */
+    EF_CMDF_GATEWAY = 8, /* the gateway may run it for itself (org 0: all) */
+    EF_CMDF_PER_EVENT = 16 /* rate limits count its events, not itself */
 };
 
 typedef struct {

@@ -121,13 +121,21 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
     if (ef_commands_reserve (w, w->req.n_events))
         return EF_ENOMEM;
     uint64_t now = ef_time_now_ms ();
+    int64_t mono = ef_time_mono_ms ();
     ef_buf_reset (&w->records);
     for (uint32_t i = 0; i < w->req.n_events; i++) {
         ef_event_in_t *ev = &self->scratch[i];
         ef_wresult_t *res = &w->results[i];
         memset (res, 0, offsetof (ef_wresult_t, event_id));
+        res->retry_after_ms = 0;
         res->code = ef_proto_check_event (ev, self->max_payload);
         res->err_msg = ev->err_msg;
+        /* an API key's rate counts events: one token each */
+        if (res->code == 0
+            && ef_auth_rate (self->auth, &w->who, mono, &res->retry_after_ms)) {
+            res->code = EF_ERATE;
+            res->err_msg = "rate limit reached";
+        }
         if (res->code)
             continue;
         if (ef_str_set (ev->event_id)) {
@@ -253,8 +261,8 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_CREATE_STREAM, s_create_stream, EF_CMDF_WRITES, ADMIN, NULL},
     {EF_CMD_LIST_STREAMS, s_list_streams, 0, ALL, NULL},
     {EF_CMD_GET_STREAM, s_get_stream, EF_CMDF_STREAM, ALL, NULL},
-    {EF_CMD_PUBLISH, s_publish, EF_CMDF_WRITES | EF_CMDF_STREAM, PRODUCER,
-     NULL},
+    {EF_CMD_PUBLISH, s_publish,
+     EF_CMDF_WRITES | EF_CMDF_STREAM | EF_CMDF_PER_EVENT, PRODUCER, NULL},
     {EF_CMD_GET_EVENT, s_get_event, EF_CMDF_STREAM, ALL, NULL},
     {EF_CMD_READ, s_read, EF_CMDF_STREAM, ALL, NULL},
     {EF_CMD_LIST_EVENTS, s_list_events, EF_CMDF_STREAM, ALL, NULL},
@@ -321,6 +329,7 @@ ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w)
         r.index = i;
         if (res->code) {
             r.message = ef_str (res->err_msg);
+            r.retry_after_ms = res->retry_after_ms;
             rejected++;
         } else {
             r.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};

@@ -26,6 +26,7 @@ typedef struct {
     int duplicate;
     uint64_t seq;
     uint64_t received_at;
+    uint64_t retry_after_ms; /* code EF_ERATE */
 } ef_wresult_t;
 
 /*  Who sent a request, as the broker established it. */

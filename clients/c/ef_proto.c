@@ -648,7 +648,9 @@ ef_proto_write_result (ef_buf_t *b, const ef_publish_result_t *r)
         ef_mp_map (b, 2);
         s_kuint (b, "index", r->index);
         ef_mp_key (b, "error");
-        ef_mp_map (b, 3);
+        ef_mp_map (b, r->code == EF_ERATE ? 4 : 3);
+        if (r->code == EF_ERATE)
+            s_kuint (b, "retry_after_ms", r->retry_after_ms);
         ef_mp_key (b, "code");
         ef_mp_int (b, r->code);
         ef_mp_key (b, "name");
@@ -978,6 +980,8 @@ ef_proto_read_result (ef_mpr_t *r, ef_publish_result_t *res)
                     rc = ef_mpr_str (r, &name);
                 else if (KEY (ek, "message"))
                     rc = ef_mpr_str (r, &res->message);
+                else if (KEY (ek, "retry_after_ms"))
+                    rc = ef_mpr_uint (r, &res->retry_after_ms);
                 else
                     rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
             }

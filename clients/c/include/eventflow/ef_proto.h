@@ -187,6 +187,7 @@ typedef struct {
     uint64_t received_at;
     int duplicate;
     ef_str_t message; /* for errors */
+    uint64_t retry_after_ms; /* with EF_ERATE */
 } ef_publish_result_t;
 
 typedef struct {

@@ -1,0 +1,308 @@
+/*  ef_batcher.c: the bridge's group commit (see ef_batcher.h). Waiters
+    queue under a mutex; the sender takes the whole queue, groups it by
+    credential and stream, sends one PUBLISH per group (at most 1000
+    events each) asynchronously, waits for every answer, hands each waiter
+    its slice of the results, and goes round again. */
+#include "ef_batcher.h"
+#include "eventflow/ef_client.h"
+#include "eventflow/ef_error.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_EVENTS 1000
+
+typedef struct s_waiter {
+    struct s_waiter *next;
+    ef_str_t api_key, jwt, stream;
+    const ef_event_in_t *events;
+    uint32_t n;
+    ef_batch_result_t *results;
+    int status;
+    char *why;
+    uint64_t *retry_after_ms;
+    int done;
+    pthread_cond_t cv;
+} s_waiter_t;
+
+/*  One PUBLISH in flight: the waiters whose events it carries. */
+typedef struct {
+    ef_batcher_t *self;
+    s_waiter_t *members[S_MAX_EVENTS];
+    uint32_t nmembers;
+} s_batch_t;
+
+struct ef_batcher {
+    char *endpoint;
+    ef_cert_t gateway;
+    char server_key[41];
+    int plain;
+    int timeout_ms;
+    ef_log_t *log;
+    pthread_mutex_t mu;
+    pthread_cond_t work;
+    s_waiter_t *head, *tail;
+    int stopping;
+    pthread_t thread;
+    int running;
+    /* sender-thread state */
+    ef_client_t *client;
+    ef_event_in_t *scratch;
+    s_batch_t *batches;
+    uint32_t nbatches;
+};
+
+ef_batcher_t *
+ef_batcher_new (const char *endpoint, const ef_cert_t *gateway,
+                const char *server_key, int timeout_ms, ef_log_t *log)
+{
+    ef_batcher_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->endpoint = strdup (endpoint);
+    self->scratch = calloc (S_MAX_EVENTS, sizeof *self->scratch);
+    self->batches = calloc (64, sizeof *self->batches);
+    if (!self->endpoint || !self->scratch || !self->batches) {
+        ef_batcher_destroy (&self);
+        return NULL;
+    }
+    if (gateway && server_key) {
+        self->gateway = *gateway;
+        snprintf (self->server_key, sizeof self->server_key, "%s", server_key);
+    } else
+        self->plain = 1;
+    self->timeout_ms = timeout_ms;
+    self->log = log;
+    pthread_mutex_init (&self->mu, NULL);
+    pthread_cond_init (&self->work, NULL);
+    return self;
+}
+
+/* ---------------------------------------------------------------- sender */
+
+static void
+s_finish (ef_batcher_t *self, s_waiter_t *w, int status, const char *why)
+{
+    pthread_mutex_lock (&self->mu);
+    w->status = status;
+    if (status && why)
+        snprintf (w->why, 160, "%s", why);
+    w->done = 1;
+    pthread_cond_signal (&w->cv);
+    pthread_mutex_unlock (&self->mu);
+}
+
+static void
+s_copy_result (ef_batch_result_t *dst, const ef_publish_result_t *r)
+{
+    memset (dst, 0, sizeof *dst);
+    dst->code = r->code;
+    dst->duplicate = r->duplicate;
+    dst->seq = r->seq;
+    dst->received_at = r->received_at;
+    dst->retry_after_ms = r->retry_after_ms;
+    snprintf (dst->event_id, sizeof dst->event_id, "%.*s",
+              (int) r->event_id.len, r->event_id.ptr ? r->event_id.ptr : "");
+    snprintf (dst->message, sizeof dst->message, "%.*s", (int) r->message.len,
+              r->message.ptr ? r->message.ptr : "");
+}
+
+static void
+s_on_reply (void *arg, int status, const ef_publish_result_t *results,
+            uint32_t n)
+{
+    s_batch_t *b = arg;
+    ef_batcher_t *self = b->self;
+    const char *why = ef_client_error (self->client);
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < b->nmembers; i++) {
+        s_waiter_t *w = b->members[i];
+        /* w lives on its caller's stack: nothing of it may be touched once
+           s_finish has woken the caller */
+        uint32_t wn = w->n;
+        if (status == 0 && at + wn <= n) {
+            for (uint32_t k = 0; k < wn; k++)
+                s_copy_result (&w->results[k], &results[at + k]);
+            s_finish (self, w, 0, NULL);
+        } else
+            s_finish (self, w, status ? status : EF_EPROTO, why);
+        at += wn;
+    }
+}
+
+static int
+s_same (ef_str_t a, ef_str_t b)
+{
+    return a.len == b.len
+           && (a.len == 0 || (a.ptr && b.ptr && memcmp (a.ptr, b.ptr, a.len) == 0))
+           && (!a.ptr) == (!b.ptr);
+}
+
+static int
+s_connect (ef_batcher_t *self)
+{
+    if (self->client)
+        return 0;
+    self->client = ef_client_new (self->endpoint);
+    if (!self->client)
+        return EF_ENOMEM;
+    ef_client_set_timeout (self->client, self->timeout_ms);
+    ef_client_set_max_inflight (self->client, 1024);
+    if (!self->plain)
+        ef_client_set_curve (self->client, self->server_key,
+                             self->gateway.public_key,
+                             self->gateway.secret_key);
+    int rc = ef_client_connect (self->client);
+    if (rc)
+        ef_client_destroy (&self->client);
+    return rc;
+}
+
+/*  Send the waiters in list, grouped; wait for all the answers. */
+static void
+s_send (ef_batcher_t *self, s_waiter_t *list)
+{
+    if (s_connect (self)) {
+        while (list) {
+            s_waiter_t *next = list->next;
+            s_finish (self, list, EF_EUNAVAILABLE, "broker unreachable");
+            list = next;
+        }
+        return;
+    }
+    self->nbatches = 0;
+    while (list) {
+        /* the first waiter's group: everyone with its credential and stream,
+           up to the batch limit */
+        s_waiter_t *lead = list, **pp = &list;
+        s_batch_t *b = &self->batches[self->nbatches % 64];
+        uint32_t nev = 0;
+        b->self = self;
+        b->nmembers = 0;
+        while (*pp) {
+            s_waiter_t *w = *pp;
+            if (s_same (w->api_key, lead->api_key) && s_same (w->jwt, lead->jwt)
+                && s_same (w->stream, lead->stream)
+                && nev + w->n <= S_MAX_EVENTS && b->nmembers < S_MAX_EVENTS) {
+                memcpy (self->scratch + nev, w->events, w->n * sizeof *w->events);
+                nev += w->n;
+                b->members[b->nmembers++] = w;
+                *pp = w->next;
+            } else
+                pp = &w->next;
+        }
+        char stream[260];
+        snprintf (stream, sizeof stream, "%.*s", (int) lead->stream.len,
+                  lead->stream.ptr);
+        /* the credential goes with this request only */
+        char key[256] = "", jwt[2048] = "";
+        if (lead->api_key.ptr)
+            snprintf (key, sizeof key, "%.*s", (int) lead->api_key.len,
+                      lead->api_key.ptr);
+        if (lead->jwt.ptr)
+            snprintf (jwt, sizeof jwt, "%.*s", (int) lead->jwt.len,
+                      lead->jwt.ptr);
+        ef_client_set_api_key (self->client, key[0] ? key : NULL);
+        ef_client_set_jwt (self->client, jwt[0] ? jwt : NULL);
+        int rc = ef_client_publish_async (self->client, stream, self->scratch,
+                                          nev, s_on_reply, b);
+        if (rc)
+            s_on_reply (b, rc, NULL, 0);
+        self->nbatches++;
+        if (self->nbatches % 64 == 0) /* batch slots are reused: drain */
+            ef_client_flush (self->client, self->timeout_ms);
+    }
+    if (ef_client_flush (self->client, self->timeout_ms + 1000)
+        || ef_client_inflight (self->client)) {
+        /* lost replies: a fresh connection for the next round */
+        ef_client_destroy (&self->client);
+    }
+}
+
+static void *
+s_run (void *arg)
+{
+    ef_batcher_t *self = arg;
+    for (;;) {
+        pthread_mutex_lock (&self->mu);
+        while (!self->head && !self->stopping)
+            pthread_cond_wait (&self->work, &self->mu);
+        s_waiter_t *list = self->head;
+        self->head = self->tail = NULL;
+        int stop = self->stopping && !list;
+        pthread_mutex_unlock (&self->mu);
+        if (stop)
+            break;
+        if (list)
+            s_send (self, list);
+    }
+    ef_client_destroy (&self->client);
+    return NULL;
+}
+
+int
+ef_batcher_start (ef_batcher_t *self)
+{
+    if (pthread_create (&self->thread, NULL, s_run, self))
+        return EF_EINTERNAL;
+    self->running = 1;
+    return 0;
+}
+
+void
+ef_batcher_destroy (ef_batcher_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_batcher_t *self = *self_p;
+    if (self->running) {
+        pthread_mutex_lock (&self->mu);
+        self->stopping = 1;
+        pthread_cond_signal (&self->work);
+        pthread_mutex_unlock (&self->mu);
+        pthread_join (self->thread, NULL);
+    }
+    pthread_mutex_destroy (&self->mu);
+    pthread_cond_destroy (&self->work);
+    free (self->endpoint);
+    free (self->scratch);
+    free (self->batches);
+    free (self);
+    *self_p = NULL;
+}
+
+/* ---------------------------------------------------------------- callers */
+
+int
+ef_batcher_publish (ef_batcher_t *self, ef_str_t api_key, ef_str_t jwt,
+                    ef_str_t stream, const ef_event_in_t *events, uint32_t n,
+                    ef_batch_result_t *results, char *why,
+                    uint64_t *retry_after_ms)
+{
+    s_waiter_t w;
+    memset (&w, 0, sizeof w);
+    w.api_key = api_key;
+    w.jwt = jwt;
+    w.stream = stream;
+    w.events = events;
+    w.n = n;
+    w.results = results;
+    w.why = why;
+    w.retry_after_ms = retry_after_ms;
+    why[0] = 0;
+    pthread_cond_init (&w.cv, NULL);
+    pthread_mutex_lock (&self->mu);
+    if (self->tail)
+        self->tail->next = &w;
+    else
+        self->head = &w;
+    self->tail = &w;
+    pthread_cond_signal (&self->work);
+    while (!w.done)
+        pthread_cond_wait (&w.cv, &self->mu);
+    pthread_mutex_unlock (&self->mu);
+    pthread_cond_destroy (&w.cv);
+    return w.status;
+}
