@@ -152,7 +152,8 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
         e.occurred_at = ev->occurred_at ? ev->occurred_at : now;
         e.received_at = now;
         e.source = ef_str_set (ev->source) ? ev->source : ef_str ("native");
-        e.api_key_id = EF_STR_NULL;
+        e.api_key_id = w->who.kind == EF_WHO_API_KEY ? ef_str (w->who.id)
+                                                     : EF_STR_NULL;
         e.trace_id = ev->trace_id;
         e.correlation_id = ev->correlation_id;
         e.payload = ev->payload;
