@@ -753,6 +753,61 @@ ef_proto_write_clientkey (ef_buf_t *b, const ef_clientkey_info_t *k)
         ef_mp_nil (b);
 }
 
+/* ---------------------------------------------------------------- fields */
+
+/*  Flat maps are read through a table: a key, a kind, and where in the
+    output struct the value goes. Unknown keys are skipped. */
+typedef enum { S_F_STR, S_F_UINT, S_F_BOOL } s_fkind_t;
+
+typedef struct {
+    const char *key;
+    s_fkind_t kind;
+    size_t off;
+} s_field_t;
+
+static int s_opt_uint (ef_mpr_t *r, uint64_t *v);
+
+/*  Read one value by kind into base + f->off. */
+static int
+s_read_field (ef_mpr_t *r, const s_field_t *f, void *base)
+{
+    void *at = (char *) base + f->off;
+    switch (f->kind) {
+    case S_F_STR: return s_opt_str (r, (ef_str_t *) at);
+    case S_F_UINT: return s_opt_uint (r, (uint64_t *) at);
+    default: return ef_mpr_bool (r, (int *) at);
+    }
+}
+
+/*  A map of n pairs; for keys not in the table, extra (may be NULL) gets
+    a chance before the value is skipped: it returns 1 when it read it. */
+typedef int (s_extra_fn) (ef_mpr_t *r, ef_str_t key, void *base, int *rc);
+
+static int
+s_read_fields (ef_mpr_t *r, const s_field_t *fields, size_t nfields,
+               void *base, s_extra_fn *extra)
+{
+    uint32_t n;
+    int rc = ef_mpr_map (r, &n);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        ef_str_t k;
+        if ((rc = ef_mpr_str (r, &k)))
+            break;
+        size_t f = 0;
+        while (f < nfields && !KEY (k, fields[f].key))
+            f++;
+        if (f < nfields)
+            rc = s_read_field (r, &fields[f], base);
+        else if (!(extra && extra (r, k, base, &rc)))
+            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    return rc;
+}
+
+#define S_FS(st, k, m) {k, S_F_STR, offsetof (st, m)}
+#define S_FU(st, k, m) {k, S_F_UINT, offsetof (st, m)}
+#define S_FB(st, k, m) {k, S_F_BOOL, offsetof (st, m)}
+
 /* ---------------------------------------------------------------- reading */
 
 int
@@ -917,29 +972,17 @@ ef_proto_read_event (ef_mpr_t *r, ef_event_t *ev)
 int
 ef_proto_read_stream (ef_mpr_t *r, ef_stream_info_t *s)
 {
-    uint32_t n;
+    static const s_field_t fields[] = {
+        S_FS (ef_stream_info_t, "id", id),
+        S_FS (ef_stream_info_t, "name", name),
+        S_FU (ef_stream_info_t, "created_at", created_at),
+        S_FU (ef_stream_info_t, "events", events),
+        S_FU (ef_stream_info_t, "first_seq", first_seq),
+        S_FU (ef_stream_info_t, "last_seq", last_seq),
+    };
     memset (s, 0, sizeof *s);
-    int rc = ef_mpr_map (r, &n);
-    for (uint32_t i = 0; rc == 0 && i < n; i++) {
-        ef_str_t k;
-        if ((rc = ef_mpr_str (r, &k)))
-            break;
-        if (KEY (k, "id"))
-            rc = ef_mpr_str (r, &s->id);
-        else if (KEY (k, "name"))
-            rc = ef_mpr_str (r, &s->name);
-        else if (KEY (k, "created_at"))
-            rc = ef_mpr_uint (r, &s->created_at);
-        else if (KEY (k, "events"))
-            rc = ef_mpr_uint (r, &s->events);
-        else if (KEY (k, "first_seq"))
-            rc = ef_mpr_uint (r, &s->first_seq);
-        else if (KEY (k, "last_seq"))
-            rc = ef_mpr_uint (r, &s->last_seq);
-        else
-            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
-    }
-    return rc;
+    return s_read_fields (r, fields, sizeof fields / sizeof fields[0], s,
+                          NULL);
 }
 
 int
@@ -1062,106 +1105,75 @@ ef_proto_read_hello (const ef_reply_t *rep, ef_hello_t *h)
     return rc ? EF_EINVAL : 0;
 }
 
-static int s_opt_uint (ef_mpr_t *r, uint64_t *v);
 
 int
 ef_proto_read_user (ef_mpr_t *r, ef_user_info_t *u)
 {
-    uint32_t n;
+    static const s_field_t fields[] = {
+        S_FS (ef_user_info_t, "id", id),
+        S_FS (ef_user_info_t, "email", email),
+        S_FS (ef_user_info_t, "role", role),
+        S_FS (ef_user_info_t, "org_id", org_id),
+        S_FU (ef_user_info_t, "created_at", created_at),
+    };
     memset (u, 0, sizeof *u);
-    int rc = ef_mpr_map (r, &n);
-    for (uint32_t i = 0; rc == 0 && i < n; i++) {
-        ef_str_t k;
-        if ((rc = ef_mpr_str (r, &k)))
-            break;
-        if (KEY (k, "id"))
-            rc = s_opt_str (r, &u->id);
-        else if (KEY (k, "email"))
-            rc = s_opt_str (r, &u->email);
-        else if (KEY (k, "role"))
-            rc = s_opt_str (r, &u->role);
-        else if (KEY (k, "org_id"))
-            rc = s_opt_str (r, &u->org_id);
-        else if (KEY (k, "created_at"))
-            rc = s_opt_uint (r, &u->created_at);
-        else
-            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    return s_read_fields (r, fields, sizeof fields / sizeof fields[0], u,
+                          NULL);
+}
+
+/*  An API key's nested fields: streams and rate. */
+static int
+s_apikey_extra (ef_mpr_t *r, ef_str_t k, void *base, int *rc)
+{
+    ef_apikey_info_t *key = base;
+    uint32_t m;
+    if (KEY (k, "streams")) {
+        *rc = ef_mpr_array (r, &m);
+        if (*rc == 0 && m > 16)
+            *rc = EF_EINVAL;
+        for (uint32_t j = 0; *rc == 0 && j < m; j++)
+            *rc = ef_mpr_str (r, &key->streams[j]);
+        key->n_streams = *rc == 0 ? m : 0;
+        return 1;
     }
-    return rc;
+    if (KEY (k, "rate")) {
+        static const s_field_t rate[] = {
+            S_FU (ef_apikey_info_t, "per_second", per_second),
+            S_FU (ef_apikey_info_t, "burst", burst),
+        };
+        *rc = s_read_fields (r, rate, 2, key, NULL);
+        return 1;
+    }
+    return 0;
 }
 
 int
 ef_proto_read_apikey (ef_mpr_t *r, ef_apikey_info_t *key)
 {
-    uint32_t n;
+    static const s_field_t fields[] = {
+        S_FS (ef_apikey_info_t, "id", id),
+        S_FS (ef_apikey_info_t, "name", name),
+        S_FS (ef_apikey_info_t, "role", role),
+        S_FB (ef_apikey_info_t, "producer", producer),
+        S_FU (ef_apikey_info_t, "created_at", created_at),
+        S_FU (ef_apikey_info_t, "revoked_at", revoked_at),
+    };
     memset (key, 0, sizeof *key);
-    int rc = ef_mpr_map (r, &n);
-    for (uint32_t i = 0; rc == 0 && i < n; i++) {
-        ef_str_t k;
-        if ((rc = ef_mpr_str (r, &k)))
-            break;
-        if (KEY (k, "id"))
-            rc = s_opt_str (r, &key->id);
-        else if (KEY (k, "name"))
-            rc = s_opt_str (r, &key->name);
-        else if (KEY (k, "role"))
-            rc = s_opt_str (r, &key->role);
-        else if (KEY (k, "producer"))
-            rc = ef_mpr_bool (r, &key->producer);
-        else if (KEY (k, "streams")) {
-            uint32_t m;
-            rc = ef_mpr_array (r, &m);
-            if (rc == 0 && m > 16)
-                return EF_EINVAL;
-            for (uint32_t j = 0; rc == 0 && j < m; j++)
-                rc = ef_mpr_str (r, &key->streams[j]);
-            key->n_streams = m;
-        } else if (KEY (k, "rate")) {
-            uint32_t m;
-            rc = ef_mpr_map (r, &m);
-            for (uint32_t j = 0; rc == 0 && j < m; j++) {
-                ef_str_t rk;
-                if ((rc = ef_mpr_str (r, &rk)))
-                    break;
-                if (KEY (rk, "per_second"))
-                    rc = ef_mpr_uint (r, &key->per_second);
-                else if (KEY (rk, "burst"))
-                    rc = ef_mpr_uint (r, &key->burst);
-                else
-                    rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
-            }
-        } else if (KEY (k, "created_at"))
-            rc = s_opt_uint (r, &key->created_at);
-        else if (KEY (k, "revoked_at"))
-            rc = s_opt_uint (r, &key->revoked_at);
-        else
-            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
-    }
-    return rc;
+    return s_read_fields (r, fields, sizeof fields / sizeof fields[0], key,
+                          s_apikey_extra);
 }
 
 int
 ef_proto_read_clientkey (ef_mpr_t *r, ef_clientkey_info_t *key)
 {
-    uint32_t n;
+    static const s_field_t fields[] = {
+        S_FS (ef_clientkey_info_t, "public_key", public_key),
+        S_FS (ef_clientkey_info_t, "role", role),
+        S_FS (ef_clientkey_info_t, "name", name),
+        S_FU (ef_clientkey_info_t, "created_at", created_at),
+        S_FU (ef_clientkey_info_t, "revoked_at", revoked_at),
+    };
     memset (key, 0, sizeof *key);
-    int rc = ef_mpr_map (r, &n);
-    for (uint32_t i = 0; rc == 0 && i < n; i++) {
-        ef_str_t k;
-        if ((rc = ef_mpr_str (r, &k)))
-            break;
-        if (KEY (k, "public_key"))
-            rc = s_opt_str (r, &key->public_key);
-        else if (KEY (k, "role"))
-            rc = s_opt_str (r, &key->role);
-        else if (KEY (k, "name"))
-            rc = s_opt_str (r, &key->name);
-        else if (KEY (k, "created_at"))
-            rc = s_opt_uint (r, &key->created_at);
-        else if (KEY (k, "revoked_at"))
-            rc = s_opt_uint (r, &key->revoked_at);
-        else
-            rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
-    }
-    return rc;
+    return s_read_fields (r, fields, sizeof fields / sizeof fields[0], key,
+                          NULL);
 }
