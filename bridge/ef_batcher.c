@@ -24,6 +24,7 @@ typedef struct s_waiter {
     char *why;
     uint64_t *retry_after_ms;
     int done;
+    pthread_mutex_t mu; /* its own: waking one caller contends with no one */
     pthread_cond_t cv;
 } s_waiter_t;
 
@@ -85,13 +86,14 @@ ef_batcher_new (const char *endpoint, const ef_cert_t *gateway,
 static void
 s_finish (ef_batcher_t *self, s_waiter_t *w, int status, const char *why)
 {
-    pthread_mutex_lock (&self->mu);
-    w->status = status;
+    (void) self;
     if (status && why)
         snprintf (w->why, 160, "%s", why);
+    pthread_mutex_lock (&w->mu);
+    w->status = status;
     w->done = 1;
     pthread_cond_signal (&w->cv);
-    pthread_mutex_unlock (&self->mu);
+    pthread_mutex_unlock (&w->mu);
 }
 
 static void
@@ -292,6 +294,7 @@ ef_batcher_publish (ef_batcher_t *self, ef_str_t api_key, ef_str_t jwt,
     w.why = why;
     w.retry_after_ms = retry_after_ms;
     why[0] = 0;
+    pthread_mutex_init (&w.mu, NULL);
     pthread_cond_init (&w.cv, NULL);
     pthread_mutex_lock (&self->mu);
     if (self->tail)
@@ -300,9 +303,12 @@ ef_batcher_publish (ef_batcher_t *self, ef_str_t api_key, ef_str_t jwt,
         self->head = &w;
     self->tail = &w;
     pthread_cond_signal (&self->work);
-    while (!w.done)
-        pthread_cond_wait (&w.cv, &self->mu);
     pthread_mutex_unlock (&self->mu);
+    pthread_mutex_lock (&w.mu);
+    while (!w.done)
+        pthread_cond_wait (&w.cv, &w.mu);
+    pthread_mutex_unlock (&w.mu);
     pthread_cond_destroy (&w.cv);
+    pthread_mutex_destroy (&w.mu);
     return w.status;
 }
