@@ -75,6 +75,9 @@ s_wreq_get (ef_broker_t *self)
     w->hash_op = 0;
     w->pw_ok = 0;
     w->pwhash[0] = 0;
+    w->park = 0;
+    w->deadline_ms = 0;
+    w->stream.num = 0;
     zmq_msg_init (&w->peer);
     zmq_msg_init (&w->frame);
     return w;
@@ -103,10 +106,9 @@ s_wreq_free (ef_wreq_t *w)
 
 /* ---------------------------------------------------------------- replies */
 
-/*  Send body to peer. A peer that has gone, or whose queue is full, cannot
-    be answered: that is counted and logged, never blocking the reactor. */
-static void
-s_send (ef_broker_t *self, zmq_msg_t *peer, const void *body, size_t len)
+int
+ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
+                size_t len)
 {
     zmq_msg_t id;
     zmq_msg_init (&id);
@@ -115,10 +117,21 @@ s_send (ef_broker_t *self, zmq_msg_t *peer, const void *body, size_t len)
         zmq_msg_close (&id);
         ef_metrics_add (self->metrics, EF_M_UNROUTABLE, 1);
         ef_log_debug (self->log, "reply not routable", "\"errno\":%d", errno);
-        return;
+        return -1;
     }
-    if (zmq_send (self->router, body, len, ZMQ_DONTWAIT) < 0)
+    if (zmq_send (self->router, body, len, ZMQ_DONTWAIT) < 0) {
         ef_metrics_add (self->metrics, EF_M_UNROUTABLE, 1);
+        return -1;
+    }
+    return 0;
+}
+
+/*  Send body to peer. A peer that has gone, or whose queue is full, cannot
+    be answered: that is counted and logged, never blocking the reactor. */
+static void
+s_send (ef_broker_t *self, zmq_msg_t *peer, const void *body, size_t len)
+{
+    ef_broker_send (self, peer, body, len);
 }
 
 static void
@@ -154,10 +167,34 @@ s_route (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c)
         s_wreq_put (self, w);
     } else if (writes) {
         ef_writer_submit (self->writer, w);
+    } else if (w->park && w->req.cmd == EF_CMD_FETCH
+               && ef_consume_park (self, w)) {
+        /* waits for events on its stream, or for its deadline */
     } else {
         s_send (self, &w->peer, self->out.data, self->out.len);
+        if (w->park) /* SUBSCRIBE, CREDIT: what is due follows the reply */
+            ef_consume_wake (self, w->stream.num);
         s_wreq_put (self, w);
     }
+}
+
+void
+ef_broker_redispatch (ef_broker_t *self, ef_wreq_t *w)
+{
+    const ef_command_t *c = ef_commands_find (w->req.cmd);
+    const char *why = NULL;
+    int rc = EF_EINTERNAL;
+    ef_buf_reset (&self->out);
+    w->park = 0;
+    if (c && (rc = ef_store_reader_begin (self->reader)) == 0) {
+        rc = c->fn (self, w, &why);
+        ef_store_reader_end (self->reader);
+    }
+    if (rc) {
+        s_answer_error (self, w, rc, why);
+        s_wreq_put (self, w);
+    } else
+        s_route (self, w, c);
 }
 
 /*  Who sent w, may they run c, and within their rate? 0 or the error to
@@ -315,10 +352,14 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
     if (w->status) {
         s_answer_error (self, w, w->status, w->why);
     } else if (w->apply) {
+        if (w->park && ef_consume_park (self, w))
+            return; /* a member's FETCH with nothing yet: it waits */
         s_send (self, &w->peer, w->reply.data, w->reply.len);
     } else {
         ef_commands_write_reply (self, w);
         s_send (self, &w->peer, self->out.data, self->out.len);
+        if (w->req.cmd == EF_CMD_PUBLISH)
+            ef_consume_wake (self, w->stream.num); /* events to deliver */
     }
     s_wreq_put (self, w);
 }
@@ -556,7 +597,8 @@ ef_broker_run (ef_broker_t *self)
     };
     int nitems = self->sigfd >= 0 ? 3 : 2;
     while (!self->stopping) {
-        if (zmq_poll (items, nitems, 1000) < 0 && errno != EINTR)
+        int wait = ef_consume_expire (self, 1000);
+        if (zmq_poll (items, nitems, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN)
             for (int i = 0; i < S_DRAIN_MAX && s_recv (self); i++)
@@ -576,6 +618,10 @@ ef_broker_run (ef_broker_t *self)
     }
     /* finish what was accepted: hash, commit, then answer; requests that
        would start new work now are answered UNAVAILABLE */
+    for (ef_wreq_t *w = self->parked; w; w = w->next)
+        w->deadline_ms = 1; /* due: answered with what there is */
+    ef_consume_expire (self, 0);
+    ef_consume_close (self);
     ef_hasher_destroy (&self->hasher);
     s_send_finished (self);
     ef_writer_stop (self->writer);

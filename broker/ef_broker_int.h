@@ -41,6 +41,9 @@ struct ef_broker {
     ef_uuid_gen_t uuids;      /* event ids, increasing */
     int stopping;
     int writer_stopped;
+    ef_wreq_t *parked;     /* long-polling FETCHes, linked through next */
+    struct ef_sub *subs;   /* push subscriptions */
+    uint32_t nsubs;
 };
 
 /*  A handler runs on the reactor with the snapshot begun. It either
@@ -75,6 +78,31 @@ const ef_command_t *ef_commands_find (ef_cmd_t cmd);
 void ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w);
 /*  Grow w's per-item arrays to n. 0 or EF_ENOMEM. */
 int ef_commands_reserve (ef_wreq_t *w, uint32_t n);
+
+/*  Consumer groups (ef_consume.c). */
+int ef_consume_fetch (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_consume_commit (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_consume_seek (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_consume_list (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_consume_subscribe (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_consume_credit (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_consume_unsubscribe (ef_broker_t *self, ef_wreq_t *w,
+                            const char **why);
+/*  New events in stream num: answer parked fetches, push to subscribers. */
+void ef_consume_wake (ef_broker_t *self, uint32_t num);
+/*  A FETCH back from the writer with nothing to give: park it (1) or not
+    (0: answer it as it is). */
+int ef_consume_park (ef_broker_t *self, ef_wreq_t *w);
+/*  Answer parked fetches whose time is up; the ms until the next one is
+    due (or max_ms). */
+int ef_consume_expire (ef_broker_t *self, int max_ms);
+/*  Drop everything (shutdown). */
+void ef_consume_close (ef_broker_t *self);
+/*  Send a reply; 0, or -1 when the peer is gone. (ef_broker.c) */
+int ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
+                    size_t len);
+/*  Run a request's command again (a woken parked FETCH). (ef_broker.c) */
+void ef_broker_redispatch (ef_broker_t *self, ef_wreq_t *w);
 
 /*  The identity and key commands (ef_admin.c). */
 int ef_admin_register (ef_broker_t *self, ef_wreq_t *w, const char **why);

@@ -254,6 +254,7 @@ s_delete_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
 #define ALL (EF_ROLE_ADMIN | EF_ROLE_PRODUCER | EF_ROLE_CONSUMER)
 #define ADMIN EF_ROLE_ADMIN
 #define PRODUCER EF_ROLE_PRODUCER
+#define CONSUMER EF_ROLE_CONSUMER
 
 /*  The command × role table (schemas/protocol.md §6 prints it). */
 static const ef_command_t s_commands[] = {
@@ -269,6 +270,13 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_LIST_EVENTS, s_list_events, EF_CMDF_STREAM, ALL, NULL},
     {EF_CMD_STATS, s_stats, EF_CMDF_GATEWAY, ALL, NULL},
     {EF_CMD_UPDATE_STREAM, s_update_stream, EF_CMDF_STREAM, ADMIN, NULL},
+    {EF_CMD_FETCH, ef_consume_fetch, EF_CMDF_STREAM, CONSUMER, NULL},
+    {EF_CMD_COMMIT, ef_consume_commit, EF_CMDF_STREAM, CONSUMER, NULL},
+    {EF_CMD_SEEK, ef_consume_seek, EF_CMDF_STREAM, CONSUMER, NULL},
+    {EF_CMD_LIST_GROUPS, ef_consume_list, EF_CMDF_STREAM, ALL, NULL},
+    {EF_CMD_SUBSCRIBE, ef_consume_subscribe, EF_CMDF_STREAM, CONSUMER, NULL},
+    {EF_CMD_CREDIT, ef_consume_credit, 0, CONSUMER, NULL},
+    {EF_CMD_UNSUBSCRIBE, ef_consume_unsubscribe, 0, CONSUMER, NULL},
     {EF_CMD_DELETE_STREAM, s_delete_stream, EF_CMDF_STREAM, ADMIN, NULL},
     {EF_CMD_REGISTER, ef_admin_register, EF_CMDF_ANON, ALL,
      ef_admin_register_hashed},

@@ -63,8 +63,8 @@ s_write_state (ef_buf_t *out, uint64_t received_at)
 
 /*  received_at of a stored record: the record is written by us, so its
     keys are known; a short scan finds it. */
-static uint64_t
-s_received_at (ef_str_t record)
+uint64_t
+ef_query_received_at (ef_str_t record)
 {
     ef_mpr_t r;
     ef_mpr_init (&r, record.ptr, record.len);
@@ -89,7 +89,7 @@ ef_query_write_event (ef_buf_t *out, const char *stream_id, uint64_t seq,
 {
     ef_proto_write_event_head (out, ef_str (stream_id), seq);
     ef_buf_append (out, record.ptr, record.len);
-    s_write_state (out, s_received_at (record));
+    s_write_state (out, ef_query_received_at (record));
 }
 
 static int
@@ -292,7 +292,7 @@ s_cursor_load (ef_store_txn_t *txn, s_cursor_t *cur)
     }
     if (rc)
         return rc;
-    cur->received_at = s_received_at (cur->rec);
+    cur->received_at = ef_query_received_at (cur->rec);
     return 0;
 }
 
@@ -397,4 +397,63 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     ef_mp_key (out, "has_more");
     ef_mp_bool (out, has_more);
     return 0;
+}
+
+int
+ef_query_event_id (ef_store_txn_t *txn, uint32_t num, uint64_t seq, char *out)
+{
+    ef_str_t rec, k, id;
+    int rc = ef_store_event_get (txn, num, seq, &rec);
+    if (rc)
+        return rc;
+    /* the record's first pair is its event_id (ef_proto writes it so) */
+    ef_mpr_t r;
+    ef_mpr_init (&r, rec.ptr, rec.len);
+    if (ef_mpr_str (&r, &k) || !ef_str_eq (k, "event_id")
+        || ef_mpr_str (&r, &id) || id.len != EF_UUID_STRLEN)
+        return EF_ESTORE;
+    memcpy (out, id.ptr, EF_UUID_STRLEN);
+    out[EF_UUID_STRLEN] = 0;
+    return 0;
+}
+
+typedef struct {
+    ef_buf_t *tmp;
+    const char *stream_id;
+    uint64_t to;
+    uint32_t n;
+    uint64_t last;
+} s_range_t;
+
+static int
+s_range_event (void *arg, uint64_t seq, ef_str_t record)
+{
+    s_range_t *r = arg;
+    if (seq > r->to)
+        return 1;
+    ef_query_write_event (r->tmp, r->stream_id, seq, record);
+    r->n++;
+    r->last = seq;
+    return seq == r->to;
+}
+
+int
+ef_query_write_range (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
+                      const char *stream_id, uint64_t from, uint64_t to,
+                      uint64_t *last)
+{
+    ef_buf_t tmp;
+    ef_buf_init (&tmp);
+    s_range_t r = {&tmp, stream_id, to, 0, from - 1};
+    int rc = from <= to ? ef_store_event_each (txn, num, from, 1,
+                                               s_range_event, &r)
+                        : 0;
+    if (rc == 0) {
+        ef_mp_array (out, r.n);
+        ef_buf_append (out, tmp.data, tmp.len);
+        rc = tmp.oom ? EF_ENOMEM : 0;
+    }
+    ef_buf_free (&tmp);
+    *last = r.last;
+    return rc;
 }

@@ -38,4 +38,15 @@ int ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
 void ef_query_write_event (ef_buf_t *out, const char *stream_id, uint64_t seq,
                            ef_str_t record);
 
+/*  received_at of a stored record (0 when unreadable). */
+uint64_t ef_query_received_at (ef_str_t record);
+/*  The event id of (num, seq) into out[37]; 0, or EF_ENOTFOUND. */
+int ef_query_event_id (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                       char *out);
+/*  Append an array of the events from..to of stream (num, id). 0 or an
+    error. *last gets the last seq written (from - 1 when none). */
+int ef_query_write_range (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
+                          const char *stream_id, uint64_t from, uint64_t to,
+                          uint64_t *last);
+
 #endif

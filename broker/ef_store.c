@@ -29,7 +29,7 @@ static const char *s_db_names[S_NDBS] = {
     "meta",      "streams",    "stream_names", "stream_ids",
     "events",    "event_ids",  "orgs",         "users",
     "user_emails", "org_users", "api_keys",    "org_api_keys",
-    "client_keys", "refresh_families",
+    "client_keys", "refresh_families", "groups",
 };
 
 struct ef_store {

@@ -142,6 +142,7 @@ typedef enum {
     EF_TABLE_ORG_API_KEYS, /* org num(4) key id       → "" */
     EF_TABLE_CLIENT_KEYS,  /* curve public key(32)    → client key record */
     EF_TABLE_FAMILIES,     /* refresh family id       → family record */
+    EF_TABLE_GROUPS,       /* stream num(4) group     → group record */
     EF_TABLE_COUNT
 } ef_table_t;
 

@@ -77,6 +77,8 @@ struct ef_wreq {
     char pwhash[160];       /* made, or to verify against */
     int pw_ok;              /* verify's outcome */
     ef_user_t user;         /* LOGIN: the user found */
+    int park;               /* FETCH found nothing: wait for events */
+    int64_t deadline_ms;    /* a parked FETCH answers empty then */
     int status;             /* whole-request error, 0 if none */
     const char *why;        /* static text for status */
 };

@@ -31,6 +31,8 @@ struct ef_client {
     char *api_key;
     char *jwt;
     char curve_server[41], curve_public[41], curve_secret[41];
+    ef_push_fn *push_fn;
+    void *push_arg;
     uint64_t next_id;
     s_pending_t *pending;
     uint32_t pending_cap; /* power of two */
@@ -306,6 +308,16 @@ s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
     if (ef_proto_decode_reply (zmq_msg_data (&msg), zmq_msg_size (&msg), &rep)) {
         zmq_msg_close (&msg);
         return 0; /* not ours to understand: a broken frame is dropped */
+    }
+    ef_mpr_t pr;
+    int push = 0;
+    if (rep.ok && ef_proto_reply_find (&rep, "push", &pr) == 0
+        && ef_mpr_bool (&pr, &push) == 0 && push) {
+        /* events a subscription pushed: not a reply to anything */
+        if (self->push_fn)
+            self->push_fn (self->push_arg, rep.id, &rep);
+        zmq_msg_close (&msg);
+        return 0;
     }
     if (want_id && rep.id == want_id) {
         if (self->have_reply)
@@ -699,5 +711,88 @@ ef_client_call (ef_client_t *self, ef_request_t *req, const ef_reply_t **rep)
     int rc = s_call (self, req);
     if (rep)
         *rep = &self->rep;
+    return rc;
+}
+
+void
+ef_client_set_push_handler (ef_client_t *self, ef_push_fn *fn, void *arg)
+{
+    self->push_fn = fn;
+    self->push_arg = arg;
+}
+
+static void
+s_reply_id (ef_client_t *self, const char *key, char *out)
+{
+    ef_mpr_t r;
+    ef_str_t s = EF_STR_NULL;
+    if (!out)
+        return;
+    out[0] = 0;
+    if (ef_proto_reply_find (&self->rep, key, &r) == 0 && !ef_mpr_nil (&r)
+        && ef_mpr_str (&r, &s) == 0 && s.len <= 36) {
+        memcpy (out, s.ptr, s.len);
+        out[s.len] = 0;
+    }
+}
+
+int
+ef_client_fetch (ef_client_t *self, const char *stream, const char *group,
+                 const char *consumer_id, uint32_t limit, int timeout_ms,
+                 ef_event_fn *fn, void *arg, char *next_offset)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_FETCH);
+    req.stream = ef_str (stream);
+    req.group = ef_str (group);
+    req.consumer_id = ef_str (consumer_id);
+    req.limit = limit;
+    req.timeout = timeout_ms > 0 ? (uint32_t) timeout_ms : 0;
+    /* a long poll may take its whole timeout: wait for it and then some */
+    int saved = self->timeout_ms;
+    if (timeout_ms > 0)
+        self->timeout_ms = saved + timeout_ms;
+    int rc = s_call (self, &req);
+    self->timeout_ms = saved;
+    if (rc == 0)
+        rc = s_each_event (self, "events", fn, arg);
+    if (rc == 0)
+        s_reply_id (self, "next_offset", next_offset);
+    return rc;
+}
+
+int
+ef_client_commit (ef_client_t *self, const char *stream, const char *group,
+                  const char *consumer_id, const char *event_id,
+                  char *committed)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_COMMIT);
+    req.stream = ef_str (stream);
+    req.group = ef_str (group);
+    req.consumer_id = ef_str (consumer_id);
+    req.last_event_id = ef_str (event_id);
+    int rc = s_call (self, &req);
+    if (rc == 0)
+        s_reply_id (self, "committed_offset", committed);
+    return rc;
+}
+
+int
+ef_client_seek (ef_client_t *self, const char *stream, const char *group,
+                const char *position, uint64_t timestamp_ms, char *committed)
+{
+    ef_request_t req;
+    s_request_init (self, &req, EF_CMD_SEEK);
+    req.stream = ef_str (stream);
+    req.group = ef_str (group);
+    req.position = ef_str (position);
+    if (!position) {
+        req.timestamp = timestamp_ms;
+        req.has_timestamp = 1;
+    }
+    int rc = s_call (self, &req);
+    if (rc == 0)
+        s_reply_id (self, "committed_offset", committed);
     return rc;
 }

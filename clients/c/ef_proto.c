@@ -17,7 +17,9 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "LOGOUT",      "WHOAMI",        "USER_CREATE",     "USER_LIST",
     "USER_GET",    "USER_UPDATE",   "USER_DELETE",     "APIKEY_CREATE",
     "APIKEY_LIST", "APIKEY_REVOKE", "CLIENTKEY_ADD",   "CLIENTKEY_LIST",
-    "CLIENTKEY_REVOKE", "UPDATE_STREAM", "DELETE_STREAM",
+    "CLIENTKEY_REVOKE", "UPDATE_STREAM", "DELETE_STREAM", "FETCH",
+    "COMMIT",      "SEEK",          "LIST_GROUPS",     "SUBSCRIBE",
+    "CREDIT",      "UNSUBSCRIBE",
 };
 
 const char *
@@ -98,6 +100,8 @@ static const s_strfield_t s_strfields[] = {
     S_F ("refresh_token", refresh_token), S_F ("role", role),
     S_F ("user_id", user_id),       S_F ("key_id", key_id),
     S_F ("public_key", public_key), S_F ("org", org),
+    S_F ("group", group),           S_F ("consumer_id", consumer_id),
+    S_F ("last_event_id", last_event_id), S_F ("position", position),
 };
 #define S_NSTRFIELDS (sizeof s_strfields / sizeof s_strfields[0])
 
@@ -119,7 +123,8 @@ ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req)
         n += !!ef_str_set (*s_strfield (req, i));
     n += (req->cmd == EF_CMD_READ) + !!req->has_from + !!req->has_to
          + !!req->page + !!req->limit + !!req->has_producer + !!req->has_rate
-         + !!req->n_streams + (req->cmd == EF_CMD_PUBLISH);
+         + !!req->n_streams + (req->cmd == EF_CMD_PUBLISH)
+         + !!req->has_timestamp + !!req->timeout + !!req->credit + !!req->sub;
     ef_mp_map (b, n);
     s_kuint (b, "v", req->v ? req->v : EF_PROTO_VERSION);
     s_kuint (b, "id", req->id);
@@ -156,6 +161,14 @@ ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req)
         s_kuint (b, "per_second", req->rate_per_second);
         s_kuint (b, "burst", req->rate_burst);
     }
+    if (req->has_timestamp)
+        s_kuint (b, "timestamp", req->timestamp);
+    if (req->timeout)
+        s_kuint (b, "timeout", req->timeout);
+    if (req->credit)
+        s_kuint (b, "credit", req->credit);
+    if (req->sub)
+        s_kuint (b, "sub", req->sub);
     if (req->n_streams) {
         ef_mp_key (b, "streams");
         ef_mp_array (b, req->n_streams);
@@ -367,6 +380,15 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
             rc = s_u32 (&r, &req->limit);
         else if (KEY (k, "page"))
             rc = s_u32 (&r, &req->page);
+        else if (KEY (k, "timestamp")) {
+            rc = ef_mpr_uint (&r, &req->timestamp);
+            req->has_timestamp = 1;
+        } else if (KEY (k, "timeout"))
+            rc = s_u32 (&r, &req->timeout);
+        else if (KEY (k, "credit"))
+            rc = s_u32 (&r, &req->credit);
+        else if (KEY (k, "sub"))
+            rc = ef_mpr_uint (&r, &req->sub);
         else if (KEY (k, "producer")) {
             rc = ef_mpr_bool (&r, &req->producer);
             req->has_producer = 1;
@@ -440,6 +462,7 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
     case EF_CMD_READ:
     case EF_CMD_UPDATE_STREAM:
     case EF_CMD_DELETE_STREAM:
+    case EF_CMD_LIST_GROUPS:
         if (!ef_str_set (req->stream)) {
             *why = "stream is required";
             return EF_EINVAL;
@@ -477,6 +500,31 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
     case EF_CMD_APIKEY_CREATE:
         if (!ef_str_set (req->name)) {
             *why = "name is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_FETCH:
+    case EF_CMD_COMMIT:
+    case EF_CMD_SEEK:
+    case EF_CMD_SUBSCRIBE:
+        if (!ef_str_set (req->stream) || !ef_str_set (req->group)) {
+            *why = "stream and group are required";
+            return EF_EINVAL;
+        }
+        if (req->cmd == EF_CMD_COMMIT && !ef_str_set (req->last_event_id)) {
+            *why = "last_event_id is required";
+            return EF_EINVAL;
+        }
+        if (req->cmd == EF_CMD_SEEK && !ef_str_set (req->position)
+            && !req->has_timestamp) {
+            *why = "position or timestamp is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_CREDIT:
+    case EF_CMD_UNSUBSCRIBE:
+        if (!req->sub) {
+            *why = "sub is required";
             return EF_EINVAL;
         }
         break;

@@ -139,6 +139,34 @@ int ef_client_list_events (ef_client_t *self, const ef_request_t *query,
                            ef_event_fn *fn, void *arg, int *has_more);
 int ef_client_stats (ef_client_t *self, ef_stats_t *out);
 
+/* ---------------------------------------------------------------- groups */
+
+/*  Fetch up to limit events of stream for group (after its committed
+    offset; with consumer_id, the member's lease), waiting up to
+    timeout_ms for events when there are none (long poll; 0 = answer at
+    once). next_offset (37 bytes, may be NULL) gets the id to commit ("" when
+    nothing came and nothing is committed). */
+int ef_client_fetch (ef_client_t *self, const char *stream, const char *group,
+                     const char *consumer_id, uint32_t limit, int timeout_ms,
+                     ef_event_fn *fn, void *arg, char *next_offset);
+/*  Commit everything up to event_id. EF_ECONFLICT when behind the
+    committed offset. committed (37 bytes, may be NULL) gets the group's
+    committed offset. */
+int ef_client_commit (ef_client_t *self, const char *stream, const char *group,
+                      const char *consumer_id, const char *event_id,
+                      char *committed);
+/*  Seek the group: position "earliest", "latest" or an event id, or (when
+    position is NULL) the first event received at or after timestamp_ms. */
+int ef_client_seek (ef_client_t *self, const char *stream, const char *group,
+                    const char *position, uint64_t timestamp_ms,
+                    char *committed);
+
+/*  Pushed events of a subscription (see ef_consumer.h). */
+typedef void (ef_push_fn) (void *arg, uint64_t sub, const ef_reply_t *rep);
+/*  Who handles pushes arriving on this connection (one handler). */
+void ef_client_set_push_handler (ef_client_t *self, ef_push_fn *fn,
+                                 void *arg);
+
 /*  Any command: req's cmd and fields are sent (v, id and the credential
     are filled in); *rep (may be NULL) points at the decoded reply, valid
     until the next call. Returns 0 or the reply's error. */

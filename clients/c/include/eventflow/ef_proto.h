@@ -61,6 +61,13 @@ typedef enum {
     EF_CMD_CLIENTKEY_REVOKE,
     EF_CMD_UPDATE_STREAM,
     EF_CMD_DELETE_STREAM,
+    EF_CMD_FETCH,
+    EF_CMD_COMMIT,
+    EF_CMD_SEEK,
+    EF_CMD_LIST_GROUPS,
+    EF_CMD_SUBSCRIBE,
+    EF_CMD_CREDIT,
+    EF_CMD_UNSUBSCRIBE,
     EF_CMD_COUNT
 } ef_cmd_t;
 
@@ -120,6 +127,16 @@ typedef struct {
     int has_rate;
     ef_str_t streams[16]; /* APIKEY_CREATE scope */
     uint32_t n_streams;
+    /* consumer groups */
+    ef_str_t group;         /* FETCH, COMMIT, SEEK, SUBSCRIBE */
+    ef_str_t consumer_id;   /* FETCH, COMMIT: a member of the group */
+    ef_str_t last_event_id; /* COMMIT */
+    ef_str_t position;      /* SEEK: "earliest", "latest" or an event id */
+    uint64_t timestamp;     /* SEEK: ms, when has_timestamp */
+    int has_timestamp;
+    uint32_t timeout;       /* FETCH: ms to wait for events (long poll) */
+    uint32_t credit;        /* SUBSCRIBE, CREDIT: events the peer can take */
+    uint64_t sub;           /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
 } ef_request_t;
 
 /*  Encode req into b (appended). 0 or EF_ENOMEM/EF_EINVAL. */

@@ -1,0 +1,617 @@
+/*  ef_consume.c: consumer groups over the protocol (DESIGN.md §6): FETCH
+    (with long polling), COMMIT, SEEK, LIST_GROUPS, and native push with
+    credit (SUBSCRIBE, CREDIT, UNSUBSCRIBE). A FETCH without a member and
+    every push are read-only and served from the reactor's snapshot; a
+    member's FETCH writes its lease, so it goes through the writer like
+    COMMIT and SEEK. A FETCH that finds nothing waits, parked in the
+    reactor at no cost, until its stream gets events or its time is up. */
+#include "ef_broker_int.h"
+#include "ef_groups.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_time.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_FETCH   1000
+#define S_MAX_TIMEOUT 60000
+#define S_MAX_SUBS    10000
+#define S_PUSH_MAX    1000
+
+typedef struct ef_sub {
+    struct ef_sub *next;
+    zmq_msg_t peer;
+    uint64_t id; /* the SUBSCRIBE request's id: pushes carry it */
+    uint32_t num;
+    char stream_id[EF_UUID_STRLEN + 1];
+    uint64_t position; /* last seq pushed */
+    uint64_t credit;
+} s_sub_t;
+
+static void s_push (ef_broker_t *self, s_sub_t *sub);
+
+/* ---------------------------------------------------------------- helpers */
+
+/*  The committed offset as an event id, or nil. */
+static void
+s_offset (ef_buf_t *b, ef_store_txn_t *txn, uint32_t num, uint64_t seq)
+{
+    char id[EF_UUID_STRLEN + 1];
+    if (seq && ef_query_event_id (txn, num, seq, id) == 0)
+        ef_mp_cstr (b, id);
+    else
+        ef_mp_nil (b);
+}
+
+/*  The FETCH reply for seqs from..to (none when from > to). */
+static int
+s_fetch_reply (ef_buf_t *b, ef_store_txn_t *txn, const ef_stream_rec_t *s,
+               uint64_t id, uint64_t committed, uint64_t from, uint64_t to)
+{
+    uint64_t last;
+    ef_proto_reply_ok (b, id, 3);
+    ef_mp_key (b, "events");
+    int rc = ef_query_write_range (b, txn, s->num, s->id, from, to, &last);
+    if (rc)
+        return rc;
+    ef_mp_key (b, "next_offset");
+    s_offset (b, txn, s->num, last >= from ? last : committed);
+    ef_mp_key (b, "committed_offset");
+    s_offset (b, txn, s->num, committed);
+    return 0;
+}
+
+static int
+s_group_arg (ef_wreq_t *w, const char **why)
+{
+    if (!ef_groups_name_valid (w->req.group)) {
+        *why = "group names are 1 to 128 of [A-Za-z0-9._-]";
+        return EF_EINVAL;
+    }
+    if (ef_str_set (w->req.consumer_id)
+        && (w->req.consumer_id.len == 0
+            || w->req.consumer_id.len > EF_MEMBER_MAX)) {
+        *why = "consumer_id is 1 to 64 bytes";
+        return EF_EINVAL;
+    }
+    return 0;
+}
+
+static int
+s_stream (ef_store_txn_t *txn, ef_wreq_t *w, ef_stream_rec_t *s,
+          const char **why)
+{
+    int rc = ef_store_stream_find (txn, w->org, w->req.stream, s);
+    if (rc == EF_ENOTFOUND)
+        *why = "no such stream";
+    return rc;
+}
+
+/*  The group, or a new one at the beginning (not yet saved). */
+static int
+s_group (ef_store_txn_t *txn, uint32_t num, ef_str_t name, ef_group_t *g)
+{
+    int rc = ef_groups_load (txn, num, name, g);
+    if (rc == EF_ENOTFOUND) {
+        ef_groups_init (g, num, name, ef_time_now_ms (), 0);
+        rc = 0;
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- fetch */
+
+static uint32_t
+s_limit (ef_wreq_t *w)
+{
+    uint32_t limit = w->req.limit ? w->req.limit : 100;
+    return limit > S_MAX_FETCH ? S_MAX_FETCH : limit;
+}
+
+/*  A member's fetch, in the writer: lease, then answer. */
+static int
+s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    (void) ctx;
+    ef_stream_rec_t s;
+    ef_group_t *g = malloc (sizeof *g);
+    const char *why = NULL;
+    uint64_t first, head, from = 0, to = 0;
+    w->park = 0;
+    if (!g)
+        return EF_ENOMEM;
+    int rc = s_stream (txn, w, &s, &why);
+    if (rc == EF_ENOTFOUND) {
+        free (g);
+        w->status = rc, w->why = why;
+        return 0;
+    }
+    if (rc == 0)
+        rc = ef_store_stream_bounds (txn, s.num, &first, &head);
+    if (rc == 0)
+        rc = s_group (txn, s.num, w->req.group, g);
+    int got = 0;
+    if (rc == 0) {
+        got = ef_groups_claim (g, w->req.consumer_id, head, s_limit (w), now,
+                               &from, &to);
+        if (got < 0) {
+            w->status = got, w->why = "the group has too many open leases";
+            free (g);
+            return 0;
+        }
+    }
+    if (rc == 0 && got)
+        rc = ef_groups_save (txn, g);
+    if (rc == 0 && !got && w->req.timeout && w->deadline_ms > ef_time_mono_ms ())
+        w->park = 1; /* nothing yet: wait for events */
+    if (rc == 0)
+        rc = s_fetch_reply (&w->reply, txn, &s, w->req.id, g->committed,
+                            got ? from : 1, got ? to : 0);
+    free (g);
+    return rc;
+}
+
+int
+ef_consume_fetch (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    int rc = s_group_arg (w, why);
+    if (rc)
+        return rc;
+    if (!w->deadline_ms) /* set once, not again when woken */
+        w->deadline_ms = ef_time_mono_ms ()
+                         + (w->req.timeout > S_MAX_TIMEOUT ? S_MAX_TIMEOUT
+                                                           : w->req.timeout);
+    if (ef_str_set (w->req.consumer_id)) {
+        w->apply = s_apply_fetch;
+        return 0;
+    }
+    /* no member: read after the committed offset, from the snapshot */
+    ef_stream_rec_t s;
+    ef_group_t *g = malloc (sizeof *g);
+    uint64_t first, head;
+    if (!g)
+        return EF_ENOMEM;
+    if ((rc = s_stream (self->reader, w, &s, why)) == 0
+        && (rc = ef_store_stream_bounds (self->reader, s.num, &first, &head))
+               == 0
+        && (rc = s_group (self->reader, s.num, w->req.group, g)) == 0) {
+        uint64_t from = g->committed + 1;
+        uint64_t to = head;
+        if (to >= from && to - from + 1 > s_limit (w))
+            to = from + s_limit (w) - 1;
+        w->park = from > head && w->req.timeout
+                  && w->deadline_ms > ef_time_mono_ms ();
+        w->stream = s;
+        rc = s_fetch_reply (&self->out, self->reader, &s, w->req.id,
+                            g->committed, from, to);
+    }
+    free (g);
+    return rc;
+}
+
+int
+ef_consume_park (ef_broker_t *self, ef_wreq_t *w)
+{
+    if (!w->park || self->stopping)
+        return 0;
+    ef_stream_rec_t s;
+    const char *why;
+    if (w->req.cmd == EF_CMD_FETCH && w->stream.num == 0) {
+        /* a member's fetch: which stream it waits on */
+        if (ef_store_reader_begin (self->reader))
+            return 0;
+        int rc = s_stream (self->reader, w, &s, &why);
+        ef_store_reader_end (self->reader);
+        if (rc)
+            return 0;
+        w->stream = s;
+    }
+    w->apply = NULL;
+    w->next = self->parked;
+    self->parked = w;
+    return 1;
+}
+
+void
+ef_consume_wake (ef_broker_t *self, uint32_t num)
+{
+    ef_wreq_t **pp = &self->parked, *woken = NULL;
+    while (*pp) {
+        ef_wreq_t *w = *pp;
+        if (w->stream.num == num) {
+            *pp = w->next;
+            w->next = woken;
+            woken = w;
+        } else
+            pp = &w->next;
+    }
+    while (woken) {
+        ef_wreq_t *w = woken;
+        woken = w->next;
+        w->next = NULL;
+        w->park = 0;
+        ef_broker_redispatch (self, w);
+    }
+    /* and the subscribers of that stream */
+    for (s_sub_t *sub = self->subs, *next; sub; sub = next) {
+        next = sub->next; /* s_push may drop sub */
+        if (sub->num == num && sub->credit)
+            s_push (self, sub);
+    }
+}
+
+int
+ef_consume_expire (ef_broker_t *self, int max_ms)
+{
+    int64_t now = ef_time_mono_ms ();
+    int64_t next = now + max_ms;
+    ef_wreq_t **pp = &self->parked, *due = NULL;
+    while (*pp) {
+        ef_wreq_t *w = *pp;
+        if (w->deadline_ms <= now) {
+            *pp = w->next;
+            w->next = due;
+            due = w;
+        } else {
+            if (w->deadline_ms < next)
+                next = w->deadline_ms;
+            pp = &w->next;
+        }
+    }
+    while (due) {
+        ef_wreq_t *w = due;
+        due = w->next;
+        w->next = NULL;
+        w->req.timeout = 0; /* answer now, with whatever there is */
+        ef_broker_redispatch (self, w);
+    }
+    return (int) (next - now);
+}
+
+/* ---------------------------------------------------------------- commit */
+
+static int
+s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    (void) ctx;
+    (void) now;
+    ef_stream_rec_t s;
+    ef_uuid_t id;
+    uint64_t seq;
+    const char *why = NULL;
+    int rc = s_stream (txn, w, &s, &why);
+    if (rc == EF_ENOTFOUND) {
+        w->status = rc, w->why = why;
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (ef_uuid_parse (w->req.last_event_id.ptr, w->req.last_event_id.len, &id)
+        || ef_store_event_find_in (txn, s.num, &id, &seq)) {
+        w->status = EF_ENOTFOUND;
+        w->why = "last_event_id is not an event of this stream";
+        return 0;
+    }
+    ef_group_t *g = malloc (sizeof *g);
+    if (!g)
+        return EF_ENOMEM;
+    rc = s_group (txn, s.num, w->req.group, g);
+    if (rc == 0) {
+        ef_str_t member = ef_str_set (w->req.consumer_id) ? w->req.consumer_id
+                                                          : EF_STR_NULL;
+        if (ef_groups_commit (g, member, seq)) {
+            w->status = EF_ECONFLICT;
+            w->why = "that is behind the committed offset; offsets only move "
+                     "back by a seek";
+        } else if ((rc = ef_groups_save (txn, g)) == 0) {
+            ef_proto_reply_ok (&w->reply, w->req.id, 1);
+            ef_mp_key (&w->reply, "committed_offset");
+            s_offset (&w->reply, txn, s.num, g->committed);
+        }
+    }
+    free (g);
+    return rc;
+}
+
+int
+ef_consume_commit (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) self;
+    int rc = s_group_arg (w, why);
+    if (rc)
+        return rc;
+    w->apply = s_apply_commit;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- seek */
+
+/*  The first seq received at or after ts (head + 1 when none), by binary
+    search: received_at only grows along a stream. */
+static uint64_t
+s_seq_at (ef_store_txn_t *txn, uint32_t num, uint64_t first, uint64_t last,
+          uint64_t ts)
+{
+    uint64_t lo = first, hi = last + 1;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        ef_str_t rec;
+        if (ef_store_event_get (txn, num, mid, &rec)
+            || ef_query_received_at (rec) < ts)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int
+s_apply_seek (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    (void) ctx;
+    (void) now;
+    ef_stream_rec_t s;
+    const char *why = NULL;
+    uint64_t first, last, committed;
+    int rc = s_stream (txn, w, &s, &why);
+    if (rc == EF_ENOTFOUND) {
+        w->status = rc, w->why = why;
+        return 0;
+    }
+    if (rc || (rc = ef_store_stream_bounds (txn, s.num, &first, &last)))
+        return rc;
+    if (first == 0)
+        first = 1;
+    if (w->req.has_timestamp)
+        committed = s_seq_at (txn, s.num, first, last, w->req.timestamp) - 1;
+    else if (ef_str_eq (w->req.position, "earliest"))
+        committed = first - 1;
+    else if (ef_str_eq (w->req.position, "latest"))
+        committed = last;
+    else {
+        ef_uuid_t id;
+        uint64_t seq;
+        if (ef_uuid_parse (w->req.position.ptr, w->req.position.len, &id)
+            || ef_store_event_find_in (txn, s.num, &id, &seq)) {
+            w->status = EF_ENOTFOUND;
+            w->why = "no such event in this stream";
+            return 0;
+        }
+        committed = seq - 1; /* that event is the next one fetched */
+    }
+    ef_group_t *g = malloc (sizeof *g);
+    if (!g)
+        return EF_ENOMEM;
+    rc = s_group (txn, s.num, w->req.group, g);
+    if (rc == 0) {
+        ef_groups_seek (g, committed);
+        rc = ef_groups_save (txn, g);
+    }
+    if (rc == 0) {
+        ef_proto_reply_ok (&w->reply, w->req.id, 1);
+        ef_mp_key (&w->reply, "committed_offset");
+        s_offset (&w->reply, txn, s.num, committed);
+    }
+    free (g);
+    return rc;
+}
+
+int
+ef_consume_seek (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) self;
+    int rc = s_group_arg (w, why);
+    if (rc)
+        return rc;
+    if (!w->req.has_timestamp && !ef_str_eq (w->req.position, "earliest")
+        && !ef_str_eq (w->req.position, "latest")
+        && w->req.position.len != EF_UUID_STRLEN) {
+        *why = "seek to earliest, latest, an event id or a timestamp";
+        return EF_EINVAL;
+    }
+    w->apply = s_apply_seek;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- list */
+
+typedef struct {
+    ef_broker_t *self;
+    ef_buf_t *tmp;
+    uint32_t num;
+    uint64_t head;
+    uint32_t n;
+} s_list_t;
+
+static int
+s_list_group (void *arg, const ef_group_t *g)
+{
+    s_list_t *l = arg;
+    ef_mp_map (l->tmp, 4);
+    ef_mp_key (l->tmp, "group");
+    ef_mp_cstr (l->tmp, g->name);
+    ef_mp_key (l->tmp, "committed_offset");
+    s_offset (l->tmp, l->self->reader, l->num, g->committed);
+    ef_mp_key (l->tmp, "lag");
+    ef_mp_uint (l->tmp, l->head > g->committed ? l->head - g->committed : 0);
+    ef_mp_key (l->tmp, "members");
+    ef_mp_uint (l->tmp, ef_groups_members (g, ef_time_now_ms ()));
+    l->n++;
+    return 0;
+}
+
+int
+ef_consume_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    ef_stream_rec_t s;
+    uint64_t first, head;
+    int rc = s_stream (self->reader, w, &s, why);
+    if (rc || (rc = ef_store_stream_bounds (self->reader, s.num, &first, &head)))
+        return rc;
+    ef_buf_t tmp;
+    ef_buf_init (&tmp);
+    s_list_t l = {self, &tmp, s.num, head, 0};
+    rc = ef_groups_each (self->reader, s.num, s_list_group, &l);
+    if (rc == 0) {
+        ef_proto_reply_ok (&self->out, w->req.id, 1);
+        ef_mp_key (&self->out, "groups");
+        ef_mp_array (&self->out, l.n);
+        ef_buf_append (&self->out, tmp.data, tmp.len);
+    }
+    ef_buf_free (&tmp);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- push */
+
+static void
+s_sub_free (s_sub_t *sub)
+{
+    zmq_msg_close (&sub->peer);
+    free (sub);
+}
+
+static void
+s_sub_remove (ef_broker_t *self, s_sub_t *gone)
+{
+    for (s_sub_t **pp = &self->subs; *pp; pp = &(*pp)->next)
+        if (*pp == gone) {
+            *pp = gone->next;
+            self->nsubs--;
+            s_sub_free (gone);
+            return;
+        }
+}
+
+/*  Send what the subscriber has credit for. */
+static void
+s_push (ef_broker_t *self, s_sub_t *sub)
+{
+    ef_buf_t b;
+    ef_buf_init (&b);
+    if (ef_store_reader_begin (self->reader))
+        return;
+    for (;;) {
+        uint64_t first, head, last;
+        if (!sub->credit
+            || ef_store_stream_bounds (self->reader, sub->num, &first, &head)
+            || head <= sub->position)
+            break;
+        uint64_t n = head - sub->position;
+        if (n > sub->credit)
+            n = sub->credit;
+        if (n > S_PUSH_MAX)
+            n = S_PUSH_MAX;
+        ef_buf_reset (&b);
+        ef_proto_reply_ok (&b, sub->id, 3);
+        ef_mp_key (&b, "push");
+        ef_mp_bool (&b, 1);
+        ef_mp_key (&b, "events");
+        if (ef_query_write_range (&b, self->reader, sub->num, sub->stream_id,
+                                  sub->position + 1, sub->position + n, &last)
+            || last <= sub->position)
+            break;
+        ef_mp_key (&b, "next_offset");
+        s_offset (&b, self->reader, sub->num, last);
+        if (b.oom || ef_broker_send (self, &sub->peer, b.data, b.len)) {
+            ef_store_reader_end (self->reader);
+            ef_buf_free (&b);
+            s_sub_remove (self, sub); /* the peer is gone */
+            return;
+        }
+        sub->credit -= last - sub->position;
+        sub->position = last;
+    }
+    ef_store_reader_end (self->reader);
+    ef_buf_free (&b);
+}
+
+static s_sub_t *
+s_sub_find (ef_broker_t *self, zmq_msg_t *peer, uint64_t id)
+{
+    for (s_sub_t *s = self->subs; s; s = s->next)
+        if (s->id == id && zmq_msg_size (&s->peer) == zmq_msg_size (peer)
+            && memcmp (zmq_msg_data (&s->peer), zmq_msg_data (peer),
+                       zmq_msg_size (peer)) == 0)
+            return s;
+    return NULL;
+}
+
+int
+ef_consume_subscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    ef_stream_rec_t s;
+    int rc = s_group_arg (w, why);
+    if (rc || (rc = s_stream (self->reader, w, &s, why)))
+        return rc;
+    if (self->nsubs >= S_MAX_SUBS) {
+        *why = "too many subscriptions on this broker";
+        return EF_EUNAVAILABLE;
+    }
+    ef_group_t *g = malloc (sizeof *g);
+    s_sub_t *sub = calloc (1, sizeof *sub);
+    if (!g || !sub || (rc = s_group (self->reader, s.num, w->req.group, g))) {
+        free (g);
+        free (sub);
+        return rc ? rc : EF_ENOMEM;
+    }
+    zmq_msg_init (&sub->peer);
+    zmq_msg_copy (&sub->peer, &w->peer);
+    sub->id = w->req.id;
+    sub->num = s.num;
+    memcpy (sub->stream_id, s.id, sizeof sub->stream_id);
+    sub->position = g->committed;
+    sub->credit = w->req.credit;
+    sub->next = self->subs;
+    self->subs = sub;
+    self->nsubs++;
+    ef_proto_reply_ok (&self->out, w->req.id, 2);
+    ef_mp_key (&self->out, "sub");
+    ef_mp_uint (&self->out, sub->id);
+    ef_mp_key (&self->out, "committed_offset");
+    s_offset (&self->out, self->reader, s.num, g->committed);
+    free (g);
+    /* the backlog follows the reply, pushed after it is sent */
+    w->park = 1;
+    w->stream = s;
+    return 0;
+}
+
+int
+ef_consume_credit (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    s_sub_t *sub = s_sub_find (self, &w->peer, w->req.sub);
+    if (!sub) {
+        *why = "no such subscription";
+        return EF_ENOTFOUND;
+    }
+    sub->credit += w->req.credit;
+    ef_proto_reply_ok (&self->out, w->req.id, 0);
+    w->park = 1; /* push after the reply */
+    w->stream.num = sub->num;
+    return 0;
+}
+
+int
+ef_consume_unsubscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    s_sub_t *sub = s_sub_find (self, &w->peer, w->req.sub);
+    if (!sub) {
+        *why = "no such subscription";
+        return EF_ENOTFOUND;
+    }
+    s_sub_remove (self, sub);
+    ef_proto_reply_ok (&self->out, w->req.id, 0);
+    return 0;
+}
+
+void
+ef_consume_close (ef_broker_t *self)
+{
+    while (self->subs) {
+        s_sub_t *next = self->subs->next;
+        s_sub_free (self->subs);
+        self->subs = next;
+    }
+    self->nsubs = 0;
+}

@@ -1,0 +1,47 @@
+/*  ef_consumer.h: a native push consumer of a group. After
+    ef_consumer_start the broker sends the group's events as they arrive,
+    from the group's committed offset on, but never more than the credit
+    the consumer has granted; ef_consumer_poll hands them to a callback
+    and grants credit again as they are consumed. Delivery is
+    at-least-once: commit what was handled (ef_consumer_commit), and a
+    consumer that restarts gets what was not committed again.
+
+        ef_consumer_t *k = ef_consumer_new (client, "orders", "billing");
+        ef_consumer_start (k, 1000);
+        while (running)
+            ef_consumer_poll (k, 500, handle, NULL);   // events → handle
+        ef_consumer_commit (k);
+
+    Thread-safety: as its client (one thread). The consumer owns the
+    client's push handler while it exists. */
+#ifndef EF_CONSUMER_H
+#define EF_CONSUMER_H
+
+#include "eventflow/ef_client.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ef_consumer ef_consumer_t;
+
+/*  A consumer on client (borrowed; it must outlive the consumer). */
+ef_consumer_t *ef_consumer_new (ef_client_t *client, const char *stream,
+                                const char *group);
+/*  Unsubscribe (best effort) and free. Safe on NULL. */
+void ef_consumer_destroy (ef_consumer_t **self_p);
+/*  Subscribe with a window of credit events (1–100000). 0 or an error. */
+int ef_consumer_start (ef_consumer_t *self, uint32_t credit);
+/*  Deliver pushed events to fn, waiting up to timeout_ms for the first.
+    Returns the number delivered, or an error. */
+int ef_consumer_poll (ef_consumer_t *self, int timeout_ms, ef_event_fn *fn,
+                      void *arg);
+/*  The id of the last event delivered ("" when none yet). */
+const char *ef_consumer_last (const ef_consumer_t *self);
+/*  Commit up to the last event delivered. 0 when there is nothing new. */
+int ef_consumer_commit (ef_consumer_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
