@@ -42,6 +42,10 @@ ef_api_register (ef_bridge_t *self, ef_http_t *h)
     req.email = ef_str (ef_api_string (root, "email", 1, &e));
     req.password = ef_str (ef_api_string (root, "password", 1, &e));
     req.org_name = ef_str (ef_api_string (root, "org_name", 1, &e));
+    ef_api_check_email (&e, "/email", req.email.ptr);
+    ef_api_check_password (&e, "/password", req.password.ptr);
+    if (req.org_name.ptr && (req.org_name.len == 0 || req.org_name.len > 128))
+        ef_api_errors_add (&e, "/org_name", "is 1 to 128 bytes");
     if (e.n)
         rc = ef_api_errors_send (h, &e);
     else {
@@ -185,6 +189,10 @@ s_user_write (ef_bridge_t *self, ef_http_t *h, ef_cmd_t cmd)
         req.user_id = ef_str (h->params[0]);
     req.password = ef_str (ef_api_string (root, "password", create, &e));
     req.role = ef_str (ef_api_string (root, "role", create, &e));
+    if (create)
+        ef_api_check_email (&e, "/email", req.email.ptr);
+    ef_api_check_password (&e, "/password", req.password.ptr);
+    ef_api_check_role (&e, "/role", req.role.ptr);
     if (e.n)
         rc = ef_api_errors_send (h, &e);
     else {
@@ -288,6 +296,7 @@ s_key_create (ef_bridge_t *self, ef_http_t *h, int producer)
         req.role = ef_str ("producer");
     } else {
         req.role = ef_str (ef_api_string (root, "role", 1, &e));
+        ef_api_check_role (&e, "/role", req.role.ptr);
         json_t *streams = json_object_get (root, "streams");
         if (streams && !json_is_null (streams)) {
             size_t i;
@@ -300,7 +309,8 @@ s_key_create (ef_bridge_t *self, ef_http_t *h, int producer)
                 {
                     if (!json_is_string (s))
                         ef_api_errors_add (&e, "/streams", "names are strings");
-                    else
+                    else if (ef_api_check_name (&e, "/streams",
+                                                json_string_value (s)))
                         req.streams[req.n_streams++] =
                             ef_str (json_string_value (s));
                 }
@@ -331,7 +341,13 @@ s_key_create (ef_bridge_t *self, ef_http_t *h, int producer)
     }
     ef_api_errors_free (&e);
     const ef_reply_t *rep;
-    rc = ef_bridge_call (self, h, &req, &rep);
+    rc = ef_bridge_try (self, h, &req, &rep);
+    if (rc == EF_EINVAL && req.n_streams)
+        /* the one field the broker checks against its store */
+        rc = ef_bridge_invalid (h, "/streams",
+                                "streams must name streams of this org");
+    else if (rc)
+        rc = ef_bridge_call_error (h, rc, rep);
     if (rc == 0) {
         ef_mpr_t r, s;
         ef_str_t secret = EF_STR_NULL;

@@ -18,6 +18,16 @@ ef_api_check_json (ef_http_t *h)
     int line, col;
     char extra[64], detail[160];
     ef_json_position (h->body, h->body_len, at, &line, &col);
+    if (why && strcmp (why, "nesting too deep") == 0) {
+        /* well-formed, but deeper than the broker stores */
+        snprintf (detail, sizeof detail,
+                  "JSON nested deeper than %d levels (line %d, column %d)",
+                  EF_JSON_DEPTH, line, col);
+        return ef_http_problem (h, 422, "VALIDATION", detail,
+                                ",\"errors\":[{\"path\":\"\",\"message\":"
+                                "\"nested too deep\"}]",
+                                0);
+    }
     snprintf (extra, sizeof extra, ",\"line\":%d,\"column\":%d", line, col);
     snprintf (detail, sizeof detail, "malformed JSON at line %d, column %d: %s",
               line, col, why ? why : "syntax error");
@@ -123,4 +133,48 @@ ef_api_render_items (ef_http_t *h, const ef_reply_t *rep, const char *key)
         ef_buf_append (&h->out, "[]", 2);
     ef_buf_append (&h->out, "}", 1);
     return 0;
+}
+
+int
+ef_api_check_name (ef_api_errors_t *e, const char *path, const char *v)
+{
+    size_t n = v ? strlen (v) : 0;
+    int ok = n >= 1 && n <= 128;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z')
+             || (v[i] >= '0' && v[i] <= '9') || v[i] == '.' || v[i] == '_'
+             || v[i] == '-';
+    if (v && !ok)
+        ef_api_errors_add (e, path, "is 1 to 128 of [A-Za-z0-9._-]");
+    return !v || ok;
+}
+
+int
+ef_api_check_role (ef_api_errors_t *e, const char *path, const char *v)
+{
+    int ok = !v || !strcmp (v, "admin") || !strcmp (v, "producer")
+             || !strcmp (v, "consumer");
+    if (!ok)
+        ef_api_errors_add (e, path, "is admin, producer or consumer");
+    return ok;
+}
+
+int
+ef_api_check_email (ef_api_errors_t *e, const char *path, const char *v)
+{
+    const char *at = v ? strchr (v, '@') : NULL;
+    int ok = !v || (at && at != v && at[1] && !strchr (at + 1, '@')
+                    && strlen (v) <= 254 && !strpbrk (v, " \t\r\n"));
+    if (!ok)
+        ef_api_errors_add (e, path, "is not an email address");
+    return ok;
+}
+
+int
+ef_api_check_password (ef_api_errors_t *e, const char *path, const char *v)
+{
+    int ok = !v || (strlen (v) >= 8 && strlen (v) <= 1024);
+    if (!ok)
+        ef_api_errors_add (e, path, "is 8 to 1024 bytes");
+    return ok;
 }

@@ -33,6 +33,14 @@ void ef_api_errors_free (ef_api_errors_t *e);
 const char *ef_api_string (json_t *root, const char *key, int required,
                            ef_api_errors_t *e);
 
+/*  Field checks that give a 422 its path before the broker is asked:
+    each adds an error (and returns 0) when value is set and wrong. */
+int ef_api_check_name (ef_api_errors_t *e, const char *path, const char *v);
+int ef_api_check_role (ef_api_errors_t *e, const char *path, const char *v);
+int ef_api_check_email (ef_api_errors_t *e, const char *path, const char *v);
+int ef_api_check_password (ef_api_errors_t *e, const char *path,
+                           const char *v);
+
 /*  Write reply[key] as JSON (times as RFC 3339) into h->out; 0 or -1 when
     the key is missing. */
 int ef_api_render (ef_http_t *h, const ef_reply_t *rep, const char *key);

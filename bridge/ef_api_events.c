@@ -15,6 +15,24 @@
 
 #define S_MAX_BATCH 1000
 
+/*  Digits only (no sign, no space), at most 15 of them: a number a
+    strtoull cannot wrap. 0 or -1. */
+static int
+s_decimal (const char *s, size_t len, uint64_t *out)
+{
+    uint64_t n = 0;
+    if (len == 0 || len > 15)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        n = n * 10 + (uint64_t) (s[i] - '0');
+    }
+    *out = n;
+    return 0;
+}
+
+
 /* ---------------------------------------------------------------- streams */
 
 static int
@@ -41,6 +59,7 @@ s_stream_body (ef_bridge_t *self, ef_http_t *h, json_t **root, ef_str_t *name,
     ef_api_errors_t e;
     ef_api_errors_init (&e);
     *name = ef_str (ef_api_string (*root, "name", required, &e));
+    ef_api_check_name (&e, "/name", name->ptr);
     static const char *later[] = {"schema", "pipeline", "retention"};
     for (int i = 0; i < 3; i++) {
         json_t *v = json_object_get (*root, later[i]);
@@ -212,14 +231,11 @@ ef_api_events_get (ef_bridge_t *self, ef_http_t *h)
 static int
 s_time_param (ef_http_t *h, const char *name, uint64_t *ms)
 {
-    char v[64], *end;
+    char v[64];
     if (!ef_http_query (h, name, v, sizeof v))
         return 0;
-    unsigned long long n = strtoull (v, &end, 10);
-    if (*v && !*end) {
-        *ms = n;
+    if (s_decimal (v, strlen (v), ms) == 0)
         return 1;
-    }
     return ef_time_parse (v, strlen (v), ms) == 0 ? 1 : -1;
 }
 
@@ -227,12 +243,12 @@ static int
 s_uint_param (ef_http_t *h, const char *name, uint32_t min, uint32_t max,
               uint32_t *out, ef_api_errors_t *e)
 {
-    char v[32], *end, path[40];
+    char v[32], path[40];
+    uint64_t n;
     if (!ef_http_query (h, name, v, sizeof v))
         return 0;
-    unsigned long n = strtoul (v, &end, 10);
     snprintf (path, sizeof path, "?%s", name);
-    if (!*v || *end || n < min) {
+    if (s_decimal (v, strlen (v), &n) || n < min) {
         ef_api_errors_add (e, path, "must be a positive integer");
         return -1;
     }
@@ -258,8 +274,13 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
         req.type = ef_str (type);
     if (ef_http_query (h, "source", source, sizeof source))
         req.source = ef_str (source);
-    if (ef_http_query (h, "status", status, sizeof status))
+    if (ef_http_query (h, "status", status, sizeof status)) {
         req.status = ef_str (status);
+        if (strcmp (status, "PENDING") && strcmp (status, "PROCESSED")
+            && strcmp (status, "FILTERED") && strcmp (status, "FAILED"))
+            ef_api_errors_add (&e, "?status",
+                               "is PENDING, PROCESSED, FILTERED or FAILED");
+    }
     int f = s_time_param (h, "from", &req.from);
     int t = s_time_param (h, "to", &req.to);
     if (f < 0)
@@ -301,6 +322,7 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
 
 typedef struct {
     ef_event_in_t *ev;
+    unsigned seen; /* known fields met, to refuse a repeated one */
     ef_api_errors_t *errors;
     const char *prefix; /* "" or "/3" */
     char *arena;        /* unescaped strings; never reallocated */
@@ -361,6 +383,22 @@ s_context_member (void *arg, ef_str_t key, ef_str_t value)
     return 0;
 }
 
+/*  1 if key is a known field already met in this item. */
+static int
+s_seen (s_item_t *it, ef_str_t key)
+{
+    static const char *known[] = {"type",   "payload",     "source",
+                                  "event_id", "version", "occurred_at",
+                                  "context"};
+    for (unsigned i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (ef_str_eq (key, known[i])) {
+            int again = (it->seen >> i) & 1;
+            it->seen |= 1u << i;
+            return again;
+        }
+    return 0;
+}
+
 static int
 s_item_member (void *arg, ef_str_t key, ef_str_t value)
 {
@@ -368,9 +406,15 @@ s_item_member (void *arg, ef_str_t key, ef_str_t value)
     ef_event_in_t *ev = it->ev;
     uint32_t len;
     const char *s;
+    if (s_seen (it, key))
+        s_item_error (it, "", "a field appears twice");
     if (ef_str_eq (key, "type")) {
-        if ((s = s_item_string (it, "type", value, EF_MAX_TYPE, &len)))
-            ev->type = (ef_str_t){s, len};
+        if ((s = s_item_string (it, "type", value, EF_MAX_TYPE, &len))) {
+            if (len == 0)
+                s_item_error (it, "type", "must not be empty");
+            else
+                ev->type = (ef_str_t){s, len};
+        }
     } else if (ef_str_eq (key, "payload"))
         ev->payload = value; /* the raw JSON text, byte for byte */
     else if (ef_str_eq (key, "source")) {
@@ -385,24 +429,19 @@ s_item_member (void *arg, ef_str_t key, ef_str_t value)
                 ev->event_id = (ef_str_t){s, len};
         }
     } else if (ef_str_eq (key, "version")) {
-        char num[24];
-        char *end;
-        snprintf (num, sizeof num, "%.*s", (int) value.len, value.ptr);
-        unsigned long v = strtoul (num, &end, 10);
+        uint64_t v;
         if (ef_json_kind (value) == 'z')
             ;
-        else if (ef_json_kind (value) != 'n' || *end || v < 1
-                 || v > 1000000000 || value.len > 12)
+        else if (s_decimal (value.ptr, value.len, &v) || v < 1
+                 || v > 1000000000)
             s_item_error (it, "version", "must be a positive integer");
         else
             ev->version = (uint32_t) v;
     } else if (ef_str_eq (key, "occurred_at")) {
         char kind = ef_json_kind (value);
         if (kind == 'n') {
-            char num[24], *end;
-            snprintf (num, sizeof num, "%.*s", (int) value.len, value.ptr);
-            unsigned long long ms = strtoull (num, &end, 10);
-            if (*end || value.len > 15 || ms == 0)
+            uint64_t ms;
+            if (s_decimal (value.ptr, value.len, &ms) || ms == 0)
                 s_item_error (it, "occurred_at", "must be epoch ms or RFC 3339");
             else
                 ev->occurred_at = ms;
@@ -426,7 +465,7 @@ static int
 s_parse_item (ef_str_t text, ef_event_in_t *ev, const char *prefix,
               ef_api_errors_t *errors, char *arena, size_t *used, size_t cap)
 {
-    s_item_t it = {ev, errors, prefix, arena, used, cap, 0};
+    s_item_t it = {ev, 0, errors, prefix, arena, used, cap, 0};
     memset (ev, 0, sizeof *ev);
     if (ef_json_kind (text) != 'o') {
         char path[40];
@@ -618,7 +657,15 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     const char *tp = ef_http_header (h, "traceparent");
     const char *ci = ef_http_header (h, "X-Correlation-Id");
     int have_trace = s_traceparent (tp, trace);
-    snprintf (corr, sizeof corr, "%s", ci && strlen (ci) <= 128 ? ci : "");
+    if (ci && strlen (ci) > EF_MAX_CONTEXT_FIELD) {
+        rc = ef_http_problem (h, 422, "VALIDATION",
+                              "X-Correlation-Id is longer than 128 bytes",
+                              ",\"errors\":[{\"path\":\"X-Correlation-Id\","
+                              "\"message\":\"longer than 128 bytes\"}]",
+                              0);
+        goto done;
+    }
+    snprintf (corr, sizeof corr, "%s", ci ? ci : "");
     ef_event_in_t *send = calloc (b.n, sizeof *send);
     uint32_t nsend = 0;
     if (!send) {

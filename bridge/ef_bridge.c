@@ -3,6 +3,7 @@
     thread, the route table and its dispatcher, and per-route metrics. */
 #include "ef_bridge_int.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
 
 #include <errno.h>
@@ -64,7 +65,9 @@ const ef_route_t ef_bridge_routes[] = {
     {"GET", "/health", ef_api_health},
     {"GET", "/api/v1/health", ef_api_health},
     {"GET", "/ready", ef_api_ready},
+    {"GET", "/api/v1/ready", ef_api_ready},
     {"GET", "/metrics", ef_api_metrics},
+    {"GET", "/api/v1/metrics", ef_api_metrics},
 };
 const int ef_bridge_nroutes = sizeof ef_bridge_routes / sizeof ef_bridge_routes[0];
 
@@ -86,8 +89,11 @@ ef_bridge_print_routes (FILE *out)
 
 /* ---------------------------------------------------------------- threads */
 
+#define S_CONNECT_MS 1000 /* a broker that does not say HELLO by then is away */
+
 typedef struct {
     ef_client_t *client; /* NULL until needed, and after a failure */
+    int64_t retry_at;    /* after a failed connect: answer 503 until then */
 } s_thread_t;
 
 static void *
@@ -115,10 +121,14 @@ s_client (ef_bridge_t *self, s_thread_t *t)
 {
     if (t->client)
         return 0;
+    /* while the broker is away, fail fast instead of waiting out a
+       connect on every request: one attempt per thread a second */
+    if (ef_time_mono_ms () < t->retry_at)
+        return EF_EUNAVAILABLE;
     t->client = ef_client_new (self->broker);
     if (!t->client)
         return EF_ENOMEM;
-    ef_client_set_timeout (t->client, self->timeout_ms);
+    ef_client_set_timeout (t->client, S_CONNECT_MS);
     ef_client_set_max_inflight (t->client, 1);
     if (!self->plain)
         ef_client_set_curve (t->client, self->server.public_key,
@@ -129,8 +139,11 @@ s_client (ef_bridge_t *self, s_thread_t *t)
         ef_log_debug (self->log, "broker not reachable", "\"why\":\"%s\"",
                       ef_client_error (t->client));
         ef_client_destroy (&t->client);
+        t->retry_at = ef_time_mono_ms () + 1000;
+        return rc;
     }
-    return rc;
+    ef_client_set_timeout (t->client, self->timeout_ms);
+    return 0;
 }
 
 int
@@ -148,11 +161,26 @@ ef_bridge_error (ef_http_t *h, int code, const char *detail,
     const char *name = ef_error_name (code);
     if (code == EF_EPROTO || code == EF_EINVAL)
         status = code == EF_EINVAL ? 422 : 400;
+    const char *text = detail && *detail ? detail : ef_strerror (code);
     if (code == EF_EINVAL)
-        name = "VALIDATION";
-    return ef_http_problem (h, status, name,
-                            detail && *detail ? detail : ef_strerror (code),
-                            NULL, retry);
+        return ef_bridge_invalid (h, "", text);
+    return ef_http_problem (h, status, name, text, NULL, retry);
+}
+
+int
+ef_bridge_invalid (ef_http_t *h, const char *path, const char *text)
+{
+    static const char head[] = ",\"errors\":[{\"path\":";
+    ef_buf_t extra;
+    ef_buf_init (&extra);
+    ef_buf_append (&extra, head, strlen (head));
+    ef_json_quote (&extra, path, strlen (path));
+    ef_buf_append (&extra, ",\"message\":", 11);
+    ef_json_quote (&extra, text, strlen (text));
+    ef_buf_append (&extra, "}]", 3); /* with the NUL */
+    int rc = ef_http_problem (h, 422, "VALIDATION", text, extra.data, 0);
+    ef_buf_free (&extra);
+    return rc;
 }
 
 int
@@ -160,6 +188,7 @@ ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                const ef_reply_t **rep)
 {
     s_thread_t *t = mg_get_thread_pointer (h->conn);
+    *rep = NULL;
     if (!t)
         return EF_EINTERNAL;
     int rc = s_client (self, t);
@@ -179,18 +208,23 @@ ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
 }
 
 int
+ef_bridge_call_error (ef_http_t *h, int rc, const ef_reply_t *rep)
+{
+    if (rc == EF_EUNAVAILABLE || rc == EF_EINTERNAL || !rep)
+        return ef_bridge_error (h, rc, NULL, 0);
+    char detail[256];
+    snprintf (detail, sizeof detail, "%.*s", (int) rep->err_message.len,
+              rep->err_message.ptr ? rep->err_message.ptr : "");
+    return ef_bridge_error (h, rc, detail, rep->retry_after_ms);
+}
+
+int
 ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                 const ef_reply_t **rep)
 {
+    *rep = NULL;
     int rc = ef_bridge_try (self, h, req, rep);
-    if (rc == 0)
-        return 0;
-    if (rc == EF_EUNAVAILABLE || rc == EF_EINTERNAL)
-        return ef_bridge_error (h, rc, NULL, 0);
-    char detail[256];
-    snprintf (detail, sizeof detail, "%.*s", (int) (*rep)->err_message.len,
-              (*rep)->err_message.ptr ? (*rep)->err_message.ptr : "");
-    return ef_bridge_error (h, rc, detail, (*rep)->retry_after_ms);
+    return rc ? ef_bridge_call_error (h, rc, *rep) : 0;
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -266,7 +300,13 @@ s_handle (struct mg_connection *conn, void *cbdata)
         if (strcmp (r->method, h.ri->request_method) == 0)
             h.route = i;
     }
-    if (h.route >= 0)
+    if (ef_http_header (&h, "Transfer-Encoding")
+        && ef_http_header (&h, "Content-Length"))
+        /* both framings at once is how requests are smuggled past proxies
+           (RFC 9112 §6.3): refused, and the connection closed */
+        ef_http_refuse_close (&h, 400, "INVALID",
+                              "Content-Length and Transfer-Encoding together");
+    else if (h.route >= 0)
         ef_bridge_routes[h.route].fn (self, &h);
     else if (path_matched)
         ef_http_problem (&h, 405, "METHOD_NOT_ALLOWED",

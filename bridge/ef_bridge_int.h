@@ -53,9 +53,14 @@ int ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
 /*  The same without answering: 0 or the EventFlow error code. */
 int ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                    const ef_reply_t **rep);
+/*  Answer the error rc of a broker call (rep may be NULL). */
+int ef_bridge_call_error (ef_http_t *h, int rc, const ef_reply_t *rep);
 /*  Answer an EventFlow error code as a problem. */
 int ef_bridge_error (ef_http_t *h, int code, const char *detail,
                      uint64_t retry_after_ms);
+
+/*  Answer 422 VALIDATION with one error at path. */
+int ef_bridge_invalid (ef_http_t *h, const char *path, const char *text);
 
 /*  The routes (ef_api_*.c). */
 int ef_api_register (ef_bridge_t *self, ef_http_t *h);

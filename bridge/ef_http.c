@@ -114,6 +114,8 @@ s_respond (ef_http_t *h, int status, const char *type, const char *body,
     char num[32];
     h->status = status;
     mg_response_header_start (h->conn, status);
+    if (h->close)
+        mg_response_header_add (h->conn, "Connection", "close", -1);
     mg_response_header_add (h->conn, "X-Request-Id", h->request_id, -1);
     mg_response_header_add (h->conn, "Cache-Control", "no-store", -1);
     if (retry_after > 0) {
@@ -239,4 +241,12 @@ ef_http_read_json (ef_http_t *h, size_t max)
     h->body[got] = 0;
     h->body_len = got;
     return 0;
+}
+
+int
+ef_http_refuse_close (ef_http_t *h, int status, const char *code,
+                      const char *detail)
+{
+    h->close = 1;
+    return ef_http_problem (h, status, code, detail, NULL, 0);
 }

@@ -28,6 +28,7 @@ typedef struct {
     ef_buf_t out;     /* the response body being built */
     int status;       /* sent status, for the metrics */
     int route;        /* index of the matched route, -1 none */
+    int close;        /* answer with Connection: close */
 } ef_http_t;
 
 /*  Start an exchange: request id (echoed or generated), credentials. */
@@ -55,6 +56,9 @@ int ef_http_send (ef_http_t *h, int status);
     Returns status. */
 int ef_http_problem (ef_http_t *h, int status, const char *code,
                      const char *detail, const char *extra, int retry_after);
+/*  Send a problem and close the connection after it. */
+int ef_http_refuse_close (ef_http_t *h, int status, const char *code,
+                          const char *detail);
 /*  Send text (Prometheus exposition) with status 200. */
 int ef_http_send_text (ef_http_t *h, const char *type);
 

@@ -66,14 +66,15 @@ s_on_push (void *arg, uint64_t sub, const ef_reply_t *rep)
         ef_event_t ev;
         if (ef_proto_read_event (&r, &ev))
             return;
+        self->consumed++; /* sent, so it used credit either way */
+        if (self->stop)
+            continue; /* not handed over: not to be committed either */
         if (ev.event_id.len < sizeof self->last) {
             memcpy (self->last, ev.event_id.ptr, ev.event_id.len);
             self->last[ev.event_id.len] = 0;
         }
-        self->consumed++;
         self->delivered++;
-        /* a stop request still consumes the rest: they were sent */
-        if (self->fn && !self->stop && self->fn (self->arg, &ev))
+        if (self->fn && self->fn (self->arg, &ev))
             self->stop = 1;
     }
 }

@@ -73,6 +73,8 @@ ef_buf_reserve (ef_buf_t *b, size_t n)
 int
 ef_buf_append (ef_buf_t *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0; /* p may be NULL then: memcpy must not see it */
     if (ef_buf_reserve (b, n))
         return EF_ENOMEM;
     memcpy (b->data + b->len, p, n);

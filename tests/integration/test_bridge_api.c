@@ -39,9 +39,9 @@
 /* ---------------------------------------------------------------- HTTP */
 
 typedef struct {
-    char what[200];       /* "METHOD path", for messages */
-    long status;          /* 0 when no answer came */
-    char *body;           /* NUL-terminated (NULL when empty) */
+    char what[200]; /* "METHOD path", for messages */
+    long status;    /* 0 when no answer came */
+    char *body;     /* NUL-terminated (NULL when empty) */
     size_t len;
     char ctype[128];      /* Content-Type */
     char request_id[160]; /* X-Request-Id */
@@ -76,7 +76,7 @@ s_header_value (const char *line, size_t n, const char *name, char *out,
         v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
         end--;
-    snprintf (out, size, "%.*s", (int) (end - v), v);
+    snprintf (out, size, "%.*s", (int)(end - v), v);
 }
 
 static size_t
@@ -97,9 +97,9 @@ s_on_header (char *p, size_t size, size_t n, void *arg)
     application/json unless extra (NULL-terminated header lines, may be
     NULL) has a Content-Type. */
 static void
-s_http_ex (s_resp_t *r, const char *base, const char *method,
-           const char *path, const char *cred, const char *body,
-           const char *const *extra, long timeout_ms)
+s_http_ex (s_resp_t *r, const char *base, const char *method, const char *path,
+           const char *cred, const char *body, const char *const *extra,
+           long timeout_ms)
 {
     memset (r, 0, sizeof *r);
     snprintf (r->what, sizeof r->what, "%s %.180s", method, path);
@@ -124,7 +124,7 @@ s_http_ex (s_resp_t *r, const char *base, const char *method,
     curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long)strlen (body));
     } else if (!strcmp (method, "POST")) {
         curl_easy_setopt (c, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, 0L);
@@ -172,9 +172,9 @@ s_j (json_t *j, const char *path)
     char key[128];
     while (j && *path) {
         size_t n = strcspn (path, ".");
-        snprintf (key, sizeof key, "%.*s", (int) n, path);
-        if (json_is_array (j) && isdigit ((unsigned char) key[0]))
-            j = json_array_get (j, (size_t) atoi (key));
+        snprintf (key, sizeof key, "%.*s", (int)n, path);
+        if (json_is_array (j) && isdigit ((unsigned char)key[0]))
+            j = json_array_get (j, (size_t)atoi (key));
         else
             j = json_object_get (j, key);
         path += n + (path[n] == '.');
@@ -192,12 +192,13 @@ static void
 s_expect_status (const s_resp_t *r, long want, const char *file, int line)
 {
     if (r->status != want)
-        fprintf (stderr, "  %s: expected %ld, got %ld: %.600s\n", r->what,
-                 want, r->status, r->body ? r->body : "");
-    _assert_int_equal ((LargestIntegralType) r->status,
-                       (LargestIntegralType) want, file, line);
+        fprintf (stderr, "  %s: expected %ld, got %ld: %.600s\n", r->what, want,
+                 r->status, r->body ? r->body : "");
+    _assert_int_equal ((LargestIntegralType)r->status,
+                       (LargestIntegralType)want, file, line);
 }
-#define EXPECT_STATUS(r, want) s_expect_status (&(r), (want), __FILE__, __LINE__)
+#define EXPECT_STATUS(r, want)                                                 \
+    s_expect_status (&(r), (want), __FILE__, __LINE__)
 
 /*  kind: 's' string, 'i' integer, 'o' object, 'a' array, 'b' boolean,
     '?' present (any type, null included). */
@@ -206,23 +207,25 @@ s_has (const s_resp_t *r, json_t *j, const char *path, char kind,
        const char *file, int line)
 {
     json_t *v = s_j (j, path);
-    int ok = v && (kind == '?' || (kind == 's' && json_is_string (v))
-                   || (kind == 'i' && json_is_integer (v))
-                   || (kind == 'o' && json_is_object (v))
-                   || (kind == 'a' && json_is_array (v))
-                   || (kind == 'b' && json_is_boolean (v)));
+    int ok = v && (kind == '?' || (kind == 's' && json_is_string (v)) ||
+                   (kind == 'i' && json_is_integer (v)) ||
+                   (kind == 'o' && json_is_object (v)) ||
+                   (kind == 'a' && json_is_array (v)) ||
+                   (kind == 'b' && json_is_boolean (v)));
     if (!ok)
-        fprintf (stderr, "  %s: field '%s' missing or not of kind '%c' in: "
-                         "%.600s\n",
+        fprintf (stderr,
+                 "  %s: field '%s' missing or not of kind '%c' in: "
+                 "%.600s\n",
                  r->what, path, kind, r->body ? r->body : "(no body)");
     _assert_true (ok, path, file, line);
 }
-#define HAS(r, path, kind) s_has (&(r), (r).json, path, kind, __FILE__, __LINE__)
+#define HAS(r, path, kind)                                                     \
+    s_has (&(r), (r).json, path, kind, __FILE__, __LINE__)
 #define HAS_IN(r, j, path, kind) s_has (&(r), j, path, kind, __FILE__, __LINE__)
 
 static void
-s_expect_str (const s_resp_t *r, json_t *j, const char *path,
-              const char *want, const char *file, int line)
+s_expect_str (const s_resp_t *r, json_t *j, const char *path, const char *want,
+              const char *file, int line)
 {
     const char *got = s_jstr (j, path);
     if (!got || strcmp (got, want))
@@ -230,9 +233,9 @@ s_expect_str (const s_resp_t *r, json_t *j, const char *path,
                  path, got ? got : "(missing)", want);
     _assert_string_equal (got ? got : "(missing)", want, file, line);
 }
-#define EXPECT_STR(r, path, want) \
+#define EXPECT_STR(r, path, want)                                              \
     s_expect_str (&(r), (r).json, path, want, __FILE__, __LINE__)
-#define EXPECT_STR_IN(r, j, path, want) \
+#define EXPECT_STR_IN(r, j, path, want)                                        \
     s_expect_str (&(r), j, path, want, __FILE__, __LINE__)
 
 /*  An RFC 9457 problem with this status and code. */
@@ -242,8 +245,9 @@ s_expect_problem (const s_resp_t *r, long status, const char *code,
 {
     s_expect_status (r, status, file, line);
     if (!strstr (r->ctype, "application/problem+json"))
-        fprintf (stderr, "  %s: Content-Type is '%s', expected "
-                         "application/problem+json\n",
+        fprintf (stderr,
+                 "  %s: Content-Type is '%s', expected "
+                 "application/problem+json\n",
                  r->what, r->ctype);
     _assert_true (strstr (r->ctype, "application/problem+json") != NULL,
                   "problem content type", file, line);
@@ -252,12 +256,12 @@ s_expect_problem (const s_resp_t *r, long status, const char *code,
     s_has (r, r->json, "status", 'i', file, line);
     s_has (r, r->json, "detail", 's', file, line);
     s_has (r, r->json, "code", 's', file, line);
-    _assert_int_equal ((LargestIntegralType) json_integer_value (
-                           s_j (r->json, "status")),
-                       (LargestIntegralType) status, file, line);
+    _assert_int_equal (
+        (LargestIntegralType)json_integer_value (s_j (r->json, "status")),
+        (LargestIntegralType)status, file, line);
     s_expect_str (r, r->json, "code", code, file, line);
 }
-#define EXPECT_PROBLEM(r, status, code) \
+#define EXPECT_PROBLEM(r, status, code)                                        \
     s_expect_problem (&(r), status, code, __FILE__, __LINE__)
 
 /*  "events.0.id" style membership: does array arr hold an object whose
@@ -286,9 +290,9 @@ s_raw_connect (const char *url)
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
-    a.sin_port = htons ((uint16_t) port);
+    a.sin_port = htons ((uint16_t)port);
     a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    if (fd < 0 || connect (fd, (struct sockaddr *) &a, sizeof a)) {
+    if (fd < 0 || connect (fd, (struct sockaddr *)&a, sizeof a)) {
         if (fd >= 0)
             close (fd);
         return -1;
@@ -304,7 +308,7 @@ s_raw_send (int fd, const char *p, size_t n)
         if (k <= 0)
             return;
         p += k;
-        n -= (size_t) k;
+        n -= (size_t)k;
     }
 }
 
@@ -329,14 +333,14 @@ s_raw_read (int fd, long timeout_ms)
         if (eoh) {
             const char *cl = strcasestr (buf, "\r\nContent-Length:");
             size_t want = cl && cl < eoh ? strtoul (cl + 17, NULL, 10) : 0;
-            if (len >= (size_t) (eoh + 4 - buf) + want)
+            if (len >= (size_t)(eoh + 4 - buf) + want)
                 break;
         }
         long left = until - s_ms_now ();
         if (left <= 0)
             break;
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll (&p, 1, (int) left) <= 0)
+        if (poll (&p, 1, (int)left) <= 0)
             break;
         if (len + 1 >= cap) {
             buf = realloc (buf, cap * 2);
@@ -346,7 +350,7 @@ s_raw_read (int fd, long timeout_ms)
         ssize_t n = recv (fd, buf + len, cap - len - 1, 0);
         if (n <= 0)
             break;
-        len += (size_t) n;
+        len += (size_t)n;
         buf[len] = 0;
     }
     return buf;
@@ -365,8 +369,8 @@ s_raw_status (const char *resp)
 
 static char s_dir[256];
 static h_broker_t s_broker;
-static h_bridge_t s_bridge; /* defaults */
-static h_bridge_t s_small;  /* --max-body 4096 */
+static h_bridge_t s_bridge;    /* defaults */
+static h_bridge_t s_small;     /* --max-body 4096 */
 static ef_client_t *s_native;  /* the local admin key */
 static ef_client_t *s_gateway; /* the gateway key, credentials per call */
 static char s_admin_email[128] = "admin@eventflow.local";
@@ -376,8 +380,8 @@ static char s_admin_key[200], s_producer_key[200], s_consumer_key[200];
 static unsigned s_uuid_n;
 
 static void
-s_reply_str (const ef_reply_t *rep, const char *key, const char *sub,
-             char *out, size_t size)
+s_reply_str (const ef_reply_t *rep, const char *key, const char *sub, char *out,
+             size_t size)
 {
     ef_mpr_t r;
     ef_str_t s = EF_STR_NULL;
@@ -399,14 +403,13 @@ s_reply_str (const ef_reply_t *rep, const char *key, const char *sub,
         }
     } else
         ef_mpr_str (&r, &s);
-    snprintf (out, size, "%.*s", (int) s.len, s.ptr ? s.ptr : "");
+    snprintf (out, size, "%.*s", (int)s.len, s.ptr ? s.ptr : "");
 }
 
 /*  A native API key of role (rate 0: the default) as an X-API-Key header
     line into out (200 bytes). */
 static int
-s_native_key (const char *role, uint32_t per_second, uint32_t burst,
-              char *out)
+s_native_key (const char *role, uint32_t per_second, uint32_t burst, char *out)
 {
     ef_request_t req = {0};
     const ef_reply_t *rep;
@@ -433,7 +436,7 @@ s_native_stream (const char *name, char *id_out)
     ef_stream_info_t si;
     assert_int_equal (ef_client_create_stream (s_native, name, &si), 0);
     if (id_out)
-        snprintf (id_out, 64, "%.*s", (int) si.id.len, si.id.ptr);
+        snprintf (id_out, 64, "%.*s", (int)si.id.len, si.id.ptr);
 }
 
 static uint64_t
@@ -448,10 +451,11 @@ s_native_count (const char *stream)
 static void
 s_uuid (char *out)
 {
-    snprintf (out, 37, "%08x-%04x-4%03x-8%03x-%012llx", (unsigned) getpid (),
-              (unsigned) (time (NULL) & 0xffff), s_uuid_n & 0xfff,
+    snprintf (out, 37, "%08x-%04x-4%03x-8%03x-%012llx", (unsigned)getpid (),
+              (unsigned)(time (NULL) & 0xffff), s_uuid_n & 0xfff,
               (s_uuid_n >> 12) & 0xfff,
-              (unsigned long long) (s_ms_now () * 1000 + s_uuid_n));
+              (unsigned long long)(s_ms_now () * 1000 + s_uuid_n) &
+                  0xffffffffffffULL);
     s_uuid_n++;
 }
 
@@ -466,14 +470,14 @@ s_login (const char *email, const char *pw, char *access, char *refresh)
     s_http (&r, s_bridge.url, "POST", API "/auth/login", NULL, body, NULL);
     if (access)
         snprintf (access, 2048, "%s",
-                  s_jstr (r.json, "access_token") ? s_jstr (r.json,
-                                                            "access_token")
-                                                  : "");
+                  s_jstr (r.json, "access_token")
+                      ? s_jstr (r.json, "access_token")
+                      : "");
     if (refresh)
         snprintf (refresh, 256, "%s",
-                  s_jstr (r.json, "refresh_token") ? s_jstr (r.json,
-                                                             "refresh_token")
-                                                   : "");
+                  s_jstr (r.json, "refresh_token")
+                      ? s_jstr (r.json, "refresh_token")
+                      : "");
     long st = r.status;
     s_free (&r);
     free (body);
@@ -483,8 +487,7 @@ s_login (const char *email, const char *pw, char *access, char *refresh)
 
 /*  POST one event; the response in r. */
 static void
-s_publish (s_resp_t *r, const char *stream, const char *cred,
-           const char *body)
+s_publish (s_resp_t *r, const char *stream, const char *cred, const char *body)
 {
     char path[300];
     snprintf (path, sizeof path, API "/streams/%s/events", stream);
@@ -494,7 +497,7 @@ s_publish (s_resp_t *r, const char *stream, const char *cred,
 static int
 group_setup (void **state)
 {
-    (void) state;
+    (void)state;
     signal (SIGPIPE, SIG_IGN);
     curl_global_init (CURL_GLOBAL_DEFAULT);
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
@@ -515,13 +518,13 @@ group_setup (void **state)
         sscanf (line, "password = %127s", s_admin_pw);
     }
     fclose (f);
-    if (!s_admin_pw[0] || s_native_key ("admin", 0, 0, s_admin_key)
-        || s_native_key ("producer", 0, 0, s_producer_key)
-        || s_native_key ("consumer", 0, 0, s_consumer_key))
+    if (!s_admin_pw[0] || s_native_key ("admin", 0, 0, s_admin_key) ||
+        s_native_key ("producer", 0, 0, s_producer_key) ||
+        s_native_key ("consumer", 0, 0, s_consumer_key))
         return -1;
     const char *small[] = {"--max-body", "4096", NULL};
-    if (h_bridge_start (&s_bridge, &s_broker, NULL)
-        || h_bridge_start (&s_small, &s_broker, small))
+    if (h_bridge_start (&s_bridge, &s_broker, NULL) ||
+        h_bridge_start (&s_small, &s_broker, small))
         return -1;
     return 0;
 }
@@ -529,12 +532,12 @@ group_setup (void **state)
 static int
 group_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     /* a bridge that died during the tests shows here as a non-zero exit */
     int a = h_bridge_stop (&s_bridge), b = h_bridge_stop (&s_small);
     if (a != 0 || b != 0)
-        fprintf (stderr, "bridge exit codes: %d %d (logs in %s.bridge-*)\n",
-                 a, b, s_dir);
+        fprintf (stderr, "bridge exit codes: %d %d (logs in %s.bridge-*)\n", a,
+                 b, s_dir);
     ef_client_destroy (&s_native);
     ef_client_destroy (&s_gateway);
     h_broker_stop (&s_broker);
@@ -548,7 +551,7 @@ group_teardown (void **state)
 static void
 test_health_and_ready_are_open (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     s_http (&r, s_bridge.url, "GET", API "/health", NULL, NULL, NULL);
     EXPECT_STATUS (r, 200);
@@ -565,7 +568,7 @@ test_health_and_ready_are_open (void **st)
 static void
 test_login_returns_tokens_and_the_user (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char body[512], bearer[2200];
     snprintf (body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}",
@@ -577,8 +580,7 @@ test_login_returns_tokens_and_the_user (void **st)
     HAS (r, "expires_in", 'i');
     assert_true (json_integer_value (s_j (r.json, "expires_in")) > 0);
     HAS (r, "token_type", 's');
-    assert_int_equal (strcasecmp (s_jstr (r.json, "token_type"), "Bearer"),
-                      0);
+    assert_int_equal (strcasecmp (s_jstr (r.json, "token_type"), "Bearer"), 0);
     HAS (r, "user", 'o');
     HAS (r, "user.id", 's');
     HAS (r, "user.role", 's');
@@ -602,7 +604,7 @@ test_login_returns_tokens_and_the_user (void **st)
 static void
 test_login_with_a_wrong_password_is_401 (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char body[512];
     snprintf (body, sizeof body,
@@ -621,10 +623,10 @@ test_login_with_a_wrong_password_is_401 (void **st)
 static void
 test_register_creates_an_org_whose_user_is_its_admin (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char email[128], body[512], access[2048], bearer[2200];
-    snprintf (email, sizeof email, "second-%d@example.com", (int) getpid ());
+    snprintf (email, sizeof email, "second-%d@example.com", (int)getpid ());
     snprintf (body, sizeof body,
               "{\"email\":\"%s\",\"password\":\"second-password\","
               "\"org_name\":\"Second Org\"}",
@@ -661,7 +663,7 @@ test_register_creates_an_org_whose_user_is_its_admin (void **st)
 static void
 test_register_with_a_short_password_is_refused (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     s_http (&r, s_bridge.url, "POST", API "/auth/register", NULL,
             "{\"email\":\"short@example.com\",\"password\":\"1234567\","
@@ -677,7 +679,7 @@ test_register_with_a_short_password_is_refused (void **st)
 static void
 test_refresh_rotates_and_reuse_revokes_the_family (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char r1[256], r2[256], body[512], bearer[2200];
     assert_int_equal (s_login (s_admin_email, s_admin_pw, NULL, r1), 200);
@@ -711,18 +713,23 @@ test_refresh_rotates_and_reuse_revokes_the_family (void **st)
 static void
 test_logout_answers_204_and_the_refresh_token_stops_working (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char access[2048], refresh[256], body[512], bearer[2200];
     assert_int_equal (s_login (s_admin_email, s_admin_pw, access, refresh),
                       200);
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s", access);
     snprintf (body, sizeof body, "{\"refresh_token\":\"%s\"}", refresh);
-    s_http (&r, s_bridge.url, "POST", API "/auth/logout", bearer, body, NULL);
+    /* the refresh token is the credential: no other is needed */
+    s_http (&r, s_bridge.url, "POST", API "/auth/logout", NULL, body, NULL);
     EXPECT_STATUS (r, 204);
     assert_int_equal (r.len, 0);
     s_free (&r);
     s_http (&r, s_bridge.url, "POST", API "/auth/refresh", NULL, body, NULL);
+    EXPECT_PROBLEM (r, 401, "AUTH");
+    s_free (&r);
+    /* the family's access token goes with it (protocol §6.4) */
+    s_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
     EXPECT_PROBLEM (r, 401, "AUTH");
     s_free (&r);
 }
@@ -742,7 +749,7 @@ s_expect_user (const s_resp_t *r, json_t *u)
 static void
 test_users_are_created_listed_updated_and_deleted_by_an_admin (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char email[128], body[512], id[128], path[300];
     s_http (&r, s_bridge.url, "GET", API "/users", s_admin_key, NULL, NULL);
@@ -752,7 +759,7 @@ test_users_are_created_listed_updated_and_deleted_by_an_admin (void **st)
     s_expect_user (&r, s_j (r.json, "items.0"));
     s_free (&r);
 
-    snprintf (email, sizeof email, "user-%d@example.com", (int) getpid ());
+    snprintf (email, sizeof email, "user-%d@example.com", (int)getpid ());
     snprintf (body, sizeof body,
               "{\"email\":\"%s\",\"password\":\"user-password-1\","
               "\"role\":\"producer\"}",
@@ -797,10 +804,9 @@ test_users_are_created_listed_updated_and_deleted_by_an_admin (void **st)
 static void
 test_admin_routes_are_forbidden_to_a_producer (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
-    s_http (&r, s_bridge.url, "GET", API "/users", s_producer_key, NULL,
-            NULL);
+    s_http (&r, s_bridge.url, "GET", API "/users", s_producer_key, NULL, NULL);
     EXPECT_PROBLEM (r, 403, "FORBIDDEN");
     s_free (&r);
     s_http (&r, s_bridge.url, "POST", API "/streams", s_producer_key,
@@ -812,7 +818,7 @@ test_admin_routes_are_forbidden_to_a_producer (void **st)
 static void
 test_producers_are_created_listed_and_deleted_and_their_key_stops (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char id[128], key[300], path[300];
     s_http (&r, s_bridge.url, "POST", API "/producers", s_admin_key,
@@ -830,8 +836,7 @@ test_producers_are_created_listed_and_deleted_and_their_key_stops (void **st)
     EXPECT_STATUS (r, 202);
     s_free (&r);
 
-    s_http (&r, s_bridge.url, "GET", API "/producers", s_admin_key, NULL,
-            NULL);
+    s_http (&r, s_bridge.url, "GET", API "/producers", s_admin_key, NULL, NULL);
     EXPECT_STATUS (r, 200);
     HAS (r, "items", 'a');
     assert_true (s_array_has (s_j (r.json, "items"), "id", id));
@@ -850,7 +855,7 @@ test_producers_are_created_listed_and_deleted_and_their_key_stops (void **st)
 static void
 test_api_keys_are_created_listed_and_deleted (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char id[128], key[300], path[300];
     s_http (&r, s_bridge.url, "POST", API "/api-keys", s_admin_key,
@@ -869,8 +874,8 @@ test_api_keys_are_created_listed_and_deleted (void **st)
     HAS (r, "rate_limit", 'o');
     HAS (r, "rate_limit.per_second", 'i');
     HAS (r, "rate_limit.burst", 'i');
-    assert_int_equal (json_integer_value (s_j (r.json, "rate_limit.per_second")),
-                      50);
+    assert_int_equal (
+        json_integer_value (s_j (r.json, "rate_limit.per_second")), 50);
     assert_int_equal (json_integer_value (s_j (r.json, "rate_limit.burst")),
                       100);
     HAS (r, "created_at", '?');
@@ -882,8 +887,7 @@ test_api_keys_are_created_listed_and_deleted (void **st)
     EXPECT_STATUS (r, 200);
     s_free (&r);
 
-    s_http (&r, s_bridge.url, "GET", API "/api-keys", s_admin_key, NULL,
-            NULL);
+    s_http (&r, s_bridge.url, "GET", API "/api-keys", s_admin_key, NULL, NULL);
     EXPECT_STATUS (r, 200);
     HAS (r, "items", 'a');
     assert_true (s_array_has (s_j (r.json, "items"), "id", id));
@@ -897,6 +901,57 @@ test_api_keys_are_created_listed_and_deleted (void **st)
     s_http (&r, s_bridge.url, "GET", API "/streams/default", key, NULL, NULL);
     EXPECT_PROBLEM (r, 401, "AUTH");
     s_free (&r);
+}
+
+/*  Does errors[] have an entry whose path names field (with or without a
+    leading "/", "$.", "." or "?"), with a message? */
+static int
+s_error_path (json_t *errors, const char *field)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach (errors, i, e)
+    {
+        const char *p = json_string_value (json_object_get (e, "path"));
+        if (!p || !json_is_string (json_object_get (e, "message")))
+            continue;
+        while (*p == '/' || *p == '$' || *p == '.' || *p == '?')
+            p++;
+        if (!strcmp (p, field))
+            return 1;
+    }
+    return 0;
+}
+
+/*  Soft check for loops over cases: a 422 VALIDATION problem whose
+    errors[] names field (or a path under it); prints what differs and
+    returns 0, so that one run lists every failing case. */
+static int
+s_is_422_naming (const s_resp_t *r, const char *field)
+{
+    const char *code = s_jstr (r->json, "code");
+    if (r->status != 422 || !strstr (r->ctype, "application/problem+json") ||
+        !code || strcmp (code, "VALIDATION")) {
+        fprintf (stderr,
+                 "  %s: expected a 422 VALIDATION problem, got %ld: "
+                 "%.300s\n",
+                 r->what, r->status, r->body ? r->body : "");
+        return 0;
+    }
+    size_t k;
+    json_t *e;
+    json_array_foreach (s_j (r->json, "errors"), k, e)
+    {
+        const char *p = json_string_value (json_object_get (e, "path"));
+        while (p && (*p == '/' || *p == '$' || *p == '.' || *p == '?'))
+            p++;
+        if (p && !strncmp (p, field, strlen (field)) &&
+            json_is_string (json_object_get (e, "message")))
+            return 1;
+    }
+    fprintf (stderr, "  %s: errors[] does not name %s: %.300s\n", r->what,
+             field, r->body ? r->body : "");
+    return 0;
 }
 
 /* ---------------------------------------------------------------- streams */
@@ -915,7 +970,7 @@ s_expect_stream (const s_resp_t *r, json_t *s)
 static void
 test_streams_are_created_read_renamed_and_deleted (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char id[128], path[300];
     s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
@@ -979,20 +1034,27 @@ test_streams_are_created_read_renamed_and_deleted (void **st)
 static void
 test_stream_with_a_bad_name_is_422 (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
             "{\"name\":\"bad name!\"}", NULL);
     EXPECT_PROBLEM (r, 422, "VALIDATION");
     HAS (r, "errors", 'a');
+    if (!s_error_path (s_j (r.json, "errors"), "name"))
+        fail_msg ("errors[] does not name the path name: %s", r.body);
+    s_free (&r);
+    s_http (&r, s_bridge.url, "PATCH", API "/streams/default", s_admin_key,
+            "{\"name\":\"bad name!\"}", NULL);
+    EXPECT_PROBLEM (r, 422, "VALIDATION");
+    if (!s_error_path (s_j (r.json, "errors"), "name"))
+        fail_msg ("PATCH: errors[] does not name the path name: %s", r.body);
     s_free (&r);
     char body[400];
     memset (body, 0, sizeof body);
     strcpy (body, "{\"name\":\"");
     memset (body + strlen (body), 'n', 129); /* one over the 128 limit */
     strcat (body, "\"}");
-    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key, body,
-            NULL);
+    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key, body, NULL);
     EXPECT_PROBLEM (r, 422, "VALIDATION");
     s_free (&r);
 }
@@ -1000,7 +1062,7 @@ test_stream_with_a_bad_name_is_422 (void **st)
 static void
 test_stream_read_carries_its_event_statistics (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     s_native_stream ("stats", NULL);
     for (int i = 0; i < 3; i++) {
@@ -1009,8 +1071,8 @@ test_stream_read_carries_its_event_statistics (void **st)
         EXPECT_STATUS (r, 202);
         s_free (&r);
     }
-    s_http (&r, s_bridge.url, "GET", API "/streams/stats", s_consumer_key,
-            NULL, NULL);
+    s_http (&r, s_bridge.url, "GET", API "/streams/stats", s_consumer_key, NULL,
+            NULL);
     EXPECT_STATUS (r, 200);
     s_expect_stream (&r, r.json);
     assert_int_equal (json_integer_value (s_j (r.json, "events")), 3);
@@ -1031,13 +1093,13 @@ s_time_is (json_t *j, long long ms)
     struct tm tm = {0};
     if (!s || !strptime (s, "%Y-%m-%dT%H:%M:%S", &tm))
         return 0;
-    return (long long) timegm (&tm) * 1000 == ms - ms % 1000;
+    return (long long)timegm (&tm) * 1000 == ms - ms % 1000;
 }
 
 static void
 test_ingest_accepts_an_event_that_reads_back_whole (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char sid[64], eid[40], body[1024], path[300];
     s_native_stream ("ingest", sid);
@@ -1087,6 +1149,13 @@ test_ingest_accepts_an_event_that_reads_back_whole (void **st)
     HAS (r, "processed_at", '?');
     s_free (&r);
 
+    /* the stream named by its id */
+    snprintf (path, sizeof path, API "/streams/%s/events", sid);
+    s_http (&r, s_bridge.url, "POST", path, s_producer_key,
+            "{\"type\":\"by.id\",\"payload\":0}", NULL);
+    EXPECT_STATUS (r, 202);
+    s_free (&r);
+
     /* occurred_at as ms; no event_id: one is generated */
     s_publish (&r, "ingest", s_producer_key,
                "{\"type\":\"t\",\"occurred_at\":1714979289000,"
@@ -1094,8 +1163,7 @@ test_ingest_accepts_an_event_that_reads_back_whole (void **st)
     EXPECT_STATUS (r, 202);
     HAS (r, "event_id", 's');
     assert_int_equal (strlen (s_jstr (r.json, "event_id")), 36);
-    snprintf (path, sizeof path, API "/events/%s",
-              s_jstr (r.json, "event_id"));
+    snprintf (path, sizeof path, API "/events/%s", s_jstr (r.json, "event_id"));
     s_free (&r);
     s_http (&r, s_bridge.url, "GET", path, s_admin_key, NULL, NULL);
     EXPECT_STATUS (r, 200);
@@ -1108,7 +1176,7 @@ static void
 test_ingest_of_the_same_event_id_is_a_duplicate_with_the_original_time (
     void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char eid[40], body[512];
     json_t *received;
@@ -1138,7 +1206,7 @@ test_ingest_of_the_same_event_id_is_a_duplicate_with_the_original_time (
 static void
 test_batch_stores_the_valid_items_and_reports_the_bad_one (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char path[300];
     s_native_stream ("batch", NULL);
@@ -1179,7 +1247,7 @@ test_batch_stores_the_valid_items_and_reports_the_bad_one (void **st)
 static void
 test_seed_form_queues_into_the_default_stream (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char path[300], eid[64];
     ef_stream_info_t def;
@@ -1201,7 +1269,7 @@ test_seed_form_queues_into_the_default_stream (void **st)
     EXPECT_STR (r, "event_id", eid);
     EXPECT_STR (r, "type", "seed.test");
     char want[64];
-    snprintf (want, sizeof want, "%.*s", (int) def.id.len, def.id.ptr);
+    snprintf (want, sizeof want, "%.*s", (int)def.id.len, def.id.ptr);
     EXPECT_STR (r, "stream_id", want);
     s_free (&r);
 }
@@ -1209,12 +1277,12 @@ test_seed_form_queues_into_the_default_stream (void **st)
 static void
 test_event_list_is_newest_first_paged_and_filtered (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     static const char *types[] = {"t.a", "t.b", "t.a", "t.b", "t.a"};
     static const char *sources[] = {"s1", "s2", "s1", "s1", "s2"};
     s_native_stream ("listing", NULL);
-    long long before = (long long) time (NULL) * 1000 - 1000;
+    long long before = (long long)time (NULL) * 1000 - 1000;
     for (int i = 0; i < 5; i++) {
         char body[200];
         snprintf (body, sizeof body,
@@ -1265,8 +1333,8 @@ test_event_list_is_newest_first_paged_and_filtered (void **st)
     s_free (&r);
 
     s_http (&r, s_bridge.url, "GET",
-            API "/events?stream=listing&status=PROCESSED", s_consumer_key,
-            NULL, NULL);
+            API "/events?stream=listing&status=PROCESSED", s_consumer_key, NULL,
+            NULL);
     EXPECT_STATUS (r, 200);
     assert_int_equal (json_array_size (s_j (r.json, "items")), 5);
     s_free (&r);
@@ -1278,16 +1346,15 @@ test_event_list_is_newest_first_paged_and_filtered (void **st)
     EXPECT_STATUS (r, 200);
     assert_int_equal (json_array_size (s_j (r.json, "items")), 5);
     s_free (&r);
-    snprintf (path, sizeof path, API "/events?stream=listing&to=%lld",
-              before);
+    snprintf (path, sizeof path, API "/events?stream=listing&to=%lld", before);
     s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
     EXPECT_STATUS (r, 200);
     assert_int_equal (json_array_size (s_j (r.json, "items")), 0);
     s_free (&r);
 
     /* limit is at most 100: refused, or capped */
-    s_http (&r, s_bridge.url, "GET", API "/events?limit=1000",
-            s_consumer_key, NULL, NULL);
+    s_http (&r, s_bridge.url, "GET", API "/events?limit=1000", s_consumer_key,
+            NULL, NULL);
     if (r.status == 200)
         assert_true (json_integer_value (s_j (r.json, "limit")) <= 100);
     else {
@@ -1297,12 +1364,81 @@ test_event_list_is_newest_first_paged_and_filtered (void **st)
     s_free (&r);
 }
 
+/*  Every 422 of the admin and auth routes lists its failing paths, like
+    the ingest route's. */
+static void
+test_every_422_lists_its_failing_paths (void **st)
+{
+    (void)st;
+    static const struct {
+        const char *path, *body, *field;
+    } cases[] = {
+        {API "/auth/register",
+         "{\"email\":\"not-an-email\",\"password\":\"password-1\","
+         "\"org_name\":\"X\"}",
+         "email"},
+        {API "/auth/register",
+         "{\"email\":\"shortpw@example.com\",\"password\":\"1234567\","
+         "\"org_name\":\"X\"}",
+         "password"},
+        {API "/users",
+         "{\"email\":\"role@example.com\",\"password\":\"password-1\","
+         "\"role\":\"root\"}",
+         "role"},
+        {API "/api-keys", "{\"name\":\"k\",\"role\":\"root\"}", "role"},
+        {API "/api-keys",
+         "{\"name\":\"k\",\"role\":\"producer\",\"streams\":[\"nope\"]}",
+         "streams"},
+        {API "/producers", "{}", "name"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s_resp_t r;
+        s_http (&r, s_bridge.url, "POST", cases[i].path, s_admin_key,
+                cases[i].body, NULL);
+        bad += !s_is_422_naming (&r, cases[i].field);
+        s_free (&r);
+    }
+    if (bad)
+        fail_msg ("%d of %zu cases are not 422 problems listing the path", bad,
+                  sizeof cases / sizeof cases[0]);
+}
+
+/*  limit and page are positive integers and from/to are times: a
+    negative or overflowing one is refused like zero or "abc", not wrapped
+    or capped into another number. */
+static void
+test_event_list_refuses_bad_numbers_in_the_query (void **st)
+{
+    (void)st;
+    static const struct {
+        const char *query, *field;
+    } cases[] = {
+        {"limit=0", "limit"},   {"limit=-1", "limit"},
+        {"limit=abc", "limit"}, {"page=0", "page"},
+        {"page=-3", "page"},    {"page=99999999999999999999999", "page"},
+        {"from=-1", "from"},    {"to=18446744073709551616", "to"},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s_resp_t r;
+        char path[200];
+        snprintf (path, sizeof path, API "/events?%s", cases[i].query);
+        s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
+        bad += !s_is_422_naming (&r, cases[i].field);
+        s_free (&r);
+    }
+    if (bad)
+        fail_msg ("%d of %zu queries are not refused with 422", bad,
+                  sizeof cases / sizeof cases[0]);
+}
+
 /* ---------------------------------------------------------------- orgs */
 
 static void
 test_another_org_gets_404_for_this_orgs_stream_and_event (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char sid[64], eid[64], path[300], bearer[2200], email[128];
     s_native_stream ("private", sid);
@@ -1315,7 +1451,7 @@ test_another_org_gets_404_for_this_orgs_stream_and_event (void **st)
     /* a second org, natively, and its admin's access token */
     ef_request_t req = {0};
     const ef_reply_t *rep;
-    snprintf (email, sizeof email, "other-%d@example.com", (int) getpid ());
+    snprintf (email, sizeof email, "other-%d@example.com", (int)getpid ());
     req.cmd = EF_CMD_REGISTER;
     req.email = ef_str (email);
     req.password = ef_str ("other-password");
@@ -1364,7 +1500,7 @@ test_another_org_gets_404_for_this_orgs_stream_and_event (void **st)
 static void
 test_request_id_is_echoed_or_generated (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char first[160];
     const char *mine[] = {"X-Request-Id: req-abc-123", NULL};
@@ -1395,7 +1531,7 @@ test_request_id_is_echoed_or_generated (void **st)
 static void
 test_traceparent_and_correlation_id_fill_the_event_context (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char path[300];
     const char *hdr[] = {
@@ -1404,8 +1540,7 @@ test_traceparent_and_correlation_id_fill_the_event_context (void **st)
     s_http (&r, s_bridge.url, "POST", API "/streams/default/events",
             s_producer_key, "{\"type\":\"traced\",\"payload\":true}", hdr);
     EXPECT_STATUS (r, 202);
-    snprintf (path, sizeof path, API "/events/%s",
-              s_jstr (r.json, "event_id"));
+    snprintf (path, sizeof path, API "/events/%s", s_jstr (r.json, "event_id"));
     s_free (&r);
     s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
     EXPECT_STATUS (r, 200);
@@ -1419,7 +1554,7 @@ test_traceparent_and_correlation_id_fill_the_event_context (void **st)
 static void
 test_malformed_json_is_400_with_its_line_and_column (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     s_publish (&r, "default", s_producer_key,
                "{\n  \"type\": \"x\",\n  \"payload\": {\"a\": }\n}");
@@ -1428,8 +1563,9 @@ test_malformed_json_is_400_with_its_line_and_column (void **st)
     HAS (r, "column", 'i');
     long long line = json_integer_value (s_j (r.json, "line"));
     long long col = json_integer_value (s_j (r.json, "column"));
-    fprintf (stderr, "  malformed JSON reported at line %lld column %lld "
-                     "(the fault: line 3 column 20)\n",
+    fprintf (stderr,
+             "  malformed JSON reported at line %lld column %lld "
+             "(the fault: line 3 column 20)\n",
              line, col);
     assert_int_equal (line, 3);
     assert_in_range (col, 19, 21);
@@ -1449,7 +1585,7 @@ test_malformed_json_is_400_with_its_line_and_column (void **st)
 static void
 test_missing_or_bad_credentials_are_401 (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     s_http (&r, s_bridge.url, "GET", API "/streams", NULL, NULL, NULL);
     EXPECT_PROBLEM (r, 401, "AUTH");
@@ -1470,7 +1606,7 @@ test_missing_or_bad_credentials_are_401 (void **st)
 static void
 test_a_consumer_key_publishing_is_403 (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     uint64_t n = s_native_count ("default");
     s_publish (&r, "default", s_consumer_key,
@@ -1487,15 +1623,15 @@ test_a_consumer_key_publishing_is_403 (void **st)
 static void
 test_unknown_stream_event_and_route_are_404 (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     s_http (&r, s_bridge.url, "GET",
             API "/events/0190a6b8-0000-7000-8000-000000000000", s_admin_key,
             NULL, NULL);
     EXPECT_PROBLEM (r, 404, "NOT_FOUND");
     s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams/no-such-stream",
-            s_admin_key, NULL, NULL);
+    s_http (&r, s_bridge.url, "GET", API "/streams/no-such-stream", s_admin_key,
+            NULL, NULL);
     EXPECT_PROBLEM (r, 404, "NOT_FOUND");
     s_free (&r);
     s_publish (&r, "no-such-stream", s_producer_key,
@@ -1537,15 +1673,16 @@ s_headers_only (const char *url, const char *cl, char **out)
 static void
 test_a_content_length_over_the_limit_is_413_before_the_body (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char *resp;
     uint64_t n = s_native_count ("default");
     /* the small bridge: 4096 bytes; the body is never sent */
     int status = s_headers_only (s_small.url, "100000", &resp);
     if (status != 413)
-        fprintf (stderr, "  headers-only POST with Content-Length 100000 to "
-                         "a --max-body 4096 bridge: '%.300s'\n",
+        fprintf (stderr,
+                 "  headers-only POST with Content-Length 100000 to "
+                 "a --max-body 4096 bridge: '%.300s'\n",
                  resp);
     assert_int_equal (status, 413);
     assert_non_null (strcasestr (resp, "application/problem+json"));
@@ -1554,8 +1691,9 @@ test_a_content_length_over_the_limit_is_413_before_the_body (void **st)
     /* the default bridge: 1 MiB */
     status = s_headers_only (s_bridge.url, "1048577", &resp);
     if (status != 413)
-        fprintf (stderr, "  headers-only POST with Content-Length 1048577: "
-                         "'%.300s'\n",
+        fprintf (stderr,
+                 "  headers-only POST with Content-Length 1048577: "
+                 "'%.300s'\n",
                  resp);
     assert_int_equal (status, 413);
     free (resp);
@@ -1564,7 +1702,7 @@ test_a_content_length_over_the_limit_is_413_before_the_body (void **st)
     size_t big = 5000;
     char *body = malloc (big + 1);
     int k = snprintf (body, big + 1, "{\"type\":\"t\",\"payload\":\"");
-    memset (body + k, 'x', big - (size_t) k - 2);
+    memset (body + k, 'x', big - (size_t)k - 2);
     memcpy (body + big - 2, "\"}", 3);
     s_http (&r, s_small.url, "POST", API "/streams/default/events",
             s_producer_key, body, NULL);
@@ -1582,7 +1720,7 @@ test_a_content_length_over_the_limit_is_413_before_the_body (void **st)
 static void
 test_a_non_json_content_type_is_415 (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     const char *text[] = {"Content-Type: text/plain", NULL};
     const char *form[] = {"Content-Type: application/x-www-form-urlencoded",
@@ -1593,8 +1731,8 @@ test_a_non_json_content_type_is_415 (void **st)
             s_producer_key, "{\"type\":\"t\",\"payload\":1}", text);
     EXPECT_PROBLEM (r, 415, "UNSUPPORTED_MEDIA_TYPE");
     s_free (&r);
-    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
-            "name=x", form);
+    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key, "name=x",
+            form);
     EXPECT_PROBLEM (r, 415, "UNSUPPORTED_MEDIA_TYPE");
     s_free (&r);
     /* JSON with parameters is JSON */
@@ -1607,7 +1745,7 @@ test_a_non_json_content_type_is_415 (void **st)
 static void
 test_a_rate_limited_key_gets_429_with_retry_after (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     char key[200];
     assert_int_equal (s_native_key ("producer", 1, 1, key), 0);
@@ -1621,42 +1759,21 @@ test_a_rate_limited_key_gets_429_with_retry_after (void **st)
     char *end;
     long secs = strtol (r.retry_after, &end, 10);
     if (*end || secs < 1)
-        fail_msg ("Retry-After '%s' is not whole seconds >= 1",
-                  r.retry_after);
+        fail_msg ("Retry-After '%s' is not whole seconds >= 1", r.retry_after);
     s_free (&r);
-}
-
-/*  Does errors[] have an entry whose path names field (with or without a
-    leading "/", "$." or "."), with a message? */
-static int
-s_error_path (json_t *errors, const char *field)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach (errors, i, e)
-    {
-        const char *p = json_string_value (json_object_get (e, "path"));
-        if (!p || !json_is_string (json_object_get (e, "message")))
-            continue;
-        while (*p == '/' || *p == '$' || *p == '.')
-            p++;
-        if (!strcmp (p, field))
-            return 1;
-    }
-    return 0;
 }
 
 static void
 test_validation_lists_each_failing_path (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
     uint64_t n = s_native_count ("default");
     s_publish (&r, "default", s_producer_key, "{\"version\":1}");
     EXPECT_PROBLEM (r, 422, "VALIDATION");
     HAS (r, "errors", 'a');
-    if (!s_error_path (s_j (r.json, "errors"), "type")
-        || !s_error_path (s_j (r.json, "errors"), "payload"))
+    if (!s_error_path (s_j (r.json, "errors"), "type") ||
+        !s_error_path (s_j (r.json, "errors"), "payload"))
         fail_msg ("errors[] does not name both type and payload: %s", r.body);
     s_free (&r);
 
@@ -1664,11 +1781,24 @@ test_validation_lists_each_failing_path (void **st)
                "{\"type\":5,\"version\":\"two\",\"occurred_at\":\"yesterday\","
                "\"payload\":1}");
     EXPECT_PROBLEM (r, 422, "VALIDATION");
-    if (!s_error_path (s_j (r.json, "errors"), "type")
-        || !s_error_path (s_j (r.json, "errors"), "version")
-        || !s_error_path (s_j (r.json, "errors"), "occurred_at"))
+    if (!s_error_path (s_j (r.json, "errors"), "type") ||
+        !s_error_path (s_j (r.json, "errors"), "version") ||
+        !s_error_path (s_j (r.json, "errors"), "occurred_at"))
         fail_msg ("errors[] does not name type, version and occurred_at: %s",
                   r.body);
+    s_free (&r);
+
+    /* a negative time is not a time; an empty type is no type */
+    s_publish (&r, "default", s_producer_key,
+               "{\"type\":\"t\",\"occurred_at\":-5,\"payload\":1}");
+    EXPECT_PROBLEM (r, 422, "VALIDATION");
+    if (!s_error_path (s_j (r.json, "errors"), "occurred_at"))
+        fail_msg ("errors[] does not name occurred_at: %s", r.body);
+    s_free (&r);
+    s_publish (&r, "default", s_producer_key, "{\"type\":\"\",\"payload\":1}");
+    EXPECT_PROBLEM (r, 422, "VALIDATION");
+    if (!s_error_path (s_j (r.json, "errors"), "type"))
+        fail_msg ("empty type: errors[] does not name type: %s", r.body);
     s_free (&r);
 
     s_http (&r, s_bridge.url, "POST", API "/events", s_producer_key,
@@ -1685,10 +1815,9 @@ test_validation_lists_each_failing_path (void **st)
 static void
 test_metrics_are_open_prometheus_text_with_eventflow_names (void **st)
 {
-    (void) st;
+    (void)st;
     s_resp_t r;
-    s_publish (&r, "default", s_producer_key,
-               "{\"type\":\"m\",\"payload\":1}");
+    s_publish (&r, "default", s_producer_key, "{\"type\":\"m\",\"payload\":1}");
     EXPECT_STATUS (r, 202);
     s_free (&r);
     s_http (&r, s_bridge.url, "GET", API "/metrics", NULL, NULL, NULL);
@@ -1731,6 +1860,7 @@ main (void)
             test_batch_stores_the_valid_items_and_reports_the_bad_one),
         cmocka_unit_test (test_seed_form_queues_into_the_default_stream),
         cmocka_unit_test (test_event_list_is_newest_first_paged_and_filtered),
+        cmocka_unit_test (test_event_list_refuses_bad_numbers_in_the_query),
         cmocka_unit_test (
             test_another_org_gets_404_for_this_orgs_stream_and_event),
         cmocka_unit_test (test_request_id_is_echoed_or_generated),
@@ -1745,6 +1875,7 @@ main (void)
         cmocka_unit_test (test_a_non_json_content_type_is_415),
         cmocka_unit_test (test_a_rate_limited_key_gets_429_with_retry_after),
         cmocka_unit_test (test_validation_lists_each_failing_path),
+        cmocka_unit_test (test_every_422_lists_its_failing_paths),
         cmocka_unit_test (
             test_metrics_are_open_prometheus_text_with_eventflow_names),
     };

@@ -41,15 +41,15 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define API "/api/v1"
+#define API   "/api/v1"
 #define READY API "/ready"
 
 /* ---------------------------------------------------------------- HTTP */
 
 typedef struct {
-    char what[200];       /* "METHOD path", for messages */
-    long status;          /* 0 when no answer came */
-    char *body;           /* NUL-terminated (NULL when empty) */
+    char what[200]; /* "METHOD path", for messages */
+    long status;    /* 0 when no answer came */
+    char *body;     /* NUL-terminated (NULL when empty) */
     size_t len;
     char ctype[128];      /* Content-Type */
     char request_id[160]; /* X-Request-Id */
@@ -84,7 +84,7 @@ s_header_value (const char *line, size_t n, const char *name, char *out,
         v++;
     while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
         end--;
-    snprintf (out, size, "%.*s", (int) (end - v), v);
+    snprintf (out, size, "%.*s", (int)(end - v), v);
 }
 
 static size_t
@@ -105,9 +105,9 @@ s_on_header (char *p, size_t size, size_t n, void *arg)
     application/json unless extra (NULL-terminated header lines, may be
     NULL) has a Content-Type. */
 static void
-s_http_ex (s_resp_t *r, const char *base, const char *method,
-           const char *path, const char *cred, const char *body,
-           const char *const *extra, long timeout_ms)
+s_http_ex (s_resp_t *r, const char *base, const char *method, const char *path,
+           const char *cred, const char *body, const char *const *extra,
+           long timeout_ms)
 {
     memset (r, 0, sizeof *r);
     snprintf (r->what, sizeof r->what, "%s %.180s", method, path);
@@ -132,7 +132,7 @@ s_http_ex (s_resp_t *r, const char *base, const char *method,
     curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long) strlen (body));
+        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long)strlen (body));
     } else if (!strcmp (method, "POST")) {
         curl_easy_setopt (c, CURLOPT_POSTFIELDS, "");
         curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, 0L);
@@ -180,9 +180,9 @@ s_j (json_t *j, const char *path)
     char key[128];
     while (j && *path) {
         size_t n = strcspn (path, ".");
-        snprintf (key, sizeof key, "%.*s", (int) n, path);
-        if (json_is_array (j) && isdigit ((unsigned char) key[0]))
-            j = json_array_get (j, (size_t) atoi (key));
+        snprintf (key, sizeof key, "%.*s", (int)n, path);
+        if (json_is_array (j) && isdigit ((unsigned char)key[0]))
+            j = json_array_get (j, (size_t)atoi (key));
         else
             j = json_object_get (j, key);
         path += n + (path[n] == '.');
@@ -200,12 +200,13 @@ static void
 s_expect_status (const s_resp_t *r, long want, const char *file, int line)
 {
     if (r->status != want)
-        fprintf (stderr, "  %s: expected %ld, got %ld: %.600s\n", r->what,
-                 want, r->status, r->body ? r->body : "");
-    _assert_int_equal ((LargestIntegralType) r->status,
-                       (LargestIntegralType) want, file, line);
+        fprintf (stderr, "  %s: expected %ld, got %ld: %.600s\n", r->what, want,
+                 r->status, r->body ? r->body : "");
+    _assert_int_equal ((LargestIntegralType)r->status,
+                       (LargestIntegralType)want, file, line);
 }
-#define EXPECT_STATUS(r, want) s_expect_status (&(r), (want), __FILE__, __LINE__)
+#define EXPECT_STATUS(r, want)                                                 \
+    s_expect_status (&(r), (want), __FILE__, __LINE__)
 
 /*  kind: 's' string, 'i' integer, 'o' object, 'a' array, 'b' boolean,
     '?' present (any type, null included). */
@@ -214,23 +215,25 @@ s_has (const s_resp_t *r, json_t *j, const char *path, char kind,
        const char *file, int line)
 {
     json_t *v = s_j (j, path);
-    int ok = v && (kind == '?' || (kind == 's' && json_is_string (v))
-                   || (kind == 'i' && json_is_integer (v))
-                   || (kind == 'o' && json_is_object (v))
-                   || (kind == 'a' && json_is_array (v))
-                   || (kind == 'b' && json_is_boolean (v)));
+    int ok = v && (kind == '?' || (kind == 's' && json_is_string (v)) ||
+                   (kind == 'i' && json_is_integer (v)) ||
+                   (kind == 'o' && json_is_object (v)) ||
+                   (kind == 'a' && json_is_array (v)) ||
+                   (kind == 'b' && json_is_boolean (v)));
     if (!ok)
-        fprintf (stderr, "  %s: field '%s' missing or not of kind '%c' in: "
-                         "%.600s\n",
+        fprintf (stderr,
+                 "  %s: field '%s' missing or not of kind '%c' in: "
+                 "%.600s\n",
                  r->what, path, kind, r->body ? r->body : "(no body)");
     _assert_true (ok, path, file, line);
 }
-#define HAS(r, path, kind) s_has (&(r), (r).json, path, kind, __FILE__, __LINE__)
+#define HAS(r, path, kind)                                                     \
+    s_has (&(r), (r).json, path, kind, __FILE__, __LINE__)
 #define HAS_IN(r, j, path, kind) s_has (&(r), j, path, kind, __FILE__, __LINE__)
 
 static void
-s_expect_str (const s_resp_t *r, json_t *j, const char *path,
-              const char *want, const char *file, int line)
+s_expect_str (const s_resp_t *r, json_t *j, const char *path, const char *want,
+              const char *file, int line)
 {
     const char *got = s_jstr (j, path);
     if (!got || strcmp (got, want))
@@ -238,9 +241,9 @@ s_expect_str (const s_resp_t *r, json_t *j, const char *path,
                  path, got ? got : "(missing)", want);
     _assert_string_equal (got ? got : "(missing)", want, file, line);
 }
-#define EXPECT_STR(r, path, want) \
+#define EXPECT_STR(r, path, want)                                              \
     s_expect_str (&(r), (r).json, path, want, __FILE__, __LINE__)
-#define EXPECT_STR_IN(r, j, path, want) \
+#define EXPECT_STR_IN(r, j, path, want)                                        \
     s_expect_str (&(r), j, path, want, __FILE__, __LINE__)
 
 /*  An RFC 9457 problem with this status and code. */
@@ -250,8 +253,9 @@ s_expect_problem (const s_resp_t *r, long status, const char *code,
 {
     s_expect_status (r, status, file, line);
     if (!strstr (r->ctype, "application/problem+json"))
-        fprintf (stderr, "  %s: Content-Type is '%s', expected "
-                         "application/problem+json\n",
+        fprintf (stderr,
+                 "  %s: Content-Type is '%s', expected "
+                 "application/problem+json\n",
                  r->what, r->ctype);
     _assert_true (strstr (r->ctype, "application/problem+json") != NULL,
                   "problem content type", file, line);
@@ -260,12 +264,12 @@ s_expect_problem (const s_resp_t *r, long status, const char *code,
     s_has (r, r->json, "status", 'i', file, line);
     s_has (r, r->json, "detail", 's', file, line);
     s_has (r, r->json, "code", 's', file, line);
-    _assert_int_equal ((LargestIntegralType) json_integer_value (
-                           s_j (r->json, "status")),
-                       (LargestIntegralType) status, file, line);
+    _assert_int_equal (
+        (LargestIntegralType)json_integer_value (s_j (r->json, "status")),
+        (LargestIntegralType)status, file, line);
     s_expect_str (r, r->json, "code", code, file, line);
 }
-#define EXPECT_PROBLEM(r, status, code) \
+#define EXPECT_PROBLEM(r, status, code)                                        \
     s_expect_problem (&(r), status, code, __FILE__, __LINE__)
 
 /* ------------------------------------------------------------ raw socket */
@@ -278,9 +282,9 @@ s_raw_connect (const char *url)
     int fd = socket (AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
-    a.sin_port = htons ((uint16_t) port);
+    a.sin_port = htons ((uint16_t)port);
     a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    if (fd < 0 || connect (fd, (struct sockaddr *) &a, sizeof a)) {
+    if (fd < 0 || connect (fd, (struct sockaddr *)&a, sizeof a)) {
         if (fd >= 0)
             close (fd);
         return -1;
@@ -296,7 +300,7 @@ s_raw_send (int fd, const char *p, size_t n)
         if (k <= 0)
             return;
         p += k;
-        n -= (size_t) k;
+        n -= (size_t)k;
     }
 }
 
@@ -321,14 +325,14 @@ s_raw_read (int fd, long timeout_ms)
         if (eoh) {
             const char *cl = strcasestr (buf, "\r\nContent-Length:");
             size_t want = cl && cl < eoh ? strtoul (cl + 17, NULL, 10) : 0;
-            if (len >= (size_t) (eoh + 4 - buf) + want)
+            if (len >= (size_t)(eoh + 4 - buf) + want)
                 break;
         }
         long left = until - s_ms_now ();
         if (left <= 0)
             break;
         struct pollfd p = {fd, POLLIN, 0};
-        if (poll (&p, 1, (int) left) <= 0)
+        if (poll (&p, 1, (int)left) <= 0)
             break;
         if (len + 1 >= cap) {
             buf = realloc (buf, cap * 2);
@@ -338,7 +342,7 @@ s_raw_read (int fd, long timeout_ms)
         ssize_t n = recv (fd, buf + len, cap - len - 1, 0);
         if (n <= 0)
             break;
-        len += (size_t) n;
+        len += (size_t)n;
         buf[len] = 0;
     }
     return buf;
@@ -361,7 +365,7 @@ typedef struct {
     h_bridge_t a, b; /* b only where two bridges are needed */
     ef_client_t *native;
     char admin_pw[128];
-    char admin_key[200];    /* "X-API-Key: efk_…" */
+    char admin_key[200]; /* "X-API-Key: efk_…" */
     char producer_key[200];
 } fixture_t;
 
@@ -373,7 +377,7 @@ s_reply_str (const ef_reply_t *rep, const char *key, char *out, size_t size)
     out[0] = 0;
     if (ef_proto_reply_find (rep, key, &r) == 0)
         ef_mpr_str (&r, &s);
-    snprintf (out, size, "%.*s", (int) s.len, s.ptr ? s.ptr : "");
+    snprintf (out, size, "%.*s", (int)s.len, s.ptr ? s.ptr : "");
 }
 
 static int
@@ -409,8 +413,8 @@ s_setup (void **state, int two)
     if (h_tempdir (f->dir) || h_broker_start (&f->broker, f->dir, NULL))
         return -1;
     f->native = h_client (&f->broker);
-    if (!f->native || s_native_key (f->native, "admin", f->admin_key)
-        || s_native_key (f->native, "producer", f->producer_key))
+    if (!f->native || s_native_key (f->native, "admin", f->admin_key) ||
+        s_native_key (f->native, "producer", f->producer_key))
         return -1;
     char path[512], line[256];
     snprintf (path, sizeof path, "%s/initial-admin", f->dir);
@@ -470,7 +474,7 @@ s_still_serving (const h_bridge_t *g)
 {
     s_resp_t r;
     if (kill (g->pid, 0) != 0)
-        fail_msg ("the bridge process %d is gone; log: %s", (int) g->pid,
+        fail_msg ("the bridge process %d is gone; log: %s", (int)g->pid,
                   g->log_path);
     s_http_ex (&r, g->url, "GET", API "/health", NULL, NULL, NULL, 2000);
     EXPECT_STATUS (r, 200);
@@ -530,12 +534,11 @@ test_two_bridges_on_one_broker_give_the_same_answers (void **state)
     snprintf (body, sizeof body,
               "{\"type\":\"t\",\"event_id\":\"%08x-0000-4000-8000-"
               "000000000001\",\"payload\":{\"k\":[1,2,3]}}",
-              (unsigned) getpid ());
-    s_http (&r, f->b.url, "POST", API "/streams/shared/events",
-            f->producer_key, body, NULL);
+              (unsigned)getpid ());
+    s_http (&r, f->b.url, "POST", API "/streams/shared/events", f->producer_key,
+            body, NULL);
     EXPECT_STATUS (r, 202);
-    snprintf (path, sizeof path, API "/events/%s",
-              s_jstr (r.json, "event_id"));
+    snprintf (path, sizeof path, API "/events/%s", s_jstr (r.json, "event_id"));
     s_free (&r);
     s_http (&r, f->a.url, "GET", path, f->admin_key, NULL, NULL);
     s_http (&r2, f->b.url, "GET", path, f->admin_key, NULL, NULL);
@@ -545,8 +548,8 @@ test_two_bridges_on_one_broker_give_the_same_answers (void **state)
         fail_msg ("A and B disagree: %s vs %s", r.body, r2.body);
     s_free (&r);
     s_free (&r2);
-    s_http (&r, f->a.url, "POST", API "/streams/shared/events",
-            f->producer_key, body, NULL);
+    s_http (&r, f->a.url, "POST", API "/streams/shared/events", f->producer_key,
+            body, NULL);
     EXPECT_STATUS (r, 200);
     EXPECT_STR (r, "status", "DUPLICATE");
     s_free (&r);
@@ -609,12 +612,18 @@ test_broker_restart_bridge_answers_503_then_recovers_by_itself (void **state)
     ef_client_destroy (&f->native);
     assert_int_equal (h_broker_stop (&f->broker), 0);
 
+    long t0 = s_ms_now ();
     s_http (&r, f->a.url, "GET", READY, NULL, NULL, NULL);
     EXPECT_STATUS (r, 503);
     s_free (&r);
+    long t1 = s_ms_now ();
     s_http (&r, f->a.url, "GET", API "/streams", f->admin_key, NULL, NULL);
     EXPECT_PROBLEM (r, 503, "UNAVAILABLE");
     s_free (&r);
+    fprintf (stderr,
+             "  broker down: /ready 503 in %ld ms, /streams 503 in "
+             "%ld ms\n",
+             t1 - t0, s_ms_now () - t1);
     s_http (&r, f->a.url, "POST", API "/streams/default/events",
             f->producer_key, "{\"type\":\"t\",\"payload\":1}", NULL);
     EXPECT_PROBLEM (r, 503, "UNAVAILABLE");
@@ -625,7 +634,7 @@ test_broker_restart_bridge_answers_503_then_recovers_by_itself (void **state)
     const char *extra[] = {"--endpoint", endpoint, NULL};
     assert_int_equal (h_broker_start (&f->broker, f->dir, extra), 0);
     assert_string_equal (f->broker.endpoint, endpoint);
-    long until = s_ms_now () + 10000;
+    long restarted = s_ms_now (), until = restarted + 10000;
     long status = 0;
     while (s_ms_now () < until) {
         s_http_ex (&r, f->a.url, "GET", READY, NULL, NULL, NULL, 2000);
@@ -634,6 +643,8 @@ test_broker_restart_bridge_answers_503_then_recovers_by_itself (void **state)
         if (status == 200)
             break;
     }
+    fprintf (stderr, "  broker back: /ready %ld after %ld ms\n", status,
+             s_ms_now () - restarted);
     if (status != 200)
         fail_msg ("the bridge was not ready 10 s after the broker restarted "
                   "(last /ready: %ld)",
@@ -685,8 +696,7 @@ test_raw_cr_lf_and_nul_in_the_uri_leave_the_bridge_serving (void **state)
     };
     for (size_t i = 0; i < sizeof reqs / sizeof reqs[0]; i++) {
         int st = s_raw_request (&f->a, reqs[i]);
-        fprintf (stderr, "  request line with a raw CR/LF (#%zu): %d\n", i,
-                 st);
+        fprintf (stderr, "  request line with a raw CR/LF (#%zu): %d\n", i, st);
         assert_true (st != 200);
         s_still_serving (&f->a);
     }
@@ -714,7 +724,7 @@ test_a_body_longer_than_its_content_length_leaves_the_bridge_serving (
     memset (req + k, 'Z', junk);
     memcpy (req + k + junk, "\r\n\r\n", 4);
     char *resp;
-    int st = s_raw_exchange (&f->a, req, (size_t) k + junk + 4, 1, &resp);
+    int st = s_raw_exchange (&f->a, req, (size_t)k + junk + 4, 1, &resp);
     fprintf (stderr, "  body longer than Content-Length: %d\n", st);
     /* the declared body is one good event; the rest is not another */
     assert_int_equal (st, 202);
@@ -784,10 +794,14 @@ static void
 test_negative_and_overflowing_content_lengths_are_refused (void **state)
 {
     fixture_t *f = *state;
-    static const char *lengths[] = {
-        "-1", "-268435455700", "-9223372036854775808",
-        "99999999999999999999999999999999", "18446744073709551617", "1e3",
-        "12abc", "0x10"};
+    static const char *lengths[] = {"-1",
+                                    "-268435455700",
+                                    "-9223372036854775808",
+                                    "99999999999999999999999999999999",
+                                    "18446744073709551617",
+                                    "1e3",
+                                    "12abc",
+                                    "0x10"};
     char req[1024];
     for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++) {
         snprintf (req, sizeof req,
@@ -815,8 +829,8 @@ static void
 test_a_bogus_chunk_size_is_refused (void **state)
 {
     fixture_t *f = *state;
-    static const char *sizes[] = {"ffffffffffffffff", "-1",
-                                  "7fffffffffffffff", "100000000", "zz"};
+    static const char *sizes[] = {"ffffffffffffffff", "-1", "7fffffffffffffff",
+                                  "100000000", "zz"};
     char req[1024];
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         int k = snprintf (req, sizeof req,
@@ -826,7 +840,7 @@ test_a_bogus_chunk_size_is_refused (void **state)
                           "Transfer-Encoding: chunked\r\n\r\n"
                           "%s\r\n{\"type\":\"t\",\"payload\":1}\r\n0\r\n\r\n",
                           f->producer_key, sizes[i]);
-        int st = s_raw_exchange (&f->a, req, (size_t) k, 1, NULL);
+        int st = s_raw_exchange (&f->a, req, (size_t)k, 1, NULL);
         fprintf (stderr, "  chunk size %s -> %d\n", sizes[i], st);
         if (st != 0 && (st < 400 || st > 499))
             fail_msg ("chunk size %s answered %d", sizes[i], st);
@@ -842,8 +856,8 @@ test_a_range_header_on_an_api_route_is_ignored (void **state)
     s_resp_t r;
     static const char *ranges[] = {
         "Range: bytes=0-0,-1,99999999999999999999-",
-        "Range: bytes=-99999999999999999999",
-        "Range: bytes=5-1", "Range: bytes=0-1,1-2,2-3,3-4,4-5,5-6,6-7,7-8"};
+        "Range: bytes=-99999999999999999999", "Range: bytes=5-1",
+        "Range: bytes=0-1,1-2,2-3,3-4,4-5,5-6,6-7,7-8"};
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
         const char *hdr[] = {ranges[i], NULL};
         s_http (&r, f->a.url, "GET", API "/streams", f->admin_key, NULL, hdr);
@@ -864,7 +878,7 @@ test_a_multipart_body_to_ingest_is_415 (void **state)
     s_resp_t r;
     char marker[300];
     snprintf (marker, sizeof marker, "%s/../ef-multipart-%d", f->dir,
-              (int) getpid ());
+              (int)getpid ());
     char body[1024];
     snprintf (body, sizeof body,
               "--xyz\r\nContent-Disposition: form-data; name=\"file\"; "
@@ -930,22 +944,63 @@ test_too_many_or_too_long_headers_leave_the_bridge_serving (void **state)
     fixture_t *f = *state;
     size_t cap = 64 * 1024;
     char *req = malloc (cap);
-    size_t k = (size_t) snprintf (req, cap, "GET " API "/health HTTP/1.1\r\n");
+    size_t k = (size_t)snprintf (req, cap, "GET " API "/health HTTP/1.1\r\n");
     for (int i = 0; i < 300; i++)
-        k += (size_t) snprintf (req + k, cap - k, "X-H-%d: v\r\n", i);
-    k += (size_t) snprintf (req + k, cap - k, "\r\n");
+        k += (size_t)snprintf (req + k, cap - k, "X-H-%d: v\r\n", i);
+    k += (size_t)snprintf (req + k, cap - k, "\r\n");
     int st = s_raw_exchange (&f->a, req, k, 0, NULL);
     fprintf (stderr, "  300 headers: %d\n", st);
     s_still_serving (&f->a);
 
-    k = (size_t) snprintf (req, cap, "GET " API "/health HTTP/1.1\r\nX-Big: ");
+    k = (size_t)snprintf (req, cap, "GET " API "/health HTTP/1.1\r\nX-Big: ");
     memset (req + k, 'b', 40000);
     k += 40000;
-    k += (size_t) snprintf (req + k, cap - k, "\r\n\r\n");
+    k += (size_t)snprintf (req + k, cap - k, "\r\n\r\n");
     st = s_raw_exchange (&f->a, req, k, 0, NULL);
     fprintf (stderr, "  a 40000-byte header: %d\n", st);
     s_still_serving (&f->a);
     free (req);
+}
+
+/*  Both Content-Length and Transfer-Encoding: the way requests are
+    smuggled past a load balancer. RFC 9112 §6.3: the server may refuse
+    it, and must close the connection after answering it. */
+static void
+test_content_length_with_transfer_encoding_is_refused_or_closes (void **state)
+{
+    fixture_t *f = *state;
+    const char *body = "{\"type\":\"t\",\"payload\":1}";
+    char req[1024];
+    int k = snprintf (req, sizeof req,
+                      "POST " API "/streams/default/events HTTP/1.1\r\n"
+                      "Host: 127.0.0.1\r\n%s\r\n"
+                      "Content-Type: application/json\r\n"
+                      "Content-Length: 5\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n"
+                      "%zx\r\n%s\r\n0\r\n\r\n",
+                      f->producer_key, strlen (body), body);
+    int fd = s_raw_connect (f->a.url);
+    assert_true (fd >= 0);
+    s_raw_send (fd, req, (size_t)k);
+    char *resp = s_raw_read (fd, 5000);
+    int st = s_raw_status (resp);
+    fprintf (stderr, "  Content-Length with Transfer-Encoding: %d\n", st);
+    free (resp);
+    if (st != 400) {
+        /* answered: then the connection must be closed */
+        const char *next = "GET " API "/health HTTP/1.1\r\nHost: x\r\n\r\n";
+        s_raw_send (fd, next, strlen (next));
+        resp = s_raw_read (fd, 2000);
+        int again = s_raw_status (resp);
+        free (resp);
+        if (again != 0)
+            fail_msg ("the connection stayed open after a request with both "
+                      "Content-Length and Transfer-Encoding (answered %d, "
+                      "then %d)",
+                      st, again);
+    }
+    close (fd);
+    s_still_serving (&f->a);
 }
 
 int
@@ -979,10 +1034,13 @@ main (void)
         cmocka_unit_test_setup_teardown (test_a_bogus_chunk_size_is_refused,
                                          setup_one, teardown),
         cmocka_unit_test_setup_teardown (
+            test_content_length_with_transfer_encoding_is_refused_or_closes,
+            setup_one, teardown),
+        cmocka_unit_test_setup_teardown (
             test_a_range_header_on_an_api_route_is_ignored, setup_one,
             teardown),
-        cmocka_unit_test_setup_teardown (
-            test_a_multipart_body_to_ingest_is_415, setup_one, teardown),
+        cmocka_unit_test_setup_teardown (test_a_multipart_body_to_ingest_is_415,
+                                         setup_one, teardown),
         cmocka_unit_test_setup_teardown (
             test_hostile_query_strings_leave_the_bridge_serving, setup_one,
             teardown),

@@ -61,6 +61,8 @@ int cli_apikeys_run (const cli_t *cli, int argc, char **argv);
 int cli_users_run (const cli_t *cli, int argc, char **argv);
 int cli_login_run (const cli_t *cli, int argc, char **argv);
 int cli_whoami_run (const cli_t *cli, int argc, char **argv);
+int cli_consume_run (const cli_t *cli, int argc, char **argv);
+int cli_groups_run (const cli_t *cli, int argc, char **argv);
 
 /* ------------------------------------------------- arguments, errors */
 
@@ -96,6 +98,11 @@ int cli_fail (const ef_client_t *client, int rc, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 /*  The exit-status paragraph shared by every --help. */
 void cli_usage_exit_codes (FILE *out);
+
+/*  SIGINT/SIGTERM set a flag instead of ending the process (for the
+    commands that run until stopped); cli_stopping reads it. */
+void cli_catch_signals (void);
+int cli_stopping (void);
 
 /*  Apply the global settings (timeout, credential, CurveZMQ keys) to a
     new client. */

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 /* ---------------------------------------------------------- arguments */
@@ -420,4 +421,35 @@ cli_flush_buf (ef_buf_t *b, FILE *out)
         rc = -1;
     ef_buf_reset (b);
     return rc;
+}
+
+/* ---------------------------------------------------------------- signals */
+
+/*  The one process-wide flag of the CLI: a signal handler can set nothing
+    else. */
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+void
+cli_catch_signals (void)
+{
+    struct sigaction sa;
+    memset (&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset (&sa.sa_mask);
+    /* No SA_RESTART: a blocking wait should return so the loop can end. */
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+}
+
+int
+cli_stopping (void)
+{
+    return s_stop;
 }

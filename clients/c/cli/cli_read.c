@@ -23,14 +23,6 @@
 /* Events `tail` shows before following. */
 #define S_TAIL_LAST 10u
 
-static volatile sig_atomic_t s_stop;
-
-static void
-s_on_signal (int sig)
-{
-    (void)sig;
-    s_stop = 1;
-}
 
 /*  What the READ visitor needs. */
 typedef struct {
@@ -61,7 +53,7 @@ s_read_range (ef_client_t *client, s_reader_t *reader, const char *stream,
               uint64_t *after, uint64_t limit)
 {
     uint64_t printed = 0;
-    while (!s_stop) {
+    while (!cli_stopping ()) {
         uint64_t want = S_PAGE;
         if (limit && limit - printed < want)
             want = limit - printed;
@@ -69,7 +61,7 @@ s_read_range (ef_client_t *client, s_reader_t *reader, const char *stream,
         reader->seen = 0;
         int rc = ef_client_read (client, stream, *after, (uint32_t)want,
                                  s_on_event, reader, &next, &head);
-        if (s_stop)
+        if (cli_stopping ())
             return 0;
         if (reader->write_error) {
             cli_error ("cannot write the output");
@@ -187,20 +179,8 @@ static void
 s_sleep_ms (int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    /* A signal cuts the sleep short; the caller checks s_stop. */
+    /* A signal cuts the sleep short; the caller checks cli_stopping (). */
     nanosleep (&ts, NULL);
-}
-
-static void
-s_catch_signals (void)
-{
-    struct sigaction sa;
-    memset (&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset (&sa.sa_mask);
-    /* No SA_RESTART: a blocking wait should return so the loop can end. */
-    sigaction (SIGINT, &sa, NULL);
-    sigaction (SIGTERM, &sa, NULL);
 }
 
 int
@@ -225,10 +205,10 @@ cli_read_tail (const cli_t *cli, int argc, char **argv)
     const char *stream = pos[0];
 
     if (follow)
-        s_catch_signals ();
+        cli_catch_signals ();
     ef_client_t *client;
     if ((rc = cli_connect (cli, &client)))
-        return s_stop ? CLI_EXIT_OK : rc;
+        return cli_stopping () ? CLI_EXIT_OK : rc;
     s_reader_t reader = {0};
     ef_buf_init (&reader.out);
 
@@ -236,7 +216,7 @@ cli_read_tail (const cli_t *cli, int argc, char **argv)
     if (!from_start) {
         ef_stream_info_t info;
         int err = ef_client_get_stream (client, stream, &info);
-        if (s_stop)
+        if (cli_stopping ())
             goto done;
         if (err == EF_ENOTFOUND) {
             cli_error ("no stream '%s'", stream);
@@ -252,16 +232,16 @@ cli_read_tail (const cli_t *cli, int argc, char **argv)
     }
     rc = s_read_range (client, &reader, stream, &after, 0);
     fflush (stdout);
-    while (rc == 0 && follow && !s_stop) {
+    while (rc == 0 && follow && !cli_stopping ()) {
         uint64_t before = after;
         rc = s_read_range (client, &reader, stream, &after, 0);
         if (after != before)
             fflush (stdout);
-        else if (rc == 0 && !s_stop)
+        else if (rc == 0 && !cli_stopping ())
             s_sleep_ms (S_POLL_MS);
     }
 done:
-    if (s_stop)
+    if (cli_stopping ())
         rc = CLI_EXIT_OK; /* interrupted on purpose: a clean end */
     ef_buf_free (&reader.out);
     ef_client_destroy (&client);
