@@ -29,6 +29,40 @@ ef_api_ready (ef_bridge_t *self, ef_http_t *h)
     return ef_http_send (h, 200);
 }
 
+/*  One eventflow_consumer_lag line from a {stream, group, lag} map. Names
+    are [A-Za-z0-9._-], so they need no escaping as label values. */
+static void
+s_lag_line (ef_buf_t *b, ef_mpr_t *r)
+{
+    uint32_t n;
+    ef_str_t stream = EF_STR_NULL, group = EF_STR_NULL;
+    uint64_t lag = 0;
+    if (ef_mpr_map (r, &n))
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        ef_str_t k;
+        if (ef_mpr_str (r, &k))
+            return;
+        if (ef_str_eq (k, "stream"))
+            ef_mpr_str (r, &stream);
+        else if (ef_str_eq (k, "group"))
+            ef_mpr_str (r, &group);
+        else if (ef_str_eq (k, "lag"))
+            ef_mpr_uint (r, &lag);
+        else
+            ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    }
+    char line[400];
+    int len = snprintf (line, sizeof line,
+                        "eventflow_consumer_lag{stream=\"%.*s\",group=\"%.*s\"} "
+                        "%llu\n",
+                        (int) stream.len, stream.ptr ? stream.ptr : "",
+                        (int) group.len, group.ptr ? group.ptr : "",
+                        (unsigned long long) lag);
+    if (len > 0 && (size_t) len < sizeof line)
+        ef_buf_append (b, line, (size_t) len);
+}
+
 int
 ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
 {
@@ -46,10 +80,17 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
     h->api_key = h->jwt = EF_STR_NULL;
     /* metrics matter most when the broker is down: then only the
        bridge's own figures are shown, with eventflow_broker_up 0 */
+    ef_buf_t lags;
+    ef_buf_init (&lags);
     if (ef_bridge_try (self, h, &req, &rep) == 0) {
         ef_mpr_t r;
+        uint32_t n;
         up = ef_proto_reply_find (rep, "stats", &r) == 0
              && ef_proto_read_stats (&r, &st) == 0;
+        if (up && ef_proto_reply_find (rep, "lags", &r) == 0
+            && ef_mpr_array (&r, &n) == 0)
+            for (uint32_t i = 0; i < n; i++)
+                s_lag_line (&lags, &r);
     }
     ef_http_printf (h,
                     "# HELP eventflow_broker_up Whether the bridge reached the "
@@ -82,6 +123,13 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
             (unsigned long long) st.store_bytes, (unsigned long long) st.streams,
             (unsigned long long) st.events);
     }
+    if (lags.len) {
+        ef_http_printf (h, "# HELP eventflow_consumer_lag Events a consumer "
+                           "group is behind its stream's head.\n"
+                           "# TYPE eventflow_consumer_lag gauge\n");
+        ef_buf_append (&h->out, lags.data, lags.len);
+    }
+    ef_buf_free (&lags);
     ef_http_printf (h, "# HELP eventflow_http_requests_total HTTP requests "
                        "answered.\n# TYPE eventflow_http_requests_total "
                        "counter\n");

@@ -3,6 +3,7 @@
     that may run it. The dispatcher (ef_broker.c) checks frame, principal
     and role before any handler here runs. */
 #include "ef_broker_int.h"
+#include "ef_groups.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -47,6 +48,41 @@ s_ping (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
+typedef struct {
+    ef_store_txn_t *txn;
+    ef_buf_t *tmp;
+    uint32_t n;
+    const ef_stream_rec_t *stream;
+    uint64_t head;
+} s_lags_t;
+
+static int
+s_group_lag (void *arg, const ef_group_t *g)
+{
+    s_lags_t *l = arg;
+    ef_mp_map (l->tmp, 3);
+    ef_mp_key (l->tmp, "stream");
+    ef_mp_cstr (l->tmp, l->stream->name);
+    ef_mp_key (l->tmp, "group");
+    ef_mp_cstr (l->tmp, g->name);
+    ef_mp_key (l->tmp, "lag");
+    ef_mp_uint (l->tmp, l->head > g->committed ? l->head - g->committed : 0);
+    l->n++;
+    return l->n >= 10000; /* bounded: /metrics is not a database */
+}
+
+static int
+s_stream_lags (void *arg, const ef_stream_rec_t *s)
+{
+    s_lags_t *l = arg;
+    uint64_t first;
+    if (ef_store_stream_bounds (l->txn, s->num, &first, &l->head))
+        return 0;
+    l->stream = s;
+    ef_groups_each (l->txn, s->num, s_group_lag, l);
+    return l->n >= 10000;
+}
+
 static int
 s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
@@ -63,9 +99,19 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
     st.malformed = ef_metrics_get (self->metrics, EF_M_MALFORMED);
     st.commits = ef_metrics_get (self->metrics, EF_M_COMMITS);
     st.requests = ef_metrics_get (self->metrics, EF_M_REQUESTS);
-    ef_proto_reply_ok (&self->out, w->req.id, 1);
+    ef_proto_reply_ok (&self->out, w->req.id, 2);
     ef_mp_key (&self->out, "stats");
     ef_proto_write_stats (&self->out, &st);
+    /* every group's lag, for eventflow_consumer_lag{stream,group} */
+    ef_buf_t tmp;
+    ef_buf_init (&tmp);
+    s_lags_t l = {self->reader, &tmp, 0, NULL, 0};
+    rc = ef_store_stream_each (self->reader, w->org, s_stream_lags, &l);
+    ef_mp_key (&self->out, "lags");
+    ef_mp_array (&self->out, rc ? 0 : l.n);
+    if (rc == 0)
+        ef_buf_append (&self->out, tmp.data, tmp.len);
+    ef_buf_free (&tmp);
     return 0;
 }
 

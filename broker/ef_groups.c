@@ -131,25 +131,33 @@ ef_groups_commit (ef_group_t *g, ef_str_t member, uint64_t seq)
     ef_lease_t *hit = NULL;
     for (uint32_t i = 0; i < g->nleases; i++) {
         ef_lease_t *l = &g->leases[i];
-        if (l->from <= seq && seq <= l->to
-            && (!hit || (member.len && s_is (l, member))))
-            hit = l;
+        if (l->from <= seq && seq <= l->to) {
+            if (l->done)
+                return 0; /* inside a range committed already: nothing new */
+            if (!hit || (member.len && s_is (l, member)))
+                hit = l;
+        }
     }
     if (!hit || !member.len) {
         /* no lease holds it (a group read without members): the offset
            itself moves */
         g->committed = seq;
-    } else {
-        if (seq < hit->to && g->nleases < EF_GROUP_MAX_LEASES) {
-            /* the rest of the lease stays open for its member */
-            ef_lease_t *rest = &g->leases[g->nleases++];
-            *rest = *hit;
-            rest->from = seq + 1;
-            rest->done = 0;
-        }
+    } else if (seq == hit->to) {
+        hit->done = 1;
+    } else if (g->nleases < EF_GROUP_MAX_LEASES) {
+        /* the rest of the lease stays open for its member */
+        ef_lease_t *rest = &g->leases[g->nleases++];
+        *rest = *hit;
+        rest->from = seq + 1;
+        rest->done = 0;
         hit->to = seq;
         hit->done = 1;
-    }
+    } else if (hit->from == g->committed + 1) {
+        /* no room to split: the committed part is the offset's own */
+        g->committed = seq;
+        hit->from = seq + 1;
+    } else
+        return EF_ECONFLICT; /* no room to remember it: commit again later */
     s_compact (g);
     return 0;
 }

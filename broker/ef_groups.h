@@ -51,8 +51,10 @@ int ef_groups_claim (ef_group_t *g, ef_str_t member, uint64_t head,
                      uint32_t limit, uint64_t now_ms, uint64_t *from,
                      uint64_t *to);
 /*  Commit everything up to seq (by member, or with an empty member for a
-    group read without members). 0, or EF_ECONFLICT when seq is behind the
-    committed offset (nothing changes). */
+    group read without members). 0 (also for a seq inside a range already
+    committed), or EF_ECONFLICT when seq is behind the committed offset, or
+    when the group has no room left to remember a commit that does not
+    touch the offset (nothing changes; commit again later). */
 int ef_groups_commit (ef_group_t *g, ef_str_t member, uint64_t seq);
 /*  Set the committed offset (a seek) and drop every lease. */
 void ef_groups_seek (ef_group_t *g, uint64_t committed);

@@ -518,12 +518,14 @@ ef_store_stream_each (ef_store_txn_t *txn, uint32_t org,
     int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_STREAM_NAMES], &cur);
     if (rc)
         return s_err (txn->store, rc);
+    /* org 0: every org's streams (for the broker-wide figures) */
     uint8_t k[4];
+    size_t plen = org ? 4 : 0;
     s_be32 (k, org);
-    MDB_val key = {4, k}, val;
-    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    MDB_val key = {plen, k}, val;
+    rc = mdb_cursor_get (cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == 0) {
-        if (key.mv_size < 4 || memcmp (key.mv_data, k, 4) != 0
+        if (key.mv_size < 4 || memcmp (key.mv_data, k, plen) != 0
             || val.mv_size != 4)
             break;
         ef_stream_rec_t s;
@@ -712,26 +714,7 @@ ef_store_figures (ef_store_txn_t *txn, uint32_t org, uint64_t *streams,
                   uint64_t *events, uint64_t *bytes)
 {
     s_figures_t f = {txn, 0, 0, 0};
-    int rc = 0;
-    if (org)
-        rc = ef_store_stream_each (txn, org, s_count_stream, &f);
-    else {
-        /* every org's: walk the streams table */
-        MDB_cursor *cur;
-        MDB_val key, val;
-        if ((rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_STREAMS], &cur)))
-            return s_err (txn->store, rc);
-        rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
-        while (rc == 0 && f.err == 0) {
-            ef_stream_rec_t s;
-            if (key.mv_size == 4
-                && s_stream_decode (&val, s_rd32 (key.mv_data), &s) == 0)
-                s_count_stream (&f, &s);
-            rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
-        }
-        mdb_cursor_close (cur);
-        rc = rc == MDB_NOTFOUND ? 0 : s_err (txn->store, rc);
-    }
+    int rc = ef_store_stream_each (txn, org, s_count_stream, &f);
     if (rc == 0)
         rc = f.err;
     MDB_envinfo info;

@@ -79,7 +79,8 @@ int ef_store_stream_find (ef_store_txn_t *txn, uint32_t org, ef_str_t id_or_name
 /*  Get a stream by number. EF_ENOTFOUND. */
 int ef_store_stream_get (ef_store_txn_t *txn, uint32_t num,
                          ef_stream_rec_t *out);
-/*  Visit the streams of org in name order; fn returns non-zero to stop. */
+/*  Visit the streams of org in name order (org 0: every org's, by org);
+    fn returns non-zero to stop. */
 typedef int (ef_store_stream_fn) (void *arg, const ef_stream_rec_t *s);
 int ef_store_stream_each (ef_store_txn_t *txn, uint32_t org,
                           ef_store_stream_fn *fn, void *arg);

@@ -1,10 +1,11 @@
 /*  Consumer groups end to end against a real broker (DESIGN.md §6): a new
     group reads from the beginning and gets the same events again until
     it commits; commits never go back (409) except by a seek (earliest,
-    latest, an event, a time); lag is exact; members get disjoint leases,
-    their own lease again, and move the offset over contiguous committed
-    ranges; concurrent members together receive every event exactly once;
-    a long poll returns as soon as an event is published; a consumer that
+    latest, an event, a time; it drops the members' leases); lag is exact;
+    members get disjoint leases, their own lease again, and move the
+    offset over contiguous committed ranges; concurrent members together
+    receive every event exactly once; a long poll returns as soon as an
+    event is published (to one woken member only); a consumer that
     dies without committing gets the events again; group state survives a
     kill -9; push subscriptions respect credit; and roles hold (a producer
     may not fetch, a consumer may not publish). Lease expiry (30 s) is
@@ -490,6 +491,32 @@ test_members_get_disjoint_leases_and_their_own_again (void **st)
     assert_int_equal (ef_client_commit (s_admin, "members", "g", "a", ev[9].id,
                                         committed),
                       EF_ECONFLICT);
+    free (got);
+}
+
+static void
+test_seek_drops_the_members_leases (void **st)
+{
+    (void) st;
+    pub_t ev[20];
+    char committed[37];
+    got_t *got = s_got ();
+    s_create ("seek-members");
+    s_publish (s_admin, "seek-members", 20, ev);
+    s_fetch (s_admin, "seek-members", "g", "b", 10, got, NULL);
+    s_assert_range (got, 1, 10);
+    s_fetch (s_admin, "seek-members", "g", "a", 10, got, NULL);
+    s_assert_range (got, 11, 20);
+    assert_int_equal (s_group_info (s_admin, "seek-members", "g").members, 2);
+    assert_int_equal (ef_client_seek (s_admin, "seek-members", "g",
+                                      "earliest", 0, committed),
+                      0);
+    assert_int_equal (s_group_info (s_admin, "seek-members", "g").members, 0);
+    /* a's old lease is gone: it gets the first range now */
+    s_fetch (s_admin, "seek-members", "g", "a", 10, got, NULL);
+    s_assert_range (got, 1, 10);
+    s_fetch (s_admin, "seek-members", "g", "b", 10, got, NULL);
+    s_assert_range (got, 11, 20);
     free (got);
 }
 
@@ -1099,6 +1126,7 @@ main (void)
         cmocka_unit_test (test_lag_is_the_exact_number_of_uncommitted_events),
         cmocka_unit_test (test_seek_to_earliest_latest_an_event_and_a_time),
         cmocka_unit_test (test_members_get_disjoint_leases_and_their_own_again),
+        cmocka_unit_test (test_seek_drops_the_members_leases),
         cmocka_unit_test (test_concurrent_members_never_share_a_live_lease),
         cmocka_unit_test (
             test_concurrent_members_together_receive_every_event_once),
