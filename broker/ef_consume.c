@@ -49,16 +49,15 @@ s_fetch_reply (ef_buf_t *b, ef_store_txn_t *txn, const ef_stream_rec_t *s,
                uint64_t id, uint64_t committed, uint64_t from, uint64_t to)
 {
     uint64_t last;
+    /* the small keys first, so that a reader finds them without skipping
+       the events (a stream has no gaps: from..to all exist) */
     ef_proto_reply_ok (b, id, 3);
-    ef_mp_key (b, "events");
-    int rc = ef_query_write_range (b, txn, s->num, s->id, from, to, &last);
-    if (rc)
-        return rc;
     ef_mp_key (b, "next_offset");
-    s_offset (b, txn, s->num, last >= from ? last : committed);
+    s_offset (b, txn, s->num, to >= from ? to : committed);
     ef_mp_key (b, "committed_offset");
     s_offset (b, txn, s->num, committed);
-    return 0;
+    ef_mp_key (b, "events");
+    return ef_query_write_range (b, txn, s->num, s->id, from, to, &last);
 }
 
 static int
@@ -506,13 +505,13 @@ s_push (ef_broker_t *self, s_sub_t *sub)
         ef_proto_reply_ok (&b, sub->id, 3);
         ef_mp_key (&b, "push");
         ef_mp_bool (&b, 1);
+        ef_mp_key (&b, "next_offset");
+        s_offset (&b, self->reader, sub->num, sub->position + n);
         ef_mp_key (&b, "events");
         if (ef_query_write_range (&b, self->reader, sub->num, sub->stream_id,
                                   sub->position + 1, sub->position + n, &last)
-            || last <= sub->position)
+            || last != sub->position + n)
             break;
-        ef_mp_key (&b, "next_offset");
-        s_offset (&b, self->reader, sub->num, last);
         if (b.oom || ef_broker_send (self, &sub->peer, b.data, b.len)) {
             ef_store_reader_end (self->reader);
             ef_buf_free (&b);

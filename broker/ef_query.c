@@ -245,14 +245,15 @@ ef_query_read (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
         return rc;
     if (self->tmp.oom)
         return EF_ENOMEM;
+    /* the small keys first: a reader finds them without skipping events */
     ef_proto_reply_ok (out, req->id, 3);
-    ef_mp_key (out, "events");
-    ef_mp_array (out, r.n);
-    ef_buf_append (out, self->tmp.data, self->tmp.len);
     ef_mp_key (out, "next");
     ef_mp_uint (out, r.last);
     ef_mp_key (out, "head");
     ef_mp_uint (out, last);
+    ef_mp_key (out, "events");
+    ef_mp_array (out, r.n);
+    ef_buf_append (out, self->tmp.data, self->tmp.len);
     return 0;
 }
 

@@ -288,6 +288,26 @@ s_expire (ef_client_t *self)
 
 /* ---------------------------------------------------------------- receiving */
 
+/*  A push frame says so right after id and ok; other replies are not
+    walked past their first keys to find out. */
+static int
+s_is_push (const ef_reply_t *rep)
+{
+    ef_mpr_t r = rep->body;
+    for (uint32_t i = 0; i < rep->nkeys && i < 3; i++) {
+        ef_str_t k;
+        int v = 0;
+        if (ef_mpr_str (&r, &k))
+            return 0;
+        if (ef_str_eq (k, "push"))
+            return ef_mpr_bool (&r, &v) == 0 && v;
+        if (!ef_str_eq (k, "id") && !ef_str_eq (k, "ok"))
+            return 0;
+        ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+    }
+    return 0;
+}
+
 /*  Receive one frame (waiting up to timeout_ms) and dispatch it: an async
     reply runs its callback; a reply to want_id is kept in self->reply.
     Returns 1 if want_id's reply arrived, 0 if something else (or nothing)
@@ -309,10 +329,7 @@ s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
         zmq_msg_close (&msg);
         return 0; /* not ours to understand: a broken frame is dropped */
     }
-    ef_mpr_t pr;
-    int push = 0;
-    if (rep.ok && ef_proto_reply_find (&rep, "push", &pr) == 0
-        && ef_mpr_bool (&pr, &push) == 0 && push) {
+    if (rep.ok && s_is_push (&rep)) {
         /* events a subscription pushed: not a reply to anything */
         if (self->push_fn)
             self->push_fn (self->push_arg, rep.id, &rep);
@@ -480,31 +497,65 @@ ef_client_poll (ef_client_t *self, int timeout_ms)
     return completed;
 }
 
-int
-ef_client_publish_async (ef_client_t *self, const char *stream,
-                         const ef_event_in_t *events, uint32_t n,
-                         ef_publish_fn *cb, void *arg)
+/*  Send req without waiting; cb (may be NULL) runs when it is answered. */
+static int
+s_send_async (ef_client_t *self, ef_request_t *req, ef_publish_fn *cb,
+              void *arg)
+{
+    while (req->id - self->oldest_id >= self->pending_cap)
+        if (s_pending_grow (self))
+            return s_fail (self, EF_ENOMEM, NULL, NULL);
+    int rc = s_send (self, req);
+    if (rc)
+        return rc;
+    s_pending_t *p = &self->pending[req->id & (self->pending_cap - 1)];
+    p->id = req->id;
+    p->deadline_ms = ef_time_mono_ms () + self->timeout_ms;
+    p->cb = cb;
+    p->arg = arg;
+    self->inflight++;
+    return 0;
+}
+
+static int
+s_wait_room (ef_client_t *self)
 {
     while (self->inflight >= self->max_inflight) {
         int rc = ef_client_poll (self, self->timeout_ms);
         if (rc < 0)
             return rc;
     }
-    ef_request_t req;
-    s_publish_request (self, &req, stream, events, n);
-    while (req.id - self->oldest_id >= self->pending_cap)
-        if (s_pending_grow (self))
-            return s_fail (self, EF_ENOMEM, NULL, NULL);
-    int rc = s_send (self, &req);
+    return 0;
+}
+
+int
+ef_client_publish_async (ef_client_t *self, const char *stream,
+                         const ef_event_in_t *events, uint32_t n,
+                         ef_publish_fn *cb, void *arg)
+{
+    int rc = s_wait_room (self);
     if (rc)
         return rc;
-    s_pending_t *p = &self->pending[req.id & (self->pending_cap - 1)];
-    p->id = req.id;
-    p->deadline_ms = ef_time_mono_ms () + self->timeout_ms;
-    p->cb = cb;
-    p->arg = arg;
-    self->inflight++;
-    return 0;
+    ef_request_t req;
+    s_publish_request (self, &req, stream, events, n);
+    return s_send_async (self, &req, cb, arg);
+}
+
+int
+ef_client_send (ef_client_t *self, ef_request_t *req)
+{
+    int rc = s_wait_room (self);
+    if (rc)
+        return rc;
+    ef_request_t base;
+    s_request_init (self, &base, req->cmd);
+    req->v = base.v;
+    req->id = base.id;
+    if (!ef_str_set (req->auth_api_key) && !ef_str_set (req->auth_jwt)) {
+        req->auth_api_key = base.auth_api_key;
+        req->auth_jwt = base.auth_jwt;
+    }
+    return s_send_async (self, req, NULL, NULL);
 }
 
 int

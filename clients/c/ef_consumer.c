@@ -1,5 +1,6 @@
 /*  ef_consumer.c: push subscriptions with credit (see ef_consumer.h). */
 #include "eventflow/ef_consumer.h"
+#include "eventflow/ef_time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -108,18 +109,25 @@ ef_consumer_poll (ef_consumer_t *self, int timeout_ms, ef_event_fn *fn,
     self->delivered = 0;
     self->stop = 0;
     /* fn stays set after the poll: pushes that arrive during another call
-       on the client (a commit, a credit grant) are delivered to it too */
-    int rc = ef_client_poll (self->client, timeout_ms);
-    if (rc < 0)
-        return rc;
-    /* grant again what was used, once half the window is */
-    if (self->consumed >= self->window / 2 || self->consumed >= 1000) {
+       on the client (a commit, a credit grant) are delivered to it too.
+       Other answers (a credit grant's) do not end the wait for events. */
+    int64_t deadline = ef_time_mono_ms () + timeout_ms;
+    int rc;
+    do {
+        int64_t left = deadline - ef_time_mono_ms ();
+        rc = ef_client_poll (self->client, left > 0 ? (int) left : 0);
+        if (rc < 0)
+            return rc;
+    } while (!self->delivered && ef_time_mono_ms () < deadline);
+    /* grant again what was used, once a quarter of the window is, without
+       waiting for the answer: the pipe never runs dry */
+    if (self->consumed >= self->window / 4 || self->consumed >= 1000) {
         ef_request_t req = {0};
         req.cmd = EF_CMD_CREDIT;
         req.sub = self->sub;
         req.credit = self->consumed;
         self->consumed = 0;
-        rc = ef_client_call (self->client, &req, NULL);
+        rc = ef_client_send (self->client, &req);
         if (rc)
             return rc;
     }

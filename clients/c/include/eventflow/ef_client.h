@@ -167,6 +167,10 @@ typedef void (ef_push_fn) (void *arg, uint64_t sub, const ef_reply_t *rep);
 void ef_client_set_push_handler (ef_client_t *self, ef_push_fn *fn,
                                  void *arg);
 
+/*  Send any command without waiting for its answer (it is read and
+    dropped by a later poll; an error shows in ef_client_error). */
+int ef_client_send (ef_client_t *self, ef_request_t *req);
+
 /*  Any command: req's cmd and fields are sent (v, id and the credential
     are filled in); *rep (may be NULL) points at the decoded reply, valid
     until the next call. Returns 0 or the reply's error. */

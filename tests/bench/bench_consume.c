@@ -1,0 +1,253 @@
+/*  bench_consume: consumer-side figures (DESIGN.md §11), run on purpose
+    by tests/bench/consume.sh against a running broker:
+      replay   N stored events read back by one native consumer: READ pages,
+               FETCH+COMMIT pages, and a push subscription (events/s)
+      latency  publish → delivery at RATE events/s for SECONDS, through a
+               push subscription and through long-polling FETCH: p50, p99,
+               p99.9 (ms)
+    usage: bench_consume DATA_DIR ENDPOINT replay N
+           bench_consume DATA_DIR ENDPOINT latency RATE SECONDS */
+#include "eventflow/ef_cert.h"
+#include "eventflow/ef_client.h"
+#include "eventflow/ef_consumer.h"
+#include "eventflow/ef_time.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *s_dir, *s_endpoint;
+
+static ef_client_t *
+s_connect (void)
+{
+    char path[512];
+    ef_cert_t me, srv;
+    snprintf (path, sizeof path, "%s/admin.key", s_dir);
+    if (ef_cert_load (path, &me))
+        return NULL;
+    snprintf (path, sizeof path, "%s/broker.pub", s_dir);
+    if (ef_cert_load (path, &srv))
+        return NULL;
+    ef_client_t *c = ef_client_new (s_endpoint);
+    ef_client_set_curve (c, srv.public_key, me.public_key, me.secret_key);
+    ef_client_set_timeout (c, 30000);
+    if (ef_client_connect (c)) {
+        fprintf (stderr, "connect: %s\n", ef_client_error (c));
+        ef_client_destroy (&c);
+    }
+    return c;
+}
+
+/* ---------------------------------------------------------------- replay */
+
+static int
+s_count (void *arg, const ef_event_t *ev)
+{
+    (void) ev;
+    (*(uint64_t *) arg)++;
+    return 0;
+}
+
+static double
+s_secs (uint64_t t0)
+{
+    return (ef_time_mono_ns () - t0) / 1e9;
+}
+
+static int
+s_replay (uint64_t n)
+{
+    ef_client_t *c = s_connect ();
+    if (!c)
+        return 1;
+    ef_client_create_stream (c, "replay", NULL);
+    static char payload[201];
+    memset (payload, 'x', 200);
+    payload[0] = '"', payload[199] = '"';
+    ef_event_in_t evs[1000];
+    for (int i = 0; i < 1000; i++) {
+        memset (&evs[i], 0, sizeof evs[i]);
+        evs[i].type = ef_str ("replay");
+        evs[i].payload = ef_str (payload);
+    }
+    for (uint64_t sent = 0; sent < n; sent += 1000)
+        if (ef_client_publish_async (c, "replay", evs, 1000, NULL, NULL))
+            return 1;
+    ef_client_flush (c, 600000);
+
+    /* READ pages of 10000 */
+    uint64_t got = 0, after = 0, head = 0, t0 = ef_time_mono_ns ();
+    do {
+        if (ef_client_read (c, "replay", after, 10000, s_count, &got, &after,
+                            &head))
+            return 1;
+    } while (after < head);
+    printf ("replay_read_events_per_s=%.0f events=%llu\n", got / s_secs (t0),
+            (unsigned long long) got);
+
+    /* FETCH + COMMIT pages of 1000 (the group protocol) */
+    char next[40];
+    got = 0;
+    t0 = ef_time_mono_ns ();
+    while (got < n) {
+        uint64_t before = got;
+        if (ef_client_fetch (c, "replay", "bench", NULL, 1000, 0, s_count, &got,
+                             next)
+            || got == before
+            || ef_client_commit (c, "replay", "bench", NULL, next, NULL))
+            break;
+    }
+    printf ("replay_fetch_commit_events_per_s=%.0f events=%llu\n",
+            got / s_secs (t0), (unsigned long long) got);
+
+    /* push with credit */
+    ef_consumer_t *k = ef_consumer_new (c, "replay", "push");
+    got = 0;
+    t0 = ef_time_mono_ns ();
+    ef_consumer_start (k, 20000);
+    while (got < n) {
+        int rc = ef_consumer_poll (k, 1000, s_count, &got);
+        if (rc <= 0)
+            break;
+    }
+    printf ("replay_push_events_per_s=%.0f events=%llu\n", got / s_secs (t0),
+            (unsigned long long) got);
+    ef_consumer_destroy (&k);
+    ef_client_destroy (&c);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- latency */
+
+typedef struct {
+    uint64_t *lat; /* ns */
+    uint64_t n, cap;
+} s_lat_t;
+
+static int
+s_record (void *arg, const ef_event_t *ev)
+{
+    s_lat_t *l = arg;
+    uint64_t sent = strtoull (ev->payload.ptr, NULL, 10);
+    if (l->n < l->cap && sent)
+        l->lat[l->n++] = ef_time_mono_ns () - sent;
+    return 0;
+}
+
+static int
+s_cmp (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+static void
+s_report (const char *what, s_lat_t *l)
+{
+    qsort (l->lat, l->n, sizeof *l->lat, s_cmp);
+    if (!l->n) {
+        printf ("%s: nothing delivered\n", what);
+        return;
+    }
+    printf ("%s_p50_ms=%.3f %s_p99_ms=%.3f %s_p999_ms=%.3f delivered=%llu\n",
+            what, l->lat[l->n / 2] / 1e6, what, l->lat[l->n * 99 / 100] / 1e6,
+            what, l->lat[l->n * 999 / 1000] / 1e6, (unsigned long long) l->n);
+}
+
+typedef struct {
+    const char *stream;
+    uint64_t rate, seconds;
+} s_prod_t;
+
+/*  Publish one event at a time at rate/s, each carrying its send time. */
+static void *
+s_produce (void *arg)
+{
+    s_prod_t *p = arg;
+    ef_client_t *c = s_connect ();
+    if (!c)
+        return NULL;
+    ef_client_set_max_inflight (c, 10000);
+    uint64_t total = p->rate * p->seconds, t0 = ef_time_mono_ns ();
+    char payload[32];
+    for (uint64_t i = 0; i < total; i++) {
+        uint64_t due = t0 + i * 1000000000ull / p->rate;
+        while (ef_time_mono_ns () < due)
+            ef_client_poll (c, 0);
+        ef_event_in_t ev = {0};
+        snprintf (payload, sizeof payload, "%llu",
+                  (unsigned long long) ef_time_mono_ns ());
+        ev.type = ef_str ("lat");
+        ev.payload = ef_str (payload);
+        ef_client_publish_async (c, p->stream, &ev, 1, NULL, NULL);
+    }
+    ef_client_flush (c, 30000);
+    ef_client_destroy (&c);
+    return NULL;
+}
+
+static int
+s_latency (uint64_t rate, uint64_t seconds)
+{
+    ef_client_t *c = s_connect ();
+    if (!c)
+        return 1;
+    uint64_t total = rate * seconds;
+    s_lat_t l = {calloc (total + 1, sizeof (uint64_t)), 0, total};
+    pthread_t t;
+
+    /* push */
+    ef_client_create_stream (c, "lat-push", NULL);
+    ef_consumer_t *k = ef_consumer_new (c, "lat-push", "bench");
+    ef_consumer_start (k, 10000);
+    s_prod_t p = {"lat-push", rate, seconds};
+    pthread_create (&t, NULL, s_produce, &p);
+    int64_t end = ef_time_mono_ms () + (int64_t) seconds * 1000 + 5000;
+    while (l.n < total && ef_time_mono_ms () < end)
+        ef_consumer_poll (k, 100, s_record, &l);
+    pthread_join (t, NULL);
+    s_report ("push", &l);
+    ef_consumer_destroy (&k);
+
+    /* long-polling FETCH + COMMIT */
+    l.n = 0;
+    ef_client_create_stream (c, "lat-poll", NULL);
+    p.stream = "lat-poll";
+    pthread_create (&t, NULL, s_produce, &p);
+    end = ef_time_mono_ms () + (int64_t) seconds * 1000 + 5000;
+    char next[40];
+    while (l.n < total && ef_time_mono_ms () < end) {
+        uint64_t before = l.n;
+        if (ef_client_fetch (c, "lat-poll", "bench", NULL, 1000, 1000,
+                             s_record, &l, next))
+            break;
+        if (l.n > before)
+            ef_client_commit (c, "lat-poll", "bench", NULL, next, NULL);
+    }
+    pthread_join (t, NULL);
+    s_report ("longpoll", &l);
+    free (l.lat);
+    ef_client_destroy (&c);
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 5) {
+        fprintf (stderr, "usage: bench_consume DATA_DIR ENDPOINT replay N\n"
+                         "       bench_consume DATA_DIR ENDPOINT latency RATE "
+                         "SECONDS\n");
+        return 2;
+    }
+    s_dir = argv[1];
+    s_endpoint = argv[2];
+    if (!strcmp (argv[3], "replay"))
+        return s_replay (strtoull (argv[4], NULL, 10));
+    if (!strcmp (argv[3], "latency") && argc > 5)
+        return s_latency (strtoull (argv[4], NULL, 10),
+                          strtoull (argv[5], NULL, 10));
+    return 2;
+}
