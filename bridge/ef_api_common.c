@@ -1,8 +1,9 @@
-/*  ef_api_common.c: request bodies, field errors, reply rendering (see
-    ef_api_common.h). */
+/*  ef_api_common.c: request bodies, query numbers, field errors, reply
+    and event rendering (see ef_api_common.h). */
 #include "ef_api_common.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
+#include "eventflow/ef_time.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +135,132 @@ ef_api_render_items (ef_http_t *h, const ef_reply_t *rep, const char *key)
     ef_buf_append (&h->out, "}", 1);
     return 0;
 }
+
+/* ---------------------------------------------------------------- query */
+
+int
+ef_api_decimal (const char *s, size_t len, uint64_t *out)
+{
+    uint64_t n = 0;
+    if (len == 0 || len > 15)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        n = n * 10 + (uint64_t) (s[i] - '0');
+    }
+    *out = n;
+    return 0;
+}
+
+int
+ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min, uint32_t max,
+                   uint32_t *out, ef_api_errors_t *e)
+{
+    char v[32], path[40];
+    uint64_t n;
+    if (!ef_http_query (h, name, v, sizeof v))
+        return 0;
+    snprintf (path, sizeof path, "?%s", name);
+    if (ef_api_decimal (v, strlen (v), &n) || n < min) {
+        ef_api_errors_add (e, path, min ? "must be a positive integer"
+                                        : "must be a whole number");
+        return -1;
+    }
+    *out = n > max ? max : (uint32_t) n;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- events */
+
+/*  JSON text kept as it was stored, or null. */
+static void
+s_raw (ef_buf_t *b, ef_str_t s)
+{
+    if (s.ptr)
+        ef_buf_append (b, s.ptr, s.len);
+    else
+        ef_buf_append (b, "null", 4);
+}
+
+static void
+s_str (ef_buf_t *b, ef_str_t s)
+{
+    if (s.ptr)
+        ef_json_quote (b, s.ptr, s.len);
+    else
+        ef_buf_append (b, "null", 4);
+}
+
+static void
+s_time (ef_http_t *h, uint64_t ms)
+{
+    char t[40];
+    if (ms)
+        ef_http_printf (h, "\"%s\"", ef_time_format (ms, t, sizeof t));
+    else
+        ef_buf_append (&h->out, "null", 4);
+}
+
+void
+ef_api_event_json (ef_http_t *h, const ef_event_t *ev)
+{
+    ef_buf_t *b = &h->out;
+    ef_buf_append (b, "{\"id\":", 6);
+    s_str (b, ev->event_id);
+    ef_buf_append (b, ",\"event_id\":", 12);
+    s_str (b, ev->event_id);
+    ef_buf_append (b, ",\"stream_id\":", 13);
+    s_str (b, ev->stream_id);
+    ef_http_printf (h, ",\"seq\":%llu,\"type\":", (unsigned long long) ev->seq);
+    s_str (b, ev->type);
+    ef_http_printf (h, ",\"version\":%u,\"occurred_at\":", ev->version);
+    s_time (h, ev->occurred_at);
+    ef_buf_append (b, ",\"received_at\":", 15);
+    s_time (h, ev->received_at);
+    ef_buf_append (b, ",\"source\":", 10);
+    s_str (b, ev->source);
+    ef_buf_append (b, ",\"context\":{\"trace_id\":", 23);
+    s_str (b, ev->trace_id);
+    ef_buf_append (b, ",\"correlation_id\":", 18);
+    s_str (b, ev->correlation_id);
+    ef_buf_append (b, "},\"payload\":", 12);
+    s_raw (b, ev->payload);
+    ef_buf_append (b, ",\"status\":", 10);
+    s_str (b, ev->status);
+    ef_http_printf (h, ",\"attempts\":%u,\"last_error\":", ev->attempts);
+    s_str (b, ev->last_error);
+    ef_buf_append (b, ",\"result\":", 10);
+    s_raw (b, ev->result);
+    ef_buf_append (b, ",\"processed_at\":", 16);
+    s_time (h, ev->processed_at);
+    ef_buf_append (b, "}", 1);
+}
+
+int
+ef_api_render_events (ef_http_t *h, const ef_reply_t *rep, const char *key)
+{
+    ef_mpr_t r;
+    uint32_t n = 0;
+    int rc = 0;
+    if (ef_proto_reply_find (rep, key, &r) || ef_mpr_array (&r, &n))
+        n = 0;
+    ef_buf_append (&h->out, "[", 1);
+    for (uint32_t i = 0; i < n; i++) {
+        ef_event_t ev;
+        if (ef_proto_read_event (&r, &ev)) {
+            rc = -1;
+            break;
+        }
+        if (i)
+            ef_buf_append (&h->out, ",", 1);
+        ef_api_event_json (h, &ev);
+    }
+    ef_buf_append (&h->out, "]", 1);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- checks */
 
 int
 ef_api_check_name (ef_api_errors_t *e, const char *path, const char *v)

@@ -1,7 +1,7 @@
 /*  ef_api_common.h: helpers the route modules share: a JSON request body
-    read, checked (line and column of a fault) and parsed; a list of field
-    errors for 422 answers; and rendering parts of a broker reply as JSON.
-    Not public. */
+    read, checked (line and column of a fault) and parsed; numbers in the
+    query; a list of field errors for 422 answers; and rendering parts of a
+    broker reply (events among them) as JSON. Not public. */
 #ifndef EF_API_COMMON_H
 #define EF_API_COMMON_H
 
@@ -41,10 +41,28 @@ int ef_api_check_email (ef_api_errors_t *e, const char *path, const char *v);
 int ef_api_check_password (ef_api_errors_t *e, const char *path,
                            const char *v);
 
+/*  Digits only (no sign, no space), at most 15 of them: a number a
+    strtoull cannot wrap. 0 and *out, or -1. */
+int ef_api_decimal (const char *s, size_t len, uint64_t *out);
+/*  A decimal query parameter: 1 and *out when present, 0 when absent, -1
+    (and an error at "?name") when it is not a whole number of at least
+    min. Values over max are capped to max. */
+int ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min,
+                       uint32_t max, uint32_t *out, ef_api_errors_t *e);
+
 /*  Write reply[key] as JSON (times as RFC 3339) into h->out; 0 or -1 when
     the key is missing. */
 int ef_api_render (ef_http_t *h, const ef_reply_t *rep, const char *key);
 /*  {"items": reply[key]} */
 int ef_api_render_items (ef_http_t *h, const ef_reply_t *rep, const char *key);
+/*  One event into h->out as the HTTP API shows it wherever an event is
+    returned (DESIGN.md §5: GET by id, lists, group fetches), with `id` as
+    well for the seed clients. */
+void ef_api_event_json (ef_http_t *h, const ef_event_t *ev);
+/*  reply[key], an array of events, into h->out as a JSON array of
+    ef_api_event_json objects ("[]" when the key is missing). 0, or -1
+    when an item is malformed (the array is still closed). */
+int ef_api_render_events (ef_http_t *h, const ef_reply_t *rep,
+                          const char *key);
 
 #endif

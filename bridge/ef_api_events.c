@@ -15,24 +15,6 @@
 
 #define S_MAX_BATCH 1000
 
-/*  Digits only (no sign, no space), at most 15 of them: a number a
-    strtoull cannot wrap. 0 or -1. */
-static int
-s_decimal (const char *s, size_t len, uint64_t *out)
-{
-    uint64_t n = 0;
-    if (len == 0 || len > 15)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        n = n * 10 + (uint64_t) (s[i] - '0');
-    }
-    *out = n;
-    return 0;
-}
-
-
 /* ---------------------------------------------------------------- streams */
 
 static int
@@ -140,72 +122,6 @@ ef_api_streams_delete (ef_bridge_t *self, ef_http_t *h)
 
 /* ---------------------------------------------------------------- events out */
 
-/*  JSON text kept as it was stored, or null. */
-static void
-s_raw (ef_buf_t *b, ef_str_t s)
-{
-    if (s.ptr)
-        ef_buf_append (b, s.ptr, s.len);
-    else
-        ef_buf_append (b, "null", 4);
-}
-
-static void
-s_str (ef_buf_t *b, ef_str_t s)
-{
-    if (s.ptr)
-        ef_json_quote (b, s.ptr, s.len);
-    else
-        ef_buf_append (b, "null", 4);
-}
-
-static void
-s_time (ef_http_t *h, uint64_t ms)
-{
-    char t[40];
-    if (ms)
-        ef_http_printf (h, "\"%s\"", ef_time_format (ms, t, sizeof t));
-    else
-        ef_buf_append (&h->out, "null", 4);
-}
-
-/*  One event as the HTTP API shows it (DESIGN.md §5), with `id` as well
-    for the seed clients. */
-static void
-s_event_json (ef_http_t *h, const ef_event_t *ev)
-{
-    ef_buf_t *b = &h->out;
-    ef_buf_append (b, "{\"id\":", 6);
-    s_str (b, ev->event_id);
-    ef_buf_append (b, ",\"event_id\":", 12);
-    s_str (b, ev->event_id);
-    ef_buf_append (b, ",\"stream_id\":", 13);
-    s_str (b, ev->stream_id);
-    ef_http_printf (h, ",\"seq\":%llu,\"type\":", (unsigned long long) ev->seq);
-    s_str (b, ev->type);
-    ef_http_printf (h, ",\"version\":%u,\"occurred_at\":", ev->version);
-    s_time (h, ev->occurred_at);
-    ef_buf_append (b, ",\"received_at\":", 15);
-    s_time (h, ev->received_at);
-    ef_buf_append (b, ",\"source\":", 10);
-    s_str (b, ev->source);
-    ef_buf_append (b, ",\"context\":{\"trace_id\":", 23);
-    s_str (b, ev->trace_id);
-    ef_buf_append (b, ",\"correlation_id\":", 18);
-    s_str (b, ev->correlation_id);
-    ef_buf_append (b, "},\"payload\":", 12);
-    s_raw (b, ev->payload);
-    ef_buf_append (b, ",\"status\":", 10);
-    s_str (b, ev->status);
-    ef_http_printf (h, ",\"attempts\":%u,\"last_error\":", ev->attempts);
-    s_str (b, ev->last_error);
-    ef_buf_append (b, ",\"result\":", 10);
-    s_raw (b, ev->result);
-    ef_buf_append (b, ",\"processed_at\":", 16);
-    s_time (h, ev->processed_at);
-    ef_buf_append (b, "}", 1);
-}
-
 int
 ef_api_events_get (ef_bridge_t *self, ef_http_t *h)
 {
@@ -223,7 +139,7 @@ ef_api_events_get (ef_bridge_t *self, ef_http_t *h)
     ef_event_t ev;
     if (ef_proto_reply_find (rep, "event", &r) || ef_proto_read_event (&r, &ev))
         return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
-    s_event_json (h, &ev);
+    ef_api_event_json (h, &ev);
     return ef_http_send (h, 200);
 }
 
@@ -234,26 +150,9 @@ s_time_param (ef_http_t *h, const char *name, uint64_t *ms)
     char v[64];
     if (!ef_http_query (h, name, v, sizeof v))
         return 0;
-    if (s_decimal (v, strlen (v), ms) == 0)
+    if (ef_api_decimal (v, strlen (v), ms) == 0)
         return 1;
     return ef_time_parse (v, strlen (v), ms) == 0 ? 1 : -1;
-}
-
-static int
-s_uint_param (ef_http_t *h, const char *name, uint32_t min, uint32_t max,
-              uint32_t *out, ef_api_errors_t *e)
-{
-    char v[32], path[40];
-    uint64_t n;
-    if (!ef_http_query (h, name, v, sizeof v))
-        return 0;
-    snprintf (path, sizeof path, "?%s", name);
-    if (s_decimal (v, strlen (v), &n) || n < min) {
-        ef_api_errors_add (e, path, "must be a positive integer");
-        return -1;
-    }
-    *out = n > max ? max : (uint32_t) n;
-    return 1;
 }
 
 int
@@ -266,8 +165,8 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
     req.cmd = EF_CMD_LIST_EVENTS;
     req.page = 1;
     req.limit = 20;
-    s_uint_param (h, "page", 1, 1000000, &req.page, &e);
-    s_uint_param (h, "limit", 1, 100, &req.limit, &e); /* capped at 100 */
+    ef_api_query_uint (h, "page", 1, 1000000, &req.page, &e);
+    ef_api_query_uint (h, "limit", 1, 100, &req.limit, &e); /* capped at 100 */
     if (ef_http_query (h, "stream", stream, sizeof stream))
         req.stream = ef_str (stream);
     if (ef_http_query (h, "type", type, sizeof type))
@@ -296,24 +195,13 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
     int rc = ef_bridge_call (self, h, &req, &rep);
     if (rc)
         return rc;
-    ef_mpr_t r;
-    uint32_t n = 0;
     int more = 0;
-    if (ef_proto_reply_find (rep, "items", &r) || ef_mpr_array (&r, &n))
-        n = 0;
-    ef_buf_append (&h->out, "{\"items\":[", 10);
-    for (uint32_t i = 0; i < n; i++) {
-        ef_event_t ev;
-        if (ef_proto_read_event (&r, &ev))
-            break;
-        if (i)
-            ef_buf_append (&h->out, ",", 1);
-        s_event_json (h, &ev);
-    }
+    ef_buf_append (&h->out, "{\"items\":", 9);
+    ef_api_render_events (h, rep, "items");
     ef_mpr_t m;
     if (ef_proto_reply_find (rep, "has_more", &m) == 0)
         ef_mpr_bool (&m, &more);
-    ef_http_printf (h, "],\"page\":%u,\"limit\":%u,\"has_more\":%s}", req.page,
+    ef_http_printf (h, ",\"page\":%u,\"limit\":%u,\"has_more\":%s}", req.page,
                     req.limit, more ? "true" : "false");
     return ef_http_send (h, 200);
 }
@@ -432,7 +320,7 @@ s_item_member (void *arg, ef_str_t key, ef_str_t value)
         uint64_t v;
         if (ef_json_kind (value) == 'z')
             ;
-        else if (s_decimal (value.ptr, value.len, &v) || v < 1
+        else if (ef_api_decimal (value.ptr, value.len, &v) || v < 1
                  || v > 1000000000)
             s_item_error (it, "version", "must be a positive integer");
         else
@@ -441,7 +329,7 @@ s_item_member (void *arg, ef_str_t key, ef_str_t value)
         char kind = ef_json_kind (value);
         if (kind == 'n') {
             uint64_t ms;
-            if (s_decimal (value.ptr, value.len, &ms) || ms == 0)
+            if (ef_api_decimal (value.ptr, value.len, &ms) || ms == 0)
                 s_item_error (it, "occurred_at", "must be epoch ms or RFC 3339");
             else
                 ev->occurred_at = ms;

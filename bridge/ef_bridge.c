@@ -62,6 +62,14 @@ const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/events", ef_api_ingest_seed},
     {"GET", "/api/v1/events/{event_id}", ef_api_events_get},
     {"GET", "/api/v1/events", ef_api_events_list},
+    {"GET", "/api/v1/streams/{stream_id}/consumer-groups",
+     ef_api_groups_list},
+    {"GET", "/api/v1/streams/{stream_id}/consumer-groups/{group}/events",
+     ef_api_groups_fetch},
+    {"POST", "/api/v1/streams/{stream_id}/consumer-groups/{group}/offsets",
+     ef_api_groups_commit},
+    {"POST", "/api/v1/streams/{stream_id}/consumer-groups/{group}/seek",
+     ef_api_groups_seek},
     {"GET", "/health", ef_api_health},
     {"GET", "/api/v1/health", ef_api_health},
     {"GET", "/ready", ef_api_ready},
@@ -183,9 +191,11 @@ ef_bridge_invalid (ef_http_t *h, const char *path, const char *text)
     return rc;
 }
 
-int
-ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
-               const ef_reply_t **rep)
+/*  One broker call on the thread's connection, allowed extra_ms more than
+    the bridge's timeout (a long poll the broker holds on purpose). */
+static int
+s_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
+       const ef_reply_t **rep, int extra_ms)
 {
     s_thread_t *t = mg_get_thread_pointer (h->conn);
     *rep = NULL;
@@ -198,13 +208,24 @@ ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
         req->auth_api_key = h->api_key;
     else if (ef_str_set (h->jwt))
         req->auth_jwt = h->jwt;
+    if (extra_ms > 0)
+        ef_client_set_timeout (t->client, self->timeout_ms + extra_ms);
     rc = ef_client_call (t->client, req, rep);
     if (rc == EF_EUNAVAILABLE || rc == EF_ETIMEOUT || rc == EF_EPROTO) {
         /* replies to this connection may still come: start afresh */
         ef_client_destroy (&t->client);
         return EF_EUNAVAILABLE;
     }
+    if (extra_ms > 0) /* *rep lives in the client, untouched by this */
+        ef_client_set_timeout (t->client, self->timeout_ms);
     return rc;
+}
+
+int
+ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
+               const ef_reply_t **rep)
+{
+    return s_try (self, h, req, rep, 0);
 }
 
 int
@@ -224,6 +245,15 @@ ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
 {
     *rep = NULL;
     int rc = ef_bridge_try (self, h, req, rep);
+    return rc ? ef_bridge_call_error (h, rc, *rep) : 0;
+}
+
+int
+ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
+                     const ef_reply_t **rep, int extra_ms)
+{
+    *rep = NULL;
+    int rc = s_try (self, h, req, rep, extra_ms);
     return rc ? ef_bridge_call_error (h, rc, *rep) : 0;
 }
 

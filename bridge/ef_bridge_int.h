@@ -50,6 +50,11 @@ struct ef_bridge {
     the next request). */
 int ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                     const ef_reply_t **rep);
+/*  ef_bridge_call for a request the broker may hold on purpose (a long
+    poll of extra_ms): the thread's broker timeout is extended by extra_ms
+    for this one call. */
+int ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
+                         const ef_reply_t **rep, int extra_ms);
 /*  The same without answering: 0 or the EventFlow error code. */
 int ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                    const ef_reply_t **rep);
@@ -87,6 +92,10 @@ int ef_api_ingest (ef_bridge_t *self, ef_http_t *h);
 int ef_api_ingest_seed (ef_bridge_t *self, ef_http_t *h);
 int ef_api_events_get (ef_bridge_t *self, ef_http_t *h);
 int ef_api_events_list (ef_bridge_t *self, ef_http_t *h);
+int ef_api_groups_fetch (ef_bridge_t *self, ef_http_t *h);
+int ef_api_groups_commit (ef_bridge_t *self, ef_http_t *h);
+int ef_api_groups_seek (ef_bridge_t *self, ef_http_t *h);
+int ef_api_groups_list (ef_bridge_t *self, ef_http_t *h);
 int ef_api_health (ef_bridge_t *self, ef_http_t *h);
 int ef_api_ready (ef_bridge_t *self, ef_http_t *h);
 int ef_api_metrics (ef_bridge_t *self, ef_http_t *h);
