@@ -167,13 +167,20 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
     req.limit = 20;
     ef_api_query_uint (h, "page", 1, 1000000, &req.page, &e);
     ef_api_query_uint (h, "limit", 1, 100, &req.limit, &e); /* capped at 100 */
-    if (ef_http_query (h, "stream", stream, sizeof stream))
+    int q;
+    if ((q = ef_http_query (h, "stream", stream, sizeof stream)) > 0)
         req.stream = ef_str (stream);
-    if (ef_http_query (h, "type", type, sizeof type))
+    else if (q < 0)
+        ef_api_errors_add (&e, "?stream", "is too long");
+    if ((q = ef_http_query (h, "type", type, sizeof type)) > 0)
         req.type = ef_str (type);
-    if (ef_http_query (h, "source", source, sizeof source))
+    else if (q < 0)
+        ef_api_errors_add (&e, "?type", "is too long");
+    if ((q = ef_http_query (h, "source", source, sizeof source)) > 0)
         req.source = ef_str (source);
-    if (ef_http_query (h, "status", status, sizeof status)) {
+    else if (q < 0)
+        ef_api_errors_add (&e, "?source", "is too long");
+    if (ef_http_query (h, "status", status, sizeof status) != 0) {
         req.status = ef_str (status);
         if (strcmp (status, "PENDING") && strcmp (status, "PROCESSED")
             && strcmp (status, "FILTERED") && strcmp (status, "FAILED"))

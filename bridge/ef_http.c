@@ -79,7 +79,8 @@ ef_http_query (const ef_http_t *h, const char *name, char *out, size_t size)
     const char *q = h->ri->query_string;
     if (!q)
         return 0;
-    return mg_get_var (q, strlen (q), name, out, size) >= 0;
+    int n = mg_get_var (q, strlen (q), name, out, size);
+    return n >= 0 ? 1 : n == -2 ? -1 : 0; /* -2: there, but too long */
 }
 
 void

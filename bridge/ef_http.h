@@ -38,7 +38,8 @@ void ef_http_end (ef_http_t *h);
 
 /*  A request header (NULL when absent). */
 const char *ef_http_header (const ef_http_t *h, const char *name);
-/*  A decoded query parameter into out; 1 when present, 0 when absent. */
+/*  A decoded query parameter into out; 1 when present, 0 when absent,
+    -1 when present but longer than size allows. */
 int ef_http_query (const ef_http_t *h, const char *name, char *out,
                    size_t size);
 

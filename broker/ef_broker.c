@@ -5,6 +5,7 @@
     writer and are answered when their commit returned. Errors are turned
     into replies in one place, s_answer_error. */
 #include "ef_broker_int.h"
+#include "ef_engine.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -137,6 +138,10 @@ s_send (ef_broker_t *self, zmq_msg_t *peer, const void *body, size_t len)
 static void
 s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
 {
+    ef_log_debug (self->log, "refused",
+                  "\"cmd\":\"%s\",\"error\":\"%s\",\"why\":\"%.120s\"",
+                  ef_cmd_name (w->req.cmd) ? ef_cmd_name (w->req.cmd) : "?",
+                  ef_error_name (code), why ? why : "");
     ef_buf_reset (&self->out);
     ef_proto_reply_error (&self->out, w->req.id, code, why, 0);
     s_send (self, &w->peer, self->out.data, self->out.len);
@@ -172,7 +177,9 @@ s_route (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c)
         /* waits for events on its stream, or for its deadline */
     } else {
         s_send (self, &w->peer, self->out.data, self->out.len);
-        if (w->park) /* SUBSCRIBE, CREDIT: what is due follows the reply */
+        if (w->park && w->req.cmd == EF_CMD_READY)
+            ef_workers_tick (self); /* jobs for the new worker */
+        else if (w->park) /* SUBSCRIBE, CREDIT: what is due follows */
             ef_consume_wake (self, w->stream.num);
         s_wreq_put (self, w);
     }
@@ -331,6 +338,14 @@ s_recv (ef_broker_t *self)
 static void
 s_finish (ef_broker_t *self, ef_wreq_t *w)
 {
+    if (w->internal == EF_WREQ_JOB) {
+        ef_workers_submit (self, w); /* to a worker, or queued for one */
+        return;
+    }
+    if (w->internal == EF_WREQ_OUTCOME) {
+        ef_engine_job_free (w); /* nobody to answer */
+        return;
+    }
     if (w->hash_op) {
         const ef_command_t *c = ef_commands_find (w->req.cmd);
         const char *why = w->why;
@@ -597,7 +612,8 @@ ef_broker_run (ef_broker_t *self)
     };
     int nitems = self->sigfd >= 0 ? 3 : 2;
     while (!self->stopping) {
-        int wait = ef_consume_expire (self, 1000);
+        ef_workers_tick (self);
+        int wait = ef_consume_expire (self, 250);
         if (zmq_poll (items, nitems, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN)
@@ -622,6 +638,7 @@ ef_broker_run (ef_broker_t *self)
         w->deadline_ms = 1; /* due: answered with what there is */
     ef_consume_expire (self, 0);
     ef_consume_close (self);
+    ef_workers_close (self);
     ef_hasher_destroy (&self->hasher);
     s_send_finished (self);
     ef_writer_stop (self->writer);
@@ -641,6 +658,8 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_broker_t *self = *self_p;
     ef_hasher_destroy (&self->hasher);
     ef_writer_destroy (&self->writer);
+    ef_workers_close (self);
+    ef_commands_close (self);
     if (self->router)
         zmq_close (self->router);
     ef_zap_destroy (&self->zap);

@@ -14,6 +14,7 @@
 #include "ef_wreq.h"
 #include "ef_writer.h"
 #include "ef_zap.h"
+#include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_uuid.h"
 
@@ -42,6 +43,9 @@ struct ef_broker {
     int stopping;
     int writer_stopped;
     ef_wreq_t *parked;     /* long-polling FETCHes, linked through next */
+    struct ef_workers *workers; /* pipeline workers (ef_workers.c) */
+    struct ef_schema_cache *schemas; /* compiled stream schemas */
+    char why[512];          /* a handler's message that is not static */
     struct ef_sub *subs;   /* push subscriptions */
     uint32_t nsubs;
 };
@@ -76,6 +80,8 @@ const ef_command_t *ef_commands_find (ef_cmd_t cmd);
 /*  Encode the reply of a PUBLISH or CREATE_STREAM back from the writer
     into self->out. */
 void ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w);
+/*  Free the commands' caches (shutdown). */
+void ef_commands_close (ef_broker_t *self);
 /*  Grow w's per-item arrays to n. 0 or EF_ENOMEM. */
 int ef_commands_reserve (ef_wreq_t *w, uint32_t n);
 
@@ -103,6 +109,23 @@ int ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
                     size_t len);
 /*  Run a request's command again (a woken parked FETCH). (ef_broker.c) */
 void ef_broker_redispatch (ef_broker_t *self, ef_wreq_t *w);
+
+/*  Workers (ef_workers.c). */
+int ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_workers_answer (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_workers_list (ef_broker_t *self, ef_wreq_t *w, const char **why);
+/*  A job from the writer: to a worker now, or queued. */
+void ef_workers_submit (ef_broker_t *self, ef_wreq_t *job);
+/*  Timeouts and silent workers (each reactor turn). */
+void ef_workers_tick (ef_broker_t *self);
+void ef_workers_close (ef_broker_t *self);
+uint32_t ef_workers_count (const ef_broker_t *self);
+
+/*  Dead letters (ef_dlq.c). */
+int ef_dlq_list (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_dlq_get (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_dlq_replay (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_dlq_delete (ef_broker_t *self, ef_wreq_t *w, const char **why);
 
 /*  The identity and key commands (ef_admin.c). */
 int ef_admin_register (ef_broker_t *self, ef_wreq_t *w, const char **why);

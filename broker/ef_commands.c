@@ -3,11 +3,15 @@
     that may run it. The dispatcher (ef_broker.c) checks frame, principal
     and role before any handler here runs. */
 #include "ef_broker_int.h"
+#include "ef_engine.h"
 #include "ef_groups.h"
+#include "ef_pipeline.h"
+#include "ef_schema.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,15 +145,131 @@ s_valid_stream_name (ef_str_t name)
     return 1;
 }
 
+/*  A stream's schema and pipeline must compile before they are kept. */
+static int
+s_check_config (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    int err = 0;
+    char msg[256] = "";
+    if (ef_str_set (w->req.schema) && w->req.schema.len) {
+        if (w->req.schema.len > 262144) {
+            *why = "a schema is at most 256 KiB";
+            return EF_ETOOBIG;
+        }
+        ef_schema_t *sc = ef_schema_compile (w->req.schema.ptr,
+                                             w->req.schema.len, &err, msg,
+                                             sizeof msg);
+        if (!sc) {
+            snprintf (self->why, sizeof self->why, "invalid schema: %s", msg);
+            *why = self->why;
+            return EF_EINVAL;
+        }
+        ef_schema_destroy (&sc);
+    }
+    if (ef_str_set (w->req.pipeline) && w->req.pipeline.len) {
+        if (w->req.pipeline.len > 262144) {
+            *why = "a pipeline is at most 256 KiB";
+            return EF_ETOOBIG;
+        }
+        ef_pipeline_t *p = ef_pipeline_compile (w->req.pipeline.ptr,
+                                                w->req.pipeline.len, &err, msg,
+                                                sizeof msg);
+        if (!p) {
+            snprintf (self->why, sizeof self->why, "invalid pipeline: %s", msg);
+            *why = self->why;
+            return EF_EINVAL;
+        }
+        ef_pipeline_destroy (&p);
+    }
+    return 0;
+}
+
 static int
 s_create_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) self;
     if (!s_valid_stream_name (w->req.name)) {
         *why = "stream names are 1 to 128 of [A-Za-z0-9._-]";
         return EF_EINVAL;
     }
-    return 0;
+    return s_check_config (self, w, why);
+}
+
+/* ---------------------------------------------------------------- schemas */
+
+#define S_SCHEMAS 64
+
+/*  Compiled stream schemas, kept while their text stays the same. */
+struct ef_schema_cache {
+    struct {
+        uint32_t num;
+        uint64_t hash;
+        ef_schema_t *schema;
+    } slot[S_SCHEMAS];
+};
+
+static uint64_t
+s_hash (ef_str_t s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (uint32_t i = 0; i < s.len; i++)
+        h = (h ^ (uint8_t) s.ptr[i]) * 1099511628211ull;
+    return h ^ s.len;
+}
+
+/*  The stream's compiled schema (NULL when it has none). */
+static ef_schema_t *
+s_schema (ef_broker_t *self, const ef_stream_rec_t *s)
+{
+    if (!ef_str_set (s->schema) || s->schema.len == 0)
+        return NULL;
+    if (!self->schemas && !(self->schemas = calloc (1, sizeof *self->schemas)))
+        return NULL;
+    uint64_t h = s_hash (s->schema);
+    int i = (int) (s->num % S_SCHEMAS);
+    if (self->schemas->slot[i].num == s->num && self->schemas->slot[i].hash == h)
+        return self->schemas->slot[i].schema;
+    int err;
+    char msg[64];
+    ef_schema_destroy (&self->schemas->slot[i].schema);
+    self->schemas->slot[i].num = s->num;
+    self->schemas->slot[i].hash = h;
+    self->schemas->slot[i].schema = ef_schema_compile (
+        s->schema.ptr, s->schema.len, &err, msg, sizeof msg);
+    return self->schemas->slot[i].schema;
+}
+
+void
+ef_commands_close (ef_broker_t *self)
+{
+    if (!self->schemas)
+        return;
+    for (int i = 0; i < S_SCHEMAS; i++)
+        ef_schema_destroy (&self->schemas->slot[i].schema);
+    free (self->schemas);
+    self->schemas = NULL;
+}
+
+/*  Every failing path of a payload, as "path: message; …" in records. */
+static void
+s_schema_errors (ef_wreq_t *w, ef_wresult_t *res, const ef_schema_t *schema,
+                 ef_str_t payload)
+{
+    ef_schema_error_t errs[8];
+    uint32_t n = 0;
+    if (ef_schema_validate (schema, payload.ptr, payload.len, errs, 8, &n) == 0)
+        return;
+    res->code = EF_EVALIDATION;
+    res->err_msg = "the payload does not match the stream's schema";
+    res->msg_off = (uint32_t) w->records.len;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            ef_buf_append (&w->records, "; ", 2);
+        const char *path = errs[i].path[0] ? errs[i].path : "/";
+        ef_buf_append (&w->records, path, strlen (path));
+        ef_buf_append (&w->records, ": ", 2);
+        ef_buf_append (&w->records, errs[i].message, strlen (errs[i].message));
+    }
+    res->msg_len = (uint32_t) w->records.len - res->msg_off;
 }
 
 /*  Everything about a PUBLISH that needs no store write happens here, on
@@ -168,6 +288,9 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
         return EF_ENOMEM;
     uint64_t now = ef_time_now_ms ();
     int64_t mono = ef_time_mono_ms ();
+    ef_schema_t *schema = s_schema (self, &w->stream);
+    /* the stream's texts point into this snapshot: not to be kept */
+    w->stream.schema = w->stream.pipeline = EF_STR_NULL;
     ef_buf_reset (&w->records);
     for (uint32_t i = 0; i < w->req.n_events; i++) {
         ef_event_in_t *ev = &self->scratch[i];
@@ -176,6 +299,9 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
         res->retry_after_ms = 0;
         res->code = ef_proto_check_event (ev, self->max_payload);
         res->err_msg = ev->err_msg;
+        res->msg_off = res->msg_len = 0;
+        if (res->code == 0 && schema)
+            s_schema_errors (w, res, schema, ev->payload);
         /* an API key's rate counts events: one token each */
         if (res->code == 0
             && ef_auth_rate (self->auth, &w->who, mono, &res->retry_after_ms)) {
@@ -227,7 +353,6 @@ static int
 s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
 {
-    (void) ctx;
     (void) now;
     ef_stream_rec_t s;
     int rc = ef_store_stream_find (txn, w->org, w->req.stream, &s);
@@ -237,6 +362,37 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     }
     if (rc == 0 && ef_str_set (w->req.name))
         rc = ef_store_stream_rename (txn, s.num, w->req.name);
+    if (rc == 0 && (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline))) {
+        /* given: set (an empty text removes); not given: kept */
+        ef_stream_rec_t cur;
+        if ((rc = ef_store_stream_get (txn, s.num, &cur)) == 0) {
+            ef_buf_t keep;
+            ef_buf_init (&keep);
+            ef_str_t sc = w->req.schema, pl = w->req.pipeline;
+            if (!ef_str_set (sc) && ef_str_set (cur.schema)) {
+                ef_buf_append (&keep, cur.schema.ptr, cur.schema.len);
+                sc = (ef_str_t){NULL, cur.schema.len};
+            }
+            size_t at = keep.len;
+            if (!ef_str_set (pl) && ef_str_set (cur.pipeline)) {
+                ef_buf_append (&keep, cur.pipeline.ptr, cur.pipeline.len);
+                pl = (ef_str_t){NULL, cur.pipeline.len};
+            }
+            if (!sc.ptr && sc.len)
+                sc.ptr = keep.data;
+            if (!pl.ptr && pl.len)
+                pl.ptr = keep.data + at;
+            if (sc.ptr && sc.len == 0)
+                sc = EF_STR_NULL;
+            if (pl.ptr && pl.len == 0)
+                pl = EF_STR_NULL;
+            rc = keep.oom ? EF_ENOMEM
+                          : ef_store_stream_configure (txn, s.num, sc, pl);
+            ef_buf_free (&keep);
+            ef_engine_forget (ef_writer_engine (((ef_broker_t *) ctx)->writer),
+                              s.num);
+        }
+    }
     if (rc == EF_EEXISTS) {
         w->status = rc, w->why = "a stream with that name exists";
         return 0;
@@ -258,12 +414,15 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 static int
 s_update_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) self;
     if (ef_str_set (w->req.name) && !s_valid_stream_name (w->req.name)) {
         *why = "stream names are 1 to 128 of [A-Za-z0-9._-]";
         return EF_EINVAL;
     }
+    int rc = s_check_config (self, w, why);
+    if (rc)
+        return rc;
     w->apply = s_apply_update_stream;
+    w->apply_ctx = self;
     return 0;
 }
 
@@ -284,6 +443,7 @@ s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     if (rc)
         return rc;
     ef_writer_forget_stream (self->writer, s.num);
+    ef_engine_forget (ef_writer_engine (self->writer), s.num);
     ef_proto_reply_ok (&w->reply, w->req.id, 0);
     return 0;
 }
@@ -323,6 +483,14 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_SUBSCRIBE, ef_consume_subscribe, EF_CMDF_STREAM, CONSUMER, NULL},
     {EF_CMD_CREDIT, ef_consume_credit, 0, CONSUMER, NULL},
     {EF_CMD_UNSUBSCRIBE, ef_consume_unsubscribe, 0, CONSUMER, NULL},
+    {EF_CMD_READY, ef_workers_ready, 0, CONSUMER, NULL},
+    {EF_CMD_DONE, ef_workers_answer, 0, CONSUMER, NULL},
+    {EF_CMD_FAIL, ef_workers_answer, 0, CONSUMER, NULL},
+    {EF_CMD_WORKERS, ef_workers_list, 0, ADMIN, NULL},
+    {EF_CMD_DLQ_LIST, ef_dlq_list, 0, ADMIN, NULL},
+    {EF_CMD_DLQ_GET, ef_dlq_get, 0, ADMIN, NULL},
+    {EF_CMD_DLQ_REPLAY, ef_dlq_replay, 0, ADMIN, NULL},
+    {EF_CMD_DLQ_DELETE, ef_dlq_delete, 0, ADMIN, NULL},
     {EF_CMD_DELETE_STREAM, s_delete_stream, EF_CMDF_STREAM, ADMIN, NULL},
     {EF_CMD_REGISTER, ef_admin_register, EF_CMDF_ANON, ALL,
      ef_admin_register_hashed},
@@ -383,7 +551,9 @@ ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w)
         r.code = res->code;
         r.index = i;
         if (res->code) {
-            r.message = ef_str (res->err_msg);
+            r.message = res->msg_len ? (ef_str_t){w->records.data + res->msg_off,
+                                                  res->msg_len}
+                                     : ef_str (res->err_msg);
             r.retry_after_ms = res->retry_after_ms;
             rejected++;
         } else {

@@ -3,6 +3,7 @@
 #include "ef_mailbox.h"
 
 #include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -114,6 +115,37 @@ ef_mailbox_wait (ef_mailbox_t *self, uint32_t max)
         pthread_cond_signal (&self->cv);
     pthread_mutex_unlock (&self->mu);
     return list;
+}
+
+ef_wreq_t *
+ef_mailbox_wait_for (ef_mailbox_t *self, uint32_t max, int64_t timeout_ms)
+{
+    if (timeout_ms < 0)
+        return ef_mailbox_wait (self, max);
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (timeout_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock (&self->mu);
+    while (!self->head && !self->closed)
+        if (pthread_cond_timedwait (&self->cv, &self->mu, &until))
+            break;
+    ef_wreq_t *list = s_detach (self, max);
+    pthread_mutex_unlock (&self->mu);
+    return list;
+}
+
+int
+ef_mailbox_closed (ef_mailbox_t *self)
+{
+    pthread_mutex_lock (&self->mu);
+    int closed = self->closed;
+    pthread_mutex_unlock (&self->mu);
+    return closed;
 }
 
 void

@@ -21,6 +21,12 @@ ef_wreq_t *ef_mailbox_take (ef_mailbox_t *self);
 /*  Block until something waits or the mailbox is closed; take at most max
     requests (0 = all). NULL only once closed and empty. */
 ef_wreq_t *ef_mailbox_wait (ef_mailbox_t *self, uint32_t max);
+/*  The same, giving up after timeout_ms (NULL then too; -1 waits as long
+    as it takes). */
+ef_wreq_t *ef_mailbox_wait_for (ef_mailbox_t *self, uint32_t max,
+                                int64_t timeout_ms);
+/*  1 once closed. */
+int ef_mailbox_closed (ef_mailbox_t *self);
 /*  Close: waiters wake, take what is left, then get NULL. */
 void ef_mailbox_close (ef_mailbox_t *self);
 /*  Readable while requests wait (for poll). */

@@ -15,6 +15,9 @@ typedef enum {
     EF_M_COMMITS,       /* write transactions committed */
     EF_M_COMMIT_ERRORS, /* write transactions that failed */
     EF_M_UNROUTABLE,    /* replies to peers that had gone */
+    EF_M_RETRIES,       /* worker attempts scheduled again */
+    EF_M_DEAD,          /* events sent to the dead-letter queue */
+    EF_M_JOBS_DONE,     /* worker jobs answered done */
     EF_M_COUNT
 } ef_metric_t;
 

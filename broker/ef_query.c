@@ -2,6 +2,7 @@
     Stored records are copied into replies as they are: an Event map is the
     head (stream_id, seq), the stored record pairs, and the state. */
 #include "ef_query.h"
+#include "ef_process.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_uuid.h"
 
@@ -50,14 +51,25 @@ ef_query_destroy (ef_query_t **self_p)
     *self_p = NULL;
 }
 
-/*  The pass-through state: events of streams without a pipeline are
-    PROCESSED once stored. Pipelines will keep their own state. */
+/*  The state an event shows: its own when it has one (a stream with a
+    pipeline), else the pass-through state of a stream without one:
+    PROCESSED when stored. */
 static void
-s_write_state (ef_buf_t *out, uint64_t received_at)
+s_write_state (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+               uint64_t received_at)
 {
     ef_event_t st = {0};
-    st.status = ef_str ("PROCESSED");
-    st.processed_at = received_at;
+    ef_state_t ps;
+    if (txn && ef_process_state_get (txn, num, seq, &ps) == 0) {
+        st.status = ef_str (ef_status_name (ps.status));
+        st.attempts = ps.attempts;
+        st.last_error = ps.last_error[0] ? ef_str (ps.last_error) : EF_STR_NULL;
+        st.result = ps.status == EF_STATUS_PENDING ? EF_STR_NULL : ps.result;
+        st.processed_at = ps.processed_at;
+    } else {
+        st.status = ef_str ("PROCESSED");
+        st.processed_at = received_at;
+    }
     ef_proto_write_event_state (out, &st);
 }
 
@@ -84,12 +96,12 @@ ef_query_received_at (ef_str_t record)
 }
 
 void
-ef_query_write_event (ef_buf_t *out, const char *stream_id, uint64_t seq,
-                      ef_str_t record)
+ef_query_write_event (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
+                      const char *stream_id, uint64_t seq, ef_str_t record)
 {
     ef_proto_write_event_head (out, ef_str (stream_id), seq);
     ef_buf_append (out, record.ptr, record.len);
-    s_write_state (out, ef_query_received_at (record));
+    s_write_state (out, txn, num, seq, ef_query_received_at (record));
 }
 
 static int
@@ -200,12 +212,14 @@ ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
         return rc;
     ef_proto_reply_ok (out, req->id, 1);
     ef_mp_key (out, "event");
-    ef_query_write_event (out, s.id, seq, rec);
+    ef_query_write_event (out, txn, s.num, s.id, seq, rec);
     return 0;
 }
 
 typedef struct {
     ef_buf_t *tmp;
+    ef_store_txn_t *txn;
+    uint32_t num;
     const char *stream_id;
     uint32_t left;
     uint32_t n;
@@ -216,7 +230,7 @@ static int
 s_read_event (void *arg, uint64_t seq, ef_str_t record)
 {
     s_read_t *r = arg;
-    ef_query_write_event (r->tmp, r->stream_id, seq, record);
+    ef_query_write_event (r->tmp, r->txn, r->num, r->stream_id, seq, record);
     r->n++;
     r->last = seq;
     return --r->left == 0;
@@ -237,7 +251,7 @@ ef_query_read (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     if ((rc = ef_store_stream_bounds (txn, s.num, &first, &last)))
         return rc;
     ef_buf_reset (&self->tmp);
-    s_read_t r = {&self->tmp, s.id, limit, 0, req->after};
+    s_read_t r = {&self->tmp, txn, s.num, s.id, limit, 0, req->after};
     if (req->after < last && req->after < UINT64_MAX)
         rc = ef_store_event_each (txn, s.num, req->after + 1, 1, s_read_event,
                                   &r);
@@ -376,7 +390,8 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                 has_more = 1;
                 break;
             } else {
-                ef_query_write_event (&self->tmp, best->id, best->seq,
+                ef_query_write_event (&self->tmp, txn, best->num, best->id,
+                                      best->seq,
                                       best->rec);
                 n++;
             }
@@ -420,6 +435,8 @@ ef_query_event_id (ef_store_txn_t *txn, uint32_t num, uint64_t seq, char *out)
 
 typedef struct {
     ef_buf_t *tmp;
+    ef_store_txn_t *txn;
+    uint32_t num;
     const char *stream_id;
     uint64_t to;
     uint32_t n;
@@ -432,7 +449,7 @@ s_range_event (void *arg, uint64_t seq, ef_str_t record)
     s_range_t *r = arg;
     if (seq > r->to)
         return 1;
-    ef_query_write_event (r->tmp, r->stream_id, seq, record);
+    ef_query_write_event (r->tmp, r->txn, r->num, r->stream_id, seq, record);
     r->n++;
     r->last = seq;
     return seq == r->to;
@@ -445,7 +462,7 @@ ef_query_write_range (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
 {
     ef_buf_t tmp;
     ef_buf_init (&tmp);
-    s_range_t r = {&tmp, stream_id, to, 0, from - 1};
+    s_range_t r = {&tmp, txn, num, stream_id, to, 0, from - 1};
     int rc = from <= to ? ef_store_event_each (txn, num, from, 1,
                                                s_range_event, &r)
                         : 0;

@@ -33,9 +33,10 @@ int ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                           const ef_request_t *req, ef_buf_t *out,
                           const char **why);
 
-/*  Write the stored event (num's stream id, seq, record bytes) as a whole
-    Event map, adding its processing state. */
-void ef_query_write_event (ef_buf_t *out, const char *stream_id, uint64_t seq,
+/*  Write the stored event (stream num with its id, seq, record bytes) as
+    a whole Event map, adding its processing state from txn. */
+void ef_query_write_event (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
+                           const char *stream_id, uint64_t seq,
                            ef_str_t record);
 
 /*  received_at of a stored record (0 when unreadable). */

@@ -29,7 +29,8 @@ static const char *s_db_names[S_NDBS] = {
     "meta",      "streams",    "stream_names", "stream_ids",
     "events",    "event_ids",  "orgs",         "users",
     "user_emails", "org_users", "api_keys",    "org_api_keys",
-    "client_keys", "refresh_families", "groups",
+    "client_keys", "refresh_families", "groups", "event_states", "jobs",
+    "dlq",
 };
 
 struct ef_store {
@@ -323,6 +324,11 @@ s_stream_decode (const MDB_val *v, uint32_t num, ef_stream_rec_t *out)
     out->org = (uint32_t) org;
     memcpy (out->id, id.ptr, id.len);
     memcpy (out->name, name.ptr, name.len);
+    /* schema and pipeline came later: records may not have them */
+    if (n >= 6
+        && ((!ef_mpr_nil (&r) && ef_mpr_str (&r, &out->schema))
+            || (!ef_mpr_nil (&r) && ef_mpr_str (&r, &out->pipeline))))
+        return EF_ESTORE;
     return 0;
 }
 
@@ -414,11 +420,13 @@ s_stream_put (ef_store_txn_t *txn, const ef_stream_rec_t *rec)
     ef_buf_t b;
     uint8_t nb[4];
     ef_buf_init (&b);
-    ef_mp_array (&b, 4);
+    ef_mp_array (&b, 6);
     ef_mp_uint (&b, rec->org);
     ef_mp_cstr (&b, rec->id);
     ef_mp_cstr (&b, rec->name);
     ef_mp_uint (&b, rec->created_at);
+    ef_mp_xstr (&b, rec->schema);
+    ef_mp_xstr (&b, rec->pipeline);
     s_be32 (nb, rec->num);
     int rc = b.oom ? EF_ENOMEM : s_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
     ef_buf_free (&b);
@@ -430,6 +438,20 @@ s_del (ef_store_txn_t *t, int db, const void *k, size_t klen)
 {
     MDB_val key = {klen, (void *) k};
     return s_err (t->store, mdb_del (t->txn, t->store->dbi[db], &key, NULL));
+}
+
+int
+ef_store_stream_configure (ef_store_txn_t *txn, uint32_t num, ef_str_t schema,
+                           ef_str_t pipeline)
+{
+    ef_stream_rec_t rec;
+    int rc = ef_store_stream_get (txn, num, &rec);
+    if (rc)
+        return rc;
+    /* the new texts are the caller's; the record is rewritten whole */
+    rec.schema = schema;
+    rec.pipeline = pipeline;
+    return s_stream_put (txn, &rec);
 }
 
 int

@@ -33,6 +33,11 @@ typedef struct {
     char id[EF_UUID_STRLEN + 1];
     char name[129];
     uint64_t created_at;
+    /* its JSON Schema and pipeline (JSON texts; unset when none). When
+       read from the store they point into it: valid until the
+       transaction ends, and not to be kept past it. */
+    ef_str_t schema;
+    ef_str_t pipeline;
 } ef_stream_rec_t;
 
 /*  Create a store over directory dir (created if missing); not yet open. */
@@ -84,6 +89,10 @@ int ef_store_stream_get (ef_store_txn_t *txn, uint32_t num,
 typedef int (ef_store_stream_fn) (void *arg, const ef_stream_rec_t *s);
 int ef_store_stream_each (ef_store_txn_t *txn, uint32_t org,
                           ef_store_stream_fn *fn, void *arg);
+/*  Set a stream's schema and pipeline (write txn; an unset value removes
+    it). */
+int ef_store_stream_configure (ef_store_txn_t *txn, uint32_t num,
+                               ef_str_t schema, ef_str_t pipeline);
 /*  Rename stream num of org (write txn). EF_EEXISTS if name is taken,
     EF_EINVAL for an empty or long name. */
 int ef_store_stream_rename (ef_store_txn_t *txn, uint32_t num, ef_str_t name);
@@ -144,6 +153,9 @@ typedef enum {
     EF_TABLE_CLIENT_KEYS,  /* curve public key(32)    → client key record */
     EF_TABLE_FAMILIES,     /* refresh family id       → family record */
     EF_TABLE_GROUPS,       /* stream num(4) group     → group record */
+    EF_TABLE_STATES,       /* num(4) seq(8)           → processing state */
+    EF_TABLE_JOBS,         /* due_ms(8) num(4) seq(8) → pipeline job */
+    EF_TABLE_DLQ,          /* num(4) seq(8)           → dead letter */
     EF_TABLE_COUNT
 } ef_table_t;
 

@@ -27,6 +27,7 @@ typedef struct {
     uint64_t seq;
     uint64_t received_at;
     uint64_t retry_after_ms; /* code EF_ERATE */
+    uint32_t msg_off, msg_len; /* code EF_EVALIDATION: its text in records */
 } ef_wresult_t;
 
 /*  Who sent a request, as the broker established it. */
@@ -55,6 +56,11 @@ typedef struct ef_wreq ef_wreq_t;
 typedef int (ef_wapply_fn) (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                             uint64_t now);
 
+/*  Kinds of internal requests. A job carries, in reply, the whole JOB
+    frame for a worker; in stream the event's stream; in req.after its
+    seq, req.name its service, req.timeout the step's timeout. */
+enum { EF_WREQ_JOB = 1, EF_WREQ_OUTCOME = 2 };
+
 /*  What the password hasher does to a request. */
 enum { EF_HASH_NONE = 0, EF_HASH_MAKE, EF_HASH_VERIFY };
 
@@ -77,6 +83,7 @@ struct ef_wreq {
     char pwhash[160];       /* made, or to verify against */
     int pw_ok;              /* verify's outcome */
     ef_user_t user;         /* LOGIN: the user found */
+    int internal;           /* EF_WREQ_JOB: a worker job, not a request */
     int park;               /* FETCH found nothing: wait for events */
     int64_t deadline_ms;    /* a parked FETCH answers empty then */
     int status;             /* whole-request error, 0 if none */

@@ -1,5 +1,6 @@
 /*  ef_writer.c: the group-commit writer thread (see ef_writer.h). */
 #include "ef_writer.h"
+#include "ef_engine.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -18,7 +19,14 @@ struct ef_writer {
     /* writer-thread state */
     uint64_t *heads; /* heads[num] = last seq + 1, 0 = not loaded */
     uint32_t heads_cap;
+    ef_engine_t *engine;
+    uint64_t next_due; /* when the engine has jobs due (0: none known) */
 };
+
+static int s_engine_append (void *arg, ef_store_txn_t *txn, uint32_t num,
+                            const ef_uuid_t *id, const void *record,
+                            size_t len, uint64_t *seq);
+static void s_engine_dispatch (void *arg, ef_wreq_t *job);
 
 ef_writer_t *
 ef_writer_new (ef_store_t *store, ef_mailbox_t *done, ef_metrics_t *metrics,
@@ -32,11 +40,27 @@ ef_writer_new (ef_store_t *store, ef_mailbox_t *done, ef_metrics_t *metrics,
     self->metrics = metrics;
     self->log = log;
     self->in = ef_mailbox_new ();
-    if (!self->in) {
-        free (self);
+    self->engine = ef_engine_new (s_engine_append, s_engine_dispatch, self,
+                                  metrics, log);
+    if (!self->in || !self->engine) {
+        ef_writer_destroy (&self);
         return NULL;
     }
+    self->next_due = 1; /* look for jobs left from before a restart */
     return self;
+}
+
+void
+ef_writer_wake_engine (ef_writer_t *self, uint64_t at)
+{
+    if (!self->next_due || at < self->next_due)
+        self->next_due = at;
+}
+
+struct ef_engine *
+ef_writer_engine (ef_writer_t *self)
+{
+    return self->engine;
 }
 
 void
@@ -98,9 +122,15 @@ static int
 s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w)
 {
     uint64_t *head;
+    ef_stream_rec_t s;
     int rc = s_head (self, txn, w->stream.num, &head);
+    if (rc == 0)
+        rc = ef_store_stream_get (txn, w->stream.num, &s);
     if (rc)
         return rc;
+    /* the stream as this transaction sees it: a pipeline means jobs */
+    int pipelined = ef_str_set (s.pipeline);
+    uint64_t now = ef_time_now_ms ();
     for (uint32_t i = 0; i < w->req.n_events; i++) {
         ef_wresult_t *res = &w->results[i];
         if (res->code)
@@ -132,6 +162,12 @@ s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w)
         if (rc)
             return rc;
         res->seq = (*head)++;
+        if (pipelined) {
+            if ((rc = ef_engine_enqueue (self->engine, txn, w->stream.num,
+                                         res->seq, now)))
+                return rc;
+            self->next_due = now;
+        }
     }
     return 0;
 }
@@ -156,6 +192,11 @@ s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
                                       : "invalid stream name";
             return 0;
         }
+        if (rc == 0 && (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline)))
+            rc = ef_store_stream_configure (txn, w->stream.num, w->req.schema,
+                                            w->req.pipeline);
+        /* the texts point into the request: not to be read after it */
+        w->stream.schema = w->stream.pipeline = EF_STR_NULL;
         return rc;
     }
     w->status = EF_EINTERNAL;
@@ -226,14 +267,80 @@ s_process (ef_writer_t *self, ef_wreq_t *list)
     ef_mailbox_post (self->done, list);
 }
 
+/* ---------------------------------------------------------------- engine */
+
+static int
+s_engine_append (void *arg, ef_store_txn_t *txn, uint32_t num,
+                 const ef_uuid_t *id, const void *record, size_t len,
+                 uint64_t *seq)
+{
+    ef_writer_t *self = arg;
+    uint64_t *head;
+    int rc = s_head (self, txn, num, &head);
+    if (rc == 0)
+        rc = ef_store_event_append (txn, num, *head, id, record, len);
+    if (rc == 0)
+        *seq = (*head)++;
+    return rc;
+}
+
+static void
+s_engine_dispatch (void *arg, ef_wreq_t *job)
+{
+    ef_writer_t *self = arg;
+    job->next = NULL;
+    ef_mailbox_post (self->done, job);
+}
+
+/*  Run the jobs that are due, in a transaction of their own. */
+static void
+s_engine_pass (ef_writer_t *self)
+{
+    uint64_t now = ef_time_now_ms ();
+    if (!self->next_due || self->next_due > now)
+        return;
+    ef_store_txn_t *txn;
+    uint64_t next = 0;
+    if (ef_store_write_begin (self->store, &txn))
+        return;
+    int rc = ef_engine_run (self->engine, txn, now, &next);
+    if (rc) {
+        ef_store_write_abort (&txn);
+        s_heads_forget (self);
+        /* jobs posted by this pass stand: the worker's answer finds the
+           state as it was and is judged again */
+        ef_log_error (self->log, "processing pass failed", "\"error\":\"%s\"",
+                      ef_error_name (rc));
+        self->next_due = now + 1000;
+        return;
+    }
+    if ((rc = ef_store_write_commit (&txn))) {
+        s_heads_forget (self);
+        self->next_due = now + 1000;
+        return;
+    }
+    self->next_due = next;
+}
+
 static void *
 s_run (void *arg)
 {
     ef_writer_t *self = arg;
-    ef_wreq_t *list;
-    /* everything that arrived while the last commit ran is one group */
-    while ((list = ef_mailbox_wait (self->in, 0)))
-        s_process (self, list);
+    for (;;) {
+        /* everything that arrived while the last commit ran is one group;
+           between groups, due pipeline jobs run */
+        int64_t wait = -1;
+        if (self->next_due) {
+            int64_t left = (int64_t) self->next_due - (int64_t) ef_time_now_ms ();
+            wait = left < 0 ? 0 : left;
+        }
+        ef_wreq_t *list = ef_mailbox_wait_for (self->in, 0, wait);
+        if (list)
+            s_process (self, list);
+        else if (ef_mailbox_closed (self->in))
+            break;
+        s_engine_pass (self);
+    }
     return NULL;
 }
 
@@ -264,6 +371,7 @@ ef_writer_destroy (ef_writer_t **self_p)
     ef_writer_t *self = *self_p;
     ef_writer_stop (self);
     ef_mailbox_destroy (&self->in);
+    ef_engine_destroy (&self->engine);
     free (self->heads);
     free (self);
     *self_p = NULL;

@@ -33,6 +33,11 @@ ef_writer_t *ef_writer_new (ef_store_t *store, ef_mailbox_t *done,
 int ef_writer_start (ef_writer_t *self);
 /*  Queue a request (ownership passes until it is posted to done). */
 void ef_writer_submit (ef_writer_t *self, ef_wreq_t *wreq);
+/*  The pipeline engine the writer runs (for apply functions: writer
+    thread only). */
+struct ef_engine *ef_writer_engine (ef_writer_t *self);
+/*  Jobs are due at `at` (writer thread: from an apply function). */
+void ef_writer_wake_engine (ef_writer_t *self, uint64_t at);
 /*  Drop the cached head of a deleted stream (writer thread: from an apply
     function). */
 void ef_writer_forget_stream (ef_writer_t *self, uint32_t num);

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config
           libzmq3-dev liblmdb-dev libmsgpack-dev libsodium-dev
-          libcmocka-dev libjansson-dev libcivetweb-dev curl libcurl4-openssl-dev)
+          libcmocka-dev libjansson-dev libcivetweb-dev curl libcurl4-openssl-dev
+          libpcre2-dev json-schema-test-suite)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

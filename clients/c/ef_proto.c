@@ -19,7 +19,9 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "APIKEY_LIST", "APIKEY_REVOKE", "CLIENTKEY_ADD",   "CLIENTKEY_LIST",
     "CLIENTKEY_REVOKE", "UPDATE_STREAM", "DELETE_STREAM", "FETCH",
     "COMMIT",      "SEEK",          "LIST_GROUPS",     "SUBSCRIBE",
-    "CREDIT",      "UNSUBSCRIBE",
+    "CREDIT",      "UNSUBSCRIBE",   "READY",           "DONE",
+    "FAIL",        "WORKERS",       "DLQ_LIST",        "DLQ_GET",
+    "DLQ_REPLAY",  "DLQ_DELETE",
 };
 
 const char *
@@ -102,6 +104,10 @@ static const s_strfield_t s_strfields[] = {
     S_F ("public_key", public_key), S_F ("org", org),
     S_F ("group", group),           S_F ("consumer_id", consumer_id),
     S_F ("last_event_id", last_event_id), S_F ("position", position),
+    S_F ("schema", schema),         S_F ("pipeline", pipeline),
+    S_F ("service", service),       S_F ("job_id", job_id),
+    S_F ("result", result),         S_F ("reason", reason),
+    S_F ("error", error),
 };
 #define S_NSTRFIELDS (sizeof s_strfields / sizeof s_strfields[0])
 
@@ -124,7 +130,8 @@ ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req)
     n += (req->cmd == EF_CMD_READ) + !!req->has_from + !!req->has_to
          + !!req->page + !!req->limit + !!req->has_producer + !!req->has_rate
          + !!req->n_streams + (req->cmd == EF_CMD_PUBLISH)
-         + !!req->has_timestamp + !!req->timeout + !!req->credit + !!req->sub;
+         + !!req->has_timestamp + !!req->timeout + !!req->credit + !!req->sub
+         + !!req->has_retryable + !!req->all;
     ef_mp_map (b, n);
     s_kuint (b, "v", req->v ? req->v : EF_PROTO_VERSION);
     s_kuint (b, "id", req->id);
@@ -160,6 +167,14 @@ ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req)
         ef_mp_map (b, 2);
         s_kuint (b, "per_second", req->rate_per_second);
         s_kuint (b, "burst", req->rate_burst);
+    }
+    if (req->has_retryable) {
+        ef_mp_key (b, "retryable");
+        ef_mp_bool (b, req->retryable);
+    }
+    if (req->all) {
+        ef_mp_key (b, "all");
+        ef_mp_bool (b, 1);
     }
     if (req->has_timestamp)
         s_kuint (b, "timestamp", req->timestamp);
@@ -380,6 +395,11 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
             rc = s_u32 (&r, &req->limit);
         else if (KEY (k, "page"))
             rc = s_u32 (&r, &req->page);
+        else if (KEY (k, "retryable")) {
+            rc = ef_mpr_bool (&r, &req->retryable);
+            req->has_retryable = 1;
+        } else if (KEY (k, "all"))
+            rc = ef_mpr_bool (&r, &req->all);
         else if (KEY (k, "timestamp")) {
             rc = ef_mpr_uint (&r, &req->timestamp);
             req->has_timestamp = 1;
@@ -518,6 +538,26 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         if (req->cmd == EF_CMD_SEEK && !ef_str_set (req->position)
             && !req->has_timestamp) {
             *why = "position or timestamp is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_READY:
+        if (!ef_str_set (req->service)) {
+            *why = "service is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_DONE:
+    case EF_CMD_FAIL:
+        if (!ef_str_set (req->job_id)) {
+            *why = "job_id is required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_DLQ_GET:
+    case EF_CMD_DLQ_DELETE:
+        if (!ef_str_set (req->event_id)) {
+            *why = "event_id is required";
             return EF_EINVAL;
         }
         break;

@@ -63,6 +63,8 @@ int cli_login_run (const cli_t *cli, int argc, char **argv);
 int cli_whoami_run (const cli_t *cli, int argc, char **argv);
 int cli_consume_run (const cli_t *cli, int argc, char **argv);
 int cli_groups_run (const cli_t *cli, int argc, char **argv);
+int cli_worker_run (const cli_t *cli, int argc, char **argv);
+int cli_dlq_run (const cli_t *cli, int argc, char **argv);
 
 /* ------------------------------------------------- arguments, errors */
 

@@ -68,6 +68,14 @@ typedef enum {
     EF_CMD_SUBSCRIBE,
     EF_CMD_CREDIT,
     EF_CMD_UNSUBSCRIBE,
+    EF_CMD_READY,
+    EF_CMD_DONE,
+    EF_CMD_FAIL,
+    EF_CMD_WORKERS,
+    EF_CMD_DLQ_LIST,
+    EF_CMD_DLQ_GET,
+    EF_CMD_DLQ_REPLAY,
+    EF_CMD_DLQ_DELETE,
     EF_CMD_COUNT
 } ef_cmd_t;
 
@@ -137,6 +145,16 @@ typedef struct {
     uint32_t timeout;       /* FETCH: ms to wait for events (long poll) */
     uint32_t credit;        /* SUBSCRIBE, CREDIT: events the peer can take */
     uint64_t sub;           /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
+    /* processing */
+    ef_str_t schema;        /* CREATE/UPDATE_STREAM: JSON Schema text */
+    ef_str_t pipeline;      /* CREATE/UPDATE_STREAM: pipeline JSON text */
+    ef_str_t service;       /* READY */
+    ef_str_t job_id;        /* DONE, FAIL */
+    ef_str_t result;        /* DONE: JSON text */
+    ef_str_t reason;        /* FAIL */
+    ef_str_t error;         /* DLQ_LIST: substring of the error */
+    int retryable, has_retryable; /* FAIL (default retryable) */
+    int all;                /* DLQ_REPLAY: every match of the filters */
 } ef_request_t;
 
 /*  Encode req into b (appended). 0 or EF_ENOMEM/EF_EINVAL. */

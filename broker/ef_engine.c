@@ -1,0 +1,502 @@
+/*  ef_engine.c: the pipeline runner (see ef_engine.h). A job runs from the
+    step its state records: filter, transform and route run at once; a
+    worker step sends the event out and leaves the job due at its timeout.
+    The payload the steps work on lives in the state's result between
+    steps, so a worker's answer continues where the pipeline stopped. */
+#include "ef_engine.h"
+#include "ef_pipeline.h"
+#include "ef_process.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_proto.h"
+#include "eventflow/ef_time.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_BATCH     256
+#define S_CACHE     64
+#define S_MAX_JOBS  8192 /* worker jobs out at once */
+
+typedef struct {
+    uint32_t num;
+    ef_pipeline_t *pipeline; /* NULL: the stream has none */
+} s_cached_t;
+
+struct ef_engine {
+    ef_engine_append_fn *append;
+    ef_engine_dispatch_fn *dispatch;
+    void *arg;
+    ef_metrics_t *metrics;
+    ef_log_t *log;
+    s_cached_t cache[S_CACHE];
+    ef_uuid_gen_t uuids;
+    ef_buf_t record;
+};
+
+ef_engine_t *
+ef_engine_new (ef_engine_append_fn *append, ef_engine_dispatch_fn *dispatch,
+               void *arg, ef_metrics_t *metrics, ef_log_t *log)
+{
+    ef_engine_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->append = append;
+    self->dispatch = dispatch;
+    self->arg = arg;
+    self->metrics = metrics;
+    self->log = log;
+    ef_uuid_gen_init (&self->uuids);
+    ef_buf_init (&self->record);
+    return self;
+}
+
+void
+ef_engine_forget (ef_engine_t *self, uint32_t num)
+{
+    for (int i = 0; i < S_CACHE; i++)
+        if (self->cache[i].num == num) {
+            ef_pipeline_destroy (&self->cache[i].pipeline);
+            self->cache[i].num = 0;
+        }
+}
+
+void
+ef_engine_destroy (ef_engine_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_engine_t *self = *self_p;
+    for (int i = 0; i < S_CACHE; i++)
+        ef_pipeline_destroy (&self->cache[i].pipeline);
+    ef_buf_free (&self->record);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+ef_engine_job_free (ef_wreq_t *job)
+{
+    if (!job)
+        return;
+    ef_buf_free (&job->reply);
+    ef_buf_free (&job->records);
+    free (job);
+}
+
+/*  The stream's compiled pipeline (NULL: none, or it does not compile). */
+static ef_pipeline_t *
+s_pipeline (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
+            ef_stream_rec_t *s)
+{
+    if (ef_store_stream_get (txn, num, s))
+        return NULL;
+    for (int i = 0; i < S_CACHE; i++)
+        if (self->cache[i].num == num)
+            return self->cache[i].pipeline;
+    if (!ef_str_set (s->pipeline))
+        return NULL;
+    int err;
+    char why[256];
+    ef_pipeline_t *p = ef_pipeline_compile (s->pipeline.ptr, s->pipeline.len,
+                                            &err, why, sizeof why);
+    int slot = (int) (num % S_CACHE);
+    ef_pipeline_destroy (&self->cache[slot].pipeline);
+    self->cache[slot].num = num;
+    self->cache[slot].pipeline = p;
+    return p;
+}
+
+int
+ef_engine_enqueue (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
+                   uint64_t seq, uint64_t now)
+{
+    (void) self;
+    ef_state_t st;
+    memset (&st, 0, sizeof st);
+    st.status = EF_STATUS_PENDING;
+    st.job_due = now;
+    int rc = ef_process_state_put (txn, num, seq, &st);
+    return rc ? rc : ef_process_job_put (txn, now, num, seq);
+}
+
+/* ---------------------------------------------------------------- steps */
+
+/*  The end of a job: a final state, its job gone. */
+static int
+s_finish (ef_store_txn_t *txn, uint32_t num, uint64_t seq, ef_state_t *st,
+          int status, ef_str_t result, uint64_t now)
+{
+    int rc = ef_process_job_del (txn, st->job_due, num, seq);
+    if (rc)
+        return rc;
+    st->status = status;
+    st->job_due = 0;
+    st->result = result;
+    st->processed_at = now;
+    return ef_process_state_put (txn, num, seq, st);
+}
+
+static int
+s_dead (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
+        uint64_t seq, ef_state_t *st, const char *error, uint64_t now)
+{
+    ef_dead_t d;
+    memset (&d, 0, sizeof d);
+    d.num = s->num;
+    d.seq = seq;
+    d.org = s->org;
+    d.step = st->step;
+    d.attempts = st->attempts;
+    snprintf (d.error, sizeof d.error, "%s", error);
+    d.first_failure = st->first_failure ? st->first_failure : now;
+    d.last_failure = now;
+    snprintf (st->last_error, sizeof st->last_error, "%s", error);
+    int rc = ef_process_dlq_put (txn, &d);
+    if (rc == 0)
+        rc = s_finish (txn, s->num, seq, st, EF_STATUS_FAILED, st->result, now);
+    ef_metrics_add (self->metrics, EF_M_DEAD, 1);
+    return rc;
+}
+
+/*  A failed attempt of the worker step: again later, or dead. */
+static int
+s_failed (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
+          uint64_t seq, ef_state_t *st, const ef_step_t *step,
+          const char *error, int retryable, uint64_t now)
+{
+    if (!st->first_failure)
+        st->first_failure = now;
+    snprintf (st->last_error, sizeof st->last_error, "%s", error);
+    if (!retryable || st->attempts >= step->max_attempts)
+        return s_dead (self, txn, s, seq, st, error, now);
+    uint64_t due = now + ef_pipeline_backoff (step, st->attempts + 1,
+                                              randombytes_random ());
+    int rc = ef_process_job_del (txn, st->job_due, s->num, seq);
+    if (rc == 0)
+        rc = ef_process_job_put (txn, due, s->num, seq);
+    st->job_due = due;
+    ef_metrics_add (self->metrics, EF_M_RETRIES, 1);
+    return rc ? rc : ef_process_state_put (txn, s->num, seq, st);
+}
+
+/*  Append the payload to the route's stream (same org). */
+static int
+s_route (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *from,
+         const ef_step_t *step, const ef_event_t *ev, const char *payload,
+         uint64_t now, const char **why)
+{
+    ef_stream_rec_t to;
+    int rc = ef_store_stream_find (txn, from->org, ef_str (step->target), &to);
+    if (rc) {
+        *why = "the route's stream does not exist";
+        return rc == EF_ENOTFOUND ? EF_EINVAL : rc;
+    }
+    ef_uuid_t id;
+    char ids[EF_UUID_STRLEN + 1];
+    ef_uuid_gen_v7 (&self->uuids, now, &id);
+    ef_uuid_format (&id, ids);
+    ef_event_t e = {0};
+    e.event_id = (ef_str_t){ids, EF_UUID_STRLEN};
+    e.type = ev->type;
+    e.version = ev->version;
+    e.occurred_at = ev->occurred_at;
+    e.received_at = now;
+    e.source = ef_str ("route");
+    e.trace_id = ev->trace_id;
+    e.correlation_id = ev->event_id; /* where it came from */
+    e.payload = ef_str (payload);
+    ef_buf_reset (&self->record);
+    ef_proto_write_event_record (&self->record, &e);
+    if (self->record.oom)
+        return EF_ENOMEM;
+    uint64_t seq;
+    rc = self->append (self->arg, txn, to.num, &id, self->record.data,
+                       self->record.len, &seq);
+    if (rc == 0 && ef_str_set (to.pipeline))
+        rc = ef_engine_enqueue (self, txn, to.num, seq, now);
+    if (rc == 0)
+        ef_metrics_add (self->metrics, EF_M_PUBLISHED, 1);
+    return rc;
+}
+
+/*  Give the event to a worker of the step's service. */
+static int
+s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
+            uint64_t seq, ef_state_t *st, const ef_step_t *step,
+            ef_str_t record, const char *payload, uint64_t now)
+{
+    ef_wreq_t *job = calloc (1, sizeof *job);
+    if (!job)
+        return EF_ENOMEM;
+    ef_buf_init (&job->reply);
+    ef_buf_init (&job->records);
+    job->internal = EF_WREQ_JOB;
+    job->stream.num = s->num;
+    memcpy (job->stream.id, s->id, sizeof job->stream.id);
+    job->req.after = seq;
+    job->req.timeout = step->timeout_ms;
+    ef_buf_append (&job->records, step->target, strlen (step->target) + 1);
+    job->req.name = ef_str (job->records.data);
+    /* the frame a worker gets: the event, its payload as the steps left
+       it, and the job id (stream number and seq) to answer with */
+    char jid[48];
+    snprintf (jid, sizeof jid, "%u.%llu", s->num, (unsigned long long) seq);
+    ef_proto_reply_ok (&job->reply, 0, 2);
+    ef_mp_key (&job->reply, "push");
+    ef_mp_bool (&job->reply, 1);
+    ef_mp_key (&job->reply, "job");
+    ef_mp_map (&job->reply, 5);
+    ef_mp_key (&job->reply, "job_id");
+    ef_mp_cstr (&job->reply, jid);
+    ef_mp_key (&job->reply, "service");
+    ef_mp_cstr (&job->reply, step->target);
+    ef_mp_key (&job->reply, "attempt");
+    ef_mp_uint (&job->reply, st->attempts + 1);
+    ef_mp_key (&job->reply, "payload");
+    ef_mp_cstr (&job->reply, payload);
+    ef_mp_key (&job->reply, "event");
+    ef_proto_write_event_head (&job->reply, ef_str (s->id), seq);
+    ef_buf_append (&job->reply, record.ptr, record.len);
+    ef_event_t state = {0};
+    state.status = ef_str ("PENDING");
+    state.attempts = st->attempts;
+    ef_proto_write_event_state (&job->reply, &state);
+    if (job->reply.oom) {
+        ef_engine_job_free (job);
+        return EF_ENOMEM;
+    }
+    /* due again at the timeout: if no answer comes (or the broker stops),
+       the attempt counts as failed then */
+    uint64_t due = now + step->timeout_ms;
+    int rc = ef_process_job_del (txn, st->job_due, s->num, seq);
+    if (rc == 0)
+        rc = ef_process_job_put (txn, due, s->num, seq);
+    st->job_due = due;
+    st->attempts++;
+    if (rc == 0)
+        rc = ef_process_state_put (txn, s->num, seq, st);
+    if (rc) {
+        ef_engine_job_free (job);
+        return rc;
+    }
+    self->dispatch (self->arg, job);
+    return 0;
+}
+
+/*  Run (num, seq) from its state's step on. value: the payload the steps
+    work on (owned; consumed). */
+static int
+s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
+             uint64_t seq, ef_state_t *st, json_t *value, uint64_t now)
+{
+    ef_stream_rec_t s;
+    ef_pipeline_t *p = s_pipeline (self, txn, num, &s);
+    ef_str_t record;
+    ef_event_t ev = {0};
+    int rc = ef_store_event_get (txn, num, seq, &record);
+    if (rc) {
+        json_decref (value);
+        /* the event went (its stream deleted): so does its job */
+        return ef_process_job_del (txn, st->job_due, num, seq);
+    }
+    ef_mpr_t r;
+    ef_mpr_init (&r, record.ptr, record.len);
+    ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev);
+    if (!value) {
+        json_error_t jerr;
+        ef_str_t from = ef_str_set (st->result) ? st->result : ev.payload;
+        value = json_loadb (from.ptr, from.len, JSON_DECODE_ANY, &jerr);
+        if (!value)
+            return s_dead (self, txn, &s, seq, st, "the payload is not JSON",
+                           now);
+    }
+    int changed = ef_str_set (st->result);
+    char *text = NULL;
+    rc = 0;
+    while (rc == 0 && p && st->step < p->n) {
+        const ef_step_t *step = &p->steps[st->step];
+        free (text);
+        text = json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY
+                                      | JSON_REAL_PRECISION (17));
+        if (!text) {
+            rc = EF_ENOMEM;
+            break;
+        }
+        if (step->kind == EF_STEP_FILTER) {
+            uint32_t nerr = 0;
+            if (ef_schema_validate_json (step->schema, value, NULL, 0, &nerr)) {
+                rc = s_finish (txn, num, seq, st, EF_STATUS_FILTERED,
+                               EF_STR_NULL, now);
+                goto done;
+            }
+        } else if (step->kind == EF_STEP_TRANSFORM) {
+            int err;
+            char why[256];
+            json_t *next = ef_patch_apply_json (step->patch, value, &err, why,
+                                                sizeof why);
+            if (!next) {
+                rc = s_dead (self, txn, &s, seq, st, why, now);
+                goto done;
+            }
+            json_decref (value);
+            value = next;
+            changed = 1;
+        } else if (step->kind == EF_STEP_ROUTE) {
+            const char *why = NULL;
+            int e = s_route (self, txn, &s, step, &ev, text, now, &why);
+            if (e == EF_EINVAL) {
+                rc = s_dead (self, txn, &s, seq, st, why, now);
+                goto done;
+            }
+            if ((rc = e))
+                break;
+        } else { /* worker: out, and back through ef_engine_outcome */
+            if (changed) {
+                st->result = ef_str (text); /* what the worker gets */
+            }
+            rc = s_dispatch (self, txn, &s, seq, st, step, record, text, now);
+            goto done;
+        }
+        st->step++;
+        st->attempts = 0;
+        st->first_failure = 0;
+    }
+    if (rc == 0) {
+        free (text);
+        text = changed ? json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY
+                                                | JSON_REAL_PRECISION (17))
+                       : NULL;
+        rc = s_finish (txn, num, seq, st, EF_STATUS_PROCESSED,
+                       text ? ef_str (text) : EF_STR_NULL, now);
+    }
+done:
+    free (text);
+    json_decref (value);
+    return rc;
+}
+
+int
+ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
+               uint64_t *next)
+{
+    ef_job_t jobs[S_BATCH];
+    uint32_t n;
+    int rc = ef_process_jobs_due (txn, now, jobs, S_BATCH, &n, next);
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        ef_state_t st;
+        if (ef_process_state_get (txn, jobs[i].num, jobs[i].seq, &st)
+            || st.job_due != jobs[i].due) {
+            /* a stale key (its state moved on): drop it */
+            rc = ef_process_job_del (txn, jobs[i].due, jobs[i].num,
+                                     jobs[i].seq);
+            continue;
+        }
+        ef_stream_rec_t s;
+        ef_pipeline_t *p = s_pipeline (self, txn, jobs[i].num, &s);
+        if (p && st.step < p->n && p->steps[st.step].kind == EF_STEP_WORKER
+            && st.attempts > 0) {
+            /* due while a worker had it: the attempt timed out */
+            rc = s_failed (self, txn, &s, jobs[i].seq, &st, &p->steps[st.step],
+                           "no answer from a worker in time", 1, now);
+            if (rc || st.status == EF_STATUS_FAILED || st.job_due > now)
+                continue;
+        }
+        rc = s_run_steps (self, txn, jobs[i].num, jobs[i].seq, &st, NULL, now);
+    }
+    /* the steps above moved jobs: when is the first one due now? */
+    uint32_t none;
+    if (rc == 0)
+        rc = ef_process_jobs_due (txn, 0, jobs, 0, &none, next);
+    return rc;
+}
+
+int
+ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
+                   uint64_t seq, int ok, ef_str_t result, ef_str_t error,
+                   int retryable, uint64_t now)
+{
+    ef_state_t st;
+    ef_stream_rec_t s;
+    int rc = ef_process_state_get (txn, num, seq, &st);
+    if (rc)
+        return rc == EF_ENOTFOUND ? 0 : rc; /* nothing waits for it */
+    ef_pipeline_t *p = s_pipeline (self, txn, num, &s);
+    if (st.status != EF_STATUS_PENDING || !p || st.step >= p->n
+        || p->steps[st.step].kind != EF_STEP_WORKER || !st.attempts)
+        return 0; /* late or duplicate answer: already decided */
+    if (!ok) {
+        char why[EF_ERROR_TEXT];
+        snprintf (why, sizeof why, "%.*s", (int) error.len,
+                  error.ptr ? error.ptr : "failed");
+        return s_failed (self, txn, &s, seq, &st, &p->steps[st.step], why,
+                         retryable, now);
+    }
+    json_t *value = NULL;
+    if (ef_str_set (result)) {
+        json_error_t jerr;
+        value = json_loadb (result.ptr, result.len, JSON_DECODE_ANY, &jerr);
+    }
+    if (!value) {
+        ef_str_t cur = st.result;
+        ef_str_t rec;
+        ef_event_t ev = {0};
+        if (!ef_str_set (cur) && ef_store_event_get (txn, num, seq, &rec) == 0) {
+            ef_mpr_t r;
+            ef_mpr_init (&r, rec.ptr, rec.len);
+            ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev);
+            cur = ev.payload;
+        }
+        json_error_t jerr;
+        value = cur.ptr ? json_loadb (cur.ptr, cur.len, JSON_DECODE_ANY, &jerr)
+                        : json_null ();
+    } else
+        st.result = result; /* the worker's answer is what follows */
+    st.step++;
+    st.attempts = 0;
+    st.first_failure = 0;
+    st.last_error[0] = 0;
+    /* the job is due now for the steps that follow */
+    rc = ef_process_job_del (txn, st.job_due, num, seq);
+    if (rc == 0)
+        rc = ef_process_job_put (txn, now, num, seq);
+    st.job_due = now;
+    if (rc) {
+        json_decref (value);
+        return rc;
+    }
+    if (ef_str_set (result) && value) {
+        /* run the rest with the result as the payload; a result that is
+           the last step's is kept as the event's result */
+        st.result = result;
+    }
+    return s_run_steps (self, txn, num, seq, &st, value, now);
+}
+
+int
+ef_engine_replay (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
+                  uint64_t seq, uint64_t now)
+{
+    ef_dead_t d;
+    ef_state_t st;
+    int rc = ef_process_dlq_get (txn, num, seq, &d);
+    if (rc)
+        return rc;
+    if ((rc = ef_process_dlq_del (txn, num, seq)))
+        return rc;
+    if (ef_process_state_get (txn, num, seq, &st))
+        memset (&st, 0, sizeof st);
+    /* from the step that failed, attempts reset */
+    st.status = EF_STATUS_PENDING;
+    st.step = d.step;
+    st.attempts = 0;
+    st.first_failure = 0;
+    st.last_error[0] = 0;
+    st.processed_at = 0;
+    st.job_due = now;
+    rc = ef_process_state_put (txn, num, seq, &st);
+    (void) self;
+    return rc ? rc : ef_process_job_put (txn, now, num, seq);
+}

@@ -1,0 +1,57 @@
+/*  ef_engine.h: runs the pipelines (ef_pipeline.h) of stored events, in
+    the writer's thread and transactions: every event of a stream with a
+    pipeline gets a job when it is stored (in the same transaction, so
+    nothing is lost in a crash); due jobs run their steps; a worker step
+    hands the event to the reactor for a worker and waits for its answer
+    (the job stays due at the end of the step's timeout, so that a broker
+    restart retries it); failures retry with backoff and jitter until
+    max_attempts, then go to the dead-letter queue.
+    Thread-safety: the writer's thread only. */
+#ifndef EF_ENGINE_H
+#define EF_ENGINE_H
+
+#include <stdint.h>
+#include "eventflow/ef_log.h"
+#include "eventflow/ef_uuid.h"
+#include "ef_metrics.h"
+#include "ef_store.h"
+#include "ef_wreq.h"
+
+typedef struct ef_engine ef_engine_t;
+
+/*  The writer's append (its head cache): store record as the next event
+    of stream num; *seq gets its seq. */
+typedef int (ef_engine_append_fn) (void *arg, ef_store_txn_t *txn,
+                                   uint32_t num, const ef_uuid_t *id,
+                                   const void *record, size_t len,
+                                   uint64_t *seq);
+/*  Hand a worker job (a request flagged EF_WREQ_JOB, malloc'ed; the
+    receiver frees it with ef_engine_job_free) to the reactor. */
+typedef void (ef_engine_dispatch_fn) (void *arg, ef_wreq_t *job);
+
+ef_engine_t *ef_engine_new (ef_engine_append_fn *append,
+                            ef_engine_dispatch_fn *dispatch, void *arg,
+                            ef_metrics_t *metrics, ef_log_t *log);
+void ef_engine_destroy (ef_engine_t **self_p);
+
+/*  A new event of a stream with a pipeline: state PENDING, job due now. */
+int ef_engine_enqueue (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
+                       uint64_t seq, uint64_t now);
+/*  Run the jobs due at now (at most a batch); *next gets when the next
+    job is due (0: none). */
+int ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
+                   uint64_t *next);
+/*  A worker's answer for (num, seq): ok with result (JSON text, may be
+    unset), or a failure with its reason (retryable or not). */
+int ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
+                       uint64_t seq, int ok, ef_str_t result, ef_str_t error,
+                       int retryable, uint64_t now);
+/*  Replay a dead letter: attempts reset, PENDING, its job due now. */
+int ef_engine_replay (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
+                      uint64_t seq, uint64_t now);
+/*  A stream's pipeline changed or the stream went: compile it again. */
+void ef_engine_forget (ef_engine_t *self, uint32_t num);
+/*  Free a dispatched job. */
+void ef_engine_job_free (ef_wreq_t *job);
+
+#endif

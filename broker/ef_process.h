@@ -1,0 +1,82 @@
+/*  ef_process.h: the records of processing, in the store: each event's
+    processing state (status, attempts, last error, result), the pipeline
+    jobs ordered by when they are due (so scheduled retries survive a
+    restart), and the dead-letter queue.
+    Thread-safety: functions take the caller's transaction. */
+#ifndef EF_PROCESS_H
+#define EF_PROCESS_H
+
+#include <stdint.h>
+#include "eventflow/ef_mp.h"
+#include "ef_store.h"
+
+typedef enum {
+    EF_STATUS_PENDING = 0,
+    EF_STATUS_PROCESSED,
+    EF_STATUS_FILTERED,
+    EF_STATUS_FAILED
+} ef_status_t;
+
+/*  "PENDING" etc. */
+const char *ef_status_name (int status);
+
+#define EF_ERROR_TEXT 256
+
+typedef struct {
+    int status;
+    uint32_t attempts;   /* of the current step */
+    uint32_t step;       /* the step the job is at */
+    uint64_t job_due;    /* the job's key, while there is one (0: none) */
+    uint64_t first_failure;
+    char last_error[EF_ERROR_TEXT];
+    ef_str_t result;     /* JSON text: the payload as the steps left it */
+    uint64_t processed_at;
+} ef_state_t;
+
+/*  The state of (num, seq); EF_ENOTFOUND when it has none (events of
+    streams without a pipeline). Strings point into the store (valid
+    until the transaction ends). */
+int ef_process_state_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                          ef_state_t *st);
+int ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                          const ef_state_t *st);
+
+/*  Jobs: (due, num, seq) → nothing more (the state holds the rest). */
+int ef_process_job_put (ef_store_txn_t *txn, uint64_t due, uint32_t num,
+                        uint64_t seq);
+int ef_process_job_del (ef_store_txn_t *txn, uint64_t due, uint32_t num,
+                        uint64_t seq);
+typedef struct {
+    uint64_t due;
+    uint32_t num;
+    uint64_t seq;
+} ef_job_t;
+/*  Up to max jobs due at now or before, earliest first; *n gets how many,
+    *next the due time of the first later job (0 when none). */
+int ef_process_jobs_due (ef_store_txn_t *txn, uint64_t now, ef_job_t *jobs,
+                         uint32_t max, uint32_t *n, uint64_t *next);
+
+/*  Dead letters. */
+typedef struct {
+    uint32_t num;
+    uint64_t seq;
+    uint32_t org;
+    uint32_t step;
+    uint32_t attempts;
+    char error[EF_ERROR_TEXT];
+    uint64_t first_failure;
+    uint64_t last_failure;
+} ef_dead_t;
+
+int ef_process_dlq_put (ef_store_txn_t *txn, const ef_dead_t *d);
+int ef_process_dlq_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                        ef_dead_t *d);
+int ef_process_dlq_del (ef_store_txn_t *txn, uint32_t num, uint64_t seq);
+typedef int (ef_dead_fn) (void *arg, const ef_dead_t *d);
+/*  Every dead letter of org (0: all), in (stream, seq) order. */
+int ef_process_dlq_each (ef_store_txn_t *txn, uint32_t org, ef_dead_fn *fn,
+                         void *arg);
+/*  How many dead letters there are (all orgs). */
+int ef_process_dlq_count (ef_store_txn_t *txn, uint64_t *n);
+
+#endif

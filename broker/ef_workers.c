@@ -1,0 +1,392 @@
+/*  ef_workers.c: workers, the DEALER peers that run pipeline worker steps
+    (DESIGN.md §6), and the dead-letter queue's commands. A worker says
+    READY (service, capacity) and says it again every second as its
+    heartbeat; jobs go to the workers of their service with free capacity,
+    oldest job first, least-loaded worker first; DONE and FAIL answers go
+    to the writer, which decides what follows. A worker that falls silent
+    for three seconds, or whose connection is gone, is dropped and its jobs
+    fail (retryably), so they run again on another worker. */
+#include "ef_broker_int.h"
+#include "ef_engine.h"
+#include "ef_process.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_SILENT_MS   3000
+#define S_MAX_WORKERS 1024
+
+typedef struct s_worker {
+    struct s_worker *next;
+    zmq_msg_t peer;
+    char service[129];
+    uint32_t capacity, inflight;
+    int64_t last_seen;
+} s_worker_t;
+
+typedef struct s_out {
+    struct s_out *next;
+    char job_id[48];
+    uint32_t num;
+    uint64_t seq;
+    s_worker_t *worker;
+    int64_t deadline;
+} s_out_t;
+
+struct ef_workers {
+    s_worker_t *workers;
+    uint32_t nworkers;
+    s_out_t *out;      /* jobs a worker has */
+    ef_wreq_t *queue;  /* jobs waiting for one, oldest first */
+    ef_wreq_t *queue_tail;
+    uint32_t queued;
+};
+
+static struct ef_workers *
+s_self (ef_broker_t *b)
+{
+    if (!b->workers)
+        b->workers = calloc (1, sizeof (struct ef_workers));
+    return b->workers;
+}
+
+static int
+s_same_peer (zmq_msg_t *a, zmq_msg_t *b)
+{
+    return zmq_msg_size (a) == zmq_msg_size (b)
+           && memcmp (zmq_msg_data (a), zmq_msg_data (b), zmq_msg_size (a))
+                  == 0;
+}
+
+/*  An answer for (num, seq) to the writer: a new internal request. */
+static void s_outcome_to_writer (ef_broker_t *self, uint32_t num, uint64_t seq,
+                                 int ok, const char *error);
+
+static void
+s_drop_worker (ef_broker_t *self, s_worker_t *gone, const char *why)
+{
+    struct ef_workers *ws = s_self (self);
+    /* its jobs fail now, to run again elsewhere */
+    for (s_out_t **pp = &ws->out; *pp;) {
+        s_out_t *o = *pp;
+        if (o->worker == gone) {
+            *pp = o->next;
+            s_outcome_to_writer (self, o->num, o->seq, 0, why);
+            free (o);
+        } else
+            pp = &o->next;
+    }
+    for (s_worker_t **pp = &ws->workers; *pp; pp = &(*pp)->next)
+        if (*pp == gone) {
+            *pp = gone->next;
+            break;
+        }
+    ws->nworkers--;
+    zmq_msg_close (&gone->peer);
+    ef_log_info (self->log, "worker gone", "\"service\":\"%s\",\"why\":\"%s\"",
+                 gone->service, why);
+    free (gone);
+}
+
+/*  Give queued jobs to workers with room. */
+static void
+s_pump (ef_broker_t *self)
+{
+    struct ef_workers *ws = s_self (self);
+    ef_wreq_t **pp = &ws->queue, *prev = NULL;
+    while (*pp) {
+        ef_wreq_t *job = *pp;
+        s_worker_t *best = NULL;
+        for (s_worker_t *w = ws->workers; w; w = w->next)
+            if (ef_str_eq (job->req.name, w->service)
+                && w->inflight < w->capacity
+                && (!best || w->inflight < best->inflight))
+                best = w;
+        if (!best) {
+            prev = job;
+            pp = &job->next;
+            continue;
+        }
+        s_out_t *o = calloc (1, sizeof *o);
+        if (!o)
+            return;
+        snprintf (o->job_id, sizeof o->job_id, "%u.%llu", job->stream.num,
+                  (unsigned long long) job->req.after);
+        o->num = job->stream.num;
+        o->seq = job->req.after;
+        o->worker = best;
+        o->deadline = ef_time_mono_ms () + job->req.timeout;
+        *pp = job->next;
+        if (ws->queue_tail == job)
+            ws->queue_tail = prev;
+        ws->queued--;
+        if (ef_broker_send (self, &best->peer, job->reply.data,
+                            job->reply.len)) {
+            free (o);
+            s_drop_worker (self, best, "cannot reach the worker");
+            /* the job itself goes back to the front */
+            job->next = ws->queue;
+            ws->queue = job;
+            if (!ws->queue_tail)
+                ws->queue_tail = job;
+            ws->queued++;
+            pp = &ws->queue;
+            prev = NULL;
+            continue;
+        }
+        best->inflight++;
+        o->next = ws->out;
+        ws->out = o;
+        ef_engine_job_free (job);
+    }
+}
+
+void
+ef_workers_submit (ef_broker_t *self, ef_wreq_t *job)
+{
+    struct ef_workers *ws = s_self (self);
+    if (!ws) {
+        ef_engine_job_free (job);
+        return;
+    }
+    job->next = NULL;
+    if (ws->queue_tail)
+        ws->queue_tail->next = job;
+    else
+        ws->queue = job;
+    ws->queue_tail = job;
+    ws->queued++;
+    s_pump (self);
+}
+
+void
+ef_workers_tick (ef_broker_t *self)
+{
+    struct ef_workers *ws = self->workers;
+    if (!ws)
+        return;
+    int64_t now = ef_time_mono_ms ();
+    /* jobs past their time free their worker's room; the writer counts
+       the attempt as failed when the job falls due */
+    for (s_out_t **pp = &ws->out; *pp;) {
+        s_out_t *o = *pp;
+        if (o->deadline <= now) {
+            *pp = o->next;
+            if (o->worker && o->worker->inflight)
+                o->worker->inflight--;
+            free (o);
+        } else
+            pp = &o->next;
+    }
+    for (s_worker_t *w = ws->workers, *next; w; w = next) {
+        next = w->next;
+        if (now - w->last_seen > S_SILENT_MS)
+            s_drop_worker (self, w, "the worker stopped answering");
+    }
+    s_pump (self);
+}
+
+void
+ef_workers_close (ef_broker_t *self)
+{
+    struct ef_workers *ws = self->workers;
+    if (!ws)
+        return;
+    while (ws->workers) {
+        s_worker_t *next = ws->workers->next;
+        zmq_msg_close (&ws->workers->peer);
+        free (ws->workers);
+        ws->workers = next;
+    }
+    while (ws->out) {
+        s_out_t *next = ws->out->next;
+        free (ws->out);
+        ws->out = next;
+    }
+    while (ws->queue) {
+        ef_wreq_t *next = ws->queue->next;
+        ef_engine_job_free (ws->queue);
+        ws->queue = next;
+    }
+    free (ws);
+    self->workers = NULL;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+int
+ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    struct ef_workers *ws = s_self (self);
+    if (!ws)
+        return EF_ENOMEM;
+    if (w->req.service.len == 0 || w->req.service.len > 128) {
+        *why = "service is 1 to 128 bytes";
+        return EF_EINVAL;
+    }
+    s_worker_t *found = NULL;
+    for (s_worker_t *k = ws->workers; k && !found; k = k->next)
+        if (s_same_peer (&k->peer, &w->peer) && ef_str_eq (w->req.service,
+                                                           k->service))
+            found = k;
+    if (!found) {
+        if (ws->nworkers >= S_MAX_WORKERS) {
+            *why = "too many workers on this broker";
+            return EF_EUNAVAILABLE;
+        }
+        found = calloc (1, sizeof *found);
+        if (!found)
+            return EF_ENOMEM;
+        zmq_msg_init (&found->peer);
+        zmq_msg_copy (&found->peer, &w->peer);
+        memcpy (found->service, w->req.service.ptr, w->req.service.len);
+        found->next = ws->workers;
+        ws->workers = found;
+        ws->nworkers++;
+        ef_log_info (self->log, "worker ready", "\"service\":\"%s\"",
+                     found->service);
+    }
+    found->capacity = w->req.credit ? w->req.credit : 1;
+    found->last_seen = ef_time_mono_ms ();
+    ef_proto_reply_ok (&self->out, w->req.id, 0);
+    w->park = 1; /* after the reply: jobs may go to it */
+    return 0;
+}
+
+/*  job_id "num.seq" → its parts. */
+static int
+s_job_id (ef_str_t id, uint32_t *num, uint64_t *seq)
+{
+    char buf[48];
+    unsigned long n;
+    unsigned long long s;
+    if (id.len == 0 || id.len >= sizeof buf)
+        return -1;
+    memcpy (buf, id.ptr, id.len);
+    buf[id.len] = 0;
+    if (sscanf (buf, "%lu.%llu", &n, &s) != 2 || n > UINT32_MAX)
+        return -1;
+    *num = (uint32_t) n;
+    *seq = s;
+    return 0;
+}
+
+static int
+s_apply_outcome (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    ef_broker_t *self = ctx;
+    uint32_t num;
+    uint64_t seq;
+    if (s_job_id (w->req.job_id, &num, &seq))
+        return 0;
+    int ok = w->req.cmd == EF_CMD_DONE;
+    int rc = ef_engine_outcome (ef_writer_engine (self->writer), txn, num, seq,
+                                ok, w->req.result, w->req.reason,
+                                w->req.has_retryable ? w->req.retryable : 1,
+                                now);
+    /* what follows (the next steps, or a retry) is the engine's next pass */
+    ef_writer_wake_engine (self->writer, now);
+    if (rc == 0 && w->req.id)
+        ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return rc;
+}
+
+/*  DONE and FAIL: the worker's room back, the answer to the writer. */
+int
+ef_workers_answer (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    struct ef_workers *ws = s_self (self);
+    uint32_t num;
+    uint64_t seq;
+    if (!ws || s_job_id (w->req.job_id, &num, &seq)) {
+        *why = "job_id is not one of this broker's";
+        return EF_EINVAL;
+    }
+    if (ef_str_set (w->req.result)
+        && ef_json_validate (w->req.result.ptr, w->req.result.len,
+                             EF_JSON_DEPTH, NULL, NULL)) {
+        *why = "result must be JSON";
+        return EF_EINVAL;
+    }
+    for (s_out_t **pp = &ws->out; *pp; pp = &(*pp)->next)
+        if ((*pp)->num == num && (*pp)->seq == seq) {
+            s_out_t *o = *pp;
+            *pp = o->next;
+            if (o->worker && o->worker->inflight)
+                o->worker->inflight--;
+            free (o);
+            break;
+        }
+    for (s_worker_t *k = ws->workers; k; k = k->next)
+        if (s_same_peer (&k->peer, &w->peer))
+            k->last_seen = ef_time_mono_ms ();
+    if (w->req.cmd == EF_CMD_DONE)
+        ef_metrics_add (self->metrics, EF_M_JOBS_DONE, 1);
+    w->apply = s_apply_outcome;
+    w->apply_ctx = self;
+    return 0;
+}
+
+static void
+s_outcome_to_writer (ef_broker_t *self, uint32_t num, uint64_t seq, int ok,
+                     const char *error)
+{
+    /* an internal request with no peer to answer: its reply is dropped */
+    ef_wreq_t *w = calloc (1, sizeof *w);
+    if (!w)
+        return;
+    ef_buf_init (&w->reply);
+    ef_buf_init (&w->records);
+    w->internal = EF_WREQ_OUTCOME;
+    w->req.cmd = ok ? EF_CMD_DONE : EF_CMD_FAIL;
+    char *text = (char *) &w->pwhash; /* room for the job id and reason */
+    int n = snprintf (text, sizeof w->pwhash, "%u.%llu", num,
+                      (unsigned long long) seq);
+    w->req.job_id = (ef_str_t){text, (uint32_t) n};
+    ef_buf_append (&w->records, error, strlen (error) + 1);
+    w->req.reason = ef_str (w->records.data);
+    w->req.has_retryable = 1;
+    w->req.retryable = 1;
+    w->apply = s_apply_outcome;
+    w->apply_ctx = self;
+    if (self->writer_stopped) {
+        ef_engine_job_free (w);
+        return;
+    }
+    ef_writer_submit (self->writer, w);
+}
+
+int
+ef_workers_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    struct ef_workers *ws = s_self (self);
+    uint32_t n = ws ? ws->nworkers : 0;
+    int64_t now = ef_time_mono_ms ();
+    ef_proto_reply_ok (&self->out, w->req.id, 2);
+    ef_mp_key (&self->out, "workers");
+    ef_mp_array (&self->out, n);
+    for (s_worker_t *k = ws ? ws->workers : NULL; k; k = k->next) {
+        ef_mp_map (&self->out, 4);
+        ef_mp_key (&self->out, "service");
+        ef_mp_cstr (&self->out, k->service);
+        ef_mp_key (&self->out, "capacity");
+        ef_mp_uint (&self->out, k->capacity);
+        ef_mp_key (&self->out, "in_flight");
+        ef_mp_uint (&self->out, k->inflight);
+        ef_mp_key (&self->out, "seen_ms_ago");
+        ef_mp_uint (&self->out, (uint64_t) (now - k->last_seen));
+    }
+    ef_mp_key (&self->out, "queued");
+    ef_mp_uint (&self->out, ws ? ws->queued : 0);
+    return 0;
+}
+
+uint32_t
+ef_workers_count (const ef_broker_t *self)
+{
+    return self->workers ? self->workers->nworkers : 0;
+}

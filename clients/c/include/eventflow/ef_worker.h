@@ -1,0 +1,63 @@
+/*  ef_worker.h: a pipeline worker (DESIGN.md §6). It attaches to the
+    broker under a service name with a capacity (jobs it runs at once);
+    the broker sends it jobs of worker steps: the event, and the payload
+    as the earlier steps left it. For each job the handler says done (with
+    an optional JSON result, which becomes the payload of the steps that
+    follow and the event's result) or failed (with a reason; retryable
+    failures run again later with backoff, others go straight to the
+    dead-letter queue). No answer within the step's timeout counts as a
+    failure, and so does the worker's disconnect.
+
+        ef_worker_t *wk = ef_worker_new (client, "enrich", 4);
+        ef_worker_start (wk);
+        while (running)
+            ef_worker_poll (wk, 500, handle, NULL);
+
+    Thread-safety: as its client (one thread). The worker owns the
+    client's push handler while it exists: a client is a worker or a
+    consumer, not both. */
+#ifndef EF_WORKER_H
+#define EF_WORKER_H
+
+#include "eventflow/ef_client.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    ef_str_t job_id;
+    ef_str_t service;
+    uint32_t attempt; /* 1 for the first */
+    ef_str_t payload; /* JSON text: what this step works on */
+    ef_event_t event; /* the stored event */
+} ef_job_t;
+
+typedef struct {
+    int ok;             /* 1 done, 0 failed */
+    const char *result; /* done: JSON text or NULL */
+    const char *reason; /* failed: why */
+    int retryable;      /* failed: may it run again (default 1) */
+} ef_job_outcome_t;
+
+/*  Handle one job and fill out (which starts as done, no result). */
+typedef void (ef_job_fn) (void *arg, const ef_job_t *job,
+                          ef_job_outcome_t *out);
+
+typedef struct ef_worker ef_worker_t;
+
+ef_worker_t *ef_worker_new (ef_client_t *client, const char *service,
+                            uint32_t capacity);
+void ef_worker_destroy (ef_worker_t **self_p);
+/*  Attach (READY). 0 or an error. */
+int ef_worker_start (ef_worker_t *self);
+/*  Wait up to timeout_ms for jobs, run fn on each and answer them; says
+    READY again every second as a heartbeat. The number of jobs handled,
+    or an error. */
+int ef_worker_poll (ef_worker_t *self, int timeout_ms, ef_job_fn *fn,
+                    void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
