@@ -167,6 +167,7 @@ s_failed (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
           uint64_t seq, ef_state_t *st, const ef_step_t *step,
           const char *error, int retryable, uint64_t now)
 {
+    st->inflight = 0;
     if (!st->first_failure)
         st->first_failure = now;
     snprintf (st->last_error, sizeof st->last_error, "%s", error);
@@ -276,6 +277,7 @@ s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
         rc = ef_process_job_put (txn, due, s->num, seq);
     st->job_due = due;
     st->attempts++;
+    st->inflight = 1;
     if (rc == 0)
         rc = ef_process_state_put (txn, s->num, seq, st);
     if (rc) {
@@ -284,6 +286,19 @@ s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
     }
     self->dispatch (self->arg, job);
     return 0;
+}
+
+/*  Attempts count per worker step; the last worker step's stay, so a
+    processed event tells how many tries its worker needed. */
+static void
+s_next_step_attempts (const ef_pipeline_t *p, ef_state_t *st)
+{
+    for (uint32_t i = st->step; p && i < p->n; i++)
+        if (p->steps[i].kind == EF_STEP_WORKER) {
+            st->attempts = 0;
+            st->first_failure = 0;
+            return;
+        }
 }
 
 /*  Run (num, seq) from its state's step on. value: the payload the steps
@@ -361,8 +376,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             goto done;
         }
         st->step++;
-        st->attempts = 0;
-        st->first_failure = 0;
+        s_next_step_attempts (p, st);
     }
     if (rc == 0) {
         free (text);
@@ -397,7 +411,7 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
         ef_stream_rec_t s;
         ef_pipeline_t *p = s_pipeline (self, txn, jobs[i].num, &s);
         if (p && st.step < p->n && p->steps[st.step].kind == EF_STEP_WORKER
-            && st.attempts > 0) {
+            && st.inflight) {
             /* due while a worker had it: the attempt timed out */
             rc = s_failed (self, txn, &s, jobs[i].seq, &st, &p->steps[st.step],
                            "no answer from a worker in time", 1, now);
@@ -425,7 +439,7 @@ ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
         return rc == EF_ENOTFOUND ? 0 : rc; /* nothing waits for it */
     ef_pipeline_t *p = s_pipeline (self, txn, num, &s);
     if (st.status != EF_STATUS_PENDING || !p || st.step >= p->n
-        || p->steps[st.step].kind != EF_STEP_WORKER || !st.attempts)
+        || p->steps[st.step].kind != EF_STEP_WORKER || !st.inflight)
         return 0; /* late or duplicate answer: already decided */
     if (!ok) {
         char why[EF_ERROR_TEXT];
@@ -455,7 +469,8 @@ ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     } else
         st.result = result; /* the worker's answer is what follows */
     st.step++;
-    st.attempts = 0;
+    s_next_step_attempts (p, &st);
+    st.inflight = 0;
     st.first_failure = 0;
     st.last_error[0] = 0;
     /* the job is due now for the steps that follow */
@@ -492,6 +507,7 @@ ef_engine_replay (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     st.status = EF_STATUS_PENDING;
     st.step = d.step;
     st.attempts = 0;
+    st.inflight = 0;
     st.first_failure = 0;
     st.last_error[0] = 0;
     st.processed_at = 0;

@@ -67,8 +67,11 @@ ef_process_state_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     }
     if (!ef_mpr_nil (&r) && ef_mpr_str (&r, &st->result))
         return EF_ESTORE;
-    if (ef_mpr_uint (&r, &st->processed_at))
+    uint64_t inflight = 0;
+    if (ef_mpr_uint (&r, &st->processed_at)
+        || (n > 8 && ef_mpr_uint (&r, &inflight)))
         return EF_ESTORE;
+    st->inflight = inflight != 0;
     st->status = (int) status;
     st->attempts = (uint32_t) attempts;
     st->step = (uint32_t) step;
@@ -83,7 +86,7 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     ef_buf_t b;
     s_key (k, num, seq);
     ef_buf_init (&b);
-    ef_mp_array (&b, 8);
+    ef_mp_array (&b, 9);
     ef_mp_uint (&b, (uint64_t) st->status);
     ef_mp_uint (&b, st->attempts);
     ef_mp_uint (&b, st->step);
@@ -95,6 +98,7 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
         ef_mp_nil (&b);
     ef_mp_xstr (&b, st->result);
     ef_mp_uint (&b, st->processed_at);
+    ef_mp_uint (&b, (uint64_t) st->inflight);
     int rc = b.oom ? EF_ENOMEM
                    : ef_store_rec_put (txn, EF_TABLE_STATES, k, 12, b.data,
                                        b.len, 0);

@@ -26,6 +26,7 @@ typedef struct {
     int status;
     uint32_t attempts;   /* of the current step */
     uint32_t step;       /* the step the job is at */
+    int inflight;        /* a worker has the job (its due is the timeout) */
     uint64_t job_due;    /* the job's key, while there is one (0: none) */
     uint64_t first_failure;
     char last_error[EF_ERROR_TEXT];

@@ -2,9 +2,9 @@
     Compiling walks the schema document once, keyword by keyword, turning
     every subschema into an s_node_t with its keywords checked and decoded
     (numbers as long double, patterns as PCRE2 code, keys as pointers into
-    the jansson document, which the compiled schema keeps). $id values are
-    noted as the walk meets them; $refs are queued and resolved after the
-    walk, against the whole document, into direct links between nodes, so
+    the jansson document, which the compiled schema keeps). A first pass
+    notes every $id; $refs met by the walk are queued and resolved after
+    it, against the whole document, into direct links between nodes, so
     that validation never looks anything up. Validation is one recursive
     function over nodes and values; its context (error list, instance path,
     depth, PCRE2 match data) lives on the caller's stack, which is what
@@ -253,12 +253,10 @@ s_path_push_key (s_path_t *p, const char *key, size_t klen)
         if (key[i] == '~') {
             s_path_putc (p, '~');
             s_path_putc (p, '0');
-        }
-        else if (key[i] == '/') {
+        } else if (key[i] == '/') {
             s_path_putc (p, '~');
             s_path_putc (p, '1');
-        }
-        else
+        } else
             s_path_putc (p, key[i]);
     }
     return old;
@@ -288,11 +286,11 @@ static void
 s_utf8_trim (char *s)
 {
     size_t n = strlen (s), k = n;
-    while (k > 0 && n - k < 4 && ((unsigned char) s[k - 1] & 0xC0) == 0x80)
+    while (k > 0 && n - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
         k--;
     if (k == 0)
         return;
-    unsigned char lead = (unsigned char) s[k - 1];
+    unsigned char lead = (unsigned char)s[k - 1];
     size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
     if (k - 1 + need > n)
         s[k - 1] = '\0';
@@ -320,7 +318,7 @@ s_vformat (char *out, size_t size, const char *fmt, va_list ap)
     if (size == 0)
         return;
     int n = vsnprintf (out, size, fmt, ap);
-    if (n >= 0 && (size_t) n >= size)
+    if (n >= 0 && (size_t)n >= size)
         s_utf8_trim (out);
 }
 
@@ -330,8 +328,8 @@ static long double
 s_num (const json_t *v)
 {
     if (json_is_integer (v))
-        return (long double) json_integer_value (v);
-    return (long double) json_real_value (v);
+        return (long double)json_integer_value (v);
+    return (long double)json_real_value (v);
 }
 
 /*  Shortest text for a JSON number, for messages. */
@@ -424,7 +422,7 @@ s_multiple_of (const json_t *v, const json_t *m)
         of such decimals is an integer only up to rounding: accept it when
         it is within a relative S_MULTIPLE_TOL of one. A quotient near 0
         (v much smaller than m) is then never accepted, except 0 itself. */
-    double q = (double) s_num (v) / (double) s_num (m);
+    double q = (double)s_num (v) / (double)s_num (m);
     if (!isfinite (q))
         return 0;
     double r = round (q);
@@ -447,10 +445,9 @@ s_equal (const json_t *a, const json_t *b, int depth)
         return 0;
     switch (json_typeof (a)) {
     case JSON_STRING:
-        return json_string_length (a) == json_string_length (b)
-               && memcmp (json_string_value (a), json_string_value (b),
-                          json_string_length (a))
-                      == 0;
+        return json_string_length (a) == json_string_length (b) &&
+               memcmp (json_string_value (a), json_string_value (b),
+                       json_string_length (a)) == 0;
     case JSON_ARRAY: {
         size_t n = json_array_size (a);
         if (n != json_array_size (b))
@@ -469,7 +466,7 @@ s_equal (const json_t *a, const json_t *b, int depth)
         const char *key;
         size_t klen;
         json_t *va;
-        json_object_keylen_foreach ((json_t *) a, key, klen, va)
+        json_object_keylen_foreach ((json_t *)a, key, klen, va)
         {
             json_t *vb = json_object_getn (b, key, klen);
             if (!vb)
@@ -501,7 +498,7 @@ s_hash_bytes (const char *s, size_t n)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char) s[i];
+        h ^= (unsigned char)s[i];
         h *= 0x100000001b3ull;
     }
     return s_mix (h);
@@ -513,13 +510,13 @@ s_hash_bytes (const char *s, size_t n)
 static uint64_t
 s_hash (const json_t *v, int depth)
 {
-    uint64_t h = (uint64_t) json_typeof (v) + 1;
+    uint64_t h = (uint64_t)json_typeof (v) + 1;
     if (depth > S_MAX_VALUE_DEPTH)
         return h;
     switch (json_typeof (v)) {
     case JSON_INTEGER:
     case JSON_REAL: {
-        double d = (double) s_num (v);
+        double d = (double)s_num (v);
         uint64_t bits;
         if (d == 0)
             d = 0; /* -0 == 0 */
@@ -537,10 +534,10 @@ s_hash (const json_t *v, int depth)
         size_t klen;
         json_t *m;
         uint64_t sum = 0;
-        json_object_keylen_foreach ((json_t *) v, key, klen, m)
+        json_object_keylen_foreach ((json_t *)v, key, klen, m)
         {
-            sum += s_mix (s_hash_bytes (key, klen) * 31
-                          + s_hash (m, depth + 1));
+            sum +=
+                s_mix (s_hash_bytes (key, klen) * 31 + s_hash (m, depth + 1));
         }
         return s_mix (h ^ sum);
     }
@@ -569,13 +566,12 @@ s_uri_parse (const char *u, s_uri_t *o)
     /*  A scheme is letters, digits, + - . after a letter, then ':'. */
     if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')) {
         const char *q = p;
-        while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z')
-               || (*q >= '0' && *q <= '9') || *q == '+' || *q == '-'
-               || *q == '.')
+        while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+               (*q >= '0' && *q <= '9') || *q == '+' || *q == '-' || *q == '.')
             q++;
         if (*q == ':') {
             o->scheme.s = p;
-            o->scheme.n = (size_t) (q - p);
+            o->scheme.n = (size_t)(q - p);
             p = q + 1;
         }
     }
@@ -619,23 +615,20 @@ s_remove_dots (char *in, size_t n, char *out)
         else if (rest == 2 && memcmp (p, "/.", 2) == 0) {
             p[1] = '/';
             i += 1;
-        }
-        else if ((rest >= 4 && memcmp (p, "/../", 4) == 0)
-                 || (rest == 3 && memcmp (p, "/..", 3) == 0)) {
+        } else if ((rest >= 4 && memcmp (p, "/../", 4) == 0) ||
+                   (rest == 3 && memcmp (p, "/..", 3) == 0)) {
             if (rest == 3) {
                 p[2] = '/';
                 i += 2;
-            }
-            else
+            } else
                 i += 3;
             /*  Drop the last segment written, with its "/". */
             while (o > 0 && out[o - 1] != '/')
                 o--;
             if (o > 0)
                 o--;
-        }
-        else if ((rest == 1 && p[0] == '.')
-                 || (rest == 2 && memcmp (p, "..", 2) == 0))
+        } else if ((rest == 1 && p[0] == '.') ||
+                   (rest == 2 && memcmp (p, "..", 2) == 0))
             i = n;
         else {
             /*  Move the first segment, with its leading "/" if any. */
@@ -675,29 +668,25 @@ s_uri_resolve (const char *base, const char *ref)
         memcpy (merged, r.path.s, r.path.n);
         pathn = s_remove_dots (merged, r.path.n, dots);
         path = dots;
-    }
-    else {
+    } else {
         scheme = &b.scheme;
         if (r.auth.s) {
             auth = &r.auth, query = &r.query;
             memcpy (merged, r.path.s, r.path.n);
             pathn = s_remove_dots (merged, r.path.n, dots);
             path = dots;
-        }
-        else {
+        } else {
             auth = &b.auth;
             if (r.path.n == 0) {
                 path = b.path.s, pathn = b.path.n;
                 query = r.query.s ? &r.query : &b.query;
-            }
-            else {
+            } else {
                 query = &r.query;
                 size_t m = 0;
                 if (r.path.s[0] == '/') {
                     memcpy (merged, r.path.s, r.path.n);
                     m = r.path.n;
-                }
-                else {
+                } else {
                     if (b.auth.s && b.path.n == 0)
                         merged[m++] = '/';
                     else {
@@ -763,12 +752,11 @@ s_percent_decode (char *s, size_t n)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = s_hexval (s[i + 1])) >= 0
-            && (lo = s_hexval (s[i + 2])) >= 0) {
-            s[o++] = (char) (hi * 16 + lo);
+        if (s[i] == '%' && i + 2 < n && (hi = s_hexval (s[i + 1])) >= 0 &&
+            (lo = s_hexval (s[i + 2])) >= 0) {
+            s[o++] = (char)(hi * 16 + lo);
             i += 2;
-        }
-        else
+        } else
             s[o++] = s[i];
     }
     return o;
@@ -821,8 +809,7 @@ s_pointer_get (const json_t *doc, const char *ptr, size_t n, char **base,
             else if (ptr[i] == '~') {
                 at = NULL; /* a bad escape */
                 break;
-            }
-            else
+            } else
                 tok[t++] = ptr[i++];
         }
         if (!at)
@@ -837,11 +824,10 @@ s_pointer_get (const json_t *doc, const char *ptr, size_t n, char **base,
                 if (tok[k] < '0' || tok[k] > '9' || idx > SIZE_MAX / 16)
                     ok = 0;
                 else
-                    idx = idx * 10 + (size_t) (tok[k] - '0');
+                    idx = idx * 10 + (size_t)(tok[k] - '0');
             }
             at = ok ? json_array_get (at, idx) : NULL;
-        }
-        else
+        } else
             at = NULL;
     }
     free (tok);
@@ -863,10 +849,19 @@ s_fail (s_cc_t *cc, int code, const char *fmt, ...)
         va_start (ap, fmt);
         s_vformat (msg, sizeof msg, fmt, ap);
         va_end (ap);
+        /*  The location first, but never so long that it hides the
+            reason: a long one keeps its last 96 bytes. */
         char where[EF_SCHEMA_TEXT_MAX];
         s_path_copy (&cc->path, where);
-        snprintf (cc->why, cc->why_len, "%s%s%s", where, where[0] ? ": " : "",
-                  msg);
+        const char *w = where, *dots = "";
+        if (strlen (where) > 100) {
+            w = where + strlen (where) - 96;
+            while (((unsigned char)*w & 0xC0) == 0x80)
+                w++;
+            dots = "...";
+        }
+        snprintf (cc->why, cc->why_len, "%s%s%s%s", dots, w,
+                  where[0] ? ": " : "", msg);
         s_utf8_trim (cc->why);
     }
     return NULL;
@@ -881,7 +876,7 @@ s_nomem (s_cc_t *cc)
 static size_t
 s_ptr_hash (const json_t *j, size_t cap)
 {
-    return (size_t) s_mix ((uint64_t) (uintptr_t) j) & (cap - 1);
+    return (size_t)s_mix ((uint64_t)(uintptr_t)j) & (cap - 1);
 }
 
 static s_node_t *
@@ -952,7 +947,7 @@ static s_node_t *
 s_node_new (s_cc_t *cc, const json_t *j)
 {
     ef_schema_t *self = cc->self;
-    if (s_reserve ((void **) &self->nodes, &self->capnodes, self->nnodes,
+    if (s_reserve ((void **)&self->nodes, &self->capnodes, self->nnodes,
                    sizeof *self->nodes))
         return s_nomem (cc);
     s_node_t *n = calloc (1, sizeof *n);
@@ -976,8 +971,7 @@ s_add_id (s_cc_t *cc, char *uri, const json_t *j)
             free (uri); /* the first one met names it */
             return 0;
         }
-    if (s_reserve ((void **) &cc->ids, &cc->capids, cc->nids,
-                   sizeof *cc->ids)) {
+    if (s_reserve ((void **)&cc->ids, &cc->capids, cc->nids, sizeof *cc->ids)) {
         free (uri);
         return -1;
     }
@@ -991,7 +985,8 @@ static const s_id_t *
 s_find_id (const s_cc_t *cc, const char *uri, size_t n)
 {
     for (size_t i = 0; i < cc->nids; i++)
-        if (strlen (cc->ids[i].uri) == n && memcmp (cc->ids[i].uri, uri, n) == 0)
+        if (strlen (cc->ids[i].uri) == n &&
+            memcmp (cc->ids[i].uri, uri, n) == 0)
             return &cc->ids[i];
     return NULL;
 }
@@ -1016,9 +1011,15 @@ s_id_uri (const char *base, const char *id)
 /*  Keywords whose value is a schema, an array of schemas, or an object
     whose member values are schemas. Only these are looked into for $id:
     an $id inside an unknown keyword or an enum is just data. */
-static const char *const s_kw_schema[] = {
-    "additionalItems", "additionalProperties", "contains", "if", "then",
-    "else", "not", "propertyNames", "items"};
+static const char *const s_kw_schema[] = {"additionalItems",
+                                          "additionalProperties",
+                                          "contains",
+                                          "if",
+                                          "then",
+                                          "else",
+                                          "not",
+                                          "propertyNames",
+                                          "items"};
 static const char *const s_kw_array[] = {"allOf", "anyOf", "oneOf", "items"};
 static const char *const s_kw_map[] = {"properties", "patternProperties",
                                        "definitions", "dependencies"};
@@ -1050,12 +1051,10 @@ s_collect_ids (s_cc_t *cc, const json_t *j, const char *base, int depth)
         }
     }
     int rc = 0;
-    for (size_t k = 0; !rc && k < sizeof s_kw_schema / sizeof *s_kw_schema;
-         k++)
+    for (size_t k = 0; !rc && k < sizeof s_kw_schema / sizeof *s_kw_schema; k++)
         rc = s_collect_ids (cc, json_object_get (j, s_kw_schema[k]), base,
                             depth + 1);
-    for (size_t k = 0; !rc && k < sizeof s_kw_array / sizeof *s_kw_array;
-         k++) {
+    for (size_t k = 0; !rc && k < sizeof s_kw_array / sizeof *s_kw_array; k++) {
         const json_t *a = json_object_get (j, s_kw_array[k]);
         for (size_t i = 0; !rc && json_is_array (a) && i < json_array_size (a);
              i++)
@@ -1067,7 +1066,7 @@ s_collect_ids (s_cc_t *cc, const json_t *j, const char *base, int depth)
         json_t *v;
         if (!json_is_object (m))
             continue;
-        json_object_foreach ((json_t *) m, key, v)
+        json_object_foreach ((json_t *)m, key, v)
         {
             if ((rc = s_collect_ids (cc, v, base, depth + 1)) != 0)
                 break;
@@ -1131,15 +1130,14 @@ s_count_kw (s_cc_t *cc, const json_t *j, const char *key, long long *out)
         return -1;
     }
     long double d = s_num (v);
-    *out = d > (long double) LLONG_MAX ? LLONG_MAX : (long long) d;
+    *out = d > (long double)LLONG_MAX ? LLONG_MAX : (long long)d;
     return 0;
 }
 
 /*  A number keyword: sets *out (the json) and *val, or fails. */
 static int
-s_number_kw (s_cc_t *cc, const json_t *j, const char *key,
-             const json_t **out, long double *val, unsigned flag,
-             unsigned *flags)
+s_number_kw (s_cc_t *cc, const json_t *j, const char *key, const json_t **out,
+             long double *val, unsigned flag, unsigned *flags)
 {
     const json_t *v = json_object_get (j, key);
     if (!v)
@@ -1166,20 +1164,19 @@ s_regex (s_cc_t *cc, const json_t *src, const char *key, int is_key)
     size_t n = is_key ? strlen (key) : json_string_length (src);
     /*  ECMA-262 behaviour where PCRE2 has a switch for it: "$" only at the
         end, \u as in JavaScript. */
-    pcre2_code *re = pcre2_compile ((PCRE2_SPTR) s, n,
-                                    PCRE2_UTF | PCRE2_DOLLAR_ENDONLY
-                                        | PCRE2_ALT_BSUX,
-                                    &code, &off, NULL);
+    pcre2_code *re = pcre2_compile (
+        (PCRE2_SPTR)s, n, PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX,
+        &code, &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[160];
         if (pcre2_get_error_message (code, msg, sizeof msg) < 0)
-            strcpy ((char *) msg, "unknown error");
+            strcpy ((char *)msg, "unknown error");
         if (code == PCRE2_ERROR_NOMEMORY)
             s_nomem (cc);
         else
             s_fail (cc, EF_EINVAL,
-                    "invalid regular expression at offset %zu: %s",
-                    (size_t) off, (const char *) msg);
+                    "invalid regular expression at offset %zu: %s", (size_t)off,
+                    (const char *)msg);
     }
     return re;
 }
@@ -1191,9 +1188,9 @@ s_compile_type (s_cc_t *cc, const json_t *t, unsigned *out)
     static const struct {
         const char *name;
         unsigned bit;
-    } names[] = {{"null", S_T_NULL},     {"boolean", S_T_BOOLEAN},
-                 {"object", S_T_OBJECT}, {"array", S_T_ARRAY},
-                 {"number", S_T_NUMBER}, {"string", S_T_STRING},
+    } names[] = {{"null", S_T_NULL},      {"boolean", S_T_BOOLEAN},
+                 {"object", S_T_OBJECT},  {"array", S_T_ARRAY},
+                 {"number", S_T_NUMBER},  {"string", S_T_STRING},
                  {"integer", S_T_INTEGER}};
     size_t n = json_is_array (t) ? json_array_size (t) : 1;
     size_t old = s_path_push_key (&cc->path, "type", 4);
@@ -1211,7 +1208,8 @@ s_compile_type (s_cc_t *cc, const json_t *t, unsigned *out)
         if (!bit) {
             s_fail (cc, EF_EINVAL, "unknown type %s%s%s",
                     json_is_string (e) ? "\"" : "",
-                    json_is_string (e) ? json_string_value (e) : "(not a string)",
+                    json_is_string (e) ? json_string_value (e)
+                                       : "(not a string)",
                     json_is_string (e) ? "\"" : "");
             return -1;
         }
@@ -1225,15 +1223,15 @@ static int
 s_compile_numeric (s_cc_t *cc, const json_t *j, s_node_t *n)
 {
     if (s_number_kw (cc, j, "minimum", &n->minimum, &n->min_v, S_N_MIN,
-                     &n->nflags)
-        || s_number_kw (cc, j, "maximum", &n->maximum, &n->max_v, S_N_MAX,
-                        &n->nflags)
-        || s_number_kw (cc, j, "exclusiveMinimum", &n->xminimum, &n->xmin_v,
-                        S_N_XMIN, &n->nflags)
-        || s_number_kw (cc, j, "exclusiveMaximum", &n->xmaximum, &n->xmax_v,
-                        S_N_XMAX, &n->nflags)
-        || s_number_kw (cc, j, "multipleOf", &n->multiple_of, NULL, S_N_MULT,
-                        &n->nflags))
+                     &n->nflags) ||
+        s_number_kw (cc, j, "maximum", &n->maximum, &n->max_v, S_N_MAX,
+                     &n->nflags) ||
+        s_number_kw (cc, j, "exclusiveMinimum", &n->xminimum, &n->xmin_v,
+                     S_N_XMIN, &n->nflags) ||
+        s_number_kw (cc, j, "exclusiveMaximum", &n->xmaximum, &n->xmax_v,
+                     S_N_XMAX, &n->nflags) ||
+        s_number_kw (cc, j, "multipleOf", &n->multiple_of, NULL, S_N_MULT,
+                     &n->nflags))
         return -1;
     if ((n->nflags & S_N_MULT) && !(s_num (n->multiple_of) > 0)) {
         size_t old = s_path_push_key (&cc->path, "multipleOf", 10);
@@ -1247,8 +1245,8 @@ s_compile_numeric (s_cc_t *cc, const json_t *j, s_node_t *n)
 static int
 s_compile_string (s_cc_t *cc, const json_t *j, s_node_t *n)
 {
-    if (s_count_kw (cc, j, "minLength", &n->min_len)
-        || s_count_kw (cc, j, "maxLength", &n->max_len))
+    if (s_count_kw (cc, j, "minLength", &n->min_len) ||
+        s_count_kw (cc, j, "maxLength", &n->max_len))
         return -1;
     const json_t *p = json_object_get (j, "pattern");
     if (p) {
@@ -1275,18 +1273,16 @@ s_compile_array (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
         n->items_is_list = 1;
         if (s_sub_list (cc, items, "items", base, depth, 1, &n->items_v))
             return -1;
-    }
-    else if (items && !(n->items = s_sub (cc, j, "items", base, depth)))
+    } else if (items && !(n->items = s_sub (cc, j, "items", base, depth)))
         return -1;
-    if (json_object_get (j, "additionalItems")
-        && !(n->additional_items = s_sub (cc, j, "additionalItems", base,
-                                          depth)))
+    if (json_object_get (j, "additionalItems") &&
+        !(n->additional_items = s_sub (cc, j, "additionalItems", base, depth)))
         return -1;
-    if (json_object_get (j, "contains")
-        && !(n->contains = s_sub (cc, j, "contains", base, depth)))
+    if (json_object_get (j, "contains") &&
+        !(n->contains = s_sub (cc, j, "contains", base, depth)))
         return -1;
-    if (s_count_kw (cc, j, "minItems", &n->min_items)
-        || s_count_kw (cc, j, "maxItems", &n->max_items))
+    if (s_count_kw (cc, j, "minItems", &n->min_items) ||
+        s_count_kw (cc, j, "maxItems", &n->max_items))
         return -1;
     const json_t *u = json_object_get (j, "uniqueItems");
     if (u) {
@@ -1329,7 +1325,7 @@ s_compile_schema_map (s_cc_t *cc, const json_t *j, const char *kw,
     size_t klen;
     json_t *v;
     size_t i = 0;
-    json_object_keylen_foreach ((json_t *) m, key, klen, v)
+    json_object_keylen_foreach ((json_t *)m, key, klen, v)
     {
         size_t o2 = s_path_push_key (&cc->path, key, klen);
         s_node_t *node = NULL;
@@ -1369,23 +1365,23 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
                   int depth)
 {
     size_t unused = 0;
-    if (s_compile_schema_map (cc, j, "properties", base, depth, &n->props,
-                              NULL, &n->nprops)
-        || s_compile_schema_map (cc, j, "patternProperties", base, depth,
-                                 NULL, &n->pprops, &n->npprops)
-        || s_compile_schema_map (cc, j, "definitions", base, depth, NULL,
-                                 NULL, &unused))
+    if (s_compile_schema_map (cc, j, "properties", base, depth, &n->props, NULL,
+                              &n->nprops) ||
+        s_compile_schema_map (cc, j, "patternProperties", base, depth, NULL,
+                              &n->pprops, &n->npprops) ||
+        s_compile_schema_map (cc, j, "definitions", base, depth, NULL, NULL,
+                              &unused))
         return -1;
     n->props_json = json_object_get (j, "properties");
-    if (json_object_get (j, "additionalProperties")
-        && !(n->additional_props = s_sub (cc, j, "additionalProperties", base,
-                                          depth)))
+    if (json_object_get (j, "additionalProperties") &&
+        !(n->additional_props =
+              s_sub (cc, j, "additionalProperties", base, depth)))
         return -1;
-    if (json_object_get (j, "propertyNames")
-        && !(n->property_names = s_sub (cc, j, "propertyNames", base, depth)))
+    if (json_object_get (j, "propertyNames") &&
+        !(n->property_names = s_sub (cc, j, "propertyNames", base, depth)))
         return -1;
-    if (s_count_kw (cc, j, "minProperties", &n->min_props)
-        || s_count_kw (cc, j, "maxProperties", &n->max_props))
+    if (s_count_kw (cc, j, "minProperties", &n->min_props) ||
+        s_count_kw (cc, j, "maxProperties", &n->max_props))
         return -1;
     const json_t *req = json_object_get (j, "required");
     if (req) {
@@ -1416,7 +1412,7 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
         const char *key;
         size_t klen;
         json_t *v;
-        json_object_keylen_foreach ((json_t *) deps, key, klen, v)
+        json_object_keylen_foreach ((json_t *)deps, key, klen, v)
         {
             s_dep_t *d = &n->deps[n->ndeps++];
             d->key = key;
@@ -1430,8 +1426,7 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
                         return -1;
                     }
                 d->names = v;
-            }
-            else if (!(d->node = s_compile (cc, v, base, depth + 1)))
+            } else if (!(d->node = s_compile (cc, v, base, depth + 1)))
                 return -1;
             s_path_pop (&cc->path, o2);
         }
@@ -1445,26 +1440,26 @@ s_compile_logic (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
                  int depth)
 {
     const json_t *v;
-    if ((v = json_object_get (j, "allOf"))
-        && s_sub_list (cc, v, "allOf", base, depth, 0, &n->all_of))
+    if ((v = json_object_get (j, "allOf")) &&
+        s_sub_list (cc, v, "allOf", base, depth, 0, &n->all_of))
         return -1;
-    if ((v = json_object_get (j, "anyOf"))
-        && s_sub_list (cc, v, "anyOf", base, depth, 0, &n->any_of))
+    if ((v = json_object_get (j, "anyOf")) &&
+        s_sub_list (cc, v, "anyOf", base, depth, 0, &n->any_of))
         return -1;
-    if ((v = json_object_get (j, "oneOf"))
-        && s_sub_list (cc, v, "oneOf", base, depth, 0, &n->one_of))
+    if ((v = json_object_get (j, "oneOf")) &&
+        s_sub_list (cc, v, "oneOf", base, depth, 0, &n->one_of))
         return -1;
-    if (json_object_get (j, "not") && !(n->not_ = s_sub (cc, j, "not", base,
-                                                           depth)))
+    if (json_object_get (j, "not") &&
+        !(n->not_ = s_sub (cc, j, "not", base, depth)))
         return -1;
-    if (json_object_get (j, "if") && !(n->if_ = s_sub (cc, j, "if", base,
-                                                         depth)))
+    if (json_object_get (j, "if") &&
+        !(n->if_ = s_sub (cc, j, "if", base, depth)))
         return -1;
-    if (json_object_get (j, "then")
-        && !(n->then_ = s_sub (cc, j, "then", base, depth)))
+    if (json_object_get (j, "then") &&
+        !(n->then_ = s_sub (cc, j, "then", base, depth)))
         return -1;
-    if (json_object_get (j, "else")
-        && !(n->else_ = s_sub (cc, j, "else", base, depth)))
+    if (json_object_get (j, "else") &&
+        !(n->else_ = s_sub (cc, j, "else", base, depth)))
         return -1;
     return 0;
 }
@@ -1498,7 +1493,7 @@ s_compile (s_cc_t *cc, const json_t *j, const char *base, int depth)
             s_path_pop (&cc->path, old);
             return NULL;
         }
-        if (s_reserve ((void **) &cc->pend, &cc->cappend, cc->npend,
+        if (s_reserve ((void **)&cc->pend, &cc->cappend, cc->npend,
                        sizeof *cc->pend))
             return s_nomem (cc);
         char *uri = s_uri_resolve (base, json_string_value (v));
@@ -1526,8 +1521,7 @@ s_compile (s_cc_t *cc, const json_t *j, const char *base, int depth)
         if (strchr (own, '#')) {
             free (own); /* a plain name: the base stays */
             own = NULL;
-        }
-        else
+        } else
             base = own;
     }
     int rc = s_compile_keywords (cc, j, n, base, depth);
@@ -1537,8 +1531,8 @@ s_compile (s_cc_t *cc, const json_t *j, const char *base, int depth)
 
 /*  The keywords of object schema j into n. */
 static int
-s_compile_keywords (s_cc_t *cc, const json_t *j, s_node_t *n,
-                    const char *base, int depth)
+s_compile_keywords (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
+                    int depth)
 {
     const json_t *v;
     if ((v = json_object_get (j, "type")) && s_compile_type (cc, v, &n->types))
@@ -1553,10 +1547,10 @@ s_compile_keywords (s_cc_t *cc, const json_t *j, s_node_t *n,
         n->enum_vals = v;
     }
     n->const_val = json_object_get (j, "const");
-    if (s_compile_numeric (cc, j, n) || s_compile_string (cc, j, n)
-        || s_compile_array (cc, j, n, base, depth)
-        || s_compile_object (cc, j, n, base, depth)
-        || s_compile_logic (cc, j, n, base, depth))
+    if (s_compile_numeric (cc, j, n) || s_compile_string (cc, j, n) ||
+        s_compile_array (cc, j, n, base, depth) ||
+        s_compile_object (cc, j, n, base, depth) ||
+        s_compile_logic (cc, j, n, base, depth))
         return -1;
     return 0;
 }
@@ -1592,12 +1586,12 @@ s_resolve_refs (s_cc_t *cc)
     for (size_t i = 0; i < cc->npend; i++) {
         const char *uri = cc->pend[i].uri;
         const char *hash = strchr (uri, '#');
-        size_t docn = hash ? (size_t) (hash - uri) : strlen (uri);
+        size_t docn = hash ? (size_t)(hash - uri) : strlen (uri);
         cc->path = cc->pend[i].where;
         s_path_push_key (&cc->path, "$ref", 4);
         const s_id_t *doc = s_find_id (cc, uri, docn);
-        if (!doc && docn == strlen (S_META_URI)
-            && memcmp (uri, S_META_URI, docn) == 0 && !cc->self->docs[1]) {
+        if (!doc && docn == strlen (S_META_URI) &&
+            memcmp (uri, S_META_URI, docn) == 0 && !cc->self->docs[1]) {
             if (s_load_meta (cc))
                 return -1;
             doc = s_find_id (cc, uri, docn);
@@ -1617,16 +1611,14 @@ s_resolve_refs (s_cc_t *cc)
             /*  A plain name, defined by an $id "#name". */
             const s_id_t *named = s_find_id (cc, uri, strlen (uri));
             target = named ? named->json : NULL;
-        }
-        else if (doc)
+        } else if (doc)
             target = s_pointer_get (doc->json, frag, fragn, &base, &nomem);
         free (frag);
         s_node_t *node = NULL;
         if (nomem)
             s_nomem (cc);
         else if (!target && !doc && docn > 0)
-            s_fail (cc, EF_EINVAL, "remote $ref is not supported: \"%s\"",
-                    uri);
+            s_fail (cc, EF_EINVAL, "remote $ref is not supported: \"%s\"", uri);
         else if (!target)
             s_fail (cc, EF_EINVAL, "unresolvable $ref \"%s\"", uri);
         else
@@ -1715,13 +1707,13 @@ ef_schema_compile (const char *text, size_t len, int *err, char *why,
     cc.self = self;
     if (!cc.err) {
         json_error_t jerr;
-        self->docs[0] = json_loadb (text, len,
-                                    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES
-                                        | JSON_ALLOW_NUL,
-                                    &jerr);
+        self->docs[0] = json_loadb (
+            text, len,
+            JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
         if (!self->docs[0])
-            s_fail (&cc, EF_EINVAL, "schema is not JSON: %s (line %d, column %d)",
-                    jerr.text, jerr.line, jerr.column);
+            s_fail (&cc, EF_EINVAL,
+                    "schema is not JSON: %s (line %d, column %d)", jerr.text,
+                    jerr.line, jerr.column);
     }
     if (!cc.err) {
         char *root_uri = strdup ("");
@@ -1811,8 +1803,8 @@ static int s_validate (s_vc_t *vc, const s_node_t *n, const json_t *v,
 
 /*  s_validate on a member (key) or an item (index) of the current value. */
 static int
-s_validate_key (s_vc_t *vc, const s_node_t *n, const json_t *v,
-                const char *key, size_t klen, int quiet)
+s_validate_key (s_vc_t *vc, const s_node_t *n, const json_t *v, const char *key,
+                size_t klen, int quiet)
 {
     size_t old = s_path_push_key (&vc->path, key, klen);
     int ok = s_validate (vc, n, v, quiet);
@@ -1838,8 +1830,7 @@ s_match (s_vc_t *vc, const pcre2_code *re, const char *s, size_t n)
         s_abort (vc, EF_ENOMEM, "out of memory");
         return -1;
     }
-    int rc = pcre2_match (re, (PCRE2_SPTR) s, n, 0, 0, vc->md,
-                          vc->self->mctx);
+    int rc = pcre2_match (re, (PCRE2_SPTR)s, n, 0, 0, vc->md, vc->self->mctx);
     if (rc >= 0)
         return 1;
     if (rc == PCRE2_ERROR_NOMATCH)
@@ -1927,7 +1918,7 @@ s_utf8_length (const char *s, size_t n)
 {
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
-        count += ((unsigned char) s[i] & 0xC0) != 0x80;
+        count += ((unsigned char)s[i] & 0xC0) != 0x80;
     return count;
 }
 
@@ -1939,17 +1930,17 @@ s_check_string (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
     size_t len = json_string_length (v);
     if (n->min_len >= 0 || n->max_len >= 0) {
         size_t cp = s_utf8_length (s, len);
-        if (n->min_len >= 0 && cp < (unsigned long long) n->min_len) {
+        if (n->min_len >= 0 && cp < (unsigned long long)n->min_len) {
             ok = 0;
-            s_error (vc, quiet, "must be at least %lld characters long",
-                     n->min_len);
+            s_error (vc, quiet, "must be at least %lld character%s long",
+                     n->min_len, n->min_len == 1 ? "" : "s");
             if (s_stop (vc, quiet))
                 return 0;
         }
-        if (n->max_len >= 0 && cp > (unsigned long long) n->max_len) {
+        if (n->max_len >= 0 && cp > (unsigned long long)n->max_len) {
             ok = 0;
-            s_error (vc, quiet, "must be at most %lld characters long",
-                     n->max_len);
+            s_error (vc, quiet, "must be at most %lld character%s long",
+                     n->max_len, n->max_len == 1 ? "" : "s");
             if (s_stop (vc, quiet))
                 return 0;
         }
@@ -1993,8 +1984,8 @@ s_unique (s_vc_t *vc, const json_t *v, size_t *i, size_t *k)
         for (*i = 0; *i < n; (*i)++)
             for (*k = *i + 1; *k < n; (*k)++)
                 if (s_equal_vc (vc, json_array_get (v, *i),
-                                json_array_get (v, *k))
-                    || vc->aborted)
+                                json_array_get (v, *k)) ||
+                    vc->aborted)
                     return 0;
         return 1;
     }
@@ -2010,11 +2001,10 @@ s_unique (s_vc_t *vc, const json_t *v, size_t *i, size_t *k)
     qsort (h, n, sizeof *h, s_hashed_cmp);
     int unique = 1;
     for (size_t a = 0; unique && a < n; a++)
-        for (size_t b = a + 1; unique && b < n && h[b].hash == h[a].hash;
-             b++)
+        for (size_t b = a + 1; unique && b < n && h[b].hash == h[a].hash; b++)
             if (s_equal_vc (vc, json_array_get (v, h[a].index),
-                            json_array_get (v, h[b].index))
-                || vc->aborted) {
+                            json_array_get (v, h[b].index)) ||
+                vc->aborted) {
                 unique = 0;
                 *i = h[a].index;
                 *k = h[b].index;
@@ -2030,8 +2020,8 @@ s_check_array (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
     size_t size = json_array_size (v);
     if (n->items_is_list) {
         for (size_t i = 0; i < size; i++) {
-            const s_node_t *sub = i < n->items_v.n ? n->items_v.v[i]
-                                                   : n->additional_items;
+            const s_node_t *sub =
+                i < n->items_v.n ? n->items_v.v[i] : n->additional_items;
             if (!sub)
                 break;
             const json_t *item = json_array_get (v, i);
@@ -2040,14 +2030,12 @@ s_check_array (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
                 s_error (vc, quiet, "additional item is not allowed");
                 s_path_pop (&vc->path, old);
                 ok = 0;
-            }
-            else if (!s_validate_index (vc, sub, item, i, quiet))
+            } else if (!s_validate_index (vc, sub, item, i, quiet))
                 ok = 0;
             if (!ok && s_stop (vc, quiet))
                 return 0;
         }
-    }
-    else if (n->items) {
+    } else if (n->items) {
         for (size_t i = 0; i < size; i++)
             if (!s_validate_index (vc, n->items, json_array_get (v, i), i,
                                    quiet)) {
@@ -2059,8 +2047,10 @@ s_check_array (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
     if (n->contains) {
         int found = 0;
         for (size_t i = 0; !found && i < size && !vc->aborted; i++)
-            found = s_validate_index (vc, n->contains, json_array_get (v, i),
-                                      i, 1);
+            found =
+                s_validate_index (vc, n->contains, json_array_get (v, i), i, 1);
+        if (vc->aborted)
+            return 0;
         if (!found) {
             ok = 0;
             s_error (vc, quiet,
@@ -2069,19 +2059,21 @@ s_check_array (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
                 return 0;
         }
     }
-    if (n->min_items >= 0 && size < (unsigned long long) n->min_items) {
+    if (n->min_items >= 0 && size < (unsigned long long)n->min_items) {
         ok = 0;
-        s_error (vc, quiet, "must have at least %lld items", n->min_items);
+        s_error (vc, quiet, "must have at least %lld item%s", n->min_items,
+                 n->min_items == 1 ? "" : "s");
         if (s_stop (vc, quiet))
             return 0;
     }
-    if (n->max_items >= 0 && size > (unsigned long long) n->max_items) {
+    if (n->max_items >= 0 && size > (unsigned long long)n->max_items) {
         ok = 0;
-        s_error (vc, quiet, "must have at most %lld items", n->max_items);
+        s_error (vc, quiet, "must have at most %lld item%s", n->max_items,
+                 n->max_items == 1 ? "" : "s");
         if (s_stop (vc, quiet))
             return 0;
     }
-    size_t a, b;
+    size_t a = 0, b = 0;
     if (n->unique && !s_unique (vc, v, &a, &b)) {
         ok = 0;
         if (!vc->aborted)
@@ -2123,8 +2115,8 @@ s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
 {
     int ok = 1;
     for (size_t p = 0; p < n->nprops; p++) {
-        const json_t *m = json_object_getn (v, n->props[p].key,
-                                            n->props[p].len);
+        const json_t *m =
+            json_object_getn (v, n->props[p].key, n->props[p].len);
         if (m && !s_validate_key (vc, n->props[p].node, m, n->props[p].key,
                                   n->props[p].len, quiet)) {
             ok = 0;
@@ -2136,11 +2128,11 @@ s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
         const char *key;
         size_t klen;
         json_t *m;
-        json_object_keylen_foreach ((json_t *) v, key, klen, m)
+        json_object_keylen_foreach ((json_t *)v, key, klen, m)
         {
             if (n->npprops || n->additional_props) {
-                int known = s_check_pattern_props (vc, n, key, klen, m, quiet,
-                                                   &ok);
+                int known =
+                    s_check_pattern_props (vc, n, key, klen, m, quiet, &ok);
                 if (known < 0 || (!ok && s_stop (vc, quiet)))
                     return 0;
                 const s_node_t *add = n->additional_props;
@@ -2148,17 +2140,16 @@ s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
                     size_t old = s_path_push_key (&vc->path, key, klen);
                     s_error (vc, quiet,
                              "additional property \"%.*s\" is not allowed",
-                             (int) (klen > 120 ? 120 : klen), key);
+                             (int)(klen > 120 ? 120 : klen), key);
                     s_path_pop (&vc->path, old);
                     ok = 0;
-                }
-                else if (!known && add
-                         && !s_validate_key (vc, add, m, key, klen, quiet))
+                } else if (!known && add &&
+                           !s_validate_key (vc, add, m, key, klen, quiet))
                     ok = 0;
                 if (!ok && s_stop (vc, quiet))
                     return 0;
             }
-            if (n->property_names) {
+            if (n->property_names && n->property_names->boolean != 1) {
                 json_t *name = json_stringn_nocheck (key, klen);
                 if (!name) {
                     s_abort (vc, EF_ENOMEM, "out of memory");
@@ -2170,7 +2161,7 @@ s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
                     s_error (vc, quiet,
                              "property name \"%.*s\" does not match "
                              "propertyNames",
-                             (int) (klen > 120 ? 120 : klen), key);
+                             (int)(klen > 120 ? 120 : klen), key);
                 s_path_pop (&vc->path, old);
                 json_decref (name);
                 if (!good) {
@@ -2182,16 +2173,17 @@ s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
         }
     }
     size_t count = json_object_size (v);
-    if (n->min_props >= 0 && count < (unsigned long long) n->min_props) {
+    if (n->min_props >= 0 && count < (unsigned long long)n->min_props) {
         ok = 0;
-        s_error (vc, quiet, "must have at least %lld properties",
-                 n->min_props);
+        s_error (vc, quiet, "must have at least %lld propert%s", n->min_props,
+                 n->min_props == 1 ? "y" : "ies");
         if (s_stop (vc, quiet))
             return 0;
     }
-    if (n->max_props >= 0 && count > (unsigned long long) n->max_props) {
+    if (n->max_props >= 0 && count > (unsigned long long)n->max_props) {
         ok = 0;
-        s_error (vc, quiet, "must have at most %lld properties", n->max_props);
+        s_error (vc, quiet, "must have at most %lld propert%s", n->max_props,
+                 n->max_props == 1 ? "y" : "ies");
         if (s_stop (vc, quiet))
             return 0;
     }
@@ -2204,7 +2196,7 @@ s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
         ok = 0;
         size_t old = s_path_push_key (&vc->path, key, klen);
         s_error (vc, quiet, "required property \"%.*s\" is missing",
-                 (int) (klen > 120 ? 120 : klen), key);
+                 (int)(klen > 120 ? 120 : klen), key);
         s_path_pop (&vc->path, old);
         if (s_stop (vc, quiet))
             return 0;
@@ -2231,8 +2223,8 @@ s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
             size_t old = s_path_push_key (&vc->path, key, klen);
             s_error (vc, quiet,
                      "property \"%.*s\" is required when \"%.*s\" is present",
-                     (int) (klen > 100 ? 100 : klen), key,
-                     (int) (dep->len > 100 ? 100 : dep->len), dep->key);
+                     (int)(klen > 100 ? 100 : klen), key,
+                     (int)(dep->len > 100 ? 100 : dep->len), dep->key);
             s_path_pop (&vc->path, old);
             if (s_stop (vc, quiet))
                 return 0;
@@ -2255,6 +2247,8 @@ s_check_logic (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
         int any = 0;
         for (size_t i = 0; !any && i < n->any_of.n && !vc->aborted; i++)
             any = s_validate (vc, n->any_of.v[i], v, 1);
+        if (vc->aborted)
+            return 0;
         if (!any) {
             ok = 0;
             s_error (vc, quiet, "must match at least one schema of anyOf");
@@ -2265,11 +2259,14 @@ s_check_logic (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
     if (n->one_of.n) {
         size_t matched = 0;
         for (size_t i = 0; matched < 2 && i < n->one_of.n && !vc->aborted; i++)
-            matched += (size_t) s_validate (vc, n->one_of.v[i], v, 1);
+            matched += (size_t)s_validate (vc, n->one_of.v[i], v, 1);
+        if (vc->aborted)
+            return 0;
         if (matched != 1) {
             ok = 0;
-            s_error (vc, quiet, "must match exactly one schema of oneOf, "
-                                "matches %s",
+            s_error (vc, quiet,
+                     "must match exactly one schema of oneOf, "
+                     "matches %s",
                      matched ? "more than one" : "none");
             if (s_stop (vc, quiet))
                 return 0;
@@ -2407,16 +2404,15 @@ ef_schema_validate (const ef_schema_t *self, const char *json, size_t len,
     if (!self || (!json && len > 0))
         return EF_EINVAL;
     json_error_t jerr;
-    json_t *value = json_loadb (json ? json : "", len,
-                                JSON_DECODE_ANY | JSON_REJECT_DUPLICATES
-                                    | JSON_ALLOW_NUL,
-                                &jerr);
+    json_t *value = json_loadb (
+        json ? json : "", len,
+        JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!value) {
         if (errors && max > 0) {
             errors[0].path[0] = '\0';
             snprintf (errors[0].message, sizeof errors[0].message,
-                      "not JSON: %s (line %d, column %d)", jerr.text,
-                      jerr.line, jerr.column);
+                      "not JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+                      jerr.column);
             s_utf8_trim (errors[0].message);
             if (nerrors)
                 *nerrors = 1;

@@ -53,8 +53,8 @@ typedef struct {
 static int
 s_cmp_names (const void *a, const void *b)
 {
-    return strcmp (((const suite_file_t *) a)->name,
-                   ((const suite_file_t *) b)->name);
+    return strcmp (((const suite_file_t *)a)->name,
+                   ((const suite_file_t *)b)->name);
 }
 
 /*  Add the .json files of dir (relative name prefix rel) to the suite;
@@ -104,7 +104,7 @@ static void
 s_run_file (suite_file_t *f, int loud)
 {
     json_error_t jerr;
-    json_t *groups = json_load_file (f->path, 0, &jerr);
+    json_t *groups = json_load_file (f->path, JSON_ALLOW_NUL, &jerr);
     f->ran = 1;
     if (!json_is_array (groups)) {
         print_error ("%s: cannot read: %s\n", f->name, jerr.text);
@@ -116,23 +116,23 @@ s_run_file (suite_file_t *f, int loud)
     json_t *group;
     json_array_foreach (groups, gi, group)
     {
-        const char *gdesc = json_string_value (json_object_get (group,
-                                                                "description"));
+        const char *gdesc =
+            json_string_value (json_object_get (group, "description"));
         json_t *tests = json_object_get (group, "tests");
         char *text = json_dumps (json_object_get (group, "schema"),
                                  JSON_ENCODE_ANY | JSON_COMPACT);
         assert_non_null (text);
         int err = 0;
         char why[256];
-        ef_schema_t *schema = ef_schema_compile (text, strlen (text), &err,
-                                                 why, sizeof why);
+        ef_schema_t *schema =
+            ef_schema_compile (text, strlen (text), &err, why, sizeof why);
         free (text);
         size_t ti;
         json_t *test;
         json_array_foreach (tests, ti, test)
         {
-            const char *tdesc = json_string_value (json_object_get (test,
-                                                                    "description"));
+            const char *tdesc =
+                json_string_value (json_object_get (test, "description"));
             json_t *data = json_object_get (test, "data");
             int want = json_is_true (json_object_get (test, "valid"));
             f->total++;
@@ -144,23 +144,22 @@ s_run_file (suite_file_t *f, int loud)
             }
             ef_schema_error_t errors[8];
             uint32_t nerrors = 0;
-            int rc = ef_schema_validate_json (schema, data, errors, 8,
-                                              &nerrors);
+            int rc =
+                ef_schema_validate_json (schema, data, errors, 8, &nerrors);
             char *dtext = json_dumps (data, JSON_ENCODE_ANY | JSON_COMPACT);
             assert_non_null (dtext);
             int rc2 = ef_schema_validate (schema, dtext, strlen (dtext), NULL,
                                           0, NULL);
             int got = rc == 0;
-            int sound = (rc == 0 || rc == EF_EVALIDATION) && rc2 == rc
-                        && (rc == 0 ? nerrors == 0 : nerrors > 0);
+            int sound = (rc == 0 || rc == EF_EVALIDATION) && rc2 == rc &&
+                        (rc == 0 ? nerrors == 0 : nerrors > 0);
             if (got == want && sound)
                 f->passed++;
             else if (loud)
                 print_error ("FAIL %s: %s / %s: expected %s, got %d (text "
                              "%d)%s%s%s data=%.200s\n",
-                             f->name, gdesc, tdesc,
-                             want ? "valid" : "invalid", rc, rc2,
-                             nerrors ? " [" : "",
+                             f->name, gdesc, tdesc, want ? "valid" : "invalid",
+                             rc, rc2, nerrors ? " [" : "",
                              nerrors ? errors[0].message : "",
                              nerrors ? "]" : "", dtext);
             free (dtext);
@@ -184,7 +183,7 @@ test_suite_directory_is_installed (void **state)
                   suite->dir);
     size_t required = 0;
     for (size_t i = 0; i < suite->nfiles; i++)
-        required += (size_t) suite->files[i].required;
+        required += (size_t)suite->files[i].required;
     if (required == 0)
         fail_msg ("no draft-07 test files in %s", suite->dir);
 }
@@ -252,16 +251,16 @@ main (int argc, char **argv)
     if (!tests)
         return 1;
     size_t n = 0;
-    tests[n++] = (struct CMUnitTest){
-        .name = "test_suite_directory_is_installed",
-        .test_func = test_suite_directory_is_installed,
-        .initial_state = suite};
+    tests[n++] =
+        (struct CMUnitTest){.name = "test_suite_directory_is_installed",
+                            .test_func = test_suite_directory_is_installed,
+                            .initial_state = suite};
     for (size_t i = 0; i < suite->nfiles; i++)
         if (suite->files[i].required)
-            tests[n++] = (struct CMUnitTest){
-                .name = suite->files[i].name,
-                .test_func = test_required_file_passes,
-                .initial_state = &suite->files[i]};
+            tests[n++] =
+                (struct CMUnitTest){.name = suite->files[i].name,
+                                    .test_func = test_required_file_passes,
+                                    .initial_state = &suite->files[i]};
     if (suite->dir_ok)
         tests[n++] = (struct CMUnitTest){
             .name = "test_optional_files_for_information",

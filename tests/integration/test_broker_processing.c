@@ -1,0 +1,493 @@
+/*  Per-stream processing end to end against a real broker (DESIGN.md §6):
+    a stream's JSON Schema refuses bad events one by one (the good ones of
+    the batch are stored, the bad ones are not); filter, transform and
+    route steps decide an event's state; worker steps run on attached
+    workers (threads here, and `eventflow worker` processes) whose result
+    becomes the event's; a poison event goes to the dead-letter queue
+    after max_attempts, a non-retryable failure at once; a replayed dead
+    letter runs again; a worker killed mid-job has its job run elsewhere;
+    a retry pending at a kill -9 still runs after the restart. */
+#define _GNU_SOURCE
+#include "harness.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_time.h"
+#include "eventflow/ef_worker.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define WAIT_MS 20000 /* a deadline for what must happen, not a timing */
+
+static char s_dir[256];
+static h_broker_t s_broker;
+static ef_client_t *s_admin;
+
+/* ---------------------------------------------------------------- helpers */
+
+static int
+s_create (const char *name, const char *schema, const char *pipeline)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_CREATE_STREAM;
+    req.name = ef_str (name);
+    req.schema = ef_str (schema);
+    req.pipeline = ef_str (pipeline);
+    return ef_client_call (s_admin, &req, &rep);
+}
+
+/*  Publish one event; its seq (asserts it was stored). */
+static uint64_t
+s_pub (const char *stream, const char *payload)
+{
+    ef_event_in_t ev = {.type = ef_str ("proc.test"),
+                        .payload = ef_str (payload)};
+    ef_publish_result_t res;
+    assert_int_equal (ef_client_publish (s_admin, stream, &ev, 1, &res), 0);
+    assert_int_equal (res.code, 0);
+    return res.seq;
+}
+
+typedef struct {
+    char status[16];
+    uint32_t attempts;
+    char last_error[256];
+    char result[256];
+    char payload[256];
+    char id[40];
+    int found;
+} state_t;
+
+static int
+s_copy (void *arg, const ef_event_t *e)
+{
+    state_t *s = arg;
+    snprintf (s->status, sizeof s->status, "%.*s", (int) e->status.len,
+              e->status.ptr ? e->status.ptr : "");
+    snprintf (s->last_error, sizeof s->last_error, "%.*s",
+              (int) e->last_error.len, e->last_error.ptr ? e->last_error.ptr : "");
+    snprintf (s->result, sizeof s->result, "%.*s", (int) e->result.len,
+              e->result.ptr ? e->result.ptr : "");
+    snprintf (s->payload, sizeof s->payload, "%.*s", (int) e->payload.len,
+              e->payload.ptr ? e->payload.ptr : "");
+    snprintf (s->id, sizeof s->id, "%.*s", (int) e->event_id.len,
+              e->event_id.ptr ? e->event_id.ptr : "");
+    s->attempts = e->attempts;
+    s->found = 1;
+    return 1;
+}
+
+static state_t
+s_state (ef_client_t *c, const char *stream, uint64_t seq)
+{
+    state_t s = {0};
+    assert_int_equal (ef_client_read (c, stream, seq - 1, 1, s_copy, &s, NULL,
+                                      NULL),
+                      0);
+    assert_true (s.found);
+    return s;
+}
+
+/*  Wait for the event's status to become `status`; its state. */
+static state_t
+s_wait (const char *stream, uint64_t seq, const char *status)
+{
+    int64_t until = ef_time_mono_ms () + WAIT_MS;
+    state_t s;
+    do {
+        s = s_state (s_admin, stream, seq);
+        if (strcmp (s.status, status) == 0)
+            return s;
+        usleep (20 * 1000);
+    } while (ef_time_mono_ms () < until);
+    fail_msg ("seq %llu of %s: status %s (attempts %u, error %s), wanted %s",
+              (unsigned long long) seq, stream, s.status, s.attempts,
+              s.last_error, status);
+    return s;
+}
+
+/*  `eventflow dlq ARGS…` as JSON (asserts it exits 0). */
+static json_t *
+s_dlq (const char *const *args)
+{
+    const char *argv[12] = {"--data-dir", s_broker.dir, "dlq"};
+    int n = 3;
+    for (int i = 0; args[i] && n < 11; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    char *out = NULL, *err = NULL;
+    int rc = h_cli (&s_broker, NULL, &out, &err, argv);
+    if (rc != 0)
+        fail_msg ("dlq: exit %d: %s", rc, err ? err : "");
+    json_error_t jerr;
+    json_t *j = json_loads (out, 0, &jerr);
+    if (!j)
+        fail_msg ("dlq printed no JSON: %s", out);
+    free (out);
+    free (err);
+    return j;
+}
+
+/* --------------------------------------------------------------- workers */
+
+enum { WK_OK, WK_FAIL, WK_FATAL, WK_FAIL_ONCE };
+
+typedef struct {
+    const char *service;
+    int mode;
+    volatile int stop;
+    volatile int handled;
+    volatile int ready;
+    pthread_t thread;
+} wk_t;
+
+static void
+s_handle (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
+{
+    wk_t *w = arg;
+    static __thread char result[256];
+    w->handled++;
+    switch (w->mode) {
+    case WK_FAIL:
+        out->ok = 0, out->reason = "boom";
+        return;
+    case WK_FATAL:
+        out->ok = 0, out->reason = "bad input", out->retryable = 0;
+        return;
+    case WK_FAIL_ONCE:
+        if (job->attempt == 1) {
+            out->ok = 0, out->reason = "not yet";
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    snprintf (result, sizeof result, "{\"attempt\":%u,\"saw\":%.*s}",
+              job->attempt, (int) job->payload.len, job->payload.ptr);
+    out->result = result;
+}
+
+static void *
+s_worker_main (void *arg)
+{
+    wk_t *w = arg;
+    ef_client_t *c = h_client (&s_broker);
+    ef_worker_t *wk = c ? ef_worker_new (c, w->service, 2) : NULL;
+    if (!wk || ef_worker_start (wk)) {
+        w->ready = -1;
+        goto done;
+    }
+    w->ready = 1;
+    while (!w->stop)
+        if (ef_worker_poll (wk, 100, s_handle, w) < 0)
+            break;
+    ef_client_flush (c, 2000);
+done:
+    ef_worker_destroy (&wk);
+    ef_client_destroy (&c);
+    return NULL;
+}
+
+static void
+s_worker_start (wk_t *w, const char *service, int mode)
+{
+    memset (w, 0, sizeof *w);
+    w->service = service;
+    w->mode = mode;
+    assert_int_equal (pthread_create (&w->thread, NULL, s_worker_main, w), 0);
+    while (!w->ready)
+        usleep (1000);
+    assert_int_equal (w->ready, 1);
+}
+
+static void
+s_worker_stop (wk_t *w)
+{
+    w->stop = 1;
+    pthread_join (w->thread, NULL);
+}
+
+/* ----------------------------------------------------------------- setup */
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
+        return -1;
+    s_admin = h_client (&s_broker);
+    return s_admin ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    ef_client_destroy (&s_admin);
+    h_broker_stop (&s_broker);
+    h_rmrf (s_dir);
+    return 0;
+}
+
+/* ----------------------------------------------------------------- tests */
+
+static void
+test_schema_refuses_each_bad_event (void **state)
+{
+    (void) state;
+    assert_int_equal (
+        s_create ("orders",
+                  "{\"type\":\"object\",\"required\":[\"amount\"],"
+                  "\"properties\":{\"amount\":{\"type\":\"number\","
+                  "\"minimum\":0}}}",
+                  NULL),
+        0);
+    ef_event_in_t ev[3] = {
+        {.type = ef_str ("o"), .payload = ef_str ("{\"amount\":5}")},
+        {.type = ef_str ("o"), .payload = ef_str ("{\"amount\":-1}")},
+        {.type = ef_str ("o"), .payload = ef_str ("{\"qty\":2}")}};
+    ef_publish_result_t r[3];
+    assert_int_equal (ef_client_publish (s_admin, "orders", ev, 3, r), 0);
+    assert_int_equal (r[0].code, 0);
+    assert_int_equal (r[1].code, EF_EVALIDATION);
+    assert_non_null (r[1].message.ptr);
+    assert_non_null (strstr (r[1].message.ptr, "/amount"));
+    assert_int_equal (r[2].code, EF_EVALIDATION);
+    assert_non_null (strstr (r[2].message.ptr, "amount"));
+    /* only the good one is stored, and with no pipeline it is processed */
+    ef_stream_info_t si;
+    assert_int_equal (ef_client_get_stream (s_admin, "orders", &si), 0);
+    assert_int_equal (si.last_seq, 1);
+    state_t s = s_state (s_admin, "orders", r[0].seq);
+    assert_string_equal (s.status, "PROCESSED");
+
+    /* a schema that is not JSON Schema is refused when the stream is made */
+    assert_int_equal (s_create ("bad-schema", "{\"type\":\"nonsense\"}", NULL),
+                      EF_EINVAL);
+    assert_int_equal (s_create ("bad-pipe", NULL,
+                                "[{\"type\":\"route\",\"stream\":\"\"}]"),
+                      EF_EINVAL);
+}
+
+static void
+test_filter_transform_route (void **state)
+{
+    (void) state;
+    assert_int_equal (s_create ("big", NULL, NULL), 0);
+    assert_int_equal (
+        s_create ("sales", NULL,
+                  "[{\"type\":\"filter\",\"schema\":{\"properties\":"
+                  "{\"amount\":{\"minimum\":10}}}},"
+                  "{\"type\":\"transform\",\"patch\":[{\"op\":\"add\","
+                  "\"path\":\"/big\",\"value\":true}]},"
+                  "{\"type\":\"route\",\"stream\":\"big\"}]"),
+        0);
+    uint64_t small = s_pub ("sales", "{\"amount\":5}");
+    uint64_t large = s_pub ("sales", "{\"amount\":50}");
+    s_wait ("sales", small, "FILTERED");
+    state_t s = s_wait ("sales", large, "PROCESSED");
+    /* the routed copy carries the transformed payload and its origin */
+    state_t routed = s_state (s_admin, "big", 1);
+    json_error_t jerr;
+    json_t *p = json_loads (routed.payload, 0, &jerr);
+    assert_non_null (p);
+    assert_true (json_is_true (json_object_get (p, "big")));
+    assert_int_equal (json_integer_value (json_object_get (p, "amount")), 50);
+    json_decref (p);
+    /* the stored event itself never changes */
+    assert_string_equal (s.payload, "{\"amount\":50}");
+}
+
+static void
+test_worker_result (void **state)
+{
+    (void) state;
+    assert_int_equal (
+        s_create ("bill", NULL,
+                  "[{\"type\":\"worker\",\"service\":\"billing\"}]"),
+        0);
+    wk_t w;
+    s_worker_start (&w, "billing", WK_OK);
+    uint64_t seq = s_pub ("bill", "{\"amount\":7}");
+    state_t s = s_wait ("bill", seq, "PROCESSED");
+    s_worker_stop (&w);
+    json_error_t jerr;
+    json_t *r = json_loads (s.result, 0, &jerr);
+    assert_non_null (r);
+    assert_int_equal (json_integer_value (json_object_get (r, "attempt")), 1);
+    assert_int_equal (json_integer_value (json_object_get (
+                          json_object_get (r, "saw"), "amount")),
+                      7);
+    json_decref (r);
+}
+
+static void
+test_poison_to_dlq_and_replay (void **state)
+{
+    (void) state;
+    assert_int_equal (
+        s_create ("poison", NULL,
+                  "[{\"type\":\"worker\",\"service\":\"flaky\","
+                  "\"max_attempts\":3,\"backoff\":{\"base_ms\":20,"
+                  "\"max_ms\":40}}]"),
+        0);
+    wk_t w;
+    s_worker_start (&w, "flaky", WK_FAIL);
+    uint64_t seq = s_pub ("poison", "{\"n\":1}");
+    state_t s = s_wait ("poison", seq, "FAILED");
+    s_worker_stop (&w);
+    assert_int_equal (s.attempts, 3);
+    assert_int_equal (w.handled, 3);
+    assert_string_equal (s.last_error, "boom");
+
+    json_t *l = s_dlq ((const char *const[]){"list", "--stream", "poison",
+                                              NULL});
+    json_t *items = json_object_get (l, "items");
+    assert_int_equal (json_array_size (items), 1);
+    json_t *d = json_array_get (items, 0);
+    assert_string_equal (json_string_value (json_object_get (d, "event_id")),
+                         s.id);
+    assert_int_equal (json_integer_value (json_object_get (d, "attempts")), 3);
+    assert_string_equal (json_string_value (json_object_get (d, "last_error")),
+                         "boom");
+    json_decref (l);
+
+    /* replay with a healthy worker: it runs again, from the failed step */
+    s_worker_start (&w, "flaky", WK_OK);
+    json_decref (s_dlq ((const char *const[]){"replay", s.id, NULL}));
+    s = s_wait ("poison", seq, "PROCESSED");
+    s_worker_stop (&w);
+    l = s_dlq ((const char *const[]){"list", "--stream", "poison", NULL});
+    assert_int_equal (json_array_size (json_object_get (l, "items")), 0);
+    json_decref (l);
+}
+
+static void
+test_fatal_failure_not_retried (void **state)
+{
+    (void) state;
+    assert_int_equal (
+        s_create ("fatal", NULL,
+                  "[{\"type\":\"worker\",\"service\":\"strict\","
+                  "\"max_attempts\":5}]"),
+        0);
+    wk_t w;
+    s_worker_start (&w, "strict", WK_FATAL);
+    uint64_t seq = s_pub ("fatal", "{}");
+    state_t s = s_wait ("fatal", seq, "FAILED");
+    s_worker_stop (&w);
+    assert_int_equal (s.attempts, 1);
+    assert_int_equal (w.handled, 1);
+    assert_string_equal (s.last_error, "bad input");
+    json_t *g = s_dlq ((const char *const[]){"show", s.id, NULL});
+    assert_non_null (json_object_get (g, "dead"));
+    json_decref (g);
+    /* deleted: gone from the queue, the event stays failed */
+    json_decref (s_dlq ((const char *const[]){"delete", s.id, NULL}));
+    json_t *l = s_dlq ((const char *const[]){"list", "--stream", "fatal",
+                                              NULL});
+    assert_int_equal (json_array_size (json_object_get (l, "items")), 0);
+    json_decref (l);
+}
+
+/*  A worker process killed while it holds the job: the broker notices it
+    is gone and the job runs on another worker. */
+static void
+test_worker_killed_mid_job (void **state)
+{
+    (void) state;
+    assert_int_equal (
+        s_create ("slow", NULL,
+                  "[{\"type\":\"worker\",\"service\":\"slowpoke\","
+                  "\"max_attempts\":5,\"timeout_ms\":60000,"
+                  "\"backoff\":{\"base_ms\":10,\"max_ms\":20}}]"),
+        0);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        setenv ("EVENTFLOW_BROKER_ENDPOINT", s_broker.endpoint, 1);
+        int devnull = open ("/dev/null", 1);
+        dup2 (devnull, 2);
+        execl (h_bin ("eventflow"), "eventflow", "--data-dir", s_broker.dir,
+               "worker", "--service", "slowpoke", "--exec", "sleep 600",
+               (char *) NULL);
+        _exit (127);
+    }
+    uint64_t seq = s_pub ("slow", "{\"n\":2}");
+    /* wait for the process to hold the job (attempt 1 started) */
+    int64_t until = ef_time_mono_ms () + WAIT_MS;
+    state_t s;
+    do {
+        s = s_state (s_admin, "slow", seq);
+        usleep (20 * 1000);
+    } while (s.attempts < 1 && ef_time_mono_ms () < until);
+    assert_int_equal (s.attempts, 1);
+    kill (pid, SIGKILL);
+    waitpid (pid, NULL, 0);
+    wk_t w;
+    s_worker_start (&w, "slowpoke", WK_OK);
+    s = s_wait ("slow", seq, "PROCESSED");
+    s_worker_stop (&w);
+    assert_int_equal (s.attempts, 2);
+}
+
+/*  A retry waiting on its backoff when the broker dies runs after the
+    restart: jobs live in LMDB. */
+static void
+test_pending_retry_survives_kill9 (void **state)
+{
+    (void) state;
+    assert_int_equal (
+        s_create ("later", NULL,
+                  "[{\"type\":\"worker\",\"service\":\"later\","
+                  "\"max_attempts\":3,\"backoff\":{\"base_ms\":1000,"
+                  "\"max_ms\":1000}}]"),
+        0);
+    wk_t w;
+    s_worker_start (&w, "later", WK_FAIL_ONCE);
+    uint64_t seq = s_pub ("later", "{\"n\":3}");
+    int64_t until = ef_time_mono_ms () + WAIT_MS;
+    while (!w.handled && ef_time_mono_ms () < until)
+        usleep (5 * 1000);
+    assert_int_equal (w.handled, 1);
+    s_worker_stop (&w);
+    state_t s = s_state (s_admin, "later", seq);
+    assert_string_equal (s.status, "PENDING");
+
+    ef_client_destroy (&s_admin);
+    h_broker_kill9 (&s_broker);
+    assert_int_equal (h_broker_start (&s_broker, s_dir, NULL), 0);
+    s_admin = h_client (&s_broker);
+    assert_non_null (s_admin);
+    s_worker_start (&w, "later", WK_FAIL_ONCE);
+    s = s_wait ("later", seq, "PROCESSED");
+    s_worker_stop (&w);
+    assert_int_equal (s.attempts, 2);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_schema_refuses_each_bad_event),
+        cmocka_unit_test (test_filter_transform_route),
+        cmocka_unit_test (test_worker_result),
+        cmocka_unit_test (test_poison_to_dlq_and_replay),
+        cmocka_unit_test (test_fatal_failure_not_retried),
+        cmocka_unit_test (test_worker_killed_mid_job),
+        cmocka_unit_test (test_pending_retry_survives_kill9),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
