@@ -63,6 +63,104 @@ s_lag_line (ef_buf_t *b, ef_mpr_t *r)
         ef_buf_append (b, line, (size_t) len);
 }
 
+/*  The broker's "processing" map of STATS (protocol.md §6) as
+    eventflow_retries_total, eventflow_dlq_size, eventflow_workers and the
+    eventflow_processing_seconds histogram. */
+static void
+s_processing_lines (ef_http_t *h, ef_mpr_t *r)
+{
+    uint64_t retries = 0, dead = 0, done = 0, dlq = 0, workers = 0, count = 0,
+             sum = 0;
+    ef_buf_t hist;
+    ef_buf_init (&hist);
+    uint32_t n;
+    if (ef_mpr_map (r, &n))
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        ef_str_t k;
+        uint64_t *v = NULL;
+        if (ef_mpr_str (r, &k))
+            break;
+        if (ef_str_eq (k, "retries"))
+            v = &retries;
+        else if (ef_str_eq (k, "dead"))
+            v = &dead;
+        else if (ef_str_eq (k, "jobs_done"))
+            v = &done;
+        else if (ef_str_eq (k, "dlq_size"))
+            v = &dlq;
+        else if (ef_str_eq (k, "workers"))
+            v = &workers;
+        else if (ef_str_eq (k, "latency_count"))
+            v = &count;
+        else if (ef_str_eq (k, "latency_sum_ms"))
+            v = &sum;
+        if (v) {
+            if (ef_mpr_uint (r, v))
+                break;
+            continue;
+        }
+        uint32_t nb, two;
+        if (!ef_str_eq (k, "latency_buckets") || ef_mpr_array (r, &nb)) {
+            if (ef_mpr_skip (r, EF_MSGPACK_DEPTH))
+                break;
+            continue;
+        }
+        for (uint32_t j = 0; j < nb; j++) {
+            uint64_t le = 0, c = 0;
+            int inf = 0;
+            if (ef_mpr_array (r, &two) || two != 2)
+                break;
+            if (ef_mpr_nil (r) == 0)
+                inf = 1;
+            else if (ef_mpr_uint (r, &le))
+                break;
+            if (ef_mpr_uint (r, &c))
+                break;
+            char line[128];
+            int len = inf ? snprintf (line, sizeof line,
+                                      "eventflow_processing_seconds_bucket"
+                                      "{le=\"+Inf\"} %llu\n",
+                                      (unsigned long long) c)
+                          : snprintf (line, sizeof line,
+                                      "eventflow_processing_seconds_bucket"
+                                      "{le=\"%g\"} %llu\n",
+                                      (double) le / 1000.0,
+                                      (unsigned long long) c);
+            if (len > 0 && (size_t) len < sizeof line)
+                ef_buf_append (&hist, line, (size_t) len);
+        }
+    }
+    ef_http_printf (
+        h,
+        "# HELP eventflow_retries_total Worker attempts scheduled again.\n"
+        "# TYPE eventflow_retries_total counter\n"
+        "eventflow_retries_total %llu\n"
+        "# HELP eventflow_dead_letters_total Events sent to the dead-letter "
+        "queue.\n# TYPE eventflow_dead_letters_total counter\n"
+        "eventflow_dead_letters_total %llu\n"
+        "# HELP eventflow_jobs_done_total Worker jobs answered done.\n"
+        "# TYPE eventflow_jobs_done_total counter\n"
+        "eventflow_jobs_done_total %llu\n"
+        "# HELP eventflow_dlq_size Dead letters waiting.\n"
+        "# TYPE eventflow_dlq_size gauge\n"
+        "eventflow_dlq_size %llu\n"
+        "# HELP eventflow_workers Workers attached.\n"
+        "# TYPE eventflow_workers gauge\n"
+        "eventflow_workers %llu\n"
+        "# HELP eventflow_processing_seconds From an event's arrival to the "
+        "end of its pipeline.\n# TYPE eventflow_processing_seconds histogram\n",
+        (unsigned long long) retries, (unsigned long long) dead,
+        (unsigned long long) done, (unsigned long long) dlq,
+        (unsigned long long) workers);
+    ef_buf_append (&h->out, hist.data, hist.len);
+    ef_http_printf (h,
+                    "eventflow_processing_seconds_sum %.3f\n"
+                    "eventflow_processing_seconds_count %llu\n",
+                    (double) sum / 1000.0, (unsigned long long) count);
+    ef_buf_free (&hist);
+}
+
 int
 ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
 {
@@ -82,9 +180,12 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
        bridge's own figures are shown, with eventflow_broker_up 0 */
     ef_buf_t lags;
     ef_buf_init (&lags);
+    ef_mpr_t proc; /* in the reply, which stays until the next call */
+    int have_proc = 0;
     if (ef_bridge_try (self, h, &req, &rep) == 0) {
         ef_mpr_t r;
         uint32_t n;
+        have_proc = ef_proto_reply_find (rep, "processing", &proc) == 0;
         up = ef_proto_reply_find (rep, "stats", &r) == 0
              && ef_proto_read_stats (&r, &st) == 0;
         if (up && ef_proto_reply_find (rep, "lags", &r) == 0
@@ -123,6 +224,8 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
             (unsigned long long) st.store_bytes, (unsigned long long) st.streams,
             (unsigned long long) st.events);
     }
+    if (up && have_proc)
+        s_processing_lines (h, &proc);
     if (lags.len) {
         ef_http_printf (h, "# HELP eventflow_consumer_lag Events a consumer "
                            "group is behind its stream's head.\n"

@@ -113,6 +113,7 @@ void ef_broker_redispatch (ef_broker_t *self, ef_wreq_t *w);
 /*  Workers (ef_workers.c). */
 int ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_workers_answer (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_workers_leave (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_workers_list (ef_broker_t *self, ef_wreq_t *w, const char **why);
 /*  A job from the writer: to a worker now, or queued. */
 void ef_workers_submit (ef_broker_t *self, ef_wreq_t *job);

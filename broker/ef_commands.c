@@ -3,6 +3,7 @@
     that may run it. The dispatcher (ef_broker.c) checks frame, principal
     and role before any handler here runs. */
 #include "ef_broker_int.h"
+#include "ef_process.h"
 #include "ef_engine.h"
 #include "ef_groups.h"
 #include "ef_pipeline.h"
@@ -87,6 +88,43 @@ s_stream_lags (void *arg, const ef_stream_rec_t *s)
     return l->n >= 10000;
 }
 
+/*  STATS' "processing" map: retries, dead letters, workers and the
+    processing latency histogram (protocol.md §6). */
+static void
+s_processing_stats (ef_broker_t *self)
+{
+    uint64_t dlq = 0, buckets[EF_M_LATENCY_BUCKETS + 1], count, sum;
+    ef_process_dlq_count (self->reader, &dlq);
+    ef_metrics_latency_get (self->metrics, buckets, &count, &sum);
+    ef_buf_t *b = &self->out;
+    ef_mp_key (b, "processing");
+    ef_mp_map (b, 8);
+    ef_mp_key (b, "retries");
+    ef_mp_uint (b, ef_metrics_get (self->metrics, EF_M_RETRIES));
+    ef_mp_key (b, "dead");
+    ef_mp_uint (b, ef_metrics_get (self->metrics, EF_M_DEAD));
+    ef_mp_key (b, "jobs_done");
+    ef_mp_uint (b, ef_metrics_get (self->metrics, EF_M_JOBS_DONE));
+    ef_mp_key (b, "dlq_size");
+    ef_mp_uint (b, dlq);
+    ef_mp_key (b, "workers");
+    ef_mp_uint (b, ef_workers_count (self));
+    ef_mp_key (b, "latency_count");
+    ef_mp_uint (b, count);
+    ef_mp_key (b, "latency_sum_ms");
+    ef_mp_uint (b, sum);
+    ef_mp_key (b, "latency_buckets"); /* cumulative; [le_ms, count] */
+    ef_mp_array (b, EF_M_LATENCY_BUCKETS + 1);
+    for (uint32_t i = 0; i <= EF_M_LATENCY_BUCKETS; i++) {
+        ef_mp_array (b, 2);
+        if (i < EF_M_LATENCY_BUCKETS)
+            ef_mp_uint (b, ef_metrics_latency_le_ms[i]);
+        else
+            ef_mp_nil (b);
+        ef_mp_uint (b, buckets[i]);
+    }
+}
+
 static int
 s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
@@ -103,9 +141,10 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
     st.malformed = ef_metrics_get (self->metrics, EF_M_MALFORMED);
     st.commits = ef_metrics_get (self->metrics, EF_M_COMMITS);
     st.requests = ef_metrics_get (self->metrics, EF_M_REQUESTS);
-    ef_proto_reply_ok (&self->out, w->req.id, 2);
+    ef_proto_reply_ok (&self->out, w->req.id, 3);
     ef_mp_key (&self->out, "stats");
     ef_proto_write_stats (&self->out, &st);
+    s_processing_stats (self);
     /* every group's lag, for eventflow_consumer_lag{stream,group} */
     ef_buf_t tmp;
     ef_buf_init (&tmp);
@@ -486,6 +525,7 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_READY, ef_workers_ready, 0, CONSUMER, NULL},
     {EF_CMD_DONE, ef_workers_answer, 0, CONSUMER, NULL},
     {EF_CMD_FAIL, ef_workers_answer, 0, CONSUMER, NULL},
+    {EF_CMD_LEAVE, ef_workers_leave, 0, CONSUMER, NULL},
     {EF_CMD_WORKERS, ef_workers_list, 0, ADMIN, NULL},
     {EF_CMD_DLQ_LIST, ef_dlq_list, 0, ADMIN, NULL},
     {EF_CMD_DLQ_GET, ef_dlq_get, 0, ADMIN, NULL},

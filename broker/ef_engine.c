@@ -345,6 +345,8 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             if (ef_schema_validate_json (step->schema, value, NULL, 0, &nerr)) {
                 rc = s_finish (txn, num, seq, st, EF_STATUS_FILTERED,
                                EF_STR_NULL, now);
+                ef_metrics_latency (self->metrics,
+                                    now > ev.received_at ? now - ev.received_at : 0);
                 goto done;
             }
         } else if (step->kind == EF_STEP_TRANSFORM) {
@@ -385,6 +387,8 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
                        : NULL;
         rc = s_finish (txn, num, seq, st, EF_STATUS_PROCESSED,
                        text ? ef_str (text) : EF_STR_NULL, now);
+        ef_metrics_latency (self->metrics,
+                            now > ev.received_at ? now - ev.received_at : 0);
     }
 done:
     free (text);

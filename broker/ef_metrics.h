@@ -23,10 +23,22 @@ typedef enum {
 
 typedef struct ef_metrics ef_metrics_t;
 
+/*  The processing latency histogram (eventflow_processing_seconds): from
+    an event's arrival to its pipeline's end, upper bounds in ms. */
+#define EF_M_LATENCY_BUCKETS 11
+extern const uint32_t ef_metrics_latency_le_ms[EF_M_LATENCY_BUCKETS];
+
 ef_metrics_t *ef_metrics_new (void);
 void ef_metrics_destroy (ef_metrics_t **self_p);
 /*  Thread-safe. */
 void ef_metrics_add (ef_metrics_t *self, ef_metric_t m, uint64_t n);
 uint64_t ef_metrics_get (const ef_metrics_t *self, ef_metric_t m);
+/*  Thread-safe: one processing latency. */
+void ef_metrics_latency (ef_metrics_t *self, uint64_t ms);
+/*  The histogram: cumulative counts per bucket (the last is +Inf), the
+    count, the sum in ms. */
+void ef_metrics_latency_get (const ef_metrics_t *self,
+                             uint64_t buckets[EF_M_LATENCY_BUCKETS + 1],
+                             uint64_t *count, uint64_t *sum_ms);
 
 #endif

@@ -272,8 +272,5 @@ ef_process_dlq_each (ef_store_txn_t *txn, uint32_t org, ef_dead_fn *fn,
 int
 ef_process_dlq_count (ef_store_txn_t *txn, uint64_t *n)
 {
-    s_dlq_walk_t w = {0, NULL, NULL, 0};
-    int rc = ef_store_rec_each (txn, EF_TABLE_DLQ, NULL, 0, s_dlq_visit, &w);
-    *n = w.count;
-    return rc;
+    return ef_store_rec_count (txn, EF_TABLE_DLQ, n);
 }

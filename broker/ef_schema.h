@@ -100,7 +100,8 @@ void ef_schema_destroy (ef_schema_t **self_p);
     Every failing place is listed, not only the first, until max entries
     are written (the rest are not counted). Failures inside anyOf, oneOf,
     not, contains and the condition of if are summed up by one entry for
-    the keyword at the value's path.
+    the keyword at the value's path; a name refused by propertyNames by
+    one entry at the property's path.
     Returns 0 when the value is valid; EF_EVALIDATION when it is not (at
     least one entry when max > 0); EF_EINVAL when the text is not JSON
     (one entry with the parser's message when max > 0) or self is NULL;

@@ -819,6 +819,15 @@ ef_store_rec_each (ef_store_txn_t *txn, ef_table_t table, const void *prefix,
 }
 
 int
+ef_store_rec_count (ef_store_txn_t *txn, ef_table_t table, uint64_t *n)
+{
+    MDB_stat st;
+    int rc = mdb_stat (txn->txn, txn->store->dbi[s_table_db (table)], &st);
+    *n = rc ? 0 : st.ms_entries;
+    return rc ? s_err (txn->store, rc) : 0;
+}
+
+int
 ef_store_counter_next (ef_store_txn_t *txn, const char *name, uint32_t *out)
 {
     MDB_val v;

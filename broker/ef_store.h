@@ -171,6 +171,8 @@ int ef_store_rec_del (ef_store_txn_t *txn, ef_table_t table, const void *key,
                       size_t klen);
 /*  Visit the records whose keys start with prefix (all if plen is 0), in
     key order; fn returns non-zero to stop. */
+/*  How many records the table holds (O(1)). */
+int ef_store_rec_count (ef_store_txn_t *txn, ef_table_t table, uint64_t *n);
 typedef int (ef_store_rec_fn) (void *arg, ef_str_t key, ef_str_t val);
 int ef_store_rec_each (ef_store_txn_t *txn, ef_table_t table,
                        const void *prefix, size_t plen, ef_store_rec_fn *fn,

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #define S_SILENT_MS   3000
+#define S_PING_MS     1000
 #define S_MAX_WORKERS 1024
 
 typedef struct s_worker {
@@ -25,6 +26,7 @@ typedef struct s_worker {
     char service[129];
     uint32_t capacity, inflight;
     int64_t last_seen;
+    int64_t last_ping; /* our heartbeat to it */
 } s_worker_t;
 
 typedef struct s_out {
@@ -181,10 +183,19 @@ ef_workers_tick (ef_broker_t *self)
         } else
             pp = &o->next;
     }
+    /* our heartbeat, so a worker can tell a silent broker */
+    static const uint8_t ping[] = {0x84, 0xa2, 'i', 'd', 0x00, 0xa2, 'o', 'k',
+                                   0xc3, 0xa4, 'p', 'u', 's', 'h', 0xc3, 0xa9,
+                                   'h', 'e', 'a', 'r', 't', 'b', 'e', 'a', 't',
+                                   0xc3};
     for (s_worker_t *w = ws->workers, *next; w; w = next) {
         next = w->next;
         if (now - w->last_seen > S_SILENT_MS)
             s_drop_worker (self, w, "the worker stopped answering");
+        else if (now - w->last_ping >= S_PING_MS) {
+            w->last_ping = now;
+            ef_broker_send (self, &w->peer, ping, sizeof ping);
+        }
     }
     s_pump (self);
 }
@@ -253,6 +264,22 @@ ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why)
     found->last_seen = ef_time_mono_ms ();
     ef_proto_reply_ok (&self->out, w->req.id, 0);
     w->park = 1; /* after the reply: jobs may go to it */
+    return 0;
+}
+
+/*  LEAVE: a worker going away on purpose; its jobs run elsewhere. */
+int
+ef_workers_leave (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    struct ef_workers *ws = s_self (self);
+    for (s_worker_t *k = ws ? ws->workers : NULL; k; k = k->next)
+        if (s_same_peer (&k->peer, &w->peer)
+            && ef_str_eq (w->req.service, k->service)) {
+            s_drop_worker (self, k, "the worker left");
+            break;
+        }
+    ef_proto_reply_ok (&self->out, w->req.id, 0);
     return 0;
 }
 

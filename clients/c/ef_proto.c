@@ -21,7 +21,7 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "COMMIT",      "SEEK",          "LIST_GROUPS",     "SUBSCRIBE",
     "CREDIT",      "UNSUBSCRIBE",   "READY",           "DONE",
     "FAIL",        "WORKERS",       "DLQ_LIST",        "DLQ_GET",
-    "DLQ_REPLAY",  "DLQ_DELETE",
+    "DLQ_REPLAY",  "DLQ_DELETE",    "LEAVE",
 };
 
 const char *
@@ -542,6 +542,7 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         }
         break;
     case EF_CMD_READY:
+    case EF_CMD_LEAVE:
         if (!ef_str_set (req->service)) {
             *why = "service is required";
             return EF_EINVAL;

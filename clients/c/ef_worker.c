@@ -8,6 +8,7 @@
 #include <string.h>
 
 #define S_HEARTBEAT_MS 1000
+#define S_SILENT_MS    3000 /* no heartbeat from the broker for this long */
 
 typedef struct s_job {
     struct s_job *next;
@@ -21,6 +22,8 @@ struct ef_worker {
     uint32_t capacity;
     s_job_t *head, *tail;
     int64_t last_ready;
+    int64_t last_heard; /* the broker's last heartbeat or job */
+    int started;
 };
 
 ef_worker_t *
@@ -46,6 +49,15 @@ ef_worker_destroy (ef_worker_t **self_p)
         return;
     ef_worker_t *self = *self_p;
     ef_client_set_push_handler (self->client, NULL, NULL);
+    if (self->started) {
+        /* say goodbye, so the broker stops sending jobs at once; what
+           this worker was given and did not answer runs elsewhere */
+        ef_request_t req = {0};
+        req.cmd = EF_CMD_LEAVE;
+        req.service = ef_str (self->service);
+        if (ef_client_send (self->client, &req) == 0)
+            ef_client_flush (self->client, 1000);
+    }
     while (self->head) {
         s_job_t *next = self->head->next;
         free (self->head);
@@ -63,8 +75,9 @@ s_on_push (void *arg, uint64_t sub, const ef_reply_t *rep)
     (void) sub;
     ef_worker_t *self = arg;
     ef_mpr_t r;
+    self->last_heard = ef_time_mono_ms ();
     if (ef_proto_reply_find (rep, "job", &r))
-        return;
+        return; /* the broker's heartbeat */
     size_t len = (size_t) (r.end - r.p);
     s_job_t *job = malloc (sizeof *job + len);
     if (!job)
@@ -98,8 +111,16 @@ ef_worker_start (ef_worker_t *self)
     req.cmd = EF_CMD_READY;
     req.service = ef_str (self->service);
     req.credit = self->capacity;
-    self->last_ready = ef_time_mono_ms ();
-    return ef_client_call (self->client, &req, NULL);
+    self->last_ready = self->last_heard = ef_time_mono_ms ();
+    int rc = ef_client_call (self->client, &req, NULL);
+    self->started = rc == 0;
+    return rc;
+}
+
+int
+ef_worker_broker_alive (const ef_worker_t *self)
+{
+    return ef_time_mono_ms () - self->last_heard < S_SILENT_MS;
 }
 
 /*  Read a job map (the "job" value). */

@@ -139,6 +139,40 @@ s_dlq (const char *const *args)
     return j;
 }
 
+/*  One figure of STATS' "processing" map. */
+static uint64_t
+s_proc_stat (const char *key)
+{
+    ef_request_t req = {.cmd = EF_CMD_STATS};
+    const ef_reply_t *rep;
+    ef_mpr_t r;
+    uint32_t n;
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    assert_int_equal (ef_proto_reply_find (rep, "processing", &r), 0);
+    assert_int_equal (ef_mpr_map (&r, &n), 0);
+    for (uint32_t i = 0; i < n; i++) {
+        ef_str_t k;
+        uint64_t v;
+        assert_int_equal (ef_mpr_str (&r, &k), 0);
+        if (ef_str_eq (k, key)) {
+            assert_int_equal (ef_mpr_uint (&r, &v), 0);
+            return v;
+        }
+        assert_int_equal (ef_mpr_skip (&r, EF_MSGPACK_DEPTH), 0);
+    }
+    fail_msg ("no %s in STATS", key);
+    return 0;
+}
+
+static void
+s_wait_workers (uint64_t n)
+{
+    int64_t until = ef_time_mono_ms () + WAIT_MS;
+    while (s_proc_stat ("workers") != n && ef_time_mono_ms () < until)
+        usleep (10 * 1000);
+    assert_int_equal (s_proc_stat ("workers"), n);
+}
+
 /* --------------------------------------------------------------- workers */
 
 enum { WK_OK, WK_FAIL, WK_FATAL, WK_FAIL_ONCE };
@@ -149,6 +183,7 @@ typedef struct {
     volatile int stop;
     volatile int handled;
     volatile int ready;
+    volatile int alive_later; /* broker heard after 3.5 s: 1, not: -1 */
     pthread_t thread;
 } wk_t;
 
@@ -190,9 +225,13 @@ s_worker_main (void *arg)
         goto done;
     }
     w->ready = 1;
-    while (!w->stop)
+    int64_t started = ef_time_mono_ms ();
+    while (!w->stop) {
         if (ef_worker_poll (wk, 100, s_handle, w) < 0)
             break;
+        if (!w->alive_later && ef_time_mono_ms () - started > 3500)
+            w->alive_later = ef_worker_broker_alive (wk) ? 1 : -1;
+    }
     ef_client_flush (c, 2000);
 done:
     ef_worker_destroy (&wk);
@@ -363,12 +402,18 @@ test_poison_to_dlq_and_replay (void **state)
     assert_string_equal (json_string_value (json_object_get (d, "last_error")),
                          "boom");
     json_decref (l);
+    assert_int_equal (s_proc_stat ("dlq_size"), 1);
+    assert_true (s_proc_stat ("retries") >= 2);
+    assert_true (s_proc_stat ("latency_count") >= 2); /* earlier tests' */
 
     /* replay with a healthy worker: it runs again, from the failed step */
     s_worker_start (&w, "flaky", WK_OK);
     json_decref (s_dlq ((const char *const[]){"replay", s.id, NULL}));
     s = s_wait ("poison", seq, "PROCESSED");
+    assert_int_equal (s_proc_stat ("workers"), 1);
     s_worker_stop (&w);
+    assert_int_equal (s_proc_stat ("dlq_size"), 0);
+    s_wait_workers (0); /* it said LEAVE */
     l = s_dlq ((const char *const[]){"list", "--stream", "poison", NULL});
     assert_int_equal (json_array_size (json_object_get (l, "items")), 0);
     json_decref (l);
@@ -400,6 +445,23 @@ test_fatal_failure_not_retried (void **state)
                                               NULL});
     assert_int_equal (json_array_size (json_object_get (l, "items")), 0);
     json_decref (l);
+}
+
+/*  Heartbeats both ways: past the 3 s silence limit, the broker still
+    has the worker and the worker still hears the broker. */
+static void
+test_heartbeats (void **state)
+{
+    (void) state;
+    wk_t w;
+    s_worker_start (&w, "idle", WK_OK);
+    s_wait_workers (1);
+    while (!w.alive_later)
+        usleep (50 * 1000);
+    assert_int_equal (w.alive_later, 1);
+    assert_int_equal (s_proc_stat ("workers"), 1);
+    s_worker_stop (&w);
+    s_wait_workers (0);
 }
 
 /*  A worker process killed while it holds the job: the broker notices it
@@ -486,6 +548,7 @@ main (void)
         cmocka_unit_test (test_worker_result),
         cmocka_unit_test (test_poison_to_dlq_and_replay),
         cmocka_unit_test (test_fatal_failure_not_retried),
+        cmocka_unit_test (test_heartbeats),
         cmocka_unit_test (test_worker_killed_mid_job),
         cmocka_unit_test (test_pending_retry_survives_kill9),
     };

@@ -174,11 +174,18 @@ cli_worker_run (const cli_t *cli, int argc, char **argv)
     ef_buf_init (&w->io);
     fprintf (stderr, "eventflow: worker of %s ready\n", service);
     cli_catch_signals ();
+    int alive = 1;
     while (!cli_stopping ()) {
         rc = ef_worker_poll (wk, 500, s_on_job, w);
         if (rc < 0) {
             code = cli_fail (client, rc, "worker");
             break;
+        }
+        if (alive != ef_worker_broker_alive (wk)) {
+            alive = !alive;
+            fprintf (stderr, alive ? "eventflow: the broker is back\n"
+                                   : "eventflow: the broker is not answering; "
+                                     "waiting for it\n");
         }
     }
     ef_client_flush (client, 2000); /* the last answers out */

@@ -76,6 +76,7 @@ typedef enum {
     EF_CMD_DLQ_GET,
     EF_CMD_DLQ_REPLAY,
     EF_CMD_DLQ_DELETE,
+    EF_CMD_LEAVE,
     EF_CMD_COUNT
 } ef_cmd_t;
 

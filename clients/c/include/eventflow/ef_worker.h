@@ -6,7 +6,10 @@
     follow and the event's result) or failed (with a reason; retryable
     failures run again later with backoff, others go straight to the
     dead-letter queue). No answer within the step's timeout counts as a
-    failure, and so does the worker's disconnect.
+    failure, and so does the worker's disconnect. Heartbeats go both ways
+    every second: the broker drops a worker silent for three seconds (its
+    jobs run elsewhere), and ef_worker_broker_alive tells whether the
+    broker is heard. ef_worker_destroy says LEAVE to the broker.
 
         ef_worker_t *wk = ef_worker_new (client, "enrich", 4);
         ef_worker_start (wk);
@@ -56,6 +59,11 @@ int ef_worker_start (ef_worker_t *self);
     or an error. */
 int ef_worker_poll (ef_worker_t *self, int timeout_ms, ef_job_fn *fn,
                     void *arg);
+
+/*  Whether the broker's heartbeat (every second) came within the last
+    three seconds. While it is silent the worker keeps saying READY, so it
+    is attached again as soon as the broker is back. */
+int ef_worker_broker_alive (const ef_worker_t *self);
 
 #ifdef __cplusplus
 }
