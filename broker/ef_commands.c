@@ -441,7 +441,7 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     if (rc)
         return rc;
     ef_stream_info_t info = {ef_str (s.id), ef_str (s.name), s.created_at,
-                             0, 0, 0};
+                             0, 0, 0, s.schema, s.pipeline};
     ef_store_stream_bounds (txn, s.num, &info.first_seq, &info.last_seq);
     info.events = info.last_seq ? info.last_seq - info.first_seq + 1 : 0;
     ef_proto_reply_ok (&w->reply, w->req.id, 1);
@@ -575,7 +575,8 @@ ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w)
     }
     if (w->req.cmd == EF_CMD_CREATE_STREAM) {
         ef_stream_info_t s = {ef_str (w->stream.id), ef_str (w->stream.name),
-                              w->stream.created_at, 0, 0, 0};
+                              w->stream.created_at, 0, 0, 0, w->req.schema,
+                              w->req.pipeline};
         ef_proto_reply_ok (out, w->req.id, 1);
         ef_mp_key (out, "stream");
         ef_proto_write_stream (out, &s);

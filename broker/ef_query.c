@@ -122,6 +122,8 @@ s_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
     info->id = ef_str (s->id);
     info->name = ef_str (s->name);
     info->created_at = s->created_at;
+    info->schema = s->schema;
+    info->pipeline = s->pipeline;
     ef_store_stream_bounds (txn, s->num, &info->first_seq, &info->last_seq);
     info->events = info->last_seq ? info->last_seq - info->first_seq + 1 : 0;
 }

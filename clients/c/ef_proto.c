@@ -721,13 +721,17 @@ ef_proto_write_event (ef_buf_t *b, const ef_event_t *ev)
 void
 ef_proto_write_stream (ef_buf_t *b, const ef_stream_info_t *s)
 {
-    ef_mp_map (b, 6);
+    ef_mp_map (b, 6 + !!ef_str_set (s->schema) + !!ef_str_set (s->pipeline));
     s_kstr (b, "id", s->id);
     s_kstr (b, "name", s->name);
     s_kuint (b, "created_at", s->created_at);
     s_kuint (b, "events", s->events);
     s_kuint (b, "first_seq", s->first_seq);
     s_kuint (b, "last_seq", s->last_seq);
+    if (ef_str_set (s->schema))
+        s_kstr (b, "schema", s->schema);
+    if (ef_str_set (s->pipeline))
+        s_kstr (b, "pipeline", s->pipeline);
 }
 
 void
@@ -1068,6 +1072,8 @@ ef_proto_read_stream (ef_mpr_t *r, ef_stream_info_t *s)
         S_FU (ef_stream_info_t, "events", events),
         S_FU (ef_stream_info_t, "first_seq", first_seq),
         S_FU (ef_stream_info_t, "last_seq", last_seq),
+        S_FS (ef_stream_info_t, "schema", schema),
+        S_FS (ef_stream_info_t, "pipeline", pipeline),
     };
     memset (s, 0, sizeof *s);
     return s_read_fields (r, fields, sizeof fields / sizeof fields[0], s,

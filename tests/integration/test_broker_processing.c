@@ -447,6 +447,52 @@ test_fatal_failure_not_retried (void **state)
     json_decref (l);
 }
 
+/*  The CLI sets and removes a stream's schema and pipeline. */
+static void
+test_cli_configure (void **state)
+{
+    (void) state;
+    char *out = NULL, *err = NULL;
+    const char *create[] = {"--data-dir", s_broker.dir, "streams", "create",
+                            "cli-s", "--schema",
+                            "{\"type\":\"object\",\"required\":[\"a\"]}",
+                            "--pipeline",
+                            "[{\"type\":\"route\",\"stream\":\"big\"}]",
+                            NULL};
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, create), 0);
+    json_error_t jerr;
+    json_t *j = json_loads (out, 0, &jerr);
+    assert_non_null (j);
+    assert_true (json_is_object (json_object_get (j, "schema")));
+    assert_true (json_is_array (json_object_get (j, "pipeline")));
+    json_decref (j);
+    free (out), free (err);
+    /* a payload without "a" is refused */
+    ef_event_in_t ev = {.type = ef_str ("t"), .payload = ef_str ("{}")};
+    ef_publish_result_t res;
+    assert_int_equal (ef_client_publish (s_admin, "cli-s", &ev, 1, &res), 0);
+    assert_int_equal (res.code, EF_EVALIDATION);
+    /* removed: the same payload is stored */
+    const char *update[] = {"--data-dir", s_broker.dir, "streams", "update",
+                            "cli-s", "--schema", "", NULL};
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, update), 0);
+    j = json_loads (out, 0, &jerr);
+    assert_non_null (j);
+    assert_null (json_object_get (j, "schema"));
+    assert_non_null (json_object_get (j, "pipeline"));
+    json_decref (j);
+    free (out), free (err);
+    assert_int_equal (ef_client_publish (s_admin, "cli-s", &ev, 1, &res), 0);
+    assert_int_equal (res.code, 0);
+    /* a pipeline that is not one: refused with the reason */
+    const char *bad[] = {"--data-dir", s_broker.dir, "streams", "update",
+                         "cli-s", "--pipeline", "[{\"type\":\"sort\"}]",
+                         NULL};
+    assert_int_not_equal (h_cli (&s_broker, NULL, &out, &err, bad), 0);
+    assert_non_null (strstr (err, "filter, transform, route or worker"));
+    free (out), free (err);
+}
+
 /*  Heartbeats both ways: past the 3 s silence limit, the broker still
     has the worker and the worker still hears the broker. */
 static void
@@ -548,6 +594,7 @@ main (void)
         cmocka_unit_test (test_worker_result),
         cmocka_unit_test (test_poison_to_dlq_and_replay),
         cmocka_unit_test (test_fatal_failure_not_retried),
+        cmocka_unit_test (test_cli_configure),
         cmocka_unit_test (test_heartbeats),
         cmocka_unit_test (test_worker_killed_mid_job),
         cmocka_unit_test (test_pending_retry_survives_kill9),

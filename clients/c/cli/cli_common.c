@@ -406,8 +406,17 @@ cli_json_stream (ef_buf_t *b, const ef_stream_info_t *s)
     cli_json_time (b, s->created_at, 1);
     cli_buf_printf (b,
                     ",\"events\":%" PRIu64 ",\"first_seq\":%" PRIu64
-                    ",\"last_seq\":%" PRIu64 "}\n",
+                    ",\"last_seq\":%" PRIu64,
                     s->events, s->first_seq, s->last_seq);
+    if (ef_str_set (s->schema)) {
+        s_lit (b, ",\"schema\":");
+        cli_json_raw (b, s->schema);
+    }
+    if (ef_str_set (s->pipeline)) {
+        s_lit (b, ",\"pipeline\":");
+        cli_json_raw (b, s->pipeline);
+    }
+    s_lit (b, "}\n");
 }
 
 int

@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
 
 #include <inttypes.h>
@@ -15,7 +16,9 @@ static void
 s_usage (FILE *out)
 {
     fputs ("Usage: eventflow streams list [--json]\n"
-           "       eventflow streams create NAME\n"
+           "       eventflow streams create NAME [--schema S] [--pipeline P]\n"
+           "       eventflow streams update NAME [--rename NEW] [--schema S] "
+           "[--pipeline P]\n"
            "       eventflow streams get NAME\n"
            "\n"
            "  list     a table of the streams: name, id, events, last_seq\n"
@@ -24,6 +27,13 @@ s_usage (FILE *out)
            "characters) and\n"
            "           print it as JSON; exit 1 if it exists already\n"
            "  get      print stream NAME (or id) as one JSON object\n"
+           "  update   rename a stream or change its schema or pipeline\n"
+           "\n"
+           "  --schema S     a JSON Schema (draft-07) every payload must match:\n"
+           "                 a file name, or the JSON itself; \"\" removes it\n"
+           "  --pipeline P   the processing steps (a JSON array: filter,\n"
+           "                 transform, route, worker): a file or the JSON;\n"
+           "                 \"\" removes it\n"
            "\n",
            out);
     cli_usage_exit_codes (out);
@@ -32,7 +42,10 @@ s_usage (FILE *out)
            "  eventflow streams create orders\n"
            "  eventflow streams list\n"
            "  eventflow streams list --json | jq -r .name\n"
-           "  eventflow streams get orders\n",
+           "  eventflow streams get orders\n"
+           "  eventflow streams create orders --schema order.schema.json\n"
+           "  eventflow streams update orders --pipeline "
+           "'[{\"type\":\"worker\",\"service\":\"bill\"}]'\n",
            out);
 }
 
@@ -193,10 +206,112 @@ s_print_stream (const ef_stream_info_t *s)
     return rc;
 }
 
+/*  A --schema/--pipeline value: the JSON itself, or a file holding it
+    (read into *buf), or "" (remove). 0, or a usage error printed. */
 static int
-s_create_or_get (const cli_t *cli, int argc, char **argv, int create)
+s_json_arg (const char *cmd, const char *opt, const char *v, char **buf,
+            ef_str_t *out)
 {
-    const char *cmd = create ? "streams create" : "streams get";
+    *out = EF_STR_NULL;
+    if (!v)
+        return 0;
+    const char *text = v;
+    size_t n = strlen (v);
+    if (n && !strchr ("{[", v[0]) && strcmp (v, "true") && strcmp (v, "false")) {
+        FILE *f = fopen (v, "rb");
+        if (!f)
+            return cli_usage_error (cmd, "%s: cannot read '%s'", opt, v);
+        size_t cap = 1u << 20; /* a schema or pipeline is not bigger */
+        *buf = malloc (cap + 1);
+        n = *buf ? fread (*buf, 1, cap + 1, f) : 0;
+        fclose (f);
+        if (!*buf || n > cap)
+            return cli_usage_error (cmd, "%s: '%s' is over 1 MiB", opt, v);
+        (*buf)[n] = 0;
+        text = *buf;
+    }
+    if (n && ef_json_validate (text, n, EF_JSON_DEPTH, NULL, NULL))
+        return cli_usage_error (cmd, "%s is not JSON", opt);
+    *out = (ef_str_t){text, (uint32_t) n};
+    if (n == 0)
+        out->ptr = ""; /* set and empty: remove */
+    return 0;
+}
+
+/*  create with a schema or pipeline, and update: one request. */
+static int
+s_configure (const cli_t *cli, int argc, char **argv, int create)
+{
+    const char *cmd = create ? "streams create" : "streams update";
+    cli_opt_t opts[] = {{"schema", 0, 1, NULL},
+                        {"pipeline", 0, 1, NULL},
+                        {"rename", 0, 1, NULL},
+                        {NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos, done;
+    int rc = s_parse (cmd, opts, argc, argv, pos, 1, &npos, &done);
+    if (done)
+        return rc;
+    if (npos < 1)
+        return cli_usage_error (cmd, "missing the stream's NAME");
+    const char *rename = cli_opt (opts, "rename");
+    if (create && rename)
+        return cli_usage_error (cmd, "--rename is for streams update");
+    if ((create && !s_valid_name (pos[0])) || (rename && !s_valid_name (rename)))
+        return cli_usage_error (cmd,
+                                "'%s' is not a valid stream name (1-128 "
+                                "characters of A-Z a-z 0-9 . _ -)",
+                                rename && create == 0 ? rename : pos[0]);
+    char *sbuf = NULL, *pbuf = NULL;
+    ef_request_t req = {0};
+    req.cmd = create ? EF_CMD_CREATE_STREAM : EF_CMD_UPDATE_STREAM;
+    if (create)
+        req.name = ef_str (pos[0]);
+    else
+        req.stream = ef_str (pos[0]), req.name = ef_str (rename);
+    if ((rc = s_json_arg (cmd, "--schema", cli_opt (opts, "schema"), &sbuf,
+                          &req.schema))
+        || (rc = s_json_arg (cmd, "--pipeline", cli_opt (opts, "pipeline"),
+                             &pbuf, &req.pipeline))) {
+        free (sbuf), free (pbuf);
+        return rc;
+    }
+    if (create && (req.schema.ptr && !req.schema.len))
+        req.schema = EF_STR_NULL;
+    if (create && (req.pipeline.ptr && !req.pipeline.len))
+        req.pipeline = EF_STR_NULL;
+    ef_client_t *client;
+    if ((rc = cli_connect (cli, &client))) {
+        free (sbuf), free (pbuf);
+        return rc;
+    }
+    const ef_reply_t *rep;
+    ef_stream_info_t s;
+    ef_mpr_t r;
+    int err = ef_client_call (client, &req, &rep);
+    if (err == EF_EEXISTS && create) {
+        cli_error ("stream '%s' exists already", pos[0]);
+        rc = CLI_EXIT_REFUSED;
+    } else if (err == EF_ENOTFOUND) {
+        cli_error ("no stream '%s'", pos[0]);
+        rc = CLI_EXIT_REFUSED;
+    } else if (err)
+        rc = cli_fail (client, err, "cannot %s stream '%s'",
+                       create ? "create" : "update", pos[0]);
+    else if (ef_proto_reply_find (rep, "stream", &r)
+             || ef_proto_read_stream (&r, &s))
+        rc = cli_fail (client, EF_EPROTO, "%s", cmd);
+    else
+        rc = s_print_stream (&s);
+    ef_client_destroy (&client);
+    free (sbuf), free (pbuf);
+    return rc;
+}
+
+static int
+s_get (const cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = "streams get";
     cli_opt_t opts[] = {{NULL, 0, 0, NULL}};
     const char *pos[1];
     int npos, done;
@@ -205,26 +320,16 @@ s_create_or_get (const cli_t *cli, int argc, char **argv, int create)
         return rc;
     if (npos < 1)
         return cli_usage_error (cmd, "missing the stream's NAME");
-    if (create && !s_valid_name (pos[0]))
-        return cli_usage_error (cmd,
-                                "'%s' is not a valid stream name (1-128 "
-                                "characters of A-Z a-z 0-9 . _ -)",
-                                pos[0]);
-
     ef_client_t *client;
     if ((rc = cli_connect (cli, &client)))
         return rc;
     ef_stream_info_t s;
-    int err = create ? ef_client_create_stream (client, pos[0], &s)
-                     : ef_client_get_stream (client, pos[0], &s);
-    if (err == EF_EEXISTS || err == EF_ENOTFOUND) {
-        cli_error (err == EF_EEXISTS ? "stream '%s' exists already"
-                                     : "no stream '%s'",
-                   pos[0]);
+    int err = ef_client_get_stream (client, pos[0], &s);
+    if (err == EF_ENOTFOUND) {
+        cli_error ("no stream '%s'", pos[0]);
         rc = CLI_EXIT_REFUSED;
     } else if (err)
-        rc = cli_fail (client, err, "cannot %s stream '%s'",
-                       create ? "create" : "get", pos[0]);
+        rc = cli_fail (client, err, "cannot get stream '%s'", pos[0]);
     else
         rc = s_print_stream (&s);
     ef_client_destroy (&client);
@@ -247,9 +352,11 @@ cli_streams_run (const cli_t *cli, int argc, char **argv)
     if (strcmp (sub, "list") == 0 || strcmp (sub, "ls") == 0)
         return s_list (cli, argc - 1, argv + 1);
     if (strcmp (sub, "create") == 0)
-        return s_create_or_get (cli, argc - 1, argv + 1, 1);
+        return s_configure (cli, argc - 1, argv + 1, 1);
+    if (strcmp (sub, "update") == 0)
+        return s_configure (cli, argc - 1, argv + 1, 0);
     if (strcmp (sub, "get") == 0 || strcmp (sub, "show") == 0)
-        return s_create_or_get (cli, argc - 1, argv + 1, 0);
+        return s_get (cli, argc - 1, argv + 1);
     return cli_usage_error ("streams", "unknown subcommand '%s'", sub);
 }
 

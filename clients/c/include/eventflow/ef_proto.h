@@ -213,6 +213,8 @@ typedef struct {
     uint64_t events;
     uint64_t first_seq;
     uint64_t last_seq;
+    ef_str_t schema;   /* JSON texts, unset when none */
+    ef_str_t pipeline;
 } ef_stream_info_t;
 
 typedef struct {
