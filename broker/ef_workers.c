@@ -31,19 +31,24 @@ typedef struct s_worker {
 
 typedef struct s_out {
     struct s_out *next;
-    char job_id[48];
     uint32_t num;
     uint64_t seq;
     s_worker_t *worker;
     int64_t deadline;
 } s_out_t;
 
+/*  The jobs waiting for a worker of one service, oldest first. */
+typedef struct s_service {
+    struct s_service *next;
+    char name[129];
+    ef_wreq_t *head, *tail;
+} s_service_t;
+
 struct ef_workers {
     s_worker_t *workers;
     uint32_t nworkers;
-    s_out_t *out;      /* jobs a worker has */
-    ef_wreq_t *queue;  /* jobs waiting for one, oldest first */
-    ef_wreq_t *queue_tail;
+    s_out_t *out;          /* jobs a worker has */
+    s_service_t *services; /* their queues */
     uint32_t queued;
 };
 
@@ -93,56 +98,50 @@ s_drop_worker (ef_broker_t *self, s_worker_t *gone, const char *why)
     free (gone);
 }
 
-/*  Give queued jobs to workers with room. */
+/*  The least-loaded worker of service with room, or NULL. */
+static s_worker_t *
+s_worker_for (struct ef_workers *ws, const char *service)
+{
+    s_worker_t *best = NULL;
+    for (s_worker_t *w = ws->workers; w; w = w->next)
+        if (w->inflight < w->capacity && strcmp (w->service, service) == 0
+            && (!best || w->inflight < best->inflight))
+            best = w;
+    return best;
+}
+
+/*  Give queued jobs to workers with room: per service, oldest first. */
 static void
 s_pump (ef_broker_t *self)
 {
     struct ef_workers *ws = s_self (self);
-    ef_wreq_t **pp = &ws->queue, *prev = NULL;
-    while (*pp) {
-        ef_wreq_t *job = *pp;
-        s_worker_t *best = NULL;
-        for (s_worker_t *w = ws->workers; w; w = w->next)
-            if (ef_str_eq (job->req.name, w->service)
-                && w->inflight < w->capacity
-                && (!best || w->inflight < best->inflight))
-                best = w;
-        if (!best) {
-            prev = job;
-            pp = &job->next;
-            continue;
+    for (s_service_t *sv = ws->services; sv; sv = sv->next) {
+        s_worker_t *best;
+        while (sv->head && (best = s_worker_for (ws, sv->name))) {
+            ef_wreq_t *job = sv->head;
+            s_out_t *o = calloc (1, sizeof *o);
+            if (!o)
+                return;
+            o->num = job->stream.num;
+            o->seq = job->req.after;
+            o->worker = best;
+            o->deadline = ef_time_mono_ms () + job->req.timeout;
+            if (ef_broker_send (self, &best->peer, job->reply.data,
+                                job->reply.len)) {
+                /* the job stays first in line; the worker goes */
+                free (o);
+                s_drop_worker (self, best, "cannot reach the worker");
+                continue;
+            }
+            sv->head = job->next;
+            if (!sv->head)
+                sv->tail = NULL;
+            ws->queued--;
+            best->inflight++;
+            o->next = ws->out;
+            ws->out = o;
+            ef_engine_job_free (job);
         }
-        s_out_t *o = calloc (1, sizeof *o);
-        if (!o)
-            return;
-        snprintf (o->job_id, sizeof o->job_id, "%u.%llu", job->stream.num,
-                  (unsigned long long) job->req.after);
-        o->num = job->stream.num;
-        o->seq = job->req.after;
-        o->worker = best;
-        o->deadline = ef_time_mono_ms () + job->req.timeout;
-        *pp = job->next;
-        if (ws->queue_tail == job)
-            ws->queue_tail = prev;
-        ws->queued--;
-        if (ef_broker_send (self, &best->peer, job->reply.data,
-                            job->reply.len)) {
-            free (o);
-            s_drop_worker (self, best, "cannot reach the worker");
-            /* the job itself goes back to the front */
-            job->next = ws->queue;
-            ws->queue = job;
-            if (!ws->queue_tail)
-                ws->queue_tail = job;
-            ws->queued++;
-            pp = &ws->queue;
-            prev = NULL;
-            continue;
-        }
-        best->inflight++;
-        o->next = ws->out;
-        ws->out = o;
-        ef_engine_job_free (job);
     }
 }
 
@@ -150,16 +149,27 @@ void
 ef_workers_submit (ef_broker_t *self, ef_wreq_t *job)
 {
     struct ef_workers *ws = s_self (self);
-    if (!ws) {
+    s_service_t *sv = NULL;
+    for (sv = ws ? ws->services : NULL; sv; sv = sv->next)
+        if (ef_str_eq (job->req.name, sv->name))
+            break;
+    if (ws && !sv && job->req.name.len < sizeof sv->name
+        && (sv = calloc (1, sizeof *sv))) {
+        memcpy (sv->name, job->req.name.ptr, job->req.name.len);
+        sv->next = ws->services;
+        ws->services = sv;
+    }
+    if (!sv) {
+        /* no memory: the job's timeout brings it back */
         ef_engine_job_free (job);
         return;
     }
     job->next = NULL;
-    if (ws->queue_tail)
-        ws->queue_tail->next = job;
+    if (sv->tail)
+        sv->tail->next = job;
     else
-        ws->queue = job;
-    ws->queue_tail = job;
+        sv->head = job;
+    sv->tail = job;
     ws->queued++;
     s_pump (self);
 }
@@ -217,10 +227,15 @@ ef_workers_close (ef_broker_t *self)
         free (ws->out);
         ws->out = next;
     }
-    while (ws->queue) {
-        ef_wreq_t *next = ws->queue->next;
-        ef_engine_job_free (ws->queue);
-        ws->queue = next;
+    while (ws->services) {
+        s_service_t *sv = ws->services;
+        while (sv->head) {
+            ef_wreq_t *next = sv->head->next;
+            ef_engine_job_free (sv->head);
+            sv->head = next;
+        }
+        ws->services = sv->next;
+        free (sv);
     }
     free (ws);
     self->workers = NULL;

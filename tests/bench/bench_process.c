@@ -1,0 +1,235 @@
+/*  bench_process: processing figures (issue: pipelines and workers), run
+    on purpose by tests/bench/process.sh against a running broker:
+      jobs      N events through a one-step worker pipeline with a no-op
+                handler, on W worker threads (each its own connection,
+                capacity 32): jobs/s from the first publish to the last
+                answer the broker recorded
+      validate  N events published (batches of 1000) to a stream without a
+                schema and to one with a realistic order schema: events/s
+                each, and the cost per event in microseconds
+    usage: bench_process DATA_DIR ENDPOINT jobs N W
+           bench_process DATA_DIR ENDPOINT validate N */
+#include "eventflow/ef_cert.h"
+#include "eventflow/ef_client.h"
+#include "eventflow/ef_time.h"
+#include "eventflow/ef_worker.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *s_dir, *s_endpoint;
+
+static ef_client_t *
+s_connect (void)
+{
+    char path[512];
+    ef_cert_t me, srv;
+    snprintf (path, sizeof path, "%s/admin.key", s_dir);
+    if (ef_cert_load (path, &me))
+        return NULL;
+    snprintf (path, sizeof path, "%s/broker.pub", s_dir);
+    if (ef_cert_load (path, &srv))
+        return NULL;
+    ef_client_t *c = ef_client_new (s_endpoint);
+    ef_client_set_curve (c, srv.public_key, me.public_key, me.secret_key);
+    ef_client_set_timeout (c, 60000);
+    if (ef_client_connect (c)) {
+        fprintf (stderr, "connect: %s\n", ef_client_error (c));
+        ef_client_destroy (&c);
+    }
+    return c;
+}
+
+static double
+s_secs (uint64_t t0)
+{
+    return (ef_time_mono_ns () - t0) / 1e9;
+}
+
+static int
+s_create (ef_client_t *c, const char *name, const char *schema,
+          const char *pipeline)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_CREATE_STREAM;
+    req.name = ef_str (name);
+    req.schema = ef_str (schema);
+    req.pipeline = ef_str (pipeline);
+    int rc = ef_client_call (c, &req, &rep);
+    if (rc)
+        fprintf (stderr, "create %s: %s\n", name, ef_client_error (c));
+    return rc;
+}
+
+/*  Publish n copies of payload in batches of 1000, pipelined. */
+static int
+s_publish (ef_client_t *c, const char *stream, const char *payload, uint64_t n)
+{
+    static ef_event_in_t evs[1000];
+    for (int i = 0; i < 1000; i++) {
+        memset (&evs[i], 0, sizeof evs[i]);
+        evs[i].type = ef_str ("bench.process");
+        evs[i].payload = ef_str (payload);
+    }
+    for (uint64_t sent = 0; sent < n; sent += 1000) {
+        uint32_t k = n - sent < 1000 ? (uint32_t) (n - sent) : 1000;
+        if (ef_client_publish_async (c, stream, evs, k, NULL, NULL))
+            return 1;
+    }
+    return ef_client_flush (c, 600000) ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+static atomic_uint_fast64_t s_handled;
+static atomic_int s_stop;
+static char s_service[64];
+
+static void
+s_noop (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
+{
+    (void) arg, (void) job, (void) out;
+    atomic_fetch_add (&s_handled, 1);
+}
+
+static void *
+s_worker (void *arg)
+{
+    (void) arg;
+    ef_client_t *c = s_connect ();
+    ef_worker_t *w = c ? ef_worker_new (c, s_service, 32) : NULL;
+    if (!w || ef_worker_start (w)) {
+        fprintf (stderr, "worker: cannot attach\n");
+        exit (1);
+    }
+    while (!atomic_load (&s_stop))
+        ef_worker_poll (w, 50, s_noop, NULL);
+    ef_client_flush (c, 5000);
+    ef_worker_destroy (&w);
+    ef_client_destroy (&c);
+    return NULL;
+}
+
+/*  The status of the stream's last event. */
+static int
+s_last (void *arg, const ef_event_t *ev)
+{
+    snprintf (arg, 16, "%.*s", (int) ev->status.len, ev->status.ptr);
+    return 0;
+}
+
+static int
+s_jobs (uint64_t n, int nw)
+{
+    ef_client_t *c = s_connect ();
+    if (!c)
+        return 1;
+    char stream[64], pipeline[256];
+    snprintf (s_service, sizeof s_service, "noop-%d", nw);
+    snprintf (stream, sizeof stream, "jobs-%d", nw);
+    snprintf (pipeline, sizeof pipeline,
+              "[{\"type\":\"worker\",\"service\":\"%s\",\"max_attempts\":1}]",
+              s_service);
+    if (s_create (c, stream, NULL, pipeline))
+        return 1;
+    pthread_t th[64];
+    for (int i = 0; i < nw; i++)
+        pthread_create (&th[i], NULL, s_worker, NULL);
+    usleep (300 * 1000); /* attached */
+    uint64_t t0 = ef_time_mono_ns ();
+    if (s_publish (c, stream, "{\"order\":1,\"amount\":12.5}", n))
+        return 1;
+    double pub = s_secs (t0);
+    while (atomic_load (&s_handled) < n && s_secs (t0) < 600)
+        usleep (1000);
+    /* the answers are in: wait for the broker to have recorded the last */
+    char status[16] = "";
+    do {
+        ef_client_read (c, stream, n - 1, 1, s_last, status, NULL, NULL);
+        if (strcmp (status, "PROCESSED") != 0)
+            usleep (1000);
+    } while (strcmp (status, "PROCESSED") != 0 && s_secs (t0) < 600);
+    double secs = s_secs (t0);
+    atomic_store (&s_stop, 1);
+    for (int i = 0; i < nw; i++)
+        pthread_join (th[i], NULL);
+    printf ("jobs     %d worker%s   %8.0f jobs/s  (%llu jobs in %.2f s; "
+            "publish took %.2f s)\n",
+            nw, nw == 1 ? " " : "s", n / secs, (unsigned long long) n, secs,
+            pub);
+    ef_client_destroy (&c);
+    return 0;
+}
+
+/* -------------------------------------------------------------- validate */
+
+static const char s_order_schema[] =
+    "{\"type\":\"object\",\"required\":[\"order_id\",\"customer\",\"items\","
+    "\"total\",\"currency\"],\"additionalProperties\":false,"
+    "\"properties\":{\"order_id\":{\"type\":\"string\",\"pattern\":"
+    "\"^ord_[0-9a-z]{8}$\"},\"customer\":{\"type\":\"object\",\"required\":"
+    "[\"id\",\"email\"],\"properties\":{\"id\":{\"type\":\"integer\","
+    "\"minimum\":1},\"email\":{\"type\":\"string\",\"maxLength\":254}}},"
+    "\"items\":{\"type\":\"array\",\"minItems\":1,\"maxItems\":100,"
+    "\"items\":{\"type\":\"object\",\"required\":[\"sku\",\"qty\",\"price\"],"
+    "\"properties\":{\"sku\":{\"type\":\"string\",\"minLength\":1},"
+    "\"qty\":{\"type\":\"integer\",\"minimum\":1},\"price\":{\"type\":"
+    "\"number\",\"exclusiveMinimum\":0}}}},\"total\":{\"type\":\"number\","
+    "\"minimum\":0},\"currency\":{\"enum\":[\"EUR\",\"USD\",\"GBP\"]}}}";
+
+static const char s_order[] =
+    "{\"order_id\":\"ord_7f3k9a2b\",\"customer\":{\"id\":4211,\"email\":"
+    "\"ada@example.com\"},\"items\":[{\"sku\":\"BK-101\",\"qty\":2,\"price\":"
+    "12.5},{\"sku\":\"PN-7\",\"qty\":1,\"price\":3.2}],\"total\":28.2,"
+    "\"currency\":\"EUR\"}";
+
+static int
+s_validate (uint64_t n)
+{
+    ef_client_t *c = s_connect ();
+    if (!c || s_create (c, "plain", NULL, NULL)
+        || s_create (c, "checked", s_order_schema, NULL))
+        return 1;
+    /* warm up both, then alternate twice to even out the noise */
+    s_publish (c, "plain", s_order, 10000);
+    s_publish (c, "checked", s_order, 10000);
+    double t[2] = {0, 0};
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < 2; k++) {
+            uint64_t t0 = ef_time_mono_ns ();
+            if (s_publish (c, k ? "checked" : "plain", s_order, n / 2))
+                return 1;
+            t[k] += s_secs (t0);
+        }
+    double plain = n / t[0], checked = n / t[1];
+    printf ("validate without schema %8.0f events/s\n", plain);
+    printf ("validate with schema    %8.0f events/s  (%.2f of without; "
+            "%.2f us more per event, %zu-byte payload)\n",
+            checked, checked / plain, (t[1] - t[0]) / n * 1e6,
+            strlen (s_order));
+    ef_client_destroy (&c);
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc < 5) {
+        fprintf (stderr, "usage: bench_process DATA_DIR ENDPOINT jobs N W\n"
+                         "       bench_process DATA_DIR ENDPOINT validate N\n");
+        return 2;
+    }
+    s_dir = argv[1];
+    s_endpoint = argv[2];
+    uint64_t n = strtoull (argv[4], NULL, 10);
+    if (!strcmp (argv[3], "jobs") && argc > 5)
+        return s_jobs (n, atoi (argv[5]));
+    if (!strcmp (argv[3], "validate"))
+        return s_validate (n);
+    return 2;
+}
