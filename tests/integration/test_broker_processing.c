@@ -436,6 +436,19 @@ test_fatal_failure_not_retried (void **state)
     assert_int_equal (s.attempts, 1);
     assert_int_equal (w.handled, 1);
     assert_string_equal (s.last_error, "bad input");
+    /* filters: time of the last failure, error text */
+    json_t *f = s_dlq ((const char *const[]){"list", "--stream", "fatal",
+                                              "--from", "2000-01-01T00:00:00Z",
+                                              "--error", "bad", NULL});
+    assert_int_equal (json_array_size (json_object_get (f, "items")), 1);
+    json_decref (f);
+    f = s_dlq ((const char *const[]){"list", "--stream", "fatal", "--to",
+                                     "2000-01-01T00:00:00Z", NULL});
+    assert_int_equal (json_array_size (json_object_get (f, "items")), 0);
+    json_decref (f);
+    f = s_dlq ((const char *const[]){"list", "--error", "no such text", NULL});
+    assert_int_equal (json_array_size (json_object_get (f, "items")), 0);
+    json_decref (f);
     json_t *g = s_dlq ((const char *const[]){"show", s.id, NULL});
     assert_non_null (json_object_get (g, "dead"));
     json_decref (g);

@@ -7,6 +7,7 @@
 
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
+#include "eventflow/ef_time.h"
 #include "eventflow/ef_worker.h"
 
 #include <poll.h>
@@ -202,21 +203,26 @@ done:
 /* ---------------------------------------------------------------- dlq */
 
 static const char s_dlq_usage[] =
-    "Usage: eventflow dlq list [--stream S] [--error TEXT] [--limit N] [--page N]\n"
+    "Usage: eventflow dlq list [--stream S] [--error TEXT] [--from T] [--to T]\n"
+    "                          [--limit N] [--page N]\n"
     "       eventflow dlq show EVENT_ID\n"
     "       eventflow dlq replay EVENT_ID | --all [--stream S] [--error TEXT]\n"
+    "                                          [--from T] [--to T]\n"
     "       eventflow dlq delete EVENT_ID\n"
     "\n"
     "Events whose processing failed for good, with the step, the attempts\n"
     "and the last error. Replay runs them again from that step with the\n"
-    "attempts reset; delete forgets the letter (the event stays FAILED).\n";
+    "attempts reset; delete forgets the letter (the event stays FAILED).\n"
+    "--error matches part of the last error; --from/--to (RFC 3339) bound\n"
+    "the time of the last failure.\n";
 
 int
 cli_dlq_run (const cli_t *cli, int argc, char **argv)
 {
     cli_opt_t opts[] = {{"stream", 0, 1, NULL}, {"error", 0, 1, NULL},
                         {"limit", 0, 1, NULL},  {"page", 0, 1, NULL},
-                        {"all", 0, 0, NULL},    {NULL, 0, 0, NULL}};
+                        {"all", 0, 0, NULL},    {"from", 0, 1, NULL},
+                        {"to", 0, 1, NULL},     {NULL, 0, 0, NULL}};
     const char *pos[3];
     int npos = 0;
     int rc = cli_parse ("dlq", opts, argc, argv, pos, 3, &npos);
@@ -230,6 +236,14 @@ cli_dlq_run (const cli_t *cli, int argc, char **argv)
     uint64_t v;
     req.stream = ef_str (cli_opt (opts, "stream"));
     req.error = ef_str (cli_opt (opts, "error"));
+    /* --from/--to: RFC 3339 times bounding the last failure */
+    const char *tf[2] = {cli_opt (opts, "from"), cli_opt (opts, "to")};
+    if ((tf[0] && ef_time_parse (tf[0], strlen (tf[0]), &req.from))
+        || (tf[1] && ef_time_parse (tf[1], strlen (tf[1]), &req.to)))
+        return cli_usage_error ("dlq", "--from/--to take RFC 3339 times, "
+                                       "like 2026-11-22T10:00:00Z");
+    req.has_from = tf[0] != NULL;
+    req.has_to = tf[1] != NULL;
     if (cli_opt (opts, "limit")) {
         if (cli_parse_u64 ("dlq", "--limit", cli_opt (opts, "limit"), 1, 100, &v))
             return CLI_EXIT_USAGE;
