@@ -549,9 +549,12 @@ ef_broker_open (ef_broker_t *self)
     }
     self->writer = ef_writer_new (self->store, self->done, self->metrics,
                                   self->log);
+    self->room = ef_room_new ();
+    if (self->writer && self->room)
+        ef_engine_set_room (ef_writer_engine (self->writer), self->room);
     self->hasher = ef_hasher_new (err ? 2 : (uint32_t) threads, 256,
                                   self->done);
-    if (!self->writer || !self->hasher)
+    if (!self->writer || !self->hasher || !self->room)
         return EF_ENOMEM;
     if ((rc = ef_hasher_start (self->hasher)))
         return rc;
@@ -659,6 +662,7 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_hasher_destroy (&self->hasher);
     ef_writer_destroy (&self->writer);
     ef_workers_close (self);
+    ef_room_destroy (&self->room);
     ef_commands_close (self);
     if (self->router)
         zmq_close (self->router);

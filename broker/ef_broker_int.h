@@ -13,6 +13,7 @@
 #include "ef_store.h"
 #include "ef_wreq.h"
 #include "ef_writer.h"
+#include "ef_room.h"
 #include "ef_zap.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
@@ -44,6 +45,7 @@ struct ef_broker {
     int writer_stopped;
     ef_wreq_t *parked;     /* long-polling FETCHes, linked through next */
     struct ef_workers *workers; /* pipeline workers (ef_workers.c) */
+    ef_room_t *room;            /* their room, told to the engine */
     struct ef_schema_cache *schemas; /* compiled stream schemas */
     char why[512];          /* a handler's message that is not static */
     struct ef_sub *subs;   /* push subscriptions */

@@ -4,6 +4,7 @@
     The payload the steps work on lives in the state's result between
     steps, so a worker's answer continues where the pipeline stopped. */
 #include "ef_engine.h"
+#include "ef_room.h"
 #include "ef_pipeline.h"
 #include "ef_process.h"
 #include "eventflow/ef_error.h"
@@ -29,12 +30,20 @@ struct ef_engine {
     ef_engine_append_fn *append;
     ef_engine_dispatch_fn *dispatch;
     void *arg;
+    ef_room_t *room;
+    int busy; /* a job waited for room in this pass */
     ef_metrics_t *metrics;
     ef_log_t *log;
     s_cached_t cache[S_CACHE];
     ef_uuid_gen_t uuids;
     ef_buf_t record;
 };
+
+void
+ef_engine_set_room (ef_engine_t *self, ef_room_t *room)
+{
+    self->room = room;
+}
 
 ef_engine_t *
 ef_engine_new (ef_engine_append_fn *append, ef_engine_dispatch_fn *dispatch,
@@ -223,6 +232,24 @@ s_route (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *from,
     return rc;
 }
 
+/*  No worker of the step's service can take the job now: it waits in the
+    store, its attempts untouched, and is looked at again later — soon for
+    a fresh event, at most every 10 s for one that has waited long. */
+static int
+s_wait (ef_store_txn_t *txn, uint32_t num, uint64_t seq, ef_state_t *st,
+        const ef_step_t *step, uint64_t received_at, uint64_t now)
+{
+    uint64_t age = now > received_at ? now - received_at : 0;
+    uint64_t wait = age / 8 < 1000 ? 1000 : age / 8 > 10000 ? 10000 : age / 8;
+    int rc = ef_process_job_del (txn, st->job_due, num, seq);
+    if (rc == 0)
+        rc = ef_process_job_put (txn, now + wait, num, seq);
+    st->job_due = now + wait;
+    snprintf (st->last_error, sizeof st->last_error,
+              "waiting for a worker of %s", step->target);
+    return rc ? rc : ef_process_state_put (txn, num, seq, st);
+}
+
 /*  Give the event to a worker of the step's service. */
 static int
 s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
@@ -374,7 +401,17 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             if (changed) {
                 st->result = ef_str (text); /* what the worker gets */
             }
-            rc = s_dispatch (self, txn, &s, seq, st, step, record, text, now);
+            int room = self->room ? ef_room_open (self->room, step->target)
+                                  : EF_ROOM_OPEN;
+            if (room == EF_ROOM_NONE)
+                rc = s_wait (txn, num, seq, st, step, ev.received_at, now);
+            else if (room == EF_ROOM_BUSY) {
+                /* its job stays due: the next pass, in a moment */
+                self->busy = 1;
+                rc = ef_process_state_put (txn, num, seq, st);
+            } else
+                rc = s_dispatch (self, txn, &s, seq, st, step, record, text,
+                                 now);
             goto done;
         }
         st->step++;
@@ -402,6 +439,7 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
 {
     ef_job_t jobs[S_BATCH];
     uint32_t n;
+    self->busy = 0;
     int rc = ef_process_jobs_due (txn, now, jobs, S_BATCH, &n, next);
     for (uint32_t i = 0; rc == 0 && i < n; i++) {
         ef_state_t st;
@@ -422,12 +460,21 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
             if (rc || st.status == EF_STATUS_FAILED || st.job_due > now)
                 continue;
         }
+        if (p && st.step < p->n && p->steps[st.step].kind == EF_STEP_WORKER
+            && self->room
+            && ef_room_open (self->room, p->steps[st.step].target)
+                   == EF_ROOM_BUSY) {
+            self->busy = 1; /* its workers have enough: later, as it is */
+            continue;
+        }
         rc = s_run_steps (self, txn, jobs[i].num, jobs[i].seq, &st, NULL, now);
     }
     /* the steps above moved jobs: when is the first one due now? */
     uint32_t none;
     if (rc == 0)
         rc = ef_process_jobs_due (txn, 0, jobs, 0, &none, next);
+    if (rc == 0 && self->busy && *next && *next < now + 5)
+        *next = now + 5; /* workers busy: look again in 5 ms, not at once */
     return rc;
 }
 

@@ -51,6 +51,10 @@ int ef_engine_replay (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
                       uint64_t seq, uint64_t now);
 /*  A stream's pipeline changed or the stream went: compile it again. */
 void ef_engine_forget (ef_engine_t *self, uint32_t num);
+/*  Ask room before handing a worker job out (NULL: never wait). */
+struct ef_room;
+void ef_engine_set_room (ef_engine_t *self, struct ef_room *room);
+
 /*  Free a dispatched job. */
 void ef_engine_job_free (ef_wreq_t *job);
 

@@ -42,6 +42,7 @@ typedef struct s_service {
     struct s_service *next;
     char name[129];
     ef_wreq_t *head, *tail;
+    uint32_t queued;
 } s_service_t;
 
 struct ef_workers {
@@ -67,6 +68,8 @@ s_same_peer (zmq_msg_t *a, zmq_msg_t *b)
            && memcmp (zmq_msg_data (a), zmq_msg_data (b), zmq_msg_size (a))
                   == 0;
 }
+
+static void s_room_sync (ef_broker_t *self);
 
 /*  An answer for (num, seq) to the writer: a new internal request. */
 static void s_outcome_to_writer (ef_broker_t *self, uint32_t num, uint64_t seq,
@@ -96,6 +99,39 @@ s_drop_worker (ef_broker_t *self, s_worker_t *gone, const char *why)
     ef_log_info (self->log, "worker gone", "\"service\":\"%s\",\"why\":\"%s\"",
                  gone->service, why);
     free (gone);
+    s_room_sync (self);
+}
+
+/*  Tell the engine what each service can take now (ef_room.h). */
+static void
+s_room_sync (ef_broker_t *self)
+{
+    struct ef_workers *ws = s_self (self);
+    if (!ws || !self->room)
+        return;
+    for (s_service_t *sv = ws->services; sv; sv = sv->next) {
+        uint32_t n = 0, capacity = 0;
+        for (s_worker_t *w = ws->workers; w; w = w->next)
+            if (strcmp (w->service, sv->name) == 0)
+                n++, capacity += w->capacity;
+        ef_room_set (self->room, sv->name, n, capacity, sv->queued);
+    }
+}
+
+/*  The service's queue, made when first needed (NULL: no memory). */
+static s_service_t *
+s_service (struct ef_workers *ws, const char *name, size_t len)
+{
+    s_service_t *sv;
+    for (sv = ws->services; sv; sv = sv->next)
+        if (strlen (sv->name) == len && memcmp (sv->name, name, len) == 0)
+            return sv;
+    if (len >= sizeof sv->name || !(sv = calloc (1, sizeof *sv)))
+        return NULL;
+    memcpy (sv->name, name, len);
+    sv->next = ws->services;
+    ws->services = sv;
+    return sv;
 }
 
 /*  The least-loaded worker of service with room, or NULL. */
@@ -137,28 +173,23 @@ s_pump (ef_broker_t *self)
             if (!sv->head)
                 sv->tail = NULL;
             ws->queued--;
+            sv->queued--;
             best->inflight++;
             o->next = ws->out;
             ws->out = o;
             ef_engine_job_free (job);
         }
     }
+    s_room_sync (self);
 }
 
 void
 ef_workers_submit (ef_broker_t *self, ef_wreq_t *job)
 {
     struct ef_workers *ws = s_self (self);
-    s_service_t *sv = NULL;
-    for (sv = ws ? ws->services : NULL; sv; sv = sv->next)
-        if (ef_str_eq (job->req.name, sv->name))
-            break;
-    if (ws && !sv && job->req.name.len < sizeof sv->name
-        && (sv = calloc (1, sizeof *sv))) {
-        memcpy (sv->name, job->req.name.ptr, job->req.name.len);
-        sv->next = ws->services;
-        ws->services = sv;
-    }
+    s_service_t *sv = ws ? s_service (ws, job->req.name.ptr,
+                                      job->req.name.len)
+                         : NULL;
     if (!sv) {
         /* no memory: the job's timeout brings it back */
         ef_engine_job_free (job);
@@ -171,6 +202,7 @@ ef_workers_submit (ef_broker_t *self, ef_wreq_t *job)
         sv->head = job;
     sv->tail = job;
     ws->queued++;
+    sv->queued++;
     s_pump (self);
 }
 
@@ -276,6 +308,8 @@ ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why)
                      found->service);
     }
     found->capacity = w->req.credit ? w->req.credit : 1;
+    s_service (ws, found->service, strlen (found->service));
+    s_room_sync (self); /* the engine may hand out jobs of it now */
     found->last_seen = ef_time_mono_ms ();
     ef_proto_reply_ok (&self->out, w->req.id, 0);
     w->park = 1; /* after the reply: jobs may go to it */

@@ -506,6 +506,39 @@ test_cli_configure (void **state)
     free (out), free (err);
 }
 
+/*  With no worker of the service attached, jobs wait (PENDING, no
+    attempt counted, the reason in last_error) instead of failing; a
+    worker that attaches gets them. */
+static void
+test_jobs_wait_for_a_worker (void **state)
+{
+    (void) state;
+    assert_int_equal (
+        s_create ("patient", NULL,
+                  "[{\"type\":\"worker\",\"service\":\"absent\","
+                  "\"max_attempts\":1,\"timeout_ms\":100}]"),
+        0);
+    uint64_t seq = s_pub ("patient", "{\"n\":9}");
+    int64_t until = ef_time_mono_ms () + WAIT_MS;
+    state_t s;
+    do {
+        s = s_state (s_admin, "patient", seq);
+        usleep (20 * 1000);
+    } while (!strstr (s.last_error, "waiting for a worker")
+             && ef_time_mono_ms () < until);
+    assert_string_equal (s.last_error, "waiting for a worker of absent");
+    /* longer than timeout_ms × max_attempts: still waiting, not failed */
+    usleep (600 * 1000);
+    s = s_state (s_admin, "patient", seq);
+    assert_string_equal (s.status, "PENDING");
+    assert_int_equal (s.attempts, 0);
+    wk_t w;
+    s_worker_start (&w, "absent", WK_OK);
+    s = s_wait ("patient", seq, "PROCESSED");
+    s_worker_stop (&w);
+    assert_int_equal (s.attempts, 1);
+}
+
 /*  Heartbeats both ways: past the 3 s silence limit, the broker still
     has the worker and the worker still hears the broker. */
 static void
@@ -608,6 +641,7 @@ main (void)
         cmocka_unit_test (test_poison_to_dlq_and_replay),
         cmocka_unit_test (test_fatal_failure_not_retried),
         cmocka_unit_test (test_cli_configure),
+        cmocka_unit_test (test_jobs_wait_for_a_worker),
         cmocka_unit_test (test_heartbeats),
         cmocka_unit_test (test_worker_killed_mid_job),
         cmocka_unit_test (test_pending_retry_survives_kill9),
