@@ -171,6 +171,71 @@ ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min, uint32_t max,
     return 1;
 }
 
+int
+ef_api_query_time (ef_http_t *h, const char *name, uint64_t *ms,
+                   ef_api_errors_t *e)
+{
+    char v[64], path[40];
+    int q = ef_http_query (h, name, v, sizeof v);
+    if (q == 0)
+        return 0;
+    if (q > 0
+        && (ef_api_decimal (v, strlen (v), ms) == 0
+            || ef_time_parse (v, strlen (v), ms) == 0))
+        return 1;
+    snprintf (path, sizeof path, "?%s", name);
+    ef_api_errors_add (e, path, "must be RFC 3339 or epoch ms");
+    return -1;
+}
+
+int
+ef_api_json_time (json_t *root, const char *key, const char *path,
+                  uint64_t *ms, ef_api_errors_t *e)
+{
+    json_t *v = json_object_get (root, key);
+    if (!v || json_is_null (v))
+        return 0;
+    if (json_is_integer (v) && json_integer_value (v) >= 0) {
+        *ms = (uint64_t) json_integer_value (v);
+        return 1;
+    }
+    const char *s = json_string_value (v);
+    if (s && ef_time_parse (s, strlen (s), ms) == 0)
+        return 1;
+    ef_api_errors_add (e, path, "must be RFC 3339 or epoch ms");
+    return -1;
+}
+
+void
+ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
+                      const char *verdict)
+{
+    char path[300], message[300];
+    const char *p = verdict;
+    while (p && *p) {
+        const char *end = strstr (p, "; ");
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        const char *colon = NULL;
+        for (size_t i = 0; !colon && i + 1 < len; i++)
+            if (p[i] == ':' && p[i + 1] == ' ')
+                colon = p + i;
+        if (colon) {
+            size_t plen = (size_t) (colon - p);
+            /* the payload itself is "/" in the verdict: the prefix alone */
+            if (plen == 1 && p[0] == '/')
+                plen = 0;
+            snprintf (path, sizeof path, "%s%.*s", prefix, (int) plen, p);
+            snprintf (message, sizeof message, "%.*s",
+                      (int) (len - (size_t) (colon + 2 - p)), colon + 2);
+        } else {
+            snprintf (path, sizeof path, "%s", prefix);
+            snprintf (message, sizeof message, "%.*s", (int) len, p);
+        }
+        ef_api_errors_add (e, path, message);
+        p = end ? end + 2 : NULL;
+    }
+}
+
 /* ---------------------------------------------------------------- events */
 
 /*  JSON text kept as it was stored, or null. */

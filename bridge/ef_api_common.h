@@ -50,6 +50,22 @@ int ef_api_decimal (const char *s, size_t len, uint64_t *out);
 int ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min,
                        uint32_t max, uint32_t *out, ef_api_errors_t *e);
 
+/*  A time query parameter, RFC 3339 or epoch ms: 1 and *ms when present,
+    0 when absent, -1 (and an error at "?name") when it is neither. */
+int ef_api_query_time (ef_http_t *h, const char *name, uint64_t *ms,
+                       ef_api_errors_t *e);
+/*  A time member of a body (an RFC 3339 string or epoch ms): 1 and *ms
+    when present, 0 when absent or null, -1 (and an error at path) when
+    it is neither. */
+int ef_api_json_time (json_t *root, const char *key, const char *path,
+                      uint64_t *ms, ef_api_errors_t *e);
+
+/*  The broker's schema verdict ("path: reason; path: reason", paths as
+    JSON Pointers into the payload) as field errors, each path under
+    prefix (e.g. "/payload" or "/3/payload"). */
+void ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
+                           const char *verdict);
+
 /*  Write reply[key] as JSON (times as RFC 3339) into h->out; 0 or -1 when
     the key is missing. */
 int ef_api_render (ef_http_t *h, const ef_reply_t *rep, const char *key);

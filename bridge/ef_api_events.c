@@ -4,6 +4,7 @@
     DOM (ef_json_object_each), the payload travels byte for byte as sent,
     and one broker PUBLISH carries a whole batch. */
 #include "ef_api_common.h"
+#include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_time.h"
@@ -17,75 +18,218 @@
 
 /* ---------------------------------------------------------------- streams */
 
+/*  One stream map of a reply as JSON: times as RFC 3339, and its schema
+    and pipeline (JSON texts in the reply) embedded as JSON values, null
+    when the stream has none. 0, or -1 when the map is malformed. */
+static int
+s_stream_json (ef_http_t *h, ef_mpr_t *r)
+{
+    uint32_t n;
+    int have_schema = 0, have_pipeline = 0;
+    if (ef_mpr_map (r, &n))
+        return -1;
+    ef_buf_append (&h->out, "{", 1);
+    for (uint32_t i = 0; i < n; i++) {
+        ef_str_t key, text;
+        uint64_t ms;
+        char t[40];
+        if (ef_mpr_str (r, &key))
+            return -1;
+        if (i)
+            ef_buf_append (&h->out, ",", 1);
+        ef_json_quote (&h->out, key.ptr, key.len);
+        ef_buf_append (&h->out, ":", 1);
+        int config = ef_str_eq (key, "schema") || ef_str_eq (key, "pipeline");
+        if (config && ef_mpr_peek (r) == EF_MP_STR && ef_mpr_str (r, &text) == 0
+            && ef_json_validate (text.ptr, text.len, EF_JSON_DEPTH, NULL, NULL)
+                   == 0) {
+            ef_buf_append (&h->out, text.ptr, text.len);
+            have_schema |= ef_str_eq (key, "schema");
+            have_pipeline |= ef_str_eq (key, "pipeline");
+        } else if (config && ef_mpr_skip (r, EF_MSGPACK_DEPTH) == 0)
+            ef_buf_append (&h->out, "null", 4);
+        else if (key.len > 3 && !memcmp (key.ptr + key.len - 3, "_at", 3)
+                 && ef_mpr_peek (r) == EF_MP_UINT && ef_mpr_uint (r, &ms) == 0)
+            ef_http_printf (h, "\"%s\"", ef_time_format (ms, t, sizeof t));
+        else
+            ef_json_from_mp (&h->out, r, 1);
+    }
+    /* the same shape whether or not the stream has them */
+    if (!have_schema)
+        ef_buf_append (&h->out, n ? ",\"schema\":null" : "\"schema\":null",
+                       n ? 14 : 13);
+    if (!have_pipeline)
+        ef_buf_append (&h->out, ",\"pipeline\":null", 16);
+    ef_buf_append (&h->out, "}", 1);
+    return 0;
+}
+
+/*  The stream answer; a 422 from the broker about the schema or the
+    pipeline names that member. */
 static int
 s_stream_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req, int status)
 {
     const ef_reply_t *rep;
-    int rc = ef_bridge_call (self, h, req, &rep);
+    int rc = ef_bridge_try (self, h, req, &rep);
+    if (rc == EF_EINVAL && rep && rep->err_message.ptr) {
+        char text[300];
+        snprintf (text, sizeof text, "%.*s", (int) rep->err_message.len,
+                  rep->err_message.ptr);
+        const char *path = !strncmp (text, "invalid schema", 14)     ? "/schema"
+                           : !strncmp (text, "invalid pipeline", 16) ? "/pipeline"
+                                                                     : "";
+        return ef_bridge_invalid (h, path, text);
+    }
     if (rc)
-        return rc;
+        return ef_bridge_call_error (h, rc, rep);
     if (status == 204)
         return ef_http_send (h, 204);
-    ef_api_render (h, rep, "stream");
+    ef_mpr_t r;
+    if (ef_proto_reply_find (rep, "stream", &r) || s_stream_json (h, &r))
+        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
     return ef_http_send (h, status);
 }
 
-/*  name, and no field this broker cannot honour yet. */
-static int
-s_stream_body (ef_bridge_t *self, ef_http_t *h, json_t **root, ef_str_t *name,
-               int required)
+/*  A stream's schema and pipeline, as the body wrote them but compacted:
+    white space outside strings is dropped, numbers and key order stay as
+    sent (a DOM round trip would rewrite 0.1 as 0.10000000000000001, and
+    hide a duplicate key the broker should refuse). */
+typedef struct {
+    ef_buf_t schema, pipeline;
+    json_t *root; /* the parsed body: req's name points into it */
+} s_config_t;
+
+static void
+s_compact (ef_buf_t *b, ef_str_t v)
 {
-    int rc = ef_api_body (self, h, root);
+    int in_str = 0, esc = 0;
+    for (uint32_t i = 0; i < v.len; i++) {
+        char c = v.ptr[i];
+        if (in_str) {
+            if (esc)
+                esc = 0;
+            else if (c == '\\')
+                esc = 1;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+            continue;
+        else if (c == '"')
+            in_str = 1;
+        ef_buf_append (b, &c, 1);
+    }
+}
+
+static int
+s_config_member (void *arg, ef_str_t key, ef_str_t value)
+{
+    s_config_t *c = arg;
+    ef_buf_t *b = ef_str_eq (key, "schema")     ? &c->schema
+                  : ef_str_eq (key, "pipeline") ? &c->pipeline
+                                                : NULL;
+    if (b) { /* the last of repeated members, as jansson keeps it */
+        ef_buf_reset (b);
+        s_compact (b, value);
+    }
+    return 0;
+}
+
+static void
+s_config_free (s_config_t *c)
+{
+    ef_buf_free (&c->schema);
+    ef_buf_free (&c->pipeline);
+    if (c->root)
+        json_decref (c->root);
+}
+
+/*  Read a stream body: name (required on create), schema (an object or a
+    boolean), pipeline (an array of steps); retention is not served yet.
+    On update a null schema or pipeline removes it. 0 with req filled
+    (its texts point into c: keep c until the call is done, then
+    s_config_free it), or the status answered. */
+static int
+s_stream_body (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
+               s_config_t *c, int create)
+{
+    json_t *root;
+    int rc = ef_api_body (self, h, &root);
     if (rc)
         return rc;
     ef_api_errors_t e;
     ef_api_errors_init (&e);
-    *name = ef_str (ef_api_string (*root, "name", required, &e));
-    ef_api_check_name (&e, "/name", name->ptr);
-    static const char *later[] = {"schema", "pipeline", "retention"};
-    for (int i = 0; i < 3; i++) {
-        json_t *v = json_object_get (*root, later[i]);
-        if (v && !json_is_null (v)) {
-            char path[32];
-            snprintf (path, sizeof path, "/%s", later[i]);
-            ef_api_errors_add (&e, path, "is not supported by this release");
-        }
-    }
+    const char *name = ef_api_string (root, "name", create, &e);
+    ef_api_check_name (&e, "/name", name);
+    json_t *schema = json_object_get (root, "schema");
+    json_t *pipeline = json_object_get (root, "pipeline");
+    if (schema && !json_is_null (schema) && !json_is_object (schema)
+        && !json_is_boolean (schema))
+        ef_api_errors_add (&e, "/schema", "must be a JSON Schema (an object "
+                                          "or a boolean)");
+    if (pipeline && !json_is_null (pipeline) && !json_is_array (pipeline))
+        ef_api_errors_add (&e, "/pipeline", "must be an array of steps");
+    json_t *retention = json_object_get (root, "retention");
+    if (retention && !json_is_null (retention))
+        ef_api_errors_add (&e, "/retention", "is not supported by this release");
     if (e.n) {
-        json_decref (*root);
-        *root = NULL;
+        json_decref (root);
         return ef_api_errors_send (h, &e);
     }
     ef_api_errors_free (&e);
-    return 0;
+    c->root = root;
+    req->name = ef_str (name);
+    ef_str_t body = {h->body, (uint32_t) h->body_len};
+    while (body.len && (*body.ptr == ' ' || *body.ptr == '\n'
+                        || *body.ptr == '\r' || *body.ptr == '\t'))
+        body.ptr++, body.len--;
+    ef_json_object_each (body.ptr, body.len, s_config_member, c);
+    /* absent: left as it is; null: none (on create) or removed (on
+       update, where the broker takes an empty text for "remove") */
+    if (schema && (!json_is_null (schema) || !create))
+        req->schema = json_is_null (schema)
+                          ? ef_str ("")
+                          : (ef_str_t){c->schema.data, (uint32_t) c->schema.len};
+    if (pipeline && (!json_is_null (pipeline) || !create))
+        req->pipeline = json_is_null (pipeline)
+                            ? ef_str ("")
+                            : (ef_str_t){c->pipeline.data,
+                                         (uint32_t) c->pipeline.len};
+    return c->schema.oom || c->pipeline.oom
+               ? ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL,
+                                  1)
+               : 0;
 }
 
 int
 ef_api_streams_create (ef_bridge_t *self, ef_http_t *h)
 {
-    json_t *root;
     ef_request_t req = {0};
-    int rc = s_stream_body (self, h, &root, &req.name, 1);
-    if (rc)
-        return rc;
-    req.cmd = EF_CMD_CREATE_STREAM;
-    rc = s_stream_call (self, h, &req, 201);
-    json_decref (root);
+    s_config_t c = {0};
+    ef_buf_init (&c.schema);
+    ef_buf_init (&c.pipeline);
+    int rc = s_stream_body (self, h, &req, &c, 1);
+    if (rc == 0) {
+        req.cmd = EF_CMD_CREATE_STREAM;
+        rc = s_stream_call (self, h, &req, 201);
+    }
+    s_config_free (&c);
     return rc;
 }
 
 int
 ef_api_streams_update (ef_bridge_t *self, ef_http_t *h)
 {
-    json_t *root;
     ef_request_t req = {0};
-    int rc = s_stream_body (self, h, &root, &req.name, 0);
-    if (rc)
-        return rc;
-    req.cmd = EF_CMD_UPDATE_STREAM;
-    req.stream = ef_str (h->params[0]);
-    rc = s_stream_call (self, h, &req, 200);
-    json_decref (root);
+    s_config_t c = {0};
+    ef_buf_init (&c.schema);
+    ef_buf_init (&c.pipeline);
+    int rc = s_stream_body (self, h, &req, &c, 0);
+    if (rc == 0) {
+        req.cmd = EF_CMD_UPDATE_STREAM;
+        req.stream = ef_str (h->params[0]);
+        rc = s_stream_call (self, h, &req, 200);
+    }
+    s_config_free (&c);
     return rc;
 }
 
@@ -98,7 +242,19 @@ ef_api_streams_list (ef_bridge_t *self, ef_http_t *h)
     int rc = ef_bridge_call (self, h, &req, &rep);
     if (rc)
         return rc;
-    ef_api_render_items (h, rep, "streams");
+    ef_mpr_t r;
+    uint32_t n = 0;
+    if (ef_proto_reply_find (rep, "streams", &r) == 0 && ef_mpr_array (&r, &n))
+        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+    ef_buf_append (&h->out, "{\"items\":[", 10);
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            ef_buf_append (&h->out, ",", 1);
+        if (s_stream_json (h, &r))
+            return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL,
+                                    0);
+    }
+    ef_buf_append (&h->out, "]}", 2);
     return ef_http_send (h, 200);
 }
 
@@ -143,18 +299,6 @@ ef_api_events_get (ef_bridge_t *self, ef_http_t *h)
     return ef_http_send (h, 200);
 }
 
-/*  A time query parameter: RFC 3339 or epoch ms. 1 set, 0 absent, -1 bad. */
-static int
-s_time_param (ef_http_t *h, const char *name, uint64_t *ms)
-{
-    char v[64];
-    if (!ef_http_query (h, name, v, sizeof v))
-        return 0;
-    if (ef_api_decimal (v, strlen (v), ms) == 0)
-        return 1;
-    return ef_time_parse (v, strlen (v), ms) == 0 ? 1 : -1;
-}
-
 int
 ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
 {
@@ -187,14 +331,8 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
             ef_api_errors_add (&e, "?status",
                                "is PENDING, PROCESSED, FILTERED or FAILED");
     }
-    int f = s_time_param (h, "from", &req.from);
-    int t = s_time_param (h, "to", &req.to);
-    if (f < 0)
-        ef_api_errors_add (&e, "?from", "must be RFC 3339 or epoch ms");
-    if (t < 0)
-        ef_api_errors_add (&e, "?to", "must be RFC 3339 or epoch ms");
-    req.has_from = f > 0;
-    req.has_to = t > 0;
+    req.has_from = ef_api_query_time (h, "from", &req.from, &e) > 0;
+    req.has_to = ef_api_query_time (h, "to", &req.to, &e) > 0;
     if (e.n)
         return ef_api_errors_send (h, &e);
     ef_api_errors_free (&e);
@@ -445,7 +583,20 @@ s_batch_reply (ef_http_t *h, s_batch_t *b, ef_api_errors_t *errors,
                                "\"message\":",
                             i, ef_error_name (res->code));
             ef_json_quote (&h->out, res->message, strlen (res->message));
-            ef_buf_append (&h->out, "}}", 2);
+            ef_buf_append (&h->out, "}", 1);
+            if (res->code == EF_EVALIDATION) {
+                /* the payload's failing paths, as a single event's 422 */
+                char prefix[24];
+                ef_api_errors_t item;
+                ef_api_errors_init (&item);
+                snprintf (prefix, sizeof prefix, "/%u/payload", i);
+                ef_api_errors_schema (&item, prefix, res->message);
+                ef_buf_append (&h->out, ",\"errors\":[", 11);
+                ef_buf_append (&h->out, item.list.data, item.list.len);
+                ef_buf_append (&h->out, "]", 1);
+                ef_api_errors_free (&item);
+            }
+            ef_buf_append (&h->out, "}", 1);
         } else {
             ef_http_printf (h, "{\"index\":%u,\"event_id\":\"%s\",\"seq\":%llu,"
                                "\"status\":\"%s\",\"received_at\":\"%s\"}",
@@ -462,6 +613,23 @@ s_batch_reply (ef_http_t *h, s_batch_t *b, ef_api_errors_t *errors,
     }
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 202);
+}
+
+/*  422 for a payload the stream's schema refuses: its failing paths. */
+static int
+s_schema_refused (ef_http_t *h, ef_api_errors_t *bad)
+{
+    ef_buf_t extra;
+    ef_buf_init (&extra);
+    ef_buf_append (&extra, ",\"errors\":[", 11);
+    ef_buf_append (&extra, bad->list.data, bad->list.len);
+    ef_buf_append (&extra, "]", 2); /* with the NUL */
+    int rc = ef_http_problem (h, 422, "VALIDATION",
+                              "the payload does not match the stream's schema",
+                              extra.oom ? NULL : extra.data, 0);
+    ef_buf_free (&extra);
+    ef_api_errors_free (bad);
+    return rc;
 }
 
 static int
@@ -611,6 +779,13 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     ef_batch_result_t res = results[0];
     free (results);
     char t[40];
+    if (res.code == EF_EVALIDATION) {
+        ef_api_errors_t bad;
+        ef_api_errors_init (&bad);
+        ef_api_errors_schema (&bad, "/payload", res.message);
+        rc = s_schema_refused (h, &bad);
+        goto done;
+    }
     if (res.code) {
         rc = ef_bridge_error (h, res.code, res.message, res.retry_after_ms);
         goto done;

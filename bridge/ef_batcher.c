@@ -99,7 +99,8 @@ s_finish (ef_batcher_t *self, s_waiter_t *w, int status, const char *why)
 static void
 s_copy_result (ef_batch_result_t *dst, const ef_publish_result_t *r)
 {
-    memset (dst, 0, sizeof *dst);
+    /* fields one by one: a batch's results are 1000 of these, and the
+       message bytes past its end need no clearing */
     dst->code = r->code;
     dst->duplicate = r->duplicate;
     dst->seq = r->seq;
@@ -107,8 +108,20 @@ s_copy_result (ef_batch_result_t *dst, const ef_publish_result_t *r)
     dst->retry_after_ms = r->retry_after_ms;
     snprintf (dst->event_id, sizeof dst->event_id, "%.*s",
               (int) r->event_id.len, r->event_id.ptr ? r->event_id.ptr : "");
-    snprintf (dst->message, sizeof dst->message, "%.*s", (int) r->message.len,
-              r->message.ptr ? r->message.ptr : "");
+    size_t len = r->message.ptr ? r->message.len : 0;
+    if (len >= sizeof dst->message) {
+        /* too long: keep whole "path: reason" items of a schema verdict */
+        len = sizeof dst->message - 1;
+        while (r->code == EF_EVALIDATION && len > 1
+               && memcmp (r->message.ptr + len - 1, "; ", 2) != 0)
+            len--;
+        if (len <= 1)
+            len = sizeof dst->message - 1;
+        else
+            len--; /* before the "; " */
+    }
+    memcpy (dst->message, len ? r->message.ptr : "", len);
+    dst->message[len] = 0;
 }
 
 static void

@@ -22,7 +22,7 @@ typedef struct {
     uint64_t received_at;
     uint64_t retry_after_ms;
     char event_id[40];
-    char message[160];
+    char message[1024]; /* a schema verdict is cut between two errors */
 } ef_batch_result_t;
 
 typedef struct ef_batcher ef_batcher_t;

@@ -1,0 +1,218 @@
+/*  ef_api_processing.c: stream processing over HTTP (DESIGN.md §5, §6):
+    the dead-letter queue (list with filters, one letter with its event,
+    replay of one or of every match, delete) and the attached workers. The
+    broker owns the queue, the jobs and the roles (all of this is admin);
+    this module checks what the request says, so that a 422 names the
+    failing path, and renders the answers. */
+#include "ef_api_common.h"
+#include "eventflow/ef_proto.h"
+#include "eventflow/ef_uuid.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define S_LIMIT_DEFAULT 20
+#define S_LIMIT_MAX     100 /* DESIGN.md §5: the list page cap */
+#define S_FILTER_MAX    256 /* bytes of a stream or error filter */
+
+/* ---------------------------------------------------------------- helpers */
+
+/*  A dead letter is named by its event's id: anything else is no letter. */
+static int
+s_event_id (ef_http_t *h, ef_request_t *req)
+{
+    ef_uuid_t u;
+    if (ef_uuid_parse (h->params[0], strlen (h->params[0]), &u))
+        return ef_http_problem (h, 404, "NOT_FOUND", "no such dead letter",
+                                NULL, 0);
+    req->event_id = ef_str (h->params[0]);
+    return 0;
+}
+
+/*  A string filter of the query into out: set in *dst when present. */
+static void
+s_query_filter (ef_http_t *h, const char *name, char *out, size_t size,
+                ef_str_t *dst, ef_api_errors_t *e)
+{
+    char path[40];
+    int q = ef_http_query (h, name, out, size);
+    snprintf (path, sizeof path, "?%s", name);
+    if (q > 0 && *out)
+        *dst = ef_str (out);
+    else if (q < 0)
+        ef_api_errors_add (e, path, "is too long");
+}
+
+/*  A string filter of a body: set in *dst when present. */
+static void
+s_body_filter (json_t *root, const char *key, ef_str_t *dst, ef_api_errors_t *e)
+{
+    char path[40];
+    const char *v = ef_api_string (root, key, 0, e);
+    snprintf (path, sizeof path, "/%s", key);
+    if (v && strlen (v) > S_FILTER_MAX)
+        ef_api_errors_add (e, path, "is too long");
+    else if (v && *v)
+        *dst = ef_str (v);
+}
+
+/*  200 {"replayed": N} */
+static int
+s_replayed (ef_http_t *h, const ef_reply_t *rep)
+{
+    ef_buf_append (&h->out, "{\"replayed\":", 12);
+    if (ef_api_render (h, rep, "replayed"))
+        ef_buf_append (&h->out, "0", 1);
+    ef_buf_append (&h->out, "}", 1);
+    return ef_http_send (h, 200);
+}
+
+/* ---------------------------------------------------------------- dlq */
+
+int
+ef_api_dlq_list (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    ef_api_errors_t e;
+    char stream[S_FILTER_MAX + 1], error[S_FILTER_MAX + 1];
+    ef_api_errors_init (&e);
+    req.cmd = EF_CMD_DLQ_LIST;
+    req.page = 1;
+    req.limit = S_LIMIT_DEFAULT;
+    ef_api_query_uint (h, "page", 1, 1000000, &req.page, &e);
+    ef_api_query_uint (h, "limit", 1, S_LIMIT_MAX, &req.limit, &e);
+    s_query_filter (h, "stream", stream, sizeof stream, &req.stream, &e);
+    s_query_filter (h, "error", error, sizeof error, &req.error, &e);
+    req.has_from = ef_api_query_time (h, "from", &req.from, &e) > 0;
+    req.has_to = ef_api_query_time (h, "to", &req.to, &e) > 0;
+    if (e.n)
+        return ef_api_errors_send (h, &e);
+    ef_api_errors_free (&e);
+    const ef_reply_t *rep;
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    int more = 0;
+    ef_mpr_t m;
+    if (ef_proto_reply_find (rep, "has_more", &m) == 0)
+        ef_mpr_bool (&m, &more);
+    ef_buf_append (&h->out, "{\"items\":", 9);
+    if (ef_api_render (h, rep, "items"))
+        ef_buf_append (&h->out, "[]", 2);
+    ef_http_printf (h, ",\"page\":%u,\"limit\":%u,\"has_more\":%s}", req.page,
+                    req.limit, more ? "true" : "false");
+    return ef_http_send (h, 200);
+}
+
+int
+ef_api_dlq_get (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    int rc = s_event_id (h, &req);
+    if (rc)
+        return rc;
+    req.cmd = EF_CMD_DLQ_GET;
+    if ((rc = ef_bridge_call (self, h, &req, &rep)))
+        return rc;
+    ef_mpr_t r;
+    ef_event_t ev;
+    if (ef_proto_reply_find (rep, "event", &r) || ef_proto_read_event (&r, &ev))
+        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+    ef_buf_append (&h->out, "{\"dead\":", 8);
+    if (ef_api_render (h, rep, "dead"))
+        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+    ef_buf_append (&h->out, ",\"event\":", 9);
+    ef_api_event_json (h, &ev);
+    ef_buf_append (&h->out, "}", 1);
+    return ef_http_send (h, 200);
+}
+
+int
+ef_api_dlq_replay (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    int rc = s_event_id (h, &req);
+    if (rc)
+        return rc;
+    req.cmd = EF_CMD_DLQ_REPLAY;
+    if ((rc = ef_bridge_call (self, h, &req, &rep)))
+        return rc;
+    return s_replayed (h, rep);
+}
+
+int
+ef_api_dlq_replay_all (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    ef_api_errors_t e;
+    json_t *root = NULL;
+    /* no body at all: no filters, every dead letter of the org */
+    int empty =
+        h->ri->content_length == 0 ||
+        (h->ri->content_length < 0 && !ef_http_header (h, "Transfer-Encoding"));
+    if (!empty) {
+        int rc = ef_api_body (self, h, &root);
+        if (rc)
+            return rc;
+    }
+    ef_api_errors_init (&e);
+    req.cmd = EF_CMD_DLQ_REPLAY;
+    req.all = 1;
+    if (root) {
+        s_body_filter (root, "stream", &req.stream, &e);
+        s_body_filter (root, "error", &req.error, &e);
+        req.has_from =
+            ef_api_json_time (root, "from", "/from", &req.from, &e) > 0;
+        req.has_to = ef_api_json_time (root, "to", "/to", &req.to, &e) > 0;
+    }
+    int rc;
+    if (e.n)
+        rc = ef_api_errors_send (h, &e);
+    else {
+        const ef_reply_t *rep;
+        ef_api_errors_free (&e);
+        rc = ef_bridge_call (self, h, &req, &rep);
+        if (rc == 0)
+            rc = s_replayed (h, rep);
+    }
+    if (root)
+        json_decref (root);
+    return rc;
+}
+
+int
+ef_api_dlq_delete (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    int rc = s_event_id (h, &req);
+    if (rc)
+        return rc;
+    req.cmd = EF_CMD_DLQ_DELETE;
+    if ((rc = ef_bridge_call (self, h, &req, &rep)))
+        return rc;
+    return ef_http_send (h, 204);
+}
+
+/* ---------------------------------------------------------------- workers */
+
+int
+ef_api_workers_list (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_WORKERS;
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    ef_buf_append (&h->out, "{\"workers\":", 11);
+    if (ef_api_render (h, rep, "workers"))
+        ef_buf_append (&h->out, "[]", 2);
+    ef_buf_append (&h->out, ",\"queued\":", 10);
+    if (ef_api_render (h, rep, "queued"))
+        ef_buf_append (&h->out, "0", 1);
+    ef_buf_append (&h->out, "}", 1);
+    return ef_http_send (h, 200);
+}
