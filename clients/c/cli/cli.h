@@ -139,5 +139,9 @@ void cli_json_stream (ef_buf_t *b, const ef_stream_info_t *s);
 /*  Write b to out and empty it. 0, or -1 when b ran out of memory or
     the write failed. */
 int cli_flush_buf (ef_buf_t *b, FILE *out);
+/*  Connect, send req, and print the reply's keys (but id and ok) as one
+    JSON object line; on a refusal say "<what>: why". The exit code. */
+int cli_call_print (const cli_t *cli, ef_request_t *req,
+                    const char *what);
 
 #endif

@@ -462,3 +462,45 @@ cli_stopping (void)
 {
     return s_stop;
 }
+
+int
+cli_call_print (const cli_t *cli, ef_request_t *req, const char *what)
+{
+    ef_client_t *client;
+    int rc = cli_connect (cli, &client);
+    if (rc)
+        return rc;
+    const ef_reply_t *rep;
+    rc = ef_client_call (client, req, &rep);
+    int code = CLI_EXIT_OK;
+    if (rc)
+        code = cli_fail (client, rc, "%s", what);
+    else {
+        ef_buf_t b;
+        ef_buf_init (&b);
+        ef_mpr_t r = rep->body;
+        int first = 1;
+        ef_buf_append (&b, "{", 1);
+        for (uint32_t i = 0; i < rep->nkeys; i++) {
+            ef_str_t k;
+            if (ef_mpr_str (&r, &k))
+                break;
+            if (ef_str_eq (k, "id") || ef_str_eq (k, "ok")) {
+                ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+                continue;
+            }
+            if (!first)
+                ef_buf_append (&b, ",", 1);
+            first = 0;
+            ef_json_quote (&b, k.ptr, k.len);
+            ef_buf_append (&b, ":", 1);
+            ef_json_from_mp (&b, &r, 1);
+        }
+        ef_buf_append (&b, "}\n", 2);
+        if (cli_flush_buf (&b, stdout))
+            code = CLI_EXIT_REFUSED;
+        ef_buf_free (&b);
+    }
+    ef_client_destroy (&client);
+    return code;
+}

@@ -157,31 +157,7 @@ cli_groups_run (const cli_t *cli, int argc, char **argv)
         fputs (s_groups_usage, stderr);
         return CLI_EXIT_USAGE;
     }
-    ef_client_t *client;
-    if ((rc = cli_connect (cli, &client)))
-        return rc;
-    const ef_reply_t *rep;
-    rc = ef_client_call (client, &req, &rep);
-    int code = CLI_EXIT_OK;
-    if (rc)
-        code = cli_fail (client, rc, "groups %s", pos[0]);
-    else {
-        ef_buf_t b;
-        ef_buf_init (&b);
-        ef_mpr_t r;
-        const char *key = req.cmd == EF_CMD_SEEK ? "committed_offset" : "groups";
-        ef_buf_append (&b, "{\"", 2);
-        ef_buf_append (&b, key, strlen (key));
-        ef_buf_append (&b, "\":", 2);
-        if (ef_proto_reply_find (rep, key, &r) == 0)
-            ef_json_from_mp (&b, &r, 1);
-        else
-            ef_buf_append (&b, "null", 4);
-        ef_buf_append (&b, "}\n", 2);
-        if (cli_flush_buf (&b, stdout))
-            code = CLI_EXIT_REFUSED;
-        ef_buf_free (&b);
-    }
-    ef_client_destroy (&client);
-    return code;
+    char what[32];
+    snprintf (what, sizeof what, "groups %s", pos[0]);
+    return cli_call_print (cli, &req, what);
 }
