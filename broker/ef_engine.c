@@ -262,6 +262,7 @@ s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
     ef_buf_init (&job->reply);
     ef_buf_init (&job->records);
     job->internal = EF_WREQ_JOB;
+    job->org = s->org; /* for workers of this org only */
     job->stream.num = s->num;
     memcpy (job->stream.id, s->id, sizeof job->stream.id);
     job->req.after = seq;
@@ -401,7 +402,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             if (changed) {
                 st->result = ef_str (text); /* what the worker gets */
             }
-            int room = self->room ? ef_room_open (self->room, step->target)
+            int room = self->room ? ef_room_open (self->room, s.org, step->target)
                                   : EF_ROOM_OPEN;
             if (room == EF_ROOM_NONE)
                 rc = s_wait (txn, num, seq, st, step, ev.received_at, now);
@@ -462,7 +463,7 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
         }
         if (p && st.step < p->n && p->steps[st.step].kind == EF_STEP_WORKER
             && self->room
-            && ef_room_open (self->room, p->steps[st.step].target)
+            && ef_room_open (self->room, s.org, p->steps[st.step].target)
                    == EF_ROOM_BUSY) {
             self->busy = 1; /* its workers have enough: later, as it is */
             continue;

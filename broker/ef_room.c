@@ -11,6 +11,7 @@
 #define S_SLACK    1024 /* jobs that may wait in memory beyond capacity */
 
 typedef struct {
+    uint32_t org;
     char name[129];
     uint32_t workers, capacity, queued;
 } s_service_t;
@@ -41,22 +42,23 @@ ef_room_destroy (ef_room_t **self_p)
 }
 
 static s_service_t *
-s_find (ef_room_t *self, const char *service)
+s_find (ef_room_t *self, uint32_t org, const char *service)
 {
     for (uint32_t i = 0; i < self->n; i++)
-        if (strcmp (self->s[i].name, service) == 0)
+        if (self->s[i].org == org && strcmp (self->s[i].name, service) == 0)
             return &self->s[i];
     return NULL;
 }
 
 void
-ef_room_set (ef_room_t *self, const char *service, uint32_t workers,
-             uint32_t capacity, uint32_t queued)
+ef_room_set (ef_room_t *self, uint32_t org, const char *service,
+             uint32_t workers, uint32_t capacity, uint32_t queued)
 {
     pthread_mutex_lock (&self->lock);
-    s_service_t *s = s_find (self, service);
+    s_service_t *s = s_find (self, org, service);
     if (!s && self->n < S_SERVICES && strlen (service) < sizeof s->name) {
         s = &self->s[self->n++];
+        s->org = org;
         strcpy (s->name, service);
     }
     if (s) {
@@ -68,10 +70,10 @@ ef_room_set (ef_room_t *self, const char *service, uint32_t workers,
 }
 
 int
-ef_room_open (ef_room_t *self, const char *service)
+ef_room_open (ef_room_t *self, uint32_t org, const char *service)
 {
     pthread_mutex_lock (&self->lock);
-    const s_service_t *s = s_find (self, service);
+    const s_service_t *s = s_find (self, org, service);
     int open = !s ? (self->n == S_SERVICES ? EF_ROOM_OPEN : EF_ROOM_NONE)
                : !s->workers ? EF_ROOM_NONE
                : s->queued < S_SLACK + 4 * (uint64_t) s->capacity ? EF_ROOM_OPEN

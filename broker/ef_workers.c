@@ -24,6 +24,7 @@ typedef struct s_worker {
     struct s_worker *next;
     zmq_msg_t peer;
     char service[129];
+    uint32_t org; /* jobs of this org only */
     uint32_t capacity, inflight;
     int64_t last_seen;
     int64_t last_ping; /* our heartbeat to it */
@@ -40,6 +41,7 @@ typedef struct s_out {
 /*  The jobs waiting for a worker of one service, oldest first. */
 typedef struct s_service {
     struct s_service *next;
+    uint32_t org;
     char name[129];
     ef_wreq_t *head, *tail;
     uint32_t queued;
@@ -112,22 +114,24 @@ s_room_sync (ef_broker_t *self)
     for (s_service_t *sv = ws->services; sv; sv = sv->next) {
         uint32_t n = 0, capacity = 0;
         for (s_worker_t *w = ws->workers; w; w = w->next)
-            if (strcmp (w->service, sv->name) == 0)
+            if (w->org == sv->org && strcmp (w->service, sv->name) == 0)
                 n++, capacity += w->capacity;
-        ef_room_set (self->room, sv->name, n, capacity, sv->queued);
+        ef_room_set (self->room, sv->org, sv->name, n, capacity, sv->queued);
     }
 }
 
 /*  The service's queue, made when first needed (NULL: no memory). */
 static s_service_t *
-s_service (struct ef_workers *ws, const char *name, size_t len)
+s_service (struct ef_workers *ws, uint32_t org, const char *name, size_t len)
 {
     s_service_t *sv;
     for (sv = ws->services; sv; sv = sv->next)
-        if (strlen (sv->name) == len && memcmp (sv->name, name, len) == 0)
+        if (sv->org == org && strlen (sv->name) == len
+            && memcmp (sv->name, name, len) == 0)
             return sv;
     if (len >= sizeof sv->name || !(sv = calloc (1, sizeof *sv)))
         return NULL;
+    sv->org = org;
     memcpy (sv->name, name, len);
     sv->next = ws->services;
     ws->services = sv;
@@ -136,11 +140,12 @@ s_service (struct ef_workers *ws, const char *name, size_t len)
 
 /*  The least-loaded worker of service with room, or NULL. */
 static s_worker_t *
-s_worker_for (struct ef_workers *ws, const char *service)
+s_worker_for (struct ef_workers *ws, uint32_t org, const char *service)
 {
     s_worker_t *best = NULL;
     for (s_worker_t *w = ws->workers; w; w = w->next)
-        if (w->inflight < w->capacity && strcmp (w->service, service) == 0
+        if (w->inflight < w->capacity && w->org == org
+            && strcmp (w->service, service) == 0
             && (!best || w->inflight < best->inflight))
             best = w;
     return best;
@@ -153,7 +158,7 @@ s_pump (ef_broker_t *self)
     struct ef_workers *ws = s_self (self);
     for (s_service_t *sv = ws->services; sv; sv = sv->next) {
         s_worker_t *best;
-        while (sv->head && (best = s_worker_for (ws, sv->name))) {
+        while (sv->head && (best = s_worker_for (ws, sv->org, sv->name))) {
             ef_wreq_t *job = sv->head;
             s_out_t *o = calloc (1, sizeof *o);
             if (!o)
@@ -187,7 +192,7 @@ void
 ef_workers_submit (ef_broker_t *self, ef_wreq_t *job)
 {
     struct ef_workers *ws = s_self (self);
-    s_service_t *sv = ws ? s_service (ws, job->req.name.ptr,
+    s_service_t *sv = ws ? s_service (ws, job->org, job->req.name.ptr,
                                       job->req.name.len)
                          : NULL;
     if (!sv) {
@@ -287,8 +292,8 @@ ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why)
     }
     s_worker_t *found = NULL;
     for (s_worker_t *k = ws->workers; k && !found; k = k->next)
-        if (s_same_peer (&k->peer, &w->peer) && ef_str_eq (w->req.service,
-                                                           k->service))
+        if (s_same_peer (&k->peer, &w->peer) && k->org == w->org
+            && ef_str_eq (w->req.service, k->service))
             found = k;
     if (!found) {
         if (ws->nworkers >= S_MAX_WORKERS) {
@@ -301,6 +306,7 @@ ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why)
         zmq_msg_init (&found->peer);
         zmq_msg_copy (&found->peer, &w->peer);
         memcpy (found->service, w->req.service.ptr, w->req.service.len);
+        found->org = w->org;
         found->next = ws->workers;
         ws->workers = found;
         ws->nworkers++;
@@ -308,7 +314,7 @@ ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why)
                      found->service);
     }
     found->capacity = w->req.credit ? w->req.credit : 1;
-    s_service (ws, found->service, strlen (found->service));
+    s_service (ws, found->org, found->service, strlen (found->service));
     s_room_sync (self); /* the engine may hand out jobs of it now */
     found->last_seen = ef_time_mono_ms ();
     ef_proto_reply_ok (&self->out, w->req.id, 0);
@@ -323,7 +329,7 @@ ef_workers_leave (ef_broker_t *self, ef_wreq_t *w, const char **why)
     (void) why;
     struct ef_workers *ws = s_self (self);
     for (s_worker_t *k = ws ? ws->workers : NULL; k; k = k->next)
-        if (s_same_peer (&k->peer, &w->peer)
+        if (s_same_peer (&k->peer, &w->peer) && k->org == w->org
             && ef_str_eq (w->req.service, k->service)) {
             s_drop_worker (self, k, "the worker left");
             break;
@@ -387,18 +393,29 @@ ef_workers_answer (ef_broker_t *self, ef_wreq_t *w, const char **why)
         *why = "result must be JSON";
         return EF_EINVAL;
     }
+    /* only the worker that holds the job may answer it; an answer for a
+       job no longer held (timed out, or given to another worker since)
+       changes nothing */
+    int held = 0;
     for (s_out_t **pp = &ws->out; *pp; pp = &(*pp)->next)
-        if ((*pp)->num == num && (*pp)->seq == seq) {
+        if ((*pp)->num == num && (*pp)->seq == seq && (*pp)->worker
+            && s_same_peer (&(*pp)->worker->peer, &w->peer)
+            && (*pp)->worker->org == w->org) {
             s_out_t *o = *pp;
             *pp = o->next;
-            if (o->worker && o->worker->inflight)
+            if (o->worker->inflight)
                 o->worker->inflight--;
             free (o);
+            held = 1;
             break;
         }
     for (s_worker_t *k = ws->workers; k; k = k->next)
         if (s_same_peer (&k->peer, &w->peer))
             k->last_seen = ef_time_mono_ms ();
+    if (!held) {
+        ef_proto_reply_ok (&self->out, w->req.id, 0);
+        return 0;
+    }
     if (w->req.cmd == EF_CMD_DONE)
         ef_metrics_add (self->metrics, EF_M_JOBS_DONE, 1);
     w->apply = s_apply_outcome;
@@ -440,12 +457,18 @@ ef_workers_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
     (void) why;
     struct ef_workers *ws = s_self (self);
-    uint32_t n = ws ? ws->nworkers : 0;
+    uint32_t n = 0, queued = 0;
     int64_t now = ef_time_mono_ms ();
+    for (s_worker_t *k = ws ? ws->workers : NULL; k; k = k->next)
+        n += k->org == w->org;
+    for (s_service_t *sv = ws ? ws->services : NULL; sv; sv = sv->next)
+        queued += sv->org == w->org ? sv->queued : 0;
     ef_proto_reply_ok (&self->out, w->req.id, 2);
     ef_mp_key (&self->out, "workers");
     ef_mp_array (&self->out, n);
     for (s_worker_t *k = ws ? ws->workers : NULL; k; k = k->next) {
+        if (k->org != w->org)
+            continue; /* another org's */
         ef_mp_map (&self->out, 4);
         ef_mp_key (&self->out, "service");
         ef_mp_cstr (&self->out, k->service);
@@ -457,7 +480,7 @@ ef_workers_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
         ef_mp_uint (&self->out, (uint64_t) (now - k->last_seen));
     }
     ef_mp_key (&self->out, "queued");
-    ef_mp_uint (&self->out, ws ? ws->queued : 0);
+    ef_mp_uint (&self->out, queued);
     return 0;
 }
 

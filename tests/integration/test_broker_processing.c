@@ -179,6 +179,7 @@ enum { WK_OK, WK_FAIL, WK_FATAL, WK_FAIL_ONCE };
 
 typedef struct {
     const char *service;
+    const char *jwt; /* act in another org, NULL: the local admin's */
     int mode;
     volatile int stop;
     volatile int handled;
@@ -219,6 +220,8 @@ s_worker_main (void *arg)
 {
     wk_t *w = arg;
     ef_client_t *c = h_client (&s_broker);
+    if (c && w->jwt)
+        ef_client_set_jwt (c, w->jwt);
     ef_worker_t *wk = c ? ef_worker_new (c, w->service, 2) : NULL;
     if (!wk || ef_worker_start (wk)) {
         w->ready = -1;
@@ -539,6 +542,77 @@ test_jobs_wait_for_a_worker (void **state)
     assert_int_equal (s.attempts, 1);
 }
 
+/*  Workers serve their own org: a worker of another org under the same
+    service name gets none of this org's jobs, and WORKERS shows each org
+    its own workers only. */
+static void
+test_workers_serve_their_org_only (void **state)
+{
+    (void) state;
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_REGISTER;
+    req.email = ef_str ("mallory@example.com");
+    req.password = ef_str ("correct horse battery");
+    req.org_name = ef_str ("mallory-corp");
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_LOGIN;
+    req.email = ef_str ("mallory@example.com");
+    req.password = ef_str ("correct horse battery");
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    ef_mpr_t r;
+    ef_str_t tok;
+    static char jwt[1024];
+    assert_int_equal (ef_proto_reply_find (rep, "access_token", &r), 0);
+    assert_int_equal (ef_mpr_str (&r, &tok), 0);
+    assert_true (tok.len < sizeof jwt);
+    memcpy (jwt, tok.ptr, tok.len);
+    jwt[tok.len] = 0;
+
+    assert_int_equal (
+        s_create ("ours", NULL,
+                  "[{\"type\":\"worker\",\"service\":\"shared-name\"}]"),
+        0);
+    wk_t theirs;
+    memset (&theirs, 0, sizeof theirs);
+    theirs.service = "shared-name";
+    theirs.jwt = jwt;
+    theirs.mode = WK_OK;
+    assert_int_equal (pthread_create (&theirs.thread, NULL, s_worker_main,
+                                      &theirs),
+                      0);
+    while (!theirs.ready)
+        usleep (1000);
+    assert_int_equal (theirs.ready, 1);
+    uint64_t seq = s_pub ("ours", "{\"secret\":1}");
+    /* theirs is attached, yet ours waits for a worker of our org */
+    int64_t until = ef_time_mono_ms () + WAIT_MS;
+    state_t s;
+    do {
+        s = s_state (s_admin, "ours", seq);
+        usleep (20 * 1000);
+    } while (!strstr (s.last_error, "waiting for a worker")
+             && ef_time_mono_ms () < until);
+    assert_string_equal (s.status, "PENDING");
+    assert_int_equal (theirs.handled, 0);
+    /* we see no worker of theirs */
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_WORKERS;
+    uint32_t n;
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    assert_int_equal (ef_proto_reply_find (rep, "workers", &r), 0);
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    assert_int_equal (n, 0);
+    wk_t mine;
+    s_worker_start (&mine, "shared-name", WK_OK);
+    s_wait ("ours", seq, "PROCESSED");
+    s_worker_stop (&mine);
+    s_worker_stop (&theirs);
+    assert_int_equal (theirs.handled, 0);
+    assert_int_equal (mine.handled, 1);
+}
+
 /*  Heartbeats both ways: past the 3 s silence limit, the broker still
     has the worker and the worker still hears the broker. */
 static void
@@ -642,6 +716,7 @@ main (void)
         cmocka_unit_test (test_fatal_failure_not_retried),
         cmocka_unit_test (test_cli_configure),
         cmocka_unit_test (test_jobs_wait_for_a_worker),
+        cmocka_unit_test (test_workers_serve_their_org_only),
         cmocka_unit_test (test_heartbeats),
         cmocka_unit_test (test_worker_killed_mid_job),
         cmocka_unit_test (test_pending_retry_survives_kill9),
