@@ -56,13 +56,16 @@ s_body_filter (json_t *root, const char *key, ef_str_t *dst, ef_api_errors_t *e)
         *dst = ef_str (v);
 }
 
-/*  200 {"replayed": N} */
+/*  200 {"replayed": N, "has_more": bool} */
 static int
 s_replayed (ef_http_t *h, const ef_reply_t *rep)
 {
     ef_buf_append (&h->out, "{\"replayed\":", 12);
     if (ef_api_render (h, rep, "replayed"))
         ef_buf_append (&h->out, "0", 1);
+    ef_buf_append (&h->out, ",\"has_more\":", 12);
+    if (ef_api_render (h, rep, "has_more"))
+        ef_buf_append (&h->out, "false", 5);
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 200);
 }

@@ -9,9 +9,11 @@
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-#define S_MAX_PAGE 100
+#define S_MAX_PAGE   100
+#define S_MAX_REPLAY 1000 /* dead letters replayed by one request */
 
 /*  (num, seq) of the event named by req.event_id, in the caller's org. */
 static int
@@ -177,6 +179,7 @@ typedef struct {
     uint32_t stream;
     ef_dead_t *found;
     uint32_t n, cap;
+    int more; /* a match past cap */
 } s_collect_t;
 
 static int
@@ -185,8 +188,10 @@ s_collect (void *arg, const ef_dead_t *d)
     s_collect_t *c = arg;
     if (!s_match (c->w, c->stream, d))
         return 0;
-    if (c->n == c->cap)
+    if (c->n == c->cap) {
+        c->more = 1;
         return 1;
+    }
     c->found[c->n++] = *d;
     return 0;
 }
@@ -197,7 +202,7 @@ s_apply_replay (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     ef_broker_t *self = ctx;
     ef_engine_t *engine = ef_writer_engine (self->writer);
     uint32_t replayed = 0;
-    int rc = 0;
+    int rc = 0, more = 0;
     if (ef_str_set (w->req.event_id)) {
         ef_stream_rec_t s;
         uint64_t seq;
@@ -209,26 +214,33 @@ s_apply_replay (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         }
         replayed = 1;
     } else {
-        /* every match of the filters, a thousand at most per request */
-        static ef_dead_t found[1000];
-        s_collect_t c = {txn, w, 0, found, 0, 1000};
+        /* every match of the filters, S_MAX_REPLAY at most per request
+           (has_more says to ask again) */
+        s_collect_t c = {txn, w, 0, NULL, 0, S_MAX_REPLAY, 0};
         if (s_stream_filter (txn, w, &c.stream)) {
             w->status = EF_ENOTFOUND;
             w->why = "no such stream";
             return 0;
         }
+        if (!(c.found = malloc (S_MAX_REPLAY * sizeof *c.found)))
+            return EF_ENOMEM;
         rc = ef_process_dlq_each (txn, w->org, s_collect, &c);
         for (uint32_t i = 0; rc == 0 && i < c.n; i++)
-            if ((rc = ef_engine_replay (engine, txn, found[i].num, found[i].seq,
-                                        now)) == 0)
+            if ((rc = ef_engine_replay (engine, txn, c.found[i].num,
+                                        c.found[i].seq, now))
+                == 0)
                 replayed++;
+        free (c.found);
+        more = c.more;
     }
     if (rc)
         return rc;
     ef_writer_wake_engine (self->writer, now);
-    ef_proto_reply_ok (&w->reply, w->req.id, 1);
+    ef_proto_reply_ok (&w->reply, w->req.id, 2);
     ef_mp_key (&w->reply, "replayed");
     ef_mp_uint (&w->reply, replayed);
+    ef_mp_key (&w->reply, "has_more");
+    ef_mp_bool (&w->reply, more);
     return 0;
 }
 
