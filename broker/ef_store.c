@@ -806,7 +806,7 @@ ef_store_rec_each (ef_store_txn_t *txn, ef_table_t table, const void *prefix,
     MDB_val key = {plen, (void *) prefix}, val;
     rc = mdb_cursor_get (cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == 0) {
-        if (key.mv_size < plen || memcmp (key.mv_data, prefix, plen) != 0)
+        if (plen && (key.mv_size < plen || memcmp (key.mv_data, prefix, plen) != 0))
             break;
         ef_str_t k = {key.mv_data, (uint32_t) key.mv_size};
         ef_str_t v = {val.mv_data, (uint32_t) val.mv_size};

@@ -19,7 +19,7 @@ typedef struct {
 
 /*  A fresh temporary directory (mkdtemp) in out[256]; 0 or -1. */
 int h_tempdir (char *out);
-/*  rm -rf path. */
+/*  rm -rf path (kept when EF_TEST_KEEP is set, to look at logs). */
 void h_rmrf (const char *path);
 
 /*  Start a broker on data dir `dir` (created if missing) with a free
