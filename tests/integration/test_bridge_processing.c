@@ -619,6 +619,20 @@ test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it (
     assert_true (s_has_error (s_j (r.json, "errors"), "?limit", NULL));
     s_free (&r);
 
+    /* the processing figures in /metrics */
+    s_http (&r, "GET", API "/metrics", NULL, NULL);
+    EXPECT_STATUS (r, 200);
+    assert_non_null (r.body);
+    static const char *const lines[] = {
+        "eventflow_dlq_size 3\n", "eventflow_workers ",
+        "eventflow_retries_total ", "eventflow_dead_letters_total ",
+        "eventflow_processing_seconds_bucket{le=\"+Inf\"} ",
+        "eventflow_processing_seconds_count "};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (!strstr (r.body, lines[i]))
+            fail_msg ("no '%s' in /metrics", lines[i]);
+    s_free (&r);
+
     /* one letter with its event */
     char path[200];
     snprintf (path, sizeof path, API "/dlq/%s", e1);
