@@ -9,18 +9,14 @@
     test about that route and not every test. */
 #define _GNU_SOURCE /* strcasestr, timegm */
 #include "harness.h"
+#include "h_http.h"
 #include "eventflow/ef_proto.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <sys/time.h>
 
-#include <ctype.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,233 +32,7 @@
 
 #define API "/api/v1"
 
-/* ---------------------------------------------------------------- HTTP */
-
-typedef struct {
-    char what[200]; /* "METHOD path", for messages */
-    long status;    /* 0 when no answer came */
-    char *body;     /* NUL-terminated (NULL when empty) */
-    size_t len;
-    char ctype[128];      /* Content-Type */
-    char request_id[160]; /* X-Request-Id */
-    char retry_after[32]; /* Retry-After */
-    json_t *json;         /* the body parsed, or NULL */
-} s_resp_t;
-
-static size_t
-s_on_body (char *p, size_t size, size_t n, void *arg)
-{
-    s_resp_t *r = arg;
-    size_t add = size * n;
-    char *nb = realloc (r->body, r->len + add + 1);
-    if (!nb)
-        return 0;
-    memcpy (nb + r->len, p, add);
-    r->len += add;
-    nb[r->len] = 0;
-    r->body = nb;
-    return add;
-}
-
-static void
-s_header_value (const char *line, size_t n, const char *name, char *out,
-                size_t size)
-{
-    size_t k = strlen (name);
-    if (n <= k || strncasecmp (line, name, k) || line[k] != ':')
-        return;
-    const char *v = line + k + 1, *end = line + n;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    snprintf (out, size, "%.*s", (int)(end - v), v);
-}
-
-static size_t
-s_on_header (char *p, size_t size, size_t n, void *arg)
-{
-    s_resp_t *r = arg;
-    size_t len = size * n;
-    s_header_value (p, len, "Content-Type", r->ctype, sizeof r->ctype);
-    s_header_value (p, len, "X-Request-Id", r->request_id,
-                    sizeof r->request_id);
-    s_header_value (p, len, "Retry-After", r->retry_after,
-                    sizeof r->retry_after);
-    return len;
-}
-
-/*  One request to base+path. cred is a header line ("X-API-Key: …",
-    "Authorization: Bearer …") or NULL; body is sent as
-    application/json unless extra (NULL-terminated header lines, may be
-    NULL) has a Content-Type. */
-static void
-s_http_ex (s_resp_t *r, const char *base, const char *method, const char *path,
-           const char *cred, const char *body, const char *const *extra,
-           long timeout_ms)
-{
-    memset (r, 0, sizeof *r);
-    snprintf (r->what, sizeof r->what, "%s %.180s", method, path);
-    CURL *c = curl_easy_init ();
-    assert_non_null (c);
-    size_t ulen = strlen (base) + strlen (path) + 1;
-    char *url = malloc (ulen);
-    snprintf (url, ulen, "%s%s", base, path);
-    struct curl_slist *h = NULL;
-    int has_ctype = 0;
-    for (int i = 0; extra && extra[i]; i++) {
-        h = curl_slist_append (h, extra[i]);
-        if (!strncasecmp (extra[i], "Content-Type:", 13))
-            has_ctype = 1;
-    }
-    if (cred)
-        h = curl_slist_append (h, cred);
-    if (body && !has_ctype)
-        h = curl_slist_append (h, "Content-Type: application/json");
-    h = curl_slist_append (h, "Expect:");
-    curl_easy_setopt (c, CURLOPT_URL, url);
-    curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long)strlen (body));
-    } else if (!strcmp (method, "POST")) {
-        curl_easy_setopt (c, CURLOPT_POSTFIELDS, "");
-        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, 0L);
-    }
-    curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (c, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_on_body);
-    curl_easy_setopt (c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, s_on_header);
-    curl_easy_setopt (c, CURLOPT_HEADERDATA, r);
-    CURLcode rc = curl_easy_perform (c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &r->status);
-    else
-        fprintf (stderr, "  %s: %s\n", r->what, curl_easy_strerror (rc));
-    curl_slist_free_all (h);
-    curl_easy_cleanup (c);
-    free (url);
-    if (r->body)
-        r->json = json_loads (r->body, JSON_DECODE_ANY, NULL);
-}
-
-static void
-s_http (s_resp_t *r, const char *base, const char *method, const char *path,
-        const char *cred, const char *body, const char *const *extra)
-{
-    s_http_ex (r, base, method, path, cred, body, extra, 10000);
-}
-
-static void
-s_free (s_resp_t *r)
-{
-    free (r->body);
-    if (r->json)
-        json_decref (r->json);
-    memset (r, 0, sizeof *r);
-}
-
-/*  The value at a dotted path ("org.id", "items.0.id"), or NULL. */
-static json_t *
-s_j (json_t *j, const char *path)
-{
-    char key[128];
-    while (j && *path) {
-        size_t n = strcspn (path, ".");
-        snprintf (key, sizeof key, "%.*s", (int)n, path);
-        if (json_is_array (j) && isdigit ((unsigned char)key[0]))
-            j = json_array_get (j, (size_t)atoi (key));
-        else
-            j = json_object_get (j, key);
-        path += n + (path[n] == '.');
-    }
-    return j;
-}
-
-static const char *
-s_jstr (json_t *j, const char *path)
-{
-    return json_string_value (s_j (j, path));
-}
-
-static void
-s_expect_status (const s_resp_t *r, long want, const char *file, int line)
-{
-    if (r->status != want)
-        fprintf (stderr, "  %s: expected %ld, got %ld: %.600s\n", r->what, want,
-                 r->status, r->body ? r->body : "");
-    _assert_int_equal ((LargestIntegralType)r->status,
-                       (LargestIntegralType)want, file, line);
-}
-#define EXPECT_STATUS(r, want)                                                 \
-    s_expect_status (&(r), (want), __FILE__, __LINE__)
-
-/*  kind: 's' string, 'i' integer, 'o' object, 'a' array, 'b' boolean,
-    '?' present (any type, null included). */
-static void
-s_has (const s_resp_t *r, json_t *j, const char *path, char kind,
-       const char *file, int line)
-{
-    json_t *v = s_j (j, path);
-    int ok = v && (kind == '?' || (kind == 's' && json_is_string (v)) ||
-                   (kind == 'i' && json_is_integer (v)) ||
-                   (kind == 'o' && json_is_object (v)) ||
-                   (kind == 'a' && json_is_array (v)) ||
-                   (kind == 'b' && json_is_boolean (v)));
-    if (!ok)
-        fprintf (stderr,
-                 "  %s: field '%s' missing or not of kind '%c' in: "
-                 "%.600s\n",
-                 r->what, path, kind, r->body ? r->body : "(no body)");
-    _assert_true (ok, path, file, line);
-}
-#define HAS(r, path, kind)                                                     \
-    s_has (&(r), (r).json, path, kind, __FILE__, __LINE__)
-#define HAS_IN(r, j, path, kind) s_has (&(r), j, path, kind, __FILE__, __LINE__)
-
-static void
-s_expect_str (const s_resp_t *r, json_t *j, const char *path, const char *want,
-              const char *file, int line)
-{
-    const char *got = s_jstr (j, path);
-    if (!got || strcmp (got, want))
-        fprintf (stderr, "  %s: field '%s' is '%s', expected '%s'\n", r->what,
-                 path, got ? got : "(missing)", want);
-    _assert_string_equal (got ? got : "(missing)", want, file, line);
-}
-#define EXPECT_STR(r, path, want)                                              \
-    s_expect_str (&(r), (r).json, path, want, __FILE__, __LINE__)
-#define EXPECT_STR_IN(r, j, path, want)                                        \
-    s_expect_str (&(r), j, path, want, __FILE__, __LINE__)
-
-/*  An RFC 9457 problem with this status and code. */
-static void
-s_expect_problem (const s_resp_t *r, long status, const char *code,
-                  const char *file, int line)
-{
-    s_expect_status (r, status, file, line);
-    if (!strstr (r->ctype, "application/problem+json"))
-        fprintf (stderr,
-                 "  %s: Content-Type is '%s', expected "
-                 "application/problem+json\n",
-                 r->what, r->ctype);
-    _assert_true (strstr (r->ctype, "application/problem+json") != NULL,
-                  "problem content type", file, line);
-    s_has (r, r->json, "type", 's', file, line);
-    s_has (r, r->json, "title", 's', file, line);
-    s_has (r, r->json, "status", 'i', file, line);
-    s_has (r, r->json, "detail", 's', file, line);
-    s_has (r, r->json, "code", 's', file, line);
-    _assert_int_equal (
-        (LargestIntegralType)json_integer_value (s_j (r->json, "status")),
-        (LargestIntegralType)status, file, line);
-    s_expect_str (r, r->json, "code", code, file, line);
-}
-#define EXPECT_PROBLEM(r, status, code)                                        \
-    s_expect_problem (&(r), status, code, __FILE__, __LINE__)
+/* ---------------------------------------------------------------- JSON */
 
 /*  "events.0.id" style membership: does array arr hold an object whose
     field key is the string val? */
@@ -278,91 +48,6 @@ s_array_has (json_t *arr, const char *key, const char *val)
             return 1;
     }
     return 0;
-}
-
-/* ------------------------------------------------------------ raw socket */
-
-static int
-s_raw_connect (const char *url)
-{
-    const char *colon = strrchr (url, ':');
-    int port = colon ? atoi (colon + 1) : 0;
-    int fd = socket (AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons ((uint16_t)port);
-    a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    if (fd < 0 || connect (fd, (struct sockaddr *)&a, sizeof a)) {
-        if (fd >= 0)
-            close (fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void
-s_raw_send (int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = send (fd, p, n, MSG_NOSIGNAL);
-        if (k <= 0)
-            return;
-        p += k;
-        n -= (size_t)k;
-    }
-}
-
-static long
-s_ms_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/*  Read one response (headers and Content-Length bytes of body), until
-    the peer closes, or until timeout_ms passed. Malloc'ed, maybe "". */
-static char *
-s_raw_read (int fd, long timeout_ms)
-{
-    size_t cap = 65536, len = 0;
-    char *buf = calloc (1, cap);
-    long until = s_ms_now () + timeout_ms;
-    for (;;) {
-        const char *eoh = strstr (buf, "\r\n\r\n");
-        if (eoh) {
-            const char *cl = strcasestr (buf, "\r\nContent-Length:");
-            size_t want = cl && cl < eoh ? strtoul (cl + 17, NULL, 10) : 0;
-            if (len >= (size_t)(eoh + 4 - buf) + want)
-                break;
-        }
-        long left = until - s_ms_now ();
-        if (left <= 0)
-            break;
-        struct pollfd p = {fd, POLLIN, 0};
-        if (poll (&p, 1, (int)left) <= 0)
-            break;
-        if (len + 1 >= cap) {
-            buf = realloc (buf, cap * 2);
-            memset (buf + cap, 0, cap);
-            cap *= 2;
-        }
-        ssize_t n = recv (fd, buf + len, cap - len - 1, 0);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        buf[len] = 0;
-    }
-    return buf;
-}
-
-static int
-s_raw_status (const char *resp)
-{
-    int st = 0;
-    if (sscanf (resp, "HTTP/1.%*d %d", &st) != 1)
-        return 0;
-    return st;
 }
 
 /* ---------------------------------------------------------------- fixture */
@@ -454,7 +139,7 @@ s_uuid (char *out)
     snprintf (out, 37, "%08x-%04x-4%03x-8%03x-%012llx", (unsigned)getpid (),
               (unsigned)(time (NULL) & 0xffff), s_uuid_n & 0xfff,
               (s_uuid_n >> 12) & 0xfff,
-              (unsigned long long)(s_ms_now () * 1000 + s_uuid_n) &
+              (unsigned long long)(h_http_ms_now () * 1000 + s_uuid_n) &
                   0xffffffffffffULL);
     s_uuid_n++;
 }
@@ -464,22 +149,22 @@ s_uuid (char *out)
 static long
 s_login (const char *email, const char *pw, char *access, char *refresh)
 {
-    s_resp_t r;
+    h_resp_t r;
     json_t *b = json_pack ("{s:s, s:s}", "email", email, "password", pw);
     char *body = json_dumps (b, 0);
-    s_http (&r, s_bridge.url, "POST", API "/auth/login", NULL, body, NULL);
+    h_http (&r, s_bridge.url, "POST", API "/auth/login", NULL, body, NULL);
     if (access)
         snprintf (access, 2048, "%s",
-                  s_jstr (r.json, "access_token")
-                      ? s_jstr (r.json, "access_token")
+                  h_http_jstr (r.json, "access_token")
+                      ? h_http_jstr (r.json, "access_token")
                       : "");
     if (refresh)
         snprintf (refresh, 256, "%s",
-                  s_jstr (r.json, "refresh_token")
-                      ? s_jstr (r.json, "refresh_token")
+                  h_http_jstr (r.json, "refresh_token")
+                      ? h_http_jstr (r.json, "refresh_token")
                       : "");
     long st = r.status;
-    s_free (&r);
+    h_http_free (&r);
     free (body);
     json_decref (b);
     return st;
@@ -487,11 +172,11 @@ s_login (const char *email, const char *pw, char *access, char *refresh)
 
 /*  POST one event; the response in r. */
 static void
-s_publish (s_resp_t *r, const char *stream, const char *cred, const char *body)
+s_publish (h_resp_t *r, const char *stream, const char *cred, const char *body)
 {
     char path[300];
     snprintf (path, sizeof path, API "/streams/%s/events", stream);
-    s_http (r, s_bridge.url, "POST", path, cred, body, NULL);
+    h_http (r, s_bridge.url, "POST", path, cred, body, NULL);
 }
 
 static int
@@ -552,15 +237,15 @@ static void
 test_health_and_ready_are_open (void **st)
 {
     (void)st;
-    s_resp_t r;
-    s_http (&r, s_bridge.url, "GET", API "/health", NULL, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "status", "ok");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/ready", NULL, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "status", "ready");
-    s_free (&r);
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "GET", API "/health", NULL, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "status", "ok");
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/ready", NULL, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "status", "ready");
+    h_http_free (&r);
 }
 
 /* ---------------------------------------------------------------- auth */
@@ -569,109 +254,110 @@ static void
 test_login_returns_tokens_and_the_user (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char body[512], bearer[2200];
     snprintf (body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}",
               s_admin_email, s_admin_pw);
-    s_http (&r, s_bridge.url, "POST", API "/auth/login", NULL, body, NULL);
-    EXPECT_STATUS (r, 200);
-    HAS (r, "access_token", 's');
-    HAS (r, "refresh_token", 's');
-    HAS (r, "expires_in", 'i');
-    assert_true (json_integer_value (s_j (r.json, "expires_in")) > 0);
-    HAS (r, "token_type", 's');
-    assert_int_equal (strcasecmp (s_jstr (r.json, "token_type"), "Bearer"), 0);
-    HAS (r, "user", 'o');
-    HAS (r, "user.id", 's');
-    HAS (r, "user.role", 's');
-    HAS (r, "user.org_id", 's');
-    HAS (r, "user.created_at", '?');
-    EXPECT_STR (r, "user.email", s_admin_email);
-    EXPECT_STR (r, "user.role", "admin");
+    h_http (&r, s_bridge.url, "POST", API "/auth/login", NULL, body, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_HAS (r, "access_token", 's');
+    H_HAS (r, "refresh_token", 's');
+    H_HAS (r, "expires_in", 'i');
+    assert_true (json_integer_value (h_http_j (r.json, "expires_in")) > 0);
+    H_HAS (r, "token_type", 's');
+    assert_int_equal (strcasecmp (h_http_jstr (r.json, "token_type"), "Bearer"),
+                      0);
+    H_HAS (r, "user", 'o');
+    H_HAS (r, "user.id", 's');
+    H_HAS (r, "user.role", 's');
+    H_HAS (r, "user.org_id", 's');
+    H_HAS (r, "user.created_at", '?');
+    H_EXPECT_STR (r, "user.email", s_admin_email);
+    H_EXPECT_STR (r, "user.role", "admin");
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s",
-              s_jstr (r.json, "access_token"));
-    s_free (&r);
+              h_http_jstr (r.json, "access_token"));
+    h_http_free (&r);
 
     /* the access token works as a credential, for reading and ingest */
-    s_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    h_http_free (&r);
     s_publish (&r, "default", bearer, "{\"type\":\"jwt.ok\",\"payload\":{}}");
-    EXPECT_STATUS (r, 202);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    h_http_free (&r);
 }
 
 static void
 test_login_with_a_wrong_password_is_401 (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char body[512];
     snprintf (body, sizeof body,
               "{\"email\":\"%s\",\"password\":\"not-the-password\"}",
               s_admin_email);
-    s_http (&r, s_bridge.url, "POST", API "/auth/login", NULL, body, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "POST", API "/auth/login", NULL,
+    h_http (&r, s_bridge.url, "POST", API "/auth/login", NULL, body, NULL);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/auth/login", NULL,
             "{\"email\":\"nobody@example.com\",\"password\":\"whatever1\"}",
             NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
 }
 
 static void
 test_register_creates_an_org_whose_user_is_its_admin (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char email[128], body[512], access[2048], bearer[2200];
     snprintf (email, sizeof email, "second-%d@example.com", (int)getpid ());
     snprintf (body, sizeof body,
               "{\"email\":\"%s\",\"password\":\"second-password\","
               "\"org_name\":\"Second Org\"}",
               email);
-    s_http (&r, s_bridge.url, "POST", API "/auth/register", NULL, body, NULL);
-    EXPECT_STATUS (r, 201);
-    HAS (r, "user", 'o');
-    HAS (r, "user.id", 's');
-    HAS (r, "user.org_id", 's');
-    HAS (r, "user.created_at", '?');
-    EXPECT_STR (r, "user.email", email);
-    EXPECT_STR (r, "user.role", "admin");
-    HAS (r, "org.id", 's');
-    EXPECT_STR (r, "org.name", "Second Org");
-    assert_string_equal (s_jstr (r.json, "org.id"),
-                         s_jstr (r.json, "user.org_id"));
-    s_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/auth/register", NULL, body, NULL);
+    H_EXPECT_STATUS (r, 201);
+    H_HAS (r, "user", 'o');
+    H_HAS (r, "user.id", 's');
+    H_HAS (r, "user.org_id", 's');
+    H_HAS (r, "user.created_at", '?');
+    H_EXPECT_STR (r, "user.email", email);
+    H_EXPECT_STR (r, "user.role", "admin");
+    H_HAS (r, "org.id", 's');
+    H_EXPECT_STR (r, "org.name", "Second Org");
+    assert_string_equal (h_http_jstr (r.json, "org.id"),
+                         h_http_jstr (r.json, "user.org_id"));
+    h_http_free (&r);
 
     /* the new admin logs in and finds the org's default stream */
     assert_int_equal (s_login (email, "second-password", access, NULL), 200);
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s", access);
-    s_http (&r, s_bridge.url, "GET", API "/streams/default", bearer, NULL,
+    h_http (&r, s_bridge.url, "GET", API "/streams/default", bearer, NULL,
             NULL);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "name", "default");
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "name", "default");
+    h_http_free (&r);
 
     /* a taken email */
-    s_http (&r, s_bridge.url, "POST", API "/auth/register", NULL, body, NULL);
-    EXPECT_PROBLEM (r, 409, "EXISTS");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/auth/register", NULL, body, NULL);
+    H_EXPECT_PROBLEM (r, 409, "EXISTS", NULL);
+    h_http_free (&r);
 }
 
 static void
 test_register_with_a_short_password_is_refused (void **st)
 {
     (void)st;
-    s_resp_t r;
-    s_http (&r, s_bridge.url, "POST", API "/auth/register", NULL,
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "POST", API "/auth/register", NULL,
             "{\"email\":\"short@example.com\",\"password\":\"1234567\","
             "\"org_name\":\"Short\"}",
             NULL);
     /* the contract gives 8..1024 bytes; a validation failure is 422 */
-    EXPECT_PROBLEM (r, 422, "VALIDATION");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    h_http_free (&r);
     assert_int_equal (s_login ("short@example.com", "1234567", NULL, NULL),
                       401);
 }
@@ -680,124 +366,125 @@ static void
 test_refresh_rotates_and_reuse_revokes_the_family (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char r1[256], r2[256], body[512], bearer[2200];
     assert_int_equal (s_login (s_admin_email, s_admin_pw, NULL, r1), 200);
     snprintf (body, sizeof body, "{\"refresh_token\":\"%s\"}", r1);
-    s_http (&r, s_bridge.url, "POST", API "/auth/refresh", NULL, body, NULL);
-    EXPECT_STATUS (r, 200);
-    HAS (r, "access_token", 's');
-    HAS (r, "refresh_token", 's');
-    HAS (r, "expires_in", 'i');
-    HAS (r, "token_type", 's');
-    HAS (r, "user", 'o');
-    snprintf (r2, sizeof r2, "%s", s_jstr (r.json, "refresh_token"));
+    h_http (&r, s_bridge.url, "POST", API "/auth/refresh", NULL, body, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_HAS (r, "access_token", 's');
+    H_HAS (r, "refresh_token", 's');
+    H_HAS (r, "expires_in", 'i');
+    H_HAS (r, "token_type", 's');
+    H_HAS (r, "user", 'o');
+    snprintf (r2, sizeof r2, "%s", h_http_jstr (r.json, "refresh_token"));
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s",
-              s_jstr (r.json, "access_token"));
+              h_http_jstr (r.json, "access_token"));
     assert_string_not_equal (r1, r2);
-    s_free (&r);
+    h_http_free (&r);
 
     /* the rotated-out token again: refused, and the family is revoked */
-    s_http (&r, s_bridge.url, "POST", API "/auth/refresh", NULL, body, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/auth/refresh", NULL, body, NULL);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
     snprintf (body, sizeof body, "{\"refresh_token\":\"%s\"}", r2);
-    s_http (&r, s_bridge.url, "POST", API "/auth/refresh", NULL, body, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/auth/refresh", NULL, body, NULL);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
 }
 
 static void
 test_logout_answers_204_and_the_refresh_token_stops_working (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char access[2048], refresh[256], body[512], bearer[2200];
     assert_int_equal (s_login (s_admin_email, s_admin_pw, access, refresh),
                       200);
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s", access);
     snprintf (body, sizeof body, "{\"refresh_token\":\"%s\"}", refresh);
     /* the refresh token is the credential: no other is needed */
-    s_http (&r, s_bridge.url, "POST", API "/auth/logout", NULL, body, NULL);
-    EXPECT_STATUS (r, 204);
+    h_http (&r, s_bridge.url, "POST", API "/auth/logout", NULL, body, NULL);
+    H_EXPECT_STATUS (r, 204);
     assert_int_equal (r.len, 0);
-    s_free (&r);
-    s_http (&r, s_bridge.url, "POST", API "/auth/refresh", NULL, body, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/auth/refresh", NULL, body, NULL);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
     /* the family's access token goes with it (protocol §6.4) */
-    s_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
 }
 
 /* ---------------------------------------------------------------- admin */
 
 static void
-s_expect_user (const s_resp_t *r, json_t *u)
+s_expect_user (const h_resp_t *r, json_t *u)
 {
-    HAS_IN (*r, u, "id", 's');
-    HAS_IN (*r, u, "email", 's');
-    HAS_IN (*r, u, "role", 's');
-    HAS_IN (*r, u, "org_id", 's');
-    HAS_IN (*r, u, "created_at", '?');
+    H_HAS_IN (*r, u, "id", 's');
+    H_HAS_IN (*r, u, "email", 's');
+    H_HAS_IN (*r, u, "role", 's');
+    H_HAS_IN (*r, u, "org_id", 's');
+    H_HAS_IN (*r, u, "created_at", '?');
 }
 
 static void
 test_users_are_created_listed_updated_and_deleted_by_an_admin (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char email[128], body[512], id[128], path[300];
-    s_http (&r, s_bridge.url, "GET", API "/users", s_admin_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    HAS (r, "items", 'a');
-    assert_true (s_array_has (s_j (r.json, "items"), "email", s_admin_email));
-    s_expect_user (&r, s_j (r.json, "items.0"));
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/users", s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_HAS (r, "items", 'a');
+    assert_true (
+        s_array_has (h_http_j (r.json, "items"), "email", s_admin_email));
+    s_expect_user (&r, h_http_j (r.json, "items.0"));
+    h_http_free (&r);
 
     snprintf (email, sizeof email, "user-%d@example.com", (int)getpid ());
     snprintf (body, sizeof body,
               "{\"email\":\"%s\",\"password\":\"user-password-1\","
               "\"role\":\"producer\"}",
               email);
-    s_http (&r, s_bridge.url, "POST", API "/users", s_admin_key, body, NULL);
-    EXPECT_STATUS (r, 201);
+    h_http (&r, s_bridge.url, "POST", API "/users", s_admin_key, body, NULL);
+    H_EXPECT_STATUS (r, 201);
     s_expect_user (&r, r.json);
-    EXPECT_STR (r, "email", email);
-    EXPECT_STR (r, "role", "producer");
-    snprintf (id, sizeof id, "%s", s_jstr (r.json, "id"));
-    s_free (&r);
+    H_EXPECT_STR (r, "email", email);
+    H_EXPECT_STR (r, "role", "producer");
+    snprintf (id, sizeof id, "%s", h_http_jstr (r.json, "id"));
+    h_http_free (&r);
 
     snprintf (path, sizeof path, API "/users/%s", id);
-    s_http (&r, s_bridge.url, "GET", path, s_admin_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
+    h_http (&r, s_bridge.url, "GET", path, s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
     s_expect_user (&r, r.json);
-    EXPECT_STR (r, "email", email);
-    s_free (&r);
+    H_EXPECT_STR (r, "email", email);
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "PATCH", path, s_admin_key,
+    h_http (&r, s_bridge.url, "PATCH", path, s_admin_key,
             "{\"role\":\"consumer\"}", NULL);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "role", "consumer");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "PATCH", path, s_admin_key,
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "role", "consumer");
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "PATCH", path, s_admin_key,
             "{\"password\":\"user-password-2\"}", NULL);
-    EXPECT_STATUS (r, 200);
+    H_EXPECT_STATUS (r, 200);
     s_expect_user (&r, r.json);
-    s_free (&r);
+    h_http_free (&r);
     assert_int_equal (s_login (email, "user-password-2", NULL, NULL), 200);
     assert_int_equal (s_login (email, "user-password-1", NULL, NULL), 401);
 
-    s_http (&r, s_bridge.url, "DELETE", path, s_admin_key, NULL, NULL);
-    EXPECT_STATUS (r, 204);
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", path, s_admin_key, NULL, NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "DELETE", path, s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 204);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, s_admin_key, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
     assert_int_equal (s_login (email, "user-password-2", NULL, NULL), 401);
 }
 
@@ -805,102 +492,104 @@ static void
 test_admin_routes_are_forbidden_to_a_producer (void **st)
 {
     (void)st;
-    s_resp_t r;
-    s_http (&r, s_bridge.url, "GET", API "/users", s_producer_key, NULL, NULL);
-    EXPECT_PROBLEM (r, 403, "FORBIDDEN");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "POST", API "/streams", s_producer_key,
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "GET", API "/users", s_producer_key, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_producer_key,
             "{\"name\":\"not-allowed\"}", NULL);
-    EXPECT_PROBLEM (r, 403, "FORBIDDEN");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+    h_http_free (&r);
 }
 
 static void
 test_producers_are_created_listed_and_deleted_and_their_key_stops (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char id[128], key[300], path[300];
-    s_http (&r, s_bridge.url, "POST", API "/producers", s_admin_key,
+    h_http (&r, s_bridge.url, "POST", API "/producers", s_admin_key,
             "{\"name\":\"checkout-service\"}", NULL);
-    EXPECT_STATUS (r, 201);
-    HAS (r, "id", 's');
-    EXPECT_STR (r, "name", "checkout-service");
-    HAS (r, "api_key", 's');
-    assert_int_equal (strncmp (s_jstr (r.json, "api_key"), "efk_", 4), 0);
-    snprintf (id, sizeof id, "%s", s_jstr (r.json, "id"));
-    snprintf (key, sizeof key, "X-API-Key: %s", s_jstr (r.json, "api_key"));
-    s_free (&r);
+    H_EXPECT_STATUS (r, 201);
+    H_HAS (r, "id", 's');
+    H_EXPECT_STR (r, "name", "checkout-service");
+    H_HAS (r, "api_key", 's');
+    assert_int_equal (strncmp (h_http_jstr (r.json, "api_key"), "efk_", 4), 0);
+    snprintf (id, sizeof id, "%s", h_http_jstr (r.json, "id"));
+    snprintf (key, sizeof key, "X-API-Key: %s",
+              h_http_jstr (r.json, "api_key"));
+    h_http_free (&r);
 
     s_publish (&r, "default", key, "{\"type\":\"p.ok\",\"payload\":1}");
-    EXPECT_STATUS (r, 202);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "GET", API "/producers", s_admin_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    HAS (r, "items", 'a');
-    assert_true (s_array_has (s_j (r.json, "items"), "id", id));
+    h_http (&r, s_bridge.url, "GET", API "/producers", s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_HAS (r, "items", 'a');
+    assert_true (s_array_has (h_http_j (r.json, "items"), "id", id));
     assert_null (strstr (r.body, key + 11)); /* the secret is shown once */
-    s_free (&r);
+    h_http_free (&r);
 
     snprintf (path, sizeof path, API "/producers/%s", id);
-    s_http (&r, s_bridge.url, "DELETE", path, s_admin_key, NULL, NULL);
-    EXPECT_STATUS (r, 204);
-    s_free (&r);
+    h_http (&r, s_bridge.url, "DELETE", path, s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 204);
+    h_http_free (&r);
     s_publish (&r, "default", key, "{\"type\":\"p.gone\",\"payload\":1}");
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
 }
 
 static void
 test_api_keys_are_created_listed_and_deleted (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char id[128], key[300], path[300];
-    s_http (&r, s_bridge.url, "POST", API "/api-keys", s_admin_key,
+    h_http (&r, s_bridge.url, "POST", API "/api-keys", s_admin_key,
             "{\"name\":\"reader\",\"role\":\"consumer\","
             "\"streams\":[\"default\"],"
             "\"rate_limit\":{\"per_second\":50,\"burst\":100}}",
             NULL);
-    EXPECT_STATUS (r, 201);
-    HAS (r, "id", 's');
-    HAS (r, "api_key", 's');
-    assert_int_equal (strncmp (s_jstr (r.json, "api_key"), "efk_", 4), 0);
-    EXPECT_STR (r, "name", "reader");
-    EXPECT_STR (r, "role", "consumer");
-    HAS (r, "streams", 'a');
-    assert_int_equal (json_array_size (s_j (r.json, "streams")), 1);
-    HAS (r, "rate_limit", 'o');
-    HAS (r, "rate_limit.per_second", 'i');
-    HAS (r, "rate_limit.burst", 'i');
+    H_EXPECT_STATUS (r, 201);
+    H_HAS (r, "id", 's');
+    H_HAS (r, "api_key", 's');
+    assert_int_equal (strncmp (h_http_jstr (r.json, "api_key"), "efk_", 4), 0);
+    H_EXPECT_STR (r, "name", "reader");
+    H_EXPECT_STR (r, "role", "consumer");
+    H_HAS (r, "streams", 'a');
+    assert_int_equal (json_array_size (h_http_j (r.json, "streams")), 1);
+    H_HAS (r, "rate_limit", 'o');
+    H_HAS (r, "rate_limit.per_second", 'i');
+    H_HAS (r, "rate_limit.burst", 'i');
     assert_int_equal (
-        json_integer_value (s_j (r.json, "rate_limit.per_second")), 50);
-    assert_int_equal (json_integer_value (s_j (r.json, "rate_limit.burst")),
-                      100);
-    HAS (r, "created_at", '?');
-    snprintf (id, sizeof id, "%s", s_jstr (r.json, "id"));
-    snprintf (key, sizeof key, "X-API-Key: %s", s_jstr (r.json, "api_key"));
-    s_free (&r);
+        json_integer_value (h_http_j (r.json, "rate_limit.per_second")), 50);
+    assert_int_equal (
+        json_integer_value (h_http_j (r.json, "rate_limit.burst")), 100);
+    H_HAS (r, "created_at", '?');
+    snprintf (id, sizeof id, "%s", h_http_jstr (r.json, "id"));
+    snprintf (key, sizeof key, "X-API-Key: %s",
+              h_http_jstr (r.json, "api_key"));
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "GET", API "/streams/default", key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/default", key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "GET", API "/api-keys", s_admin_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    HAS (r, "items", 'a');
-    assert_true (s_array_has (s_j (r.json, "items"), "id", id));
+    h_http (&r, s_bridge.url, "GET", API "/api-keys", s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_HAS (r, "items", 'a');
+    assert_true (s_array_has (h_http_j (r.json, "items"), "id", id));
     assert_null (strstr (r.body, key + 11)); /* the secret is shown once */
-    s_free (&r);
+    h_http_free (&r);
 
     snprintf (path, sizeof path, API "/api-keys/%s", id);
-    s_http (&r, s_bridge.url, "DELETE", path, s_admin_key, NULL, NULL);
-    EXPECT_STATUS (r, 204);
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams/default", key, NULL, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "DELETE", path, s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 204);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/default", key, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
 }
 
 /*  Does errors[] have an entry whose path names field (with or without a
@@ -927,9 +616,9 @@ s_error_path (json_t *errors, const char *field)
     errors[] names field (or a path under it); prints what differs and
     returns 0, so that one run lists every failing case. */
 static int
-s_is_422_naming (const s_resp_t *r, const char *field)
+s_is_422_naming (const h_resp_t *r, const char *field)
 {
-    const char *code = s_jstr (r->json, "code");
+    const char *code = h_http_jstr (r->json, "code");
     if (r->status != 422 || !strstr (r->ctype, "application/problem+json") ||
         !code || strcmp (code, "VALIDATION")) {
         fprintf (stderr,
@@ -940,7 +629,7 @@ s_is_422_naming (const s_resp_t *r, const char *field)
     }
     size_t k;
     json_t *e;
-    json_array_foreach (s_j (r->json, "errors"), k, e)
+    json_array_foreach (h_http_j (r->json, "errors"), k, e)
     {
         const char *p = json_string_value (json_object_get (e, "path"));
         while (p && (*p == '/' || *p == '$' || *p == '.' || *p == '?'))
@@ -957,128 +646,128 @@ s_is_422_naming (const s_resp_t *r, const char *field)
 /* ---------------------------------------------------------------- streams */
 
 static void
-s_expect_stream (const s_resp_t *r, json_t *s)
+s_expect_stream (const h_resp_t *r, json_t *s)
 {
-    HAS_IN (*r, s, "id", 's');
-    HAS_IN (*r, s, "name", 's');
-    HAS_IN (*r, s, "created_at", '?');
-    HAS_IN (*r, s, "events", 'i');
-    HAS_IN (*r, s, "first_seq", 'i');
-    HAS_IN (*r, s, "last_seq", 'i');
+    H_HAS_IN (*r, s, "id", 's');
+    H_HAS_IN (*r, s, "name", 's');
+    H_HAS_IN (*r, s, "created_at", '?');
+    H_HAS_IN (*r, s, "events", 'i');
+    H_HAS_IN (*r, s, "first_seq", 'i');
+    H_HAS_IN (*r, s, "last_seq", 'i');
 }
 
 static void
 test_streams_are_created_read_renamed_and_deleted (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char id[128], path[300];
-    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
             "{\"name\":\"orders\"}", NULL);
-    EXPECT_STATUS (r, 201);
+    H_EXPECT_STATUS (r, 201);
     s_expect_stream (&r, r.json);
-    EXPECT_STR (r, "name", "orders");
-    assert_int_equal (json_integer_value (s_j (r.json, "events")), 0);
-    snprintf (id, sizeof id, "%s", s_jstr (r.json, "id"));
-    s_free (&r);
+    H_EXPECT_STR (r, "name", "orders");
+    assert_int_equal (json_integer_value (h_http_j (r.json, "events")), 0);
+    snprintf (id, sizeof id, "%s", h_http_jstr (r.json, "id"));
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
             "{\"name\":\"orders\"}", NULL);
-    EXPECT_PROBLEM (r, 409, "EXISTS");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 409, "EXISTS", NULL);
+    h_http_free (&r);
 
     /* listed, with default; readable by every role */
-    s_http (&r, s_bridge.url, "GET", API "/streams", s_consumer_key, NULL,
+    h_http (&r, s_bridge.url, "GET", API "/streams", s_consumer_key, NULL,
             NULL);
-    EXPECT_STATUS (r, 200);
-    HAS (r, "items", 'a');
-    assert_true (s_array_has (s_j (r.json, "items"), "name", "orders"));
-    assert_true (s_array_has (s_j (r.json, "items"), "name", "default"));
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    H_HAS (r, "items", 'a');
+    assert_true (s_array_has (h_http_j (r.json, "items"), "name", "orders"));
+    assert_true (s_array_has (h_http_j (r.json, "items"), "name", "default"));
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "GET", API "/streams/orders", s_consumer_key,
+    h_http (&r, s_bridge.url, "GET", API "/streams/orders", s_consumer_key,
             NULL, NULL);
-    EXPECT_STATUS (r, 200);
+    H_EXPECT_STATUS (r, 200);
     s_expect_stream (&r, r.json);
-    EXPECT_STR (r, "id", id);
-    s_free (&r);
+    H_EXPECT_STR (r, "id", id);
+    h_http_free (&r);
     snprintf (path, sizeof path, API "/streams/%s", id);
-    s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "name", "orders");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "name", "orders");
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "PATCH", path, s_admin_key,
+    h_http (&r, s_bridge.url, "PATCH", path, s_admin_key,
             "{\"name\":\"orders-v2\"}", NULL);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "id", id);
-    EXPECT_STR (r, "name", "orders-v2");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams/orders-v2", s_admin_key,
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "id", id);
+    H_EXPECT_STR (r, "name", "orders-v2");
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/orders-v2", s_admin_key,
             NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams/orders", s_admin_key, NULL,
+    H_EXPECT_STATUS (r, 200);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/orders", s_admin_key, NULL,
             NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "DELETE", path, s_admin_key, NULL, NULL);
-    EXPECT_STATUS (r, 204);
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", path, s_admin_key, NULL, NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "DELETE", path, s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 204);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, s_admin_key, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
 }
 
 static void
 test_stream_with_a_bad_name_is_422 (void **st)
 {
     (void)st;
-    s_resp_t r;
-    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
             "{\"name\":\"bad name!\"}", NULL);
-    EXPECT_PROBLEM (r, 422, "VALIDATION");
-    HAS (r, "errors", 'a');
-    if (!s_error_path (s_j (r.json, "errors"), "name"))
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    H_HAS (r, "errors", 'a');
+    if (!s_error_path (h_http_j (r.json, "errors"), "name"))
         fail_msg ("errors[] does not name the path name: %s", r.body);
-    s_free (&r);
-    s_http (&r, s_bridge.url, "PATCH", API "/streams/default", s_admin_key,
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "PATCH", API "/streams/default", s_admin_key,
             "{\"name\":\"bad name!\"}", NULL);
-    EXPECT_PROBLEM (r, 422, "VALIDATION");
-    if (!s_error_path (s_j (r.json, "errors"), "name"))
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    if (!s_error_path (h_http_j (r.json, "errors"), "name"))
         fail_msg ("PATCH: errors[] does not name the path name: %s", r.body);
-    s_free (&r);
+    h_http_free (&r);
     char body[400];
     memset (body, 0, sizeof body);
     strcpy (body, "{\"name\":\"");
     memset (body + strlen (body), 'n', 129); /* one over the 128 limit */
     strcat (body, "\"}");
-    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key, body, NULL);
-    EXPECT_PROBLEM (r, 422, "VALIDATION");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key, body, NULL);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    h_http_free (&r);
 }
 
 static void
 test_stream_read_carries_its_event_statistics (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     s_native_stream ("stats", NULL);
     for (int i = 0; i < 3; i++) {
         s_publish (&r, "stats", s_producer_key,
                    "{\"type\":\"s\",\"payload\":null}");
-        EXPECT_STATUS (r, 202);
-        s_free (&r);
+        H_EXPECT_STATUS (r, 202);
+        h_http_free (&r);
     }
-    s_http (&r, s_bridge.url, "GET", API "/streams/stats", s_consumer_key, NULL,
+    h_http (&r, s_bridge.url, "GET", API "/streams/stats", s_consumer_key, NULL,
             NULL);
-    EXPECT_STATUS (r, 200);
+    H_EXPECT_STATUS (r, 200);
     s_expect_stream (&r, r.json);
-    assert_int_equal (json_integer_value (s_j (r.json, "events")), 3);
-    assert_int_equal (json_integer_value (s_j (r.json, "first_seq")), 1);
-    assert_int_equal (json_integer_value (s_j (r.json, "last_seq")), 3);
-    s_free (&r);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "events")), 3);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "first_seq")), 1);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "last_seq")), 3);
+    h_http_free (&r);
 }
 
 /* ---------------------------------------------------------------- ingest */
@@ -1100,7 +789,7 @@ static void
 test_ingest_accepts_an_event_that_reads_back_whole (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char sid[64], eid[40], body[1024], path[300];
     s_native_stream ("ingest", sid);
     s_uuid (eid);
@@ -1111,65 +800,66 @@ test_ingest_accepts_an_event_that_reads_back_whole (void **st)
               "\"correlation_id\":\"c-1\"},\"payload\":{\"n\":1,\"s\":\"x\"}}",
               eid);
     s_publish (&r, "ingest", s_producer_key, body);
-    EXPECT_STATUS (r, 202);
-    EXPECT_STR (r, "event_id", eid);
-    EXPECT_STR (r, "status", "ACCEPTED");
-    HAS (r, "received_at", '?');
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    H_EXPECT_STR (r, "event_id", eid);
+    H_EXPECT_STR (r, "status", "ACCEPTED");
+    H_HAS (r, "received_at", '?');
+    h_http_free (&r);
 
     /* read back by any role */
     snprintf (path, sizeof path, API "/events/%s", eid);
-    s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    HAS (r, "id", 's');
-    EXPECT_STR (r, "event_id", eid);
-    EXPECT_STR (r, "stream_id", sid);
-    HAS (r, "seq", 'i');
-    assert_int_equal (json_integer_value (s_j (r.json, "seq")), 1);
-    EXPECT_STR (r, "type", "order.created");
-    HAS (r, "version", 'i');
-    assert_int_equal (json_integer_value (s_j (r.json, "version")), 2);
-    HAS (r, "occurred_at", '?');
-    if (!s_time_is (s_j (r.json, "occurred_at"), 1714979289000LL))
+    h_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_HAS (r, "id", 's');
+    H_EXPECT_STR (r, "event_id", eid);
+    H_EXPECT_STR (r, "stream_id", sid);
+    H_HAS (r, "seq", 'i');
+    assert_int_equal (json_integer_value (h_http_j (r.json, "seq")), 1);
+    H_EXPECT_STR (r, "type", "order.created");
+    H_HAS (r, "version", 'i');
+    assert_int_equal (json_integer_value (h_http_j (r.json, "version")), 2);
+    H_HAS (r, "occurred_at", '?');
+    if (!s_time_is (h_http_j (r.json, "occurred_at"), 1714979289000LL))
         fail_msg ("occurred_at does not read back as 2024-05-06T07:08:09Z: "
                   "%s",
                   r.body);
-    HAS (r, "received_at", '?');
-    EXPECT_STR (r, "source", "shop");
-    EXPECT_STR (r, "context.trace_id", "t-1");
-    EXPECT_STR (r, "context.correlation_id", "c-1");
+    H_HAS (r, "received_at", '?');
+    H_EXPECT_STR (r, "source", "shop");
+    H_EXPECT_STR (r, "context.trace_id", "t-1");
+    H_EXPECT_STR (r, "context.correlation_id", "c-1");
     json_t *want = json_loads ("{\"n\":1,\"s\":\"x\"}", 0, NULL);
-    if (!json_equal (s_j (r.json, "payload"), want))
+    if (!json_equal (h_http_j (r.json, "payload"), want))
         fail_msg ("payload does not read back as sent: %s", r.body);
     json_decref (want);
-    EXPECT_STR (r, "status", "PROCESSED");
-    HAS (r, "attempts", 'i');
-    HAS (r, "last_error", '?');
-    HAS (r, "result", '?');
-    HAS (r, "processed_at", '?');
-    s_free (&r);
+    H_EXPECT_STR (r, "status", "PROCESSED");
+    H_HAS (r, "attempts", 'i');
+    H_HAS (r, "last_error", '?');
+    H_HAS (r, "result", '?');
+    H_HAS (r, "processed_at", '?');
+    h_http_free (&r);
 
     /* the stream named by its id */
     snprintf (path, sizeof path, API "/streams/%s/events", sid);
-    s_http (&r, s_bridge.url, "POST", path, s_producer_key,
+    h_http (&r, s_bridge.url, "POST", path, s_producer_key,
             "{\"type\":\"by.id\",\"payload\":0}", NULL);
-    EXPECT_STATUS (r, 202);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    h_http_free (&r);
 
     /* occurred_at as ms; no event_id: one is generated */
     s_publish (&r, "ingest", s_producer_key,
                "{\"type\":\"t\",\"occurred_at\":1714979289000,"
                "\"payload\":[1,2]}");
-    EXPECT_STATUS (r, 202);
-    HAS (r, "event_id", 's');
-    assert_int_equal (strlen (s_jstr (r.json, "event_id")), 36);
-    snprintf (path, sizeof path, API "/events/%s", s_jstr (r.json, "event_id"));
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", path, s_admin_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    assert_true (s_time_is (s_j (r.json, "occurred_at"), 1714979289000LL));
-    assert_int_equal (json_integer_value (s_j (r.json, "version")), 1);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    H_HAS (r, "event_id", 's');
+    assert_int_equal (strlen (h_http_jstr (r.json, "event_id")), 36);
+    snprintf (path, sizeof path, API "/events/%s",
+              h_http_jstr (r.json, "event_id"));
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_true (s_time_is (h_http_j (r.json, "occurred_at"), 1714979289000LL));
+    assert_int_equal (json_integer_value (h_http_j (r.json, "version")), 1);
+    h_http_free (&r);
 }
 
 static void
@@ -1177,7 +867,7 @@ test_ingest_of_the_same_event_id_is_a_duplicate_with_the_original_time (
     void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char eid[40], body[512];
     json_t *received;
     s_native_stream ("idem", NULL);
@@ -1186,19 +876,19 @@ test_ingest_of_the_same_event_id_is_a_duplicate_with_the_original_time (
               "{\"type\":\"t\",\"event_id\":\"%s\",\"payload\":{\"a\":1}}",
               eid);
     s_publish (&r, "idem", s_producer_key, body);
-    EXPECT_STATUS (r, 202);
-    EXPECT_STR (r, "status", "ACCEPTED");
-    received = json_incref (s_j (r.json, "received_at"));
+    H_EXPECT_STATUS (r, 202);
+    H_EXPECT_STR (r, "status", "ACCEPTED");
+    received = json_incref (h_http_j (r.json, "received_at"));
     assert_non_null (received);
-    s_free (&r);
+    h_http_free (&r);
 
     s_publish (&r, "idem", s_producer_key, body);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "event_id", eid);
-    EXPECT_STR (r, "status", "DUPLICATE");
-    if (!json_equal (s_j (r.json, "received_at"), received))
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "event_id", eid);
+    H_EXPECT_STR (r, "status", "DUPLICATE");
+    if (!json_equal (h_http_j (r.json, "received_at"), received))
         fail_msg ("DUPLICATE's received_at is not the original: %s", r.body);
-    s_free (&r);
+    h_http_free (&r);
     json_decref (received);
     assert_int_equal (s_native_count ("idem"), 1);
 }
@@ -1207,78 +897,79 @@ static void
 test_batch_stores_the_valid_items_and_reports_the_bad_one (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char path[300];
     s_native_stream ("batch", NULL);
     s_publish (&r, "batch", s_producer_key,
                "[{\"type\":\"a\",\"payload\":1},"
                "{\"payload\":2},"
                "{\"type\":\"c\",\"payload\":3}]");
-    EXPECT_STATUS (r, 202);
-    HAS (r, "results", 'a');
-    assert_int_equal (json_array_size (s_j (r.json, "results")), 3);
+    H_EXPECT_STATUS (r, 202);
+    H_HAS (r, "results", 'a');
+    assert_int_equal (json_array_size (h_http_j (r.json, "results")), 3);
     for (int i = 0; i < 3; i += 2) {
         char p[64];
         snprintf (p, sizeof p, "results.%d.index", i);
-        HAS (r, p, 'i');
-        assert_int_equal (json_integer_value (s_j (r.json, p)), i);
+        H_HAS (r, p, 'i');
+        assert_int_equal (json_integer_value (h_http_j (r.json, p)), i);
         snprintf (p, sizeof p, "results.%d.event_id", i);
-        HAS (r, p, 's');
+        H_HAS (r, p, 's');
         snprintf (p, sizeof p, "results.%d.status", i);
-        EXPECT_STR (r, p, "ACCEPTED");
+        H_EXPECT_STR (r, p, "ACCEPTED");
     }
-    HAS (r, "results.1.index", 'i');
-    assert_int_equal (json_integer_value (s_j (r.json, "results.1.index")), 1);
-    HAS (r, "results.1.error", 'o');
-    HAS (r, "results.1.error.code", 's');
-    HAS (r, "results.1.error.message", 's');
-    assert_null (s_j (r.json, "results.1.event_id"));
+    H_HAS (r, "results.1.index", 'i');
+    assert_int_equal (json_integer_value (h_http_j (r.json, "results.1.index")),
+                      1);
+    H_HAS (r, "results.1.error", 'o');
+    H_HAS (r, "results.1.error.code", 's');
+    H_HAS (r, "results.1.error.message", 's');
+    assert_null (h_http_j (r.json, "results.1.event_id"));
     snprintf (path, sizeof path, API "/events/%s",
-              s_jstr (r.json, "results.2.event_id"));
-    s_free (&r);
+              h_http_jstr (r.json, "results.2.event_id"));
+    h_http_free (&r);
     assert_int_equal (s_native_count ("batch"), 2);
-    s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "type", "c");
-    assert_int_equal (json_integer_value (s_j (r.json, "seq")), 2);
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "type", "c");
+    assert_int_equal (json_integer_value (h_http_j (r.json, "seq")), 2);
+    h_http_free (&r);
 }
 
 static void
 test_seed_form_queues_into_the_default_stream (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char path[300], eid[64];
     ef_stream_info_t def;
     assert_int_equal (ef_client_get_stream (s_native, "default", &def), 0);
-    s_http (&r, s_bridge.url, "POST", API "/events", s_producer_key,
+    h_http (&r, s_bridge.url, "POST", API "/events", s_producer_key,
             "{\"type\":\"seed.test\",\"payload\":{\"k\":\"v\"}}", NULL);
-    EXPECT_STATUS (r, 202);
-    HAS (r, "eventId", 's');
-    EXPECT_STR (r, "status", "queued");
-    snprintf (eid, sizeof eid, "%s", s_jstr (r.json, "eventId"));
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    H_HAS (r, "eventId", 's');
+    H_EXPECT_STR (r, "status", "queued");
+    snprintf (eid, sizeof eid, "%s", h_http_jstr (r.json, "eventId"));
+    h_http_free (&r);
 
     snprintf (path, sizeof path, API "/events/%s", eid);
-    s_http (&r, s_bridge.url, "GET", path, s_producer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    HAS (r, "id", 's');
-    HAS (r, "status", 's');
-    HAS (r, "result", '?');
-    EXPECT_STR (r, "event_id", eid);
-    EXPECT_STR (r, "type", "seed.test");
+    h_http (&r, s_bridge.url, "GET", path, s_producer_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_HAS (r, "id", 's');
+    H_HAS (r, "status", 's');
+    H_HAS (r, "result", '?');
+    H_EXPECT_STR (r, "event_id", eid);
+    H_EXPECT_STR (r, "type", "seed.test");
     char want[64];
     snprintf (want, sizeof want, "%.*s", (int)def.id.len, def.id.ptr);
-    EXPECT_STR (r, "stream_id", want);
-    s_free (&r);
+    H_EXPECT_STR (r, "stream_id", want);
+    h_http_free (&r);
 }
 
 static void
 test_event_list_is_newest_first_paged_and_filtered (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     static const char *types[] = {"t.a", "t.b", "t.a", "t.b", "t.a"};
     static const char *sources[] = {"s1", "s2", "s1", "s1", "s2"};
     s_native_stream ("listing", NULL);
@@ -1289,79 +980,79 @@ test_event_list_is_newest_first_paged_and_filtered (void **st)
                   "{\"type\":\"%s\",\"source\":\"%s\",\"payload\":%d}",
                   types[i], sources[i], i + 1);
         s_publish (&r, "listing", s_producer_key, body);
-        EXPECT_STATUS (r, 202);
-        s_free (&r);
+        H_EXPECT_STATUS (r, 202);
+        h_http_free (&r);
     }
-    s_http (&r, s_bridge.url, "GET", API "/events?stream=listing&limit=2",
+    h_http (&r, s_bridge.url, "GET", API "/events?stream=listing&limit=2",
             s_consumer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    HAS (r, "items", 'a');
-    HAS (r, "page", 'i');
-    HAS (r, "limit", 'i');
-    HAS (r, "has_more", 'b');
-    assert_int_equal (json_array_size (s_j (r.json, "items")), 2);
-    assert_int_equal (json_integer_value (s_j (r.json, "items.0.seq")), 5);
-    assert_int_equal (json_integer_value (s_j (r.json, "items.1.seq")), 4);
-    assert_int_equal (json_integer_value (s_j (r.json, "page")), 1);
-    assert_int_equal (json_integer_value (s_j (r.json, "limit")), 2);
-    assert_true (json_is_true (s_j (r.json, "has_more")));
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    H_HAS (r, "items", 'a');
+    H_HAS (r, "page", 'i');
+    H_HAS (r, "limit", 'i');
+    H_HAS (r, "has_more", 'b');
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 2);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.0.seq")), 5);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.1.seq")), 4);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "page")), 1);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "limit")), 2);
+    assert_true (json_is_true (h_http_j (r.json, "has_more")));
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "GET",
+    h_http (&r, s_bridge.url, "GET",
             API "/events?stream=listing&limit=2&page=3", s_consumer_key, NULL,
             NULL);
-    EXPECT_STATUS (r, 200);
-    assert_int_equal (json_array_size (s_j (r.json, "items")), 1);
-    assert_int_equal (json_integer_value (s_j (r.json, "items.0.seq")), 1);
-    assert_int_equal (json_integer_value (s_j (r.json, "page")), 3);
-    assert_true (json_is_false (s_j (r.json, "has_more")));
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 1);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.0.seq")), 1);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "page")), 3);
+    assert_true (json_is_false (h_http_j (r.json, "has_more")));
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "GET", API "/events?stream=listing&type=t.b",
+    h_http (&r, s_bridge.url, "GET", API "/events?stream=listing&type=t.b",
             s_consumer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    assert_int_equal (json_array_size (s_j (r.json, "items")), 2);
-    assert_int_equal (json_integer_value (s_j (r.json, "items.0.seq")), 4);
-    assert_int_equal (json_integer_value (s_j (r.json, "items.1.seq")), 2);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 2);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.0.seq")), 4);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.1.seq")), 2);
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "GET", API "/events?stream=listing&source=s2",
+    h_http (&r, s_bridge.url, "GET", API "/events?stream=listing&source=s2",
             s_consumer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    assert_int_equal (json_array_size (s_j (r.json, "items")), 2);
-    assert_int_equal (json_integer_value (s_j (r.json, "items.0.seq")), 5);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 2);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.0.seq")), 5);
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "GET",
+    h_http (&r, s_bridge.url, "GET",
             API "/events?stream=listing&status=PROCESSED", s_consumer_key, NULL,
             NULL);
-    EXPECT_STATUS (r, 200);
-    assert_int_equal (json_array_size (s_j (r.json, "items")), 5);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 5);
+    h_http_free (&r);
 
     char path[300];
     snprintf (path, sizeof path, API "/events?stream=listing&from=%lld",
               before);
-    s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    assert_int_equal (json_array_size (s_j (r.json, "items")), 5);
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 5);
+    h_http_free (&r);
     snprintf (path, sizeof path, API "/events?stream=listing&to=%lld", before);
-    s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    assert_int_equal (json_array_size (s_j (r.json, "items")), 0);
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 0);
+    h_http_free (&r);
 
     /* limit is at most 100: refused, or capped */
-    s_http (&r, s_bridge.url, "GET", API "/events?limit=1000", s_consumer_key,
+    h_http (&r, s_bridge.url, "GET", API "/events?limit=1000", s_consumer_key,
             NULL, NULL);
     if (r.status == 200)
-        assert_true (json_integer_value (s_j (r.json, "limit")) <= 100);
+        assert_true (json_integer_value (h_http_j (r.json, "limit")) <= 100);
     else {
         fprintf (stderr, "  limit=1000 answered %ld\n", r.status);
         assert_true (r.status == 400 || r.status == 422);
     }
-    s_free (&r);
+    h_http_free (&r);
 }
 
 /*  Every 422 of the admin and auth routes lists its failing paths, like
@@ -1393,11 +1084,11 @@ test_every_422_lists_its_failing_paths (void **st)
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        s_resp_t r;
-        s_http (&r, s_bridge.url, "POST", cases[i].path, s_admin_key,
+        h_resp_t r;
+        h_http (&r, s_bridge.url, "POST", cases[i].path, s_admin_key,
                 cases[i].body, NULL);
         bad += !s_is_422_naming (&r, cases[i].field);
-        s_free (&r);
+        h_http_free (&r);
     }
     if (bad)
         fail_msg ("%d of %zu cases are not 422 problems listing the path", bad,
@@ -1421,12 +1112,12 @@ test_event_list_refuses_bad_numbers_in_the_query (void **st)
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        s_resp_t r;
+        h_resp_t r;
         char path[200];
         snprintf (path, sizeof path, API "/events?%s", cases[i].query);
-        s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
+        h_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
         bad += !s_is_422_naming (&r, cases[i].field);
-        s_free (&r);
+        h_http_free (&r);
     }
     if (bad)
         fail_msg ("%d of %zu queries are not refused with 422", bad,
@@ -1439,14 +1130,14 @@ static void
 test_another_org_gets_404_for_this_orgs_stream_and_event (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char sid[64], eid[64], path[300], bearer[2200], email[128];
     s_native_stream ("private", sid);
     s_publish (&r, "private", s_producer_key,
                "{\"type\":\"secret\",\"payload\":{\"x\":1}}");
-    EXPECT_STATUS (r, 202);
-    snprintf (eid, sizeof eid, "%s", s_jstr (r.json, "event_id"));
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    snprintf (eid, sizeof eid, "%s", h_http_jstr (r.json, "event_id"));
+    h_http_free (&r);
 
     /* a second org, natively, and its admin's access token */
     ef_request_t req = {0};
@@ -1466,32 +1157,32 @@ test_another_org_gets_404_for_this_orgs_stream_and_event (void **st)
     s_reply_str (rep, "access_token", NULL, access, sizeof access);
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s", access);
 
-    s_http (&r, s_bridge.url, "GET", API "/streams/private", bearer, NULL,
+    h_http (&r, s_bridge.url, "GET", API "/streams/private", bearer, NULL,
             NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
     snprintf (path, sizeof path, API "/streams/%s", sid);
-    s_http (&r, s_bridge.url, "GET", path, bearer, NULL, NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, bearer, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
     snprintf (path, sizeof path, API "/events/%s", eid);
-    s_http (&r, s_bridge.url, "GET", path, bearer, NULL, NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, bearer, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
     snprintf (path, sizeof path, API "/streams/%s/events", sid);
-    s_http (&r, s_bridge.url, "POST", path, bearer,
+    h_http (&r, s_bridge.url, "POST", path, bearer,
             "{\"type\":\"intrude\",\"payload\":1}", NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    assert_false (s_array_has (s_j (r.json, "items"), "name", "private"));
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/events?limit=100", bearer, NULL,
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_false (s_array_has (h_http_j (r.json, "items"), "name", "private"));
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/events?limit=100", bearer, NULL,
             NULL);
-    EXPECT_STATUS (r, 200);
-    assert_false (s_array_has (s_j (r.json, "items"), "event_id", eid));
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    assert_false (s_array_has (h_http_j (r.json, "items"), "event_id", eid));
+    h_http_free (&r);
     assert_int_equal (s_native_count ("private"), 1);
 }
 
@@ -1501,52 +1192,53 @@ static void
 test_request_id_is_echoed_or_generated (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char first[160];
     const char *mine[] = {"X-Request-Id: req-abc-123", NULL};
-    s_http (&r, s_bridge.url, "GET", API "/streams", s_consumer_key, NULL,
+    h_http (&r, s_bridge.url, "GET", API "/streams", s_consumer_key, NULL,
             mine);
-    EXPECT_STATUS (r, 200);
+    H_EXPECT_STATUS (r, 200);
     assert_string_equal (r.request_id, "req-abc-123");
-    s_free (&r);
+    h_http_free (&r);
     /* on an error too */
-    s_http (&r, s_bridge.url, "GET", API "/streams", NULL, NULL, mine);
-    EXPECT_STATUS (r, 401);
+    h_http (&r, s_bridge.url, "GET", API "/streams", NULL, NULL, mine);
+    H_EXPECT_STATUS (r, 401);
     assert_string_equal (r.request_id, "req-abc-123");
-    s_free (&r);
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "GET", API "/streams", s_consumer_key, NULL,
+    h_http (&r, s_bridge.url, "GET", API "/streams", s_consumer_key, NULL,
             NULL);
-    EXPECT_STATUS (r, 200);
+    H_EXPECT_STATUS (r, 200);
     assert_true (strlen (r.request_id) > 0);
     snprintf (first, sizeof first, "%s", r.request_id);
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams", s_consumer_key, NULL,
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams", s_consumer_key, NULL,
             NULL);
     assert_true (strlen (r.request_id) > 0);
     assert_string_not_equal (first, r.request_id);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 static void
 test_traceparent_and_correlation_id_fill_the_event_context (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char path[300];
     const char *hdr[] = {
         "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         "X-Correlation-Id: corr-42", NULL};
-    s_http (&r, s_bridge.url, "POST", API "/streams/default/events",
+    h_http (&r, s_bridge.url, "POST", API "/streams/default/events",
             s_producer_key, "{\"type\":\"traced\",\"payload\":true}", hdr);
-    EXPECT_STATUS (r, 202);
-    snprintf (path, sizeof path, API "/events/%s", s_jstr (r.json, "event_id"));
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "context.trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
-    EXPECT_STR (r, "context.correlation_id", "corr-42");
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    snprintf (path, sizeof path, API "/events/%s",
+              h_http_jstr (r.json, "event_id"));
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", path, s_consumer_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "context.trace_id", "4bf92f3577b34da6a3ce929d0e0e4736");
+    H_EXPECT_STR (r, "context.correlation_id", "corr-42");
+    h_http_free (&r);
 }
 
 /* ---------------------------------------------------------------- errors */
@@ -1555,68 +1247,68 @@ static void
 test_malformed_json_is_400_with_its_line_and_column (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     s_publish (&r, "default", s_producer_key,
                "{\n  \"type\": \"x\",\n  \"payload\": {\"a\": }\n}");
-    EXPECT_PROBLEM (r, 400, "MALFORMED_JSON");
-    HAS (r, "line", 'i');
-    HAS (r, "column", 'i');
-    long long line = json_integer_value (s_j (r.json, "line"));
-    long long col = json_integer_value (s_j (r.json, "column"));
+    H_EXPECT_PROBLEM (r, 400, "MALFORMED_JSON", NULL);
+    H_HAS (r, "line", 'i');
+    H_HAS (r, "column", 'i');
+    long long line = json_integer_value (h_http_j (r.json, "line"));
+    long long col = json_integer_value (h_http_j (r.json, "column"));
     fprintf (stderr,
              "  malformed JSON reported at line %lld column %lld "
              "(the fault: line 3 column 20)\n",
              line, col);
     assert_int_equal (line, 3);
     assert_in_range (col, 19, 21);
-    s_free (&r);
+    h_http_free (&r);
 
     s_publish (&r, "default", s_producer_key, "{\"type\":");
-    EXPECT_PROBLEM (r, 400, "MALFORMED_JSON");
-    HAS (r, "line", 'i');
-    HAS (r, "column", 'i');
-    s_free (&r);
-    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
+    H_EXPECT_PROBLEM (r, 400, "MALFORMED_JSON", NULL);
+    H_HAS (r, "line", 'i');
+    H_HAS (r, "column", 'i');
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
             "{\"name\" \"x\"}", NULL);
-    EXPECT_PROBLEM (r, 400, "MALFORMED_JSON");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 400, "MALFORMED_JSON", NULL);
+    h_http_free (&r);
 }
 
 static void
 test_missing_or_bad_credentials_are_401 (void **st)
 {
     (void)st;
-    s_resp_t r;
-    s_http (&r, s_bridge.url, "GET", API "/streams", NULL, NULL, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams",
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "GET", API "/streams", NULL, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams",
             "X-API-Key: efk_0000000000000000_nope", NULL, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams",
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams",
             "Authorization: Bearer not.a.jwt", NULL, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
     s_publish (&r, "default", NULL, "{\"type\":\"anon\",\"payload\":1}");
-    EXPECT_PROBLEM (r, 401, "AUTH");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
 }
 
 static void
 test_a_consumer_key_publishing_is_403 (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     uint64_t n = s_native_count ("default");
     s_publish (&r, "default", s_consumer_key,
                "{\"type\":\"nope\",\"payload\":1}");
-    EXPECT_PROBLEM (r, 403, "FORBIDDEN");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "POST", API "/events", s_consumer_key,
+    H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/events", s_consumer_key,
             "{\"type\":\"nope\",\"payload\":1}", NULL);
-    EXPECT_PROBLEM (r, 403, "FORBIDDEN");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+    h_http_free (&r);
     assert_int_equal (s_native_count ("default"), n);
 }
 
@@ -1624,24 +1316,24 @@ static void
 test_unknown_stream_event_and_route_are_404 (void **st)
 {
     (void)st;
-    s_resp_t r;
-    s_http (&r, s_bridge.url, "GET",
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "GET",
             API "/events/0190a6b8-0000-7000-8000-000000000000", s_admin_key,
             NULL, NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/streams/no-such-stream", s_admin_key,
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/no-such-stream", s_admin_key,
             NULL, NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
     s_publish (&r, "no-such-stream", s_producer_key,
                "{\"type\":\"t\",\"payload\":1}");
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/no-such-route", s_admin_key, NULL,
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/no-such-route", s_admin_key, NULL,
             NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
 }
 
 /*  Headers only, with Content-Length cl; the status of the answer that
@@ -1650,7 +1342,7 @@ test_unknown_stream_event_and_route_are_404 (void **st)
 static int
 s_headers_only (const char *url, const char *cl, char **out)
 {
-    int fd = s_raw_connect (url);
+    int fd = h_http_raw_connect (url);
     assert_true (fd >= 0);
     char req[1024];
     snprintf (req, sizeof req,
@@ -1659,10 +1351,10 @@ s_headers_only (const char *url, const char *cl, char **out)
               "Content-Type: application/json\r\n"
               "Content-Length: %s\r\n\r\n",
               s_producer_key, cl);
-    s_raw_send (fd, req, strlen (req));
-    char *resp = s_raw_read (fd, 5000);
+    h_http_raw_send (fd, req, strlen (req));
+    char *resp = h_http_raw_read (fd, 5000);
     close (fd);
-    int st = s_raw_status (resp);
+    int st = h_http_raw_status (resp);
     if (out)
         *out = resp;
     else
@@ -1674,7 +1366,7 @@ static void
 test_a_content_length_over_the_limit_is_413_before_the_body (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char *resp;
     uint64_t n = s_native_count ("default");
     /* the small bridge: 4096 bytes; the body is never sent */
@@ -1704,15 +1396,15 @@ test_a_content_length_over_the_limit_is_413_before_the_body (void **st)
     int k = snprintf (body, big + 1, "{\"type\":\"t\",\"payload\":\"");
     memset (body + k, 'x', big - (size_t)k - 2);
     memcpy (body + big - 2, "\"}", 3);
-    s_http (&r, s_small.url, "POST", API "/streams/default/events",
+    h_http (&r, s_small.url, "POST", API "/streams/default/events",
             s_producer_key, body, NULL);
-    EXPECT_PROBLEM (r, 413, "TOO_BIG");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 413, "TOO_BIG", NULL);
+    h_http_free (&r);
     body[3000 - 2] = '"', body[3000 - 1] = '}', body[3000] = 0;
-    s_http (&r, s_small.url, "POST", API "/streams/default/events",
+    h_http (&r, s_small.url, "POST", API "/streams/default/events",
             s_producer_key, body, NULL);
-    EXPECT_STATUS (r, 202);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    h_http_free (&r);
     free (body);
     assert_int_equal (s_native_count ("default"), n + 1);
 }
@@ -1721,92 +1413,92 @@ static void
 test_a_non_json_content_type_is_415 (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     const char *text[] = {"Content-Type: text/plain", NULL};
     const char *form[] = {"Content-Type: application/x-www-form-urlencoded",
                           NULL};
     const char *charset[] = {"Content-Type: application/json; charset=utf-8",
                              NULL};
-    s_http (&r, s_bridge.url, "POST", API "/streams/default/events",
+    h_http (&r, s_bridge.url, "POST", API "/streams/default/events",
             s_producer_key, "{\"type\":\"t\",\"payload\":1}", text);
-    EXPECT_PROBLEM (r, 415, "UNSUPPORTED_MEDIA_TYPE");
-    s_free (&r);
-    s_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key, "name=x",
+    H_EXPECT_PROBLEM (r, 415, "UNSUPPORTED_MEDIA_TYPE", NULL);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key, "name=x",
             form);
-    EXPECT_PROBLEM (r, 415, "UNSUPPORTED_MEDIA_TYPE");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 415, "UNSUPPORTED_MEDIA_TYPE", NULL);
+    h_http_free (&r);
     /* JSON with parameters is JSON */
-    s_http (&r, s_bridge.url, "POST", API "/streams/default/events",
+    h_http (&r, s_bridge.url, "POST", API "/streams/default/events",
             s_producer_key, "{\"type\":\"t\",\"payload\":1}", charset);
-    EXPECT_STATUS (r, 202);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    h_http_free (&r);
 }
 
 static void
 test_a_rate_limited_key_gets_429_with_retry_after (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char key[200];
     assert_int_equal (s_native_key ("producer", 1, 1, key), 0);
     s_publish (&r, "default", key, "{\"type\":\"rl\",\"payload\":1}");
-    EXPECT_STATUS (r, 202);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 202);
+    h_http_free (&r);
     s_publish (&r, "default", key, "{\"type\":\"rl\",\"payload\":2}");
-    EXPECT_PROBLEM (r, 429, "RATE_LIMITED");
+    H_EXPECT_PROBLEM (r, 429, "RATE_LIMITED", NULL);
     if (!r.retry_after[0])
         fail_msg ("429 without a Retry-After header");
     char *end;
     long secs = strtol (r.retry_after, &end, 10);
     if (*end || secs < 1)
         fail_msg ("Retry-After '%s' is not whole seconds >= 1", r.retry_after);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 static void
 test_validation_lists_each_failing_path (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     uint64_t n = s_native_count ("default");
     s_publish (&r, "default", s_producer_key, "{\"version\":1}");
-    EXPECT_PROBLEM (r, 422, "VALIDATION");
-    HAS (r, "errors", 'a');
-    if (!s_error_path (s_j (r.json, "errors"), "type") ||
-        !s_error_path (s_j (r.json, "errors"), "payload"))
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    H_HAS (r, "errors", 'a');
+    if (!s_error_path (h_http_j (r.json, "errors"), "type") ||
+        !s_error_path (h_http_j (r.json, "errors"), "payload"))
         fail_msg ("errors[] does not name both type and payload: %s", r.body);
-    s_free (&r);
+    h_http_free (&r);
 
     s_publish (&r, "default", s_producer_key,
                "{\"type\":5,\"version\":\"two\",\"occurred_at\":\"yesterday\","
                "\"payload\":1}");
-    EXPECT_PROBLEM (r, 422, "VALIDATION");
-    if (!s_error_path (s_j (r.json, "errors"), "type") ||
-        !s_error_path (s_j (r.json, "errors"), "version") ||
-        !s_error_path (s_j (r.json, "errors"), "occurred_at"))
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    if (!s_error_path (h_http_j (r.json, "errors"), "type") ||
+        !s_error_path (h_http_j (r.json, "errors"), "version") ||
+        !s_error_path (h_http_j (r.json, "errors"), "occurred_at"))
         fail_msg ("errors[] does not name type, version and occurred_at: %s",
                   r.body);
-    s_free (&r);
+    h_http_free (&r);
 
     /* a negative time is not a time; an empty type is no type */
     s_publish (&r, "default", s_producer_key,
                "{\"type\":\"t\",\"occurred_at\":-5,\"payload\":1}");
-    EXPECT_PROBLEM (r, 422, "VALIDATION");
-    if (!s_error_path (s_j (r.json, "errors"), "occurred_at"))
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    if (!s_error_path (h_http_j (r.json, "errors"), "occurred_at"))
         fail_msg ("errors[] does not name occurred_at: %s", r.body);
-    s_free (&r);
+    h_http_free (&r);
     s_publish (&r, "default", s_producer_key, "{\"type\":\"\",\"payload\":1}");
-    EXPECT_PROBLEM (r, 422, "VALIDATION");
-    if (!s_error_path (s_j (r.json, "errors"), "type"))
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    if (!s_error_path (h_http_j (r.json, "errors"), "type"))
         fail_msg ("empty type: errors[] does not name type: %s", r.body);
-    s_free (&r);
+    h_http_free (&r);
 
-    s_http (&r, s_bridge.url, "POST", API "/events", s_producer_key,
+    h_http (&r, s_bridge.url, "POST", API "/events", s_producer_key,
             "{\"type\":\"x\"}", NULL);
-    EXPECT_PROBLEM (r, 422, "VALIDATION");
-    if (!s_error_path (s_j (r.json, "errors"), "payload"))
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    if (!s_error_path (h_http_j (r.json, "errors"), "payload"))
         fail_msg ("seed form: errors[] does not name payload: %s", r.body);
-    s_free (&r);
+    h_http_free (&r);
     assert_int_equal (s_native_count ("default"), n);
 }
 
@@ -1816,12 +1508,12 @@ static void
 test_metrics_are_open_prometheus_text_with_eventflow_names (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     s_publish (&r, "default", s_producer_key, "{\"type\":\"m\",\"payload\":1}");
-    EXPECT_STATUS (r, 202);
-    s_free (&r);
-    s_http (&r, s_bridge.url, "GET", API "/metrics", NULL, NULL, NULL);
-    EXPECT_STATUS (r, 200);
+    H_EXPECT_STATUS (r, 202);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/metrics", NULL, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
     if (strncmp (r.ctype, "text/plain", 10))
         fail_msg ("/metrics Content-Type is '%s'", r.ctype);
     assert_non_null (r.body);
@@ -1829,7 +1521,7 @@ test_metrics_are_open_prometheus_text_with_eventflow_names (void **st)
         fail_msg ("no eventflow_events_ingested_total in /metrics");
     if (!strstr (r.body, "eventflow_http_requests_total"))
         fail_msg ("no eventflow_http_requests_total in /metrics");
-    s_free (&r);
+    h_http_free (&r);
 }
 
 int

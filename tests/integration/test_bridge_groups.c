@@ -10,13 +10,12 @@
     protocol, so a broken ingest route does not fail these tests. */
 #define _GNU_SOURCE
 #include "harness.h"
-#include "eventflow/ef_proto.h"
+#include "h_http.h"
 #include "eventflow/ef_time.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include <ctype.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -26,230 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #define API     "/api/v1"
 #define MAX_PUB 1100
-
-/* ---------------------------------------------------------------- HTTP */
-
-typedef struct {
-    char what[300]; /* "METHOD path", for messages */
-    long status;    /* 0 when no answer came */
-    char *body;     /* NUL-terminated (NULL when empty) */
-    size_t len;
-    char ctype[128];
-    json_t *json; /* the body parsed, or NULL */
-} s_resp_t;
-
-/*  Told when the request has left curl (its headers are out). */
-typedef struct {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    int sent;
-} s_sent_t;
-
-static size_t
-s_on_body (char *p, size_t size, size_t n, void *arg)
-{
-    s_resp_t *r = arg;
-    size_t add = size * n;
-    char *nb = realloc (r->body, r->len + add + 1);
-    if (!nb)
-        return 0;
-    memcpy (nb + r->len, p, add);
-    r->len += add;
-    nb[r->len] = 0;
-    r->body = nb;
-    return add;
-}
-
-static size_t
-s_on_header (char *p, size_t size, size_t n, void *arg)
-{
-    s_resp_t *r = arg;
-    size_t len = size * n;
-    if (len > 13 && !strncasecmp (p, "Content-Type:", 13)) {
-        const char *v = p + 13, *end = p + len;
-        while (v < end && *v == ' ')
-            v++;
-        while (end > v && (end[-1] == '\r' || end[-1] == '\n'))
-            end--;
-        snprintf (r->ctype, sizeof r->ctype, "%.*s", (int)(end - v), v);
-    }
-    return len;
-}
-
-static int
-s_on_debug (CURL *c, curl_infotype type, char *data, size_t size, void *arg)
-{
-    (void)c, (void)data, (void)size;
-    s_sent_t *s = arg;
-    if (type == CURLINFO_HEADER_OUT) {
-        pthread_mutex_lock (&s->lock);
-        s->sent = 1;
-        pthread_cond_broadcast (&s->cond);
-        pthread_mutex_unlock (&s->lock);
-    }
-    return 0;
-}
-
-/*  One request to base+path with the header line cred (may be NULL) and
-    a JSON body (may be NULL). sent (may be NULL) is told when the request
-    is out. */
-static void
-s_http_ex (s_resp_t *r, const char *base, const char *method, const char *path,
-           const char *cred, const char *body, long timeout_ms, s_sent_t *sent)
-{
-    memset (r, 0, sizeof *r);
-    snprintf (r->what, sizeof r->what, "%s %.280s", method, path);
-    CURL *c = curl_easy_init ();
-    assert_non_null (c);
-    char url[1024];
-    snprintf (url, sizeof url, "%s%s", base, path);
-    struct curl_slist *h = NULL;
-    if (cred)
-        h = curl_slist_append (h, cred);
-    if (body)
-        h = curl_slist_append (h, "Content-Type: application/json");
-    h = curl_slist_append (h, "Expect:");
-    curl_easy_setopt (c, CURLOPT_URL, url);
-    curl_easy_setopt (c, CURLOPT_CUSTOMREQUEST, method);
-    if (body) {
-        curl_easy_setopt (c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt (c, CURLOPT_POSTFIELDSIZE, (long)strlen (body));
-    }
-    curl_easy_setopt (c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt (c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, s_on_body);
-    curl_easy_setopt (c, CURLOPT_WRITEDATA, r);
-    curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, s_on_header);
-    curl_easy_setopt (c, CURLOPT_HEADERDATA, r);
-    if (sent) {
-        curl_easy_setopt (c, CURLOPT_DEBUGFUNCTION, s_on_debug);
-        curl_easy_setopt (c, CURLOPT_DEBUGDATA, sent);
-        curl_easy_setopt (c, CURLOPT_VERBOSE, 1L);
-    }
-    CURLcode rc = curl_easy_perform (c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo (c, CURLINFO_RESPONSE_CODE, &r->status);
-    else
-        fprintf (stderr, "  %s: %s\n", r->what, curl_easy_strerror (rc));
-    curl_slist_free_all (h);
-    curl_easy_cleanup (c);
-    if (r->body)
-        r->json = json_loads (r->body, JSON_DECODE_ANY, NULL);
-}
-
-static void
-s_free (s_resp_t *r)
-{
-    free (r->body);
-    if (r->json)
-        json_decref (r->json);
-    memset (r, 0, sizeof *r);
-}
-
-/*  The value at a dotted path ("events.0.event_id"), or NULL. */
-static json_t *
-s_j (json_t *j, const char *path)
-{
-    char key[128];
-    while (j && *path) {
-        size_t n = strcspn (path, ".");
-        snprintf (key, sizeof key, "%.*s", (int)n, path);
-        if (json_is_array (j) && isdigit ((unsigned char)key[0]))
-            j = json_array_get (j, (size_t)atoi (key));
-        else
-            j = json_object_get (j, key);
-        path += n + (path[n] == '.');
-    }
-    return j;
-}
-
-static const char *
-s_jstr (json_t *j, const char *path)
-{
-    return json_string_value (s_j (j, path));
-}
-
-static void
-s_expect_status (const s_resp_t *r, long want, const char *file, int line)
-{
-    if (r->status != want)
-        fprintf (stderr, "  %s: expected %ld, got %ld: %.600s\n", r->what, want,
-                 r->status, r->body ? r->body : "");
-    _assert_int_equal ((LargestIntegralType)r->status,
-                       (LargestIntegralType)want, file, line);
-}
-#define EXPECT_STATUS(r, want)                                                 \
-    s_expect_status (&(r), (want), __FILE__, __LINE__)
-
-/*  The string at path equals want; want NULL: the value is JSON null. */
-static void
-s_expect_str (const s_resp_t *r, const char *path, const char *want,
-              const char *file, int line)
-{
-    json_t *v = s_j (r->json, path);
-    if (!want) {
-        if (!json_is_null (v))
-            fprintf (stderr, "  %s: '%s' should be null in %.600s\n", r->what,
-                     path, r->body ? r->body : "");
-        _assert_true (json_is_null (v), path, file, line);
-        return;
-    }
-    const char *got = json_string_value (v);
-    if (!got || strcmp (got, want))
-        fprintf (stderr, "  %s: '%s' is '%s', expected '%s' in %.600s\n",
-                 r->what, path, got ? got : "(not a string)", want,
-                 r->body ? r->body : "");
-    _assert_string_equal (got ? got : "(not a string)", want, file, line);
-}
-#define EXPECT_STR(r, path, want)                                              \
-    s_expect_str (&(r), path, want, __FILE__, __LINE__)
-
-/*  An RFC 9457 problem with this status and code; for 422, errors[] also
-    names path (when path is not NULL). */
-static void
-s_expect_problem (const s_resp_t *r, long status, const char *code,
-                  const char *path, const char *file, int line)
-{
-    s_expect_status (r, status, file, line);
-    _assert_true (strstr (r->ctype, "application/problem+json") != NULL,
-                  "problem content type", file, line);
-    _assert_int_equal (
-        (LargestIntegralType)json_integer_value (s_j (r->json, "status")),
-        (LargestIntegralType)status, file, line);
-    s_expect_str (r, "code", code, file, line);
-    if (!path)
-        return;
-    size_t i;
-    json_t *e;
-    int found = 0;
-    json_array_foreach (s_j (r->json, "errors"), i, e)
-    {
-        const char *p = json_string_value (json_object_get (e, "path"));
-        found |= p && !strcmp (p, path);
-    }
-    if (!found)
-        fprintf (stderr, "  %s: errors[] does not name '%s': %.600s\n", r->what,
-                 path, r->body ? r->body : "");
-    _assert_true (found, path, file, line);
-}
-#define EXPECT_PROBLEM(r, status, code, path)                                  \
-    s_expect_problem (&(r), status, code, path, __FILE__, __LINE__)
-
-static long
-s_ms_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
 
 /* ---------------------------------------------------------------- fixture */
 
@@ -261,25 +41,6 @@ static ef_client_t *s_native;
 /* header lines "X-API-Key: efk_…" */
 static char s_consumer[200], s_producer[200];
 
-/*  A native API key of role as an X-API-Key header line (200 bytes). */
-static int
-s_native_key (const char *role, char *out)
-{
-    ef_request_t req = {0};
-    const ef_reply_t *rep;
-    ef_mpr_t r;
-    ef_str_t key = EF_STR_NULL;
-    req.cmd = EF_CMD_APIKEY_CREATE;
-    req.name = ef_str (role);
-    req.role = ef_str (role);
-    if (ef_client_call (s_native, &req, &rep) ||
-        ef_proto_reply_find (rep, "api_key", &r) || ef_mpr_str (&r, &key) ||
-        !key.len)
-        return -1;
-    snprintf (out, 200, "X-API-Key: %.*s", (int)key.len, key.ptr);
-    return 0;
-}
-
 static int
 group_setup (void **state)
 {
@@ -289,8 +50,8 @@ group_setup (void **state)
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
         return -1;
     s_native = h_client (&s_broker);
-    if (!s_native || s_native_key ("consumer", s_consumer) ||
-        s_native_key ("producer", s_producer))
+    if (!s_native || h_http_api_key (s_native, "consumer", s_consumer) ||
+        h_http_api_key (s_native, "producer", s_producer))
         return -1;
     const char *shorter[] = {"--timeout", "300", NULL};
     if (h_bridge_start (&s_bridge, &s_broker, NULL) ||
@@ -369,36 +130,36 @@ s_publish (const char *stream, uint32_t n, s_pub_t *out)
 
 /*  GET .../consumer-groups/{group}/events?query (query may be ""). */
 static void
-s_fetch_at (s_resp_t *r, const char *base, const char *cred, const char *stream,
+s_fetch_at (h_resp_t *r, const char *base, const char *cred, const char *stream,
             const char *group, const char *query, long timeout_ms,
-            s_sent_t *sent)
+            h_http_sent_t *sent)
 {
     char path[600];
     snprintf (path, sizeof path,
               API "/streams/%s/consumer-groups/%s/events%s%s", stream, group,
               *query ? "?" : "", query);
-    s_http_ex (r, base, "GET", path, cred, NULL, timeout_ms, sent);
+    h_http_ex (r, base, "GET", path, cred, NULL, NULL, timeout_ms, sent);
 }
 
 static void
-s_fetch (s_resp_t *r, const char *stream, const char *group, const char *query)
+s_fetch (h_resp_t *r, const char *stream, const char *group, const char *query)
 {
     s_fetch_at (r, s_bridge.url, s_consumer, stream, group, query, 10000, NULL);
 }
 
 /*  POST .../consumer-groups/{group}/{what} with body, as cred. */
 static void
-s_post_as (s_resp_t *r, const char *cred, const char *stream, const char *group,
+s_post_as (h_resp_t *r, const char *cred, const char *stream, const char *group,
            const char *what, const char *body)
 {
     char path[600];
     snprintf (path, sizeof path, API "/streams/%s/consumer-groups/%s/%s",
               stream, group, what);
-    s_http_ex (r, s_bridge.url, "POST", path, cred, body, 10000, NULL);
+    h_http (r, s_bridge.url, "POST", path, cred, body, NULL);
 }
 
 static void
-s_post (s_resp_t *r, const char *stream, const char *group, const char *what,
+s_post (h_resp_t *r, const char *stream, const char *group, const char *what,
         const char *body)
 {
     s_post_as (r, s_consumer, stream, group, what, body);
@@ -410,7 +171,7 @@ static void
 s_commit_ok (const char *stream, const char *group, const char *member,
              const char *id, const char *want)
 {
-    s_resp_t r;
+    h_resp_t r;
     char body[200];
     if (member)
         snprintf (body, sizeof body,
@@ -419,9 +180,9 @@ s_commit_ok (const char *stream, const char *group, const char *member,
     else
         snprintf (body, sizeof body, "{\"last_event_id\":\"%s\"}", id);
     s_post (&r, stream, group, "offsets", body);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "committed_offset", want);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "committed_offset", want);
+    h_http_free (&r);
 }
 
 /*  POST seek with body; expects 200 with committed_offset want. */
@@ -429,21 +190,21 @@ static void
 s_seek_ok (const char *stream, const char *group, const char *body,
            const char *want)
 {
-    s_resp_t r;
+    h_resp_t r;
     s_post (&r, stream, group, "seek", body);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "committed_offset", want);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "committed_offset", want);
+    h_http_free (&r);
 }
 
 /*  The fetch answered 200 with exactly the events pub[from..to) in order
     (none when from == to) and next_offset want (NULL: null). */
 static void
-s_expect_events (const s_resp_t *r, const s_pub_t *pub, uint32_t from,
+s_expect_events (const h_resp_t *r, const s_pub_t *pub, uint32_t from,
                  uint32_t to, const char *want, const char *file, int line)
 {
-    s_expect_status (r, 200, file, line);
-    json_t *evs = s_j (r->json, "events");
+    h_http_expect_status (r, 200, file, line);
+    json_t *evs = h_http_j (r->json, "events");
     _assert_true (json_is_array (evs), "events is an array", file, line);
     if (json_array_size (evs) != to - from)
         fprintf (stderr, "  %s: %zu events, expected %u: %.400s\n", r->what,
@@ -457,18 +218,18 @@ s_expect_events (const s_resp_t *r, const s_pub_t *pub, uint32_t from,
                      i - from, id ? id : "(none)", pub[i].id);
         _assert_string_equal (id ? id : "(none)", pub[i].id, file, line);
     }
-    s_expect_str (r, "next_offset", want, file, line);
+    h_http_expect_str (r, r->json, "next_offset", want, file, line);
 }
 #define EXPECT_EVENTS(r, pub, from, to, want)                                  \
     s_expect_events (&(r), pub, from, to, want, __FILE__, __LINE__)
 
 /*  The list entry of group in r, or NULL. */
 static json_t *
-s_group_item (const s_resp_t *r, const char *group)
+s_group_item (const h_resp_t *r, const char *group)
 {
     size_t i;
     json_t *it;
-    json_array_foreach (s_j (r->json, "items"), i, it)
+    json_array_foreach (h_http_j (r->json, "items"), i, it)
     {
         const char *g = json_string_value (json_object_get (it, "group"));
         if (g && !strcmp (g, group))
@@ -483,11 +244,11 @@ static void
 s_expect_group (const char *stream, const char *group, const char *want,
                 json_int_t lag, json_int_t members)
 {
-    s_resp_t r;
+    h_resp_t r;
     char path[300];
     snprintf (path, sizeof path, API "/streams/%s/consumer-groups", stream);
-    s_http_ex (&r, s_bridge.url, "GET", path, s_consumer, NULL, 10000, NULL);
-    EXPECT_STATUS (r, 200);
+    h_http (&r, s_bridge.url, "GET", path, s_consumer, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
     json_t *it = s_group_item (&r, group);
     if (!it)
         fprintf (stderr, "  no group '%s' in %.600s\n", group, r.body);
@@ -506,7 +267,7 @@ s_expect_group (const char *stream, const char *group, const char *want,
                  (long long)json_integer_value (l), (long long)lag);
     assert_int_equal (json_integer_value (l), lag);
     assert_int_equal (json_integer_value (m), members);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -518,12 +279,12 @@ test_seed_flow_fetch_commit_and_the_next_fetch_starts_after (void **st)
     (void)st;
     char id[64];
     s_pub_t pub[5];
-    s_resp_t r;
+    h_resp_t r;
     s_stream ("g-seed", id);
     /* before any event and any commit: nothing, and no offset */
     s_fetch (&r, id, "billing", "");
     EXPECT_EVENTS (r, pub, 0, 0, NULL);
-    s_free (&r);
+    h_http_free (&r);
     s_publish ("g-seed", 5, pub);
 
     /* 1-4. no offset yet: from the beginning, in order, next_offset the
@@ -531,38 +292,38 @@ test_seed_flow_fetch_commit_and_the_next_fetch_starts_after (void **st)
     s_fetch (&r, id, "billing", "limit=3");
     EXPECT_EVENTS (r, pub, 0, 3, pub[2].id);
     /* each event is the API's one event object */
-    json_t *ev = s_j (r.json, "events.0");
-    assert_string_equal (s_jstr (ev, "stream_id"), id);
-    assert_string_equal (s_jstr (ev, "id"), pub[0].id);
-    assert_string_equal (s_jstr (ev, "type"), "group.http");
-    assert_int_equal (json_integer_value (s_j (ev, "payload.i")), 0);
-    assert_true (json_is_integer (s_j (ev, "seq")));
-    assert_true (json_is_integer (s_j (ev, "version")));
-    assert_non_null (s_jstr (ev, "received_at"));
-    assert_non_null (s_jstr (ev, "status"));
-    assert_true (json_is_object (s_j (ev, "context")));
-    assert_true (json_is_integer (s_j (ev, "attempts")));
+    json_t *ev = h_http_j (r.json, "events.0");
+    assert_string_equal (h_http_jstr (ev, "stream_id"), id);
+    assert_string_equal (h_http_jstr (ev, "id"), pub[0].id);
+    assert_string_equal (h_http_jstr (ev, "type"), "group.http");
+    assert_int_equal (json_integer_value (h_http_j (ev, "payload.i")), 0);
+    assert_true (json_is_integer (h_http_j (ev, "seq")));
+    assert_true (json_is_integer (h_http_j (ev, "version")));
+    assert_non_null (h_http_jstr (ev, "received_at"));
+    assert_non_null (h_http_jstr (ev, "status"));
+    assert_true (json_is_object (h_http_j (ev, "context")));
+    assert_true (json_is_integer (h_http_j (ev, "attempts")));
     char next[64];
-    snprintf (next, sizeof next, "%s", s_jstr (r.json, "next_offset"));
-    s_free (&r);
+    snprintf (next, sizeof next, "%s", h_http_jstr (r.json, "next_offset"));
+    h_http_free (&r);
 
     /* 5. commit with the body the seed gives: { "last_event_id": "uuid" } */
     char body[128];
     snprintf (body, sizeof body, "{ \"last_event_id\": \"%s\" }", next);
     s_post (&r, id, "billing", "offsets", body);
-    EXPECT_STATUS (r, 200);
-    EXPECT_STR (r, "committed_offset", pub[2].id);
-    s_free (&r);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "committed_offset", pub[2].id);
+    h_http_free (&r);
 
     /* the next poll starts after the committed event */
     s_fetch (&r, id, "billing", "");
     EXPECT_EVENTS (r, pub, 3, 5, pub[4].id);
-    s_free (&r);
+    h_http_free (&r);
     s_commit_ok (id, "billing", NULL, pub[4].id, pub[4].id);
     /* all consumed: empty, next_offset is the committed offset */
     s_fetch (&r, "g-seed", "billing", "");
     EXPECT_EVENTS (r, pub, 5, 5, pub[4].id);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 static void
@@ -570,22 +331,22 @@ test_a_fetch_without_a_commit_returns_the_same_events (void **st)
 {
     (void)st;
     s_pub_t pub[4];
-    s_resp_t r;
+    h_resp_t r;
     s_stream ("g-again", NULL);
     s_publish ("g-again", 4, pub);
     for (int i = 0; i < 3; i++) {
         s_fetch (&r, "g-again", "g", "limit=2");
         EXPECT_EVENTS (r, pub, 0, 2, pub[1].id);
-        s_free (&r);
+        h_http_free (&r);
     }
     s_commit_ok ("g-again", "g", NULL, pub[0].id, pub[0].id);
     s_fetch (&r, "g-again", "g", "limit=2");
     EXPECT_EVENTS (r, pub, 1, 3, pub[2].id);
-    s_free (&r);
+    h_http_free (&r);
     /* another group is not moved by this one's commit */
     s_fetch (&r, "g-again", "other", "");
     EXPECT_EVENTS (r, pub, 0, 4, pub[3].id);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 static void
@@ -593,25 +354,25 @@ test_a_commit_behind_the_offset_is_409_and_changes_nothing (void **st)
 {
     (void)st;
     s_pub_t pub[5];
-    s_resp_t r;
+    h_resp_t r;
     char body[128];
     s_stream ("g-behind", NULL);
     s_publish ("g-behind", 5, pub);
     s_commit_ok ("g-behind", "g", NULL, pub[3].id, pub[3].id);
     snprintf (body, sizeof body, "{\"last_event_id\":\"%s\"}", pub[1].id);
     s_post (&r, "g-behind", "g", "offsets", body);
-    EXPECT_PROBLEM (r, 409, "CONFLICT", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 409, "CONFLICT", NULL);
+    h_http_free (&r);
     s_fetch (&r, "g-behind", "g", "");
     EXPECT_EVENTS (r, pub, 4, 5, pub[4].id);
-    s_free (&r);
+    h_http_free (&r);
     /* the same offset again is no move backwards */
     s_commit_ok ("g-behind", "g", NULL, pub[3].id, pub[3].id);
     /* an event that is not in this stream: 404 */
     s_post (&r, "g-behind", "g", "offsets",
             "{\"last_event_id\":\"00000000-0000-4000-8000-000000000000\"}");
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
     s_expect_group ("g-behind", "g", pub[3].id, 1, 0);
 }
 
@@ -620,7 +381,7 @@ test_seek_earliest_latest_to_an_event_and_to_a_time (void **st)
 {
     (void)st;
     s_pub_t pub[8];
-    s_resp_t r;
+    h_resp_t r;
     char body[200], t[40];
     s_stream ("g-seek", NULL);
     s_publish ("g-seek", 6, pub);
@@ -630,24 +391,24 @@ test_seek_earliest_latest_to_an_event_and_to_a_time (void **st)
     s_seek_ok ("g-seek", "g", "{\"to\":\"earliest\"}", NULL);
     s_fetch (&r, "g-seek", "g", "");
     EXPECT_EVENTS (r, pub, 0, 6, pub[5].id);
-    s_free (&r);
+    h_http_free (&r);
 
     /* an event: it is the next one fetched */
     snprintf (body, sizeof body, "{\"to\":\"%s\"}", pub[2].id);
     s_seek_ok ("g-seek", "g", body, pub[1].id);
     s_fetch (&r, "g-seek", "g", "");
     EXPECT_EVENTS (r, pub, 2, 6, pub[5].id);
-    s_free (&r);
+    h_http_free (&r);
 
     /* latest: only what is published from now on */
     s_seek_ok ("g-seek", "g", "{\"to\":\"latest\"}", pub[5].id);
     s_fetch (&r, "g-seek", "g", "");
     EXPECT_EVENTS (r, pub, 6, 6, pub[5].id);
-    s_free (&r);
+    h_http_free (&r);
     s_publish ("g-seek", 2, pub + 6);
     s_fetch (&r, "g-seek", "g", "");
     EXPECT_EVENTS (r, pub, 6, 8, pub[7].id);
-    s_free (&r);
+    h_http_free (&r);
 
     /* a time, in epoch ms and as RFC 3339: the first event received at or
        after it is the next one fetched (events of the same millisecond
@@ -661,25 +422,25 @@ test_seek_earliest_latest_to_an_event_and_to_a_time (void **st)
     s_seek_ok ("g-seek", "g", body, first ? pub[first - 1].id : NULL);
     s_fetch (&r, "g-seek", "g", "");
     EXPECT_EVENTS (r, pub, first, 8, pub[7].id);
-    s_free (&r);
+    h_http_free (&r);
     s_commit_ok ("g-seek", "g", NULL, pub[7].id, pub[7].id);
     snprintf (body, sizeof body, "{\"to\":{\"timestamp\":\"%s\"}}",
               ef_time_format (ts, t, sizeof t));
     s_seek_ok ("g-seek", "g", body, first ? pub[first - 1].id : NULL);
     s_fetch (&r, "g-seek", "g", "");
     EXPECT_EVENTS (r, pub, first, 8, pub[7].id);
-    s_free (&r);
+    h_http_free (&r);
     /* a time before every event is the beginning */
     s_seek_ok ("g-seek", "g", "{\"to\":{\"timestamp\":0}}", NULL);
     s_fetch (&r, "g-seek", "g", "limit=1");
     EXPECT_EVENTS (r, pub, 0, 1, pub[0].id);
-    s_free (&r);
+    h_http_free (&r);
 
     /* an event id of no event in this stream: 404 */
     s_post (&r, "g-seek", "g", "seek",
             "{\"to\":\"00000000-0000-4000-8000-000000000000\"}");
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
     /* anything else: 422 naming the path */
     static const struct {
         const char *body, *path;
@@ -695,13 +456,13 @@ test_seek_earliest_latest_to_an_event_and_to_a_time (void **st)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_post (&r, "g-seek", "g", "seek", bad[i].body);
-        EXPECT_PROBLEM (r, 422, "VALIDATION", bad[i].path);
-        s_free (&r);
+        H_EXPECT_PROBLEM (r, 422, "VALIDATION", bad[i].path);
+        h_http_free (&r);
     }
     /* and nothing moved */
     s_fetch (&r, "g-seek", "g", "limit=1");
     EXPECT_EVENTS (r, pub, 0, 1, pub[0].id);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 static void
@@ -709,20 +470,20 @@ test_the_group_list_has_exact_lag_after_publishes_and_commits (void **st)
 {
     (void)st;
     s_pub_t pub[15];
-    s_resp_t r;
+    h_resp_t r;
     s_stream ("g-lag", NULL);
     /* no group yet */
-    s_http_ex (&r, s_bridge.url, "GET", API "/streams/g-lag/consumer-groups",
-               s_consumer, NULL, 10000, NULL);
-    EXPECT_STATUS (r, 200);
-    assert_true (json_is_array (s_j (r.json, "items")));
-    assert_int_equal (json_array_size (s_j (r.json, "items")), 0);
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/g-lag/consumer-groups",
+            s_consumer, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_true (json_is_array (h_http_j (r.json, "items")));
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 0);
+    h_http_free (&r);
 
     s_publish ("g-lag", 10, pub);
     s_fetch (&r, "g-lag", "one", "limit=4");
     EXPECT_EVENTS (r, pub, 0, 4, pub[3].id);
-    s_free (&r);
+    h_http_free (&r);
     s_commit_ok ("g-lag", "one", NULL, pub[3].id, pub[3].id);
     s_seek_ok ("g-lag", "two", "{\"to\":\"earliest\"}", NULL);
     s_expect_group ("g-lag", "one", pub[3].id, 6, 0);
@@ -737,20 +498,20 @@ test_the_group_list_has_exact_lag_after_publishes_and_commits (void **st)
     s_expect_group ("g-lag", "two", pub[14].id, 0, 0);
 
     /* every role may list; a producer too */
-    s_http_ex (&r, s_bridge.url, "GET", API "/streams/g-lag/consumer-groups",
-               s_producer, NULL, 10000, NULL);
-    EXPECT_STATUS (r, 200);
-    assert_int_equal (json_array_size (s_j (r.json, "items")), 2);
-    s_free (&r);
-    s_http_ex (&r, s_bridge.url, "GET", API "/streams/nope/consumer-groups",
-               s_consumer, NULL, 10000, NULL);
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
-    s_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/g-lag/consumer-groups",
+            s_producer, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 2);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/nope/consumer-groups",
+            s_consumer, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
 }
 
 typedef struct {
     const char *stream;
-    s_sent_t *sent;
+    h_http_sent_t *sent;
     s_pub_t pub;
 } s_publisher_t;
 
@@ -761,10 +522,7 @@ s_publisher (void *arg)
 {
     s_publisher_t *p = arg;
     ef_client_t *c = h_client (&s_broker);
-    pthread_mutex_lock (&p->sent->lock);
-    while (!p->sent->sent)
-        pthread_cond_wait (&p->sent->cond, &p->sent->lock);
-    pthread_mutex_unlock (&p->sent->lock);
+    h_http_sent_wait (p->sent);
     if (c)
         s_publish_with (c, p->stream, 1, &p->pub);
     ef_client_destroy (&c);
@@ -776,24 +534,24 @@ test_a_long_poll_is_answered_as_soon_as_another_thread_publishes (void **st)
 {
     (void)st;
     s_pub_t pub[2];
-    s_resp_t r;
+    h_resp_t r;
     s_stream ("g-poll", NULL);
     s_publish ("g-poll", 1, pub);
     s_commit_ok ("g-poll", "g", NULL, pub[0].id, pub[0].id);
 
-    s_sent_t sent = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    h_http_sent_t sent = H_HTTP_SENT_INIT;
     s_publisher_t p = {"g-poll", &sent, {{0}, 0}};
     pthread_t th;
     assert_int_equal (pthread_create (&th, NULL, s_publisher, &p), 0);
-    long t0 = s_ms_now ();
+    long t0 = h_http_ms_now ();
     s_fetch_at (&r, s_bridge.url, s_consumer, "g-poll", "g", "timeout=10000",
                 20000, &sent);
-    long took = s_ms_now () - t0;
+    long took = h_http_ms_now () - t0;
     pthread_join (th, NULL);
     assert_int_equal (strlen (p.pub.id), 36);
     pub[1] = p.pub;
     EXPECT_EVENTS (r, pub, 1, 2, pub[1].id);
-    s_free (&r);
+    h_http_free (&r);
     if (took >= 3000)
         fprintf (stderr, "  the long poll took %ld ms\n", took);
     assert_true (took < 3000); /* not the 10 s timeout */
@@ -803,22 +561,22 @@ static void
 test_a_long_poll_outlives_the_bridges_broker_timeout (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     s_stream ("g-wait", NULL);
     /* s_short waits 300 ms for the broker; this poll asks 1200 */
-    long t0 = s_ms_now ();
+    long t0 = h_http_ms_now ();
     s_fetch_at (&r, s_short.url, s_consumer, "g-wait", "g", "timeout=1200",
                 10000, NULL);
-    long took = s_ms_now () - t0;
+    long took = h_http_ms_now () - t0;
     EXPECT_EVENTS (r, NULL, 0, 0, NULL);
-    s_free (&r);
+    h_http_free (&r);
     if (took < 1100 || took > 5000)
         fprintf (stderr, "  the empty long poll took %ld ms\n", took);
     assert_true (took >= 1100 && took < 5000);
     /* and the connection's own timeout is back: a plain call still works */
     s_fetch_at (&r, s_short.url, s_consumer, "g-wait", "g", "", 10000, NULL);
     EXPECT_EVENTS (r, NULL, 0, 0, NULL);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 static void
@@ -826,28 +584,28 @@ test_a_producer_key_gets_403_on_fetch_commit_and_seek (void **st)
 {
     (void)st;
     s_pub_t pub[1];
-    s_resp_t r;
+    h_resp_t r;
     char body[128];
     s_stream ("g-roles", NULL);
     s_publish ("g-roles", 1, pub);
     s_fetch_at (&r, s_bridge.url, s_producer, "g-roles", "g", "", 10000, NULL);
-    EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+    h_http_free (&r);
     snprintf (body, sizeof body, "{\"last_event_id\":\"%s\"}", pub[0].id);
     s_post_as (&r, s_producer, "g-roles", "g", "offsets", body);
-    EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+    h_http_free (&r);
     s_post_as (&r, s_producer, "g-roles", "g", "seek", "{\"to\":\"latest\"}");
-    EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+    h_http_free (&r);
     /* no credential at all: 401 */
     s_fetch_at (&r, s_bridge.url, NULL, "g-roles", "g", "", 10000, NULL);
-    EXPECT_PROBLEM (r, 401, "AUTH", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
     /* the consumer reads it, untouched by the refused commit */
     s_fetch (&r, "g-roles", "g", "");
     EXPECT_EVENTS (r, pub, 0, 1, pub[0].id);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 static void
@@ -855,19 +613,19 @@ test_two_members_get_disjoint_ranges (void **st)
 {
     (void)st;
     s_pub_t pub[10];
-    s_resp_t r;
+    h_resp_t r;
     s_stream ("g-members", NULL);
     s_publish ("g-members", 10, pub);
     s_fetch (&r, "g-members", "g", "consumer_id=a&limit=4");
     EXPECT_EVENTS (r, pub, 0, 4, pub[3].id);
-    s_free (&r);
+    h_http_free (&r);
     s_fetch (&r, "g-members", "g", "consumer_id=b&limit=4");
     EXPECT_EVENTS (r, pub, 4, 8, pub[7].id);
-    s_free (&r);
+    h_http_free (&r);
     /* a member's re-fetch is its open lease */
     s_fetch (&r, "g-members", "g", "consumer_id=a&limit=4");
     EXPECT_EVENTS (r, pub, 0, 4, pub[3].id);
-    s_free (&r);
+    h_http_free (&r);
     s_expect_group ("g-members", "g", NULL, 10, 2);
     /* b's commit is remembered, but the offset waits for a's range */
     s_commit_ok ("g-members", "g", "b", pub[7].id, NULL);
@@ -876,10 +634,10 @@ test_two_members_get_disjoint_ranges (void **st)
     /* what is left goes to whoever asks */
     s_fetch (&r, "g-members", "g", "consumer_id=b&limit=4");
     EXPECT_EVENTS (r, pub, 8, 10, pub[9].id);
-    s_free (&r);
+    h_http_free (&r);
     s_fetch (&r, "g-members", "g", "consumer_id=a&limit=4");
     EXPECT_EVENTS (r, pub, 10, 10, pub[7].id);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 static void
@@ -887,22 +645,22 @@ test_limit_is_capped_at_1000 (void **st)
 {
     (void)st;
     static s_pub_t pub[MAX_PUB];
-    s_resp_t r;
+    h_resp_t r;
     s_stream ("g-cap", NULL);
     s_publish ("g-cap", 1001, pub);
     s_fetch (&r, "g-cap", "g", "limit=5000");
     EXPECT_EVENTS (r, pub, 0, 1000, pub[999].id);
-    s_free (&r);
+    h_http_free (&r);
     s_fetch (&r, "g-cap", "g", ""); /* 100 by default */
     EXPECT_EVENTS (r, pub, 0, 100, pub[99].id);
-    s_free (&r);
+    h_http_free (&r);
 }
 
 static void
 test_bad_names_numbers_and_bodies_are_422_with_their_paths (void **st)
 {
     (void)st;
-    s_resp_t r;
+    h_resp_t r;
     char long_member[80];
     memset (long_member, 'm', 65);
     long_member[65] = 0;
@@ -919,24 +677,24 @@ test_bad_names_numbers_and_bodies_are_422_with_their_paths (void **st)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_fetch (&r, "g-bad", bad[i].group, bad[i].query);
-        EXPECT_PROBLEM (r, 422, "VALIDATION", bad[i].path);
-        s_free (&r);
+        H_EXPECT_PROBLEM (r, 422, "VALIDATION", bad[i].path);
+        h_http_free (&r);
     }
     char q[128];
     snprintf (q, sizeof q, "consumer_id=%s", long_member);
     s_fetch (&r, "g-bad", "g", q);
-    EXPECT_PROBLEM (r, 422, "VALIDATION", "?consumer_id");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?consumer_id");
+    h_http_free (&r);
     /* 129 characters is one too many for a group name */
     char group[140];
     memset (group, 'g', 129);
     group[129] = 0;
     s_fetch (&r, "g-bad", group, "");
-    EXPECT_PROBLEM (r, 422, "VALIDATION", "group");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "group");
+    h_http_free (&r);
     s_post (&r, "g-bad", "bad!", "seek", "{\"to\":\"earliest\"}");
-    EXPECT_PROBLEM (r, 422, "VALIDATION", "group");
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "group");
+    h_http_free (&r);
 
     static const struct {
         const char *body, *path;
@@ -950,19 +708,19 @@ test_bad_names_numbers_and_bodies_are_422_with_their_paths (void **st)
     };
     for (size_t i = 0; i < sizeof commits / sizeof commits[0]; i++) {
         s_post (&r, "g-bad", "g", "offsets", commits[i].body);
-        EXPECT_PROBLEM (r, 422, "VALIDATION", commits[i].path);
-        s_free (&r);
+        H_EXPECT_PROBLEM (r, 422, "VALIDATION", commits[i].path);
+        h_http_free (&r);
     }
     s_post (&r, "g-bad", "g", "offsets", "{\"last_event_id\":");
-    EXPECT_PROBLEM (r, 400, "MALFORMED_JSON", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 400, "MALFORMED_JSON", NULL);
+    h_http_free (&r);
     /* an unknown stream */
     s_fetch (&r, "no-such-stream", "g", "");
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
     s_post (&r, "no-such-stream", "g", "seek", "{\"to\":\"earliest\"}");
-    EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
-    s_free (&r);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
 }
 
 int
