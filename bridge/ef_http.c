@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
+#include <time.h>
 
 static int
 s_printable (const char *s, size_t max)
@@ -107,13 +108,64 @@ ef_http_printf (ef_http_t *h, const char *fmt, ...)
     free (big);
 }
 
-/*  Status, the standard headers, then body. */
+/*  The Date header's value, formatted once a second per thread. */
+static const char *
+s_date (void)
+{
+    static __thread time_t at;
+    static __thread char text[40];
+    time_t now = time (NULL);
+    if (now != at) {
+        struct tm tm;
+        gmtime_r (&now, &tm);
+        strftime (text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        at = now;
+    }
+    return text;
+}
+
+/*  Status, the standard headers, then body. The usual answer (HTTP/1.1,
+    the connection kept) goes out in one write: civetweb's header calls
+    send each line on its own, a packet apiece with TCP_NODELAY. */
 static int
 s_respond (ef_http_t *h, int status, const char *type, const char *body,
            size_t len, int retry_after)
 {
     char num[32];
     h->status = status;
+    const struct mg_request_info *ri = mg_get_request_info (h->conn);
+    if (!h->close && ri && ri->http_version
+        && strcmp (ri->http_version, "1.1") == 0) {
+        char head[1024];
+        int n = snprintf (head, sizeof head,
+                          "HTTP/1.1 %d %s\r\nX-Request-Id: %s\r\n"
+                          "Cache-Control: no-store\r\nDate: %s\r\n",
+                          status, mg_get_response_code_text (h->conn, status),
+                          h->request_id, s_date ());
+        if (retry_after > 0 && n > 0 && (size_t) n < sizeof head)
+            n += snprintf (head + n, sizeof head - (size_t) n,
+                           "Retry-After: %d\r\n", retry_after);
+        if (status != 204 && n > 0 && (size_t) n < sizeof head)
+            n += snprintf (head + n, sizeof head - (size_t) n,
+                           "Content-Type: %s\r\nContent-Length: %zu\r\n",
+                           type, len);
+        if (n > 0 && (size_t) n + 2 < sizeof head) {
+            memcpy (head + n, "\r\n", 2);
+            n += 2;
+            if (status == 204 || !len)
+                mg_write (h->conn, head, (size_t) n);
+            else if ((size_t) n + len <= 16384) {
+                char one[16384];
+                memcpy (one, head, (size_t) n);
+                memcpy (one + n, body, len);
+                mg_write (h->conn, one, (size_t) n + len);
+            } else {
+                mg_write (h->conn, head, (size_t) n);
+                mg_write (h->conn, body, len);
+            }
+            return status;
+        }
+    }
     mg_response_header_start (h->conn, status);
     if (h->close)
         mg_response_header_add (h->conn, "Connection", "close", -1);
