@@ -8,6 +8,8 @@
 #include "eventflow/ef_error.h"
 
 #include <pthread.h>
+#include <errno.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +25,8 @@ typedef struct s_waiter {
     int status;
     char *why;
     uint64_t *retry_after_ms;
-    int done;
-    pthread_mutex_t mu; /* its own: waking one caller contends with no one */
-    pthread_cond_t cv;
+    sem_t done; /* posted once: a wake-up that takes no lock (the caller
+                   may destroy it as soon as its wait returns) */
 } s_waiter_t;
 
 /*  One PUBLISH in flight: the waiters whose events it carries. */
@@ -89,11 +90,8 @@ s_finish (ef_batcher_t *self, s_waiter_t *w, int status, const char *why)
     (void) self;
     if (status && why)
         snprintf (w->why, 160, "%s", why);
-    pthread_mutex_lock (&w->mu);
     w->status = status;
-    w->done = 1;
-    pthread_cond_signal (&w->cv);
-    pthread_mutex_unlock (&w->mu);
+    sem_post (&w->done); /* the last touch: w may be gone after it */
 }
 
 static void
@@ -307,21 +305,21 @@ ef_batcher_publish (ef_batcher_t *self, ef_str_t api_key, ef_str_t jwt,
     w.why = why;
     w.retry_after_ms = retry_after_ms;
     why[0] = 0;
-    pthread_mutex_init (&w.mu, NULL);
-    pthread_cond_init (&w.cv, NULL);
+    sem_init (&w.done, 0, 0);
     pthread_mutex_lock (&self->mu);
+    int was_empty = !self->head;
     if (self->tail)
         self->tail->next = &w;
     else
         self->head = &w;
     self->tail = &w;
-    pthread_cond_signal (&self->work);
     pthread_mutex_unlock (&self->mu);
-    pthread_mutex_lock (&w.mu);
-    while (!w.done)
-        pthread_cond_wait (&w.cv, &w.mu);
-    pthread_mutex_unlock (&w.mu);
-    pthread_cond_destroy (&w.cv);
-    pthread_mutex_destroy (&w.mu);
+    /* after the unlock, so the sender does not wake into a held lock; it
+       waits only on an empty list, so only the first of a list wakes it */
+    if (was_empty)
+        pthread_cond_signal (&self->work);
+    while (sem_wait (&w.done) != 0 && errno == EINTR)
+        ;
+    sem_destroy (&w.done);
     return w.status;
 }
