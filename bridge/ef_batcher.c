@@ -34,7 +34,10 @@ typedef struct {
     ef_batcher_t *self;
     s_waiter_t *members[S_MAX_EVENTS];
     uint32_t nmembers;
+    int busy; /* sent, its reply not yet handled */
 } s_batch_t;
+
+#define S_SLOTS 64 /* PUBLISH requests in flight at most */
 
 struct ef_batcher {
     char *endpoint;
@@ -53,7 +56,8 @@ struct ef_batcher {
     ef_client_t *client;
     ef_event_in_t *scratch;
     s_batch_t *batches;
-    uint32_t nbatches;
+    uint32_t next_slot;
+    uint32_t inflight; /* written by the sender thread only */
 };
 
 ef_batcher_t *
@@ -65,7 +69,7 @@ ef_batcher_new (const char *endpoint, const ef_cert_t *gateway,
         return NULL;
     self->endpoint = strdup (endpoint);
     self->scratch = calloc (S_MAX_EVENTS, sizeof *self->scratch);
-    self->batches = calloc (64, sizeof *self->batches);
+    self->batches = calloc (S_SLOTS, sizeof *self->batches);
     if (!self->endpoint || !self->scratch || !self->batches) {
         ef_batcher_destroy (&self);
         return NULL;
@@ -130,6 +134,8 @@ s_on_reply (void *arg, int status, const ef_publish_result_t *results,
     ef_batcher_t *self = b->self;
     const char *why = ef_client_error (self->client);
     uint32_t at = 0;
+    b->busy = 0;
+    self->inflight--;
     for (uint32_t i = 0; i < b->nmembers; i++) {
         s_waiter_t *w = b->members[i];
         /* w lives on its caller's stack: nothing of it may be touched once
@@ -173,7 +179,34 @@ s_connect (ef_batcher_t *self)
     return rc;
 }
 
-/*  Send the waiters in list, grouped; wait for all the answers. */
+/*  Handle the replies that came, waiting up to timeout_ms for one. When
+    the connection is in trouble, every request in flight is completed
+    (answered, or timed out) and a fresh connection serves what follows. */
+static void
+s_poll (ef_batcher_t *self, int timeout_ms)
+{
+    if (ef_client_poll (self->client, timeout_ms) >= 0)
+        return;
+    if (ef_client_flush (self->client, self->timeout_ms + 1000)
+        || ef_client_inflight (self->client)) {
+        ef_client_destroy (&self->client);
+        /* what the connection took with it is answered here */
+        for (uint32_t i = 0; i < S_SLOTS; i++) {
+            s_batch_t *b = &self->batches[i];
+            if (!b->busy)
+                continue;
+            for (uint32_t k = 0; k < b->nmembers; k++)
+                s_finish (self, b->members[k], EF_EUNAVAILABLE,
+                          "no answer from the broker");
+            b->busy = 0;
+            self->inflight--;
+        }
+    }
+}
+
+/*  Send the waiters in list, grouped, without waiting for the answers:
+    the next list goes out while the broker commits this one, so commits
+    follow each other with no round trip between them. */
 static void
 s_send (ef_batcher_t *self, s_waiter_t *list)
 {
@@ -185,12 +218,22 @@ s_send (ef_batcher_t *self, s_waiter_t *list)
         }
         return;
     }
-    self->nbatches = 0;
     while (list) {
         /* the first waiter's group: everyone with its credential and stream,
-           up to the batch limit */
+           up to the batch limit, in a free slot */
         s_waiter_t *lead = list, **pp = &list;
-        s_batch_t *b = &self->batches[self->nbatches % 64];
+        s_batch_t *b = &self->batches[self->next_slot % S_SLOTS];
+        while (b->busy && self->client)
+            s_poll (self, 10);
+        if (!self->client) { /* lost while waiting: the rest fails */
+            while (list) {
+                s_waiter_t *next = list->next;
+                s_finish (self, list, EF_EUNAVAILABLE, "broker unreachable");
+                list = next;
+            }
+            return;
+        }
+        self->next_slot++;
         uint32_t nev = 0;
         b->self = self;
         b->nmembers = 0;
@@ -219,18 +262,12 @@ s_send (ef_batcher_t *self, s_waiter_t *list)
                       lead->jwt.ptr);
         ef_client_set_api_key (self->client, key[0] ? key : NULL);
         ef_client_set_jwt (self->client, jwt[0] ? jwt : NULL);
+        b->busy = 1;
+        self->inflight++;
         int rc = ef_client_publish_async (self->client, stream, self->scratch,
                                           nev, s_on_reply, b);
         if (rc)
             s_on_reply (b, rc, NULL, 0);
-        self->nbatches++;
-        if (self->nbatches % 64 == 0) /* batch slots are reused: drain */
-            ef_client_flush (self->client, self->timeout_ms);
-    }
-    if (ef_client_flush (self->client, self->timeout_ms + 1000)
-        || ef_client_inflight (self->client)) {
-        /* lost replies: a fresh connection for the next round */
-        ef_client_destroy (&self->client);
     }
 }
 
@@ -240,16 +277,19 @@ s_run (void *arg)
     ef_batcher_t *self = arg;
     for (;;) {
         pthread_mutex_lock (&self->mu);
-        while (!self->head && !self->stopping)
+        while (!self->head && !self->stopping && !self->inflight)
             pthread_cond_wait (&self->work, &self->mu);
         s_waiter_t *list = self->head;
         self->head = self->tail = NULL;
-        int stop = self->stopping && !list;
+        int stop = self->stopping && !list && !self->inflight;
         pthread_mutex_unlock (&self->mu);
         if (stop)
             break;
         if (list)
             s_send (self, list);
+        /* replies; new callers are looked at again within a millisecond */
+        if (self->inflight && self->client)
+            s_poll (self, 1);
     }
     ef_client_destroy (&self->client);
     return NULL;
