@@ -7,7 +7,7 @@
                p99.9 (ms)
     usage: bench_consume DATA_DIR ENDPOINT replay N
            bench_consume DATA_DIR ENDPOINT latency RATE SECONDS */
-#include "eventflow/ef_cert.h"
+#include "bench_util.h"
 #include "eventflow/ef_client.h"
 #include "eventflow/ef_consumer.h"
 #include "eventflow/ef_time.h"
@@ -22,22 +22,7 @@ static const char *s_dir, *s_endpoint;
 static ef_client_t *
 s_connect (void)
 {
-    char path[512];
-    ef_cert_t me, srv;
-    snprintf (path, sizeof path, "%s/admin.key", s_dir);
-    if (ef_cert_load (path, &me))
-        return NULL;
-    snprintf (path, sizeof path, "%s/broker.pub", s_dir);
-    if (ef_cert_load (path, &srv))
-        return NULL;
-    ef_client_t *c = ef_client_new (s_endpoint);
-    ef_client_set_curve (c, srv.public_key, me.public_key, me.secret_key);
-    ef_client_set_timeout (c, 30000);
-    if (ef_client_connect (c)) {
-        fprintf (stderr, "connect: %s\n", ef_client_error (c));
-        ef_client_destroy (&c);
-    }
-    return c;
+    return bench_connect (s_dir, s_endpoint, 30000);
 }
 
 /* ---------------------------------------------------------------- replay */

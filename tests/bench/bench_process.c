@@ -9,7 +9,7 @@
                 each, and the cost per event in microseconds
     usage: bench_process DATA_DIR ENDPOINT jobs N W
            bench_process DATA_DIR ENDPOINT validate N */
-#include "eventflow/ef_cert.h"
+#include "bench_util.h"
 #include "eventflow/ef_client.h"
 #include "eventflow/ef_time.h"
 #include "eventflow/ef_worker.h"
@@ -26,22 +26,7 @@ static const char *s_dir, *s_endpoint;
 static ef_client_t *
 s_connect (void)
 {
-    char path[512];
-    ef_cert_t me, srv;
-    snprintf (path, sizeof path, "%s/admin.key", s_dir);
-    if (ef_cert_load (path, &me))
-        return NULL;
-    snprintf (path, sizeof path, "%s/broker.pub", s_dir);
-    if (ef_cert_load (path, &srv))
-        return NULL;
-    ef_client_t *c = ef_client_new (s_endpoint);
-    ef_client_set_curve (c, srv.public_key, me.public_key, me.secret_key);
-    ef_client_set_timeout (c, 60000);
-    if (ef_client_connect (c)) {
-        fprintf (stderr, "connect: %s\n", ef_client_error (c));
-        ef_client_destroy (&c);
-    }
-    return c;
+    return bench_connect (s_dir, s_endpoint, 60000);
 }
 
 static double
