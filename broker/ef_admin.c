@@ -222,8 +222,8 @@ ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
-static int
-s_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+int
+ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     ef_broker_t *self = ctx;
     ef_family_t fam;
@@ -242,17 +242,9 @@ s_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     return rc;
 }
 
-int
-ef_admin_refresh (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) why;
-    w->apply = s_apply_refresh;
-    w->apply_ctx = self;
-    return 0;
-}
 
-static int
-s_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+int
+ef_admin_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     (void) ctx;
     int rc = ef_principals_family_revoke (txn, w->req.refresh_token, now);
@@ -264,14 +256,6 @@ s_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     return 0;
 }
 
-int
-ef_admin_logout (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) self;
-    (void) why;
-    w->apply = s_apply_logout;
-    return 0;
-}
 
 int
 ef_admin_whoami (ef_broker_t *self, ef_wreq_t *w, const char **why)
@@ -470,8 +454,8 @@ ef_admin_user_update_hashed (ef_broker_t *self, ef_wreq_t *w,
     return 0;
 }
 
-static int
-s_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+int
+ef_admin_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                      uint64_t now)
 {
     (void) ctx;
@@ -486,14 +470,6 @@ s_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     return 0;
 }
 
-int
-ef_admin_user_delete (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) self;
-    (void) why;
-    w->apply = s_apply_user_delete;
-    return 0;
-}
 
 /* ---------------------------------------------------------------- api keys */
 
@@ -601,8 +577,8 @@ ef_admin_apikey_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
-static int
-s_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+int
+ef_admin_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
 {
     (void) ctx;
@@ -615,14 +591,6 @@ s_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     return 0;
 }
 
-int
-ef_admin_apikey_revoke (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) self;
-    (void) why;
-    w->apply = s_apply_apikey_revoke;
-    return 0;
-}
 
 /* ---------------------------------------------------------------- client keys */
 
@@ -703,8 +671,8 @@ ef_admin_clientkey_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
-static int
-s_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+int
+ef_admin_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                           uint64_t now)
 {
     (void) ctx;
@@ -718,11 +686,3 @@ s_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     return 0;
 }
 
-int
-ef_admin_clientkey_revoke (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) self;
-    (void) why;
-    w->apply = s_apply_clientkey_revoke;
-    return 0;
-}

@@ -194,7 +194,7 @@ ef_broker_redispatch (ef_broker_t *self, ef_wreq_t *w)
     ef_buf_reset (&self->out);
     w->park = 0;
     if (c && (rc = ef_store_reader_begin (self->reader)) == 0) {
-        rc = c->fn (self, w, &why);
+        rc = ef_commands_handle (self, c, w, &why);
         ef_store_reader_end (self->reader);
     }
     if (rc) {
@@ -278,7 +278,7 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
     if ((rc = ef_store_reader_begin (self->reader)) == 0) {
         rc = s_admit (self, w, c, &why);
         if (rc == 0)
-            rc = c->fn (self, w, &why);
+            rc = ef_commands_handle (self, c, w, &why);
         ef_store_reader_end (self->reader);
     }
     if (rc == EF_ERATE) {

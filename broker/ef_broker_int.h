@@ -75,7 +75,13 @@ typedef struct {
     int flags;
     int roles;            /* roles allowed (ef_role_effective is applied) */
     ef_handler_fn *after; /* after the hasher (may be NULL) */
+    ef_wapply_fn *apply;  /* with fn NULL: a write that needs no checks
+                             first, applied by the writer (ctx: broker) */
 } ef_command_t;
+
+/*  Run the command's handler, or hand a plain write to the writer. */
+int ef_commands_handle (ef_broker_t *self, const ef_command_t *c,
+                        ef_wreq_t *w, const char **why);
 
 /*  The row of cmd, or NULL. */
 const ef_command_t *ef_commands_find (ef_cmd_t cmd);
@@ -128,7 +134,8 @@ uint32_t ef_workers_count (const ef_broker_t *self);
 int ef_dlq_list (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_dlq_get (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_dlq_replay (ef_broker_t *self, ef_wreq_t *w, const char **why);
-int ef_dlq_delete (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_dlq_apply_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                         uint64_t now);
 
 /*  The identity and key commands (ef_admin.c). */
 int ef_admin_register (ef_broker_t *self, ef_wreq_t *w, const char **why);
@@ -137,8 +144,10 @@ int ef_admin_register_hashed (ef_broker_t *self, ef_wreq_t *w,
 int ef_admin_login (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w,
                              const char **why);
-int ef_admin_refresh (ef_broker_t *self, ef_wreq_t *w, const char **why);
-int ef_admin_logout (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                            uint64_t now);
+int ef_admin_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                           uint64_t now);
 int ef_admin_whoami (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_user_create (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_user_create_hashed (ef_broker_t *self, ef_wreq_t *w,
@@ -148,17 +157,18 @@ int ef_admin_user_get (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_user_update (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_user_update_hashed (ef_broker_t *self, ef_wreq_t *w,
                                  const char **why);
-int ef_admin_user_delete (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                                uint64_t now);
 int ef_admin_apikey_create (ef_broker_t *self, ef_wreq_t *w,
                             const char **why);
 int ef_admin_apikey_list (ef_broker_t *self, ef_wreq_t *w, const char **why);
-int ef_admin_apikey_revoke (ef_broker_t *self, ef_wreq_t *w,
-                            const char **why);
+int ef_admin_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn,
+                                  ef_wreq_t *w, uint64_t now);
 int ef_admin_clientkey_add (ef_broker_t *self, ef_wreq_t *w,
                             const char **why);
 int ef_admin_clientkey_list (ef_broker_t *self, ef_wreq_t *w,
                              const char **why);
-int ef_admin_clientkey_revoke (ef_broker_t *self, ef_wreq_t *w,
-                               const char **why);
+int ef_admin_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn,
+                                     ef_wreq_t *w, uint64_t now);
 
 #endif

@@ -487,14 +487,6 @@ s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     return 0;
 }
 
-static int
-s_delete_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) why;
-    w->apply = s_apply_delete_stream;
-    w->apply_ctx = self;
-    return 0;
-}
 
 #define ALL (EF_ROLE_ADMIN | EF_ROLE_PRODUCER | EF_ROLE_CONSUMER)
 #define ADMIN EF_ROLE_ADMIN
@@ -530,13 +522,14 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_DLQ_LIST, ef_dlq_list, 0, ADMIN, NULL},
     {EF_CMD_DLQ_GET, ef_dlq_get, 0, ADMIN, NULL},
     {EF_CMD_DLQ_REPLAY, ef_dlq_replay, 0, ADMIN, NULL},
-    {EF_CMD_DLQ_DELETE, ef_dlq_delete, 0, ADMIN, NULL},
-    {EF_CMD_DELETE_STREAM, s_delete_stream, EF_CMDF_STREAM, ADMIN, NULL},
+    {EF_CMD_DLQ_DELETE, NULL, 0, ADMIN, NULL, ef_dlq_apply_delete},
+    {EF_CMD_DELETE_STREAM, NULL, EF_CMDF_STREAM, ADMIN, NULL,
+     s_apply_delete_stream},
     {EF_CMD_REGISTER, ef_admin_register, EF_CMDF_ANON, ALL,
      ef_admin_register_hashed},
     {EF_CMD_LOGIN, ef_admin_login, EF_CMDF_ANON, ALL, ef_admin_login_verified},
-    {EF_CMD_REFRESH, ef_admin_refresh, EF_CMDF_ANON, ALL, NULL},
-    {EF_CMD_LOGOUT, ef_admin_logout, EF_CMDF_ANON, ALL, NULL},
+    {EF_CMD_REFRESH, NULL, EF_CMDF_ANON, ALL, NULL, ef_admin_apply_refresh},
+    {EF_CMD_LOGOUT, NULL, EF_CMDF_ANON, ALL, NULL, ef_admin_apply_logout},
     {EF_CMD_WHOAMI, ef_admin_whoami, 0, ALL, NULL},
     {EF_CMD_USER_CREATE, ef_admin_user_create, 0, ADMIN,
      ef_admin_user_create_hashed},
@@ -544,14 +537,27 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_USER_GET, ef_admin_user_get, 0, ADMIN, NULL},
     {EF_CMD_USER_UPDATE, ef_admin_user_update, 0, ADMIN,
      ef_admin_user_update_hashed},
-    {EF_CMD_USER_DELETE, ef_admin_user_delete, 0, ADMIN, NULL},
+    {EF_CMD_USER_DELETE, NULL, 0, ADMIN, NULL, ef_admin_apply_user_delete},
     {EF_CMD_APIKEY_CREATE, ef_admin_apikey_create, 0, ADMIN, NULL},
     {EF_CMD_APIKEY_LIST, ef_admin_apikey_list, 0, ADMIN, NULL},
-    {EF_CMD_APIKEY_REVOKE, ef_admin_apikey_revoke, 0, ADMIN, NULL},
+    {EF_CMD_APIKEY_REVOKE, NULL, 0, ADMIN, NULL,
+     ef_admin_apply_apikey_revoke},
     {EF_CMD_CLIENTKEY_ADD, ef_admin_clientkey_add, 0, ADMIN, NULL},
     {EF_CMD_CLIENTKEY_LIST, ef_admin_clientkey_list, 0, ADMIN, NULL},
-    {EF_CMD_CLIENTKEY_REVOKE, ef_admin_clientkey_revoke, 0, ADMIN, NULL},
+    {EF_CMD_CLIENTKEY_REVOKE, NULL, 0, ADMIN, NULL,
+     ef_admin_apply_clientkey_revoke},
 };
+
+int
+ef_commands_handle (ef_broker_t *self, const ef_command_t *c, ef_wreq_t *w,
+                    const char **why)
+{
+    if (c->fn)
+        return c->fn (self, w, why);
+    w->apply = c->apply;
+    w->apply_ctx = self;
+    return 0;
+}
 
 const ef_command_t *
 ef_commands_find (ef_cmd_t cmd)

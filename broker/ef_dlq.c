@@ -256,8 +256,8 @@ ef_dlq_replay (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
-static int
-s_apply_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+int
+ef_dlq_apply_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     (void) ctx;
     (void) now;
@@ -272,11 +272,3 @@ s_apply_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     return 0;
 }
 
-int
-ef_dlq_delete (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) why;
-    w->apply = s_apply_delete;
-    w->apply_ctx = self;
-    return 0;
-}
