@@ -500,26 +500,16 @@ ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
         return s_failed (self, txn, &s, seq, &st, &p->steps[st.step], why,
                          retryable, now);
     }
+    /* the worker's result, when it gave one, is the payload of the steps
+       that follow (and the event's result); else they see what it saw,
+       which s_run_steps loads */
     json_t *value = NULL;
     if (ef_str_set (result)) {
         json_error_t jerr;
         value = json_loadb (result.ptr, result.len, JSON_DECODE_ANY, &jerr);
+        if (value)
+            st.result = result;
     }
-    if (!value) {
-        ef_str_t cur = st.result;
-        ef_str_t rec;
-        ef_event_t ev = {0};
-        if (!ef_str_set (cur) && ef_store_event_get (txn, num, seq, &rec) == 0) {
-            ef_mpr_t r;
-            ef_mpr_init (&r, rec.ptr, rec.len);
-            ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev);
-            cur = ev.payload;
-        }
-        json_error_t jerr;
-        value = cur.ptr ? json_loadb (cur.ptr, cur.len, JSON_DECODE_ANY, &jerr)
-                        : json_null ();
-    } else
-        st.result = result; /* the worker's answer is what follows */
     st.step++;
     s_next_step_attempts (p, &st);
     st.inflight = 0;
@@ -533,11 +523,6 @@ ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     if (rc) {
         json_decref (value);
         return rc;
-    }
-    if (ef_str_set (result) && value) {
-        /* run the rest with the result as the payload; a result that is
-           the last step's is kept as the event's result */
-        st.result = result;
     }
     return s_run_steps (self, txn, num, seq, &st, value, now);
 }

@@ -52,7 +52,6 @@ struct ef_workers {
     uint32_t nworkers;
     s_out_t *out;          /* jobs a worker has */
     s_service_t *services; /* their queues */
-    uint32_t queued;
 };
 
 static struct ef_workers *
@@ -177,7 +176,6 @@ s_pump (ef_broker_t *self)
             sv->head = job->next;
             if (!sv->head)
                 sv->tail = NULL;
-            ws->queued--;
             sv->queued--;
             best->inflight++;
             o->next = ws->out;
@@ -206,7 +204,6 @@ ef_workers_submit (ef_broker_t *self, ef_wreq_t *job)
     else
         sv->head = job;
     sv->tail = job;
-    ws->queued++;
     sv->queued++;
     s_pump (self);
 }
