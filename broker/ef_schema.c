@@ -5,56 +5,28 @@
     the jansson document, which the compiled schema keeps). A first pass
     notes every $id; $refs met by the walk are queued and resolved after
     it, against the whole document, into direct links between nodes, so
-    that validation never looks anything up. Validation is one recursive
-    function over nodes and values; its context (error list, instance path,
-    depth, PCRE2 match data) lives on the caller's stack, which is what
-    makes a compiled schema safe to share between threads. Speculative
-    evaluations (anyOf, oneOf, not, contains, if) run "quiet": they stop at
-    the first failure and record nothing. */
+    that validation never looks anything up.
+    This file compiles (and destroys); ef_schema_check.c validates,
+    ef_schema_json.c holds the JSON value helpers both use and
+    ef_schema_int.h the structures they share. URIs and JSON Pointer
+    lookup, which only compiling needs, are here too. */
 #define _GNU_SOURCE /* strndup */
 #include "ef_schema.h"
 
 #include <limits.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <jansson.h>
-#include <pcre2.h>
-
+#include "ef_schema_int.h"
 #include "eventflow/ef_error.h"
 
 /*  The built-in meta-schema's URI (without the empty fragment). */
 #define S_META_URI "http://json-schema.org/draft-07/schema"
-/*  Values nested deeper than this are not compared (jansson's parser stops
-    at 2048 anyway; this guards values built by hand). */
-#define S_MAX_VALUE_DEPTH 2048
 /*  PCRE2 limits per match: backtracking steps and heap KiB. */
 #define S_MATCH_LIMIT 1000000
 #define S_HEAP_LIMIT  8192
-/*  Relative tolerance of multipleOf on non-integers. */
-#define S_MULTIPLE_TOL 1e-12
-/*  Array sizes up to which uniqueItems compares all pairs. */
-#define S_UNIQUE_PAIRWISE 16
-
-/*  Type bits of the "type" keyword and of values. */
-#define S_T_NULL    0x01
-#define S_T_BOOLEAN 0x02
-#define S_T_OBJECT  0x04
-#define S_T_ARRAY   0x08
-#define S_T_NUMBER  0x10
-#define S_T_STRING  0x20
-#define S_T_INTEGER 0x40
-
-/*  Which numeric keywords a node has. */
-#define S_N_MIN  0x01
-#define S_N_MAX  0x02
-#define S_N_XMIN 0x04
-#define S_N_XMAX 0x08
-#define S_N_MULT 0x10
 
 /*  The draft-07 meta-schema, compact. */
 static const char s_meta_text[] =
@@ -103,448 +75,6 @@ static const char s_meta_text[] =
     "definitions/schemaArray\"},\"anyOf\":{\"$ref\":\"#/definitions/schemaAr"
     "ray\"},\"oneOf\":{\"$ref\":\"#/definitions/schemaArray\"},\"not\":{\"$re"
     "f\":\"#\"}},\"default\":true}";
-
-/* ------------------------------------------------------------ structures */
-
-typedef struct s_node s_node_t;
-
-typedef struct {
-    s_node_t **v;
-    size_t n;
-} s_list_t;
-
-/*  A member of "properties". key points into the schema document. */
-typedef struct {
-    const char *key;
-    size_t len;
-    s_node_t *node;
-} s_prop_t;
-
-/*  A member of "patternProperties". */
-typedef struct {
-    pcre2_code *re;
-    s_node_t *node;
-} s_pprop_t;
-
-/*  A member of "dependencies": names (an array of strings) or node. */
-typedef struct {
-    const char *key;
-    size_t len;
-    const json_t *names;
-    s_node_t *node;
-} s_dep_t;
-
-/*  One compiled subschema. Everything it points to is owned by the
-    schema: nodes by ef_schema.nodes, json values by ef_schema.docs. */
-struct s_node {
-    int boolean;    /* 1 true, 0 false, -1 an object schema */
-    int has_ref;    /* "$ref": only ref counts */
-    s_node_t *ref;  /* its target, after resolution */
-    int ref_mark;   /* ref-cycle check: 0 new, 1 on path, 2 done */
-    unsigned types; /* S_T_* bits, 0 = no "type" */
-    const json_t *enum_vals;
-    const json_t *const_val;
-    /* numbers */
-    unsigned nflags;
-    const json_t *minimum, *maximum, *xminimum, *xmaximum, *multiple_of;
-    long double min_v, max_v, xmin_v, xmax_v;
-    /* strings; -1 = absent */
-    long long min_len, max_len;
-    pcre2_code *pattern;
-    const json_t *pattern_src;
-    /* arrays */
-    s_node_t *items;   /* "items" as one schema */
-    s_list_t items_v;  /* "items" as an array */
-    int items_is_list; /* which of the two */
-    s_node_t *additional_items;
-    s_node_t *contains;
-    long long min_items, max_items;
-    int unique;
-    /* objects */
-    const json_t *props_json; /* "properties", to know what is "additional" */
-    s_prop_t *props;
-    size_t nprops;
-    s_pprop_t *pprops;
-    size_t npprops;
-    s_node_t *additional_props;
-    s_node_t *property_names;
-    const json_t *required;
-    s_dep_t *deps;
-    size_t ndeps;
-    long long min_props, max_props;
-    /* logic */
-    s_list_t all_of, any_of, one_of;
-    s_node_t *not_, *if_, *then_, *else_;
-};
-
-struct ef_schema {
-    s_node_t *root;
-    s_node_t **nodes; /* every node, for destroy */
-    size_t nnodes, capnodes;
-    json_t *docs[2]; /* the schema's document and, if used, the meta-schema */
-    pcre2_match_context *mctx;
-};
-
-/*  A JSON Pointer being built; len may pass the buffer, whose text then
-    stops at the buffer's end. */
-typedef struct {
-    char buf[EF_SCHEMA_TEXT_MAX];
-    size_t len;
-} s_path_t;
-
-/*  A document part named by $id (or the document itself, named ""). */
-typedef struct {
-    char *uri;
-    const json_t *json;
-} s_id_t;
-
-/*  A $ref waiting for the end of the walk. */
-typedef struct {
-    s_node_t *node;
-    char *uri;      /* resolved against the base where it was met */
-    s_path_t where; /* of the schema with the $ref, for messages */
-} s_pending_t;
-
-/*  Compile-time state. */
-typedef struct {
-    ef_schema_t *self;
-    s_id_t *ids;
-    size_t nids, capids;
-    s_pending_t *pend;
-    size_t npend, cappend;
-    const json_t **mkeys; /* open-addressing map: schema json -> node */
-    s_node_t **mvals;
-    size_t mcap, mcount;
-    s_path_t path; /* of the schema location being compiled */
-    int err;
-    char *why;
-    size_t why_len;
-} s_cc_t;
-
-/*  Validation state, on the caller's stack. */
-typedef struct {
-    const ef_schema_t *self;
-    ef_schema_error_t *errors;
-    uint32_t max, n;
-    s_path_t path; /* of the value being validated */
-    int depth;
-    int aborted; /* evaluation gave up: the value is invalid */
-    int rc;      /* EF_ENOMEM when it gave up for lack of memory */
-    pcre2_match_data *md;
-} s_vc_t;
-
-/* ---------------------------------------------------------------- paths */
-
-static void
-s_path_putc (s_path_t *p, char c)
-{
-    if (p->len < sizeof p->buf - 1)
-        p->buf[p->len] = c;
-    p->len++;
-}
-
-/*  Append "/" and key, escaped (RFC 6901); returns the length to pop to. */
-static size_t
-s_path_push_key (s_path_t *p, const char *key, size_t klen)
-{
-    size_t old = p->len;
-    s_path_putc (p, '/');
-    for (size_t i = 0; i < klen; i++) {
-        if (key[i] == '~') {
-            s_path_putc (p, '~');
-            s_path_putc (p, '0');
-        } else if (key[i] == '/') {
-            s_path_putc (p, '~');
-            s_path_putc (p, '1');
-        } else
-            s_path_putc (p, key[i]);
-    }
-    return old;
-}
-
-static size_t
-s_path_push_index (s_path_t *p, size_t i)
-{
-    char num[24];
-    int n = snprintf (num, sizeof num, "%zu", i);
-    size_t old = p->len;
-    s_path_putc (p, '/');
-    for (int k = 0; k < n; k++)
-        s_path_putc (p, num[k]);
-    return old;
-}
-
-static void
-s_path_pop (s_path_t *p, size_t old)
-{
-    p->len = old;
-}
-
-/*  Cut NUL-terminated s before a last UTF-8 character that is not
-    complete (left so by a cut made without looking at characters). */
-static void
-s_utf8_trim (char *s)
-{
-    size_t n = strlen (s), k = n;
-    while (k > 0 && n - k < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
-        k--;
-    if (k == 0)
-        return;
-    unsigned char lead = (unsigned char)s[k - 1];
-    size_t need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-    if (k - 1 + need > n)
-        s[k - 1] = '\0';
-}
-
-/*  Copy p into out[EF_SCHEMA_TEXT_MAX], ending in "..." when cut. */
-static void
-s_path_copy (const s_path_t *p, char *out)
-{
-    if (p->len < EF_SCHEMA_TEXT_MAX) {
-        memcpy (out, p->buf, p->len);
-        out[p->len] = '\0';
-        return;
-    }
-    memcpy (out, p->buf, EF_SCHEMA_TEXT_MAX - 4);
-    out[EF_SCHEMA_TEXT_MAX - 4] = '\0';
-    s_utf8_trim (out);
-    strcat (out, "...");
-}
-
-/*  vsnprintf into out[size], never leaving half a UTF-8 character. */
-static void
-s_vformat (char *out, size_t size, const char *fmt, va_list ap)
-{
-    if (size == 0)
-        return;
-    int n = vsnprintf (out, size, fmt, ap);
-    if (n >= 0 && (size_t)n >= size)
-        s_utf8_trim (out);
-}
-
-/* -------------------------------------------------------------- numbers */
-
-static long double
-s_num (const json_t *v)
-{
-    if (json_is_integer (v))
-        return (long double)json_integer_value (v);
-    return (long double)json_real_value (v);
-}
-
-/*  Shortest text for a JSON number, for messages. */
-static void
-s_num_text (const json_t *v, char *out, size_t size)
-{
-    if (json_is_integer (v)) {
-        snprintf (out, size, "%" JSON_INTEGER_FORMAT, json_integer_value (v));
-        return;
-    }
-    double d = json_real_value (v);
-    snprintf (out, size, "%.15g", d);
-    if (strtod (out, NULL) != d)
-        snprintf (out, size, "%.17g", d);
-}
-
-/*  1 when v is a number with an integral value. */
-static int
-s_is_integral (const json_t *v)
-{
-    if (json_is_integer (v))
-        return 1;
-    if (!json_is_real (v))
-        return 0;
-    double d = json_real_value (v);
-    return isfinite (d) && d == floor (d);
-}
-
-/*  The S_T_* bits that value v has. */
-static unsigned
-s_type_of (const json_t *v)
-{
-    switch (json_typeof (v)) {
-    case JSON_NULL:
-        return S_T_NULL;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return S_T_BOOLEAN;
-    case JSON_OBJECT:
-        return S_T_OBJECT;
-    case JSON_ARRAY:
-        return S_T_ARRAY;
-    case JSON_STRING:
-        return S_T_STRING;
-    case JSON_INTEGER:
-        return S_T_NUMBER | S_T_INTEGER;
-    case JSON_REAL:
-        return S_T_NUMBER | (s_is_integral (v) ? S_T_INTEGER : 0);
-    }
-    return 0;
-}
-
-static const char *
-s_type_name (unsigned bit)
-{
-    switch (bit) {
-    case S_T_NULL:
-        return "null";
-    case S_T_BOOLEAN:
-        return "boolean";
-    case S_T_OBJECT:
-        return "object";
-    case S_T_ARRAY:
-        return "array";
-    case S_T_NUMBER:
-        return "number";
-    case S_T_STRING:
-        return "string";
-    case S_T_INTEGER:
-        return "integer";
-    }
-    return "?";
-}
-
-/*  The name of v's type in messages ("integer" for 3, "number" for 3.5). */
-static const char *
-s_value_type_name (const json_t *v)
-{
-    unsigned t = s_type_of (v);
-    return s_type_name (t & S_T_INTEGER ? S_T_INTEGER : t);
-}
-
-/*  1 when v (a number) is a multiple of m (a number > 0). */
-static int
-s_multiple_of (const json_t *v, const json_t *m)
-{
-    if (json_is_integer (v) && json_is_integer (m))
-        return json_integer_value (v) % json_integer_value (m) == 0;
-    /*  Binary floating point cannot hold 0.0001 or 0.0075, so the quotient
-        of such decimals is an integer only up to rounding: accept it when
-        it is within a relative S_MULTIPLE_TOL of one. A quotient near 0
-        (v much smaller than m) is then never accepted, except 0 itself. */
-    double q = (double)s_num (v) / (double)s_num (m);
-    if (!isfinite (q))
-        return 0;
-    double r = round (q);
-    return fabs (q - r) <= fabs (q) * S_MULTIPLE_TOL;
-}
-
-/* ------------------------------------------------------------- equality */
-
-/*  1 when a and b are equal JSON values (numbers by value, so 1 == 1.0;
-    objects regardless of order); 0 when not; -1 when nested deeper than
-    S_MAX_VALUE_DEPTH. */
-static int
-s_equal (const json_t *a, const json_t *b, int depth)
-{
-    if (depth > S_MAX_VALUE_DEPTH)
-        return -1;
-    if (json_is_number (a) && json_is_number (b))
-        return s_num (a) == s_num (b);
-    if (json_typeof (a) != json_typeof (b))
-        return 0;
-    switch (json_typeof (a)) {
-    case JSON_STRING:
-        return json_string_length (a) == json_string_length (b) &&
-               memcmp (json_string_value (a), json_string_value (b),
-                       json_string_length (a)) == 0;
-    case JSON_ARRAY: {
-        size_t n = json_array_size (a);
-        if (n != json_array_size (b))
-            return 0;
-        for (size_t i = 0; i < n; i++) {
-            int e = s_equal (json_array_get (a, i), json_array_get (b, i),
-                             depth + 1);
-            if (e != 1)
-                return e;
-        }
-        return 1;
-    }
-    case JSON_OBJECT: {
-        if (json_object_size (a) != json_object_size (b))
-            return 0;
-        const char *key;
-        size_t klen;
-        json_t *va;
-        json_object_keylen_foreach ((json_t *)a, key, klen, va)
-        {
-            json_t *vb = json_object_getn (b, key, klen);
-            if (!vb)
-                return 0;
-            int e = s_equal (va, vb, depth + 1);
-            if (e != 1)
-                return e;
-        }
-        return 1;
-    }
-    default: /* null, true, false: the type says it all */
-        return 1;
-    }
-}
-
-static uint64_t
-s_mix (uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 33;
-    return h;
-}
-
-static uint64_t
-s_hash_bytes (const char *s, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return s_mix (h);
-}
-
-/*  A hash that agrees with s_equal: equal values hash alike (numbers are
-    hashed as doubles, so 1 and 1.0 do; objects by an order-free sum).
-    Deep values hash by their type only (s_equal then judges them). */
-static uint64_t
-s_hash (const json_t *v, int depth)
-{
-    uint64_t h = (uint64_t)json_typeof (v) + 1;
-    if (depth > S_MAX_VALUE_DEPTH)
-        return h;
-    switch (json_typeof (v)) {
-    case JSON_INTEGER:
-    case JSON_REAL: {
-        double d = (double)s_num (v);
-        uint64_t bits;
-        if (d == 0)
-            d = 0; /* -0 == 0 */
-        memcpy (&bits, &d, sizeof bits);
-        return s_mix (bits ^ 0x9e3779b97f4a7c15ull);
-    }
-    case JSON_STRING:
-        return s_hash_bytes (json_string_value (v), json_string_length (v));
-    case JSON_ARRAY:
-        for (size_t i = 0; i < json_array_size (v); i++)
-            h = s_mix (h * 31 + s_hash (json_array_get (v, i), depth + 1));
-        return h;
-    case JSON_OBJECT: {
-        const char *key;
-        size_t klen;
-        json_t *m;
-        uint64_t sum = 0;
-        json_object_keylen_foreach ((json_t *)v, key, klen, m)
-        {
-            sum +=
-                s_mix (s_hash_bytes (key, klen) * 31 + s_hash (m, depth + 1));
-        }
-        return s_mix (h ^ sum);
-    }
-    default:
-        return s_mix (h);
-    }
-}
 
 /* ------------------------------------------------------------------ URIs */
 
@@ -847,12 +377,12 @@ s_fail (s_cc_t *cc, int code, const char *fmt, ...)
         char msg[512];
         va_list ap;
         va_start (ap, fmt);
-        s_vformat (msg, sizeof msg, fmt, ap);
+        sc_vformat (msg, sizeof msg, fmt, ap);
         va_end (ap);
         /*  The location first, but never so long that it hides the
             reason: a long one keeps its last 96 bytes. */
         char where[EF_SCHEMA_TEXT_MAX];
-        s_path_copy (&cc->path, where);
+        sc_path_copy (&cc->path, where);
         const char *w = where, *dots = "";
         if (strlen (where) > 100) {
             w = where + strlen (where) - 96;
@@ -862,7 +392,7 @@ s_fail (s_cc_t *cc, int code, const char *fmt, ...)
         }
         snprintf (cc->why, cc->why_len, "%s%s%s%s", dots, w,
                   where[0] ? ": " : "", msg);
-        s_utf8_trim (cc->why);
+        sc_utf8_trim (cc->why);
     }
     return NULL;
 }
@@ -876,7 +406,7 @@ s_nomem (s_cc_t *cc)
 static size_t
 s_ptr_hash (const json_t *j, size_t cap)
 {
-    return (size_t)s_mix ((uint64_t)(uintptr_t)j) & (cap - 1);
+    return (size_t)sj_mix ((uint64_t)(uintptr_t)j) & (cap - 1);
 }
 
 static s_node_t *
@@ -1081,9 +611,9 @@ static s_node_t *
 s_sub (s_cc_t *cc, const json_t *j, const char *key, const char *base,
        int depth)
 {
-    size_t old = s_path_push_key (&cc->path, key, strlen (key));
+    size_t old = sc_path_push_key (&cc->path, key, strlen (key));
     s_node_t *n = s_compile (cc, json_object_get (j, key), base, depth + 1);
-    s_path_pop (&cc->path, old);
+    sc_path_pop (&cc->path, old);
     return n;
 }
 
@@ -1092,7 +622,7 @@ static int
 s_sub_list (s_cc_t *cc, const json_t *arr, const char *key, const char *base,
             int depth, int allow_empty, s_list_t *out)
 {
-    size_t old = s_path_push_key (&cc->path, key, strlen (key));
+    size_t old = sc_path_push_key (&cc->path, key, strlen (key));
     if (!json_is_array (arr) || (!allow_empty && json_array_size (arr) == 0)) {
         s_fail (cc, EF_EINVAL, "must be a%s array of schemas",
                 allow_empty ? "n" : " non-empty");
@@ -1106,13 +636,13 @@ s_sub_list (s_cc_t *cc, const json_t *arr, const char *key, const char *base,
         return -1;
     }
     for (size_t i = 0; i < out->n; i++) {
-        size_t o2 = s_path_push_index (&cc->path, i);
+        size_t o2 = sc_path_push_index (&cc->path, i);
         out->v[i] = s_compile (cc, json_array_get (arr, i), base, depth + 1);
-        s_path_pop (&cc->path, o2);
+        sc_path_pop (&cc->path, o2);
         if (!out->v[i])
             return -1;
     }
-    s_path_pop (&cc->path, old);
+    sc_path_pop (&cc->path, old);
     return 0;
 }
 
@@ -1123,13 +653,13 @@ s_count_kw (s_cc_t *cc, const json_t *j, const char *key, long long *out)
     const json_t *v = json_object_get (j, key);
     if (!v)
         return 0;
-    if (!s_is_integral (v) || s_num (v) < 0) {
-        size_t old = s_path_push_key (&cc->path, key, strlen (key));
+    if (!sj_is_integral (v) || sj_num (v) < 0) {
+        size_t old = sc_path_push_key (&cc->path, key, strlen (key));
         s_fail (cc, EF_EINVAL, "must be a non-negative integer");
-        s_path_pop (&cc->path, old);
+        sc_path_pop (&cc->path, old);
         return -1;
     }
-    long double d = s_num (v);
+    long double d = sj_num (v);
     *out = d > (long double)LLONG_MAX ? LLONG_MAX : (long long)d;
     return 0;
 }
@@ -1143,14 +673,14 @@ s_number_kw (s_cc_t *cc, const json_t *j, const char *key, const json_t **out,
     if (!v)
         return 0;
     if (!json_is_number (v)) {
-        size_t old = s_path_push_key (&cc->path, key, strlen (key));
+        size_t old = sc_path_push_key (&cc->path, key, strlen (key));
         s_fail (cc, EF_EINVAL, "must be a number");
-        s_path_pop (&cc->path, old);
+        sc_path_pop (&cc->path, old);
         return -1;
     }
     *out = v;
     if (val)
-        *val = s_num (v);
+        *val = sj_num (v);
     *flags |= flag;
     return 0;
 }
@@ -1193,7 +723,7 @@ s_compile_type (s_cc_t *cc, const json_t *t, unsigned *out)
                  {"number", S_T_NUMBER},  {"string", S_T_STRING},
                  {"integer", S_T_INTEGER}};
     size_t n = json_is_array (t) ? json_array_size (t) : 1;
-    size_t old = s_path_push_key (&cc->path, "type", 4);
+    size_t old = sc_path_push_key (&cc->path, "type", 4);
     if (!json_is_string (t) && (!json_is_array (t) || n == 0)) {
         s_fail (cc, EF_EINVAL, "must be a type name or an array of them");
         return -1;
@@ -1215,7 +745,7 @@ s_compile_type (s_cc_t *cc, const json_t *t, unsigned *out)
         }
         *out |= bit;
     }
-    s_path_pop (&cc->path, old);
+    sc_path_pop (&cc->path, old);
     return 0;
 }
 
@@ -1233,10 +763,10 @@ s_compile_numeric (s_cc_t *cc, const json_t *j, s_node_t *n)
         s_number_kw (cc, j, "multipleOf", &n->multiple_of, NULL, S_N_MULT,
                      &n->nflags))
         return -1;
-    if ((n->nflags & S_N_MULT) && !(s_num (n->multiple_of) > 0)) {
-        size_t old = s_path_push_key (&cc->path, "multipleOf", 10);
+    if ((n->nflags & S_N_MULT) && !(sj_num (n->multiple_of) > 0)) {
+        size_t old = sc_path_push_key (&cc->path, "multipleOf", 10);
         s_fail (cc, EF_EINVAL, "must be greater than 0");
-        s_path_pop (&cc->path, old);
+        sc_path_pop (&cc->path, old);
         return -1;
     }
     return 0;
@@ -1250,7 +780,7 @@ s_compile_string (s_cc_t *cc, const json_t *j, s_node_t *n)
         return -1;
     const json_t *p = json_object_get (j, "pattern");
     if (p) {
-        size_t old = s_path_push_key (&cc->path, "pattern", 7);
+        size_t old = sc_path_push_key (&cc->path, "pattern", 7);
         if (!json_is_string (p)) {
             s_fail (cc, EF_EINVAL, "must be a string");
             return -1;
@@ -1259,7 +789,7 @@ s_compile_string (s_cc_t *cc, const json_t *j, s_node_t *n)
         if (!n->pattern)
             return -1;
         n->pattern_src = p;
-        s_path_pop (&cc->path, old);
+        sc_path_pop (&cc->path, old);
     }
     return 0;
 }
@@ -1287,9 +817,9 @@ s_compile_array (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
     const json_t *u = json_object_get (j, "uniqueItems");
     if (u) {
         if (!json_is_boolean (u)) {
-            size_t old = s_path_push_key (&cc->path, "uniqueItems", 11);
+            size_t old = sc_path_push_key (&cc->path, "uniqueItems", 11);
             s_fail (cc, EF_EINVAL, "must be a boolean");
-            s_path_pop (&cc->path, old);
+            sc_path_pop (&cc->path, old);
             return -1;
         }
         n->unique = json_is_true (u);
@@ -1307,7 +837,7 @@ s_compile_schema_map (s_cc_t *cc, const json_t *j, const char *kw,
     const json_t *m = json_object_get (j, kw);
     if (!m)
         return 0;
-    size_t old = s_path_push_key (&cc->path, kw, strlen (kw));
+    size_t old = sc_path_push_key (&cc->path, kw, strlen (kw));
     if (!json_is_object (m)) {
         s_fail (cc, EF_EINVAL, "must be an object");
         return -1;
@@ -1327,7 +857,7 @@ s_compile_schema_map (s_cc_t *cc, const json_t *j, const char *kw,
     size_t i = 0;
     json_object_keylen_foreach ((json_t *)m, key, klen, v)
     {
-        size_t o2 = s_path_push_key (&cc->path, key, klen);
+        size_t o2 = sc_path_push_key (&cc->path, key, klen);
         s_node_t *node = NULL;
         if (pprops) {
             /*  Regex source is the key: a NUL inside cannot be given to
@@ -1354,9 +884,9 @@ s_compile_schema_map (s_cc_t *cc, const json_t *j, const char *kw,
         if (pprops)
             (*pprops)[i].node = node;
         i++;
-        s_path_pop (&cc->path, o2);
+        sc_path_pop (&cc->path, o2);
     }
-    s_path_pop (&cc->path, old);
+    sc_path_pop (&cc->path, old);
     return 0;
 }
 
@@ -1385,7 +915,7 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
         return -1;
     const json_t *req = json_object_get (j, "required");
     if (req) {
-        size_t old = s_path_push_key (&cc->path, "required", 8);
+        size_t old = sc_path_push_key (&cc->path, "required", 8);
         int ok = json_is_array (req);
         for (size_t i = 0; ok && i < json_array_size (req); i++)
             ok = json_is_string (json_array_get (req, i));
@@ -1394,11 +924,11 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
             return -1;
         }
         n->required = req;
-        s_path_pop (&cc->path, old);
+        sc_path_pop (&cc->path, old);
     }
     const json_t *deps = json_object_get (j, "dependencies");
     if (deps) {
-        size_t old = s_path_push_key (&cc->path, "dependencies", 12);
+        size_t old = sc_path_push_key (&cc->path, "dependencies", 12);
         if (!json_is_object (deps)) {
             s_fail (cc, EF_EINVAL, "must be an object");
             return -1;
@@ -1417,7 +947,7 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
             s_dep_t *d = &n->deps[n->ndeps++];
             d->key = key;
             d->len = klen;
-            size_t o2 = s_path_push_key (&cc->path, key, klen);
+            size_t o2 = sc_path_push_key (&cc->path, key, klen);
             if (json_is_array (v)) {
                 for (size_t i = 0; i < json_array_size (v); i++)
                     if (!json_is_string (json_array_get (v, i))) {
@@ -1428,9 +958,9 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
                 d->names = v;
             } else if (!(d->node = s_compile (cc, v, base, depth + 1)))
                 return -1;
-            s_path_pop (&cc->path, o2);
+            sc_path_pop (&cc->path, o2);
         }
-        s_path_pop (&cc->path, old);
+        sc_path_pop (&cc->path, old);
     }
     return 0;
 }
@@ -1488,9 +1018,9 @@ s_compile (s_cc_t *cc, const json_t *j, const char *base, int depth)
     if (v) {
         /*  draft-07: every sibling of $ref is ignored, $id included. */
         if (!json_is_string (v)) {
-            size_t old = s_path_push_key (&cc->path, "$ref", 4);
+            size_t old = sc_path_push_key (&cc->path, "$ref", 4);
             s_fail (cc, EF_EINVAL, "must be a string");
-            s_path_pop (&cc->path, old);
+            sc_path_pop (&cc->path, old);
             return NULL;
         }
         if (s_reserve ((void **)&cc->pend, &cc->cappend, cc->npend,
@@ -1511,9 +1041,9 @@ s_compile (s_cc_t *cc, const json_t *j, const char *base, int depth)
     char *own = NULL;
     if ((v = json_object_get (j, "$id"))) {
         if (!json_is_string (v)) {
-            size_t old = s_path_push_key (&cc->path, "$id", 3);
+            size_t old = sc_path_push_key (&cc->path, "$id", 3);
             s_fail (cc, EF_EINVAL, "must be a string");
-            s_path_pop (&cc->path, old);
+            sc_path_pop (&cc->path, old);
             return NULL;
         }
         if (!(own = s_id_uri (base, json_string_value (v))))
@@ -1539,9 +1069,9 @@ s_compile_keywords (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
         return -1;
     if ((v = json_object_get (j, "enum"))) {
         if (!json_is_array (v)) {
-            size_t old = s_path_push_key (&cc->path, "enum", 4);
+            size_t old = sc_path_push_key (&cc->path, "enum", 4);
             s_fail (cc, EF_EINVAL, "must be an array");
-            s_path_pop (&cc->path, old);
+            sc_path_pop (&cc->path, old);
             return -1;
         }
         n->enum_vals = v;
@@ -1588,7 +1118,7 @@ s_resolve_refs (s_cc_t *cc)
         const char *hash = strchr (uri, '#');
         size_t docn = hash ? (size_t)(hash - uri) : strlen (uri);
         cc->path = cc->pend[i].where;
-        s_path_push_key (&cc->path, "$ref", 4);
+        sc_path_push_key (&cc->path, "$ref", 4);
         const s_id_t *doc = s_find_id (cc, uri, docn);
         if (!doc && docn == strlen (S_META_URI) &&
             memcmp (uri, S_META_URI, docn) == 0 && !cc->self->docs[1]) {
@@ -1752,674 +1282,4 @@ ef_schema_compile (const char *text, size_t len, int *err, char *why,
         return NULL;
     }
     return self;
-}
-
-/* ------------------------------------------------------------ validate */
-
-/*  Record an error at the current path, unless quiet or the list is full. */
-static void
-s_error (s_vc_t *vc, int quiet, const char *fmt, ...)
-{
-    if (quiet || vc->n >= vc->max)
-        return;
-    ef_schema_error_t *e = &vc->errors[vc->n++];
-    s_path_copy (&vc->path, e->path);
-    va_list ap;
-    va_start (ap, fmt);
-    s_vformat (e->message, sizeof e->message, fmt, ap);
-    va_end (ap);
-}
-
-/*  Give up on the whole value (too deep, out of memory, regex limits):
-    the value counts as invalid whatever called us, so the reason is
-    recorded even inside a quiet evaluation. */
-static void
-s_abort (s_vc_t *vc, int rc, const char *fmt, ...)
-{
-    if (vc->aborted)
-        return;
-    vc->aborted = 1;
-    vc->rc = rc;
-    if (vc->n >= vc->max)
-        return;
-    ef_schema_error_t *e = &vc->errors[vc->n++];
-    s_path_copy (&vc->path, e->path);
-    va_list ap;
-    va_start (ap, fmt);
-    s_vformat (e->message, sizeof e->message, fmt, ap);
-    va_end (ap);
-}
-
-/*  After a failure: 1 when the caller should stop at once (nothing more
-    will be recorded, or the evaluation is over). */
-static int
-s_stop (const s_vc_t *vc, int quiet)
-{
-    return quiet || vc->aborted || vc->n >= vc->max;
-}
-
-static int s_validate (s_vc_t *vc, const s_node_t *n, const json_t *v,
-                       int quiet);
-
-/*  s_validate on a member (key) or an item (index) of the current value. */
-static int
-s_validate_key (s_vc_t *vc, const s_node_t *n, const json_t *v, const char *key,
-                size_t klen, int quiet)
-{
-    size_t old = s_path_push_key (&vc->path, key, klen);
-    int ok = s_validate (vc, n, v, quiet);
-    s_path_pop (&vc->path, old);
-    return ok;
-}
-
-static int
-s_validate_index (s_vc_t *vc, const s_node_t *n, const json_t *v, size_t i,
-                  int quiet)
-{
-    size_t old = s_path_push_index (&vc->path, i);
-    int ok = s_validate (vc, n, v, quiet);
-    s_path_pop (&vc->path, old);
-    return ok;
-}
-
-/*  1 match, 0 no match, -1 after s_abort. */
-static int
-s_match (s_vc_t *vc, const pcre2_code *re, const char *s, size_t n)
-{
-    if (!vc->md && !(vc->md = pcre2_match_data_create (1, NULL))) {
-        s_abort (vc, EF_ENOMEM, "out of memory");
-        return -1;
-    }
-    int rc = pcre2_match (re, (PCRE2_SPTR)s, n, 0, 0, vc->md, vc->self->mctx);
-    if (rc >= 0)
-        return 1;
-    if (rc == PCRE2_ERROR_NOMATCH)
-        return 0;
-    if (rc == PCRE2_ERROR_NOMEMORY)
-        s_abort (vc, EF_ENOMEM, "out of memory");
-    else
-        s_abort (vc, EF_EVALIDATION,
-                 "regular expression could not be evaluated (error %d)", rc);
-    return -1;
-}
-
-/*  1/0 for s_equal, with the value-depth limit turned into an abort. */
-static int
-s_equal_vc (s_vc_t *vc, const json_t *a, const json_t *b)
-{
-    int e = s_equal (a, b, 0);
-    if (e < 0) {
-        s_abort (vc, EF_EVALIDATION, "value nested too deeply to compare");
-        return 0;
-    }
-    return e;
-}
-
-static int
-s_check_type (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
-{
-    if (n->types & s_type_of (v))
-        return 1;
-    if (!quiet) {
-        char want[96] = "";
-        for (unsigned bit = 1; bit <= S_T_INTEGER; bit <<= 1)
-            if (n->types & bit) {
-                if (want[0])
-                    strcat (want, " or ");
-                strcat (want, s_type_name (bit));
-            }
-        s_error (vc, quiet, "must be of type %s, not %s", want,
-                 s_value_type_name (v));
-    }
-    return 0;
-}
-
-static int
-s_check_number (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
-{
-    int ok = 1;
-    long double x = s_num (v);
-    char num[40];
-    struct {
-        unsigned flag;
-        int good;
-        const json_t *limit;
-        const char *fmt;
-    } checks[] = {
-        {S_N_MIN, x >= n->min_v, n->minimum, "must be >= %s"},
-        {S_N_MAX, x <= n->max_v, n->maximum, "must be <= %s"},
-        {S_N_XMIN, x > n->xmin_v, n->xminimum, "must be > %s"},
-        {S_N_XMAX, x < n->xmax_v, n->xmaximum, "must be < %s"},
-    };
-    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
-        if (!(n->nflags & checks[i].flag) || checks[i].good)
-            continue;
-        ok = 0;
-        if (!quiet) {
-            s_num_text (checks[i].limit, num, sizeof num);
-            s_error (vc, quiet, checks[i].fmt, num);
-        }
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    if ((n->nflags & S_N_MULT) && !s_multiple_of (v, n->multiple_of)) {
-        ok = 0;
-        if (!quiet) {
-            s_num_text (n->multiple_of, num, sizeof num);
-            s_error (vc, quiet, "must be a multiple of %s", num);
-        }
-    }
-    return ok;
-}
-
-/*  Unicode code points in UTF-8 text (jansson strings are valid UTF-8). */
-static size_t
-s_utf8_length (const char *s, size_t n)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++)
-        count += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return count;
-}
-
-static int
-s_check_string (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
-{
-    int ok = 1;
-    const char *s = json_string_value (v);
-    size_t len = json_string_length (v);
-    if (n->min_len >= 0 || n->max_len >= 0) {
-        size_t cp = s_utf8_length (s, len);
-        if (n->min_len >= 0 && cp < (unsigned long long)n->min_len) {
-            ok = 0;
-            s_error (vc, quiet, "must be at least %lld character%s long",
-                     n->min_len, n->min_len == 1 ? "" : "s");
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-        if (n->max_len >= 0 && cp > (unsigned long long)n->max_len) {
-            ok = 0;
-            s_error (vc, quiet, "must be at most %lld character%s long",
-                     n->max_len, n->max_len == 1 ? "" : "s");
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-    }
-    if (n->pattern) {
-        int m = s_match (vc, n->pattern, s, len);
-        if (m < 0)
-            return 0;
-        if (!m) {
-            ok = 0;
-            s_error (vc, quiet, "must match the pattern \"%.200s\"",
-                     json_string_value (n->pattern_src));
-        }
-    }
-    return ok;
-}
-
-typedef struct {
-    uint64_t hash;
-    size_t index;
-} s_hashed_t;
-
-static int
-s_hashed_cmp (const void *a, const void *b)
-{
-    const s_hashed_t *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
-    return x->index < y->index ? -1 : x->index > y->index;
-}
-
-/*  1 when the items of array v are unique; else 0 with *i < *k the
-    indexes of two equal items (or after s_abort). Small arrays compare
-    all pairs; larger ones sort by hash first, so that a long array costs
-    n log n and not n squared. */
-static int
-s_unique (s_vc_t *vc, const json_t *v, size_t *i, size_t *k)
-{
-    size_t n = json_array_size (v);
-    if (n <= S_UNIQUE_PAIRWISE) {
-        for (*i = 0; *i < n; (*i)++)
-            for (*k = *i + 1; *k < n; (*k)++)
-                if (s_equal_vc (vc, json_array_get (v, *i),
-                                json_array_get (v, *k)) ||
-                    vc->aborted)
-                    return 0;
-        return 1;
-    }
-    s_hashed_t *h = malloc (n * sizeof *h);
-    if (!h) {
-        s_abort (vc, EF_ENOMEM, "out of memory");
-        return 0;
-    }
-    for (size_t x = 0; x < n; x++) {
-        h[x].hash = s_hash (json_array_get (v, x), 0);
-        h[x].index = x;
-    }
-    qsort (h, n, sizeof *h, s_hashed_cmp);
-    int unique = 1;
-    for (size_t a = 0; unique && a < n; a++)
-        for (size_t b = a + 1; unique && b < n && h[b].hash == h[a].hash; b++)
-            if (s_equal_vc (vc, json_array_get (v, h[a].index),
-                            json_array_get (v, h[b].index)) ||
-                vc->aborted) {
-                unique = 0;
-                *i = h[a].index;
-                *k = h[b].index;
-            }
-    free (h);
-    return unique;
-}
-
-static int
-s_check_array (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
-{
-    int ok = 1;
-    size_t size = json_array_size (v);
-    if (n->items_is_list) {
-        for (size_t i = 0; i < size; i++) {
-            const s_node_t *sub =
-                i < n->items_v.n ? n->items_v.v[i] : n->additional_items;
-            if (!sub)
-                break;
-            const json_t *item = json_array_get (v, i);
-            if (i >= n->items_v.n && sub->boolean == 0) {
-                size_t old = s_path_push_index (&vc->path, i);
-                s_error (vc, quiet, "additional item is not allowed");
-                s_path_pop (&vc->path, old);
-                ok = 0;
-            } else if (!s_validate_index (vc, sub, item, i, quiet))
-                ok = 0;
-            if (!ok && s_stop (vc, quiet))
-                return 0;
-        }
-    } else if (n->items) {
-        for (size_t i = 0; i < size; i++)
-            if (!s_validate_index (vc, n->items, json_array_get (v, i), i,
-                                   quiet)) {
-                ok = 0;
-                if (s_stop (vc, quiet))
-                    return 0;
-            }
-    }
-    if (n->contains) {
-        int found = 0;
-        for (size_t i = 0; !found && i < size && !vc->aborted; i++)
-            found =
-                s_validate_index (vc, n->contains, json_array_get (v, i), i, 1);
-        if (vc->aborted)
-            return 0;
-        if (!found) {
-            ok = 0;
-            s_error (vc, quiet,
-                     "must contain at least one item that matches contains");
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-    }
-    if (n->min_items >= 0 && size < (unsigned long long)n->min_items) {
-        ok = 0;
-        s_error (vc, quiet, "must have at least %lld item%s", n->min_items,
-                 n->min_items == 1 ? "" : "s");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    if (n->max_items >= 0 && size > (unsigned long long)n->max_items) {
-        ok = 0;
-        s_error (vc, quiet, "must have at most %lld item%s", n->max_items,
-                 n->max_items == 1 ? "" : "s");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    size_t a = 0, b = 0;
-    if (n->unique && !s_unique (vc, v, &a, &b)) {
-        ok = 0;
-        if (!vc->aborted)
-            s_error (vc, quiet,
-                     "must not contain equal items (items %zu and %zu are "
-                     "equal)",
-                     a, b);
-    }
-    return ok;
-}
-
-/*  1 when key is one of "properties" or matches a "patternProperties"
-    pattern (validating it against those patterns' schemas); 0 when it is
-    "additional". Sets *ok to 0 when a pattern's schema fails. -1 after
-    s_abort. */
-static int
-s_check_pattern_props (s_vc_t *vc, const s_node_t *n, const char *key,
-                       size_t klen, const json_t *m, int quiet, int *ok)
-{
-    int known = n->props_json && json_object_getn (n->props_json, key, klen);
-    for (size_t p = 0; p < n->npprops; p++) {
-        int hit = s_match (vc, n->pprops[p].re, key, klen);
-        if (hit < 0)
-            return -1;
-        if (!hit)
-            continue;
-        known = 1;
-        if (!s_validate_key (vc, n->pprops[p].node, m, key, klen, quiet)) {
-            *ok = 0;
-            if (s_stop (vc, quiet))
-                return known;
-        }
-    }
-    return known;
-}
-
-static int
-s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
-{
-    int ok = 1;
-    for (size_t p = 0; p < n->nprops; p++) {
-        const json_t *m =
-            json_object_getn (v, n->props[p].key, n->props[p].len);
-        if (m && !s_validate_key (vc, n->props[p].node, m, n->props[p].key,
-                                  n->props[p].len, quiet)) {
-            ok = 0;
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-    }
-    if (n->npprops || n->additional_props || n->property_names) {
-        const char *key;
-        size_t klen;
-        json_t *m;
-        json_object_keylen_foreach ((json_t *)v, key, klen, m)
-        {
-            if (n->npprops || n->additional_props) {
-                int known =
-                    s_check_pattern_props (vc, n, key, klen, m, quiet, &ok);
-                if (known < 0 || (!ok && s_stop (vc, quiet)))
-                    return 0;
-                const s_node_t *add = n->additional_props;
-                if (!known && add && add->boolean == 0) {
-                    size_t old = s_path_push_key (&vc->path, key, klen);
-                    s_error (vc, quiet,
-                             "additional property \"%.*s\" is not allowed",
-                             (int)(klen > 120 ? 120 : klen), key);
-                    s_path_pop (&vc->path, old);
-                    ok = 0;
-                } else if (!known && add &&
-                           !s_validate_key (vc, add, m, key, klen, quiet))
-                    ok = 0;
-                if (!ok && s_stop (vc, quiet))
-                    return 0;
-            }
-            if (n->property_names && n->property_names->boolean != 1) {
-                json_t *name = json_stringn_nocheck (key, klen);
-                if (!name) {
-                    s_abort (vc, EF_ENOMEM, "out of memory");
-                    return 0;
-                }
-                size_t old = s_path_push_key (&vc->path, key, klen);
-                int good = s_validate (vc, n->property_names, name, 1);
-                if (!good)
-                    s_error (vc, quiet,
-                             "property name \"%.*s\" does not match "
-                             "propertyNames",
-                             (int)(klen > 120 ? 120 : klen), key);
-                s_path_pop (&vc->path, old);
-                json_decref (name);
-                if (!good) {
-                    ok = 0;
-                    if (s_stop (vc, quiet))
-                        return 0;
-                }
-            }
-        }
-    }
-    size_t count = json_object_size (v);
-    if (n->min_props >= 0 && count < (unsigned long long)n->min_props) {
-        ok = 0;
-        s_error (vc, quiet, "must have at least %lld propert%s", n->min_props,
-                 n->min_props == 1 ? "y" : "ies");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    if (n->max_props >= 0 && count > (unsigned long long)n->max_props) {
-        ok = 0;
-        s_error (vc, quiet, "must have at most %lld propert%s", n->max_props,
-                 n->max_props == 1 ? "y" : "ies");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    for (size_t r = 0; n->required && r < json_array_size (n->required); r++) {
-        const json_t *name = json_array_get (n->required, r);
-        const char *key = json_string_value (name);
-        size_t klen = json_string_length (name);
-        if (json_object_getn (v, key, klen))
-            continue;
-        ok = 0;
-        size_t old = s_path_push_key (&vc->path, key, klen);
-        s_error (vc, quiet, "required property \"%.*s\" is missing",
-                 (int)(klen > 120 ? 120 : klen), key);
-        s_path_pop (&vc->path, old);
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    for (size_t d = 0; d < n->ndeps; d++) {
-        const s_dep_t *dep = &n->deps[d];
-        if (!json_object_getn (v, dep->key, dep->len))
-            continue;
-        if (dep->node) {
-            if (!s_validate (vc, dep->node, v, quiet)) {
-                ok = 0;
-                if (s_stop (vc, quiet))
-                    return 0;
-            }
-            continue;
-        }
-        for (size_t r = 0; r < json_array_size (dep->names); r++) {
-            const json_t *name = json_array_get (dep->names, r);
-            const char *key = json_string_value (name);
-            size_t klen = json_string_length (name);
-            if (json_object_getn (v, key, klen))
-                continue;
-            ok = 0;
-            size_t old = s_path_push_key (&vc->path, key, klen);
-            s_error (vc, quiet,
-                     "property \"%.*s\" is required when \"%.*s\" is present",
-                     (int)(klen > 100 ? 100 : klen), key,
-                     (int)(dep->len > 100 ? 100 : dep->len), dep->key);
-            s_path_pop (&vc->path, old);
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-    }
-    return ok;
-}
-
-static int
-s_check_logic (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
-{
-    int ok = 1;
-    for (size_t i = 0; i < n->all_of.n; i++)
-        if (!s_validate (vc, n->all_of.v[i], v, quiet)) {
-            ok = 0;
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-    if (n->any_of.n) {
-        int any = 0;
-        for (size_t i = 0; !any && i < n->any_of.n && !vc->aborted; i++)
-            any = s_validate (vc, n->any_of.v[i], v, 1);
-        if (vc->aborted)
-            return 0;
-        if (!any) {
-            ok = 0;
-            s_error (vc, quiet, "must match at least one schema of anyOf");
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-    }
-    if (n->one_of.n) {
-        size_t matched = 0;
-        for (size_t i = 0; matched < 2 && i < n->one_of.n && !vc->aborted; i++)
-            matched += (size_t)s_validate (vc, n->one_of.v[i], v, 1);
-        if (vc->aborted)
-            return 0;
-        if (matched != 1) {
-            ok = 0;
-            s_error (vc, quiet,
-                     "must match exactly one schema of oneOf, "
-                     "matches %s",
-                     matched ? "more than one" : "none");
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-    }
-    if (n->not_ && (s_validate (vc, n->not_, v, 1) || vc->aborted)) {
-        ok = 0;
-        if (!vc->aborted)
-            s_error (vc, quiet, "must not match the schema of not");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    if (n->if_ && (n->then_ || n->else_)) {
-        int cond = s_validate (vc, n->if_, v, 1);
-        const s_node_t *branch = cond ? n->then_ : n->else_;
-        if (vc->aborted)
-            return 0;
-        if (branch && !s_validate (vc, branch, v, quiet))
-            ok = 0;
-    }
-    return ok;
-}
-
-static int
-s_check_node (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
-{
-    if (n->has_ref)
-        return s_validate (vc, n->ref, v, quiet);
-    if (n->boolean == 1)
-        return 1;
-    if (n->boolean == 0) {
-        s_error (vc, quiet, "no value is allowed here");
-        return 0;
-    }
-    int ok = 1;
-    if (n->types && !s_check_type (vc, n, v, quiet)) {
-        ok = 0;
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    if (n->enum_vals) {
-        int found = 0;
-        for (size_t i = 0; !found && i < json_array_size (n->enum_vals); i++)
-            found = s_equal_vc (vc, v, json_array_get (n->enum_vals, i));
-        if (!found) {
-            ok = 0;
-            s_error (vc, quiet, "must be one of the values of enum");
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-    }
-    if (n->const_val && !s_equal_vc (vc, v, n->const_val)) {
-        ok = 0;
-        s_error (vc, quiet, "must be equal to the value of const");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    int good = 1;
-    switch (json_typeof (v)) {
-    case JSON_INTEGER:
-    case JSON_REAL:
-        good = n->nflags ? s_check_number (vc, n, v, quiet) : 1;
-        break;
-    case JSON_STRING:
-        good = s_check_string (vc, n, v, quiet);
-        break;
-    case JSON_ARRAY:
-        good = s_check_array (vc, n, v, quiet);
-        break;
-    case JSON_OBJECT:
-        good = s_check_object (vc, n, v, quiet);
-        break;
-    default:
-        break;
-    }
-    if (!good) {
-        ok = 0;
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    if (!s_check_logic (vc, n, v, quiet))
-        ok = 0;
-    return ok && !vc->aborted;
-}
-
-/*  1 when v is valid against n; 0 when not (errors recorded unless
-    quiet). Each call is one level of evaluation depth. */
-static int
-s_validate (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
-{
-    if (vc->aborted)
-        return 0;
-    if (vc->depth >= EF_SCHEMA_MAX_EVAL_DEPTH) {
-        s_abort (vc, EF_EVALIDATION,
-                 "nested too deeply to validate (more than %d levels)",
-                 EF_SCHEMA_MAX_EVAL_DEPTH);
-        return 0;
-    }
-    vc->depth++;
-    int ok = s_check_node (vc, n, v, quiet);
-    vc->depth--;
-    return ok && !vc->aborted;
-}
-
-int
-ef_schema_validate_json (const ef_schema_t *self, const struct json_t *value,
-                         ef_schema_error_t *errors, uint32_t max,
-                         uint32_t *nerrors)
-{
-    if (nerrors)
-        *nerrors = 0;
-    if (!self || !value)
-        return EF_EINVAL;
-    s_vc_t vc;
-    memset (&vc, 0, sizeof vc);
-    vc.self = self;
-    vc.errors = errors;
-    vc.max = errors ? max : 0;
-    /*  With nowhere to put errors, evaluate quietly: stop at the first. */
-    int ok = s_validate (&vc, self->root, value, vc.max == 0);
-    pcre2_match_data_free (vc.md);
-    if (nerrors)
-        *nerrors = vc.n;
-    if (vc.aborted && vc.rc == EF_ENOMEM)
-        return EF_ENOMEM;
-    return ok ? 0 : EF_EVALIDATION;
-}
-
-int
-ef_schema_validate (const ef_schema_t *self, const char *json, size_t len,
-                    ef_schema_error_t *errors, uint32_t max, uint32_t *nerrors)
-{
-    if (nerrors)
-        *nerrors = 0;
-    if (!self || (!json && len > 0))
-        return EF_EINVAL;
-    json_error_t jerr;
-    json_t *value = json_loadb (
-        json ? json : "", len,
-        JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-    if (!value) {
-        if (errors && max > 0) {
-            errors[0].path[0] = '\0';
-            snprintf (errors[0].message, sizeof errors[0].message,
-                      "not JSON: %s (line %d, column %d)", jerr.text, jerr.line,
-                      jerr.column);
-            s_utf8_trim (errors[0].message);
-            if (nerrors)
-                *nerrors = 1;
-        }
-        return EF_EINVAL;
-    }
-    int rc = ef_schema_validate_json (self, value, errors, max, nerrors);
-    json_decref (value);
-    return rc;
 }
