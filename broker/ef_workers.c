@@ -432,12 +432,17 @@ s_outcome_to_writer (ef_broker_t *self, uint32_t num, uint64_t seq, int ok,
     ef_buf_init (&w->records);
     w->internal = EF_WREQ_OUTCOME;
     w->req.cmd = ok ? EF_CMD_DONE : EF_CMD_FAIL;
-    char *text = (char *) &w->pwhash; /* room for the job id and reason */
-    int n = snprintf (text, sizeof w->pwhash, "%u.%llu", num,
-                      (unsigned long long) seq);
-    w->req.job_id = (ef_str_t){text, (uint32_t) n};
+    /* the job id and the reason live in its records buffer */
+    char id[48];
+    int n = snprintf (id, sizeof id, "%u.%llu", num, (unsigned long long) seq);
+    ef_buf_append (&w->records, id, (size_t) n + 1);
     ef_buf_append (&w->records, error, strlen (error) + 1);
-    w->req.reason = ef_str (w->records.data);
+    if (w->records.oom) {
+        ef_engine_job_free (w);
+        return;
+    }
+    w->req.job_id = (ef_str_t){w->records.data, (uint32_t) n};
+    w->req.reason = ef_str (w->records.data + n + 1);
     w->req.has_retryable = 1;
     w->req.retryable = 1;
     w->apply = s_apply_outcome;
