@@ -291,6 +291,57 @@ h_http_expect_problem (const h_resp_t *r, long status, const char *code,
     _assert_true (found, path, file, line);
 }
 
+int
+h_http_array_has (json_t *arr, const char *key, const char *val)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach (arr, i, it)
+    {
+        const char *s = json_string_value (json_object_get (it, key));
+        if (s && !strcmp (s, val))
+            return 1;
+    }
+    return 0;
+}
+
+void
+h_http_publish (h_resp_t *r, const char *base, const char *stream,
+                const char *cred, const char *body)
+{
+    char path[300];
+    snprintf (path, sizeof path, "/api/v1/streams/%s/events", stream);
+    h_http (r, base, "POST", path, cred, body, NULL);
+}
+
+int
+h_http_is_422_naming (const h_resp_t *r, const char *field)
+{
+    const char *code = h_http_jstr (r->json, "code");
+    if (r->status != 422 || !strstr (r->ctype, "application/problem+json") ||
+        !code || strcmp (code, "VALIDATION")) {
+        fprintf (stderr,
+                 "  %s: expected a 422 VALIDATION problem, got %ld: "
+                 "%.300s\n",
+                 r->what, r->status, r->body ? r->body : "");
+        return 0;
+    }
+    size_t k;
+    json_t *e;
+    json_array_foreach (h_http_j (r->json, "errors"), k, e)
+    {
+        const char *p = json_string_value (json_object_get (e, "path"));
+        while (p && (*p == '/' || *p == '$' || *p == '.' || *p == '?'))
+            p++;
+        if (p && !strncmp (p, field, strlen (field)) &&
+            json_is_string (json_object_get (e, "message")))
+            return 1;
+    }
+    fprintf (stderr, "  %s: errors[] does not name %s: %.300s\n", r->what,
+             field, r->body ? r->body : "");
+    return 0;
+}
+
 /* ---------------------------------------------------------------- keys */
 
 int

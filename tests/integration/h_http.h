@@ -71,6 +71,21 @@ const char *h_http_jstr (json_t *j, const char *path);
     1 or 0. */
 int h_http_has_error (json_t *errors, const char *path, const char *text);
 
+/*  Does the array arr hold an object whose member key is the string
+    val? 1 or 0. */
+int h_http_array_has (json_t *arr, const char *key, const char *val);
+
+/*  POST body (may be NULL) to base + "/api/v1/streams/" stream
+    "/events" with the header line cred (may be NULL); the answer in r. */
+void h_http_publish (h_resp_t *r, const char *base, const char *stream,
+                     const char *cred, const char *body);
+
+/*  Soft check, for loops over cases: is r a 422 VALIDATION problem whose
+    errors[] has an entry with a message at field or a path under it
+    (leading "/", "$", "." or "?" ignored)? 1, or 0 after saying on stderr
+    what differs, so that one run lists every failing case. */
+int h_http_is_422_naming (const h_resp_t *r, const char *field);
+
 /*  The expectations. Each fails the running test at file:line, after
     saying on stderr which request and what body. */
 
