@@ -150,6 +150,29 @@ s_stop (const s_vc_t *vc, int quiet)
     return quiet || vc->aborted || vc->n >= vc->max;
 }
 
+/*  The min/max keywords on a count (characters, items, properties): 1
+    when within, 0 when not (errors reported), -1 to stop at once. */
+static int
+s_check_count (s_vc_t *vc, int quiet, size_t count, long long min,
+               long long max, const char *what_fmt_min, const char *what_fmt_max,
+               const char *one, const char *many)
+{
+    int ok = 1;
+    if (min >= 0 && count < (unsigned long long)min) {
+        ok = 0;
+        s_error (vc, quiet, what_fmt_min, min, min == 1 ? one : many);
+        if (s_stop (vc, quiet))
+            return -1;
+    }
+    if (max >= 0 && count > (unsigned long long)max) {
+        ok = 0;
+        s_error (vc, quiet, what_fmt_max, max, max == 1 ? one : many);
+        if (s_stop (vc, quiet))
+            return -1;
+    }
+    return ok;
+}
+
 static int s_validate (s_vc_t *vc, const s_node_t *n, const json_t *v,
                        int quiet);
 
@@ -281,21 +304,14 @@ s_check_string (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
     const char *s = json_string_value (v);
     size_t len = json_string_length (v);
     if (n->min_len >= 0 || n->max_len >= 0) {
-        size_t cp = s_utf8_length (s, len);
-        if (n->min_len >= 0 && cp < (unsigned long long)n->min_len) {
-            ok = 0;
-            s_error (vc, quiet, "must be at least %lld character%s long",
-                     n->min_len, n->min_len == 1 ? "" : "s");
-            if (s_stop (vc, quiet))
-                return 0;
-        }
-        if (n->max_len >= 0 && cp > (unsigned long long)n->max_len) {
-            ok = 0;
-            s_error (vc, quiet, "must be at most %lld character%s long",
-                     n->max_len, n->max_len == 1 ? "" : "s");
-            if (s_stop (vc, quiet))
-                return 0;
-        }
+        int c = s_check_count (vc, quiet, s_utf8_length (s, len), n->min_len,
+                               n->max_len,
+                               "must be at least %lld character%s long",
+                               "must be at most %lld character%s long", "",
+                               "s");
+        if (c < 0)
+            return 0;
+        ok &= c;
     }
     if (n->pattern) {
         int m = s_match (vc, n->pattern, s, len);
@@ -411,20 +427,12 @@ s_check_array (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
                 return 0;
         }
     }
-    if (n->min_items >= 0 && size < (unsigned long long)n->min_items) {
-        ok = 0;
-        s_error (vc, quiet, "must have at least %lld item%s", n->min_items,
-                 n->min_items == 1 ? "" : "s");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    if (n->max_items >= 0 && size > (unsigned long long)n->max_items) {
-        ok = 0;
-        s_error (vc, quiet, "must have at most %lld item%s", n->max_items,
-                 n->max_items == 1 ? "" : "s");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
+    int c = s_check_count (vc, quiet, size, n->min_items, n->max_items,
+                           "must have at least %lld item%s",
+                           "must have at most %lld item%s", "", "s");
+    if (c < 0)
+        return 0;
+    ok &= c;
     size_t a = 0, b = 0;
     if (n->unique && !s_unique (vc, v, &a, &b)) {
         ok = 0;
@@ -525,20 +533,12 @@ s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
         }
     }
     size_t count = json_object_size (v);
-    if (n->min_props >= 0 && count < (unsigned long long)n->min_props) {
-        ok = 0;
-        s_error (vc, quiet, "must have at least %lld propert%s", n->min_props,
-                 n->min_props == 1 ? "y" : "ies");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
-    if (n->max_props >= 0 && count > (unsigned long long)n->max_props) {
-        ok = 0;
-        s_error (vc, quiet, "must have at most %lld propert%s", n->max_props,
-                 n->max_props == 1 ? "y" : "ies");
-        if (s_stop (vc, quiet))
-            return 0;
-    }
+    int c = s_check_count (vc, quiet, count, n->min_props, n->max_props,
+                           "must have at least %lld propert%s",
+                           "must have at most %lld propert%s", "y", "ies");
+    if (c < 0)
+        return 0;
+    ok &= c;
     for (size_t r = 0; n->required && r < json_array_size (n->required); r++) {
         const json_t *name = json_array_get (n->required, r);
         const char *key = json_string_value (name);
