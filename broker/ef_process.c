@@ -18,7 +18,7 @@ static void
 s_be (uint8_t *p, uint64_t v, int n)
 {
     for (int i = n - 1; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t) v;
+        p[i] = (uint8_t)v;
 }
 
 static uint64_t
@@ -44,37 +44,42 @@ ef_process_state_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                       ef_state_t *st)
 {
     uint8_t k[12];
-    ef_str_t v, err;
-    ef_mpr_t r;
-    uint32_t n;
-    uint64_t status, attempts, step;
+    ef_str_t v;
     s_key (k, num, seq);
     memset (st, 0, sizeof *st);
     int rc = ef_store_rec_get (txn, EF_TABLE_STATES, k, 12, &v);
-    if (rc)
-        return rc;
+    return rc ? rc : ef_process_state_parse (v, st);
+}
+
+int
+ef_process_state_parse (ef_str_t v, ef_state_t *st)
+{
+    ef_str_t err;
+    ef_mpr_t r;
+    uint32_t n;
+    uint64_t status, attempts, step;
+    memset (st, 0, sizeof *st);
     ef_mpr_init (&r, v.ptr, v.len);
-    if (ef_mpr_array (&r, &n) || n < 8 || ef_mpr_uint (&r, &status)
-        || ef_mpr_uint (&r, &attempts) || ef_mpr_uint (&r, &step)
-        || ef_mpr_uint (&r, &st->job_due)
-        || ef_mpr_uint (&r, &st->first_failure))
+    if (ef_mpr_array (&r, &n) || n < 8 || ef_mpr_uint (&r, &status) ||
+        ef_mpr_uint (&r, &attempts) || ef_mpr_uint (&r, &step) ||
+        ef_mpr_uint (&r, &st->job_due) || ef_mpr_uint (&r, &st->first_failure))
         return EF_ESTORE;
     if (!ef_mpr_nil (&r)) {
         if (ef_mpr_str (&r, &err))
             return EF_ESTORE;
-        snprintf (st->last_error, sizeof st->last_error, "%.*s",
-                  (int) err.len, err.ptr);
+        snprintf (st->last_error, sizeof st->last_error, "%.*s", (int)err.len,
+                  err.ptr);
     }
     if (!ef_mpr_nil (&r) && ef_mpr_str (&r, &st->result))
         return EF_ESTORE;
     uint64_t inflight = 0;
-    if (ef_mpr_uint (&r, &st->processed_at)
-        || (n > 8 && ef_mpr_uint (&r, &inflight)))
+    if (ef_mpr_uint (&r, &st->processed_at) ||
+        (n > 8 && ef_mpr_uint (&r, &inflight)))
         return EF_ESTORE;
     st->inflight = inflight != 0;
-    st->status = (int) status;
-    st->attempts = (uint32_t) attempts;
-    st->step = (uint32_t) step;
+    st->status = (int)status;
+    st->attempts = (uint32_t)attempts;
+    st->step = (uint32_t)step;
     return 0;
 }
 
@@ -87,7 +92,7 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     s_key (k, num, seq);
     ef_buf_init (&b);
     ef_mp_array (&b, 9);
-    ef_mp_uint (&b, (uint64_t) st->status);
+    ef_mp_uint (&b, (uint64_t)st->status);
     ef_mp_uint (&b, st->attempts);
     ef_mp_uint (&b, st->step);
     ef_mp_uint (&b, st->job_due);
@@ -98,7 +103,7 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
         ef_mp_nil (&b);
     ef_mp_xstr (&b, st->result);
     ef_mp_uint (&b, st->processed_at);
-    ef_mp_uint (&b, (uint64_t) st->inflight);
+    ef_mp_uint (&b, (uint64_t)st->inflight);
     int rc = b.oom ? EF_ENOMEM
                    : ef_store_rec_put (txn, EF_TABLE_STATES, k, 12, b.data,
                                        b.len, 0);
@@ -145,11 +150,11 @@ typedef struct {
 static int
 s_due (void *arg, ef_str_t key, ef_str_t val)
 {
-    (void) val;
+    (void)val;
     s_due_t *d = arg;
     if (key.len != 20)
         return 0;
-    const uint8_t *k = (const uint8_t *) key.ptr;
+    const uint8_t *k = (const uint8_t *)key.ptr;
     uint64_t due = s_rd (k, 8);
     if (due > d->now) {
         d->next = due;
@@ -159,7 +164,8 @@ s_due (void *arg, ef_str_t key, ef_str_t val)
         d->next = due;
         return 1;
     }
-    d->jobs[d->n++] = (ef_job_t){due, (uint32_t) s_rd (k + 8, 4), s_rd (k + 12, 8)};
+    d->jobs[d->n++] =
+        (ef_job_t){due, (uint32_t)s_rd (k + 8, 4), s_rd (k + 12, 8)};
     return 0;
 }
 
@@ -190,9 +196,9 @@ ef_process_dlq_put (ef_store_txn_t *txn, const ef_dead_t *d)
     ef_mp_cstr (&b, d->error);
     ef_mp_uint (&b, d->first_failure);
     ef_mp_uint (&b, d->last_failure);
-    int rc = b.oom ? EF_ENOMEM
-                   : ef_store_rec_put (txn, EF_TABLE_DLQ, k, 12, b.data, b.len,
-                                       0);
+    int rc =
+        b.oom ? EF_ENOMEM
+              : ef_store_rec_put (txn, EF_TABLE_DLQ, k, 12, b.data, b.len, 0);
     ef_buf_free (&b);
     return rc;
 }
@@ -207,18 +213,18 @@ s_dead_decode (ef_str_t key, ef_str_t v, ef_dead_t *d)
     memset (d, 0, sizeof *d);
     if (key.len != 12)
         return EF_ESTORE;
-    d->num = (uint32_t) s_rd ((const uint8_t *) key.ptr, 4);
-    d->seq = s_rd ((const uint8_t *) key.ptr + 4, 8);
+    d->num = (uint32_t)s_rd ((const uint8_t *)key.ptr, 4);
+    d->seq = s_rd ((const uint8_t *)key.ptr + 4, 8);
     ef_mpr_init (&r, v.ptr, v.len);
-    if (ef_mpr_array (&r, &n) || n < 6 || ef_mpr_uint (&r, &org)
-        || ef_mpr_uint (&r, &step) || ef_mpr_uint (&r, &attempts)
-        || ef_mpr_str (&r, &err) || ef_mpr_uint (&r, &d->first_failure)
-        || ef_mpr_uint (&r, &d->last_failure))
+    if (ef_mpr_array (&r, &n) || n < 6 || ef_mpr_uint (&r, &org) ||
+        ef_mpr_uint (&r, &step) || ef_mpr_uint (&r, &attempts) ||
+        ef_mpr_str (&r, &err) || ef_mpr_uint (&r, &d->first_failure) ||
+        ef_mpr_uint (&r, &d->last_failure))
         return EF_ESTORE;
-    d->org = (uint32_t) org;
-    d->step = (uint32_t) step;
-    d->attempts = (uint32_t) attempts;
-    snprintf (d->error, sizeof d->error, "%.*s", (int) err.len, err.ptr);
+    d->org = (uint32_t)org;
+    d->step = (uint32_t)step;
+    d->attempts = (uint32_t)attempts;
+    snprintf (d->error, sizeof d->error, "%.*s", (int)err.len, err.ptr);
     return 0;
 }
 
@@ -230,7 +236,7 @@ ef_process_dlq_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     ef_str_t v;
     s_key (k, num, seq);
     int rc = ef_store_rec_get (txn, EF_TABLE_DLQ, k, 12, &v);
-    return rc ? rc : s_dead_decode ((ef_str_t){(const char *) k, 12}, v, d);
+    return rc ? rc : s_dead_decode ((ef_str_t){(const char *)k, 12}, v, d);
 }
 
 int

@@ -39,6 +39,8 @@ typedef struct {
     until the transaction ends). */
 int ef_process_state_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                           ef_state_t *st);
+/*  Read a stored state value (as ef_process_state_get does). */
+int ef_process_state_parse (ef_str_t v, ef_state_t *st);
 int ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                           const ef_state_t *st);
 

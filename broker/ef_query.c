@@ -132,7 +132,7 @@ int
 ef_query_get_stream (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                      const ef_request_t *req, ef_buf_t *out, const char **why)
 {
-    (void) self;
+    (void)self;
     ef_stream_rec_t s;
     ef_stream_info_t info;
     int rc = s_find_stream (txn, org, req->stream, &s, why);
@@ -164,10 +164,9 @@ s_list_stream (void *arg, const ef_stream_rec_t *s)
 
 int
 ef_query_list_streams (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
-                       const ef_request_t *req, ef_buf_t *out,
-                       const char **why)
+                       const ef_request_t *req, ef_buf_t *out, const char **why)
 {
-    (void) why;
+    (void)why;
     ef_buf_reset (&self->tmp);
     s_list_t l = {txn, &self->tmp, 0};
     int rc = ef_store_stream_each (txn, org, s_list_stream, &l);
@@ -184,7 +183,7 @@ int
 ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                     const ef_request_t *req, ef_buf_t *out, const char **why)
 {
-    (void) self;
+    (void)self;
     ef_uuid_t id;
     ef_stream_rec_t s;
     uint32_t num;
@@ -218,30 +217,11 @@ ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     return 0;
 }
 
-typedef struct {
-    ef_buf_t *tmp;
-    ef_store_txn_t *txn;
-    uint32_t num;
-    const char *stream_id;
-    uint32_t left;
-    uint32_t n;
-    uint64_t last;
-} s_read_t;
-
-static int
-s_read_event (void *arg, uint64_t seq, ef_str_t record)
-{
-    s_read_t *r = arg;
-    ef_query_write_event (r->tmp, r->txn, r->num, r->stream_id, seq, record);
-    r->n++;
-    r->last = seq;
-    return --r->left == 0;
-}
-
 int
 ef_query_read (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                const ef_request_t *req, ef_buf_t *out, const char **why)
 {
+    (void)self;
     ef_stream_rec_t s;
     int rc = s_find_stream (txn, org, req->stream, &s, why);
     if (rc)
@@ -249,28 +229,25 @@ ef_query_read (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     uint32_t limit = req->limit ? req->limit : 100;
     if (limit > EF_MAX_READ)
         limit = EF_MAX_READ;
-    uint64_t first, last;
-    if ((rc = ef_store_stream_bounds (txn, s.num, &first, &last)))
+    uint64_t first, head, last;
+    if ((rc = ef_store_stream_bounds (txn, s.num, &first, &head)))
         return rc;
-    ef_buf_reset (&self->tmp);
-    s_read_t r = {&self->tmp, txn, s.num, s.id, limit, 0, req->after};
-    if (req->after < last && req->after < UINT64_MAX)
-        rc = ef_store_event_each (txn, s.num, req->after + 1, 1, s_read_event,
-                                  &r);
-    if (rc)
-        return rc;
-    if (self->tmp.oom)
-        return EF_ENOMEM;
-    /* the small keys first: a reader finds them without skipping events */
+    uint64_t from = req->after < UINT64_MAX ? req->after + 1 : UINT64_MAX;
+    if (from < first)
+        from = first;
+    uint64_t to = head;
+    if (to >= from && to - from >= limit)
+        to = from + limit - 1;
+    /* the small keys first: a reader finds them without skipping events
+       (a stream has no gaps: from..to all exist) */
     ef_proto_reply_ok (out, req->id, 3);
     ef_mp_key (out, "next");
-    ef_mp_uint (out, r.last);
+    ef_mp_uint (out, to >= from ? to : req->after);
     ef_mp_key (out, "head");
-    ef_mp_uint (out, last);
+    ef_mp_uint (out, head);
     ef_mp_key (out, "events");
-    ef_mp_array (out, r.n);
-    ef_buf_append (out, self->tmp.data, self->tmp.len);
-    return 0;
+    rc = ef_query_write_range (out, txn, s.num, s.id, from, to, &last);
+    return rc ? rc : out->oom ? EF_ENOMEM : 0;
 }
 
 /* ---------------------------------------------------------------- listing */
@@ -329,13 +306,13 @@ s_matches (const ef_request_t *req, ef_str_t record, uint64_t received_at)
     ef_mpr_init (&r, record.ptr, record.len);
     if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev))
         return 0;
-    if (ef_str_set (req->type)
-        && (ev.type.len != req->type.len
-            || memcmp (ev.type.ptr, req->type.ptr, ev.type.len)))
+    if (ef_str_set (req->type) &&
+        (ev.type.len != req->type.len ||
+         memcmp (ev.type.ptr, req->type.ptr, ev.type.len)))
         return 0;
-    if (ef_str_set (req->source)
-        && (ev.source.len != req->source.len
-            || memcmp (ev.source.ptr, req->source.ptr, ev.source.len)))
+    if (ef_str_set (req->source) &&
+        (ev.source.len != req->source.len ||
+         memcmp (ev.source.ptr, req->source.ptr, ev.source.len)))
         return 0;
     return 1;
 }
@@ -368,7 +345,7 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
         if ((rc = s_cursor_load (txn, &self->cursors[i])))
             return rc;
 
-    uint64_t skip = (uint64_t) (page - 1) * limit;
+    uint64_t skip = (uint64_t)(page - 1) * limit;
     uint32_t n = 0;
     int has_more = 0;
     ef_buf_reset (&self->tmp);
@@ -393,8 +370,7 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                 break;
             } else {
                 ef_query_write_event (&self->tmp, txn, best->num, best->id,
-                                      best->seq,
-                                      best->rec);
+                                      best->seq, best->rec);
                 n++;
             }
         }
@@ -427,23 +403,48 @@ ef_query_event_id (ef_store_txn_t *txn, uint32_t num, uint64_t seq, char *out)
     /* the record's first pair is its event_id (ef_proto writes it so) */
     ef_mpr_t r;
     ef_mpr_init (&r, rec.ptr, rec.len);
-    if (ef_mpr_str (&r, &k) || !ef_str_eq (k, "event_id")
-        || ef_mpr_str (&r, &id) || id.len != EF_UUID_STRLEN)
+    if (ef_mpr_str (&r, &k) || !ef_str_eq (k, "event_id") ||
+        ef_mpr_str (&r, &id) || id.len != EF_UUID_STRLEN)
         return EF_ESTORE;
     memcpy (out, id.ptr, EF_UUID_STRLEN);
     out[EF_UUID_STRLEN] = 0;
     return 0;
 }
 
+/*  A page of events straight into the reply: one cursor over the events,
+    one over the processing states beside it (a stream without a pipeline
+    has none, so it costs one seek per page, not a search per event). */
 typedef struct {
-    ef_buf_t *tmp;
-    ef_store_txn_t *txn;
+    ef_buf_t *out;
     uint32_t num;
     const char *stream_id;
     uint64_t to;
     uint32_t n;
     uint64_t last;
+    ef_store_iter_t states;
 } s_range_t;
+
+/*  The state the walk over the states holds for seq, if any. */
+static int
+s_range_state (s_range_t *r, uint64_t seq, ef_state_t *st)
+{
+    while (!r->states.at_end) {
+        const uint8_t *k = (const uint8_t *)r->states.key.ptr;
+        if (r->states.key.len != 12)
+            return 0;
+        uint32_t num = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 |
+                       (uint32_t)k[2] << 8 | k[3];
+        uint64_t at = 0;
+        for (int i = 4; i < 12; i++)
+            at = at << 8 | k[i];
+        if (num != r->num || at > seq)
+            return 0;
+        if (at == seq)
+            return ef_process_state_parse (r->states.val, st) == 0;
+        ef_store_iter_next (&r->states);
+    }
+    return 0;
+}
 
 static int
 s_range_event (void *arg, uint64_t seq, ef_str_t record)
@@ -451,7 +452,21 @@ s_range_event (void *arg, uint64_t seq, ef_str_t record)
     s_range_t *r = arg;
     if (seq > r->to)
         return 1;
-    ef_query_write_event (r->tmp, r->txn, r->num, r->stream_id, seq, record);
+    ef_state_t st;
+    ef_event_t e = {0};
+    ef_proto_write_event_head (r->out, ef_str (r->stream_id), seq);
+    ef_buf_append (r->out, record.ptr, record.len);
+    if (s_range_state (r, seq, &st)) {
+        e.status = ef_str (ef_status_name (st.status));
+        e.attempts = st.attempts;
+        e.last_error = st.last_error[0] ? ef_str (st.last_error) : EF_STR_NULL;
+        e.result = st.status == EF_STATUS_PENDING ? EF_STR_NULL : st.result;
+        e.processed_at = st.processed_at;
+    } else {
+        e.status = ef_str ("PROCESSED");
+        e.processed_at = ef_query_received_at (record);
+    }
+    ef_proto_write_event_state (r->out, &e);
     r->n++;
     r->last = seq;
     return seq == r->to;
@@ -462,18 +477,28 @@ ef_query_write_range (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
                       const char *stream_id, uint64_t from, uint64_t to,
                       uint64_t *last)
 {
-    ef_buf_t tmp;
-    ef_buf_init (&tmp);
-    s_range_t r = {&tmp, txn, num, stream_id, to, 0, from - 1};
-    int rc = from <= to ? ef_store_event_each (txn, num, from, 1,
-                                               s_range_event, &r)
-                        : 0;
-    if (rc == 0) {
-        ef_mp_array (out, r.n);
-        ef_buf_append (out, tmp.data, tmp.len);
-        rc = tmp.oom ? EF_ENOMEM : 0;
+    /* an array32 header, its count filled in at the end */
+    size_t at = out->len;
+    uint8_t head[5] = {0xdd, 0, 0, 0, 0};
+    ef_buf_append (out, head, sizeof head);
+    s_range_t r = {out, num, stream_id, to, 0, from - 1, {0}};
+    int rc = 0;
+    if (from <= to) {
+        uint8_t k[12];
+        for (int i = 0; i < 4; i++)
+            k[i] = (uint8_t)(num >> (24 - 8 * i));
+        for (int i = 0; i < 8; i++)
+            k[4 + i] = (uint8_t)(from >> (56 - 8 * i));
+        rc = ef_store_iter_open (txn, EF_TABLE_STATES, k, sizeof k, &r.states);
+        if (rc == 0)
+            rc = ef_store_event_each (txn, num, from, 1, s_range_event, &r);
+        ef_store_iter_close (&r.states);
     }
-    ef_buf_free (&tmp);
     *last = r.last;
+    if (rc == 0 && out->oom)
+        rc = EF_ENOMEM;
+    if (rc == 0)
+        for (int i = 0; i < 4; i++)
+            out->data[at + 1 + i] = (char)(r.n >> (24 - 8 * i));
     return rc;
 }

@@ -22,15 +22,26 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { S_META, S_STREAMS, S_STREAM_NAMES, S_STREAM_IDS, S_EVENTS, S_EVENT_IDS,
-       S_TABLES }; /* the ef_table_t tables follow */
+enum {
+    S_META,
+    S_STREAMS,
+    S_STREAM_NAMES,
+    S_STREAM_IDS,
+    S_EVENTS,
+    S_EVENT_IDS,
+    S_TABLES
+}; /* the ef_table_t tables follow */
 #define S_NDBS (S_TABLES + EF_TABLE_COUNT)
 static const char *s_db_names[S_NDBS] = {
-    "meta",      "streams",    "stream_names", "stream_ids",
-    "events",    "event_ids",  "orgs",         "users",
-    "user_emails", "org_users", "api_keys",    "org_api_keys",
-    "client_keys", "refresh_families", "groups", "event_states", "jobs",
-    "dlq",
+    "meta",         "streams",
+    "stream_names", "stream_ids",
+    "events",       "event_ids",
+    "orgs",         "users",
+    "user_emails",  "org_users",
+    "api_keys",     "org_api_keys",
+    "client_keys",  "refresh_families",
+    "groups",       "event_states",
+    "jobs",         "dlq",
 };
 
 struct ef_store {
@@ -53,28 +64,28 @@ struct ef_store_txn {
 static void
 s_be32 (uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t) (v >> 24), p[1] = (uint8_t) (v >> 16);
-    p[2] = (uint8_t) (v >> 8), p[3] = (uint8_t) v;
+    p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
 }
 
 static void
 s_be64 (uint8_t *p, uint64_t v)
 {
-    s_be32 (p, (uint32_t) (v >> 32));
-    s_be32 (p + 4, (uint32_t) v);
+    s_be32 (p, (uint32_t)(v >> 32));
+    s_be32 (p + 4, (uint32_t)v);
 }
 
 static uint32_t
 s_rd32 (const uint8_t *p)
 {
-    return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 | (uint32_t) p[2] << 8
-           | p[3];
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
 }
 
 static uint64_t
 s_rd64 (const uint8_t *p)
 {
-    return (uint64_t) s_rd32 (p) << 32 | s_rd32 (p + 4);
+    return (uint64_t)s_rd32 (p) << 32 | s_rd32 (p + 4);
 }
 
 /*  Map an LMDB return code to ours, noting a panic. */
@@ -82,16 +93,21 @@ static int
 s_err (ef_store_t *self, int rc)
 {
     switch (rc) {
-    case MDB_SUCCESS: return 0;
-    case MDB_NOTFOUND: return EF_ENOTFOUND;
-    case MDB_KEYEXIST: return EF_EEXISTS;
+    case MDB_SUCCESS:
+        return 0;
+    case MDB_NOTFOUND:
+        return EF_ENOTFOUND;
+    case MDB_KEYEXIST:
+        return EF_EEXISTS;
     case MDB_MAP_FULL:
     case ENOSPC:
-    case EDQUOT: return EF_ESTORE_FULL;
+    case EDQUOT:
+        return EF_ESTORE_FULL;
     case MDB_PANIC:
         self->broken = 1;
         return EF_ESTORE;
-    default: return EF_ESTORE;
+    default:
+        return EF_ESTORE;
     }
 }
 
@@ -177,7 +193,7 @@ ef_store_open (ef_store_t *self, const char **why)
     if (rc == 0)
         rc = mdb_env_set_maxdbs (self->env, S_NDBS + 16);
     if (rc == 0)
-        rc = mdb_env_set_mapsize (self->env, (size_t) self->map_size);
+        rc = mdb_env_set_mapsize (self->env, (size_t)self->map_size);
     if (rc == 0)
         rc = mdb_env_set_maxreaders (self->env, 512);
     unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (self->fsync ? 0 : MDB_NOSYNC);
@@ -293,7 +309,7 @@ ef_store_write_abort (ef_store_txn_t **txn_p)
 static int
 s_get (ef_store_txn_t *t, int db, const void *k, size_t klen, MDB_val *val)
 {
-    MDB_val key = {klen, (void *) k};
+    MDB_val key = {klen, (void *)k};
     return s_err (t->store, mdb_get (t->txn, t->store->dbi[db], &key, val));
 }
 
@@ -301,7 +317,7 @@ static int
 s_put (ef_store_txn_t *t, int db, const void *k, size_t klen, const void *v,
        size_t vlen, unsigned flags)
 {
-    MDB_val key = {klen, (void *) k}, val = {vlen, (void *) v};
+    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
     return s_err (t->store,
                   mdb_put (t->txn, t->store->dbi[db], &key, &val, flags));
 }
@@ -315,19 +331,18 @@ s_stream_decode (const MDB_val *v, uint32_t num, ef_stream_rec_t *out)
     ef_str_t id, name;
     memset (out, 0, sizeof *out);
     ef_mpr_init (&r, v->mv_data, v->mv_size);
-    if (ef_mpr_array (&r, &n) || n < 4 || ef_mpr_uint (&r, &org)
-        || ef_mpr_str (&r, &id) || ef_mpr_str (&r, &name)
-        || ef_mpr_uint (&r, &out->created_at) || id.len > EF_UUID_STRLEN
-        || name.len >= sizeof out->name)
+    if (ef_mpr_array (&r, &n) || n < 4 || ef_mpr_uint (&r, &org) ||
+        ef_mpr_str (&r, &id) || ef_mpr_str (&r, &name) ||
+        ef_mpr_uint (&r, &out->created_at) || id.len > EF_UUID_STRLEN ||
+        name.len >= sizeof out->name)
         return EF_ESTORE;
     out->num = num;
-    out->org = (uint32_t) org;
+    out->org = (uint32_t)org;
     memcpy (out->id, id.ptr, id.len);
     memcpy (out->name, name.ptr, name.len);
     /* schema and pipeline came later: records may not have them */
-    if (n >= 6
-        && ((!ef_mpr_nil (&r) && ef_mpr_str (&r, &out->schema))
-            || (!ef_mpr_nil (&r) && ef_mpr_str (&r, &out->pipeline))))
+    if (n >= 6 && ((!ef_mpr_nil (&r) && ef_mpr_str (&r, &out->schema)) ||
+                   (!ef_mpr_nil (&r) && ef_mpr_str (&r, &out->pipeline))))
         return EF_ESTORE;
     return 0;
 }
@@ -384,8 +399,8 @@ ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
     if (rc != EF_ENOTFOUND)
         return rc;
     uint32_t num = 1;
-    if ((rc = s_get (txn, S_META, "next_stream", 11, &v)) == 0
-        && v.mv_size == 4)
+    if ((rc = s_get (txn, S_META, "next_stream", 11, &v)) == 0 &&
+        v.mv_size == 4)
         num = s_rd32 (v.mv_data);
     else if (rc != EF_ENOTFOUND)
         return rc;
@@ -428,7 +443,8 @@ s_stream_put (ef_store_txn_t *txn, const ef_stream_rec_t *rec)
     ef_mp_xstr (&b, rec->schema);
     ef_mp_xstr (&b, rec->pipeline);
     s_be32 (nb, rec->num);
-    int rc = b.oom ? EF_ENOMEM : s_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
+    int rc =
+        b.oom ? EF_ENOMEM : s_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
     ef_buf_free (&b);
     return rc;
 }
@@ -436,7 +452,7 @@ s_stream_put (ef_store_txn_t *txn, const ef_stream_rec_t *rec)
 static int
 s_del (ef_store_txn_t *t, int db, const void *k, size_t klen)
 {
-    MDB_val key = {klen, (void *) k};
+    MDB_val key = {klen, (void *)k};
     return s_err (t->store, mdb_del (t->txn, t->store->dbi[db], &key, NULL));
 }
 
@@ -468,8 +484,8 @@ ef_store_stream_rename (ef_store_txn_t *txn, uint32_t num, ef_str_t name)
     s_be32 (nk, rec.org);
     memcpy (nk + 4, name.ptr, name.len);
     if (s_get (txn, S_STREAM_NAMES, nk, 4 + name.len, &v) == 0)
-        return strlen (rec.name) == name.len
-                       && memcmp (rec.name, name.ptr, name.len) == 0
+        return strlen (rec.name) == name.len &&
+                       memcmp (rec.name, name.ptr, name.len) == 0
                    ? 0
                    : EF_EEXISTS;
     s_be32 (ok, rec.org);
@@ -502,7 +518,7 @@ ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
     rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
     while (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num) {
         ef_uuid_t id;
-        ef_str_t r = {val.mv_data, (uint32_t) val.mv_size};
+        ef_str_t r = {val.mv_data, (uint32_t)val.mv_size};
         if (id_of (r, &id) == 0) {
             uint8_t ik[20];
             memcpy (ik, id.b, 16);
@@ -526,15 +542,15 @@ ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
     s_be32 (nk, rec.org);
     memcpy (nk + 4, rec.name, strlen (rec.name));
     s_be32 (nb, num);
-    if ((rc = s_del (txn, S_STREAM_NAMES, nk, 4 + strlen (rec.name)))
-        || (rc = s_del (txn, S_STREAM_IDS, rec.id, strlen (rec.id))))
+    if ((rc = s_del (txn, S_STREAM_NAMES, nk, 4 + strlen (rec.name))) ||
+        (rc = s_del (txn, S_STREAM_IDS, rec.id, strlen (rec.id))))
         return rc;
     return s_del (txn, S_STREAMS, nb, 4);
 }
 
 int
-ef_store_stream_each (ef_store_txn_t *txn, uint32_t org,
-                      ef_store_stream_fn *fn, void *arg)
+ef_store_stream_each (ef_store_txn_t *txn, uint32_t org, ef_store_stream_fn *fn,
+                      void *arg)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_STREAM_NAMES], &cur);
@@ -547,8 +563,8 @@ ef_store_stream_each (ef_store_txn_t *txn, uint32_t org,
     MDB_val key = {plen, k}, val;
     rc = mdb_cursor_get (cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == 0) {
-        if (key.mv_size < 4 || memcmp (key.mv_data, k, plen) != 0
-            || val.mv_size != 4)
+        if (key.mv_size < 4 || memcmp (key.mv_data, k, plen) != 0 ||
+            val.mv_size != 4)
             break;
         ef_stream_rec_t s;
         int err = ef_store_stream_get (txn, s_rd32 (val.mv_data), &s);
@@ -579,7 +595,7 @@ ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num, uint64_t *first,
     MDB_val key = {12, k}, val;
     rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
     if (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num) {
-        *first = s_rd64 ((uint8_t *) key.mv_data + 4);
+        *first = s_rd64 ((uint8_t *)key.mv_data + 4);
         /* the last key of this stream: position past it, step back */
         s_be32 (k, num + 1);
         key.mv_size = 4;
@@ -590,7 +606,7 @@ ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num, uint64_t *first,
         else if (rc == MDB_NOTFOUND)
             rc = mdb_cursor_get (cur, &key, &val, MDB_LAST);
         if (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num)
-            *last = s_rd64 ((uint8_t *) key.mv_data + 4);
+            *last = s_rd64 ((uint8_t *)key.mv_data + 4);
     }
     mdb_cursor_close (cur);
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : s_err (txn->store, rc);
@@ -650,9 +666,9 @@ ef_store_event_find (ef_store_txn_t *txn, const ef_uuid_t *id, uint32_t *num,
     MDB_val key = {20, ik}, val;
     rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
     int out = EF_ENOTFOUND;
-    if (rc == 0 && key.mv_size == 20 && memcmp (key.mv_data, id->b, 16) == 0
-        && val.mv_size == 8) {
-        *num = s_rd32 ((uint8_t *) key.mv_data + 16);
+    if (rc == 0 && key.mv_size == 20 && memcmp (key.mv_data, id->b, 16) == 0 &&
+        val.mv_size == 8) {
+        *num = s_rd32 ((uint8_t *)key.mv_data + 16);
         *seq = s_rd64 (val.mv_data);
         out = 0;
     } else if (rc && rc != MDB_NOTFOUND)
@@ -672,7 +688,7 @@ ef_store_event_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     int rc = s_get (txn, S_EVENTS, k, 12, &v);
     if (rc == 0) {
         record->ptr = v.mv_data;
-        record->len = (uint32_t) v.mv_size;
+        record->len = (uint32_t)v.mv_size;
     }
     return rc;
 }
@@ -704,8 +720,8 @@ ef_store_event_each (ef_store_txn_t *txn, uint32_t num, uint64_t from, int dir,
     while (rc == 0) {
         if (key.mv_size != 12 || s_rd32 (key.mv_data) != num)
             break;
-        ef_str_t rec = {val.mv_data, (uint32_t) val.mv_size};
-        if (fn (arg, s_rd64 ((uint8_t *) key.mv_data + 4), rec))
+        ef_str_t rec = {val.mv_data, (uint32_t)val.mv_size};
+        if (fn (arg, s_rd64 ((uint8_t *)key.mv_data + 4), rec))
             break;
         rc = mdb_cursor_get (cur, &key, &val, dir > 0 ? MDB_NEXT : MDB_PREV);
     }
@@ -745,7 +761,7 @@ ef_store_figures (ef_store_txn_t *txn, uint32_t org, uint64_t *streams,
     mdb_env_stat (txn->store->env, &st);
     *streams = f.streams;
     *events = f.events;
-    *bytes = (uint64_t) (info.me_last_pgno + 1) * st.ms_psize;
+    *bytes = (uint64_t)(info.me_last_pgno + 1) * st.ms_psize;
     return rc;
 }
 
@@ -754,7 +770,7 @@ ef_store_figures (ef_store_txn_t *txn, uint32_t org, uint64_t *streams,
 static int
 s_table_db (ef_table_t table)
 {
-    return S_TABLES + (int) table;
+    return S_TABLES + (int)table;
 }
 
 int
@@ -767,7 +783,7 @@ ef_store_rec_get (ef_store_txn_t *txn, ef_table_t table, const void *key,
     int rc = s_get (txn, s_table_db (table), key, klen, &v);
     if (rc == 0) {
         val->ptr = v.mv_data;
-        val->len = (uint32_t) v.mv_size;
+        val->len = (uint32_t)v.mv_size;
     }
     return rc;
 }
@@ -786,12 +802,12 @@ int
 ef_store_rec_del (ef_store_txn_t *txn, ef_table_t table, const void *key,
                   size_t klen)
 {
-    MDB_val k = {klen, (void *) key};
+    MDB_val k = {klen, (void *)key};
     if (klen == 0 || klen > 511)
         return EF_ENOTFOUND;
-    return s_err (txn->store, mdb_del (txn->txn,
-                                       txn->store->dbi[s_table_db (table)], &k,
-                                       NULL));
+    return s_err (
+        txn->store,
+        mdb_del (txn->txn, txn->store->dbi[s_table_db (table)], &k, NULL));
 }
 
 int
@@ -799,23 +815,70 @@ ef_store_rec_each (ef_store_txn_t *txn, ef_table_t table, const void *prefix,
                    size_t plen, ef_store_rec_fn *fn, void *arg)
 {
     MDB_cursor *cur;
-    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[s_table_db (table)],
-                              &cur);
+    int rc =
+        mdb_cursor_open (txn->txn, txn->store->dbi[s_table_db (table)], &cur);
     if (rc)
         return s_err (txn->store, rc);
-    MDB_val key = {plen, (void *) prefix}, val;
+    MDB_val key = {plen, (void *)prefix}, val;
     rc = mdb_cursor_get (cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == 0) {
-        if (plen && (key.mv_size < plen || memcmp (key.mv_data, prefix, plen) != 0))
+        if (plen &&
+            (key.mv_size < plen || memcmp (key.mv_data, prefix, plen) != 0))
             break;
-        ef_str_t k = {key.mv_data, (uint32_t) key.mv_size};
-        ef_str_t v = {val.mv_data, (uint32_t) val.mv_size};
+        ef_str_t k = {key.mv_data, (uint32_t)key.mv_size};
+        ef_str_t v = {val.mv_data, (uint32_t)val.mv_size};
         if (fn (arg, k, v))
             break;
         rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
     }
     mdb_cursor_close (cur);
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : s_err (txn->store, rc);
+}
+
+static void
+s_iter_load (ef_store_iter_t *it, int op)
+{
+    MDB_val k = {it->key.len, (void *)it->key.ptr}, v;
+    if (mdb_cursor_get (it->cur, &k, &v, op)) {
+        it->at_end = 1;
+        return;
+    }
+    it->key = (ef_str_t){k.mv_data, (uint32_t)k.mv_size};
+    it->val = (ef_str_t){v.mv_data, (uint32_t)v.mv_size};
+}
+
+int
+ef_store_iter_open (ef_store_txn_t *txn, ef_table_t table, const void *key,
+                    size_t klen, ef_store_iter_t *it)
+{
+    memset (it, 0, sizeof *it);
+    MDB_cursor *cur;
+    int rc =
+        mdb_cursor_open (txn->txn, txn->store->dbi[s_table_db (table)], &cur);
+    if (rc) {
+        it->at_end = 1;
+        return s_err (txn->store, rc);
+    }
+    it->cur = cur;
+    it->key = (ef_str_t){key, (uint32_t)klen};
+    s_iter_load (it, MDB_SET_RANGE);
+    return 0;
+}
+
+void
+ef_store_iter_next (ef_store_iter_t *it)
+{
+    if (!it->at_end)
+        s_iter_load (it, MDB_NEXT);
+}
+
+void
+ef_store_iter_close (ef_store_iter_t *it)
+{
+    if (it->cur)
+        mdb_cursor_close (it->cur);
+    it->cur = NULL;
+    it->at_end = 1;
 }
 
 int

@@ -177,6 +177,20 @@ typedef int (ef_store_rec_fn) (void *arg, ef_str_t key, ef_str_t val);
 int ef_store_rec_each (ef_store_txn_t *txn, ef_table_t table,
                        const void *prefix, size_t plen, ef_store_rec_fn *fn,
                        void *arg);
+/*  An ordered walk over a table from a key on, for merging a table with
+    another walk (one cursor, no search per record). Records are valid
+    until the txn ends. */
+typedef struct {
+    void *cur;
+    ef_str_t key, val;
+    int at_end;
+} ef_store_iter_t;
+/*  Position it at the first record whose key is >= key. */
+int ef_store_iter_open (ef_store_txn_t *txn, ef_table_t table, const void *key,
+                        size_t klen, ef_store_iter_t *it);
+/*  Move to the next record (it->at_end set past the last). */
+void ef_store_iter_next (ef_store_iter_t *it);
+void ef_store_iter_close (ef_store_iter_t *it);
 /*  The next value of a named counter, from 1 (write txn). */
 int ef_store_counter_next (ef_store_txn_t *txn, const char *name,
                            uint32_t *out);

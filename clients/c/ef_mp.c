@@ -7,17 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-int
-ef_str_eq (ef_str_t s, const char *c)
+int (ef_str_eq) (ef_str_t s, const char *c)
 {
-    size_t n = strlen (c);
-    return s.ptr && s.len == n && memcmp (s.ptr, c, n) == 0;
+    return ef_str_eq_n (s, c, strlen (c));
 }
 
 ef_str_t
 ef_str (const char *c)
 {
-    ef_str_t s = {c, c ? (uint32_t) strlen (c) : 0};
+    ef_str_t s = {c, c ? (uint32_t)strlen (c) : 0};
     return s;
 }
 
@@ -26,7 +24,7 @@ ef_str (const char *c)
 static int
 s_buf_write (void *data, const char *p, size_t n)
 {
-    return ef_buf_append ((ef_buf_t *) data, p, n) == 0 ? 0 : -1;
+    return ef_buf_append ((ef_buf_t *)data, p, n) == 0 ? 0 : -1;
 }
 
 void
@@ -90,15 +88,15 @@ s_room (ef_buf_t *b, size_t n)
 {
     if (b->cap - b->len < n && ef_buf_reserve (b, n))
         return NULL;
-    return (uint8_t *) b->data + b->len;
+    return (uint8_t *)b->data + b->len;
 }
 
 static size_t
 s_put_be (uint8_t *p, uint64_t v, int n)
 {
     for (int i = n - 1; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t) v;
-    return (size_t) n;
+        p[i] = (uint8_t)v;
+    return (size_t)n;
 }
 
 /*  A header: tag byte, then len in n bytes. */
@@ -117,7 +115,7 @@ ef_mp_str (ef_buf_t *b, const char *p, size_t n)
         return;
     size_t h;
     if (n < 32)
-        q[0] = (uint8_t) (0xa0 | n), h = 1;
+        q[0] = (uint8_t)(0xa0 | n), h = 1;
     else if (n < 256)
         h = s_head_tag (q, 0xd9, n, 1);
     else if (n < 65536)
@@ -146,8 +144,7 @@ ef_mp_xstr (ef_buf_t *b, ef_str_t s)
         ef_mp_nil (b);
 }
 
-void
-(ef_mp_key) (ef_buf_t *b, const char *key)
+void (ef_mp_key) (ef_buf_t *b, const char *key)
 {
     ef_mp_str (b, key, strlen (key));
 }
@@ -159,7 +156,7 @@ ef_mp_uint (ef_buf_t *b, uint64_t v)
     if (!q)
         return;
     if (v < 128)
-        q[0] = (uint8_t) v, b->len += 1;
+        q[0] = (uint8_t)v, b->len += 1;
     else if (v < 256)
         b->len += s_head_tag (q, 0xcc, v, 1);
     else if (v < 65536)
@@ -174,22 +171,22 @@ void
 ef_mp_int (ef_buf_t *b, int64_t v)
 {
     if (v >= 0) {
-        ef_mp_uint (b, (uint64_t) v);
+        ef_mp_uint (b, (uint64_t)v);
         return;
     }
     uint8_t *q = s_room (b, 9);
     if (!q)
         return;
     if (v >= -32)
-        q[0] = (uint8_t) (int8_t) v, b->len += 1;
+        q[0] = (uint8_t)(int8_t)v, b->len += 1;
     else if (v >= INT8_MIN)
-        b->len += s_head_tag (q, 0xd0, (uint64_t) v, 1);
+        b->len += s_head_tag (q, 0xd0, (uint64_t)v, 1);
     else if (v >= INT16_MIN)
-        b->len += s_head_tag (q, 0xd1, (uint64_t) v, 2);
+        b->len += s_head_tag (q, 0xd1, (uint64_t)v, 2);
     else if (v >= INT32_MIN)
-        b->len += s_head_tag (q, 0xd2, (uint64_t) v, 4);
+        b->len += s_head_tag (q, 0xd2, (uint64_t)v, 4);
     else
-        b->len += s_head_tag (q, 0xd3, (uint64_t) v, 8);
+        b->len += s_head_tag (q, 0xd3, (uint64_t)v, 8);
 }
 
 static void
@@ -221,7 +218,7 @@ s_container (ef_buf_t *b, uint32_t n, uint8_t fix, uint8_t t16, uint8_t t32)
     if (!q)
         return;
     if (n < 16)
-        q[0] = (uint8_t) (fix | n), b->len += 1;
+        q[0] = (uint8_t)(fix | n), b->len += 1;
     else if (n < 65536)
         b->len += s_head_tag (q, t16, n, 2);
     else
@@ -245,7 +242,7 @@ ef_mp_array (ef_buf_t *b, uint32_t n)
 void
 ef_mpr_init (ef_mpr_t *r, const void *p, size_t n)
 {
-    r->p = (const uint8_t *) p;
+    r->p = (const uint8_t *)p;
     r->end = r->p + n;
 }
 
@@ -272,8 +269,10 @@ typedef struct {
 static int
 s_head (const ef_mpr_t *r, s_head_t *h)
 {
-    size_t avail = (size_t) (r->end - r->p);
-    memset (h, 0, sizeof *h);
+    size_t avail = (size_t)(r->end - r->p);
+    h->len = 0;
+    h->u = 0;
+    h->i = 0;
     if (avail == 0) {
         h->type = EF_MP_NONE;
         return EF_EPROTO;
@@ -290,7 +289,7 @@ s_head (const ef_mpr_t *r, s_head_t *h)
     if (c <= 0x7f) {
         h->type = EF_MP_UINT, h->u = c;
     } else if (c >= 0xe0) {
-        h->type = EF_MP_INT, h->i = (int8_t) c;
+        h->type = EF_MP_INT, h->i = (int8_t)c;
     } else if ((c & 0xf0) == 0x80) {
         h->type = EF_MP_MAP, h->len = c & 0x0f;
     } else if ((c & 0xf0) == 0x90) {
@@ -299,38 +298,130 @@ s_head (const ef_mpr_t *r, s_head_t *h)
         h->type = EF_MP_STR, h->len = c & 0x1f;
     } else {
         switch (c) {
-        case 0xc0: h->type = EF_MP_NIL; break;
-        case 0xc2: h->type = EF_MP_BOOL, h->u = 0; break;
-        case 0xc3: h->type = EF_MP_BOOL, h->u = 1; break;
-        case 0xc4: NEED (1); h->type = EF_MP_BIN, h->len = q[0]; break;
-        case 0xc5: NEED (2); h->type = EF_MP_BIN, h->len = s_be (q, 2); break;
-        case 0xc6: NEED (4); h->type = EF_MP_BIN, h->len = s_be (q, 4); break;
-        case 0xc7: NEED (2); h->type = EF_MP_EXT, h->len = q[0]; break;
-        case 0xc8: NEED (3); h->type = EF_MP_EXT, h->len = s_be (q, 2); break;
-        case 0xc9: NEED (5); h->type = EF_MP_EXT, h->len = s_be (q, 4); break;
-        case 0xca: NEED (4); h->type = EF_MP_FLOAT; break;
-        case 0xcb: NEED (8); h->type = EF_MP_FLOAT; break;
-        case 0xcc: NEED (1); h->type = EF_MP_UINT, h->u = q[0]; break;
-        case 0xcd: NEED (2); h->type = EF_MP_UINT, h->u = s_be (q, 2); break;
-        case 0xce: NEED (4); h->type = EF_MP_UINT, h->u = s_be (q, 4); break;
-        case 0xcf: NEED (8); h->type = EF_MP_UINT, h->u = s_be (q, 8); break;
-        case 0xd0: NEED (1); h->i = (int8_t) q[0]; goto sint;
-        case 0xd1: NEED (2); h->i = (int16_t) s_be (q, 2); goto sint;
-        case 0xd2: NEED (4); h->i = (int32_t) s_be (q, 4); goto sint;
-        case 0xd3: NEED (8); h->i = (int64_t) s_be (q, 8); goto sint;
-        case 0xd4: NEED (1); h->type = EF_MP_EXT, h->len = 1; break;
-        case 0xd5: NEED (1); h->type = EF_MP_EXT, h->len = 2; break;
-        case 0xd6: NEED (1); h->type = EF_MP_EXT, h->len = 4; break;
-        case 0xd7: NEED (1); h->type = EF_MP_EXT, h->len = 8; break;
-        case 0xd8: NEED (1); h->type = EF_MP_EXT, h->len = 16; break;
-        case 0xd9: NEED (1); h->type = EF_MP_STR, h->len = q[0]; break;
-        case 0xda: NEED (2); h->type = EF_MP_STR, h->len = s_be (q, 2); break;
-        case 0xdb: NEED (4); h->type = EF_MP_STR, h->len = s_be (q, 4); break;
-        case 0xdc: NEED (2); h->type = EF_MP_ARRAY, h->len = s_be (q, 2); break;
-        case 0xdd: NEED (4); h->type = EF_MP_ARRAY, h->len = s_be (q, 4); break;
-        case 0xde: NEED (2); h->type = EF_MP_MAP, h->len = s_be (q, 2); break;
-        case 0xdf: NEED (4); h->type = EF_MP_MAP, h->len = s_be (q, 4); break;
-        default: h->type = EF_MP_BAD; return EF_EPROTO; /* 0xc1 */
+        case 0xc0:
+            h->type = EF_MP_NIL;
+            break;
+        case 0xc2:
+            h->type = EF_MP_BOOL, h->u = 0;
+            break;
+        case 0xc3:
+            h->type = EF_MP_BOOL, h->u = 1;
+            break;
+        case 0xc4:
+            NEED (1);
+            h->type = EF_MP_BIN, h->len = q[0];
+            break;
+        case 0xc5:
+            NEED (2);
+            h->type = EF_MP_BIN, h->len = s_be (q, 2);
+            break;
+        case 0xc6:
+            NEED (4);
+            h->type = EF_MP_BIN, h->len = s_be (q, 4);
+            break;
+        case 0xc7:
+            NEED (2);
+            h->type = EF_MP_EXT, h->len = q[0];
+            break;
+        case 0xc8:
+            NEED (3);
+            h->type = EF_MP_EXT, h->len = s_be (q, 2);
+            break;
+        case 0xc9:
+            NEED (5);
+            h->type = EF_MP_EXT, h->len = s_be (q, 4);
+            break;
+        case 0xca:
+            NEED (4);
+            h->type = EF_MP_FLOAT;
+            break;
+        case 0xcb:
+            NEED (8);
+            h->type = EF_MP_FLOAT;
+            break;
+        case 0xcc:
+            NEED (1);
+            h->type = EF_MP_UINT, h->u = q[0];
+            break;
+        case 0xcd:
+            NEED (2);
+            h->type = EF_MP_UINT, h->u = s_be (q, 2);
+            break;
+        case 0xce:
+            NEED (4);
+            h->type = EF_MP_UINT, h->u = s_be (q, 4);
+            break;
+        case 0xcf:
+            NEED (8);
+            h->type = EF_MP_UINT, h->u = s_be (q, 8);
+            break;
+        case 0xd0:
+            NEED (1);
+            h->i = (int8_t)q[0];
+            goto sint;
+        case 0xd1:
+            NEED (2);
+            h->i = (int16_t)s_be (q, 2);
+            goto sint;
+        case 0xd2:
+            NEED (4);
+            h->i = (int32_t)s_be (q, 4);
+            goto sint;
+        case 0xd3:
+            NEED (8);
+            h->i = (int64_t)s_be (q, 8);
+            goto sint;
+        case 0xd4:
+            NEED (1);
+            h->type = EF_MP_EXT, h->len = 1;
+            break;
+        case 0xd5:
+            NEED (1);
+            h->type = EF_MP_EXT, h->len = 2;
+            break;
+        case 0xd6:
+            NEED (1);
+            h->type = EF_MP_EXT, h->len = 4;
+            break;
+        case 0xd7:
+            NEED (1);
+            h->type = EF_MP_EXT, h->len = 8;
+            break;
+        case 0xd8:
+            NEED (1);
+            h->type = EF_MP_EXT, h->len = 16;
+            break;
+        case 0xd9:
+            NEED (1);
+            h->type = EF_MP_STR, h->len = q[0];
+            break;
+        case 0xda:
+            NEED (2);
+            h->type = EF_MP_STR, h->len = s_be (q, 2);
+            break;
+        case 0xdb:
+            NEED (4);
+            h->type = EF_MP_STR, h->len = s_be (q, 4);
+            break;
+        case 0xdc:
+            NEED (2);
+            h->type = EF_MP_ARRAY, h->len = s_be (q, 2);
+            break;
+        case 0xdd:
+            NEED (4);
+            h->type = EF_MP_ARRAY, h->len = s_be (q, 4);
+            break;
+        case 0xde:
+            NEED (2);
+            h->type = EF_MP_MAP, h->len = s_be (q, 2);
+            break;
+        case 0xdf:
+            NEED (4);
+            h->type = EF_MP_MAP, h->len = s_be (q, 4);
+            break;
+        default:
+            h->type = EF_MP_BAD;
+            return EF_EPROTO; /* 0xc1 */
         }
     }
 #undef NEED
@@ -350,7 +441,7 @@ s_head (const ef_mpr_t *r, s_head_t *h)
 sint:
     h->hdr = need;
     if (h->i >= 0)
-        h->type = EF_MP_UINT, h->u = (uint64_t) h->i;
+        h->type = EF_MP_UINT, h->u = (uint64_t)h->i;
     else
         h->type = EF_MP_INT;
     return 0;
@@ -380,13 +471,23 @@ s_expect (ef_mpr_t *r, ef_mp_type_t type, s_head_t *h)
     return 0;
 }
 
+/*  The fast paths below take the one-byte forms the codec writes most
+    (fixmap, fixstr, str8, positive fixint, uint64) without the general
+    header decoder; anything else, and every error, goes the long way. */
+
 int
 ef_mpr_map (ef_mpr_t *r, uint32_t *n)
 {
+    if (r->p < r->end && (r->p[0] & 0xf0) == 0x80 &&
+        (size_t)(r->end - r->p - 1) / 2 >= (r->p[0] & 0x0fu)) {
+        *n = r->p[0] & 0x0fu;
+        r->p++;
+        return 0;
+    }
     s_head_t h;
     int rc = s_expect (r, EF_MP_MAP, &h);
     if (rc == 0)
-        *n = (uint32_t) h.len;
+        *n = (uint32_t)h.len;
     return rc;
 }
 
@@ -396,18 +497,31 @@ ef_mpr_array (ef_mpr_t *r, uint32_t *n)
     s_head_t h;
     int rc = s_expect (r, EF_MP_ARRAY, &h);
     if (rc == 0)
-        *n = (uint32_t) h.len;
+        *n = (uint32_t)h.len;
     return rc;
 }
 
 int
 ef_mpr_str (ef_mpr_t *r, ef_str_t *s)
 {
+    size_t avail = (size_t)(r->end - r->p);
+    if (avail && (r->p[0] & 0xe0) == 0xa0 && avail - 1 >= (r->p[0] & 0x1fu)) {
+        s->len = r->p[0] & 0x1fu;
+        s->ptr = (const char *)r->p + 1;
+        r->p += 1 + s->len;
+        return 0;
+    }
+    if (avail >= 2 && r->p[0] == 0xd9 && avail - 2 >= r->p[1]) {
+        s->len = r->p[1];
+        s->ptr = (const char *)r->p + 2;
+        r->p += 2 + s->len;
+        return 0;
+    }
     s_head_t h;
     int rc = s_expect (r, EF_MP_STR, &h);
     if (rc == 0) {
-        s->ptr = (const char *) r->p;
-        s->len = (uint32_t) h.len;
+        s->ptr = (const char *)r->p;
+        s->len = (uint32_t)h.len;
         r->p += h.len;
     }
     return rc;
@@ -416,6 +530,15 @@ ef_mpr_str (ef_mpr_t *r, ef_str_t *s)
 int
 ef_mpr_uint (ef_mpr_t *r, uint64_t *v)
 {
+    if (r->p < r->end && r->p[0] <= 0x7f) {
+        *v = *r->p++;
+        return 0;
+    }
+    if (r->end - r->p >= 9 && r->p[0] == 0xcf) {
+        *v = s_be (r->p + 1, 8);
+        r->p += 9;
+        return 0;
+    }
     s_head_t h;
     int rc = s_expect (r, EF_MP_UINT, &h);
     if (rc == 0)
@@ -433,7 +556,7 @@ ef_mpr_int (ef_mpr_t *r, int64_t *v)
     if (h.type == EF_MP_INT)
         *v = h.i;
     else if (h.type == EF_MP_UINT && h.u <= INT64_MAX)
-        *v = (int64_t) h.u;
+        *v = (int64_t)h.u;
     else
         return EF_EINVAL;
     r->p += h.hdr;
@@ -446,7 +569,7 @@ ef_mpr_bool (ef_mpr_t *r, int *v)
     s_head_t h;
     int rc = s_expect (r, EF_MP_BOOL, &h);
     if (rc == 0)
-        *v = (int) h.u;
+        *v = (int)h.u;
     return rc;
 }
 
@@ -463,6 +586,18 @@ ef_mpr_nil (ef_mpr_t *r)
 int
 ef_mpr_skip (ef_mpr_t *r, int max_depth)
 {
+    size_t avail = (size_t)(r->end - r->p);
+    if (avail) {
+        uint8_t c = r->p[0];
+        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+            r->p++;
+            return 0;
+        }
+        if ((c & 0xe0) == 0xa0 && avail - 1 >= (c & 0x1fu)) {
+            r->p += 1 + (c & 0x1fu);
+            return 0;
+        }
+    }
     s_head_t h;
     int rc = s_head (r, &h);
     if (rc)

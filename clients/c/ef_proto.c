@@ -1,7 +1,9 @@
 /*  ef_proto.c: encoder and decoder of protocol version 1 messages
-    (schemas/protocol.md). Every decoder first checks the whole frame with
-    ef_mp_validate, so the typed reads that follow can only fail on a type
-    mismatch, which is an INVALID field rather than a malformed frame. */
+    (schemas/protocol.md). The request decoder first checks the whole frame
+    with ef_mp_validate, so the typed reads that follow can only fail on a
+    type mismatch, which is an INVALID field rather than a malformed frame.
+    Replies are read lazily (pages of events are large); the reader is
+    bounded, so a malformed part fails when it is reached. */
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
@@ -907,22 +909,27 @@ int
 ef_proto_decode_reply (const void *p, size_t n, ef_reply_t *rep)
 {
     memset (rep, 0, sizeof *rep);
-    if (ef_mp_validate (p, n, EF_MSGPACK_DEPTH))
-        return EF_EPROTO;
     ef_mpr_t r;
     ef_mpr_init (&r, p, n);
     if (ef_mpr_map (&r, &rep->nkeys))
         return EF_EPROTO;
     rep->body = r;
-    int have_ok = 0;
+    int have_ok = 0, have_id = 0;
+    /* Replies are not validated whole first (a page of events would be
+       walked twice): the reader is bounded, so whatever part is read later
+       fails cleanly if it is malformed. The walk stops once id and ok (and
+       for a refusal, error) are known; the broker writes them first. */
     for (uint32_t i = 0; i < rep->nkeys; i++) {
+        if (have_id && have_ok && rep->ok)
+            break;
         ef_str_t k;
         int rc;
         if (ef_mpr_str (&r, &k))
             return EF_EPROTO;
-        if (KEY (k, "id"))
+        if (KEY (k, "id")) {
             rc = ef_mpr_uint (&r, &rep->id);
-        else if (KEY (k, "ok")) {
+            have_id = 1;
+        } else if (KEY (k, "ok")) {
             rc = ef_mpr_bool (&r, &rep->ok);
             have_ok = 1;
         } else if (KEY (k, "error")) {

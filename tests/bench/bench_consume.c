@@ -5,7 +5,7 @@
       latency  publish → delivery at RATE events/s for SECONDS, through a
                push subscription and through long-polling FETCH: p50, p99,
                p99.9 (ms)
-    usage: bench_consume DATA_DIR ENDPOINT replay N
+    usage: bench_consume DATA_DIR ENDPOINT replay N [read|fetch|push]
            bench_consume DATA_DIR ENDPOINT latency RATE SECONDS */
 #include "bench_util.h"
 #include "eventflow/ef_client.h"
@@ -30,8 +30,8 @@ s_connect (void)
 static int
 s_count (void *arg, const ef_event_t *ev)
 {
-    (void) ev;
-    (*(uint64_t *) arg)++;
+    (void)ev;
+    (*(uint64_t *)arg)++;
     return 0;
 }
 
@@ -41,13 +41,25 @@ s_secs (uint64_t t0)
     return (ef_time_mono_ns () - t0) / 1e9;
 }
 
+/*  Does `only` (NULL: all) name this phase? */
 static int
-s_replay (uint64_t n)
+s_phase (const char *only, const char *phase)
+{
+    return !only || strcmp (only, phase) == 0;
+}
+
+static int
+s_replay (uint64_t n, const char *only)
 {
     ef_client_t *c = s_connect ();
     if (!c)
         return 1;
     ef_client_create_stream (c, "replay", NULL);
+    /* a stream already holding n events (an earlier run) is read again */
+    ef_stream_info_t info;
+    uint64_t have = 0;
+    if (ef_client_get_stream (c, "replay", &info) == 0)
+        have = info.events;
     static char payload[201];
     memset (payload, 'x', 200);
     payload[0] = '"', payload[199] = '"';
@@ -57,35 +69,43 @@ s_replay (uint64_t n)
         evs[i].type = ef_str ("replay");
         evs[i].payload = ef_str (payload);
     }
-    for (uint64_t sent = 0; sent < n; sent += 1000)
+    for (uint64_t sent = have; sent < n; sent += 1000)
         if (ef_client_publish_async (c, "replay", evs, 1000, NULL, NULL))
             return 1;
     ef_client_flush (c, 600000);
 
     /* READ pages of 10000 */
     uint64_t got = 0, after = 0, head = 0, t0 = ef_time_mono_ns ();
-    do {
-        if (ef_client_read (c, "replay", after, 10000, s_count, &got, &after,
-                            &head))
-            return 1;
-    } while (after < head);
-    printf ("replay_read_events_per_s=%.0f events=%llu\n", got / s_secs (t0),
-            (unsigned long long) got);
+    if (s_phase (only, "read")) {
+        do {
+            if (ef_client_read (c, "replay", after, 10000, s_count, &got,
+                                &after, &head))
+                return 1;
+        } while (after < head && got < n);
+        printf ("replay_read_events_per_s=%.0f events=%llu\n",
+                got / s_secs (t0), (unsigned long long)got);
+    }
 
     /* FETCH + COMMIT pages of 1000 (the group protocol) */
     char next[40];
     got = 0;
     t0 = ef_time_mono_ns ();
-    while (got < n) {
-        uint64_t before = got;
-        if (ef_client_fetch (c, "replay", "bench", NULL, 1000, 0, s_count, &got,
-                             next)
-            || got == before
-            || ef_client_commit (c, "replay", "bench", NULL, next, NULL))
-            break;
+    if (s_phase (only, "fetch")) {
+        while (got < n) {
+            uint64_t before = got;
+            if (ef_client_fetch (c, "replay", "bench", NULL, 1000, 0, s_count,
+                                 &got, next) ||
+                got == before ||
+                ef_client_commit (c, "replay", "bench", NULL, next, NULL))
+                break;
+        }
+        printf ("replay_fetch_commit_events_per_s=%.0f events=%llu\n",
+                got / s_secs (t0), (unsigned long long)got);
     }
-    printf ("replay_fetch_commit_events_per_s=%.0f events=%llu\n",
-            got / s_secs (t0), (unsigned long long) got);
+    if (!s_phase (only, "push")) {
+        ef_client_destroy (&c);
+        return 0;
+    }
 
     /* push with credit */
     ef_consumer_t *k = ef_consumer_new (c, "replay", "push");
@@ -98,7 +118,7 @@ s_replay (uint64_t n)
             break;
     }
     printf ("replay_push_events_per_s=%.0f events=%llu\n", got / s_secs (t0),
-            (unsigned long long) got);
+            (unsigned long long)got);
     ef_consumer_destroy (&k);
     ef_client_destroy (&c);
     return 0;
@@ -124,7 +144,7 @@ s_record (void *arg, const ef_event_t *ev)
 static int
 s_cmp (const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -138,7 +158,7 @@ s_report (const char *what, s_lat_t *l)
     }
     printf ("%s_p50_ms=%.3f %s_p99_ms=%.3f %s_p999_ms=%.3f delivered=%llu\n",
             what, l->lat[l->n / 2] / 1e6, what, l->lat[l->n * 99 / 100] / 1e6,
-            what, l->lat[l->n * 999 / 1000] / 1e6, (unsigned long long) l->n);
+            what, l->lat[l->n * 999 / 1000] / 1e6, (unsigned long long)l->n);
 }
 
 typedef struct {
@@ -163,7 +183,7 @@ s_produce (void *arg)
             ef_client_poll (c, 0);
         ef_event_in_t ev = {0};
         snprintf (payload, sizeof payload, "%llu",
-                  (unsigned long long) ef_time_mono_ns ());
+                  (unsigned long long)ef_time_mono_ns ());
         ev.type = ef_str ("lat");
         ev.payload = ef_str (payload);
         ef_client_publish_async (c, p->stream, &ev, 1, NULL, NULL);
@@ -189,7 +209,7 @@ s_latency (uint64_t rate, uint64_t seconds)
     ef_consumer_start (k, 10000);
     s_prod_t p = {"lat-push", rate, seconds};
     pthread_create (&t, NULL, s_produce, &p);
-    int64_t end = ef_time_mono_ms () + (int64_t) seconds * 1000 + 5000;
+    int64_t end = ef_time_mono_ms () + (int64_t)seconds * 1000 + 5000;
     while (l.n < total && ef_time_mono_ms () < end)
         ef_consumer_poll (k, 100, s_record, &l);
     pthread_join (t, NULL);
@@ -201,12 +221,12 @@ s_latency (uint64_t rate, uint64_t seconds)
     ef_client_create_stream (c, "lat-poll", NULL);
     p.stream = "lat-poll";
     pthread_create (&t, NULL, s_produce, &p);
-    end = ef_time_mono_ms () + (int64_t) seconds * 1000 + 5000;
+    end = ef_time_mono_ms () + (int64_t)seconds * 1000 + 5000;
     char next[40];
     while (l.n < total && ef_time_mono_ms () < end) {
         uint64_t before = l.n;
-        if (ef_client_fetch (c, "lat-poll", "bench", NULL, 1000, 1000,
-                             s_record, &l, next))
+        if (ef_client_fetch (c, "lat-poll", "bench", NULL, 1000, 1000, s_record,
+                             &l, next))
             break;
         if (l.n > before)
             ef_client_commit (c, "lat-poll", "bench", NULL, next, NULL);
@@ -222,7 +242,8 @@ int
 main (int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf (stderr, "usage: bench_consume DATA_DIR ENDPOINT replay N\n"
+        fprintf (stderr, "usage: bench_consume DATA_DIR ENDPOINT replay N "
+                         "[read|fetch|push]\n"
                          "       bench_consume DATA_DIR ENDPOINT latency RATE "
                          "SECONDS\n");
         return 2;
@@ -230,7 +251,8 @@ main (int argc, char **argv)
     s_dir = argv[1];
     s_endpoint = argv[2];
     if (!strcmp (argv[3], "replay"))
-        return s_replay (strtoull (argv[4], NULL, 10));
+        return s_replay (strtoull (argv[4], NULL, 10),
+                         argc > 5 ? argv[5] : NULL);
     if (!strcmp (argv[3], "latency") && argc > 5)
         return s_latency (strtoull (argv[4], NULL, 10),
                           strtoull (argv[5], NULL, 10));

@@ -25,8 +25,17 @@ typedef struct {
 #define EF_STR_NULL ((ef_str_t){NULL, 0})
 /*  1 if s is set (ptr non-NULL; an empty string is set). */
 #define ef_str_set(s) ((s).ptr != NULL)
-/*  1 if s equals the NUL-terminated c. */
+/*  1 if s equals the n bytes at c. */
+static inline int
+ef_str_eq_n (ef_str_t s, const char *c, size_t n)
+{
+    return s.ptr && s.len == n && memcmp (s.ptr, c, n) == 0;
+}
+/*  1 if s equals the NUL-terminated c (inline, so that a literal's length
+    is known when compiling: key matching in the decoders is a length
+    compare, then at most one memcmp). */
 int ef_str_eq (ef_str_t s, const char *c);
+#define ef_str_eq(s, c) ef_str_eq_n ((s), (c), strlen (c))
 /*  ef_str_t for a NUL-terminated string (NULL gives EF_STR_NULL). */
 ef_str_t ef_str (const char *c);
 
