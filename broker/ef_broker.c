@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_DRAIN_MAX   512
+#define S_DRAIN_MAX 512
 #ifdef ZMQ_ZAP_ENFORCE_DOMAIN
 #define S_ZAP_ENFORCE_DOMAIN ZMQ_ZAP_ENFORCE_DOMAIN
 #else
@@ -107,9 +107,9 @@ s_wreq_free (ef_wreq_t *w)
 
 /* ---------------------------------------------------------------- replies */
 
-int
-ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
-                size_t len)
+/*  The routing frame for peer; 0, or -1 (counted) when it cannot go. */
+static int
+s_send_peer (ef_broker_t *self, zmq_msg_t *peer)
 {
     zmq_msg_t id;
     zmq_msg_init (&id);
@@ -120,6 +120,15 @@ ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
         ef_log_debug (self->log, "reply not routable", "\"errno\":%d", errno);
         return -1;
     }
+    return 0;
+}
+
+int
+ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
+                size_t len)
+{
+    if (s_send_peer (self, peer))
+        return -1;
     if (zmq_send (self->router, body, len, ZMQ_DONTWAIT) < 0) {
         ef_metrics_add (self->metrics, EF_M_UNROUTABLE, 1);
         return -1;
@@ -127,12 +136,45 @@ ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
     return 0;
 }
 
-/*  Send body to peer. A peer that has gone, or whose queue is full, cannot
-    be answered: that is counted and logged, never blocking the reactor. */
 static void
-s_send (ef_broker_t *self, zmq_msg_t *peer, const void *body, size_t len)
+s_free_body (void *data, void *hint)
 {
-    ef_broker_send (self, peer, body, len);
+    (void)hint;
+    free (data);
+}
+
+int
+ef_broker_send_buf (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b)
+{
+    if (b->len < EF_ZEROCOPY_MIN || b->oom)
+        return ef_broker_send (self, peer, b->data, b->len);
+    if (s_send_peer (self, peer))
+        return -1;
+    zmq_msg_t body;
+    size_t cap = b->cap;
+    if (zmq_msg_init_data (&body, b->data, b->len, s_free_body, NULL)) {
+        zmq_msg_close (&body);
+        return ef_broker_send (self, peer, b->data, b->len);
+    }
+    /* the storage is ZeroMQ's now (its I/O thread frees it once sent) */
+    b->data = NULL;
+    b->len = b->cap = 0;
+    ef_buf_reserve (b, cap);
+    if (zmq_msg_send (&body, self->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&body);
+        ef_metrics_add (self->metrics, EF_M_UNROUTABLE, 1);
+        return -1;
+    }
+    return 0;
+}
+
+/*  Send a reply to peer. A peer that has gone, or whose queue is full,
+    cannot be answered: that is counted and logged, never blocking the
+    reactor. */
+static void
+s_send (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b)
+{
+    ef_broker_send_buf (self, peer, b);
 }
 
 static void
@@ -144,7 +186,7 @@ s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
                   ef_error_name (code), why ? why : "");
     ef_buf_reset (&self->out);
     ef_proto_reply_error (&self->out, w->req.id, code, why, 0);
-    s_send (self, &w->peer, self->out.data, self->out.len);
+    s_send (self, &w->peer, &self->out);
     if (code == EF_EPROTO)
         ef_metrics_add (self->metrics, EF_M_MALFORMED, 1);
     if (w->req.cmd == EF_CMD_PUBLISH)
@@ -172,14 +214,14 @@ s_route (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c)
         s_wreq_put (self, w);
     } else if (writes) {
         ef_writer_submit (self->writer, w);
-    } else if (w->park && w->req.cmd == EF_CMD_FETCH
-               && ef_consume_park (self, w)) {
+    } else if (w->park && w->req.cmd == EF_CMD_FETCH &&
+               ef_consume_park (self, w)) {
         /* waits for events on its stream, or for its deadline */
     } else {
-        s_send (self, &w->peer, self->out.data, self->out.len);
+        s_send (self, &w->peer, &self->out);
         if (w->park && w->req.cmd == EF_CMD_READY)
             ef_workers_tick (self); /* jobs for the new worker */
-        else if (w->park) /* SUBSCRIBE, CREDIT: what is due follows */
+        else if (w->park)           /* SUBSCRIBE, CREDIT: what is due follows */
             ef_consume_wake (self, w->stream.num);
         s_wreq_put (self, w);
     }
@@ -231,24 +273,24 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
         *why = "your role may not do this";
         return EF_EFORBIDDEN;
     }
-    if ((c->flags & EF_CMDF_STREAM) && w->who.kind == EF_WHO_API_KEY
-        && w->who.key.nstreams) {
+    if ((c->flags & EF_CMDF_STREAM) && w->who.kind == EF_WHO_API_KEY &&
+        w->who.key.nstreams) {
         /* a key scoped to streams may only name one of them */
         ef_stream_rec_t s;
         if (!ef_str_set (w->req.stream)) {
             *why = "this key is limited to named streams";
             return EF_EFORBIDDEN;
         }
-        if (ef_store_stream_find (self->reader, w->org, w->req.stream, &s)
-                == 0
-            && !ef_principals_apikey_allows (&w->who.key, s.name, s.id)) {
+        if (ef_store_stream_find (self->reader, w->org, w->req.stream, &s) ==
+                0 &&
+            !ef_principals_apikey_allows (&w->who.key, s.name, s.id)) {
             *why = "this key may not use that stream";
             return EF_EFORBIDDEN;
         }
     }
     uint64_t wait = 0;
-    if (!(c->flags & EF_CMDF_PER_EVENT)
-        && ef_auth_rate (self->auth, &w->who, ef_time_mono_ms (), &wait)) {
+    if (!(c->flags & EF_CMDF_PER_EVENT) &&
+        ef_auth_rate (self->auth, &w->who, ef_time_mono_ms (), &wait)) {
         ef_buf_reset (&self->out);
         ef_proto_reply_error (&self->out, w->req.id, EF_ERATE,
                               "rate limit reached", wait);
@@ -283,7 +325,7 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
     }
     if (rc == EF_ERATE) {
         /* the reply, with its retry_after_ms, is already in out */
-        s_send (self, &w->peer, self->out.data, self->out.len);
+        s_send (self, &w->peer, &self->out);
         ef_metrics_add (self->metrics, EF_M_REJECTED,
                         w->req.cmd == EF_CMD_PUBLISH ? w->req.n_events : 0);
         s_wreq_put (self, w);
@@ -324,8 +366,7 @@ s_recv (ef_broker_t *self)
     }
     if (frames != 1) {
         memset (&w->req, 0, sizeof w->req);
-        s_answer_error (self, w, EF_EPROTO,
-                        "a request is exactly one frame");
+        s_answer_error (self, w, EF_EPROTO, "a request is exactly one frame");
         s_wreq_put (self, w);
         return 1;
     }
@@ -352,8 +393,8 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
         int rc = w->status;
         w->hash_op = 0;
         ef_buf_reset (&self->out);
-        if (rc == 0 && c && c->after
-            && (rc = ef_store_reader_begin (self->reader)) == 0) {
+        if (rc == 0 && c && c->after &&
+            (rc = ef_store_reader_begin (self->reader)) == 0) {
             rc = c->after (self, w, &why);
             ef_store_reader_end (self->reader);
         }
@@ -369,10 +410,10 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
     } else if (w->apply) {
         if (w->park && ef_consume_park (self, w))
             return; /* a member's FETCH with nothing yet: it waits */
-        s_send (self, &w->peer, w->reply.data, w->reply.len);
+        s_send (self, &w->peer, &w->reply);
     } else {
         ef_commands_write_reply (self, w);
-        s_send (self, &w->peer, self->out.data, self->out.len);
+        s_send (self, &w->peer, &self->out);
         if (w->req.cmd == EF_CMD_PUBLISH)
             ef_consume_wake (self, w->stream.num); /* events to deliver */
     }
@@ -403,6 +444,7 @@ ef_broker_new (const ef_config_t *cfg, ef_log_t *log)
     self->log = log;
     self->sigfd = -1;
     ef_buf_init (&self->out);
+    ef_buf_init (&self->push);
     ef_uuid_gen_init (&self->uuids);
     self->metrics = ef_metrics_new ();
     self->query = ef_query_new ();
@@ -424,7 +466,7 @@ s_config_uint (ef_broker_t *self, const char *name, uint32_t min, uint32_t max,
                       "\"option\":\"%s\"", name);
         return EF_EINVAL;
     }
-    *out = (uint32_t) v;
+    *out = (uint32_t)v;
     return 0;
 }
 
@@ -432,11 +474,11 @@ s_config_uint (ef_broker_t *self, const char *name, uint32_t min, uint32_t max,
 static int
 s_local_endpoint (const char *endpoint)
 {
-    return strncmp (endpoint, "ipc://", 6) == 0
-           || strncmp (endpoint, "inproc://", 9) == 0
-           || strncmp (endpoint, "tcp://127.", 10) == 0
-           || strncmp (endpoint, "tcp://localhost:", 16) == 0
-           || strncmp (endpoint, "tcp://[::1]:", 12) == 0;
+    return strncmp (endpoint, "ipc://", 6) == 0 ||
+           strncmp (endpoint, "inproc://", 9) == 0 ||
+           strncmp (endpoint, "tcp://127.", 10) == 0 ||
+           strncmp (endpoint, "tcp://localhost:", 16) == 0 ||
+           strncmp (endpoint, "tcp://[::1]:", 12) == 0;
 }
 
 /*  CurveZMQ with the ZAP handler up, or plain on a local endpoint only. */
@@ -464,11 +506,12 @@ s_security (ef_broker_t *self, const char *endpoint)
     }
     /* a CURVE server without a ZAP handler admits any key: the handler
        must be up first */
-    self->zap = ef_zap_new (self->ctx, ef_auth_zap_check, self->auth,
-                            self->log);
+    self->zap =
+        ef_zap_new (self->ctx, ef_auth_zap_check, self->auth, self->log);
     if (!self->zap || ef_zap_start (self->zap)) {
-        ef_log_error (self->log, "cannot start the ZAP handler; refusing to "
-                                 "serve CurveZMQ without it",
+        ef_log_error (self->log,
+                      "cannot start the ZAP handler; refusing to "
+                      "serve CurveZMQ without it",
                       NULL);
         return EF_EINTERNAL;
     }
@@ -478,13 +521,14 @@ s_security (ef_broker_t *self, const char *endpoint)
        the library accepts it when built with drafts. Without it, the ZAP
        handler we just started still decides every CURVE handshake. */
     if (zmq_setsockopt (self->router, S_ZAP_ENFORCE_DOMAIN, &one, sizeof one))
-        ef_log_warn (self->log, "this libzmq has no ZAP_ENFORCE_DOMAIN; "
-                                "relying on the running ZAP handler",
+        ef_log_warn (self->log,
+                     "this libzmq has no ZAP_ENFORCE_DOMAIN; "
+                     "relying on the running ZAP handler",
                      NULL);
-    if (zmq_setsockopt (self->router, ZMQ_ZAP_DOMAIN, "eventflow", 9)
-        || zmq_setsockopt (self->router, ZMQ_CURVE_SERVER, &one, sizeof one)
-        || zmq_setsockopt (self->router, ZMQ_CURVE_SECRETKEY, cert->secret_key,
-                           EF_Z85_KEY_LEN)) {
+    if (zmq_setsockopt (self->router, ZMQ_ZAP_DOMAIN, "eventflow", 9) ||
+        zmq_setsockopt (self->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
+        zmq_setsockopt (self->router, ZMQ_CURVE_SECRETKEY, cert->secret_key,
+                        EF_Z85_KEY_LEN)) {
         ef_log_error (self->log, "cannot enable CurveZMQ", "\"why\":\"%s\"",
                       zmq_strerror (errno));
         return EF_EINTERNAL;
@@ -505,10 +549,10 @@ ef_broker_open (ef_broker_t *self)
                       "\"option\":\"map-size\"");
         return EF_EINVAL;
     }
-    if (s_config_uint (self, "max-message", 1024, 1u << 30, &self->max_message)
-        || s_config_uint (self, "max-batch", 1, 100000, &self->max_batch)
-        || s_config_uint (self, "max-payload", 16, 1u << 30,
-                          &self->max_payload))
+    if (s_config_uint (self, "max-message", 1024, 1u << 30,
+                       &self->max_message) ||
+        s_config_uint (self, "max-batch", 1, 100000, &self->max_batch) ||
+        s_config_uint (self, "max-payload", 16, 1u << 30, &self->max_payload))
         return EF_EINVAL;
     if (strcmp (durability, "fsync") && strcmp (durability, "os")) {
         ef_log_error (self->log, "durability must be fsync or os", NULL);
@@ -521,7 +565,7 @@ ef_broker_open (ef_broker_t *self)
     self->store = ef_store_new (dir);
     if (!self->store)
         return EF_ENOMEM;
-    ef_store_set_map_size (self->store, (uint64_t) map_size);
+    ef_store_set_map_size (self->store, (uint64_t)map_size);
     ef_store_set_sync (self->store, strcmp (durability, "fsync") == 0);
     const char *why = NULL;
     int rc = ef_store_open (self->store, &why);
@@ -547,13 +591,12 @@ ef_broker_open (ef_broker_t *self)
             threads = 1;
         err = 0;
     }
-    self->writer = ef_writer_new (self->store, self->done, self->metrics,
-                                  self->log);
+    self->writer =
+        ef_writer_new (self->store, self->done, self->metrics, self->log);
     self->room = ef_room_new ();
     if (self->writer && self->room)
         ef_engine_set_room (ef_writer_engine (self->writer), self->room);
-    self->hasher = ef_hasher_new (err ? 2 : (uint32_t) threads, 256,
-                                  self->done);
+    self->hasher = ef_hasher_new (err ? 2 : (uint32_t)threads, 256, self->done);
     if (!self->writer || !self->hasher || !self->room)
         return EF_ENOMEM;
     if ((rc = ef_hasher_start (self->hasher)))
@@ -647,9 +690,9 @@ ef_broker_run (ef_broker_t *self)
     ef_writer_stop (self->writer);
     self->writer_stopped = 1;
     s_send_finished (self);
-    ef_log_info (self->log, "stopped", "\"published\":%llu",
-                 (unsigned long long) ef_metrics_get (self->metrics,
-                                                      EF_M_PUBLISHED));
+    ef_log_info (
+        self->log, "stopped", "\"published\":%llu",
+        (unsigned long long)ef_metrics_get (self->metrics, EF_M_PUBLISHED));
     return 0;
 }
 
@@ -681,6 +724,7 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_query_destroy (&self->query);
     ef_metrics_destroy (&self->metrics);
     ef_buf_free (&self->out);
+    ef_buf_free (&self->push);
     free (self->scratch);
     if (self->sigfd >= 0)
         close (self->sigfd);

@@ -40,6 +40,7 @@ struct ef_broker {
     ef_wreq_t *pool;          /* free requests */
     ef_event_in_t *scratch;   /* decode target, max_batch items */
     ef_buf_t out;             /* reply to the request in hand */
+    ef_buf_t push;            /* a push frame being built (ef_consume.c) */
     ef_uuid_gen_t uuids;      /* event ids, increasing */
     int stopping;
     int writer_stopped;
@@ -115,6 +116,11 @@ void ef_consume_close (ef_broker_t *self);
 /*  Send a reply; 0, or -1 when the peer is gone. (ef_broker.c) */
 int ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
                     size_t len);
+/*  Send b's contents as a reply. From EF_ZEROCOPY_MIN bytes on the storage
+    itself goes to ZeroMQ (no copy) and b gets new storage of the same
+    capacity; smaller replies are copied. 0, or -1 when the peer is gone. */
+#define EF_ZEROCOPY_MIN 65536
+int ef_broker_send_buf (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b);
 /*  Run a request's command again (a woken parked FETCH). (ef_broker.c) */
 void ef_broker_redispatch (ef_broker_t *self, ef_wreq_t *w);
 

@@ -67,9 +67,9 @@ s_group_arg (ef_wreq_t *w, const char **why)
         *why = "group names are 1 to 128 of [A-Za-z0-9._-]";
         return EF_EINVAL;
     }
-    if (ef_str_set (w->req.consumer_id)
-        && (w->req.consumer_id.len == 0
-            || w->req.consumer_id.len > EF_MEMBER_MAX)) {
+    if (ef_str_set (w->req.consumer_id) &&
+        (w->req.consumer_id.len == 0 ||
+         w->req.consumer_id.len > EF_MEMBER_MAX)) {
         *why = "consumer_id is 1 to 64 bytes";
         return EF_EINVAL;
     }
@@ -111,7 +111,7 @@ s_limit (ef_wreq_t *w)
 static int
 s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
+    (void)ctx;
     ef_stream_rec_t s;
     ef_group_t *g = malloc (sizeof *g);
     const char *why = NULL;
@@ -141,7 +141,8 @@ s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     }
     if (rc == 0 && got)
         rc = ef_groups_save (txn, g);
-    if (rc == 0 && !got && w->req.timeout && w->deadline_ms > ef_time_mono_ms ())
+    if (rc == 0 && !got && w->req.timeout &&
+        w->deadline_ms > ef_time_mono_ms ())
         w->park = 1; /* nothing yet: wait for events */
     if (rc == 0)
         rc = s_fetch_reply (&w->reply, txn, &s, w->req.id, g->committed,
@@ -157,9 +158,9 @@ ef_consume_fetch (ef_broker_t *self, ef_wreq_t *w, const char **why)
     if (rc)
         return rc;
     if (!w->deadline_ms) /* set once, not again when woken */
-        w->deadline_ms = ef_time_mono_ms ()
-                         + (w->req.timeout > S_MAX_TIMEOUT ? S_MAX_TIMEOUT
-                                                           : w->req.timeout);
+        w->deadline_ms =
+            ef_time_mono_ms () +
+            (w->req.timeout > S_MAX_TIMEOUT ? S_MAX_TIMEOUT : w->req.timeout);
     if (ef_str_set (w->req.consumer_id)) {
         w->apply = s_apply_fetch;
         return 0;
@@ -170,16 +171,16 @@ ef_consume_fetch (ef_broker_t *self, ef_wreq_t *w, const char **why)
     uint64_t first, head;
     if (!g)
         return EF_ENOMEM;
-    if ((rc = s_stream (self->reader, w, &s, why)) == 0
-        && (rc = ef_store_stream_bounds (self->reader, s.num, &first, &head))
-               == 0
-        && (rc = s_group (self->reader, s.num, w->req.group, g)) == 0) {
+    if ((rc = s_stream (self->reader, w, &s, why)) == 0 &&
+        (rc = ef_store_stream_bounds (self->reader, s.num, &first, &head)) ==
+            0 &&
+        (rc = s_group (self->reader, s.num, w->req.group, g)) == 0) {
         uint64_t from = g->committed + 1;
         uint64_t to = head;
         if (to >= from && to - from + 1 > s_limit (w))
             to = from + s_limit (w) - 1;
-        w->park = from > head && w->req.timeout
-                  && w->deadline_ms > ef_time_mono_ms ();
+        w->park = from > head && w->req.timeout &&
+                  w->deadline_ms > ef_time_mono_ms ();
         w->stream = s;
         rc = s_fetch_reply (&self->out, self->reader, &s, w->req.id,
                             g->committed, from, to);
@@ -264,7 +265,7 @@ ef_consume_expire (ef_broker_t *self, int max_ms)
         w->req.timeout = 0; /* answer now, with whatever there is */
         ef_broker_redispatch (self, w);
     }
-    return (int) (next - now);
+    return (int)(next - now);
 }
 
 /* ---------------------------------------------------------------- commit */
@@ -272,8 +273,8 @@ ef_consume_expire (ef_broker_t *self, int max_ms)
 static int
 s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
-    (void) now;
+    (void)ctx;
+    (void)now;
     ef_stream_rec_t s;
     ef_uuid_t id;
     uint64_t seq;
@@ -285,8 +286,9 @@ s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     }
     if (rc)
         return rc;
-    if (ef_uuid_parse (w->req.last_event_id.ptr, w->req.last_event_id.len, &id)
-        || ef_store_event_find_in (txn, s.num, &id, &seq)) {
+    if (ef_uuid_parse (w->req.last_event_id.ptr, w->req.last_event_id.len,
+                       &id) ||
+        ef_store_event_find_in (txn, s.num, &id, &seq)) {
         w->status = EF_ENOTFOUND;
         w->why = "last_event_id is not an event of this stream";
         return 0;
@@ -296,8 +298,8 @@ s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         return EF_ENOMEM;
     rc = s_group (txn, s.num, w->req.group, g);
     if (rc == 0) {
-        ef_str_t member = ef_str_set (w->req.consumer_id) ? w->req.consumer_id
-                                                          : EF_STR_NULL;
+        ef_str_t member =
+            ef_str_set (w->req.consumer_id) ? w->req.consumer_id : EF_STR_NULL;
         if (ef_groups_commit (g, member, seq)) {
             w->status = EF_ECONFLICT;
             w->why = "that is behind the committed offset; offsets only move "
@@ -315,7 +317,7 @@ s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 int
 ef_consume_commit (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) self;
+    (void)self;
     int rc = s_group_arg (w, why);
     if (rc)
         return rc;
@@ -335,8 +337,8 @@ s_seq_at (ef_store_txn_t *txn, uint32_t num, uint64_t first, uint64_t last,
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
         ef_str_t rec;
-        if (ef_store_event_get (txn, num, mid, &rec)
-            || ef_query_received_at (rec) < ts)
+        if (ef_store_event_get (txn, num, mid, &rec) ||
+            ef_query_received_at (rec) < ts)
             lo = mid + 1;
         else
             hi = mid;
@@ -347,8 +349,8 @@ s_seq_at (ef_store_txn_t *txn, uint32_t num, uint64_t first, uint64_t last,
 static int
 s_apply_seek (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
-    (void) now;
+    (void)ctx;
+    (void)now;
     ef_stream_rec_t s;
     const char *why = NULL;
     uint64_t first, last, committed;
@@ -370,8 +372,8 @@ s_apply_seek (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     else {
         ef_uuid_t id;
         uint64_t seq;
-        if (ef_uuid_parse (w->req.position.ptr, w->req.position.len, &id)
-            || ef_store_event_find_in (txn, s.num, &id, &seq)) {
+        if (ef_uuid_parse (w->req.position.ptr, w->req.position.len, &id) ||
+            ef_store_event_find_in (txn, s.num, &id, &seq)) {
             w->status = EF_ENOTFOUND;
             w->why = "no such event in this stream";
             return 0;
@@ -398,13 +400,13 @@ s_apply_seek (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 int
 ef_consume_seek (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) self;
+    (void)self;
     int rc = s_group_arg (w, why);
     if (rc)
         return rc;
-    if (!w->req.has_timestamp && !ef_str_eq (w->req.position, "earliest")
-        && !ef_str_eq (w->req.position, "latest")
-        && w->req.position.len != EF_UUID_STRLEN) {
+    if (!w->req.has_timestamp && !ef_str_eq (w->req.position, "earliest") &&
+        !ef_str_eq (w->req.position, "latest") &&
+        w->req.position.len != EF_UUID_STRLEN) {
         *why = "seek to earliest, latest, an event id or a timestamp";
         return EF_EINVAL;
     }
@@ -445,7 +447,8 @@ ef_consume_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
     ef_stream_rec_t s;
     uint64_t first, head;
     int rc = s_stream (self->reader, w, &s, why);
-    if (rc || (rc = ef_store_stream_bounds (self->reader, s.num, &first, &head)))
+    if (rc ||
+        (rc = ef_store_stream_bounds (self->reader, s.num, &first, &head)))
         return rc;
     ef_buf_t tmp;
     ef_buf_init (&tmp);
@@ -486,35 +489,34 @@ s_sub_remove (ef_broker_t *self, s_sub_t *gone)
 static void
 s_push (ef_broker_t *self, s_sub_t *sub)
 {
-    ef_buf_t b;
-    ef_buf_init (&b);
+    ef_buf_t *b = &self->push;
     if (ef_store_reader_begin (self->reader))
         return;
     for (;;) {
         uint64_t first, head, last;
-        if (!sub->credit
-            || ef_store_stream_bounds (self->reader, sub->num, &first, &head)
-            || head <= sub->position)
+        if (!sub->credit ||
+            ef_store_stream_bounds (self->reader, sub->num, &first, &head) ||
+            head <= sub->position)
             break;
         uint64_t n = head - sub->position;
         if (n > sub->credit)
             n = sub->credit;
         if (n > S_PUSH_MAX)
             n = S_PUSH_MAX;
-        ef_buf_reset (&b);
-        ef_proto_reply_ok (&b, sub->id, 3);
-        ef_mp_key (&b, "push");
-        ef_mp_bool (&b, 1);
-        ef_mp_key (&b, "next_offset");
-        s_offset (&b, self->reader, sub->num, sub->position + n);
-        ef_mp_key (&b, "events");
-        if (ef_query_write_range (&b, self->reader, sub->num, sub->stream_id,
-                                  sub->position + 1, sub->position + n, &last)
-            || last != sub->position + n)
+        ef_buf_reset (b);
+        ef_proto_reply_ok (b, sub->id, 3);
+        ef_mp_key (b, "push");
+        ef_mp_bool (b, 1);
+        ef_mp_key (b, "next_offset");
+        s_offset (b, self->reader, sub->num, sub->position + n);
+        ef_mp_key (b, "events");
+        if (ef_query_write_range (b, self->reader, sub->num, sub->stream_id,
+                                  sub->position + 1, sub->position + n,
+                                  &last) ||
+            last != sub->position + n)
             break;
-        if (b.oom || ef_broker_send (self, &sub->peer, b.data, b.len)) {
+        if (b->oom || ef_broker_send_buf (self, &sub->peer, b)) {
             ef_store_reader_end (self->reader);
-            ef_buf_free (&b);
             s_sub_remove (self, sub); /* the peer is gone */
             return;
         }
@@ -522,16 +524,15 @@ s_push (ef_broker_t *self, s_sub_t *sub)
         sub->position = last;
     }
     ef_store_reader_end (self->reader);
-    ef_buf_free (&b);
 }
 
 static s_sub_t *
 s_sub_find (ef_broker_t *self, zmq_msg_t *peer, uint64_t id)
 {
     for (s_sub_t *s = self->subs; s; s = s->next)
-        if (s->id == id && zmq_msg_size (&s->peer) == zmq_msg_size (peer)
-            && memcmp (zmq_msg_data (&s->peer), zmq_msg_data (peer),
-                       zmq_msg_size (peer)) == 0)
+        if (s->id == id && zmq_msg_size (&s->peer) == zmq_msg_size (peer) &&
+            memcmp (zmq_msg_data (&s->peer), zmq_msg_data (peer),
+                    zmq_msg_size (peer)) == 0)
             return s;
     return NULL;
 }

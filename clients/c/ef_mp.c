@@ -597,6 +597,17 @@ ef_mpr_skip (ef_mpr_t *r, int max_depth)
             r->p += 1 + (c & 0x1fu);
             return 0;
         }
+        if (c == 0xd9 && avail >= 2 && avail - 2 >= r->p[1]) {
+            r->p += 2 + r->p[1];
+            return 0;
+        }
+        if (c >= 0xcc && c <= 0xcf) { /* uint 8..64 */
+            size_t n = (size_t) 2 + ((1u << (c - 0xcc)) - 1);
+            if (avail >= n) {
+                r->p += n;
+                return 0;
+            }
+        }
     }
     s_head_t h;
     int rc = s_head (r, &h);
