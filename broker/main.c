@@ -3,6 +3,7 @@
 #include "ef_broker.h"
 #include "eventflow/ef_error.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,12 @@ s_usage (const ef_config_t *cfg)
 int
 main (int argc, char **argv)
 {
+    /* Large replies (pages of events) are allocated and freed all the time,
+       and freed by ZeroMQ's I/O thread: keep them in the heap, and the heap
+       from shrinking, rather than have every one mapped, faulted in and
+       zeroed afresh by the kernel. */
+    mallopt (M_MMAP_THRESHOLD, 32 << 20);
+    mallopt (M_TRIM_THRESHOLD, 256 << 20);
     ef_config_t *cfg = ef_config_new (ef_broker_options);
     ef_log_t *log = ef_log_new ("broker", stderr);
     if (!cfg || !log)
@@ -41,7 +48,8 @@ main (int argc, char **argv)
         return 2;
     }
     if (next < argc) {
-        fprintf (stderr, "eventflow-broker: unknown argument '%s' (see --help)\n",
+        fprintf (stderr,
+                 "eventflow-broker: unknown argument '%s' (see --help)\n",
                  argv[next]);
         return 2;
     }
@@ -50,7 +58,7 @@ main (int argc, char **argv)
         fprintf (stderr, "eventflow-broker: bad --log-level\n");
         return 2;
     }
-    ef_log_set_level (log, (ef_log_level_t) level);
+    ef_log_set_level (log, (ef_log_level_t)level);
 
     /* Signals are taken through a signalfd by the reactor: block them in
        every thread, before any thread starts. */

@@ -12,7 +12,10 @@
 #include "eventflow/ef_consumer.h"
 #include "eventflow/ef_time.h"
 
+#include <malloc.h>
 #include <pthread.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,13 +177,21 @@ s_produce (void *arg)
     ef_client_t *c = s_connect ();
     if (!c)
         return NULL;
+    prctl (PR_SET_TIMERSLACK, 1UL); /* wake on time, not up to 50 µs late */
     ef_client_set_max_inflight (c, 10000);
     uint64_t total = p->rate * p->seconds, t0 = ef_time_mono_ns ();
     char payload[32];
     for (uint64_t i = 0; i < total; i++) {
+        /* sleep to the next send time rather than spin: a spinning
+           producer would take one of the machine's cores from the broker */
         uint64_t due = t0 + i * 1000000000ull / p->rate;
-        while (ef_time_mono_ns () < due)
-            ef_client_poll (c, 0);
+        uint64_t now = ef_time_mono_ns ();
+        if (now < due) {
+            struct timespec ts = {(time_t)((due - now) / 1000000000ull),
+                                  (long)((due - now) % 1000000000ull)};
+            nanosleep (&ts, NULL);
+        }
+        ef_client_poll (c, 0); /* take the acks in */
         ef_event_in_t ev = {0};
         snprintf (payload, sizeof payload, "%llu",
                   (unsigned long long)ef_time_mono_ns ());
@@ -248,6 +259,10 @@ main (int argc, char **argv)
                          "SECONDS\n");
         return 2;
     }
+    /* as a consumer of large pages would: keep the frames ZeroMQ
+       allocates for them in the heap (see the broker's main) */
+    mallopt (M_MMAP_THRESHOLD, 32 << 20);
+    mallopt (M_TRIM_THRESHOLD, 256 << 20);
     s_dir = argv[1];
     s_endpoint = argv[2];
     if (!strcmp (argv[3], "replay"))
