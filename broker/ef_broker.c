@@ -412,10 +412,13 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
             return; /* a member's FETCH with nothing yet: it waits */
         s_send (self, &w->peer, &w->reply);
     } else {
+        /* consumers waiting on the stream get the events before the
+           producer gets its ack: delivery latency is what they wait for
+           (waking uses self->out, so it comes before the reply is built) */
+        if (w->req.cmd == EF_CMD_PUBLISH)
+            ef_consume_wake (self, w->stream.num);
         ef_commands_write_reply (self, w);
         s_send (self, &w->peer, &self->out);
-        if (w->req.cmd == EF_CMD_PUBLISH)
-            ef_consume_wake (self, w->stream.num); /* events to deliver */
     }
     s_wreq_put (self, w);
 }
