@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTP consumer throughput: N events stored natively, then read back over
 # the bridge by one HTTP consumer fetching pages of LIMIT and committing
-# each page (GET …/consumer-groups/G/events, POST …/offsets). A benchmark,
+# each page (GET …/consumer-groups/G/events, POST …/offsets): first with the
+# pages only scanned (the server's figure), then parsed with jansson (a
+# consumer's). A benchmark,
 # not a test. usage: tests/bench/http_consume.sh [N] [LIMIT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,4 +28,8 @@ url=http://127.0.0.1:$hport/api/v1
 pw=$(sed -n 's/^password = //p' "$dir/data/initial-admin")
 token=$(curl -s -X POST "$url/auth/login" -H 'Content-Type: application/json' \
   -d "{\"email\":\"admin@eventflow.local\",\"password\":\"$pw\"}" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-$bin/bench_http_consume "$url" "$token" orders "$n" "$limit"
+$bin/bench_http_consume "$url" "$token" orders "$n" "$limit" scan
+# the same events again from the start, each page parsed as JSON
+curl -s -X POST "$url/streams/orders/consumer-groups/bench/seek" -H "Authorization: Bearer $token" \
+  -H 'Content-Type: application/json' -d '{"to":"earliest"}' >/dev/null
+$bin/bench_http_consume "$url" "$token" orders "$n" "$limit" full
