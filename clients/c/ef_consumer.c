@@ -8,15 +8,23 @@
 struct ef_consumer {
     ef_client_t *client;
     char *stream, *group;
-    uint64_t sub;          /* the SUBSCRIBE's request id */
-    uint32_t window;       /* credit granted at once */
-    uint32_t consumed;     /* delivered since the last grant */
-    char last[40];         /* last delivered event id */
+    uint64_t sub;      /* the SUBSCRIBE's request id */
+    uint32_t window;   /* credit granted at once */
+    uint32_t consumed; /* handed over since the last grant */
+    char last[40];     /* last delivered event id */
     char committed[40];
-    ef_event_fn *fn;       /* during a poll */
+    ef_event_fn *fn; /* during a poll */
     void *arg;
     int delivered;
-    int stop;              /* fn asked to stop */
+    int polling; /* inside ef_consumer_poll */
+    int stop;    /* fn asked to stop */
+    /* events pushed but not handed over yet (fn asked to stop in the
+       middle of a frame, or they came behind such events): their msgpack,
+       back to back, delivered first by the next poll. Credit is granted
+       for events handed over, so this holds at most a window. */
+    ef_buf_t held;
+    size_t held_at;  /* read position in held */
+    uint32_t held_n; /* events left in held */
 };
 
 ef_consumer_t *
@@ -26,6 +34,7 @@ ef_consumer_new (ef_client_t *client, const char *stream, const char *group)
     if (!self)
         return NULL;
     self->client = client;
+    ef_buf_init (&self->held);
     self->stream = strdup (stream);
     self->group = strdup (group);
     if (!self->stream || !self->group) {
@@ -48,10 +57,25 @@ ef_consumer_destroy (ef_consumer_t **self_p)
         ef_client_call (self->client, &req, NULL);
         ef_client_set_push_handler (self->client, NULL, NULL);
     }
+    ef_buf_free (&self->held); /* not committed: they come again */
     free (self->stream);
     free (self->group);
     free (self);
     *self_p = NULL;
+}
+
+/*  Hand ev to the callback. */
+static void
+s_deliver (ef_consumer_t *self, const ef_event_t *ev)
+{
+    if (ev->event_id.len < sizeof self->last) {
+        memcpy (self->last, ev->event_id.ptr, ev->event_id.len);
+        self->last[ev->event_id.len] = 0;
+    }
+    self->consumed++;
+    self->delivered++;
+    if (self->fn && self->fn (self->arg, ev))
+        self->stop = 1;
 }
 
 static void
@@ -60,23 +84,44 @@ s_on_push (void *arg, uint64_t sub, const ef_reply_t *rep)
     ef_consumer_t *self = arg;
     ef_mpr_t r;
     uint32_t n;
-    if (sub != self->sub || ef_proto_reply_find (rep, "events", &r)
-        || ef_mpr_array (&r, &n))
+    if (sub != self->sub || ef_proto_reply_find (rep, "events", &r) ||
+        ef_mpr_array (&r, &n))
         return;
     for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *at = r.p;
         ef_event_t ev;
         if (ef_proto_read_event (&r, &ev))
             return;
-        self->consumed++; /* sent, so it used credit either way */
-        if (self->stop)
-            continue; /* not handed over: not to be committed either */
-        if (ev.event_id.len < sizeof self->last) {
-            memcpy (self->last, ev.event_id.ptr, ev.event_id.len);
-            self->last[ev.event_id.len] = 0;
+        if (!self->polling || self->stop || self->held_n) {
+            /* kept, in order, for the next poll */
+            if (ef_buf_append (&self->held, at, (size_t)(r.p - at)) == 0)
+                self->held_n++;
+            continue;
         }
-        self->delivered++;
-        if (self->fn && self->fn (self->arg, &ev))
-            self->stop = 1;
+        s_deliver (self, &ev);
+    }
+}
+
+/*  Hand over held events until fn asks to stop. */
+static void
+s_drain (ef_consumer_t *self)
+{
+    ef_mpr_t r;
+    ef_mpr_init (&r, self->held.data + self->held_at,
+                 self->held.len - self->held_at);
+    while (self->held_n && !self->stop) {
+        ef_event_t ev;
+        if (ef_proto_read_event (&r, &ev)) {
+            self->held_n = 0; /* cannot happen: they were read once */
+            break;
+        }
+        self->held_n--;
+        s_deliver (self, &ev);
+    }
+    self->held_at = (size_t)((const char *)r.p - self->held.data);
+    if (!self->held_n) {
+        ef_buf_reset (&self->held);
+        self->held_at = 0;
     }
 }
 
@@ -108,20 +153,28 @@ ef_consumer_poll (ef_consumer_t *self, int timeout_ms, ef_event_fn *fn,
     self->arg = arg;
     self->delivered = 0;
     self->stop = 0;
-    /* fn stays set after the poll: pushes that arrive during another call
-       on the client (a commit, a credit grant) are delivered to it too.
-       Other answers (a credit grant's) do not end the wait for events. */
+    /* Events are handed over only here: pushes that arrive during another
+       call on the client (a commit) are held for the next poll. Other
+       answers (a credit grant's) do not end the wait for events. */
     int64_t deadline = ef_time_mono_ms () + timeout_ms;
     int rc;
+    self->polling = 1;
+    s_drain (self); /* what an earlier poll kept, first */
     do {
         int64_t left = deadline - ef_time_mono_ms ();
-        rc = ef_client_poll (self->client, left > 0 ? (int) left : 0);
-        if (rc < 0)
+        rc = ef_client_poll (self->client,
+                             self->delivered || left <= 0 ? 0 : (int)left);
+        if (rc < 0) {
+            self->polling = 0;
             return rc;
-    } while (!self->delivered && ef_time_mono_ms () < deadline);
+        }
+        s_drain (self);
+    } while (!self->delivered && !self->stop && ef_time_mono_ms () < deadline);
+    self->polling = 0;
     /* grant again what was used, once a quarter of the window is, without
        waiting for the answer: the pipe never runs dry */
-    if (self->consumed >= self->window / 4 || self->consumed >= 1000) {
+    if (self->consumed &&
+        (self->consumed >= self->window / 4 || self->consumed >= 1000)) {
         ef_request_t req = {0};
         req.cmd = EF_CMD_CREDIT;
         req.sub = self->sub;

@@ -99,7 +99,7 @@ s_collect (void *arg, const ef_event_t *ev)
     got_t *g = arg;
     if (g->n < MAX_GOT) {
         g->seq[g->n] = ev->seq;
-        snprintf (g->id[g->n], sizeof g->id[0], "%.*s", (int) ev->event_id.len,
+        snprintf (g->id[g->n], sizeof g->id[0], "%.*s", (int)ev->event_id.len,
                   ev->event_id.ptr);
     }
     g->n++;
@@ -125,8 +125,8 @@ s_assert_range (const got_t *got, uint64_t from, uint64_t to)
 {
     if (got->n != to - from + 1)
         fail_msg ("expected seqs %llu..%llu, got %u events (first %llu)",
-                  (unsigned long long) from, (unsigned long long) to, got->n,
-                  (unsigned long long) (got->n ? got->seq[0] : 0));
+                  (unsigned long long)from, (unsigned long long)to, got->n,
+                  (unsigned long long)(got->n ? got->seq[0] : 0));
     for (uint32_t i = 0; i < got->n; i++)
         assert_int_equal (got->seq[i], from + i);
 }
@@ -186,7 +186,7 @@ s_info (ef_client_t *c, const char *stream, const char *group,
                 if (!ef_mpr_nil (&r)) {
                     assert_int_equal (ef_mpr_str (&r, &s), 0);
                     snprintf (one.committed, sizeof one.committed, "%.*s",
-                              (int) s.len, s.ptr);
+                              (int)s.len, s.ptr);
                 }
             } else if (ef_str_eq (k, "lag"))
                 assert_int_equal (ef_mpr_uint (&r, &one.lag), 0);
@@ -197,7 +197,7 @@ s_info (ef_client_t *c, const char *stream, const char *group,
         }
         assert_non_null (name.ptr);
         if (names && i < 8)
-            snprintf (names[i], 64, "%.*s", (int) name.len, name.ptr);
+            snprintf (names[i], 64, "%.*s", (int)name.len, name.ptr);
         if (group && ef_str_eq (name, group)) {
             gi = one;
             gi.found = 1;
@@ -219,7 +219,7 @@ s_join (pthread_t t, int ms)
     struct timespec ts;
     clock_gettime (CLOCK_REALTIME, &ts);
     ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long) (ms % 1000) * 1000000L;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
     if (ts.tv_nsec >= 1000000000L)
         ts.tv_sec++, ts.tv_nsec -= 1000000000L;
     return pthread_timedjoin_np (t, NULL, &ts);
@@ -230,7 +230,7 @@ s_join (pthread_t t, int ms)
 static int
 group_setup (void **state)
 {
-    (void) state;
+    (void)state;
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
         return -1;
     s_admin = h_client (&s_broker);
@@ -240,7 +240,7 @@ group_setup (void **state)
 static int
 group_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     ef_client_destroy (&s_admin);
     int rc = h_broker_stop (&s_broker);
     h_rmrf (s_dir);
@@ -252,7 +252,7 @@ group_teardown (void **state)
 static void
 test_a_new_group_reads_from_the_beginning_again_until_it_commits (void **st)
 {
-    (void) st;
+    (void)st;
     pub_t ev[5];
     char next[37], committed[37];
     got_t *got = s_got ();
@@ -291,7 +291,7 @@ test_a_new_group_reads_from_the_beginning_again_until_it_commits (void **st)
 static void
 test_commit_behind_the_offset_conflicts_and_changes_nothing (void **st)
 {
-    (void) st;
+    (void)st;
     pub_t ev[6];
     char next[37], committed[37];
     got_t *got = s_got ();
@@ -323,7 +323,7 @@ test_commit_behind_the_offset_conflicts_and_changes_nothing (void **st)
 static void
 test_lag_is_the_exact_number_of_uncommitted_events (void **st)
 {
-    (void) st;
+    (void)st;
     pub_t ev[15];
     char committed[37];
     s_create ("lag");
@@ -357,7 +357,7 @@ test_lag_is_the_exact_number_of_uncommitted_events (void **st)
 static void
 test_seek_to_earliest_latest_an_event_and_a_time (void **st)
 {
-    (void) st;
+    (void)st;
     pub_t ev[10], other[1];
     char next[37], committed[37];
     got_t *got = s_got ();
@@ -433,7 +433,7 @@ test_seek_to_earliest_latest_an_event_and_a_time (void **st)
 static void
 test_members_get_disjoint_leases_and_their_own_again (void **st)
 {
-    (void) st;
+    (void)st;
     pub_t ev[30];
     char next[37], committed[37], next_a[37], next_b[37], next_c[37];
     got_t *got = s_got ();
@@ -488,16 +488,16 @@ test_members_get_disjoint_leases_and_their_own_again (void **st)
     assert_int_equal (gi.lag, 0);
     assert_int_equal (gi.members, 0);
     /* a commit behind, by a member, is refused too */
-    assert_int_equal (ef_client_commit (s_admin, "members", "g", "a", ev[9].id,
-                                        committed),
-                      EF_ECONFLICT);
+    assert_int_equal (
+        ef_client_commit (s_admin, "members", "g", "a", ev[9].id, committed),
+        EF_ECONFLICT);
     free (got);
 }
 
 static void
 test_seek_drops_the_members_leases (void **st)
 {
-    (void) st;
+    (void)st;
     pub_t ev[20];
     char committed[37];
     got_t *got = s_got ();
@@ -508,9 +508,9 @@ test_seek_drops_the_members_leases (void **st)
     s_fetch (s_admin, "seek-members", "g", "a", 10, got, NULL);
     s_assert_range (got, 11, 20);
     assert_int_equal (s_group_info (s_admin, "seek-members", "g").members, 2);
-    assert_int_equal (ef_client_seek (s_admin, "seek-members", "g",
-                                      "earliest", 0, committed),
-                      0);
+    assert_int_equal (
+        ef_client_seek (s_admin, "seek-members", "g", "earliest", 0, committed),
+        0);
     assert_int_equal (s_group_info (s_admin, "seek-members", "g").members, 0);
     /* a's old lease is gone: it gets the first range now */
     s_fetch (s_admin, "seek-members", "g", "a", 10, got, NULL);
@@ -525,10 +525,10 @@ typedef struct {
     const char *stream;
     const char *group;
     char member[24];
-    int commit;                 /* commit each fetch, until nothing comes */
+    int commit; /* commit each fetch, until nothing comes */
     pthread_barrier_t *start;
     got_t *got;
-    got_t *again;               /* without commit: the re-fetch */
+    got_t *again; /* without commit: the re-fetch */
     int rc;
     char err[256];
 } member_t;
@@ -556,8 +556,8 @@ s_member (void *arg)
                                      s_collect, m->again, next);
             break;
         }
-        m->rc = ef_client_commit (c, m->stream, m->group, m->member, next,
-                                  NULL);
+        m->rc =
+            ef_client_commit (c, m->stream, m->group, m->member, next, NULL);
         if (m->rc)
             break;
     }
@@ -574,7 +574,7 @@ s_run_members (const char *stream, int n, int commit, member_t *m)
 {
     pthread_t t[4];
     static pthread_barrier_t start;
-    pthread_barrier_init (&start, NULL, (unsigned) n);
+    pthread_barrier_init (&start, NULL, (unsigned)n);
     for (int i = 0; i < n; i++) {
         memset (&m[i], 0, sizeof m[i]);
         m[i].b = &s_broker;
@@ -606,15 +606,15 @@ s_assert_each_once (member_t *m, int n, uint64_t total)
             uint64_t s = m[i].got->seq[j];
             if (s < 1 || s > total)
                 fail_msg ("%s got seq %llu of %llu", m[i].member,
-                          (unsigned long long) s, (unsigned long long) total);
+                          (unsigned long long)s, (unsigned long long)total);
             if (seen[s])
                 fail_msg ("seq %llu went to two members (%s among them)",
-                          (unsigned long long) s, m[i].member);
+                          (unsigned long long)s, m[i].member);
             seen[s] = 1;
         }
     for (uint64_t s = 1; s <= total; s++)
         if (!seen[s])
-            fail_msg ("seq %llu went to no member", (unsigned long long) s);
+            fail_msg ("seq %llu went to no member", (unsigned long long)s);
     free (seen);
 }
 
@@ -630,16 +630,16 @@ s_free_members (member_t *m, int n)
 static void
 test_concurrent_members_never_share_a_live_lease (void **st)
 {
-    (void) st;
+    (void)st;
     static member_t m[4]; /* outlives threads left running by a failure */
     for (int n = 2; n <= 4; n++) {
         char stream[32];
         snprintf (stream, sizeof stream, "leases-%d", n);
         s_create (stream);
-        s_publish (s_admin, stream, (uint32_t) (7 * n), NULL);
+        s_publish (s_admin, stream, (uint32_t)(7 * n), NULL);
         s_run_members (stream, n, 0, m);
         /* one fetch each, concurrently: disjoint ranges covering all */
-        s_assert_each_once (m, n, 7 * (uint64_t) n);
+        s_assert_each_once (m, n, 7 * (uint64_t)n);
         for (int i = 0; i < n; i++) {
             /* and each member's re-fetch was its own lease again */
             assert_int_equal (m[i].again->n, m[i].got->n);
@@ -647,7 +647,7 @@ test_concurrent_members_never_share_a_live_lease (void **st)
                 assert_int_equal (m[i].again->seq[j], m[i].got->seq[j]);
         }
         assert_int_equal (s_group_info (s_admin, stream, "g").members,
-                          (uint64_t) n);
+                          (uint64_t)n);
         s_free_members (m, n);
     }
 }
@@ -655,7 +655,7 @@ test_concurrent_members_never_share_a_live_lease (void **st)
 static void
 test_concurrent_members_together_receive_every_event_once (void **st)
 {
-    (void) st;
+    (void)st;
     static member_t m[4]; /* outlives threads left running by a failure */
     pub_t last[1];
     s_create ("drain");
@@ -723,7 +723,7 @@ s_long_poll (const char *stream, const char *const *members, int n,
     pthread_barrier_t *start = malloc (sizeof *start);
     assert_non_null (start);
     s_create (stream);
-    pthread_barrier_init (start, NULL, (unsigned) n + 1);
+    pthread_barrier_init (start, NULL, (unsigned)n + 1);
     for (int i = 0; i < n; i++) {
         memset (&p[i], 0, sizeof p[i]);
         p[i].b = &s_broker;
@@ -742,13 +742,13 @@ s_long_poll (const char *stream, const char *const *members, int n,
     int64_t deadline = ef_time_mono_ms () + 5000;
     for (uint64_t k = 1;; k++) {
         uint64_t now = s_requests ();
-        if (now >= base + k + (uint64_t) n)
+        if (now >= base + k + (uint64_t)n)
             break;
         if (ef_time_mono_ms () > deadline)
             fail_msg ("the fetches never reached the broker (requests %llu, "
                       "then %llu after %llu STATS)",
-                      (unsigned long long) base, (unsigned long long) now,
-                      (unsigned long long) k);
+                      (unsigned long long)base, (unsigned long long)now,
+                      (unsigned long long)k);
     }
     *published = ef_time_mono_ms ();
     s_publish (s_admin, stream, 1, ev);
@@ -775,8 +775,7 @@ s_long_poll_one (const char *stream, const char *member)
     assert_string_equal (p->got->id[0], ev[0].id);
     if (p->elapsed_ms >= 5000 || returned - published >= 5000)
         fail_msg ("the long poll took %lld ms (%lld after the publish)",
-                  (long long) p->elapsed_ms,
-                  (long long) (returned - published));
+                  (long long)p->elapsed_ms, (long long)(returned - published));
     free (p->got);
     free (p);
 }
@@ -784,15 +783,14 @@ s_long_poll_one (const char *stream, const char *member)
 static void
 test_long_poll_returns_promptly_when_an_event_is_published (void **st)
 {
-    (void) st;
+    (void)st;
     s_long_poll_one ("poll", NULL);
 }
 
 static void
-test_a_members_long_poll_returns_promptly_when_an_event_is_published (
-    void **st)
+test_a_members_long_poll_returns_promptly_when_an_event_is_published (void **st)
 {
-    (void) st;
+    (void)st;
     s_long_poll_one ("poll-member", "m1");
     /* and the event is that member's lease */
     got_t *got = s_got ();
@@ -806,7 +804,7 @@ test_a_members_long_poll_returns_promptly_when_an_event_is_published (
 static void
 test_members_woken_by_one_event_do_not_both_receive_it (void **st)
 {
-    (void) st;
+    (void)st;
     const char *members[] = {"m1", "m2"};
     poller_t *p = calloc (2, sizeof *p);
     pub_t ev[1];
@@ -818,22 +816,21 @@ test_members_woken_by_one_event_do_not_both_receive_it (void **st)
     assert_string_equal (p[winner].got->id[0], ev[0].id);
     if (p[winner].elapsed_ms >= 1500)
         fail_msg ("the member with the event waited %lld ms",
-                  (long long) p[winner].elapsed_ms);
+                  (long long)p[winner].elapsed_ms);
     /* the other went on waiting, and answered empty at its time */
     if (p[1 - winner].elapsed_ms < 1900)
         fail_msg ("the member without the event answered after %lld ms of "
                   "2000",
-                  (long long) p[1 - winner].elapsed_ms);
+                  (long long)p[1 - winner].elapsed_ms);
     for (int i = 0; i < 2; i++)
         free (p[i].got);
     free (p);
 }
 
 static void
-test_long_poll_with_nothing_published_answers_an_empty_list_in_time (
-    void **st)
+test_long_poll_with_nothing_published_answers_an_empty_list_in_time (void **st)
 {
-    (void) st;
+    (void)st;
     got_t *got = s_got ();
     char next[37];
     s_create ("quiet");
@@ -849,7 +846,7 @@ test_long_poll_with_nothing_published_answers_an_empty_list_in_time (
         assert_string_equal (next, "");
         if (took < 250 || took > 5000)
             fail_msg ("a 300 ms long poll answered after %lld ms",
-                      (long long) took);
+                      (long long)took);
     }
     free (got);
 }
@@ -859,7 +856,7 @@ test_long_poll_with_nothing_published_answers_an_empty_list_in_time (
 static void
 test_a_consumer_that_dies_without_committing_gets_the_events_again (void **st)
 {
-    (void) st;
+    (void)st;
     pub_t ev[20];
     got_t *got = s_got ();
     got_t *first = s_got ();
@@ -900,7 +897,7 @@ test_a_consumer_that_dies_without_committing_gets_the_events_again (void **st)
 static void
 test_group_state_survives_a_kill9 (void **st)
 {
-    (void) st;
+    (void)st;
     char dir[256], committed[37];
     h_broker_t b;
     pub_t ev[20];
@@ -964,7 +961,7 @@ s_poll_until (ef_consumer_t *k, got_t *got, uint32_t n)
 static void
 test_push_respects_credit_and_delivers_everything_in_order (void **st)
 {
-    (void) st;
+    (void)st;
     pub_t ev[28];
     got_t *got = s_got ();
     got_t *fetched = s_got ();
@@ -1013,6 +1010,55 @@ test_push_respects_credit_and_delivers_everything_in_order (void **st)
     free (got);
 }
 
+/*  s_collect, asking to stop after every 7th event. */
+static int
+s_collect_stop7 (void *arg, const ef_event_t *ev)
+{
+    got_t *g = arg;
+    s_collect (g, ev);
+    return g->n % 7 == 0;
+}
+
+static void
+test_push_stopped_mid_frame_hands_the_rest_over_next_time (void **st)
+{
+    (void)st;
+    pub_t ev[30];
+    got_t *got = s_got ();
+    s_create ("push-stop");
+    s_publish (s_admin, "push-stop", 30, ev);
+
+    ef_client_t *c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_consumer_t *k = ef_consumer_new (c, "push-stop", "g");
+    assert_non_null (k);
+    /* one frame can carry all 30; the callback stops after every 7th,
+       and every poll commits what it was handed */
+    assert_int_equal (ef_consumer_start (k, 100), 0);
+    int64_t deadline = ef_time_mono_ms () + 10000;
+    while (got->n < 30 && ef_time_mono_ms () < deadline) {
+        uint32_t before = got->n;
+        int rc = ef_consumer_poll (k, 500, s_collect_stop7, got);
+        assert_true (rc >= 0);
+        assert_int_equal ((uint32_t)rc, got->n - before);
+        assert_true (rc <= 7);
+        if (rc) {
+            assert_string_equal (ef_consumer_last (k), got->id[got->n - 1]);
+            assert_int_equal (ef_consumer_commit (k), 0);
+        }
+    }
+    /* nothing skipped, nothing twice, in order */
+    assert_int_equal (got->n, 30);
+    for (uint32_t i = 0; i < 30; i++)
+        assert_string_equal (got->id[i], ev[i].id);
+    ginfo_t gi = s_group_info (s_admin, "push-stop", "g");
+    assert_string_equal (gi.committed, ev[29].id);
+    assert_int_equal (gi.lag, 0);
+    ef_consumer_destroy (&k);
+    ef_client_destroy (&c);
+    free (got);
+}
+
 /* ---------------------------------------------------------------- roles */
 
 /*  A client whose CurveZMQ key is registered with role; its key file is
@@ -1040,7 +1086,7 @@ s_client_with_role (const char *role, char *path)
 static void
 test_a_producer_may_not_fetch_and_a_consumer_may_not_publish (void **st)
 {
-    (void) st;
+    (void)st;
     char ppath[512], cpath[512], next[37], committed[37];
     pub_t ev[3];
     got_t *got = s_got ();
@@ -1056,9 +1102,9 @@ test_a_producer_may_not_fetch_and_a_consumer_may_not_publish (void **st)
                                        s_collect, got, next),
                       EF_EFORBIDDEN);
     assert_int_equal (got->n, 0);
-    assert_int_equal (ef_client_commit (producer, "roles", "g", NULL, ev[2].id,
-                                        committed),
-                      EF_EFORBIDDEN);
+    assert_int_equal (
+        ef_client_commit (producer, "roles", "g", NULL, ev[2].id, committed),
+        EF_EFORBIDDEN);
     assert_int_equal (
         ef_client_seek (producer, "roles", "g", "latest", 0, committed),
         EF_EFORBIDDEN);
@@ -1091,7 +1137,7 @@ test_a_producer_may_not_fetch_and_a_consumer_may_not_publish (void **st)
 static void
 test_fetch_refuses_bad_group_names_and_unknown_streams (void **st)
 {
-    (void) st;
+    (void)st;
     got_t *got = s_got ();
     char next[37], longest[80];
     memset (longest, 'x', 65);
@@ -1106,11 +1152,11 @@ test_fetch_refuses_bad_group_names_and_unknown_streams (void **st)
     assert_int_equal (ef_client_fetch (s_admin, "input", "g", longest, 10, 0,
                                        s_collect, got, next),
                       EF_EINVAL);
-    assert_int_equal (ef_client_fetch (s_admin, "no-such-stream", "g", NULL,
-                                       10, 0, s_collect, got, next),
+    assert_int_equal (ef_client_fetch (s_admin, "no-such-stream", "g", NULL, 10,
+                                       0, s_collect, got, next),
                       EF_ENOTFOUND);
-    assert_int_equal (ef_client_fetch (s_admin, "no-such-stream", "g", "m1",
-                                       10, 0, s_collect, got, next),
+    assert_int_equal (ef_client_fetch (s_admin, "no-such-stream", "g", "m1", 10,
+                                       0, s_collect, got, next),
                       EF_ENOTFOUND);
     free (got);
 }
@@ -1143,6 +1189,8 @@ main (void)
         cmocka_unit_test (test_group_state_survives_a_kill9),
         cmocka_unit_test (
             test_push_respects_credit_and_delivers_everything_in_order),
+        cmocka_unit_test (
+            test_push_stopped_mid_frame_hands_the_rest_over_next_time),
         cmocka_unit_test (
             test_a_producer_may_not_fetch_and_a_consumer_may_not_publish),
         cmocka_unit_test (

@@ -33,7 +33,10 @@ void ef_consumer_destroy (ef_consumer_t **self_p);
 /*  Subscribe with a window of credit events (1–100000). 0 or an error. */
 int ef_consumer_start (ef_consumer_t *self, uint32_t credit);
 /*  Deliver pushed events to fn, waiting up to timeout_ms for the first.
-    Returns the number delivered, or an error. */
+    fn returns non-zero to stop: the poll returns after that event, and the
+    events behind it are kept and handed over, in order, by the next poll
+    (events are only ever handed over inside a poll). Returns the number
+    delivered, or an error. */
 int ef_consumer_poll (ef_consumer_t *self, int timeout_ms, ef_event_fn *fn,
                       void *arg);
 /*  The id of the last event delivered ("" when none yet). */
