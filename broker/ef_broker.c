@@ -683,9 +683,7 @@ ef_broker_run (ef_broker_t *self)
     }
     /* finish what was accepted: hash, commit, then answer; requests that
        would start new work now are answered UNAVAILABLE */
-    for (ef_wreq_t *w = self->parked; w; w = w->next)
-        w->deadline_ms = 1; /* due: answered with what there is */
-    ef_consume_expire (self, 0);
+    ef_consume_expire_all (self);
     ef_consume_close (self);
     ef_workers_close (self);
     ef_hasher_destroy (&self->hasher);

@@ -19,6 +19,8 @@
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_uuid.h"
 
+#define EF_PARK_BUCKETS 256 /* a power of two */
+
 struct ef_broker {
     const ef_config_t *cfg;
     ef_log_t *log;
@@ -44,12 +46,16 @@ struct ef_broker {
     ef_uuid_gen_t uuids;      /* event ids, increasing */
     int stopping;
     int writer_stopped;
-    ef_wreq_t *parked;     /* long-polling FETCHes, linked through next */
+    /* long-polling FETCHes, linked through next, in buckets by stream
+       num (a publish looks at its stream's bucket only) */
+    ef_wreq_t *parked[EF_PARK_BUCKETS];
+    uint32_t nparked;
+    int64_t park_due;      /* no parked fetch is due before this (mono ms) */
     struct ef_workers *workers; /* pipeline workers (ef_workers.c) */
     ef_room_t *room;            /* their room, told to the engine */
     struct ef_schema_cache *schemas; /* compiled stream schemas */
     char why[512];          /* a handler's message that is not static */
-    struct ef_sub *subs;   /* push subscriptions */
+    struct ef_sub *subs[EF_PARK_BUCKETS]; /* push subscriptions, likewise */
     uint32_t nsubs;
 };
 
@@ -109,8 +115,10 @@ void ef_consume_wake (ef_broker_t *self, uint32_t num);
     (0: answer it as it is). */
 int ef_consume_park (ef_broker_t *self, ef_wreq_t *w);
 /*  Answer parked fetches whose time is up; the ms until the next one is
-    due (or max_ms). */
+    due (or max_ms). Looks at them only when one is due. */
 int ef_consume_expire (ef_broker_t *self, int max_ms);
+/*  Answer every parked fetch now, with what there is (shutdown). */
+void ef_consume_expire_all (ef_broker_t *self);
 /*  Drop everything (shutdown). */
 void ef_consume_close (ef_broker_t *self);
 /*  Send a reply; 0, or -1 when the peer is gone. (ef_broker.c) */

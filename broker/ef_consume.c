@@ -207,24 +207,30 @@ ef_consume_park (ef_broker_t *self, ef_wreq_t *w)
         w->stream = s;
     }
     w->apply = NULL;
-    w->next = self->parked;
-    self->parked = w;
+    ef_wreq_t **bucket = &self->parked[w->stream.num & (EF_PARK_BUCKETS - 1)];
+    w->next = *bucket;
+    *bucket = w;
+    if (!self->nparked++ || w->deadline_ms < self->park_due)
+        self->park_due = w->deadline_ms;
     return 1;
 }
 
 void
 ef_consume_wake (ef_broker_t *self, uint32_t num)
 {
-    ef_wreq_t **pp = &self->parked, *woken = NULL;
+    size_t b = num & (EF_PARK_BUCKETS - 1);
+    ef_wreq_t **pp = &self->parked[b], *woken = NULL;
     while (*pp) {
         ef_wreq_t *w = *pp;
         if (w->stream.num == num) {
             *pp = w->next;
             w->next = woken;
             woken = w;
+            self->nparked--;
         } else
             pp = &w->next;
     }
+    /* redispatching may park some again: they were taken out first */
     while (woken) {
         ef_wreq_t *w = woken;
         woken = w->next;
@@ -233,39 +239,71 @@ ef_consume_wake (ef_broker_t *self, uint32_t num)
         ef_broker_redispatch (self, w);
     }
     /* and the subscribers of that stream */
-    for (s_sub_t *sub = self->subs, *next; sub; sub = next) {
+    for (s_sub_t *sub = self->subs[b], *next; sub; sub = next) {
         next = sub->next; /* s_push may drop sub */
         if (sub->num == num && sub->credit)
             s_push (self, sub);
     }
 }
 
-int
-ef_consume_expire (ef_broker_t *self, int max_ms)
+/*  Take the parked fetches due by now out of their buckets (every one
+    with all set); the earliest deadline left becomes park_due. */
+static ef_wreq_t *
+s_take_due (ef_broker_t *self, int64_t now, int all)
 {
-    int64_t now = ef_time_mono_ms ();
-    int64_t next = now + max_ms;
-    ef_wreq_t **pp = &self->parked, *due = NULL;
-    while (*pp) {
-        ef_wreq_t *w = *pp;
-        if (w->deadline_ms <= now) {
-            *pp = w->next;
-            w->next = due;
-            due = w;
-        } else {
-            if (w->deadline_ms < next)
-                next = w->deadline_ms;
-            pp = &w->next;
+    ef_wreq_t *due = NULL;
+    int64_t next = 0;
+    for (size_t b = 0; b < EF_PARK_BUCKETS; b++)
+        for (ef_wreq_t **pp = &self->parked[b]; *pp;) {
+            ef_wreq_t *w = *pp;
+            if (all || w->deadline_ms <= now) {
+                *pp = w->next;
+                w->next = due;
+                due = w;
+                self->nparked--;
+            } else {
+                if (!next || w->deadline_ms < next)
+                    next = w->deadline_ms;
+                pp = &w->next;
+            }
         }
-    }
+    self->park_due = next;
+    return due;
+}
+
+/*  Answer the taken fetches now, with whatever there is. */
+static void
+s_answer_due (ef_broker_t *self, ef_wreq_t *due)
+{
     while (due) {
         ef_wreq_t *w = due;
         due = w->next;
         w->next = NULL;
-        w->req.timeout = 0; /* answer now, with whatever there is */
+        w->req.timeout = 0;
         ef_broker_redispatch (self, w);
     }
-    return (int)(next - now);
+}
+
+int
+ef_consume_expire (ef_broker_t *self, int max_ms)
+{
+    if (!self->nparked)
+        return max_ms;
+    int64_t now = ef_time_mono_ms ();
+    /* park_due may be early (the fetch it was for was woken since): then
+       the walk finds nothing due and moves it on */
+    if (self->park_due <= now)
+        s_answer_due (self, s_take_due (self, now, 0));
+    if (!self->nparked)
+        return max_ms;
+    int64_t left = self->park_due - now;
+    return left < max_ms ? (int)(left < 0 ? 0 : left) : max_ms;
+}
+
+void
+ef_consume_expire_all (ef_broker_t *self)
+{
+    s_answer_due (self, s_take_due (self, 0, 1));
 }
 
 /* ---------------------------------------------------------------- commit */
@@ -476,7 +514,8 @@ s_sub_free (s_sub_t *sub)
 static void
 s_sub_remove (ef_broker_t *self, s_sub_t *gone)
 {
-    for (s_sub_t **pp = &self->subs; *pp; pp = &(*pp)->next)
+    size_t b = gone->num & (EF_PARK_BUCKETS - 1);
+    for (s_sub_t **pp = &self->subs[b]; *pp; pp = &(*pp)->next)
         if (*pp == gone) {
             *pp = gone->next;
             self->nsubs--;
@@ -529,11 +568,12 @@ s_push (ef_broker_t *self, s_sub_t *sub)
 static s_sub_t *
 s_sub_find (ef_broker_t *self, zmq_msg_t *peer, uint64_t id)
 {
-    for (s_sub_t *s = self->subs; s; s = s->next)
-        if (s->id == id && zmq_msg_size (&s->peer) == zmq_msg_size (peer) &&
-            memcmp (zmq_msg_data (&s->peer), zmq_msg_data (peer),
-                    zmq_msg_size (peer)) == 0)
-            return s;
+    for (size_t b = 0; b < EF_PARK_BUCKETS; b++)
+        for (s_sub_t *s = self->subs[b]; s; s = s->next)
+            if (s->id == id && zmq_msg_size (&s->peer) == zmq_msg_size (peer) &&
+                memcmp (zmq_msg_data (&s->peer), zmq_msg_data (peer),
+                        zmq_msg_size (peer)) == 0)
+                return s;
     return NULL;
 }
 
@@ -562,8 +602,9 @@ ef_consume_subscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
     memcpy (sub->stream_id, s.id, sizeof sub->stream_id);
     sub->position = g->committed;
     sub->credit = w->req.credit;
-    sub->next = self->subs;
-    self->subs = sub;
+    s_sub_t **bucket = &self->subs[s.num & (EF_PARK_BUCKETS - 1)];
+    sub->next = *bucket;
+    *bucket = sub;
     self->nsubs++;
     ef_proto_reply_ok (&self->out, w->req.id, 2);
     ef_mp_key (&self->out, "sub");
@@ -608,10 +649,11 @@ ef_consume_unsubscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
 void
 ef_consume_close (ef_broker_t *self)
 {
-    while (self->subs) {
-        s_sub_t *next = self->subs->next;
-        s_sub_free (self->subs);
-        self->subs = next;
-    }
+    for (size_t b = 0; b < EF_PARK_BUCKETS; b++)
+        while (self->subs[b]) {
+            s_sub_t *next = self->subs[b]->next;
+            s_sub_free (self->subs[b]);
+            self->subs[b] = next;
+        }
     self->nsubs = 0;
 }

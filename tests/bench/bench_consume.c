@@ -6,7 +6,11 @@
                push subscription and through long-polling FETCH: p50, p99,
                p99.9 (ms)
     usage: bench_consume DATA_DIR ENDPOINT replay N [read|fetch|push]
-           bench_consume DATA_DIR ENDPOINT latency RATE SECONDS */
+           bench_consume DATA_DIR ENDPOINT latency RATE SECONDS
+           bench_consume DATA_DIR ENDPOINT parked N
+      parked   publish rate with and without N long polls parked on
+               another stream, and the time one event takes to answer
+               them all */
 #include "bench_util.h"
 #include "eventflow/ef_client.h"
 #include "eventflow/ef_consumer.h"
@@ -249,6 +253,66 @@ s_latency (uint64_t rate, uint64_t seconds)
     return 0;
 }
 
+/* ---------------------------------------------------------------- parked */
+
+/*  Publish n single-event requests, pipelined, on stream; events/s. */
+static double
+s_publish_rate (ef_client_t *c, const char *stream, uint64_t n)
+{
+    ef_event_in_t ev = {0};
+    ev.type = ef_str ("p");
+    ev.payload = ef_str ("{\"n\":1}");
+    uint64_t t0 = ef_time_mono_ns ();
+    for (uint64_t i = 0; i < n; i++)
+        if (ef_client_publish_async (c, stream, &ev, 1, NULL, NULL))
+            return 0;
+    ef_client_flush (c, 60000);
+    return n / s_secs (t0);
+}
+
+/*  What parked long polls cost others: publish rate on one stream, then
+    the same with `parked` FETCHes (60 s timeout, distinct groups) waiting
+    on another stream, then a publish to that stream wakes them all. */
+static int
+s_parked (uint64_t parked)
+{
+    ef_client_t *c = s_connect (), *w = s_connect ();
+    if (!c || !w)
+        return 1;
+    ef_client_create_stream (c, "busy", NULL);
+    ef_client_create_stream (c, "idle", NULL);
+    ef_client_set_max_inflight (c, 10000);
+    ef_client_set_max_inflight (w, (uint32_t) parked + 100);
+    ef_client_set_timeout (w, 120000);
+    printf ("publish_events_per_s_0_parked=%.0f\n",
+            s_publish_rate (c, "busy", 200000));
+    char group[32];
+    for (uint64_t i = 0; i < parked; i++) {
+        ef_request_t req = {0};
+        snprintf (group, sizeof group, "g%llu", (unsigned long long) i);
+        req.cmd = EF_CMD_FETCH;
+        req.stream = ef_str ("idle");
+        req.group = ef_str (group);
+        req.limit = 10;
+        req.timeout = 60000;
+        if (ef_client_send (w, &req))
+            return 1;
+    }
+    ef_client_poll (w, 1000); /* all of them in and parked */
+    printf ("publish_events_per_s_%llu_parked=%.0f\n",
+            (unsigned long long) parked, s_publish_rate (c, "busy", 200000));
+    /* one event on their stream answers every one of them */
+    uint64_t t0 = ef_time_mono_ns ();
+    s_publish_rate (c, "idle", 1);
+    while (ef_client_inflight (w) && s_secs (t0) < 30)
+        ef_client_poll (w, 100);
+    printf ("wake_%llu_parked_s=%.3f unanswered=%u\n",
+            (unsigned long long) parked, s_secs (t0), ef_client_inflight (w));
+    ef_client_destroy (&w);
+    ef_client_destroy (&c);
+    return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -268,6 +332,8 @@ main (int argc, char **argv)
     if (!strcmp (argv[3], "replay"))
         return s_replay (strtoull (argv[4], NULL, 10),
                          argc > 5 ? argv[5] : NULL);
+    if (!strcmp (argv[3], "parked"))
+        return s_parked (strtoull (argv[4], NULL, 10));
     if (!strcmp (argv[3], "latency") && argc > 5)
         return s_latency (strtoull (argv[4], NULL, 10),
                           strtoull (argv[5], NULL, 10));

@@ -7,7 +7,8 @@
     receive every event exactly once; a long poll returns as soon as an
     event is published (to one woken member only); a consumer that
     dies without committing gets the events again; group state survives a
-    kill -9; push subscriptions respect credit; and roles hold (a producer
+    kill -9; hundreds of parked long polls wake by stream and expire on
+    time; push subscriptions respect credit; and roles hold (a producer
     may not fetch, a consumer may not publish). Lease expiry (30 s) is
     covered by tests/unit/test_groups.c with a driven clock. */
 #define _GNU_SOURCE /* pthread_timedjoin_np */
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 #include <cmocka.h>
 
 #define MAX_GOT 4096
@@ -942,6 +944,78 @@ test_group_state_survives_a_kill9 (void **st)
     free (got);
 }
 
+/*  Many parked long polls at once, from one raw connection: 3 streams ×
+    100 groups. A publish to one stream answers exactly its 100 with the
+    event; the others stay parked and answer empty at their timeout. */
+static void
+test_many_parked_long_polls_wake_by_stream_and_expire_on_time (void **st)
+{
+    (void)st;
+    const char *streams[3] = {"park-a", "park-b", "park-c"};
+    pub_t ev[1];
+    for (int i = 0; i < 3; i++)
+        s_create (streams[i]);
+    void *ctx = zmq_ctx_new ();
+    void *sock = zmq_socket (ctx, ZMQ_DEALER);
+    assert_int_equal (h_curve_socket (&s_broker, sock), 0);
+    assert_int_equal (zmq_connect (sock, s_broker.endpoint), 0);
+    ef_buf_t b;
+    ef_buf_init (&b);
+    char group[32];
+    for (uint64_t id = 1; id <= 300; id++) {
+        ef_request_t req = {0};
+        snprintf (group, sizeof group, "g%llu", (unsigned long long)id);
+        req.v = EF_PROTO_VERSION;
+        req.id = id;
+        req.cmd = EF_CMD_FETCH;
+        req.stream = ef_str (streams[(id - 1) / 100]);
+        req.group = ef_str (group);
+        req.limit = 10;
+        req.timeout = id <= 100 || id > 200 ? 1500 : 20000;
+        ef_buf_reset (&b);
+        assert_int_equal (ef_proto_encode_request (&b, &req), 0);
+        assert_int_equal (zmq_send (sock, b.data, b.len, 0), (int)b.len);
+    }
+    usleep (300000); /* all parked */
+    int64_t t0 = ef_time_mono_ms ();
+    s_publish (s_admin, "park-b", 1, ev);
+    int with_event = 0, empty = 0, timeout = 5000;
+    zmq_setsockopt (sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    for (int i = 0; i < 300; i++) {
+        zmq_msg_t m;
+        zmq_msg_init (&m);
+        assert_true (zmq_msg_recv (&m, sock, 0) >= 0);
+        ef_reply_t rep;
+        ef_mpr_t r;
+        uint32_t n;
+        assert_int_equal (
+            ef_proto_decode_reply (zmq_msg_data (&m), zmq_msg_size (&m), &rep),
+            0);
+        assert_true (rep.ok);
+        assert_int_equal (ef_proto_reply_find (&rep, "events", &r), 0);
+        assert_int_equal (ef_mpr_array (&r, &n), 0);
+        if (rep.id > 100 && rep.id <= 200) {
+            /* park-b's, woken by its event, long before their 20 s */
+            assert_int_equal (n, 1);
+            ef_event_t e;
+            assert_int_equal (ef_proto_read_event (&r, &e), 0);
+            assert_true (ef_str_eq (e.event_id, ev[0].id));
+            with_event++;
+        } else {
+            /* the others, at their 1.5 s, and not before */
+            assert_int_equal (n, 0);
+            assert_true (ef_time_mono_ms () - t0 >= 1000);
+            empty++;
+        }
+        zmq_msg_close (&m);
+    }
+    assert_int_equal (with_event, 100);
+    assert_int_equal (empty, 200);
+    ef_buf_free (&b);
+    zmq_close (sock);
+    zmq_ctx_term (ctx);
+}
+
 /* ---------------------------------------------------------------- push */
 
 static void
@@ -1191,6 +1265,8 @@ main (void)
             test_push_respects_credit_and_delivers_everything_in_order),
         cmocka_unit_test (
             test_push_stopped_mid_frame_hands_the_rest_over_next_time),
+        cmocka_unit_test (
+            test_many_parked_long_polls_wake_by_stream_and_expire_on_time),
         cmocka_unit_test (
             test_a_producer_may_not_fetch_and_a_consumer_may_not_publish),
         cmocka_unit_test (
