@@ -29,6 +29,8 @@ typedef struct ef_sub {
 } s_sub_t;
 
 static void s_push (ef_broker_t *self, s_sub_t *sub);
+static int s_commit_in (ef_store_txn_t *txn, ef_wreq_t *w, uint32_t *num,
+                        uint64_t *committed);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -151,6 +153,61 @@ s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     return rc;
 }
 
+/*  A fetch without a member: the events after the committed offset, read
+    in txn, the reply into out; w->park when there is nothing yet and it
+    may wait. */
+static int
+s_fetch_plain (ef_store_txn_t *txn, ef_wreq_t *w, ef_buf_t *out,
+               const char **why)
+{
+    ef_stream_rec_t s;
+    ef_group_t *g = malloc (sizeof *g);
+    uint64_t first, head;
+    int rc;
+    if (!g)
+        return EF_ENOMEM;
+    if ((rc = s_stream (txn, w, &s, why)) == 0 &&
+        (rc = ef_store_stream_bounds (txn, s.num, &first, &head)) == 0 &&
+        (rc = s_group (txn, s.num, w->req.group, g)) == 0) {
+        uint64_t from = g->committed + 1;
+        uint64_t to = head;
+        if (to >= from && to - from + 1 > s_limit (w))
+            to = from + s_limit (w) - 1;
+        w->park = from > head && w->req.timeout &&
+                  w->deadline_ms > ef_time_mono_ms ();
+        w->stream = s;
+        rc = s_fetch_reply (out, txn, &s, w->req.id, g->committed, from, to);
+    }
+    free (g);
+    return rc;
+}
+
+/*  A FETCH carrying last_event_id: commit up to it, then fetch, in one
+    transaction and one round trip (what NATS calls ack-next). The commit
+    is done once: when the fetch waits and is woken, it runs as a plain
+    fetch. */
+static int
+s_apply_commit_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+                      uint64_t now)
+{
+    uint32_t num = 0;
+    uint64_t committed = 0;
+    w->park = 0;
+    int rc = s_commit_in (txn, w, &num, &committed);
+    if (rc || w->status)
+        return rc;
+    w->req.last_event_id = EF_STR_NULL;
+    if (ef_str_set (w->req.consumer_id))
+        return s_apply_fetch (ctx, txn, w, now);
+    const char *why = NULL;
+    rc = s_fetch_plain (txn, w, &w->reply, &why);
+    if (rc == EF_ENOTFOUND) {
+        w->status = rc, w->why = why;
+        return 0;
+    }
+    return rc;
+}
+
 int
 ef_consume_fetch (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
@@ -161,32 +218,13 @@ ef_consume_fetch (ef_broker_t *self, ef_wreq_t *w, const char **why)
         w->deadline_ms =
             ef_time_mono_ms () +
             (w->req.timeout > S_MAX_TIMEOUT ? S_MAX_TIMEOUT : w->req.timeout);
-    if (ef_str_set (w->req.consumer_id)) {
-        w->apply = s_apply_fetch;
-        return 0;
-    }
-    /* no member: read after the committed offset, from the snapshot */
-    ef_stream_rec_t s;
-    ef_group_t *g = malloc (sizeof *g);
-    uint64_t first, head;
-    if (!g)
-        return EF_ENOMEM;
-    if ((rc = s_stream (self->reader, w, &s, why)) == 0 &&
-        (rc = ef_store_stream_bounds (self->reader, s.num, &first, &head)) ==
-            0 &&
-        (rc = s_group (self->reader, s.num, w->req.group, g)) == 0) {
-        uint64_t from = g->committed + 1;
-        uint64_t to = head;
-        if (to >= from && to - from + 1 > s_limit (w))
-            to = from + s_limit (w) - 1;
-        w->park = from > head && w->req.timeout &&
-                  w->deadline_ms > ef_time_mono_ms ();
-        w->stream = s;
-        rc = s_fetch_reply (&self->out, self->reader, &s, w->req.id,
-                            g->committed, from, to);
-    }
-    free (g);
-    return rc;
+    if (ef_str_set (w->req.last_event_id))
+        w->apply = s_apply_commit_fetch; /* commit first, in the writer */
+    else if (ef_str_set (w->req.consumer_id))
+        w->apply = s_apply_fetch; /* a member's fetch writes its lease */
+    else /* no member: read after the committed offset, from the snapshot */
+        return s_fetch_plain (self->reader, w, &self->out, why);
+    return 0;
 }
 
 int
@@ -308,11 +346,12 @@ ef_consume_expire_all (ef_broker_t *self)
 
 /* ---------------------------------------------------------------- commit */
 
+/*  Commit up to w's last_event_id in txn; a refusal is w->status.
+ *num and *committed get the stream and the offset after it. */
 static int
-s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+s_commit_in (ef_store_txn_t *txn, ef_wreq_t *w, uint32_t *num,
+             uint64_t *committed)
 {
-    (void)ctx;
-    (void)now;
     ef_stream_rec_t s;
     ef_uuid_t id;
     uint64_t seq;
@@ -342,13 +381,28 @@ s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
             w->status = EF_ECONFLICT;
             w->why = "that is behind the committed offset; offsets only move "
                      "back by a seek";
-        } else if ((rc = ef_groups_save (txn, g)) == 0) {
-            ef_proto_reply_ok (&w->reply, w->req.id, 1);
-            ef_mp_key (&w->reply, "committed_offset");
-            s_offset (&w->reply, txn, s.num, g->committed);
-        }
+        } else
+            rc = ef_groups_save (txn, g);
     }
+    *num = s.num;
+    *committed = g->committed;
     free (g);
+    return rc;
+}
+
+static int
+s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    (void)ctx;
+    (void)now;
+    uint32_t num = 0;
+    uint64_t committed = 0;
+    int rc = s_commit_in (txn, w, &num, &committed);
+    if (rc == 0 && !w->status) {
+        ef_proto_reply_ok (&w->reply, w->req.id, 1);
+        ef_mp_key (&w->reply, "committed_offset");
+        s_offset (&w->reply, txn, num, committed);
+    }
     return rc;
 }
 

@@ -128,9 +128,9 @@ int
 ef_client_set_curve (ef_client_t *self, const char *server_public,
                      const char *client_public, const char *client_secret)
 {
-    if (!server_public || !client_public || !client_secret
-        || strlen (server_public) != 40 || strlen (client_public) != 40
-        || strlen (client_secret) != 40)
+    if (!server_public || !client_public || !client_secret ||
+        strlen (server_public) != 40 || strlen (client_public) != 40 ||
+        strlen (client_secret) != 40)
         return EF_EINVAL;
     memcpy (self->curve_server, server_public, 41);
     memcpy (self->curve_public, client_public, 41);
@@ -193,16 +193,16 @@ s_send (ef_client_t *self, const ef_request_t *req)
         return s_fail (self, rc ? rc : EF_ENOMEM, NULL, NULL);
     int64_t deadline = ef_time_mono_ms () + self->timeout_ms;
     for (;;) {
-        if (zmq_send (self->sock, self->out.data, self->out.len, ZMQ_DONTWAIT)
-            >= 0)
+        if (zmq_send (self->sock, self->out.data, self->out.len,
+                      ZMQ_DONTWAIT) >= 0)
             return 0;
         if (errno != EAGAIN)
             return s_fail (self, EF_EUNAVAILABLE, "send failed: %s",
                            zmq_strerror (errno));
         int64_t left = deadline - ef_time_mono_ms ();
         if (left <= 0)
-            return s_fail (self, EF_EUNAVAILABLE,
-                           "broker unavailable at %s", self->endpoint);
+            return s_fail (self, EF_EUNAVAILABLE, "broker unavailable at %s",
+                           self->endpoint);
         zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLOUT, 0};
         zmq_poll (&item, 1, left);
     }
@@ -237,8 +237,8 @@ s_pending_find (ef_client_t *self, uint64_t id)
 static void
 s_pending_trim (ef_client_t *self)
 {
-    while (self->oldest_id < self->next_id
-           && !s_pending_find (self, self->oldest_id))
+    while (self->oldest_id < self->next_id &&
+           !s_pending_find (self, self->oldest_id))
         self->oldest_id++;
     if (self->inflight == 0)
         self->oldest_id = self->next_id;
@@ -256,8 +256,8 @@ s_complete (ef_client_t *self, s_pending_t *p, int status,
     if (status == 0 && rep) {
         ef_mpr_t r;
         uint32_t count;
-        if (ef_proto_reply_find (rep, "results", &r)
-            || ef_mpr_array (&r, &count) || count > S_RESULTS_MAX)
+        if (ef_proto_reply_find (rep, "results", &r) ||
+            ef_mpr_array (&r, &count) || count > S_RESULTS_MAX)
             status = EF_EPROTO;
         for (uint32_t i = 0; status == 0 && i < count; i++)
             if (ef_proto_read_result (&r, &self->results[i]))
@@ -325,7 +325,8 @@ s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
         return 0;
     }
     ef_reply_t rep;
-    if (ef_proto_decode_reply (zmq_msg_data (&msg), zmq_msg_size (&msg), &rep)) {
+    if (ef_proto_decode_reply (zmq_msg_data (&msg), zmq_msg_size (&msg),
+                               &rep)) {
         zmq_msg_close (&msg);
         return 0; /* not ours to understand: a broken frame is dropped */
     }
@@ -352,7 +353,7 @@ s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
     if (p) {
         if (rep.code && rep.err_message.ptr)
             snprintf (self->error, sizeof self->error, "%.*s",
-                      (int) rep.err_message.len, rep.err_message.ptr);
+                      (int)rep.err_message.len, rep.err_message.ptr);
         s_complete (self, p, rep.code, &rep);
         s_pending_trim (self);
         if (completed)
@@ -375,7 +376,7 @@ s_call (ef_client_t *self, const ef_request_t *req)
         if (left <= 0)
             return s_fail (self, EF_ETIMEOUT, "no reply from %s in time",
                            self->endpoint);
-        rc = s_recv_one (self, req->id, (int) left, NULL);
+        rc = s_recv_one (self, req->id, (int)left, NULL);
         s_expire (self);
         if (rc == 1)
             break;
@@ -383,7 +384,7 @@ s_call (ef_client_t *self, const ef_request_t *req)
     if (self->rep.code) {
         if (self->rep.err_message.ptr)
             snprintf (self->error, sizeof self->error, "%.*s",
-                      (int) self->rep.err_message.len,
+                      (int)self->rep.err_message.len,
                       self->rep.err_message.ptr);
         else
             s_fail (self, self->rep.code, NULL, NULL);
@@ -397,8 +398,7 @@ int
 ef_client_connect (ef_client_t *self)
 {
     if (!self->ctx && !(self->ctx = zmq_ctx_new ()))
-        return s_fail (self, EF_ENOMEM, "cannot create a ZeroMQ context",
-                       NULL);
+        return s_fail (self, EF_ENOMEM, "cannot create a ZeroMQ context", NULL);
     if (!self->sock) {
         self->sock = zmq_socket (self->ctx, ZMQ_DEALER);
         if (!self->sock)
@@ -410,21 +410,21 @@ ef_client_connect (ef_client_t *self)
         zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero);
         zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
-        if (self->curve_server[0]
-            && (zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY,
-                                self->curve_server, 40)
-                || zmq_setsockopt (self->sock, ZMQ_CURVE_PUBLICKEY,
-                                   self->curve_public, 40)
-                || zmq_setsockopt (self->sock, ZMQ_CURVE_SECRETKEY,
-                                   self->curve_secret, 40))) {
+        if (self->curve_server[0] &&
+            (zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY,
+                             self->curve_server, 40) ||
+             zmq_setsockopt (self->sock, ZMQ_CURVE_PUBLICKEY,
+                             self->curve_public, 40) ||
+             zmq_setsockopt (self->sock, ZMQ_CURVE_SECRETKEY,
+                             self->curve_secret, 40))) {
             int rc = s_fail (self, EF_EINVAL, "bad CurveZMQ keys%s", "");
             zmq_close (self->sock);
             self->sock = NULL;
             return rc;
         }
         if (zmq_connect (self->sock, self->endpoint)) {
-            int rc = s_fail (self, EF_EINVAL, "bad endpoint '%s'",
-                             self->endpoint);
+            int rc =
+                s_fail (self, EF_EINVAL, "bad endpoint '%s'", self->endpoint);
             zmq_close (self->sock);
             self->sock = NULL;
             return rc;
@@ -452,7 +452,7 @@ s_publish_request (ef_client_t *self, ef_request_t *req, const char *stream,
 {
     s_request_init (self, req, EF_CMD_PUBLISH);
     req->stream = ef_str (stream);
-    req->events = (ef_event_in_t *) events;
+    req->events = (ef_event_in_t *)events;
     req->n_events = n;
 }
 
@@ -468,8 +468,8 @@ ef_client_publish (ef_client_t *self, const char *stream,
         return rc;
     ef_mpr_t r;
     uint32_t count;
-    if (ef_proto_reply_find (&self->rep, "results", &r)
-        || ef_mpr_array (&r, &count) || count != n)
+    if (ef_proto_reply_find (&self->rep, "results", &r) ||
+        ef_mpr_array (&r, &count) || count != n)
         return s_fail (self, EF_EPROTO, "malformed PUBLISH reply", NULL);
     for (uint32_t i = 0; i < n; i++)
         if (ef_proto_read_result (&r, &results[i]))
@@ -565,9 +565,8 @@ ef_client_flush (ef_client_t *self, int timeout_ms)
     while (self->inflight) {
         int64_t left = deadline - ef_time_mono_ms ();
         if (left <= 0)
-            return s_fail (self, EF_ETIMEOUT, "requests still in flight",
-                           NULL);
-        int rc = ef_client_poll (self, (int) (left < 100 ? left : 100));
+            return s_fail (self, EF_ETIMEOUT, "requests still in flight", NULL);
+        int rc = ef_client_poll (self, (int)(left < 100 ? left : 100));
         if (rc < 0)
             return rc;
     }
@@ -588,8 +587,8 @@ static int
 s_stream_reply (ef_client_t *self, ef_stream_info_t *out)
 {
     ef_mpr_t r;
-    if (ef_proto_reply_find (&self->rep, "stream", &r)
-        || ef_proto_read_stream (&r, out))
+    if (ef_proto_reply_find (&self->rep, "stream", &r) ||
+        ef_proto_read_stream (&r, out))
         return s_fail (self, EF_EPROTO, "malformed stream in reply", NULL);
     return 0;
 }
@@ -626,8 +625,8 @@ ef_client_list_streams (ef_client_t *self, ef_stream_fn *fn, void *arg)
         return rc;
     ef_mpr_t r;
     uint32_t n;
-    if (ef_proto_reply_find (&self->rep, "streams", &r)
-        || ef_mpr_array (&r, &n))
+    if (ef_proto_reply_find (&self->rep, "streams", &r) ||
+        ef_mpr_array (&r, &n))
         return s_fail (self, EF_EPROTO, "malformed LIST_STREAMS reply", NULL);
     for (uint32_t i = 0; i < n; i++) {
         ef_stream_info_t s;
@@ -679,8 +678,8 @@ ef_client_get_event (ef_client_t *self, const char *event_id,
     if (rc)
         return rc;
     ef_mpr_t r;
-    if (ef_proto_reply_find (&self->rep, "event", &r)
-        || ef_proto_read_event (&r, out))
+    if (ef_proto_reply_find (&self->rep, "event", &r) ||
+        ef_proto_read_event (&r, out))
         return s_fail (self, EF_EPROTO, "malformed event in reply", NULL);
     return 0;
 }
@@ -742,8 +741,8 @@ ef_client_stats (ef_client_t *self, ef_stats_t *out)
     if (rc)
         return rc;
     ef_mpr_t r;
-    if (ef_proto_reply_find (&self->rep, "stats", &r)
-        || ef_proto_read_stats (&r, out))
+    if (ef_proto_reply_find (&self->rep, "stats", &r) ||
+        ef_proto_read_stats (&r, out))
         return s_fail (self, EF_EPROTO, "malformed STATS reply", NULL);
     return 0;
 }
@@ -780,8 +779,8 @@ s_reply_id (ef_client_t *self, const char *key, char *out)
     if (!out)
         return;
     out[0] = 0;
-    if (ef_proto_reply_find (&self->rep, key, &r) == 0 && !ef_mpr_nil (&r)
-        && ef_mpr_str (&r, &s) == 0 && s.len <= 36) {
+    if (ef_proto_reply_find (&self->rep, key, &r) == 0 && !ef_mpr_nil (&r) &&
+        ef_mpr_str (&r, &s) == 0 && s.len <= 36) {
         memcpy (out, s.ptr, s.len);
         out[s.len] = 0;
     }
@@ -792,13 +791,24 @@ ef_client_fetch (ef_client_t *self, const char *stream, const char *group,
                  const char *consumer_id, uint32_t limit, int timeout_ms,
                  ef_event_fn *fn, void *arg, char *next_offset)
 {
+    return ef_client_commit_fetch (self, stream, group, consumer_id, NULL,
+                                   limit, timeout_ms, fn, arg, next_offset);
+}
+
+int
+ef_client_commit_fetch (ef_client_t *self, const char *stream,
+                        const char *group, const char *consumer_id,
+                        const char *commit_id, uint32_t limit, int timeout_ms,
+                        ef_event_fn *fn, void *arg, char *next_offset)
+{
     ef_request_t req;
     s_request_init (self, &req, EF_CMD_FETCH);
     req.stream = ef_str (stream);
     req.group = ef_str (group);
     req.consumer_id = ef_str (consumer_id);
+    req.last_event_id = ef_str (commit_id);
     req.limit = limit;
-    req.timeout = timeout_ms > 0 ? (uint32_t) timeout_ms : 0;
+    req.timeout = timeout_ms > 0 ? (uint32_t)timeout_ms : 0;
     /* a long poll may take its whole timeout: wait for it and then some */
     int saved = self->timeout_ms;
     if (timeout_ms > 0)

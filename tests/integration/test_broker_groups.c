@@ -8,7 +8,8 @@
     event is published (to one woken member only); a consumer that
     dies without committing gets the events again; group state survives a
     kill -9; hundreds of parked long polls wake by stream and expire on
-    time; push subscriptions respect credit; and roles hold (a producer
+    time; a fetch may commit the last page first (one round trip); push
+    subscriptions respect credit; and roles hold (a producer
     may not fetch, a consumer may not publish). Lease expiry (30 s) is
     covered by tests/unit/test_groups.c with a driven clock. */
 #define _GNU_SOURCE /* pthread_timedjoin_np */
@@ -1016,6 +1017,99 @@ test_many_parked_long_polls_wake_by_stream_and_expire_on_time (void **st)
     zmq_ctx_term (ctx);
 }
 
+/*  One commit-then-fetch into a fresh got; returns the client's code. */
+static int
+s_commit_fetch (ef_client_t *c, const char *stream, const char *member,
+                const char *commit, uint32_t limit, int timeout_ms, got_t *got,
+                char *next)
+{
+    memset (got, 0, sizeof *got);
+    return ef_client_commit_fetch (c, stream, "g", member, commit, limit,
+                                   timeout_ms, s_collect, got, next);
+}
+
+typedef struct {
+    const char *commit;
+    got_t *got;
+    int rc;
+} s_cf_t;
+
+static void *
+s_commit_fetch_long (void *arg)
+{
+    s_cf_t *a = arg;
+    ef_client_t *c = h_client (&s_broker);
+    a->rc = c ? s_commit_fetch (c, "ack-next", NULL, a->commit, 10, 10000,
+                                a->got, NULL)
+              : -1;
+    ef_client_destroy (&c);
+    return NULL;
+}
+
+static void
+test_commit_then_fetch_in_one_request (void **st)
+{
+    (void)st;
+    pub_t ev[12];
+    got_t *got = s_got ();
+    char next[37];
+    s_create ("ack-next");
+    s_publish (s_admin, "ack-next", 10, ev);
+
+    /* nothing to commit yet: a plain fetch */
+    assert_int_equal (
+        s_commit_fetch (s_admin, "ack-next", NULL, NULL, 4, 0, got, next), 0);
+    s_assert_range (got, 1, 4);
+    /* commit the page, get the next one, in one request */
+    assert_int_equal (
+        s_commit_fetch (s_admin, "ack-next", NULL, next, 4, 0, got, next), 0);
+    s_assert_range (got, 5, 8);
+    ginfo_t gi = s_group_info (s_admin, "ack-next", "g");
+    assert_string_equal (gi.committed, ev[3].id);
+    assert_int_equal (gi.lag, 6);
+    /* a refused commit fetches nothing and changes nothing */
+    assert_int_equal (
+        s_commit_fetch (s_admin, "ack-next", NULL, ev[1].id, 4, 0, got, NULL),
+        EF_ECONFLICT);
+    assert_int_equal (got->n, 0);
+    assert_int_equal (s_commit_fetch (s_admin, "ack-next", NULL,
+                                      "00000000-0000-7000-8000-000000000000", 4,
+                                      0, got, NULL),
+                      EF_ENOTFOUND);
+    assert_int_equal (got->n, 0);
+    gi = s_group_info (s_admin, "ack-next", "g");
+    assert_string_equal (gi.committed, ev[3].id);
+    assert_int_equal (
+        s_commit_fetch (s_admin, "ack-next", NULL, next, 4, 0, got, next), 0);
+    s_assert_range (got, 9, 10);
+
+    /* the last page's commit with a long poll: it waits, and a publish
+       answers it with the new event (the commit is not made twice) */
+    s_cf_t a = {ev[9].id, got, -1};
+    pthread_t t;
+    assert_int_equal (pthread_create (&t, NULL, s_commit_fetch_long, &a), 0);
+    usleep (300000);
+    gi = s_group_info (s_admin, "ack-next", "g");
+    assert_string_equal (gi.committed, ev[9].id); /* committed while waiting */
+    s_publish (s_admin, "ack-next", 1, ev + 10);
+    pthread_join (t, NULL);
+    assert_int_equal (a.rc, 0);
+    s_assert_range (got, 11, 11);
+    assert_string_equal (got->id[0], ev[10].id);
+
+    /* a member commits its lease and gets the next one */
+    s_publish (s_admin, "ack-next", 1, ev + 11);
+    assert_int_equal (
+        s_commit_fetch (s_admin, "ack-next", "m1", NULL, 1, 0, got, next), 0);
+    s_assert_range (got, 11, 11);
+    assert_int_equal (
+        s_commit_fetch (s_admin, "ack-next", "m1", next, 1, 0, got, next), 0);
+    s_assert_range (got, 12, 12);
+    gi = s_group_info (s_admin, "ack-next", "g");
+    assert_string_equal (gi.committed, ev[10].id);
+    free (got);
+}
+
 /* ---------------------------------------------------------------- push */
 
 static void
@@ -1267,6 +1361,7 @@ main (void)
             test_push_stopped_mid_frame_hands_the_rest_over_next_time),
         cmocka_unit_test (
             test_many_parked_long_polls_wake_by_stream_and_expire_on_time),
+        cmocka_unit_test (test_commit_then_fetch_in_one_request),
         cmocka_unit_test (
             test_a_producer_may_not_fetch_and_a_consumer_may_not_publish),
         cmocka_unit_test (
