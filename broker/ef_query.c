@@ -51,24 +51,23 @@ ef_query_destroy (ef_query_t **self_p)
     *self_p = NULL;
 }
 
-/*  The state an event shows: its own when it has one (a stream with a
+/*  The state an event shows: ps when it has one (a stream with a
     pipeline), else the pass-through state of a stream without one:
     PROCESSED when stored. */
 static void
-s_write_state (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
-               uint64_t received_at)
+s_write_state (ef_buf_t *out, const ef_state_t *ps, ef_str_t record)
 {
     ef_event_t st = {0};
-    ef_state_t ps;
-    if (txn && ef_process_state_get (txn, num, seq, &ps) == 0) {
-        st.status = ef_str (ef_status_name (ps.status));
-        st.attempts = ps.attempts;
-        st.last_error = ps.last_error[0] ? ef_str (ps.last_error) : EF_STR_NULL;
-        st.result = ps.status == EF_STATUS_PENDING ? EF_STR_NULL : ps.result;
-        st.processed_at = ps.processed_at;
+    if (ps) {
+        st.status = ef_str (ef_status_name (ps->status));
+        st.attempts = ps->attempts;
+        st.last_error =
+            ps->last_error[0] ? ef_str (ps->last_error) : EF_STR_NULL;
+        st.result = ps->status == EF_STATUS_PENDING ? EF_STR_NULL : ps->result;
+        st.processed_at = ps->processed_at;
     } else {
         st.status = ef_str ("PROCESSED");
-        st.processed_at = received_at;
+        st.processed_at = ef_query_received_at (record);
     }
     ef_proto_write_event_state (out, &st);
 }
@@ -99,9 +98,11 @@ void
 ef_query_write_event (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
                       const char *stream_id, uint64_t seq, ef_str_t record)
 {
+    ef_state_t ps;
+    int has = txn && ef_process_state_get (txn, num, seq, &ps) == 0;
     ef_proto_write_event_head (out, ef_str (stream_id), seq);
     ef_buf_append (out, record.ptr, record.len);
-    s_write_state (out, txn, num, seq, ef_query_received_at (record));
+    s_write_state (out, has ? &ps : NULL, record);
 }
 
 static int
@@ -453,20 +454,9 @@ s_range_event (void *arg, uint64_t seq, ef_str_t record)
     if (seq > r->to)
         return 1;
     ef_state_t st;
-    ef_event_t e = {0};
     ef_proto_write_event_head (r->out, ef_str (r->stream_id), seq);
     ef_buf_append (r->out, record.ptr, record.len);
-    if (s_range_state (r, seq, &st)) {
-        e.status = ef_str (ef_status_name (st.status));
-        e.attempts = st.attempts;
-        e.last_error = st.last_error[0] ? ef_str (st.last_error) : EF_STR_NULL;
-        e.result = st.status == EF_STATUS_PENDING ? EF_STR_NULL : st.result;
-        e.processed_at = st.processed_at;
-    } else {
-        e.status = ef_str ("PROCESSED");
-        e.processed_at = ef_query_received_at (record);
-    }
-    ef_proto_write_event_state (r->out, &e);
+    s_write_state (r->out, s_range_state (r, seq, &st) ? &st : NULL, record);
     r->n++;
     r->last = seq;
     return seq == r->to;
