@@ -6,7 +6,6 @@
     member), commits (inside a lease, out of order, behind the offset),
     seek, the member count, and the lease limit. The record's round trip
     through a temporary LMDB store (save, load, walk, reopen) closes it. */
-#define _GNU_SOURCE /* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,13 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ef_groups.h"
 #include "ef_store.h"
+#include "u_store.h"
 #include "eventflow/ef_error.h"
 
 #define T0    1700000000000ull /* a wall clock ms */
@@ -49,11 +48,11 @@ s_claim (ef_group_t *g, const char *member, uint64_t head, uint32_t limit,
          uint64_t now)
 {
     range_t r = {0, 0};
-    int rc = ef_groups_claim (g, ef_str (member), head, limit, now, &r.from,
-                              &r.to);
+    int rc =
+        ef_groups_claim (g, ef_str (member), head, limit, now, &r.from, &r.to);
     if (rc != 1)
         fail_msg ("claim by %s (head %llu, limit %u) answered %d", member,
-                  (unsigned long long) head, limit, rc);
+                  (unsigned long long)head, limit, rc);
     return r;
 }
 
@@ -72,7 +71,7 @@ s_lease_at (const ef_group_t *g, uint64_t from)
 static void
 test_group_names_are_1_to_128_of_the_safe_characters (void **state)
 {
-    (void) state;
+    (void)state;
     char long_name[130];
     memset (long_name, 'a', sizeof long_name);
     long_name[128] = 0;
@@ -91,19 +90,19 @@ test_group_names_are_1_to_128_of_the_safe_characters (void **state)
 static void
 test_claim_on_an_empty_stream_leases_nothing (void **state)
 {
-    (void) state;
+    (void)state;
     ef_group_t *g = s_group (LEASE);
     uint64_t from = 99, to = 99;
     assert_int_equal (g->committed, 0);
     assert_int_equal (g->lease_ms, LEASE);
     assert_int_equal (g->created_at, T0);
-    assert_int_equal (
-        ef_groups_claim (g, ef_str ("a"), 0, 10, T0, &from, &to), 0);
+    assert_int_equal (ef_groups_claim (g, ef_str ("a"), 0, 10, T0, &from, &to),
+                      0);
     assert_int_equal (g->nleases, 0);
     /* nor when everything is committed */
     assert_int_equal (ef_groups_commit (g, EF_STR_NULL, 5), 0);
-    assert_int_equal (
-        ef_groups_claim (g, ef_str ("a"), 5, 10, T0, &from, &to), 0);
+    assert_int_equal (ef_groups_claim (g, ef_str ("a"), 5, 10, T0, &from, &to),
+                      0);
     assert_int_equal (g->nleases, 0);
     free (g);
 }
@@ -111,7 +110,7 @@ test_claim_on_an_empty_stream_leases_nothing (void **state)
 static void
 test_a_new_group_starts_at_the_beginning_with_the_default_lease (void **state)
 {
-    (void) state;
+    (void)state;
     ef_group_t *g = s_group (0);
     assert_int_equal (g->lease_ms, EF_LEASE_MS_DEFAULT);
     range_t r = s_claim (g, "a", 3, 100, T0);
@@ -128,12 +127,12 @@ test_a_new_group_starts_at_the_beginning_with_the_default_lease (void **state)
 static void
 test_claims_of_members_are_contiguous_and_disjoint (void **state)
 {
-    (void) state;
+    (void)state;
     ef_group_t *g = s_group (LEASE);
     const char *members[] = {"a", "b", "c", "d"};
     uint64_t next = 1;
     for (int i = 0; i < 4; i++) {
-        range_t r = s_claim (g, members[i], 35, 10, T0 + (uint64_t) i);
+        range_t r = s_claim (g, members[i], 35, 10, T0 + (uint64_t)i);
         assert_int_equal (r.from, next); /* right after the previous one */
         assert_true (r.to >= r.from);
         assert_true (r.to - r.from + 1 <= 10);
@@ -156,7 +155,7 @@ test_claims_of_members_are_contiguous_and_disjoint (void **state)
 static void
 test_a_members_reclaim_returns_its_own_open_lease (void **state)
 {
-    (void) state;
+    (void)state;
     ef_group_t *g = s_group (LEASE);
     range_t first = s_claim (g, "a", 10, 5, T0);
     assert_int_equal (first.from, 1);
@@ -174,10 +173,10 @@ test_a_members_reclaim_returns_its_own_open_lease (void **state)
 static void
 test_an_expired_lease_goes_to_the_next_member_with_a_new_expiry (void **state)
 {
-    (void) state;
+    (void)state;
     ef_group_t *g = s_group (LEASE);
-    s_claim (g, "a", 100, 10, T0);            /* 1..10, until T0+1000 */
-    s_claim (g, "b", 100, 10, T0 + 600);      /* 11..20, until T0+1600 */
+    s_claim (g, "a", 100, 10, T0);       /* 1..10, until T0+1000 */
+    s_claim (g, "b", 100, 10, T0 + 600); /* 11..20, until T0+1600 */
     /* just before a's lease ends, c gets a new range */
     range_t rc = s_claim (g, "c", 100, 10, T0 + LEASE - 1);
     assert_int_equal (rc.from, 21);
@@ -205,7 +204,7 @@ test_an_expired_lease_goes_to_the_next_member_with_a_new_expiry (void **state)
 static void
 test_a_member_whose_lease_expired_gets_it_back_when_first_to_fetch (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     s_claim (g, "a", 100, 10, T0);
     range_t r = s_claim (g, "a", 100, 10, T0 + 5 * LEASE);
@@ -221,7 +220,7 @@ test_a_member_whose_lease_expired_gets_it_back_when_first_to_fetch (void **st)
 static void
 test_commit_inside_a_lease_keeps_the_rest_leased_to_its_member (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     s_claim (g, "a", 100, 10, T0); /* 1..10 */
     assert_int_equal (ef_groups_commit (g, ef_str ("a"), 4), 0);
@@ -244,7 +243,7 @@ test_commit_inside_a_lease_keeps_the_rest_leased_to_its_member (void **st)
 static void
 test_out_of_order_commits_move_the_offset_over_contiguous_ranges (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     s_claim (g, "a", 30, 10, T0); /* 1..10 */
     s_claim (g, "b", 30, 10, T0); /* 11..20 */
@@ -256,23 +255,22 @@ test_out_of_order_commits_move_the_offset_over_contiguous_ranges (void **st)
     assert_int_equal (g->committed, 0);
     /* committed ranges are not leased again, even once their time is up */
     uint64_t from, to;
-    assert_int_equal (ef_groups_claim (g, ef_str ("d"), 30, 10, T0 + 1, &from,
-                                       &to),
-                      0);
+    assert_int_equal (
+        ef_groups_claim (g, ef_str ("d"), 30, 10, T0 + 1, &from, &to), 0);
     /* a commits: the offset jumps past all three */
     assert_int_equal (ef_groups_commit (g, ef_str ("a"), 10), 0);
     assert_int_equal (g->committed, 30);
     assert_int_equal (g->nleases, 0);
-    assert_int_equal (ef_groups_claim (g, ef_str ("d"), 30, 10,
-                                       T0 + 10 * LEASE, &from, &to),
-                      0);
+    assert_int_equal (
+        ef_groups_claim (g, ef_str ("d"), 30, 10, T0 + 10 * LEASE, &from, &to),
+        0);
     free (g);
 }
 
 static void
 test_a_done_range_behind_an_expired_lease_is_not_handed_out (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     s_claim (g, "a", 20, 10, T0); /* 1..10 */
     s_claim (g, "b", 20, 10, T0); /* 11..20 */
@@ -289,7 +287,7 @@ test_a_done_range_behind_an_expired_lease_is_not_handed_out (void **st)
 static void
 test_commit_behind_the_offset_conflicts_and_changes_nothing (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     s_claim (g, "a", 40, 10, T0); /* 1..10 */
     assert_int_equal (ef_groups_commit (g, ef_str ("a"), 10), 0);
@@ -313,7 +311,7 @@ test_commit_behind_the_offset_conflicts_and_changes_nothing (void **st)
 static void
 test_commit_without_a_member_moves_the_offset_itself (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     assert_int_equal (ef_groups_commit (g, EF_STR_NULL, 7), 0);
     assert_int_equal (g->committed, 7);
@@ -332,7 +330,7 @@ test_commit_without_a_member_moves_the_offset_itself (void **st)
 static void
 test_seek_sets_the_offset_and_drops_every_lease (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     s_claim (g, "a", 50, 10, T0);
     s_claim (g, "b", 50, 10, T0);
@@ -365,7 +363,7 @@ test_seek_sets_the_offset_and_drops_every_lease (void **st)
 static void
 test_members_counts_only_members_with_a_live_lease (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     assert_int_equal (ef_groups_members (g, T0), 0);
     s_claim (g, "a", 100, 10, T0);       /* until T0+1000 */
@@ -393,14 +391,14 @@ test_members_counts_only_members_with_a_live_lease (void **st)
 static void
 test_too_many_open_leases_conflicts (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     char name[16];
     for (int i = 0; i < EF_GROUP_MAX_LEASES; i++) {
         snprintf (name, sizeof name, "m%d", i);
         range_t r = s_claim (g, name, 100000, 1, T0);
-        assert_int_equal (r.from, (uint64_t) i + 1);
-        assert_int_equal (r.to, (uint64_t) i + 1);
+        assert_int_equal (r.from, (uint64_t)i + 1);
+        assert_int_equal (r.to, (uint64_t)i + 1);
     }
     assert_int_equal (g->nleases, EF_GROUP_MAX_LEASES);
     uint64_t from = 0, to = 0;
@@ -428,14 +426,14 @@ test_too_many_open_leases_conflicts (void **st)
 static void
 test_commit_inside_a_lease_at_the_limit_keeps_the_rest_deliverable (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     const uint64_t head = 2 * EF_GROUP_MAX_LEASES;
     char name[16];
     for (int i = 0; i < EF_GROUP_MAX_LEASES; i++) {
         snprintf (name, sizeof name, "m%d", i);
         range_t r = s_claim (g, name, head, 2, T0);
-        assert_int_equal (r.from, 2 * (uint64_t) i + 1);
+        assert_int_equal (r.from, 2 * (uint64_t)i + 1);
     }
     assert_int_equal (g->nleases, EF_GROUP_MAX_LEASES);
     /* m0 handled event 1 of its 1..2 */
@@ -449,9 +447,8 @@ test_commit_inside_a_lease_at_the_limit_keeps_the_rest_deliverable (void **st)
     assert_int_equal (ef_groups_commit (g, ef_str ("m0"), 2), 0);
     for (int i = 1; i < EF_GROUP_MAX_LEASES; i++) {
         snprintf (name, sizeof name, "m%d", i);
-        assert_int_equal (ef_groups_commit (g, ef_str (name),
-                                            2 * (uint64_t) i + 2),
-                          0);
+        assert_int_equal (
+            ef_groups_commit (g, ef_str (name), 2 * (uint64_t)i + 2), 0);
     }
     assert_int_equal (g->committed, head);
     free (g);
@@ -464,7 +461,7 @@ test_commit_inside_a_lease_at_the_limit_keeps_the_rest_deliverable (void **st)
 static void
 test_an_earlier_commit_inside_a_committed_range_does_not_reopen_it (void **st)
 {
-    (void) st;
+    (void)st;
     ef_group_t *g = s_group (LEASE);
     s_claim (g, "a", 20, 10, T0); /* 1..10 */
     s_claim (g, "b", 20, 10, T0); /* 11..20 */
@@ -475,7 +472,7 @@ test_an_earlier_commit_inside_a_committed_range_does_not_reopen_it (void **st)
     int rc = ef_groups_claim (g, ef_str ("b"), 20, 10, T0 + 1, &from, &to);
     if (rc == 1)
         fail_msg ("b's acknowledged events %llu..%llu were leased again",
-                  (unsigned long long) from, (unsigned long long) to);
+                  (unsigned long long)from, (unsigned long long)to);
     assert_int_equal (rc, 0);
     /* and a's commit takes the offset to the head */
     assert_int_equal (ef_groups_commit (g, ef_str ("a"), 10), 0);
@@ -485,55 +482,7 @@ test_an_earlier_commit_inside_a_committed_range_does_not_reopen_it (void **st)
 
 /* ---------------------------------------------------------------- store */
 
-typedef struct {
-    char dir[64];
-    ef_store_t *store;
-} fx_t;
-
-static int
-s_rm_one (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void) sb, (void) flag, (void) ftw;
-    return remove (path);
-}
-
-static int
-s_setup (void **state)
-{
-    fx_t *fx = calloc (1, sizeof *fx);
-    if (!fx)
-        return -1;
-    strcpy (fx->dir, "/tmp/ef_groups_test.XXXXXX");
-    if (!mkdtemp (fx->dir)) {
-        free (fx);
-        return -1;
-    }
-    *state = fx;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    fx_t *fx = *state;
-    ef_store_destroy (&fx->store);
-    nftw (fx->dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
-    free (fx);
-    return 0;
-}
-
-static void
-s_open (fx_t *fx)
-{
-    const char *why = NULL;
-    ef_store_destroy (&fx->store);
-    fx->store = ef_store_new (fx->dir);
-    assert_non_null (fx->store);
-    ef_store_set_map_size (fx->store, 64u << 20);
-    ef_store_set_sync (fx->store, 0);
-    if (ef_store_open (fx->store, &why))
-        fail_msg ("open %s: %s", fx->dir, why ? why : "?");
-}
+typedef u_store_t fx_t;
 
 static void
 s_assert_same_group (const ef_group_t *a, const ef_group_t *b)
@@ -575,17 +524,17 @@ static void
 test_a_group_survives_save_load_and_reopen (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx);
+    u_store_open (fx, 64u << 20, 0);
     ef_group_t *g = s_group (2500);
     ef_group_t *back = malloc (sizeof *back);
     assert_non_null (back);
     /* leases of every kind: open, committed out of order, split */
-    s_claim (g, "a", 100, 10, T0);                             /* 1..10 */
+    s_claim (g, "a", 100, 10, T0); /* 1..10 */
     char longest[EF_MEMBER_MAX + 1];
     memset (longest, 'm', EF_MEMBER_MAX);
     longest[EF_MEMBER_MAX] = 0;
-    s_claim (g, longest, 100, 10, T0 + 1);                      /* 11..20 */
-    s_claim (g, "c", 100, 10, T0 + 2);                          /* 21..30 */
+    s_claim (g, longest, 100, 10, T0 + 1); /* 11..20 */
+    s_claim (g, "c", 100, 10, T0 + 2);     /* 21..30 */
     assert_int_equal (ef_groups_commit (g, ef_str ("c"), 25), 0);
     assert_int_equal (g->nleases, 4);
 
@@ -599,7 +548,7 @@ test_a_group_survives_save_load_and_reopen (void **state)
     assert_int_equal (ef_store_write_commit (&w), 0);
 
     /* after a close and reopen, the same */
-    s_open (fx);
+    u_store_open (fx, 64u << 20, 0);
     ef_store_txn_t *r = ef_store_reader_new (fx->store);
     assert_non_null (r);
     assert_int_equal (ef_store_reader_begin (r), 0);
@@ -628,14 +577,14 @@ static void
 test_groups_of_a_stream_are_walked_in_name_order (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx);
+    u_store_open (fx, 64u << 20, 0);
     const char *names[] = {"zeta", "alpha", "mid", "alpha2"};
     ef_store_txn_t *w = NULL;
     assert_int_equal (ef_store_write_begin (fx->store, &w), 0);
     for (int i = 0; i < 4; i++) {
         ef_group_t *g = s_group (LEASE);
         ef_groups_init (g, 7, ef_str (names[i]), T0, LEASE);
-        assert_int_equal (ef_groups_commit (g, EF_STR_NULL, (uint64_t) i + 1),
+        assert_int_equal (ef_groups_commit (g, EF_STR_NULL, (uint64_t)i + 1),
                           0);
         assert_int_equal (ef_groups_save (w, g), 0);
         /* the same name on the neighbouring streams */
@@ -700,10 +649,11 @@ main (void)
         cmocka_unit_test (
             test_an_earlier_commit_inside_a_committed_range_does_not_reopen_it),
         cmocka_unit_test_setup_teardown (
-            test_a_group_survives_save_load_and_reopen, s_setup, s_teardown),
+            test_a_group_survives_save_load_and_reopen, u_store_setup,
+            u_store_teardown),
         cmocka_unit_test_setup_teardown (
-            test_groups_of_a_stream_are_walked_in_name_order, s_setup,
-            s_teardown),
+            test_groups_of_a_stream_are_walked_in_name_order, u_store_setup,
+            u_store_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

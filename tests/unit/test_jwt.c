@@ -6,7 +6,6 @@
     Hostile headers and payloads are signed with the test key by s_forge,
     so that they get past the MAC and reach the checks they aim at. Key
     file tests each work in their own mkdtemp directory under /tmp. */
-#define _GNU_SOURCE /* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 #include <sodium.h>
 
 #include "ef_jwt.h"
+#include "u_store.h"
 #include "eventflow/ef_error.h"
 
 #define NOW 1700000000ull
@@ -719,20 +718,10 @@ typedef struct {
 } fx_t;
 
 static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove (path);
-}
-
-static int
 s_setup (void **state)
 {
     fx_t *fx = calloc (1, sizeof *fx);
-    if (!fx)
-        return -1;
-    strcpy (fx->dir, "/tmp/ef_jwt_test.XXXXXX");
-    if (!mkdtemp (fx->dir)) {
+    if (!fx || u_tmpdir (fx->dir, "jwt_test")) {
         free (fx);
         return -1;
     }
@@ -745,7 +734,7 @@ static int
 s_teardown (void **state)
 {
     fx_t *fx = *state;
-    nftw (fx->dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+    u_rmrf (fx->dir);
     free (fx);
     return 0;
 }

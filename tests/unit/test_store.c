@@ -5,7 +5,6 @@
     across a close and reopen, rollback, and a full map are covered.
     fsync is off except where a test says otherwise: what is checked is
     what a reader of the store sees, not the disk's flush. */
-#define _GNU_SOURCE /* nftw */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,69 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <ftw.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "ef_store.h"
+#include "u_store.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_uuid.h"
 
 #define NOW 1700000000000ull
 
-typedef struct {
-    char dir[64];
-    ef_store_t *store;
-} fx_t;
-
-static int
-s_rm_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove (path);
-}
-
-static int
-s_setup (void **state)
-{
-    fx_t *fx = calloc (1, sizeof *fx);
-    if (!fx)
-        return -1;
-    strcpy (fx->dir, "/tmp/ef_store_test.XXXXXX");
-    if (!mkdtemp (fx->dir)) {
-        free (fx);
-        return -1;
-    }
-    *state = fx;
-    return 0;
-}
-
-static int
-s_teardown (void **state)
-{
-    fx_t *fx = *state;
-    ef_store_destroy (&fx->store);
-    nftw (fx->dir, s_rm_one, 8, FTW_DEPTH | FTW_PHYS);
-    free (fx);
-    return 0;
-}
-
-/*  (Re)open the store of fx->dir. map_size 0 keeps the default. */
-static void
-s_open (fx_t *fx, uint64_t map_size, int fsync)
-{
-    const char *why = NULL;
-    ef_store_destroy (&fx->store);
-    fx->store = ef_store_new (fx->dir);
-    assert_non_null (fx->store);
-    if (map_size)
-        ef_store_set_map_size (fx->store, map_size);
-    ef_store_set_sync (fx->store, fsync);
-    int rc = ef_store_open (fx->store, &why);
-    if (rc)
-        fail_msg ("open %s: %s", fx->dir, why ? why : "?");
-}
+typedef u_store_t fx_t;
 
 static ef_store_txn_t *
 s_begin (fx_t *fx)
@@ -225,7 +173,7 @@ static void
 test_create_stream_then_find_by_name_and_by_id (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t s, found;
     ef_store_txn_t *w = s_begin (fx);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str ("orders"), NOW, &s),
@@ -264,7 +212,7 @@ static void
 test_create_duplicate_name_is_exists_but_other_org_may_use_it (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t a, b, c;
     ef_store_txn_t *w = s_begin (fx);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str ("orders"), NOW, &a),
@@ -293,7 +241,7 @@ static void
 test_find_stream_of_another_org_is_not_found (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "private"), f;
     ef_store_txn_t *r = s_reader (fx);
     assert_int_equal (ef_store_stream_find (r, 2, ef_str ("private"), &f),
@@ -308,7 +256,7 @@ static void
 test_create_stream_refuses_empty_and_overlong_names (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     char name[130];
     memset (name, 'n', sizeof name);
     name[129] = 0;
@@ -346,7 +294,7 @@ static void
 test_stream_each_visits_the_org_streams_in_name_order (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     s_stream (fx, 1, "zeta");
     s_stream (fx, 2, "beta");
     s_stream (fx, 1, "alpha");
@@ -381,7 +329,7 @@ static void
 test_append_seq_1_to_n_then_bounds_are_1_and_n (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
     ef_store_txn_t *r = s_reader (fx);
     s_assert_bounds (r, s.num, 0, 0); /* empty */
@@ -407,7 +355,7 @@ static void
 test_append_out_of_order_seq_is_invalid (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
     s_append_range (fx, s.num, 1, 3);
     ef_store_txn_t *w = s_begin (fx);
@@ -426,7 +374,7 @@ static void
 test_append_of_a_taken_seq_is_invalid (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
     s_append_range (fx, s.num, 1, 2);
     /* the single writer keeps the head; the store refuses to overwrite */
@@ -443,7 +391,7 @@ static void
 test_append_to_older_stream_after_newer_stream_has_events (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t a = s_stream (fx, 1, "a");
     ef_stream_rec_t b = s_stream (fx, 1, "b");
     assert_true (a.num < b.num);
@@ -468,7 +416,7 @@ static void
 test_event_find_in_and_event_find_locate_ids (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t a = s_stream (fx, 1, "a");
     ef_stream_rec_t b = s_stream (fx, 1, "b");
     s_append_range (fx, a.num, 1, 3);
@@ -511,7 +459,7 @@ static void
 test_event_each_walks_ascending_and_descending (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t a = s_stream (fx, 1, "a");
     ef_stream_rec_t b = s_stream (fx, 1, "b");
     ef_stream_rec_t c = s_stream (fx, 1, "c"); /* stays empty */
@@ -543,7 +491,7 @@ static void
 test_reader_keeps_its_snapshot_until_it_ends (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
     s_append_range (fx, s.num, 1, 2);
     ef_store_txn_t *r = s_reader (fx);
@@ -560,7 +508,7 @@ static void
 test_second_write_begin_is_refused_while_one_is_open (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_store_txn_t *w = s_begin (fx), *w2 = NULL;
     assert_int_equal (ef_store_write_begin (fx->store, &w2), EF_EINTERNAL);
     assert_null (w2);
@@ -577,14 +525,14 @@ static void
 test_close_and_reopen_keeps_everything_and_order (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 1); /* fsync on, as in production */
+    u_store_open (fx, 0, 1); /* fsync on, as in production */
     ef_stream_rec_t a = s_stream (fx, 1, "alpha");
     ef_stream_rec_t b = s_stream (fx, 1, "beta");
     s_append_range (fx, a.num, 1, 30);
     s_append_range (fx, a.num, 31, 50);
     s_append_range (fx, b.num, 1, 3);
 
-    s_open (fx, 0, 1); /* destroy, then open the same directory */
+    u_store_open (fx, 0, 1); /* destroy, then open the same directory */
     ef_store_txn_t *r = s_reader (fx);
     ef_stream_rec_t f;
     assert_int_equal (ef_store_stream_find (r, 1, ef_str ("alpha"), &f), 0);
@@ -617,7 +565,7 @@ static void
 test_abort_leaves_nothing (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t s;
     ef_store_txn_t *w = s_begin (fx);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str ("ghost"), NOW, &s),
@@ -661,7 +609,7 @@ static void
 test_full_map_reports_store_full_and_keeps_earlier_events (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 1u << 20, 0);
+    u_store_open (fx, 1u << 20, 0);
     assert_int_equal (ef_store_map_size (fx->store), 1u << 20);
     ef_stream_rec_t s = s_stream (fx, 1, "big");
     char rec[1024];
@@ -714,7 +662,7 @@ static void
 test_figures_count_streams_and_events (void **state)
 {
     fx_t *fx = *state;
-    s_open (fx, 0, 0);
+    u_store_open (fx, 0, 0);
     ef_stream_rec_t a = s_stream (fx, 1, "a");
     s_stream (fx, 2, "b"); /* another org, empty */
     ef_stream_rec_t c = s_stream (fx, 1, "c");
@@ -741,7 +689,8 @@ test_figures_count_streams_and_events (void **state)
     s_reader_done (&r);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown (f, s_setup, s_teardown)
+#define T(f)                                                                   \
+    cmocka_unit_test_setup_teardown (f, u_store_setup, u_store_teardown)
 
 int
 main (void)
