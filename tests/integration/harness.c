@@ -77,8 +77,8 @@ s_read_stderr (void *arg)
             ep += strlen (r->field);
             const char *end = strchr (ep, '"');
             pthread_mutex_lock (&r->mu);
-            if (end && (size_t) (end - ep) < 256) {
-                memcpy (r->value, ep, (size_t) (end - ep));
+            if (end && (size_t)(end - ep) < 256) {
+                memcpy (r->value, ep, (size_t)(end - ep));
                 r->value[end - ep] = 0;
                 r->ready = 1;
             }
@@ -127,7 +127,7 @@ s_spawn (const char **argv, const char *log_path, const char *field,
         dup2 (fds[1], 2);
         close (fds[0]);
         close (fds[1]);
-        execv (argv[0], (char *const *) argv);
+        execv (argv[0], (char *const *)argv);
         _exit (127);
     }
     close (fds[1]);
@@ -190,8 +190,8 @@ s_free_port (void)
     socklen_t len = sizeof a;
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-    if (fd < 0 || bind (fd, (struct sockaddr *) &a, sizeof a)
-        || getsockname (fd, (struct sockaddr *) &a, &len)) {
+    if (fd < 0 || bind (fd, (struct sockaddr *)&a, sizeof a) ||
+        getsockname (fd, (struct sockaddr *)&a, &len)) {
         if (fd >= 0)
             close (fd);
         return -1;
@@ -282,10 +282,10 @@ h_client_new (const h_broker_t *b, const char *cert_path)
     ef_cert_t cert, server;
     snprintf (path, sizeof path, "%s/admin.key", b->dir);
     snprintf (pub, sizeof pub, "%s/broker.pub", b->dir);
-    if (ef_cert_load (cert_path ? cert_path : path, &cert)
-        || ef_cert_load (pub, &server)
-        || ef_client_set_curve (c, server.public_key, cert.public_key,
-                                cert.secret_key)) {
+    if (ef_cert_load (cert_path ? cert_path : path, &cert) ||
+        ef_cert_load (pub, &server) ||
+        ef_client_set_curve (c, server.public_key, cert.public_key,
+                             cert.secret_key)) {
         fprintf (stderr, "cannot load the keys for %s\n", b->dir);
         ef_client_destroy (&c);
     }
@@ -301,9 +301,9 @@ h_curve_socket (const h_broker_t *b, void *sock)
     snprintf (pub, sizeof pub, "%s/broker.pub", b->dir);
     if (ef_cert_load (path, &cert) || ef_cert_load (pub, &server))
         return -1;
-    return zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, server.public_key, 40)
-           || zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, cert.public_key, 40)
-           || zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, cert.secret_key, 40);
+    return zmq_setsockopt (sock, ZMQ_CURVE_SERVERKEY, server.public_key, 40) ||
+           zmq_setsockopt (sock, ZMQ_CURVE_PUBLICKEY, cert.public_key, 40) ||
+           zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, cert.secret_key, 40);
 }
 
 ef_client_t *
@@ -326,7 +326,7 @@ s_slurp (int fd)
     char *buf = malloc (cap);
     ssize_t n;
     while ((n = read (fd, buf + len, cap - len - 1)) > 0) {
-        len += (size_t) n;
+        len += (size_t)n;
         if (cap - len < 2)
             buf = realloc (buf, cap *= 2);
     }
@@ -361,7 +361,7 @@ s_feed_thread (void *arg)
         ssize_t n = write (f->fd, f->text + off, len - off);
         if (n <= 0)
             break;
-        off += (size_t) n;
+        off += (size_t)n;
     }
     close (f->fd);
     return NULL;
@@ -395,7 +395,7 @@ h_cli (const h_broker_t *b, const char *stdin_text, char **out, char **err,
         dup2 (e[1], 2);
         close (in[0]), close (in[1]), close (o[0]), close (o[1]);
         close (e[0]), close (e[1]);
-        execv (bin, (char *const *) argv);
+        execv (bin, (char *const *)argv);
         _exit (127);
     }
     close (in[0]), close (o[1]), close (e[1]);
@@ -420,4 +420,31 @@ h_cli (const h_broker_t *b, const char *stdin_text, char **out, char **err,
     else
         free (se.text);
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+void
+h_reply_str (const ef_reply_t *rep, const char *key, const char *sub, char *out,
+             size_t size)
+{
+    ef_mpr_t r;
+    ef_str_t s = EF_STR_NULL;
+    out[0] = 0;
+    if (ef_proto_reply_find (rep, key, &r))
+        return;
+    if (sub) {
+        uint32_t n;
+        if (ef_mpr_map (&r, &n))
+            return;
+        for (uint32_t i = 0; i < n; i++) {
+            ef_str_t k;
+            ef_mpr_str (&r, &k);
+            if (ef_str_eq (k, sub)) {
+                ef_mpr_str (&r, &s);
+                break;
+            }
+            ef_mpr_skip (&r, 16);
+        }
+    } else
+        ef_mpr_str (&r, &s);
+    snprintf (out, size, "%.*s", (int)s.len, s.ptr ? s.ptr : "");
 }

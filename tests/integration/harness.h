@@ -11,10 +11,10 @@
 
 typedef struct {
     pid_t pid;
-    char dir[256];       /* data dir */
-    char endpoint[256];  /* as bound */
-    char log_path[300];  /* broker's stderr */
-    int exit_status;     /* after stop: waitpid status */
+    char dir[256];      /* data dir */
+    char endpoint[256]; /* as bound */
+    char log_path[300]; /* broker's stderr */
+    int exit_status;    /* after stop: waitpid status */
 } h_broker_t;
 
 /*  A fresh temporary directory (mkdtemp) in out[256]; 0 or -1. */
@@ -51,6 +51,10 @@ ef_client_t *h_client (const h_broker_t *b);
 /*  A client with CurveZMQ keys from cert_path (NULL: the local admin's),
     or plain when cert_path is "" — not yet connected. */
 ef_client_t *h_client_new (const h_broker_t *b, const char *cert_path);
+/*  The string at key of rep (with sub: at key.sub of the map there) into
+    out (size bytes); "" when missing. */
+void h_reply_str (const ef_reply_t *rep, const char *key, const char *sub,
+                  char *out, size_t size);
 /*  Set a raw ZeroMQ socket's CurveZMQ options for the local admin. */
 int h_curve_socket (const h_broker_t *b, void *sock);
 

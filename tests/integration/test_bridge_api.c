@@ -45,33 +45,6 @@ static ef_client_t *s_gateway; /* the gateway key, credentials per call */
 static char s_admin_key[200], s_producer_key[200], s_consumer_key[200];
 static unsigned s_uuid_n;
 
-static void
-s_reply_str (const ef_reply_t *rep, const char *key, const char *sub, char *out,
-             size_t size)
-{
-    ef_mpr_t r;
-    ef_str_t s = EF_STR_NULL;
-    out[0] = 0;
-    if (ef_proto_reply_find (rep, key, &r))
-        return;
-    if (sub) {
-        uint32_t n;
-        if (ef_mpr_map (&r, &n))
-            return;
-        for (uint32_t i = 0; i < n; i++) {
-            ef_str_t k;
-            ef_mpr_str (&r, &k);
-            if (ef_str_eq (k, sub)) {
-                ef_mpr_str (&r, &s);
-                break;
-            }
-            ef_mpr_skip (&r, 16);
-        }
-    } else
-        ef_mpr_str (&r, &s);
-    snprintf (out, size, "%.*s", (int)s.len, s.ptr ? s.ptr : "");
-}
-
 /*  A native API key of role (rate 0: the default) as an X-API-Key header
     line into out (200 bytes). */
 static int
@@ -90,7 +63,7 @@ s_native_key (const char *role, uint32_t per_second, uint32_t burst, char *out)
     }
     if (ef_client_call (s_native, &req, &rep))
         return -1;
-    s_reply_str (rep, "api_key", NULL, key, sizeof key);
+    h_reply_str (rep, "api_key", NULL, key, sizeof key);
     snprintf (out, 200, "X-API-Key: %s", key);
     return key[0] ? 0 : -1;
 }
@@ -679,7 +652,7 @@ test_another_org_gets_404_for_this_orgs_stream_and_event (void **st)
     req.password = ef_str ("other-password");
     assert_int_equal (ef_client_call (s_gateway, &req, &rep), 0);
     char access[2048];
-    s_reply_str (rep, "access_token", NULL, access, sizeof access);
+    h_reply_str (rep, "access_token", NULL, access, sizeof access);
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s", access);
 
     h_http (&r, s_bridge.url, "GET", API "/streams/private", bearer, NULL,

@@ -37,33 +37,6 @@ s_call (ef_client_t *c, ef_request_t *req, const ef_reply_t **rep)
     return ef_client_call (c, req, rep ? rep : &dummy);
 }
 
-static void
-s_reply_str (const ef_reply_t *rep, const char *key, const char *sub,
-             char *out, size_t size)
-{
-    ef_mpr_t r;
-    ef_str_t s = EF_STR_NULL;
-    out[0] = 0;
-    if (ef_proto_reply_find (rep, key, &r))
-        return;
-    if (sub) {
-        uint32_t n;
-        if (ef_mpr_map (&r, &n))
-            return;
-        for (uint32_t i = 0; i < n; i++) {
-            ef_str_t k;
-            ef_mpr_str (&r, &k);
-            if (ef_str_eq (k, sub)) {
-                ef_mpr_str (&r, &s);
-                break;
-            }
-            ef_mpr_skip (&r, 16);
-        }
-    } else
-        ef_mpr_str (&r, &s);
-    snprintf (out, size, "%.*s", (int) s.len, s.ptr ? s.ptr : "");
-}
-
 /*  Create an API key of role in the admin's org; the secret into out. */
 static void
 s_apikey (const char *role, const char *stream, uint32_t rate, char *out,
@@ -84,9 +57,9 @@ s_apikey (const char *role, const char *stream, uint32_t rate, char *out,
         req.rate_burst = 1;
     }
     assert_int_equal (s_call (s_admin, &req, &rep), 0);
-    s_reply_str (rep, "api_key", NULL, out, 128);
+    h_reply_str (rep, "api_key", NULL, out, 128);
     if (id_out)
-        s_reply_str (rep, "key", "id", id_out, 32);
+        h_reply_str (rep, "key", "id", id_out, 32);
     assert_int_equal (strlen (out), 85);
 }
 
@@ -100,8 +73,8 @@ s_login (const char *email, const char *pw, char *access, char *refresh)
     req.password = ef_str (pw);
     int rc = s_call (s_gateway, &req, &rep);
     if (rc == 0) {
-        s_reply_str (rep, "access_token", NULL, access, 1024);
-        s_reply_str (rep, "refresh_token", NULL, refresh, 128);
+        h_reply_str (rep, "access_token", NULL, access, 1024);
+        h_reply_str (rep, "refresh_token", NULL, refresh, 128);
     }
     return rc;
 }
@@ -368,7 +341,7 @@ test_another_org_sees_nothing_of_this_one (void **st)
     req.email = ef_str ("admin@eventflow.local");
     req.password = ef_str (s_admin_pw);
     assert_int_equal (s_call (s_gateway, &req, &rep), 0);
-    s_reply_str (rep, "user", "id", admin_id, sizeof admin_id);
+    h_reply_str (rep, "user", "id", admin_id, sizeof admin_id);
     memset (&req, 0, sizeof req);
     req.cmd = EF_CMD_USER_GET;
     req.user_id = ef_str (admin_id);
@@ -438,7 +411,7 @@ test_bad_tokens_get_one_uniform_error (void **st)
     req.cmd = EF_CMD_WHOAMI;
     req.auth_jwt = ef_str (access);
     assert_int_equal (s_call (s_gateway, &req, &rep), 0);
-    s_reply_str (rep, "principal", "id", admin_id, sizeof admin_id);
+    h_reply_str (rep, "principal", "id", admin_id, sizeof admin_id);
 
     uint64_t now = ef_time_now_ms () / 1000;
     const char *bad[6];
@@ -497,8 +470,8 @@ test_refresh_rotates_and_reuse_revokes_the_family (void **st)
     req.cmd = EF_CMD_REFRESH;
     req.refresh_token = ef_str (refresh1);
     assert_int_equal (s_call (s_gateway, &req, &rep), 0);
-    s_reply_str (rep, "refresh_token", NULL, refresh2, sizeof refresh2);
-    s_reply_str (rep, "access_token", NULL, access, sizeof access);
+    h_reply_str (rep, "refresh_token", NULL, refresh2, sizeof refresh2);
+    h_reply_str (rep, "access_token", NULL, access, sizeof access);
     assert_string_not_equal (refresh1, refresh2);
     /* the old one again: reuse, the whole family goes */
     req.refresh_token = ef_str (refresh1);
@@ -538,7 +511,7 @@ test_users_roles_and_deleted_users (void **st)
     req.password = ef_str ("carols password");
     req.role = ef_str ("consumer");
     assert_int_equal (s_call (s_admin, &req, &rep), 0);
-    s_reply_str (rep, "user", "id", id, sizeof id);
+    h_reply_str (rep, "user", "id", id, sizeof id);
     assert_int_equal (s_call (s_admin, &req, NULL), EF_EEXISTS);
     /* emails are matched without case */
     assert_int_equal (
@@ -643,7 +616,7 @@ test_plain_is_refused_on_a_non_loopback_address (void **st)
     req.password = ef_str (pw);
     assert_int_equal (ef_client_call (c, &req, &rep), 0);
     char access[1024];
-    s_reply_str (rep, "access_token", NULL, access, sizeof access);
+    h_reply_str (rep, "access_token", NULL, access, sizeof access);
     ef_client_set_jwt (c, access);
     assert_int_equal (ef_client_create_stream (c, "plain", NULL), 0);
     ef_client_destroy (&c);
