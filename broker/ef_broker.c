@@ -153,8 +153,13 @@ ef_broker_send_buf (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b)
     zmq_msg_t body;
     size_t cap = b->cap;
     if (zmq_msg_init_data (&body, b->data, b->len, s_free_body, NULL)) {
-        zmq_msg_close (&body);
-        return ef_broker_send (self, peer, b->data, b->len);
+        /* no message (and nothing to close): the routing frame is gone
+           already, so the body follows it as a copy */
+        if (zmq_send (self->router, b->data, b->len, ZMQ_DONTWAIT) < 0) {
+            ef_metrics_add (self->metrics, EF_M_UNROUTABLE, 1);
+            return -1;
+        }
+        return 0;
     }
     /* the storage is ZeroMQ's now (its I/O thread frees it once sent) */
     b->data = NULL;
