@@ -1,5 +1,5 @@
 /*  ef_api_admin.c: the routes of identities and keys: /auth (register,
-    login, refresh, logout), /users, /producers, /api-keys. Each parses its
+    login, refresh, logout, password), /users, /producers, /api-keys. Each parses its
     JSON body, makes one broker request, and renders the answer. */
 #include "ef_api_common.h"
 #include "eventflow/ef_json.h"
@@ -39,6 +39,7 @@ ef_api_register (ef_bridge_t *self, ef_http_t *h)
     ef_api_errors_init (&e);
     ef_request_t req = {0};
     req.cmd = EF_CMD_REGISTER;
+    req.client_addr = ef_str (mg_get_request_info (h->conn)->remote_addr);
     req.email = ef_str (ef_api_string (root, "email", 1, &e));
     req.password = ef_str (ef_api_string (root, "password", 1, &e));
     req.org_name = ef_str (ef_api_string (root, "org_name", 1, &e));
@@ -108,6 +109,8 @@ ef_api_login (ef_bridge_t *self, ef_http_t *h)
     req.cmd = EF_CMD_LOGIN;
     req.email = ef_str (ef_api_string (root, "email", 1, &e));
     req.password = ef_str (ef_api_string (root, "password", 1, &e));
+    /* the broker holds back failed logins per client address too */
+    req.client_addr = ef_str (mg_get_request_info (h->conn)->remote_addr);
     if (e.n)
         rc = ef_api_errors_send (h, &e);
     else {
@@ -139,6 +142,30 @@ s_refresh_token_call (ef_bridge_t *self, ef_http_t *h, ef_cmd_t cmd)
         ef_api_errors_free (&e);
         rc = cmd == EF_CMD_REFRESH ? s_tokens (self, h, &req)
                                    : s_call_render (self, h, &req, NULL, 204);
+    }
+    json_decref (root);
+    return rc;
+}
+
+int
+ef_api_password (ef_bridge_t *self, ef_http_t *h)
+{
+    json_t *root;
+    int rc = ef_api_body (self, h, &root);
+    if (rc)
+        return rc;
+    ef_api_errors_t e;
+    ef_api_errors_init (&e);
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_PASSWORD;
+    req.password = ef_str (ef_api_string (root, "current_password", 1, &e));
+    req.new_password = ef_str (ef_api_string (root, "new_password", 1, &e));
+    ef_api_check_password (&e, "/new_password", req.new_password.ptr);
+    if (e.n)
+        rc = ef_api_errors_send (h, &e);
+    else {
+        ef_api_errors_free (&e);
+        rc = s_call_render (self, h, &req, NULL, 204);
     }
     json_decref (root);
     return rc;

@@ -42,6 +42,7 @@ const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/auth/login", ef_api_login},
     {"POST", "/api/v1/auth/refresh", ef_api_refresh},
     {"POST", "/api/v1/auth/logout", ef_api_logout},
+    {"POST", "/api/v1/auth/password", ef_api_password},
     {"GET", "/api/v1/users", ef_api_users_list},
     {"POST", "/api/v1/users", ef_api_users_create},
     {"GET", "/api/v1/users/{user_id}", ef_api_users_get},

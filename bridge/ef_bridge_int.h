@@ -72,6 +72,7 @@ int ef_api_register (ef_bridge_t *self, ef_http_t *h);
 int ef_api_login (ef_bridge_t *self, ef_http_t *h);
 int ef_api_refresh (ef_bridge_t *self, ef_http_t *h);
 int ef_api_logout (ef_bridge_t *self, ef_http_t *h);
+int ef_api_password (ef_bridge_t *self, ef_http_t *h);
 int ef_api_users_list (ef_bridge_t *self, ef_http_t *h);
 int ef_api_users_create (ef_bridge_t *self, ef_http_t *h);
 int ef_api_users_get (ef_bridge_t *self, ef_http_t *h);

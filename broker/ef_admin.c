@@ -13,6 +13,7 @@
 
 #define S_PASSWORD_MIN 8
 #define S_PASSWORD_MAX 1024
+#define S_ADDR_MAX     64 /* a client address, with its NUL */
 
 /* ---------------------------------------------------------------- replies */
 
@@ -109,6 +110,48 @@ s_password_ok (ef_str_t pw, const char **why)
     return 1;
 }
 
+/*  The address a request's password check counts against, into
+    out[S_ADDR_MAX]: the HTTP client's as the gateway passes it
+    (client_addr, which only the gateway may set), else the peer's own
+    TCP address. "" for the gateway's requests without one: they would
+    all share the bridge's address. 0 or EF_EINVAL. */
+static int
+s_client_addr (ef_broker_t *self, ef_wreq_t *w, char *out, const char **why)
+{
+    const char *peer = zmq_msg_gets (&w->frame, "User-Id");
+    int gateway = peer && strcmp (peer, "gw") == 0;
+    ef_str_t a = w->req.client_addr;
+    out[0] = 0;
+    if (ef_str_set (a)) {
+        /* with curve off every local peer is trusted alike */
+        if (self->curve && !gateway) {
+            *why = "only the gateway may set client_addr";
+            return EF_EINVAL;
+        }
+        if (a.len == 0 || a.len >= S_ADDR_MAX || memchr (a.ptr, 0, a.len)) {
+            *why = "client_addr is 1 to 63 bytes";
+            return EF_EINVAL;
+        }
+        memcpy (out, a.ptr, a.len);
+        out[a.len] = 0;
+        return 0;
+    }
+    const char *pa = gateway ? NULL : zmq_msg_gets (&w->frame, "Peer-Address");
+    if (pa)
+        snprintf (out, S_ADDR_MAX, "%s", pa);
+    return 0;
+}
+
+/*  The hasher's queue for a request with no org yet: its address's. */
+static uint64_t
+s_addr_queue (const char *addr)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *addr; addr++)
+        h = (h ^ (uint8_t) *addr) * 1099511628211ull;
+    return h | (1ull << 63); /* never an org number */
+}
+
 /* ---------------------------------------------------------------- register */
 
 static int
@@ -165,7 +208,12 @@ ef_admin_register (ef_broker_t *self, ef_wreq_t *w, const char **why)
         *why = "that email is registered";
         return EF_EEXISTS;
     }
+    char addr[S_ADDR_MAX];
+    int rc = s_client_addr (self, w, addr, why);
+    if (rc)
+        return rc;
     w->hash_op = EF_HASH_MAKE;
+    w->hash_queue = s_addr_queue (addr);
     return 0;
 }
 
@@ -187,8 +235,9 @@ s_apply_login (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     ef_user_t user;
     ef_family_t fam;
     char refresh[EF_REFRESH_TOKEN_MAX];
-    /* deleted since the password was checked? */
-    if (ef_principals_user_get (txn, ef_str (w->user.id), &user))
+    /* deleted, or its password changed, since the password was checked? */
+    if (ef_principals_user_get (txn, ef_str (w->user.id), &user)
+        || strcmp (user.pwhash, w->user.pwhash) != 0)
         return s_refuse (w, EF_EAUTH, "authentication failed");
     int rc = ef_principals_family_create (txn, &user, now, &fam, refresh);
     if (rc == 0)
@@ -200,13 +249,27 @@ s_apply_login (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 int
 ef_admin_login (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    char addr[S_ADDR_MAX];
+    uint64_t wait = 0;
+    int rc = s_client_addr (self, w, addr, why);
+    if (rc)
+        return rc;
+    /* held back: not even checked, so a right password waits too */
+    if (ef_auth_login_check (self->auth, w->req.email, addr,
+                             (uint64_t) ef_time_mono_ms (), &wait)) {
+        ef_buf_reset (&self->out);
+        ef_proto_reply_error (&self->out, w->req.id, EF_ERATE,
+                              "too many failed logins; retry later", wait);
+        return EF_ERATE;
+    }
     /* the same work whether or not the email exists */
     if (ef_principals_user_by_email (self->reader, w->req.email, &w->user))
         memset (&w->user, 0, sizeof w->user);
     snprintf (w->pwhash, sizeof w->pwhash, "%s",
               w->user.id[0] ? w->user.pwhash : ef_auth_dummy_hash (self->auth));
     w->hash_op = EF_HASH_VERIFY;
+    /* one org's burst waits in its own queue, not in front of others */
+    w->hash_queue = w->user.id[0] ? w->user.org : s_addr_queue (addr);
     return 0;
 }
 
@@ -214,9 +277,14 @@ int
 ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
     if (!w->pw_ok || !w->user.id[0]) {
+        char addr[S_ADDR_MAX];
+        if (s_client_addr (self, w, addr, why) == 0)
+            ef_auth_login_failed (self->auth, w->req.email, addr,
+                                  (uint64_t) ef_time_mono_ms ());
         *why = "authentication failed";
         return EF_EAUTH;
     }
+    ef_auth_login_passed (self->auth, w->req.email);
     w->apply = s_apply_login;
     w->apply_ctx = self;
     return 0;
@@ -278,6 +346,73 @@ ef_admin_whoami (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
+/* ---------------------------------------------------------------- password */
+
+static int
+s_apply_password (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    (void) ctx;
+    ef_user_t u;
+    int rc = ef_principals_user_get (txn, ef_str (w->user.id), &u);
+    if (rc == EF_ENOTFOUND)
+        return s_refuse (w, EF_EAUTH, "authentication failed");
+    if (rc)
+        return rc;
+    /* w->user holds the hash the current password was checked against */
+    if (strcmp (u.pwhash, w->user.pwhash) != 0)
+        return s_refuse (w, EF_ECONFLICT,
+                         "the password changed meanwhile; try again");
+    snprintf (u.pwhash, sizeof u.pwhash, "%s", w->pwhash);
+    u.tokens_after = now; /* every session, this one too, ends here */
+    if ((rc = ef_principals_user_put (txn, &u)))
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return 0;
+}
+
+int
+ef_admin_password (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    if (w->who.kind != EF_WHO_USER
+        || ef_principals_user_get (self->reader, ef_str (w->who.id),
+                                   &w->user)) {
+        *why = "only a signed-in user changes a password";
+        return EF_EFORBIDDEN;
+    }
+    if (!s_password_ok (w->req.new_password, why))
+        return EF_EINVAL;
+    if (w->req.password.len > S_PASSWORD_MAX) {
+        *why = "passwords are 8 to 1024 bytes";
+        return EF_EINVAL;
+    }
+    /* a wrong current password counts as a failed login of this email */
+    uint64_t wait = 0;
+    if (ef_auth_login_check (self->auth, ef_str (w->user.email), "",
+                             (uint64_t) ef_time_mono_ms (), &wait)) {
+        ef_buf_reset (&self->out);
+        ef_proto_reply_error (&self->out, w->req.id, EF_ERATE,
+                              "too many failed logins; retry later", wait);
+        return EF_ERATE;
+    }
+    snprintf (w->pwhash, sizeof w->pwhash, "%s", w->user.pwhash);
+    w->hash_op = EF_HASH_CHANGE;
+    w->hash_queue = w->org;
+    return 0;
+}
+
+int
+ef_admin_password_hashed (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    if (!w->pw_ok) {
+        ef_auth_login_failed (self->auth, ef_str (w->user.email), "",
+                              (uint64_t) ef_time_mono_ms ());
+        *why = "authentication failed";
+        return EF_EAUTH;
+    }
+    w->apply = s_apply_password;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- users */
 
 static int
@@ -318,6 +453,7 @@ ef_admin_user_create (ef_broker_t *self, ef_wreq_t *w, const char **why)
         return EF_EEXISTS;
     }
     w->hash_op = EF_HASH_MAKE;
+    w->hash_queue = w->org;
     return 0;
 }
 
@@ -403,7 +539,6 @@ s_apply_user_update (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                      uint64_t now)
 {
     (void) ctx;
-    (void) now;
     ef_user_t u;
     int rc = s_find_user (txn, w, &u);
     if (rc == EF_ENOTFOUND)
@@ -412,8 +547,11 @@ s_apply_user_update (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         return rc;
     if (ef_str_set (w->req.role))
         u.role = ef_role_parse (w->req.role);
-    if (w->pwhash[0])
+    if (w->pwhash[0]) {
+        /* a new password ends every session made with the old one */
         snprintf (u.pwhash, sizeof u.pwhash, "%s", w->pwhash);
+        u.tokens_after = now;
+    }
     if ((rc = ef_principals_user_put (txn, &u)))
         return rc;
     ef_proto_reply_ok (&w->reply, w->req.id, 1);
@@ -438,6 +576,7 @@ ef_admin_user_update (ef_broker_t *self, ef_wreq_t *w, const char **why)
         if (!s_password_ok (w->req.password, why))
             return EF_EINVAL;
         w->hash_op = EF_HASH_MAKE;
+        w->hash_queue = w->org;
         return 0;
     }
     w->apply = s_apply_user_update;
@@ -630,16 +769,19 @@ ef_admin_clientkey_add (ef_broker_t *self, ef_wreq_t *w, const char **why)
         *why = "name is at most 128 bytes";
         return EF_EINVAL;
     }
-    if (ef_str_set (w->req.org)) {
-        /* an admin registers keys in its own org only */
-        ef_org_t org;
-        if (ef_principals_org_get (self->reader, w->org, &org)
-            || (!ef_str_eq (w->req.org, org.id)
-                && !ef_str_eq (w->req.org, org.name))) {
-            *why = "no such org";
-            return EF_ENOTFOUND;
-        }
+    /* an admin registers keys in its own org only */
+    ef_org_t org;
+    if (ef_principals_org_get (self->reader, w->org, &org)
+        || (ef_str_set (w->req.org) && !ef_str_eq (w->req.org, org.id)
+            && !ef_str_eq (w->req.org, org.name))) {
+        *why = "no such org";
+        return EF_ENOTFOUND;
     }
+    /* a public key alone claims nothing: its holder proves it for this org */
+    int rc = ef_auth_clientkey_check (self->auth, w->req.public_key, org.id,
+                                      w->req.proof, why);
+    if (rc)
+        return rc;
     w->apply = s_apply_clientkey_add;
     return 0;
 }

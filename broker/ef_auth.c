@@ -5,9 +5,11 @@
 #include "ef_jwt.h"
 #include "ef_principals.h"
 #include "ef_ratelimit.h"
+#include "ef_throttle.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -18,6 +20,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#define S_LOGIN_DELAY_MAX_MS (15 * 60 * 1000) /* the longest hold-back */
+
 struct ef_auth {
     ef_store_t *store;
     const ef_config_t *cfg;
@@ -27,6 +31,7 @@ struct ef_auth {
     uint8_t gateway_pub[32];
     uint8_t jwt_key[EF_JWT_KEY_LEN];
     ef_ratelimit_t *rates;
+    ef_throttle_t *login_emails, *login_addrs;
     uint32_t default_per_second, default_burst;
     int allow_register;
     char dummy_hash[160];
@@ -57,6 +62,8 @@ ef_auth_destroy (ef_auth_t **self_p)
     ef_auth_t *self = *self_p;
     ef_store_reader_destroy (&self->zap_reader);
     ef_ratelimit_destroy (&self->rates);
+    ef_throttle_destroy (&self->login_emails);
+    ef_throttle_destroy (&self->login_addrs);
     sodium_memzero (self->jwt_key, sizeof self->jwt_key);
     sodium_memzero (&self->server, sizeof self->server);
     free (self);
@@ -196,6 +203,23 @@ ef_auth_open (ef_auth_t *self, const char *dir)
         (uint32_t) ef_config_get_int (self->cfg, "rate-per-second", 0, &err);
     self->default_burst =
         (uint32_t) ef_config_get_int (self->cfg, "rate-burst", 0, &err);
+    int64_t free_fails =
+        ef_config_get_int (self->cfg, "login-free-failures", 0, &err);
+    int64_t delay = ef_config_get_int (self->cfg, "login-delay-ms", 0, &err);
+    if (free_fails < 0 || free_fails > 1000 || delay < 1
+        || delay > S_LOGIN_DELAY_MAX_MS) {
+        ef_log_error (self->log, "invalid configuration value",
+                      "\"option\":\"login-free-failures/login-delay-ms\"");
+        return EF_EINVAL;
+    }
+    self->login_emails = ef_throttle_new (65536, (uint32_t) free_fails,
+                                          (uint64_t) delay,
+                                          S_LOGIN_DELAY_MAX_MS);
+    self->login_addrs = ef_throttle_new (65536, 4 * (uint32_t) free_fails,
+                                         (uint64_t) delay,
+                                         S_LOGIN_DELAY_MAX_MS);
+    if (!self->login_emails || !self->login_addrs)
+        return EF_ENOMEM;
     const char *reg = ef_config_get (self->cfg, "allow-register");
     self->allow_register = reg && (!strcmp (reg, "true") || !strcmp (reg, "1")
                                    || !strcmp (reg, "yes"));
@@ -224,6 +248,42 @@ ef_auth_open (ef_auth_t *self, const char *dir)
     }
     self->zap_reader = ef_store_reader_new (self->store);
     return self->zap_reader ? 0 : EF_ENOMEM;
+}
+
+/* ---------------------------------------------------------------- client keys */
+
+int
+ef_auth_clientkey_check (const ef_auth_t *self, ef_str_t pub_z85,
+                         const char *org_id, ef_str_t proof, const char **why)
+{
+    char pub[EF_Z85_KEY_LEN + 1], want[EF_CERT_PROOF_LEN + 1];
+    uint8_t raw[32];
+    if (pub_z85.len != EF_Z85_KEY_LEN) {
+        *why = "public_key is 40 characters of Z85";
+        return EF_EINVAL;
+    }
+    memcpy (pub, pub_z85.ptr, EF_Z85_KEY_LEN);
+    pub[EF_Z85_KEY_LEN] = 0;
+    if (!zmq_z85_decode (raw, pub)) {
+        *why = "public_key is not a Z85 key";
+        return EF_EINVAL;
+    }
+    if (sodium_memcmp (raw, self->gateway_pub, 32) == 0
+        || strcmp (pub, self->server.public_key) == 0) {
+        *why = "the broker's and the gateway's keys cannot be registered";
+        return EF_EFORBIDDEN;
+    }
+    if (!ef_str_set (proof) || proof.len == 0) {
+        *why = "proof is required: see eventflow keys proof";
+        return EF_EINVAL;
+    }
+    if (ef_cert_proof (self->server.secret_key, pub, org_id, want)
+        || proof.len != EF_CERT_PROOF_LEN
+        || sodium_memcmp (proof.ptr, want, EF_CERT_PROOF_LEN) != 0) {
+        *why = "the proof does not hold for this key, org and broker";
+        return EF_EFORBIDDEN;
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------- ZAP */
@@ -264,12 +324,15 @@ s_from_jwt (ef_auth_t *self, ef_store_txn_t *txn, ef_str_t token,
                       why ? why : "");
         return EF_EAUTH;
     }
-    /* deleted users and logged-out families lose their tokens at once */
+    /* deleted users, logged-out families and everything issued before a
+       password change lose their tokens at once */
     if (ef_principals_user_get (txn, ef_str (c.sub), &user))
         return EF_EAUTH;
     if (c.fam[0]
         && (ef_principals_family_get (txn, ef_str (c.fam), &fam)
-            || fam.revoked_at))
+            || !ef_principals_family_live (&fam, &user)))
+        return EF_EAUTH;
+    if (!c.fam[0] && c.iat * 1000 <= user.tokens_after)
         return EF_EAUTH;
     who->kind = EF_WHO_USER;
     who->org = user.org;
@@ -341,4 +404,51 @@ ef_auth_access_token (ef_auth_t *self, const ef_user_t *user,
     c.iat = now_ms / 1000;
     c.exp = c.iat + EF_ACCESS_TTL_S;
     return ef_jwt_sign (self->jwt_key, &c, out, EF_ACCESS_MAX);
+}
+
+/* ---------------------------------------------------------------- logins */
+
+/*  The throttle key of an email: lower-cased, as emails compare. */
+static size_t
+s_email_key (ef_str_t email, char *out)
+{
+    size_t n = email.ptr && email.len <= EF_EMAIL_MAX ? email.len : 0;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char) tolower ((unsigned char) email.ptr[i]);
+    return n;
+}
+
+int
+ef_auth_login_check (ef_auth_t *self, ef_str_t email, const char *addr,
+                     uint64_t now_ms, uint64_t *retry_after_ms)
+{
+    char key[EF_EMAIL_MAX];
+    size_t n = s_email_key (email, key);
+    uint64_t a = 0, b = 0;
+    int held = ef_throttle_check (self->login_emails, key, n, now_ms, &a);
+    if (addr[0])
+        held |= ef_throttle_check (self->login_addrs, addr, strlen (addr),
+                                   now_ms, &b);
+    if (!held)
+        return 0;
+    *retry_after_ms = a > b ? a : b;
+    return EF_ERATE;
+}
+
+void
+ef_auth_login_failed (ef_auth_t *self, ef_str_t email, const char *addr,
+                      uint64_t now_ms)
+{
+    char key[EF_EMAIL_MAX];
+    size_t n = s_email_key (email, key);
+    ef_throttle_fail (self->login_emails, key, n, now_ms);
+    if (addr[0])
+        ef_throttle_fail (self->login_addrs, addr, strlen (addr), now_ms);
+}
+
+void
+ef_auth_login_passed (ef_auth_t *self, ef_str_t email)
+{
+    char key[EF_EMAIL_MAX];
+    ef_throttle_clear (self->login_emails, key, s_email_key (email, key));
 }

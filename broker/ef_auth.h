@@ -3,7 +3,7 @@
     local admin's certificates, the JWT key), creates the first org and
     admin on an empty store, admits CurveZMQ peers (the ZAP check), turns
     each request's credential into a principal (ef_who_t), issues access
-    tokens, and applies per-key rate limits. Failed authentication is one
+    tokens, applies per-key rate limits and holds back failed logins. Failed authentication is one
     uniform EF_EAUTH whatever the cause.
     Thread-safety: ef_auth_zap_check runs on the ZAP thread with its own
     store reader; everything else on the reactor. */
@@ -35,6 +35,15 @@ int ef_auth_open (ef_auth_t *self, const char *dir);
 /*  The broker's CurveZMQ key pair. */
 const ef_cert_t *ef_auth_server_cert (const ef_auth_t *self);
 
+/*  May pub_z85 be registered as a client key of the org whose id is
+    org_id? Not the broker's or the gateway's own key (EF_EFORBIDDEN),
+    and only with proof (ef_cert_proof) that the registrant holds its
+    secret key (EF_EINVAL when missing, EF_EFORBIDDEN when it does not
+    hold). 0 when it may; *why says why not. */
+int ef_auth_clientkey_check (const ef_auth_t *self, ef_str_t pub_z85,
+                             const char *org_id, ef_str_t proof,
+                             const char **why);
+
 /*  ZAP: admit the gateway key and live registered client keys. */
 int ef_auth_zap_check (void *self, const uint8_t pub[32], char user_id[64]);
 
@@ -51,6 +60,16 @@ int ef_auth_rate (ef_auth_t *self, const ef_who_t *who, uint64_t now_ms,
 int ef_auth_access_token (ef_auth_t *self, const ef_user_t *user,
                           const ef_org_t *org, const char *family,
                           uint64_t now_ms, char *out);
+/*  Failed logins (ef_throttle.h): per email (lower-cased) and per client
+    address, which gets four times as many free failures. check: 0, or
+    EF_ERATE with the wait when either is held back. failed: count a
+    failure of both. passed: clear the email (never the address: anyone
+    with an account could clear it). addr may be "" (not known). */
+int ef_auth_login_check (ef_auth_t *self, ef_str_t email, const char *addr,
+                         uint64_t now_ms, uint64_t *retry_after_ms);
+void ef_auth_login_failed (ef_auth_t *self, ef_str_t email, const char *addr,
+                           uint64_t now_ms);
+void ef_auth_login_passed (ef_auth_t *self, ef_str_t email);
 /*  Whether open registration is allowed (config allow-register). */
 int ef_auth_register_allowed (const ef_auth_t *self);
 /*  A dummy argon2id hash to verify against when an email is unknown. */

@@ -49,6 +49,22 @@ const ef_config_opt_t ef_broker_options[] = {
     {"hash-threads", "EVENTFLOW_HASH_THREADS", "0",
      "threads hashing passwords (argon2id, 64 MiB each); 0 = one per two "
      "cores beyond the first (at least one)"},
+    {"login-free-failures", "EVENTFLOW_LOGIN_FREE_FAILURES", "5",
+     "failed logins in a row per email before it is held back (a client "
+     "address gets four times as many)"},
+    {"login-delay-ms", "EVENTFLOW_LOGIN_DELAY_MS", "1000",
+     "first hold-back after the free failures, doubling with each further "
+     "failure up to 15 minutes"},
+    {"quota-streams", "EVENTFLOW_QUOTA_STREAMS", "1000",
+     "most streams per org (0 = no limit)"},
+    {"quota-api-keys", "EVENTFLOW_QUOTA_API_KEYS", "1000",
+     "most live API keys (producers included) per org (0 = no limit)"},
+    {"quota-users", "EVENTFLOW_QUOTA_USERS", "1000",
+     "most users per org (0 = no limit)"},
+    {"quota-pipeline-steps", "EVENTFLOW_QUOTA_PIPELINE_STEPS", "32",
+     "most steps in one stream's pipeline (0 = no limit)"},
+    {"quota-stored-bytes", "EVENTFLOW_QUOTA_STORED_BYTES", "10G",
+     "most bytes of event records per org (0 = no limit)"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
     {NULL, NULL, NULL, NULL},
 };

@@ -163,6 +163,9 @@ int ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 int ef_admin_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                            uint64_t now);
 int ef_admin_whoami (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_password (ef_broker_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_password_hashed (ef_broker_t *self, ef_wreq_t *w,
+                              const char **why);
 int ef_admin_user_create (ef_broker_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_user_create_hashed (ef_broker_t *self, ef_wreq_t *w,
                                  const char **why);

@@ -531,6 +531,7 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_REFRESH, NULL, EF_CMDF_ANON, ALL, NULL, ef_admin_apply_refresh},
     {EF_CMD_LOGOUT, NULL, EF_CMDF_ANON, ALL, NULL, ef_admin_apply_logout},
     {EF_CMD_WHOAMI, ef_admin_whoami, 0, ALL, NULL},
+    {EF_CMD_PASSWORD, ef_admin_password, 0, ALL, ef_admin_password_hashed},
     {EF_CMD_USER_CREATE, ef_admin_user_create, 0, ADMIN,
      ef_admin_user_create_hashed},
     {EF_CMD_USER_LIST, ef_admin_user_list, 0, ADMIN, NULL},

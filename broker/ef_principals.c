@@ -199,13 +199,14 @@ s_user_encode_put (ef_store_txn_t *txn, const ef_user_t *u)
 {
     ef_buf_t b;
     ef_buf_init (&b);
-    ef_mp_array (&b, 6);
+    ef_mp_array (&b, 7);
     ef_mp_cstr (&b, u->id);
     ef_mp_uint (&b, u->org);
     ef_mp_cstr (&b, u->email);
     ef_mp_uint (&b, (uint64_t) u->role);
     ef_mp_cstr (&b, u->pwhash);
     ef_mp_uint (&b, u->created_at);
+    ef_mp_uint (&b, u->tokens_after);
     return s_put (txn, EF_TABLE_USERS, u->id, strlen (u->id), &b, 0);
 }
 
@@ -225,6 +226,9 @@ s_user_decode (ef_str_t v, ef_user_t *u)
         || s_copy (u->id, sizeof u->id, id)
         || s_copy (u->email, sizeof u->email, email)
         || s_copy (u->pwhash, sizeof u->pwhash, pw))
+        return EF_ESTORE;
+    /* records from before password changes revoked tokens have 6 */
+    if (n >= 7 && ef_mpr_uint (&r, &u->tokens_after))
         return EF_ESTORE;
     u->org = (uint32_t) org;
     u->role = (int) role;
@@ -723,13 +727,22 @@ s_parse_refresh (ef_str_t t, ef_str_t *fam, uint32_t *gen, ef_str_t *material)
 }
 
 int
+ef_principals_family_live (const ef_family_t *f, const ef_user_t *u)
+{
+    return !f->revoked_at && f->created_at > u->tokens_after;
+}
+
+int
 ef_principals_family_rotate (ef_store_txn_t *txn, ef_str_t presented,
                              uint64_t now, ef_family_t *out, char *token_out)
 {
     ef_str_t fam, material;
     uint32_t gen;
+    ef_user_t user;
     if (s_parse_refresh (presented, &fam, &gen, &material)
-        || ef_principals_family_get (txn, fam, out) || out->revoked_at)
+        || ef_principals_family_get (txn, fam, out)
+        || ef_principals_user_get (txn, ef_str (out->user), &user)
+        || !ef_principals_family_live (out, &user))
         return EF_EAUTH;
     if (gen == out->generation
         && s_hash_matches (material.ptr, material.len, out->hash)) {

@@ -50,6 +50,9 @@ typedef struct {
     int role;
     char pwhash[160]; /* crypto_pwhash_str output */
     uint64_t created_at;
+    uint64_t tokens_after; /* ms: refresh families (and so the access
+                              tokens) made at or before it are dead; set
+                              by a password change */
 } ef_user_t;
 
 typedef struct {
@@ -164,7 +167,8 @@ int ef_principals_family_create (ef_store_txn_t *txn, const ef_user_t *user,
                                  char *token_out);
 /*  Rotate: a presented token that is its family's current one gets a new
     token (token_out) and *out; an older token of a live family revokes
-    the whole family (reuse detected). EF_EAUTH for every refusal; after a
+    the whole family (reuse detected). A family made before its user's
+    last password change (or of a deleted user) is refused. EF_EAUTH for every refusal; after a
     reuse the revocation is written, so the caller must commit. */
 int ef_principals_family_rotate (ef_store_txn_t *txn, ef_str_t presented,
                                  uint64_t now, ef_family_t *out,
@@ -173,6 +177,9 @@ int ef_principals_family_rotate (ef_store_txn_t *txn, ef_str_t presented,
     is not one of a live family's. */
 int ef_principals_family_revoke (ef_store_txn_t *txn, ef_str_t presented,
                                  uint64_t now);
+/*  Whether family f (of user u) may still be used: not revoked, and
+    made after the user's last password change. */
+int ef_principals_family_live (const ef_family_t *f, const ef_user_t *u);
 /*  A family by id; EF_ENOTFOUND. */
 int ef_principals_family_get (ef_store_txn_t *txn, ef_str_t id,
                               ef_family_t *out);

@@ -61,8 +61,10 @@ typedef int (ef_wapply_fn) (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     seq, req.name its service, req.timeout the step's timeout. */
 enum { EF_WREQ_JOB = 1, EF_WREQ_OUTCOME = 2 };
 
-/*  What the password hasher does to a request. */
-enum { EF_HASH_NONE = 0, EF_HASH_MAKE, EF_HASH_VERIFY };
+/*  What the password hasher does to a request. EF_HASH_CHANGE verifies
+    req.password against pwhash and, when it holds, replaces pwhash with
+    the hash of req.new_password. */
+enum { EF_HASH_NONE = 0, EF_HASH_MAKE, EF_HASH_VERIFY, EF_HASH_CHANGE };
 
 struct ef_wreq {
     ef_wreq_t *next;
@@ -80,6 +82,7 @@ struct ef_wreq {
     void *apply_ctx;
     ef_buf_t reply;         /* their reply */
     int hash_op;            /* EF_HASH_*: the hasher's task */
+    uint64_t hash_queue;    /* the hasher's fair queue (ef_hasher.h) */
     char pwhash[160];       /* made, or to verify against */
     int pw_ok;              /* verify's outcome */
     ef_user_t user;         /* LOGIN: the user found */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -95,5 +96,36 @@ ef_cert_save (const char *path, const ef_cert_t *cert, int public_only)
         unlink (tmp);
         return EF_ESTORE;
     }
+    return 0;
+}
+
+int
+ef_cert_proof (const char *secret_z85, const char *peer_public_z85,
+               const char *org_id, char *out)
+{
+    static const char tag[] = "eventflow-clientkey-v1";
+    uint8_t sk[32], pk[32], k[crypto_box_BEFORENMBYTES];
+    uint8_t mac[crypto_auth_hmacsha256_BYTES];
+    out[0] = 0;
+    if (!secret_z85 || !peer_public_z85 || !org_id
+        || strlen (secret_z85) != EF_Z85_KEY_LEN
+        || strlen (peer_public_z85) != EF_Z85_KEY_LEN
+        || !zmq_z85_decode (sk, secret_z85)
+        || !zmq_z85_decode (pk, peer_public_z85))
+        return EF_EINVAL;
+    /* fails for a low-order public key, whose shared secret is all zero */
+    int rc = crypto_box_beforenm (k, pk, sk);
+    sodium_memzero (sk, sizeof sk);
+    if (rc)
+        return EF_EINVAL;
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init (&st, k, sizeof k);
+    crypto_auth_hmacsha256_update (&st, (const uint8_t *) tag,
+                                   sizeof tag - 1);
+    crypto_auth_hmacsha256_update (&st, (const uint8_t *) org_id,
+                                   strlen (org_id));
+    crypto_auth_hmacsha256_final (&st, mac);
+    sodium_memzero (k, sizeof k);
+    sodium_bin2hex (out, EF_CERT_PROOF_LEN + 1, mac, sizeof mac);
     return 0;
 }

@@ -31,6 +31,7 @@ static const s_error_row_t s_errors[] = {
     {EF_EVALIDATION, "VALIDATION", "validation failed", 422},
     {EF_ECONFLICT, "CONFLICT", "conflict", 409},
     {EF_EINTERNAL, "INTERNAL", "internal error", 500},
+    {EF_EQUOTA, "QUOTA", "over the org's quota", 507},
 };
 
 static const s_error_row_t *

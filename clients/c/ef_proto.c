@@ -24,6 +24,7 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "CREDIT",      "UNSUBSCRIBE",   "READY",           "DONE",
     "FAIL",        "WORKERS",       "DLQ_LIST",        "DLQ_GET",
     "DLQ_REPLAY",  "DLQ_DELETE",    "LEAVE",
+    "PASSWORD",
 };
 
 const char *
@@ -110,6 +111,8 @@ static const s_strfield_t s_strfields[] = {
     S_F ("service", service),       S_F ("job_id", job_id),
     S_F ("result", result),         S_F ("reason", reason),
     S_F ("error", error),
+    S_F ("proof", proof),           S_F ("new_password", new_password),
+    S_F ("client_addr", client_addr),
 };
 #define S_NSTRFIELDS (sizeof s_strfields / sizeof s_strfields[0])
 
@@ -501,6 +504,12 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
     case EF_CMD_USER_CREATE:
         if (!ef_str_set (req->email) || !ef_str_set (req->password)) {
             *why = "email and password are required";
+            return EF_EINVAL;
+        }
+        break;
+    case EF_CMD_PASSWORD:
+        if (!ef_str_set (req->password) || !ef_str_set (req->new_password)) {
+            *why = "password and new_password are required";
             return EF_EINVAL;
         }
         break;

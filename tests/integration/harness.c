@@ -306,6 +306,32 @@ h_curve_socket (const h_broker_t *b, void *sock)
            zmq_setsockopt (sock, ZMQ_CURVE_SECRETKEY, cert.secret_key, 40);
 }
 
+int
+h_clientkey_add (const h_broker_t *b, ef_client_t *admin,
+                 const ef_cert_t *cert, const char *role, const char *name)
+{
+    char pub[512], org[64], proof[EF_CERT_PROOF_LEN + 1];
+    ef_cert_t server;
+    ef_request_t req;
+    const ef_reply_t *rep;
+    snprintf (pub, sizeof pub, "%s/broker.pub", b->dir);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_WHOAMI;
+    int rc = ef_cert_load (pub, &server);
+    if (rc || (rc = ef_client_call (admin, &req, &rep)))
+        return rc;
+    h_reply_str (rep, "principal", "org_id", org, sizeof org);
+    if ((rc = ef_cert_proof (cert->secret_key, server.public_key, org, proof)))
+        return rc;
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_CLIENTKEY_ADD;
+    req.public_key = ef_str (cert->public_key);
+    req.role = ef_str (role);
+    req.name = ef_str (name);
+    req.proof = ef_str (proof);
+    return ef_client_call (admin, &req, NULL);
+}
+
 ef_client_t *
 h_client (const h_broker_t *b)
 {

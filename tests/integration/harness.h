@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "eventflow/ef_cert.h"
 #include "eventflow/ef_client.h"
 
 typedef struct {
@@ -55,6 +56,12 @@ ef_client_t *h_client_new (const h_broker_t *b, const char *cert_path);
     out (size bytes); "" when missing. */
 void h_reply_str (const ef_reply_t *rep, const char *key, const char *sub,
                   char *out, size_t size);
+/*  Register cert's public key for role (name may be NULL) in the org of
+    the admin client, with its holder's proof (ef_cert_proof against b's
+    broker.pub and the org id WHOAMI tells). 0 or the broker's error. */
+int h_clientkey_add (const h_broker_t *b, ef_client_t *admin,
+                     const ef_cert_t *cert, const char *role,
+                     const char *name);
 /*  Set a raw ZeroMQ socket's CurveZMQ options for the local admin. */
 int h_curve_socket (const h_broker_t *b, void *sock);
 

@@ -1238,13 +1238,8 @@ s_client_with_role (const char *role, char *path)
     snprintf (path, 512, "%s/%s.key", s_dir, role);
     assert_int_equal (ef_cert_generate (&cert), 0);
     assert_int_equal (ef_cert_save (path, &cert, 0), 0);
-    ef_request_t req;
-    memset (&req, 0, sizeof req);
-    req.cmd = EF_CMD_CLIENTKEY_ADD;
-    req.public_key = ef_str (cert.public_key);
-    req.role = ef_str (role);
-    req.name = ef_str (role);
-    assert_int_equal (ef_client_call (s_admin, &req, NULL), 0);
+    assert_int_equal (h_clientkey_add (&s_broker, s_admin, &cert, role, role),
+                      0);
     ef_client_t *c = h_client_new (&s_broker, path);
     assert_non_null (c);
     assert_int_equal (ef_client_connect (c), 0);

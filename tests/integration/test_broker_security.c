@@ -187,10 +187,8 @@ test_unregistered_curve_key_is_refused_by_zap (void **st)
 
     /* registered, it gets in with its role; revoked, it is out again */
     ef_request_t req = {0};
-    req.cmd = EF_CMD_CLIENTKEY_ADD;
-    req.public_key = ef_str (cert.public_key);
-    req.role = ef_str ("consumer");
-    assert_int_equal (s_call (s_admin, &req, NULL), 0);
+    assert_int_equal (
+        h_clientkey_add (&s_broker, s_admin, &cert, "consumer", NULL), 0);
     c = h_client_new (&s_broker, path);
     assert_int_equal (ef_client_connect (c), 0);
     assert_int_equal (ef_client_create_stream (c, "x", NULL), EF_EFORBIDDEN);

@@ -27,6 +27,7 @@ static const struct {
     {-13, "AUTH", 401},         {-14, "FORBIDDEN", 403},
     {-15, "RATE_LIMITED", 429}, {-16, "VALIDATION", 422},
     {-17, "CONFLICT", 409},     {-18, "INTERNAL", 500},
+    {-19, "QUOTA", 507},
 };
 #define N_TABLE (sizeof s_table / sizeof s_table[0])
 

@@ -28,7 +28,8 @@ extern "C" {
 #define EF_EVALIDATION  -16 /* payload fails the stream's schema */
 #define EF_ECONFLICT    -17 /* conflicts with current state */
 #define EF_EINTERNAL    -18 /* a bug */
-#define EF_ERROR_MIN    -18
+#define EF_EQUOTA       -19 /* over a per-org quota; nothing changed */
+#define EF_ERROR_MIN    -19
 
 /*  Human-readable text for any code (never NULL, static storage). */
 const char *ef_strerror (int code);

@@ -77,6 +77,7 @@ typedef enum {
     EF_CMD_DLQ_REPLAY,
     EF_CMD_DLQ_DELETE,
     EF_CMD_LEAVE,
+    EF_CMD_PASSWORD,
     EF_CMD_COUNT
 } ef_cmd_t;
 
@@ -131,6 +132,9 @@ typedef struct {
     ef_str_t key_id;                    /* APIKEY_REVOKE */
     ef_str_t public_key;                /* CLIENTKEY_* (z85) */
     ef_str_t org;                       /* CLIENTKEY_ADD: the caller's org id */
+    ef_str_t proof;        /* CLIENTKEY_ADD: holder's proof (hex) */
+    ef_str_t new_password; /* PASSWORD */
+    ef_str_t client_addr;  /* LOGIN from the gateway: HTTP client address */
     int producer, has_producer;         /* APIKEY_CREATE, APIKEY_LIST */
     uint32_t rate_per_second, rate_burst;
     int has_rate;
