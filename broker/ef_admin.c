@@ -413,15 +413,56 @@ ef_admin_password_hashed (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
+/* ---------------------------------------------------------------- quotas */
+
+static int
+s_count_user (void *arg, const ef_user_t *u)
+{
+    (void) u;
+    (*(uint64_t *) arg)++;
+    return 0;
+}
+
+static int
+s_count_live_key (void *arg, const ef_apikey_t *k)
+{
+    *(uint64_t *) arg += !k->revoked_at;
+    return 0;
+}
+
+/*  Inside the write txn, so that requests of one group count each other:
+    1 when org already has quota `which` of users or live API keys. */
+static int
+s_over_quota (ef_broker_t *self, ef_store_txn_t *txn, uint32_t org,
+              ef_quota_t which, int *over)
+{
+    uint64_t q = ef_auth_quota (self->auth, which), n = 0;
+    int rc = 0;
+    *over = 0;
+    if (!q)
+        return 0;
+    if (which == EF_QUOTA_USERS)
+        rc = ef_principals_user_each (txn, org, s_count_user, &n);
+    else
+        rc = ef_principals_apikey_each (txn, org, s_count_live_key, &n);
+    *over = rc == 0 && n >= q;
+    return rc;
+}
+
 /* ---------------------------------------------------------------- users */
 
 static int
 s_apply_user_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                      uint64_t now)
 {
-    (void) ctx;
     ef_user_t user;
-    int rc = ef_principals_user_create (txn, w->org, w->req.email,
+    int over;
+    int rc = s_over_quota (ctx, txn, w->org, EF_QUOTA_USERS, &over);
+    if (rc)
+        return rc;
+    if (over)
+        return s_refuse (w, EF_EQUOTA, "the org's users quota is reached");
+    rc = ef_principals_user_create (txn, w->org, w->req.email,
                                         ef_role_parse (w->req.role), w->pwhash,
                                         now, &user);
     if (rc == EF_EEXISTS)
@@ -461,9 +502,9 @@ int
 ef_admin_user_create_hashed (ef_broker_t *self, ef_wreq_t *w,
                              const char **why)
 {
-    (void) self;
     (void) why;
     w->apply = s_apply_user_create;
+    w->apply_ctx = self;
     return 0;
 }
 
@@ -616,9 +657,14 @@ static int
 s_apply_apikey_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
 {
-    (void) ctx;
     ef_apikey_t k;
     char secret[128];
+    int over;
+    int rc = s_over_quota (ctx, txn, w->org, EF_QUOTA_API_KEYS, &over);
+    if (rc)
+        return rc;
+    if (over)
+        return s_refuse (w, EF_EQUOTA, "the org's API keys quota is reached");
     memset (&k, 0, sizeof k);
     k.org = w->org;
     memcpy (k.name, w->req.name.ptr, w->req.name.len);
@@ -632,7 +678,7 @@ s_apply_apikey_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         k.per_second = w->req.rate_per_second;
         k.burst = w->req.rate_burst;
     }
-    int rc = ef_principals_apikey_create (txn, &k, now, secret);
+    rc = ef_principals_apikey_create (txn, &k, now, secret);
     if (rc)
         return rc;
     ef_proto_reply_ok (&w->reply, w->req.id, 2);
@@ -678,6 +724,7 @@ ef_admin_apikey_create (ef_broker_t *self, ef_wreq_t *w, const char **why)
         return EF_EINVAL;
     }
     w->apply = s_apply_apikey_create;
+    w->apply_ctx = self;
     return 0;
 }
 

@@ -34,6 +34,7 @@ struct ef_auth {
     ef_throttle_t *login_emails, *login_addrs;
     uint32_t default_per_second, default_burst;
     int allow_register;
+    uint64_t quotas[EF_QUOTA_COUNT];
     char dummy_hash[160];
 };
 
@@ -80,6 +81,12 @@ int
 ef_auth_register_allowed (const ef_auth_t *self)
 {
     return self->allow_register;
+}
+
+uint64_t
+ef_auth_quota (const ef_auth_t *self, ef_quota_t which)
+{
+    return self->quotas[which];
 }
 
 const char *
@@ -220,6 +227,18 @@ ef_auth_open (ef_auth_t *self, const char *dir)
                                          S_LOGIN_DELAY_MAX_MS);
     if (!self->login_emails || !self->login_addrs)
         return EF_ENOMEM;
+    static const char *quota_opts[EF_QUOTA_COUNT] = {
+        "quota-streams", "quota-api-keys", "quota-users",
+        "quota-pipeline-steps", "quota-stored-bytes"};
+    for (int i = 0; i < EF_QUOTA_COUNT; i++) {
+        int64_t q = ef_config_get_int (self->cfg, quota_opts[i], 0, &err);
+        if (err || q < 0) {
+            ef_log_error (self->log, "invalid configuration value",
+                          "\"option\":\"%s\"", quota_opts[i]);
+            return EF_EINVAL;
+        }
+        self->quotas[i] = (uint64_t) q;
+    }
     const char *reg = ef_config_get (self->cfg, "allow-register");
     self->allow_register = reg && (!strcmp (reg, "true") || !strcmp (reg, "1")
                                    || !strcmp (reg, "yes"));

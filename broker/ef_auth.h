@@ -70,6 +70,16 @@ int ef_auth_login_check (ef_auth_t *self, ef_str_t email, const char *addr,
 void ef_auth_login_failed (ef_auth_t *self, ef_str_t email, const char *addr,
                            uint64_t now_ms);
 void ef_auth_login_passed (ef_auth_t *self, ef_str_t email);
+/*  Per-org quotas (config quota-*), 0 = none. */
+typedef enum {
+    EF_QUOTA_STREAMS = 0,
+    EF_QUOTA_API_KEYS,
+    EF_QUOTA_USERS,
+    EF_QUOTA_PIPELINE_STEPS,
+    EF_QUOTA_STORED_BYTES,
+    EF_QUOTA_COUNT
+} ef_quota_t;
+uint64_t ef_auth_quota (const ef_auth_t *self, ef_quota_t which);
 /*  Whether open registration is allowed (config allow-register). */
 int ef_auth_register_allowed (const ef_auth_t *self);
 /*  A dummy argon2id hash to verify against when an email is unknown. */

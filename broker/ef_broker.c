@@ -61,8 +61,8 @@ const ef_config_opt_t ef_broker_options[] = {
      "most live API keys (producers included) per org (0 = no limit)"},
     {"quota-users", "EVENTFLOW_QUOTA_USERS", "1000",
      "most users per org (0 = no limit)"},
-    {"quota-pipeline-steps", "EVENTFLOW_QUOTA_PIPELINE_STEPS", "32",
-     "most steps in one stream's pipeline (0 = no limit)"},
+    {"quota-pipeline-steps", "EVENTFLOW_QUOTA_PIPELINE_STEPS", "16",
+     "most steps in one stream's pipeline (0 = the hard limit, 16)"},
     {"quota-stored-bytes", "EVENTFLOW_QUOTA_STORED_BYTES", "10G",
      "most bytes of event records per org (0 = no limit)"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
@@ -90,6 +90,8 @@ s_wreq_get (ef_broker_t *self)
     w->apply = NULL;
     w->apply_ctx = NULL;
     w->hash_op = 0;
+    w->hash_queue = 0;
+    w->quota = 0;
     w->pw_ok = 0;
     w->pwhash[0] = 0;
     w->park = 0;

@@ -218,7 +218,16 @@ s_check_config (ef_broker_t *self, ef_wreq_t *w, const char **why)
             *why = self->why;
             return EF_EINVAL;
         }
+        uint64_t steps = ef_auth_quota (self->auth, EF_QUOTA_PIPELINE_STEPS);
+        uint32_t n = p->n;
         ef_pipeline_destroy (&p);
+        if (steps && n > steps) {
+            snprintf (self->why, sizeof self->why,
+                      "the org's quota is %llu pipeline steps per stream",
+                      (unsigned long long) steps);
+            *why = self->why;
+            return EF_EQUOTA;
+        }
     }
     return 0;
 }
@@ -230,6 +239,7 @@ s_create_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
         *why = "stream names are 1 to 128 of [A-Za-z0-9._-]";
         return EF_EINVAL;
     }
+    w->quota = ef_auth_quota (self->auth, EF_QUOTA_STREAMS);
     return s_check_config (self, w, why);
 }
 
@@ -327,6 +337,7 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
         return EF_ENOMEM;
     uint64_t now = ef_time_now_ms ();
     int64_t mono = ef_time_mono_ms ();
+    w->quota = ef_auth_quota (self->auth, EF_QUOTA_STORED_BYTES);
     ef_schema_t *schema = s_schema (self, &w->stream);
     /* the stream's texts point into this snapshot: not to be kept */
     w->stream.schema = w->stream.pipeline = EF_STR_NULL;

@@ -52,13 +52,23 @@ struct ef_store {
     int fsync;
     int broken;
     struct ef_store_txn *writer; /* the one write txn object */
+    uint32_t *org_of;            /* the writer's cache: stream num → org */
+    uint32_t org_of_cap;
 };
+
+#define S_PEND 32 /* orgs whose stored bytes one write txn changes at once */
 
 struct ef_store_txn {
     ef_store_t *store;
     MDB_txn *txn;
     int write;
     int active;
+    /* the write txn's changes to orgs' stored bytes, written at commit */
+    struct {
+        uint32_t org;
+        int64_t delta;
+    } pend[S_PEND];
+    uint32_t npend;
 };
 
 static void
@@ -141,6 +151,7 @@ ef_store_destroy (ef_store_t **self_p)
     if (self->env)
         mdb_env_close (self->env);
     free (self->writer);
+    free (self->org_of);
     free (self->dir);
     free (self);
     *self_p = NULL;
@@ -281,12 +292,25 @@ ef_store_write_begin (ef_store_t *self, ef_store_txn_t **txn_p)
     return 0;
 }
 
+static int s_bytes_flush (ef_store_txn_t *txn);
+static void s_bytes_forget (ef_store_t *self);
+
 int
 ef_store_write_commit (ef_store_txn_t **txn_p)
 {
     ef_store_txn_t *w = *txn_p;
     *txn_p = NULL;
-    int rc = mdb_txn_commit (w->txn); /* frees the txn even on failure */
+    int rc = s_bytes_flush (w);
+    if (rc) {
+        mdb_txn_abort (w->txn);
+        w->active = 0;
+        w->txn = NULL;
+        s_bytes_forget (w->store);
+        return rc;
+    }
+    rc = mdb_txn_commit (w->txn); /* frees the txn even on failure */
+    if (rc)
+        s_bytes_forget (w->store);
     w->active = 0;
     w->txn = NULL;
     return s_err (w->store, rc);
@@ -301,6 +325,8 @@ ef_store_write_abort (ef_store_txn_t **txn_p)
         mdb_txn_abort (w->txn);
         w->active = 0;
         w->txn = NULL;
+        w->npend = 0;
+        s_bytes_forget (w->store);
     }
 }
 
@@ -456,6 +482,118 @@ s_del (ef_store_txn_t *t, int db, const void *k, size_t klen)
     return s_err (t->store, mdb_del (t->txn, t->store->dbi[db], &key, NULL));
 }
 
+/* ---------------------------------------------------------------- org bytes */
+
+/*  Each org's stored bytes (the sum of its event records) live in meta
+    under "org_bytes" + org(4) as a big-endian u64. Appends and deletes
+    add to the write txn's pending changes, written once at commit, so a
+    group of a thousand appends costs one read and one write per org. */
+
+static void
+s_org_bytes_key (uint8_t *k, uint32_t org)
+{
+    memcpy (k, "org_bytes", 9);
+    s_be32 (k + 9, org);
+}
+
+static uint64_t
+s_bytes_stored (ef_store_txn_t *txn, uint32_t org)
+{
+    uint8_t k[13];
+    MDB_val key = {sizeof k, k}, v;
+    s_org_bytes_key (k, org);
+    if (mdb_get (txn->txn, txn->store->dbi[S_META], &key, &v) || v.mv_size != 8)
+        return 0;
+    return s_rd64 (v.mv_data);
+}
+
+static int
+s_bytes_flush (ef_store_txn_t *txn)
+{
+    for (uint32_t i = 0; i < txn->npend; i++) {
+        uint8_t k[13], v[8];
+        int64_t now = (int64_t) s_bytes_stored (txn, txn->pend[i].org)
+                      + txn->pend[i].delta;
+        s_org_bytes_key (k, txn->pend[i].org);
+        s_be64 (v, now < 0 ? 0 : (uint64_t) now);
+        int rc = s_put (txn, S_META, k, sizeof k, v, sizeof v, 0);
+        if (rc)
+            return rc;
+    }
+    txn->npend = 0;
+    return 0;
+}
+
+static int
+s_bytes_add (ef_store_txn_t *txn, uint32_t org, int64_t delta)
+{
+    uint32_t i = 0;
+    while (i < txn->npend && txn->pend[i].org != org)
+        i++;
+    if (i == S_PEND) {
+        int rc = s_bytes_flush (txn);
+        if (rc)
+            return rc;
+        i = 0;
+    }
+    if (i == txn->npend) {
+        txn->pend[i].org = org;
+        txn->pend[i].delta = 0;
+        txn->npend++;
+    }
+    txn->pend[i].delta += delta;
+    return 0;
+}
+
+/*  A stream's org never changes and a stream number is never given
+    again once committed; a failed write txn may have made streams that
+    do not exist, so the cache is forgotten with it. */
+static void
+s_bytes_forget (ef_store_t *self)
+{
+    if (self->org_of)
+        memset (self->org_of, 0, self->org_of_cap * sizeof *self->org_of);
+}
+
+static int
+s_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org)
+{
+    ef_store_t *self = txn->store;
+    if (num >= self->org_of_cap) {
+        uint32_t cap = self->org_of_cap ? self->org_of_cap : 64;
+        while (cap <= num)
+            cap *= 2;
+        uint32_t *o = realloc (self->org_of, cap * sizeof *o);
+        if (!o)
+            return EF_ENOMEM;
+        memset (o + self->org_of_cap, 0,
+                (cap - self->org_of_cap) * sizeof *o);
+        self->org_of = o;
+        self->org_of_cap = cap;
+    }
+    if (!self->org_of[num]) {
+        ef_stream_rec_t s;
+        int rc = ef_store_stream_get (txn, num, &s);
+        if (rc)
+            return rc;
+        self->org_of[num] = s.org;
+    }
+    *org = self->org_of[num];
+    return 0;
+}
+
+int
+ef_store_org_bytes (ef_store_txn_t *txn, uint32_t org, uint64_t *bytes)
+{
+    int64_t n = (int64_t) s_bytes_stored (txn, org);
+    for (uint32_t i = 0; txn->write && i < txn->npend; i++)
+        if (txn->pend[i].org == org)
+            n += txn->pend[i].delta;
+    *bytes = n < 0 ? 0 : (uint64_t) n;
+    return 0;
+}
+
+
 int
 ef_store_stream_configure (ef_store_txn_t *txn, uint32_t num, ef_str_t schema,
                            ef_str_t pipeline)
@@ -516,9 +654,11 @@ ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
     s_be64 (k + 4, 0);
     MDB_val key = {12, k}, val;
     rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    int64_t freed = 0;
     while (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num) {
         ef_uuid_t id;
         ef_str_t r = {val.mv_data, (uint32_t)val.mv_size};
+        freed += (int64_t) val.mv_size;
         if (id_of (r, &id) == 0) {
             uint8_t ik[20];
             memcpy (ik, id.b, 16);
@@ -538,6 +678,8 @@ ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
     mdb_cursor_close (cur);
     if (rc && rc != MDB_NOTFOUND)
         return s_err (txn->store, rc);
+    if ((rc = s_bytes_add (txn, rec.org, -freed)))
+        return rc;
     uint8_t nk[4 + 128], nb[4];
     s_be32 (nk, rec.org);
     memcpy (nk + 4, rec.name, strlen (rec.name));
@@ -628,7 +770,9 @@ ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
         rc = s_put (txn, S_EVENTS, k, 12, record, len, MDB_NOOVERWRITE);
     if (rc == EF_EEXISTS)
         return EF_EINVAL; /* that seq is taken: the caller's head is wrong */
-    if (rc)
+    uint32_t org;
+    if (rc || (rc = s_org_of (txn, num, &org))
+        || (rc = s_bytes_add (txn, org, (int64_t) len)))
         return rc;
     memcpy (ik, id->b, 16);
     s_be32 (ik + 16, num);

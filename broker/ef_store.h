@@ -139,6 +139,10 @@ int ef_store_event_each (ef_store_txn_t *txn, uint32_t num, uint64_t from,
 int ef_store_figures (ef_store_txn_t *txn, uint32_t org, uint64_t *streams,
                       uint64_t *events, uint64_t *bytes);
 
+/*  The bytes of event records org has stored (kept up to date by
+    appends and stream deletes in the same transaction, persisted). */
+int ef_store_org_bytes (ef_store_txn_t *txn, uint32_t org, uint64_t *bytes);
+
 /* ---------------------------------------------------------------- records */
 
 /*  Small keyed records: the principals (orgs, users, keys, token

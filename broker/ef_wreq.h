@@ -89,6 +89,8 @@ struct ef_wreq {
     int internal;           /* EF_WREQ_JOB: a worker job, not a request */
     int park;               /* FETCH found nothing: wait for events */
     int64_t deadline_ms;    /* a parked FETCH answers empty then */
+    uint64_t quota;         /* PUBLISH: the org's stored-bytes quota;
+                               CREATE_STREAM: its streams quota (0: none) */
     int status;             /* whole-request error, 0 if none */
     const char *why;        /* static text for status */
 };

@@ -131,6 +131,20 @@ s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w)
     /* the stream as this transaction sees it: a pipeline means jobs */
     int pipelined = ef_str_set (s.pipeline);
     uint64_t now = ef_time_now_ms ();
+    if (w->quota) {
+        /* all or nothing: items that turn out duplicates count too */
+        uint64_t stored, adding = 0;
+        for (uint32_t i = 0; i < w->req.n_events; i++)
+            adding += w->results[i].code ? 0 : w->results[i].rec_len;
+        if ((rc = ef_store_org_bytes (txn, s.org, &stored)))
+            return rc;
+        if (stored + adding > w->quota) {
+            w->status = EF_EQUOTA;
+            w->why = "the org's stored bytes quota is reached; nothing was "
+                     "written";
+            return 0;
+        }
+    }
     for (uint32_t i = 0; i < w->req.n_events; i++) {
         ef_wresult_t *res = &w->results[i];
         if (res->code)
@@ -173,6 +187,14 @@ s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w)
 }
 
 static int
+s_count_stream (void *arg, const ef_stream_rec_t *s)
+{
+    (void) s;
+    (*(uint64_t *) arg)++;
+    return 0;
+}
+
+static int
 s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     if (w->apply) {
@@ -184,8 +206,19 @@ s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         return s_apply_publish (self, txn, w);
     if (w->req.cmd == EF_CMD_CREATE_STREAM) {
         w->status = 0; /* a retried request starts afresh */
-        int rc = ef_store_stream_create (txn, w->org, w->req.name, now,
-                                         &w->stream);
+        uint64_t n = 0;
+        int rc = w->quota ? ef_store_stream_each (txn, w->org, s_count_stream,
+                                                  &n)
+                          : 0;
+        if (rc)
+            return rc;
+        if (w->quota && n >= w->quota) {
+            w->status = EF_EQUOTA;
+            w->why = "the org's streams quota is reached";
+            return 0;
+        }
+        rc = ef_store_stream_create (txn, w->org, w->req.name, now,
+                                     &w->stream);
         if (rc == EF_EEXISTS || rc == EF_EINVAL) {
             w->status = rc;
             w->why = rc == EF_EEXISTS ? "a stream with that name exists"

@@ -116,6 +116,11 @@ group_setup (void **state)
     const char *extra[] = {"--login-free-failures", "3",
                            "--login-delay-ms",      "300",
                            "--hash-threads",        "1",
+                           "--quota-streams",       "3",
+                           "--quota-api-keys",      "2",
+                           "--quota-users",         "3",
+                           "--quota-pipeline-steps", "2",
+                           "--quota-stored-bytes",  "4000",
                            NULL};
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, extra))
         return -1;
@@ -428,6 +433,231 @@ test_a_client_key_is_registered_only_with_its_holders_proof (void **st)
     unlink (path);
 }
 
+/* ---------------------------------------------------------------- quotas */
+
+static int
+s_create_stream (const char *jwt, const char *name, const char *pipeline)
+{
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_CREATE_STREAM;
+    req.name = ef_str (name);
+    req.pipeline = ef_str (pipeline);
+    return s_as (jwt, &req, NULL);
+}
+
+/*  How many items the reply's array at key holds. */
+static uint32_t
+s_count (const char *jwt, ef_cmd_t cmd, const char *key)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = cmd;
+    assert_int_equal (s_as (jwt, &req, &rep), 0);
+    ef_mpr_t r = rep->body;
+    for (uint32_t i = 0; i < rep->nkeys; i++) {
+        ef_str_t k;
+        uint32_t n;
+        assert_int_equal (ef_mpr_str (&r, &k), 0);
+        if (ef_str_eq (k, key) && ef_mpr_array (&r, &n) == 0)
+            return n;
+        ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+    }
+    fail_msg ("no %s in the reply", key);
+    return 0;
+}
+
+static int
+s_apikey (const char *jwt, const char *name, char *id)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_APIKEY_CREATE;
+    req.name = ef_str (name);
+    int rc = s_as (jwt, &req, &rep);
+    if (rc == 0 && id)
+        h_reply_str (rep, "key", "id", id, 32);
+    return rc;
+}
+
+static int
+s_user (const char *jwt, const char *email)
+{
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_USER_CREATE;
+    req.email = ef_str (email);
+    req.password = ef_str (S_PW);
+    req.role = ef_str ("consumer");
+    return s_as (jwt, &req, NULL);
+}
+
+static void
+test_counted_quotas_refuse_with_quota_and_change_nothing (void **st)
+{
+    (void) st;
+    char jwt[1024], key_id[32];
+    s_org ("quota@example.com", jwt);
+    /* streams: "default" and two more; a fourth is refused */
+    assert_int_equal (s_create_stream (jwt, "s2", NULL), 0);
+    assert_int_equal (s_create_stream (jwt, "s3", NULL), 0);
+    assert_int_equal (s_create_stream (jwt, "s4", NULL), EF_EQUOTA);
+    assert_int_equal (s_count (jwt, EF_CMD_LIST_STREAMS, "streams"), 3);
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_DELETE_STREAM;
+    req.stream = ef_str ("s3");
+    assert_int_equal (s_as (jwt, &req, NULL), 0);
+    assert_int_equal (s_create_stream (jwt, "s4", NULL), 0);
+
+    /* pipeline steps: three are over the quota of two */
+    static const char step[] = "{\"type\":\"transform\",\"patch\":[]}";
+    char three[256], two[256];
+    snprintf (three, sizeof three, "[%s,%s,%s]", step, step, step);
+    snprintf (two, sizeof two, "[%s,%s]", step, step);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_UPDATE_STREAM;
+    req.stream = ef_str ("s2");
+    req.pipeline = ef_str (three);
+    assert_int_equal (s_as (jwt, &req, NULL), EF_EQUOTA);
+    memset (&req, 0, sizeof req);
+    const ef_reply_t *rep;
+    char pipeline[256];
+    req.cmd = EF_CMD_GET_STREAM;
+    req.stream = ef_str ("s2");
+    assert_int_equal (s_as (jwt, &req, &rep), 0);
+    h_reply_str (rep, "stream", "pipeline", pipeline, sizeof pipeline);
+    assert_string_equal (pipeline, "");
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_UPDATE_STREAM;
+    req.stream = ef_str ("s2");
+    req.pipeline = ef_str (two);
+    assert_int_equal (s_as (jwt, &req, NULL), 0);
+
+    /* API keys: two live ones; a revoked one no longer counts */
+    assert_int_equal (s_apikey (jwt, "k1", key_id), 0);
+    assert_int_equal (s_apikey (jwt, "k2", NULL), 0);
+    assert_int_equal (s_apikey (jwt, "k3", NULL), EF_EQUOTA);
+    assert_int_equal (s_count (jwt, EF_CMD_APIKEY_LIST, "keys"), 2);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_APIKEY_REVOKE;
+    req.key_id = ef_str (key_id);
+    assert_int_equal (s_as (jwt, &req, NULL), 0);
+    assert_int_equal (s_apikey (jwt, "k3", NULL), 0);
+
+    /* users: the admin and two more */
+    assert_int_equal (s_user (jwt, "q1@example.com"), 0);
+    assert_int_equal (s_user (jwt, "q2@example.com"), 0);
+    assert_int_equal (s_user (jwt, "q3@example.com"), EF_EQUOTA);
+    assert_int_equal (s_count (jwt, EF_CMD_USER_LIST, "users"), 3);
+    assert_int_equal (s_login ("q3@example.com", S_PW, NULL, NULL, NULL,
+                               NULL),
+                      EF_EAUTH);
+}
+
+/*  Publish n events of a 1000-byte payload into stream as jwt. */
+static int
+s_publish_big (const char *jwt, const char *stream, uint32_t n)
+{
+    static char payload[1003];
+    ef_event_in_t ev[4];
+    ef_publish_result_t res[4];
+    memset (payload, 'x', sizeof payload - 1);
+    payload[0] = payload[sizeof payload - 2] = '"';
+    memset (ev, 0, sizeof ev);
+    for (uint32_t i = 0; i < n; i++) {
+        ev[i].type = ef_str ("big");
+        ev[i].payload = ef_str (payload);
+    }
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_PUBLISH;
+    req.stream = ef_str (stream);
+    req.events = ev;
+    req.n_events = n;
+    (void) res;
+    return s_as (jwt, &req, NULL);
+}
+
+static uint64_t
+s_events (const char *jwt, const char *stream)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_GET_STREAM;
+    req.stream = ef_str (stream);
+    assert_int_equal (s_as (jwt, &req, &rep), 0);
+    ef_mpr_t r = rep->body;
+    ef_stream_info_t info;
+    for (uint32_t i = 0; i < rep->nkeys; i++) {
+        ef_str_t k;
+        assert_int_equal (ef_mpr_str (&r, &k), 0);
+        if (ef_str_eq (k, "stream")) {
+            assert_int_equal (ef_proto_read_stream (&r, &info), 0);
+            return info.events;
+        }
+        ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+    }
+    fail_msg ("no stream in the reply");
+    return 0;
+}
+
+static void
+test_stored_bytes_quota_refuses_a_whole_publish (void **st)
+{
+    (void) st;
+    char jwt[1024], other[1024];
+    s_org ("bytes@example.com", jwt);
+    s_org ("bytes-other@example.com", other);
+    assert_int_equal (s_create_stream (jwt, "side", NULL), 0);
+    /* about 1.1 kB a record: three fit in 4000 bytes, a batch of two
+       more does not, and none of it is stored */
+    assert_int_equal (s_publish_big (jwt, "default", 2), 0);
+    assert_int_equal (s_publish_big (jwt, "side", 1), 0);
+    assert_int_equal (s_publish_big (jwt, "default", 2), EF_EQUOTA);
+    assert_int_equal (s_events (jwt, "default"), 2);
+    assert_int_equal (s_publish_big (jwt, "side", 1), EF_EQUOTA);
+    assert_int_equal (s_events (jwt, "side"), 1);
+    /* another org is not held by this one's bytes */
+    assert_int_equal (s_publish_big (other, "default", 3), 0);
+    /* deleting a stream gives its bytes back */
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_DELETE_STREAM;
+    req.stream = ef_str ("side");
+    assert_int_equal (s_as (jwt, &req, NULL), 0);
+    assert_int_equal (s_publish_big (jwt, "default", 1), 0);
+    assert_int_equal (s_events (jwt, "default"), 3);
+    assert_int_equal (s_publish_big (jwt, "default", 1), EF_EQUOTA);
+}
+
+static void
+test_stored_bytes_are_counted_across_a_restart (void **st)
+{
+    (void) st;
+    char dir[256];
+    h_broker_t b;
+    const char *extra[] = {"--quota-stored-bytes", "2500", NULL};
+    static char payload[1003];
+    memset (payload, 'x', sizeof payload - 1);
+    payload[0] = payload[sizeof payload - 2] = '"';
+    ef_event_in_t ev = {0};
+    ev.type = ef_str ("big");
+    ev.payload = ef_str (payload);
+    ef_publish_result_t res;
+    assert_int_equal (h_tempdir (dir), 0);
+    assert_int_equal (h_broker_start (&b, dir, extra), 0);
+    ef_client_t *c = h_client (&b);
+    assert_non_null (c);
+    assert_int_equal (ef_client_publish (c, "default", &ev, 1, &res), 0);
+    assert_int_equal (ef_client_publish (c, "default", &ev, 1, &res), 0);
+    ef_client_destroy (&c);
+    assert_int_equal (h_broker_stop (&b), 0);
+    assert_int_equal (h_broker_start (&b, dir, extra), 0);
+    c = h_client (&b);
+    assert_non_null (c);
+    assert_int_equal (ef_client_publish (c, "default", &ev, 1, &res),
+                      EF_EQUOTA);
+    ef_client_destroy (&c);
+    assert_int_equal (h_broker_stop (&b), 0);
+    h_rmrf (dir);
+}
+
 int
 main (void)
 {
@@ -440,6 +670,10 @@ main (void)
         cmocka_unit_test (test_a_users_own_password_change_ends_every_session),
         cmocka_unit_test (
             test_a_client_key_is_registered_only_with_its_holders_proof),
+        cmocka_unit_test (
+            test_counted_quotas_refuse_with_quota_and_change_nothing),
+        cmocka_unit_test (test_stored_bytes_quota_refuses_a_whole_publish),
+        cmocka_unit_test (test_stored_bytes_are_counted_across_a_restart),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }
