@@ -433,6 +433,58 @@ test_a_client_key_is_registered_only_with_its_holders_proof (void **st)
     unlink (path);
 }
 
+/*  The string value of "key":"…" in a line of JSON, into out. */
+static void
+s_json_field (const char *json, const char *key, char *out, size_t size)
+{
+    char pat[64];
+    snprintf (pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = json ? strstr (json, pat) : NULL;
+    assert_non_null (p);
+    p += strlen (pat);
+    size_t n = strcspn (p, "\"");
+    assert_true (n < size);
+    memcpy (out, p, n);
+    out[n] = 0;
+}
+
+static void
+test_the_cli_makes_the_proof_and_sends_it (void **st)
+{
+    (void) st;
+    char *out, *err, org[64], pub[64], proof[80], cert[512], bkey[512];
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_WHOAMI;
+    assert_int_equal (s_call (s_admin, &req, &rep), 0);
+    h_reply_str (rep, "principal", "org_id", org, sizeof org);
+    snprintf (cert, sizeof cert, "%s/cli-peer.key", s_dir);
+    snprintf (bkey, sizeof bkey, "%s/broker.pub", s_dir);
+    const char *gen[] = {"keys", "gen", "--out", cert, "--org", org, NULL};
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, gen), 0);
+    s_json_field (out, "public_key", pub, sizeof pub);
+    s_json_field (out, "proof", proof, sizeof proof);
+    free (out), free (err);
+    /* keys proof says the same of the certificate */
+    const char *again[] = {"keys", "proof", "--org", org, cert, NULL};
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, again), 0);
+    assert_non_null (strstr (out, proof));
+    free (out), free (err);
+    /* without the proof the CLI does not even ask */
+    const char *bare[] = {"keys", "add", "--role", "producer", pub, NULL};
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, bare), 2);
+    free (out), free (err);
+    const char *add[] = {"keys",  "add",  "--role", "producer",
+                         "--proof", proof, pub,     NULL};
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, add), 0);
+    free (out), free (err);
+    const char *produce[] = {"--cert",  cert,    "--broker-key", bkey,
+                             "produce", "default", "{}",         "--type",
+                             "cli",     NULL};
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, produce), 0);
+    free (out), free (err);
+}
+
 /* ---------------------------------------------------------------- quotas */
 
 static int
@@ -670,6 +722,7 @@ main (void)
         cmocka_unit_test (test_a_users_own_password_change_ends_every_session),
         cmocka_unit_test (
             test_a_client_key_is_registered_only_with_its_holders_proof),
+        cmocka_unit_test (test_the_cli_makes_the_proof_and_sends_it),
         cmocka_unit_test (
             test_counted_quotas_refuse_with_quota_and_change_nothing),
         cmocka_unit_test (test_stored_bytes_quota_refuses_a_whole_publish),

@@ -90,27 +90,68 @@ s_sub_usage (const char *text, int help)
 /* ---------------------------------------------------------------- keys */
 
 static const char s_keys_usage[] =
-    "Usage: eventflow keys gen [--out FILE]\n"
-    "       eventflow keys add --role ROLE [--org ORG] [--name NAME] PUBKEY\n"
+    "Usage: eventflow keys gen [--out FILE] [--org ORG_ID]\n"
+    "       eventflow keys proof --org ORG_ID CERTFILE\n"
+    "       eventflow keys add --role ROLE --proof PROOF [--org ORG] "
+    "[--name NAME] PUBKEY\n"
     "       eventflow keys list\n"
     "       eventflow keys revoke PUBKEY\n"
     "\n"
     "Native peers (producers, consumers, workers) connect with CurveZMQ:\n"
     "  gen      make a key pair; with --out, write the certificate to FILE\n"
-    "           (mode 0600) and FILE.pub; print the public key\n"
+    "           (mode 0600) and FILE.pub; print the public key. With --org,\n"
+    "           also print the key's proof for that org (and write it to\n"
+    "           FILE.proof)\n"
+    "  proof    print the proof that the holder of CERTFILE's secret key\n"
+    "           registers it in org ORG_ID (the org_id `eventflow whoami`\n"
+    "           shows), for the broker whose key --broker-key names\n"
     "  add      register a public key (40 characters of Z85) for ROLE\n"
-    "           (admin, producer, consumer) in your org\n"
+    "           (admin, producer, consumer) in your org, with its holder's\n"
+    "           proof: a public key alone claims nothing\n"
     "  list     the registered keys of your org\n"
     "  revoke   refuse that key from its next request on\n"
     "Use a certificate with: eventflow --cert FILE --broker-key "
     "BROKER.pub ...\n";
+
+/*  Print (and with out, write to out.proof) the proof of cert for org. */
+static int
+s_keys_proof (const cli_t *cli, const ef_cert_t *cert, const char *org,
+              const char *out)
+{
+    char proof[EF_CERT_PROOF_LEN + 1];
+    if (!cli->server_key[0]) {
+        cli_error ("a proof is made for one broker: give --broker-key");
+        return CLI_EXIT_USAGE;
+    }
+    if (strlen (org) > 64 || strpbrk (org, "\"\\")
+        || ef_cert_proof (cert->secret_key, cli->server_key, org, proof)) {
+        cli_error ("cannot make a proof with this key and org");
+        return CLI_EXIT_USAGE;
+    }
+    if (out) {
+        char path[4096];
+        snprintf (path, sizeof path, "%s.proof", out);
+        FILE *f = fopen (path, "w");
+        int ok = f && fprintf (f, "%s\n", proof) > 0;
+        if (f && fclose (f))
+            ok = 0;
+        if (!ok) {
+            cli_error ("cannot write %s", path);
+            return CLI_EXIT_REFUSED;
+        }
+    }
+    printf ("{\"public_key\":\"%s\",\"org\":\"%s\",\"proof\":\"%s\"%s%s%s}\n",
+            cert->public_key, org, proof, out ? ",\"certificate\":\"" : "",
+            out ? out : "", out ? "\"" : "");
+    return CLI_EXIT_OK;
+}
 
 int
 cli_keys_run (const cli_t *cli, int argc, char **argv)
 {
     cli_opt_t opts[] = {{"out", 0, 1, NULL},  {"role", 0, 1, NULL},
                         {"org", 0, 1, NULL},  {"name", 0, 1, NULL},
-                        {NULL, 0, 0, NULL}};
+                        {"proof", 0, 1, NULL}, {NULL, 0, 0, NULL}};
     const char *pos[3];
     int npos = 0;
     int rc = cli_parse ("keys", opts, argc, argv, pos, 3, &npos);
@@ -121,7 +162,8 @@ cli_keys_run (const cli_t *cli, int argc, char **argv)
     if (npos < 1)
         return s_sub_usage (s_keys_usage, 0);
     ef_request_t req = {0};
-    if (!strcmp (pos[0], "gen")) {
+    const char *org = cli_opt (opts, "org");
+    if (!strcmp (pos[0], "gen") && npos == 1) {
         ef_cert_t cert;
         if (ef_cert_generate (&cert)) {
             cli_error ("cannot generate a key pair");
@@ -136,19 +178,35 @@ cli_keys_run (const cli_t *cli, int argc, char **argv)
                 return CLI_EXIT_REFUSED;
             }
         }
+        if (org)
+            return s_keys_proof (cli, &cert, org, out);
         printf ("{\"public_key\":\"%s\"%s%s%s}\n", cert.public_key,
                 out ? ",\"certificate\":\"" : "", out ? out : "",
                 out ? "\"" : "");
         return CLI_EXIT_OK;
     }
+    if (!strcmp (pos[0], "proof") && npos == 2) {
+        ef_cert_t cert;
+        if (!org)
+            return cli_usage_error ("keys", "proof needs --org");
+        if (ef_cert_load (pos[1], &cert) || !cert.secret_key[0]) {
+            cli_error ("%s is not a certificate with a secret key", pos[1]);
+            return CLI_EXIT_USAGE;
+        }
+        return s_keys_proof (cli, &cert, org, NULL);
+    }
     if (!strcmp (pos[0], "add") && npos == 2) {
         req.cmd = EF_CMD_CLIENTKEY_ADD;
         req.public_key = ef_str (pos[1]);
         req.role = ef_str (cli_opt (opts, "role"));
-        req.org = ef_str (cli_opt (opts, "org"));
+        req.org = ef_str (org);
         req.name = ef_str (cli_opt (opts, "name"));
+        req.proof = ef_str (cli_opt (opts, "proof"));
         if (!ef_str_set (req.role))
             return cli_usage_error ("keys", "add needs --role");
+        if (!ef_str_set (req.proof))
+            return cli_usage_error ("keys", "add needs --proof (eventflow "
+                                            "keys proof, where the key is)");
     } else if (!strcmp (pos[0], "list") && npos == 1)
         req.cmd = EF_CMD_CLIENTKEY_LIST;
     else if (!strcmp (pos[0], "revoke") && npos == 2) {
