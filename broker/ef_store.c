@@ -181,6 +181,8 @@ ef_store_map_size (const ef_store_t *self)
     return self->map_size;
 }
 
+static int s_bytes_count_once (ef_store_t *self);
+
 int
 ef_store_open (ef_store_t *self, const char **why)
 {
@@ -231,6 +233,10 @@ ef_store_open (ef_store_t *self, const char **why)
     if ((rc = mdb_txn_commit (txn))) {
         *why = mdb_strerror (rc);
         return s_err (self, rc);
+    }
+    if ((rc = s_bytes_count_once (self))) {
+        *why = "cannot count the orgs' stored bytes";
+        return rc;
     }
     return 0;
 }
@@ -580,6 +586,51 @@ s_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org)
     }
     *org = self->org_of[num];
     return 0;
+}
+
+/*  A store from before orgs' stored bytes were kept: count them once, by
+    reading every event record (one long transaction, on first start
+    only). */
+static int
+s_bytes_count_once (ef_store_t *self)
+{
+    ef_store_txn_t *txn;
+    MDB_cursor *cur;
+    MDB_val key = {15, "org_bytes_kept"}, val;
+    int rc = ef_store_write_begin (self, &txn);
+    if (rc)
+        return rc;
+    if (mdb_get (txn->txn, self->dbi[S_META], &key, &val) == 0) {
+        ef_store_write_abort (&txn);
+        return 0;
+    }
+    if ((rc = mdb_cursor_open (txn->txn, self->dbi[S_EVENTS], &cur))) {
+        ef_store_write_abort (&txn);
+        return s_err (self, rc);
+    }
+    int err = 0;
+    uint32_t org;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
+    while (rc == 0 && !err) {
+        if (key.mv_size == 12
+            && (err = s_org_of (txn, s_rd32 (key.mv_data), &org)) == 0)
+            err = s_bytes_add (txn, org, (int64_t) val.mv_size);
+        if (err == EF_ENOTFOUND) /* events of a stream that is gone */
+            err = 0;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cur);
+    key.mv_size = 15;
+    key.mv_data = "org_bytes_kept";
+    if (!err && rc != MDB_NOTFOUND)
+        err = s_err (self, rc);
+    if (!err)
+        err = s_put (txn, S_META, key.mv_data, key.mv_size, "1", 1, 0);
+    if (err) {
+        ef_store_write_abort (&txn);
+        return err;
+    }
+    return ef_store_write_commit (&txn);
 }
 
 int

@@ -689,6 +689,70 @@ test_figures_count_streams_and_events (void **state)
     s_reader_done (&r);
 }
 
+static uint64_t
+s_org_bytes (fx_t *fx, uint32_t org)
+{
+    uint64_t n = 0;
+    ef_store_txn_t *r = s_reader (fx);
+    assert_int_equal (ef_store_org_bytes (r, org, &n), 0);
+    s_reader_done (&r);
+    return n;
+}
+
+/*  The bytes of records from..to of stream num, as s_append makes them. */
+static uint64_t
+s_record_bytes (uint32_t num, uint64_t from, uint64_t to)
+{
+    uint64_t n = 0;
+    char rec[48];
+    for (uint64_t seq = from; seq <= to; seq++)
+        n += (uint64_t) snprintf (rec, sizeof rec, "record %u/%llu", num,
+                                  (unsigned long long) seq);
+    return n;
+}
+
+static int
+s_record_id (ef_str_t record, ef_uuid_t *id)
+{
+    (void) record;
+    memset (id, 0, sizeof *id);
+    return EF_EINVAL; /* the ids stay: not what this test looks at */
+}
+
+static void
+test_org_bytes_count_each_orgs_records_and_survive_a_reopen (void **state)
+{
+    fx_t *fx = *state;
+    u_store_open (fx, 0, 0);
+    ef_stream_rec_t a1 = s_stream (fx, 1, "a1"), a2 = s_stream (fx, 1, "a2");
+    ef_stream_rec_t b = s_stream (fx, 2, "b");
+    s_append_range (fx, a1.num, 1, 20);
+    s_append_range (fx, a2.num, 1, 5);
+    s_append_range (fx, b.num, 1, 7);
+    uint64_t want_a = s_record_bytes (a1.num, 1, 20)
+                      + s_record_bytes (a2.num, 1, 5);
+    assert_int_equal (s_org_bytes (fx, 1), want_a);
+    assert_int_equal (s_org_bytes (fx, 2), s_record_bytes (b.num, 1, 7));
+    /* the writer sees its own appends; an abort takes them back */
+    ef_store_txn_t *w = s_begin (fx);
+    assert_int_equal (s_append (w, a1.num, 21), 0);
+    uint64_t n;
+    assert_int_equal (ef_store_org_bytes (w, 1, &n), 0);
+    assert_int_equal (n, want_a + s_record_bytes (a1.num, 21, 21));
+    ef_store_write_abort (&w);
+    assert_int_equal (s_org_bytes (fx, 1), want_a);
+    /* a deleted stream gives its bytes back */
+    w = s_begin (fx);
+    assert_int_equal (ef_store_stream_delete (w, a2.num, s_record_id), 0);
+    s_commit (&w);
+    want_a -= s_record_bytes (a2.num, 1, 5);
+    assert_int_equal (s_org_bytes (fx, 1), want_a);
+    ef_store_destroy (&fx->store);
+    u_store_open (fx, 0, 0);
+    assert_int_equal (s_org_bytes (fx, 1), want_a);
+    assert_int_equal (s_org_bytes (fx, 2), s_record_bytes (b.num, 1, 7));
+}
+
 #define T(f)                                                                   \
     cmocka_unit_test_setup_teardown (f, u_store_setup, u_store_teardown)
 
@@ -713,6 +777,7 @@ main (void)
         T (test_abort_leaves_nothing),
         T (test_full_map_reports_store_full_and_keeps_earlier_events),
         T (test_figures_count_streams_and_events),
+        T (test_org_bytes_count_each_orgs_records_and_survive_a_reopen),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
