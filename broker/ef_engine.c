@@ -380,7 +380,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
         } else if (step->kind == EF_STEP_TRANSFORM) {
             int err;
             char why[256];
-            json_t *next = ef_patch_apply_json (step->patch, value, &err, why,
+            json_t *next = ef_patch_apply_json (step->patch, value, SIZE_MAX, &err, why,
                                                 sizeof why);
             if (!next) {
                 rc = s_dead (self, txn, &s, seq, st, why, now);
