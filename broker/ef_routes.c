@@ -61,8 +61,8 @@ static int64_t
 s_find (const ef_routes_t *self, const char *s)
 {
     for (uint32_t i = 0; i < self->n; i++)
-        if (!strcmp (self->nodes[i].name, s)
-            || (self->nodes[i].id[0] && !strcmp (self->nodes[i].id, s)))
+        if (!strcmp (self->nodes[i].name, s) ||
+            (self->nodes[i].id[0] && !strcmp (self->nodes[i].id, s)))
             return i;
     return -1;
 }
@@ -117,7 +117,7 @@ s_say (char *why, size_t why_len, size_t *at, const char *text)
         return;
     int n = snprintf (why + *at, why_len - *at, "%s", text);
     if (n > 0)
-        *at += (size_t) n < why_len - *at ? (size_t) n : why_len - *at - 1;
+        *at += (size_t)n < why_len - *at ? (size_t)n : why_len - *at - 1;
 }
 
 int
@@ -137,7 +137,7 @@ ef_routes_check (ef_routes_t *self, ef_str_t start, char *why, size_t why_len)
         for (uint32_t t = 0; t < nd->ntargets; t++) {
             int64_t to = s_find (self, nd->targets[t]);
             if (to >= 0)
-                nd->edges[nd->nedges++] = (uint32_t) to;
+                nd->edges[nd->nedges++] = (uint32_t)to;
         }
     }
     /* the walk: stack[k] is a node on the path, next[k] its next edge */
@@ -150,7 +150,7 @@ ef_routes_check (ef_routes_t *self, ef_str_t start, char *why, size_t why_len)
     }
     uint32_t depth = 1;
     int found = 0;
-    stack[0] = (uint32_t) from;
+    stack[0] = (uint32_t)from;
     self->nodes[from].seen = 1;
     while (depth && !found) {
         s_node_t *nd = &self->nodes[stack[depth - 1]];
@@ -159,7 +159,7 @@ ef_routes_check (ef_routes_t *self, ef_str_t start, char *why, size_t why_len)
             continue;
         }
         uint32_t to = nd->edges[next[depth - 1]++];
-        if (to == (uint32_t) from)
+        if (to == (uint32_t)from)
             found = 1;
         else if (!self->nodes[to].seen) {
             self->nodes[to].seen = 1;

@@ -28,16 +28,15 @@ s_routes_to (const char *const *to)
     strcat (text, to[0] ? "]" : "{\"type\":\"filter\",\"schema\":{}}]");
     int err;
     char why[256];
-    ef_pipeline_t *p = ef_pipeline_compile (text, strlen (text), &err, why,
-                                            sizeof why);
+    ef_pipeline_t *p =
+        ef_pipeline_compile (text, strlen (text), &err, why, sizeof why);
     if (!p)
         fail_msg ("%s: %s", text, why);
     return p;
 }
 
 static void
-s_add (ef_routes_t *g, const char *name, const char *id,
-       const char *const *to)
+s_add (ef_routes_t *g, const char *name, const char *id, const char *const *to)
 {
     ef_pipeline_t *p = to ? s_routes_to (to) : NULL;
     assert_int_equal (ef_routes_add (g, ef_str (name), ef_str (id), p), 0);
@@ -60,7 +59,7 @@ s_check (ef_routes_t *g, const char *start)
 static void
 test_a_stream_routing_to_itself (void **state)
 {
-    (void) state;
+    (void)state;
     ef_routes_t *g = ef_routes_new ();
     s_add (g, "loop", NULL, TO ("loop"));
     assert_string_equal (s_check (g, "loop"), "route cycle: loop -> loop");
@@ -71,7 +70,7 @@ test_a_stream_routing_to_itself (void **state)
 static void
 test_two_and_more_streams_in_a_ring (void **state)
 {
-    (void) state;
+    (void)state;
     ef_routes_t *g = ef_routes_new ();
     s_add (g, "a", NULL, TO ("b"));
     s_add (g, "b", NULL, TO ("a"));
@@ -93,7 +92,7 @@ test_two_and_more_streams_in_a_ring (void **state)
 static void
 test_routes_by_id_count (void **state)
 {
-    (void) state;
+    (void)state;
     ef_routes_t *g = ef_routes_new ();
     s_add (g, "a", "0190a0b0-0000-7000-8000-000000000001", TO ("b"));
     s_add (g, "b", "0190a0b0-0000-7000-8000-000000000002",
@@ -105,7 +104,7 @@ test_routes_by_id_count (void **state)
 static void
 test_no_cycle_through_the_stream (void **state)
 {
-    (void) state;
+    (void)state;
     ef_routes_t *g = ef_routes_new ();
     /* a diamond, a chain, a dangling route, no pipeline at all */
     s_add (g, "top", NULL, TO ("left", "right", "missing"));
@@ -147,7 +146,7 @@ test_no_cycle_through_the_stream (void **state)
 static void
 test_the_text_is_truncated_to_the_buffer (void **state)
 {
-    (void) state;
+    (void)state;
     ef_routes_t *g = ef_routes_new ();
     s_add (g, "a", NULL, TO ("b"));
     s_add (g, "b", NULL, TO ("a"));
