@@ -672,24 +672,18 @@ ef_engine_check_routes (ef_engine_t *self, ef_store_txn_t *txn, uint32_t org,
         p = own = ef_pipeline_compile (pipeline.ptr, pipeline.len, &err, sub,
                                        sizeof sub);
     }
-    int rc = 0;
-    ef_routes_t *routes = ef_routes_new ();
-    if (!routes)
-        rc = EF_ENOMEM;
-    /* a stream without routes closes no cycle */
-    for (uint32_t i = 0; rc == 0 && p && i < p->n; i++)
-        if (p->steps[i].kind == EF_STEP_ROUTE) {
-            s_graph_t g = {self, txn, routes, num, 0};
-            rc = ef_routes_add (routes, name, ef_str (id), p);
-            if (rc == 0)
-                rc = ef_store_stream_each (txn, org, s_graph_add, &g);
-            if (rc == 0)
-                rc = g.rc;
-            if (rc == 0)
-                rc = ef_routes_check (routes, name, why, why_len);
-            break;
-        }
-    ef_routes_destroy (&routes);
+    /* (a stream without routes closes no cycle, but as a route's target
+       it may add to the fan-out of the streams routing to it) */
+    s_graph_t g = {self, txn, ef_routes_new (), num, 0};
+    int rc = g.routes ? ef_routes_add (g.routes, name, ef_str (id), p)
+                      : EF_ENOMEM;
+    if (rc == 0)
+        rc = ef_store_stream_each (txn, org, s_graph_add, &g);
+    if (rc == 0)
+        rc = g.rc;
+    if (rc == 0)
+        rc = ef_routes_check (g.routes, name, why, why_len);
+    ef_routes_destroy (&g.routes);
     ef_pipeline_destroy (&own);
     return rc;
 }

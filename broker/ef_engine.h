@@ -56,10 +56,11 @@ int ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn,
 int ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq,
                       uint64_t *attempt);
 /*  Whether the org's streams' routes would form a cycle through stream
-    num (0: one being created) once it has the name and pipeline given
-    (pipeline: JSON text; unset: the stream's own; empty: none). 0 when
-    not; EF_EINVAL with why = "route cycle: a -> b -> a"; a store error.
-    Reads only. */
+    num (0: one being created), or fan out too far (ef_routes.h), once it
+    has the name and pipeline given (pipeline: JSON text; unset: the
+    stream's own; empty: none). 0 when not; EF_EINVAL with why = "route
+    cycle: a -> b -> a" or "route fan-out: …"; a store error. Reads
+    only. */
 int ef_engine_check_routes (ef_engine_t *self, ef_store_txn_t *txn,
                             uint32_t org, uint32_t num, ef_str_t name,
                             ef_str_t pipeline, char *why, size_t why_len);

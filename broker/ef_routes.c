@@ -18,6 +18,8 @@ typedef struct {
     uint32_t *edges; /* the targets that are nodes: their indexes */
     uint32_t nedges;
     int seen;
+    uint64_t total; /* routed events one event here leads to (capped) */
+    int reaches;    /* whether its routes lead to the start */
 } s_node_t;
 
 struct ef_routes {
@@ -120,6 +122,66 @@ s_say (char *why, size_t why_len, size_t *at, const char *text)
         *at += (size_t)n < why_len - *at ? (size_t)n : why_len - *at - 1;
 }
 
+/*  With no cycle through from: how many routed events one event leads
+    to, for from and every stream whose routes lead to it (the counts
+    that the change may have raised), in one post-order walk of the whole
+    graph; a cycle elsewhere (stored before cycles were refused) counts
+    its closing edge once. EF_EINVAL with why when a count passes
+    EF_ROUTES_MAX_FANOUT. stack and next have room for every node. */
+static int
+s_fanout (ef_routes_t *self, uint32_t from, uint32_t *stack, uint32_t *next,
+          char *why, size_t why_len)
+{
+    for (uint32_t i = 0; i < self->n; i++) {
+        self->nodes[i].seen = 0; /* 1: on the path, 2: counted */
+        self->nodes[i].total = 0;
+        self->nodes[i].reaches = 0;
+    }
+    for (uint32_t root = 0; root < self->n; root++) {
+        if (self->nodes[root].seen)
+            continue;
+        uint32_t depth = 1;
+        stack[0] = root;
+        next[0] = 0;
+        self->nodes[root].seen = 1;
+        while (depth) {
+            s_node_t *nd = &self->nodes[stack[depth - 1]];
+            if (next[depth - 1] == nd->nedges) {
+                nd->seen = 2;
+                depth--;
+                continue;
+            }
+            uint32_t to = nd->edges[next[depth - 1]++];
+            s_node_t *t = &self->nodes[to];
+            if (t->seen == 0) {
+                t->seen = 1;
+                stack[depth] = to;
+                next[depth] = 0;
+                depth++;
+                next[depth - 2]--; /* this edge again, once t is counted */
+                continue;
+            }
+            uint64_t add = 1 + (t->seen == 2 ? t->total : 0);
+            nd->total += add;
+            if (nd->total > EF_ROUTES_MAX_FANOUT)
+                nd->total = EF_ROUTES_MAX_FANOUT + 1;
+            nd->reaches |= to == from || (t->seen == 2 && t->reaches);
+        }
+    }
+    for (uint32_t i = 0; i < self->n; i++) {
+        const s_node_t *nd = &self->nodes[i];
+        if ((i == from || nd->reaches) && nd->total > EF_ROUTES_MAX_FANOUT) {
+            if (why && why_len)
+                snprintf (why, why_len,
+                          "route fan-out: one event in %s would lead to more "
+                          "than %d routed events",
+                          nd->name, EF_ROUTES_MAX_FANOUT);
+            return EF_EINVAL;
+        }
+    }
+    return 0;
+}
+
 int
 ef_routes_check (ef_routes_t *self, ef_str_t start, char *why, size_t why_len)
 {
@@ -177,7 +239,9 @@ ef_routes_check (ef_routes_t *self, ef_str_t start, char *why, size_t why_len)
         }
         s_say (why, why_len, &at, self->nodes[from].name);
     }
+    int rc = found ? EF_EINVAL
+                   : s_fanout (self, (uint32_t)from, stack, next, why, why_len);
     free (stack);
     free (next);
-    return found ? EF_EINVAL : 0;
+    return rc;
 }

@@ -1,9 +1,9 @@
 /*  ef_routes: a pipeline whose routes close a cycle through the org's
     streams is found, whatever its length (a stream routing to itself,
     A → B → A, longer), with the cycle named from the changed stream;
-    routes by stream id count; routes to streams that do not exist, other
-    orgs' cycles that do not pass through the stream, diamonds and long
-    chains are no cycle. */
+    routes by stream id count; routes to streams that do not exist,
+    cycles that do not pass through the stream, diamonds and long chains
+    are no cycle; routes may not fan out past 1000 routed events. */
 #include "ef_routes.h"
 #include "eventflow/ef_error.h"
 
@@ -157,6 +157,61 @@ test_the_text_is_truncated_to_the_buffer (void **state)
     ef_routes_destroy (&g);
 }
 
+/*  Sixteen routes to streams of sixteen routes make 272 events from one:
+    fine; one level more (4,368) is refused, naming the stream where the
+    event would enter, whether the change is at the top, in the middle or
+    the creation of the leaf that the routes named before it existed. A
+    count elsewhere that the change cannot raise does not matter. */
+static void
+test_fan_out_is_capped (void **state)
+{
+    (void)state;
+    const char *const *to16b = TO ("b", "b", "b", "b", "b", "b", "b", "b",
+                                   "b", "b", "b", "b", "b", "b", "b", "b");
+    const char *const *to16c = TO ("c", "c", "c", "c", "c", "c", "c", "c",
+                                   "c", "c", "c", "c", "c", "c", "c", "c");
+    const char *const *to16d = TO ("d", "d", "d", "d", "d", "d", "d", "d",
+                                   "d", "d", "d", "d", "d", "d", "d", "d");
+    /* a → 16 b → 16 c each: 16 + 256 */
+    ef_routes_t *g = ef_routes_new ();
+    s_add (g, "a", NULL, to16b);
+    s_add (g, "b", NULL, to16c);
+    s_add (g, "c", NULL, NULL);
+    assert_null (s_check (g, "a"));
+    ef_routes_destroy (&g);
+    /* c routing 16 times to d: a would lead to 16 + 256 + 4096 */
+    g = ef_routes_new ();
+    s_add (g, "c", NULL, to16d);
+    s_add (g, "a", NULL, to16b);
+    s_add (g, "b", NULL, to16c);
+    s_add (g, "d", NULL, NULL);
+    assert_string_equal (s_check (g, "c"),
+                         "route fan-out: one event in a would lead to more "
+                         "than 1000 routed events");
+    ef_routes_destroy (&g);
+    /* the same when d, named already, is created last */
+    g = ef_routes_new ();
+    s_add (g, "d", NULL, NULL);
+    s_add (g, "a", NULL, to16b);
+    s_add (g, "b", NULL, to16c);
+    s_add (g, "c", NULL, to16d);
+    assert_non_null (s_check (g, "d"));
+    ef_routes_destroy (&g);
+    /* a count the change cannot raise (x does not lead to y) is not ours
+       to refuse, nor is an old cycle elsewhere */
+    g = ef_routes_new ();
+    s_add (g, "y", NULL, TO ("nothing"));
+    s_add (g, "x", NULL, to16b);
+    s_add (g, "b", NULL, to16c);
+    s_add (g, "c", NULL, to16d);
+    s_add (g, "d", NULL, NULL);
+    s_add (g, "p", NULL, TO ("q"));
+    s_add (g, "q", NULL, TO ("p", "y"));
+    assert_null (s_check (g, "y"));
+    assert_non_null (s_check (g, "x"));
+    ef_routes_destroy (&g);
+}
+
 int
 main (void)
 {
@@ -166,6 +221,7 @@ main (void)
         cmocka_unit_test (test_routes_by_id_count),
         cmocka_unit_test (test_no_cycle_through_the_stream),
         cmocka_unit_test (test_the_text_is_truncated_to_the_buffer),
+        cmocka_unit_test (test_fan_out_is_capped),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
