@@ -78,6 +78,20 @@ s_stream_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req, int status)
         const char *path = !strncmp (text, "invalid schema", 14)     ? "/schema"
                            : !strncmp (text, "invalid pipeline", 16) ? "/pipeline"
                                                                      : "";
+        /* a transform's patch at fault names it (protocol.md,
+           Processing): "invalid pipeline: step N: transform: …" is
+           /pipeline/N/patch */
+        char at[64];
+        unsigned step;
+        int used = 0;
+        if (*path == '/' && path[1] == 'p'
+            && sscanf (text, "invalid pipeline: step %u: transform: %n", &step,
+                       &used)
+                   == 1
+            && used) {
+            snprintf (at, sizeof at, "/pipeline/%u/patch", step);
+            path = at;
+        }
         return ef_bridge_invalid (h, path, text);
     }
     if (rc)

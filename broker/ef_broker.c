@@ -38,6 +38,8 @@ const ef_config_opt_t ef_broker_options[] = {
     {"max-message", "EVENTFLOW_MAX_MESSAGE", "4M", "largest frame accepted"},
     {"max-batch", "EVENTFLOW_MAX_BATCH", "1000", "most events per PUBLISH"},
     {"max-payload", "EVENTFLOW_MAX_PAYLOAD", "1M", "largest event payload"},
+    {"max-route-hops", "EVENTFLOW_MAX_ROUTE_HOPS", "8",
+     "most routes one event goes through (then FAILED, to the DLQ)"},
     {"curve", "EVENTFLOW_CURVE", "on",
      "on = CurveZMQ with registered keys; off = plain (loopback/IPC only)"},
     {"allow-register", "EVENTFLOW_ALLOW_REGISTER", "true",
@@ -569,6 +571,7 @@ ef_broker_open (ef_broker_t *self)
     const char *dir = ef_config_get (self->cfg, "data-dir");
     const char *durability = ef_config_get (self->cfg, "durability");
     int err;
+    uint32_t max_hops;
     int64_t map_size = ef_config_get_int (self->cfg, "map-size", 0, &err);
     if (err || map_size < (1 << 20)) {
         ef_log_error (self->log, "invalid configuration value",
@@ -578,7 +581,8 @@ ef_broker_open (ef_broker_t *self)
     if (s_config_uint (self, "max-message", 1024, 1u << 30,
                        &self->max_message) ||
         s_config_uint (self, "max-batch", 1, 100000, &self->max_batch) ||
-        s_config_uint (self, "max-payload", 16, 1u << 30, &self->max_payload))
+        s_config_uint (self, "max-payload", 16, 1u << 30, &self->max_payload) ||
+        s_config_uint (self, "max-route-hops", 0, 1000, &max_hops))
         return EF_EINVAL;
     if (strcmp (durability, "fsync") && strcmp (durability, "os")) {
         ef_log_error (self->log, "durability must be fsync or os", NULL);
@@ -620,8 +624,11 @@ ef_broker_open (ef_broker_t *self)
     self->writer =
         ef_writer_new (self->store, self->done, self->metrics, self->log);
     self->room = ef_room_new ();
-    if (self->writer && self->room)
+    if (self->writer && self->room) {
         ef_engine_set_room (ef_writer_engine (self->writer), self->room);
+        ef_engine_set_limits (ef_writer_engine (self->writer),
+                              self->max_payload, max_hops);
+    }
     self->hasher = ef_hasher_new (err ? 2 : (uint32_t)threads, 256, self->done);
     if (!self->writer || !self->hasher || !self->room)
         return EF_ENOMEM;

@@ -410,6 +410,21 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         w->status = rc, w->why = "no such stream";
         return 0;
     }
+    /* first: would the routes loop with the new name or pipeline? (a
+       name another stream has is refused by the rename) */
+    ef_stream_rec_t other;
+    if (rc == 0 && (ef_str_set (w->req.name) || ef_str_set (w->req.pipeline))
+        && (!ef_str_set (w->req.name)
+            || ef_store_stream_find (txn, w->org, w->req.name, &other)
+                   == EF_ENOTFOUND
+            || other.num == s.num)) {
+        rc = ef_writer_check_routes (((ef_broker_t *) ctx)->writer, txn, w,
+                                     s.num,
+                                     ef_str_set (w->req.name) ? w->req.name
+                                                              : ef_str (s.name));
+        if (rc || w->status)
+            return rc;
+    }
     if (rc == 0 && ef_str_set (w->req.name))
         rc = ef_store_stream_rename (txn, s.num, w->req.name);
     if (rc == 0 && (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline))) {

@@ -7,6 +7,7 @@
 #include "ef_room.h"
 #include "ef_pipeline.h"
 #include "ef_process.h"
+#include "ef_routes.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_time.h"
@@ -20,6 +21,7 @@
 #define S_BATCH     256
 #define S_CACHE     64
 #define S_MAX_JOBS  8192 /* worker jobs out at once */
+#define S_JOB_ID    64   /* bytes of a job id, with its NUL */
 
 typedef struct {
     uint32_t num;
@@ -34,6 +36,8 @@ struct ef_engine {
     int busy; /* a job waited for room in this pass */
     ef_metrics_t *metrics;
     ef_log_t *log;
+    size_t max_payload; /* documents of transforms, workers' results */
+    uint32_t max_hops;  /* routes one event may go through */
     s_cached_t cache[S_CACHE];
     ef_uuid_gen_t uuids;
     ef_buf_t record;
@@ -57,9 +61,18 @@ ef_engine_new (ef_engine_append_fn *append, ef_engine_dispatch_fn *dispatch,
     self->arg = arg;
     self->metrics = metrics;
     self->log = log;
+    self->max_payload = 1u << 20;
+    self->max_hops = 8;
     ef_uuid_gen_init (&self->uuids);
     ef_buf_init (&self->record);
     return self;
+}
+
+void
+ef_engine_set_limits (ef_engine_t *self, size_t max_payload, uint32_t max_hops)
+{
+    self->max_payload = max_payload;
+    self->max_hops = max_hops;
 }
 
 void
@@ -118,17 +131,27 @@ s_pipeline (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     return p;
 }
 
+/*  A new event's state: PENDING, its job due now; hops: the routes
+    that brought it. */
+static int
+s_enqueue (ef_store_txn_t *txn, uint32_t num, uint64_t seq, uint64_t now,
+           uint32_t hops)
+{
+    ef_state_t st;
+    memset (&st, 0, sizeof st);
+    st.status = EF_STATUS_PENDING;
+    st.job_due = now;
+    st.hops = hops;
+    int rc = ef_process_state_put (txn, num, seq, &st);
+    return rc ? rc : ef_process_job_put (txn, now, num, seq);
+}
+
 int
 ef_engine_enqueue (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
                    uint64_t seq, uint64_t now)
 {
     (void) self;
-    ef_state_t st;
-    memset (&st, 0, sizeof st);
-    st.status = EF_STATUS_PENDING;
-    st.job_due = now;
-    int rc = ef_process_state_put (txn, num, seq, &st);
-    return rc ? rc : ef_process_job_put (txn, now, num, seq);
+    return s_enqueue (txn, num, seq, now, 0);
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -192,16 +215,27 @@ s_failed (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
     return rc ? rc : ef_process_state_put (txn, s->num, seq, st);
 }
 
-/*  Append the payload to the route's stream (same org). */
+/*  Append the payload to the route's stream (same org), one hop further
+    than the event st is the state of: EF_EINVAL with why set when the
+    event has come through max_hops routes already (streams changed since
+    their pipelines were checked for cycles may still loop), or when the
+    stream is not there. */
 static int
 s_route (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *from,
-         const ef_step_t *step, const ef_event_t *ev, const char *payload,
-         uint64_t now, const char **why)
+         const ef_state_t *st, const ef_step_t *step, const ef_event_t *ev,
+         const char *payload, uint64_t now, char *why, size_t why_len)
 {
     ef_stream_rec_t to;
+    if (st->hops >= self->max_hops) {
+        snprintf (why, why_len,
+                  "route hop limit: the event came through %u routes "
+                  "(max_route_hops %u)",
+                  st->hops, self->max_hops);
+        return EF_EINVAL;
+    }
     int rc = ef_store_stream_find (txn, from->org, ef_str (step->target), &to);
     if (rc) {
-        *why = "the route's stream does not exist";
+        snprintf (why, why_len, "the route's stream does not exist");
         return rc == EF_ENOTFOUND ? EF_EINVAL : rc;
     }
     ef_uuid_t id;
@@ -226,7 +260,7 @@ s_route (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *from,
     rc = self->append (self->arg, txn, to.num, &id, self->record.data,
                        self->record.len, &seq);
     if (rc == 0 && ef_str_set (to.pipeline))
-        rc = ef_engine_enqueue (self, txn, to.num, seq, now);
+        rc = s_enqueue (txn, to.num, seq, now, st->hops + 1);
     if (rc == 0)
         ef_metrics_add (self->metrics, EF_M_PUBLISHED, 1);
     return rc;
@@ -268,11 +302,15 @@ s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
     job->req.after = seq;
     job->req.timeout = step->timeout_ms;
     ef_buf_append (&job->records, step->target, strlen (step->target) + 1);
-    job->req.name = ef_str (job->records.data);
     /* the frame a worker gets: the event, its payload as the steps left
-       it, and the job id (stream number and seq) to answer with */
-    char jid[48];
-    snprintf (jid, sizeof jid, "%u.%llu", s->num, (unsigned long long) seq);
+       it, and the job id to answer with: this attempt's own (stream
+       number, seq and the attempt's number), so that an answer for an
+       attempt that timed out is told from the live one's */
+    char jid[S_JOB_ID];
+    st->dispatches++;
+    snprintf (jid, sizeof jid, "%u.%llu.%llu", s->num,
+              (unsigned long long) seq, (unsigned long long) st->dispatches);
+    ef_buf_append (&job->records, jid, strlen (jid) + 1);
     ef_proto_reply_ok (&job->reply, 0, 2);
     ef_mp_key (&job->reply, "push");
     ef_mp_bool (&job->reply, 1);
@@ -293,10 +331,13 @@ s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
     state.status = ef_str ("PENDING");
     state.attempts = st->attempts;
     ef_proto_write_event_state (&job->reply, &state);
-    if (job->reply.oom) {
+    if (job->reply.oom || job->records.oom) {
         ef_engine_job_free (job);
         return EF_ENOMEM;
     }
+    /* the service and the job id, in records (it does not move now) */
+    job->req.name = ef_str (job->records.data);
+    job->req.job_id = ef_str (job->records.data + job->req.name.len + 1);
     /* due again at the timeout: if no answer comes (or the broker stops),
        the attempt counts as failed then */
     uint64_t due = now + step->timeout_ms;
@@ -380,7 +421,8 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
         } else if (step->kind == EF_STEP_TRANSFORM) {
             int err;
             char why[256];
-            json_t *next = ef_patch_apply_json (step->patch, value, &err, why,
+            json_t *next = ef_patch_apply_json (step->patch, value,
+                                                self->max_payload, &err, why,
                                                 sizeof why);
             if (!next) {
                 rc = s_dead (self, txn, &s, seq, st, why, now);
@@ -390,8 +432,9 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             value = next;
             changed = 1;
         } else if (step->kind == EF_STEP_ROUTE) {
-            const char *why = NULL;
-            int e = s_route (self, txn, &s, step, &ev, text, now, &why);
+            char why[EF_ERROR_TEXT];
+            int e = s_route (self, txn, &s, st, step, &ev, text, now, why,
+                             sizeof why);
             if (e == EF_EINVAL) {
                 rc = s_dead (self, txn, &s, seq, st, why, now);
                 goto done;
@@ -480,19 +523,53 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
 }
 
 int
-ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
-                   uint64_t seq, int ok, ef_str_t result, ef_str_t error,
-                   int retryable, uint64_t now)
+ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq,
+                  uint64_t *attempt)
+{
+    char buf[S_JOB_ID], tail;
+    unsigned long n;
+    unsigned long long s, a;
+    if (!ef_str_set (id) || id.len == 0 || id.len >= sizeof buf)
+        return EF_EINVAL;
+    memcpy (buf, id.ptr, id.len);
+    buf[id.len] = 0;
+    if (sscanf (buf, "%lu.%llu.%llu%c", &n, &s, &a, &tail) != 3
+        || n > UINT32_MAX)
+        return EF_EINVAL;
+    *num = (uint32_t) n;
+    *seq = s;
+    *attempt = a;
+    return 0;
+}
+
+int
+ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, ef_str_t job_id,
+                   int ok, ef_str_t result, ef_str_t error, int retryable,
+                   uint64_t now)
 {
     ef_state_t st;
     ef_stream_rec_t s;
+    uint32_t num;
+    uint64_t seq, attempt;
+    if (ef_engine_job_id (job_id, &num, &seq, &attempt))
+        return 0; /* no job of ours */
     int rc = ef_process_state_get (txn, num, seq, &st);
     if (rc)
         return rc == EF_ENOTFOUND ? 0 : rc; /* nothing waits for it */
     ef_pipeline_t *p = s_pipeline (self, txn, num, &s);
     if (st.status != EF_STATUS_PENDING || !p || st.step >= p->n
-        || p->steps[st.step].kind != EF_STEP_WORKER || !st.inflight)
-        return 0; /* late or duplicate answer: already decided */
+        || p->steps[st.step].kind != EF_STEP_WORKER || !st.inflight
+        || st.dispatches != attempt)
+        return 0; /* late, stale or duplicate answer: already decided */
+    if (ok && ef_str_set (result) && result.len > self->max_payload) {
+        char why[EF_ERROR_TEXT];
+        snprintf (why, sizeof why,
+                  "the worker's result is %u bytes, more than max_payload "
+                  "(%zu)",
+                  result.len, self->max_payload);
+        st.inflight = 0;
+        return s_dead (self, txn, &s, seq, &st, why, now);
+    }
     if (!ok) {
         char why[EF_ERROR_TEXT];
         snprintf (why, sizeof why, "%.*s", (int) error.len,
@@ -552,4 +629,61 @@ ef_engine_replay (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     rc = ef_process_state_put (txn, num, seq, &st);
     (void) self;
     return rc ? rc : ef_process_job_put (txn, now, num, seq);
+}
+
+/* ---------------------------------------------------------------- routes */
+
+typedef struct {
+    ef_engine_t *self;
+    ef_store_txn_t *txn;
+    ef_routes_t *routes;
+    uint32_t skip; /* the stream being changed: added as it will be */
+    int rc;
+} s_graph_t;
+
+static int
+s_graph_add (void *arg, const ef_stream_rec_t *s)
+{
+    s_graph_t *g = arg;
+    if (s->num == g->skip)
+        return 0;
+    ef_stream_rec_t cur;
+    ef_pipeline_t *p = s_pipeline (g->self, g->txn, s->num, &cur);
+    g->rc = ef_routes_add (g->routes, ef_str (s->name), ef_str (s->id), p);
+    return g->rc ? 1 : 0;
+}
+
+int
+ef_engine_check_routes (ef_engine_t *self, ef_store_txn_t *txn, uint32_t org,
+                        uint32_t num, ef_str_t name, ef_str_t pipeline,
+                        char *why, size_t why_len)
+{
+    ef_stream_rec_t s;
+    ef_pipeline_t *own = NULL, *p = NULL;
+    char id[sizeof s.id] = "";
+    if (num && ef_store_stream_get (txn, num, &s) == 0) {
+        snprintf (id, sizeof id, "%s", s.id);
+        if (!ef_str_set (pipeline))
+            p = s_pipeline (self, txn, num, &s);
+    }
+    if (ef_str_set (pipeline) && pipeline.len) {
+        int err;
+        char sub[256];
+        p = own = ef_pipeline_compile (pipeline.ptr, pipeline.len, &err, sub,
+                                       sizeof sub);
+    }
+    /* (a stream without routes closes no cycle, but as a route's target
+       it may add to the fan-out of the streams routing to it) */
+    s_graph_t g = {self, txn, ef_routes_new (), num, 0};
+    int rc = g.routes ? ef_routes_add (g.routes, name, ef_str (id), p)
+                      : EF_ENOMEM;
+    if (rc == 0)
+        rc = ef_store_stream_each (txn, org, s_graph_add, &g);
+    if (rc == 0)
+        rc = g.rc;
+    if (rc == 0)
+        rc = ef_routes_check (g.routes, name, why, why_len);
+    ef_routes_destroy (&g.routes);
+    ef_pipeline_destroy (&own);
+    return rc;
 }

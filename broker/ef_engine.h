@@ -26,7 +26,8 @@ typedef int (ef_engine_append_fn) (void *arg, ef_store_txn_t *txn,
                                    const void *record, size_t len,
                                    uint64_t *seq);
 /*  Hand a worker job (a request flagged EF_WREQ_JOB, malloc'ed; the
-    receiver frees it with ef_engine_job_free) to the reactor. */
+    receiver frees it with ef_engine_job_free) to the reactor; its
+    req.job_id is the attempt's id, which its answer must carry. */
 typedef void (ef_engine_dispatch_fn) (void *arg, ef_wreq_t *job);
 
 ef_engine_t *ef_engine_new (ef_engine_append_fn *append,
@@ -41,11 +42,33 @@ int ef_engine_enqueue (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     job is due (0: none). */
 int ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
                    uint64_t *next);
-/*  A worker's answer for (num, seq): ok with result (JSON text, may be
-    unset), or a failure with its reason (retryable or not). */
-int ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
-                       uint64_t seq, int ok, ef_str_t result, ef_str_t error,
-                       int retryable, uint64_t now);
+/*  A worker's answer for the attempt job_id (as the job carried it): ok
+    with result (JSON text, may be unset), or a failure with its reason
+    (retryable or not). An answer for an attempt that is not the event's
+    current one (it timed out, or was answered) changes nothing. A result
+    larger than max_payload makes the event FAILED, in the dead-letter
+    queue. */
+int ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn,
+                       ef_str_t job_id, int ok, ef_str_t result,
+                       ef_str_t error, int retryable, uint64_t now);
+/*  A job id's parts: "NUM.SEQ.ATTEMPT" (stream number, seq, and the
+    number of the attempt among all of the event's). 0 or EF_EINVAL. */
+int ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq,
+                      uint64_t *attempt);
+/*  Whether the org's streams' routes would form a cycle through stream
+    num (0: one being created), or fan out too far (ef_routes.h), once it
+    has the name and pipeline given (pipeline: JSON text; unset: the
+    stream's own; empty: none). 0 when not; EF_EINVAL with why = "route
+    cycle: a -> b -> a" or "route fan-out: …"; a store error. Reads
+    only. */
+int ef_engine_check_routes (ef_engine_t *self, ef_store_txn_t *txn,
+                            uint32_t org, uint32_t num, ef_str_t name,
+                            ef_str_t pipeline, char *why, size_t why_len);
+/*  Documents made by transforms and workers' results are at most
+    max_payload bytes (default 1 MiB); one event goes through at most
+    max_hops routes (default 8), then FAILED. */
+void ef_engine_set_limits (ef_engine_t *self, size_t max_payload,
+                           uint32_t max_hops);
 /*  Replay a dead letter: attempts reset, PENDING, its job due now. */
 int ef_engine_replay (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
                       uint64_t seq, uint64_t now);

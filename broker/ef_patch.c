@@ -47,6 +47,7 @@ typedef struct {
     s_ptr_t from;  /* move and copy only */
     json_t *value; /* add, replace and test only; never modified */
     size_t depth;  /* nesting of value */
+    size_t size;   /* bytes of value as compact text */
 } s_op_t;
 
 struct ef_patch {
@@ -55,6 +56,8 @@ struct ef_patch {
 };
 
 /* ---------------------------------------------------------------- helpers */
+
+static size_t s_size (const json_t *v, size_t cap);
 
 static void
 s_say (char *why, size_t why_len, const char *fmt, ...)
@@ -302,6 +305,7 @@ s_op_compile (s_op_t *op, json_t *o, size_t opi, char *why, size_t why_len)
         /*  The patch keeps its own reference; nothing ever modifies it. */
         op->value = json_incref (v);
         op->depth = s_depth (v, EF_PATCH_MAX_DEPTH);
+        op->size = s_size (v, SIZE_MAX);
     }
     return 0;
 }
@@ -387,6 +391,8 @@ typedef struct {
     size_t opi;
     char *why;
     size_t why_len;
+    size_t max;   /* the most the document may take as compact text */
+    size_t *size; /* what it takes now (kept only when max is bounded) */
 } s_ctx_t;
 
 static int
@@ -508,30 +514,204 @@ s_check_depth (const s_ctx_t *c, const s_ptr_t *p, size_t depth)
                    EF_PATCH_MAX_DEPTH);
 }
 
-/*  RFC 6902 section 4.1: put value (a reference we own, always consumed)
-    at p, replacing the root, inserting into an array or setting an object
-    member. depth is the nesting of value. */
-static int
-s_add (const s_ctx_t *c, json_t **root, const s_ptr_t *p, json_t *value,
-       size_t depth)
+/* ---------------------------------------------------------------- size */
+
+/*  The document's size is kept as the exact length of its compact text,
+    as the broker writes it (json_dumps with JSON_COMPACT | JSON_ENCODE_ANY
+    | JSON_REAL_PRECISION (17)), and updated by every operation before the
+    value it adds is made: so a patch that would grow a document past its
+    bound fails without ever building the large document. */
+
+/*  The bytes of string s (len bytes) as jansson writes it: quotes; " \
+    and \b \f \n \r \t as two-byte escapes; other controls as \u00XX. */
+static size_t
+s_string_size (const char *s, size_t len)
 {
-    s_slot_t s;
-    int rc = s_resolve (c, *root, p, &s);
+    size_t n = len + 2;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char) s[i];
+        if (ch == '"' || ch == '\\' || ch == '\b' || ch == '\f' || ch == '\n'
+            || ch == '\r' || ch == '\t')
+            n += 1;
+        else if (ch < 0x20)
+            n += 5;
+    }
+    return n;
+}
+
+/*  The bytes of a real as jansson writes it with 17 digits: "%.17g", with
+    ".0" added when that has neither "." nor "e", and the exponent's "+"
+    and leading zeros dropped. */
+static size_t
+s_real_size (double r)
+{
+    char b[64];
+    int n = snprintf (b, sizeof b, "%.17g", r);
+    if (n <= 0 || (size_t) n >= sizeof b)
+        return 32;
+    const char *e = strchr (b, 'e');
+    if (!e)
+        return (size_t) n + (strchr (b, '.') ? 0 : 2);
+    const char *d = e + 1;
+    size_t drop = 0;
+    if (*d == '+')
+        d++, drop++;
+    else if (*d == '-')
+        d++;
+    while (*d == '0' && d[1])
+        d++, drop++;
+    return (size_t) n - drop;
+}
+
+/*  Add to *n the bytes of v as compact JSON text; stops once *n passes
+    cap, so a large value costs no more than cap to measure. Recursion is
+    bounded by the nesting of v, which callers keep within
+    EF_PATCH_MAX_DEPTH. */
+static void
+s_size_add (const json_t *v, size_t cap, size_t *n)
+{
+    char b[32];
+    switch (json_typeof (v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *m;
+        size_t i = 0;
+        *n += 2;
+        json_object_foreach ((json_t *) v, key, m)
+        {
+            if (*n > cap)
+                return;
+            *n += s_string_size (key, strlen (key)) + 1 + (i++ ? 1 : 0);
+            s_size_add (m, cap, n);
+        }
+        return;
+    }
+    case JSON_ARRAY:
+        *n += 2;
+        for (size_t i = 0; i < json_array_size (v) && *n <= cap; i++) {
+            *n += i ? 1 : 0;
+            s_size_add (json_array_get (v, i), cap, n);
+        }
+        return;
+    case JSON_STRING:
+        *n += s_string_size (json_string_value (v), json_string_length (v));
+        return;
+    case JSON_INTEGER:
+        *n += (size_t) snprintf (b, sizeof b, "%" JSON_INTEGER_FORMAT,
+                                 json_integer_value (v));
+        return;
+    case JSON_REAL:
+        *n += s_real_size (json_real_value (v));
+        return;
+    case JSON_FALSE:
+        *n += 5;
+        return;
+    default: /* true, null */
+        *n += 4;
+        return;
+    }
+}
+
+/*  The bytes of v as compact text, or more than cap when that is more. */
+static size_t
+s_size (const json_t *v, size_t cap)
+{
+    size_t n = 0;
+    s_size_add (v, cap, &n);
+    return n;
+}
+
+static size_t
+s_members (const json_t *v)
+{
+    return json_is_object (v) ? json_object_size (v) : json_array_size (v);
+}
+
+/*  The bytes a member of vsize bytes takes at slot s when its container
+    holds others besides it: its name and colon in an object, and one
+    comma. */
+static size_t
+s_member_size (const s_slot_t *s, size_t vsize, size_t others)
+{
+    return vsize + (others ? 1 : 0)
+           + (json_is_object (s->parent)
+                  ? s_string_size (s->key->s, s->key->len) + 1
+                  : 0);
+}
+
+/*  The document once a value of vsize bytes is at slot s, in place of
+    what is there when replace is set, else beside it: refused with
+    EF_ETOOBIG over c->max, else its size recorded. */
+static int
+s_grow (const s_ctx_t *c, const s_ptr_t *p, const s_slot_t *s, size_t vsize,
+        int replace)
+{
+    if (c->max == SIZE_MAX)
+        return 0;
+    size_t size = *c->size;
+    if (!s->parent)
+        size = vsize;
+    else if (replace && s->value) {
+        size_t old = s_size (s->value, c->max);
+        size = (old < size ? size - old : 0) + vsize;
+    } else
+        size += s_member_size (s, vsize, s_members (s->parent));
+    if (vsize > c->max || size > c->max)
+        return s_fail (c, EF_ETOOBIG, p, "the result would exceed %zu bytes",
+                       c->max);
+    *c->size = size;
+    return 0;
+}
+
+/*  The document without the value at slot s (about to be detached). */
+static void
+s_shrink (const s_ctx_t *c, const s_slot_t *s, size_t vsize)
+{
+    if (c->max == SIZE_MAX)
+        return;
+    size_t gone = s_member_size (s, vsize, s_members (s->parent) - 1);
+    *c->size = gone < *c->size ? *c->size - gone : 0;
+}
+
+/*  The size of the value at slot s, when sizes are kept (else 0). */
+static size_t
+s_value_size (const s_ctx_t *c, const json_t *v)
+{
+    return c->max == SIZE_MAX ? 0 : s_size (v, c->max);
+}
+
+/* ---------------------------------------------------------------- operations */
+
+/*  RFC 6902 section 4.1, first half: find where a value of nesting depth
+    and vsize bytes goes at p (replacing the root, inserting into an array
+    or setting an object member), and check that it may. */
+static int
+s_place (const s_ctx_t *c, json_t *root, const s_ptr_t *p, size_t depth,
+         size_t vsize, s_slot_t *s)
+{
+    int rc = s_resolve (c, root, p, s);
     if (rc == 0)
         rc = s_check_depth (c, p, depth);
-    if (rc) {
-        json_decref (value);
-        return rc;
-    }
-    if (!s.parent) {
+    if (rc == 0) /* an array insert shifts; an object member is replaced */
+        rc = s_grow (c, p, s, vsize, s->parent && json_is_object (s->parent));
+    return rc;
+}
+
+/*  Second half: put value (a reference we own, always consumed) at s. */
+static int
+s_put (const s_ctx_t *c, json_t **root, const s_ptr_t *p, const s_slot_t *s,
+       json_t *value)
+{
+    int rc;
+    if (!s->parent) {
         json_decref (*root);
         *root = value;
         return 0;
     }
-    if (json_is_object (s.parent))
-        rc = json_object_set_new_nocheck (s.parent, s.key->s, value);
+    if (json_is_object (s->parent))
+        rc = json_object_set_new_nocheck (s->parent, s->key->s, value);
     else
-        rc = json_array_insert_new (s.parent, s.index, value);
+        rc = json_array_insert_new (s->parent, s->index, value);
     return rc ? s_fail (c, EF_ENOMEM, p, "out of memory") : 0;
 }
 
@@ -573,14 +753,17 @@ static int
 s_apply_op (const s_ctx_t *c, json_t **root)
 {
     const s_op_t *op = c->op;
-    s_slot_t s;
+    s_slot_t s, to;
     json_t *v;
+    size_t vsize;
     int rc;
     switch (op->kind) {
     case S_ADD:
+        if ((rc = s_place (c, *root, &op->path, op->depth, op->size, &to)))
+            return rc;
         if (!(v = json_deep_copy (op->value)))
             return s_fail (c, EF_ENOMEM, &op->path, "out of memory");
-        return s_add (c, root, &op->path, v, op->depth);
+        return s_put (c, root, &op->path, &to, v);
 
     case S_REMOVE:
         if ((rc = s_resolve_existing (c, *root, &op->path, &s)))
@@ -588,12 +771,14 @@ s_apply_op (const s_ctx_t *c, json_t **root)
         if (!s.parent)
             return s_fail (c, EF_ECONFLICT, &op->path,
                            "cannot remove the whole document");
+        s_shrink (c, &s, s_value_size (c, s.value));
         s_detach (&s);
         return 0;
 
     case S_REPLACE:
         if ((rc = s_resolve_existing (c, *root, &op->path, &s)) ||
-            (rc = s_check_depth (c, &op->path, op->depth)))
+            (rc = s_check_depth (c, &op->path, op->depth)) ||
+            (rc = s_grow (c, &op->path, &s, op->size, 1)))
             return rc;
         if (!(v = json_deep_copy (op->value)))
             return s_fail (c, EF_ENOMEM, &op->path, "out of memory");
@@ -618,16 +803,32 @@ s_apply_op (const s_ctx_t *c, json_t **root)
             return 0; /* removing and adding back would change nothing */
         /*  RFC 6902 section 4.4: a remove at from, then an add at path
             evaluated on the document without the value. */
+        vsize = s_value_size (c, s.value);
         v = json_incref (s.value);
-        s_detach (&s);
-        return s_add (c, root, &op->path, v, s_depth (v, EF_PATCH_MAX_DEPTH));
+        if (s.parent) {
+            s_shrink (c, &s, vsize);
+            s_detach (&s);
+        } else if (c->max != SIZE_MAX)
+            *c->size = 0;
+        if ((rc = s_place (c, *root, &op->path,
+                           s_depth (v, EF_PATCH_MAX_DEPTH), vsize, &to))) {
+            json_decref (v);
+            return rc;
+        }
+        return s_put (c, root, &op->path, &to, v);
 
     case S_COPY:
         if ((rc = s_resolve_existing (c, *root, &op->from, &s)))
             return rc;
+        /*  Measured and placed before the copy is made: a copy that
+            would make the document too large is never built. */
+        if ((rc = s_place (c, *root, &op->path,
+                           s_depth (s.value, EF_PATCH_MAX_DEPTH),
+                           s_value_size (c, s.value), &to)))
+            return rc;
         if (!(v = json_deep_copy (s.value)))
             return s_fail (c, EF_ENOMEM, &op->path, "out of memory");
-        return s_add (c, root, &op->path, v, s_depth (v, EF_PATCH_MAX_DEPTH));
+        return s_put (c, root, &op->path, &to, v);
 
     case S_TEST:
         if ((rc = s_resolve_existing (c, *root, &op->path, &s)))
@@ -640,13 +841,15 @@ s_apply_op (const s_ctx_t *c, json_t **root)
     return s_fail (c, EF_EINTERNAL, &op->path, "unknown op kind");
 }
 
-/*  Run every operation on *root, a document we own. On failure *root may
-    be half patched; the caller throws it away. */
+/*  Run every operation on *root, a document we own of size bytes (when
+    max is bounded). On failure *root may be half patched; the caller
+    throws it away. */
 static int
-s_apply_all (const ef_patch_t *self, json_t **root, char *why, size_t why_len)
+s_apply_all (const ef_patch_t *self, json_t **root, size_t max, size_t size,
+             char *why, size_t why_len)
 {
     for (size_t i = 0; i < self->nops; i++) {
-        s_ctx_t c = {&self->ops[i], i, why, why_len};
+        s_ctx_t c = {&self->ops[i], i, why, why_len, max, &size};
         int rc = s_apply_op (&c, root);
         if (rc)
             return rc;
@@ -673,7 +876,7 @@ ef_patch_apply (const ef_patch_t *self, const char *doc, size_t len, char **out,
         return json_error_code (&jerr) == json_error_out_of_memory ? EF_ENOMEM
                                                                    : EF_EINVAL;
     }
-    int rc = s_apply_all (self, &root, why, why_len);
+    int rc = s_apply_all (self, &root, SIZE_MAX, 0, why, why_len);
     if (rc == 0) {
         *out = json_dumps (root, JSON_COMPACT | JSON_ENCODE_ANY |
                                      JSON_REAL_PRECISION (17));
@@ -688,12 +891,13 @@ ef_patch_apply (const ef_patch_t *self, const char *doc, size_t len, char **out,
 }
 
 json_t *
-ef_patch_apply_json (const ef_patch_t *self, const json_t *doc, int *err,
-                     char *why, size_t why_len)
+ef_patch_apply_json (const ef_patch_t *self, const json_t *doc, size_t max,
+                     int *err, char *why, size_t why_len)
 {
     assert (self);
     int rc = 0;
     json_t *root = NULL;
+    size_t size = 0;
     s_say (why, why_len, "");
     if (!doc) {
         rc = EF_EINVAL;
@@ -702,14 +906,23 @@ ef_patch_apply_json (const ef_patch_t *self, const json_t *doc, int *err,
         rc = EF_ETOOBIG;
         s_say (why, why_len, "document nests deeper than %d",
                EF_PATCH_MAX_DEPTH);
+    } else if (max != SIZE_MAX && (size = s_size (doc, max)) > max) {
+        rc = EF_ETOOBIG;
+        s_say (why, why_len, "document is larger than %zu bytes", max);
     } else if (!(root = json_deep_copy (doc))) {
         rc = EF_ENOMEM;
         s_say (why, why_len, "out of memory");
-    } else if ((rc = s_apply_all (self, &root, why, why_len))) {
+    } else if ((rc = s_apply_all (self, &root, max, size, why, why_len))) {
         json_decref (root);
         root = NULL;
     }
     if (err)
         *err = rc;
     return root;
+}
+
+size_t
+ef_patch_ops (const ef_patch_t *self)
+{
+    return self->nops;
 }

@@ -81,17 +81,29 @@ void ef_patch_destroy (ef_patch_t **self_p);
 int ef_patch_apply (const ef_patch_t *self, const char *doc, size_t len,
                     char **out, size_t *out_len, char *why, size_t why_len);
 
-/*  Apply a patch to a jansson value, as ef_patch_apply does to text.
+/*  Apply a patch to a jansson value, as ef_patch_apply does to text,
+    keeping the document within max bytes.
     self:    the patch (read only).
     doc:     the document; not modified (the patch is applied to a deep
              copy). It must not be modified by another thread meanwhile.
+    max:     the most bytes the document may take, as compact JSON text
+             with 17-digit reals (how the broker writes it), before, after
+             and between operations; SIZE_MAX for no bound. Each operation
+             works out the size it leads to before it copies or adds
+             anything, so a patch that would exceed max (k copies of the
+             root double it k times) fails without building the large
+             document.
     err:     if not NULL, receives 0 on success or the error code.
     why:     as for ef_patch_compile.
     Returns the patched copy, a new reference owned by the caller
     (json_decref), or NULL with EF_EINVAL (doc is NULL), EF_ECONFLICT,
-    EF_ETOOBIG (doc or the result nests deeper than EF_PATCH_MAX_DEPTH) or
-    EF_ENOMEM, with the same meanings as for ef_patch_apply. Thread-safe. */
+    EF_ETOOBIG (doc or the result nests deeper than EF_PATCH_MAX_DEPTH, or
+    doc or a document on the way is larger than max) or EF_ENOMEM, with
+    the same meanings as for ef_patch_apply. Thread-safe. */
 json_t *ef_patch_apply_json (const ef_patch_t *self, const json_t *doc,
-                             int *err, char *why, size_t why_len);
+                             size_t max, int *err, char *why, size_t why_len);
+
+/*  How many operations the patch has. */
+size_t ef_patch_ops (const ef_patch_t *self);
 
 #endif

@@ -83,6 +83,12 @@ s_step (json_t *o, unsigned i, ef_step_t *step, int *err, char *why,
         if (!step->patch)
             return s_fail (err, why, why_len, "step %u: transform: %s", i,
                            patch ? sub : "needs a \"patch\"");
+        if (ef_patch_ops (step->patch) > EF_PIPELINE_MAX_PATCH_OPS) {
+            /* each operation may copy a whole document: few of them */
+            snprintf (sub, sizeof sub, "a patch has at most %d operations",
+                      EF_PIPELINE_MAX_PATCH_OPS);
+            return s_fail (err, why, why_len, "step %u: transform: %s", i, sub);
+        }
     } else if (!strcmp (type, "route")) {
         const char *stream = json_string_value (json_object_get (o, "stream"));
         step->kind = EF_STEP_ROUTE;

@@ -11,6 +11,9 @@
     the event's result); a route appends the payload to another stream of
     the org; a worker step hands it to a worker attached under a service
     name, with retries and a dead-letter queue.
+    A transform's patch has at most EF_PIPELINE_MAX_PATCH_OPS operations,
+    and the documents it makes are bounded by the broker's max_payload
+    (ef_patch_apply_json). Compile errors name the step: "step N: …".
     Thread-safety: immutable once compiled. */
 #ifndef EF_PIPELINE_H
 #define EF_PIPELINE_H
@@ -21,6 +24,7 @@
 #include "ef_schema.h"
 
 #define EF_PIPELINE_MAX_STEPS 16
+#define EF_PIPELINE_MAX_PATCH_OPS 64 /* operations of a transform's patch */
 
 typedef enum {
     EF_STEP_FILTER,

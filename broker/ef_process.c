@@ -72,10 +72,13 @@ ef_process_state_parse (ef_str_t v, ef_state_t *st)
     }
     if (!ef_mpr_nil (&r) && ef_mpr_str (&r, &st->result))
         return EF_ESTORE;
-    uint64_t inflight = 0;
+    uint64_t inflight = 0, hops = 0;
     if (ef_mpr_uint (&r, &st->processed_at) ||
-        (n > 8 && ef_mpr_uint (&r, &inflight)))
+        (n > 8 && ef_mpr_uint (&r, &inflight)) ||
+        (n > 9 && ef_mpr_uint (&r, &hops)) ||
+        (n > 10 && ef_mpr_uint (&r, &st->dispatches)))
         return EF_ESTORE;
+    st->hops = hops > UINT32_MAX ? UINT32_MAX : (uint32_t)hops;
     st->inflight = inflight != 0;
     st->status = (int)status;
     st->attempts = (uint32_t)attempts;
@@ -91,7 +94,7 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     ef_buf_t b;
     s_key (k, num, seq);
     ef_buf_init (&b);
-    ef_mp_array (&b, 9);
+    ef_mp_array (&b, 11);
     ef_mp_uint (&b, (uint64_t)st->status);
     ef_mp_uint (&b, st->attempts);
     ef_mp_uint (&b, st->step);
@@ -104,6 +107,8 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     ef_mp_xstr (&b, st->result);
     ef_mp_uint (&b, st->processed_at);
     ef_mp_uint (&b, (uint64_t)st->inflight);
+    ef_mp_uint (&b, st->hops);
+    ef_mp_uint (&b, st->dispatches);
     int rc = b.oom ? EF_ENOMEM
                    : ef_store_rec_put (txn, EF_TABLE_STATES, k, 12, b.data,
                                        b.len, 0);

@@ -32,6 +32,9 @@ typedef struct {
     char last_error[EF_ERROR_TEXT];
     ef_str_t result;     /* JSON text: the payload as the steps left it */
     uint64_t processed_at;
+    uint32_t hops;       /* routes that led to this event (0: published) */
+    uint64_t dispatches; /* worker attempts handed out, ever: the current
+                            one's number is in its job id */
 } ef_state_t;
 
 /*  The state of (num, seq); EF_ENOTFOUND when it has none (events of

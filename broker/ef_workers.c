@@ -32,8 +32,7 @@ typedef struct s_worker {
 
 typedef struct s_out {
     struct s_out *next;
-    uint32_t num;
-    uint64_t seq;
+    char job_id[64]; /* the attempt's own */
     s_worker_t *worker;
     int64_t deadline;
 } s_out_t;
@@ -72,9 +71,9 @@ s_same_peer (zmq_msg_t *a, zmq_msg_t *b)
 
 static void s_room_sync (ef_broker_t *self);
 
-/*  An answer for (num, seq) to the writer: a new internal request. */
-static void s_outcome_to_writer (ef_broker_t *self, uint32_t num, uint64_t seq,
-                                 int ok, const char *error);
+/*  An answer for attempt job_id to the writer: a new internal request. */
+static void s_outcome_to_writer (ef_broker_t *self, const char *job_id, int ok,
+                                 const char *error);
 
 static void
 s_drop_worker (ef_broker_t *self, s_worker_t *gone, const char *why)
@@ -85,7 +84,7 @@ s_drop_worker (ef_broker_t *self, s_worker_t *gone, const char *why)
         s_out_t *o = *pp;
         if (o->worker == gone) {
             *pp = o->next;
-            s_outcome_to_writer (self, o->num, o->seq, 0, why);
+            s_outcome_to_writer (self, o->job_id, 0, why);
             free (o);
         } else
             pp = &o->next;
@@ -162,8 +161,8 @@ s_pump (ef_broker_t *self)
             s_out_t *o = calloc (1, sizeof *o);
             if (!o)
                 return;
-            o->num = job->stream.num;
-            o->seq = job->req.after;
+            snprintf (o->job_id, sizeof o->job_id, "%.*s",
+                      (int) job->req.job_id.len, job->req.job_id.ptr);
             o->worker = best;
             o->deadline = ef_time_mono_ms () + job->req.timeout;
             if (ef_broker_send (self, &best->peer, job->reply.data,
@@ -335,35 +334,13 @@ ef_workers_leave (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
-/*  job_id "num.seq" → its parts. */
-static int
-s_job_id (ef_str_t id, uint32_t *num, uint64_t *seq)
-{
-    char buf[48];
-    unsigned long n;
-    unsigned long long s;
-    if (id.len == 0 || id.len >= sizeof buf)
-        return -1;
-    memcpy (buf, id.ptr, id.len);
-    buf[id.len] = 0;
-    if (sscanf (buf, "%lu.%llu", &n, &s) != 2 || n > UINT32_MAX)
-        return -1;
-    *num = (uint32_t) n;
-    *seq = s;
-    return 0;
-}
-
 static int
 s_apply_outcome (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     ef_broker_t *self = ctx;
-    uint32_t num;
-    uint64_t seq;
-    if (s_job_id (w->req.job_id, &num, &seq))
-        return 0;
     int ok = w->req.cmd == EF_CMD_DONE;
-    int rc = ef_engine_outcome (ef_writer_engine (self->writer), txn, num, seq,
-                                ok, w->req.result, w->req.reason,
+    int rc = ef_engine_outcome (ef_writer_engine (self->writer), txn,
+                                w->req.job_id, ok, w->req.result, w->req.reason,
                                 w->req.has_retryable ? w->req.retryable : 1,
                                 now);
     /* what follows (the next steps, or a retry) is the engine's next pass */
@@ -379,8 +356,8 @@ ef_workers_answer (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
     struct ef_workers *ws = s_self (self);
     uint32_t num;
-    uint64_t seq;
-    if (!ws || s_job_id (w->req.job_id, &num, &seq)) {
+    uint64_t seq, attempt;
+    if (!ws || ef_engine_job_id (w->req.job_id, &num, &seq, &attempt)) {
         *why = "job_id is not one of this broker's";
         return EF_EINVAL;
     }
@@ -390,12 +367,12 @@ ef_workers_answer (ef_broker_t *self, ef_wreq_t *w, const char **why)
         *why = "result must be JSON";
         return EF_EINVAL;
     }
-    /* only the worker that holds the job may answer it; an answer for a
-       job no longer held (timed out, or given to another worker since)
-       changes nothing */
+    /* only the worker that holds the attempt may answer it; an answer for
+       an attempt no longer held (timed out, or a later attempt of the
+       same event, maybe on this very worker) changes nothing */
     int held = 0;
     for (s_out_t **pp = &ws->out; *pp; pp = &(*pp)->next)
-        if ((*pp)->num == num && (*pp)->seq == seq && (*pp)->worker
+        if (ef_str_eq (w->req.job_id, (*pp)->job_id) && (*pp)->worker
             && s_same_peer (&(*pp)->worker->peer, &w->peer)
             && (*pp)->worker->org == w->org) {
             s_out_t *o = *pp;
@@ -421,7 +398,7 @@ ef_workers_answer (ef_broker_t *self, ef_wreq_t *w, const char **why)
 }
 
 static void
-s_outcome_to_writer (ef_broker_t *self, uint32_t num, uint64_t seq, int ok,
+s_outcome_to_writer (ef_broker_t *self, const char *job_id, int ok,
                      const char *error)
 {
     /* an internal request with no peer to answer: its reply is dropped */
@@ -433,9 +410,8 @@ s_outcome_to_writer (ef_broker_t *self, uint32_t num, uint64_t seq, int ok,
     w->internal = EF_WREQ_OUTCOME;
     w->req.cmd = ok ? EF_CMD_DONE : EF_CMD_FAIL;
     /* the job id and the reason live in its records buffer */
-    char id[48];
-    int n = snprintf (id, sizeof id, "%u.%llu", num, (unsigned long long) seq);
-    ef_buf_append (&w->records, id, (size_t) n + 1);
+    int n = (int) strlen (job_id);
+    ef_buf_append (&w->records, job_id, (size_t) n + 1);
     ef_buf_append (&w->records, error, strlen (error) + 1);
     if (w->records.oom) {
         ef_engine_job_free (w);

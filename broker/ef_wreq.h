@@ -58,7 +58,8 @@ typedef int (ef_wapply_fn) (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 
 /*  Kinds of internal requests. A job carries, in reply, the whole JOB
     frame for a worker; in stream the event's stream; in req.after its
-    seq, req.name its service, req.timeout the step's timeout. */
+    seq, req.name its service, req.job_id the attempt's id (both in
+    records), req.timeout the step's timeout. */
 enum { EF_WREQ_JOB = 1, EF_WREQ_OUTCOME = 2 };
 
 /*  What the password hasher does to a request. EF_HASH_CHANGE verifies

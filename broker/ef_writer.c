@@ -63,6 +63,26 @@ ef_writer_engine (ef_writer_t *self)
     return self->engine;
 }
 
+int
+ef_writer_check_routes (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
+                        uint32_t num, ef_str_t name)
+{
+    char why[512];
+    int rc = ef_engine_check_routes (self->engine, txn, w->org, num, name,
+                                     w->req.pipeline, why, sizeof why);
+    if (rc != EF_EINVAL)
+        return rc;
+    /* the text lives in the request (records: unused by these commands),
+       as another request of the batch may be refused meanwhile */
+    ef_buf_reset (&w->records);
+    ef_buf_append (&w->records, "invalid pipeline: ", 18);
+    ef_buf_append (&w->records, why, strlen (why) + 1);
+    w->status = EF_EINVAL;
+    w->why = w->records.oom ? "invalid pipeline: route cycle"
+                            : w->records.data;
+    return 0;
+}
+
 void
 ef_writer_submit (ef_writer_t *self, ef_wreq_t *wreq)
 {
@@ -217,6 +237,14 @@ s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
             w->why = "the org's streams quota is reached";
             return 0;
         }
+        ef_stream_rec_t taken;
+        rc = ef_store_stream_find (txn, w->org, w->req.name, &taken);
+        if (rc == EF_ENOTFOUND) /* (a taken name is refused below) */
+            rc = ef_writer_check_routes (self, txn, w, 0, w->req.name);
+        if (rc)
+            return rc;
+        if (w->status)
+            return 0; /* the routes would loop: nothing is made */
         rc = ef_store_stream_create (txn, w->org, w->req.name, now,
                                      &w->stream);
         if (rc == EF_EEXISTS || rc == EF_EINVAL) {

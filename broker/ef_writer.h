@@ -36,6 +36,13 @@ void ef_writer_submit (ef_writer_t *self, ef_wreq_t *wreq);
 /*  The pipeline engine the writer runs (for apply functions: writer
     thread only). */
 struct ef_engine *ef_writer_engine (ef_writer_t *self);
+/*  CREATE_STREAM and UPDATE_STREAM of stream num (0: a new one) under
+    name, with w's pipeline: when the org's routes would then form a
+    cycle, w is refused (status EF_EINVAL, why "invalid pipeline: route
+    cycle: a -> b -> a", kept in w) and 0 returned; else 0, or a store
+    error (writer thread). */
+int ef_writer_check_routes (ef_writer_t *self, ef_store_txn_t *txn,
+                            ef_wreq_t *w, uint32_t num, ef_str_t name);
 /*  Jobs are due at `at` (writer thread: from an apply function). */
 void ef_writer_wake_engine (ef_writer_t *self, uint64_t at);
 /*  Drop the cached head of a deleted stream (writer thread: from an apply

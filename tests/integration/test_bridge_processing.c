@@ -3,7 +3,8 @@
     with a JSON Schema and a pipeline; a payload the schema refuses is 422
     with each failing path (single and in a batch) and nothing of it is
     stored; a schema or pipeline the broker cannot compile is 422 naming
-    the member; a worker that fails without retry leaves the event FAILED
+    the member (a route cycle names it, a patch too long names its step's
+    patch); a worker that fails without retry leaves the event FAILED
     with its attempts and error, in the dead-letter queue (list with its
     filters, one letter), while GET /workers lists it; replayed with a
     worker that succeeds, the event ends PROCESSED with the worker's JSON
@@ -338,6 +339,54 @@ test_a_payload_the_schema_refuses_is_422_with_each_path_and_not_stored (
     assert_int_equal (s_stored ("strict"), 1);
 }
 
+/*  Route cycles over HTTP: a stream routing to itself, and a PATCH that
+    would close a ring, are 422 at /pipeline naming the cycle, and nothing
+    of them is kept; a transform with more than 64 operations is 422 at
+    /pipeline/N/patch. */
+static void
+test_route_cycles_and_long_patches_are_422 (void **state)
+{
+    (void)state;
+    h_resp_t r;
+    s_http (&r, "POST", API "/streams", s_admin,
+            "{\"name\":\"selfish\",\"pipeline\":[{\"type\":\"route\","
+            "\"stream\":\"selfish\"}]}");
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "/pipeline");
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"), "/pipeline",
+                                   "route cycle: selfish -> selfish"));
+    h_http_free (&r);
+    s_http (&r, "GET", API "/streams/selfish", s_admin, NULL);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
+
+    s_create_stream ("{\"name\":\"ping\",\"pipeline\":[{\"type\":\"route\","
+                     "\"stream\":\"pong\"}]}",
+                     201);
+    s_create_stream ("{\"name\":\"pong\"}", 201);
+    s_http (&r, "PATCH", API "/streams/pong", s_admin,
+            "{\"pipeline\":[{\"type\":\"route\",\"stream\":\"ping\"}]}");
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "/pipeline");
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"), "/pipeline",
+                                   "route cycle: pong -> ping -> pong"));
+    h_http_free (&r);
+    s_http (&r, "GET", API "/streams/pong", s_admin, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_true (json_is_null (h_http_j (r.json, "pipeline")));
+    h_http_free (&r);
+
+    char body[8192] = "{\"name\":\"long\",\"pipeline\":[{\"type\":\"filter\","
+                      "\"schema\":{}},{\"type\":\"transform\",\"patch\":[";
+    for (int i = 0; i < 65; i++)
+        strcat (body, i ? ",{\"op\":\"remove\",\"path\":\"/a\"}"
+                        : "{\"op\":\"remove\",\"path\":\"/a\"}");
+    strcat (body, "]}]}");
+    s_http (&r, "POST", API "/streams", s_admin, body);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "/pipeline/1/patch");
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"),
+                                   "/pipeline/1/patch", "at most 64"));
+    h_http_free (&r);
+}
+
 static void
 test_a_schema_or_pipeline_the_broker_refuses_is_422_naming_it (void **state)
 {
@@ -563,6 +612,7 @@ main (void)
             test_a_payload_the_schema_refuses_is_422_with_each_path_and_not_stored),
         cmocka_unit_test (
             test_a_schema_or_pipeline_the_broker_refuses_is_422_naming_it),
+        cmocka_unit_test (test_route_cycles_and_long_patches_are_422),
         cmocka_unit_test (
             test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it),
         cmocka_unit_test (test_the_dlq_and_the_workers_are_for_admins),

@@ -175,7 +175,7 @@ s_wait_workers (uint64_t n)
 
 /* --------------------------------------------------------------- workers */
 
-enum { WK_OK, WK_FAIL, WK_FATAL, WK_FAIL_ONCE };
+enum { WK_OK, WK_FAIL, WK_FATAL, WK_FAIL_ONCE, WK_HUGE };
 
 typedef struct {
     const char *service;
@@ -207,6 +207,17 @@ s_handle (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
             return;
         }
         break;
+    case WK_HUGE: { /* a result over max_payload (1 MiB): a 1.5 MB string */
+        static char *huge;
+        size_t n = 1536 * 1024;
+        if (!huge && (huge = malloc (n + 3))) {
+            memset (huge, 'x', n + 2);
+            huge[0] = huge[n + 1] = '"';
+            huge[n + 2] = 0;
+        }
+        out->result = huge;
+        return;
+    }
     default:
         break;
     }
@@ -705,6 +716,291 @@ test_pending_retry_survives_kill9 (void **state)
     assert_int_equal (s.attempts, 2);
 }
 
+
+/*  The CREATE_STREAM or UPDATE_STREAM in req: its error code, and its
+    message in msg (256 bytes). */
+static int
+s_call_msg (ef_request_t *req, char *msg)
+{
+    const ef_reply_t *rep;
+    int rc = ef_client_call (s_admin, req, &rep);
+    snprintf (msg, 256, "%s", rc ? ef_client_error (s_admin) : "");
+    return rc;
+}
+
+/*  A pipeline whose routes would loop is refused at CREATE_STREAM and
+    UPDATE_STREAM, naming the cycle: a stream routing to itself, A → B →
+    A, a longer ring, and a rename that closes one; nothing of a refused
+    request is kept. */
+static void
+test_route_cycles_are_refused (void **state)
+{
+    (void) state;
+    char msg[256];
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_CREATE_STREAM;
+    req.name = ef_str ("loop");
+    req.pipeline = ef_str ("[{\"type\":\"route\",\"stream\":\"loop\"}]");
+    assert_int_equal (s_call_msg (&req, msg), EF_EINVAL);
+    assert_non_null (strstr (msg, "route cycle: loop -> loop"));
+    ef_stream_info_t si;
+    assert_int_equal (ef_client_get_stream (s_admin, "loop", &si),
+                      EF_ENOTFOUND);
+
+    /* ra → rb: fine while rb does not exist, or routes nowhere */
+    assert_int_equal (
+        s_create ("ra", NULL, "[{\"type\":\"route\",\"stream\":\"rb\"}]"), 0);
+    req.name = ef_str ("rb");
+    req.pipeline = ef_str ("[{\"type\":\"filter\",\"schema\":{}},"
+                           "{\"type\":\"route\",\"stream\":\"ra\"}]");
+    assert_int_equal (s_call_msg (&req, msg), EF_EINVAL);
+    assert_non_null (strstr (msg, "route cycle: rb -> ra -> rb"));
+    assert_int_equal (ef_client_get_stream (s_admin, "rb", &si),
+                      EF_ENOTFOUND);
+    assert_int_equal (s_create ("rb", NULL, NULL), 0);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_UPDATE_STREAM;
+    req.stream = ef_str ("rb");
+    req.pipeline = ef_str ("[{\"type\":\"route\",\"stream\":\"rc\"}]");
+    assert_int_equal (s_call_msg (&req, msg), 0); /* rc does not exist */
+    /* rc → ra closes ra → rb → rc → ra */
+    assert_int_equal (
+        s_create ("rc", NULL, "[{\"type\":\"route\",\"stream\":\"ra\"}]"),
+        EF_EINVAL);
+    assert_non_null (strstr (ef_client_error (s_admin),
+                             "route cycle: rc -> ra -> rb -> rc"));
+    /* a stream named otherwise, renamed to rc: the same cycle */
+    assert_int_equal (
+        s_create ("rx", NULL, "[{\"type\":\"route\",\"stream\":\"ra\"}]"), 0);
+    req.stream = ef_str ("rx");
+    req.name = ef_str ("rc");
+    req.pipeline = EF_STR_NULL;
+    assert_int_equal (s_call_msg (&req, msg), EF_EINVAL);
+    assert_non_null (strstr (msg, "route cycle: rc -> ra -> rb -> rc"));
+    assert_int_equal (ef_client_get_stream (s_admin, "rx", &si), 0);
+    assert_int_equal (ef_client_get_stream (s_admin, "rc", &si),
+                      EF_ENOTFOUND);
+    /* an update that keeps the name but routes back is refused too */
+    req.stream = ef_str ("rb");
+    req.name = EF_STR_NULL;
+    req.pipeline = ef_str ("[{\"type\":\"route\",\"stream\":\"ra\"}]");
+    assert_int_equal (s_call_msg (&req, msg), EF_EINVAL);
+    assert_non_null (strstr (msg, "route cycle: rb -> ra -> rb"));
+    /* and rb still routes to rc, as before */
+    assert_int_equal (ef_client_get_stream (s_admin, "rb", &si), 0);
+    snprintf (msg, 256, "%.*s", (int) si.pipeline.len,
+              si.pipeline.ptr ? si.pipeline.ptr : "");
+    assert_non_null (strstr (msg, "\"rc\""));
+}
+
+/*  Routes that form no cycle may still be chained: an event goes through
+    at most 8 routes (max-route-hops); the ninth makes it FAILED, to the
+    DLQ, and the count is kept in the store: replayed after a restart,
+    it fails the same way. */
+static void
+test_route_hop_limit (void **state)
+{
+    (void) state;
+    char name[16], pipe[128];
+    for (int i = 0; i <= 9; i++) {
+        snprintf (name, sizeof name, "hop%d", i);
+        snprintf (pipe, sizeof pipe,
+                  "[{\"type\":\"route\",\"stream\":\"hop%d\"}]", i + 1);
+        assert_int_equal (s_create (name, NULL, i < 9 ? pipe : NULL), 0);
+    }
+    s_pub ("hop0", "{\"n\":0}");
+    ef_stream_info_t si;
+    int64_t until = ef_time_mono_ms () + WAIT_MS;
+    do /* the routed copy reaches hop8 */
+        assert_int_equal (ef_client_get_stream (s_admin, "hop8", &si), 0);
+    while (si.last_seq == 0 && ef_time_mono_ms () < until
+           && usleep (20 * 1000) == 0);
+    state_t s = s_wait ("hop8", 1, "FAILED");
+    assert_non_null (strstr (s.last_error, "route hop limit"));
+    assert_non_null (strstr (s.last_error, "8 routes"));
+    s_wait ("hop7", 1, "PROCESSED");
+    assert_int_equal (ef_client_get_stream (s_admin, "hop9", &si), 0);
+    assert_int_equal (si.last_seq, 0);
+    json_t *l = s_dlq ((const char *const[]){"list", "--stream", "hop8", NULL});
+    assert_int_equal (json_array_size (json_object_get (l, "items")), 1);
+    json_decref (l);
+
+    ef_client_destroy (&s_admin);
+    assert_int_equal (h_broker_stop (&s_broker), 0);
+    assert_int_equal (h_broker_start (&s_broker, s_dir, NULL), 0);
+    s_admin = h_client (&s_broker);
+    assert_non_null (s_admin);
+    /* replayed: PENDING (committed with the replay) until it fails
+       again, at the same hop */
+    json_decref (s_dlq ((const char *const[]){"replay", s.id, NULL}));
+    s = s_wait ("hop8", 1, "FAILED");
+    assert_non_null (strstr (s.last_error, "route hop limit"));
+    assert_int_equal (ef_client_get_stream (s_admin, "hop9", &si), 0);
+    assert_int_equal (si.last_seq, 0);
+}
+
+/*  A transform whose copies of the root double the document sixteen
+    times fails the event at the max_payload bound (1 MiB) instead of
+    building 64 MB; a patch of more than 64 operations is refused when the
+    pipeline is set. */
+static void
+test_transform_growth_is_capped (void **state)
+{
+    (void) state;
+    char pipe[4096] = "[{\"type\":\"transform\",\"patch\":[";
+    for (int i = 0; i < 16; i++)
+        snprintf (pipe + strlen (pipe), sizeof pipe - strlen (pipe),
+                  "%s{\"op\":\"copy\",\"from\":\"\",\"path\":\"/c%d\"}",
+                  i ? "," : "", i);
+    strcat (pipe, "]},{\"type\":\"route\",\"stream\":\"default\"}]");
+    assert_int_equal (s_create ("amp", NULL, pipe), 0);
+    char payload[1100];
+    memset (payload, 'x', sizeof payload);
+    memcpy (payload, "{\"s\":\"", 6);
+    memcpy (payload + 1022, "\"}", 3);
+    uint64_t seq = s_pub ("amp", payload);
+    state_t s = s_wait ("amp", seq, "FAILED");
+    assert_non_null (strstr (s.last_error, "exceed 1048576 bytes"));
+    assert_string_equal (s.result, "");
+    json_t *l = s_dlq ((const char *const[]){"list", "--stream", "amp", NULL});
+    assert_int_equal (json_array_size (json_object_get (l, "items")), 1);
+    json_decref (l);
+
+    char many[8192] = "[{\"type\":\"transform\",\"patch\":[";
+    for (int i = 0; i < 65; i++)
+        strcat (many, i ? ",{\"op\":\"remove\",\"path\":\"/a\"}"
+                        : "{\"op\":\"remove\",\"path\":\"/a\"}");
+    strcat (many, "]}]");
+    assert_int_equal (s_create ("many-ops", NULL, many), EF_EINVAL);
+    assert_non_null (strstr (ef_client_error (s_admin),
+                             "step 0: transform: a patch has at most 64 "
+                             "operations"));
+}
+
+/*  A worker's result larger than max_payload fails the event (no retry:
+    the same answer would come again), to the DLQ. */
+static void
+test_worker_result_is_capped (void **state)
+{
+    (void) state;
+    assert_int_equal (
+        s_create ("bloat", NULL,
+                  "[{\"type\":\"worker\",\"service\":\"bloat\"}]"),
+        0);
+    wk_t w;
+    s_worker_start (&w, "bloat", WK_HUGE);
+    uint64_t seq = s_pub ("bloat", "{\"n\":1}");
+    state_t s = s_wait ("bloat", seq, "FAILED");
+    s_worker_stop (&w);
+    assert_non_null (strstr (s.last_error, "more than max_payload"));
+    assert_string_equal (s.result, "");
+    assert_int_equal (w.handled, 1);
+    json_t *l = s_dlq ((const char *const[]){"list", "--stream", "bloat",
+                                              NULL});
+    assert_int_equal (json_array_size (json_object_get (l, "items")), 1);
+    json_decref (l);
+}
+
+/*  Jobs as a hand-driven worker sees them: their ids and attempts. */
+typedef struct {
+    char id[8][64];
+    uint32_t attempt[8];
+    int n;
+} jobs_t;
+
+static void
+s_on_job (void *arg, uint64_t sub, const ef_reply_t *rep)
+{
+    (void) sub;
+    jobs_t *j = arg;
+    ef_mpr_t r;
+    uint32_t n;
+    if (ef_proto_reply_find (rep, "job", &r) || ef_mpr_map (&r, &n)
+        || j->n == 8)
+        return; /* a heartbeat */
+    for (uint32_t i = 0; i < n; i++) {
+        ef_str_t k, v;
+        uint64_t u;
+        if (ef_mpr_str (&r, &k))
+            return;
+        if (ef_str_eq (k, "job_id") && ef_mpr_str (&r, &v) == 0)
+            snprintf (j->id[j->n], sizeof j->id[0], "%.*s", (int) v.len, v.ptr);
+        else if (ef_str_eq (k, "attempt") && ef_mpr_uint (&r, &u) == 0)
+            j->attempt[j->n] = (uint32_t) u;
+        else if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            return;
+    }
+    j->n++;
+}
+
+/*  Wait until the worker client c has had n jobs. */
+static void
+s_wait_jobs (ef_client_t *c, jobs_t *j, int n)
+{
+    int64_t until = ef_time_mono_ms () + WAIT_MS;
+    while (j->n < n && ef_time_mono_ms () < until)
+        assert_true (ef_client_poll (c, 100) >= 0);
+    assert_int_equal (j->n, n);
+}
+
+static int
+s_answer (ef_client_t *c, const char *job_id, const char *result)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_DONE;
+    req.job_id = ef_str (job_id);
+    req.result = ef_str (result);
+    return ef_client_call (c, &req, &rep);
+}
+
+/*  Each attempt of a job has its own id: a worker that let attempt 1 time
+    out and then answers it late, while attempt 2 is out, changes nothing;
+    attempt 2's answer decides. */
+static void
+test_a_late_answer_for_a_timed_out_attempt_changes_nothing (void **state)
+{
+    (void) state;
+    assert_int_equal (
+        s_create ("stale", NULL,
+                  "[{\"type\":\"worker\",\"service\":\"stale\","
+                  "\"timeout_ms\":100,\"max_attempts\":3,"
+                  "\"backoff\":{\"base_ms\":1,\"max_ms\":1}}]"),
+        0);
+    ef_client_t *wc = h_client (&s_broker);
+    assert_non_null (wc);
+    jobs_t jobs;
+    memset (&jobs, 0, sizeof jobs);
+    ef_client_set_push_handler (wc, s_on_job, &jobs);
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_READY;
+    req.service = ef_str ("stale");
+    req.credit = 1;
+    assert_int_equal (ef_client_call (wc, &req, NULL), 0);
+
+    uint64_t seq = s_pub ("stale", "{\"n\":1}");
+    s_wait_jobs (wc, &jobs, 1); /* attempt 1: held, not answered */
+    assert_int_equal (jobs.attempt[0], 1);
+    s_wait_jobs (wc, &jobs, 2); /* its timeout passed: attempt 2 */
+    assert_int_equal (jobs.attempt[1], 2);
+    assert_string_not_equal (jobs.id[0], jobs.id[1]);
+
+    /* attempt 1's late answer: taken, and nothing changes */
+    assert_int_equal (s_answer (wc, jobs.id[0], "{\"from\":\"attempt 1\"}"), 0);
+    state_t s = s_state (s_admin, "stale", seq);
+    assert_string_equal (s.status, "PENDING");
+    assert_string_equal (s.result, "");
+    /* attempt 2's decides */
+    assert_int_equal (s_answer (wc, jobs.id[1], "{\"from\":\"attempt 2\"}"), 0);
+    s = s_wait ("stale", seq, "PROCESSED");
+    assert_string_equal (s.result, "{\"from\":\"attempt 2\"}");
+    assert_int_equal (s.attempts, 2);
+    assert_int_equal (jobs.n, 2);
+    /* and an id that is none of ours is refused */
+    assert_int_equal (s_answer (wc, "7.7", NULL), EF_EINVAL);
+    ef_client_destroy (&wc);
+}
+
 int
 main (void)
 {
@@ -720,6 +1016,12 @@ main (void)
         cmocka_unit_test (test_heartbeats),
         cmocka_unit_test (test_worker_killed_mid_job),
         cmocka_unit_test (test_pending_retry_survives_kill9),
+        cmocka_unit_test (test_route_cycles_are_refused),
+        cmocka_unit_test (test_route_hop_limit),
+        cmocka_unit_test (test_transform_growth_is_capped),
+        cmocka_unit_test (test_worker_result_is_capped),
+        cmocka_unit_test (
+            test_a_late_answer_for_a_timed_out_attempt_changes_nothing),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -71,11 +71,23 @@ s_expect (const char *doc, const char *patch, const char *expect)
     json_t *in = s_parse (doc);
     json_t *before = json_deep_copy (in);
     int err = 1;
-    json_t *res = ef_patch_apply_json (p, in, &err, why, sizeof why);
+    json_t *res = ef_patch_apply_json (p, in, SIZE_MAX, &err, why, sizeof why);
     assert_non_null (res);
     assert_int_equal (err, 0);
     assert_true (json_equal (res, want));
     assert_true (json_equal (in, before));
+    /*  Bounded one byte below the result's text: refused, so the size
+        kept on the way never underestimates the result. */
+    char *dumped = json_dumps (res, JSON_COMPACT | JSON_ENCODE_ANY
+                                        | JSON_REAL_PRECISION (17));
+    assert_non_null (dumped);
+    size_t len = strlen (dumped);
+    free (dumped);
+    json_t *none = ef_patch_apply_json (p, in, len - 1, &err, why, sizeof why);
+    if (none)
+        fail_msg ("bounded at %zu bytes, %s gave a %zu-byte result", len - 1,
+                  patch, len);
+    assert_int_equal (err, EF_ETOOBIG);
 
     json_decref (res);
     json_decref (before);
@@ -108,7 +120,7 @@ s_expect_fail (const char *doc, const char *patch, int code, const char *needle)
     json_t *in = s_parse (doc);
     json_t *before = json_deep_copy (in);
     int err = 0;
-    assert_null (ef_patch_apply_json (p, in, &err, why, sizeof why));
+    assert_null (ef_patch_apply_json (p, in, SIZE_MAX, &err, why, sizeof why));
     assert_int_equal (err, code);
     assert_true (json_equal (in, before));
     json_decref (before);
@@ -448,7 +460,7 @@ test_apply_refuses_a_document_that_is_not_json (void **state)
     assert_int_equal (ef_patch_apply (p, NULL, 0, &out, NULL, why, sizeof why),
                       EF_EINVAL);
     int err = 0;
-    assert_null (ef_patch_apply_json (p, NULL, &err, why, sizeof why));
+    assert_null (ef_patch_apply_json (p, NULL, SIZE_MAX, &err, why, sizeof why));
     assert_int_equal (err, EF_EINVAL);
     ef_patch_destroy (&p);
 }
@@ -841,6 +853,127 @@ test_one_patch_applies_from_many_threads_at_once (void **state)
     ef_patch_destroy (&p);
 }
 
+
+/*  The size kept while a bounded patch runs is the exact length of the
+    document's compact text: a patch whose last operation makes its
+    largest document passes with the bound at that length and fails one
+    byte below it, whatever the operations before did (remove, replace,
+    move, copy and add, in objects and arrays, with strings that need
+    escapes, reals, big and negative integers). */
+static void
+test_bounded_size_is_exact (void **state)
+{
+    (void) state;
+    /* the last add outgrows everything on the way */
+    static const char s_long[] = "0123456789012345678901234567890123456789"
+                                 "0123456789012345678901234567890123456789";
+    static const char *const values[] = {
+        "\"plain\"",
+        "\"q\\\"b\\\\s\\n\\t\\u0001\\u001f \u00e9\u20ac/\"",
+        "0.1",
+        "1e300",
+        "-2.5e-7",
+        "3.0",
+        "-9223372036854775808",
+        "[]",
+        "{}",
+        "[1,[2,{\"k\\\"\":null}],true,false,\"x\"]",
+        "{\"a\":{\"b\":[0.5,-1,\"\\r\"]},\"c\":{}}",
+    };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char doc[512], patch[1024];
+        snprintf (doc, sizeof doc,
+                  "{\"gone\":[1,2],\"r\":\"long text\",\"m\":%s,"
+                  "\"arr\":[%s,7]}",
+                  values[i], values[i]);
+        snprintf (patch, sizeof patch,
+                  "[{\"op\":\"remove\",\"path\":\"/gone\"},"
+                  "{\"op\":\"replace\",\"path\":\"/r\",\"value\":%s},"
+                  "{\"op\":\"move\",\"from\":\"/m\",\"path\":\"/n\"},"
+                  "{\"op\":\"remove\",\"path\":\"/arr/1\"},"
+                  "{\"op\":\"add\",\"path\":\"/arr/0\",\"value\":\"\\n\"},"
+                  "{\"op\":\"copy\",\"from\":\"/n\",\"path\":\"/r\"},"
+                  "{\"op\":\"copy\",\"from\":\"/arr\",\"path\":\"/arr/-\"},"
+                  "{\"op\":\"add\",\"path\":\"/z\",\"value\":[%s,\"%s\"]}]",
+                  values[i], values[i], s_long);
+        ef_patch_t *p = s_compile (patch);
+        json_t *in = s_parse (doc);
+        int err = 1;
+        char why[256];
+        json_t *res = ef_patch_apply_json (p, in, SIZE_MAX, &err, why,
+                                           sizeof why);
+        if (!res)
+            fail_msg ("%s: %s", values[i], why);
+        char *text = json_dumps (res, JSON_COMPACT | JSON_ENCODE_ANY
+                                          | JSON_REAL_PRECISION (17));
+        size_t len = strlen (text);
+        json_t *at = ef_patch_apply_json (p, in, len, &err, why, sizeof why);
+        if (!at)
+            fail_msg ("%s: bounded at its own %zu bytes: %s", text, len, why);
+        assert_true (json_equal (at, res));
+        assert_null (ef_patch_apply_json (p, in, len - 1, &err, why,
+                                          sizeof why));
+        assert_int_equal (err, EF_ETOOBIG);
+        json_decref (at);
+        free (text);
+        json_decref (res);
+        json_decref (in);
+        ef_patch_destroy (&p);
+    }
+}
+
+/*  A document already over the bound is refused as it is. */
+static void
+test_bounded_refuses_a_document_over_the_bound (void **state)
+{
+    (void) state;
+    ef_patch_t *p = s_compile ("[]");
+    json_t *in = s_parse ("{\"a\":\"0123456789\"}");
+    int err = 0;
+    char why[256];
+    /* {"a":"0123456789"} is 18 bytes */
+    assert_null (ef_patch_apply_json (p, in, 17, &err, why, sizeof why));
+    assert_int_equal (err, EF_ETOOBIG);
+    assert_non_null (strstr (why, "larger than 17 bytes"));
+    json_t *res = ef_patch_apply_json (p, in, 18, &err, why, sizeof why);
+    assert_non_null (res);
+    json_decref (res);
+    json_decref (in);
+    ef_patch_destroy (&p);
+}
+
+/*  k copies of the root double the document k times: with a bound the
+    copy that would pass it fails, before it is made, naming the bound;
+    nothing is returned. */
+static void
+test_bounded_copies_of_the_root_stop_at_the_bound (void **state)
+{
+    (void) state;
+    char patch[2048] = "[";
+    for (int i = 0; i < 16; i++)
+        snprintf (patch + strlen (patch), sizeof patch - strlen (patch),
+                  "%s{\"op\":\"copy\",\"from\":\"\",\"path\":\"/c%d\"}",
+                  i ? "," : "", i);
+    strcat (patch, "]");
+    ef_patch_t *p = s_compile (patch);
+    assert_int_equal (ef_patch_ops (p), 16);
+    char doc[1100];
+    memset (doc, 'x', sizeof doc);
+    memcpy (doc, "{\"s\":\"", 6);
+    memcpy (doc + 1024 - 2, "\"}", 3); /* a 1 KiB document */
+    json_t *in = s_parse (doc);
+    int err = 0;
+    char why[256];
+    assert_null (ef_patch_apply_json (p, in, 1 << 20, &err, why, sizeof why));
+    assert_int_equal (err, EF_ETOOBIG);
+    /* 1 KiB doubled ten times (with the members' names) is over 1 MiB:
+       the tenth copy */
+    assert_non_null (strstr (why, "patch[9] copy"));
+    assert_non_null (strstr (why, "exceed 1048576 bytes"));
+    json_decref (in);
+    ef_patch_destroy (&p);
+}
+
 int
 main (void)
 {
@@ -881,6 +1014,9 @@ main (void)
         cmocka_unit_test (test_results_never_nest_deeper_than_the_parser_reads),
         cmocka_unit_test (test_reasons_are_truncated_to_the_buffer),
         cmocka_unit_test (test_one_patch_applies_from_many_threads_at_once),
+        cmocka_unit_test (test_bounded_size_is_exact),
+        cmocka_unit_test (test_bounded_refuses_a_document_over_the_bound),
+        cmocka_unit_test (test_bounded_copies_of_the_root_stop_at_the_bound),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /*  ef_pipeline: pipelines compile from their JSON (defaults, limits,
     clear refusals), and retry delays stay within the policy: exponential
-    from base_ms, capped at max_ms, jittered within [delay/2, delay]. */
+    from base_ms, capped at max_ms, jittered within [delay/2, delay]; a
+    transform's patch has few operations. */
 #include "ef_pipeline.h"
 #include "eventflow/ef_error.h"
 
@@ -90,6 +91,35 @@ test_compile_refusals (void **state)
     assert_int_equal (err, EF_EINVAL);
 }
 
+/*  A transform's patch may have EF_PIPELINE_MAX_PATCH_OPS operations,
+    not one more: the refusal names the step and the limit. */
+static void
+test_transform_patch_operations_are_capped (void **state)
+{
+    (void) state;
+    for (int n = EF_PIPELINE_MAX_PATCH_OPS; n <= EF_PIPELINE_MAX_PATCH_OPS + 1;
+         n++) {
+        char text[8192] = "[{\"type\":\"route\",\"stream\":\"x\"},"
+                          "{\"type\":\"transform\",\"patch\":[";
+        for (int i = 0; i < n; i++)
+            strcat (text, i ? ",{\"op\":\"copy\",\"from\":\"\",\"path\":\"/a\"}"
+                            : "{\"op\":\"copy\",\"from\":\"\",\"path\":\"/a\"}");
+        strcat (text, "]}]");
+        int err = 0;
+        char why[256] = "";
+        ef_pipeline_t *p = s_compile (text, &err, why);
+        if (n == EF_PIPELINE_MAX_PATCH_OPS) {
+            assert_non_null (p);
+            ef_pipeline_destroy (&p);
+            continue;
+        }
+        assert_null (p);
+        assert_int_equal (err, EF_EINVAL);
+        assert_string_equal (why, "step 1: transform: a patch has at most 64 "
+                                  "operations");
+    }
+}
+
 static void
 test_backoff_within_bounds (void **state)
 {
@@ -133,6 +163,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_compile_steps_and_defaults),
         cmocka_unit_test (test_compile_refusals),
+        cmocka_unit_test (test_transform_patch_operations_are_capped),
         cmocka_unit_test (test_backoff_within_bounds),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
