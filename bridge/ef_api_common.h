@@ -45,8 +45,8 @@ int ef_api_check_password (ef_api_errors_t *e, const char *path,
     strtoull cannot wrap. 0 and *out, or -1. */
 int ef_api_decimal (const char *s, size_t len, uint64_t *out);
 /*  A decimal query parameter: 1 and *out when present, 0 when absent, -1
-    (and an error at "?name") when it is not a whole number of at least
-    min. Values over max are capped to max. */
+    (and an error at "?name") when it is not a whole number from min to
+    max (out of range is refused, never capped). */
 int ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min,
                        uint32_t max, uint32_t *out, ef_api_errors_t *e);
 

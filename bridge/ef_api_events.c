@@ -309,8 +309,8 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
     req.cmd = EF_CMD_LIST_EVENTS;
     req.page = 1;
     req.limit = 20;
-    ef_api_query_uint (h, "page", 1, 1000000, &req.page, &e);
-    ef_api_query_uint (h, "limit", 1, 100, &req.limit, &e); /* capped at 100 */
+    ef_api_query_uint (h, "page", 1, EF_MAX_PAGE, &req.page, &e);
+    ef_api_query_uint (h, "limit", 1, EF_MAX_LIST, &req.limit, &e);
     int q;
     if ((q = ef_http_query (h, "stream", stream, sizeof stream)) > 0)
         req.stream = ef_str (stream);
@@ -326,8 +326,7 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
         ef_api_errors_add (&e, "?source", "is too long");
     if (ef_http_query (h, "status", status, sizeof status) != 0) {
         req.status = ef_str (status);
-        if (strcmp (status, "PENDING") && strcmp (status, "PROCESSED")
-            && strcmp (status, "FILTERED") && strcmp (status, "FAILED"))
+        if (ef_proto_event_status (req.status) < 0)
             ef_api_errors_add (&e, "?status",
                                "is PENDING, PROCESSED, FILTERED or FAILED");
     }
@@ -512,25 +511,6 @@ s_parse_item (ef_str_t text, ef_event_in_t *ev, const char *prefix,
     if (!ev->payload.ptr)
         s_item_error (&it, "payload", "is required");
     return !it.bad;
-}
-
-/*  W3C traceparent: 00-<32 hex trace id>-<16 hex>-<2 hex>. */
-static int
-s_traceparent (const char *tp, char out[33])
-{
-    if (!tp || strlen (tp) < 55 || tp[2] != '-' || tp[35] != '-'
-        || tp[52] != '-')
-        return 0;
-    int nonzero = 0;
-    for (int i = 3; i < 35; i++) {
-        char c = tp[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-        nonzero |= c != '0';
-    }
-    memcpy (out, tp + 3, 32);
-    out[32] = 0;
-    return nonzero;
 }
 
 typedef struct {
@@ -719,7 +699,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     char trace[33], corr[130];
     const char *tp = ef_http_header (h, "traceparent");
     const char *ci = ef_http_header (h, "X-Correlation-Id");
-    int have_trace = s_traceparent (tp, trace);
+    int have_trace = tp && ef_proto_traceparent (ef_str (tp), trace) == 0;
     if (ci && strlen (ci) > EF_MAX_CONTEXT_FIELD) {
         rc = ef_http_problem (h, 422, "VALIDATION",
                               "X-Correlation-Id is longer than 128 bytes",

@@ -82,7 +82,7 @@ ef_api_dlq_list (ef_bridge_t *self, ef_http_t *h)
     req.cmd = EF_CMD_DLQ_LIST;
     req.page = 1;
     req.limit = S_LIMIT_DEFAULT;
-    ef_api_query_uint (h, "page", 1, 1000000, &req.page, &e);
+    ef_api_query_uint (h, "page", 1, EF_MAX_PAGE, &req.page, &e);
     ef_api_query_uint (h, "limit", 1, S_LIMIT_MAX, &req.limit, &e);
     s_query_filter (h, "stream", stream, sizeof stream, &req.stream, &e);
     s_query_filter (h, "error", error, sizeof error, &req.error, &e);

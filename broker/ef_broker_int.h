@@ -43,6 +43,7 @@ struct ef_broker {
     ef_event_in_t *scratch;   /* decode target, max_batch items */
     ef_buf_t out;             /* reply to the request in hand */
     ef_buf_t push;            /* a push frame being built (ef_consume.c) */
+    ef_buf_t rid;             /* a request id quoted for a log line */
     ef_uuid_gen_t uuids;      /* event ids, increasing */
     int stopping;
     int writer_stopped;

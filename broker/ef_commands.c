@@ -327,6 +327,7 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
         return EF_ENOMEM;
     uint64_t now = ef_time_now_ms ();
     int64_t mono = ef_time_mono_ms ();
+    char trace[33];
     ef_schema_t *schema = s_schema (self, &w->stream);
     /* the stream's texts point into this snapshot: not to be kept */
     w->stream.schema = w->stream.pipeline = EF_STR_NULL;
@@ -367,6 +368,12 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
                                                      : EF_STR_NULL;
         e.trace_id = ev->trace_id;
         e.correlation_id = ev->correlation_id;
+        e.request_id = w->req.request_id;
+        if (!ef_str_set (e.trace_id) && ef_str_set (w->req.traceparent)) {
+            /* the request's trace, when the event names none */
+            ef_proto_traceparent (w->req.traceparent, trace);
+            e.trace_id = (ef_str_t){trace, 32};
+        }
         e.payload = ev->payload;
         res->rec_off = (uint32_t) w->records.len;
         ef_proto_write_event_record (&w->records, &e);
