@@ -302,6 +302,10 @@ ef_api_event_json (ef_http_t *h, const ef_event_t *ev)
     s_str (b, ev->trace_id);
     ef_buf_append (b, ",\"correlation_id\":", 18);
     s_str (b, ev->correlation_id);
+    if (ef_str_set (ev->request_id)) { /* the publishing request's */
+        ef_buf_append (b, ",\"request_id\":", 14);
+        s_str (b, ev->request_id);
+    }
     ef_buf_append (b, "},\"payload\":", 12);
     s_raw (b, ev->payload);
     ef_buf_append (b, ",\"status\":", 10);

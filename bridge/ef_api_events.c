@@ -725,6 +725,10 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
             ev->correlation_id = ef_str (corr);
         if (!ev->source.ptr)
             ev->source = ef_str ("http");
+        /* one PUBLISH carries the events of many HTTP requests: each
+           event carries its own request's id */
+        if (ef_proto_request_id_ok (ef_str (h->request_id)))
+            ev->request_id = ef_str (h->request_id);
         send[nsend++] = *ev;
     }
     ef_batch_result_t *results = NULL;

@@ -193,14 +193,12 @@ s_answered (const ef_wreq_t *w)
            || (w->req.cmd != EF_CMD_DONE && w->req.cmd != EF_CMD_FAIL);
 }
 
-/*  The request id of w as an escaped JSON string, for log lines. */
-static const char *
-s_rid (ef_broker_t *self, const ef_wreq_t *w)
+const char *
+ef_broker_quote (ef_broker_t *self, ef_str_t s)
 {
     ef_buf_reset (&self->rid);
-    if (ef_str_set (w->req.request_id))
-        ef_json_quote (&self->rid, w->req.request_id.ptr,
-                       w->req.request_id.len);
+    if (ef_str_set (s))
+        ef_json_quote (&self->rid, s.ptr, s.len);
     else
         ef_buf_append (&self->rid, "null", 4);
     ef_buf_append (&self->rid, "", 1);
@@ -219,7 +217,7 @@ s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
                   "\"request_id\":%s",
                   ef_cmd_name (w->req.cmd) ? ef_cmd_name (w->req.cmd) : "?",
                   ef_error_name (code), q.oom ? "null" : q.data,
-                  s_rid (self, w));
+                  ef_broker_quote (self, w->req.request_id));
     ef_buf_free (&q);
     ef_buf_reset (&self->out);
     if (s_answered (w))
@@ -355,9 +353,9 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
         s_wreq_put (self, w);
         return;
     }
-    if (ef_str_set (w->req.request_id)) /* a traced request: say so */
+    if (self->log_debug && ef_str_set (w->req.request_id))
         ef_log_debug (self->log, "request", "\"cmd\":\"%s\",\"request_id\":%s",
-                      ef_cmd_name (w->req.cmd), s_rid (self, w));
+                      ef_cmd_name (w->req.cmd), ef_broker_quote (self, w->req.request_id));
     ef_buf_reset (&self->out);
     if ((rc = ef_store_reader_begin (self->reader)) == 0) {
         rc = s_admit (self, w, c, &why);
@@ -590,6 +588,8 @@ ef_broker_open (ef_broker_t *self)
 {
     const char *dir = ef_config_get (self->cfg, "data-dir");
     const char *durability = ef_config_get (self->cfg, "durability");
+    const char *level = ef_config_get (self->cfg, "log-level");
+    self->log_debug = level && strcmp (level, "debug") == 0;
     int err;
     int64_t map_size = ef_config_get_int (self->cfg, "map-size", 0, &err);
     if (err || map_size < (1 << 20)) {

@@ -63,7 +63,8 @@ s_kuint (ef_buf_t *b, const char *k, uint64_t v)
 static void
 s_encode_event_in (ef_buf_t *b, const ef_event_in_t *ev)
 {
-    int has_ctx = ef_str_set (ev->trace_id) || ef_str_set (ev->correlation_id);
+    int has_ctx = ef_str_set (ev->trace_id) || ef_str_set (ev->correlation_id)
+                  || ef_str_set (ev->request_id);
     uint32_t n = 2 + !!ef_str_set (ev->event_id) + !!ef_str_set (ev->source)
                  + !!ev->version + !!ev->occurred_at + !!has_ctx;
     ef_mp_map (b, n);
@@ -80,11 +81,14 @@ s_encode_event_in (ef_buf_t *b, const ef_event_in_t *ev)
     if (has_ctx) {
         ef_mp_key (b, "context");
         ef_mp_map (b, !!ef_str_set (ev->trace_id)
-                          + !!ef_str_set (ev->correlation_id));
+                          + !!ef_str_set (ev->correlation_id)
+                          + !!ef_str_set (ev->request_id));
         if (ef_str_set (ev->trace_id))
             s_kstr (b, "trace_id", ev->trace_id);
         if (ef_str_set (ev->correlation_id))
             s_kstr (b, "correlation_id", ev->correlation_id);
+        if (ef_str_set (ev->request_id))
+            s_kstr (b, "request_id", ev->request_id);
     }
 }
 
@@ -420,6 +424,9 @@ s_decode_context (ef_mpr_t *r, ef_event_in_t *ev)
         else if (KEY (ck, "correlation_id"))
             rc = s_item_text (r, ev, &ev->correlation_id,
                               "context.correlation_id is not valid UTF-8");
+        else if (KEY (ck, "request_id"))
+            rc = s_item_text (r, ev, &ev->request_id,
+                              "context.request_id is not valid UTF-8");
         else
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
     }
@@ -829,6 +836,11 @@ ef_proto_check_event (ef_event_in_t *ev, uint32_t max_payload)
              || (ef_str_set (ev->correlation_id)
                  && ev->correlation_id.len > EF_MAX_CONTEXT_FIELD))
         s_item_fail (ev, EF_ETOOBIG, "context field longer than 128 bytes");
+    else if (ef_str_set (ev->request_id)
+             && !ef_proto_request_id_ok (ev->request_id))
+        s_item_fail (ev, EF_EINVAL,
+                     "context.request_id is 1 to 128 bytes of printable "
+                     "ASCII");
     else if (ef_str_set (ev->event_id)) {
         ef_uuid_t u;
         if (ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &u))

@@ -104,6 +104,7 @@ typedef struct {
     uint32_t version;
     int err;
     const char *err_msg;
+    ef_str_t request_id; /* context.request_id; else the request's */
 } ef_event_in_t;
 
 /*  A request. Only the fields its command uses are encoded. */
