@@ -452,12 +452,9 @@ s_decode_event_in (ef_mpr_t *r, ef_event_in_t *ev)
         if (!k.ptr) /* a key that is not a string: skip its value */
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
         else if (KEY (k, "type"))
-            rc = ef_mpr_peek (r) == EF_MP_NIL
-                     ? s_item_field (r, ev, EF_EINVAL)
-                     : s_item_text (r, ev, &ev->type,
-                                    "type is not valid UTF-8");
+            rc = s_item_text (r, ev, &ev->type, "type is not valid UTF-8");
         else if (KEY (k, "payload")) /* JSON: checked whole with the rest */
-            rc = s_item_field (r, ev, ef_mpr_str (r, &ev->payload));
+            rc = s_item_field (r, ev, s_opt_str (r, &ev->payload));
         else if (KEY (k, "event_id"))
             rc = s_item_text (r, ev, &ev->event_id,
                               "event_id is not valid UTF-8");
@@ -543,6 +540,8 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         ef_mpr_t value_at = r;
         if (err && !KEY (k, "id"))
             rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+        else if (ef_mpr_nil (&r))
+            continue; /* nil is absent (protocol.md §1) */
         else if (KEY (k, "v")) {
             rc = s_u32 (&r, &req->v);
             have_v = 1;

@@ -1517,6 +1517,41 @@ test_request_id_and_traceparent_round_trip_and_are_checked (void **state)
 }
 
 static void
+test_decode_takes_nil_for_an_absent_key (void **state)
+{
+    fx_t *fx = *state;
+    const char *why = NULL;
+    s_head (&fx->b, 6, 1, 96, "READ");
+    s_kstr (&fx->b, "stream", "s");
+    ef_mp_key (&fx->b, "limit");
+    ef_mp_nil (&fx->b);
+    ef_mp_key (&fx->b, "after");
+    ef_mp_nil (&fx->b);
+    assert_int_equal (s_decode (fx, 8, NULL), 0);
+    assert_int_equal (fx->req.limit, 0); /* the default applies */
+    ef_buf_reset (&fx->b);
+    s_head (&fx->b, 4, 1, 97, "READ");
+    ef_mp_key (&fx->b, "stream");
+    ef_mp_nil (&fx->b);
+    assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+    assert_string_equal (why, "stream is required");
+    assert_int_equal (fx->req.id, 97);
+    /* in an item: nil type is a missing type */
+    ef_buf_reset (&fx->b);
+    s_head (&fx->b, 5, 1, 98, "PUBLISH");
+    s_kstr (&fx->b, "stream", "s");
+    ef_mp_key (&fx->b, "events");
+    ef_mp_array (&fx->b, 1);
+    ef_mp_map (&fx->b, 2);
+    ef_mp_key (&fx->b, "type");
+    ef_mp_nil (&fx->b);
+    s_kstr (&fx->b, "payload", "1");
+    assert_int_equal (s_decode (fx, 8, NULL), 0);
+    assert_int_equal (ef_proto_check_event (&fx->events[0], 1024), EF_EINVAL);
+    assert_string_equal (fx->events[0].err_msg, "type is required");
+}
+
+static void
 test_event_record_carries_request_id_only_when_set (void **state)
 {
     fx_t *fx = *state;
@@ -1603,6 +1638,7 @@ main (void)
         T (test_decode_echoes_the_id_whatever_fault_comes_before_it),
         T (test_request_id_and_traceparent_round_trip_and_are_checked),
         T (test_event_record_carries_request_id_only_when_set),
+        T (test_decode_takes_nil_for_an_absent_key),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
