@@ -184,6 +184,21 @@ ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min, uint32_t max,
     return 1;
 }
 
+void
+ef_api_query_text (ef_http_t *h, const char *name, char *out, size_t size,
+                   ef_str_t *dst, ef_api_errors_t *e)
+{
+    char path[40];
+    int q = ef_http_query (h, name, out, size);
+    snprintf (path, sizeof path, "?%s", name);
+    if (q > 0 && *out && !ef_str_utf8 (ef_str (out)))
+        ef_api_errors_add (e, path, "is not valid UTF-8");
+    else if (q > 0 && *out)
+        *dst = ef_str (out);
+    else if (q < 0)
+        ef_api_errors_add (e, path, "is too long");
+}
+
 int
 ef_api_query_time (ef_http_t *h, const char *name, uint64_t *ms,
                    ef_api_errors_t *e)

@@ -311,19 +311,9 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
     req.limit = 20;
     ef_api_query_uint (h, "page", 1, EF_MAX_PAGE, &req.page, &e);
     ef_api_query_uint (h, "limit", 1, EF_MAX_LIST, &req.limit, &e);
-    int q;
-    if ((q = ef_http_query (h, "stream", stream, sizeof stream)) > 0)
-        req.stream = ef_str (stream);
-    else if (q < 0)
-        ef_api_errors_add (&e, "?stream", "is too long");
-    if ((q = ef_http_query (h, "type", type, sizeof type)) > 0)
-        req.type = ef_str (type);
-    else if (q < 0)
-        ef_api_errors_add (&e, "?type", "is too long");
-    if ((q = ef_http_query (h, "source", source, sizeof source)) > 0)
-        req.source = ef_str (source);
-    else if (q < 0)
-        ef_api_errors_add (&e, "?source", "is too long");
+    ef_api_query_text (h, "stream", stream, sizeof stream, &req.stream, &e);
+    ef_api_query_text (h, "type", type, sizeof type, &req.type, &e);
+    ef_api_query_text (h, "source", source, sizeof source, &req.source, &e);
     if (ef_http_query (h, "status", status, sizeof status) != 0) {
         req.status = ef_str (status);
         if (ef_proto_event_status (req.status) < 0)

@@ -771,6 +771,8 @@ test_text_not_unicode_and_numbers_out_of_range_are_422_naming_them (
         {API "/events?page=1000001", "?page"},
         {API "/events?status=DONE", "?status"},
         {API "/dlq?limit=101", "?limit"},
+        {API "/events?type=caf%C0%AF", "?type"},
+        {API "/dlq?error=%ED%A0%80", "?error"},
     };
     for (size_t i = 0; i < sizeof range / sizeof range[0]; i++) {
         h_resp_t r;
