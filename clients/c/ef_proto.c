@@ -495,6 +495,33 @@ s_find_strfield (ef_str_t k)
     return -1;
 }
 
+/*  In a frame that is not well-formed, the id when it comes before the
+    fault: the pairs are walked with the bounded reader until the id is
+    read or anything fails. */
+static void
+s_salvage_id (const void *p, size_t n, ef_request_t *req)
+{
+    ef_mpr_t r;
+    uint32_t nkeys;
+    ef_str_t k;
+    ef_mpr_init (&r, p, n);
+    if (ef_mpr_map (&r, &nkeys))
+        return;
+    for (uint32_t i = 0; i < nkeys; i++) {
+        k = EF_STR_NULL;
+        if (ef_mpr_str (&r, &k) && ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            return; /* a key that is not a string is skipped, if it can be */
+        if (KEY (k, "id")) {
+            uint64_t id;
+            if (ef_mpr_uint (&r, &id) == 0)
+                req->id = id;
+            return;
+        }
+        if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            return;
+    }
+}
+
 int
 ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                          ef_event_in_t *events, uint32_t max_events,
@@ -507,6 +534,7 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
     *why = NULL;
     if (ef_mp_validate (p, n, EF_MSGPACK_DEPTH)) {
         *why = "not a well-formed msgpack value";
+        s_salvage_id (p, n, req);
         return EF_EPROTO;
     }
     ef_mpr_t r;

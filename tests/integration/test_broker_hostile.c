@@ -105,9 +105,10 @@ test_array_header_claiming_4g_items_is_refused_without_allocating (void **state)
     s_expect_error (f, "\xdd\xff\x00\x00\x00", 5, EF_EPROTO, 0);
     s_expect_error (f, "\xdf\xff\xff\xff\xff", 5, EF_EPROTO, 0);
     s_expect_error (f, "\xdb\xff\xff\xff\xff", 5, EF_EPROTO, 0);
-    /* the same lie nested in a valid-looking request */
+    /* the same lie nested in a valid-looking request: its id, read
+       before the lie, is echoed */
     s_expect_error (f, "\x83\xa1v\x01\xa2id\x05\xa3" "cmd\xdd\xff\xff\xff\xff",
-                    15, EF_EPROTO, 0);
+                    15, EF_EPROTO, 5);
     s_still_serving (f);
 }
 

@@ -1464,6 +1464,26 @@ test_decode_echoes_the_id_whatever_fault_comes_before_it (void **state)
     assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
     assert_int_equal (fx->req.id, 503);
     assert_non_null (strstr (why, "auth"));
+
+    /* a frame malformed after its id: PROTO, with the id */
+    ef_buf_reset (&fx->b);
+    ef_mp_map (&fx->b, 4);
+    s_kuint (&fx->b, "v", 1);
+    s_kuint (&fx->b, "id", 504);
+    s_kstr (&fx->b, "cmd", "PING");
+    ef_mp_key (&fx->b, "deep");
+    for (int i = 0; i < 40; i++)
+        ef_mp_array (&fx->b, 1);
+    ef_mp_nil (&fx->b);
+    assert_int_equal (s_decode (fx, 8, NULL), EF_EPROTO);
+    assert_int_equal (fx->req.id, 504);
+    ef_buf_reset (&fx->b);
+    ef_mp_map (&fx->b, 2);
+    s_kuint (&fx->b, "v", 1);
+    s_kuint (&fx->b, "id", 505);
+    fx->b.data[0] = (char) 0x83; /* claims a third pair it does not hold */
+    assert_int_equal (s_decode (fx, 8, NULL), EF_EPROTO);
+    assert_int_equal (fx->req.id, 505);
 }
 
 static void
