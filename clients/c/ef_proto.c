@@ -97,10 +97,10 @@ s_encode_event_in (ef_buf_t *b, const ef_event_in_t *ev)
 typedef struct {
     const char *key;
     size_t off;
-} s_strfield_t;
+} s_reqfield_t;
 
 #define S_F(k, f) {k, offsetof (ef_request_t, f)}
-static const s_strfield_t s_strfields[] = {
+static const s_reqfield_t s_strfields[] = {
     S_F ("client", client),         S_F ("name", name),
     S_F ("stream", stream),         S_F ("event_id", event_id),
     S_F ("type", type),             S_F ("source", source),
@@ -128,7 +128,7 @@ s_strfield (const ef_request_t *req, size_t i)
 /*  The 32-bit numbers of a request, by key. A number that is present is
     checked against its command's range (s_ranges); absent, it is 0 and
     the command's default applies. */
-static const s_strfield_t s_u32fields[] = {
+static const s_reqfield_t s_u32fields[] = {
     S_F ("limit", limit),     S_F ("page", page),
     S_F ("timeout", timeout), S_F ("credit", credit),
 };
@@ -466,8 +466,7 @@ s_decode_event_in (ef_mpr_t *r, ef_event_in_t *ev)
             else if ((rc = s_item_field (r, ev, s_u32 (r, &ev->version))) == 0
                      && ev->version == 0) /* 0 is "not given" in the struct */
                 s_item_fail (ev, EF_EINVAL, "version must be at least 1");
-        }
-        else if (KEY (k, "occurred_at")) {
+        } else if (KEY (k, "occurred_at")) {
             if (ef_mpr_nil (r))
                 rc = 0;
             else if ((rc = s_item_field (r, ev,
@@ -475,8 +474,7 @@ s_decode_event_in (ef_mpr_t *r, ef_event_in_t *ev)
                          == 0
                      && ev->occurred_at == 0)
                 s_item_fail (ev, EF_EINVAL, "occurred_at must be at least 1");
-        }
-        else if (KEY (k, "context"))
+        } else if (KEY (k, "context"))
             rc = s_decode_context (r, ev);
         else
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
