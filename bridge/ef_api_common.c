@@ -29,6 +29,16 @@ ef_api_check_json (ef_http_t *h)
                                 "\"nested too deep\"}]",
                                 0);
     }
+    if (why && (strcmp (why, "invalid UTF-8") == 0 || strstr (why, "surrogate"))) {
+        /* well-formed but for text that is not Unicode: the field it is in */
+        char path[256];
+        ef_api_errors_t e;
+        ef_json_fault_path (h->body, h->body_len, EF_JSON_DEPTH, path,
+                            sizeof path);
+        ef_api_errors_init (&e);
+        ef_api_errors_add (&e, path, why);
+        return ef_api_errors_send (h, &e);
+    }
     snprintf (extra, sizeof extra, ",\"line\":%d,\"column\":%d", line, col);
     snprintf (detail, sizeof detail, "malformed JSON at line %d, column %d: %s",
               line, col, why ? why : "syntax error");
@@ -162,13 +172,31 @@ ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min, uint32_t max,
     if (!ef_http_query (h, name, v, sizeof v))
         return 0;
     snprintf (path, sizeof path, "?%s", name);
-    if (ef_api_decimal (v, strlen (v), &n) || n < min) {
-        ef_api_errors_add (e, path, min ? "must be a positive integer"
-                                        : "must be a whole number");
+    if (ef_api_decimal (v, strlen (v), &n) || n < min || n > max) {
+        /* out of range is refused, never clamped (protocol.md §1) */
+        char msg[64];
+        snprintf (msg, sizeof msg, "must be a whole number from %u to %u",
+                  min, max);
+        ef_api_errors_add (e, path, msg);
         return -1;
     }
-    *out = n > max ? max : (uint32_t) n;
+    *out = (uint32_t) n;
     return 1;
+}
+
+void
+ef_api_query_text (ef_http_t *h, const char *name, char *out, size_t size,
+                   ef_str_t *dst, ef_api_errors_t *e)
+{
+    char path[40];
+    int q = ef_http_query (h, name, out, size);
+    snprintf (path, sizeof path, "?%s", name);
+    if (q > 0 && *out && !ef_str_utf8 (ef_str (out)))
+        ef_api_errors_add (e, path, "is not valid UTF-8");
+    else if (q > 0 && *out)
+        *dst = ef_str (out);
+    else if (q < 0)
+        ef_api_errors_add (e, path, "is too long");
 }
 
 int
@@ -289,6 +317,10 @@ ef_api_event_json (ef_http_t *h, const ef_event_t *ev)
     s_str (b, ev->trace_id);
     ef_buf_append (b, ",\"correlation_id\":", 18);
     s_str (b, ev->correlation_id);
+    if (ef_str_set (ev->request_id)) { /* the publishing request's */
+        ef_buf_append (b, ",\"request_id\":", 14);
+        s_str (b, ev->request_id);
+    }
     ef_buf_append (b, "},\"payload\":", 12);
     s_raw (b, ev->payload);
     ef_buf_append (b, ",\"status\":", 10);

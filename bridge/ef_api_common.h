@@ -45,10 +45,16 @@ int ef_api_check_password (ef_api_errors_t *e, const char *path,
     strtoull cannot wrap. 0 and *out, or -1. */
 int ef_api_decimal (const char *s, size_t len, uint64_t *out);
 /*  A decimal query parameter: 1 and *out when present, 0 when absent, -1
-    (and an error at "?name") when it is not a whole number of at least
-    min. Values over max are capped to max. */
+    (and an error at "?name") when it is not a whole number from min to
+    max (out of range is refused, never capped). */
 int ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min,
                        uint32_t max, uint32_t *out, ef_api_errors_t *e);
+
+/*  A text query parameter into out (size bytes): set in *dst when present
+    and not empty; an error at "?name" when it does not fit or is not
+    valid UTF-8. */
+void ef_api_query_text (ef_http_t *h, const char *name, char *out,
+                        size_t size, ef_str_t *dst, ef_api_errors_t *e);
 
 /*  A time query parameter, RFC 3339 or epoch ms: 1 and *ms when present,
     0 when absent, -1 (and an error at "?name") when it is neither. */

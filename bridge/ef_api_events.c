@@ -323,25 +323,14 @@ ef_api_events_list (ef_bridge_t *self, ef_http_t *h)
     req.cmd = EF_CMD_LIST_EVENTS;
     req.page = 1;
     req.limit = 20;
-    ef_api_query_uint (h, "page", 1, 1000000, &req.page, &e);
-    ef_api_query_uint (h, "limit", 1, 100, &req.limit, &e); /* capped at 100 */
-    int q;
-    if ((q = ef_http_query (h, "stream", stream, sizeof stream)) > 0)
-        req.stream = ef_str (stream);
-    else if (q < 0)
-        ef_api_errors_add (&e, "?stream", "is too long");
-    if ((q = ef_http_query (h, "type", type, sizeof type)) > 0)
-        req.type = ef_str (type);
-    else if (q < 0)
-        ef_api_errors_add (&e, "?type", "is too long");
-    if ((q = ef_http_query (h, "source", source, sizeof source)) > 0)
-        req.source = ef_str (source);
-    else if (q < 0)
-        ef_api_errors_add (&e, "?source", "is too long");
+    ef_api_query_uint (h, "page", 1, EF_MAX_PAGE, &req.page, &e);
+    ef_api_query_uint (h, "limit", 1, EF_MAX_LIST, &req.limit, &e);
+    ef_api_query_text (h, "stream", stream, sizeof stream, &req.stream, &e);
+    ef_api_query_text (h, "type", type, sizeof type, &req.type, &e);
+    ef_api_query_text (h, "source", source, sizeof source, &req.source, &e);
     if (ef_http_query (h, "status", status, sizeof status) != 0) {
         req.status = ef_str (status);
-        if (strcmp (status, "PENDING") && strcmp (status, "PROCESSED")
-            && strcmp (status, "FILTERED") && strcmp (status, "FAILED"))
+        if (ef_proto_event_status (req.status) < 0)
             ef_api_errors_add (&e, "?status",
                                "is PENDING, PROCESSED, FILTERED or FAILED");
     }
@@ -526,25 +515,6 @@ s_parse_item (ef_str_t text, ef_event_in_t *ev, const char *prefix,
     if (!ev->payload.ptr)
         s_item_error (&it, "payload", "is required");
     return !it.bad;
-}
-
-/*  W3C traceparent: 00-<32 hex trace id>-<16 hex>-<2 hex>. */
-static int
-s_traceparent (const char *tp, char out[33])
-{
-    if (!tp || strlen (tp) < 55 || tp[2] != '-' || tp[35] != '-'
-        || tp[52] != '-')
-        return 0;
-    int nonzero = 0;
-    for (int i = 3; i < 35; i++) {
-        char c = tp[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-        nonzero |= c != '0';
-    }
-    memcpy (out, tp + 3, 32);
-    out[32] = 0;
-    return nonzero;
 }
 
 typedef struct {
@@ -733,7 +703,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     char trace[33], corr[130];
     const char *tp = ef_http_header (h, "traceparent");
     const char *ci = ef_http_header (h, "X-Correlation-Id");
-    int have_trace = s_traceparent (tp, trace);
+    int have_trace = tp && ef_proto_traceparent (ef_str (tp), trace) == 0;
     if (ci && strlen (ci) > EF_MAX_CONTEXT_FIELD) {
         rc = ef_http_problem (h, 422, "VALIDATION",
                               "X-Correlation-Id is longer than 128 bytes",
@@ -759,6 +729,10 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
             ev->correlation_id = ef_str (corr);
         if (!ev->source.ptr)
             ev->source = ef_str ("http");
+        /* one PUBLISH carries the events of many HTTP requests: each
+           event carries its own request's id */
+        if (ef_proto_request_id_ok (ef_str (h->request_id)))
+            ev->request_id = ef_str (h->request_id);
         send[nsend++] = *ev;
     }
     ef_batch_result_t *results = NULL;

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #define S_LIMIT_DEFAULT 100
-#define S_LIMIT_MAX     1000  /* DESIGN.md §5: the group fetch cap */
 #define S_WAIT_MAX_MS   30000 /* the longest long poll a request may ask */
 #define S_MEMBER_MAX    64    /* bytes of a consumer_id, as the broker */
 
@@ -71,7 +70,7 @@ ef_api_groups_fetch (ef_bridge_t *self, ef_http_t *h)
     uint32_t limit = S_LIMIT_DEFAULT, wait_ms = 0;
     ef_api_errors_init (&e);
     ef_api_check_name (&e, "group", h->params[1]);
-    ef_api_query_uint (h, "limit", 1, S_LIMIT_MAX, &limit, &e);
+    ef_api_query_uint (h, "limit", 1, EF_MAX_FETCH, &limit, &e);
     ef_api_query_uint (h, "timeout", 0, S_WAIT_MAX_MS, &wait_ms, &e);
     int m = s_query (h, "consumer_id", member, sizeof member);
     if (m >= 0)

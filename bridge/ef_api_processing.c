@@ -29,20 +29,6 @@ s_event_id (ef_http_t *h, ef_request_t *req)
     return 0;
 }
 
-/*  A string filter of the query into out: set in *dst when present. */
-static void
-s_query_filter (ef_http_t *h, const char *name, char *out, size_t size,
-                ef_str_t *dst, ef_api_errors_t *e)
-{
-    char path[40];
-    int q = ef_http_query (h, name, out, size);
-    snprintf (path, sizeof path, "?%s", name);
-    if (q > 0 && *out)
-        *dst = ef_str (out);
-    else if (q < 0)
-        ef_api_errors_add (e, path, "is too long");
-}
-
 /*  A string filter of a body: set in *dst when present. */
 static void
 s_body_filter (json_t *root, const char *key, ef_str_t *dst, ef_api_errors_t *e)
@@ -82,10 +68,10 @@ ef_api_dlq_list (ef_bridge_t *self, ef_http_t *h)
     req.cmd = EF_CMD_DLQ_LIST;
     req.page = 1;
     req.limit = S_LIMIT_DEFAULT;
-    ef_api_query_uint (h, "page", 1, 1000000, &req.page, &e);
+    ef_api_query_uint (h, "page", 1, EF_MAX_PAGE, &req.page, &e);
     ef_api_query_uint (h, "limit", 1, S_LIMIT_MAX, &req.limit, &e);
-    s_query_filter (h, "stream", stream, sizeof stream, &req.stream, &e);
-    s_query_filter (h, "error", error, sizeof error, &req.error, &e);
+    ef_api_query_text (h, "stream", stream, sizeof stream, &req.stream, &e);
+    ef_api_query_text (h, "error", error, sizeof error, &req.error, &e);
     req.has_from = ef_api_query_time (h, "from", &req.from, &e) > 0;
     req.has_to = ef_api_query_time (h, "to", &req.to, &e) > 0;
     if (e.n)

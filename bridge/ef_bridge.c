@@ -215,6 +215,15 @@ s_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
         req->auth_api_key = h->api_key;
     else if (ef_str_set (h->jwt))
         req->auth_jwt = h->jwt;
+    /* one id from the HTTP request to the broker's logs, the stored event
+       and the worker's job; the trace likewise (a malformed one is not
+       forwarded: W3C says to ignore it) */
+    req->request_id = ef_str (h->request_id);
+    if (!ef_proto_request_id_ok (req->request_id))
+        req->request_id = EF_STR_NULL;
+    const char *tp = mg_get_header (h->conn, "traceparent");
+    if (tp && ef_proto_traceparent (ef_str (tp), NULL) == 0)
+        req->traceparent = ef_str (tp);
     if (extra_ms > 0)
         ef_client_set_timeout (t->client, self->timeout_ms + extra_ms);
     rc = ef_client_call (t->client, req, rep);

@@ -7,6 +7,7 @@
 #include "ef_broker_int.h"
 #include "ef_engine.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
 
 #include <errno.h>
@@ -195,22 +196,52 @@ ef_broker_send_buf (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b)
 
 /*  Send a reply to peer. A peer that has gone, or whose queue is full,
     cannot be answered: that is counted and logged, never blocking the
-    reactor. */
+    reactor. An empty buffer is no reply: nothing is sent. */
 static void
 s_send (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b)
 {
-    ef_broker_send_buf (self, peer, b);
+    if (b->len)
+        ef_broker_send_buf (self, peer, b);
+}
+
+/*  0 for a request that wants no reply at all, success or error: DONE and
+    FAIL sent with id 0 (protocol.md, Processing). */
+static int
+s_answered (const ef_wreq_t *w)
+{
+    return w->req.id
+           || (w->req.cmd != EF_CMD_DONE && w->req.cmd != EF_CMD_FAIL);
+}
+
+const char *
+ef_broker_quote (ef_broker_t *self, ef_str_t s)
+{
+    ef_buf_reset (&self->rid);
+    if (ef_str_set (s))
+        ef_json_quote (&self->rid, s.ptr, s.len);
+    else
+        ef_buf_append (&self->rid, "null", 4);
+    ef_buf_append (&self->rid, "", 1);
+    return self->rid.oom ? "null" : self->rid.data;
 }
 
 static void
 s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
 {
+    ef_buf_t q; /* why, escaped: it may quote a peer's text */
+    ef_buf_init (&q);
+    ef_json_quote (&q, why ? why : "", why ? strnlen (why, 120) : 0);
+    ef_buf_append (&q, "", 1);
     ef_log_debug (self->log, "refused",
-                  "\"cmd\":\"%s\",\"error\":\"%s\",\"why\":\"%.120s\"",
+                  "\"cmd\":\"%s\",\"error\":\"%s\",\"why\":%s,"
+                  "\"request_id\":%s",
                   ef_cmd_name (w->req.cmd) ? ef_cmd_name (w->req.cmd) : "?",
-                  ef_error_name (code), why ? why : "");
+                  ef_error_name (code), q.oom ? "null" : q.data,
+                  ef_broker_quote (self, w->req.request_id));
+    ef_buf_free (&q);
     ef_buf_reset (&self->out);
-    ef_proto_reply_error (&self->out, w->req.id, code, why, 0);
+    if (s_answered (w))
+        ef_proto_reply_error (&self->out, w->req.id, code, why, 0);
     s_send (self, &w->peer, &self->out);
     if (code == EF_EPROTO)
         ef_metrics_add (self->metrics, EF_M_MALFORMED, 1);
@@ -243,7 +274,8 @@ s_route (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c)
                ef_consume_park (self, w)) {
         /* waits for events on its stream, or for its deadline */
     } else {
-        s_send (self, &w->peer, &self->out);
+        if (s_answered (w))
+            s_send (self, &w->peer, &self->out);
         if (w->park && w->req.cmd == EF_CMD_READY)
             ef_workers_tick (self); /* jobs for the new worker */
         else if (w->park)           /* SUBSCRIBE, CREDIT: what is due follows */
@@ -291,7 +323,7 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
             w->who.kind = EF_WHO_GATEWAY; /* broker-wide, org 0 */
             return 0;
         }
-        *why = "authentication required";
+        *why = "authentication failed"; /* the same for every cause */
         return EF_EAUTH;
     }
     if (!(ef_role_effective (w->who.role) & c->roles)) {
@@ -341,6 +373,9 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
         s_wreq_put (self, w);
         return;
     }
+    if (self->log_debug && ef_str_set (w->req.request_id))
+        ef_log_debug (self->log, "request", "\"cmd\":\"%s\",\"request_id\":%s",
+                      ef_cmd_name (w->req.cmd), ef_broker_quote (self, w->req.request_id));
     ef_buf_reset (&self->out);
     if ((rc = ef_store_reader_begin (self->reader)) == 0) {
         rc = s_admit (self, w, c, &why);
@@ -350,7 +385,8 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
     }
     if (rc == EF_ERATE) {
         /* the reply, with its retry_after_ms, is already in out */
-        s_send (self, &w->peer, &self->out);
+        if (s_answered (w))
+            s_send (self, &w->peer, &self->out);
         ef_metrics_add (self->metrics, EF_M_REJECTED,
                         w->req.cmd == EF_CMD_PUBLISH ? w->req.n_events : 0);
         s_wreq_put (self, w);
@@ -435,7 +471,8 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
     } else if (w->apply) {
         if (w->park && ef_consume_park (self, w))
             return; /* a member's FETCH with nothing yet: it waits */
-        s_send (self, &w->peer, &w->reply);
+        if (s_answered (w))
+            s_send (self, &w->peer, &w->reply);
     } else {
         /* consumers waiting on the stream get the events before the
            producer gets its ack: delivery latency is what they wait for
@@ -473,6 +510,7 @@ ef_broker_new (const ef_config_t *cfg, ef_log_t *log)
     self->sigfd = -1;
     ef_buf_init (&self->out);
     ef_buf_init (&self->push);
+    ef_buf_init (&self->rid);
     ef_uuid_gen_init (&self->uuids);
     self->metrics = ef_metrics_new ();
     self->query = ef_query_new ();
@@ -570,6 +608,8 @@ ef_broker_open (ef_broker_t *self)
 {
     const char *dir = ef_config_get (self->cfg, "data-dir");
     const char *durability = ef_config_get (self->cfg, "durability");
+    const char *level = ef_config_get (self->cfg, "log-level");
+    self->log_debug = level && strcmp (level, "debug") == 0;
     int err;
     uint32_t max_hops;
     int64_t map_size = ef_config_get_int (self->cfg, "map-size", 0, &err);
@@ -756,6 +796,7 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_metrics_destroy (&self->metrics);
     ef_buf_free (&self->out);
     ef_buf_free (&self->push);
+    ef_buf_free (&self->rid);
     free (self->scratch);
     if (self->sigfd >= 0)
         close (self->sigfd);

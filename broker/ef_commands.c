@@ -338,6 +338,7 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
     uint64_t now = ef_time_now_ms ();
     int64_t mono = ef_time_mono_ms ();
     w->quota = ef_auth_quota (self->auth, EF_QUOTA_STORED_BYTES);
+    char trace[33];
     ef_schema_t *schema = s_schema (self, &w->stream);
     /* the stream's texts point into this snapshot: not to be kept */
     w->stream.schema = w->stream.pipeline = EF_STR_NULL;
@@ -378,7 +379,18 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
                                                      : EF_STR_NULL;
         e.trace_id = ev->trace_id;
         e.correlation_id = ev->correlation_id;
+        e.request_id = ef_str_set (ev->request_id) ? ev->request_id
+                                                   : w->req.request_id;
+        if (!ef_str_set (e.trace_id) && ef_str_set (w->req.traceparent)) {
+            /* the request's trace, when the event names none */
+            ef_proto_traceparent (w->req.traceparent, trace);
+            e.trace_id = (ef_str_t){trace, 32};
+        }
         e.payload = ev->payload;
+        if (self->log_debug && ef_str_set (e.request_id))
+            ef_log_debug (self->log, "event", "\"event_id\":\"%s\","
+                          "\"request_id\":%s", res->event_id,
+                          ef_broker_quote (self, e.request_id));
         res->rec_off = (uint32_t) w->records.len;
         ef_proto_write_event_record (&w->records, &e);
         res->rec_len = (uint32_t) (w->records.len - res->rec_off);

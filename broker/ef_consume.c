@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MAX_FETCH   1000
-#define S_MAX_TIMEOUT 60000
+#define S_MAX_FETCH   EF_MAX_FETCH   /* the codec refuses more */
+#define S_MAX_TIMEOUT EF_MAX_WAIT_MS /* likewise */
 #define S_MAX_SUBS    10000
 #define S_PUSH_MAX    1000
 

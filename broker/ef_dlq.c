@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MAX_PAGE   100
+#define S_MAX_PAGE   EF_MAX_LIST /* the codec refuses more */
 #define S_MAX_REPLAY 1000 /* dead letters replayed by one request */
 
 /*  (num, seq) of the event named by req.event_id, in the caller's org. */

@@ -314,8 +314,28 @@ s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
     ef_proto_reply_ok (&job->reply, 0, 2);
     ef_mp_key (&job->reply, "push");
     ef_mp_bool (&job->reply, 1);
+    /* the publishing request's id and trace go with the job (protocol.md
+       "Processing"): the trace with the event as its parent span */
+    ef_event_t ev = {0};
+    ef_mpr_t rr;
+    char tp[56] = "";
+    ef_mpr_init (&rr, record.ptr, record.len);
+    ef_proto_read_event_kv (&rr, EF_EVENT_RECORD_KEYS, &ev);
+    if (ev.trace_id.len == 32 && ev.event_id.len == 36)
+        snprintf (tp, sizeof tp, "00-%.32s-%.4s%.12s-01", ev.trace_id.ptr,
+                  ev.event_id.ptr + 19, ev.event_id.ptr + 24);
+    if (tp[0] && ef_proto_traceparent (ef_str (tp), NULL))
+        tp[0] = 0;
     ef_mp_key (&job->reply, "job");
-    ef_mp_map (&job->reply, 5);
+    ef_mp_map (&job->reply, 5 + !!ef_str_set (ev.request_id) + !!tp[0]);
+    if (ef_str_set (ev.request_id)) {
+        ef_mp_key (&job->reply, "request_id");
+        ef_mp_xstr (&job->reply, ev.request_id);
+    }
+    if (tp[0]) {
+        ef_mp_key (&job->reply, "traceparent");
+        ef_mp_cstr (&job->reply, tp);
+    }
     ef_mp_key (&job->reply, "job_id");
     ef_mp_cstr (&job->reply, jid);
     ef_mp_key (&job->reply, "service");

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 enum {
     S_META,
@@ -98,6 +99,23 @@ s_rd64 (const uint8_t *p)
     return (uint64_t)s_rd32 (p) << 32 | s_rd32 (p + 4);
 }
 
+/*  Below this much room for the broker on the store's file system, a
+    failed write is taken for a full disk. */
+#define S_DISK_FULL_BYTES (64ull << 20)
+
+/*  1 if the file system of the data dir has (nearly) no room left for us.
+    LMDB reports a short write as EIO, not ENOSPC ("which error code?" in
+    its own source): a full disk looks like an I/O error until errno says
+    so on a later write. */
+static int
+s_disk_full (const ef_store_t *self)
+{
+    struct statvfs fs;
+    if (statvfs (self->dir, &fs))
+        return 0;
+    return (uint64_t) fs.f_bavail * fs.f_frsize < S_DISK_FULL_BYTES;
+}
+
 /*  Map an LMDB return code to ours, noting a panic. */
 static int
 s_err (ef_store_t *self, int rc)
@@ -109,6 +127,8 @@ s_err (ef_store_t *self, int rc)
         return EF_ENOTFOUND;
     case MDB_KEYEXIST:
         return EF_EEXISTS;
+    case EIO: /* a short write: full if the disk is, else the store failed */
+        return s_disk_full (self) ? EF_ESTORE_FULL : EF_ESTORE;
     case MDB_MAP_FULL:
     case ENOSPC:
     case EDQUOT:

@@ -9,10 +9,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#define S_TRACK 32 /* levels of a fault's path that ef_json_fault_path names */
+
 typedef struct {
     const unsigned char *p, *start, *end;
     int depth;
     const char *why;
+    /* only for ef_json_fault_path: where in the document the walk is */
+    int track, level;
+    struct {
+        const unsigned char *key; /* NULL in an array */
+        size_t len;
+        uint32_t index;
+    } at[S_TRACK];
 } s_json_t;
 
 static void
@@ -46,28 +55,37 @@ static int
 s_utf8 (s_json_t *j)
 {
     /* one multi-byte sequence starting at j->p (lead byte >= 0x80) */
-    unsigned c = *j->p;
-    int n;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 1, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 2, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 3, cp = c & 0x07;
-    else
+    size_t n = ef_str_utf8_char (j->p, (size_t) (j->end - j->p));
+    if (!n)
         return s_fail (j, "invalid UTF-8");
-    if (j->end - j->p <= n)
-        return s_fail (j, "invalid UTF-8");
-    for (int i = 1; i <= n; i++) {
-        if ((j->p[i] & 0xc0) != 0x80)
-            return s_fail (j, "invalid UTF-8");
-        cp = (cp << 6) | (j->p[i] & 0x3f);
+    j->p += n;
+    return 0;
+}
+
+static int s_hex4 (const char *p); /* the 4 hex digits at p, or -1 */
+
+/*  A \u escape at j->p: a surrogate must come as a high-low pair (one
+    escape each), since a lone one is no character and cannot be written
+    as UTF-8 (strict decoders refuse what it would turn into). */
+static int
+s_escape_u (s_json_t *j)
+{
+    if (j->end - j->p < 6)
+        return s_fail (j, "unterminated string");
+    long v = s_hex4 ((const char *) j->p + 2);
+    if (v < 0)
+        return s_fail (j, "invalid \\u escape");
+    if (v >= 0xdc00 && v <= 0xdfff)
+        return s_fail (j, "lone surrogate in a \\u escape");
+    if (v >= 0xd800 && v <= 0xdbff) {
+        long lo = j->end - j->p >= 12 && j->p[6] == '\\' && j->p[7] == 'u'
+                      ? s_hex4 ((const char *) j->p + 8)
+                      : -1;
+        if (lo < 0xdc00 || lo > 0xdfff)
+            return s_fail (j, "lone surrogate in a \\u escape");
+        j->p += 6;
     }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-        || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-        return s_fail (j, "invalid UTF-8");
-    j->p += n + 1;
+    j->p += 6;
     return 0;
 }
 
@@ -107,15 +125,8 @@ s_string (s_json_t *j)
                 break;
             unsigned e = j->p[1];
             if (e == 'u') {
-                if (j->end - j->p < 6)
-                    break;
-                for (int i = 2; i < 6; i++) {
-                    unsigned h = j->p[i];
-                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f')
-                          || (h >= 'A' && h <= 'F')))
-                        return s_fail (j, "invalid \\u escape");
-                }
-                j->p += 6;
+                if (s_escape_u (j))
+                    return -1;
             } else if (e == '"' || e == '\\' || e == '/' || e == 'b'
                        || e == 'f' || e == 'n' || e == 'r' || e == 't') {
                 j->p += 2;
@@ -179,18 +190,32 @@ s_container (s_json_t *j, unsigned char close)
         j->depth++;
         return 0;
     }
-    for (;;) {
+    /* a level of the path, when a fault's path is wanted; left as it is
+       on a fault, so that the path names where the walk stopped */
+    int lv = j->track ? j->level++ : S_TRACK;
+    if (lv < S_TRACK) {
+        j->at[lv].key = NULL;
+        j->at[lv].len = 0;
+        j->at[lv].index = 0;
+    }
+    for (uint32_t index = 0;; index++) {
         if (close == '}') {
             s_ws (j);
             if (j->p >= j->end || *j->p != '"')
                 return s_fail (j, "expected object key");
+            const unsigned char *key = j->p + 1;
             if (s_string (j))
                 return -1;
+            if (lv < S_TRACK) {
+                j->at[lv].key = key;
+                j->at[lv].len = (size_t) (j->p - 1 - key);
+            }
             s_ws (j);
             if (j->p >= j->end || *j->p != ':')
                 return s_fail (j, "expected ':'");
             j->p++;
-        }
+        } else if (lv < S_TRACK)
+            j->at[lv].index = index;
         if (s_value (j))
             return -1;
         s_ws (j);
@@ -203,6 +228,8 @@ s_container (s_json_t *j, unsigned char close)
         if (*j->p == close) {
             j->p++;
             j->depth++;
+            if (j->track)
+                j->level--;
             return 0;
         }
         return s_fail (j, close == '}' ? "expected ',' or '}'"
@@ -235,7 +262,7 @@ ef_json_validate (const char *p, size_t n, int max_depth, size_t *err_at,
                   const char **why)
 {
     s_json_t j = {(const unsigned char *) p, (const unsigned char *) p,
-                  (const unsigned char *) p + n, max_depth, NULL};
+                  (const unsigned char *) p + n, max_depth, NULL, 0, 0, {{0}}};
     if (s_value (&j) == 0) {
         s_ws (&j);
         if (j.p == j.end)
@@ -247,6 +274,39 @@ ef_json_validate (const char *p, size_t n, int max_depth, size_t *err_at,
     if (why)
         *why = j.why;
     return EF_EINVAL;
+}
+
+int
+ef_json_fault_path (const char *p, size_t n, int max_depth, char *out,
+                    size_t size)
+{
+    s_json_t j = {(const unsigned char *) p, (const unsigned char *) p,
+                  (const unsigned char *) p + n, max_depth, NULL, 1, 0, {{0}}};
+    if (size == 0)
+        return EF_EINVAL;
+    out[0] = 0;
+    if (s_value (&j) == 0)
+        return EF_EINVAL;
+    size_t o = 0;
+    for (int i = 0; i < j.level && i < S_TRACK && o + 1 < size; i++) {
+        out[o++] = '/';
+        if (!j.at[i].key) {
+            int w = snprintf (out + o, size - o, "%u", j.at[i].index);
+            o = w < 0 || (size_t) w >= size - o ? size - 1 : o + (size_t) w;
+            continue;
+        }
+        /* the key's raw text, in JSON Pointer's escapes (RFC 6901) */
+        for (size_t k = 0; k < j.at[i].len && o + 1 < size; k++) {
+            unsigned char c = j.at[i].key[k];
+            if ((c == '~' || c == '/') && o + 2 < size) {
+                out[o++] = '~';
+                out[o++] = c == '~' ? '0' : '1';
+            } else if (c != '~' && c != '/')
+                out[o++] = (char) c;
+        }
+    }
+    out[o < size ? o : size - 1] = 0;
+    return 0;
 }
 
 void

@@ -19,6 +19,55 @@ ef_str (const char *c)
     return s;
 }
 
+size_t
+ef_str_utf8_char (const void *p, size_t n)
+{
+    const uint8_t *q = p;
+    if (n == 0)
+        return 0;
+    uint8_t c = q[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) /* c0, c1: overlong two-byte forms */
+        len = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        len = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        len = 4, cp = c & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((q[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (q[i] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+        || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+int
+ef_str_utf8 (ef_str_t s)
+{
+    const uint8_t *p = (const uint8_t *) s.ptr, *end = p + s.len;
+    while (p < end) {
+        if (*p < 0x80) { /* ASCII, most of any text: no call */
+            p++;
+            continue;
+        }
+        size_t n = ef_str_utf8_char (p, (size_t) (end - p));
+        if (!n)
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
 /* ---------------------------------------------------------------- buffer */
 
 static int

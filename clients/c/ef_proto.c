@@ -10,6 +10,7 @@
 #include "eventflow/ef_uuid.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *s_cmd_names[EF_CMD_COUNT] = {
@@ -63,7 +64,8 @@ s_kuint (ef_buf_t *b, const char *k, uint64_t v)
 static void
 s_encode_event_in (ef_buf_t *b, const ef_event_in_t *ev)
 {
-    int has_ctx = ef_str_set (ev->trace_id) || ef_str_set (ev->correlation_id);
+    int has_ctx = ef_str_set (ev->trace_id) || ef_str_set (ev->correlation_id)
+                  || ef_str_set (ev->request_id);
     uint32_t n = 2 + !!ef_str_set (ev->event_id) + !!ef_str_set (ev->source)
                  + !!ev->version + !!ev->occurred_at + !!has_ctx;
     ef_mp_map (b, n);
@@ -80,11 +82,14 @@ s_encode_event_in (ef_buf_t *b, const ef_event_in_t *ev)
     if (has_ctx) {
         ef_mp_key (b, "context");
         ef_mp_map (b, !!ef_str_set (ev->trace_id)
-                          + !!ef_str_set (ev->correlation_id));
+                          + !!ef_str_set (ev->correlation_id)
+                          + !!ef_str_set (ev->request_id));
         if (ef_str_set (ev->trace_id))
             s_kstr (b, "trace_id", ev->trace_id);
         if (ef_str_set (ev->correlation_id))
             s_kstr (b, "correlation_id", ev->correlation_id);
+        if (ef_str_set (ev->request_id))
+            s_kstr (b, "request_id", ev->request_id);
     }
 }
 
@@ -93,10 +98,10 @@ s_encode_event_in (ef_buf_t *b, const ef_event_in_t *ev)
 typedef struct {
     const char *key;
     size_t off;
-} s_strfield_t;
+} s_reqfield_t;
 
 #define S_F(k, f) {k, offsetof (ef_request_t, f)}
-static const s_strfield_t s_strfields[] = {
+static const s_reqfield_t s_strfields[] = {
     S_F ("client", client),         S_F ("name", name),
     S_F ("stream", stream),         S_F ("event_id", event_id),
     S_F ("type", type),             S_F ("source", source),
@@ -113,6 +118,7 @@ static const s_strfield_t s_strfields[] = {
     S_F ("error", error),
     S_F ("proof", proof),           S_F ("new_password", new_password),
     S_F ("client_addr", client_addr),
+    S_F ("request_id", request_id), S_F ("traceparent", traceparent),
 };
 #define S_NSTRFIELDS (sizeof s_strfields / sizeof s_strfields[0])
 
@@ -120,6 +126,119 @@ static ef_str_t *
 s_strfield (const ef_request_t *req, size_t i)
 {
     return (ef_str_t *) ((char *) req + s_strfields[i].off);
+}
+
+/*  The 32-bit numbers of a request, by key. A number that is present is
+    checked against its command's range (s_ranges); absent, it is 0 and
+    the command's default applies. */
+static const s_reqfield_t s_u32fields[] = {
+    S_F ("limit", limit),     S_F ("page", page),
+    S_F ("timeout", timeout), S_F ("credit", credit),
+};
+#define S_NU32FIELDS (sizeof s_u32fields / sizeof s_u32fields[0])
+
+static uint32_t *
+s_u32field (const ef_request_t *req, size_t i)
+{
+    return (uint32_t *) ((char *) req + s_u32fields[i].off);
+}
+
+static int
+s_find_u32field (ef_str_t k)
+{
+    for (size_t i = 0; i < S_NU32FIELDS; i++)
+        if (KEY (k, s_u32fields[i].key))
+            return (int) i;
+    return -1;
+}
+
+/*  The range of each number a command takes (protocol.md §4); a value
+    outside it is INVALID, never clamped. */
+typedef struct {
+    ef_cmd_t cmd;
+    const char *key;
+    uint32_t min, max;
+    const char *why;
+} s_range_t;
+
+static const s_range_t s_ranges[] = {
+    {EF_CMD_READ, "limit", 1, EF_MAX_READ, "limit is 1 to 10000"},
+    {EF_CMD_LIST_EVENTS, "limit", 1, EF_MAX_LIST, "limit is 1 to 100"},
+    {EF_CMD_LIST_EVENTS, "page", 1, EF_MAX_PAGE, "page is 1 to 1000000"},
+    {EF_CMD_DLQ_LIST, "limit", 1, EF_MAX_LIST, "limit is 1 to 100"},
+    {EF_CMD_DLQ_LIST, "page", 1, EF_MAX_PAGE, "page is 1 to 1000000"},
+    {EF_CMD_FETCH, "limit", 1, EF_MAX_FETCH, "limit is 1 to 1000"},
+    {EF_CMD_FETCH, "timeout", 0, EF_MAX_WAIT_MS, "timeout is 0 to 60000 ms"},
+    {EF_CMD_CREDIT, "credit", 1, UINT32_MAX, "credit is at least 1"},
+    {EF_CMD_READY, "credit", 1, UINT32_MAX, "credit is at least 1"},
+};
+
+/*  The first number of req out of its range, as *why; 0 or EF_EINVAL. */
+static int
+s_check_ranges (const ef_request_t *req, uint32_t seen, const char **why)
+{
+    for (size_t i = 0; i < sizeof s_ranges / sizeof s_ranges[0]; i++) {
+        const s_range_t *g = &s_ranges[i];
+        if (g->cmd != req->cmd)
+            continue;
+        int f = s_find_u32field (ef_str (g->key));
+        uint32_t v = *s_u32field (req, (size_t) f);
+        if ((seen >> f & 1) && (v < g->min || v > g->max)) {
+            *why = g->why;
+            return EF_EINVAL;
+        }
+    }
+    return 0;
+}
+
+int
+ef_proto_request_id_ok (ef_str_t id)
+{
+    if (id.len == 0 || id.len > EF_MAX_REQUEST_ID)
+        return 0;
+    for (uint32_t i = 0; i < id.len; i++)
+        if (id.ptr[i] < 0x21 || id.ptr[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+int
+ef_proto_traceparent (ef_str_t tp, char trace_id[33])
+{
+    /* version-trace_id-parent_id-flags: 2, 32, 16 and 2 lowercase hex */
+    static const uint8_t field[] = {2, 32, 16, 2};
+    uint32_t at = 0;
+    if (tp.len != 55)
+        return EF_EINVAL;
+    for (int f = 0; f < 4; f++, at++) {
+        for (uint8_t i = 0; i < field[f]; i++, at++) {
+            char c = tp.ptr[at];
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                return EF_EINVAL;
+        }
+        if (f < 3 && tp.ptr[at] != '-')
+            return EF_EINVAL;
+    }
+    if (memcmp (tp.ptr + 3, "00000000000000000000000000000000", 32) == 0
+        || memcmp (tp.ptr, "ff", 2) == 0)
+        return EF_EINVAL;
+    if (trace_id) {
+        memcpy (trace_id, tp.ptr + 3, 32);
+        trace_id[32] = 0;
+    }
+    return 0;
+}
+
+static const char *s_statuses[] = {"PENDING", "PROCESSED", "FILTERED",
+                                   "FAILED"};
+
+int
+ef_proto_event_status (ef_str_t name)
+{
+    for (int i = 0; i < (int) (sizeof s_statuses / sizeof s_statuses[0]); i++)
+        if (ef_str_eq (name, s_statuses[i]))
+            return i;
+    return -1;
 }
 
 int
@@ -217,6 +336,26 @@ s_opt_str (ef_mpr_t *r, ef_str_t *s)
     return ef_mpr_str (r, s);
 }
 
+/*  A text field of a request: an optional string that must be valid
+    UTF-8 (protocol.md §1). S_EUTF8 when it is not; on any refusal nothing
+    is consumed. */
+#define S_EUTF8 1
+
+static int
+s_opt_text (ef_mpr_t *r, ef_str_t *s)
+{
+    ef_mpr_t at = *r;
+    int rc = s_opt_str (&at, s);
+    if (rc)
+        return rc;
+    if (!ef_str_utf8 (*s)) {
+        *s = EF_STR_NULL;
+        return S_EUTF8;
+    }
+    *r = at;
+    return 0;
+}
+
 /*  A uint that fits 32 bits; on any refusal nothing is consumed. */
 static int
 s_u32 (ef_mpr_t *r, uint32_t *v)
@@ -255,6 +394,18 @@ s_item_field (ef_mpr_t *r, ef_event_in_t *ev, int rc)
     return ef_mpr_skip (r, EF_MSGPACK_DEPTH);
 }
 
+/*  A text field of an item; not UTF-8 is the item's fault, named by
+    bad_text. */
+static int
+s_item_text (ef_mpr_t *r, ef_event_in_t *ev, ef_str_t *s, const char *bad_text)
+{
+    int rc = s_opt_text (r, s);
+    if (rc != S_EUTF8)
+        return s_item_field (r, ev, rc);
+    s_item_fail (ev, EF_EINVAL, bad_text);
+    return ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+}
+
 static int
 s_decode_context (ef_mpr_t *r, ef_event_in_t *ev)
 {
@@ -271,9 +422,14 @@ s_decode_context (ef_mpr_t *r, ef_event_in_t *ev)
         if (ck.ptr == NULL) /* the key itself was skipped: skip its value */
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
         else if (KEY (ck, "trace_id"))
-            rc = s_item_field (r, ev, s_opt_str (r, &ev->trace_id));
+            rc = s_item_text (r, ev, &ev->trace_id,
+                              "context.trace_id is not valid UTF-8");
         else if (KEY (ck, "correlation_id"))
-            rc = s_item_field (r, ev, s_opt_str (r, &ev->correlation_id));
+            rc = s_item_text (r, ev, &ev->correlation_id,
+                              "context.correlation_id is not valid UTF-8");
+        else if (KEY (ck, "request_id"))
+            rc = s_item_text (r, ev, &ev->request_id,
+                              "context.request_id is not valid UTF-8");
         else
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
     }
@@ -299,21 +455,29 @@ s_decode_event_in (ef_mpr_t *r, ef_event_in_t *ev)
         if (!k.ptr) /* a key that is not a string: skip its value */
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
         else if (KEY (k, "type"))
-            rc = s_item_field (r, ev, ef_mpr_str (r, &ev->type));
-        else if (KEY (k, "payload"))
-            rc = s_item_field (r, ev, ef_mpr_str (r, &ev->payload));
+            rc = s_item_text (r, ev, &ev->type, "type is not valid UTF-8");
+        else if (KEY (k, "payload")) /* JSON: checked whole with the rest */
+            rc = s_item_field (r, ev, s_opt_str (r, &ev->payload));
         else if (KEY (k, "event_id"))
-            rc = s_item_field (r, ev, s_opt_str (r, &ev->event_id));
+            rc = s_item_text (r, ev, &ev->event_id,
+                              "event_id is not valid UTF-8");
         else if (KEY (k, "source"))
-            rc = s_item_field (r, ev, s_opt_str (r, &ev->source));
-        else if (KEY (k, "version"))
-            rc = ef_mpr_nil (r) ? 0
-                                : s_item_field (r, ev, s_u32 (r, &ev->version));
-        else if (KEY (k, "occurred_at"))
-            rc = ef_mpr_nil (r)
-                     ? 0
-                     : s_item_field (r, ev, ef_mpr_uint (r, &ev->occurred_at));
-        else if (KEY (k, "context"))
+            rc = s_item_text (r, ev, &ev->source, "source is not valid UTF-8");
+        else if (KEY (k, "version")) {
+            if (ef_mpr_nil (r))
+                rc = 0;
+            else if ((rc = s_item_field (r, ev, s_u32 (r, &ev->version))) == 0
+                     && ev->version == 0) /* 0 is "not given" in the struct */
+                s_item_fail (ev, EF_EINVAL, "version must be at least 1");
+        } else if (KEY (k, "occurred_at")) {
+            if (ef_mpr_nil (r))
+                rc = 0;
+            else if ((rc = s_item_field (r, ev,
+                                         ef_mpr_uint (r, &ev->occurred_at)))
+                         == 0
+                     && ev->occurred_at == 0)
+                s_item_fail (ev, EF_EINVAL, "occurred_at must be at least 1");
+        } else if (KEY (k, "context"))
             rc = s_decode_context (r, ev);
         else
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
@@ -332,6 +496,33 @@ s_find_strfield (ef_str_t k)
     return -1;
 }
 
+/*  In a frame that is not well-formed, the id when it comes before the
+    fault: the pairs are walked with the bounded reader until the id is
+    read or anything fails. */
+static void
+s_salvage_id (const void *p, size_t n, ef_request_t *req)
+{
+    ef_mpr_t r;
+    uint32_t nkeys;
+    ef_str_t k;
+    ef_mpr_init (&r, p, n);
+    if (ef_mpr_map (&r, &nkeys))
+        return;
+    for (uint32_t i = 0; i < nkeys; i++) {
+        k = EF_STR_NULL;
+        if (ef_mpr_str (&r, &k) && ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            return; /* a key that is not a string is skipped, if it can be */
+        if (KEY (k, "id")) {
+            uint64_t id;
+            if (ef_mpr_uint (&r, &id) == 0)
+                req->id = id;
+            return;
+        }
+        if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            return;
+    }
+}
+
 int
 ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                          ef_event_in_t *events, uint32_t max_events,
@@ -344,6 +535,7 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
     *why = NULL;
     if (ef_mp_validate (p, n, EF_MSGPACK_DEPTH)) {
         *why = "not a well-formed msgpack value";
+        s_salvage_id (p, n, req);
         return EF_EPROTO;
     }
     ef_mpr_t r;
@@ -354,17 +546,32 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         return EF_EPROTO;
     }
     ef_str_t cmd = EF_STR_NULL;
-    int have_v = 0, have_id = 0, rc = 0, sf;
-    uint32_t events_n = 0;
+    int have_v = 0, have_id = 0, rc = 0, sf, uf;
+    uint32_t events_n = 0, u32_seen = 0;
     ef_mpr_t events_at = {0};
     int have_events = 0, events_decoded = 0;
+    /* the first fault is answered, but the walk goes on to the end: the
+       id may come after it, and the answer must carry it (the frame is
+       validated, so every value can be skipped) */
+    int err = 0;
     for (uint32_t i = 0; i < nkeys; i++) {
         ef_str_t k;
         if (ef_mpr_str (&r, &k)) {
-            *why = "request keys must be strings";
-            return EF_EINVAL;
+            if (!err) {
+                err = EF_EINVAL;
+                *why = "request keys must be strings";
+            }
+            if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH)
+                || ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+                return EF_EPROTO;
+            continue;
         }
-        if (KEY (k, "v")) {
+        ef_mpr_t value_at = r;
+        if (err && !KEY (k, "id"))
+            rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+        else if (ef_mpr_nil (&r))
+            continue; /* nil is absent (protocol.md §1) */
+        else if (KEY (k, "v")) {
             rc = s_u32 (&r, &req->v);
             have_v = 1;
         } else if (KEY (k, "id")) {
@@ -387,8 +594,11 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                     rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
             }
         } else if ((sf = s_find_strfield (k)) >= 0)
-            rc = s_opt_str (&r, s_strfield (req, (size_t) sf));
-        else if (KEY (k, "after"))
+            rc = s_opt_text (&r, s_strfield (req, (size_t) sf));
+        else if ((uf = s_find_u32field (k)) >= 0) {
+            rc = s_u32 (&r, s_u32field (req, (size_t) uf));
+            u32_seen |= 1u << uf;
+        } else if (KEY (k, "after"))
             rc = ef_mpr_uint (&r, &req->after);
         else if (KEY (k, "from")) {
             rc = ef_mpr_uint (&r, &req->from);
@@ -396,11 +606,7 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         } else if (KEY (k, "to")) {
             rc = ef_mpr_uint (&r, &req->to);
             req->has_to = 1;
-        } else if (KEY (k, "limit"))
-            rc = s_u32 (&r, &req->limit);
-        else if (KEY (k, "page"))
-            rc = s_u32 (&r, &req->page);
-        else if (KEY (k, "retryable")) {
+        } else if (KEY (k, "retryable")) {
             rc = ef_mpr_bool (&r, &req->retryable);
             req->has_retryable = 1;
         } else if (KEY (k, "all"))
@@ -408,11 +614,7 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         else if (KEY (k, "timestamp")) {
             rc = ef_mpr_uint (&r, &req->timestamp);
             req->has_timestamp = 1;
-        } else if (KEY (k, "timeout"))
-            rc = s_u32 (&r, &req->timeout);
-        else if (KEY (k, "credit"))
-            rc = s_u32 (&r, &req->credit);
-        else if (KEY (k, "sub"))
+        } else if (KEY (k, "sub"))
             rc = ef_mpr_uint (&r, &req->sub);
         else if (KEY (k, "producer")) {
             rc = ef_mpr_bool (&r, &req->producer);
@@ -435,13 +637,11 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         } else if (KEY (k, "streams")) {
             uint32_t m;
             rc = ef_mpr_array (&r, &m);
-            if (rc == 0 && m > 16) {
-                *why = "at most 16 streams";
-                return EF_ETOOBIG;
-            }
+            if (rc == 0 && m > 16)
+                rc = EF_ETOOBIG;
             for (uint32_t j = 0; rc == 0 && j < m; j++)
-                rc = ef_mpr_str (&r, &req->streams[j]);
-            req->n_streams = m;
+                rc = s_opt_text (&r, &req->streams[j]);
+            req->n_streams = rc == 0 ? m : 0;
         } else if (KEY (k, "events")) {
             /* decoded in this one pass when they fit; the frame is
                already validated, so an item's fault is only the item's */
@@ -458,11 +658,28 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
             }
         } else
             rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+        if (rc == EF_EPROTO) {
+            *why = "not a well-formed msgpack value";
+            return EF_EPROTO;
+        }
+        if (rc && !err) {
+            /* k matched one of the keys above: printable ASCII */
+            err = rc == EF_ETOOBIG ? EF_ETOOBIG : EF_EINVAL;
+            snprintf (req->why, sizeof req->why, "%.*s %s", (int) k.len,
+                      k.ptr,
+                      rc == S_EUTF8       ? "is not valid UTF-8"
+                      : rc == EF_ETOOBIG  ? "has more than 16 items"
+                                          : "has the wrong type");
+            *why = req->why;
+        }
         if (rc) {
-            *why = "a field has the wrong type";
-            return rc == EF_EPROTO ? EF_EPROTO : EF_EINVAL;
+            r = value_at;
+            if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+                return EF_EPROTO;
         }
     }
+    if (err)
+        return err;
     if (!have_v || !have_id || !ef_str_set (cmd)) {
         *why = "v, id and cmd are required";
         return EF_EINVAL;
@@ -475,6 +692,21 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
     if (req->cmd == EF_CMD_NONE) {
         *why = "unknown command";
         return EF_EUNKNOWN_CMD;
+    }
+    if (s_check_ranges (req, u32_seen, why))
+        return EF_EINVAL;
+    if (ef_str_set (req->status) && ef_proto_event_status (req->status) < 0) {
+        *why = "status is PENDING, PROCESSED, FILTERED or FAILED";
+        return EF_EINVAL;
+    }
+    if (ef_str_set (req->request_id) && !ef_proto_request_id_ok (req->request_id)) {
+        *why = "request_id is 1 to 128 bytes of printable ASCII";
+        return EF_EINVAL;
+    }
+    if (ef_str_set (req->traceparent)
+        && ef_proto_traceparent (req->traceparent, NULL)) {
+        *why = "traceparent is not a W3C traceparent";
+        return EF_EINVAL;
     }
     switch (req->cmd) {
     case EF_CMD_CREATE_STREAM:
@@ -638,6 +870,11 @@ ef_proto_check_event (ef_event_in_t *ev, uint32_t max_payload)
              || (ef_str_set (ev->correlation_id)
                  && ev->correlation_id.len > EF_MAX_CONTEXT_FIELD))
         s_item_fail (ev, EF_ETOOBIG, "context field longer than 128 bytes");
+    else if (ef_str_set (ev->request_id)
+             && !ef_proto_request_id_ok (ev->request_id))
+        s_item_fail (ev, EF_EINVAL,
+                     "context.request_id is 1 to 128 bytes of printable "
+                     "ASCII");
     else if (ef_str_set (ev->event_id)) {
         ef_uuid_t u;
         if (ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &u))
@@ -693,9 +930,11 @@ ef_proto_write_event_record (ef_buf_t *b, const ef_event_t *ev)
     s_kstr (b, "source", ev->source);
     s_kstr (b, "api_key_id", ev->api_key_id);
     ef_mp_key (b, "context");
-    ef_mp_map (b, 2);
+    ef_mp_map (b, 2 + !!ef_str_set (ev->request_id));
     s_kstr (b, "trace_id", ev->trace_id);
     s_kstr (b, "correlation_id", ev->correlation_id);
+    if (ef_str_set (ev->request_id)) /* only then: bytes on disk count */
+        s_kstr (b, "request_id", ev->request_id);
     s_kstr (b, "payload", ev->payload);
 }
 
@@ -1047,6 +1286,8 @@ ef_proto_read_event_kv (ef_mpr_t *r, uint32_t n, ef_event_t *ev)
                     rc = s_opt_str (r, &ev->trace_id);
                 else if (KEY (ck, "correlation_id"))
                     rc = s_opt_str (r, &ev->correlation_id);
+                else if (KEY (ck, "request_id"))
+                    rc = s_opt_str (r, &ev->request_id);
                 else
                     rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
             }

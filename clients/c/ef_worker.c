@@ -145,6 +145,10 @@ s_parse (const s_job_t *j, ef_job_t *job)
             rc = ef_mpr_str (&r, &job->service);
         else if (ef_str_eq (k, "payload"))
             rc = ef_mpr_str (&r, &job->payload);
+        else if (ef_str_eq (k, "request_id"))
+            rc = ef_mpr_str (&r, &job->request_id);
+        else if (ef_str_eq (k, "traceparent"))
+            rc = ef_mpr_str (&r, &job->traceparent);
         else if (ef_str_eq (k, "attempt")) {
             rc = ef_mpr_uint (&r, &u);
             job->attempt = (uint32_t) u;

@@ -641,14 +641,17 @@ test_two_members_get_disjoint_ranges (void **st)
 }
 
 static void
-test_limit_is_capped_at_1000 (void **st)
+test_limit_is_1_to_1000_and_never_capped (void **st)
 {
     (void)st;
     static s_pub_t pub[MAX_PUB];
     h_resp_t r;
     s_stream ("g-cap", NULL);
     s_publish ("g-cap", 1001, pub);
-    s_fetch (&r, "g-cap", "g", "limit=5000");
+    s_fetch (&r, "g-cap", "g", "limit=5000"); /* refused, not capped */
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?limit");
+    h_http_free (&r);
+    s_fetch (&r, "g-cap", "g", "limit=1000");
     EXPECT_EVENTS (r, pub, 0, 1000, pub[999].id);
     h_http_free (&r);
     s_fetch (&r, "g-cap", "g", ""); /* 100 by default */
@@ -673,6 +676,8 @@ test_bad_names_numbers_and_bodies_are_422_with_their_paths (void **st)
         {"g", "limit=ten", "?limit"},
         {"g", "limit=-1", "?limit"},
         {"g", "timeout=soon", "?timeout"},
+        {"g", "limit=1001", "?limit"},
+        {"g", "timeout=30001", "?timeout"},
         {"g", "consumer_id=", "?consumer_id"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -742,7 +747,7 @@ main (void)
         cmocka_unit_test (
             test_a_producer_key_gets_403_on_fetch_commit_and_seek),
         cmocka_unit_test (test_two_members_get_disjoint_ranges),
-        cmocka_unit_test (test_limit_is_capped_at_1000),
+        cmocka_unit_test (test_limit_is_1_to_1000_and_never_capped),
         cmocka_unit_test (
             test_bad_names_numbers_and_bodies_are_422_with_their_paths),
     };

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zmq.h>
 #include <cmocka.h>
 
 #define API     "/api/v1"
@@ -602,6 +603,234 @@ test_the_dlq_and_the_workers_are_for_admins (void **state)
     h_http_free (&r);
 }
 
+/* ---------------------------------------------------------------- tracing */
+
+#define E2E_RID "e2e-req-7f3a"
+#define E2E_TRACE "4bf92f3577b34da6a3ce929d0e0e4736"
+
+/*  The whole of a file, NUL-terminated (caller frees), or NULL. */
+static char *
+s_slurp (const char *path)
+{
+    FILE *fp = fopen (path, "r");
+    if (!fp)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[4096];
+    while ((n = fread (chunk, 1, sizeof chunk, fp)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            buf = realloc (buf, cap);
+        }
+        memcpy (buf + len, chunk, n);
+        len += n;
+    }
+    fclose (fp);
+    if (buf)
+        buf[len] = 0;
+    return buf;
+}
+
+/*  The string at key of the map at r, into out ("" when missing). */
+static void
+s_map_str (ef_mpr_t r, const char *key, char *out, size_t size)
+{
+    uint32_t n;
+    ef_str_t k, v;
+    out[0] = 0;
+    if (ef_mpr_map (&r, &n))
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ef_mpr_str (&r, &k))
+            return;
+        if (ef_str_eq (k, key) && ef_mpr_str (&r, &v) == 0) {
+            snprintf (out, size, "%.*s", (int) v.len, v.ptr);
+            return;
+        }
+        if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            return;
+    }
+}
+
+/*  The value at key of the map at r, or a reader at nothing. */
+static ef_mpr_t
+s_map_at (ef_mpr_t r, const char *key)
+{
+    uint32_t n;
+    ef_str_t k;
+    ef_mpr_t none = {0};
+    if (ef_mpr_map (&r, &n))
+        return none;
+    for (uint32_t i = 0; i < n; i++) {
+        if (ef_mpr_str (&r, &k))
+            return none;
+        if (ef_str_eq (k, key))
+            return r;
+        if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            return none;
+    }
+    return none;
+}
+
+static void
+test_one_request_id_goes_from_the_bridge_through_the_broker_to_a_worker (
+    void **state)
+{
+    (void)state;
+    char dir[256], producer[200], buf[65536], got[128];
+    h_broker_t b;
+    h_bridge_t g;
+    const char *debug[] = {"--log-level", "debug", NULL};
+    assert_int_equal (h_tempdir (dir), 0);
+    assert_int_equal (h_broker_start (&b, dir, debug), 0);
+    ef_client_t *c = h_client (&b);
+    assert_non_null (c);
+    assert_int_equal (h_http_api_key (c, "producer", producer), 0);
+    ef_request_t cs = {0};
+    cs.cmd = EF_CMD_CREATE_STREAM;
+    cs.name = ef_str ("traced");
+    cs.pipeline = ef_str ("[{\"type\":\"worker\",\"service\":\"tracer\"}]");
+    assert_int_equal (ef_client_call (c, &cs, NULL), 0);
+    assert_int_equal (h_bridge_start (&g, &b, debug), 0);
+
+    /* a worker, speaking the protocol itself */
+    void *ctx = zmq_ctx_new ();
+    void *w = zmq_socket (ctx, ZMQ_DEALER);
+    int timeout = WAIT_MS, zero = 0;
+    zmq_setsockopt (w, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    zmq_setsockopt (w, ZMQ_LINGER, &zero, sizeof zero);
+    assert_int_equal (h_curve_socket (&b, w), 0);
+    assert_int_equal (zmq_connect (w, b.endpoint), 0);
+    ef_buf_t out;
+    ef_buf_init (&out);
+    ef_request_t ready = {0};
+    ready.cmd = EF_CMD_READY;
+    ready.id = 1;
+    ready.service = ef_str ("tracer");
+    assert_int_equal (ef_proto_encode_request (&out, &ready), 0);
+    zmq_send (w, out.data, out.len, 0);
+    ef_reply_t rep;
+    int n = zmq_recv (w, buf, sizeof buf, 0);
+    assert_true (n > 0);
+    assert_int_equal (ef_proto_decode_reply (buf, (size_t) n, &rep), 0);
+    assert_true (rep.ok);
+
+    const char *headers[] = {"X-Request-Id: " E2E_RID,
+                             "traceparent: 00-" E2E_TRACE
+                             "-00f067aa0ba902b7-01",
+                             NULL};
+    h_resp_t r;
+    h_http (&r, g.url, "POST", API "/streams/traced/events", producer,
+            "{\"type\":\"traced\",\"payload\":{\"n\":1}}", headers);
+    H_EXPECT_STATUS (r, 202);
+    char id[40];
+    snprintf (id, sizeof id, "%s", h_http_jstr (r.json, "event_id"));
+    h_http_free (&r);
+
+    /* the job carries the request's id and a trace whose parent is the
+       event; the event's context names the request */
+    ef_mpr_t job = {0};
+    for (;;) {
+        n = zmq_recv (w, buf, sizeof buf, 0);
+        assert_true (n > 0);
+        assert_int_equal (ef_proto_decode_reply (buf, (size_t) n, &rep), 0);
+        if (ef_proto_reply_find (&rep, "job", &job) == 0)
+            break;
+    }
+    s_map_str (job, "request_id", got, sizeof got);
+    assert_string_equal (got, E2E_RID);
+    s_map_str (job, "traceparent", got, sizeof got);
+    assert_int_equal (strncmp (got, "00-" E2E_TRACE "-", 36), 0);
+    assert_int_equal (strlen (got), 55);
+    ef_mpr_t ctxm = s_map_at (s_map_at (job, "event"), "context");
+    assert_non_null (ctxm.p);
+    s_map_str (ctxm, "request_id", got, sizeof got);
+    assert_string_equal (got, E2E_RID);
+    s_map_str (ctxm, "trace_id", got, sizeof got);
+    assert_string_equal (got, E2E_TRACE);
+    char job_id[64];
+    s_map_str (job, "job_id", job_id, sizeof job_id);
+    ef_buf_reset (&out);
+    ef_request_t done = {0};
+    done.cmd = EF_CMD_DONE;
+    done.id = 2;
+    done.job_id = ef_str (job_id);
+    assert_int_equal (ef_proto_encode_request (&out, &done), 0);
+    zmq_send (w, out.data, out.len, 0);
+    ef_buf_free (&out);
+
+    /* over HTTP too */
+    char path[200];
+    snprintf (path, sizeof path, API "/events/%s", id);
+    h_http (&r, g.url, "GET", path, producer, NULL, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "context.request_id", E2E_RID);
+    h_http_free (&r);
+
+    /* and in both logs */
+    char *blog = s_slurp (b.log_path), *glog = s_slurp (g.log_path);
+    assert_non_null (blog);
+    assert_non_null (glog);
+    assert_non_null (strstr (blog, "\"request_id\":\"" E2E_RID "\""));
+    assert_non_null (strstr (glog, E2E_RID));
+    free (blog);
+    free (glog);
+
+    zmq_close (w);
+    zmq_ctx_term (ctx);
+    ef_client_destroy (&c);
+    assert_int_equal (h_bridge_stop (&g), 0);
+    h_broker_stop (&b);
+    h_rmrf (dir);
+}
+
+/*  Text that is not Unicode and numbers out of range are 422 naming
+    where they are, never stored or capped. */
+static void
+test_text_not_unicode_and_numbers_out_of_range_are_422_naming_them (
+    void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body, *path;
+    } bad[] = {
+        {"{\"type\":\"\\ud800\",\"payload\":{}}", "/type"},
+        {"{\"type\":\"t\",\"payload\":{\"a\":\"\\udc00x\"}}", "/payload/a"},
+        {"[{\"type\":\"t\",\"payload\":1},{\"type\":\"t\",\"source\":"
+         "\"\xed\xa0\x80\",\"payload\":1}]",
+         "/1/source"},
+        {"{\"type\":\"t\",\"payload\":1,\"context\":{\"trace_id\":\"\xc0\xaf\"}}",
+         "/context/trace_id"},
+    };
+    s_create_stream ("{\"name\":\"unicode\"}", 201);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        h_resp_t r;
+        s_http (&r, "POST", API "/streams/unicode/events", s_producer,
+                bad[i].body);
+        H_EXPECT_PROBLEM (r, 422, "VALIDATION", bad[i].path);
+        h_http_free (&r);
+    }
+    assert_int_equal (s_stored ("unicode"), 0);
+    static const struct {
+        const char *path, *field;
+    } range[] = {
+        {API "/events?limit=101", "?limit"},
+        {API "/events?limit=0", "?limit"},
+        {API "/events?page=1000001", "?page"},
+        {API "/events?status=DONE", "?status"},
+        {API "/dlq?limit=101", "?limit"},
+        {API "/events?type=caf%C0%AF", "?type"},
+        {API "/dlq?error=%ED%A0%80", "?error"},
+    };
+    for (size_t i = 0; i < sizeof range / sizeof range[0]; i++) {
+        h_resp_t r;
+        s_http (&r, "GET", range[i].path, s_admin, NULL);
+        H_EXPECT_PROBLEM (r, 422, "VALIDATION", range[i].field);
+        h_http_free (&r);
+    }
+}
+
 int
 main (void)
 {
@@ -616,6 +845,10 @@ main (void)
         cmocka_unit_test (
             test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it),
         cmocka_unit_test (test_the_dlq_and_the_workers_are_for_admins),
+        cmocka_unit_test (
+            test_one_request_id_goes_from_the_bridge_through_the_broker_to_a_worker),
+        cmocka_unit_test (
+            test_text_not_unicode_and_numbers_out_of_range_are_422_naming_them),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }

@@ -244,6 +244,53 @@ test_quote_appends_to_what_the_buffer_holds (void **state)
     ef_buf_free (&b);
 }
 
+static void
+test_lone_surrogate_escapes_are_refused_and_pairs_taken (void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "\"\\ud800\"",          "\"\\uDBFF\"",          "\"\\udc00\"",
+        "\"\\ud800x\"",         "\"\\ud800\\u0041\"",   "\"\\ude00\\ud83d\"",
+        "{\"k\":\"\\ud800\"}",  "[\"ok\",\"\\udfff\"]", "\"a\\ud83d\"",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *why = NULL;
+        if (ef_json_validate (bad[i], strlen (bad[i]), 64, NULL, &why) == 0)
+            fail_msg ("accepted %s", bad[i]);
+        assert_non_null (strstr (why, "surrogate"));
+    }
+    assert_int_equal (s_valid ("\"\\ud83d\\ude00 \\uDBFF\\uDFFF\"", 64), 0);
+    /* a surrogate written as UTF-8 bytes is not UTF-8 either */
+    assert_int_equal (s_valid ("\"\xed\xa0\x80\"", 64), EF_EINVAL);
+    assert_int_equal (s_valid ("\"\xc0\xaf\"", 64), EF_EINVAL);
+}
+
+static void
+test_fault_path_names_the_member_or_element_at_fault (void **state)
+{
+    (void)state;
+    static const struct {
+        const char *doc, *path;
+    } cases[] = {
+        {"{\"type\":\"\\ud800\",\"payload\":{}}", "/type"},
+        {"[{\"type\":\"t\"},{\"payload\":{\"a/b\":[1,\"\xff\"]}}]",
+         "/1/payload/a~1b/1"},
+        {"\"\\udc00\"", ""},
+        {"{\"a\":{\"b~\":\"\\ud800\"}}", "/a/b~0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[64];
+        assert_int_equal (ef_json_fault_path (cases[i].doc,
+                                              strlen (cases[i].doc), 64, path,
+                                              sizeof path),
+                          0);
+        assert_string_equal (path, cases[i].path);
+    }
+    char path[8];
+    assert_int_equal (ef_json_fault_path ("{}", 2, 64, path, sizeof path),
+                      EF_EINVAL);
+}
+
 int
 main (void)
 {
@@ -256,6 +303,9 @@ main (void)
         cmocka_unit_test (
             test_quote_escapes_quotes_backslash_and_control_chars),
         cmocka_unit_test (test_quote_appends_to_what_the_buffer_holds),
+        cmocka_unit_test (
+            test_lone_surrogate_escapes_are_refused_and_pairs_taken),
+        cmocka_unit_test (test_fault_path_names_the_member_or_element_at_fault),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

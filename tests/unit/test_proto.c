@@ -1214,6 +1214,393 @@ test_hello_reply_round_trips_with_limits (void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown (f, s_setup, s_teardown)
 
+/* ---------------------------------------------------------------- issue 10 */
+
+/*  A PUBLISH of one item whose field key holds the n bytes of v. */
+static void
+s_publish_item_text (ef_buf_t *b, const char *key, const char *v, size_t n)
+{
+    s_head (b, 5, 1, 90, "PUBLISH");
+    s_kstr (b, "stream", "s");
+    ef_mp_key (b, "events");
+    ef_mp_array (b, 1);
+    int ctx = strncmp (key, "context.", 8) == 0;
+    int extra = strcmp (key, "type") != 0;
+    ef_mp_map (b, 2 + extra);
+    if (strcmp (key, "type") != 0)
+        s_kstr (b, "type", "t");
+    s_kstr (b, "payload", "{}");
+    if (ctx) {
+        ef_mp_key (b, "context");
+        ef_mp_map (b, 1);
+        ef_mp_key (b, key + 8);
+    } else
+        ef_mp_key (b, key);
+    ef_mp_str (b, v, n);
+}
+
+/*  Byte strings that are not UTF-8: a stray continuation byte, a cut
+    sequence, overlong forms of '/' and of U+0000, a surrogate encoded in
+    UTF-8 (ED A0 80), a code point past U+10FFFF, and 0xFF. */
+static const struct {
+    const char *bytes;
+    size_t n;
+} s_not_utf8[] = {
+    {"a\x80z", 3},         {"\xc3", 1},         {"\xc0\xaf", 2},
+    {"\xe0\x80\xaf", 3},   {"\xc0\x80", 2},     {"\xed\xa0\x80", 3},
+    {"\xed\xbf\xbf", 3},   {"\xf4\x90\x80\x80", 4}, {"\xff", 1},
+};
+#define S_NOT_UTF8 (sizeof s_not_utf8 / sizeof s_not_utf8[0])
+
+static void
+test_utf8_check_takes_every_valid_form_and_refuses_the_rest (void **state)
+{
+    (void) state;
+    static const char *good[] = {"", "ascii", "caf\xc3\xa9", "\xe2\x82\xac",
+                                 "\xf0\x9f\x98\x80", "\xef\xbf\xbf",
+                                 "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true (ef_str_utf8 (ef_str (good[i])));
+    for (size_t i = 0; i < S_NOT_UTF8; i++)
+        assert_false (ef_str_utf8 (
+            (ef_str_t){s_not_utf8[i].bytes, (uint32_t) s_not_utf8[i].n}));
+}
+
+static void
+test_decode_refuses_an_item_whose_text_fields_are_not_utf8 (void **state)
+{
+    fx_t *fx = *state;
+    static const char *keys[] = {"type", "source", "event_id",
+                                 "context.trace_id", "context.correlation_id"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+        for (size_t i = 0; i < S_NOT_UTF8; i++) {
+            ef_buf_reset (&fx->b);
+            s_publish_item_text (&fx->b, keys[k], s_not_utf8[i].bytes,
+                                 s_not_utf8[i].n);
+            assert_int_equal (s_decode (fx, 8, NULL), 0);
+            assert_int_equal (fx->events[0].err, EF_EINVAL);
+            assert_non_null (strstr (fx->events[0].err_msg, "UTF-8"));
+            assert_non_null (strstr (fx->events[0].err_msg,
+                                     strchr (keys[k], '.')
+                                         ? strchr (keys[k], '.') + 1
+                                         : keys[k]));
+        }
+}
+
+static void
+test_decode_refuses_request_text_fields_that_are_not_utf8_naming_them (
+    void **state)
+{
+    fx_t *fx = *state;
+    static const struct {
+        const char *cmd, *key;
+    } cases[] = {
+        {"GET_STREAM", "stream"},  {"CREATE_STREAM", "name"},
+        {"REGISTER", "email"},     {"REGISTER", "org_name"},
+        {"FETCH", "group"},        {"LIST_EVENTS", "type"},
+        {"READY", "service"},      {"FAIL", "reason"},
+        {"PING", "request_id"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const char *why = NULL;
+        ef_buf_reset (&fx->b);
+        s_head (&fx->b, 4, 1, 91, cases[c].cmd);
+        ef_mp_key (&fx->b, cases[c].key);
+        ef_mp_str (&fx->b, "\xed\xa0\x80", 3);
+        assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+        assert_int_equal (fx->req.id, 91);
+        assert_non_null (why);
+        assert_non_null (strstr (why, cases[c].key));
+        assert_non_null (strstr (why, "UTF-8"));
+    }
+    /* an API key's stream scope too */
+    const char *why = NULL;
+    ef_buf_reset (&fx->b);
+    s_head (&fx->b, 5, 1, 92, "APIKEY_CREATE");
+    s_kstr (&fx->b, "name", "k");
+    ef_mp_key (&fx->b, "streams");
+    ef_mp_array (&fx->b, 1);
+    ef_mp_str (&fx->b, "\xc0\xaf", 2);
+    assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+    assert_non_null (strstr (why, "streams"));
+}
+
+/*  A request of cmd with one number key = v (and what cmd requires). */
+static void
+s_number_request (ef_buf_t *b, const char *cmd, const char *key, uint64_t v)
+{
+    int group = strcmp (cmd, "FETCH") == 0;
+    int stream = group || strcmp (cmd, "READ") == 0;
+    int service = strcmp (cmd, "READY") == 0;
+    int sub = strcmp (cmd, "CREDIT") == 0;
+    s_head (b, 4 + stream + group + service + sub, 1, 93, cmd);
+    if (stream)
+        s_kstr (b, "stream", "s");
+    if (group)
+        s_kstr (b, "group", "g");
+    if (service)
+        s_kstr (b, "service", "svc");
+    if (sub)
+        s_kuint (b, "sub", 7);
+    s_kuint (b, key, v);
+}
+
+static void
+test_decode_refuses_numbers_out_of_range_naming_them_never_clamping (
+    void **state)
+{
+    fx_t *fx = *state;
+    static const struct {
+        const char *cmd, *key;
+        uint64_t lo_bad, lo_ok, hi_ok, hi_bad; /* lo_bad UINT64_MAX: none */
+    } cases[] = {
+        {"READ", "limit", 0, 1, 10000, 10001},
+        {"LIST_EVENTS", "limit", 0, 1, 100, 101},
+        {"LIST_EVENTS", "page", 0, 1, 1000000, 1000001},
+        {"DLQ_LIST", "limit", 0, 1, 100, 101},
+        {"DLQ_LIST", "page", 0, 1, 1000000, 1000001},
+        {"FETCH", "limit", 0, 1, 1000, 1001},
+        {"FETCH", "timeout", UINT64_MAX, 0, 60000, 60001},
+        {"CREDIT", "credit", 0, 1, 1000, UINT64_MAX},
+        {"READY", "credit", 0, 1, 1000, UINT64_MAX},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        uint64_t vals[] = {cases[c].lo_bad, cases[c].lo_ok, cases[c].hi_ok,
+                           cases[c].hi_bad};
+        for (int i = 0; i < 4; i++) {
+            const char *why = NULL;
+            if (vals[i] == UINT64_MAX)
+                continue;
+            ef_buf_reset (&fx->b);
+            s_number_request (&fx->b, cases[c].cmd, cases[c].key, vals[i]);
+            int rc = s_decode (fx, 8, &why);
+            if (i == 1 || i == 2) {
+                assert_int_equal (rc, 0);
+                continue;
+            }
+            assert_int_equal (rc, EF_EINVAL);
+            assert_int_equal (fx->req.id, 93);
+            assert_non_null (strstr (why, cases[c].key));
+        }
+    }
+}
+
+static void
+test_decode_refuses_an_unknown_status_filter (void **state)
+{
+    fx_t *fx = *state;
+    const char *why = NULL;
+    s_head (&fx->b, 4, 1, 94, "LIST_EVENTS");
+    s_kstr (&fx->b, "status", "DONE");
+    assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+    assert_non_null (strstr (why, "status"));
+    ef_buf_reset (&fx->b);
+    s_head (&fx->b, 4, 1, 94, "LIST_EVENTS");
+    s_kstr (&fx->b, "status", "FAILED");
+    assert_int_equal (s_decode (fx, 8, NULL), 0);
+}
+
+static void
+test_decode_refuses_an_item_of_version_0_or_occurred_at_0 (void **state)
+{
+    fx_t *fx = *state;
+    static const char *keys[] = {"version", "occurred_at"};
+    for (int k = 0; k < 2; k++) {
+        s_head (&fx->b, 5, 1, 95, "PUBLISH");
+        ef_buf_reset (&fx->b);
+        s_head (&fx->b, 5, 1, 95, "PUBLISH");
+        s_kstr (&fx->b, "stream", "s");
+        ef_mp_key (&fx->b, "events");
+        ef_mp_array (&fx->b, 2);
+        ef_mp_map (&fx->b, 3);
+        s_kstr (&fx->b, "type", "t");
+        s_kstr (&fx->b, "payload", "{}");
+        s_kuint (&fx->b, keys[k], 0);
+        ef_mp_map (&fx->b, 3);
+        s_kstr (&fx->b, "type", "t");
+        s_kstr (&fx->b, "payload", "{}");
+        ef_mp_key (&fx->b, keys[k]);
+        ef_mp_nil (&fx->b); /* nil is absent: the default */
+        assert_int_equal (s_decode (fx, 8, NULL), 0);
+        assert_int_equal (fx->events[0].err, EF_EINVAL);
+        assert_non_null (strstr (fx->events[0].err_msg, keys[k]));
+        assert_int_equal (fx->events[1].err, 0);
+        assert_int_equal (ef_proto_check_event (&fx->events[1], 1024), 0);
+    }
+}
+
+static void
+test_decode_echoes_the_id_whatever_fault_comes_before_it (void **state)
+{
+    fx_t *fx = *state;
+    const char *why = NULL;
+    /* v of the wrong type, then the id */
+    ef_mp_map (&fx->b, 3);
+    s_kstr (&fx->b, "v", "1");
+    s_kuint (&fx->b, "id", 501);
+    s_kstr (&fx->b, "cmd", "PING");
+    assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+    assert_int_equal (fx->req.id, 501);
+    assert_non_null (strstr (why, "v "));
+
+    /* an integer key, then the id */
+    ef_buf_reset (&fx->b);
+    ef_mp_map (&fx->b, 4);
+    ef_mp_uint (&fx->b, 7);
+    ef_mp_uint (&fx->b, 8);
+    s_kuint (&fx->b, "v", 1);
+    s_kuint (&fx->b, "id", 502);
+    s_kstr (&fx->b, "cmd", "PING");
+    assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+    assert_int_equal (fx->req.id, 502);
+
+    /* a mistyped nested field (auth a string), then the id */
+    ef_buf_reset (&fx->b);
+    ef_mp_map (&fx->b, 4);
+    s_kuint (&fx->b, "v", 1);
+    s_kstr (&fx->b, "auth", "efk_x");
+    s_kstr (&fx->b, "cmd", "PING");
+    s_kuint (&fx->b, "id", 503);
+    assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+    assert_int_equal (fx->req.id, 503);
+    assert_non_null (strstr (why, "auth"));
+
+    /* a frame malformed after its id: PROTO, with the id */
+    ef_buf_reset (&fx->b);
+    ef_mp_map (&fx->b, 4);
+    s_kuint (&fx->b, "v", 1);
+    s_kuint (&fx->b, "id", 504);
+    s_kstr (&fx->b, "cmd", "PING");
+    ef_mp_key (&fx->b, "deep");
+    for (int i = 0; i < 40; i++)
+        ef_mp_array (&fx->b, 1);
+    ef_mp_nil (&fx->b);
+    assert_int_equal (s_decode (fx, 8, NULL), EF_EPROTO);
+    assert_int_equal (fx->req.id, 504);
+    ef_buf_reset (&fx->b);
+    ef_mp_map (&fx->b, 2);
+    s_kuint (&fx->b, "v", 1);
+    s_kuint (&fx->b, "id", 505);
+    fx->b.data[0] = (char) 0x83; /* claims a third pair it does not hold */
+    assert_int_equal (s_decode (fx, 8, NULL), EF_EPROTO);
+    assert_int_equal (fx->req.id, 505);
+}
+
+static void
+test_request_id_and_traceparent_round_trip_and_are_checked (void **state)
+{
+    fx_t *fx = *state;
+    static const char tp[] =
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    ef_request_t in = {0};
+    in.cmd = EF_CMD_PING;
+    in.id = 5;
+    in.request_id = ef_str ("req-42");
+    in.traceparent = ef_str (tp);
+    assert_int_equal (s_round_trip (fx, &in), 0);
+    s_assert_str (fx->req.request_id, "req-42");
+    s_assert_str (fx->req.traceparent, tp);
+    char trace[33];
+    assert_int_equal (ef_proto_traceparent (ef_str (tp), trace), 0);
+    assert_string_equal (trace, "4bf92f3577b34da6a3ce929d0e0e4736");
+
+    static const char *bad_tp[] = {
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    };
+    for (size_t i = 0; i < sizeof bad_tp / sizeof bad_tp[0]; i++) {
+        const char *why = NULL;
+        in.traceparent = ef_str (bad_tp[i]);
+        assert_int_equal (s_round_trip (fx, &in), EF_EINVAL);
+        ef_proto_decode_request (fx->b.data, fx->b.len, &fx->req, fx->events,
+                                 8, &why);
+        assert_non_null (strstr (why, "traceparent"));
+    }
+    in.traceparent = EF_STR_NULL;
+    char long_id[130];
+    memset (long_id, 'r', 129);
+    long_id[129] = 0;
+    static const char *bad_id[] = {"", "has space", "tab\there"};
+    for (size_t i = 0; i < 4; i++) {
+        const char *why = NULL;
+        in.request_id = ef_str (i < 3 ? bad_id[i] : long_id);
+        ef_buf_reset (&fx->b);
+        ef_proto_encode_request (&fx->b, &in);
+        assert_int_equal (ef_proto_decode_request (fx->b.data, fx->b.len,
+                                                   &fx->req, fx->events, 8,
+                                                   &why),
+                          EF_EINVAL);
+        assert_non_null (strstr (why, "request_id"));
+    }
+}
+
+static void
+test_decode_takes_nil_for_an_absent_key (void **state)
+{
+    fx_t *fx = *state;
+    const char *why = NULL;
+    s_head (&fx->b, 6, 1, 96, "READ");
+    s_kstr (&fx->b, "stream", "s");
+    ef_mp_key (&fx->b, "limit");
+    ef_mp_nil (&fx->b);
+    ef_mp_key (&fx->b, "after");
+    ef_mp_nil (&fx->b);
+    assert_int_equal (s_decode (fx, 8, NULL), 0);
+    assert_int_equal (fx->req.limit, 0); /* the default applies */
+    ef_buf_reset (&fx->b);
+    s_head (&fx->b, 4, 1, 97, "READ");
+    ef_mp_key (&fx->b, "stream");
+    ef_mp_nil (&fx->b);
+    assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+    assert_string_equal (why, "stream is required");
+    assert_int_equal (fx->req.id, 97);
+    /* in an item: nil type is a missing type */
+    ef_buf_reset (&fx->b);
+    s_head (&fx->b, 5, 1, 98, "PUBLISH");
+    s_kstr (&fx->b, "stream", "s");
+    ef_mp_key (&fx->b, "events");
+    ef_mp_array (&fx->b, 1);
+    ef_mp_map (&fx->b, 2);
+    ef_mp_key (&fx->b, "type");
+    ef_mp_nil (&fx->b);
+    s_kstr (&fx->b, "payload", "1");
+    assert_int_equal (s_decode (fx, 8, NULL), 0);
+    assert_int_equal (ef_proto_check_event (&fx->events[0], 1024), EF_EINVAL);
+    assert_string_equal (fx->events[0].err_msg, "type is required");
+}
+
+static void
+test_event_record_carries_request_id_only_when_set (void **state)
+{
+    fx_t *fx = *state;
+    ef_event_t ev = {0}, back;
+    ev.event_id = ef_str (UUID_A);
+    ev.type = ef_str ("t");
+    ev.payload = ef_str ("{}");
+    ev.source = ef_str ("native");
+    ef_proto_write_event_record (&fx->b, &ev);
+    size_t without = fx->b.len;
+    ef_mpr_t r;
+    ef_mpr_init (&r, fx->b.data, fx->b.len);
+    memset (&back, 0, sizeof back);
+    assert_int_equal (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &back),
+                      0);
+    assert_false (ef_str_set (back.request_id));
+
+    ef_buf_reset (&fx->b);
+    ev.request_id = ef_str ("req-7");
+    ef_proto_write_event_record (&fx->b, &ev);
+    assert_true (fx->b.len > without);
+    ef_mpr_init (&r, fx->b.data, fx->b.len);
+    memset (&back, 0, sizeof back);
+    assert_int_equal (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &back),
+                      0);
+    s_assert_str (back.request_id, "req-7");
+    s_assert_str (back.payload, "{}");
+}
+
 int
 main (void)
 {
@@ -1262,6 +1649,16 @@ main (void)
         T (test_stream_round_trips),
         T (test_stats_round_trip_with_counters),
         T (test_hello_reply_round_trips_with_limits),
+        T (test_utf8_check_takes_every_valid_form_and_refuses_the_rest),
+        T (test_decode_refuses_an_item_whose_text_fields_are_not_utf8),
+        T (test_decode_refuses_request_text_fields_that_are_not_utf8_naming_them),
+        T (test_decode_refuses_numbers_out_of_range_naming_them_never_clamping),
+        T (test_decode_refuses_an_unknown_status_filter),
+        T (test_decode_refuses_an_item_of_version_0_or_occurred_at_0),
+        T (test_decode_echoes_the_id_whatever_fault_comes_before_it),
+        T (test_request_id_and_traceparent_round_trip_and_are_checked),
+        T (test_event_record_carries_request_id_only_when_set),
+        T (test_decode_takes_nil_for_an_absent_key),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -13,11 +13,21 @@ extern "C" {
 #endif
 
 /*  Check that [p, p+n) is exactly one JSON value (surrounding white space
-    allowed) nested at most max_depth deep. Returns 0, or EF_EINVAL with
+    allowed) nested at most max_depth deep, its strings valid UTF-8 (see
+    ef_str_utf8_char) with no lone surrogate in a \u escape ("\ud800"
+    alone; a high-low pair is one character). Returns 0, or EF_EINVAL with
     *err_at (if not NULL) set to the byte offset of the fault and *why to a
     static description. */
 int ef_json_validate (const char *p, size_t n, int max_depth, size_t *err_at,
                       const char **why);
+/*  Where ef_json_validate stopped in a text it refuses, as a JSON Pointer
+    (RFC 6901; keys as they are written, escapes left in) of the innermost
+    member or element it was in: "/0/type" for a bad string in the first
+    item's type. At most 32 levels are named. Writes a NUL-terminated
+    path of at most size - 1 bytes to out ("" for the top level) and
+    returns 0, or EF_EINVAL when the text is valid. */
+int ef_json_fault_path (const char *p, size_t n, int max_depth, char *out,
+                        size_t size);
 
 /*  Walking a document already checked by ef_json_validate, without a DOM:
     the raw text of each member or element is handed out as a slice, so a

@@ -38,6 +38,14 @@ int ef_str_eq (ef_str_t s, const char *c);
 #define ef_str_eq(s, c) ef_str_eq_n ((s), (c), strlen (c))
 /*  ef_str_t for a NUL-terminated string (NULL gives EF_STR_NULL). */
 ef_str_t ef_str (const char *c);
+/*  The bytes of the one UTF-8 character at p (1 to 4), or 0 when the n
+    bytes there do not start a valid one: a stray continuation byte, a
+    sequence cut short, an overlong form, a surrogate (U+D800 to U+DFFF,
+    ED A0 80 and the like) or a code point past U+10FFFF. The one UTF-8
+    rule of the code base (protocol.md §1). */
+size_t ef_str_utf8_char (const void *p, size_t n);
+/*  1 if s is valid UTF-8 throughout (an unset or empty s is). */
+int ef_str_utf8 (ef_str_t s);
 
 /*  Growable buffer. data is owned by the buffer. */
 typedef struct {

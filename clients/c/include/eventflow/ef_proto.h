@@ -24,6 +24,10 @@ extern "C" {
 #define EF_MAX_PAYLOAD_DEFAULT (1u << 20)
 #define EF_MAX_READ            10000u
 #define EF_MAX_LIST            100u
+#define EF_MAX_PAGE            1000000u /* LIST_EVENTS, DLQ_LIST */
+#define EF_MAX_FETCH           1000u    /* FETCH limit */
+#define EF_MAX_WAIT_MS         60000u   /* FETCH timeout */
+#define EF_MAX_REQUEST_ID      128u     /* request_id bytes */
 #define EF_MAX_TYPE            256u
 #define EF_MAX_SOURCE          256u
 #define EF_MAX_CONTEXT_FIELD   128u
@@ -101,6 +105,7 @@ typedef struct {
     uint32_t version;
     int err;
     const char *err_msg;
+    ef_str_t request_id; /* context.request_id; else the request's */
 } ef_event_in_t;
 
 /*  A request. Only the fields its command uses are encoded. */
@@ -160,6 +165,10 @@ typedef struct {
     ef_str_t error;         /* DLQ_LIST: substring of the error */
     int retryable, has_retryable; /* FAIL (default retryable) */
     int all;                /* DLQ_REPLAY: every match of the filters */
+    /* tracing, any command (protocol.md §2): into logs, jobs, events */
+    ef_str_t request_id;    /* ≤ EF_MAX_REQUEST_ID printable ASCII bytes */
+    ef_str_t traceparent;   /* W3C traceparent, 55 bytes */
+    char why[96];           /* decoder: a refusal that names its field */
 } ef_request_t;
 
 /*  Encode req into b (appended). 0 or EF_ENOMEM/EF_EINVAL. */
@@ -175,6 +184,18 @@ int ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req);
 int ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                              ef_event_in_t *events, uint32_t max_events,
                              const char **why);
+
+/*  The index of an event status name (PENDING 0, PROCESSED 1, FILTERED
+    2, FAILED 3), or -1. */
+int ef_proto_event_status (ef_str_t name);
+
+/*  1 if id is a request_id: 1 to EF_MAX_REQUEST_ID bytes, each printable
+    ASCII (0x21 to 0x7e). */
+int ef_proto_request_id_ok (ef_str_t id);
+/*  Check a W3C traceparent ("00-<32 hex>-<16 hex>-<2 hex>", lowercase, a
+    trace id not all zeros) and, when trace_id is not NULL, copy its trace
+    id there (32 hex and a NUL). 0 or EF_EINVAL. */
+int ef_proto_traceparent (ef_str_t tp, char trace_id[33]);
 
 /*  Check one PUBLISH item against the limits of protocol.md: type present
     and ≤ 256 bytes, payload one JSON value ≤ max_payload, event_id a UUID,
@@ -203,6 +224,7 @@ typedef struct {
     uint64_t processed_at; /* 0 = nil */
     uint32_t version;
     uint32_t attempts;
+    ef_str_t request_id; /* context.request_id: the publishing request's */
 } ef_event_t;
 
 /*  An event map is: stream_id, seq (known from where it is stored), the

@@ -34,6 +34,8 @@ typedef struct {
     uint32_t attempt; /* 1 for the first */
     ef_str_t payload; /* JSON text: what this step works on */
     ef_event_t event; /* the stored event */
+    ef_str_t request_id;  /* the publishing request's id, when it had one */
+    ef_str_t traceparent; /* W3C, parent: the event, when it has a trace */
 } ef_job_t;
 
 typedef struct {
