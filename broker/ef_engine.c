@@ -32,6 +32,7 @@ struct ef_engine {
     void *arg;
     ef_room_t *room;
     int busy; /* a job waited for room in this pass */
+    uint32_t schema_ms; /* CPU per filter check */
     ef_metrics_t *metrics;
     ef_log_t *log;
     s_cached_t cache[S_CACHE];
@@ -43,6 +44,12 @@ void
 ef_engine_set_room (ef_engine_t *self, ef_room_t *room)
 {
     self->room = room;
+}
+
+void
+ef_engine_set_schema_budget (ef_engine_t *self, uint32_t ms)
+{
+    self->schema_ms = ms;
 }
 
 ef_engine_t *
@@ -369,8 +376,19 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             break;
         }
         if (step->kind == EF_STEP_FILTER) {
-            uint32_t nerr = 0;
-            if (ef_schema_validate_json (step->schema, value, NULL, 0, &nerr)) {
+            /* the writer waits for this check: it gets the same budget
+               as a published event's, and over it the event FAILS */
+            ef_schema_budget_t b = {0};
+            if (self->schema_ms)
+                b.cpu_until_ns = ef_schema_cpu_now_ns ()
+                                 + (int64_t) self->schema_ms * 1000000;
+            int bad = ef_schema_validate_json_budget (step->schema, value, &b,
+                                                      NULL, 0, NULL);
+            if (bad && b.exceeded) {
+                rc = s_dead (self, txn, &s, seq, st, EF_SCHEMA_BUDGET_MSG, now);
+                goto done;
+            }
+            if (bad) {
                 rc = s_finish (txn, num, seq, st, EF_STATUS_FILTERED,
                                EF_STR_NULL, now);
                 ef_metrics_latency (self->metrics,

@@ -1,0 +1,48 @@
+/*  ef_validator.h: the schema checks of PUBLISH, off the reactor. A
+    stream's JSON Schema may be hostile (a backtracking pattern, a deep
+    allOf over a big array), so its checks run on a small pool of threads
+    and under budgets: each event gets a slice of CPU time and of work
+    units (ef_schema_budget_t), each request a total; an event whose check
+    runs out, and every event of a request after its total ran out, is
+    refused with EF_SCHEMA_BUDGET_MSG. The reactor goes on serving other
+    requests meanwhile, so one org's batch costs the others nothing but
+    its share of the cores.
+    Requests of one org go to one thread, in the order they came (a
+    producer's batches to a stream keep their order); each thread has its
+    own bounded queue.
+    A request comes with w->schema (a reference, dropped here) and for
+    each item still unrefused (code 0) its payload in results[i].payload;
+    it goes back to the done mailbox with the refused items' code,
+    err_msg and (for a payload the schema refuses) the failing paths as
+    text in w->records (msg_off, msg_len).
+    Thread-safety: submit from the reactor; results go to the done
+    mailbox. */
+#ifndef EF_VALIDATOR_H
+#define EF_VALIDATOR_H
+
+#include <stdint.h>
+#include "ef_mailbox.h"
+#include "ef_wreq.h"
+
+typedef struct ef_validator ef_validator_t;
+
+/*  threads workers (1 to 8), at most max_queue requests waiting for each;
+    event_ms of CPU per event, request_ms per request. NULL when out of
+    memory. */
+ef_validator_t *ef_validator_new (uint32_t threads, uint32_t max_queue,
+                                  uint32_t event_ms, uint32_t request_ms,
+                                  ef_mailbox_t *done);
+int ef_validator_start (ef_validator_t *self);
+/*  Queue a request on its org's thread. 0, or EF_EUNAVAILABLE when that
+    queue is full (the request stays the caller's). */
+int ef_validator_submit (ef_validator_t *self, ef_wreq_t *w);
+/*  Finish the queued work, stop the threads, free. Safe on NULL. */
+void ef_validator_destroy (ef_validator_t **self_p);
+
+/*  Check w's unrefused items against w->schema on the calling thread,
+    event_ms of CPU each and request_ms in all (0: no CPU limit). Drops
+    the reference w->schema. */
+void ef_validator_check (ef_wreq_t *w, uint32_t event_ms,
+                         uint32_t request_ms);
+
+#endif
