@@ -637,9 +637,9 @@ ef_broker_open (ef_broker_t *self)
         || s_config_uint (self, "schema-budget-ms", 1, 60000, &event_ms)
         || s_config_uint (self, "schema-batch-budget-ms", 1, 600000, &batch_ms))
         return EF_EINVAL;
-    /* a queue of 64 per thread: each request waiting holds its frame */
+    /* each request waiting holds its frame: 16 per org, 256 in all */
     self->validator =
-        ef_validator_new (vthreads, 64, event_ms, batch_ms, self->done);
+        ef_validator_new (vthreads, 16, 256, event_ms, batch_ms, self->done);
     if (!self->writer || !self->hasher || !self->room || !self->validator)
         return EF_ENOMEM;
     ef_engine_set_schema_budget (ef_writer_engine (self->writer), event_ms);

@@ -1,15 +1,17 @@
 /*  ef_validator.h: the schema checks of PUBLISH, off the reactor. A
     stream's JSON Schema may be hostile (a backtracking pattern, a deep
     allOf over a big array), so its checks run on a small pool of threads
-    and under budgets: each event gets a slice of CPU time and of work
-    units (ef_schema_budget_t), each request a total; an event whose check
-    runs out, and every event of a request after its total ran out, is
-    refused with EF_SCHEMA_BUDGET_MSG. The reactor goes on serving other
-    requests meanwhile, so one org's batch costs the others nothing but
-    its share of the cores.
-    Requests of one org go to one thread, in the order they came (a
-    producer's batches to a stream keep their order); each thread has its
-    own bounded queue.
+    and under budgets: each event gets event_ms of CPU and a bounded
+    amount of work (ef_schema_budget_t), each request request_ms in all;
+    an event whose check runs out, and every event of a request after its
+    total ran out, is refused with EF_SCHEMA_BUDGET_MSG.
+    The pool is shared fairly between orgs: a thread works on a request
+    for one slice (about event_ms of CPU) and then turns to the next org
+    that waits, round robin, so one org's batches delay another org's
+    checks by a slice per thread, not by whole batches. An org's requests
+    are checked one at a time, in the order they came (a producer's
+    batches to a stream keep their order). The reactor never waits for
+    any of it.
     A request comes with w->schema (a reference, dropped here) and for
     each item still unrefused (code 0) its payload in results[i].payload;
     it goes back to the done mailbox with the refused items' code,
@@ -26,23 +28,18 @@
 
 typedef struct ef_validator ef_validator_t;
 
-/*  threads workers (1 to 8), at most max_queue requests waiting for each;
-    event_ms of CPU per event, request_ms per request. NULL when out of
-    memory. */
-ef_validator_t *ef_validator_new (uint32_t threads, uint32_t max_queue,
-                                  uint32_t event_ms, uint32_t request_ms,
-                                  ef_mailbox_t *done);
+/*  threads workers (1 to 8); at most per_org requests waiting for one org
+    and max_queue in all; event_ms of CPU per event, request_ms per
+    request. NULL when out of memory. */
+ef_validator_t *ef_validator_new (uint32_t threads, uint32_t per_org,
+                                  uint32_t max_queue, uint32_t event_ms,
+                                  uint32_t request_ms, ef_mailbox_t *done);
 int ef_validator_start (ef_validator_t *self);
-/*  Queue a request on its org's thread. 0, or EF_EUNAVAILABLE when that
-    queue is full (the request stays the caller's). */
+/*  Queue a request behind its org's (w->org). 0, or EF_EUNAVAILABLE when
+    that org or the whole pool has too many waiting (the request stays
+    the caller's). */
 int ef_validator_submit (ef_validator_t *self, ef_wreq_t *w);
 /*  Finish the queued work, stop the threads, free. Safe on NULL. */
 void ef_validator_destroy (ef_validator_t **self_p);
-
-/*  Check w's unrefused items against w->schema on the calling thread,
-    event_ms of CPU each and request_ms in all (0: no CPU limit). Drops
-    the reference w->schema. */
-void ef_validator_check (ef_wreq_t *w, uint32_t event_ms,
-                         uint32_t request_ms);
 
 #endif

@@ -90,6 +90,8 @@ struct ef_wreq {
     struct ef_schema *schema; /* PUBLISH: a reference for the schema
                                  checks (ef_validator), NULL otherwise */
     int checking;           /* PUBLISH: with the schema checks */
+    uint32_t check_next;    /* the next item they check */
+    int64_t check_ns;       /* the CPU they spent on it so far */
     int status;             /* whole-request error, 0 if none */
     const char *why;        /* static text for status */
 };
