@@ -415,6 +415,11 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
     if (w->checking) {
         /* a PUBLISH back from its schema checks: on to the writer */
         w->checking = 0;
+        if (w->status) {
+            s_answer_error (self, w, w->status, w->why);
+            s_wreq_put (self, w);
+            return;
+        }
         ef_commands_checked (self, w);
         s_route (self, w, ef_commands_find (w->req.cmd));
         return;

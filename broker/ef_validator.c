@@ -153,6 +153,24 @@ s_run (void *arg)
             pthread_cond_wait (&self->cv, &self->mu);
             continue;
         }
+        if (self->closed) {
+            /* stopping: what waits is answered now, not checked */
+            while (q->head) {
+                ef_wreq_t *w = q->head;
+                q->head = w->next;
+                q->n--;
+                self->waiting--;
+                w->next = NULL;
+                w->status = EF_EUNAVAILABLE;
+                w->why = "the broker is stopping";
+                ef_mailbox_post (self->done, w);
+            }
+            q->tail = NULL;
+            q->used = 0;
+            if (self->waiting == 0)
+                pthread_cond_broadcast (&self->cv);
+            continue;
+        }
         /* the queue is this thread's until it goes back in the ring */
         ef_wreq_t *w = q->head;
         pthread_mutex_unlock (&self->mu);

@@ -39,7 +39,9 @@ int ef_validator_start (ef_validator_t *self);
     that org or the whole pool has too many waiting (the request stays
     the caller's). */
 int ef_validator_submit (ef_validator_t *self, ef_wreq_t *w);
-/*  Finish the queued work, stop the threads, free. Safe on NULL. */
+/*  Stop: the slices in hand finish; every request still waiting goes to
+    the done mailbox unchecked, with status EF_EUNAVAILABLE ("the broker
+    is stopping"). Then the threads end and all is freed. Safe on NULL. */
 void ef_validator_destroy (ef_validator_t **self_p);
 
 #endif

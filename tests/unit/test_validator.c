@@ -4,7 +4,8 @@
     untouched; a request whose total budget is spent has its remaining
     items refused unchecked; an org with a long hostile batch gets a slice
     at a time, so another org's request that came after it is finished
-    first; one org's requests finish in the order they came. The requests
+    first; one org's requests finish in the order they came; stopping
+    answers what waits as UNAVAILABLE at once. The requests
     are queued before the thread starts, so the order of the work is the
     one the pool chooses, not a race. */
 #define _GNU_SOURCE
@@ -193,6 +194,35 @@ test_queues_are_bounded_per_org_and_in_all (void **state)
     ef_mailbox_destroy (&done);
 }
 
+static void
+test_stopping_answers_what_waits_unchecked (void **state)
+{
+    (void) state;
+    ef_mailbox_t *done = ef_mailbox_new ();
+    ef_validator_t *v = ef_validator_new (1, 4, 16, 10, 60000, done);
+    ef_schema_t *schema = s_compile ("{\"pattern\":\"^(a|aa)+$\"}");
+    ef_wreq_t *a1 = s_request (1, schema, HOSTILE, 1000);
+    ef_wreq_t *a2 = s_request (1, schema, "\"a\"", 1);
+    assert_int_equal (ef_validator_submit (v, a1), 0);
+    assert_int_equal (ef_validator_submit (v, a2), 0);
+    assert_int_equal (ef_validator_start (v), 0);
+    /* a minute of budget, but the stop does not wait for it: once the
+       threads are gone, both requests are back, in order */
+    ef_validator_destroy (&v);
+    ef_wreq_t *w = ef_mailbox_take (done);
+    assert_ptr_equal (w, a1);
+    assert_ptr_equal (w->next, a2);
+    assert_null (a2->next);
+    assert_int_equal (a1->status, EF_EUNAVAILABLE);
+    assert_int_equal (a2->status, EF_EUNAVAILABLE);
+    ef_schema_destroy (&a1->schema);
+    ef_schema_destroy (&a2->schema);
+    s_free (a1);
+    s_free (a2);
+    ef_schema_destroy (&schema);
+    ef_mailbox_destroy (&done);
+}
+
 int
 main (void)
 {
@@ -201,6 +231,7 @@ main (void)
         cmocka_unit_test (test_a_spent_request_budget_refuses_the_rest_unchecked),
         cmocka_unit_test (test_orgs_take_turns_and_each_keeps_its_order),
         cmocka_unit_test (test_queues_are_bounded_per_org_and_in_all),
+        cmocka_unit_test (test_stopping_answers_what_waits_unchecked),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
