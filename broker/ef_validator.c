@@ -56,7 +56,7 @@ s_refuse (ef_wreq_t *w, ef_wresult_t *res, const ef_schema_error_t *errs,
 {
     res->code = EF_EVALIDATION;
     res->err_msg = "the payload does not match the stream's schema";
-    res->msg_off = (uint32_t) w->records.len;
+    res->msg_off = (uint32_t)w->records.len;
     for (uint32_t i = 0; i < n; i++) {
         if (i)
             ef_buf_append (&w->records, "; ", 2);
@@ -65,7 +65,7 @@ s_refuse (ef_wreq_t *w, ef_wresult_t *res, const ef_schema_error_t *errs,
         ef_buf_append (&w->records, ": ", 2);
         ef_buf_append (&w->records, errs[i].message, strlen (errs[i].message));
     }
-    res->msg_len = (uint32_t) w->records.len - res->msg_off;
+    res->msg_len = (uint32_t)w->records.len - res->msg_off;
 }
 
 /*  Check w's items from w->check_next on, until they are all done (1) or
@@ -206,8 +206,9 @@ ef_validator_new (uint32_t threads, uint32_t per_org, uint32_t max_queue,
     if (!self)
         return NULL;
     self->done = done;
-    self->nthreads = threads < 1 ? 1 : threads > S_MAX_THREADS ? S_MAX_THREADS
-                                                               : threads;
+    self->nthreads = threads < 1               ? 1
+                     : threads > S_MAX_THREADS ? S_MAX_THREADS
+                                               : threads;
     self->max_queue = max_queue ? max_queue : 1;
     self->per_org = per_org ? per_org : 1;
     self->event_ns = (event_ms ? event_ms : 1) * S_MS;
@@ -243,8 +244,8 @@ ef_validator_submit (ef_validator_t *self, ef_wreq_t *w)
         else if (!self->queues[i].used && !free_slot)
             free_slot = &self->queues[i];
     }
-    if (!self->closed && self->waiting < self->max_queue
-        && (q ? q->n < self->per_org : free_slot != NULL)) {
+    if (!self->closed && self->waiting < self->max_queue &&
+        (q ? q->n < self->per_org : free_slot != NULL)) {
         if (!q) {
             q = free_slot;
             memset (q, 0, sizeof *q);

@@ -57,7 +57,7 @@ s_http (h_resp_t *r, const char *method, const char *path, const char *cred,
 static int
 group_setup (void **state)
 {
-    (void) state;
+    (void)state;
     signal (SIGPIPE, SIG_IGN);
     curl_global_init (CURL_GLOBAL_DEFAULT);
     /* --durability os: org B's publish must not wait on a disk the
@@ -66,8 +66,8 @@ group_setup (void **state)
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, flags))
         return -1;
     s_native = h_client (&s_broker);
-    if (!s_native || h_http_api_key (s_native, "admin", s_a)
-        || h_bridge_start (&s_bridge, &s_broker, NULL))
+    if (!s_native || h_http_api_key (s_native, "admin", s_a) ||
+        h_bridge_start (&s_bridge, &s_broker, NULL))
         return -1;
     /* org B registers over HTTP and logs in */
     h_resp_t r;
@@ -98,7 +98,7 @@ group_setup (void **state)
 static int
 group_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     int a = h_bridge_stop (&s_bridge);
     ef_client_destroy (&s_native);
     ef_client_destroy (&s_gateway);
@@ -181,7 +181,7 @@ s_wait_letter (const char *cred, const char *id, const char *want)
 static void
 test_the_same_event_id_in_two_orgs_is_two_events (void **st)
 {
-    (void) st;
+    (void)st;
     /* in both orders: the org that stored the id second also finds it */
     const char *ids[2] = {"01900000-0000-7000-8000-00000000a001",
                           "01900000-0000-7000-8000-00000000b002"};
@@ -210,7 +210,7 @@ test_the_same_event_id_in_two_orgs_is_two_events (void **st)
 static void
 test_dead_letters_are_found_by_id_in_the_callers_org (void **st)
 {
-    (void) st;
+    (void)st;
     /* a transform that always fails: every event is a dead letter */
     const char *dead = ",\"pipeline\":[{\"type\":\"transform\",\"patch\":"
                        "[{\"op\":\"remove\",\"path\":\"/nope\"}]}]";
@@ -248,7 +248,7 @@ test_dead_letters_are_found_by_id_in_the_callers_org (void **st)
 static void
 test_an_id_in_two_streams_of_one_org_answers_the_first_stream (void **st)
 {
-    (void) st;
+    (void)st;
     const char *id = "01900000-0000-7000-8000-0000000000c1";
     s_create (s_a, "first", "");
     s_create (s_a, "second", "");
@@ -275,16 +275,16 @@ s_on_batch (void *arg, int status, const ef_publish_result_t *res, uint32_t n)
     b->status = status;
     b->n = n;
     for (uint32_t i = 0; status == 0 && i < n; i++)
-        if (res[i].code == EF_EVALIDATION && res[i].message.ptr
-            && res[i].message.len == strlen (BUDGET_MSG)
-            && !memcmp (res[i].message.ptr, BUDGET_MSG, res[i].message.len))
+        if (res[i].code == EF_EVALIDATION && res[i].message.ptr &&
+            res[i].message.len == strlen (BUDGET_MSG) &&
+            !memcmp (res[i].message.ptr, BUDGET_MSG, res[i].message.len))
             b->over_budget++;
 }
 
 static void
 test_a_hostile_schema_does_not_stall_other_orgs (void **st)
 {
-    (void) st;
+    (void)st;
     char rest[4096] = ",\"schema\":{\"allOf\":[";
     for (int i = 0; i < 50; i++)
         strcat (rest, i ? ",{\"pattern\":\"^(a|aa)+$\"}"
@@ -293,7 +293,8 @@ test_a_hostile_schema_does_not_stall_other_orgs (void **st)
     s_create (s_a, "hostile", rest);
 
     /* org A sends 1000 hostile strings in one batch, and does not wait */
-    const char *hostile = "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"";
+    const char *hostile =
+        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"";
     static ef_event_in_t evs[1000];
     for (int i = 0; i < 1000; i++) {
         memset (&evs[i], 0, sizeof evs[i]);
@@ -339,8 +340,8 @@ test_a_hostile_schema_does_not_stall_other_orgs (void **st)
     snprintf (body, sizeof body, "{\"type\":\"t\",\"payload\":%s}", hostile);
     s_http (&r, "POST", API "/streams/hostile/events", s_a, body);
     H_EXPECT_PROBLEM (r, 422, "VALIDATION", "/payload");
-    assert_true (h_http_has_error (h_http_j (r.json, "errors"), "/payload",
-                                   BUDGET_MSG));
+    assert_true (
+        h_http_has_error (h_http_j (r.json, "errors"), "/payload", BUDGET_MSG));
     h_http_free (&r);
     snprintf (body, sizeof body,
               "[{\"type\":\"t\",\"payload\":%s},"
@@ -360,7 +361,7 @@ test_a_hostile_schema_does_not_stall_other_orgs (void **st)
 static void
 test_a_hostile_filter_fails_the_event_with_the_budget_message (void **st)
 {
-    (void) st;
+    (void)st;
     s_create (s_a, "hostile-filter",
               ",\"pipeline\":[{\"type\":\"filter\",\"schema\":{\"allOf\":["
               "{\"pattern\":\"^(a|aa)+$\"},{\"pattern\":\"^(a|aa)+$\"}]}}]");

@@ -31,8 +31,8 @@ s_compile (const char *text)
 {
     int err;
     char why[256];
-    ef_schema_t *s = ef_schema_compile (text, strlen (text), &err, why,
-                                        sizeof why);
+    ef_schema_t *s =
+        ef_schema_compile (text, strlen (text), &err, why, sizeof why);
     if (!s)
         fail_msg ("compile: %s", why);
     return s;
@@ -78,14 +78,14 @@ s_next (ef_mailbox_t *done)
 static int
 s_over_budget (const ef_wresult_t *r)
 {
-    return r->code == EF_EVALIDATION && r->err_msg
-           && strcmp (r->err_msg, EF_SCHEMA_BUDGET_MSG) == 0;
+    return r->code == EF_EVALIDATION && r->err_msg &&
+           strcmp (r->err_msg, EF_SCHEMA_BUDGET_MSG) == 0;
 }
 
 static void
 test_items_get_their_verdicts (void **state)
 {
-    (void) state;
+    (void)state;
     ef_mailbox_t *done = ef_mailbox_new ();
     ef_validator_t *v = ef_validator_new (1, 4, 16, 10, 250, done);
     assert_non_null (v);
@@ -116,7 +116,7 @@ test_items_get_their_verdicts (void **state)
 static void
 test_a_spent_request_budget_refuses_the_rest_unchecked (void **state)
 {
-    (void) state;
+    (void)state;
     ef_mailbox_t *done = ef_mailbox_new ();
     /* 1 ms per request: far less than 1000 hostile checks need */
     ef_validator_t *v = ef_validator_new (1, 4, 16, 1, 1, done);
@@ -138,7 +138,7 @@ test_a_spent_request_budget_refuses_the_rest_unchecked (void **state)
 static void
 test_orgs_take_turns_and_each_keeps_its_order (void **state)
 {
-    (void) state;
+    (void)state;
     ef_mailbox_t *done = ef_mailbox_new ();
     ef_validator_t *v = ef_validator_new (1, 4, 16, 2, 250, done);
     ef_schema_t *schema = s_compile ("{\"pattern\":\"^(a|aa)+$\"}");
@@ -170,13 +170,13 @@ test_orgs_take_turns_and_each_keeps_its_order (void **state)
 static void
 test_queues_are_bounded_per_org_and_in_all (void **state)
 {
-    (void) state;
+    (void)state;
     ef_mailbox_t *done = ef_mailbox_new ();
     ef_validator_t *v = ef_validator_new (1, 2, 3, 10, 250, done);
     ef_schema_t *schema = s_compile ("true");
     ef_wreq_t *w[5];
     for (int i = 0; i < 5; i++)
-        w[i] = s_request (i < 3 ? 1 : 2 + (uint32_t) i, schema, "1", 1);
+        w[i] = s_request (i < 3 ? 1 : 2 + (uint32_t)i, schema, "1", 1);
     assert_int_equal (ef_validator_submit (v, w[0]), 0);
     assert_int_equal (ef_validator_submit (v, w[1]), 0);
     assert_int_equal (ef_validator_submit (v, w[2]), EF_EUNAVAILABLE);
@@ -197,7 +197,7 @@ test_queues_are_bounded_per_org_and_in_all (void **state)
 static void
 test_stopping_answers_what_waits_unchecked (void **state)
 {
-    (void) state;
+    (void)state;
     ef_mailbox_t *done = ef_mailbox_new ();
     ef_validator_t *v = ef_validator_new (1, 4, 16, 10, 60000, done);
     ef_schema_t *schema = s_compile ("{\"pattern\":\"^(a|aa)+$\"}");
@@ -228,7 +228,8 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_items_get_their_verdicts),
-        cmocka_unit_test (test_a_spent_request_budget_refuses_the_rest_unchecked),
+        cmocka_unit_test (
+            test_a_spent_request_budget_refuses_the_rest_unchecked),
         cmocka_unit_test (test_orgs_take_turns_and_each_keeps_its_order),
         cmocka_unit_test (test_queues_are_bounded_per_org_and_in_all),
         cmocka_unit_test (test_stopping_answers_what_waits_unchecked),
