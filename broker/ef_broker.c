@@ -594,6 +594,11 @@ ef_broker_open (ef_broker_t *self)
         s_config_uint (self, "max-batch", 1, 100000, &self->max_batch) ||
         s_config_uint (self, "max-payload", 16, 1u << 30, &self->max_payload))
         return EF_EINVAL;
+    uint32_t vthreads, event_ms, batch_ms;
+    if (s_config_uint (self, "schema-threads", 1, 8, &vthreads)
+        || s_config_uint (self, "schema-budget-ms", 1, 60000, &event_ms)
+        || s_config_uint (self, "schema-batch-budget-ms", 1, 600000, &batch_ms))
+        return EF_EINVAL;
     if (strcmp (durability, "fsync") && strcmp (durability, "os")) {
         ef_log_error (self->log, "durability must be fsync or os", NULL);
         return EF_EINVAL;
@@ -637,11 +642,6 @@ ef_broker_open (ef_broker_t *self)
     if (self->writer && self->room)
         ef_engine_set_room (ef_writer_engine (self->writer), self->room);
     self->hasher = ef_hasher_new (err ? 2 : (uint32_t)threads, 256, self->done);
-    uint32_t vthreads, event_ms, batch_ms;
-    if (s_config_uint (self, "schema-threads", 1, 8, &vthreads)
-        || s_config_uint (self, "schema-budget-ms", 1, 60000, &event_ms)
-        || s_config_uint (self, "schema-batch-budget-ms", 1, 600000, &batch_ms))
-        return EF_EINVAL;
     /* each request waiting holds its frame: 16 per org, 256 in all */
     self->validator =
         ef_validator_new (vthreads, 16, 256, event_ms, batch_ms, self->done);
