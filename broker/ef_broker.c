@@ -6,6 +6,7 @@
     into replies in one place, s_answer_error. */
 #include "ef_broker_int.h"
 #include "ef_engine.h"
+#include "ef_schema.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
@@ -68,6 +69,12 @@ const ef_config_opt_t ef_broker_options[] = {
      "most steps in one stream's pipeline (0 = the hard limit, 16)"},
     {"quota-stored-bytes", "EVENTFLOW_QUOTA_STORED_BYTES", "10G",
      "most bytes of event records per org (0 = no limit)"},
+    {"schema-threads", "EVENTFLOW_SCHEMA_THREADS", "2",
+     "threads checking payloads against stream schemas (1 to 8)"},
+    {"schema-budget-ms", "EVENTFLOW_SCHEMA_BUDGET_MS", "10",
+     "CPU ms one event's schema check may take (also filter steps)"},
+    {"schema-batch-budget-ms", "EVENTFLOW_SCHEMA_BATCH_BUDGET_MS", "250",
+     "CPU ms the schema checks of one publish may take in all"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
     {NULL, NULL, NULL, NULL},
 };
@@ -100,6 +107,8 @@ s_wreq_get (ef_broker_t *self)
     w->park = 0;
     w->deadline_ms = 0;
     w->stream.num = 0;
+    w->schema = NULL;
+    w->checking = 0;
     zmq_msg_init (&w->peer);
     zmq_msg_init (&w->frame);
     return w;
@@ -113,6 +122,7 @@ s_wreq_put (ef_broker_t *self, ef_wreq_t *w)
     ef_buf_reset (&w->records);
     ef_buf_reset (&w->reply);
     sodium_memzero (w->pwhash, sizeof w->pwhash);
+    ef_schema_destroy (&w->schema); /* refused before its checks */
     w->next = self->pool;
     self->pool = w;
 }
@@ -252,14 +262,24 @@ s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
 
 /* ---------------------------------------------------------------- dispatch */
 
-/*  Where a request goes once its handler (or the hasher) is done with it:
-    to the hasher, to the writer, or answered now. */
+/*  Where a request goes once its handler (or the hasher, or the schema
+    checks) is done with it: to the hasher, to the schema checks, to the
+    writer, or answered now. */
 static void
 s_route (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c)
 {
     int writes = w->apply || (c && (c->flags & EF_CMDF_WRITES));
-    if ((w->hash_op && !self->hasher) || (writes && self->writer_stopped)) {
+    if ((w->hash_op && !self->hasher) || (w->schema && !self->validator)
+        || (writes && self->writer_stopped)) {
         s_answer_error (self, w, EF_EUNAVAILABLE, "the broker is stopping");
+        s_wreq_put (self, w);
+    } else if (w->schema) {
+        w->checking = 1;
+        if (ef_validator_submit (self->validator, w) == 0)
+            return;
+        w->checking = 0;
+        s_answer_error (self, w, EF_EUNAVAILABLE,
+                        "too many schema checks waiting; retry shortly");
         s_wreq_put (self, w);
     } else if (w->hash_op) {
         if (ef_hasher_submit (self->hasher, w) == 0)
@@ -448,6 +468,18 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
         ef_engine_job_free (w); /* nobody to answer */
         return;
     }
+    if (w->checking) {
+        /* a PUBLISH back from its schema checks: on to the writer */
+        w->checking = 0;
+        if (w->status) {
+            s_answer_error (self, w, w->status, w->why);
+            s_wreq_put (self, w);
+            return;
+        }
+        ef_commands_checked (self, w);
+        s_route (self, w, ef_commands_find (w->req.cmd));
+        return;
+    }
     if (w->hash_op) {
         const ef_command_t *c = ef_commands_find (w->req.cmd);
         const char *why = w->why;
@@ -624,6 +656,11 @@ ef_broker_open (ef_broker_t *self)
         s_config_uint (self, "max-payload", 16, 1u << 30, &self->max_payload) ||
         s_config_uint (self, "max-route-hops", 0, 1000, &max_hops))
         return EF_EINVAL;
+    uint32_t vthreads, event_ms, batch_ms;
+    if (s_config_uint (self, "schema-threads", 1, 8, &vthreads)
+        || s_config_uint (self, "schema-budget-ms", 1, 60000, &event_ms)
+        || s_config_uint (self, "schema-batch-budget-ms", 1, 600000, &batch_ms))
+        return EF_EINVAL;
     if (strcmp (durability, "fsync") && strcmp (durability, "os")) {
         ef_log_error (self->log, "durability must be fsync or os", NULL);
         return EF_EINVAL;
@@ -670,9 +707,14 @@ ef_broker_open (ef_broker_t *self)
                               self->max_payload, max_hops);
     }
     self->hasher = ef_hasher_new (err ? 2 : (uint32_t)threads, 256, self->done);
-    if (!self->writer || !self->hasher || !self->room)
+    /* each request waiting holds its frame: 16 per org, 256 in all */
+    self->validator =
+        ef_validator_new (vthreads, 16, 256, event_ms, batch_ms, self->done);
+    if (!self->writer || !self->hasher || !self->room || !self->validator)
         return EF_ENOMEM;
-    if ((rc = ef_hasher_start (self->hasher)))
+    ef_engine_set_schema_budget (ef_writer_engine (self->writer), event_ms);
+    if ((rc = ef_hasher_start (self->hasher))
+        || (rc = ef_validator_start (self->validator)))
         return rc;
 
     sigset_t set;
@@ -757,6 +799,7 @@ ef_broker_run (ef_broker_t *self)
     ef_consume_close (self);
     ef_workers_close (self);
     ef_hasher_destroy (&self->hasher);
+    ef_validator_destroy (&self->validator);
     s_send_finished (self);
     ef_writer_stop (self->writer);
     self->writer_stopped = 1;
@@ -774,6 +817,7 @@ ef_broker_destroy (ef_broker_t **self_p)
         return;
     ef_broker_t *self = *self_p;
     ef_hasher_destroy (&self->hasher);
+    ef_validator_destroy (&self->validator);
     ef_writer_destroy (&self->writer);
     ef_workers_close (self);
     ef_room_destroy (&self->room);

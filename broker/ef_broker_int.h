@@ -14,6 +14,7 @@
 #include "ef_wreq.h"
 #include "ef_writer.h"
 #include "ef_room.h"
+#include "ef_validator.h"
 #include "ef_zap.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
@@ -37,6 +38,7 @@ struct ef_broker {
     ef_mailbox_t *done;       /* requests back from the writer and hasher */
     ef_writer_t *writer;
     ef_hasher_t *hasher;
+    ef_validator_t *validator; /* PUBLISH's schema checks */
     ef_query_t *query;
     ef_metrics_t *metrics;
     ef_wreq_t *pool;          /* free requests */
@@ -65,7 +67,8 @@ struct ef_broker {
     encodes a whole reply into self->out (and returns 0), or prepares the
     request for the next stage: w->hash_op for the password hasher,
     w->apply for the writer (the row's EF_CMDF_WRITES covers PUBLISH and
-    CREATE_STREAM). It returns an error code for the dispatcher to answer,
+    CREATE_STREAM; w->schema sends a PUBLISH to the schema checks
+    first). It returns an error code for the dispatcher to answer,
     with *why naming the cause. */
 typedef int (ef_handler_fn) (ef_broker_t *self, ef_wreq_t *w,
                              const char **why);
@@ -97,6 +100,9 @@ const ef_command_t *ef_commands_find (ef_cmd_t cmd);
 /*  Encode the reply of a PUBLISH or CREATE_STREAM back from the writer
     into self->out. */
 void ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w);
+/*  A PUBLISH back from its schema checks: count the rates of the items
+    they let through. */
+void ef_commands_checked (ef_broker_t *self, ef_wreq_t *w);
 /*  Free the commands' caches (shutdown). */
 void ef_commands_close (ef_broker_t *self);
 /*  Grow w's per-item arrays to n. 0 or EF_ENOMEM. */

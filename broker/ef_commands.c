@@ -298,32 +298,32 @@ ef_commands_close (ef_broker_t *self)
     self->schemas = NULL;
 }
 
-/*  Every failing path of a payload, as "path: message; …" in records. */
+/*  An API key's rate counts events: one token per item not refused. */
 static void
-s_schema_errors (ef_wreq_t *w, ef_wresult_t *res, const ef_schema_t *schema,
-                 ef_str_t payload)
+s_rate_item (ef_broker_t *self, ef_wreq_t *w, ef_wresult_t *res, int64_t mono)
 {
-    ef_schema_error_t errs[8];
-    uint32_t n = 0;
-    if (ef_schema_validate (schema, payload.ptr, payload.len, errs, 8, &n) == 0)
-        return;
-    res->code = EF_EVALIDATION;
-    res->err_msg = "the payload does not match the stream's schema";
-    res->msg_off = (uint32_t) w->records.len;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i)
-            ef_buf_append (&w->records, "; ", 2);
-        const char *path = errs[i].path[0] ? errs[i].path : "/";
-        ef_buf_append (&w->records, path, strlen (path));
-        ef_buf_append (&w->records, ": ", 2);
-        ef_buf_append (&w->records, errs[i].message, strlen (errs[i].message));
+    if (res->code == 0
+        && ef_auth_rate (self->auth, &w->who, mono, &res->retry_after_ms)) {
+        res->code = EF_ERATE;
+        res->err_msg = "rate limit reached";
     }
-    res->msg_len = (uint32_t) w->records.len - res->msg_off;
 }
 
-/*  Everything about a PUBLISH that needs no store write happens here, on
-    the reactor thread: item checks, ids, enrichment and the records
-    themselves. The writer then only assigns seqs and appends. */
+void
+ef_commands_checked (ef_broker_t *self, ef_wreq_t *w)
+{
+    int64_t mono = ef_time_mono_ms ();
+    for (uint32_t i = 0; i < w->req.n_events; i++)
+        s_rate_item (self, w, &w->results[i], mono);
+}
+
+/*  Everything about a PUBLISH that needs no store write and no schema
+    happens here, on the reactor thread: item checks, ids, enrichment and
+    the records themselves. With a schema, w->schema sends the request to
+    the schema checks (ef_validator: they may take a while, and never on
+    the reactor) and rates are counted when it is back
+    (ef_commands_checked). The writer then only assigns seqs and
+    appends. */
 static int
 s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
@@ -351,14 +351,9 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
         res->code = ef_proto_check_event (ev, self->max_payload);
         res->err_msg = ev->err_msg;
         res->msg_off = res->msg_len = 0;
-        if (res->code == 0 && schema)
-            s_schema_errors (w, res, schema, ev->payload);
-        /* an API key's rate counts events: one token each */
-        if (res->code == 0
-            && ef_auth_rate (self->auth, &w->who, mono, &res->retry_after_ms)) {
-            res->code = EF_ERATE;
-            res->err_msg = "rate limit reached";
-        }
+        res->payload = ev->payload;
+        if (!schema)
+            s_rate_item (self, w, res, mono);
         if (res->code)
             continue;
         if (ef_str_set (ev->event_id)) {
@@ -395,7 +390,11 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
         ef_proto_write_event_record (&w->records, &e);
         res->rec_len = (uint32_t) (w->records.len - res->rec_off);
     }
-    return w->records.oom ? EF_ENOMEM : 0;
+    if (w->records.oom)
+        return EF_ENOMEM;
+    if (schema)
+        w->schema = ef_schema_ref (schema);
+    return 0;
 }
 
 /*  The id a stored record carries. */

@@ -15,16 +15,38 @@
 #define S_MAX_PAGE   EF_MAX_LIST /* the codec refuses more */
 #define S_MAX_REPLAY 1000 /* dead letters replayed by one request */
 
-/*  (num, seq) of the event named by req.event_id, in the caller's org. */
+typedef struct {
+    ef_store_txn_t *txn;
+    uint32_t num;
+    uint64_t seq;
+} s_letter_t;
+
+/*  Stop at the first event with that id that has a dead letter. */
+static int
+s_has_letter (void *arg, uint32_t num, uint64_t seq)
+{
+    s_letter_t *l = arg;
+    ef_dead_t d;
+    if (ef_process_dlq_get (l->txn, num, seq, &d))
+        return 0;
+    l->num = num;
+    l->seq = seq;
+    return 1;
+}
+
+/*  (num, seq) of the dead letter named by req.event_id, in the caller's
+    org (the same id in another org is another event; in several streams
+    of this org, the first stream holding a letter for it). */
 static int
 s_locate (ef_store_txn_t *txn, ef_wreq_t *w, ef_stream_rec_t *s, uint64_t *seq)
 {
     ef_uuid_t id;
-    uint32_t num;
+    s_letter_t l = {txn, 0, 0};
     if (ef_uuid_parse (w->req.event_id.ptr, w->req.event_id.len, &id)
-        || ef_store_event_find (txn, &id, &num, seq)
-        || ef_store_stream_get (txn, num, s) || s->org != w->org)
+        || ef_store_event_each_at (txn, w->org, &id, s_has_letter, &l)
+        || ef_store_stream_get (txn, l.num, s))
         return EF_ENOTFOUND;
+    *seq = l.seq;
     return 0;
 }
 

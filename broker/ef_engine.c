@@ -34,6 +34,8 @@ struct ef_engine {
     void *arg;
     ef_room_t *room;
     int busy; /* a job waited for room in this pass */
+    uint32_t schema_ms; /* CPU per filter check, and per pass in all */
+    int64_t pass_schema_ns; /* spent by this pass's filter checks */
     ef_metrics_t *metrics;
     ef_log_t *log;
     size_t max_payload; /* documents of transforms, workers' results */
@@ -47,6 +49,12 @@ void
 ef_engine_set_room (ef_engine_t *self, ef_room_t *room)
 {
     self->room = room;
+}
+
+void
+ef_engine_set_schema_budget (ef_engine_t *self, uint32_t ms)
+{
+    self->schema_ms = ms;
 }
 
 ef_engine_t *
@@ -430,8 +438,21 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             break;
         }
         if (step->kind == EF_STEP_FILTER) {
-            uint32_t nerr = 0;
-            if (ef_schema_validate_json (step->schema, value, NULL, 0, &nerr)) {
+            /* the writer waits for this check: it gets the same budget
+               as a published event's, and over it the event FAILS */
+            ef_schema_budget_t b = {0};
+            int64_t t0 = self->schema_ms ? ef_schema_cpu_now_ns () : 0;
+            if (self->schema_ms)
+                b.cpu_until_ns = t0 + (int64_t) self->schema_ms * 1000000;
+            int bad = ef_schema_validate_json_budget (step->schema, value, &b,
+                                                      NULL, 0, NULL);
+            if (self->schema_ms)
+                self->pass_schema_ns += ef_schema_cpu_now_ns () - t0;
+            if (bad && b.exceeded) {
+                rc = s_dead (self, txn, &s, seq, st, EF_SCHEMA_BUDGET_MSG, now);
+                goto done;
+            }
+            if (bad) {
                 rc = s_finish (txn, num, seq, st, EF_STATUS_FILTERED,
                                EF_STR_NULL, now);
                 ef_metrics_latency (self->metrics,
@@ -504,8 +525,16 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
     ef_job_t jobs[S_BATCH];
     uint32_t n;
     self->busy = 0;
+    self->pass_schema_ns = 0;
     int rc = ef_process_jobs_due (txn, now, jobs, S_BATCH, &n, next);
     for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        /* filter checks are the writer's time, which every org's publishes
+           wait for: a pass spends one event's budget on them at most, the
+           rest stay due and the next pass (after the waiting writes) takes
+           them */
+        if (self->schema_ms
+            && self->pass_schema_ns >= (int64_t) self->schema_ms * 1000000)
+            break;
         ef_state_t st;
         if (ef_process_state_get (txn, jobs[i].num, jobs[i].seq, &st)
             || st.job_due != jobs[i].due) {

@@ -77,6 +77,12 @@ void ef_engine_forget (ef_engine_t *self, uint32_t num);
 /*  Ask room before handing a worker job out (NULL: never wait). */
 struct ef_room;
 void ef_engine_set_room (ef_engine_t *self, struct ef_room *room);
+/*  The CPU ms one filter step's schema check may take (0: only the
+    schema's own work budget); over it the event is FAILED, in the DLQ
+    with EF_SCHEMA_BUDGET_MSG. A pass stops taking jobs once its filter
+    checks spent as much in all (the rest stay due for the next pass), so
+    the writer turns back to waiting publishes. */
+void ef_engine_set_schema_budget (ef_engine_t *self, uint32_t ms);
 
 /*  Free a dispatched job. */
 void ef_engine_job_free (ef_wreq_t *job);

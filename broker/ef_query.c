@@ -200,11 +200,12 @@ ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
             return rc;
         rc = ef_store_event_find_in (txn, s.num, &id, &seq);
     } else {
-        rc = ef_store_event_find (txn, &id, &num, &seq);
+        /* ids resolve in the caller's org: another org's event with the
+           same id is another event; in several streams of this org, the
+           first stream (by creation) answers */
+        rc = ef_store_event_find (txn, org, &id, &num, &seq);
         if (rc == 0)
             rc = ef_store_stream_get (txn, num, &s);
-        if (rc == 0 && s.org != org)
-            rc = EF_ENOTFOUND; /* foreign ids answer as missing ones */
     }
     if (rc == 0)
         rc = ef_store_event_get (txn, s.num, seq, &rec);

@@ -24,8 +24,12 @@
 
 /*  The built-in meta-schema's URI (without the empty fragment). */
 #define S_META_URI "http://json-schema.org/draft-07/schema"
-/*  PCRE2 limits per match: backtracking steps and heap KiB. */
-#define S_MATCH_LIMIT 1000000
+/*  PCRE2 limits per match: backtracking steps, backtracking depth and
+    heap KiB. A pattern that needs more is taken for a hostile one: the
+    value is refused as over budget. 100000 steps are about a millisecond;
+    ordinary patterns over ordinary strings need a few hundred. */
+#define S_MATCH_LIMIT 100000
+#define S_DEPTH_LIMIT 10000
 #define S_HEAP_LIMIT  8192
 
 /*  The draft-07 meta-schema, compact. */
@@ -1203,12 +1207,23 @@ s_node_free (s_node_t *n)
     free (n);
 }
 
+ef_schema_t *
+ef_schema_ref (ef_schema_t *self)
+{
+    if (self)
+        __atomic_add_fetch (&self->refs, 1, __ATOMIC_RELAXED);
+    return self;
+}
+
 void
 ef_schema_destroy (ef_schema_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     ef_schema_t *self = *self_p;
+    *self_p = NULL;
+    if (__atomic_sub_fetch (&self->refs, 1, __ATOMIC_ACQ_REL) > 0)
+        return;
     for (size_t i = 0; i < self->nnodes; i++)
         s_node_free (self->nodes[i]);
     free (self->nodes);
@@ -1216,7 +1231,6 @@ ef_schema_destroy (ef_schema_t **self_p)
     json_decref (self->docs[1]);
     pcre2_match_context_free (self->mctx);
     free (self);
-    *self_p = NULL;
 }
 
 ef_schema_t *
@@ -1234,6 +1248,8 @@ ef_schema_compile (const char *text, size_t len, int *err, char *why,
         s_fail (&cc, EF_EINVAL, "no schema text");
     else if (!(self = calloc (1, sizeof *self)))
         s_nomem (&cc);
+    else
+        self->refs = 1;
     cc.self = self;
     if (!cc.err) {
         json_error_t jerr;
@@ -1264,6 +1280,7 @@ ef_schema_compile (const char *text, size_t len, int *err, char *why,
             s_nomem (&cc);
         else {
             pcre2_set_match_limit (self->mctx, S_MATCH_LIMIT);
+            pcre2_set_depth_limit (self->mctx, S_DEPTH_LIMIT);
             pcre2_set_heap_limit (self->mctx, S_HEAP_LIMIT);
         }
     }

@@ -17,13 +17,20 @@
     another document is refused: nothing is ever fetched.
     Regular expressions are PCRE2 in UTF mode, close to but not exactly
     ECMA-262 ($ matches only at the very end, \u is the JS escape, \d and
-    \w are ASCII); a match that exceeds the backtracking limits fails the
-    value (the limits keep a hostile pattern from stalling a thread).
+    \w are ASCII).
+    Every validation runs under a work budget (ef_schema_budget_t): PCRE2's
+    match, depth and heap limits on each match, a count of work units over
+    the whole walk (subschemas applied, regex input, enum, required and
+    properties scanned) and, when asked, a deadline on the thread's CPU
+    clock. A value whose check exceeds any of them is refused with the one
+    message EF_SCHEMA_BUDGET_MSG instead of being checked to the end, so a
+    hostile schema or value (a backtracking pattern, a deep allOf over a
+    big array) costs a bounded amount.
     multipleOf on non-integers uses a relative tolerance of 1e-12 on the
     quotient, so 0.0075 is a multiple of 0.0001 as users expect.
 
-    Thread-safety: a compiled schema is never changed until it is
-    destroyed; validation keeps its state on the caller's stack, so any
+    Thread-safety: a compiled schema is never changed until its last
+    reference is dropped; validation keeps its state on the caller's stack, so any
     threads may validate against one schema at once. There is no global
     state. */
 #ifndef EF_SCHEMA_H
@@ -43,7 +50,35 @@ struct json_t;
 #define EF_SCHEMA_MAX_EVAL_DEPTH 256 /* schema x instance evaluation depth */
 #define EF_SCHEMA_TEXT_MAX       256 /* path and message field sizes */
 
+/*  Work units a validation may spend when its budget says 0: about a
+    tenth of a second of CPU at worst. */
+#define EF_SCHEMA_WORK_MAX 1000000
+/*  The message of a value whose check ran out of budget. */
+#define EF_SCHEMA_BUDGET_MSG "the schema check exceeded its budget"
+
 typedef struct ef_schema ef_schema_t;
+
+/*  What one validation may spend, and what it spent.
+    work:     most work units (one per subschema applied to a value, one
+              per enum value, required name or property compared, one per
+              64 bytes given to a regular expression); 0 means
+              EF_SCHEMA_WORK_MAX.
+    cpu_until_ns: a deadline on the calling thread's CPU clock
+              (CLOCK_THREAD_CPUTIME_ID, in ns), checked after every
+              regular expression and every 1024 units; 0 for none.
+    used:     out: the units spent.
+    exceeded: out: 1 when the check gave up on the budget (the result is
+              then EF_EVALIDATION with one entry, path "", message
+              EF_SCHEMA_BUDGET_MSG), else 0. */
+typedef struct {
+    uint64_t work;
+    int64_t cpu_until_ns;
+    uint64_t used;
+    int exceeded;
+} ef_schema_budget_t;
+
+/*  The calling thread's CPU clock in ns (for cpu_until_ns). */
+int64_t ef_schema_cpu_now_ns (void);
 
 /*  One reason a value is invalid.
     path:    JSON Pointer (RFC 6901) of the offending place in the value,
@@ -84,8 +119,13 @@ typedef struct {
 ef_schema_t *ef_schema_compile (const char *text, size_t len, int *err,
                                 char *why, size_t why_len);
 
-/*  Free a compiled schema and set *self_p to NULL. Safe on NULL and on a
-    pointer to NULL. No validation may be running on it. */
+/*  Another reference to self (returned), for a thread that validates
+    against it while its owner may drop its own. Thread-safe. */
+ef_schema_t *ef_schema_ref (ef_schema_t *self);
+
+/*  Drop a reference and set *self_p to NULL; the last one frees the
+    schema. Safe on NULL and on a pointer to NULL. No validation may be
+    running on the reference dropped. Thread-safe. */
 void ef_schema_destroy (ef_schema_t **self_p);
 
 /*  Validate a value, given as JSON text, against a compiled schema.
@@ -109,10 +149,19 @@ void ef_schema_destroy (ef_schema_t **self_p);
     A value that needs an evaluation deeper than EF_SCHEMA_MAX_EVAL_DEPTH
     (deep nesting against a recursive schema, or a schema that recurses
     without consuming the value) is invalid, with an entry saying so.
+    The budget is the default one (EF_SCHEMA_WORK_MAX units, no CPU
+    deadline).
     Thread-safe; self is only read. */
 int ef_schema_validate (const ef_schema_t *self, const char *json, size_t len,
                         ef_schema_error_t *errors, uint32_t max,
                         uint32_t *nerrors);
+
+/*  ef_schema_validate under budget (see ef_schema_budget_t; NULL: the
+    default one), which also receives what was spent. */
+int ef_schema_validate_budget (const ef_schema_t *self, const char *json,
+                               size_t len, ef_schema_budget_t *budget,
+                               ef_schema_error_t *errors, uint32_t max,
+                               uint32_t *nerrors);
 
 /*  The same for a value already parsed by jansson (read only, never
     kept). Returns 0, EF_EVALIDATION, EF_ENOMEM, or EF_EINVAL when self
@@ -121,6 +170,12 @@ int ef_schema_validate_json (const ef_schema_t *self,
                              const struct json_t *value,
                              ef_schema_error_t *errors, uint32_t max,
                              uint32_t *nerrors);
+/*  ef_schema_validate_json under budget (NULL: the default one). */
+int ef_schema_validate_json_budget (const ef_schema_t *self,
+                                    const struct json_t *value,
+                                    ef_schema_budget_t *budget,
+                                    ef_schema_error_t *errors, uint32_t max,
+                                    uint32_t *nerrors);
 
 #ifdef __cplusplus
 }

@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ef_schema_int.h"
 #include "eventflow/ef_error.h"
 
 /*  Array sizes up to which uniqueItems compares all pairs. */
 #define S_UNIQUE_PAIRWISE 16
+/*  Work units between two looks at the CPU clock (a system call). */
+#define S_CLOCK_EVERY 1024
 
 /* ---------------------------------------------------------------- paths */
 
@@ -142,6 +145,47 @@ s_abort (s_vc_t *vc, int rc, const char *fmt, ...)
     va_end (ap);
 }
 
+int64_t
+ef_schema_cpu_now_ns (void)
+{
+    struct timespec ts;
+    if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts))
+        return 0;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*  Give up on the budget: the whole value is refused with one entry. */
+static void
+s_exceeded (s_vc_t *vc)
+{
+    if (vc->aborted)
+        return;
+    vc->exceeded = 1;
+    vc->path.len = 0;
+    vc->path.buf[0] = '\0';
+    s_abort (vc, EF_EVALIDATION, "%s", EF_SCHEMA_BUDGET_MSG);
+}
+
+/*  Spend units of work; 0 when the budget is gone (after s_exceeded).
+    clock: look at the CPU clock now, whatever was spent. */
+static int
+s_spend (s_vc_t *vc, uint64_t units, int clock)
+{
+    vc->work += units;
+    if (vc->work > vc->work_max) {
+        s_exceeded (vc);
+        return 0;
+    }
+    if (vc->cpu_until_ns && (clock || vc->work >= vc->next_clock)) {
+        vc->next_clock = vc->work + S_CLOCK_EVERY;
+        if (ef_schema_cpu_now_ns () > vc->cpu_until_ns) {
+            s_exceeded (vc);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /*  After a failure: 1 when the caller should stop at once (nothing more
     will be recorded, or the evaluation is over). */
 static int
@@ -206,11 +250,17 @@ s_match (s_vc_t *vc, const pcre2_code *re, const char *s, size_t n)
         return -1;
     }
     int rc = pcre2_match (re, (PCRE2_SPTR)s, n, 0, 0, vc->md, vc->self->mctx);
+    /* a match's cost is unknown until it is over: the clock tells */
+    if (!s_spend (vc, 1 + n / 64, 1))
+        return -1;
     if (rc >= 0)
         return 1;
     if (rc == PCRE2_ERROR_NOMATCH)
         return 0;
-    if (rc == PCRE2_ERROR_NOMEMORY)
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT
+        || rc == PCRE2_ERROR_HEAPLIMIT)
+        s_exceeded (vc);
+    else if (rc == PCRE2_ERROR_NOMEMORY)
         s_abort (vc, EF_ENOMEM, "out of memory");
     else
         s_abort (vc, EF_EVALIDATION,
@@ -304,6 +354,8 @@ s_check_string (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
     const char *s = json_string_value (v);
     size_t len = json_string_length (v);
     if (n->min_len >= 0 || n->max_len >= 0) {
+        if (!s_spend (vc, len / 64, 0))
+            return 0;
         int c = s_check_count (vc, quiet, s_utf8_length (s, len), n->min_len,
                                n->max_len,
                                "must be at least %lld character%s long",
@@ -348,6 +400,8 @@ static int
 s_unique (s_vc_t *vc, const json_t *v, size_t *i, size_t *k)
 {
     size_t n = json_array_size (v);
+    if (!s_spend (vc, n, 0))
+        return 0;
     if (n <= S_UNIQUE_PAIRWISE) {
         for (*i = 0; *i < n; (*i)++)
             for (*k = *i + 1; *k < n; (*k)++)
@@ -474,6 +528,10 @@ static int
 s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
 {
     int ok = 1;
+    if (!s_spend (vc, n->nprops + (n->required ? json_array_size (n->required)
+                                               : 0) + n->ndeps,
+                  0))
+        return 0;
     for (size_t p = 0; p < n->nprops; p++) {
         const json_t *m =
             json_object_getn (v, n->props[p].key, n->props[p].len);
@@ -565,6 +623,8 @@ s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
             }
             continue;
         }
+        if (!s_spend (vc, json_array_size (dep->names), 0))
+            return 0;
         for (size_t r = 0; r < json_array_size (dep->names); r++) {
             const json_t *name = json_array_get (dep->names, r);
             const char *key = json_string_value (name);
@@ -660,6 +720,8 @@ s_check_node (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
             return 0;
     }
     if (n->enum_vals) {
+        if (!s_spend (vc, json_array_size (n->enum_vals), 0))
+            return 0;
         int found = 0;
         for (size_t i = 0; !found && i < json_array_size (n->enum_vals); i++)
             found = s_equal_vc (vc, v, json_array_get (n->enum_vals, i));
@@ -717,6 +779,8 @@ s_validate (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
                  EF_SCHEMA_MAX_EVAL_DEPTH);
         return 0;
     }
+    if (!s_spend (vc, 1, 0))
+        return 0;
     vc->depth++;
     int ok = s_check_node (vc, n, v, quiet);
     vc->depth--;
@@ -724,12 +788,18 @@ s_validate (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
 }
 
 int
-ef_schema_validate_json (const ef_schema_t *self, const struct json_t *value,
-                         ef_schema_error_t *errors, uint32_t max,
-                         uint32_t *nerrors)
+ef_schema_validate_json_budget (const ef_schema_t *self,
+                                const struct json_t *value,
+                                ef_schema_budget_t *budget,
+                                ef_schema_error_t *errors, uint32_t max,
+                                uint32_t *nerrors)
 {
     if (nerrors)
         *nerrors = 0;
+    if (budget) {
+        budget->used = 0;
+        budget->exceeded = 0;
+    }
     if (!self || !value)
         return EF_EINVAL;
     s_vc_t vc;
@@ -737,22 +807,44 @@ ef_schema_validate_json (const ef_schema_t *self, const struct json_t *value,
     vc.self = self;
     vc.errors = errors;
     vc.max = errors ? max : 0;
+    vc.work_max = budget && budget->work ? budget->work : EF_SCHEMA_WORK_MAX;
+    vc.cpu_until_ns = budget ? budget->cpu_until_ns : 0;
+    vc.next_clock = S_CLOCK_EVERY;
     /*  With nowhere to put errors, evaluate quietly: stop at the first. */
     int ok = s_validate (&vc, self->root, value, vc.max == 0);
     pcre2_match_data_free (vc.md);
     if (nerrors)
         *nerrors = vc.n;
+    if (budget) {
+        budget->used = vc.work;
+        budget->exceeded = vc.exceeded;
+    }
     if (vc.aborted && vc.rc == EF_ENOMEM)
         return EF_ENOMEM;
     return ok ? 0 : EF_EVALIDATION;
 }
 
 int
-ef_schema_validate (const ef_schema_t *self, const char *json, size_t len,
-                    ef_schema_error_t *errors, uint32_t max, uint32_t *nerrors)
+ef_schema_validate_json (const ef_schema_t *self, const struct json_t *value,
+                         ef_schema_error_t *errors, uint32_t max,
+                         uint32_t *nerrors)
+{
+    return ef_schema_validate_json_budget (self, value, NULL, errors, max,
+                                           nerrors);
+}
+
+int
+ef_schema_validate_budget (const ef_schema_t *self, const char *json,
+                           size_t len, ef_schema_budget_t *budget,
+                           ef_schema_error_t *errors, uint32_t max,
+                           uint32_t *nerrors)
 {
     if (nerrors)
         *nerrors = 0;
+    if (budget) {
+        budget->used = 0;
+        budget->exceeded = 0;
+    }
     if (!self || (!json && len > 0))
         return EF_EINVAL;
     json_error_t jerr;
@@ -771,7 +863,16 @@ ef_schema_validate (const ef_schema_t *self, const char *json, size_t len,
         }
         return EF_EINVAL;
     }
-    int rc = ef_schema_validate_json (self, value, errors, max, nerrors);
+    int rc = ef_schema_validate_json_budget (self, value, budget, errors, max,
+                                             nerrors);
     json_decref (value);
     return rc;
+}
+
+int
+ef_schema_validate (const ef_schema_t *self, const char *json, size_t len,
+                    ef_schema_error_t *errors, uint32_t max, uint32_t *nerrors)
+{
+    return ef_schema_validate_budget (self, json, len, NULL, errors, max,
+                                      nerrors);
 }

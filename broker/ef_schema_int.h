@@ -114,6 +114,7 @@ struct ef_schema {
     size_t nnodes, capnodes;
     json_t *docs[2]; /* the schema's document and, if used, the meta-schema */
     pcre2_match_context *mctx;
+    int refs; /* references (atomic): the last one frees */
 };
 
 /*  A JSON Pointer being built; len may pass the buffer, whose text then
@@ -162,6 +163,10 @@ typedef struct {
     int aborted; /* evaluation gave up: the value is invalid */
     int rc;      /* EF_ENOMEM when it gave up for lack of memory */
     pcre2_match_data *md;
+    uint64_t work, work_max; /* units spent, and allowed */
+    uint64_t next_clock;     /* look at the CPU clock when work passes it */
+    int64_t cpu_until_ns;    /* 0: no CPU deadline */
+    int exceeded;            /* gave up on the budget */
 } s_vc_t;
 
 /* ----------------------------------- JSON values (ef_schema_json.c) */

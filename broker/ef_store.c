@@ -614,7 +614,7 @@ s_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org)
 static int
 s_bytes_count_once (ef_store_t *self)
 {
-    ef_store_txn_t *txn;
+    ef_store_txn_t *txn = NULL;
     MDB_cursor *cur;
     MDB_val key = {15, "org_bytes_kept"}, val;
     int rc = ef_store_write_begin (self, &txn);
@@ -868,9 +868,12 @@ ef_store_event_find_in (ef_store_txn_t *txn, uint32_t num, const ef_uuid_t *id,
     return 0;
 }
 
+/*  The index is keyed (id, stream num) and holds ids of every org: one
+    org's ids must not hide another's, so the walk goes over every stream
+    that holds id and keeps the caller's org's. */
 int
-ef_store_event_find (ef_store_txn_t *txn, const ef_uuid_t *id, uint32_t *num,
-                     uint64_t *seq)
+ef_store_event_each_at (ef_store_txn_t *txn, uint32_t org, const ef_uuid_t *id,
+                        ef_store_event_at_fn *fn, void *arg)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_EVENT_IDS], &cur);
@@ -881,15 +884,51 @@ ef_store_event_find (ef_store_txn_t *txn, const ef_uuid_t *id, uint32_t *num,
     MDB_val key = {20, ik}, val;
     rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
     int out = EF_ENOTFOUND;
-    if (rc == 0 && key.mv_size == 20 && memcmp (key.mv_data, id->b, 16) == 0 &&
-        val.mv_size == 8) {
-        *num = s_rd32 ((uint8_t *)key.mv_data + 16);
-        *seq = s_rd64 (val.mv_data);
-        out = 0;
-    } else if (rc && rc != MDB_NOTFOUND)
+    while (rc == 0 && key.mv_size == 20 && memcmp (key.mv_data, id->b, 16) == 0) {
+        uint32_t num = s_rd32 ((uint8_t *)key.mv_data + 16);
+        ef_stream_rec_t s;
+        int e = val.mv_size == 8 ? ef_store_stream_get (txn, num, &s) : EF_ESTORE;
+        if (e && e != EF_ENOTFOUND) {
+            out = e;
+            break;
+        }
+        if (e == 0 && s.org == org && fn (arg, num, s_rd64 (val.mv_data))) {
+            out = 0;
+            break;
+        }
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    if (rc && rc != MDB_NOTFOUND)
         out = s_err (txn->store, rc);
     mdb_cursor_close (cur);
     return out;
+}
+
+typedef struct {
+    uint32_t num;
+    uint64_t seq;
+} s_at_t;
+
+static int
+s_first_at (void *arg, uint32_t num, uint64_t seq)
+{
+    s_at_t *at = arg;
+    at->num = num;
+    at->seq = seq;
+    return 1;
+}
+
+int
+ef_store_event_find (ef_store_txn_t *txn, uint32_t org, const ef_uuid_t *id,
+                     uint32_t *num, uint64_t *seq)
+{
+    s_at_t at;
+    int rc = ef_store_event_each_at (txn, org, id, s_first_at, &at);
+    if (rc == 0) {
+        *num = at.num;
+        *seq = at.seq;
+    }
+    return rc;
 }
 
 int

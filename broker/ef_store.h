@@ -120,9 +120,19 @@ int ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
 /*  The seq of event id in stream num. EF_ENOTFOUND. */
 int ef_store_event_find_in (ef_store_txn_t *txn, uint32_t num,
                             const ef_uuid_t *id, uint64_t *seq);
-/*  Where event id is stored: the first stream (by number) that has it. */
-int ef_store_event_find (ef_store_txn_t *txn, const ef_uuid_t *id,
-                         uint32_t *num, uint64_t *seq);
+/*  Called for each stream of an org that holds an event id: 1 stops. */
+typedef int (ef_store_event_at_fn) (void *arg, uint32_t num, uint64_t seq);
+/*  Visit the streams of org holding event id, by stream number. The same
+    id in another org is another event, never visited. 0 when fn stopped
+    the walk, EF_ENOTFOUND when it did not (or nothing matched),
+    EF_ESTORE. */
+int ef_store_event_each_at (ef_store_txn_t *txn, uint32_t org,
+                            const ef_uuid_t *id, ef_store_event_at_fn *fn,
+                            void *arg);
+/*  Where event id is stored in org: the first stream (by number) of org
+    that has it. EF_ENOTFOUND. */
+int ef_store_event_find (ef_store_txn_t *txn, uint32_t org,
+                         const ef_uuid_t *id, uint32_t *num, uint64_t *seq);
 /*  The record bytes of (num, seq). EF_ENOTFOUND. */
 int ef_store_event_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                         ef_str_t *record);

@@ -14,7 +14,7 @@
 #include "ef_store.h"
 
 /*  One PUBLISH item. The reactor fills id, the record and code (an item
-    it refused); the writer fills seq and duplicate (and received_at of the
+    it refused); the schema checks (ef_validator) refuse more; the writer fills seq and duplicate (and received_at of the
     original for a duplicate). */
 typedef struct {
     int code;             /* the item's own error, 0 if none */
@@ -28,6 +28,7 @@ typedef struct {
     uint64_t received_at;
     uint64_t retry_after_ms; /* code EF_ERATE */
     uint32_t msg_off, msg_len; /* code EF_EVALIDATION: its text in records */
+    ef_str_t payload;          /* to check against the schema (in frame) */
 } ef_wresult_t;
 
 /*  Who sent a request, as the broker established it. */
@@ -92,6 +93,11 @@ struct ef_wreq {
     int64_t deadline_ms;    /* a parked FETCH answers empty then */
     uint64_t quota;         /* PUBLISH: the org's stored-bytes quota;
                                CREATE_STREAM: its streams quota (0: none) */
+    struct ef_schema *schema; /* PUBLISH: a reference for the schema
+                                 checks (ef_validator), NULL otherwise */
+    int checking;           /* PUBLISH: with the schema checks */
+    uint32_t check_next;    /* the next item they check */
+    int64_t check_ns;       /* the CPU they spent on it so far */
     int status;             /* whole-request error, 0 if none */
     const char *why;        /* static text for status */
 };

@@ -7,7 +7,9 @@
     listed with their JSON Pointers; boolean schemas; lengths counted in
     characters, not bytes; hostile values and schemas (deep nesting,
     endless recursion, catastrophic regular expressions) refused without a
-    crash and in bounded time; one schema shared by several threads. The
+    crash and in bounded time; the work budget (PCRE2 step, depth and heap
+    limits, work units over the walk, a CPU deadline) and its one message;
+    one schema shared by several threads and references to it. The
     keyword-by-keyword conformance is test_schema_suite's job. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -593,9 +595,152 @@ test_catastrophic_regex_fails_in_bounded_time (void **state)
         ef_schema_validate (schema, value, strlen (value), e, 2, &n),
         EF_EVALIDATION);
     assert_int_equal (n, 1);
-    assert_non_null (strstr (e[0].message, "regular expression"));
+    assert_string_equal (e[0].message, EF_SCHEMA_BUDGET_MSG);
     assert_int_equal (s_check (schema, "\"aaaa\""), 0);
     ef_schema_destroy (&schema);
+}
+
+/*  "^(a|aa)+$" fifty times under allOf: the first pattern that runs out
+    of PCRE2 steps ends the check, refused as over budget (not checked to
+    the end, not "invalid"), with the whole value as its path. */
+static void
+test_backtracking_patterns_exceed_the_budget_at_the_first (void **state)
+{
+    (void)state;
+    char text[4096] = "{\"allOf\": [";
+    for (int i = 0; i < 50; i++)
+        strcat (text, i ? ",{\"pattern\": \"^(a|aa)+$\"}"
+                        : "{\"pattern\": \"^(a|aa)+$\"}");
+    strcat (text, "]}");
+    ef_schema_t *schema = s_compile (text);
+    const char *hostile = "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"";
+    ef_schema_budget_t b = {0};
+    ef_schema_error_t e[4];
+    uint32_t n = 0;
+    assert_int_equal (ef_schema_validate_budget (schema, hostile,
+                                                 strlen (hostile), &b, e, 4,
+                                                 &n),
+                      EF_EVALIDATION);
+    assert_int_equal (b.exceeded, 1);
+    assert_int_equal (n, 1);
+    assert_string_equal (e[0].path, "");
+    assert_string_equal (e[0].message, EF_SCHEMA_BUDGET_MSG);
+    assert_true (b.used < 10); /* one pattern ran, not fifty */
+    /* quiet (no error list): the same verdict */
+    assert_int_equal (ef_schema_validate_budget (schema, hostile,
+                                                 strlen (hostile), &b, NULL, 0,
+                                                 NULL),
+                      EF_EVALIDATION);
+    assert_int_equal (b.exceeded, 1);
+    /* an ordinary value passes, within budget */
+    assert_int_equal (ef_schema_validate_budget (schema, "\"aaa\"", 5, &b, e,
+                                                 4, &n),
+                      0);
+    assert_int_equal (b.exceeded, 0);
+    assert_true (b.used > 50);
+    ef_schema_destroy (&schema);
+}
+
+/*  A pattern that needs deep backtracking over a long string hits PCRE2's
+    depth or heap limit: over budget too. */
+static void
+test_deep_backtracking_exceeds_the_budget (void **state)
+{
+    (void)state;
+    ef_schema_t *schema = s_compile ("{\"pattern\": \"^(a|b)*c$\"}");
+    size_t len = 200000;
+    char *value = malloc (len + 3);
+    assert_non_null (value);
+    value[0] = '"';
+    memset (value + 1, 'a', len);
+    strcpy (value + 1 + len, "\"");
+    ef_schema_budget_t b = {0};
+    ef_schema_error_t e[2];
+    uint32_t n = 0;
+    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
+                                                 &b, e, 2, &n),
+                      EF_EVALIDATION);
+    assert_int_equal (b.exceeded, 1);
+    assert_string_equal (e[0].message, EF_SCHEMA_BUDGET_MSG);
+    free (value);
+    ef_schema_destroy (&schema);
+}
+
+/*  The walk itself is counted: a deep allOf over a big array runs out of
+    work units though every check is cheap; a smaller budget says so
+    sooner; a deadline on the CPU clock that has passed stops the walk at
+    its next look at the clock. */
+static void
+test_the_walk_is_counted_against_the_budget (void **state)
+{
+    (void)state;
+    char text[4096] = "{\"items\": {\"allOf\": [";
+    for (int i = 0; i < 50; i++)
+        strcat (text, i ? ",{\"type\": \"integer\"}" : "{\"type\": \"integer\"}");
+    strcat (text, "]}}");
+    ef_schema_t *schema = s_compile (text);
+    size_t count = 30000; /* 30000 x 51 subschemas > EF_SCHEMA_WORK_MAX */
+    char *value = malloc (count * 2 + 4);
+    assert_non_null (value);
+    size_t o = 0;
+    value[o++] = '[';
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            value[o++] = ',';
+        value[o++] = '1';
+    }
+    strcpy (value + o, "]");
+    ef_schema_budget_t b = {0};
+    ef_schema_error_t e[2];
+    uint32_t n = 0;
+    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
+                                                 &b, e, 2, &n),
+                      EF_EVALIDATION);
+    assert_int_equal (b.exceeded, 1);
+    assert_string_equal (e[0].message, EF_SCHEMA_BUDGET_MSG);
+    assert_true (b.used <= EF_SCHEMA_WORK_MAX + 64);
+    /* the default entry point has the same budget */
+    assert_int_equal (ef_schema_validate (schema, value, strlen (value), e, 2,
+                                          &n),
+                      EF_EVALIDATION);
+    assert_string_equal (e[0].message, EF_SCHEMA_BUDGET_MSG);
+    /* 100 items fit the default budget, not one of 1000 units */
+    strcpy (value + 200, "]");
+    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
+                                                 &b, e, 2, &n),
+                      0);
+    assert_int_equal (b.exceeded, 0);
+    b.work = 1000;
+    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
+                                                 &b, e, 2, &n),
+                      EF_EVALIDATION);
+    assert_int_equal (b.exceeded, 1);
+    /* a CPU deadline already passed: refused at the first look */
+    b.work = 0;
+    b.cpu_until_ns = ef_schema_cpu_now_ns () - 1;
+    strcpy (value + 2 * 2000, "]"); /* 2000 items: past the first look */
+    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
+                                                 &b, e, 2, &n),
+                      EF_EVALIDATION);
+    assert_int_equal (b.exceeded, 1);
+    assert_true (b.used < 4096);
+    free (value);
+    ef_schema_destroy (&schema);
+}
+
+/*  A reference keeps the schema alive after its owner dropped its own. */
+static void
+test_a_reference_outlives_the_owner (void **state)
+{
+    (void)state;
+    ef_schema_t *owner = s_compile ("{\"type\": \"string\"}");
+    ef_schema_t *ref = ef_schema_ref (owner);
+    assert_ptr_equal (ref, owner);
+    ef_schema_destroy (&owner);
+    assert_null (owner);
+    assert_int_equal (s_check (ref, "\"x\""), 0);
+    ef_schema_destroy (&ref);
+    assert_null (ref);
 }
 
 static void
@@ -699,6 +844,10 @@ main (void)
         cmocka_unit_test (test_deep_nesting_is_refused_gracefully),
         cmocka_unit_test (test_endless_recursion_is_refused_not_flipped),
         cmocka_unit_test (test_catastrophic_regex_fails_in_bounded_time),
+        cmocka_unit_test (test_backtracking_patterns_exceed_the_budget_at_the_first),
+        cmocka_unit_test (test_deep_backtracking_exceeds_the_budget),
+        cmocka_unit_test (test_the_walk_is_counted_against_the_budget),
+        cmocka_unit_test (test_a_reference_outlives_the_owner),
         cmocka_unit_test (test_unique_items_on_a_long_array),
         cmocka_unit_test (test_one_schema_serves_many_threads),
     };

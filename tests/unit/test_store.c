@@ -440,17 +440,47 @@ test_event_find_in_and_event_find_locate_ids (void **state)
     assert_int_equal (ef_store_event_find_in (r, a.num, &shared, &seq), 0);
     assert_int_equal (seq, 2);
 
-    /* without a stream: the first stream by number that has it */
-    assert_int_equal (ef_store_event_find (r, &shared, &num, &seq), 0);
+    /* without a stream: the first stream of the org by number that has it */
+    assert_int_equal (ef_store_event_find (r, 1, &shared, &num, &seq), 0);
     assert_int_equal (num, a.num);
     assert_int_equal (seq, 2);
     id = s_id (b.num, 1);
-    assert_int_equal (ef_store_event_find (r, &id, &num, &seq), 0);
+    assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq), 0);
     assert_int_equal (num, b.num);
     assert_int_equal (seq, 1);
     id = s_id (99, 99);
-    assert_int_equal (ef_store_event_find (r, &id, &num, &seq), EF_ENOTFOUND);
+    assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq), EF_ENOTFOUND);
     assert_int_equal (ef_store_event_find_in (r, a.num, &id, &seq),
+                      EF_ENOTFOUND);
+    s_reader_done (&r);
+}
+
+/*  The same client-chosen id in two orgs is two events: a look-up by id
+    finds the caller's, whichever org stored it first. */
+static void
+test_event_find_resolves_ids_in_the_callers_org (void **state)
+{
+    fx_t *fx = *state;
+    u_store_open (fx, 0, 0);
+    ef_stream_rec_t other = s_stream (fx, 2, "theirs"); /* older, lower num */
+    ef_stream_rec_t mine = s_stream (fx, 1, "mine");
+    ef_uuid_t id = s_id (77, 7);
+    ef_store_txn_t *w = s_begin (fx);
+    assert_int_equal (ef_store_event_append (w, other.num, 1, &id, "x", 1), 0);
+    assert_int_equal (s_append (w, mine.num, 1), 0);
+    assert_int_equal (ef_store_event_append (w, mine.num, 2, &id, "y", 1), 0);
+    s_commit (&w);
+
+    ef_store_txn_t *r = s_reader (fx);
+    uint32_t num = 0;
+    uint64_t seq = 0;
+    assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq), 0);
+    assert_int_equal (num, mine.num);
+    assert_int_equal (seq, 2);
+    assert_int_equal (ef_store_event_find (r, 2, &id, &num, &seq), 0);
+    assert_int_equal (num, other.num);
+    assert_int_equal (seq, 1);
+    assert_int_equal (ef_store_event_find (r, 3, &id, &num, &seq),
                       EF_ENOTFOUND);
     s_reader_done (&r);
 }
@@ -584,7 +614,7 @@ test_abort_leaves_nothing (void **state)
                       EF_ENOTFOUND);
     assert_int_equal (ef_store_stream_find (r, 1, ef_str (s.id), &f),
                       EF_ENOTFOUND);
-    assert_int_equal (ef_store_event_find (r, &id, &num, &seq), EF_ENOTFOUND);
+    assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq), EF_ENOTFOUND);
     s_assert_bounds (r, s.num, 0, 0);
     assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
     assert_int_equal (streams, 0);
@@ -763,6 +793,7 @@ main (void)
         T (test_create_stream_then_find_by_name_and_by_id),
         T (test_create_duplicate_name_is_exists_but_other_org_may_use_it),
         T (test_find_stream_of_another_org_is_not_found),
+        T (test_event_find_resolves_ids_in_the_callers_org),
         T (test_create_stream_refuses_empty_and_overlong_names),
         T (test_stream_each_visits_the_org_streams_in_name_order),
         T (test_append_seq_1_to_n_then_bounds_are_1_and_n),
