@@ -214,6 +214,12 @@ int
 ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
     if (!w->pw_ok || !w->user.id[0]) {
+        ef_log_info (self->log, "authentication failed",
+                     "\"credential\":\"password\",\"cause\":\"%s\","
+                     "\"email\":\"%.*s\"",
+                     w->user.id[0] ? "wrong password" : "unknown email",
+                     (int) w->req.email.len,
+                     w->req.email.ptr ? w->req.email.ptr : "");
         *why = "authentication failed";
         return EF_EAUTH;
     }
@@ -231,8 +237,12 @@ ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t n
     char refresh[EF_REFRESH_TOKEN_MAX];
     int rc = ef_principals_family_rotate (txn, w->req.refresh_token, now, &fam,
                                           refresh);
-    if (rc == EF_EAUTH) /* a reuse was written down: commit it */
+    if (rc == EF_EAUTH) { /* a reuse was written down: commit it */
+        ef_log_info (self->log, "authentication failed",
+                     "\"credential\":\"refresh_token\",\"cause\":\"unknown, "
+                     "expired or reused refresh token\"");
         return s_refuse (w, EF_EAUTH, "authentication failed");
+    }
     if (rc)
         return rc;
     if (ef_principals_user_get (txn, ef_str (fam.user), &user))

@@ -272,6 +272,10 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
             return 0;
         }
         *why = "authentication required";
+        ef_log_info (self->log, "authentication failed",
+                     "\"credential\":\"none\",\"cause\":\"no credential\","
+                     "\"command\":%d",
+                     (int) w->req.cmd);
         return EF_EAUTH;
     }
     if (!(ef_role_effective (w->who.role) & c->roles)) {

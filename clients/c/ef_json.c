@@ -42,11 +42,12 @@ s_lit (s_json_t *j, const char *w, size_t n)
     return 0;
 }
 
+/*  The length of the valid UTF-8 sequence at p (lead byte >= 0x80, no
+    overlong forms, no surrogates, at most U+10FFFF), or 0. */
 static int
-s_utf8 (s_json_t *j)
+s_utf8_len (const unsigned char *p, const unsigned char *end)
 {
-    /* one multi-byte sequence starting at j->p (lead byte >= 0x80) */
-    unsigned c = *j->p;
+    unsigned c = *p;
     int n;
     uint32_t cp;
     if (c >= 0xc2 && c <= 0xdf)
@@ -56,18 +57,28 @@ s_utf8 (s_json_t *j)
     else if (c >= 0xf0 && c <= 0xf4)
         n = 3, cp = c & 0x07;
     else
-        return s_fail (j, "invalid UTF-8");
-    if (j->end - j->p <= n)
-        return s_fail (j, "invalid UTF-8");
+        return 0;
+    if (end - p <= n)
+        return 0;
     for (int i = 1; i <= n; i++) {
-        if ((j->p[i] & 0xc0) != 0x80)
-            return s_fail (j, "invalid UTF-8");
-        cp = (cp << 6) | (j->p[i] & 0x3f);
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
     }
     if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
         || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n + 1;
+}
+
+static int
+s_utf8 (s_json_t *j)
+{
+    /* one multi-byte sequence starting at j->p (lead byte >= 0x80) */
+    int n = s_utf8_len (j->p, j->end);
+    if (!n)
         return s_fail (j, "invalid UTF-8");
-    j->p += n + 1;
+    j->p += n;
     return 0;
 }
 
@@ -259,14 +270,27 @@ ef_json_quote (ef_buf_t *b, const char *s, size_t n)
     size_t run = 0; /* bytes copied verbatim, flushed in one append */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char) s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             run++;
+            continue;
+        }
+        int u = c >= 0x80 ? s_utf8_len ((const unsigned char *) s + i,
+                                        (const unsigned char *) s + n)
+                          : 0;
+        if (u) {
+            run += (size_t) u;
+            i += (size_t) u - 1;
             continue;
         }
         ef_buf_append (b, s + i - run, run);
         run = 0;
         char esc[7] = {'\\', 0};
         size_t en = 2;
+        if (c >= 0x80) {
+            /* not UTF-8: JSON text must be, so the byte is replaced */
+            ef_buf_append (b, "\\ufffd", 6);
+            continue;
+        }
         switch (c) {
         case '"': esc[1] = '"'; break;
         case '\\': esc[1] = '\\'; break;
