@@ -126,8 +126,8 @@ s_put_number (ef_buf_t *b, const char *spec, size_t len, va_list *ap)
             n = snprintf (out, sizeof out, fmt, va_arg (*ap, unsigned));
     }
     if (n > 0)
-        ef_buf_append (b, out, (size_t) n < sizeof out ? (size_t) n
-                                                       : sizeof out - 1);
+        ef_buf_append (b, out,
+                       (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
 }
 
 /*  The fields format with its arguments, every string escaped. */
@@ -140,7 +140,7 @@ s_put_fields (ef_buf_t *b, const char *f, va_list *ap)
             ef_buf_append (b, f, strlen (f));
             return;
         }
-        ef_buf_append (b, f, (size_t) (pct - f));
+        ef_buf_append (b, f, (size_t)(pct - f));
         const char *p = pct + 1;
         if (*p == '%') {
             ef_buf_append (b, "%", 1);
@@ -170,14 +170,14 @@ s_put_fields (ef_buf_t *b, const char *f, va_list *ap)
             prec = va_arg (*ap, int);
         if (*p == 's') {
             const char *s = va_arg (*ap, const char *);
-            size_t n = s ? (prec >= 0 ? strnlen (s, (size_t) prec) : strlen (s))
-                         : 0;
+            size_t n =
+                s ? (prec >= 0 ? strnlen (s, (size_t)prec) : strlen (s)) : 0;
             s_put_str (b, s, n);
         } else if (*p == 'c') {
-            char c = (char) va_arg (*ap, int);
+            char c = (char)va_arg (*ap, int);
             s_put_str (b, &c, 1);
         } else if (!star)
-            s_put_number (b, pct, (size_t) (p + 1 - pct), ap);
+            s_put_number (b, pct, (size_t)(p + 1 - pct), ap);
         else
             return; /* "%.*d": not a form this writer takes */
         f = p + 1;

@@ -28,7 +28,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define API "/api/v1"
+#define API   "/api/v1"
 #define TOKEN "operator-s3cret"
 
 /* ---------------------------------------------------------------- fixture */
@@ -44,16 +44,16 @@ static char s_org_b[1200]; /* "Authorization: Bearer …" of another org */
 static int
 group_setup (void **state)
 {
-    (void) state;
+    (void)state;
     signal (SIGPIPE, SIG_IGN);
     curl_global_init (CURL_GLOBAL_DEFAULT);
     const char *guarded[] = {"--metrics-token", TOKEN, NULL};
-    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL)
-        || !(s_admin = h_client (&s_broker))
-        || h_http_api_key (s_admin, "producer", s_producer_key)
-        || h_http_api_key (s_admin, "consumer", s_consumer_key)
-        || h_bridge_start (&s_open, &s_broker, NULL)
-        || h_bridge_start (&s_guarded, &s_broker, guarded))
+    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL) ||
+        !(s_admin = h_client (&s_broker)) ||
+        h_http_api_key (s_admin, "producer", s_producer_key) ||
+        h_http_api_key (s_admin, "consumer", s_consumer_key) ||
+        h_bridge_start (&s_open, &s_broker, NULL) ||
+        h_bridge_start (&s_guarded, &s_broker, guarded))
         return -1;
     return 0;
 }
@@ -61,7 +61,7 @@ group_setup (void **state)
 static int
 group_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     h_bridge_stop (&s_open);
     h_bridge_stop (&s_guarded);
     ef_client_destroy (&s_admin);
@@ -150,8 +150,8 @@ s_log_wait (const char *path, s_match_fn *match, const void *arg, int want)
 {
     long until = h_http_ms_now () + 5000;
     int n;
-    while ((n = s_log_count (path, match, arg)) < want
-           && h_http_ms_now () < until)
+    while ((n = s_log_count (path, match, arg)) < want &&
+           h_http_ms_now () < until)
         nanosleep (&(struct timespec){0, 5000000}, NULL);
     return n;
 }
@@ -196,18 +196,18 @@ s_check_histogram (const char *text, const char *name)
     double last_le = -1;
     unsigned long long last_n = 0, inf_n = 0;
     char labels[400] = "";
-    for (const char *p = text; *p; p = strchr (p, '\n') ? strchr (p, '\n') + 1
-                                                        : p + strlen (p)) {
+    for (const char *p = text; *p;
+         p = strchr (p, '\n') ? strchr (p, '\n') + 1 : p + strlen (p)) {
         const char *eol = strchr (p, '\n');
-        size_t len = eol ? (size_t) (eol - p) : strlen (p);
+        size_t len = eol ? (size_t)(eol - p) : strlen (p);
         char line[600];
-        snprintf (line, sizeof line, "%.*s", (int) len, p);
+        snprintf (line, sizeof line, "%.*s", (int)len, p);
         if (!strncmp (line, bucket, strlen (bucket))) {
             char *le = strstr (line, "le=\"");
             assert_non_null (le);
             char these[400];
             snprintf (these, sizeof these, "%.*s",
-                      (int) (le - line - strlen (bucket)),
+                      (int)(le - line - strlen (bucket)),
                       line + strlen (bucket));
             if (strcmp (these, labels)) { /* a new series */
                 assert_int_equal (buckets == 0 || inf, 1);
@@ -249,7 +249,7 @@ s_check_histogram (const char *text, const char *name)
 static void
 test_metrics_pass_promtool_and_histograms_are_whole (void **state)
 {
-    (void) state;
+    (void)state;
     /* something to count: an event through (no pipeline: processed at
        once) and some requests */
     h_resp_t r;
@@ -271,15 +271,15 @@ test_metrics_pass_promtool_and_histograms_are_whole (void **state)
         fail_msg ("promtool check metrics refused %s", path);
     assert_int_equal (s_check_histogram (text, "eventflow_processing_seconds"),
                       1);
-    assert_true (s_check_histogram (text, "eventflow_http_request_seconds")
-                 >= 1);
+    assert_true (s_check_histogram (text, "eventflow_http_request_seconds") >=
+                 1);
     free (text);
 }
 
 static void
 test_open_metrics_name_no_org_and_the_token_holder_sees_all (void **state)
 {
-    (void) state;
+    (void)state;
     s_org_b_with_a_group ();
     char *text = s_metrics (&s_open, NULL);
     if (strstr (text, "secretA") || strstr (text, "payroll-export"))
@@ -310,8 +310,8 @@ s_free_port (void)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
     assert_true (fd >= 0);
-    assert_int_equal (bind (fd, (struct sockaddr *) &a, sizeof a), 0);
-    assert_int_equal (getsockname (fd, (struct sockaddr *) &a, &len), 0);
+    assert_int_equal (bind (fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal (getsockname (fd, (struct sockaddr *)&a, &len), 0);
     close (fd);
     return ntohs (a.sin_port);
 }
@@ -319,7 +319,7 @@ s_free_port (void)
 static void
 test_metrics_beyond_loopback_need_a_token (void **state)
 {
-    (void) state;
+    (void)state;
     /* listening on every address (reached here over loopback only) */
     char listen_at[64];
     snprintf (listen_at, sizeof listen_at, "0.0.0.0:%d", s_free_port ());
@@ -327,7 +327,8 @@ test_metrics_beyond_loopback_need_a_token (void **state)
     h_bridge_t g;
     assert_int_equal (h_bridge_start (&g, &s_broker, extra), 0);
     char url[128];
-    snprintf (url, sizeof url, "http://127.0.0.1:%s", strchr (listen_at, ':') + 1);
+    snprintf (url, sizeof url, "http://127.0.0.1:%s",
+              strchr (listen_at, ':') + 1);
     h_resp_t r;
     h_http (&r, url, "GET", "/metrics", NULL, NULL, NULL);
     H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
@@ -357,7 +358,7 @@ s_stats_as (const char *cred)
 static void
 test_stats_of_an_org_caller_hold_only_its_figures (void **state)
 {
-    (void) state;
+    (void)state;
     s_org_b_with_a_group ();
     ef_mpr_t r;
     const ef_reply_t *rep = s_stats_as (s_consumer_key);
@@ -370,7 +371,7 @@ test_stats_of_an_org_caller_hold_only_its_figures (void **state)
     assert_true (st.streams >= 1);
     /* its org's lags only: org B's group is not among them */
     assert_int_equal (ef_proto_reply_find (rep, "lags", &r), 0);
-    assert_null (memmem (r.p, (size_t) (r.end - r.p), "secretA", 7));
+    assert_null (memmem (r.p, (size_t)(r.end - r.p), "secretA", 7));
     /* the operator's key still sees the broker's counters */
     rep = s_stats_as (NULL);
     assert_int_equal (ef_proto_reply_find (rep, "processing", &r), 0);
@@ -391,7 +392,7 @@ static const char s_forge[] =
 static void
 test_hostile_values_stay_inside_their_log_fields (void **state)
 {
-    (void) state;
+    (void)state;
     /* an X-Request-Id that would close its string */
     char rid[200];
     snprintf (rid, sizeof rid, "X-Request-Id: %s", s_forge);
@@ -402,10 +403,14 @@ test_hostile_values_stay_inside_their_log_fields (void **state)
     h_http_free (&r);
     /* an API key whose id part closes its string */
     char key[200];
-    snprintf (key, sizeof key, "X-API-Key: efk_\"},\"msg\":\"forged_%064d",
-              0);
+    snprintf (key, sizeof key, "X-API-Key: efk_\"},\"msg\":\"forged_%064d", 0);
     h_http (&r, s_open.url, "GET", API "/streams", key, NULL, NULL);
     H_EXPECT_STATUS (r, 401);
+    h_http_free (&r);
+    /* a stream name with quotes and a newline, in the path */
+    h_http_publish (&r, s_open.url, "x%22%2C%22msg%22%3A%22forged%0A",
+                    s_producer_key, "{\"type\":\"t\",\"payload\":{}}");
+    assert_true (r.status >= 400);
     h_http_free (&r);
     /* emails with quotes, a newline, control characters, invalid UTF-8 */
     const char *emails[] = {
@@ -498,15 +503,15 @@ s_request_record (const char *rid, const char *method, const char *route,
     assert_true (json_is_number (json_object_get (found, "duration_ms")));
     const char *who = json_string_value (json_object_get (found, "principal"));
     assert_non_null (who);
-    assert_int_equal (strncmp (who, principal_prefix, strlen (principal_prefix)),
-                      0);
+    assert_int_equal (
+        strncmp (who, principal_prefix, strlen (principal_prefix)), 0);
     return found;
 }
 
 static void
 test_each_request_logged_once_and_auth_failures_with_cause (void **state)
 {
-    (void) state;
+    (void)state;
     s_org_b_with_a_group ();
     h_resp_t r;
     const char *h1[] = {"X-Request-Id: req-log-1", NULL};
