@@ -225,6 +225,9 @@ s_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
         ef_client_destroy (&t->client);
         return EF_EUNAVAILABLE;
     }
+    if (rc != EF_EAUTH
+        && (ef_str_set (req->auth_api_key) || ef_str_set (req->auth_jwt)))
+        h->authenticated = 1;
     if (extra_ms > 0) /* *rep lives in the client, untouched by this */
         ef_client_set_timeout (t->client, self->timeout_ms);
     return rc;
@@ -337,14 +340,15 @@ s_count (ef_bridge_t *self, int route, int status, uint64_t ns)
 }
 
 /*  Who made the request, for its log line: "api_key:ID" or "user:ID" as
-    the credential names it, once the broker accepted it (any answer but
-    401); "" when there was none or it was refused. A token's subject is
-    read without checking its signature: the broker checked it. */
+    the credential names it, once the broker accepted it; "" when there
+    was none, it was refused, or the request never reached the broker. A
+    token's subject is read without checking its signature: the broker
+    checked it. */
 static void
 s_principal (const ef_http_t *h, char *out, size_t size)
 {
     out[0] = 0;
-    if (h->status == 401)
+    if (!h->authenticated || h->status == 401)
         return;
     if (ef_str_set (h->api_key) && h->api_key.len > 20
         && memcmp (h->api_key.ptr, "efk_", 4) == 0) {
