@@ -85,7 +85,7 @@ s_put_str (ef_buf_t *b, const char *s, size_t n)
 
 /*  One numeric conversion: spec is "%" flags width precision length conv
     (no '*'), rendered with the argument its length and conversion call
-    for. */
+    for; a pointer is rendered as null. */
 static void
 s_put_number (ef_buf_t *b, const char *spec, size_t len, va_list *ap)
 {
@@ -103,9 +103,12 @@ s_put_number (ef_buf_t *b, const char *spec, size_t len, va_list *ap)
         else if (spec[i] == 'z')
             size = 1;
     }
-    if (conv == 'f' || conv == 'g' || conv == 'e')
+    if (strchr ("fFgGeEaA", conv))
         n = snprintf (out, sizeof out, fmt, va_arg (*ap, double));
-    else if (conv == 'd' || conv == 'i') {
+    else if (conv == 'p') {
+        (void)va_arg (*ap, void *);
+        n = snprintf (out, sizeof out, "null");
+    } else if (conv == 'd' || conv == 'i') {
         if (size)
             n = snprintf (out, sizeof out, fmt, va_arg (*ap, ssize_t));
         else if (longs >= 2)
@@ -178,8 +181,16 @@ s_put_fields (ef_buf_t *b, const char *f, va_list *ap)
             s_put_str (b, &c, 1);
         } else if (!star)
             s_put_number (b, pct, (size_t)(p + 1 - pct), ap);
-        else
-            return; /* "%.*d": not a form this writer takes */
+        else {
+            /* "%.*d": the precision written out */
+            char spec[32];
+            const char *dot = strchr (pct, '*') - 1;
+            int k =
+                snprintf (spec, sizeof spec, "%.*s%d%.*s", (int)(dot + 1 - pct),
+                          pct, prec, (int)(p - dot - 1), dot + 2);
+            if (k > 0 && (size_t)k < sizeof spec)
+                s_put_number (b, spec, (size_t)k, ap);
+        }
         f = p + 1;
     }
 }

@@ -92,8 +92,9 @@ test_numbers_and_long_values (void **state)
     big[sizeof big - 1] = 0;
     ef_log_error (log, "m",
                   "\"a\":%u,\"b\":%lld,\"c\":%zu,\"d\":%.3f,\"e\":%llu,"
-                  "\"big\":\"%s\",\"pct\":\"100%%\"",
-                  42u, -5LL, (size_t)9, 1.5, 123456789012ULL, big);
+                  "\"big\":\"%s\",\"pct\":\"100%%\",\"p\":%p,\"f\":%.*f",
+                  42u, -5LL, (size_t)9, 1.5, 123456789012ULL, big, (void *)f, 2,
+                  2.25);
     json_t *rec = s_record (f);
     assert_int_equal (json_integer_value (json_object_get (rec, "a")), 42);
     assert_int_equal (json_integer_value (json_object_get (rec, "b")), -5);
@@ -106,6 +107,8 @@ test_numbers_and_long_values (void **state)
                       1024);
     assert_string_equal (json_string_value (json_object_get (rec, "pct")),
                          "100%");
+    assert_true (json_is_null (json_object_get (rec, "p")));
+    assert_true (json_real_value (json_object_get (rec, "f")) == 2.25);
     json_decref (rec);
     ef_log_destroy (&log);
     fclose (f);

@@ -33,7 +33,8 @@ int ef_log_level_parse (const char *name);
     a %s or %c value is escaped as the inside of a JSON string (quotes,
     backslashes, control characters; invalid UTF-8 becomes U+FFFD; cut at
     1 KiB), so %s always stands between quotes in the format, whatever
-    bytes a peer sent; numbers take d i u x with h l ll z, and f g e.
+    bytes a peer sent; numbers take d i u x o with h l ll z, and f g e a
+    (a precision may be .*); %p is written as null.
     msg is escaped the same way. A NULL self writes nothing. */
 void ef_log_write (ef_log_t *self, ef_log_level_t level, const char *msg,
                    const char *fields, ...)
