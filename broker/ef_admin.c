@@ -256,10 +256,14 @@ ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t n
 int
 ef_admin_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
+    ef_broker_t *self = ctx;
     int rc = ef_principals_family_revoke (txn, w->req.refresh_token, now);
-    if (rc == EF_EAUTH)
+    if (rc == EF_EAUTH) {
+        ef_log_info (self->log, "authentication failed",
+                     "\"credential\":\"refresh_token\",\"cause\":\"unknown "
+                     "refresh token (logout)\"");
         return s_refuse (w, EF_EAUTH, "authentication failed");
+    }
     if (rc)
         return rc;
     ef_proto_reply_ok (&w->reply, w->req.id, 0);
