@@ -750,6 +750,8 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
                                  h->api_key.ptr ? EF_STR_NULL : h->jwt,
                                  ef_str (stream), send, nsend, results, why,
                                  &retry);
+        h->authenticated = rc == 0 || rc == EF_EFORBIDDEN || rc == EF_ERATE
+                           || rc == EF_ENOTFOUND; /* for the request log */
         if (rc) {
             free (send);
             free (results);

@@ -1,9 +1,11 @@
 /*  ef_api_ops.c: the operational routes: /health (the bridge is up),
     /ready (and can reach its broker), /metrics (Prometheus text: the
-    bridge's request counters and latency, and the broker's figures). */
+    bridge's request counters and latency, and the broker's figures; the
+    per-org series only for the holder of the metrics token). */
 #include "ef_api_common.h"
 #include "eventflow/ef_proto.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -111,7 +113,7 @@ s_processing_lines (ef_http_t *h, ef_mpr_t *r)
             int inf = 0;
             if (ef_mpr_array (r, &two) || two != 2)
                 break;
-            if (ef_mpr_nil (r) == 0)
+            if (ef_mpr_nil (r))
                 inf = 1;
             else if (ef_mpr_uint (r, &le))
                 break;
@@ -161,12 +163,26 @@ s_processing_lines (ef_http_t *h, ef_mpr_t *r)
     ef_buf_free (&hist);
 }
 
+/*  Does the request carry the operator's metrics token? */
+static int
+s_operator (const ef_bridge_t *self, const ef_http_t *h)
+{
+    return self->metrics_token && h->jwt.ptr
+           && strlen (self->metrics_token) == h->jwt.len
+           && sodium_memcmp (self->metrics_token, h->jwt.ptr, h->jwt.len) == 0;
+}
+
+/*  Who may read /metrics (README "Metrics"): with a metrics token, only
+    its holder, who also sees the per-org series (consumer lag by stream
+    and group); without one, anyone when the bridge listens on loopback
+    only, and no one otherwise (open metrics on a public port would tell
+    every caller how busy the other orgs are). The broker-wide figures
+    carry no org's names. */
 int
 ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
 {
-    if (self->metrics_token
-        && (!h->jwt.ptr || strlen (self->metrics_token) != h->jwt.len
-            || memcmp (self->metrics_token, h->jwt.ptr, h->jwt.len) != 0))
+    int operator = s_operator (self, h);
+    if (!operator && (self->metrics_token || !self->loopback_only))
         return ef_http_problem (h, 401, "AUTH", "authentication failed", NULL,
                                 0);
     /* the broker's figures, asked as the gateway itself */
@@ -188,7 +204,7 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
         have_proc = ef_proto_reply_find (rep, "processing", &proc) == 0;
         up = ef_proto_reply_find (rep, "stats", &r) == 0
              && ef_proto_read_stats (&r, &st) == 0;
-        if (up && ef_proto_reply_find (rep, "lags", &r) == 0
+        if (up && operator && ef_proto_reply_find (rep, "lags", &r) == 0
             && ef_mpr_array (&r, &n) == 0)
             for (uint32_t i = 0; i < n; i++)
                 s_lag_line (&lags, &r);

@@ -6,7 +6,9 @@
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,8 @@ const ef_config_opt_t ef_bridge_options[] = {
     {"request-timeout", "EVENTFLOW_HTTP_REQUEST_TIMEOUT", "10000",
      "ms a client may take to send a request"},
     {"metrics-token", "EVENTFLOW_METRICS_TOKEN", NULL,
-     "when set, /metrics needs Authorization: Bearer TOKEN"},
+     "when set, /metrics needs Authorization: Bearer TOKEN and then also "
+     "shows per-org series; without it /metrics is open on loopback only"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
     {NULL, NULL, NULL, NULL},
 };
@@ -232,6 +235,9 @@ s_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
         ef_client_destroy (&t->client);
         return EF_EUNAVAILABLE;
     }
+    if (rc != EF_EAUTH
+        && (ef_str_set (req->auth_api_key) || ef_str_set (req->auth_jwt)))
+        h->authenticated = 1;
     if (extra_ms > 0) /* *rep lives in the client, untouched by this */
         ef_client_set_timeout (t->client, self->timeout_ms);
     return rc;
@@ -305,6 +311,21 @@ s_match (const char *pattern, const char *path, ef_http_t *h)
     return *pattern == 0 && *path == 0;
 }
 
+typedef struct {
+    char *out;
+    size_t size;
+    int found;
+} s_sub_t;
+
+static int
+s_sub (void *arg, ef_str_t key, ef_str_t value)
+{
+    s_sub_t *f = arg;
+    if (key.len == 3 && memcmp (key.ptr, "sub", 3) == 0)
+        f->found = ef_json_unescape (value, f->out, f->size) > 0;
+    return f->found;
+}
+
 static int
 s_code_index (int status)
 {
@@ -326,6 +347,43 @@ s_count (ef_bridge_t *self, int route, int status, uint64_t ns)
             atomic_fetch_add_explicit (&st->bucket[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit (&st->sum_us, ns / 1000, memory_order_relaxed);
     atomic_fetch_add_explicit (&st->total, 1, memory_order_relaxed);
+}
+
+/*  Who made the request, for its log line: "api_key:ID" or "user:ID" as
+    the credential names it, once the broker accepted it; "" when there
+    was none, it was refused, or the request never reached the broker. A
+    token's subject is read without checking its signature: the broker
+    checked it. */
+static void
+s_principal (const ef_http_t *h, char *out, size_t size)
+{
+    out[0] = 0;
+    if (!h->authenticated || h->status == 401)
+        return;
+    if (ef_str_set (h->api_key) && h->api_key.len > 20
+        && memcmp (h->api_key.ptr, "efk_", 4) == 0) {
+        snprintf (out, size, "api_key:%.16s", h->api_key.ptr + 4);
+        return;
+    }
+    if (!ef_str_set (h->jwt))
+        return;
+    const char *dot = memchr (h->jwt.ptr, '.', h->jwt.len);
+    const char *end = dot ? memchr (dot + 1, '.',
+                                    h->jwt.len - (size_t) (dot + 1 - h->jwt.ptr))
+                          : NULL;
+    unsigned char claims[1024];
+    size_t n;
+    if (!end
+        || sodium_base642bin (claims, sizeof claims, dot + 1,
+                              (size_t) (end - dot - 1), NULL, &n, NULL,
+                              sodium_base64_VARIANT_URLSAFE_NO_PADDING)
+        || ef_json_validate ((const char *) claims, n, 4, NULL, NULL))
+        return;
+    char sub[128];
+    s_sub_t f = {sub, sizeof sub, 0};
+    ef_json_object_each ((const char *) claims, n, s_sub, &f);
+    if (f.found)
+        snprintf (out, size, "user:%s", sub);
 }
 
 static int
@@ -359,10 +417,17 @@ s_handle (struct mg_connection *conn, void *cbdata)
                          "that method is not served on this path", NULL, 0);
     else
         ef_http_problem (&h, 404, "NOT_FOUND", "no such route", NULL, 0);
-    s_count (self, h.route, h.status, ef_time_mono_ns () - start);
-    ef_log_debug (self->log, "request",
-                  "\"method\":\"%s\",\"status\":%d,\"request_id\":\"%s\"",
-                  h.ri->request_method, h.status, h.request_id);
+    uint64_t took = ef_time_mono_ns () - start;
+    s_count (self, h.route, h.status, took);
+    char principal[160];
+    s_principal (&h, principal, sizeof principal);
+    ef_log_info (self->log, "request",
+                 "\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,"
+                 "\"duration_ms\":%.3f,\"principal\":\"%s\","
+                 "\"request_id\":\"%s\"",
+                 h.ri->request_method,
+                 h.route >= 0 ? ef_bridge_routes[h.route].path : "none",
+                 h.status, took / 1e6, principal, h.request_id);
     int status = h.status;
     ef_http_end (&h);
     return status ? status : 500;
@@ -427,6 +492,34 @@ s_keys (ef_bridge_t *self)
     return 0;
 }
 
+/*  Whether every address of a civetweb listening_ports list ("PORT",
+    "HOST:PORT", "[V6]:PORT", comma-separated, with an optional s or r
+    suffix) is a loopback one. A bare port listens everywhere. */
+static int
+s_loopback_only (const char *ports)
+{
+    char list[128];
+    snprintf (list, sizeof list, "%s", ports);
+    char *save = NULL;
+    for (char *p = strtok_r (list, ",", &save); p;
+         p = strtok_r (NULL, ",", &save)) {
+        while (*p == ' ')
+            p++;
+        char *colon = strrchr (p, ':');
+        if (!colon)
+            return 0;
+        *colon = 0;
+        struct in_addr a4;
+        if (!strcmp (p, "[::1]") || !strcmp (p, "localhost"))
+            continue;
+        if (inet_pton (AF_INET, p, &a4) == 1
+            && (ntohl (a4.s_addr) >> 24) == 127)
+            continue;
+        return 0;
+    }
+    return 1;
+}
+
 int
 ef_bridge_open (ef_bridge_t *self)
 {
@@ -450,6 +543,12 @@ ef_bridge_open (ef_bridge_t *self)
               ef_config_get (self->cfg, "broker"));
     snprintf (self->listen, sizeof self->listen, "%s",
               ef_config_get (self->cfg, "listen"));
+    self->loopback_only = s_loopback_only (self->listen);
+    if (!self->metrics_token && !self->loopback_only)
+        ef_log_warn (self->log,
+                     "/metrics answers 401 on a bridge that listens beyond "
+                     "loopback until a --metrics-token is set",
+                     "\"listen\":\"%s\"", self->listen);
     int rc = s_keys (self);
     if (rc)
         return rc;

@@ -40,6 +40,7 @@ struct ef_bridge {
     size_t max_body;
     int timeout_ms;
     const char *metrics_token;
+    int loopback_only;       /* every listening address is a loopback one */
     ef_route_stats_t *stats; /* one per route, and one for "no route" */
     ef_batcher_t *batcher;   /* ingest's group commit */
 };

@@ -222,6 +222,27 @@ s_title (int status)
     }
 }
 
+/*  The (decoded) request path as a quoted URI reference for "instance":
+    every byte that may not stand in a path is percent-encoded again. */
+static void
+s_quote_uri (ef_buf_t *b, const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    ef_buf_t u;
+    ef_buf_init (&u);
+    for (const unsigned char *p = (const unsigned char *) path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+            || (*p >= '0' && *p <= '9') || strchr ("-._~/!$&'()*+,;=:@", *p))
+            ef_buf_append (&u, (const char *) p, 1);
+        else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            ef_buf_append (&u, e, 3);
+        }
+    }
+    ef_json_quote (b, u.data ? u.data : "", u.len);
+    ef_buf_free (&u);
+}
+
 int
 ef_http_problem (ef_http_t *h, int status, const char *code,
                  const char *detail, const char *extra, int retry_after)
@@ -238,8 +259,7 @@ ef_http_problem (ef_http_t *h, int status, const char *code,
     ef_buf_append (&b, ",\"detail\":", 10);
     ef_json_quote (&b, detail, strlen (detail));
     ef_buf_append (&b, ",\"instance\":", 12);
-    ef_json_quote (&b, h->ri->local_uri ? h->ri->local_uri : "/",
-                   strlen (h->ri->local_uri ? h->ri->local_uri : "/"));
+    s_quote_uri (&b, h->ri->local_uri ? h->ri->local_uri : "/");
     ef_buf_append (&b, ",\"request_id\":", 14);
     ef_json_quote (&b, h->request_id, strlen (h->request_id));
     if (extra)

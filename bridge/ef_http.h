@@ -29,6 +29,7 @@ typedef struct {
     int status;       /* sent status, for the metrics */
     int route;        /* index of the matched route, -1 none */
     int close;        /* answer with Connection: close */
+    int authenticated; /* the broker accepted the credential (for the log) */
 } ef_http_t;
 
 /*  Start an exchange: request id (echoed or generated), credentials. */

@@ -281,6 +281,12 @@ ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w, const char **why)
         if (s_client_addr (self, w, addr, why) == 0)
             ef_auth_login_failed (self->auth, w->req.email, addr,
                                   (uint64_t) ef_time_mono_ms ());
+        ef_log_info (self->log, "authentication failed",
+                     "\"credential\":\"password\",\"cause\":\"%s\","
+                     "\"email\":\"%.*s\"",
+                     w->user.id[0] ? "wrong password" : "unknown email",
+                     (int) w->req.email.len,
+                     w->req.email.ptr ? w->req.email.ptr : "");
         *why = "authentication failed";
         return EF_EAUTH;
     }
@@ -299,8 +305,12 @@ ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t n
     char refresh[EF_REFRESH_TOKEN_MAX];
     int rc = ef_principals_family_rotate (txn, w->req.refresh_token, now, &fam,
                                           refresh);
-    if (rc == EF_EAUTH) /* a reuse was written down: commit it */
+    if (rc == EF_EAUTH) { /* a reuse was written down: commit it */
+        ef_log_info (self->log, "authentication failed",
+                     "\"credential\":\"refresh_token\",\"cause\":\"unknown, "
+                     "expired or reused refresh token\"");
         return s_refuse (w, EF_EAUTH, "authentication failed");
+    }
     if (rc)
         return rc;
     if (ef_principals_user_get (txn, ef_str (fam.user), &user))
@@ -314,10 +324,14 @@ ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t n
 int
 ef_admin_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
+    ef_broker_t *self = ctx;
     int rc = ef_principals_family_revoke (txn, w->req.refresh_token, now);
-    if (rc == EF_EAUTH)
+    if (rc == EF_EAUTH) {
+        ef_log_info (self->log, "authentication failed",
+                     "\"credential\":\"refresh_token\",\"cause\":\"unknown "
+                     "refresh token (logout)\"");
         return s_refuse (w, EF_EAUTH, "authentication failed");
+    }
     if (rc)
         return rc;
     ef_proto_reply_ok (&w->reply, w->req.id, 0);

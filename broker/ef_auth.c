@@ -29,6 +29,7 @@ struct ef_auth {
     ef_store_txn_t *zap_reader; /* the ZAP thread's */
     ef_cert_t server;
     uint8_t gateway_pub[32];
+    char operator_z85[41]; /* the local admin key's: the machine's operator */
     uint8_t jwt_key[EF_JWT_KEY_LEN];
     ef_ratelimit_t *rates;
     ef_throttle_t *login_emails, *login_addrs;
@@ -259,6 +260,8 @@ ef_auth_open (ef_auth_t *self, const char *dir)
     if (ef_hasher_hash ("no such user", 12, self->dummy_hash))
         return EF_ENOMEM;
     int rc = s_bootstrap (self, dir, &admin);
+    snprintf (self->operator_z85, sizeof self->operator_z85, "%s",
+              admin.public_key);
     sodium_memzero (&admin, sizeof admin);
     if (rc) {
         ef_log_error (self->log, "cannot create the default org",
@@ -329,6 +332,19 @@ ef_auth_zap_check (void *arg, const uint8_t pub[32], char user_id[64])
 
 /* ---------------------------------------------------------------- resolve */
 
+/*  Every refused credential is logged with its cause at info (the answer
+    stays the one uniform AUTH); id is what the credential claims to be,
+    when it says. */
+static int
+s_refused (ef_auth_t *self, const char *credential, const char *cause,
+           const char *id)
+{
+    ef_log_info (self->log, "authentication failed",
+                 "\"credential\":\"%s\",\"cause\":\"%s\",\"claimed_id\":\"%s\"",
+                 credential, cause ? cause : "refused", id ? id : "");
+    return EF_EAUTH;
+}
+
 static int
 s_from_jwt (ef_auth_t *self, ef_store_txn_t *txn, ef_str_t token,
             ef_who_t *who)
@@ -338,21 +354,21 @@ s_from_jwt (ef_auth_t *self, ef_store_txn_t *txn, ef_str_t token,
     ef_family_t fam;
     const char *why = NULL;
     if (ef_jwt_verify (self->jwt_key, token.ptr, token.len,
-                       ef_time_now_ms () / 1000, &c, &why)) {
-        ef_log_debug (self->log, "token refused", "\"why\":\"%s\"",
-                      why ? why : "");
-        return EF_EAUTH;
-    }
+                       ef_time_now_ms () / 1000, &c, &why))
+        return s_refused (self, "jwt", why, NULL);
     /* deleted users, logged-out families and everything issued before a
        password change lose their tokens at once */
     if (ef_principals_user_get (txn, ef_str (c.sub), &user))
-        return EF_EAUTH;
+        return s_refused (self, "jwt", "the token's user is gone", c.sub);
     if (c.fam[0]
         && (ef_principals_family_get (txn, ef_str (c.fam), &fam)
             || !ef_principals_family_live (&fam, &user)))
-        return EF_EAUTH;
+        return s_refused (self, "jwt",
+                          "the token's family is revoked or ended by a "
+                          "password change", c.sub);
     if (!c.fam[0] && c.iat * 1000 <= user.tokens_after)
-        return EF_EAUTH;
+        return s_refused (self, "jwt", "issued before a password change",
+                          c.sub);
     who->kind = EF_WHO_USER;
     who->org = user.org;
     who->role = user.role; /* the role now, not when the token was made */
@@ -367,8 +383,14 @@ ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
 {
     memset (who, 0, sizeof *who);
     if (ef_str_set (req->auth_api_key)) {
-        if (ef_principals_apikey_verify (txn, req->auth_api_key, &who->key))
-            return EF_EAUTH;
+        const char *why;
+        if (ef_principals_apikey_verify (txn, req->auth_api_key, &who->key,
+                                         &why)) {
+            char id[17] = "";
+            if (req->auth_api_key.len > 20)
+                memcpy (id, req->auth_api_key.ptr + 4, 16);
+            return s_refused (self, "api_key", why, id);
+        }
         who->kind = EF_WHO_API_KEY;
         who->org = who->key.org;
         who->role = who->key.role;
@@ -384,7 +406,8 @@ ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
            the next one, not at the next connection */
         if (strlen (peer + 3) != 40 || !zmq_z85_decode (pub, peer + 3)
             || ef_principals_clientkey_get (txn, pub, &k))
-            return EF_EAUTH;
+            return s_refused (self, "client_key", "client key not registered",
+                              peer + 3);
         who->kind = EF_WHO_CLIENT_KEY;
         who->org = k.org;
         who->role = k.role;
@@ -392,6 +415,14 @@ ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
         return 0;
     }
     return 0; /* anonymous: gateway without a user credential, or plain */
+}
+
+int
+ef_auth_is_operator (const ef_auth_t *self, const ef_who_t *who)
+{
+    return who->kind == EF_WHO_GATEWAY
+           || (who->kind == EF_WHO_CLIENT_KEY && self->operator_z85[0]
+               && strcmp (who->id, self->operator_z85) == 0);
 }
 
 int

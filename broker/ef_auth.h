@@ -53,6 +53,10 @@ int ef_auth_zap_check (void *self, const uint8_t pub[32], char user_id[64]);
     0, or EF_EAUTH for a credential that does not hold. */
 int ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
                      const ef_request_t *req, ef_who_t *who);
+/*  Whether who sees broker-wide figures (every org's): the gateway acting
+    for nobody (the bridge's /metrics) and the local admin key of the data
+    dir (whoever holds it holds the store). 1 or 0. */
+int ef_auth_is_operator (const ef_auth_t *self, const ef_who_t *who);
 /*  Take a token from an API key's bucket. 0 or EF_ERATE with the wait. */
 int ef_auth_rate (ef_auth_t *self, const ef_who_t *who, uint64_t now_ms,
                   uint64_t *retry_after_ms);

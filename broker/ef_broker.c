@@ -223,32 +223,16 @@ s_answered (const ef_wreq_t *w)
            || (w->req.cmd != EF_CMD_DONE && w->req.cmd != EF_CMD_FAIL);
 }
 
-const char *
-ef_broker_quote (ef_broker_t *self, ef_str_t s)
-{
-    ef_buf_reset (&self->rid);
-    if (ef_str_set (s))
-        ef_json_quote (&self->rid, s.ptr, s.len);
-    else
-        ef_buf_append (&self->rid, "null", 4);
-    ef_buf_append (&self->rid, "", 1);
-    return self->rid.oom ? "null" : self->rid.data;
-}
-
 static void
 s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
 {
-    ef_buf_t q; /* why, escaped: it may quote a peer's text */
-    ef_buf_init (&q);
-    ef_json_quote (&q, why ? why : "", why ? strnlen (why, 120) : 0);
-    ef_buf_append (&q, "", 1);
     ef_log_debug (self->log, "refused",
-                  "\"cmd\":\"%s\",\"error\":\"%s\",\"why\":%s,"
-                  "\"request_id\":%s",
+                  "\"cmd\":\"%s\",\"error\":\"%s\",\"why\":\"%.*s\","
+                  "\"request_id\":\"%.*s\"",
                   ef_cmd_name (w->req.cmd) ? ef_cmd_name (w->req.cmd) : "?",
-                  ef_error_name (code), q.oom ? "null" : q.data,
-                  ef_broker_quote (self, w->req.request_id));
-    ef_buf_free (&q);
+                  ef_error_name (code), why ? 120 : 0, why ? why : "",
+                  (int) w->req.request_id.len,
+                  w->req.request_id.ptr ? w->req.request_id.ptr : "");
     ef_buf_reset (&self->out);
     if (s_answered (w))
         ef_proto_reply_error (&self->out, w->req.id, code, why, 0);
@@ -344,6 +328,10 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
             return 0;
         }
         *why = "authentication failed"; /* the same for every cause */
+        ef_log_info (self->log, "authentication failed",
+                     "\"credential\":\"none\",\"cause\":\"no credential\","
+                     "\"command\":%d",
+                     (int) w->req.cmd);
         return EF_EAUTH;
     }
     if (!(ef_role_effective (w->who.role) & c->roles)) {
@@ -394,8 +382,10 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
         return;
     }
     if (self->log_debug && ef_str_set (w->req.request_id))
-        ef_log_debug (self->log, "request", "\"cmd\":\"%s\",\"request_id\":%s",
-                      ef_cmd_name (w->req.cmd), ef_broker_quote (self, w->req.request_id));
+        ef_log_debug (self->log, "request",
+                      "\"cmd\":\"%s\",\"request_id\":\"%.*s\"",
+                      ef_cmd_name (w->req.cmd), (int) w->req.request_id.len,
+                      w->req.request_id.ptr);
     ef_buf_reset (&self->out);
     if ((rc = ef_store_reader_begin (self->reader)) == 0) {
         rc = s_admit (self, w, c, &why);
@@ -542,7 +532,6 @@ ef_broker_new (const ef_config_t *cfg, ef_log_t *log)
     self->sigfd = -1;
     ef_buf_init (&self->out);
     ef_buf_init (&self->push);
-    ef_buf_init (&self->rid);
     ef_uuid_gen_init (&self->uuids);
     self->metrics = ef_metrics_new ();
     self->query = ef_query_new ();
@@ -840,7 +829,6 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_metrics_destroy (&self->metrics);
     ef_buf_free (&self->out);
     ef_buf_free (&self->push);
-    ef_buf_free (&self->rid);
     free (self->scratch);
     if (self->sigfd >= 0)
         close (self->sigfd);

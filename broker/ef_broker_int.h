@@ -45,7 +45,6 @@ struct ef_broker {
     ef_event_in_t *scratch;   /* decode target, max_batch items */
     ef_buf_t out;             /* reply to the request in hand */
     ef_buf_t push;            /* a push frame being built (ef_consume.c) */
-    ef_buf_t rid;             /* a request id quoted for a log line */
     int log_debug;            /* the log takes debug lines */
     ef_uuid_gen_t uuids;      /* event ids, increasing */
     int stopping;
@@ -137,9 +136,6 @@ int ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
     capacity; smaller replies are copied. 0, or -1 when the peer is gone. */
 #define EF_ZEROCOPY_MIN 65536
 int ef_broker_send_buf (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b);
-/*  s as a quoted, escaped JSON string for a log line ("null" when unset),
-    valid until the next call. */
-const char *ef_broker_quote (ef_broker_t *self, ef_str_t s);
 /*  Run a request's command again (a woken parked FETCH). (ef_broker.c) */
 void ef_broker_redispatch (ef_broker_t *self, ef_wreq_t *w);
 

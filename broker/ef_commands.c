@@ -125,6 +125,9 @@ s_processing_stats (ef_broker_t *self)
     }
 }
 
+/*  STATS: the operator (ef_auth_is_operator) gets the broker's figures
+    and every org's lags; anyone else only the figures of their own org
+    (streams, events, lags), never the broker-wide counters. */
 static int
 s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
@@ -134,6 +137,16 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
                                &st.store_bytes);
     if (rc)
         return rc;
+    int operator = ef_auth_is_operator (self->auth, &w->who);
+    if (!operator) {
+        ef_proto_reply_ok (&self->out, w->req.id, 2);
+        ef_mp_key (&self->out, "stats");
+        ef_mp_map (&self->out, 2);
+        ef_mp_key (&self->out, "streams");
+        ef_mp_uint (&self->out, st.streams);
+        ef_mp_key (&self->out, "events");
+        ef_mp_uint (&self->out, st.events);
+    }
     st.map_size = ef_store_map_size (self->store);
     st.published = ef_metrics_get (self->metrics, EF_M_PUBLISHED);
     st.duplicates = ef_metrics_get (self->metrics, EF_M_DUPLICATES);
@@ -141,10 +154,12 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
     st.malformed = ef_metrics_get (self->metrics, EF_M_MALFORMED);
     st.commits = ef_metrics_get (self->metrics, EF_M_COMMITS);
     st.requests = ef_metrics_get (self->metrics, EF_M_REQUESTS);
-    ef_proto_reply_ok (&self->out, w->req.id, 3);
-    ef_mp_key (&self->out, "stats");
-    ef_proto_write_stats (&self->out, &st);
-    s_processing_stats (self);
+    if (operator) {
+        ef_proto_reply_ok (&self->out, w->req.id, 3);
+        ef_mp_key (&self->out, "stats");
+        ef_proto_write_stats (&self->out, &st);
+        s_processing_stats (self);
+    }
     /* every group's lag, for eventflow_consumer_lag{stream,group} */
     ef_buf_t tmp;
     ef_buf_init (&tmp);
@@ -384,8 +399,8 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
         e.payload = ev->payload;
         if (self->log_debug && ef_str_set (e.request_id))
             ef_log_debug (self->log, "event", "\"event_id\":\"%s\","
-                          "\"request_id\":%s", res->event_id,
-                          ef_broker_quote (self, e.request_id));
+                          "\"request_id\":\"%.*s\"", res->event_id,
+                          (int) e.request_id.len, e.request_id.ptr);
         res->rec_off = (uint32_t) w->records.len;
         ef_proto_write_event_record (&w->records, &e);
         res->rec_len = (uint32_t) (w->records.len - res->rec_off);

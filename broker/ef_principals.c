@@ -439,20 +439,26 @@ ef_principals_apikey_get (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
 
 int
 ef_principals_apikey_verify (ef_store_txn_t *txn, ef_str_t presented,
-                             ef_apikey_t *out)
+                             ef_apikey_t *out, const char **why)
 {
     /* efk_<16 hex id>_<64 hex secret> */
+    *why = "malformed API key";
     if (!presented.ptr || presented.len != 4 + 16 + 1 + EF_SECRET_HEX
         || memcmp (presented.ptr, "efk_", 4) != 0 || presented.ptr[20] != '_')
         return EF_EAUTH;
     ef_str_t id = {presented.ptr + 4, 16};
     ef_str_t v;
+    *why = "unknown API key";
     if (ef_store_rec_get (txn, EF_TABLE_API_KEYS, id.ptr, id.len, &v)
         || s_apikey_decode (v, out))
         return EF_EAUTH;
-    if (!s_hash_matches (presented.ptr + 21, EF_SECRET_HEX, out->hash)
-        || out->revoked_at)
+    *why = "wrong API key secret";
+    if (!s_hash_matches (presented.ptr + 21, EF_SECRET_HEX, out->hash))
         return EF_EAUTH;
+    *why = "revoked API key";
+    if (out->revoked_at)
+        return EF_EAUTH;
+    *why = NULL;
     return 0;
 }
 

@@ -126,9 +126,10 @@ int ef_principals_apikey_create (ef_store_txn_t *txn, ef_apikey_t *key,
 int ef_principals_apikey_get (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
                               ef_apikey_t *out);
 /*  Check a presented key: 0 and *out for a live key whose secret matches
-    (compared in constant time), EF_EAUTH for anything else. */
+    (compared in constant time), EF_EAUTH for anything else with the cause
+    in *why (static text, for the log only). */
 int ef_principals_apikey_verify (ef_store_txn_t *txn, ef_str_t presented,
-                                 ef_apikey_t *out);
+                                 ef_apikey_t *out, const char **why);
 /*  Revoke (it stays listed, marked). EF_ENOTFOUND. */
 int ef_principals_apikey_revoke (ef_store_txn_t *txn, uint32_t org,
                                  ef_str_t id, uint64_t now);

@@ -85,7 +85,15 @@ s_handle (ef_zap_t *self)
             s_reply (self->sock, &f[1], "200", "OK", user);
         else {
             s_reply (self->sock, &f[1], "400", "not admitted", "");
-            ef_log_info (self->log, "peer refused", NULL);
+            char key[41] = "";
+            if (n == S_FRAMES && zmq_msg_size (&f[6]) == 32)
+                zmq_z85_encode (key, zmq_msg_data (&f[6]), 32);
+            ef_log_info (self->log, "authentication failed",
+                         "\"credential\":\"curve\",\"cause\":\"%s\","
+                         "\"claimed_id\":\"%s\"",
+                         key[0] ? "client key not registered"
+                                : "not a CURVE handshake",
+                         key);
         }
     }
     for (int i = 0; i < n; i++)

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake pkg-config
           libzmq3-dev liblmdb-dev libmsgpack-dev libsodium-dev
           libcmocka-dev libjansson-dev libcivetweb-dev curl libcurl4-openssl-dev
-          libpcre2-dev json-schema-test-suite)
+          libpcre2-dev json-schema-test-suite
+          prometheus)  # promtool: /metrics checked by Prometheus's own parser
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -20,6 +21,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The contract check's npm packages (tests/contract), pinned by its
+# package-lock.json; installed here, never fetched while the tests run.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: installing nodejs npm" >&2
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -f tests/contract/node_modules/.package-lock.json ] ||
+   [ tests/contract/package-lock.json -nt tests/contract/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci in tests/contract" >&2
+  (cd tests/contract && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 build=build

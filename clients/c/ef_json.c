@@ -319,14 +319,25 @@ ef_json_quote (ef_buf_t *b, const char *s, size_t n)
     size_t run = 0; /* bytes copied verbatim, flushed in one append */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char) s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             run++;
+            continue;
+        }
+        int u = c >= 0x80 ? (int) ef_str_utf8_char (s + i, n - i) : 0;
+        if (u) {
+            run += (size_t) u;
+            i += (size_t) u - 1;
             continue;
         }
         ef_buf_append (b, s + i - run, run);
         run = 0;
         char esc[7] = {'\\', 0};
         size_t en = 2;
+        if (c >= 0x80) {
+            /* not UTF-8: JSON text must be, so the byte is replaced */
+            ef_buf_append (b, "\\ufffd", 6);
+            continue;
+        }
         switch (c) {
         case '"': esc[1] = '"'; break;
         case '\\': esc[1] = '\\'; break;

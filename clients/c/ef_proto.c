@@ -1433,6 +1433,7 @@ ef_proto_read_stats (ef_mpr_t *r, ef_stats_t *s)
     int rc = s_read_uint_fields (r, top, topv, 4, "counters", &counters);
     if (rc == 0 && counters.p)
         rc = s_read_uint_fields (&counters, ctr, ctrv, 6, NULL, NULL);
+    s->broker_wide = counters.p != NULL;
     return rc;
 }
 

@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -97,6 +98,40 @@ h_http_sent_wait (h_http_sent_t *s)
     pthread_mutex_unlock (&s->lock);
 }
 
+/*  The opt-in recorder: with EF_HTTP_RECORD naming a file, every answer
+    is appended to it as one JSON line {method, path, status,
+    content_type, body (the JSON, or the text)}, for the contract check
+    (tests/contract/check_responses.mjs). One write per line, O_APPEND:
+    test programs running side by side do not mix their lines. */
+static void
+s_record (const h_resp_t *r, const char *method, const char *path)
+{
+    const char *file = getenv ("EF_HTTP_RECORD");
+    if (!file || !*file || r->status == 0)
+        return;
+    json_t *body = r->json ? json_incref (r->json)
+                           : r->body ? json_stringn (r->body, r->len)
+                                     : json_null ();
+    json_t *rec = json_pack ("{s:s, s:s, s:i, s:s, s:o}", "method", method,
+                             "path", path, "status", (json_int_t) r->status,
+                             "content_type", r->ctype, "body",
+                             body ? body : json_null ());
+    char *line = rec ? json_dumps (rec, JSON_COMPACT | JSON_ENSURE_ASCII)
+                     : NULL;
+    int fd = open (file, O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (line && fd >= 0) {
+        size_t n = strlen (line);
+        line[n] = '\n'; /* in place of the NUL: one write with its end */
+        if (write (fd, line, n + 1) != (ssize_t) (n + 1))
+            fprintf (stderr, "  could not record %s %s in %s\n", method, path,
+                     file);
+    }
+    if (fd >= 0)
+        close (fd);
+    free (line);
+    json_decref (rec);
+}
+
 void
 h_http_ex (h_resp_t *r, const char *base, const char *method, const char *path,
            const char *cred, const char *body, const char *const *extra,
@@ -154,6 +189,7 @@ h_http_ex (h_resp_t *r, const char *base, const char *method, const char *path,
     free (url);
     if (r->body)
         r->json = json_loads (r->body, JSON_DECODE_ANY, NULL);
+    s_record (r, method, path);
 }
 
 void

@@ -49,7 +49,9 @@ void h_http_sent_wait (h_http_sent_t *s);
     Content-Type; a POST without body sends Content-Length: 0. Times out
     after timeout_ms; sent (may be NULL) is told when the request is out.
     A transport failure leaves r->status 0 and says why on stderr. Needs
-    curl_global_init. */
+    curl_global_init. With EF_HTTP_RECORD set to a file name, the answer
+    is also appended there as one JSON line (method, path, status,
+    content_type, body) for the contract check. */
 void h_http_ex (h_resp_t *r, const char *base, const char *method,
                 const char *path, const char *cred, const char *body,
                 const char *const *extra, long timeout_ms, h_http_sent_t *sent);

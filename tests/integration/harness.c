@@ -1,9 +1,13 @@
 /*  harness.c: test-only helpers for the integration tests (see
     harness.h). The broker's stderr is read by a thread that copies it to
-    a log file and signals when the "ready" line names the endpoint. */
+    a log file and signals when the "ready" line names the endpoint. The
+    same thread checks that every line is one JSON log record (so the
+    whole suite checks the log writer's escaping): a malformed line fails
+    the test that stops that process. */
 #include "harness.h"
 #include "eventflow/ef_cert.h"
 
+#include <jansson.h>
 #include <zmq.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,6 +24,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 
 const char *
 h_bin (const char *name)
@@ -55,23 +63,57 @@ h_rmrf (const char *path)
 typedef struct {
     int fd;
     FILE *log;
+    char path[300];    /* of the log, for messages */
     const char *field; /* "\"endpoint\":\"" or "\"listen\":\"" */
     char *value;       /* where the ready line's field goes (256 bytes) */
+    pid_t pid;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int ready;
     int done;
+    int bad; /* lines that are not one well-formed JSON log record */
 } s_reader_t;
+
+/*  The readers of the processes started and not yet reaped, by pid. */
+#define S_READERS 64
+static s_reader_t *s_readers[S_READERS];
+static pthread_mutex_t s_readers_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/*  Is line one log record: a JSON object (no member twice) with string
+    ts, level (debug, info, warn, error), component and msg? */
+static int
+s_log_record_ok (const char *line)
+{
+    json_error_t e;
+    json_t *j = json_loads (line, JSON_REJECT_DUPLICATES, &e);
+    const char *level = json_string_value (json_object_get (j, "level"));
+    int ok = json_is_object (j)
+             && json_is_string (json_object_get (j, "ts"))
+             && json_is_string (json_object_get (j, "component"))
+             && json_is_string (json_object_get (j, "msg")) && level
+             && (!strcmp (level, "debug") || !strcmp (level, "info")
+                 || !strcmp (level, "warn") || !strcmp (level, "error"));
+    json_decref (j);
+    return ok;
+}
 
 static void *
 s_read_stderr (void *arg)
 {
     s_reader_t *r = arg;
     FILE *in = fdopen (r->fd, "r");
-    char line[8192];
-    while (in && fgets (line, sizeof line, in)) {
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while (in && (n = getline (&line, &cap, in)) > 0) {
         fputs (line, r->log);
         fflush (r->log);
+        /* a last line cut short by a kill -9 is not the writer's fault */
+        if (line[n - 1] == '\n' && !s_log_record_ok (line)) {
+            fprintf (stderr, "harness: not a JSON log record in %s: %.400s",
+                     r->path, line);
+            r->bad++;
+        }
         const char *ep = strstr (line, r->field);
         if (!r->ready && strstr (line, "\"msg\":\"ready\"") && ep) {
             ep += strlen (r->field);
@@ -86,17 +128,45 @@ s_read_stderr (void *arg)
             pthread_mutex_unlock (&r->mu);
         }
     }
+    free (line);
+    if (in)
+        fclose (in);
+    fclose (r->log);
     pthread_mutex_lock (&r->mu);
     r->done = 1;
     pthread_cond_broadcast (&r->cv);
     pthread_mutex_unlock (&r->mu);
-    if (in)
-        fclose (in);
-    fclose (r->log);
+    return NULL;
+}
+
+/*  After pid was waited for: wait for its reader to reach the end of the
+    log, forget it, and fail the running test if a line was malformed. */
+static void
+s_reap (pid_t pid)
+{
+    s_reader_t *r = NULL;
+    pthread_mutex_lock (&s_readers_mu);
+    for (int i = 0; i < S_READERS; i++)
+        if (s_readers[i] && s_readers[i]->pid == pid) {
+            r = s_readers[i];
+            s_readers[i] = NULL;
+            break;
+        }
+    pthread_mutex_unlock (&s_readers_mu);
+    if (!r)
+        return;
+    pthread_mutex_lock (&r->mu);
+    while (!r->done)
+        pthread_cond_wait (&r->cv, &r->mu);
+    pthread_mutex_unlock (&r->mu);
+    int bad = r->bad;
+    char path[300];
+    snprintf (path, sizeof path, "%s", r->path);
     pthread_mutex_destroy (&r->mu);
     pthread_cond_destroy (&r->cv);
     free (r);
-    return NULL;
+    if (bad)
+        fail_msg ("%d lines of %s are not JSON log records", bad, path);
 }
 
 /*  Start argv[0] with stderr copied to log_path; wait up to 20 s for its
@@ -115,6 +185,7 @@ s_spawn (const char **argv, const char *log_path, const char *field,
         return -1;
     }
     r->fd = fds[0];
+    snprintf (r->path, sizeof r->path, "%s", log_path);
     r->field = field;
     r->value = value;
     pthread_mutex_init (&r->mu, NULL);
@@ -133,6 +204,14 @@ s_spawn (const char **argv, const char *log_path, const char *field,
     close (fds[1]);
     if (pid < 0)
         return -1;
+    r->pid = pid;
+    pthread_mutex_lock (&s_readers_mu);
+    for (int i = 0; i < S_READERS; i++)
+        if (!s_readers[i]) {
+            s_readers[i] = r;
+            break;
+        }
+    pthread_mutex_unlock (&s_readers_mu);
     pthread_t t;
     pthread_create (&t, NULL, s_read_stderr, r);
     pthread_detach (t);
@@ -152,6 +231,7 @@ s_spawn (const char **argv, const char *log_path, const char *field,
         int status;
         kill (pid, SIGKILL);
         waitpid (pid, &status, 0);
+        s_reap (pid);
         return -1;
     }
     return pid;
@@ -240,6 +320,7 @@ h_bridge_stop (h_bridge_t *g)
         return -1;
     kill (g->pid, SIGTERM);
     waitpid (g->pid, &status, 0);
+    s_reap (g->pid);
     g->pid = 0;
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
@@ -252,6 +333,7 @@ h_broker_stop (h_broker_t *b)
         return -1;
     kill (b->pid, SIGTERM);
     waitpid (b->pid, &status, 0);
+    s_reap (b->pid);
     b->pid = 0;
     b->exit_status = status;
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
@@ -265,6 +347,7 @@ h_broker_kill9 (h_broker_t *b)
         return;
     kill (b->pid, SIGKILL);
     waitpid (b->pid, &status, 0);
+    s_reap (b->pid);
     b->pid = 0;
     b->exit_status = status;
 }

@@ -1172,7 +1172,7 @@ static void
 test_stats_round_trip_with_counters (void **state)
 {
     fx_t *fx = *state;
-    ef_stats_t in = {1, 2, 3, 4, 5, 6, 7, 8, 9, UINT64_MAX}, out;
+    ef_stats_t in = {1, 2, 3, 4, 5, 6, 7, 8, 9, UINT64_MAX, 1}, out;
     ef_proto_reply_ok (&fx->b, 48, 1);
     ef_mp_key (&fx->b, "stats");
     ef_proto_write_stats (&fx->b, &in);

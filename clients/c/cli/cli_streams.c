@@ -371,7 +371,11 @@ s_stats_usage (FILE *out)
            "events,\n"
            "store_bytes, map_size and counters since start (published, "
            "duplicates,\n"
-           "rejected, malformed, commits, requests).\n"
+           "rejected, malformed, commits, requests). Only the local admin "
+           "key of the\n"
+           "data dir gets the broker-wide figures; any other caller gets "
+           "its org's\n"
+           "streams and events.\n"
            "\n",
            out);
     cli_usage_exit_codes (out);
@@ -403,6 +407,9 @@ cli_streams_stats (const cli_t *cli, int argc, char **argv)
     int err = ef_client_stats (client, &s);
     if (err)
         rc = cli_fail (client, err, "cannot get the broker's stats");
+    else if (!s.broker_wide) /* an org's caller: its own figures only */
+        printf ("{\"streams\":%" PRIu64 ",\"events\":%" PRIu64 "}\n",
+                s.streams, s.events);
     else
         printf ("{\"streams\":%" PRIu64 ",\"events\":%" PRIu64
                 ",\"store_bytes\":%" PRIu64 ",\"map_size\":%" PRIu64

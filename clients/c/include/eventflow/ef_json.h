@@ -60,7 +60,8 @@ void ef_json_position (const char *p, size_t n, size_t at, int *line,
     written as null. */
 void ef_json_from_mp (ef_buf_t *b, ef_mpr_t *r, int times);
 
-/*  Append s as a quoted, escaped JSON string to b. */
+/*  Append s as a quoted, escaped JSON string to b; a byte that is not
+    part of valid UTF-8 becomes U+FFFD, so the result is always JSON. */
 void ef_json_quote (ef_buf_t *b, const char *s, size_t n);
 
 #ifdef __cplusplus

@@ -29,7 +29,13 @@ void ef_log_set_level (ef_log_t *self, ef_log_level_t level);
 int ef_log_level_parse (const char *name);
 /*  Write a record if level is enabled. fields, when not NULL, is a printf
     format producing further JSON members without braces, for example
-    "\"stream\":\"%s\",\"n\":%u". A NULL self writes nothing. */
+    "\"stream\":\"%s\",\"n\":%u". The writer renders every value itself:
+    a %s or %c value is escaped as the inside of a JSON string (quotes,
+    backslashes, control characters; invalid UTF-8 becomes U+FFFD; cut at
+    1 KiB), so %s always stands between quotes in the format, whatever
+    bytes a peer sent; numbers take d i u x o with h l ll z, and f g e a
+    (a precision may be .*); %p is written as null.
+    msg is escaped the same way. A NULL self writes nothing. */
 void ef_log_write (ef_log_t *self, ef_log_level_t level, const char *msg,
                    const char *fields, ...)
     __attribute__ ((format (printf, 4, 5)));

@@ -257,6 +257,8 @@ typedef struct {
 typedef struct {
     uint64_t streams, events, store_bytes, map_size;
     uint64_t published, duplicates, rejected, malformed, commits, requests;
+    uint64_t broker_wide; /* read: 1 when the reply had the operator's
+                             figures (store_bytes, map_size, counters) */
 } ef_stats_t;
 
 typedef struct {
