@@ -296,6 +296,44 @@ s_match (const char *pattern, const char *path, ef_http_t *h)
 }
 
 static int
+s_hex (char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/*  The path as sent (civetweb is told not to decode it, and removes only
+    the dot segments written as such): no segment may decode to "." or
+    "..", and no escape may stand for a slash, a backslash or a NUL, or a
+    route would match what the client did not write. */
+static int
+s_path_safe (const char *path)
+{
+    const char *seg = path;
+    for (const char *p = path;; p++) {
+        if (*p == '/' || *p == 0) {
+            size_t n = (size_t) (p - seg);
+            if (n >= 3 && n <= 6 && memchr (seg, '%', n)) {
+                char dec[8];
+                int k = mg_url_decode (seg, (int) n, dec, sizeof dec, 0);
+                if (k > 0 && (!strcmp (dec, ".") || !strcmp (dec, "..")))
+                    return 0;
+            }
+            if (*p == 0)
+                return 1;
+            seg = p + 1;
+        } else if (*p == '%') {
+            int hi = s_hex (p[1]), lo = hi < 0 ? -1 : s_hex (p[2]);
+            int c = lo < 0 ? -1 : hi * 16 + lo;
+            if (c == '/' || c == '\\' || c == 0)
+                return 0;
+        }
+    }
+}
+
+static int
 s_code_index (int status)
 {
     for (int i = 0; i < EF_BRIDGE_CODES - 1; i++)
@@ -336,12 +374,13 @@ s_handle (struct mg_connection *conn, void *cbdata)
         if (strcmp (r->method, h.ri->request_method) == 0)
             h.route = i;
     }
-    if (ef_http_header (&h, "Transfer-Encoding")
-        && ef_http_header (&h, "Content-Length"))
-        /* both framings at once is how requests are smuggled past proxies
-           (RFC 9112 §6.3): refused, and the connection closed */
-        ef_http_refuse_close (&h, 400, "INVALID",
-                              "Content-Length and Transfer-Encoding together");
+    if (ef_http_check_framing (&h))
+        ; /* answered, and the connection closes */
+    else if (!s_path_safe (path))
+        ef_http_problem (&h, 400, "INVALID",
+                         "encoded slashes and dot segments are not served in "
+                         "a path",
+                         NULL, 0);
     else if (h.route >= 0)
         ef_bridge_routes[h.route].fn (self, &h);
     else if (path_matched)
@@ -462,6 +501,8 @@ ef_bridge_open (ef_bridge_t *self)
                              "30000",
                              "enable_keep_alive",
                              "yes",
+                             "decode_url", /* s_path_safe sees the path */
+                             "no",
                              "max_request_size",
                              "16384",
                              "tcp_nodelay",

@@ -43,6 +43,14 @@ const char *ef_http_header (const ef_http_t *h, const char *name);
 int ef_http_query (const ef_http_t *h, const char *name, char *out,
                    size_t size);
 
+/*  Check the request's framing before anything else reads it (RFC 9112
+    §6): at most one Content-Length, of digits only; no Transfer-Encoding
+    (a body needs a Content-Length, so that its limit is decided before a
+    byte of it is read: 411); no white space between a header's name and
+    its colon. 0, or the status already answered (400, 411), after which
+    the connection is closed with nothing more of it read. */
+int ef_http_check_framing (ef_http_t *h);
+
 /*  Read a JSON body of at most max bytes into h->body. Checks the
     Content-Type (application/json) and the Content-Length before reading.
     Returns 0, or the HTTP status already answered (400, 413, 415). */
@@ -57,7 +65,8 @@ int ef_http_send (ef_http_t *h, int status);
     Returns status. */
 int ef_http_problem (ef_http_t *h, int status, const char *code,
                      const char *detail, const char *extra, int retry_after);
-/*  Send a problem and close the connection after it. */
+/*  Send a problem and close the connection after it: nothing the peer
+    sent after this request is read as another one. */
 int ef_http_refuse_close (ef_http_t *h, int status, const char *code,
                           const char *detail);
 /*  Send text (Prometheus exposition) with status 200. */
