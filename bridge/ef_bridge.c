@@ -207,9 +207,13 @@ s_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     *rep = NULL;
     if (!t)
         return EF_EINTERNAL;
+    if (!ef_watch_up (self->watch))
+        return EF_EUNAVAILABLE; /* known down: no need to wait to learn it */
     int rc = s_client (self, t);
-    if (rc)
+    if (rc) {
+        ef_watch_report (self->watch);
         return EF_EUNAVAILABLE;
+    }
     if (ef_str_set (h->api_key))
         req->auth_api_key = h->api_key;
     else if (ef_str_set (h->jwt))
@@ -220,6 +224,8 @@ s_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     if (rc == EF_EUNAVAILABLE || rc == EF_ETIMEOUT || rc == EF_EPROTO) {
         /* replies to this connection may still come: start afresh */
         ef_client_destroy (&t->client);
+        if (rc != EF_EPROTO)
+            ef_watch_report (self->watch);
         return EF_EUNAVAILABLE;
     }
     if (extra_ms > 0) /* *rep lives in the client, untouched by this */
@@ -488,6 +494,11 @@ ef_bridge_open (ef_bridge_t *self)
                                     self->timeout_ms, self->log);
     if (!self->batcher || ef_batcher_start (self->batcher))
         return EF_ENOMEM;
+    self->watch = ef_watch_new (self->broker, &self->gateway,
+                                self->plain ? NULL : self->server.public_key,
+                                self->timeout_ms, self->log);
+    if (!self->watch || ef_watch_start (self->watch))
+        return EF_ENOMEM;
     const char *threads = ef_config_get (self->cfg, "threads");
     const char *rto = ef_config_get (self->cfg, "request-timeout");
     /* no document_root (no file serving), no forms, no websockets */
@@ -540,6 +551,7 @@ ef_bridge_destroy (ef_bridge_t **self_p)
         mg_exit_library ();
     }
     ef_batcher_destroy (&self->batcher);
+    ef_watch_destroy (&self->watch);
     free (self->stats);
     free (self);
     *self_p = NULL;

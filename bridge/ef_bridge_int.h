@@ -7,6 +7,7 @@
 #include "ef_batcher.h"
 #include "ef_bridge.h"
 #include "ef_http.h"
+#include "ef_watch.h"
 #include "eventflow/ef_cert.h"
 #include "eventflow/ef_client.h"
 
@@ -42,12 +43,14 @@ struct ef_bridge {
     const char *metrics_token;
     ef_route_stats_t *stats; /* one per route, and one for "no route" */
     ef_batcher_t *batcher;   /* ingest's group commit */
+    ef_watch_t *watch;       /* is the broker there? */
 };
 
 /*  One broker request for the exchange h, with h's credential. 0 and
     *rep, or the HTTP status already answered as a problem (503 when the
     broker cannot be reached: the thread's connection is then rebuilt on
-    the next request). */
+    the next request; 503 at once while the broker is known to be down,
+    ef_watch.h). */
 int ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                     const ef_reply_t **rep);
 /*  ef_bridge_call for a request the broker may hold on purpose (a long

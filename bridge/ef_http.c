@@ -25,6 +25,21 @@ s_printable (const char *s, size_t max)
 }
 
 void
+ef_http_uuid (char out[EF_UUID_STRLEN + 1])
+{
+    /* one generator per worker thread: its random pool lasts */
+    static __thread ef_uuid_gen_t gen;
+    static __thread int ready;
+    ef_uuid_t u;
+    if (!ready) {
+        ef_uuid_gen_init (&gen);
+        ready = 1;
+    }
+    ef_uuid_gen_v7 (&gen, ef_time_now_ms (), &u);
+    ef_uuid_format (&u, out);
+}
+
+void
 ef_http_begin (ef_http_t *h, struct mg_connection *conn)
 {
     memset (h, 0, sizeof *h);
@@ -35,18 +50,8 @@ ef_http_begin (ef_http_t *h, struct mg_connection *conn)
     const char *rid = mg_get_header (conn, "X-Request-Id");
     if (rid && s_printable (rid, 128))
         snprintf (h->request_id, sizeof h->request_id, "%s", rid);
-    else {
-        /* one generator per worker thread: its random pool lasts */
-        static __thread ef_uuid_gen_t gen;
-        static __thread int ready;
-        ef_uuid_t u;
-        if (!ready) {
-            ef_uuid_gen_init (&gen);
-            ready = 1;
-        }
-        ef_uuid_gen_v7 (&gen, ef_time_now_ms (), &u);
-        ef_uuid_format (&u, h->request_id);
-    }
+    else
+        ef_http_uuid (h->request_id);
     const char *key = mg_get_header (conn, "X-API-Key");
     if (key && *key)
         h->api_key = ef_str (key);

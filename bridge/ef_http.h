@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <civetweb.h>
 #include "eventflow/ef_mp.h"
+#include "eventflow/ef_uuid.h"
 
 #define EF_HTTP_MAX_PARAMS 3
 
@@ -35,6 +36,10 @@ typedef struct {
 void ef_http_begin (ef_http_t *h, struct mg_connection *conn);
 /*  Release what the exchange holds. */
 void ef_http_end (ef_http_t *h);
+
+/*  A new UUIDv7 (request ids, event ids) from the calling thread's own
+    generator. */
+void ef_http_uuid (char out[EF_UUID_STRLEN + 1]);
 
 /*  A request header (NULL when absent). */
 const char *ef_http_header (const ef_http_t *h, const char *name);
