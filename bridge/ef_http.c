@@ -216,6 +216,7 @@ s_title (int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 408: return "Request Timeout";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
@@ -353,7 +354,14 @@ ef_http_read_json (ef_http_t *h, size_t max)
         return ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL,
                                 1);
     size_t got = 0;
+    /* civetweb bounds each read, not the whole: a body sent a byte at a
+       time would hold this thread for ever. It may take the request
+       timeout and a second more per 16 KiB. */
+    int64_t by = h->read_by ? h->read_by + (int64_t) (cap / 16) : 0;
     while (got < cap) {
+        if (by && ef_time_mono_ms () > by)
+            return ef_http_refuse_close (h, 408, "TIMEOUT",
+                                         "the body did not come in time");
         int n = mg_read (h->conn, h->body + got, cap - got);
         if (n <= 0)
             break;

@@ -30,6 +30,8 @@ typedef struct {
     int status;       /* sent status, for the metrics */
     int route;        /* index of the matched route, -1 none */
     int close;        /* answer with Connection: close */
+    int64_t read_by;  /* monotonic ms by which a body must have begun to
+                         come (0: no bound); ef_http_read_json */
 } ef_http_t;
 
 /*  Start an exchange: request id (echoed or generated), credentials. */
@@ -57,8 +59,10 @@ int ef_http_query (const ef_http_t *h, const char *name, char *out,
 int ef_http_check_framing (ef_http_t *h);
 
 /*  Read a JSON body of at most max bytes into h->body. Checks the
-    Content-Type (application/json) and the Content-Length before reading.
-    Returns 0, or the HTTP status already answered (400, 413, 415). */
+    Content-Type (application/json) and the Content-Length before reading;
+    a body still short at h->read_by plus a second per 16 KiB is 408
+    (closing). Returns 0, or the
+    HTTP status already answered (400, 408, 413, 415). */
 int ef_http_read_json (ef_http_t *h, size_t max);
 
 /*  Send status with h->out as a JSON body (or no body for 204). Returns
