@@ -58,9 +58,9 @@ int
 ef_polls_enter (ef_polls_t *self, ef_str_t credential, uint64_t *ticket)
 {
     unsigned char out[crypto_shorthash_BYTES];
-    crypto_shorthash (out, (const unsigned char *) (credential.ptr ? credential.ptr
-                                                                   : ""),
-                      credential.ptr ? credential.len : 0, self->key);
+    crypto_shorthash (
+        out, (const unsigned char *)(credential.ptr ? credential.ptr : ""),
+        credential.ptr ? credential.len : 0, self->key);
     uint64_t hash;
     memcpy (&hash, out, sizeof hash);
     int rc = 0;

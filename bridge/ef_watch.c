@@ -24,9 +24,9 @@
 /*  What the monitor reports: a handshake done (up, once a PING is
     answered) or a connection lost or refused (down). */
 #define S_EVENTS                                                               \
-    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED                    \
-     | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL        \
-     | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |                  \
+     ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |        \
+     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 struct ef_watch {
     char *endpoint;
@@ -92,7 +92,7 @@ ef_watch_report (ef_watch_t *self)
 {
     s_set (self, 0, "a request went unanswered");
     ssize_t n = write (self->wake[1], "r", 1);
-    (void) n; /* a full pipe has a wake-up in it already */
+    (void)n; /* a full pipe has a wake-up in it already */
 }
 
 /* ---------------------------------------------------------------- thread */
@@ -100,10 +100,10 @@ ef_watch_report (ef_watch_t *self)
 typedef struct {
     void *sock, *mon;
     uint64_t next_id;
-    uint64_t waiting;  /* id of the PING in flight, 0 for none */
+    uint64_t waiting; /* id of the PING in flight, 0 for none */
     int64_t sent_at;
     int64_t next_ping;
-    int linked;        /* a handshake done, no disconnect since */
+    int linked; /* a handshake done, no disconnect since */
     ef_buf_t out;
 } s_state_t;
 
@@ -122,8 +122,7 @@ s_ping (ef_watch_t *self, s_state_t *s, int64_t now)
         return; /* no connection to send on: the monitor will tell */
     s->waiting = req.id;
     s->sent_at = now;
-    s->next_ping =
-        now + (ef_watch_up (self) ? S_PING_UP_MS : S_PING_DOWN_MS);
+    s->next_ping = now + (ef_watch_up (self) ? S_PING_UP_MS : S_PING_DOWN_MS);
 }
 
 /*  One monitor event: two frames, [event u16, value u32] and the address. */
@@ -150,8 +149,8 @@ s_on_event (ef_watch_t *self, s_state_t *s)
     s->linked = 0;
     s->waiting = 0;
     s_set (self, 0,
-           event == ZMQ_EVENT_DISCONNECTED       ? "disconnected"
-           : event == ZMQ_EVENT_CONNECT_RETRIED  ? "connection refused"
+           event == ZMQ_EVENT_DISCONNECTED            ? "disconnected"
+           : event == ZMQ_EVENT_CONNECT_RETRIED       ? "connection refused"
            : event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "handshake refused"
                                                       : "handshake failed");
 }
@@ -164,9 +163,9 @@ s_on_replies (ef_watch_t *self, s_state_t *s)
     zmq_msg_init (&m);
     while (zmq_msg_recv (&m, s->sock, ZMQ_DONTWAIT) >= 0) {
         ef_reply_t rep;
-        if (ef_proto_decode_reply (zmq_msg_data (&m), zmq_msg_size (&m), &rep)
-                == 0
-            && rep.id && rep.id < s->next_id) {
+        if (ef_proto_decode_reply (zmq_msg_data (&m), zmq_msg_size (&m),
+                                   &rep) == 0 &&
+            rep.id && rep.id < s->next_id) {
             if (rep.id == s->waiting)
                 s->waiting = 0;
             s_set (self, 1, NULL);
@@ -186,7 +185,7 @@ s_run (void *arg)
     s.sock = zmq_socket (self->ctx, ZMQ_DEALER);
     s.mon = zmq_socket (self->ctx, ZMQ_PAIR);
     char mon_ep[64];
-    snprintf (mon_ep, sizeof mon_ep, "inproc://ef-watch-%p", (void *) self);
+    snprintf (mon_ep, sizeof mon_ep, "inproc://ef-watch-%p", (void *)self);
     int zero = 0, one = 1, ivl = S_PING_DOWN_MS;
     if (s.sock && s.mon) {
         zmq_setsockopt (s.sock, ZMQ_LINGER, &zero, sizeof zero);
@@ -201,10 +200,10 @@ s_run (void *arg)
                             self->gateway.secret_key, 40);
         }
     }
-    if (!s.sock || !s.mon || zmq_socket_monitor (s.sock, mon_ep, S_EVENTS)
-        || zmq_connect (s.mon, mon_ep) || zmq_connect (s.sock, self->endpoint)) {
-        ef_log_error (self->log, "cannot watch the broker",
-                      "\"why\":\"%s\"", zmq_strerror (errno));
+    if (!s.sock || !s.mon || zmq_socket_monitor (s.sock, mon_ep, S_EVENTS) ||
+        zmq_connect (s.mon, mon_ep) || zmq_connect (s.sock, self->endpoint)) {
+        ef_log_error (self->log, "cannot watch the broker", "\"why\":\"%s\"",
+                      zmq_strerror (errno));
         goto done;
     }
     while (!atomic_load (&self->stopping)) {
@@ -224,7 +223,7 @@ s_run (void *arg)
         zmq_pollitem_t items[3] = {{s.mon, 0, ZMQ_POLLIN, 0},
                                    {s.sock, 0, ZMQ_POLLIN, 0},
                                    {NULL, self->wake[0], ZMQ_POLLIN, 0}};
-        long wait = due > now ? (long) (due - now) : 0;
+        long wait = due > now ? (long)(due - now) : 0;
         if (zmq_poll (items, 3, wait) < 0 && errno != EINTR)
             break;
         if (items[2].revents & ZMQ_POLLIN) {
@@ -271,7 +270,7 @@ ef_watch_destroy (ef_watch_t **self_p)
     if (self->running) {
         atomic_store (&self->stopping, 1);
         ssize_t n = write (self->wake[1], "s", 1);
-        (void) n;
+        (void)n;
         pthread_join (self->thread, NULL);
     }
     if (self->ctx)

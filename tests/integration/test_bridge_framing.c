@@ -34,7 +34,7 @@ typedef struct {
     h_broker_t broker;
     h_bridge_t bridge;
     ef_client_t *native;
-    char admin_key[200];    /* "X-API-Key: efk_…" */
+    char admin_key[200]; /* "X-API-Key: efk_…" */
     char producer_key[200];
 } fixture_t;
 
@@ -47,8 +47,8 @@ setup (void **state)
     if (h_tempdir (f->dir) || h_broker_start (&f->broker, f->dir, NULL))
         return -1;
     f->native = h_client (&f->broker);
-    if (!f->native || h_http_api_key (f->native, "admin", f->admin_key)
-        || h_http_api_key (f->native, "producer", f->producer_key))
+    if (!f->native || h_http_api_key (f->native, "admin", f->admin_key) ||
+        h_http_api_key (f->native, "producer", f->producer_key))
         return -1;
     return h_bridge_start (&f->bridge, &f->broker, NULL);
 }
@@ -132,8 +132,8 @@ test_ambiguous_framing_is_400_and_closes_before_a_smuggled_request (
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         s_head (f, req, sizeof req, cases[i].framing);
         size_t k = strlen (req);
-        k += (size_t) snprintf (req + k, sizeof req - k, "\r\n0\r\n\r\n%s",
-                                smuggled);
+        k += (size_t)snprintf (req + k, sizeof req - k, "\r\n0\r\n\r\n%s",
+                               smuggled);
         int fd = h_http_raw_connect (f->bridge.url);
         assert_true (fd >= 0);
         h_http_raw_send (fd, req, k);

@@ -65,10 +65,10 @@ s_setup (void **state, const char *const *extra)
     if (h_tempdir (f->dir) || h_broker_start (&f->broker, f->dir, NULL))
         return -1;
     f->native = h_client (&f->broker);
-    if (!f->native || h_http_api_key (f->native, "admin", f->key_a)
-        || h_http_api_key (f->native, "producer", f->key_b)
-        || h_http_api_key (f->native, "consumer", f->key_c)
-        || ef_client_create_stream (f->native, "quiet", NULL))
+    if (!f->native || h_http_api_key (f->native, "admin", f->key_a) ||
+        h_http_api_key (f->native, "producer", f->key_b) ||
+        h_http_api_key (f->native, "consumer", f->key_c) ||
+        ef_client_create_stream (f->native, "quiet", NULL))
         return -1;
     return h_bridge_start (&f->bridge, &f->broker, extra);
 }
@@ -150,7 +150,7 @@ s_answers (const int *fds, int n, int want, int *st, char **texts)
         for (int i = 0; i < n; i++)
             p[i] = (struct pollfd){st[i] ? -1 : fds[i], POLLIN, 0};
         long left = until - h_http_ms_now ();
-        if (left <= 0 || poll (p, (nfds_t) n, (int) left) <= 0)
+        if (left <= 0 || poll (p, (nfds_t)n, (int)left) <= 0)
             break;
         for (int i = 0; i < n; i++)
             if (p[i].revents) {
@@ -171,8 +171,7 @@ s_answers (const int *fds, int n, int want, int *st, char **texts)
 /* ---------------------------------------------------------------- tests */
 
 static void
-test_held_connections_leave_health_and_another_keys_ingest_served (
-    void **state)
+test_held_connections_leave_health_and_another_keys_ingest_served (void **state)
 {
     fixture_t *f = *state;
     char req[512];
@@ -227,8 +226,8 @@ test_long_polls_beyond_a_keys_cap_are_429_with_retry_after (void **state)
     /* another key is not held to the first one's cap */
     h_resp_t r;
     h_http_ex (&r, f->bridge.url, "GET",
-               API "/streams/quiet/consumer-groups/g/events?timeout=1", f->key_c,
-               NULL, NULL, S_DEADLINE_MS, NULL);
+               API "/streams/quiet/consumer-groups/g/events?timeout=1",
+               f->key_c, NULL, NULL, S_DEADLINE_MS, NULL);
     H_EXPECT_STATUS (r, 200);
     h_http_free (&r);
 }

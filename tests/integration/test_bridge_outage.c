@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#define API "/api/v1"
+#define API    "/api/v1"
 #define INGEST API "/streams/default/events"
 
 /*  Longer than any deadline of these tests: an answer that waited for
@@ -119,8 +119,7 @@ test_while_the_broker_is_known_down_requests_are_503_at_once (void **state)
 
     ef_client_destroy (&f->native);
     assert_int_equal (h_broker_stop (&f->broker), 0);
-    if (h_log_wait (f->bridge.log_path, "broker unreachable", 1,
-                    S_DEADLINE_MS))
+    if (h_log_wait (f->bridge.log_path, "broker unreachable", 1, S_DEADLINE_MS))
         fail_msg ("the bridge never noticed the broker had gone; log: %s",
                   f->bridge.log_path);
 
@@ -142,8 +141,7 @@ test_while_the_broker_is_known_down_requests_are_503_at_once (void **state)
     json_t *ids = h_http_j (r.json, "event_ids");
     assert_true (json_is_array (ids));
     assert_int_equal (json_array_size (ids), 3);
-    assert_int_equal (strlen (json_string_value (json_array_get (ids, 0))),
-                      36);
+    assert_int_equal (strlen (json_string_value (json_array_get (ids, 0))), 36);
     assert_true (json_is_null (json_array_get (ids, 1)));
     assert_string_equal (json_string_value (json_array_get (ids, 2)),
                          "01a00000-0000-7000-8000-000000000003");
