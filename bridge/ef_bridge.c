@@ -598,27 +598,6 @@ ef_bridge_open (ef_bridge_t *self)
         return EF_EINVAL;
     }
     self->timeout_ms = (int) timeout;
-    self->metrics_token = ef_config_get (self->cfg, "metrics-token");
-    if (self->metrics_token && !*self->metrics_token)
-        self->metrics_token = NULL;
-    snprintf (self->broker, sizeof self->broker, "%s",
-              ef_config_get (self->cfg, "broker"));
-    snprintf (self->listen, sizeof self->listen, "%s",
-              ef_config_get (self->cfg, "listen"));
-    int rc = s_keys (self);
-    if (rc)
-        return rc;
-    self->batcher = ef_batcher_new (self->broker, &self->gateway,
-                                    self->plain ? NULL
-                                                : self->server.public_key,
-                                    self->timeout_ms, self->log);
-    if (!self->batcher || ef_batcher_start (self->batcher))
-        return EF_ENOMEM;
-    self->watch = ef_watch_new (self->broker, &self->gateway,
-                                self->plain ? NULL : self->server.public_key,
-                                self->timeout_ms, self->log);
-    if (!self->watch || ef_watch_start (self->watch))
-        return EF_ENOMEM;
     int64_t threads = ef_config_get_int (self->cfg, "threads", 0, &err);
     if (err || threads < 8 || threads > 60000) {
         ef_log_error (self->log, "invalid --threads (8 to 60000)", NULL);
@@ -646,6 +625,27 @@ ef_bridge_open (ef_bridge_t *self)
     self->request_timeout_ms = (int) rto;
     self->polls = ef_polls_new ((uint32_t) polls, (uint32_t) per_key);
     if (!self->polls)
+        return EF_ENOMEM;
+    self->metrics_token = ef_config_get (self->cfg, "metrics-token");
+    if (self->metrics_token && !*self->metrics_token)
+        self->metrics_token = NULL;
+    snprintf (self->broker, sizeof self->broker, "%s",
+              ef_config_get (self->cfg, "broker"));
+    snprintf (self->listen, sizeof self->listen, "%s",
+              ef_config_get (self->cfg, "listen"));
+    int rc = s_keys (self);
+    if (rc)
+        return rc;
+    self->batcher = ef_batcher_new (self->broker, &self->gateway,
+                                    self->plain ? NULL
+                                                : self->server.public_key,
+                                    self->timeout_ms, self->log);
+    if (!self->batcher || ef_batcher_start (self->batcher))
+        return EF_ENOMEM;
+    self->watch = ef_watch_new (self->broker, &self->gateway,
+                                self->plain ? NULL : self->server.public_key,
+                                self->timeout_ms, self->log);
+    if (!self->watch || ef_watch_start (self->watch))
         return EF_ENOMEM;
     char nthreads[16], rto_text[16], kato_text[16];
     snprintf (nthreads, sizeof nthreads, "%d", self->threads);
