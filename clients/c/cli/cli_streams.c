@@ -251,7 +251,8 @@ s_configure (const cli_t *cli, int argc, char **argv, int create)
     if ((create && !s_valid_name (pos[0])) || (rename && !s_valid_name (rename)))
         return cli_usage_error (cmd,
                                 "'%s' is not a valid stream name (1-128 "
-                                "characters of A-Z a-z 0-9 . _ -)",
+                                "characters of A-Z a-z 0-9 . _ -, not . "
+                                "or ..)",
                                 rename && create == 0 ? rename : pos[0]);
     char *sbuf = NULL, *pbuf = NULL;
     ef_request_t req = {0};
