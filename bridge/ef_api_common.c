@@ -362,15 +362,10 @@ ef_api_render_events (ef_http_t *h, const ef_reply_t *rep, const char *key)
 int
 ef_api_check_name (ef_api_errors_t *e, const char *path, const char *v)
 {
-    size_t n = v ? strlen (v) : 0;
-    int ok = n >= 1 && n <= 128;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z')
-             || (v[i] >= '0' && v[i] <= '9') || v[i] == '.' || v[i] == '_'
-             || v[i] == '-';
-    if (v && !ok)
-        ef_api_errors_add (e, path, "is 1 to 128 of [A-Za-z0-9._-]");
-    return !v || ok;
+    int ok = !v || ef_proto_name_valid (ef_str (v));
+    if (!ok)
+        ef_api_errors_add (e, path, "is 1 to 128 of [A-Za-z0-9._-], not . or ..");
+    return ok;
 }
 
 int

@@ -616,6 +616,41 @@ s_schema_refused (ef_http_t *h, ef_api_errors_t *bad)
     return rc;
 }
 
+/*  503 for an ingest the broker did not answer. The events may have been
+    stored all the same, so the answer names the event_id each was sent
+    with (null for an item refused here): a retry with the same ids is
+    answered DUPLICATE for those that were. */
+static int
+s_unavailable (ef_http_t *h, const s_batch_t *b,
+               char (*ids)[EF_UUID_STRLEN + 1], int batch)
+{
+    ef_buf_t extra;
+    ef_buf_init (&extra);
+    if (!batch) {
+        ef_buf_append (&extra, ",\"event_id\":", 12);
+        ef_json_quote (&extra, ids[0], strlen (ids[0]));
+    } else {
+        ef_buf_append (&extra, ",\"event_ids\":[", 14);
+        for (uint32_t i = 0; i < b->n; i++) {
+            if (i)
+                ef_buf_append (&extra, ",", 1);
+            if (b->valid[i])
+                ef_json_quote (&extra, ids[i], strlen (ids[i]));
+            else
+                ef_buf_append (&extra, "null", 4);
+        }
+        ef_buf_append (&extra, "]", 1);
+    }
+    ef_buf_append (&extra, "", 1); /* the NUL */
+    int rc = ef_http_problem (h, 503, "UNAVAILABLE",
+                              "the broker is not reachable; retry with the "
+                              "same event_id (an event already stored is "
+                              "answered DUPLICATE)",
+                              extra.oom ? NULL : extra.data, 1);
+    ef_buf_free (&extra);
+    return rc;
+}
+
 static int
 s_count_one (void *arg, uint32_t index, ef_str_t value)
 {
@@ -665,6 +700,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
         if (slots == 0)
             slots = 1;
     }
+    char (*ids)[EF_UUID_STRLEN + 1] = NULL; /* each item's event_id */
     ef_event_in_t *events = malloc (slots * sizeof *events);
     int *valid = calloc (slots + 1, sizeof *valid);
     size_t cap = h->body_len + 64;
@@ -715,7 +751,9 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     snprintf (corr, sizeof corr, "%s", ci ? ci : "");
     ef_event_in_t *send = calloc (b.n, sizeof *send);
     uint32_t nsend = 0;
-    if (!send) {
+    ids = calloc (b.n, sizeof *ids);
+    if (!send || !ids) {
+        free (send);
         rc = ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL, 1);
         goto done;
     }
@@ -723,6 +761,15 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
         if (!valid[i])
             continue;
         ef_event_in_t *ev = &events[i];
+        /* every event goes with its id, made here when the client gave
+           none, so that an answer lost on the way still names it */
+        if (ev->event_id.ptr)
+            snprintf (ids[i], sizeof ids[i], "%.*s", (int) ev->event_id.len,
+                      ev->event_id.ptr);
+        else {
+            ef_http_uuid (ids[i]);
+            ev->event_id = (ef_str_t){ids[i], EF_UUID_STRLEN};
+        }
         if (!ev->trace_id.ptr && have_trace)
             ev->trace_id = (ef_str_t){trace, 32};
         if (!ev->correlation_id.ptr && corr[0])
@@ -746,10 +793,21 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
                                   1);
             goto done;
         }
-        rc = ef_batcher_publish (self->batcher, h->api_key,
-                                 h->api_key.ptr ? EF_STR_NULL : h->jwt,
-                                 ef_str (stream), send, nsend, results, why,
-                                 &retry);
+        if (!ef_watch_up (self->watch))
+            rc = EF_EUNAVAILABLE; /* known down: answered at once */
+        else if ((rc = ef_batcher_publish (
+                      self->batcher, h->api_key,
+                      h->api_key.ptr ? EF_STR_NULL : h->jwt, ef_str (stream),
+                      send, nsend, results, why, &retry))
+                     == EF_EUNAVAILABLE
+                 || rc == EF_ETIMEOUT)
+            ef_watch_report (self->watch);
+        if (rc == EF_EUNAVAILABLE || rc == EF_ETIMEOUT) {
+            free (send);
+            free (results);
+            rc = s_unavailable (h, &b, ids, kind == 'a');
+            goto done;
+        }
         h->authenticated = rc == 0 || rc == EF_EFORBIDDEN || rc == EF_ERATE
                            || rc == EF_ENOTFOUND; /* for the request log */
         if (rc) {
@@ -795,6 +853,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     rc = ef_http_send (h, res.duplicate ? 200 : 202);
 done:
     ef_api_errors_free (&errors);
+    free (ids);
     free (events);
     free (valid);
     free (arena);

@@ -1,6 +1,9 @@
 /*  ef_bridge.c: the bridge's server: civetweb setup (no document root, no
-    forms, no WebSockets: DESIGN.md §10), one broker connection per worker
-    thread, the route table and its dispatcher, and per-route metrics. */
+    forms, no WebSockets: DESIGN.md §10), the threads and the connections
+    that hold them (a pool of broker connections leased per request, long
+    polls admitted within limits, keep-alive given up when threads run
+    short), the route table and its dispatcher, and per-route metrics. */
+#define _GNU_SOURCE /* pthread_setattr_default_np */
 #include "ef_bridge_int.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
@@ -8,6 +11,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +33,19 @@ const ef_config_opt_t ef_bridge_options[] = {
     {"plain", "EVENTFLOW_PLAIN", NULL,
      "1 = talk to a broker started with --curve off"},
     {"max-body", "EVENTFLOW_MAX_BODY", "1M", "largest request body"},
-    {"threads", "EVENTFLOW_HTTP_THREADS", "128",
-     "worker threads (one per open keep-alive connection)"},
+    {"threads", "EVENTFLOW_HTTP_THREADS", "2048",
+     "worker threads: an open connection holds one, idle or not"},
     {"timeout", "EVENTFLOW_BROKER_TIMEOUT", "5000",
      "ms to wait for the broker per request"},
-    {"request-timeout", "EVENTFLOW_HTTP_REQUEST_TIMEOUT", "10000",
-     "ms a client may take to send a request"},
+    {"request-timeout", "EVENTFLOW_HTTP_REQUEST_TIMEOUT", "5000",
+     "ms a client may take to send a request's headers (and its body)"},
+    {"keep-alive-timeout", "EVENTFLOW_HTTP_KEEP_ALIVE_TIMEOUT", "5000",
+     "ms an idle keep-alive connection is kept (none while threads run "
+     "short)"},
+    {"long-polls", "EVENTFLOW_HTTP_LONG_POLLS", "256",
+     "long polls (fetches with a timeout) waiting at once, in all"},
+    {"long-polls-per-key", "EVENTFLOW_HTTP_LONG_POLLS_PER_KEY", "8",
+     "long polls waiting at once for one API key or token"},
     {"metrics-token", "EVENTFLOW_METRICS_TOKEN", NULL,
      "when set, /metrics needs Authorization: Bearer TOKEN and then also "
      "shows per-org series; without it /metrics is open on loopback only"},
@@ -109,9 +122,12 @@ ef_bridge_print_routes (FILE *out)
 
 #define S_CONNECT_MS 1000 /* a broker that does not say HELLO by then is away */
 
+/*  A worker thread's state: the broker connection leased for the request
+    it is serving. Connections are pooled, not owned by threads: with a
+    thread per open HTTP connection there are thousands of threads, and
+    only as many broker connections as requests at the broker at once. */
 typedef struct {
-    ef_client_t *client; /* NULL until needed, and after a failure */
-    int64_t retry_at;    /* after a failed connect: answer 503 until then */
+    ef_client_t *client; /* NULL between requests */
 } s_thread_t;
 
 static void *
@@ -133,16 +149,19 @@ s_exit_thread (const struct mg_context *ctx, int type, void *ptr)
     }
 }
 
-/*  The thread's connection to the broker, made on first use. */
+/*  A connection to the broker for this request: the thread's lease, one
+    from the pool, or a new one. */
 static int
 s_client (ef_bridge_t *self, s_thread_t *t)
 {
     if (t->client)
         return 0;
-    /* while the broker is away, fail fast instead of waiting out a
-       connect on every request: one attempt per thread a second */
-    if (ef_time_mono_ms () < t->retry_at)
-        return EF_EUNAVAILABLE;
+    pthread_mutex_lock (&self->pool_mu);
+    if (self->pooled)
+        t->client = self->pool[--self->pooled];
+    pthread_mutex_unlock (&self->pool_mu);
+    if (t->client)
+        return 0;
     t->client = ef_client_new (self->broker);
     if (!t->client)
         return EF_ENOMEM;
@@ -157,11 +176,25 @@ s_client (ef_bridge_t *self, s_thread_t *t)
         ef_log_debug (self->log, "broker not reachable", "\"why\":\"%s\"",
                       ef_client_error (t->client));
         ef_client_destroy (&t->client);
-        t->retry_at = ef_time_mono_ms () + 1000;
         return rc;
     }
     ef_client_set_timeout (t->client, self->timeout_ms);
     return 0;
+}
+
+/*  The request is done with its lease (its reply has been rendered). */
+static void
+s_release (ef_bridge_t *self, s_thread_t *t)
+{
+    if (!t || !t->client)
+        return;
+    pthread_mutex_lock (&self->pool_mu);
+    if (self->pooled < EF_BRIDGE_POOL) {
+        self->pool[self->pooled++] = t->client;
+        t->client = NULL;
+    }
+    pthread_mutex_unlock (&self->pool_mu);
+    ef_client_destroy (&t->client); /* beyond what the pool keeps */
 }
 
 int
@@ -211,9 +244,13 @@ s_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     *rep = NULL;
     if (!t)
         return EF_EINTERNAL;
+    if (!ef_watch_up (self->watch))
+        return EF_EUNAVAILABLE; /* known down: no need to wait to learn it */
     int rc = s_client (self, t);
-    if (rc)
+    if (rc) {
+        ef_watch_report (self->watch);
         return EF_EUNAVAILABLE;
+    }
     if (ef_str_set (h->api_key))
         req->auth_api_key = h->api_key;
     else if (ef_str_set (h->jwt))
@@ -233,6 +270,8 @@ s_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     if (rc == EF_EUNAVAILABLE || rc == EF_ETIMEOUT || rc == EF_EPROTO) {
         /* replies to this connection may still come: start afresh */
         ef_client_destroy (&t->client);
+        if (rc != EF_EPROTO)
+            ef_watch_report (self->watch);
         return EF_EUNAVAILABLE;
     }
     if (rc != EF_EAUTH
@@ -270,12 +309,40 @@ ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     return rc ? ef_bridge_call_error (h, rc, *rep) : 0;
 }
 
+/*  Free workers: those not held by an open connection. */
+static int
+s_free_threads (ef_bridge_t *self)
+{
+    return self->threads - atomic_load_explicit (&self->connections,
+                                                 memory_order_relaxed);
+}
+
 int
 ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                      const ef_reply_t **rep, int extra_ms)
 {
     *rep = NULL;
-    int rc = s_try (self, h, req, rep, extra_ms);
+    if (extra_ms <= 0 || !ef_watch_up (self->watch))
+        return ef_bridge_call (self, h, req, rep);
+    uint64_t ticket;
+    int rc = ef_polls_enter (self->polls,
+                             ef_str_set (h->api_key) ? h->api_key : h->jwt,
+                             &ticket);
+    if (rc == EF_ERATE)
+        return ef_http_problem (h, 429, "RATE_LIMITED",
+                                "this credential has as many long polls "
+                                "waiting as it may; retry when one ends",
+                                NULL, 1);
+    if (rc == 0 && s_free_threads (self) < self->reserve) {
+        ef_polls_leave (self->polls, ticket);
+        rc = EF_EUNAVAILABLE;
+    }
+    if (rc)
+        return ef_http_problem (h, 503, "UNAVAILABLE",
+                                "too many long polls waiting; retry shortly",
+                                NULL, 1);
+    rc = s_try (self, h, req, rep, extra_ms);
+    ef_polls_leave (self->polls, ticket);
     return rc ? ef_bridge_call_error (h, rc, *rep) : 0;
 }
 
@@ -324,6 +391,44 @@ s_sub (void *arg, ef_str_t key, ef_str_t value)
     if (key.len == 3 && memcmp (key.ptr, "sub", 3) == 0)
         f->found = ef_json_unescape (value, f->out, f->size) > 0;
     return f->found;
+}
+
+static int
+s_hex (char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/*  The path as sent (civetweb is told not to decode it, and removes only
+    the dot segments written as such): no segment may decode to "." or
+    "..", and no escape may stand for a slash, a backslash or a NUL, or a
+    route would match what the client did not write. */
+static int
+s_path_safe (const char *path)
+{
+    const char *seg = path;
+    for (const char *p = path;; p++) {
+        if (*p == '/' || *p == 0) {
+            size_t n = (size_t) (p - seg);
+            if (n >= 3 && n <= 6 && memchr (seg, '%', n)) {
+                char dec[8];
+                int k = mg_url_decode (seg, (int) n, dec, sizeof dec, 0);
+                if (k > 0 && (!strcmp (dec, ".") || !strcmp (dec, "..")))
+                    return 0;
+            }
+            if (*p == 0)
+                return 1;
+            seg = p + 1;
+        } else if (*p == '%') {
+            int hi = s_hex (p[1]), lo = hi < 0 ? -1 : s_hex (p[2]);
+            int c = lo < 0 ? -1 : hi * 16 + lo;
+            if (c == '/' || c == '\\' || c == 0)
+                return 0;
+        }
+    }
 }
 
 static int
@@ -393,6 +498,13 @@ s_handle (struct mg_connection *conn, void *cbdata)
     uint64_t start = ef_time_mono_ns ();
     ef_http_t h;
     ef_http_begin (&h, conn);
+    h.read_by = ef_time_mono_ms () + self->request_timeout_ms;
+    if (s_free_threads (self) < self->reserve) {
+        /* threads run short: this connection is not kept idle after its
+           answer, its worker goes back to new connections */
+        h.close = 1;
+        mg_disable_connection_keep_alive (conn);
+    }
     const char *path = h.ri->local_uri ? h.ri->local_uri : "";
     int path_matched = 0;
     for (int i = 0; i < ef_bridge_nroutes && h.route < 0; i++) {
@@ -404,12 +516,13 @@ s_handle (struct mg_connection *conn, void *cbdata)
         if (strcmp (r->method, h.ri->request_method) == 0)
             h.route = i;
     }
-    if (ef_http_header (&h, "Transfer-Encoding")
-        && ef_http_header (&h, "Content-Length"))
-        /* both framings at once is how requests are smuggled past proxies
-           (RFC 9112 §6.3): refused, and the connection closed */
-        ef_http_refuse_close (&h, 400, "INVALID",
-                              "Content-Length and Transfer-Encoding together");
+    if (ef_http_check_framing (&h))
+        ; /* answered, and the connection closes */
+    else if (!s_path_safe (path))
+        ef_http_problem (&h, 400, "INVALID",
+                         "encoded slashes and dot segments are not served in "
+                         "a path",
+                         NULL, 0);
     else if (h.route >= 0)
         ef_bridge_routes[h.route].fn (self, &h);
     else if (path_matched)
@@ -429,8 +542,26 @@ s_handle (struct mg_connection *conn, void *cbdata)
                  h.route >= 0 ? ef_bridge_routes[h.route].path : "none",
                  h.status, took / 1e6, principal, h.request_id);
     int status = h.status;
+    s_release (self, mg_get_thread_pointer (conn));
     ef_http_end (&h);
     return status ? status : 500;
+}
+
+/*  A worker took a connection, which it holds until it closes. */
+static int
+s_connection_open (const struct mg_connection *conn, void **data)
+{
+    ef_bridge_t *self = mg_get_user_data (mg_get_context (conn));
+    *data = NULL;
+    atomic_fetch_add_explicit (&self->connections, 1, memory_order_relaxed);
+    return 0;
+}
+
+static void
+s_connection_close (const struct mg_connection *conn)
+{
+    ef_bridge_t *self = mg_get_user_data (mg_get_context (conn));
+    atomic_fetch_sub_explicit (&self->connections, 1, memory_order_relaxed);
 }
 
 static int
@@ -444,6 +575,39 @@ s_log_message (const struct mg_connection *conn, const char *message)
 }
 
 /* ---------------------------------------------------------------- lifecycle */
+
+#define S_PR_FUTEX_HASH           78 /* <linux/prctl.h> of Linux 6.16 */
+#define S_PR_FUTEX_HASH_SET_SLOTS 1
+
+/*  The process, fitted to a thread and a descriptor per open connection,
+    before civetweb starts its workers. */
+static void
+s_fit_process (int threads)
+{
+    /* stacks of 512 KiB, not 8 MiB: the handlers need little */
+    pthread_attr_t attr;
+    if (pthread_attr_init (&attr) == 0) {
+        pthread_attr_setstacksize (&attr, 512 * 1024);
+        pthread_setattr_default_np (&attr);
+        pthread_attr_destroy (&attr);
+    }
+    /* Linux 6.16 on gives a process a private futex table of 16 slots.
+       civetweb's idle workers all wait on one condition, and every futex
+       that shares its slot walks past them all (a fifth of ingest
+       throughput at 2048 threads): a table sized to the threads. Where
+       the kernel has no such table the call fails and changes nothing. */
+    unsigned long slots = 16;
+    while (slots < 4ul * (unsigned long) threads && slots < 65536)
+        slots <<= 1;
+    prctl (S_PR_FUTEX_HASH, S_PR_FUTEX_HASH_SET_SLOTS, slots, 0, 0);
+    /* a descriptor per connection: up to the hard limit */
+    struct rlimit files;
+    if (getrlimit (RLIMIT_NOFILE, &files) == 0
+        && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &files);
+    }
+}
 
 ef_bridge_t *
 ef_bridge_new (const ef_config_t *cfg, ef_log_t *log)
@@ -459,6 +623,7 @@ ef_bridge_new (const ef_config_t *cfg, ef_log_t *log)
         free (self);
         return NULL;
     }
+    pthread_mutex_init (&self->pool_mu, NULL);
     return self;
 }
 
@@ -536,6 +701,34 @@ ef_bridge_open (ef_bridge_t *self)
         return EF_EINVAL;
     }
     self->timeout_ms = (int) timeout;
+    int64_t threads = ef_config_get_int (self->cfg, "threads", 0, &err);
+    if (err || threads < 8 || threads > 60000) {
+        ef_log_error (self->log, "invalid --threads (8 to 60000)", NULL);
+        return EF_EINVAL;
+    }
+    int64_t rto = ef_config_get_int (self->cfg, "request-timeout", 0, &err);
+    int bad = err || rto < 100 || rto > 600000;
+    int64_t kato = ef_config_get_int (self->cfg, "keep-alive-timeout", 0, &err);
+    bad |= err || kato < 0 || kato > 600000;
+    int64_t polls = ef_config_get_int (self->cfg, "long-polls", 0, &err);
+    bad |= err || polls < 1 || polls > threads / 2;
+    int64_t per_key = ef_config_get_int (self->cfg, "long-polls-per-key", 0,
+                                         &err);
+    bad |= err || per_key < 1 || per_key > polls;
+    if (bad) {
+        ef_log_error (self->log,
+                      "invalid --request-timeout, --keep-alive-timeout, "
+                      "--long-polls (at most half the threads) or "
+                      "--long-polls-per-key (at most --long-polls)",
+                      NULL);
+        return EF_EINVAL;
+    }
+    self->threads = (int) threads;
+    self->reserve = self->threads / 8; /* never all to long polls or idlers */
+    self->request_timeout_ms = (int) rto;
+    self->polls = ef_polls_new ((uint32_t) polls, (uint32_t) per_key);
+    if (!self->polls)
+        return EF_ENOMEM;
     self->metrics_token = ef_config_get (self->cfg, "metrics-token");
     if (self->metrics_token && !*self->metrics_token)
         self->metrics_token = NULL;
@@ -558,19 +751,34 @@ ef_bridge_open (ef_bridge_t *self)
                                     self->timeout_ms, self->log);
     if (!self->batcher || ef_batcher_start (self->batcher))
         return EF_ENOMEM;
-    const char *threads = ef_config_get (self->cfg, "threads");
-    const char *rto = ef_config_get (self->cfg, "request-timeout");
-    /* no document_root (no file serving), no forms, no websockets */
+    self->watch = ef_watch_new (self->broker, &self->gateway,
+                                self->plain ? NULL : self->server.public_key,
+                                self->timeout_ms, self->log);
+    if (!self->watch || ef_watch_start (self->watch))
+        return EF_ENOMEM;
+    char nthreads[16], rto_text[16], kato_text[16];
+    snprintf (nthreads, sizeof nthreads, "%d", self->threads);
+    snprintf (rto_text, sizeof rto_text, "%d", self->request_timeout_ms);
+    snprintf (kato_text, sizeof kato_text, "%d", (int) kato);
+    /* no document_root (no file serving), no forms, no websockets;
+       request_timeout_ms bounds the time to send the headers from the
+       moment a worker takes the connection */
     const char *options[] = {"listening_ports",
                              self->listen,
                              "num_threads",
-                             threads,
+                             nthreads,
                              "request_timeout_ms",
-                             rto,
+                             rto_text,
                              "keep_alive_timeout_ms",
-                             "30000",
+                             kato_text,
                              "enable_keep_alive",
                              "yes",
+                             "listen_backlog",
+                             "1024",
+                             "connection_queue",
+                             "256",
+                             "decode_url", /* s_path_safe sees the path */
+                             "no",
                              "max_request_size",
                              "16384",
                              "tcp_nodelay",
@@ -581,6 +789,9 @@ ef_bridge_open (ef_bridge_t *self)
     cb.init_thread = s_init_thread;
     cb.exit_thread = s_exit_thread;
     cb.log_message = s_log_message;
+    cb.init_connection = s_connection_open;
+    cb.connection_close = s_connection_close;
+    s_fit_process (self->threads);
     mg_init_library (0);
     self->ctx = mg_start (&cb, self, options);
     if (!self->ctx) {
@@ -608,6 +819,11 @@ ef_bridge_destroy (ef_bridge_t **self_p)
         mg_exit_library ();
     }
     ef_batcher_destroy (&self->batcher);
+    ef_watch_destroy (&self->watch);
+    ef_polls_destroy (&self->polls);
+    for (uint32_t i = 0; i < self->pooled; i++)
+        ef_client_destroy (&self->pool[i]);
+    pthread_mutex_destroy (&self->pool_mu);
     free (self->stats);
     free (self);
     *self_p = NULL;

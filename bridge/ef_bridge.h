@@ -1,9 +1,11 @@
 /*  ef_bridge.h: eventflow-bridge, the HTTP/JSON face of the broker. A
     civetweb server whose handlers turn each request into one broker
-    request over the calling worker thread's own DEALER (ZeroMQ sockets
-    are not thread-safe), with the gateway's CurveZMQ key and the caller's
-    credential forwarded: the broker decides. It keeps no state, so any
-    number of bridges can serve one broker.
+    request over a DEALER leased to the worker thread for that request
+    (ZeroMQ sockets are not thread-safe; connections are pooled, since
+    civetweb has a thread per open HTTP connection), with the gateway's
+    CurveZMQ key and the caller's credential forwarded: the broker
+    decides. It keeps no state, so any number of bridges can serve one
+    broker.
     Thread-safety: new/open/destroy from one thread; handlers run on
     civetweb's workers. */
 #ifndef EF_BRIDGE_H

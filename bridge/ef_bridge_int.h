@@ -3,10 +3,13 @@
 #ifndef EF_BRIDGE_INT_H
 #define EF_BRIDGE_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include "ef_batcher.h"
 #include "ef_bridge.h"
 #include "ef_http.h"
+#include "ef_polls.h"
+#include "ef_watch.h"
 #include "eventflow/ef_cert.h"
 #include "eventflow/ef_client.h"
 
@@ -43,17 +46,30 @@ struct ef_bridge {
     int loopback_only;       /* every listening address is a loopback one */
     ef_route_stats_t *stats; /* one per route, and one for "no route" */
     ef_batcher_t *batcher;   /* ingest's group commit */
+    ef_watch_t *watch;       /* is the broker there? */
+    ef_polls_t *polls;       /* long polls waiting, per credential and all */
+    int threads;             /* civetweb's workers: one per open connection */
+    int reserve;             /* kept free for short requests */
+    _Atomic int connections; /* open connections, each holding a worker */
+    int request_timeout_ms;  /* to send the headers, and again the body */
+#define EF_BRIDGE_POOL 64 /* idle broker connections kept */
+    pthread_mutex_t pool_mu; /* broker connections between requests */
+    ef_client_t *pool[EF_BRIDGE_POOL];
+    uint32_t pooled;
 };
 
 /*  One broker request for the exchange h, with h's credential. 0 and
     *rep, or the HTTP status already answered as a problem (503 when the
     broker cannot be reached: the thread's connection is then rebuilt on
-    the next request). */
+    the next request; 503 at once while the broker is known to be down,
+    ef_watch.h). */
 int ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                     const ef_reply_t **rep);
 /*  ef_bridge_call for a request the broker may hold on purpose (a long
-    poll of extra_ms): the thread's broker timeout is extended by extra_ms
-    for this one call. */
+    poll of extra_ms): the broker timeout is extended by extra_ms for this
+    one call. A long poll is admitted only within the limits (ef_polls.h:
+    429 beyond the credential's, 503 beyond the total) and while threads
+    are not short (503). */
 int ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                          const ef_reply_t **rep, int extra_ms);
 /*  The same without answering: 0 or the EventFlow error code. */

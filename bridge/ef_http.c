@@ -25,6 +25,21 @@ s_printable (const char *s, size_t max)
 }
 
 void
+ef_http_uuid (char out[EF_UUID_STRLEN + 1])
+{
+    /* one generator per worker thread: its random pool lasts */
+    static __thread ef_uuid_gen_t gen;
+    static __thread int ready;
+    ef_uuid_t u;
+    if (!ready) {
+        ef_uuid_gen_init (&gen);
+        ready = 1;
+    }
+    ef_uuid_gen_v7 (&gen, ef_time_now_ms (), &u);
+    ef_uuid_format (&u, out);
+}
+
+void
 ef_http_begin (ef_http_t *h, struct mg_connection *conn)
 {
     memset (h, 0, sizeof *h);
@@ -35,18 +50,8 @@ ef_http_begin (ef_http_t *h, struct mg_connection *conn)
     const char *rid = mg_get_header (conn, "X-Request-Id");
     if (rid && s_printable (rid, 128))
         snprintf (h->request_id, sizeof h->request_id, "%s", rid);
-    else {
-        /* one generator per worker thread: its random pool lasts */
-        static __thread ef_uuid_gen_t gen;
-        static __thread int ready;
-        ef_uuid_t u;
-        if (!ready) {
-            ef_uuid_gen_init (&gen);
-            ready = 1;
-        }
-        ef_uuid_gen_v7 (&gen, ef_time_now_ms (), &u);
-        ef_uuid_format (&u, h->request_id);
-    }
+    else
+        ef_http_uuid (h->request_id);
     const char *key = mg_get_header (conn, "X-API-Key");
     if (key && *key)
         h->api_key = ef_str (key);
@@ -211,6 +216,8 @@ s_title (int status)
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
@@ -271,6 +278,79 @@ ef_http_problem (ef_http_t *h, int status, const char *code,
     return rc;
 }
 
+/*  A header's name was followed by white space before its colon: civetweb
+    drops that space, writing NULs over it and over the colon, so between
+    the name's end and its value lie two NULs or more instead of one. The
+    gap is only looked at where it is short, as it is in the request
+    buffer both point into. */
+static int
+s_space_before_colon (const struct mg_header *hd)
+{
+    const char *end = hd->name + strlen (hd->name);
+    if (!hd->value || hd->value <= end || hd->value - end > 64)
+        return 0;
+    int nuls = 0;
+    for (const char *p = end; p < hd->value; p++)
+        nuls += *p == 0;
+    return nuls > 1;
+}
+
+/*  1*DIGIT, then optional white space, at most 18 digits (no wrap). */
+static int
+s_length_valid (const char *v)
+{
+    size_t n = 0;
+    while (v[n] >= '0' && v[n] <= '9')
+        n++;
+    if (n == 0 || n > 18)
+        return 0;
+    while (v[n] == ' ' || v[n] == '\t')
+        n++;
+    return v[n] == 0;
+}
+
+int
+ef_http_check_framing (ef_http_t *h)
+{
+    int lengths = 0, codings = 0;
+    for (int i = 0; i < h->ri->num_headers; i++) {
+        const struct mg_header *hd = &h->ri->http_headers[i];
+        if (!hd->name)
+            continue;
+        if (s_space_before_colon (hd))
+            return ef_http_refuse_close (h, 400, "INVALID",
+                                         "white space before a header's colon");
+        if (strcasecmp (hd->name, "Content-Length") == 0) {
+            if (++lengths > 1)
+                return ef_http_refuse_close (h, 400, "INVALID",
+                                             "more than one Content-Length");
+            if (!hd->value || !s_length_valid (hd->value))
+                return ef_http_refuse_close (
+                    h, 400, "INVALID", "Content-Length is not a decimal number");
+        } else if (strcasecmp (hd->name, "Transfer-Encoding") == 0)
+            codings++;
+    }
+    if (codings && lengths)
+        /* how requests are smuggled past a proxy that reads the other */
+        return ef_http_refuse_close (
+            h, 400, "INVALID", "Content-Length and Transfer-Encoding together");
+    if (codings > 1)
+        return ef_http_refuse_close (h, 400, "INVALID",
+                                     "more than one Transfer-Encoding");
+    if (codings) {
+        const char *te = mg_get_header (h->conn, "Transfer-Encoding");
+        if (!te || strcmp (te, "chunked") != 0)
+            return ef_http_refuse_close (h, 400, "INVALID",
+                                         "a transfer coding other than chunked");
+        /* a chunk's size is read inside civetweb's mg_read, which then
+           blocks for the whole chunk: the limit could not be decided
+           before the body is read */
+        return ef_http_refuse_close (h, 411, "LENGTH_REQUIRED",
+                                     "send the body with a Content-Length");
+    }
+    return 0;
+}
+
 int
 ef_http_read_json (ef_http_t *h, size_t max)
 {
@@ -279,38 +359,38 @@ ef_http_read_json (ef_http_t *h, size_t max)
         || (type[16] && type[16] != ';' && type[16] != ' '))
         return ef_http_problem (h, 415, "UNSUPPORTED_MEDIA_TYPE",
                                 "send the body as application/json", NULL, 0);
-    /* decided from Content-Length before a byte of the body is read */
+    /* decided from Content-Length before a byte of the body is read (the
+       framing was checked: a length of digits, no transfer coding) */
     long long declared = h->ri->content_length;
     if (declared > (long long) max) {
         char detail[128];
         snprintf (detail, sizeof detail,
                   "the body is %lld bytes; the limit is %zu", declared, max);
-        return ef_http_problem (h, 413, "TOO_BIG", detail, NULL, 0);
+        return ef_http_refuse_close (h, 413, "TOO_BIG", detail);
     }
-    size_t cap = declared >= 0 ? (size_t) declared : max;
-    h->body = malloc (cap + 2);
+    size_t cap = declared > 0 ? (size_t) declared : 0;
+    h->body = malloc (cap + 1);
     if (!h->body)
         return ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL,
                                 1);
     size_t got = 0;
-    for (;;) {
-        /* chunked bodies have no length: read one byte past the limit to
-           know it was passed */
-        size_t want = cap + 1 - got;
-        if (want == 0)
-            break;
-        int n = mg_read (h->conn, h->body + got, want);
+    /* civetweb bounds each read, not the whole: a body sent a byte at a
+       time would hold this thread for ever. It may take the request
+       timeout and a second more per 16 KiB. */
+    int64_t by = h->read_by ? h->read_by + (int64_t) (cap / 16) : 0;
+    while (got < cap) {
+        if (by && ef_time_mono_ms () > by)
+            return ef_http_refuse_close (h, 408, "TIMEOUT",
+                                         "the body did not come in time");
+        int n = mg_read (h->conn, h->body + got, cap - got);
         if (n <= 0)
             break;
         got += (size_t) n;
     }
-    if (got > max)
-        return ef_http_problem (h, 413, "TOO_BIG", "the body is over the limit",
-                                NULL, 0);
-    if (declared >= 0 && got < (size_t) declared)
-        return ef_http_problem (h, 400, "INVALID",
-                                "the body is shorter than its Content-Length",
-                                NULL, 0);
+    if (got < cap)
+        return ef_http_refuse_close (h, 400, "INVALID",
+                                     "the body is shorter than its "
+                                     "Content-Length");
     h->body[got] = 0;
     h->body_len = got;
     return 0;
@@ -320,6 +400,9 @@ int
 ef_http_refuse_close (ef_http_t *h, int status, const char *code,
                       const char *detail)
 {
+    /* civetweb keeps a connection open past a body it can skip; only its
+       must_close flag ends it */
     h->close = 1;
+    mg_disable_connection_keep_alive (h->conn);
     return ef_http_problem (h, status, code, detail, NULL, 0);
 }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <civetweb.h>
 #include "eventflow/ef_mp.h"
+#include "eventflow/ef_uuid.h"
 
 #define EF_HTTP_MAX_PARAMS 3
 
@@ -30,12 +31,18 @@ typedef struct {
     int route;        /* index of the matched route, -1 none */
     int close;        /* answer with Connection: close */
     int authenticated; /* the broker accepted the credential (for the log) */
+    int64_t read_by;  /* monotonic ms by which a body must have begun to
+                         come (0: no bound); ef_http_read_json */
 } ef_http_t;
 
 /*  Start an exchange: request id (echoed or generated), credentials. */
 void ef_http_begin (ef_http_t *h, struct mg_connection *conn);
 /*  Release what the exchange holds. */
 void ef_http_end (ef_http_t *h);
+
+/*  A new UUIDv7 (request ids, event ids) from the calling thread's own
+    generator. */
+void ef_http_uuid (char out[EF_UUID_STRLEN + 1]);
 
 /*  A request header (NULL when absent). */
 const char *ef_http_header (const ef_http_t *h, const char *name);
@@ -44,9 +51,19 @@ const char *ef_http_header (const ef_http_t *h, const char *name);
 int ef_http_query (const ef_http_t *h, const char *name, char *out,
                    size_t size);
 
+/*  Check the request's framing before anything else reads it (RFC 9112
+    §6): at most one Content-Length, of digits only; no Transfer-Encoding
+    (a body needs a Content-Length, so that its limit is decided before a
+    byte of it is read: 411); no white space between a header's name and
+    its colon. 0, or the status already answered (400, 411), after which
+    the connection is closed with nothing more of it read. */
+int ef_http_check_framing (ef_http_t *h);
+
 /*  Read a JSON body of at most max bytes into h->body. Checks the
-    Content-Type (application/json) and the Content-Length before reading.
-    Returns 0, or the HTTP status already answered (400, 413, 415). */
+    Content-Type (application/json) and the Content-Length before reading;
+    a body still short at h->read_by plus a second per 16 KiB is 408
+    (closing). Returns 0, or the
+    HTTP status already answered (400, 408, 413, 415). */
 int ef_http_read_json (ef_http_t *h, size_t max);
 
 /*  Send status with h->out as a JSON body (or no body for 204). Returns
@@ -58,7 +75,8 @@ int ef_http_send (ef_http_t *h, int status);
     Returns status. */
 int ef_http_problem (ef_http_t *h, int status, const char *code,
                      const char *detail, const char *extra, int retry_after);
-/*  Send a problem and close the connection after it. */
+/*  Send a problem and close the connection after it: nothing the peer
+    sent after this request is read as another one. */
 int ef_http_refuse_close (ef_http_t *h, int status, const char *code,
                           const char *detail);
 /*  Send text (Prometheus exposition) with status 200. */

@@ -1,9 +1,12 @@
 /*  main.c: eventflow-bridge. Parses the configuration, starts the HTTP
     server, waits for SIGINT/SIGTERM, stops. */
+#define _GNU_SOURCE /* pthread_setattr_default_np */
 #include "ef_bridge.h"
 #include "eventflow/ef_error.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +52,21 @@ main (int argc, char **argv)
         return 2;
     }
     ef_log_set_level (log, (ef_log_level_t) level);
+
+    /* a worker thread and a descriptor per open connection: thousands of
+       each. The threads' stacks need not be 8 MiB each, and the open
+       files may go to the hard limit. */
+    pthread_attr_t attr;
+    if (pthread_attr_init (&attr) == 0) {
+        pthread_attr_setstacksize (&attr, 512 * 1024);
+        pthread_setattr_default_np (&attr);
+        pthread_attr_destroy (&attr);
+    }
+    struct rlimit files;
+    if (getrlimit (RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &files);
+    }
 
     sigset_t set;
     sigemptyset (&set);

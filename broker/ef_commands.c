@@ -185,19 +185,6 @@ S_QUERY (s_get_event, ef_query_get_event)
 S_QUERY (s_read, ef_query_read)
 S_QUERY (s_list_events, ef_query_list_events)
 
-static int
-s_valid_stream_name (ef_str_t name)
-{
-    if (name.len == 0 || name.len > EF_MAX_STREAM_NAME)
-        return 0;
-    for (uint32_t i = 0; i < name.len; i++) {
-        char c = name.ptr[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
 
 /*  A stream's schema and pipeline must compile before they are kept. */
 static int
@@ -250,8 +237,8 @@ s_check_config (ef_broker_t *self, ef_wreq_t *w, const char **why)
 static int
 s_create_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    if (!s_valid_stream_name (w->req.name)) {
-        *why = "stream names are 1 to 128 of [A-Za-z0-9._-]";
+    if (!ef_proto_name_valid (w->req.name)) {
+        *why = "stream names are 1 to 128 of [A-Za-z0-9._-], not . or ..";
         return EF_EINVAL;
     }
     w->quota = ef_auth_quota (self->auth, EF_QUOTA_STREAMS);
@@ -505,8 +492,8 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 static int
 s_update_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    if (ef_str_set (w->req.name) && !s_valid_stream_name (w->req.name)) {
-        *why = "stream names are 1 to 128 of [A-Za-z0-9._-]";
+    if (ef_str_set (w->req.name) && !ef_proto_name_valid (w->req.name)) {
+        *why = "stream names are 1 to 128 of [A-Za-z0-9._-], not . or ..";
         return EF_EINVAL;
     }
     int rc = s_check_config (self, w, why);

@@ -3,6 +3,7 @@
     created_at, [[member, from, to, expires_ms, done], …]]. */
 #include "ef_groups.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_proto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +11,7 @@
 int
 ef_groups_name_valid (ef_str_t name)
 {
-    if (!name.ptr || name.len == 0 || name.len > EF_GROUP_NAME_MAX)
-        return 0;
-    for (uint32_t i = 0; i < name.len; i++) {
-        char c = name.ptr[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return ef_proto_name_valid (name);
 }
 
 void

@@ -37,7 +37,7 @@ typedef struct {
     uint32_t nleases;
 } ef_group_t;
 
-/*  1 if name is a valid group name ([A-Za-z0-9._-]{1,128}). */
+/*  1 if name is a valid group name (ef_proto_name_valid). */
 int ef_groups_name_valid (ef_str_t name);
 /*  A new group at the beginning of the stream. */
 void ef_groups_init (ef_group_t *g, uint32_t stream, ef_str_t name,

@@ -851,6 +851,23 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
 }
 
 int
+ef_proto_name_valid (ef_str_t name)
+{
+    if (!name.ptr || name.len == 0 || name.len > EF_MAX_STREAM_NAME)
+        return 0;
+    if ((name.len == 1 && name.ptr[0] == '.')
+        || (name.len == 2 && name.ptr[0] == '.' && name.ptr[1] == '.'))
+        return 0;
+    for (uint32_t i = 0; i < name.len; i++) {
+        char c = name.ptr[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int
 ef_proto_check_event (ef_event_in_t *ev, uint32_t max_payload)
 {
     if (ev->err)

@@ -89,7 +89,10 @@ function check(rec) {
   };
   if (!template) return problemOnly();
   const op = spec.paths[template][rec.method.toLowerCase()];
-  if (!op) return rec.status === 405 ? problemOnly() : [`no ${rec.method} on ${template}`];
+  // 405, or 400 for a path refused before any route is looked at
+  // (escaped slashes, dot segments: see the spec's info)
+  if (!op) return rec.status === 405 || rec.status === 400 ? problemOnly()
+                                                           : [`no ${rec.method} on ${template}`];
   const where = ["paths", template, rec.method.toLowerCase(), "responses"];
   let key = status in op.responses ? status
           : `${status[0]}XX` in op.responses ? `${status[0]}XX`

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -479,4 +480,15 @@ h_http_raw_status (const char *resp)
     if (sscanf (resp, "HTTP/1.%*d %d", &st) != 1)
         return 0;
     return st;
+}
+
+int
+h_http_raw_closed (int fd, long timeout_ms)
+{
+    char c;
+    struct pollfd p = {fd, POLLIN, 0};
+    if (poll (&p, 1, (int)timeout_ms) <= 0)
+        return 0;
+    ssize_t n = recv (fd, &c, 1, 0);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
 }

@@ -144,5 +144,9 @@ void h_http_raw_send (int fd, const char *p, size_t n);
 char *h_http_raw_read (int fd, long timeout_ms);
 /*  The status code of a raw response, or 0 when it is not one. */
 int h_http_raw_status (const char *resp);
+/*  Did the peer close the connection (a read returns 0, or the reset a
+    close with unread bytes sends) within timeout_ms, with no byte more
+    before it? 1 or 0. */
+int h_http_raw_closed (int fd, long timeout_ms);
 
 #endif

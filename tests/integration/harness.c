@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/inotify.h>
+#include <poll.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -323,6 +325,52 @@ h_bridge_stop (h_bridge_t *g)
     s_reap (g->pid);
     g->pid = 0;
     return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+/*  Lines of the file at path that contain text. */
+static int
+s_log_count (const char *path, const char *text)
+{
+    FILE *fp = fopen (path, "r");
+    char line[8192];
+    int n = 0;
+    while (fp && fgets (line, sizeof line, fp))
+        n += strstr (line, text) != NULL;
+    if (fp)
+        fclose (fp);
+    return n;
+}
+
+int
+h_log_wait (const char *path, const char *text, int count, long timeout_ms)
+{
+    int fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0 || inotify_add_watch (fd, path, IN_MODIFY) < 0) {
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    struct timespec t0, now;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    int rc = -1;
+    for (;;) {
+        /* the watch is in place before the look: no write is missed */
+        if (s_log_count (path, text) >= count) {
+            rc = 0;
+            break;
+        }
+        clock_gettime (CLOCK_MONOTONIC, &now);
+        long left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000L
+                                  + (now.tv_nsec - t0.tv_nsec) / 1000000L);
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left <= 0 || poll (&p, 1, (int)left) <= 0)
+            break;
+        char buf[4096];
+        while (read (fd, buf, sizeof buf) > 0)
+            ;
+    }
+    close (fd);
+    return rc;
 }
 
 int

@@ -46,6 +46,11 @@ int h_bridge_start (h_bridge_t *g, const h_broker_t *b,
 /*  SIGTERM and wait; the exit code or -1. */
 int h_bridge_stop (h_bridge_t *g);
 
+/*  Wait (on inotify, up to timeout_ms) until the log at path holds at
+    least count lines containing text. 0, or -1 on timeout. */
+int h_log_wait (const char *path, const char *text, int count,
+                long timeout_ms);
+
 /*  A connected client using the broker's local admin certificate
     (dir/admin.key, dir/broker.pub), or NULL (the test should fail). */
 ef_client_t *h_client (const h_broker_t *b);

@@ -83,6 +83,10 @@ test_group_names_are_1_to_128_of_the_safe_characters (void **state)
     assert_false (ef_groups_name_valid (EF_STR_NULL));
     assert_false (ef_groups_name_valid (ef_str ("a b")));
     assert_false (ef_groups_name_valid (ef_str ("a/b")));
+    /* a URL path would read these as dot segments */
+    assert_false (ef_groups_name_valid (ef_str (".")));
+    assert_false (ef_groups_name_valid (ef_str ("..")));
+    assert_true (ef_groups_name_valid (ef_str ("...")));
 }
 
 /* ---------------------------------------------------------------- claims */

@@ -183,16 +183,7 @@ s_list (const cli_t *cli, int argc, char **argv)
 static int
 s_valid_name (const char *name)
 {
-    size_t n = strlen (name);
-    if (n < 1 || n > EF_MAX_STREAM_NAME)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
+    return ef_proto_name_valid (ef_str (name));
 }
 
 static int
@@ -260,7 +251,8 @@ s_configure (const cli_t *cli, int argc, char **argv, int create)
     if ((create && !s_valid_name (pos[0])) || (rename && !s_valid_name (rename)))
         return cli_usage_error (cmd,
                                 "'%s' is not a valid stream name (1-128 "
-                                "characters of A-Z a-z 0-9 . _ -)",
+                                "characters of A-Z a-z 0-9 . _ -, not . "
+                                "or ..)",
                                 rename && create == 0 ? rename : pos[0]);
     char *sbuf = NULL, *pbuf = NULL;
     ef_request_t req = {0};

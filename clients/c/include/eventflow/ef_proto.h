@@ -203,6 +203,11 @@ int ef_proto_traceparent (ef_str_t tp, char trace_id[33]);
     ev->err. */
 int ef_proto_check_event (ef_event_in_t *ev, uint32_t max_payload);
 
+/*  1 if name is a valid stream or consumer-group name: 1 to
+    EF_MAX_STREAM_NAME of [A-Za-z0-9._-], and neither "." nor ".." (a URL
+    path would read those as dot segments). The one copy of the rule. */
+int ef_proto_name_valid (ef_str_t name);
+
 /* ---------------------------------------------------------------- values */
 
 /*  A stored event as replies carry it (protocol.md "Event"). */
