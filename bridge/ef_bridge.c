@@ -103,8 +103,8 @@ const ef_route_t ef_bridge_routes[] = {
 const int ef_bridge_nroutes = sizeof ef_bridge_routes / sizeof ef_bridge_routes[0];
 
 const int ef_bridge_codes[EF_BRIDGE_CODES] = {
-    200, 201, 202, 204, 400, 401, 403, 404,
-    405, 409, 413, 415, 422, 429, 503, 500 /* 500: everything else */
+    200, 201, 202, 204, 400, 401, 403, 404, 405, 408,
+    409, 411, 413, 415, 422, 429, 503, 504, 507, 500 /* 500: all else */
 };
 const double ef_bridge_buckets[EF_BRIDGE_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,

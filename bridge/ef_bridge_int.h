@@ -21,7 +21,7 @@ typedef struct {
     ef_route_fn *fn;
 } ef_route_t;
 
-#define EF_BRIDGE_CODES    16 /* statuses the metrics tell apart */
+#define EF_BRIDGE_CODES    20 /* statuses the metrics tell apart */
 #define EF_BRIDGE_BUCKETS  12
 
 typedef struct {

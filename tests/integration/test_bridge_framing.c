@@ -172,6 +172,13 @@ test_a_chunked_body_is_411_at_once_and_closes (void **state)
     free (resp);
     close (fd);
     assert_int_equal (s_count (f, "default"), before);
+    /* /metrics counts the answer under its own status, not as a 500 */
+    h_resp_t m = {0};
+    h_http (&m, f->bridge.url, "GET", "/metrics", NULL, NULL, NULL);
+    assert_int_equal (m.status, 200);
+    assert_non_null (m.body);
+    assert_non_null (strstr (m.body, "code=\"411\"}"));
+    h_http_free (&m);
 }
 
 static void
