@@ -50,6 +50,9 @@ const ef_config_opt_t ef_broker_options[] = {
      "threads hashing passwords (argon2id, 64 MiB each); 0 = one per two "
      "cores beyond the first (at least one)"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
+    {"worker-silence", "EVENTFLOW_WORKER_SILENCE", "3000",
+     "MS (at least 1000) without a READY after which a worker is dropped "
+     "and its jobs run again"},
     {NULL, NULL, NULL, NULL},
 };
 
