@@ -99,7 +99,8 @@ cli_consume_run (const cli_t *cli, int argc, char **argv)
             code = cli_fail (client, rc, "consume %s", pos[0]);
             break;
         }
-        if (cli_flush_buf (&c.out, stdout)) {
+        /* what arrived goes out at once, also into a pipe */
+        if (cli_flush_buf (&c.out, stdout) || (rc > 0 && fflush (stdout))) {
             code = CLI_EXIT_REFUSED;
             break;
         }

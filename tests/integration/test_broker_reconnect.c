@@ -1,0 +1,224 @@
+/*  Clients across what a broker goes through: kill -9 and a restart on
+    the same data dir and port, SIGSTOP beyond the heartbeat. `consume`,
+    `tail -f` and `worker` say on stderr that they lost the broker, come
+    back by themselves and go on where they were; `produce` retries with
+    the same event ids; a worker's job longer than the broker's
+    worker-silence limit is not taken for a dead worker. Every wait is on
+    a line of output or a reply, never a sleep. */
+#include "harness.h"
+#include "h_proc.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <zmq.h>
+
+#define WAIT_MS 20000
+
+/*  Fast liveness for the CLI processes: a lost broker is noticed within
+    a second, and reconnects back off to 200 ms at most. */
+static const char *const s_env[] = {"EVENTFLOW_HEARTBEAT=1000",
+                                    "EVENTFLOW_RECONNECT_MAX=200", NULL};
+
+typedef struct {
+    char dir[256];
+    char endpoint[256];
+    h_broker_t b;
+} fixture_t;
+
+static int
+s_setup (void **state)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    const char *extra[] = {"--worker-silence", "2000", NULL};
+    if (!f || h_tempdir (f->dir) || h_broker_start (&f->b, f->dir, extra))
+        return -1;
+    snprintf (f->endpoint, sizeof f->endpoint, "%s", f->b.endpoint);
+    *state = f;
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fixture_t *f = *state;
+    if (f->b.pid > 0)
+        h_broker_stop (&f->b);
+    h_rmrf (f->dir);
+    free (f);
+    return 0;
+}
+
+/*  The broker again, on the same data dir and port. */
+static void
+s_restart (fixture_t *f)
+{
+    const char *extra[] = {"--endpoint", f->endpoint, "--worker-silence",
+                           "2000", NULL};
+    assert_int_equal (h_broker_start (&f->b, f->dir, extra), 0);
+    assert_string_equal (f->b.endpoint, f->endpoint);
+}
+
+/*  `eventflow ARGS...` run to its end; asserts exit code 0. */
+static void
+s_cli_ok (fixture_t *f, const char *in, const char *const *args)
+{
+    char *out, *err;
+    int rc = h_cli (&f->b, in, &out, &err, args);
+    if (rc != 0)
+        fprintf (stderr, "eventflow %s: %d\n%s%s", args[0], rc, out, err);
+    assert_int_equal (rc, 0);
+    free (out), free (err);
+}
+
+static void
+s_create (fixture_t *f, const char *name, const char *pipeline)
+{
+    ef_client_t *c = h_client (&f->b);
+    assert_non_null (c);
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_CREATE_STREAM;
+    req.name = ef_str (name);
+    req.pipeline = ef_str (pipeline);
+    assert_int_equal (ef_client_call (c, &req, NULL), 0);
+    ef_client_destroy (&c);
+}
+
+static void
+s_produce (fixture_t *f, const char *stream, const char *lines)
+{
+    const char *args[] = {"produce", stream, "--type", "t", NULL};
+    s_cli_ok (f, lines, args);
+}
+
+/* ---------------------------------------------------------------- consume */
+
+static void
+test_consume_resumes_after_kill9_and_restart (void **state)
+{
+    fixture_t *f = *state;
+    s_create (f, "r-consume", NULL);
+    s_produce (f, "r-consume", "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
+    /* the group's committed offset: seq 2 */
+    const char *first[] = {"consume", "r-consume", "--group", "g",
+                           "--max", "2", NULL};
+    s_cli_ok (f, NULL, first);
+    const char *args[] = {"consume", "r-consume", "--group", "g", NULL};
+    h_proc_t *p = h_proc_start (&f->b, s_env, args);
+    assert_non_null (p);
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":3", 1, WAIT_MS), 0);
+
+    h_broker_kill9 (&f->b);
+    assert_int_equal (h_proc_wait (p, 1, "lost the subscription", 1, WAIT_MS),
+                      0);
+    s_restart (f);
+    assert_int_equal (h_proc_wait (p, 1, "subscribed again", 1, WAIT_MS), 0);
+    s_produce (f, "r-consume", "{\"n\":4}\n{\"n\":5}\n");
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":5", 1, WAIT_MS), 0);
+    assert_true (h_proc_count (p, 0, "\"seq\":4,") >= 1);
+    /* from the committed offset: seq 3 may come again, 1 and 2 not */
+    assert_int_equal (h_proc_count (p, 0, "\"seq\":1,"), 0);
+    assert_int_equal (h_proc_count (p, 0, "\"seq\":2,"), 0);
+    assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
+}
+
+static void
+test_consume_notices_a_paused_broker (void **state)
+{
+    fixture_t *f = *state;
+    s_create (f, "r-pause", NULL);
+    s_produce (f, "r-pause", "{\"n\":1}\n");
+    const char *args[] = {"consume", "r-pause", "--group", "g", NULL};
+    h_proc_t *p = h_proc_start (&f->b, s_env, args);
+    assert_non_null (p);
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":1", 1, WAIT_MS), 0);
+
+    kill (f->b.pid, SIGSTOP); /* longer than the consumer's heartbeat */
+    assert_int_equal (h_proc_wait (p, 1, "lost the subscription", 1, WAIT_MS),
+                      0);
+    kill (f->b.pid, SIGCONT);
+    assert_int_equal (h_proc_wait (p, 1, "subscribed again", 1, WAIT_MS), 0);
+    s_produce (f, "r-pause", "{\"n\":2}\n");
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":2", 1, WAIT_MS), 0);
+    assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
+}
+
+static void
+test_consume_hears_the_broker_shut_down (void **state)
+{
+    fixture_t *f = *state;
+    s_create (f, "r-stop", NULL);
+    s_produce (f, "r-stop", "{\"n\":1}\n");
+    const char *args[] = {"consume", "r-stop", "--group", "g", NULL};
+    h_proc_t *p = h_proc_start (&f->b, s_env, args);
+    assert_non_null (p);
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":1", 1, WAIT_MS), 0);
+    /* a raw subscriber beside it, whose socket keeps what came when the
+       connection goes (no ZMQ_IMMEDIATE), reads the broker's last word */
+    void *ctx = zmq_ctx_new ();
+    void *raw = zmq_socket (ctx, ZMQ_DEALER);
+    assert_int_equal (h_curve_socket (&f->b, raw), 0);
+    assert_int_equal (zmq_connect (raw, f->b.endpoint), 0);
+    ef_buf_t b;
+    ef_buf_init (&b);
+    ef_request_t req = {.v = 1, .id = 77, .cmd = EF_CMD_SUBSCRIBE,
+                        .stream = ef_str ("r-stop"), .group = ef_str ("raw"),
+                        .credit = 1};
+    assert_int_equal (ef_proto_encode_request (&b, &req), 0);
+    assert_int_equal ((int)zmq_send (raw, b.data, b.len, 0), (int)b.len);
+    ef_buf_free (&b);
+    int timeout = WAIT_MS;
+    zmq_setsockopt (raw, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+    char frame[4096];
+    ef_reply_t rep;
+    int n = zmq_recv (raw, frame, sizeof frame, 0); /* the reply */
+    assert_true (n > 0 && n <= (int)sizeof frame);
+    assert_int_equal (ef_proto_decode_reply (frame, (size_t)n, &rep), 0);
+    assert_int_equal (rep.ok, 1);
+    n = zmq_recv (raw, frame, sizeof frame, 0); /* the one event */
+    assert_true (n > 0 && n <= (int)sizeof frame);
+
+    h_broker_stop (&f->b);
+    n = zmq_recv (raw, frame, sizeof frame, 0);
+    assert_true (n > 0 && n <= (int)sizeof frame);
+    assert_int_equal (ef_proto_decode_reply (frame, (size_t)n, &rep), 0);
+    assert_int_equal (rep.id, 77);
+    assert_int_equal (rep.ok, 0);
+    assert_int_equal (rep.code, EF_EUNAVAILABLE);
+    ef_mpr_t r;
+    int push = 0;
+    assert_int_equal (ef_proto_reply_find (&rep, "push", &r), 0);
+    assert_int_equal (ef_mpr_bool (&r, &push), 0);
+    assert_true (push);
+    zmq_close (raw);
+    zmq_ctx_term (ctx);
+
+    /* the CLI says it lost the subscription: for the broker's reason when
+       the frame was read before the connection went, else for that */
+    assert_int_equal (h_proc_wait (p, 1, "lost the subscription", 1, WAIT_MS),
+                      0);
+    s_restart (f);
+    assert_int_equal (h_proc_wait (p, 1, "subscribed again", 1, WAIT_MS), 0);
+    s_produce (f, "r-stop", "{\"n\":2}\n");
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":2", 1, WAIT_MS), 0);
+    assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown (
+            test_consume_resumes_after_kill9_and_restart, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_consume_notices_a_paused_broker,
+                                         s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_consume_hears_the_broker_shut_down, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
