@@ -209,6 +209,102 @@ test_consume_hears_the_broker_shut_down (void **state)
     assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
 }
 
+/* ---------------------------------------------------------------- tail */
+
+static void
+test_tail_follow_survives_kill9_and_restart (void **state)
+{
+    fixture_t *f = *state;
+    s_create (f, "r-tail", NULL);
+    s_produce (f, "r-tail", "{\"n\":1}\n");
+    const char *args[] = {"tail", "r-tail", "-f", NULL};
+    h_proc_t *p = h_proc_start (&f->b, s_env, args);
+    assert_non_null (p);
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":1,", 1, WAIT_MS), 0);
+    h_broker_kill9 (&f->b);
+    assert_int_equal (h_proc_wait (p, 1, "lost the broker", 1, WAIT_MS), 0);
+    s_restart (f);
+    assert_int_equal (h_proc_wait (p, 1, "the broker answers again", 1,
+                                   WAIT_MS),
+                      0);
+    s_produce (f, "r-tail", "{\"n\":2}\n");
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":2,", 1, WAIT_MS), 0);
+    assert_int_equal (h_proc_count (p, 0, "\"seq\":1,"), 1);
+    assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
+}
+
+/* ---------------------------------------------------------------- worker */
+
+/*  A stream whose events go to workers of service, then on to the stream
+    done (followed by a `tail -f`, whose lines say what was processed). */
+static h_proc_t *
+s_worker_stream (fixture_t *f, const char *stream, const char *service,
+                 const char *done)
+{
+    char pipeline[512];
+    snprintf (pipeline, sizeof pipeline,
+              "[{\"type\":\"worker\",\"service\":\"%s\","
+              "\"max_attempts\":2,\"timeout_ms\":30000},"
+              "{\"type\":\"route\",\"stream\":\"%s\"}]",
+              service, done);
+    s_create (f, done, NULL);
+    s_create (f, stream, pipeline);
+    const char *args[] = {"tail", done, "-f", NULL};
+    h_proc_t *t = h_proc_start (&f->b, s_env, args);
+    assert_non_null (t);
+    return t;
+}
+
+static void
+test_worker_attaches_again_after_kill9_and_restart (void **state)
+{
+    fixture_t *f = *state;
+    h_proc_t *t = s_worker_stream (f, "r-work", "svc", "r-work-done");
+    const char *args[] = {"worker", "--service", "svc", "--exec",
+                          "cat >/dev/null; echo 1", NULL};
+    h_proc_t *w = h_proc_start (&f->b, s_env, args);
+    assert_non_null (w);
+    assert_int_equal (h_proc_wait (w, 1, "ready", 1, WAIT_MS), 0);
+    s_produce (f, "r-work", "{\"n\":1}\n");
+    assert_int_equal (h_proc_wait (t, 0, "\"seq\":1,", 1, WAIT_MS), 0);
+
+    h_broker_kill9 (&f->b);
+    assert_int_equal (h_proc_wait (w, 1, "the broker is not answering", 1,
+                                   WAIT_MS),
+                      0);
+    s_restart (f);
+    assert_int_equal (h_proc_wait (w, 1, "the broker is back", 1, WAIT_MS), 0);
+    s_produce (f, "r-work", "{\"n\":2}\n");
+    assert_int_equal (h_proc_wait (t, 0, "\"seq\":2,", 1, WAIT_MS), 0);
+    assert_int_equal (h_proc_end (&w, SIGTERM, WAIT_MS), 0);
+    assert_int_equal (h_proc_end (&t, SIGTERM, WAIT_MS), 0);
+}
+
+static void
+test_worker_job_longer_than_the_silence_limit_succeeds_first_time (
+    void **state)
+{
+    fixture_t *f = *state;
+    /* the broker drops a worker silent for 2 s (--worker-silence); the
+       job takes 3 s */
+    h_proc_t *t = s_worker_stream (f, "r-long", "slow", "r-long-done");
+    const char *args[] = {"worker", "--service", "slow", "--exec",
+                          "cat >/dev/null; sleep 3; echo 1", NULL};
+    h_proc_t *w = h_proc_start (&f->b, s_env, args);
+    assert_non_null (w);
+    assert_int_equal (h_proc_wait (w, 1, "ready", 1, WAIT_MS), 0);
+    s_produce (f, "r-long", "{\"n\":1}\n");
+    assert_int_equal (h_proc_wait (t, 0, "\"seq\":1,", 1, WAIT_MS), 0);
+    char *out, *err;
+    const char *read[] = {"read", "r-long", NULL};
+    assert_int_equal (h_cli (&f->b, NULL, &out, &err, read), 0);
+    assert_non_null (strstr (out, "\"status\":\"PROCESSED\""));
+    assert_non_null (strstr (out, "\"attempts\":1,"));
+    free (out), free (err);
+    assert_int_equal (h_proc_end (&w, SIGTERM, WAIT_MS), 0);
+    assert_int_equal (h_proc_end (&t, SIGTERM, WAIT_MS), 0);
+}
+
 int
 main (void)
 {
@@ -219,6 +315,14 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_consume_hears_the_broker_shut_down, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_tail_follow_survives_kill9_and_restart, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_worker_attaches_again_after_kill9_and_restart, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_worker_job_longer_than_the_silence_limit_succeeds_first_time,
+            s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
