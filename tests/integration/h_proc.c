@@ -1,9 +1,11 @@
 /*  h_proc.c: CLI processes beside a test (see h_proc.h). One thread per
     output stream appends to a buffer under a mutex and signals a
     condition, on which h_proc_wait waits with a deadline. */
+#define _GNU_SOURCE /* pipe2 */
 #include "h_proc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,8 +68,10 @@ h_proc_t *
 h_proc_start (const h_broker_t *b, const char *const *env,
               const char *const *args)
 {
+    /* close-on-exec: no other child (a broker restarted meanwhile) may
+       hold its stdin open; dup2 makes the child's own 0, 1, 2 plain */
     int in[2], o[2], e[2];
-    if (pipe (in) || pipe (o) || pipe (e))
+    if (pipe2 (in, O_CLOEXEC) || pipe2 (o, O_CLOEXEC) || pipe2 (e, O_CLOEXEC))
         return NULL;
     signal (SIGPIPE, SIG_IGN);
     h_proc_t *p = calloc (1, sizeof *p);
@@ -146,16 +150,6 @@ h_proc_count (h_proc_t *p, int err, const char *text)
     int n = s_count (p->out[err ? 1 : 0].text, text);
     pthread_mutex_unlock (&p->mu);
     return n;
-}
-
-char *
-h_proc_text (h_proc_t *p, int err)
-{
-    pthread_mutex_lock (&p->mu);
-    const char *t = p->out[err ? 1 : 0].text;
-    char *copy = strdup (t ? t : "");
-    pthread_mutex_unlock (&p->mu);
-    return copy;
 }
 
 int

@@ -209,6 +209,53 @@ test_consume_hears_the_broker_shut_down (void **state)
     assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
 }
 
+/* ---------------------------------------------------------------- produce */
+
+static void
+test_produce_retries_across_kill9_and_restart (void **state)
+{
+    fixture_t *f = *state;
+    s_create (f, "r-prod", NULL);
+    const char *args[] = {"produce", "r-prod", "--type", "t", "--retry-for",
+                          "60", NULL};
+    h_proc_t *p = h_proc_start (&f->b, s_env, args);
+    assert_non_null (p);
+    char line[64];
+    for (int i = 1; i <= 5; i++) {
+        snprintf (line, sizeof line, "{\"n\":%d}\n", i);
+        assert_int_equal (h_proc_write (p, line), 0);
+    }
+    assert_int_equal (h_proc_wait (p, 0, "ACCEPTED", 5, WAIT_MS), 0);
+
+    h_broker_kill9 (&f->b);
+    for (int i = 6; i <= 10; i++) {
+        snprintf (line, sizeof line, "{\"n\":%d}\n", i);
+        assert_int_equal (h_proc_write (p, line), 0);
+    }
+    assert_int_equal (h_proc_wait (p, 1, "sending again", 1, WAIT_MS), 0);
+    s_restart (f);
+    h_proc_close_stdin (p);
+    assert_int_equal (h_proc_wait (p, 1, "produced 10 events", 1, WAIT_MS), 0);
+    /* one result line per event (stdout is flushed at the end) */
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":", 10, WAIT_MS), 0);
+    assert_int_equal (h_proc_count (p, 0, "\"seq\":"), 10);
+    assert_int_equal (h_proc_end (&p, 0, WAIT_MS), 0);
+    char *out;
+
+    /* every line stored exactly once */
+    char *err;
+    const char *read[] = {"read", "r-prod", NULL};
+    assert_int_equal (h_cli (&f->b, NULL, &out, &err, read), 0);
+    for (int i = 1; i <= 10; i++) {
+        snprintf (line, sizeof line, "\"payload\":{\"n\":%d}", i);
+        const char *at = strstr (out, line);
+        assert_non_null (at);
+        assert_null (strstr (at + 1, line));
+    }
+    assert_null (strstr (out, "\"seq\":11"));
+    free (out), free (err);
+}
+
 /* ---------------------------------------------------------------- tail */
 
 static void
@@ -315,6 +362,9 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_consume_hears_the_broker_shut_down, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_produce_retries_across_kill9_and_restart, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (
             test_tail_follow_survives_kill9_and_restart, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
