@@ -29,6 +29,7 @@ typedef struct {
     char dir[256];
     char endpoint[256];
     h_broker_t b;
+    h_proc_t *procs[4]; /* CLI processes still running */
 } fixture_t;
 
 static int
@@ -47,11 +48,41 @@ static int
 s_teardown (void **state)
 {
     fixture_t *f = *state;
-    if (f->b.pid > 0)
+    for (int i = 0; i < 4; i++) /* left running by a failed test */
+        if (f->procs[i])
+            h_proc_end (&f->procs[i], SIGKILL, WAIT_MS);
+    if (f->b.pid > 0) {
+        kill (f->b.pid, SIGCONT); /* a failed test may leave it stopped */
         h_broker_stop (&f->b);
+    }
     h_rmrf (f->dir);
     free (f);
     return 0;
+}
+
+/*  `eventflow ARGS...` beside the test, with the fast liveness. */
+static h_proc_t *
+s_spawn (fixture_t *f, const char *const *args)
+{
+    for (int i = 0; i < 4; i++)
+        if (!f->procs[i]) {
+            f->procs[i] = h_proc_start (&f->b, s_env, args);
+            assert_non_null (f->procs[i]);
+            return f->procs[i];
+        }
+    fail_msg ("too many processes");
+    return NULL;
+}
+
+/*  End p (sending sig); its exit code. */
+static int
+s_end (fixture_t *f, h_proc_t *p, int sig)
+{
+    for (int i = 0; i < 4; i++)
+        if (f->procs[i] == p)
+            return h_proc_end (&f->procs[i], sig, WAIT_MS);
+    fail_msg ("no such process");
+    return -1;
 }
 
 /*  The broker again, on the same data dir and port. */
@@ -109,8 +140,7 @@ test_consume_resumes_after_kill9_and_restart (void **state)
                            "--max", "2", NULL};
     s_cli_ok (f, NULL, first);
     const char *args[] = {"consume", "r-consume", "--group", "g", NULL};
-    h_proc_t *p = h_proc_start (&f->b, s_env, args);
-    assert_non_null (p);
+    h_proc_t *p = s_spawn (f, args);
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":3", 1, WAIT_MS), 0);
 
     h_broker_kill9 (&f->b);
@@ -124,7 +154,7 @@ test_consume_resumes_after_kill9_and_restart (void **state)
     /* from the committed offset: seq 3 may come again, 1 and 2 not */
     assert_int_equal (h_proc_count (p, 0, "\"seq\":1,"), 0);
     assert_int_equal (h_proc_count (p, 0, "\"seq\":2,"), 0);
-    assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
+    assert_int_equal (s_end (f, p, SIGTERM), 0);
 }
 
 static void
@@ -134,8 +164,7 @@ test_consume_notices_a_paused_broker (void **state)
     s_create (f, "r-pause", NULL);
     s_produce (f, "r-pause", "{\"n\":1}\n");
     const char *args[] = {"consume", "r-pause", "--group", "g", NULL};
-    h_proc_t *p = h_proc_start (&f->b, s_env, args);
-    assert_non_null (p);
+    h_proc_t *p = s_spawn (f, args);
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":1", 1, WAIT_MS), 0);
 
     kill (f->b.pid, SIGSTOP); /* longer than the consumer's heartbeat */
@@ -145,7 +174,7 @@ test_consume_notices_a_paused_broker (void **state)
     assert_int_equal (h_proc_wait (p, 1, "subscribed again", 1, WAIT_MS), 0);
     s_produce (f, "r-pause", "{\"n\":2}\n");
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":2", 1, WAIT_MS), 0);
-    assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
+    assert_int_equal (s_end (f, p, SIGTERM), 0);
 }
 
 static void
@@ -155,8 +184,7 @@ test_consume_hears_the_broker_shut_down (void **state)
     s_create (f, "r-stop", NULL);
     s_produce (f, "r-stop", "{\"n\":1}\n");
     const char *args[] = {"consume", "r-stop", "--group", "g", NULL};
-    h_proc_t *p = h_proc_start (&f->b, s_env, args);
-    assert_non_null (p);
+    h_proc_t *p = s_spawn (f, args);
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":1", 1, WAIT_MS), 0);
     /* a raw subscriber beside it, whose socket keeps what came when the
        connection goes (no ZMQ_IMMEDIATE), reads the broker's last word */
@@ -206,7 +234,7 @@ test_consume_hears_the_broker_shut_down (void **state)
     assert_int_equal (h_proc_wait (p, 1, "subscribed again", 1, WAIT_MS), 0);
     s_produce (f, "r-stop", "{\"n\":2}\n");
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":2", 1, WAIT_MS), 0);
-    assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
+    assert_int_equal (s_end (f, p, SIGTERM), 0);
 }
 
 /* ---------------------------------------------------------------- produce */
@@ -216,10 +244,9 @@ test_produce_retries_across_kill9_and_restart (void **state)
 {
     fixture_t *f = *state;
     s_create (f, "r-prod", NULL);
-    const char *args[] = {"produce", "r-prod", "--type", "t", "--retry-for",
-                          "60", NULL};
-    h_proc_t *p = h_proc_start (&f->b, s_env, args);
-    assert_non_null (p);
+    /* retrying is the default (--retry-for 60) */
+    const char *args[] = {"produce", "r-prod", "--type", "t", NULL};
+    h_proc_t *p = s_spawn (f, args);
     char line[64];
     for (int i = 1; i <= 5; i++) {
         snprintf (line, sizeof line, "{\"n\":%d}\n", i);
@@ -239,7 +266,7 @@ test_produce_retries_across_kill9_and_restart (void **state)
     /* one result line per event (stdout is flushed at the end) */
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":", 10, WAIT_MS), 0);
     assert_int_equal (h_proc_count (p, 0, "\"seq\":"), 10);
-    assert_int_equal (h_proc_end (&p, 0, WAIT_MS), 0);
+    assert_int_equal (s_end (f, p, 0), 0);
     char *out;
 
     /* every line stored exactly once */
@@ -265,8 +292,7 @@ test_tail_follow_survives_kill9_and_restart (void **state)
     s_create (f, "r-tail", NULL);
     s_produce (f, "r-tail", "{\"n\":1}\n");
     const char *args[] = {"tail", "r-tail", "-f", NULL};
-    h_proc_t *p = h_proc_start (&f->b, s_env, args);
-    assert_non_null (p);
+    h_proc_t *p = s_spawn (f, args);
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":1,", 1, WAIT_MS), 0);
     h_broker_kill9 (&f->b);
     assert_int_equal (h_proc_wait (p, 1, "lost the broker", 1, WAIT_MS), 0);
@@ -277,7 +303,7 @@ test_tail_follow_survives_kill9_and_restart (void **state)
     s_produce (f, "r-tail", "{\"n\":2}\n");
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":2,", 1, WAIT_MS), 0);
     assert_int_equal (h_proc_count (p, 0, "\"seq\":1,"), 1);
-    assert_int_equal (h_proc_end (&p, SIGTERM, WAIT_MS), 0);
+    assert_int_equal (s_end (f, p, SIGTERM), 0);
 }
 
 /* ---------------------------------------------------------------- worker */
@@ -297,8 +323,7 @@ s_worker_stream (fixture_t *f, const char *stream, const char *service,
     s_create (f, done, NULL);
     s_create (f, stream, pipeline);
     const char *args[] = {"tail", done, "-f", NULL};
-    h_proc_t *t = h_proc_start (&f->b, s_env, args);
-    assert_non_null (t);
+    h_proc_t *t = s_spawn (f, args);
     return t;
 }
 
@@ -309,8 +334,7 @@ test_worker_attaches_again_after_kill9_and_restart (void **state)
     h_proc_t *t = s_worker_stream (f, "r-work", "svc", "r-work-done");
     const char *args[] = {"worker", "--service", "svc", "--exec",
                           "cat >/dev/null; echo 1", NULL};
-    h_proc_t *w = h_proc_start (&f->b, s_env, args);
-    assert_non_null (w);
+    h_proc_t *w = s_spawn (f, args);
     assert_int_equal (h_proc_wait (w, 1, "ready", 1, WAIT_MS), 0);
     s_produce (f, "r-work", "{\"n\":1}\n");
     assert_int_equal (h_proc_wait (t, 0, "\"seq\":1,", 1, WAIT_MS), 0);
@@ -323,8 +347,8 @@ test_worker_attaches_again_after_kill9_and_restart (void **state)
     assert_int_equal (h_proc_wait (w, 1, "the broker is back", 1, WAIT_MS), 0);
     s_produce (f, "r-work", "{\"n\":2}\n");
     assert_int_equal (h_proc_wait (t, 0, "\"seq\":2,", 1, WAIT_MS), 0);
-    assert_int_equal (h_proc_end (&w, SIGTERM, WAIT_MS), 0);
-    assert_int_equal (h_proc_end (&t, SIGTERM, WAIT_MS), 0);
+    assert_int_equal (s_end (f, w, SIGTERM), 0);
+    assert_int_equal (s_end (f, t, SIGTERM), 0);
 }
 
 static void
@@ -337,8 +361,7 @@ test_worker_job_longer_than_the_silence_limit_succeeds_first_time (
     h_proc_t *t = s_worker_stream (f, "r-long", "slow", "r-long-done");
     const char *args[] = {"worker", "--service", "slow", "--exec",
                           "cat >/dev/null; sleep 3; echo 1", NULL};
-    h_proc_t *w = h_proc_start (&f->b, s_env, args);
-    assert_non_null (w);
+    h_proc_t *w = s_spawn (f, args);
     assert_int_equal (h_proc_wait (w, 1, "ready", 1, WAIT_MS), 0);
     s_produce (f, "r-long", "{\"n\":1}\n");
     assert_int_equal (h_proc_wait (t, 0, "\"seq\":1,", 1, WAIT_MS), 0);
@@ -348,8 +371,8 @@ test_worker_job_longer_than_the_silence_limit_succeeds_first_time (
     assert_non_null (strstr (out, "\"status\":\"PROCESSED\""));
     assert_non_null (strstr (out, "\"attempts\":1,"));
     free (out), free (err);
-    assert_int_equal (h_proc_end (&w, SIGTERM, WAIT_MS), 0);
-    assert_int_equal (h_proc_end (&t, SIGTERM, WAIT_MS), 0);
+    assert_int_equal (s_end (f, w, SIGTERM), 0);
+    assert_int_equal (s_end (f, t, SIGTERM), 0);
 }
 
 int
