@@ -42,6 +42,7 @@ struct ef_client {
     int link;          /* 1 while a connection to the broker is up */
     uint64_t sessions; /* connections completed so far */
     uint64_t losses;   /* connections lost so far */
+    int assumed;       /* link set without the handshake's event (yet) */
     int heartbeat_ms;
     int reconnect_max_ms;
     int timeout_ms;
@@ -387,7 +388,10 @@ s_watch (ef_client_t *self)
         }
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
             self->link = 1;
-            self->sessions++;
+            if (self->assumed)
+                self->assumed = 0; /* counted already */
+            else
+                self->sessions++;
         } else if (event == ZMQ_EVENT_DISCONNECTED && self->link) {
             self->link = 0;
             self->losses++;
@@ -431,7 +435,8 @@ s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
     zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
                                {self->monitor, 0, ZMQ_POLLIN, 0}};
     int ready = zmq_poll (items, self->monitor ? 2 : 1, timeout_ms);
-    s_watch (self);
+    if (ready > 0 && (items[1].revents & ZMQ_POLLIN))
+        s_watch (self);
     if (ready <= 0 || !(items[0].revents & ZMQ_POLLIN))
         return 0;
     zmq_msg_t msg;
@@ -583,6 +588,12 @@ ef_client_connect (ef_client_t *self)
     zmq_pollitem_t item = {self->monitor, 0, ZMQ_POLLIN, 0};
     if (self->monitor && !self->link && zmq_poll (&item, 1, 1000) > 0)
         s_watch (self);
+    if (!self->link) {
+        /* no monitor, or its event is late: the answer proves the link */
+        self->link = 1;
+        self->sessions++;
+        self->assumed = self->monitor != NULL;
+    }
     return 0;
 }
 
