@@ -241,8 +241,13 @@ s_keep (ef_consumer_t *self)
     if (!self->started)
         return 0;
     if (self->sub && self->ended) {
-        if (!s_transient (self->end_code))
+        if (!s_transient (self->end_code)) {
+            s_say (self, 0, "the broker ended the subscription to %s "
+                            "(group %s) for good: %s", self->end_why);
+            self->sub = 0;
+            self->started = 0;
             return self->end_code ? self->end_code : EF_EINTERNAL;
+        }
         s_lost (self, self->end_why[0] ? self->end_why
                                        : "the broker ended it");
     }
