@@ -25,7 +25,7 @@
 #define S_DEFAULT_HEARTBEAT 5000
 #define S_DEFAULT_RECONNECT 5000
 #define S_RECONNECT_MIN     100
-#define S_RESULTS_MAX     EF_MAX_BATCH_DEFAULT
+#define S_RESULTS_MAX       EF_MAX_BATCH_DEFAULT
 
 typedef struct {
     uint64_t id; /* 0 = free */
@@ -382,8 +382,8 @@ s_watch (ef_client_t *self)
         zmq_msg_close (&ev);
         while (more) { /* the endpoint's frame */
             zmq_msg_init (&ev);
-            more = zmq_msg_recv (&ev, self->monitor, 0) >= 0
-                   && zmq_msg_more (&ev);
+            more =
+                zmq_msg_recv (&ev, self->monitor, 0) >= 0 && zmq_msg_more (&ev);
             zmq_msg_close (&ev);
         }
         if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
@@ -546,10 +546,10 @@ ef_client_connect (ef_client_t *self)
         char addr[64];
         snprintf (addr, sizeof addr, "inproc://ef-client-%p", (void *)self);
         if (zmq_socket_monitor (self->sock, addr,
-                                ZMQ_EVENT_HANDSHAKE_SUCCEEDED
-                                    | ZMQ_EVENT_DISCONNECTED) == 0
-            && (self->monitor = zmq_socket (self->ctx, ZMQ_PAIR))
-            && zmq_connect (self->monitor, addr)) {
+                                ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                    ZMQ_EVENT_DISCONNECTED) == 0 &&
+            (self->monitor = zmq_socket (self->ctx, ZMQ_PAIR)) &&
+            zmq_connect (self->monitor, addr)) {
             zmq_close (self->monitor);
             self->monitor = NULL;
         }

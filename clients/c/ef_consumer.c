@@ -33,12 +33,12 @@ struct ef_consumer {
     size_t held_at;  /* read position in held */
     uint32_t held_n; /* events left in held */
     /* staying subscribed */
-    int started;       /* ef_consumer_start succeeded: keep it so */
-    uint64_t session;  /* the client's session the subscription lives on */
-    int ended;         /* the broker pushed the subscription's end */
+    int started;      /* ef_consumer_start succeeded: keep it so */
+    uint64_t session; /* the client's session the subscription lives on */
+    int ended;        /* the broker pushed the subscription's end */
     int end_code;
     char end_why[200];
-    int64_t retry_at;  /* when to subscribe again (mono ms) */
+    int64_t retry_at; /* when to subscribe again (mono ms) */
     int backoff_ms;
     ef_notify_fn *notify;
     void *notify_arg;
@@ -242,20 +242,21 @@ s_keep (ef_consumer_t *self)
         return 0;
     if (self->sub && self->ended) {
         if (!s_transient (self->end_code)) {
-            s_say (self, 0, "the broker ended the subscription to %s "
-                            "(group %s) for good: %s", self->end_why);
+            s_say (self, 0,
+                   "the broker ended the subscription to %s "
+                   "(group %s) for good: %s",
+                   self->end_why);
             self->sub = 0;
             self->started = 0;
             return self->end_code ? self->end_code : EF_EINTERNAL;
         }
-        s_lost (self, self->end_why[0] ? self->end_why
-                                       : "the broker ended it");
+        s_lost (self, self->end_why[0] ? self->end_why : "the broker ended it");
     }
-    if (self->sub && (!ef_client_connected (self->client)
-                      || ef_client_sessions (self->client) != self->session))
+    if (self->sub && (!ef_client_connected (self->client) ||
+                      ef_client_sessions (self->client) != self->session))
         s_lost (self, "the connection to the broker was lost");
-    if (self->sub || !ef_client_connected (self->client)
-        || ef_time_mono_ms () < self->retry_at)
+    if (self->sub || !ef_client_connected (self->client) ||
+        ef_time_mono_ms () < self->retry_at)
         return 0;
     int rc = s_subscribe (self);
     if (rc == 0) {
@@ -295,8 +296,8 @@ ef_consumer_poll (ef_consumer_t *self, int timeout_ms, ef_event_fn *fn,
         }
         int64_t now = ef_time_mono_ms ();
         int64_t left = self->delivered ? 0 : deadline - now;
-        if (!self->sub && ef_client_connected (self->client)
-            && self->retry_at - now < left)
+        if (!self->sub && ef_client_connected (self->client) &&
+            self->retry_at - now < left)
             left = self->retry_at - now; /* the next try */
         rc = ef_client_poll (self->client, left <= 0 ? 0 : (int)left);
         if (rc < 0) {

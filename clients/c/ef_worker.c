@@ -144,9 +144,9 @@ static void
 s_heartbeat (ef_worker_t *self)
 {
     uint64_t session = ef_client_sessions (self->client);
-    if (!ef_client_connected (self->client)
-        || (session == self->session
-            && ef_time_mono_ms () - self->last_ready < S_HEARTBEAT_MS))
+    if (!ef_client_connected (self->client) ||
+        (session == self->session &&
+         ef_time_mono_ms () - self->last_ready < S_HEARTBEAT_MS))
         return;
     self->session = session;
     s_ready (self);
@@ -249,8 +249,8 @@ ef_worker_start (ef_worker_t *self)
 int
 ef_worker_broker_alive (const ef_worker_t *self)
 {
-    return ef_client_connected (self->client)
-           && ef_time_mono_ms () - self->last_heard < S_SILENT_MS;
+    return ef_client_connected (self->client) &&
+           ef_time_mono_ms () - self->last_heard < S_SILENT_MS;
 }
 
 /*  Read a job map (the "job" value). */

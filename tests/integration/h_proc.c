@@ -38,7 +38,8 @@ s_gather (void *arg)
     s_out_t *o = arg;
     char buf[4096];
     ssize_t n;
-    while ((n = read (o->fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+    while ((n = read (o->fd, buf, sizeof buf)) > 0 ||
+           (n < 0 && errno == EINTR)) {
         if (n < 0)
             continue;
         pthread_mutex_lock (&o->owner->mu);

@@ -23,8 +23,7 @@ void h_proc_close_stdin (h_proc_t *p);
 /*  Wait up to timeout_ms until its stdout (err 0) or stderr (err 1)
     holds text at least n times. 0, or -1 when the time ran out (what
     it printed goes to the test's stderr). */
-int h_proc_wait (h_proc_t *p, int err, const char *text, int n,
-                 int timeout_ms);
+int h_proc_wait (h_proc_t *p, int err, const char *text, int n, int timeout_ms);
 /*  How many times text occurs in its stdout (err 0) or stderr (err 1). */
 int h_proc_count (h_proc_t *p, int err, const char *text);
 /*  Send sig (if not 0), wait up to timeout_ms for the exit, then SIGKILL.

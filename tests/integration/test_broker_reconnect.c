@@ -137,7 +137,7 @@ test_consume_resumes_after_kill9_and_restart (void **state)
     s_produce (f, "r-consume", "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
     /* the group's committed offset: seq 2 */
     const char *first[] = {"consume", "r-consume", "--group", "g",
-                           "--max", "2", NULL};
+                           "--max",   "2",         NULL};
     s_cli_ok (f, NULL, first);
     const char *args[] = {"consume", "r-consume", "--group", "g", NULL};
     h_proc_t *p = s_spawn (f, args);
@@ -194,8 +194,11 @@ test_consume_hears_the_broker_shut_down (void **state)
     assert_int_equal (zmq_connect (raw, f->b.endpoint), 0);
     ef_buf_t b;
     ef_buf_init (&b);
-    ef_request_t req = {.v = 1, .id = 77, .cmd = EF_CMD_SUBSCRIBE,
-                        .stream = ef_str ("r-stop"), .group = ef_str ("raw"),
+    ef_request_t req = {.v = 1,
+                        .id = 77,
+                        .cmd = EF_CMD_SUBSCRIBE,
+                        .stream = ef_str ("r-stop"),
+                        .group = ef_str ("raw"),
                         .credit = 1};
     assert_int_equal (ef_proto_encode_request (&b, &req), 0);
     assert_int_equal ((int)zmq_send (raw, b.data, b.len, 0), (int)b.len);
@@ -297,9 +300,8 @@ test_tail_follow_survives_kill9_and_restart (void **state)
     h_broker_kill9 (&f->b);
     assert_int_equal (h_proc_wait (p, 1, "lost the broker", 1, WAIT_MS), 0);
     s_restart (f);
-    assert_int_equal (h_proc_wait (p, 1, "the broker answers again", 1,
-                                   WAIT_MS),
-                      0);
+    assert_int_equal (
+        h_proc_wait (p, 1, "the broker answers again", 1, WAIT_MS), 0);
     s_produce (f, "r-tail", "{\"n\":2}\n");
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":2,", 1, WAIT_MS), 0);
     assert_int_equal (h_proc_count (p, 0, "\"seq\":1,"), 1);
@@ -332,17 +334,16 @@ test_worker_attaches_again_after_kill9_and_restart (void **state)
 {
     fixture_t *f = *state;
     h_proc_t *t = s_worker_stream (f, "r-work", "svc", "r-work-done");
-    const char *args[] = {"worker", "--service", "svc", "--exec",
-                          "cat >/dev/null; echo 1", NULL};
+    const char *args[] = {
+        "worker", "--service", "svc", "--exec", "cat >/dev/null; echo 1", NULL};
     h_proc_t *w = s_spawn (f, args);
     assert_int_equal (h_proc_wait (w, 1, "ready", 1, WAIT_MS), 0);
     s_produce (f, "r-work", "{\"n\":1}\n");
     assert_int_equal (h_proc_wait (t, 0, "\"seq\":1,", 1, WAIT_MS), 0);
 
     h_broker_kill9 (&f->b);
-    assert_int_equal (h_proc_wait (w, 1, "the broker is not answering", 1,
-                                   WAIT_MS),
-                      0);
+    assert_int_equal (
+        h_proc_wait (w, 1, "the broker is not answering", 1, WAIT_MS), 0);
     s_restart (f);
     assert_int_equal (h_proc_wait (w, 1, "the broker is back", 1, WAIT_MS), 0);
     s_produce (f, "r-work", "{\"n\":2}\n");
@@ -352,15 +353,18 @@ test_worker_attaches_again_after_kill9_and_restart (void **state)
 }
 
 static void
-test_worker_job_longer_than_the_silence_limit_succeeds_first_time (
-    void **state)
+test_worker_job_longer_than_the_silence_limit_succeeds_first_time (void **state)
 {
     fixture_t *f = *state;
     /* the broker drops a worker silent for 2 s (--worker-silence); the
        job takes 3 s */
     h_proc_t *t = s_worker_stream (f, "r-long", "slow", "r-long-done");
-    const char *args[] = {"worker", "--service", "slow", "--exec",
-                          "cat >/dev/null; sleep 3; echo 1", NULL};
+    const char *args[] = {"worker",
+                          "--service",
+                          "slow",
+                          "--exec",
+                          "cat >/dev/null; sleep 3; echo 1",
+                          NULL};
     h_proc_t *w = s_spawn (f, args);
     assert_int_equal (h_proc_wait (w, 1, "ready", 1, WAIT_MS), 0);
     s_produce (f, "r-long", "{\"n\":1}\n");
@@ -386,8 +390,7 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_consume_hears_the_broker_shut_down, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
-            test_produce_retries_across_kill9_and_restart, s_setup,
-            s_teardown),
+            test_produce_retries_across_kill9_and_restart, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_tail_follow_survives_kill9_and_restart, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (

@@ -53,12 +53,12 @@ typedef struct {
     s_state_t state;
     uint32_t n;
     uint64_t bytes;
-    ef_event_in_t *events; /* [batch] */
-    size_t *offsets;       /* [batch], into arena */
+    ef_event_in_t *events;           /* [batch] */
+    size_t *offsets;                 /* [batch], into arena */
     char (*ids)[EF_UUID_STRLEN + 1]; /* [batch] */
     ef_buf_t arena;
-    uint64_t *lines; /* [batch] */
-    uint32_t tries;  /* sends so far */
+    uint64_t *lines;                 /* [batch] */
+    uint32_t tries;                  /* sends so far */
     int64_t first_failure, retry_at; /* mono ms */
     ef_buf_t out;
 } s_slot_t;
@@ -71,8 +71,8 @@ struct s_produce {
     uint64_t frame_budget; /* bytes of events per request */
     uint64_t max_payload;
     int timeout_ms;
-    int retry_for_ms;  /* how long an unanswered request is sent again */
-    int retry_max_ms;  /* the longest pause between two tries */
+    int retry_for_ms; /* how long an unanswered request is sent again */
+    int retry_max_ms; /* the longest pause between two tries */
     ef_uuid_gen_t ids;
 
     /* the batch being gathered is that of slots[sent_reqs % S_INFLIGHT] */
@@ -81,7 +81,7 @@ struct s_produce {
 
     uint64_t sent, accepted, duplicates, rejected, unanswered;
     uint64_t retries, retried_duplicates;
-    int retrying; /* said on stderr that requests are sent again */
+    int retrying;    /* said on stderr that requests are sent again */
     int unavailable; /* the first EF_ETIMEOUT/EF_EUNAVAILABLE, or 0 */
     char unavailable_why[256];
     int write_error;
@@ -199,8 +199,8 @@ s_failed (s_slot_t *slot, int code, const char *why)
     int64_t now = ef_time_mono_ms ();
     if (!slot->first_failure)
         slot->first_failure = now;
-    if (!cli_is_unavailable (code) || now - slot->first_failure
-                                          >= self->retry_for_ms) {
+    if (!cli_is_unavailable (code) ||
+        now - slot->first_failure >= self->retry_for_ms) {
         s_fail_slot (slot, code, why);
         return;
     }
@@ -673,12 +673,9 @@ s_teardown (s_produce_t *self)
 int
 cli_produce_run (const cli_t *cli, int argc, char **argv)
 {
-    cli_opt_t opts[] = {{"type", 0, 1, NULL},
-                        {"source", 0, 1, NULL},
-                        {"event-id", 0, 1, NULL},
-                        {"batch", 0, 1, NULL},
-                        {"retry-for", 0, 1, NULL},
-                        {NULL, 0, 0, NULL}};
+    cli_opt_t opts[] = {{"type", 0, 1, NULL},      {"source", 0, 1, NULL},
+                        {"event-id", 0, 1, NULL},  {"batch", 0, 1, NULL},
+                        {"retry-for", 0, 1, NULL}, {NULL, 0, 0, NULL}};
     const char *pos[2];
     int npos;
     int rc = cli_parse ("produce", opts, argc, argv, pos, 2, &npos);
@@ -717,10 +714,10 @@ cli_produce_run (const cli_t *cli, int argc, char **argv)
     if (batch_arg && (rc = cli_parse_u64 ("produce", "--batch", batch_arg, 1,
                                           EF_MAX_BATCH_DEFAULT, &batch)))
         return rc;
-    if (cli_opt (opts, "retry-for")
-        && (rc = cli_parse_u64 ("produce", "--retry-for",
-                                cli_opt (opts, "retry-for"), 0, 86400,
-                                &retry_for)))
+    if (cli_opt (opts, "retry-for") &&
+        (rc =
+             cli_parse_u64 ("produce", "--retry-for",
+                            cli_opt (opts, "retry-for"), 0, 86400, &retry_for)))
         return rc;
     /* The argument is checked before connecting: a typo costs no
        round trip. Its size is checked again against the broker's limit. */

@@ -216,7 +216,7 @@ s_wait_broker (const cli_t *cli, ef_client_t *client, const char *stream,
         }
         s_sleep_ms (pause);
         pause = pause * 2 < cli->reconnect_max_ms ? pause * 2
-                                                   : cli->reconnect_max_ms;
+                                                  : cli->reconnect_max_ms;
     }
     return 1;
 }
