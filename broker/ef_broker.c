@@ -419,6 +419,8 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
         if (w->park && ef_consume_park (self, w))
             return; /* a member's FETCH with nothing yet: it waits */
         s_send (self, &w->peer, &w->reply);
+        if (w->req.cmd == EF_CMD_DELETE_STREAM && w->stream.num)
+            ef_consume_stream_gone (self, w->stream.num);
     } else {
         /* consumers waiting on the stream get the events before the
            producer gets its ack: delivery latency is what they wait for

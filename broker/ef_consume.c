@@ -728,6 +728,19 @@ s_sub_end (ef_broker_t *self, s_sub_t *sub, int code, const char *why)
 }
 
 void
+ef_consume_stream_gone (ef_broker_t *self, uint32_t num)
+{
+    for (s_sub_t *sub = self->subs[num & (EF_PARK_BUCKETS - 1)], *next; sub;
+         sub = next) {
+        next = sub->next;
+        if (sub->num == num) {
+            s_sub_end (self, sub, EF_ENOTFOUND, "the stream was deleted");
+            s_sub_remove (self, sub);
+        }
+    }
+}
+
+void
 ef_consume_close (ef_broker_t *self)
 {
     for (size_t b = 0; b < EF_PARK_BUCKETS; b++)

@@ -5,6 +5,8 @@
     the same event ids; a worker's job longer than the broker's
     worker-silence limit is not taken for a dead worker. Every wait is on
     a line of output or a reply, never a sleep. */
+#include "eventflow/ef_consumer.h"
+#include "eventflow/ef_time.h"
 #include "harness.h"
 #include "h_proc.h"
 
@@ -240,6 +242,68 @@ test_consume_hears_the_broker_shut_down (void **state)
     assert_int_equal (s_end (f, p, SIGTERM), 0);
 }
 
+/*  What a consumer's notify callback heard. */
+typedef struct {
+    int down, up;
+    char last[512];
+} news_t;
+
+static void
+s_news (void *arg, int up, const char *message)
+{
+    news_t *n = arg;
+    if (up)
+        n->up++;
+    else
+        n->down++;
+    snprintf (n->last, sizeof n->last, "%s", message);
+}
+
+static int
+s_count_event (void *arg, const ef_event_t *ev)
+{
+    (void)ev;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void
+test_consumer_learns_its_stream_was_deleted (void **state)
+{
+    fixture_t *f = *state;
+    s_create (f, "r-gone", NULL);
+    s_produce (f, "r-gone", "{\"n\":1}\n");
+    ef_client_t *c = h_client (&f->b);
+    assert_non_null (c);
+    ef_consumer_t *k = ef_consumer_new (c, "r-gone", "g");
+    news_t news = {0};
+    ef_consumer_set_notify (k, s_news, &news);
+    assert_int_equal (ef_consumer_start (k, 10), 0);
+    int got = 0;
+    assert_int_equal (ef_consumer_poll (k, WAIT_MS, s_count_event, &got), 1);
+
+    ef_client_t *admin = h_client (&f->b);
+    assert_non_null (admin);
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_DELETE_STREAM;
+    req.stream = ef_str ("r-gone");
+    assert_int_equal (ef_client_call (admin, &req, NULL), 0);
+    ef_client_destroy (&admin);
+
+    /* the broker's last push ends the subscription, on a live connection */
+    int rc = 0;
+    int64_t until = ef_time_mono_ms () + WAIT_MS;
+    while (rc >= 0 && ef_time_mono_ms () < until)
+        rc = ef_consumer_poll (k, 500, s_count_event, &got);
+    assert_int_equal (rc, EF_ENOTFOUND);
+    assert_int_equal (news.down, 1);
+    assert_int_equal (news.up, 0);
+    assert_non_null (strstr (news.last, "the stream was deleted"));
+    assert_int_equal (ef_consumer_subscribed (k), 0);
+    ef_consumer_destroy (&k);
+    ef_client_destroy (&c);
+}
+
 /* ---------------------------------------------------------------- produce */
 
 static void
@@ -389,6 +453,8 @@ main (void)
                                          s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_consume_hears_the_broker_shut_down, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_consumer_learns_its_stream_was_deleted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
             test_produce_retries_across_kill9_and_restart, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (
