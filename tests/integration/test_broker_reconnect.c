@@ -38,7 +38,7 @@ static int
 s_setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
-    const char *extra[] = {"--worker-silence", "2000", NULL};
+    const char *extra[] = {"--worker-silence", "2500", NULL};
     if (!f || h_tempdir (f->dir) || h_broker_start (&f->b, f->dir, extra))
         return -1;
     snprintf (f->endpoint, sizeof f->endpoint, "%s", f->b.endpoint);
@@ -92,7 +92,7 @@ static void
 s_restart (fixture_t *f)
 {
     const char *extra[] = {"--endpoint", f->endpoint, "--worker-silence",
-                           "2000", NULL};
+                           "2500", NULL};
     assert_int_equal (h_broker_start (&f->b, f->dir, extra), 0);
     assert_string_equal (f->b.endpoint, f->endpoint);
 }
@@ -420,14 +420,14 @@ static void
 test_worker_job_longer_than_the_silence_limit_succeeds_first_time (void **state)
 {
     fixture_t *f = *state;
-    /* the broker drops a worker silent for 2 s (--worker-silence); the
-       job takes 3 s */
+    /* the broker drops a worker silent for 2.5 s (--worker-silence); the
+       job takes 4 s */
     h_proc_t *t = s_worker_stream (f, "r-long", "slow", "r-long-done");
     const char *args[] = {"worker",
                           "--service",
                           "slow",
                           "--exec",
-                          "cat >/dev/null; sleep 3; echo 1",
+                          "cat >/dev/null; sleep 4; echo 1",
                           NULL};
     h_proc_t *w = s_spawn (f, args);
     assert_int_equal (h_proc_wait (w, 1, "ready", 1, WAIT_MS), 0);
