@@ -432,13 +432,15 @@ s_is_push (const ef_reply_t *rep)
 static int
 s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
 {
-    zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
-                               {self->monitor, 0, ZMQ_POLLIN, 0}};
-    int ready = zmq_poll (items, self->monitor ? 2 : 1, timeout_ms);
-    if (ready > 0 && (items[1].revents & ZMQ_POLLIN))
-        s_watch (self);
-    if (ready <= 0 || !(items[0].revents & ZMQ_POLLIN))
-        return 0;
+    if (timeout_ms > 0) { /* else: read what is there, if anything */
+        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
+                                   {self->monitor, 0, ZMQ_POLLIN, 0}};
+        int ready = zmq_poll (items, self->monitor ? 2 : 1, timeout_ms);
+        if (ready > 0 && (items[1].revents & ZMQ_POLLIN))
+            s_watch (self);
+        if (ready <= 0 || !(items[0].revents & ZMQ_POLLIN))
+            return 0;
+    }
     zmq_msg_t msg;
     zmq_msg_init (&msg);
     if (zmq_msg_recv (&msg, self->sock, ZMQ_DONTWAIT) < 0) {
