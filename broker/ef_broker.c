@@ -76,6 +76,9 @@ const ef_config_opt_t ef_broker_options[] = {
     {"schema-batch-budget-ms", "EVENTFLOW_SCHEMA_BATCH_BUDGET_MS", "250",
      "CPU ms the schema checks of one publish may take in all"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
+    {"worker-silence", "EVENTFLOW_WORKER_SILENCE", "3000",
+     "MS (at least 1000) without a READY after which a worker is dropped "
+     "and its jobs run again"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -495,6 +498,8 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
             return; /* a member's FETCH with nothing yet: it waits */
         if (s_answered (w))
             s_send (self, &w->peer, &w->reply);
+        if (w->req.cmd == EF_CMD_DELETE_STREAM && w->stream.num)
+            ef_consume_stream_gone (self, w->stream.num);
     } else {
         /* consumers waiting on the stream get the events before the
            producer gets its ack: delivery latency is what they wait for

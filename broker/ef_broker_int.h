@@ -118,6 +118,8 @@ int ef_consume_unsubscribe (ef_broker_t *self, ef_wreq_t *w,
                             const char **why);
 /*  New events in stream num: answer parked fetches, push to subscribers. */
 void ef_consume_wake (ef_broker_t *self, uint32_t num);
+/*  Stream num was deleted: its subscriptions end, and are told so. */
+void ef_consume_stream_gone (ef_broker_t *self, uint32_t num);
 /*  A FETCH back from the writer with nothing to give: park it (1) or not
     (0: answer it as it is). */
 int ef_consume_park (ef_broker_t *self, ef_wreq_t *w);

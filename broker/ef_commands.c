@@ -522,6 +522,7 @@ s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         return rc;
     ef_writer_forget_stream (self->writer, s.num);
     ef_engine_forget (ef_writer_engine (self->writer), s.num);
+    w->stream = s; /* its subscriptions end when this is answered */
     ef_proto_reply_ok (&w->reply, w->req.id, 0);
     return 0;
 }

@@ -700,12 +700,54 @@ ef_consume_unsubscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
+/*  Tell the subscriber that its subscription ends, and why: a push
+    {id: sub, ok: false, push: true, error} (protocol.md, SUBSCRIBE).
+    Best effort: a peer that is gone or full cannot be told. */
+static void
+s_sub_end (ef_broker_t *self, s_sub_t *sub, int code, const char *why)
+{
+    ef_buf_t *b = &self->push;
+    ef_buf_reset (b);
+    ef_mp_map (b, 4);
+    ef_mp_key (b, "id");
+    ef_mp_uint (b, sub->id);
+    ef_mp_key (b, "ok");
+    ef_mp_bool (b, 0);
+    ef_mp_key (b, "push");
+    ef_mp_bool (b, 1);
+    ef_mp_key (b, "error");
+    ef_mp_map (b, 3);
+    ef_mp_key (b, "code");
+    ef_mp_int (b, code);
+    ef_mp_key (b, "name");
+    ef_mp_cstr (b, ef_error_name (code));
+    ef_mp_key (b, "message");
+    ef_mp_cstr (b, why);
+    if (!b->oom)
+        ef_broker_send_buf (self, &sub->peer, b);
+}
+
+void
+ef_consume_stream_gone (ef_broker_t *self, uint32_t num)
+{
+    for (s_sub_t *sub = self->subs[num & (EF_PARK_BUCKETS - 1)], *next; sub;
+         sub = next) {
+        next = sub->next;
+        if (sub->num == num) {
+            s_sub_end (self, sub, EF_ENOTFOUND, "the stream was deleted");
+            s_sub_remove (self, sub);
+        }
+    }
+}
+
 void
 ef_consume_close (ef_broker_t *self)
 {
     for (size_t b = 0; b < EF_PARK_BUCKETS; b++)
         while (self->subs[b]) {
             s_sub_t *next = self->subs[b]->next;
+            s_sub_end (self, self->subs[b], EF_EUNAVAILABLE,
+                       "the broker is shutting down");
             s_sub_free (self->subs[b]);
             self->subs[b] = next;
         }

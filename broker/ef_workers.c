@@ -4,7 +4,7 @@
     heartbeat; jobs go to the workers of their service with free capacity,
     oldest job first, least-loaded worker first; DONE and FAIL answers go
     to the writer, which decides what follows. A worker that falls silent
-    for three seconds, or whose connection is gone, is dropped and its jobs
+    for three seconds (--worker-silence), or whose connection is gone, is dropped and its jobs
     fail (retryably), so they run again on another worker. */
 #include "ef_broker_int.h"
 #include "ef_engine.h"
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_SILENT_MS   3000
+#define S_SILENT_MS   3000 /* default of --worker-silence */
 #define S_PING_MS     1000
 #define S_MAX_WORKERS 1024
 
@@ -51,13 +51,18 @@ struct ef_workers {
     uint32_t nworkers;
     s_out_t *out;          /* jobs a worker has */
     s_service_t *services; /* their queues */
+    int64_t silent_ms;     /* a worker silent this long is dropped */
 };
 
 static struct ef_workers *
 s_self (ef_broker_t *b)
 {
-    if (!b->workers)
-        b->workers = calloc (1, sizeof (struct ef_workers));
+    if (!b->workers && (b->workers = calloc (1, sizeof (struct ef_workers)))) {
+        int err;
+        int64_t ms = ef_config_get_int (b->cfg, "worker-silence", S_SILENT_MS,
+                                        &err);
+        b->workers->silent_ms = err || ms < 1000 ? S_SILENT_MS : ms;
+    }
     return b->workers;
 }
 
@@ -233,7 +238,7 @@ ef_workers_tick (ef_broker_t *self)
                                    0xc3};
     for (s_worker_t *w = ws->workers, *next; w; w = next) {
         next = w->next;
-        if (now - w->last_seen > S_SILENT_MS)
+        if (now - w->last_seen > ws->silent_ms)
             s_drop_worker (self, w, "the worker stopped answering");
         else if (now - w->last_ping >= S_PING_MS) {
             w->last_ping = now;

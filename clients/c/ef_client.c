@@ -1,7 +1,16 @@
 /*  ef_client.c: libeventflow's connection to a broker (see ef_client.h).
     One DEALER socket; requests carry increasing ids; a table of pending
     async requests indexed by id (a power-of-two ring that grows so that
-    the live id span always fits) holds their callbacks and deadlines. */
+    the live id span always fits) holds their callbacks and deadlines.
+
+    ZeroMQ reconnects a DEALER silently underneath, and a new connection
+    is a new peer to the broker, which forgets what was bound to the old
+    one (subscriptions, worker attachments) and cannot answer requests
+    sent on it. So a monitor of the socket (an inproc PAIR) reports
+    disconnects and completed handshakes: a lost connection completes
+    every request in flight with EF_EUNAVAILABLE at once, and each new
+    connection counts a session, which is how the consumer and the worker
+    learn that they must subscribe or attach again. */
 #include "eventflow/ef_client.h"
 #include "eventflow/ef_time.h"
 
@@ -12,8 +21,11 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#define S_DEFAULT_TIMEOUT 10000
-#define S_RESULTS_MAX     EF_MAX_BATCH_DEFAULT
+#define S_DEFAULT_TIMEOUT   10000
+#define S_DEFAULT_HEARTBEAT 5000
+#define S_DEFAULT_RECONNECT 5000
+#define S_RECONNECT_MIN     100
+#define S_RESULTS_MAX       EF_MAX_BATCH_DEFAULT
 
 typedef struct {
     uint64_t id; /* 0 = free */
@@ -26,6 +38,13 @@ struct ef_client {
     char *endpoint;
     void *ctx;
     void *sock;
+    void *monitor;     /* PAIR: the socket's connect/disconnect events */
+    int link;          /* 1 while a connection to the broker is up */
+    uint64_t sessions; /* connections completed so far */
+    uint64_t losses;   /* connections lost so far */
+    int assumed;       /* link set without the handshake's event (yet) */
+    int heartbeat_ms;
+    int reconnect_max_ms;
     int timeout_ms;
     uint32_t max_inflight;
     char *api_key;
@@ -72,6 +91,8 @@ ef_client_new (const char *endpoint)
         return NULL;
     }
     self->timeout_ms = S_DEFAULT_TIMEOUT;
+    self->heartbeat_ms = S_DEFAULT_HEARTBEAT;
+    self->reconnect_max_ms = S_DEFAULT_RECONNECT;
     self->max_inflight = 1024;
     self->next_id = 1;
     self->oldest_id = 1;
@@ -92,6 +113,11 @@ ef_client_destroy (ef_client_t **self_p)
         zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero);
         zmq_close (self->sock);
     }
+    if (self->monitor) {
+        int zero = 0;
+        zmq_setsockopt (self->monitor, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_close (self->monitor);
+    }
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     ef_buf_free (&self->out);
@@ -109,6 +135,43 @@ void
 ef_client_set_timeout (ef_client_t *self, int timeout_ms)
 {
     self->timeout_ms = timeout_ms > 0 ? timeout_ms : S_DEFAULT_TIMEOUT;
+}
+
+void
+ef_client_set_heartbeat (ef_client_t *self, int heartbeat_ms)
+{
+    self->heartbeat_ms = heartbeat_ms > 0 ? heartbeat_ms : S_DEFAULT_HEARTBEAT;
+}
+
+void
+ef_client_set_reconnect_max (ef_client_t *self, int max_ms)
+{
+    self->reconnect_max_ms =
+        max_ms >= S_RECONNECT_MIN ? max_ms : S_RECONNECT_MIN;
+}
+
+int
+ef_client_connected (const ef_client_t *self)
+{
+    return self->link;
+}
+
+uint64_t
+ef_client_sessions (const ef_client_t *self)
+{
+    return self->sessions;
+}
+
+int
+ef_client_heartbeat (const ef_client_t *self)
+{
+    return self->heartbeat_ms;
+}
+
+int
+ef_client_reconnect_max (const ef_client_t *self)
+{
+    return self->reconnect_max_ms;
 }
 
 void
@@ -181,12 +244,17 @@ s_request_init (ef_client_t *self, ef_request_t *req, ef_cmd_t cmd)
     req->auth_jwt = ef_str (self->jwt);
 }
 
+static void s_watch (ef_client_t *self);
+
 /*  Encode and send req; waits up to the timeout for room to send. */
 static int
 s_send (ef_client_t *self, const ef_request_t *req)
 {
     if (!self->sock)
         return s_fail (self, EF_EUNAVAILABLE, "not connected", NULL);
+    /* a loss the monitor told of while the socket sat idle belongs to the
+       past: read it now, or it would fail the request about to go out */
+    s_watch (self);
     ef_buf_reset (&self->out);
     int rc = ef_proto_encode_request (&self->out, req);
     if (rc || self->out.oom)
@@ -286,6 +354,60 @@ s_expire (ef_client_t *self)
     s_pending_trim (self);
 }
 
+/* ---------------------------------------------------------------- link */
+
+/*  The connection is gone: no answer to what was sent on it can come. */
+static void
+s_fail_inflight (ef_client_t *self)
+{
+    for (uint64_t id = self->oldest_id; id < self->next_id; id++) {
+        s_pending_t *p = s_pending_find (self, id);
+        if (p)
+            s_complete (self, p, EF_EUNAVAILABLE, NULL);
+    }
+    s_pending_trim (self);
+}
+
+/*  Read the monitor's events: a completed handshake is a new session, a
+    disconnect of a live connection a loss. */
+static void
+s_watch (ef_client_t *self)
+{
+    while (self->monitor) {
+        zmq_msg_t ev;
+        zmq_msg_init (&ev);
+        if (zmq_msg_recv (&ev, self->monitor, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&ev);
+            return;
+        }
+        uint16_t event = 0;
+        if (zmq_msg_size (&ev) >= sizeof event)
+            memcpy (&event, zmq_msg_data (&ev), sizeof event);
+        int more = zmq_msg_more (&ev);
+        zmq_msg_close (&ev);
+        while (more) { /* the endpoint's frame */
+            zmq_msg_init (&ev);
+            more =
+                zmq_msg_recv (&ev, self->monitor, 0) >= 0 && zmq_msg_more (&ev);
+            zmq_msg_close (&ev);
+        }
+        if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+            self->link = 1;
+            if (self->assumed)
+                self->assumed = 0; /* counted already */
+            else
+                self->sessions++;
+        } else if (event == ZMQ_EVENT_DISCONNECTED && self->link) {
+            self->link = 0;
+            self->losses++;
+            snprintf (self->error, sizeof self->error,
+                      "the connection to the broker at %s was lost",
+                      self->endpoint);
+            s_fail_inflight (self);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- receiving */
 
 /*  A push frame says so right after id and ok; other replies are not
@@ -315,9 +437,15 @@ s_is_push (const ef_reply_t *rep)
 static int
 s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
 {
-    zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll (&item, 1, timeout_ms) <= 0)
-        return 0;
+    if (timeout_ms > 0) { /* else: read what is there, if anything */
+        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0},
+                                   {self->monitor, 0, ZMQ_POLLIN, 0}};
+        int ready = zmq_poll (items, self->monitor ? 2 : 1, timeout_ms);
+        if (ready > 0 && (items[1].revents & ZMQ_POLLIN))
+            s_watch (self);
+        if (ready <= 0 || !(items[0].revents & ZMQ_POLLIN))
+            return 0;
+    }
     zmq_msg_t msg;
     zmq_msg_init (&msg);
     if (zmq_msg_recv (&msg, self->sock, ZMQ_DONTWAIT) < 0) {
@@ -330,8 +458,9 @@ s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
         zmq_msg_close (&msg);
         return 0; /* not ours to understand: a broken frame is dropped */
     }
-    if (rep.ok && s_is_push (&rep)) {
-        /* events a subscription pushed: not a reply to anything */
+    if (s_is_push (&rep)) {
+        /* events a subscription pushed, or its end: not a reply to
+           anything */
         if (self->push_fn)
             self->push_fn (self->push_arg, rep.id, &rep);
         zmq_msg_close (&msg);
@@ -370,6 +499,7 @@ s_call (ef_client_t *self, const ef_request_t *req)
     int rc = s_send (self, req);
     if (rc)
         return rc;
+    uint64_t losses = self->losses;
     int64_t deadline = ef_time_mono_ms () + self->timeout_ms;
     for (;;) {
         int64_t left = deadline - ef_time_mono_ms ();
@@ -380,6 +510,10 @@ s_call (ef_client_t *self, const ef_request_t *req)
         s_expire (self);
         if (rc == 1)
             break;
+        if (self->losses != losses) /* the answer cannot come now */
+            return s_fail (self, EF_EUNAVAILABLE,
+                           "the connection to the broker at %s was lost",
+                           self->endpoint);
     }
     if (self->rep.code) {
         if (self->rep.err_message.ptr)
@@ -403,13 +537,29 @@ ef_client_connect (ef_client_t *self)
         self->sock = zmq_socket (self->ctx, ZMQ_DEALER);
         if (!self->sock)
             return s_fail (self, EF_ENOMEM, "cannot create a socket", NULL);
-        int hwm = 100000, one = 1, ivl = 1000, ttl = 5000, zero = 0;
+        /* ZeroMQ's heartbeats drop a connection whose broker stopped
+           answering; reconnects back off from 100 ms to reconnect_max */
+        int hwm = 100000, one = 1, zero = 0;
+        int ttl = self->heartbeat_ms, ivl = ttl / 5 > 100 ? ttl / 5 : 100;
+        int rmin = S_RECONNECT_MIN, rmax = self->reconnect_max_ms;
         zmq_setsockopt (self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
         zmq_setsockopt (self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
         zmq_setsockopt (self->sock, ZMQ_IMMEDIATE, &one, sizeof one);
         zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero);
         zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
         zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+        zmq_setsockopt (self->sock, ZMQ_RECONNECT_IVL, &rmin, sizeof rmin);
+        zmq_setsockopt (self->sock, ZMQ_RECONNECT_IVL_MAX, &rmax, sizeof rmax);
+        char addr[64];
+        snprintf (addr, sizeof addr, "inproc://ef-client-%p", (void *)self);
+        if (zmq_socket_monitor (self->sock, addr,
+                                ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                    ZMQ_EVENT_DISCONNECTED) == 0 &&
+            (self->monitor = zmq_socket (self->ctx, ZMQ_PAIR)) &&
+            zmq_connect (self->monitor, addr)) {
+            zmq_close (self->monitor);
+            self->monitor = NULL;
+        }
         if (self->curve_server[0] &&
             (zmq_setsockopt (self->sock, ZMQ_CURVE_SERVERKEY,
                              self->curve_server, 40) ||
@@ -441,6 +591,16 @@ ef_client_connect (ef_client_t *self)
         return rc;
     if (ef_proto_read_hello (&self->rep, &self->hello))
         return s_fail (self, EF_EPROTO, "malformed HELLO reply", NULL);
+    /* the handshake's event was posted before the answer could come */
+    zmq_pollitem_t item = {self->monitor, 0, ZMQ_POLLIN, 0};
+    if (self->monitor && !self->link && zmq_poll (&item, 1, 1000) > 0)
+        s_watch (self);
+    if (!self->link) {
+        /* no monitor, or its event is late: the answer proves the link */
+        self->link = 1;
+        self->sessions++;
+        self->assumed = self->monitor != NULL;
+    }
     return 0;
 }
 
@@ -493,6 +653,7 @@ ef_client_poll (ef_client_t *self, int timeout_ms)
             break;
         s_recv_one (self, 0, 0, &completed);
     }
+    s_watch (self);
     s_expire (self);
     return completed;
 }

@@ -1,9 +1,16 @@
-/*  ef_consumer.c: push subscriptions with credit (see ef_consumer.h). */
+/*  ef_consumer.c: push subscriptions with credit (see ef_consumer.h).
+    A subscription lives on one connection: when the client reports a
+    lost or a new connection, or the broker pushes the subscription's
+    end, the consumer says so, and subscribes again (from the committed
+    offset) as soon as the broker answers, backing off between tries. */
 #include "eventflow/ef_consumer.h"
 #include "eventflow/ef_time.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define S_BACKOFF_MIN 100
 
 struct ef_consumer {
     ef_client_t *client;
@@ -25,6 +32,16 @@ struct ef_consumer {
     ef_buf_t held;
     size_t held_at;  /* read position in held */
     uint32_t held_n; /* events left in held */
+    /* staying subscribed */
+    int started;      /* ef_consumer_start succeeded: keep it so */
+    uint64_t session; /* the client's session the subscription lives on */
+    int ended;        /* the broker pushed the subscription's end */
+    int end_code;
+    char end_why[200];
+    int64_t retry_at; /* when to subscribe again (mono ms) */
+    int backoff_ms;
+    ef_notify_fn *notify;
+    void *notify_arg;
 };
 
 ef_consumer_t *
@@ -50,13 +67,14 @@ ef_consumer_destroy (ef_consumer_t **self_p)
     if (!self_p || !*self_p)
         return;
     ef_consumer_t *self = *self_p;
-    if (self->sub) {
+    if (self->sub && ef_client_connected (self->client)) {
         ef_request_t req = {0};
         req.cmd = EF_CMD_UNSUBSCRIBE;
         req.sub = self->sub;
         ef_client_call (self->client, &req, NULL);
-        ef_client_set_push_handler (self->client, NULL, NULL);
     }
+    if (self->started)
+        ef_client_set_push_handler (self->client, NULL, NULL);
     ef_buf_free (&self->held); /* not committed: they come again */
     free (self->stream);
     free (self->group);
@@ -84,8 +102,18 @@ s_on_push (void *arg, uint64_t sub, const ef_reply_t *rep)
     ef_consumer_t *self = arg;
     ef_mpr_t r;
     uint32_t n;
-    if (sub != self->sub || ef_proto_reply_find (rep, "events", &r) ||
-        ef_mpr_array (&r, &n))
+    if (sub != self->sub || !self->sub)
+        return; /* an older subscription's */
+    if (!rep->ok) {
+        /* the broker ended the subscription; the poll says so */
+        self->ended = 1;
+        self->end_code = rep->code;
+        snprintf (self->end_why, sizeof self->end_why, "%.*s",
+                  (int)rep->err_message.len,
+                  rep->err_message.ptr ? rep->err_message.ptr : "");
+        return;
+    }
+    if (ef_proto_reply_find (rep, "events", &r) || ef_mpr_array (&r, &n))
         return;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *at = r.p;
@@ -125,23 +153,124 @@ s_drain (ef_consumer_t *self)
     }
 }
 
-int
-ef_consumer_start (ef_consumer_t *self, uint32_t credit)
+/*  SUBSCRIBE with the whole window: pushes start after the group's
+    committed offset. */
+static int
+s_subscribe (ef_consumer_t *self)
 {
-    if (credit == 0 || credit > 100000)
-        return EF_EINVAL;
     ef_request_t req = {0};
     const ef_reply_t *rep;
     req.cmd = EF_CMD_SUBSCRIBE;
     req.stream = ef_str (self->stream);
     req.group = ef_str (self->group);
-    req.credit = credit;
+    req.credit = self->window;
     ef_client_set_push_handler (self->client, s_on_push, self);
     int rc = ef_client_call (self->client, &req, &rep);
     if (rc)
         return rc;
     self->sub = req.id;
+    self->session = ef_client_sessions (self->client);
+    self->consumed = 0;
+    self->ended = 0;
+    return 0;
+}
+
+int
+ef_consumer_start (ef_consumer_t *self, uint32_t credit)
+{
+    if (credit == 0 || credit > 100000)
+        return EF_EINVAL;
     self->window = credit;
+    int rc = s_subscribe (self);
+    self->started = rc == 0;
+    return rc;
+}
+
+void
+ef_consumer_set_notify (ef_consumer_t *self, ef_notify_fn *fn, void *arg)
+{
+    self->notify = fn;
+    self->notify_arg = arg;
+}
+
+int
+ef_consumer_subscribed (const ef_consumer_t *self)
+{
+    return self->sub != 0;
+}
+
+/*  Failures that pass: the broker away, busy or restarting. */
+static int
+s_transient (int rc)
+{
+    return rc == EF_EUNAVAILABLE || rc == EF_ETIMEOUT || rc == EF_ERATE;
+}
+
+static void
+s_say (ef_consumer_t *self, int up, const char *fmt, const char *why)
+{
+    char line[512];
+    snprintf (line, sizeof line, fmt, self->stream, self->group, why);
+    if (self->notify)
+        self->notify (self->notify_arg, up, line);
+}
+
+/*  The subscription is gone: what was pushed and not handed over comes
+    again with the next one. */
+static void
+s_lost (ef_consumer_t *self, const char *why)
+{
+    self->sub = 0;
+    self->consumed = 0;
+    self->held_n = 0;
+    self->held_at = 0;
+    ef_buf_reset (&self->held);
+    self->backoff_ms = S_BACKOFF_MIN;
+    self->retry_at = ef_time_mono_ms ();
+    s_say (self, 0,
+           "lost the subscription to %s (group %s): %s; subscribing again "
+           "when the broker answers",
+           why);
+}
+
+/*  Notice a lost subscription; subscribe again when it is time. 0, or
+    the error that ends the subscription for good. */
+static int
+s_keep (ef_consumer_t *self)
+{
+    if (!self->started)
+        return 0;
+    if (self->sub && self->ended) {
+        if (!s_transient (self->end_code)) {
+            s_say (self, 0,
+                   "the broker ended the subscription to %s "
+                   "(group %s) for good: %s",
+                   self->end_why);
+            self->sub = 0;
+            self->started = 0;
+            return self->end_code ? self->end_code : EF_EINTERNAL;
+        }
+        s_lost (self, self->end_why[0] ? self->end_why : "the broker ended it");
+    }
+    if (self->sub && (!ef_client_connected (self->client) ||
+                      ef_client_sessions (self->client) != self->session))
+        s_lost (self, "the connection to the broker was lost");
+    if (self->sub || !ef_client_connected (self->client) ||
+        ef_time_mono_ms () < self->retry_at)
+        return 0;
+    int rc = s_subscribe (self);
+    if (rc == 0) {
+        s_say (self, 1,
+               "subscribed again to %s (group %s)%s, after the committed "
+               "offset: what was not committed comes again",
+               "");
+        return 0;
+    }
+    if (!s_transient (rc))
+        return rc;
+    int max = ef_client_reconnect_max (self->client);
+    self->retry_at = ef_time_mono_ms () + self->backoff_ms;
+    self->backoff_ms = self->backoff_ms * 2 < max ? self->backoff_ms * 2 : max;
     return 0;
 }
 
@@ -161,9 +290,16 @@ ef_consumer_poll (ef_consumer_t *self, int timeout_ms, ef_event_fn *fn,
     self->polling = 1;
     s_drain (self); /* what an earlier poll kept, first */
     do {
-        int64_t left = deadline - ef_time_mono_ms ();
-        rc = ef_client_poll (self->client,
-                             self->delivered || left <= 0 ? 0 : (int)left);
+        if ((rc = s_keep (self))) {
+            self->polling = 0;
+            return rc;
+        }
+        int64_t now = ef_time_mono_ms ();
+        int64_t left = self->delivered ? 0 : deadline - now;
+        if (!self->sub && ef_client_connected (self->client) &&
+            self->retry_at - now < left)
+            left = self->retry_at - now; /* the next try */
+        rc = ef_client_poll (self->client, left <= 0 ? 0 : (int)left);
         if (rc < 0) {
             self->polling = 0;
             return rc;
@@ -171,9 +307,11 @@ ef_consumer_poll (ef_consumer_t *self, int timeout_ms, ef_event_fn *fn,
         s_drain (self);
     } while (!self->delivered && !self->stop && ef_time_mono_ms () < deadline);
     self->polling = 0;
+    if ((rc = s_keep (self)))
+        return rc;
     /* grant again what was used, once a quarter of the window is, without
        waiting for the answer: the pipe never runs dry */
-    if (self->consumed &&
+    if (self->sub && self->consumed &&
         (self->consumed >= self->window / 4 || self->consumed >= 1000)) {
         ef_request_t req = {0};
         req.cmd = EF_CMD_CREDIT;
@@ -181,7 +319,9 @@ ef_consumer_poll (ef_consumer_t *self, int timeout_ms, ef_event_fn *fn,
         req.credit = self->consumed;
         self->consumed = 0;
         rc = ef_client_send (self->client, &req);
-        if (rc)
+        if (rc && s_transient (rc))
+            s_lost (self, ef_client_error (self->client));
+        else if (rc)
             return rc;
     }
     return self->delivered;

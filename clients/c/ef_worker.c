@@ -1,14 +1,27 @@
 /*  ef_worker.c: pipeline workers over libeventflow (see ef_worker.h). Job
     frames arrive as pushes; each is copied aside in the push handler and
-    run after, so that the answers are sent outside the receive path. */
+    run after, so that the answers are sent outside the receive path.
+
+    A handler may take far longer than the broker lets a worker be silent,
+    so while one runs, the worker's keeper thread holds the client and
+    goes on saying READY. The client is handed over, never shared: the
+    handler's thread gives it to the keeper before the handler and takes
+    it back after (a mutex and a condition make the hand-over a full
+    memory barrier, which is all ZeroMQ asks to move a socket between
+    threads), and a byte on a pipe tells the keeper to give it back. */
 #include "eventflow/ef_worker.h"
 #include "eventflow/ef_time.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define S_HEARTBEAT_MS 1000
 #define S_SILENT_MS    3000 /* no heartbeat from the broker for this long */
+#define S_KEEP_TICK_MS 100  /* how often the keeper looks at the client */
 
 typedef struct s_job {
     struct s_job *next;
@@ -23,7 +36,16 @@ struct ef_worker {
     s_job_t *head, *tail;
     int64_t last_ready;
     int64_t last_heard; /* the broker's last heartbeat or job */
+    uint64_t session;   /* the client's session last attached on */
     int started;
+    /* the keeper */
+    int keeper_up;
+    pthread_t keeper;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int keeping; /* the keeper holds the client */
+    int quit;
+    int wake[2]; /* a byte here: give the client back */
 };
 
 ef_worker_t *
@@ -48,8 +70,19 @@ ef_worker_destroy (ef_worker_t **self_p)
     if (!self_p || !*self_p)
         return;
     ef_worker_t *self = *self_p;
+    if (self->keeper_up) {
+        pthread_mutex_lock (&self->mu);
+        self->quit = 1;
+        pthread_cond_broadcast (&self->cv);
+        pthread_mutex_unlock (&self->mu);
+        pthread_join (self->keeper, NULL);
+        pthread_mutex_destroy (&self->mu);
+        pthread_cond_destroy (&self->cv);
+        close (self->wake[0]);
+        close (self->wake[1]);
+    }
     ef_client_set_push_handler (self->client, NULL, NULL);
-    if (self->started) {
+    if (self->started && ef_client_connected (self->client)) {
         /* say goodbye, so the broker stops sending jobs at once; what
            this worker was given and did not answer runs elsewhere */
         ef_request_t req = {0};
@@ -103,16 +136,112 @@ s_ready (ef_worker_t *self)
     return ef_client_send (self->client, &req);
 }
 
+/*  READY when a second has passed, or at once on a new connection (the
+    broker forgot this worker with the old one). Not while there is no
+    connection: READY then could only wait; the next one goes when it is
+    back. A READY that cannot go is tried again a second later. */
+static void
+s_heartbeat (ef_worker_t *self)
+{
+    uint64_t session = ef_client_sessions (self->client);
+    if (!ef_client_connected (self->client) ||
+        (session == self->session &&
+         ef_time_mono_ms () - self->last_ready < S_HEARTBEAT_MS))
+        return;
+    self->session = session;
+    s_ready (self);
+}
+
+/*  The keeper's thread: while it holds the client, heartbeats go on and
+    what arrives is read (jobs are queued, the broker's heartbeats
+    counted). */
+static void *
+s_keeper_main (void *arg)
+{
+    ef_worker_t *self = arg;
+    pthread_mutex_lock (&self->mu);
+    for (;;) {
+        while (!self->keeping && !self->quit)
+            pthread_cond_wait (&self->cv, &self->mu);
+        if (self->quit)
+            break;
+        pthread_mutex_unlock (&self->mu);
+        for (;;) {
+            s_heartbeat (self);
+            ef_client_poll (self->client, 0);
+            struct pollfd pfd = {self->wake[0], POLLIN, 0};
+            if (poll (&pfd, 1, S_KEEP_TICK_MS) > 0) {
+                char byte;
+                if (read (self->wake[0], &byte, 1) == 1)
+                    break;
+            }
+        }
+        pthread_mutex_lock (&self->mu);
+        self->keeping = 0;
+        pthread_cond_broadcast (&self->cv);
+    }
+    pthread_mutex_unlock (&self->mu);
+    return NULL;
+}
+
+static int
+s_keeper_start (ef_worker_t *self)
+{
+    if (self->keeper_up)
+        return 0;
+    if (pipe (self->wake))
+        return EF_ENOMEM;
+    pthread_mutex_init (&self->mu, NULL);
+    pthread_cond_init (&self->cv, NULL);
+    if (pthread_create (&self->keeper, NULL, s_keeper_main, self)) {
+        pthread_mutex_destroy (&self->mu);
+        pthread_cond_destroy (&self->cv);
+        close (self->wake[0]);
+        close (self->wake[1]);
+        return EF_ENOMEM;
+    }
+    self->keeper_up = 1;
+    return 0;
+}
+
+/*  Give the client to the keeper. */
+static void
+s_keep (ef_worker_t *self)
+{
+    pthread_mutex_lock (&self->mu);
+    self->keeping = 1;
+    pthread_cond_broadcast (&self->cv);
+    pthread_mutex_unlock (&self->mu);
+}
+
+/*  Take it back. */
+static void
+s_unkeep (ef_worker_t *self)
+{
+    ssize_t n;
+    do
+        n = write (self->wake[1], "", 1);
+    while (n < 0 && errno == EINTR);
+    pthread_mutex_lock (&self->mu);
+    while (self->keeping)
+        pthread_cond_wait (&self->cv, &self->mu);
+    pthread_mutex_unlock (&self->mu);
+}
+
 int
 ef_worker_start (ef_worker_t *self)
 {
+    int rc = s_keeper_start (self);
+    if (rc)
+        return rc;
     ef_client_set_push_handler (self->client, s_on_push, self);
     ef_request_t req = {0};
     req.cmd = EF_CMD_READY;
     req.service = ef_str (self->service);
     req.credit = self->capacity;
     self->last_ready = self->last_heard = ef_time_mono_ms ();
-    int rc = ef_client_call (self->client, &req, NULL);
+    self->session = ef_client_sessions (self->client);
+    rc = ef_client_call (self->client, &req, NULL);
     self->started = rc == 0;
     return rc;
 }
@@ -120,7 +249,8 @@ ef_worker_start (ef_worker_t *self)
 int
 ef_worker_broker_alive (const ef_worker_t *self)
 {
-    return ef_time_mono_ms () - self->last_heard < S_SILENT_MS;
+    return ef_client_connected (self->client) &&
+           ef_time_mono_ms () - self->last_heard < S_SILENT_MS;
 }
 
 /*  Read a job map (the "job" value). */
@@ -165,11 +295,7 @@ s_parse (const s_job_t *j, ef_job_t *job)
 int
 ef_worker_poll (ef_worker_t *self, int timeout_ms, ef_job_fn *fn, void *arg)
 {
-    if (ef_time_mono_ms () - self->last_ready >= S_HEARTBEAT_MS) {
-        int rc = s_ready (self);
-        if (rc)
-            return rc;
-    }
+    s_heartbeat (self);
     if (!self->head) {
         int wait = timeout_ms < S_HEARTBEAT_MS ? timeout_ms : S_HEARTBEAT_MS;
         int rc = ef_client_poll (self->client, wait);
@@ -185,7 +311,9 @@ ef_worker_poll (ef_worker_t *self, int timeout_ms, ef_job_fn *fn, void *arg)
         ef_job_t job;
         if (s_parse (j, &job) == 0) {
             ef_job_outcome_t out = {1, NULL, NULL, 1};
+            s_keep (self); /* heartbeats go on while fn runs */
             fn (arg, &job, &out);
+            s_unkeep (self);
             ef_request_t req = {0};
             req.cmd = out.ok ? EF_CMD_DONE : EF_CMD_FAIL;
             req.job_id = job.job_id;
@@ -196,8 +324,13 @@ ef_worker_poll (ef_worker_t *self, int timeout_ms, ef_job_fn *fn, void *arg)
                 req.has_retryable = 1;
                 req.retryable = out.retryable;
             }
-            int rc = ef_client_send (self->client, &req);
-            if (rc) {
+            /* Without a connection the answer cannot go: the broker
+               counts the job as failed with the connection and runs it
+               again. */
+            int rc = ef_client_connected (self->client)
+                         ? ef_client_send (self->client, &req)
+                         : EF_EUNAVAILABLE;
+            if (rc && rc != EF_EUNAVAILABLE && rc != EF_ETIMEOUT) {
                 free (j);
                 return rc;
             }

@@ -28,6 +28,8 @@
 typedef struct {
     const char *endpoint;
     int timeout_ms;
+    int heartbeat_ms;     /* the connection counts as lost after this */
+    int reconnect_max_ms; /* longest wait between reconnects */
     const char *api_key; /* NULL when not set */
     const char *token;   /* an access token (JWT), NULL when not set */
     int curve;           /* connect with CurveZMQ */
@@ -106,8 +108,11 @@ void cli_usage_exit_codes (FILE *out);
 void cli_catch_signals (void);
 int cli_stopping (void);
 
-/*  Apply the global settings (timeout, credential, CurveZMQ keys) to a
-    new client. */
+/*  Print a consumer's or worker's news of its link with the broker on
+    stderr (an ef_notify_fn; arg unused). */
+void cli_notify (void *arg, int up, const char *message);
+/*  Apply the global settings (timeout, heartbeat, credential, CurveZMQ
+    keys) to a new client. */
 void cli_configure (const cli_t *cli, ef_client_t *client);
 /*  Create a client from the global settings and connect it. Returns 0
     with *out set (the caller destroys it), or an exit code after

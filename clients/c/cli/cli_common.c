@@ -226,9 +226,19 @@ cli_usage_exit_codes (FILE *out)
 /* ------------------------------------------------------------- client */
 
 void
+cli_notify (void *arg, int up, const char *message)
+{
+    (void)arg;
+    (void)up;
+    cli_error ("%s", message);
+}
+
+void
 cli_configure (const cli_t *cli, ef_client_t *c)
 {
     ef_client_set_timeout (c, cli->timeout_ms);
+    ef_client_set_heartbeat (c, cli->heartbeat_ms);
+    ef_client_set_reconnect_max (c, cli->reconnect_max_ms);
     if (cli->api_key)
         ef_client_set_api_key (c, cli->api_key);
     if (cli->token)

@@ -24,7 +24,13 @@ static const char s_consume_usage[] =
     "commit every --commit-every events (default 100) and on exit. Starts\n"
     "after the group's committed offset; a new group starts at the\n"
     "beginning. Ctrl-C commits what was printed and stops. --max stops\n"
-    "after N events.\n";
+    "after N events.\n"
+    "\n"
+    "When the connection to the broker is lost (it stopped, restarted, or\n"
+    "gave no sign of life for --heartbeat ms) or the broker ends the\n"
+    "subscription, consume says so on stderr and subscribes again as soon\n"
+    "as the broker answers, from the committed offset: events printed\n"
+    "since the last commit may be printed again.\n";
 
 typedef struct {
     ef_buf_t out;
@@ -85,6 +91,7 @@ cli_consume_run (const cli_t *cli, int argc, char **argv)
                          pos[0]);
         goto done;
     }
+    ef_consumer_set_notify (k, cli_notify, NULL);
     cli_catch_signals ();
     while (!cli_stopping () && !(max && c.seen >= max)) {
         rc = ef_consumer_poll (k, 200, s_on_event, &c);
@@ -92,21 +99,26 @@ cli_consume_run (const cli_t *cli, int argc, char **argv)
             code = cli_fail (client, rc, "consume %s", pos[0]);
             break;
         }
-        if (cli_flush_buf (&c.out, stdout)) {
+        /* what arrived goes out at once, also into a pipe */
+        if (cli_flush_buf (&c.out, stdout) || (rc > 0 && fflush (stdout))) {
             code = CLI_EXIT_REFUSED;
             break;
         }
-        if (c.since_commit >= every) {
-            if ((rc = ef_consumer_commit (k))) {
+        if (c.since_commit >= every && ef_consumer_subscribed (k)) {
+            /* a commit the broker could not take is tried again later */
+            rc = ef_consumer_commit (k);
+            if (rc && !cli_is_unavailable (rc)) {
                 code = cli_fail (client, rc, "commit");
                 break;
             }
-            c.since_commit = 0;
+            if (rc == 0)
+                c.since_commit = 0;
         }
     }
     /* what was printed is committed */
     if (code == CLI_EXIT_OK && (rc = ef_consumer_commit (k)))
-        code = cli_fail (client, rc, "commit");
+        code = cli_fail (client, rc, "commit (the events printed since the "
+                                     "last commit will come again)");
 done:
     ef_consumer_destroy (&k);
     ef_client_destroy (&client);

@@ -6,7 +6,14 @@
     reply produced, and slots are printed in the order they were sent, so
     the output lines follow the input lines whatever order the replies
     come in. All buffers are sized once or grow to their high-water mark:
-    nothing is allocated per event. */
+    nothing is allocated per event.
+
+    Every event gets its id (a UUIDv7) here, before it is first sent, and
+    a slot keeps its events until they are answered: a request the broker
+    did not answer (it stopped, restarted, or timed out) is sent again,
+    with the same ids, after a pause that doubles, for up to --retry-for
+    seconds, so an event stored by the first try is answered DUPLICATE
+    and stored once. */
 #include "cli.h"
 
 #include "eventflow/ef_error.h"
@@ -29,17 +36,30 @@
 #define S_REQUEST_OVERHEAD 1024u
 #define S_EVENT_OVERHEAD   128u
 
-typedef enum { S_FREE = 0, S_PENDING, S_DONE } s_state_t;
+/* Pause before the first retry of a request; it doubles up to
+   --reconnect-max. */
+#define S_RETRY_PAUSE_MS 100
+
+typedef enum { S_FREE = 0, S_PENDING, S_RETRY, S_DONE } s_state_t;
 
 typedef struct s_produce s_produce_t;
 
-/*  One request: its events' line numbers and, once answered, the output
-    lines of its results. */
+/*  One request: its events (payloads copied into arena, which may move
+    while it grows, so events point into it only when sent), their ids
+    and line numbers and, once answered, the output lines of its
+    results. */
 typedef struct {
     s_produce_t *owner;
     s_state_t state;
     uint32_t n;
-    uint64_t *lines; /* [batch] */
+    uint64_t bytes;
+    ef_event_in_t *events;           /* [batch] */
+    size_t *offsets;                 /* [batch], into arena */
+    char (*ids)[EF_UUID_STRLEN + 1]; /* [batch] */
+    ef_buf_t arena;
+    uint64_t *lines;                 /* [batch] */
+    uint32_t tries;                  /* sends so far */
+    int64_t first_failure, retry_at; /* mono ms */
     ef_buf_t out;
 } s_slot_t;
 
@@ -51,19 +71,17 @@ struct s_produce {
     uint64_t frame_budget; /* bytes of events per request */
     uint64_t max_payload;
     int timeout_ms;
+    int retry_for_ms; /* how long an unanswered request is sent again */
+    int retry_max_ms; /* the longest pause between two tries */
+    ef_uuid_gen_t ids;
 
-    /* The batch being gathered: payloads are copied into arena (which may
-       move while it grows), so events point into it only when sent. */
-    ef_event_in_t *events; /* [batch] */
-    size_t *offsets;       /* [batch], into arena */
-    ef_buf_t arena;
-    uint32_t n;
-    uint64_t bytes;
-
+    /* the batch being gathered is that of slots[sent_reqs % S_INFLIGHT] */
     s_slot_t *slots; /* ring of S_INFLIGHT */
     uint64_t sent_reqs, printed_reqs;
 
     uint64_t sent, accepted, duplicates, rejected, unanswered;
+    uint64_t retries, retried_duplicates;
+    int retrying;    /* said on stderr that requests are sent again */
     int unavailable; /* the first EF_ETIMEOUT/EF_EUNAVAILABLE, or 0 */
     char unavailable_why[256];
     int write_error;
@@ -94,6 +112,14 @@ s_usage (FILE *out)
            "  --batch N         events per PUBLISH request (default 100, "
            "capped at\n"
            "                    the broker's max_batch)\n"
+           "  --retry-for S     send a request the broker did not answer "
+           "(stopped,\n"
+           "                    restarted, timed out) again for up to S "
+           "seconds\n"
+           "                    (default 60; 0: never), with the same event "
+           "ids:\n"
+           "                    events the first try stored are answered "
+           "DUPLICATE\n"
            "\n"
            "Output, one JSON line per event, in input order:\n"
            "  {\"event_id\":\"...\",\"seq\":N,\"status\":\"ACCEPTED\"} "
@@ -103,7 +129,10 @@ s_usage (FILE *out)
            "With stdin or --batch, a summary goes to stderr: 'produced N "
            "events\n"
            "(D duplicates, R rejected) in X s', where N counts every event "
-           "sent.\n"
+           "sent;\n"
+           "after retries it adds how many requests were sent again and how "
+           "many of\n"
+           "the duplicates an earlier try of this run had stored.\n"
            "\n",
            out);
     cli_usage_exit_codes (out);
@@ -161,6 +190,36 @@ s_fail_slot (s_slot_t *slot, int code, const char *why)
     slot->state = S_DONE;
 }
 
+/*  The request got no answer (code) or was refused as a whole: send it
+    again later while --retry-for allows, else fail its events. */
+static void
+s_failed (s_slot_t *slot, int code, const char *why)
+{
+    s_produce_t *self = slot->owner;
+    int64_t now = ef_time_mono_ms ();
+    if (!slot->first_failure)
+        slot->first_failure = now;
+    if (!cli_is_unavailable (code) ||
+        now - slot->first_failure >= self->retry_for_ms) {
+        s_fail_slot (slot, code, why);
+        return;
+    }
+    if (!self->retrying) {
+        cli_error ("no answer from the broker (%s); sending again with the "
+                   "same event ids for up to %d s",
+                   why && *why ? why : ef_strerror (code),
+                   self->retry_for_ms / 1000);
+        self->retrying = 1;
+    }
+    int64_t pause = S_RETRY_PAUSE_MS;
+    for (uint32_t i = 1; i < slot->tries && pause < self->retry_max_ms; i++)
+        pause *= 2;
+    if (pause > self->retry_max_ms)
+        pause = self->retry_max_ms;
+    slot->state = S_RETRY;
+    slot->retry_at = now + pause;
+}
+
 static void
 s_on_reply (void *arg, int status, const ef_publish_result_t *results,
             uint32_t n)
@@ -181,7 +240,7 @@ s_on_reply (void *arg, int status, const ef_publish_result_t *results,
     if (status) {
         /* The client's last error is this request's: the broker's message
            or the timeout's. */
-        s_fail_slot (slot, status, ef_client_error (self->client));
+        s_failed (slot, status, ef_client_error (self->client));
         return;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -192,7 +251,7 @@ s_on_reply (void *arg, int status, const ef_publish_result_t *results,
             continue;
         }
         if (r->duplicate)
-            self->duplicates++;
+            self->duplicates++, self->retried_duplicates += slot->tries > 1;
         else
             self->accepted++;
         ef_buf_append (&slot->out, "{\"event_id\":", 12);
@@ -215,6 +274,10 @@ s_drain (s_produce_t *self)
             self->write_error = 1;
         slot->state = S_FREE;
         slot->n = 0;
+        slot->bytes = 0;
+        slot->tries = 0;
+        slot->first_failure = 0;
+        ef_buf_reset (&slot->arena);
         self->printed_reqs++;
     }
 }
@@ -226,10 +289,61 @@ s_abandon (s_produce_t *self, int code, const char *why)
 {
     for (uint64_t r = self->printed_reqs; r < self->sent_reqs; r++) {
         s_slot_t *slot = &self->slots[r % S_INFLIGHT];
-        if (slot->state == S_PENDING)
+        if (slot->state == S_PENDING || slot->state == S_RETRY)
             s_fail_slot (slot, code, why);
     }
     s_drain (self);
+}
+
+/*  The slot whose batch is being gathered. */
+static s_slot_t *
+s_cur (s_produce_t *self)
+{
+    return &self->slots[self->sent_reqs % S_INFLIGHT];
+}
+
+/*  Send slot's events (again, when it is a retry). */
+static void
+s_publish (s_slot_t *slot)
+{
+    s_produce_t *self = slot->owner;
+    for (uint32_t i = 0; i < slot->n; i++)
+        slot->events[i].payload.ptr = slot->arena.data + slot->offsets[i];
+    slot->state = S_PENDING;
+    slot->tries++;
+    if (slot->tries > 1)
+        self->retries++;
+    int rc = ef_client_publish_async (self->client, self->stream, slot->events,
+                                      slot->n, s_on_reply, slot);
+    /* A request that could not be sent is settled here unless the
+       library already called back for it. */
+    if (rc && slot->state == S_PENDING)
+        s_failed (slot, rc, ef_client_error (self->client));
+}
+
+/*  Send again the requests whose pause is over. */
+static void
+s_retry_due (s_produce_t *self)
+{
+    int64_t now = ef_time_mono_ms ();
+    for (uint64_t r = self->printed_reqs; r < self->sent_reqs; r++) {
+        s_slot_t *slot = &self->slots[r % S_INFLIGHT];
+        if (slot->state == S_RETRY && slot->retry_at <= now)
+            s_publish (slot);
+    }
+}
+
+/*  Wait a little for answers, send what is due again, print what is
+    answered. The library's error when polling cannot go on. */
+static int
+s_step (s_produce_t *self, int wait_ms)
+{
+    int rc = ef_client_poll (self->client, wait_ms);
+    if (rc < 0 && rc != EF_ETIMEOUT)
+        return rc;
+    s_retry_due (self);
+    s_drain (self);
+    return 0;
 }
 
 /*  Wait until the next slot of the ring is free. 0, or the error that
@@ -237,19 +351,20 @@ s_abandon (s_produce_t *self, int code, const char *why)
 static int
 s_wait_slot (s_produce_t *self)
 {
-    /* The library times requests out itself; this deadline only guards
-       against a reply that never comes and a timeout that never fires. */
-    int64_t deadline = ef_time_mono_ms () + self->timeout_ms + 5000;
+    /* The library times requests out itself, and retries end after
+       --retry-for; this deadline only guards against a reply that never
+       comes and a timeout that never fires. */
+    int64_t guard = self->timeout_ms + self->retry_for_ms + 5000;
+    int64_t deadline = ef_time_mono_ms () + guard;
     while (self->sent_reqs - self->printed_reqs >= S_INFLIGHT) {
-        int rc = ef_client_poll (self->client, 100);
-        if (rc < 0 && rc != EF_ETIMEOUT) {
+        uint64_t before = self->printed_reqs;
+        int rc = s_step (self, 100);
+        if (rc) {
             s_abandon (self, rc, ef_client_error (self->client));
             return rc;
         }
-        uint64_t before = self->printed_reqs;
-        s_drain (self);
         if (self->printed_reqs != before)
-            deadline = ef_time_mono_ms () + self->timeout_ms + 5000;
+            deadline = ef_time_mono_ms () + guard;
         else if (ef_time_mono_ms () > deadline) {
             s_abandon (self, EF_ETIMEOUT, "no answer from the broker");
             return EF_ETIMEOUT;
@@ -264,82 +379,89 @@ s_wait_slot (s_produce_t *self)
 static void
 s_send (s_produce_t *self)
 {
-    if (self->n == 0)
+    s_slot_t *slot = s_cur (self);
+    if (slot->n == 0)
         return;
-    s_slot_t *slot = &self->slots[self->sent_reqs % S_INFLIGHT];
-    for (uint32_t i = 0; i < self->n; i++)
-        self->events[i].payload.ptr = self->arena.data + self->offsets[i];
-    slot->n = self->n;
-    slot->state = S_PENDING;
     self->sent_reqs++;
-    self->sent += self->n;
-    int rc = ef_client_publish_async (self->client, self->stream, self->events,
-                                      self->n, s_on_reply, slot);
-    /* A request that could not be sent is settled here unless the
-       library already called back for it. */
-    if (rc && slot->state == S_PENDING)
-        s_fail_slot (slot, rc, ef_client_error (self->client));
-    self->n = 0;
-    self->bytes = 0;
-    ef_buf_reset (&self->arena);
+    self->sent += slot->n;
+    s_publish (slot);
     s_drain (self);
 }
 
 /*  Add one validated payload (line number line) to the batch, sending
-    first when it would not fit, and after when the batch is full. 0, or
-    an error that stops the run (the payload was then not added). */
+    first when it would not fit, and after when the batch is full. Its id
+    is made here, once: a retry sends the same. 0, or an error that stops
+    the run (the payload was then not added). */
 static int
 s_add (s_produce_t *self, const char *payload, size_t len, uint64_t line)
 {
-    /* Once the broker stopped answering, more requests would only wait
-       out their timeouts too. */
+    /* Once the broker stopped answering for good, more requests would
+       only wait out their timeouts too. */
     if (self->unavailable)
         return self->unavailable;
     uint64_t cost = len + self->type.len + self->source.len + S_EVENT_OVERHEAD;
-    if (self->n > 0 && self->bytes + cost > self->frame_budget)
+    s_slot_t *slot = s_cur (self);
+    if (slot->n > 0 && slot->bytes + cost > self->frame_budget)
         s_send (self);
-    if (self->n == 0) {
+    if (s_cur (self)->n == 0) {
         int rc = s_wait_slot (self);
         if (rc)
             return rc;
     }
-    s_slot_t *slot = &self->slots[self->sent_reqs % S_INFLIGHT];
-    if (ef_buf_append (&self->arena, payload, len))
+    slot = s_cur (self);
+    if (ef_buf_append (&slot->arena, payload, len))
         return EF_ENOMEM;
-    ef_event_in_t *ev = &self->events[self->n];
+    ef_event_in_t *ev = &slot->events[slot->n];
     memset (ev, 0, sizeof *ev);
     ev->type = self->type;
     ev->source = self->source;
-    ev->event_id = self->event_id;
+    if (ef_str_set (self->event_id))
+        ev->event_id = self->event_id;
+    else {
+        ef_uuid_t id;
+        ef_uuid_gen_v7 (&self->ids, ef_time_now_ms (), &id);
+        ef_uuid_format (&id, slot->ids[slot->n]);
+        ev->event_id = ef_str (slot->ids[slot->n]);
+    }
     ev->payload.len = (uint32_t)len;
-    self->offsets[self->n] = self->arena.len - len;
-    slot->lines[self->n] = line;
-    self->n++;
-    self->bytes += cost;
-    if (self->n == self->batch)
+    slot->offsets[slot->n] = slot->arena.len - len;
+    slot->lines[slot->n] = line;
+    slot->n++;
+    slot->bytes += cost;
+    if (slot->n == self->batch)
         s_send (self);
     return 0;
 }
 
-/*  Send what is gathered and wait for every answer. With the broker
-    unavailable, the gathered events are not sent. */
+/*  Send what is gathered and wait for every answer (retries included).
+    With the broker unavailable for good, the gathered events are not
+    sent. */
 static void
 s_finish (s_produce_t *self)
 {
+    s_slot_t *slot = s_cur (self);
     if (self->unavailable) {
-        self->n = 0;
-        self->bytes = 0;
-        ef_buf_reset (&self->arena);
+        slot->n = 0;
+        slot->bytes = 0;
+        ef_buf_reset (&slot->arena);
     }
     s_send (self);
-    if (self->sent_reqs == self->printed_reqs)
-        return;
-    int rc = ef_client_flush (self->client, self->timeout_ms + 5000);
-    s_drain (self);
-    if (rc || self->sent_reqs != self->printed_reqs)
-        s_abandon (self, rc ? rc : EF_ETIMEOUT,
-                   rc ? ef_client_error (self->client)
-                      : "no answer from the broker");
+    int64_t guard = self->timeout_ms + self->retry_for_ms + 5000;
+    int64_t deadline = ef_time_mono_ms () + guard;
+    while (self->sent_reqs != self->printed_reqs) {
+        uint64_t before = self->printed_reqs;
+        int rc = s_step (self, 100);
+        if (rc) {
+            s_abandon (self, rc, ef_client_error (self->client));
+            return;
+        }
+        if (self->printed_reqs != before)
+            deadline = ef_time_mono_ms () + guard;
+        else if (ef_time_mono_ms () > deadline) {
+            s_abandon (self, EF_ETIMEOUT, "no answer from the broker");
+            return;
+        }
+    }
 }
 
 /* -------------------------------------------------------------- input */
@@ -400,14 +522,15 @@ s_idle (s_produce_t *self, int fd)
 {
     if (self->unavailable)
         return;
-    if (self->n)
+    if (s_cur (self)->n)
         s_send (self);
     fflush (stdout);
     while (self->printed_reqs < self->sent_reqs && !s_readable (fd, 0)) {
-        if (ef_client_poll (self->client, 20) > 0) {
-            s_drain (self);
+        uint64_t before = self->printed_reqs;
+        if (s_step (self, 20))
+            break;
+        if (self->printed_reqs != before)
             fflush (stdout);
-        }
     }
 }
 
@@ -484,9 +607,7 @@ s_from_stdin (s_produce_t *self)
         }
         if ((rc = s_add (self, line, n, lineno))) {
             /* Events still gathered when the run stopped are not sent. */
-            uint64_t first =
-                self->n ? self->slots[self->sent_reqs % S_INFLIGHT].lines[0]
-                        : lineno;
+            uint64_t first = s_cur (self)->n ? s_cur (self)->lines[0] : lineno;
             if (cli_is_unavailable (rc))
                 cli_error ("stopped at line %" PRIu64
                            ": the broker does not answer; line %" PRIu64
@@ -514,17 +635,20 @@ static int
 s_setup (s_produce_t *self, uint32_t batch)
 {
     self->batch = batch;
-    self->events = calloc (batch, sizeof *self->events);
-    self->offsets = calloc (batch, sizeof *self->offsets);
+    ef_uuid_gen_init (&self->ids);
     self->slots = calloc (S_INFLIGHT, sizeof *self->slots);
-    ef_buf_init (&self->arena);
-    if (!self->events || !self->offsets || !self->slots)
+    if (!self->slots)
         return EF_ENOMEM;
     for (uint32_t i = 0; i < S_INFLIGHT; i++) {
-        self->slots[i].owner = self;
-        ef_buf_init (&self->slots[i].out);
-        self->slots[i].lines = calloc (batch, sizeof (uint64_t));
-        if (!self->slots[i].lines)
+        s_slot_t *slot = &self->slots[i];
+        slot->owner = self;
+        ef_buf_init (&slot->out);
+        ef_buf_init (&slot->arena);
+        slot->lines = calloc (batch, sizeof (uint64_t));
+        slot->events = calloc (batch, sizeof *slot->events);
+        slot->offsets = calloc (batch, sizeof *slot->offsets);
+        slot->ids = calloc (batch, sizeof *slot->ids);
+        if (!slot->lines || !slot->events || !slot->offsets || !slot->ids)
             return EF_ENOMEM;
     }
     return 0;
@@ -535,23 +659,23 @@ s_teardown (s_produce_t *self)
 {
     if (self->slots)
         for (uint32_t i = 0; i < S_INFLIGHT; i++) {
-            free (self->slots[i].lines);
-            ef_buf_free (&self->slots[i].out);
+            s_slot_t *slot = &self->slots[i];
+            free (slot->lines);
+            free (slot->events);
+            free (slot->offsets);
+            free (slot->ids);
+            ef_buf_free (&slot->arena);
+            ef_buf_free (&slot->out);
         }
     free (self->slots);
-    free (self->events);
-    free (self->offsets);
-    ef_buf_free (&self->arena);
 }
 
 int
 cli_produce_run (const cli_t *cli, int argc, char **argv)
 {
-    cli_opt_t opts[] = {{"type", 0, 1, NULL},
-                        {"source", 0, 1, NULL},
-                        {"event-id", 0, 1, NULL},
-                        {"batch", 0, 1, NULL},
-                        {NULL, 0, 0, NULL}};
+    cli_opt_t opts[] = {{"type", 0, 1, NULL},      {"source", 0, 1, NULL},
+                        {"event-id", 0, 1, NULL},  {"batch", 0, 1, NULL},
+                        {"retry-for", 0, 1, NULL}, {NULL, 0, 0, NULL}};
     const char *pos[2];
     int npos;
     int rc = cli_parse ("produce", opts, argc, argv, pos, 2, &npos);
@@ -586,9 +710,14 @@ cli_produce_run (const cli_t *cli, int argc, char **argv)
                                 "--event-id '%s' is not a UUID "
                                 "(8-4-4-4-12 hex digits)",
                                 event_id);
-    uint64_t batch = 100;
+    uint64_t batch = 100, retry_for = 60;
     if (batch_arg && (rc = cli_parse_u64 ("produce", "--batch", batch_arg, 1,
                                           EF_MAX_BATCH_DEFAULT, &batch)))
+        return rc;
+    if (cli_opt (opts, "retry-for") &&
+        (rc =
+             cli_parse_u64 ("produce", "--retry-for",
+                            cli_opt (opts, "retry-for"), 0, 86400, &retry_for)))
         return rc;
     /* The argument is checked before connecting: a typo costs no
        round trip. Its size is checked again against the broker's limit. */
@@ -610,7 +739,9 @@ cli_produce_run (const cli_t *cli, int argc, char **argv)
                         .source = ef_str (source),
                         .event_id = ef_str (event_id),
                         .max_payload = cli_max_payload (client),
-                        .timeout_ms = cli->timeout_ms};
+                        .timeout_ms = cli->timeout_ms,
+                        .retry_for_ms = (int)retry_for * 1000,
+                        .retry_max_ms = cli->reconnect_max_ms};
     if (batch > cli_max_batch (client))
         batch = cli_max_batch (client);
     uint64_t max_message = cli_max_message (client);
@@ -632,11 +763,15 @@ cli_produce_run (const cli_t *cli, int argc, char **argv)
     s_finish (&self);
     double secs = (double)(ef_time_mono_ns () - t0) / 1e9;
 
-    if (!payload || batch_arg)
+    if (!payload || batch_arg || self.retries)
         fprintf (stderr,
                  "produced %" PRIu64 " events (%" PRIu64 " duplicates, %" PRIu64
                  " rejected) in %.3f s\n",
                  self.sent, self.duplicates, self.rejected, secs);
+    if (self.retries)
+        cli_error ("%" PRIu64 " requests were sent again; %" PRIu64
+                   " of the duplicates had been stored by an earlier try",
+                   self.retries, self.retried_duplicates);
     if (self.unavailable)
         cli_error ("%" PRIu64 " events got no answer from %s: %s",
                    self.unanswered, cli->endpoint, self.unavailable_why);

@@ -29,6 +29,8 @@ typedef struct {
     ef_buf_t out;
     uint64_t seen;   /* events printed by the current page */
     int write_error; /* stdout failed */
+    int follow;      /* broker unavailable: say nothing, set lost */
+    int lost;        /* the last read failed for want of the broker */
 } s_reader_t;
 
 static int
@@ -70,6 +72,10 @@ s_read_range (ef_client_t *client, s_reader_t *reader, const char *stream,
         if (rc == EF_ENOTFOUND) {
             cli_error ("no stream '%s'", stream);
             return CLI_EXIT_REFUSED;
+        }
+        if (rc && reader->follow && cli_is_unavailable (rc)) {
+            reader->lost = 1; /* the caller waits for the broker */
+            return CLI_EXIT_UNAVAILABLE;
         }
         if (rc)
             return cli_fail (client, rc, "cannot read stream '%s'", stream);
@@ -164,6 +170,12 @@ s_tail_usage (FILE *out)
            "status 0)\n"
            "  --from-start    print every event of the stream, not only the "
            "last 10\n"
+           "\n"
+           "Following, a broker that goes away (stopped, restarted, or silent "
+           "for\n"
+           "--heartbeat ms) is said on stderr and waited for; printing goes "
+           "on after\n"
+           "the last event printed.\n"
            "\n",
            out);
     cli_usage_exit_codes (out);
@@ -181,6 +193,32 @@ s_sleep_ms (int ms)
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     /* A signal cuts the sleep short; the caller checks cli_stopping (). */
     nanosleep (&ts, NULL);
+}
+
+/*  The broker went away while following: say so, and wait until it
+    answers again (each PING waits for the connection up to the timeout;
+    between failed ones, a pause from 100 ms doubling up to
+    --reconnect-max). 0, or 1 when interrupted. */
+static int
+s_wait_broker (const cli_t *cli, ef_client_t *client, const char *stream,
+               uint64_t after)
+{
+    cli_error ("lost the broker at %s while following %s: %s; reading on "
+               "after seq %" PRIu64 " when it answers",
+               cli->endpoint, stream, ef_client_error (client), after);
+    int pause = 100;
+    while (!cli_stopping ()) {
+        if (ef_client_ping (client) == 0) {
+            cli_error ("the broker answers again; following %s after seq "
+                       "%" PRIu64,
+                       stream, after);
+            return 0;
+        }
+        s_sleep_ms (pause);
+        pause = pause * 2 < cli->reconnect_max_ms ? pause * 2
+                                                  : cli->reconnect_max_ms;
+    }
+    return 1;
 }
 
 int
@@ -232,12 +270,20 @@ cli_read_tail (const cli_t *cli, int argc, char **argv)
     }
     rc = s_read_range (client, &reader, stream, &after, 0);
     fflush (stdout);
+    /* following, a broker that goes away is waited for, and the reading
+       goes on after the last seq printed */
+    reader.follow = follow;
     while (rc == 0 && follow && !cli_stopping ()) {
         uint64_t before = after;
         rc = s_read_range (client, &reader, stream, &after, 0);
         if (after != before)
             fflush (stdout);
-        else if (rc == 0 && !cli_stopping ())
+        if (rc && reader.lost) {
+            reader.lost = 0;
+            if (s_wait_broker (cli, client, stream, after))
+                break;
+            rc = 0;
+        } else if (after == before && rc == 0 && !cli_stopping ())
             s_sleep_ms (S_POLL_MS);
     }
 done:

@@ -30,7 +30,12 @@ static const char s_worker_usage[] =
     "left). Exit 0: done, and the standard output (JSON; other text is\n"
     "sent as a JSON string) is the result. Exit 100: failed, not to be\n"
     "retried. Any other exit: failed, retried with backoff; the standard\n"
-    "error is the reason. Ctrl-C stops after the job in hand.\n";
+    "error is the reason. Ctrl-C stops after the job in hand.\n"
+    "\n"
+    "Heartbeats go on while COMMAND runs: the step's timeout_ms alone\n"
+    "decides how long a job may take. When the broker goes away, the\n"
+    "worker says so on stderr, keeps waiting, and attaches again when the\n"
+    "broker is back.\n";
 
 typedef struct {
     const char *command;

@@ -21,6 +21,11 @@ static const ef_config_opt_t s_options[] = {
      "broker ENDPOINT (tcp://HOST:PORT or ipc://PATH)"},
     {"timeout", "EVENTFLOW_TIMEOUT", "10000",
      "MS to wait for each answer of the broker"},
+    {"heartbeat", "EVENTFLOW_HEARTBEAT", "5000",
+     "MS without a sign of the broker after which the connection counts as "
+     "lost (consume, tail -f and worker then say so and reconnect)"},
+    {"reconnect-max", "EVENTFLOW_RECONNECT_MAX", "5000",
+     "most MS between two tries to reconnect (from 100, doubling)"},
     {"api-key", "EVENTFLOW_API_KEY", NULL, "KEY sent with every request"},
     {"token", "EVENTFLOW_TOKEN", NULL,
      "access token (from `eventflow login`) sent with every request"},
@@ -199,6 +204,18 @@ s_settings (const ef_config_t *config, cli_t *cli)
             NULL, "--timeout wants milliseconds between 1 and %d, not '%s'",
             INT_MAX, ef_config_get (config, "timeout"));
     cli->timeout_ms = (int)t;
+    t = ef_config_get_int (config, "heartbeat", 5000, &err);
+    if (err || t < 100 || t > 3600000)
+        return cli_usage_error (
+            NULL, "--heartbeat wants milliseconds between 100 and 3600000, "
+                  "not '%s'", ef_config_get (config, "heartbeat"));
+    cli->heartbeat_ms = (int)t;
+    t = ef_config_get_int (config, "reconnect-max", 5000, &err);
+    if (err || t < 100 || t > 3600000)
+        return cli_usage_error (
+            NULL, "--reconnect-max wants milliseconds between 100 and "
+                  "3600000, not '%s'", ef_config_get (config, "reconnect-max"));
+    cli->reconnect_max_ms = (int)t;
     cli->api_key = ef_config_get (config, "api-key");
     if (cli->api_key && !*cli->api_key)
         cli->api_key = NULL;

@@ -52,6 +52,31 @@ void ef_client_destroy (ef_client_t **self_p);
 
 /*  Timeout of each request in ms (default 10000). */
 void ef_client_set_timeout (ef_client_t *self, int timeout_ms);
+/*  Liveness (before connect): ZeroMQ heartbeats drop the connection when
+    the broker gave no sign of life for heartbeat_ms (default 5000), and
+    ZeroMQ reconnects by itself, backing off from 100 ms to max_ms
+    (default 5000) between attempts. */
+void ef_client_set_heartbeat (ef_client_t *self, int heartbeat_ms);
+void ef_client_set_reconnect_max (ef_client_t *self, int max_ms);
+int ef_client_heartbeat (const ef_client_t *self);
+int ef_client_reconnect_max (const ef_client_t *self);
+/*  The connection as the client last saw it (updated by every call that
+    waits on the broker). When a connection is lost, every request in
+    flight completes at once with EF_EUNAVAILABLE (the events of a
+    publish may or may not have been stored: retry with the same ids).
+    ef_client_connected: 1 while a connection is up. ef_client_sessions:
+    connections made so far; when it changes, the broker sees a new peer
+    and has forgotten what belonged to the old connection (a
+    subscription, a worker's attachment). */
+int ef_client_connected (const ef_client_t *self);
+uint64_t ef_client_sessions (const ef_client_t *self);
+
+/*  How a consumer or a worker tells its program what happened to its
+    link with the broker: up 0 when it lost it (the connection, or the
+    broker ended the subscription), 1 when it is back; message says what
+    and why, as one line of text (valid during the call). */
+typedef void (ef_notify_fn) (void *arg, int up, const char *message);
+
 /*  Most async requests in flight before publish_async waits (default
     1024). */
 void ef_client_set_max_inflight (ef_client_t *self, uint32_t n);
@@ -170,7 +195,8 @@ int ef_client_seek (ef_client_t *self, const char *stream, const char *group,
                     const char *position, uint64_t timestamp_ms,
                     char *committed);
 
-/*  Pushed events of a subscription (see ef_consumer.h). */
+/*  Pushed frames of a subscription (see ef_consumer.h): events (rep->ok),
+    or the subscription's end (rep->code and rep->err_message say why). */
 typedef void (ef_push_fn) (void *arg, uint64_t sub, const ef_reply_t *rep);
 /*  Who handles pushes arriving on this connection (one handler). */
 void ef_client_set_push_handler (ef_client_t *self, ef_push_fn *fn,

@@ -16,9 +16,18 @@
         while (running)
             ef_worker_poll (wk, 500, handle, NULL);
 
-    Thread-safety: as its client (one thread). The worker owns the
-    client's push handler while it exists: a client is a worker or a
-    consumer, not both. */
+    A handler may run as long as the step's timeout_ms allows: while it
+    runs, a thread of the worker's holds the client and goes on saying
+    READY, so the broker never takes a busy worker for a dead one. The
+    handler must not use the worker's client (it is the keeper's until
+    the handler returns). When the connection is lost (the broker
+    stopped or restarted), the worker keeps polling: it attaches again
+    by itself as soon as a connection is back; answers that could not be
+    sent are runs the broker counts as failed and runs again.
+
+    Thread-safety: as its client (one thread; the keeper thread is the
+    worker's own business). The worker owns the client's push handler
+    while it exists: a client is a worker or a consumer, not both. */
 #ifndef EF_WORKER_H
 #define EF_WORKER_H
 
@@ -57,8 +66,8 @@ void ef_worker_destroy (ef_worker_t **self_p);
 /*  Attach (READY). 0 or an error. */
 int ef_worker_start (ef_worker_t *self);
 /*  Wait up to timeout_ms for jobs, run fn on each and answer them; says
-    READY again every second as a heartbeat. The number of jobs handled,
-    or an error. */
+    READY again every second as a heartbeat (also while fn runs). The
+    number of jobs handled, or an error (a lost connection is not one). */
 int ef_worker_poll (ef_worker_t *self, int timeout_ms, ef_job_fn *fn,
                     void *arg);
 
