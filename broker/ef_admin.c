@@ -283,10 +283,12 @@ ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w, const char **why)
                                   (uint64_t) ef_time_mono_ms ());
         ef_log_info (self->log, "authentication failed",
                      "\"credential\":\"password\",\"cause\":\"%s\","
-                     "\"email\":\"%.*s\"",
+                     "\"email\":\"%.*s\",\"request_id\":\"%.*s\"",
                      w->user.id[0] ? "wrong password" : "unknown email",
                      (int) w->req.email.len,
-                     w->req.email.ptr ? w->req.email.ptr : "");
+                     w->req.email.ptr ? w->req.email.ptr : "",
+                     (int) w->req.request_id.len,
+                     w->req.request_id.ptr ? w->req.request_id.ptr : "");
         *why = "authentication failed";
         return EF_EAUTH;
     }
@@ -308,7 +310,9 @@ ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t n
     if (rc == EF_EAUTH) { /* a reuse was written down: commit it */
         ef_log_info (self->log, "authentication failed",
                      "\"credential\":\"refresh_token\",\"cause\":\"unknown, "
-                     "expired or reused refresh token\"");
+                     "expired or reused refresh token\",\"request_id\":\"%.*s\"",
+                     (int) w->req.request_id.len,
+                     w->req.request_id.ptr ? w->req.request_id.ptr : "");
         return s_refuse (w, EF_EAUTH, "authentication failed");
     }
     if (rc)
@@ -329,7 +333,9 @@ ef_admin_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t no
     if (rc == EF_EAUTH) {
         ef_log_info (self->log, "authentication failed",
                      "\"credential\":\"refresh_token\",\"cause\":\"unknown "
-                     "refresh token (logout)\"");
+                     "refresh token (logout)\",\"request_id\":\"%.*s\"",
+                     (int) w->req.request_id.len,
+                     w->req.request_id.ptr ? w->req.request_id.ptr : "");
         return s_refuse (w, EF_EAUTH, "authentication failed");
     }
     if (rc)

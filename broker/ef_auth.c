@@ -336,38 +336,42 @@ ef_auth_zap_check (void *arg, const uint8_t pub[32], char user_id[64])
     stays the one uniform AUTH); id is what the credential claims to be,
     when it says. */
 static int
-s_refused (ef_auth_t *self, const char *credential, const char *cause,
-           const char *id)
+s_refused (ef_auth_t *self, const ef_request_t *req, const char *credential,
+           const char *cause, const char *id)
 {
     ef_log_info (self->log, "authentication failed",
-                 "\"credential\":\"%s\",\"cause\":\"%s\",\"claimed_id\":\"%s\"",
-                 credential, cause ? cause : "refused", id ? id : "");
+                 "\"credential\":\"%s\",\"cause\":\"%s\",\"claimed_id\":\"%s\","
+                 "\"request_id\":\"%.*s\"",
+                 credential, cause ? cause : "refused", id ? id : "",
+                 (int) req->request_id.len,
+                 req->request_id.ptr ? req->request_id.ptr : "");
     return EF_EAUTH;
 }
 
 static int
-s_from_jwt (ef_auth_t *self, ef_store_txn_t *txn, ef_str_t token,
+s_from_jwt (ef_auth_t *self, ef_store_txn_t *txn, const ef_request_t *req,
             ef_who_t *who)
 {
     ef_jwt_claims_t c;
     ef_user_t user;
     ef_family_t fam;
     const char *why = NULL;
+    ef_str_t token = req->auth_jwt;
     if (ef_jwt_verify (self->jwt_key, token.ptr, token.len,
                        ef_time_now_ms () / 1000, &c, &why))
-        return s_refused (self, "jwt", why, NULL);
+        return s_refused (self, req, "jwt", why, NULL);
     /* deleted users, logged-out families and everything issued before a
        password change lose their tokens at once */
     if (ef_principals_user_get (txn, ef_str (c.sub), &user))
-        return s_refused (self, "jwt", "the token's user is gone", c.sub);
+        return s_refused (self, req, "jwt", "the token's user is gone", c.sub);
     if (c.fam[0]
         && (ef_principals_family_get (txn, ef_str (c.fam), &fam)
             || !ef_principals_family_live (&fam, &user)))
-        return s_refused (self, "jwt",
+        return s_refused (self, req, "jwt",
                           "the token's family is revoked or ended by a "
                           "password change", c.sub);
     if (!c.fam[0] && c.iat * 1000 <= user.tokens_after)
-        return s_refused (self, "jwt", "issued before a password change",
+        return s_refused (self, req, "jwt", "issued before a password change",
                           c.sub);
     who->kind = EF_WHO_USER;
     who->org = user.org;
@@ -389,7 +393,7 @@ ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
             char id[17] = "";
             if (req->auth_api_key.len > 20)
                 memcpy (id, req->auth_api_key.ptr + 4, 16);
-            return s_refused (self, "api_key", why, id);
+            return s_refused (self, req, "api_key", why, id);
         }
         who->kind = EF_WHO_API_KEY;
         who->org = who->key.org;
@@ -398,7 +402,7 @@ ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
         return 0;
     }
     if (ef_str_set (req->auth_jwt))
-        return s_from_jwt (self, txn, req->auth_jwt, who);
+        return s_from_jwt (self, txn, req, who);
     if (peer && strncmp (peer, "ck:", 3) == 0) {
         uint8_t pub[32];
         ef_clientkey_t k;
@@ -406,7 +410,7 @@ ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
            the next one, not at the next connection */
         if (strlen (peer + 3) != 40 || !zmq_z85_decode (pub, peer + 3)
             || ef_principals_clientkey_get (txn, pub, &k))
-            return s_refused (self, "client_key", "client key not registered",
+            return s_refused (self, req, "client_key", "client key not registered",
                               peer + 3);
         who->kind = EF_WHO_CLIENT_KEY;
         who->org = k.org;

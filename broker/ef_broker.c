@@ -333,8 +333,10 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
         *why = "authentication failed"; /* the same for every cause */
         ef_log_info (self->log, "authentication failed",
                      "\"credential\":\"none\",\"cause\":\"no credential\","
-                     "\"command\":%d",
-                     (int) w->req.cmd);
+                     "\"command\":\"%s\",\"request_id\":\"%.*s\"",
+                     ef_cmd_name (w->req.cmd) ? ef_cmd_name (w->req.cmd) : "?",
+                     (int) w->req.request_id.len,
+                     w->req.request_id.ptr ? w->req.request_id.ptr : "");
         return EF_EAUTH;
     }
     if (!(ef_role_effective (w->who.role) & c->roles)) {
