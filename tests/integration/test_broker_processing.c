@@ -961,10 +961,14 @@ static void
 test_a_late_answer_for_a_timed_out_attempt_changes_nothing (void **state)
 {
     (void) state;
+    /* attempt 1 is held until the broker gives up on it (the test waits
+       for attempt 2's push, not for the time); timeout_ms is long enough
+       that attempt 2's answer, sent at once, is in time on a loaded
+       machine (100 ms was not, under ctest -j2) */
     assert_int_equal (
         s_create ("stale", NULL,
                   "[{\"type\":\"worker\",\"service\":\"stale\","
-                  "\"timeout_ms\":100,\"max_attempts\":3,"
+                  "\"timeout_ms\":1500,\"max_attempts\":3,"
                   "\"backoff\":{\"base_ms\":1,\"max_ms\":1}}]"),
         0);
     ef_client_t *wc = h_client (&s_broker);
