@@ -26,7 +26,10 @@
       * Any number of readers: one reader object per thread
         (ef_store_reader_new), begun and ended around each request. A
         reader sees one consistent snapshot from begin to end. A reader
-        object is not to be shared between threads.
+        object is not to be shared between threads. A backend may bound
+        how many reader objects exist at once (LMDB: 512); past it
+        ef_store_reader_new answers NULL. Keep snapshots short: a long
+        one holds back the space that later writes would reuse.
       * One writer: at most one write transaction is open on a store at a
         time (ef_store_write_begin answers EF_EINTERNAL to a second), it is
         used by one thread (the broker's writer thread), and between two

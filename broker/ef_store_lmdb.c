@@ -375,7 +375,8 @@ ef_store_stream_find (ef_store_txn_t *txn, uint32_t org, ef_str_t id_or_name,
     MDB_val v;
     int rc = EF_ENOTFOUND;
     if (id_or_name.len == EF_UUID_STRLEN)
-        rc = ef_store_lmdb_get (txn, S_STREAM_IDS, id_or_name.ptr, id_or_name.len, &v);
+        rc = ef_store_lmdb_get (txn, S_STREAM_IDS, id_or_name.ptr,
+                                id_or_name.len, &v);
     if (rc == EF_ENOTFOUND && id_or_name.len <= 128) {
         uint8_t k[4 + 128];
         s_be32 (k, org);
@@ -434,9 +435,11 @@ ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
     s_be32 (nb, num);
     rc = s_stream_put (txn, out);
     if (rc == 0)
-        rc = ef_store_lmdb_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4, 0);
+        rc = ef_store_lmdb_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4,
+                                0);
     if (rc == 0)
-        rc = ef_store_lmdb_put (txn, S_STREAM_IDS, out->id, EF_UUID_STRLEN, nb, 4, 0);
+        rc = ef_store_lmdb_put (txn, S_STREAM_IDS, out->id, EF_UUID_STRLEN,
+                                nb, 4, 0);
     return rc;
 }
 
@@ -455,7 +458,8 @@ s_stream_put (ef_store_txn_t *txn, const ef_stream_rec_t *rec)
     ef_mp_xstr (&b, rec->pipeline);
     s_be32 (nb, rec->num);
     int rc =
-        b.oom ? EF_ENOMEM : ef_store_lmdb_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
+        b.oom ? EF_ENOMEM
+              : ef_store_lmdb_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
     ef_buf_free (&b);
     return rc;
 }
@@ -494,10 +498,12 @@ ef_store_stream_rename (ef_store_txn_t *txn, uint32_t num, ef_str_t name)
                    : EF_EEXISTS;
     s_be32 (ok, rec.org);
     memcpy (ok + 4, rec.name, strlen (rec.name));
-    if ((rc = ef_store_lmdb_del (txn, S_STREAM_NAMES, ok, 4 + strlen (rec.name))))
+    if ((rc = ef_store_lmdb_del (txn, S_STREAM_NAMES, ok,
+                                 4 + strlen (rec.name))))
         return rc;
     s_be32 (nb, num);
-    if ((rc = ef_store_lmdb_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4, 0)))
+    if ((rc = ef_store_lmdb_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4,
+                                 0)))
         return rc;
     memset (rec.name, 0, sizeof rec.name);
     memcpy (rec.name, name.ptr, name.len);
@@ -562,7 +568,8 @@ ef_store_stream_each (ef_store_txn_t *txn, uint32_t org, ef_store_stream_fn *fn,
         rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
     }
     mdb_cursor_close (cur);
-    return rc == 0 || rc == MDB_NOTFOUND ? 0 : ef_store_lmdb_err (txn->store, rc);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0
+                                         : ef_store_lmdb_err (txn->store, rc);
 }
 
 int

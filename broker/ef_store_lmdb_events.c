@@ -132,7 +132,8 @@ ef_store_lmdb_bytes_count_once (ef_store_t *self)
     rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
     while (rc == 0 && !err) {
         if (key.mv_size == 12
-            && (err = ef_store_lmdb_org_of (txn, s_rd32 (key.mv_data), &org)) == 0)
+            && (err = ef_store_lmdb_org_of (txn, s_rd32 (key.mv_data), &org))
+                   == 0)
             err = ef_store_lmdb_bytes_add (txn, org, (int64_t) val.mv_size);
         if (err == EF_ENOTFOUND) /* events of a stream that is gone */
             err = 0;
@@ -144,7 +145,8 @@ ef_store_lmdb_bytes_count_once (ef_store_t *self)
     if (!err && rc != MDB_NOTFOUND)
         err = ef_store_lmdb_err (self, rc);
     if (!err)
-        err = ef_store_lmdb_put (txn, S_META, key.mv_data, key.mv_size, "1", 1, 0);
+        err = ef_store_lmdb_put (txn, S_META, key.mv_data, key.mv_size, "1",
+                                 1, 0);
     if (err) {
         ef_store_write_abort (&txn);
         return err;
@@ -177,7 +179,8 @@ ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
        is the newest stream's: other streams take a normal insert. */
     int rc = ef_store_lmdb_put (txn, S_EVENTS, k, 12, record, len, MDB_APPEND);
     if (rc == EF_EEXISTS)
-        rc = ef_store_lmdb_put (txn, S_EVENTS, k, 12, record, len, MDB_NOOVERWRITE);
+        rc = ef_store_lmdb_put (txn, S_EVENTS, k, 12, record, len,
+                                MDB_NOOVERWRITE);
     if (rc == EF_EEXISTS)
         return EF_EINVAL; /* that seq is taken: the caller's head is wrong */
     uint32_t org;
@@ -327,7 +330,8 @@ ef_store_event_each (ef_store_txn_t *txn, uint32_t num, uint64_t from, int dir,
         rc = mdb_cursor_get (cur, &key, &val, dir > 0 ? MDB_NEXT : MDB_PREV);
     }
     mdb_cursor_close (cur);
-    return rc == 0 || rc == MDB_NOTFOUND ? 0 : ef_store_lmdb_err (txn->store, rc);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0
+                                         : ef_store_lmdb_err (txn->store, rc);
 }
 
 typedef struct {

@@ -366,7 +366,7 @@ ef_store_apikey_each (ef_store_txn_t *txn, uint32_t org, ef_store_id_fn *fn,
     return ef_store_lmdb_each (txn, S_ORG_API_KEYS, p, 4, s_id_visit, &w);
 }
 
-/* ---------------------------------------------------------------- client keys */
+/* ------------------------------------------------------------- client keys */
 
 int
 ef_store_clientkey_put (ef_store_txn_t *txn, const uint8_t pub[32],
