@@ -181,15 +181,6 @@ ef_groups_members (const ef_group_t *g, uint64_t now_ms)
 
 /* ---------------------------------------------------------------- store */
 
-static size_t
-s_key (uint8_t *k, uint32_t stream, ef_str_t name)
-{
-    k[0] = (uint8_t) (stream >> 24), k[1] = (uint8_t) (stream >> 16);
-    k[2] = (uint8_t) (stream >> 8), k[3] = (uint8_t) stream;
-    memcpy (k + 4, name.ptr, name.len);
-    return 4 + name.len;
-}
-
 static int
 s_decode (ef_str_t v, uint32_t stream, ef_str_t name, ef_group_t *g)
 {
@@ -224,19 +215,16 @@ int
 ef_groups_load (ef_store_txn_t *txn, uint32_t stream, ef_str_t name,
                 ef_group_t *g)
 {
-    uint8_t k[4 + EF_GROUP_NAME_MAX];
     ef_str_t v;
     if (!ef_groups_name_valid (name))
         return EF_ENOTFOUND;
-    int rc = ef_store_rec_get (txn, EF_TABLE_GROUPS, k, s_key (k, stream, name),
-                               &v);
+    int rc = ef_store_group_get (txn, stream, name, &v);
     return rc ? rc : s_decode (v, stream, name, g);
 }
 
 int
 ef_groups_save (ef_store_txn_t *txn, const ef_group_t *g)
 {
-    uint8_t k[4 + EF_GROUP_NAME_MAX];
     ef_buf_t b;
     ef_buf_init (&b);
     ef_mp_array (&b, 4);
@@ -254,9 +242,8 @@ ef_groups_save (ef_store_txn_t *txn, const ef_group_t *g)
         ef_mp_uint (&b, (uint64_t) l->done);
     }
     int rc = b.oom ? EF_ENOMEM
-                   : ef_store_rec_put (txn, EF_TABLE_GROUPS, k,
-                                       s_key (k, g->stream, ef_str (g->name)),
-                                       b.data, b.len, 0);
+                   : ef_store_group_put (txn, g->stream, ef_str (g->name),
+                                         b.data, b.len);
     ef_buf_free (&b);
     return rc;
 }
@@ -269,7 +256,7 @@ typedef struct {
 } s_walk_t;
 
 static int
-s_visit (void *arg, ef_str_t key, ef_str_t val)
+s_visit (void *arg, ef_str_t name, ef_str_t val)
 {
     s_walk_t *w = arg;
     ef_group_t *g = malloc (sizeof *g); /* large: not on the stack */
@@ -277,7 +264,6 @@ s_visit (void *arg, ef_str_t key, ef_str_t val)
         w->err = EF_ENOMEM;
         return 1;
     }
-    ef_str_t name = {key.ptr + 4, key.len - 4};
     int stop = 1;
     if ((w->err = s_decode (val, w->stream, name, g)) == 0)
         stop = w->fn (w->arg, g);
@@ -289,9 +275,7 @@ int
 ef_groups_each (ef_store_txn_t *txn, uint32_t stream, ef_groups_fn *fn,
                 void *arg)
 {
-    uint8_t p[4] = {(uint8_t) (stream >> 24), (uint8_t) (stream >> 16),
-                    (uint8_t) (stream >> 8), (uint8_t) stream};
     s_walk_t w = {stream, fn, arg, 0};
-    int rc = ef_store_rec_each (txn, EF_TABLE_GROUPS, p, 4, s_visit, &w);
+    int rc = ef_store_group_each (txn, stream, s_visit, &w);
     return rc ? rc : w.err;
 }

@@ -1,5 +1,5 @@
-/*  ef_principals.c: records of orgs, users, keys and refresh families over
-    ef_store's record tables (see ef_principals.h). Each record is a
+/*  ef_principals.c: records of orgs, users, keys and refresh families,
+    kept by ef_store's principal functions (see ef_principals.h). Each record is a
     msgpack array; its decoder checks every field's type and size. */
 #include "ef_principals.h"
 #include "eventflow/ef_error.h"
@@ -47,13 +47,6 @@ ef_role_effective (int role)
 }
 
 /* ---------------------------------------------------------------- helpers */
-
-static void
-s_be32 (uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t) (v >> 24), p[1] = (uint8_t) (v >> 16);
-    p[2] = (uint8_t) (v >> 8), p[3] = (uint8_t) v;
-}
 
 /*  Copy a decoded string into a fixed field; EF_ESTORE if it does not fit
     (a record we did not write). */
@@ -109,15 +102,14 @@ s_hash_matches (const char *p, size_t n, const char *stored)
            && sodium_memcmp (h, stored, EF_SECRET_HEX) == 0;
 }
 
+/*  The store's answer to putting b, or EF_ENOMEM if b could not be
+    built; b is freed. */
 static int
-s_put (ef_store_txn_t *txn, ef_table_t t, const void *k, size_t klen,
-       ef_buf_t *b, int create)
+s_put_done (ef_buf_t *b, int rc)
 {
-    int rc = b->oom ? EF_ENOMEM
-                    : ef_store_rec_put (txn, t, k, klen, b->data, b->len,
-                                        create);
+    int oom = b->oom;
     ef_buf_free (b);
-    return rc;
+    return oom ? EF_ENOMEM : rc;
 }
 
 /* ---------------------------------------------------------------- orgs */
@@ -129,7 +121,7 @@ ef_principals_org_create (ef_store_txn_t *txn, ef_str_t name, uint64_t now,
     if (name.len == 0 || name.len > EF_NAME_MAX)
         return EF_EINVAL;
     memset (out, 0, sizeof *out);
-    int rc = ef_store_counter_next (txn, "next_org", &out->num);
+    int rc = ef_store_org_next (txn, &out->num);
     if (rc)
         return rc;
     s_new_id (out->id);
@@ -141,19 +133,16 @@ ef_principals_org_create (ef_store_txn_t *txn, ef_str_t name, uint64_t now,
     ef_mp_cstr (&b, out->id);
     ef_mp_cstr (&b, out->name);
     ef_mp_uint (&b, now);
-    uint8_t k[4];
-    s_be32 (k, out->num);
-    return s_put (txn, EF_TABLE_ORGS, k, 4, &b, 1);
+    return s_put_done (&b, b.oom ? 0 : ef_store_org_put (txn, out->num, b.data,
+                                                          b.len, 1));
 }
 
 int
 ef_principals_org_get (ef_store_txn_t *txn, uint32_t num, ef_org_t *out)
 {
-    uint8_t k[4];
     ef_str_t v, id, name;
     uint32_t n;
-    s_be32 (k, num);
-    int rc = ef_store_rec_get (txn, EF_TABLE_ORGS, k, 4, &v);
+    int rc = ef_store_org_get (txn, num, &v);
     if (rc)
         return rc;
     ef_mpr_t r;
@@ -195,7 +184,7 @@ s_lower (char *dst, ef_str_t s)
 }
 
 static int
-s_user_encode_put (ef_store_txn_t *txn, const ef_user_t *u)
+s_user_encode_put (ef_store_txn_t *txn, const ef_user_t *u, int create)
 {
     ef_buf_t b;
     ef_buf_init (&b);
@@ -207,7 +196,11 @@ s_user_encode_put (ef_store_txn_t *txn, const ef_user_t *u)
     ef_mp_cstr (&b, u->pwhash);
     ef_mp_uint (&b, u->created_at);
     ef_mp_uint (&b, u->tokens_after);
-    return s_put (txn, EF_TABLE_USERS, u->id, strlen (u->id), &b, 0);
+    return s_put_done (&b, b.oom ? 0
+                                 : ef_store_user_put (txn, u->org,
+                                                      ef_str (u->id),
+                                                      ef_str (u->email),
+                                                      b.data, b.len, create));
 }
 
 static int
@@ -251,24 +244,14 @@ ef_principals_user_create (ef_store_txn_t *txn, uint32_t org, ef_str_t email,
     out->role = role;
     snprintf (out->pwhash, sizeof out->pwhash, "%s", pwhash);
     out->created_at = now;
-    int rc = ef_store_rec_put (txn, EF_TABLE_USER_EMAILS, out->email,
-                               email.len, out->id, EF_ID_LEN, 1);
-    if (rc)
-        return rc; /* EF_EEXISTS: the email is taken */
-    uint8_t ok[4 + EF_ID_LEN];
-    s_be32 (ok, org);
-    memcpy (ok + 4, out->id, EF_ID_LEN);
-    if ((rc = ef_store_rec_put (txn, EF_TABLE_ORG_USERS, ok, sizeof ok, "", 0,
-                                0)))
-        return rc;
-    return s_user_encode_put (txn, out);
+    return s_user_encode_put (txn, out, 1); /* EF_EEXISTS: email taken */
 }
 
 int
 ef_principals_user_get (ef_store_txn_t *txn, ef_str_t id, ef_user_t *out)
 {
     ef_str_t v;
-    int rc = ef_store_rec_get (txn, EF_TABLE_USERS, id.ptr, id.len, &v);
+    int rc = ef_store_user_get (txn, id, &v);
     return rc ? rc : s_user_decode (v, out);
 }
 
@@ -281,29 +264,21 @@ ef_principals_user_by_email (ef_store_txn_t *txn, ef_str_t email,
     if (!email.ptr || email.len > EF_EMAIL_MAX)
         return EF_ENOTFOUND;
     s_lower (lower, email);
-    int rc = ef_store_rec_get (txn, EF_TABLE_USER_EMAILS, lower, email.len, &id);
+    int rc = ef_store_user_by_email (txn, (ef_str_t){lower, email.len}, &id);
     return rc ? rc : ef_principals_user_get (txn, id, out);
 }
 
 int
 ef_principals_user_put (ef_store_txn_t *txn, const ef_user_t *u)
 {
-    return s_user_encode_put (txn, u);
+    return s_user_encode_put (txn, u, 0);
 }
 
 int
 ef_principals_user_delete (ef_store_txn_t *txn, const ef_user_t *u)
 {
-    uint8_t ok[4 + EF_ID_LEN];
-    s_be32 (ok, u->org);
-    memcpy (ok + 4, u->id, EF_ID_LEN);
-    int rc = ef_store_rec_del (txn, EF_TABLE_USERS, u->id, strlen (u->id));
-    if (rc == 0)
-        rc = ef_store_rec_del (txn, EF_TABLE_USER_EMAILS, u->email,
-                               strlen (u->email));
-    if (rc == 0)
-        rc = ef_store_rec_del (txn, EF_TABLE_ORG_USERS, ok, sizeof ok);
-    return rc;
+    return ef_store_user_delete (txn, u->org, ef_str (u->id),
+                                 ef_str (u->email));
 }
 
 typedef struct {
@@ -315,12 +290,10 @@ typedef struct {
 } s_walk_t;
 
 static int
-s_user_visit (void *arg, ef_str_t key, ef_str_t val)
+s_user_visit (void *arg, ef_str_t id)
 {
-    (void) val;
     s_walk_t *w = arg;
     ef_user_t u;
-    ef_str_t id = {key.ptr + 4, key.len - 4};
     if ((w->err = ef_principals_user_get (w->txn, id, &u)))
         return 1;
     return ((ef_user_fn *) w->fn) (w->arg, &u);
@@ -330,11 +303,8 @@ int
 ef_principals_user_each (ef_store_txn_t *txn, uint32_t org, ef_user_fn *fn,
                          void *arg)
 {
-    uint8_t p[4];
-    s_be32 (p, org);
     s_walk_t w = {txn, (void *) fn, arg, org, 0};
-    int rc = ef_store_rec_each (txn, EF_TABLE_ORG_USERS, p, 4, s_user_visit,
-                                &w);
+    int rc = ef_store_user_each (txn, org, s_user_visit, &w);
     return rc ? rc : w.err;
 }
 
@@ -359,7 +329,10 @@ s_apikey_put (ef_store_txn_t *txn, const ef_apikey_t *k, int create)
     ef_mp_uint (&b, k->burst);
     ef_mp_uint (&b, k->created_at);
     ef_mp_uint (&b, k->revoked_at);
-    return s_put (txn, EF_TABLE_API_KEYS, k->id, strlen (k->id), &b, create);
+    return s_put_done (&b, b.oom ? 0
+                                 : ef_store_apikey_put (txn, k->org,
+                                                        ef_str (k->id), b.data,
+                                                        b.len, create));
 }
 
 static int
@@ -412,13 +385,6 @@ ef_principals_apikey_create (ef_store_txn_t *txn, ef_apikey_t *key,
     int rc = s_apikey_put (txn, key, 1);
     if (rc)
         return rc;
-    uint8_t ok[4 + sizeof key->id];
-    size_t idlen = strlen (key->id);
-    s_be32 (ok, key->org);
-    memcpy (ok + 4, key->id, idlen);
-    if ((rc = ef_store_rec_put (txn, EF_TABLE_ORG_API_KEYS, ok, 4 + idlen, "",
-                                0, 0)))
-        return rc;
     sprintf (secret_out, "efk_%s_%s", key->id, secret);
     sodium_memzero (secret, sizeof secret);
     return 0;
@@ -429,7 +395,7 @@ ef_principals_apikey_get (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
                           ef_apikey_t *out)
 {
     ef_str_t v;
-    int rc = ef_store_rec_get (txn, EF_TABLE_API_KEYS, id.ptr, id.len, &v);
+    int rc = ef_store_apikey_get (txn, id, &v);
     if (rc == 0)
         rc = s_apikey_decode (v, out);
     if (rc == 0 && out->org != org)
@@ -449,7 +415,7 @@ ef_principals_apikey_verify (ef_store_txn_t *txn, ef_str_t presented,
     ef_str_t id = {presented.ptr + 4, 16};
     ef_str_t v;
     *why = "unknown API key";
-    if (ef_store_rec_get (txn, EF_TABLE_API_KEYS, id.ptr, id.len, &v)
+    if (ef_store_apikey_get (txn, id, &v)
         || s_apikey_decode (v, out))
         return EF_EAUTH;
     *why = "wrong API key secret";
@@ -476,12 +442,10 @@ ef_principals_apikey_revoke (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
 }
 
 static int
-s_apikey_visit (void *arg, ef_str_t key, ef_str_t val)
+s_apikey_visit (void *arg, ef_str_t id)
 {
-    (void) val;
     s_walk_t *w = arg;
     ef_apikey_t k;
-    ef_str_t id = {key.ptr + 4, key.len - 4};
     if ((w->err = ef_principals_apikey_get (w->txn, w->org, id, &k)))
         return 1;
     return ((ef_apikey_fn *) w->fn) (w->arg, &k);
@@ -491,11 +455,8 @@ int
 ef_principals_apikey_each (ef_store_txn_t *txn, uint32_t org,
                            ef_apikey_fn *fn, void *arg)
 {
-    uint8_t p[4];
-    s_be32 (p, org);
     s_walk_t w = {txn, (void *) fn, arg, org, 0};
-    int rc = ef_store_rec_each (txn, EF_TABLE_ORG_API_KEYS, p, 4,
-                                s_apikey_visit, &w);
+    int rc = ef_store_apikey_each (txn, org, s_apikey_visit, &w);
     return rc ? rc : w.err;
 }
 
@@ -525,7 +486,9 @@ s_clientkey_put (ef_store_txn_t *txn, const ef_clientkey_t *k, int create)
     ef_mp_cstr (&b, k->name);
     ef_mp_uint (&b, k->created_at);
     ef_mp_uint (&b, k->revoked_at);
-    return s_put (txn, EF_TABLE_CLIENT_KEYS, k->pub, 32, &b, create);
+    return s_put_done (&b, b.oom ? 0
+                                 : ef_store_clientkey_put (txn, k->pub, b.data,
+                                                           b.len, create));
 }
 
 static int
@@ -577,7 +540,7 @@ ef_principals_clientkey_add (ef_store_txn_t *txn, ef_str_t pub_z85,
     /* a revoked key may be registered again */
     ef_str_t v;
     ef_clientkey_t old;
-    if (ef_store_rec_get (txn, EF_TABLE_CLIENT_KEYS, out->pub, 32, &v) == 0
+    if (ef_store_clientkey_get (txn, out->pub, &v) == 0
         && s_clientkey_decode (out->pub, v, &old) == 0 && !old.revoked_at)
         return EF_EEXISTS;
     return s_clientkey_put (txn, out, 0);
@@ -588,7 +551,7 @@ ef_principals_clientkey_get (ef_store_txn_t *txn, const uint8_t pub[32],
                              ef_clientkey_t *out)
 {
     ef_str_t v;
-    int rc = ef_store_rec_get (txn, EF_TABLE_CLIENT_KEYS, pub, 32, &v);
+    int rc = ef_store_clientkey_get (txn, pub, &v);
     if (rc == 0)
         rc = s_clientkey_decode (pub, v, out);
     if (rc == 0 && out->revoked_at)
@@ -614,11 +577,11 @@ ef_principals_clientkey_revoke (ef_store_txn_t *txn, uint32_t org,
 }
 
 static int
-s_clientkey_visit (void *arg, ef_str_t key, ef_str_t val)
+s_clientkey_visit (void *arg, const uint8_t pub[32], ef_str_t val)
 {
     s_walk_t *w = arg;
     ef_clientkey_t k;
-    if (key.len != 32 || s_clientkey_decode ((const uint8_t *) key.ptr, val, &k))
+    if (s_clientkey_decode (pub, val, &k))
         return 0;
     if (k.org != w->org)
         return 0;
@@ -630,8 +593,7 @@ ef_principals_clientkey_each (ef_store_txn_t *txn, uint32_t org,
                               ef_clientkey_fn *fn, void *arg)
 {
     s_walk_t w = {txn, (void *) fn, arg, org, 0};
-    return ef_store_rec_each (txn, EF_TABLE_CLIENT_KEYS, NULL, 0,
-                              s_clientkey_visit, &w);
+    return ef_store_clientkey_each (txn, s_clientkey_visit, &w);
 }
 
 /* ---------------------------------------------------------------- refresh */
@@ -648,7 +610,9 @@ s_family_put (ef_store_txn_t *txn, const ef_family_t *f)
     ef_mp_cstr (&b, f->hash);
     ef_mp_uint (&b, f->created_at);
     ef_mp_uint (&b, f->revoked_at);
-    return s_put (txn, EF_TABLE_FAMILIES, f->id, EF_ID_LEN, &b, 0);
+    return s_put_done (&b, b.oom ? 0
+                                 : ef_store_family_put (txn, ef_str (f->id),
+                                                        b.data, b.len));
 }
 
 int
@@ -660,7 +624,7 @@ ef_principals_family_get (ef_store_txn_t *txn, ef_str_t id, ef_family_t *f)
     uint64_t org, gen;
     if (id.len != EF_ID_LEN)
         return EF_ENOTFOUND;
-    int rc = ef_store_rec_get (txn, EF_TABLE_FAMILIES, id.ptr, id.len, &v);
+    int rc = ef_store_family_get (txn, id, &v);
     if (rc)
         return rc;
     memset (f, 0, sizeof *f);

@@ -1,7 +1,7 @@
 /*  ef_principals.h: who may do what. Orgs, users, API keys (and the
     producers that are named API keys), CurveZMQ client keys and refresh
-    token families, stored as small records through ef_store's record
-    tables. Secrets are never stored: API keys and refresh tokens keep a
+    token families, stored as small records through ef_store's principal
+    functions. Secrets are never stored: API keys and refresh tokens keep a
     BLAKE2b hash of their secret part, users an argon2id hash of their
     password (made elsewhere, off the I/O thread). Every lookup that takes
     an org answers EF_ENOTFOUND for a record of another org.

@@ -14,40 +14,15 @@ ef_status_name (int status)
     return status >= 0 && status <= 3 ? s_names[status] : "PENDING";
 }
 
-static void
-s_be (uint8_t *p, uint64_t v, int n)
-{
-    for (int i = n - 1; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t
-s_rd (const uint8_t *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < n; i++)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static void
-s_key (uint8_t k[12], uint32_t num, uint64_t seq)
-{
-    s_be (k, num, 4);
-    s_be (k + 4, seq, 8);
-}
-
 /* ---------------------------------------------------------------- states */
 
 int
 ef_process_state_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                       ef_state_t *st)
 {
-    uint8_t k[12];
     ef_str_t v;
-    s_key (k, num, seq);
     memset (st, 0, sizeof *st);
-    int rc = ef_store_rec_get (txn, EF_TABLE_STATES, k, 12, &v);
+    int rc = ef_store_state_get (txn, num, seq, &v);
     return rc ? rc : ef_process_state_parse (v, st);
 }
 
@@ -90,9 +65,7 @@ int
 ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                       const ef_state_t *st)
 {
-    uint8_t k[12];
     ef_buf_t b;
-    s_key (k, num, seq);
     ef_buf_init (&b);
     ef_mp_array (&b, 11);
     ef_mp_uint (&b, (uint64_t)st->status);
@@ -110,38 +83,25 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     ef_mp_uint (&b, st->hops);
     ef_mp_uint (&b, st->dispatches);
     int rc = b.oom ? EF_ENOMEM
-                   : ef_store_rec_put (txn, EF_TABLE_STATES, k, 12, b.data,
-                                       b.len, 0);
+                   : ef_store_state_put (txn, num, seq, b.data, b.len);
     ef_buf_free (&b);
     return rc;
 }
 
 /* ---------------------------------------------------------------- jobs */
 
-static void
-s_job_key (uint8_t k[20], uint64_t due, uint32_t num, uint64_t seq)
-{
-    s_be (k, due, 8);
-    s_be (k + 8, num, 4);
-    s_be (k + 12, seq, 8);
-}
-
 int
 ef_process_job_put (ef_store_txn_t *txn, uint64_t due, uint32_t num,
                     uint64_t seq)
 {
-    uint8_t k[20];
-    s_job_key (k, due, num, seq);
-    return ef_store_rec_put (txn, EF_TABLE_JOBS, k, 20, "", 0, 0);
+    return ef_store_job_put (txn, due, num, seq);
 }
 
 int
 ef_process_job_del (ef_store_txn_t *txn, uint64_t due, uint32_t num,
                     uint64_t seq)
 {
-    uint8_t k[20];
-    s_job_key (k, due, num, seq);
-    int rc = ef_store_rec_del (txn, EF_TABLE_JOBS, k, 20);
+    int rc = ef_store_job_del (txn, due, num, seq);
     return rc == EF_ENOTFOUND ? 0 : rc;
 }
 
@@ -153,24 +113,14 @@ typedef struct {
 } s_due_t;
 
 static int
-s_due (void *arg, ef_str_t key, ef_str_t val)
+s_due (void *arg, uint64_t due, uint32_t num, uint64_t seq)
 {
-    (void)val;
     s_due_t *d = arg;
-    if (key.len != 20)
-        return 0;
-    const uint8_t *k = (const uint8_t *)key.ptr;
-    uint64_t due = s_rd (k, 8);
-    if (due > d->now) {
+    if (due > d->now || d->n == d->max) {
         d->next = due;
         return 1;
     }
-    if (d->n == d->max) {
-        d->next = due;
-        return 1;
-    }
-    d->jobs[d->n++] =
-        (ef_job_t){due, (uint32_t)s_rd (k + 8, 4), s_rd (k + 12, 8)};
+    d->jobs[d->n++] = (ef_job_t){due, num, seq};
     return 0;
 }
 
@@ -179,7 +129,7 @@ ef_process_jobs_due (ef_store_txn_t *txn, uint64_t now, ef_job_t *jobs,
                      uint32_t max, uint32_t *n, uint64_t *next)
 {
     s_due_t d = {now, jobs, max, 0, 0};
-    int rc = ef_store_rec_each (txn, EF_TABLE_JOBS, NULL, 0, s_due, &d);
+    int rc = ef_store_job_each (txn, s_due, &d);
     *n = d.n;
     *next = d.next;
     return rc;
@@ -190,9 +140,7 @@ ef_process_jobs_due (ef_store_txn_t *txn, uint64_t now, ef_job_t *jobs,
 int
 ef_process_dlq_put (ef_store_txn_t *txn, const ef_dead_t *d)
 {
-    uint8_t k[12];
     ef_buf_t b;
-    s_key (k, d->num, d->seq);
     ef_buf_init (&b);
     ef_mp_array (&b, 6);
     ef_mp_uint (&b, d->org);
@@ -203,23 +151,21 @@ ef_process_dlq_put (ef_store_txn_t *txn, const ef_dead_t *d)
     ef_mp_uint (&b, d->last_failure);
     int rc =
         b.oom ? EF_ENOMEM
-              : ef_store_rec_put (txn, EF_TABLE_DLQ, k, 12, b.data, b.len, 0);
+              : ef_store_dlq_put (txn, d->num, d->seq, b.data, b.len);
     ef_buf_free (&b);
     return rc;
 }
 
 static int
-s_dead_decode (ef_str_t key, ef_str_t v, ef_dead_t *d)
+s_dead_decode (uint32_t num, uint64_t seq, ef_str_t v, ef_dead_t *d)
 {
     ef_mpr_t r;
     uint32_t n;
     uint64_t org, step, attempts;
     ef_str_t err;
     memset (d, 0, sizeof *d);
-    if (key.len != 12)
-        return EF_ESTORE;
-    d->num = (uint32_t)s_rd ((const uint8_t *)key.ptr, 4);
-    d->seq = s_rd ((const uint8_t *)key.ptr + 4, 8);
+    d->num = num;
+    d->seq = seq;
     ef_mpr_init (&r, v.ptr, v.len);
     if (ef_mpr_array (&r, &n) || n < 6 || ef_mpr_uint (&r, &org) ||
         ef_mpr_uint (&r, &step) || ef_mpr_uint (&r, &attempts) ||
@@ -237,19 +183,15 @@ int
 ef_process_dlq_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                     ef_dead_t *d)
 {
-    uint8_t k[12];
     ef_str_t v;
-    s_key (k, num, seq);
-    int rc = ef_store_rec_get (txn, EF_TABLE_DLQ, k, 12, &v);
-    return rc ? rc : s_dead_decode ((ef_str_t){(const char *)k, 12}, v, d);
+    int rc = ef_store_dlq_get (txn, num, seq, &v);
+    return rc ? rc : s_dead_decode (num, seq, v, d);
 }
 
 int
 ef_process_dlq_del (ef_store_txn_t *txn, uint32_t num, uint64_t seq)
 {
-    uint8_t k[12];
-    s_key (k, num, seq);
-    return ef_store_rec_del (txn, EF_TABLE_DLQ, k, 12);
+    return ef_store_dlq_del (txn, num, seq);
 }
 
 typedef struct {
@@ -260,11 +202,11 @@ typedef struct {
 } s_dlq_walk_t;
 
 static int
-s_dlq_visit (void *arg, ef_str_t key, ef_str_t val)
+s_dlq_visit (void *arg, uint32_t num, uint64_t seq, ef_str_t val)
 {
     s_dlq_walk_t *w = arg;
     ef_dead_t d;
-    if (s_dead_decode (key, val, &d))
+    if (s_dead_decode (num, seq, val, &d))
         return 0;
     w->count++;
     if (w->org && d.org != w->org)
@@ -277,11 +219,11 @@ ef_process_dlq_each (ef_store_txn_t *txn, uint32_t org, ef_dead_fn *fn,
                      void *arg)
 {
     s_dlq_walk_t w = {org, fn, arg, 0};
-    return ef_store_rec_each (txn, EF_TABLE_DLQ, NULL, 0, s_dlq_visit, &w);
+    return ef_store_dlq_each (txn, s_dlq_visit, &w);
 }
 
 int
 ef_process_dlq_count (ef_store_txn_t *txn, uint64_t *n)
 {
-    return ef_store_rec_count (txn, EF_TABLE_DLQ, n);
+    return ef_store_dlq_count (txn, n);
 }

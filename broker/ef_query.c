@@ -413,51 +413,27 @@ ef_query_event_id (ef_store_txn_t *txn, uint32_t num, uint64_t seq, char *out)
     return 0;
 }
 
-/*  A page of events straight into the reply: one cursor over the events,
-    one over the processing states beside it (a stream without a pipeline
-    has none, so it costs one seek per page, not a search per event). */
+/*  A page of events straight into the reply, each with its processing
+    state, read together (ef_store_event_read). */
 typedef struct {
     ef_buf_t *out;
-    uint32_t num;
     const char *stream_id;
     uint64_t to;
     uint32_t n;
     uint64_t last;
-    ef_store_iter_t states;
 } s_range_t;
 
-/*  The state the walk over the states holds for seq, if any. */
 static int
-s_range_state (s_range_t *r, uint64_t seq, ef_state_t *st)
-{
-    while (!r->states.at_end) {
-        const uint8_t *k = (const uint8_t *)r->states.key.ptr;
-        if (r->states.key.len != 12)
-            return 0;
-        uint32_t num = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 |
-                       (uint32_t)k[2] << 8 | k[3];
-        uint64_t at = 0;
-        for (int i = 4; i < 12; i++)
-            at = at << 8 | k[i];
-        if (num != r->num || at > seq)
-            return 0;
-        if (at == seq)
-            return ef_process_state_parse (r->states.val, st) == 0;
-        ef_store_iter_next (&r->states);
-    }
-    return 0;
-}
-
-static int
-s_range_event (void *arg, uint64_t seq, ef_str_t record)
+s_range_event (void *arg, uint64_t seq, ef_str_t record, ef_str_t state)
 {
     s_range_t *r = arg;
     if (seq > r->to)
         return 1;
     ef_state_t st;
+    int has = state.len && ef_process_state_parse (state, &st) == 0;
     ef_proto_write_event_head (r->out, ef_str (r->stream_id), seq);
     ef_buf_append (r->out, record.ptr, record.len);
-    s_write_state (r->out, s_range_state (r, seq, &st) ? &st : NULL, record);
+    s_write_state (r->out, has ? &st : NULL, record);
     r->n++;
     r->last = seq;
     return seq == r->to;
@@ -472,19 +448,10 @@ ef_query_write_range (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
     size_t at = out->len;
     uint8_t head[5] = {0xdd, 0, 0, 0, 0};
     ef_buf_append (out, head, sizeof head);
-    s_range_t r = {out, num, stream_id, to, 0, from - 1, {0}};
+    s_range_t r = {out, stream_id, to, 0, from - 1};
     int rc = 0;
-    if (from <= to) {
-        uint8_t k[12];
-        for (int i = 0; i < 4; i++)
-            k[i] = (uint8_t)(num >> (24 - 8 * i));
-        for (int i = 0; i < 8; i++)
-            k[4 + i] = (uint8_t)(from >> (56 - 8 * i));
-        rc = ef_store_iter_open (txn, EF_TABLE_STATES, k, sizeof k, &r.states);
-        if (rc == 0)
-            rc = ef_store_event_each (txn, num, from, 1, s_range_event, &r);
-        ef_store_iter_close (&r.states);
-    }
+    if (from <= to)
+        rc = ef_store_event_read (txn, num, from, s_range_event, &r);
     *last = r.last;
     if (rc == 0 && out->oom)
         rc = EF_ENOMEM;

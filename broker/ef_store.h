@@ -1,20 +1,63 @@
 /*  ef_store.h: EventFlow's durable state, in EventFlow's own nouns.
 
-    The store keeps streams, events (an append-only log per stream, ordered
-    by a gap-free seq), the event-id index used for idempotency and look-up,
-    and the per-stream head. Every LMDB call of the broker lives behind this
-    interface (DESIGN.md §4), so that another backend can implement it.
+    This header is the contract every store backend implements: today
+    LMDB (ef_store_lmdb*.c), later PostgreSQL (DESIGN.md §4, §12). Nothing
+    outside the store module knows the backend: no key layout, no cursor,
+    no map, no reader slot. tests/unit/test_store_conformance.c is the
+    suite any implementation must pass.
 
-    Transactions: one writer at a time (ef_store_write_begin/commit/abort,
-    called from the writer thread only) and any number of readers, one
-    ef_store_txn_t reader object per thread (ef_store_reader_new), which is
-    begun and ended around each request. A commit is durable when it
-    returns 0 (unless durability "os" was chosen).
+    What the store keeps
+      streams        per org, by number, id and name, with schema/pipeline
+      events         per stream an append-only log, ordered by a gap-free
+                     seq from 1; each has an id (UUID) unique in its stream
+      event states   the processing state of an event (num, seq)
+      groups         per (stream, group name): offsets and leases
+      jobs           the pipeline job schedule, ordered by (due, num, seq)
+      dead letters   per (num, seq)
+      principals     orgs, users (with their e-mail), API keys, client keys
+                     (CurveZMQ public keys), refresh-token families
+      figures        each org's stored bytes, streams and events
+    Event records, states, groups, dead letters and principals are stored
+    as bytes the owning module encodes (ef_proto, ef_process, ef_groups,
+    ef_principals): the store needs only the keys each function names,
+    and hands the bytes back unchanged.
 
-    Errors: EF_ESTORE_FULL (map or disk full; the transaction was rolled
-    back and nothing of it is stored), EF_ESTORE (I/O or corruption),
-    EF_ENOTFOUND, EF_EEXISTS. EF_EPANIC-class failures (MDB_PANIC) are
-    reported as EF_ESTORE and flagged by ef_store_broken(). */
+    Transactions and threads
+      * Any number of readers: one reader object per thread
+        (ef_store_reader_new), begun and ended around each request. A
+        reader sees one consistent snapshot from begin to end. A reader
+        object is not to be shared between threads. A backend may bound
+        how many reader objects exist at once (LMDB: 512); past it
+        ef_store_reader_new answers NULL. Keep snapshots short: a long
+        one holds back the space that later writes would reuse.
+      * One writer: at most one write transaction is open on a store at a
+        time (ef_store_write_begin answers EF_EINTERNAL to a second), it is
+        used by one thread (the broker's writer thread), and between two
+        of its write transactions nobody else changes the store. The
+        broker relies on this: its writer caches each stream's head (the
+        next seq) across transactions and passes it to
+        ef_store_event_append. A backend shared by several brokers must
+        give the same guarantee per store object (for instance a lock
+        held for the length of a write transaction) or the cache must go.
+      * Functions marked (write txn) need the write transaction; every
+        other function takes either kind. Pointers into the store
+        (ef_str_t results) are valid until the transaction ends; copy what
+        must live longer.
+      * A write transaction is all or nothing: on commit it is stored
+        whole, on abort or a failed commit nothing of it is.
+
+    Durability: when ef_store_write_commit returns 0 the transaction is on
+    disk (fsync; "durable" means it survives a crash of the machine), or,
+    after ef_store_set_sync (self, 0), handed to the operating system (it
+    survives a crash of the process, not of the machine).
+
+    Errors (eventflow/ef_error.h): 0 success; EF_ENOTFOUND; EF_EEXISTS;
+    EF_EINVAL (a bad argument: empty or long name, a taken seq);
+    EF_ENOMEM; EF_ESTORE_FULL (the size limit or the disk is full: the
+    transaction is rolled back and nothing of it is stored; the store
+    stays usable); EF_ESTORE (I/O error or corruption). After an
+    unrecoverable failure ef_store_broken() is 1: the process should exit
+    and be restarted. */
 #ifndef EF_STORE_H
 #define EF_STORE_H
 
@@ -28,7 +71,7 @@ typedef struct ef_store_txn ef_store_txn_t;
 
 /*  A stream as stored. */
 typedef struct {
-    uint32_t num; /* internal number, key prefix of its events */
+    uint32_t num; /* the store's number for it, never given twice */
     uint32_t org;
     char id[EF_UUID_STRLEN + 1];
     char name[129];
@@ -40,80 +83,95 @@ typedef struct {
     ef_str_t pipeline;
 } ef_stream_rec_t;
 
-/*  Create a store over directory dir (created if missing); not yet open. */
+/* ---------------------------------------------------------------- lifecycle */
+
+/*  Create a store over directory dir (created if missing at open); not
+    yet open. NULL when out of memory. The caller owns the result. */
 ef_store_t *ef_store_new (const char *dir);
-/*  Close and free. Safe on NULL; clears *self_p. */
+/*  Close and free, aborting an open write transaction. Readers must have
+    been destroyed first. Safe on NULL; clears *self_p. */
 void ef_store_destroy (ef_store_t **self_p);
-/*  Size of the memory map in bytes (default 64 GiB; the file grows as data
-    is written, up to this). Before open. */
+/*  The most bytes the store may take on disk (default 64 GiB; LMDB: the
+    map size, reserved as address space, the file grows as data is
+    written). Past it writes answer EF_ESTORE_FULL. Before open. */
 void ef_store_set_map_size (ef_store_t *self, uint64_t bytes);
-/*  1 = fsync every commit (default), 0 = leave flushing to the OS. */
-void ef_store_set_sync (ef_store_t *self, int fsync);
-/*  Open (creating the databases on first use). 0, EF_ESTORE with *why. */
-int ef_store_open (ef_store_t *self, const char **why);
-/*  1 once the store hit an unrecoverable error (MDB_PANIC): the process
-    should exit and be restarted. */
-int ef_store_broken (const ef_store_t *self);
 uint64_t ef_store_map_size (const ef_store_t *self);
+/*  1 = a commit returns once it is on disk (default), 0 = once the
+    operating system has it. Before open. */
+void ef_store_set_sync (ef_store_t *self, int fsync);
+/*  Open, creating what is missing on first use. 0, or EF_ESTORE /
+    EF_ESTORE_FULL with *why (a static text) saying what failed. */
+int ef_store_open (ef_store_t *self, const char **why);
+/*  1 once the store hit an unrecoverable error: exit and restart. */
+int ef_store_broken (const ef_store_t *self);
 
 /* ---------------------------------------------------------------- txns */
 
-/*  A reader for the calling thread. NULL on failure. */
+/*  A reader for the calling thread (owned by the caller, destroyed with
+    ef_store_reader_destroy). NULL on failure. */
 ef_store_txn_t *ef_store_reader_new (ef_store_t *self);
 void ef_store_reader_destroy (ef_store_txn_t **txn_p);
-/*  Take a snapshot / release it. Pointers returned under a snapshot are
-    valid until ef_store_reader_end. */
+/*  Take a snapshot / release it. 0, EF_ESTORE. */
 int ef_store_reader_begin (ef_store_txn_t *txn);
 void ef_store_reader_end (ef_store_txn_t *txn);
 
-/*  The single write transaction (writer thread only). */
+/*  Begin the single write transaction (see "One writer" above); the store
+    owns *txn_p. 0, EF_EINTERNAL if one is open, EF_ESTORE. */
 int ef_store_write_begin (ef_store_t *self, ef_store_txn_t **txn_p);
-/*  Commit; *txn_p is cleared whether or not it succeeded. 0,
-    EF_ESTORE_FULL or EF_ESTORE. */
+/*  Commit; *txn_p is cleared whether or not it succeeded, and a failed
+    commit stored nothing. 0, EF_ESTORE_FULL or EF_ESTORE. */
 int ef_store_write_commit (ef_store_txn_t **txn_p);
+/*  Roll back everything the transaction did. Safe on NULL. */
 void ef_store_write_abort (ef_store_txn_t **txn_p);
 
 /* ---------------------------------------------------------------- streams */
 
-/*  Create stream name in org (write txn). EF_EEXISTS if taken. */
+/*  Create stream name (1..128 bytes) in org (write txn); *out gets it,
+    with a new number and id. EF_EEXISTS if the org has that name,
+    EF_EINVAL for an empty or long name. */
 int ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
                             uint64_t now_ms, ef_stream_rec_t *out);
-/*  Find a stream of org by its id or its name. EF_ENOTFOUND. */
+/*  Find a stream of org by its id or its name. EF_ENOTFOUND (also for
+    another org's stream). */
 int ef_store_stream_find (ef_store_txn_t *txn, uint32_t org, ef_str_t id_or_name,
                           ef_stream_rec_t *out);
 /*  Get a stream by number. EF_ENOTFOUND. */
 int ef_store_stream_get (ef_store_txn_t *txn, uint32_t num,
                          ef_stream_rec_t *out);
-/*  Visit the streams of org in name order (org 0: every org's, by org);
-    fn returns non-zero to stop. */
+/*  Visit the streams of org in name order (byte order; org 0: every
+    org's, by org then name); fn returns non-zero to stop. */
 typedef int (ef_store_stream_fn) (void *arg, const ef_stream_rec_t *s);
 int ef_store_stream_each (ef_store_txn_t *txn, uint32_t org,
                           ef_store_stream_fn *fn, void *arg);
 /*  Set a stream's schema and pipeline (write txn; an unset value removes
-    it). */
+    it). The texts are copied. */
 int ef_store_stream_configure (ef_store_txn_t *txn, uint32_t num,
                                ef_str_t schema, ef_str_t pipeline);
-/*  Rename stream num of org (write txn). EF_EEXISTS if name is taken,
+/*  Rename stream num (write txn). EF_EEXISTS if its org has the name,
     EF_EINVAL for an empty or long name. */
 int ef_store_stream_rename (ef_store_txn_t *txn, uint32_t num, ef_str_t name);
-/*  The event id a stored record carries (for deleting its index entry). */
+/*  The event id a stored record carries (the store does not parse
+    records). 0 or non-zero when the record has none. */
 typedef int (ef_store_record_id_fn) (ef_str_t record, ef_uuid_t *id);
-/*  Delete stream num with all its events (write txn; one transaction, so
-    a very large stream makes a large commit). */
+/*  Delete stream num with all its events and their ids (write txn; one
+    transaction, so a very large stream makes a large commit). The org's
+    stored bytes go down by the records' size. */
 int ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
                             ef_store_record_id_fn *id_of);
-
-/*  First and last seq stored in a stream (0, 0 when empty). */
+/*  First and last seq stored in a stream: (0, 0) when nothing was ever
+    stored; after retention removed every event, (last + 1, last), so that
+    last is still the stream's head. */
 int ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num,
                             uint64_t *first, uint64_t *last);
 
 /* ---------------------------------------------------------------- events */
 
-/*  Append the event at seq with its id and its record bytes (write txn).
-    seq must be the stream's last + 1: the single writer keeps each
-    stream's head, and the store checks only that seq is not taken
-    (EF_EINVAL), to keep appends at one B-tree operation. EF_ESTORE_FULL,
-    EF_ESTORE. */
+/*  Append the event at seq with its id and its record bytes (write txn;
+    the bytes are copied). seq must be the stream's last + 1: the single
+    writer keeps each stream's head, and the store checks only that seq
+    is not taken (EF_EINVAL), so that an append costs one insert. The
+    caller checks idempotency first (ef_store_event_find_in). The org's
+    stored bytes go up by len. EF_ESTORE_FULL, EF_ESTORE. */
 int ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                            const ef_uuid_t *id, const void *record,
                            size_t len);
@@ -129,84 +187,175 @@ typedef int (ef_store_event_at_fn) (void *arg, uint32_t num, uint64_t seq);
 int ef_store_event_each_at (ef_store_txn_t *txn, uint32_t org,
                             const ef_uuid_t *id, ef_store_event_at_fn *fn,
                             void *arg);
-/*  Where event id is stored in org: the first stream (by number) of org
-    that has it. EF_ENOTFOUND. */
+/*  Get by id: where event id is stored in org, the first stream (by
+    number) of org that has it. EF_ENOTFOUND. */
 int ef_store_event_find (ef_store_txn_t *txn, uint32_t org,
                          const ef_uuid_t *id, uint32_t *num, uint64_t *seq);
 /*  The record bytes of (num, seq). EF_ENOTFOUND. */
 int ef_store_event_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                         ef_str_t *record);
 
-/*  Visit events of stream num from seq `from` on, ascending (dir > 0) or
-    descending (dir < 0, from included; from = UINT64_MAX for the last).
-    fn returns non-zero to stop. */
+/*  Read a range: visit events of stream num from seq `from` on, ascending
+    (dir > 0) or descending (dir < 0, from included; from = UINT64_MAX for
+    the last). fn returns non-zero to stop. */
 typedef int (ef_store_event_fn) (void *arg, uint64_t seq, ef_str_t record);
 int ef_store_event_each (ef_store_txn_t *txn, uint32_t num, uint64_t from,
                          int dir, ef_store_event_fn *fn, void *arg);
+/*  Read a range with each event's processing state (state.len 0 when it
+    has none; see ef_store_state_put), ascending from seq `from`. fn
+    returns non-zero to stop. Cheaper than a state look-up per event. */
+typedef int (ef_store_event_state_fn) (void *arg, uint64_t seq,
+                                       ef_str_t record, ef_str_t state);
+int ef_store_event_read (ef_store_txn_t *txn, uint32_t num, uint64_t from,
+                         ef_store_event_state_fn *fn, void *arg);
 
 /*  Figures for STATS: org's streams and events, and the bytes the whole
-    store uses. */
+    store takes on disk. */
 int ef_store_figures (ef_store_txn_t *txn, uint32_t org, uint64_t *streams,
                       uint64_t *events, uint64_t *bytes);
-
 /*  The bytes of event records org has stored (kept up to date by
-    appends and stream deletes in the same transaction, persisted). */
+    appends, retention and stream deletes in the same transaction, so a
+    write transaction sees its own changes). */
 int ef_store_org_bytes (ef_store_txn_t *txn, uint32_t org, uint64_t *bytes);
 
-/* ---------------------------------------------------------------- records */
+/* ---------------------------------------------------------------- retention */
 
-/*  Small keyed records: the principals (orgs, users, keys, token
-    families) that ef_principals encodes. Keys are at most 511 bytes. */
-typedef enum {
-    EF_TABLE_ORGS = 0,     /* org num(4)              → org record */
-    EF_TABLE_USERS,        /* user id                 → user record */
-    EF_TABLE_USER_EMAILS,  /* email                   → user id */
-    EF_TABLE_ORG_USERS,    /* org num(4) user id      → "" */
-    EF_TABLE_API_KEYS,     /* key id                  → key record */
-    EF_TABLE_ORG_API_KEYS, /* org num(4) key id       → "" */
-    EF_TABLE_CLIENT_KEYS,  /* curve public key(32)    → client key record */
-    EF_TABLE_FAMILIES,     /* refresh family id       → family record */
-    EF_TABLE_GROUPS,       /* stream num(4) group     → group record */
-    EF_TABLE_STATES,       /* num(4) seq(8)           → processing state */
-    EF_TABLE_JOBS,         /* due_ms(8) num(4) seq(8) → pipeline job */
-    EF_TABLE_DLQ,          /* num(4) seq(8)           → dead letter */
-    EF_TABLE_COUNT
-} ef_table_t;
+/*  Delete the events of stream num with seq <= upto, with their ids and
+    processing states (write txn). The stream's head does not move: the
+    next append still takes last + 1. Dead letters and jobs that refer to
+    the events are the caller's to remove. *events and *bytes (either may
+    be NULL) get how many events and record bytes were freed; the org's
+    stored bytes go down by as much. 0, EF_ENOTFOUND (no such stream),
+    EF_ESTORE_FULL, EF_ESTORE. */
+int ef_store_event_trim (ef_store_txn_t *txn, uint32_t num, uint64_t upto,
+                         ef_store_record_id_fn *id_of, uint64_t *events,
+                         uint64_t *bytes);
+/*  The time (ms) a stored record was received (the store does not parse
+    records). 0 or non-zero when the record has none. */
+typedef int (ef_store_record_time_fn) (ef_str_t record, uint64_t *ms);
+/*  Delete the events of stream num received before before_ms, as
+    ef_store_event_trim does: from the oldest on, up to the first event
+    received at or after before_ms (events are stored in the order they
+    were received). */
+int ef_store_event_trim_before (ef_store_txn_t *txn, uint32_t num,
+                                uint64_t before_ms,
+                                ef_store_record_id_fn *id_of,
+                                ef_store_record_time_fn *time_of,
+                                uint64_t *events, uint64_t *bytes);
 
-/*  The value stored under key (valid until the txn ends). EF_ENOTFOUND. */
-int ef_store_rec_get (ef_store_txn_t *txn, ef_table_t table, const void *key,
-                      size_t klen, ef_str_t *val);
-/*  Store val under key (write txn). With create, EF_EEXISTS if the key is
-    taken. */
-int ef_store_rec_put (ef_store_txn_t *txn, ef_table_t table, const void *key,
-                      size_t klen, const void *val, size_t vlen, int create);
-/*  Remove key (write txn). EF_ENOTFOUND. */
-int ef_store_rec_del (ef_store_txn_t *txn, ef_table_t table, const void *key,
-                      size_t klen);
-/*  Visit the records whose keys start with prefix (all if plen is 0), in
-    key order; fn returns non-zero to stop. */
-/*  How many records the table holds (O(1)). */
-int ef_store_rec_count (ef_store_txn_t *txn, ef_table_t table, uint64_t *n);
-typedef int (ef_store_rec_fn) (void *arg, ef_str_t key, ef_str_t val);
-int ef_store_rec_each (ef_store_txn_t *txn, ef_table_t table,
-                       const void *prefix, size_t plen, ef_store_rec_fn *fn,
-                       void *arg);
-/*  An ordered walk over a table from a key on, for merging a table with
-    another walk (one cursor, no search per record). Records are valid
-    until the txn ends. */
-typedef struct {
-    void *cur;
-    ef_str_t key, val;
-    int at_end;
-} ef_store_iter_t;
-/*  Position it at the first record whose key is >= key. */
-int ef_store_iter_open (ef_store_txn_t *txn, ef_table_t table, const void *key,
-                        size_t klen, ef_store_iter_t *it);
-/*  Move to the next record (it->at_end set past the last). */
-void ef_store_iter_next (ef_store_iter_t *it);
-void ef_store_iter_close (ef_store_iter_t *it);
-/*  The next value of a named counter, from 1 (write txn). */
-int ef_store_counter_next (ef_store_txn_t *txn, const char *name,
-                           uint32_t *out);
+/* ---------------------------------------------------------------- states */
+
+/*  An event's processing state (bytes ef_process encodes). EF_ENOTFOUND
+    when it has none. */
+int ef_store_state_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                        ef_str_t *state);
+/*  Set it, replacing the one before (write txn). */
+int ef_store_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                        const void *state, size_t len);
+
+/* ---------------------------------------------------------------- groups */
+
+/*  The consumer group `name` (1..128 bytes) of stream: its committed
+    offset and open leases, as bytes ef_groups encodes. EF_ENOTFOUND. */
+int ef_store_group_get (ef_store_txn_t *txn, uint32_t stream, ef_str_t name,
+                        ef_str_t *rec);
+/*  Create or replace it (write txn). EF_EINVAL for a bad name length. */
+int ef_store_group_put (ef_store_txn_t *txn, uint32_t stream, ef_str_t name,
+                        const void *rec, size_t len);
+/*  Visit the groups of stream in name order (byte order). */
+typedef int (ef_store_group_fn) (void *arg, ef_str_t name, ef_str_t rec);
+int ef_store_group_each (ef_store_txn_t *txn, uint32_t stream,
+                         ef_store_group_fn *fn, void *arg);
+
+/* ---------------------------------------------------------------- jobs */
+
+/*  Schedule the pipeline job of event (num, seq) at due_ms (write txn).
+    One event may have several entries at different times. */
+int ef_store_job_put (ef_store_txn_t *txn, uint64_t due_ms, uint32_t num,
+                      uint64_t seq);
+/*  Remove that entry (write txn). EF_ENOTFOUND. */
+int ef_store_job_del (ef_store_txn_t *txn, uint64_t due_ms, uint32_t num,
+                      uint64_t seq);
+/*  Visit the schedule in (due_ms, num, seq) order, soonest first; fn
+    returns non-zero to stop (at the first job not yet due, say). */
+typedef int (ef_store_job_fn) (void *arg, uint64_t due_ms, uint32_t num,
+                               uint64_t seq);
+int ef_store_job_each (ef_store_txn_t *txn, ef_store_job_fn *fn, void *arg);
+
+/* ---------------------------------------------------------------- dlq */
+
+/*  The dead letter of event (num, seq), as bytes ef_process encodes:
+    create or replace (write txn), get (EF_ENOTFOUND), delete (write txn;
+    EF_ENOTFOUND). */
+int ef_store_dlq_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                      const void *rec, size_t len);
+int ef_store_dlq_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                      ef_str_t *rec);
+int ef_store_dlq_del (ef_store_txn_t *txn, uint32_t num, uint64_t seq);
+/*  Visit every dead letter in (num, seq) order; fn returns non-zero to
+    stop. */
+typedef int (ef_store_dlq_fn) (void *arg, uint32_t num, uint64_t seq,
+                               ef_str_t rec);
+int ef_store_dlq_each (ef_store_txn_t *txn, ef_store_dlq_fn *fn, void *arg);
+/*  How many dead letters the store holds (cheap). */
+int ef_store_dlq_count (ef_store_txn_t *txn, uint64_t *n);
+
+/* ---------------------------------------------------------------- principals */
+
+/*  Records of orgs, users, keys and refresh families are bytes that
+    ef_principals encodes; ids are its strings (at most 64 bytes). */
+
+/*  A new org number, from 1, never given twice (write txn). */
+int ef_store_org_next (ef_store_txn_t *txn, uint32_t *num);
+/*  Store org num's record (write txn); with create, EF_EEXISTS if it
+    exists. */
+int ef_store_org_put (ef_store_txn_t *txn, uint32_t num, const void *rec,
+                      size_t len, int create);
+int ef_store_org_get (ef_store_txn_t *txn, uint32_t num, ef_str_t *rec);
+
+/*  Store user id of org (write txn). With create, the user's e-mail
+    (already in the case it is to be found by) is claimed first:
+    EF_EEXISTS if any user has it, and nothing is stored. Without create
+    the record is replaced (the e-mail and org do not change). */
+int ef_store_user_put (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
+                       ef_str_t email, const void *rec, size_t len,
+                       int create);
+int ef_store_user_get (ef_store_txn_t *txn, ef_str_t id, ef_str_t *rec);
+/*  The id of the user with that e-mail. EF_ENOTFOUND. */
+int ef_store_user_by_email (ef_store_txn_t *txn, ef_str_t email,
+                            ef_str_t *id);
+/*  Remove user id of org with its e-mail (write txn). EF_ENOTFOUND. */
+int ef_store_user_delete (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
+                          ef_str_t email);
+/*  Visit the ids of org's users (or API keys) in id order. */
+typedef int (ef_store_id_fn) (void *arg, ef_str_t id);
+int ef_store_user_each (ef_store_txn_t *txn, uint32_t org, ef_store_id_fn *fn,
+                        void *arg);
+
+/*  Store API key id of org (write txn); with create, EF_EEXISTS if the id
+    is taken, else the record is replaced. Keys are never deleted (a
+    revoked key says so in its record). */
+int ef_store_apikey_put (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
+                         const void *rec, size_t len, int create);
+int ef_store_apikey_get (ef_store_txn_t *txn, ef_str_t id, ef_str_t *rec);
+int ef_store_apikey_each (ef_store_txn_t *txn, uint32_t org,
+                          ef_store_id_fn *fn, void *arg);
+
+/*  Store the client key with CurveZMQ public key pub (write txn); with
+    create, EF_EEXISTS if it is registered. */
+int ef_store_clientkey_put (ef_store_txn_t *txn, const uint8_t pub[32],
+                            const void *rec, size_t len, int create);
+int ef_store_clientkey_get (ef_store_txn_t *txn, const uint8_t pub[32],
+                            ef_str_t *rec);
+/*  Visit every client key, in public key order. */
+typedef int (ef_store_clientkey_fn) (void *arg, const uint8_t pub[32],
+                                     ef_str_t rec);
+int ef_store_clientkey_each (ef_store_txn_t *txn, ef_store_clientkey_fn *fn,
+                             void *arg);
+
+/*  Create or replace refresh-token family id (write txn); get it. */
+int ef_store_family_put (ef_store_txn_t *txn, ef_str_t id, const void *rec,
+                         size_t len);
+int ef_store_family_get (ef_store_txn_t *txn, ef_str_t id, ef_str_t *rec);
 
 #endif

@@ -1,0 +1,621 @@
+/*  ef_store_lmdb.c: the LMDB implementation of ef_store.h: the
+    environment, transactions and streams. Events, retention and the orgs'
+    stored bytes are in ef_store_lmdb_events.c, the keyed records (states,
+    groups, jobs, DLQ, principals) in ef_store_lmdb_records.c; the layout
+    of the databases is in ef_store_lmdb.h. The map is never MDB_WRITEMAP
+    (a full disk must be an error, not SIGBUS), MDB_MAP_FULL and friends
+    abort the transaction, and a failed commit is never aborted again
+    (LMDB frees it). */
+#include "ef_store_lmdb.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+static const char *s_db_names[S_NDBS] = {
+    "meta",         "streams",
+    "stream_names", "stream_ids",
+    "events",       "event_ids",
+    "orgs",         "users",
+    "user_emails",  "org_users",
+    "api_keys",     "org_api_keys",
+    "client_keys",  "refresh_families",
+    "groups",       "event_states",
+    "jobs",         "dlq",
+};
+
+/*  Below this much room for the broker on the store's file system, a
+    failed write is taken for a full disk. */
+#define S_DISK_FULL_BYTES (64ull << 20)
+
+/*  1 if the file system of the data dir has (nearly) no room left for us.
+    LMDB reports a short write as EIO, not ENOSPC ("which error code?" in
+    its own source): a full disk looks like an I/O error until errno says
+    so on a later write. */
+static int
+s_disk_full (const ef_store_t *self)
+{
+    struct statvfs fs;
+    if (statvfs (self->dir, &fs))
+        return 0;
+    return (uint64_t) fs.f_bavail * fs.f_frsize < S_DISK_FULL_BYTES;
+}
+
+/*  Map an LMDB return code to ours, noting a panic. */
+int
+ef_store_lmdb_err (ef_store_t *self, int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return 0;
+    case MDB_NOTFOUND:
+        return EF_ENOTFOUND;
+    case MDB_KEYEXIST:
+        return EF_EEXISTS;
+    case EIO: /* a short write: full if the disk is, else the store failed */
+        return s_disk_full (self) ? EF_ESTORE_FULL : EF_ESTORE;
+    case MDB_MAP_FULL:
+    case ENOSPC:
+    case EDQUOT:
+        return EF_ESTORE_FULL;
+    case MDB_PANIC:
+        self->broken = 1;
+        return EF_ESTORE;
+    default:
+        return EF_ESTORE;
+    }
+}
+
+ef_store_t *
+ef_store_new (const char *dir)
+{
+    ef_store_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->dir = strdup (dir);
+    self->writer = calloc (1, sizeof *self->writer);
+    if (!self->dir || !self->writer) {
+        ef_store_destroy (&self);
+        return NULL;
+    }
+    self->writer->store = self;
+    self->writer->write = 1;
+    self->map_size = 64ull << 30;
+    self->fsync = 1;
+    return self;
+}
+
+void
+ef_store_destroy (ef_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_store_t *self = *self_p;
+    if (self->writer && self->writer->active)
+        mdb_txn_abort (self->writer->txn);
+    if (self->env)
+        mdb_env_close (self->env);
+    free (self->writer);
+    free (self->org_of);
+    free (self->dir);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+ef_store_set_map_size (ef_store_t *self, uint64_t bytes)
+{
+    self->map_size = bytes;
+}
+
+void
+ef_store_set_sync (ef_store_t *self, int fsync)
+{
+    self->fsync = fsync;
+}
+
+int
+ef_store_broken (const ef_store_t *self)
+{
+    return self->broken;
+}
+
+uint64_t
+ef_store_map_size (const ef_store_t *self)
+{
+    return self->map_size;
+}
+
+
+int
+ef_store_open (ef_store_t *self, const char **why)
+{
+    const char *dummy;
+    if (!why)
+        why = &dummy;
+    /* like mkdir -p: the default ./var/eventflow has a parent to make */
+    char path[4096];
+    snprintf (path, sizeof path, "%s", self->dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            mkdir (path, 0700);
+            *p = '/';
+        }
+    if (mkdir (path, 0700) && errno != EEXIST) {
+        *why = "cannot create the data directory";
+        return EF_ESTORE;
+    }
+    int rc = mdb_env_create (&self->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs (self->env, S_NDBS + 16);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize (self->env, (size_t)self->map_size);
+    if (rc == 0)
+        rc = mdb_env_set_maxreaders (self->env, 512);
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (self->fsync ? 0 : MDB_NOSYNC);
+    if (rc == 0)
+        rc = mdb_env_open (self->env, self->dir, flags, 0600);
+    if (rc) {
+        *why = mdb_strerror (rc);
+        return EF_ESTORE;
+    }
+    int dead = 0;
+    mdb_reader_check (self->env, &dead); /* clear stale reader slots */
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin (self->env, NULL, 0, &txn))) {
+        *why = mdb_strerror (rc);
+        return ef_store_lmdb_err (self, rc);
+    }
+    for (int i = 0; i < S_NDBS && rc == 0; i++)
+        rc = mdb_dbi_open (txn, s_db_names[i], MDB_CREATE, &self->dbi[i]);
+    if (rc) {
+        mdb_txn_abort (txn);
+        *why = mdb_strerror (rc);
+        return ef_store_lmdb_err (self, rc);
+    }
+    if ((rc = mdb_txn_commit (txn))) {
+        *why = mdb_strerror (rc);
+        return ef_store_lmdb_err (self, rc);
+    }
+    if ((rc = ef_store_lmdb_bytes_count_once (self))) {
+        *why = "cannot count the orgs' stored bytes";
+        return rc;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- txns */
+
+ef_store_txn_t *
+ef_store_reader_new (ef_store_t *self)
+{
+    ef_store_txn_t *txn = calloc (1, sizeof *txn);
+    if (!txn)
+        return NULL;
+    txn->store = self;
+    if (mdb_txn_begin (self->env, NULL, MDB_RDONLY, &txn->txn)) {
+        free (txn);
+        return NULL;
+    }
+    mdb_txn_reset (txn->txn);
+    return txn;
+}
+
+void
+ef_store_reader_destroy (ef_store_txn_t **txn_p)
+{
+    if (!txn_p || !*txn_p)
+        return;
+    mdb_txn_abort ((*txn_p)->txn);
+    free (*txn_p);
+    *txn_p = NULL;
+}
+
+int
+ef_store_reader_begin (ef_store_txn_t *txn)
+{
+    int rc = mdb_txn_renew (txn->txn);
+    txn->active = rc == 0;
+    return ef_store_lmdb_err (txn->store, rc);
+}
+
+void
+ef_store_reader_end (ef_store_txn_t *txn)
+{
+    if (txn->active)
+        mdb_txn_reset (txn->txn);
+    txn->active = 0;
+}
+
+int
+ef_store_write_begin (ef_store_t *self, ef_store_txn_t **txn_p)
+{
+    ef_store_txn_t *w = self->writer;
+    if (w->active)
+        return EF_EINTERNAL;
+    int rc = mdb_txn_begin (self->env, NULL, 0, &w->txn);
+    if (rc)
+        return ef_store_lmdb_err (self, rc);
+    w->active = 1;
+    *txn_p = w;
+    return 0;
+}
+
+
+int
+ef_store_write_commit (ef_store_txn_t **txn_p)
+{
+    ef_store_txn_t *w = *txn_p;
+    *txn_p = NULL;
+    int rc = ef_store_lmdb_bytes_flush (w);
+    if (rc) {
+        mdb_txn_abort (w->txn);
+        w->active = 0;
+        w->txn = NULL;
+        ef_store_lmdb_bytes_forget (w->store);
+        return rc;
+    }
+    rc = mdb_txn_commit (w->txn); /* frees the txn even on failure */
+    if (rc)
+        ef_store_lmdb_bytes_forget (w->store);
+    w->active = 0;
+    w->txn = NULL;
+    return ef_store_lmdb_err (w->store, rc);
+}
+
+void
+ef_store_write_abort (ef_store_txn_t **txn_p)
+{
+    ef_store_txn_t *w = *txn_p;
+    *txn_p = NULL;
+    if (w && w->active) {
+        mdb_txn_abort (w->txn);
+        w->active = 0;
+        w->txn = NULL;
+        w->npend = 0;
+        ef_store_lmdb_bytes_forget (w->store);
+    }
+}
+
+/* ---------------------------------------------------------------- access */
+
+int
+ef_store_lmdb_get (ef_store_txn_t *t, int db, const void *k, size_t klen,
+                   MDB_val *val)
+{
+    MDB_val key = {klen, (void *)k};
+    return ef_store_lmdb_err (t->store,
+                              mdb_get (t->txn, t->store->dbi[db], &key, val));
+}
+
+int
+ef_store_lmdb_put (ef_store_txn_t *t, int db, const void *k, size_t klen,
+                   const void *v, size_t vlen, unsigned flags)
+{
+    MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+    return ef_store_lmdb_err (
+        t->store, mdb_put (t->txn, t->store->dbi[db], &key, &val, flags));
+}
+
+int
+ef_store_lmdb_del (ef_store_txn_t *t, int db, const void *k, size_t klen)
+{
+    MDB_val key = {klen, (void *)k};
+    return ef_store_lmdb_err (t->store,
+                              mdb_del (t->txn, t->store->dbi[db], &key, NULL));
+}
+
+int
+ef_store_lmdb_each (ef_store_txn_t *t, int db, const void *prefix,
+                    size_t plen, ef_store_lmdb_fn *fn, void *arg)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (t->txn, t->store->dbi[db], &cur);
+    if (rc)
+        return ef_store_lmdb_err (t->store, rc);
+    MDB_val key = {plen, (void *)prefix}, val;
+    rc = mdb_cursor_get (cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == 0) {
+        if (plen
+            && (key.mv_size < plen || memcmp (key.mv_data, prefix, plen) != 0))
+            break;
+        if (fn (arg, &key, &val))
+            break;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : ef_store_lmdb_err (t->store, rc);
+}
+
+/* ---------------------------------------------------------------- streams */
+
+static int
+s_stream_decode (const MDB_val *v, uint32_t num, ef_stream_rec_t *out)
+{
+    ef_mpr_t r;
+    uint32_t n;
+    uint64_t org;
+    ef_str_t id, name;
+    memset (out, 0, sizeof *out);
+    ef_mpr_init (&r, v->mv_data, v->mv_size);
+    if (ef_mpr_array (&r, &n) || n < 4 || ef_mpr_uint (&r, &org) ||
+        ef_mpr_str (&r, &id) || ef_mpr_str (&r, &name) ||
+        ef_mpr_uint (&r, &out->created_at) || id.len > EF_UUID_STRLEN ||
+        name.len >= sizeof out->name)
+        return EF_ESTORE;
+    out->num = num;
+    out->org = (uint32_t)org;
+    memcpy (out->id, id.ptr, id.len);
+    memcpy (out->name, name.ptr, name.len);
+    /* schema and pipeline came later: records may not have them */
+    if (n >= 6 && ((!ef_mpr_nil (&r) && ef_mpr_str (&r, &out->schema)) ||
+                   (!ef_mpr_nil (&r) && ef_mpr_str (&r, &out->pipeline))))
+        return EF_ESTORE;
+    return 0;
+}
+
+int
+ef_store_stream_get (ef_store_txn_t *txn, uint32_t num, ef_stream_rec_t *out)
+{
+    uint8_t k[4];
+    MDB_val v;
+    s_be32 (k, num);
+    int rc = ef_store_lmdb_get (txn, S_STREAMS, k, 4, &v);
+    return rc ? rc : s_stream_decode (&v, num, out);
+}
+
+int
+ef_store_stream_find (ef_store_txn_t *txn, uint32_t org, ef_str_t id_or_name,
+                      ef_stream_rec_t *out)
+{
+    MDB_val v;
+    int rc = EF_ENOTFOUND;
+    if (id_or_name.len == EF_UUID_STRLEN)
+        rc = ef_store_lmdb_get (txn, S_STREAM_IDS, id_or_name.ptr,
+                                id_or_name.len, &v);
+    if (rc == EF_ENOTFOUND && id_or_name.len <= 128) {
+        uint8_t k[4 + 128];
+        s_be32 (k, org);
+        memcpy (k + 4, id_or_name.ptr, id_or_name.len);
+        rc = ef_store_lmdb_get (txn, S_STREAM_NAMES, k, 4 + id_or_name.len, &v);
+    }
+    if (rc)
+        return rc;
+    if (v.mv_size != 4)
+        return EF_ESTORE;
+    rc = ef_store_stream_get (txn, s_rd32 (v.mv_data), out);
+    if (rc == 0 && out->org != org)
+        return EF_ENOTFOUND; /* a foreign stream answers as a missing one */
+    return rc;
+}
+
+static int s_stream_put (ef_store_txn_t *txn, const ef_stream_rec_t *rec);
+
+int
+ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
+                        uint64_t now_ms, ef_stream_rec_t *out)
+{
+    if (name.len == 0 || name.len > 128)
+        return EF_EINVAL;
+    uint8_t nk[4 + 128];
+    MDB_val v;
+    s_be32 (nk, org);
+    memcpy (nk + 4, name.ptr, name.len);
+    int rc = ef_store_lmdb_get (txn, S_STREAM_NAMES, nk, 4 + name.len, &v);
+    if (rc == 0)
+        return EF_EEXISTS;
+    if (rc != EF_ENOTFOUND)
+        return rc;
+    uint32_t num = 1;
+    if ((rc = ef_store_lmdb_get (txn, S_META, "next_stream", 11, &v)) == 0 &&
+        v.mv_size == 4)
+        num = s_rd32 (v.mv_data);
+    else if (rc != EF_ENOTFOUND)
+        return rc;
+    uint8_t nb[4];
+    s_be32 (nb, num + 1);
+    if ((rc = ef_store_lmdb_put (txn, S_META, "next_stream", 11, nb, 4, 0)))
+        return rc;
+
+    memset (out, 0, sizeof *out);
+    out->num = num;
+    out->org = org;
+    out->created_at = now_ms;
+    memcpy (out->name, name.ptr, name.len);
+    ef_uuid_gen_t gen;
+    ef_uuid_t u;
+    ef_uuid_gen_init (&gen);
+    ef_uuid_gen_v7 (&gen, now_ms, &u);
+    ef_uuid_format (&u, out->id);
+
+    s_be32 (nb, num);
+    rc = s_stream_put (txn, out);
+    if (rc == 0)
+        rc = ef_store_lmdb_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4,
+                                0);
+    if (rc == 0)
+        rc = ef_store_lmdb_put (txn, S_STREAM_IDS, out->id, EF_UUID_STRLEN,
+                                nb, 4, 0);
+    return rc;
+}
+
+static int
+s_stream_put (ef_store_txn_t *txn, const ef_stream_rec_t *rec)
+{
+    ef_buf_t b;
+    uint8_t nb[4];
+    ef_buf_init (&b);
+    ef_mp_array (&b, 6);
+    ef_mp_uint (&b, rec->org);
+    ef_mp_cstr (&b, rec->id);
+    ef_mp_cstr (&b, rec->name);
+    ef_mp_uint (&b, rec->created_at);
+    ef_mp_xstr (&b, rec->schema);
+    ef_mp_xstr (&b, rec->pipeline);
+    s_be32 (nb, rec->num);
+    int rc =
+        b.oom ? EF_ENOMEM
+              : ef_store_lmdb_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
+    ef_buf_free (&b);
+    return rc;
+}
+
+int
+ef_store_stream_configure (ef_store_txn_t *txn, uint32_t num, ef_str_t schema,
+                           ef_str_t pipeline)
+{
+    ef_stream_rec_t rec;
+    int rc = ef_store_stream_get (txn, num, &rec);
+    if (rc)
+        return rc;
+    /* the new texts are the caller's; the record is rewritten whole */
+    rec.schema = schema;
+    rec.pipeline = pipeline;
+    return s_stream_put (txn, &rec);
+}
+
+int
+ef_store_stream_rename (ef_store_txn_t *txn, uint32_t num, ef_str_t name)
+{
+    ef_stream_rec_t rec;
+    MDB_val v;
+    uint8_t nk[4 + 128], ok[4 + 128], nb[4];
+    if (name.len == 0 || name.len > 128)
+        return EF_EINVAL;
+    int rc = ef_store_stream_get (txn, num, &rec);
+    if (rc)
+        return rc;
+    s_be32 (nk, rec.org);
+    memcpy (nk + 4, name.ptr, name.len);
+    if (ef_store_lmdb_get (txn, S_STREAM_NAMES, nk, 4 + name.len, &v) == 0)
+        return strlen (rec.name) == name.len &&
+                       memcmp (rec.name, name.ptr, name.len) == 0
+                   ? 0
+                   : EF_EEXISTS;
+    s_be32 (ok, rec.org);
+    memcpy (ok + 4, rec.name, strlen (rec.name));
+    if ((rc = ef_store_lmdb_del (txn, S_STREAM_NAMES, ok,
+                                 4 + strlen (rec.name))))
+        return rc;
+    s_be32 (nb, num);
+    if ((rc = ef_store_lmdb_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4,
+                                 0)))
+        return rc;
+    memset (rec.name, 0, sizeof rec.name);
+    memcpy (rec.name, name.ptr, name.len);
+    return s_stream_put (txn, &rec);
+}
+
+int
+ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
+                        ef_store_record_id_fn *id_of)
+{
+    ef_stream_rec_t rec;
+    int rc = ef_store_stream_get (txn, num, &rec);
+    if (rc)
+        return rc;
+    if ((rc = ef_store_lmdb_events_drop (txn, num, rec.org, UINT64_MAX,
+                                         UINT64_MAX, id_of, NULL, NULL, NULL)))
+        return rc;
+    uint8_t tk[8];
+    memcpy (tk, "trim", 4);
+    s_be32 (tk + 4, num);
+    rc = ef_store_lmdb_del (txn, S_META, tk, sizeof tk);
+    if (rc && rc != EF_ENOTFOUND)
+        return rc;
+    uint8_t nk[4 + 128], nb[4];
+    s_be32 (nk, rec.org);
+    memcpy (nk + 4, rec.name, strlen (rec.name));
+    s_be32 (nb, num);
+    if ((rc = ef_store_lmdb_del (txn, S_STREAM_NAMES, nk,
+                                 4 + strlen (rec.name)))
+        || (rc = ef_store_lmdb_del (txn, S_STREAM_IDS, rec.id,
+                                    strlen (rec.id))))
+        return rc;
+    return ef_store_lmdb_del (txn, S_STREAMS, nb, 4);
+}
+
+int
+ef_store_stream_each (ef_store_txn_t *txn, uint32_t org, ef_store_stream_fn *fn,
+                      void *arg)
+{
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_STREAM_NAMES], &cur);
+    if (rc)
+        return ef_store_lmdb_err (txn->store, rc);
+    /* org 0: every org's streams (for the broker-wide figures) */
+    uint8_t k[4];
+    size_t plen = org ? 4 : 0;
+    s_be32 (k, org);
+    MDB_val key = {plen, k}, val;
+    rc = mdb_cursor_get (cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
+    while (rc == 0) {
+        if (key.mv_size < 4 || memcmp (key.mv_data, k, plen) != 0 ||
+            val.mv_size != 4)
+            break;
+        ef_stream_rec_t s;
+        int err = ef_store_stream_get (txn, s_rd32 (val.mv_data), &s);
+        if (err) {
+            mdb_cursor_close (cur);
+            return err;
+        }
+        if (fn (arg, &s))
+            break;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0
+                                         : ef_store_lmdb_err (txn->store, rc);
+}
+
+int
+ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num, uint64_t *first,
+                        uint64_t *last)
+{
+    MDB_cursor *cur;
+    *first = *last = 0;
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_EVENTS], &cur);
+    if (rc)
+        return ef_store_lmdb_err (txn->store, rc);
+    uint8_t k[12];
+    s_be32 (k, num);
+    s_be64 (k + 4, 0);
+    MDB_val key = {12, k}, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    if (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num) {
+        *first = s_rd64 ((uint8_t *)key.mv_data + 4);
+        /* the last key of this stream: position past it, step back */
+        s_be32 (k, num + 1);
+        key.mv_size = 4;
+        key.mv_data = k;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+        if (rc == 0)
+            rc = mdb_cursor_get (cur, &key, &val, MDB_PREV);
+        else if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get (cur, &key, &val, MDB_LAST);
+        if (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num)
+            *last = s_rd64 ((uint8_t *)key.mv_data + 4);
+    } else if (rc == 0 || rc == MDB_NOTFOUND) {
+        /* empty: retention may have removed everything, the head stays */
+        uint8_t tk[8];
+        MDB_val v;
+        memcpy (tk, "trim", 4);
+        s_be32 (tk + 4, num);
+        int e = ef_store_lmdb_get (txn, S_META, tk, sizeof tk, &v);
+        if (e == 0 && v.mv_size == 8) {
+            *last = s_rd64 (v.mv_data);
+            *first = *last + 1;
+        } else if (e && e != EF_ENOTFOUND) {
+            mdb_cursor_close (cur);
+            return e;
+        }
+    }
+    mdb_cursor_close (cur);
+    return rc == 0 || rc == MDB_NOTFOUND ? 0
+                                         : ef_store_lmdb_err (txn->store, rc);
+}
+
