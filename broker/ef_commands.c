@@ -7,7 +7,7 @@
 #include "ef_engine.h"
 #include "ef_groups.h"
 #include "ef_pipeline.h"
-#include "ef_schema.h"
+#include "ef_schema_cache.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -108,7 +108,7 @@ s_processing_stats (ef_broker_t *self)
     ef_mp_key (b, "dlq_size");
     ef_mp_uint (b, dlq);
     ef_mp_key (b, "workers");
-    ef_mp_uint (b, ef_workers_count (self));
+    ef_mp_uint (b, ef_workers_count (self->workers));
     ef_mp_key (b, "latency_count");
     ef_mp_uint (b, count);
     ef_mp_key (b, "latency_sum_ms");
@@ -245,61 +245,6 @@ s_create_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return s_check_config (self, w, why);
 }
 
-/* ---------------------------------------------------------------- schemas */
-
-#define S_SCHEMAS 64
-
-/*  Compiled stream schemas, kept while their text stays the same. */
-struct ef_schema_cache {
-    struct {
-        uint32_t num;
-        uint64_t hash;
-        ef_schema_t *schema;
-    } slot[S_SCHEMAS];
-};
-
-static uint64_t
-s_hash (ef_str_t s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (uint32_t i = 0; i < s.len; i++)
-        h = (h ^ (uint8_t) s.ptr[i]) * 1099511628211ull;
-    return h ^ s.len;
-}
-
-/*  The stream's compiled schema (NULL when it has none). */
-static ef_schema_t *
-s_schema (ef_broker_t *self, const ef_stream_rec_t *s)
-{
-    if (!ef_str_set (s->schema) || s->schema.len == 0)
-        return NULL;
-    if (!self->schemas && !(self->schemas = calloc (1, sizeof *self->schemas)))
-        return NULL;
-    uint64_t h = s_hash (s->schema);
-    int i = (int) (s->num % S_SCHEMAS);
-    if (self->schemas->slot[i].num == s->num && self->schemas->slot[i].hash == h)
-        return self->schemas->slot[i].schema;
-    int err;
-    char msg[64];
-    ef_schema_destroy (&self->schemas->slot[i].schema);
-    self->schemas->slot[i].num = s->num;
-    self->schemas->slot[i].hash = h;
-    self->schemas->slot[i].schema = ef_schema_compile (
-        s->schema.ptr, s->schema.len, &err, msg, sizeof msg);
-    return self->schemas->slot[i].schema;
-}
-
-void
-ef_commands_close (ef_broker_t *self)
-{
-    if (!self->schemas)
-        return;
-    for (int i = 0; i < S_SCHEMAS; i++)
-        ef_schema_destroy (&self->schemas->slot[i].schema);
-    free (self->schemas);
-    self->schemas = NULL;
-}
-
 /*  An API key's rate counts events: one token per item not refused. */
 static void
 s_rate_item (ef_broker_t *self, ef_wreq_t *w, ef_wresult_t *res, int64_t mono)
@@ -341,7 +286,8 @@ s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
     int64_t mono = ef_time_mono_ms ();
     w->quota = ef_auth_quota (self->auth, EF_QUOTA_STORED_BYTES);
     char trace[33];
-    ef_schema_t *schema = s_schema (self, &w->stream);
+    ef_schema_t *schema =
+        ef_schema_cache_get (self->schemas, w->stream.num, w->stream.schema);
     /* the stream's texts point into this snapshot: not to be kept */
     w->stream.schema = w->stream.pipeline = EF_STR_NULL;
     ef_buf_reset (&w->records);
@@ -527,78 +473,170 @@ s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     return 0;
 }
 
+static int
+s_delete_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    w->apply = s_apply_delete_stream;
+    w->apply_ctx = self;
+    return 0;
+}
+
+
+/* ---------------------------------------------------------------- modules */
+
+/*  A module's handler, run on the broker's object of that module. */
+#define S_ON(module, fn)                                                      \
+    static int s_##fn (ef_broker_t *self, ef_wreq_t *w, const char **why)    \
+    {                                                                         \
+        return fn (self->module, w, why);                                     \
+    }
+
+S_ON (consume, ef_consume_fetch)
+S_ON (consume, ef_consume_commit)
+S_ON (consume, ef_consume_seek)
+S_ON (consume, ef_consume_list)
+S_ON (consume, ef_consume_subscribe)
+S_ON (consume, ef_consume_credit)
+S_ON (consume, ef_consume_unsubscribe)
+S_ON (workers, ef_workers_ready)
+S_ON (workers, ef_workers_answer)
+S_ON (workers, ef_workers_leave)
+S_ON (workers, ef_workers_list)
+S_ON (dlq, ef_dlq_list)
+S_ON (dlq, ef_dlq_get)
+S_ON (dlq, ef_dlq_replay)
+S_ON (dlq, ef_dlq_delete)
+S_ON (admin, ef_admin_register)
+S_ON (admin, ef_admin_register_hashed)
+S_ON (admin, ef_admin_login)
+S_ON (admin, ef_admin_login_verified)
+S_ON (admin, ef_admin_refresh)
+S_ON (admin, ef_admin_logout)
+S_ON (admin, ef_admin_whoami)
+S_ON (admin, ef_admin_password)
+S_ON (admin, ef_admin_password_hashed)
+S_ON (admin, ef_admin_user_create)
+S_ON (admin, ef_admin_user_create_hashed)
+S_ON (admin, ef_admin_user_list)
+S_ON (admin, ef_admin_user_get)
+S_ON (admin, ef_admin_user_update)
+S_ON (admin, ef_admin_user_update_hashed)
+S_ON (admin, ef_admin_user_delete)
+S_ON (admin, ef_admin_apikey_create)
+S_ON (admin, ef_admin_apikey_list)
+S_ON (admin, ef_admin_apikey_revoke)
+S_ON (admin, ef_admin_clientkey_add)
+S_ON (admin, ef_admin_clientkey_list)
+S_ON (admin, ef_admin_clientkey_revoke)
+
+/*  A FETCH with nothing yet waits for its stream's events. */
+static int
+s_park (ef_broker_t *self, ef_wreq_t *w)
+{
+    return ef_consume_park (self->consume, w);
+}
+
+/*  Events arrived (PUBLISH), or credit or a subscription is new
+    (SUBSCRIBE, CREDIT): parked fetches and subscribers of the stream get
+    what is due. */
+static void
+s_wake (ef_broker_t *self, ef_wreq_t *w)
+{
+    ef_consume_wake (self->consume, w->stream.num);
+}
+
+/*  A worker is ready: jobs may go to it. */
+static void
+s_pump (ef_broker_t *self, ef_wreq_t *w)
+{
+    (void) w;
+    ef_workers_tick (self->workers);
+}
+
+/*  A stream is gone: its subscriptions end. */
+static void
+s_stream_gone (ef_broker_t *self, ef_wreq_t *w)
+{
+    if (w->stream.num)
+        ef_consume_stream_gone (self->consume, w->stream.num);
+}
+
+/* ---------------------------------------------------------------- table */
 
 #define ALL (EF_ROLE_ADMIN | EF_ROLE_PRODUCER | EF_ROLE_CONSUMER)
 #define ADMIN EF_ROLE_ADMIN
 #define PRODUCER EF_ROLE_PRODUCER
 #define CONSUMER EF_ROLE_CONSUMER
+#define STREAM EF_CMDF_STREAM
 
-/*  The command × role table (schemas/protocol.md §6 prints it). */
+/*  The command × role table (schemas/protocol.md §6 prints it): handler,
+    flags, roles, the step after the password hasher, and the hooks. */
 static const ef_command_t s_commands[] = {
-    {EF_CMD_HELLO, s_hello, EF_CMDF_ANON, ALL, NULL},
-    {EF_CMD_PING, s_ping, EF_CMDF_ANON, ALL, NULL},
-    {EF_CMD_CREATE_STREAM, s_create_stream, EF_CMDF_WRITES, ADMIN, NULL},
-    {EF_CMD_LIST_STREAMS, s_list_streams, 0, ALL, NULL},
-    {EF_CMD_GET_STREAM, s_get_stream, EF_CMDF_STREAM, ALL, NULL},
-    {EF_CMD_PUBLISH, s_publish,
-     EF_CMDF_WRITES | EF_CMDF_STREAM | EF_CMDF_PER_EVENT, PRODUCER, NULL},
-    {EF_CMD_GET_EVENT, s_get_event, EF_CMDF_STREAM, ALL, NULL},
-    {EF_CMD_READ, s_read, EF_CMDF_STREAM, ALL, NULL},
-    {EF_CMD_LIST_EVENTS, s_list_events, EF_CMDF_STREAM, ALL, NULL},
-    {EF_CMD_STATS, s_stats, EF_CMDF_GATEWAY, ALL, NULL},
-    {EF_CMD_UPDATE_STREAM, s_update_stream, EF_CMDF_STREAM, ADMIN, NULL},
-    {EF_CMD_FETCH, ef_consume_fetch, EF_CMDF_STREAM, CONSUMER, NULL},
-    {EF_CMD_COMMIT, ef_consume_commit, EF_CMDF_STREAM, CONSUMER, NULL},
-    {EF_CMD_SEEK, ef_consume_seek, EF_CMDF_STREAM, CONSUMER, NULL},
-    {EF_CMD_LIST_GROUPS, ef_consume_list, EF_CMDF_STREAM, ALL, NULL},
-    {EF_CMD_SUBSCRIBE, ef_consume_subscribe, EF_CMDF_STREAM, CONSUMER, NULL},
-    {EF_CMD_CREDIT, ef_consume_credit, 0, CONSUMER, NULL},
-    {EF_CMD_UNSUBSCRIBE, ef_consume_unsubscribe, 0, CONSUMER, NULL},
-    {EF_CMD_READY, ef_workers_ready, 0, CONSUMER, NULL},
-    {EF_CMD_DONE, ef_workers_answer, 0, CONSUMER, NULL},
-    {EF_CMD_FAIL, ef_workers_answer, 0, CONSUMER, NULL},
-    {EF_CMD_LEAVE, ef_workers_leave, 0, CONSUMER, NULL},
-    {EF_CMD_WORKERS, ef_workers_list, 0, ADMIN, NULL},
-    {EF_CMD_DLQ_LIST, ef_dlq_list, 0, ADMIN, NULL},
-    {EF_CMD_DLQ_GET, ef_dlq_get, 0, ADMIN, NULL},
-    {EF_CMD_DLQ_REPLAY, ef_dlq_replay, 0, ADMIN, NULL},
-    {EF_CMD_DLQ_DELETE, NULL, 0, ADMIN, NULL, ef_dlq_apply_delete},
-    {EF_CMD_DELETE_STREAM, NULL, EF_CMDF_STREAM, ADMIN, NULL,
-     s_apply_delete_stream},
-    {EF_CMD_REGISTER, ef_admin_register, EF_CMDF_ANON, ALL,
-     ef_admin_register_hashed},
-    {EF_CMD_LOGIN, ef_admin_login, EF_CMDF_ANON, ALL, ef_admin_login_verified},
-    {EF_CMD_REFRESH, NULL, EF_CMDF_ANON, ALL, NULL, ef_admin_apply_refresh},
-    {EF_CMD_LOGOUT, NULL, EF_CMDF_ANON, ALL, NULL, ef_admin_apply_logout},
-    {EF_CMD_WHOAMI, ef_admin_whoami, 0, ALL, NULL},
-    {EF_CMD_PASSWORD, ef_admin_password, 0, ALL, ef_admin_password_hashed},
-    {EF_CMD_USER_CREATE, ef_admin_user_create, 0, ADMIN,
-     ef_admin_user_create_hashed},
-    {EF_CMD_USER_LIST, ef_admin_user_list, 0, ADMIN, NULL},
-    {EF_CMD_USER_GET, ef_admin_user_get, 0, ADMIN, NULL},
-    {EF_CMD_USER_UPDATE, ef_admin_user_update, 0, ADMIN,
-     ef_admin_user_update_hashed},
-    {EF_CMD_USER_DELETE, NULL, 0, ADMIN, NULL, ef_admin_apply_user_delete},
-    {EF_CMD_APIKEY_CREATE, ef_admin_apikey_create, 0, ADMIN, NULL},
-    {EF_CMD_APIKEY_LIST, ef_admin_apikey_list, 0, ADMIN, NULL},
-    {EF_CMD_APIKEY_REVOKE, NULL, 0, ADMIN, NULL,
-     ef_admin_apply_apikey_revoke},
-    {EF_CMD_CLIENTKEY_ADD, ef_admin_clientkey_add, 0, ADMIN, NULL},
-    {EF_CMD_CLIENTKEY_LIST, ef_admin_clientkey_list, 0, ADMIN, NULL},
-    {EF_CMD_CLIENTKEY_REVOKE, NULL, 0, ADMIN, NULL,
-     ef_admin_apply_clientkey_revoke},
+    /* cmd, handler, flags, roles, after hashing, hold, follow */
+    {EF_CMD_HELLO, s_hello, EF_CMDF_ANON, ALL, NULL, NULL, NULL},
+    {EF_CMD_PING, s_ping, EF_CMDF_ANON, ALL, NULL, NULL, NULL},
+    {EF_CMD_CREATE_STREAM, s_create_stream, EF_CMDF_WRITES, ADMIN, NULL, NULL,
+     NULL},
+    {EF_CMD_LIST_STREAMS, s_list_streams, 0, ALL, NULL, NULL, NULL},
+    {EF_CMD_GET_STREAM, s_get_stream, STREAM, ALL, NULL, NULL, NULL},
+    {EF_CMD_PUBLISH, s_publish, EF_CMDF_WRITES | STREAM | EF_CMDF_PER_EVENT,
+     PRODUCER, NULL, NULL, s_wake},
+    {EF_CMD_GET_EVENT, s_get_event, STREAM, ALL, NULL, NULL, NULL},
+    {EF_CMD_READ, s_read, STREAM, ALL, NULL, NULL, NULL},
+    {EF_CMD_LIST_EVENTS, s_list_events, STREAM, ALL, NULL, NULL, NULL},
+    {EF_CMD_STATS, s_stats, EF_CMDF_GATEWAY, ALL, NULL, NULL, NULL},
+    {EF_CMD_UPDATE_STREAM, s_update_stream, STREAM, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_DELETE_STREAM, s_delete_stream, STREAM, ADMIN, NULL, NULL,
+     s_stream_gone},
+    {EF_CMD_FETCH, s_ef_consume_fetch, STREAM, CONSUMER, NULL, s_park, NULL},
+    {EF_CMD_COMMIT, s_ef_consume_commit, STREAM, CONSUMER, NULL, NULL, NULL},
+    {EF_CMD_SEEK, s_ef_consume_seek, STREAM, CONSUMER, NULL, NULL, NULL},
+    {EF_CMD_LIST_GROUPS, s_ef_consume_list, STREAM, ALL, NULL, NULL, NULL},
+    {EF_CMD_SUBSCRIBE, s_ef_consume_subscribe, STREAM, CONSUMER, NULL, NULL,
+     s_wake},
+    {EF_CMD_CREDIT, s_ef_consume_credit, 0, CONSUMER, NULL, NULL, s_wake},
+    {EF_CMD_UNSUBSCRIBE, s_ef_consume_unsubscribe, 0, CONSUMER, NULL, NULL,
+     NULL},
+    {EF_CMD_READY, s_ef_workers_ready, 0, CONSUMER, NULL, NULL, s_pump},
+    {EF_CMD_DONE, s_ef_workers_answer, EF_CMDF_ID_REPLY, CONSUMER, NULL, NULL,
+     NULL},
+    {EF_CMD_FAIL, s_ef_workers_answer, EF_CMDF_ID_REPLY, CONSUMER, NULL, NULL,
+     NULL},
+    {EF_CMD_LEAVE, s_ef_workers_leave, 0, CONSUMER, NULL, NULL, NULL},
+    {EF_CMD_WORKERS, s_ef_workers_list, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_DLQ_LIST, s_ef_dlq_list, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_DLQ_GET, s_ef_dlq_get, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_DLQ_REPLAY, s_ef_dlq_replay, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_DLQ_DELETE, s_ef_dlq_delete, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_REGISTER, s_ef_admin_register, EF_CMDF_ANON, ALL,
+     s_ef_admin_register_hashed, NULL, NULL},
+    {EF_CMD_LOGIN, s_ef_admin_login, EF_CMDF_ANON, ALL,
+     s_ef_admin_login_verified, NULL, NULL},
+    {EF_CMD_REFRESH, s_ef_admin_refresh, EF_CMDF_ANON, ALL, NULL, NULL, NULL},
+    {EF_CMD_LOGOUT, s_ef_admin_logout, EF_CMDF_ANON, ALL, NULL, NULL, NULL},
+    {EF_CMD_WHOAMI, s_ef_admin_whoami, 0, ALL, NULL, NULL, NULL},
+    {EF_CMD_PASSWORD, s_ef_admin_password, 0, ALL, s_ef_admin_password_hashed,
+     NULL, NULL},
+    {EF_CMD_USER_CREATE, s_ef_admin_user_create, 0, ADMIN,
+     s_ef_admin_user_create_hashed, NULL, NULL},
+    {EF_CMD_USER_LIST, s_ef_admin_user_list, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_USER_GET, s_ef_admin_user_get, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_USER_UPDATE, s_ef_admin_user_update, 0, ADMIN,
+     s_ef_admin_user_update_hashed, NULL, NULL},
+    {EF_CMD_USER_DELETE, s_ef_admin_user_delete, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_APIKEY_CREATE, s_ef_admin_apikey_create, 0, ADMIN, NULL, NULL,
+     NULL},
+    {EF_CMD_APIKEY_LIST, s_ef_admin_apikey_list, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_APIKEY_REVOKE, s_ef_admin_apikey_revoke, 0, ADMIN, NULL, NULL,
+     NULL},
+    {EF_CMD_CLIENTKEY_ADD, s_ef_admin_clientkey_add, 0, ADMIN, NULL, NULL,
+     NULL},
+    {EF_CMD_CLIENTKEY_LIST, s_ef_admin_clientkey_list, 0, ADMIN, NULL, NULL,
+     NULL},
+    {EF_CMD_CLIENTKEY_REVOKE, s_ef_admin_clientkey_revoke, 0, ADMIN, NULL,
+     NULL, NULL},
 };
-
-int
-ef_commands_handle (ef_broker_t *self, const ef_command_t *c, ef_wreq_t *w,
-                    const char **why)
-{
-    if (c->fn)
-        return c->fn (self, w, why);
-    w->apply = c->apply;
-    w->apply_ctx = self;
-    return 0;
-}
 
 const ef_command_t *
 ef_commands_find (ef_cmd_t cmd)
