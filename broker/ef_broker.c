@@ -5,6 +5,7 @@
     writer and are answered when their commit returned. Errors are turned
     into replies in one place, s_answer_error. */
 #include "ef_broker_int.h"
+#include "ef_commands.h"
 #include "ef_engine.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"

@@ -1,8 +1,11 @@
-/*  ef_commands.c: the stream and event commands of the broker and the
-    table of every command: its handler, whether it writes, and the roles
-    that may run it. The dispatcher (ef_broker.c) checks frame, principal
-    and role before any handler here runs. */
+/*  ef_commands.c: the table of every command (ef_commands.h): its
+    handler, flags, roles and hooks. The consumer, worker, dead-letter and
+    identity commands run on the broker's module of each (ef_consume,
+    ef_workers, ef_dlq, ef_admin); the stream and event commands are
+    here, on the broker's own fields. The dispatcher (ef_broker.c) checks
+    frame, principal and role before any handler here runs. */
 #include "ef_broker_int.h"
+#include "ef_commands.h"
 #include "ef_process.h"
 #include "ef_engine.h"
 #include "ef_groups.h"
