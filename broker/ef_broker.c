@@ -1,6 +1,8 @@
 /*  ef_broker.c: the reactor. One ROUTER socket, drained fully on each
     wake-up; every frame is decoded, checked and dispatched through one
-    table (a row per command: handler and whether it writes). Reads are
+    table (ef_commands.h: a row per command with its handler, flags and
+    hooks; the reactor names no command). It owns the modules the
+    handlers run on, each created here over its narrow context. Reads are
     answered at once from a store snapshot; writes go to the group-commit
     writer and are answered when their commit returned. Errors are turned
     into replies in one place, s_answer_error. */
@@ -562,7 +564,6 @@ ef_broker_new (const ef_config_t *cfg, ef_log_t *log)
     self->log = log;
     self->sigfd = -1;
     ef_buf_init (&self->out);
-    ef_uuid_gen_init (&self->uuids);
     self->metrics = ef_metrics_new ();
     self->query = ef_query_new ();
     self->schemas = ef_schema_cache_new ();
@@ -670,11 +671,18 @@ s_modules (ef_broker_t *self)
     ef_dlq_ctx_t dx = {self->reader, &self->out, self->writer};
     ef_admin_ctx_t ax = {self->reader, &self->out, self->auth, self->log,
                          self->curve};
+    ef_streams_ctx_t sx = {&self->out, self->auth, self->writer};
+    ef_publish_ctx_t px = {self->reader,      &self->out, self->scratch,
+                           self->max_payload, self->schemas, self->auth,
+                           self->log,         self->log_debug, self->metrics};
+    self->streams = ef_streams_new (&sx);
+    self->publish = ef_publish_new (&px);
     self->consume = ef_consume_new (&cx);
     self->workers = ef_workers_new (&wx);
     self->dlq = ef_dlq_new (&dx);
     self->admin = ef_admin_new (&ax);
-    if (!self->consume || !self->workers || !self->dlq || !self->admin)
+    if (!self->consume || !self->workers || !self->dlq || !self->admin
+        || !self->streams || !self->publish)
         return EF_ENOMEM;
     return 0;
 }
@@ -869,6 +877,8 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_writer_destroy (&self->writer);
     ef_dlq_destroy (&self->dlq);
     ef_admin_destroy (&self->admin);
+    ef_streams_destroy (&self->streams);
+    ef_publish_destroy (&self->publish);
     ef_room_destroy (&self->room);
     ef_schema_cache_destroy (&self->schemas);
     if (self->router)

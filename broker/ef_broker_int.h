@@ -12,6 +12,8 @@
 #include "ef_broker.h"
 #include "ef_consume.h"
 #include "ef_dlq.h"
+#include "ef_publish.h"
+#include "ef_streams.h"
 #include "ef_hasher.h"
 #include "ef_mailbox.h"
 #include "ef_metrics.h"
@@ -51,7 +53,6 @@ struct ef_broker {
     ef_event_in_t *scratch;   /* decode target, max_batch items */
     ef_buf_t out;             /* reply to the request in hand */
     int log_debug;            /* the log takes debug lines */
-    ef_uuid_gen_t uuids;      /* event ids, increasing */
     int stopping;
     int writer_stopped;
     ef_room_t *room;             /* the workers' room, told to the engine */
@@ -60,6 +61,8 @@ struct ef_broker {
     ef_workers_t *workers;       /* pipeline workers */
     ef_dlq_t *dlq;
     ef_admin_t *admin;
+    ef_streams_t *streams;
+    ef_publish_t *publish;
     char why[512];          /* a handler's message that is not static */
 };
 

@@ -1,36 +1,18 @@
 /*  ef_commands.c: the table of every command (ef_commands.h): its
-    handler, flags, roles and hooks. The consumer, worker, dead-letter and
-    identity commands run on the broker's module of each (ef_consume,
-    ef_workers, ef_dlq, ef_admin); the stream and event commands are
-    here, on the broker's own fields. The dispatcher (ef_broker.c) checks
-    frame, principal and role before any handler here runs. */
+    handler, flags, roles and hooks. Most commands run on the broker's
+    module of their kind (ef_streams, ef_publish, ef_consume, ef_workers,
+    ef_dlq, ef_admin; the reads on ef_query); the few that are the
+    broker's own (HELLO, PING, STATS) are here. The dispatcher
+    (ef_broker.c) checks frame, principal and role before any handler
+    here runs. */
 #include "ef_broker_int.h"
 #include "ef_commands.h"
-#include "ef_process.h"
-#include "ef_engine.h"
 #include "ef_groups.h"
-#include "ef_pipeline.h"
-#include "ef_schema_cache.h"
+#include "ef_process.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-int
-ef_commands_reserve (ef_wreq_t *w, uint32_t n)
-{
-    if (w->results_cap >= n)
-        return 0;
-    ef_wresult_t *res = realloc (w->results, n * sizeof *res);
-    if (!res)
-        return EF_ENOMEM;
-    w->results = res;
-    w->results_cap = n;
-    return 0;
-}
 
 /* ---------------------------------------------------------------- handlers */
 
@@ -189,303 +171,6 @@ S_QUERY (s_read, ef_query_read)
 S_QUERY (s_list_events, ef_query_list_events)
 
 
-/*  A stream's schema and pipeline must compile before they are kept. */
-static int
-s_check_config (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    int err = 0;
-    char msg[256] = "";
-    if (ef_str_set (w->req.schema) && w->req.schema.len) {
-        if (w->req.schema.len > 262144) {
-            *why = "a schema is at most 256 KiB";
-            return EF_ETOOBIG;
-        }
-        ef_schema_t *sc = ef_schema_compile (w->req.schema.ptr,
-                                             w->req.schema.len, &err, msg,
-                                             sizeof msg);
-        if (!sc) {
-            snprintf (self->why, sizeof self->why, "invalid schema: %s", msg);
-            *why = self->why;
-            return EF_EINVAL;
-        }
-        ef_schema_destroy (&sc);
-    }
-    if (ef_str_set (w->req.pipeline) && w->req.pipeline.len) {
-        if (w->req.pipeline.len > 262144) {
-            *why = "a pipeline is at most 256 KiB";
-            return EF_ETOOBIG;
-        }
-        ef_pipeline_t *p = ef_pipeline_compile (w->req.pipeline.ptr,
-                                                w->req.pipeline.len, &err, msg,
-                                                sizeof msg);
-        if (!p) {
-            snprintf (self->why, sizeof self->why, "invalid pipeline: %s", msg);
-            *why = self->why;
-            return EF_EINVAL;
-        }
-        uint64_t steps = ef_auth_quota (self->auth, EF_QUOTA_PIPELINE_STEPS);
-        uint32_t n = p->n;
-        ef_pipeline_destroy (&p);
-        if (steps && n > steps) {
-            snprintf (self->why, sizeof self->why,
-                      "the org's quota is %llu pipeline steps per stream",
-                      (unsigned long long) steps);
-            *why = self->why;
-            return EF_EQUOTA;
-        }
-    }
-    return 0;
-}
-
-static int
-s_create_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    if (!ef_proto_name_valid (w->req.name)) {
-        *why = "stream names are 1 to 128 of [A-Za-z0-9._-], not . or ..";
-        return EF_EINVAL;
-    }
-    w->quota = ef_auth_quota (self->auth, EF_QUOTA_STREAMS);
-    return s_check_config (self, w, why);
-}
-
-/*  An API key's rate counts events: one token per item not refused. */
-static void
-s_rate_item (ef_broker_t *self, ef_wreq_t *w, ef_wresult_t *res, int64_t mono)
-{
-    if (res->code == 0
-        && ef_auth_rate (self->auth, &w->who, mono, &res->retry_after_ms)) {
-        res->code = EF_ERATE;
-        res->err_msg = "rate limit reached";
-    }
-}
-
-void
-ef_commands_checked (ef_broker_t *self, ef_wreq_t *w)
-{
-    int64_t mono = ef_time_mono_ms ();
-    for (uint32_t i = 0; i < w->req.n_events; i++)
-        s_rate_item (self, w, &w->results[i], mono);
-}
-
-/*  Everything about a PUBLISH that needs no store write and no schema
-    happens here, on the reactor thread: item checks, ids, enrichment and
-    the records themselves. With a schema, w->schema sends the request to
-    the schema checks (ef_validator: they may take a while, and never on
-    the reactor) and rates are counted when it is back
-    (ef_commands_checked). The writer then only assigns seqs and
-    appends. */
-static int
-s_publish (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    int rc = ef_store_stream_find (self->reader, w->org, w->req.stream,
-                                   &w->stream);
-    if (rc) {
-        *why = rc == EF_ENOTFOUND ? "no such stream" : NULL;
-        return rc;
-    }
-    if (ef_commands_reserve (w, w->req.n_events))
-        return EF_ENOMEM;
-    uint64_t now = ef_time_now_ms ();
-    int64_t mono = ef_time_mono_ms ();
-    w->quota = ef_auth_quota (self->auth, EF_QUOTA_STORED_BYTES);
-    char trace[33];
-    ef_schema_t *schema =
-        ef_schema_cache_get (self->schemas, w->stream.num, w->stream.schema);
-    /* the stream's texts point into this snapshot: not to be kept */
-    w->stream.schema = w->stream.pipeline = EF_STR_NULL;
-    ef_buf_reset (&w->records);
-    for (uint32_t i = 0; i < w->req.n_events; i++) {
-        ef_event_in_t *ev = &self->scratch[i];
-        ef_wresult_t *res = &w->results[i];
-        memset (res, 0, offsetof (ef_wresult_t, event_id));
-        res->retry_after_ms = 0;
-        res->code = ef_proto_check_event (ev, self->max_payload);
-        res->err_msg = ev->err_msg;
-        res->msg_off = res->msg_len = 0;
-        res->payload = ev->payload;
-        if (!schema)
-            s_rate_item (self, w, res, mono);
-        if (res->code)
-            continue;
-        if (ef_str_set (ev->event_id)) {
-            ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &res->id);
-            res->id_given = 1;
-        } else
-            ef_uuid_gen_v7 (&self->uuids, now, &res->id);
-        ef_uuid_format (&res->id, res->event_id);
-        res->received_at = now;
-        ef_event_t e = {0};
-        e.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
-        e.type = ev->type;
-        e.version = ev->version ? ev->version : 1;
-        e.occurred_at = ev->occurred_at ? ev->occurred_at : now;
-        e.received_at = now;
-        e.source = ef_str_set (ev->source) ? ev->source : ef_str ("native");
-        e.api_key_id = w->who.kind == EF_WHO_API_KEY ? ef_str (w->who.id)
-                                                     : EF_STR_NULL;
-        e.trace_id = ev->trace_id;
-        e.correlation_id = ev->correlation_id;
-        e.request_id = ef_str_set (ev->request_id) ? ev->request_id
-                                                   : w->req.request_id;
-        if (!ef_str_set (e.trace_id) && ef_str_set (w->req.traceparent)) {
-            /* the request's trace, when the event names none */
-            ef_proto_traceparent (w->req.traceparent, trace);
-            e.trace_id = (ef_str_t){trace, 32};
-        }
-        e.payload = ev->payload;
-        if (self->log_debug && ef_str_set (e.request_id))
-            ef_log_debug (self->log, "event", "\"event_id\":\"%s\","
-                          "\"request_id\":\"%.*s\"", res->event_id,
-                          (int) e.request_id.len, e.request_id.ptr);
-        res->rec_off = (uint32_t) w->records.len;
-        ef_proto_write_event_record (&w->records, &e);
-        res->rec_len = (uint32_t) (w->records.len - res->rec_off);
-    }
-    if (w->records.oom)
-        return EF_ENOMEM;
-    if (schema)
-        w->schema = ef_schema_ref (schema);
-    return 0;
-}
-
-/*  The id a stored record carries. */
-static int
-s_record_id (ef_str_t record, ef_uuid_t *id)
-{
-    ef_event_t ev = {0};
-    ef_mpr_t r;
-    ef_mpr_init (&r, record.ptr, record.len);
-    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev)
-        || !ev.event_id.ptr)
-        return EF_EINVAL;
-    return ef_uuid_parse (ev.event_id.ptr, ev.event_id.len, id);
-}
-
-static int
-s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
-                       uint64_t now)
-{
-    (void) now;
-    ef_stream_rec_t s;
-    int rc = ef_store_stream_find (txn, w->org, w->req.stream, &s);
-    if (rc == EF_ENOTFOUND) {
-        w->status = rc, w->why = "no such stream";
-        return 0;
-    }
-    /* first: would the routes loop with the new name or pipeline? (a
-       name another stream has is refused by the rename) */
-    ef_stream_rec_t other;
-    if (rc == 0 && (ef_str_set (w->req.name) || ef_str_set (w->req.pipeline))
-        && (!ef_str_set (w->req.name)
-            || ef_store_stream_find (txn, w->org, w->req.name, &other)
-                   == EF_ENOTFOUND
-            || other.num == s.num)) {
-        rc = ef_writer_check_routes (((ef_broker_t *) ctx)->writer, txn, w,
-                                     s.num,
-                                     ef_str_set (w->req.name) ? w->req.name
-                                                              : ef_str (s.name));
-        if (rc || w->status)
-            return rc;
-    }
-    if (rc == 0 && ef_str_set (w->req.name))
-        rc = ef_store_stream_rename (txn, s.num, w->req.name);
-    if (rc == 0 && (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline))) {
-        /* given: set (an empty text removes); not given: kept */
-        ef_stream_rec_t cur;
-        if ((rc = ef_store_stream_get (txn, s.num, &cur)) == 0) {
-            ef_buf_t keep;
-            ef_buf_init (&keep);
-            ef_str_t sc = w->req.schema, pl = w->req.pipeline;
-            if (!ef_str_set (sc) && ef_str_set (cur.schema)) {
-                ef_buf_append (&keep, cur.schema.ptr, cur.schema.len);
-                sc = (ef_str_t){NULL, cur.schema.len};
-            }
-            size_t at = keep.len;
-            if (!ef_str_set (pl) && ef_str_set (cur.pipeline)) {
-                ef_buf_append (&keep, cur.pipeline.ptr, cur.pipeline.len);
-                pl = (ef_str_t){NULL, cur.pipeline.len};
-            }
-            if (!sc.ptr && sc.len)
-                sc.ptr = keep.data;
-            if (!pl.ptr && pl.len)
-                pl.ptr = keep.data + at;
-            if (sc.ptr && sc.len == 0)
-                sc = EF_STR_NULL;
-            if (pl.ptr && pl.len == 0)
-                pl = EF_STR_NULL;
-            rc = keep.oom ? EF_ENOMEM
-                          : ef_store_stream_configure (txn, s.num, sc, pl);
-            ef_buf_free (&keep);
-            ef_engine_forget (ef_writer_engine (((ef_broker_t *) ctx)->writer),
-                              s.num);
-        }
-    }
-    if (rc == EF_EEXISTS) {
-        w->status = rc, w->why = "a stream with that name exists";
-        return 0;
-    }
-    if (rc == 0)
-        rc = ef_store_stream_get (txn, s.num, &s);
-    if (rc)
-        return rc;
-    ef_stream_info_t info = {ef_str (s.id), ef_str (s.name), s.created_at,
-                             0, 0, 0, s.schema, s.pipeline};
-    ef_store_stream_bounds (txn, s.num, &info.first_seq, &info.last_seq);
-    info.events = info.last_seq ? info.last_seq - info.first_seq + 1 : 0;
-    ef_proto_reply_ok (&w->reply, w->req.id, 1);
-    ef_mp_key (&w->reply, "stream");
-    ef_proto_write_stream (&w->reply, &info);
-    return 0;
-}
-
-static int
-s_update_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    if (ef_str_set (w->req.name) && !ef_proto_name_valid (w->req.name)) {
-        *why = "stream names are 1 to 128 of [A-Za-z0-9._-], not . or ..";
-        return EF_EINVAL;
-    }
-    int rc = s_check_config (self, w, why);
-    if (rc)
-        return rc;
-    w->apply = s_apply_update_stream;
-    w->apply_ctx = self;
-    return 0;
-}
-
-static int
-s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
-                       uint64_t now)
-{
-    ef_broker_t *self = ctx;
-    (void) now;
-    ef_stream_rec_t s;
-    int rc = ef_store_stream_find (txn, w->org, w->req.stream, &s);
-    if (rc == EF_ENOTFOUND) {
-        w->status = rc, w->why = "no such stream";
-        return 0;
-    }
-    if (rc == 0)
-        rc = ef_store_stream_delete (txn, s.num, s_record_id);
-    if (rc)
-        return rc;
-    ef_writer_forget_stream (self->writer, s.num);
-    ef_engine_forget (ef_writer_engine (self->writer), s.num);
-    w->stream = s; /* its subscriptions end when this is answered */
-    ef_proto_reply_ok (&w->reply, w->req.id, 0);
-    return 0;
-}
-
-static int
-s_delete_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
-{
-    (void) why;
-    w->apply = s_apply_delete_stream;
-    w->apply_ctx = self;
-    return 0;
-}
-
-
 /* ---------------------------------------------------------------- modules */
 
 /*  A module's handler, run on the broker's object of that module. */
@@ -495,6 +180,10 @@ s_delete_stream (ef_broker_t *self, ef_wreq_t *w, const char **why)
         return fn (self->module, w, why);                                     \
     }
 
+S_ON (streams, ef_streams_create)
+S_ON (streams, ef_streams_update)
+S_ON (streams, ef_streams_delete)
+S_ON (publish, ef_publish)
 S_ON (consume, ef_consume_fetch)
 S_ON (consume, ef_consume_commit)
 S_ON (consume, ef_consume_seek)
@@ -579,18 +268,19 @@ static const ef_command_t s_commands[] = {
     /* cmd, handler, flags, roles, after hashing, hold, follow */
     {EF_CMD_HELLO, s_hello, EF_CMDF_ANON, ALL, NULL, NULL, NULL},
     {EF_CMD_PING, s_ping, EF_CMDF_ANON, ALL, NULL, NULL, NULL},
-    {EF_CMD_CREATE_STREAM, s_create_stream, EF_CMDF_WRITES, ADMIN, NULL, NULL,
+    {EF_CMD_CREATE_STREAM, s_ef_streams_create, EF_CMDF_WRITES, ADMIN, NULL, NULL,
      NULL},
     {EF_CMD_LIST_STREAMS, s_list_streams, 0, ALL, NULL, NULL, NULL},
     {EF_CMD_GET_STREAM, s_get_stream, STREAM, ALL, NULL, NULL, NULL},
-    {EF_CMD_PUBLISH, s_publish, EF_CMDF_WRITES | STREAM | EF_CMDF_PER_EVENT,
+    {EF_CMD_PUBLISH, s_ef_publish, EF_CMDF_WRITES | STREAM | EF_CMDF_PER_EVENT,
      PRODUCER, NULL, NULL, s_wake},
     {EF_CMD_GET_EVENT, s_get_event, STREAM, ALL, NULL, NULL, NULL},
     {EF_CMD_READ, s_read, STREAM, ALL, NULL, NULL, NULL},
     {EF_CMD_LIST_EVENTS, s_list_events, STREAM, ALL, NULL, NULL, NULL},
     {EF_CMD_STATS, s_stats, EF_CMDF_GATEWAY, ALL, NULL, NULL, NULL},
-    {EF_CMD_UPDATE_STREAM, s_update_stream, STREAM, ADMIN, NULL, NULL, NULL},
-    {EF_CMD_DELETE_STREAM, s_delete_stream, STREAM, ADMIN, NULL, NULL,
+    {EF_CMD_UPDATE_STREAM, s_ef_streams_update, STREAM, ADMIN, NULL, NULL,
+     NULL},
+    {EF_CMD_DELETE_STREAM, s_ef_streams_delete, STREAM, ADMIN, NULL, NULL,
      s_stream_gone},
     {EF_CMD_FETCH, s_ef_consume_fetch, STREAM, CONSUMER, NULL, s_park, NULL},
     {EF_CMD_COMMIT, s_ef_consume_commit, STREAM, CONSUMER, NULL, NULL, NULL},
@@ -651,52 +341,21 @@ ef_commands_find (ef_cmd_t cmd)
 }
 
 void
-ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w)
+ef_commands_checked (ef_broker_t *self, ef_wreq_t *w)
 {
-    ef_buf_t *out = &self->out;
-    ef_buf_reset (out);
-    if (w->status) {
-        ef_proto_reply_error (out, w->req.id, w->status, w->why, 0);
-        if (w->req.cmd == EF_CMD_PUBLISH)
-            ef_metrics_add (self->metrics, EF_M_REJECTED, w->req.n_events);
-        return;
-    }
-    if (w->req.cmd == EF_CMD_CREATE_STREAM) {
-        ef_stream_info_t s = {ef_str (w->stream.id), ef_str (w->stream.name),
-                              w->stream.created_at, 0, 0, 0, w->req.schema,
-                              w->req.pipeline};
-        ef_proto_reply_ok (out, w->req.id, 1);
-        ef_mp_key (out, "stream");
-        ef_proto_write_stream (out, &s);
-        return;
-    }
-    uint64_t accepted = 0, dups = 0, rejected = 0;
-    ef_proto_reply_ok (out, w->req.id, 1);
-    ef_mp_key (out, "results");
-    ef_mp_array (out, w->req.n_events);
-    for (uint32_t i = 0; i < w->req.n_events; i++) {
-        const ef_wresult_t *res = &w->results[i];
-        ef_publish_result_t r = {0};
-        r.code = res->code;
-        r.index = i;
-        if (res->code) {
-            r.message = res->msg_len ? (ef_str_t){w->records.data + res->msg_off,
-                                                  res->msg_len}
-                                     : ef_str (res->err_msg);
-            r.retry_after_ms = res->retry_after_ms;
-            rejected++;
-        } else {
-            r.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
-            r.seq = res->seq;
-            r.received_at = res->received_at;
-            r.duplicate = res->duplicate;
-            dups += res->duplicate;
-            accepted += !res->duplicate;
-        }
-        ef_proto_write_result (out, &r);
-    }
-    ef_metrics_add (self->metrics, EF_M_PUBLISHED, accepted);
-    ef_metrics_add (self->metrics, EF_M_DUPLICATES, dups);
-    ef_metrics_add (self->metrics, EF_M_REJECTED, rejected);
+    ef_publish_checked (self->publish, w);
 }
 
+void
+ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w)
+{
+    ef_buf_reset (&self->out);
+    if (w->status) {
+        ef_proto_reply_error (&self->out, w->req.id, w->status, w->why, 0);
+        if (w->req.cmd == EF_CMD_PUBLISH)
+            ef_metrics_add (self->metrics, EF_M_REJECTED, w->req.n_events);
+    } else if (w->req.cmd == EF_CMD_CREATE_STREAM)
+        ef_streams_write_created (self->streams, w);
+    else
+        ef_publish_write_reply (self->publish, w);
+}
