@@ -2,14 +2,20 @@
     refresh and logout, users, API keys (producers are API keys created as
     such), CurveZMQ client keys. Checks happen on the reactor; password
     hashing on the hasher; every write inside the writer's transaction
-    (the ef_wapply_fn functions below), whose reply is encoded there. */
-#include "ef_broker_int.h"
+    (the ef_wapply_fn functions below), whose reply is encoded there.
+    The broker is seen through ef_admin_ctx_t only. */
+#include "ef_admin.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+
+struct ef_admin {
+    ef_admin_ctx_t x;
+};
 
 #define S_PASSWORD_MIN 8
 #define S_PASSWORD_MAX 1024
@@ -65,7 +71,7 @@ s_write_clientkey (ef_buf_t *b, const ef_clientkey_t *k)
 
 /*  The token reply of LOGIN and REFRESH. */
 static int
-s_write_tokens (ef_broker_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
+s_write_tokens (ef_admin_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
                 const ef_user_t *user, const char *family,
                 const char *refresh, uint64_t now)
 {
@@ -74,7 +80,7 @@ s_write_tokens (ef_broker_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
     int rc = ef_principals_org_get (txn, user->org, &org);
     if (rc)
         return rc;
-    if ((rc = ef_auth_access_token (self->auth, user, &org, family, now,
+    if ((rc = ef_auth_access_token (self->x.auth, user, &org, family, now,
                                     access)))
         return rc == EF_ENOMEM ? rc : EF_EINTERNAL;
     ef_proto_reply_ok (&w->reply, w->req.id, 5);
@@ -116,7 +122,7 @@ s_password_ok (ef_str_t pw, const char **why)
     TCP address. "" for the gateway's requests without one: they would
     all share the bridge's address. 0 or EF_EINVAL. */
 static int
-s_client_addr (ef_broker_t *self, ef_wreq_t *w, char *out, const char **why)
+s_client_addr (ef_admin_t *self, ef_wreq_t *w, char *out, const char **why)
 {
     const char *peer = zmq_msg_gets (&w->frame, "User-Id");
     int gateway = peer && strcmp (peer, "gw") == 0;
@@ -124,7 +130,7 @@ s_client_addr (ef_broker_t *self, ef_wreq_t *w, char *out, const char **why)
     out[0] = 0;
     if (ef_str_set (a)) {
         /* with curve off every local peer is trusted alike */
-        if (self->curve && !gateway) {
+        if (self->x.curve && !gateway) {
             *why = "only the gateway may set client_addr";
             return EF_EINVAL;
         }
@@ -186,10 +192,10 @@ s_apply_register (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 }
 
 int
-ef_admin_register (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_register (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     ef_user_t user;
-    if (!ef_auth_register_allowed (self->auth)) {
+    if (!ef_auth_register_allowed (self->x.auth)) {
         *why = "registration is disabled on this broker";
         return EF_EFORBIDDEN;
     }
@@ -204,7 +210,7 @@ ef_admin_register (ef_broker_t *self, ef_wreq_t *w, const char **why)
         *why = "org_name is 1 to 128 bytes";
         return EF_EINVAL;
     }
-    if (ef_principals_user_by_email (self->reader, w->req.email, &user) == 0) {
+    if (ef_principals_user_by_email (self->x.reader, w->req.email, &user) == 0) {
         *why = "that email is registered";
         return EF_EEXISTS;
     }
@@ -218,7 +224,7 @@ ef_admin_register (ef_broker_t *self, ef_wreq_t *w, const char **why)
 }
 
 int
-ef_admin_register_hashed (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_register_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void) self;
     (void) why;
@@ -231,7 +237,7 @@ ef_admin_register_hashed (ef_broker_t *self, ef_wreq_t *w, const char **why)
 static int
 s_apply_login (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    ef_broker_t *self = ctx;
+    ef_admin_t *self = ctx;
     ef_user_t user;
     ef_family_t fam;
     char refresh[EF_REFRESH_TOKEN_MAX];
@@ -247,7 +253,7 @@ s_apply_login (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 }
 
 int
-ef_admin_login (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_login (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     char addr[S_ADDR_MAX];
     uint64_t wait = 0;
@@ -255,18 +261,18 @@ ef_admin_login (ef_broker_t *self, ef_wreq_t *w, const char **why)
     if (rc)
         return rc;
     /* held back: not even checked, so a right password waits too */
-    if (ef_auth_login_check (self->auth, w->req.email, addr,
+    if (ef_auth_login_check (self->x.auth, w->req.email, addr,
                              (uint64_t) ef_time_mono_ms (), &wait)) {
-        ef_buf_reset (&self->out);
-        ef_proto_reply_error (&self->out, w->req.id, EF_ERATE,
+        ef_buf_reset (self->x.out);
+        ef_proto_reply_error (self->x.out, w->req.id, EF_ERATE,
                               "too many failed logins; retry later", wait);
         return EF_ERATE;
     }
     /* the same work whether or not the email exists */
-    if (ef_principals_user_by_email (self->reader, w->req.email, &w->user))
+    if (ef_principals_user_by_email (self->x.reader, w->req.email, &w->user))
         memset (&w->user, 0, sizeof w->user);
     snprintf (w->pwhash, sizeof w->pwhash, "%s",
-              w->user.id[0] ? w->user.pwhash : ef_auth_dummy_hash (self->auth));
+              w->user.id[0] ? w->user.pwhash : ef_auth_dummy_hash (self->x.auth));
     w->hash_op = EF_HASH_VERIFY;
     /* one org's burst waits in its own queue, not in front of others */
     w->hash_queue = w->user.id[0] ? w->user.org : s_addr_queue (addr);
@@ -274,14 +280,14 @@ ef_admin_login (ef_broker_t *self, ef_wreq_t *w, const char **why)
 }
 
 int
-ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_login_verified (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     if (!w->pw_ok || !w->user.id[0]) {
         char addr[S_ADDR_MAX];
         if (s_client_addr (self, w, addr, why) == 0)
-            ef_auth_login_failed (self->auth, w->req.email, addr,
+            ef_auth_login_failed (self->x.auth, w->req.email, addr,
                                   (uint64_t) ef_time_mono_ms ());
-        ef_log_info (self->log, "authentication failed",
+        ef_log_info (self->x.log, "authentication failed",
                      "\"credential\":\"password\",\"cause\":\"%s\","
                      "\"email\":\"%.*s\",\"request_id\":\"%.*s\"",
                      w->user.id[0] ? "wrong password" : "unknown email",
@@ -292,23 +298,23 @@ ef_admin_login_verified (ef_broker_t *self, ef_wreq_t *w, const char **why)
         *why = "authentication failed";
         return EF_EAUTH;
     }
-    ef_auth_login_passed (self->auth, w->req.email);
+    ef_auth_login_passed (self->x.auth, w->req.email);
     w->apply = s_apply_login;
     w->apply_ctx = self;
     return 0;
 }
 
-int
-ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+static int
+s_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    ef_broker_t *self = ctx;
+    ef_admin_t *self = ctx;
     ef_family_t fam;
     ef_user_t user;
     char refresh[EF_REFRESH_TOKEN_MAX];
     int rc = ef_principals_family_rotate (txn, w->req.refresh_token, now, &fam,
                                           refresh);
     if (rc == EF_EAUTH) { /* a reuse was written down: commit it */
-        ef_log_info (self->log, "authentication failed",
+        ef_log_info (self->x.log, "authentication failed",
                      "\"credential\":\"refresh_token\",\"cause\":\"unknown, "
                      "expired or reused refresh token\",\"request_id\":\"%.*s\"",
                      (int) w->req.request_id.len,
@@ -324,14 +330,23 @@ ef_admin_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t n
     return rc;
 }
 
-
 int
-ef_admin_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+ef_admin_refresh (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    ef_broker_t *self = ctx;
+    (void) why;
+    w->apply = s_apply_refresh;
+    w->apply_ctx = self;
+    return 0;
+}
+
+
+static int
+s_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    ef_admin_t *self = ctx;
     int rc = ef_principals_family_revoke (txn, w->req.refresh_token, now);
     if (rc == EF_EAUTH) {
-        ef_log_info (self->log, "authentication failed",
+        ef_log_info (self->x.log, "authentication failed",
                      "\"credential\":\"refresh_token\",\"cause\":\"unknown "
                      "refresh token (logout)\",\"request_id\":\"%.*s\"",
                      (int) w->req.request_id.len,
@@ -344,25 +359,34 @@ ef_admin_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t no
     return 0;
 }
 
+int
+ef_admin_logout (ef_admin_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    w->apply = s_apply_logout;
+    w->apply_ctx = self;
+    return 0;
+}
+
 
 int
-ef_admin_whoami (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_whoami (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void) why;
     static const char *kinds[] = {"none", "api_key", "user", "client_key"};
     ef_org_t org;
-    int have_org = ef_principals_org_get (self->reader, w->who.org, &org) == 0;
-    ef_proto_reply_ok (&self->out, w->req.id, 1);
-    ef_mp_key (&self->out, "principal");
-    ef_mp_map (&self->out, 4);
-    ef_mp_key (&self->out, "kind");
-    ef_mp_cstr (&self->out, kinds[w->who.kind]);
-    ef_mp_key (&self->out, "id");
-    ef_mp_cstr (&self->out, w->who.id);
-    ef_mp_key (&self->out, "org_id");
-    ef_mp_cstr (&self->out, have_org ? org.id : NULL);
-    ef_mp_key (&self->out, "role");
-    ef_mp_cstr (&self->out, ef_role_name (w->who.role));
+    int have_org = ef_principals_org_get (self->x.reader, w->who.org, &org) == 0;
+    ef_proto_reply_ok (self->x.out, w->req.id, 1);
+    ef_mp_key (self->x.out, "principal");
+    ef_mp_map (self->x.out, 4);
+    ef_mp_key (self->x.out, "kind");
+    ef_mp_cstr (self->x.out, kinds[w->who.kind]);
+    ef_mp_key (self->x.out, "id");
+    ef_mp_cstr (self->x.out, w->who.id);
+    ef_mp_key (self->x.out, "org_id");
+    ef_mp_cstr (self->x.out, have_org ? org.id : NULL);
+    ef_mp_key (self->x.out, "role");
+    ef_mp_cstr (self->x.out, ef_role_name (w->who.role));
     return 0;
 }
 
@@ -391,10 +415,10 @@ s_apply_password (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 }
 
 int
-ef_admin_password (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_password (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     if (w->who.kind != EF_WHO_USER
-        || ef_principals_user_get (self->reader, ef_str (w->who.id),
+        || ef_principals_user_get (self->x.reader, ef_str (w->who.id),
                                    &w->user)) {
         *why = "only a signed-in user changes a password";
         return EF_EFORBIDDEN;
@@ -407,10 +431,10 @@ ef_admin_password (ef_broker_t *self, ef_wreq_t *w, const char **why)
     }
     /* a wrong current password counts as a failed login of this email */
     uint64_t wait = 0;
-    if (ef_auth_login_check (self->auth, ef_str (w->user.email), "",
+    if (ef_auth_login_check (self->x.auth, ef_str (w->user.email), "",
                              (uint64_t) ef_time_mono_ms (), &wait)) {
-        ef_buf_reset (&self->out);
-        ef_proto_reply_error (&self->out, w->req.id, EF_ERATE,
+        ef_buf_reset (self->x.out);
+        ef_proto_reply_error (self->x.out, w->req.id, EF_ERATE,
                               "too many failed logins; retry later", wait);
         return EF_ERATE;
     }
@@ -421,10 +445,10 @@ ef_admin_password (ef_broker_t *self, ef_wreq_t *w, const char **why)
 }
 
 int
-ef_admin_password_hashed (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_password_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     if (!w->pw_ok) {
-        ef_auth_login_failed (self->auth, ef_str (w->user.email), "",
+        ef_auth_login_failed (self->x.auth, ef_str (w->user.email), "",
                               (uint64_t) ef_time_mono_ms ());
         *why = "authentication failed";
         return EF_EAUTH;
@@ -453,10 +477,10 @@ s_count_live_key (void *arg, const ef_apikey_t *k)
 /*  Inside the write txn, so that requests of one group count each other:
     1 when org already has quota `which` of users or live API keys. */
 static int
-s_over_quota (ef_broker_t *self, ef_store_txn_t *txn, uint32_t org,
+s_over_quota (ef_admin_t *self, ef_store_txn_t *txn, uint32_t org,
               ef_quota_t which, int *over)
 {
-    uint64_t q = ef_auth_quota (self->auth, which), n = 0;
+    uint64_t q = ef_auth_quota (self->x.auth, which), n = 0;
     int rc = 0;
     *over = 0;
     if (!q)
@@ -496,7 +520,7 @@ s_apply_user_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 }
 
 int
-ef_admin_user_create (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_user_create (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     ef_user_t user;
     if (!ef_principals_email_valid (w->req.email)) {
@@ -509,7 +533,7 @@ ef_admin_user_create (ef_broker_t *self, ef_wreq_t *w, const char **why)
         *why = "role is admin, producer or consumer";
         return EF_EINVAL;
     }
-    if (ef_principals_user_by_email (self->reader, w->req.email, &user) == 0) {
+    if (ef_principals_user_by_email (self->x.reader, w->req.email, &user) == 0) {
         *why = "that email is registered";
         return EF_EEXISTS;
     }
@@ -519,7 +543,7 @@ ef_admin_user_create (ef_broker_t *self, ef_wreq_t *w, const char **why)
 }
 
 int
-ef_admin_user_create_hashed (ef_broker_t *self, ef_wreq_t *w,
+ef_admin_user_create_hashed (ef_admin_t *self, ef_wreq_t *w,
                              const char **why)
 {
     (void) why;
@@ -545,23 +569,23 @@ s_list_user (void *arg, const ef_user_t *u)
 
 /*  Reply {key: [items]} from a list built in a scratch buffer. */
 static void
-s_reply_list (ef_broker_t *self, ef_wreq_t *w, const char *key, s_list_t *l)
+s_reply_list (ef_admin_t *self, ef_wreq_t *w, const char *key, s_list_t *l)
 {
-    ef_proto_reply_ok (&self->out, w->req.id, 1);
-    ef_mp_key (&self->out, key);
-    ef_mp_array (&self->out, l->n);
-    ef_buf_append (&self->out, l->tmp->data, l->tmp->len);
+    ef_proto_reply_ok (self->x.out, w->req.id, 1);
+    ef_mp_key (self->x.out, key);
+    ef_mp_array (self->x.out, l->n);
+    ef_buf_append (self->x.out, l->tmp->data, l->tmp->len);
     ef_buf_free (l->tmp);
 }
 
 int
-ef_admin_user_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_user_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void) why;
     ef_buf_t tmp;
     ef_buf_init (&tmp);
-    s_list_t l = {self->reader, &tmp, 0};
-    int rc = ef_principals_user_each (self->reader, w->org, s_list_user, &l);
+    s_list_t l = {self->x.reader, &tmp, 0};
+    int rc = ef_principals_user_each (self->x.reader, w->org, s_list_user, &l);
     if (rc) {
         ef_buf_free (&tmp);
         return rc;
@@ -581,17 +605,17 @@ s_find_user (ef_store_txn_t *txn, ef_wreq_t *w, ef_user_t *u)
 }
 
 int
-ef_admin_user_get (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_user_get (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     ef_user_t u;
-    int rc = s_find_user (self->reader, w, &u);
+    int rc = s_find_user (self->x.reader, w, &u);
     if (rc) {
         *why = "no such user";
         return rc;
     }
-    ef_proto_reply_ok (&self->out, w->req.id, 1);
-    ef_mp_key (&self->out, "user");
-    s_write_user (self->reader, &self->out, &u);
+    ef_proto_reply_ok (self->x.out, w->req.id, 1);
+    ef_mp_key (self->x.out, "user");
+    s_write_user (self->x.reader, self->x.out, &u);
     return 0;
 }
 
@@ -622,14 +646,14 @@ s_apply_user_update (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 }
 
 int
-ef_admin_user_update (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_user_update (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     ef_user_t u;
     if (ef_str_set (w->req.role) && ef_role_parse (w->req.role) == EF_ROLE_NONE) {
         *why = "role is admin, producer or consumer";
         return EF_EINVAL;
     }
-    if (s_find_user (self->reader, w, &u)) {
+    if (s_find_user (self->x.reader, w, &u)) {
         *why = "no such user";
         return EF_ENOTFOUND;
     }
@@ -645,7 +669,7 @@ ef_admin_user_update (ef_broker_t *self, ef_wreq_t *w, const char **why)
 }
 
 int
-ef_admin_user_update_hashed (ef_broker_t *self, ef_wreq_t *w,
+ef_admin_user_update_hashed (ef_admin_t *self, ef_wreq_t *w,
                              const char **why)
 {
     (void) self;
@@ -654,8 +678,8 @@ ef_admin_user_update_hashed (ef_broker_t *self, ef_wreq_t *w,
     return 0;
 }
 
-int
-ef_admin_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+static int
+s_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                      uint64_t now)
 {
     (void) ctx;
@@ -667,6 +691,15 @@ ef_admin_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     if (rc || (rc = ef_principals_user_delete (txn, &u)))
         return rc;
     ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return 0;
+}
+
+int
+ef_admin_user_delete (ef_admin_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    w->apply = s_apply_user_delete;
+    w->apply_ctx = self;
     return 0;
 }
 
@@ -711,7 +744,7 @@ s_apply_apikey_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 }
 
 int
-ef_admin_apikey_create (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_apikey_create (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     if (w->req.name.len == 0 || w->req.name.len > EF_NAME_MAX) {
         *why = "name is 1 to 128 bytes";
@@ -723,7 +756,7 @@ ef_admin_apikey_create (ef_broker_t *self, ef_wreq_t *w, const char **why)
     }
     for (uint32_t i = 0; i < w->req.n_streams; i++) {
         ef_stream_rec_t s;
-        if (ef_store_stream_find (self->reader, w->org, w->req.streams[i], &s)) {
+        if (ef_store_stream_find (self->x.reader, w->org, w->req.streams[i], &s)) {
             *why = "streams must name streams of this org";
             return EF_EINVAL;
         }
@@ -766,25 +799,25 @@ s_list_apikey (void *arg, const ef_apikey_t *k)
 }
 
 int
-ef_admin_apikey_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_apikey_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void) why;
     ef_buf_t tmp;
     ef_buf_init (&tmp);
     s_keylist_t kl = {&tmp, 0, w->req.has_producer && w->req.producer};
-    int rc = ef_principals_apikey_each (self->reader, w->org, s_list_apikey,
+    int rc = ef_principals_apikey_each (self->x.reader, w->org, s_list_apikey,
                                         &kl);
     if (rc) {
         ef_buf_free (&tmp);
         return rc;
     }
-    s_list_t l = {self->reader, &tmp, kl.n};
+    s_list_t l = {self->x.reader, &tmp, kl.n};
     s_reply_list (self, w, "keys", &l);
     return 0;
 }
 
-int
-ef_admin_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+static int
+s_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
 {
     (void) ctx;
@@ -794,6 +827,15 @@ ef_admin_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     if (rc)
         return rc;
     ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return 0;
+}
+
+int
+ef_admin_apikey_revoke (ef_admin_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    w->apply = s_apply_apikey_revoke;
+    w->apply_ctx = self;
     return 0;
 }
 
@@ -822,7 +864,7 @@ s_apply_clientkey_add (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 }
 
 int
-ef_admin_clientkey_add (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_clientkey_add (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     if (w->req.public_key.len != EF_Z85_KEY_LEN) {
         *why = "public_key is 40 characters of Z85";
@@ -838,14 +880,14 @@ ef_admin_clientkey_add (ef_broker_t *self, ef_wreq_t *w, const char **why)
     }
     /* an admin registers keys in its own org only */
     ef_org_t org;
-    if (ef_principals_org_get (self->reader, w->org, &org)
+    if (ef_principals_org_get (self->x.reader, w->org, &org)
         || (ef_str_set (w->req.org) && !ef_str_eq (w->req.org, org.id)
             && !ef_str_eq (w->req.org, org.name))) {
         *why = "no such org";
         return EF_ENOTFOUND;
     }
     /* a public key alone claims nothing: its holder proves it for this org */
-    int rc = ef_auth_clientkey_check (self->auth, w->req.public_key, org.id,
+    int rc = ef_auth_clientkey_check (self->x.auth, w->req.public_key, org.id,
                                       w->req.proof, why);
     if (rc)
         return rc;
@@ -863,25 +905,25 @@ s_list_clientkey (void *arg, const ef_clientkey_t *k)
 }
 
 int
-ef_admin_clientkey_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_admin_clientkey_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void) why;
     ef_buf_t tmp;
     ef_buf_init (&tmp);
     s_keylist_t kl = {&tmp, 0, 0};
-    int rc = ef_principals_clientkey_each (self->reader, w->org,
+    int rc = ef_principals_clientkey_each (self->x.reader, w->org,
                                            s_list_clientkey, &kl);
     if (rc) {
         ef_buf_free (&tmp);
         return rc;
     }
-    s_list_t l = {self->reader, &tmp, kl.n};
+    s_list_t l = {self->x.reader, &tmp, kl.n};
     s_reply_list (self, w, "client_keys", &l);
     return 0;
 }
 
-int
-ef_admin_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
+static int
+s_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                           uint64_t now)
 {
     (void) ctx;
@@ -895,3 +937,30 @@ ef_admin_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     return 0;
 }
 
+int
+ef_admin_clientkey_revoke (ef_admin_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    w->apply = s_apply_clientkey_revoke;
+    w->apply_ctx = self;
+    return 0;
+}
+
+
+ef_admin_t *
+ef_admin_new (const ef_admin_ctx_t *ctx)
+{
+    ef_admin_t *self = calloc (1, sizeof *self);
+    if (self)
+        self->x = *ctx;
+    return self;
+}
+
+void
+ef_admin_destroy (ef_admin_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free (*self_p);
+    *self_p = NULL;
+}

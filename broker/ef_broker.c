@@ -1,12 +1,14 @@
 /*  ef_broker.c: the reactor. One ROUTER socket, drained fully on each
     wake-up; every frame is decoded, checked and dispatched through one
-    table (a row per command: handler and whether it writes). Reads are
+    table (ef_commands.h: a row per command with its handler, flags and
+    hooks; the reactor names no command). It owns the modules the
+    handlers run on, each created here over its narrow context. Reads are
     answered at once from a store snapshot; writes go to the group-commit
     writer and are answered when their commit returned. Errors are turned
     into replies in one place, s_answer_error. */
 #include "ef_broker_int.h"
+#include "ef_commands.h"
 #include "ef_engine.h"
-#include "ef_schema.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
@@ -22,6 +24,7 @@
 #include <zmq.h>
 
 #define S_DRAIN_MAX 512
+#define S_ZEROCOPY_MIN 65536
 #ifdef ZMQ_ZAP_ENFORCE_DOMAIN
 #define S_ZAP_ENFORCE_DOMAIN ZMQ_ZAP_ENFORCE_DOMAIN
 #else
@@ -157,9 +160,9 @@ s_send_peer (ef_broker_t *self, zmq_msg_t *peer)
     return 0;
 }
 
-int
-ef_broker_send (ef_broker_t *self, zmq_msg_t *peer, const void *body,
-                size_t len)
+/*  Send a reply; 0, or -1 when the peer is gone. */
+static int
+s_send_body (ef_broker_t *self, zmq_msg_t *peer, const void *body, size_t len)
 {
     if (s_send_peer (self, peer))
         return -1;
@@ -177,11 +180,14 @@ s_free_body (void *data, void *hint)
     free (data);
 }
 
-int
-ef_broker_send_buf (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b)
+/*  Send b's contents as a reply. From S_ZEROCOPY_MIN bytes on the storage
+    itself goes to ZeroMQ (no copy) and b gets new storage of the same
+    capacity; smaller replies are copied. 0, or -1 when the peer is gone. */
+static int
+s_send_buf (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b)
 {
-    if (b->len < EF_ZEROCOPY_MIN || b->oom)
-        return ef_broker_send (self, peer, b->data, b->len);
+    if (b->len < S_ZEROCOPY_MIN || b->oom)
+        return s_send_body (self, peer, b->data, b->len);
     if (s_send_peer (self, peer))
         return -1;
     zmq_msg_t body;
@@ -214,16 +220,30 @@ static void
 s_send (ef_broker_t *self, zmq_msg_t *peer, ef_buf_t *b)
 {
     if (b->len)
-        ef_broker_send_buf (self, peer, b);
+        s_send_buf (self, peer, b);
 }
 
-/*  0 for a request that wants no reply at all, success or error: DONE and
-    FAIL sent with id 0 (protocol.md, Processing). */
+/*  How the modules send (their contexts say arg, the broker). */
+static int
+s_module_send_buf (void *arg, zmq_msg_t *peer, ef_buf_t *b)
+{
+    return s_send_buf (arg, peer, b);
+}
+
+static int
+s_module_send (void *arg, zmq_msg_t *peer, const void *body, size_t len)
+{
+    return s_send_body (arg, peer, body, len);
+}
+
+/*  0 for a request that wants no reply at all, success or error: a row
+    with EF_CMDF_ID_REPLY sent with id 0 (DONE and FAIL: protocol.md,
+    Processing). */
 static int
 s_answered (const ef_wreq_t *w)
 {
-    return w->req.id
-           || (w->req.cmd != EF_CMD_DONE && w->req.cmd != EF_CMD_FAIL);
+    const ef_command_t *c = ef_commands_find (w->req.cmd);
+    return w->req.id || !c || !(c->flags & EF_CMDF_ID_REPLY);
 }
 
 static void
@@ -242,7 +262,8 @@ s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
     s_send (self, &w->peer, &self->out);
     if (code == EF_EPROTO)
         ef_metrics_add (self->metrics, EF_M_MALFORMED, 1);
-    if (w->req.cmd == EF_CMD_PUBLISH)
+    const ef_command_t *c = ef_commands_find (w->req.cmd);
+    if (c && (c->flags & EF_CMDF_PER_EVENT))
         ef_metrics_add (self->metrics, EF_M_REJECTED,
                         w->req.n_events ? w->req.n_events : 1);
 }
@@ -277,30 +298,30 @@ s_route (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c)
         s_wreq_put (self, w);
     } else if (writes) {
         ef_writer_submit (self->writer, w);
-    } else if (w->park && w->req.cmd == EF_CMD_FETCH &&
-               ef_consume_park (self, w)) {
-        /* waits for events on its stream, or for its deadline */
+    } else if (w->park && c && c->hold && c->hold (self, w)) {
+        /* kept by its module (a FETCH waits for events, or its deadline) */
     } else {
         if (s_answered (w))
             s_send (self, &w->peer, &self->out);
-        if (w->park && w->req.cmd == EF_CMD_READY)
-            ef_workers_tick (self); /* jobs for the new worker */
-        else if (w->park)           /* SUBSCRIBE, CREDIT: what is due follows */
-            ef_consume_wake (self, w->stream.num);
+        if (c && c->follow)
+            c->follow (self, w); /* what is due now that it is answered */
         s_wreq_put (self, w);
     }
 }
 
-void
-ef_broker_redispatch (ef_broker_t *self, ef_wreq_t *w)
+/*  Run a request's command again (a parked FETCH woken or due): the
+    consume module's rerun (its context's arg is the broker). */
+static void
+s_rerun (void *arg, ef_wreq_t *w)
 {
+    ef_broker_t *self = arg;
     const ef_command_t *c = ef_commands_find (w->req.cmd);
     const char *why = NULL;
     int rc = EF_EINTERNAL;
     ef_buf_reset (&self->out);
     w->park = 0;
     if (c && (rc = ef_store_reader_begin (self->reader)) == 0) {
-        rc = ef_commands_handle (self, c, w, &why);
+        rc = c->fn (self, w, &why);
         ef_store_reader_end (self->reader);
     }
     if (rc) {
@@ -395,7 +416,7 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
     if ((rc = ef_store_reader_begin (self->reader)) == 0) {
         rc = s_admit (self, w, c, &why);
         if (rc == 0)
-            rc = ef_commands_handle (self, c, w, &why);
+            rc = c->fn (self, w, &why);
         ef_store_reader_end (self->reader);
     }
     if (rc == EF_ERATE) {
@@ -403,7 +424,7 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
         if (s_answered (w))
             s_send (self, &w->peer, &self->out);
         ef_metrics_add (self->metrics, EF_M_REJECTED,
-                        w->req.cmd == EF_CMD_PUBLISH ? w->req.n_events : 0);
+                        (c->flags & EF_CMDF_PER_EVENT) ? w->req.n_events : 0);
         s_wreq_put (self, w);
     } else if (rc) {
         s_answer_error (self, w, rc, why);
@@ -456,7 +477,10 @@ static void
 s_finish (ef_broker_t *self, ef_wreq_t *w)
 {
     if (w->internal == EF_WREQ_JOB) {
-        ef_workers_submit (self, w); /* to a worker, or queued for one */
+        if (self->workers) /* to a worker, or queued for one */
+            ef_workers_submit (self->workers, w);
+        else
+            ef_engine_job_free (w); /* stopping: it falls due again */
         return;
     }
     if (w->internal == EF_WREQ_OUTCOME) {
@@ -493,21 +517,23 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
             s_route (self, w, NULL);
         return;
     }
+    const ef_command_t *c = ef_commands_find (w->req.cmd);
     if (w->status) {
         s_answer_error (self, w, w->status, w->why);
     } else if (w->apply) {
-        if (w->park && ef_consume_park (self, w))
+        if (w->park && c && c->hold && c->hold (self, w))
             return; /* a member's FETCH with nothing yet: it waits */
         if (s_answered (w))
             s_send (self, &w->peer, &w->reply);
-        if (w->req.cmd == EF_CMD_DELETE_STREAM && w->stream.num)
-            ef_consume_stream_gone (self, w->stream.num);
+        if (c && c->follow)
+            c->follow (self, w);
     } else {
         /* consumers waiting on the stream get the events before the
            producer gets its ack: delivery latency is what they wait for
-           (waking uses self->out, so it comes before the reply is built) */
-        if (w->req.cmd == EF_CMD_PUBLISH)
-            ef_consume_wake (self, w->stream.num);
+           (following uses self->out, so it comes before the reply is
+           built) */
+        if (c && c->follow)
+            c->follow (self, w);
         ef_commands_write_reply (self, w);
         s_send (self, &w->peer, &self->out);
     }
@@ -538,11 +564,10 @@ ef_broker_new (const ef_config_t *cfg, ef_log_t *log)
     self->log = log;
     self->sigfd = -1;
     ef_buf_init (&self->out);
-    ef_buf_init (&self->push);
-    ef_uuid_gen_init (&self->uuids);
     self->metrics = ef_metrics_new ();
     self->query = ef_query_new ();
-    if (!self->metrics || !self->query) {
+    self->schemas = ef_schema_cache_new ();
+    if (!self->metrics || !self->query || !self->schemas) {
         ef_broker_destroy (&self);
         return NULL;
     }
@@ -628,6 +653,37 @@ s_security (ef_broker_t *self, const char *endpoint)
         return EF_EINTERNAL;
     }
     self->curve = 1;
+    return 0;
+}
+
+/*  The modules the commands run on, each over its own narrow context. */
+static int
+s_modules (ef_broker_t *self)
+{
+    int err;
+    ef_consume_ctx_t cx = {self->reader, &self->out, s_module_send_buf,
+                           s_rerun, self};
+    ef_workers_ctx_t wx = {&self->out, s_module_send, self, self->writer,
+                           self->room, self->log, self->metrics, 0};
+    wx.silent_ms = ef_config_get_int (self->cfg, "worker-silence", 0, &err);
+    if (err)
+        wx.silent_ms = 0; /* the default */
+    ef_dlq_ctx_t dx = {self->reader, &self->out, self->writer};
+    ef_admin_ctx_t ax = {self->reader, &self->out, self->auth, self->log,
+                         self->curve};
+    ef_streams_ctx_t sx = {&self->out, self->auth, self->writer};
+    ef_publish_ctx_t px = {self->reader,      &self->out, self->scratch,
+                           self->max_payload, self->schemas, self->auth,
+                           self->log,         self->log_debug, self->metrics};
+    self->streams = ef_streams_new (&sx);
+    self->publish = ef_publish_new (&px);
+    self->consume = ef_consume_new (&cx);
+    self->workers = ef_workers_new (&wx);
+    self->dlq = ef_dlq_new (&dx);
+    self->admin = ef_admin_new (&ax);
+    if (!self->consume || !self->workers || !self->dlq || !self->admin
+        || !self->streams || !self->publish)
+        return EF_ENOMEM;
     return 0;
 }
 
@@ -743,6 +799,8 @@ ef_broker_open (ef_broker_t *self)
     }
     size_t len = sizeof self->endpoint;
     zmq_getsockopt (self->router, ZMQ_LAST_ENDPOINT, self->endpoint, &len);
+    if ((rc = s_modules (self)))
+        return rc;
     if ((rc = ef_writer_start (self->writer)))
         return rc;
     ef_log_info (self->log, "ready",
@@ -769,8 +827,8 @@ ef_broker_run (ef_broker_t *self)
     };
     int nitems = self->sigfd >= 0 ? 3 : 2;
     while (!self->stopping) {
-        ef_workers_tick (self);
-        int wait = ef_consume_expire (self, 250);
+        ef_workers_tick (self->workers);
+        int wait = ef_consume_expire (self->consume, 250);
         if (zmq_poll (items, nitems, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN)
@@ -791,9 +849,9 @@ ef_broker_run (ef_broker_t *self)
     }
     /* finish what was accepted: hash, commit, then answer; requests that
        would start new work now are answered UNAVAILABLE */
-    ef_consume_expire_all (self);
-    ef_consume_close (self);
-    ef_workers_close (self);
+    ef_consume_expire_all (self->consume);
+    ef_consume_destroy (&self->consume);
+    ef_workers_destroy (&self->workers);
     ef_hasher_destroy (&self->hasher);
     ef_validator_destroy (&self->validator);
     s_send_finished (self);
@@ -814,10 +872,15 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_broker_t *self = *self_p;
     ef_hasher_destroy (&self->hasher);
     ef_validator_destroy (&self->validator);
+    ef_consume_destroy (&self->consume); /* not run: nothing parked */
+    ef_workers_destroy (&self->workers);
     ef_writer_destroy (&self->writer);
-    ef_workers_close (self);
+    ef_dlq_destroy (&self->dlq);
+    ef_admin_destroy (&self->admin);
+    ef_streams_destroy (&self->streams);
+    ef_publish_destroy (&self->publish);
     ef_room_destroy (&self->room);
-    ef_commands_close (self);
+    ef_schema_cache_destroy (&self->schemas);
     if (self->router)
         zmq_close (self->router);
     ef_zap_destroy (&self->zap);
@@ -835,7 +898,6 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_query_destroy (&self->query);
     ef_metrics_destroy (&self->metrics);
     ef_buf_free (&self->out);
-    ef_buf_free (&self->push);
     free (self->scratch);
     if (self->sigfd >= 0)
         close (self->sigfd);

@@ -4,9 +4,12 @@
     every push are read-only and served from the reactor's snapshot; a
     member's FETCH writes its lease, so it goes through the writer like
     COMMIT and SEEK. A FETCH that finds nothing waits, parked in the
-    reactor at no cost, until its stream gets events or its time is up. */
-#include "ef_broker_int.h"
+    reactor at no cost, until its stream gets events or its time is up.
+    The parked fetches and the subscriptions are this module's own
+    (ef_consume_t); the broker is seen through ef_consume_ctx_t only. */
+#include "ef_consume.h"
 #include "ef_groups.h"
+#include "ef_query.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -17,9 +20,10 @@
 #define S_MAX_TIMEOUT EF_MAX_WAIT_MS /* likewise */
 #define S_MAX_SUBS    10000
 #define S_PUSH_MAX    1000
+#define S_BUCKETS     256 /* a power of two */
 
-typedef struct ef_sub {
-    struct ef_sub *next;
+typedef struct s_sub {
+    struct s_sub *next;
     zmq_msg_t peer;
     uint64_t id; /* the SUBSCRIBE request's id: pushes carry it */
     uint32_t num;
@@ -28,7 +32,20 @@ typedef struct ef_sub {
     uint64_t credit;
 } s_sub_t;
 
-static void s_push (ef_broker_t *self, s_sub_t *sub);
+struct ef_consume {
+    ef_consume_ctx_t x;
+    /* long-polling FETCHes, linked through next, in buckets by stream
+       num (a publish looks at its stream's bucket only) */
+    ef_wreq_t *parked[S_BUCKETS];
+    uint32_t nparked;
+    int64_t park_due; /* no parked fetch is due before this (mono ms) */
+    int closing;      /* park no more */
+    s_sub_t *subs[S_BUCKETS]; /* push subscriptions, likewise */
+    uint32_t nsubs;
+    ef_buf_t push;    /* a push frame being built */
+};
+
+static void s_push (ef_consume_t *self, s_sub_t *sub);
 static int s_commit_in (ef_store_txn_t *txn, ef_wreq_t *w, uint32_t *num,
                         uint64_t *committed);
 
@@ -209,7 +226,7 @@ s_apply_commit_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 }
 
 int
-ef_consume_fetch (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_consume_fetch (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
     int rc = s_group_arg (w, why);
     if (rc)
@@ -223,29 +240,29 @@ ef_consume_fetch (ef_broker_t *self, ef_wreq_t *w, const char **why)
     else if (ef_str_set (w->req.consumer_id))
         w->apply = s_apply_fetch; /* a member's fetch writes its lease */
     else /* no member: read after the committed offset, from the snapshot */
-        return s_fetch_plain (self->reader, w, &self->out, why);
+        return s_fetch_plain (self->x.reader, w, self->x.out, why);
     return 0;
 }
 
 int
-ef_consume_park (ef_broker_t *self, ef_wreq_t *w)
+ef_consume_park (ef_consume_t *self, ef_wreq_t *w)
 {
-    if (!w->park || self->stopping)
+    if (!w->park || self->closing)
         return 0;
     ef_stream_rec_t s;
     const char *why;
     if (w->req.cmd == EF_CMD_FETCH && w->stream.num == 0) {
         /* a member's fetch: which stream it waits on */
-        if (ef_store_reader_begin (self->reader))
+        if (ef_store_reader_begin (self->x.reader))
             return 0;
-        int rc = s_stream (self->reader, w, &s, &why);
-        ef_store_reader_end (self->reader);
+        int rc = s_stream (self->x.reader, w, &s, &why);
+        ef_store_reader_end (self->x.reader);
         if (rc)
             return 0;
         w->stream = s;
     }
     w->apply = NULL;
-    ef_wreq_t **bucket = &self->parked[w->stream.num & (EF_PARK_BUCKETS - 1)];
+    ef_wreq_t **bucket = &self->parked[w->stream.num & (S_BUCKETS - 1)];
     w->next = *bucket;
     *bucket = w;
     if (!self->nparked++ || w->deadline_ms < self->park_due)
@@ -254,9 +271,9 @@ ef_consume_park (ef_broker_t *self, ef_wreq_t *w)
 }
 
 void
-ef_consume_wake (ef_broker_t *self, uint32_t num)
+ef_consume_wake (ef_consume_t *self, uint32_t num)
 {
-    size_t b = num & (EF_PARK_BUCKETS - 1);
+    size_t b = num & (S_BUCKETS - 1);
     ef_wreq_t **pp = &self->parked[b], *woken = NULL;
     while (*pp) {
         ef_wreq_t *w = *pp;
@@ -274,7 +291,7 @@ ef_consume_wake (ef_broker_t *self, uint32_t num)
         woken = w->next;
         w->next = NULL;
         w->park = 0;
-        ef_broker_redispatch (self, w);
+        self->x.rerun (self->x.arg, w);
     }
     /* and the subscribers of that stream */
     for (s_sub_t *sub = self->subs[b], *next; sub; sub = next) {
@@ -287,11 +304,11 @@ ef_consume_wake (ef_broker_t *self, uint32_t num)
 /*  Take the parked fetches due by now out of their buckets (every one
     with all set); the earliest deadline left becomes park_due. */
 static ef_wreq_t *
-s_take_due (ef_broker_t *self, int64_t now, int all)
+s_take_due (ef_consume_t *self, int64_t now, int all)
 {
     ef_wreq_t *due = NULL;
     int64_t next = 0;
-    for (size_t b = 0; b < EF_PARK_BUCKETS; b++)
+    for (size_t b = 0; b < S_BUCKETS; b++)
         for (ef_wreq_t **pp = &self->parked[b]; *pp;) {
             ef_wreq_t *w = *pp;
             if (all || w->deadline_ms <= now) {
@@ -311,19 +328,19 @@ s_take_due (ef_broker_t *self, int64_t now, int all)
 
 /*  Answer the taken fetches now, with whatever there is. */
 static void
-s_answer_due (ef_broker_t *self, ef_wreq_t *due)
+s_answer_due (ef_consume_t *self, ef_wreq_t *due)
 {
     while (due) {
         ef_wreq_t *w = due;
         due = w->next;
         w->next = NULL;
         w->req.timeout = 0;
-        ef_broker_redispatch (self, w);
+        self->x.rerun (self->x.arg, w);
     }
 }
 
 int
-ef_consume_expire (ef_broker_t *self, int max_ms)
+ef_consume_expire (ef_consume_t *self, int max_ms)
 {
     if (!self->nparked)
         return max_ms;
@@ -339,8 +356,9 @@ ef_consume_expire (ef_broker_t *self, int max_ms)
 }
 
 void
-ef_consume_expire_all (ef_broker_t *self)
+ef_consume_expire_all (ef_consume_t *self)
 {
+    self->closing = 1;
     s_answer_due (self, s_take_due (self, 0, 1));
 }
 
@@ -407,7 +425,7 @@ s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 }
 
 int
-ef_consume_commit (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_consume_commit (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
     (void)self;
     int rc = s_group_arg (w, why);
@@ -490,7 +508,7 @@ s_apply_seek (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 }
 
 int
-ef_consume_seek (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_consume_seek (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
     (void)self;
     int rc = s_group_arg (w, why);
@@ -509,7 +527,7 @@ ef_consume_seek (ef_broker_t *self, ef_wreq_t *w, const char **why)
 /* ---------------------------------------------------------------- list */
 
 typedef struct {
-    ef_broker_t *self;
+    ef_consume_t *self;
     ef_buf_t *tmp;
     uint32_t num;
     uint64_t head;
@@ -524,7 +542,7 @@ s_list_group (void *arg, const ef_group_t *g)
     ef_mp_key (l->tmp, "group");
     ef_mp_cstr (l->tmp, g->name);
     ef_mp_key (l->tmp, "committed_offset");
-    s_offset (l->tmp, l->self->reader, l->num, g->committed);
+    s_offset (l->tmp, l->self->x.reader, l->num, g->committed);
     ef_mp_key (l->tmp, "lag");
     ef_mp_uint (l->tmp, l->head > g->committed ? l->head - g->committed : 0);
     ef_mp_key (l->tmp, "members");
@@ -534,23 +552,23 @@ s_list_group (void *arg, const ef_group_t *g)
 }
 
 int
-ef_consume_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_consume_list (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
     ef_stream_rec_t s;
     uint64_t first, head;
-    int rc = s_stream (self->reader, w, &s, why);
+    int rc = s_stream (self->x.reader, w, &s, why);
     if (rc ||
-        (rc = ef_store_stream_bounds (self->reader, s.num, &first, &head)))
+        (rc = ef_store_stream_bounds (self->x.reader, s.num, &first, &head)))
         return rc;
     ef_buf_t tmp;
     ef_buf_init (&tmp);
     s_list_t l = {self, &tmp, s.num, head, 0};
-    rc = ef_groups_each (self->reader, s.num, s_list_group, &l);
+    rc = ef_groups_each (self->x.reader, s.num, s_list_group, &l);
     if (rc == 0) {
-        ef_proto_reply_ok (&self->out, w->req.id, 1);
-        ef_mp_key (&self->out, "groups");
-        ef_mp_array (&self->out, l.n);
-        ef_buf_append (&self->out, tmp.data, tmp.len);
+        ef_proto_reply_ok (self->x.out, w->req.id, 1);
+        ef_mp_key (self->x.out, "groups");
+        ef_mp_array (self->x.out, l.n);
+        ef_buf_append (self->x.out, tmp.data, tmp.len);
     }
     ef_buf_free (&tmp);
     return rc;
@@ -566,9 +584,9 @@ s_sub_free (s_sub_t *sub)
 }
 
 static void
-s_sub_remove (ef_broker_t *self, s_sub_t *gone)
+s_sub_remove (ef_consume_t *self, s_sub_t *gone)
 {
-    size_t b = gone->num & (EF_PARK_BUCKETS - 1);
+    size_t b = gone->num & (S_BUCKETS - 1);
     for (s_sub_t **pp = &self->subs[b]; *pp; pp = &(*pp)->next)
         if (*pp == gone) {
             *pp = gone->next;
@@ -580,15 +598,15 @@ s_sub_remove (ef_broker_t *self, s_sub_t *gone)
 
 /*  Send what the subscriber has credit for. */
 static void
-s_push (ef_broker_t *self, s_sub_t *sub)
+s_push (ef_consume_t *self, s_sub_t *sub)
 {
     ef_buf_t *b = &self->push;
-    if (ef_store_reader_begin (self->reader))
+    if (ef_store_reader_begin (self->x.reader))
         return;
     for (;;) {
         uint64_t first, head, last;
         if (!sub->credit ||
-            ef_store_stream_bounds (self->reader, sub->num, &first, &head) ||
+            ef_store_stream_bounds (self->x.reader, sub->num, &first, &head) ||
             head <= sub->position)
             break;
         uint64_t n = head - sub->position;
@@ -601,28 +619,28 @@ s_push (ef_broker_t *self, s_sub_t *sub)
         ef_mp_key (b, "push");
         ef_mp_bool (b, 1);
         ef_mp_key (b, "next_offset");
-        s_offset (b, self->reader, sub->num, sub->position + n);
+        s_offset (b, self->x.reader, sub->num, sub->position + n);
         ef_mp_key (b, "events");
-        if (ef_query_write_range (b, self->reader, sub->num, sub->stream_id,
+        if (ef_query_write_range (b, self->x.reader, sub->num, sub->stream_id,
                                   sub->position + 1, sub->position + n,
                                   &last) ||
             last != sub->position + n)
             break;
-        if (b->oom || ef_broker_send_buf (self, &sub->peer, b)) {
-            ef_store_reader_end (self->reader);
+        if (b->oom || self->x.send (self->x.arg, &sub->peer, b)) {
+            ef_store_reader_end (self->x.reader);
             s_sub_remove (self, sub); /* the peer is gone */
             return;
         }
         sub->credit -= last - sub->position;
         sub->position = last;
     }
-    ef_store_reader_end (self->reader);
+    ef_store_reader_end (self->x.reader);
 }
 
 static s_sub_t *
-s_sub_find (ef_broker_t *self, zmq_msg_t *peer, uint64_t id)
+s_sub_find (ef_consume_t *self, zmq_msg_t *peer, uint64_t id)
 {
-    for (size_t b = 0; b < EF_PARK_BUCKETS; b++)
+    for (size_t b = 0; b < S_BUCKETS; b++)
         for (s_sub_t *s = self->subs[b]; s; s = s->next)
             if (s->id == id && zmq_msg_size (&s->peer) == zmq_msg_size (peer) &&
                 memcmp (zmq_msg_data (&s->peer), zmq_msg_data (peer),
@@ -632,11 +650,11 @@ s_sub_find (ef_broker_t *self, zmq_msg_t *peer, uint64_t id)
 }
 
 int
-ef_consume_subscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
     ef_stream_rec_t s;
     int rc = s_group_arg (w, why);
-    if (rc || (rc = s_stream (self->reader, w, &s, why)))
+    if (rc || (rc = s_stream (self->x.reader, w, &s, why)))
         return rc;
     if (self->nsubs >= S_MAX_SUBS) {
         *why = "too many subscriptions on this broker";
@@ -644,7 +662,7 @@ ef_consume_subscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
     }
     ef_group_t *g = malloc (sizeof *g);
     s_sub_t *sub = calloc (1, sizeof *sub);
-    if (!g || !sub || (rc = s_group (self->reader, s.num, w->req.group, g))) {
+    if (!g || !sub || (rc = s_group (self->x.reader, s.num, w->req.group, g))) {
         free (g);
         free (sub);
         return rc ? rc : EF_ENOMEM;
@@ -656,24 +674,22 @@ ef_consume_subscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
     memcpy (sub->stream_id, s.id, sizeof sub->stream_id);
     sub->position = g->committed;
     sub->credit = w->req.credit;
-    s_sub_t **bucket = &self->subs[s.num & (EF_PARK_BUCKETS - 1)];
+    s_sub_t **bucket = &self->subs[s.num & (S_BUCKETS - 1)];
     sub->next = *bucket;
     *bucket = sub;
     self->nsubs++;
-    ef_proto_reply_ok (&self->out, w->req.id, 2);
-    ef_mp_key (&self->out, "sub");
-    ef_mp_uint (&self->out, sub->id);
-    ef_mp_key (&self->out, "committed_offset");
-    s_offset (&self->out, self->reader, s.num, g->committed);
+    ef_proto_reply_ok (self->x.out, w->req.id, 2);
+    ef_mp_key (self->x.out, "sub");
+    ef_mp_uint (self->x.out, sub->id);
+    ef_mp_key (self->x.out, "committed_offset");
+    s_offset (self->x.out, self->x.reader, s.num, g->committed);
     free (g);
-    /* the backlog follows the reply, pushed after it is sent */
-    w->park = 1;
-    w->stream = s;
+    w->stream = s; /* the backlog follows the reply (ef_consume_wake) */
     return 0;
 }
 
 int
-ef_consume_credit (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_consume_credit (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
     s_sub_t *sub = s_sub_find (self, &w->peer, w->req.sub);
     if (!sub) {
@@ -681,14 +697,13 @@ ef_consume_credit (ef_broker_t *self, ef_wreq_t *w, const char **why)
         return EF_ENOTFOUND;
     }
     sub->credit += w->req.credit;
-    ef_proto_reply_ok (&self->out, w->req.id, 0);
-    w->park = 1; /* push after the reply */
-    w->stream.num = sub->num;
+    ef_proto_reply_ok (self->x.out, w->req.id, 0);
+    w->stream.num = sub->num; /* pushed after the reply (ef_consume_wake) */
     return 0;
 }
 
 int
-ef_consume_unsubscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_consume_unsubscribe (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
     s_sub_t *sub = s_sub_find (self, &w->peer, w->req.sub);
     if (!sub) {
@@ -696,7 +711,7 @@ ef_consume_unsubscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
         return EF_ENOTFOUND;
     }
     s_sub_remove (self, sub);
-    ef_proto_reply_ok (&self->out, w->req.id, 0);
+    ef_proto_reply_ok (self->x.out, w->req.id, 0);
     return 0;
 }
 
@@ -704,7 +719,7 @@ ef_consume_unsubscribe (ef_broker_t *self, ef_wreq_t *w, const char **why)
     {id: sub, ok: false, push: true, error} (protocol.md, SUBSCRIBE).
     Best effort: a peer that is gone or full cannot be told. */
 static void
-s_sub_end (ef_broker_t *self, s_sub_t *sub, int code, const char *why)
+s_sub_end (ef_consume_t *self, s_sub_t *sub, int code, const char *why)
 {
     ef_buf_t *b = &self->push;
     ef_buf_reset (b);
@@ -724,13 +739,13 @@ s_sub_end (ef_broker_t *self, s_sub_t *sub, int code, const char *why)
     ef_mp_key (b, "message");
     ef_mp_cstr (b, why);
     if (!b->oom)
-        ef_broker_send_buf (self, &sub->peer, b);
+        self->x.send (self->x.arg, &sub->peer, b);
 }
 
 void
-ef_consume_stream_gone (ef_broker_t *self, uint32_t num)
+ef_consume_stream_gone (ef_consume_t *self, uint32_t num)
 {
-    for (s_sub_t *sub = self->subs[num & (EF_PARK_BUCKETS - 1)], *next; sub;
+    for (s_sub_t *sub = self->subs[num & (S_BUCKETS - 1)], *next; sub;
          sub = next) {
         next = sub->next;
         if (sub->num == num) {
@@ -740,10 +755,24 @@ ef_consume_stream_gone (ef_broker_t *self, uint32_t num)
     }
 }
 
-void
-ef_consume_close (ef_broker_t *self)
+ef_consume_t *
+ef_consume_new (const ef_consume_ctx_t *ctx)
 {
-    for (size_t b = 0; b < EF_PARK_BUCKETS; b++)
+    ef_consume_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->x = *ctx;
+    ef_buf_init (&self->push);
+    return self;
+}
+
+void
+ef_consume_destroy (ef_consume_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ef_consume_t *self = *self_p;
+    for (size_t b = 0; b < S_BUCKETS; b++)
         while (self->subs[b]) {
             s_sub_t *next = self->subs[b]->next;
             s_sub_end (self, self->subs[b], EF_EUNAVAILABLE,
@@ -751,5 +780,19 @@ ef_consume_close (ef_broker_t *self)
             s_sub_free (self->subs[b]);
             self->subs[b] = next;
         }
-    self->nsubs = 0;
+    ef_buf_free (&self->push);
+    free (self);
+    *self_p = NULL;
+}
+
+uint32_t
+ef_consume_parked (const ef_consume_t *self)
+{
+    return self->nparked;
+}
+
+uint32_t
+ef_consume_subscriptions (const ef_consume_t *self)
+{
+    return self->nsubs;
 }

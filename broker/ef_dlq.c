@@ -3,14 +3,19 @@
     failed, the attempts, the last error and when the failures were. Replay
     puts the event back at that step with its attempts reset; delete
     forgets the letter (the event stays FAILED). */
-#include "ef_broker_int.h"
+#include "ef_dlq.h"
 #include "ef_engine.h"
 #include "ef_process.h"
+#include "ef_query.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+struct ef_dlq {
+    ef_dlq_ctx_t x;
+};
 
 #define S_MAX_PAGE   EF_MAX_LIST /* the codec refuses more */
 #define S_MAX_REPLAY 1000 /* dead letters replayed by one request */
@@ -79,7 +84,7 @@ s_write_dead (ef_buf_t *b, ef_store_txn_t *txn, const ef_dead_t *d)
 }
 
 typedef struct {
-    ef_broker_t *self;
+    ef_dlq_t *self;
     ef_wreq_t *w;
     uint32_t stream; /* 0: any */
     uint64_t skip;
@@ -122,7 +127,7 @@ s_list_one (void *arg, const ef_dead_t *d)
         l->more = 1;
         return 1;
     }
-    s_write_dead (l->tmp, l->self->reader, d);
+    s_write_dead (l->tmp, l->self->x.reader, d);
     l->n++;
     return 0;
 }
@@ -142,10 +147,10 @@ s_stream_filter (ef_store_txn_t *txn, ef_wreq_t *w, uint32_t *num)
 }
 
 int
-ef_dlq_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_dlq_list (ef_dlq_t *self, ef_wreq_t *w, const char **why)
 {
     uint32_t stream;
-    if (s_stream_filter (self->reader, w, &stream)) {
+    if (s_stream_filter (self->x.reader, w, &stream)) {
         *why = "no such stream";
         return EF_ENOTFOUND;
     }
@@ -157,41 +162,41 @@ ef_dlq_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
     ef_buf_init (&tmp);
     s_list_t l = {self, w, stream, (uint64_t) (page - 1) * limit, limit, 0, 0,
                   &tmp};
-    int rc = ef_process_dlq_each (self->reader, w->org, s_list_one, &l);
+    int rc = ef_process_dlq_each (self->x.reader, w->org, s_list_one, &l);
     if (rc == 0) {
-        ef_proto_reply_ok (&self->out, w->req.id, 4);
-        ef_mp_key (&self->out, "page");
-        ef_mp_uint (&self->out, page);
-        ef_mp_key (&self->out, "limit");
-        ef_mp_uint (&self->out, limit);
-        ef_mp_key (&self->out, "has_more");
-        ef_mp_bool (&self->out, l.more);
-        ef_mp_key (&self->out, "items");
-        ef_mp_array (&self->out, l.n);
-        ef_buf_append (&self->out, tmp.data, tmp.len);
+        ef_proto_reply_ok (self->x.out, w->req.id, 4);
+        ef_mp_key (self->x.out, "page");
+        ef_mp_uint (self->x.out, page);
+        ef_mp_key (self->x.out, "limit");
+        ef_mp_uint (self->x.out, limit);
+        ef_mp_key (self->x.out, "has_more");
+        ef_mp_bool (self->x.out, l.more);
+        ef_mp_key (self->x.out, "items");
+        ef_mp_array (self->x.out, l.n);
+        ef_buf_append (self->x.out, tmp.data, tmp.len);
     }
     ef_buf_free (&tmp);
     return rc;
 }
 
 int
-ef_dlq_get (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_dlq_get (ef_dlq_t *self, ef_wreq_t *w, const char **why)
 {
     ef_stream_rec_t s;
     uint64_t seq;
     ef_dead_t d;
     ef_str_t rec;
-    if (s_locate (self->reader, w, &s, &seq)
-        || ef_process_dlq_get (self->reader, s.num, seq, &d)
-        || ef_store_event_get (self->reader, s.num, seq, &rec)) {
+    if (s_locate (self->x.reader, w, &s, &seq)
+        || ef_process_dlq_get (self->x.reader, s.num, seq, &d)
+        || ef_store_event_get (self->x.reader, s.num, seq, &rec)) {
         *why = "no such dead letter";
         return EF_ENOTFOUND;
     }
-    ef_proto_reply_ok (&self->out, w->req.id, 2);
-    ef_mp_key (&self->out, "dead");
-    s_write_dead (&self->out, self->reader, &d);
-    ef_mp_key (&self->out, "event");
-    ef_query_write_event (&self->out, self->reader, s.num, s.id, seq, rec);
+    ef_proto_reply_ok (self->x.out, w->req.id, 2);
+    ef_mp_key (self->x.out, "dead");
+    s_write_dead (self->x.out, self->x.reader, &d);
+    ef_mp_key (self->x.out, "event");
+    ef_query_write_event (self->x.out, self->x.reader, s.num, s.id, seq, rec);
     return 0;
 }
 
@@ -221,8 +226,8 @@ s_collect (void *arg, const ef_dead_t *d)
 static int
 s_apply_replay (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    ef_broker_t *self = ctx;
-    ef_engine_t *engine = ef_writer_engine (self->writer);
+    ef_dlq_t *self = ctx;
+    ef_engine_t *engine = ef_writer_engine (self->x.writer);
     uint32_t replayed = 0;
     int rc = 0, more = 0;
     if (ef_str_set (w->req.event_id)) {
@@ -257,7 +262,7 @@ s_apply_replay (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     }
     if (rc)
         return rc;
-    ef_writer_wake_engine (self->writer, now);
+    ef_writer_wake_engine (self->x.writer, now);
     ef_proto_reply_ok (&w->reply, w->req.id, 2);
     ef_mp_key (&w->reply, "replayed");
     ef_mp_uint (&w->reply, replayed);
@@ -267,7 +272,7 @@ s_apply_replay (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 }
 
 int
-ef_dlq_replay (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_dlq_replay (ef_dlq_t *self, ef_wreq_t *w, const char **why)
 {
     if (!ef_str_set (w->req.event_id) && !w->req.all) {
         *why = "replay one (event_id) or all that match (all: true)";
@@ -278,8 +283,8 @@ ef_dlq_replay (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
-int
-ef_dlq_apply_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+static int
+s_apply_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     (void) ctx;
     (void) now;
@@ -294,3 +299,30 @@ ef_dlq_apply_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     return 0;
 }
 
+
+int
+ef_dlq_delete (ef_dlq_t *self, ef_wreq_t *w, const char **why)
+{
+    (void) why;
+    w->apply = s_apply_delete;
+    w->apply_ctx = self;
+    return 0;
+}
+
+ef_dlq_t *
+ef_dlq_new (const ef_dlq_ctx_t *ctx)
+{
+    ef_dlq_t *self = calloc (1, sizeof *self);
+    if (self)
+        self->x = *ctx;
+    return self;
+}
+
+void
+ef_dlq_destroy (ef_dlq_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    free (*self_p);
+    *self_p = NULL;
+}

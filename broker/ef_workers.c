@@ -1,15 +1,16 @@
 /*  ef_workers.c: workers, the DEALER peers that run pipeline worker steps
-    (DESIGN.md §6), and the dead-letter queue's commands. A worker says
+    (DESIGN.md §6). A worker says
     READY (service, capacity) and says it again every second as its
     heartbeat; jobs go to the workers of their service with free capacity,
     oldest job first, least-loaded worker first; DONE and FAIL answers go
     to the writer, which decides what follows. A worker that falls silent
     for three seconds (--worker-silence), or whose connection is gone, is dropped and its jobs
     fail (retryably), so they run again on another worker. */
-#include "ef_broker_int.h"
+#include "ef_workers.h"
 #include "ef_engine.h"
 #include "ef_process.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
 
 #include <stdio.h>
@@ -47,6 +48,7 @@ typedef struct s_service {
 } s_service_t;
 
 struct ef_workers {
+    ef_workers_ctx_t x;
     s_worker_t *workers;
     uint32_t nworkers;
     s_out_t *out;          /* jobs a worker has */
@@ -54,16 +56,15 @@ struct ef_workers {
     int64_t silent_ms;     /* a worker silent this long is dropped */
 };
 
-static struct ef_workers *
-s_self (ef_broker_t *b)
+ef_workers_t *
+ef_workers_new (const ef_workers_ctx_t *ctx)
 {
-    if (!b->workers && (b->workers = calloc (1, sizeof (struct ef_workers)))) {
-        int err;
-        int64_t ms = ef_config_get_int (b->cfg, "worker-silence", S_SILENT_MS,
-                                        &err);
-        b->workers->silent_ms = err || ms < 1000 ? S_SILENT_MS : ms;
-    }
-    return b->workers;
+    ef_workers_t *self = calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->x = *ctx;
+    self->silent_ms = ctx->silent_ms >= 1000 ? ctx->silent_ms : S_SILENT_MS;
+    return self;
 }
 
 static int
@@ -74,16 +75,16 @@ s_same_peer (zmq_msg_t *a, zmq_msg_t *b)
                   == 0;
 }
 
-static void s_room_sync (ef_broker_t *self);
+static void s_room_sync (ef_workers_t *self);
 
 /*  An answer for attempt job_id to the writer: a new internal request. */
-static void s_outcome_to_writer (ef_broker_t *self, const char *job_id, int ok,
+static void s_outcome_to_writer (ef_workers_t *self, const char *job_id, int ok,
                                  const char *error);
 
 static void
-s_drop_worker (ef_broker_t *self, s_worker_t *gone, const char *why)
+s_drop_worker (ef_workers_t *self, s_worker_t *gone, const char *why)
 {
-    struct ef_workers *ws = s_self (self);
+    ef_workers_t *ws = self;
     /* its jobs fail now, to run again elsewhere */
     for (s_out_t **pp = &ws->out; *pp;) {
         s_out_t *o = *pp;
@@ -101,7 +102,7 @@ s_drop_worker (ef_broker_t *self, s_worker_t *gone, const char *why)
         }
     ws->nworkers--;
     zmq_msg_close (&gone->peer);
-    ef_log_info (self->log, "worker gone", "\"service\":\"%s\",\"why\":\"%s\"",
+    ef_log_info (self->x.log, "worker gone", "\"service\":\"%s\",\"why\":\"%s\"",
                  gone->service, why);
     free (gone);
     s_room_sync (self);
@@ -109,17 +110,17 @@ s_drop_worker (ef_broker_t *self, s_worker_t *gone, const char *why)
 
 /*  Tell the engine what each service can take now (ef_room.h). */
 static void
-s_room_sync (ef_broker_t *self)
+s_room_sync (ef_workers_t *self)
 {
-    struct ef_workers *ws = s_self (self);
-    if (!ws || !self->room)
+    ef_workers_t *ws = self;
+    if (!self->x.room)
         return;
     for (s_service_t *sv = ws->services; sv; sv = sv->next) {
         uint32_t n = 0, capacity = 0;
         for (s_worker_t *w = ws->workers; w; w = w->next)
             if (w->org == sv->org && strcmp (w->service, sv->name) == 0)
                 n++, capacity += w->capacity;
-        ef_room_set (self->room, sv->org, sv->name, n, capacity, sv->queued);
+        ef_room_set (self->x.room, sv->org, sv->name, n, capacity, sv->queued);
     }
 }
 
@@ -156,9 +157,9 @@ s_worker_for (struct ef_workers *ws, uint32_t org, const char *service)
 
 /*  Give queued jobs to workers with room: per service, oldest first. */
 static void
-s_pump (ef_broker_t *self)
+s_pump (ef_workers_t *self)
 {
-    struct ef_workers *ws = s_self (self);
+    ef_workers_t *ws = self;
     for (s_service_t *sv = ws->services; sv; sv = sv->next) {
         s_worker_t *best;
         while (sv->head && (best = s_worker_for (ws, sv->org, sv->name))) {
@@ -170,7 +171,7 @@ s_pump (ef_broker_t *self)
                       (int) job->req.job_id.len, job->req.job_id.ptr);
             o->worker = best;
             o->deadline = ef_time_mono_ms () + job->req.timeout;
-            if (ef_broker_send (self, &best->peer, job->reply.data,
+            if (self->x.send (self->x.arg, &best->peer, job->reply.data,
                                 job->reply.len)) {
                 /* the job stays first in line; the worker goes */
                 free (o);
@@ -191,12 +192,11 @@ s_pump (ef_broker_t *self)
 }
 
 void
-ef_workers_submit (ef_broker_t *self, ef_wreq_t *job)
+ef_workers_submit (ef_workers_t *self, ef_wreq_t *job)
 {
-    struct ef_workers *ws = s_self (self);
-    s_service_t *sv = ws ? s_service (ws, job->org, job->req.name.ptr,
-                                      job->req.name.len)
-                         : NULL;
+    ef_workers_t *ws = self;
+    s_service_t *sv =
+        s_service (ws, job->org, job->req.name.ptr, job->req.name.len);
     if (!sv) {
         /* no memory: the job's timeout brings it back */
         ef_engine_job_free (job);
@@ -213,11 +213,9 @@ ef_workers_submit (ef_broker_t *self, ef_wreq_t *job)
 }
 
 void
-ef_workers_tick (ef_broker_t *self)
+ef_workers_tick (ef_workers_t *self)
 {
-    struct ef_workers *ws = self->workers;
-    if (!ws)
-        return;
+    ef_workers_t *ws = self;
     int64_t now = ef_time_mono_ms ();
     /* jobs past their time free their worker's room; the writer counts
        the attempt as failed when the job falls due */
@@ -242,18 +240,18 @@ ef_workers_tick (ef_broker_t *self)
             s_drop_worker (self, w, "the worker stopped answering");
         else if (now - w->last_ping >= S_PING_MS) {
             w->last_ping = now;
-            ef_broker_send (self, &w->peer, ping, sizeof ping);
+            self->x.send (self->x.arg, &w->peer, ping, sizeof ping);
         }
     }
     s_pump (self);
 }
 
 void
-ef_workers_close (ef_broker_t *self)
+ef_workers_destroy (ef_workers_t **self_p)
 {
-    struct ef_workers *ws = self->workers;
-    if (!ws)
+    if (!self_p || !*self_p)
         return;
+    ef_workers_t *ws = *self_p;
     while (ws->workers) {
         s_worker_t *next = ws->workers->next;
         zmq_msg_close (&ws->workers->peer);
@@ -276,17 +274,15 @@ ef_workers_close (ef_broker_t *self)
         free (sv);
     }
     free (ws);
-    self->workers = NULL;
+    *self_p = NULL;
 }
 
 /* ---------------------------------------------------------------- commands */
 
 int
-ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_workers_ready (ef_workers_t *self, ef_wreq_t *w, const char **why)
 {
-    struct ef_workers *ws = s_self (self);
-    if (!ws)
-        return EF_ENOMEM;
+    ef_workers_t *ws = self;
     if (w->req.service.len == 0 || w->req.service.len > 128) {
         *why = "service is 1 to 128 bytes";
         return EF_EINVAL;
@@ -311,45 +307,45 @@ ef_workers_ready (ef_broker_t *self, ef_wreq_t *w, const char **why)
         found->next = ws->workers;
         ws->workers = found;
         ws->nworkers++;
-        ef_log_info (self->log, "worker ready", "\"service\":\"%s\"",
+        ef_log_info (self->x.log, "worker ready", "\"service\":\"%s\"",
                      found->service);
     }
     found->capacity = w->req.credit ? w->req.credit : 1;
     s_service (ws, found->org, found->service, strlen (found->service));
     s_room_sync (self); /* the engine may hand out jobs of it now */
     found->last_seen = ef_time_mono_ms ();
-    ef_proto_reply_ok (&self->out, w->req.id, 0);
-    w->park = 1; /* after the reply: jobs may go to it */
+    ef_proto_reply_ok (self->x.out, w->req.id, 0);
+    /* after the reply, ef_workers_tick gives jobs to it */
     return 0;
 }
 
 /*  LEAVE: a worker going away on purpose; its jobs run elsewhere. */
 int
-ef_workers_leave (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_workers_leave (ef_workers_t *self, ef_wreq_t *w, const char **why)
 {
     (void) why;
-    struct ef_workers *ws = s_self (self);
-    for (s_worker_t *k = ws ? ws->workers : NULL; k; k = k->next)
+    ef_workers_t *ws = self;
+    for (s_worker_t *k = ws->workers; k; k = k->next)
         if (s_same_peer (&k->peer, &w->peer) && k->org == w->org
             && ef_str_eq (w->req.service, k->service)) {
             s_drop_worker (self, k, "the worker left");
             break;
         }
-    ef_proto_reply_ok (&self->out, w->req.id, 0);
+    ef_proto_reply_ok (self->x.out, w->req.id, 0);
     return 0;
 }
 
 static int
 s_apply_outcome (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    ef_broker_t *self = ctx;
+    ef_writer_t *writer = ctx; /* the writer's own thread */
     int ok = w->req.cmd == EF_CMD_DONE;
-    int rc = ef_engine_outcome (ef_writer_engine (self->writer), txn,
+    int rc = ef_engine_outcome (ef_writer_engine (writer), txn,
                                 w->req.job_id, ok, w->req.result, w->req.reason,
                                 w->req.has_retryable ? w->req.retryable : 1,
                                 now);
     /* what follows (the next steps, or a retry) is the engine's next pass */
-    ef_writer_wake_engine (self->writer, now);
+    ef_writer_wake_engine (writer, now);
     if (rc == 0 && w->req.id)
         ef_proto_reply_ok (&w->reply, w->req.id, 0);
     return rc;
@@ -357,12 +353,12 @@ s_apply_outcome (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 
 /*  DONE and FAIL: the worker's room back, the answer to the writer. */
 int
-ef_workers_answer (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_workers_answer (ef_workers_t *self, ef_wreq_t *w, const char **why)
 {
-    struct ef_workers *ws = s_self (self);
+    ef_workers_t *ws = self;
     uint32_t num;
     uint64_t seq, attempt;
-    if (!ws || ef_engine_job_id (w->req.job_id, &num, &seq, &attempt)) {
+    if (ef_engine_job_id (w->req.job_id, &num, &seq, &attempt)) {
         *why = "job_id is not one of this broker's";
         return EF_EINVAL;
     }
@@ -392,18 +388,18 @@ ef_workers_answer (ef_broker_t *self, ef_wreq_t *w, const char **why)
         if (s_same_peer (&k->peer, &w->peer))
             k->last_seen = ef_time_mono_ms ();
     if (!held) {
-        ef_proto_reply_ok (&self->out, w->req.id, 0);
+        ef_proto_reply_ok (self->x.out, w->req.id, 0);
         return 0;
     }
     if (w->req.cmd == EF_CMD_DONE)
-        ef_metrics_add (self->metrics, EF_M_JOBS_DONE, 1);
+        ef_metrics_add (self->x.metrics, EF_M_JOBS_DONE, 1);
     w->apply = s_apply_outcome;
-    w->apply_ctx = self;
+    w->apply_ctx = self->x.writer;
     return 0;
 }
 
 static void
-s_outcome_to_writer (ef_broker_t *self, const char *job_id, int ok,
+s_outcome_to_writer (ef_workers_t *self, const char *job_id, int ok,
                      const char *error)
 {
     /* an internal request with no peer to answer: its reply is dropped */
@@ -427,48 +423,44 @@ s_outcome_to_writer (ef_broker_t *self, const char *job_id, int ok,
     w->req.has_retryable = 1;
     w->req.retryable = 1;
     w->apply = s_apply_outcome;
-    w->apply_ctx = self;
-    if (self->writer_stopped) {
-        ef_engine_job_free (w);
-        return;
-    }
-    ef_writer_submit (self->writer, w);
+    w->apply_ctx = self->x.writer;
+    ef_writer_submit (self->x.writer, w);
 }
 
 int
-ef_workers_list (ef_broker_t *self, ef_wreq_t *w, const char **why)
+ef_workers_list (ef_workers_t *self, ef_wreq_t *w, const char **why)
 {
     (void) why;
-    struct ef_workers *ws = s_self (self);
+    ef_workers_t *ws = self;
     uint32_t n = 0, queued = 0;
     int64_t now = ef_time_mono_ms ();
-    for (s_worker_t *k = ws ? ws->workers : NULL; k; k = k->next)
+    for (s_worker_t *k = ws->workers; k; k = k->next)
         n += k->org == w->org;
-    for (s_service_t *sv = ws ? ws->services : NULL; sv; sv = sv->next)
+    for (s_service_t *sv = ws->services; sv; sv = sv->next)
         queued += sv->org == w->org ? sv->queued : 0;
-    ef_proto_reply_ok (&self->out, w->req.id, 2);
-    ef_mp_key (&self->out, "workers");
-    ef_mp_array (&self->out, n);
-    for (s_worker_t *k = ws ? ws->workers : NULL; k; k = k->next) {
+    ef_proto_reply_ok (self->x.out, w->req.id, 2);
+    ef_mp_key (self->x.out, "workers");
+    ef_mp_array (self->x.out, n);
+    for (s_worker_t *k = ws->workers; k; k = k->next) {
         if (k->org != w->org)
             continue; /* another org's */
-        ef_mp_map (&self->out, 4);
-        ef_mp_key (&self->out, "service");
-        ef_mp_cstr (&self->out, k->service);
-        ef_mp_key (&self->out, "capacity");
-        ef_mp_uint (&self->out, k->capacity);
-        ef_mp_key (&self->out, "in_flight");
-        ef_mp_uint (&self->out, k->inflight);
-        ef_mp_key (&self->out, "seen_ms_ago");
-        ef_mp_uint (&self->out, (uint64_t) (now - k->last_seen));
+        ef_mp_map (self->x.out, 4);
+        ef_mp_key (self->x.out, "service");
+        ef_mp_cstr (self->x.out, k->service);
+        ef_mp_key (self->x.out, "capacity");
+        ef_mp_uint (self->x.out, k->capacity);
+        ef_mp_key (self->x.out, "in_flight");
+        ef_mp_uint (self->x.out, k->inflight);
+        ef_mp_key (self->x.out, "seen_ms_ago");
+        ef_mp_uint (self->x.out, (uint64_t) (now - k->last_seen));
     }
-    ef_mp_key (&self->out, "queued");
-    ef_mp_uint (&self->out, queued);
+    ef_mp_key (self->x.out, "queued");
+    ef_mp_uint (self->x.out, queued);
     return 0;
 }
 
 uint32_t
-ef_workers_count (const ef_broker_t *self)
+ef_workers_count (const ef_workers_t *self)
 {
-    return self->workers ? self->workers->nworkers : 0;
+    return self->nworkers;
 }
