@@ -21,8 +21,8 @@ s_call_render (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     if (!key)
         return ef_http_send (h, status);
     if (ef_api_render (h, rep, key))
-        return ef_http_problem (h, 500, "INTERNAL", "malformed broker reply",
-                                NULL, 0);
+        return ef_http_problem (h, EF_EINTERNAL, "malformed broker reply", NULL,
+                                0);
     return ef_http_send (h, status);
 }
 
@@ -381,8 +381,7 @@ s_key_create (ef_bridge_t *self, ef_http_t *h, int producer)
         if (ef_proto_reply_find (rep, "api_key", &s) == 0)
             ef_mpr_str (&s, &secret);
         if (ef_proto_reply_find (rep, "key", &r))
-            rc = ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL,
-                                  0);
+            rc = ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
         else if (producer) {
             ef_apikey_info_t k;
             ef_proto_read_apikey (&r, &k);

@@ -24,7 +24,7 @@ ef_api_check_json (ef_http_t *h)
         snprintf (detail, sizeof detail,
                   "JSON nested deeper than %d levels (line %d, column %d)",
                   EF_JSON_DEPTH, line, col);
-        return ef_http_problem (h, 422, "VALIDATION", detail,
+        return ef_http_problem (h, EF_EVALIDATION, detail,
                                 ",\"errors\":[{\"path\":\"\",\"message\":"
                                 "\"nested too deep\"}]",
                                 0);
@@ -42,7 +42,7 @@ ef_api_check_json (ef_http_t *h)
     snprintf (extra, sizeof extra, ",\"line\":%d,\"column\":%d", line, col);
     snprintf (detail, sizeof detail, "malformed JSON at line %d, column %d: %s",
               line, col, why ? why : "syntax error");
-    return ef_http_problem (h, 400, "MALFORMED_JSON", detail, extra, 0);
+    return ef_http_problem (h, EF_EMALFORMED_JSON, detail, extra, 0);
 }
 
 int
@@ -56,11 +56,11 @@ ef_api_body (ef_bridge_t *self, ef_http_t *h, json_t **root)
     json_error_t err;
     *root = json_loadb (h->body, h->body_len, JSON_DECODE_ANY, &err);
     if (!*root)
-        return ef_http_problem (h, 400, "MALFORMED_JSON", err.text, NULL, 0);
+        return ef_http_problem (h, EF_EMALFORMED_JSON, err.text, NULL, 0);
     if (!json_is_object (*root)) {
         json_decref (*root);
         *root = NULL;
-        return ef_http_problem (h, 422, "VALIDATION",
+        return ef_http_problem (h, EF_EVALIDATION,
                                 "the body must be a JSON object",
                                 ",\"errors\":[{\"path\":\"\",\"message\":"
                                 "\"must be an object\"}]",
@@ -101,7 +101,7 @@ ef_api_errors_send (ef_http_t *h, ef_api_errors_t *e)
     ef_buf_append (&extra, ",\"errors\":[", 11);
     ef_buf_append (&extra, e->list.data, e->list.len);
     ef_buf_append (&extra, "]", 2); /* with the NUL */
-    int rc = ef_http_problem (h, 422, "VALIDATION",
+    int rc = ef_http_problem (h, EF_EVALIDATION,
                               "the request has invalid fields", extra.data, 0);
     ef_buf_free (&extra);
     ef_api_errors_free (e);
