@@ -266,74 +266,6 @@ ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
 
 /* ---------------------------------------------------------------- events */
 
-/*  JSON text kept as it was stored, or null. */
-static void
-s_raw (ef_buf_t *b, ef_str_t s)
-{
-    if (s.ptr)
-        ef_buf_append (b, s.ptr, s.len);
-    else
-        ef_buf_append (b, "null", 4);
-}
-
-static void
-s_str (ef_buf_t *b, ef_str_t s)
-{
-    if (s.ptr)
-        ef_json_quote (b, s.ptr, s.len);
-    else
-        ef_buf_append (b, "null", 4);
-}
-
-static void
-s_time (ef_http_t *h, uint64_t ms)
-{
-    char t[40];
-    if (ms)
-        ef_http_printf (h, "\"%s\"", ef_time_format (ms, t, sizeof t));
-    else
-        ef_buf_append (&h->out, "null", 4);
-}
-
-void
-ef_api_event_json (ef_http_t *h, const ef_event_t *ev)
-{
-    ef_buf_t *b = &h->out;
-    ef_buf_append (b, "{\"id\":", 6);
-    s_str (b, ev->event_id);
-    ef_buf_append (b, ",\"event_id\":", 12);
-    s_str (b, ev->event_id);
-    ef_buf_append (b, ",\"stream_id\":", 13);
-    s_str (b, ev->stream_id);
-    ef_http_printf (h, ",\"seq\":%llu,\"type\":", (unsigned long long) ev->seq);
-    s_str (b, ev->type);
-    ef_http_printf (h, ",\"version\":%u,\"occurred_at\":", ev->version);
-    s_time (h, ev->occurred_at);
-    ef_buf_append (b, ",\"received_at\":", 15);
-    s_time (h, ev->received_at);
-    ef_buf_append (b, ",\"source\":", 10);
-    s_str (b, ev->source);
-    ef_buf_append (b, ",\"context\":{\"trace_id\":", 23);
-    s_str (b, ev->trace_id);
-    ef_buf_append (b, ",\"correlation_id\":", 18);
-    s_str (b, ev->correlation_id);
-    if (ef_str_set (ev->request_id)) { /* the publishing request's */
-        ef_buf_append (b, ",\"request_id\":", 14);
-        s_str (b, ev->request_id);
-    }
-    ef_buf_append (b, "},\"payload\":", 12);
-    s_raw (b, ev->payload);
-    ef_buf_append (b, ",\"status\":", 10);
-    s_str (b, ev->status);
-    ef_http_printf (h, ",\"attempts\":%u,\"last_error\":", ev->attempts);
-    s_str (b, ev->last_error);
-    ef_buf_append (b, ",\"result\":", 10);
-    s_raw (b, ev->result);
-    ef_buf_append (b, ",\"processed_at\":", 16);
-    s_time (h, ev->processed_at);
-    ef_buf_append (b, "}", 1);
-}
-
 int
 ef_api_render_events (ef_http_t *h, const ef_reply_t *rep, const char *key)
 {
@@ -351,7 +283,7 @@ ef_api_render_events (ef_http_t *h, const ef_reply_t *rep, const char *key)
         }
         if (i)
             ef_buf_append (&h->out, ",", 1);
-        ef_api_event_json (h, &ev);
+        ef_event_json (&h->out, &ev, 0);
     }
     ef_buf_append (&h->out, "]", 1);
     return rc;

@@ -308,7 +308,7 @@ ef_api_events_get (ef_bridge_t *self, ef_http_t *h)
     ef_event_t ev;
     if (ef_proto_reply_find (rep, "event", &r) || ef_proto_read_event (&r, &ev))
         return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
-    ef_api_event_json (h, &ev);
+    ef_event_json (&h->out, &ev, 0);
     return ef_http_send (h, 200);
 }
 

@@ -112,7 +112,7 @@ ef_api_dlq_get (ef_bridge_t *self, ef_http_t *h)
     if (ef_api_render (h, rep, "dead"))
         return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
     ef_buf_append (&h->out, ",\"event\":", 9);
-    ef_api_event_json (h, &ev);
+    ef_event_json (&h->out, &ev, 0);
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 200);
 }

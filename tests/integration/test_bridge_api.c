@@ -365,6 +365,7 @@ test_ingest_accepts_an_event_that_reads_back_whole (void **st)
                   r.body);
     H_HAS (r, "received_at", '?');
     H_EXPECT_STR (r, "source", "shop");
+    H_HAS (r, "api_key_id", 's'); /* the producer key's (ef_event_json) */
     H_EXPECT_STR (r, "context.trace_id", "t-1");
     H_EXPECT_STR (r, "context.correlation_id", "c-1");
     json_t *want = json_loads ("{\"n\":1,\"s\":\"x\"}", 0, NULL);

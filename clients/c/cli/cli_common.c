@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_event_json.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_time.h"
@@ -372,37 +373,8 @@ cli_json_time (ef_buf_t *b, uint64_t ms, int nullable)
 void
 cli_json_event (ef_buf_t *b, const ef_event_t *ev)
 {
-    s_lit (b, "{\"event_id\":");
-    cli_json_str (b, ev->event_id);
-    s_lit (b, ",\"stream_id\":");
-    cli_json_str (b, ev->stream_id);
-    cli_buf_printf (b, ",\"seq\":%" PRIu64 ",\"type\":", ev->seq);
-    cli_json_str (b, ev->type);
-    cli_buf_printf (b,
-                    ",\"version\":%" PRIu32 ",\"occurred_at\":", ev->version);
-    cli_json_time (b, ev->occurred_at, 0);
-    s_lit (b, ",\"received_at\":");
-    cli_json_time (b, ev->received_at, 0);
-    s_lit (b, ",\"source\":");
-    cli_json_str (b, ev->source);
-    s_lit (b, ",\"api_key_id\":");
-    cli_json_str (b, ev->api_key_id);
-    s_lit (b, ",\"context\":{\"trace_id\":");
-    cli_json_str (b, ev->trace_id);
-    s_lit (b, ",\"correlation_id\":");
-    cli_json_str (b, ev->correlation_id);
-    s_lit (b, "},\"payload\":");
-    cli_json_raw (b, ev->payload);
-    s_lit (b, ",\"status\":");
-    cli_json_str (b, ev->status);
-    cli_buf_printf (b,
-                    ",\"attempts\":%" PRIu32 ",\"last_error\":", ev->attempts);
-    cli_json_str (b, ev->last_error);
-    s_lit (b, ",\"result\":");
-    cli_json_raw (b, ev->result);
-    s_lit (b, ",\"processed_at\":");
-    cli_json_time (b, ev->processed_at, 1);
-    s_lit (b, "}\n");
+    ef_event_json (b, ev, EF_EVENT_JSON_LINE);
+    s_lit (b, "\n");
 }
 
 void
