@@ -137,6 +137,25 @@ ef_api_render (ef_http_t *h, const ef_reply_t *rep, const char *key)
 }
 
 int
+ef_api_pass (ef_bridge_t *self, ef_http_t *h, const ef_route_pass_t *p)
+{
+    ef_request_t req = {0};
+    req.cmd = p->cmd;
+    for (int i = 0; i < EF_HTTP_MAX_PARAMS && p->params[i] && h->params[i]; i++)
+        *(ef_str_t *)((char *)&req + p->params[i] - 1) = ef_str (h->params[i]);
+    const ef_reply_t *rep;
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    if (p->key && p->items)
+        ef_api_render_items (h, rep, p->key);
+    else if (p->key && ef_api_render (h, rep, p->key))
+        return ef_http_problem (h, EF_EINTERNAL, "malformed broker reply", NULL,
+                                0);
+    return ef_http_send (h, p->status);
+}
+
+int
 ef_api_render_items (ef_http_t *h, const ef_reply_t *rep, const char *key)
 {
     ef_buf_append (&h->out, "{\"items\":", 9);

@@ -53,23 +53,37 @@ const ef_config_opt_t ef_bridge_options[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/*  A pass-through row: method, path, command, the field of the path's
+    parameter (0: none), the reply key, {"items": …} or not, status. */
+#define S_PASS(method, path, cmd, field, key, items, status)                   \
+    {                                                                          \
+        method, path, NULL,                                                    \
+        {                                                                      \
+            cmd, {field}, key, items, status                                   \
+        }                                                                      \
+    }
+
 const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/auth/register", ef_api_register},
     {"POST", "/api/v1/auth/login", ef_api_login},
     {"POST", "/api/v1/auth/refresh", ef_api_refresh},
     {"POST", "/api/v1/auth/logout", ef_api_logout},
     {"POST", "/api/v1/auth/password", ef_api_password},
-    {"GET", "/api/v1/users", ef_api_users_list},
+    S_PASS ("GET", "/api/v1/users", EF_CMD_USER_LIST, 0, "users", 1, 200),
     {"POST", "/api/v1/users", ef_api_users_create},
-    {"GET", "/api/v1/users/{user_id}", ef_api_users_get},
+    S_PASS ("GET", "/api/v1/users/{user_id}", EF_CMD_USER_GET,
+            EF_ROUTE_FIELD (user_id), "user", 0, 200),
     {"PATCH", "/api/v1/users/{user_id}", ef_api_users_update},
-    {"DELETE", "/api/v1/users/{user_id}", ef_api_users_delete},
+    S_PASS ("DELETE", "/api/v1/users/{user_id}", EF_CMD_USER_DELETE,
+            EF_ROUTE_FIELD (user_id), NULL, 0, 204),
     {"POST", "/api/v1/producers", ef_api_producers_create},
     {"GET", "/api/v1/producers", ef_api_producers_list},
-    {"DELETE", "/api/v1/producers/{producer_id}", ef_api_producers_delete},
+    S_PASS ("DELETE", "/api/v1/producers/{producer_id}", EF_CMD_APIKEY_REVOKE,
+            EF_ROUTE_FIELD (key_id), NULL, 0, 204),
     {"POST", "/api/v1/api-keys", ef_api_keys_create},
     {"GET", "/api/v1/api-keys", ef_api_keys_list},
-    {"DELETE", "/api/v1/api-keys/{key_id}", ef_api_keys_delete},
+    S_PASS ("DELETE", "/api/v1/api-keys/{key_id}", EF_CMD_APIKEY_REVOKE,
+            EF_ROUTE_FIELD (key_id), NULL, 0, 204),
     {"POST", "/api/v1/streams", ef_api_streams_create},
     {"GET", "/api/v1/streams", ef_api_streams_list},
     {"GET", "/api/v1/streams/{stream_id}", ef_api_streams_get},
@@ -79,8 +93,7 @@ const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/events", ef_api_ingest_seed},
     {"GET", "/api/v1/events/{event_id}", ef_api_events_get},
     {"GET", "/api/v1/events", ef_api_events_list},
-    {"GET", "/api/v1/streams/{stream_id}/consumer-groups",
-     ef_api_groups_list},
+    {"GET", "/api/v1/streams/{stream_id}/consumer-groups", ef_api_groups_list},
     {"GET", "/api/v1/streams/{stream_id}/consumer-groups/{group}/events",
      ef_api_groups_fetch},
     {"POST", "/api/v1/streams/{stream_id}/consumer-groups/{group}/offsets",
@@ -526,8 +539,10 @@ s_handle (struct mg_connection *conn, void *cbdata)
                          "encoded slashes and dot segments are not served in "
                          "a path",
                          NULL, 0);
-    else if (h.route >= 0)
+    else if (h.route >= 0 && ef_bridge_routes[h.route].fn)
         ef_bridge_routes[h.route].fn (self, &h);
+    else if (h.route >= 0)
+        ef_api_pass (self, &h, &ef_bridge_routes[h.route].pass);
     else if (path_matched)
         ef_http_problem (&h, EF_EMETHOD,
                          "that method is not served on this path", NULL, 0);
