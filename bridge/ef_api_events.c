@@ -4,6 +4,7 @@
     DOM (ef_json_object_each), the payload travels byte for byte as sent,
     and one broker PUBLISH carries a whole batch. */
 #include "ef_api_common.h"
+#include "eventflow/ef_event_rules.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
@@ -364,6 +365,8 @@ typedef struct {
     size_t *used;
     size_t cap;
     int bad;
+    const char *named[8]; /* the fields an error names already */
+    int n_named;
 } s_item_t;
 
 static void
@@ -373,6 +376,20 @@ s_item_error (s_item_t *it, const char *field, const char *message)
     snprintf (path, sizeof path, "%s/%s", it->prefix, field);
     ef_api_errors_add (it->errors, path, message);
     it->bad = 1;
+    if (it->n_named < 8)
+        it->named[it->n_named++] = field;
+}
+
+/*  A broken rule of ef_event_rules, unless the field's value was already
+    refused as it was read. */
+static void
+s_item_fault (void *arg, const ef_event_fault_t *f)
+{
+    s_item_t *it = arg;
+    for (int i = 0; i < it->n_named; i++)
+        if (strcmp (it->named[i], f->path) == 0)
+            return;
+    s_item_error (it, f->path, f->message);
 }
 
 /*  A JSON string member into the arena; NULL (and an error) otherwise. */
@@ -408,10 +425,11 @@ s_context_member (void *arg, ef_str_t key, ef_str_t value)
                                                          : NULL;
     if (slot) {
         uint32_t len;
-        const char *s = s_item_string (it, ef_str_eq (key, "trace_id")
-                                               ? "context/trace_id"
-                                               : "context/correlation_id",
-                                       value, EF_MAX_CONTEXT_FIELD, &len);
+        const char *s = s_item_string (it,
+                                       ef_str_eq (key, "trace_id")
+                                           ? "context/trace_id"
+                                           : "context/correlation_id",
+                                       value, it->cap, &len);
         if (s)
             *slot = (ef_str_t){s, len};
     }
@@ -444,25 +462,16 @@ s_item_member (void *arg, ef_str_t key, ef_str_t value)
     if (s_seen (it, key))
         s_item_error (it, "", "a field appears twice");
     if (ef_str_eq (key, "type")) {
-        if ((s = s_item_string (it, "type", value, EF_MAX_TYPE, &len))) {
-            if (len == 0)
-                s_item_error (it, "type", "must not be empty");
-            else
-                ev->type = (ef_str_t){s, len};
-        }
+        if ((s = s_item_string (it, "type", value, it->cap, &len)))
+            ev->type = (ef_str_t){s, len};
     } else if (ef_str_eq (key, "payload"))
         ev->payload = value; /* the raw JSON text, byte for byte */
     else if (ef_str_eq (key, "source")) {
-        if ((s = s_item_string (it, "source", value, EF_MAX_SOURCE, &len)))
+        if ((s = s_item_string (it, "source", value, it->cap, &len)))
             ev->source = (ef_str_t){s, len};
     } else if (ef_str_eq (key, "event_id")) {
-        ef_uuid_t u;
-        if ((s = s_item_string (it, "event_id", value, 64, &len))) {
-            if (ef_uuid_parse (s, len, &u))
-                s_item_error (it, "event_id", "must be a UUID");
-            else
-                ev->event_id = (ef_str_t){s, len};
-        }
+        if ((s = s_item_string (it, "event_id", value, it->cap, &len)))
+            ev->event_id = (ef_str_t){s, len};
     } else if (ef_str_eq (key, "version")) {
         uint64_t v;
         if (ef_json_kind (value) == 'z')
@@ -500,7 +509,7 @@ static int
 s_parse_item (ef_str_t text, ef_event_in_t *ev, const char *prefix,
               ef_api_errors_t *errors, char *arena, size_t *used, size_t cap)
 {
-    s_item_t it = {ev, 0, errors, prefix, arena, used, cap, 0};
+    s_item_t it = {ev, 0, errors, prefix, arena, used, cap, 0, {0}, 0};
     memset (ev, 0, sizeof *ev);
     if (ef_json_kind (text) != 'o') {
         char path[40];
@@ -509,10 +518,8 @@ s_parse_item (ef_str_t text, ef_event_in_t *ev, const char *prefix,
         return 0;
     }
     ef_json_object_each (text.ptr, text.len, s_item_member, &it);
-    if (!ev->type.ptr && !it.bad)
-        s_item_error (&it, "type", "is required");
-    if (!ev->payload.ptr)
-        s_item_error (&it, "payload", "is required");
+    /* the broker's limits: the payload's is its own to decide */
+    ef_event_rules_each (ev, UINT32_MAX, s_item_fault, &it);
     return !it.bad;
 }
 
