@@ -45,9 +45,8 @@ s_uint (ef_buf_t *b, uint64_t v)
     ef_buf_append (b, n, (size_t)len);
 }
 
-/*  Stored JSON text, or null. */
-static void
-s_raw (ef_buf_t *b, ef_str_t s, int flags)
+void
+ef_event_json_raw (ef_buf_t *b, ef_str_t s, int flags)
 {
     if (!ef_str_set (s)) {
         s_lit (b, "null");
@@ -104,7 +103,7 @@ ef_event_json (ef_buf_t *b, const ef_event_t *ev, int flags)
         s_str (b, ev->request_id);
     }
     s_lit (b, "},\"payload\":");
-    s_raw (b, ev->payload, flags);
+    ef_event_json_raw (b, ev->payload, flags);
     s_lit (b, ",\"status\":");
     s_str (b, ev->status);
     s_lit (b, ",\"attempts\":");
@@ -112,7 +111,7 @@ ef_event_json (ef_buf_t *b, const ef_event_t *ev, int flags)
     s_lit (b, ",\"last_error\":");
     s_str (b, ev->last_error);
     s_lit (b, ",\"result\":");
-    s_raw (b, ev->result, flags);
+    ef_event_json_raw (b, ev->result, flags);
     s_lit (b, ",\"processed_at\":");
     s_time (b, ev->processed_at, 1);
     s_lit (b, "}");

@@ -336,26 +336,7 @@ cli_json_str (ef_buf_t *b, ef_str_t s)
 void
 cli_json_raw (ef_buf_t *b, ef_str_t s)
 {
-    if (!ef_str_set (s)) {
-        s_lit (b, "null");
-        return;
-    }
-    if (ef_json_validate (s.ptr, s.len, EF_JSON_DEPTH, NULL, NULL) != 0) {
-        /* The broker validates payloads, so this is not expected; a
-           string keeps the output line valid JSON all the same. */
-        ef_json_quote (b, s.ptr, s.len);
-        return;
-    }
-    /* In valid JSON a CR or LF can only be white space between tokens,
-       so turning them into spaces keeps the value and the line. */
-    size_t start = 0;
-    for (size_t i = 0; i < s.len; i++)
-        if (s.ptr[i] == '\n' || s.ptr[i] == '\r') {
-            ef_buf_append (b, s.ptr + start, i - start);
-            ef_buf_append (b, " ", 1);
-            start = i + 1;
-        }
-    ef_buf_append (b, s.ptr + start, s.len - start);
+    ef_event_json_raw (b, s, EF_EVENT_JSON_LINE);
 }
 
 void

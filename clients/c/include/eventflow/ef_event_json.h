@@ -26,6 +26,11 @@ extern "C" {
     JSON. flags: 0 or EF_EVENT_JSON_LINE. */
 void ef_event_json (ef_buf_t *b, const ef_event_t *ev, int flags);
 
+/*  Append stored JSON text (a payload, a result, a stream's schema) as a
+    value: null when unset, a JSON string when it is not valid JSON, else
+    as it is (one line with EF_EVENT_JSON_LINE). */
+void ef_event_json_raw (ef_buf_t *b, ef_str_t text, int flags);
+
 #ifdef __cplusplus
 }
 #endif
