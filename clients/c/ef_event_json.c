@@ -15,8 +15,8 @@ s_lit (ef_buf_t *b, const char *s)
     ef_buf_append (b, s, strlen (s));
 }
 
-static void
-s_str (ef_buf_t *b, ef_str_t s)
+void
+ef_event_json_str (ef_buf_t *b, ef_str_t s)
 {
     if (ef_str_set (s))
         ef_json_quote (b, s.ptr, s.len);
@@ -24,9 +24,8 @@ s_str (ef_buf_t *b, ef_str_t s)
         s_lit (b, "null");
 }
 
-/*  A time in ms as an RFC 3339 string; 0 is null where nullable. */
-static void
-s_time (ef_buf_t *b, uint64_t ms, int nullable)
+void
+ef_event_json_time (ef_buf_t *b, uint64_t ms, int nullable)
 {
     if (ms == 0 && nullable) {
         s_lit (b, "null");
@@ -75,44 +74,44 @@ void
 ef_event_json (ef_buf_t *b, const ef_event_t *ev, int flags)
 {
     s_lit (b, "{\"id\":");
-    s_str (b, ev->event_id);
+    ef_event_json_str (b, ev->event_id);
     s_lit (b, ",\"event_id\":");
-    s_str (b, ev->event_id);
+    ef_event_json_str (b, ev->event_id);
     s_lit (b, ",\"stream_id\":");
-    s_str (b, ev->stream_id);
+    ef_event_json_str (b, ev->stream_id);
     s_lit (b, ",\"seq\":");
     s_uint (b, ev->seq);
     s_lit (b, ",\"type\":");
-    s_str (b, ev->type);
+    ef_event_json_str (b, ev->type);
     s_lit (b, ",\"version\":");
     s_uint (b, ev->version);
     s_lit (b, ",\"occurred_at\":");
-    s_time (b, ev->occurred_at, 0);
+    ef_event_json_time (b, ev->occurred_at, 0);
     s_lit (b, ",\"received_at\":");
-    s_time (b, ev->received_at, 0);
+    ef_event_json_time (b, ev->received_at, 0);
     s_lit (b, ",\"source\":");
-    s_str (b, ev->source);
+    ef_event_json_str (b, ev->source);
     s_lit (b, ",\"api_key_id\":");
-    s_str (b, ev->api_key_id);
+    ef_event_json_str (b, ev->api_key_id);
     s_lit (b, ",\"context\":{\"trace_id\":");
-    s_str (b, ev->trace_id);
+    ef_event_json_str (b, ev->trace_id);
     s_lit (b, ",\"correlation_id\":");
-    s_str (b, ev->correlation_id);
+    ef_event_json_str (b, ev->correlation_id);
     if (ef_str_set (ev->request_id)) { /* the publishing request's */
         s_lit (b, ",\"request_id\":");
-        s_str (b, ev->request_id);
+        ef_event_json_str (b, ev->request_id);
     }
     s_lit (b, "},\"payload\":");
     ef_event_json_raw (b, ev->payload, flags);
     s_lit (b, ",\"status\":");
-    s_str (b, ev->status);
+    ef_event_json_str (b, ev->status);
     s_lit (b, ",\"attempts\":");
     s_uint (b, ev->attempts);
     s_lit (b, ",\"last_error\":");
-    s_str (b, ev->last_error);
+    ef_event_json_str (b, ev->last_error);
     s_lit (b, ",\"result\":");
     ef_event_json_raw (b, ev->result, flags);
     s_lit (b, ",\"processed_at\":");
-    s_time (b, ev->processed_at, 1);
+    ef_event_json_time (b, ev->processed_at, 1);
     s_lit (b, "}");
 }

@@ -327,10 +327,7 @@ s_lit (ef_buf_t *b, const char *s)
 void
 cli_json_str (ef_buf_t *b, ef_str_t s)
 {
-    if (ef_str_set (s))
-        ef_json_quote (b, s.ptr, s.len);
-    else
-        s_lit (b, "null");
+    ef_event_json_str (b, s);
 }
 
 void
@@ -342,13 +339,7 @@ cli_json_raw (ef_buf_t *b, ef_str_t s)
 void
 cli_json_time (ef_buf_t *b, uint64_t ms, int nullable)
 {
-    if (ms == 0 && nullable) {
-        s_lit (b, "null");
-        return;
-    }
-    char t[40];
-    ef_time_format (ms, t, sizeof t);
-    ef_json_quote (b, t, strlen (t));
+    ef_event_json_time (b, ms, nullable);
 }
 
 void

@@ -30,6 +30,10 @@ void ef_event_json (ef_buf_t *b, const ef_event_t *ev, int flags);
     value: null when unset, a JSON string when it is not valid JSON, else
     as it is (one line with EF_EVENT_JSON_LINE). */
 void ef_event_json_raw (ef_buf_t *b, ef_str_t text, int flags);
+/*  Append s quoted, or null when unset. */
+void ef_event_json_str (ef_buf_t *b, ef_str_t s);
+/*  Append a time in ms as an RFC 3339 string; 0 is null when nullable. */
+void ef_event_json_time (ef_buf_t *b, uint64_t ms, int nullable);
 
 #ifdef __cplusplus
 }
