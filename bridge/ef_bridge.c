@@ -55,13 +55,10 @@ const ef_config_opt_t ef_bridge_options[] = {
 
 /*  A pass-through row: method, path, command, the field of the path's
     parameter (0: none), the reply key, {"items": …} or not, status. */
-#define S_PASS(method, path, cmd, field, key, items, status)                   \
-    {                                                                          \
-        method, path, NULL,                                                    \
-        {                                                                      \
-            cmd, {field}, key, items, status                                   \
-        }                                                                      \
-    }
+/* clang-format off */
+#define S_PASS(method, path, cmd, field, key, items, status) \
+    {method, path, NULL, {cmd, {field}, key, items, status}}
+/* clang-format on */
 
 const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/auth/register", ef_api_register},
@@ -93,7 +90,8 @@ const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/events", ef_api_ingest_seed},
     {"GET", "/api/v1/events/{event_id}", ef_api_events_get},
     {"GET", "/api/v1/events", ef_api_events_list},
-    {"GET", "/api/v1/streams/{stream_id}/consumer-groups", ef_api_groups_list},
+    {"GET", "/api/v1/streams/{stream_id}/consumer-groups",
+     ef_api_groups_list},
     {"GET", "/api/v1/streams/{stream_id}/consumer-groups/{group}/events",
      ef_api_groups_fetch},
     {"POST", "/api/v1/streams/{stream_id}/consumer-groups/{group}/offsets",
