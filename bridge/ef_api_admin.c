@@ -21,8 +21,8 @@ s_call_render (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     if (!key)
         return ef_http_send (h, status);
     if (ef_api_render (h, rep, key))
-        return ef_http_problem (h, 500, "INTERNAL", "malformed broker reply",
-                                NULL, 0);
+        return ef_http_problem (h, EF_EINTERNAL, "malformed broker reply", NULL,
+                                0);
     return ef_http_send (h, status);
 }
 
@@ -185,19 +185,6 @@ ef_api_logout (ef_bridge_t *self, ef_http_t *h)
 
 /* ---------------------------------------------------------------- users */
 
-int
-ef_api_users_list (ef_bridge_t *self, ef_http_t *h)
-{
-    ef_request_t req = {0};
-    const ef_reply_t *rep;
-    req.cmd = EF_CMD_USER_LIST;
-    int rc = ef_bridge_call (self, h, &req, &rep);
-    if (rc)
-        return rc;
-    ef_api_render_items (h, rep, "users");
-    return ef_http_send (h, 200);
-}
-
 static int
 s_user_write (ef_bridge_t *self, ef_http_t *h, ef_cmd_t cmd)
 {
@@ -240,24 +227,6 @@ int
 ef_api_users_update (ef_bridge_t *self, ef_http_t *h)
 {
     return s_user_write (self, h, EF_CMD_USER_UPDATE);
-}
-
-int
-ef_api_users_get (ef_bridge_t *self, ef_http_t *h)
-{
-    ef_request_t req = {0};
-    req.cmd = EF_CMD_USER_GET;
-    req.user_id = ef_str (h->params[0]);
-    return s_call_render (self, h, &req, "user", 200);
-}
-
-int
-ef_api_users_delete (ef_bridge_t *self, ef_http_t *h)
-{
-    ef_request_t req = {0};
-    req.cmd = EF_CMD_USER_DELETE;
-    req.user_id = ef_str (h->params[0]);
-    return s_call_render (self, h, &req, NULL, 204);
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -381,8 +350,7 @@ s_key_create (ef_bridge_t *self, ef_http_t *h, int producer)
         if (ef_proto_reply_find (rep, "api_key", &s) == 0)
             ef_mpr_str (&s, &secret);
         if (ef_proto_reply_find (rep, "key", &r))
-            rc = ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL,
-                                  0);
+            rc = ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
         else if (producer) {
             ef_apikey_info_t k;
             ef_proto_read_apikey (&r, &k);
@@ -444,15 +412,6 @@ s_key_list (ef_bridge_t *self, ef_http_t *h, int producers)
     return ef_http_send (h, 200);
 }
 
-static int
-s_key_delete (ef_bridge_t *self, ef_http_t *h)
-{
-    ef_request_t req = {0};
-    req.cmd = EF_CMD_APIKEY_REVOKE;
-    req.key_id = ef_str (h->params[0]);
-    return s_call_render (self, h, &req, NULL, 204);
-}
-
 int
 ef_api_producers_create (ef_bridge_t *self, ef_http_t *h)
 {
@@ -466,12 +425,6 @@ ef_api_producers_list (ef_bridge_t *self, ef_http_t *h)
 }
 
 int
-ef_api_producers_delete (ef_bridge_t *self, ef_http_t *h)
-{
-    return s_key_delete (self, h);
-}
-
-int
 ef_api_keys_create (ef_bridge_t *self, ef_http_t *h)
 {
     return s_key_create (self, h, 0);
@@ -481,10 +434,4 @@ int
 ef_api_keys_list (ef_bridge_t *self, ef_http_t *h)
 {
     return s_key_list (self, h, 0);
-}
-
-int
-ef_api_keys_delete (ef_bridge_t *self, ef_http_t *h)
-{
-    return s_key_delete (self, h);
 }

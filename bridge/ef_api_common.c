@@ -24,7 +24,7 @@ ef_api_check_json (ef_http_t *h)
         snprintf (detail, sizeof detail,
                   "JSON nested deeper than %d levels (line %d, column %d)",
                   EF_JSON_DEPTH, line, col);
-        return ef_http_problem (h, 422, "VALIDATION", detail,
+        return ef_http_problem (h, EF_EVALIDATION, detail,
                                 ",\"errors\":[{\"path\":\"\",\"message\":"
                                 "\"nested too deep\"}]",
                                 0);
@@ -42,7 +42,7 @@ ef_api_check_json (ef_http_t *h)
     snprintf (extra, sizeof extra, ",\"line\":%d,\"column\":%d", line, col);
     snprintf (detail, sizeof detail, "malformed JSON at line %d, column %d: %s",
               line, col, why ? why : "syntax error");
-    return ef_http_problem (h, 400, "MALFORMED_JSON", detail, extra, 0);
+    return ef_http_problem (h, EF_EMALFORMED_JSON, detail, extra, 0);
 }
 
 int
@@ -56,11 +56,11 @@ ef_api_body (ef_bridge_t *self, ef_http_t *h, json_t **root)
     json_error_t err;
     *root = json_loadb (h->body, h->body_len, JSON_DECODE_ANY, &err);
     if (!*root)
-        return ef_http_problem (h, 400, "MALFORMED_JSON", err.text, NULL, 0);
+        return ef_http_problem (h, EF_EMALFORMED_JSON, err.text, NULL, 0);
     if (!json_is_object (*root)) {
         json_decref (*root);
         *root = NULL;
-        return ef_http_problem (h, 422, "VALIDATION",
+        return ef_http_problem (h, EF_EVALIDATION,
                                 "the body must be a JSON object",
                                 ",\"errors\":[{\"path\":\"\",\"message\":"
                                 "\"must be an object\"}]",
@@ -101,7 +101,7 @@ ef_api_errors_send (ef_http_t *h, ef_api_errors_t *e)
     ef_buf_append (&extra, ",\"errors\":[", 11);
     ef_buf_append (&extra, e->list.data, e->list.len);
     ef_buf_append (&extra, "]", 2); /* with the NUL */
-    int rc = ef_http_problem (h, 422, "VALIDATION",
+    int rc = ef_http_problem (h, EF_EVALIDATION,
                               "the request has invalid fields", extra.data, 0);
     ef_buf_free (&extra);
     ef_api_errors_free (e);
@@ -134,6 +134,25 @@ ef_api_render (ef_http_t *h, const ef_reply_t *rep, const char *key)
         return -1;
     ef_json_from_mp (&h->out, &r, 1);
     return 0;
+}
+
+int
+ef_api_pass (ef_bridge_t *self, ef_http_t *h, const ef_route_pass_t *p)
+{
+    ef_request_t req = {0};
+    req.cmd = p->cmd;
+    for (int i = 0; i < EF_HTTP_MAX_PARAMS && p->params[i] && h->params[i]; i++)
+        *(ef_str_t *)((char *)&req + p->params[i] - 1) = ef_str (h->params[i]);
+    const ef_reply_t *rep;
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    if (p->key && p->items)
+        ef_api_render_items (h, rep, p->key);
+    else if (p->key && ef_api_render (h, rep, p->key))
+        return ef_http_problem (h, EF_EINTERNAL, "malformed broker reply", NULL,
+                                0);
+    return ef_http_send (h, p->status);
 }
 
 int
@@ -266,74 +285,6 @@ ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
 
 /* ---------------------------------------------------------------- events */
 
-/*  JSON text kept as it was stored, or null. */
-static void
-s_raw (ef_buf_t *b, ef_str_t s)
-{
-    if (s.ptr)
-        ef_buf_append (b, s.ptr, s.len);
-    else
-        ef_buf_append (b, "null", 4);
-}
-
-static void
-s_str (ef_buf_t *b, ef_str_t s)
-{
-    if (s.ptr)
-        ef_json_quote (b, s.ptr, s.len);
-    else
-        ef_buf_append (b, "null", 4);
-}
-
-static void
-s_time (ef_http_t *h, uint64_t ms)
-{
-    char t[40];
-    if (ms)
-        ef_http_printf (h, "\"%s\"", ef_time_format (ms, t, sizeof t));
-    else
-        ef_buf_append (&h->out, "null", 4);
-}
-
-void
-ef_api_event_json (ef_http_t *h, const ef_event_t *ev)
-{
-    ef_buf_t *b = &h->out;
-    ef_buf_append (b, "{\"id\":", 6);
-    s_str (b, ev->event_id);
-    ef_buf_append (b, ",\"event_id\":", 12);
-    s_str (b, ev->event_id);
-    ef_buf_append (b, ",\"stream_id\":", 13);
-    s_str (b, ev->stream_id);
-    ef_http_printf (h, ",\"seq\":%llu,\"type\":", (unsigned long long) ev->seq);
-    s_str (b, ev->type);
-    ef_http_printf (h, ",\"version\":%u,\"occurred_at\":", ev->version);
-    s_time (h, ev->occurred_at);
-    ef_buf_append (b, ",\"received_at\":", 15);
-    s_time (h, ev->received_at);
-    ef_buf_append (b, ",\"source\":", 10);
-    s_str (b, ev->source);
-    ef_buf_append (b, ",\"context\":{\"trace_id\":", 23);
-    s_str (b, ev->trace_id);
-    ef_buf_append (b, ",\"correlation_id\":", 18);
-    s_str (b, ev->correlation_id);
-    if (ef_str_set (ev->request_id)) { /* the publishing request's */
-        ef_buf_append (b, ",\"request_id\":", 14);
-        s_str (b, ev->request_id);
-    }
-    ef_buf_append (b, "},\"payload\":", 12);
-    s_raw (b, ev->payload);
-    ef_buf_append (b, ",\"status\":", 10);
-    s_str (b, ev->status);
-    ef_http_printf (h, ",\"attempts\":%u,\"last_error\":", ev->attempts);
-    s_str (b, ev->last_error);
-    ef_buf_append (b, ",\"result\":", 10);
-    s_raw (b, ev->result);
-    ef_buf_append (b, ",\"processed_at\":", 16);
-    s_time (h, ev->processed_at);
-    ef_buf_append (b, "}", 1);
-}
-
 int
 ef_api_render_events (ef_http_t *h, const ef_reply_t *rep, const char *key)
 {
@@ -351,7 +302,7 @@ ef_api_render_events (ef_http_t *h, const ef_reply_t *rep, const char *key)
         }
         if (i)
             ef_buf_append (&h->out, ",", 1);
-        ef_api_event_json (h, &ev);
+        ef_event_json (&h->out, &ev, 0);
     }
     ef_buf_append (&h->out, "]", 1);
     return rc;

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include "ef_bridge_int.h"
+#include "eventflow/ef_event_json.h"
 
 /*  Read and parse the body as a JSON object into *root (caller decrefs).
     0, or the status already answered (400 with line/column, 413, 415,
@@ -77,12 +78,8 @@ void ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
 int ef_api_render (ef_http_t *h, const ef_reply_t *rep, const char *key);
 /*  {"items": reply[key]} */
 int ef_api_render_items (ef_http_t *h, const ef_reply_t *rep, const char *key);
-/*  One event into h->out as the HTTP API shows it wherever an event is
-    returned (DESIGN.md §5: GET by id, lists, group fetches), with `id` as
-    well for the seed clients. */
-void ef_api_event_json (ef_http_t *h, const ef_event_t *ev);
 /*  reply[key], an array of events, into h->out as a JSON array of
-    ef_api_event_json objects ("[]" when the key is missing). 0, or -1
+    ef_event_json objects ("[]" when the key is missing). 0, or -1
     when an item is malformed (the array is still closed). */
 int ef_api_render_events (ef_http_t *h, const ef_reply_t *rep,
                           const char *key);

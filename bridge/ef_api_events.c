@@ -4,6 +4,7 @@
     DOM (ef_json_object_each), the payload travels byte for byte as sent,
     and one broker PUBLISH carries a whole batch. */
 #include "ef_api_common.h"
+#include "eventflow/ef_event_rules.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
@@ -100,7 +101,7 @@ s_stream_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req, int status)
         return ef_http_send (h, 204);
     ef_mpr_t r;
     if (ef_proto_reply_find (rep, "stream", &r) || s_stream_json (h, &r))
-        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+        return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
     return ef_http_send (h, status);
 }
 
@@ -209,8 +210,7 @@ s_stream_body (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                             : (ef_str_t){c->pipeline.data,
                                          (uint32_t) c->pipeline.len};
     return c->schema.oom || c->pipeline.oom
-               ? ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL,
-                                  1)
+               ? ef_http_problem (h, EF_EUNAVAILABLE, "out of memory", NULL, 1)
                : 0;
 }
 
@@ -259,13 +259,13 @@ ef_api_streams_list (ef_bridge_t *self, ef_http_t *h)
     ef_mpr_t r;
     uint32_t n = 0;
     if (ef_proto_reply_find (rep, "streams", &r) == 0 && ef_mpr_array (&r, &n))
-        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+        return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
     ef_buf_append (&h->out, "{\"items\":[", 10);
     for (uint32_t i = 0; i < n; i++) {
         if (i)
             ef_buf_append (&h->out, ",", 1);
         if (s_stream_json (h, &r))
-            return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL,
+            return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL,
                                     0);
     }
     ef_buf_append (&h->out, "]}", 2);
@@ -299,7 +299,7 @@ ef_api_events_get (ef_bridge_t *self, ef_http_t *h)
     const ef_reply_t *rep;
     ef_uuid_t u;
     if (ef_uuid_parse (h->params[0], strlen (h->params[0]), &u))
-        return ef_http_problem (h, 404, "NOT_FOUND", "no such event", NULL, 0);
+        return ef_http_problem (h, EF_ENOTFOUND, "no such event", NULL, 0);
     req.cmd = EF_CMD_GET_EVENT;
     req.event_id = ef_str (h->params[0]);
     int rc = ef_bridge_call (self, h, &req, &rep);
@@ -308,8 +308,8 @@ ef_api_events_get (ef_bridge_t *self, ef_http_t *h)
     ef_mpr_t r;
     ef_event_t ev;
     if (ef_proto_reply_find (rep, "event", &r) || ef_proto_read_event (&r, &ev))
-        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
-    ef_api_event_json (h, &ev);
+        return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
+    ef_event_json (&h->out, &ev, 0);
     return ef_http_send (h, 200);
 }
 
@@ -365,6 +365,8 @@ typedef struct {
     size_t *used;
     size_t cap;
     int bad;
+    const char *named[8]; /* the fields an error names already */
+    int n_named;
 } s_item_t;
 
 static void
@@ -374,6 +376,20 @@ s_item_error (s_item_t *it, const char *field, const char *message)
     snprintf (path, sizeof path, "%s/%s", it->prefix, field);
     ef_api_errors_add (it->errors, path, message);
     it->bad = 1;
+    if (it->n_named < 8)
+        it->named[it->n_named++] = field;
+}
+
+/*  A broken rule of ef_event_rules, unless the field's value was already
+    refused as it was read. */
+static void
+s_item_fault (void *arg, const ef_event_fault_t *f)
+{
+    s_item_t *it = arg;
+    for (int i = 0; i < it->n_named; i++)
+        if (strcmp (it->named[i], f->path) == 0)
+            return;
+    s_item_error (it, f->path, f->message);
 }
 
 /*  A JSON string member into the arena; NULL (and an error) otherwise. */
@@ -409,10 +425,11 @@ s_context_member (void *arg, ef_str_t key, ef_str_t value)
                                                          : NULL;
     if (slot) {
         uint32_t len;
-        const char *s = s_item_string (it, ef_str_eq (key, "trace_id")
-                                               ? "context/trace_id"
-                                               : "context/correlation_id",
-                                       value, EF_MAX_CONTEXT_FIELD, &len);
+        const char *s = s_item_string (it,
+                                       ef_str_eq (key, "trace_id")
+                                           ? "context/trace_id"
+                                           : "context/correlation_id",
+                                       value, it->cap, &len);
         if (s)
             *slot = (ef_str_t){s, len};
     }
@@ -445,25 +462,16 @@ s_item_member (void *arg, ef_str_t key, ef_str_t value)
     if (s_seen (it, key))
         s_item_error (it, "", "a field appears twice");
     if (ef_str_eq (key, "type")) {
-        if ((s = s_item_string (it, "type", value, EF_MAX_TYPE, &len))) {
-            if (len == 0)
-                s_item_error (it, "type", "must not be empty");
-            else
-                ev->type = (ef_str_t){s, len};
-        }
+        if ((s = s_item_string (it, "type", value, it->cap, &len)))
+            ev->type = (ef_str_t){s, len};
     } else if (ef_str_eq (key, "payload"))
         ev->payload = value; /* the raw JSON text, byte for byte */
     else if (ef_str_eq (key, "source")) {
-        if ((s = s_item_string (it, "source", value, EF_MAX_SOURCE, &len)))
+        if ((s = s_item_string (it, "source", value, it->cap, &len)))
             ev->source = (ef_str_t){s, len};
     } else if (ef_str_eq (key, "event_id")) {
-        ef_uuid_t u;
-        if ((s = s_item_string (it, "event_id", value, 64, &len))) {
-            if (ef_uuid_parse (s, len, &u))
-                s_item_error (it, "event_id", "must be a UUID");
-            else
-                ev->event_id = (ef_str_t){s, len};
-        }
+        if ((s = s_item_string (it, "event_id", value, it->cap, &len)))
+            ev->event_id = (ef_str_t){s, len};
     } else if (ef_str_eq (key, "version")) {
         uint64_t v;
         if (ef_json_kind (value) == 'z')
@@ -501,7 +509,7 @@ static int
 s_parse_item (ef_str_t text, ef_event_in_t *ev, const char *prefix,
               ef_api_errors_t *errors, char *arena, size_t *used, size_t cap)
 {
-    s_item_t it = {ev, 0, errors, prefix, arena, used, cap, 0};
+    s_item_t it = {ev, 0, errors, prefix, arena, used, cap, 0, {0}, 0};
     memset (ev, 0, sizeof *ev);
     if (ef_json_kind (text) != 'o') {
         char path[40];
@@ -510,10 +518,8 @@ s_parse_item (ef_str_t text, ef_event_in_t *ev, const char *prefix,
         return 0;
     }
     ef_json_object_each (text.ptr, text.len, s_item_member, &it);
-    if (!ev->type.ptr && !it.bad)
-        s_item_error (&it, "type", "is required");
-    if (!ev->payload.ptr)
-        s_item_error (&it, "payload", "is required");
+    /* the broker's limits: the payload's is its own to decide */
+    ef_event_rules_each (ev, UINT32_MAX, s_item_fault, &it);
     return !it.bad;
 }
 
@@ -608,7 +614,7 @@ s_schema_refused (ef_http_t *h, ef_api_errors_t *bad)
     ef_buf_append (&extra, ",\"errors\":[", 11);
     ef_buf_append (&extra, bad->list.data, bad->list.len);
     ef_buf_append (&extra, "]", 2); /* with the NUL */
-    int rc = ef_http_problem (h, 422, "VALIDATION",
+    int rc = ef_http_problem (h, EF_EVALIDATION,
                               "the payload does not match the stream's schema",
                               extra.oom ? NULL : extra.data, 0);
     ef_buf_free (&extra);
@@ -642,7 +648,7 @@ s_unavailable (ef_http_t *h, const s_batch_t *b,
         ef_buf_append (&extra, "]", 1);
     }
     ef_buf_append (&extra, "", 1); /* the NUL */
-    int rc = ef_http_problem (h, 503, "UNAVAILABLE",
+    int rc = ef_http_problem (h, EF_EUNAVAILABLE,
                               "the broker is not reachable; retry with the "
                               "same event_id (an event already stored is "
                               "answered DUPLICATE)",
@@ -681,22 +687,22 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
         body.ptr++, body.len--;
     char kind = ef_json_kind (body);
     if (kind != 'o' && (kind != 'a' || seed))
-        return ef_http_problem (h, 422, "VALIDATION",
-                                seed ? "the body must be a JSON object"
-                                     : "the body must be an event object or "
-                                       "an array of them",
-                                ",\"errors\":[{\"path\":\"\",\"message\":\"must "
-                                "be an object or an array\"}]",
-                                0);
+        return ef_http_problem (
+            h, EF_EVALIDATION,
+            seed ? "the body must be a JSON object"
+                 : "the body must be an event object or "
+                   "an array of them",
+            ",\"errors\":[{\"path\":\"\",\"message\":\"must "
+            "be an object or an array\"}]",
+            0);
     /* one slot for an object; for an array, its element count (bounded
        by the body size: no per-request 1000-slot arrays to clear) */
     uint32_t slots = 1;
     if (kind == 'a') {
         slots = s_count_elements (body);
         if (slots > S_MAX_BATCH)
-            return ef_http_problem (h, 413, "TOO_BIG",
-                                    "a batch holds at most 1000 events", NULL,
-                                    0);
+            return ef_http_problem (
+                h, EF_ETOOBIG, "a batch holds at most 1000 events", NULL, 0);
         if (slots == 0)
             slots = 1;
     }
@@ -709,7 +715,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     ef_api_errors_init (&errors);
     s_batch_t b = {events, valid, 0, &errors, arena, 0, cap, 0, slots};
     if (!events || !valid || !arena) {
-        rc = ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL, 1);
+        rc = ef_http_problem (h, EF_EUNAVAILABLE, "out of memory", NULL, 1);
         goto done;
     }
     if (kind == 'o') {
@@ -723,12 +729,12 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     } else {
         ef_json_array_each (body.ptr, body.len, s_batch_element, &b);
         if (b.overflow) {
-            rc = ef_http_problem (h, 413, "TOO_BIG",
+            rc = ef_http_problem (h, EF_ETOOBIG,
                                   "a batch holds at most 1000 events", NULL, 0);
             goto done;
         }
         if (b.n == 0) {
-            rc = ef_http_problem (h, 422, "VALIDATION", "the batch is empty",
+            rc = ef_http_problem (h, EF_EVALIDATION, "the batch is empty",
                                   ",\"errors\":[{\"path\":\"\",\"message\":"
                                   "\"needs at least one event\"}]",
                                   0);
@@ -741,7 +747,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     const char *ci = ef_http_header (h, "X-Correlation-Id");
     int have_trace = tp && ef_proto_traceparent (ef_str (tp), trace) == 0;
     if (ci && strlen (ci) > EF_MAX_CONTEXT_FIELD) {
-        rc = ef_http_problem (h, 422, "VALIDATION",
+        rc = ef_http_problem (h, EF_EVALIDATION,
                               "X-Correlation-Id is longer than 128 bytes",
                               ",\"errors\":[{\"path\":\"X-Correlation-Id\","
                               "\"message\":\"longer than 128 bytes\"}]",
@@ -754,7 +760,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     ids = calloc (b.n, sizeof *ids);
     if (!send || !ids) {
         free (send);
-        rc = ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL, 1);
+        rc = ef_http_problem (h, EF_EUNAVAILABLE, "out of memory", NULL, 1);
         goto done;
     }
     for (uint32_t i = 0; i < b.n; i++) {
@@ -789,8 +795,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
         results = malloc (nsend * sizeof *results);
         if (!results) {
             free (send);
-            rc = ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL,
-                                  1);
+            rc = ef_http_problem (h, EF_EUNAVAILABLE, "out of memory", NULL, 1);
             goto done;
         }
         if (!ef_watch_up (self->watch))

@@ -94,7 +94,7 @@ ef_api_groups_fetch (ef_bridge_t *self, ef_http_t *h)
         return rc;
     ef_buf_append (&h->out, "{\"events\":", 10);
     if (ef_api_render_events (h, rep, "events"))
-        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+        return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
     ef_buf_append (&h->out, ",\"next_offset\":", 15);
     s_offset (h, rep, "next_offset");
     ef_buf_append (&h->out, ",\"committed_offset\":", 20);

@@ -183,8 +183,7 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
 {
     int operator = s_operator (self, h);
     if (!operator && (self->metrics_token || !self->loopback_only))
-        return ef_http_problem (h, 401, "AUTH", "authentication failed", NULL,
-                                0);
+        return ef_http_problem (h, EF_EAUTH, "authentication failed", NULL, 0);
     /* the broker's figures, asked as the gateway itself */
     ef_request_t req = {0};
     const ef_reply_t *rep;

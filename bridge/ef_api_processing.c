@@ -23,8 +23,8 @@ s_event_id (ef_http_t *h, ef_request_t *req)
 {
     ef_uuid_t u;
     if (ef_uuid_parse (h->params[0], strlen (h->params[0]), &u))
-        return ef_http_problem (h, 404, "NOT_FOUND", "no such dead letter",
-                                NULL, 0);
+        return ef_http_problem (h, EF_ENOTFOUND, "no such dead letter", NULL,
+                                0);
     req->event_id = ef_str (h->params[0]);
     return 0;
 }
@@ -107,12 +107,12 @@ ef_api_dlq_get (ef_bridge_t *self, ef_http_t *h)
     ef_mpr_t r;
     ef_event_t ev;
     if (ef_proto_reply_find (rep, "event", &r) || ef_proto_read_event (&r, &ev))
-        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+        return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
     ef_buf_append (&h->out, "{\"dead\":", 8);
     if (ef_api_render (h, rep, "dead"))
-        return ef_http_problem (h, 500, "INTERNAL", "malformed reply", NULL, 0);
+        return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
     ef_buf_append (&h->out, ",\"event\":", 9);
-    ef_api_event_json (h, &ev);
+    ef_event_json (&h->out, &ev, 0);
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 200);
 }

@@ -53,23 +53,34 @@ const ef_config_opt_t ef_bridge_options[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/*  A pass-through row: method, path, command, the field of the path's
+    parameter (0: none), the reply key, {"items": …} or not, status. */
+/* clang-format off */
+#define S_PASS(method, path, cmd, field, key, items, status) \
+    {method, path, NULL, {cmd, {field}, key, items, status}}
+/* clang-format on */
+
 const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/auth/register", ef_api_register},
     {"POST", "/api/v1/auth/login", ef_api_login},
     {"POST", "/api/v1/auth/refresh", ef_api_refresh},
     {"POST", "/api/v1/auth/logout", ef_api_logout},
     {"POST", "/api/v1/auth/password", ef_api_password},
-    {"GET", "/api/v1/users", ef_api_users_list},
+    S_PASS ("GET", "/api/v1/users", EF_CMD_USER_LIST, 0, "users", 1, 200),
     {"POST", "/api/v1/users", ef_api_users_create},
-    {"GET", "/api/v1/users/{user_id}", ef_api_users_get},
+    S_PASS ("GET", "/api/v1/users/{user_id}", EF_CMD_USER_GET,
+            EF_ROUTE_FIELD (user_id), "user", 0, 200),
     {"PATCH", "/api/v1/users/{user_id}", ef_api_users_update},
-    {"DELETE", "/api/v1/users/{user_id}", ef_api_users_delete},
+    S_PASS ("DELETE", "/api/v1/users/{user_id}", EF_CMD_USER_DELETE,
+            EF_ROUTE_FIELD (user_id), NULL, 0, 204),
     {"POST", "/api/v1/producers", ef_api_producers_create},
     {"GET", "/api/v1/producers", ef_api_producers_list},
-    {"DELETE", "/api/v1/producers/{producer_id}", ef_api_producers_delete},
+    S_PASS ("DELETE", "/api/v1/producers/{producer_id}", EF_CMD_APIKEY_REVOKE,
+            EF_ROUTE_FIELD (key_id), NULL, 0, 204),
     {"POST", "/api/v1/api-keys", ef_api_keys_create},
     {"GET", "/api/v1/api-keys", ef_api_keys_list},
-    {"DELETE", "/api/v1/api-keys/{key_id}", ef_api_keys_delete},
+    S_PASS ("DELETE", "/api/v1/api-keys/{key_id}", EF_CMD_APIKEY_REVOKE,
+            EF_ROUTE_FIELD (key_id), NULL, 0, 204),
     {"POST", "/api/v1/streams", ef_api_streams_create},
     {"GET", "/api/v1/streams", ef_api_streams_list},
     {"GET", "/api/v1/streams/{stream_id}", ef_api_streams_get},
@@ -201,21 +212,24 @@ int
 ef_bridge_error (ef_http_t *h, int code, const char *detail,
                  uint64_t retry_after_ms)
 {
-    int status = ef_error_http_status (code);
+    /* what a broker call's failure is to the HTTP client (protocol.md §3):
+       a broker that did not answer is unavailable, and a field the broker
+       refuses is a field of the body; every status and name then comes
+       from the error table */
     if (code == EF_EUNAVAILABLE || code == EF_ETIMEOUT)
-        return ef_http_problem (h, 503, "UNAVAILABLE",
+        return ef_http_problem (h, EF_EUNAVAILABLE,
                                 "the broker is not reachable; retry shortly",
                                 NULL, 1);
-    int retry = code == EF_ERATE ? (int) ((retry_after_ms + 999) / 1000) : 0;
-    if (code == EF_ERATE && retry < 1)
-        retry = 1;
-    const char *name = ef_error_name (code);
-    if (code == EF_EPROTO || code == EF_EINVAL)
-        status = code == EF_EINVAL ? 422 : 400;
     const char *text = detail && *detail ? detail : ef_strerror (code);
     if (code == EF_EINVAL)
         return ef_bridge_invalid (h, "", text);
-    return ef_http_problem (h, status, name, text, NULL, retry);
+    int retry = 0;
+    if (code == EF_ERATE) {
+        retry = (int)((retry_after_ms + 999) / 1000);
+        if (retry < 1)
+            retry = 1;
+    }
+    return ef_http_problem (h, code, text, NULL, retry);
 }
 
 int
@@ -229,7 +243,7 @@ ef_bridge_invalid (ef_http_t *h, const char *path, const char *text)
     ef_buf_append (&extra, ",\"message\":", 11);
     ef_json_quote (&extra, text, strlen (text));
     ef_buf_append (&extra, "}]", 3); /* with the NUL */
-    int rc = ef_http_problem (h, 422, "VALIDATION", text, extra.data, 0);
+    int rc = ef_http_problem (h, EF_EVALIDATION, text, extra.data, 0);
     ef_buf_free (&extra);
     return rc;
 }
@@ -329,7 +343,7 @@ ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                              ef_str_set (h->api_key) ? h->api_key : h->jwt,
                              &ticket);
     if (rc == EF_ERATE)
-        return ef_http_problem (h, 429, "RATE_LIMITED",
+        return ef_http_problem (h, EF_ERATE,
                                 "this credential has as many long polls "
                                 "waiting as it may; retry when one ends",
                                 NULL, 1);
@@ -338,7 +352,7 @@ ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
         rc = EF_EUNAVAILABLE;
     }
     if (rc)
-        return ef_http_problem (h, 503, "UNAVAILABLE",
+        return ef_http_problem (h, EF_EUNAVAILABLE,
                                 "too many long polls waiting; retry shortly",
                                 NULL, 1);
     rc = s_try (self, h, req, rep, extra_ms);
@@ -519,17 +533,19 @@ s_handle (struct mg_connection *conn, void *cbdata)
     if (ef_http_check_framing (&h))
         ; /* answered, and the connection closes */
     else if (!s_path_safe (path))
-        ef_http_problem (&h, 400, "INVALID",
+        ef_http_problem (&h, EF_EINVAL,
                          "encoded slashes and dot segments are not served in "
                          "a path",
                          NULL, 0);
-    else if (h.route >= 0)
+    else if (h.route >= 0 && ef_bridge_routes[h.route].fn)
         ef_bridge_routes[h.route].fn (self, &h);
+    else if (h.route >= 0)
+        ef_api_pass (self, &h, &ef_bridge_routes[h.route].pass);
     else if (path_matched)
-        ef_http_problem (&h, 405, "METHOD_NOT_ALLOWED",
+        ef_http_problem (&h, EF_EMETHOD,
                          "that method is not served on this path", NULL, 0);
     else
-        ef_http_problem (&h, 404, "NOT_FOUND", "no such route", NULL, 0);
+        ef_http_problem (&h, EF_ENOTFOUND, "no such route", NULL, 0);
     uint64_t took = ef_time_mono_ns () - start;
     s_count (self, h.route, h.status, took);
     char principal[160];

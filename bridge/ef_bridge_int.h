@@ -4,6 +4,7 @@
 #define EF_BRIDGE_INT_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include "ef_batcher.h"
 #include "ef_bridge.h"
@@ -15,10 +16,25 @@
 
 typedef int (ef_route_fn) (ef_bridge_t *self, ef_http_t *h);
 
+/*  A route is a handler, or a pass-through: one broker command whose
+    request takes the path parameters in order into the named fields, and
+    whose answer is reply[key] (as {"items": reply[key]} with items set;
+    no body when key is NULL) with status. */
+typedef struct {
+    ef_cmd_t cmd;
+    size_t params[EF_HTTP_MAX_PARAMS]; /* EF_ROUTE_FIELD()s; 0 ends */
+    const char *key;
+    int items;
+    int status;
+} ef_route_pass_t;
+/*  A path parameter's field of ef_request_t, as ef_route_pass_t holds it. */
+#define EF_ROUTE_FIELD(f) (offsetof (ef_request_t, f) + 1)
+
 typedef struct {
     const char *method;
     const char *path; /* segments; "{x}" matches one */
-    ef_route_fn *fn;
+    ef_route_fn *fn;  /* NULL: the pass-through pass */
+    ef_route_pass_t pass;
 } ef_route_t;
 
 #define EF_BRIDGE_CODES    20 /* statuses the metrics tell apart */
@@ -84,23 +100,22 @@ int ef_bridge_error (ef_http_t *h, int code, const char *detail,
 /*  Answer 422 VALIDATION with one error at path. */
 int ef_bridge_invalid (ef_http_t *h, const char *path, const char *text);
 
+/*  A pass-through route (ef_route_t.pass): the broker call and its
+    answer. */
+int ef_api_pass (ef_bridge_t *self, ef_http_t *h, const ef_route_pass_t *p);
+
 /*  The routes (ef_api_*.c). */
 int ef_api_register (ef_bridge_t *self, ef_http_t *h);
 int ef_api_login (ef_bridge_t *self, ef_http_t *h);
 int ef_api_refresh (ef_bridge_t *self, ef_http_t *h);
 int ef_api_logout (ef_bridge_t *self, ef_http_t *h);
 int ef_api_password (ef_bridge_t *self, ef_http_t *h);
-int ef_api_users_list (ef_bridge_t *self, ef_http_t *h);
 int ef_api_users_create (ef_bridge_t *self, ef_http_t *h);
-int ef_api_users_get (ef_bridge_t *self, ef_http_t *h);
 int ef_api_users_update (ef_bridge_t *self, ef_http_t *h);
-int ef_api_users_delete (ef_bridge_t *self, ef_http_t *h);
 int ef_api_producers_create (ef_bridge_t *self, ef_http_t *h);
 int ef_api_producers_list (ef_bridge_t *self, ef_http_t *h);
-int ef_api_producers_delete (ef_bridge_t *self, ef_http_t *h);
 int ef_api_keys_create (ef_bridge_t *self, ef_http_t *h);
 int ef_api_keys_list (ef_bridge_t *self, ef_http_t *h);
-int ef_api_keys_delete (ef_bridge_t *self, ef_http_t *h);
 int ef_api_streams_create (ef_bridge_t *self, ef_http_t *h);
 int ef_api_streams_list (ef_bridge_t *self, ef_http_t *h);
 int ef_api_streams_get (ef_bridge_t *self, ef_http_t *h);

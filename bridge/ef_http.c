@@ -195,7 +195,7 @@ int
 ef_http_send (ef_http_t *h, int status)
 {
     if (h->out.oom)
-        return ef_http_problem (h, 500, "NO_MEMORY", "out of memory", NULL, 0);
+        return ef_http_problem (h, EF_ENOMEM, "out of memory", NULL, 0);
     return s_respond (h, status, "application/json", h->out.data, h->out.len,
                       0);
 }
@@ -251,9 +251,13 @@ s_quote_uri (ef_buf_t *b, const char *path)
 }
 
 int
-ef_http_problem (ef_http_t *h, int status, const char *code,
-                 const char *detail, const char *extra, int retry_after)
+ef_http_problem (ef_http_t *h, int code, const char *detail, const char *extra,
+                 int retry_after)
 {
+    int status = ef_error_http_status (code);
+    const char *name = ef_error_name (code);
+    if (!detail || !*detail)
+        detail = ef_strerror (code);
     ef_buf_t b;
     ef_buf_init (&b);
     char head[256];
@@ -262,7 +266,7 @@ ef_http_problem (ef_http_t *h, int status, const char *code,
                       "\"code\":",
                       s_title (status), status);
     ef_buf_append (&b, head, (size_t) n);
-    ef_json_quote (&b, code, strlen (code));
+    ef_json_quote (&b, name, strlen (name));
     ef_buf_append (&b, ",\"detail\":", 10);
     ef_json_quote (&b, detail, strlen (detail));
     ef_buf_append (&b, ",\"instance\":", 12);
@@ -318,34 +322,34 @@ ef_http_check_framing (ef_http_t *h)
         if (!hd->name)
             continue;
         if (s_space_before_colon (hd))
-            return ef_http_refuse_close (h, 400, "INVALID",
+            return ef_http_refuse_close (h, EF_EINVAL,
                                          "white space before a header's colon");
         if (strcasecmp (hd->name, "Content-Length") == 0) {
             if (++lengths > 1)
-                return ef_http_refuse_close (h, 400, "INVALID",
+                return ef_http_refuse_close (h, EF_EINVAL,
                                              "more than one Content-Length");
             if (!hd->value || !s_length_valid (hd->value))
                 return ef_http_refuse_close (
-                    h, 400, "INVALID", "Content-Length is not a decimal number");
+                    h, EF_EINVAL, "Content-Length is not a decimal number");
         } else if (strcasecmp (hd->name, "Transfer-Encoding") == 0)
             codings++;
     }
     if (codings && lengths)
         /* how requests are smuggled past a proxy that reads the other */
         return ef_http_refuse_close (
-            h, 400, "INVALID", "Content-Length and Transfer-Encoding together");
+            h, EF_EINVAL, "Content-Length and Transfer-Encoding together");
     if (codings > 1)
-        return ef_http_refuse_close (h, 400, "INVALID",
+        return ef_http_refuse_close (h, EF_EINVAL,
                                      "more than one Transfer-Encoding");
     if (codings) {
         const char *te = mg_get_header (h->conn, "Transfer-Encoding");
         if (!te || strcmp (te, "chunked") != 0)
-            return ef_http_refuse_close (h, 400, "INVALID",
-                                         "a transfer coding other than chunked");
+            return ef_http_refuse_close (
+                h, EF_EINVAL, "a transfer coding other than chunked");
         /* a chunk's size is read inside civetweb's mg_read, which then
            blocks for the whole chunk: the limit could not be decided
            before the body is read */
-        return ef_http_refuse_close (h, 411, "LENGTH_REQUIRED",
+        return ef_http_refuse_close (h, EF_ELENGTH_REQUIRED,
                                      "send the body with a Content-Length");
     }
     return 0;
@@ -357,7 +361,7 @@ ef_http_read_json (ef_http_t *h, size_t max)
     const char *type = mg_get_header (h->conn, "Content-Type");
     if (!type || strncasecmp (type, "application/json", 16) != 0
         || (type[16] && type[16] != ';' && type[16] != ' '))
-        return ef_http_problem (h, 415, "UNSUPPORTED_MEDIA_TYPE",
+        return ef_http_problem (h, EF_EMEDIA_TYPE,
                                 "send the body as application/json", NULL, 0);
     /* decided from Content-Length before a byte of the body is read (the
        framing was checked: a length of digits, no transfer coding) */
@@ -366,13 +370,12 @@ ef_http_read_json (ef_http_t *h, size_t max)
         char detail[128];
         snprintf (detail, sizeof detail,
                   "the body is %lld bytes; the limit is %zu", declared, max);
-        return ef_http_refuse_close (h, 413, "TOO_BIG", detail);
+        return ef_http_refuse_close (h, EF_ETOOBIG, detail);
     }
     size_t cap = declared > 0 ? (size_t) declared : 0;
     h->body = malloc (cap + 1);
     if (!h->body)
-        return ef_http_problem (h, 503, "UNAVAILABLE", "out of memory", NULL,
-                                1);
+        return ef_http_problem (h, EF_EUNAVAILABLE, "out of memory", NULL, 1);
     size_t got = 0;
     /* civetweb bounds each read, not the whole: a body sent a byte at a
        time would hold this thread for ever. It may take the request
@@ -380,7 +383,7 @@ ef_http_read_json (ef_http_t *h, size_t max)
     int64_t by = h->read_by ? h->read_by + (int64_t) (cap / 16) : 0;
     while (got < cap) {
         if (by && ef_time_mono_ms () > by)
-            return ef_http_refuse_close (h, 408, "TIMEOUT",
+            return ef_http_refuse_close (h, EF_ETIMEOUT,
                                          "the body did not come in time");
         int n = mg_read (h->conn, h->body + got, cap - got);
         if (n <= 0)
@@ -388,7 +391,7 @@ ef_http_read_json (ef_http_t *h, size_t max)
         got += (size_t) n;
     }
     if (got < cap)
-        return ef_http_refuse_close (h, 400, "INVALID",
+        return ef_http_refuse_close (h, EF_EINVAL,
                                      "the body is shorter than its "
                                      "Content-Length");
     h->body[got] = 0;
@@ -397,12 +400,11 @@ ef_http_read_json (ef_http_t *h, size_t max)
 }
 
 int
-ef_http_refuse_close (ef_http_t *h, int status, const char *code,
-                      const char *detail)
+ef_http_refuse_close (ef_http_t *h, int code, const char *detail)
 {
     /* civetweb keeps a connection open past a body it can skip; only its
        must_close flag ends it */
     h->close = 1;
     mg_disable_connection_keep_alive (h->conn);
-    return ef_http_problem (h, status, code, detail, NULL, 0);
+    return ef_http_problem (h, code, detail, NULL, 0);
 }

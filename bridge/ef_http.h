@@ -69,16 +69,17 @@ int ef_http_read_json (ef_http_t *h, size_t max);
 /*  Send status with h->out as a JSON body (or no body for 204). Returns
     status. */
 int ef_http_send (ef_http_t *h, int status);
-/*  Send an RFC 9457 problem: code is the stable name ("NOT_FOUND"),
-    detail the human text; extra (may be NULL) is appended raw inside the
-    object (",\"errors\":[…]"). retry_after (> 0) adds Retry-After.
-    Returns status. */
-int ef_http_problem (ef_http_t *h, int status, const char *code,
-                     const char *detail, const char *extra, int retry_after);
+/*  Send an RFC 9457 problem for the EventFlow error code: its status and
+    its stable name ("NOT_FOUND") come from the one error table
+    (ef_error.h), detail is the human text (the code's own text when NULL
+    or empty); extra (may be NULL) is appended raw inside the object
+    (",\"errors\":[…]"). retry_after (> 0) adds Retry-After. Returns the
+    status. */
+int ef_http_problem (ef_http_t *h, int code, const char *detail,
+                     const char *extra, int retry_after);
 /*  Send a problem and close the connection after it: nothing the peer
     sent after this request is read as another one. */
-int ef_http_refuse_close (ef_http_t *h, int status, const char *code,
-                          const char *detail);
+int ef_http_refuse_close (ef_http_t *h, int code, const char *detail);
 /*  Send text (Prometheus exposition) with status 200. */
 int ef_http_send_text (ef_http_t *h, const char *type);
 

@@ -226,16 +226,19 @@ S_ON (admin, ef_admin_clientkey_revoke)
 static int
 s_park (ef_broker_t *self, ef_wreq_t *w)
 {
-    return ef_consume_park (self->consume, w);
+    /* (at shutdown the consumers are gone: the fetch is answered as is) */
+    return self->consume ? ef_consume_park (self->consume, w) : 0;
 }
 
 /*  Events arrived (PUBLISH), or credit or a subscription is new
     (SUBSCRIBE, CREDIT): parked fetches and subscribers of the stream get
-    what is due. */
+    what is due. At shutdown the consumers and workers are gone before the
+    last commits are answered: the follow-ups then have no one to tell. */
 static void
 s_wake (ef_broker_t *self, ef_wreq_t *w)
 {
-    ef_consume_wake (self->consume, w->stream.num);
+    if (self->consume)
+        ef_consume_wake (self->consume, w->stream.num);
 }
 
 /*  A worker is ready: jobs may go to it. */
@@ -243,14 +246,15 @@ static void
 s_pump (ef_broker_t *self, ef_wreq_t *w)
 {
     (void) w;
-    ef_workers_tick (self->workers);
+    if (self->workers)
+        ef_workers_tick (self->workers);
 }
 
 /*  A stream is gone: its subscriptions end. */
 static void
 s_stream_gone (ef_broker_t *self, ef_wreq_t *w)
 {
-    if (w->stream.num)
+    if (w->stream.num && self->consume)
         ef_consume_stream_gone (self->consume, w->stream.num);
 }
 

@@ -7,6 +7,7 @@
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
+#include "eventflow/ef_event_rules.h"
 #include "eventflow/ef_uuid.h"
 
 #include <stddef.h>
@@ -872,36 +873,9 @@ ef_proto_check_event (ef_event_in_t *ev, uint32_t max_payload)
 {
     if (ev->err)
         return ev->err;
-    if (!ef_str_set (ev->type) || ev->type.len == 0)
-        s_item_fail (ev, EF_EINVAL, "type is required");
-    else if (ev->type.len > EF_MAX_TYPE)
-        s_item_fail (ev, EF_ETOOBIG, "type is longer than 256 bytes");
-    else if (!ef_str_set (ev->payload))
-        s_item_fail (ev, EF_EINVAL, "payload is required");
-    else if (ev->payload.len > max_payload)
-        s_item_fail (ev, EF_ETOOBIG, "payload is larger than the limit");
-    else if (ef_str_set (ev->source) && ev->source.len > EF_MAX_SOURCE)
-        s_item_fail (ev, EF_ETOOBIG, "source is longer than 256 bytes");
-    else if ((ef_str_set (ev->trace_id)
-              && ev->trace_id.len > EF_MAX_CONTEXT_FIELD)
-             || (ef_str_set (ev->correlation_id)
-                 && ev->correlation_id.len > EF_MAX_CONTEXT_FIELD))
-        s_item_fail (ev, EF_ETOOBIG, "context field longer than 128 bytes");
-    else if (ef_str_set (ev->request_id)
-             && !ef_proto_request_id_ok (ev->request_id))
-        s_item_fail (ev, EF_EINVAL,
-                     "context.request_id is 1 to 128 bytes of printable "
-                     "ASCII");
-    else if (ef_str_set (ev->event_id)) {
-        ef_uuid_t u;
-        if (ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &u))
-            s_item_fail (ev, EF_EINVAL, "event_id is not a UUID");
-    }
-    if (ev->err)
-        return ev->err;
-    if (ef_json_validate (ev->payload.ptr, ev->payload.len, EF_JSON_DEPTH, NULL,
-                          NULL))
-        s_item_fail (ev, EF_EINVAL, "payload is not a single JSON value");
+    const ef_event_fault_t *f = ef_event_rules_check (ev, max_payload);
+    if (f)
+        s_item_fail (ev, f->code, f->text);
     return ev->err;
 }
 

@@ -365,6 +365,7 @@ test_ingest_accepts_an_event_that_reads_back_whole (void **st)
                   r.body);
     H_HAS (r, "received_at", '?');
     H_EXPECT_STR (r, "source", "shop");
+    H_HAS (r, "api_key_id", 's'); /* the producer key's (ef_event_json) */
     H_EXPECT_STR (r, "context.trace_id", "t-1");
     H_EXPECT_STR (r, "context.correlation_id", "c-1");
     json_t *want = json_loads ("{\"n\":1,\"s\":\"x\"}", 0, NULL);
@@ -991,6 +992,40 @@ test_validation_lists_each_failing_path (void **st)
     H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
     if (!s_error_path (h_http_j (r.json, "errors"), "type"))
         fail_msg ("empty type: errors[] does not name type: %s", r.body);
+    h_http_free (&r);
+
+    /* one rule, one message: the bridge and the broker say the same
+       (ef_event_rules) */
+    char body[600], type[300];
+    memset (type, 't', 300);
+    type[299] = 0;
+    snprintf (body, sizeof body, "{\"type\":\"%s\",\"payload\":1}", type);
+    s_publish (&r, "default", s_producer_key, body);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    json_t *e0 = json_array_get (h_http_j (r.json, "errors"), 0);
+    assert_string_equal (json_string_value (json_object_get (e0, "path")),
+                         "/type");
+    assert_string_equal (json_string_value (json_object_get (e0, "message")),
+                         "is longer than 256 bytes");
+    h_http_free (&r);
+    ef_event_in_t ev = {0};
+    ef_publish_result_t res = {0};
+    ev.type = ef_str (type);
+    ev.payload = ef_str ("1");
+    assert_int_equal (ef_client_publish (s_native, "default", &ev, 1, &res), 0);
+    assert_int_equal (res.code, EF_ETOOBIG);
+    assert_int_equal (res.message.len,
+                      strlen ("type is longer than 256 bytes"));
+    assert_memory_equal (res.message.ptr, "type is longer than 256 bytes",
+                         res.message.len);
+    s_publish (&r, "default", s_producer_key,
+               "{\"type\":\"t\",\"event_id\":\"nope\",\"payload\":1}");
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    e0 = json_array_get (h_http_j (r.json, "errors"), 0);
+    assert_string_equal (json_string_value (json_object_get (e0, "path")),
+                         "/event_id");
+    assert_string_equal (json_string_value (json_object_get (e0, "message")),
+                         "is not a UUID");
     h_http_free (&r);
 
     h_http (&r, s_bridge.url, "POST", API "/events", s_producer_key,

@@ -91,6 +91,11 @@ test_produce_argument_then_read_and_get (void **state)
     const char *get[] = {"get", id, NULL};
     assert_int_equal (s_run (NULL, &out, &err, get), 0);
     assert_non_null (strstr (out, id));
+    /* the HTTP API's Event object (ef_event_json): id as well */
+    char alias[48];
+    snprintf (alias, sizeof alias, "\"id\":\"%s\"", id);
+    assert_non_null (strstr (out, alias));
+    assert_non_null (strstr (out, "\"api_key_id\":"));
     free (out), free (err);
     const char *missing[] = {"get", "01900000-0000-7000-8000-000000000000",
                              NULL};

@@ -136,8 +136,8 @@ void cli_json_str (ef_buf_t *b, ef_str_t s);
 void cli_json_raw (ef_buf_t *b, ef_str_t s);
 /*  ms as an RFC 3339 string; null when ms is 0 and nullable. */
 void cli_json_time (ef_buf_t *b, uint64_t ms, int nullable);
-/*  An event as one JSON object and a newline (every key of protocol.md's
-    Event table, in its order). */
+/*  An event as one line: ef_event_json's object (the HTTP API's Event)
+    and a newline. */
 void cli_json_event (ef_buf_t *b, const ef_event_t *ev);
 /*  A stream as one JSON object and a newline. */
 void cli_json_stream (ef_buf_t *b, const ef_stream_info_t *s);

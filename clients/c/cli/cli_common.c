@@ -5,6 +5,7 @@
 #include "cli.h"
 
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_event_json.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_time.h"
@@ -326,83 +327,26 @@ s_lit (ef_buf_t *b, const char *s)
 void
 cli_json_str (ef_buf_t *b, ef_str_t s)
 {
-    if (ef_str_set (s))
-        ef_json_quote (b, s.ptr, s.len);
-    else
-        s_lit (b, "null");
+    ef_event_json_str (b, s);
 }
 
 void
 cli_json_raw (ef_buf_t *b, ef_str_t s)
 {
-    if (!ef_str_set (s)) {
-        s_lit (b, "null");
-        return;
-    }
-    if (ef_json_validate (s.ptr, s.len, EF_JSON_DEPTH, NULL, NULL) != 0) {
-        /* The broker validates payloads, so this is not expected; a
-           string keeps the output line valid JSON all the same. */
-        ef_json_quote (b, s.ptr, s.len);
-        return;
-    }
-    /* In valid JSON a CR or LF can only be white space between tokens,
-       so turning them into spaces keeps the value and the line. */
-    size_t start = 0;
-    for (size_t i = 0; i < s.len; i++)
-        if (s.ptr[i] == '\n' || s.ptr[i] == '\r') {
-            ef_buf_append (b, s.ptr + start, i - start);
-            ef_buf_append (b, " ", 1);
-            start = i + 1;
-        }
-    ef_buf_append (b, s.ptr + start, s.len - start);
+    ef_event_json_raw (b, s, EF_EVENT_JSON_LINE);
 }
 
 void
 cli_json_time (ef_buf_t *b, uint64_t ms, int nullable)
 {
-    if (ms == 0 && nullable) {
-        s_lit (b, "null");
-        return;
-    }
-    char t[40];
-    ef_time_format (ms, t, sizeof t);
-    ef_json_quote (b, t, strlen (t));
+    ef_event_json_time (b, ms, nullable);
 }
 
 void
 cli_json_event (ef_buf_t *b, const ef_event_t *ev)
 {
-    s_lit (b, "{\"event_id\":");
-    cli_json_str (b, ev->event_id);
-    s_lit (b, ",\"stream_id\":");
-    cli_json_str (b, ev->stream_id);
-    cli_buf_printf (b, ",\"seq\":%" PRIu64 ",\"type\":", ev->seq);
-    cli_json_str (b, ev->type);
-    cli_buf_printf (b,
-                    ",\"version\":%" PRIu32 ",\"occurred_at\":", ev->version);
-    cli_json_time (b, ev->occurred_at, 0);
-    s_lit (b, ",\"received_at\":");
-    cli_json_time (b, ev->received_at, 0);
-    s_lit (b, ",\"source\":");
-    cli_json_str (b, ev->source);
-    s_lit (b, ",\"api_key_id\":");
-    cli_json_str (b, ev->api_key_id);
-    s_lit (b, ",\"context\":{\"trace_id\":");
-    cli_json_str (b, ev->trace_id);
-    s_lit (b, ",\"correlation_id\":");
-    cli_json_str (b, ev->correlation_id);
-    s_lit (b, "},\"payload\":");
-    cli_json_raw (b, ev->payload);
-    s_lit (b, ",\"status\":");
-    cli_json_str (b, ev->status);
-    cli_buf_printf (b,
-                    ",\"attempts\":%" PRIu32 ",\"last_error\":", ev->attempts);
-    cli_json_str (b, ev->last_error);
-    s_lit (b, ",\"result\":");
-    cli_json_raw (b, ev->result);
-    s_lit (b, ",\"processed_at\":");
-    cli_json_time (b, ev->processed_at, 1);
-    s_lit (b, "}\n");
+    ef_event_json (b, ev, EF_EVENT_JSON_LINE);
+    s_lit (b, "\n");
 }
 
 void

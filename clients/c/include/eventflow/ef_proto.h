@@ -197,10 +197,10 @@ int ef_proto_request_id_ok (ef_str_t id);
     id there (32 hex and a NUL). 0 or EF_EINVAL. */
 int ef_proto_traceparent (ef_str_t tp, char trace_id[33]);
 
-/*  Check one PUBLISH item against the limits of protocol.md: type present
-    and ≤ 256 bytes, payload one JSON value ≤ max_payload, event_id a UUID,
-    lengths of source and context. Sets ev->err / ev->err_msg and returns
-    ev->err. */
+/*  Check one PUBLISH item against the rules of ef_event_rules.h (type
+    present and ≤ 256 bytes, payload one JSON value ≤ max_payload,
+    event_id a UUID, lengths of source and context). Sets ev->err /
+    ev->err_msg (the first fault's text) and returns ev->err. */
 int ef_proto_check_event (ef_event_in_t *ev, uint32_t max_payload);
 
 /*  1 if name is a valid stream or consumer-group name: 1 to

@@ -1,0 +1,100 @@
+/*  test_bridge_routes.c: the bridge's route table, read from efbridge
+    (the bridge built as a library): every row is a handler or a complete
+    pass-through (a command, one request field per path parameter, a
+    reply key unless it answers 204), no method and path twice, and
+    --routes prints every row. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ef_bridge_int.h"
+
+static int
+s_path_params (const char *path)
+{
+    int n = 0;
+    for (const char *p = path; (p = strchr (p, '{')); p++)
+        n++;
+    return n;
+}
+
+static void
+test_every_row_is_a_handler_or_a_whole_pass_through (void **state)
+{
+    (void)state;
+    int passes = 0;
+    assert_true (ef_bridge_nroutes > 0);
+    for (int i = 0; i < ef_bridge_nroutes; i++) {
+        const ef_route_t *r = &ef_bridge_routes[i];
+        assert_non_null (r->method);
+        assert_true (r->path[0] == '/');
+        if (r->fn)
+            continue;
+        const ef_route_pass_t *p = &r->pass;
+        passes++;
+        assert_true (p->cmd != EF_CMD_NONE);
+        assert_non_null (ef_cmd_name (p->cmd));
+        int fields = 0;
+        while (fields < EF_HTTP_MAX_PARAMS && p->params[fields])
+            fields++;
+        if (fields != s_path_params (r->path))
+            fail_msg ("%s %s: %d fields for %d path parameters", r->method,
+                      r->path, fields, s_path_params (r->path));
+        for (int k = 0; k < fields; k++)
+            assert_true (p->params[k] - 1 + sizeof (ef_str_t) <=
+                         sizeof (ef_request_t));
+        assert_true (p->status >= 200 && p->status < 300);
+        assert_true ((p->key == NULL) == (p->status == 204));
+        assert_true (!p->items || p->key);
+    }
+    assert_true (passes >= 5); /* users list/get/delete, key revokes */
+}
+
+static void
+test_no_method_and_path_twice (void **state)
+{
+    (void)state;
+    for (int i = 0; i < ef_bridge_nroutes; i++)
+        for (int j = i + 1; j < ef_bridge_nroutes; j++)
+            if (!strcmp (ef_bridge_routes[i].method,
+                         ef_bridge_routes[j].method) &&
+                !strcmp (ef_bridge_routes[i].path, ef_bridge_routes[j].path))
+                fail_msg ("%s %s twice", ef_bridge_routes[i].method,
+                          ef_bridge_routes[i].path);
+}
+
+static void
+test_print_routes_lists_every_row (void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&text, &len);
+    assert_non_null (f);
+    ef_bridge_print_routes (f);
+    fclose (f);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    assert_int_equal (lines, ef_bridge_nroutes);
+    assert_non_null (strstr (text, "DELETE /api/v1/api-keys/{key_id}\n"));
+    assert_non_null (strstr (text, "GET /api/v1/users/{user_id}\n"));
+    free (text);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_every_row_is_a_handler_or_a_whole_pass_through),
+        cmocka_unit_test (test_no_method_and_path_twice),
+        cmocka_unit_test (test_print_routes_lists_every_row),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
