@@ -145,15 +145,27 @@ s_log_count (const char *path, s_match_fn *match, const void *arg)
 
 /*  Wait (5 s at most) until the log at path holds want matching records
     (the processes write their logs after they answer); the count. */
+typedef struct {
+    const char *path;
+    s_match_fn *match;
+    const void *arg;
+    int want, n;
+} s_log_watch_t;
+
+static int
+s_log_reached (void *arg)
+{
+    s_log_watch_t *w = arg;
+    w->n = s_log_count (w->path, w->match, w->arg);
+    return w->n >= w->want;
+}
+
 static int
 s_log_wait (const char *path, s_match_fn *match, const void *arg, int want)
 {
-    long until = h_http_ms_now () + 5000;
-    int n;
-    while ((n = s_log_count (path, match, arg)) < want &&
-           h_http_ms_now () < until)
-        nanosleep (&(struct timespec){0, 5000000}, NULL);
-    return n;
+    s_log_watch_t w = {path, match, arg, want, 0};
+    h_wait_until (s_log_reached, &w, 5000);
+    return w.n;
 }
 
 /*  A record whose member key is the string val: {key, val}. */

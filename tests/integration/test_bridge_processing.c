@@ -127,24 +127,35 @@ s_publish (const char *stream, const char *payload, char *id)
     h_http_free (&r);
 }
 
+typedef struct {
+    const char *path, *want;
+    h_resp_t *r; /* the last answer */
+    int have;    /* r holds one */
+} s_status_watch_t;
+
+/*  h_wait_until: GET path answers status want. */
+static int
+s_status_is (void *arg)
+{
+    s_status_watch_t *w = arg;
+    if (w->have)
+        h_http_free (w->r);
+    s_http (w->r, "GET", w->path, s_consumer, NULL);
+    w->have = 1;
+    H_EXPECT_STATUS (*w->r, 200);
+    const char *st = h_http_jstr (w->r->json, "status");
+    return st && !strcmp (st, w->want);
+}
+
 /*  GET /events/{id} until its status is want; the answer (caller frees). */
 static void
 s_wait_status (h_resp_t *r, const char *id, const char *want)
 {
     char path[200];
     snprintf (path, sizeof path, API "/events/%s", id);
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    for (;;) {
-        s_http (r, "GET", path, s_consumer, NULL);
-        H_EXPECT_STATUS (*r, 200);
-        const char *st = h_http_jstr (r->json, "status");
-        if (st && !strcmp (st, want))
-            return;
-        if (ef_time_mono_ms () > until)
-            fail_msg ("event %s: %s, wanted %s", id, r->body, want);
-        h_http_free (r);
-        usleep (20 * 1000);
-    }
+    s_status_watch_t w = {path, want, r, 0};
+    if (h_wait_until (s_status_is, &w, WAIT_MS))
+        fail_msg ("event %s: %s, wanted %s", id, r->body, want);
 }
 
 /*  The number of attached workers of service (GET /workers). */
@@ -172,17 +183,25 @@ s_workers_of (const char *service)
     return n;
 }
 
+typedef struct {
+    const char *service;
+    int want, n;
+} s_workers_watch_t;
+
+static int
+s_workers_are (void *arg)
+{
+    s_workers_watch_t *w = arg;
+    return (w->n = s_workers_of (w->service)) == w->want;
+}
+
 /*  Wait until GET /workers lists `want` workers of service. */
 static void
 s_wait_workers (const char *service, int want)
 {
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    int n;
-    while ((n = s_workers_of (service)) != want) {
-        if (ef_time_mono_ms () > until)
-            fail_msg ("%d workers of %s, wanted %d", n, service, want);
-        usleep (20 * 1000);
-    }
+    s_workers_watch_t w = {service, want, 0};
+    if (h_wait_until (s_workers_are, &w, WAIT_MS))
+        fail_msg ("%d workers of %s, wanted %d", w.n, service, want);
 }
 
 /*  `eventflow worker --service service --exec command`, a child process
