@@ -12,6 +12,7 @@
     workers are for admins only. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 #include "eventflow/ef_time.h"
 
@@ -44,6 +45,14 @@ static ef_client_t *s_native;
 /* header lines "X-API-Key: efk_…" */
 static char s_admin[200], s_producer[200], s_consumer[200];
 
+static h_fixture_t s_fx = {.dir = s_dir,
+                           .broker = &s_broker,
+                           .native = &s_native,
+                           .bridge = &s_bridge,
+                           .admin_key = s_admin,
+                           .producer_key = s_producer,
+                           .consumer_key = s_consumer};
+
 /*  One request to the bridge with the header line cred (may be NULL) and
     a JSON body (may be NULL). */
 static void
@@ -57,33 +66,14 @@ static int
 group_setup (void **state)
 {
     (void)state;
-    signal (SIGPIPE, SIG_IGN);
-    curl_global_init (CURL_GLOBAL_DEFAULT);
-    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
-        return -1;
-    s_native = h_client (&s_broker);
-    if (!s_native || h_http_api_key (s_native, "admin", s_admin) ||
-        h_http_api_key (s_native, "producer", s_producer) ||
-        h_http_api_key (s_native, "consumer", s_consumer))
-        return -1;
-    if (h_bridge_start (&s_bridge, &s_broker, NULL))
-        return -1;
-    return 0;
+    return h_fixture_setup (&s_fx);
 }
 
 static int
 group_teardown (void **state)
 {
     (void)state;
-    int a = h_bridge_stop (&s_bridge);
-    if (a != 0)
-        fprintf (stderr, "bridge exit code: %d (log in %s)\n", a,
-                 s_bridge.log_path);
-    ef_client_destroy (&s_native);
-    h_broker_stop (&s_broker);
-    h_rmrf (s_dir);
-    curl_global_cleanup ();
-    return a == 0 ? 0 : -1;
+    return h_fixture_teardown (&s_fx);
 }
 
 /* ---------------------------------------------------------------- helpers */
