@@ -82,6 +82,9 @@ const ef_config_opt_t ef_broker_options[] = {
     {"worker-silence", "EVENTFLOW_WORKER_SILENCE", "3000",
      "MS (at least 1000) without a READY after which a worker is dropped "
      "and its jobs run again"},
+    {"heartbeat-timeout", "EVENTFLOW_HEARTBEAT_TIMEOUT", "5000",
+     "ms (500 to 600000) a silent connection is kept before the broker "
+     "drops it with its subscriptions (pinged every fifth of it)"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -708,7 +711,9 @@ ef_broker_open (ef_broker_t *self)
         s_config_uint (self, "max-payload", 16, 1u << 30, &self->max_payload) ||
         s_config_uint (self, "max-route-hops", 0, 1000, &max_hops))
         return EF_EINVAL;
-    uint32_t vthreads, event_ms, batch_ms;
+    uint32_t vthreads, event_ms, batch_ms, heartbeat_ms;
+    if (s_config_uint (self, "heartbeat-timeout", 500, 600000, &heartbeat_ms))
+        return EF_EINVAL;
     if (s_config_uint (self, "schema-threads", 1, 8, &vthreads)
         || s_config_uint (self, "schema-budget-ms", 1, 60000, &event_ms)
         || s_config_uint (self, "schema-batch-budget-ms", 1, 600000, &batch_ms))
@@ -779,7 +784,11 @@ ef_broker_open (ef_broker_t *self)
     self->router = self->ctx ? zmq_socket (self->ctx, ZMQ_ROUTER) : NULL;
     if (!self->router)
         return EF_ENOMEM;
-    int one = 1, hwm = 1000000, ivl = 1000, ttl = 5000, linger = 2000;
+    /* ZMTP heartbeats: a peer silent for heartbeat-timeout (a stopped
+       process, a dead link) is disconnected, and what was sent to it
+       (pushes) fails, which ends its subscriptions */
+    int ttl = (int)heartbeat_ms, ivl = ttl / 5;
+    int one = 1, hwm = 1000000, linger = 2000;
     int64_t maxmsg = self->max_message;
     zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);

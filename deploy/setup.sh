@@ -11,6 +11,7 @@ PACKAGES=(build-essential cmake pkg-config
           libcmocka-dev libjansson-dev libcivetweb-dev curl libcurl4-openssl-dev
           libpcre2-dev json-schema-test-suite
           prometheus)  # promtool: /metrics checked by Prometheus's own parser
+PACKAGES+=(clang-format)  # the ctest `format` (.clang-format at the root)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -90,13 +90,19 @@ s_on_debug (CURL *c, curl_infotype type, char *data, size_t size, void *arg)
     return 0;
 }
 
-void
+int
 h_http_sent_wait (h_http_sent_t *s)
 {
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += 20;
+    int rc = 0;
     pthread_mutex_lock (&s->lock);
-    while (!s->sent)
-        pthread_cond_wait (&s->cond, &s->lock);
+    while (!s->sent && rc == 0)
+        if (pthread_cond_timedwait (&s->cond, &s->lock, &until) == ETIMEDOUT)
+            rc = -1;
     pthread_mutex_unlock (&s->lock);
+    return rc;
 }
 
 /*  The opt-in recorder: with EF_HTTP_RECORD naming a file, every answer

@@ -38,8 +38,10 @@ typedef struct {
         PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0                 \
     }
 
-/*  Block until the request watched by s is out. Thread-safe. */
-void h_http_sent_wait (h_http_sent_t *s);
+/*  Block until the request watched by s is out, 20 s at most (a request
+    that failed before it left must not hang the test). 0, or -1 when the
+    time ran out. Thread-safe. */
+int h_http_sent_wait (h_http_sent_t *s);
 
 /*  One request to base+path ("http://127.0.0.1:PORT" + "/api/v1/…", sent
     as is, dot segments included) into r, which the caller later passes to

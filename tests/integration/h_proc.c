@@ -214,3 +214,9 @@ h_proc_end (h_proc_t **p_p, int sig, int timeout_ms)
     *p_p = NULL;
     return code;
 }
+
+pid_t
+h_proc_pid (const h_proc_t *p)
+{
+    return p->pid;
+}

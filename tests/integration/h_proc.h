@@ -26,6 +26,8 @@ void h_proc_close_stdin (h_proc_t *p);
 int h_proc_wait (h_proc_t *p, int err, const char *text, int n, int timeout_ms);
 /*  How many times text occurs in its stdout (err 0) or stderr (err 1). */
 int h_proc_count (h_proc_t *p, int err, const char *text);
+/*  Its process id (to stop and continue it, or look at its sockets). */
+pid_t h_proc_pid (const h_proc_t *p);
 /*  Send sig (if not 0), wait up to timeout_ms for the exit, then SIGKILL.
     The exit code (128 + signal when killed by one), and frees p. */
 int h_proc_end (h_proc_t **p_p, int sig, int timeout_ms);

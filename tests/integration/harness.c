@@ -605,3 +605,59 @@ h_reply_str (const ef_reply_t *rep, const char *key, const char *sub, char *out,
         ef_mpr_str (&r, &s);
     snprintf (out, size, "%.*s", (int)s.len, s.ptr ? s.ptr : "");
 }
+
+int
+h_wait_until (h_pred_fn *pred, void *arg, long deadline_ms)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    int64_t until = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000
+                    + deadline_ms;
+    int pause_ms = 1;
+    for (;;) {
+        int rc = pred (arg);
+        if (rc)
+            return rc > 0 ? 0 : -1;
+        clock_gettime (CLOCK_MONOTONIC, &now);
+        int64_t left = until - ((int64_t)now.tv_sec * 1000
+                                + now.tv_nsec / 1000000);
+        if (left <= 0)
+            return -1;
+        poll (NULL, 0, (int)(pause_ms < left ? pause_ms : left));
+        if (pause_ms < 20)
+            pause_ms *= 2;
+    }
+}
+
+uint64_t
+h_requests (ef_client_t *admin)
+{
+    ef_stats_t stats;
+    if (ef_client_stats (admin, &stats))
+        return 0;
+    return stats.requests;
+}
+
+typedef struct {
+    ef_client_t *admin;
+    uint64_t target; /* base + n; grows by one per STATS of ours */
+} s_req_wait_t;
+
+static int
+s_requests_reached (void *arg)
+{
+    s_req_wait_t *w = arg;
+    ef_stats_t stats;
+    if (ef_client_stats (w->admin, &stats))
+        return -1;
+    w->target++; /* this STATS counted too */
+    return stats.requests >= w->target;
+}
+
+int
+h_wait_requests (ef_client_t *admin, uint64_t base, uint64_t n,
+                 long deadline_ms)
+{
+    s_req_wait_t w = {admin, base + n};
+    return h_wait_until (s_requests_reached, &w, deadline_ms);
+}

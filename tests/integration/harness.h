@@ -51,6 +51,27 @@ int h_bridge_stop (h_bridge_t *g);
 int h_log_wait (const char *path, const char *text, int count,
                 long timeout_ms);
 
+/*  What h_wait_until polls: 1 when what the test waits for has happened,
+    0 when not yet, -1 when it never will (stop waiting). It looks at a
+    real event source: a reply, a counter from STATS, a log line, a
+    socket, a flag another thread sets. */
+typedef int (h_pred_fn) (void *arg);
+
+/*  The one way the tests wait: poll pred (arg) until it says 1 or the
+    deadline (ms from now) passes. The pause between polls (1 ms growing
+    to 20 ms) paces the polling; it never stands in for the event. 0 when
+    pred held, -1 when it gave up or the time ran out. To check that
+    something does NOT happen within a bound, assert -1. */
+int h_wait_until (h_pred_fn *pred, void *arg, long deadline_ms);
+
+/*  Wait until the broker's request counter (STATS on admin) has grown
+    by n beyond base, not counting the STATS calls this makes itself:
+    the n requests sent since base have reached the broker (a parked
+    long poll counts when it parks). base from h_requests. 0 or -1. */
+uint64_t h_requests (ef_client_t *admin);
+int h_wait_requests (ef_client_t *admin, uint64_t base, uint64_t n,
+                     long deadline_ms);
+
 /*  A connected client using the broker's local admin certificate
     (dir/admin.key, dir/broker.pub), or NULL (the test should fail). */
 ef_client_t *h_client (const h_broker_t *b);

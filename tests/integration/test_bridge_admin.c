@@ -8,6 +8,7 @@
     that a broken route fails the test about that route and not every
     test. */
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 
 #include <curl/curl.h>
@@ -37,6 +38,15 @@ static char s_admin_email[128] = "admin@eventflow.local";
 static char s_admin_pw[128];
 /* header lines "X-API-Key: efk_…" */
 static char s_admin_key[200], s_producer_key[200];
+
+static h_fixture_t s_fx = {.dir = s_dir,
+                           .broker = &s_broker,
+                           .native = &s_native,
+                           .bridge = &s_bridge,
+                           .admin_key = s_admin_key,
+                           .producer_key = s_producer_key,
+                           .admin_email = s_admin_email,
+                           .admin_pw = s_admin_pw};
 
 /*  POST /auth/login; the HTTP status. access/refresh (may be NULL) get
     the tokens: 2048 and 256 bytes. */
@@ -75,45 +85,14 @@ static int
 group_setup (void **state)
 {
     (void)state;
-    signal (SIGPIPE, SIG_IGN);
-    curl_global_init (CURL_GLOBAL_DEFAULT);
-    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
-        return -1;
-    s_native = h_client (&s_broker);
-    if (!s_native)
-        return -1;
-    char path[512], line[256];
-    snprintf (path, sizeof path, "%s/initial-admin", s_dir);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return -1;
-    while (fgets (line, sizeof line, f)) {
-        sscanf (line, "email = %127s", s_admin_email);
-        sscanf (line, "password = %127s", s_admin_pw);
-    }
-    fclose (f);
-    if (!s_admin_pw[0] || h_http_api_key (s_native, "admin", s_admin_key) ||
-        h_http_api_key (s_native, "producer", s_producer_key))
-        return -1;
-    if (h_bridge_start (&s_bridge, &s_broker, NULL))
-        return -1;
-    return 0;
+    return h_fixture_setup (&s_fx);
 }
 
 static int
 group_teardown (void **state)
 {
     (void)state;
-    /* a bridge that died during the tests shows here as a non-zero exit */
-    int a = h_bridge_stop (&s_bridge);
-    if (a != 0)
-        fprintf (stderr, "bridge exit code: %d (logs in %s.bridge-*)\n", a,
-                 s_dir);
-    ef_client_destroy (&s_native);
-    h_broker_stop (&s_broker);
-    h_rmrf (s_dir);
-    curl_global_cleanup ();
-    return a == 0 ? 0 : -1;
+    return h_fixture_teardown (&s_fx);
 }
 
 /* ---------------------------------------------------------------- auth */

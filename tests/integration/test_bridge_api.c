@@ -10,6 +10,7 @@
     that route and not every test. */
 #define _GNU_SOURCE /* strcasestr, timegm */
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 #include "eventflow/ef_proto.h"
 
@@ -43,6 +44,18 @@ static ef_client_t *s_native;  /* the local admin key */
 static ef_client_t *s_gateway; /* the gateway key, credentials per call */
 /* header lines "X-API-Key: efk_…" */
 static char s_admin_key[200], s_producer_key[200], s_consumer_key[200];
+
+static h_fixture_t s_fx = {
+    .dir = s_dir,
+    .broker = &s_broker,
+    .native = &s_native,
+    .bridge = &s_bridge,
+    .bridge2 = &s_small,
+    .bridge2_flags = (const char *const[]){"--max-body", "4096", NULL},
+    .admin_key = s_admin_key,
+    .producer_key = s_producer_key,
+    .consumer_key = s_consumer_key,
+    .gateway = &s_gateway};
 static unsigned s_uuid_n;
 
 /*  A native API key of role (rate 0: the default) as an X-API-Key header
@@ -108,42 +121,14 @@ static int
 group_setup (void **state)
 {
     (void)state;
-    signal (SIGPIPE, SIG_IGN);
-    curl_global_init (CURL_GLOBAL_DEFAULT);
-    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
-        return -1;
-    s_native = h_client (&s_broker);
-    char gw[512];
-    snprintf (gw, sizeof gw, "%s/gateway.key", s_dir);
-    s_gateway = h_client_new (&s_broker, gw);
-    if (!s_native || !s_gateway || ef_client_connect (s_gateway))
-        return -1;
-    if (s_native_key ("admin", 0, 0, s_admin_key) ||
-        s_native_key ("producer", 0, 0, s_producer_key) ||
-        s_native_key ("consumer", 0, 0, s_consumer_key))
-        return -1;
-    const char *small[] = {"--max-body", "4096", NULL};
-    if (h_bridge_start (&s_bridge, &s_broker, NULL) ||
-        h_bridge_start (&s_small, &s_broker, small))
-        return -1;
-    return 0;
+    return h_fixture_setup (&s_fx);
 }
 
 static int
 group_teardown (void **state)
 {
     (void)state;
-    /* a bridge that died during the tests shows here as a non-zero exit */
-    int a = h_bridge_stop (&s_bridge), b = h_bridge_stop (&s_small);
-    if (a != 0 || b != 0)
-        fprintf (stderr, "bridge exit codes: %d %d (logs in %s.bridge-*)\n", a,
-                 b, s_dir);
-    ef_client_destroy (&s_native);
-    ef_client_destroy (&s_gateway);
-    h_broker_stop (&s_broker);
-    h_rmrf (s_dir);
-    curl_global_cleanup ();
-    return a == 0 && b == 0 ? 0 : -1;
+    return h_fixture_teardown (&s_fx);
 }
 
 /* ---------------------------------------------------------------- ops */

@@ -11,6 +11,7 @@
     alike. Raw sockets, since libcurl will not send these. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 
 #include <curl/curl.h>
@@ -36,38 +37,28 @@ typedef struct {
     ef_client_t *native;
     char admin_key[200]; /* "X-API-Key: efk_…" */
     char producer_key[200];
+    h_fixture_t fx;
 } fixture_t;
 
 static int
 setup (void **state)
 {
-    signal (SIGPIPE, SIG_IGN);
     fixture_t *f = calloc (1, sizeof *f);
     *state = f;
-    if (h_tempdir (f->dir) || h_broker_start (&f->broker, f->dir, NULL))
-        return -1;
-    f->native = h_client (&f->broker);
-    if (!f->native || h_http_api_key (f->native, "admin", f->admin_key) ||
-        h_http_api_key (f->native, "producer", f->producer_key))
-        return -1;
-    return h_bridge_start (&f->bridge, &f->broker, NULL);
+    f->fx = (h_fixture_t){.dir = f->dir,
+                          .broker = &f->broker,
+                          .native = &f->native,
+                          .bridge = &f->bridge,
+                          .admin_key = f->admin_key,
+                          .producer_key = f->producer_key};
+    return h_fixture_setup (&f->fx);
 }
 
 static int
 teardown (void **state)
 {
     fixture_t *f = *state;
-    int rc = 0;
-    if (f->bridge.pid > 0 && h_bridge_stop (&f->bridge) != 0) {
-        fprintf (stderr, "bridge did not exit cleanly; log: %s\n",
-                 f->bridge.log_path);
-        rc = -1;
-    }
-    ef_client_destroy (&f->native);
-    if (f->broker.pid > 0)
-        h_broker_stop (&f->broker);
-    if (rc == 0)
-        h_rmrf (f->dir);
+    int rc = h_fixture_teardown (&f->fx);
     free (f);
     return rc;
 }

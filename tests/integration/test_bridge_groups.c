@@ -10,6 +10,7 @@
     protocol, so a broken ingest route does not fail these tests. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 #include "eventflow/ef_time.h"
 
@@ -41,38 +42,28 @@ static ef_client_t *s_native;
 /* header lines "X-API-Key: efk_…" */
 static char s_consumer[200], s_producer[200];
 
+static h_fixture_t s_fx = {
+    .dir = s_dir,
+    .broker = &s_broker,
+    .native = &s_native,
+    .bridge = &s_bridge,
+    .bridge2 = &s_short,
+    .bridge2_flags = (const char *const[]){"--timeout", "300", NULL},
+    .producer_key = s_producer,
+    .consumer_key = s_consumer};
+
 static int
 group_setup (void **state)
 {
     (void)state;
-    signal (SIGPIPE, SIG_IGN);
-    curl_global_init (CURL_GLOBAL_DEFAULT);
-    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
-        return -1;
-    s_native = h_client (&s_broker);
-    if (!s_native || h_http_api_key (s_native, "consumer", s_consumer) ||
-        h_http_api_key (s_native, "producer", s_producer))
-        return -1;
-    const char *shorter[] = {"--timeout", "300", NULL};
-    if (h_bridge_start (&s_bridge, &s_broker, NULL) ||
-        h_bridge_start (&s_short, &s_broker, shorter))
-        return -1;
-    return 0;
+    return h_fixture_setup (&s_fx);
 }
 
 static int
 group_teardown (void **state)
 {
     (void)state;
-    int a = h_bridge_stop (&s_bridge), b = h_bridge_stop (&s_short);
-    if (a != 0 || b != 0)
-        fprintf (stderr, "bridge exit codes: %d %d (logs in %s.bridge-*)\n", a,
-                 b, s_dir);
-    ef_client_destroy (&s_native);
-    h_broker_stop (&s_broker);
-    h_rmrf (s_dir);
-    curl_global_cleanup ();
-    return a == 0 && b == 0 ? 0 : -1;
+    return h_fixture_teardown (&s_fx);
 }
 
 /* ---------------------------------------------------------------- helpers */

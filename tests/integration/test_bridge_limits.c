@@ -9,6 +9,7 @@
     leaving it idle on a thread. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 
 #include <curl/curl.h>
@@ -49,6 +50,7 @@ typedef struct {
     char key_c[200]; /* and consumer */
     int fds[S_IDLE + S_SLOW + S_POLLS];
     int nfds;
+    h_fixture_t fx;
 } fixture_t;
 
 static int
@@ -62,15 +64,17 @@ s_setup (void **state, const char *const *extra)
     }
     fixture_t *f = calloc (1, sizeof *f);
     *state = f;
-    if (h_tempdir (f->dir) || h_broker_start (&f->broker, f->dir, NULL))
+    f->fx = (h_fixture_t){.dir = f->dir,
+                          .broker = &f->broker,
+                          .native = &f->native,
+                          .bridge = &f->bridge,
+                          .bridge_flags = extra,
+                          .admin_key = f->key_a,
+                          .producer_key = f->key_b,
+                          .consumer_key = f->key_c};
+    if (h_fixture_setup (&f->fx))
         return -1;
-    f->native = h_client (&f->broker);
-    if (!f->native || h_http_api_key (f->native, "admin", f->key_a) ||
-        h_http_api_key (f->native, "producer", f->key_b) ||
-        h_http_api_key (f->native, "consumer", f->key_c) ||
-        ef_client_create_stream (f->native, "quiet", NULL))
-        return -1;
-    return h_bridge_start (&f->bridge, &f->broker, extra);
+    return ef_client_create_stream (f->native, "quiet", NULL) ? -1 : 0;
 }
 
 static int
@@ -90,7 +94,6 @@ static int
 teardown (void **state)
 {
     fixture_t *f = *state;
-    int rc = 0;
     /* wake any long poll still waiting, so the bridge stops at once */
     ef_event_in_t ev = {0};
     ef_publish_result_t res;
@@ -100,16 +103,7 @@ teardown (void **state)
         ef_client_publish (f->native, "quiet", &ev, 1, &res);
     for (int i = 0; i < f->nfds; i++)
         close (f->fds[i]);
-    if (f->bridge.pid > 0 && h_bridge_stop (&f->bridge) != 0) {
-        fprintf (stderr, "bridge did not exit cleanly; log: %s\n",
-                 f->bridge.log_path);
-        rc = -1;
-    }
-    ef_client_destroy (&f->native);
-    if (f->broker.pid > 0)
-        h_broker_stop (&f->broker);
-    if (rc == 0)
-        h_rmrf (f->dir);
+    int rc = h_fixture_teardown (&f->fx);
     free (f);
     return rc;
 }

@@ -6,6 +6,7 @@
     the request and authentication-failure log lines. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 #include "eventflow/ef_proto.h"
 
@@ -39,36 +40,30 @@ static h_bridge_t s_open;    /* loopback, no metrics token */
 static h_bridge_t s_guarded; /* loopback, --metrics-token */
 static ef_client_t *s_admin; /* the local admin key: the operator */
 static char s_producer_key[200], s_consumer_key[200];
+
+static h_fixture_t s_fx = {
+    .dir = s_dir,
+    .broker = &s_broker,
+    .native = &s_admin,
+    .bridge = &s_open,
+    .bridge2 = &s_guarded,
+    .bridge2_flags = (const char *const[]){"--metrics-token", TOKEN, NULL},
+    .producer_key = s_producer_key,
+    .consumer_key = s_consumer_key};
 static char s_org_b[1200]; /* "Authorization: Bearer …" of another org */
 
 static int
 group_setup (void **state)
 {
     (void)state;
-    signal (SIGPIPE, SIG_IGN);
-    curl_global_init (CURL_GLOBAL_DEFAULT);
-    const char *guarded[] = {"--metrics-token", TOKEN, NULL};
-    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL) ||
-        !(s_admin = h_client (&s_broker)) ||
-        h_http_api_key (s_admin, "producer", s_producer_key) ||
-        h_http_api_key (s_admin, "consumer", s_consumer_key) ||
-        h_bridge_start (&s_open, &s_broker, NULL) ||
-        h_bridge_start (&s_guarded, &s_broker, guarded))
-        return -1;
-    return 0;
+    return h_fixture_setup (&s_fx);
 }
 
 static int
 group_teardown (void **state)
 {
     (void)state;
-    h_bridge_stop (&s_open);
-    h_bridge_stop (&s_guarded);
-    ef_client_destroy (&s_admin);
-    h_broker_stop (&s_broker);
-    h_rmrf (s_dir);
-    curl_global_cleanup ();
-    return 0;
+    return h_fixture_teardown (&s_fx);
 }
 
 /*  Org B (once): registered over HTTP, with stream "secretA" whose group
@@ -145,15 +140,27 @@ s_log_count (const char *path, s_match_fn *match, const void *arg)
 
 /*  Wait (5 s at most) until the log at path holds want matching records
     (the processes write their logs after they answer); the count. */
+typedef struct {
+    const char *path;
+    s_match_fn *match;
+    const void *arg;
+    int want, n;
+} s_log_watch_t;
+
+static int
+s_log_reached (void *arg)
+{
+    s_log_watch_t *w = arg;
+    w->n = s_log_count (w->path, w->match, w->arg);
+    return w->n >= w->want;
+}
+
 static int
 s_log_wait (const char *path, s_match_fn *match, const void *arg, int want)
 {
-    long until = h_http_ms_now () + 5000;
-    int n;
-    while ((n = s_log_count (path, match, arg)) < want &&
-           h_http_ms_now () < until)
-        nanosleep (&(struct timespec){0, 5000000}, NULL);
-    return n;
+    s_log_watch_t w = {path, match, arg, want, 0};
+    h_wait_until (s_log_reached, &w, 5000);
+    return w.n;
 }
 
 /*  A record whose member key is the string val: {key, val}. */

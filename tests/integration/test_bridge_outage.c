@@ -10,6 +10,7 @@
     the broker is back, the first request is served. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 
 #include <curl/curl.h>
@@ -40,21 +41,22 @@ typedef struct {
     h_bridge_t bridge;
     ef_client_t *native;
     char producer_key[200];
+    h_fixture_t fx;
 } fixture_t;
 
 static int
 s_setup (void **state, const char *timeout)
 {
-    signal (SIGPIPE, SIG_IGN);
     fixture_t *f = calloc (1, sizeof *f);
     *state = f;
-    if (h_tempdir (f->dir) || h_broker_start (&f->broker, f->dir, NULL))
-        return -1;
-    f->native = h_client (&f->broker);
-    if (!f->native || h_http_api_key (f->native, "producer", f->producer_key))
-        return -1;
     const char *extra[] = {"--timeout", timeout, NULL};
-    return h_bridge_start (&f->bridge, &f->broker, extra);
+    f->fx = (h_fixture_t){.dir = f->dir,
+                          .broker = &f->broker,
+                          .native = &f->native,
+                          .bridge = &f->bridge,
+                          .bridge_flags = extra,
+                          .producer_key = f->producer_key};
+    return h_fixture_setup (&f->fx);
 }
 
 static int
@@ -73,19 +75,9 @@ static int
 teardown (void **state)
 {
     fixture_t *f = *state;
-    int rc = 0;
     if (f->broker.pid > 0)
         kill (f->broker.pid, SIGCONT);
-    if (f->bridge.pid > 0 && h_bridge_stop (&f->bridge) != 0) {
-        fprintf (stderr, "bridge did not exit cleanly; log: %s\n",
-                 f->bridge.log_path);
-        rc = -1;
-    }
-    ef_client_destroy (&f->native);
-    if (f->broker.pid > 0)
-        h_broker_stop (&f->broker);
-    if (rc == 0)
-        h_rmrf (f->dir);
+    int rc = h_fixture_teardown (&f->fx);
     free (f);
     return rc;
 }

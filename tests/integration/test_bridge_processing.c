@@ -12,6 +12,7 @@
     workers are for admins only. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 #include "eventflow/ef_time.h"
 
@@ -44,6 +45,14 @@ static ef_client_t *s_native;
 /* header lines "X-API-Key: efk_…" */
 static char s_admin[200], s_producer[200], s_consumer[200];
 
+static h_fixture_t s_fx = {.dir = s_dir,
+                           .broker = &s_broker,
+                           .native = &s_native,
+                           .bridge = &s_bridge,
+                           .admin_key = s_admin,
+                           .producer_key = s_producer,
+                           .consumer_key = s_consumer};
+
 /*  One request to the bridge with the header line cred (may be NULL) and
     a JSON body (may be NULL). */
 static void
@@ -57,33 +66,14 @@ static int
 group_setup (void **state)
 {
     (void)state;
-    signal (SIGPIPE, SIG_IGN);
-    curl_global_init (CURL_GLOBAL_DEFAULT);
-    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
-        return -1;
-    s_native = h_client (&s_broker);
-    if (!s_native || h_http_api_key (s_native, "admin", s_admin) ||
-        h_http_api_key (s_native, "producer", s_producer) ||
-        h_http_api_key (s_native, "consumer", s_consumer))
-        return -1;
-    if (h_bridge_start (&s_bridge, &s_broker, NULL))
-        return -1;
-    return 0;
+    return h_fixture_setup (&s_fx);
 }
 
 static int
 group_teardown (void **state)
 {
     (void)state;
-    int a = h_bridge_stop (&s_bridge);
-    if (a != 0)
-        fprintf (stderr, "bridge exit code: %d (log in %s)\n", a,
-                 s_bridge.log_path);
-    ef_client_destroy (&s_native);
-    h_broker_stop (&s_broker);
-    h_rmrf (s_dir);
-    curl_global_cleanup ();
-    return a == 0 ? 0 : -1;
+    return h_fixture_teardown (&s_fx);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -127,24 +117,35 @@ s_publish (const char *stream, const char *payload, char *id)
     h_http_free (&r);
 }
 
+typedef struct {
+    const char *path, *want;
+    h_resp_t *r; /* the last answer */
+    int have;    /* r holds one */
+} s_status_watch_t;
+
+/*  h_wait_until: GET path answers status want. */
+static int
+s_status_is (void *arg)
+{
+    s_status_watch_t *w = arg;
+    if (w->have)
+        h_http_free (w->r);
+    s_http (w->r, "GET", w->path, s_consumer, NULL);
+    w->have = 1;
+    H_EXPECT_STATUS (*w->r, 200);
+    const char *st = h_http_jstr (w->r->json, "status");
+    return st && !strcmp (st, w->want);
+}
+
 /*  GET /events/{id} until its status is want; the answer (caller frees). */
 static void
 s_wait_status (h_resp_t *r, const char *id, const char *want)
 {
     char path[200];
     snprintf (path, sizeof path, API "/events/%s", id);
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    for (;;) {
-        s_http (r, "GET", path, s_consumer, NULL);
-        H_EXPECT_STATUS (*r, 200);
-        const char *st = h_http_jstr (r->json, "status");
-        if (st && !strcmp (st, want))
-            return;
-        if (ef_time_mono_ms () > until)
-            fail_msg ("event %s: %s, wanted %s", id, r->body, want);
-        h_http_free (r);
-        usleep (20 * 1000);
-    }
+    s_status_watch_t w = {path, want, r, 0};
+    if (h_wait_until (s_status_is, &w, WAIT_MS))
+        fail_msg ("event %s: %s, wanted %s", id, r->body, want);
 }
 
 /*  The number of attached workers of service (GET /workers). */
@@ -172,17 +173,25 @@ s_workers_of (const char *service)
     return n;
 }
 
+typedef struct {
+    const char *service;
+    int want, n;
+} s_workers_watch_t;
+
+static int
+s_workers_are (void *arg)
+{
+    s_workers_watch_t *w = arg;
+    return (w->n = s_workers_of (w->service)) == w->want;
+}
+
 /*  Wait until GET /workers lists `want` workers of service. */
 static void
 s_wait_workers (const char *service, int want)
 {
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    int n;
-    while ((n = s_workers_of (service)) != want) {
-        if (ef_time_mono_ms () > until)
-            fail_msg ("%d workers of %s, wanted %d", n, service, want);
-        usleep (20 * 1000);
-    }
+    s_workers_watch_t w = {service, want, 0};
+    if (h_wait_until (s_workers_are, &w, WAIT_MS))
+        fail_msg ("%d workers of %s, wanted %d", w.n, service, want);
 }
 
 /*  `eventflow worker --service service --exec command`, a child process

@@ -16,6 +16,7 @@
     process is alive and /health answers 200. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 
 #include <curl/curl.h>
@@ -48,6 +49,7 @@ typedef struct {
     char admin_pw[128];
     char admin_key[200]; /* "X-API-Key: efk_…" */
     char producer_key[200];
+    h_fixture_t fx;
 } fixture_t;
 
 static uint64_t
@@ -61,28 +63,17 @@ s_count (fixture_t *f, const char *stream)
 static int
 s_setup (void **state, int two)
 {
-    signal (SIGPIPE, SIG_IGN);
     fixture_t *f = calloc (1, sizeof *f);
     *state = f;
-    if (h_tempdir (f->dir) || h_broker_start (&f->broker, f->dir, NULL))
-        return -1;
-    f->native = h_client (&f->broker);
-    if (!f->native || h_http_api_key (f->native, "admin", f->admin_key) ||
-        h_http_api_key (f->native, "producer", f->producer_key))
-        return -1;
-    char path[512], line[256];
-    snprintf (path, sizeof path, "%s/initial-admin", f->dir);
-    FILE *fp = fopen (path, "r");
-    if (!fp)
-        return -1;
-    while (fgets (line, sizeof line, fp))
-        sscanf (line, "password = %127s", f->admin_pw);
-    fclose (fp);
-    if (h_bridge_start (&f->a, &f->broker, NULL))
-        return -1;
-    if (two && h_bridge_start (&f->b, &f->broker, NULL))
-        return -1;
-    return 0;
+    f->fx = (h_fixture_t){.dir = f->dir,
+                          .broker = &f->broker,
+                          .native = &f->native,
+                          .bridge = &f->a,
+                          .bridge2 = two ? &f->b : NULL,
+                          .admin_key = f->admin_key,
+                          .producer_key = f->producer_key,
+                          .admin_pw = f->admin_pw};
+    return h_fixture_setup (&f->fx);
 }
 
 static int
@@ -101,23 +92,8 @@ static int
 teardown (void **state)
 {
     fixture_t *f = *state;
-    int rc = 0;
     /* a bridge that crashed shows as -1 here (killed by a signal) */
-    if (f->a.pid > 0 && h_bridge_stop (&f->a) != 0) {
-        fprintf (stderr, "bridge did not exit cleanly; log: %s\n",
-                 f->a.log_path);
-        rc = -1;
-    }
-    if (f->b.pid > 0 && h_bridge_stop (&f->b) != 0) {
-        fprintf (stderr, "bridge did not exit cleanly; log: %s\n",
-                 f->b.log_path);
-        rc = -1;
-    }
-    ef_client_destroy (&f->native);
-    if (f->broker.pid > 0)
-        h_broker_stop (&f->broker);
-    if (rc == 0)
-        h_rmrf (f->dir);
+    int rc = h_fixture_teardown (&f->fx);
     free (f);
     return rc;
 }

@@ -14,6 +14,7 @@
       HTTP 422). */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_fixture.h"
 #include "h_http.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
@@ -45,6 +46,16 @@ static ef_client_t *s_native;  /* org A's local admin */
 static ef_client_t *s_gateway; /* the gateway key, acting for org B */
 static char s_a[200];          /* org A: "X-API-Key: …" (admin) */
 static char s_b[2200];         /* org B: "Authorization: Bearer …" */
+/* --durability os: org B's publish must not wait on a disk the test does
+   not measure */
+static h_fixture_t s_fx = {
+    .dir = s_dir,
+    .broker = &s_broker,
+    .native = &s_native,
+    .bridge = &s_bridge,
+    .admin_key = s_a,
+    .gateway = &s_gateway,
+    .broker_flags = (const char *const[]){"--durability", "os", NULL}};
 static char s_b_jwt[2048];
 
 static void
@@ -58,16 +69,7 @@ static int
 group_setup (void **state)
 {
     (void)state;
-    signal (SIGPIPE, SIG_IGN);
-    curl_global_init (CURL_GLOBAL_DEFAULT);
-    /* --durability os: org B's publish must not wait on a disk the
-       test does not measure */
-    const char *const flags[] = {"--durability", "os", NULL};
-    if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, flags))
-        return -1;
-    s_native = h_client (&s_broker);
-    if (!s_native || h_http_api_key (s_native, "admin", s_a) ||
-        h_bridge_start (&s_bridge, &s_broker, NULL))
+    if (h_fixture_setup (&s_fx))
         return -1;
     /* org B registers over HTTP and logs in */
     h_resp_t r;
@@ -86,11 +88,6 @@ group_setup (void **state)
     snprintf (s_b_jwt, sizeof s_b_jwt, "%s", tok);
     snprintf (s_b, sizeof s_b, "Authorization: Bearer %s", tok);
     h_http_free (&r);
-    char gw[512];
-    snprintf (gw, sizeof gw, "%s/gateway.key", s_dir);
-    s_gateway = h_client_new (&s_broker, gw);
-    if (!s_gateway || ef_client_connect (s_gateway))
-        return -1;
     ef_client_set_jwt (s_gateway, s_b_jwt);
     return 0;
 }
@@ -99,13 +96,7 @@ static int
 group_teardown (void **state)
 {
     (void)state;
-    int a = h_bridge_stop (&s_bridge);
-    ef_client_destroy (&s_native);
-    ef_client_destroy (&s_gateway);
-    h_broker_stop (&s_broker);
-    h_rmrf (s_dir);
-    curl_global_cleanup ();
-    return a == 0 ? 0 : -1;
+    return h_fixture_teardown (&s_fx);
 }
 
 /* ---------------------------------------------------------------- helpers */

@@ -99,18 +99,46 @@ s_state (ef_client_t *c, const char *stream, uint64_t seq)
     return s;
 }
 
+/*  What h_wait_until looks for in an event's state (read into s): the
+    status, a substring of last_error, at least attempts (each optional),
+    or (not_status) any status but that one. */
+typedef struct {
+    const char *stream;
+    uint64_t seq;
+    const char *status;
+    const char *error;
+    uint32_t attempts;
+    const char *not_status;
+    state_t s;
+} s_watch_t;
+
+static int
+s_watch (void *arg)
+{
+    s_watch_t *w = arg;
+    w->s = s_state (s_admin, w->stream, w->seq);
+    if (w->not_status)
+        return strcmp (w->s.status, w->not_status) != 0;
+    return (!w->status || strcmp (w->s.status, w->status) == 0)
+           && (!w->error || strstr (w->s.last_error, w->error))
+           && w->s.attempts >= w->attempts;
+}
+
+/*  h_wait_until: the int a worker thread sets becomes non-zero. */
+static int
+s_flag (void *arg)
+{
+    return *(volatile int *) arg != 0;
+}
+
 /*  Wait for the event's status to become `status`; its state. */
 static state_t
 s_wait (const char *stream, uint64_t seq, const char *status)
 {
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    state_t s;
-    do {
-        s = s_state (s_admin, stream, seq);
-        if (strcmp (s.status, status) == 0)
-            return s;
-        usleep (20 * 1000);
-    } while (ef_time_mono_ms () < until);
+    s_watch_t w = {.stream = stream, .seq = seq, .status = status};
+    if (h_wait_until (s_watch, &w, WAIT_MS) == 0)
+        return w.s;
+    state_t s = w.s;
     fail_msg ("seq %llu of %s: status %s (attempts %u, error %s), wanted %s",
               (unsigned long long) seq, stream, s.status, s.attempts,
               s.last_error, status);
@@ -164,12 +192,16 @@ s_proc_stat (const char *key)
     return 0;
 }
 
+static int
+s_workers_are (void *arg)
+{
+    return s_proc_stat ("workers") == *(uint64_t *) arg;
+}
+
 static void
 s_wait_workers (uint64_t n)
 {
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    while (s_proc_stat ("workers") != n && ef_time_mono_ms () < until)
-        usleep (10 * 1000);
+    h_wait_until (s_workers_are, &n, WAIT_MS);
     assert_int_equal (s_proc_stat ("workers"), n);
 }
 
@@ -260,8 +292,7 @@ s_worker_start (wk_t *w, const char *service, int mode)
     w->service = service;
     w->mode = mode;
     assert_int_equal (pthread_create (&w->thread, NULL, s_worker_main, w), 0);
-    while (!w->ready)
-        usleep (1000);
+    assert_int_equal (h_wait_until (s_flag, (void *) &w->ready, WAIT_MS), 0);
     assert_int_equal (w->ready, 1);
 }
 
@@ -533,16 +564,16 @@ test_jobs_wait_for_a_worker (void **state)
                   "\"max_attempts\":1,\"timeout_ms\":100}]"),
         0);
     uint64_t seq = s_pub ("patient", "{\"n\":9}");
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    state_t s;
-    do {
-        s = s_state (s_admin, "patient", seq);
-        usleep (20 * 1000);
-    } while (!strstr (s.last_error, "waiting for a worker")
-             && ef_time_mono_ms () < until);
+    s_watch_t wt = {.stream = "patient", .seq = seq,
+                    .error = "waiting for a worker"};
+    h_wait_until (s_watch, &wt, WAIT_MS);
+    state_t s = wt.s;
     assert_string_equal (s.last_error, "waiting for a worker of absent");
-    /* longer than timeout_ms × max_attempts: still waiting, not failed */
-    usleep (600 * 1000);
+    /* longer than timeout_ms × max_attempts: still waiting, not failed
+       (the status must not leave PENDING within 600 ms) */
+    s_watch_t moved = {.stream = "patient", .seq = seq,
+                       .not_status = "PENDING"};
+    assert_int_equal (h_wait_until (s_watch, &moved, 600), -1);
     s = s_state (s_admin, "patient", seq);
     assert_string_equal (s.status, "PENDING");
     assert_int_equal (s.attempts, 0);
@@ -593,18 +624,15 @@ test_workers_serve_their_org_only (void **state)
     assert_int_equal (pthread_create (&theirs.thread, NULL, s_worker_main,
                                       &theirs),
                       0);
-    while (!theirs.ready)
-        usleep (1000);
+    assert_int_equal (
+        h_wait_until (s_flag, (void *) &theirs.ready, WAIT_MS), 0);
     assert_int_equal (theirs.ready, 1);
     uint64_t seq = s_pub ("ours", "{\"secret\":1}");
     /* theirs is attached, yet ours waits for a worker of our org */
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    state_t s;
-    do {
-        s = s_state (s_admin, "ours", seq);
-        usleep (20 * 1000);
-    } while (!strstr (s.last_error, "waiting for a worker")
-             && ef_time_mono_ms () < until);
+    s_watch_t wt = {.stream = "ours", .seq = seq,
+                    .error = "waiting for a worker"};
+    h_wait_until (s_watch, &wt, WAIT_MS);
+    state_t s = wt.s;
     assert_string_equal (s.status, "PENDING");
     assert_int_equal (theirs.handled, 0);
     /* we see no worker of theirs */
@@ -633,8 +661,7 @@ test_heartbeats (void **state)
     wk_t w;
     s_worker_start (&w, "idle", WK_OK);
     s_wait_workers (1);
-    while (!w.alive_later)
-        usleep (50 * 1000);
+    h_wait_until (s_flag, (void *) &w.alive_later, WAIT_MS);
     assert_int_equal (w.alive_later, 1);
     assert_int_equal (s_proc_stat ("workers"), 1);
     s_worker_stop (&w);
@@ -666,12 +693,9 @@ test_worker_killed_mid_job (void **state)
     }
     uint64_t seq = s_pub ("slow", "{\"n\":2}");
     /* wait for the process to hold the job (attempt 1 started) */
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    state_t s;
-    do {
-        s = s_state (s_admin, "slow", seq);
-        usleep (20 * 1000);
-    } while (s.attempts < 1 && ef_time_mono_ms () < until);
+    s_watch_t wt = {.stream = "slow", .seq = seq, .attempts = 1};
+    h_wait_until (s_watch, &wt, WAIT_MS);
+    state_t s = wt.s;
     assert_int_equal (s.attempts, 1);
     kill (pid, SIGKILL);
     waitpid (pid, NULL, 0);
@@ -697,9 +721,7 @@ test_pending_retry_survives_kill9 (void **state)
     wk_t w;
     s_worker_start (&w, "later", WK_FAIL_ONCE);
     uint64_t seq = s_pub ("later", "{\"n\":3}");
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    while (!w.handled && ef_time_mono_ms () < until)
-        usleep (5 * 1000);
+    h_wait_until (s_flag, (void *) &w.handled, WAIT_MS);
     assert_int_equal (w.handled, 1);
     s_worker_stop (&w);
     state_t s = s_state (s_admin, "later", seq);
@@ -716,6 +738,15 @@ test_pending_retry_survives_kill9 (void **state)
     assert_int_equal (s.attempts, 2);
 }
 
+
+/*  h_wait_until: the stream named arg holds an event. */
+static int
+s_has_events (void *arg)
+{
+    ef_stream_info_t si;
+    assert_int_equal (ef_client_get_stream (s_admin, arg, &si), 0);
+    return si.last_seq > 0;
+}
 
 /*  The CREATE_STREAM or UPDATE_STREAM in req: its error code, and its
     message in msg (256 bytes). */
@@ -810,11 +841,8 @@ test_route_hop_limit (void **state)
     }
     s_pub ("hop0", "{\"n\":0}");
     ef_stream_info_t si;
-    int64_t until = ef_time_mono_ms () + WAIT_MS;
-    do /* the routed copy reaches hop8 */
-        assert_int_equal (ef_client_get_stream (s_admin, "hop8", &si), 0);
-    while (si.last_seq == 0 && ef_time_mono_ms () < until
-           && usleep (20 * 1000) == 0);
+    /* the routed copy reaches hop8 */
+    h_wait_until (s_has_events, "hop8", WAIT_MS);
     state_t s = s_wait ("hop8", 1, "FAILED");
     assert_non_null (strstr (s.last_error, "route hop limit"));
     assert_non_null (strstr (s.last_error, "8 routes"));

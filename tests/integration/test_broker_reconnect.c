@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "h_proc.h"
 
+#include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <zmq.h>
 
@@ -176,6 +178,103 @@ test_consume_notices_a_paused_broker (void **state)
     assert_int_equal (h_proc_wait (p, 1, "subscribed again", 1, WAIT_MS), 0);
     s_produce (f, "r-pause", "{\"n\":2}\n");
     assert_int_equal (h_proc_wait (p, 0, "\"seq\":2", 1, WAIT_MS), 0);
+    assert_int_equal (s_end (f, p, SIGTERM), 0);
+}
+
+/*  What h_wait_until looks for: a TCP connection of process pid to the
+    broker's port that the broker has closed (CLOSE_WAIT on the process's
+    side: the kernel took the broker's FIN while the process sleeps). */
+typedef struct {
+    pid_t pid;
+    unsigned port;
+} s_closed_t;
+
+static int
+s_broker_closed_it (void *arg)
+{
+    s_closed_t *c = arg;
+    char path[64], link[64], line[256];
+    snprintf (path, sizeof path, "/proc/%d/fd", (int)c->pid);
+    DIR *d = opendir (path);
+    if (!d)
+        return -1;
+    unsigned long inodes[64];
+    int n = 0;
+    struct dirent *e;
+    while (n < 64 && (e = readdir (d))) {
+        char fd[600];
+        snprintf (fd, sizeof fd, "%s/%s", path, e->d_name);
+        ssize_t len = readlink (fd, link, sizeof link - 1);
+        if (len <= 0)
+            continue;
+        link[len] = 0;
+        if (sscanf (link, "socket:[%lu]", &inodes[n]) == 1)
+            n++;
+    }
+    closedir (d);
+    int closed = 0;
+    const char *tables[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    for (int t = 0; t < 2 && !closed; t++) {
+        FILE *f = fopen (tables[t], "r");
+        while (f && fgets (line, sizeof line, f)) {
+            char rem[64];
+            unsigned st, rport;
+            unsigned long inode;
+            /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+            if (sscanf (line, " %*s %*s %63s %x %*s %*s %*s %*u %*u %lu", rem,
+                        &st, &inode) != 3)
+                continue;
+            char *colon = strrchr (rem, ':');
+            if (!colon || sscanf (colon + 1, "%x", &rport) != 1)
+                continue;
+            for (int i = 0; i < n; i++)
+                if (inode == inodes[i] && rport == c->port && st == 0x08)
+                    closed = 1;
+        }
+        if (f)
+            fclose (f);
+    }
+    return closed;
+}
+
+/*  The consumer ITSELF stopped (SIGSTOP) beyond the broker's heartbeat
+    timeout: the broker drops its connection and its subscription; once
+    continued, it says it lost the subscription, subscribes again, and
+    prints what was published while it slept, then what comes next. */
+static void
+test_consume_survives_being_stopped_beyond_the_heartbeat (void **state)
+{
+    fixture_t *f = *state;
+    /* this test's broker drops a silent peer after 1 s */
+    assert_int_equal (h_broker_stop (&f->b), 0);
+    const char *extra[] = {"--endpoint", f->endpoint, "--heartbeat-timeout",
+                           "1000", NULL};
+    assert_int_equal (h_broker_start (&f->b, f->dir, extra), 0);
+    s_create (f, "r-sleeper", NULL);
+    s_produce (f, "r-sleeper", "{\"n\":1}\n");
+    const char *args[] = {"consume", "r-sleeper", "--group", "g", NULL};
+    h_proc_t *p = s_spawn (f, args);
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":1,", 1, WAIT_MS), 0);
+
+    kill (h_proc_pid (p), SIGSTOP);
+    /* the event that follows the broker's timeout: it closed the
+       connection of the stopped consumer */
+    s_closed_t c = {h_proc_pid (p), 0};
+    const char *colon = strrchr (f->endpoint, ':');
+    assert_non_null (colon);
+    c.port = (unsigned)atoi (colon + 1);
+    if (h_wait_until (s_broker_closed_it, &c, WAIT_MS)) {
+        kill (h_proc_pid (p), SIGCONT);
+        fail_msg ("the broker never closed the stopped consumer's connection");
+    }
+    s_produce (f, "r-sleeper", "{\"n\":2}\n");
+    kill (h_proc_pid (p), SIGCONT);
+    assert_int_equal (h_proc_wait (p, 1, "lost the subscription", 1, WAIT_MS),
+                      0);
+    assert_int_equal (h_proc_wait (p, 1, "subscribed again", 1, WAIT_MS), 0);
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":2,", 1, WAIT_MS), 0);
+    s_produce (f, "r-sleeper", "{\"n\":3}\n");
+    assert_int_equal (h_proc_wait (p, 0, "\"seq\":3,", 1, WAIT_MS), 0);
     assert_int_equal (s_end (f, p, SIGTERM), 0);
 }
 
@@ -451,6 +550,9 @@ main (void)
             test_consume_resumes_after_kill9_and_restart, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_consume_notices_a_paused_broker,
                                          s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_consume_survives_being_stopped_beyond_the_heartbeat, s_setup,
+            s_teardown),
         cmocka_unit_test_setup_teardown (
             test_consume_hears_the_broker_shut_down, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (

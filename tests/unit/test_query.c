@@ -1,0 +1,330 @@
+/*  test_query.c: unit tests of ef_query, the broker's read-side commands,
+    over a real LMDB store in a temporary directory holding two orgs:
+    org 1 with streams "orders" (5 events) and "audit" (2 later events),
+    org 2 with its own "orders" (1 event). Each query's reply is decoded
+    as a client would: READ pages by sequence with next and head,
+    GET_EVENT finds an event by id, LIST_EVENTS merges an org's streams
+    newest first with pages, GET_STREAM counts, and no query ever shows
+    one org another org's stream or event. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ef_query.h"
+#include "ef_store.h"
+#include "u_store.h"
+#include "eventflow/ef_error.h"
+#include "eventflow/ef_uuid.h"
+
+#define T0 1700000000000ull
+
+typedef struct {
+    u_store_t st; /* first: u_store_teardown frees it all */
+    ef_query_t *q;
+    ef_store_txn_t *r;
+    ef_buf_t out;
+    ef_reply_t rep;
+    ef_stream_rec_t orders, audit, other;
+    char ids[8][EF_UUID_STRLEN + 1]; /* orders 1..5, audit 1..2, other */
+} fx_t;
+
+/*  Append event seq of stream s, received at when, its payload naming
+    it; its id into id. */
+static void
+s_append (ef_store_txn_t *w, ef_uuid_gen_t *g, const ef_stream_rec_t *s,
+          uint64_t seq, uint64_t when, char *id)
+{
+    ef_uuid_t u;
+    char payload[200];
+    ef_buf_t rec;
+    ef_buf_init (&rec);
+    ef_uuid_gen_v7 (g, when, &u);
+    ef_uuid_format (&u, id);
+    snprintf (payload, sizeof payload, "{\"at\":\"%s#%llu\"}", s->name,
+              (unsigned long long)seq);
+    ef_event_t e = {0};
+    e.event_id = (ef_str_t){id, EF_UUID_STRLEN};
+    e.type = ef_str ("t");
+    e.version = 1;
+    e.occurred_at = when;
+    e.received_at = when;
+    e.source = ef_str ("native");
+    e.payload = ef_str (payload);
+    ef_proto_write_event_record (&rec, &e);
+    assert_int_equal (ef_store_event_append (w, s->num, seq, &u, rec.data,
+                                             rec.len),
+                      0);
+    ef_buf_free (&rec);
+}
+
+static int
+s_setup (void **state)
+{
+    if (u_store_setup (state))
+        return -1;
+    fx_t *fx = realloc (*state, sizeof *fx);
+    if (!fx)
+        return -1;
+    memset ((char *)fx + sizeof (u_store_t), 0, sizeof *fx - sizeof (u_store_t));
+    *state = fx;
+    u_store_open (&fx->st, 0, 0);
+    ef_uuid_gen_t g;
+    ef_uuid_gen_init (&g);
+    ef_store_txn_t *w = NULL;
+    assert_int_equal (ef_store_write_begin (fx->st.store, &w), 0);
+    assert_int_equal (
+        ef_store_stream_create (w, 1, ef_str ("orders"), T0, &fx->orders), 0);
+    assert_int_equal (
+        ef_store_stream_create (w, 1, ef_str ("audit"), T0, &fx->audit), 0);
+    assert_int_equal (
+        ef_store_stream_create (w, 2, ef_str ("orders"), T0, &fx->other), 0);
+    for (uint64_t seq = 1; seq <= 5; seq++)
+        s_append (w, &g, &fx->orders, seq, T0 + seq, fx->ids[seq - 1]);
+    s_append (w, &g, &fx->audit, 1, T0 + 10, fx->ids[5]);
+    s_append (w, &g, &fx->audit, 2, T0 + 11, fx->ids[6]);
+    s_append (w, &g, &fx->other, 1, T0 + 12, fx->ids[7]);
+    assert_int_equal (ef_store_write_commit (&w), 0);
+    fx->q = ef_query_new ();
+    fx->r = ef_store_reader_new (fx->st.store);
+    assert_non_null (fx->q);
+    assert_non_null (fx->r);
+    assert_int_equal (ef_store_reader_begin (fx->r), 0);
+    ef_buf_init (&fx->out);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    fx_t *fx = *state;
+    ef_buf_free (&fx->out);
+    ef_store_reader_end (fx->r);
+    ef_store_reader_destroy (&fx->r);
+    ef_query_destroy (&fx->q);
+    return u_store_teardown (state);
+}
+
+typedef int (s_query_fn) (ef_query_t *, ef_store_txn_t *, uint32_t,
+                          const ef_request_t *, ef_buf_t *, const char **);
+
+/*  Run query fn for org; 0 with the reply decoded into fx->rep, or the
+    error (with *why when it names one). */
+static int
+s_run (fx_t *fx, s_query_fn *fn, uint32_t org, const ef_request_t *req,
+       const char **why)
+{
+    const char *w = NULL;
+    ef_buf_reset (&fx->out);
+    int rc = fn (fx->q, fx->r, org, req, &fx->out, &w);
+    if (why)
+        *why = w;
+    if (rc)
+        return rc;
+    assert_int_equal (
+        ef_proto_decode_reply (fx->out.data, fx->out.len, &fx->rep), 0);
+    assert_true (fx->rep.ok);
+    return 0;
+}
+
+static uint64_t
+s_uint (fx_t *fx, const char *key)
+{
+    ef_mpr_t r;
+    uint64_t v;
+    assert_int_equal (ef_proto_reply_find (&fx->rep, key, &r), 0);
+    assert_int_equal (ef_mpr_uint (&r, &v), 0);
+    return v;
+}
+
+/*  The payloads of the event array at key, joined by spaces, into out. */
+static void
+s_payloads (fx_t *fx, const char *key, char *out, size_t size)
+{
+    ef_mpr_t r;
+    uint32_t n;
+    out[0] = 0;
+    assert_int_equal (ef_proto_reply_find (&fx->rep, key, &r), 0);
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    for (uint32_t i = 0; i < n; i++) {
+        ef_event_t e;
+        assert_int_equal (ef_proto_read_event (&r, &e), 0);
+        size_t len = strlen (out);
+        snprintf (out + len, size - len, "%s%.*s", i ? " " : "",
+                  (int)e.payload.len, e.payload.ptr);
+    }
+}
+
+/* ---------------------------------------------------------------- read */
+
+static void
+test_read_pages_by_sequence_with_next_and_head (void **state)
+{
+    fx_t *fx = *state;
+    char got[512];
+    ef_request_t req = {0};
+    req.stream = ef_str ("orders");
+    req.limit = 2;
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#1\"} {\"at\":\"orders#2\"}");
+    assert_int_equal (s_uint (fx, "next"), 2);
+    assert_int_equal (s_uint (fx, "head"), 5);
+    /* from next on */
+    req.after = 4;
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#5\"}");
+    assert_int_equal (s_uint (fx, "next"), 5);
+    /* past the head: nothing, and next stays where the reader is */
+    req.after = 5;
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "");
+    assert_int_equal (s_uint (fx, "next"), 5);
+    /* by the stream's id as well as its name */
+    req.stream = ef_str (fx->orders.id);
+    req.after = 0;
+    req.limit = 0; /* the default page holds all five */
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    assert_int_equal (s_uint (fx, "next"), 5);
+}
+
+static void
+test_no_query_shows_another_orgs_stream (void **state)
+{
+    fx_t *fx = *state;
+    char got[512];
+    ef_request_t req = {0};
+    /* org 2's "orders" is its own */
+    req.stream = ef_str ("orders");
+    assert_int_equal (s_run (fx, ef_query_read, 2, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#1\"}");
+    assert_int_equal (s_uint (fx, "head"), 1);
+    /* org 1's stream by its id, asked by org 2: not found */
+    req.stream = ef_str (fx->audit.id);
+    assert_int_equal (s_run (fx, ef_query_read, 2, &req, NULL), EF_ENOTFOUND);
+    assert_int_equal (s_run (fx, ef_query_get_stream, 2, &req, NULL),
+                      EF_ENOTFOUND);
+    req.stream = ef_str ("audit");
+    assert_int_equal (s_run (fx, ef_query_list_events, 2, &req, NULL),
+                      EF_ENOTFOUND);
+    /* nor its events by id */
+    memset (&req, 0, sizeof req);
+    req.event_id = ef_str (fx->ids[5]);
+    assert_int_equal (s_run (fx, ef_query_get_event, 2, &req, NULL),
+                      EF_ENOTFOUND);
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void
+test_get_event_finds_an_event_by_id (void **state)
+{
+    fx_t *fx = *state;
+    const char *why = NULL;
+    ef_request_t req = {0};
+    ef_mpr_t r;
+    ef_event_t e;
+    req.event_id = ef_str (fx->ids[2]);
+    assert_int_equal (s_run (fx, ef_query_get_event, 1, &req, NULL), 0);
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "event", &r), 0);
+    assert_int_equal (ef_proto_read_event (&r, &e), 0);
+    assert_true (ef_str_eq (e.event_id, fx->ids[2]));
+    assert_true (ef_str_eq (e.stream_id, fx->orders.id));
+    assert_int_equal (e.seq, 3);
+    assert_true (ef_str_eq (e.payload, "{\"at\":\"orders#3\"}"));
+    /* in a named stream: the right one finds it, another does not */
+    req.stream = ef_str ("orders");
+    assert_int_equal (s_run (fx, ef_query_get_event, 1, &req, NULL), 0);
+    req.stream = ef_str ("audit");
+    assert_int_equal (s_run (fx, ef_query_get_event, 1, &req, &why),
+                      EF_ENOTFOUND);
+    /* not a UUID: invalid, and the reason says so */
+    memset (&req, 0, sizeof req);
+    req.event_id = ef_str ("not-a-uuid");
+    assert_int_equal (s_run (fx, ef_query_get_event, 1, &req, &why),
+                      EF_EINVAL);
+    assert_non_null (why);
+    assert_non_null (strstr (why, "UUID"));
+}
+
+static void
+test_list_events_merges_an_orgs_streams_newest_first (void **state)
+{
+    fx_t *fx = *state;
+    char got[512];
+    ef_mpr_t r;
+    int more;
+    ef_request_t req = {0};
+    req.limit = 3;
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+    s_payloads (fx, "items", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"audit#2\"} {\"at\":\"audit#1\"} "
+                              "{\"at\":\"orders#5\"}");
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "has_more", &r), 0);
+    assert_int_equal (ef_mpr_bool (&r, &more), 0);
+    assert_true (more);
+    /* the last page: the oldest, and no more (org 2's event is not here) */
+    req.page = 3;
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+    s_payloads (fx, "items", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#1\"}");
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "has_more", &r), 0);
+    assert_int_equal (ef_mpr_bool (&r, &more), 0);
+    assert_false (more);
+    /* one stream only */
+    req.page = 1;
+    req.stream = ef_str ("audit");
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+    s_payloads (fx, "items", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"audit#2\"} {\"at\":\"audit#1\"}");
+    /* a page beyond any sense is refused, not walked */
+    req.page = 2000000;
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL),
+                      EF_EINVAL);
+}
+
+/* ---------------------------------------------------------------- streams */
+
+static void
+test_get_stream_counts_its_events (void **state)
+{
+    fx_t *fx = *state;
+    ef_request_t req = {0};
+    ef_mpr_t r;
+    ef_stream_info_t si;
+    req.stream = ef_str ("orders");
+    assert_int_equal (s_run (fx, ef_query_get_stream, 1, &req, NULL), 0);
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "stream", &r), 0);
+    assert_int_equal (ef_proto_read_stream (&r, &si), 0);
+    assert_true (ef_str_eq (si.id, fx->orders.id));
+    assert_true (ef_str_eq (si.name, "orders"));
+    assert_int_equal (si.events, 5);
+    assert_int_equal (si.first_seq, 1);
+    assert_int_equal (si.last_seq, 5);
+    req.stream = ef_str ("missing");
+    assert_int_equal (s_run (fx, ef_query_get_stream, 1, &req, NULL),
+                      EF_ENOTFOUND);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
+        T (test_read_pages_by_sequence_with_next_and_head),
+        T (test_no_query_shows_another_orgs_stream),
+        T (test_get_event_finds_an_event_by_id),
+        T (test_list_events_merges_an_orgs_streams_newest_first),
+        T (test_get_stream_counts_its_events),
+#undef T
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
