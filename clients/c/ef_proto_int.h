@@ -104,6 +104,23 @@ int ef_proto_record_read (ef_mpr_t *r, const ef_proto_table_t *t, void *base,
 /*  An optional string: nil leaves it unset. */
 int ef_proto_opt_str (ef_mpr_t *r, ef_str_t *s);
 
+/*  For the tests, which walk the tables to build every message: the
+    request's keys, each command's view (the keys it takes; every command
+    also takes request_id and traceparent), and the values of replies with
+    their writer and reader. */
+extern const ef_proto_table_t ef_proto_request_table;
+uint64_t ef_proto_view_takes (ef_cmd_t cmd);
+
+typedef struct {
+    const char *name;
+    const ef_proto_table_t *table;
+    size_t size; /* of the struct */
+    void (*write) (ef_buf_t *b, const void *v);
+    int (*read) (ef_mpr_t *r, void *v);
+} ef_proto_record_t;
+extern const ef_proto_record_t ef_proto_records[];
+extern const size_t ef_proto_nrecords;
+
 /*  Mark a PUBLISH item refused: its first fault is kept. */
 void ef_proto_item_fail (ef_event_in_t *ev, int code, const char *msg);
 

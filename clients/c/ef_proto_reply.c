@@ -531,3 +531,43 @@ ef_proto_read_clientkey (ef_mpr_t *r, ef_clientkey_info_t *key)
     memset (key, 0, sizeof *key);
     return ef_proto_record_read (r, &s_clientkey, key, NULL);
 }
+
+/* ---------------------------------------------------------------- registry */
+
+static void
+s_write_hello_map (ef_buf_t *b, const void *h)
+{
+    ef_mp_map (b, ef_proto_fields_count (&s_hello, h));
+    ef_proto_write_hello (b, h);
+}
+
+static int
+s_read_hello_map (ef_mpr_t *r, void *h)
+{
+    memset (h, 0, sizeof (ef_hello_t));
+    return ef_proto_record_read (r, &s_hello, h, NULL);
+}
+
+#define S_REC(name, table, type, w, rd)                                       \
+    {name, &table, sizeof (type), (void (*) (ef_buf_t *, const void *)) w,   \
+     (int (*) (ef_mpr_t *, void *)) rd}
+
+const ef_proto_record_t ef_proto_records[] = {
+    S_REC ("Event", s_event, ef_event_t, ef_proto_write_event,
+           ef_proto_read_event),
+    S_REC ("Stream", s_stream, ef_stream_info_t, ef_proto_write_stream,
+           ef_proto_read_stream),
+    S_REC ("Result", s_result_stored, ef_publish_result_t,
+           ef_proto_write_result, ef_proto_read_result),
+    S_REC ("stats", s_stats, ef_stats_t, ef_proto_write_stats,
+           ef_proto_read_stats),
+    S_REC ("HELLO", s_hello, ef_hello_t, s_write_hello_map, s_read_hello_map),
+    S_REC ("User", s_user, ef_user_info_t, ef_proto_write_user,
+           ef_proto_read_user),
+    S_REC ("ApiKey", s_apikey, ef_apikey_info_t, ef_proto_write_apikey,
+           ef_proto_read_apikey),
+    S_REC ("ClientKey", s_clientkey, ef_clientkey_info_t,
+           ef_proto_write_clientkey, ef_proto_read_clientkey),
+};
+const size_t ef_proto_nrecords
+    = sizeof ef_proto_records / sizeof ef_proto_records[0];

@@ -89,6 +89,7 @@ enum { S_FIELDS (S_ENUM) S_NFIELDS };
     EF_PF (ef_request_t, k, kind, when, EF_PF_TEXT, m, aux, sub),
 static const ef_proto_field_t s_field_rows[] = {S_FIELDS (S_ROW)};
 static const ef_proto_table_t s_fields = EF_PT (s_field_rows);
+const ef_proto_table_t ef_proto_request_table = EF_PT (s_field_rows);
 
 #define B(id) (UINT64_C (1) << S_F_##id)
 
@@ -165,6 +166,14 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_LEAVE] = {B (SERVICE), 0},
     [EF_CMD_PASSWORD] = {B (PASSWORD) | B (NEW_PASSWORD), 0},
 };
+
+uint64_t
+ef_proto_view_takes (ef_cmd_t cmd)
+{
+    uint64_t common = B (REQUEST_ID) | B (TRACEPARENT);
+    return cmd > EF_CMD_NONE && cmd < EF_CMD_COUNT ? s_views[cmd].takes | common
+                                                   : 0;
+}
 
 /*  What a command must have, checked in this order: every key of all
     (or one of any), else why. */
