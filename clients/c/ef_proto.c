@@ -51,33 +51,44 @@ ef_cmd_from_name (ef_str_t name)
 #define S_AT(base, f, type) ((type *) ((char *) (base) + (f)->off))
 #define S_AUX(base, f, type) ((type *) ((char *) (base) + (f)->aux))
 
+/*  1 if the n bytes at a and b are the same. Keys are short: two
+    overlapping word loads from each side (never past either end) instead
+    of a call to memcmp, as a compiler does for a literal's length. */
+static inline int
+s_same_bytes (const char *a, const char *b, uint32_t n)
+{
+    uint64_t x, y, u, v;
+    if (n >= 8) {
+        memcpy (&x, a, 8), memcpy (&y, b, 8);
+        memcpy (&u, a + n - 8, 8), memcpy (&v, b + n - 8, 8);
+        return n <= 16 ? (x == y && u == v) : (x == y && memcmp (a, b, n) == 0);
+    }
+    if (n >= 4) {
+        uint32_t p, q, r, t;
+        memcpy (&p, a, 4), memcpy (&q, b, 4);
+        memcpy (&r, a + n - 4, 4), memcpy (&t, b + n - 4, 4);
+        return p == q && r == t;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/*  1 if f's key is k. */
+static inline int
+s_is_key (const ef_proto_field_t *f, ef_str_t k)
+{
+    return f->klen == k.len && s_same_bytes (f->key, k.ptr, k.len);
+}
+
 const ef_proto_field_t *
 ef_proto_field_find (const ef_proto_table_t *t, ef_str_t k)
 {
     for (uint32_t i = 0; i < t->n; i++)
-        if (t->f[i].klen == k.len && memcmp (t->f[i].key, k.ptr, k.len) == 0)
+        if (s_is_key (&t->f[i], k))
             return &t->f[i];
     return NULL;
-}
-
-int
-ef_proto_field_present (const ef_proto_field_t *f, const void *base)
-{
-    switch (f->when) {
-    case EF_PW_ALWAYS: return 1;
-    case EF_PW_HAS: return *S_AUX (base, f, const int) != 0;
-    case EF_PW_VIEW: return 0;
-    default: break;
-    }
-    switch (f->kind) {
-    case EF_PF_STR: return ef_str_set (*S_AT (base, f, const ef_str_t));
-    case EF_PF_U64: return *S_AT (base, f, const uint64_t) != 0;
-    case EF_PF_U32: return *S_AT (base, f, const uint32_t) != 0;
-    case EF_PF_BOOL: return *S_AT (base, f, const int) != 0;
-    case EF_PF_MAP: return ef_proto_fields_count (f->sub, base) != 0;
-    case EF_PF_STRS: return *S_AUX (base, f, const uint32_t) != 0;
-    default: return 0;
-    }
 }
 
 uint32_t
@@ -89,17 +100,55 @@ ef_proto_fields_count (const ef_proto_table_t *t, const void *base)
     return n;
 }
 
-void
-ef_proto_field_write (ef_buf_t *b, const ef_proto_field_t *f, const void *base)
+static uint32_t s_put_pairs (ef_buf_t *b, const ef_proto_table_t *t,
+                             const void *base);
+
+/*  A field's key (a fixstr: keys are short), straight into the buffer
+    when it has room. */
+static inline void
+s_put_key (ef_buf_t *b, const ef_proto_field_t *f)
 {
-    ef_mp_key (b, f->key);
+    if (b->cap - b->len <= f->klen) {
+        ef_mp_str (b, f->key, f->klen);
+        return;
+    }
+    char *q = b->data + b->len;
+    q[0] = (char) (0xa0 | f->klen);
+    for (uint32_t i = 0; i < f->klen; i++)
+        q[1 + i] = f->key[i];
+    b->len += 1u + f->klen;
+}
+
+/*  A map of t's present fields. With at most 15 (a one-byte header) the
+    fields are written in one pass and the header is set after. */
+static uint32_t
+s_put_map (ef_buf_t *b, const ef_proto_table_t *t, const void *base)
+{
+    if (t->n > 15) {
+        uint32_t n = ef_proto_fields_count (t, base);
+        ef_mp_map (b, n);
+        ef_proto_fields_write (b, t, base);
+        return n;
+    }
+    size_t at = b->len;
+    ef_mp_map (b, 0);
+    uint32_t n = s_put_pairs (b, t, base);
+    if (!b->oom && at < b->len)
+        b->data[at] = (char) (0x80 | n);
+    return n;
+}
+
+/*  One field's value. */
+static void
+s_put_value (ef_buf_t *b, const ef_proto_field_t *f, const void *base)
+{
     uint64_t u = 0;
     switch (f->kind) {
     case EF_PF_STR: ef_mp_xstr (b, *S_AT (base, f, const ef_str_t)); return;
     case EF_PF_U64: u = *S_AT (base, f, const uint64_t); break;
     case EF_PF_U32: u = *S_AT (base, f, const uint32_t); break;
     case EF_PF_BOOL: ef_mp_bool (b, *S_AT (base, f, const int)); return;
-    case EF_PF_MAP: ef_proto_record_write (b, f->sub, base); return;
+    case EF_PF_MAP: s_put_map (b, f->sub, base); return;
     case EF_PF_STRS: {
         const ef_str_t *s = S_AT (base, f, const ef_str_t);
         uint32_t n = *S_AUX (base, f, const uint32_t);
@@ -119,21 +168,42 @@ ef_proto_field_write (ef_buf_t *b, const ef_proto_field_t *f, const void *base)
         ef_mp_uint (b, u);
 }
 
+/*  The present fields of t as pairs; their number. A map written only
+    when set is taken back when none of its fields was. */
+static uint32_t
+s_put_pairs (ef_buf_t *b, const ef_proto_table_t *t, const void *base)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->n; i++) {
+        const ef_proto_field_t *f = &t->f[i];
+        if (!ef_proto_field_present (f, base))
+            continue;
+        s_put_key (b, f);
+        s_put_value (b, f, base);
+        n++;
+    }
+    return n;
+}
+
+void
+ef_proto_field_write (ef_buf_t *b, const ef_proto_field_t *f, const void *base)
+{
+    s_put_key (b, f);
+    s_put_value (b, f, base);
+}
+
 void
 ef_proto_fields_write (ef_buf_t *b, const ef_proto_table_t *t,
                        const void *base)
 {
-    for (uint32_t i = 0; i < t->n; i++)
-        if (ef_proto_field_present (&t->f[i], base))
-            ef_proto_field_write (b, &t->f[i], base);
+    s_put_pairs (b, t, base);
 }
 
 void
 ef_proto_record_write (ef_buf_t *b, const ef_proto_table_t *t,
                        const void *base)
 {
-    ef_mp_map (b, ef_proto_fields_count (t, base));
-    ef_proto_fields_write (b, t, base);
+    s_put_map (b, t, base);
 }
 
 int
@@ -199,11 +269,17 @@ ef_proto_fields_read (ef_mpr_t *r, uint32_t n, const ef_proto_table_t *t,
                       void *base, ef_proto_extra_fn *extra)
 {
     int rc = 0;
+    uint32_t next = 0; /* keys mostly come in the table's order: try the
+                          one after the last first */
     for (uint32_t i = 0; rc == 0 && i < n; i++) {
         ef_str_t k;
         if ((rc = ef_mpr_str (r, &k)))
             break;
-        const ef_proto_field_t *f = ef_proto_field_find (t, k);
+        const ef_proto_field_t *f = &t->f[next < t->n ? next : 0];
+        if (!s_is_key (f, k))
+            f = ef_proto_field_find (t, k);
+        if (f)
+            next = (uint32_t) (f - t->f) + 1;
         if (f)
             rc = ef_proto_field_read (r, f, base);
         else if (!(extra && extra (r, k, base, &rc)))

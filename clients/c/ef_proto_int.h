@@ -72,10 +72,32 @@ struct ef_proto_table {
 /*  The field of t named k, or NULL. */
 const ef_proto_field_t *ef_proto_field_find (const ef_proto_table_t *t,
                                              ef_str_t k);
-/*  1 if f is written (EF_PW_VIEW counts as not: the caller decides). */
-int ef_proto_field_present (const ef_proto_field_t *f, const void *base);
 /*  The fields of t that are written. */
 uint32_t ef_proto_fields_count (const ef_proto_table_t *t, const void *base);
+/*  1 if f is written (EF_PW_VIEW counts as not: the caller decides).
+    Inline: the writers ask it of every field. */
+static inline int
+ef_proto_field_present (const ef_proto_field_t *f, const void *base)
+{
+    const char *at = (const char *) base + f->off;
+    switch (f->when) {
+    case EF_PW_ALWAYS: return 1;
+    case EF_PW_HAS: return *(const int *) ((const char *) base + f->aux) != 0;
+    case EF_PW_VIEW: return 0;
+    default: break;
+    }
+    switch (f->kind) {
+    case EF_PF_STR: return ((const ef_str_t *) at)->ptr != NULL;
+    case EF_PF_U64: return *(const uint64_t *) at != 0;
+    case EF_PF_U32: return *(const uint32_t *) at != 0;
+    case EF_PF_BOOL: return *(const int *) at != 0;
+    case EF_PF_MAP: return ef_proto_fields_count (f->sub, base) != 0;
+    case EF_PF_STRS:
+        return *(const uint32_t *) ((const char *) base + f->aux) != 0;
+    default: return 0;
+    }
+}
+
 /*  One field's key and value. */
 void ef_proto_field_write (ef_buf_t *b, const ef_proto_field_t *f,
                            const void *base);
