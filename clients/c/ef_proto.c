@@ -216,14 +216,24 @@ ef_proto_opt_str (ef_mpr_t *r, ef_str_t *s)
     return ef_mpr_str (r, s);
 }
 
-int
-ef_proto_field_read (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
+/*  One value by f's kind (see ef_proto_field_read); inline in the loop
+    that reads a map, the replay hot path. */
+static inline int
+s_read_value (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
 {
     uint64_t u = 0;
     int rc;
+    if (f->kind == EF_PF_STR) { /* the most of any record: first */
+        ef_str_t *v = S_AT (base, f, ef_str_t);
+        if ((f->flags & EF_PF_NIL) && ef_mpr_nil (r)) {
+            *v = EF_STR_NULL;
+            return 0;
+        }
+        return ef_mpr_str (r, v);
+    }
     if (f->flags & EF_PF_SEEN)
         *S_AUX (base, f, uint64_t) = 1;
-    if ((f->flags & EF_PF_NIL) && f->kind != EF_PF_STR && ef_mpr_nil (r)) {
+    if ((f->flags & EF_PF_NIL) && ef_mpr_nil (r)) {
         if (f->kind == EF_PF_U64)
             *S_AT (base, f, uint64_t) = 0;
         else if (f->kind == EF_PF_U32)
@@ -231,11 +241,6 @@ ef_proto_field_read (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
         return 0;
     }
     switch (f->kind) {
-    case EF_PF_STR:
-        return (f->flags & EF_PF_NIL) ? ef_proto_opt_str (r, S_AT (base, f,
-                                                                   ef_str_t))
-                                      : ef_mpr_str (r, S_AT (base, f,
-                                                             ef_str_t));
     case EF_PF_U64: return ef_mpr_uint (r, S_AT (base, f, uint64_t));
     case EF_PF_U32:
         rc = ef_mpr_uint (r, &u);
@@ -265,6 +270,12 @@ ef_proto_field_read (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
 }
 
 int
+ef_proto_field_read (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
+{
+    return s_read_value (r, f, base);
+}
+
+int
 ef_proto_fields_read (ef_mpr_t *r, uint32_t n, const ef_proto_table_t *t,
                       void *base, ef_proto_extra_fn *extra)
 {
@@ -281,7 +292,7 @@ ef_proto_fields_read (ef_mpr_t *r, uint32_t n, const ef_proto_table_t *t,
         if (f)
             next = (uint32_t) (f - t->f) + 1;
         if (f)
-            rc = ef_proto_field_read (r, f, base);
+            rc = s_read_value (r, f, base);
         else if (!(extra && extra (r, k, base, &rc)))
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
     }
