@@ -255,31 +255,16 @@ ef_api_json_time (json_t *root, const char *key, const char *path,
 
 void
 ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
-                      const char *verdict)
+                      const char *errors, uint32_t n, const char *message)
 {
-    char path[300], message[300];
-    const char *p = verdict;
-    while (p && *p) {
-        const char *end = strstr (p, "; ");
-        size_t len = end ? (size_t) (end - p) : strlen (p);
-        const char *colon = NULL;
-        for (size_t i = 0; !colon && i + 1 < len; i++)
-            if (p[i] == ':' && p[i + 1] == ' ')
-                colon = p + i;
-        if (colon) {
-            size_t plen = (size_t) (colon - p);
-            /* the payload itself is "/" in the verdict: the prefix alone */
-            if (plen == 1 && p[0] == '/')
-                plen = 0;
-            snprintf (path, sizeof path, "%s%.*s", prefix, (int) plen, p);
-            snprintf (message, sizeof message, "%.*s",
-                      (int) (len - (size_t) (colon + 2 - p)), colon + 2);
-        } else {
-            snprintf (path, sizeof path, "%s", prefix);
-            snprintf (message, sizeof message, "%.*s", (int) len, p);
-        }
-        ef_api_errors_add (e, path, message);
-        p = end ? end + 2 : NULL;
+    char path[300];
+    if (n == 0)
+        ef_api_errors_add (e, prefix, message);
+    for (uint32_t i = 0; i < n; i++) {
+        const char *msg = errors + strlen (errors) + 1;
+        snprintf (path, sizeof path, "%s%s", prefix, errors);
+        ef_api_errors_add (e, path, msg);
+        errors = msg + strlen (msg) + 1;
     }
 }
 

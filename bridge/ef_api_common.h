@@ -67,11 +67,14 @@ int ef_api_query_time (ef_http_t *h, const char *name, uint64_t *ms,
 int ef_api_json_time (json_t *root, const char *key, const char *path,
                       uint64_t *ms, ef_api_errors_t *e);
 
-/*  The broker's schema verdict ("path: reason; path: reason", paths as
-    JSON Pointers into the payload) as field errors, each path under
-    prefix (e.g. "/payload" or "/3/payload"). */
+/*  The broker's schema verdict as field errors: n pairs "path\0message\0"
+    in errors (the paths JSON Pointers into the payload, as the result's
+    errors array carried them), each path under prefix (e.g. "/payload" or
+    "/3/payload"); with none (a check that ran out of budget), message at
+    prefix. */
 void ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
-                           const char *verdict);
+                           const char *errors, uint32_t n,
+                           const char *message);
 
 /*  Write reply[key] as JSON (times as RFC 3339) into h->out; 0 or -1 when
     the key is missing. */

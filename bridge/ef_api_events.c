@@ -580,7 +580,8 @@ s_batch_reply (ef_http_t *h, s_batch_t *b, ef_api_errors_t *errors,
                 ef_api_errors_t item;
                 ef_api_errors_init (&item);
                 snprintf (prefix, sizeof prefix, "/%u/payload", i);
-                ef_api_errors_schema (&item, prefix, res->message);
+                ef_api_errors_schema (&item, prefix, res->errors, res->n_errors,
+                                      res->message);
                 ef_buf_append (&h->out, ",\"errors\":[", 11);
                 ef_buf_append (&h->out, item.list.data, item.list.len);
                 ef_buf_append (&h->out, "]", 1);
@@ -835,7 +836,8 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     if (res.code == EF_EVALIDATION) {
         ef_api_errors_t bad;
         ef_api_errors_init (&bad);
-        ef_api_errors_schema (&bad, "/payload", res.message);
+        ef_api_errors_schema (&bad, "/payload", res.errors, res.n_errors,
+                              res.message);
         rc = s_schema_refused (h, &bad);
         goto done;
     }

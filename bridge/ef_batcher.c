@@ -124,6 +124,27 @@ s_copy_result (ef_batch_result_t *dst, const ef_publish_result_t *r)
     }
     memcpy (dst->message, len ? r->message.ptr : "", len);
     dst->message[len] = 0;
+    /* the failing paths as they came, {path, message} each */
+    dst->n_errors = 0;
+    ef_mpr_t at;
+    uint32_t n = 0;
+    size_t used = 0;
+    ef_mpr_init (&at, r->errors.ptr, r->errors.len);
+    if (!ef_str_set (r->errors) || ef_mpr_array (&at, &n))
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        ef_field_error_t e;
+        if (ef_proto_read_field_error (&at, &e)
+            || used + e.path.len + e.message.len + 2 > sizeof dst->errors)
+            break;
+        memcpy (dst->errors + used, e.path.ptr, e.path.len);
+        used += e.path.len;
+        dst->errors[used++] = 0;
+        memcpy (dst->errors + used, e.message.ptr, e.message.len);
+        used += e.message.len;
+        dst->errors[used++] = 0;
+        dst->n_errors++;
+    }
 }
 
 static void

@@ -23,6 +23,8 @@ typedef struct {
     uint64_t retry_after_ms;
     char event_id[40];
     char message[1024]; /* a schema verdict is cut between two errors */
+    uint32_t n_errors;  /* VALIDATION: its failing paths, in errors as */
+    char errors[2048];  /* "path\0message\0" each, the whole ones that fit */
 } ef_batch_result_t;
 
 typedef struct ef_batcher ef_batcher_t;

@@ -105,6 +105,7 @@ ef_publish (ef_publish_t *self, ef_wreq_t *w, const char **why)
         res->code = ef_proto_check_event (ev, self->x.max_payload);
         res->err_msg = ev->err_msg;
         res->msg_off = res->msg_len = 0;
+        res->errs_off = res->errs_len = 0;
         res->payload = ev->payload;
         if (!schema)
             s_rate_item (self, w, res, mono);
@@ -169,6 +170,9 @@ ef_publish_write_reply (ef_publish_t *self, ef_wreq_t *w)
                                                   res->msg_len}
                                      : ef_str (res->err_msg);
             r.retry_after_ms = res->retry_after_ms;
+            if (res->errs_len)
+                r.errors = (ef_str_t){w->records.data + res->errs_off,
+                                      res->errs_len};
             rejected++;
         } else {
             r.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};

@@ -47,9 +47,12 @@ s_over_budget (ef_wresult_t *res)
     res->code = EF_EVALIDATION;
     res->err_msg = EF_SCHEMA_BUDGET_MSG;
     res->msg_off = res->msg_len = 0;
+    res->errs_off = res->errs_len = 0;
 }
 
-/*  Every failing path of a payload, as "path: message; …" in records. */
+/*  Every failing path of a payload, in records: as "path: message; …"
+    (the message, for clients that read only it) and as the array of
+    {path, message} that travels in the result's errors. */
 static void
 s_refuse (ef_wreq_t *w, ef_wresult_t *res, const ef_schema_error_t *errs,
           uint32_t n)
@@ -66,6 +69,12 @@ s_refuse (ef_wreq_t *w, ef_wresult_t *res, const ef_schema_error_t *errs,
         ef_buf_append (&w->records, errs[i].message, strlen (errs[i].message));
     }
     res->msg_len = (uint32_t)w->records.len - res->msg_off;
+    res->errs_off = (uint32_t)w->records.len;
+    ef_mp_array (&w->records, n);
+    for (uint32_t i = 0; i < n; i++)
+        ef_proto_write_field_error (&w->records, errs[i].path,
+                                    errs[i].message);
+    res->errs_len = (uint32_t)w->records.len - res->errs_off;
 }
 
 /*  Check w's items from w->check_next on, until they are all done (1) or

@@ -16,7 +16,8 @@
     each item still unrefused (code 0) its payload in results[i].payload;
     it goes back to the done mailbox with the refused items' code,
     err_msg and (for a payload the schema refuses) the failing paths as
-    text in w->records (msg_off, msg_len).
+    text in w->records (msg_off, msg_len) and as a msgpack array of
+    {path, message} (errs_off, errs_len).
     Thread-safety: submit from the reactor; results go to the done
     mailbox. */
 #ifndef EF_VALIDATOR_H

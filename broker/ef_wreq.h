@@ -28,6 +28,8 @@ typedef struct {
     uint64_t received_at;
     uint64_t retry_after_ms; /* code EF_ERATE */
     uint32_t msg_off, msg_len; /* code EF_EVALIDATION: its text in records */
+    uint32_t errs_off, errs_len; /* and its failing paths, a msgpack array
+                                    of {path, message} in records */
     ef_str_t payload;          /* to check against the schema (in frame) */
 } ef_wresult_t;
 

@@ -349,6 +349,33 @@ test_a_payload_the_schema_refuses_is_422_with_each_path_and_not_stored (
     assert_int_equal (s_stored ("strict"), 1);
 }
 
+/*  A schema error travels as {path, message} (the result's errors array),
+    not as text to split: a property named "a; b" comes through as one
+    error at /payload/a; b, alone and in a batch. */
+static void
+test_a_schema_error_at_a_path_with_a_semicolon_is_one_error (void **state)
+{
+    (void)state;
+    s_create_stream ("{\"name\":\"semi\",\"schema\":{\"properties\":"
+                     "{\"a; b\":{\"type\":\"number\"}}}}",
+                     201);
+    h_resp_t r;
+    s_http (&r, "POST", API "/streams/semi/events", s_producer,
+            "{\"type\":\"t\",\"payload\":{\"a; b\":\"x\"}}");
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "/payload/a; b");
+    assert_int_equal (json_array_size (h_http_j (r.json, "errors")), 1);
+    h_http_free (&r);
+    s_http (&r, "POST", API "/streams/semi/events", s_producer,
+            "[{\"type\":\"t\",\"payload\":{\"a; b\":1}},"
+            " {\"type\":\"t\",\"payload\":{\"a; b\":\"x\"}}]");
+    H_EXPECT_STATUS (r, 202);
+    H_EXPECT_STR (r, "results.0.status", "ACCEPTED");
+    json_t *errors = h_http_j (r.json, "results.1.errors");
+    assert_int_equal (json_array_size (errors), 1);
+    assert_true (h_http_has_error (errors, "/1/payload/a; b", NULL));
+    h_http_free (&r);
+}
+
 /*  Route cycles over HTTP: a stream routing to itself, and a PATCH that
     would close a ring, are 422 at /pipeline naming the cycle, and nothing
     of them is kept; a transform with more than 64 operations is 422 at
@@ -848,6 +875,8 @@ main (void)
             test_a_stream_is_created_and_changed_with_a_schema_and_a_pipeline),
         cmocka_unit_test (
             test_a_payload_the_schema_refuses_is_422_with_each_path_and_not_stored),
+        cmocka_unit_test (
+            test_a_schema_error_at_a_path_with_a_semicolon_is_one_error),
         cmocka_unit_test (
             test_a_schema_or_pipeline_the_broker_refuses_is_422_naming_it),
         cmocka_unit_test (test_route_cycles_and_long_patches_are_422),

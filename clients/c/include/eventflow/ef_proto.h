@@ -257,7 +257,24 @@ typedef struct {
     int duplicate;
     ef_str_t message; /* for errors */
     uint64_t retry_after_ms; /* with EF_ERATE */
+    ef_str_t errors; /* EF_EVALIDATION: the msgpack bytes of its array of
+                        {path, message} (ef_proto_read_field_error), as
+                        they travel; unset when there are none */
 } ef_publish_result_t;
+
+/*  One field or schema error: where (a JSON Pointer into the payload,
+    "" for the payload itself) and why. */
+typedef struct {
+    ef_str_t path;
+    ef_str_t message;
+} ef_field_error_t;
+
+/*  One {path, message} map of an errors array. */
+void ef_proto_write_field_error (ef_buf_t *b, const char *path,
+                                 const char *message);
+/*  Read one errors item (r positioned at it). 0, EF_EINVAL (not a map
+    with string path and message) or EF_EPROTO. */
+int ef_proto_read_field_error (ef_mpr_t *r, ef_field_error_t *e);
 
 typedef struct {
     uint64_t streams, events, store_bytes, map_size;
@@ -303,6 +320,8 @@ typedef struct {
     int code; /* 0 when ok */
     ef_str_t err_name;
     ef_str_t err_message;
+    ef_str_t err_errors; /* the error's errors array, as bytes (see
+                            ef_publish_result_t.errors) */
     uint64_t retry_after_ms;
     ef_mpr_t body;
     uint32_t nkeys;
