@@ -233,8 +233,7 @@ ef_api_users_update (ef_bridge_t *self, ef_http_t *h)
 
 /*  An API key as the HTTP API shows it: rate becomes rate_limit. */
 static void
-s_key_json (ef_http_t *h, ef_mpr_t *r, const char *secret_key,
-            ef_str_t secret)
+s_key_json (ef_http_t *h, ef_mpr_t *r, const char *secret_key, ef_str_t secret)
 {
     ef_apikey_info_t k;
     char t[40];
@@ -261,9 +260,8 @@ s_key_json (ef_http_t *h, ef_mpr_t *r, const char *secret_key,
     ef_http_printf (h, "],\"rate_limit\":");
     if (k.per_second)
         ef_http_printf (h, "{\"per_second\":%llu,\"burst\":%llu}",
-                        (unsigned long long) k.per_second,
-                        (unsigned long long) (k.burst ? k.burst
-                                                      : k.per_second));
+                        (unsigned long long)k.per_second,
+                        (unsigned long long)(k.burst ? k.burst : k.per_second));
     else
         ef_buf_append (&h->out, "null", 4);
     ef_http_printf (h, ",\"created_at\":\"%s\"",
@@ -315,18 +313,18 @@ s_key_create (ef_bridge_t *self, ef_http_t *h, int producer)
         if (rl && !json_is_null (rl)) {
             json_t *ps = json_object_get (rl, "per_second");
             json_t *b = json_object_get (rl, "burst");
-            if (!json_is_object (rl) || !json_is_integer (ps)
-                || json_integer_value (ps) < 1
-                || json_integer_value (ps) > 1000000000
-                || (b && (!json_is_integer (b) || json_integer_value (b) < 1
-                          || json_integer_value (b) > 1000000000)))
+            if (!json_is_object (rl) || !json_is_integer (ps) ||
+                json_integer_value (ps) < 1 ||
+                json_integer_value (ps) > 1000000000 ||
+                (b && (!json_is_integer (b) || json_integer_value (b) < 1 ||
+                       json_integer_value (b) > 1000000000)))
                 ef_api_errors_add (&e, "/rate_limit",
                                    "needs per_second (and optionally burst) "
                                    "as positive integers");
             else {
                 req.has_rate = 1;
-                req.rate_per_second = (uint32_t) json_integer_value (ps);
-                req.rate_burst = b ? (uint32_t) json_integer_value (b) : 0;
+                req.rate_per_second = (uint32_t)json_integer_value (ps);
+                req.rate_burst = b ? (uint32_t)json_integer_value (b) : 0;
             }
         }
     }

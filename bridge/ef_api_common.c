@@ -13,8 +13,7 @@ ef_api_check_json (ef_http_t *h)
 {
     size_t at = 0;
     const char *why = NULL;
-    if (ef_json_validate (h->body, h->body_len, EF_JSON_DEPTH, &at, &why)
-        == 0)
+    if (ef_json_validate (h->body, h->body_len, EF_JSON_DEPTH, &at, &why) == 0)
         return 0;
     int line, col;
     char extra[64], detail[160];
@@ -29,7 +28,8 @@ ef_api_check_json (ef_http_t *h)
                                 "\"nested too deep\"}]",
                                 0);
     }
-    if (why && (strcmp (why, "invalid UTF-8") == 0 || strstr (why, "surrogate"))) {
+    if (why &&
+        (strcmp (why, "invalid UTF-8") == 0 || strstr (why, "surrogate"))) {
         /* well-formed but for text that is not Unicode: the field it is in */
         char path[256];
         ef_api_errors_t e;
@@ -176,7 +176,7 @@ ef_api_decimal (const char *s, size_t len, uint64_t *out)
     for (size_t i = 0; i < len; i++) {
         if (s[i] < '0' || s[i] > '9')
             return -1;
-        n = n * 10 + (uint64_t) (s[i] - '0');
+        n = n * 10 + (uint64_t)(s[i] - '0');
     }
     *out = n;
     return 0;
@@ -194,12 +194,12 @@ ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min, uint32_t max,
     if (ef_api_decimal (v, strlen (v), &n) || n < min || n > max) {
         /* out of range is refused, never clamped (protocol.md §1) */
         char msg[64];
-        snprintf (msg, sizeof msg, "must be a whole number from %u to %u",
-                  min, max);
+        snprintf (msg, sizeof msg, "must be a whole number from %u to %u", min,
+                  max);
         ef_api_errors_add (e, path, msg);
         return -1;
     }
-    *out = (uint32_t) n;
+    *out = (uint32_t)n;
     return 1;
 }
 
@@ -226,9 +226,8 @@ ef_api_query_time (ef_http_t *h, const char *name, uint64_t *ms,
     int q = ef_http_query (h, name, v, sizeof v);
     if (q == 0)
         return 0;
-    if (q > 0
-        && (ef_api_decimal (v, strlen (v), ms) == 0
-            || ef_time_parse (v, strlen (v), ms) == 0))
+    if (q > 0 && (ef_api_decimal (v, strlen (v), ms) == 0 ||
+                  ef_time_parse (v, strlen (v), ms) == 0))
         return 1;
     snprintf (path, sizeof path, "?%s", name);
     ef_api_errors_add (e, path, "must be RFC 3339 or epoch ms");
@@ -236,14 +235,14 @@ ef_api_query_time (ef_http_t *h, const char *name, uint64_t *ms,
 }
 
 int
-ef_api_json_time (json_t *root, const char *key, const char *path,
-                  uint64_t *ms, ef_api_errors_t *e)
+ef_api_json_time (json_t *root, const char *key, const char *path, uint64_t *ms,
+                  ef_api_errors_t *e)
 {
     json_t *v = json_object_get (root, key);
     if (!v || json_is_null (v))
         return 0;
     if (json_is_integer (v) && json_integer_value (v) >= 0) {
-        *ms = (uint64_t) json_integer_value (v);
+        *ms = (uint64_t)json_integer_value (v);
         return 1;
     }
     const char *s = json_string_value (v);
@@ -300,15 +299,16 @@ ef_api_check_name (ef_api_errors_t *e, const char *path, const char *v)
 {
     int ok = !v || ef_proto_name_valid (ef_str (v));
     if (!ok)
-        ef_api_errors_add (e, path, "is 1 to 128 of [A-Za-z0-9._-], not . or ..");
+        ef_api_errors_add (e, path,
+                           "is 1 to 128 of [A-Za-z0-9._-], not . or ..");
     return ok;
 }
 
 int
 ef_api_check_role (ef_api_errors_t *e, const char *path, const char *v)
 {
-    int ok = !v || !strcmp (v, "admin") || !strcmp (v, "producer")
-             || !strcmp (v, "consumer");
+    int ok = !v || !strcmp (v, "admin") || !strcmp (v, "producer") ||
+             !strcmp (v, "consumer");
     if (!ok)
         ef_api_errors_add (e, path, "is admin, producer or consumer");
     return ok;
@@ -318,8 +318,8 @@ int
 ef_api_check_email (ef_api_errors_t *e, const char *path, const char *v)
 {
     const char *at = v ? strchr (v, '@') : NULL;
-    int ok = !v || (at && at != v && at[1] && !strchr (at + 1, '@')
-                    && strlen (v) <= 254 && !strpbrk (v, " \t\r\n"));
+    int ok = !v || (at && at != v && at[1] && !strchr (at + 1, '@') &&
+                    strlen (v) <= 254 && !strpbrk (v, " \t\r\n"));
     if (!ok)
         ef_api_errors_add (e, path, "is not an email address");
     return ok;

@@ -39,8 +39,7 @@ const char *ef_api_string (json_t *root, const char *key, int required,
 int ef_api_check_name (ef_api_errors_t *e, const char *path, const char *v);
 int ef_api_check_role (ef_api_errors_t *e, const char *path, const char *v);
 int ef_api_check_email (ef_api_errors_t *e, const char *path, const char *v);
-int ef_api_check_password (ef_api_errors_t *e, const char *path,
-                           const char *v);
+int ef_api_check_password (ef_api_errors_t *e, const char *path, const char *v);
 
 /*  Digits only (no sign, no space), at most 15 of them: a number a
     strtoull cannot wrap. 0 and *out, or -1. */
@@ -54,8 +53,8 @@ int ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min,
 /*  A text query parameter into out (size bytes): set in *dst when present
     and not empty; an error at "?name" when it does not fit or is not
     valid UTF-8. */
-void ef_api_query_text (ef_http_t *h, const char *name, char *out,
-                        size_t size, ef_str_t *dst, ef_api_errors_t *e);
+void ef_api_query_text (ef_http_t *h, const char *name, char *out, size_t size,
+                        ef_str_t *dst, ef_api_errors_t *e);
 
 /*  A time query parameter, RFC 3339 or epoch ms: 1 and *ms when present,
     0 when absent, -1 (and an error at "?name") when it is neither. */
@@ -73,8 +72,7 @@ int ef_api_json_time (json_t *root, const char *key, const char *path,
     "/3/payload"); with none (a check that ran out of budget), message at
     prefix. */
 void ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
-                           const char *errors, uint32_t n,
-                           const char *message);
+                           const char *errors, uint32_t n, const char *message);
 
 /*  Write reply[key] as JSON (times as RFC 3339) into h->out; 0 or -1 when
     the key is missing. */
@@ -84,7 +82,6 @@ int ef_api_render_items (ef_http_t *h, const ef_reply_t *rep, const char *key);
 /*  reply[key], an array of events, into h->out as a JSON array of
     ef_event_json objects ("[]" when the key is missing). 0, or -1
     when an item is malformed (the array is still closed). */
-int ef_api_render_events (ef_http_t *h, const ef_reply_t *rep,
-                          const char *key);
+int ef_api_render_events (ef_http_t *h, const ef_reply_t *rep, const char *key);
 
 #endif

@@ -41,16 +41,17 @@ s_stream_json (ef_http_t *h, ef_mpr_t *r)
         ef_json_quote (&h->out, key.ptr, key.len);
         ef_buf_append (&h->out, ":", 1);
         int config = ef_str_eq (key, "schema") || ef_str_eq (key, "pipeline");
-        if (config && ef_mpr_peek (r) == EF_MP_STR && ef_mpr_str (r, &text) == 0
-            && ef_json_validate (text.ptr, text.len, EF_JSON_DEPTH, NULL, NULL)
-                   == 0) {
+        if (config && ef_mpr_peek (r) == EF_MP_STR &&
+            ef_mpr_str (r, &text) == 0 &&
+            ef_json_validate (text.ptr, text.len, EF_JSON_DEPTH, NULL, NULL) ==
+                0) {
             ef_buf_append (&h->out, text.ptr, text.len);
             have_schema |= ef_str_eq (key, "schema");
             have_pipeline |= ef_str_eq (key, "pipeline");
         } else if (config && ef_mpr_skip (r, EF_MSGPACK_DEPTH) == 0)
             ef_buf_append (&h->out, "null", 4);
-        else if (key.len > 3 && !memcmp (key.ptr + key.len - 3, "_at", 3)
-                 && ef_mpr_peek (r) == EF_MP_UINT && ef_mpr_uint (r, &ms) == 0)
+        else if (key.len > 3 && !memcmp (key.ptr + key.len - 3, "_at", 3) &&
+                 ef_mpr_peek (r) == EF_MP_UINT && ef_mpr_uint (r, &ms) == 0)
             ef_http_printf (h, "\"%s\"", ef_time_format (ms, t, sizeof t));
         else
             ef_json_from_mp (&h->out, r, 1);
@@ -74,22 +75,22 @@ s_stream_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req, int status)
     int rc = ef_bridge_try (self, h, req, &rep);
     if (rc == EF_EINVAL && rep && rep->err_message.ptr) {
         char text[300];
-        snprintf (text, sizeof text, "%.*s", (int) rep->err_message.len,
+        snprintf (text, sizeof text, "%.*s", (int)rep->err_message.len,
                   rep->err_message.ptr);
-        const char *path = !strncmp (text, "invalid schema", 14)     ? "/schema"
-                           : !strncmp (text, "invalid pipeline", 16) ? "/pipeline"
-                                                                     : "";
+        const char *path = !strncmp (text, "invalid schema", 14) ? "/schema"
+                           : !strncmp (text, "invalid pipeline", 16)
+                               ? "/pipeline"
+                               : "";
         /* a transform's patch at fault names it (protocol.md,
            Processing): "invalid pipeline: step N: transform: …" is
            /pipeline/N/patch */
         char at[64];
         unsigned step;
         int used = 0;
-        if (*path == '/' && path[1] == 'p'
-            && sscanf (text, "invalid pipeline: step %u: transform: %n", &step,
-                       &used)
-                   == 1
-            && used) {
+        if (*path == '/' && path[1] == 'p' &&
+            sscanf (text, "invalid pipeline: step %u: transform: %n", &step,
+                    &used) == 1 &&
+            used) {
             snprintf (at, sizeof at, "/pipeline/%u/patch", step);
             path = at;
         }
@@ -177,15 +178,17 @@ s_stream_body (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     ef_api_check_name (&e, "/name", name);
     json_t *schema = json_object_get (root, "schema");
     json_t *pipeline = json_object_get (root, "pipeline");
-    if (schema && !json_is_null (schema) && !json_is_object (schema)
-        && !json_is_boolean (schema))
-        ef_api_errors_add (&e, "/schema", "must be a JSON Schema (an object "
-                                          "or a boolean)");
+    if (schema && !json_is_null (schema) && !json_is_object (schema) &&
+        !json_is_boolean (schema))
+        ef_api_errors_add (&e, "/schema",
+                           "must be a JSON Schema (an object "
+                           "or a boolean)");
     if (pipeline && !json_is_null (pipeline) && !json_is_array (pipeline))
         ef_api_errors_add (&e, "/pipeline", "must be an array of steps");
     json_t *retention = json_object_get (root, "retention");
     if (retention && !json_is_null (retention))
-        ef_api_errors_add (&e, "/retention", "is not supported by this release");
+        ef_api_errors_add (&e, "/retention",
+                           "is not supported by this release");
     if (e.n) {
         json_decref (root);
         return ef_api_errors_send (h, &e);
@@ -193,9 +196,9 @@ s_stream_body (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     ef_api_errors_free (&e);
     c->root = root;
     req->name = ef_str (name);
-    ef_str_t body = {h->body, (uint32_t) h->body_len};
-    while (body.len && (*body.ptr == ' ' || *body.ptr == '\n'
-                        || *body.ptr == '\r' || *body.ptr == '\t'))
+    ef_str_t body = {h->body, (uint32_t)h->body_len};
+    while (body.len && (*body.ptr == ' ' || *body.ptr == '\n' ||
+                        *body.ptr == '\r' || *body.ptr == '\t'))
         body.ptr++, body.len--;
     ef_json_object_each (body.ptr, body.len, s_config_member, c);
     /* absent: left as it is; null: none (on create) or removed (on
@@ -203,12 +206,12 @@ s_stream_body (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     if (schema && (!json_is_null (schema) || !create))
         req->schema = json_is_null (schema)
                           ? ef_str ("")
-                          : (ef_str_t){c->schema.data, (uint32_t) c->schema.len};
+                          : (ef_str_t){c->schema.data, (uint32_t)c->schema.len};
     if (pipeline && (!json_is_null (pipeline) || !create))
-        req->pipeline = json_is_null (pipeline)
-                            ? ef_str ("")
-                            : (ef_str_t){c->pipeline.data,
-                                         (uint32_t) c->pipeline.len};
+        req->pipeline =
+            json_is_null (pipeline)
+                ? ef_str ("")
+                : (ef_str_t){c->pipeline.data, (uint32_t)c->pipeline.len};
     return c->schema.oom || c->pipeline.oom
                ? ef_http_problem (h, EF_EUNAVAILABLE, "out of memory", NULL, 1)
                : 0;
@@ -407,12 +410,12 @@ s_item_string (s_item_t *it, const char *field, ef_str_t value, size_t max,
         s_item_error (it, field, "must be a string");
         return NULL;
     }
-    if ((size_t) n > max) {
+    if ((size_t)n > max) {
         s_item_error (it, field, "is too long");
         return NULL;
     }
-    *it->used += (size_t) n + 1;
-    *len = (uint32_t) n;
+    *it->used += (size_t)n + 1;
+    *len = (uint32_t)n;
     return dst;
 }
 
@@ -420,9 +423,10 @@ static int
 s_context_member (void *arg, ef_str_t key, ef_str_t value)
 {
     s_item_t *it = arg;
-    ef_str_t *slot = ef_str_eq (key, "trace_id")         ? &it->ev->trace_id
-                     : ef_str_eq (key, "correlation_id") ? &it->ev->correlation_id
-                                                         : NULL;
+    ef_str_t *slot = ef_str_eq (key, "trace_id") ? &it->ev->trace_id
+                     : ef_str_eq (key, "correlation_id")
+                         ? &it->ev->correlation_id
+                         : NULL;
     if (slot) {
         uint32_t len;
         const char *s = s_item_string (it,
@@ -440,7 +444,7 @@ s_context_member (void *arg, ef_str_t key, ef_str_t value)
 static int
 s_seen (s_item_t *it, ef_str_t key)
 {
-    static const char *known[] = {"type",   "payload",     "source",
+    static const char *known[] = {"type",     "payload", "source",
                                   "event_id", "version", "occurred_at",
                                   "context"};
     for (unsigned i = 0; i < sizeof known / sizeof known[0]; i++)
@@ -476,22 +480,23 @@ s_item_member (void *arg, ef_str_t key, ef_str_t value)
         uint64_t v;
         if (ef_json_kind (value) == 'z')
             ;
-        else if (ef_api_decimal (value.ptr, value.len, &v) || v < 1
-                 || v > 1000000000)
+        else if (ef_api_decimal (value.ptr, value.len, &v) || v < 1 ||
+                 v > 1000000000)
             s_item_error (it, "version", "must be a positive integer");
         else
-            ev->version = (uint32_t) v;
+            ev->version = (uint32_t)v;
     } else if (ef_str_eq (key, "occurred_at")) {
         char kind = ef_json_kind (value);
         if (kind == 'n') {
             uint64_t ms;
             if (ef_api_decimal (value.ptr, value.len, &ms) || ms == 0)
-                s_item_error (it, "occurred_at", "must be epoch ms or RFC 3339");
+                s_item_error (it, "occurred_at",
+                              "must be epoch ms or RFC 3339");
             else
                 ev->occurred_at = ms;
         } else if (kind == 's') {
-            if ((s = s_item_string (it, "occurred_at", value, 64, &len))
-                && ef_time_parse (s, len, &ev->occurred_at))
+            if ((s = s_item_string (it, "occurred_at", value, 64, &len)) &&
+                ef_time_parse (s, len, &ev->occurred_at))
                 s_item_error (it, "occurred_at", "must be RFC 3339");
         } else if (kind != 'z')
             s_item_error (it, "occurred_at", "must be epoch ms or RFC 3339");
@@ -544,8 +549,8 @@ s_batch_element (void *arg, uint32_t index, ef_str_t value)
         return 1;
     }
     snprintf (prefix, sizeof prefix, "/%u", index);
-    b->valid[index] = s_parse_item (value, &b->events[index], prefix,
-                                    b->errors, b->arena, &b->used, b->cap);
+    b->valid[index] = s_parse_item (value, &b->events[index], prefix, b->errors,
+                                    b->arena, &b->used, b->cap);
     b->n = index + 1;
     return 0;
 }
@@ -562,15 +567,17 @@ s_batch_reply (ef_http_t *h, s_batch_t *b, ef_api_errors_t *errors,
         if (i)
             ef_buf_append (&h->out, ",", 1);
         if (!b->valid[i]) {
-            ef_http_printf (h, "{\"index\":%u,\"error\":{\"code\":\"VALIDATION\","
-                               "\"message\":\"invalid fields (see errors)\"}}",
+            ef_http_printf (h,
+                            "{\"index\":%u,\"error\":{\"code\":\"VALIDATION\","
+                            "\"message\":\"invalid fields (see errors)\"}}",
                             i);
             continue;
         }
         const ef_batch_result_t *res = &results[at++];
         if (res->code) {
-            ef_http_printf (h, "{\"index\":%u,\"error\":{\"code\":\"%s\","
-                               "\"message\":",
+            ef_http_printf (h,
+                            "{\"index\":%u,\"error\":{\"code\":\"%s\","
+                            "\"message\":",
                             i, ef_error_name (res->code));
             ef_json_quote (&h->out, res->message, strlen (res->message));
             ef_buf_append (&h->out, "}", 1);
@@ -589,9 +596,10 @@ s_batch_reply (ef_http_t *h, s_batch_t *b, ef_api_errors_t *errors,
             }
             ef_buf_append (&h->out, "}", 1);
         } else {
-            ef_http_printf (h, "{\"index\":%u,\"event_id\":\"%s\",\"seq\":%llu,"
-                               "\"status\":\"%s\",\"received_at\":\"%s\"}",
-                            i, res->event_id, (unsigned long long) res->seq,
+            ef_http_printf (h,
+                            "{\"index\":%u,\"event_id\":\"%s\",\"seq\":%llu,"
+                            "\"status\":\"%s\",\"received_at\":\"%s\"}",
+                            i, res->event_id, (unsigned long long)res->seq,
                             res->duplicate ? "DUPLICATE" : "ACCEPTED",
                             ef_time_format (res->received_at, t, sizeof t));
         }
@@ -661,8 +669,8 @@ s_unavailable (ef_http_t *h, const s_batch_t *b,
 static int
 s_count_one (void *arg, uint32_t index, ef_str_t value)
 {
-    (void) value;
-    *(uint32_t *) arg = index + 1;
+    (void)value;
+    *(uint32_t *)arg = index + 1;
     return index >= S_MAX_BATCH; /* past the limit: stop counting */
 }
 
@@ -682,9 +690,9 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
         return rc;
     if ((rc = ef_api_check_json (h)))
         return rc;
-    ef_str_t body = {h->body, (uint32_t) h->body_len};
-    while (body.len && (*body.ptr == ' ' || *body.ptr == '\n'
-                        || *body.ptr == '\r' || *body.ptr == '\t'))
+    ef_str_t body = {h->body, (uint32_t)h->body_len};
+    while (body.len && (*body.ptr == ' ' || *body.ptr == '\n' ||
+                        *body.ptr == '\r' || *body.ptr == '\t'))
         body.ptr++, body.len--;
     char kind = ef_json_kind (body);
     if (kind != 'o' && (kind != 'a' || seed))
@@ -721,8 +729,8 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     }
     if (kind == 'o') {
         b.n = 1;
-        valid[0] = s_parse_item (body, &events[0], "", &errors, arena, &b.used,
-                                 cap);
+        valid[0] =
+            s_parse_item (body, &events[0], "", &errors, arena, &b.used, cap);
         if (!valid[0]) {
             rc = ef_api_errors_send (h, &errors);
             goto done;
@@ -771,7 +779,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
         /* every event goes with its id, made here when the client gave
            none, so that an answer lost on the way still names it */
         if (ev->event_id.ptr)
-            snprintf (ids[i], sizeof ids[i], "%.*s", (int) ev->event_id.len,
+            snprintf (ids[i], sizeof ids[i], "%.*s", (int)ev->event_id.len,
                       ev->event_id.ptr);
         else {
             ef_http_uuid (ids[i]);
@@ -804,9 +812,8 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
         else if ((rc = ef_batcher_publish (
                       self->batcher, h->api_key,
                       h->api_key.ptr ? EF_STR_NULL : h->jwt, ef_str (stream),
-                      send, nsend, results, why, &retry))
-                     == EF_EUNAVAILABLE
-                 || rc == EF_ETIMEOUT)
+                      send, nsend, results, why, &retry)) == EF_EUNAVAILABLE ||
+                 rc == EF_ETIMEOUT)
             ef_watch_report (self->watch);
         if (rc == EF_EUNAVAILABLE || rc == EF_ETIMEOUT) {
             free (send);
@@ -814,8 +821,8 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
             rc = s_unavailable (h, &b, ids, kind == 'a');
             goto done;
         }
-        h->authenticated = rc == 0 || rc == EF_EFORBIDDEN || rc == EF_ERATE
-                           || rc == EF_ENOTFOUND; /* for the request log */
+        h->authenticated = rc == 0 || rc == EF_EFORBIDDEN || rc == EF_ERATE ||
+                           rc == EF_ENOTFOUND; /* for the request log */
         if (rc) {
             free (send);
             free (results);
@@ -854,7 +861,7 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
     ef_http_printf (h,
                     "{\"event_id\":\"%s\",\"seq\":%llu,\"status\":\"%s\","
                     "\"received_at\":\"%s\"}",
-                    res.event_id, (unsigned long long) res.seq,
+                    res.event_id, (unsigned long long)res.seq,
                     res.duplicate ? "DUPLICATE" : "ACCEPTED",
                     ef_time_format (res.received_at, t, sizeof t));
     rc = ef_http_send (h, res.duplicate ? 200 : 202);

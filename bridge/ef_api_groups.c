@@ -34,8 +34,7 @@ s_query (const ef_http_t *h, const char *name, char *out, size_t size)
 
 /*  A consumer_id of len bytes (NUL bytes would cut it short). */
 static void
-s_check_member (ef_api_errors_t *e, const char *path, const char *v,
-                size_t len)
+s_check_member (ef_api_errors_t *e, const char *path, const char *v, size_t len)
 {
     if (len == 0 || len > S_MEMBER_MAX || memchr (v, 0, len))
         ef_api_errors_add (e, path, "is 1 to 64 bytes");
@@ -74,7 +73,7 @@ ef_api_groups_fetch (ef_bridge_t *self, ef_http_t *h)
     ef_api_query_uint (h, "timeout", 0, S_WAIT_MAX_MS, &wait_ms, &e);
     int m = s_query (h, "consumer_id", member, sizeof member);
     if (m >= 0)
-        s_check_member (&e, "?consumer_id", member, (size_t) m);
+        s_check_member (&e, "?consumer_id", member, (size_t)m);
     else if (m == -2)
         ef_api_errors_add (&e, "?consumer_id", "is 1 to 64 bytes");
     if (e.n)
@@ -84,12 +83,12 @@ ef_api_groups_fetch (ef_bridge_t *self, ef_http_t *h)
     req.stream = ef_str (h->params[0]);
     req.group = ef_str (h->params[1]);
     if (m > 0)
-        req.consumer_id = (ef_str_t){member, (uint32_t) m};
+        req.consumer_id = (ef_str_t){member, (uint32_t)m};
     req.limit = limit;
     req.timeout = wait_ms;
     const ef_reply_t *rep;
     /* the broker holds an empty fetch up to wait_ms on purpose */
-    int rc = ef_bridge_call_wait (self, h, &req, &rep, (int) wait_ms);
+    int rc = ef_bridge_call_wait (self, h, &req, &rep, (int)wait_ms);
     if (rc)
         return rc;
     ef_buf_append (&h->out, "{\"events\":", 10);
@@ -122,9 +121,9 @@ ef_api_groups_commit (ef_bridge_t *self, ef_http_t *h)
     if (last && ef_uuid_parse (last, strlen (last), &u))
         ef_api_errors_add (&e, "/last_event_id", "must be an event id (UUID)");
     if (member)
-        s_check_member (&e, "/consumer_id", member,
-                        json_string_length (json_object_get (root,
-                                                             "consumer_id")));
+        s_check_member (
+            &e, "/consumer_id", member,
+            json_string_length (json_object_get (root, "consumer_id")));
     if (e.n) {
         json_decref (root);
         return ef_api_errors_send (h, &e);
@@ -157,10 +156,10 @@ s_seek_time (json_t *to, ef_request_t *req, ef_api_errors_t *e)
         return;
     }
     if (json_is_integer (ts) && json_integer_value (ts) >= 0)
-        ms = (uint64_t) json_integer_value (ts);
-    else if (!json_is_string (ts)
-             || ef_time_parse (json_string_value (ts), json_string_length (ts),
-                               &ms)) {
+        ms = (uint64_t)json_integer_value (ts);
+    else if (!json_is_string (ts) ||
+             ef_time_parse (json_string_value (ts), json_string_length (ts),
+                            &ms)) {
         ef_api_errors_add (e, "/to/timestamp",
                            "must be epoch ms or an RFC 3339 time");
         return;
@@ -193,9 +192,9 @@ ef_api_groups_seek (ef_bridge_t *self, ef_http_t *h)
     else {
         const char *v = json_string_value (to);
         size_t n = json_string_length (to);
-        if (strlen (v) == n
-            && (!strcmp (v, "earliest") || !strcmp (v, "latest")
-                || ef_uuid_parse (v, n, &u) == 0))
+        if (strlen (v) == n &&
+            (!strcmp (v, "earliest") || !strcmp (v, "latest") ||
+             ef_uuid_parse (v, n, &u) == 0))
             req.position = ef_str (v);
         else
             ef_api_errors_add (&e, "/to", what);

@@ -12,7 +12,7 @@
 int
 ef_api_health (ef_bridge_t *self, ef_http_t *h)
 {
-    (void) self;
+    (void)self;
     ef_buf_append (&h->out, "{\"status\":\"ok\"}", 15);
     return ef_http_send (h, 200);
 }
@@ -55,14 +55,14 @@ s_lag_line (ef_buf_t *b, ef_mpr_t *r)
             ef_mpr_skip (r, EF_MSGPACK_DEPTH);
     }
     char line[400];
-    int len = snprintf (line, sizeof line,
-                        "eventflow_consumer_lag{stream=\"%.*s\",group=\"%.*s\"} "
-                        "%llu\n",
-                        (int) stream.len, stream.ptr ? stream.ptr : "",
-                        (int) group.len, group.ptr ? group.ptr : "",
-                        (unsigned long long) lag);
-    if (len > 0 && (size_t) len < sizeof line)
-        ef_buf_append (b, line, (size_t) len);
+    int len =
+        snprintf (line, sizeof line,
+                  "eventflow_consumer_lag{stream=\"%.*s\",group=\"%.*s\"} "
+                  "%llu\n",
+                  (int)stream.len, stream.ptr ? stream.ptr : "", (int)group.len,
+                  group.ptr ? group.ptr : "", (unsigned long long)lag);
+    if (len > 0 && (size_t)len < sizeof line)
+        ef_buf_append (b, line, (size_t)len);
 }
 
 /*  The broker's "processing" map of STATS (protocol.md §6) as
@@ -120,17 +120,17 @@ s_processing_lines (ef_http_t *h, ef_mpr_t *r)
             if (ef_mpr_uint (r, &c))
                 break;
             char line[128];
-            int len = inf ? snprintf (line, sizeof line,
-                                      "eventflow_processing_seconds_bucket"
-                                      "{le=\"+Inf\"} %llu\n",
-                                      (unsigned long long) c)
-                          : snprintf (line, sizeof line,
-                                      "eventflow_processing_seconds_bucket"
-                                      "{le=\"%g\"} %llu\n",
-                                      (double) le / 1000.0,
-                                      (unsigned long long) c);
-            if (len > 0 && (size_t) len < sizeof line)
-                ef_buf_append (&hist, line, (size_t) len);
+            int len =
+                inf ? snprintf (line, sizeof line,
+                                "eventflow_processing_seconds_bucket"
+                                "{le=\"+Inf\"} %llu\n",
+                                (unsigned long long)c)
+                    : snprintf (line, sizeof line,
+                                "eventflow_processing_seconds_bucket"
+                                "{le=\"%g\"} %llu\n",
+                                (double)le / 1000.0, (unsigned long long)c);
+            if (len > 0 && (size_t)len < sizeof line)
+                ef_buf_append (&hist, line, (size_t)len);
         }
     }
     ef_http_printf (
@@ -152,14 +152,14 @@ s_processing_lines (ef_http_t *h, ef_mpr_t *r)
         "eventflow_workers %llu\n"
         "# HELP eventflow_processing_seconds From an event's arrival to the "
         "end of its pipeline.\n# TYPE eventflow_processing_seconds histogram\n",
-        (unsigned long long) retries, (unsigned long long) dead,
-        (unsigned long long) done, (unsigned long long) dlq,
-        (unsigned long long) workers);
+        (unsigned long long)retries, (unsigned long long)dead,
+        (unsigned long long)done, (unsigned long long)dlq,
+        (unsigned long long)workers);
     ef_buf_append (&h->out, hist.data, hist.len);
     ef_http_printf (h,
                     "eventflow_processing_seconds_sum %.3f\n"
                     "eventflow_processing_seconds_count %llu\n",
-                    (double) sum / 1000.0, (unsigned long long) count);
+                    (double)sum / 1000.0, (unsigned long long)count);
     ef_buf_free (&hist);
 }
 
@@ -167,9 +167,9 @@ s_processing_lines (ef_http_t *h, ef_mpr_t *r)
 static int
 s_operator (const ef_bridge_t *self, const ef_http_t *h)
 {
-    return self->metrics_token && h->jwt.ptr
-           && strlen (self->metrics_token) == h->jwt.len
-           && sodium_memcmp (self->metrics_token, h->jwt.ptr, h->jwt.len) == 0;
+    return self->metrics_token && h->jwt.ptr &&
+           strlen (self->metrics_token) == h->jwt.len &&
+           sodium_memcmp (self->metrics_token, h->jwt.ptr, h->jwt.len) == 0;
 }
 
 /*  Who may read /metrics (README "Metrics"): with a metrics token, only
@@ -181,8 +181,8 @@ s_operator (const ef_bridge_t *self, const ef_http_t *h)
 int
 ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
 {
-    int operator = s_operator (self, h);
-    if (!operator && (self->metrics_token || !self->loopback_only))
+    int operator= s_operator (self, h);
+    if (!operator&& (self->metrics_token || !self->loopback_only))
         return ef_http_problem (h, EF_EAUTH, "authentication failed", NULL, 0);
     /* the broker's figures, asked as the gateway itself */
     ef_request_t req = {0};
@@ -201,10 +201,10 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
         ef_mpr_t r;
         uint32_t n;
         have_proc = ef_proto_reply_find (rep, "processing", &proc) == 0;
-        up = ef_proto_reply_find (rep, "stats", &r) == 0
-             && ef_proto_read_stats (&r, &st) == 0;
-        if (up && operator && ef_proto_reply_find (rep, "lags", &r) == 0
-            && ef_mpr_array (&r, &n) == 0)
+        up = ef_proto_reply_find (rep, "stats", &r) == 0 &&
+             ef_proto_read_stats (&r, &st) == 0;
+        if (up && operator&& ef_proto_reply_find (rep, "lags", &r) == 0 &&
+            ef_mpr_array (&r, &n) == 0)
             for (uint32_t i = 0; i < n; i++)
                 s_lag_line (&lags, &r);
     }
@@ -234,10 +234,10 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
             "# HELP eventflow_events_stored Events in the store.\n"
             "# TYPE eventflow_events_stored gauge\n"
             "eventflow_events_stored %llu\n",
-            (unsigned long long) st.published, (unsigned long long) st.rejected,
-            (unsigned long long) st.duplicates,
-            (unsigned long long) st.store_bytes, (unsigned long long) st.streams,
-            (unsigned long long) st.events);
+            (unsigned long long)st.published, (unsigned long long)st.rejected,
+            (unsigned long long)st.duplicates,
+            (unsigned long long)st.store_bytes, (unsigned long long)st.streams,
+            (unsigned long long)st.events);
     }
     if (up && have_proc)
         s_processing_lines (h, &proc);
@@ -266,7 +266,7 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
                                 "eventflow_http_requests_total{route=\"%s\","
                                 "code=\"%d\"} %llu\n",
                                 route, ef_bridge_codes[c],
-                                (unsigned long long) n);
+                                (unsigned long long)n);
         }
     }
     ef_http_printf (h, "# HELP eventflow_http_request_seconds Time to answer "
@@ -281,20 +281,21 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
         snprintf (route, sizeof route, "%s %s", ef_bridge_routes[i].method,
                   ef_bridge_routes[i].path);
         for (int b = 0; b < EF_BRIDGE_BUCKETS; b++)
-            ef_http_printf (h,
-                            "eventflow_http_request_seconds_bucket{route=\"%s\","
-                            "le=\"%g\"} %llu\n",
-                            route, ef_bridge_buckets[b],
-                            (unsigned long long) atomic_load (&s->bucket[b]));
-        ef_http_printf (h,
-                        "eventflow_http_request_seconds_bucket{route=\"%s\","
-                        "le=\"+Inf\"} %llu\n"
-                        "eventflow_http_request_seconds_sum{route=\"%s\"} %.6f\n"
-                        "eventflow_http_request_seconds_count{route=\"%s\"} "
-                        "%llu\n",
-                        route, (unsigned long long) total, route,
-                        atomic_load (&s->sum_us) / 1e6, route,
-                        (unsigned long long) total);
+            ef_http_printf (
+                h,
+                "eventflow_http_request_seconds_bucket{route=\"%s\","
+                "le=\"%g\"} %llu\n",
+                route, ef_bridge_buckets[b],
+                (unsigned long long)atomic_load (&s->bucket[b]));
+        ef_http_printf (
+            h,
+            "eventflow_http_request_seconds_bucket{route=\"%s\","
+            "le=\"+Inf\"} %llu\n"
+            "eventflow_http_request_seconds_sum{route=\"%s\"} %.6f\n"
+            "eventflow_http_request_seconds_count{route=\"%s\"} "
+            "%llu\n",
+            route, (unsigned long long)total, route,
+            atomic_load (&s->sum_us) / 1e6, route, (unsigned long long)total);
     }
     return ef_http_send_text (h, "text/plain; version=0.0.4");
 }

@@ -91,7 +91,7 @@ ef_batcher_new (const char *endpoint, const ef_cert_t *gateway,
 static void
 s_finish (ef_batcher_t *self, s_waiter_t *w, int status, const char *why)
 {
-    (void) self;
+    (void)self;
     if (status && why)
         snprintf (w->why, 160, "%s", why);
     w->status = status;
@@ -108,14 +108,14 @@ s_copy_result (ef_batch_result_t *dst, const ef_publish_result_t *r)
     dst->seq = r->seq;
     dst->received_at = r->received_at;
     dst->retry_after_ms = r->retry_after_ms;
-    snprintf (dst->event_id, sizeof dst->event_id, "%.*s",
-              (int) r->event_id.len, r->event_id.ptr ? r->event_id.ptr : "");
+    snprintf (dst->event_id, sizeof dst->event_id, "%.*s", (int)r->event_id.len,
+              r->event_id.ptr ? r->event_id.ptr : "");
     size_t len = r->message.ptr ? r->message.len : 0;
     if (len >= sizeof dst->message) {
         /* too long: keep whole "path: reason" items of a schema verdict */
         len = sizeof dst->message - 1;
-        while (r->code == EF_EVALIDATION && len > 1
-               && memcmp (r->message.ptr + len - 1, "; ", 2) != 0)
+        while (r->code == EF_EVALIDATION && len > 1 &&
+               memcmp (r->message.ptr + len - 1, "; ", 2) != 0)
             len--;
         if (len <= 1)
             len = sizeof dst->message - 1;
@@ -134,8 +134,8 @@ s_copy_result (ef_batch_result_t *dst, const ef_publish_result_t *r)
         return;
     for (uint32_t i = 0; i < n; i++) {
         ef_field_error_t e;
-        if (ef_proto_read_field_error (&at, &e)
-            || used + e.path.len + e.message.len + 2 > sizeof dst->errors)
+        if (ef_proto_read_field_error (&at, &e) ||
+            used + e.path.len + e.message.len + 2 > sizeof dst->errors)
             break;
         memcpy (dst->errors + used, e.path.ptr, e.path.len);
         used += e.path.len;
@@ -175,9 +175,10 @@ s_on_reply (void *arg, int status, const ef_publish_result_t *results,
 static int
 s_same (ef_str_t a, ef_str_t b)
 {
-    return a.len == b.len
-           && (a.len == 0 || (a.ptr && b.ptr && memcmp (a.ptr, b.ptr, a.len) == 0))
-           && (!a.ptr) == (!b.ptr);
+    return a.len == b.len &&
+           (a.len == 0 ||
+            (a.ptr && b.ptr && memcmp (a.ptr, b.ptr, a.len) == 0)) &&
+           (!a.ptr) == (!b.ptr);
 }
 
 static int
@@ -208,8 +209,8 @@ s_poll (ef_batcher_t *self, int timeout_ms)
 {
     if (ef_client_poll (self->client, timeout_ms) >= 0)
         return;
-    if (ef_client_flush (self->client, self->timeout_ms + 1000)
-        || ef_client_inflight (self->client)) {
+    if (ef_client_flush (self->client, self->timeout_ms + 1000) ||
+        ef_client_inflight (self->client)) {
         ef_client_destroy (&self->client);
         /* what the connection took with it is answered here */
         for (uint32_t i = 0; i < S_SLOTS; i++) {
@@ -260,10 +261,12 @@ s_send (ef_batcher_t *self, s_waiter_t *list)
         b->nmembers = 0;
         while (*pp) {
             s_waiter_t *w = *pp;
-            if (s_same (w->api_key, lead->api_key) && s_same (w->jwt, lead->jwt)
-                && s_same (w->stream, lead->stream)
-                && nev + w->n <= S_MAX_EVENTS && b->nmembers < S_MAX_EVENTS) {
-                memcpy (self->scratch + nev, w->events, w->n * sizeof *w->events);
+            if (s_same (w->api_key, lead->api_key) &&
+                s_same (w->jwt, lead->jwt) &&
+                s_same (w->stream, lead->stream) &&
+                nev + w->n <= S_MAX_EVENTS && b->nmembers < S_MAX_EVENTS) {
+                memcpy (self->scratch + nev, w->events,
+                        w->n * sizeof *w->events);
                 nev += w->n;
                 b->members[b->nmembers++] = w;
                 *pp = w->next;
@@ -271,15 +274,15 @@ s_send (ef_batcher_t *self, s_waiter_t *list)
                 pp = &w->next;
         }
         char stream[260];
-        snprintf (stream, sizeof stream, "%.*s", (int) lead->stream.len,
+        snprintf (stream, sizeof stream, "%.*s", (int)lead->stream.len,
                   lead->stream.ptr);
         /* the credential goes with this request only */
         char key[256] = "", jwt[2048] = "";
         if (lead->api_key.ptr)
-            snprintf (key, sizeof key, "%.*s", (int) lead->api_key.len,
+            snprintf (key, sizeof key, "%.*s", (int)lead->api_key.len,
                       lead->api_key.ptr);
         if (lead->jwt.ptr)
-            snprintf (jwt, sizeof jwt, "%.*s", (int) lead->jwt.len,
+            snprintf (jwt, sizeof jwt, "%.*s", (int)lead->jwt.len,
                       lead->jwt.ptr);
         ef_client_set_api_key (self->client, key[0] ? key : NULL);
         ef_client_set_jwt (self->client, jwt[0] ? jwt : NULL);

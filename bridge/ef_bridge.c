@@ -90,8 +90,7 @@ const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/events", ef_api_ingest_seed},
     {"GET", "/api/v1/events/{event_id}", ef_api_events_get},
     {"GET", "/api/v1/events", ef_api_events_list},
-    {"GET", "/api/v1/streams/{stream_id}/consumer-groups",
-     ef_api_groups_list},
+    {"GET", "/api/v1/streams/{stream_id}/consumer-groups", ef_api_groups_list},
     {"GET", "/api/v1/streams/{stream_id}/consumer-groups/{group}/events",
      ef_api_groups_fetch},
     {"POST", "/api/v1/streams/{stream_id}/consumer-groups/{group}/offsets",
@@ -111,15 +110,15 @@ const ef_route_t ef_bridge_routes[] = {
     {"GET", "/metrics", ef_api_metrics},
     {"GET", "/api/v1/metrics", ef_api_metrics},
 };
-const int ef_bridge_nroutes = sizeof ef_bridge_routes / sizeof ef_bridge_routes[0];
+const int ef_bridge_nroutes =
+    sizeof ef_bridge_routes / sizeof ef_bridge_routes[0];
 
 const int ef_bridge_codes[EF_BRIDGE_CODES] = {
     200, 201, 202, 204, 400, 401, 403, 404, 405, 408,
     409, 411, 413, 415, 422, 429, 503, 504, 507, 500 /* 500: all else */
 };
 const double ef_bridge_buckets[EF_BRIDGE_BUCKETS] = {
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-    0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
 
 void
 ef_bridge_print_routes (FILE *out)
@@ -144,15 +143,15 @@ typedef struct {
 static void *
 s_init_thread (const struct mg_context *ctx, int type)
 {
-    (void) ctx;
+    (void)ctx;
     return type == 1 ? calloc (1, sizeof (s_thread_t)) : NULL;
 }
 
 static void
 s_exit_thread (const struct mg_context *ctx, int type, void *ptr)
 {
-    (void) ctx;
-    (void) type;
+    (void)ctx;
+    (void)type;
     s_thread_t *t = ptr;
     if (t) {
         ef_client_destroy (&t->client);
@@ -288,8 +287,8 @@ s_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
             ef_watch_report (self->watch);
         return EF_EUNAVAILABLE;
     }
-    if (rc != EF_EAUTH
-        && (ef_str_set (req->auth_api_key) || ef_str_set (req->auth_jwt)))
+    if (rc != EF_EAUTH &&
+        (ef_str_set (req->auth_api_key) || ef_str_set (req->auth_jwt)))
         h->authenticated = 1;
     if (extra_ms > 0) /* *rep lives in the client, untouched by this */
         ef_client_set_timeout (t->client, self->timeout_ms);
@@ -309,7 +308,7 @@ ef_bridge_call_error (ef_http_t *h, int rc, const ef_reply_t *rep)
     if (rc == EF_EUNAVAILABLE || rc == EF_EINTERNAL || !rep)
         return ef_bridge_error (h, rc, NULL, 0);
     char detail[256];
-    snprintf (detail, sizeof detail, "%.*s", (int) rep->err_message.len,
+    snprintf (detail, sizeof detail, "%.*s", (int)rep->err_message.len,
               rep->err_message.ptr ? rep->err_message.ptr : "");
     return ef_bridge_error (h, rc, detail, rep->retry_after_ms);
 }
@@ -327,8 +326,8 @@ ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
 static int
 s_free_threads (ef_bridge_t *self)
 {
-    return self->threads - atomic_load_explicit (&self->connections,
-                                                 memory_order_relaxed);
+    return self->threads -
+           atomic_load_explicit (&self->connections, memory_order_relaxed);
 }
 
 int
@@ -339,9 +338,8 @@ ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     if (extra_ms <= 0 || !ef_watch_up (self->watch))
         return ef_bridge_call (self, h, req, rep);
     uint64_t ticket;
-    int rc = ef_polls_enter (self->polls,
-                             ef_str_set (h->api_key) ? h->api_key : h->jwt,
-                             &ticket);
+    int rc = ef_polls_enter (
+        self->polls, ef_str_set (h->api_key) ? h->api_key : h->jwt, &ticket);
     if (rc == EF_ERATE)
         return ef_http_problem (h, EF_ERATE,
                                 "this credential has as many long polls "
@@ -373,17 +371,17 @@ s_match (const char *pattern, const char *path, ef_http_t *h)
             return 0;
         pattern++, path++;
         const char *pe = strchr (pattern, '/'), *se = strchr (path, '/');
-        size_t plen = pe ? (size_t) (pe - pattern) : strlen (pattern);
-        size_t slen = se ? (size_t) (se - path) : strlen (path);
+        size_t plen = pe ? (size_t)(pe - pattern) : strlen (pattern);
+        size_t slen = se ? (size_t)(se - path) : strlen (path);
         if (pattern[0] == '{') {
             if (slen == 0 || slen > 256 || np == EF_HTTP_MAX_PARAMS)
                 return 0;
             char *dst = h->param_buf + used;
-            int n = mg_url_decode (path, (int) slen, dst, 258, 0);
-            if (n <= 0 || memchr (dst, '/', (size_t) n))
+            int n = mg_url_decode (path, (int)slen, dst, 258, 0);
+            if (n <= 0 || memchr (dst, '/', (size_t)n))
                 return 0;
             h->params[np++] = dst;
-            used += (size_t) n + 1;
+            used += (size_t)n + 1;
         } else if (plen != slen || memcmp (pattern, path, plen) != 0)
             return 0;
         pattern += plen;
@@ -426,10 +424,10 @@ s_path_safe (const char *path)
     const char *seg = path;
     for (const char *p = path;; p++) {
         if (*p == '/' || *p == 0) {
-            size_t n = (size_t) (p - seg);
+            size_t n = (size_t)(p - seg);
             if (n >= 3 && n <= 6 && memchr (seg, '%', n)) {
                 char dec[8];
-                int k = mg_url_decode (seg, (int) n, dec, sizeof dec, 0);
+                int k = mg_url_decode (seg, (int)n, dec, sizeof dec, 0);
                 if (k > 0 && (!strcmp (dec, ".") || !strcmp (dec, "..")))
                     return 0;
             }
@@ -479,28 +477,28 @@ s_principal (const ef_http_t *h, char *out, size_t size)
     out[0] = 0;
     if (!h->authenticated || h->status == 401)
         return;
-    if (ef_str_set (h->api_key) && h->api_key.len > 20
-        && memcmp (h->api_key.ptr, "efk_", 4) == 0) {
+    if (ef_str_set (h->api_key) && h->api_key.len > 20 &&
+        memcmp (h->api_key.ptr, "efk_", 4) == 0) {
         snprintf (out, size, "api_key:%.16s", h->api_key.ptr + 4);
         return;
     }
     if (!ef_str_set (h->jwt))
         return;
     const char *dot = memchr (h->jwt.ptr, '.', h->jwt.len);
-    const char *end = dot ? memchr (dot + 1, '.',
-                                    h->jwt.len - (size_t) (dot + 1 - h->jwt.ptr))
-                          : NULL;
+    const char *end =
+        dot ? memchr (dot + 1, '.', h->jwt.len - (size_t)(dot + 1 - h->jwt.ptr))
+            : NULL;
     unsigned char claims[1024];
     size_t n;
-    if (!end
-        || sodium_base642bin (claims, sizeof claims, dot + 1,
-                              (size_t) (end - dot - 1), NULL, &n, NULL,
-                              sodium_base64_VARIANT_URLSAFE_NO_PADDING)
-        || ef_json_validate ((const char *) claims, n, 4, NULL, NULL))
+    if (!end ||
+        sodium_base642bin (claims, sizeof claims, dot + 1,
+                           (size_t)(end - dot - 1), NULL, &n, NULL,
+                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) ||
+        ef_json_validate ((const char *)claims, n, 4, NULL, NULL))
         return;
     char sub[128];
     s_sub_t f = {sub, sizeof sub, 0};
-    ef_json_object_each ((const char *) claims, n, s_sub, &f);
+    ef_json_object_each ((const char *)claims, n, s_sub, &f);
     if (f.found)
         snprintf (out, size, "user:%s", sub);
 }
@@ -585,8 +583,8 @@ s_log_message (const struct mg_connection *conn, const char *message)
 {
     /* civetweb's own complaints (bad requests it refused before any
        handler ran) are the peer's doing: counted, not printed */
-    (void) conn;
-    (void) message;
+    (void)conn;
+    (void)message;
     return 1;
 }
 
@@ -613,13 +611,13 @@ s_fit_process (int threads)
        throughput at 2048 threads): a table sized to the threads. Where
        the kernel has no such table the call fails and changes nothing. */
     unsigned long slots = 16;
-    while (slots < 4ul * (unsigned long) threads && slots < 65536)
+    while (slots < 4ul * (unsigned long)threads && slots < 65536)
         slots <<= 1;
     prctl (S_PR_FUTEX_HASH, S_PR_FUTEX_HASH_SET_SLOTS, slots, 0, 0);
     /* a descriptor per connection: up to the hard limit */
     struct rlimit files;
-    if (getrlimit (RLIMIT_NOFILE, &files) == 0
-        && files.rlim_cur < files.rlim_max) {
+    if (getrlimit (RLIMIT_NOFILE, &files) == 0 &&
+        files.rlim_cur < files.rlim_max) {
         files.rlim_cur = files.rlim_max;
         setrlimit (RLIMIT_NOFILE, &files);
     }
@@ -633,8 +631,7 @@ ef_bridge_new (const ef_config_t *cfg, ef_log_t *log)
         return NULL;
     self->cfg = cfg;
     self->log = log;
-    self->stats = calloc ((size_t) ef_bridge_nroutes + 1,
-                          sizeof *self->stats);
+    self->stats = calloc ((size_t)ef_bridge_nroutes + 1, sizeof *self->stats);
     if (!self->stats) {
         free (self);
         return NULL;
@@ -660,8 +657,8 @@ s_keys (ef_bridge_t *self)
         snprintf (cpath, sizeof cpath, "%s/gateway.key", dir);
     if (!pub)
         snprintf (ppath, sizeof ppath, "%s/broker.pub", dir);
-    if (ef_cert_load (cpath, &self->gateway) || !self->gateway.secret_key[0]
-        || ef_cert_load (ppath, &self->server)) {
+    if (ef_cert_load (cpath, &self->gateway) || !self->gateway.secret_key[0] ||
+        ef_cert_load (ppath, &self->server)) {
         ef_log_error (self->log,
                       "cannot load the gateway certificate or the broker's "
                       "public key (start the broker once to create them, or "
@@ -693,8 +690,8 @@ s_loopback_only (const char *ports)
         struct in_addr a4;
         if (!strcmp (p, "[::1]") || !strcmp (p, "localhost"))
             continue;
-        if (inet_pton (AF_INET, p, &a4) == 1
-            && (ntohl (a4.s_addr) >> 24) == 127)
+        if (inet_pton (AF_INET, p, &a4) == 1 &&
+            (ntohl (a4.s_addr) >> 24) == 127)
             continue;
         return 0;
     }
@@ -710,13 +707,13 @@ ef_bridge_open (ef_bridge_t *self)
         ef_log_error (self->log, "invalid --max-body", NULL);
         return EF_EINVAL;
     }
-    self->max_body = (size_t) max_body;
+    self->max_body = (size_t)max_body;
     int64_t timeout = ef_config_get_int (self->cfg, "timeout", 0, &err);
     if (err || timeout < 10 || timeout > 600000) {
         ef_log_error (self->log, "invalid --timeout", NULL);
         return EF_EINVAL;
     }
-    self->timeout_ms = (int) timeout;
+    self->timeout_ms = (int)timeout;
     int64_t threads = ef_config_get_int (self->cfg, "threads", 0, &err);
     if (err || threads < 8 || threads > 60000) {
         ef_log_error (self->log, "invalid --threads (8 to 60000)", NULL);
@@ -728,8 +725,8 @@ ef_bridge_open (ef_bridge_t *self)
     bad |= err || kato < 0 || kato > 600000;
     int64_t polls = ef_config_get_int (self->cfg, "long-polls", 0, &err);
     bad |= err || polls < 1 || polls > threads / 2;
-    int64_t per_key = ef_config_get_int (self->cfg, "long-polls-per-key", 0,
-                                         &err);
+    int64_t per_key =
+        ef_config_get_int (self->cfg, "long-polls-per-key", 0, &err);
     bad |= err || per_key < 1 || per_key > polls;
     if (bad) {
         ef_log_error (self->log,
@@ -739,10 +736,10 @@ ef_bridge_open (ef_bridge_t *self)
                       NULL);
         return EF_EINVAL;
     }
-    self->threads = (int) threads;
+    self->threads = (int)threads;
     self->reserve = self->threads / 8; /* never all to long polls or idlers */
-    self->request_timeout_ms = (int) rto;
-    self->polls = ef_polls_new ((uint32_t) polls, (uint32_t) per_key);
+    self->request_timeout_ms = (int)rto;
+    self->polls = ef_polls_new ((uint32_t)polls, (uint32_t)per_key);
     if (!self->polls)
         return EF_ENOMEM;
     self->metrics_token = ef_config_get (self->cfg, "metrics-token");
@@ -761,10 +758,10 @@ ef_bridge_open (ef_bridge_t *self)
     int rc = s_keys (self);
     if (rc)
         return rc;
-    self->batcher = ef_batcher_new (self->broker, &self->gateway,
-                                    self->plain ? NULL
-                                                : self->server.public_key,
-                                    self->timeout_ms, self->log);
+    self->batcher =
+        ef_batcher_new (self->broker, &self->gateway,
+                        self->plain ? NULL : self->server.public_key,
+                        self->timeout_ms, self->log);
     if (!self->batcher || ef_batcher_start (self->batcher))
         return EF_ENOMEM;
     self->watch = ef_watch_new (self->broker, &self->gateway,
@@ -775,7 +772,7 @@ ef_bridge_open (ef_bridge_t *self)
     char nthreads[16], rto_text[16], kato_text[16];
     snprintf (nthreads, sizeof nthreads, "%d", self->threads);
     snprintf (rto_text, sizeof rto_text, "%d", self->request_timeout_ms);
-    snprintf (kato_text, sizeof kato_text, "%d", (int) kato);
+    snprintf (kato_text, sizeof kato_text, "%d", (int)kato);
     /* no document_root (no file serving), no forms, no websockets;
        request_timeout_ms bounds the time to send the headers from the
        moment a worker takes the connection */

@@ -37,8 +37,8 @@ typedef struct {
     ef_route_pass_t pass;
 } ef_route_t;
 
-#define EF_BRIDGE_CODES    20 /* statuses the metrics tell apart */
-#define EF_BRIDGE_BUCKETS  12
+#define EF_BRIDGE_CODES   20 /* statuses the metrics tell apart */
+#define EF_BRIDGE_BUCKETS 12
 
 typedef struct {
     _Atomic uint64_t count[EF_BRIDGE_CODES];
@@ -68,7 +68,7 @@ struct ef_bridge {
     int reserve;             /* kept free for short requests */
     _Atomic int connections; /* open connections, each holding a worker */
     int request_timeout_ms;  /* to send the headers, and again the body */
-#define EF_BRIDGE_POOL 64 /* idle broker connections kept */
+#define EF_BRIDGE_POOL 64    /* idle broker connections kept */
     pthread_mutex_t pool_mu; /* broker connections between requests */
     ef_client_t *pool[EF_BRIDGE_POOL];
     uint32_t pooled;

@@ -99,17 +99,17 @@ ef_http_printf (ef_http_t *h, const char *fmt, ...)
     va_end (ap);
     if (n < 0)
         return;
-    if ((size_t) n < sizeof tmp) {
-        ef_buf_append (&h->out, tmp, (size_t) n);
+    if ((size_t)n < sizeof tmp) {
+        ef_buf_append (&h->out, tmp, (size_t)n);
         return;
     }
-    char *big = malloc ((size_t) n + 1);
+    char *big = malloc ((size_t)n + 1);
     if (!big)
         return;
     va_start (ap, fmt);
-    vsnprintf (big, (size_t) n + 1, fmt, ap);
+    vsnprintf (big, (size_t)n + 1, fmt, ap);
     va_end (ap);
-    ef_buf_append (&h->out, big, (size_t) n);
+    ef_buf_append (&h->out, big, (size_t)n);
     free (big);
 }
 
@@ -139,33 +139,33 @@ s_respond (ef_http_t *h, int status, const char *type, const char *body,
     char num[32];
     h->status = status;
     const struct mg_request_info *ri = mg_get_request_info (h->conn);
-    if (!h->close && ri && ri->http_version
-        && strcmp (ri->http_version, "1.1") == 0) {
+    if (!h->close && ri && ri->http_version &&
+        strcmp (ri->http_version, "1.1") == 0) {
         char head[1024];
         int n = snprintf (head, sizeof head,
                           "HTTP/1.1 %d %s\r\nX-Request-Id: %s\r\n"
                           "Cache-Control: no-store\r\nDate: %s\r\n",
                           status, mg_get_response_code_text (h->conn, status),
                           h->request_id, s_date ());
-        if (retry_after > 0 && n > 0 && (size_t) n < sizeof head)
-            n += snprintf (head + n, sizeof head - (size_t) n,
+        if (retry_after > 0 && n > 0 && (size_t)n < sizeof head)
+            n += snprintf (head + n, sizeof head - (size_t)n,
                            "Retry-After: %d\r\n", retry_after);
-        if (status != 204 && n > 0 && (size_t) n < sizeof head)
-            n += snprintf (head + n, sizeof head - (size_t) n,
-                           "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                           type, len);
-        if (n > 0 && (size_t) n + 2 < sizeof head) {
+        if (status != 204 && n > 0 && (size_t)n < sizeof head)
+            n += snprintf (head + n, sizeof head - (size_t)n,
+                           "Content-Type: %s\r\nContent-Length: %zu\r\n", type,
+                           len);
+        if (n > 0 && (size_t)n + 2 < sizeof head) {
             memcpy (head + n, "\r\n", 2);
             n += 2;
             if (status == 204 || !len)
-                mg_write (h->conn, head, (size_t) n);
-            else if ((size_t) n + len <= 16384) {
+                mg_write (h->conn, head, (size_t)n);
+            else if ((size_t)n + len <= 16384) {
                 char one[16384];
-                memcpy (one, head, (size_t) n);
+                memcpy (one, head, (size_t)n);
                 memcpy (one + n, body, len);
-                mg_write (h->conn, one, (size_t) n + len);
+                mg_write (h->conn, one, (size_t)n + len);
             } else {
-                mg_write (h->conn, head, (size_t) n);
+                mg_write (h->conn, head, (size_t)n);
                 mg_write (h->conn, body, len);
             }
             return status;
@@ -210,22 +210,38 @@ static const char *
 s_title (int status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 507: return "Insufficient Storage";
-    default: return "Internal Server Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 408:
+        return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 507:
+        return "Insufficient Storage";
+    default:
+        return "Internal Server Error";
     }
 }
 
@@ -237,10 +253,10 @@ s_quote_uri (ef_buf_t *b, const char *path)
     static const char hex[] = "0123456789ABCDEF";
     ef_buf_t u;
     ef_buf_init (&u);
-    for (const unsigned char *p = (const unsigned char *) path; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-            || (*p >= '0' && *p <= '9') || strchr ("-._~/!$&'()*+,;=:@", *p))
-            ef_buf_append (&u, (const char *) p, 1);
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr ("-._~/!$&'()*+,;=:@", *p))
+            ef_buf_append (&u, (const char *)p, 1);
         else {
             char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
             ef_buf_append (&u, e, 3);
@@ -261,11 +277,12 @@ ef_http_problem (ef_http_t *h, int code, const char *detail, const char *extra,
     ef_buf_t b;
     ef_buf_init (&b);
     char head[256];
-    int n = snprintf (head, sizeof head,
-                      "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,"
-                      "\"code\":",
-                      s_title (status), status);
-    ef_buf_append (&b, head, (size_t) n);
+    int n =
+        snprintf (head, sizeof head,
+                  "{\"type\":\"about:blank\",\"title\":\"%s\",\"status\":%d,"
+                  "\"code\":",
+                  s_title (status), status);
+    ef_buf_append (&b, head, (size_t)n);
     ef_json_quote (&b, name, strlen (name));
     ef_buf_append (&b, ",\"detail\":", 10);
     ef_json_quote (&b, detail, strlen (detail));
@@ -359,20 +376,20 @@ int
 ef_http_read_json (ef_http_t *h, size_t max)
 {
     const char *type = mg_get_header (h->conn, "Content-Type");
-    if (!type || strncasecmp (type, "application/json", 16) != 0
-        || (type[16] && type[16] != ';' && type[16] != ' '))
+    if (!type || strncasecmp (type, "application/json", 16) != 0 ||
+        (type[16] && type[16] != ';' && type[16] != ' '))
         return ef_http_problem (h, EF_EMEDIA_TYPE,
                                 "send the body as application/json", NULL, 0);
     /* decided from Content-Length before a byte of the body is read (the
        framing was checked: a length of digits, no transfer coding) */
     long long declared = h->ri->content_length;
-    if (declared > (long long) max) {
+    if (declared > (long long)max) {
         char detail[128];
         snprintf (detail, sizeof detail,
                   "the body is %lld bytes; the limit is %zu", declared, max);
         return ef_http_refuse_close (h, EF_ETOOBIG, detail);
     }
-    size_t cap = declared > 0 ? (size_t) declared : 0;
+    size_t cap = declared > 0 ? (size_t)declared : 0;
     h->body = malloc (cap + 1);
     if (!h->body)
         return ef_http_problem (h, EF_EUNAVAILABLE, "out of memory", NULL, 1);
@@ -380,7 +397,7 @@ ef_http_read_json (ef_http_t *h, size_t max)
     /* civetweb bounds each read, not the whole: a body sent a byte at a
        time would hold this thread for ever. It may take the request
        timeout and a second more per 16 KiB. */
-    int64_t by = h->read_by ? h->read_by + (int64_t) (cap / 16) : 0;
+    int64_t by = h->read_by ? h->read_by + (int64_t)(cap / 16) : 0;
     while (got < cap) {
         if (by && ef_time_mono_ms () > by)
             return ef_http_refuse_close (h, EF_ETIMEOUT,
@@ -388,7 +405,7 @@ ef_http_read_json (ef_http_t *h, size_t max)
         int n = mg_read (h->conn, h->body + got, cap - got);
         if (n <= 0)
             break;
-        got += (size_t) n;
+        got += (size_t)n;
     }
     if (got < cap)
         return ef_http_refuse_close (h, EF_EINVAL,

@@ -26,12 +26,12 @@ typedef struct {
     ef_str_t jwt;     /* Authorization: Bearer */
     char *body;       /* owned; NUL-terminated */
     size_t body_len;
-    ef_buf_t out;     /* the response body being built */
-    int status;       /* sent status, for the metrics */
-    int route;        /* index of the matched route, -1 none */
-    int close;        /* answer with Connection: close */
+    ef_buf_t out;      /* the response body being built */
+    int status;        /* sent status, for the metrics */
+    int route;         /* index of the matched route, -1 none */
+    int close;         /* answer with Connection: close */
     int authenticated; /* the broker accepted the credential (for the log) */
-    int64_t read_by;  /* monotonic ms by which a body must have begun to
+    int64_t read_by;   /* monotonic ms by which a body must have begun to
                          come (0: no bound); ef_http_read_json */
 } ef_http_t;
 

@@ -23,7 +23,8 @@ main (int argc, char **argv)
                     "The EventFlow HTTP/JSON bridge. Options (flags override "
                     "environment,\nwhich overrides the config file):\n\n");
             ef_config_usage (cfg, stdout);
-            printf ("  --list-routes        print the routes served and exit\n");
+            printf (
+                "  --list-routes        print the routes served and exit\n");
             return 0;
         }
         if (!strcmp (argv[i], "--list-routes")) {
@@ -42,7 +43,8 @@ main (int argc, char **argv)
         return 2;
     }
     if (next < argc) {
-        fprintf (stderr, "eventflow-bridge: unknown argument '%s' (see --help)\n",
+        fprintf (stderr,
+                 "eventflow-bridge: unknown argument '%s' (see --help)\n",
                  argv[next]);
         return 2;
     }
@@ -51,7 +53,7 @@ main (int argc, char **argv)
         fprintf (stderr, "eventflow-bridge: bad --log-level\n");
         return 2;
     }
-    ef_log_set_level (log, (ef_log_level_t) level);
+    ef_log_set_level (log, (ef_log_level_t)level);
 
     /* a worker thread and a descriptor per open connection: thousands of
        each. The threads' stacks need not be 8 MiB each, and the open
@@ -63,7 +65,8 @@ main (int argc, char **argv)
         pthread_attr_destroy (&attr);
     }
     struct rlimit files;
-    if (getrlimit (RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    if (getrlimit (RLIMIT_NOFILE, &files) == 0 &&
+        files.rlim_cur < files.rlim_max) {
         files.rlim_cur = files.rlim_max;
         setrlimit (RLIMIT_NOFILE, &files);
     }

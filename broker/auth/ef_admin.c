@@ -72,8 +72,8 @@ s_write_clientkey (ef_buf_t *b, const ef_clientkey_t *k)
 /*  The token reply of LOGIN and REFRESH. */
 static int
 s_write_tokens (ef_admin_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
-                const ef_user_t *user, const char *family,
-                const char *refresh, uint64_t now)
+                const ef_user_t *user, const char *family, const char *refresh,
+                uint64_t now)
 {
     ef_org_t org;
     char access[EF_ACCESS_MAX];
@@ -154,7 +154,7 @@ s_addr_queue (const char *addr)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (; *addr; addr++)
-        h = (h ^ (uint8_t) *addr) * 1099511628211ull;
+        h = (h ^ (uint8_t)*addr) * 1099511628211ull;
     return h | (1ull << 63); /* never an org number */
 }
 
@@ -163,7 +163,7 @@ s_addr_queue (const char *addr)
 static int
 s_apply_register (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
+    (void)ctx;
     ef_user_t user;
     ef_org_t org;
     ef_stream_rec_t stream;
@@ -205,12 +205,13 @@ ef_admin_register (ef_admin_t *self, ef_wreq_t *w, const char **why)
     }
     if (!s_password_ok (w->req.password, why))
         return EF_EINVAL;
-    if (!ef_str_set (w->req.org_name) || w->req.org_name.len == 0
-        || w->req.org_name.len > EF_NAME_MAX) {
+    if (!ef_str_set (w->req.org_name) || w->req.org_name.len == 0 ||
+        w->req.org_name.len > EF_NAME_MAX) {
         *why = "org_name is 1 to 128 bytes";
         return EF_EINVAL;
     }
-    if (ef_principals_user_by_email (self->x.reader, w->req.email, &user) == 0) {
+    if (ef_principals_user_by_email (self->x.reader, w->req.email, &user) ==
+        0) {
         *why = "that email is registered";
         return EF_EEXISTS;
     }
@@ -226,8 +227,8 @@ ef_admin_register (ef_admin_t *self, ef_wreq_t *w, const char **why)
 int
 ef_admin_register_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) self;
-    (void) why;
+    (void)self;
+    (void)why;
     w->apply = s_apply_register;
     return 0;
 }
@@ -242,8 +243,8 @@ s_apply_login (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     ef_family_t fam;
     char refresh[EF_REFRESH_TOKEN_MAX];
     /* deleted, or its password changed, since the password was checked? */
-    if (ef_principals_user_get (txn, ef_str (w->user.id), &user)
-        || strcmp (user.pwhash, w->user.pwhash) != 0)
+    if (ef_principals_user_get (txn, ef_str (w->user.id), &user) ||
+        strcmp (user.pwhash, w->user.pwhash) != 0)
         return s_refuse (w, EF_EAUTH, "authentication failed");
     int rc = ef_principals_family_create (txn, &user, now, &fam, refresh);
     if (rc == 0)
@@ -262,7 +263,7 @@ ef_admin_login (ef_admin_t *self, ef_wreq_t *w, const char **why)
         return rc;
     /* held back: not even checked, so a right password waits too */
     if (ef_auth_login_check (self->x.auth, w->req.email, addr,
-                             (uint64_t) ef_time_mono_ms (), &wait)) {
+                             (uint64_t)ef_time_mono_ms (), &wait)) {
         ef_buf_reset (self->x.out);
         ef_proto_reply_error (self->x.out, w->req.id, EF_ERATE,
                               "too many failed logins; retry later", wait);
@@ -272,7 +273,8 @@ ef_admin_login (ef_admin_t *self, ef_wreq_t *w, const char **why)
     if (ef_principals_user_by_email (self->x.reader, w->req.email, &w->user))
         memset (&w->user, 0, sizeof w->user);
     snprintf (w->pwhash, sizeof w->pwhash, "%s",
-              w->user.id[0] ? w->user.pwhash : ef_auth_dummy_hash (self->x.auth));
+              w->user.id[0] ? w->user.pwhash
+                            : ef_auth_dummy_hash (self->x.auth));
     w->hash_op = EF_HASH_VERIFY;
     /* one org's burst waits in its own queue, not in front of others */
     w->hash_queue = w->user.id[0] ? w->user.org : s_addr_queue (addr);
@@ -286,14 +288,14 @@ ef_admin_login_verified (ef_admin_t *self, ef_wreq_t *w, const char **why)
         char addr[S_ADDR_MAX];
         if (s_client_addr (self, w, addr, why) == 0)
             ef_auth_login_failed (self->x.auth, w->req.email, addr,
-                                  (uint64_t) ef_time_mono_ms ());
+                                  (uint64_t)ef_time_mono_ms ());
         ef_log_info (self->x.log, "authentication failed",
                      "\"credential\":\"password\",\"cause\":\"%s\","
                      "\"email\":\"%.*s\",\"request_id\":\"%.*s\"",
                      w->user.id[0] ? "wrong password" : "unknown email",
-                     (int) w->req.email.len,
+                     (int)w->req.email.len,
                      w->req.email.ptr ? w->req.email.ptr : "",
-                     (int) w->req.request_id.len,
+                     (int)w->req.request_id.len,
                      w->req.request_id.ptr ? w->req.request_id.ptr : "");
         *why = "authentication failed";
         return EF_EAUTH;
@@ -314,11 +316,12 @@ s_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     int rc = ef_principals_family_rotate (txn, w->req.refresh_token, now, &fam,
                                           refresh);
     if (rc == EF_EAUTH) { /* a reuse was written down: commit it */
-        ef_log_info (self->x.log, "authentication failed",
-                     "\"credential\":\"refresh_token\",\"cause\":\"unknown, "
-                     "expired or reused refresh token\",\"request_id\":\"%.*s\"",
-                     (int) w->req.request_id.len,
-                     w->req.request_id.ptr ? w->req.request_id.ptr : "");
+        ef_log_info (
+            self->x.log, "authentication failed",
+            "\"credential\":\"refresh_token\",\"cause\":\"unknown, "
+            "expired or reused refresh token\",\"request_id\":\"%.*s\"",
+            (int)w->req.request_id.len,
+            w->req.request_id.ptr ? w->req.request_id.ptr : "");
         return s_refuse (w, EF_EAUTH, "authentication failed");
     }
     if (rc)
@@ -333,7 +336,7 @@ s_apply_refresh (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 int
 ef_admin_refresh (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     w->apply = s_apply_refresh;
     w->apply_ctx = self;
     return 0;
@@ -349,7 +352,7 @@ s_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         ef_log_info (self->x.log, "authentication failed",
                      "\"credential\":\"refresh_token\",\"cause\":\"unknown "
                      "refresh token (logout)\",\"request_id\":\"%.*s\"",
-                     (int) w->req.request_id.len,
+                     (int)w->req.request_id.len,
                      w->req.request_id.ptr ? w->req.request_id.ptr : "");
         return s_refuse (w, EF_EAUTH, "authentication failed");
     }
@@ -362,7 +365,7 @@ s_apply_logout (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 int
 ef_admin_logout (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     w->apply = s_apply_logout;
     w->apply_ctx = self;
     return 0;
@@ -372,10 +375,11 @@ ef_admin_logout (ef_admin_t *self, ef_wreq_t *w, const char **why)
 int
 ef_admin_whoami (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     static const char *kinds[] = {"none", "api_key", "user", "client_key"};
     ef_org_t org;
-    int have_org = ef_principals_org_get (self->x.reader, w->who.org, &org) == 0;
+    int have_org =
+        ef_principals_org_get (self->x.reader, w->who.org, &org) == 0;
     ef_proto_reply_ok (self->x.out, w->req.id, 1);
     ef_mp_key (self->x.out, "principal");
     ef_mp_map (self->x.out, 4);
@@ -395,7 +399,7 @@ ef_admin_whoami (ef_admin_t *self, ef_wreq_t *w, const char **why)
 static int
 s_apply_password (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
+    (void)ctx;
     ef_user_t u;
     int rc = ef_principals_user_get (txn, ef_str (w->user.id), &u);
     if (rc == EF_ENOTFOUND)
@@ -417,9 +421,8 @@ s_apply_password (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 int
 ef_admin_password (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    if (w->who.kind != EF_WHO_USER
-        || ef_principals_user_get (self->x.reader, ef_str (w->who.id),
-                                   &w->user)) {
+    if (w->who.kind != EF_WHO_USER ||
+        ef_principals_user_get (self->x.reader, ef_str (w->who.id), &w->user)) {
         *why = "only a signed-in user changes a password";
         return EF_EFORBIDDEN;
     }
@@ -432,7 +435,7 @@ ef_admin_password (ef_admin_t *self, ef_wreq_t *w, const char **why)
     /* a wrong current password counts as a failed login of this email */
     uint64_t wait = 0;
     if (ef_auth_login_check (self->x.auth, ef_str (w->user.email), "",
-                             (uint64_t) ef_time_mono_ms (), &wait)) {
+                             (uint64_t)ef_time_mono_ms (), &wait)) {
         ef_buf_reset (self->x.out);
         ef_proto_reply_error (self->x.out, w->req.id, EF_ERATE,
                               "too many failed logins; retry later", wait);
@@ -449,7 +452,7 @@ ef_admin_password_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     if (!w->pw_ok) {
         ef_auth_login_failed (self->x.auth, ef_str (w->user.email), "",
-                              (uint64_t) ef_time_mono_ms ());
+                              (uint64_t)ef_time_mono_ms ());
         *why = "authentication failed";
         return EF_EAUTH;
     }
@@ -462,15 +465,15 @@ ef_admin_password_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 static int
 s_count_user (void *arg, const ef_user_t *u)
 {
-    (void) u;
-    (*(uint64_t *) arg)++;
+    (void)u;
+    (*(uint64_t *)arg)++;
     return 0;
 }
 
 static int
 s_count_live_key (void *arg, const ef_apikey_t *k)
 {
-    *(uint64_t *) arg += !k->revoked_at;
+    *(uint64_t *)arg += !k->revoked_at;
     return 0;
 }
 
@@ -496,8 +499,7 @@ s_over_quota (ef_admin_t *self, ef_store_txn_t *txn, uint32_t org,
 /* ---------------------------------------------------------------- users */
 
 static int
-s_apply_user_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
-                     uint64_t now)
+s_apply_user_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     ef_user_t user;
     int over;
@@ -507,8 +509,8 @@ s_apply_user_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     if (over)
         return s_refuse (w, EF_EQUOTA, "the org's users quota is reached");
     rc = ef_principals_user_create (txn, w->org, w->req.email,
-                                        ef_role_parse (w->req.role), w->pwhash,
-                                        now, &user);
+                                    ef_role_parse (w->req.role), w->pwhash, now,
+                                    &user);
     if (rc == EF_EEXISTS)
         return s_refuse (w, EF_EEXISTS, "that email is registered");
     if (rc)
@@ -533,7 +535,8 @@ ef_admin_user_create (ef_admin_t *self, ef_wreq_t *w, const char **why)
         *why = "role is admin, producer or consumer";
         return EF_EINVAL;
     }
-    if (ef_principals_user_by_email (self->x.reader, w->req.email, &user) == 0) {
+    if (ef_principals_user_by_email (self->x.reader, w->req.email, &user) ==
+        0) {
         *why = "that email is registered";
         return EF_EEXISTS;
     }
@@ -543,10 +546,9 @@ ef_admin_user_create (ef_admin_t *self, ef_wreq_t *w, const char **why)
 }
 
 int
-ef_admin_user_create_hashed (ef_admin_t *self, ef_wreq_t *w,
-                             const char **why)
+ef_admin_user_create_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     w->apply = s_apply_user_create;
     w->apply_ctx = self;
     return 0;
@@ -581,7 +583,7 @@ s_reply_list (ef_admin_t *self, ef_wreq_t *w, const char *key, s_list_t *l)
 int
 ef_admin_user_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     ef_buf_t tmp;
     ef_buf_init (&tmp);
     s_list_t l = {self->x.reader, &tmp, 0};
@@ -620,10 +622,9 @@ ef_admin_user_get (ef_admin_t *self, ef_wreq_t *w, const char **why)
 }
 
 static int
-s_apply_user_update (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
-                     uint64_t now)
+s_apply_user_update (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
+    (void)ctx;
     ef_user_t u;
     int rc = s_find_user (txn, w, &u);
     if (rc == EF_ENOTFOUND)
@@ -649,7 +650,8 @@ int
 ef_admin_user_update (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     ef_user_t u;
-    if (ef_str_set (w->req.role) && ef_role_parse (w->req.role) == EF_ROLE_NONE) {
+    if (ef_str_set (w->req.role) &&
+        ef_role_parse (w->req.role) == EF_ROLE_NONE) {
         *why = "role is admin, producer or consumer";
         return EF_EINVAL;
     }
@@ -669,21 +671,19 @@ ef_admin_user_update (ef_admin_t *self, ef_wreq_t *w, const char **why)
 }
 
 int
-ef_admin_user_update_hashed (ef_admin_t *self, ef_wreq_t *w,
-                             const char **why)
+ef_admin_user_update_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) self;
-    (void) why;
+    (void)self;
+    (void)why;
     w->apply = s_apply_user_update;
     return 0;
 }
 
 static int
-s_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
-                     uint64_t now)
+s_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
-    (void) now;
+    (void)ctx;
+    (void)now;
     ef_user_t u;
     int rc = s_find_user (txn, w, &u);
     if (rc == EF_ENOTFOUND)
@@ -697,7 +697,7 @@ s_apply_user_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 int
 ef_admin_user_delete (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     w->apply = s_apply_user_delete;
     w->apply_ctx = self;
     return 0;
@@ -750,13 +750,15 @@ ef_admin_apikey_create (ef_admin_t *self, ef_wreq_t *w, const char **why)
         *why = "name is 1 to 128 bytes";
         return EF_EINVAL;
     }
-    if (ef_str_set (w->req.role) && ef_role_parse (w->req.role) == EF_ROLE_NONE) {
+    if (ef_str_set (w->req.role) &&
+        ef_role_parse (w->req.role) == EF_ROLE_NONE) {
         *why = "role is admin, producer or consumer";
         return EF_EINVAL;
     }
     for (uint32_t i = 0; i < w->req.n_streams; i++) {
         ef_stream_rec_t s;
-        if (ef_store_stream_find (self->x.reader, w->org, w->req.streams[i], &s)) {
+        if (ef_store_stream_find (self->x.reader, w->org, w->req.streams[i],
+                                  &s)) {
             *why = "streams must name streams of this org";
             return EF_EINVAL;
         }
@@ -801,12 +803,12 @@ s_list_apikey (void *arg, const ef_apikey_t *k)
 int
 ef_admin_apikey_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     ef_buf_t tmp;
     ef_buf_init (&tmp);
     s_keylist_t kl = {&tmp, 0, w->req.has_producer && w->req.producer};
-    int rc = ef_principals_apikey_each (self->x.reader, w->org, s_list_apikey,
-                                        &kl);
+    int rc =
+        ef_principals_apikey_each (self->x.reader, w->org, s_list_apikey, &kl);
     if (rc) {
         ef_buf_free (&tmp);
         return rc;
@@ -820,7 +822,7 @@ static int
 s_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
 {
-    (void) ctx;
+    (void)ctx;
     int rc = ef_principals_apikey_revoke (txn, w->org, w->req.key_id, now);
     if (rc == EF_ENOTFOUND)
         return s_refuse (w, EF_ENOTFOUND, "no such key");
@@ -833,7 +835,7 @@ s_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 int
 ef_admin_apikey_revoke (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     w->apply = s_apply_apikey_revoke;
     w->apply_ctx = self;
     return 0;
@@ -846,7 +848,7 @@ static int
 s_apply_clientkey_add (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
 {
-    (void) ctx;
+    (void)ctx;
     ef_clientkey_t k;
     int rc = ef_principals_clientkey_add (txn, w->req.public_key, w->org,
                                           ef_role_parse (w->req.role),
@@ -880,9 +882,9 @@ ef_admin_clientkey_add (ef_admin_t *self, ef_wreq_t *w, const char **why)
     }
     /* an admin registers keys in its own org only */
     ef_org_t org;
-    if (ef_principals_org_get (self->x.reader, w->org, &org)
-        || (ef_str_set (w->req.org) && !ef_str_eq (w->req.org, org.id)
-            && !ef_str_eq (w->req.org, org.name))) {
+    if (ef_principals_org_get (self->x.reader, w->org, &org) ||
+        (ef_str_set (w->req.org) && !ef_str_eq (w->req.org, org.id) &&
+         !ef_str_eq (w->req.org, org.name))) {
         *why = "no such org";
         return EF_ENOTFOUND;
     }
@@ -907,7 +909,7 @@ s_list_clientkey (void *arg, const ef_clientkey_t *k)
 int
 ef_admin_clientkey_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     ef_buf_t tmp;
     ef_buf_init (&tmp);
     s_keylist_t kl = {&tmp, 0, 0};
@@ -926,9 +928,9 @@ static int
 s_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                           uint64_t now)
 {
-    (void) ctx;
-    int rc = ef_principals_clientkey_revoke (txn, w->org, w->req.public_key,
-                                             now);
+    (void)ctx;
+    int rc =
+        ef_principals_clientkey_revoke (txn, w->org, w->req.public_key, now);
     if (rc == EF_ENOTFOUND)
         return s_refuse (w, EF_ENOTFOUND, "no such key");
     if (rc)
@@ -940,7 +942,7 @@ s_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 int
 ef_admin_clientkey_revoke (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     w->apply = s_apply_clientkey_revoke;
     w->apply_ctx = self;
     return 0;

@@ -22,7 +22,7 @@ typedef struct {
     ef_buf_t *out;          /* a handler's reply goes here */
     ef_auth_t *auth;
     ef_log_t *log;
-    int curve;              /* CurveZMQ is on: only the gateway says
+    int curve; /* CurveZMQ is on: only the gateway says
                                client_addr */
 } ef_admin_ctx_t;
 
@@ -34,17 +34,14 @@ void ef_admin_destroy (ef_admin_t **self_p);
 /*  The handlers: the reply into ctx->out, or the next stage set on w; an
     error code with *why naming the cause. */
 int ef_admin_register (ef_admin_t *self, ef_wreq_t *w, const char **why);
-int ef_admin_register_hashed (ef_admin_t *self, ef_wreq_t *w,
-                              const char **why);
+int ef_admin_register_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_login (ef_admin_t *self, ef_wreq_t *w, const char **why);
-int ef_admin_login_verified (ef_admin_t *self, ef_wreq_t *w,
-                             const char **why);
+int ef_admin_login_verified (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_refresh (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_logout (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_whoami (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_password (ef_admin_t *self, ef_wreq_t *w, const char **why);
-int ef_admin_password_hashed (ef_admin_t *self, ef_wreq_t *w,
-                              const char **why);
+int ef_admin_password_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_user_create (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_user_create_hashed (ef_admin_t *self, ef_wreq_t *w,
                                  const char **why);
@@ -54,15 +51,11 @@ int ef_admin_user_update (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_user_update_hashed (ef_admin_t *self, ef_wreq_t *w,
                                  const char **why);
 int ef_admin_user_delete (ef_admin_t *self, ef_wreq_t *w, const char **why);
-int ef_admin_apikey_create (ef_admin_t *self, ef_wreq_t *w,
-                            const char **why);
+int ef_admin_apikey_create (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_apikey_list (ef_admin_t *self, ef_wreq_t *w, const char **why);
-int ef_admin_apikey_revoke (ef_admin_t *self, ef_wreq_t *w,
-                            const char **why);
-int ef_admin_clientkey_add (ef_admin_t *self, ef_wreq_t *w,
-                            const char **why);
-int ef_admin_clientkey_list (ef_admin_t *self, ef_wreq_t *w,
-                             const char **why);
+int ef_admin_apikey_revoke (ef_admin_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_clientkey_add (ef_admin_t *self, ef_wreq_t *w, const char **why);
+int ef_admin_clientkey_list (ef_admin_t *self, ef_wreq_t *w, const char **why);
 int ef_admin_clientkey_revoke (ef_admin_t *self, ef_wreq_t *w,
                                const char **why);
 

@@ -109,8 +109,8 @@ s_cert (ef_auth_t *self, const char *dir, const char *name, ef_cert_t *cert,
     int rc = ef_cert_load (path, cert);
     *created = 0;
     if (rc == EF_ENOTFOUND) {
-        if ((rc = ef_cert_generate (cert)) == 0
-            && (rc = ef_cert_save (path, cert, 0)) == 0)
+        if ((rc = ef_cert_generate (cert)) == 0 &&
+            (rc = ef_cert_save (path, cert, 0)) == 0)
             rc = ef_cert_save (pub, cert, 1);
         *created = rc == 0;
     }
@@ -130,7 +130,7 @@ s_write_secret_file (const char *path, const char *text)
     if (fd < 0)
         return EF_ESTORE;
     size_t len = strlen (text);
-    int ok = write (fd, text, len) == (ssize_t) len && fsync (fd) == 0;
+    int ok = write (fd, text, len) == (ssize_t)len && fsync (fd) == 0;
     close (fd);
     return ok ? 0 : EF_ESTORE;
 }
@@ -208,24 +208,22 @@ ef_auth_open (ef_auth_t *self, const char *dir)
     int created;
     int err;
     self->default_per_second =
-        (uint32_t) ef_config_get_int (self->cfg, "rate-per-second", 0, &err);
+        (uint32_t)ef_config_get_int (self->cfg, "rate-per-second", 0, &err);
     self->default_burst =
-        (uint32_t) ef_config_get_int (self->cfg, "rate-burst", 0, &err);
+        (uint32_t)ef_config_get_int (self->cfg, "rate-burst", 0, &err);
     int64_t free_fails =
         ef_config_get_int (self->cfg, "login-free-failures", 0, &err);
     int64_t delay = ef_config_get_int (self->cfg, "login-delay-ms", 0, &err);
-    if (free_fails < 0 || free_fails > 1000 || delay < 1
-        || delay > S_LOGIN_DELAY_MAX_MS) {
+    if (free_fails < 0 || free_fails > 1000 || delay < 1 ||
+        delay > S_LOGIN_DELAY_MAX_MS) {
         ef_log_error (self->log, "invalid configuration value",
                       "\"option\":\"login-free-failures/login-delay-ms\"");
         return EF_EINVAL;
     }
-    self->login_emails = ef_throttle_new (65536, (uint32_t) free_fails,
-                                          (uint64_t) delay,
-                                          S_LOGIN_DELAY_MAX_MS);
-    self->login_addrs = ef_throttle_new (65536, 4 * (uint32_t) free_fails,
-                                         (uint64_t) delay,
-                                         S_LOGIN_DELAY_MAX_MS);
+    self->login_emails = ef_throttle_new (
+        65536, (uint32_t)free_fails, (uint64_t)delay, S_LOGIN_DELAY_MAX_MS);
+    self->login_addrs = ef_throttle_new (65536, 4 * (uint32_t)free_fails,
+                                         (uint64_t)delay, S_LOGIN_DELAY_MAX_MS);
     if (!self->login_emails || !self->login_addrs)
         return EF_ENOMEM;
     static const char *quota_opts[EF_QUOTA_COUNT] = {
@@ -238,14 +236,14 @@ ef_auth_open (ef_auth_t *self, const char *dir)
                           "\"option\":\"%s\"", quota_opts[i]);
             return EF_EINVAL;
         }
-        self->quotas[i] = (uint64_t) q;
+        self->quotas[i] = (uint64_t)q;
     }
     const char *reg = ef_config_get (self->cfg, "allow-register");
-    self->allow_register = reg && (!strcmp (reg, "true") || !strcmp (reg, "1")
-                                   || !strcmp (reg, "yes"));
-    if (s_cert (self, dir, "broker", &self->server, &created)
-        || s_cert (self, dir, "gateway", &gateway, &created)
-        || s_cert (self, dir, "admin", &admin, &created))
+    self->allow_register = reg && (!strcmp (reg, "true") ||
+                                   !strcmp (reg, "1") || !strcmp (reg, "yes"));
+    if (s_cert (self, dir, "broker", &self->server, &created) ||
+        s_cert (self, dir, "gateway", &gateway, &created) ||
+        s_cert (self, dir, "admin", &admin, &created))
         return EF_ESTORE;
     zmq_z85_decode (self->gateway_pub, gateway.public_key);
     sodium_memzero (&gateway, sizeof gateway);
@@ -290,8 +288,8 @@ ef_auth_clientkey_check (const ef_auth_t *self, ef_str_t pub_z85,
         *why = "public_key is not a Z85 key";
         return EF_EINVAL;
     }
-    if (sodium_memcmp (raw, self->gateway_pub, 32) == 0
-        || strcmp (pub, self->server.public_key) == 0) {
+    if (sodium_memcmp (raw, self->gateway_pub, 32) == 0 ||
+        strcmp (pub, self->server.public_key) == 0) {
         *why = "the broker's and the gateway's keys cannot be registered";
         return EF_EFORBIDDEN;
     }
@@ -299,9 +297,9 @@ ef_auth_clientkey_check (const ef_auth_t *self, ef_str_t pub_z85,
         *why = "proof is required: see eventflow keys proof";
         return EF_EINVAL;
     }
-    if (ef_cert_proof (self->server.secret_key, pub, org_id, want)
-        || proof.len != EF_CERT_PROOF_LEN
-        || sodium_memcmp (proof.ptr, want, EF_CERT_PROOF_LEN) != 0) {
+    if (ef_cert_proof (self->server.secret_key, pub, org_id, want) ||
+        proof.len != EF_CERT_PROOF_LEN ||
+        sodium_memcmp (proof.ptr, want, EF_CERT_PROOF_LEN) != 0) {
         *why = "the proof does not hold for this key, org and broker";
         return EF_EFORBIDDEN;
     }
@@ -343,7 +341,7 @@ s_refused (ef_auth_t *self, const ef_request_t *req, const char *credential,
                  "\"credential\":\"%s\",\"cause\":\"%s\",\"claimed_id\":\"%s\","
                  "\"request_id\":\"%.*s\"",
                  credential, cause ? cause : "refused", id ? id : "",
-                 (int) req->request_id.len,
+                 (int)req->request_id.len,
                  req->request_id.ptr ? req->request_id.ptr : "");
     return EF_EAUTH;
 }
@@ -364,12 +362,12 @@ s_from_jwt (ef_auth_t *self, ef_store_txn_t *txn, const ef_request_t *req,
        password change lose their tokens at once */
     if (ef_principals_user_get (txn, ef_str (c.sub), &user))
         return s_refused (self, req, "jwt", "the token's user is gone", c.sub);
-    if (c.fam[0]
-        && (ef_principals_family_get (txn, ef_str (c.fam), &fam)
-            || !ef_principals_family_live (&fam, &user)))
+    if (c.fam[0] && (ef_principals_family_get (txn, ef_str (c.fam), &fam) ||
+                     !ef_principals_family_live (&fam, &user)))
         return s_refused (self, req, "jwt",
                           "the token's family is revoked or ended by a "
-                          "password change", c.sub);
+                          "password change",
+                          c.sub);
     if (!c.fam[0] && c.iat * 1000 <= user.tokens_after)
         return s_refused (self, req, "jwt", "issued before a password change",
                           c.sub);
@@ -408,10 +406,10 @@ ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
         ef_clientkey_t k;
         /* looked up again on every request: a revocation takes effect on
            the next one, not at the next connection */
-        if (strlen (peer + 3) != 40 || !zmq_z85_decode (pub, peer + 3)
-            || ef_principals_clientkey_get (txn, pub, &k))
-            return s_refused (self, req, "client_key", "client key not registered",
-                              peer + 3);
+        if (strlen (peer + 3) != 40 || !zmq_z85_decode (pub, peer + 3) ||
+            ef_principals_clientkey_get (txn, pub, &k))
+            return s_refused (self, req, "client_key",
+                              "client key not registered", peer + 3);
         who->kind = EF_WHO_CLIENT_KEY;
         who->org = k.org;
         who->role = k.role;
@@ -424,9 +422,9 @@ ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
 int
 ef_auth_is_operator (const ef_auth_t *self, const ef_who_t *who)
 {
-    return who->kind == EF_WHO_GATEWAY
-           || (who->kind == EF_WHO_CLIENT_KEY && self->operator_z85[0]
-               && strcmp (who->id, self->operator_z85) == 0);
+    return who->kind == EF_WHO_GATEWAY ||
+           (who->kind == EF_WHO_CLIENT_KEY && self->operator_z85[0] &&
+            strcmp (who->id, self->operator_z85) == 0);
 }
 
 int
@@ -435,8 +433,8 @@ ef_auth_rate (ef_auth_t *self, const ef_who_t *who, uint64_t now_ms,
 {
     if (who->kind != EF_WHO_API_KEY)
         return 0;
-    uint32_t ps = who->key.per_second ? who->key.per_second
-                                      : self->default_per_second;
+    uint32_t ps =
+        who->key.per_second ? who->key.per_second : self->default_per_second;
     uint32_t burst = who->key.burst ? who->key.burst : self->default_burst;
     if (burst == 0)
         burst = ps;
@@ -468,7 +466,7 @@ s_email_key (ef_str_t email, char *out)
 {
     size_t n = email.ptr && email.len <= EF_EMAIL_MAX ? email.len : 0;
     for (size_t i = 0; i < n; i++)
-        out[i] = (char) tolower ((unsigned char) email.ptr[i]);
+        out[i] = (char)tolower ((unsigned char)email.ptr[i]);
     return n;
 }
 

@@ -57,14 +57,13 @@ s_work (ef_wreq_t *w)
     } else if (w->hash_op == EF_HASH_VERIFY) {
         /* a missing user is verified against a dummy hash all the same,
            so that timing does not tell which emails exist */
-        w->pw_ok = w->pwhash[0]
-                   && crypto_pwhash_str_verify (w->pwhash, pw, len) == 0;
+        w->pw_ok =
+            w->pwhash[0] && crypto_pwhash_str_verify (w->pwhash, pw, len) == 0;
     } else if (w->hash_op == EF_HASH_CHANGE) {
-        w->pw_ok = w->pwhash[0]
-                   && crypto_pwhash_str_verify (w->pwhash, pw, len) == 0;
-        if (w->pw_ok
-            && ef_hasher_hash (w->req.new_password.ptr,
-                               w->req.new_password.len, w->pwhash)) {
+        w->pw_ok =
+            w->pwhash[0] && crypto_pwhash_str_verify (w->pwhash, pw, len) == 0;
+        if (w->pw_ok && ef_hasher_hash (w->req.new_password.ptr,
+                                        w->req.new_password.len, w->pwhash)) {
             w->status = EF_ENOMEM;
             w->why = "cannot hash the password now";
         }
@@ -116,7 +115,7 @@ s_run (void *arg)
     ef_wreq_t *w;
     /* hashing yields the CPU to ingest: a login burst slows logins, not
        publishing (Linux applies nice per thread) */
-    if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 10)) {
+    if (setpriority (PRIO_PROCESS, (id_t)syscall (SYS_gettid), 10)) {
         /* not permitted: hashing runs at normal priority */
     }
     while ((w = s_next (self))) {
@@ -136,8 +135,9 @@ ef_hasher_new (uint32_t threads, uint32_t max_queue, ef_mailbox_t *done)
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->ready, NULL);
     self->done = done;
-    self->nthreads = threads < 1 ? 1 : threads > S_MAX_THREADS ? S_MAX_THREADS
-                                                               : threads;
+    self->nthreads = threads < 1               ? 1
+                     : threads > S_MAX_THREADS ? S_MAX_THREADS
+                                               : threads;
     self->max_queue = max_queue ? max_queue : 1;
     self->max_per_queue = self->max_queue / 8 < 4 ? 4 : self->max_queue / 8;
     return self;
@@ -160,8 +160,8 @@ ef_hasher_submit (ef_hasher_t *self, ef_wreq_t *w)
     s_queue_t *q = self->ring;
     while (q && q->key != w->hash_queue)
         q = q->next;
-    if (self->closed || self->queued >= self->max_queue
-        || (q && q->n >= self->max_per_queue))
+    if (self->closed || self->queued >= self->max_queue ||
+        (q && q->n >= self->max_per_queue))
         rc = EF_EUNAVAILABLE;
     else if (!q) {
         /* a new turn at the back of the ring */

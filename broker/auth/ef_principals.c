@@ -18,11 +18,16 @@ const char *
 ef_role_name (int role)
 {
     switch (role) {
-    case EF_ROLE_ADMIN: return "admin";
-    case EF_ROLE_PRODUCER: return "producer";
-    case EF_ROLE_CONSUMER: return "consumer";
-    case EF_ROLE_GATEWAY: return "gateway";
-    default: return "none";
+    case EF_ROLE_ADMIN:
+        return "admin";
+    case EF_ROLE_PRODUCER:
+        return "producer";
+    case EF_ROLE_CONSUMER:
+        return "consumer";
+    case EF_ROLE_GATEWAY:
+        return "gateway";
+    default:
+        return "none";
     }
 }
 
@@ -89,7 +94,7 @@ static void
 s_hash (const char *p, size_t n, char out[EF_SECRET_HEX + 1])
 {
     uint8_t h[32];
-    crypto_generichash (h, sizeof h, (const uint8_t *) p, n, NULL, 0);
+    crypto_generichash (h, sizeof h, (const uint8_t *)p, n, NULL, 0);
     sodium_bin2hex (out, EF_SECRET_HEX + 1, h, sizeof h);
 }
 
@@ -98,8 +103,8 @@ s_hash_matches (const char *p, size_t n, const char *stored)
 {
     char h[EF_SECRET_HEX + 1];
     s_hash (p, n, h);
-    return strlen (stored) == EF_SECRET_HEX
-           && sodium_memcmp (h, stored, EF_SECRET_HEX) == 0;
+    return strlen (stored) == EF_SECRET_HEX &&
+           sodium_memcmp (h, stored, EF_SECRET_HEX) == 0;
 }
 
 /*  The store's answer to putting b, or EF_ENOMEM if b could not be
@@ -133,8 +138,8 @@ ef_principals_org_create (ef_store_txn_t *txn, ef_str_t name, uint64_t now,
     ef_mp_cstr (&b, out->id);
     ef_mp_cstr (&b, out->name);
     ef_mp_uint (&b, now);
-    return s_put_done (&b, b.oom ? 0 : ef_store_org_put (txn, out->num, b.data,
-                                                          b.len, 1));
+    return s_put_done (
+        &b, b.oom ? 0 : ef_store_org_put (txn, out->num, b.data, b.len, 1));
 }
 
 int
@@ -149,10 +154,10 @@ ef_principals_org_get (ef_store_txn_t *txn, uint32_t num, ef_org_t *out)
     ef_mpr_init (&r, v.ptr, v.len);
     memset (out, 0, sizeof *out);
     out->num = num;
-    if (ef_mpr_array (&r, &n) || n < 3 || ef_mpr_str (&r, &id)
-        || ef_mpr_str (&r, &name) || ef_mpr_uint (&r, &out->created_at)
-        || s_copy (out->id, sizeof out->id, id)
-        || s_copy (out->name, sizeof out->name, name))
+    if (ef_mpr_array (&r, &n) || n < 3 || ef_mpr_str (&r, &id) ||
+        ef_mpr_str (&r, &name) || ef_mpr_uint (&r, &out->created_at) ||
+        s_copy (out->id, sizeof out->id, id) ||
+        s_copy (out->name, sizeof out->name, name))
         return EF_ESTORE;
     return 0;
 }
@@ -168,7 +173,7 @@ ef_principals_email_valid (ef_str_t email)
     if (!at || at == email.ptr || at == email.ptr + email.len - 1)
         return 0;
     for (uint32_t i = 0; i < email.len; i++) {
-        unsigned char c = (unsigned char) email.ptr[i];
+        unsigned char c = (unsigned char)email.ptr[i];
         if (c <= 0x20 || c == 0x7f || (c == '@' && email.ptr + i != at))
             return 0;
     }
@@ -179,7 +184,7 @@ static void
 s_lower (char *dst, ef_str_t s)
 {
     for (uint32_t i = 0; i < s.len; i++)
-        dst[i] = (char) tolower ((unsigned char) s.ptr[i]);
+        dst[i] = (char)tolower ((unsigned char)s.ptr[i]);
     dst[s.len] = 0;
 }
 
@@ -192,15 +197,15 @@ s_user_encode_put (ef_store_txn_t *txn, const ef_user_t *u, int create)
     ef_mp_cstr (&b, u->id);
     ef_mp_uint (&b, u->org);
     ef_mp_cstr (&b, u->email);
-    ef_mp_uint (&b, (uint64_t) u->role);
+    ef_mp_uint (&b, (uint64_t)u->role);
     ef_mp_cstr (&b, u->pwhash);
     ef_mp_uint (&b, u->created_at);
     ef_mp_uint (&b, u->tokens_after);
-    return s_put_done (&b, b.oom ? 0
-                                 : ef_store_user_put (txn, u->org,
-                                                      ef_str (u->id),
-                                                      ef_str (u->email),
-                                                      b.data, b.len, create));
+    return s_put_done (&b, b.oom
+                               ? 0
+                               : ef_store_user_put (txn, u->org, ef_str (u->id),
+                                                    ef_str (u->email), b.data,
+                                                    b.len, create));
 }
 
 static int
@@ -212,19 +217,18 @@ s_user_decode (ef_str_t v, ef_user_t *u)
     ef_str_t id, email, pw;
     memset (u, 0, sizeof *u);
     ef_mpr_init (&r, v.ptr, v.len);
-    if (ef_mpr_array (&r, &n) || n < 6 || ef_mpr_str (&r, &id)
-        || ef_mpr_uint (&r, &org) || ef_mpr_str (&r, &email)
-        || ef_mpr_uint (&r, &role) || ef_mpr_str (&r, &pw)
-        || ef_mpr_uint (&r, &u->created_at)
-        || s_copy (u->id, sizeof u->id, id)
-        || s_copy (u->email, sizeof u->email, email)
-        || s_copy (u->pwhash, sizeof u->pwhash, pw))
+    if (ef_mpr_array (&r, &n) || n < 6 || ef_mpr_str (&r, &id) ||
+        ef_mpr_uint (&r, &org) || ef_mpr_str (&r, &email) ||
+        ef_mpr_uint (&r, &role) || ef_mpr_str (&r, &pw) ||
+        ef_mpr_uint (&r, &u->created_at) || s_copy (u->id, sizeof u->id, id) ||
+        s_copy (u->email, sizeof u->email, email) ||
+        s_copy (u->pwhash, sizeof u->pwhash, pw))
         return EF_ESTORE;
     /* records from before password changes revoked tokens have 6 */
     if (n >= 7 && ef_mpr_uint (&r, &u->tokens_after))
         return EF_ESTORE;
-    u->org = (uint32_t) org;
-    u->role = (int) role;
+    u->org = (uint32_t)org;
+    u->role = (int)role;
     return 0;
 }
 
@@ -296,14 +300,14 @@ s_user_visit (void *arg, ef_str_t id)
     ef_user_t u;
     if ((w->err = ef_principals_user_get (w->txn, id, &u)))
         return 1;
-    return ((ef_user_fn *) w->fn) (w->arg, &u);
+    return ((ef_user_fn *)w->fn) (w->arg, &u);
 }
 
 int
 ef_principals_user_each (ef_store_txn_t *txn, uint32_t org, ef_user_fn *fn,
                          void *arg)
 {
-    s_walk_t w = {txn, (void *) fn, arg, org, 0};
+    s_walk_t w = {txn, (void *)fn, arg, org, 0};
     int rc = ef_store_user_each (txn, org, s_user_visit, &w);
     return rc ? rc : w.err;
 }
@@ -319,8 +323,8 @@ s_apikey_put (ef_store_txn_t *txn, const ef_apikey_t *k, int create)
     ef_mp_cstr (&b, k->id);
     ef_mp_uint (&b, k->org);
     ef_mp_cstr (&b, k->name);
-    ef_mp_uint (&b, (uint64_t) k->role);
-    ef_mp_uint (&b, (uint64_t) k->producer);
+    ef_mp_uint (&b, (uint64_t)k->role);
+    ef_mp_uint (&b, (uint64_t)k->producer);
     ef_mp_cstr (&b, k->hash);
     ef_mp_array (&b, k->nstreams);
     for (uint32_t i = 0; i < k->nstreams; i++)
@@ -329,10 +333,10 @@ s_apikey_put (ef_store_txn_t *txn, const ef_apikey_t *k, int create)
     ef_mp_uint (&b, k->burst);
     ef_mp_uint (&b, k->created_at);
     ef_mp_uint (&b, k->revoked_at);
-    return s_put_done (&b, b.oom ? 0
-                                 : ef_store_apikey_put (txn, k->org,
-                                                        ef_str (k->id), b.data,
-                                                        b.len, create));
+    return s_put_done (&b,
+                       b.oom ? 0
+                             : ef_store_apikey_put (txn, k->org, ef_str (k->id),
+                                                    b.data, b.len, create));
 }
 
 static int
@@ -344,28 +348,28 @@ s_apikey_decode (ef_str_t v, ef_apikey_t *k)
     ef_str_t id, name, hash;
     memset (k, 0, sizeof *k);
     ef_mpr_init (&r, v.ptr, v.len);
-    if (ef_mpr_array (&r, &n) || n < 11 || ef_mpr_str (&r, &id)
-        || ef_mpr_uint (&r, &org) || ef_mpr_str (&r, &name)
-        || ef_mpr_uint (&r, &role) || ef_mpr_uint (&r, &producer)
-        || ef_mpr_str (&r, &hash) || ef_mpr_array (&r, &ns)
-        || ns > EF_KEY_STREAMS || s_copy (k->id, sizeof k->id, id)
-        || s_copy (k->name, sizeof k->name, name)
-        || s_copy (k->hash, sizeof k->hash, hash))
+    if (ef_mpr_array (&r, &n) || n < 11 || ef_mpr_str (&r, &id) ||
+        ef_mpr_uint (&r, &org) || ef_mpr_str (&r, &name) ||
+        ef_mpr_uint (&r, &role) || ef_mpr_uint (&r, &producer) ||
+        ef_mpr_str (&r, &hash) || ef_mpr_array (&r, &ns) ||
+        ns > EF_KEY_STREAMS || s_copy (k->id, sizeof k->id, id) ||
+        s_copy (k->name, sizeof k->name, name) ||
+        s_copy (k->hash, sizeof k->hash, hash))
         return EF_ESTORE;
     for (uint32_t i = 0; i < ns; i++) {
         ef_str_t s;
         if (ef_mpr_str (&r, &s) || s_copy (k->streams[i], EF_NAME_MAX + 1, s))
             return EF_ESTORE;
     }
-    if (ef_mpr_uint (&r, &ps) || ef_mpr_uint (&r, &burst)
-        || ef_mpr_uint (&r, &k->created_at) || ef_mpr_uint (&r, &k->revoked_at))
+    if (ef_mpr_uint (&r, &ps) || ef_mpr_uint (&r, &burst) ||
+        ef_mpr_uint (&r, &k->created_at) || ef_mpr_uint (&r, &k->revoked_at))
         return EF_ESTORE;
     k->nstreams = ns;
-    k->org = (uint32_t) org;
-    k->role = (int) role;
-    k->producer = (int) producer;
-    k->per_second = (uint32_t) ps;
-    k->burst = (uint32_t) burst;
+    k->org = (uint32_t)org;
+    k->role = (int)role;
+    k->producer = (int)producer;
+    k->per_second = (uint32_t)ps;
+    k->burst = (uint32_t)burst;
     return 0;
 }
 
@@ -409,14 +413,13 @@ ef_principals_apikey_verify (ef_store_txn_t *txn, ef_str_t presented,
 {
     /* efk_<16 hex id>_<64 hex secret> */
     *why = "malformed API key";
-    if (!presented.ptr || presented.len != 4 + 16 + 1 + EF_SECRET_HEX
-        || memcmp (presented.ptr, "efk_", 4) != 0 || presented.ptr[20] != '_')
+    if (!presented.ptr || presented.len != 4 + 16 + 1 + EF_SECRET_HEX ||
+        memcmp (presented.ptr, "efk_", 4) != 0 || presented.ptr[20] != '_')
         return EF_EAUTH;
     ef_str_t id = {presented.ptr + 4, 16};
     ef_str_t v;
     *why = "unknown API key";
-    if (ef_store_apikey_get (txn, id, &v)
-        || s_apikey_decode (v, out))
+    if (ef_store_apikey_get (txn, id, &v) || s_apikey_decode (v, out))
         return EF_EAUTH;
     *why = "wrong API key secret";
     if (!s_hash_matches (presented.ptr + 21, EF_SECRET_HEX, out->hash))
@@ -448,14 +451,14 @@ s_apikey_visit (void *arg, ef_str_t id)
     ef_apikey_t k;
     if ((w->err = ef_principals_apikey_get (w->txn, w->org, id, &k)))
         return 1;
-    return ((ef_apikey_fn *) w->fn) (w->arg, &k);
+    return ((ef_apikey_fn *)w->fn) (w->arg, &k);
 }
 
 int
-ef_principals_apikey_each (ef_store_txn_t *txn, uint32_t org,
-                           ef_apikey_fn *fn, void *arg)
+ef_principals_apikey_each (ef_store_txn_t *txn, uint32_t org, ef_apikey_fn *fn,
+                           void *arg)
 {
-    s_walk_t w = {txn, (void *) fn, arg, org, 0};
+    s_walk_t w = {txn, (void *)fn, arg, org, 0};
     int rc = ef_store_apikey_each (txn, org, s_apikey_visit, &w);
     return rc ? rc : w.err;
 }
@@ -467,8 +470,8 @@ ef_principals_apikey_allows (const ef_apikey_t *k, const char *stream_name,
     if (k->nstreams == 0)
         return 1;
     for (uint32_t i = 0; i < k->nstreams; i++)
-        if (strcmp (k->streams[i], stream_name) == 0
-            || strcmp (k->streams[i], stream_id) == 0)
+        if (strcmp (k->streams[i], stream_name) == 0 ||
+            strcmp (k->streams[i], stream_id) == 0)
             return 1;
     return 0;
 }
@@ -482,7 +485,7 @@ s_clientkey_put (ef_store_txn_t *txn, const ef_clientkey_t *k, int create)
     ef_buf_init (&b);
     ef_mp_array (&b, 5);
     ef_mp_uint (&b, k->org);
-    ef_mp_uint (&b, (uint64_t) k->role);
+    ef_mp_uint (&b, (uint64_t)k->role);
     ef_mp_cstr (&b, k->name);
     ef_mp_uint (&b, k->created_at);
     ef_mp_uint (&b, k->revoked_at);
@@ -502,13 +505,13 @@ s_clientkey_decode (const uint8_t *pub, ef_str_t v, ef_clientkey_t *k)
     memcpy (k->pub, pub, 32);
     zmq_z85_encode (k->pub_z85, k->pub, 32);
     ef_mpr_init (&r, v.ptr, v.len);
-    if (ef_mpr_array (&r, &n) || n < 5 || ef_mpr_uint (&r, &org)
-        || ef_mpr_uint (&r, &role) || ef_mpr_str (&r, &name)
-        || ef_mpr_uint (&r, &k->created_at) || ef_mpr_uint (&r, &k->revoked_at)
-        || s_copy (k->name, sizeof k->name, name))
+    if (ef_mpr_array (&r, &n) || n < 5 || ef_mpr_uint (&r, &org) ||
+        ef_mpr_uint (&r, &role) || ef_mpr_str (&r, &name) ||
+        ef_mpr_uint (&r, &k->created_at) || ef_mpr_uint (&r, &k->revoked_at) ||
+        s_copy (k->name, sizeof k->name, name))
         return EF_ESTORE;
-    k->org = (uint32_t) org;
-    k->role = (int) role;
+    k->org = (uint32_t)org;
+    k->role = (int)role;
     return 0;
 }
 
@@ -540,8 +543,8 @@ ef_principals_clientkey_add (ef_store_txn_t *txn, ef_str_t pub_z85,
     /* a revoked key may be registered again */
     ef_str_t v;
     ef_clientkey_t old;
-    if (ef_store_clientkey_get (txn, out->pub, &v) == 0
-        && s_clientkey_decode (out->pub, v, &old) == 0 && !old.revoked_at)
+    if (ef_store_clientkey_get (txn, out->pub, &v) == 0 &&
+        s_clientkey_decode (out->pub, v, &old) == 0 && !old.revoked_at)
         return EF_EEXISTS;
     return s_clientkey_put (txn, out, 0);
 }
@@ -585,14 +588,14 @@ s_clientkey_visit (void *arg, const uint8_t pub[32], ef_str_t val)
         return 0;
     if (k.org != w->org)
         return 0;
-    return ((ef_clientkey_fn *) w->fn) (w->arg, &k);
+    return ((ef_clientkey_fn *)w->fn) (w->arg, &k);
 }
 
 int
 ef_principals_clientkey_each (ef_store_txn_t *txn, uint32_t org,
                               ef_clientkey_fn *fn, void *arg)
 {
-    s_walk_t w = {txn, (void *) fn, arg, org, 0};
+    s_walk_t w = {txn, (void *)fn, arg, org, 0};
     return ef_store_clientkey_each (txn, s_clientkey_visit, &w);
 }
 
@@ -610,9 +613,9 @@ s_family_put (ef_store_txn_t *txn, const ef_family_t *f)
     ef_mp_cstr (&b, f->hash);
     ef_mp_uint (&b, f->created_at);
     ef_mp_uint (&b, f->revoked_at);
-    return s_put_done (&b, b.oom ? 0
-                                 : ef_store_family_put (txn, ef_str (f->id),
-                                                        b.data, b.len));
+    return s_put_done (
+        &b,
+        b.oom ? 0 : ef_store_family_put (txn, ef_str (f->id), b.data, b.len));
 }
 
 int
@@ -630,15 +633,15 @@ ef_principals_family_get (ef_store_txn_t *txn, ef_str_t id, ef_family_t *f)
     memset (f, 0, sizeof *f);
     memcpy (f->id, id.ptr, EF_ID_LEN);
     ef_mpr_init (&r, v.ptr, v.len);
-    if (ef_mpr_array (&r, &n) || n < 6 || ef_mpr_str (&r, &user)
-        || ef_mpr_uint (&r, &org) || ef_mpr_uint (&r, &gen)
-        || ef_mpr_str (&r, &hash) || ef_mpr_uint (&r, &f->created_at)
-        || ef_mpr_uint (&r, &f->revoked_at)
-        || s_copy (f->user, sizeof f->user, user)
-        || s_copy (f->hash, sizeof f->hash, hash))
+    if (ef_mpr_array (&r, &n) || n < 6 || ef_mpr_str (&r, &user) ||
+        ef_mpr_uint (&r, &org) || ef_mpr_uint (&r, &gen) ||
+        ef_mpr_str (&r, &hash) || ef_mpr_uint (&r, &f->created_at) ||
+        ef_mpr_uint (&r, &f->revoked_at) ||
+        s_copy (f->user, sizeof f->user, user) ||
+        s_copy (f->hash, sizeof f->hash, hash))
         return EF_ESTORE;
-    f->org = (uint32_t) org;
-    f->generation = (uint32_t) gen;
+    f->org = (uint32_t)org;
+    f->generation = (uint32_t)gen;
     return 0;
 }
 
@@ -649,9 +652,9 @@ s_family_token (ef_family_t *f, char *token_out)
 {
     char secret[EF_SECRET_HEX + 1], material[16 + EF_SECRET_HEX];
     s_secret (secret);
-    int n = snprintf (material, sizeof material, "%u.%s", f->generation,
-                      secret);
-    s_hash (material, (size_t) n, f->hash);
+    int n =
+        snprintf (material, sizeof material, "%u.%s", f->generation, secret);
+    s_hash (material, (size_t)n, f->hash);
     snprintf (token_out, EF_REFRESH_TOKEN_MAX, "efr_%s.%s", f->id, material);
     sodium_memzero (secret, sizeof secret);
     sodium_memzero (material, sizeof material);
@@ -676,8 +679,8 @@ ef_principals_family_create (ef_store_txn_t *txn, const ef_user_t *user,
 static int
 s_parse_refresh (ef_str_t t, ef_str_t *fam, uint32_t *gen, ef_str_t *material)
 {
-    if (!t.ptr || t.len < 4 + EF_ID_LEN + 3 || t.len >= EF_REFRESH_TOKEN_MAX
-        || memcmp (t.ptr, "efr_", 4) != 0 || t.ptr[4 + EF_ID_LEN] != '.')
+    if (!t.ptr || t.len < 4 + EF_ID_LEN + 3 || t.len >= EF_REFRESH_TOKEN_MAX ||
+        memcmp (t.ptr, "efr_", 4) != 0 || t.ptr[4 + EF_ID_LEN] != '.')
         return EF_EAUTH;
     fam->ptr = t.ptr + 4;
     fam->len = EF_ID_LEN;
@@ -688,11 +691,11 @@ s_parse_refresh (ef_str_t t, ef_str_t *fam, uint32_t *gen, ef_str_t *material)
     for (; i < material->len && material->ptr[i] != '.'; i++) {
         if (material->ptr[i] < '0' || material->ptr[i] > '9' || i > 9)
             return EF_EAUTH;
-        g = g * 10 + (uint64_t) (material->ptr[i] - '0');
+        g = g * 10 + (uint64_t)(material->ptr[i] - '0');
     }
     if (i == 0 || i >= material->len || g > UINT32_MAX)
         return EF_EAUTH;
-    *gen = (uint32_t) g;
+    *gen = (uint32_t)g;
     return 0;
 }
 
@@ -709,13 +712,13 @@ ef_principals_family_rotate (ef_store_txn_t *txn, ef_str_t presented,
     ef_str_t fam, material;
     uint32_t gen;
     ef_user_t user;
-    if (s_parse_refresh (presented, &fam, &gen, &material)
-        || ef_principals_family_get (txn, fam, out)
-        || ef_principals_user_get (txn, ef_str (out->user), &user)
-        || !ef_principals_family_live (out, &user))
+    if (s_parse_refresh (presented, &fam, &gen, &material) ||
+        ef_principals_family_get (txn, fam, out) ||
+        ef_principals_user_get (txn, ef_str (out->user), &user) ||
+        !ef_principals_family_live (out, &user))
         return EF_EAUTH;
-    if (gen == out->generation
-        && s_hash_matches (material.ptr, material.len, out->hash)) {
+    if (gen == out->generation &&
+        s_hash_matches (material.ptr, material.len, out->hash)) {
         out->generation++;
         s_family_token (out, token_out);
         int rc = s_family_put (txn, out);
@@ -738,10 +741,10 @@ ef_principals_family_revoke (ef_store_txn_t *txn, ef_str_t presented,
     ef_str_t fam, material;
     uint32_t gen;
     ef_family_t f;
-    if (s_parse_refresh (presented, &fam, &gen, &material)
-        || ef_principals_family_get (txn, fam, &f) || f.revoked_at
-        || gen != f.generation
-        || !s_hash_matches (material.ptr, material.len, f.hash))
+    if (s_parse_refresh (presented, &fam, &gen, &material) ||
+        ef_principals_family_get (txn, fam, &f) || f.revoked_at ||
+        gen != f.generation ||
+        !s_hash_matches (material.ptr, material.len, f.hash))
         return EF_EAUTH;
     f.revoked_at = now;
     return s_family_put (txn, &f);

@@ -63,7 +63,7 @@ typedef struct {
     int producer; /* created as a producer (POST /producers) */
     char hash[EF_SECRET_HEX + 1];
     char streams[EF_KEY_STREAMS][EF_NAME_MAX + 1];
-    uint32_t nstreams; /* 0 = every stream of the org */
+    uint32_t nstreams;          /* 0 = every stream of the org */
     uint32_t per_second, burst; /* 0 = the configured default */
     uint64_t created_at;
     uint64_t revoked_at; /* 0 = live */
@@ -91,8 +91,8 @@ typedef struct {
 
 /* ---------------------------------------------------------------- orgs */
 
-int ef_principals_org_create (ef_store_txn_t *txn, ef_str_t name,
-                              uint64_t now, ef_org_t *out);
+int ef_principals_org_create (ef_store_txn_t *txn, ef_str_t name, uint64_t now,
+                              ef_org_t *out);
 int ef_principals_org_get (ef_store_txn_t *txn, uint32_t num, ef_org_t *out);
 
 /* ---------------------------------------------------------------- users */
@@ -111,8 +111,8 @@ int ef_principals_user_by_email (ef_store_txn_t *txn, ef_str_t email,
 int ef_principals_user_put (ef_store_txn_t *txn, const ef_user_t *u);
 int ef_principals_user_delete (ef_store_txn_t *txn, const ef_user_t *u);
 typedef int (ef_user_fn) (void *arg, const ef_user_t *u);
-int ef_principals_user_each (ef_store_txn_t *txn, uint32_t org,
-                             ef_user_fn *fn, void *arg);
+int ef_principals_user_each (ef_store_txn_t *txn, uint32_t org, ef_user_fn *fn,
+                             void *arg);
 
 /* ---------------------------------------------------------------- api keys */
 
@@ -131,8 +131,8 @@ int ef_principals_apikey_get (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
 int ef_principals_apikey_verify (ef_store_txn_t *txn, ef_str_t presented,
                                  ef_apikey_t *out, const char **why);
 /*  Revoke (it stays listed, marked). EF_ENOTFOUND. */
-int ef_principals_apikey_revoke (ef_store_txn_t *txn, uint32_t org,
-                                 ef_str_t id, uint64_t now);
+int ef_principals_apikey_revoke (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
+                                 uint64_t now);
 typedef int (ef_apikey_fn) (void *arg, const ef_apikey_t *k);
 int ef_principals_apikey_each (ef_store_txn_t *txn, uint32_t org,
                                ef_apikey_fn *fn, void *arg);

@@ -53,7 +53,7 @@ s_hash (const char *s)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
     for (; *s; s++)
-        h = (h ^ (uint8_t) *s) * 16777619u;
+        h = (h ^ (uint8_t)*s) * 16777619u;
     return h;
 }
 
@@ -76,7 +76,7 @@ s_bucket (ef_ratelimit_t *self, const char *key, uint32_t burst, uint64_t now)
             victim = b;
     }
     snprintf (victim->key, S_KEY_MAX, "%s", key);
-    victim->milli = (uint64_t) burst * 1000;
+    victim->milli = (uint64_t)burst * 1000;
     victim->last_ms = now ? now : 1;
     return victim;
 }
@@ -90,7 +90,7 @@ ef_ratelimit_take (ef_ratelimit_t *self, const char *key, uint32_t per_second,
     if (burst == 0)
         burst = 1;
     s_bucket_t *b = s_bucket (self, key, burst, now_ms);
-    uint64_t cap = (uint64_t) burst * 1000;
+    uint64_t cap = (uint64_t)burst * 1000;
     if (now_ms > b->last_ms) {
         /* per_second tokens a second = per_second millitokens a ms */
         uint64_t add = (now_ms - b->last_ms) * per_second;

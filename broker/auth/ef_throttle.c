@@ -11,9 +11,9 @@
 
 typedef struct {
     uint8_t hash[16];
-    uint32_t fails;      /* in a row */
-    uint64_t last_ms;    /* last failure; 0 = free slot */
-    uint64_t until_ms;   /* held back until then */
+    uint32_t fails;    /* in a row */
+    uint64_t last_ms;  /* last failure; 0 = free slot */
+    uint64_t until_ms; /* held back until then */
 } s_entry_t;
 
 struct ef_throttle {
@@ -60,8 +60,7 @@ static s_entry_t *
 s_entry (ef_throttle_t *self, const char *key, size_t len, int make)
 {
     uint8_t h[16];
-    crypto_generichash (h, sizeof h, (const unsigned char *) key, len, NULL,
-                        0);
+    crypto_generichash (h, sizeof h, (const unsigned char *)key, len, NULL, 0);
     uint32_t at;
     memcpy (&at, h, sizeof at);
     uint32_t mask = self->cap - 1;
@@ -103,8 +102,8 @@ ef_throttle_fail (ef_throttle_t *self, const char *key, size_t len,
     if (++e->fails <= self->free_fails)
         return;
     uint32_t doublings = e->fails - self->free_fails - 1;
-    uint64_t delay = doublings >= 32 ? self->max_ms
-                                     : self->base_ms << doublings;
+    uint64_t delay =
+        doublings >= 32 ? self->max_ms : self->base_ms << doublings;
     if (delay > self->max_ms)
         delay = self->max_ms;
     e->until_ms = now_ms + delay;

@@ -75,12 +75,12 @@ s_handle (ef_zap_t *self)
         zmq_msg_close (&empty);
     } else {
         char user[64] = "";
-        int ok = n == S_FRAMES && zmq_msg_size (&f[0]) == 3
-                 && memcmp (zmq_msg_data (&f[0]), "1.0", 3) == 0
-                 && zmq_msg_size (&f[5]) == 5
-                 && memcmp (zmq_msg_data (&f[5]), "CURVE", 5) == 0
-                 && zmq_msg_size (&f[6]) == 32
-                 && self->check (self->arg, zmq_msg_data (&f[6]), user) == 0;
+        int ok = n == S_FRAMES && zmq_msg_size (&f[0]) == 3 &&
+                 memcmp (zmq_msg_data (&f[0]), "1.0", 3) == 0 &&
+                 zmq_msg_size (&f[5]) == 5 &&
+                 memcmp (zmq_msg_data (&f[5]), "CURVE", 5) == 0 &&
+                 zmq_msg_size (&f[6]) == 32 &&
+                 self->check (self->arg, zmq_msg_data (&f[6]), user) == 0;
         if (ok)
             s_reply (self->sock, &f[1], "200", "OK", user);
         else {

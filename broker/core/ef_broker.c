@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_DRAIN_MAX 512
+#define S_DRAIN_MAX    512
 #define S_ZEROCOPY_MIN 65536
 #ifdef ZMQ_ZAP_ENFORCE_DOMAIN
 #define S_ZAP_ENFORCE_DOMAIN ZMQ_ZAP_ENFORCE_DOMAIN
@@ -257,7 +257,7 @@ s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
                   "\"request_id\":\"%.*s\"",
                   ef_cmd_name (w->req.cmd) ? ef_cmd_name (w->req.cmd) : "?",
                   ef_error_name (code), why ? 120 : 0, why ? why : "",
-                  (int) w->req.request_id.len,
+                  (int)w->req.request_id.len,
                   w->req.request_id.ptr ? w->req.request_id.ptr : "");
     ef_buf_reset (&self->out);
     if (s_answered (w))
@@ -280,8 +280,8 @@ static void
 s_route (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c)
 {
     int writes = w->apply || (c && (c->flags & EF_CMDF_WRITES));
-    if ((w->hash_op && !self->hasher) || (w->schema && !self->validator)
-        || (writes && self->writer_stopped)) {
+    if ((w->hash_op && !self->hasher) || (w->schema && !self->validator) ||
+        (writes && self->writer_stopped)) {
         s_answer_error (self, w, EF_EUNAVAILABLE, "the broker is stopping");
         s_wreq_put (self, w);
     } else if (w->schema) {
@@ -359,7 +359,7 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
                      "\"credential\":\"none\",\"cause\":\"no credential\","
                      "\"command\":\"%s\",\"request_id\":\"%.*s\"",
                      ef_cmd_name (w->req.cmd) ? ef_cmd_name (w->req.cmd) : "?",
-                     (int) w->req.request_id.len,
+                     (int)w->req.request_id.len,
                      w->req.request_id.ptr ? w->req.request_id.ptr : "");
         return EF_EAUTH;
     }
@@ -413,7 +413,7 @@ s_dispatch (ef_broker_t *self, ef_wreq_t *w)
     if (self->log_debug && ef_str_set (w->req.request_id))
         ef_log_debug (self->log, "request",
                       "\"cmd\":\"%s\",\"request_id\":\"%.*s\"",
-                      ef_cmd_name (w->req.cmd), (int) w->req.request_id.len,
+                      ef_cmd_name (w->req.cmd), (int)w->req.request_id.len,
                       w->req.request_id.ptr);
     ef_buf_reset (&self->out);
     if ((rc = ef_store_reader_begin (self->reader)) == 0) {
@@ -664,10 +664,11 @@ static int
 s_modules (ef_broker_t *self)
 {
     int err;
-    ef_consume_ctx_t cx = {self->reader, &self->out, s_module_send_buf,
-                           s_rerun, self};
-    ef_workers_ctx_t wx = {&self->out, s_module_send, self, self->writer,
-                           self->room, self->log, self->metrics, 0};
+    ef_consume_ctx_t cx = {self->reader, &self->out, s_module_send_buf, s_rerun,
+                           self};
+    ef_workers_ctx_t wx = {
+        &self->out, s_module_send, self,          self->writer,
+        self->room, self->log,     self->metrics, 0};
     wx.silent_ms = ef_config_get_int (self->cfg, "worker-silence", 0, &err);
     if (err)
         wx.silent_ms = 0; /* the default */
@@ -675,8 +676,8 @@ s_modules (ef_broker_t *self)
     ef_admin_ctx_t ax = {self->reader, &self->out, self->auth, self->log,
                          self->curve};
     ef_streams_ctx_t sx = {&self->out, self->auth, self->writer};
-    ef_publish_ctx_t px = {self->reader,      &self->out, self->scratch,
-                           self->max_payload, self->schemas, self->auth,
+    ef_publish_ctx_t px = {self->reader,      &self->out,      self->scratch,
+                           self->max_payload, self->schemas,   self->auth,
                            self->log,         self->log_debug, self->metrics};
     self->streams = ef_streams_new (&sx);
     self->publish = ef_publish_new (&px);
@@ -684,8 +685,8 @@ s_modules (ef_broker_t *self)
     self->workers = ef_workers_new (&wx);
     self->dlq = ef_dlq_new (&dx);
     self->admin = ef_admin_new (&ax);
-    if (!self->consume || !self->workers || !self->dlq || !self->admin
-        || !self->streams || !self->publish)
+    if (!self->consume || !self->workers || !self->dlq || !self->admin ||
+        !self->streams || !self->publish)
         return EF_ENOMEM;
     return 0;
 }
@@ -714,9 +715,9 @@ ef_broker_open (ef_broker_t *self)
     uint32_t vthreads, event_ms, batch_ms, heartbeat_ms;
     if (s_config_uint (self, "heartbeat-timeout", 500, 600000, &heartbeat_ms))
         return EF_EINVAL;
-    if (s_config_uint (self, "schema-threads", 1, 8, &vthreads)
-        || s_config_uint (self, "schema-budget-ms", 1, 60000, &event_ms)
-        || s_config_uint (self, "schema-batch-budget-ms", 1, 600000, &batch_ms))
+    if (s_config_uint (self, "schema-threads", 1, 8, &vthreads) ||
+        s_config_uint (self, "schema-budget-ms", 1, 60000, &event_ms) ||
+        s_config_uint (self, "schema-batch-budget-ms", 1, 600000, &batch_ms))
         return EF_EINVAL;
     if (strcmp (durability, "fsync") && strcmp (durability, "os")) {
         ef_log_error (self->log, "durability must be fsync or os", NULL);
@@ -770,8 +771,8 @@ ef_broker_open (ef_broker_t *self)
     if (!self->writer || !self->hasher || !self->room || !self->validator)
         return EF_ENOMEM;
     ef_engine_set_schema_budget (ef_writer_engine (self->writer), event_ms);
-    if ((rc = ef_hasher_start (self->hasher))
-        || (rc = ef_validator_start (self->validator)))
+    if ((rc = ef_hasher_start (self->hasher)) ||
+        (rc = ef_validator_start (self->validator)))
         return rc;
 
     sigset_t set;

@@ -35,35 +35,35 @@ struct ef_broker {
     ef_log_t *log;
     char endpoint[256];
     uint32_t max_message, max_batch, max_payload;
-    int curve;                /* CurveZMQ on the socket */
+    int curve; /* CurveZMQ on the socket */
     void *ctx;
     void *router;
     int sigfd;
     ef_store_t *store;
-    ef_store_txn_t *reader;   /* the reactor's snapshot */
+    ef_store_txn_t *reader; /* the reactor's snapshot */
     ef_auth_t *auth;
     ef_zap_t *zap;
-    ef_mailbox_t *done;       /* requests back from the writer and hasher */
+    ef_mailbox_t *done; /* requests back from the writer and hasher */
     ef_writer_t *writer;
     ef_hasher_t *hasher;
     ef_validator_t *validator; /* PUBLISH's schema checks */
     ef_query_t *query;
     ef_metrics_t *metrics;
-    ef_wreq_t *pool;          /* free requests */
-    ef_event_in_t *scratch;   /* decode target, max_batch items */
-    ef_buf_t out;             /* reply to the request in hand */
-    int log_debug;            /* the log takes debug lines */
+    ef_wreq_t *pool;        /* free requests */
+    ef_event_in_t *scratch; /* decode target, max_batch items */
+    ef_buf_t out;           /* reply to the request in hand */
+    int log_debug;          /* the log takes debug lines */
     int stopping;
     int writer_stopped;
-    ef_room_t *room;             /* the workers' room, told to the engine */
-    ef_schema_cache_t *schemas;  /* compiled stream schemas */
-    ef_consume_t *consume;       /* parked fetches, push subscriptions */
-    ef_workers_t *workers;       /* pipeline workers */
+    ef_room_t *room;            /* the workers' room, told to the engine */
+    ef_schema_cache_t *schemas; /* compiled stream schemas */
+    ef_consume_t *consume;      /* parked fetches, push subscriptions */
+    ef_workers_t *workers;      /* pipeline workers */
     ef_dlq_t *dlq;
     ef_admin_t *admin;
     ef_streams_t *streams;
     ef_publish_t *publish;
-    char why[512];          /* a handler's message that is not static */
+    char why[512]; /* a handler's message that is not static */
 };
 
 #endif

@@ -19,10 +19,14 @@
 static int
 s_hello (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
-    ef_hello_t h = {ef_str ("eventflow-broker"), ef_str (EF_VERSION),
-                    EF_PROTO_VERSION, self->max_message, self->max_batch,
-                    self->max_payload, EF_MAX_READ};
+    (void)why;
+    ef_hello_t h = {ef_str ("eventflow-broker"),
+                    ef_str (EF_VERSION),
+                    EF_PROTO_VERSION,
+                    self->max_message,
+                    self->max_batch,
+                    self->max_payload,
+                    EF_MAX_READ};
     ef_proto_reply_ok (&self->out, w->req.id, 4);
     ef_proto_write_hello (&self->out, &h);
     return 0;
@@ -31,7 +35,7 @@ s_hello (ef_broker_t *self, ef_wreq_t *w, const char **why)
 static int
 s_ping (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     ef_proto_reply_ok (&self->out, w->req.id, 1);
     ef_mp_key (&self->out, "now");
     ef_mp_uint (&self->out, ef_time_now_ms ());
@@ -116,13 +120,13 @@ s_processing_stats (ef_broker_t *self)
 static int
 s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     ef_stats_t st = {0};
     int rc = ef_store_figures (self->reader, w->org, &st.streams, &st.events,
                                &st.store_bytes);
     if (rc)
         return rc;
-    int operator = ef_auth_is_operator (self->auth, &w->who);
+    int operator= ef_auth_is_operator (self->auth, &w->who);
     if (!operator) {
         ef_proto_reply_ok (&self->out, w->req.id, 2);
         ef_mp_key (&self->out, "stats");
@@ -159,9 +163,9 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
 }
 
 #define S_QUERY(name, fn)                                                      \
-    static int name (ef_broker_t *self, ef_wreq_t *w, const char **why)       \
+    static int name (ef_broker_t *self, ef_wreq_t *w, const char **why)        \
     {                                                                          \
-        return fn (self->query, self->reader, w->org, &w->req, &self->out,    \
+        return fn (self->query, self->reader, w->org, &w->req, &self->out,     \
                    why);                                                       \
     }
 S_QUERY (s_get_stream, ef_query_get_stream)
@@ -174,10 +178,10 @@ S_QUERY (s_list_events, ef_query_list_events)
 /* ---------------------------------------------------------------- modules */
 
 /*  A module's handler, run on the broker's object of that module. */
-#define S_ON(module, fn)                                                      \
-    static int s_##fn (ef_broker_t *self, ef_wreq_t *w, const char **why)    \
-    {                                                                         \
-        return fn (self->module, w, why);                                     \
+#define S_ON(module, fn)                                                       \
+    static int s_##fn (ef_broker_t *self, ef_wreq_t *w, const char **why)      \
+    {                                                                          \
+        return fn (self->module, w, why);                                      \
     }
 
 S_ON (streams, ef_streams_create)
@@ -245,7 +249,7 @@ s_wake (ef_broker_t *self, ef_wreq_t *w)
 static void
 s_pump (ef_broker_t *self, ef_wreq_t *w)
 {
-    (void) w;
+    (void)w;
     if (self->workers)
         ef_workers_tick (self->workers);
 }
@@ -260,11 +264,11 @@ s_stream_gone (ef_broker_t *self, ef_wreq_t *w)
 
 /* ---------------------------------------------------------------- table */
 
-#define ALL (EF_ROLE_ADMIN | EF_ROLE_PRODUCER | EF_ROLE_CONSUMER)
-#define ADMIN EF_ROLE_ADMIN
+#define ALL      (EF_ROLE_ADMIN | EF_ROLE_PRODUCER | EF_ROLE_CONSUMER)
+#define ADMIN    EF_ROLE_ADMIN
 #define PRODUCER EF_ROLE_PRODUCER
 #define CONSUMER EF_ROLE_CONSUMER
-#define STREAM EF_CMDF_STREAM
+#define STREAM   EF_CMDF_STREAM
 
 /*  The command × role table (schemas/protocol.md §6 prints it): handler,
     flags, roles, the step after the password hasher, and the hooks. */
@@ -272,8 +276,8 @@ static const ef_command_t s_commands[] = {
     /* cmd, handler, flags, roles, after hashing, hold, follow */
     {EF_CMD_HELLO, s_hello, EF_CMDF_ANON, ALL, NULL, NULL, NULL},
     {EF_CMD_PING, s_ping, EF_CMDF_ANON, ALL, NULL, NULL, NULL},
-    {EF_CMD_CREATE_STREAM, s_ef_streams_create, EF_CMDF_WRITES, ADMIN, NULL, NULL,
-     NULL},
+    {EF_CMD_CREATE_STREAM, s_ef_streams_create, EF_CMDF_WRITES, ADMIN, NULL,
+     NULL, NULL},
     {EF_CMD_LIST_STREAMS, s_list_streams, 0, ALL, NULL, NULL, NULL},
     {EF_CMD_GET_STREAM, s_get_stream, STREAM, ALL, NULL, NULL, NULL},
     {EF_CMD_PUBLISH, s_ef_publish, EF_CMDF_WRITES | STREAM | EF_CMDF_PER_EVENT,
@@ -331,8 +335,8 @@ static const ef_command_t s_commands[] = {
      NULL},
     {EF_CMD_CLIENTKEY_LIST, s_ef_admin_clientkey_list, 0, ADMIN, NULL, NULL,
      NULL},
-    {EF_CMD_CLIENTKEY_REVOKE, s_ef_admin_clientkey_revoke, 0, ADMIN, NULL,
-     NULL, NULL},
+    {EF_CMD_CLIENTKEY_REVOKE, s_ef_admin_clientkey_revoke, 0, ADMIN, NULL, NULL,
+     NULL},
 };
 
 const ef_command_t *

@@ -17,8 +17,7 @@
     CREATE_STREAM; w->schema sends a PUBLISH to the schema checks
     first). It returns an error code for the dispatcher to answer,
     with *why naming the cause. */
-typedef int (ef_handler_fn) (ef_broker_t *self, ef_wreq_t *w,
-                             const char **why);
+typedef int (ef_handler_fn) (ef_broker_t *self, ef_wreq_t *w, const char **why);
 /*  A request the reactor would answer now (from the handler, or back from
     the writer) with w->park set: 1 when the row's module keeps it
     instead (a FETCH that waits for events), 0 to answer it. */
@@ -29,10 +28,11 @@ typedef int (ef_hold_fn) (ef_broker_t *self, ef_wreq_t *w);
 typedef void (ef_follow_fn) (ef_broker_t *self, ef_wreq_t *w);
 
 enum {
-    EF_CMDF_WRITES = 1, /* goes to the writer; reply by ef_commands_write_reply */
-    EF_CMDF_ANON = 2,   /* needs no principal */
-    EF_CMDF_STREAM = 4, /* names a stream: API key scope applies */
-    EF_CMDF_GATEWAY = 8, /* the gateway may run it for itself (org 0: all) */
+    EF_CMDF_WRITES =
+        1,            /* goes to the writer; reply by ef_commands_write_reply */
+    EF_CMDF_ANON = 2, /* needs no principal */
+    EF_CMDF_STREAM = 4,     /* names a stream: API key scope applies */
+    EF_CMDF_GATEWAY = 8,    /* the gateway may run it for itself (org 0: all) */
     EF_CMDF_PER_EVENT = 16, /* rate limits and refusals count its events */
     EF_CMDF_ID_REPLY = 32   /* answered only when it has an id, errors too */
 };

@@ -37,7 +37,7 @@ ef_metrics_add (ef_metrics_t *self, ef_metric_t m, uint64_t n)
 uint64_t
 ef_metrics_get (const ef_metrics_t *self, ef_metric_t m)
 {
-    return atomic_load_explicit (&((ef_metrics_t *) self)->v[m],
+    return atomic_load_explicit (&((ef_metrics_t *)self)->v[m],
                                  memory_order_relaxed);
 }
 
@@ -56,7 +56,7 @@ ef_metrics_latency_get (const ef_metrics_t *self,
                         uint64_t buckets[EF_M_LATENCY_BUCKETS + 1],
                         uint64_t *count, uint64_t *sum_ms)
 {
-    ef_metrics_t *m = (ef_metrics_t *) self;
+    ef_metrics_t *m = (ef_metrics_t *)self;
     uint64_t total = 0;
     for (uint32_t i = 0; i <= EF_M_LATENCY_BUCKETS; i++) {
         total += atomic_load_explicit (&m->latency[i], memory_order_relaxed);

@@ -17,27 +17,27 @@
     it refused); the schema checks (ef_validator) refuse more; the writer fills seq and duplicate (and received_at of the
     original for a duplicate). */
 typedef struct {
-    int code;             /* the item's own error, 0 if none */
-    const char *err_msg;  /* static text for code */
-    int id_given;         /* the producer chose the id: check idempotency */
+    int code;            /* the item's own error, 0 if none */
+    const char *err_msg; /* static text for code */
+    int id_given;        /* the producer chose the id: check idempotency */
     ef_uuid_t id;
     char event_id[EF_UUID_STRLEN + 1];
     uint32_t rec_off, rec_len; /* the record, in the request's records */
     int duplicate;
     uint64_t seq;
     uint64_t received_at;
-    uint64_t retry_after_ms; /* code EF_ERATE */
-    uint32_t msg_off, msg_len; /* code EF_EVALIDATION: its text in records */
+    uint64_t retry_after_ms;     /* code EF_ERATE */
+    uint32_t msg_off, msg_len;   /* code EF_EVALIDATION: its text in records */
     uint32_t errs_off, errs_len; /* and its failing paths, a msgpack array
                                     of {path, message} in records */
-    ef_str_t payload;          /* to check against the schema (in frame) */
+    ef_str_t payload;            /* to check against the schema (in frame) */
 } ef_wresult_t;
 
 /*  Who sent a request, as the broker established it. */
 typedef struct {
-    int kind;   /* EF_WHO_* */
+    int kind; /* EF_WHO_* */
     uint32_t org;
-    int role;   /* one EF_ROLE_* bit; EF_ROLE_NONE for anonymous */
+    int role;        /* one EF_ROLE_* bit; EF_ROLE_NONE for anonymous */
     char id[64];     /* api key id, user id or client key (z85) */
     char family[64]; /* JWT: its refresh family */
     ef_apikey_t key; /* EF_WHO_API_KEY: scope and rate */
@@ -81,27 +81,27 @@ struct ef_wreq {
                                CREATE_STREAM: filled by the writer */
     ef_wresult_t *results;  /* PUBLISH: one per item, capacity results_cap */
     uint32_t results_cap;
-    ef_buf_t records;       /* PUBLISH: the items' records, back to back */
-    ef_wapply_fn *apply;    /* other writes */
+    ef_buf_t records;    /* PUBLISH: the items' records, back to back */
+    ef_wapply_fn *apply; /* other writes */
     void *apply_ctx;
-    ef_buf_t reply;         /* their reply */
-    int hash_op;            /* EF_HASH_*: the hasher's task */
-    uint64_t hash_queue;    /* the hasher's fair queue (ef_hasher.h) */
-    char pwhash[160];       /* made, or to verify against */
-    int pw_ok;              /* verify's outcome */
-    ef_user_t user;         /* LOGIN: the user found */
-    int internal;           /* EF_WREQ_JOB: a worker job, not a request */
-    int park;               /* FETCH found nothing: wait for events */
-    int64_t deadline_ms;    /* a parked FETCH answers empty then */
-    uint64_t quota;         /* PUBLISH: the org's stored-bytes quota;
+    ef_buf_t reply;           /* their reply */
+    int hash_op;              /* EF_HASH_*: the hasher's task */
+    uint64_t hash_queue;      /* the hasher's fair queue (ef_hasher.h) */
+    char pwhash[160];         /* made, or to verify against */
+    int pw_ok;                /* verify's outcome */
+    ef_user_t user;           /* LOGIN: the user found */
+    int internal;             /* EF_WREQ_JOB: a worker job, not a request */
+    int park;                 /* FETCH found nothing: wait for events */
+    int64_t deadline_ms;      /* a parked FETCH answers empty then */
+    uint64_t quota;           /* PUBLISH: the org's stored-bytes quota;
                                CREATE_STREAM: its streams quota (0: none) */
     struct ef_schema *schema; /* PUBLISH: a reference for the schema
                                  checks (ef_validator), NULL otherwise */
-    int checking;           /* PUBLISH: with the schema checks */
-    uint32_t check_next;    /* the next item they check */
-    int64_t check_ns;       /* the CPU they spent on it so far */
-    int status;             /* whole-request error, 0 if none */
-    const char *why;        /* static text for status */
+    int checking;             /* PUBLISH: with the schema checks */
+    uint32_t check_next;      /* the next item they check */
+    int64_t check_ns;         /* the CPU they spent on it so far */
+    int status;               /* whole-request error, 0 if none */
+    const char *why;          /* static text for status */
 };
 
 #endif

@@ -38,11 +38,11 @@ struct ef_consume {
        num (a publish looks at its stream's bucket only) */
     ef_wreq_t *parked[S_BUCKETS];
     uint32_t nparked;
-    int64_t park_due; /* no parked fetch is due before this (mono ms) */
-    int closing;      /* park no more */
+    int64_t park_due;         /* no parked fetch is due before this (mono ms) */
+    int closing;              /* park no more */
     s_sub_t *subs[S_BUCKETS]; /* push subscriptions, likewise */
     uint32_t nsubs;
-    ef_buf_t push;    /* a push frame being built */
+    ef_buf_t push; /* a push frame being built */
 };
 
 static void s_push (ef_consume_t *self, s_sub_t *sub);

@@ -22,11 +22,11 @@ typedef int (ef_consume_send_fn) (void *arg, zmq_msg_t *peer, ef_buf_t *b);
 typedef void (ef_consume_rerun_fn) (void *arg, ef_wreq_t *w);
 
 typedef struct {
-    ef_store_txn_t *reader;     /* the reactor's snapshot (not begun) */
-    ef_buf_t *out;              /* a handler's reply goes here */
+    ef_store_txn_t *reader; /* the reactor's snapshot (not begun) */
+    ef_buf_t *out;          /* a handler's reply goes here */
     ef_consume_send_fn *send;
     ef_consume_rerun_fn *rerun;
-    void *arg;                  /* for send and rerun */
+    void *arg; /* for send and rerun */
 } ef_consume_ctx_t;
 
 /*  An empty one over ctx (copied; what it points to is borrowed). */
@@ -43,11 +43,9 @@ int ef_consume_fetch (ef_consume_t *self, ef_wreq_t *w, const char **why);
 int ef_consume_commit (ef_consume_t *self, ef_wreq_t *w, const char **why);
 int ef_consume_seek (ef_consume_t *self, ef_wreq_t *w, const char **why);
 int ef_consume_list (ef_consume_t *self, ef_wreq_t *w, const char **why);
-int ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w,
-                          const char **why);
+int ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w, const char **why);
 int ef_consume_credit (ef_consume_t *self, ef_wreq_t *w, const char **why);
-int ef_consume_unsubscribe (ef_consume_t *self, ef_wreq_t *w,
-                            const char **why);
+int ef_consume_unsubscribe (ef_consume_t *self, ef_wreq_t *w, const char **why);
 
 /*  A FETCH with nothing to give (w->park set by its handler or by the
     writer): keep it (1) until its stream gets events or w->deadline_ms

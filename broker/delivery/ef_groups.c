@@ -20,8 +20,8 @@ ef_groups_init (ef_group_t *g, uint32_t stream, ef_str_t name, uint64_t now_ms,
 {
     memset (g, 0, sizeof *g);
     g->stream = stream;
-    memcpy (g->name, name.ptr, name.len < EF_GROUP_NAME_MAX ? name.len
-                                                            : EF_GROUP_NAME_MAX);
+    memcpy (g->name, name.ptr,
+            name.len < EF_GROUP_NAME_MAX ? name.len : EF_GROUP_NAME_MAX);
     g->lease_ms = lease_ms ? lease_ms : EF_LEASE_MS_DEFAULT;
     g->created_at = now_ms;
 }
@@ -29,8 +29,8 @@ ef_groups_init (ef_group_t *g, uint32_t stream, ef_str_t name, uint64_t now_ms,
 static int
 s_is (const ef_lease_t *l, ef_str_t member)
 {
-    return strlen (l->member) == member.len
-           && memcmp (l->member, member.ptr, member.len) == 0;
+    return strlen (l->member) == member.len &&
+           memcmp (l->member, member.ptr, member.len) == 0;
 }
 
 static void
@@ -62,8 +62,8 @@ s_compact (ef_group_t *g)
         }
     }
     qsort (g->leases, g->nleases, sizeof g->leases[0], s_by_from);
-    while (g->nleases && g->leases[0].done
-           && g->leases[0].from == g->committed + 1) {
+    while (g->nleases && g->leases[0].done &&
+           g->leases[0].from == g->committed + 1) {
         g->committed = g->leases[0].to;
         memmove (g->leases, g->leases + 1,
                  (g->nleases - 1) * sizeof g->leases[0]);
@@ -172,8 +172,8 @@ ef_groups_members (const ef_group_t *g, uint64_t now_ms)
             continue;
         int seen = 0;
         for (uint32_t j = 0; j < i && !seen; j++)
-            seen = !g->leases[j].done && g->leases[j].expires_ms > now_ms
-                   && strcmp (g->leases[j].member, l->member) == 0;
+            seen = !g->leases[j].done && g->leases[j].expires_ms > now_ms &&
+                   strcmp (g->leases[j].member, l->member) == 0;
         n += !seen;
     }
     return n;
@@ -189,23 +189,23 @@ s_decode (ef_str_t v, uint32_t stream, ef_str_t name, ef_group_t *g)
     uint64_t lease_ms;
     ef_groups_init (g, stream, name, 0, 0);
     ef_mpr_init (&r, v.ptr, v.len);
-    if (ef_mpr_array (&r, &n) || n < 4 || ef_mpr_uint (&r, &g->committed)
-        || ef_mpr_uint (&r, &lease_ms) || ef_mpr_uint (&r, &g->created_at)
-        || ef_mpr_array (&r, &nl) || nl > EF_GROUP_MAX_LEASES)
+    if (ef_mpr_array (&r, &n) || n < 4 || ef_mpr_uint (&r, &g->committed) ||
+        ef_mpr_uint (&r, &lease_ms) || ef_mpr_uint (&r, &g->created_at) ||
+        ef_mpr_array (&r, &nl) || nl > EF_GROUP_MAX_LEASES)
         return EF_ESTORE;
-    g->lease_ms = (uint32_t) lease_ms;
+    g->lease_ms = (uint32_t)lease_ms;
     for (uint32_t i = 0; i < nl; i++) {
         ef_lease_t *l = &g->leases[i];
         uint32_t m;
         uint64_t done;
         ef_str_t member;
-        if (ef_mpr_array (&r, &m) || m < 5 || ef_mpr_str (&r, &member)
-            || member.len > EF_MEMBER_MAX || ef_mpr_uint (&r, &l->from)
-            || ef_mpr_uint (&r, &l->to) || ef_mpr_uint (&r, &l->expires_ms)
-            || ef_mpr_uint (&r, &done))
+        if (ef_mpr_array (&r, &m) || m < 5 || ef_mpr_str (&r, &member) ||
+            member.len > EF_MEMBER_MAX || ef_mpr_uint (&r, &l->from) ||
+            ef_mpr_uint (&r, &l->to) || ef_mpr_uint (&r, &l->expires_ms) ||
+            ef_mpr_uint (&r, &done))
             return EF_ESTORE;
         memcpy (l->member, member.ptr, member.len);
-        l->done = (int) done;
+        l->done = (int)done;
     }
     g->nleases = nl;
     return 0;
@@ -239,7 +239,7 @@ ef_groups_save (ef_store_txn_t *txn, const ef_group_t *g)
         ef_mp_uint (&b, l->from);
         ef_mp_uint (&b, l->to);
         ef_mp_uint (&b, l->expires_ms);
-        ef_mp_uint (&b, (uint64_t) l->done);
+        ef_mp_uint (&b, (uint64_t)l->done);
     }
     int rc = b.oom ? EF_ENOMEM
                    : ef_store_group_put (txn, g->stream, ef_str (g->name),

@@ -55,8 +55,8 @@ s_reserve (ef_wreq_t *w, uint32_t n)
 static void
 s_rate_item (ef_publish_t *self, ef_wreq_t *w, ef_wresult_t *res, int64_t mono)
 {
-    if (res->code == 0
-        && ef_auth_rate (self->x.auth, &w->who, mono, &res->retry_after_ms)) {
+    if (res->code == 0 &&
+        ef_auth_rate (self->x.auth, &w->who, mono, &res->retry_after_ms)) {
         res->code = EF_ERATE;
         res->err_msg = "rate limit reached";
     }
@@ -125,12 +125,12 @@ ef_publish (ef_publish_t *self, ef_wreq_t *w, const char **why)
         e.occurred_at = ev->occurred_at ? ev->occurred_at : now;
         e.received_at = now;
         e.source = ef_str_set (ev->source) ? ev->source : ef_str ("native");
-        e.api_key_id = w->who.kind == EF_WHO_API_KEY ? ef_str (w->who.id)
-                                                     : EF_STR_NULL;
+        e.api_key_id =
+            w->who.kind == EF_WHO_API_KEY ? ef_str (w->who.id) : EF_STR_NULL;
         e.trace_id = ev->trace_id;
         e.correlation_id = ev->correlation_id;
-        e.request_id = ef_str_set (ev->request_id) ? ev->request_id
-                                                   : w->req.request_id;
+        e.request_id =
+            ef_str_set (ev->request_id) ? ev->request_id : w->req.request_id;
         if (!ef_str_set (e.trace_id) && ef_str_set (w->req.traceparent)) {
             /* the request's trace, when the event names none */
             ef_proto_traceparent (w->req.traceparent, trace);
@@ -138,12 +138,14 @@ ef_publish (ef_publish_t *self, ef_wreq_t *w, const char **why)
         }
         e.payload = ev->payload;
         if (self->x.log_debug && ef_str_set (e.request_id))
-            ef_log_debug (self->x.log, "event", "\"event_id\":\"%s\","
-                          "\"request_id\":\"%.*s\"", res->event_id,
-                          (int) e.request_id.len, e.request_id.ptr);
-        res->rec_off = (uint32_t) w->records.len;
+            ef_log_debug (self->x.log, "event",
+                          "\"event_id\":\"%s\","
+                          "\"request_id\":\"%.*s\"",
+                          res->event_id, (int)e.request_id.len,
+                          e.request_id.ptr);
+        res->rec_off = (uint32_t)w->records.len;
         ef_proto_write_event_record (&w->records, &e);
-        res->rec_len = (uint32_t) (w->records.len - res->rec_off);
+        res->rec_len = (uint32_t)(w->records.len - res->rec_off);
     }
     if (w->records.oom)
         return EF_ENOMEM;
@@ -166,13 +168,14 @@ ef_publish_write_reply (ef_publish_t *self, ef_wreq_t *w)
         r.code = res->code;
         r.index = i;
         if (res->code) {
-            r.message = res->msg_len ? (ef_str_t){w->records.data + res->msg_off,
-                                                  res->msg_len}
-                                     : ef_str (res->err_msg);
+            r.message =
+                res->msg_len
+                    ? (ef_str_t){w->records.data + res->msg_off, res->msg_len}
+                    : ef_str (res->err_msg);
             r.retry_after_ms = res->retry_after_ms;
             if (res->errs_len)
-                r.errors = (ef_str_t){w->records.data + res->errs_off,
-                                      res->errs_len};
+                r.errors =
+                    (ef_str_t){w->records.data + res->errs_off, res->errs_len};
             rejected++;
         } else {
             r.event_id = (ef_str_t){res->event_id, EF_UUID_STRLEN};
@@ -188,4 +191,3 @@ ef_publish_write_reply (ef_publish_t *self, ef_wreq_t *w)
     ef_metrics_add (self->x.metrics, EF_M_DUPLICATES, dups);
     ef_metrics_add (self->x.metrics, EF_M_REJECTED, rejected);
 }
-

@@ -19,14 +19,14 @@
 typedef struct ef_publish ef_publish_t;
 
 typedef struct {
-    ef_store_txn_t *reader;   /* the reactor's snapshot */
-    ef_buf_t *out;            /* the reply goes here */
-    ef_event_in_t *scratch;   /* the decoded items of the request in hand */
+    ef_store_txn_t *reader; /* the reactor's snapshot */
+    ef_buf_t *out;          /* the reply goes here */
+    ef_event_in_t *scratch; /* the decoded items of the request in hand */
     uint32_t max_payload;
     ef_schema_cache_t *schemas;
     ef_auth_t *auth;
     ef_log_t *log;
-    int log_debug;            /* the log takes debug lines */
+    int log_debug; /* the log takes debug lines */
     ef_metrics_t *metrics;
 } ef_publish_ctx_t;
 

@@ -40,7 +40,7 @@ s_hash (ef_str_t s)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (uint32_t i = 0; i < s.len; i++)
-        h = (h ^ (uint8_t) s.ptr[i]) * 1099511628211ull;
+        h = (h ^ (uint8_t)s.ptr[i]) * 1099511628211ull;
     return h ^ s.len;
 }
 
@@ -50,7 +50,7 @@ ef_schema_cache_get (ef_schema_cache_t *self, uint32_t num, ef_str_t text)
     if (!ef_str_set (text) || text.len == 0)
         return NULL;
     uint64_t h = s_hash (text);
-    int i = (int) (num % S_SLOTS);
+    int i = (int)(num % S_SLOTS);
     if (self->slot[i].num == num && self->slot[i].hash == h)
         return self->slot[i].schema;
     int err;

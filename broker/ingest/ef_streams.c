@@ -48,9 +48,8 @@ s_check_config (ef_streams_t *self, ef_wreq_t *w, const char **why)
             *why = "a schema is at most 256 KiB";
             return EF_ETOOBIG;
         }
-        ef_schema_t *sc = ef_schema_compile (w->req.schema.ptr,
-                                             w->req.schema.len, &err, msg,
-                                             sizeof msg);
+        ef_schema_t *sc = ef_schema_compile (
+            w->req.schema.ptr, w->req.schema.len, &err, msg, sizeof msg);
         if (!sc) {
             snprintf (self->why, sizeof self->why, "invalid schema: %s", msg);
             *why = self->why;
@@ -63,9 +62,8 @@ s_check_config (ef_streams_t *self, ef_wreq_t *w, const char **why)
             *why = "a pipeline is at most 256 KiB";
             return EF_ETOOBIG;
         }
-        ef_pipeline_t *p = ef_pipeline_compile (w->req.pipeline.ptr,
-                                                w->req.pipeline.len, &err, msg,
-                                                sizeof msg);
+        ef_pipeline_t *p = ef_pipeline_compile (
+            w->req.pipeline.ptr, w->req.pipeline.len, &err, msg, sizeof msg);
         if (!p) {
             snprintf (self->why, sizeof self->why, "invalid pipeline: %s", msg);
             *why = self->why;
@@ -77,7 +75,7 @@ s_check_config (ef_streams_t *self, ef_wreq_t *w, const char **why)
         if (steps && n > steps) {
             snprintf (self->why, sizeof self->why,
                       "the org's quota is %llu pipeline steps per stream",
-                      (unsigned long long) steps);
+                      (unsigned long long)steps);
             *why = self->why;
             return EF_EQUOTA;
         }
@@ -103,8 +101,8 @@ s_record_id (ef_str_t record, ef_uuid_t *id)
     ef_event_t ev = {0};
     ef_mpr_t r;
     ef_mpr_init (&r, record.ptr, record.len);
-    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev)
-        || !ev.event_id.ptr)
+    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev) ||
+        !ev.event_id.ptr)
         return EF_EINVAL;
     return ef_uuid_parse (ev.event_id.ptr, ev.event_id.len, id);
 }
@@ -113,7 +111,7 @@ static int
 s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
 {
-    (void) now;
+    (void)now;
     ef_stream_rec_t s;
     int rc = ef_store_stream_find (txn, w->org, w->req.stream, &s);
     if (rc == EF_ENOTFOUND) {
@@ -123,21 +121,21 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     /* first: would the routes loop with the new name or pipeline? (a
        name another stream has is refused by the rename) */
     ef_stream_rec_t other;
-    if (rc == 0 && (ef_str_set (w->req.name) || ef_str_set (w->req.pipeline))
-        && (!ef_str_set (w->req.name)
-            || ef_store_stream_find (txn, w->org, w->req.name, &other)
-                   == EF_ENOTFOUND
-            || other.num == s.num)) {
-        rc = ef_writer_check_routes (((ef_streams_t *) ctx)->x.writer, txn, w,
-                                     s.num,
-                                     ef_str_set (w->req.name) ? w->req.name
-                                                              : ef_str (s.name));
+    if (rc == 0 && (ef_str_set (w->req.name) || ef_str_set (w->req.pipeline)) &&
+        (!ef_str_set (w->req.name) ||
+         ef_store_stream_find (txn, w->org, w->req.name, &other) ==
+             EF_ENOTFOUND ||
+         other.num == s.num)) {
+        rc = ef_writer_check_routes (
+            ((ef_streams_t *)ctx)->x.writer, txn, w, s.num,
+            ef_str_set (w->req.name) ? w->req.name : ef_str (s.name));
         if (rc || w->status)
             return rc;
     }
     if (rc == 0 && ef_str_set (w->req.name))
         rc = ef_store_stream_rename (txn, s.num, w->req.name);
-    if (rc == 0 && (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline))) {
+    if (rc == 0 &&
+        (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline))) {
         /* given: set (an empty text removes); not given: kept */
         ef_stream_rec_t cur;
         if ((rc = ef_store_stream_get (txn, s.num, &cur)) == 0) {
@@ -164,8 +162,8 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
             rc = keep.oom ? EF_ENOMEM
                           : ef_store_stream_configure (txn, s.num, sc, pl);
             ef_buf_free (&keep);
-            ef_engine_forget (ef_writer_engine (((ef_streams_t *) ctx)->x.writer),
-                              s.num);
+            ef_engine_forget (
+                ef_writer_engine (((ef_streams_t *)ctx)->x.writer), s.num);
         }
     }
     if (rc == EF_EEXISTS) {
@@ -176,8 +174,9 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         rc = ef_store_stream_get (txn, s.num, &s);
     if (rc)
         return rc;
-    ef_stream_info_t info = {ef_str (s.id), ef_str (s.name), s.created_at,
-                             0, 0, 0, s.schema, s.pipeline};
+    ef_stream_info_t info = {
+        ef_str (s.id), ef_str (s.name), s.created_at, 0, 0, 0,
+        s.schema,      s.pipeline};
     ef_store_stream_bounds (txn, s.num, &info.first_seq, &info.last_seq);
     info.events = info.last_seq ? info.last_seq - info.first_seq + 1 : 0;
     ef_proto_reply_ok (&w->reply, w->req.id, 1);
@@ -206,7 +205,7 @@ s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
 {
     ef_streams_t *self = ctx;
-    (void) now;
+    (void)now;
     ef_stream_rec_t s;
     int rc = ef_store_stream_find (txn, w->org, w->req.stream, &s);
     if (rc == EF_ENOTFOUND) {
@@ -227,7 +226,7 @@ s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 int
 ef_streams_delete (ef_streams_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     w->apply = s_apply_delete_stream;
     w->apply_ctx = self;
     return 0;
@@ -237,8 +236,13 @@ void
 ef_streams_write_created (ef_streams_t *self, ef_wreq_t *w)
 {
     ef_buf_t *out = self->x.out;
-    ef_stream_info_t s = {ef_str (w->stream.id), ef_str (w->stream.name),
-                          w->stream.created_at, 0, 0, 0, w->req.schema,
+    ef_stream_info_t s = {ef_str (w->stream.id),
+                          ef_str (w->stream.name),
+                          w->stream.created_at,
+                          0,
+                          0,
+                          0,
+                          w->req.schema,
                           w->req.pipeline};
     ef_proto_reply_ok (out, w->req.id, 1);
     ef_mp_key (out, "stream");

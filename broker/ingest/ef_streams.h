@@ -15,7 +15,7 @@
 typedef struct ef_streams ef_streams_t;
 
 typedef struct {
-    ef_buf_t *out;       /* a reply built on the reactor goes here */
+    ef_buf_t *out; /* a reply built on the reactor goes here */
     ef_auth_t *auth;
     ef_writer_t *writer;
 } ef_streams_ctx_t;

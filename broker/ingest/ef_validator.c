@@ -72,8 +72,7 @@ s_refuse (ef_wreq_t *w, ef_wresult_t *res, const ef_schema_error_t *errs,
     res->errs_off = (uint32_t)w->records.len;
     ef_mp_array (&w->records, n);
     for (uint32_t i = 0; i < n; i++)
-        ef_proto_write_field_error (&w->records, errs[i].path,
-                                    errs[i].message);
+        ef_proto_write_field_error (&w->records, errs[i].path, errs[i].message);
     res->errs_len = (uint32_t)w->records.len - res->errs_off;
 }
 

@@ -529,9 +529,9 @@ s_string_size (const char *s, size_t len)
 {
     size_t n = len + 2;
     for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char) s[i];
-        if (ch == '"' || ch == '\\' || ch == '\b' || ch == '\f' || ch == '\n'
-            || ch == '\r' || ch == '\t')
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\' || ch == '\b' || ch == '\f' || ch == '\n' ||
+            ch == '\r' || ch == '\t')
             n += 1;
         else if (ch < 0x20)
             n += 5;
@@ -547,11 +547,11 @@ s_real_size (double r)
 {
     char b[64];
     int n = snprintf (b, sizeof b, "%.17g", r);
-    if (n <= 0 || (size_t) n >= sizeof b)
+    if (n <= 0 || (size_t)n >= sizeof b)
         return 32;
     const char *e = strchr (b, 'e');
     if (!e)
-        return (size_t) n + (strchr (b, '.') ? 0 : 2);
+        return (size_t)n + (strchr (b, '.') ? 0 : 2);
     const char *d = e + 1;
     size_t drop = 0;
     if (*d == '+')
@@ -560,7 +560,7 @@ s_real_size (double r)
         d++;
     while (*d == '0' && d[1])
         d++, drop++;
-    return (size_t) n - drop;
+    return (size_t)n - drop;
 }
 
 /*  Add to *n the bytes of v as compact JSON text; stops once *n passes
@@ -577,7 +577,7 @@ s_size_add (const json_t *v, size_t cap, size_t *n)
         json_t *m;
         size_t i = 0;
         *n += 2;
-        json_object_foreach ((json_t *) v, key, m)
+        json_object_foreach ((json_t *)v, key, m)
         {
             if (*n > cap)
                 return;
@@ -597,8 +597,8 @@ s_size_add (const json_t *v, size_t cap, size_t *n)
         *n += s_string_size (json_string_value (v), json_string_length (v));
         return;
     case JSON_INTEGER:
-        *n += (size_t) snprintf (b, sizeof b, "%" JSON_INTEGER_FORMAT,
-                                 json_integer_value (v));
+        *n += (size_t)snprintf (b, sizeof b, "%" JSON_INTEGER_FORMAT,
+                                json_integer_value (v));
         return;
     case JSON_REAL:
         *n += s_real_size (json_real_value (v));
@@ -633,10 +633,10 @@ s_members (const json_t *v)
 static size_t
 s_member_size (const s_slot_t *s, size_t vsize, size_t others)
 {
-    return vsize + (others ? 1 : 0)
-           + (json_is_object (s->parent)
-                  ? s_string_size (s->key->s, s->key->len) + 1
-                  : 0);
+    return vsize + (others ? 1 : 0) +
+           (json_is_object (s->parent)
+                ? s_string_size (s->key->s, s->key->len) + 1
+                : 0);
 }
 
 /*  The document once a value of vsize bytes is at slot s, in place of
@@ -810,8 +810,8 @@ s_apply_op (const s_ctx_t *c, json_t **root)
             s_detach (&s);
         } else if (c->max != SIZE_MAX)
             *c->size = 0;
-        if ((rc = s_place (c, *root, &op->path,
-                           s_depth (v, EF_PATCH_MAX_DEPTH), vsize, &to))) {
+        if ((rc = s_place (c, *root, &op->path, s_depth (v, EF_PATCH_MAX_DEPTH),
+                           vsize, &to))) {
             json_decref (v);
             return rc;
         }

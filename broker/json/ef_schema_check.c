@@ -198,8 +198,8 @@ s_stop (const s_vc_t *vc, int quiet)
     when within, 0 when not (errors reported), -1 to stop at once. */
 static int
 s_check_count (s_vc_t *vc, int quiet, size_t count, long long min,
-               long long max, const char *what_fmt_min, const char *what_fmt_max,
-               const char *one, const char *many)
+               long long max, const char *what_fmt_min,
+               const char *what_fmt_max, const char *one, const char *many)
 {
     int ok = 1;
     if (min >= 0 && count < (unsigned long long)min) {
@@ -257,8 +257,8 @@ s_match (s_vc_t *vc, const pcre2_code *re, const char *s, size_t n)
         return 1;
     if (rc == PCRE2_ERROR_NOMATCH)
         return 0;
-    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT
-        || rc == PCRE2_ERROR_HEAPLIMIT)
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+        rc == PCRE2_ERROR_HEAPLIMIT)
         s_exceeded (vc);
     else if (rc == PCRE2_ERROR_NOMEMORY)
         s_abort (vc, EF_ENOMEM, "out of memory");
@@ -356,11 +356,10 @@ s_check_string (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
     if (n->min_len >= 0 || n->max_len >= 0) {
         if (!s_spend (vc, len / 64, 0))
             return 0;
-        int c = s_check_count (vc, quiet, s_utf8_length (s, len), n->min_len,
-                               n->max_len,
-                               "must be at least %lld character%s long",
-                               "must be at most %lld character%s long", "",
-                               "s");
+        int c =
+            s_check_count (vc, quiet, s_utf8_length (s, len), n->min_len,
+                           n->max_len, "must be at least %lld character%s long",
+                           "must be at most %lld character%s long", "", "s");
         if (c < 0)
             return 0;
         ok &= c;
@@ -528,8 +527,10 @@ static int
 s_check_object (s_vc_t *vc, const s_node_t *n, const json_t *v, int quiet)
 {
     int ok = 1;
-    if (!s_spend (vc, n->nprops + (n->required ? json_array_size (n->required)
-                                               : 0) + n->ndeps,
+    if (!s_spend (vc,
+                  n->nprops +
+                      (n->required ? json_array_size (n->required) : 0) +
+                      n->ndeps,
                   0))
         return 0;
     for (size_t p = 0; p < n->nprops; p++) {

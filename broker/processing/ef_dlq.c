@@ -18,7 +18,7 @@ struct ef_dlq {
 };
 
 #define S_MAX_PAGE   EF_MAX_LIST /* the codec refuses more */
-#define S_MAX_REPLAY 1000 /* dead letters replayed by one request */
+#define S_MAX_REPLAY 1000        /* dead letters replayed by one request */
 
 typedef struct {
     ef_store_txn_t *txn;
@@ -47,9 +47,9 @@ s_locate (ef_store_txn_t *txn, ef_wreq_t *w, ef_stream_rec_t *s, uint64_t *seq)
 {
     ef_uuid_t id;
     s_letter_t l = {txn, 0, 0};
-    if (ef_uuid_parse (w->req.event_id.ptr, w->req.event_id.len, &id)
-        || ef_store_event_each_at (txn, w->org, &id, s_has_letter, &l)
-        || ef_store_stream_get (txn, l.num, s))
+    if (ef_uuid_parse (w->req.event_id.ptr, w->req.event_id.len, &id) ||
+        ef_store_event_each_at (txn, w->org, &id, s_has_letter, &l) ||
+        ef_store_stream_get (txn, l.num, s))
         return EF_ENOTFOUND;
     *seq = l.seq;
     return 0;
@@ -160,8 +160,8 @@ ef_dlq_list (ef_dlq_t *self, ef_wreq_t *w, const char **why)
         limit = S_MAX_PAGE;
     ef_buf_t tmp;
     ef_buf_init (&tmp);
-    s_list_t l = {self, w, stream, (uint64_t) (page - 1) * limit, limit, 0, 0,
-                  &tmp};
+    s_list_t l = {self,  w, stream, (uint64_t)(page - 1) * limit,
+                  limit, 0, 0,      &tmp};
     int rc = ef_process_dlq_each (self->x.reader, w->org, s_list_one, &l);
     if (rc == 0) {
         ef_proto_reply_ok (self->x.out, w->req.id, 4);
@@ -186,9 +186,9 @@ ef_dlq_get (ef_dlq_t *self, ef_wreq_t *w, const char **why)
     uint64_t seq;
     ef_dead_t d;
     ef_str_t rec;
-    if (s_locate (self->x.reader, w, &s, &seq)
-        || ef_process_dlq_get (self->x.reader, s.num, seq, &d)
-        || ef_store_event_get (self->x.reader, s.num, seq, &rec)) {
+    if (s_locate (self->x.reader, w, &s, &seq) ||
+        ef_process_dlq_get (self->x.reader, s.num, seq, &d) ||
+        ef_store_event_get (self->x.reader, s.num, seq, &rec)) {
         *why = "no such dead letter";
         return EF_ENOTFOUND;
     }
@@ -233,8 +233,8 @@ s_apply_replay (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     if (ef_str_set (w->req.event_id)) {
         ef_stream_rec_t s;
         uint64_t seq;
-        if (s_locate (txn, w, &s, &seq)
-            || ef_engine_replay (engine, txn, s.num, seq, now)) {
+        if (s_locate (txn, w, &s, &seq) ||
+            ef_engine_replay (engine, txn, s.num, seq, now)) {
             w->status = EF_ENOTFOUND;
             w->why = "no such dead letter";
             return 0;
@@ -254,8 +254,7 @@ s_apply_replay (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         rc = ef_process_dlq_each (txn, w->org, s_collect, &c);
         for (uint32_t i = 0; rc == 0 && i < c.n; i++)
             if ((rc = ef_engine_replay (engine, txn, c.found[i].num,
-                                        c.found[i].seq, now))
-                == 0)
+                                        c.found[i].seq, now)) == 0)
                 replayed++;
         free (c.found);
         more = c.more;
@@ -286,8 +285,8 @@ ef_dlq_replay (ef_dlq_t *self, ef_wreq_t *w, const char **why)
 static int
 s_apply_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void) ctx;
-    (void) now;
+    (void)ctx;
+    (void)now;
     ef_stream_rec_t s;
     uint64_t seq;
     if (s_locate (txn, w, &s, &seq) || ef_process_dlq_del (txn, s.num, seq)) {
@@ -303,7 +302,7 @@ s_apply_delete (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 int
 ef_dlq_delete (ef_dlq_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     w->apply = s_apply_delete;
     w->apply_ctx = self;
     return 0;

@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_BATCH     256
-#define S_CACHE     64
-#define S_MAX_JOBS  8192 /* worker jobs out at once */
-#define S_JOB_ID    64   /* bytes of a job id, with its NUL */
+#define S_BATCH    256
+#define S_CACHE    64
+#define S_MAX_JOBS 8192 /* worker jobs out at once */
+#define S_JOB_ID   64   /* bytes of a job id, with its NUL */
 
 typedef struct {
     uint32_t num;
@@ -33,8 +33,8 @@ struct ef_engine {
     ef_engine_dispatch_fn *dispatch;
     void *arg;
     ef_room_t *room;
-    int busy; /* a job waited for room in this pass */
-    uint32_t schema_ms; /* CPU per filter check, and per pass in all */
+    int busy;               /* a job waited for room in this pass */
+    uint32_t schema_ms;     /* CPU per filter check, and per pass in all */
     int64_t pass_schema_ns; /* spent by this pass's filter checks */
     ef_metrics_t *metrics;
     ef_log_t *log;
@@ -132,7 +132,7 @@ s_pipeline (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     char why[256];
     ef_pipeline_t *p = ef_pipeline_compile (s->pipeline.ptr, s->pipeline.len,
                                             &err, why, sizeof why);
-    int slot = (int) (num % S_CACHE);
+    int slot = (int)(num % S_CACHE);
     ef_pipeline_destroy (&self->cache[slot].pipeline);
     self->cache[slot].num = num;
     self->cache[slot].pipeline = p;
@@ -158,7 +158,7 @@ int
 ef_engine_enqueue (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
                    uint64_t seq, uint64_t now)
 {
-    (void) self;
+    (void)self;
     return s_enqueue (txn, num, seq, now, 0);
 }
 
@@ -316,8 +316,8 @@ s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
        attempt that timed out is told from the live one's */
     char jid[S_JOB_ID];
     st->dispatches++;
-    snprintf (jid, sizeof jid, "%u.%llu.%llu", s->num,
-              (unsigned long long) seq, (unsigned long long) st->dispatches);
+    snprintf (jid, sizeof jid, "%u.%llu.%llu", s->num, (unsigned long long)seq,
+              (unsigned long long)st->dispatches);
     ef_buf_append (&job->records, jid, strlen (jid) + 1);
     ef_proto_reply_ok (&job->reply, 0, 2);
     ef_mp_key (&job->reply, "push");
@@ -401,8 +401,8 @@ s_next_step_attempts (const ef_pipeline_t *p, ef_state_t *st)
 /*  Run (num, seq) from its state's step on. value: the payload the steps
     work on (owned; consumed). */
 static int
-s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
-             uint64_t seq, ef_state_t *st, json_t *value, uint64_t now)
+s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+             ef_state_t *st, json_t *value, uint64_t now)
 {
     ef_stream_rec_t s;
     ef_pipeline_t *p = s_pipeline (self, txn, num, &s);
@@ -431,8 +431,8 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     while (rc == 0 && p && st->step < p->n) {
         const ef_step_t *step = &p->steps[st->step];
         free (text);
-        text = json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY
-                                      | JSON_REAL_PRECISION (17));
+        text = json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY |
+                                      JSON_REAL_PRECISION (17));
         if (!text) {
             rc = EF_ENOMEM;
             break;
@@ -443,7 +443,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             ef_schema_budget_t b = {0};
             int64_t t0 = self->schema_ms ? ef_schema_cpu_now_ns () : 0;
             if (self->schema_ms)
-                b.cpu_until_ns = t0 + (int64_t) self->schema_ms * 1000000;
+                b.cpu_until_ns = t0 + (int64_t)self->schema_ms * 1000000;
             int bad = ef_schema_validate_json_budget (step->schema, value, &b,
                                                       NULL, 0, NULL);
             if (self->schema_ms)
@@ -455,16 +455,16 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             if (bad) {
                 rc = s_finish (txn, num, seq, st, EF_STATUS_FILTERED,
                                EF_STR_NULL, now);
-                ef_metrics_latency (self->metrics,
-                                    now > ev.received_at ? now - ev.received_at : 0);
+                ef_metrics_latency (self->metrics, now > ev.received_at
+                                                       ? now - ev.received_at
+                                                       : 0);
                 goto done;
             }
         } else if (step->kind == EF_STEP_TRANSFORM) {
             int err;
             char why[256];
-            json_t *next = ef_patch_apply_json (step->patch, value,
-                                                self->max_payload, &err, why,
-                                                sizeof why);
+            json_t *next = ef_patch_apply_json (
+                step->patch, value, self->max_payload, &err, why, sizeof why);
             if (!next) {
                 rc = s_dead (self, txn, &s, seq, st, why, now);
                 goto done;
@@ -486,8 +486,9 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
             if (changed) {
                 st->result = ef_str (text); /* what the worker gets */
             }
-            int room = self->room ? ef_room_open (self->room, s.org, step->target)
-                                  : EF_ROOM_OPEN;
+            int room = self->room
+                           ? ef_room_open (self->room, s.org, step->target)
+                           : EF_ROOM_OPEN;
             if (room == EF_ROOM_NONE)
                 rc = s_wait (txn, num, seq, st, step, ev.received_at, now);
             else if (room == EF_ROOM_BUSY) {
@@ -504,8 +505,8 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     }
     if (rc == 0) {
         free (text);
-        text = changed ? json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY
-                                                | JSON_REAL_PRECISION (17))
+        text = changed ? json_dumps (value, JSON_COMPACT | JSON_ENCODE_ANY |
+                                                JSON_REAL_PRECISION (17))
                        : NULL;
         rc = s_finish (txn, num, seq, st, EF_STATUS_PROCESSED,
                        text ? ef_str (text) : EF_STR_NULL, now);
@@ -532,31 +533,31 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
            wait for: a pass spends one event's budget on them at most, the
            rest stay due and the next pass (after the waiting writes) takes
            them */
-        if (self->schema_ms
-            && self->pass_schema_ns >= (int64_t) self->schema_ms * 1000000)
+        if (self->schema_ms &&
+            self->pass_schema_ns >= (int64_t)self->schema_ms * 1000000)
             break;
         ef_state_t st;
-        if (ef_process_state_get (txn, jobs[i].num, jobs[i].seq, &st)
-            || st.job_due != jobs[i].due) {
+        if (ef_process_state_get (txn, jobs[i].num, jobs[i].seq, &st) ||
+            st.job_due != jobs[i].due) {
             /* a stale key (its state moved on): drop it */
-            rc = ef_process_job_del (txn, jobs[i].due, jobs[i].num,
-                                     jobs[i].seq);
+            rc =
+                ef_process_job_del (txn, jobs[i].due, jobs[i].num, jobs[i].seq);
             continue;
         }
         ef_stream_rec_t s;
         ef_pipeline_t *p = s_pipeline (self, txn, jobs[i].num, &s);
-        if (p && st.step < p->n && p->steps[st.step].kind == EF_STEP_WORKER
-            && st.inflight) {
+        if (p && st.step < p->n && p->steps[st.step].kind == EF_STEP_WORKER &&
+            st.inflight) {
             /* due while a worker had it: the attempt timed out */
             rc = s_failed (self, txn, &s, jobs[i].seq, &st, &p->steps[st.step],
                            "no answer from a worker in time", 1, now);
             if (rc || st.status == EF_STATUS_FAILED || st.job_due > now)
                 continue;
         }
-        if (p && st.step < p->n && p->steps[st.step].kind == EF_STEP_WORKER
-            && self->room
-            && ef_room_open (self->room, s.org, p->steps[st.step].target)
-                   == EF_ROOM_BUSY) {
+        if (p && st.step < p->n && p->steps[st.step].kind == EF_STEP_WORKER &&
+            self->room &&
+            ef_room_open (self->room, s.org, p->steps[st.step].target) ==
+                EF_ROOM_BUSY) {
             self->busy = 1; /* its workers have enough: later, as it is */
             continue;
         }
@@ -572,8 +573,7 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
 }
 
 int
-ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq,
-                  uint64_t *attempt)
+ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq, uint64_t *attempt)
 {
     char buf[S_JOB_ID], tail;
     unsigned long n;
@@ -582,10 +582,10 @@ ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq,
         return EF_EINVAL;
     memcpy (buf, id.ptr, id.len);
     buf[id.len] = 0;
-    if (sscanf (buf, "%lu.%llu.%llu%c", &n, &s, &a, &tail) != 3
-        || n > UINT32_MAX)
+    if (sscanf (buf, "%lu.%llu.%llu%c", &n, &s, &a, &tail) != 3 ||
+        n > UINT32_MAX)
         return EF_EINVAL;
-    *num = (uint32_t) n;
+    *num = (uint32_t)n;
     *seq = s;
     *attempt = a;
     return 0;
@@ -606,9 +606,9 @@ ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, ef_str_t job_id,
     if (rc)
         return rc == EF_ENOTFOUND ? 0 : rc; /* nothing waits for it */
     ef_pipeline_t *p = s_pipeline (self, txn, num, &s);
-    if (st.status != EF_STATUS_PENDING || !p || st.step >= p->n
-        || p->steps[st.step].kind != EF_STEP_WORKER || !st.inflight
-        || st.dispatches != attempt)
+    if (st.status != EF_STATUS_PENDING || !p || st.step >= p->n ||
+        p->steps[st.step].kind != EF_STEP_WORKER || !st.inflight ||
+        st.dispatches != attempt)
         return 0; /* late, stale or duplicate answer: already decided */
     if (ok && ef_str_set (result) && result.len > self->max_payload) {
         char why[EF_ERROR_TEXT];
@@ -621,7 +621,7 @@ ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, ef_str_t job_id,
     }
     if (!ok) {
         char why[EF_ERROR_TEXT];
-        snprintf (why, sizeof why, "%.*s", (int) error.len,
+        snprintf (why, sizeof why, "%.*s", (int)error.len,
                   error.ptr ? error.ptr : "failed");
         return s_failed (self, txn, &s, seq, &st, &p->steps[st.step], why,
                          retryable, now);
@@ -676,7 +676,7 @@ ef_engine_replay (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
     st.processed_at = 0;
     st.job_due = now;
     rc = ef_process_state_put (txn, num, seq, &st);
-    (void) self;
+    (void)self;
     return rc ? rc : ef_process_job_put (txn, now, num, seq);
 }
 
@@ -724,8 +724,8 @@ ef_engine_check_routes (ef_engine_t *self, ef_store_txn_t *txn, uint32_t org,
     /* (a stream without routes closes no cycle, but as a route's target
        it may add to the fan-out of the streams routing to it) */
     s_graph_t g = {self, txn, ef_routes_new (), num, 0};
-    int rc = g.routes ? ef_routes_add (g.routes, name, ef_str (id), p)
-                      : EF_ENOMEM;
+    int rc =
+        g.routes ? ef_routes_add (g.routes, name, ef_str (id), p) : EF_ENOMEM;
     if (rc == 0)
         rc = ef_store_stream_each (txn, org, s_graph_add, &g);
     if (rc == 0)

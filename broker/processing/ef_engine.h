@@ -21,10 +21,9 @@ typedef struct ef_engine ef_engine_t;
 
 /*  The writer's append (its head cache): store record as the next event
     of stream num; *seq gets its seq. */
-typedef int (ef_engine_append_fn) (void *arg, ef_store_txn_t *txn,
-                                   uint32_t num, const ef_uuid_t *id,
-                                   const void *record, size_t len,
-                                   uint64_t *seq);
+typedef int (ef_engine_append_fn) (void *arg, ef_store_txn_t *txn, uint32_t num,
+                                   const ef_uuid_t *id, const void *record,
+                                   size_t len, uint64_t *seq);
 /*  Hand a worker job (a request flagged EF_WREQ_JOB, malloc'ed; the
     receiver frees it with ef_engine_job_free) to the reactor; its
     req.job_id is the attempt's id, which its answer must carry. */
@@ -48,9 +47,9 @@ int ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
     current one (it timed out, or was answered) changes nothing. A result
     larger than max_payload makes the event FAILED, in the dead-letter
     queue. */
-int ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn,
-                       ef_str_t job_id, int ok, ef_str_t result,
-                       ef_str_t error, int retryable, uint64_t now);
+int ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, ef_str_t job_id,
+                       int ok, ef_str_t result, ef_str_t error, int retryable,
+                       uint64_t now);
 /*  A job id's parts: "NUM.SEQ.ATTEMPT" (stream number, seq, and the
     number of the attempt among all of the event's). 0 or EF_EINVAL. */
 int ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq,

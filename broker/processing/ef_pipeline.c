@@ -27,10 +27,10 @@ s_uint (json_t *o, const char *key, uint32_t def, uint32_t min, uint32_t max,
         *out = def;
         return 0;
     }
-    if (!json_is_integer (v) || json_integer_value (v) < min
-        || json_integer_value (v) > max)
+    if (!json_is_integer (v) || json_integer_value (v) < min ||
+        json_integer_value (v) > max)
         return -1;
-    *out = (uint32_t) json_integer_value (v);
+    *out = (uint32_t)json_integer_value (v);
     return 0;
 }
 
@@ -41,9 +41,9 @@ s_name_ok (const char *s)
     if (n == 0 || n > 128)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')
-              || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_'
-              || s[i] == '-'))
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' ||
+              s[i] == '-'))
             return 0;
     return 1;
 }
@@ -61,24 +61,24 @@ s_step (json_t *o, unsigned i, ef_step_t *step, int *err, char *why,
                        NULL);
     if (!strcmp (type, "filter")) {
         json_t *schema = json_object_get (o, "schema");
-        char *text = schema ? json_dumps (schema, JSON_ENCODE_ANY | JSON_COMPACT)
-                            : NULL;
+        char *text =
+            schema ? json_dumps (schema, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
         step->kind = EF_STEP_FILTER;
-        step->schema = text ? ef_schema_compile (text, strlen (text), &e, sub,
-                                                 sizeof sub)
-                            : NULL;
+        step->schema =
+            text ? ef_schema_compile (text, strlen (text), &e, sub, sizeof sub)
+                 : NULL;
         free (text);
         if (!step->schema)
             return s_fail (err, why, why_len, "step %u: filter: %s", i,
                            schema ? sub : "needs a \"schema\"");
     } else if (!strcmp (type, "transform")) {
         json_t *patch = json_object_get (o, "patch");
-        char *text = patch ? json_dumps (patch, JSON_ENCODE_ANY | JSON_COMPACT)
-                           : NULL;
+        char *text =
+            patch ? json_dumps (patch, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
         step->kind = EF_STEP_TRANSFORM;
-        step->patch = text ? ef_patch_compile (text, strlen (text), &e, sub,
-                                               sizeof sub)
-                           : NULL;
+        step->patch =
+            text ? ef_patch_compile (text, strlen (text), &e, sub, sizeof sub)
+                 : NULL;
         free (text);
         if (!step->patch)
             return s_fail (err, why, why_len, "step %u: transform: %s", i,
@@ -94,10 +94,12 @@ s_step (json_t *o, unsigned i, ef_step_t *step, int *err, char *why,
         step->kind = EF_STEP_ROUTE;
         if (!stream || !s_name_ok (stream))
             return s_fail (err, why, why_len,
-                           "step %u: route: needs a \"stream\" name%s", i, NULL);
+                           "step %u: route: needs a \"stream\" name%s", i,
+                           NULL);
         snprintf (step->target, sizeof step->target, "%s", stream);
     } else if (!strcmp (type, "worker")) {
-        const char *service = json_string_value (json_object_get (o, "service"));
+        const char *service =
+            json_string_value (json_object_get (o, "service"));
         json_t *backoff = json_object_get (o, "backoff");
         step->kind = EF_STEP_WORKER;
         if (!service || !s_name_ok (service))
@@ -105,16 +107,16 @@ s_step (json_t *o, unsigned i, ef_step_t *step, int *err, char *why,
                            "step %u: worker: needs a \"service\" name%s", i,
                            NULL);
         snprintf (step->target, sizeof step->target, "%s", service);
-        if (s_uint (o, "max_attempts", 5, 1, 100, &step->max_attempts)
-            || s_uint (o, "timeout_ms", 30000, 100, 3600000, &step->timeout_ms)
-            || (backoff && !json_is_object (backoff)))
+        if (s_uint (o, "max_attempts", 5, 1, 100, &step->max_attempts) ||
+            s_uint (o, "timeout_ms", 30000, 100, 3600000, &step->timeout_ms) ||
+            (backoff && !json_is_object (backoff)))
             return s_fail (err, why, why_len,
                            "step %u: worker: max_attempts 1–100, timeout_ms "
                            "100–3600000%s",
                            i, NULL);
         json_t *b = backoff ? backoff : json_object ();
-        int bad = s_uint (b, "base_ms", 100, 1, 3600000, &step->base_ms)
-                  || s_uint (b, "max_ms", 30000, 1, 86400000, &step->max_ms);
+        int bad = s_uint (b, "base_ms", 100, 1, 3600000, &step->base_ms) ||
+                  s_uint (b, "max_ms", 30000, 1, 86400000, &step->max_ms);
         if (!backoff)
             json_decref (b);
         if (bad || step->max_ms < step->base_ms)
@@ -142,10 +144,9 @@ ef_pipeline_compile (const char *json, size_t len, int *err, char *why,
             *err = EF_ENOMEM;
         return NULL;
     }
-    if (!json_is_array (root) || json_array_size (root) == 0
-        || json_array_size (root) > EF_PIPELINE_MAX_STEPS) {
-        s_fail (err, why, why_len,
-                "a pipeline is an array of 1 to %u steps%s",
+    if (!json_is_array (root) || json_array_size (root) == 0 ||
+        json_array_size (root) > EF_PIPELINE_MAX_STEPS) {
+        s_fail (err, why, why_len, "a pipeline is an array of 1 to %u steps%s",
                 EF_PIPELINE_MAX_STEPS, NULL);
         json_decref (root);
         ef_pipeline_destroy (&self);
@@ -155,14 +156,14 @@ ef_pipeline_compile (const char *json, size_t len, int *err, char *why,
     json_t *o;
     json_array_foreach (root, i, o)
     {
-        if (s_step (o, (unsigned) i, &self->steps[i], err, why, why_len)) {
-            self->n = (uint32_t) i + 1; /* so that destroy frees the step */
+        if (s_step (o, (unsigned)i, &self->steps[i], err, why, why_len)) {
+            self->n = (uint32_t)i + 1; /* so that destroy frees the step */
             json_decref (root);
             ef_pipeline_destroy (&self);
             return NULL;
         }
     }
-    self->n = (uint32_t) json_array_size (root);
+    self->n = (uint32_t)json_array_size (root);
     json_decref (root);
     return self;
 }

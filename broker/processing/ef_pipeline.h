@@ -23,7 +23,7 @@
 #include "ef_patch.h"
 #include "ef_schema.h"
 
-#define EF_PIPELINE_MAX_STEPS 16
+#define EF_PIPELINE_MAX_STEPS     16
 #define EF_PIPELINE_MAX_PATCH_OPS 64 /* operations of a transform's patch */
 
 typedef enum {

@@ -82,8 +82,8 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     ef_mp_uint (&b, (uint64_t)st->inflight);
     ef_mp_uint (&b, st->hops);
     ef_mp_uint (&b, st->dispatches);
-    int rc = b.oom ? EF_ENOMEM
-                   : ef_store_state_put (txn, num, seq, b.data, b.len);
+    int rc =
+        b.oom ? EF_ENOMEM : ef_store_state_put (txn, num, seq, b.data, b.len);
     ef_buf_free (&b);
     return rc;
 }
@@ -149,9 +149,8 @@ ef_process_dlq_put (ef_store_txn_t *txn, const ef_dead_t *d)
     ef_mp_cstr (&b, d->error);
     ef_mp_uint (&b, d->first_failure);
     ef_mp_uint (&b, d->last_failure);
-    int rc =
-        b.oom ? EF_ENOMEM
-              : ef_store_dlq_put (txn, d->num, d->seq, b.data, b.len);
+    int rc = b.oom ? EF_ENOMEM
+                   : ef_store_dlq_put (txn, d->num, d->seq, b.data, b.len);
     ef_buf_free (&b);
     return rc;
 }

@@ -24,13 +24,13 @@ const char *ef_status_name (int status);
 
 typedef struct {
     int status;
-    uint32_t attempts;   /* of the current step */
-    uint32_t step;       /* the step the job is at */
-    int inflight;        /* a worker has the job (its due is the timeout) */
-    uint64_t job_due;    /* the job's key, while there is one (0: none) */
+    uint32_t attempts; /* of the current step */
+    uint32_t step;     /* the step the job is at */
+    int inflight;      /* a worker has the job (its due is the timeout) */
+    uint64_t job_due;  /* the job's key, while there is one (0: none) */
     uint64_t first_failure;
     char last_error[EF_ERROR_TEXT];
-    ef_str_t result;     /* JSON text: the payload as the steps left it */
+    ef_str_t result; /* JSON text: the payload as the steps left it */
     uint64_t processed_at;
     uint32_t hops;       /* routes that led to this event (0: published) */
     uint64_t dispatches; /* worker attempts handed out, ever: the current

@@ -75,8 +75,8 @@ ef_room_open (ef_room_t *self, uint32_t org, const char *service)
     pthread_mutex_lock (&self->lock);
     const s_service_t *s = s_find (self, org, service);
     int open = !s ? (self->n == S_SERVICES ? EF_ROOM_OPEN : EF_ROOM_NONE)
-               : !s->workers ? EF_ROOM_NONE
-               : s->queued < S_SLACK + 4 * (uint64_t) s->capacity ? EF_ROOM_OPEN
+               : !s->workers                                     ? EF_ROOM_NONE
+               : s->queued < S_SLACK + 4 * (uint64_t)s->capacity ? EF_ROOM_OPEN
                                                                  : EF_ROOM_BUSY;
     pthread_mutex_unlock (&self->lock);
     return open;

@@ -70,9 +70,8 @@ ef_workers_new (const ef_workers_ctx_t *ctx)
 static int
 s_same_peer (zmq_msg_t *a, zmq_msg_t *b)
 {
-    return zmq_msg_size (a) == zmq_msg_size (b)
-           && memcmp (zmq_msg_data (a), zmq_msg_data (b), zmq_msg_size (a))
-                  == 0;
+    return zmq_msg_size (a) == zmq_msg_size (b) &&
+           memcmp (zmq_msg_data (a), zmq_msg_data (b), zmq_msg_size (a)) == 0;
 }
 
 static void s_room_sync (ef_workers_t *self);
@@ -102,8 +101,8 @@ s_drop_worker (ef_workers_t *self, s_worker_t *gone, const char *why)
         }
     ws->nworkers--;
     zmq_msg_close (&gone->peer);
-    ef_log_info (self->x.log, "worker gone", "\"service\":\"%s\",\"why\":\"%s\"",
-                 gone->service, why);
+    ef_log_info (self->x.log, "worker gone",
+                 "\"service\":\"%s\",\"why\":\"%s\"", gone->service, why);
     free (gone);
     s_room_sync (self);
 }
@@ -130,8 +129,8 @@ s_service (struct ef_workers *ws, uint32_t org, const char *name, size_t len)
 {
     s_service_t *sv;
     for (sv = ws->services; sv; sv = sv->next)
-        if (sv->org == org && strlen (sv->name) == len
-            && memcmp (sv->name, name, len) == 0)
+        if (sv->org == org && strlen (sv->name) == len &&
+            memcmp (sv->name, name, len) == 0)
             return sv;
     if (len >= sizeof sv->name || !(sv = calloc (1, sizeof *sv)))
         return NULL;
@@ -148,9 +147,9 @@ s_worker_for (struct ef_workers *ws, uint32_t org, const char *service)
 {
     s_worker_t *best = NULL;
     for (s_worker_t *w = ws->workers; w; w = w->next)
-        if (w->inflight < w->capacity && w->org == org
-            && strcmp (w->service, service) == 0
-            && (!best || w->inflight < best->inflight))
+        if (w->inflight < w->capacity && w->org == org &&
+            strcmp (w->service, service) == 0 &&
+            (!best || w->inflight < best->inflight))
             best = w;
     return best;
 }
@@ -168,11 +167,11 @@ s_pump (ef_workers_t *self)
             if (!o)
                 return;
             snprintf (o->job_id, sizeof o->job_id, "%.*s",
-                      (int) job->req.job_id.len, job->req.job_id.ptr);
+                      (int)job->req.job_id.len, job->req.job_id.ptr);
             o->worker = best;
             o->deadline = ef_time_mono_ms () + job->req.timeout;
             if (self->x.send (self->x.arg, &best->peer, job->reply.data,
-                                job->reply.len)) {
+                              job->reply.len)) {
                 /* the job stays first in line; the worker goes */
                 free (o);
                 s_drop_worker (self, best, "cannot reach the worker");
@@ -230,10 +229,10 @@ ef_workers_tick (ef_workers_t *self)
             pp = &o->next;
     }
     /* our heartbeat, so a worker can tell a silent broker */
-    static const uint8_t ping[] = {0x84, 0xa2, 'i', 'd', 0x00, 0xa2, 'o', 'k',
-                                   0xc3, 0xa4, 'p', 'u', 's', 'h', 0xc3, 0xa9,
-                                   'h', 'e', 'a', 'r', 't', 'b', 'e', 'a', 't',
-                                   0xc3};
+    static const uint8_t ping[] = {0x84, 0xa2, 'i',  'd', 0x00, 0xa2, 'o',
+                                   'k',  0xc3, 0xa4, 'p', 'u',  's',  'h',
+                                   0xc3, 0xa9, 'h',  'e', 'a',  'r',  't',
+                                   'b',  'e',  'a',  't', 0xc3};
     for (s_worker_t *w = ws->workers, *next; w; w = next) {
         next = w->next;
         if (now - w->last_seen > ws->silent_ms)
@@ -289,8 +288,8 @@ ef_workers_ready (ef_workers_t *self, ef_wreq_t *w, const char **why)
     }
     s_worker_t *found = NULL;
     for (s_worker_t *k = ws->workers; k && !found; k = k->next)
-        if (s_same_peer (&k->peer, &w->peer) && k->org == w->org
-            && ef_str_eq (w->req.service, k->service))
+        if (s_same_peer (&k->peer, &w->peer) && k->org == w->org &&
+            ef_str_eq (w->req.service, k->service))
             found = k;
     if (!found) {
         if (ws->nworkers >= S_MAX_WORKERS) {
@@ -323,11 +322,11 @@ ef_workers_ready (ef_workers_t *self, ef_wreq_t *w, const char **why)
 int
 ef_workers_leave (ef_workers_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     ef_workers_t *ws = self;
     for (s_worker_t *k = ws->workers; k; k = k->next)
-        if (s_same_peer (&k->peer, &w->peer) && k->org == w->org
-            && ef_str_eq (w->req.service, k->service)) {
+        if (s_same_peer (&k->peer, &w->peer) && k->org == w->org &&
+            ef_str_eq (w->req.service, k->service)) {
             s_drop_worker (self, k, "the worker left");
             break;
         }
@@ -340,10 +339,9 @@ s_apply_outcome (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     ef_writer_t *writer = ctx; /* the writer's own thread */
     int ok = w->req.cmd == EF_CMD_DONE;
-    int rc = ef_engine_outcome (ef_writer_engine (writer), txn,
-                                w->req.job_id, ok, w->req.result, w->req.reason,
-                                w->req.has_retryable ? w->req.retryable : 1,
-                                now);
+    int rc = ef_engine_outcome (
+        ef_writer_engine (writer), txn, w->req.job_id, ok, w->req.result,
+        w->req.reason, w->req.has_retryable ? w->req.retryable : 1, now);
     /* what follows (the next steps, or a retry) is the engine's next pass */
     ef_writer_wake_engine (writer, now);
     if (rc == 0 && w->req.id)
@@ -362,9 +360,9 @@ ef_workers_answer (ef_workers_t *self, ef_wreq_t *w, const char **why)
         *why = "job_id is not one of this broker's";
         return EF_EINVAL;
     }
-    if (ef_str_set (w->req.result)
-        && ef_json_validate (w->req.result.ptr, w->req.result.len,
-                             EF_JSON_DEPTH, NULL, NULL)) {
+    if (ef_str_set (w->req.result) &&
+        ef_json_validate (w->req.result.ptr, w->req.result.len, EF_JSON_DEPTH,
+                          NULL, NULL)) {
         *why = "result must be JSON";
         return EF_EINVAL;
     }
@@ -373,9 +371,9 @@ ef_workers_answer (ef_workers_t *self, ef_wreq_t *w, const char **why)
        same event, maybe on this very worker) changes nothing */
     int held = 0;
     for (s_out_t **pp = &ws->out; *pp; pp = &(*pp)->next)
-        if (ef_str_eq (w->req.job_id, (*pp)->job_id) && (*pp)->worker
-            && s_same_peer (&(*pp)->worker->peer, &w->peer)
-            && (*pp)->worker->org == w->org) {
+        if (ef_str_eq (w->req.job_id, (*pp)->job_id) && (*pp)->worker &&
+            s_same_peer (&(*pp)->worker->peer, &w->peer) &&
+            (*pp)->worker->org == w->org) {
             s_out_t *o = *pp;
             *pp = o->next;
             if (o->worker->inflight)
@@ -411,14 +409,14 @@ s_outcome_to_writer (ef_workers_t *self, const char *job_id, int ok,
     w->internal = EF_WREQ_OUTCOME;
     w->req.cmd = ok ? EF_CMD_DONE : EF_CMD_FAIL;
     /* the job id and the reason live in its records buffer */
-    int n = (int) strlen (job_id);
-    ef_buf_append (&w->records, job_id, (size_t) n + 1);
+    int n = (int)strlen (job_id);
+    ef_buf_append (&w->records, job_id, (size_t)n + 1);
     ef_buf_append (&w->records, error, strlen (error) + 1);
     if (w->records.oom) {
         ef_engine_job_free (w);
         return;
     }
-    w->req.job_id = (ef_str_t){w->records.data, (uint32_t) n};
+    w->req.job_id = (ef_str_t){w->records.data, (uint32_t)n};
     w->req.reason = ef_str (w->records.data + n + 1);
     w->req.has_retryable = 1;
     w->req.retryable = 1;
@@ -430,7 +428,7 @@ s_outcome_to_writer (ef_workers_t *self, const char *job_id, int ok,
 int
 ef_workers_list (ef_workers_t *self, ef_wreq_t *w, const char **why)
 {
-    (void) why;
+    (void)why;
     ef_workers_t *ws = self;
     uint32_t n = 0, queued = 0;
     int64_t now = ef_time_mono_ms ();
@@ -452,7 +450,7 @@ ef_workers_list (ef_workers_t *self, ef_wreq_t *w, const char **why)
         ef_mp_key (self->x.out, "in_flight");
         ef_mp_uint (self->x.out, k->inflight);
         ef_mp_key (self->x.out, "seen_ms_ago");
-        ef_mp_uint (self->x.out, (uint64_t) (now - k->last_seen));
+        ef_mp_uint (self->x.out, (uint64_t)(now - k->last_seen));
     }
     ef_mp_key (self->x.out, "queued");
     ef_mp_uint (self->x.out, queued);

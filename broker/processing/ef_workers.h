@@ -19,18 +19,18 @@
 typedef struct ef_workers ef_workers_t;
 
 /*  Send len bytes to peer. 0, or -1 when the peer is gone. */
-typedef int (ef_workers_send_fn) (void *arg, zmq_msg_t *peer,
-                                  const void *body, size_t len);
+typedef int (ef_workers_send_fn) (void *arg, zmq_msg_t *peer, const void *body,
+                                  size_t len);
 
 typedef struct {
-    ef_buf_t *out;              /* a handler's reply goes here */
+    ef_buf_t *out; /* a handler's reply goes here */
     ef_workers_send_fn *send;
-    void *arg;                  /* for send */
-    ef_writer_t *writer;        /* answers and lost jobs go to it */
-    ef_room_t *room;            /* told what each service can take (or NULL) */
+    void *arg;           /* for send */
+    ef_writer_t *writer; /* answers and lost jobs go to it */
+    ef_room_t *room;     /* told what each service can take (or NULL) */
     ef_log_t *log;
     ef_metrics_t *metrics;
-    int64_t silent_ms;          /* a worker silent this long is dropped
+    int64_t silent_ms; /* a worker silent this long is dropped
                                    (under 1000: the default, 3000) */
 } ef_workers_ctx_t;
 

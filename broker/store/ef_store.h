@@ -133,8 +133,8 @@ int ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
                             uint64_t now_ms, ef_stream_rec_t *out);
 /*  Find a stream of org by its id or its name. EF_ENOTFOUND (also for
     another org's stream). */
-int ef_store_stream_find (ef_store_txn_t *txn, uint32_t org, ef_str_t id_or_name,
-                          ef_stream_rec_t *out);
+int ef_store_stream_find (ef_store_txn_t *txn, uint32_t org,
+                          ef_str_t id_or_name, ef_stream_rec_t *out);
 /*  Get a stream by number. EF_ENOTFOUND. */
 int ef_store_stream_get (ef_store_txn_t *txn, uint32_t num,
                          ef_stream_rec_t *out);
@@ -161,8 +161,8 @@ int ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
 /*  First and last seq stored in a stream: (0, 0) when nothing was ever
     stored; after retention removed every event, (last + 1, last), so that
     last is still the stream's head. */
-int ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num,
-                            uint64_t *first, uint64_t *last);
+int ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num, uint64_t *first,
+                            uint64_t *last);
 
 /* ---------------------------------------------------------------- events */
 
@@ -173,8 +173,7 @@ int ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num,
     caller checks idempotency first (ef_store_event_find_in). The org's
     stored bytes go up by len. EF_ESTORE_FULL, EF_ESTORE. */
 int ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
-                           const ef_uuid_t *id, const void *record,
-                           size_t len);
+                           const ef_uuid_t *id, const void *record, size_t len);
 /*  The seq of event id in stream num. EF_ENOTFOUND. */
 int ef_store_event_find_in (ef_store_txn_t *txn, uint32_t num,
                             const ef_uuid_t *id, uint64_t *seq);
@@ -189,8 +188,8 @@ int ef_store_event_each_at (ef_store_txn_t *txn, uint32_t org,
                             void *arg);
 /*  Get by id: where event id is stored in org, the first stream (by
     number) of org that has it. EF_ENOTFOUND. */
-int ef_store_event_find (ef_store_txn_t *txn, uint32_t org,
-                         const ef_uuid_t *id, uint32_t *num, uint64_t *seq);
+int ef_store_event_find (ef_store_txn_t *txn, uint32_t org, const ef_uuid_t *id,
+                         uint32_t *num, uint64_t *seq);
 /*  The record bytes of (num, seq). EF_ENOTFOUND. */
 int ef_store_event_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                         ef_str_t *record);
@@ -204,8 +203,8 @@ int ef_store_event_each (ef_store_txn_t *txn, uint32_t num, uint64_t from,
 /*  Read a range with each event's processing state (state.len 0 when it
     has none; see ef_store_state_put), ascending from seq `from`. fn
     returns non-zero to stop. Cheaper than a state look-up per event. */
-typedef int (ef_store_event_state_fn) (void *arg, uint64_t seq,
-                                       ef_str_t record, ef_str_t state);
+typedef int (ef_store_event_state_fn) (void *arg, uint64_t seq, ef_str_t record,
+                                       ef_str_t state);
 int ef_store_event_read (ef_store_txn_t *txn, uint32_t num, uint64_t from,
                          ef_store_event_state_fn *fn, void *arg);
 
@@ -318,12 +317,10 @@ int ef_store_org_get (ef_store_txn_t *txn, uint32_t num, ef_str_t *rec);
     EF_EEXISTS if any user has it, and nothing is stored. Without create
     the record is replaced (the e-mail and org do not change). */
 int ef_store_user_put (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
-                       ef_str_t email, const void *rec, size_t len,
-                       int create);
+                       ef_str_t email, const void *rec, size_t len, int create);
 int ef_store_user_get (ef_store_txn_t *txn, ef_str_t id, ef_str_t *rec);
 /*  The id of the user with that e-mail. EF_ENOTFOUND. */
-int ef_store_user_by_email (ef_store_txn_t *txn, ef_str_t email,
-                            ef_str_t *id);
+int ef_store_user_by_email (ef_store_txn_t *txn, ef_str_t email, ef_str_t *id);
 /*  Remove user id of org with its e-mail (write txn). EF_ENOTFOUND. */
 int ef_store_user_delete (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
                           ef_str_t email);
@@ -338,8 +335,8 @@ int ef_store_user_each (ef_store_txn_t *txn, uint32_t org, ef_store_id_fn *fn,
 int ef_store_apikey_put (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
                          const void *rec, size_t len, int create);
 int ef_store_apikey_get (ef_store_txn_t *txn, ef_str_t id, ef_str_t *rec);
-int ef_store_apikey_each (ef_store_txn_t *txn, uint32_t org,
-                          ef_store_id_fn *fn, void *arg);
+int ef_store_apikey_each (ef_store_txn_t *txn, uint32_t org, ef_store_id_fn *fn,
+                          void *arg);
 
 /*  Store the client key with CurveZMQ public key pub (write txn); with
     create, EF_EEXISTS if it is registered. */

@@ -41,7 +41,7 @@ s_disk_full (const ef_store_t *self)
     struct statvfs fs;
     if (statvfs (self->dir, &fs))
         return 0;
-    return (uint64_t) fs.f_bavail * fs.f_frsize < S_DISK_FULL_BYTES;
+    return (uint64_t)fs.f_bavail * fs.f_frsize < S_DISK_FULL_BYTES;
 }
 
 /*  Map an LMDB return code to ours, noting a panic. */
@@ -310,8 +310,8 @@ ef_store_lmdb_del (ef_store_txn_t *t, int db, const void *k, size_t klen)
 }
 
 int
-ef_store_lmdb_each (ef_store_txn_t *t, int db, const void *prefix,
-                    size_t plen, ef_store_lmdb_fn *fn, void *arg)
+ef_store_lmdb_each (ef_store_txn_t *t, int db, const void *prefix, size_t plen,
+                    ef_store_lmdb_fn *fn, void *arg)
 {
     MDB_cursor *cur;
     int rc = mdb_cursor_open (t->txn, t->store->dbi[db], &cur);
@@ -320,8 +320,8 @@ ef_store_lmdb_each (ef_store_txn_t *t, int db, const void *prefix,
     MDB_val key = {plen, (void *)prefix}, val;
     rc = mdb_cursor_get (cur, &key, &val, plen ? MDB_SET_RANGE : MDB_FIRST);
     while (rc == 0) {
-        if (plen
-            && (key.mv_size < plen || memcmp (key.mv_data, prefix, plen) != 0))
+        if (plen &&
+            (key.mv_size < plen || memcmp (key.mv_data, prefix, plen) != 0))
             break;
         if (fn (arg, &key, &val))
             break;
@@ -435,11 +435,11 @@ ef_store_stream_create (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
     s_be32 (nb, num);
     rc = s_stream_put (txn, out);
     if (rc == 0)
-        rc = ef_store_lmdb_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4,
-                                0);
+        rc =
+            ef_store_lmdb_put (txn, S_STREAM_NAMES, nk, 4 + name.len, nb, 4, 0);
     if (rc == 0)
-        rc = ef_store_lmdb_put (txn, S_STREAM_IDS, out->id, EF_UUID_STRLEN,
-                                nb, 4, 0);
+        rc = ef_store_lmdb_put (txn, S_STREAM_IDS, out->id, EF_UUID_STRLEN, nb,
+                                4, 0);
     return rc;
 }
 
@@ -457,9 +457,9 @@ s_stream_put (ef_store_txn_t *txn, const ef_stream_rec_t *rec)
     ef_mp_xstr (&b, rec->schema);
     ef_mp_xstr (&b, rec->pipeline);
     s_be32 (nb, rec->num);
-    int rc =
-        b.oom ? EF_ENOMEM
-              : ef_store_lmdb_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
+    int rc = b.oom
+                 ? EF_ENOMEM
+                 : ef_store_lmdb_put (txn, S_STREAMS, nb, 4, b.data, b.len, 0);
     ef_buf_free (&b);
     return rc;
 }
@@ -532,9 +532,8 @@ ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
     memcpy (nk + 4, rec.name, strlen (rec.name));
     s_be32 (nb, num);
     if ((rc = ef_store_lmdb_del (txn, S_STREAM_NAMES, nk,
-                                 4 + strlen (rec.name)))
-        || (rc = ef_store_lmdb_del (txn, S_STREAM_IDS, rec.id,
-                                    strlen (rec.id))))
+                                 4 + strlen (rec.name))) ||
+        (rc = ef_store_lmdb_del (txn, S_STREAM_IDS, rec.id, strlen (rec.id))))
         return rc;
     return ef_store_lmdb_del (txn, S_STREAMS, nb, 4);
 }
@@ -618,4 +617,3 @@ ef_store_stream_bounds (ef_store_txn_t *txn, uint32_t num, uint64_t *first,
     return rc == 0 || rc == MDB_NOTFOUND ? 0
                                          : ef_store_lmdb_err (txn->store, rc);
 }
-

@@ -137,9 +137,8 @@ int ef_store_lmdb_bytes_count_once (ef_store_t *self);
 /*  Delete the events of stream num (of org) with seq <= upto and received
     before before_ms (time_of NULL: any time), oldest first, with their
     ids and states; count what was freed (either pointer may be NULL). */
-int ef_store_lmdb_events_drop (ef_store_txn_t *txn, uint32_t num,
-                               uint32_t org, uint64_t upto,
-                               uint64_t before_ms,
+int ef_store_lmdb_events_drop (ef_store_txn_t *txn, uint32_t num, uint32_t org,
+                               uint64_t upto, uint64_t before_ms,
                                ef_store_record_id_fn *id_of,
                                ef_store_record_time_fn *time_of,
                                uint64_t *events, uint64_t *bytes);

@@ -37,10 +37,10 @@ ef_store_lmdb_bytes_flush (ef_store_txn_t *txn)
 {
     for (uint32_t i = 0; i < txn->npend; i++) {
         uint8_t k[13], v[8];
-        int64_t now = (int64_t) s_bytes_stored (txn, txn->pend[i].org)
-                      + txn->pend[i].delta;
+        int64_t now = (int64_t)s_bytes_stored (txn, txn->pend[i].org) +
+                      txn->pend[i].delta;
         s_org_bytes_key (k, txn->pend[i].org);
-        s_be64 (v, now < 0 ? 0 : (uint64_t) now);
+        s_be64 (v, now < 0 ? 0 : (uint64_t)now);
         int rc = ef_store_lmdb_put (txn, S_META, k, sizeof k, v, sizeof v, 0);
         if (rc)
             return rc;
@@ -91,8 +91,7 @@ ef_store_lmdb_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org)
         uint32_t *o = realloc (self->org_of, cap * sizeof *o);
         if (!o)
             return EF_ENOMEM;
-        memset (o + self->org_of_cap, 0,
-                (cap - self->org_of_cap) * sizeof *o);
+        memset (o + self->org_of_cap, 0, (cap - self->org_of_cap) * sizeof *o);
         self->org_of = o;
         self->org_of_cap = cap;
     }
@@ -131,10 +130,9 @@ ef_store_lmdb_bytes_count_once (ef_store_t *self)
     uint32_t org;
     rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
     while (rc == 0 && !err) {
-        if (key.mv_size == 12
-            && (err = ef_store_lmdb_org_of (txn, s_rd32 (key.mv_data), &org))
-                   == 0)
-            err = ef_store_lmdb_bytes_add (txn, org, (int64_t) val.mv_size);
+        if (key.mv_size == 12 &&
+            (err = ef_store_lmdb_org_of (txn, s_rd32 (key.mv_data), &org)) == 0)
+            err = ef_store_lmdb_bytes_add (txn, org, (int64_t)val.mv_size);
         if (err == EF_ENOTFOUND) /* events of a stream that is gone */
             err = 0;
         rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
@@ -145,8 +143,8 @@ ef_store_lmdb_bytes_count_once (ef_store_t *self)
     if (!err && rc != MDB_NOTFOUND)
         err = ef_store_lmdb_err (self, rc);
     if (!err)
-        err = ef_store_lmdb_put (txn, S_META, key.mv_data, key.mv_size, "1",
-                                 1, 0);
+        err = ef_store_lmdb_put (txn, S_META, key.mv_data, key.mv_size, "1", 1,
+                                 0);
     if (err) {
         ef_store_write_abort (&txn);
         return err;
@@ -157,11 +155,11 @@ ef_store_lmdb_bytes_count_once (ef_store_t *self)
 int
 ef_store_org_bytes (ef_store_txn_t *txn, uint32_t org, uint64_t *bytes)
 {
-    int64_t n = (int64_t) s_bytes_stored (txn, org);
+    int64_t n = (int64_t)s_bytes_stored (txn, org);
     for (uint32_t i = 0; txn->write && i < txn->npend; i++)
         if (txn->pend[i].org == org)
             n += txn->pend[i].delta;
-    *bytes = n < 0 ? 0 : (uint64_t) n;
+    *bytes = n < 0 ? 0 : (uint64_t)n;
     return 0;
 }
 
@@ -184,8 +182,8 @@ ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     if (rc == EF_EEXISTS)
         return EF_EINVAL; /* that seq is taken: the caller's head is wrong */
     uint32_t org;
-    if (rc || (rc = ef_store_lmdb_org_of (txn, num, &org))
-        || (rc = ef_store_lmdb_bytes_add (txn, org, (int64_t) len)))
+    if (rc || (rc = ef_store_lmdb_org_of (txn, num, &org)) ||
+        (rc = ef_store_lmdb_bytes_add (txn, org, (int64_t)len)))
         return rc;
     memcpy (ik, id->b, 16);
     s_be32 (ik + 16, num);
@@ -226,10 +224,12 @@ ef_store_event_each_at (ef_store_txn_t *txn, uint32_t org, const ef_uuid_t *id,
     MDB_val key = {20, ik}, val;
     rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
     int out = EF_ENOTFOUND;
-    while (rc == 0 && key.mv_size == 20 && memcmp (key.mv_data, id->b, 16) == 0) {
+    while (rc == 0 && key.mv_size == 20 &&
+           memcmp (key.mv_data, id->b, 16) == 0) {
         uint32_t num = s_rd32 ((uint8_t *)key.mv_data + 16);
         ef_stream_rec_t s;
-        int e = val.mv_size == 8 ? ef_store_stream_get (txn, num, &s) : EF_ESTORE;
+        int e =
+            val.mv_size == 8 ? ef_store_stream_get (txn, num, &s) : EF_ESTORE;
         if (e && e != EF_ENOTFOUND) {
             out = e;
             break;
@@ -395,12 +395,12 @@ ef_store_event_read (ef_store_txn_t *txn, uint32_t num, uint64_t from,
     while (rc == 0 && key.mv_size == 12 && s_rd32 (key.mv_data) == num) {
         uint64_t seq = s_rd64 ((uint8_t *)key.mv_data + 4);
         /* the state walk catches up with seq (states are sparse) */
-        while (src == 0 && skey.mv_size == 12
-               && memcmp (skey.mv_data, key.mv_data, 12) < 0)
+        while (src == 0 && skey.mv_size == 12 &&
+               memcmp (skey.mv_data, key.mv_data, 12) < 0)
             src = mdb_cursor_get (st, &skey, &sval, MDB_NEXT);
         ef_str_t state = {NULL, 0};
-        if (src == 0 && skey.mv_size == 12
-            && memcmp (skey.mv_data, key.mv_data, 12) == 0)
+        if (src == 0 && skey.mv_size == 12 &&
+            memcmp (skey.mv_data, key.mv_data, 12) == 0)
             state = (ef_str_t){sval.mv_data, (uint32_t)sval.mv_size};
         ef_str_t rec = {val.mv_data, (uint32_t)val.mv_size};
         if (fn (arg, seq, rec, state))
@@ -459,9 +459,9 @@ ef_store_lmdb_events_drop (ef_store_txn_t *txn, uint32_t num, uint32_t org,
         if (seq > upto)
             break;
         /* a record without a time is not known to be old: keep it */
-        if (time_of
-            && (time_of ((ef_str_t){val.mv_data, (uint32_t)val.mv_size}, &ms)
-                || ms >= before_ms))
+        if (time_of &&
+            (time_of ((ef_str_t){val.mv_data, (uint32_t)val.mv_size}, &ms) ||
+             ms >= before_ms))
             break;
         if ((err = s_drop_one (txn, num, seq, &val, id_of)))
             break;

@@ -195,8 +195,7 @@ s_dlq_visit (void *arg, const MDB_val *key, const MDB_val *val)
     if (key->mv_size != 12)
         return 0;
     ef_str_t rec = {val->mv_data, (uint32_t)val->mv_size};
-    return ((ef_store_dlq_fn *)w->fn) (w->arg, s_rd32 (k), s_rd64 (k + 4),
-                                       rec);
+    return ((ef_store_dlq_fn *)w->fn) (w->arg, s_rd32 (k), s_rd64 (k + 4), rec);
 }
 
 int
@@ -300,8 +299,8 @@ ef_store_user_delete (ef_store_txn_t *txn, uint32_t org, ef_str_t id,
                       ef_str_t email)
 {
     uint8_t ok[4 + S_ID_MAX];
-    if (!s_id_ok (id) || !email.ptr || email.len == 0
-        || email.len > S_EMAIL_MAX)
+    if (!s_id_ok (id) || !email.ptr || email.len == 0 ||
+        email.len > S_EMAIL_MAX)
         return EF_ENOTFOUND;
     int rc = ef_store_lmdb_del (txn, S_USERS, id.ptr, id.len);
     if (rc == 0)

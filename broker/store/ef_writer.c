@@ -24,8 +24,8 @@ struct ef_writer {
 };
 
 static int s_engine_append (void *arg, ef_store_txn_t *txn, uint32_t num,
-                            const ef_uuid_t *id, const void *record,
-                            size_t len, uint64_t *seq);
+                            const ef_uuid_t *id, const void *record, size_t len,
+                            uint64_t *seq);
 static void s_engine_dispatch (void *arg, ef_wreq_t *job);
 
 ef_writer_t *
@@ -40,8 +40,8 @@ ef_writer_new (ef_store_t *store, ef_mailbox_t *done, ef_metrics_t *metrics,
     self->metrics = metrics;
     self->log = log;
     self->in = ef_mailbox_new ();
-    self->engine = ef_engine_new (s_engine_append, s_engine_dispatch, self,
-                                  metrics, log);
+    self->engine =
+        ef_engine_new (s_engine_append, s_engine_dispatch, self, metrics, log);
     if (!self->in || !self->engine) {
         ef_writer_destroy (&self);
         return NULL;
@@ -78,8 +78,7 @@ ef_writer_check_routes (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
     ef_buf_append (&w->records, "invalid pipeline: ", 18);
     ef_buf_append (&w->records, why, strlen (why) + 1);
     w->status = EF_EINVAL;
-    w->why = w->records.oom ? "invalid pipeline: route cycle"
-                            : w->records.data;
+    w->why = w->records.oom ? "invalid pipeline: route cycle" : w->records.data;
     return 0;
 }
 
@@ -209,8 +208,8 @@ s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w)
 static int
 s_count_stream (void *arg, const ef_stream_rec_t *s)
 {
-    (void) s;
-    (*(uint64_t *) arg)++;
+    (void)s;
+    (*(uint64_t *)arg)++;
     return 0;
 }
 
@@ -227,9 +226,9 @@ s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
     if (w->req.cmd == EF_CMD_CREATE_STREAM) {
         w->status = 0; /* a retried request starts afresh */
         uint64_t n = 0;
-        int rc = w->quota ? ef_store_stream_each (txn, w->org, s_count_stream,
-                                                  &n)
-                          : 0;
+        int rc = w->quota
+                     ? ef_store_stream_each (txn, w->org, s_count_stream, &n)
+                     : 0;
         if (rc)
             return rc;
         if (w->quota && n >= w->quota) {
@@ -245,15 +244,15 @@ s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
             return rc;
         if (w->status)
             return 0; /* the routes would loop: nothing is made */
-        rc = ef_store_stream_create (txn, w->org, w->req.name, now,
-                                     &w->stream);
+        rc = ef_store_stream_create (txn, w->org, w->req.name, now, &w->stream);
         if (rc == EF_EEXISTS || rc == EF_EINVAL) {
             w->status = rc;
             w->why = rc == EF_EEXISTS ? "a stream with that name exists"
                                       : "invalid stream name";
             return 0;
         }
-        if (rc == 0 && (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline)))
+        if (rc == 0 &&
+            (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline)))
             rc = ef_store_stream_configure (txn, w->stream.num, w->req.schema,
                                             w->req.pipeline);
         /* the texts point into the request: not to be read after it */
@@ -392,7 +391,7 @@ s_run (void *arg)
            between groups, due pipeline jobs run */
         int64_t wait = -1;
         if (self->next_due) {
-            int64_t left = (int64_t) self->next_due - (int64_t) ef_time_now_ms ();
+            int64_t left = (int64_t)self->next_due - (int64_t)ef_time_now_ms ();
             wait = left < 0 ? 0 : left;
         }
         ef_wreq_t *list = ef_mailbox_wait_for (self->in, 0, wait);

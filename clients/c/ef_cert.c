@@ -75,7 +75,7 @@ int
 ef_cert_save (const char *path, const ef_cert_t *cert, int public_only)
 {
     char tmp[4096];
-    snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int) getpid ());
+    snprintf (tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid ());
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                    public_only ? 0644 : 0600);
     if (fd < 0)
@@ -107,11 +107,11 @@ ef_cert_proof (const char *secret_z85, const char *peer_public_z85,
     uint8_t sk[32], pk[32], k[crypto_box_BEFORENMBYTES];
     uint8_t mac[crypto_auth_hmacsha256_BYTES];
     out[0] = 0;
-    if (!secret_z85 || !peer_public_z85 || !org_id
-        || strlen (secret_z85) != EF_Z85_KEY_LEN
-        || strlen (peer_public_z85) != EF_Z85_KEY_LEN
-        || !zmq_z85_decode (sk, secret_z85)
-        || !zmq_z85_decode (pk, peer_public_z85))
+    if (!secret_z85 || !peer_public_z85 || !org_id ||
+        strlen (secret_z85) != EF_Z85_KEY_LEN ||
+        strlen (peer_public_z85) != EF_Z85_KEY_LEN ||
+        !zmq_z85_decode (sk, secret_z85) ||
+        !zmq_z85_decode (pk, peer_public_z85))
         return EF_EINVAL;
     /* fails for a low-order public key, whose shared secret is all zero */
     int rc = crypto_box_beforenm (k, pk, sk);
@@ -120,9 +120,8 @@ ef_cert_proof (const char *secret_z85, const char *peer_public_z85,
         return EF_EINVAL;
     crypto_auth_hmacsha256_state st;
     crypto_auth_hmacsha256_init (&st, k, sizeof k);
-    crypto_auth_hmacsha256_update (&st, (const uint8_t *) tag,
-                                   sizeof tag - 1);
-    crypto_auth_hmacsha256_update (&st, (const uint8_t *) org_id,
+    crypto_auth_hmacsha256_update (&st, (const uint8_t *)tag, sizeof tag - 1);
+    crypto_auth_hmacsha256_update (&st, (const uint8_t *)org_id,
                                    strlen (org_id));
     crypto_auth_hmacsha256_final (&st, mac);
     sodium_memzero (k, sizeof k);

@@ -54,9 +54,9 @@ static int
 s_index (const ef_config_t *self, const char *name, size_t len)
 {
     for (size_t i = 0; i < self->n; i++)
-        if (strlen (self->opts[i].name) == len
-            && strncmp (self->opts[i].name, name, len) == 0)
-            return (int) i;
+        if (strlen (self->opts[i].name) == len &&
+            strncmp (self->opts[i].name, name, len) == 0)
+            return (int)i;
     return -1;
 }
 
@@ -101,22 +101,22 @@ ef_config_get_int (const ef_config_t *self, const char *name, int64_t def,
         mul = 1024 * 1024, end++;
     else if (*end == 'g' || *end == 'G')
         mul = 1024LL * 1024 * 1024, end++;
-    if (errno || !digits || *end
-        || (n > 0 && n > INT64_MAX / mul) || (n < 0 && n < INT64_MIN / mul)) {
+    if (errno || !digits || *end || (n > 0 && n > INT64_MAX / mul) ||
+        (n < 0 && n < INT64_MIN / mul)) {
         if (err)
             *err = EF_EINVAL;
         return def;
     }
-    return (int64_t) n * mul;
+    return (int64_t)n * mul;
 }
 
 static char *
 s_trim (char *s)
 {
-    while (isspace ((unsigned char) *s))
+    while (isspace ((unsigned char)*s))
         s++;
     char *e = s + strlen (s);
-    while (e > s && isspace ((unsigned char) e[-1]))
+    while (e > s && isspace ((unsigned char)e[-1]))
         *--e = 0;
     return s;
 }
@@ -160,8 +160,8 @@ s_load_file (ef_config_t *self, const char *path, char *err, size_t errlen)
 }
 
 int
-ef_config_load (ef_config_t *self, int argc, char **argv, int first,
-                int *next, char *err, size_t errlen)
+ef_config_load (ef_config_t *self, int argc, char **argv, int first, int *next,
+                char *err, size_t errlen)
 {
     /* First pass: find where flags end and which config file to read. */
     const char *file = getenv ("EVENTFLOW_CONFIG");
@@ -173,14 +173,14 @@ ef_config_load (ef_config_t *self, int argc, char **argv, int first,
         if (strncmp (a, "--", 2) != 0)
             break;
         const char *name = a + 2, *eq = strchr (name, '=');
-        size_t len = eq ? (size_t) (eq - name) : strlen (name);
+        size_t len = eq ? (size_t)(eq - name) : strlen (name);
         int is_config = len == 6 && strncmp (name, "config", 6) == 0;
         if (!is_config && s_index (self, name, len) < 0)
             break;
         const char *val = eq ? eq + 1 : NULL;
         if (!val) {
             if (end + 1 >= argc) {
-                snprintf (err, errlen, "option --%.*s needs a value", (int) len,
+                snprintf (err, errlen, "option --%.*s needs a value", (int)len,
                           name);
                 return EF_EINVAL;
             }
@@ -202,12 +202,12 @@ ef_config_load (ef_config_t *self, int argc, char **argv, int first,
     }
     for (int i = first; i < end; i++) {
         const char *name = argv[i] + 2, *eq = strchr (name, '=');
-        size_t len = eq ? (size_t) (eq - name) : strlen (name);
+        size_t len = eq ? (size_t)(eq - name) : strlen (name);
         const char *val = eq ? eq + 1 : argv[++i];
         if (len == 6 && strncmp (name, "config", 6) == 0)
             continue;
         char key[128];
-        snprintf (key, sizeof key, "%.*s", (int) len, name);
+        snprintf (key, sizeof key, "%.*s", (int)len, name);
         if (ef_config_set (self, key, val))
             return EF_ENOMEM;
     }

@@ -70,8 +70,8 @@ int
 ef_error_from_name (const char *name, unsigned len)
 {
     for (unsigned i = 0; i < sizeof s_errors / sizeof s_errors[0]; i++)
-        if (strlen (s_errors[i].name) == len
-            && memcmp (s_errors[i].name, name, len) == 0)
+        if (strlen (s_errors[i].name) == len &&
+            memcmp (s_errors[i].name, name, len) == 0)
             return s_errors[i].code;
     return EF_EINTERNAL;
 }

@@ -27,8 +27,8 @@ typedef struct {
 static void
 s_ws (s_json_t *j)
 {
-    while (j->p < j->end
-           && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+    while (j->p < j->end &&
+           (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
         j->p++;
 }
 
@@ -42,10 +42,10 @@ s_fail (s_json_t *j, const char *why)
 static int
 s_lit (s_json_t *j, const char *w, size_t n)
 {
-    if ((size_t) (j->end - j->p) < n)
+    if ((size_t)(j->end - j->p) < n)
         return s_fail (j, "unexpected end of input");
     for (size_t i = 0; i < n; i++)
-        if (j->p[i] != (unsigned char) w[i])
+        if (j->p[i] != (unsigned char)w[i])
             return s_fail (j, "invalid literal");
     j->p += n;
     return 0;
@@ -55,7 +55,7 @@ static int
 s_utf8 (s_json_t *j)
 {
     /* one multi-byte sequence starting at j->p (lead byte >= 0x80) */
-    size_t n = ef_str_utf8_char (j->p, (size_t) (j->end - j->p));
+    size_t n = ef_str_utf8_char (j->p, (size_t)(j->end - j->p));
     if (!n)
         return s_fail (j, "invalid UTF-8");
     j->p += n;
@@ -72,14 +72,14 @@ s_escape_u (s_json_t *j)
 {
     if (j->end - j->p < 6)
         return s_fail (j, "unterminated string");
-    long v = s_hex4 ((const char *) j->p + 2);
+    long v = s_hex4 ((const char *)j->p + 2);
     if (v < 0)
         return s_fail (j, "invalid \\u escape");
     if (v >= 0xdc00 && v <= 0xdfff)
         return s_fail (j, "lone surrogate in a \\u escape");
     if (v >= 0xd800 && v <= 0xdbff) {
         long lo = j->end - j->p >= 12 && j->p[6] == '\\' && j->p[7] == 'u'
-                      ? s_hex4 ((const char *) j->p + 8)
+                      ? s_hex4 ((const char *)j->p + 8)
                       : -1;
         if (lo < 0xdc00 || lo > 0xdfff)
             return s_fail (j, "lone surrogate in a \\u escape");
@@ -93,13 +93,15 @@ s_escape_u (s_json_t *j)
     the quote and the backslash. Runs of them are skipped in a tight loop,
     which is most of any payload. */
 static const unsigned char s_plain[256] = {
-#define R4(x) x, x, x, x
+#define R4(x)  x, x, x, x
 #define R16(x) R4 (x), R4 (x), R4 (x), R4 (x)
-    R16 (0), R16 (0),                           /* 0x00-0x1f control */
-    1, 1, 0, R4 (1), R4 (1), R4 (1), 1,         /* 0x20-0x2f, '"' */
-    R16 (1), R16 (1),                           /* 0x30-0x4f */
-    R4 (1), R4 (1), R4 (1), 0, 1, 1, 1,         /* 0x50-0x5f, backslash */
-    R16 (1), R16 (1),                           /* 0x60-0x7f */
+    R16 (0), R16 (0), /* 0x00-0x1f control */
+    1,       1,       0,      R4 (1),
+    R4 (1),  R4 (1),  1, /* 0x20-0x2f, '"' */
+    R16 (1), R16 (1),    /* 0x30-0x4f */
+    R4 (1),  R4 (1),  R4 (1), 0,
+    1,       1,       1, /* 0x50-0x5f, backslash */
+    R16 (1), R16 (1),    /* 0x60-0x7f */
 #undef R16
 #undef R4
 };
@@ -127,8 +129,8 @@ s_string (s_json_t *j)
             if (e == 'u') {
                 if (s_escape_u (j))
                     return -1;
-            } else if (e == '"' || e == '\\' || e == '/' || e == 'b'
-                       || e == 'f' || e == 'n' || e == 'r' || e == 't') {
+            } else if (e == '"' || e == '\\' || e == '/' || e == 'b' ||
+                       e == 'f' || e == 'n' || e == 'r' || e == 't') {
                 j->p += 2;
             } else {
                 return s_fail (j, "invalid escape");
@@ -208,7 +210,7 @@ s_container (s_json_t *j, unsigned char close)
                 return -1;
             if (lv < S_TRACK) {
                 j->at[lv].key = key;
-                j->at[lv].len = (size_t) (j->p - 1 - key);
+                j->at[lv].len = (size_t)(j->p - 1 - key);
             }
             s_ws (j);
             if (j->p >= j->end || *j->p != ':')
@@ -244,12 +246,18 @@ s_value (s_json_t *j)
     if (j->p >= j->end)
         return s_fail (j, "unexpected end of input");
     switch (*j->p) {
-    case '{': return s_container (j, '}');
-    case '[': return s_container (j, ']');
-    case '"': return s_string (j);
-    case 't': return s_lit (j, "true", 4);
-    case 'f': return s_lit (j, "false", 5);
-    case 'n': return s_lit (j, "null", 4);
+    case '{':
+        return s_container (j, '}');
+    case '[':
+        return s_container (j, ']');
+    case '"':
+        return s_string (j);
+    case 't':
+        return s_lit (j, "true", 4);
+    case 'f':
+        return s_lit (j, "false", 5);
+    case 'n':
+        return s_lit (j, "null", 4);
     default:
         if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
             return s_number (j);
@@ -261,8 +269,14 @@ int
 ef_json_validate (const char *p, size_t n, int max_depth, size_t *err_at,
                   const char **why)
 {
-    s_json_t j = {(const unsigned char *) p, (const unsigned char *) p,
-                  (const unsigned char *) p + n, max_depth, NULL, 0, 0, {{0}}};
+    s_json_t j = {(const unsigned char *)p,
+                  (const unsigned char *)p,
+                  (const unsigned char *)p + n,
+                  max_depth,
+                  NULL,
+                  0,
+                  0,
+                  {{0}}};
     if (s_value (&j) == 0) {
         s_ws (&j);
         if (j.p == j.end)
@@ -270,7 +284,7 @@ ef_json_validate (const char *p, size_t n, int max_depth, size_t *err_at,
         j.why = "trailing characters after the value";
     }
     if (err_at)
-        *err_at = (size_t) (j.p - j.start);
+        *err_at = (size_t)(j.p - j.start);
     if (why)
         *why = j.why;
     return EF_EINVAL;
@@ -280,8 +294,14 @@ int
 ef_json_fault_path (const char *p, size_t n, int max_depth, char *out,
                     size_t size)
 {
-    s_json_t j = {(const unsigned char *) p, (const unsigned char *) p,
-                  (const unsigned char *) p + n, max_depth, NULL, 1, 0, {{0}}};
+    s_json_t j = {(const unsigned char *)p,
+                  (const unsigned char *)p,
+                  (const unsigned char *)p + n,
+                  max_depth,
+                  NULL,
+                  1,
+                  0,
+                  {{0}}};
     if (size == 0)
         return EF_EINVAL;
     out[0] = 0;
@@ -292,7 +312,7 @@ ef_json_fault_path (const char *p, size_t n, int max_depth, char *out,
         out[o++] = '/';
         if (!j.at[i].key) {
             int w = snprintf (out + o, size - o, "%u", j.at[i].index);
-            o = w < 0 || (size_t) w >= size - o ? size - 1 : o + (size_t) w;
+            o = w < 0 || (size_t)w >= size - o ? size - 1 : o + (size_t)w;
             continue;
         }
         /* the key's raw text, in JSON Pointer's escapes (RFC 6901) */
@@ -302,7 +322,7 @@ ef_json_fault_path (const char *p, size_t n, int max_depth, char *out,
                 out[o++] = '~';
                 out[o++] = c == '~' ? '0' : '1';
             } else if (c != '~' && c != '/')
-                out[o++] = (char) c;
+                out[o++] = (char)c;
         }
     }
     out[o < size ? o : size - 1] = 0;
@@ -318,15 +338,15 @@ ef_json_quote (ef_buf_t *b, const char *s, size_t n)
     b->data[b->len++] = '"';
     size_t run = 0; /* bytes copied verbatim, flushed in one append */
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) s[i];
+        unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
             run++;
             continue;
         }
-        int u = c >= 0x80 ? (int) ef_str_utf8_char (s + i, n - i) : 0;
+        int u = c >= 0x80 ? (int)ef_str_utf8_char (s + i, n - i) : 0;
         if (u) {
-            run += (size_t) u;
-            i += (size_t) u - 1;
+            run += (size_t)u;
+            i += (size_t)u - 1;
             continue;
         }
         ef_buf_append (b, s + i - run, run);
@@ -339,13 +359,27 @@ ef_json_quote (ef_buf_t *b, const char *s, size_t n)
             continue;
         }
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
         default:
             esc[1] = 'u', esc[2] = '0', esc[3] = '0';
             esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
@@ -393,15 +427,14 @@ s_skip_value (const char *p, const char *end)
         }
         return end;
     }
-    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' '
-           && *p != '\t' && *p != '\n' && *p != '\r')
+    while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+           *p != '\t' && *p != '\n' && *p != '\r')
         p++;
     return p;
 }
 
 int
-ef_json_object_each (const char *p, size_t n, ef_json_member_fn *fn,
-                     void *arg)
+ef_json_object_each (const char *p, size_t n, ef_json_member_fn *fn, void *arg)
 {
     const char *end = p + n;
     p = s_skip_ws (p, end);
@@ -416,8 +449,8 @@ ef_json_object_each (const char *p, size_t n, ef_json_member_fn *fn,
         p = s_skip_ws (p + 1, end);
         const char *v = p;
         p = s_skip_value (p, end);
-        ef_str_t key = {k, (uint32_t) (ke - k)};
-        ef_str_t val = {v, (uint32_t) (p - v)};
+        ef_str_t key = {k, (uint32_t)(ke - k)};
+        ef_str_t val = {v, (uint32_t)(p - v)};
         if (fn (arg, key, val))
             return 0;
         p = s_skip_ws (p, end);
@@ -428,8 +461,7 @@ ef_json_object_each (const char *p, size_t n, ef_json_member_fn *fn,
 }
 
 int
-ef_json_array_each (const char *p, size_t n, ef_json_element_fn *fn,
-                    void *arg)
+ef_json_array_each (const char *p, size_t n, ef_json_element_fn *fn, void *arg)
 {
     const char *end = p + n;
     uint32_t i = 0;
@@ -440,7 +472,7 @@ ef_json_array_each (const char *p, size_t n, ef_json_element_fn *fn,
     while (p < end && *p != ']') {
         const char *v = p;
         p = s_skip_value (p, end);
-        ef_str_t val = {v, (uint32_t) (p - v)};
+        ef_str_t val = {v, (uint32_t)(p - v)};
         if (fn (arg, i++, val))
             return 0;
         p = s_skip_ws (p, end);
@@ -456,13 +488,20 @@ ef_json_kind (ef_str_t v)
     if (!v.ptr || v.len == 0)
         return 0;
     switch (v.ptr[0]) {
-    case '{': return 'o';
-    case '[': return 'a';
-    case '"': return 's';
-    case 't': return 't';
-    case 'f': return 'f';
-    case 'n': return 'z';
-    default: return 'n';
+    case '{':
+        return 'o';
+    case '[':
+        return 'a';
+    case '"':
+        return 's';
+    case 't':
+        return 't';
+    case 'f':
+        return 'f';
+    case 'n':
+        return 'z';
+    default:
+        return 'n';
     }
 }
 
@@ -505,11 +544,21 @@ ef_json_unescape (ef_str_t v, char *out, size_t size)
         char e = p[1];
         p += 2;
         switch (e) {
-        case 'n': cp = '\n'; break;
-        case 't': cp = '\t'; break;
-        case 'r': cp = '\r'; break;
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
+        case 'n':
+            cp = '\n';
+            break;
+        case 't':
+            cp = '\t';
+            break;
+        case 'r':
+            cp = '\r';
+            break;
+        case 'b':
+            cp = '\b';
+            break;
+        case 'f':
+            cp = '\f';
+            break;
         case 'u': {
             if (end - p < 4)
                 return -1;
@@ -517,44 +566,47 @@ ef_json_unescape (ef_str_t v, char *out, size_t size)
             if (h < 0)
                 return -1;
             p += 4;
-            cp = (uint32_t) h;
-            if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6 && p[0] == '\\'
-                && p[1] == 'u') {
+            cp = (uint32_t)h;
+            if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6 && p[0] == '\\' &&
+                p[1] == 'u') {
                 int lo = s_hex4 (p + 2);
                 if (lo >= 0xdc00 && lo <= 0xdfff) {
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + ((uint32_t) lo - 0xdc00);
+                    cp = 0x10000 + ((cp - 0xd800) << 10) +
+                         ((uint32_t)lo - 0xdc00);
                     p += 6;
                 }
             }
             break;
         }
-        default: cp = (uint32_t) (unsigned char) e; break;
+        default:
+            cp = (uint32_t)(unsigned char)e;
+            break;
         }
         char enc[4];
         size_t k;
         if (cp == 0)
             return -1;
         if (cp < 0x80)
-            enc[0] = (char) cp, k = 1;
+            enc[0] = (char)cp, k = 1;
         else if (cp < 0x800)
-            enc[0] = (char) (0xc0 | cp >> 6), enc[1] = (char) (0x80 | (cp & 0x3f)),
-            k = 2;
+            enc[0] = (char)(0xc0 | cp >> 6),
+            enc[1] = (char)(0x80 | (cp & 0x3f)), k = 2;
         else if (cp < 0x10000)
-            enc[0] = (char) (0xe0 | cp >> 12),
-            enc[1] = (char) (0x80 | ((cp >> 6) & 0x3f)),
-            enc[2] = (char) (0x80 | (cp & 0x3f)), k = 3;
+            enc[0] = (char)(0xe0 | cp >> 12),
+            enc[1] = (char)(0x80 | ((cp >> 6) & 0x3f)),
+            enc[2] = (char)(0x80 | (cp & 0x3f)), k = 3;
         else
-            enc[0] = (char) (0xf0 | cp >> 18),
-            enc[1] = (char) (0x80 | ((cp >> 12) & 0x3f)),
-            enc[2] = (char) (0x80 | ((cp >> 6) & 0x3f)),
-            enc[3] = (char) (0x80 | (cp & 0x3f)), k = 4;
+            enc[0] = (char)(0xf0 | cp >> 18),
+            enc[1] = (char)(0x80 | ((cp >> 12) & 0x3f)),
+            enc[2] = (char)(0x80 | ((cp >> 6) & 0x3f)),
+            enc[3] = (char)(0x80 | (cp & 0x3f)), k = 4;
         if (o + k >= size)
             return -1;
         memcpy (out + o, enc, k);
         o += k;
     }
     out[o] = 0;
-    return (int) o;
+    return (int)o;
 }
 
 void
@@ -597,11 +649,11 @@ s_from_mp (ef_buf_t *b, ef_mpr_t *r, int times, int depth, int is_time)
             ef_buf_append (b, "\"", 1);
         } else
             ef_buf_append (b, num,
-                           (size_t) snprintf (num, sizeof num, "%llu",
-                                              (unsigned long long) u));
+                           (size_t)snprintf (num, sizeof num, "%llu",
+                                             (unsigned long long)u));
     } else if (ef_mpr_int (r, &i) == 0)
-        ef_buf_append (b, num,
-                       (size_t) snprintf (num, sizeof num, "%lld", (long long) i));
+        ef_buf_append (
+            b, num, (size_t)snprintf (num, sizeof num, "%lld", (long long)i));
     else if (ef_mpr_bool (r, &v) == 0)
         ef_buf_append (b, v ? "true" : "false", v ? 4 : 5);
     else if (ef_mpr_array (r, &n) == 0) {
@@ -625,8 +677,8 @@ s_from_mp (ef_buf_t *b, ef_mpr_t *r, int times, int depth, int is_time)
                 ef_mpr_skip (r, 32);
             }
             ef_buf_append (b, ":", 1);
-            int t = times && key.len > 3
-                    && memcmp (key.ptr + key.len - 3, "_at", 3) == 0;
+            int t = times && key.len > 3 &&
+                    memcmp (key.ptr + key.len - 3, "_at", 3) == 0;
             s_from_mp (b, r, times, depth + 1, t);
         }
         ef_buf_append (b, "}", 1);

@@ -45,8 +45,8 @@ ef_str_utf8_char (const void *p, size_t n)
             return 0;
         cp = (cp << 6) | (q[i] & 0x3f);
     }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-        || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
         return 0;
     return len;
 }
@@ -54,13 +54,13 @@ ef_str_utf8_char (const void *p, size_t n)
 int
 ef_str_utf8 (ef_str_t s)
 {
-    const uint8_t *p = (const uint8_t *) s.ptr, *end = p + s.len;
+    const uint8_t *p = (const uint8_t *)s.ptr, *end = p + s.len;
     while (p < end) {
         if (*p < 0x80) { /* ASCII, most of any text: no call */
             p++;
             continue;
         }
-        size_t n = ef_str_utf8_char (p, (size_t) (end - p));
+        size_t n = ef_str_utf8_char (p, (size_t)(end - p));
         if (!n)
             return 0;
         p += n;
@@ -651,7 +651,7 @@ ef_mpr_skip (ef_mpr_t *r, int max_depth)
             return 0;
         }
         if (c >= 0xcc && c <= 0xcf) { /* uint 8..64 */
-            size_t n = (size_t) 2 + ((1u << (c - 0xcc)) - 1);
+            size_t n = (size_t)2 + ((1u << (c - 0xcc)) - 1);
             if (avail >= n) {
                 r->p += n;
                 return 0;

@@ -17,17 +17,51 @@
 #include <string.h>
 
 static const char *s_cmd_names[EF_CMD_COUNT] = {
-    NULL,          "HELLO",    "PING",      "CREATE_STREAM", "LIST_STREAMS",
-    "GET_STREAM",  "PUBLISH",  "GET_EVENT", "READ",          "LIST_EVENTS",
-    "STATS",       "REGISTER",      "LOGIN",           "REFRESH",
-    "LOGOUT",      "WHOAMI",        "USER_CREATE",     "USER_LIST",
-    "USER_GET",    "USER_UPDATE",   "USER_DELETE",     "APIKEY_CREATE",
-    "APIKEY_LIST", "APIKEY_REVOKE", "CLIENTKEY_ADD",   "CLIENTKEY_LIST",
-    "CLIENTKEY_REVOKE", "UPDATE_STREAM", "DELETE_STREAM", "FETCH",
-    "COMMIT",      "SEEK",          "LIST_GROUPS",     "SUBSCRIBE",
-    "CREDIT",      "UNSUBSCRIBE",   "READY",           "DONE",
-    "FAIL",        "WORKERS",       "DLQ_LIST",        "DLQ_GET",
-    "DLQ_REPLAY",  "DLQ_DELETE",    "LEAVE",
+    NULL,
+    "HELLO",
+    "PING",
+    "CREATE_STREAM",
+    "LIST_STREAMS",
+    "GET_STREAM",
+    "PUBLISH",
+    "GET_EVENT",
+    "READ",
+    "LIST_EVENTS",
+    "STATS",
+    "REGISTER",
+    "LOGIN",
+    "REFRESH",
+    "LOGOUT",
+    "WHOAMI",
+    "USER_CREATE",
+    "USER_LIST",
+    "USER_GET",
+    "USER_UPDATE",
+    "USER_DELETE",
+    "APIKEY_CREATE",
+    "APIKEY_LIST",
+    "APIKEY_REVOKE",
+    "CLIENTKEY_ADD",
+    "CLIENTKEY_LIST",
+    "CLIENTKEY_REVOKE",
+    "UPDATE_STREAM",
+    "DELETE_STREAM",
+    "FETCH",
+    "COMMIT",
+    "SEEK",
+    "LIST_GROUPS",
+    "SUBSCRIBE",
+    "CREDIT",
+    "UNSUBSCRIBE",
+    "READY",
+    "DONE",
+    "FAIL",
+    "WORKERS",
+    "DLQ_LIST",
+    "DLQ_GET",
+    "DLQ_REPLAY",
+    "DLQ_DELETE",
+    "LEAVE",
     "PASSWORD",
 };
 
@@ -42,15 +76,15 @@ ef_cmd_from_name (ef_str_t name)
 {
     for (int i = 1; i < EF_CMD_COUNT; i++)
         if (ef_str_eq (name, s_cmd_names[i]))
-            return (ef_cmd_t) i;
+            return (ef_cmd_t)i;
     return EF_CMD_NONE;
 }
 
 
 /* ---------------------------------------------------------------- tables */
 
-#define S_AT(base, f, type) ((type *) ((char *) (base) + (f)->off))
-#define S_AUX(base, f, type) ((type *) ((char *) (base) + (f)->aux))
+#define S_AT(base, f, type)  ((type *)((char *)(base) + (f)->off))
+#define S_AUX(base, f, type) ((type *)((char *)(base) + (f)->aux))
 
 /*  1 if the n bytes at a and b are the same. Keys are short: two
     overlapping word loads from each side (never past either end) instead
@@ -97,7 +131,7 @@ ef_proto_fields_count (const ef_proto_table_t *t, const void *base)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->n; i++)
-        n += (uint32_t) ef_proto_field_present (&t->f[i], base);
+        n += (uint32_t)ef_proto_field_present (&t->f[i], base);
     return n;
 }
 
@@ -114,7 +148,7 @@ s_put_key (ef_buf_t *b, const ef_proto_field_t *f)
         return;
     }
     char *q = b->data + b->len;
-    q[0] = (char) (0xa0 | f->klen);
+    q[0] = (char)(0xa0 | f->klen);
     for (uint32_t i = 0; i < f->klen; i++)
         q[1 + i] = f->key[i];
     b->len += 1u + f->klen;
@@ -135,7 +169,7 @@ s_put_map (ef_buf_t *b, const ef_proto_table_t *t, const void *base)
     ef_mp_map (b, 0);
     uint32_t n = s_put_pairs (b, t, base);
     if (!b->oom && at < b->len)
-        b->data[at] = (char) (0x80 | n);
+        b->data[at] = (char)(0x80 | n);
     return n;
 }
 
@@ -145,11 +179,21 @@ s_put_value (ef_buf_t *b, const ef_proto_field_t *f, const void *base)
 {
     uint64_t u = 0;
     switch (f->kind) {
-    case EF_PF_STR: ef_mp_xstr (b, *S_AT (base, f, const ef_str_t)); return;
-    case EF_PF_U64: u = *S_AT (base, f, const uint64_t); break;
-    case EF_PF_U32: u = *S_AT (base, f, const uint32_t); break;
-    case EF_PF_BOOL: ef_mp_bool (b, *S_AT (base, f, const int)); return;
-    case EF_PF_MAP: s_put_map (b, f->sub, base); return;
+    case EF_PF_STR:
+        ef_mp_xstr (b, *S_AT (base, f, const ef_str_t));
+        return;
+    case EF_PF_U64:
+        u = *S_AT (base, f, const uint64_t);
+        break;
+    case EF_PF_U32:
+        u = *S_AT (base, f, const uint32_t);
+        break;
+    case EF_PF_BOOL:
+        ef_mp_bool (b, *S_AT (base, f, const int));
+        return;
+    case EF_PF_MAP:
+        s_put_map (b, f->sub, base);
+        return;
     case EF_PF_STRS: {
         const ef_str_t *s = S_AT (base, f, const ef_str_t);
         uint32_t n = *S_AUX (base, f, const uint32_t);
@@ -161,7 +205,9 @@ s_put_value (ef_buf_t *b, const ef_proto_field_t *f, const void *base)
     case EF_PF_DUP:
         ef_mp_cstr (b, *S_AT (base, f, const int) ? "DUPLICATE" : "ACCEPTED");
         return;
-    default: ef_mp_nil (b); return;
+    default:
+        ef_mp_nil (b);
+        return;
     }
     if (u == 0 && (f->flags & EF_PF_NILZ))
         ef_mp_nil (b);
@@ -194,15 +240,13 @@ ef_proto_field_write (ef_buf_t *b, const ef_proto_field_t *f, const void *base)
 }
 
 void
-ef_proto_fields_write (ef_buf_t *b, const ef_proto_table_t *t,
-                       const void *base)
+ef_proto_fields_write (ef_buf_t *b, const ef_proto_table_t *t, const void *base)
 {
     s_put_pairs (b, t, base);
 }
 
 void
-ef_proto_record_write (ef_buf_t *b, const ef_proto_table_t *t,
-                       const void *base)
+ef_proto_record_write (ef_buf_t *b, const ef_proto_table_t *t, const void *base)
 {
     s_put_map (b, t, base);
 }
@@ -242,13 +286,16 @@ s_read_value (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
         return 0;
     }
     switch (f->kind) {
-    case EF_PF_U64: return ef_mpr_uint (r, S_AT (base, f, uint64_t));
+    case EF_PF_U64:
+        return ef_mpr_uint (r, S_AT (base, f, uint64_t));
     case EF_PF_U32:
         rc = ef_mpr_uint (r, &u);
-        *S_AT (base, f, uint32_t) = (uint32_t) u;
+        *S_AT (base, f, uint32_t) = (uint32_t)u;
         return rc;
-    case EF_PF_BOOL: return ef_mpr_bool (r, S_AT (base, f, int));
-    case EF_PF_MAP: return ef_proto_record_read (r, f->sub, base, NULL);
+    case EF_PF_BOOL:
+        return ef_mpr_bool (r, S_AT (base, f, int));
+    case EF_PF_MAP:
+        return ef_proto_record_read (r, f->sub, base, NULL);
     case EF_PF_STRS: {
         uint32_t m;
         ef_str_t *s = S_AT (base, f, ef_str_t);
@@ -266,7 +313,8 @@ s_read_value (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
         *S_AT (base, f, int) = rc == 0 && ef_str_eq (st, "DUPLICATE");
         return rc;
     }
-    default: return ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+    default:
+        return ef_mpr_skip (r, EF_MSGPACK_DEPTH);
     }
 }
 
@@ -291,7 +339,7 @@ ef_proto_fields_read (ef_mpr_t *r, uint32_t n, const ef_proto_table_t *t,
         if (!s_is_key (f, k))
             f = ef_proto_field_find (t, k);
         if (f)
-            next = (uint32_t) (f - t->f) + 1;
+            next = (uint32_t)(f - t->f) + 1;
         if (f)
             rc = s_read_value (r, f, base);
         else if (!(extra && extra (r, k, base, &rc)))
@@ -349,8 +397,8 @@ ef_proto_traceparent (ef_str_t tp, char trace_id[33])
         if (f < 3 && tp.ptr[at] != '-')
             return EF_EINVAL;
     }
-    if (memcmp (tp.ptr + 3, "00000000000000000000000000000000", 32) == 0
-        || memcmp (tp.ptr, "ff", 2) == 0)
+    if (memcmp (tp.ptr + 3, "00000000000000000000000000000000", 32) == 0 ||
+        memcmp (tp.ptr, "ff", 2) == 0)
         return EF_EINVAL;
     if (trace_id) {
         memcpy (trace_id, tp.ptr + 3, 32);
@@ -365,7 +413,7 @@ static const char *s_statuses[] = {"PENDING", "PROCESSED", "FILTERED",
 int
 ef_proto_event_status (ef_str_t name)
 {
-    for (int i = 0; i < (int) (sizeof s_statuses / sizeof s_statuses[0]); i++)
+    for (int i = 0; i < (int)(sizeof s_statuses / sizeof s_statuses[0]); i++)
         if (ef_str_eq (name, s_statuses[i]))
             return i;
     return -1;
@@ -377,13 +425,13 @@ ef_proto_name_valid (ef_str_t name)
 {
     if (!name.ptr || name.len == 0 || name.len > EF_MAX_STREAM_NAME)
         return 0;
-    if ((name.len == 1 && name.ptr[0] == '.')
-        || (name.len == 2 && name.ptr[0] == '.' && name.ptr[1] == '.'))
+    if ((name.len == 1 && name.ptr[0] == '.') ||
+        (name.len == 2 && name.ptr[0] == '.' && name.ptr[1] == '.'))
         return 0;
     for (uint32_t i = 0; i < name.len; i++) {
         char c = name.ptr[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
             return 0;
     }
     return 1;
@@ -399,4 +447,3 @@ ef_proto_check_event (ef_event_in_t *ev, uint32_t max_payload)
         ef_proto_item_fail (ev, f->code, f->text);
     return ev->err;
 }
-

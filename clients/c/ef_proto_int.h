@@ -34,12 +34,13 @@ typedef enum {
     EF_PW_VIEW    /* when the request's command lists it as always sent */
 } ef_pw_t;
 
-#define EF_PF_NIL   1 /* reader: nil is the value unset (0) */
-#define EF_PF_NILZ  2 /* writer: 0 travels as nil */
-#define EF_PF_SEEN  4 /* reader: the uint64_t at aux becomes 1 when the key
+#define EF_PF_NIL  1 /* reader: nil is the value unset (0) */
+#define EF_PF_NILZ 2 /* writer: 0 travels as nil */
+#define EF_PF_SEEN                                                             \
+    4                 /* reader: the uint64_t at aux becomes 1 when the key
                          is there */
-#define EF_PF_TEXT  8 /* request reader: the string must be valid UTF-8 */
-#define EF_PF_MIN1  16 /* request reader: a number given is at least 1 */
+#define EF_PF_TEXT 8  /* request reader: the string must be valid UTF-8 */
+#define EF_PF_MIN1 16 /* request reader: a number given is at least 1 */
 
 typedef struct ef_proto_table ef_proto_table_t;
 
@@ -62,12 +63,17 @@ struct ef_proto_table {
     uint32_t n;
 };
 
-#define EF_PFX(st, k, kind, when, flags, m, aux, sub, bad)                   \
-    {k,         sizeof k - 1, EF_PF_##kind, EF_PW_##when, flags,             \
-     offsetof (st, m), aux, sub, bad}
-#define EF_PF(st, k, kind, when, flags, m, aux, sub)                         \
+#define EF_PFX(st, k, kind, when, flags, m, aux, sub, bad)                     \
+    {                                                                          \
+        k, sizeof k - 1, EF_PF_##kind, EF_PW_##when, flags, offsetof (st, m),  \
+            aux, sub, bad                                                      \
+    }
+#define EF_PF(st, k, kind, when, flags, m, aux, sub)                           \
     EF_PFX (st, k, kind, when, flags, m, aux, sub, NULL)
-#define EF_PT(arr) {arr, sizeof arr / sizeof arr[0]}
+#define EF_PT(arr)                                                             \
+    {                                                                          \
+        arr, sizeof arr / sizeof arr[0]                                        \
+    }
 
 /*  The field of t named k, or NULL. */
 const ef_proto_field_t *ef_proto_field_find (const ef_proto_table_t *t,
@@ -79,22 +85,32 @@ uint32_t ef_proto_fields_count (const ef_proto_table_t *t, const void *base);
 static inline int
 ef_proto_field_present (const ef_proto_field_t *f, const void *base)
 {
-    const char *at = (const char *) base + f->off;
+    const char *at = (const char *)base + f->off;
     switch (f->when) {
-    case EF_PW_ALWAYS: return 1;
-    case EF_PW_HAS: return *(const int *) ((const char *) base + f->aux) != 0;
-    case EF_PW_VIEW: return 0;
-    default: break;
+    case EF_PW_ALWAYS:
+        return 1;
+    case EF_PW_HAS:
+        return *(const int *)((const char *)base + f->aux) != 0;
+    case EF_PW_VIEW:
+        return 0;
+    default:
+        break;
     }
     switch (f->kind) {
-    case EF_PF_STR: return ((const ef_str_t *) at)->ptr != NULL;
-    case EF_PF_U64: return *(const uint64_t *) at != 0;
-    case EF_PF_U32: return *(const uint32_t *) at != 0;
-    case EF_PF_BOOL: return *(const int *) at != 0;
-    case EF_PF_MAP: return ef_proto_fields_count (f->sub, base) != 0;
+    case EF_PF_STR:
+        return ((const ef_str_t *)at)->ptr != NULL;
+    case EF_PF_U64:
+        return *(const uint64_t *)at != 0;
+    case EF_PF_U32:
+        return *(const uint32_t *)at != 0;
+    case EF_PF_BOOL:
+        return *(const int *)at != 0;
+    case EF_PF_MAP:
+        return ef_proto_fields_count (f->sub, base) != 0;
     case EF_PF_STRS:
-        return *(const uint32_t *) ((const char *) base + f->aux) != 0;
-    default: return 0;
+        return *(const uint32_t *)((const char *)base + f->aux) != 0;
+    default:
+        return 0;
     }
 }
 

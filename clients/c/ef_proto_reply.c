@@ -14,7 +14,7 @@
 #include <string.h>
 
 #define KEY(k, lit) ef_str_eq ((k), (lit))
-#define NIL EF_PF_NIL
+#define NIL         EF_PF_NIL
 
 /* ---------------------------------------------------------------- tables */
 
@@ -55,9 +55,9 @@ static const ef_proto_table_t s_event_record = {s_event_rows + 2,
                                                 EF_EVENT_RECORD_KEYS};
 static const ef_proto_table_t s_event_state = {
     s_event_rows + 2 + EF_EVENT_RECORD_KEYS, EF_EVENT_STATE_KEYS};
-_Static_assert (sizeof s_event_rows / sizeof s_event_rows[0]
-                    == 2 + EF_EVENT_RECORD_KEYS + EF_EVENT_STATE_KEYS,
-                "an event is head, record and state");
+_Static_assert(sizeof s_event_rows / sizeof s_event_rows[0] ==
+                   2 + EF_EVENT_RECORD_KEYS + EF_EVENT_STATE_KEYS,
+               "an event is head, record and state");
 
 static const ef_proto_field_t s_stream_rows[] = {
     EF_PF (ef_stream_info_t, "id", STR, ALWAYS, NIL, id, 0, NULL),
@@ -65,8 +65,7 @@ static const ef_proto_field_t s_stream_rows[] = {
     EF_PF (ef_stream_info_t, "created_at", U64, ALWAYS, NIL, created_at, 0,
            NULL),
     EF_PF (ef_stream_info_t, "events", U64, ALWAYS, NIL, events, 0, NULL),
-    EF_PF (ef_stream_info_t, "first_seq", U64, ALWAYS, NIL, first_seq, 0,
-           NULL),
+    EF_PF (ef_stream_info_t, "first_seq", U64, ALWAYS, NIL, first_seq, 0, NULL),
     EF_PF (ef_stream_info_t, "last_seq", U64, ALWAYS, NIL, last_seq, 0, NULL),
     EF_PF (ef_stream_info_t, "schema", STR, SET, NIL, schema, 0, NULL),
     EF_PF (ef_stream_info_t, "pipeline", STR, SET, NIL, pipeline, 0, NULL),
@@ -76,8 +75,7 @@ static const ef_proto_table_t s_stream = EF_PT (s_stream_rows);
 /*  A PUBLISH result: stored or duplicate (the first four), or refused
     (index and the error map). */
 static const ef_proto_field_t s_result_rows[] = {
-    EF_PF (ef_publish_result_t, "event_id", STR, ALWAYS, 0, event_id, 0,
-           NULL),
+    EF_PF (ef_publish_result_t, "event_id", STR, ALWAYS, 0, event_id, 0, NULL),
     EF_PF (ef_publish_result_t, "seq", U64, ALWAYS, 0, seq, 0, NULL),
     EF_PF (ef_publish_result_t, "status", DUP, ALWAYS, 0, duplicate, 0, NULL),
     EF_PF (ef_publish_result_t, "received_at", U64, ALWAYS, 0, received_at, 0,
@@ -131,8 +129,7 @@ static const ef_proto_field_t s_user_rows[] = {
     EF_PF (ef_user_info_t, "email", STR, ALWAYS, NIL, email, 0, NULL),
     EF_PF (ef_user_info_t, "role", STR, ALWAYS, NIL, role, 0, NULL),
     EF_PF (ef_user_info_t, "org_id", STR, ALWAYS, NIL, org_id, 0, NULL),
-    EF_PF (ef_user_info_t, "created_at", U64, ALWAYS, NIL, created_at, 0,
-           NULL),
+    EF_PF (ef_user_info_t, "created_at", U64, ALWAYS, NIL, created_at, 0, NULL),
 };
 static const ef_proto_table_t s_user = EF_PT (s_user_rows);
 
@@ -180,7 +177,7 @@ s_write_error (ef_buf_t *b, int code, ef_str_t message, uint64_t retry_ms,
                ef_str_t errors, int retry_first)
 {
     int rate = code == EF_ERATE;
-    ef_mp_map (b, 3 + (uint32_t) rate + !!ef_str_set (errors));
+    ef_mp_map (b, 3 + (uint32_t)rate + !!ef_str_set (errors));
     if (rate && retry_first) {
         ef_mp_key (b, "retry_after_ms");
         ef_mp_uint (b, retry_ms);
@@ -229,15 +226,14 @@ s_read_error (ef_mpr_t *r, s_error_t *e)
         else if (KEY (ek, "retry_after_ms"))
             rc = ef_mpr_uint (r, &e->retry_after_ms);
         else if (KEY (ek, "errors")) {
-            const char *at = (const char *) r->p;
+            const char *at = (const char *)r->p;
             uint32_t n;
             ef_mpr_t probe = *r;
             rc = ef_mpr_array (&probe, &n); /* an array, or mistyped */
             if (rc == 0)
                 rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
             if (rc == 0)
-                e->errors = (ef_str_t){at, (uint32_t) ((const char *) r->p
-                                                       - at)};
+                e->errors = (ef_str_t){at, (uint32_t)((const char *)r->p - at)};
         } else
             rc = ef_mpr_skip (r, EF_MSGPACK_DEPTH);
     }
@@ -249,14 +245,13 @@ static int
 s_error_code (const s_error_t *e)
 {
     if (e->code < 0 && e->code >= EF_ERROR_MIN)
-        return (int) e->code;
+        return (int)e->code;
     return ef_str_set (e->name) ? ef_error_from_name (e->name.ptr, e->name.len)
                                 : EF_EINTERNAL;
 }
 
 void
-ef_proto_write_field_error (ef_buf_t *b, const char *path,
-                            const char *message)
+ef_proto_write_field_error (ef_buf_t *b, const char *path, const char *message)
 {
     ef_mp_map (b, 2);
     ef_mp_key (b, "path");
@@ -275,9 +270,9 @@ ef_proto_read_field_error (ef_mpr_t *r, ef_field_error_t *e)
     static const ef_proto_table_t t = EF_PT (rows);
     memset (e, 0, sizeof *e);
     int rc = ef_proto_record_read (r, &t, e, NULL);
-    return rc ? rc : (ef_str_set (e->path) && ef_str_set (e->message))
-                         ? 0
-                         : EF_EINVAL;
+    return rc                                                  ? rc
+           : (ef_str_set (e->path) && ef_str_set (e->message)) ? 0
+                                                               : EF_EINVAL;
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -506,9 +501,8 @@ ef_proto_read_hello (const ef_reply_t *rep, ef_hello_t *h)
 {
     ef_mpr_t r = rep->body;
     memset (h, 0, sizeof *h);
-    return ef_proto_fields_read (&r, rep->nkeys, &s_hello, h, NULL)
-               ? EF_EINVAL
-               : 0;
+    return ef_proto_fields_read (&r, rep->nkeys, &s_hello, h, NULL) ? EF_EINVAL
+                                                                    : 0;
 }
 
 int
@@ -548,9 +542,11 @@ s_read_hello_map (ef_mpr_t *r, void *h)
     return ef_proto_record_read (r, &s_hello, h, NULL);
 }
 
-#define S_REC(name, table, type, w, rd)                                       \
-    {name, &table, sizeof (type), (void (*) (ef_buf_t *, const void *)) w,   \
-     (int (*) (ef_mpr_t *, void *)) rd}
+#define S_REC(name, table, type, w, rd)                                        \
+    {                                                                          \
+        name, &table, sizeof (type), (void (*) (ef_buf_t *, const void *))w,   \
+            (int (*) (ef_mpr_t *, void *))rd                                   \
+    }
 
 const ef_proto_record_t ef_proto_records[] = {
     S_REC ("Event", s_event, ef_event_t, ef_proto_write_event,
@@ -569,5 +565,5 @@ const ef_proto_record_t ef_proto_records[] = {
     S_REC ("ClientKey", s_clientkey, ef_clientkey_info_t,
            ef_proto_write_clientkey, ef_proto_read_clientkey),
 };
-const size_t ef_proto_nrecords
-    = sizeof ef_proto_records / sizeof ef_proto_records[0];
+const size_t ef_proto_nrecords =
+    sizeof ef_proto_records / sizeof ef_proto_records[0];

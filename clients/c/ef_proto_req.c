@@ -16,9 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define KEY(k, lit) ef_str_eq ((k), (lit))
-#define S_AT(base, f, type) ((type *) ((char *) (base) + (f)->off))
-#define S_AUX(base, f, type) ((type *) ((char *) (base) + (f)->aux))
+#define KEY(k, lit)          ef_str_eq ((k), (lit))
+#define S_AT(base, f, type)  ((type *)((char *)(base) + (f)->off))
+#define S_AUX(base, f, type) ((type *)((char *)(base) + (f)->aux))
 
 /* ---------------------------------------------------------------- tables */
 
@@ -32,60 +32,60 @@ static const ef_proto_table_t s_rate = EF_PT (s_rate_fields);
 
 /*  Every key of a request after v, id, cmd and auth, in the order they
     are written: id, key, kind, when it is written, member, aux, sub. */
-#define S_FIELDS(X)                                                           \
-    X (CLIENT, "client", STR, SET, client, 0, NULL)                           \
-    X (NAME, "name", STR, SET, name, 0, NULL)                                 \
-    X (STREAM, "stream", STR, SET, stream, 0, NULL)                           \
-    X (EVENT_ID, "event_id", STR, SET, event_id, 0, NULL)                     \
-    X (TYPE, "type", STR, SET, type, 0, NULL)                                 \
-    X (SOURCE, "source", STR, SET, source, 0, NULL)                           \
-    X (STATUS, "status", STR, SET, status, 0, NULL)                           \
-    X (EMAIL, "email", STR, SET, email, 0, NULL)                              \
-    X (PASSWORD, "password", STR, SET, password, 0, NULL)                     \
-    X (ORG_NAME, "org_name", STR, SET, org_name, 0, NULL)                     \
-    X (REFRESH_TOKEN, "refresh_token", STR, SET, refresh_token, 0, NULL)      \
-    X (ROLE, "role", STR, SET, role, 0, NULL)                                 \
-    X (USER_ID, "user_id", STR, SET, user_id, 0, NULL)                        \
-    X (KEY_ID, "key_id", STR, SET, key_id, 0, NULL)                           \
-    X (PUBLIC_KEY, "public_key", STR, SET, public_key, 0, NULL)               \
-    X (ORG, "org", STR, SET, org, 0, NULL)                                    \
-    X (GROUP, "group", STR, SET, group, 0, NULL)                              \
-    X (CONSUMER_ID, "consumer_id", STR, SET, consumer_id, 0, NULL)            \
-    X (LAST_EVENT_ID, "last_event_id", STR, SET, last_event_id, 0, NULL)      \
-    X (POSITION, "position", STR, SET, position, 0, NULL)                     \
-    X (SCHEMA, "schema", STR, SET, schema, 0, NULL)                           \
-    X (PIPELINE, "pipeline", STR, SET, pipeline, 0, NULL)                     \
-    X (SERVICE, "service", STR, SET, service, 0, NULL)                        \
-    X (JOB_ID, "job_id", STR, SET, job_id, 0, NULL)                           \
-    X (RESULT, "result", STR, SET, result, 0, NULL)                           \
-    X (REASON, "reason", STR, SET, reason, 0, NULL)                           \
-    X (ERROR, "error", STR, SET, error, 0, NULL)                              \
-    X (PROOF, "proof", STR, SET, proof, 0, NULL)                              \
-    X (NEW_PASSWORD, "new_password", STR, SET, new_password, 0, NULL)         \
-    X (CLIENT_ADDR, "client_addr", STR, SET, client_addr, 0, NULL)            \
-    X (REQUEST_ID, "request_id", STR, SET, request_id, 0, NULL)               \
-    X (TRACEPARENT, "traceparent", STR, SET, traceparent, 0, NULL)            \
-    X (AFTER, "after", U64, VIEW, after, 0, NULL)                             \
+#define S_FIELDS(X)                                                            \
+    X (CLIENT, "client", STR, SET, client, 0, NULL)                            \
+    X (NAME, "name", STR, SET, name, 0, NULL)                                  \
+    X (STREAM, "stream", STR, SET, stream, 0, NULL)                            \
+    X (EVENT_ID, "event_id", STR, SET, event_id, 0, NULL)                      \
+    X (TYPE, "type", STR, SET, type, 0, NULL)                                  \
+    X (SOURCE, "source", STR, SET, source, 0, NULL)                            \
+    X (STATUS, "status", STR, SET, status, 0, NULL)                            \
+    X (EMAIL, "email", STR, SET, email, 0, NULL)                               \
+    X (PASSWORD, "password", STR, SET, password, 0, NULL)                      \
+    X (ORG_NAME, "org_name", STR, SET, org_name, 0, NULL)                      \
+    X (REFRESH_TOKEN, "refresh_token", STR, SET, refresh_token, 0, NULL)       \
+    X (ROLE, "role", STR, SET, role, 0, NULL)                                  \
+    X (USER_ID, "user_id", STR, SET, user_id, 0, NULL)                         \
+    X (KEY_ID, "key_id", STR, SET, key_id, 0, NULL)                            \
+    X (PUBLIC_KEY, "public_key", STR, SET, public_key, 0, NULL)                \
+    X (ORG, "org", STR, SET, org, 0, NULL)                                     \
+    X (GROUP, "group", STR, SET, group, 0, NULL)                               \
+    X (CONSUMER_ID, "consumer_id", STR, SET, consumer_id, 0, NULL)             \
+    X (LAST_EVENT_ID, "last_event_id", STR, SET, last_event_id, 0, NULL)       \
+    X (POSITION, "position", STR, SET, position, 0, NULL)                      \
+    X (SCHEMA, "schema", STR, SET, schema, 0, NULL)                            \
+    X (PIPELINE, "pipeline", STR, SET, pipeline, 0, NULL)                      \
+    X (SERVICE, "service", STR, SET, service, 0, NULL)                         \
+    X (JOB_ID, "job_id", STR, SET, job_id, 0, NULL)                            \
+    X (RESULT, "result", STR, SET, result, 0, NULL)                            \
+    X (REASON, "reason", STR, SET, reason, 0, NULL)                            \
+    X (ERROR, "error", STR, SET, error, 0, NULL)                               \
+    X (PROOF, "proof", STR, SET, proof, 0, NULL)                               \
+    X (NEW_PASSWORD, "new_password", STR, SET, new_password, 0, NULL)          \
+    X (CLIENT_ADDR, "client_addr", STR, SET, client_addr, 0, NULL)             \
+    X (REQUEST_ID, "request_id", STR, SET, request_id, 0, NULL)                \
+    X (TRACEPARENT, "traceparent", STR, SET, traceparent, 0, NULL)             \
+    X (AFTER, "after", U64, VIEW, after, 0, NULL)                              \
     X (FROM, "from", U64, HAS, from, S_OF (has_from), NULL)                    \
     X (TO, "to", U64, HAS, to, S_OF (has_to), NULL)                            \
-    X (PAGE, "page", U32, SET, page, 0, NULL)                                 \
-    X (LIMIT, "limit", U32, SET, limit, 0, NULL)                              \
+    X (PAGE, "page", U32, SET, page, 0, NULL)                                  \
+    X (LIMIT, "limit", U32, SET, limit, 0, NULL)                               \
     X (PRODUCER, "producer", BOOL, HAS, producer, S_OF (has_producer), NULL)   \
     X (RATE, "rate", MAP, HAS, rate_per_second, S_OF (has_rate), &s_rate)      \
     X (RETRYABLE, "retryable", BOOL, HAS, retryable, S_OF (has_retryable),     \
-       NULL)                                                                  \
-    X (ALL, "all", BOOL, SET, all, 0, NULL)                                   \
+       NULL)                                                                   \
+    X (ALL, "all", BOOL, SET, all, 0, NULL)                                    \
     X (TIMESTAMP, "timestamp", U64, HAS, timestamp, S_OF (has_timestamp),      \
-       NULL)                                                                  \
-    X (TIMEOUT, "timeout", U32, SET, timeout, 0, NULL)                        \
-    X (CREDIT, "credit", U32, SET, credit, 0, NULL)                           \
-    X (SUB, "sub", U64, SET, sub, 0, NULL)                                    \
+       NULL)                                                                   \
+    X (TIMEOUT, "timeout", U32, SET, timeout, 0, NULL)                         \
+    X (CREDIT, "credit", U32, SET, credit, 0, NULL)                            \
+    X (SUB, "sub", U64, SET, sub, 0, NULL)                                     \
     X (STREAMS, "streams", STRS, SET, streams, S_OF (n_streams), NULL)         \
     X (EVENTS, "events", EVENTS, VIEW, events, S_OF (n_events), NULL)
 
 #define S_ENUM(id, k, kind, when, m, aux, sub) S_F_##id,
 enum { S_FIELDS (S_ENUM) S_NFIELDS };
-#define S_ROW(id, k, kind, when, m, aux, sub)                                 \
+#define S_ROW(id, k, kind, when, m, aux, sub)                                  \
     EF_PF (ef_request_t, k, kind, when, EF_PF_TEXT, m, aux, sub),
 static const ef_proto_field_t s_field_rows[] = {S_FIELDS (S_ROW)};
 static const ef_proto_table_t s_fields = EF_PT (s_field_rows);
@@ -112,8 +112,8 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_PUBLISH] = {B (STREAM) | B (EVENTS), B (EVENTS)},
     [EF_CMD_GET_EVENT] = {B (EVENT_ID) | B (STREAM), 0},
     [EF_CMD_READ] = {B (STREAM) | B (AFTER) | B (LIMIT), B (AFTER)},
-    [EF_CMD_LIST_EVENTS] = {B (STREAM) | B (TYPE) | B (SOURCE) | B (STATUS)
-                                | B (FROM) | B (TO) | B (PAGE) | B (LIMIT),
+    [EF_CMD_LIST_EVENTS] = {B (STREAM) | B (TYPE) | B (SOURCE) | B (STATUS) |
+                                B (FROM) | B (TO) | B (PAGE) | B (LIMIT),
                             0},
     [EF_CMD_STATS] = {0, 0},
     [EF_CMD_REGISTER] = {B (EMAIL) | B (PASSWORD) | B (ORG_NAME), 0},
@@ -126,25 +126,24 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_USER_GET] = {B (USER_ID), 0},
     [EF_CMD_USER_UPDATE] = {B (USER_ID) | B (ROLE) | B (PASSWORD), 0},
     [EF_CMD_USER_DELETE] = {B (USER_ID), 0},
-    [EF_CMD_APIKEY_CREATE] = {B (NAME) | B (ROLE) | B (PRODUCER) | B (STREAMS)
-                                  | B (RATE),
+    [EF_CMD_APIKEY_CREATE] = {B (NAME) | B (ROLE) | B (PRODUCER) | B (STREAMS) |
+                                  B (RATE),
                               0},
     [EF_CMD_APIKEY_LIST] = {B (PRODUCER), 0},
     [EF_CMD_APIKEY_REVOKE] = {B (KEY_ID), 0},
-    [EF_CMD_CLIENTKEY_ADD] = {B (PUBLIC_KEY) | B (ROLE) | B (PROOF) | B (NAME)
-                                  | B (ORG),
+    [EF_CMD_CLIENTKEY_ADD] = {B (PUBLIC_KEY) | B (ROLE) | B (PROOF) | B (NAME) |
+                                  B (ORG),
                               0},
     [EF_CMD_CLIENTKEY_LIST] = {0, 0},
     [EF_CMD_CLIENTKEY_REVOKE] = {B (PUBLIC_KEY), 0},
-    [EF_CMD_UPDATE_STREAM] = {B (STREAM) | B (NAME) | B (SCHEMA)
-                                  | B (PIPELINE),
+    [EF_CMD_UPDATE_STREAM] = {B (STREAM) | B (NAME) | B (SCHEMA) | B (PIPELINE),
                               0},
     [EF_CMD_DELETE_STREAM] = {B (STREAM), 0},
-    [EF_CMD_FETCH] = {B (STREAM) | B (GROUP) | B (CONSUMER_ID) | B (LIMIT)
-                          | B (TIMEOUT) | B (LAST_EVENT_ID),
+    [EF_CMD_FETCH] = {B (STREAM) | B (GROUP) | B (CONSUMER_ID) | B (LIMIT) |
+                          B (TIMEOUT) | B (LAST_EVENT_ID),
                       0},
-    [EF_CMD_COMMIT] = {B (STREAM) | B (GROUP) | B (CONSUMER_ID)
-                           | B (LAST_EVENT_ID),
+    [EF_CMD_COMMIT] = {B (STREAM) | B (GROUP) | B (CONSUMER_ID) |
+                           B (LAST_EVENT_ID),
                        0},
     [EF_CMD_SEEK] = {B (STREAM) | B (GROUP) | B (POSITION) | B (TIMESTAMP), 0},
     [EF_CMD_LIST_GROUPS] = {B (STREAM), 0},
@@ -155,12 +154,12 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_DONE] = {B (JOB_ID) | B (RESULT), 0},
     [EF_CMD_FAIL] = {B (JOB_ID) | B (REASON) | B (RETRYABLE), 0},
     [EF_CMD_WORKERS] = {0, 0},
-    [EF_CMD_DLQ_LIST] = {B (STREAM) | B (ERROR) | B (FROM) | B (TO) | B (PAGE)
-                             | B (LIMIT),
+    [EF_CMD_DLQ_LIST] = {B (STREAM) | B (ERROR) | B (FROM) | B (TO) | B (PAGE) |
+                             B (LIMIT),
                          0},
     [EF_CMD_DLQ_GET] = {B (EVENT_ID), 0},
-    [EF_CMD_DLQ_REPLAY] = {B (EVENT_ID) | B (ALL) | B (STREAM) | B (ERROR)
-                               | B (FROM) | B (TO),
+    [EF_CMD_DLQ_REPLAY] = {B (EVENT_ID) | B (ALL) | B (STREAM) | B (ERROR) |
+                               B (FROM) | B (TO),
                            0},
     [EF_CMD_DLQ_DELETE] = {B (EVENT_ID), 0},
     [EF_CMD_LEAVE] = {B (SERVICE), 0},
@@ -205,10 +204,8 @@ static const s_required_t s_required[] = {
     {EF_CMD_USER_UPDATE, B (USER_ID), 0, "user_id is required"},
     {EF_CMD_USER_DELETE, B (USER_ID), 0, "user_id is required"},
     {EF_CMD_APIKEY_CREATE, B (NAME), 0, "name is required"},
-    {EF_CMD_FETCH, B (STREAM) | B (GROUP), 0,
-     "stream and group are required"},
-    {EF_CMD_COMMIT, B (STREAM) | B (GROUP), 0,
-     "stream and group are required"},
+    {EF_CMD_FETCH, B (STREAM) | B (GROUP), 0, "stream and group are required"},
+    {EF_CMD_COMMIT, B (STREAM) | B (GROUP), 0, "stream and group are required"},
     {EF_CMD_COMMIT, B (LAST_EVENT_ID), 0, "last_event_id is required"},
     {EF_CMD_SEEK, B (STREAM) | B (GROUP), 0, "stream and group are required"},
     {EF_CMD_SEEK, 0, B (POSITION) | B (TIMESTAMP),
@@ -260,8 +257,8 @@ s_check_ranges (const ef_request_t *req, uint64_t seen, const char **why)
         const s_range_t *g = &s_ranges[i];
         if (g->cmd != req->cmd)
             continue;
-        const ef_proto_field_t *f = ef_proto_field_find (&s_fields,
-                                                         ef_str (g->key));
+        const ef_proto_field_t *f =
+            ef_proto_field_find (&s_fields, ef_str (g->key));
         uint32_t v = *S_AT (req, f, const uint32_t);
         if ((seen >> (f - s_field_rows) & 1) && (v < g->min || v > g->max)) {
             *why = g->why;
@@ -278,13 +275,13 @@ s_check_required (const ef_request_t *req, uint64_t seen, const char **why)
 {
     uint64_t have = seen & B (EVENTS);
     for (uint32_t i = 0; i < s_fields.n; i++)
-        if (s_field_rows[i].kind != EF_PF_EVENTS
-            && ef_proto_field_present (&s_field_rows[i], req))
+        if (s_field_rows[i].kind != EF_PF_EVENTS &&
+            ef_proto_field_present (&s_field_rows[i], req))
             have |= UINT64_C (1) << i;
     for (size_t i = 0; i < sizeof s_required / sizeof s_required[0]; i++) {
         const s_required_t *q = &s_required[i];
-        if (q->cmd == req->cmd
-            && ((have & q->all) != q->all || (q->any && !(have & q->any)))) {
+        if (q->cmd == req->cmd &&
+            ((have & q->all) != q->all || (q->any && !(have & q->any)))) {
             *why = q->why;
             return EF_EINVAL;
         }
@@ -294,8 +291,8 @@ s_check_required (const ef_request_t *req, uint64_t seen, const char **why)
 
 /*  A PUBLISH item (protocol.md "EventIn"), and its context. */
 static const ef_proto_field_t s_context_rows[] = {
-    EF_PFX (ef_event_in_t, "trace_id", STR, SET, EF_PF_TEXT, trace_id, 0,
-            NULL, "context.trace_id is not valid UTF-8"),
+    EF_PFX (ef_event_in_t, "trace_id", STR, SET, EF_PF_TEXT, trace_id, 0, NULL,
+            "context.trace_id is not valid UTF-8"),
     EF_PFX (ef_event_in_t, "correlation_id", STR, SET, EF_PF_TEXT,
             correlation_id, 0, NULL,
             "context.correlation_id is not valid UTF-8"),
@@ -309,15 +306,15 @@ static const ef_proto_field_t s_item_rows[] = {
             "type is not valid UTF-8"),
     /* JSON: checked whole with the rest (ef_proto_check_event) */
     EF_PF (ef_event_in_t, "payload", STR, ALWAYS, 0, payload, 0, NULL),
-    EF_PFX (ef_event_in_t, "event_id", STR, SET, EF_PF_TEXT, event_id, 0,
-            NULL, "event_id is not valid UTF-8"),
+    EF_PFX (ef_event_in_t, "event_id", STR, SET, EF_PF_TEXT, event_id, 0, NULL,
+            "event_id is not valid UTF-8"),
     EF_PFX (ef_event_in_t, "source", STR, SET, EF_PF_TEXT, source, 0, NULL,
             "source is not valid UTF-8"),
     /* 0 is "not given" in the struct */
     EF_PFX (ef_event_in_t, "version", U32, SET, EF_PF_MIN1, version, 0, NULL,
             "version must be at least 1"),
-    EF_PFX (ef_event_in_t, "occurred_at", U64, SET, EF_PF_MIN1, occurred_at,
-            0, NULL, "occurred_at must be at least 1"),
+    EF_PFX (ef_event_in_t, "occurred_at", U64, SET, EF_PF_MIN1, occurred_at, 0,
+            NULL, "occurred_at must be at least 1"),
     EF_PF (ef_event_in_t, "context", MAP, SET, 0, trace_id, 0, &s_context),
 };
 static const ef_proto_table_t s_item = EF_PT (s_item_rows);
@@ -342,7 +339,7 @@ ef_proto_encode_request (ef_buf_t *b, const ef_request_t *req)
     int has_auth = ef_str_set (req->auth_api_key) || ef_str_set (req->auth_jwt);
     uint32_t n = 3 + !!has_auth;
     for (uint32_t i = 0; i < s_fields.n; i++)
-        n += (uint32_t) s_written (req, &s_field_rows[i]);
+        n += (uint32_t)s_written (req, &s_field_rows[i]);
     ef_mp_map (b, n);
     ef_mp_key (b, "v");
     ef_mp_uint (b, req->v ? req->v : EF_PROTO_VERSION);
@@ -411,7 +408,7 @@ s_u32 (ef_mpr_t *r, uint32_t *v)
     if (u > UINT32_MAX)
         return EF_EINVAL;
     *r = at;
-    *v = (uint32_t) u;
+    *v = (uint32_t)u;
     return 0;
 }
 
@@ -438,8 +435,8 @@ s_item_value (ef_mpr_t *r, ef_event_in_t *ev, const ef_proto_field_t *f)
         return ef_mpr_nil (r) ? 0 : s_item_map (r, ev, f->sub);
     if (f->kind == EF_PF_STR) {
         if (!(f->flags & EF_PF_TEXT))
-            return s_item_field (r, ev, ef_proto_opt_str (r, S_AT (ev, f,
-                                                                   ef_str_t)));
+            return s_item_field (r, ev,
+                                 ef_proto_opt_str (r, S_AT (ev, f, ef_str_t)));
         rc = s_opt_text (r, S_AT (ev, f, ef_str_t));
         if (rc != S_EUTF8)
             return s_item_field (r, ev, rc);
@@ -560,8 +557,8 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                 err = EF_EINVAL;
                 *why = "request keys must be strings";
             }
-            if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH)
-                || ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
+            if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH) ||
+                ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
                 return EF_EPROTO;
             continue;
         }
@@ -600,10 +597,18 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
             if (f->when == EF_PW_HAS)
                 *S_AUX (req, f, int) = 1;
             switch (f->kind) {
-            case EF_PF_STR: rc = s_opt_text (&r, S_AT (req, f, ef_str_t)); break;
-            case EF_PF_U32: rc = s_u32 (&r, S_AT (req, f, uint32_t)); break;
-            case EF_PF_U64: rc = ef_mpr_uint (&r, S_AT (req, f, uint64_t)); break;
-            case EF_PF_BOOL: rc = ef_mpr_bool (&r, S_AT (req, f, int)); break;
+            case EF_PF_STR:
+                rc = s_opt_text (&r, S_AT (req, f, ef_str_t));
+                break;
+            case EF_PF_U32:
+                rc = s_u32 (&r, S_AT (req, f, uint32_t));
+                break;
+            case EF_PF_U64:
+                rc = ef_mpr_uint (&r, S_AT (req, f, uint64_t));
+                break;
+            case EF_PF_BOOL:
+                rc = ef_mpr_bool (&r, S_AT (req, f, int));
+                break;
             case EF_PF_MAP: {
                 uint32_t m;
                 rc = ef_mpr_map (&r, &m);
@@ -611,8 +616,8 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                     ef_str_t sk;
                     if ((rc = ef_mpr_str (&r, &sk)))
                         break;
-                    const ef_proto_field_t *sf = ef_proto_field_find (f->sub,
-                                                                      sk);
+                    const ef_proto_field_t *sf =
+                        ef_proto_field_find (f->sub, sk);
                     rc = sf ? s_u32 (&r, S_AT (req, sf, uint32_t))
                             : ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
                 }
@@ -654,11 +659,10 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         if (rc && !err) {
             /* k matched one of the keys above: printable ASCII */
             err = rc == EF_ETOOBIG ? EF_ETOOBIG : EF_EINVAL;
-            snprintf (req->why, sizeof req->why, "%.*s %s", (int) k.len,
-                      k.ptr,
-                      rc == S_EUTF8       ? "is not valid UTF-8"
-                      : rc == EF_ETOOBIG  ? "has more than 16 items"
-                                          : "has the wrong type");
+            snprintf (req->why, sizeof req->why, "%.*s %s", (int)k.len, k.ptr,
+                      rc == S_EUTF8      ? "is not valid UTF-8"
+                      : rc == EF_ETOOBIG ? "has more than 16 items"
+                                         : "has the wrong type");
             *why = req->why;
         }
         if (rc) {
@@ -688,12 +692,13 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
         *why = "status is PENDING, PROCESSED, FILTERED or FAILED";
         return EF_EINVAL;
     }
-    if (ef_str_set (req->request_id) && !ef_proto_request_id_ok (req->request_id)) {
+    if (ef_str_set (req->request_id) &&
+        !ef_proto_request_id_ok (req->request_id)) {
         *why = "request_id is 1 to 128 bytes of printable ASCII";
         return EF_EINVAL;
     }
-    if (ef_str_set (req->traceparent)
-        && ef_proto_traceparent (req->traceparent, NULL)) {
+    if (ef_str_set (req->traceparent) &&
+        ef_proto_traceparent (req->traceparent, NULL)) {
         *why = "traceparent is not a W3C traceparent";
         return EF_EINVAL;
     }

@@ -28,18 +28,18 @@ ef_uuid_gen_v7 (ef_uuid_gen_t *g, uint64_t now_ms, ef_uuid_t *out)
     g->pool_pos += 10;
     if (now_ms > g->last_ms) {
         g->last_ms = now_ms;
-        g->counter = ((uint32_t) rnd[8] << 8 | rnd[9]) & 0x7ff;
+        g->counter = ((uint32_t)rnd[8] << 8 | rnd[9]) & 0x7ff;
     } else if (++g->counter > 0xfff) {
         g->last_ms++;
         g->counter = 0;
     }
     uint64_t ms = g->last_ms;
     for (int i = 0; i < 6; i++)
-        out->b[i] = (uint8_t) (ms >> (40 - 8 * i));
-    out->b[6] = (uint8_t) (0x70 | (g->counter >> 8));
-    out->b[7] = (uint8_t) (g->counter & 0xff);
+        out->b[i] = (uint8_t)(ms >> (40 - 8 * i));
+    out->b[6] = (uint8_t)(0x70 | (g->counter >> 8));
+    out->b[7] = (uint8_t)(g->counter & 0xff);
     memcpy (out->b + 8, rnd, 8);
-    out->b[8] = (uint8_t) (0x80 | (out->b[8] & 0x3f));
+    out->b[8] = (uint8_t)(0x80 | (out->b[8] & 0x3f));
 }
 
 static int
@@ -70,7 +70,7 @@ ef_uuid_parse (const char *s, size_t len, ef_uuid_t *out)
         int hi = s_hex (s[i]), lo = s_hex (s[i + 1]);
         if (hi < 0 || lo < 0)
             return EF_EINVAL;
-        out->b[j++] = (uint8_t) (hi << 4 | lo);
+        out->b[j++] = (uint8_t)(hi << 4 | lo);
         i += 2;
     }
     return 0;

@@ -105,13 +105,13 @@ ef_worker_destroy (ef_worker_t **self_p)
 static void
 s_on_push (void *arg, uint64_t sub, const ef_reply_t *rep)
 {
-    (void) sub;
+    (void)sub;
     ef_worker_t *self = arg;
     ef_mpr_t r;
     self->last_heard = ef_time_mono_ms ();
     if (ef_proto_reply_find (rep, "job", &r))
         return; /* the broker's heartbeat */
-    size_t len = (size_t) (r.end - r.p);
+    size_t len = (size_t)(r.end - r.p);
     s_job_t *job = malloc (sizeof *job + len);
     if (!job)
         return;
@@ -281,7 +281,7 @@ s_parse (const s_job_t *j, ef_job_t *job)
             rc = ef_mpr_str (&r, &job->traceparent);
         else if (ef_str_eq (k, "attempt")) {
             rc = ef_mpr_uint (&r, &u);
-            job->attempt = (uint32_t) u;
+            job->attempt = (uint32_t)u;
         } else if (ef_str_eq (k, "event"))
             rc = ef_proto_read_event (&r, &job->event);
         else
@@ -318,8 +318,8 @@ ef_worker_poll (ef_worker_t *self, int timeout_ms, ef_job_fn *fn, void *arg)
             req.cmd = out.ok ? EF_CMD_DONE : EF_CMD_FAIL;
             req.job_id = job.job_id;
             req.result = ef_str (out.ok ? out.result : NULL);
-            req.reason = ef_str (out.ok ? NULL
-                                        : (out.reason ? out.reason : "failed"));
+            req.reason =
+                ef_str (out.ok ? NULL : (out.reason ? out.reason : "failed"));
             if (!out.ok) {
                 req.has_retryable = 1;
                 req.retryable = out.retryable;

@@ -11,7 +11,7 @@
 static int
 s_handle (struct mg_connection *conn, void *cbdata)
 {
-    (void) cbdata;
+    (void)cbdata;
     char buf[65536];
     while (mg_read (conn, buf, sizeof buf) > 0)
         ;
@@ -34,10 +34,17 @@ main (int argc, char **argv)
         fprintf (stderr, "usage: bare_civetweb HOST:PORT [THREADS]\n");
         return 2;
     }
-    const char *options[] = {"listening_ports", argv[1], "num_threads",
-                             argc > 2 ? argv[2] : "128", "enable_keep_alive",
-                             "yes", "keep_alive_timeout_ms", "30000",
-                             "tcp_nodelay", "1", NULL};
+    const char *options[] = {"listening_ports",
+                             argv[1],
+                             "num_threads",
+                             argc > 2 ? argv[2] : "128",
+                             "enable_keep_alive",
+                             "yes",
+                             "keep_alive_timeout_ms",
+                             "30000",
+                             "tcp_nodelay",
+                             "1",
+                             NULL};
     sigset_t set;
     sigemptyset (&set);
     sigaddset (&set, SIGINT);

@@ -78,8 +78,9 @@ main (int argc, char **argv)
         failed += jobs[i].failed;
     }
     double secs = (ef_time_mono_ms () - start) / 1000.0;
-    printf ("logins_per_s=%.1f logins=%llu failed=%llu clients=%d seconds=%.1f\n",
-            ok / secs, (unsigned long long) ok, (unsigned long long) failed,
-            clients, secs);
+    printf (
+        "logins_per_s=%.1f logins=%llu failed=%llu clients=%d seconds=%.1f\n",
+        ok / secs, (unsigned long long)ok, (unsigned long long)failed, clients,
+        secs);
     return failed ? 1 : 0;
 }

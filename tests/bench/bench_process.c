@@ -62,7 +62,7 @@ s_publish (ef_client_t *c, const char *stream, const char *payload, uint64_t n)
         evs[i].payload = ef_str (payload);
     }
     for (uint64_t sent = 0; sent < n; sent += 1000) {
-        uint32_t k = n - sent < 1000 ? (uint32_t) (n - sent) : 1000;
+        uint32_t k = n - sent < 1000 ? (uint32_t)(n - sent) : 1000;
         if (ef_client_publish_async (c, stream, evs, k, NULL, NULL))
             return 1;
     }
@@ -78,14 +78,14 @@ static char s_service[64];
 static void
 s_noop (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
 {
-    (void) arg, (void) job, (void) out;
+    (void)arg, (void)job, (void)out;
     atomic_fetch_add (&s_handled, 1);
 }
 
 static void *
 s_worker (void *arg)
 {
-    (void) arg;
+    (void)arg;
     ef_client_t *c = s_connect ();
     ef_worker_t *w = c ? ef_worker_new (c, s_service, 32) : NULL;
     if (!w || ef_worker_start (w)) {
@@ -104,7 +104,7 @@ s_worker (void *arg)
 static int
 s_last (void *arg, const ef_event_t *ev)
 {
-    snprintf (arg, 16, "%.*s", (int) ev->status.len, ev->status.ptr);
+    snprintf (arg, 16, "%.*s", (int)ev->status.len, ev->status.ptr);
     return 0;
 }
 
@@ -145,7 +145,7 @@ s_jobs (uint64_t n, int nw)
         pthread_join (th[i], NULL);
     printf ("jobs     %d worker%s   %8.0f jobs/s  (%llu jobs in %.2f s; "
             "publish took %.2f s)\n",
-            nw, nw == 1 ? " " : "s", n / secs, (unsigned long long) n, secs,
+            nw, nw == 1 ? " " : "s", n / secs, (unsigned long long)n, secs,
             pub);
     ef_client_destroy (&c);
     return 0;
@@ -177,8 +177,8 @@ static int
 s_validate (uint64_t n)
 {
     ef_client_t *c = s_connect ();
-    if (!c || s_create (c, "plain", NULL, NULL)
-        || s_create (c, "checked", s_order_schema, NULL))
+    if (!c || s_create (c, "plain", NULL, NULL) ||
+        s_create (c, "checked", s_order_schema, NULL))
         return 1;
     /* warm up both, then alternate twice to even out the noise */
     s_publish (c, "plain", s_order, 10000);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#define S_N     100  /* events per message */
+#define S_N     100 /* events per message */
 #define S_LOOPS 20000
 
 static double
@@ -20,7 +20,7 @@ s_now (void)
 {
     struct timespec t;
     clock_gettime (CLOCK_MONOTONIC, &t);
-    return (double) t.tv_sec + (double) t.tv_nsec / 1e9;
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int

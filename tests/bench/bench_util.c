@@ -28,9 +28,9 @@ s_login (ef_client_t *c, const char *dir)
     req.cmd = EF_CMD_LOGIN;
     req.email = ef_str ("admin@eventflow.local");
     req.password = ef_str (pw);
-    if (!pw[0] || ef_client_call (c, &req, &rep)
-        || ef_proto_reply_find (rep, "access_token", &r)
-        || ef_mpr_str (&r, &tok) || tok.len >= sizeof s_jwt) {
+    if (!pw[0] || ef_client_call (c, &req, &rep) ||
+        ef_proto_reply_find (rep, "access_token", &r) ||
+        ef_mpr_str (&r, &tok) || tok.len >= sizeof s_jwt) {
         fprintf (stderr, "cannot log in as the admin of %s\n", dir);
         return -1;
     }

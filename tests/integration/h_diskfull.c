@@ -41,7 +41,7 @@ s_cut (int fd, off_t off, size_t n, ssize_t *ret)
 {
     if (n < 2 || off < 2 * 4096 || !s_full () || !s_data_file (fd))
         return 0;
-    *ret = (ssize_t) (n / 2);
+    *ret = (ssize_t)(n / 2);
     return 1;
 }
 
@@ -51,8 +51,8 @@ pwrite (int fd, const void *p, size_t n, off_t off)
     static ssize_t (*real) (int, const void *, size_t, off_t);
     ssize_t ret;
     if (!real)
-        real = (ssize_t (*) (int, const void *, size_t, off_t)) dlsym (
-            RTLD_NEXT, "pwrite");
+        real = (ssize_t (*) (int, const void *, size_t, off_t))dlsym (RTLD_NEXT,
+                                                                      "pwrite");
     if (s_cut (fd, off, n, &ret))
         return ret;
     return real (fd, p, n, off);
@@ -65,8 +65,8 @@ writev (int fd, const struct iovec *iov, int cnt)
     ssize_t ret;
     size_t n = 0;
     if (!real)
-        real = (ssize_t (*) (int, const struct iovec *, int)) dlsym (
-            RTLD_NEXT, "writev");
+        real = (ssize_t (*) (int, const struct iovec *, int))dlsym (RTLD_NEXT,
+                                                                    "writev");
     for (int i = 0; i < cnt; i++)
         n += iov[i].iov_len;
     if (s_cut (fd, lseek (fd, 0, SEEK_CUR), n, &ret))
@@ -79,8 +79,8 @@ statvfs (const char *path, struct statvfs *st)
 {
     static int (*real) (const char *, struct statvfs *);
     if (!real)
-        real = (int (*) (const char *, struct statvfs *)) dlsym (RTLD_NEXT,
-                                                                 "statvfs");
+        real = (int (*) (const char *, struct statvfs *))dlsym (RTLD_NEXT,
+                                                                "statvfs");
     int rc = real (path, st);
     if (rc == 0 && s_full ())
         st->f_bavail = st->f_bfree = 0;

@@ -32,20 +32,20 @@ h_fixture_setup (const h_fixture_t *f)
 {
     signal (SIGPIPE, SIG_IGN);
     curl_global_init (CURL_GLOBAL_DEFAULT);
-    if (h_tempdir (f->dir) || h_broker_start (f->broker, f->dir,
-                                              f->broker_flags))
+    if (h_tempdir (f->dir) ||
+        h_broker_start (f->broker, f->dir, f->broker_flags))
         return -1;
     *f->native = h_client (f->broker);
     if (!*f->native)
         return -1;
-    if ((f->admin_key && h_http_api_key (*f->native, "admin", f->admin_key))
-        || (f->producer_key
-            && h_http_api_key (*f->native, "producer", f->producer_key))
-        || (f->consumer_key
-            && h_http_api_key (*f->native, "consumer", f->consumer_key)))
+    if ((f->admin_key && h_http_api_key (*f->native, "admin", f->admin_key)) ||
+        (f->producer_key &&
+         h_http_api_key (*f->native, "producer", f->producer_key)) ||
+        (f->consumer_key &&
+         h_http_api_key (*f->native, "consumer", f->consumer_key)))
         return -1;
-    if ((f->admin_email || f->admin_pw)
-        && s_initial_admin (f->dir, f->admin_email, f->admin_pw))
+    if ((f->admin_email || f->admin_pw) &&
+        s_initial_admin (f->dir, f->admin_email, f->admin_pw))
         return -1;
     if (f->gateway) {
         char gw[512];
@@ -56,8 +56,7 @@ h_fixture_setup (const h_fixture_t *f)
     }
     if (f->bridge && h_bridge_start (f->bridge, f->broker, f->bridge_flags))
         return -1;
-    if (f->bridge2
-        && h_bridge_start (f->bridge2, f->broker, f->bridge2_flags))
+    if (f->bridge2 && h_bridge_start (f->bridge2, f->broker, f->bridge2_flags))
         return -1;
     return 0;
 }

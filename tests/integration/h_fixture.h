@@ -12,13 +12,13 @@
 
 typedef struct {
     /* where the parts go (the test's own variables); NULL: not wanted */
-    char *dir;             /* [256]; required */
-    h_broker_t *broker;    /* required */
-    ef_client_t **native;  /* the local admin's client; required */
-    h_bridge_t *bridge;    /* the first bridge */
-    h_bridge_t *bridge2;   /* a second bridge on the same broker */
-    char *admin_key;       /* [200] "X-API-Key: efk_…" lines, made in */
-    char *producer_key;    /* this order with the native client */
+    char *dir;            /* [256]; required */
+    h_broker_t *broker;   /* required */
+    ef_client_t **native; /* the local admin's client; required */
+    h_bridge_t *bridge;   /* the first bridge */
+    h_bridge_t *bridge2;  /* a second bridge on the same broker */
+    char *admin_key;      /* [200] "X-API-Key: efk_…" lines, made in */
+    char *producer_key;   /* this order with the native client */
     char *consumer_key;
     char *admin_email;     /* [128] from the broker's initial-admin file */
     char *admin_pw;        /* [128] */

@@ -116,20 +116,20 @@ s_record (const h_resp_t *r, const char *method, const char *path)
     const char *file = getenv ("EF_HTTP_RECORD");
     if (!file || !*file || r->status == 0)
         return;
-    json_t *body = r->json ? json_incref (r->json)
-                           : r->body ? json_stringn (r->body, r->len)
-                                     : json_null ();
-    json_t *rec = json_pack ("{s:s, s:s, s:i, s:s, s:o}", "method", method,
-                             "path", path, "status", (json_int_t) r->status,
-                             "content_type", r->ctype, "body",
-                             body ? body : json_null ());
-    char *line = rec ? json_dumps (rec, JSON_COMPACT | JSON_ENSURE_ASCII)
-                     : NULL;
+    json_t *body = r->json   ? json_incref (r->json)
+                   : r->body ? json_stringn (r->body, r->len)
+                             : json_null ();
+    json_t *rec =
+        json_pack ("{s:s, s:s, s:i, s:s, s:o}", "method", method, "path", path,
+                   "status", (json_int_t)r->status, "content_type", r->ctype,
+                   "body", body ? body : json_null ());
+    char *line =
+        rec ? json_dumps (rec, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
     int fd = open (file, O_WRONLY | O_APPEND | O_CREAT, 0644);
     if (line && fd >= 0) {
         size_t n = strlen (line);
         line[n] = '\n'; /* in place of the NUL: one write with its end */
-        if (write (fd, line, n + 1) != (ssize_t) (n + 1))
+        if (write (fd, line, n + 1) != (ssize_t)(n + 1))
             fprintf (stderr, "  could not record %s %s in %s\n", method, path,
                      file);
     }

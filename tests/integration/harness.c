@@ -89,12 +89,11 @@ s_log_record_ok (const char *line)
     json_error_t e;
     json_t *j = json_loads (line, JSON_REJECT_DUPLICATES, &e);
     const char *level = json_string_value (json_object_get (j, "level"));
-    int ok = json_is_object (j)
-             && json_is_string (json_object_get (j, "ts"))
-             && json_is_string (json_object_get (j, "component"))
-             && json_is_string (json_object_get (j, "msg")) && level
-             && (!strcmp (level, "debug") || !strcmp (level, "info")
-                 || !strcmp (level, "warn") || !strcmp (level, "error"));
+    int ok = json_is_object (j) && json_is_string (json_object_get (j, "ts")) &&
+             json_is_string (json_object_get (j, "component")) &&
+             json_is_string (json_object_get (j, "msg")) && level &&
+             (!strcmp (level, "debug") || !strcmp (level, "info") ||
+              !strcmp (level, "warn") || !strcmp (level, "error"));
     json_decref (j);
     return ok;
 }
@@ -360,8 +359,8 @@ h_log_wait (const char *path, const char *text, int count, long timeout_ms)
             break;
         }
         clock_gettime (CLOCK_MONOTONIC, &now);
-        long left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000L
-                                  + (now.tv_nsec - t0.tv_nsec) / 1000000L);
+        long left = timeout_ms - ((now.tv_sec - t0.tv_sec) * 1000L +
+                                  (now.tv_nsec - t0.tv_nsec) / 1000000L);
         struct pollfd p = {fd, POLLIN, 0};
         if (left <= 0 || poll (&p, 1, (int)left) <= 0)
             break;
@@ -438,8 +437,8 @@ h_curve_socket (const h_broker_t *b, void *sock)
 }
 
 int
-h_clientkey_add (const h_broker_t *b, ef_client_t *admin,
-                 const ef_cert_t *cert, const char *role, const char *name)
+h_clientkey_add (const h_broker_t *b, ef_client_t *admin, const ef_cert_t *cert,
+                 const char *role, const char *name)
 {
     char pub[512], org[64], proof[EF_CERT_PROOF_LEN + 1];
     ef_cert_t server;
@@ -611,16 +610,16 @@ h_wait_until (h_pred_fn *pred, void *arg, long deadline_ms)
 {
     struct timespec now;
     clock_gettime (CLOCK_MONOTONIC, &now);
-    int64_t until = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000
-                    + deadline_ms;
+    int64_t until =
+        (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + deadline_ms;
     int pause_ms = 1;
     for (;;) {
         int rc = pred (arg);
         if (rc)
             return rc > 0 ? 0 : -1;
         clock_gettime (CLOCK_MONOTONIC, &now);
-        int64_t left = until - ((int64_t)now.tv_sec * 1000
-                                + now.tv_nsec / 1000000);
+        int64_t left =
+            until - ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
         if (left <= 0)
             return -1;
         poll (NULL, 0, (int)(pause_ms < left ? pause_ms : left));

@@ -48,8 +48,7 @@ int h_bridge_stop (h_bridge_t *g);
 
 /*  Wait (on inotify, up to timeout_ms) until the log at path holds at
     least count lines containing text. 0, or -1 on timeout. */
-int h_log_wait (const char *path, const char *text, int count,
-                long timeout_ms);
+int h_log_wait (const char *path, const char *text, int count, long timeout_ms);
 
 /*  What h_wait_until polls: 1 when what the test waits for has happened,
     0 when not yet, -1 when it never will (stop waiting). It looks at a
@@ -86,8 +85,7 @@ void h_reply_str (const ef_reply_t *rep, const char *key, const char *sub,
     the admin client, with its holder's proof (ef_cert_proof against b's
     broker.pub and the org id WHOAMI tells). 0 or the broker's error. */
 int h_clientkey_add (const h_broker_t *b, ef_client_t *admin,
-                     const ef_cert_t *cert, const char *role,
-                     const char *name);
+                     const ef_cert_t *cert, const char *role, const char *name);
 /*  Set a raw ZeroMQ socket's CurveZMQ options for the local admin. */
 int h_curve_socket (const h_broker_t *b, void *sock);
 

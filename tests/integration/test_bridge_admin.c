@@ -516,9 +516,8 @@ test_failed_logins_answer_429_with_retry_after (void **st)
     assert_int_equal (s_register ("held@example.com", "right-password"), 201);
     /* five free failures; the sixth holds the email back a second */
     for (int i = 0; i < 6; i++)
-        assert_int_equal (s_login ("held@example.com", "wrong-password", NULL,
-                                   NULL),
-                          401);
+        assert_int_equal (
+            s_login ("held@example.com", "wrong-password", NULL, NULL), 401);
     /* even the right password waits (the growth of the wait is tested
        natively, with a shorter delay, in test_broker_identity.c) */
     assert_int_equal (s_login_held ("held@example.com", "right-password"), 1);
@@ -532,11 +531,9 @@ test_a_password_change_over_http_ends_every_session (void **st)
     (void)st;
     char access[2048], refresh[256], bearer[2200], body[400];
     h_resp_t r;
-    assert_int_equal (s_register ("change@example.com", "right-password"),
-                      201);
-    assert_int_equal (s_login ("change@example.com", "right-password", access,
-                               refresh),
-                      200);
+    assert_int_equal (s_register ("change@example.com", "right-password"), 201);
+    assert_int_equal (
+        s_login ("change@example.com", "right-password", access, refresh), 200);
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s", access);
     h_http (&r, s_bridge.url, "POST", API "/auth/password", bearer,
             "{\"current_password\":\"not-it-at-all\","
@@ -565,12 +562,10 @@ test_a_password_change_over_http_ends_every_session (void **st)
     H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
     h_http_free (&r);
     /* a fresh login with the new password works */
-    assert_int_equal (s_login ("change@example.com", "right-password", NULL,
-                               NULL),
-                      401);
-    assert_int_equal (s_login ("change@example.com", "new-password-1", access,
-                               NULL),
-                      200);
+    assert_int_equal (
+        s_login ("change@example.com", "right-password", NULL, NULL), 401);
+    assert_int_equal (
+        s_login ("change@example.com", "new-password-1", access, NULL), 200);
     snprintf (bearer, sizeof bearer, "Authorization: Bearer %s", access);
     h_http (&r, s_bridge.url, "GET", API "/streams", bearer, NULL, NULL);
     H_EXPECT_STATUS (r, 200);
@@ -595,8 +590,7 @@ main (void)
             test_producers_are_created_listed_and_deleted_and_their_key_stops),
         cmocka_unit_test (test_api_keys_are_created_listed_and_deleted),
         cmocka_unit_test (test_every_422_lists_its_failing_paths),
-        cmocka_unit_test (
-            test_failed_logins_answer_429_with_retry_after),
+        cmocka_unit_test (test_failed_logins_answer_429_with_retry_after),
         cmocka_unit_test (test_a_password_change_over_http_ends_every_session),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);

@@ -42,15 +42,15 @@ static ef_client_t *s_native;
 /* header lines "X-API-Key: efk_…" */
 static char s_consumer[200], s_producer[200];
 
-static h_fixture_t s_fx = {
-    .dir = s_dir,
-    .broker = &s_broker,
-    .native = &s_native,
-    .bridge = &s_bridge,
-    .bridge2 = &s_short,
-    .bridge2_flags = (const char *const[]){"--timeout", "300", NULL},
-    .producer_key = s_producer,
-    .consumer_key = s_consumer};
+static h_fixture_t s_fx = {.dir = s_dir,
+                           .broker = &s_broker,
+                           .native = &s_native,
+                           .bridge = &s_bridge,
+                           .bridge2 = &s_short,
+                           .bridge2_flags =
+                               (const char *const[]){"--timeout", "300", NULL},
+                           .producer_key = s_producer,
+                           .consumer_key = s_consumer};
 
 static int
 group_setup (void **state)

@@ -574,21 +574,20 @@ test_each_request_logged_once_and_auth_failures_with_cause (void **state)
     assert_int_equal (s_log_wait (s_broker.log_path, s_has_kv, &cause, 1), 1);
     /* and the broker's line carries the request id the bridge was given */
     s_kv_t cause_rid = {"request_id", "req-log-4"};
-    assert_int_equal (
-        s_log_wait (s_broker.log_path, s_has_kv, &cause_rid, 1), 1);
+    assert_int_equal (s_log_wait (s_broker.log_path, s_has_kv, &cause_rid, 1),
+                      1);
     /* a wrong password, the same */
     const char *h6[] = {"X-Request-Id: req-log-6", NULL};
     h_http (&r, s_open.url, "POST", API "/auth/login", NULL,
-            "{\"email\":\"b@example.com\",\"password\":\"not-it-at-all\"}",
-            h6);
+            "{\"email\":\"b@example.com\",\"password\":\"not-it-at-all\"}", h6);
     H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
     assert_null (strstr (r.body, "password"));
     h_http_free (&r);
     s_kv_t wrong = {"cause", "wrong password"};
     assert_int_equal (s_log_wait (s_broker.log_path, s_has_kv, &wrong, 1), 1);
     s_kv_t wrong_rid = {"request_id", "req-log-6"};
-    assert_int_equal (
-        s_log_wait (s_broker.log_path, s_has_kv, &wrong_rid, 1), 1);
+    assert_int_equal (s_log_wait (s_broker.log_path, s_has_kv, &wrong_rid, 1),
+                      1);
 }
 
 int

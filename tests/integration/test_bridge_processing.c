@@ -521,8 +521,10 @@ test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it (
     H_EXPECT_STATUS (r, 200);
     assert_non_null (r.body);
     static const char *const lines[] = {
-        "eventflow_dlq_size 3\n", "eventflow_workers ",
-        "eventflow_retries_total ", "eventflow_dead_letters_total ",
+        "eventflow_dlq_size 3\n",
+        "eventflow_workers ",
+        "eventflow_retries_total ",
+        "eventflow_dead_letters_total ",
         "eventflow_processing_seconds_bucket{le=\"+Inf\"} ",
         "eventflow_processing_seconds_count "};
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
@@ -641,7 +643,7 @@ test_the_dlq_and_the_workers_are_for_admins (void **state)
 
 /* ---------------------------------------------------------------- tracing */
 
-#define E2E_RID "e2e-req-7f3a"
+#define E2E_RID   "e2e-req-7f3a"
 #define E2E_TRACE "4bf92f3577b34da6a3ce929d0e0e4736"
 
 /*  The whole of a file, NUL-terminated (caller frees), or NULL. */
@@ -681,7 +683,7 @@ s_map_str (ef_mpr_t r, const char *key, char *out, size_t size)
         if (ef_mpr_str (&r, &k))
             return;
         if (ef_str_eq (k, key) && ef_mpr_str (&r, &v) == 0) {
-            snprintf (out, size, "%.*s", (int) v.len, v.ptr);
+            snprintf (out, size, "%.*s", (int)v.len, v.ptr);
             return;
         }
         if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
@@ -749,13 +751,12 @@ test_one_request_id_goes_from_the_bridge_through_the_broker_to_a_worker (
     ef_reply_t rep;
     int n = zmq_recv (w, buf, sizeof buf, 0);
     assert_true (n > 0);
-    assert_int_equal (ef_proto_decode_reply (buf, (size_t) n, &rep), 0);
+    assert_int_equal (ef_proto_decode_reply (buf, (size_t)n, &rep), 0);
     assert_true (rep.ok);
 
-    const char *headers[] = {"X-Request-Id: " E2E_RID,
-                             "traceparent: 00-" E2E_TRACE
-                             "-00f067aa0ba902b7-01",
-                             NULL};
+    const char *headers[] = {
+        "X-Request-Id: " E2E_RID,
+        "traceparent: 00-" E2E_TRACE "-00f067aa0ba902b7-01", NULL};
     h_resp_t r;
     h_http (&r, g.url, "POST", API "/streams/traced/events", producer,
             "{\"type\":\"traced\",\"payload\":{\"n\":1}}", headers);
@@ -770,7 +771,7 @@ test_one_request_id_goes_from_the_bridge_through_the_broker_to_a_worker (
     for (;;) {
         n = zmq_recv (w, buf, sizeof buf, 0);
         assert_true (n > 0);
-        assert_int_equal (ef_proto_decode_reply (buf, (size_t) n, &rep), 0);
+        assert_int_equal (ef_proto_decode_reply (buf, (size_t)n, &rep), 0);
         if (ef_proto_reply_find (&rep, "job", &job) == 0)
             break;
     }
@@ -836,7 +837,8 @@ test_text_not_unicode_and_numbers_out_of_range_are_422_naming_them (
         {"[{\"type\":\"t\",\"payload\":1},{\"type\":\"t\",\"source\":"
          "\"\xed\xa0\x80\",\"payload\":1}]",
          "/1/source"},
-        {"{\"type\":\"t\",\"payload\":1,\"context\":{\"trace_id\":\"\xc0\xaf\"}}",
+        {"{\"type\":\"t\",\"payload\":1,\"context\":{\"trace_id\":\"\xc0\xaf\"}"
+         "}",
          "/context/trace_id"},
     };
     s_create_stream ("{\"name\":\"unicode\"}", 201);

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#define PRODUCERS 8
+#define PRODUCERS    8
 #define PER_PRODUCER 3000
-#define BATCH 50
+#define BATCH        50
 
 typedef struct {
     const h_broker_t *b;
@@ -76,9 +76,10 @@ s_check (void *arg, const ef_event_t *ev)
     check_t *c = arg;
     int p, n;
     char buf[64];
-    snprintf (buf, sizeof buf, "%.*s", (int) ev->payload.len, ev->payload.ptr);
-    if (ev->seq != c->expect_seq++ || sscanf (buf, "{\"p\":%d,\"n\":%d}", &p, &n) != 2
-        || p < 0 || p >= PRODUCERS || n != c->last[p] + 1)
+    snprintf (buf, sizeof buf, "%.*s", (int)ev->payload.len, ev->payload.ptr);
+    if (ev->seq != c->expect_seq++ ||
+        sscanf (buf, "{\"p\":%d,\"n\":%d}", &p, &n) != 2 || p < 0 ||
+        p >= PRODUCERS || n != c->last[p] + 1)
         c->errors++;
     else
         c->last[p] = n;
@@ -89,7 +90,7 @@ s_check (void *arg, const ef_event_t *ev)
 static void
 test_eight_producers_keep_order_and_leave_no_gaps (void **state)
 {
-    (void) state;
+    (void)state;
     char dir[256];
     h_broker_t b;
     assert_int_equal (h_tempdir (dir), 0);

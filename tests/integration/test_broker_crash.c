@@ -102,7 +102,7 @@ s_verify (const h_broker_t *b, acked_t *a)
         int rc = ef_client_get_event (c, a->ids[i], "c", &ev);
         if (rc)
             fail_msg ("acknowledged event %s (seq %llu) lost: %s", a->ids[i],
-                      (unsigned long long) a->seqs[i], ef_strerror (rc));
+                      (unsigned long long)a->seqs[i], ef_strerror (rc));
         assert_int_equal (ev.seq, a->seqs[i]);
     }
     /* in order, without gaps */
@@ -121,7 +121,7 @@ s_verify (const h_broker_t *b, acked_t *a)
 static void
 test_kill9_loses_no_acknowledged_event (void **state)
 {
-    (void) state;
+    (void)state;
     char dir[256];
     h_broker_t b;
     acked_t a = {calloc (MAX_ACKED, 37), calloc (MAX_ACKED, 8), 0, 0};
@@ -154,7 +154,7 @@ test_kill9_loses_no_acknowledged_event (void **state)
 static void
 test_sigterm_commits_and_answers_writes_in_hand (void **state)
 {
-    (void) state;
+    (void)state;
     char dir[256];
     h_broker_t b;
     acked_t a = {calloc (MAX_ACKED, 37), calloc (MAX_ACKED, 8), 0, 0};

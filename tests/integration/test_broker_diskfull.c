@@ -17,7 +17,7 @@
 static void
 test_a_full_disk_is_store_full_from_the_first_refusal_on (void **state)
 {
-    (void) state;
+    (void)state;
     char dir[256], flag[300];
     h_broker_t b;
     assert_int_equal (h_tempdir (dir), 0);

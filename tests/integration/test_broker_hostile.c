@@ -28,7 +28,7 @@ setup (void **state)
 {
     fixture_t *f = calloc (1, sizeof *f);
     const char *extra[] = {"--max-message", "65536", "--max-batch", "10",
-                           "--max-payload", "1024", NULL};
+                           "--max-payload", "1024",  NULL};
     if (h_tempdir (f->dir) || h_broker_start (&f->broker, f->dir, extra))
         return -1;
     f->ctx = zmq_ctx_new ();
@@ -36,8 +36,8 @@ setup (void **state)
     int timeout = 5000, zero = 0;
     zmq_setsockopt (f->sock, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
     zmq_setsockopt (f->sock, ZMQ_LINGER, &zero, sizeof zero);
-    if (h_curve_socket (&f->broker, f->sock)
-        || zmq_connect (f->sock, f->broker.endpoint))
+    if (h_curve_socket (&f->broker, f->sock) ||
+        zmq_connect (f->sock, f->broker.endpoint))
         return -1;
     ef_client_t *c = h_client (&f->broker);
     if (!c || ef_client_create_stream (c, "s", NULL))
@@ -64,12 +64,12 @@ static void
 s_expect_error (fixture_t *f, const void *bytes, size_t len, int code,
                 uint64_t id)
 {
-    assert_int_equal (zmq_send (f->sock, bytes, len, 0), (int) len);
+    assert_int_equal (zmq_send (f->sock, bytes, len, 0), (int)len);
     char buf[65536];
     int n = zmq_recv (f->sock, buf, sizeof buf, 0);
     assert_true (n > 0);
     ef_reply_t rep;
-    assert_int_equal (ef_proto_decode_reply (buf, (size_t) n, &rep), 0);
+    assert_int_equal (ef_proto_decode_reply (buf, (size_t)n, &rep), 0);
     assert_false (rep.ok);
     assert_int_equal (rep.code, code);
     assert_int_equal (rep.id, id);
@@ -107,7 +107,9 @@ test_array_header_claiming_4g_items_is_refused_without_allocating (void **state)
     s_expect_error (f, "\xdb\xff\xff\xff\xff", 5, EF_EPROTO, 0);
     /* the same lie nested in a valid-looking request: its id, read
        before the lie, is echoed */
-    s_expect_error (f, "\x83\xa1v\x01\xa2id\x05\xa3" "cmd\xdd\xff\xff\xff\xff",
+    s_expect_error (f,
+                    "\x83\xa1v\x01\xa2id\x05\xa3"
+                    "cmd\xdd\xff\xff\xff\xff",
                     15, EF_EPROTO, 5);
     s_still_serving (f);
 }
@@ -118,7 +120,7 @@ test_deep_nesting_is_refused (void **state)
     fixture_t *f = *state;
     char deep[2000];
     memset (deep, 0x91, sizeof deep - 1); /* fixarray of 1, nested */
-    deep[sizeof deep - 1] = (char) 0xc0;
+    deep[sizeof deep - 1] = (char)0xc0;
     s_expect_error (f, deep, sizeof deep, EF_EPROTO, 0);
     s_still_serving (f);
 }
@@ -259,7 +261,7 @@ s_next_reply (fixture_t *f, char *buf, size_t size, ef_reply_t *rep)
     for (;;) {
         int n = zmq_recv (f->sock, buf, size, 0);
         assert_true (n > 0); /* an empty frame breaks every decoder */
-        assert_int_equal (ef_proto_decode_reply (buf, (size_t) n, rep), 0);
+        assert_int_equal (ef_proto_decode_reply (buf, (size_t)n, rep), 0);
         ef_mpr_t m;
         int push = 0;
         if (ef_proto_reply_find (rep, "push", &m) == 0)
@@ -332,7 +334,7 @@ s_publish_raw (fixture_t *f, uint64_t id, const char *key, const char *v,
         ef_mp_key (&b, key);
         ef_mp_str (&b, v, n);
     }
-    assert_int_equal (zmq_send (f->sock, b.data, b.len, 0), (int) b.len);
+    assert_int_equal (zmq_send (f->sock, b.data, b.len, 0), (int)b.len);
     ef_buf_free (&b);
     s_next_reply (f, buf, sizeof buf, &rep);
     assert_true (rep.ok);
@@ -358,9 +360,9 @@ test_text_that_is_not_utf8_is_refused_so_every_page_stays_readable (
     uint64_t id = 100;
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
         for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-            assert_int_equal (s_publish_raw (f, id++, keys[k], bad[i].v,
-                                             bad[i].n),
-                              EF_EINVAL);
+            assert_int_equal (
+                s_publish_raw (f, id++, keys[k], bad[i].v, bad[i].n),
+                EF_EINVAL);
     /* a payload with a lone surrogate escape is no JSON text either */
     ef_client_t *c = h_client (&f->broker);
     ef_event_in_t ev = {0};
@@ -404,8 +406,8 @@ test_text_that_is_not_utf8_is_refused_so_every_page_stays_readable (
     of its reply (0 when ok), the reply id checked against id. */
 static int
 s_call_raw (fixture_t *f, uint64_t id, const char *cmd, uint32_t extra,
-            void (*put) (ef_buf_t *, const void *), const void *arg,
-            char *why, size_t why_size)
+            void (*put) (ef_buf_t *, const void *), const void *arg, char *why,
+            size_t why_size)
 {
     ef_buf_t b;
     char buf[65536];
@@ -416,12 +418,12 @@ s_call_raw (fixture_t *f, uint64_t id, const char *cmd, uint32_t extra,
     ef_mp_key (&b, "id"), ef_mp_uint (&b, id);
     ef_mp_key (&b, "cmd"), ef_mp_cstr (&b, cmd);
     put (&b, arg);
-    assert_int_equal (zmq_send (f->sock, b.data, b.len, 0), (int) b.len);
+    assert_int_equal (zmq_send (f->sock, b.data, b.len, 0), (int)b.len);
     ef_buf_free (&b);
     s_next_reply (f, buf, sizeof buf, &rep);
     assert_int_equal (rep.id, id);
     if (why)
-        snprintf (why, why_size, "%.*s", (int) rep.err_message.len,
+        snprintf (why, why_size, "%.*s", (int)rep.err_message.len,
                   rep.err_message.ptr ? rep.err_message.ptr : "");
     return rep.ok ? 0 : rep.code;
 }
@@ -468,26 +470,26 @@ test_numbers_out_of_range_are_refused_naming_the_field (void **state)
         const char *cmd, *key;
         uint64_t bad, good;
     } cases[] = {
-        {"READ", "limit", 0, 1},          {"READ", "limit", 10001, 10000},
-        {"FETCH", "limit", 1001, 1000},   {"FETCH", "limit", 0, 1},
-        {"FETCH", "timeout", 60001, 0},   {"LIST_EVENTS", "limit", 101, 100},
-        {"LIST_EVENTS", "page", 0, 1},    {"DLQ_LIST", "limit", 0, 100},
+        {"READ", "limit", 0, 1},        {"READ", "limit", 10001, 10000},
+        {"FETCH", "limit", 1001, 1000}, {"FETCH", "limit", 0, 1},
+        {"FETCH", "timeout", 60001, 0}, {"LIST_EVENTS", "limit", 101, 100},
+        {"LIST_EVENTS", "page", 0, 1},  {"DLQ_LIST", "limit", 0, 100},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int fetch = strcmp (cases[i].cmd, "FETCH") == 0;
         int stream = fetch || strcmp (cases[i].cmd, "READ") == 0;
         s_num_t n = {cases[i].key, cases[i].bad};
-        void (*put) (ef_buf_t *, const void *) =
-            fetch ? s_put_fetch : stream ? s_put_read : s_put_num;
+        void (*put) (ef_buf_t *, const void *) = fetch    ? s_put_fetch
+                                                 : stream ? s_put_read
+                                                          : s_put_num;
         uint32_t extra = 1 + stream + fetch;
-        assert_int_equal (s_call_raw (f, 200 + i, cases[i].cmd, extra, put,
-                                      &n, why, sizeof why),
+        assert_int_equal (s_call_raw (f, 200 + i, cases[i].cmd, extra, put, &n,
+                                      why, sizeof why),
                           EF_EINVAL);
         assert_non_null (strstr (why, cases[i].key));
         n.v = cases[i].good;
-        assert_int_equal (s_call_raw (f, 300 + i, cases[i].cmd, extra, put,
-                                      &n, NULL, 0),
-                          0);
+        assert_int_equal (
+            s_call_raw (f, 300 + i, cases[i].cmd, extra, put, &n, NULL, 0), 0);
     }
     assert_int_equal (s_call_raw (f, 400, "LIST_EVENTS", 1, s_put_status,
                                   "DONE", why, sizeof why),
@@ -549,7 +551,7 @@ test_errors_echo_the_id_whatever_comes_before_it (void **state)
 static void
 s_put_worker_stream (ef_buf_t *b, const void *arg)
 {
-    (void) arg;
+    (void)arg;
     ef_mp_key (b, "name"), ef_mp_cstr (b, "jobs");
     ef_mp_key (b, "pipeline");
     ef_mp_cstr (b, "[{\"type\":\"worker\",\"service\":\"svc\"}]");
@@ -558,7 +560,7 @@ s_put_worker_stream (ef_buf_t *b, const void *arg)
 static void
 s_put_service (ef_buf_t *b, const void *arg)
 {
-    (void) arg;
+    (void)arg;
     ef_mp_key (b, "service"), ef_mp_cstr (b, "svc");
 }
 
@@ -584,9 +586,8 @@ test_done_and_fail_with_id_0_get_no_frame_at_all (void **state)
     assert_int_equal (s_call_raw (f, 40, "CREATE_STREAM", 2,
                                   s_put_worker_stream, NULL, NULL, 0),
                       0);
-    assert_int_equal (s_call_raw (f, 41, "READY", 1, s_put_service, NULL,
-                                  NULL, 0),
-                      0);
+    assert_int_equal (
+        s_call_raw (f, 41, "READY", 1, s_put_service, NULL, NULL, 0), 0);
     ef_client_t *c = h_client (&f->broker);
     ef_event_in_t ev = {0};
     ef_publish_result_t res;
@@ -599,7 +600,7 @@ test_done_and_fail_with_id_0_get_no_frame_at_all (void **state)
     for (;;) {
         int n = zmq_recv (f->sock, buf, sizeof buf, 0);
         assert_true (n > 0);
-        assert_int_equal (ef_proto_decode_reply (buf, (size_t) n, &rep), 0);
+        assert_int_equal (ef_proto_decode_reply (buf, (size_t)n, &rep), 0);
         ef_mpr_t m;
         ef_str_t k;
         uint32_t pairs;
@@ -612,7 +613,7 @@ test_done_and_fail_with_id_0_get_no_frame_at_all (void **state)
             if (ef_str_eq (k, "job_id")) {
                 ef_str_t v;
                 assert_int_equal (ef_mpr_str (&m, &v), 0);
-                snprintf (job_id, sizeof job_id, "%.*s", (int) v.len, v.ptr);
+                snprintf (job_id, sizeof job_id, "%.*s", (int)v.len, v.ptr);
             } else
                 assert_int_equal (ef_mpr_skip (&m, 16), 0);
         }
@@ -632,15 +633,15 @@ test_done_and_fail_with_id_0_get_no_frame_at_all (void **state)
         s_put_job (&b, ids[i]);
         if (i == 3)
             ef_mp_key (&b, "reason"), ef_mp_cstr (&b, "late");
-        assert_int_equal (zmq_send (f->sock, b.data, b.len, 0), (int) b.len);
+        assert_int_equal (zmq_send (f->sock, b.data, b.len, 0), (int)b.len);
         ef_buf_reset (&b);
     }
     ef_buf_free (&b);
     /* the next frame is the reply to a write sent after them (the writer
        answers in order): nothing came in between, not even an empty one */
-    assert_int_equal (s_call_raw (f, 42, "CREATE_STREAM", 1, s_put_name,
-                                  "after", NULL, 0),
-                      0);
+    assert_int_equal (
+        s_call_raw (f, 42, "CREATE_STREAM", 1, s_put_name, "after", NULL, 0),
+        0);
 }
 
 static void
@@ -657,13 +658,13 @@ test_missing_and_bad_credentials_answer_one_message (void **state)
     ef_request_t req = {0};
     req.cmd = EF_CMD_LIST_STREAMS; /* no credential at all */
     assert_int_equal (ef_client_call (c, &req, &rep), EF_EAUTH);
-    snprintf (missing, sizeof missing, "%.*s", (int) rep->err_message.len,
+    snprintf (missing, sizeof missing, "%.*s", (int)rep->err_message.len,
               rep->err_message.ptr);
     memset (&req, 0, sizeof req);
     req.cmd = EF_CMD_LIST_STREAMS;
     req.auth_api_key = ef_str ("efk_nope_nope");
     assert_int_equal (ef_client_call (c, &req, &rep), EF_EAUTH);
-    snprintf (bad, sizeof bad, "%.*s", (int) rep->err_message.len,
+    snprintf (bad, sizeof bad, "%.*s", (int)rep->err_message.len,
               rep->err_message.ptr);
     assert_string_equal (missing, bad);
     assert_string_equal (missing, "authentication failed");

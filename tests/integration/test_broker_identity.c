@@ -102,7 +102,7 @@ s_refresh (const char *token)
 static void
 s_wait_ms (uint64_t ms)
 {
-    struct timespec ts = {(time_t) (ms / 1000), (long) (ms % 1000) * 1000000L};
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
     nanosleep (&ts, NULL);
 }
 
@@ -111,16 +111,24 @@ s_wait_ms (uint64_t ms)
 static int
 group_setup (void **state)
 {
-    (void) state;
+    (void)state;
     /* one hashing thread: the fairness test orders replies through it */
-    const char *extra[] = {"--login-free-failures", "3",
-                           "--login-delay-ms",      "300",
-                           "--hash-threads",        "1",
-                           "--quota-streams",       "3",
-                           "--quota-api-keys",      "2",
-                           "--quota-users",         "3",
-                           "--quota-pipeline-steps", "2",
-                           "--quota-stored-bytes",  "4000",
+    const char *extra[] = {"--login-free-failures",
+                           "3",
+                           "--login-delay-ms",
+                           "300",
+                           "--hash-threads",
+                           "1",
+                           "--quota-streams",
+                           "3",
+                           "--quota-api-keys",
+                           "2",
+                           "--quota-users",
+                           "3",
+                           "--quota-pipeline-steps",
+                           "2",
+                           "--quota-stored-bytes",
+                           "4000",
                            NULL};
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, extra))
         return -1;
@@ -136,7 +144,7 @@ group_setup (void **state)
 static int
 group_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     ef_client_destroy (&s_admin);
     ef_client_destroy (&s_gateway);
     h_broker_stop (&s_broker);
@@ -149,7 +157,7 @@ group_teardown (void **state)
 static void
 test_failed_logins_are_held_back_longer_each_time (void **st)
 {
-    (void) st;
+    (void)st;
     uint64_t r1, r2;
     s_org ("held@example.com", NULL);
     s_org ("free@example.com", NULL);
@@ -158,41 +166,37 @@ test_failed_logins_are_held_back_longer_each_time (void **st)
         assert_int_equal (s_login ("held@example.com", "wrong-password", NULL,
                                    NULL, NULL, NULL),
                           EF_EAUTH);
-    assert_int_equal (s_login ("held@example.com", "wrong-password", NULL,
-                               NULL, NULL, &r1),
-                      EF_ERATE);
+    assert_int_equal (
+        s_login ("held@example.com", "wrong-password", NULL, NULL, NULL, &r1),
+        EF_ERATE);
     assert_true (r1 > 0 && r1 <= 300);
     /* while held back, the right password waits too (emails without case) */
-    assert_int_equal (s_login ("HELD@example.com", S_PW, NULL, NULL, NULL,
-                               &r1),
+    assert_int_equal (s_login ("HELD@example.com", S_PW, NULL, NULL, NULL, &r1),
                       EF_ERATE);
     /* another email is not held back */
-    assert_int_equal (s_login ("free@example.com", S_PW, NULL, NULL, NULL,
-                               NULL),
-                      0);
+    assert_int_equal (
+        s_login ("free@example.com", S_PW, NULL, NULL, NULL, NULL), 0);
     /* one more failure after the hold: twice as long */
     s_wait_ms (r1);
-    assert_int_equal (s_login ("held@example.com", "wrong-password", NULL,
-                               NULL, NULL, NULL),
-                      EF_EAUTH);
-    assert_int_equal (s_login ("held@example.com", S_PW, NULL, NULL, NULL,
-                               &r2),
+    assert_int_equal (
+        s_login ("held@example.com", "wrong-password", NULL, NULL, NULL, NULL),
+        EF_EAUTH);
+    assert_int_equal (s_login ("held@example.com", S_PW, NULL, NULL, NULL, &r2),
                       EF_ERATE);
     assert_true (r2 > 300 && r2 <= 600);
     /* once the time is up the right password gets in, and clears the count */
     s_wait_ms (r2);
-    assert_int_equal (s_login ("held@example.com", S_PW, NULL, NULL, NULL,
-                               NULL),
-                      0);
-    assert_int_equal (s_login ("held@example.com", "wrong-password", NULL,
-                               NULL, NULL, NULL),
-                      EF_EAUTH);
+    assert_int_equal (
+        s_login ("held@example.com", S_PW, NULL, NULL, NULL, NULL), 0);
+    assert_int_equal (
+        s_login ("held@example.com", "wrong-password", NULL, NULL, NULL, NULL),
+        EF_EAUTH);
 }
 
 static void
 test_failed_logins_are_held_back_per_client_address (void **st)
 {
-    (void) st;
+    (void)st;
     char email[64];
     uint64_t r;
     s_org ("addr@example.com", NULL);
@@ -200,18 +204,18 @@ test_failed_logins_are_held_back_per_client_address (void **st)
        over emails that are never held back themselves */
     for (int i = 0; i < 13; i++) {
         snprintf (email, sizeof email, "guess%d@example.com", i);
-        assert_int_equal (s_login (email, "wrong-password", "198.51.100.7",
-                                   NULL, NULL, NULL),
-                          EF_EAUTH);
+        assert_int_equal (
+            s_login (email, "wrong-password", "198.51.100.7", NULL, NULL, NULL),
+            EF_EAUTH);
     }
-    assert_int_equal (s_login ("addr@example.com", S_PW, "198.51.100.7", NULL,
-                               NULL, &r),
-                      EF_ERATE);
+    assert_int_equal (
+        s_login ("addr@example.com", S_PW, "198.51.100.7", NULL, NULL, &r),
+        EF_ERATE);
     assert_true (r > 0 && r <= 300);
     /* the same user from another address is not held back */
-    assert_int_equal (s_login ("addr@example.com", S_PW, "198.51.100.8", NULL,
-                               NULL, NULL),
-                      0);
+    assert_int_equal (
+        s_login ("addr@example.com", S_PW, "198.51.100.8", NULL, NULL, NULL),
+        0);
     /* only the gateway may say where a login comes from */
     ef_request_t req = {0};
     req.cmd = EF_CMD_LOGIN;
@@ -229,7 +233,7 @@ s_recv_id (void *sock)
     int n = zmq_recv (sock, buf, sizeof buf, 0);
     assert_true (n > 0);
     ef_reply_t rep;
-    assert_int_equal (ef_proto_decode_reply (buf, (size_t) n, &rep), 0);
+    assert_int_equal (ef_proto_decode_reply (buf, (size_t)n, &rep), 0);
     assert_int_equal (rep.code, 0);
     return rep.id;
 }
@@ -237,7 +241,7 @@ s_recv_id (void *sock)
 static void
 test_one_orgs_login_burst_does_not_starve_another (void **st)
 {
-    (void) st;
+    (void)st;
     s_org ("burst@example.com", NULL);
     s_org ("calm@example.com", NULL);
     void *ctx = zmq_ctx_new ();
@@ -258,7 +262,7 @@ test_one_orgs_login_burst_does_not_starve_another (void **st)
         req.email = ef_str (id == 9 ? "calm@example.com" : "burst@example.com");
         req.password = ef_str (S_PW);
         assert_int_equal (ef_proto_encode_request (&b, &req), 0);
-        assert_int_equal (zmq_send (sock, b.data, b.len, 0), (int) b.len);
+        assert_int_equal (zmq_send (sock, b.data, b.len, 0), (int)b.len);
         ef_buf_free (&b);
     }
     /* one hashing thread serving the orgs in turn: B's login comes after
@@ -277,7 +281,7 @@ test_one_orgs_login_burst_does_not_starve_another (void **st)
 static void
 test_a_password_change_by_the_admin_ends_every_session (void **st)
 {
-    (void) st;
+    (void)st;
     char admin[1024], a1[1024], a2[1024], r1[128], r2[128], id[64];
     s_org ("boss@example.com", admin);
     ef_request_t req = {0};
@@ -307,12 +311,10 @@ test_a_password_change_by_the_admin_ends_every_session (void **st)
     /* the admin's own session is another user's: untouched */
     assert_int_equal (s_whoami (admin), 0);
     /* the old password is gone, the new one works */
-    assert_int_equal (s_login ("staff@example.com", S_PW, NULL, NULL, NULL,
-                               NULL),
-                      EF_EAUTH);
-    assert_int_equal (s_login ("staff@example.com", "new-password-2", NULL, a1,
-                               r1, NULL),
-                      0);
+    assert_int_equal (
+        s_login ("staff@example.com", S_PW, NULL, NULL, NULL, NULL), EF_EAUTH);
+    assert_int_equal (
+        s_login ("staff@example.com", "new-password-2", NULL, a1, r1, NULL), 0);
     assert_int_equal (s_whoami (a1), 0);
     assert_int_equal (s_refresh (r1), 0);
 }
@@ -320,7 +322,7 @@ test_a_password_change_by_the_admin_ends_every_session (void **st)
 static void
 test_a_users_own_password_change_ends_every_session (void **st)
 {
-    (void) st;
+    (void)st;
     char a1[1024], a2[1024], r1[128], r2[128];
     s_org ("self@example.com", a1);
     assert_int_equal (s_login ("self@example.com", S_PW, NULL, a2, r2, NULL),
@@ -345,12 +347,11 @@ test_a_users_own_password_change_ends_every_session (void **st)
     assert_int_equal (s_whoami (a2), EF_EAUTH);
     assert_int_equal (s_refresh (r1), EF_EAUTH);
     assert_int_equal (s_refresh (r2), EF_EAUTH);
-    assert_int_equal (s_login ("self@example.com", S_PW, NULL, NULL, NULL,
-                               NULL),
-                      EF_EAUTH);
-    assert_int_equal (s_login ("self@example.com", "new-password-3", NULL, a1,
-                               NULL, NULL),
-                      0);
+    assert_int_equal (
+        s_login ("self@example.com", S_PW, NULL, NULL, NULL, NULL), EF_EAUTH);
+    assert_int_equal (
+        s_login ("self@example.com", "new-password-3", NULL, a1, NULL, NULL),
+        0);
     assert_int_equal (s_whoami (a1), 0);
     /* only a user has a password to change */
     memset (&req, 0, sizeof req);
@@ -365,7 +366,7 @@ test_a_users_own_password_change_ends_every_session (void **st)
 static void
 test_a_client_key_is_registered_only_with_its_holders_proof (void **st)
 {
-    (void) st;
+    (void)st;
     char b_admin[1024], path[512], b_org[64], a_org[64], pub[512];
     char proof[EF_CERT_PROOF_LEN + 1], other[EF_CERT_PROOF_LEN + 1];
     ef_cert_t key, stranger, server, gateway;
@@ -410,9 +411,8 @@ test_a_client_key_is_registered_only_with_its_holders_proof (void **st)
     assert_int_equal (s_call (s_admin, &req, NULL), EF_EFORBIDDEN);
 
     /* A registers its key with its proof; the peer publishes into A */
-    assert_int_equal (h_clientkey_add (&s_broker, s_admin, &key, "producer",
-                                       "a-peer"),
-                      0);
+    assert_int_equal (
+        h_clientkey_add (&s_broker, s_admin, &key, "producer", "a-peer"), 0);
     snprintf (path, sizeof path, "%s.peer.key", s_dir);
     assert_int_equal (ef_cert_save (path, &key, 0), 0);
     ef_client_t *peer = h_client_new (&s_broker, path);
@@ -451,7 +451,7 @@ s_json_field (const char *json, const char *key, char *out, size_t size)
 static void
 test_the_cli_makes_the_proof_and_sends_it (void **st)
 {
-    (void) st;
+    (void)st;
     char *out, *err, org[64], pub[64], proof[80], cert[512], bkey[512];
     ef_request_t req = {0};
     const ef_reply_t *rep;
@@ -474,13 +474,12 @@ test_the_cli_makes_the_proof_and_sends_it (void **st)
     const char *bare[] = {"keys", "add", "--role", "producer", pub, NULL};
     assert_int_equal (h_cli (&s_broker, NULL, &out, &err, bare), 2);
     free (out), free (err);
-    const char *add[] = {"keys",  "add",  "--role", "producer",
-                         "--proof", proof, pub,     NULL};
+    const char *add[] = {"keys",    "add", "--role", "producer",
+                         "--proof", proof, pub,      NULL};
     assert_int_equal (h_cli (&s_broker, NULL, &out, &err, add), 0);
     free (out), free (err);
-    const char *produce[] = {"--cert",  cert,    "--broker-key", bkey,
-                             "produce", "default", "{}",         "--type",
-                             "cli",     NULL};
+    const char *produce[] = {"--cert",  cert, "--broker-key", bkey,  "produce",
+                             "default", "{}", "--type",       "cli", NULL};
     assert_int_equal (h_cli (&s_broker, NULL, &out, &err, produce), 0);
     free (out), free (err);
 }
@@ -545,7 +544,7 @@ s_user (const char *jwt, const char *email)
 static void
 test_counted_quotas_refuse_with_quota_and_change_nothing (void **st)
 {
-    (void) st;
+    (void)st;
     char jwt[1024], key_id[32];
     s_org ("quota@example.com", jwt);
     /* streams: "default" and two more; a fourth is refused */
@@ -599,8 +598,7 @@ test_counted_quotas_refuse_with_quota_and_change_nothing (void **st)
     assert_int_equal (s_user (jwt, "q2@example.com"), 0);
     assert_int_equal (s_user (jwt, "q3@example.com"), EF_EQUOTA);
     assert_int_equal (s_count (jwt, EF_CMD_USER_LIST, "users"), 3);
-    assert_int_equal (s_login ("q3@example.com", S_PW, NULL, NULL, NULL,
-                               NULL),
+    assert_int_equal (s_login ("q3@example.com", S_PW, NULL, NULL, NULL, NULL),
                       EF_EAUTH);
 }
 
@@ -623,7 +621,7 @@ s_publish_big (const char *jwt, const char *stream, uint32_t n)
     req.stream = ef_str (stream);
     req.events = ev;
     req.n_events = n;
-    (void) res;
+    (void)res;
     return s_as (jwt, &req, NULL);
 }
 
@@ -653,7 +651,7 @@ s_events (const char *jwt, const char *stream)
 static void
 test_stored_bytes_quota_refuses_a_whole_publish (void **st)
 {
-    (void) st;
+    (void)st;
     char jwt[1024], other[1024];
     s_org ("bytes@example.com", jwt);
     s_org ("bytes-other@example.com", other);
@@ -681,7 +679,7 @@ test_stored_bytes_quota_refuses_a_whole_publish (void **st)
 static void
 test_stored_bytes_are_counted_across_a_restart (void **st)
 {
-    (void) st;
+    (void)st;
     char dir[256];
     h_broker_t b;
     const char *extra[] = {"--quota-stored-bytes", "2500", NULL};

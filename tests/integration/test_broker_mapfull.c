@@ -30,7 +30,7 @@ s_count (void *arg, const ef_event_t *ev)
 static void
 test_full_map_refuses_the_publish_and_keeps_serving (void **state)
 {
-    (void) state;
+    (void)state;
     char dir[256];
     h_broker_t b;
     const char *extra[] = {"--map-size", "2M", NULL};
@@ -68,9 +68,9 @@ test_full_map_refuses_the_publish_and_keeps_serving (void **state)
     count_t cnt = {0, 1, 0};
     uint64_t after = 0, head = 0;
     do {
-        assert_int_equal (
-            ef_client_read (c, "full", after, 1000, s_count, &cnt, &after, &head),
-            0);
+        assert_int_equal (ef_client_read (c, "full", after, 1000, s_count, &cnt,
+                                          &after, &head),
+                          0);
     } while (after < head);
     assert_int_equal (cnt.n, stored);
     assert_int_equal (cnt.bad, 0);

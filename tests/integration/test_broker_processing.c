@@ -73,15 +73,16 @@ static int
 s_copy (void *arg, const ef_event_t *e)
 {
     state_t *s = arg;
-    snprintf (s->status, sizeof s->status, "%.*s", (int) e->status.len,
+    snprintf (s->status, sizeof s->status, "%.*s", (int)e->status.len,
               e->status.ptr ? e->status.ptr : "");
     snprintf (s->last_error, sizeof s->last_error, "%.*s",
-              (int) e->last_error.len, e->last_error.ptr ? e->last_error.ptr : "");
-    snprintf (s->result, sizeof s->result, "%.*s", (int) e->result.len,
+              (int)e->last_error.len,
+              e->last_error.ptr ? e->last_error.ptr : "");
+    snprintf (s->result, sizeof s->result, "%.*s", (int)e->result.len,
               e->result.ptr ? e->result.ptr : "");
-    snprintf (s->payload, sizeof s->payload, "%.*s", (int) e->payload.len,
+    snprintf (s->payload, sizeof s->payload, "%.*s", (int)e->payload.len,
               e->payload.ptr ? e->payload.ptr : "");
-    snprintf (s->id, sizeof s->id, "%.*s", (int) e->event_id.len,
+    snprintf (s->id, sizeof s->id, "%.*s", (int)e->event_id.len,
               e->event_id.ptr ? e->event_id.ptr : "");
     s->attempts = e->attempts;
     s->found = 1;
@@ -92,9 +93,8 @@ static state_t
 s_state (ef_client_t *c, const char *stream, uint64_t seq)
 {
     state_t s = {0};
-    assert_int_equal (ef_client_read (c, stream, seq - 1, 1, s_copy, &s, NULL,
-                                      NULL),
-                      0);
+    assert_int_equal (
+        ef_client_read (c, stream, seq - 1, 1, s_copy, &s, NULL, NULL), 0);
     assert_true (s.found);
     return s;
 }
@@ -119,16 +119,16 @@ s_watch (void *arg)
     w->s = s_state (s_admin, w->stream, w->seq);
     if (w->not_status)
         return strcmp (w->s.status, w->not_status) != 0;
-    return (!w->status || strcmp (w->s.status, w->status) == 0)
-           && (!w->error || strstr (w->s.last_error, w->error))
-           && w->s.attempts >= w->attempts;
+    return (!w->status || strcmp (w->s.status, w->status) == 0) &&
+           (!w->error || strstr (w->s.last_error, w->error)) &&
+           w->s.attempts >= w->attempts;
 }
 
 /*  h_wait_until: the int a worker thread sets becomes non-zero. */
 static int
 s_flag (void *arg)
 {
-    return *(volatile int *) arg != 0;
+    return *(volatile int *)arg != 0;
 }
 
 /*  Wait for the event's status to become `status`; its state. */
@@ -140,7 +140,7 @@ s_wait (const char *stream, uint64_t seq, const char *status)
         return w.s;
     state_t s = w.s;
     fail_msg ("seq %llu of %s: status %s (attempts %u, error %s), wanted %s",
-              (unsigned long long) seq, stream, s.status, s.attempts,
+              (unsigned long long)seq, stream, s.status, s.attempts,
               s.last_error, status);
     return s;
 }
@@ -195,7 +195,7 @@ s_proc_stat (const char *key)
 static int
 s_workers_are (void *arg)
 {
-    return s_proc_stat ("workers") == *(uint64_t *) arg;
+    return s_proc_stat ("workers") == *(uint64_t *)arg;
 }
 
 static void
@@ -254,7 +254,7 @@ s_handle (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
         break;
     }
     snprintf (result, sizeof result, "{\"attempt\":%u,\"saw\":%.*s}",
-              job->attempt, (int) job->payload.len, job->payload.ptr);
+              job->attempt, (int)job->payload.len, job->payload.ptr);
     out->result = result;
 }
 
@@ -292,7 +292,7 @@ s_worker_start (wk_t *w, const char *service, int mode)
     w->service = service;
     w->mode = mode;
     assert_int_equal (pthread_create (&w->thread, NULL, s_worker_main, w), 0);
-    assert_int_equal (h_wait_until (s_flag, (void *) &w->ready, WAIT_MS), 0);
+    assert_int_equal (h_wait_until (s_flag, (void *)&w->ready, WAIT_MS), 0);
     assert_int_equal (w->ready, 1);
 }
 
@@ -308,7 +308,7 @@ s_worker_stop (wk_t *w)
 static int
 s_setup (void **state)
 {
-    (void) state;
+    (void)state;
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
         return -1;
     s_admin = h_client (&s_broker);
@@ -318,7 +318,7 @@ s_setup (void **state)
 static int
 s_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     ef_client_destroy (&s_admin);
     h_broker_stop (&s_broker);
     h_rmrf (s_dir);
@@ -330,7 +330,7 @@ s_teardown (void **state)
 static void
 test_schema_refuses_each_bad_event (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (
         s_create ("orders",
                   "{\"type\":\"object\",\"required\":[\"amount\"],"
@@ -360,15 +360,15 @@ test_schema_refuses_each_bad_event (void **state)
     /* a schema that is not JSON Schema is refused when the stream is made */
     assert_int_equal (s_create ("bad-schema", "{\"type\":\"nonsense\"}", NULL),
                       EF_EINVAL);
-    assert_int_equal (s_create ("bad-pipe", NULL,
-                                "[{\"type\":\"route\",\"stream\":\"\"}]"),
-                      EF_EINVAL);
+    assert_int_equal (
+        s_create ("bad-pipe", NULL, "[{\"type\":\"route\",\"stream\":\"\"}]"),
+        EF_EINVAL);
 }
 
 static void
 test_filter_transform_route (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (s_create ("big", NULL, NULL), 0);
     assert_int_equal (
         s_create ("sales", NULL,
@@ -397,7 +397,7 @@ test_filter_transform_route (void **state)
 static void
 test_worker_result (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (
         s_create ("bill", NULL,
                   "[{\"type\":\"worker\",\"service\":\"billing\"}]"),
@@ -420,7 +420,7 @@ test_worker_result (void **state)
 static void
 test_poison_to_dlq_and_replay (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (
         s_create ("poison", NULL,
                   "[{\"type\":\"worker\",\"service\":\"flaky\","
@@ -436,8 +436,8 @@ test_poison_to_dlq_and_replay (void **state)
     assert_int_equal (w.handled, 3);
     assert_string_equal (s.last_error, "boom");
 
-    json_t *l = s_dlq ((const char *const[]){"list", "--stream", "poison",
-                                              NULL});
+    json_t *l =
+        s_dlq ((const char *const[]){"list", "--stream", "poison", NULL});
     json_t *items = json_object_get (l, "items");
     assert_int_equal (json_array_size (items), 1);
     json_t *d = json_array_get (items, 0);
@@ -467,12 +467,11 @@ test_poison_to_dlq_and_replay (void **state)
 static void
 test_fatal_failure_not_retried (void **state)
 {
-    (void) state;
-    assert_int_equal (
-        s_create ("fatal", NULL,
-                  "[{\"type\":\"worker\",\"service\":\"strict\","
-                  "\"max_attempts\":5}]"),
-        0);
+    (void)state;
+    assert_int_equal (s_create ("fatal", NULL,
+                                "[{\"type\":\"worker\",\"service\":\"strict\","
+                                "\"max_attempts\":5}]"),
+                      0);
     wk_t w;
     s_worker_start (&w, "strict", WK_FATAL);
     uint64_t seq = s_pub ("fatal", "{}");
@@ -483,8 +482,8 @@ test_fatal_failure_not_retried (void **state)
     assert_string_equal (s.last_error, "bad input");
     /* filters: time of the last failure, error text */
     json_t *f = s_dlq ((const char *const[]){"list", "--stream", "fatal",
-                                              "--from", "2000-01-01T00:00:00Z",
-                                              "--error", "bad", NULL});
+                                             "--from", "2000-01-01T00:00:00Z",
+                                             "--error", "bad", NULL});
     assert_int_equal (json_array_size (json_object_get (f, "items")), 1);
     json_decref (f);
     f = s_dlq ((const char *const[]){"list", "--stream", "fatal", "--to",
@@ -499,8 +498,8 @@ test_fatal_failure_not_retried (void **state)
     json_decref (g);
     /* deleted: gone from the queue, the event stays failed */
     json_decref (s_dlq ((const char *const[]){"delete", s.id, NULL}));
-    json_t *l = s_dlq ((const char *const[]){"list", "--stream", "fatal",
-                                              NULL});
+    json_t *l =
+        s_dlq ((const char *const[]){"list", "--stream", "fatal", NULL});
     assert_int_equal (json_array_size (json_object_get (l, "items")), 0);
     json_decref (l);
 }
@@ -509,10 +508,14 @@ test_fatal_failure_not_retried (void **state)
 static void
 test_cli_configure (void **state)
 {
-    (void) state;
+    (void)state;
     char *out = NULL, *err = NULL;
-    const char *create[] = {"--data-dir", s_broker.dir, "streams", "create",
-                            "cli-s", "--schema",
+    const char *create[] = {"--data-dir",
+                            s_broker.dir,
+                            "streams",
+                            "create",
+                            "cli-s",
+                            "--schema",
                             "{\"type\":\"object\",\"required\":[\"a\"]}",
                             "--pipeline",
                             "[{\"type\":\"route\",\"stream\":\"big\"}]",
@@ -532,7 +535,7 @@ test_cli_configure (void **state)
     assert_int_equal (res.code, EF_EVALIDATION);
     /* removed: the same payload is stored */
     const char *update[] = {"--data-dir", s_broker.dir, "streams", "update",
-                            "cli-s", "--schema", "", NULL};
+                            "cli-s",      "--schema",   "",        NULL};
     assert_int_equal (h_cli (&s_broker, NULL, &out, &err, update), 0);
     j = json_loads (out, 0, &jerr);
     assert_non_null (j);
@@ -543,8 +546,13 @@ test_cli_configure (void **state)
     assert_int_equal (ef_client_publish (s_admin, "cli-s", &ev, 1, &res), 0);
     assert_int_equal (res.code, 0);
     /* a pipeline that is not one: refused with the reason */
-    const char *bad[] = {"--data-dir", s_broker.dir, "streams", "update",
-                         "cli-s", "--pipeline", "[{\"type\":\"sort\"}]",
+    const char *bad[] = {"--data-dir",
+                         s_broker.dir,
+                         "streams",
+                         "update",
+                         "cli-s",
+                         "--pipeline",
+                         "[{\"type\":\"sort\"}]",
                          NULL};
     assert_int_not_equal (h_cli (&s_broker, NULL, &out, &err, bad), 0);
     assert_non_null (strstr (err, "filter, transform, route or worker"));
@@ -557,22 +565,21 @@ test_cli_configure (void **state)
 static void
 test_jobs_wait_for_a_worker (void **state)
 {
-    (void) state;
-    assert_int_equal (
-        s_create ("patient", NULL,
-                  "[{\"type\":\"worker\",\"service\":\"absent\","
-                  "\"max_attempts\":1,\"timeout_ms\":100}]"),
-        0);
+    (void)state;
+    assert_int_equal (s_create ("patient", NULL,
+                                "[{\"type\":\"worker\",\"service\":\"absent\","
+                                "\"max_attempts\":1,\"timeout_ms\":100}]"),
+                      0);
     uint64_t seq = s_pub ("patient", "{\"n\":9}");
-    s_watch_t wt = {.stream = "patient", .seq = seq,
-                    .error = "waiting for a worker"};
+    s_watch_t wt = {
+        .stream = "patient", .seq = seq, .error = "waiting for a worker"};
     h_wait_until (s_watch, &wt, WAIT_MS);
     state_t s = wt.s;
     assert_string_equal (s.last_error, "waiting for a worker of absent");
     /* longer than timeout_ms × max_attempts: still waiting, not failed
        (the status must not leave PENDING within 600 ms) */
-    s_watch_t moved = {.stream = "patient", .seq = seq,
-                       .not_status = "PENDING"};
+    s_watch_t moved = {
+        .stream = "patient", .seq = seq, .not_status = "PENDING"};
     assert_int_equal (h_wait_until (s_watch, &moved, 600), -1);
     s = s_state (s_admin, "patient", seq);
     assert_string_equal (s.status, "PENDING");
@@ -590,7 +597,7 @@ test_jobs_wait_for_a_worker (void **state)
 static void
 test_workers_serve_their_org_only (void **state)
 {
-    (void) state;
+    (void)state;
     ef_request_t req = {0};
     const ef_reply_t *rep;
     req.cmd = EF_CMD_REGISTER;
@@ -621,16 +628,14 @@ test_workers_serve_their_org_only (void **state)
     theirs.service = "shared-name";
     theirs.jwt = jwt;
     theirs.mode = WK_OK;
-    assert_int_equal (pthread_create (&theirs.thread, NULL, s_worker_main,
-                                      &theirs),
-                      0);
     assert_int_equal (
-        h_wait_until (s_flag, (void *) &theirs.ready, WAIT_MS), 0);
+        pthread_create (&theirs.thread, NULL, s_worker_main, &theirs), 0);
+    assert_int_equal (h_wait_until (s_flag, (void *)&theirs.ready, WAIT_MS), 0);
     assert_int_equal (theirs.ready, 1);
     uint64_t seq = s_pub ("ours", "{\"secret\":1}");
     /* theirs is attached, yet ours waits for a worker of our org */
-    s_watch_t wt = {.stream = "ours", .seq = seq,
-                    .error = "waiting for a worker"};
+    s_watch_t wt = {
+        .stream = "ours", .seq = seq, .error = "waiting for a worker"};
     h_wait_until (s_watch, &wt, WAIT_MS);
     state_t s = wt.s;
     assert_string_equal (s.status, "PENDING");
@@ -657,11 +662,11 @@ test_workers_serve_their_org_only (void **state)
 static void
 test_heartbeats (void **state)
 {
-    (void) state;
+    (void)state;
     wk_t w;
     s_worker_start (&w, "idle", WK_OK);
     s_wait_workers (1);
-    h_wait_until (s_flag, (void *) &w.alive_later, WAIT_MS);
+    h_wait_until (s_flag, (void *)&w.alive_later, WAIT_MS);
     assert_int_equal (w.alive_later, 1);
     assert_int_equal (s_proc_stat ("workers"), 1);
     s_worker_stop (&w);
@@ -673,7 +678,7 @@ test_heartbeats (void **state)
 static void
 test_worker_killed_mid_job (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (
         s_create ("slow", NULL,
                   "[{\"type\":\"worker\",\"service\":\"slowpoke\","
@@ -688,7 +693,7 @@ test_worker_killed_mid_job (void **state)
         dup2 (devnull, 2);
         execl (h_bin ("eventflow"), "eventflow", "--data-dir", s_broker.dir,
                "worker", "--service", "slowpoke", "--exec", "sleep 600",
-               (char *) NULL);
+               (char *)NULL);
         _exit (127);
     }
     uint64_t seq = s_pub ("slow", "{\"n\":2}");
@@ -711,7 +716,7 @@ test_worker_killed_mid_job (void **state)
 static void
 test_pending_retry_survives_kill9 (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (
         s_create ("later", NULL,
                   "[{\"type\":\"worker\",\"service\":\"later\","
@@ -721,7 +726,7 @@ test_pending_retry_survives_kill9 (void **state)
     wk_t w;
     s_worker_start (&w, "later", WK_FAIL_ONCE);
     uint64_t seq = s_pub ("later", "{\"n\":3}");
-    h_wait_until (s_flag, (void *) &w.handled, WAIT_MS);
+    h_wait_until (s_flag, (void *)&w.handled, WAIT_MS);
     assert_int_equal (w.handled, 1);
     s_worker_stop (&w);
     state_t s = s_state (s_admin, "later", seq);
@@ -766,7 +771,7 @@ s_call_msg (ef_request_t *req, char *msg)
 static void
 test_route_cycles_are_refused (void **state)
 {
-    (void) state;
+    (void)state;
     char msg[256];
     ef_request_t req = {0};
     req.cmd = EF_CMD_CREATE_STREAM;
@@ -786,8 +791,7 @@ test_route_cycles_are_refused (void **state)
                            "{\"type\":\"route\",\"stream\":\"ra\"}]");
     assert_int_equal (s_call_msg (&req, msg), EF_EINVAL);
     assert_non_null (strstr (msg, "route cycle: rb -> ra -> rb"));
-    assert_int_equal (ef_client_get_stream (s_admin, "rb", &si),
-                      EF_ENOTFOUND);
+    assert_int_equal (ef_client_get_stream (s_admin, "rb", &si), EF_ENOTFOUND);
     assert_int_equal (s_create ("rb", NULL, NULL), 0);
     memset (&req, 0, sizeof req);
     req.cmd = EF_CMD_UPDATE_STREAM;
@@ -809,8 +813,7 @@ test_route_cycles_are_refused (void **state)
     assert_int_equal (s_call_msg (&req, msg), EF_EINVAL);
     assert_non_null (strstr (msg, "route cycle: rc -> ra -> rb -> rc"));
     assert_int_equal (ef_client_get_stream (s_admin, "rx", &si), 0);
-    assert_int_equal (ef_client_get_stream (s_admin, "rc", &si),
-                      EF_ENOTFOUND);
+    assert_int_equal (ef_client_get_stream (s_admin, "rc", &si), EF_ENOTFOUND);
     /* an update that keeps the name but routes back is refused too */
     req.stream = ef_str ("rb");
     req.name = EF_STR_NULL;
@@ -819,7 +822,7 @@ test_route_cycles_are_refused (void **state)
     assert_non_null (strstr (msg, "route cycle: rb -> ra -> rb"));
     /* and rb still routes to rc, as before */
     assert_int_equal (ef_client_get_stream (s_admin, "rb", &si), 0);
-    snprintf (msg, 256, "%.*s", (int) si.pipeline.len,
+    snprintf (msg, 256, "%.*s", (int)si.pipeline.len,
               si.pipeline.ptr ? si.pipeline.ptr : "");
     assert_non_null (strstr (msg, "\"rc\""));
 }
@@ -831,7 +834,7 @@ test_route_cycles_are_refused (void **state)
 static void
 test_route_hop_limit (void **state)
 {
-    (void) state;
+    (void)state;
     char name[16], pipe[128];
     for (int i = 0; i <= 9; i++) {
         snprintf (name, sizeof name, "hop%d", i);
@@ -874,7 +877,7 @@ test_route_hop_limit (void **state)
 static void
 test_transform_growth_is_capped (void **state)
 {
-    (void) state;
+    (void)state;
     char pipe[4096] = "[{\"type\":\"transform\",\"patch\":[";
     for (int i = 0; i < 16; i++)
         snprintf (pipe + strlen (pipe), sizeof pipe - strlen (pipe),
@@ -910,7 +913,7 @@ test_transform_growth_is_capped (void **state)
 static void
 test_worker_result_is_capped (void **state)
 {
-    (void) state;
+    (void)state;
     assert_int_equal (
         s_create ("bloat", NULL,
                   "[{\"type\":\"worker\",\"service\":\"bloat\"}]"),
@@ -923,8 +926,8 @@ test_worker_result_is_capped (void **state)
     assert_non_null (strstr (s.last_error, "more than max_payload"));
     assert_string_equal (s.result, "");
     assert_int_equal (w.handled, 1);
-    json_t *l = s_dlq ((const char *const[]){"list", "--stream", "bloat",
-                                              NULL});
+    json_t *l =
+        s_dlq ((const char *const[]){"list", "--stream", "bloat", NULL});
     assert_int_equal (json_array_size (json_object_get (l, "items")), 1);
     json_decref (l);
 }
@@ -939,12 +942,12 @@ typedef struct {
 static void
 s_on_job (void *arg, uint64_t sub, const ef_reply_t *rep)
 {
-    (void) sub;
+    (void)sub;
     jobs_t *j = arg;
     ef_mpr_t r;
     uint32_t n;
-    if (ef_proto_reply_find (rep, "job", &r) || ef_mpr_map (&r, &n)
-        || j->n == 8)
+    if (ef_proto_reply_find (rep, "job", &r) || ef_mpr_map (&r, &n) ||
+        j->n == 8)
         return; /* a heartbeat */
     for (uint32_t i = 0; i < n; i++) {
         ef_str_t k, v;
@@ -952,9 +955,9 @@ s_on_job (void *arg, uint64_t sub, const ef_reply_t *rep)
         if (ef_mpr_str (&r, &k))
             return;
         if (ef_str_eq (k, "job_id") && ef_mpr_str (&r, &v) == 0)
-            snprintf (j->id[j->n], sizeof j->id[0], "%.*s", (int) v.len, v.ptr);
+            snprintf (j->id[j->n], sizeof j->id[0], "%.*s", (int)v.len, v.ptr);
         else if (ef_str_eq (k, "attempt") && ef_mpr_uint (&r, &u) == 0)
-            j->attempt[j->n] = (uint32_t) u;
+            j->attempt[j->n] = (uint32_t)u;
         else if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
             return;
     }
@@ -988,17 +991,16 @@ s_answer (ef_client_t *c, const char *job_id, const char *result)
 static void
 test_a_late_answer_for_a_timed_out_attempt_changes_nothing (void **state)
 {
-    (void) state;
+    (void)state;
     /* attempt 1 is held until the broker gives up on it (the test waits
        for attempt 2's push, not for the time); timeout_ms is long enough
        that attempt 2's answer, sent at once, is in time on a loaded
        machine (100 ms was not, under ctest -j2) */
-    assert_int_equal (
-        s_create ("stale", NULL,
-                  "[{\"type\":\"worker\",\"service\":\"stale\","
-                  "\"timeout_ms\":1500,\"max_attempts\":3,"
-                  "\"backoff\":{\"base_ms\":1,\"max_ms\":1}}]"),
-        0);
+    assert_int_equal (s_create ("stale", NULL,
+                                "[{\"type\":\"worker\",\"service\":\"stale\","
+                                "\"timeout_ms\":1500,\"max_attempts\":3,"
+                                "\"backoff\":{\"base_ms\":1,\"max_ms\":1}}]"),
+                      0);
     ef_client_t *wc = h_client (&s_broker);
     assert_non_null (wc);
     jobs_t jobs;

@@ -65,10 +65,10 @@ s_collect (void *arg, const ef_event_t *ev)
     if (c->n >= 256)
         return 1;
     c->seqs[c->n] = ev->seq;
-    snprintf (c->types[c->n], 32, "%.*s", (int) ev->type.len, ev->type.ptr);
-    snprintf (c->payloads[c->n], 64, "%.*s", (int) ev->payload.len,
+    snprintf (c->types[c->n], 32, "%.*s", (int)ev->type.len, ev->type.ptr);
+    snprintf (c->payloads[c->n], 64, "%.*s", (int)ev->payload.len,
               ev->payload.ptr);
-    snprintf (c->ids[c->n], 40, "%.*s", (int) ev->event_id.len,
+    snprintf (c->ids[c->n], 40, "%.*s", (int)ev->event_id.len,
               ev->event_id.ptr);
     c->n++;
     return 0;
@@ -82,7 +82,7 @@ test_create_stream_then_get_and_list (void **state)
     assert_int_equal (ef_client_create_stream (f->c, "orders", &s), 0);
     assert_int_equal (s.name.len, 6);
     char id[40];
-    snprintf (id, sizeof id, "%.*s", (int) s.id.len, s.id.ptr);
+    snprintf (id, sizeof id, "%.*s", (int)s.id.len, s.id.ptr);
     assert_int_equal (strlen (id), 36);
     assert_int_equal (ef_client_get_stream (f->c, "orders", &s), 0);
     assert_int_equal (s.events, 0);
@@ -120,7 +120,7 @@ test_publish_then_read_back_in_order (void **state)
     assert_int_equal (ef_client_publish (f->c, "s", evs, 3, res), 0);
     for (int i = 0; i < 3; i++) {
         assert_int_equal (res[i].code, 0);
-        assert_int_equal (res[i].seq, (uint64_t) i + 1);
+        assert_int_equal (res[i].seq, (uint64_t)i + 1);
         assert_false (res[i].duplicate);
         assert_int_equal (res[i].event_id.len, 36);
         assert_true (res[i].received_at > 0);
@@ -164,7 +164,7 @@ test_event_fields_are_enriched_and_kept (void **state)
     ef_publish_result_t r;
     assert_int_equal (ef_client_publish (f->c, "meta", &e, 1, &r), 0);
     char id[40];
-    snprintf (id, sizeof id, "%.*s", (int) r.event_id.len, r.event_id.ptr);
+    snprintf (id, sizeof id, "%.*s", (int)r.event_id.len, r.event_id.ptr);
     ef_event_t ev;
     assert_int_equal (ef_client_get_event (f->c, id, NULL, &ev), 0);
     assert_true (ef_str_eq (ev.type, "user.signup"));
@@ -180,7 +180,7 @@ test_event_fields_are_enriched_and_kept (void **state)
     /* defaults: version 1, occurred_at = received_at, source native */
     e = s_ev ("t", "1");
     assert_int_equal (ef_client_publish (f->c, "meta", &e, 1, &r), 0);
-    snprintf (id, sizeof id, "%.*s", (int) r.event_id.len, r.event_id.ptr);
+    snprintf (id, sizeof id, "%.*s", (int)r.event_id.len, r.event_id.ptr);
     assert_int_equal (ef_client_get_event (f->c, id, "meta", &ev), 0);
     assert_int_equal (ev.version, 1);
     assert_int_equal (ev.occurred_at, ev.received_at);
@@ -254,15 +254,15 @@ test_unknown_stream_and_event_answer_not_found (void **state)
     ef_stream_info_t s;
     assert_int_equal (ef_client_get_stream (f->c, "nope", &s), EF_ENOTFOUND);
     ef_event_t ev;
-    assert_int_equal (ef_client_get_event (
-                          f->c, "01900000-0000-7000-8000-000000000000", NULL,
-                          &ev),
-                      EF_ENOTFOUND);
+    assert_int_equal (
+        ef_client_get_event (f->c, "01900000-0000-7000-8000-000000000000", NULL,
+                             &ev),
+        EF_ENOTFOUND);
     assert_int_equal (ef_client_get_event (f->c, "not-a-uuid", NULL, &ev),
                       EF_EINVAL);
-    assert_int_equal (ef_client_read (f->c, "nope", 0, 10, NULL, NULL, NULL,
-                                      NULL),
-                      EF_ENOTFOUND);
+    assert_int_equal (
+        ef_client_read (f->c, "nope", 0, 10, NULL, NULL, NULL, NULL),
+        EF_ENOTFOUND);
 }
 
 static void
@@ -393,8 +393,8 @@ main (void)
             teardown),
         cmocka_unit_test_setup_teardown (test_publish_then_read_back_in_order,
                                          setup, teardown),
-        cmocka_unit_test_setup_teardown (test_event_fields_are_enriched_and_kept,
-                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (
+            test_event_fields_are_enriched_and_kept, setup, teardown),
         cmocka_unit_test_setup_teardown (test_duplicate_event_id_is_stored_once,
                                          setup, teardown),
         cmocka_unit_test_setup_teardown (

@@ -25,7 +25,7 @@ static h_broker_t s_broker;
 static ef_client_t *s_admin;   /* local admin key */
 static ef_client_t *s_gateway; /* the gateway key: credentials per call */
 static char s_admin_pw[64];
-static char s_keys[3][128];    /* api keys: admin, producer, consumer */
+static char s_keys[3][128]; /* api keys: admin, producer, consumer */
 static char s_event_id[40];
 
 /* ---------------------------------------------------------------- helpers */
@@ -98,7 +98,7 @@ s_as_jwt (const char *jwt, ef_request_t *req)
 static int
 group_setup (void **state)
 {
-    (void) state;
+    (void)state;
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, NULL))
         return -1;
     s_admin = h_client (&s_broker);
@@ -126,7 +126,7 @@ group_setup (void **state)
     ef_publish_result_t res;
     if (ef_client_publish (s_admin, "orders", &ev, 1, &res))
         return -1;
-    snprintf (s_event_id, sizeof s_event_id, "%.*s", (int) res.event_id.len,
+    snprintf (s_event_id, sizeof s_event_id, "%.*s", (int)res.event_id.len,
               res.event_id.ptr);
     return 0;
 }
@@ -134,7 +134,7 @@ group_setup (void **state)
 static int
 group_teardown (void **state)
 {
-    (void) state;
+    (void)state;
     ef_client_destroy (&s_admin);
     ef_client_destroy (&s_gateway);
     h_broker_stop (&s_broker);
@@ -147,7 +147,7 @@ group_teardown (void **state)
 static void
 test_first_start_creates_an_admin_whose_password_file_is_private (void **st)
 {
-    (void) st;
+    (void)st;
     char path[512];
     struct stat sb;
     snprintf (path, sizeof path, "%s/initial-admin", s_dir);
@@ -163,9 +163,9 @@ test_first_start_creates_an_admin_whose_password_file_is_private (void **st)
     ef_request_t req = {0};
     req.cmd = EF_CMD_WHOAMI;
     assert_int_equal (s_as_jwt (access, &req), 0);
-    assert_int_equal (s_login ("admin@eventflow.local", "wrong-password",
-                               access, refresh),
-                      EF_EAUTH);
+    assert_int_equal (
+        s_login ("admin@eventflow.local", "wrong-password", access, refresh),
+        EF_EAUTH);
     assert_int_equal (
         s_login ("nobody@example.com", "whatever-pw", access, refresh),
         EF_EAUTH);
@@ -174,7 +174,7 @@ test_first_start_creates_an_admin_whose_password_file_is_private (void **st)
 static void
 test_unregistered_curve_key_is_refused_by_zap (void **st)
 {
-    (void) st;
+    (void)st;
     char path[512];
     ef_cert_t cert;
     snprintf (path, sizeof path, "%s.stranger.key", s_dir);
@@ -192,9 +192,8 @@ test_unregistered_curve_key_is_refused_by_zap (void **st)
     c = h_client_new (&s_broker, path);
     assert_int_equal (ef_client_connect (c), 0);
     assert_int_equal (ef_client_create_stream (c, "x", NULL), EF_EFORBIDDEN);
-    assert_int_equal (ef_client_read (c, "orders", 0, 10, NULL, NULL, NULL,
-                                      NULL),
-                      0);
+    assert_int_equal (
+        ef_client_read (c, "orders", 0, 10, NULL, NULL, NULL, NULL), 0);
     memset (&req, 0, sizeof req);
     req.cmd = EF_CMD_CLIENTKEY_REVOKE;
     req.public_key = ef_str (cert.public_key);
@@ -221,38 +220,50 @@ s_fill (ef_request_t *req, ef_cmd_t cmd)
     ev.type = ef_str ("t");
     ev.payload = ef_str ("1");
     switch (cmd) {
-    case EF_CMD_CREATE_STREAM: req->name = ef_str ("matrix-tmp"); break;
+    case EF_CMD_CREATE_STREAM:
+        req->name = ef_str ("matrix-tmp");
+        break;
     case EF_CMD_GET_STREAM:
     case EF_CMD_READ:
-    case EF_CMD_LIST_EVENTS: req->stream = ef_str ("orders"); break;
+    case EF_CMD_LIST_EVENTS:
+        req->stream = ef_str ("orders");
+        break;
     case EF_CMD_PUBLISH:
         req->stream = ef_str ("orders");
         req->events = &ev;
         req->n_events = 1;
         break;
-    case EF_CMD_GET_EVENT: req->event_id = ef_str (s_event_id); break;
+    case EF_CMD_GET_EVENT:
+        req->event_id = ef_str (s_event_id);
+        break;
     case EF_CMD_UPDATE_STREAM:
-    case EF_CMD_DELETE_STREAM: req->stream = ef_str ("matrix-none"); break;
+    case EF_CMD_DELETE_STREAM:
+        req->stream = ef_str ("matrix-none");
+        break;
     case EF_CMD_USER_LIST:
     case EF_CMD_APIKEY_LIST:
-    case EF_CMD_CLIENTKEY_LIST: break;
+    case EF_CMD_CLIENTKEY_LIST:
+        break;
     case EF_CMD_USER_GET:
     case EF_CMD_USER_DELETE:
     case EF_CMD_USER_UPDATE:
         req->user_id = ef_str ("00000000-0000-7000-8000-000000000000");
         break;
-    case EF_CMD_APIKEY_REVOKE: req->key_id = ef_str ("0000000000000000"); break;
+    case EF_CMD_APIKEY_REVOKE:
+        req->key_id = ef_str ("0000000000000000");
+        break;
     case EF_CMD_CLIENTKEY_REVOKE:
         req->public_key = ef_str ("0000000000000000000000000000000000000000");
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
 static void
 test_every_command_under_every_role (void **st)
 {
-    (void) st;
+    (void)st;
     /* 1 = allowed (any answer but AUTH/FORBIDDEN), 0 = refused */
     static const s_row_t rows[] = {
         {EF_CMD_PING, 1, 1, 1, 1},
@@ -305,7 +316,7 @@ test_every_command_under_every_role (void **st)
 static void
 test_another_org_sees_nothing_of_this_one (void **st)
 {
-    (void) st;
+    (void)st;
     ef_request_t req = {0};
     req.cmd = EF_CMD_REGISTER;
     req.email = ef_str ("eve@example.com");
@@ -353,7 +364,7 @@ test_another_org_sees_nothing_of_this_one (void **st)
 static void
 test_revoked_and_scoped_api_keys (void **st)
 {
-    (void) st;
+    (void)st;
     char key[128], id[32];
     s_apikey ("producer", "orders", 0, key, id);
     ef_request_t req;
@@ -400,7 +411,7 @@ s_forge (const char *sub, uint64_t iat, uint64_t exp, char *out)
 static void
 test_bad_tokens_get_one_uniform_error (void **st)
 {
-    (void) st;
+    (void)st;
     char access[1024], refresh[128], forged[1024], admin_id[64];
     assert_int_equal (
         s_login ("admin@eventflow.local", s_admin_pw, access, refresh), 0);
@@ -420,7 +431,7 @@ test_bad_tokens_get_one_uniform_error (void **st)
     dot[3] = dot[3] == 'A' ? 'B' : 'A';
     /* {"alg":"none","typ":"at+jwt"} . the real payload . no signature */
     const char *payload = strchr (access, '.') + 1;
-    int plen = (int) (strchr (payload, '.') - payload);
+    int plen = (int)(strchr (payload, '.') - payload);
     snprintf (none, sizeof none,
               "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.%.*s.", plen, payload);
     s_forge (admin_id, now, now + 600, forged); /* valid, for contrast */
@@ -444,7 +455,7 @@ test_bad_tokens_get_one_uniform_error (void **st)
         if (rc != EF_EAUTH)
             fail_msg ("bad token %d accepted (%s)", i, ef_error_name (rc));
         char msg[256];
-        snprintf (msg, sizeof msg, "%.*s", (int) rep->err_message.len,
+        snprintf (msg, sizeof msg, "%.*s", (int)rep->err_message.len,
                   rep->err_message.ptr);
         if (!first_msg[0])
             memcpy (first_msg, msg, sizeof msg);
@@ -459,7 +470,7 @@ test_bad_tokens_get_one_uniform_error (void **st)
 static void
 test_refresh_rotates_and_reuse_revokes_the_family (void **st)
 {
-    (void) st;
+    (void)st;
     char access[1024], refresh1[128], refresh2[128], refresh3[128];
     assert_int_equal (
         s_login ("admin@eventflow.local", s_admin_pw, access, refresh1), 0);
@@ -500,7 +511,7 @@ test_refresh_rotates_and_reuse_revokes_the_family (void **st)
 static void
 test_users_roles_and_deleted_users (void **st)
 {
-    (void) st;
+    (void)st;
     ef_request_t req = {0};
     const ef_reply_t *rep;
     char id[64], access[1024], refresh[128];
@@ -539,7 +550,7 @@ test_users_roles_and_deleted_users (void **st)
 static void
 test_rate_limit_holds_the_configured_rate (void **st)
 {
-    (void) st;
+    (void)st;
     char key[128];
     const uint32_t rate = 50;
     s_apikey ("consumer", NULL, rate, key, NULL);
@@ -555,7 +566,8 @@ test_rate_limit_holds_the_configured_rate (void **st)
             ok++;
         else if (rc == EF_ERATE) {
             limited++;
-            if (rep->retry_after_ms == 0 || rep->retry_after_ms > 1000 / rate + 1)
+            if (rep->retry_after_ms == 0 ||
+                rep->retry_after_ms > 1000 / rate + 1)
                 bad_wait++;
         } else
             fail_msg ("unexpected %s", ef_error_name (rc));
@@ -573,7 +585,7 @@ test_rate_limit_holds_the_configured_rate (void **st)
 static void
 test_plain_is_refused_on_a_non_loopback_address (void **st)
 {
-    (void) st;
+    (void)st;
     char dir[256];
     assert_int_equal (h_tempdir (dir), 0);
     pid_t pid = fork ();
@@ -583,7 +595,7 @@ test_plain_is_refused_on_a_non_loopback_address (void **st)
         dup2 (devnull, 1);
         execl (h_bin ("eventflow-broker"), "eventflow-broker", "--data-dir",
                dir, "--curve", "off", "--endpoint", "tcp://0.0.0.0:*",
-               (char *) NULL);
+               (char *)NULL);
         _exit (127);
     }
     int status;

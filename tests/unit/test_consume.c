@@ -41,9 +41,9 @@ s_rerun (void *arg, ef_wreq_t *w)
 static int
 s_send (void *arg, zmq_msg_t *peer, ef_buf_t *b)
 {
-    (void) peer;
-    (void) b;
-    ((fx_t *) arg)->nsent++;
+    (void)peer;
+    (void)b;
+    ((fx_t *)arg)->nsent++;
     return 0;
 }
 
@@ -117,7 +117,7 @@ test_wake_reruns_its_stream_oldest_first (void **state)
     assert_int_equal (fx->nrerun, 2);
     assert_ptr_equal (fx->rerun[0], a);
     assert_ptr_equal (fx->rerun[1], b);
-    assert_int_equal (a->park, 0); /* a rerun decides afresh */
+    assert_int_equal (a->park, 0);            /* a rerun decides afresh */
     assert_int_equal (a->req.timeout, 30000); /* still may wait */
     assert_int_equal (ef_consume_parked (fx->consume), 2);
 

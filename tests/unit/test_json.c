@@ -249,9 +249,9 @@ test_lone_surrogate_escapes_are_refused_and_pairs_taken (void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "\"\\ud800\"",          "\"\\uDBFF\"",          "\"\\udc00\"",
-        "\"\\ud800x\"",         "\"\\ud800\\u0041\"",   "\"\\ude00\\ud83d\"",
-        "{\"k\":\"\\ud800\"}",  "[\"ok\",\"\\udfff\"]", "\"a\\ud83d\"",
+        "\"\\ud800\"",         "\"\\uDBFF\"",          "\"\\udc00\"",
+        "\"\\ud800x\"",        "\"\\ud800\\u0041\"",   "\"\\ude00\\ud83d\"",
+        "{\"k\":\"\\ud800\"}", "[\"ok\",\"\\udfff\"]", "\"a\\ud83d\"",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *why = NULL;

@@ -78,8 +78,8 @@ s_expect (const char *doc, const char *patch, const char *expect)
     assert_true (json_equal (in, before));
     /*  Bounded one byte below the result's text: refused, so the size
         kept on the way never underestimates the result. */
-    char *dumped = json_dumps (res, JSON_COMPACT | JSON_ENCODE_ANY
-                                        | JSON_REAL_PRECISION (17));
+    char *dumped = json_dumps (res, JSON_COMPACT | JSON_ENCODE_ANY |
+                                        JSON_REAL_PRECISION (17));
     assert_non_null (dumped);
     size_t len = strlen (dumped);
     free (dumped);
@@ -460,7 +460,8 @@ test_apply_refuses_a_document_that_is_not_json (void **state)
     assert_int_equal (ef_patch_apply (p, NULL, 0, &out, NULL, why, sizeof why),
                       EF_EINVAL);
     int err = 0;
-    assert_null (ef_patch_apply_json (p, NULL, SIZE_MAX, &err, why, sizeof why));
+    assert_null (
+        ef_patch_apply_json (p, NULL, SIZE_MAX, &err, why, sizeof why));
     assert_int_equal (err, EF_EINVAL);
     ef_patch_destroy (&p);
 }
@@ -863,7 +864,7 @@ test_one_patch_applies_from_many_threads_at_once (void **state)
 static void
 test_bounded_size_is_exact (void **state)
 {
-    (void) state;
+    (void)state;
     /* the last add outgrows everything on the way */
     static const char s_long[] = "0123456789012345678901234567890123456789"
                                  "0123456789012345678901234567890123456789";
@@ -900,19 +901,19 @@ test_bounded_size_is_exact (void **state)
         json_t *in = s_parse (doc);
         int err = 1;
         char why[256];
-        json_t *res = ef_patch_apply_json (p, in, SIZE_MAX, &err, why,
-                                           sizeof why);
+        json_t *res =
+            ef_patch_apply_json (p, in, SIZE_MAX, &err, why, sizeof why);
         if (!res)
             fail_msg ("%s: %s", values[i], why);
-        char *text = json_dumps (res, JSON_COMPACT | JSON_ENCODE_ANY
-                                          | JSON_REAL_PRECISION (17));
+        char *text = json_dumps (res, JSON_COMPACT | JSON_ENCODE_ANY |
+                                          JSON_REAL_PRECISION (17));
         size_t len = strlen (text);
         json_t *at = ef_patch_apply_json (p, in, len, &err, why, sizeof why);
         if (!at)
             fail_msg ("%s: bounded at its own %zu bytes: %s", text, len, why);
         assert_true (json_equal (at, res));
-        assert_null (ef_patch_apply_json (p, in, len - 1, &err, why,
-                                          sizeof why));
+        assert_null (
+            ef_patch_apply_json (p, in, len - 1, &err, why, sizeof why));
         assert_int_equal (err, EF_ETOOBIG);
         json_decref (at);
         free (text);
@@ -926,7 +927,7 @@ test_bounded_size_is_exact (void **state)
 static void
 test_bounded_refuses_a_document_over_the_bound (void **state)
 {
-    (void) state;
+    (void)state;
     ef_patch_t *p = s_compile ("[]");
     json_t *in = s_parse ("{\"a\":\"0123456789\"}");
     int err = 0;
@@ -948,7 +949,7 @@ test_bounded_refuses_a_document_over_the_bound (void **state)
 static void
 test_bounded_copies_of_the_root_stop_at_the_bound (void **state)
 {
-    (void) state;
+    (void)state;
     char patch[2048] = "[";
     for (int i = 0; i < 16; i++)
         snprintf (patch + strlen (patch), sizeof patch - strlen (patch),

@@ -22,15 +22,16 @@ s_compile (const char *json, int *err, char *why)
 static void
 test_compile_steps_and_defaults (void **state)
 {
-    (void) state;
+    (void)state;
     int err = 0;
     char why[256] = "";
-    ef_pipeline_t *p = s_compile (
-        "[{\"type\":\"filter\",\"schema\":{\"type\":\"object\"}},"
-        "{\"type\":\"transform\",\"patch\":[{\"op\":\"remove\",\"path\":\"/a\"}]},"
-        "{\"type\":\"route\",\"stream\":\"other\"},"
-        "{\"type\":\"worker\",\"service\":\"enrich\"}]",
-        &err, why);
+    ef_pipeline_t *p =
+        s_compile ("[{\"type\":\"filter\",\"schema\":{\"type\":\"object\"}},"
+                   "{\"type\":\"transform\",\"patch\":[{\"op\":\"remove\","
+                   "\"path\":\"/a\"}]},"
+                   "{\"type\":\"route\",\"stream\":\"other\"},"
+                   "{\"type\":\"worker\",\"service\":\"enrich\"}]",
+                   &err, why);
     assert_non_null (p);
     assert_int_equal (p->n, 4);
     assert_int_equal (p->steps[0].kind, EF_STEP_FILTER);
@@ -50,7 +51,7 @@ test_compile_steps_and_defaults (void **state)
 static void
 test_compile_refusals (void **state)
 {
-    (void) state;
+    (void)state;
     static const char *const bad[] = {
         "{}",
         "[]",
@@ -96,14 +97,15 @@ test_compile_refusals (void **state)
 static void
 test_transform_patch_operations_are_capped (void **state)
 {
-    (void) state;
+    (void)state;
     for (int n = EF_PIPELINE_MAX_PATCH_OPS; n <= EF_PIPELINE_MAX_PATCH_OPS + 1;
          n++) {
         char text[8192] = "[{\"type\":\"route\",\"stream\":\"x\"},"
                           "{\"type\":\"transform\",\"patch\":[";
         for (int i = 0; i < n; i++)
-            strcat (text, i ? ",{\"op\":\"copy\",\"from\":\"\",\"path\":\"/a\"}"
-                            : "{\"op\":\"copy\",\"from\":\"\",\"path\":\"/a\"}");
+            strcat (text,
+                    i ? ",{\"op\":\"copy\",\"from\":\"\",\"path\":\"/a\"}"
+                      : "{\"op\":\"copy\",\"from\":\"\",\"path\":\"/a\"}");
         strcat (text, "]}]");
         int err = 0;
         char why[256] = "";
@@ -123,7 +125,7 @@ test_transform_patch_operations_are_capped (void **state)
 static void
 test_backoff_within_bounds (void **state)
 {
-    (void) state;
+    (void)state;
     ef_step_t step = {.kind = EF_STEP_WORKER, .base_ms = 100, .max_ms = 5000};
     srand (7);
     for (uint32_t attempt = 2; attempt <= 20; attempt++) {
@@ -135,7 +137,7 @@ test_backoff_within_bounds (void **state)
             delay = 5000;
         uint64_t lo = UINT64_MAX, hi = 0;
         for (int i = 0; i < 20000; i++) {
-            uint32_t rnd = (uint32_t) rand () ^ ((uint32_t) rand () << 16);
+            uint32_t rnd = (uint32_t)rand () ^ ((uint32_t)rand () << 16);
             uint64_t d = ef_pipeline_backoff (&step, attempt, rnd);
             assert_true (d >= delay / 2);
             assert_true (d <= delay);

@@ -45,16 +45,16 @@ static uint32_t
 s_org (ef_store_txn_t *txn, const char *name)
 {
     ef_org_t org;
-    assert_int_equal (
-        ef_principals_org_create (txn, ef_str (name), T0, &org), 0);
+    assert_int_equal (ef_principals_org_create (txn, ef_str (name), T0, &org),
+                      0);
     return org.num;
 }
 
 /*  A producer key of org (scoped to stream when not NULL); its whole
     text into secret (96 bytes), the record into *k. */
 static void
-s_apikey (ef_store_txn_t *txn, uint32_t org, const char *stream,
-          ef_apikey_t *k, char *secret)
+s_apikey (ef_store_txn_t *txn, uint32_t org, const char *stream, ef_apikey_t *k,
+          char *secret)
 {
     memset (k, 0, sizeof *k);
     k->org = org;
@@ -82,11 +82,10 @@ test_emails_are_taken_once_whatever_their_case (void **state)
                                                  EF_ROLE_ADMIN, "h", T0, &u),
                       0);
     assert_string_equal (u.email, "ann@example.com");
-    assert_int_equal (ef_principals_user_create (txn, org,
-                                                 ef_str ("ann@example.com"),
-                                                 EF_ROLE_CONSUMER, "h", T0,
-                                                 &found),
-                      EF_EEXISTS);
+    assert_int_equal (
+        ef_principals_user_create (txn, org, ef_str ("ann@example.com"),
+                                   EF_ROLE_CONSUMER, "h", T0, &found),
+        EF_EEXISTS);
     assert_int_equal (
         ef_principals_user_by_email (txn, ef_str ("ANN@example.com"), &found),
         0);
@@ -109,8 +108,8 @@ test_bad_emails_are_refused (void **state)
     char longest[300];
     memset (longest, 'a', sizeof longest);
     memcpy (longest + 250, "@x.io", 6); /* 255 bytes */
-    const char *bad[] = {"", "ann", "@example.com", "ann@", "an n@example.com",
-                         longest};
+    const char *bad[] = {
+        "", "ann", "@example.com", "ann@", "an n@example.com", longest};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         assert_false (ef_principals_email_valid (ef_str (bad[i])));
         assert_int_equal (ef_principals_user_create (txn, org, ef_str (bad[i]),
@@ -279,11 +278,10 @@ test_a_client_key_is_registered_once_and_again_after_revocation (void **st)
         ef_principals_clientkey_revoke (txn, org, ef_str (pub), T0 + 1), 0);
     assert_int_equal (ef_principals_clientkey_get (txn, ck.pub, &got),
                       EF_ENOTFOUND);
-    assert_int_equal (ef_principals_clientkey_add (txn, ef_str (pub), org,
-                                                   EF_ROLE_CONSUMER,
-                                                   ef_str ("back"), T0 + 2,
-                                                   &ck),
-                      0);
+    assert_int_equal (
+        ef_principals_clientkey_add (txn, ef_str (pub), org, EF_ROLE_CONSUMER,
+                                     ef_str ("back"), T0 + 2, &ck),
+        0);
     assert_int_equal (ef_principals_clientkey_get (txn, ck.pub, &got), 0);
     assert_int_equal (got.role, EF_ROLE_CONSUMER);
     s_commit (&txn);
@@ -354,8 +352,7 @@ test_a_password_change_kills_older_families (void **state)
     assert_int_equal (
         ef_principals_family_create (txn, &u, T0 + 20, &later, t2), 0);
     assert_int_equal (
-        ef_principals_family_rotate (txn, ef_str (t2), T0 + 21, &later, t3),
-        0);
+        ef_principals_family_rotate (txn, ef_str (t2), T0 + 21, &later, t3), 0);
     /* logout: the current token revokes its family */
     assert_int_equal (ef_principals_family_revoke (txn, ef_str (t3), T0 + 22),
                       0);
@@ -391,9 +388,8 @@ test_principals_survive_a_reopen (void **state)
     assert_int_equal (
         ef_principals_user_by_email (r, ef_str ("ann@example.com"), &got), 0);
     assert_string_equal (got.id, u.id);
-    assert_int_equal (ef_principals_apikey_verify (r, ef_str (secret), &kg,
-                                                   &why),
-                      0);
+    assert_int_equal (
+        ef_principals_apikey_verify (r, ef_str (secret), &kg, &why), 0);
     assert_string_equal (kg.id, k.id);
     ef_org_t o;
     assert_int_equal (ef_principals_org_get (r, org, &o), 0);
@@ -408,8 +404,8 @@ main (void)
     if (sodium_init () < 0)
         return 1;
     const struct CMUnitTest tests[] = {
-#define T(name) cmocka_unit_test_setup_teardown (name, u_store_setup, \
-                                                 u_store_teardown)
+#define T(name)                                                                \
+    cmocka_unit_test_setup_teardown (name, u_store_setup, u_store_teardown)
         T (test_emails_are_taken_once_whatever_their_case),
         T (test_bad_emails_are_refused),
         T (test_an_api_key_verifies_and_its_secret_is_not_stored),

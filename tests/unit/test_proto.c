@@ -1246,24 +1246,31 @@ static const struct {
     const char *bytes;
     size_t n;
 } s_not_utf8[] = {
-    {"a\x80z", 3},         {"\xc3", 1},         {"\xc0\xaf", 2},
-    {"\xe0\x80\xaf", 3},   {"\xc0\x80", 2},     {"\xed\xa0\x80", 3},
-    {"\xed\xbf\xbf", 3},   {"\xf4\x90\x80\x80", 4}, {"\xff", 1},
+    {"a\x80z", 3},       {"\xc3", 1},
+    {"\xc0\xaf", 2},     {"\xe0\x80\xaf", 3},
+    {"\xc0\x80", 2},     {"\xed\xa0\x80", 3},
+    {"\xed\xbf\xbf", 3}, {"\xf4\x90\x80\x80", 4},
+    {"\xff", 1},
 };
 #define S_NOT_UTF8 (sizeof s_not_utf8 / sizeof s_not_utf8[0])
 
 static void
 test_utf8_check_takes_every_valid_form_and_refuses_the_rest (void **state)
 {
-    (void) state;
-    static const char *good[] = {"", "ascii", "caf\xc3\xa9", "\xe2\x82\xac",
-                                 "\xf0\x9f\x98\x80", "\xef\xbf\xbf",
-                                 "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf"};
+    (void)state;
+    static const char *good[] = {"",
+                                 "ascii",
+                                 "caf\xc3\xa9",
+                                 "\xe2\x82\xac",
+                                 "\xf0\x9f\x98\x80",
+                                 "\xef\xbf\xbf",
+                                 "\xed\x9f\xbf",
+                                 "\xf4\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         assert_true (ef_str_utf8 (ef_str (good[i])));
     for (size_t i = 0; i < S_NOT_UTF8; i++)
         assert_false (ef_str_utf8 (
-            (ef_str_t){s_not_utf8[i].bytes, (uint32_t) s_not_utf8[i].n}));
+            (ef_str_t){s_not_utf8[i].bytes, (uint32_t)s_not_utf8[i].n}));
 }
 
 static void
@@ -1280,10 +1287,9 @@ test_decode_refuses_an_item_whose_text_fields_are_not_utf8 (void **state)
             assert_int_equal (s_decode (fx, 8, NULL), 0);
             assert_int_equal (fx->events[0].err, EF_EINVAL);
             assert_non_null (strstr (fx->events[0].err_msg, "UTF-8"));
-            assert_non_null (strstr (fx->events[0].err_msg,
-                                     strchr (keys[k], '.')
-                                         ? strchr (keys[k], '.') + 1
-                                         : keys[k]));
+            assert_non_null (strstr (
+                fx->events[0].err_msg,
+                strchr (keys[k], '.') ? strchr (keys[k], '.') + 1 : keys[k]));
         }
 }
 
@@ -1295,10 +1301,10 @@ test_decode_refuses_request_text_fields_that_are_not_utf8_naming_them (
     static const struct {
         const char *cmd, *key;
     } cases[] = {
-        {"GET_STREAM", "stream"},  {"CREATE_STREAM", "name"},
-        {"REGISTER", "email"},     {"REGISTER", "org_name"},
-        {"FETCH", "group"},        {"LIST_EVENTS", "type"},
-        {"READY", "service"},      {"FAIL", "reason"},
+        {"GET_STREAM", "stream"}, {"CREATE_STREAM", "name"},
+        {"REGISTER", "email"},    {"REGISTER", "org_name"},
+        {"FETCH", "group"},       {"LIST_EVENTS", "type"},
+        {"READY", "service"},     {"FAIL", "reason"},
         {"PING", "request_id"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -1481,7 +1487,7 @@ test_decode_echoes_the_id_whatever_fault_comes_before_it (void **state)
     ef_mp_map (&fx->b, 2);
     s_kuint (&fx->b, "v", 1);
     s_kuint (&fx->b, "id", 505);
-    fx->b.data[0] = (char) 0x83; /* claims a third pair it does not hold */
+    fx->b.data[0] = (char)0x83; /* claims a third pair it does not hold */
     assert_int_equal (s_decode (fx, 8, NULL), EF_EPROTO);
     assert_int_equal (fx->req.id, 505);
 }
@@ -1514,8 +1520,8 @@ test_request_id_and_traceparent_round_trip_and_are_checked (void **state)
         const char *why = NULL;
         in.traceparent = ef_str (bad_tp[i]);
         assert_int_equal (s_round_trip (fx, &in), EF_EINVAL);
-        ef_proto_decode_request (fx->b.data, fx->b.len, &fx->req, fx->events,
-                                 8, &why);
+        ef_proto_decode_request (fx->b.data, fx->b.len, &fx->req, fx->events, 8,
+                                 &why);
         assert_non_null (strstr (why, "traceparent"));
     }
     in.traceparent = EF_STR_NULL;

@@ -35,7 +35,7 @@ s_emit (s_out_t *o, const char *name, const ef_buf_t *b)
     ef_buf_append (&o->text, name, strlen (name));
     ef_buf_append (&o->text, " ", 1);
     for (size_t i = 0; i < b->len; i++) {
-        unsigned char c = (unsigned char) b->data[i];
+        unsigned char c = (unsigned char)b->data[i];
         char two[2] = {hex[c >> 4], hex[c & 15]};
         ef_buf_append (&o->text, two, 2);
     }
@@ -50,7 +50,7 @@ s_fill (ef_request_t *q, ef_cmd_t cmd)
 {
     memset (q, 0, sizeof *q);
     q->cmd = cmd;
-    q->id = 1000 + (uint64_t) cmd;
+    q->id = 1000 + (uint64_t)cmd;
     q->auth_api_key = ef_str ("efk_key");
     q->client = ef_str ("cli/1");
     q->name = ef_str ("orders");
@@ -134,11 +134,11 @@ s_requests (s_out_t *o)
         char name[64];
         for (int full = 0; full < 2; full++) {
             if (full)
-                s_fill (&q, (ef_cmd_t) c);
+                s_fill (&q, (ef_cmd_t)c);
             else {
                 memset (&q, 0, sizeof q);
-                q.cmd = (ef_cmd_t) c;
-                q.id = (uint64_t) c;
+                q.cmd = (ef_cmd_t)c;
+                q.id = (uint64_t)c;
             }
             ef_buf_reset (&b);
             assert_int_equal (ef_proto_encode_request (&b, &q), 0);
@@ -167,10 +167,10 @@ s_replies (s_out_t *o)
 {
     ef_buf_t b;
     ef_buf_init (&b);
-#define EMIT(n)                                                               \
-    do {                                                                      \
-        s_emit (o, n, &b);                                                    \
-        ef_buf_reset (&b);                                                    \
+#define EMIT(n)                                                                \
+    do {                                                                       \
+        s_emit (o, n, &b);                                                     \
+        ef_buf_reset (&b);                                                     \
     } while (0)
     ef_proto_reply_ok (&b, 5, 0);
     EMIT ("rep.ok");
@@ -214,7 +214,7 @@ s_replies (s_out_t *o)
     EMIT ("val.event.head");
 
     ef_stream_info_t s = {ef_str ("id1"), ef_str ("orders"), 1, 2, 3, 4,
-                          EF_STR_NULL, EF_STR_NULL};
+                          EF_STR_NULL,    EF_STR_NULL};
     ef_proto_write_stream (&b, &s);
     EMIT ("val.stream");
     s.schema = ef_str ("{}");
@@ -273,8 +273,8 @@ s_replies (s_out_t *o)
     k.n_streams = 0;
     ef_proto_write_apikey (&b, &k);
     EMIT ("val.apikey.revoked");
-    ef_clientkey_info_t ck = {ef_str ("pk"), ef_str ("admin"), ef_str ("n"),
-                              1, 0};
+    ef_clientkey_info_t ck = {ef_str ("pk"), ef_str ("admin"), ef_str ("n"), 1,
+                              0};
     ef_proto_write_clientkey (&b, &ck);
     EMIT ("val.clientkey");
     ck.revoked_at = 2;
@@ -287,7 +287,7 @@ s_replies (s_out_t *o)
 static void
 test_every_message_encodes_to_the_pinned_bytes (void **state)
 {
-    (void) state;
+    (void)state;
     s_out_t o;
     ef_buf_init (&o.text);
     s_requests (&o);

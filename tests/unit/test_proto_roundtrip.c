@@ -26,8 +26,8 @@
 
 #define TP "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
-#define AT(base, f, type) ((type *) ((char *) (base) + (f)->off))
-#define AUX(base, f, type) ((type *) ((char *) (base) + (f)->aux))
+#define AT(base, f, type)  ((type *)((char *)(base) + (f)->off))
+#define AUX(base, f, type) ((type *)((char *)(base) + (f)->aux))
 
 static char s_texts[64][48]; /* the strings the fills point at */
 static int s_ntexts;
@@ -53,10 +53,16 @@ s_fill_field (const ef_proto_field_t *f, void *base, int seed)
         else
             *AT (base, f, ef_str_t) = s_text (f->key, seed);
         break;
-    case EF_PF_U64: *AT (base, f, uint64_t) = 1000u + (uint64_t) seed; break;
-    case EF_PF_U32: *AT (base, f, uint32_t) = 1; break; /* in every range */
+    case EF_PF_U64:
+        *AT (base, f, uint64_t) = 1000u + (uint64_t)seed;
+        break;
+    case EF_PF_U32:
+        *AT (base, f, uint32_t) = 1;
+        break; /* in every range */
     case EF_PF_BOOL:
-    case EF_PF_DUP: *AT (base, f, int) = 1; break;
+    case EF_PF_DUP:
+        *AT (base, f, int) = 1;
+        break;
     case EF_PF_STRS:
         AT (base, f, ef_str_t)[0] = s_text ("s0", seed);
         AT (base, f, ef_str_t)[1] = s_text ("s1", seed);
@@ -64,9 +70,10 @@ s_fill_field (const ef_proto_field_t *f, void *base, int seed)
         break;
     case EF_PF_MAP:
         for (uint32_t i = 0; i < f->sub->n; i++)
-            s_fill_field (&f->sub->f[i], base, seed + (int) i);
+            s_fill_field (&f->sub->f[i], base, seed + (int)i);
         break;
-    default: break;
+    default:
+        break;
     }
     if (f->when == EF_PW_HAS)
         *AUX (base, f, int) = 1;
@@ -79,17 +86,19 @@ s_same_field (const ef_proto_field_t *f, const void *a, const void *b)
     switch (f->kind) {
     case EF_PF_STR: {
         ef_str_t x = *AT (a, f, const ef_str_t), y = *AT (b, f, const ef_str_t);
-        if (ef_str_set (x) != ef_str_set (y) || x.len != y.len
-            || (x.len && memcmp (x.ptr, y.ptr, x.len)))
-            fail_msg ("%s: '%.*s' came back as '%.*s'", f->key, (int) x.len,
-                      x.ptr ? x.ptr : "", (int) y.len, y.ptr ? y.ptr : "");
+        if (ef_str_set (x) != ef_str_set (y) || x.len != y.len ||
+            (x.len && memcmp (x.ptr, y.ptr, x.len)))
+            fail_msg ("%s: '%.*s' came back as '%.*s'", f->key, (int)x.len,
+                      x.ptr ? x.ptr : "", (int)y.len, y.ptr ? y.ptr : "");
         break;
     }
     case EF_PF_U64:
-        assert_int_equal (*AT (a, f, const uint64_t), *AT (b, f, const uint64_t));
+        assert_int_equal (*AT (a, f, const uint64_t),
+                          *AT (b, f, const uint64_t));
         break;
     case EF_PF_U32:
-        assert_int_equal (*AT (a, f, const uint32_t), *AT (b, f, const uint32_t));
+        assert_int_equal (*AT (a, f, const uint32_t),
+                          *AT (b, f, const uint32_t));
         break;
     case EF_PF_BOOL:
     case EF_PF_DUP:
@@ -110,7 +119,8 @@ s_same_field (const ef_proto_field_t *f, const void *a, const void *b)
         for (uint32_t i = 0; i < f->sub->n; i++)
             s_same_field (&f->sub->f[i], a, b);
         break;
-    default: break;
+    default:
+        break;
     }
     if (f->when == EF_PW_HAS)
         assert_int_equal (*AUX (a, f, const int), *AUX (b, f, const int));
@@ -128,14 +138,14 @@ s_fill_request (ef_request_t *q, ef_cmd_t cmd)
     uint64_t takes = ef_proto_view_takes (cmd);
     memset (q, 0, sizeof *q);
     q->cmd = cmd;
-    q->id = 7000 + (uint64_t) cmd;
+    q->id = 7000 + (uint64_t)cmd;
     q->auth_jwt = ef_str ("a.b.c");
     for (uint32_t i = 0; i < t->n; i++) {
         const ef_proto_field_t *f = &t->f[i];
         if (!(takes >> i & 1))
             continue;
         if (f->kind != EF_PF_EVENTS) {
-            s_fill_field (f, q, (int) i);
+            s_fill_field (f, q, (int)i);
             continue;
         }
         memset (s_items, 0, sizeof s_items);
@@ -157,7 +167,7 @@ s_fill_request (ef_request_t *q, ef_cmd_t cmd)
 static void
 test_every_command_round_trips_every_key_of_its_view (void **state)
 {
-    (void) state;
+    (void)state;
     const ef_proto_table_t *t = &ef_proto_request_table;
     ef_buf_t b, b2;
     ef_buf_init (&b);
@@ -166,7 +176,7 @@ test_every_command_round_trips_every_key_of_its_view (void **state)
         ef_request_t q, d;
         ef_event_in_t ev[4];
         const char *why = NULL;
-        s_fill_request (&q, (ef_cmd_t) c);
+        s_fill_request (&q, (ef_cmd_t)c);
         ef_buf_reset (&b);
         assert_int_equal (ef_proto_encode_request (&b, &q), 0);
         int rc = ef_proto_decode_request (b.data, b.len, &d, ev, 4, &why);
@@ -194,20 +204,20 @@ test_every_command_round_trips_every_key_of_its_view (void **state)
 static void
 test_every_command_refuses_a_request_missing_a_required_key (void **state)
 {
-    (void) state;
+    (void)state;
     const ef_proto_table_t *t = &ef_proto_request_table;
     ef_buf_t b;
     ef_buf_init (&b);
     int refusals = 0;
     for (int c = 1; c < EF_CMD_COUNT; c++) {
-        uint64_t takes = ef_proto_view_takes ((ef_cmd_t) c);
+        uint64_t takes = ef_proto_view_takes ((ef_cmd_t)c);
         for (uint32_t i = 0; i < t->n; i++) {
             if (!(takes >> i & 1))
                 continue;
             ef_request_t q, d;
             ef_event_in_t ev[4];
             const char *why = NULL;
-            s_fill_request (&q, (ef_cmd_t) c);
+            s_fill_request (&q, (ef_cmd_t)c);
             const ef_proto_field_t *f = &t->f[i];
             if (f->kind == EF_PF_EVENTS) {
                 q.events = NULL;
@@ -216,7 +226,7 @@ test_every_command_refuses_a_request_missing_a_required_key (void **state)
                 ef_buf_reset (&b);
                 assert_int_equal (ef_proto_encode_request (&b, &q), 0);
                 /* the same frame, as the command: rewrite cmd */
-                q.cmd = (ef_cmd_t) c;
+                q.cmd = (ef_cmd_t)c;
             } else {
                 memset (AT (&q, f, char), 0,
                         f->kind == EF_PF_STR    ? sizeof (ef_str_t)
@@ -252,7 +262,7 @@ test_every_command_refuses_a_request_missing_a_required_key (void **state)
 static void
 test_every_reply_value_round_trips_through_its_table (void **state)
 {
-    (void) state;
+    (void)state;
     ef_buf_t b, b2;
     ef_buf_init (&b);
     ef_buf_init (&b2);
@@ -262,7 +272,7 @@ test_every_reply_value_round_trips_through_its_table (void **state)
         assert_non_null (v);
         assert_non_null (w);
         for (uint32_t j = 0; j < rec->table->n; j++)
-            s_fill_field (&rec->table->f[j], v, (int) j);
+            s_fill_field (&rec->table->f[j], v, (int)j);
         ef_buf_reset (&b);
         rec->write (&b, v);
         ef_mpr_t r;
@@ -286,7 +296,7 @@ test_every_reply_value_round_trips_through_its_table (void **state)
 static void
 test_a_refused_result_carries_its_field_errors (void **state)
 {
-    (void) state;
+    (void)state;
     ef_buf_t errs, b;
     ef_buf_init (&errs);
     ef_buf_init (&b);
@@ -297,7 +307,7 @@ test_a_refused_result_carries_its_field_errors (void **state)
     r.code = EF_EVALIDATION;
     r.index = 4;
     r.message = ef_str ("/a; b: must be a number; /: must be an object");
-    r.errors = (ef_str_t){errs.data, (uint32_t) errs.len};
+    r.errors = (ef_str_t){errs.data, (uint32_t)errs.len};
     ef_proto_write_result (&b, &r);
     ef_mpr_t m;
     ef_mpr_init (&m, b.data, b.len);
@@ -345,8 +355,8 @@ s_doc_request (const char *doc, const char *name, size_t *len)
             continue;
         const char *end = at + strlen (mark[m]);
         size_t n = 0;
-        while (end[n] && n < 400 && strncmp (end + n, "→", 3)
-               && strncmp (end + n, "Reply", 5) && strncmp (end + n, "` |", 3))
+        while (end[n] && n < 400 && strncmp (end + n, "→", 3) &&
+               strncmp (end + n, "Reply", 5) && strncmp (end + n, "` |", 3))
             n++;
         *len = n;
         return end;
@@ -373,7 +383,7 @@ s_names_key (const char *text, size_t n, const char *key)
 static void
 test_each_view_agrees_with_the_request_in_protocol_md (void **state)
 {
-    (void) state;
+    (void)state;
     FILE *f = fopen (EF_PROTOCOL_MD, "rb");
     assert_non_null (f);
     static char doc[1 << 18];
@@ -382,8 +392,8 @@ test_each_view_agrees_with_the_request_in_protocol_md (void **state)
     doc[n] = 0;
     const ef_proto_table_t *t = &ef_proto_request_table;
     for (int c = 1; c < EF_CMD_COUNT; c++) {
-        const char *name = ef_cmd_name ((ef_cmd_t) c);
-        uint64_t takes = ef_proto_view_takes ((ef_cmd_t) c);
+        const char *name = ef_cmd_name ((ef_cmd_t)c);
+        uint64_t takes = ef_proto_view_takes ((ef_cmd_t)c);
         size_t len = 0;
         const char *text = s_doc_request (doc, name, &len);
         if (!text && takes == ef_proto_view_takes (EF_CMD_PING))
@@ -392,13 +402,13 @@ test_each_view_agrees_with_the_request_in_protocol_md (void **state)
             fail_msg ("protocol.md does not describe %s", name);
         for (uint32_t i = 0; i < t->n; i++) {
             const char *key = t->f[i].key;
-            if (!(takes >> i & 1) || strcmp (key, "request_id") == 0
-                || strcmp (key, "traceparent") == 0)
+            if (!(takes >> i & 1) || strcmp (key, "request_id") == 0 ||
+                strcmp (key, "traceparent") == 0)
                 continue; /* §2: every command's */
             if (!s_names_key (text, len, key))
                 fail_msg ("%s takes %s, which protocol.md does not list: "
                           "%.*s",
-                          name, key, (int) len, text);
+                          name, key, (int)len, text);
         }
     }
 }
@@ -412,7 +422,8 @@ main (void)
             test_every_command_refuses_a_request_missing_a_required_key),
         cmocka_unit_test (test_every_reply_value_round_trips_through_its_table),
         cmocka_unit_test (test_a_refused_result_carries_its_field_errors),
-        cmocka_unit_test (test_each_view_agrees_with_the_request_in_protocol_md),
+        cmocka_unit_test (
+            test_each_view_agrees_with_the_request_in_protocol_md),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -57,9 +57,8 @@ s_append (ef_store_txn_t *w, ef_uuid_gen_t *g, const ef_stream_rec_t *s,
     e.source = ef_str ("native");
     e.payload = ef_str (payload);
     ef_proto_write_event_record (&rec, &e);
-    assert_int_equal (ef_store_event_append (w, s->num, seq, &u, rec.data,
-                                             rec.len),
-                      0);
+    assert_int_equal (
+        ef_store_event_append (w, s->num, seq, &u, rec.data, rec.len), 0);
     ef_buf_free (&rec);
 }
 
@@ -71,7 +70,8 @@ s_setup (void **state)
     fx_t *fx = realloc (*state, sizeof *fx);
     if (!fx)
         return -1;
-    memset ((char *)fx + sizeof (u_store_t), 0, sizeof *fx - sizeof (u_store_t));
+    memset ((char *)fx + sizeof (u_store_t), 0,
+            sizeof *fx - sizeof (u_store_t));
     *state = fx;
     u_store_open (&fx->st, 0, 0);
     ef_uuid_gen_t g;
@@ -249,8 +249,7 @@ test_get_event_finds_an_event_by_id (void **state)
     /* not a UUID: invalid, and the reason says so */
     memset (&req, 0, sizeof req);
     req.event_id = ef_str ("not-a-uuid");
-    assert_int_equal (s_run (fx, ef_query_get_event, 1, &req, &why),
-                      EF_EINVAL);
+    assert_int_equal (s_run (fx, ef_query_get_event, 1, &req, &why), EF_EINVAL);
     assert_non_null (why);
     assert_non_null (strstr (why, "UUID"));
 }

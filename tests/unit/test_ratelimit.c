@@ -60,8 +60,7 @@ test_tokens_come_back_at_the_rate_and_the_retry_time_is_honest (void **st)
     ef_ratelimit_t *rl = s_new ();
     uint64_t retry = 0;
     s_take_ok (rl, "k1", 4, 2, T0, 2);
-    assert_int_equal (ef_ratelimit_take (rl, "k1", 4, 2, T0, &retry),
-                      EF_ERATE);
+    assert_int_equal (ef_ratelimit_take (rl, "k1", 4, 2, T0, &retry), EF_ERATE);
     assert_int_equal (retry, 250);
     /* one ms before the token is due: still refused, 1 ms to go */
     assert_int_equal (ef_ratelimit_take (rl, "k1", 4, 2, T0 + 249, &retry),
@@ -69,8 +68,8 @@ test_tokens_come_back_at_the_rate_and_the_retry_time_is_honest (void **st)
     assert_int_equal (retry, 1);
     /* when it is due, exactly one more */
     s_take_ok (rl, "k1", 4, 2, T0 + 250, 1);
-    assert_int_equal (
-        ef_ratelimit_take (rl, "k1", 4, 2, T0 + 250, &retry), EF_ERATE);
+    assert_int_equal (ef_ratelimit_take (rl, "k1", 4, 2, T0 + 250, &retry),
+                      EF_ERATE);
     ef_ratelimit_destroy (&rl);
 }
 
@@ -119,8 +118,7 @@ test_a_burst_of_zero_still_allows_one_request (void **state)
     ef_ratelimit_t *rl = s_new ();
     uint64_t retry = 0;
     s_take_ok (rl, "k1", 2, 0, T0, 1);
-    assert_int_equal (ef_ratelimit_take (rl, "k1", 2, 0, T0, &retry),
-                      EF_ERATE);
+    assert_int_equal (ef_ratelimit_take (rl, "k1", 2, 0, T0, &retry), EF_ERATE);
     assert_int_equal (retry, 500);
     ef_ratelimit_destroy (&rl);
 }
@@ -163,7 +161,8 @@ main (void)
             test_a_burst_is_allowed_at_once_and_the_next_request_waits),
         cmocka_unit_test (
             test_tokens_come_back_at_the_rate_and_the_retry_time_is_honest),
-        cmocka_unit_test (test_a_long_idle_key_refills_to_its_burst_and_no_more),
+        cmocka_unit_test (
+            test_a_long_idle_key_refills_to_its_burst_and_no_more),
         cmocka_unit_test (test_keys_have_their_own_buckets),
         cmocka_unit_test (test_a_rate_of_zero_means_no_limit),
         cmocka_unit_test (test_a_burst_of_zero_still_allows_one_request),

@@ -166,12 +166,12 @@ static void
 test_fan_out_is_capped (void **state)
 {
     (void)state;
-    const char *const *to16b = TO ("b", "b", "b", "b", "b", "b", "b", "b",
-                                   "b", "b", "b", "b", "b", "b", "b", "b");
-    const char *const *to16c = TO ("c", "c", "c", "c", "c", "c", "c", "c",
-                                   "c", "c", "c", "c", "c", "c", "c", "c");
-    const char *const *to16d = TO ("d", "d", "d", "d", "d", "d", "d", "d",
-                                   "d", "d", "d", "d", "d", "d", "d", "d");
+    const char *const *to16b = TO ("b", "b", "b", "b", "b", "b", "b", "b", "b",
+                                   "b", "b", "b", "b", "b", "b", "b");
+    const char *const *to16c = TO ("c", "c", "c", "c", "c", "c", "c", "c", "c",
+                                   "c", "c", "c", "c", "c", "c", "c");
+    const char *const *to16d = TO ("d", "d", "d", "d", "d", "d", "d", "d", "d",
+                                   "d", "d", "d", "d", "d", "d", "d");
     /* a → 16 b → 16 c each: 16 + 256 */
     ef_routes_t *g = ef_routes_new ();
     s_add (g, "a", NULL, to16b);

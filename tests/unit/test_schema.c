@@ -613,13 +613,13 @@ test_backtracking_patterns_exceed_the_budget_at_the_first (void **state)
                         : "{\"pattern\": \"^(a|aa)+$\"}");
     strcat (text, "]}");
     ef_schema_t *schema = s_compile (text);
-    const char *hostile = "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"";
+    const char *hostile =
+        "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"";
     ef_schema_budget_t b = {0};
     ef_schema_error_t e[4];
     uint32_t n = 0;
-    assert_int_equal (ef_schema_validate_budget (schema, hostile,
-                                                 strlen (hostile), &b, e, 4,
-                                                 &n),
+    assert_int_equal (ef_schema_validate_budget (
+                          schema, hostile, strlen (hostile), &b, e, 4, &n),
                       EF_EVALIDATION);
     assert_int_equal (b.exceeded, 1);
     assert_int_equal (n, 1);
@@ -627,15 +627,13 @@ test_backtracking_patterns_exceed_the_budget_at_the_first (void **state)
     assert_string_equal (e[0].message, EF_SCHEMA_BUDGET_MSG);
     assert_true (b.used < 10); /* one pattern ran, not fifty */
     /* quiet (no error list): the same verdict */
-    assert_int_equal (ef_schema_validate_budget (schema, hostile,
-                                                 strlen (hostile), &b, NULL, 0,
-                                                 NULL),
+    assert_int_equal (ef_schema_validate_budget (
+                          schema, hostile, strlen (hostile), &b, NULL, 0, NULL),
                       EF_EVALIDATION);
     assert_int_equal (b.exceeded, 1);
     /* an ordinary value passes, within budget */
-    assert_int_equal (ef_schema_validate_budget (schema, "\"aaa\"", 5, &b, e,
-                                                 4, &n),
-                      0);
+    assert_int_equal (
+        ef_schema_validate_budget (schema, "\"aaa\"", 5, &b, e, 4, &n), 0);
     assert_int_equal (b.exceeded, 0);
     assert_true (b.used > 50);
     ef_schema_destroy (&schema);
@@ -657,9 +655,9 @@ test_deep_backtracking_exceeds_the_budget (void **state)
     ef_schema_budget_t b = {0};
     ef_schema_error_t e[2];
     uint32_t n = 0;
-    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
-                                                 &b, e, 2, &n),
-                      EF_EVALIDATION);
+    assert_int_equal (
+        ef_schema_validate_budget (schema, value, strlen (value), &b, e, 2, &n),
+        EF_EVALIDATION);
     assert_int_equal (b.exceeded, 1);
     assert_string_equal (e[0].message, EF_SCHEMA_BUDGET_MSG);
     free (value);
@@ -676,7 +674,8 @@ test_the_walk_is_counted_against_the_budget (void **state)
     (void)state;
     char text[4096] = "{\"items\": {\"allOf\": [";
     for (int i = 0; i < 50; i++)
-        strcat (text, i ? ",{\"type\": \"integer\"}" : "{\"type\": \"integer\"}");
+        strcat (text,
+                i ? ",{\"type\": \"integer\"}" : "{\"type\": \"integer\"}");
     strcat (text, "]}}");
     ef_schema_t *schema = s_compile (text);
     size_t count = 30000; /* 30000 x 51 subschemas > EF_SCHEMA_WORK_MAX */
@@ -693,35 +692,35 @@ test_the_walk_is_counted_against_the_budget (void **state)
     ef_schema_budget_t b = {0};
     ef_schema_error_t e[2];
     uint32_t n = 0;
-    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
-                                                 &b, e, 2, &n),
-                      EF_EVALIDATION);
+    assert_int_equal (
+        ef_schema_validate_budget (schema, value, strlen (value), &b, e, 2, &n),
+        EF_EVALIDATION);
     assert_int_equal (b.exceeded, 1);
     assert_string_equal (e[0].message, EF_SCHEMA_BUDGET_MSG);
     assert_true (b.used <= EF_SCHEMA_WORK_MAX + 64);
     /* the default entry point has the same budget */
-    assert_int_equal (ef_schema_validate (schema, value, strlen (value), e, 2,
-                                          &n),
-                      EF_EVALIDATION);
+    assert_int_equal (
+        ef_schema_validate (schema, value, strlen (value), e, 2, &n),
+        EF_EVALIDATION);
     assert_string_equal (e[0].message, EF_SCHEMA_BUDGET_MSG);
     /* 100 items fit the default budget, not one of 1000 units */
     strcpy (value + 200, "]");
-    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
-                                                 &b, e, 2, &n),
-                      0);
+    assert_int_equal (
+        ef_schema_validate_budget (schema, value, strlen (value), &b, e, 2, &n),
+        0);
     assert_int_equal (b.exceeded, 0);
     b.work = 1000;
-    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
-                                                 &b, e, 2, &n),
-                      EF_EVALIDATION);
+    assert_int_equal (
+        ef_schema_validate_budget (schema, value, strlen (value), &b, e, 2, &n),
+        EF_EVALIDATION);
     assert_int_equal (b.exceeded, 1);
     /* a CPU deadline already passed: refused at the first look */
     b.work = 0;
     b.cpu_until_ns = ef_schema_cpu_now_ns () - 1;
     strcpy (value + 2 * 2000, "]"); /* 2000 items: past the first look */
-    assert_int_equal (ef_schema_validate_budget (schema, value, strlen (value),
-                                                 &b, e, 2, &n),
-                      EF_EVALIDATION);
+    assert_int_equal (
+        ef_schema_validate_budget (schema, value, strlen (value), &b, e, 2, &n),
+        EF_EVALIDATION);
     assert_int_equal (b.exceeded, 1);
     assert_true (b.used < 4096);
     free (value);
@@ -844,7 +843,8 @@ main (void)
         cmocka_unit_test (test_deep_nesting_is_refused_gracefully),
         cmocka_unit_test (test_endless_recursion_is_refused_not_flipped),
         cmocka_unit_test (test_catastrophic_regex_fails_in_bounded_time),
-        cmocka_unit_test (test_backtracking_patterns_exceed_the_budget_at_the_first),
+        cmocka_unit_test (
+            test_backtracking_patterns_exceed_the_budget_at_the_first),
         cmocka_unit_test (test_deep_backtracking_exceeds_the_budget),
         cmocka_unit_test (test_the_walk_is_counted_against_the_budget),
         cmocka_unit_test (test_a_reference_outlives_the_owner),

@@ -19,7 +19,7 @@ static const char *S_STRING = "{\"type\":\"string\"}";
 static void
 test_compiled_once_per_text (void **state)
 {
-    (void) state;
+    (void)state;
     ef_schema_cache_t *c = ef_schema_cache_new ();
     assert_non_null (c);
     ef_schema_t *a = ef_schema_cache_get (c, 7, ef_str (S_NUMBER));
@@ -47,7 +47,7 @@ test_compiled_once_per_text (void **state)
 static void
 test_no_text_no_schema (void **state)
 {
-    (void) state;
+    (void)state;
     ef_schema_cache_t *c = ef_schema_cache_new ();
     assert_null (ef_schema_cache_get (c, 7, EF_STR_NULL));
     assert_null (ef_schema_cache_get (c, 7, ef_str ("")));
@@ -58,7 +58,7 @@ test_no_text_no_schema (void **state)
 static void
 test_slot_shared (void **state)
 {
-    (void) state;
+    (void)state;
     ef_schema_cache_t *c = ef_schema_cache_new ();
     /* streams 3 and 67 share a slot of 64: each evicts the other */
     assert_non_null (ef_schema_cache_get (c, 3, ef_str (S_NUMBER)));

@@ -449,7 +449,8 @@ test_event_find_in_and_event_find_locate_ids (void **state)
     assert_int_equal (num, b.num);
     assert_int_equal (seq, 1);
     id = s_id (99, 99);
-    assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq), EF_ENOTFOUND);
+    assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq),
+                      EF_ENOTFOUND);
     assert_int_equal (ef_store_event_find_in (r, a.num, &id, &seq),
                       EF_ENOTFOUND);
     s_reader_done (&r);
@@ -614,7 +615,8 @@ test_abort_leaves_nothing (void **state)
                       EF_ENOTFOUND);
     assert_int_equal (ef_store_stream_find (r, 1, ef_str (s.id), &f),
                       EF_ENOTFOUND);
-    assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq), EF_ENOTFOUND);
+    assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq),
+                      EF_ENOTFOUND);
     s_assert_bounds (r, s.num, 0, 0);
     assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
     assert_int_equal (streams, 0);
@@ -736,15 +738,15 @@ s_record_bytes (uint32_t num, uint64_t from, uint64_t to)
     uint64_t n = 0;
     char rec[48];
     for (uint64_t seq = from; seq <= to; seq++)
-        n += (uint64_t) snprintf (rec, sizeof rec, "record %u/%llu", num,
-                                  (unsigned long long) seq);
+        n += (uint64_t)snprintf (rec, sizeof rec, "record %u/%llu", num,
+                                 (unsigned long long)seq);
     return n;
 }
 
 static int
 s_record_id (ef_str_t record, ef_uuid_t *id)
 {
-    (void) record;
+    (void)record;
     memset (id, 0, sizeof *id);
     return EF_EINVAL; /* the ids stay: not what this test looks at */
 }
@@ -759,8 +761,8 @@ test_org_bytes_count_each_orgs_records_and_survive_a_reopen (void **state)
     s_append_range (fx, a1.num, 1, 20);
     s_append_range (fx, a2.num, 1, 5);
     s_append_range (fx, b.num, 1, 7);
-    uint64_t want_a = s_record_bytes (a1.num, 1, 20)
-                      + s_record_bytes (a2.num, 1, 5);
+    uint64_t want_a =
+        s_record_bytes (a1.num, 1, 20) + s_record_bytes (a2.num, 1, 5);
     assert_int_equal (s_org_bytes (fx, 1), want_a);
     assert_int_equal (s_org_bytes (fx, 2), s_record_bytes (b.num, 1, 7));
     /* the writer sees its own appends; an abort takes them back */

@@ -29,8 +29,8 @@
 
 /*  Open a store over dir with at most max_bytes (0: the backend's
     default), no fsync. NULL when it cannot (why says what failed). */
-typedef ef_store_t *(s_open_fn) (const char *dir, uint64_t max_bytes,
-                                 const char **why);
+typedef ef_store_t *(s_open_fn)(const char *dir, uint64_t max_bytes,
+                                const char **why);
 
 typedef struct {
     const char *name;
@@ -137,7 +137,8 @@ s_stream (fx_t *fx, uint32_t org, const char *name)
 {
     ef_stream_rec_t s;
     ef_store_txn_t *w = s_begin (fx);
-    assert_int_equal (ef_store_stream_create (w, org, ef_str (name), NOW, &s), 0);
+    assert_int_equal (ef_store_stream_create (w, org, ef_str (name), NOW, &s),
+                      0);
     s_commit (&w);
     return s;
 }
@@ -192,8 +193,7 @@ s_append (ef_store_txn_t *w, uint32_t num, uint32_t tag, uint64_t seq,
 }
 
 static void
-s_assert_bounds (ef_store_txn_t *t, uint32_t num, uint64_t first,
-                 uint64_t last)
+s_assert_bounds (ef_store_txn_t *t, uint32_t num, uint64_t first, uint64_t last)
 {
     uint64_t f, l;
     assert_int_equal (ef_store_stream_bounds (t, num, &f, &l), 0);
@@ -597,15 +597,18 @@ test_principals_orgs_users_keys_and_families (void **state)
     assert_int_equal (ef_store_org_put (w, o2, "org2", 4, 1), 0);
 
     /* users: an e-mail belongs to one user across the system */
-    assert_int_equal (ef_store_user_put (w, o1, ef_str ("u-b"),
-                                         ef_str ("b@x.io"), "B", 1, 1), 0);
+    assert_int_equal (
+        ef_store_user_put (w, o1, ef_str ("u-b"), ef_str ("b@x.io"), "B", 1, 1),
+        0);
+    assert_int_equal (
+        ef_store_user_put (w, o1, ef_str ("u-a"), ef_str ("a@x.io"), "A", 1, 1),
+        0);
+    assert_int_equal (
+        ef_store_user_put (w, o2, ef_str ("u-c"), ef_str ("a@x.io"), "C", 1, 1),
+        EF_EEXISTS);
     assert_int_equal (ef_store_user_put (w, o1, ef_str ("u-a"),
-                                         ef_str ("a@x.io"), "A", 1, 1), 0);
-    assert_int_equal (ef_store_user_put (w, o2, ef_str ("u-c"),
-                                         ef_str ("a@x.io"), "C", 1, 1),
-                      EF_EEXISTS);
-    assert_int_equal (ef_store_user_put (w, o1, ef_str ("u-a"),
-                                         ef_str ("a@x.io"), "A2", 2, 0), 0);
+                                         ef_str ("a@x.io"), "A2", 2, 0),
+                      0);
 
     /* API keys: indexed per org */
     assert_int_equal (ef_store_apikey_put (w, o1, ef_str ("k1"), "K1", 2, 1),
@@ -655,8 +658,7 @@ test_principals_orgs_users_keys_and_families (void **state)
     assert_string_equal (ids.ids[0], "k1");
     assert_int_equal (ef_store_apikey_get (r, ef_str ("k1"), &v), 0);
     assert_int_equal (v.len, 3);
-    assert_int_equal (ef_store_apikey_get (r, ef_str ("k3"), &v),
-                      EF_ENOTFOUND);
+    assert_int_equal (ef_store_apikey_get (r, ef_str ("k3"), &v), EF_ENOTFOUND);
     ids.n = 0;
     assert_int_equal (ef_store_clientkey_each (r, s_clientkey_seen, &ids), 0);
     assert_int_equal (ids.n, 2);
@@ -666,18 +668,18 @@ test_principals_orgs_users_keys_and_families (void **state)
     assert_memory_equal (v.ptr, "two", 3);
     assert_int_equal (ef_store_family_get (r, ef_str ("f1"), &v), 0);
     assert_memory_equal (v.ptr, "gen2", 4);
-    assert_int_equal (ef_store_family_get (r, ef_str ("f2"), &v),
-                      EF_ENOTFOUND);
+    assert_int_equal (ef_store_family_get (r, ef_str ("f2"), &v), EF_ENOTFOUND);
     s_reader_done (&r);
 
     /* a deleted user's e-mail is free again */
     w = s_begin (fx);
-    assert_int_equal (ef_store_user_delete (w, o1, ef_str ("u-a"),
-                                            ef_str ("a@x.io")), 0);
+    assert_int_equal (
+        ef_store_user_delete (w, o1, ef_str ("u-a"), ef_str ("a@x.io")), 0);
     assert_int_equal (ef_store_user_by_email (w, ef_str ("a@x.io"), &v),
                       EF_ENOTFOUND);
-    assert_int_equal (ef_store_user_put (w, o2, ef_str ("u-c"),
-                                         ef_str ("a@x.io"), "C", 1, 1), 0);
+    assert_int_equal (
+        ef_store_user_put (w, o2, ef_str ("u-c"), ef_str ("a@x.io"), "C", 1, 1),
+        0);
     s_commit (&w);
     r = s_reader (fx);
     ids.n = 0;
@@ -834,9 +836,8 @@ test_trim_before_a_time_stops_at_the_first_newer_event (void **state)
     w = s_begin (fx);
     uint64_t n = 0, freed = 0;
     /* received before NOW + 3500: seqs 1..3 */
-    assert_int_equal (ef_store_event_trim_before (w, s.num, NOW + 3500,
-                                                  s_id_of, s_time_of, &n,
-                                                  &freed),
+    assert_int_equal (ef_store_event_trim_before (w, s.num, NOW + 3500, s_id_of,
+                                                  s_time_of, &n, &freed),
                       0);
     assert_int_equal (n, 3);
     assert_int_equal (freed, 3 * sizeof (s_rec_t));
@@ -923,9 +924,9 @@ test_a_full_store_answers_store_full_with_nothing_half_written (void **state)
     s_commit (&w);
     w = s_begin (fx);
     id = s_id (1, committed + 1);
-    assert_int_equal (ef_store_event_append (w, s.num, committed + 1, &id,
-                                             rec, sizeof rec),
-                      0);
+    assert_int_equal (
+        ef_store_event_append (w, s.num, committed + 1, &id, rec, sizeof rec),
+        0);
     s_commit (&w);
 }
 
@@ -943,18 +944,16 @@ test_reopen_keeps_everything (void **state)
     assert_int_equal (ef_store_org_put (w, org, "org", 3, 1), 0);
     for (uint64_t seq = 1; seq <= 5; seq++)
         s_append (w, s.num, 4, seq, NOW);
-    assert_int_equal (ef_store_stream_configure (w, s.num, ef_str ("{}"),
-                                                 ef_str ("[]")),
-                      0);
+    assert_int_equal (
+        ef_store_stream_configure (w, s.num, ef_str ("{}"), ef_str ("[]")), 0);
     assert_int_equal (ef_store_state_put (w, s.num, 2, "st", 2), 0);
-    assert_int_equal (ef_store_group_put (w, s.num, ef_str ("g"), "grp", 3),
-                      0);
+    assert_int_equal (ef_store_group_put (w, s.num, ef_str ("g"), "grp", 3), 0);
     assert_int_equal (ef_store_job_put (w, NOW, s.num, 3), 0);
     assert_int_equal (ef_store_dlq_put (w, s.num, 4, "dl", 2), 0);
-    assert_int_equal (ef_store_user_put (w, org, ef_str ("u"),
-                                         ef_str ("u@x.io"), "U", 1, 1), 0);
-    assert_int_equal (ef_store_apikey_put (w, org, ef_str ("k"), "K", 1, 1),
-                      0);
+    assert_int_equal (
+        ef_store_user_put (w, org, ef_str ("u"), ef_str ("u@x.io"), "U", 1, 1),
+        0);
+    assert_int_equal (ef_store_apikey_put (w, org, ef_str ("k"), "K", 1, 1), 0);
     uint8_t pub[32];
     memset (pub, 7, sizeof pub);
     assert_int_equal (ef_store_clientkey_put (w, pub, "C", 1, 1), 0);
@@ -1006,9 +1005,9 @@ test_reopen_keeps_everything (void **state)
     s_commit (&w);
 }
 
-#define T(f, be) cmocka_unit_test_prestate_setup_teardown (f, s_setup, \
-                                                            s_teardown, \
-                                                            (void *)(be))
+#define T(f, be)                                                               \
+    cmocka_unit_test_prestate_setup_teardown (f, s_setup, s_teardown,          \
+                                              (void *)(be))
 
 int
 main (void)
@@ -1033,9 +1032,8 @@ main (void)
                be),
             T (test_reopen_keeps_everything, be),
         };
-        failed += _cmocka_run_group_tests (be->name, tests,
-                                           sizeof tests / sizeof tests[0],
-                                           NULL, NULL);
+        failed += _cmocka_run_group_tests (
+            be->name, tests, sizeof tests / sizeof tests[0], NULL, NULL);
     }
     return failed;
 }

@@ -36,7 +36,7 @@ s_send (void *arg, zmq_msg_t *peer, const void *body, size_t len)
     if (len < 4 || memcmp (body, "job-", 4))
         return 0; /* a heartbeat */
     assert_true (fx->n < S_MAX && len < sizeof fx->job[0]);
-    fx->to[fx->n] = *(const char *) zmq_msg_data (peer);
+    fx->to[fx->n] = *(const char *)zmq_msg_data (peer);
     memcpy (fx->job[fx->n], body, len);
     fx->job[fx->n][len] = 0;
     fx->n++;
@@ -50,7 +50,7 @@ s_setup (void **state)
     assert_non_null (fx);
     ef_buf_init (&fx->out);
     fx->metrics = ef_metrics_new ();
-    ef_workers_ctx_t ctx = {&fx->out, s_send, fx,   NULL,
+    ef_workers_ctx_t ctx = {&fx->out, s_send, fx,          NULL,
                             NULL,     NULL,   fx->metrics, 0};
     fx->workers = ef_workers_new (&ctx);
     assert_non_null (fx->workers);
@@ -76,7 +76,7 @@ s_req (ef_wreq_t *w, ef_cmd_t cmd, char peer)
 {
     memset (w, 0, sizeof *w);
     zmq_msg_init_size (&w->peer, 1);
-    *(char *) zmq_msg_data (&w->peer) = peer;
+    *(char *)zmq_msg_data (&w->peer) = peer;
     w->req.cmd = cmd;
     w->req.id = 1;
     w->org = 1;
@@ -108,7 +108,7 @@ s_job (fx_t *fx, const char *service, int seq)
     snprintf (ids[seq], sizeof ids[seq], "3.%d.1", seq);
     char body[16];
     int n = snprintf (body, sizeof body, "job-%d", seq);
-    ef_buf_append (&job->reply, body, (size_t) n);
+    ef_buf_append (&job->reply, body, (size_t)n);
     job->org = 1;
     job->req.name = ef_str (service);
     job->req.job_id = ef_str (ids[seq]);

@@ -30,11 +30,11 @@ typedef struct {
     int timeout_ms;
     int heartbeat_ms;     /* the connection counts as lost after this */
     int reconnect_max_ms; /* longest wait between reconnects */
-    const char *api_key; /* NULL when not set */
-    const char *token;   /* an access token (JWT), NULL when not set */
-    int curve;           /* connect with CurveZMQ */
-    char server_key[41]; /* the broker's public key (Z85) */
-    char public_key[41]; /* this client's key pair (Z85) */
+    const char *api_key;  /* NULL when not set */
+    const char *token;    /* an access token (JWT), NULL when not set */
+    int curve;            /* connect with CurveZMQ */
+    char server_key[41];  /* the broker's public key (Z85) */
+    char public_key[41];  /* this client's key pair (Z85) */
     char secret_key[41];
 } cli_t;
 
@@ -146,7 +146,6 @@ void cli_json_stream (ef_buf_t *b, const ef_stream_info_t *s);
 int cli_flush_buf (ef_buf_t *b, FILE *out);
 /*  Connect, send req, and print the reply's keys (but id and ok) as one
     JSON object line; on a refusal say "<what>: why". The exit code. */
-int cli_call_print (const cli_t *cli, ef_request_t *req,
-                    const char *what);
+int cli_call_print (const cli_t *cli, ef_request_t *req, const char *what);
 
 #endif

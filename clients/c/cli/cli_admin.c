@@ -74,7 +74,7 @@ s_password (const char *flag, char *buf, size_t size)
         return env;
     if (isatty (0))
         fputs ("password: ", stderr);
-    if (!fgets (buf, (int) size, stdin))
+    if (!fgets (buf, (int)size, stdin))
         return NULL;
     buf[strcspn (buf, "\r\n")] = 0;
     return *buf ? buf : NULL;
@@ -123,8 +123,8 @@ s_keys_proof (const cli_t *cli, const ef_cert_t *cert, const char *org,
         cli_error ("a proof is made for one broker: give --broker-key");
         return CLI_EXIT_USAGE;
     }
-    if (strlen (org) > 64 || strpbrk (org, "\"\\")
-        || ef_cert_proof (cert->secret_key, cli->server_key, org, proof)) {
+    if (strlen (org) > 64 || strpbrk (org, "\"\\") ||
+        ef_cert_proof (cert->secret_key, cli->server_key, org, proof)) {
         cli_error ("cannot make a proof with this key and org");
         return CLI_EXIT_USAGE;
     }
@@ -149,8 +149,8 @@ s_keys_proof (const cli_t *cli, const ef_cert_t *cert, const char *org,
 int
 cli_keys_run (const cli_t *cli, int argc, char **argv)
 {
-    cli_opt_t opts[] = {{"out", 0, 1, NULL},  {"role", 0, 1, NULL},
-                        {"org", 0, 1, NULL},  {"name", 0, 1, NULL},
+    cli_opt_t opts[] = {{"out", 0, 1, NULL},   {"role", 0, 1, NULL},
+                        {"org", 0, 1, NULL},   {"name", 0, 1, NULL},
                         {"proof", 0, 1, NULL}, {NULL, 0, 0, NULL}};
     const char *pos[3];
     int npos = 0;
@@ -235,9 +235,9 @@ static const char s_apikeys_usage[] =
 int
 cli_apikeys_run (const cli_t *cli, int argc, char **argv)
 {
-    cli_opt_t opts[] = {{"role", 0, 1, NULL},     {"producer", 0, 0, NULL},
+    cli_opt_t opts[] = {{"role", 0, 1, NULL},      {"producer", 0, 0, NULL},
                         {"producers", 0, 0, NULL}, {"streams", 0, 1, NULL},
-                        {"rate", 0, 1, NULL},     {"burst", 0, 1, NULL},
+                        {"rate", 0, 1, NULL},      {"burst", 0, 1, NULL},
                         {NULL, 0, 0, NULL}};
     const char *pos[3];
     int npos = 0;
@@ -269,12 +269,12 @@ cli_apikeys_run (const cli_t *cli, int argc, char **argv)
             if (cli_parse_u64 ("apikeys", "--rate", rate, 1, UINT32_MAX, &ps))
                 return CLI_EXIT_USAGE;
             const char *b = cli_opt (opts, "burst");
-            if (b && cli_parse_u64 ("apikeys", "--burst", b, 1, UINT32_MAX,
-                                    &burst))
+            if (b &&
+                cli_parse_u64 ("apikeys", "--burst", b, 1, UINT32_MAX, &burst))
                 return CLI_EXIT_USAGE;
             req.has_rate = 1;
-            req.rate_per_second = (uint32_t) ps;
-            req.rate_burst = (uint32_t) burst;
+            req.rate_per_second = (uint32_t)ps;
+            req.rate_burst = (uint32_t)burst;
         }
     } else if (!strcmp (pos[0], "list") && npos == 1) {
         req.cmd = EF_CMD_APIKEY_LIST;
@@ -302,9 +302,8 @@ static const char s_users_usage[] =
 int
 cli_users_run (const cli_t *cli, int argc, char **argv)
 {
-    cli_opt_t opts[] = {{"role", 0, 1, NULL},
-                        {"password", 0, 1, NULL},
-                        {NULL, 0, 0, NULL}};
+    cli_opt_t opts[] = {
+        {"role", 0, 1, NULL}, {"password", 0, 1, NULL}, {NULL, 0, 0, NULL}};
     const char *pos[3];
     int npos = 0;
     char buf[1100];
@@ -324,8 +323,8 @@ cli_users_run (const cli_t *cli, int argc, char **argv)
         req.email = ef_str (pos[1]);
         if (!ef_str_set (req.role))
             return cli_usage_error ("users", "create needs --role");
-        const char *pw = s_password (cli_opt (opts, "password"), buf,
-                                     sizeof buf);
+        const char *pw =
+            s_password (cli_opt (opts, "password"), buf, sizeof buf);
         if (!pw)
             return cli_usage_error ("users", "create needs a password");
         req.password = ef_str (pw);

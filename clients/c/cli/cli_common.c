@@ -395,7 +395,7 @@ static volatile sig_atomic_t s_stop;
 static void
 s_on_signal (int sig)
 {
-    (void) sig;
+    (void)sig;
     s_stop = 1;
 }
 

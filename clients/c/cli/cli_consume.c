@@ -69,15 +69,15 @@ cli_consume_run (const cli_t *cli, int argc, char **argv)
     if (npos != 1 || !group)
         return cli_usage_error ("consume", "needs STREAM and --group");
     uint64_t every = 100, credit = 1000, max = 0;
-    if ((cli_opt (opts, "commit-every")
-         && cli_parse_u64 ("consume", "--commit-every",
-                           cli_opt (opts, "commit-every"), 1, 1000000, &every))
-        || (cli_opt (opts, "credit")
-            && cli_parse_u64 ("consume", "--credit", cli_opt (opts, "credit"),
-                              1, 100000, &credit))
-        || (cli_opt (opts, "max")
-            && cli_parse_u64 ("consume", "--max", cli_opt (opts, "max"), 1,
-                              UINT64_MAX, &max)))
+    if ((cli_opt (opts, "commit-every") &&
+         cli_parse_u64 ("consume", "--commit-every",
+                        cli_opt (opts, "commit-every"), 1, 1000000, &every)) ||
+        (cli_opt (opts, "credit") &&
+         cli_parse_u64 ("consume", "--credit", cli_opt (opts, "credit"), 1,
+                        100000, &credit)) ||
+        (cli_opt (opts, "max") &&
+         cli_parse_u64 ("consume", "--max", cli_opt (opts, "max"), 1,
+                        UINT64_MAX, &max)))
         return CLI_EXIT_USAGE;
     ef_client_t *client;
     if ((rc = cli_connect (cli, &client)))
@@ -86,7 +86,7 @@ cli_consume_run (const cli_t *cli, int argc, char **argv)
     s_consume_t c = {{0}, 0, 0, max, 0};
     ef_buf_init (&c.out);
     int code = CLI_EXIT_OK;
-    if (!k || (rc = ef_consumer_start (k, (uint32_t) credit))) {
+    if (!k || (rc = ef_consumer_start (k, (uint32_t)credit))) {
         code = cli_fail (client, k ? rc : EF_ENOMEM, "cannot subscribe to %s",
                          pos[0]);
         goto done;
@@ -117,8 +117,9 @@ cli_consume_run (const cli_t *cli, int argc, char **argv)
     }
     /* what was printed is committed */
     if (code == CLI_EXIT_OK && (rc = ef_consumer_commit (k)))
-        code = cli_fail (client, rc, "commit (the events printed since the "
-                                     "last commit will come again)");
+        code = cli_fail (client, rc,
+                         "commit (the events printed since the "
+                         "last commit will come again)");
 done:
     ef_consumer_destroy (&k);
     ef_client_destroy (&client);
@@ -153,8 +154,8 @@ cli_groups_run (const cli_t *cli, int argc, char **argv)
     if (npos == 2 && !strcmp (pos[0], "list")) {
         req.cmd = EF_CMD_LIST_GROUPS;
         req.stream = ef_str (pos[1]);
-    } else if ((npos == 4 || (npos == 3 && cli_opt (opts, "timestamp")))
-               && !strcmp (pos[0], "seek")) {
+    } else if ((npos == 4 || (npos == 3 && cli_opt (opts, "timestamp"))) &&
+               !strcmp (pos[0], "seek")) {
         req.cmd = EF_CMD_SEEK;
         req.stream = ef_str (pos[1]);
         req.group = ef_str (pos[2]);

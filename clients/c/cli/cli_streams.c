@@ -15,27 +15,28 @@
 static void
 s_usage (FILE *out)
 {
-    fputs ("Usage: eventflow streams list [--json]\n"
-           "       eventflow streams create NAME [--schema S] [--pipeline P]\n"
-           "       eventflow streams update NAME [--rename NEW] [--schema S] "
-           "[--pipeline P]\n"
-           "       eventflow streams get NAME\n"
-           "\n"
-           "  list     a table of the streams: name, id, events, last_seq\n"
-           "           --json   one JSON object per line instead\n"
-           "  create   create stream NAME ([A-Za-z0-9._-], 1-128 "
-           "characters) and\n"
-           "           print it as JSON; exit 1 if it exists already\n"
-           "  get      print stream NAME (or id) as one JSON object\n"
-           "  update   rename a stream or change its schema or pipeline\n"
-           "\n"
-           "  --schema S     a JSON Schema (draft-07) every payload must match:\n"
-           "                 a file name, or the JSON itself; \"\" removes it\n"
-           "  --pipeline P   the processing steps (a JSON array: filter,\n"
-           "                 transform, route, worker): a file or the JSON;\n"
-           "                 \"\" removes it\n"
-           "\n",
-           out);
+    fputs (
+        "Usage: eventflow streams list [--json]\n"
+        "       eventflow streams create NAME [--schema S] [--pipeline P]\n"
+        "       eventflow streams update NAME [--rename NEW] [--schema S] "
+        "[--pipeline P]\n"
+        "       eventflow streams get NAME\n"
+        "\n"
+        "  list     a table of the streams: name, id, events, last_seq\n"
+        "           --json   one JSON object per line instead\n"
+        "  create   create stream NAME ([A-Za-z0-9._-], 1-128 "
+        "characters) and\n"
+        "           print it as JSON; exit 1 if it exists already\n"
+        "  get      print stream NAME (or id) as one JSON object\n"
+        "  update   rename a stream or change its schema or pipeline\n"
+        "\n"
+        "  --schema S     a JSON Schema (draft-07) every payload must match:\n"
+        "                 a file name, or the JSON itself; \"\" removes it\n"
+        "  --pipeline P   the processing steps (a JSON array: filter,\n"
+        "                 transform, route, worker): a file or the JSON;\n"
+        "                 \"\" removes it\n"
+        "\n",
+        out);
     cli_usage_exit_codes (out);
     fputs ("\n"
            "Examples:\n"
@@ -208,7 +209,8 @@ s_json_arg (const char *cmd, const char *opt, const char *v, char **buf,
         return 0;
     const char *text = v;
     size_t n = strlen (v);
-    if (n && !strchr ("{[", v[0]) && strcmp (v, "true") && strcmp (v, "false")) {
+    if (n && !strchr ("{[", v[0]) && strcmp (v, "true") &&
+        strcmp (v, "false")) {
         FILE *f = fopen (v, "rb");
         if (!f)
             return cli_usage_error (cmd, "%s: cannot read '%s'", opt, v);
@@ -223,7 +225,7 @@ s_json_arg (const char *cmd, const char *opt, const char *v, char **buf,
     }
     if (n && ef_json_validate (text, n, EF_JSON_DEPTH, NULL, NULL))
         return cli_usage_error (cmd, "%s is not JSON", opt);
-    *out = (ef_str_t){text, (uint32_t) n};
+    *out = (ef_str_t){text, (uint32_t)n};
     if (n == 0)
         out->ptr = ""; /* set and empty: remove */
     return 0;
@@ -248,7 +250,8 @@ s_configure (const cli_t *cli, int argc, char **argv, int create)
     const char *rename = cli_opt (opts, "rename");
     if (create && rename)
         return cli_usage_error (cmd, "--rename is for streams update");
-    if ((create && !s_valid_name (pos[0])) || (rename && !s_valid_name (rename)))
+    if ((create && !s_valid_name (pos[0])) ||
+        (rename && !s_valid_name (rename)))
         return cli_usage_error (cmd,
                                 "'%s' is not a valid stream name (1-128 "
                                 "characters of A-Z a-z 0-9 . _ -, not . "
@@ -262,9 +265,9 @@ s_configure (const cli_t *cli, int argc, char **argv, int create)
     else
         req.stream = ef_str (pos[0]), req.name = ef_str (rename);
     if ((rc = s_json_arg (cmd, "--schema", cli_opt (opts, "schema"), &sbuf,
-                          &req.schema))
-        || (rc = s_json_arg (cmd, "--pipeline", cli_opt (opts, "pipeline"),
-                             &pbuf, &req.pipeline))) {
+                          &req.schema)) ||
+        (rc = s_json_arg (cmd, "--pipeline", cli_opt (opts, "pipeline"), &pbuf,
+                          &req.pipeline))) {
         free (sbuf), free (pbuf);
         return rc;
     }
@@ -290,8 +293,8 @@ s_configure (const cli_t *cli, int argc, char **argv, int create)
     } else if (err)
         rc = cli_fail (client, err, "cannot %s stream '%s'",
                        create ? "create" : "update", pos[0]);
-    else if (ef_proto_reply_find (rep, "stream", &r)
-             || ef_proto_read_stream (&r, &s))
+    else if (ef_proto_reply_find (rep, "stream", &r) ||
+             ef_proto_read_stream (&r, &s))
         rc = cli_fail (client, EF_EPROTO, "%s", cmd);
     else
         rc = s_print_stream (&s);
@@ -400,8 +403,8 @@ cli_streams_stats (const cli_t *cli, int argc, char **argv)
     if (err)
         rc = cli_fail (client, err, "cannot get the broker's stats");
     else if (!s.broker_wide) /* an org's caller: its own figures only */
-        printf ("{\"streams\":%" PRIu64 ",\"events\":%" PRIu64 "}\n",
-                s.streams, s.events);
+        printf ("{\"streams\":%" PRIu64 ",\"events\":%" PRIu64 "}\n", s.streams,
+                s.events);
     else
         printf ("{\"streams\":%" PRIu64 ",\"events\":%" PRIu64
                 ",\"store_bytes\":%" PRIu64 ",\"map_size\":%" PRIu64

@@ -18,8 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define S_OUT_MAX (1u << 20) /* what a command may print */
-#define S_NO_RETRY 100       /* the exit code of a failure not to retry */
+#define S_OUT_MAX  (1u << 20) /* what a command may print */
+#define S_NO_RETRY 100        /* the exit code of a failure not to retry */
 
 static const char s_worker_usage[] =
     "Usage: eventflow worker --service SERVICE --exec COMMAND [--capacity N]\n"
@@ -54,7 +54,7 @@ s_read_all (int fd, char *buf, size_t max)
         ssize_t n = read (fd, buf + len, max - len);
         if (n <= 0)
             break;
-        len += (size_t) n;
+        len += (size_t)n;
         if (len == max) {
             char sink[4096];
             while (read (fd, sink, sizeof sink) > 0)
@@ -80,7 +80,7 @@ s_run (s_worker_t *w, const char *input, size_t len, size_t *out_len)
         dup2 (in[0], 0), dup2 (out[1], 1), dup2 (err[1], 2);
         close (in[0]), close (in[1]), close (out[0]), close (out[1]);
         close (err[0]), close (err[1]);
-        execl ("/bin/sh", "sh", "-c", w->command, (char *) NULL);
+        execl ("/bin/sh", "sh", "-c", w->command, (char *)NULL);
         _exit (127);
     }
     close (in[0]), close (out[1]), close (err[1]);
@@ -91,7 +91,7 @@ s_run (s_worker_t *w, const char *input, size_t len, size_t *out_len)
         ssize_t n = write (in[1], input + off, len - off);
         if (n <= 0)
             break;
-        off += (size_t) n;
+        off += (size_t)n;
     }
     close (in[1]);
     *out_len = s_read_all (out[0], w->result, S_OUT_MAX);
@@ -115,10 +115,12 @@ s_on_job (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
     int code = s_run (w, w->io.data, w->io.len, &rlen);
     if (code == 0) {
         /* the result must be JSON: trailing space trimmed, text quoted */
-        while (rlen && (w->result[rlen - 1] == '\n' || w->result[rlen - 1] == ' '
-                        || w->result[rlen - 1] == '\r'))
+        while (rlen &&
+               (w->result[rlen - 1] == '\n' || w->result[rlen - 1] == ' ' ||
+                w->result[rlen - 1] == '\r'))
             w->result[--rlen] = 0;
-        if (rlen && ef_json_validate (w->result, rlen, EF_JSON_DEPTH, NULL, NULL)) {
+        if (rlen &&
+            ef_json_validate (w->result, rlen, EF_JSON_DEPTH, NULL, NULL)) {
             ef_buf_reset (&w->io);
             ef_json_quote (&w->io, w->result, rlen);
             ef_buf_append (&w->io, "", 1);
@@ -161,15 +163,15 @@ cli_worker_run (const cli_t *cli, int argc, char **argv)
     uint64_t capacity = 1;
     if (!service || !command || npos)
         return cli_usage_error ("worker", "needs --service and --exec");
-    if (cli_opt (opts, "capacity")
-        && cli_parse_u64 ("worker", "--capacity", cli_opt (opts, "capacity"), 1,
-                          1000, &capacity))
+    if (cli_opt (opts, "capacity") &&
+        cli_parse_u64 ("worker", "--capacity", cli_opt (opts, "capacity"), 1,
+                       1000, &capacity))
         return CLI_EXIT_USAGE;
     ef_client_t *client;
     if ((rc = cli_connect (cli, &client)))
         return rc;
     s_worker_t *w = calloc (1, sizeof *w);
-    ef_worker_t *wk = ef_worker_new (client, service, (uint32_t) capacity);
+    ef_worker_t *wk = ef_worker_new (client, service, (uint32_t)capacity);
     int code = CLI_EXIT_OK;
     if (!w || !wk || (rc = ef_worker_start (wk))) {
         code = cli_fail (client, w && wk ? rc : EF_ENOMEM,
@@ -196,7 +198,7 @@ cli_worker_run (const cli_t *cli, int argc, char **argv)
     }
     ef_client_flush (client, 2000); /* the last answers out */
     fprintf (stderr, "eventflow: %llu done, %llu failed\n",
-             (unsigned long long) w->done, (unsigned long long) w->failed);
+             (unsigned long long)w->done, (unsigned long long)w->failed);
     ef_buf_free (&w->io);
 done:
     ef_worker_destroy (&wk);
@@ -208,7 +210,8 @@ done:
 /* ---------------------------------------------------------------- dlq */
 
 static const char s_dlq_usage[] =
-    "Usage: eventflow dlq list [--stream S] [--error TEXT] [--from T] [--to T]\n"
+    "Usage: eventflow dlq list [--stream S] [--error TEXT] [--from T] [--to "
+    "T]\n"
     "                          [--limit N] [--page N]\n"
     "       eventflow dlq show EVENT_ID\n"
     "       eventflow dlq replay EVENT_ID | --all [--stream S] [--error TEXT]\n"
@@ -243,22 +246,23 @@ cli_dlq_run (const cli_t *cli, int argc, char **argv)
     req.error = ef_str (cli_opt (opts, "error"));
     /* --from/--to: RFC 3339 times bounding the last failure */
     const char *tf[2] = {cli_opt (opts, "from"), cli_opt (opts, "to")};
-    if ((tf[0] && ef_time_parse (tf[0], strlen (tf[0]), &req.from))
-        || (tf[1] && ef_time_parse (tf[1], strlen (tf[1]), &req.to)))
+    if ((tf[0] && ef_time_parse (tf[0], strlen (tf[0]), &req.from)) ||
+        (tf[1] && ef_time_parse (tf[1], strlen (tf[1]), &req.to)))
         return cli_usage_error ("dlq", "--from/--to take RFC 3339 times, "
                                        "like 2026-11-22T10:00:00Z");
     req.has_from = tf[0] != NULL;
     req.has_to = tf[1] != NULL;
     if (cli_opt (opts, "limit")) {
-        if (cli_parse_u64 ("dlq", "--limit", cli_opt (opts, "limit"), 1, 100, &v))
+        if (cli_parse_u64 ("dlq", "--limit", cli_opt (opts, "limit"), 1, 100,
+                           &v))
             return CLI_EXIT_USAGE;
-        req.limit = (uint32_t) v;
+        req.limit = (uint32_t)v;
     }
     if (cli_opt (opts, "page")) {
         if (cli_parse_u64 ("dlq", "--page", cli_opt (opts, "page"), 1, 1000000,
                            &v))
             return CLI_EXIT_USAGE;
-        req.page = (uint32_t) v;
+        req.page = (uint32_t)v;
     }
     if (npos == 1 && !strcmp (pos[0], "list"))
         req.cmd = EF_CMD_DLQ_LIST;
@@ -266,8 +270,8 @@ cli_dlq_run (const cli_t *cli, int argc, char **argv)
         req.cmd = EF_CMD_DLQ_GET, req.event_id = ef_str (pos[1]);
     else if (npos == 2 && !strcmp (pos[0], "delete"))
         req.cmd = EF_CMD_DLQ_DELETE, req.event_id = ef_str (pos[1]);
-    else if (!strcmp (npos ? pos[0] : "", "replay")
-             && (npos == 2 || cli_opt (opts, "all"))) {
+    else if (!strcmp (npos ? pos[0] : "", "replay") &&
+             (npos == 2 || cli_opt (opts, "all"))) {
         req.cmd = EF_CMD_DLQ_REPLAY;
         if (npos == 2)
             req.event_id = ef_str (pos[1]);

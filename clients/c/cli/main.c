@@ -179,9 +179,10 @@ s_curve_settings (const ef_config_t *config, cli_t *cli)
             bkey = bpath;
         }
         if (ef_cert_load (bkey, &server))
-            return cli_usage_error (
-                NULL, "cannot read the broker's public key %s "
-                      "(give --broker-key)", bkey);
+            return cli_usage_error (NULL,
+                                    "cannot read the broker's public key %s "
+                                    "(give --broker-key)",
+                                    bkey);
     }
     memcpy (cli->server_key, server.public_key, 41);
     memcpy (cli->public_key, c.public_key, 41);
@@ -207,14 +208,18 @@ s_settings (const ef_config_t *config, cli_t *cli)
     t = ef_config_get_int (config, "heartbeat", 5000, &err);
     if (err || t < 100 || t > 3600000)
         return cli_usage_error (
-            NULL, "--heartbeat wants milliseconds between 100 and 3600000, "
-                  "not '%s'", ef_config_get (config, "heartbeat"));
+            NULL,
+            "--heartbeat wants milliseconds between 100 and 3600000, "
+            "not '%s'",
+            ef_config_get (config, "heartbeat"));
     cli->heartbeat_ms = (int)t;
     t = ef_config_get_int (config, "reconnect-max", 5000, &err);
     if (err || t < 100 || t > 3600000)
         return cli_usage_error (
-            NULL, "--reconnect-max wants milliseconds between 100 and "
-                  "3600000, not '%s'", ef_config_get (config, "reconnect-max"));
+            NULL,
+            "--reconnect-max wants milliseconds between 100 and "
+            "3600000, not '%s'",
+            ef_config_get (config, "reconnect-max"));
     cli->reconnect_max_ms = (int)t;
     cli->api_key = ef_config_get (config, "api-key");
     if (cli->api_key && !*cli->api_key)

@@ -199,8 +199,7 @@ int ef_client_seek (ef_client_t *self, const char *stream, const char *group,
     or the subscription's end (rep->code and rep->err_message say why). */
 typedef void (ef_push_fn) (void *arg, uint64_t sub, const ef_reply_t *rep);
 /*  Who handles pushes arriving on this connection (one handler). */
-void ef_client_set_push_handler (ef_client_t *self, ef_push_fn *fn,
-                                 void *arg);
+void ef_client_set_push_handler (ef_client_t *self, ef_push_fn *fn, void *arg);
 
 /*  Send any command without waiting for its answer (it is read and
     dropped by a later poll; an error shows in ef_client_error). */

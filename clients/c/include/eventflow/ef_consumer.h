@@ -42,8 +42,7 @@ void ef_consumer_destroy (ef_consumer_t **self_p);
 int ef_consumer_start (ef_consumer_t *self, uint32_t credit);
 /*  Who hears of a lost and a renewed subscription (both may be NULL);
     called from inside ef_consumer_poll. */
-void ef_consumer_set_notify (ef_consumer_t *self, ef_notify_fn *fn,
-                             void *arg);
+void ef_consumer_set_notify (ef_consumer_t *self, ef_notify_fn *fn, void *arg);
 /*  1 while subscribed, 0 while waiting to subscribe again. */
 int ef_consumer_subscribed (const ef_consumer_t *self);
 /*  Deliver pushed events to fn, waiting up to timeout_ms for the first.

@@ -72,9 +72,9 @@ int ef_buf_reserve (ef_buf_t *b, size_t n);
     growth sets b->oom and writes nothing). b->pk remains bound for callers
     that want msgpack-c's own packer. */
 void ef_mp_str (ef_buf_t *b, const char *p, size_t n);
-void ef_mp_cstr (ef_buf_t *b, const char *s);      /* NULL packs nil */
-void ef_mp_xstr (ef_buf_t *b, ef_str_t s);          /* unset packs nil */
-void ef_mp_key (ef_buf_t *b, const char *key);      /* a non-NULL string */
+void ef_mp_cstr (ef_buf_t *b, const char *s);  /* NULL packs nil */
+void ef_mp_xstr (ef_buf_t *b, ef_str_t s);     /* unset packs nil */
+void ef_mp_key (ef_buf_t *b, const char *key); /* a non-NULL string */
 #define ef_mp_key(b, key) ef_mp_str ((b), (key), strlen (key))
 void ef_mp_uint (ef_buf_t *b, uint64_t v);
 void ef_mp_int (ef_buf_t *b, int64_t v);

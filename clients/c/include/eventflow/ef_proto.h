@@ -125,22 +125,22 @@ typedef struct {
     uint64_t after;    /* READ */
     uint64_t from, to; /* LIST_EVENTS, when has_from / has_to */
     int has_from, has_to;
-    uint32_t limit; /* READ, LIST_EVENTS; 0 = default */
-    uint32_t page;  /* LIST_EVENTS; 0 = default */
+    uint32_t limit;        /* READ, LIST_EVENTS; 0 = default */
+    uint32_t page;         /* LIST_EVENTS; 0 = default */
     ef_event_in_t *events; /* PUBLISH */
     uint32_t n_events;
     /* security commands */
     ef_str_t email, password, org_name; /* REGISTER, LOGIN, USER_* */
     ef_str_t refresh_token;             /* REFRESH, LOGOUT */
-    ef_str_t role;                      /* USER_*, APIKEY_CREATE, CLIENTKEY_ADD */
-    ef_str_t user_id;                   /* USER_GET/UPDATE/DELETE */
-    ef_str_t key_id;                    /* APIKEY_REVOKE */
-    ef_str_t public_key;                /* CLIENTKEY_* (z85) */
-    ef_str_t org;                       /* CLIENTKEY_ADD: the caller's org id */
+    ef_str_t role;         /* USER_*, APIKEY_CREATE, CLIENTKEY_ADD */
+    ef_str_t user_id;      /* USER_GET/UPDATE/DELETE */
+    ef_str_t key_id;       /* APIKEY_REVOKE */
+    ef_str_t public_key;   /* CLIENTKEY_* (z85) */
+    ef_str_t org;          /* CLIENTKEY_ADD: the caller's org id */
     ef_str_t proof;        /* CLIENTKEY_ADD: holder's proof (hex) */
     ef_str_t new_password; /* PASSWORD */
     ef_str_t client_addr;  /* LOGIN from the gateway: HTTP client address */
-    int producer, has_producer;         /* APIKEY_CREATE, APIKEY_LIST */
+    int producer, has_producer; /* APIKEY_CREATE, APIKEY_LIST */
     uint32_t rate_per_second, rate_burst;
     int has_rate;
     ef_str_t streams[16]; /* APIKEY_CREATE scope */
@@ -152,23 +152,23 @@ typedef struct {
     ef_str_t position;      /* SEEK: "earliest", "latest" or an event id */
     uint64_t timestamp;     /* SEEK: ms, when has_timestamp */
     int has_timestamp;
-    uint32_t timeout;       /* FETCH: ms to wait for events (long poll) */
-    uint32_t credit;        /* SUBSCRIBE, CREDIT: events the peer can take */
-    uint64_t sub;           /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
+    uint32_t timeout; /* FETCH: ms to wait for events (long poll) */
+    uint32_t credit;  /* SUBSCRIBE, CREDIT: events the peer can take */
+    uint64_t sub;     /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
     /* processing */
-    ef_str_t schema;        /* CREATE/UPDATE_STREAM: JSON Schema text */
-    ef_str_t pipeline;      /* CREATE/UPDATE_STREAM: pipeline JSON text */
-    ef_str_t service;       /* READY */
-    ef_str_t job_id;        /* DONE, FAIL */
-    ef_str_t result;        /* DONE: JSON text */
-    ef_str_t reason;        /* FAIL */
-    ef_str_t error;         /* DLQ_LIST: substring of the error */
+    ef_str_t schema;              /* CREATE/UPDATE_STREAM: JSON Schema text */
+    ef_str_t pipeline;            /* CREATE/UPDATE_STREAM: pipeline JSON text */
+    ef_str_t service;             /* READY */
+    ef_str_t job_id;              /* DONE, FAIL */
+    ef_str_t result;              /* DONE: JSON text */
+    ef_str_t reason;              /* FAIL */
+    ef_str_t error;               /* DLQ_LIST: substring of the error */
     int retryable, has_retryable; /* FAIL (default retryable) */
-    int all;                /* DLQ_REPLAY: every match of the filters */
+    int all;                      /* DLQ_REPLAY: every match of the filters */
     /* tracing, any command (protocol.md §2): into logs, jobs, events */
-    ef_str_t request_id;    /* ≤ EF_MAX_REQUEST_ID printable ASCII bytes */
-    ef_str_t traceparent;   /* W3C traceparent, 55 bytes */
-    char why[96];           /* decoder: a refusal that names its field */
+    ef_str_t request_id;  /* ≤ EF_MAX_REQUEST_ID printable ASCII bytes */
+    ef_str_t traceparent; /* W3C traceparent, 55 bytes */
+    char why[96];         /* decoder: a refusal that names its field */
 } ef_request_t;
 
 /*  Encode req into b (appended). 0 or EF_ENOMEM/EF_EINVAL. */
@@ -235,7 +235,7 @@ typedef struct {
 /*  An event map is: stream_id, seq (known from where it is stored), the
     record (the immutable pairs, stored as they travel), then the state. */
 #define EF_EVENT_RECORD_KEYS 9 /* immutable part, as stored */
-#define EF_EVENT_STATE_KEYS  5  /* processing state */
+#define EF_EVENT_STATE_KEYS  5 /* processing state */
 
 typedef struct {
     ef_str_t id;
@@ -244,7 +244,7 @@ typedef struct {
     uint64_t events;
     uint64_t first_seq;
     uint64_t last_seq;
-    ef_str_t schema;   /* JSON texts, unset when none */
+    ef_str_t schema; /* JSON texts, unset when none */
     ef_str_t pipeline;
 } ef_stream_info_t;
 
@@ -255,7 +255,7 @@ typedef struct {
     uint64_t seq;
     uint64_t received_at;
     int duplicate;
-    ef_str_t message; /* for errors */
+    ef_str_t message;        /* for errors */
     uint64_t retry_after_ms; /* with EF_ERATE */
     ef_str_t errors; /* EF_EVALIDATION: the msgpack bytes of its array of
                         {path, message} (ef_proto_read_field_error), as
@@ -331,8 +331,7 @@ typedef struct {
     EF_EPROTO. */
 int ef_proto_decode_reply (const void *p, size_t n, ef_reply_t *rep);
 /*  Position *r at the value of key in the reply. 0 or EF_ENOTFOUND. */
-int ef_proto_reply_find (const ef_reply_t *rep, const char *key,
-                         ef_mpr_t *r);
+int ef_proto_reply_find (const ef_reply_t *rep, const char *key, ef_mpr_t *r);
 
 /*  Readers for reply values (r positioned at the value). 0, EF_EINVAL on
     a type mismatch, or EF_EPROTO. Unknown keys are skipped. */

@@ -40,9 +40,9 @@ extern "C" {
 typedef struct {
     ef_str_t job_id;
     ef_str_t service;
-    uint32_t attempt; /* 1 for the first */
-    ef_str_t payload; /* JSON text: what this step works on */
-    ef_event_t event; /* the stored event */
+    uint32_t attempt;     /* 1 for the first */
+    ef_str_t payload;     /* JSON text: what this step works on */
+    ef_event_t event;     /* the stored event */
     ef_str_t request_id;  /* the publishing request's id, when it had one */
     ef_str_t traceparent; /* W3C, parent: the event, when it has a trace */
 } ef_job_t;
