@@ -67,35 +67,12 @@ s_stream_json (ef_http_t *h, ef_mpr_t *r)
 }
 
 /*  The stream answer; a 422 from the broker about the schema or the
-    pipeline names that member. */
+    pipeline names that member (the refusal's errors, protocol.md §2). */
 static int
 s_stream_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req, int status)
 {
     const ef_reply_t *rep;
     int rc = ef_bridge_try (self, h, req, &rep);
-    if (rc == EF_EINVAL && rep && rep->err_message.ptr) {
-        char text[300];
-        snprintf (text, sizeof text, "%.*s", (int)rep->err_message.len,
-                  rep->err_message.ptr);
-        const char *path = !strncmp (text, "invalid schema", 14) ? "/schema"
-                           : !strncmp (text, "invalid pipeline", 16)
-                               ? "/pipeline"
-                               : "";
-        /* a transform's patch at fault names it (protocol.md,
-           Processing): "invalid pipeline: step N: transform: …" is
-           /pipeline/N/patch */
-        char at[64];
-        unsigned step;
-        int used = 0;
-        if (*path == '/' && path[1] == 'p' &&
-            sscanf (text, "invalid pipeline: step %u: transform: %n", &step,
-                    &used) == 1 &&
-            used) {
-            snprintf (at, sizeof at, "/pipeline/%u/patch", step);
-            path = at;
-        }
-        return ef_bridge_invalid (h, path, text);
-    }
     if (rc)
         return ef_bridge_call_error (h, rc, rep);
     if (status == 204)

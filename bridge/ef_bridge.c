@@ -302,11 +302,52 @@ ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     return s_try (self, h, req, rep, 0);
 }
 
+/*  422 from a refusal's errors array (protocol.md §2): each {path,
+    message} as it came; -1 when the array is not one. */
+static int
+s_invalid_errors (ef_http_t *h, const ef_reply_t *rep)
+{
+    ef_mpr_t r;
+    uint32_t n = 0;
+    ef_mpr_init (&r, rep->err_errors.ptr, rep->err_errors.len);
+    if (ef_mpr_array (&r, &n) || n == 0)
+        return -1;
+    ef_buf_t extra;
+    ef_buf_init (&extra);
+    ef_buf_append (&extra, ",\"errors\":[", 11);
+    for (uint32_t i = 0; i < n; i++) {
+        ef_field_error_t e;
+        if (ef_proto_read_field_error (&r, &e)) {
+            ef_buf_free (&extra);
+            return -1;
+        }
+        ef_buf_append (&extra, i ? ",{\"path\":" : "{\"path\":", i ? 9 : 8);
+        ef_json_quote (&extra, e.path.ptr, e.path.len);
+        ef_buf_append (&extra, ",\"message\":", 11);
+        ef_json_quote (&extra, e.message.ptr, e.message.len);
+        ef_buf_append (&extra, "}", 1);
+    }
+    ef_buf_append (&extra, "]", 2); /* with the NUL */
+    char text[512];
+    snprintf (text, sizeof text, "%.*s", (int)rep->err_message.len,
+              rep->err_message.ptr ? rep->err_message.ptr : "");
+    int rc =
+        ef_http_problem (h, EF_EVALIDATION,
+                         *text ? text : ef_strerror (EF_EINVAL), extra.data, 0);
+    ef_buf_free (&extra);
+    return rc;
+}
+
 int
 ef_bridge_call_error (ef_http_t *h, int rc, const ef_reply_t *rep)
 {
     if (rc == EF_EUNAVAILABLE || rc == EF_EINTERNAL || !rep)
         return ef_bridge_error (h, rc, NULL, 0);
+    if (rc == EF_EINVAL && ef_str_set (rep->err_errors)) {
+        int sent = s_invalid_errors (h, rep);
+        if (sent != -1)
+            return sent;
+    }
     char detail[256];
     snprintf (detail, sizeof detail, "%.*s", (int)rep->err_message.len,
               rep->err_message.ptr ? rep->err_message.ptr : "");

@@ -106,6 +106,7 @@ s_wreq_get (ef_broker_t *self)
     w->next = NULL;
     w->status = 0;
     w->why = NULL;
+    w->why_at = NULL;
     w->apply = NULL;
     w->apply_ctx = NULL;
     w->hash_op = 0;
@@ -260,7 +261,9 @@ s_answer_error (ef_broker_t *self, ef_wreq_t *w, int code, const char *why)
                   (int)w->req.request_id.len,
                   w->req.request_id.ptr ? w->req.request_id.ptr : "");
     ef_buf_reset (&self->out);
-    if (s_answered (w))
+    if (s_answered (w) && w->why_at && why)
+        ef_proto_reply_error_at (&self->out, w->req.id, code, why, w->why_at);
+    else if (s_answered (w))
         ef_proto_reply_error (&self->out, w->req.id, code, why, 0);
     s_send (self, &w->peer, &self->out);
     if (code == EF_EPROTO)

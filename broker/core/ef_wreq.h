@@ -102,6 +102,9 @@ struct ef_wreq {
     int64_t check_ns;         /* the CPU they spent on it so far */
     int status;               /* whole-request error, 0 if none */
     const char *why;          /* static text for status */
+    const char *why_at;       /* the JSON Pointer into the request that
+                                 why is about ("/pipeline/0/patch"), sent
+                                 as the error's errors; NULL if none */
 };
 
 #endif

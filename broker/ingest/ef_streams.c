@@ -17,6 +17,7 @@
 struct ef_streams {
     ef_streams_ctx_t x;
     char why[512]; /* a refusal's message that is not static */
+    char at[64];   /* and the JSON Pointer it is about */
 };
 
 ef_streams_t *
@@ -53,6 +54,7 @@ s_check_config (ef_streams_t *self, ef_wreq_t *w, const char **why)
         if (!sc) {
             snprintf (self->why, sizeof self->why, "invalid schema: %s", msg);
             *why = self->why;
+            w->why_at = "/schema";
             return EF_EINVAL;
         }
         ef_schema_destroy (&sc);
@@ -62,11 +64,15 @@ s_check_config (ef_streams_t *self, ef_wreq_t *w, const char **why)
             *why = "a pipeline is at most 256 KiB";
             return EF_ETOOBIG;
         }
-        ef_pipeline_t *p = ef_pipeline_compile (
-            w->req.pipeline.ptr, w->req.pipeline.len, &err, msg, sizeof msg);
+        char at[32];
+        ef_pipeline_t *p =
+            ef_pipeline_compile_at (w->req.pipeline.ptr, w->req.pipeline.len,
+                                    &err, msg, sizeof msg, at, sizeof at);
         if (!p) {
             snprintf (self->why, sizeof self->why, "invalid pipeline: %s", msg);
             *why = self->why;
+            snprintf (self->at, sizeof self->at, "/pipeline%s", at);
+            w->why_at = self->at;
             return EF_EINVAL;
         }
         uint64_t steps = ef_auth_quota (self->x.auth, EF_QUOTA_PIPELINE_STEPS);

@@ -48,10 +48,11 @@ s_name_ok (const char *s)
     return 1;
 }
 
-/*  One step; -1 with why set on a fault. */
+/*  One step; -1 with why set on a fault, and at when it is in the
+    step's patch. */
 static int
 s_step (json_t *o, unsigned i, ef_step_t *step, int *err, char *why,
-        size_t why_len)
+        size_t why_len, char *at, size_t at_len)
 {
     const char *type = json_string_value (json_object_get (o, "type"));
     char sub[256];
@@ -80,6 +81,9 @@ s_step (json_t *o, unsigned i, ef_step_t *step, int *err, char *why,
             text ? ef_patch_compile (text, strlen (text), &e, sub, sizeof sub)
                  : NULL;
         free (text);
+        if (at && (!step->patch ||
+                   ef_patch_ops (step->patch) > EF_PIPELINE_MAX_PATCH_OPS))
+            snprintf (at, at_len, "/%u/patch", i);
         if (!step->patch)
             return s_fail (err, why, why_len, "step %u: transform: %s", i,
                            patch ? sub : "needs a \"patch\"");
@@ -135,6 +139,15 @@ ef_pipeline_t *
 ef_pipeline_compile (const char *json, size_t len, int *err, char *why,
                      size_t why_len)
 {
+    return ef_pipeline_compile_at (json, len, err, why, why_len, NULL, 0);
+}
+
+ef_pipeline_t *
+ef_pipeline_compile_at (const char *json, size_t len, int *err, char *why,
+                        size_t why_len, char *at, size_t at_len)
+{
+    if (at && at_len)
+        *at = 0;
     json_error_t jerr;
     json_t *root = json_loadb (json, len, 0, &jerr);
     ef_pipeline_t *self = calloc (1, sizeof *self);
@@ -156,7 +169,8 @@ ef_pipeline_compile (const char *json, size_t len, int *err, char *why,
     json_t *o;
     json_array_foreach (root, i, o)
     {
-        if (s_step (o, (unsigned)i, &self->steps[i], err, why, why_len)) {
+        if (s_step (o, (unsigned)i, &self->steps[i], err, why, why_len, at,
+                    at_len)) {
             self->n = (uint32_t)i + 1; /* so that destroy frees the step */
             json_decref (root);
             ef_pipeline_destroy (&self);

@@ -52,6 +52,12 @@ typedef struct {
     one (EF_EINVAL through *err; EF_ENOMEM). */
 ef_pipeline_t *ef_pipeline_compile (const char *json, size_t len, int *err,
                                     char *why, size_t why_len);
+/*  The same, and at gets where in the pipeline the fault is, as a JSON
+    Pointer: "/N/patch" for step N's patch, "" for the pipeline as a
+    whole or another fault of a step. */
+ef_pipeline_t *ef_pipeline_compile_at (const char *json, size_t len, int *err,
+                                       char *why, size_t why_len, char *at,
+                                       size_t at_len);
 void ef_pipeline_destroy (ef_pipeline_t **self_p);
 
 /*  The delay before attempt number `attempt` (2, 3, …) of a worker step:

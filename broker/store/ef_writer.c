@@ -79,6 +79,7 @@ ef_writer_check_routes (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
     ef_buf_append (&w->records, why, strlen (why) + 1);
     w->status = EF_EINVAL;
     w->why = w->records.oom ? "invalid pipeline: route cycle" : w->records.data;
+    w->why_at = "/pipeline";
     return 0;
 }
 

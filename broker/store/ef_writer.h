@@ -39,7 +39,7 @@ struct ef_engine *ef_writer_engine (ef_writer_t *self);
 /*  CREATE_STREAM and UPDATE_STREAM of stream num (0: a new one) under
     name, with w's pipeline: when the org's routes would then form a
     cycle, w is refused (status EF_EINVAL, why "invalid pipeline: route
-    cycle: a -> b -> a", kept in w) and 0 returned; else 0, or a store
+    cycle: a -> b -> a", kept in w; why_at "/pipeline") and 0 returned; else 0, or a store
     error (writer thread). */
 int ef_writer_check_routes (ef_writer_t *self, ef_store_txn_t *txn,
                             ef_wreq_t *w, uint32_t num, ef_str_t name);

@@ -301,6 +301,27 @@ ef_proto_reply_error (ef_buf_t *b, uint64_t id, int code, const char *message,
 }
 
 void
+ef_proto_reply_error_at (ef_buf_t *b, uint64_t id, int code,
+                         const char *message, const char *path)
+{
+    ef_buf_t errors;
+    ef_buf_init (&errors);
+    ef_mp_array (&errors, 1);
+    ef_proto_write_field_error (&errors, path, message);
+    ef_mp_map (b, 3);
+    ef_mp_key (b, "id");
+    ef_mp_uint (b, id);
+    ef_mp_key (b, "ok");
+    ef_mp_bool (b, 0);
+    ef_mp_key (b, "error");
+    s_write_error (b, code, ef_str (message), 0,
+                   errors.oom ? EF_STR_NULL
+                              : (ef_str_t){errors.data, (uint32_t)errors.len},
+                   0);
+    ef_buf_free (&errors);
+}
+
+void
 ef_proto_write_event_head (ef_buf_t *b, ef_str_t stream_id, uint64_t seq)
 {
     ef_event_t ev;

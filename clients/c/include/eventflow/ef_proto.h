@@ -298,6 +298,10 @@ void ef_proto_reply_ok (ef_buf_t *b, uint64_t id, uint32_t n);
     retry_after_ms is sent when code is EF_ERATE. */
 void ef_proto_reply_error (ef_buf_t *b, uint64_t id, int code,
                            const char *message, uint64_t retry_after_ms);
+/*  A whole error reply about one place in the request: its errors array
+    is [{path, message}] (path a JSON Pointer, "/pipeline/0/patch"). */
+void ef_proto_reply_error_at (ef_buf_t *b, uint64_t id, int code,
+                              const char *message, const char *path);
 
 /*  Writers for reply values. An event is written either whole
     (ef_proto_write_event) or as head + record + state, where the record
