@@ -827,6 +827,51 @@ test_route_cycles_are_refused (void **state)
     assert_non_null (strstr (msg, "\"rc\""));
 }
 
+/*  The CREATE_STREAM in req is refused EF_EINVAL with one error at path
+    (protocol.md §2, the error's errors) whose message is the reply's. */
+static void
+s_refused_at (ef_request_t *req, const char *path)
+{
+    const ef_reply_t *rep = NULL;
+    assert_int_equal (ef_client_call (s_admin, req, &rep), EF_EINVAL);
+    assert_non_null (rep);
+    assert_true (ef_str_set (rep->err_errors));
+    ef_mpr_t r;
+    uint32_t n = 0;
+    ef_mpr_init (&r, rep->err_errors.ptr, rep->err_errors.len);
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    assert_int_equal (n, 1);
+    ef_field_error_t e;
+    assert_int_equal (ef_proto_read_field_error (&r, &e), 0);
+    assert_true (ef_str_eq (e.path, path));
+    assert_int_equal (e.message.len, rep->err_message.len);
+    assert_memory_equal (e.message.ptr, rep->err_message.ptr, e.message.len);
+}
+
+/*  A refused schema, pipeline, step patch or route cycle names its place
+    in the request: the error's errors array holds {path, message}. */
+static void
+test_stream_refusals_name_their_path (void **state)
+{
+    (void)state;
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_CREATE_STREAM;
+    req.name = ef_str ("pathed");
+    req.schema = ef_str ("{\"type\":7}");
+    s_refused_at (&req, "/schema");
+    req.schema = EF_STR_NULL;
+    req.pipeline = ef_str ("[{\"type\":\"nope\"}]");
+    s_refused_at (&req, "/pipeline");
+    req.pipeline = ef_str ("[{\"type\":\"filter\",\"schema\":{}},"
+                           "{\"type\":\"transform\",\"patch\":[{\"op\":1}]}]");
+    s_refused_at (&req, "/pipeline/1/patch");
+    req.pipeline = ef_str ("[{\"type\":\"route\",\"stream\":\"pathed\"}]");
+    s_refused_at (&req, "/pipeline");
+    ef_stream_info_t si;
+    assert_int_equal (ef_client_get_stream (s_admin, "pathed", &si),
+                      EF_ENOTFOUND);
+}
+
 /*  Routes that form no cycle may still be chained: an event goes through
     at most 8 routes (max-route-hops); the ninth makes it FAILED, to the
     DLQ, and the count is kept in the store: replayed after a restart,
@@ -1051,6 +1096,7 @@ main (void)
         cmocka_unit_test (test_worker_killed_mid_job),
         cmocka_unit_test (test_pending_retry_survives_kill9),
         cmocka_unit_test (test_route_cycles_are_refused),
+        cmocka_unit_test (test_stream_refusals_name_their_path),
         cmocka_unit_test (test_route_hop_limit),
         cmocka_unit_test (test_transform_growth_is_capped),
         cmocka_unit_test (test_worker_result_is_capped),

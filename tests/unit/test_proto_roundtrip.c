@@ -338,6 +338,39 @@ test_a_refused_result_carries_its_field_errors (void **state)
     ef_buf_free (&b);
 }
 
+/*  An error reply about one place in the request (a stream's bad
+    pipeline step) carries [{path, message}] under its error's errors. */
+static void
+test_an_error_reply_carries_its_path (void **state)
+{
+    (void)state;
+    ef_buf_t b;
+    ef_buf_init (&b);
+    ef_proto_reply_error_at (&b, 7, EF_EINVAL,
+                             "invalid pipeline: step 1: transform: bad",
+                             "/pipeline/1/patch");
+    ef_reply_t rep;
+    assert_int_equal (ef_proto_decode_reply (b.data, b.len, &rep), 0);
+    assert_int_equal (rep.id, 7);
+    assert_false (rep.ok);
+    assert_int_equal (rep.code, EF_EINVAL);
+    assert_true (ef_str_eq (rep.err_name, "INVALID"));
+    assert_true (ef_str_eq (rep.err_message,
+                            "invalid pipeline: step 1: transform: bad"));
+    assert_true (ef_str_set (rep.err_errors));
+    ef_mpr_t at;
+    uint32_t n;
+    ef_field_error_t e;
+    ef_mpr_init (&at, rep.err_errors.ptr, rep.err_errors.len);
+    assert_int_equal (ef_mpr_array (&at, &n), 0);
+    assert_int_equal (n, 1);
+    assert_int_equal (ef_proto_read_field_error (&at, &e), 0);
+    assert_true (ef_str_eq (e.path, "/pipeline/1/patch"));
+    assert_true (
+        ef_str_eq (e.message, "invalid pipeline: step 1: transform: bad"));
+    ef_buf_free (&b);
+}
+
 /* ---------------------------------------------------------------- document */
 
 /*  The request text of cmd in protocol.md: from where it is named
@@ -422,6 +455,7 @@ main (void)
             test_every_command_refuses_a_request_missing_a_required_key),
         cmocka_unit_test (test_every_reply_value_round_trips_through_its_table),
         cmocka_unit_test (test_a_refused_result_carries_its_field_errors),
+        cmocka_unit_test (test_an_error_reply_carries_its_path),
         cmocka_unit_test (
             test_each_view_agrees_with_the_request_in_protocol_md),
     };
