@@ -457,11 +457,12 @@ s_item_member (void *arg, ef_str_t key, ef_str_t value)
         uint64_t v;
         if (ef_json_kind (value) == 'z')
             ;
-        else if (ef_api_decimal (value.ptr, value.len, &v) || v < 1 ||
-                 v > 1000000000)
+        else if (ef_api_decimal (value.ptr, value.len, &v) || v > 1000000000)
             s_item_error (it, "version", "must be a positive integer");
-        else
+        else { /* at least 1: a rule of ef_event_rules */
             ev->version = (uint32_t)v;
+            ev->version_given = 1;
+        }
     } else if (ef_str_eq (key, "occurred_at")) {
         char kind = ef_json_kind (value);
         if (kind == 'n') {

@@ -1,7 +1,7 @@
 /*  ef_event_rules.c: the rules of a published event, each with its one
     message (ef_event_rules.h), in the order the broker has always checked
-    them: type, payload, source, context, event_id, then the payload's
-    JSON. */
+    them: version (as it was read), type, payload, source, context,
+    event_id, then the payload's JSON. */
 #include "eventflow/ef_event_rules.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
@@ -14,6 +14,8 @@
         code, path, message, name " " message                                  \
     }
 
+static const ef_event_fault_t s_version =
+    S_FAULT (EF_EINVAL, "version", "version", "must be at least 1");
 static const ef_event_fault_t s_type_missing =
     S_FAULT (EF_EINVAL, "type", "type", "is required");
 static const ef_event_fault_t s_type_long =
@@ -48,6 +50,8 @@ ef_event_rules_each (const ef_event_in_t *ev, uint32_t max_payload,
 {
     int n = 0;
 #define S_BROKEN(f) (fn ? fn (arg, &(f)) : (void)0, n++)
+    if (ev->version_given && ev->version < 1)
+        S_BROKEN (s_version);
     if (!ef_str_set (ev->type) || ev->type.len == 0)
         S_BROKEN (s_type_missing);
     else if (ev->type.len > EF_MAX_TYPE)

@@ -41,6 +41,9 @@ typedef enum {
                          is there */
 #define EF_PF_TEXT 8  /* request reader: the string must be valid UTF-8 */
 #define EF_PF_MIN1 16 /* request reader: a number given is at least 1 */
+#define EF_PF_GIVEN                                                            \
+    32 /* request reader: the int at aux becomes 1 when a value (not nil)
+          is given */
 
 typedef struct ef_proto_table ef_proto_table_t;
 
@@ -52,7 +55,7 @@ typedef struct {
     uint8_t flags; /* EF_PF_* */
     uint16_t off;
     uint16_t aux; /* EF_PW_HAS: its int flag; EF_PF_STRS: its count;
-                     EF_PF_SEEN: its uint64_t */
+                     EF_PF_SEEN: its uint64_t; EF_PF_GIVEN: its int */
     const ef_proto_table_t *sub; /* EF_PF_MAP */
     const char *bad; /* PUBLISH item: the refusal of a value that breaks
                         EF_PF_TEXT or EF_PF_MIN1 */

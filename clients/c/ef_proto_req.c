@@ -310,9 +310,9 @@ static const ef_proto_field_t s_item_rows[] = {
             "event_id is not valid UTF-8"),
     EF_PFX (ef_event_in_t, "source", STR, SET, EF_PF_TEXT, source, 0, NULL,
             "source is not valid UTF-8"),
-    /* 0 is "not given" in the struct */
-    EF_PFX (ef_event_in_t, "version", U32, SET, EF_PF_MIN1, version, 0, NULL,
-            "version must be at least 1"),
+    /* given or not: version_given; its value checked by ef_event_rules */
+    EF_PF (ef_event_in_t, "version", U32, SET, EF_PF_GIVEN, version,
+           offsetof (ef_event_in_t, version_given), NULL),
     EF_PFX (ef_event_in_t, "occurred_at", U64, SET, EF_PF_MIN1, occurred_at, 0,
             NULL, "occurred_at must be at least 1"),
     EF_PF (ef_event_in_t, "context", MAP, SET, 0, trace_id, 0, &s_context),
@@ -445,6 +445,8 @@ s_item_value (ef_mpr_t *r, ef_event_in_t *ev, const ef_proto_field_t *f)
     }
     if (ef_mpr_nil (r))
         return 0;
+    if (f->flags & EF_PF_GIVEN)
+        *S_AUX (ev, f, int) = 1;
     uint64_t v;
     if (f->kind == EF_PF_U32) {
         uint32_t *p = S_AT (ev, f, uint32_t);

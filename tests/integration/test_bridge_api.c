@@ -993,6 +993,17 @@ test_validation_lists_each_failing_path (void **st)
     assert_string_equal (json_string_value (json_object_get (e0, "message")),
                          "is longer than 256 bytes");
     h_http_free (&r);
+    /* version 0: the rule's path and message, the broker's text being
+       "version must be at least 1" (test_broker_hostile) */
+    s_publish (&r, "default", s_producer_key,
+               "{\"type\":\"t\",\"version\":0,\"payload\":1}");
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    e0 = json_array_get (h_http_j (r.json, "errors"), 0);
+    assert_string_equal (json_string_value (json_object_get (e0, "path")),
+                         "/version");
+    assert_string_equal (json_string_value (json_object_get (e0, "message")),
+                         "must be at least 1");
+    h_http_free (&r);
     ef_event_in_t ev = {0};
     ef_publish_result_t res = {0};
     ev.type = ef_str (type);

@@ -522,6 +522,8 @@ test_numbers_out_of_range_are_refused_naming_the_field (void **state)
     assert_int_equal (ef_proto_read_result (&m, &res), 0);
     assert_int_equal (res.code, EF_EINVAL);
     assert_non_null (strstr (res.message.ptr, "version"));
+    /* the one rule's text (ef_event_rules), as the bridge's 422 says */
+    assert_true (ef_str_eq (res.message, "version must be at least 1"));
     s_still_serving (f);
 }
 

@@ -35,6 +35,25 @@ test_a_valid_event_has_no_fault (void **state)
     assert_int_equal (ef_proto_check_event (&ev, 1024), 0);
 }
 
+/*  A version is at least 1 when given; 0 not given is no version. */
+static void
+test_a_version_given_is_at_least_1 (void **state)
+{
+    (void)state;
+    ef_event_in_t ev = s_valid ();
+    assert_null (ef_event_rules_check (&ev, 1024));
+    ev.version_given = 1;
+    ev.version = 1;
+    assert_null (ef_event_rules_check (&ev, 1024));
+    ev.version = 0;
+    assert_string_equal (ef_event_rules_check (&ev, 1024)->path, "version");
+    /* first, as the broker's decode always refused it */
+    ev.type = EF_STR_NULL;
+    assert_int_equal (ef_event_rules_each (&ev, 1024, NULL, NULL), 2);
+    assert_string_equal (ef_event_rules_check (&ev, 1024)->text,
+                         "version must be at least 1");
+}
+
 static void
 test_each_rule_its_path_message_and_text (void **state)
 {
@@ -65,6 +84,8 @@ test_each_rule_its_path_message_and_text (void **state)
         {8, EF_EINVAL, "event_id", "is not a UUID", "event_id is not a UUID"},
         {9, EF_EINVAL, "payload", "is not a single JSON value",
          "payload is not a single JSON value"},
+        {10, EF_EINVAL, "version", "must be at least 1",
+         "version must be at least 1"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ef_event_in_t ev = s_valid ();
@@ -98,6 +119,9 @@ test_each_rule_its_path_message_and_text (void **state)
             break;
         case 9:
             ev.payload = ef_str ("{\"n\":");
+            break;
+        case 10:
+            ev.version_given = 1; /* and 0 */
             break;
         }
         const ef_event_fault_t *f = ef_event_rules_check (&ev, 16);
@@ -141,6 +165,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_valid_event_has_no_fault),
+        cmocka_unit_test (test_a_version_given_is_at_least_1),
         cmocka_unit_test (test_each_rule_its_path_message_and_text),
         cmocka_unit_test (test_every_fault_is_listed_in_order),
     };

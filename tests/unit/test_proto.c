@@ -1428,6 +1428,10 @@ test_decode_refuses_an_item_of_version_0_or_occurred_at_0 (void **state)
         ef_mp_key (&fx->b, keys[k]);
         ef_mp_nil (&fx->b); /* nil is absent: the default */
         assert_int_equal (s_decode (fx, 8, NULL), 0);
+        /* version 0 is refused by the rules (ef_event_rules, with the
+           bridge's), which the broker's PUBLISH runs after the decode */
+        assert_int_equal (ef_proto_check_event (&fx->events[0], 1024),
+                          EF_EINVAL);
         assert_int_equal (fx->events[0].err, EF_EINVAL);
         assert_non_null (strstr (fx->events[0].err_msg, keys[k]));
         assert_int_equal (fx->events[1].err, 0);

@@ -3,7 +3,9 @@
     broker's PUBLISH decode (ef_proto_check_event) refuses an item with
     the first fault's text, the bridge's ingest lists every fault under
     its JSON Pointer. What each front end parses itself (JSON or msgpack
-    types, version, occurred_at) is checked by that parser.
+    types, a version's range, occurred_at) is checked by that parser; that
+    a version given is at least 1 is a rule here (ef_event_in_t's
+    version_given, set by both parsers).
     Thread-safety: pure functions; faults are static. */
 #ifndef EF_EVENT_RULES_H
 #define EF_EVENT_RULES_H

@@ -103,6 +103,8 @@ typedef struct {
     ef_str_t correlation_id;
     uint64_t occurred_at;
     uint32_t version;
+    int version_given; /* 1 when the producer sent a version: then it must
+                          be at least 1 (ef_event_rules) */
     int err;
     const char *err_msg;
     ef_str_t request_id; /* context.request_id; else the request's */
