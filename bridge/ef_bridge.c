@@ -455,12 +455,8 @@ s_hex (char c)
                                   : -1;
 }
 
-/*  The path as sent (civetweb is told not to decode it, and removes only
-    the dot segments written as such): no segment may decode to "." or
-    "..", and no escape may stand for a slash, a backslash or a NUL, or a
-    route would match what the client did not write. */
-static int
-s_path_safe (const char *path)
+int
+ef_bridge_path_safe (const char *path)
 {
     const char *seg = path;
     for (const char *p = path;; p++) {
@@ -482,6 +478,22 @@ s_path_safe (const char *path)
                 return 0;
         }
     }
+}
+
+int
+ef_bridge_route (const char *method, const char *path, ef_http_t *h,
+                 int *path_matched)
+{
+    *path_matched = 0;
+    for (int i = 0; i < ef_bridge_nroutes; i++) {
+        memset (h->params, 0, sizeof h->params);
+        if (!s_match (ef_bridge_routes[i].path, path, h))
+            continue;
+        *path_matched = 1;
+        if (strcmp (ef_bridge_routes[i].method, method) == 0)
+            return i;
+    }
+    return -1;
 }
 
 static int
@@ -559,19 +571,11 @@ s_handle (struct mg_connection *conn, void *cbdata)
         mg_disable_connection_keep_alive (conn);
     }
     const char *path = h.ri->local_uri ? h.ri->local_uri : "";
-    int path_matched = 0;
-    for (int i = 0; i < ef_bridge_nroutes && h.route < 0; i++) {
-        const ef_route_t *r = &ef_bridge_routes[i];
-        memset (h.params, 0, sizeof h.params);
-        if (!s_match (r->path, path, &h))
-            continue;
-        path_matched = 1;
-        if (strcmp (r->method, h.ri->request_method) == 0)
-            h.route = i;
-    }
+    int path_matched;
+    h.route = ef_bridge_route (h.ri->request_method, path, &h, &path_matched);
     if (ef_http_check_framing (&h))
         ; /* answered, and the connection closes */
-    else if (!s_path_safe (path))
+    else if (!ef_bridge_path_safe (path))
         ef_http_problem (&h, EF_EINVAL,
                          "encoded slashes and dot segments are not served in "
                          "a path",

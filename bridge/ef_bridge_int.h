@@ -142,6 +142,17 @@ int ef_api_metrics (ef_bridge_t *self, ef_http_t *h);
 /*  The route table (ef_bridge.c), for metrics labels. */
 extern const ef_route_t ef_bridge_routes[];
 extern const int ef_bridge_nroutes;
+/*  The row of the route table serving method on path (the path as sent,
+    not decoded), its parameters decoded into h->params; -1 when none.
+    *path_matched says whether some row has that path (another method:
+    405, not 404). A parameter may not decode to one holding a slash. */
+int ef_bridge_route (const char *method, const char *path, ef_http_t *h,
+                     int *path_matched);
+/*  The path as sent (civetweb is told not to decode it, and removes only
+    the dot segments written as such): no segment may decode to "." or
+    "..", and no escape may stand for a slash, a backslash or a NUL, or a
+    route would match what the client did not write. 1 when safe. */
+int ef_bridge_path_safe (const char *path);
 /*  The status codes the metrics count, and the histogram bounds (s). */
 extern const int ef_bridge_codes[EF_BRIDGE_CODES];
 extern const double ef_bridge_buckets[EF_BRIDGE_BUCKETS];
