@@ -1,9 +1,11 @@
 /*  ef_schema_int.h: private to the JSON Schema validator, not installed.
     The compiled-schema structures (nodes, the schema, compile and
     validation state) and the helpers shared between compiling
-    (ef_schema.c) and validating (ef_schema_check.c): JSON value helpers
-    (sj_*, ef_schema_json.c) and JSON Pointer paths and message text
-    (sc_*, ef_schema_check.c). */
+    (ef_schema.c, ef_schema_ref.c) and validating (ef_schema_check.c):
+    JSON value helpers (sj_*, ef_schema_json.c), JSON Pointer paths and
+    message text (sc_*, ef_schema_check.c), the compile walk (scc_*,
+    ef_schema.c) and URIs, $id and $ref resolution (sr_*,
+    ef_schema_ref.c). */
 #ifndef EF_SCHEMA_INT_H
 #define EF_SCHEMA_INT_H
 
@@ -196,5 +198,34 @@ void sc_path_pop (s_path_t *p, size_t old);
 void sc_path_copy (const s_path_t *p, char *out);
 void sc_utf8_trim (char *s);
 void sc_vformat (char *out, size_t size, const char *fmt, va_list ap);
+
+/* ------------------------------------------- the compile walk (ef_schema.c) */
+
+/*  Record the first compile error; returns NULL for the callers' tails. */
+void *scc_fail (s_cc_t *cc, int code, const char *fmt, ...);
+void *scc_nomem (s_cc_t *cc);
+/*  Grow *v (of *cap elements of size) to hold n + 1; -1 out of memory. */
+int scc_reserve (void **v, size_t *cap, size_t n, size_t size);
+/*  Compile schema j, met where the base URI is base; its node (the same
+    one when j was compiled before) or NULL after scc_fail. */
+s_node_t *scc_compile (s_cc_t *cc, const json_t *j, const char *base,
+                       int depth);
+
+/* --------------------------------- URIs, $id and $ref (ef_schema_ref.c) */
+
+/*  ref resolved against base (RFC 3986); NULL when out of memory. */
+char *sr_uri_resolve (const char *base, const char *ref);
+/*  The URI an $id names, resolved against base, without an empty
+    fragment; NULL when out of memory. */
+char *sr_id_uri (const char *base, const char *id);
+/*  Name j by uri (taken; the first one met keeps a name); -1 no memory. */
+int sr_add_id (s_cc_t *cc, char *uri, const json_t *j);
+/*  Note every $id under j before the walk; -1 when out of memory. */
+int sr_collect_ids (s_cc_t *cc, const json_t *j, const char *base, int depth);
+/*  Link every queued $ref to its node (compiling what it names); -1
+    after scc_fail. */
+int sr_resolve_refs (s_cc_t *cc);
+/*  Refuse $refs that lead only to $refs in a circle; -1 after scc_fail. */
+int sr_check_ref_cycles (s_cc_t *cc);
 
 #endif
