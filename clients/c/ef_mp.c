@@ -1,6 +1,7 @@
-/*  ef_mp.c: the growable buffer and the bounded msgpack reader. The reader
+/*  ef_mp.c: the growable buffer with its msgpack writers, the bounded
+    msgpack reader and whole-frame validation (see ef_mp.h). The reader
     implements the msgpack format spec directly so that no declared length
-    is ever used to allocate; see ef_mp.h. */
+    is ever used to allocate. */
 #include "eventflow/ef_mp.h"
 #include "eventflow/ef_error.h"
 
