@@ -3,11 +3,13 @@
     keyword, turning every subschema into an s_node_t with its keywords
     checked and decoded (numbers as long double, patterns as PCRE2 code,
     keys as pointers into the jansson document, which the compiled schema
-    keeps); $refs met by the walk are queued for ef_schema_ref.c, which
-    notes every $id first and resolves the queue afterwards into direct
-    links between nodes, so that validation never looks anything up.
-    This file owns the walk, the node map and the schema's life (compile,
-    ref, destroy); ef_schema_check.c validates, ef_schema_json.c holds the
+    keeps). A first pass notes every $id (ef_schema_ref.c); $refs met by
+    the walk are queued and resolved after it, against the whole
+    document, into direct links between nodes, so that validation never
+    looks anything up. This file owns the walk, the node map, $ref
+    resolution and the schema's life (compile, ref, destroy);
+    ef_schema_ref.c holds URIs, JSON Pointer, the $id table and the
+    meta-schema, ef_schema_check.c validates, ef_schema_json.c holds the
     JSON value helpers and ef_schema_int.h the structures they share. */
 #define _GNU_SOURCE /* strndup */
 #include "ef_schema.h"
@@ -32,8 +34,8 @@
 /* -------------------------------------------------------------- compile */
 
 /*  Record the first compile error; returns NULL for the callers' tails. */
-void *
-scc_fail (s_cc_t *cc, int code, const char *fmt, ...)
+static void *
+s_fail (s_cc_t *cc, int code, const char *fmt, ...)
 {
     if (cc->err)
         return NULL;
@@ -62,10 +64,10 @@ scc_fail (s_cc_t *cc, int code, const char *fmt, ...)
     return NULL;
 }
 
-void *
-scc_nomem (s_cc_t *cc)
+static void *
+s_nomem (s_cc_t *cc)
 {
-    return scc_fail (cc, EF_ENOMEM, "out of memory");
+    return s_fail (cc, EF_ENOMEM, "out of memory");
 }
 
 static size_t
@@ -123,41 +125,28 @@ s_map_put (s_cc_t *cc, const json_t *j, s_node_t *node)
     return 0;
 }
 
-/*  Grow *v (of *cap elements of size) to hold n + 1. */
-int
-scc_reserve (void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 8;
-    void *nv = realloc (*v, c * size);
-    if (!nv)
-        return -1;
-    *v = nv;
-    *cap = c;
-    return 0;
-}
-
 static s_node_t *
 s_node_new (s_cc_t *cc, const json_t *j)
 {
     ef_schema_t *self = cc->self;
-    if (scc_reserve ((void **)&self->nodes, &self->capnodes, self->nnodes,
-                     sizeof *self->nodes))
-        return scc_nomem (cc);
+    if (sj_reserve ((void **)&self->nodes, &self->capnodes, self->nnodes,
+                    sizeof *self->nodes))
+        return s_nomem (cc);
     s_node_t *n = calloc (1, sizeof *n);
     if (!n)
-        return scc_nomem (cc);
+        return s_nomem (cc);
     self->nodes[self->nnodes++] = n;
     n->boolean = -1;
     n->min_len = n->max_len = -1;
     n->min_items = n->max_items = -1;
     n->min_props = n->max_props = -1;
     if (s_map_put (cc, j, n))
-        return scc_nomem (cc);
+        return s_nomem (cc);
     return n;
 }
 
+static s_node_t *s_compile (s_cc_t *cc, const json_t *j, const char *base,
+                            int depth);
 static int s_compile_keywords (s_cc_t *cc, const json_t *j, s_node_t *n,
                                const char *base, int depth);
 
@@ -167,7 +156,7 @@ s_sub (s_cc_t *cc, const json_t *j, const char *key, const char *base,
        int depth)
 {
     size_t old = sc_path_push_key (&cc->path, key, strlen (key));
-    s_node_t *n = scc_compile (cc, json_object_get (j, key), base, depth + 1);
+    s_node_t *n = s_compile (cc, json_object_get (j, key), base, depth + 1);
     sc_path_pop (&cc->path, old);
     return n;
 }
@@ -179,20 +168,20 @@ s_sub_list (s_cc_t *cc, const json_t *arr, const char *key, const char *base,
 {
     size_t old = sc_path_push_key (&cc->path, key, strlen (key));
     if (!json_is_array (arr) || (!allow_empty && json_array_size (arr) == 0)) {
-        scc_fail (cc, EF_EINVAL, "must be a%s array of schemas",
-                  allow_empty ? "n" : " non-empty");
+        s_fail (cc, EF_EINVAL, "must be a%s array of schemas",
+                allow_empty ? "n" : " non-empty");
         return -1;
     }
     out->n = json_array_size (arr);
     out->v = calloc (out->n ? out->n : 1, sizeof *out->v);
     if (!out->v) {
         out->n = 0;
-        scc_nomem (cc);
+        s_nomem (cc);
         return -1;
     }
     for (size_t i = 0; i < out->n; i++) {
         size_t o2 = sc_path_push_index (&cc->path, i);
-        out->v[i] = scc_compile (cc, json_array_get (arr, i), base, depth + 1);
+        out->v[i] = s_compile (cc, json_array_get (arr, i), base, depth + 1);
         sc_path_pop (&cc->path, o2);
         if (!out->v[i])
             return -1;
@@ -210,7 +199,7 @@ s_count_kw (s_cc_t *cc, const json_t *j, const char *key, long long *out)
         return 0;
     if (!sj_is_integral (v) || sj_num (v) < 0) {
         size_t old = sc_path_push_key (&cc->path, key, strlen (key));
-        scc_fail (cc, EF_EINVAL, "must be a non-negative integer");
+        s_fail (cc, EF_EINVAL, "must be a non-negative integer");
         sc_path_pop (&cc->path, old);
         return -1;
     }
@@ -229,7 +218,7 @@ s_number_kw (s_cc_t *cc, const json_t *j, const char *key, const json_t **out,
         return 0;
     if (!json_is_number (v)) {
         size_t old = sc_path_push_key (&cc->path, key, strlen (key));
-        scc_fail (cc, EF_EINVAL, "must be a number");
+        s_fail (cc, EF_EINVAL, "must be a number");
         sc_path_pop (&cc->path, old);
         return -1;
     }
@@ -257,11 +246,11 @@ s_regex (s_cc_t *cc, const json_t *src, const char *key, int is_key)
         if (pcre2_get_error_message (code, msg, sizeof msg) < 0)
             strcpy ((char *)msg, "unknown error");
         if (code == PCRE2_ERROR_NOMEMORY)
-            scc_nomem (cc);
+            s_nomem (cc);
         else
-            scc_fail (cc, EF_EINVAL,
-                      "invalid regular expression at offset %zu: %s",
-                      (size_t)off, (const char *)msg);
+            s_fail (cc, EF_EINVAL,
+                    "invalid regular expression at offset %zu: %s", (size_t)off,
+                    (const char *)msg);
     }
     return re;
 }
@@ -280,7 +269,7 @@ s_compile_type (s_cc_t *cc, const json_t *t, unsigned *out)
     size_t n = json_is_array (t) ? json_array_size (t) : 1;
     size_t old = sc_path_push_key (&cc->path, "type", 4);
     if (!json_is_string (t) && (!json_is_array (t) || n == 0)) {
-        scc_fail (cc, EF_EINVAL, "must be a type name or an array of them");
+        s_fail (cc, EF_EINVAL, "must be a type name or an array of them");
         return -1;
     }
     *out = 0;
@@ -291,11 +280,11 @@ s_compile_type (s_cc_t *cc, const json_t *t, unsigned *out)
             if (strcmp (json_string_value (e), names[k].name) == 0)
                 bit = names[k].bit;
         if (!bit) {
-            scc_fail (cc, EF_EINVAL, "unknown type %s%s%s",
-                      json_is_string (e) ? "\"" : "",
-                      json_is_string (e) ? json_string_value (e)
-                                         : "(not a string)",
-                      json_is_string (e) ? "\"" : "");
+            s_fail (cc, EF_EINVAL, "unknown type %s%s%s",
+                    json_is_string (e) ? "\"" : "",
+                    json_is_string (e) ? json_string_value (e)
+                                       : "(not a string)",
+                    json_is_string (e) ? "\"" : "");
             return -1;
         }
         *out |= bit;
@@ -320,7 +309,7 @@ s_compile_numeric (s_cc_t *cc, const json_t *j, s_node_t *n)
         return -1;
     if ((n->nflags & S_N_MULT) && !(sj_num (n->multiple_of) > 0)) {
         size_t old = sc_path_push_key (&cc->path, "multipleOf", 10);
-        scc_fail (cc, EF_EINVAL, "must be greater than 0");
+        s_fail (cc, EF_EINVAL, "must be greater than 0");
         sc_path_pop (&cc->path, old);
         return -1;
     }
@@ -337,7 +326,7 @@ s_compile_string (s_cc_t *cc, const json_t *j, s_node_t *n)
     if (p) {
         size_t old = sc_path_push_key (&cc->path, "pattern", 7);
         if (!json_is_string (p)) {
-            scc_fail (cc, EF_EINVAL, "must be a string");
+            s_fail (cc, EF_EINVAL, "must be a string");
             return -1;
         }
         n->pattern = s_regex (cc, p, NULL, 0);
@@ -373,7 +362,7 @@ s_compile_array (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
     if (u) {
         if (!json_is_boolean (u)) {
             size_t old = sc_path_push_key (&cc->path, "uniqueItems", 11);
-            scc_fail (cc, EF_EINVAL, "must be a boolean");
+            s_fail (cc, EF_EINVAL, "must be a boolean");
             sc_path_pop (&cc->path, old);
             return -1;
         }
@@ -394,16 +383,16 @@ s_compile_schema_map (s_cc_t *cc, const json_t *j, const char *kw,
         return 0;
     size_t old = sc_path_push_key (&cc->path, kw, strlen (kw));
     if (!json_is_object (m)) {
-        scc_fail (cc, EF_EINVAL, "must be an object");
+        s_fail (cc, EF_EINVAL, "must be an object");
         return -1;
     }
     size_t n = json_object_size (m);
     if (props && !(*props = calloc (n ? n : 1, sizeof **props))) {
-        scc_nomem (cc);
+        s_nomem (cc);
         return -1;
     }
     if (pprops && !(*pprops = calloc (n ? n : 1, sizeof **pprops))) {
-        scc_nomem (cc);
+        s_nomem (cc);
         return -1;
     }
     const char *key;
@@ -418,7 +407,7 @@ s_compile_schema_map (s_cc_t *cc, const json_t *j, const char *kw,
             /*  Regex source is the key: a NUL inside cannot be given to
                 PCRE2 through a C string, so refuse it. */
             if (memchr (key, '\0', klen)) {
-                scc_fail (cc, EF_EINVAL, "pattern contains a NUL character");
+                s_fail (cc, EF_EINVAL, "pattern contains a NUL character");
                 return -1;
             }
             pcre2_code *re = s_regex (cc, NULL, key, 1);
@@ -427,7 +416,7 @@ s_compile_schema_map (s_cc_t *cc, const json_t *j, const char *kw,
             (*pprops)[i].re = re;
             (*count)++; /* counted now so that destroy frees re */
         }
-        node = scc_compile (cc, v, base, depth + 1);
+        node = s_compile (cc, v, base, depth + 1);
         if (!node)
             return -1;
         if (props) {
@@ -475,7 +464,7 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
         for (size_t i = 0; ok && i < json_array_size (req); i++)
             ok = json_is_string (json_array_get (req, i));
         if (!ok) {
-            scc_fail (cc, EF_EINVAL, "must be an array of strings");
+            s_fail (cc, EF_EINVAL, "must be an array of strings");
             return -1;
         }
         n->required = req;
@@ -485,13 +474,13 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
     if (deps) {
         size_t old = sc_path_push_key (&cc->path, "dependencies", 12);
         if (!json_is_object (deps)) {
-            scc_fail (cc, EF_EINVAL, "must be an object");
+            s_fail (cc, EF_EINVAL, "must be an object");
             return -1;
         }
         size_t cnt = json_object_size (deps);
         n->deps = calloc (cnt ? cnt : 1, sizeof *n->deps);
         if (!n->deps) {
-            scc_nomem (cc);
+            s_nomem (cc);
             return -1;
         }
         const char *key;
@@ -506,12 +495,12 @@ s_compile_object (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
             if (json_is_array (v)) {
                 for (size_t i = 0; i < json_array_size (v); i++)
                     if (!json_is_string (json_array_get (v, i))) {
-                        scc_fail (cc, EF_EINVAL,
-                                  "must be a schema or an array of strings");
+                        s_fail (cc, EF_EINVAL,
+                                "must be a schema or an array of strings");
                         return -1;
                     }
                 d->names = v;
-            } else if (!(d->node = scc_compile (cc, v, base, depth + 1)))
+            } else if (!(d->node = s_compile (cc, v, base, depth + 1)))
                 return -1;
             sc_path_pop (&cc->path, o2);
         }
@@ -550,19 +539,19 @@ s_compile_logic (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
 }
 
 /*  Compile the schema j, met where the base URI is base. Returns its node
-    (the same one when j was compiled before) or NULL after scc_fail. */
-s_node_t *
-scc_compile (s_cc_t *cc, const json_t *j, const char *base, int depth)
+    (the same one when j was compiled before) or NULL after s_fail. */
+static s_node_t *
+s_compile (s_cc_t *cc, const json_t *j, const char *base, int depth)
 {
     if (depth > EF_SCHEMA_MAX_DEPTH)
-        return scc_fail (cc, EF_EINVAL, "schema nested deeper than %d levels",
-                         EF_SCHEMA_MAX_DEPTH);
+        return s_fail (cc, EF_EINVAL, "schema nested deeper than %d levels",
+                       EF_SCHEMA_MAX_DEPTH);
     s_node_t *n = s_map_get (cc, j);
     if (n)
         return n;
     if (!json_is_object (j) && !json_is_boolean (j))
-        return scc_fail (cc, EF_EINVAL,
-                         "a schema must be an object or a boolean");
+        return s_fail (cc, EF_EINVAL,
+                       "a schema must be an object or a boolean");
     if (!(n = s_node_new (cc, j)))
         return NULL;
     if (json_is_boolean (j)) {
@@ -574,16 +563,16 @@ scc_compile (s_cc_t *cc, const json_t *j, const char *base, int depth)
         /*  draft-07: every sibling of $ref is ignored, $id included. */
         if (!json_is_string (v)) {
             size_t old = sc_path_push_key (&cc->path, "$ref", 4);
-            scc_fail (cc, EF_EINVAL, "must be a string");
+            s_fail (cc, EF_EINVAL, "must be a string");
             sc_path_pop (&cc->path, old);
             return NULL;
         }
-        if (scc_reserve ((void **)&cc->pend, &cc->cappend, cc->npend,
-                         sizeof *cc->pend))
-            return scc_nomem (cc);
+        if (sj_reserve ((void **)&cc->pend, &cc->cappend, cc->npend,
+                        sizeof *cc->pend))
+            return s_nomem (cc);
         char *uri = sr_uri_resolve (base, json_string_value (v));
         if (!uri)
-            return scc_nomem (cc);
+            return s_nomem (cc);
         cc->pend[cc->npend].node = n;
         cc->pend[cc->npend].uri = uri;
         cc->pend[cc->npend].where = cc->path;
@@ -597,12 +586,12 @@ scc_compile (s_cc_t *cc, const json_t *j, const char *base, int depth)
     if ((v = json_object_get (j, "$id"))) {
         if (!json_is_string (v)) {
             size_t old = sc_path_push_key (&cc->path, "$id", 3);
-            scc_fail (cc, EF_EINVAL, "must be a string");
+            s_fail (cc, EF_EINVAL, "must be a string");
             sc_path_pop (&cc->path, old);
             return NULL;
         }
         if (!(own = sr_id_uri (base, json_string_value (v))))
-            return scc_nomem (cc);
+            return s_nomem (cc);
         if (strchr (own, '#')) {
             free (own); /* a plain name: the base stays */
             own = NULL;
@@ -625,7 +614,7 @@ s_compile_keywords (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
     if ((v = json_object_get (j, "enum"))) {
         if (!json_is_array (v)) {
             size_t old = sc_path_push_key (&cc->path, "enum", 4);
-            scc_fail (cc, EF_EINVAL, "must be an array");
+            s_fail (cc, EF_EINVAL, "must be an array");
             sc_path_pop (&cc->path, old);
             return -1;
         }
@@ -641,6 +630,106 @@ s_compile_keywords (s_cc_t *cc, const json_t *j, s_node_t *n, const char *base,
 }
 
 /*  Parse and walk the built-in meta-schema (once). */
+
+/*  Parse and walk the built-in meta-schema (once). */
+static int
+s_load_meta (s_cc_t *cc)
+{
+    ef_schema_t *self = cc->self;
+    self->docs[1] = sr_meta_document ();
+    if (!self->docs[1]) {
+        s_nomem (cc); /* the text is ours and valid: only memory can fail */
+        return -1;
+    }
+    s_path_t saved = cc->path;
+    cc->path.len = 0;
+    if (sr_collect_ids (cc, self->docs[1], "", 0)) {
+        s_nomem (cc);
+        return -1;
+    }
+    s_node_t *n = s_compile (cc, self->docs[1], "", 0);
+    cc->path = saved;
+    return n ? 0 : -1;
+}
+
+/*  Resolve every queued $ref. Resolving can compile parts of the
+    document that the walk did not reach (a $ref may point anywhere), and
+    those can queue more $refs, so the queue is read until it stays put. */
+static int
+s_resolve_refs (s_cc_t *cc)
+{
+    for (size_t i = 0; i < cc->npend; i++) {
+        const char *uri = cc->pend[i].uri;
+        const char *hash = strchr (uri, '#');
+        size_t docn = hash ? (size_t)(hash - uri) : strlen (uri);
+        cc->path = cc->pend[i].where;
+        sc_path_push_key (&cc->path, "$ref", 4);
+        const s_id_t *doc = sr_find_id (cc, uri, docn);
+        if (!doc && sr_is_meta (uri, docn) && !cc->self->docs[1]) {
+            if (s_load_meta (cc))
+                return -1;
+            doc = sr_find_id (cc, uri, docn);
+        }
+        char *frag = strdup (hash ? hash + 1 : "");
+        char *base = strndup (uri, docn);
+        if (!frag || !base) {
+            free (frag);
+            free (base);
+            s_nomem (cc);
+            return -1;
+        }
+        size_t fragn = sr_percent_decode (frag, strlen (frag));
+        const json_t *target = NULL;
+        int nomem = 0;
+        if (fragn > 0 && frag[0] != '/') {
+            /*  A plain name, defined by an $id "#name". */
+            const s_id_t *named = sr_find_id (cc, uri, strlen (uri));
+            target = named ? named->json : NULL;
+        } else if (doc)
+            target = sr_pointer_get (doc->json, frag, fragn, &base, &nomem);
+        free (frag);
+        s_node_t *node = NULL;
+        if (nomem)
+            s_nomem (cc);
+        else if (!target && !doc && docn > 0)
+            s_fail (cc, EF_EINVAL, "remote $ref is not supported: \"%s\"", uri);
+        else if (!target)
+            s_fail (cc, EF_EINVAL, "unresolvable $ref \"%s\"", uri);
+        else
+            node = s_compile (cc, target, base, 0);
+        free (base);
+        if (!node)
+            return -1;
+        cc->pend[i].node->ref = node;
+    }
+    return 0;
+}
+
+/*  Refuse $refs that only lead to other $refs in a circle: they could
+    never be evaluated. Iterative, marking each chain once. */
+static int
+s_check_ref_cycles (s_cc_t *cc)
+{
+    ef_schema_t *self = cc->self;
+    for (size_t i = 0; i < self->nnodes; i++) {
+        s_node_t *n = self->nodes[i];
+        if (n->ref_mark)
+            continue;
+        s_node_t *at = n;
+        while (at && at->has_ref && at->ref_mark == 0) {
+            at->ref_mark = 1;
+            at = at->ref;
+        }
+        if (at && at->ref_mark == 1) {
+            cc->path.len = 0;
+            return s_fail (cc, EF_EINVAL, "circular $ref"), -1;
+        }
+        for (at = n; at && at->ref_mark == 1; at = at->ref)
+            at->ref_mark = 2;
+        n->ref_mark = 2;
+    }
+    return 0;
+}
 
 static void
 s_node_free (s_node_t *n)
@@ -696,9 +785,9 @@ ef_schema_compile (const char *text, size_t len, int *err, char *why,
         why[0] = '\0';
     ef_schema_t *self = NULL;
     if (!text)
-        scc_fail (&cc, EF_EINVAL, "no schema text");
+        s_fail (&cc, EF_EINVAL, "no schema text");
     else if (!(self = calloc (1, sizeof *self)))
-        scc_nomem (&cc);
+        s_nomem (&cc);
     else
         self->refs = 1;
     cc.self = self;
@@ -708,27 +797,27 @@ ef_schema_compile (const char *text, size_t len, int *err, char *why,
             text, len,
             JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
         if (!self->docs[0])
-            scc_fail (&cc, EF_EINVAL,
-                      "schema is not JSON: %s (line %d, column %d)", jerr.text,
-                      jerr.line, jerr.column);
+            s_fail (&cc, EF_EINVAL,
+                    "schema is not JSON: %s (line %d, column %d)", jerr.text,
+                    jerr.line, jerr.column);
     }
     if (!cc.err) {
         char *root_uri = strdup ("");
         if (!root_uri || sr_add_id (&cc, root_uri, self->docs[0]))
-            scc_nomem (&cc);
+            s_nomem (&cc);
     }
     if (!cc.err && sr_collect_ids (&cc, self->docs[0], "", 0))
-        scc_nomem (&cc);
+        s_nomem (&cc);
     if (!cc.err)
-        self->root = scc_compile (&cc, self->docs[0], "", 0);
+        self->root = s_compile (&cc, self->docs[0], "", 0);
     if (!cc.err)
-        sr_resolve_refs (&cc);
+        s_resolve_refs (&cc);
     if (!cc.err)
-        sr_check_ref_cycles (&cc);
+        s_check_ref_cycles (&cc);
     if (!cc.err) {
         self->mctx = pcre2_match_context_create (NULL);
         if (!self->mctx)
-            scc_nomem (&cc);
+            s_nomem (&cc);
         else {
             pcre2_set_match_limit (self->mctx, S_MATCH_LIMIT);
             pcre2_set_depth_limit (self->mctx, S_DEPTH_LIMIT);

@@ -1,9 +1,10 @@
-/*  ef_schema_ref.c: references of the JSON Schema compiler: URIs
-    (RFC 3986 parsing and resolution, percent-decoding), JSON Pointer
-    lookup, the $id table noted before the walk, the built-in draft-07
-    meta-schema, and the resolution of the $refs that the walk
-    (ef_schema.c) queued into direct links between nodes, refusing
-    circles of $refs. Declared in ef_schema_int.h with the sr_ prefix. */
+/*  ef_schema_ref.c: what the JSON Schema compiler (ef_schema.c) needs to
+    resolve references: URIs (RFC 3986 parsing and resolution,
+    percent-decoding), JSON Pointer lookup with the base URI it passes
+    through, the table of the document's $ids noted before the walk, and
+    the built-in draft-07 meta-schema. It never compiles: resolving a
+    $ref into a node is the compiler's. Declared in ef_schema_int.h with
+    the sr_ prefix. */
 #define _GNU_SOURCE /* strndup */
 #include <stdint.h>
 #include <stdio.h>
@@ -63,6 +64,19 @@ static const char s_meta_text[] =
     "definitions/schemaArray\"},\"anyOf\":{\"$ref\":\"#/definitions/schemaAr"
     "ray\"},\"oneOf\":{\"$ref\":\"#/definitions/schemaArray\"},\"not\":{\"$re"
     "f\":\"#\"}},\"default\":true}";
+
+int
+sr_is_meta (const char *uri, size_t n)
+{
+    return n == strlen (S_META_URI) && memcmp (uri, S_META_URI, n) == 0;
+}
+
+json_t *
+sr_meta_document (void)
+{
+    json_error_t jerr;
+    return json_loads (s_meta_text, 0, &jerr);
+}
 
 /* ------------------------------------------------------------------ URIs */
 
@@ -264,8 +278,8 @@ s_hexval (char c)
 }
 
 /*  Percent-decode s[0..n) in place; returns the new length. */
-static size_t
-s_percent_decode (char *s, size_t n)
+size_t
+sr_percent_decode (char *s, size_t n)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
@@ -296,9 +310,9 @@ sr_id_uri (const char *base, const char *id)
     from doc. NULL when it leads nowhere. *base (malloc, the base URI at
     doc) follows the $ids of the objects passed through on the way (not
     doc's own, nor the target's); *nomem is set when memory ran out. */
-static const json_t *
-s_pointer_get (const json_t *doc, const char *ptr, size_t n, char **base,
-               int *nomem)
+const json_t *
+sr_pointer_get (const json_t *doc, const char *ptr, size_t n, char **base,
+                int *nomem)
 {
     const json_t *at = doc;
     size_t i = 0;
@@ -371,8 +385,8 @@ sr_add_id (s_cc_t *cc, char *uri, const json_t *j)
             free (uri); /* the first one met names it */
             return 0;
         }
-    if (scc_reserve ((void **)&cc->ids, &cc->capids, cc->nids,
-                     sizeof *cc->ids)) {
+    if (sj_reserve ((void **)&cc->ids, &cc->capids, cc->nids,
+                    sizeof *cc->ids)) {
         free (uri);
         return -1;
     }
@@ -382,8 +396,8 @@ sr_add_id (s_cc_t *cc, char *uri, const json_t *j)
     return 0;
 }
 
-static const s_id_t *
-s_find_id (const s_cc_t *cc, const char *uri, size_t n)
+const s_id_t *
+sr_find_id (const s_cc_t *cc, const char *uri, size_t n)
 {
     for (size_t i = 0; i < cc->nids; i++)
         if (strlen (cc->ids[i].uri) == n &&
@@ -418,7 +432,7 @@ int
 sr_collect_ids (s_cc_t *cc, const json_t *j, const char *base, int depth)
 {
     if (!json_is_object (j) || depth > EF_SCHEMA_MAX_DEPTH)
-        return 0; /* scc_compile reports what is wrong with it */
+        return 0; /* compiling reports what is wrong with it */
     char *own = NULL;
     const json_t *id = json_object_get (j, "$id");
     if (json_is_string (id) && !json_object_get (j, "$ref")) {
@@ -458,107 +472,4 @@ sr_collect_ids (s_cc_t *cc, const json_t *j, const char *base, int depth)
     }
     free (own);
     return rc;
-}
-
-
-static int
-s_load_meta (s_cc_t *cc)
-{
-    ef_schema_t *self = cc->self;
-    json_error_t jerr;
-    self->docs[1] = json_loads (s_meta_text, 0, &jerr);
-    if (!self->docs[1]) {
-        scc_nomem (cc); /* the text is ours and valid: only memory can fail */
-        return -1;
-    }
-    s_path_t saved = cc->path;
-    cc->path.len = 0;
-    if (sr_collect_ids (cc, self->docs[1], "", 0)) {
-        scc_nomem (cc);
-        return -1;
-    }
-    s_node_t *n = scc_compile (cc, self->docs[1], "", 0);
-    cc->path = saved;
-    return n ? 0 : -1;
-}
-
-/*  Resolve every queued $ref. Resolving can compile parts of the
-    document that the walk did not reach (a $ref may point anywhere), and
-    those can queue more $refs, so the queue is read until it stays put. */
-int
-sr_resolve_refs (s_cc_t *cc)
-{
-    for (size_t i = 0; i < cc->npend; i++) {
-        const char *uri = cc->pend[i].uri;
-        const char *hash = strchr (uri, '#');
-        size_t docn = hash ? (size_t)(hash - uri) : strlen (uri);
-        cc->path = cc->pend[i].where;
-        sc_path_push_key (&cc->path, "$ref", 4);
-        const s_id_t *doc = s_find_id (cc, uri, docn);
-        if (!doc && docn == strlen (S_META_URI) &&
-            memcmp (uri, S_META_URI, docn) == 0 && !cc->self->docs[1]) {
-            if (s_load_meta (cc))
-                return -1;
-            doc = s_find_id (cc, uri, docn);
-        }
-        char *frag = strdup (hash ? hash + 1 : "");
-        char *base = strndup (uri, docn);
-        if (!frag || !base) {
-            free (frag);
-            free (base);
-            scc_nomem (cc);
-            return -1;
-        }
-        size_t fragn = s_percent_decode (frag, strlen (frag));
-        const json_t *target = NULL;
-        int nomem = 0;
-        if (fragn > 0 && frag[0] != '/') {
-            /*  A plain name, defined by an $id "#name". */
-            const s_id_t *named = s_find_id (cc, uri, strlen (uri));
-            target = named ? named->json : NULL;
-        } else if (doc)
-            target = s_pointer_get (doc->json, frag, fragn, &base, &nomem);
-        free (frag);
-        s_node_t *node = NULL;
-        if (nomem)
-            scc_nomem (cc);
-        else if (!target && !doc && docn > 0)
-            scc_fail (cc, EF_EINVAL, "remote $ref is not supported: \"%s\"",
-                      uri);
-        else if (!target)
-            scc_fail (cc, EF_EINVAL, "unresolvable $ref \"%s\"", uri);
-        else
-            node = scc_compile (cc, target, base, 0);
-        free (base);
-        if (!node)
-            return -1;
-        cc->pend[i].node->ref = node;
-    }
-    return 0;
-}
-
-/*  Refuse $refs that only lead to other $refs in a circle: they could
-    never be evaluated. Iterative, marking each chain once. */
-int
-sr_check_ref_cycles (s_cc_t *cc)
-{
-    ef_schema_t *self = cc->self;
-    for (size_t i = 0; i < self->nnodes; i++) {
-        s_node_t *n = self->nodes[i];
-        if (n->ref_mark)
-            continue;
-        s_node_t *at = n;
-        while (at && at->has_ref && at->ref_mark == 0) {
-            at->ref_mark = 1;
-            at = at->ref;
-        }
-        if (at && at->ref_mark == 1) {
-            cc->path.len = 0;
-            return scc_fail (cc, EF_EINVAL, "circular $ref"), -1;
-        }
-        for (at = n; at && at->ref_mark == 1; at = at->ref)
-            at->ref_mark = 2;
-        n->ref_mark = 2;
-    }
-    return 0;
 }
