@@ -74,25 +74,7 @@ s_tokens (ef_bridge_t *self, ef_http_t *h, ef_request_t *req)
     int rc = ef_bridge_call (self, h, req, &rep);
     if (rc)
         return rc;
-    ef_mpr_t r = rep->body;
-    ef_buf_append (&h->out, "{", 1);
-    int first = 1;
-    for (uint32_t i = 0; i < rep->nkeys; i++) {
-        ef_str_t k;
-        if (ef_mpr_str (&r, &k))
-            break;
-        if (ef_str_eq (k, "id") || ef_str_eq (k, "ok")) {
-            ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
-            continue;
-        }
-        if (!first)
-            ef_buf_append (&h->out, ",", 1);
-        first = 0;
-        ef_json_quote (&h->out, k.ptr, k.len);
-        ef_buf_append (&h->out, ":", 1);
-        ef_json_from_mp (&h->out, &r, 1);
-    }
-    ef_buf_append (&h->out, "}", 1);
+    ef_proto_reply_json (&h->out, rep);
     return ef_http_send (h, 200);
 }
 

@@ -1,5 +1,7 @@
-/*  ef_api_common.c: request bodies, query numbers, field errors, reply
-    and event rendering (see ef_api_common.h). */
+/*  ef_api_common.c: what the route modules share (see ef_api_common.h):
+    request bodies, field errors and the checks of names, roles, e-mails
+    and passwords behind them, query numbers, texts and times, and the
+    rendering of broker replies (events through ef_event_json). */
 #include "ef_api_common.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"

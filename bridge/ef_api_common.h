@@ -1,7 +1,9 @@
 /*  ef_api_common.h: helpers the route modules share: a JSON request body
-    read, checked (line and column of a fault) and parsed; numbers in the
-    query; a list of field errors for 422 answers; and rendering parts of a
-    broker reply (events among them) as JSON. Not public. */
+    read, checked (line and column of a fault) and parsed; the list of
+    field errors for 422 answers and the checks that add to it (names,
+    roles, e-mails, passwords, a schema's failing paths); numbers, texts
+    and times in the query or body; and rendering parts of a broker reply
+    (events among them) as JSON. Not public. */
 #ifndef EF_API_COMMON_H
 #define EF_API_COMMON_H
 

@@ -92,25 +92,10 @@ ef_http_query (const ef_http_t *h, const char *name, char *out, size_t size)
 void
 ef_http_printf (ef_http_t *h, const char *fmt, ...)
 {
-    char tmp[1024];
     va_list ap;
     va_start (ap, fmt);
-    int n = vsnprintf (tmp, sizeof tmp, fmt, ap);
+    ef_buf_vprintf (&h->out, fmt, ap);
     va_end (ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof tmp) {
-        ef_buf_append (&h->out, tmp, (size_t)n);
-        return;
-    }
-    char *big = malloc ((size_t)n + 1);
-    if (!big)
-        return;
-    va_start (ap, fmt);
-    vsnprintf (big, (size_t)n + 1, fmt, ap);
-    va_end (ap);
-    ef_buf_append (&h->out, big, (size_t)n);
-    free (big);
 }
 
 /*  The Date header's value, formatted once a second per thread. */

@@ -36,24 +36,8 @@ main (int argc, char **argv)
             return 0;
         }
     }
-    char err[512];
-    int next;
-    if (ef_config_load (cfg, argc, argv, 1, &next, err, sizeof err)) {
-        fprintf (stderr, "eventflow-bridge: %s\n", err);
+    if (ef_config_load_main (cfg, "eventflow-bridge", argc, argv, log))
         return 2;
-    }
-    if (next < argc) {
-        fprintf (stderr,
-                 "eventflow-bridge: unknown argument '%s' (see --help)\n",
-                 argv[next]);
-        return 2;
-    }
-    int level = ef_log_level_parse (ef_config_get (cfg, "log-level"));
-    if (level < 0) {
-        fprintf (stderr, "eventflow-bridge: bad --log-level\n");
-        return 2;
-    }
-    ef_log_set_level (log, (ef_log_level_t)level);
 
     /* a worker thread and a descriptor per open connection: thousands of
        each. The threads' stacks need not be 8 MiB each, and the open

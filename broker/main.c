@@ -41,24 +41,8 @@ main (int argc, char **argv)
             return 0;
         }
     }
-    char err[512];
-    int next;
-    if (ef_config_load (cfg, argc, argv, 1, &next, err, sizeof err)) {
-        fprintf (stderr, "eventflow-broker: %s\n", err);
+    if (ef_config_load_main (cfg, "eventflow-broker", argc, argv, log))
         return 2;
-    }
-    if (next < argc) {
-        fprintf (stderr,
-                 "eventflow-broker: unknown argument '%s' (see --help)\n",
-                 argv[next]);
-        return 2;
-    }
-    int level = ef_log_level_parse (ef_config_get (cfg, "log-level"));
-    if (level < 0) {
-        fprintf (stderr, "eventflow-broker: bad --log-level\n");
-        return 2;
-    }
-    ef_log_set_level (log, (ef_log_level_t)level);
 
     /* Signals are taken through a signalfd by the reactor: block them in
        every thread, before any thread starts. */

@@ -1,7 +1,9 @@
 /*  ef_broker.h: the broker object: the ROUTER socket and its reactor, the
-    command table, and the parts it owns (store, writer, queries, metrics).
-    Created from a loaded configuration, opened, run until a signal, then
-    destroyed. Thread-safety: all calls from one thread. */
+    command table, and the parts it owns (store, writer, hasher, schema
+    checks, queries, metrics, and the command modules: streams, publish,
+    consume, workers, DLQ, admin). Created from a loaded configuration,
+    opened, run until a signal, then destroyed.
+    Thread-safety: all calls from one thread. */
 #ifndef EF_BROKER_H
 #define EF_BROKER_H
 

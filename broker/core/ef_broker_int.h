@@ -1,9 +1,10 @@
 /*  ef_broker_int.h: the broker's fields, shared by the reactor
-    (ef_broker.c) and the command table (ef_commands.c), which runs the
-    stream and event commands on them and the other commands on the
-    broker's modules. The modules (ef_consume, ef_workers, ef_dlq,
-    ef_admin, ef_schema_cache) do not include it: each sees only the
-    context it was created with. Not a public header. */
+    (ef_broker.c) and the command table (ef_commands.c), which answers
+    HELLO, PING, STATS and the reads (through ef_query) on them and hands
+    every other command to the broker's module of its kind. The modules
+    (ef_streams, ef_publish, ef_consume, ef_workers, ef_dlq, ef_admin,
+    ef_schema_cache) do not include it: each sees only the context it was
+    created with. Not a public header. */
 #ifndef EF_BROKER_INT_H
 #define EF_BROKER_INT_H
 

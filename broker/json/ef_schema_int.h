@@ -1,9 +1,10 @@
 /*  ef_schema_int.h: private to the JSON Schema validator, not installed.
     The compiled-schema structures (nodes, the schema, compile and
     validation state) and the helpers shared between compiling
-    (ef_schema.c) and validating (ef_schema_check.c): JSON value helpers
-    (sj_*, ef_schema_json.c) and JSON Pointer paths and message text
-    (sc_*, ef_schema_check.c). */
+    (ef_schema.c, ef_schema_ref.c) and validating (ef_schema_check.c):
+    JSON value helpers (sj_*, ef_schema_json.c), JSON Pointer paths and
+    message text (sc_*, ef_schema_check.c), and URIs, JSON Pointer, the
+    $id table and the meta-schema (sr_*, ef_schema_ref.c). */
 #ifndef EF_SCHEMA_INT_H
 #define EF_SCHEMA_INT_H
 
@@ -185,6 +186,8 @@ int sj_equal (const json_t *a, const json_t *b, int depth);
 uint64_t sj_mix (uint64_t h);
 /*  Agrees with sj_equal: equal values hash alike. */
 uint64_t sj_hash (const json_t *v, int depth);
+/*  Grow *v (of *cap elements of size) to hold n + 1; -1 out of memory. */
+int sj_reserve (void **v, size_t *cap, size_t n, size_t size);
 
 /* ----------------------------------- paths, text (ef_schema_check.c) */
 
@@ -196,5 +199,30 @@ void sc_path_pop (s_path_t *p, size_t old);
 void sc_path_copy (const s_path_t *p, char *out);
 void sc_utf8_trim (char *s);
 void sc_vformat (char *out, size_t size, const char *fmt, va_list ap);
+
+/* ----------------------- URIs, JSON Pointer, $id (ef_schema_ref.c) */
+
+/*  ref resolved against base (RFC 3986); NULL when out of memory. */
+char *sr_uri_resolve (const char *base, const char *ref);
+/*  The URI an $id names, resolved against base, without an empty
+    fragment; NULL when out of memory. */
+char *sr_id_uri (const char *base, const char *id);
+/*  Percent-decode s[0..n) in place; returns the new length. */
+size_t sr_percent_decode (char *s, size_t n);
+/*  Follow JSON Pointer ptr[0..n) (decoded) from doc; NULL when it leads
+    nowhere. *base (malloc) follows the $ids passed on the way; *nomem is
+    set when memory ran out. */
+const json_t *sr_pointer_get (const json_t *doc, const char *ptr, size_t n,
+                              char **base, int *nomem);
+/*  Name j by uri (taken; the first one met keeps a name); -1 no memory. */
+int sr_add_id (s_cc_t *cc, char *uri, const json_t *j);
+/*  The part named by uri[0..n), or NULL. */
+const s_id_t *sr_find_id (const s_cc_t *cc, const char *uri, size_t n);
+/*  Note every $id under j before the walk; -1 when out of memory. */
+int sr_collect_ids (s_cc_t *cc, const json_t *j, const char *base, int depth);
+/*  Whether uri[0..n) names the built-in draft-07 meta-schema. */
+int sr_is_meta (const char *uri, size_t n);
+/*  The meta-schema's document (the caller's reference); NULL no memory. */
+json_t *sr_meta_document (void);
 
 #endif

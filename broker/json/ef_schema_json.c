@@ -2,8 +2,9 @@
     compiling (ef_schema.c) and validating (ef_schema_check.c) alike:
     numbers (value, text, integrality, multipleOf), value types and their
     names, and equality and hashing of values as JSON Schema defines them
-    (1 == 1.0, objects regardless of member order). Declared in
-    ef_schema_int.h with the sj_ prefix. */
+    (1 == 1.0, objects regardless of member order); also the growth of
+    the compiler's arrays. Declared in ef_schema_int.h with the sj_
+    prefix. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -239,4 +240,18 @@ sj_hash (const json_t *v, int depth)
     default:
         return sj_mix (h);
     }
+}
+
+int
+sj_reserve (void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 8;
+    void *nv = realloc (*v, c * size);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = c;
+    return 0;
 }

@@ -1,11 +1,15 @@
 /*  ef_workers.c: workers, the DEALER peers that run pipeline worker steps
-    (DESIGN.md §6). A worker says
-    READY (service, capacity) and says it again every second as its
-    heartbeat; jobs go to the workers of their service with free capacity,
-    oldest job first, least-loaded worker first; DONE and FAIL answers go
-    to the writer, which decides what follows. A worker that falls silent
-    for three seconds (--worker-silence), or whose connection is gone, is dropped and its jobs
-    fail (retryably), so they run again on another worker. */
+    (DESIGN.md §6), and their commands READY, DONE, FAIL, LEAVE and
+    WORKERS (see ef_workers.h). A worker says READY (service, capacity)
+    and says it again every second as its heartbeat; jobs go to the
+    workers of their service with free capacity, oldest job first,
+    least-loaded worker first; DONE and FAIL answers go to the writer,
+    which decides what follows. A worker that falls silent for three
+    seconds (--worker-silence), or whose connection is gone, is dropped
+    and its jobs fail (retryably), so they run again on another worker.
+    The workers, the jobs each holds and the jobs waiting per service are
+    this module's own (ef_workers_t); the broker is seen through
+    ef_workers_ctx_t only. The dead-letter queue is ef_dlq.c. */
 #include "ef_workers.h"
 #include "ef_engine.h"
 #include "ef_process.h"

@@ -1,11 +1,13 @@
 /*  ef_store_lmdb.c: the LMDB implementation of ef_store.h: the
-    environment, transactions and streams. Events, retention and the orgs'
-    stored bytes are in ef_store_lmdb_events.c, the keyed records (states,
-    groups, jobs, DLQ, principals) in ef_store_lmdb_records.c; the layout
-    of the databases is in ef_store_lmdb.h. The map is never MDB_WRITEMAP
-    (a full disk must be an error, not SIGBUS), MDB_MAP_FULL and friends
-    abort the transaction, and a failed commit is never aborted again
-    (LMDB frees it). */
+    environment, transactions, the record access the other files share,
+    the orgs' stored bytes (a ledger written once per commit) and streams
+    (but their deletion, which drops events). Events and retention are in
+    ef_store_lmdb_events.c, the keyed records (states, groups, jobs, DLQ,
+    principals) in ef_store_lmdb_records.c; the layout of the databases
+    is in ef_store_lmdb.h. The map is never MDB_WRITEMAP (a full disk must
+    be an error, not SIGBUS), MDB_MAP_FULL and friends abort the
+    transaction, and a failed commit is never aborted again (LMDB frees
+    it). */
 #include "ef_store_lmdb.h"
 
 #include <errno.h>
@@ -331,6 +333,162 @@ ef_store_lmdb_each (ef_store_txn_t *t, int db, const void *prefix, size_t plen,
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : ef_store_lmdb_err (t->store, rc);
 }
 
+/* ---------------------------------------------------------------- org bytes */
+
+/*  Each org's stored bytes (the sum of its event records) live in meta
+    under "org_bytes" + org(4) as a big-endian u64. Appends and deletes
+    add to the write txn's pending changes, written once at commit, so a
+    group of a thousand appends costs one read and one write per org. */
+
+static void
+s_org_bytes_key (uint8_t *k, uint32_t org)
+{
+    memcpy (k, "org_bytes", 9);
+    s_be32 (k + 9, org);
+}
+
+static uint64_t
+s_bytes_stored (ef_store_txn_t *txn, uint32_t org)
+{
+    uint8_t k[13];
+    MDB_val key = {sizeof k, k}, v;
+    s_org_bytes_key (k, org);
+    if (mdb_get (txn->txn, txn->store->dbi[S_META], &key, &v) || v.mv_size != 8)
+        return 0;
+    return s_rd64 (v.mv_data);
+}
+
+int
+ef_store_lmdb_bytes_flush (ef_store_txn_t *txn)
+{
+    for (uint32_t i = 0; i < txn->npend; i++) {
+        uint8_t k[13], v[8];
+        int64_t now = (int64_t)s_bytes_stored (txn, txn->pend[i].org) +
+                      txn->pend[i].delta;
+        s_org_bytes_key (k, txn->pend[i].org);
+        s_be64 (v, now < 0 ? 0 : (uint64_t)now);
+        int rc = ef_store_lmdb_put (txn, S_META, k, sizeof k, v, sizeof v, 0);
+        if (rc)
+            return rc;
+    }
+    txn->npend = 0;
+    return 0;
+}
+
+int
+ef_store_lmdb_bytes_add (ef_store_txn_t *txn, uint32_t org, int64_t delta)
+{
+    uint32_t i = 0;
+    while (i < txn->npend && txn->pend[i].org != org)
+        i++;
+    if (i == S_PEND) {
+        int rc = ef_store_lmdb_bytes_flush (txn);
+        if (rc)
+            return rc;
+        i = 0;
+    }
+    if (i == txn->npend) {
+        txn->pend[i].org = org;
+        txn->pend[i].delta = 0;
+        txn->npend++;
+    }
+    txn->pend[i].delta += delta;
+    return 0;
+}
+
+/*  A stream's org never changes and a stream number is never given
+    again once committed; a failed write txn may have made streams that
+    do not exist, so the cache is forgotten with it. */
+void
+ef_store_lmdb_bytes_forget (ef_store_t *self)
+{
+    if (self->org_of)
+        memset (self->org_of, 0, self->org_of_cap * sizeof *self->org_of);
+}
+
+int
+ef_store_lmdb_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org)
+{
+    ef_store_t *self = txn->store;
+    if (num >= self->org_of_cap) {
+        uint32_t cap = self->org_of_cap ? self->org_of_cap : 64;
+        while (cap <= num)
+            cap *= 2;
+        uint32_t *o = realloc (self->org_of, cap * sizeof *o);
+        if (!o)
+            return EF_ENOMEM;
+        memset (o + self->org_of_cap, 0, (cap - self->org_of_cap) * sizeof *o);
+        self->org_of = o;
+        self->org_of_cap = cap;
+    }
+    if (!self->org_of[num]) {
+        ef_stream_rec_t s;
+        int rc = ef_store_stream_get (txn, num, &s);
+        if (rc)
+            return rc;
+        self->org_of[num] = s.org;
+    }
+    *org = self->org_of[num];
+    return 0;
+}
+
+/*  A store from before orgs' stored bytes were kept: count them once, by
+    reading every event record (one long transaction, on first start
+    only). */
+int
+ef_store_lmdb_bytes_count_once (ef_store_t *self)
+{
+    ef_store_txn_t *txn = NULL;
+    MDB_cursor *cur;
+    MDB_val key = {15, "org_bytes_kept"}, val;
+    int rc = ef_store_write_begin (self, &txn);
+    if (rc)
+        return rc;
+    if (mdb_get (txn->txn, self->dbi[S_META], &key, &val) == 0) {
+        ef_store_write_abort (&txn);
+        return 0;
+    }
+    if ((rc = mdb_cursor_open (txn->txn, self->dbi[S_EVENTS], &cur))) {
+        ef_store_write_abort (&txn);
+        return ef_store_lmdb_err (self, rc);
+    }
+    int err = 0;
+    uint32_t org;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
+    while (rc == 0 && !err) {
+        if (key.mv_size == 12 &&
+            (err = ef_store_lmdb_org_of (txn, s_rd32 (key.mv_data), &org)) == 0)
+            err = ef_store_lmdb_bytes_add (txn, org, (int64_t)val.mv_size);
+        if (err == EF_ENOTFOUND) /* events of a stream that is gone */
+            err = 0;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cur);
+    key.mv_size = 15;
+    key.mv_data = "org_bytes_kept";
+    if (!err && rc != MDB_NOTFOUND)
+        err = ef_store_lmdb_err (self, rc);
+    if (!err)
+        err = ef_store_lmdb_put (txn, S_META, key.mv_data, key.mv_size, "1", 1,
+                                 0);
+    if (err) {
+        ef_store_write_abort (&txn);
+        return err;
+    }
+    return ef_store_write_commit (&txn);
+}
+
+int
+ef_store_org_bytes (ef_store_txn_t *txn, uint32_t org, uint64_t *bytes)
+{
+    int64_t n = (int64_t)s_bytes_stored (txn, org);
+    for (uint32_t i = 0; txn->write && i < txn->npend; i++)
+        if (txn->pend[i].org == org)
+            n += txn->pend[i].delta;
+    *bytes = n < 0 ? 0 : (uint64_t)n;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- streams */
 
 static int
@@ -508,34 +666,6 @@ ef_store_stream_rename (ef_store_txn_t *txn, uint32_t num, ef_str_t name)
     memset (rec.name, 0, sizeof rec.name);
     memcpy (rec.name, name.ptr, name.len);
     return s_stream_put (txn, &rec);
-}
-
-int
-ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
-                        ef_store_record_id_fn *id_of)
-{
-    ef_stream_rec_t rec;
-    int rc = ef_store_stream_get (txn, num, &rec);
-    if (rc)
-        return rc;
-    if ((rc = ef_store_lmdb_events_drop (txn, num, rec.org, UINT64_MAX,
-                                         UINT64_MAX, id_of, NULL, NULL, NULL)))
-        return rc;
-    uint8_t tk[8];
-    memcpy (tk, "trim", 4);
-    s_be32 (tk + 4, num);
-    rc = ef_store_lmdb_del (txn, S_META, tk, sizeof tk);
-    if (rc && rc != EF_ENOTFOUND)
-        return rc;
-    uint8_t nk[4 + 128], nb[4];
-    s_be32 (nk, rec.org);
-    memcpy (nk + 4, rec.name, strlen (rec.name));
-    s_be32 (nb, num);
-    if ((rc = ef_store_lmdb_del (txn, S_STREAM_NAMES, nk,
-                                 4 + strlen (rec.name))) ||
-        (rc = ef_store_lmdb_del (txn, S_STREAM_IDS, rec.id, strlen (rec.id))))
-        return rc;
-    return ef_store_lmdb_del (txn, S_STREAMS, nb, 4);
 }
 
 int

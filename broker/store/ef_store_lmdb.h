@@ -124,7 +124,7 @@ typedef int (ef_store_lmdb_fn) (void *arg, const MDB_val *key,
 int ef_store_lmdb_each (ef_store_txn_t *t, int db, const void *prefix,
                         size_t plen, ef_store_lmdb_fn *fn, void *arg);
 
-/*  Orgs' stored bytes (ef_store_lmdb_events.c): add to the write txn's
+/*  Orgs' stored bytes (ef_store_lmdb.c): add to the write txn's
     pending change of org, write the pending changes (at commit), forget
     the stream → org cache (after a failed txn), the org of a stream, and
     count every org's bytes once on a store from before they were kept. */
@@ -133,14 +133,5 @@ int ef_store_lmdb_bytes_flush (ef_store_txn_t *txn);
 void ef_store_lmdb_bytes_forget (ef_store_t *self);
 int ef_store_lmdb_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org);
 int ef_store_lmdb_bytes_count_once (ef_store_t *self);
-
-/*  Delete the events of stream num (of org) with seq <= upto and received
-    before before_ms (time_of NULL: any time), oldest first, with their
-    ids and states; count what was freed (either pointer may be NULL). */
-int ef_store_lmdb_events_drop (ef_store_txn_t *txn, uint32_t num, uint32_t org,
-                               uint64_t upto, uint64_t before_ms,
-                               ef_store_record_id_fn *id_of,
-                               ef_store_record_time_fn *time_of,
-                               uint64_t *events, uint64_t *bytes);
 
 #endif

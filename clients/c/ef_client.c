@@ -10,8 +10,11 @@
     disconnects and completed handshakes: a lost connection completes
     every request in flight with EF_EUNAVAILABLE at once, and each new
     connection counts a session, which is how the consumer and the worker
-    learn that they must subscribe or attach again. */
+    learn that they must subscribe or attach again.
+    Publishing and ef_client_call are here; the blocking commands built on
+    ef_client_call (streams, events, groups, stats) are ef_client_calls.c. */
 #include "eventflow/ef_client.h"
+#include "ef_client_int.h"
 #include "eventflow/ef_time.h"
 
 #include <errno.h>
@@ -734,179 +737,7 @@ ef_client_flush (ef_client_t *self, int timeout_ms)
     return 0;
 }
 
-/* ---------------------------------------------------------------- queries */
-
-int
-ef_client_ping (ef_client_t *self)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_PING);
-    return s_call (self, &req);
-}
-
-static int
-s_stream_reply (ef_client_t *self, ef_stream_info_t *out)
-{
-    ef_mpr_t r;
-    if (ef_proto_reply_find (&self->rep, "stream", &r) ||
-        ef_proto_read_stream (&r, out))
-        return s_fail (self, EF_EPROTO, "malformed stream in reply", NULL);
-    return 0;
-}
-
-int
-ef_client_create_stream (ef_client_t *self, const char *name,
-                         ef_stream_info_t *out)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_CREATE_STREAM);
-    req.name = ef_str (name);
-    int rc = s_call (self, &req);
-    return rc ? rc : (out ? s_stream_reply (self, out) : 0);
-}
-
-int
-ef_client_get_stream (ef_client_t *self, const char *stream,
-                      ef_stream_info_t *out)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_GET_STREAM);
-    req.stream = ef_str (stream);
-    int rc = s_call (self, &req);
-    return rc ? rc : s_stream_reply (self, out);
-}
-
-int
-ef_client_list_streams (ef_client_t *self, ef_stream_fn *fn, void *arg)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_LIST_STREAMS);
-    int rc = s_call (self, &req);
-    if (rc)
-        return rc;
-    ef_mpr_t r;
-    uint32_t n;
-    if (ef_proto_reply_find (&self->rep, "streams", &r) ||
-        ef_mpr_array (&r, &n))
-        return s_fail (self, EF_EPROTO, "malformed LIST_STREAMS reply", NULL);
-    for (uint32_t i = 0; i < n; i++) {
-        ef_stream_info_t s;
-        if (ef_proto_read_stream (&r, &s))
-            return s_fail (self, EF_EPROTO, "malformed stream", NULL);
-        if (fn (arg, &s))
-            break;
-    }
-    return 0;
-}
-
-/*  Walk the array at key, calling fn for each event. */
-static int
-s_each_event (ef_client_t *self, const char *key, ef_event_fn *fn, void *arg)
-{
-    ef_mpr_t r;
-    uint32_t n;
-    if (ef_proto_reply_find (&self->rep, key, &r) || ef_mpr_array (&r, &n))
-        return s_fail (self, EF_EPROTO, "malformed event list", NULL);
-    for (uint32_t i = 0; i < n; i++) {
-        ef_event_t ev;
-        if (ef_proto_read_event (&r, &ev))
-            return s_fail (self, EF_EPROTO, "malformed event", NULL);
-        if (fn && fn (arg, &ev))
-            break;
-    }
-    return 0;
-}
-
-static uint64_t
-s_reply_uint (ef_client_t *self, const char *key)
-{
-    ef_mpr_t r;
-    uint64_t v = 0;
-    if (ef_proto_reply_find (&self->rep, key, &r) == 0)
-        ef_mpr_uint (&r, &v);
-    return v;
-}
-
-int
-ef_client_get_event (ef_client_t *self, const char *event_id,
-                     const char *stream, ef_event_t *out)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_GET_EVENT);
-    req.event_id = ef_str (event_id);
-    req.stream = ef_str (stream);
-    int rc = s_call (self, &req);
-    if (rc)
-        return rc;
-    ef_mpr_t r;
-    if (ef_proto_reply_find (&self->rep, "event", &r) ||
-        ef_proto_read_event (&r, out))
-        return s_fail (self, EF_EPROTO, "malformed event in reply", NULL);
-    return 0;
-}
-
-int
-ef_client_read (ef_client_t *self, const char *stream, uint64_t after,
-                uint32_t limit, ef_event_fn *fn, void *arg, uint64_t *next,
-                uint64_t *head)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_READ);
-    req.stream = ef_str (stream);
-    req.after = after;
-    req.limit = limit;
-    int rc = s_call (self, &req);
-    if (rc == 0)
-        rc = s_each_event (self, "events", fn, arg);
-    if (rc == 0 && next)
-        *next = s_reply_uint (self, "next");
-    if (rc == 0 && head)
-        *head = s_reply_uint (self, "head");
-    return rc;
-}
-
-int
-ef_client_list_events (ef_client_t *self, const ef_request_t *query,
-                       ef_event_fn *fn, void *arg, int *has_more)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_LIST_EVENTS);
-    req.stream = query->stream;
-    req.type = query->type;
-    req.source = query->source;
-    req.status = query->status;
-    req.from = query->from;
-    req.has_from = query->has_from;
-    req.to = query->to;
-    req.has_to = query->has_to;
-    req.page = query->page;
-    req.limit = query->limit;
-    int rc = s_call (self, &req);
-    if (rc == 0)
-        rc = s_each_event (self, "items", fn, arg);
-    if (rc == 0 && has_more) {
-        ef_mpr_t r;
-        *has_more = 0;
-        if (ef_proto_reply_find (&self->rep, "has_more", &r) == 0)
-            ef_mpr_bool (&r, has_more);
-    }
-    return rc;
-}
-
-int
-ef_client_stats (ef_client_t *self, ef_stats_t *out)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_STATS);
-    int rc = s_call (self, &req);
-    if (rc)
-        return rc;
-    ef_mpr_t r;
-    if (ef_proto_reply_find (&self->rep, "stats", &r) ||
-        ef_proto_read_stats (&r, out))
-        return s_fail (self, EF_EPROTO, "malformed STATS reply", NULL);
-    return 0;
-}
+/* ---------------------------------------------------------------- calls */
 
 int
 ef_client_call (ef_client_t *self, ef_request_t *req, const ef_reply_t **rep)
@@ -932,89 +763,20 @@ ef_client_set_push_handler (ef_client_t *self, ef_push_fn *fn, void *arg)
     self->push_arg = arg;
 }
 
-static void
-s_reply_id (ef_client_t *self, const char *key, char *out)
+int
+ef_client_fail (ef_client_t *self, int code, const char *message)
 {
-    ef_mpr_t r;
-    ef_str_t s = EF_STR_NULL;
-    if (!out)
-        return;
-    out[0] = 0;
-    if (ef_proto_reply_find (&self->rep, key, &r) == 0 && !ef_mpr_nil (&r) &&
-        ef_mpr_str (&r, &s) == 0 && s.len <= 36) {
-        memcpy (out, s.ptr, s.len);
-        out[s.len] = 0;
-    }
+    return s_fail (self, code, "%s", message);
 }
 
 int
-ef_client_fetch (ef_client_t *self, const char *stream, const char *group,
-                 const char *consumer_id, uint32_t limit, int timeout_ms,
-                 ef_event_fn *fn, void *arg, char *next_offset)
+ef_client_timeout (const ef_client_t *self)
 {
-    return ef_client_commit_fetch (self, stream, group, consumer_id, NULL,
-                                   limit, timeout_ms, fn, arg, next_offset);
+    return self->timeout_ms;
 }
 
-int
-ef_client_commit_fetch (ef_client_t *self, const char *stream,
-                        const char *group, const char *consumer_id,
-                        const char *commit_id, uint32_t limit, int timeout_ms,
-                        ef_event_fn *fn, void *arg, char *next_offset)
+const ef_reply_t *
+ef_client_reply (const ef_client_t *self)
 {
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_FETCH);
-    req.stream = ef_str (stream);
-    req.group = ef_str (group);
-    req.consumer_id = ef_str (consumer_id);
-    req.last_event_id = ef_str (commit_id);
-    req.limit = limit;
-    req.timeout = timeout_ms > 0 ? (uint32_t)timeout_ms : 0;
-    /* a long poll may take its whole timeout: wait for it and then some */
-    int saved = self->timeout_ms;
-    if (timeout_ms > 0)
-        self->timeout_ms = saved + timeout_ms;
-    int rc = s_call (self, &req);
-    self->timeout_ms = saved;
-    if (rc == 0)
-        rc = s_each_event (self, "events", fn, arg);
-    if (rc == 0)
-        s_reply_id (self, "next_offset", next_offset);
-    return rc;
-}
-
-int
-ef_client_commit (ef_client_t *self, const char *stream, const char *group,
-                  const char *consumer_id, const char *event_id,
-                  char *committed)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_COMMIT);
-    req.stream = ef_str (stream);
-    req.group = ef_str (group);
-    req.consumer_id = ef_str (consumer_id);
-    req.last_event_id = ef_str (event_id);
-    int rc = s_call (self, &req);
-    if (rc == 0)
-        s_reply_id (self, "committed_offset", committed);
-    return rc;
-}
-
-int
-ef_client_seek (ef_client_t *self, const char *stream, const char *group,
-                const char *position, uint64_t timestamp_ms, char *committed)
-{
-    ef_request_t req;
-    s_request_init (self, &req, EF_CMD_SEEK);
-    req.stream = ef_str (stream);
-    req.group = ef_str (group);
-    req.position = ef_str (position);
-    if (!position) {
-        req.timestamp = timestamp_ms;
-        req.has_timestamp = 1;
-    }
-    int rc = s_call (self, &req);
-    if (rc == 0)
-        s_reply_id (self, "committed_offset", committed);
-    return rc;
+    return &self->rep;
 }

@@ -1,5 +1,6 @@
 /*  ef_config.c: option tables loaded from defaults, a file, the
-    environment and flags, in that order, each overriding the last. */
+    environment and flags, in that order, each overriding the last; and
+    the servers' shared start (load, stray arguments, log level). */
 #include "eventflow/ef_config.h"
 #include "eventflow/ef_error.h"
 
@@ -231,4 +232,28 @@ ef_config_usage (const ef_config_t *self, FILE *out)
     fprintf (out, "  --%-18s %s\n", "config FILE",
              "read options from FILE (name = value lines; env "
              "EVENTFLOW_CONFIG)");
+}
+
+int
+ef_config_load_main (ef_config_t *self, const char *program, int argc,
+                     char **argv, ef_log_t *log)
+{
+    char err[512];
+    int next;
+    if (ef_config_load (self, argc, argv, 1, &next, err, sizeof err)) {
+        fprintf (stderr, "%s: %s\n", program, err);
+        return 2;
+    }
+    if (next < argc) {
+        fprintf (stderr, "%s: unknown argument '%s' (see --help)\n", program,
+                 argv[next]);
+        return 2;
+    }
+    int level = ef_log_level_parse (ef_config_get (self, "log-level"));
+    if (level < 0) {
+        fprintf (stderr, "%s: bad --log-level\n", program);
+        return 2;
+    }
+    ef_log_set_level (log, (ef_log_level_t)level);
+    return 0;
 }

@@ -1,6 +1,9 @@
-/*  ef_json.c: a strict, non-allocating JSON validator and a string quoter.
-    The validator is a recursive-descent recogniser whose recursion is
-    bounded by max_depth. */
+/*  ef_json.c: JSON without a DOM (see ef_json.h): the strict,
+    non-allocating validator (a recursive-descent recogniser bounded by
+    max_depth) and the JSON Pointer of its first fault, walking an
+    object's members or an array's elements, a value's kind and a string's
+    unescaping, line and column of an offset, msgpack rendered as JSON,
+    and the string quoter. */
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"

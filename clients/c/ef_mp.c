@@ -1,9 +1,12 @@
-/*  ef_mp.c: the growable buffer and the bounded msgpack reader. The reader
+/*  ef_mp.c: the growable buffer with its msgpack writers, the bounded
+    msgpack reader and whole-frame validation (see ef_mp.h). The reader
     implements the msgpack format spec directly so that no declared length
-    is ever used to allocate; see ef_mp.h. */
+    is ever used to allocate. */
 #include "eventflow/ef_mp.h"
 #include "eventflow/ef_error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,6 +130,31 @@ ef_buf_append (ef_buf_t *b, const void *p, size_t n)
     memcpy (b->data + b->len, p, n);
     b->len += n;
     return 0;
+}
+
+int
+ef_buf_vprintf (ef_buf_t *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy (again, ap);
+    int n = vsnprintf (NULL, 0, fmt, ap);
+    int rc = n < 0 ? EF_EINVAL : ef_buf_reserve (b, (size_t)n + 1);
+    if (rc == 0) {
+        vsnprintf (b->data + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end (again);
+    return rc;
+}
+
+int
+ef_buf_printf (ef_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    int rc = ef_buf_vprintf (b, fmt, ap);
+    va_end (ap);
+    return rc;
 }
 
 /*  The packers write straight into the buffer, one reservation per value:

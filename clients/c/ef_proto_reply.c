@@ -8,6 +8,7 @@
     when it is reached. */
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_json.h"
 #include "ef_proto_int.h"
 
 #include <stddef.h>
@@ -466,6 +467,29 @@ ef_proto_reply_find (const ef_reply_t *rep, const char *key, ef_mpr_t *out)
     return EF_ENOTFOUND;
 }
 
+void
+ef_proto_reply_json (ef_buf_t *b, const ef_reply_t *rep)
+{
+    ef_mpr_t r = rep->body;
+    int first = 1;
+    ef_buf_append (b, "{", 1);
+    for (uint32_t i = 0; i < rep->nkeys; i++) {
+        ef_str_t k;
+        if (ef_mpr_str (&r, &k))
+            break;
+        if (KEY (k, "id") || KEY (k, "ok")) {
+            ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+            continue;
+        }
+        if (!first)
+            ef_buf_append (b, ",", 1);
+        first = 0;
+        ef_json_quote (b, k.ptr, k.len);
+        ef_buf_append (b, ":", 1);
+        ef_json_from_mp (b, &r, 1);
+    }
+    ef_buf_append (b, "}", 1);
+}
 
 int
 ef_proto_read_event_kv (ef_mpr_t *r, uint32_t n, ef_event_t *ev)

@@ -79,30 +79,8 @@ h_proc_start (const h_broker_t *b, const char *const *env,
     pthread_mutex_init (&p->mu, NULL);
     pthread_cond_init (&p->cv, NULL);
     p->pid = fork ();
-    if (p->pid == 0) {
-        const char *argv[64];
-        int argc = 0;
-        char bin[512];
-        snprintf (bin, sizeof bin, "%s", h_bin ("eventflow"));
-        argv[argc++] = bin;
-        for (int i = 0; args[i] && argc < 63; i++)
-            argv[argc++] = args[i];
-        argv[argc] = NULL;
-        if (b) {
-            setenv ("EVENTFLOW_BROKER_ENDPOINT", b->endpoint, 1);
-            setenv ("EVENTFLOW_DATA_DIR", b->dir, 1);
-        }
-        setenv ("EVENTFLOW_TIMEOUT", "3000", 1);
-        for (int i = 0; env && env[i]; i++)
-            putenv ((char *)env[i]);
-        dup2 (in[0], 0);
-        dup2 (o[1], 1);
-        dup2 (e[1], 2);
-        close (in[0]), close (in[1]), close (o[0]), close (o[1]);
-        close (e[0]), close (e[1]);
-        execv (bin, (char *const *)argv);
-        _exit (127);
-    }
+    if (p->pid == 0)
+        h_cli_exec (b, env, args, in, o, e);
     close (in[0]), close (o[1]), close (e[1]);
     p->in = in[1];
     p->out[0] = (s_out_t){p, o[0], NULL, 0, 0, 0};

@@ -523,6 +523,34 @@ s_feed_thread (void *arg)
     return NULL;
 }
 
+void
+h_cli_exec (const h_broker_t *b, const char *const *env,
+            const char *const *args, int in[2], int o[2], int e[2])
+{
+    const char *argv[64];
+    int argc = 0;
+    char bin[512];
+    snprintf (bin, sizeof bin, "%s", h_bin ("eventflow"));
+    argv[argc++] = bin;
+    for (int i = 0; args[i] && argc < 63; i++)
+        argv[argc++] = args[i];
+    argv[argc] = NULL;
+    if (b) {
+        setenv ("EVENTFLOW_BROKER_ENDPOINT", b->endpoint, 1);
+        setenv ("EVENTFLOW_DATA_DIR", b->dir, 1);
+    }
+    setenv ("EVENTFLOW_TIMEOUT", "3000", 1);
+    for (int i = 0; env && env[i]; i++)
+        putenv ((char *)env[i]);
+    dup2 (in[0], 0);
+    dup2 (o[1], 1);
+    dup2 (e[1], 2);
+    close (in[0]), close (in[1]), close (o[0]), close (o[1]);
+    close (e[0]), close (e[1]);
+    execv (bin, (char *const *)argv);
+    _exit (127);
+}
+
 int
 h_cli (const h_broker_t *b, const char *stdin_text, char **out, char **err,
        const char *const *args)
@@ -532,28 +560,8 @@ h_cli (const h_broker_t *b, const char *stdin_text, char **out, char **err,
         return -1;
     signal (SIGPIPE, SIG_IGN);
     pid_t pid = fork ();
-    if (pid == 0) {
-        const char *argv[64];
-        int argc = 0;
-        char bin[512];
-        snprintf (bin, sizeof bin, "%s", h_bin ("eventflow"));
-        argv[argc++] = bin;
-        for (int i = 0; args[i] && argc < 63; i++)
-            argv[argc++] = args[i];
-        argv[argc] = NULL;
-        if (b) {
-            setenv ("EVENTFLOW_BROKER_ENDPOINT", b->endpoint, 1);
-            setenv ("EVENTFLOW_DATA_DIR", b->dir, 1);
-        }
-        setenv ("EVENTFLOW_TIMEOUT", "3000", 1);
-        dup2 (in[0], 0);
-        dup2 (o[1], 1);
-        dup2 (e[1], 2);
-        close (in[0]), close (in[1]), close (o[0]), close (o[1]);
-        close (e[0]), close (e[1]);
-        execv (bin, (char *const *)argv);
-        _exit (127);
-    }
+    if (pid == 0)
+        h_cli_exec (b, NULL, args, in, o, e);
     close (in[0]), close (o[1]), close (e[1]);
     s_feed_t feed = {in[1], stdin_text};
     s_slurp_t so = {o[0], NULL}, se = {e[0], NULL};

@@ -98,5 +98,13 @@ int h_cli (const h_broker_t *b, const char *stdin_text, char **out, char **err,
 
 /*  Path of a built binary (EF_BIN_DIR/name) in a static buffer. */
 const char *h_bin (const char *name);
+/*  The child's side of h_cli and h_proc_start, after fork: the pipes'
+    read end of in and write ends of o and e become its 0, 1 and 2 (all
+    six descriptors closed), the broker's endpoint and data dir (when b),
+    EVENTFLOW_TIMEOUT=3000 and env ("NAME=value" strings, NULL-terminated,
+    may be NULL) its environment, then eventflow runs with args. */
+void h_cli_exec (const h_broker_t *b, const char *const *env,
+                 const char *const *args, int in[2], int o[2], int e[2])
+    __attribute__ ((noreturn));
 
 #endif

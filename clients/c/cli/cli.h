@@ -126,9 +126,6 @@ uint64_t cli_max_message (const ef_client_t *client);
 
 /* ----------------------------------------------------------- JSON out */
 
-/*  printf into b. */
-void cli_buf_printf (ef_buf_t *b, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
 /*  s as a JSON string, or null when unset. */
 void cli_json_str (ef_buf_t *b, ef_str_t s);
 /*  s as raw JSON text (made one line), or null when unset; text that is

@@ -17,51 +17,6 @@
 
 /* ---------------------------------------------------------------- output */
 
-/*  The reply's keys but id and ok, as one JSON object line. */
-static int
-s_print_reply (const ef_reply_t *rep)
-{
-    ef_buf_t b;
-    ef_buf_init (&b);
-    ef_mpr_t r = rep->body;
-    int first = 1;
-    ef_buf_append (&b, "{", 1);
-    for (uint32_t k = 0; k < rep->nkeys; k++) {
-        ef_str_t key;
-        if (ef_mpr_str (&r, &key))
-            break;
-        if (ef_str_eq (key, "id") || ef_str_eq (key, "ok")) {
-            ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
-            continue;
-        }
-        if (!first)
-            ef_buf_append (&b, ",", 1);
-        first = 0;
-        ef_json_quote (&b, key.ptr, key.len);
-        ef_buf_append (&b, ":", 1);
-        ef_json_from_mp (&b, &r, 1);
-    }
-    ef_buf_append (&b, "}\n", 2);
-    int rc = cli_flush_buf (&b, stdout);
-    ef_buf_free (&b);
-    return rc ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
-}
-
-/*  Connect, send req, print the answer. */
-static int
-s_call (const cli_t *cli, ef_request_t *req, const char *what)
-{
-    ef_client_t *c;
-    int rc = cli_connect (cli, &c);
-    if (rc)
-        return rc;
-    const ef_reply_t *rep;
-    rc = ef_client_call (c, req, &rep);
-    int code = rc ? cli_fail (c, rc, "%s", what) : s_print_reply (rep);
-    ef_client_destroy (&c);
-    return code;
-}
-
 /*  A password: --password, else EVENTFLOW_PASSWORD, else one line of
     standard input. NULL when none. */
 static const char *
@@ -214,7 +169,7 @@ cli_keys_run (const cli_t *cli, int argc, char **argv)
         req.public_key = ef_str (pos[1]);
     } else
         return s_sub_usage (s_keys_usage, 0);
-    return s_call (cli, &req, "keys");
+    return cli_call_print (cli, &req, "keys");
 }
 
 /* ---------------------------------------------------------------- apikeys */
@@ -285,7 +240,7 @@ cli_apikeys_run (const cli_t *cli, int argc, char **argv)
         req.key_id = ef_str (pos[1]);
     } else
         return s_sub_usage (s_apikeys_usage, 0);
-    return s_call (cli, &req, "apikeys");
+    return cli_call_print (cli, &req, "apikeys");
 }
 
 /* ---------------------------------------------------------------- users */
@@ -337,7 +292,7 @@ cli_users_run (const cli_t *cli, int argc, char **argv)
         req.user_id = ef_str (pos[1]);
     } else
         return s_sub_usage (s_users_usage, 0);
-    return s_call (cli, &req, "users");
+    return cli_call_print (cli, &req, "users");
 }
 
 /* ---------------------------------------------------------------- login */
@@ -367,7 +322,7 @@ cli_login_run (const cli_t *cli, int argc, char **argv)
     req.cmd = EF_CMD_LOGIN;
     req.email = ef_str (pos[0]);
     req.password = ef_str (pw);
-    return s_call (cli, &req, "login");
+    return cli_call_print (cli, &req, "login");
 }
 
 int
@@ -383,5 +338,5 @@ cli_whoami_run (const cli_t *cli, int argc, char **argv)
         return rc;
     ef_request_t req = {0};
     req.cmd = EF_CMD_WHOAMI;
-    return s_call (cli, &req, "whoami");
+    return cli_call_print (cli, &req, "whoami");
 }

@@ -295,29 +295,6 @@ cli_max_message (const ef_client_t *client)
 
 /* --------------------------------------------------------------- JSON */
 
-void
-cli_buf_printf (ef_buf_t *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start (ap, fmt);
-    int n = vsnprintf (tmp, sizeof tmp, fmt, ap);
-    va_end (ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof tmp) {
-        ef_buf_append (b, tmp, (size_t)n);
-        return;
-    }
-    /* Longer than the scratch buffer: format straight into b. */
-    if (ef_buf_reserve (b, (size_t)n + 1))
-        return;
-    va_start (ap, fmt);
-    vsnprintf (b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end (ap);
-    b->len += (size_t)n;
-}
-
 static void
 s_lit (ef_buf_t *b, const char *s)
 {
@@ -358,10 +335,10 @@ cli_json_stream (ef_buf_t *b, const ef_stream_info_t *s)
     cli_json_str (b, s->name);
     s_lit (b, ",\"created_at\":");
     cli_json_time (b, s->created_at, 1);
-    cli_buf_printf (b,
-                    ",\"events\":%" PRIu64 ",\"first_seq\":%" PRIu64
-                    ",\"last_seq\":%" PRIu64,
-                    s->events, s->first_seq, s->last_seq);
+    ef_buf_printf (b,
+                   ",\"events\":%" PRIu64 ",\"first_seq\":%" PRIu64
+                   ",\"last_seq\":%" PRIu64,
+                   s->events, s->first_seq, s->last_seq);
     if (ef_str_set (s->schema)) {
         s_lit (b, ",\"schema\":");
         cli_json_raw (b, s->schema);
@@ -432,25 +409,8 @@ cli_call_print (const cli_t *cli, ef_request_t *req, const char *what)
     else {
         ef_buf_t b;
         ef_buf_init (&b);
-        ef_mpr_t r = rep->body;
-        int first = 1;
-        ef_buf_append (&b, "{", 1);
-        for (uint32_t i = 0; i < rep->nkeys; i++) {
-            ef_str_t k;
-            if (ef_mpr_str (&r, &k))
-                break;
-            if (ef_str_eq (k, "id") || ef_str_eq (k, "ok")) {
-                ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
-                continue;
-            }
-            if (!first)
-                ef_buf_append (&b, ",", 1);
-            first = 0;
-            ef_json_quote (&b, k.ptr, k.len);
-            ef_buf_append (&b, ":", 1);
-            ef_json_from_mp (&b, &r, 1);
-        }
-        ef_buf_append (&b, "}\n", 2);
+        ef_proto_reply_json (&b, rep);
+        ef_buf_append (&b, "\n", 1);
         if (cli_flush_buf (&b, stdout))
             code = CLI_EXIT_REFUSED;
         ef_buf_free (&b);

@@ -156,7 +156,7 @@ s_usage (FILE *out)
 static void
 s_error_line (ef_buf_t *b, uint64_t line, int code, ef_str_t message)
 {
-    cli_buf_printf (b, "{\"line\":%" PRIu64 ",\"error\":{\"code\":", line);
+    ef_buf_printf (b, "{\"line\":%" PRIu64 ",\"error\":{\"code\":", line);
     ef_json_quote (b, ef_error_name (code), strlen (ef_error_name (code)));
     ef_buf_append (b, ",\"message\":", 11);
     if (!ef_str_set (message) || message.len == 0)
@@ -256,8 +256,8 @@ s_on_reply (void *arg, int status, const ef_publish_result_t *results,
             self->accepted++;
         ef_buf_append (&slot->out, "{\"event_id\":", 12);
         cli_json_str (&slot->out, r->event_id);
-        cli_buf_printf (&slot->out, ",\"seq\":%" PRIu64 ",\"status\":\"%s\"}\n",
-                        r->seq, r->duplicate ? "DUPLICATE" : "ACCEPTED");
+        ef_buf_printf (&slot->out, ",\"seq\":%" PRIu64 ",\"status\":\"%s\"}\n",
+                       r->seq, r->duplicate ? "DUPLICATE" : "ACCEPTED");
     }
     slot->state = S_DONE;
 }

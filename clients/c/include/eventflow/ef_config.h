@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "eventflow/ef_log.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -33,6 +35,13 @@ void ef_config_destroy (ef_config_t **self_p);
     in *next. Returns 0, or EF_EINVAL with a message in err. */
 int ef_config_load (ef_config_t *self, int argc, char **argv, int first,
                     int *next, char *err, size_t errlen);
+/*  A server's start (eventflow-broker, eventflow-bridge): ef_config_load
+    over argv[1..argc), refusing an argument left over and an unknown
+    "log-level" (ef_log_level_parse), each with one line "program: why"
+    on stderr; the level is set on log. 0, or 2: the exit status of a
+    usage error. */
+int ef_config_load_main (ef_config_t *self, const char *program, int argc,
+                         char **argv, ef_log_t *log);
 /*  Set a value by hand (highest precedence). 0 or EF_EINVAL/EF_ENOMEM. */
 int ef_config_set (ef_config_t *self, const char *name, const char *value);
 /*  The value of name (NULL when unset or unknown). Owned by the config. */

@@ -1,6 +1,9 @@
-/*  ef_json.h: the small amount of JSON that the hot paths need without a
-    DOM: a strict RFC 8259 validator (one value, valid UTF-8, bounded
-    nesting) that allocates nothing, and string quoting for writers.
+/*  ef_json.h: the JSON that the hot paths need without a DOM: a strict
+    RFC 8259 validator (one value, valid UTF-8, bounded nesting) that
+    allocates nothing and can name its first fault's JSON Pointer and line
+    and column; walking the members of an object and the elements of an
+    array as raw slices; a value's kind and a string's unescaped text;
+    msgpack written out as JSON; and string quoting for writers.
     Thread-safety: pure functions. */
 #ifndef EF_JSON_H
 #define EF_JSON_H

@@ -7,6 +7,7 @@
 #ifndef EF_MP_H
 #define EF_MP_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -67,6 +68,12 @@ void ef_buf_reset (ef_buf_t *b);
 int ef_buf_append (ef_buf_t *b, const void *p, size_t n);
 /*  Ensure room for n more bytes; 0 or EF_ENOMEM. */
 int ef_buf_reserve (ef_buf_t *b, size_t n);
+/*  Append printf's text; on EF_ENOMEM b->oom is set and nothing is
+    appended. */
+int ef_buf_printf (ef_buf_t *b, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+int ef_buf_vprintf (ef_buf_t *b, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 2, 0)));
 
 /*  Packers (the bytes are those msgpack-c's packer writes; a failed
     growth sets b->oom and writes nothing). b->pk remains bound for callers

@@ -338,6 +338,9 @@ typedef struct {
 int ef_proto_decode_reply (const void *p, size_t n, ef_reply_t *rep);
 /*  Position *r at the value of key in the reply. 0 or EF_ENOTFOUND. */
 int ef_proto_reply_find (const ef_reply_t *rep, const char *key, ef_mpr_t *r);
+/*  Append the reply's keys but id and ok to b as one JSON object, values
+    rendered by ef_json_from_mp (no newline). */
+void ef_proto_reply_json (ef_buf_t *b, const ef_reply_t *rep);
 
 /*  Readers for reply values (r positioned at the value). 0, EF_EINVAL on
     a type mismatch, or EF_EPROTO. Unknown keys are skipped. */
