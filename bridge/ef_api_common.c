@@ -50,7 +50,7 @@ ef_api_check_json (ef_http_t *h)
 int
 ef_api_body (ef_bridge_t *self, ef_http_t *h, json_t **root)
 {
-    int rc = ef_http_read_json (h, self->max_body);
+    int rc = ef_http_read_json (h, ef_bridge_max_body (self));
     if (rc)
         return rc;
     if ((rc = ef_api_check_json (h)))

@@ -663,7 +663,7 @@ s_count_elements (ef_str_t body)
 static int
 s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
 {
-    int rc = ef_http_read_json (h, self->max_body);
+    int rc = ef_http_read_json (h, ef_bridge_max_body (self));
     if (rc)
         return rc;
     if ((rc = ef_api_check_json (h)))
@@ -785,14 +785,8 @@ s_ingest (ef_bridge_t *self, ef_http_t *h, const char *stream, int seed)
             rc = ef_http_problem (h, EF_EUNAVAILABLE, "out of memory", NULL, 1);
             goto done;
         }
-        if (!ef_watch_up (self->watch))
-            rc = EF_EUNAVAILABLE; /* known down: answered at once */
-        else if ((rc = ef_batcher_publish (
-                      self->batcher, h->api_key,
-                      h->api_key.ptr ? EF_STR_NULL : h->jwt, ef_str (stream),
-                      send, nsend, results, why, &retry)) == EF_EUNAVAILABLE ||
-                 rc == EF_ETIMEOUT)
-            ef_watch_report (self->watch);
+        rc = ef_bridge_publish (self, h, ef_str (stream), send, nsend, results,
+                                why, &retry);
         if (rc == EF_EUNAVAILABLE || rc == EF_ETIMEOUT) {
             free (send);
             free (results);

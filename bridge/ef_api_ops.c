@@ -5,7 +5,6 @@
 #include "ef_api_common.h"
 #include "eventflow/ef_proto.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -163,15 +162,6 @@ s_processing_lines (ef_http_t *h, ef_mpr_t *r)
     ef_buf_free (&hist);
 }
 
-/*  Does the request carry the operator's metrics token? */
-static int
-s_operator (const ef_bridge_t *self, const ef_http_t *h)
-{
-    return self->metrics_token && h->jwt.ptr &&
-           strlen (self->metrics_token) == h->jwt.len &&
-           sodium_memcmp (self->metrics_token, h->jwt.ptr, h->jwt.len) == 0;
-}
-
 /*  Who may read /metrics (README "Metrics"): with a metrics token, only
     its holder, who also sees the per-org series (consumer lag by stream
     and group); without one, anyone when the bridge listens on loopback
@@ -181,8 +171,9 @@ s_operator (const ef_bridge_t *self, const ef_http_t *h)
 int
 ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
 {
-    int operator= s_operator (self, h);
-    if (!operator&& (self->metrics_token || !self->loopback_only))
+    int access = ef_bridge_metrics_access (self, h);
+    int operator= access == 1;
+    if (access < 0)
         return ef_http_problem (h, EF_EAUTH, "authentication failed", NULL, 0);
     /* the broker's figures, asked as the gateway itself */
     ef_request_t req = {0};
@@ -252,7 +243,8 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
                        "answered.\n# TYPE eventflow_http_requests_total "
                        "counter\n");
     for (int i = 0; i <= ef_bridge_nroutes; i++) {
-        ef_route_stats_t *s = &self->stats[i];
+        ef_route_stats_t s;
+        ef_bridge_route_stats (self, i, &s);
         char route[160];
         if (i < ef_bridge_nroutes)
             snprintf (route, sizeof route, "%s %s", ef_bridge_routes[i].method,
@@ -260,7 +252,7 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
         else
             snprintf (route, sizeof route, "none");
         for (int c = 0; c < EF_BRIDGE_CODES; c++) {
-            uint64_t n = atomic_load (&s->count[c]);
+            uint64_t n = s.count[c];
             if (n)
                 ef_http_printf (h,
                                 "eventflow_http_requests_total{route=\"%s\","
@@ -273,8 +265,9 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
                        "HTTP requests.\n# TYPE eventflow_http_request_seconds "
                        "histogram\n");
     for (int i = 0; i < ef_bridge_nroutes; i++) {
-        ef_route_stats_t *s = &self->stats[i];
-        uint64_t total = atomic_load (&s->total);
+        ef_route_stats_t s;
+        ef_bridge_route_stats (self, i, &s);
+        uint64_t total = s.total;
         if (!total)
             continue;
         char route[160];
@@ -285,8 +278,7 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
                 h,
                 "eventflow_http_request_seconds_bucket{route=\"%s\","
                 "le=\"%g\"} %llu\n",
-                route, ef_bridge_buckets[b],
-                (unsigned long long)atomic_load (&s->bucket[b]));
+                route, ef_bridge_buckets[b], (unsigned long long)s.bucket[b]);
         ef_http_printf (
             h,
             "eventflow_http_request_seconds_bucket{route=\"%s\","
@@ -294,8 +286,8 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
             "eventflow_http_request_seconds_sum{route=\"%s\"} %.6f\n"
             "eventflow_http_request_seconds_count{route=\"%s\"} "
             "%llu\n",
-            route, (unsigned long long)total, route,
-            atomic_load (&s->sum_us) / 1e6, route, (unsigned long long)total);
+            route, (unsigned long long)total, route, s.sum_us / 1e6, route,
+            (unsigned long long)total);
     }
     return ef_http_send_text (h, "text/plain; version=0.0.4");
 }

@@ -5,6 +5,9 @@
     short), the route table and its dispatcher, and per-route metrics. */
 #define _GNU_SOURCE /* pthread_setattr_default_np */
 #include "ef_bridge_int.h"
+#include "ef_polls.h"
+#include "ef_watch.h"
+#include "eventflow/ef_cert.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
@@ -12,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sodium.h>
@@ -51,6 +55,41 @@ const ef_config_opt_t ef_bridge_options[] = {
      "shows per-org series; without it /metrics is open on loopback only"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
     {NULL, NULL, NULL, NULL},
+};
+
+/*  A route's figures, counted as requests are answered. */
+typedef struct {
+    _Atomic uint64_t count[EF_BRIDGE_CODES];
+    _Atomic uint64_t bucket[EF_BRIDGE_BUCKETS]; /* cumulative below */
+    _Atomic uint64_t sum_us;
+    _Atomic uint64_t total;
+} s_stats_t;
+
+struct ef_bridge {
+    const ef_config_t *cfg;
+    ef_log_t *log;
+    struct mg_context *ctx;
+    char listen[128];
+    char broker[256];
+    int plain;
+    ef_cert_t gateway; /* our key pair */
+    ef_cert_t server;  /* the broker's public key */
+    size_t max_body;
+    int timeout_ms;
+    const char *metrics_token;
+    int loopback_only;       /* every listening address is a loopback one */
+    s_stats_t *stats;        /* one per route, and one for "no route" */
+    ef_batcher_t *batcher;   /* ingest's group commit */
+    ef_watch_t *watch;       /* is the broker there? */
+    ef_polls_t *polls;       /* long polls waiting, per credential and all */
+    int threads;             /* civetweb's workers: one per open connection */
+    int reserve;             /* kept free for short requests */
+    _Atomic int connections; /* open connections, each holding a worker */
+    int request_timeout_ms;  /* to send the headers, and again the body */
+#define EF_BRIDGE_POOL 64    /* idle broker connections kept */
+    pthread_mutex_t pool_mu; /* broker connections between requests */
+    ef_client_t *pool[EF_BRIDGE_POOL];
+    uint32_t pooled;
 };
 
 /*  A pass-through row: method, path, command, the field of the path's
@@ -508,7 +547,7 @@ s_code_index (int status)
 static void
 s_count (ef_bridge_t *self, int route, int status, uint64_t ns)
 {
-    ef_route_stats_t *st = &self->stats[route < 0 ? ef_bridge_nroutes : route];
+    s_stats_t *st = &self->stats[route < 0 ? ef_bridge_nroutes : route];
     double secs = ns / 1e9;
     atomic_fetch_add_explicit (&st->count[s_code_index (status)], 1,
                                memory_order_relaxed);
@@ -517,6 +556,50 @@ s_count (ef_bridge_t *self, int route, int status, uint64_t ns)
             atomic_fetch_add_explicit (&st->bucket[i], 1, memory_order_relaxed);
     atomic_fetch_add_explicit (&st->sum_us, ns / 1000, memory_order_relaxed);
     atomic_fetch_add_explicit (&st->total, 1, memory_order_relaxed);
+}
+
+size_t
+ef_bridge_max_body (const ef_bridge_t *self)
+{
+    return self->max_body;
+}
+
+int
+ef_bridge_metrics_access (const ef_bridge_t *self, const ef_http_t *h)
+{
+    if (self->metrics_token && h->jwt.ptr &&
+        strlen (self->metrics_token) == h->jwt.len &&
+        sodium_memcmp (self->metrics_token, h->jwt.ptr, h->jwt.len) == 0)
+        return 1;
+    return self->metrics_token || !self->loopback_only ? -1 : 0;
+}
+
+void
+ef_bridge_route_stats (const ef_bridge_t *self, int i, ef_route_stats_t *out)
+{
+    s_stats_t *st = &self->stats[i];
+    for (int c = 0; c < EF_BRIDGE_CODES; c++)
+        out->count[c] = atomic_load (&st->count[c]);
+    for (int b = 0; b < EF_BRIDGE_BUCKETS; b++)
+        out->bucket[b] = atomic_load (&st->bucket[b]);
+    out->sum_us = atomic_load (&st->sum_us);
+    out->total = atomic_load (&st->total);
+}
+
+int
+ef_bridge_publish (ef_bridge_t *self, ef_http_t *h, ef_str_t stream,
+                   const ef_event_in_t *events, uint32_t n,
+                   ef_batch_result_t *results, char *why,
+                   uint64_t *retry_after_ms)
+{
+    if (!ef_watch_up (self->watch))
+        return EF_EUNAVAILABLE; /* known down: answered at once */
+    int rc = ef_batcher_publish (self->batcher, h->api_key,
+                                 h->api_key.ptr ? EF_STR_NULL : h->jwt, stream,
+                                 events, n, results, why, retry_after_ms);
+    if (rc == EF_EUNAVAILABLE || rc == EF_ETIMEOUT)
+        ef_watch_report (self->watch);
+    return rc;
 }
 
 /*  Who made the request, for its log line: "api_key:ID" or "user:ID" as

@@ -1,17 +1,15 @@
-/*  ef_bridge_int.h: what the bridge's route modules share: the bridge
-    object, the broker call, and the route table's types. Not public. */
+/*  ef_bridge_int.h: what the bridge's route modules share: the bridge's
+    settings and parts through functions (the object itself is private
+    to ef_bridge.c), the broker call, and the route table's types. Not
+    public. */
 #ifndef EF_BRIDGE_INT_H
 #define EF_BRIDGE_INT_H
 
-#include <pthread.h>
 #include <stddef.h>
-#include <stdatomic.h>
+#include <stdint.h>
 #include "ef_batcher.h"
 #include "ef_bridge.h"
 #include "ef_http.h"
-#include "ef_polls.h"
-#include "ef_watch.h"
-#include "eventflow/ef_cert.h"
 #include "eventflow/ef_client.h"
 
 typedef int (ef_route_fn) (ef_bridge_t *self, ef_http_t *h);
@@ -40,39 +38,33 @@ typedef struct {
 #define EF_BRIDGE_CODES   20 /* statuses the metrics tell apart */
 #define EF_BRIDGE_BUCKETS 12
 
+/*  A route's request figures, as read at one moment (the bridge keeps
+    them private and counts them as it answers). */
 typedef struct {
-    _Atomic uint64_t count[EF_BRIDGE_CODES];
-    _Atomic uint64_t bucket[EF_BRIDGE_BUCKETS]; /* cumulative below */
-    _Atomic uint64_t sum_us;
-    _Atomic uint64_t total;
+    uint64_t count[EF_BRIDGE_CODES];    /* by ef_bridge_codes */
+    uint64_t bucket[EF_BRIDGE_BUCKETS]; /* cumulative below ef_bridge_buckets */
+    uint64_t sum_us;
+    uint64_t total;
 } ef_route_stats_t;
 
-struct ef_bridge {
-    const ef_config_t *cfg;
-    ef_log_t *log;
-    struct mg_context *ctx;
-    char listen[128];
-    char broker[256];
-    int plain;
-    ef_cert_t gateway; /* our key pair */
-    ef_cert_t server;  /* the broker's public key */
-    size_t max_body;
-    int timeout_ms;
-    const char *metrics_token;
-    int loopback_only;       /* every listening address is a loopback one */
-    ef_route_stats_t *stats; /* one per route, and one for "no route" */
-    ef_batcher_t *batcher;   /* ingest's group commit */
-    ef_watch_t *watch;       /* is the broker there? */
-    ef_polls_t *polls;       /* long polls waiting, per credential and all */
-    int threads;             /* civetweb's workers: one per open connection */
-    int reserve;             /* kept free for short requests */
-    _Atomic int connections; /* open connections, each holding a worker */
-    int request_timeout_ms;  /* to send the headers, and again the body */
-#define EF_BRIDGE_POOL 64    /* idle broker connections kept */
-    pthread_mutex_t pool_mu; /* broker connections between requests */
-    ef_client_t *pool[EF_BRIDGE_POOL];
-    uint32_t pooled;
-};
+/*  The largest request body accepted (413 beyond). */
+size_t ef_bridge_max_body (const ef_bridge_t *self);
+/*  Who may read /metrics (README "Metrics"): 1 the holder of the metrics
+    token, 0 anyone else when it is open (no token, loopback only), -1 no
+    one else. */
+int ef_bridge_metrics_access (const ef_bridge_t *self, const ef_http_t *h);
+/*  The figures of route i of ef_bridge_routes (i == ef_bridge_nroutes:
+    the requests that matched no route) into *out. */
+void ef_bridge_route_stats (const ef_bridge_t *self, int i,
+                            ef_route_stats_t *out);
+/*  Ingest n events into stream through the group commit (ef_batcher.h),
+    with h's credential: EF_EUNAVAILABLE at once while the broker is known
+    to be down, and a broker found away (EF_EUNAVAILABLE, EF_ETIMEOUT) is
+    reported to the watch. As ef_batcher_publish otherwise. */
+int ef_bridge_publish (ef_bridge_t *self, ef_http_t *h, ef_str_t stream,
+                       const ef_event_in_t *events, uint32_t n,
+                       ef_batch_result_t *results, char *why,
+                       uint64_t *retry_after_ms);
 
 /*  One broker request for the exchange h, with h's credential. 0 and
     *rep, or the HTTP status already answered as a problem (503 when the
