@@ -11,6 +11,7 @@
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
+#include "eventflow/ef_uuid.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -485,15 +486,6 @@ s_sub (void *arg, ef_str_t key, ef_str_t value)
     return f->found;
 }
 
-static int
-s_hex (char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 int
 ef_bridge_path_safe (const char *path)
 {
@@ -511,7 +503,8 @@ ef_bridge_path_safe (const char *path)
                 return 1;
             seg = p + 1;
         } else if (*p == '%') {
-            int hi = s_hex (p[1]), lo = hi < 0 ? -1 : s_hex (p[2]);
+            int hi = ef_hex_value (p[1]),
+                lo = hi < 0 ? -1 : ef_hex_value (p[2]);
             int c = lo < 0 ? -1 : hi * 16 + lo;
             if (c == '/' || c == '\\' || c == 0)
                 return 0;

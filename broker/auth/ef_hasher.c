@@ -1,6 +1,7 @@
 /*  ef_hasher.c: a pool of argon2id workers fed from fair queues served
     round-robin (see ef_hasher.h). */
 #include "ef_hasher.h"
+#include "ef_fairq.h"
 #include "eventflow/ef_error.h"
 
 #include <pthread.h>
@@ -13,25 +14,13 @@
 
 #define S_MAX_THREADS 8
 
-/*  One fair queue: the requests of one org (or address), oldest first. */
-typedef struct s_queue {
-    struct s_queue *next; /* in the ring of non-empty queues, or free */
-    uint64_t key;
-    ef_wreq_t *head, *tail;
-    uint32_t n;
-} s_queue_t;
-
 struct ef_hasher {
     pthread_mutex_t lock;
     pthread_cond_t ready;
-    s_queue_t *ring, *ring_tail; /* non-empty queues, served in turn */
-    s_queue_t *spare;            /* empty queues to reuse */
-    uint32_t queued;
-    int closed;
+    ef_fairq_t *queue; /* the requests waiting, by w->hash_queue */
     ef_mailbox_t *done;
     pthread_t threads[S_MAX_THREADS];
     uint32_t nthreads, started;
-    uint32_t max_queue, max_per_queue;
 };
 
 int
@@ -70,41 +59,16 @@ s_work (ef_wreq_t *w)
     }
 }
 
-/*  The next request to hash, from the queue whose turn it is (that
-    queue then goes to the back of the ring). NULL once closed and empty.
-    Blocks. */
+/*  The next request to hash, from the queue whose turn it is. NULL once
+    closed and empty. Blocks. */
 static ef_wreq_t *
 s_next (ef_hasher_t *self)
 {
     pthread_mutex_lock (&self->lock);
-    while (!self->ring && !self->closed)
+    while (!ef_fairq_count (self->queue) && !ef_fairq_closed (self->queue))
         pthread_cond_wait (&self->ready, &self->lock);
-    ef_wreq_t *w = NULL;
-    s_queue_t *q = self->ring;
-    if (q) {
-        w = q->head;
-        q->head = w->next;
-        q->n--;
-        self->queued--;
-        self->ring = q->next;
-        if (!self->ring)
-            self->ring_tail = NULL;
-        q->next = NULL;
-        if (q->n) { /* its next request waits for the others' turns */
-            if (self->ring_tail)
-                self->ring_tail->next = q;
-            else
-                self->ring = q;
-            self->ring_tail = q;
-        } else {
-            q->tail = NULL;
-            q->next = self->spare;
-            self->spare = q;
-        }
-    }
+    ef_wreq_t *w = ef_fairq_take (self->queue);
     pthread_mutex_unlock (&self->lock);
-    if (w)
-        w->next = NULL;
     return w;
 }
 
@@ -132,14 +96,19 @@ ef_hasher_new (uint32_t threads, uint32_t max_queue, ef_mailbox_t *done)
     ef_hasher_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    max_queue = max_queue ? max_queue : 1;
+    self->queue =
+        ef_fairq_new (max_queue, max_queue / 8 < 4 ? 4 : max_queue / 8);
+    if (!self->queue) {
+        free (self);
+        return NULL;
+    }
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->ready, NULL);
     self->done = done;
     self->nthreads = threads < 1               ? 1
                      : threads > S_MAX_THREADS ? S_MAX_THREADS
                                                : threads;
-    self->max_queue = max_queue ? max_queue : 1;
-    self->max_per_queue = self->max_queue / 8 < 4 ? 4 : self->max_queue / 8;
     return self;
 }
 
@@ -155,55 +124,14 @@ ef_hasher_start (ef_hasher_t *self)
 int
 ef_hasher_submit (ef_hasher_t *self, ef_wreq_t *w)
 {
-    int rc = 0;
     pthread_mutex_lock (&self->lock);
-    s_queue_t *q = self->ring;
-    while (q && q->key != w->hash_queue)
-        q = q->next;
-    if (self->closed || self->queued >= self->max_queue ||
-        (q && q->n >= self->max_per_queue))
-        rc = EF_EUNAVAILABLE;
-    else if (!q) {
-        /* a new turn at the back of the ring */
-        if ((q = self->spare))
-            self->spare = q->next;
-        else if (!(q = calloc (1, sizeof *q)))
-            rc = EF_EUNAVAILABLE;
-        if (q) {
-            q->key = w->hash_queue;
-            q->head = q->tail = NULL;
-            q->n = 0;
-            q->next = NULL;
-            if (self->ring_tail)
-                self->ring_tail->next = q;
-            else
-                self->ring = q;
-            self->ring_tail = q;
-        }
-    }
+    int rc = ef_fairq_push (self->queue, w->hash_queue, w);
     if (rc == 0) {
         w->next = NULL;
-        if (q->tail)
-            q->tail->next = w;
-        else
-            q->head = w;
-        q->tail = w;
-        q->n++;
-        self->queued++;
         pthread_cond_signal (&self->ready);
     }
     pthread_mutex_unlock (&self->lock);
     return rc;
-}
-
-static void
-s_free_queues (s_queue_t *q)
-{
-    while (q) {
-        s_queue_t *next = q->next;
-        free (q);
-        q = next;
-    }
 }
 
 void
@@ -214,13 +142,12 @@ ef_hasher_destroy (ef_hasher_t **self_p)
     ef_hasher_t *self = *self_p;
     /* the threads finish what is queued, then stop */
     pthread_mutex_lock (&self->lock);
-    self->closed = 1;
+    ef_fairq_close (self->queue);
     pthread_cond_broadcast (&self->ready);
     pthread_mutex_unlock (&self->lock);
     for (uint32_t i = 0; i < self->started; i++)
         pthread_join (self->threads[i], NULL);
-    s_free_queues (self->ring); /* empty unless never started */
-    s_free_queues (self->spare);
+    ef_fairq_destroy (&self->queue); /* empty unless never started */
     pthread_mutex_destroy (&self->lock);
     pthread_cond_destroy (&self->ready);
     free (self);

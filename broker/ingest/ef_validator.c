@@ -1,9 +1,10 @@
 /*  ef_validator.c: a pool of schema-check threads shared round robin
     between orgs (see ef_validator.h). Each org with work waiting has a
-    queue; the queues that no thread holds wait in a ring; a thread takes
-    the ring's first, checks a slice of its first request, and puts the
-    queue back at the ring's end (or lets it go when it is empty). */
+    lane in a fair queue (ef_fairq.h); a thread holds the lane whose turn
+    it is, checks a slice of its first request, and gives the lane back,
+    to wait for its next turn (or to go when it is empty). */
 #include "ef_validator.h"
+#include "ef_fairq.h"
 #include "ef_schema.h"
 #include "eventflow/ef_error.h"
 
@@ -15,26 +16,13 @@
 #define S_MAX_ERRORS  8 /* failing paths told per refused payload */
 #define S_MS          1000000LL
 
-/*  One org's requests, oldest first. */
-typedef struct s_queue {
-    uint32_t org;
-    ef_wreq_t *head, *tail;
-    uint32_t n;
-    int used;             /* the slot is an org's */
-    struct s_queue *next; /* in the ring */
-} s_queue_t;
-
 struct ef_validator {
     ef_mailbox_t *done;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    s_queue_t *queues; /* max_queue slots: never more orgs than requests */
-    s_queue_t *ring, *ring_tail; /* queues waiting for a thread */
-    uint32_t waiting;            /* requests queued or in hand */
-    int closed;
+    ef_fairq_t *queue; /* requests queued or in hand, by org */
     pthread_t threads[S_MAX_THREADS];
     uint32_t nthreads, started;
-    uint32_t per_org, max_queue;
     int64_t event_ns, request_ns;
 };
 
@@ -124,80 +112,38 @@ s_slice (ef_validator_t *self, ef_wreq_t *w)
 
 /* ---------------------------------------------------------------- queues */
 
-static void
-s_ring_push (ef_validator_t *self, s_queue_t *q)
-{
-    q->next = NULL;
-    if (self->ring_tail)
-        self->ring_tail->next = q;
-    else
-        self->ring = q;
-    self->ring_tail = q;
-}
-
-static s_queue_t *
-s_ring_pop (ef_validator_t *self)
-{
-    s_queue_t *q = self->ring;
-    if (q) {
-        self->ring = q->next;
-        if (!self->ring)
-            self->ring_tail = NULL;
-        q->next = NULL;
-    }
-    return q;
-}
-
 static void *
 s_run (void *arg)
 {
     ef_validator_t *self = arg;
     pthread_mutex_lock (&self->mu);
     for (;;) {
-        s_queue_t *q = s_ring_pop (self);
-        if (!q) {
-            if (self->closed && self->waiting == 0)
+        ef_fairq_lane_t *lane;
+        ef_wreq_t *w = ef_fairq_hold (self->queue, &lane);
+        if (!w) {
+            if (ef_fairq_closed (self->queue) && !ef_fairq_count (self->queue))
                 break;
             pthread_cond_wait (&self->cv, &self->mu);
             continue;
         }
-        if (self->closed) {
+        int finished;
+        if (ef_fairq_closed (self->queue)) {
             /* stopping: what waits is answered now, not checked */
-            while (q->head) {
-                ef_wreq_t *w = q->head;
-                q->head = w->next;
-                q->n--;
-                self->waiting--;
-                w->next = NULL;
-                w->status = EF_EUNAVAILABLE;
-                w->why = "the broker is stopping";
-                ef_mailbox_post (self->done, w);
-            }
-            q->tail = NULL;
-            q->used = 0;
-            if (self->waiting == 0)
-                pthread_cond_broadcast (&self->cv);
-            continue;
+            w->status = EF_EUNAVAILABLE;
+            w->why = "the broker is stopping";
+            finished = 1;
+        } else {
+            /* the lane is this thread's until it is released */
+            pthread_mutex_unlock (&self->mu);
+            finished = s_slice (self, w);
+            pthread_mutex_lock (&self->mu);
         }
-        /* the queue is this thread's until it goes back in the ring */
-        ef_wreq_t *w = q->head;
-        pthread_mutex_unlock (&self->mu);
-        int finished = s_slice (self, w);
-        pthread_mutex_lock (&self->mu);
+        ef_fairq_release (self->queue, lane, finished);
         if (finished) {
-            q->head = w->next;
-            if (!q->head)
-                q->tail = NULL;
-            q->n--;
-            self->waiting--;
             w->next = NULL;
             ef_mailbox_post (self->done, w);
         }
-        if (q->n)
-            s_ring_push (self, q);
-        else
-            q->used = 0;
-        if (self->closed && self->waiting == 0)
+        if (ef_fairq_closed (self->queue) && !ef_fairq_count (self->queue))
             pthread_cond_broadcast (&self->cv);
     }
     pthread_mutex_unlock (&self->mu);
@@ -217,12 +163,10 @@ ef_validator_new (uint32_t threads, uint32_t per_org, uint32_t max_queue,
     self->nthreads = threads < 1               ? 1
                      : threads > S_MAX_THREADS ? S_MAX_THREADS
                                                : threads;
-    self->max_queue = max_queue ? max_queue : 1;
-    self->per_org = per_org ? per_org : 1;
     self->event_ns = (event_ms ? event_ms : 1) * S_MS;
     self->request_ns = (request_ms ? request_ms : 1) * S_MS;
-    self->queues = calloc (self->max_queue, sizeof *self->queues);
-    if (!self->queues) {
+    self->queue = ef_fairq_new (max_queue, per_org);
+    if (!self->queue) {
         free (self);
         return NULL;
     }
@@ -243,39 +187,13 @@ ef_validator_start (ef_validator_t *self)
 int
 ef_validator_submit (ef_validator_t *self, ef_wreq_t *w)
 {
-    int rc = EF_EUNAVAILABLE;
     pthread_mutex_lock (&self->mu);
-    s_queue_t *q = NULL, *free_slot = NULL;
-    for (uint32_t i = 0; !q && i < self->max_queue; i++) {
-        if (self->queues[i].used && self->queues[i].org == w->org)
-            q = &self->queues[i];
-        else if (!self->queues[i].used && !free_slot)
-            free_slot = &self->queues[i];
-    }
-    if (!self->closed && self->waiting < self->max_queue &&
-        (q ? q->n < self->per_org : free_slot != NULL)) {
-        if (!q) {
-            q = free_slot;
-            memset (q, 0, sizeof *q);
-            q->used = 1;
-            q->org = w->org;
-        }
-        w->next = NULL;
-        w->check_next = 0;
-        w->check_ns = 0;
-        if (q->tail)
-            q->tail->next = w;
-        else
-            q->head = w;
-        q->tail = w;
-        /* a queue not in the ring is either in a thread's hand (it goes
-           back there after its slice) or was empty until now */
-        if (q->n++ == 0)
-            s_ring_push (self, q);
-        self->waiting++;
+    w->next = NULL;
+    w->check_next = 0;
+    w->check_ns = 0;
+    int rc = ef_fairq_push (self->queue, w->org, w);
+    if (rc == 0)
         pthread_cond_signal (&self->cv);
-        rc = 0;
-    }
     pthread_mutex_unlock (&self->mu);
     return rc;
 }
@@ -287,14 +205,14 @@ ef_validator_destroy (ef_validator_t **self_p)
         return;
     ef_validator_t *self = *self_p;
     pthread_mutex_lock (&self->mu);
-    self->closed = 1;
+    ef_fairq_close (self->queue);
     pthread_cond_broadcast (&self->cv);
     pthread_mutex_unlock (&self->mu);
     for (uint32_t i = 0; i < self->started; i++)
         pthread_join (self->threads[i], NULL);
     pthread_mutex_destroy (&self->mu);
     pthread_cond_destroy (&self->cv);
-    free (self->queues);
+    ef_fairq_destroy (&self->queue);
     free (self);
     *self_p = NULL;
 }

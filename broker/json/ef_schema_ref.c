@@ -13,6 +13,7 @@
 
 #include "ef_schema_int.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_uuid.h"
 
 /*  The built-in meta-schema's URI (without the empty fragment). */
 #define S_META_URI "http://json-schema.org/draft-07/schema"
@@ -265,18 +266,6 @@ sr_uri_resolve (const char *base, const char *ref)
     return out;
 }
 
-static int
-s_hexval (char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*  Percent-decode s[0..n) in place; returns the new length. */
 size_t
 sr_percent_decode (char *s, size_t n)
@@ -284,8 +273,8 @@ sr_percent_decode (char *s, size_t n)
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = s_hexval (s[i + 1])) >= 0 &&
-            (lo = s_hexval (s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = ef_hex_value (s[i + 1])) >= 0 &&
+            (lo = ef_hex_value (s[i + 2])) >= 0) {
             s[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else

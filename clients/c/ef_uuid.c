@@ -1,4 +1,5 @@
-/*  ef_uuid.c: UUIDv7 generation, parsing and formatting (see ef_uuid.h). */
+/*  ef_uuid.c: UUIDv7 generation, parsing and formatting, and hex digits
+    (see ef_uuid.h). */
 #include "eventflow/ef_uuid.h"
 #include "eventflow/ef_error.h"
 
@@ -42,8 +43,8 @@ ef_uuid_gen_v7 (ef_uuid_gen_t *g, uint64_t now_ms, ef_uuid_t *out)
     out->b[8] = (uint8_t)(0x80 | (out->b[8] & 0x3f));
 }
 
-static int
-s_hex (char c)
+int
+ef_hex_value (char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -67,7 +68,7 @@ ef_uuid_parse (const char *s, size_t len, ef_uuid_t *out)
             i++;
             continue;
         }
-        int hi = s_hex (s[i]), lo = s_hex (s[i + 1]);
+        int hi = ef_hex_value (s[i]), lo = ef_hex_value (s[i + 1]);
         if (hi < 0 || lo < 0)
             return EF_EINVAL;
         out->b[j++] = (uint8_t)(hi << 4 | lo);

@@ -1,7 +1,8 @@
 /*  test_uuid.c: unit tests of ef_uuid: UUIDv7 generation (strictly
     increasing per generator, even many ids in one millisecond or with a
     clock that steps back), version and variant bits, parsing, formatting
-    and the timestamp read back from an id. */
+    and the timestamp read back from an id; and ef_hex_value, the one hex
+    digit reader of the project. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -189,6 +190,20 @@ test_parse_rejects_wrong_length_bad_hex_and_misplaced_dashes (void **state)
         EF_EINVAL);
 }
 
+static void
+test_hex_value_reads_both_cases_and_refuses_the_rest (void **state)
+{
+    (void)state;
+    const char *digits = "0123456789abcdef", *upper = "ABCDEF";
+    for (int i = 0; i < 16; i++)
+        assert_int_equal (ef_hex_value (digits[i]), i);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal (ef_hex_value (upper[i]), 10 + i);
+    for (int c = -128; c < 128; c++)
+        if (!strchr ("0123456789abcdefABCDEF", c) || c == 0)
+            assert_int_equal (ef_hex_value ((char)c), -1);
+}
+
 int
 main (void)
 {
@@ -203,6 +218,7 @@ main (void)
         cmocka_unit_test (test_parse_reads_either_case_and_formats_lowercase),
         cmocka_unit_test (
             test_parse_rejects_wrong_length_bad_hex_and_misplaced_dashes),
+        cmocka_unit_test (test_hex_value_reads_both_cases_and_refuses_the_rest),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

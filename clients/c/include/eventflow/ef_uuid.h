@@ -1,7 +1,9 @@
 /*  ef_uuid.h: UUIDs for event ids. Generation of UUIDv7 (RFC 9562: 48-bit
     Unix milliseconds, then a 12-bit counter that keeps ids from one
     generator strictly increasing within a millisecond, then random bits),
-    parsing of any UUID in 8-4-4-4-12 hex form, and formatting.
+    parsing of any UUID in 8-4-4-4-12 hex form, and formatting; and the
+    value of one hex digit, which the parser shares with the rest of the
+    project (percent-decoding in the bridge and in schema refs).
     Thread-safety: a generator is used by one thread at a time. */
 #ifndef EF_UUID_H
 #define EF_UUID_H
@@ -37,6 +39,8 @@ int ef_uuid_parse (const char *s, size_t len, ef_uuid_t *out);
 void ef_uuid_format (const ef_uuid_t *u, char out[EF_UUID_STRLEN + 1]);
 /*  The millisecond timestamp of a UUIDv7 (0 for other versions). */
 uint64_t ef_uuid_v7_ms (const ef_uuid_t *u);
+/*  The value of one hex digit, 0 to 15 (either case), or -1. */
+int ef_hex_value (char c);
 
 #ifdef __cplusplus
 }
