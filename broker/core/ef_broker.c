@@ -45,6 +45,8 @@ const ef_config_opt_t ef_broker_options[] = {
     {"max-payload", "EVENTFLOW_MAX_PAYLOAD", "1M", "largest event payload"},
     {"max-route-hops", "EVENTFLOW_MAX_ROUTE_HOPS", "8",
      "most routes one event goes through (then FAILED, to the DLQ)"},
+    {"search-scan", "EVENTFLOW_SEARCH_SCAN", "100000",
+     "most events one page of an event search examines"},
     {"curve", "EVENTFLOW_CURVE", "on",
      "on = CurveZMQ with registered keys; off = plain (loopback/IPC only)"},
     {"allow-register", "EVENTFLOW_ALLOW_REGISTER", "true",
@@ -715,6 +717,10 @@ ef_broker_open (ef_broker_t *self)
         s_config_uint (self, "max-payload", 16, 1u << 30, &self->max_payload) ||
         s_config_uint (self, "max-route-hops", 0, 1000, &max_hops))
         return EF_EINVAL;
+    uint32_t scan;
+    if (s_config_uint (self, "search-scan", 1, 100000000, &scan))
+        return EF_EINVAL;
+    ef_query_set_scan (self->query, scan);
     uint32_t vthreads, event_ms, batch_ms, heartbeat_ms;
     if (s_config_uint (self, "heartbeat-timeout", 500, 600000, &heartbeat_ms))
         return EF_EINVAL;

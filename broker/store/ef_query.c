@@ -3,9 +3,12 @@
     head (stream_id, seq), the stored record pairs, and the state. */
 #include "ef_query.h"
 #include "ef_process.h"
+#include "ef_search.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_uuid.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +26,7 @@ struct ef_query {
     ef_buf_t tmp;
     s_cursor_t *cursors;
     uint32_t ncursors;
+    uint32_t scan; /* events one search page examines at most */
 };
 
 ef_query_t *
@@ -32,12 +36,19 @@ ef_query_new (void)
     if (!self)
         return NULL;
     ef_buf_init (&self->tmp);
+    self->scan = EF_QUERY_SCAN;
     self->cursors = calloc (S_MAX_MERGE, sizeof (s_cursor_t));
     if (!self->cursors) {
         free (self);
         return NULL;
     }
     return self;
+}
+
+void
+ef_query_set_scan (ef_query_t *self, uint32_t scan)
+{
+    self->scan = scan ? scan : 1;
 }
 
 void
@@ -293,7 +304,8 @@ s_cursor_load (ef_store_txn_t *txn, s_cursor_t *cur)
 }
 
 static int
-s_matches (const ef_request_t *req, ef_str_t record, uint64_t received_at)
+s_matches (const ef_request_t *req, const ef_search_t *search, ef_str_t record,
+           uint64_t received_at)
 {
     if (req->has_from && received_at < req->from)
         return 0;
@@ -301,7 +313,7 @@ s_matches (const ef_request_t *req, ef_str_t record, uint64_t received_at)
         return 0;
     if (ef_str_set (req->status) && !ef_str_eq (req->status, "PROCESSED"))
         return 0;
-    if (!ef_str_set (req->type) && !ef_str_set (req->source))
+    if (!ef_str_set (req->type) && !ef_str_set (req->source) && !search)
         return 1;
     ef_event_t ev = {0};
     ef_mpr_t r;
@@ -316,13 +328,89 @@ s_matches (const ef_request_t *req, ef_str_t record, uint64_t received_at)
         (ev.source.len != req->source.len ||
          memcmp (ev.source.ptr, req->source.ptr, ev.source.len)))
         return 0;
-    return 1;
+    return ef_search_match (search, ev.payload);
 }
 
-int
-ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
-                      const ef_request_t *req, ef_buf_t *out, const char **why)
+/*  Search cursors: the merge order is received_at descending, then stream
+    num ascending, then seq descending; a cursor is the key of the next
+    event to examine, "<received_at>.<num>.<seq>". */
+static int
+s_cursor_parse (ef_str_t text, uint64_t key[3])
 {
+    char buf[72];
+    if (text.len >= sizeof buf)
+        return -1;
+    memcpy (buf, text.ptr, text.len);
+    buf[text.len] = 0;
+    int used = 0;
+    if (sscanf (buf, "%" SCNu64 ".%" SCNu64 ".%" SCNu64 "%n", &key[0], &key[1],
+                &key[2], &used) != 3 ||
+        (size_t)used != text.len || key[1] > UINT32_MAX || key[2] == 0)
+        return -1;
+    return 0;
+}
+
+/*  1 when the event (received_at, num, seq) is at or after key in the
+    merge order, i.e. not yet examined. */
+static int
+s_at_or_after (uint64_t ra, uint32_t num, uint64_t seq, const uint64_t key[3])
+{
+    if (ra != key[0])
+        return ra < key[0];
+    if (num != key[1])
+        return num > key[1];
+    return seq <= key[2];
+}
+
+/*  Place cur at its newest event not yet examined by the search that
+    stopped at key (received_at grows with seq in a stream: a bisection). */
+static int
+s_cursor_resume (ef_store_txn_t *txn, s_cursor_t *cur, const uint64_t key[3])
+{
+    uint64_t first, head;
+    int rc = ef_store_stream_bounds (txn, cur->num, &first, &head);
+    if (rc || head == 0) {
+        cur->seq = 0;
+        return rc;
+    }
+    uint64_t lo = first, hi = head, found = 0; /* largest seq at or after */
+    while (lo <= hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        ef_str_t rec;
+        if ((rc = ef_store_event_get (txn, cur->num, mid, &rec)))
+            return rc == EF_ENOTFOUND ? (cur->seq = 0, 0) : rc;
+        if (s_at_or_after (ef_query_received_at (rec), cur->num, mid, key)) {
+            found = mid;
+            lo = mid + 1;
+        } else {
+            if (mid == 0)
+                break;
+            hi = mid - 1;
+        }
+    }
+    cur->seq = found;
+    return 0;
+}
+
+static int
+s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+               const ef_request_t *req, const ef_search_t *search,
+               ef_buf_t *out, const char **why)
+{
+    /* a search (where or cursor) examines at most self->scan events a
+       page and answers next_cursor */
+    int search_mode = search || ef_str_set (req->cursor);
+    uint64_t key[3];
+    uint32_t scanned = 0;
+    char next[72] = "";
+    if (ef_str_set (req->cursor) && s_cursor_parse (req->cursor, key)) {
+        *why = "cursor is not a cursor of this listing";
+        return EF_EINVAL;
+    }
+    if (ef_str_set (req->cursor) && req->page > 1) {
+        *why = "page and cursor do not go together";
+        return EF_EINVAL;
+    }
     uint32_t limit = req->limit ? req->limit : 20;
     uint32_t page = req->page ? req->page : 1;
     if (limit > EF_MAX_LIST)
@@ -343,9 +431,13 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
         rc = ef_store_stream_each (txn, org, s_collect_stream, &c);
     if (rc || c.err)
         return rc ? rc : c.err;
-    for (uint32_t i = 0; i < self->ncursors; i++)
+    for (uint32_t i = 0; i < self->ncursors; i++) {
+        if (ef_str_set (req->cursor) &&
+            (rc = s_cursor_resume (txn, &self->cursors[i], key)))
+            return rc;
         if ((rc = s_cursor_load (txn, &self->cursors[i])))
             return rc;
+    }
 
     uint64_t skip = (uint64_t)(page - 1) * limit;
     uint32_t n = 0;
@@ -356,7 +448,9 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
         s_cursor_t *best = NULL;
         for (uint32_t i = 0; i < self->ncursors; i++) {
             s_cursor_t *cur = &self->cursors[i];
-            if (cur->seq && (!best || cur->received_at > best->received_at))
+            if (cur->seq && (!best || cur->received_at > best->received_at ||
+                             (cur->received_at == best->received_at &&
+                              cur->num < best->num)))
                 best = cur;
         }
         if (!best)
@@ -364,11 +458,19 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
         /* newest first: nothing older than `from` can match any more */
         if (req->has_from && best->received_at < req->from)
             break;
-        if (s_matches (req, best->rec, best->received_at)) {
+        if (search_mode && scanned == self->scan) {
+            snprintf (next, sizeof next, "%" PRIu64 ".%u.%" PRIu64,
+                      best->received_at, best->num, best->seq);
+            break;
+        }
+        scanned++;
+        if (s_matches (req, search, best->rec, best->received_at)) {
             if (skip)
                 skip--;
             else if (n == limit) {
                 has_more = 1;
+                snprintf (next, sizeof next, "%" PRIu64 ".%u.%" PRIu64,
+                          best->received_at, best->num, best->seq);
                 break;
             } else {
                 ef_query_write_event (&self->tmp, txn, best->num, best->id,
@@ -382,7 +484,7 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     }
     if (self->tmp.oom)
         return EF_ENOMEM;
-    ef_proto_reply_ok (out, req->id, 4);
+    ef_proto_reply_ok (out, req->id, search_mode ? 5 : 4);
     ef_mp_key (out, "items");
     ef_mp_array (out, n);
     ef_buf_append (out, self->tmp.data, self->tmp.len);
@@ -391,8 +493,28 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     ef_mp_key (out, "limit");
     ef_mp_uint (out, limit);
     ef_mp_key (out, "has_more");
-    ef_mp_bool (out, has_more);
+    ef_mp_bool (out, has_more || next[0]);
+    if (search_mode) {
+        ef_mp_key (out, "next_cursor");
+        if (next[0])
+            ef_mp_cstr (out, next);
+        else
+            ef_mp_nil (out);
+    }
     return 0;
+}
+
+int
+ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                      const ef_request_t *req, ef_buf_t *out, const char **why)
+{
+    ef_search_t *search;
+    int rc = ef_search_new (&search, req->where, req->n_where, why);
+    if (rc)
+        return rc;
+    rc = s_list_events (self, txn, org, req, search, out, why);
+    ef_search_destroy (&search);
+    return rc;
 }
 
 int

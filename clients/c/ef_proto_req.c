@@ -81,7 +81,9 @@ static const ef_proto_table_t s_rate = EF_PT (s_rate_fields);
     X (CREDIT, "credit", U32, SET, credit, 0, NULL)                            \
     X (SUB, "sub", U64, SET, sub, 0, NULL)                                     \
     X (STREAMS, "streams", STRS, SET, streams, S_OF (n_streams), NULL)         \
-    X (EVENTS, "events", EVENTS, VIEW, events, S_OF (n_events), NULL)
+    X (EVENTS, "events", EVENTS, VIEW, events, S_OF (n_events), NULL)          \
+    X (CURSOR, "cursor", STR, SET, cursor, 0, NULL)                            \
+    X (WHERE, "where", STRS, SET, where, S_OF (n_where), NULL)
 
 #define S_ENUM(id, k, kind, when, m, aux, sub) S_F_##id,
 enum { S_FIELDS (S_ENUM) S_NFIELDS };
@@ -113,7 +115,8 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_GET_EVENT] = {B (EVENT_ID) | B (STREAM), 0},
     [EF_CMD_READ] = {B (STREAM) | B (AFTER) | B (LIMIT), B (AFTER)},
     [EF_CMD_LIST_EVENTS] = {B (STREAM) | B (TYPE) | B (SOURCE) | B (STATUS) |
-                                B (FROM) | B (TO) | B (PAGE) | B (LIMIT),
+                                B (FROM) | B (TO) | B (PAGE) | B (LIMIT) |
+                                B (CURSOR) | B (WHERE),
                             0},
     [EF_CMD_STATS] = {0, 0},
     [EF_CMD_REGISTER] = {B (EMAIL) | B (PASSWORD) | B (ORG_NAME), 0},

@@ -290,6 +290,111 @@ test_list_events_merges_an_orgs_streams_newest_first (void **state)
                       EF_EINVAL);
 }
 
+/*  The next_cursor of the last reply into out ("" when nil). */
+static void
+s_next_cursor (fx_t *fx, char *out, size_t size)
+{
+    ef_mpr_t r;
+    ef_str_t c;
+    out[0] = 0;
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "next_cursor", &r), 0);
+    if (ef_mpr_nil (&r))
+        return;
+    assert_int_equal (ef_mpr_str (&r, &c), 0);
+    snprintf (out, size, "%.*s", (int)c.len, c.ptr);
+}
+
+static void
+test_search_pages_by_cursor_over_a_bounded_scan (void **state)
+{
+    fx_t *fx = *state;
+    char got[512], all[1024] = "", cursor[72];
+    ef_request_t req = {0};
+    req.where[0] = ef_str ("/at:contains:\"orders\"");
+    req.n_where = 1;
+    /* two events examined a page: audit#2, audit#1 first (no match),
+       then the orders two by two, then done */
+    ef_query_set_scan (fx->q, 2);
+    int pages = 0;
+    do {
+        assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+        s_payloads (fx, "items", got, sizeof got);
+        if (pages == 0)
+            assert_string_equal (got, "");
+        if (got[0])
+            snprintf (all + strlen (all), sizeof all - strlen (all), "%s%s",
+                      all[0] ? " " : "", got);
+        s_next_cursor (fx, cursor, sizeof cursor);
+        req.cursor = ef_str (cursor);
+        pages++;
+    } while (cursor[0] && pages < 10);
+    assert_int_equal (pages, 4);
+    assert_string_equal (all, "{\"at\":\"orders#5\"} {\"at\":\"orders#4\"} "
+                              "{\"at\":\"orders#3\"} {\"at\":\"orders#2\"} "
+                              "{\"at\":\"orders#1\"}");
+    /* the limit also stops a page, with a cursor to the next match */
+    ef_query_set_scan (fx->q, EF_QUERY_SCAN);
+    req.cursor = EF_STR_NULL;
+    req.limit = 2;
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+    s_payloads (fx, "items", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#5\"} {\"at\":\"orders#4\"}");
+    s_next_cursor (fx, cursor, sizeof cursor);
+    req.cursor = ef_str (cursor);
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+    s_payloads (fx, "items", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#3\"} {\"at\":\"orders#2\"}");
+    /* one stream, eq; a bad cursor or predicate is refused */
+    req.limit = 0;
+    req.cursor = EF_STR_NULL;
+    req.stream = ef_str ("orders");
+    req.where[0] = ef_str ("/at:eq:\"orders#3\"");
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+    s_payloads (fx, "items", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#3\"}");
+    s_next_cursor (fx, cursor, sizeof cursor);
+    assert_string_equal (cursor, "");
+    const char *why = NULL;
+    req.cursor = ef_str ("nope");
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, &why),
+                      EF_EINVAL);
+    req.cursor = EF_STR_NULL;
+    req.where[0] = ef_str ("/at:eq:orders");
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, &why),
+                      EF_EINVAL);
+    assert_non_null (strstr (why, "where"));
+}
+
+static void
+test_search_never_matches_another_orgs_events (void **state)
+{
+    fx_t *fx = *state;
+    char got[512];
+    ef_request_t req = {0};
+    /* org 2's only event is orders#1; org 1's audit is not seen */
+    req.where[0] = ef_str ("/at:exists");
+    req.n_where = 1;
+    assert_int_equal (s_run (fx, ef_query_list_events, 2, &req, NULL), 0);
+    s_payloads (fx, "items", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#1\"}");
+    req.where[0] = ef_str ("/at:contains:\"audit\"");
+    assert_int_equal (s_run (fx, ef_query_list_events, 2, &req, NULL), 0);
+    s_payloads (fx, "items", got, sizeof got);
+    assert_string_equal (got, "");
+    /* nor does org 1 find org 2's event (its own orders#1 only) */
+    req.where[0] = ef_str ("/at:eq:\"orders#1\"");
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+    s_payloads (fx, "items", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#1\"}");
+    ef_mpr_t r;
+    uint32_t n;
+    ef_event_t e;
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "items", &r), 0);
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    assert_int_equal (ef_proto_read_event (&r, &e), 0);
+    assert_true (ef_str_eq (e.stream_id, fx->orders.id));
+}
+
 /* ---------------------------------------------------------------- streams */
 
 static void
@@ -323,6 +428,8 @@ main (void)
         T (test_get_event_finds_an_event_by_id),
         T (test_list_events_merges_an_orgs_streams_newest_first),
         T (test_get_stream_counts_its_events),
+        T (test_search_pages_by_cursor_over_a_bounded_scan),
+        T (test_search_never_matches_another_orgs_events),
 #undef T
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -127,8 +127,11 @@ typedef struct {
     uint64_t after;    /* READ */
     uint64_t from, to; /* LIST_EVENTS, when has_from / has_to */
     int has_from, has_to;
-    uint32_t limit;        /* READ, LIST_EVENTS; 0 = default */
-    uint32_t page;         /* LIST_EVENTS; 0 = default */
+    uint32_t limit;     /* READ, LIST_EVENTS; 0 = default */
+    uint32_t page;      /* LIST_EVENTS; 0 = default */
+    ef_str_t cursor;    /* LIST_EVENTS: a reply's next_cursor */
+    ef_str_t where[16]; /* LIST_EVENTS: payload predicates (≤ 8 taken) */
+    uint32_t n_where;
     ef_event_in_t *events; /* PUBLISH */
     uint32_t n_events;
     /* security commands */
