@@ -89,6 +89,17 @@ ef_http_query (const ef_http_t *h, const char *name, char *out, size_t size)
     return n >= 0 ? 1 : n == -2 ? -1 : 0; /* -2: there, but too long */
 }
 
+int
+ef_http_query_nth (const ef_http_t *h, const char *name, size_t nth, char *out,
+                   size_t size)
+{
+    const char *q = h->ri->query_string;
+    if (!q)
+        return 0;
+    int n = mg_get_var2 (q, strlen (q), name, out, size, nth);
+    return n >= 0 ? 1 : n == -2 ? -1 : 0;
+}
+
 void
 ef_http_printf (ef_http_t *h, const char *fmt, ...)
 {

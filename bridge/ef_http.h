@@ -50,6 +50,9 @@ const char *ef_http_header (const ef_http_t *h, const char *name);
     -1 when present but longer than size allows. */
 int ef_http_query (const ef_http_t *h, const char *name, char *out,
                    size_t size);
+/*  The same for the nth (from 0) occurrence of a repeated parameter. */
+int ef_http_query_nth (const ef_http_t *h, const char *name, size_t nth,
+                       char *out, size_t size);
 
 /*  Check the request's framing before anything else reads it (RFC 9112
     §6): at most one Content-Length, of digits only; no Transfer-Encoding
