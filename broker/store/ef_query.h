@@ -17,7 +17,7 @@ void ef_query_destroy (ef_query_t **self_p);
 
 /*  Events a LIST_EVENTS search (where or cursor) examines at most per
     page (the broker's search-scan); then it answers with next_cursor. */
-#define EF_QUERY_SCAN 100000u
+#define EF_QUERY_SCAN 50000u
 void ef_query_set_scan (ef_query_t *self, uint32_t scan);
 
 /*  GET_STREAM, LIST_STREAMS, GET_EVENT, READ, LIST_EVENTS for org.
