@@ -147,6 +147,9 @@ ef_client_list_events (ef_client_t *self, const ef_request_t *query,
     req.has_to = query->has_to;
     req.page = query->page;
     req.limit = query->limit;
+    req.cursor = query->cursor;
+    req.n_where = query->n_where < 16 ? query->n_where : 16;
+    memcpy (req.where, query->where, req.n_where * sizeof req.where[0]);
     int rc = ef_client_call (self, &req, NULL);
     if (rc == 0)
         rc = s_each_event (self, "items", fn, arg);
@@ -155,6 +158,24 @@ ef_client_list_events (ef_client_t *self, const ef_request_t *query,
         *has_more = 0;
         if (ef_proto_reply_find (ef_client_reply (self), "has_more", &r) == 0)
             ef_mpr_bool (&r, has_more);
+    }
+    return rc;
+}
+
+int
+ef_client_search_events (ef_client_t *self, const ef_request_t *query,
+                         ef_event_fn *fn, void *arg,
+                         char next_cursor[EF_CURSOR_MAX])
+{
+    int rc = ef_client_list_events (self, query, fn, arg, NULL);
+    ef_mpr_t r;
+    ef_str_t c;
+    next_cursor[0] = 0;
+    if (rc == 0 &&
+        ef_proto_reply_find (ef_client_reply (self), "next_cursor", &r) == 0 &&
+        !ef_mpr_nil (&r) && ef_mpr_str (&r, &c) == 0 && c.len < EF_CURSOR_MAX) {
+        memcpy (next_cursor, c.ptr, c.len);
+        next_cursor[c.len] = 0;
     }
     return rc;
 }

@@ -104,6 +104,45 @@ test_produce_argument_then_read_and_get (void **state)
 }
 
 static void
+test_search_finds_events_by_payload (void **state)
+{
+    (void)state;
+    char *out, *err;
+    const char *create[] = {"streams", "create", "cli-search", NULL};
+    assert_int_equal (s_run (NULL, &out, &err, create), 0);
+    free (out), free (err);
+    const char *in = "{\"customer\":{\"id\":\"c-1\"},\"total\":5}\n"
+                     "{\"customer\":{\"id\":\"c-2\"},\"total\":50}\n"
+                     "{\"customer\":{\"id\":\"c-1\"},\"total\":500}\n";
+    const char *produce[] = {"produce", "cli-search", "--type", "t", NULL};
+    assert_int_equal (s_run (in, &out, &err, produce), 0);
+    free (out), free (err);
+    const char *eq[] = {"search", "cli-search", "--where",
+                        "/customer/id:eq:\"c-1\"", NULL};
+    assert_int_equal (s_run (NULL, &out, &err, eq), 0);
+    assert_int_equal (s_lines (out), 2);
+    assert_non_null (strstr (out, "\"total\":500"));
+    assert_null (strstr (out, "\"total\":50}"));
+    free (out), free (err);
+    const char *two[] = {"search",  "cli-search",
+                         "--where", "/total:ge:50",
+                         "--where", "/customer/id:eq:\"c-2\"",
+                         NULL};
+    assert_int_equal (s_run (NULL, &out, &err, two), 0);
+    assert_int_equal (s_lines (out), 1);
+    assert_non_null (strstr (out, "\"total\":50}"));
+    free (out), free (err);
+    const char *bad[] = {"search", "cli-search", "--where", "/total:gt:x",
+                         NULL};
+    assert_int_equal (s_run (NULL, &out, &err, bad), 1);
+    assert_non_null (strstr (err, "where"));
+    free (out), free (err);
+    const char *none[] = {"search", "cli-search", NULL};
+    assert_int_equal (s_run (NULL, &out, &err, none), 2);
+    free (out), free (err);
+}
+
+static void
 test_produce_lines_from_stdin_in_batches (void **state)
 {
     (void)state;
@@ -266,6 +305,7 @@ main (void)
         cmocka_unit_test (test_unreachable_broker_exits_3),
         cmocka_unit_test (test_bench_reports_figures),
         cmocka_unit_test (test_consume_prints_commits_and_resumes),
+        cmocka_unit_test (test_search_finds_events_by_payload),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }

@@ -362,3 +362,110 @@ cli_read_get (const cli_t *cli, int argc, char **argv)
     ef_client_destroy (&client);
     return rc;
 }
+
+/* ---------------------------------------------------------------- search */
+
+static void
+s_search_usage (FILE *out)
+{
+    fputs ("Usage: eventflow search [STREAM] --where PREDICATE... "
+           "[--type T] [--limit N]\n"
+           "\n"
+           "Print the events (of STREAM, else of every stream of the org) "
+           "whose\n"
+           "payload satisfies every PREDICATE, newest first, as JSON lines "
+           "(the\n"
+           "format of 'read'). A PREDICATE is POINTER:OP[:VALUE]: a JSON "
+           "Pointer,\n"
+           "an op (eq, contains, exists, lt, le, gt, ge) and the value as "
+           "JSON.\n"
+           "The broker examines a bounded number of events a page; the "
+           "search\n"
+           "goes on page after page until done.\n"
+           "\n"
+           "  --where P   a predicate (repeat it, at most 8; all must hold)\n"
+           "  --type T    only events of type T\n"
+           "  --limit N   stop after N events (default: all)\n"
+           "\n",
+           out);
+    cli_usage_exit_codes (out);
+    fputs ("\n"
+           "Examples:\n"
+           "  eventflow search orders --where '/customer/id:eq:\"c-1\"'\n"
+           "  eventflow search --where /total:ge:100 --where /note:exists\n",
+           out);
+}
+
+int
+cli_read_search (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {{"where", 0, 1, NULL},
+                        {"type", 0, 1, NULL},
+                        {"limit", 0, 1, NULL},
+                        {NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse ("search", opts, argc, argv, pos, 1, &npos);
+    if (rc == CLI_HELP) {
+        s_search_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    ef_request_t q = {0};
+    /* --where repeats: cli_parse keeps the last, so gather them here */
+    for (int i = 1; i < argc; i++) {
+        const char *w = NULL;
+        if (!strcmp (argv[i], "--"))
+            break;
+        if (!strcmp (argv[i], "--where") && i + 1 < argc)
+            w = argv[++i];
+        else if (!strncmp (argv[i], "--where=", 8))
+            w = argv[i] + 8;
+        if (w && q.n_where == 8)
+            return cli_usage_error ("search", "at most 8 --where");
+        if (w)
+            q.where[q.n_where++] = ef_str (w);
+    }
+    if (q.n_where == 0)
+        return cli_usage_error ("search", "missing --where");
+    uint64_t limit = 0;
+    const char *v;
+    if ((v = cli_opt (opts, "limit")) &&
+        (rc = cli_parse_u64 ("search", "--limit", v, 1, UINT64_MAX, &limit)))
+        return rc;
+    if (npos)
+        q.stream = ef_str (pos[0]);
+    if ((v = cli_opt (opts, "type")))
+        q.type = ef_str (v);
+
+    ef_client_t *client;
+    if ((rc = cli_connect (cli, &client)))
+        return rc;
+    s_reader_t reader = {0};
+    ef_buf_init (&reader.out);
+    char cursor[EF_CURSOR_MAX] = "";
+    uint64_t printed = 0;
+    rc = CLI_EXIT_OK;
+    do {
+        q.cursor = cursor[0] ? ef_str (cursor) : EF_STR_NULL;
+        q.limit = limit && limit - printed < EF_MAX_LIST
+                      ? (uint32_t)(limit - printed)
+                      : EF_MAX_LIST;
+        reader.seen = 0;
+        int err =
+            ef_client_search_events (client, &q, s_on_event, &reader, cursor);
+        if (reader.write_error) {
+            rc = CLI_EXIT_REFUSED;
+            break;
+        }
+        if (err) {
+            rc = cli_fail (client, err, "cannot search events");
+            break;
+        }
+        printed += reader.seen;
+    } while (cursor[0] && !cli_stopping () && (!limit || printed < limit));
+    ef_buf_free (&reader.out);
+    ef_client_destroy (&client);
+    return rc;
+}

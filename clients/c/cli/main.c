@@ -59,6 +59,8 @@ static const s_command_t s_commands[] = {
     {"tail", cli_read_tail, "tail STREAM [-f]",
      "print the last 10 events; -f follows new ones"},
     {"get", cli_read_get, "get EVENT_ID", "print one event"},
+    {"search", cli_read_search, "search [STREAM] --where P",
+     "print the events whose payload matches (JSON Pointer predicates)"},
     {"stats", cli_streams_stats, "stats", "print the broker's figures"},
     {"consume", cli_consume_run, "consume STREAM --group G",
      "receive a group's events as they arrive"},
