@@ -295,6 +295,44 @@ ef_api_events_get (ef_bridge_t *self, ef_http_t *h)
     return ef_http_send (h, 200);
 }
 
+/*  GET /events/{id}/history: EVENT_HISTORY's reply as one object (its
+    keys but the reply's own id and ok). */
+int
+ef_api_events_history (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    ef_uuid_t u;
+    if (ef_uuid_parse (h->params[0], strlen (h->params[0]), &u))
+        return ef_http_problem (h, EF_ENOTFOUND, "no such event", NULL, 0);
+    req.cmd = EF_CMD_EVENT_HISTORY;
+    req.event_id = ef_str (h->params[0]);
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    ef_mpr_t r = rep->body;
+    int first = 1;
+    ef_buf_append (&h->out, "{", 1);
+    for (uint32_t i = 0; i < rep->nkeys; i++) {
+        ef_str_t k;
+        if (ef_mpr_str (&r, &k))
+            return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL,
+                                    0);
+        if (ef_str_eq (k, "id") || ef_str_eq (k, "ok")) {
+            ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+            continue;
+        }
+        if (!first)
+            ef_buf_append (&h->out, ",", 1);
+        first = 0;
+        ef_json_quote (&h->out, k.ptr, k.len);
+        ef_buf_append (&h->out, ":", 1);
+        ef_json_from_mp (&h->out, &r, 1);
+    }
+    ef_buf_append (&h->out, "}", 1);
+    return ef_http_send (h, 200);
+}
+
 /*  1 when a refusal names where or cursor (the broker's words). */
 static int
 s_names_search (ef_str_t msg)

@@ -129,6 +129,7 @@ const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/streams/{stream_id}/events", ef_api_ingest},
     {"POST", "/api/v1/events", ef_api_ingest_seed},
     {"GET", "/api/v1/events/{event_id}", ef_api_events_get},
+    {"GET", "/api/v1/events/{event_id}/history", ef_api_events_history},
     {"GET", "/api/v1/events", ef_api_events_list},
     {"GET", "/api/v1/streams/{stream_id}/events", ef_api_stream_events_list},
     {"GET", "/api/v1/streams/{stream_id}/consumer-groups", ef_api_groups_list},

@@ -116,6 +116,7 @@ int ef_api_streams_delete (ef_bridge_t *self, ef_http_t *h);
 int ef_api_ingest (ef_bridge_t *self, ef_http_t *h);
 int ef_api_ingest_seed (ef_bridge_t *self, ef_http_t *h);
 int ef_api_events_get (ef_bridge_t *self, ef_http_t *h);
+int ef_api_events_history (ef_bridge_t *self, ef_http_t *h);
 int ef_api_events_list (ef_bridge_t *self, ef_http_t *h);
 int ef_api_stream_events_list (ef_bridge_t *self, ef_http_t *h);
 int ef_api_groups_fetch (ef_bridge_t *self, ef_http_t *h);

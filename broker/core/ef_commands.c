@@ -171,6 +171,7 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
 S_QUERY (s_get_stream, ef_query_get_stream)
 S_QUERY (s_list_streams, ef_query_list_streams)
 S_QUERY (s_get_event, ef_query_get_event)
+S_QUERY (s_event_history, ef_query_event_history)
 S_QUERY (s_read, ef_query_read)
 S_QUERY (s_list_events, ef_query_list_events)
 
@@ -283,6 +284,7 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_PUBLISH, s_ef_publish, EF_CMDF_WRITES | STREAM | EF_CMDF_PER_EVENT,
      PRODUCER, NULL, NULL, s_wake},
     {EF_CMD_GET_EVENT, s_get_event, STREAM, ALL, NULL, NULL, NULL},
+    {EF_CMD_EVENT_HISTORY, s_event_history, STREAM, ALL, NULL, NULL, NULL},
     {EF_CMD_READ, s_read, STREAM, ALL, NULL, NULL, NULL},
     {EF_CMD_LIST_EVENTS, s_list_events, STREAM, ALL, NULL, NULL, NULL},
     {EF_CMD_STATS, s_stats, EF_CMDF_GATEWAY, ALL, NULL, NULL, NULL},

@@ -179,6 +179,37 @@ s_finish (ef_store_txn_t *txn, uint32_t num, uint64_t seq, ef_state_t *st,
     return ef_process_state_put (txn, num, seq, st);
 }
 
+/*  Add what step st->step did to the event's history: started at
+    started, over at now. */
+static int
+s_history (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+           const ef_state_t *st, const ef_step_t *step, const char *outcome,
+           const char *error, uint64_t started, uint64_t now,
+           const char *routed_to, const char *routed_id)
+{
+    ef_attempt_t a;
+    memset (&a, 0, sizeof a);
+    a.step = st->step;
+    a.kind = step ? ef_step_kind_name (step->kind) : "event";
+    if (step && step->kind == EF_STEP_WORKER)
+        a.service = ef_str (step->target);
+    a.started_at = started;
+    a.duration_ms = now > started ? now - started : 0;
+    a.outcome = outcome;
+    a.error = error && error[0] ? ef_str (error) : EF_STR_NULL;
+    a.routed_to = routed_to ? ef_str (routed_to) : EF_STR_NULL;
+    a.routed_id = routed_id ? ef_str (routed_id) : EF_STR_NULL;
+    return ef_process_history_add (txn, num, seq, &a);
+}
+
+/*  A worker attempt's start: its job was due at its timeout. */
+static uint64_t
+s_started (const ef_state_t *st, const ef_step_t *step)
+{
+    return st->job_due > step->timeout_ms ? st->job_due - step->timeout_ms
+                                          : st->job_due;
+}
+
 static int
 s_dead (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
         uint64_t seq, ef_state_t *st, const char *error, uint64_t now)
@@ -205,8 +236,12 @@ s_dead (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
 static int
 s_failed (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
           uint64_t seq, ef_state_t *st, const ef_step_t *step,
-          const char *error, int retryable, uint64_t now)
+          const char *outcome, const char *error, int retryable, uint64_t now)
 {
+    int rc = s_history (txn, s->num, seq, st, step, outcome, error,
+                        s_started (st, step), now, NULL, NULL);
+    if (rc)
+        return rc;
     st->inflight = 0;
     if (!st->first_failure)
         st->first_failure = now;
@@ -215,7 +250,7 @@ s_failed (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
         return s_dead (self, txn, s, seq, st, error, now);
     uint64_t due = now + ef_pipeline_backoff (step, st->attempts + 1,
                                               randombytes_random ());
-    int rc = ef_process_job_del (txn, st->job_due, s->num, seq);
+    rc = ef_process_job_del (txn, st->job_due, s->num, seq);
     if (rc == 0)
         rc = ef_process_job_put (txn, due, s->num, seq);
     st->job_due = due;
@@ -227,11 +262,12 @@ s_failed (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
     than the event st is the state of: EF_EINVAL with why set when the
     event has come through max_hops routes already (streams changed since
     their pipelines were checked for cycles may still loop), or when the
-    stream is not there. */
+    stream is not there. to_id and ids get the stream's id and the copy's. */
 static int
 s_route (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *from,
          const ef_state_t *st, const ef_step_t *step, const ef_event_t *ev,
-         const char *payload, uint64_t now, char *why, size_t why_len)
+         const char *payload, uint64_t now, char *why, size_t why_len,
+         char to_id[EF_UUID_STRLEN + 1], char ids[EF_UUID_STRLEN + 1])
 {
     ef_stream_rec_t to;
     if (st->hops >= self->max_hops) {
@@ -247,7 +283,7 @@ s_route (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *from,
         return rc == EF_ENOTFOUND ? EF_EINVAL : rc;
     }
     ef_uuid_t id;
-    char ids[EF_UUID_STRLEN + 1];
+    memcpy (to_id, to.id, EF_UUID_STRLEN + 1);
     ef_uuid_gen_v7 (&self->uuids, now, &id);
     ef_uuid_format (&id, ids);
     ef_event_t e = {0};
@@ -421,9 +457,13 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
         json_error_t jerr;
         ef_str_t from = ef_str_set (st->result) ? st->result : ev.payload;
         value = json_loadb (from.ptr, from.len, JSON_DECODE_ANY, &jerr);
-        if (!value)
-            return s_dead (self, txn, &s, seq, st, "the payload is not JSON",
-                           now);
+        if (!value) {
+            rc = s_history (txn, num, seq, st, NULL, "not_json",
+                            "the payload is not JSON", now, now, NULL, NULL);
+            return rc ? rc
+                      : s_dead (self, txn, &s, seq, st,
+                                "the payload is not JSON", now);
+        }
     }
     int changed = ef_str_set (st->result);
     char *text = NULL;
@@ -448,6 +488,14 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                                                       NULL, 0, NULL);
             if (self->schema_ms)
                 self->pass_schema_ns += ef_schema_cpu_now_ns () - t0;
+            rc = s_history (txn, num, seq, st, step,
+                            bad && b.exceeded ? "failed"
+                            : bad             ? "filtered"
+                                              : "done",
+                            bad && b.exceeded ? EF_SCHEMA_BUDGET_MSG : NULL,
+                            now, now, NULL, NULL);
+            if (rc)
+                break;
             if (bad && b.exceeded) {
                 rc = s_dead (self, txn, &s, seq, st, EF_SCHEMA_BUDGET_MSG, now);
                 goto done;
@@ -465,22 +513,34 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
             char why[256];
             json_t *next = ef_patch_apply_json (
                 step->patch, value, self->max_payload, &err, why, sizeof why);
-            if (!next) {
-                rc = s_dead (self, txn, &s, seq, st, why, now);
+            rc = s_history (txn, num, seq, st, step,
+                            next ? "done" : "patch_failed", next ? NULL : why,
+                            now, now, NULL, NULL);
+            if (rc || !next) {
+                json_decref (next);
+                if (rc == 0)
+                    rc = s_dead (self, txn, &s, seq, st, why, now);
                 goto done;
             }
             json_decref (value);
             value = next;
             changed = 1;
         } else if (step->kind == EF_STEP_ROUTE) {
-            char why[EF_ERROR_TEXT];
+            char why[EF_ERROR_TEXT], to_id[EF_UUID_STRLEN + 1];
+            char copy_id[EF_UUID_STRLEN + 1];
             int e = s_route (self, txn, &s, st, step, &ev, text, now, why,
-                             sizeof why);
+                             sizeof why, to_id, copy_id);
             if (e == EF_EINVAL) {
-                rc = s_dead (self, txn, &s, seq, st, why, now);
+                rc = s_history (txn, num, seq, st, step, "route_failed", why,
+                                now, now, NULL, NULL);
+                if (rc == 0)
+                    rc = s_dead (self, txn, &s, seq, st, why, now);
                 goto done;
             }
             if ((rc = e))
+                break;
+            if ((rc = s_history (txn, num, seq, st, step, "routed", NULL, now,
+                                 now, to_id, copy_id)))
                 break;
         } else { /* worker: out, and back through ef_engine_outcome */
             if (changed) {
@@ -550,7 +610,8 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
             st.inflight) {
             /* due while a worker had it: the attempt timed out */
             rc = s_failed (self, txn, &s, jobs[i].seq, &st, &p->steps[st.step],
-                           "no answer from a worker in time", 1, now);
+                           "timed_out", "no answer from a worker in time", 1,
+                           now);
             if (rc || st.status == EF_STATUS_FAILED || st.job_due > now)
                 continue;
         }
@@ -616,19 +677,24 @@ ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, ef_str_t job_id,
                   "the worker's result is %u bytes, more than max_payload "
                   "(%zu)",
                   result.len, self->max_payload);
+        rc = s_history (txn, num, seq, &st, &p->steps[st.step], "failed", why,
+                        s_started (&st, &p->steps[st.step]), now, NULL, NULL);
         st.inflight = 0;
-        return s_dead (self, txn, &s, seq, &st, why, now);
+        return rc ? rc : s_dead (self, txn, &s, seq, &st, why, now);
     }
     if (!ok) {
         char why[EF_ERROR_TEXT];
         snprintf (why, sizeof why, "%.*s", (int)error.len,
                   error.ptr ? error.ptr : "failed");
-        return s_failed (self, txn, &s, seq, &st, &p->steps[st.step], why,
-                         retryable, now);
+        return s_failed (self, txn, &s, seq, &st, &p->steps[st.step], "failed",
+                         why, retryable, now);
     }
     /* the worker's result, when it gave one, is the payload of the steps
        that follow (and the event's result); else they see what it saw,
        which s_run_steps loads */
+    if ((rc = s_history (txn, num, seq, &st, &p->steps[st.step], "done", NULL,
+                         s_started (&st, &p->steps[st.step]), now, NULL, NULL)))
+        return rc;
     json_t *value = NULL;
     if (ef_str_set (result)) {
         json_error_t jerr;

@@ -182,6 +182,13 @@ ef_pipeline_compile_at (const char *json, size_t len, int *err, char *why,
     return self;
 }
 
+const char *
+ef_step_kind_name (int kind)
+{
+    static const char *names[] = {"filter", "transform", "route", "worker"};
+    return kind >= 0 && kind <= EF_STEP_WORKER ? names[kind] : "?";
+}
+
 void
 ef_pipeline_destroy (ef_pipeline_t **self_p)
 {

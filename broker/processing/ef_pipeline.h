@@ -33,6 +33,10 @@ typedef enum {
     EF_STEP_WORKER
 } ef_step_kind_t;
 
+/*  "filter", "transform", "route", "worker": a step's type as pipelines
+    name it. */
+const char *ef_step_kind_name (int kind);
+
 typedef struct {
     ef_step_kind_t kind;
     ef_schema_t *schema; /* filter */

@@ -88,6 +88,126 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     return rc;
 }
 
+/* ---------------------------------------------------------------- history */
+
+/*  Stored as [dropped, [attempt, ...]], each attempt [step, kind,
+    service, started_at, duration_ms, outcome, error, routed_to,
+    routed_id] with nil for an unset string. */
+static void
+s_attempt_write (ef_buf_t *b, const ef_attempt_t *a)
+{
+    ef_mp_array (b, 9);
+    ef_mp_uint (b, a->step);
+    ef_mp_cstr (b, a->kind);
+    ef_mp_xstr (b, a->service);
+    ef_mp_uint (b, a->started_at);
+    ef_mp_uint (b, a->duration_ms);
+    ef_mp_cstr (b, a->outcome);
+    ef_mp_xstr (b, a->error);
+    ef_mp_xstr (b, a->routed_to);
+    ef_mp_xstr (b, a->routed_id);
+}
+
+/*  A string or nil into *s (unset for nil). */
+static int
+s_opt_str (ef_mpr_t *r, ef_str_t *s)
+{
+    *s = EF_STR_NULL;
+    return ef_mpr_nil (r) ? 0 : ef_mpr_str (r, s);
+}
+
+static int
+s_attempt_read (ef_mpr_t *r, ef_attempt_t *a, ef_str_t *kind, ef_str_t *outcome)
+{
+    uint32_t n;
+    uint64_t step;
+    memset (a, 0, sizeof *a);
+    if (ef_mpr_array (r, &n) || n < 9 || ef_mpr_uint (r, &step) ||
+        ef_mpr_str (r, kind) || s_opt_str (r, &a->service) ||
+        ef_mpr_uint (r, &a->started_at) || ef_mpr_uint (r, &a->duration_ms) ||
+        ef_mpr_str (r, outcome) || s_opt_str (r, &a->error) ||
+        s_opt_str (r, &a->routed_to) || s_opt_str (r, &a->routed_id))
+        return EF_ESTORE;
+    for (uint32_t i = 9; i < n; i++)
+        if (ef_mpr_skip (r, 4))
+            return EF_ESTORE;
+    a->step = (uint32_t)step;
+    return 0;
+}
+
+/*  The stored history's head: dropped and how many attempts follow. */
+static int
+s_history_head (ef_mpr_t *r, uint64_t *dropped, uint32_t *n)
+{
+    uint32_t two;
+    if (ef_mpr_array (r, &two) || two < 2 || ef_mpr_uint (r, dropped) ||
+        ef_mpr_array (r, n))
+        return EF_ESTORE;
+    return 0;
+}
+
+int
+ef_process_history_add (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                        const ef_attempt_t *a)
+{
+    ef_str_t v;
+    ef_mpr_t r;
+    uint64_t dropped = 0;
+    uint32_t n = 0;
+    int rc = ef_store_history_get (txn, num, seq, &v);
+    if (rc && rc != EF_ENOTFOUND)
+        return rc;
+    ef_mpr_init (&r, rc ? NULL : v.ptr, rc ? 0 : v.len);
+    if (rc == 0 && s_history_head (&r, &dropped, &n))
+        return EF_ESTORE;
+    /* the oldest go, so that with a this makes EF_HISTORY_MAX */
+    for (; n >= EF_HISTORY_MAX; n--, dropped++)
+        if (ef_mpr_skip (&r, 4))
+            return EF_ESTORE;
+    ef_buf_t b;
+    ef_buf_init (&b);
+    ef_mp_array (&b, 2);
+    ef_mp_uint (&b, dropped);
+    ef_mp_array (&b, n + 1);
+    if (n)
+        ef_buf_append (&b, r.p, (size_t)(r.end - r.p));
+    s_attempt_write (&b, a);
+    rc =
+        b.oom ? EF_ENOMEM : ef_store_history_put (txn, num, seq, b.data, b.len);
+    ef_buf_free (&b);
+    return rc;
+}
+
+int
+ef_process_history_each (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                         ef_attempt_fn *fn, void *arg, uint64_t *dropped)
+{
+    ef_str_t v;
+    ef_mpr_t r;
+    uint32_t n;
+    char kind[16], outcome[16];
+    *dropped = 0;
+    int rc = ef_store_history_get (txn, num, seq, &v);
+    if (rc)
+        return rc == EF_ENOTFOUND ? 0 : rc;
+    ef_mpr_init (&r, v.ptr, v.len);
+    if (s_history_head (&r, dropped, &n))
+        return EF_ESTORE;
+    for (uint32_t i = 0; i < n; i++) {
+        ef_attempt_t a;
+        ef_str_t k, o;
+        if (s_attempt_read (&r, &a, &k, &o))
+            return EF_ESTORE;
+        snprintf (kind, sizeof kind, "%.*s", (int)k.len, k.ptr);
+        snprintf (outcome, sizeof outcome, "%.*s", (int)o.len, o.ptr);
+        a.kind = kind;
+        a.outcome = outcome;
+        if (fn (arg, &a))
+            break;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- jobs */
 
 int

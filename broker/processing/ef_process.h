@@ -1,5 +1,6 @@
 /*  ef_process.h: the records of processing, in the store: each event's
-    processing state (status, attempts, last error, result), the pipeline
+    processing state (status, attempts, last error, result), its history
+    (every step's attempt and its outcome, the newest EF_HISTORY_MAX), the pipeline
     jobs ordered by when they are due (so scheduled retries survive a
     restart), and the dead-letter queue.
     Thread-safety: functions take the caller's transaction. */
@@ -46,6 +47,35 @@ int ef_process_state_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
 int ef_process_state_parse (ef_str_t v, ef_state_t *st);
 int ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                           const ef_state_t *st);
+
+/*  History: one entry per step attempt, oldest first. Strings are the
+    caller's when adding, point into the store when read. */
+#define EF_HISTORY_MAX 32
+
+typedef struct {
+    uint32_t step;       /* the step's index in the pipeline */
+    const char *kind;    /* "filter", "transform", "route", "worker" */
+    ef_str_t service;    /* a worker step's service (unset otherwise) */
+    uint64_t started_at; /* ms */
+    uint64_t duration_ms;
+    const char *outcome; /* "done", "failed", "timed_out", "filtered",
+                             "routed", "route_failed", "patch_failed",
+                             "not_json", "dead" */
+    ef_str_t error;      /* unset: none */
+    ef_str_t routed_to;  /* a route's stream id and the copy's event id */
+    ef_str_t routed_id;
+} ef_attempt_t;
+
+/*  Add attempt a to the history of (num, seq) (write txn); past
+    EF_HISTORY_MAX the oldest go, counted as dropped. */
+int ef_process_history_add (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                            const ef_attempt_t *a);
+/*  Visit the history of (num, seq), oldest first; *dropped gets how many
+    older attempts are no longer kept. 0 with none visited when it has no
+    history; fn returns non-zero to stop. */
+typedef int (ef_attempt_fn) (void *arg, const ef_attempt_t *a);
+int ef_process_history_each (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                             ef_attempt_fn *fn, void *arg, uint64_t *dropped);
 
 /*  Jobs: (due, num, seq) → nothing more (the state holds the rest). */
 int ef_process_job_put (ef_store_txn_t *txn, uint64_t due, uint32_t num,

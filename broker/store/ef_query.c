@@ -191,33 +191,45 @@ ef_query_list_streams (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     return self->tmp.oom ? EF_ENOMEM : 0;
 }
 
-int
-ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
-                    const ef_request_t *req, ef_buf_t *out, const char **why)
+/*  Where req's event_id is in org: its stream and seq (with stream,
+    there; else the first stream of org that has it). */
+static int
+s_find_event (ef_store_txn_t *txn, uint32_t org, const ef_request_t *req,
+              ef_stream_rec_t *s, uint64_t *seq, const char **why)
 {
-    (void)self;
     ef_uuid_t id;
-    ef_stream_rec_t s;
     uint32_t num;
-    uint64_t seq;
-    ef_str_t rec;
     int rc;
     if (ef_uuid_parse (req->event_id.ptr, req->event_id.len, &id)) {
         *why = "event_id is not a UUID";
         return EF_EINVAL;
     }
     if (ef_str_set (req->stream)) {
-        if ((rc = s_find_stream (txn, org, req->stream, &s, why)))
+        if ((rc = s_find_stream (txn, org, req->stream, s, why)))
             return rc;
-        rc = ef_store_event_find_in (txn, s.num, &id, &seq);
+        rc = ef_store_event_find_in (txn, s->num, &id, seq);
     } else {
         /* ids resolve in the caller's org: another org's event with the
            same id is another event; in several streams of this org, the
            first stream (by creation) answers */
-        rc = ef_store_event_find (txn, org, &id, &num, &seq);
+        rc = ef_store_event_find (txn, org, &id, &num, seq);
         if (rc == 0)
-            rc = ef_store_stream_get (txn, num, &s);
+            rc = ef_store_stream_get (txn, num, s);
     }
+    if (rc == EF_ENOTFOUND)
+        *why = "no such event";
+    return rc;
+}
+
+int
+ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                    const ef_request_t *req, ef_buf_t *out, const char **why)
+{
+    (void)self;
+    ef_stream_rec_t s;
+    uint64_t seq;
+    ef_str_t rec;
+    int rc = s_find_event (txn, org, req, &s, &seq, why);
     if (rc == 0)
         rc = ef_store_event_get (txn, s.num, seq, &rec);
     if (rc == EF_ENOTFOUND)
@@ -228,6 +240,72 @@ ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     ef_mp_key (out, "event");
     ef_query_write_event (out, txn, s.num, s.id, seq, rec);
     return 0;
+}
+
+static int
+s_attempt (void *arg, const ef_attempt_t *a)
+{
+    ef_buf_t *b = arg;
+    ef_mp_map (b, 9);
+    ef_mp_key (b, "step");
+    ef_mp_uint (b, a->step);
+    ef_mp_key (b, "kind");
+    ef_mp_cstr (b, a->kind);
+    ef_mp_key (b, "service");
+    ef_mp_xstr (b, a->service);
+    ef_mp_key (b, "started_at");
+    ef_mp_uint (b, a->started_at);
+    ef_mp_key (b, "duration_ms");
+    ef_mp_uint (b, a->duration_ms);
+    ef_mp_key (b, "outcome");
+    ef_mp_cstr (b, a->outcome);
+    ef_mp_key (b, "error");
+    ef_mp_xstr (b, a->error);
+    ef_mp_key (b, "routed_stream_id");
+    ef_mp_xstr (b, a->routed_to);
+    ef_mp_key (b, "routed_event_id");
+    ef_mp_xstr (b, a->routed_id);
+    return 0;
+}
+
+/*  How many attempts a history holds (to size the array). */
+static int
+s_attempt_count (void *arg, const ef_attempt_t *a)
+{
+    (void)a;
+    (*(uint32_t *)arg)++;
+    return 0;
+}
+
+int
+ef_query_event_history (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                        const ef_request_t *req, ef_buf_t *out,
+                        const char **why)
+{
+    (void)self;
+    ef_stream_rec_t s;
+    uint64_t seq, dropped;
+    uint32_t n = 0;
+    ef_state_t st;
+    int rc = s_find_event (txn, org, req, &s, &seq, why);
+    if (rc)
+        return rc;
+    int has_state = ef_process_state_get (txn, s.num, seq, &st) == 0;
+    if ((rc = ef_process_history_each (txn, s.num, seq, s_attempt_count, &n,
+                                       &dropped)))
+        return rc;
+    ef_proto_reply_ok (out, req->id, 5);
+    ef_mp_key (out, "event_id");
+    ef_mp_xstr (out, req->event_id);
+    ef_mp_key (out, "stream_id");
+    ef_mp_cstr (out, s.id);
+    ef_mp_key (out, "status");
+    ef_mp_cstr (out, has_state ? ef_status_name (st.status) : "PROCESSED");
+    ef_mp_key (out, "dropped");
+    ef_mp_uint (out, dropped);
+    ef_mp_key (out, "history");
+    ef_mp_array (out, n);
+    return ef_process_history_each (txn, s.num, seq, s_attempt, out, &dropped);
 }
 
 int

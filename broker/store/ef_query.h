@@ -32,6 +32,10 @@ int ef_query_list_streams (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
 int ef_query_get_event (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                         const ef_request_t *req, ef_buf_t *out,
                         const char **why);
+/*  EVENT_HISTORY: the event's processing attempts (ef_process.h). */
+int ef_query_event_history (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
+                            const ef_request_t *req, ef_buf_t *out,
+                            const char **why);
 int ef_query_read (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                    const ef_request_t *req, ef_buf_t *out, const char **why);
 int ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,

@@ -11,16 +11,17 @@
       events         per stream an append-only log, ordered by a gap-free
                      seq from 1; each has an id (UUID) unique in its stream
       event states   the processing state of an event (num, seq)
+      histories      the processing attempts of an event (num, seq)
       groups         per (stream, group name): offsets and leases
       jobs           the pipeline job schedule, ordered by (due, num, seq)
       dead letters   per (num, seq)
       principals     orgs, users (with their e-mail), API keys, client keys
                      (CurveZMQ public keys), refresh-token families
       figures        each org's stored bytes, streams and events
-    Event records, states, groups, dead letters and principals are stored
-    as bytes the owning module encodes (ef_proto, ef_process, ef_groups,
-    ef_principals): the store needs only the keys each function names,
-    and hands the bytes back unchanged.
+    Event records, states, histories, groups, dead letters and principals
+    are stored as bytes the owning module encodes (ef_proto, ef_process,
+    ef_groups, ef_principals): the store needs only the keys each function
+    names, and hands the bytes back unchanged.
 
     Transactions and threads
       * Any number of readers: one reader object per thread
@@ -251,6 +252,17 @@ int ef_store_state_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
 /*  Set it, replacing the one before (write txn). */
 int ef_store_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                         const void *state, size_t len);
+
+/* ---------------------------------------------------------------- history */
+
+/*  An event's processing history: its attempts, as bytes ef_process
+    encodes (and bounds). It goes with its event (retention, stream
+    delete). EF_ENOTFOUND when it has none. */
+int ef_store_history_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                          ef_str_t *history);
+/*  Set it, replacing the one before (write txn). */
+int ef_store_history_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                          const void *history, size_t len);
 
 /* ---------------------------------------------------------------- groups */
 

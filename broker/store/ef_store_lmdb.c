@@ -27,6 +27,7 @@ static const char *s_db_names[S_NDBS] = {
     "client_keys",  "refresh_families",
     "groups",       "event_states",
     "jobs",         "dlq",
+    "histories",
 };
 
 /*  Below this much room for the broker on the store's file system, a

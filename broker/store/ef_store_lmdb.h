@@ -11,6 +11,7 @@
       events            num(4) seq(8)         → record
       event_ids         uuid(16) num(4)       → seq(8)
       event_states      num(4) seq(8)         → processing state
+      histories         num(4) seq(8)         → processing attempts
       groups            stream num(4) name    → group record
       jobs              due_ms(8) num(4) seq(8) → ""
       dlq               num(4) seq(8)         → dead letter
@@ -52,6 +53,7 @@ enum {
     S_STATES,
     S_JOBS,
     S_DLQ,
+    S_HISTORY,
     S_NDBS
 };
 

@@ -278,12 +278,15 @@ s_drop_one (ef_store_txn_t *txn, uint32_t num, uint64_t seq, MDB_val *val,
     s_be32 (k, num);
     s_be64 (k + 4, seq);
     rc = ef_store_lmdb_del (txn, S_STATES, k, 12);
+    if (rc && rc != EF_ENOTFOUND)
+        return rc;
+    rc = ef_store_lmdb_del (txn, S_HISTORY, k, 12);
     return rc == EF_ENOTFOUND ? 0 : rc;
 }
 
 /*  Delete the events of stream num (of org) with seq <= upto and received
     before before_ms (time_of NULL: any time), oldest first, with their
-    ids and states; count what was freed (either pointer may be NULL). */
+    ids, states and histories; count what was freed (either pointer may be NULL). */
 static int
 s_events_drop (ef_store_txn_t *txn, uint32_t num, uint32_t org, uint64_t upto,
                uint64_t before_ms, ef_store_record_id_fn *id_of,
@@ -373,7 +376,7 @@ ef_store_event_trim_before (ef_store_txn_t *txn, uint32_t num,
                           time_of, events, bytes);
 }
 
-/*  A stream goes with all its events, their ids and states, its trim
+/*  A stream goes with all its events, their ids, states and histories, its trim
     mark, its names and its record. */
 int
 ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,

@@ -62,6 +62,26 @@ ef_store_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     return ef_store_lmdb_put (txn, S_STATES, k, sizeof k, state, len, 0);
 }
 
+/* ---------------------------------------------------------------- history */
+
+int
+ef_store_history_get (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                      ef_str_t *history)
+{
+    uint8_t k[12];
+    s_at_key (k, num, seq);
+    return s_get_str (txn, S_HISTORY, k, sizeof k, history);
+}
+
+int
+ef_store_history_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
+                      const void *history, size_t len)
+{
+    uint8_t k[12];
+    s_at_key (k, num, seq);
+    return ef_store_lmdb_put (txn, S_HISTORY, k, sizeof k, history, len, 0);
+}
+
 /* ---------------------------------------------------------------- groups */
 
 #define S_GROUP_NAME_MAX 128

@@ -63,6 +63,7 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "DLQ_DELETE",
     "LEAVE",
     "PASSWORD",
+    "EVENT_HISTORY",
 };
 
 const char *

@@ -113,6 +113,7 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_GET_STREAM] = {B (STREAM), 0},
     [EF_CMD_PUBLISH] = {B (STREAM) | B (EVENTS), B (EVENTS)},
     [EF_CMD_GET_EVENT] = {B (EVENT_ID) | B (STREAM), 0},
+    [EF_CMD_EVENT_HISTORY] = {B (EVENT_ID) | B (STREAM), 0},
     [EF_CMD_READ] = {B (STREAM) | B (AFTER) | B (LIMIT), B (AFTER)},
     [EF_CMD_LIST_EVENTS] = {B (STREAM) | B (TYPE) | B (SOURCE) | B (STATUS) |
                                 B (FROM) | B (TO) | B (PAGE) | B (LIMIT) |
@@ -193,6 +194,7 @@ static const s_required_t s_required[] = {
     {EF_CMD_DELETE_STREAM, B (STREAM), 0, "stream is required"},
     {EF_CMD_LIST_GROUPS, B (STREAM), 0, "stream is required"},
     {EF_CMD_GET_EVENT, B (EVENT_ID), 0, "event_id is required"},
+    {EF_CMD_EVENT_HISTORY, B (EVENT_ID), 0, "event_id is required"},
     {EF_CMD_REGISTER, B (EMAIL) | B (PASSWORD), 0,
      "email and password are required"},
     {EF_CMD_LOGIN, B (EMAIL) | B (PASSWORD), 0,

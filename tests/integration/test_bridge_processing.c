@@ -577,6 +577,24 @@ test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it (
     h_http_free (&r);
     EXPECT_DLQ ("stream=jobs", 1, e2);
 
+    /* its history: the failed attempt, then the replayed one */
+    snprintf (path, sizeof path, API "/events/%s/history", e1);
+    s_http (&r, "GET", path, s_consumer, NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "status", "PROCESSED");
+    H_EXPECT_STR (r, "history.0.kind", "worker");
+    H_EXPECT_STR (r, "history.0.service", "payments");
+    H_EXPECT_STR (r, "history.0.outcome", "failed");
+    H_EXPECT_STR (r, "history.0.error", "the command exited with 100");
+    H_EXPECT_STR (r, "history.1.outcome", "done");
+    assert_true (json_is_null (h_http_j (r.json, "history.1.error")));
+    assert_null (h_http_j (r.json, "history.2"));
+    assert_int_equal (json_integer_value (h_http_j (r.json, "dropped")), 0);
+    h_http_free (&r);
+    s_http (&r, "GET", API "/events/not-a-uuid/history", s_consumer, NULL);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
+
     /* replay of every match of the filters */
     s_http (&r, "POST", API "/dlq/replay", s_admin, "{\"from\":\"soon\"}");
     H_EXPECT_PROBLEM (r, 422, "VALIDATION", "/from");

@@ -6,7 +6,8 @@
     becomes the event's; a poison event goes to the dead-letter queue
     after max_attempts, a non-retryable failure at once; a replayed dead
     letter runs again; a worker killed mid-job has its job run elsewhere;
-    a retry pending at a kill -9 still runs after the restart. */
+    a retry pending at a kill -9 still runs after the restart;
+    EVENT_HISTORY tells each attempt of an event, in order. */
 #define _GNU_SOURCE
 #include "harness.h"
 #include "eventflow/ef_error.h"
@@ -205,9 +206,34 @@ s_wait_workers (uint64_t n)
     assert_int_equal (s_proc_stat ("workers"), n);
 }
 
+/*  Register a user of a new org and log in: its access token in jwt. */
+static void
+s_other_org (char *jwt, size_t size, const char *email, const char *org)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_REGISTER;
+    req.email = ef_str (email);
+    req.password = ef_str ("correct horse battery");
+    req.org_name = ef_str (org);
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_LOGIN;
+    req.email = ef_str (email);
+    req.password = ef_str ("correct horse battery");
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    ef_mpr_t r;
+    ef_str_t tok;
+    assert_int_equal (ef_proto_reply_find (rep, "access_token", &r), 0);
+    assert_int_equal (ef_mpr_str (&r, &tok), 0);
+    assert_true (tok.len < size);
+    memcpy (jwt, tok.ptr, tok.len);
+    jwt[tok.len] = 0;
+}
+
 /* --------------------------------------------------------------- workers */
 
-enum { WK_OK, WK_FAIL, WK_FATAL, WK_FAIL_ONCE, WK_HUGE };
+enum { WK_OK, WK_FAIL, WK_FATAL, WK_FAIL_ONCE, WK_HUGE, WK_FAIL_TWICE };
 
 typedef struct {
     const char *service;
@@ -235,6 +261,12 @@ s_handle (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
         return;
     case WK_FAIL_ONCE:
         if (job->attempt == 1) {
+            out->ok = 0, out->reason = "not yet";
+            return;
+        }
+        break;
+    case WK_FAIL_TWICE:
+        if (job->attempt <= 2) {
             out->ok = 0, out->reason = "not yet";
             return;
         }
@@ -600,24 +632,9 @@ test_workers_serve_their_org_only (void **state)
     (void)state;
     ef_request_t req = {0};
     const ef_reply_t *rep;
-    req.cmd = EF_CMD_REGISTER;
-    req.email = ef_str ("mallory@example.com");
-    req.password = ef_str ("correct horse battery");
-    req.org_name = ef_str ("mallory-corp");
-    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
-    memset (&req, 0, sizeof req);
-    req.cmd = EF_CMD_LOGIN;
-    req.email = ef_str ("mallory@example.com");
-    req.password = ef_str ("correct horse battery");
-    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
     ef_mpr_t r;
-    ef_str_t tok;
     static char jwt[1024];
-    assert_int_equal (ef_proto_reply_find (rep, "access_token", &r), 0);
-    assert_int_equal (ef_mpr_str (&r, &tok), 0);
-    assert_true (tok.len < sizeof jwt);
-    memcpy (jwt, tok.ptr, tok.len);
-    jwt[tok.len] = 0;
+    s_other_org (jwt, sizeof jwt, "mallory@example.com", "mallory-corp");
 
     assert_int_equal (
         s_create ("ours", NULL,
@@ -1080,6 +1097,105 @@ test_a_late_answer_for_a_timed_out_attempt_changes_nothing (void **state)
     ef_client_destroy (&wc);
 }
 
+/*  EVENT_HISTORY as the client c sees it: 0 and the history's outcomes
+    (comma-separated), the routed copy's event id and the status, or the
+    call's error. */
+typedef struct {
+    char outcomes[256];
+    char routed[40];
+    char status[16];
+    char error[64];
+    uint64_t dropped;
+} s_hist_t;
+
+static int
+s_history (ef_client_t *c, const char *event_id, s_hist_t *h)
+{
+    ef_request_t req = {.cmd = EF_CMD_EVENT_HISTORY,
+                        .event_id = ef_str (event_id)};
+    const ef_reply_t *rep;
+    ef_mpr_t r;
+    uint32_t n, m;
+    ef_str_t v;
+    memset (h, 0, sizeof *h);
+    int rc = ef_client_call (c, &req, &rep);
+    if (rc)
+        return rc;
+    assert_int_equal (ef_proto_reply_find (rep, "status", &r), 0);
+    assert_int_equal (ef_mpr_str (&r, &v), 0);
+    snprintf (h->status, sizeof h->status, "%.*s", (int)v.len, v.ptr);
+    assert_int_equal (ef_proto_reply_find (rep, "dropped", &r), 0);
+    assert_int_equal (ef_mpr_uint (&r, &h->dropped), 0);
+    assert_int_equal (ef_proto_reply_find (rep, "history", &r), 0);
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal (ef_mpr_map (&r, &m), 0);
+        for (uint32_t k = 0; k < m; k++) {
+            ef_str_t key;
+            assert_int_equal (ef_mpr_str (&r, &key), 0);
+            if (ef_mpr_nil (&r))
+                continue;
+            if (ef_str_eq (key, "outcome") || ef_str_eq (key, "error") ||
+                ef_str_eq (key, "routed_event_id")) {
+                assert_int_equal (ef_mpr_str (&r, &v), 0);
+                if (ef_str_eq (key, "outcome"))
+                    snprintf (h->outcomes + strlen (h->outcomes),
+                              sizeof h->outcomes - strlen (h->outcomes),
+                              "%s%.*s", i ? "," : "", (int)v.len, v.ptr);
+                else if (ef_str_eq (key, "error"))
+                    snprintf (h->error, sizeof h->error, "%.*s", (int)v.len,
+                              v.ptr);
+                else
+                    snprintf (h->routed, sizeof h->routed, "%.*s", (int)v.len,
+                              v.ptr);
+            } else
+                assert_int_equal (ef_mpr_skip (&r, EF_MSGPACK_DEPTH), 0);
+        }
+    }
+    return 0;
+}
+
+/*  An event's life: a route, then a worker that fails twice and then
+    succeeds; EVENT_HISTORY tells each attempt in order, the routed
+    copy's id and the end state, and to another org the event is not
+    there. */
+static void
+test_event_history_tells_each_attempt (void **state)
+{
+    (void)state;
+    assert_int_equal (s_create ("hist-copy", NULL, NULL), 0);
+    assert_int_equal (
+        s_create ("hist", NULL,
+                  "[{\"type\":\"route\",\"stream\":\"hist-copy\"},"
+                  "{\"type\":\"worker\",\"service\":\"twice\","
+                  "\"backoff\":{\"base_ms\":20,\"max_ms\":40}}]"),
+        0);
+    wk_t w;
+    s_worker_start (&w, "twice", WK_FAIL_TWICE);
+    uint64_t seq = s_pub ("hist", "{\"n\":1}");
+    state_t s = s_wait ("hist", seq, "PROCESSED");
+    s_worker_stop (&w);
+    s_hist_t h;
+    assert_int_equal (s_history (s_admin, s.id, &h), 0);
+    assert_string_equal (h.outcomes, "routed,failed,failed,done");
+    assert_string_equal (h.status, "PROCESSED");
+    assert_string_equal (h.error, "not yet"); /* the last one given */
+    assert_int_equal (h.dropped, 0);
+    state_t copy = s_state (s_admin, "hist-copy", 1);
+    assert_string_equal (h.routed, copy.id);
+    /* the copy has no pipeline: no history, PROCESSED */
+    assert_int_equal (s_history (s_admin, copy.id, &h), 0);
+    assert_string_equal (h.outcomes, "");
+    /* another org: no such event */
+    static char jwt[1024];
+    s_other_org (jwt, sizeof jwt, "eve-history@example.com", "eve-corp");
+    ef_client_t *c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_client_set_jwt (c, jwt);
+    assert_int_equal (s_history (c, s.id, &h), EF_ENOTFOUND);
+    ef_client_destroy (&c);
+}
+
 int
 main (void)
 {
@@ -1102,6 +1218,7 @@ main (void)
         cmocka_unit_test (test_worker_result_is_capped),
         cmocka_unit_test (
             test_a_late_answer_for_a_timed_out_attempt_changes_nothing),
+        cmocka_unit_test (test_event_history_tells_each_attempt),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -11,7 +11,9 @@
     attempt nobody answers counts as failed at its timeout; a replay
     resets the attempts and is due at once; due jobs are taken in the
     order they are due; an event that routes around a loop is FAILED at
-    the hop limit. */
+    the hop limit; every step's attempt goes into the event's history
+    with its outcome (a route's with the copy's stream and id), the
+    newest EF_HISTORY_MAX kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -412,6 +414,132 @@ test_event_routed_around_a_loop_fails_at_the_hop_limit (void **state)
     assert_int_equal (s_state (fx, a, 2).status, EF_STATUS_PROCESSED);
 }
 
+/*  The history as read back: copies of the attempts' texts. */
+typedef struct {
+    uint32_t step;
+    char kind[16], outcome[16], service[32], error[64], to[40], id[40];
+    uint64_t started_at, duration_ms;
+} s_att_t;
+
+typedef struct {
+    int n;
+    s_att_t a[EF_HISTORY_MAX];
+} s_hist_t;
+
+static int
+s_hist_add (void *arg, const ef_attempt_t *a)
+{
+    s_hist_t *h = arg;
+    assert_true (h->n < EF_HISTORY_MAX);
+    s_att_t *e = &h->a[h->n++];
+    e->step = a->step;
+    e->started_at = a->started_at;
+    e->duration_ms = a->duration_ms;
+    snprintf (e->kind, sizeof e->kind, "%s", a->kind);
+    snprintf (e->outcome, sizeof e->outcome, "%s", a->outcome);
+#define S_CP(f, v)                                                             \
+    snprintf (e->f, sizeof e->f, "%.*s", ef_str_set (v) ? (int)(v).len : 0,    \
+              ef_str_set (v) ? (v).ptr : "")
+    S_CP (service, a->service);
+    S_CP (error, a->error);
+    S_CP (to, a->routed_to);
+    S_CP (id, a->routed_id);
+#undef S_CP
+    return 0;
+}
+
+static uint64_t
+s_history (fx_t *fx, uint32_t num, uint64_t seq, s_hist_t *h)
+{
+    uint64_t dropped = 0;
+    memset (h, 0, sizeof *h);
+    s_begin (fx);
+    assert_int_equal (
+        ef_process_history_each (fx->w, num, seq, s_hist_add, h, &dropped), 0);
+    ef_store_write_abort (&fx->w);
+    return dropped;
+}
+
+static void
+test_history_tells_each_attempt_and_the_routed_copy (void **state)
+{
+    fx_t *fx = *state;
+    s_begin (fx);
+    uint32_t copy = s_stream (fx, "copy", NULL);
+    uint32_t num = s_stream (
+        fx, "hist",
+        "[{\"type\":\"route\",\"stream\":\"copy\"},{\"type\":\"worker\","
+        "\"service\":\"svc\",\"max_attempts\":6,\"timeout_ms\":10000}]");
+    uint64_t seq = s_publish (fx, num, T0);
+    s_commit (fx);
+    s_run (fx, T0);
+    assert_int_equal (fx->njobs, 1);
+    /* two failures, each retried at its due, then done */
+    s_fail (fx, 0, 1, T0 + 5);
+    uint64_t due = s_state (fx, num, seq).job_due;
+    s_run (fx, due);
+    assert_int_equal (fx->njobs, 2);
+    s_fail (fx, 1, 1, due + 7);
+    due = s_state (fx, num, seq).job_due;
+    s_run (fx, due);
+    assert_int_equal (fx->njobs, 3);
+    s_begin (fx);
+    assert_int_equal (ef_engine_outcome (fx->engine, fx->w,
+                                         fx->jobs[2]->req.job_id, 1,
+                                         EF_STR_NULL, EF_STR_NULL, 0, due + 9),
+                      0);
+    s_commit (fx);
+    assert_int_equal (s_state (fx, num, seq).status, EF_STATUS_PROCESSED);
+
+    s_hist_t h;
+    assert_int_equal (s_history (fx, num, seq, &h), 0);
+    assert_int_equal (h.n, 4);
+    assert_string_equal (h.a[0].kind, "route");
+    assert_string_equal (h.a[0].outcome, "routed");
+    assert_int_equal (h.a[0].step, 0);
+    /* the copy is the first event of stream copy, with that id */
+    ef_stream_rec_t cs;
+    ef_uuid_t cid;
+    uint64_t cseq = 0;
+    s_begin (fx);
+    assert_int_equal (ef_store_stream_get (fx->w, copy, &cs), 0);
+    assert_int_equal (ef_uuid_parse (h.a[0].id, strlen (h.a[0].id), &cid), 0);
+    assert_int_equal (ef_store_event_find_in (fx->w, copy, &cid, &cseq), 0);
+    ef_store_write_abort (&fx->w);
+    assert_string_equal (h.a[0].to, cs.id);
+    assert_int_equal (cseq, 1);
+    const char *outcomes[] = {"failed", "failed", "done"};
+    uint64_t took[] = {5, 7, 9};
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal (h.a[i].step, 1);
+        assert_string_equal (h.a[i].kind, "worker");
+        assert_string_equal (h.a[i].service, "svc");
+        assert_string_equal (h.a[i].outcome, outcomes[i - 1]);
+        assert_string_equal (h.a[i].error, i < 3 ? "boom" : "");
+        assert_int_equal (h.a[i].duration_ms, took[i - 1]);
+    }
+    assert_int_equal (h.a[1].started_at, T0);
+    assert_true (h.a[2].started_at > h.a[1].started_at);
+}
+
+static void
+test_history_keeps_the_newest_attempts_and_counts_the_dropped (void **state)
+{
+    fx_t *fx = *state;
+    s_begin (fx);
+    uint64_t seq = s_publish (fx, fx->work, T0);
+    for (uint32_t i = 0; i < EF_HISTORY_MAX + 8; i++) {
+        ef_attempt_t a = {.step = i, .kind = "worker", .outcome = "failed"};
+        assert_int_equal (ef_process_history_add (fx->w, fx->work, seq, &a), 0);
+    }
+    s_commit (fx);
+    s_hist_t h;
+    assert_int_equal (s_history (fx, fx->work, seq, &h), 8);
+    assert_int_equal (h.n, EF_HISTORY_MAX);
+    assert_int_equal (h.a[0].step, 8);
+    assert_int_equal (h.a[EF_HISTORY_MAX - 1].step, EF_HISTORY_MAX + 7);
+}
+
 int
 main (void)
 {
@@ -433,6 +561,12 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_event_routed_around_a_loop_fails_at_the_hop_limit, s_setup,
             s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_history_tells_each_attempt_and_the_routed_copy, s_setup,
+            s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_history_keeps_the_newest_attempts_and_counts_the_dropped,
+            s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -822,6 +822,51 @@ test_trim_up_to_a_seq_removes_events_ids_and_states_but_keeps_the_head (
     s_reader_done (&r);
 }
 
+/*  An event's history is kept beside it, replaced whole, and goes with
+    the event: by retention and with its stream. */
+static void
+test_history_goes_with_its_event (void **state)
+{
+    fx_t *fx = *state;
+    s_open (fx, 0);
+    ef_stream_rec_t s = s_stream (fx, 1, "log");
+    ef_stream_rec_t gone = s_stream (fx, 1, "gone");
+    ef_store_txn_t *w = s_begin (fx);
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        s_append (w, s.num, 1, seq, NOW);
+        s_append (w, gone.num, 2, seq, NOW);
+        assert_int_equal (ef_store_history_put (w, s.num, seq, "h1", 2), 0);
+        assert_int_equal (ef_store_history_put (w, gone.num, seq, "h", 1), 0);
+    }
+    assert_int_equal (ef_store_history_put (w, s.num, 3, "h-two", 5), 0);
+    s_commit (&w);
+
+    ef_store_txn_t *r = s_reader (fx);
+    ef_str_t v;
+    assert_int_equal (ef_store_history_get (r, s.num, 3, &v), 0);
+    assert_int_equal (v.len, 5);
+    assert_memory_equal (v.ptr, "h-two", 5);
+    assert_int_equal (ef_store_history_get (r, s.num, 4, &v), EF_ENOTFOUND);
+    s_reader_done (&r);
+
+    w = s_begin (fx);
+    uint64_t n = 0;
+    assert_int_equal (ef_store_event_trim (w, s.num, 1, s_id_of, &n, NULL), 0);
+    assert_int_equal (n, 1);
+    assert_int_equal (ef_store_stream_delete (w, gone.num, s_id_of), 0);
+    s_commit (&w);
+
+    s_open (fx, 0);
+    r = s_reader (fx);
+    assert_int_equal (ef_store_history_get (r, s.num, 1, &v), EF_ENOTFOUND);
+    assert_int_equal (ef_store_history_get (r, s.num, 2, &v), 0);
+    assert_memory_equal (v.ptr, "h1", 2);
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        assert_int_equal (ef_store_history_get (r, gone.num, seq, &v),
+                          EF_ENOTFOUND);
+    s_reader_done (&r);
+}
+
 static void
 test_trim_before_a_time_stops_at_the_first_newer_event (void **state)
 {
@@ -1028,6 +1073,7 @@ main (void)
             T (test_trim_up_to_a_seq_removes_events_ids_and_states_but_keeps_the_head,
                be),
             T (test_trim_before_a_time_stops_at_the_first_newer_event, be),
+            T (test_history_goes_with_its_event, be),
             T (test_a_full_store_answers_store_full_with_nothing_half_written,
                be),
             T (test_reopen_keeps_everything, be),

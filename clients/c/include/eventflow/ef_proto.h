@@ -82,6 +82,7 @@ typedef enum {
     EF_CMD_DLQ_DELETE,
     EF_CMD_LEAVE,
     EF_CMD_PASSWORD,
+    EF_CMD_EVENT_HISTORY,
     EF_CMD_COUNT
 } ef_cmd_t;
 
@@ -120,7 +121,7 @@ typedef struct {
     ef_str_t client;   /* HELLO */
     ef_str_t name;     /* CREATE_STREAM */
     ef_str_t stream;   /* GET_STREAM, PUBLISH, GET_EVENT, READ, LIST_EVENTS */
-    ef_str_t event_id; /* GET_EVENT */
+    ef_str_t event_id; /* GET_EVENT, EVENT_HISTORY */
     ef_str_t type;     /* LIST_EVENTS filters */
     ef_str_t source;
     ef_str_t status;
