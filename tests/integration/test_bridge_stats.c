@@ -207,6 +207,41 @@ test_stats_count_rejected (void **state)
     h_http_free (&r);
 }
 
+/*  A producer key allowed one event a second: its second event in a burst
+    is refused (429) and counted as rejected. */
+static void
+test_stats_count_rate_limited (void **state)
+{
+    (void)state;
+    s_create (s_a, "stats-rl");
+    h_resp_t r;
+    s_http (&r, "POST", API "/api-keys", s_a,
+            "{\"name\":\"slow\",\"role\":\"producer\","
+            "\"rate_limit\":{\"per_second\":1,\"burst\":1}}");
+    H_EXPECT_STATUS (r, 201);
+    char cred[300];
+    snprintf (cred, sizeof cred, "X-API-Key: %s",
+              h_http_jstr (r.json, "api_key"));
+    h_http_free (&r);
+    long got[3];
+    for (int i = 0; i < 3; i++) {
+        s_http (&r, "POST", API "/streams/stats-rl/events", cred,
+                "{\"type\":\"t\",\"payload\":{}}");
+        got[i] = r.status;
+        h_http_free (&r);
+    }
+    int refused = (got[0] == 429) + (got[1] == 429) + (got[2] == 429);
+    assert_true (refused >= 1);
+    s_http (&r, "GET", API "/stats?seconds=60&stream=stats-rl", s_a, NULL);
+    H_EXPECT_STATUS (r, 200);
+    json_t *f =
+        json_object_get (json_object_get (r.json, "streams"), "stats-rl");
+    assert_non_null (f);
+    assert_int_equal (s_sum (f, "rejected", 60), refused);
+    assert_int_equal (s_sum (f, "ingested", 60), 3 - refused);
+    h_http_free (&r);
+}
+
 static void
 test_stats_seconds_out_of_range (void **state)
 {
@@ -229,6 +264,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_stats_count_per_org_and_stream),
         cmocka_unit_test (test_stats_count_rejected),
+        cmocka_unit_test (test_stats_count_rate_limited),
         cmocka_unit_test (test_stats_seconds_out_of_range),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
