@@ -1,7 +1,8 @@
 /*  ef_api_ops.c: the operational routes: /health (the bridge is up),
     /ready (and can reach its broker), /metrics (Prometheus text: the
     bridge's request counters and latency, and the broker's figures; the
-    per-org series only for the holder of the metrics token). */
+    per-org series only for the holder of the metrics token), and
+    /api/v1/stats (the caller's org's per-second figures, last hour). */
 #include "ef_api_common.h"
 #include "eventflow/ef_proto.h"
 
@@ -290,4 +291,31 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
             (unsigned long long)total);
     }
     return ef_http_send_text (h, "text/plain; version=0.0.4");
+}
+
+/*  GET /api/v1/stats: the caller's org's per-second figures over the last
+    seconds (default 3600), in total and per stream (or only ?stream),
+    as kept by the broker (STATS with seconds, protocol.md §6). */
+int
+ef_api_stats (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    ef_api_errors_t e;
+    char stream[260];
+    ef_api_errors_init (&e);
+    req.cmd = EF_CMD_STATS;
+    req.seconds = 3600;
+    req.has_seconds = 1;
+    ef_api_query_uint (h, "seconds", 1, 3600, &req.seconds, &e);
+    ef_api_query_text (h, "stream", stream, sizeof stream, &req.stream, &e);
+    if (e.n)
+        return ef_api_errors_send (h, &e);
+    ef_api_errors_free (&e);
+    const ef_reply_t *rep;
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    if (ef_api_render (h, rep, "series"))
+        return ef_http_problem (h, EF_EPROTO, "malformed STATS reply", NULL, 0);
+    return ef_http_send (h, 200);
 }

@@ -145,6 +145,7 @@ const ef_route_t ef_bridge_routes[] = {
     {"POST", "/api/v1/dlq/{event_id}/replay", ef_api_dlq_replay},
     {"DELETE", "/api/v1/dlq/{event_id}", ef_api_dlq_delete},
     {"GET", "/api/v1/workers", ef_api_workers_list},
+    {"GET", "/api/v1/stats", ef_api_stats},
     {"GET", "/health", ef_api_health},
     {"GET", "/api/v1/health", ef_api_health},
     {"GET", "/ready", ef_api_ready},

@@ -25,6 +25,8 @@
 
 #define S_DRAIN_MAX    512
 #define S_ZEROCOPY_MIN 65536
+/*  Series kept at once (org totals and streams): about 115 KB each. */
+#define S_SERIES_MAX 256
 #ifdef ZMQ_ZAP_ENFORCE_DOMAIN
 #define S_ZAP_ENFORCE_DOMAIN ZMQ_ZAP_ENFORCE_DOMAIN
 #else
@@ -573,9 +575,10 @@ ef_broker_new (const ef_config_t *cfg, ef_log_t *log)
     self->sigfd = -1;
     ef_buf_init (&self->out);
     self->metrics = ef_metrics_new ();
+    self->series = ef_series_new (EF_SERIES_MAX_SECONDS, S_SERIES_MAX);
     self->query = ef_query_new ();
     self->schemas = ef_schema_cache_new ();
-    if (!self->metrics || !self->query || !self->schemas) {
+    if (!self->metrics || !self->series || !self->query || !self->schemas) {
         ef_broker_destroy (&self);
         return NULL;
     }
@@ -683,7 +686,8 @@ s_modules (ef_broker_t *self)
     ef_streams_ctx_t sx = {&self->out, self->auth, self->writer};
     ef_publish_ctx_t px = {self->reader,      &self->out,      self->scratch,
                            self->max_payload, self->schemas,   self->auth,
-                           self->log,         self->log_debug, self->metrics};
+                           self->log,         self->log_debug, self->metrics,
+                           self->series};
     self->streams = ef_streams_new (&sx);
     self->publish = ef_publish_new (&px);
     self->consume = ef_consume_new (&cx);
@@ -770,6 +774,7 @@ ef_broker_open (ef_broker_t *self)
     self->room = ef_room_new ();
     if (self->writer && self->room) {
         ef_engine_set_room (ef_writer_engine (self->writer), self->room);
+        ef_engine_set_series (ef_writer_engine (self->writer), self->series);
         ef_engine_set_limits (ef_writer_engine (self->writer),
                               self->max_payload, max_hops);
     }
@@ -916,6 +921,7 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_store_destroy (&self->store);
     ef_query_destroy (&self->query);
     ef_metrics_destroy (&self->metrics);
+    ef_series_destroy (&self->series);
     ef_buf_free (&self->out);
     free (self->scratch);
     if (self->sigfd >= 0)

@@ -18,6 +18,7 @@
 #include "ef_hasher.h"
 #include "ef_mailbox.h"
 #include "ef_metrics.h"
+#include "ef_series.h"
 #include "ef_query.h"
 #include "ef_room.h"
 #include "ef_schema_cache.h"
@@ -50,6 +51,7 @@ struct ef_broker {
     ef_validator_t *validator; /* PUBLISH's schema checks */
     ef_query_t *query;
     ef_metrics_t *metrics;
+    ef_series_t *series;    /* per-second figures over the last hour */
     ef_wreq_t *pool;        /* free requests */
     ef_event_in_t *scratch; /* decode target, max_batch items */
     ef_buf_t out;           /* reply to the request in hand */

@@ -13,6 +13,8 @@
 #include "eventflow/ef_time.h"
 
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* ---------------------------------------------------------------- handlers */
 
@@ -48,6 +50,10 @@ typedef struct {
     uint32_t n;
     const ef_stream_rec_t *stream;
     uint64_t head;
+    uint64_t worst, stream_worst; /* the largest lags, of all and of stream */
+    ef_series_t *series; /* when set, each stream's worst lag goes there */
+    uint32_t org;
+    uint64_t now; /* seconds */
 } s_lags_t;
 
 static int
@@ -60,7 +66,12 @@ s_group_lag (void *arg, const ef_group_t *g)
     ef_mp_key (l->tmp, "group");
     ef_mp_cstr (l->tmp, g->name);
     ef_mp_key (l->tmp, "lag");
-    ef_mp_uint (l->tmp, l->head > g->committed ? l->head - g->committed : 0);
+    uint64_t lag = l->head > g->committed ? l->head - g->committed : 0;
+    ef_mp_uint (l->tmp, lag);
+    if (lag > l->stream_worst)
+        l->stream_worst = lag;
+    if (lag > l->worst)
+        l->worst = lag;
     l->n++;
     return l->n >= 10000; /* bounded: /metrics is not a database */
 }
@@ -73,7 +84,10 @@ s_stream_lags (void *arg, const ef_stream_rec_t *s)
     if (ef_store_stream_bounds (l->txn, s->num, &first, &l->head))
         return 0;
     l->stream = s;
+    l->stream_worst = 0;
     ef_groups_each (l->txn, s->num, s_group_lag, l);
+    ef_series_gauge (l->series, l->now, l->org, s->name, strlen (s->name),
+                     EF_SERIES_LAG, l->stream_worst);
     return l->n >= 10000;
 }
 
@@ -114,21 +128,114 @@ s_processing_stats (ef_broker_t *self)
     }
 }
 
+/*  One series of STATS' "series" map: an array of per-second figures
+    per key (protocol.md §6). */
+static void
+s_series_write (ef_buf_t *b, const ef_series_point_t *p, uint32_t n)
+{
+    static const char *const counts[EF_SERIES_COUNTERS] = {
+        [EF_SERIES_INGESTED] = "ingested",
+        [EF_SERIES_REJECTED] = "rejected",
+        [EF_SERIES_DUPLICATES] = "duplicates"};
+    ef_mp_map (b, EF_SERIES_COUNTERS + 3);
+    for (int c = 0; c < EF_SERIES_COUNTERS; c++) {
+        ef_mp_key (b, counts[c]);
+        ef_mp_array (b, n);
+        for (uint32_t i = 0; i < n; i++)
+            ef_mp_uint (b, p[i].count[c]);
+    }
+    ef_mp_key (b, "latency_p50_ms");
+    ef_mp_array (b, n);
+    for (uint32_t i = 0; i < n; i++)
+        ef_mp_uint (b, p[i].p50_ms);
+    ef_mp_key (b, "latency_p99_ms");
+    ef_mp_array (b, n);
+    for (uint32_t i = 0; i < n; i++)
+        ef_mp_uint (b, p[i].p99_ms);
+    ef_mp_key (b, "worst_lag");
+    ef_mp_array (b, n);
+    for (uint32_t i = 0; i < n; i++)
+        ef_mp_uint (b, p[i].gauge[EF_SERIES_LAG]);
+}
+
+/*  STATS' "series": the caller's org's per-second figures over the last
+    seconds, in total and per stream (only stream when the request names
+    one; at most S_SERIES_STREAMS streams). */
+#define S_SERIES_STREAMS 32
+typedef char s_name_t[EF_SERIES_MAX_NAME + 1];
+static void
+s_series_reply (ef_broker_t *self, ef_wreq_t *w, uint64_t now,
+                ef_series_point_t *p, s_name_t *names)
+{
+    uint32_t n = w->req.seconds;
+    uint32_t k = 0;
+    if (w->req.stream.ptr) {
+        if (w->req.stream.len <= EF_SERIES_MAX_NAME) {
+            memcpy (names[0], w->req.stream.ptr, w->req.stream.len);
+            names[0][w->req.stream.len] = '\0';
+            k = 1;
+        }
+    } else
+        k = ef_series_streams (self->series, now, w->org, names,
+                               S_SERIES_STREAMS);
+    if (k > S_SERIES_STREAMS)
+        k = S_SERIES_STREAMS;
+    ef_buf_t *b = &self->out;
+    ef_mp_key (b, "series");
+    ef_mp_map (b, 4);
+    ef_mp_key (b, "now");
+    ef_mp_uint (b, now);
+    ef_mp_key (b, "seconds");
+    ef_mp_uint (b, n);
+    ef_mp_key (b, "total");
+    ef_series_read (self->series, now, w->org, NULL, 0, n, p);
+    s_series_write (b, p, n);
+    ef_mp_key (b, "streams");
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < k; i++)
+        m += ef_series_read (self->series, now, w->org, names[i],
+                             strlen (names[i]), 1, p) == 0;
+    ef_mp_map (b, m);
+    for (uint32_t i = 0; i < k; i++)
+        if (ef_series_read (self->series, now, w->org, names[i],
+                            strlen (names[i]), n, p) == 0) {
+            ef_mp_cstr (b, names[i]);
+            s_series_write (b, p, n);
+        }
+}
+
 /*  STATS: the operator (ef_auth_is_operator) gets the broker's figures
     and every org's lags; anyone else only the figures of their own org
     (streams, events, lags), never the broker-wide counters. */
 static int
 s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
-    (void)why;
     ef_stats_t st = {0};
+    /* the series are an org's: the bare gateway key has none */
+    if (w->req.has_seconds && w->who.kind == EF_WHO_GATEWAY) {
+        *why = "STATS with seconds needs a credential";
+        return EF_EAUTH;
+    }
     int rc = ef_store_figures (self->reader, w->org, &st.streams, &st.events,
                                &st.store_bytes);
     if (rc)
         return rc;
     int operator= ef_auth_is_operator (self->auth, &w->who);
+    int with_series = w->req.has_seconds;
+    /* the series' room, taken before any of the reply is written */
+    ef_series_point_t *p = NULL;
+    s_name_t *names = NULL;
+    if (with_series) {
+        p = malloc (w->req.seconds * sizeof *p);
+        names = malloc (S_SERIES_STREAMS * sizeof *names);
+        if (!p || !names) {
+            free (p);
+            free (names);
+            return EF_ENOMEM;
+        }
+    }
     if (!operator) {
-        ef_proto_reply_ok (&self->out, w->req.id, 2);
+        ef_proto_reply_ok (&self->out, w->req.id, 2 + with_series);
         ef_mp_key (&self->out, "stats");
         ef_mp_map (&self->out, 2);
         ef_mp_key (&self->out, "streams");
@@ -144,7 +251,7 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
     st.commits = ef_metrics_get (self->metrics, EF_M_COMMITS);
     st.requests = ef_metrics_get (self->metrics, EF_M_REQUESTS);
     if (operator) {
-        ef_proto_reply_ok (&self->out, w->req.id, 3);
+        ef_proto_reply_ok (&self->out, w->req.id, 3 + with_series);
         ef_mp_key (&self->out, "stats");
         ef_proto_write_stats (&self->out, &st);
         s_processing_stats (self);
@@ -152,13 +259,24 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
     /* every group's lag, for eventflow_consumer_lag{stream,group} */
     ef_buf_t tmp;
     ef_buf_init (&tmp);
-    s_lags_t l = {self->reader, &tmp, 0, NULL, 0};
+    uint64_t now = ef_time_now_ms () / 1000;
+    s_lags_t l = {.txn = self->reader, .tmp = &tmp, .org = w->org, .now = now};
+    /* a reader of the series samples its org's worst lags */
+    if (with_series)
+        l.series = self->series;
     rc = ef_store_stream_each (self->reader, w->org, s_stream_lags, &l);
     ef_mp_key (&self->out, "lags");
     ef_mp_array (&self->out, rc ? 0 : l.n);
     if (rc == 0)
         ef_buf_append (&self->out, tmp.data, tmp.len);
     ef_buf_free (&tmp);
+    if (with_series) {
+        ef_series_gauge (self->series, now, w->org, NULL, 0, EF_SERIES_LAG,
+                         l.worst);
+        s_series_reply (self, w, now, p, names);
+    }
+    free (p);
+    free (names);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "ef_auth.h"
 #include "ef_metrics.h"
 #include "ef_schema_cache.h"
+#include "ef_series.h"
 #include "ef_wreq.h"
 #include "eventflow/ef_log.h"
 #include "eventflow/ef_uuid.h"
@@ -28,6 +29,7 @@ typedef struct {
     ef_log_t *log;
     int log_debug; /* the log takes debug lines */
     ef_metrics_t *metrics;
+    ef_series_t *series; /* per-second figures per org and stream */
 } ef_publish_ctx_t;
 
 ef_publish_t *ef_publish_new (const ef_publish_ctx_t *ctx);

@@ -37,6 +37,7 @@ struct ef_engine {
     uint32_t schema_ms;     /* CPU per filter check, and per pass in all */
     int64_t pass_schema_ns; /* spent by this pass's filter checks */
     ef_metrics_t *metrics;
+    ef_series_t *series; /* per-second figures (may be NULL) */
     ef_log_t *log;
     size_t max_payload; /* documents of transforms, workers' results */
     uint32_t max_hops;  /* routes one event may go through */
@@ -49,6 +50,23 @@ void
 ef_engine_set_room (ef_engine_t *self, ef_room_t *room)
 {
     self->room = room;
+}
+
+void
+ef_engine_set_series (ef_engine_t *self, ef_series_t *series)
+{
+    self->series = series;
+}
+
+/*  One event's pipeline ended at now (ms): its latency since arrival. */
+static void
+s_latency (ef_engine_t *self, const ef_stream_rec_t *s, uint64_t received_at,
+           uint64_t now)
+{
+    uint64_t ms = now > received_at ? now - received_at : 0;
+    ef_metrics_latency (self->metrics, ms);
+    ef_series_latency (self->series, now / 1000, s->org, s->name,
+                       strlen (s->name), ms);
 }
 
 void
@@ -503,9 +521,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
             if (bad) {
                 rc = s_finish (txn, num, seq, st, EF_STATUS_FILTERED,
                                EF_STR_NULL, now);
-                ef_metrics_latency (self->metrics, now > ev.received_at
-                                                       ? now - ev.received_at
-                                                       : 0);
+                s_latency (self, &s, ev.received_at, now);
                 goto done;
             }
         } else if (step->kind == EF_STEP_TRANSFORM) {
@@ -570,8 +586,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                        : NULL;
         rc = s_finish (txn, num, seq, st, EF_STATUS_PROCESSED,
                        text ? ef_str (text) : EF_STR_NULL, now);
-        ef_metrics_latency (self->metrics,
-                            now > ev.received_at ? now - ev.received_at : 0);
+        s_latency (self, &s, ev.received_at, now);
     }
 done:
     free (text);

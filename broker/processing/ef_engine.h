@@ -14,6 +14,7 @@
 #include "eventflow/ef_log.h"
 #include "eventflow/ef_uuid.h"
 #include "ef_metrics.h"
+#include "ef_series.h"
 #include "ef_store.h"
 #include "ef_wreq.h"
 
@@ -82,6 +83,9 @@ void ef_engine_set_room (ef_engine_t *self, struct ef_room *room);
     checks spent as much in all (the rest stay due for the next pass), so
     the writer turns back to waiting publishes. */
 void ef_engine_set_schema_budget (ef_engine_t *self, uint32_t ms);
+/*  Count each processing latency in series too, per org and stream
+    (NULL: only in the metrics). Before the writer starts. */
+void ef_engine_set_series (ef_engine_t *self, ef_series_t *series);
 
 /*  Free a dispatched job. */
 void ef_engine_job_free (ef_wreq_t *job);

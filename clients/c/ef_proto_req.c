@@ -83,7 +83,8 @@ static const ef_proto_table_t s_rate = EF_PT (s_rate_fields);
     X (STREAMS, "streams", STRS, SET, streams, S_OF (n_streams), NULL)         \
     X (EVENTS, "events", EVENTS, VIEW, events, S_OF (n_events), NULL)          \
     X (CURSOR, "cursor", STR, SET, cursor, 0, NULL)                            \
-    X (WHERE, "where", STRS, SET, where, S_OF (n_where), NULL)
+    X (WHERE, "where", STRS, SET, where, S_OF (n_where), NULL)                 \
+    X (SECONDS, "seconds", U32, HAS, seconds, S_OF (has_seconds), NULL)
 
 #define S_ENUM(id, k, kind, when, m, aux, sub) S_F_##id,
 enum { S_FIELDS (S_ENUM) S_NFIELDS };
@@ -119,7 +120,7 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
                                 B (FROM) | B (TO) | B (PAGE) | B (LIMIT) |
                                 B (CURSOR) | B (WHERE),
                             0},
-    [EF_CMD_STATS] = {0, 0},
+    [EF_CMD_STATS] = {B (STREAM) | B (SECONDS), 0},
     [EF_CMD_REGISTER] = {B (EMAIL) | B (PASSWORD) | B (ORG_NAME), 0},
     [EF_CMD_LOGIN] = {B (EMAIL) | B (PASSWORD) | B (CLIENT_ADDR), 0},
     [EF_CMD_REFRESH] = {B (REFRESH_TOKEN), 0},
@@ -251,6 +252,7 @@ static const s_range_t s_ranges[] = {
     {EF_CMD_FETCH, "timeout", 0, EF_MAX_WAIT_MS, "timeout is 0 to 60000 ms"},
     {EF_CMD_CREDIT, "credit", 1, UINT32_MAX, "credit is at least 1"},
     {EF_CMD_READY, "credit", 1, UINT32_MAX, "credit is at least 1"},
+    {EF_CMD_STATS, "seconds", 1, 3600, "seconds is 1 to 3600"},
 };
 
 /*  The first number of req out of its range, as *why; 0 or EF_EINVAL.

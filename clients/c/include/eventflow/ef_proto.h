@@ -160,7 +160,9 @@ typedef struct {
     int has_timestamp;
     uint32_t timeout; /* FETCH: ms to wait for events (long poll) */
     uint32_t credit;  /* SUBSCRIBE, CREDIT: events the peer can take */
-    uint64_t sub;     /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
+    uint32_t seconds; /* STATS: the per-second series asked for */
+    int has_seconds;
+    uint64_t sub; /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
     /* processing */
     ef_str_t schema;              /* CREATE/UPDATE_STREAM: JSON Schema text */
     ef_str_t pipeline;            /* CREATE/UPDATE_STREAM: pipeline JSON text */

@@ -1,0 +1,271 @@
+/*  GET /api/v1/stats against a real broker and a real bridge: the
+    broker's per-second series (core/ef_series) of the caller's org.
+    * Events published over HTTP are counted in the org's total and in
+      their stream's series (ingested, and duplicates for an event_id sent
+      again, rejected for one its stream's schema refuses); the arrays
+      have `seconds` values.
+    * Another org's streams and figures are absent (DESIGN.md §13), and
+      ?stream narrows the answer to one stream.
+    * seconds outside 1..3600 is a 422. */
+#define _GNU_SOURCE
+#include "harness.h"
+#include "h_fixture.h"
+#include "h_http.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define API "/api/v1"
+
+/* ---------------------------------------------------------------- fixture */
+
+static char s_dir[256];
+static h_broker_t s_broker;
+static h_bridge_t s_bridge;
+static ef_client_t *s_native;
+static char s_a[200];  /* org A: "X-API-Key: …" (admin) */
+static char s_b[2200]; /* org B: "Authorization: Bearer …" */
+static h_fixture_t s_fx = {
+    .dir = s_dir,
+    .broker = &s_broker,
+    .native = &s_native,
+    .bridge = &s_bridge,
+    .admin_key = s_a,
+    .broker_flags = (const char *const[]){"--durability", "os", NULL}};
+
+static void
+s_http (h_resp_t *r, const char *method, const char *path, const char *cred,
+        const char *body)
+{
+    h_http (r, s_bridge.url, method, path, cred, body, NULL);
+}
+
+static int
+group_setup (void **state)
+{
+    (void)state;
+    if (h_fixture_setup (&s_fx))
+        return -1;
+    h_resp_t r;
+    s_http (&r, "POST", API "/auth/register", NULL,
+            "{\"email\":\"sb@example.com\",\"password\":\"b-password-1\","
+            "\"org_name\":\"SB\"}");
+    long st = r.status;
+    h_http_free (&r);
+    s_http (&r, "POST", API "/auth/login", NULL,
+            "{\"email\":\"sb@example.com\",\"password\":\"b-password-1\"}");
+    const char *tok = h_http_jstr (r.json, "access_token");
+    if (st != 201 || r.status != 200 || !tok) {
+        h_http_free (&r);
+        return -1;
+    }
+    snprintf (s_b, sizeof s_b, "Authorization: Bearer %s", tok);
+    h_http_free (&r);
+    return 0;
+}
+
+static int
+group_teardown (void **state)
+{
+    (void)state;
+    return h_fixture_teardown (&s_fx);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static void
+s_create (const char *cred, const char *stream)
+{
+    h_resp_t r;
+    char body[200];
+    snprintf (body, sizeof body, "{\"name\":\"%s\"}", stream);
+    s_http (&r, "POST", API "/streams", cred, body);
+    H_EXPECT_STATUS (r, 201);
+    h_http_free (&r);
+}
+
+static void
+s_publish (const char *cred, const char *stream, const char *id)
+{
+    h_resp_t r;
+    char path[300], body[300];
+    snprintf (path, sizeof path, API "/streams/%s/events", stream);
+    snprintf (body, sizeof body,
+              "{\"type\":\"t\",\"event_id\":\"%s\",\"payload\":{}}", id);
+    s_http (&r, "POST", path, cred, body);
+    assert_true (r.status == 202 || r.status == 200);
+    h_http_free (&r);
+}
+
+/*  The sum of figures[key] (an array of n numbers). */
+static long long
+s_sum (json_t *figures, const char *key, size_t n)
+{
+    json_t *a = json_object_get (figures, key);
+    assert_true (json_is_array (a));
+    assert_int_equal (json_array_size (a), n);
+    long long sum = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach (a, i, v)
+    {
+        assert_true (json_is_integer (v));
+        sum += json_integer_value (v);
+    }
+    return sum;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void
+test_stats_count_per_org_and_stream (void **state)
+{
+    (void)state;
+    s_create (s_a, "stats-a");
+    s_create (s_b, "stats-b");
+    s_publish (s_a, "stats-a", "00000000-0000-4000-8000-00000000000a");
+    s_publish (s_a, "stats-a", "00000000-0000-4000-8000-00000000000b");
+    s_publish (s_a, "stats-a",
+               "00000000-0000-4000-8000-00000000000a"); /* a duplicate */
+    s_publish (s_b, "stats-b", "00000000-0000-4000-8000-00000000000c");
+
+    h_resp_t r;
+    s_http (&r, "GET", API "/stats?seconds=120", s_a, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_integer_value (json_object_get (r.json, "seconds")),
+                      120);
+    assert_true (json_integer_value (json_object_get (r.json, "now")) > 0);
+    json_t *total = json_object_get (r.json, "total");
+    assert_int_equal (s_sum (total, "ingested", 120), 2);
+    assert_int_equal (s_sum (total, "duplicates", 120), 1);
+    assert_int_equal (s_sum (total, "rejected", 120), 0);
+    s_sum (total, "latency_p50_ms", 120);
+    s_sum (total, "latency_p99_ms", 120);
+    s_sum (total, "worst_lag", 120);
+    json_t *streams = json_object_get (r.json, "streams");
+    assert_non_null (json_object_get (streams, "stats-a"));
+    assert_null (json_object_get (streams, "stats-b"));
+    assert_int_equal (
+        s_sum (json_object_get (streams, "stats-a"), "ingested", 120), 2);
+    h_http_free (&r);
+
+    /* org B sees its own figures only */
+    s_http (&r, "GET", API "/stats", s_b, NULL);
+    H_EXPECT_STATUS (r, 200);
+    total = json_object_get (r.json, "total");
+    assert_int_equal (s_sum (total, "ingested", 3600), 1);
+    assert_int_equal (s_sum (total, "duplicates", 3600), 0);
+    streams = json_object_get (r.json, "streams");
+    assert_non_null (json_object_get (streams, "stats-b"));
+    assert_null (json_object_get (streams, "stats-a"));
+    h_http_free (&r);
+
+    /* ?stream of another org: nothing of it */
+    s_http (&r, "GET", API "/stats?seconds=5&stream=stats-a", s_b, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_object_size (json_object_get (r.json, "streams")),
+                      0);
+    h_http_free (&r);
+    s_http (&r, "GET", API "/stats?seconds=5&stream=stats-a", s_a, NULL);
+    H_EXPECT_STATUS (r, 200);
+    streams = json_object_get (r.json, "streams");
+    assert_int_equal (json_object_size (streams), 1);
+    s_sum (json_object_get (streams, "stats-a"), "ingested", 5);
+    h_http_free (&r);
+}
+
+static void
+test_stats_count_rejected (void **state)
+{
+    (void)state;
+    h_resp_t r;
+    s_http (&r, "POST", API "/streams", s_a,
+            "{\"name\":\"stats-r\",\"schema\":{\"type\":\"object\","
+            "\"required\":[\"x\"]}}");
+    H_EXPECT_STATUS (r, 201);
+    h_http_free (&r);
+    s_http (&r, "POST", API "/streams/stats-r/events", s_a,
+            "{\"type\":\"t\",\"payload\":{}}");
+    H_EXPECT_STATUS (r, 422);
+    h_http_free (&r);
+    s_http (&r, "GET", API "/stats?seconds=60&stream=stats-r", s_a, NULL);
+    H_EXPECT_STATUS (r, 200);
+    json_t *f =
+        json_object_get (json_object_get (r.json, "streams"), "stats-r");
+    assert_non_null (f);
+    assert_int_equal (s_sum (f, "rejected", 60), 1);
+    assert_int_equal (s_sum (f, "ingested", 60), 0);
+    h_http_free (&r);
+}
+
+/*  A producer key allowed one event a second: its second event in a burst
+    is refused (429) and counted as rejected. */
+static void
+test_stats_count_rate_limited (void **state)
+{
+    (void)state;
+    s_create (s_a, "stats-rl");
+    h_resp_t r;
+    s_http (&r, "POST", API "/api-keys", s_a,
+            "{\"name\":\"slow\",\"role\":\"producer\","
+            "\"rate_limit\":{\"per_second\":1,\"burst\":1}}");
+    H_EXPECT_STATUS (r, 201);
+    char cred[300];
+    snprintf (cred, sizeof cred, "X-API-Key: %s",
+              h_http_jstr (r.json, "api_key"));
+    h_http_free (&r);
+    long got[3];
+    for (int i = 0; i < 3; i++) {
+        s_http (&r, "POST", API "/streams/stats-rl/events", cred,
+                "{\"type\":\"t\",\"payload\":{}}");
+        got[i] = r.status;
+        h_http_free (&r);
+    }
+    int refused = (got[0] == 429) + (got[1] == 429) + (got[2] == 429);
+    assert_true (refused >= 1);
+    s_http (&r, "GET", API "/stats?seconds=60&stream=stats-rl", s_a, NULL);
+    H_EXPECT_STATUS (r, 200);
+    json_t *f =
+        json_object_get (json_object_get (r.json, "streams"), "stats-rl");
+    assert_non_null (f);
+    assert_int_equal (s_sum (f, "rejected", 60), refused);
+    assert_int_equal (s_sum (f, "ingested", 60), 3 - refused);
+    h_http_free (&r);
+}
+
+static void
+test_stats_seconds_out_of_range (void **state)
+{
+    (void)state;
+    h_resp_t r;
+    s_http (&r, "GET", API "/stats?seconds=0", s_a, NULL);
+    H_EXPECT_STATUS (r, 422);
+    h_http_free (&r);
+    s_http (&r, "GET", API "/stats?seconds=3601", s_a, NULL);
+    H_EXPECT_STATUS (r, 422);
+    h_http_free (&r);
+    s_http (&r, "GET", API "/stats", NULL, NULL);
+    H_EXPECT_STATUS (r, 401);
+    h_http_free (&r);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_stats_count_per_org_and_stream),
+        cmocka_unit_test (test_stats_count_rejected),
+        cmocka_unit_test (test_stats_count_rate_limited),
+        cmocka_unit_test (test_stats_seconds_out_of_range),
+    };
+    return cmocka_run_group_tests (tests, group_setup, group_teardown);
+}
