@@ -382,15 +382,25 @@ s_cursor_load (ef_store_txn_t *txn, s_cursor_t *cur)
 }
 
 static int
-s_matches (const ef_request_t *req, const ef_search_t *search, ef_str_t record,
-           uint64_t received_at)
+s_matches (const ef_request_t *req, const ef_search_t *search,
+           ef_store_txn_t *txn, const s_cursor_t *cur)
 {
+    ef_str_t record = cur->rec;
+    uint64_t received_at = cur->received_at;
     if (req->has_from && received_at < req->from)
         return 0;
     if (req->has_to && received_at > req->to)
         return 0;
-    if (ef_str_set (req->status) && !ef_str_eq (req->status, "PROCESSED"))
-        return 0;
+    if (ef_str_set (req->status)) {
+        /* the event's processing state (none kept: PROCESSED on ingest) */
+        ef_state_t ps;
+        const char *st =
+            ef_process_state_get (txn, cur->num, cur->seq, &ps) == 0
+                ? ef_status_name (ps.status)
+                : "PROCESSED";
+        if (!ef_str_eq (req->status, st))
+            return 0;
+    }
     if (!ef_str_set (req->type) && !ef_str_set (req->source) && !search)
         return 1;
     ef_event_t ev = {0};
@@ -542,7 +552,7 @@ s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
             break;
         }
         scanned++;
-        if (s_matches (req, search, best->rec, best->received_at)) {
+        if (s_matches (req, search, txn, best)) {
             if (skip)
                 skip--;
             else if (n == limit) {

@@ -449,6 +449,27 @@ test_worker_result (void **state)
     json_decref (r);
 }
 
+static int
+s_count_one (void *arg, const ef_event_t *ev)
+{
+    (void)ev;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/*  How many events of stream LIST_EVENTS finds with that status. */
+static int
+s_count_status (const char *stream, const char *status)
+{
+    ef_request_t q = {0};
+    q.stream = ef_str (stream);
+    q.status = ef_str (status);
+    int n = 0;
+    assert_int_equal (
+        ef_client_list_events (s_admin, &q, s_count_one, &n, NULL), 0);
+    return n;
+}
+
 static void
 test_poison_to_dlq_and_replay (void **state)
 {
@@ -467,6 +488,10 @@ test_poison_to_dlq_and_replay (void **state)
     assert_int_equal (s.attempts, 3);
     assert_int_equal (w.handled, 3);
     assert_string_equal (s.last_error, "boom");
+    /* listing by status reads the processing state: the event is FAILED,
+       not PROCESSED */
+    assert_int_equal (s_count_status ("poison", "FAILED"), 1);
+    assert_int_equal (s_count_status ("poison", "PROCESSED"), 0);
 
     json_t *l =
         s_dlq ((const char *const[]){"list", "--stream", "poison", NULL});
