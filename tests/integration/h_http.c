@@ -498,3 +498,31 @@ h_http_raw_closed (int fd, long timeout_ms)
     ssize_t n = recv (fd, &c, 1, 0);
     return n == 0 || (n < 0 && errno == ECONNRESET);
 }
+
+int
+h_http_new_org (const char *base, const char *email, const char *org_name,
+                char *jwt, size_t jwt_size, char *cred, size_t cred_size)
+{
+    char body[512];
+    h_resp_t r;
+    snprintf (body, sizeof body,
+              "{\"email\":\"%s\",\"password\":\"b-password-1\","
+              "\"org_name\":\"%s\"}",
+              email, org_name);
+    h_http (&r, base, "POST", "/api/v1/auth/register", NULL, body, NULL);
+    long st = r.status;
+    h_http_free (&r);
+    snprintf (body, sizeof body,
+              "{\"email\":\"%s\",\"password\":\"b-password-1\"}", email);
+    h_http (&r, base, "POST", "/api/v1/auth/login", NULL, body, NULL);
+    const char *tok = h_http_jstr (r.json, "access_token");
+    if (st != 201 || r.status != 200 || !tok) {
+        h_http_free (&r);
+        return -1;
+    }
+    if (jwt)
+        snprintf (jwt, jwt_size, "%s", tok);
+    snprintf (cred, cred_size, "Authorization: Bearer %s", tok);
+    h_http_free (&r);
+    return 0;
+}

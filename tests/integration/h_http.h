@@ -132,6 +132,14 @@ void h_http_expect_problem (const h_resp_t *r, long status, const char *code,
     bytes): the credential a test then hands to h_http. 0 or -1. */
 int h_http_api_key (ef_client_t *c, const char *role, char *out);
 
+/*  A new org registered over HTTP at base (POST /auth/register with
+    email, password "b-password-1" and org_name), its admin logged in: the
+    access token in jwt (jwt_size bytes, may be NULL) and an
+    "Authorization: Bearer …" header line in cred (cred_size bytes). 0 or
+    -1. */
+int h_http_new_org (const char *base, const char *email, const char *org_name,
+                    char *jwt, size_t jwt_size, char *cred, size_t cred_size);
+
 /*  The monotonic clock in milliseconds, for deadlines and timings. */
 long h_http_ms_now (void);
 

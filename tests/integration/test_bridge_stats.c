@@ -55,22 +55,8 @@ group_setup (void **state)
     (void)state;
     if (h_fixture_setup (&s_fx))
         return -1;
-    h_resp_t r;
-    s_http (&r, "POST", API "/auth/register", NULL,
-            "{\"email\":\"sb@example.com\",\"password\":\"b-password-1\","
-            "\"org_name\":\"SB\"}");
-    long st = r.status;
-    h_http_free (&r);
-    s_http (&r, "POST", API "/auth/login", NULL,
-            "{\"email\":\"sb@example.com\",\"password\":\"b-password-1\"}");
-    const char *tok = h_http_jstr (r.json, "access_token");
-    if (st != 201 || r.status != 200 || !tok) {
-        h_http_free (&r);
-        return -1;
-    }
-    snprintf (s_b, sizeof s_b, "Authorization: Bearer %s", tok);
-    h_http_free (&r);
-    return 0;
+    return h_http_new_org (s_bridge.url, "sb@example.com", "SB", NULL, 0, s_b,
+                           sizeof s_b);
 }
 
 static int

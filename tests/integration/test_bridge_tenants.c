@@ -72,22 +72,9 @@ group_setup (void **state)
     if (h_fixture_setup (&s_fx))
         return -1;
     /* org B registers over HTTP and logs in */
-    h_resp_t r;
-    s_http (&r, "POST", API "/auth/register", NULL,
-            "{\"email\":\"b@example.com\",\"password\":\"b-password-1\","
-            "\"org_name\":\"B\"}");
-    long st = r.status;
-    h_http_free (&r);
-    s_http (&r, "POST", API "/auth/login", NULL,
-            "{\"email\":\"b@example.com\",\"password\":\"b-password-1\"}");
-    const char *tok = h_http_jstr (r.json, "access_token");
-    if (st != 201 || r.status != 200 || !tok) {
-        h_http_free (&r);
+    if (h_http_new_org (s_bridge.url, "b@example.com", "B", s_b_jwt,
+                        sizeof s_b_jwt, s_b, sizeof s_b))
         return -1;
-    }
-    snprintf (s_b_jwt, sizeof s_b_jwt, "%s", tok);
-    snprintf (s_b, sizeof s_b, "Authorization: Bearer %s", tok);
-    h_http_free (&r);
     ef_client_set_jwt (s_gateway, s_b_jwt);
     return 0;
 }
