@@ -182,14 +182,37 @@ s_add32 (uint32_t a, uint64_t b)
 }
 
 static void
-s_count_one (ef_series_t *self, s_series_t *s, uint64_t now,
-             ef_series_counter_t c, uint64_t n)
+s_add_all (ef_series_t *self, s_series_t *s, uint64_t now,
+           const uint64_t n[EF_SERIES_COUNTERS])
 {
     s_advance (self, s, now);
     ef_series_point_t *p = s_slot (self, s, s->last);
-    p->count[c] = s_add32 (p->count[c], n);
+    for (int c = 0; c < EF_SERIES_COUNTERS; c++)
+        p->count[c] = s_add32 (p->count[c], n[c]);
     if (now > s->touched)
         s->touched = now;
+}
+
+void
+ef_series_add (ef_series_t *self, uint64_t now, uint32_t org,
+               const char *stream, size_t stream_len,
+               const uint64_t n[EF_SERIES_COUNTERS])
+{
+    uint64_t sum = 0;
+    for (int c = 0; c < EF_SERIES_COUNTERS; c++)
+        sum += n[c];
+    if (!self || sum == 0)
+        return;
+    pthread_mutex_lock (&self->lock);
+    s_series_t *t = s_get (self, now, org, NULL, 0);
+    if (t)
+        s_add_all (self, t, now, n);
+    s_series_t *s = stream ? s_get (self, now, org, stream, stream_len) : NULL;
+    if (s)
+        s_add_all (self, s, now, n);
+    if (!t || (stream && !s))
+        self->overflow += sum;
+    pthread_mutex_unlock (&self->lock);
 }
 
 void
@@ -197,18 +220,11 @@ ef_series_count (ef_series_t *self, uint64_t now, uint32_t org,
                  const char *stream, size_t stream_len, ef_series_counter_t c,
                  uint64_t n)
 {
-    if (!self || c >= EF_SERIES_COUNTERS || n == 0)
+    uint64_t all[EF_SERIES_COUNTERS] = {0};
+    if (c >= EF_SERIES_COUNTERS)
         return;
-    pthread_mutex_lock (&self->lock);
-    s_series_t *t = s_get (self, now, org, NULL, 0);
-    if (t)
-        s_count_one (self, t, now, c, n);
-    s_series_t *s = stream ? s_get (self, now, org, stream, stream_len) : NULL;
-    if (s)
-        s_count_one (self, s, now, c, n);
-    if (!t || (stream && !s))
-        self->overflow += n;
-    pthread_mutex_unlock (&self->lock);
+    all[c] = n;
+    ef_series_add (self, now, org, stream, stream_len, all);
 }
 
 static void

@@ -48,8 +48,13 @@ typedef struct {
 ef_series_t *ef_series_new (uint32_t seconds, uint32_t max_series);
 void ef_series_destroy (ef_series_t **self_p);
 
-/*  Add n to counter c at second now, in org's totals and in the stream's
-    series (stream may be NULL: totals only). */
+/*  Add n[c] to every counter c at second now, in org's totals and in the
+    stream's series (stream may be NULL: totals only): one lock and one
+    look-up of each series for all the counters. */
+void ef_series_add (ef_series_t *self, uint64_t now, uint32_t org,
+                    const char *stream, size_t stream_len,
+                    const uint64_t n[EF_SERIES_COUNTERS]);
+/*  Add n to counter c alone (ef_series_add with the others 0). */
 void ef_series_count (ef_series_t *self, uint64_t now, uint32_t org,
                       const char *stream, size_t stream_len,
                       ef_series_counter_t c, uint64_t n);

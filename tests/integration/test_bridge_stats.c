@@ -244,11 +244,34 @@ test_stats_seconds_out_of_range (void **state)
     h_http_free (&r);
 }
 
+/*  A publish that names the stream by its id counts under its name. */
+static void
+test_stats_count_a_publish_by_stream_id_under_its_name (void **state)
+{
+    (void)state;
+    h_resp_t r;
+    s_http (&r, "POST", API "/streams", s_a, "{\"name\":\"stats-by-id\"}");
+    H_EXPECT_STATUS (r, 201);
+    char id[64];
+    snprintf (id, sizeof id, "%s", h_http_jstr (r.json, "id"));
+    h_http_free (&r);
+    s_publish (s_a, id, "00000000-0000-4000-8000-0000000000d1");
+    s_http (&r, "GET", API "/stats?seconds=120&stream=stats-by-id", s_a, NULL);
+    H_EXPECT_STATUS (r, 200);
+    json_t *streams = json_object_get (r.json, "streams");
+    assert_null (json_object_get (streams, id));
+    assert_int_equal (
+        s_sum (json_object_get (streams, "stats-by-id"), "ingested", 120), 1);
+    h_http_free (&r);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_stats_count_per_org_and_stream),
+        cmocka_unit_test (
+            test_stats_count_a_publish_by_stream_id_under_its_name),
         cmocka_unit_test (test_stats_count_rejected),
         cmocka_unit_test (test_stats_count_rate_limited),
         cmocka_unit_test (test_stats_seconds_out_of_range),
