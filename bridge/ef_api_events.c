@@ -599,8 +599,9 @@ s_parse_item (ef_str_t text, ef_event_in_t *ev, const char *prefix,
         return 0;
     }
     ef_json_object_each (text.ptr, text.len, s_item_member, &it);
-    /* the broker's limits: the payload's is its own to decide */
-    ef_event_rules_each (ev, UINT32_MAX, s_item_fault, &it);
+    /* the broker's limits: the payload's is its own to decide; the payload
+       is a value of the body, validated whole already */
+    ef_event_rules_fields (ev, UINT32_MAX, s_item_fault, &it);
     return !it.bad;
 }
 

@@ -44,9 +44,9 @@ _Static_assert(EF_MAX_TYPE == 256 && EF_MAX_SOURCE == 256 &&
                    EF_MAX_CONTEXT_FIELD == 128,
                "the messages name the limits");
 
-int
-ef_event_rules_each (const ef_event_in_t *ev, uint32_t max_payload,
-                     ef_event_fault_fn *fn, void *arg)
+static int
+s_each (const ef_event_in_t *ev, uint32_t max_payload, ef_event_fault_fn *fn,
+        void *arg, int check_json)
 {
     int n = 0;
 #define S_BROKEN(f) (fn ? fn (arg, &(f)) : (void)0, n++)
@@ -77,12 +77,26 @@ ef_event_rules_each (const ef_event_in_t *ev, uint32_t max_payload,
         ef_uuid_parse (ev->event_id.ptr, ev->event_id.len, &u))
         S_BROKEN (s_event_id);
     /* the costly one last, and only for an item otherwise whole */
-    if (n == 0 && payload &&
+    if (check_json && n == 0 && payload &&
         ef_json_validate (ev->payload.ptr, ev->payload.len, EF_JSON_DEPTH, NULL,
                           NULL))
         S_BROKEN (s_payload_json);
 #undef S_BROKEN
     return n;
+}
+
+int
+ef_event_rules_each (const ef_event_in_t *ev, uint32_t max_payload,
+                     ef_event_fault_fn *fn, void *arg)
+{
+    return s_each (ev, max_payload, fn, arg, 1);
+}
+
+int
+ef_event_rules_fields (const ef_event_in_t *ev, uint32_t max_payload,
+                       ef_event_fault_fn *fn, void *arg)
+{
+    return s_each (ev, max_payload, fn, arg, 0);
 }
 
 static void
