@@ -27,20 +27,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static ef_store_txn_t *
-s_write (u_store_t *fx)
-{
-    ef_store_txn_t *txn = NULL;
-    assert_int_equal (ef_store_write_begin (fx->store, &txn), 0);
-    return txn;
-}
-
-static void
-s_commit (ef_store_txn_t **txn)
-{
-    assert_int_equal (ef_store_write_commit (txn), 0);
-}
-
 static uint32_t
 s_org (ef_store_txn_t *txn, const char *name)
 {
@@ -48,6 +34,26 @@ s_org (ef_store_txn_t *txn, const char *name)
     assert_int_equal (ef_principals_org_create (txn, ef_str (name), T0, &org),
                       0);
     return org.num;
+}
+
+/*  Open fx's store (fsync or not), begin *txn and make the org "acme"
+    in it; its number. */
+static uint32_t
+s_acme (u_store_t *fx, int fsync, ef_store_txn_t **txn)
+{
+    u_store_open (fx, 0, fsync);
+    *txn = u_write_begin (fx->store);
+    return s_org (*txn, "acme");
+}
+
+/*  The admin user ann@example.com of org, into *u. */
+static void
+s_ann (ef_store_txn_t *txn, uint32_t org, ef_user_t *u)
+{
+    assert_int_equal (ef_principals_user_create (txn, org,
+                                                 ef_str ("ann@example.com"),
+                                                 EF_ROLE_ADMIN, "h", T0, u),
+                      0);
 }
 
 /*  A producer key of org (scoped to stream when not NULL); its whole
@@ -73,9 +79,8 @@ static void
 test_emails_are_taken_once_whatever_their_case (void **state)
 {
     u_store_t *fx = *state;
-    u_store_open (fx, 0, 0);
-    ef_store_txn_t *txn = s_write (fx);
-    uint32_t org = s_org (txn, "acme");
+    ef_store_txn_t *txn;
+    uint32_t org = s_acme (fx, 0, &txn);
     ef_user_t u, found;
     assert_int_equal (ef_principals_user_create (txn, org,
                                                  ef_str ("Ann@Example.COM"),
@@ -94,16 +99,15 @@ test_emails_are_taken_once_whatever_their_case (void **state)
     assert_int_equal (
         ef_principals_user_by_email (txn, ef_str ("bob@example.com"), &found),
         EF_ENOTFOUND);
-    s_commit (&txn);
+    u_write_commit (&txn);
 }
 
 static void
 test_bad_emails_are_refused (void **state)
 {
     u_store_t *fx = *state;
-    u_store_open (fx, 0, 0);
-    ef_store_txn_t *txn = s_write (fx);
-    uint32_t org = s_org (txn, "acme");
+    ef_store_txn_t *txn;
+    uint32_t org = s_acme (fx, 0, &txn);
     ef_user_t u;
     char longest[300];
     memset (longest, 'a', sizeof longest);
@@ -127,9 +131,8 @@ static void
 test_an_api_key_verifies_and_its_secret_is_not_stored (void **state)
 {
     u_store_t *fx = *state;
-    u_store_open (fx, 0, 0);
-    ef_store_txn_t *txn = s_write (fx);
-    uint32_t org = s_org (txn, "acme");
+    ef_store_txn_t *txn;
+    uint32_t org = s_acme (fx, 0, &txn);
     ef_apikey_t k, got;
     char secret[96];
     const char *why = NULL;
@@ -141,9 +144,9 @@ test_an_api_key_verifies_and_its_secret_is_not_stored (void **state)
     assert_int_equal (strlen (part), EF_SECRET_HEX);
     /* what is stored is a hash, not the secret */
     assert_string_not_equal (k.hash, part);
-    s_commit (&txn);
+    u_write_commit (&txn);
 
-    txn = s_write (fx);
+    txn = u_write_begin (fx->store);
     assert_int_equal (
         ef_principals_apikey_verify (txn, ef_str (secret), &got, &why), 0);
     assert_string_equal (got.id, k.id);
@@ -167,16 +170,15 @@ test_an_api_key_verifies_and_its_secret_is_not_stored (void **state)
     assert_int_equal (
         ef_principals_apikey_verify (txn, ef_str (wrong), &got, &why),
         EF_EAUTH);
-    s_commit (&txn);
+    u_write_commit (&txn);
 }
 
 static void
 test_a_revoked_key_no_longer_verifies_but_stays_listed (void **state)
 {
     u_store_t *fx = *state;
-    u_store_open (fx, 0, 0);
-    ef_store_txn_t *txn = s_write (fx);
-    uint32_t org = s_org (txn, "acme");
+    ef_store_txn_t *txn;
+    uint32_t org = s_acme (fx, 0, &txn);
     ef_apikey_t k, got;
     char secret[96];
     const char *why;
@@ -189,7 +191,7 @@ test_a_revoked_key_no_longer_verifies_but_stays_listed (void **state)
     assert_int_equal (ef_principals_apikey_get (txn, org, ef_str (k.id), &got),
                       0);
     assert_int_equal (got.revoked_at, T0 + 5);
-    s_commit (&txn);
+    u_write_commit (&txn);
 }
 
 static int
@@ -205,7 +207,7 @@ test_an_org_never_sees_another_orgs_key (void **state)
 {
     u_store_t *fx = *state;
     u_store_open (fx, 0, 0);
-    ef_store_txn_t *txn = s_write (fx);
+    ef_store_txn_t *txn = u_write_begin (fx->store);
     uint32_t a = s_org (txn, "a"), b = s_org (txn, "b");
     ef_apikey_t k, got;
     char secret[96];
@@ -225,16 +227,15 @@ test_an_org_never_sees_another_orgs_key (void **state)
     const char *why;
     assert_int_equal (
         ef_principals_apikey_verify (txn, ef_str (secret), &got, &why), 0);
-    s_commit (&txn);
+    u_write_commit (&txn);
 }
 
 static void
 test_a_scoped_key_allows_its_streams_only (void **state)
 {
     u_store_t *fx = *state;
-    u_store_open (fx, 0, 0);
-    ef_store_txn_t *txn = s_write (fx);
-    uint32_t org = s_org (txn, "acme");
+    ef_store_txn_t *txn;
+    uint32_t org = s_acme (fx, 0, &txn);
     ef_apikey_t scoped, all;
     char secret[96];
     s_apikey (txn, org, "orders", &scoped, secret);
@@ -242,7 +243,7 @@ test_a_scoped_key_allows_its_streams_only (void **state)
     assert_true (ef_principals_apikey_allows (&scoped, "orders", "id-1"));
     assert_false (ef_principals_apikey_allows (&scoped, "payments", "id-2"));
     assert_true (ef_principals_apikey_allows (&all, "payments", "id-2"));
-    s_commit (&txn);
+    u_write_commit (&txn);
 }
 
 /* ---------------------------------------------------------------- client keys */
@@ -251,9 +252,8 @@ static void
 test_a_client_key_is_registered_once_and_again_after_revocation (void **st)
 {
     u_store_t *fx = *st;
-    u_store_open (fx, 0, 0);
-    ef_store_txn_t *txn = s_write (fx);
-    uint32_t org = s_org (txn, "acme");
+    ef_store_txn_t *txn;
+    uint32_t org = s_acme (fx, 0, &txn);
     ef_clientkey_t ck, got;
     /* not Z85, too short */
     assert_int_equal (ef_principals_clientkey_add (txn, ef_str ("short"), org,
@@ -284,7 +284,7 @@ test_a_client_key_is_registered_once_and_again_after_revocation (void **st)
         0);
     assert_int_equal (ef_principals_clientkey_get (txn, ck.pub, &got), 0);
     assert_int_equal (got.role, EF_ROLE_CONSUMER);
-    s_commit (&txn);
+    u_write_commit (&txn);
 }
 
 /* ---------------------------------------------------------------- refresh */
@@ -293,17 +293,13 @@ static void
 test_a_replayed_refresh_token_revokes_its_family (void **state)
 {
     u_store_t *fx = *state;
-    u_store_open (fx, 0, 0);
-    ef_store_txn_t *txn = s_write (fx);
-    uint32_t org = s_org (txn, "acme");
+    ef_store_txn_t *txn;
+    uint32_t org = s_acme (fx, 0, &txn);
     ef_user_t u;
     ef_family_t f;
     char t1[EF_REFRESH_TOKEN_MAX], t2[EF_REFRESH_TOKEN_MAX],
         t3[EF_REFRESH_TOKEN_MAX];
-    assert_int_equal (ef_principals_user_create (txn, org,
-                                                 ef_str ("ann@example.com"),
-                                                 EF_ROLE_ADMIN, "h", T0, &u),
-                      0);
+    s_ann (txn, org, &u);
     assert_int_equal (ef_principals_family_create (txn, &u, T0, &f, t1), 0);
     /* rotation: the current token gets a new one */
     assert_int_equal (
@@ -314,8 +310,8 @@ test_a_replayed_refresh_token_revokes_its_family (void **state)
     assert_int_equal (
         ef_principals_family_rotate (txn, ef_str (t1), T0 + 2, &f, t3),
         EF_EAUTH);
-    s_commit (&txn);
-    txn = s_write (fx);
+    u_write_commit (&txn);
+    txn = u_write_begin (fx->store);
     /* the legitimate holder's t2 is dead too */
     assert_int_equal (
         ef_principals_family_rotate (txn, ef_str (t2), T0 + 3, &f, t3),
@@ -329,17 +325,13 @@ static void
 test_a_password_change_kills_older_families (void **state)
 {
     u_store_t *fx = *state;
-    u_store_open (fx, 0, 0);
-    ef_store_txn_t *txn = s_write (fx);
-    uint32_t org = s_org (txn, "acme");
+    ef_store_txn_t *txn;
+    uint32_t org = s_acme (fx, 0, &txn);
     ef_user_t u;
     ef_family_t f, later;
     char t1[EF_REFRESH_TOKEN_MAX], t2[EF_REFRESH_TOKEN_MAX],
         t3[EF_REFRESH_TOKEN_MAX];
-    assert_int_equal (ef_principals_user_create (txn, org,
-                                                 ef_str ("ann@example.com"),
-                                                 EF_ROLE_ADMIN, "h", T0, &u),
-                      0);
+    s_ann (txn, org, &u);
     assert_int_equal (ef_principals_family_create (txn, &u, T0, &f, t1), 0);
     assert_true (ef_principals_family_live (&f, &u));
     u.tokens_after = T0 + 10; /* the password changed */
@@ -359,7 +351,7 @@ test_a_password_change_kills_older_families (void **state)
     assert_int_equal (
         ef_principals_family_rotate (txn, ef_str (t3), T0 + 23, &later, t2),
         EF_EAUTH);
-    s_commit (&txn);
+    u_write_commit (&txn);
 }
 
 /* ---------------------------------------------------------------- reopen */
@@ -368,23 +360,17 @@ static void
 test_principals_survive_a_reopen (void **state)
 {
     u_store_t *fx = *state;
-    u_store_open (fx, 0, 1);
-    ef_store_txn_t *txn = s_write (fx);
-    uint32_t org = s_org (txn, "acme");
+    ef_store_txn_t *txn;
+    uint32_t org = s_acme (fx, 1, &txn);
     ef_user_t u, got;
     ef_apikey_t k, kg;
     char secret[96];
     const char *why;
-    assert_int_equal (ef_principals_user_create (txn, org,
-                                                 ef_str ("ann@example.com"),
-                                                 EF_ROLE_ADMIN, "h", T0, &u),
-                      0);
+    s_ann (txn, org, &u);
     s_apikey (txn, org, NULL, &k, secret);
-    s_commit (&txn);
+    u_write_commit (&txn);
     u_store_open (fx, 0, 1);
-    ef_store_txn_t *r = ef_store_reader_new (fx->store);
-    assert_non_null (r);
-    assert_int_equal (ef_store_reader_begin (r), 0);
+    ef_store_txn_t *r = u_reader (fx->store);
     assert_int_equal (
         ef_principals_user_by_email (r, ef_str ("ann@example.com"), &got), 0);
     assert_string_equal (got.id, u.id);
@@ -394,8 +380,7 @@ test_principals_survive_a_reopen (void **state)
     ef_org_t o;
     assert_int_equal (ef_principals_org_get (r, org, &o), 0);
     assert_string_equal (o.name, "acme");
-    ef_store_reader_end (r);
-    ef_store_reader_destroy (&r);
+    u_reader_done (&r);
 }
 
 int

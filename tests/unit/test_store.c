@@ -25,48 +25,15 @@
 
 typedef u_store_t fx_t;
 
-static ef_store_txn_t *
-s_begin (fx_t *fx)
-{
-    ef_store_txn_t *w = NULL;
-    assert_int_equal (ef_store_write_begin (fx->store, &w), 0);
-    assert_non_null (w);
-    return w;
-}
-
-static void
-s_commit (ef_store_txn_t **w)
-{
-    assert_int_equal (ef_store_write_commit (w), 0);
-    assert_null (*w);
-}
-
-static ef_store_txn_t *
-s_reader (fx_t *fx)
-{
-    ef_store_txn_t *r = ef_store_reader_new (fx->store);
-    assert_non_null (r);
-    assert_int_equal (ef_store_reader_begin (r), 0);
-    return r;
-}
-
-static void
-s_reader_done (ef_store_txn_t **r)
-{
-    ef_store_reader_end (*r);
-    ef_store_reader_destroy (r);
-    assert_null (*r);
-}
-
 /*  A stream committed in its own transaction. */
 static ef_stream_rec_t
 s_stream (fx_t *fx, uint32_t org, const char *name)
 {
     ef_stream_rec_t s;
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_stream_create (w, org, ef_str (name), NOW, &s),
                       0);
-    s_commit (&w);
+    u_write_commit (&w);
     return s;
 }
 
@@ -98,14 +65,14 @@ s_append (ef_store_txn_t *w, uint32_t num, uint64_t seq)
 static void
 s_append_range (fx_t *fx, uint32_t num, uint64_t from, uint64_t to)
 {
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     for (uint64_t seq = from; seq <= to; seq++) {
         int rc = s_append (w, num, seq);
         if (rc)
             fail_msg ("append %u/%llu: %s", num, (unsigned long long)seq,
                       ef_error_name (rc));
     }
-    s_commit (&w);
+    u_write_commit (&w);
 }
 
 static void
@@ -175,7 +142,7 @@ test_create_stream_then_find_by_name_and_by_id (void **state)
     fx_t *fx = *state;
     u_store_open (fx, 0, 0);
     ef_stream_rec_t s, found;
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str ("orders"), NOW, &s),
                       0);
     assert_true (s.num > 0);
@@ -189,9 +156,9 @@ test_create_stream_then_find_by_name_and_by_id (void **state)
     assert_int_equal (ef_store_stream_find (w, 1, ef_str ("orders"), &found),
                       0);
     assert_int_equal (found.num, s.num);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     memset (&found, 0, sizeof found);
     assert_int_equal (ef_store_stream_find (r, 1, ef_str ("orders"), &found),
                       0);
@@ -205,7 +172,7 @@ test_create_stream_then_find_by_name_and_by_id (void **state)
     assert_int_equal (ef_store_stream_get (r, s.num + 1, &found), EF_ENOTFOUND);
     assert_int_equal (ef_store_stream_find (r, 1, ef_str ("order"), &found),
                       EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -214,27 +181,27 @@ test_create_duplicate_name_is_exists_but_other_org_may_use_it (void **state)
     fx_t *fx = *state;
     u_store_open (fx, 0, 0);
     ef_stream_rec_t a, b, c;
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str ("orders"), NOW, &a),
                       0);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str ("orders"), NOW, &b),
                       EF_EEXISTS);
-    s_commit (&w);
-    w = s_begin (fx);
+    u_write_commit (&w);
+    w = u_write_begin (fx->store);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str ("orders"), NOW, &b),
                       EF_EEXISTS);
     assert_int_equal (ef_store_stream_create (w, 2, ef_str ("orders"), NOW, &c),
                       0);
-    s_commit (&w);
+    u_write_commit (&w);
     assert_true (c.num != a.num);
     assert_string_not_equal (c.id, a.id);
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     ef_stream_rec_t f;
     assert_int_equal (ef_store_stream_find (r, 2, ef_str ("orders"), &f), 0);
     assert_int_equal (f.num, c.num);
     assert_int_equal (ef_store_stream_find (r, 1, ef_str ("orders"), &f), 0);
     assert_int_equal (f.num, a.num);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -243,13 +210,13 @@ test_find_stream_of_another_org_is_not_found (void **state)
     fx_t *fx = *state;
     u_store_open (fx, 0, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "private"), f;
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     assert_int_equal (ef_store_stream_find (r, 2, ef_str ("private"), &f),
                       EF_ENOTFOUND);
     assert_int_equal (ef_store_stream_find (r, 2, ef_str (s.id), &f),
                       EF_ENOTFOUND);
     assert_int_equal (ef_store_stream_find (r, 1, ef_str (s.id), &f), 0);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -261,19 +228,19 @@ test_create_stream_refuses_empty_and_overlong_names (void **state)
     memset (name, 'n', sizeof name);
     name[129] = 0;
     ef_stream_rec_t s;
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str (""), NOW, &s),
                       EF_EINVAL);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str (name), NOW, &s),
                       EF_EINVAL);
     name[128] = 0;
     assert_int_equal (ef_store_stream_create (w, 1, ef_str (name), NOW, &s), 0);
-    s_commit (&w);
-    ef_store_txn_t *r = s_reader (fx);
+    u_write_commit (&w);
+    ef_store_txn_t *r = u_reader (fx->store);
     ef_stream_rec_t f;
     assert_int_equal (ef_store_stream_find (r, 1, ef_str (name), &f), 0);
     assert_string_equal (f.name, name);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 typedef struct {
@@ -301,7 +268,7 @@ test_stream_each_visits_the_org_streams_in_name_order (void **state)
     s_stream (fx, 1, "mid");
     s_stream (fx, 1, "alpha2");
     s_stream (fx, 0x100, "other");
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_names_t l = {0};
     assert_int_equal (ef_store_stream_each (r, 1, s_collect_name, &l), 0);
     assert_int_equal (l.n, 4);
@@ -320,7 +287,7 @@ test_stream_each_visits_the_org_streams_in_name_order (void **state)
     memset (&l, 0, sizeof l);
     assert_int_equal (ef_store_stream_each (r, 3, s_collect_name, &l), 0);
     assert_int_equal (l.n, 0);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /* ---------------------------------------------------------------- events */
@@ -331,24 +298,24 @@ test_append_seq_1_to_n_then_bounds_are_1_and_n (void **state)
     fx_t *fx = *state;
     u_store_open (fx, 0, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 0, 0); /* empty */
-    s_reader_done (&r);
+    u_reader_done (&r);
 
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     for (uint64_t seq = 1; seq <= 100; seq++)
         assert_int_equal (s_append (w, s.num, seq), 0);
     s_assert_bounds (w, s.num, 1, 100); /* the writer sees its own appends */
-    s_commit (&w);
+    u_write_commit (&w);
 
-    r = s_reader (fx);
+    r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 1, 100);
     for (uint64_t seq = 1; seq <= 100; seq++)
         s_assert_record (r, s.num, seq);
     ef_str_t rec;
     assert_int_equal (ef_store_event_get (r, s.num, 101, &rec), EF_ENOTFOUND);
     assert_int_equal (ef_store_event_get (r, s.num, 0, &rec), EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -358,16 +325,16 @@ test_append_out_of_order_seq_is_invalid (void **state)
     u_store_open (fx, 0, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
     s_append_range (fx, s.num, 1, 3);
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (s_append (w, s.num, 3), EF_EINVAL); /* again */
     assert_int_equal (s_append (w, s.num, 2), EF_EINVAL); /* behind */
     assert_int_equal (s_append (w, s.num, 1), EF_EINVAL);
     assert_int_equal (s_append (w, s.num, 4), 0); /* next is fine */
-    s_commit (&w);
-    ef_store_txn_t *r = s_reader (fx);
+    u_write_commit (&w);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 1, 4);
     s_assert_record (r, s.num, 2); /* not overwritten */
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -378,13 +345,13 @@ test_append_of_a_taken_seq_is_invalid (void **state)
     ef_stream_rec_t s = s_stream (fx, 1, "log");
     s_append_range (fx, s.num, 1, 2);
     /* the single writer keeps the head; the store refuses to overwrite */
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (s_append (w, s.num, 2), EF_EINVAL);
     assert_int_equal (s_append (w, s.num, 1), EF_EINVAL);
     ef_store_write_abort (&w);
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 1, 2);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -397,7 +364,7 @@ test_append_to_older_stream_after_newer_stream_has_events (void **state)
     assert_true (a.num < b.num);
     s_append_range (fx, b.num, 1, 1);
     /* publishing to a, the older stream, must still work */
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     int rc = s_append (w, a.num, 1);
     if (rc) {
         ef_store_write_abort (&w);
@@ -405,11 +372,11 @@ test_append_to_older_stream_after_newer_stream_has_events (void **state)
     }
     assert_int_equal (s_append (w, b.num, 2), 0); /* interleaved in one txn */
     assert_int_equal (s_append (w, a.num, 2), 0);
-    s_commit (&w);
-    ef_store_txn_t *r = s_reader (fx);
+    u_write_commit (&w);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, a.num, 1, 2);
     s_assert_bounds (r, b.num, 1, 2);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -421,13 +388,13 @@ test_event_find_in_and_event_find_locate_ids (void **state)
     ef_stream_rec_t b = s_stream (fx, 1, "b");
     s_append_range (fx, a.num, 1, 3);
     /* b holds one id of its own and, at seq 2, the id of a's seq 2 */
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (s_append (w, b.num, 1), 0);
     ef_uuid_t shared = s_id (a.num, 2);
     assert_int_equal (ef_store_event_append (w, b.num, 2, &shared, "x", 1), 0);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     uint64_t seq = 0;
     uint32_t num = 0;
     ef_uuid_t id = s_id (a.num, 3);
@@ -453,7 +420,7 @@ test_event_find_in_and_event_find_locate_ids (void **state)
                       EF_ENOTFOUND);
     assert_int_equal (ef_store_event_find_in (r, a.num, &id, &seq),
                       EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /*  The same client-chosen id in two orgs is two events: a look-up by id
@@ -466,13 +433,13 @@ test_event_find_resolves_ids_in_the_callers_org (void **state)
     ef_stream_rec_t other = s_stream (fx, 2, "theirs"); /* older, lower num */
     ef_stream_rec_t mine = s_stream (fx, 1, "mine");
     ef_uuid_t id = s_id (77, 7);
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_event_append (w, other.num, 1, &id, "x", 1), 0);
     assert_int_equal (s_append (w, mine.num, 1), 0);
     assert_int_equal (ef_store_event_append (w, mine.num, 2, &id, "y", 1), 0);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     uint32_t num = 0;
     uint64_t seq = 0;
     assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq), 0);
@@ -483,7 +450,7 @@ test_event_find_resolves_ids_in_the_callers_org (void **state)
     assert_int_equal (seq, 1);
     assert_int_equal (ef_store_event_find (r, 3, &id, &num, &seq),
                       EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -496,7 +463,7 @@ test_event_each_walks_ascending_and_descending (void **state)
     ef_stream_rec_t c = s_stream (fx, 1, "c"); /* stays empty */
     s_append_range (fx, a.num, 1, 10);
     s_append_range (fx, b.num, 1, 5);
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
 
     static const uint64_t up[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     static const uint64_t down[] = {10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
@@ -515,7 +482,7 @@ test_event_each_walks_ascending_and_descending (void **state)
     s_assert_walk (r, b.num, 0, 1, 0, up, 5);
     s_assert_walk (r, c.num, 0, 1, 0, NULL, 0);
     s_assert_walk (r, c.num, UINT64_MAX, -1, 0, NULL, 0);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -525,14 +492,14 @@ test_reader_keeps_its_snapshot_until_it_ends (void **state)
     u_store_open (fx, 0, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
     s_append_range (fx, s.num, 1, 2);
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 1, 2);
     s_append_range (fx, s.num, 3, 5);
     s_assert_bounds (r, s.num, 1, 2); /* still the old snapshot */
     ef_store_reader_end (r);
     assert_int_equal (ef_store_reader_begin (r), 0);
     s_assert_bounds (r, s.num, 1, 5);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -540,13 +507,13 @@ test_second_write_begin_is_refused_while_one_is_open (void **state)
 {
     fx_t *fx = *state;
     u_store_open (fx, 0, 0);
-    ef_store_txn_t *w = s_begin (fx), *w2 = NULL;
+    ef_store_txn_t *w = u_write_begin (fx->store), *w2 = NULL;
     assert_int_equal (ef_store_write_begin (fx->store, &w2), EF_EINTERNAL);
     assert_null (w2);
     ef_store_write_abort (&w);
     assert_null (w);
     ef_store_write_abort (&w); /* harmless on NULL */
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     ef_store_write_abort (&w);
 }
 
@@ -564,7 +531,7 @@ test_close_and_reopen_keeps_everything_and_order (void **state)
     s_append_range (fx, b.num, 1, 3);
 
     u_store_open (fx, 0, 1); /* destroy, then open the same directory */
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     ef_stream_rec_t f;
     assert_int_equal (ef_store_stream_find (r, 1, ef_str ("alpha"), &f), 0);
     assert_memory_equal (&f, &a, sizeof f);
@@ -581,15 +548,15 @@ test_close_and_reopen_keeps_everything_and_order (void **state)
     ef_uuid_t id = s_id (a.num, 42);
     assert_int_equal (ef_store_event_find_in (r, a.num, &id, &seq), 0);
     assert_int_equal (seq, 42);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
     /* and the log goes on where it stopped; new streams get new numbers */
     s_append_range (fx, b.num, 4, 4);
     ef_stream_rec_t c = s_stream (fx, 1, "gamma");
     assert_true (c.num != a.num && c.num != b.num);
-    r = s_reader (fx);
+    r = u_reader (fx->store);
     s_assert_bounds (r, b.num, 1, 4);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -598,7 +565,7 @@ test_abort_leaves_nothing (void **state)
     fx_t *fx = *state;
     u_store_open (fx, 0, 0);
     ef_stream_rec_t s;
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_stream_create (w, 1, ef_str ("ghost"), NOW, &s),
                       0);
     assert_int_equal (s_append (w, s.num, 1), 0);
@@ -606,7 +573,7 @@ test_abort_leaves_nothing (void **state)
     ef_store_write_abort (&w);
     assert_null (w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     ef_stream_rec_t f;
     uint64_t streams = 9, events = 9, bytes = 0, seq;
     uint32_t num;
@@ -621,20 +588,20 @@ test_abort_leaves_nothing (void **state)
     assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
     assert_int_equal (streams, 0);
     assert_int_equal (events, 0);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
     /* an aborted append to a committed stream leaves its log as it was */
     ef_stream_rec_t t = s_stream (fx, 1, "real");
     s_append_range (fx, t.num, 1, 2);
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     assert_int_equal (s_append (w, t.num, 3), 0);
     ef_store_write_abort (&w);
-    r = s_reader (fx);
+    r = u_reader (fx->store);
     s_assert_bounds (r, t.num, 1, 2);
     id = s_id (t.num, 3);
     assert_int_equal (ef_store_event_find_in (r, t.num, &id, &seq),
                       EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -648,7 +615,7 @@ test_full_map_reports_store_full_and_keeps_earlier_events (void **state)
     uint64_t committed = 0;
     int rc = 0;
     for (uint64_t seq = 1; seq <= 100000 && rc == 0; seq++) {
-        ef_store_txn_t *w = s_begin (fx);
+        ef_store_txn_t *w = u_write_begin (fx->store);
         ef_uuid_t id = s_id (s.num, seq);
         memset (rec, (int)(seq & 0xff), sizeof rec);
         memcpy (rec, &seq, sizeof seq);
@@ -667,7 +634,7 @@ test_full_map_reports_store_full_and_keeps_earlier_events (void **state)
     assert_int_equal (ef_store_broken (fx->store), 0);
 
     /* everything committed before is intact and readable */
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 1, committed);
     for (uint64_t seq = 1; seq <= committed; seq++) {
         ef_str_t got;
@@ -683,10 +650,10 @@ test_full_map_reports_store_full_and_keeps_earlier_events (void **state)
     assert_int_equal (streams, 1);
     assert_true (events == committed);
     assert_true (bytes <= (1u << 20));
-    s_reader_done (&r);
+    u_reader_done (&r);
 
     /* the writer is usable again: a failed write left no open txn behind */
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     ef_store_write_abort (&w);
 }
 
@@ -698,7 +665,7 @@ test_figures_count_streams_and_events (void **state)
     ef_stream_rec_t a = s_stream (fx, 1, "a");
     s_stream (fx, 2, "b"); /* another org, empty */
     ef_stream_rec_t c = s_stream (fx, 1, "c");
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     uint64_t streams = 0, events = 9, bytes = 0;
     /* an org's figures: its own streams only */
     assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
@@ -706,11 +673,11 @@ test_figures_count_streams_and_events (void **state)
     assert_int_equal (events, 0);
     assert_int_equal (ef_store_figures (r, 2, &streams, &events, &bytes), 0);
     assert_int_equal (streams, 1);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
     s_append_range (fx, a.num, 1, 5);
     s_append_range (fx, c.num, 1, 7);
-    r = s_reader (fx);
+    r = u_reader (fx->store);
     uint64_t before = bytes;
     assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
     assert_int_equal (streams, 2);
@@ -718,16 +685,16 @@ test_figures_count_streams_and_events (void **state)
     assert_true (bytes > 0);
     assert_true (bytes >= before);
     assert_true (bytes <= ef_store_map_size (fx->store));
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static uint64_t
 s_org_bytes (fx_t *fx, uint32_t org)
 {
     uint64_t n = 0;
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     assert_int_equal (ef_store_org_bytes (r, org, &n), 0);
-    s_reader_done (&r);
+    u_reader_done (&r);
     return n;
 }
 
@@ -766,7 +733,7 @@ test_org_bytes_count_each_orgs_records_and_survive_a_reopen (void **state)
     assert_int_equal (s_org_bytes (fx, 1), want_a);
     assert_int_equal (s_org_bytes (fx, 2), s_record_bytes (b.num, 1, 7));
     /* the writer sees its own appends; an abort takes them back */
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (s_append (w, a1.num, 21), 0);
     uint64_t n;
     assert_int_equal (ef_store_org_bytes (w, 1, &n), 0);
@@ -774,9 +741,9 @@ test_org_bytes_count_each_orgs_records_and_survive_a_reopen (void **state)
     ef_store_write_abort (&w);
     assert_int_equal (s_org_bytes (fx, 1), want_a);
     /* a deleted stream gives its bytes back */
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     assert_int_equal (ef_store_stream_delete (w, a2.num, s_record_id), 0);
-    s_commit (&w);
+    u_write_commit (&w);
     want_a -= s_record_bytes (a2.num, 1, 5);
     assert_int_equal (s_org_bytes (fx, 1), want_a);
     ef_store_destroy (&fx->store);

@@ -100,46 +100,14 @@ s_teardown (void **state)
     return 0;
 }
 
-static ef_store_txn_t *
-s_begin (fx_t *fx)
-{
-    ef_store_txn_t *w = NULL;
-    assert_int_equal (ef_store_write_begin (fx->store, &w), 0);
-    assert_non_null (w);
-    return w;
-}
-
-static void
-s_commit (ef_store_txn_t **w)
-{
-    assert_int_equal (ef_store_write_commit (w), 0);
-    assert_null (*w);
-}
-
-static ef_store_txn_t *
-s_reader (fx_t *fx)
-{
-    ef_store_txn_t *r = ef_store_reader_new (fx->store);
-    assert_non_null (r);
-    assert_int_equal (ef_store_reader_begin (r), 0);
-    return r;
-}
-
-static void
-s_reader_done (ef_store_txn_t **r)
-{
-    ef_store_reader_end (*r);
-    ef_store_reader_destroy (r);
-}
-
 static ef_stream_rec_t
 s_stream (fx_t *fx, uint32_t org, const char *name)
 {
     ef_stream_rec_t s;
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_stream_create (w, org, ef_str (name), NOW, &s),
                       0);
-    s_commit (&w);
+    u_write_commit (&w);
     return s;
 }
 
@@ -241,7 +209,7 @@ test_append_batch_then_read_range_both_ways (void **state)
     ef_stream_rec_t a = s_stream (fx, 1, "a");
     ef_stream_rec_t b = s_stream (fx, 1, "b");
     /* one write transaction holds a batch over two streams */
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     for (uint64_t seq = 1; seq <= 100; seq++) {
         s_append (w, a.num, 1, seq, NOW + seq);
         if (seq <= 10)
@@ -253,9 +221,9 @@ test_append_batch_then_read_range_both_ways (void **state)
         assert_int_equal (ef_store_state_put (w, a.num, seq, st, strlen (st)),
                           0);
     }
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, a.num, 1, 100);
     s_assert_bounds (r, b.num, 1, 10);
     s_seen_t up = {.stop_at = 0};
@@ -284,7 +252,7 @@ test_append_batch_then_read_range_both_ways (void **state)
     assert_int_equal (ef_store_event_get (r, a.num, 101, &rec), EF_ENOTFOUND);
     assert_int_equal (ef_store_state_get (r, a.num, 25, &st), 0);
     assert_int_equal (ef_store_state_get (r, a.num, 26, &st), EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -294,7 +262,7 @@ test_idempotency_look_up_and_a_taken_seq (void **state)
     s_open (fx, 0);
     ef_stream_rec_t a = s_stream (fx, 1, "a");
     ef_stream_rec_t b = s_stream (fx, 1, "b");
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     s_append (w, a.num, 7, 1, NOW);
     s_append (w, a.num, 7, 2, NOW);
     /* the same id is another event in another stream */
@@ -311,16 +279,16 @@ test_idempotency_look_up_and_a_taken_seq (void **state)
     ef_uuid_t id = s_id (7, 2);
     assert_int_equal (ef_store_event_find_in (w, a.num, &id, &seq), 0);
     assert_int_equal (seq, 2);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     assert_int_equal (ef_store_event_find_in (r, b.num, &id, &seq), 0);
     assert_int_equal (seq, 1);
     id = s_id (7, 99);
     assert_int_equal (ef_store_event_find_in (r, a.num, &id, &seq),
                       EF_ENOTFOUND);
     s_assert_bounds (r, a.num, 1, 2);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -330,13 +298,13 @@ test_get_by_id_stays_within_the_org (void **state)
     s_open (fx, 0);
     ef_stream_rec_t theirs = s_stream (fx, 2, "theirs");
     ef_stream_rec_t mine = s_stream (fx, 1, "mine");
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     s_append (w, theirs.num, 5, 1, NOW);
     s_append (w, mine.num, 5, 1, NOW); /* the same id, another org */
     s_append (w, mine.num, 6, 2, NOW);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     ef_uuid_t id = s_id (5, 1);
     uint32_t num = 0;
     uint64_t seq = 0;
@@ -357,7 +325,7 @@ test_get_by_id_stays_within_the_org (void **state)
                       EF_ENOTFOUND);
     assert_int_equal (ef_store_stream_find (r, 2, ef_str (theirs.id), &f), 0);
     assert_int_equal (f.num, theirs.num);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -366,29 +334,29 @@ test_one_writer_and_readers_keep_their_snapshot (void **state)
     fx_t *fx = *state;
     s_open (fx, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
-    ef_store_txn_t *r = s_reader (fx);
-    ef_store_txn_t *w = s_begin (fx), *w2 = NULL;
+    ef_store_txn_t *r = u_reader (fx->store);
+    ef_store_txn_t *w = u_write_begin (fx->store), *w2 = NULL;
     assert_int_equal (ef_store_write_begin (fx->store, &w2), EF_EINTERNAL);
     s_append (w, s.num, 1, 1, NOW);
-    s_commit (&w);
+    u_write_commit (&w);
     s_assert_bounds (r, s.num, 0, 0); /* the snapshot before the commit */
     ef_store_reader_end (r);
     assert_int_equal (ef_store_reader_begin (r), 0);
     s_assert_bounds (r, s.num, 1, 1);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
     /* an abort leaves nothing, and the writer is free again */
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     s_append (w, s.num, 1, 2, NOW);
     assert_int_equal (ef_store_group_put (w, s.num, ef_str ("g"), "x", 1), 0);
     ef_store_write_abort (&w);
     assert_null (w);
-    r = s_reader (fx);
+    r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 1, 1);
     ef_str_t v;
     assert_int_equal (ef_store_group_get (r, s.num, ef_str ("g"), &v),
                       EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /* ---------------------------------------------------------------- groups */
@@ -414,7 +382,7 @@ test_group_offsets_and_leases_per_stream (void **state)
     s_open (fx, 0);
     ef_stream_rec_t a = s_stream (fx, 1, "a");
     ef_stream_rec_t b = s_stream (fx, 1, "b");
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_group_put (w, a.num, ef_str ("zeta"), "z1", 2),
                       0);
     assert_int_equal (ef_store_group_put (w, a.num, ef_str ("alpha"), "a1", 2),
@@ -426,9 +394,9 @@ test_group_offsets_and_leases_per_stream (void **state)
                       0);
     assert_int_equal (ef_store_group_put (w, a.num, ef_str (""), "x", 1),
                       EF_EINVAL);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     ef_str_t v;
     assert_int_equal (ef_store_group_get (r, a.num, ef_str ("zeta"), &v), 0);
     assert_int_equal (v.len, 3);
@@ -440,7 +408,7 @@ test_group_offsets_and_leases_per_stream (void **state)
     assert_int_equal (s.n, 2);
     assert_string_equal (s.names[0], "alpha");
     assert_string_equal (s.names[1], "zeta");
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /* ---------------------------------------------------------------- jobs */
@@ -468,15 +436,15 @@ test_job_schedule_is_ordered_by_due_time_then_event (void **state)
 {
     fx_t *fx = *state;
     s_open (fx, 0);
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_job_put (w, NOW + 300, 1, 1), 0);
     assert_int_equal (ef_store_job_put (w, NOW + 100, 2, 9), 0);
     assert_int_equal (ef_store_job_put (w, NOW + 100, 1, 300), 0);
     assert_int_equal (ef_store_job_put (w, NOW + 100, 1, 4), 0);
     assert_int_equal (ef_store_job_put (w, (uint64_t)1 << 40, 1, 2), 0);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_jobs_t j = {.n = 0, .now = NOW + 200};
     assert_int_equal (ef_store_job_each (r, s_job, &j), 0);
     assert_int_equal (j.n, 4); /* stopped at the first job not yet due */
@@ -488,18 +456,18 @@ test_job_schedule_is_ordered_by_due_time_then_event (void **state)
     assert_int_equal (ef_store_job_each (r, s_job, &j), 0);
     assert_int_equal (j.n, 5);
     assert_int_equal (j.due[4], NOW + 300);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     assert_int_equal (ef_store_job_del (w, NOW + 100, 1, 300), 0);
     assert_int_equal (ef_store_job_del (w, NOW + 100, 1, 300), EF_ENOTFOUND);
     assert_int_equal (ef_store_job_del (w, NOW + 999, 1, 1), EF_ENOTFOUND);
-    s_commit (&w);
-    r = s_reader (fx);
+    u_write_commit (&w);
+    r = u_reader (fx->store);
     j = (s_jobs_t){.n = 0, .now = UINT64_MAX};
     assert_int_equal (ef_store_job_each (r, s_job, &j), 0);
     assert_int_equal (j.n, 4);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /* ---------------------------------------------------------------- dlq */
@@ -525,14 +493,14 @@ test_dead_letters_put_get_walk_count_delete (void **state)
 {
     fx_t *fx = *state;
     s_open (fx, 0);
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (ef_store_dlq_put (w, 2, 1, "two", 3), 0);
     assert_int_equal (ef_store_dlq_put (w, 1, 300, "one-300", 7), 0);
     assert_int_equal (ef_store_dlq_put (w, 1, 5, "one-5", 5), 0);
     assert_int_equal (ef_store_dlq_put (w, 1, 5, "one-5b", 6), 0); /* again */
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     uint64_t n = 0;
     assert_int_equal (ef_store_dlq_count (r, &n), 0);
     assert_int_equal (n, 3);
@@ -546,16 +514,16 @@ test_dead_letters_put_get_walk_count_delete (void **state)
     assert_int_equal (d.num[0], 1), assert_int_equal (d.seq[0], 5);
     assert_int_equal (d.num[1], 1), assert_int_equal (d.seq[1], 300);
     assert_int_equal (d.num[2], 2), assert_int_equal (d.seq[2], 1);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     assert_int_equal (ef_store_dlq_del (w, 1, 300), 0);
     assert_int_equal (ef_store_dlq_del (w, 1, 300), EF_ENOTFOUND);
-    s_commit (&w);
-    r = s_reader (fx);
+    u_write_commit (&w);
+    r = u_reader (fx->store);
     assert_int_equal (ef_store_dlq_count (r, &n), 0);
     assert_int_equal (n, 2);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /* ---------------------------------------------------------------- principals */
@@ -586,7 +554,7 @@ test_principals_orgs_users_keys_and_families (void **state)
 {
     fx_t *fx = *state;
     s_open (fx, 0);
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     uint32_t o1 = 0, o2 = 0;
     assert_int_equal (ef_store_org_next (w, &o1), 0);
     assert_int_equal (ef_store_org_next (w, &o2), 0);
@@ -630,9 +598,9 @@ test_principals_orgs_users_keys_and_families (void **state)
 
     assert_int_equal (ef_store_family_put (w, ef_str ("f1"), "gen1", 4), 0);
     assert_int_equal (ef_store_family_put (w, ef_str ("f1"), "gen2", 4), 0);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     ef_str_t v;
     assert_int_equal (ef_store_org_get (r, o1, &v), 0);
     assert_memory_equal (v.ptr, "org1", 4);
@@ -669,10 +637,10 @@ test_principals_orgs_users_keys_and_families (void **state)
     assert_int_equal (ef_store_family_get (r, ef_str ("f1"), &v), 0);
     assert_memory_equal (v.ptr, "gen2", 4);
     assert_int_equal (ef_store_family_get (r, ef_str ("f2"), &v), EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
     /* a deleted user's e-mail is free again */
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     assert_int_equal (
         ef_store_user_delete (w, o1, ef_str ("u-a"), ef_str ("a@x.io")), 0);
     assert_int_equal (ef_store_user_by_email (w, ef_str ("a@x.io"), &v),
@@ -680,13 +648,13 @@ test_principals_orgs_users_keys_and_families (void **state)
     assert_int_equal (
         ef_store_user_put (w, o2, ef_str ("u-c"), ef_str ("a@x.io"), "C", 1, 1),
         0);
-    s_commit (&w);
-    r = s_reader (fx);
+    u_write_commit (&w);
+    r = u_reader (fx->store);
     ids.n = 0;
     assert_int_equal (ef_store_user_each (r, o1, s_id_seen, &ids), 0);
     assert_int_equal (ids.n, 1);
     assert_string_equal (ids.ids[0], "u-b");
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /* ---------------------------------------------------------------- bytes */
@@ -706,7 +674,7 @@ test_org_stored_bytes_follow_appends_trims_and_deletes (void **state)
     s_open (fx, 0);
     ef_stream_rec_t a = s_stream (fx, 1, "a"), a2 = s_stream (fx, 1, "a2");
     ef_stream_rec_t b = s_stream (fx, 2, "b");
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     for (uint64_t seq = 1; seq <= 10; seq++) {
         s_append (w, a.num, 1, seq, NOW);
         s_append (w, a2.num, 2, seq, NOW);
@@ -714,9 +682,9 @@ test_org_stored_bytes_follow_appends_trims_and_deletes (void **state)
     s_append (w, b.num, 3, 1, NOW);
     /* the write txn sees its own appends */
     assert_int_equal (s_org_bytes (w, 1), 20 * sizeof (s_rec_t));
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     assert_int_equal (s_org_bytes (r, 1), 20 * sizeof (s_rec_t));
     assert_int_equal (s_org_bytes (r, 2), sizeof (s_rec_t));
     assert_int_equal (s_org_bytes (r, 3), 0);
@@ -725,19 +693,19 @@ test_org_stored_bytes_follow_appends_trims_and_deletes (void **state)
     assert_int_equal (streams, 2);
     assert_int_equal (events, 20);
     assert_true (bytes > 0);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     uint64_t n = 0, freed = 0;
     assert_int_equal (ef_store_event_trim (w, a.num, 4, s_id_of, &n, &freed),
                       0);
     assert_int_equal (n, 4);
     assert_int_equal (freed, 4 * sizeof (s_rec_t));
     assert_int_equal (ef_store_stream_delete (w, a2.num, s_id_of), 0);
-    s_commit (&w);
+    u_write_commit (&w);
 
     s_open (fx, 0); /* and it is kept */
-    r = s_reader (fx);
+    r = u_reader (fx->store);
     assert_int_equal (s_org_bytes (r, 1), 6 * sizeof (s_rec_t));
     assert_int_equal (s_org_bytes (r, 2), sizeof (s_rec_t));
     assert_int_equal (ef_store_figures (r, 1, &streams, &events, &bytes), 0);
@@ -748,7 +716,7 @@ test_org_stored_bytes_follow_appends_trims_and_deletes (void **state)
     uint64_t seq;
     assert_int_equal (ef_store_event_find (r, 1, &id, &num, &seq),
                       EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /* ---------------------------------------------------------------- retention */
@@ -761,15 +729,15 @@ test_trim_up_to_a_seq_removes_events_ids_and_states_but_keeps_the_head (
     s_open (fx, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
     ef_stream_rec_t other = s_stream (fx, 1, "other");
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     for (uint64_t seq = 1; seq <= 10; seq++) {
         s_append (w, s.num, 1, seq, NOW);
         s_append (w, other.num, 2, seq, NOW);
         assert_int_equal (ef_store_state_put (w, s.num, seq, "st", 2), 0);
     }
-    s_commit (&w);
+    u_write_commit (&w);
 
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     uint64_t n = 0, freed = 0;
     assert_int_equal (ef_store_event_trim (w, s.num, 4, s_id_of, &n, &freed),
                       0);
@@ -782,9 +750,9 @@ test_trim_up_to_a_seq_removes_events_ids_and_states_but_keeps_the_head (
     assert_int_equal (freed, 0);
     assert_int_equal (ef_store_event_trim (w, 9999, 4, s_id_of, &n, &freed),
                       EF_ENOTFOUND);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 5, 10);
     s_assert_bounds (r, other.num, 1, 10); /* another stream is untouched */
     ef_str_t v;
@@ -801,25 +769,25 @@ test_trim_up_to_a_seq_removes_events_ids_and_states_but_keeps_the_head (
     assert_int_equal (ef_store_event_each (r, s.num, 1, 1, s_see, &seen), 0);
     assert_int_equal (seen.n, 6);
     assert_int_equal (seen.seqs[0], 5);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
     /* trimming everything keeps the head: bounds (last + 1, last), the
        next append is last + 1, also after a reopen */
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     assert_int_equal (
         ef_store_event_trim (w, s.num, UINT64_MAX, s_id_of, &n, NULL), 0);
     assert_int_equal (n, 6);
-    s_commit (&w);
+    u_write_commit (&w);
     s_open (fx, 0);
-    r = s_reader (fx);
+    r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 11, 10);
-    s_reader_done (&r);
-    w = s_begin (fx);
+    u_reader_done (&r);
+    w = u_write_begin (fx->store);
     s_append (w, s.num, 1, 11, NOW);
-    s_commit (&w);
-    r = s_reader (fx);
+    u_write_commit (&w);
+    r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 11, 11);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /*  An event's history is kept beside it, replaced whole, and goes with
@@ -831,7 +799,7 @@ test_history_goes_with_its_event (void **state)
     s_open (fx, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
     ef_stream_rec_t gone = s_stream (fx, 1, "gone");
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     for (uint64_t seq = 1; seq <= 3; seq++) {
         s_append (w, s.num, 1, seq, NOW);
         s_append (w, gone.num, 2, seq, NOW);
@@ -839,32 +807,32 @@ test_history_goes_with_its_event (void **state)
         assert_int_equal (ef_store_history_put (w, gone.num, seq, "h", 1), 0);
     }
     assert_int_equal (ef_store_history_put (w, s.num, 3, "h-two", 5), 0);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     ef_str_t v;
     assert_int_equal (ef_store_history_get (r, s.num, 3, &v), 0);
     assert_int_equal (v.len, 5);
     assert_memory_equal (v.ptr, "h-two", 5);
     assert_int_equal (ef_store_history_get (r, s.num, 4, &v), EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     uint64_t n = 0;
     assert_int_equal (ef_store_event_trim (w, s.num, 1, s_id_of, &n, NULL), 0);
     assert_int_equal (n, 1);
     assert_int_equal (ef_store_stream_delete (w, gone.num, s_id_of), 0);
-    s_commit (&w);
+    u_write_commit (&w);
 
     s_open (fx, 0);
-    r = s_reader (fx);
+    r = u_reader (fx->store);
     assert_int_equal (ef_store_history_get (r, s.num, 1, &v), EF_ENOTFOUND);
     assert_int_equal (ef_store_history_get (r, s.num, 2, &v), 0);
     assert_memory_equal (v.ptr, "h1", 2);
     for (uint64_t seq = 1; seq <= 3; seq++)
         assert_int_equal (ef_store_history_get (r, gone.num, seq, &v),
                           EF_ENOTFOUND);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 static void
@@ -873,12 +841,12 @@ test_trim_before_a_time_stops_at_the_first_newer_event (void **state)
     fx_t *fx = *state;
     s_open (fx, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "log");
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     for (uint64_t seq = 1; seq <= 10; seq++)
         s_append (w, s.num, 1, seq, NOW + seq * 1000);
-    s_commit (&w);
+    u_write_commit (&w);
 
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     uint64_t n = 0, freed = 0;
     /* received before NOW + 3500: seqs 1..3 */
     assert_int_equal (ef_store_event_trim_before (w, s.num, NOW + 3500, s_id_of,
@@ -887,10 +855,10 @@ test_trim_before_a_time_stops_at_the_first_newer_event (void **state)
     assert_int_equal (n, 3);
     assert_int_equal (freed, 3 * sizeof (s_rec_t));
     assert_int_equal (s_org_bytes (w, 1), 7 * sizeof (s_rec_t));
-    s_commit (&w);
-    ef_store_txn_t *r = s_reader (fx);
+    u_write_commit (&w);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 4, 10);
-    s_reader_done (&r);
+    u_reader_done (&r);
 }
 
 /* ---------------------------------------------------------------- full */
@@ -909,7 +877,7 @@ test_a_full_store_answers_store_full_with_nothing_half_written (void **state)
     /* batches of 8 events, a group commit and a dead letter each */
     while (rc == 0 && batch < 10000) {
         batch++;
-        ef_store_txn_t *w = s_begin (fx);
+        ef_store_txn_t *w = u_write_begin (fx->store);
         for (uint64_t i = 1; i <= 8 && rc == 0; i++) {
             uint64_t seq = committed + i;
             ef_uuid_t id = s_id (1, seq);
@@ -937,7 +905,7 @@ test_a_full_store_answers_store_full_with_nothing_half_written (void **state)
     assert_int_equal (ef_store_broken (fx->store), 0);
 
     /* the failed batch left nothing; every committed one is whole */
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     s_assert_bounds (r, s.num, 1, committed);
     ef_str_t v;
     char name[32];
@@ -960,19 +928,19 @@ test_a_full_store_answers_store_full_with_nothing_half_written (void **state)
         assert_int_equal ((uint8_t)v.ptr[sizeof rec - 1], q & 0xff);
     }
     assert_int_equal (s_org_bytes (r, 1), committed * sizeof rec);
-    s_reader_done (&r);
+    u_reader_done (&r);
 
     /* room made by retention is usable again */
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     assert_int_equal (
         ef_store_event_trim (w, s.num, committed / 2, s_id_of, NULL, NULL), 0);
-    s_commit (&w);
-    w = s_begin (fx);
+    u_write_commit (&w);
+    w = u_write_begin (fx->store);
     id = s_id (1, committed + 1);
     assert_int_equal (
         ef_store_event_append (w, s.num, committed + 1, &id, rec, sizeof rec),
         0);
-    s_commit (&w);
+    u_write_commit (&w);
 }
 
 /* ---------------------------------------------------------------- reopen */
@@ -983,7 +951,7 @@ test_reopen_keeps_everything (void **state)
     fx_t *fx = *state;
     s_open (fx, 0);
     ef_stream_rec_t s = s_stream (fx, 1, "kept");
-    ef_store_txn_t *w = s_begin (fx);
+    ef_store_txn_t *w = u_write_begin (fx->store);
     uint32_t org;
     assert_int_equal (ef_store_org_next (w, &org), 0);
     assert_int_equal (ef_store_org_put (w, org, "org", 3, 1), 0);
@@ -1003,13 +971,13 @@ test_reopen_keeps_everything (void **state)
     memset (pub, 7, sizeof pub);
     assert_int_equal (ef_store_clientkey_put (w, pub, "C", 1, 1), 0);
     assert_int_equal (ef_store_family_put (w, ef_str ("f"), "F", 1), 0);
-    s_commit (&w);
+    u_write_commit (&w);
 
     ef_store_destroy (&fx->store);
     assert_null (fx->store);
     s_open (fx, 0);
 
-    ef_store_txn_t *r = s_reader (fx);
+    ef_store_txn_t *r = u_reader (fx->store);
     ef_stream_rec_t f;
     ef_str_t v;
     assert_int_equal (ef_store_stream_find (r, 1, ef_str ("kept"), &f), 0);
@@ -1036,10 +1004,10 @@ test_reopen_keeps_everything (void **state)
     assert_int_equal (ef_store_clientkey_get (r, pub, &v), 0);
     assert_int_equal (ef_store_family_get (r, ef_str ("f"), &v), 0);
     assert_int_equal (s_org_bytes (r, 1), 5 * sizeof (s_rec_t));
-    s_reader_done (&r);
+    u_reader_done (&r);
 
     /* numbers are never given twice, also across a reopen */
-    w = s_begin (fx);
+    w = u_write_begin (fx->store);
     uint32_t next;
     assert_int_equal (ef_store_org_next (w, &next), 0);
     assert_true (next > org);
@@ -1047,7 +1015,7 @@ test_reopen_keeps_everything (void **state)
     assert_int_equal (ef_store_stream_create (w, 1, ef_str ("new"), NOW, &t),
                       0);
     assert_true (t.num > s.num);
-    s_commit (&w);
+    u_write_commit (&w);
 }
 
 #define T(f, be)                                                               \

@@ -67,3 +67,36 @@ u_store_open (u_store_t *fx, uint64_t map_size, int fsync)
     if (ef_store_open (fx->store, &why))
         fail_msg ("open %s: %s", fx->dir, why ? why : "?");
 }
+
+ef_store_txn_t *
+u_write_begin (ef_store_t *s)
+{
+    ef_store_txn_t *w = NULL;
+    assert_int_equal (ef_store_write_begin (s, &w), 0);
+    assert_non_null (w);
+    return w;
+}
+
+void
+u_write_commit (ef_store_txn_t **w)
+{
+    assert_int_equal (ef_store_write_commit (w), 0);
+    assert_null (*w);
+}
+
+ef_store_txn_t *
+u_reader (ef_store_t *s)
+{
+    ef_store_txn_t *r = ef_store_reader_new (s);
+    assert_non_null (r);
+    assert_int_equal (ef_store_reader_begin (r), 0);
+    return r;
+}
+
+void
+u_reader_done (ef_store_txn_t **r)
+{
+    ef_store_reader_end (*r);
+    ef_store_reader_destroy (r);
+    assert_null (*r);
+}

@@ -26,4 +26,13 @@ int u_store_teardown (void **state);
     the test when it cannot. */
 void u_store_open (u_store_t *fx, uint64_t map_size, int fsync);
 
+/*  A write transaction on s, begun; fails the test when it cannot. */
+ef_store_txn_t *u_write_begin (ef_store_t *s);
+/*  Commit *w (which becomes NULL); fails the test when it cannot. */
+void u_write_commit (ef_store_txn_t **w);
+/*  A read snapshot of s, begun; fails the test when it cannot. */
+ef_store_txn_t *u_reader (ef_store_t *s);
+/*  End and free *r (which becomes NULL). */
+void u_reader_done (ef_store_txn_t **r);
+
 #endif
