@@ -565,46 +565,47 @@ ef_admin_user_create_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
     return s_write (self, w, s_apply_user_create);
 }
 
+/*  A list reply built in a scratch buffer by an each-walk. */
 typedef struct {
     ef_store_txn_t *txn;
-    ef_buf_t *tmp;
+    ef_buf_t tmp;
     uint32_t n;
+    int only_producers; /* API keys: skip the others */
 } s_list_t;
 
 static int
 s_list_user (void *arg, const ef_user_t *u)
 {
     s_list_t *l = arg;
-    s_write_user (l->txn, l->tmp, u);
+    s_write_user (l->txn, &l->tmp, u);
     l->n++;
     return 0;
 }
 
-/*  Reply {key: [items]} from a list built in a scratch buffer. */
-static void
-s_reply_list (ef_admin_t *self, ef_wreq_t *w, const char *key, s_list_t *l)
+/*  Reply {key: [items]} from the list, rc the walk's result (no reply
+    when it failed). */
+static int
+s_reply_list (ef_admin_t *self, ef_wreq_t *w, const char *key, s_list_t *l,
+              int rc)
 {
-    ef_proto_reply_ok (self->x.out, w->req.id, 1);
-    ef_mp_key (self->x.out, key);
-    ef_mp_array (self->x.out, l->n);
-    ef_buf_append (self->x.out, l->tmp->data, l->tmp->len);
-    ef_buf_free (l->tmp);
+    if (rc == 0) {
+        ef_proto_reply_ok (self->x.out, w->req.id, 1);
+        ef_mp_key (self->x.out, key);
+        ef_mp_array (self->x.out, l->n);
+        ef_buf_append (self->x.out, l->tmp.data, l->tmp.len);
+    }
+    ef_buf_free (&l->tmp);
+    return rc;
 }
 
 int
 ef_admin_user_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    ef_buf_t tmp;
-    ef_buf_init (&tmp);
-    s_list_t l = {self->x.reader, &tmp, 0};
+    s_list_t l = {self->x.reader};
+    ef_buf_init (&l.tmp);
     int rc = ef_principals_user_each (self->x.reader, w->org, s_list_user, &l);
-    if (rc) {
-        ef_buf_free (&tmp);
-        return rc;
-    }
-    s_reply_list (self, w, "users", &l);
-    return 0;
+    return s_reply_list (self, w, "users", &l, rc);
 }
 
 /*  A user of the caller's org by id (another org's answers NOT_FOUND). */
@@ -787,19 +788,13 @@ ef_admin_apikey_create (ef_admin_t *self, ef_wreq_t *w, const char **why)
     return s_write (self, w, s_apply_apikey_create);
 }
 
-typedef struct {
-    ef_buf_t *tmp;
-    uint32_t n;
-    int only_producers;
-} s_keylist_t;
-
 static int
 s_list_apikey (void *arg, const ef_apikey_t *k)
 {
-    s_keylist_t *l = arg;
+    s_list_t *l = arg;
     if (l->only_producers && !k->producer)
         return 0;
-    s_write_apikey (l->tmp, k);
+    s_write_apikey (&l->tmp, k);
     l->n++;
     return 0;
 }
@@ -808,18 +803,12 @@ int
 ef_admin_apikey_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    ef_buf_t tmp;
-    ef_buf_init (&tmp);
-    s_keylist_t kl = {&tmp, 0, w->req.has_producer && w->req.producer};
+    s_list_t l = {self->x.reader};
+    ef_buf_init (&l.tmp);
+    l.only_producers = w->req.has_producer && w->req.producer;
     int rc =
-        ef_principals_apikey_each (self->x.reader, w->org, s_list_apikey, &kl);
-    if (rc) {
-        ef_buf_free (&tmp);
-        return rc;
-    }
-    s_list_t l = {self->x.reader, &tmp, kl.n};
-    s_reply_list (self, w, "keys", &l);
-    return 0;
+        ef_principals_apikey_each (self->x.reader, w->org, s_list_apikey, &l);
+    return s_reply_list (self, w, "keys", &l, rc);
 }
 
 static int
@@ -897,8 +886,8 @@ ef_admin_clientkey_add (ef_admin_t *self, ef_wreq_t *w, const char **why)
 static int
 s_list_clientkey (void *arg, const ef_clientkey_t *k)
 {
-    s_keylist_t *l = arg;
-    s_write_clientkey (l->tmp, k);
+    s_list_t *l = arg;
+    s_write_clientkey (&l->tmp, k);
     l->n++;
     return 0;
 }
@@ -907,18 +896,11 @@ int
 ef_admin_clientkey_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    ef_buf_t tmp;
-    ef_buf_init (&tmp);
-    s_keylist_t kl = {&tmp, 0, 0};
+    s_list_t l = {self->x.reader};
+    ef_buf_init (&l.tmp);
     int rc = ef_principals_clientkey_each (self->x.reader, w->org,
-                                           s_list_clientkey, &kl);
-    if (rc) {
-        ef_buf_free (&tmp);
-        return rc;
-    }
-    s_list_t l = {self->x.reader, &tmp, kl.n};
-    s_reply_list (self, w, "client_keys", &l);
-    return 0;
+                                           s_list_clientkey, &l);
+    return s_reply_list (self, w, "client_keys", &l, rc);
 }
 
 static int
