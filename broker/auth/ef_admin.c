@@ -106,6 +106,28 @@ s_refuse (ef_wreq_t *w, int code, const char *why)
     return 0; /* a refusal, not a store failure: the group goes on */
 }
 
+/*  Queues the request's write: the writer calls apply in its txn. */
+static int
+s_write (ef_admin_t *self, ef_wreq_t *w, ef_wapply_fn *apply)
+{
+    w->apply = apply;
+    w->apply_ctx = self;
+    return 0;
+}
+
+/*  The end of a revoke or delete: rc from the store, "missing" the
+    refusal for EF_ENOTFOUND, an empty ok reply on success. */
+static int
+s_done (ef_wreq_t *w, int rc, const char *missing)
+{
+    if (rc == EF_ENOTFOUND)
+        return s_refuse (w, EF_ENOTFOUND, missing);
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&w->reply, w->req.id, 0);
+    return 0;
+}
+
 static int
 s_password_ok (ef_str_t pw, const char **why)
 {
@@ -227,10 +249,8 @@ ef_admin_register (ef_admin_t *self, ef_wreq_t *w, const char **why)
 int
 ef_admin_register_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void)self;
     (void)why;
-    w->apply = s_apply_register;
-    return 0;
+    return s_write (self, w, s_apply_register);
 }
 
 /* ---------------------------------------------------------------- login */
@@ -301,9 +321,7 @@ ef_admin_login_verified (ef_admin_t *self, ef_wreq_t *w, const char **why)
         return EF_EAUTH;
     }
     ef_auth_login_passed (self->x.auth, w->req.email);
-    w->apply = s_apply_login;
-    w->apply_ctx = self;
-    return 0;
+    return s_write (self, w, s_apply_login);
 }
 
 static int
@@ -337,9 +355,7 @@ int
 ef_admin_refresh (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    w->apply = s_apply_refresh;
-    w->apply_ctx = self;
-    return 0;
+    return s_write (self, w, s_apply_refresh);
 }
 
 
@@ -366,9 +382,7 @@ int
 ef_admin_logout (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    w->apply = s_apply_logout;
-    w->apply_ctx = self;
-    return 0;
+    return s_write (self, w, s_apply_logout);
 }
 
 
@@ -456,8 +470,7 @@ ef_admin_password_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
         *why = "authentication failed";
         return EF_EAUTH;
     }
-    w->apply = s_apply_password;
-    return 0;
+    return s_write (self, w, s_apply_password);
 }
 
 /* ---------------------------------------------------------------- quotas */
@@ -549,51 +562,50 @@ int
 ef_admin_user_create_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    w->apply = s_apply_user_create;
-    w->apply_ctx = self;
-    return 0;
+    return s_write (self, w, s_apply_user_create);
 }
 
+/*  A list reply built in a scratch buffer by an each-walk. */
 typedef struct {
     ef_store_txn_t *txn;
-    ef_buf_t *tmp;
+    ef_buf_t tmp;
     uint32_t n;
+    int only_producers; /* API keys: skip the others */
 } s_list_t;
 
 static int
 s_list_user (void *arg, const ef_user_t *u)
 {
     s_list_t *l = arg;
-    s_write_user (l->txn, l->tmp, u);
+    s_write_user (l->txn, &l->tmp, u);
     l->n++;
     return 0;
 }
 
-/*  Reply {key: [items]} from a list built in a scratch buffer. */
-static void
-s_reply_list (ef_admin_t *self, ef_wreq_t *w, const char *key, s_list_t *l)
+/*  Reply {key: [items]} from the list, rc the walk's result (no reply
+    when it failed). */
+static int
+s_reply_list (ef_admin_t *self, ef_wreq_t *w, const char *key, s_list_t *l,
+              int rc)
 {
-    ef_proto_reply_ok (self->x.out, w->req.id, 1);
-    ef_mp_key (self->x.out, key);
-    ef_mp_array (self->x.out, l->n);
-    ef_buf_append (self->x.out, l->tmp->data, l->tmp->len);
-    ef_buf_free (l->tmp);
+    if (rc == 0) {
+        ef_proto_reply_ok (self->x.out, w->req.id, 1);
+        ef_mp_key (self->x.out, key);
+        ef_mp_array (self->x.out, l->n);
+        ef_buf_append (self->x.out, l->tmp.data, l->tmp.len);
+    }
+    ef_buf_free (&l->tmp);
+    return rc;
 }
 
 int
 ef_admin_user_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    ef_buf_t tmp;
-    ef_buf_init (&tmp);
-    s_list_t l = {self->x.reader, &tmp, 0};
+    s_list_t l = {self->x.reader};
+    ef_buf_init (&l.tmp);
     int rc = ef_principals_user_each (self->x.reader, w->org, s_list_user, &l);
-    if (rc) {
-        ef_buf_free (&tmp);
-        return rc;
-    }
-    s_reply_list (self, w, "users", &l);
-    return 0;
+    return s_reply_list (self, w, "users", &l, rc);
 }
 
 /*  A user of the caller's org by id (another org's answers NOT_FOUND). */
@@ -666,17 +678,14 @@ ef_admin_user_update (ef_admin_t *self, ef_wreq_t *w, const char **why)
         w->hash_queue = w->org;
         return 0;
     }
-    w->apply = s_apply_user_update;
-    return 0;
+    return s_write (self, w, s_apply_user_update);
 }
 
 int
 ef_admin_user_update_hashed (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
-    (void)self;
     (void)why;
-    w->apply = s_apply_user_update;
-    return 0;
+    return s_write (self, w, s_apply_user_update);
 }
 
 static int
@@ -698,9 +707,7 @@ int
 ef_admin_user_delete (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    w->apply = s_apply_user_delete;
-    w->apply_ctx = self;
-    return 0;
+    return s_write (self, w, s_apply_user_delete);
 }
 
 
@@ -778,24 +785,16 @@ ef_admin_apikey_create (ef_admin_t *self, ef_wreq_t *w, const char **why)
         *why = "rate.per_second must be at least 1";
         return EF_EINVAL;
     }
-    w->apply = s_apply_apikey_create;
-    w->apply_ctx = self;
-    return 0;
+    return s_write (self, w, s_apply_apikey_create);
 }
-
-typedef struct {
-    ef_buf_t *tmp;
-    uint32_t n;
-    int only_producers;
-} s_keylist_t;
 
 static int
 s_list_apikey (void *arg, const ef_apikey_t *k)
 {
-    s_keylist_t *l = arg;
+    s_list_t *l = arg;
     if (l->only_producers && !k->producer)
         return 0;
-    s_write_apikey (l->tmp, k);
+    s_write_apikey (&l->tmp, k);
     l->n++;
     return 0;
 }
@@ -804,18 +803,12 @@ int
 ef_admin_apikey_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    ef_buf_t tmp;
-    ef_buf_init (&tmp);
-    s_keylist_t kl = {&tmp, 0, w->req.has_producer && w->req.producer};
+    s_list_t l = {self->x.reader};
+    ef_buf_init (&l.tmp);
+    l.only_producers = w->req.has_producer && w->req.producer;
     int rc =
-        ef_principals_apikey_each (self->x.reader, w->org, s_list_apikey, &kl);
-    if (rc) {
-        ef_buf_free (&tmp);
-        return rc;
-    }
-    s_list_t l = {self->x.reader, &tmp, kl.n};
-    s_reply_list (self, w, "keys", &l);
-    return 0;
+        ef_principals_apikey_each (self->x.reader, w->org, s_list_apikey, &l);
+    return s_reply_list (self, w, "keys", &l, rc);
 }
 
 static int
@@ -823,22 +816,16 @@ s_apply_apikey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
 {
     (void)ctx;
-    int rc = ef_principals_apikey_revoke (txn, w->org, w->req.key_id, now);
-    if (rc == EF_ENOTFOUND)
-        return s_refuse (w, EF_ENOTFOUND, "no such key");
-    if (rc)
-        return rc;
-    ef_proto_reply_ok (&w->reply, w->req.id, 0);
-    return 0;
+    return s_done (
+        w, ef_principals_apikey_revoke (txn, w->org, w->req.key_id, now),
+        "no such key");
 }
 
 int
 ef_admin_apikey_revoke (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    w->apply = s_apply_apikey_revoke;
-    w->apply_ctx = self;
-    return 0;
+    return s_write (self, w, s_apply_apikey_revoke);
 }
 
 
@@ -893,15 +880,14 @@ ef_admin_clientkey_add (ef_admin_t *self, ef_wreq_t *w, const char **why)
                                       w->req.proof, why);
     if (rc)
         return rc;
-    w->apply = s_apply_clientkey_add;
-    return 0;
+    return s_write (self, w, s_apply_clientkey_add);
 }
 
 static int
 s_list_clientkey (void *arg, const ef_clientkey_t *k)
 {
-    s_keylist_t *l = arg;
-    s_write_clientkey (l->tmp, k);
+    s_list_t *l = arg;
+    s_write_clientkey (&l->tmp, k);
     l->n++;
     return 0;
 }
@@ -910,18 +896,11 @@ int
 ef_admin_clientkey_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    ef_buf_t tmp;
-    ef_buf_init (&tmp);
-    s_keylist_t kl = {&tmp, 0, 0};
+    s_list_t l = {self->x.reader};
+    ef_buf_init (&l.tmp);
     int rc = ef_principals_clientkey_each (self->x.reader, w->org,
-                                           s_list_clientkey, &kl);
-    if (rc) {
-        ef_buf_free (&tmp);
-        return rc;
-    }
-    s_list_t l = {self->x.reader, &tmp, kl.n};
-    s_reply_list (self, w, "client_keys", &l);
-    return 0;
+                                           s_list_clientkey, &l);
+    return s_reply_list (self, w, "client_keys", &l, rc);
 }
 
 static int
@@ -929,23 +908,16 @@ s_apply_clientkey_revoke (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                           uint64_t now)
 {
     (void)ctx;
-    int rc =
-        ef_principals_clientkey_revoke (txn, w->org, w->req.public_key, now);
-    if (rc == EF_ENOTFOUND)
-        return s_refuse (w, EF_ENOTFOUND, "no such key");
-    if (rc)
-        return rc;
-    ef_proto_reply_ok (&w->reply, w->req.id, 0);
-    return 0;
+    return s_done (
+        w, ef_principals_clientkey_revoke (txn, w->org, w->req.public_key, now),
+        "no such key");
 }
 
 int
 ef_admin_clientkey_revoke (ef_admin_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
-    w->apply = s_apply_clientkey_revoke;
-    w->apply_ctx = self;
-    return 0;
+    return s_write (self, w, s_apply_clientkey_revoke);
 }
 
 

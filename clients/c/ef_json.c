@@ -268,18 +268,24 @@ s_value (s_json_t *j)
     }
 }
 
+/*  A walk over p[0..n), at most max_depth deep; track: keep the path
+    (ef_json_fault_path). */
+static s_json_t
+s_json (const char *p, size_t n, int max_depth, int track)
+{
+    s_json_t j = {0};
+    j.p = j.start = (const unsigned char *)p;
+    j.end = j.p + n;
+    j.depth = max_depth;
+    j.track = track;
+    return j;
+}
+
 int
 ef_json_validate (const char *p, size_t n, int max_depth, size_t *err_at,
                   const char **why)
 {
-    s_json_t j = {(const unsigned char *)p,
-                  (const unsigned char *)p,
-                  (const unsigned char *)p + n,
-                  max_depth,
-                  NULL,
-                  0,
-                  0,
-                  {{0}}};
+    s_json_t j = s_json (p, n, max_depth, 0);
     if (s_value (&j) == 0) {
         s_ws (&j);
         if (j.p == j.end)
@@ -297,14 +303,7 @@ int
 ef_json_fault_path (const char *p, size_t n, int max_depth, char *out,
                     size_t size)
 {
-    s_json_t j = {(const unsigned char *)p,
-                  (const unsigned char *)p,
-                  (const unsigned char *)p + n,
-                  max_depth,
-                  NULL,
-                  1,
-                  0,
-                  {{0}}};
+    s_json_t j = s_json (p, n, max_depth, 1);
     if (size == 0)
         return EF_EINVAL;
     out[0] = 0;
@@ -361,29 +360,11 @@ ef_json_quote (ef_buf_t *b, const char *s, size_t n)
             ef_buf_append (b, "\\ufffd", 6);
             continue;
         }
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        default:
+        static const char from[] = "\"\\\n\r\t\b\f", to[] = "\"\\nrtbf";
+        const char *f = memchr (from, c, sizeof from - 1);
+        if (f)
+            esc[1] = to[f - from];
+        else {
             esc[1] = 'u', esc[2] = '0', esc[3] = '0';
             esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
             en = 6;
