@@ -126,9 +126,9 @@ s_find_stream (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
     return rc;
 }
 
-static void
-s_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
-               ef_stream_info_t *info)
+void
+ef_query_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
+                      ef_stream_info_t *info)
 {
     memset (info, 0, sizeof *info);
     info->id = ef_str (s->id);
@@ -138,6 +138,12 @@ s_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
     info->pipeline = s->pipeline;
     ef_store_stream_bounds (txn, s->num, &info->first_seq, &info->last_seq);
     info->events = info->last_seq ? info->last_seq - info->first_seq + 1 : 0;
+    ef_store_stream_bytes (txn, s->num, &info->bytes);
+    /* the newest event's time: one read of its record */
+    ef_str_t rec;
+    if (info->events &&
+        ef_store_event_get (txn, s->num, info->last_seq, &rec) == 0)
+        info->last_event_at = ef_query_received_at (rec);
 }
 
 int
@@ -150,7 +156,7 @@ ef_query_get_stream (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     int rc = s_find_stream (txn, org, req->stream, &s, why);
     if (rc)
         return rc;
-    s_stream_info (txn, &s, &info);
+    ef_query_stream_info (txn, &s, &info);
     ef_proto_reply_ok (out, req->id, 1);
     ef_mp_key (out, "stream");
     ef_proto_write_stream (out, &info);
@@ -168,7 +174,7 @@ s_list_stream (void *arg, const ef_stream_rec_t *s)
 {
     s_list_t *l = arg;
     ef_stream_info_t info;
-    s_stream_info (l->txn, s, &info);
+    ef_query_stream_info (l->txn, s, &info);
     ef_proto_write_stream (l->tmp, &info);
     l->n++;
     return 0;

@@ -482,6 +482,22 @@ test_get_stream_counts_its_events (void **state)
     assert_int_equal (si.events, 5);
     assert_int_equal (si.first_seq, 1);
     assert_int_equal (si.last_seq, 5);
+    /* its stored bytes and its newest event's time, from the store */
+    uint64_t bytes = 0;
+    assert_int_equal (ef_store_stream_bytes (fx->r, fx->orders.num, &bytes), 0);
+    assert_true (bytes > 5 * 40);
+    assert_int_equal (si.bytes, bytes);
+    assert_int_equal (si.last_event_at, T0 + 5);
+    req.stream = ef_str ("audit");
+    assert_int_equal (s_run (fx, ef_query_list_streams, 1, &req, NULL), 0);
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "streams", &r), 0);
+    uint32_t n;
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    assert_int_equal (n, 2);
+    assert_int_equal (ef_proto_read_stream (&r, &si), 0); /* audit */
+    assert_true (ef_str_eq (si.name, "audit"));
+    assert_int_equal (si.last_event_at, T0 + 11);
+    assert_true (si.bytes > 0 && si.bytes < bytes);
     req.stream = ef_str ("missing");
     assert_int_equal (s_run (fx, ef_query_get_stream, 1, &req, NULL),
                       EF_ENOTFOUND);
