@@ -88,6 +88,29 @@ test_print_routes_lists_every_row (void **state)
     free (text);
 }
 
+/*  POST /streams/check is the dry run, never a stream's route; the other
+    methods on that path still address a stream named "check". */
+static void
+test_streams_check_is_its_own_route (void **state)
+{
+    (void)state;
+    static ef_http_t h;
+    int matched = 0;
+    int i = ef_bridge_route ("POST", "/api/v1/streams/check", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_streams_check);
+    i = ef_bridge_route ("GET", "/api/v1/streams/check", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_streams_get);
+    assert_string_equal (h.params[0], "check");
+    i = ef_bridge_route ("DELETE", "/api/v1/streams/check", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_streams_delete);
+    i = ef_bridge_route ("POST", "/api/v1/streams/check/events", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_ingest);
+}
+
 int
 main (void)
 {
@@ -95,6 +118,7 @@ main (void)
         cmocka_unit_test (test_every_row_is_a_handler_or_a_whole_pass_through),
         cmocka_unit_test (test_no_method_and_path_twice),
         cmocka_unit_test (test_print_routes_lists_every_row),
+        cmocka_unit_test (test_streams_check_is_its_own_route),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
