@@ -1461,6 +1461,28 @@ test_check_stream_answers_errors_by_path_and_stores_nothing (void **state)
     req.payload = ef_str ("1");
     assert_int_equal (ef_client_call (c, &req, &rep), EF_EFORBIDDEN);
     ef_client_destroy (&c);
+    /* an admin key limited to streams checks only those, or new ones */
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_APIKEY_CREATE;
+    req.name = ef_str ("ck-scoped");
+    req.role = ef_str ("admin");
+    req.streams[0] = ef_str ("default");
+    req.n_streams = 1;
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    h_reply_str (rep, "api_key", NULL, key, sizeof key);
+    c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_client_set_api_key (c, key);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_CHECK_STREAM;
+    req.payload = ef_str ("{\"a\":2}");
+    req.name = ef_str ("ck-typed");
+    assert_int_equal (ef_client_call (c, &req, &rep), EF_EFORBIDDEN);
+    req.name = ef_str ("default");
+    assert_int_equal (ef_client_call (c, &req, &rep), 0);
+    req.name = ef_str ("ck-not-yet");
+    assert_int_equal (ef_client_call (c, &req, &rep), 0);
+    ef_client_destroy (&c);
 }
 
 int
