@@ -579,3 +579,12 @@ ef_workers_count (const ef_workers_t *self)
 {
     return self->nworkers;
 }
+
+uint32_t
+ef_workers_count_org (const ef_workers_t *self, uint32_t org)
+{
+    uint32_t n = 0;
+    for (const s_worker_t *k = self ? self->workers : NULL; k; k = k->next)
+        n += k->org == org;
+    return n;
+}
