@@ -53,8 +53,9 @@ void ef_workers_submit (ef_workers_t *self, ef_wreq_t *job);
 /*  Timeouts, heartbeats, silent workers, and queued jobs to workers with
     room (each reactor turn). */
 void ef_workers_tick (ef_workers_t *self);
-/*  How many workers are attached. */
+/*  How many workers are attached: all, or of org. */
 uint32_t ef_workers_count (const ef_workers_t *self);
+uint32_t ef_workers_count_org (const ef_workers_t *self, uint32_t org);
 
 /*  A worker's id as the broker shows it (WORKERS' `id`, a history
     Attempt's `worker`): the lowercase hex of its ZeroMQ routing id
