@@ -2,7 +2,7 @@
     --threads 16, --live-feeds 6, --live-feeds-per-key 2): the dashboard's
     Server-Sent Events, read from a raw socket as a browser's fetch reads
     them.
-    * figures=1: an `figures` event every second with the org's figures
+    * figures=1: a `figures` event every second with the org's figures
       of one second, one number per key.
     * stream=NAME: an event published after the feed opened comes as an
       `events` event {stream, events: [Event]} (the id: line its seq);
@@ -10,8 +10,8 @@
       stream is a 404 before the stream starts.
     * a third feed of one key is 429 with Retry-After; the seventh in all
       is 429 too; the bridge meanwhile answers short requests.
-    * a revoked API key's feed ends with `event: error` (AUTH) and the
-      connection closes.
+    * a revoked API key's feed ends with `event: error` (AUTH), a deleted
+      stream's with NOT_FOUND, and the connection closes.
     * a bridge stopping does not wait for its open feeds. */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -333,6 +333,19 @@ test_live_tail_sees_a_new_event (void **state)
     assert_non_null (d);
     assert_int_equal (json_array_size (json_object_get (d, "events")), 2);
     json_decref (d);
+
+    /* the stream deleted: the feed says so and ends */
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "DELETE", API "/streams/live-a", s_admin, NULL,
+            NULL);
+    H_EXPECT_STATUS (r, 204);
+    h_http_free (&r);
+    d = s_until (&f, "error", NULL, 5000);
+    assert_non_null (d);
+    assert_string_equal (h_http_jstr (d, "error.code"), "NOT_FOUND");
+    json_decref (d);
+    char name[32];
+    assert_int_equal (s_next (&f, name, &id, &d, 5000), -1);
     s_close (&f);
 }
 
