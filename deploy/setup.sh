@@ -12,6 +12,7 @@ PACKAGES=(build-essential cmake pkg-config
           libpcre2-dev json-schema-test-suite
           prometheus)  # promtool: /metrics checked by Prometheus's own parser
 PACKAGES+=(clang-format)  # the ctest `format` (.clang-format at the root)
+PACKAGES+=(zlib1g-dev)  # bridge/tools/ef_embed gzips the dashboard at build time
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -36,6 +37,13 @@ if [ ! -f tests/contract/node_modules/.package-lock.json ] ||
    [ tests/contract/package-lock.json -nt tests/contract/node_modules/.package-lock.json ]; then
   echo "setup: npm ci in tests/contract" >&2
   (cd tests/contract && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+# The dashboard's npm packages (bridge/www: uPlot), pinned by its
+# package-lock.json; the build embeds them into eventflow-bridge.
+if [ ! -f bridge/www/node_modules/.package-lock.json ] ||
+   [ bridge/www/package-lock.json -nt bridge/www/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci in bridge/www" >&2
+  (cd bridge/www && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 build=build

@@ -1,0 +1,1 @@
+/* EventFlow dashboard shell (F1) */
