@@ -392,7 +392,7 @@ export function chart (el, opts) {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (u, lo, hi) => [0, Math.max (1, hi * 1.1)] } },
       axes: [Object.assign ({}, axis),
-        Object.assign ({ size: 50, values: (u, v) => v.map (x => fmtNum (x) + (opts.unit ? ' ' + opts.unit : '')) }, axis)],
+        Object.assign ({ size: 56, values: (u, v) => v.map (x => fmtNum (x)) }, axis)],
       series: [{ label: 'time' }].concat (opts.series.map ((s, i) => ({
         label: s.label,
         stroke: s.color || cssVar (PALETTE[i % PALETTE.length], '#0366d6'),
