@@ -1,0 +1,111 @@
+// The dashboard's browser tests: starts a broker and a bridge (system.mjs)
+// and Debian's Chromium (headless, through playwright-core), imports every
+// tests/e2e/*.test.mjs and runs their tests one after the other, each in
+// a fresh browser context. Screenshots and logs go to $EF_E2E_OUT
+// (build/e2e); a failing test leaves <name>.failed.png there.
+//
+// usage: node tests/e2e/run.mjs [name-regex]
+// env: EF_BIN_DIR (build/bin), EF_E2E_OUT (build/e2e), CHROMIUM
+// (/usr/bin/chromium), EF_E2E_KEEP=1 keeps the data directory.
+
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const binDir = process.env.EF_BIN_DIR || join(root, 'build/bin');
+const outDir = process.env.EF_E2E_OUT || join(root, 'build/e2e');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
+
+function die (msg) {
+  console.error('e2e: ' + msg);
+  process.exit(1);
+}
+
+if (!existsSync(chromiumPath)) {
+  die(`${chromiumPath} is missing: install Debian's chromium package (bash deploy/setup.sh does)`);
+}
+if (!existsSync(join(here, 'node_modules/playwright-core')) || !existsSync(join(here, 'node_modules/axe-core'))) {
+  die('tests/e2e/node_modules is missing: run bash deploy/setup.sh (npm ci in tests/e2e)');
+}
+for (const b of ['eventflow-broker', 'eventflow-bridge', 'eventflow']) {
+  if (!existsSync(join(binDir, b))) die(`${join(binDir, b)} is missing: build first (bash deploy/setup.sh)`);
+}
+
+const { chromium } = await import('playwright-core');
+const h = await import('./harness.mjs');
+const { startSystem } = await import('./system.mjs');
+
+const files = readdirSync(here).filter((f) => f.endsWith('.test.mjs')).sort();
+for (const f of files) await import(pathToFileURL(join(here, f)).href);
+const chosen = h.tests.filter((t) => !only || only.test(t.name));
+if (!chosen.length) die('no test matches');
+
+const t0 = Date.now();
+const system = await startSystem({ binDir, outDir });
+Object.assign(h.sys, system, { outDir });
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+function withTimeout (promise, ms, name) {
+  let timer;
+  const guard = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name}: over its ${ms} ms budget`)), ms);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
+let failed = 0;
+console.log(`TAP version 13\n1..${chosen.length}`);
+for (const [i, t] of chosen.entries()) {
+  const contexts = [];
+  const newPage = async (options = {}) => {
+    const context = await browser.newContext({
+      baseURL: system.url,
+      viewport: { width: 1280, height: 800 },
+      ...options,
+    });
+    context.setDefaultTimeout(10000);
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (e) => { page.errors.push(e); });
+    page.errors = [];
+    return page;
+  };
+  const started = Date.now();
+  let page = null;
+  try {
+    page = await newPage();
+    await withTimeout(t.fn({ page, newPage, sys: h.sys }), t.timeout, t.name);
+    const errors = page.errors.map((e) => e.message);
+    if (errors.length) throw new Error('uncaught errors in the page: ' + errors.join('; '));
+    console.log(`ok ${i + 1} - ${t.name} # ${Date.now() - started} ms`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok ${i + 1} - ${t.name} # ${Date.now() - started} ms`);
+    console.log('  ---\n' + String(e.stack || e).split('\n').map((l) => '  # ' + l).join('\n'));
+    if (page) {
+      try {
+        await h.screenshot(page, t.name + '.failed');
+        console.log(`  # screenshot: ${join(outDir, t.name.replace(/[^A-Za-z0-9._-]+/g, '-'))}.failed.png`);
+      } catch { /* the page is gone */ }
+    }
+  } finally {
+    await h.stopSpawned();
+    for (const c of contexts) await c.close().catch(() => {});
+  }
+}
+
+await browser.close();
+writeFileSync(join(outDir, 'axe.json'), JSON.stringify(h.a11yLog, null, 2) + '\n');
+await system.stop({ keep: failed > 0 || process.env.EF_E2E_KEEP === '1' });
+if (failed) {
+  console.log(`# logs: ${system.logs.broker}, ${system.logs.bridge}; data: ${system.dataDir}`);
+}
+console.log(`# ${chosen.length - failed}/${chosen.length} passed in ${Date.now() - t0} ms`);
+process.exit(failed ? 1 : 0);
