@@ -48,8 +48,8 @@ export function statusCell (s) {
 }
 
 // the columns of an event list (the explorer's results, the tail's rows)
-export function eventColumns (names) {
-  return [
+export function eventColumns (names, opts) {
+  const all = [
     { label: 'Received', render: e => h ('time', { datetime: e.received_at }, fmtTime (e.received_at)), class: 'nowrap' },
     { label: 'Stream', render: e => names[e.stream_id] || e.stream_id },
     { label: 'Seq', numeric: true, render: e => fmtNum (e.seq) },
@@ -59,6 +59,7 @@ export function eventColumns (names) {
     { label: 'Event', render: e => h ('a', { href: '#/events/' + encodeURIComponent (e.event_id), class: 'mono', 'aria-label': 'Event ' + e.event_id }, e.event_id.slice (0, 8) + '…') },
     { label: 'Payload', class: 'mono preview', render: e => payloadPreview (e.payload) }
   ];
+  return opts && opts.stream === false ? all.filter (c => c.label !== 'Stream') : all;
 }
 
 function renderSearch (root, params, ctx) {
@@ -181,10 +182,12 @@ function tailQuery (q) {
 // --- one event: fields, payload, life ------------------------------------
 
 const OUTCOME_CLASS = { done: 'ok', routed: 'ok', filtered: 'warn' };
+const FOLLOW_MS = 2000;
 
 function renderEvent (root, id, ctx) {
   const { api } = ctx;
   let destroyed = false;
+  let timer = null;
   fill (root, h ('h1', null, 'Event'), h ('p', { class: 'mono' }, id), h ('p', { class: 'muted' }, 'Loading…'));
 
   (async () => {
@@ -239,11 +242,39 @@ function renderEvent (root, id, ctx) {
         h ('span', { class: 'row' },
           h ('a', { href: '#/events?stream=' + encodeURIComponent (sname) }, 'Events of ' + sname),
           copyButton (ev.event_id, 'Copy event id'))),
-      facts, payload, result, life);
-    life.appendChild (await lifeList (api, ev, hist, histErr, names));
+      h ('div', { class: 'event-top' },
+        h ('section', { 'aria-labelledby': 'ev-fields' }, h ('h2', { id: 'ev-fields' }, 'Fields'), facts),
+        h ('div', null, payload, result, life)));
+    let list = await lifeList (api, ev, hist, histErr, names);
+    if (destroyed)
+      return;
+    life.appendChild (list);
+    // while its pipeline runs, follow it
+    const follow = async () => {
+      if (destroyed)
+        return;
+      try {
+        const [e2, h2] = await Promise.all ([
+          api.get ('/events/' + encodeURIComponent (id)),
+          api.get ('/events/' + encodeURIComponent (id) + '/history').catch (() => null)
+        ]);
+        if (destroyed)
+          return;
+        const next = await lifeList (api, e2, h2, null, names);
+        if (destroyed)
+          return;
+        list.replaceWith (next);
+        list = next;
+        ev = e2;
+      } catch (e) { /* shown as it was; the next turn tries again */ }
+      if (ev.status === 'PENDING' && !destroyed)
+        timer = setTimeout (follow, FOLLOW_MS);
+    };
+    if (ev.status === 'PENDING')
+      timer = setTimeout (follow, FOLLOW_MS);
   }) ();
 
-  return { destroy () { destroyed = true; } };
+  return { destroy () { destroyed = true; clearTimeout (timer); } };
 }
 
 function fact (k, v) {
@@ -313,5 +344,7 @@ async function endItem (api, ev, status) {
         : inDlq === false ? 'Not in the dead-letter queue (replayed or deleted).'
           : h ('a', { href: '#/dlq/' + encodeURIComponent (ev.event_id) }, 'Look for it in the dead-letter queue')));
   }
-  return h ('li', { class: 'warn' }, h ('strong', null, 'Pending'), ': still in its pipeline (' + fmtNum (ev.attempts) + ' attempts so far)');
+  return h ('li', { class: 'warn' }, h ('strong', null, 'Pending'), ': still in its pipeline (' + fmtNum (ev.attempts) + ' attempts so far)',
+    ev.last_error ? h ('div', null, 'Last error: ', h ('code', null, ev.last_error)) : null,
+    h ('div', { class: 'when' }, 'This page follows it until it ends.'));
 }

@@ -42,8 +42,8 @@ function renderTail (root, stream, q, ctx) {
   let held = [];          // arrived while paused, oldest first
   let heldCount = 0;
   const shown = new Set ();
-  let names = {};
-  let columns = eventColumns (names);
+  const names = {};
+  let columns = eventColumns (names, { stream: false });
 
   const conn = h ('span', { class: 'conn conn-connecting' }, 'connecting…');
   const connBox = h ('div', { role: 'status', 'aria-live': 'polite' }, conn);
@@ -137,10 +137,6 @@ function renderTail (root, stream, q, ctx) {
     try {
       const s = await api.get ('/streams/' + enc);
       after = s.last_seq;
-      const m = {};
-      m[s.id] = s.name;
-      names = m;
-      columns = eventColumns (names);
       const r = await api.get ('/events', Object.assign ({ stream, limit: SEED }, filters));
       if (destroyed)
         return;
