@@ -171,7 +171,10 @@ function renderList (root, params, ctx) {
     const next = h ('button', { type: 'button', class: 'secondary small', disabled: !(r && r.has_more) }, 'Next page');
     prev.addEventListener ('click', () => { page--; reload (); });
     next.addEventListener ('click', () => { page++; reload (); });
-    fill (pager, prev, h ('span', { class: 'muted' }, 'Page ' + page), next);
+    if (page > 1 || (r && r.has_more))
+      fill (pager, prev, h ('span', { class: 'muted' }, 'Page ' + page), next);
+    else
+      fill (pager);
     updateSelection ();
   }
 
