@@ -19,7 +19,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const binDir = process.env.EF_BIN_DIR || join(root, 'build/bin');
 const outDir = process.env.EF_E2E_OUT || join(root, 'build/e2e');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
 
 function die (msg) {
@@ -27,17 +26,12 @@ function die (msg) {
   process.exit(1);
 }
 
-if (!existsSync(chromiumPath)) {
-  die(`${chromiumPath} is missing: install Debian's chromium package (bash deploy/setup.sh does)`);
-}
-if (!existsSync(join(here, 'node_modules/playwright-core')) || !existsSync(join(here, 'node_modules/axe-core'))) {
-  die('tests/e2e/node_modules is missing: run bash deploy/setup.sh (npm ci in tests/e2e)');
-}
+const { launch, missing } = await import('./browser.mjs');
+if (missing()) die(missing());
 for (const b of ['eventflow-broker', 'eventflow-bridge', 'eventflow']) {
   if (!existsSync(join(binDir, b))) die(`${join(binDir, b)} is missing: build first (bash deploy/setup.sh)`);
 }
 
-const { chromium } = await import('playwright-core');
 const h = await import('./harness.mjs');
 const { startSystem } = await import('./system.mjs');
 
@@ -49,11 +43,7 @@ if (!chosen.length) die('no test matches');
 const t0 = Date.now();
 const system = await startSystem({ binDir, outDir });
 Object.assign(h.sys, system, { outDir });
-const browser = await chromium.launch({
-  executablePath: chromiumPath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
