@@ -4,6 +4,7 @@
     polls admitted within limits, keep-alive given up when threads run
     short), the route table and its dispatcher, and per-route metrics. */
 #define _GNU_SOURCE /* pthread_setattr_default_np */
+#include "ef_assets.h"
 #include "ef_bridge_int.h"
 #include "ef_polls.h"
 #include "ef_watch.h"
@@ -152,6 +153,12 @@ const ef_route_t ef_bridge_routes[] = {
     {"GET", "/api/v1/ready", ef_api_ready},
     {"GET", "/metrics", ef_api_metrics},
     {"GET", "/api/v1/metrics", ef_api_metrics},
+    {"GET", "/", ef_assets_index},
+    {"HEAD", "/", ef_assets_index},
+    {"GET", "/index.html", ef_assets_index},
+    {"HEAD", "/index.html", ef_assets_index},
+    {"GET", "/assets/{path+}", ef_assets_get},
+    {"HEAD", "/assets/{path+}", ef_assets_get},
 };
 const int ef_bridge_nroutes =
     sizeof ef_bridge_routes / sizeof ef_bridge_routes[0];
@@ -444,7 +451,8 @@ ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
 
 /* ---------------------------------------------------------------- routing */
 
-/*  Match path against pattern, collecting up to three parameters. */
+/*  Match path against pattern, collecting up to three parameters (a
+    "{x}" segment matches one segment, a last "{x+}" the rest). */
 static int
 s_match (const char *pattern, const char *path, ef_http_t *h)
 {
@@ -457,12 +465,18 @@ s_match (const char *pattern, const char *path, ef_http_t *h)
         const char *pe = strchr (pattern, '/'), *se = strchr (path, '/');
         size_t plen = pe ? (size_t)(pe - pattern) : strlen (pattern);
         size_t slen = se ? (size_t)(se - path) : strlen (path);
+        /* "{name+}" ends a pattern and takes the rest of the path, its
+           slashes included */
+        int rest =
+            pattern[0] == '{' && plen > 2 && pattern[plen - 2] == '+' && !pe;
+        if (rest)
+            slen = strlen (path);
         if (pattern[0] == '{') {
             if (slen == 0 || slen > 256 || np == EF_HTTP_MAX_PARAMS)
                 return 0;
             char *dst = h->param_buf + used;
             int n = mg_url_decode (path, (int)slen, dst, 258, 0);
-            if (n <= 0 || memchr (dst, '/', (size_t)n))
+            if (n <= 0 || (!rest && memchr (dst, '/', (size_t)n)))
                 return 0;
             h->params[np++] = dst;
             used += (size_t)n + 1;

@@ -30,7 +30,8 @@ typedef struct {
 
 typedef struct {
     const char *method;
-    const char *path; /* segments; "{x}" matches one */
+    const char *path; /* segments; "{x}" matches one, a last "{x+}" the
+                         rest (slashes too) */
     ef_route_fn *fn;  /* NULL: the pass-through pass */
     ef_route_pass_t pass;
 } ef_route_t;

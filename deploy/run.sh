@@ -40,12 +40,18 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# the first admin, as the broker wrote it on its first start
+admin_email=$(sed -n 's/^email = //p' "$data/initial-admin" 2>/dev/null || true)
+admin_password=$(sed -n 's/^password = //p' "$data/initial-admin" 2>/dev/null || true)
+
 cat <<MSG
 
 EventFlow is running.
+  Dashboard:  $url/
+  sign in as: ${admin_email:-admin@eventflow.local}   password: ${admin_password:-(see $data/initial-admin)}
+              (the first admin, kept in $data/initial-admin; a password changed since is not shown there)
   HTTP API:   $url/api/v1   (health: $url/health, metrics: $url/metrics)
   broker:     $EVENTFLOW_BROKER_ENDPOINT   data: $data
-  first admin: admin@eventflow.local, password in $data/initial-admin
 
 Try it (paste into another terminal, in this directory):
 

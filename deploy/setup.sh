@@ -13,6 +13,7 @@ PACKAGES=(build-essential cmake pkg-config
           prometheus)  # promtool: /metrics checked by Prometheus's own parser
 PACKAGES+=(clang-format)  # the ctest `format` (.clang-format at the root)
 PACKAGES+=(chromium)  # the dashboard's browser tests (tests/e2e, headless)
+PACKAGES+=(zlib1g-dev)  # bridge/tools/ef_embed gzips the dashboard at build time
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -44,6 +45,13 @@ if [ ! -f tests/e2e/node_modules/.package-lock.json ] ||
    [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
   echo "setup: npm ci in tests/e2e" >&2
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+# The dashboard's npm packages (bridge/www: uPlot), pinned by its
+# package-lock.json; the build embeds them into eventflow-bridge.
+if [ ! -f bridge/www/node_modules/.package-lock.json ] ||
+   [ bridge/www/package-lock.json -nt bridge/www/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci in bridge/www" >&2
+  (cd bridge/www && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 build=build
