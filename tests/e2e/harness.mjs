@@ -188,7 +188,8 @@ export async function stopSpawned () {
 
 // Open the dashboard and sign in (the first admin unless given): fills
 // the sign-in screen's "Email" and "Password", presses "Sign in", and
-// waits for the navigation landmark of the signed-in shell.
+// waits for the signed-in shell (its "Sign out" button: the nav is
+// folded behind "Menu" on a phone's width).
 export async function signIn (page, who = {}) {
   const email = who.email || sys.email;
   const password = who.password || sys.password;
@@ -196,7 +197,7 @@ export async function signIn (page, who = {}) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').first().waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 // Save the page as <outDir>/<name>.png (build/e2e by default).

@@ -6,17 +6,19 @@
 //
 // usage: node tests/e2e/run.mjs [name-regex]
 // env: EF_BIN_DIR (build/bin), EF_E2E_OUT (build/e2e), CHROMIUM
-// (/usr/bin/chromium), EF_E2E_KEEP=1 keeps the data directory.
+// (/usr/bin/chromium), EF_E2E_KEEP=1 keeps the data directory,
+// EF_E2E_SRC=1 serves / and /assets/ from bridge/www/src instead of the
+// bridge (with the bridge's CSP; to try front-end changes without a
+// rebuild; the suite never sets it).
 
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const binDir = process.env.EF_BIN_DIR || join(root, 'build/bin');
 const outDir = process.env.EF_E2E_OUT || join(root, 'build/e2e');
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const only = process.argv[2] ? new RegExp(process.argv[2]) : null;
 
 function die (msg) {
@@ -24,17 +26,12 @@ function die (msg) {
   process.exit(1);
 }
 
-if (!existsSync(chromiumPath)) {
-  die(`${chromiumPath} is missing: install Debian's chromium package (bash deploy/setup.sh does)`);
-}
-if (!existsSync(join(here, 'node_modules/playwright-core')) || !existsSync(join(here, 'node_modules/axe-core'))) {
-  die('tests/e2e/node_modules is missing: run bash deploy/setup.sh (npm ci in tests/e2e)');
-}
+const { launch, missing } = await import('./browser.mjs');
+if (missing()) die(missing());
 for (const b of ['eventflow-broker', 'eventflow-bridge', 'eventflow']) {
   if (!existsSync(join(binDir, b))) die(`${join(binDir, b)} is missing: build first (bash deploy/setup.sh)`);
 }
 
-const { chromium } = await import('playwright-core');
 const h = await import('./harness.mjs');
 const { startSystem } = await import('./system.mjs');
 
@@ -46,11 +43,28 @@ if (!chosen.length) die('no test matches');
 const t0 = Date.now();
 const system = await startSystem({ binDir, outDir });
 Object.assign(h.sys, system, { outDir });
-const browser = await chromium.launch({
-  executablePath: chromiumPath,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
+
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html' };
+
+async function serveSource (context) {
+  const src = join(root, 'bridge/www/src');
+  const vendor = join(root, 'bridge/www/node_modules/uplot/dist');
+  await context.route((u) => u.origin === system.url && (u.pathname === '/' || u.pathname.startsWith('/assets/')),
+    (route) => {
+      const p = new URL(route.request().url()).pathname;
+      let file = p === '/' ? join(src, 'index.html') : join(src, p.slice('/assets/'.length));
+      if (p.startsWith('/assets/vendor/')) file = join(vendor, p.slice('/assets/vendor/'.length));
+      if (!existsSync(file)) return route.fulfill({ status: 404, body: 'not found' });
+      return route.fulfill({
+        status: 200,
+        headers: { 'Content-Security-Policy': CSP, 'Content-Type': TYPES[extname(file)] || 'application/octet-stream' },
+        body: readFileSync(file),
+      });
+    });
+}
 
 function withTimeout (promise, ms, name) {
   let timer;
@@ -71,6 +85,7 @@ for (const [i, t] of chosen.entries()) {
       ...options,
     });
     context.setDefaultTimeout(10000);
+    if (process.env.EF_E2E_SRC === '1') await serveSource(context);
     contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (e) => { page.errors.push(e); });

@@ -5,7 +5,7 @@
 // confirmation; one dead letter with its event's payload and its
 // attempts.
 
-import { field, adminOnly, isAdmin, timeValue, shortId } from './ops-lib.js';
+import { field, adminOnly, isAdmin, timeValue, shortId, tableOf } from './ops-lib.js';
 
 const PAGE = 50;
 
@@ -45,8 +45,8 @@ function renderList (root, params, ctx) {
   if (wanted)
     stream.appendChild (h ('option', { value: wanted, selected: true }, wanted));
   const clear = h ('button', { type: 'button', class: 'secondary' }, 'Clear filters');
-  const filters = h ('form', { class: 'ops-form filters', role: 'search', 'aria-label': 'Filter dead letters' },
-    h ('div', { class: 'ops-row' },
+  const filters = h ('form', { class: 'panel filters', role: 'search', 'aria-label': 'Filter dead letters' },
+    h ('div', { class: 'row' },
       field ('Stream', stream), field ('Error text', error), field ('Event type', type),
       field ('From', from), field ('To', to)),
     h ('div', { class: 'actions' }, clear, h ('button', { type: 'submit', class: 'primary' }, 'Apply filters')));
@@ -156,7 +156,7 @@ function renderList (root, params, ctx) {
       { label: 'Last error', class: 'wrap', key: 'last_error' },
       { label: 'Last failure', render: d => h ('time', { datetime: d.last_failure_at }, ui.fmtTime (d.last_failure_at)) }
     ];
-    const t = ui.table (cols, items, {
+    const t = tableOf (ui, 'Dead letters', cols, items, {
       caption: items.length ? 'Page ' + page + ': ' + items.length + (items.length === 1 ? ' dead letter' : ' dead letters') : null,
       empty: 'No dead letters match.'
     });
@@ -171,7 +171,10 @@ function renderList (root, params, ctx) {
     const next = h ('button', { type: 'button', class: 'secondary small', disabled: !(r && r.has_more) }, 'Next page');
     prev.addEventListener ('click', () => { page--; reload (); });
     next.addEventListener ('click', () => { page++; reload (); });
-    fill (pager, prev, h ('span', { class: 'muted' }, 'Page ' + page), next);
+    if (page > 1 || (r && r.has_more))
+      fill (pager, prev, h ('span', { class: 'muted' }, 'Page ' + page), next);
+    else
+      fill (pager);
     updateSelection ();
   }
 
@@ -312,7 +315,7 @@ function renderOne (root, id, ctx) {
     fact ('Last error', h ('span', { class: 'wrap' }, d.last_error || '—'));
     fact ('First failure', ui.fmtTime (d.first_failure_at));
     fact ('Last failure', ui.fmtTime (d.last_failure_at));
-    fact ('Status', ev.status);
+    fact ('Status', ev.status ? h ('span', { class: 'status status-' + ev.status }, ev.status) : null);
     fact ('Received', ui.fmtTime (ev.received_at));
 
     const replay = h ('button', { type: 'button', class: 'primary' }, 'Replay');
@@ -343,7 +346,7 @@ function renderOne (root, id, ctx) {
     const payload = JSON.stringify (ev.payload === undefined ? null : ev.payload, null, 2);
     const attempts = history === null
       ? h ('p', { class: 'muted' }, 'The attempts could not be read.')
-      : ui.table ([
+      : tableOf (ui, 'Attempts', [
         { label: '#', numeric: true, render: (a, i) => i + 1 },
         { label: 'Step', numeric: true, key: 'step' },
         { label: 'Kind', key: 'kind' },
@@ -351,7 +354,7 @@ function renderOne (root, id, ctx) {
         { label: 'Worker', render: a => a.worker ? h ('code', null, a.worker) : null },
         { label: 'Started', render: a => ui.fmtTime (a.started_at) },
         { label: 'Duration', numeric: true, render: a => ui.fmtAge (a.duration_ms) },
-        { label: 'Outcome', render: a => h ('span', { class: 'status ' + (a.outcome === 'done' || a.outcome === 'routed' ? 'status-ok' : 'status-bad') }, a.outcome) },
+        { label: 'Outcome', render: a => h ('span', { class: 'status status-' + a.outcome }, a.outcome) },
         { label: 'Error', class: 'wrap', key: 'error' }
       ], history, { caption: dropped ? dropped + ' older attempts are not kept' : null, empty: 'No attempts recorded.' });
 

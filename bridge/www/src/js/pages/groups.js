@@ -4,7 +4,7 @@
 // second, a chart of each group's lag sampled while the page is open, and
 // seek (earliest, latest, a time, an event id) behind a confirmation.
 
-import { field, poll, timeValue, shortId } from './ops-lib.js';
+import { field, poll, timeValue, shortId, tableOf } from './ops-lib.js';
 
 export function render (root, params, ctx) {
   const stream = params && params.id ? params.id : null;
@@ -44,7 +44,7 @@ function renderAll (root, ctx) {
       return;
     const rows = streams.map ((s, i) => ({ s, g: groups[i] }));
     fill (body, streamPicker (ctx, streams, null),
-      ui.table ([
+      tableOf (ui, 'Streams and their consumer groups', [
         { label: 'Stream', rowHeader: true, render: r => h ('a', { href: '#/groups/' + encodeURIComponent (r.s.name) }, r.s.name) },
         { label: 'Groups', numeric: true, render: r => r.g ? ui.fmtNum (r.g.length) : '—' },
         { label: 'Worst lag', numeric: true, render: r => r.g && r.g.length ? ui.fmtNum (Math.max (...r.g.map (g => g.lag))) : '—' },
@@ -97,7 +97,7 @@ function renderStream (root, stream, ctx) {
       cells.set (g.group, Object.assign (cells.get (g.group) || {}, { [k]: el }));
       return el;
     };
-    fill (tableEl, ui.table ([
+    fill (tableEl, tableOf (ui, 'Consumer groups', [
       { label: 'Group', rowHeader: true, render: g => g.group },
       { label: 'Committed offset', render: g => cell (g, 'offset', offsetText (g)) },
       { label: 'Lag', numeric: true, render: g => cell (g, 'lag', ui.fmtNum (g.lag)) },
@@ -131,7 +131,7 @@ function renderStream (root, stream, ctx) {
         rows.push (Object.assign ({ group: g.group }, m));
     }
     const known = items.some (g => Array.isArray (g.members_detail));
-    fill (leasesEl, ui.table ([
+    fill (leasesEl, tableOf (ui, 'Members and leases', [
       { label: 'Group', rowHeader: true, key: 'group' },
       { label: 'Member', render: r => h ('code', null, r.consumer_id) },
       { label: 'From seq', numeric: true, render: r => ui.fmtNum (r.from_seq) },
@@ -202,7 +202,7 @@ function renderStream (root, stream, ctx) {
     const eventId = h ('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', placeholder: '019…', maxlength: '64' });
     const err = h ('div', { 'aria-live': 'polite' });
     const cancel = h ('button', { type: 'button', class: 'secondary' }, 'Cancel');
-    const form = h ('form', { class: 'ops-form seek', 'aria-labelledby': 'seek-h' },
+    const form = h ('form', { class: 'panel seek', 'aria-labelledby': 'seek-h' },
       h ('h2', { id: 'seek-h', tabindex: '-1' }, 'Seek the group “' + group + '”'),
       h ('fieldset', null,
         h ('legend', null, 'Move the committed offset to'),
@@ -210,7 +210,7 @@ function renderStream (root, stream, ctx) {
         radio ('latest', 'Latest: skip everything stored'),
         radio ('time', 'A time: the first event received at or after it'),
         radio ('event', 'An event: it is the next one fetched')),
-      h ('div', { class: 'ops-row' }, field ('Time', when), field ('Event id', eventId)),
+      h ('div', { class: 'row' }, field ('Time', when), field ('Event id', eventId)),
       err,
       h ('div', { class: 'actions' }, cancel, h ('button', { type: 'submit', class: 'primary' }, 'Seek')));
     const choice = () => form.querySelector ('input[name="' + name + '"]:checked').value;

@@ -4,7 +4,7 @@
 // confirmation. A producer is a key with the producer role: the ones made
 // with POST /producers or `eventflow apikeys create` are listed here too.
 
-import { field, select, poll, adminOnly, isAdmin } from './ops-lib.js';
+import { field, select, poll, adminOnly, isAdmin, tableOf } from './ops-lib.js';
 
 const ROLES = [
   ['producer', 'producer: publishes events'],
@@ -32,9 +32,9 @@ export function render (root, params, ctx) {
   const createBtn = h ('button', { type: 'submit', class: 'primary' }, 'Create key');
   const formErr = h ('div', { 'aria-live': 'polite' });
   const created = h ('div', { class: 'key-once-slot' });
-  const form = h ('form', { class: 'ops-form', 'aria-labelledby': 'keys-create-h' },
+  const form = h ('form', { class: 'panel', 'aria-labelledby': 'keys-create-h' },
     h ('h2', { id: 'keys-create-h' }, 'Create a key'),
-    h ('div', { class: 'ops-row' },
+    h ('div', { class: 'row' },
       field ('Name', name),
       field ('Role', role),
       field ('Streams', streams, 'Names separated by commas; empty: every stream of the org.')),
@@ -131,8 +131,8 @@ export function render (root, params, ctx) {
       {
         label: 'Status',
         render: k => k.revoked_at
-          ? h ('span', { class: 'status status-bad' }, 'revoked ' + ui.fmtTime (k.revoked_at))
-          : h ('span', { class: 'status status-ok' }, 'active')
+          ? h ('span', { class: 'status status-revoked' }, 'revoked ' + ui.fmtTime (k.revoked_at))
+          : h ('span', { class: 'status status-active' }, 'active')
       },
       {
         label: 'Actions',
@@ -144,7 +144,7 @@ export function render (root, params, ctx) {
         }, 'Revoke')
       }
     ];
-    fill (listEl, ui.table (cols, rows, {
+    fill (listEl, tableOf (ui, 'API keys', cols, rows, {
       caption: rows.length + (rows.length === 1 ? ' key' : ' keys') + (showRevoked.checked ? '' : ' (active)'),
       empty: 'No keys yet: create one above.'
     }));

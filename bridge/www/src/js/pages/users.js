@@ -3,7 +3,7 @@
 // once), delete one after a confirmation. Others are told it is for
 // admins.
 
-import { field, select, adminOnly, isAdmin } from './ops-lib.js';
+import { field, select, adminOnly, isAdmin, tableOf } from './ops-lib.js';
 
 const ROLES = ['admin', 'producer', 'consumer'];
 
@@ -23,9 +23,9 @@ export function render (root, params, ctx) {
   const role = select (ROLES.map (r => [r, r]), 'consumer');
   const formErr = h ('div', { 'aria-live': 'polite' });
   const createBtn = h ('button', { type: 'submit', class: 'primary' }, 'Create user');
-  const form = h ('form', { class: 'ops-form', 'aria-labelledby': 'users-create-h', novalidate: true },
+  const form = h ('form', { class: 'panel', 'aria-labelledby': 'users-create-h', novalidate: true },
     h ('h2', { id: 'users-create-h' }, 'Create a user'),
-    h ('div', { class: 'ops-row' },
+    h ('div', { class: 'row' },
       field ('Email', email),
       field ('Password', password, 'At least 8 characters; they can change it later.'),
       field ('Role', role)),
@@ -59,7 +59,7 @@ export function render (root, params, ctx) {
   });
 
   function draw (users) {
-    fill (listEl, ui.table ([
+    fill (listEl, tableOf (ui, 'Users', [
       { label: 'Email', rowHeader: true, render: u => u.email + (u.email === me ? ' (you)' : '') },
       {
         label: 'Role',

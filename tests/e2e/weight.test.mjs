@@ -1,0 +1,27 @@
+// The dashboard's weight: what a first visit transfers (gzip, as Chromium
+// asks for it), for the sign-in screen and then the signed-in overview.
+// Under 300 KB in all (issue 12); the figures go to build/e2e/weight.json.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assert, pageWeight, signIn, sys, test } from './harness.mjs';
+
+test('weight: the first load of / is under 300 KB transferred', async ({ page }) => {
+  const first = await pageWeight(page, '/');
+  const assets = first.list.filter((x) => !x.url.startsWith('/api/'));
+  assert(assets.every((x) => x.status === 200), 'every asset answered 200: ' + JSON.stringify(assets));
+  const big = assets.filter((x) => x.bytes > 1500 && x.encoding !== 'gzip');
+  assert(big.length === 0, 'assets over 1.5 KB come gzipped: ' + JSON.stringify(big));
+  const seen = new Set(first.list.map((x) => x.url));
+  const after = await pageWeight(page, '/', async (p) => {
+    await signIn(p);
+    await p.getByRole('heading', { level: 1 }).first().waitFor();
+  });
+  // the second visit in the same context is a reload: count only what
+  // the sign-in added (the overview's module and its API answers)
+  const added = after.list.filter((x) => !seen.has(x.url) || x.url.startsWith('/api/'));
+  const total = first.bytes + added.reduce((n, x) => n + x.bytes, 0);
+  writeFileSync(join(sys.outDir, 'weight.json'), JSON.stringify({ first, signedIn: added, total }, null, 2) + '\n');
+  console.log(`# weight: / ${first.requests} requests ${first.bytes} B; signed in +${added.length} requests; total ${total} B`);
+  assert(total < 300 * 1024, `the first load transfers ${total} bytes (over 300 KB)`);
+});
