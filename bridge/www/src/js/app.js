@@ -124,6 +124,13 @@ function showShell () {
     toggle.setAttribute ('aria-expanded', String (open));
     list.classList.toggle ('open', open);
   });
+  list.addEventListener ('keydown', (e) => {
+    if (e.key === 'Escape' && list.classList.contains ('open')) {
+      toggle.setAttribute ('aria-expanded', 'false');
+      list.classList.remove ('open');
+      toggle.focus ();
+    }
+  });
   list.addEventListener ('click', (e) => {
     if (e.target.closest ('a')) {
       toggle.setAttribute ('aria-expanded', 'false');
@@ -142,8 +149,7 @@ function showShell () {
     h ('a', { href: '#main', class: 'skip', 'on:click': (e) => { e.preventDefault (); focusMain (); } }, 'Skip to content'),
     h ('header', { class: 'topbar' },
       h ('a', { class: 'brand', href: '#/overview' }, 'EventFlow'),
-      toggle,
-      h ('nav', { 'aria-label': 'Main' }, list),
+      h ('nav', { 'aria-label': 'Main' }, toggle, list),
       h ('div', { class: 'who' },
         h ('span', { class: 'who-email' }, user.email || '—'),
         h ('span', { class: 'badge' }, user.role || '—'),
