@@ -32,7 +32,16 @@ test('keys: create a key, shown once, revoke it, its next request is refused', a
 
   const row = page.getByRole('row', { name: /shop-e2e/ });
   await row.waitFor();
+  // Escape closes the confirmation and nothing is revoked; focus is back
+  // on the button
   await page.getByRole('button', { name: 'Revoke shop-e2e' }).click();
+  await confirmIn(page).getByRole('button', { name: 'Cancel' }).waitFor();
+  await page.keyboard.press('Escape');
+  await confirmIn(page).waitFor({ state: 'detached' });
+  assert(await page.getByRole('button', { name: 'Revoke shop-e2e' }).evaluate((b) => b === document.activeElement),
+    'focus is back on the Revoke button');
+  assertEqual((await publish('k-orders', { type: 'e2e.key', payload: { n: 1 } }, { key })).status, 202, 'still accepted');
+  await page.keyboard.press('Enter');
   await confirmIn(page).getByRole('button', { name: 'Revoke key' }).click();
   await page.getByRole('status').getByText('Revoked the key “shop-e2e”').waitFor();
   await row.waitFor({ state: 'detached' });

@@ -246,6 +246,9 @@ function renderList (root, params, ctx) {
       ui.toast ((replay ? 'Replayed ' : 'Deleted ') + (done === undefined ? n : done) + ' ' + noun, 'ok');
       selected.clear ();
       await reload ();
+      const t = listEl.querySelector ('[role="region"]');
+      if (t)
+        t.focus ();
     } catch (ex) {
       ui.toast ((replay ? 'Not replayed: ' : 'Not deleted: ') + ui.errorText (ex), 'error');
     }

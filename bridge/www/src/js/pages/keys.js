@@ -165,10 +165,18 @@ export function render (root, params, ctx) {
       await api.del ('/api-keys/' + encodeURIComponent (k.id));
       ui.toast ('Revoked the key “' + k.name + '”', 'ok');
       await refresh ();
+      focusList ();
     } catch (ex) {
       ui.toast ('The key was not revoked: ' + ui.errorText (ex), 'error');
     }
   }
+
+  // the button pressed is gone with its row: focus goes to the list
+  const focusList = () => {
+    const r = listEl.querySelector ('[role="region"]');
+    if (r)
+      r.focus ();
+  };
 
   let failed = false;
   async function refresh () {

@@ -88,7 +88,7 @@ export function render (root, params, ctx) {
       { label: 'User id', render: u => h ('code', null, u.id) },
       {
         label: 'Actions',
-        render: u => h ('button', {
+        render: u => u.email === me ? h ('span', { class: 'muted small' }, 'you') : h ('button', {
           type: 'button', class: 'danger small', 'aria-label': 'Delete ' + u.email,
           'on:click': () => remove (u)
         }, 'Delete')
@@ -105,6 +105,9 @@ export function render (root, params, ctx) {
       await api.del ('/users/' + encodeURIComponent (u.id));
       ui.toast ('Deleted ' + u.email, 'ok');
       await reload ();
+      const r = listEl.querySelector ('[role="region"]');
+      if (r)
+        r.focus ();
     } catch (ex) {
       ui.toast ('Not deleted: ' + ui.errorText (ex), 'error');
     }
