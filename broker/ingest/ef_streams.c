@@ -8,6 +8,7 @@
 #include "ef_streams.h"
 #include "ef_engine.h"
 #include "ef_pipeline.h"
+#include "ef_query.h"
 #include "ef_schema.h"
 #include "eventflow/ef_error.h"
 
@@ -180,11 +181,8 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         rc = ef_store_stream_get (txn, s.num, &s);
     if (rc)
         return rc;
-    ef_stream_info_t info = {
-        ef_str (s.id), ef_str (s.name), s.created_at, 0, 0, 0,
-        s.schema,      s.pipeline};
-    ef_store_stream_bounds (txn, s.num, &info.first_seq, &info.last_seq);
-    info.events = info.last_seq ? info.last_seq - info.first_seq + 1 : 0;
+    ef_stream_info_t info;
+    ef_query_stream_info (txn, &s, &info);
     ef_proto_reply_ok (&w->reply, w->req.id, 1);
     ef_mp_key (&w->reply, "stream");
     ef_proto_write_stream (&w->reply, &info);

@@ -126,9 +126,9 @@ s_find_stream (ef_store_txn_t *txn, uint32_t org, ef_str_t name,
     return rc;
 }
 
-static void
-s_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
-               ef_stream_info_t *info)
+void
+ef_query_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
+                      ef_stream_info_t *info)
 {
     memset (info, 0, sizeof *info);
     info->id = ef_str (s->id);
@@ -138,6 +138,12 @@ s_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
     info->pipeline = s->pipeline;
     ef_store_stream_bounds (txn, s->num, &info->first_seq, &info->last_seq);
     info->events = info->last_seq ? info->last_seq - info->first_seq + 1 : 0;
+    ef_store_stream_bytes (txn, s->num, &info->bytes);
+    /* the newest event's time: one read of its record */
+    ef_str_t rec;
+    if (info->events &&
+        ef_store_event_get (txn, s->num, info->last_seq, &rec) == 0)
+        info->last_event_at = ef_query_received_at (rec);
 }
 
 int
@@ -150,7 +156,7 @@ ef_query_get_stream (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     int rc = s_find_stream (txn, org, req->stream, &s, why);
     if (rc)
         return rc;
-    s_stream_info (txn, &s, &info);
+    ef_query_stream_info (txn, &s, &info);
     ef_proto_reply_ok (out, req->id, 1);
     ef_mp_key (out, "stream");
     ef_proto_write_stream (out, &info);
@@ -168,7 +174,7 @@ s_list_stream (void *arg, const ef_stream_rec_t *s)
 {
     s_list_t *l = arg;
     ef_stream_info_t info;
-    s_stream_info (l->txn, s, &info);
+    ef_query_stream_info (l->txn, s, &info);
     ef_proto_write_stream (l->tmp, &info);
     l->n++;
     return 0;
@@ -308,11 +314,15 @@ ef_query_event_history (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     return ef_process_history_each (txn, s.num, seq, s_attempt, out, &dropped);
 }
 
+static int s_read_filtered (ef_query_t *self, ef_store_txn_t *txn,
+                            const ef_stream_rec_t *s, const ef_request_t *req,
+                            uint64_t from, uint64_t head, uint32_t limit,
+                            ef_buf_t *out, const char **why);
+
 int
 ef_query_read (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                const ef_request_t *req, ef_buf_t *out, const char **why)
 {
-    (void)self;
     ef_stream_rec_t s;
     int rc = s_find_stream (txn, org, req->stream, &s, why);
     if (rc)
@@ -326,6 +336,10 @@ ef_query_read (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     uint64_t from = req->after < UINT64_MAX ? req->after + 1 : UINT64_MAX;
     if (from < first)
         from = first;
+    if (ef_str_set (req->type) || ef_str_set (req->source) ||
+        ef_str_set (req->status) || req->n_where)
+        return s_read_filtered (self, txn, &s, req, from, head, limit, out,
+                                why);
     uint64_t to = head;
     if (to >= from && to - from >= limit)
         to = from + limit - 1;
@@ -381,15 +395,18 @@ s_cursor_load (ef_store_txn_t *txn, s_cursor_t *cur)
     return 0;
 }
 
+/*  Whether the event at cur passes req's filters (type, source, status,
+    and with timed its from/to) and search's predicates: the one copy of
+    the rule, for LIST_EVENTS and READ. */
 static int
 s_matches (const ef_request_t *req, const ef_search_t *search,
-           ef_store_txn_t *txn, const s_cursor_t *cur)
+           ef_store_txn_t *txn, const s_cursor_t *cur, int timed)
 {
     ef_str_t record = cur->rec;
     uint64_t received_at = cur->received_at;
-    if (req->has_from && received_at < req->from)
+    if (timed && req->has_from && received_at < req->from)
         return 0;
-    if (req->has_to && received_at > req->to)
+    if (timed && req->has_to && received_at > req->to)
         return 0;
     if (ef_str_set (req->status)) {
         /* the event's processing state (none kept: PROCESSED on ingest) */
@@ -417,6 +434,73 @@ s_matches (const ef_request_t *req, const ef_search_t *search,
          memcmp (ev.source.ptr, req->source.ptr, ev.source.len)))
         return 0;
     return ef_search_match (search, ev.payload);
+}
+
+/*  READ with filters (LIST_EVENTS' own, but from/to): the events after
+    `from` that pass them, oldest first, at most limit, examining at most
+    self->scan events; `next` is the seq of the last event examined, so
+    that a caller polling with it moves on when nothing matched. */
+typedef struct {
+    const ef_request_t *req;
+    const ef_search_t *search;
+    ef_store_txn_t *txn;
+    s_cursor_t cur; /* the event in hand, as s_matches takes it */
+    ef_buf_t *out;
+    uint32_t limit, n, scan, scanned;
+    uint64_t last; /* the last seq examined */
+} s_tail_t;
+
+static int
+s_tail_event (void *arg, uint64_t seq, ef_str_t record, ef_str_t state)
+{
+    s_tail_t *t = arg;
+    if (t->scanned == t->scan)
+        return 1;
+    t->scanned++;
+    t->last = seq;
+    t->cur.seq = seq;
+    t->cur.rec = record;
+    if (!s_matches (t->req, t->search, t->txn, &t->cur, 0))
+        return 0;
+    ef_state_t st;
+    int has = state.len && ef_process_state_parse (state, &st) == 0;
+    ef_proto_write_event_head (t->out, ef_str (t->cur.id), seq);
+    ef_buf_append (t->out, record.ptr, record.len);
+    s_write_state (t->out, has ? &st : NULL, record);
+    return ++t->n == t->limit;
+}
+
+static int
+s_read_filtered (ef_query_t *self, ef_store_txn_t *txn,
+                 const ef_stream_rec_t *s, const ef_request_t *req,
+                 uint64_t from, uint64_t head, uint32_t limit, ef_buf_t *out,
+                 const char **why)
+{
+    ef_search_t *search;
+    int rc = ef_search_new (&search, req->where, req->n_where, why);
+    if (rc)
+        return rc;
+    s_tail_t t = {req,   search, txn,        {0}, &self->tmp,
+                  limit, 0,      self->scan, 0,   req->after};
+    t.cur.num = s->num;
+    memcpy (t.cur.id, s->id, sizeof t.cur.id);
+    ef_buf_reset (&self->tmp);
+    if (from <= head)
+        rc = ef_store_event_read (txn, s->num, from, s_tail_event, &t);
+    ef_search_destroy (&search);
+    if (rc)
+        return rc;
+    if (self->tmp.oom)
+        return EF_ENOMEM;
+    ef_proto_reply_ok (out, req->id, 3);
+    ef_mp_key (out, "next");
+    ef_mp_uint (out, t.last);
+    ef_mp_key (out, "head");
+    ef_mp_uint (out, head);
+    ef_mp_key (out, "events");
+    ef_mp_array (out, t.n);
+    ef_buf_append (out, self->tmp.data, self->tmp.len);
+    return out->oom ? EF_ENOMEM : 0;
 }
 
 /*  Search cursors: the merge order is received_at descending, then stream
@@ -552,7 +636,7 @@ s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
             break;
         }
         scanned++;
-        if (s_matches (req, search, txn, best)) {
+        if (s_matches (req, search, txn, best, 1)) {
             if (skip)
                 skip--;
             else if (n == limit) {

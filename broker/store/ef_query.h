@@ -48,6 +48,12 @@ void ef_query_write_event (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
                            const char *stream_id, uint64_t seq,
                            ef_str_t record);
 
+/*  A stream as replies show it (protocol.md "Stream"): its record, event
+    counts, stored bytes and newest event's time, from txn. The texts
+    point into s and txn. */
+void ef_query_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
+                           ef_stream_info_t *info);
+
 /*  received_at of a stored record (0 when unreadable). */
 uint64_t ef_query_received_at (ef_str_t record);
 /*  The event id of (num, seq) into out[37]; 0, or EF_ENOTFOUND. */

@@ -17,7 +17,8 @@
       dead letters   per (num, seq)
       principals     orgs, users (with their e-mail), API keys, client keys
                      (CurveZMQ public keys), refresh-token families
-      figures        each org's stored bytes, streams and events
+      figures        each org's and stream's stored bytes, streams and
+                     events
     Event records, states, histories, groups, dead letters and principals
     are stored as bytes the owning module encodes (ef_proto, ef_process,
     ef_groups, ef_principals): the store needs only the keys each function
@@ -217,6 +218,9 @@ int ef_store_figures (ef_store_txn_t *txn, uint32_t org, uint64_t *streams,
     appends, retention and stream deletes in the same transaction, so a
     write transaction sees its own changes). */
 int ef_store_org_bytes (ef_store_txn_t *txn, uint32_t org, uint64_t *bytes);
+/*  The bytes of event records stream num holds, kept the same way (a
+    read of one counter, never a scan). */
+int ef_store_stream_bytes (ef_store_txn_t *txn, uint32_t num, uint64_t *bytes);
 
 /* ---------------------------------------------------------------- retention */
 

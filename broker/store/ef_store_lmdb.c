@@ -1,6 +1,7 @@
 /*  ef_store_lmdb.c: the LMDB implementation of ef_store.h: the
     environment, transactions, the record access the other files share,
-    the orgs' stored bytes (a ledger written once per commit) and streams
+    the orgs' and streams' stored bytes (a ledger written once per
+    commit) and streams
     (but their deletion, which drops events). Events and retention are in
     ef_store_lmdb_events.c, the keyed records (states, groups, jobs, DLQ,
     principals) in ef_store_lmdb_records.c; the layout of the databases
@@ -337,23 +338,26 @@ ef_store_lmdb_each (ef_store_txn_t *t, int db, const void *prefix, size_t plen,
 /* ---------------------------------------------------------------- org bytes */
 
 /*  Each org's stored bytes (the sum of its event records) live in meta
-    under "org_bytes" + org(4) as a big-endian u64. Appends and deletes
-    add to the write txn's pending changes, written once at commit, so a
-    group of a thousand appends costs one read and one write per org. */
+    under "org_bytes" + org(4), and each stream's under "stream_bytes" +
+    num(4), as big-endian u64s. Appends and deletes add to the write
+    txn's pending changes, written once at commit, so a group of a
+    thousand appends costs one read and one write per org and stream. */
 
-static void
-s_org_bytes_key (uint8_t *k, uint32_t org)
+static size_t
+s_ledger_key (uint8_t *k, int stream, uint32_t id)
 {
-    memcpy (k, "org_bytes", 9);
-    s_be32 (k + 9, org);
+    const char *name = stream ? "stream_bytes" : "org_bytes";
+    size_t n = strlen (name);
+    memcpy (k, name, n);
+    s_be32 (k + n, id);
+    return n + 4;
 }
 
 static uint64_t
-s_bytes_stored (ef_store_txn_t *txn, uint32_t org)
+s_bytes_stored (ef_store_txn_t *txn, int stream, uint32_t id)
 {
-    uint8_t k[13];
-    MDB_val key = {sizeof k, k}, v;
-    s_org_bytes_key (k, org);
+    uint8_t k[16];
+    MDB_val key = {s_ledger_key (k, stream, id), k}, v;
     if (mdb_get (txn->txn, txn->store->dbi[S_META], &key, &v) || v.mv_size != 8)
         return 0;
     return s_rd64 (v.mv_data);
@@ -363,12 +367,13 @@ int
 ef_store_lmdb_bytes_flush (ef_store_txn_t *txn)
 {
     for (uint32_t i = 0; i < txn->npend; i++) {
-        uint8_t k[13], v[8];
-        int64_t now = (int64_t)s_bytes_stored (txn, txn->pend[i].org) +
+        uint8_t k[16], v[8];
+        int64_t now = (int64_t)s_bytes_stored (txn, txn->pend[i].stream,
+                                               txn->pend[i].id) +
                       txn->pend[i].delta;
-        s_org_bytes_key (k, txn->pend[i].org);
+        size_t klen = s_ledger_key (k, txn->pend[i].stream, txn->pend[i].id);
         s_be64 (v, now < 0 ? 0 : (uint64_t)now);
-        int rc = ef_store_lmdb_put (txn, S_META, k, sizeof k, v, sizeof v, 0);
+        int rc = ef_store_lmdb_put (txn, S_META, k, klen, v, sizeof v, 0);
         if (rc)
             return rc;
     }
@@ -376,11 +381,14 @@ ef_store_lmdb_bytes_flush (ef_store_txn_t *txn)
     return 0;
 }
 
-int
-ef_store_lmdb_bytes_add (ef_store_txn_t *txn, uint32_t org, int64_t delta)
+/*  Add delta to the pending change of an org's (stream 0) or a stream's
+    (stream 1) bytes. */
+static int
+s_pend_add (ef_store_txn_t *txn, int stream, uint32_t id, int64_t delta)
 {
     uint32_t i = 0;
-    while (i < txn->npend && txn->pend[i].org != org)
+    while (i < txn->npend &&
+           (txn->pend[i].id != id || txn->pend[i].stream != stream))
         i++;
     if (i == S_PEND) {
         int rc = ef_store_lmdb_bytes_flush (txn);
@@ -389,12 +397,36 @@ ef_store_lmdb_bytes_add (ef_store_txn_t *txn, uint32_t org, int64_t delta)
         i = 0;
     }
     if (i == txn->npend) {
-        txn->pend[i].org = org;
+        txn->pend[i].stream = stream;
+        txn->pend[i].id = id;
         txn->pend[i].delta = 0;
         txn->npend++;
     }
     txn->pend[i].delta += delta;
     return 0;
+}
+
+int
+ef_store_lmdb_bytes_add (ef_store_txn_t *txn, uint32_t org, uint32_t num,
+                         int64_t delta)
+{
+    int rc = s_pend_add (txn, 0, org, delta);
+    return rc ? rc : s_pend_add (txn, 1, num, delta);
+}
+
+int
+ef_store_lmdb_bytes_drop_stream (ef_store_txn_t *txn, uint32_t num)
+{
+    for (uint32_t i = 0; i < txn->npend;)
+        if (txn->pend[i].stream && txn->pend[i].id == num)
+            txn->pend[i] = txn->pend[--txn->npend];
+        else
+            i++;
+    uint8_t k[16];
+    int rc = ef_store_lmdb_del (txn, S_META, k, s_ledger_key (k, 1, num));
+    if (rc == EF_ENOTFOUND)
+        return 0;
+    return rc;
 }
 
 /*  A stream's org never changes and a stream number is never given
@@ -433,19 +465,22 @@ ef_store_lmdb_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org)
     return 0;
 }
 
-/*  A store from before orgs' stored bytes were kept: count them once, by
-    reading every event record (one long transaction, on first start
-    only). */
+/*  A store from before orgs' (or streams') stored bytes were kept:
+    count them once, by reading every event record (one long
+    transaction, on the first start that keeps them only). */
 int
 ef_store_lmdb_bytes_count_once (ef_store_t *self)
 {
     ef_store_txn_t *txn = NULL;
     MDB_cursor *cur;
     MDB_val key = {15, "org_bytes_kept"}, val;
+    MDB_val skey = {18, "stream_bytes_kept"};
     int rc = ef_store_write_begin (self, &txn);
     if (rc)
         return rc;
-    if (mdb_get (txn->txn, self->dbi[S_META], &key, &val) == 0) {
+    int orgs = mdb_get (txn->txn, self->dbi[S_META], &key, &val) != 0;
+    int streams = mdb_get (txn->txn, self->dbi[S_META], &skey, &val) != 0;
+    if (!orgs && !streams) {
         ef_store_write_abort (&txn);
         return 0;
     }
@@ -457,21 +492,25 @@ ef_store_lmdb_bytes_count_once (ef_store_t *self)
     uint32_t org;
     rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
     while (rc == 0 && !err) {
-        if (key.mv_size == 12 &&
-            (err = ef_store_lmdb_org_of (txn, s_rd32 (key.mv_data), &org)) == 0)
-            err = ef_store_lmdb_bytes_add (txn, org, (int64_t)val.mv_size);
+        uint32_t num = key.mv_size == 12 ? s_rd32 (key.mv_data) : 0;
+        if (num && (err = ef_store_lmdb_org_of (txn, num, &org)) == 0) {
+            if (orgs)
+                err = s_pend_add (txn, 0, org, (int64_t)val.mv_size);
+            if (!err && streams)
+                err = s_pend_add (txn, 1, num, (int64_t)val.mv_size);
+        }
         if (err == EF_ENOTFOUND) /* events of a stream that is gone */
             err = 0;
         rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
     }
     mdb_cursor_close (cur);
-    key.mv_size = 15;
-    key.mv_data = "org_bytes_kept";
     if (!err && rc != MDB_NOTFOUND)
         err = ef_store_lmdb_err (self, rc);
-    if (!err)
-        err = ef_store_lmdb_put (txn, S_META, key.mv_data, key.mv_size, "1", 1,
-                                 0);
+    if (!err && orgs)
+        err = ef_store_lmdb_put (txn, S_META, "org_bytes_kept", 15, "1", 1, 0);
+    if (!err && streams)
+        err = ef_store_lmdb_put (txn, S_META, skey.mv_data, skey.mv_size, "1",
+                                 1, 0);
     if (err) {
         ef_store_write_abort (&txn);
         return err;
@@ -479,14 +518,29 @@ ef_store_lmdb_bytes_count_once (ef_store_t *self)
     return ef_store_write_commit (&txn);
 }
 
+/*  What the ledger holds for an org or a stream, with the write txn's
+    pending change. */
+static uint64_t
+s_bytes_now (ef_store_txn_t *txn, int stream, uint32_t id)
+{
+    int64_t n = (int64_t)s_bytes_stored (txn, stream, id);
+    for (uint32_t i = 0; txn->write && i < txn->npend; i++)
+        if (txn->pend[i].stream == stream && txn->pend[i].id == id)
+            n += txn->pend[i].delta;
+    return n < 0 ? 0 : (uint64_t)n;
+}
+
 int
 ef_store_org_bytes (ef_store_txn_t *txn, uint32_t org, uint64_t *bytes)
 {
-    int64_t n = (int64_t)s_bytes_stored (txn, org);
-    for (uint32_t i = 0; txn->write && i < txn->npend; i++)
-        if (txn->pend[i].org == org)
-            n += txn->pend[i].delta;
-    *bytes = n < 0 ? 0 : (uint64_t)n;
+    *bytes = s_bytes_now (txn, 0, org);
+    return 0;
+}
+
+int
+ef_store_stream_bytes (ef_store_txn_t *txn, uint32_t num, uint64_t *bytes)
+{
+    *bytes = s_bytes_now (txn, 1, num);
     return 0;
 }
 

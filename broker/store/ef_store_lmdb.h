@@ -4,7 +4,8 @@
     One environment, named databases, all with big-endian binary keys so
     that LMDB's order is the order ef_store.h promises:
       meta              "next_stream", "next_org" → u32;
-                        "org_bytes" org(4) → u64; "trim" num(4) → u64
+                        "org_bytes" org(4) → u64; "trim" num(4) → u64;
+                        "stream_bytes" num(4) → u64
       streams           num(4)                → msgpack [org, id, name, ...]
       stream_names      org(4) name           → num(4)
       stream_ids        id(36)                → num(4)
@@ -69,7 +70,9 @@ struct ef_store {
     uint32_t org_of_cap;
 };
 
-#define S_PEND 32 /* orgs whose stored bytes one write txn changes at once */
+#define S_PEND                                                                 \
+    32 /* orgs and streams whose stored bytes one write txn
+                     changes at once */
 
 struct ef_store_txn {
     ef_store_t *store;
@@ -78,7 +81,8 @@ struct ef_store_txn {
     int active;
     /* the write txn's changes to orgs' stored bytes, written at commit */
     struct {
-        uint32_t org;
+        int stream; /* 0: id is an org, 1: a stream's num */
+        uint32_t id;
         int64_t delta;
     } pend[S_PEND];
     uint32_t npend;
@@ -126,11 +130,15 @@ typedef int (ef_store_lmdb_fn) (void *arg, const MDB_val *key,
 int ef_store_lmdb_each (ef_store_txn_t *t, int db, const void *prefix,
                         size_t plen, ef_store_lmdb_fn *fn, void *arg);
 
-/*  Orgs' stored bytes (ef_store_lmdb.c): add to the write txn's
-    pending change of org, write the pending changes (at commit), forget
-    the stream → org cache (after a failed txn), the org of a stream, and
-    count every org's bytes once on a store from before they were kept. */
-int ef_store_lmdb_bytes_add (ef_store_txn_t *txn, uint32_t org, int64_t delta);
+/*  Orgs' and streams' stored bytes (ef_store_lmdb.c): add to the write
+    txn's pending change of org and of its stream num, write the pending
+    changes (at commit), drop a deleted stream's count, forget the stream
+    → org cache (after a failed txn), the org of a stream, and count
+    every org's and stream's bytes once on a store from before they were
+    kept. */
+int ef_store_lmdb_bytes_add (ef_store_txn_t *txn, uint32_t org, uint32_t num,
+                             int64_t delta);
+int ef_store_lmdb_bytes_drop_stream (ef_store_txn_t *txn, uint32_t num);
 int ef_store_lmdb_bytes_flush (ef_store_txn_t *txn);
 void ef_store_lmdb_bytes_forget (ef_store_t *self);
 int ef_store_lmdb_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org);

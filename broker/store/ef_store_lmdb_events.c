@@ -28,7 +28,7 @@ ef_store_event_append (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
         return EF_EINVAL; /* that seq is taken: the caller's head is wrong */
     uint32_t org;
     if (rc || (rc = ef_store_lmdb_org_of (txn, num, &org)) ||
-        (rc = ef_store_lmdb_bytes_add (txn, org, (int64_t)len)))
+        (rc = ef_store_lmdb_bytes_add (txn, org, num, (int64_t)len)))
         return rc;
     memcpy (ik, id->b, 16);
     s_be32 (ik + 16, num);
@@ -333,7 +333,7 @@ s_events_drop (ef_store_txn_t *txn, uint32_t num, uint32_t org, uint64_t upto,
     if (!err && rc && rc != MDB_NOTFOUND)
         err = ef_store_lmdb_err (txn->store, rc);
     if (!err && n)
-        err = ef_store_lmdb_bytes_add (txn, org, -(int64_t)freed);
+        err = ef_store_lmdb_bytes_add (txn, org, num, -(int64_t)freed);
     if (!err && n) {
         /* the head survives the stream's emptying (ef_store_stream_bounds) */
         uint8_t tk[8], tv[8];
@@ -377,7 +377,7 @@ ef_store_event_trim_before (ef_store_txn_t *txn, uint32_t num,
 }
 
 /*  A stream goes with all its events, their ids, states and histories, its trim
-    mark, its names and its record. */
+    mark, its bytes, its names and its record. */
 int
 ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
                         ef_store_record_id_fn *id_of)
@@ -387,7 +387,8 @@ ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
     if (rc)
         return rc;
     if ((rc = s_events_drop (txn, num, rec.org, UINT64_MAX, UINT64_MAX, id_of,
-                             NULL, NULL, NULL)))
+                             NULL, NULL, NULL)) ||
+        (rc = ef_store_lmdb_bytes_drop_stream (txn, num)))
         return rc;
     uint8_t tk[8];
     memcpy (tk, "trim", 4);

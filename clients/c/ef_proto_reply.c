@@ -70,6 +70,9 @@ static const ef_proto_field_t s_stream_rows[] = {
     EF_PF (ef_stream_info_t, "last_seq", U64, ALWAYS, NIL, last_seq, 0, NULL),
     EF_PF (ef_stream_info_t, "schema", STR, SET, NIL, schema, 0, NULL),
     EF_PF (ef_stream_info_t, "pipeline", STR, SET, NIL, pipeline, 0, NULL),
+    EF_PF (ef_stream_info_t, "bytes", U64, ALWAYS, NIL, bytes, 0, NULL),
+    EF_PF (ef_stream_info_t, "last_event_at", U64, ALWAYS, NIL | EF_PF_NILZ,
+           last_event_at, 0, NULL),
 };
 static const ef_proto_table_t s_stream = EF_PT (s_stream_rows);
 

@@ -115,7 +115,9 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_PUBLISH] = {B (STREAM) | B (EVENTS), B (EVENTS)},
     [EF_CMD_GET_EVENT] = {B (EVENT_ID) | B (STREAM), 0},
     [EF_CMD_EVENT_HISTORY] = {B (EVENT_ID) | B (STREAM), 0},
-    [EF_CMD_READ] = {B (STREAM) | B (AFTER) | B (LIMIT), B (AFTER)},
+    [EF_CMD_READ] = {B (STREAM) | B (AFTER) | B (LIMIT) | B (TYPE) |
+                         B (SOURCE) | B (STATUS) | B (WHERE),
+                     B (AFTER)},
     [EF_CMD_LIST_EVENTS] = {B (STREAM) | B (TYPE) | B (SOURCE) | B (STATUS) |
                                 B (FROM) | B (TO) | B (PAGE) | B (LIMIT) |
                                 B (CURSOR) | B (WHERE),

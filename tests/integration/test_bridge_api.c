@@ -177,6 +177,8 @@ s_expect_stream (const h_resp_t *r, json_t *s)
     H_HAS_IN (*r, s, "events", 'i');
     H_HAS_IN (*r, s, "first_seq", 'i');
     H_HAS_IN (*r, s, "last_seq", 'i');
+    H_HAS_IN (*r, s, "bytes", 'i');
+    H_HAS_IN (*r, s, "last_event_at", '?');
 }
 
 static void
@@ -292,6 +294,27 @@ test_stream_read_carries_its_event_statistics (void **st)
     assert_int_equal (json_integer_value (h_http_j (r.json, "events")), 3);
     assert_int_equal (json_integer_value (h_http_j (r.json, "first_seq")), 1);
     assert_int_equal (json_integer_value (h_http_j (r.json, "last_seq")), 3);
+    /* three stored records, and the newest one's time */
+    assert_true (json_integer_value (h_http_j (r.json, "bytes")) > 3 * 60);
+    assert_non_null (h_http_jstr (r.json, "last_event_at"));
+    h_http_free (&r);
+    /* an empty stream has no newest event */
+    s_native_stream ("stats-empty", NULL);
+    h_http (&r, s_bridge.url, "GET", API "/streams", s_consumer_key, NULL,
+            NULL);
+    H_EXPECT_STATUS (r, 200);
+    json_t *it, *items = h_http_j (r.json, "items");
+    size_t i;
+    int seen = 0;
+    json_array_foreach (items, i, it)
+    {
+        if (strcmp (h_http_jstr (it, "name"), "stats-empty"))
+            continue;
+        seen = 1;
+        assert_true (json_is_null (h_http_j (it, "last_event_at")));
+        assert_int_equal (json_integer_value (h_http_j (it, "bytes")), 0);
+    }
+    assert_true (seen);
     h_http_free (&r);
 }
 

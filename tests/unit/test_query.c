@@ -195,6 +195,75 @@ test_read_pages_by_sequence_with_next_and_head (void **state)
     assert_int_equal (s_uint (fx, "next"), 5);
 }
 
+/*  READ with filters answers only the events that pass them, oldest
+    first; next is the last event examined, so a poller moves on over a
+    scan that matched nothing. */
+static void
+test_read_filters_and_moves_next_over_what_it_examined (void **state)
+{
+    fx_t *fx = *state;
+    char got[512];
+    const char *why = NULL;
+    ef_request_t req = {0};
+    req.stream = ef_str ("orders");
+    req.where[0] = ef_str ("/at:contains:\"#\"");
+    req.where[1] = ef_str ("/at:eq:\"orders#4\"");
+    req.n_where = 2;
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#4\"}");
+    assert_int_equal (s_uint (fx, "next"), 5); /* all five examined */
+    assert_int_equal (s_uint (fx, "head"), 5);
+    /* at most limit matches: next is the last one returned */
+    req.where[1] = ef_str ("/at:exists");
+    req.limit = 2;
+    req.after = 1;
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#2\"} {\"at\":\"orders#3\"}");
+    assert_int_equal (s_uint (fx, "next"), 3);
+    /* at most search-scan examined: nothing matched, next moved on */
+    ef_query_set_scan (fx->q, 2);
+    req.where[1] = ef_str ("/at:eq:\"orders#5\"");
+    req.limit = 0;
+    req.after = 0;
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "");
+    assert_int_equal (s_uint (fx, "next"), 2);
+    req.after = 4;
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#5\"}");
+    assert_int_equal (s_uint (fx, "next"), 5);
+    ef_query_set_scan (fx->q, EF_QUERY_SCAN);
+    /* type, source and status are LIST_EVENTS' filters */
+    req.n_where = 0;
+    req.after = 0;
+    req.type = ef_str ("other");
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "");
+    assert_int_equal (s_uint (fx, "next"), 5);
+    req.type = ef_str ("t");
+    req.source = ef_str ("native");
+    req.status = ef_str ("PROCESSED");
+    req.limit = 1;
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "{\"at\":\"orders#1\"}");
+    req.status = ef_str ("FAILED");
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, NULL), 0);
+    s_payloads (fx, "events", got, sizeof got);
+    assert_string_equal (got, "");
+    /* a bad predicate is INVALID, as for LIST_EVENTS */
+    req.status = EF_STR_NULL;
+    req.where[0] = ef_str ("nopointer");
+    req.n_where = 1;
+    assert_int_equal (s_run (fx, ef_query_read, 1, &req, &why), EF_EINVAL);
+    assert_non_null (why);
+}
+
 static void
 test_no_query_shows_another_orgs_stream (void **state)
 {
@@ -413,6 +482,22 @@ test_get_stream_counts_its_events (void **state)
     assert_int_equal (si.events, 5);
     assert_int_equal (si.first_seq, 1);
     assert_int_equal (si.last_seq, 5);
+    /* its stored bytes and its newest event's time, from the store */
+    uint64_t bytes = 0;
+    assert_int_equal (ef_store_stream_bytes (fx->r, fx->orders.num, &bytes), 0);
+    assert_true (bytes > 5 * 40);
+    assert_int_equal (si.bytes, bytes);
+    assert_int_equal (si.last_event_at, T0 + 5);
+    req.stream = ef_str ("audit");
+    assert_int_equal (s_run (fx, ef_query_list_streams, 1, &req, NULL), 0);
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "streams", &r), 0);
+    uint32_t n;
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    assert_int_equal (n, 2);
+    assert_int_equal (ef_proto_read_stream (&r, &si), 0); /* audit */
+    assert_true (ef_str_eq (si.name, "audit"));
+    assert_int_equal (si.last_event_at, T0 + 11);
+    assert_true (si.bytes > 0 && si.bytes < bytes);
     req.stream = ef_str ("missing");
     assert_int_equal (s_run (fx, ef_query_get_stream, 1, &req, NULL),
                       EF_ENOTFOUND);
@@ -424,6 +509,7 @@ main (void)
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown (name, s_setup, s_teardown)
         T (test_read_pages_by_sequence_with_next_and_head),
+        T (test_read_filters_and_moves_next_over_what_it_examined),
         T (test_no_query_shows_another_orgs_stream),
         T (test_get_event_finds_an_event_by_id),
         T (test_list_events_merges_an_orgs_streams_newest_first),

@@ -667,6 +667,61 @@ s_org_bytes (ef_store_txn_t *t, uint32_t org)
     return n;
 }
 
+static uint64_t
+s_stream_bytes (ef_store_txn_t *t, uint32_t num)
+{
+    uint64_t n = 0;
+    assert_int_equal (ef_store_stream_bytes (t, num, &n), 0);
+    return n;
+}
+
+/*  Each stream's stored bytes are kept like its org's: appends add,
+    trims give back, a delete drops the count, and the write txn sees its
+    own changes; more streams in one txn than the ledger holds at once
+    are still counted right. */
+static void
+test_stream_stored_bytes_follow_appends_trims_and_deletes (void **state)
+{
+    fx_t *fx = *state;
+    s_open (fx, 0);
+    ef_stream_rec_t st[40];
+    for (int i = 0; i < 40; i++) {
+        char name[16];
+        snprintf (name, sizeof name, "s%d", i);
+        st[i] = s_stream (fx, 1 + i % 2, name);
+    }
+    ef_store_txn_t *w = u_write_begin (fx->store);
+    for (int i = 0; i < 40; i++)
+        for (uint64_t seq = 1; seq <= (uint64_t)i + 1; seq++)
+            s_append (w, st[i].num, (uint32_t)i + 1, seq, NOW);
+    assert_int_equal (s_stream_bytes (w, st[3].num), 4 * sizeof (s_rec_t));
+    u_write_commit (&w);
+
+    ef_store_txn_t *r = u_reader (fx->store);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal (s_stream_bytes (r, st[i].num),
+                          (i + 1) * sizeof (s_rec_t));
+    u_reader_done (&r);
+
+    w = u_write_begin (fx->store);
+    uint64_t n = 0, freed = 0;
+    assert_int_equal (
+        ef_store_event_trim (w, st[9].num, 4, s_id_of, &n, &freed), 0);
+    assert_int_equal (ef_store_stream_delete (w, st[5].num, s_id_of), 0);
+    assert_int_equal (s_stream_bytes (w, st[9].num), 6 * sizeof (s_rec_t));
+    assert_int_equal (s_stream_bytes (w, st[5].num), 0);
+    u_write_commit (&w);
+
+    s_open (fx, 0); /* and it is kept */
+    r = u_reader (fx->store);
+    assert_int_equal (s_stream_bytes (r, st[9].num), 6 * sizeof (s_rec_t));
+    assert_int_equal (s_stream_bytes (r, st[5].num), 0);
+    assert_int_equal (s_stream_bytes (r, st[39].num), 40 * sizeof (s_rec_t));
+    assert_int_equal (s_org_bytes (r, 1), 400 * sizeof (s_rec_t));
+    assert_int_equal (s_org_bytes (r, 2), (420 - 4 - 6) * sizeof (s_rec_t));
+    u_reader_done (&r);
+}
+
 static void
 test_org_stored_bytes_follow_appends_trims_and_deletes (void **state)
 {
@@ -1038,6 +1093,7 @@ main (void)
             T (test_dead_letters_put_get_walk_count_delete, be),
             T (test_principals_orgs_users_keys_and_families, be),
             T (test_org_stored_bytes_follow_appends_trims_and_deletes, be),
+            T (test_stream_stored_bytes_follow_appends_trims_and_deletes, be),
             T (test_trim_up_to_a_seq_removes_events_ids_and_states_but_keeps_the_head,
                be),
             T (test_trim_before_a_time_stops_at_the_first_newer_event, be),

@@ -254,6 +254,8 @@ typedef struct {
     uint64_t last_seq;
     ef_str_t schema; /* JSON texts, unset when none */
     ef_str_t pipeline;
+    uint64_t bytes;         /* stored bytes of its events */
+    uint64_t last_event_at; /* received_at of its newest event; 0 = nil */
 } ef_stream_info_t;
 
 typedef struct {
