@@ -99,7 +99,7 @@ test('groups: seek a group and watch its lag change', async ({ page }) => {
 
   await signIn(page);
   await page.goto('/#/groups/clicks');
-  const row = page.getByRole('row', { name: /analytics/ });
+  const row = page.getByRole('region', { name: 'Consumer groups' }).getByRole('row', { name: /analytics/ });
   const lag = row.getByRole('cell').nth(1);   // offset, lag, members, actions after the header
   await waitFor('lag 0', async () => (await lag.textContent()) === '0');
 
@@ -125,7 +125,7 @@ test('workers: an attached worker with its service, capacity and throughput', as
   await worker('mailer-e2e', 'cat >/dev/null; echo \'{"sent":true}\'', { capacity: 3 });
   await signIn(page);
   await page.goto('/#/workers');
-  const svc = page.getByRole('row', { name: /mailer-e2e/ }).first();
+  const svc = page.getByRole('region', { name: 'Services' }).getByRole('row', { name: /mailer-e2e/ });
   await svc.waitFor();
   for (let i = 0; i < 3; i++) await publish('mail', { type: 'mail', payload: { i } });
   await page.getByRole('heading', { name: 'Attached workers' }).waitFor();

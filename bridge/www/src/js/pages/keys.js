@@ -99,10 +99,15 @@ export function render (root, params, ctx) {
   const usedText = (k) => k.last_used_at === undefined ? '—' : (k.last_used_at ? ui.fmtAgo (k.last_used_at) : 'never');
   const rateText = (k) => k.requests_per_min === undefined || k.requests_per_min === null ? '—' : ui.fmtNum (k.requests_per_min);
 
+  // the keys shown: the active ones (and the revoked on demand, after
+  // them), newest first
+  const shownRows = () => items.filter (k => showRevoked.checked || !k.revoked_at)
+    .sort ((a, b) => (a.revoked_at ? 1 : 0) - (b.revoked_at ? 1 : 0) || (a.created_at < b.created_at ? 1 : -1));
+
   function draw () {
     if (!items)
       return;
-    const rows = items.filter (k => showRevoked.checked || !k.revoked_at);
+    const rows = shownRows ();
     shownIds = rows.map (k => k.id + (k.revoked_at ? 'r' : '')).join (',');
     cells.clear ();
     const cols = [
@@ -182,8 +187,7 @@ export function render (root, params, ctx) {
       failed = true;
       return;
     }
-    const ids = items.filter (k => showRevoked.checked || !k.revoked_at)
-      .map (k => k.id + (k.revoked_at ? 'r' : '')).join (',');
+    const ids = shownRows ().map (k => k.id + (k.revoked_at ? 'r' : '')).join (',');
     if (ids !== shownIds || !listEl.querySelector ('table')) {
       draw ();
       return;
