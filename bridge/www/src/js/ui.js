@@ -56,8 +56,9 @@ export function fill (el, ...children) {
 // table(columns, rows, opts?) → <div class=table-wrap><table>…
 // columns: [{label, key?, render?(row, i) → text|node, numeric?, class?}]
 // (a cell shows render(row) or row[key]; null/undefined shows "—").
-// opts: {caption, empty: 'text when no rows', rowClass?(row)}.
-// The wrapper scrolls sideways on a narrow screen.
+// opts: {caption, empty: 'text when no rows', rowClass?(row), label}.
+// The wrapper scrolls sideways on a narrow screen; with opts.label it is
+// a named region that takes focus, so the arrow keys scroll it.
 export function table (columns, rows, opts) {
   opts = opts || {};
   const head = h ('tr', null, columns.map (c =>
@@ -72,7 +73,12 @@ export function table (columns, rows, opts) {
   const t = h ('table', { class: opts.class || null },
     opts.caption ? h ('caption', null, opts.caption) : null,
     h ('thead', null, head), body);
-  return h ('div', { class: 'table-wrap' }, t);
+  return scrollRegion (t, opts.label);
+}
+
+// the wrapper of a table that may scroll sideways
+export function scrollRegion (tableEl, label) {
+  return h ('div', label ? { class: 'table-wrap', role: 'region', 'aria-label': label, tabindex: '0' } : { class: 'table-wrap' }, tableEl);
 }
 
 // One <tr> built as table() builds its rows (for pages that add rows live).
@@ -461,7 +467,7 @@ export function chart (el, opts) {
 }
 
 export const ui = {
-  h, fill, table, tableRow, confirmDialog, isDialogOpen, toast, copyButton, copyText,
+  h, fill, table, tableRow, scrollRegion, confirmDialog, isDialogOpen, toast, copyButton, copyText,
   fmtTime, fmtAge, fmtAgo, fmtNum, fmtBytes, errorText, errorBox, load, chart
 };
 

@@ -98,7 +98,7 @@ function renderSearch (root, params, ctx) {
         if (destroyed)
           return;
         fill (results, ev
-          ? table (eventColumns (names), [ev], { caption: 'The event with this id' })
+          ? table (eventColumns (names), [ev], { caption: 'The event with this id', label: 'Results' })
           : h ('p', null, 'No event with the id ', h ('code', null, eid), ' in your org.'));
         results.setAttribute ('aria-busy', 'false');
         return;
@@ -153,6 +153,7 @@ function renderSearch (root, params, ctx) {
       fill (results,
         table (eventColumns (names), items, {
           caption: items.length ? 'Newest first' : null,
+          label: 'Results',
           empty: isSearch ? 'No matching event on this page.' : 'No events match.'
         }),
         note, pager,

@@ -134,7 +134,7 @@ function renderList (root, params, ctx) {
       { label: 'Open', render: s => h ('span', { class: 'row' },
         h ('a', { href: '#/tail/' + encodeURIComponent (s.name), 'aria-label': 'Live tail of ' + s.name }, 'Tail'),
         h ('a', { href: '#/events?stream=' + encodeURIComponent (s.name), 'aria-label': 'Events of ' + s.name }, 'Events')) }
-    ], items, { caption: items.length + (items.length === 1 ? ' stream' : ' streams'), empty: 'No streams yet.' }));
+    ], items, { caption: items.length + (items.length === 1 ? ' stream' : ' streams'), empty: 'No streams yet.', label: 'Streams' }));
     if (focused) {
       const a = listEl.querySelector ('a[href="' + CSS.escape (focused) + '"]');
       if (a)

@@ -5,7 +5,7 @@
 // state is always on screen: connecting, live, reconnecting (with the
 // reason), stopped (with the error).
 
-import { h, fill, errorBox, tableRow, fmtNum } from '../ui.js';
+import { h, fill, errorBox, tableRow, scrollRegion, fmtNum } from '../ui.js';
 import { filterForm, apiFilters } from '../filters.js';
 import { eventColumns } from './explorer.js';
 
@@ -56,8 +56,8 @@ function renderTail (root, stream, q, ctx) {
   const thead = h ('thead', null, h ('tr', null, columns.map (c => h ('th', { scope: 'col', class: c.numeric ? 'num' : null }, c.label))));
   const empty = h ('tr', null, h ('td', { colspan: columns.length, class: 'empty' }, 'Waiting for events…'));
   tbody.appendChild (empty);
-  const tbl = h ('div', { class: 'table-wrap' },
-    h ('table', { 'aria-label': 'Events of ' + stream + ', newest first' }, thead, tbody));
+  const tbl = scrollRegion (h ('table', { 'aria-label': 'Events of ' + stream + ', newest first' }, thead, tbody),
+    'Live events');
 
   const form = filterForm ({
     idPrefix: 'tl', query: q, fields: ['type', 'source', 'status'], submitLabel: 'Apply filters',
