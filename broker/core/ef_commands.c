@@ -322,6 +322,7 @@ S_ON (dlq, ef_dlq_list)
 S_ON (dlq, ef_dlq_get)
 S_ON (dlq, ef_dlq_replay)
 S_ON (dlq, ef_dlq_delete)
+S_ON (dlq, ef_dlq_reasons)
 S_ON (admin, ef_admin_register)
 S_ON (admin, ef_admin_register_hashed)
 S_ON (admin, ef_admin_login)
@@ -430,6 +431,7 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_DLQ_GET, s_ef_dlq_get, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_DLQ_REPLAY, s_ef_dlq_replay, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_DLQ_DELETE, s_ef_dlq_delete, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_DLQ_REASONS, s_ef_dlq_reasons, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_REGISTER, s_ef_admin_register, EF_CMDF_ANON, ALL,
      s_ef_admin_register_hashed, NULL, NULL},
     {EF_CMD_LOGIN, s_ef_admin_login, EF_CMDF_ANON, ALL,
