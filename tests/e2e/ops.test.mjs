@@ -54,17 +54,19 @@ test('keys: create a key, shown once, revoke it, its next request is refused', a
   await checkA11y(page, { name: 'keys' });
 });
 
-test('dlq: a failing worker puts an event in the DLQ; it is replayed from the UI', async ({ page }) => {
+test('dlq: a failing worker puts events in the DLQ; from the UI one is replayed, one deleted', async ({ page }) => {
   await admin('POST', '/streams', {
     name: 'payments',
     pipeline: [{ type: 'worker', service: 'billing-e2e', max_attempts: 1 }],
   });
   const failing = await worker('billing-e2e', 'echo "card declined" >&2; exit 100');
   const sent = await publish('payments', { type: 'payment.requested', payload: { order: 42, amount: 9.5 } });
+  const other = await publish('payments', { type: 'payment.refunded', payload: { order: 43, amount: 1 } });
   assertEqual(sent.status, 202, 'publish');
   const id = sent.json.event_id;
-  await waitFor('the event in the DLQ', async () =>
-    (await admin('GET', '/dlq?stream=payments')).items.some((d) => d.event_id === id));
+  const otherId = other.json.event_id;
+  await waitFor('both events in the DLQ', async () =>
+    (await admin('GET', '/dlq?stream=payments')).items.length === 2);
   failing.kill('SIGTERM');
   await new Promise((resolve) => failing.once('exit', resolve));
 
@@ -81,11 +83,17 @@ test('dlq: a failing worker puts an event in the DLQ; it is replayed from the UI
   await page.goto('/#/dlq');
   await page.getByLabel('Stream').selectOption('payments');
   await page.getByRole('button', { name: 'Apply filters' }).click();
-  // the reason filters (GET /dlq/reasons: S3's, not merged everywhere yet)
-  if ((await api('GET', '/dlq/reasons', { token: await adminToken() })).status !== 404) {
-    await page.getByRole('button', { name: /card declined/ }).click();
-    await page.getByLabel('Error text').and(page.locator('[value="card declined"]')).waitFor();
-  }
+  // grouped by reason: choosing one filters the list by it
+  await page.getByRole('button', { name: /card declined 2/ }).click();
+  await waitFor('the error filter set', async () => (await page.getByLabel('Error text').inputValue()) === 'card declined');
+  await page.getByRole('button', { name: /card declined/, pressed: true }).waitFor();
+  // by event type: one of the two
+  await page.getByLabel('Event type').fill('payment.requested');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByRole('checkbox', { name: 'Select ' + otherId }).waitFor({ state: 'detached' });
+  await page.getByLabel('Event type').fill('');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.getByRole('checkbox', { name: 'Select ' + otherId }).waitFor();
   await page.getByRole('checkbox', { name: 'Select ' + id }).check();
   await screenshot(page, 'dlq');
   await checkA11y(page, { name: 'dlq' });
@@ -94,9 +102,19 @@ test('dlq: a failing worker puts an event in the DLQ; it is replayed from the UI
   await page.getByRole('button', { name: 'Replay selected' }).click();
   await confirmIn(page).getByRole('button', { name: 'Replay' }).click();
   await page.getByRole('status').getByText('Replayed 1 dead letter').waitFor();
-  await page.getByText('No dead letters match.').waitFor();
+  await page.getByRole('checkbox', { name: 'Select ' + id }).waitFor({ state: 'detached' });
   await waitFor('the replayed event PROCESSED', async () =>
     (await admin('GET', '/events/' + id)).status === 'PROCESSED');
+
+  // the other one: selected with "select all", deleted
+  await page.getByRole('checkbox', { name: 'Select every dead letter on this page' }).check();
+  assert(await page.getByRole('checkbox', { name: 'Select ' + otherId }).isChecked(), 'select all ticks the row');
+  await page.getByRole('button', { name: 'Delete selected' }).click();
+  await confirmIn(page).getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('status').getByText('Deleted 1 dead letter').waitFor();
+  await page.getByText('No dead letters match.').waitFor();
+  assertEqual((await api('GET', '/dlq/' + otherId, { token: await adminToken() })).status, 404, 'the deleted letter');
+  assertEqual((await admin('GET', '/events/' + otherId)).status, 'FAILED', 'its event stays FAILED');
 });
 
 test('groups: seek a group and watch its lag change', async ({ page }) => {
@@ -106,8 +124,12 @@ test('groups: seek a group and watch its lag change', async ({ page }) => {
   assertEqual(fetched.events.length, 5, 'the group fetched the stream');
   await admin('POST', '/streams/clicks/consumer-groups/analytics/offsets', { last_event_id: fetched.next_offset });
 
+  // a second group whose member holds a lease on three events
+  await admin('GET', '/streams/clicks/consumer-groups/archiver/events?limit=3&consumer_id=arch-1');
+
   await signIn(page);
   await page.goto('/#/groups/clicks');
+  await page.getByRole('region', { name: 'Members and leases' }).getByRole('row', { name: /archiver arch-1 1 3/ }).waitFor();
   const row = page.getByRole('region', { name: 'Consumer groups' }).getByRole('row', { name: /analytics/ });
   const lag = row.getByRole('cell').nth(1);   // offset, lag, members, actions after the header
   await waitFor('lag 0', async () => (await lag.textContent()) === '0');

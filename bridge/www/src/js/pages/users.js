@@ -3,7 +3,7 @@
 // once), delete one after a confirmation. Others are told it is for
 // admins.
 
-import { field, select, adminOnly, isAdmin, tableOf } from './ops-lib.js';
+import { field, select, adminOnly, isAdmin } from './ops-lib.js';
 
 const ROLES = ['admin', 'producer', 'consumer'];
 
@@ -59,7 +59,7 @@ export function render (root, params, ctx) {
   });
 
   function draw (users) {
-    fill (listEl, tableOf (ui, 'Users', [
+    fill (listEl, ui.table ([
       { label: 'Email', rowHeader: true, render: u => u.email + (u.email === me ? ' (you)' : '') },
       {
         label: 'Role',
@@ -93,7 +93,7 @@ export function render (root, params, ctx) {
           'on:click': () => remove (u)
         }, 'Delete')
       }
-    ], users, { caption: users.length + (users.length === 1 ? ' user' : ' users'), empty: 'No users.' }));
+    ], users, { label: 'Users', caption: users.length + (users.length === 1 ? ' user' : ' users'), empty: 'No users.' }));
   }
 
   async function remove (u) {
