@@ -164,7 +164,8 @@ function renderStream (root, stream, ctx) {
       chartGroups = keys.join ('\n');
       chart = ui.chart (chartEl, { title: 'Lag (events) of each group', series: keys.map (k => ({ label: k })) });
     }
-    chart.setData (xs, keys.map (k => lags.get (k)));
+    if (xs.length > 1) // one point has no time axis to speak of
+      chart.setData (xs, keys.map (k => lags.get (k)));
   }
 
   let failed = false;
@@ -176,8 +177,8 @@ function renderStream (root, stream, ctx) {
         fill (status);
       failed = false;
     } catch (ex) {
-      if (!failed)
-        fill (status, ui.errorBox (ex, 'The groups could not be read'));
+      if (!failed) // the first answer: in place of the table; later: above it
+        fill (tableEl.querySelector ('table') ? status : tableEl, ui.errorBox (ex, 'The groups could not be read'));
       failed = true;
       return;
     }
