@@ -65,6 +65,7 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "PASSWORD",
     "EVENT_HISTORY",
     "DLQ_REASONS",
+    "CHECK_STREAM",
 };
 
 const char *

@@ -10,6 +10,7 @@
     EVENT_HISTORY tells each attempt of an event, in order. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_proc.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 #include "eventflow/ef_worker.h"
@@ -504,6 +505,17 @@ test_poison_to_dlq_and_replay (void **state)
     assert_string_equal (json_string_value (json_object_get (d, "last_error")),
                          "boom");
     json_decref (l);
+    /* one dead letter shows its attempts, each with its worker */
+    json_t *one = s_dlq ((const char *const[]){"show", s.id, NULL});
+    json_t *hist = json_object_get (one, "history");
+    assert_int_equal (json_array_size (hist), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *a = json_array_get (hist, i);
+        assert_string_equal (json_string_value (json_object_get (a, "outcome")),
+                             "failed");
+        assert_non_null (json_string_value (json_object_get (a, "worker")));
+    }
+    json_decref (one);
     assert_int_equal (s_proc_stat ("dlq_size"), 1);
     assert_true (s_proc_stat ("retries") >= 2);
     assert_true (s_proc_stat ("latency_count") >= 2); /* earlier tests' */
@@ -1123,10 +1135,11 @@ test_a_late_answer_for_a_timed_out_attempt_changes_nothing (void **state)
 }
 
 /*  EVENT_HISTORY as the client c sees it: 0 and the history's outcomes
-    (comma-separated), the routed copy's event id and the status, or the
-    call's error. */
+    and workers ("-" for nil; comma-separated), the routed copy's event
+    id and the status, or the call's error. */
 typedef struct {
     char outcomes[256];
+    char workers[256];
     char routed[40];
     char status[16];
     char error[64];
@@ -1155,11 +1168,20 @@ s_history (ef_client_t *c, const char *event_id, s_hist_t *h)
     assert_int_equal (ef_mpr_array (&r, &n), 0);
     for (uint32_t i = 0; i < n; i++) {
         assert_int_equal (ef_mpr_map (&r, &m), 0);
+        int worker = 0;
         for (uint32_t k = 0; k < m; k++) {
             ef_str_t key;
             assert_int_equal (ef_mpr_str (&r, &key), 0);
             if (ef_mpr_nil (&r))
                 continue;
+            if (ef_str_eq (key, "worker")) {
+                assert_int_equal (ef_mpr_str (&r, &v), 0);
+                snprintf (h->workers + strlen (h->workers),
+                          sizeof h->workers - strlen (h->workers), "%s%.*s",
+                          i ? "," : "", (int)v.len, v.ptr);
+                worker = 1;
+                continue;
+            }
             if (ef_str_eq (key, "outcome") || ef_str_eq (key, "error") ||
                 ef_str_eq (key, "routed_event_id")) {
                 assert_int_equal (ef_mpr_str (&r, &v), 0);
@@ -1176,6 +1198,10 @@ s_history (ef_client_t *c, const char *event_id, s_hist_t *h)
             } else
                 assert_int_equal (ef_mpr_skip (&r, EF_MSGPACK_DEPTH), 0);
         }
+        if (!worker)
+            snprintf (h->workers + strlen (h->workers),
+                      sizeof h->workers - strlen (h->workers), "%s-",
+                      i ? "," : "");
     }
     return 0;
 }
@@ -1203,11 +1229,50 @@ test_event_history_tells_each_attempt (void **state)
     s_hist_t h;
     assert_int_equal (s_history (s_admin, s.id, &h), 0);
     assert_string_equal (h.outcomes, "routed,failed,failed,done");
+    /* each worker attempt names the worker that answered it (the one
+       worker: the hex of its routing id), the route none */
+    char w1[64] = "";
+    assert_int_equal (sscanf (h.workers, "-,%63[0-9a-f],", w1), 1);
+    assert_true (strlen (w1) >= 2 && strlen (w1) % 2 == 0);
+    char want[256];
+    snprintf (want, sizeof want, "-,%s,%s,%s", w1, w1, w1);
+    assert_string_equal (h.workers, want);
     assert_string_equal (h.status, "PROCESSED");
     assert_string_equal (h.error, "not yet"); /* the last one given */
     assert_int_equal (h.dropped, 0);
     state_t copy = s_state (s_admin, "hist-copy", 1);
     assert_string_equal (h.routed, copy.id);
+    /* the CLI: a table with the worker in it, or the answer as JSON */
+    const char *args[] = {"--data-dir", s_broker.dir, "history", s.id, NULL};
+    h_proc_t *p = h_proc_start (&s_broker, NULL, args);
+    assert_non_null (p);
+    assert_int_equal (
+        h_proc_wait (p, 0, "status PROCESSED, 4 attempts", 1, WAIT_MS), 0);
+    assert_int_equal (h_proc_end (&p, 0, WAIT_MS), 0);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, args), 0);
+    assert_non_null (strstr (out, "WORKER"));
+    assert_non_null (strstr (out, w1));
+    assert_non_null (strstr (out, "not yet"));
+    free (out);
+    free (err);
+    const char *json[] = {"--data-dir", s_broker.dir, "history",
+                          s.id,         "--json",     NULL};
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, json), 0);
+    json_error_t jerr;
+    json_t *j = json_loads (out, 0, &jerr);
+    assert_non_null (j);
+    json_t *hist = json_object_get (j, "history");
+    assert_int_equal (json_array_size (hist), 4);
+    assert_true (
+        json_is_null (json_object_get (json_array_get (hist, 0), "worker")));
+    const char *w4 = json_string_value (
+        json_object_get (json_array_get (hist, 3), "worker"));
+    assert_non_null (w4);
+    assert_string_equal (w4, w1);
+    json_decref (j);
+    free (out);
+    free (err);
     /* the copy has no pipeline: no history, PROCESSED */
     assert_int_equal (s_history (s_admin, copy.id, &h), 0);
     assert_string_equal (h.outcomes, "");
@@ -1218,6 +1283,161 @@ test_event_history_tells_each_attempt (void **state)
     assert_non_null (c);
     ef_client_set_jwt (c, jwt);
     assert_int_equal (s_history (c, s.id, &h), EF_ENOTFOUND);
+    ef_client_destroy (&c);
+}
+
+/* ---------------------------------------------------------------- check */
+
+/*  CHECK_STREAM's verdict: valid, and its errors as "path=message"
+    lines in out (1024 bytes). */
+static int
+s_check (const char *name, const char *schema, const char *pipeline,
+         const char *payload, char *out)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_CHECK_STREAM;
+    req.name = ef_str (name);
+    req.schema = ef_str (schema);
+    req.pipeline = ef_str (pipeline);
+    req.payload = ef_str (payload);
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    ef_mpr_t r;
+    int valid = -1;
+    uint32_t n = 0;
+    assert_int_equal (ef_proto_reply_find (rep, "valid", &r), 0);
+    assert_int_equal (ef_mpr_bool (&r, &valid), 0);
+    assert_int_equal (ef_proto_reply_find (rep, "errors", &r), 0);
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    out[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        ef_field_error_t e;
+        assert_int_equal (ef_proto_read_field_error (&r, &e), 0);
+        size_t len = strlen (out);
+        snprintf (out + len, 1024 - len, "%.*s=%.*s\n", (int)e.path.len,
+                  e.path.ptr, (int)e.message.len, e.message.ptr);
+    }
+    assert_int_equal (valid, n == 0);
+    return valid;
+}
+
+/*  CHECK_STREAM compiles a schema and a pipeline as CREATE_STREAM and
+    UPDATE_STREAM would, routes included (name: the stream being edited),
+    checks a payload against the schema, answers every error by path,
+    and stores nothing. */
+static void
+test_check_stream_answers_errors_by_path_and_stores_nothing (void **state)
+{
+    (void)state;
+    char got[1024];
+    ef_stream_info_t si;
+    const char *obj = "{\"type\":\"object\",\"required\":[\"a\"],"
+                      "\"properties\":{\"a\":{\"type\":\"integer\"}}}";
+    /* all good: nothing made */
+    assert_true (s_check ("ck-new", obj,
+                          "[{\"type\":\"filter\",\"schema\":{}}]", "{\"a\":1}",
+                          got));
+    assert_string_equal (got, "");
+    assert_int_equal (ef_client_get_stream (s_admin, "ck-new", &si),
+                      EF_ENOTFOUND);
+    /* a name, a schema and a pipeline at fault: each at its place */
+    assert_false (s_check ("no/slash", "{\"type\":7}",
+                           "[{\"type\":\"filter\",\"schema\":{}},"
+                           "{\"type\":\"transform\",\"patch\":[{\"op\":1}]}]",
+                           NULL, got));
+    assert_non_null (strstr (got, "/name=stream names are"));
+    assert_non_null (strstr (got, "/schema=invalid schema: "));
+    assert_non_null (
+        strstr (got, "/pipeline/1/patch=invalid pipeline: step 1: transform"));
+    assert_false (s_check (NULL, NULL, "[{\"type\":\"nope\"}]", NULL, got));
+    assert_non_null (strstr (got, "/pipeline=invalid pipeline: "));
+    /* routes: a new stream routing to itself, and as UPDATE_STREAM would
+       see an existing one (by name or id) */
+    assert_false (s_check ("ck-loop", NULL,
+                           "[{\"type\":\"route\",\"stream\":\"ck-loop\"}]",
+                           NULL, got));
+    assert_string_equal (got, "/pipeline=invalid pipeline: route cycle: "
+                              "ck-loop -> ck-loop\n");
+    assert_int_equal (
+        s_create ("ck-a", NULL, "[{\"type\":\"route\",\"stream\":\"ck-b\"}]"),
+        0);
+    const char *to_a = "[{\"type\":\"route\",\"stream\":\"ck-a\"}]";
+    assert_false (s_check ("ck-b", NULL, to_a, NULL, got));
+    assert_string_equal (got, "/pipeline=invalid pipeline: route cycle: "
+                              "ck-b -> ck-a -> ck-b\n");
+    assert_int_equal (s_create ("ck-b", NULL, NULL), 0);
+    assert_int_equal (ef_client_get_stream (s_admin, "ck-b", &si), 0);
+    char id[64];
+    snprintf (id, sizeof id, "%.*s", (int)si.id.len, si.id.ptr);
+    assert_false (s_check (id, NULL, to_a, NULL, got));
+    assert_string_equal (got, "/pipeline=invalid pipeline: route cycle: "
+                              "ck-b -> ck-a -> ck-b\n");
+    assert_true (s_check ("ck-c", NULL, to_a, NULL, got)); /* no cycle */
+    /* and nothing changed: ck-b has no pipeline */
+    assert_int_equal (ef_client_get_stream (s_admin, "ck-b", &si), 0);
+    assert_false (ef_str_set (si.pipeline));
+    /* payloads: PUBLISH's rules, then the schema's paths under /payload */
+    assert_false (s_check (NULL, obj, NULL, "{\"a\":", got));
+    assert_string_equal (got, "/payload=payload is not a single JSON value\n");
+    assert_false (s_check (NULL, obj, NULL, "{\"a\":\"x\"}", got));
+    assert_non_null (strstr (got, "/payload/a="));
+    assert_false (s_check (NULL, obj, NULL, "[]", got));
+    assert_non_null (strstr (got, "/payload="));
+    /* without a schema in the request, the named stream's */
+    assert_int_equal (s_create ("ck-typed", obj, NULL), 0);
+    assert_false (s_check ("ck-typed", NULL, NULL, "{\"a\":true}", got));
+    assert_non_null (strstr (got, "/payload/a="));
+    assert_true (s_check ("ck-typed", NULL, NULL, "{\"a\":2}", got));
+    /* a check over its budget says so, as PUBLISH does */
+    char hostile[4096] = "{\"allOf\":[";
+    for (int i = 0; i < 50; i++)
+        strcat (hostile, i ? ",{\"pattern\":\"^(a|aa)+$\"}"
+                           : "{\"pattern\":\"^(a|aa)+$\"}");
+    strcat (hostile, "]}");
+    assert_false (s_check (NULL, hostile, NULL,
+                           "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"",
+                           got));
+    assert_string_equal (got,
+                         "/payload=the schema check exceeded its budget\n");
+    /* a payload over max_payload is refused before any check */
+    static char big[(1 << 20) + 16];
+    memset (big, ' ', sizeof big - 1);
+    big[0] = '1';
+    assert_false (s_check (NULL, NULL, NULL, big, got));
+    assert_string_equal (got, "/payload=payload is larger than the limit\n");
+    /* names resolve in the caller's org only */
+    static char jwt[1024];
+    s_other_org (jwt, sizeof jwt, "carl-check@example.com", "carl-corp");
+    ef_client_t *c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_client_set_jwt (c, jwt);
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_CHECK_STREAM;
+    req.name = ef_str ("ck-typed"); /* another org's: a new stream there */
+    req.payload = ef_str ("{\"a\":true}");
+    const ef_reply_t *rep;
+    assert_int_equal (ef_client_call (c, &req, &rep), 0);
+    ef_mpr_t r;
+    int valid = 0;
+    assert_int_equal (ef_proto_reply_find (rep, "valid", &r), 0);
+    assert_int_equal (ef_mpr_bool (&r, &valid), 0);
+    assert_true (valid);
+    ef_client_destroy (&c);
+    /* and admins only: a producer's key is refused */
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_APIKEY_CREATE;
+    req.name = ef_str ("ck-producer");
+    req.role = ef_str ("producer");
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    char key[256];
+    h_reply_str (rep, "api_key", NULL, key, sizeof key);
+    c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_client_set_api_key (c, key);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_CHECK_STREAM;
+    req.payload = ef_str ("1");
+    assert_int_equal (ef_client_call (c, &req, &rep), EF_EFORBIDDEN);
     ef_client_destroy (&c);
 }
 
@@ -1244,6 +1464,8 @@ main (void)
         cmocka_unit_test (
             test_a_late_answer_for_a_timed_out_attempt_changes_nothing),
         cmocka_unit_test (test_event_history_tells_each_attempt),
+        cmocka_unit_test (
+            test_check_stream_answers_errors_by_path_and_stores_nothing),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

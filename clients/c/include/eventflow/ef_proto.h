@@ -85,6 +85,7 @@ typedef enum {
     EF_CMD_PASSWORD,
     EF_CMD_EVENT_HISTORY,
     EF_CMD_DLQ_REASONS,
+    EF_CMD_CHECK_STREAM,
     EF_CMD_COUNT
 } ef_cmd_t;
 
@@ -168,6 +169,7 @@ typedef struct {
     /* processing */
     ef_str_t schema;              /* CREATE/UPDATE_STREAM: JSON Schema text */
     ef_str_t pipeline;            /* CREATE/UPDATE_STREAM: pipeline JSON text */
+    ef_str_t payload;             /* CHECK_STREAM: a payload (JSON text) */
     ef_str_t service;             /* READY */
     ef_str_t job_id;              /* DONE, FAIL */
     ef_str_t result;              /* DONE: JSON text */
@@ -378,6 +380,8 @@ typedef struct {
     ef_str_t streams[16];
     uint32_t n_streams;
     uint64_t per_second, burst, created_at, revoked_at;
+    uint64_t last_used_at;     /* 0 = nil: none since the broker started */
+    uint64_t requests_per_min; /* requests it authenticated in the last 60 s */
 } ef_apikey_info_t;
 
 typedef struct {
