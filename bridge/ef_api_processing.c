@@ -333,6 +333,9 @@ ef_api_workers_list (ef_bridge_t *self, ef_http_t *h)
     ef_buf_append (&h->out, ",\"queued\":", 10);
     if (ef_api_render (h, rep, "queued"))
         ef_buf_append (&h->out, "0", 1);
+    ef_buf_append (&h->out, ",\"services\":", 12);
+    if (ef_api_render (h, rep, "services"))
+        ef_buf_append (&h->out, "[]", 2);
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 200);
 }

@@ -166,6 +166,10 @@ s_workers_of (const char *service)
         if (s && !strcmp (s, service)) {
             assert_true (json_is_integer (json_object_get (w, "capacity")));
             assert_true (json_is_integer (json_object_get (w, "in_flight")));
+            /* its id: the lowercase hex of its routing id */
+            const char *id = json_string_value (json_object_get (w, "id"));
+            assert_non_null (id);
+            assert_true (*id && strspn (id, "0123456789abcdef") == strlen (id));
             n++;
         }
     }
@@ -183,6 +187,26 @@ s_workers_are (void *arg)
 {
     s_workers_watch_t *w = arg;
     return (w->n = s_workers_of (w->service)) == w->want;
+}
+
+/*  GET /workers: service's figure key in "services" (-1: not listed). */
+static json_int_t
+s_service_figure (const char *service, const char *key)
+{
+    h_resp_t r;
+    json_int_t v = -1;
+    s_http (&r, "GET", API "/workers", s_admin, NULL);
+    H_EXPECT_STATUS (r, 200);
+    size_t i;
+    json_t *sv;
+    json_array_foreach (h_http_j (r.json, "services"), i, sv)
+    {
+        const char *s = json_string_value (json_object_get (sv, "service"));
+        if (s && !strcmp (s, service))
+            v = json_integer_value (json_object_get (sv, key));
+    }
+    h_http_free (&r);
+    return v;
 }
 
 /*  Wait until GET /workers lists `want` workers of service. */
@@ -486,6 +510,12 @@ test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it (
         h_http_free (&r);
     }
     assert_int_equal (s_workers_of ("payments"), 1);
+    /* the service's figures: its worker, what it answered */
+    assert_int_equal (s_service_figure ("payments", "workers"), 1);
+    assert_int_equal (s_service_figure ("payments", "capacity"), 1);
+    assert_int_equal (s_service_figure ("payments", "queued"), 0);
+    assert_int_equal (s_service_figure ("payments", "failed"), 3);
+    assert_int_equal (s_service_figure ("payments", "done"), 0);
 
     /* the queue, with its filters */
     EXPECT_DLQ ("stream=jobs", 3, NULL);
@@ -621,6 +651,10 @@ test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it (
     h_http_free (&r);
     EXPECT_DLQ ("stream=jobs", 0, NULL);
     s_worker_stop (good, "payments");
+    /* counted since the broker started, workers come and go */
+    assert_int_equal (s_service_figure ("payments", "done"), 2);
+    assert_int_equal (s_service_figure ("payments", "failed"), 3);
+    assert_int_equal (s_service_figure ("payments", "workers"), 0);
 }
 
 /*  Publish one event of type with payload {} over HTTP; its id into id. */
