@@ -89,7 +89,8 @@ s_stream_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req, int status)
     hide a duplicate key the broker should refuse). */
 typedef struct {
     ef_buf_t schema, pipeline;
-    json_t *root; /* the parsed body: req's name points into it */
+    ef_buf_t payload; /* a check's payload, as sent */
+    json_t *root;     /* the parsed body: req's name points into it */
 } s_config_t;
 
 static void
@@ -124,6 +125,10 @@ s_config_member (void *arg, ef_str_t key, ef_str_t value)
         ef_buf_reset (b);
         s_compact (b, value);
     }
+    if (ef_str_eq (key, "payload")) {
+        ef_buf_reset (&c->payload);
+        ef_buf_append (&c->payload, value.ptr, value.len);
+    }
     return 0;
 }
 
@@ -132,19 +137,37 @@ s_config_free (s_config_t *c)
 {
     ef_buf_free (&c->schema);
     ef_buf_free (&c->pipeline);
+    ef_buf_free (&c->payload);
     if (c->root)
         json_decref (c->root);
 }
 
+/*  A check's verdict on a body the bridge refuses already: 200
+    {valid: false, errors}, as the broker's verdicts read. */
+static int
+s_check_refused (ef_http_t *h, ef_api_errors_t *e)
+{
+    static const char head[] = "{\"valid\":false,\"errors\":[";
+    ef_buf_append (&h->out, head, sizeof head - 1);
+    ef_buf_append (&h->out, e->list.data, e->list.len);
+    ef_buf_append (&h->out, "]}", 2);
+    ef_api_errors_free (e);
+    return ef_http_send (h, 200);
+}
+
+enum { S_UPDATE, S_CREATE, S_CHECK };
+
 /*  Read a stream body: name (required on create), schema (an object or a
     boolean), pipeline (an array of steps); retention is not served yet.
-    On update a null schema or pipeline removes it. 0 with req filled
-    (its texts point into c: keep c until the call is done, then
+    On update a null schema or pipeline removes it (and a check checks
+    nothing of it); a check's payload is any JSON value. 0 with req
+    filled (its texts point into c: keep c until the call is done, then
     s_config_free it), or the status answered. */
 static int
 s_stream_body (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
-               s_config_t *c, int create)
+               s_config_t *c, int mode)
 {
+    int create = mode == S_CREATE;
     json_t *root;
     int rc = ef_api_body (self, h, &root);
     if (rc)
@@ -168,7 +191,8 @@ s_stream_body (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                            "is not supported by this release");
     if (e.n) {
         json_decref (root);
-        return ef_api_errors_send (h, &e);
+        return mode == S_CHECK ? s_check_refused (h, &e)
+                               : ef_api_errors_send (h, &e);
     }
     ef_api_errors_free (&e);
     c->root = root;
@@ -189,7 +213,9 @@ s_stream_body (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
             json_is_null (pipeline)
                 ? ef_str ("")
                 : (ef_str_t){c->pipeline.data, (uint32_t)c->pipeline.len};
-    return c->schema.oom || c->pipeline.oom
+    if (mode == S_CHECK && json_object_get (root, "payload"))
+        req->payload = (ef_str_t){c->payload.data, (uint32_t)c->payload.len};
+    return c->schema.oom || c->pipeline.oom || c->payload.oom
                ? ef_http_problem (h, EF_EUNAVAILABLE, "out of memory", NULL, 1)
                : 0;
 }
@@ -201,7 +227,8 @@ ef_api_streams_create (ef_bridge_t *self, ef_http_t *h)
     s_config_t c = {0};
     ef_buf_init (&c.schema);
     ef_buf_init (&c.pipeline);
-    int rc = s_stream_body (self, h, &req, &c, 1);
+    ef_buf_init (&c.payload);
+    int rc = s_stream_body (self, h, &req, &c, S_CREATE);
     if (rc == 0) {
         req.cmd = EF_CMD_CREATE_STREAM;
         rc = s_stream_call (self, h, &req, 201);
@@ -217,11 +244,45 @@ ef_api_streams_update (ef_bridge_t *self, ef_http_t *h)
     s_config_t c = {0};
     ef_buf_init (&c.schema);
     ef_buf_init (&c.pipeline);
-    int rc = s_stream_body (self, h, &req, &c, 0);
+    ef_buf_init (&c.payload);
+    int rc = s_stream_body (self, h, &req, &c, S_UPDATE);
     if (rc == 0) {
         req.cmd = EF_CMD_UPDATE_STREAM;
         req.stream = ef_str (h->params[0]);
         rc = s_stream_call (self, h, &req, 200);
+    }
+    s_config_free (&c);
+    return rc;
+}
+
+/*  POST /api/v1/streams/check: CHECK_STREAM, a dry run of the create or
+    update body plus a payload: 200 {valid, errors} whatever the verdict
+    (nothing is stored). */
+int
+ef_api_streams_check (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    s_config_t c = {0};
+    const ef_reply_t *rep;
+    ef_buf_init (&c.schema);
+    ef_buf_init (&c.pipeline);
+    ef_buf_init (&c.payload);
+    int rc = s_stream_body (self, h, &req, &c, S_CHECK);
+    if (rc == 0) {
+        req.cmd = EF_CMD_CHECK_STREAM;
+        rc = ef_bridge_try (self, h, &req, &rep);
+        if (rc)
+            rc = ef_bridge_call_error (h, rc, rep);
+        else {
+            ef_buf_append (&h->out, "{\"valid\":", 9);
+            int bad = ef_api_render (h, rep, "valid");
+            ef_buf_append (&h->out, ",\"errors\":", 10);
+            bad |= ef_api_render (h, rep, "errors");
+            ef_buf_append (&h->out, "}", 1);
+            rc = bad ? ef_http_problem (h, EF_EINTERNAL, "malformed reply",
+                                        NULL, 0)
+                     : ef_http_send (h, 200);
+        }
     }
     s_config_free (&c);
     return rc;

@@ -123,6 +123,9 @@ const ef_route_t ef_bridge_routes[] = {
     S_PASS ("DELETE", "/api/v1/api-keys/{key_id}", EF_CMD_APIKEY_REVOKE,
             EF_ROUTE_FIELD (key_id), NULL, 0, 204),
     {"POST", "/api/v1/streams", ef_api_streams_create},
+    /* (a literal path: a stream named "check" is still GET/PATCH/DELETE
+       /streams/check, and POST there is never /streams/{stream_id}) */
+    {"POST", "/api/v1/streams/check", ef_api_streams_check},
     {"GET", "/api/v1/streams", ef_api_streams_list},
     {"GET", "/api/v1/streams/{stream_id}", ef_api_streams_get},
     {"PATCH", "/api/v1/streams/{stream_id}", ef_api_streams_update},

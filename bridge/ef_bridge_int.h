@@ -114,6 +114,7 @@ int ef_api_streams_list (ef_bridge_t *self, ef_http_t *h);
 int ef_api_streams_get (ef_bridge_t *self, ef_http_t *h);
 int ef_api_streams_update (ef_bridge_t *self, ef_http_t *h);
 int ef_api_streams_delete (ef_bridge_t *self, ef_http_t *h);
+int ef_api_streams_check (ef_bridge_t *self, ef_http_t *h);
 int ef_api_ingest (ef_bridge_t *self, ef_http_t *h);
 int ef_api_ingest_seed (ef_bridge_t *self, ef_http_t *h);
 int ef_api_events_get (ef_bridge_t *self, ef_http_t *h);

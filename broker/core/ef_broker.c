@@ -683,7 +683,8 @@ s_modules (ef_broker_t *self)
     ef_dlq_ctx_t dx = {self->reader, &self->out, self->writer};
     ef_admin_ctx_t ax = {self->reader, &self->out, self->auth, self->log,
                          self->curve};
-    ef_streams_ctx_t sx = {&self->out, self->auth, self->writer};
+    ef_streams_ctx_t sx = {&self->out, self->auth, self->writer, self->reader,
+                           self->max_payload};
     ef_publish_ctx_t px = {self->reader,      &self->out,      self->scratch,
                            self->max_payload, self->schemas,   self->auth,
                            self->log,         self->log_debug, self->metrics,

@@ -306,6 +306,7 @@ S_QUERY (s_list_events, ef_query_list_events)
 S_ON (streams, ef_streams_create)
 S_ON (streams, ef_streams_update)
 S_ON (streams, ef_streams_delete)
+S_ON (streams, ef_streams_check)
 S_ON (publish, ef_publish)
 S_ON (consume, ef_consume_fetch)
 S_ON (consume, ef_consume_commit)
@@ -410,6 +411,7 @@ static const ef_command_t s_commands[] = {
      NULL},
     {EF_CMD_DELETE_STREAM, s_ef_streams_delete, STREAM, ADMIN, NULL, NULL,
      s_stream_gone},
+    {EF_CMD_CHECK_STREAM, s_ef_streams_check, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_FETCH, s_ef_consume_fetch, STREAM, CONSUMER, NULL, s_park, NULL},
     {EF_CMD_COMMIT, s_ef_consume_commit, STREAM, CONSUMER, NULL, NULL, NULL},
     {EF_CMD_SEEK, s_ef_consume_seek, STREAM, CONSUMER, NULL, NULL, NULL},
@@ -471,7 +473,10 @@ ef_commands_find (ef_cmd_t cmd)
 void
 ef_commands_checked (ef_broker_t *self, ef_wreq_t *w)
 {
-    ef_publish_checked (self->publish, w);
+    if (w->req.cmd == EF_CMD_CHECK_STREAM)
+        ef_streams_checked (self->streams, w);
+    else
+        ef_publish_checked (self->publish, w);
 }
 
 void

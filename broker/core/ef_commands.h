@@ -52,8 +52,9 @@ const ef_command_t *ef_commands_find (ef_cmd_t cmd);
 /*  Encode the reply of an EF_CMDF_WRITES command back from the writer
     into self->out. */
 void ef_commands_write_reply (ef_broker_t *self, ef_wreq_t *w);
-/*  A PUBLISH back from its schema checks: count the rates of the items
-    they let through. */
+/*  A request back from its schema checks: a PUBLISH counts the rates of
+    the items they let through; a CHECK_STREAM writes its reply into
+    self->out. */
 void ef_commands_checked (ef_broker_t *self, ef_wreq_t *w);
 /*  Grow w's per-item arrays to n. 0 or EF_ENOMEM. */
 int ef_commands_reserve (ef_wreq_t *w, uint32_t n);

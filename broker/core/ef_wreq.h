@@ -100,6 +100,8 @@ struct ef_wreq {
     int checking;             /* PUBLISH: with the schema checks */
     uint32_t check_next;      /* the next item they check */
     int64_t check_ns;         /* the CPU they spent on it so far */
+    uint32_t check_errors;    /* CHECK_STREAM: {path, message} maps in
+                                 reply so far */
     int status;               /* whole-request error, 0 if none */
     const char *why;          /* static text for status */
     const char *why_at;       /* the JSON Pointer into the request that

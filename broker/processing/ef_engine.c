@@ -771,6 +771,24 @@ typedef struct {
     int rc;
 } s_graph_t;
 
+/*  Stream num's compiled pipeline: the engine's (cached), or without an
+    engine compiled anew into *own (the caller destroys it), as a thread
+    other than the writer's must. */
+static ef_pipeline_t *
+s_pipeline_of (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num,
+               ef_stream_rec_t *s, ef_pipeline_t **own)
+{
+    if (self)
+        return s_pipeline (self, txn, num, s);
+    if (ef_store_stream_get (txn, num, s) || !ef_str_set (s->pipeline))
+        return NULL;
+    int err;
+    char why[256];
+    *own = ef_pipeline_compile (s->pipeline.ptr, s->pipeline.len, &err, why,
+                                sizeof why);
+    return *own;
+}
+
 static int
 s_graph_add (void *arg, const ef_stream_rec_t *s)
 {
@@ -778,8 +796,10 @@ s_graph_add (void *arg, const ef_stream_rec_t *s)
     if (s->num == g->skip)
         return 0;
     ef_stream_rec_t cur;
-    ef_pipeline_t *p = s_pipeline (g->self, g->txn, s->num, &cur);
+    ef_pipeline_t *own = NULL;
+    ef_pipeline_t *p = s_pipeline_of (g->self, g->txn, s->num, &cur, &own);
     g->rc = ef_routes_add (g->routes, ef_str (s->name), ef_str (s->id), p);
+    ef_pipeline_destroy (&own);
     return g->rc ? 1 : 0;
 }
 
@@ -794,7 +814,7 @@ ef_engine_check_routes (ef_engine_t *self, ef_store_txn_t *txn, uint32_t org,
     if (num && ef_store_stream_get (txn, num, &s) == 0) {
         snprintf (id, sizeof id, "%s", s.id);
         if (!ef_str_set (pipeline))
-            p = s_pipeline (self, txn, num, &s);
+            p = s_pipeline_of (self, txn, num, &s, &own);
     }
     if (ef_str_set (pipeline) && pipeline.len) {
         int err;

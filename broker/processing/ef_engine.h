@@ -60,7 +60,9 @@ int ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq,
     has the name and pipeline given (pipeline: JSON text; unset: the
     stream's own; empty: none). 0 when not; EF_EINVAL with why = "route
     cycle: a -> b -> a" or "route fan-out: …"; a store error. Reads
-    only. */
+    only. With self NULL the pipelines are compiled anew rather than
+    taken from the engine's cache, so any thread may check (CHECK_STREAM,
+    on the reactor's snapshot). */
 int ef_engine_check_routes (ef_engine_t *self, ef_store_txn_t *txn,
                             uint32_t org, uint32_t num, ef_str_t name,
                             ef_str_t pipeline, char *why, size_t why_len);

@@ -64,6 +64,7 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "LEAVE",
     "PASSWORD",
     "EVENT_HISTORY",
+    "CHECK_STREAM",
 };
 
 const char *

@@ -84,7 +84,8 @@ static const ef_proto_table_t s_rate = EF_PT (s_rate_fields);
     X (EVENTS, "events", EVENTS, VIEW, events, S_OF (n_events), NULL)          \
     X (CURSOR, "cursor", STR, SET, cursor, 0, NULL)                            \
     X (WHERE, "where", STRS, SET, where, S_OF (n_where), NULL)                 \
-    X (SECONDS, "seconds", U32, HAS, seconds, S_OF (has_seconds), NULL)
+    X (SECONDS, "seconds", U32, HAS, seconds, S_OF (has_seconds), NULL)        \
+    X (PAYLOAD, "payload", STR, SET, payload, 0, NULL)
 
 #define S_ENUM(id, k, kind, when, m, aux, sub) S_F_##id,
 enum { S_FIELDS (S_ENUM) S_NFIELDS };
@@ -171,6 +172,8 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_DLQ_DELETE] = {B (EVENT_ID), 0},
     [EF_CMD_LEAVE] = {B (SERVICE), 0},
     [EF_CMD_PASSWORD] = {B (PASSWORD) | B (NEW_PASSWORD), 0},
+    [EF_CMD_CHECK_STREAM] = {B (NAME) | B (SCHEMA) | B (PIPELINE) | B (PAYLOAD),
+                             0},
 };
 
 uint64_t

@@ -318,6 +318,87 @@ test_stream_read_carries_its_event_statistics (void **st)
     h_http_free (&r);
 }
 
+/*  POST /streams/check: a dry run answering 200 with the verdict, every
+    fault by path (the bridge's own and the broker's alike); a stream
+    named "check" is still reached by its name on the other methods. */
+static void
+test_stream_check_is_a_dry_run_answered_by_path (void **st)
+{
+    (void)st;
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "POST", API "/streams/check", s_admin_key,
+            "{\"name\":\"chk\",\"schema\":{\"type\":\"object\","
+            "\"properties\":{\"a\":{\"type\":\"integer\"}}},"
+            "\"pipeline\":[{\"type\":\"filter\",\"schema\":{}}],"
+            "\"payload\":{\"a\": 1}}",
+            NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_true (json_is_true (h_http_j (r.json, "valid")));
+    assert_int_equal (json_array_size (h_http_j (r.json, "errors")), 0);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/chk", s_admin_key, NULL,
+            NULL);
+    H_EXPECT_STATUS (r, 404); /* nothing was made */
+    h_http_free (&r);
+    /* the broker's verdicts: schema, a step's patch, the payload's path */
+    h_http (&r, s_bridge.url, "POST", API "/streams/check", s_admin_key,
+            "{\"schema\":{\"type\":7},"
+            "\"pipeline\":[{\"type\":\"transform\",\"patch\":[{\"op\":1}]}]}",
+            NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_true (json_is_false (h_http_j (r.json, "valid")));
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"), "/schema",
+                                   "invalid schema"));
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"),
+                                   "/pipeline/0/patch", "invalid pipeline"));
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/streams/check", s_admin_key,
+            "{\"schema\":{\"properties\":{\"a\":{\"type\":\"integer\"}}},"
+            "\"payload\":{\"a\":\"x\"}}",
+            NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_true (json_is_false (h_http_j (r.json, "valid")));
+    assert_true (
+        h_http_has_error (h_http_j (r.json, "errors"), "/payload/a", NULL));
+    h_http_free (&r);
+    /* the bridge's own: a schema that is not one, a bad name */
+    h_http (&r, s_bridge.url, "POST", API "/streams/check", s_admin_key,
+            "{\"name\":\"a b\",\"schema\":\"x\"}", NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_true (json_is_false (h_http_j (r.json, "valid")));
+    assert_true (
+        h_http_has_error (h_http_j (r.json, "errors"), "/schema", NULL));
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"), "/name", NULL));
+    h_http_free (&r);
+    /* admins only */
+    h_http (&r, s_bridge.url, "POST", API "/streams/check", s_consumer_key,
+            "{}", NULL);
+    H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+    h_http_free (&r);
+    /* a stream named check: its own routes still reach it */
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
+            "{\"name\":\"check\"}", NULL);
+    H_EXPECT_STATUS (r, 201);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/check", s_admin_key, NULL,
+            NULL);
+    H_EXPECT_STATUS (r, 200);
+    H_EXPECT_STR (r, "name", "check");
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/streams/check", s_admin_key,
+            "{\"name\":\"check\",\"pipeline\":[{\"type\":\"route\","
+            "\"stream\":\"check\"}]}",
+            NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"), "/pipeline",
+                                   "route cycle: check -> check"));
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "DELETE", API "/streams/check", s_admin_key, NULL,
+            NULL);
+    H_EXPECT_STATUS (r, 204);
+    h_http_free (&r);
+}
+
 /* ---------------------------------------------------------------- ingest */
 
 /*  j is the time ms, either as an integer of ms or an RFC 3339 string. */
@@ -1085,6 +1166,7 @@ main (void)
         cmocka_unit_test (test_streams_are_created_read_renamed_and_deleted),
         cmocka_unit_test (test_stream_with_a_bad_name_is_422),
         cmocka_unit_test (test_stream_read_carries_its_event_statistics),
+        cmocka_unit_test (test_stream_check_is_a_dry_run_answered_by_path),
         cmocka_unit_test (test_ingest_accepts_an_event_that_reads_back_whole),
         cmocka_unit_test (
             test_ingest_of_the_same_event_id_is_a_duplicate_with_the_original_time),

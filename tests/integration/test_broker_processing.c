@@ -1221,6 +1221,161 @@ test_event_history_tells_each_attempt (void **state)
     ef_client_destroy (&c);
 }
 
+/* ---------------------------------------------------------------- check */
+
+/*  CHECK_STREAM's verdict: valid, and its errors as "path=message"
+    lines in out (1024 bytes). */
+static int
+s_check (const char *name, const char *schema, const char *pipeline,
+         const char *payload, char *out)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_CHECK_STREAM;
+    req.name = ef_str (name);
+    req.schema = ef_str (schema);
+    req.pipeline = ef_str (pipeline);
+    req.payload = ef_str (payload);
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    ef_mpr_t r;
+    int valid = -1;
+    uint32_t n = 0;
+    assert_int_equal (ef_proto_reply_find (rep, "valid", &r), 0);
+    assert_int_equal (ef_mpr_bool (&r, &valid), 0);
+    assert_int_equal (ef_proto_reply_find (rep, "errors", &r), 0);
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    out[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        ef_field_error_t e;
+        assert_int_equal (ef_proto_read_field_error (&r, &e), 0);
+        size_t len = strlen (out);
+        snprintf (out + len, 1024 - len, "%.*s=%.*s\n", (int)e.path.len,
+                  e.path.ptr, (int)e.message.len, e.message.ptr);
+    }
+    assert_int_equal (valid, n == 0);
+    return valid;
+}
+
+/*  CHECK_STREAM compiles a schema and a pipeline as CREATE_STREAM and
+    UPDATE_STREAM would, routes included (name: the stream being edited),
+    checks a payload against the schema, answers every error by path,
+    and stores nothing. */
+static void
+test_check_stream_answers_errors_by_path_and_stores_nothing (void **state)
+{
+    (void)state;
+    char got[1024];
+    ef_stream_info_t si;
+    const char *obj = "{\"type\":\"object\",\"required\":[\"a\"],"
+                      "\"properties\":{\"a\":{\"type\":\"integer\"}}}";
+    /* all good: nothing made */
+    assert_true (s_check ("ck-new", obj,
+                          "[{\"type\":\"filter\",\"schema\":{}}]", "{\"a\":1}",
+                          got));
+    assert_string_equal (got, "");
+    assert_int_equal (ef_client_get_stream (s_admin, "ck-new", &si),
+                      EF_ENOTFOUND);
+    /* a name, a schema and a pipeline at fault: each at its place */
+    assert_false (s_check ("no/slash", "{\"type\":7}",
+                           "[{\"type\":\"filter\",\"schema\":{}},"
+                           "{\"type\":\"transform\",\"patch\":[{\"op\":1}]}]",
+                           NULL, got));
+    assert_non_null (strstr (got, "/name=stream names are"));
+    assert_non_null (strstr (got, "/schema=invalid schema: "));
+    assert_non_null (
+        strstr (got, "/pipeline/1/patch=invalid pipeline: step 1: transform"));
+    assert_false (s_check (NULL, NULL, "[{\"type\":\"nope\"}]", NULL, got));
+    assert_non_null (strstr (got, "/pipeline=invalid pipeline: "));
+    /* routes: a new stream routing to itself, and as UPDATE_STREAM would
+       see an existing one (by name or id) */
+    assert_false (s_check ("ck-loop", NULL,
+                           "[{\"type\":\"route\",\"stream\":\"ck-loop\"}]",
+                           NULL, got));
+    assert_string_equal (got, "/pipeline=invalid pipeline: route cycle: "
+                              "ck-loop -> ck-loop\n");
+    assert_int_equal (
+        s_create ("ck-a", NULL, "[{\"type\":\"route\",\"stream\":\"ck-b\"}]"),
+        0);
+    const char *to_a = "[{\"type\":\"route\",\"stream\":\"ck-a\"}]";
+    assert_false (s_check ("ck-b", NULL, to_a, NULL, got));
+    assert_string_equal (got, "/pipeline=invalid pipeline: route cycle: "
+                              "ck-b -> ck-a -> ck-b\n");
+    assert_int_equal (s_create ("ck-b", NULL, NULL), 0);
+    assert_int_equal (ef_client_get_stream (s_admin, "ck-b", &si), 0);
+    char id[64];
+    snprintf (id, sizeof id, "%.*s", (int)si.id.len, si.id.ptr);
+    assert_false (s_check (id, NULL, to_a, NULL, got));
+    assert_string_equal (got, "/pipeline=invalid pipeline: route cycle: "
+                              "ck-b -> ck-a -> ck-b\n");
+    assert_true (s_check ("ck-c", NULL, to_a, NULL, got)); /* no cycle */
+    /* and nothing changed: ck-b has no pipeline */
+    assert_int_equal (ef_client_get_stream (s_admin, "ck-b", &si), 0);
+    assert_false (ef_str_set (si.pipeline));
+    /* payloads: PUBLISH's rules, then the schema's paths under /payload */
+    assert_false (s_check (NULL, obj, NULL, "{\"a\":", got));
+    assert_string_equal (got, "/payload=payload is not a single JSON value\n");
+    assert_false (s_check (NULL, obj, NULL, "{\"a\":\"x\"}", got));
+    assert_non_null (strstr (got, "/payload/a="));
+    assert_false (s_check (NULL, obj, NULL, "[]", got));
+    assert_non_null (strstr (got, "/payload="));
+    /* without a schema in the request, the named stream's */
+    assert_int_equal (s_create ("ck-typed", obj, NULL), 0);
+    assert_false (s_check ("ck-typed", NULL, NULL, "{\"a\":true}", got));
+    assert_non_null (strstr (got, "/payload/a="));
+    assert_true (s_check ("ck-typed", NULL, NULL, "{\"a\":2}", got));
+    /* a check over its budget says so, as PUBLISH does */
+    char hostile[4096] = "{\"allOf\":[";
+    for (int i = 0; i < 50; i++)
+        strcat (hostile, i ? ",{\"pattern\":\"^(a|aa)+$\"}"
+                           : "{\"pattern\":\"^(a|aa)+$\"}");
+    strcat (hostile, "]}");
+    assert_false (s_check (NULL, hostile, NULL,
+                           "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!\"",
+                           got));
+    assert_string_equal (got,
+                         "/payload=the schema check exceeded its budget\n");
+    /* a payload over max_payload is refused before any check */
+    static char big[(1 << 20) + 16];
+    memset (big, ' ', sizeof big - 1);
+    big[0] = '1';
+    assert_false (s_check (NULL, NULL, NULL, big, got));
+    assert_string_equal (got, "/payload=payload is larger than the limit\n");
+    /* names resolve in the caller's org only */
+    static char jwt[1024];
+    s_other_org (jwt, sizeof jwt, "carl-check@example.com", "carl-corp");
+    ef_client_t *c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_client_set_jwt (c, jwt);
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_CHECK_STREAM;
+    req.name = ef_str ("ck-typed"); /* another org's: a new stream there */
+    req.payload = ef_str ("{\"a\":true}");
+    const ef_reply_t *rep;
+    assert_int_equal (ef_client_call (c, &req, &rep), 0);
+    ef_mpr_t r;
+    int valid = 0;
+    assert_int_equal (ef_proto_reply_find (rep, "valid", &r), 0);
+    assert_int_equal (ef_mpr_bool (&r, &valid), 0);
+    assert_true (valid);
+    ef_client_destroy (&c);
+    /* and admins only: a producer's key is refused */
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_APIKEY_CREATE;
+    req.name = ef_str ("ck-producer");
+    req.role = ef_str ("producer");
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    char key[256];
+    h_reply_str (rep, "api_key", NULL, key, sizeof key);
+    c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_client_set_api_key (c, key);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_CHECK_STREAM;
+    req.payload = ef_str ("1");
+    assert_int_equal (ef_client_call (c, &req, &rep), EF_EFORBIDDEN);
+    ef_client_destroy (&c);
+}
+
 int
 main (void)
 {
@@ -1244,6 +1399,8 @@ main (void)
         cmocka_unit_test (
             test_a_late_answer_for_a_timed_out_attempt_changes_nothing),
         cmocka_unit_test (test_event_history_tells_each_attempt),
+        cmocka_unit_test (
+            test_check_stream_answers_errors_by_path_and_stores_nothing),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

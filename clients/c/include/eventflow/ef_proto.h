@@ -83,6 +83,7 @@ typedef enum {
     EF_CMD_LEAVE,
     EF_CMD_PASSWORD,
     EF_CMD_EVENT_HISTORY,
+    EF_CMD_CHECK_STREAM,
     EF_CMD_COUNT
 } ef_cmd_t;
 
@@ -166,6 +167,7 @@ typedef struct {
     /* processing */
     ef_str_t schema;              /* CREATE/UPDATE_STREAM: JSON Schema text */
     ef_str_t pipeline;            /* CREATE/UPDATE_STREAM: pipeline JSON text */
+    ef_str_t payload;             /* CHECK_STREAM: a payload (JSON text) */
     ef_str_t service;             /* READY */
     ef_str_t job_id;              /* DONE, FAIL */
     ef_str_t result;              /* DONE: JSON text */
