@@ -137,7 +137,7 @@ test('core: create a stream with a schema; a bad schema is shown by path as you 
   await checkA11y(page, { name: 'stream orders-e2e' });
 
   await page.getByRole('link', { name: 'All streams' }).click();
-  await page.getByRole('link', { name: 'orders-e2e' }).waitFor();
+  await page.getByRole('link', { name: 'orders-e2e', exact: true }).waitFor();
 });
 
 test('core: events sent with curl appear in the live tail; pause counts them', async ({ page }) => {
