@@ -164,6 +164,7 @@ test('core: events sent with curl appear in the live tail; pause counts them', a
   await checkA11y(page, { name: 'tail' });
 
   // the same filters as the explorer: only type=other from here on
+  await page.getByText('Filters', { exact: true }).click();
   await page.getByLabel('Type').fill('other');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/#\/tail\/tail-e2e\?type=other$/);
