@@ -240,6 +240,11 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
         ef_buf_append (&h->out, lags.data, lags.len);
     }
     ef_buf_free (&lags);
+    ef_http_printf (h,
+                    "# HELP eventflow_http_live_feeds Live feeds (GET "
+                    "/api/v1/live) open.\n# TYPE eventflow_http_live_feeds "
+                    "gauge\neventflow_http_live_feeds %u\n",
+                    ef_bridge_feeds_open (self));
     ef_http_printf (h, "# HELP eventflow_http_requests_total HTTP requests "
                        "answered.\n# TYPE eventflow_http_requests_total "
                        "counter\n");

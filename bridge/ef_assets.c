@@ -154,11 +154,15 @@ ef_assets_get (ef_bridge_t *self, ef_http_t *h)
     const ef_asset_t *a = name ? ef_assets_find (name, strlen (name)) : NULL;
     if (a)
         return s_serve (h, a);
-    if (strcmp (h->ri->request_method, "HEAD") == 0) {
-        /* the problem's body goes out after HEAD's headers: the
-           connection must not be read on past it */
-        h->close = 1;
-        mg_disable_connection_keep_alive (h->conn);
-    }
-    return ef_http_problem (h, EF_ENOTFOUND, "no such file", NULL, 0);
+    if (strcmp (h->ri->request_method, "HEAD") != 0)
+        return ef_http_problem (h, EF_ENOTFOUND, "no such file", NULL, 0);
+    /* HEAD: the problem's headers without its body */
+    h->status = 404;
+    mg_response_header_start (h->conn, 404);
+    mg_response_header_add (h->conn, "X-Request-Id", h->request_id, -1);
+    mg_response_header_add (h->conn, "Cache-Control", "no-store", -1);
+    mg_response_header_add (h->conn, "Content-Type", "application/problem+json",
+                            -1);
+    mg_response_header_send (h->conn);
+    return 404;
 }

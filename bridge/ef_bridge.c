@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const ef_config_opt_t ef_bridge_options[] = {
     {"listen", "EVENTFLOW_HTTP_LISTEN", "127.0.0.1:8080",
@@ -52,6 +53,11 @@ const ef_config_opt_t ef_bridge_options[] = {
      "long polls (fetches with a timeout) waiting at once, in all"},
     {"long-polls-per-key", "EVENTFLOW_HTTP_LONG_POLLS_PER_KEY", "8",
      "long polls waiting at once for one API key or token"},
+    {"live-feeds", "EVENTFLOW_HTTP_LIVE_FEEDS", "64",
+     "live feeds (GET /api/v1/live, Server-Sent Events) open at once, in "
+     "all (at most half the threads)"},
+    {"live-feeds-per-key", "EVENTFLOW_HTTP_LIVE_FEEDS_PER_KEY", "4",
+     "live feeds open at once for one API key or token"},
     {"metrics-token", "EVENTFLOW_METRICS_TOKEN", NULL,
      "when set, /metrics needs Authorization: Bearer TOKEN and then also "
      "shows per-org series; without it /metrics is open on loopback only"},
@@ -84,6 +90,10 @@ struct ef_bridge {
     ef_batcher_t *batcher;   /* ingest's group commit */
     ef_watch_t *watch;       /* is the broker there? */
     ef_polls_t *polls;       /* long polls waiting, per credential and all */
+    ef_polls_t *feeds;       /* live feeds open, likewise */
+    pthread_mutex_t stop_mu; /* the feeds wait on stop_cond between ticks */
+    pthread_cond_t stop_cond;
+    int stopping;            /* under stop_mu: the feeds end */
     int threads;             /* civetweb's workers: one per open connection */
     int reserve;             /* kept free for short requests */
     _Atomic int connections; /* open connections, each holding a worker */
@@ -150,6 +160,7 @@ const ef_route_t ef_bridge_routes[] = {
     {"DELETE", "/api/v1/dlq/{event_id}", ef_api_dlq_delete},
     {"GET", "/api/v1/workers", ef_api_workers_list},
     {"GET", "/api/v1/stats", ef_api_stats},
+    {"GET", "/api/v1/live", ef_api_live},
     {"GET", "/health", ef_api_health},
     {"GET", "/api/v1/health", ef_api_health},
     {"GET", "/ready", ef_api_ready},
@@ -416,6 +427,8 @@ ef_bridge_call (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     return rc ? ef_bridge_call_error (h, rc, *rep) : 0;
 }
 
+#define S_FEED_RETRY_S 5 /* a feed ends when its client goes: not soon */
+
 /*  Free workers: those not held by an open connection. */
 static int
 s_free_threads (ef_bridge_t *self)
@@ -450,6 +463,63 @@ ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     rc = s_try (self, h, req, rep, extra_ms);
     ef_polls_leave (self->polls, ticket);
     return rc ? ef_bridge_call_error (h, rc, *rep) : 0;
+}
+
+int
+ef_bridge_feed_enter (ef_bridge_t *self, ef_http_t *h, uint64_t *ticket)
+{
+    int rc = ef_polls_enter (
+        self->feeds, ef_str_set (h->api_key) ? h->api_key : h->jwt, ticket);
+    if (rc == EF_ERATE)
+        return ef_http_problem (h, EF_ERATE,
+                                "this credential has as many live feeds open "
+                                "as it may; retry when one ends",
+                                NULL, S_FEED_RETRY_S);
+    if (rc)
+        return ef_http_problem (h, EF_ERATE,
+                                "the bridge has as many live feeds open as it "
+                                "may; retry later",
+                                NULL, S_FEED_RETRY_S);
+    if (s_free_threads (self) < self->reserve) {
+        ef_polls_leave (self->feeds, *ticket);
+        return ef_http_problem (h, EF_EUNAVAILABLE,
+                                "the bridge is short of threads; retry shortly",
+                                NULL, 1);
+    }
+    return 0;
+}
+
+void
+ef_bridge_feed_leave (ef_bridge_t *self, uint64_t ticket)
+{
+    ef_polls_leave (self->feeds, ticket);
+}
+
+uint32_t
+ef_bridge_feeds_open (ef_bridge_t *self)
+{
+    return ef_polls_count (self->feeds);
+}
+
+int
+ef_bridge_feed_wait (ef_bridge_t *self, int ms)
+{
+    struct timespec until;
+    clock_gettime (CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock (&self->stop_mu);
+    while (!self->stopping &&
+           pthread_cond_timedwait (&self->stop_cond, &self->stop_mu, &until) !=
+               ETIMEDOUT)
+        ;
+    int stopping = self->stopping;
+    pthread_mutex_unlock (&self->stop_mu);
+    return stopping;
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -778,6 +848,12 @@ ef_bridge_new (const ef_config_t *cfg, ef_log_t *log)
         return NULL;
     }
     pthread_mutex_init (&self->pool_mu, NULL);
+    pthread_mutex_init (&self->stop_mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init (&ca);
+    pthread_condattr_setclock (&ca, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->stop_cond, &ca);
+    pthread_condattr_destroy (&ca);
     return self;
 }
 
@@ -869,19 +945,33 @@ ef_bridge_open (ef_bridge_t *self)
     int64_t per_key =
         ef_config_get_int (self->cfg, "long-polls-per-key", 0, &err);
     bad |= err || per_key < 1 || per_key > polls;
+    int64_t feeds = ef_config_get_int (self->cfg, "live-feeds", 0, &err);
+    bad |= err || feeds < 1 || feeds > 60000;
+    int64_t feeds_per_key =
+        ef_config_get_int (self->cfg, "live-feeds-per-key", 0, &err);
+    bad |= err || feeds_per_key < 1 || feeds_per_key > feeds;
     if (bad) {
         ef_log_error (self->log,
                       "invalid --request-timeout, --keep-alive-timeout, "
-                      "--long-polls (at most half the threads) or "
-                      "--long-polls-per-key (at most --long-polls)",
+                      "--long-polls (at most half the threads), "
+                      "--long-polls-per-key (at most --long-polls), "
+                      "--live-feeds or --live-feeds-per-key (at most "
+                      "--live-feeds)",
                       NULL);
         return EF_EINVAL;
     }
+    /* feeds never hold more than half the threads (their default suits
+       the default threads, and a bridge run with fewer still starts) */
+    if (feeds > threads / 2)
+        feeds = threads / 2;
+    if (feeds_per_key > feeds)
+        feeds_per_key = feeds;
     self->threads = (int)threads;
     self->reserve = self->threads / 8; /* never all to long polls or idlers */
     self->request_timeout_ms = (int)rto;
     self->polls = ef_polls_new ((uint32_t)polls, (uint32_t)per_key);
-    if (!self->polls)
+    self->feeds = ef_polls_new ((uint32_t)feeds, (uint32_t)feeds_per_key);
+    if (!self->polls || !self->feeds)
         return EF_ENOMEM;
     self->metrics_token = ef_config_get (self->cfg, "metrics-token");
     if (self->metrics_token && !*self->metrics_token)
@@ -969,15 +1059,23 @@ ef_bridge_destroy (ef_bridge_t **self_p)
         return;
     ef_bridge_t *self = *self_p;
     if (self->ctx) {
+        /* the live feeds end at once, their threads free for mg_stop */
+        pthread_mutex_lock (&self->stop_mu);
+        self->stopping = 1;
+        pthread_cond_broadcast (&self->stop_cond);
+        pthread_mutex_unlock (&self->stop_mu);
         mg_stop (self->ctx);
         mg_exit_library ();
     }
     ef_batcher_destroy (&self->batcher);
     ef_watch_destroy (&self->watch);
     ef_polls_destroy (&self->polls);
+    ef_polls_destroy (&self->feeds);
     for (uint32_t i = 0; i < self->pooled; i++)
         ef_client_destroy (&self->pool[i]);
     pthread_mutex_destroy (&self->pool_mu);
+    pthread_mutex_destroy (&self->stop_mu);
+    pthread_cond_destroy (&self->stop_cond);
     free (self->stats);
     free (self);
     *self_p = NULL;

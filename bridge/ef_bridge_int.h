@@ -84,6 +84,19 @@ int ef_bridge_call_wait (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
 /*  The same without answering: 0 or the EventFlow error code. */
 int ef_bridge_try (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
                    const ef_reply_t **rep);
+/*  Admit one live feed (GET /api/v1/live) of h's credential: at most
+    --live-feeds-per-key for one credential and --live-feeds in all
+    (429 with Retry-After beyond either), and none while threads run
+    short (503). 0 and *ticket (for ef_bridge_feed_leave), or the status
+    already answered. */
+int ef_bridge_feed_enter (ef_bridge_t *self, ef_http_t *h, uint64_t *ticket);
+/*  The feed of ticket has ended. */
+void ef_bridge_feed_leave (ef_bridge_t *self, uint64_t ticket);
+/*  The live feeds open now (for /metrics). */
+uint32_t ef_bridge_feeds_open (ef_bridge_t *self);
+/*  A feed's pause between ticks: ms, cut short when the bridge stops.
+    1 when it is stopping (the feed ends), else 0. */
+int ef_bridge_feed_wait (ef_bridge_t *self, int ms);
 /*  Answer the error rc of a broker call (rep may be NULL). */
 int ef_bridge_call_error (ef_http_t *h, int rc, const ef_reply_t *rep);
 /*  Answer an EventFlow error code as a problem. */
@@ -132,6 +145,7 @@ int ef_api_dlq_replay_all (ef_bridge_t *self, ef_http_t *h);
 int ef_api_dlq_delete (ef_bridge_t *self, ef_http_t *h);
 int ef_api_workers_list (ef_bridge_t *self, ef_http_t *h);
 int ef_api_stats (ef_bridge_t *self, ef_http_t *h);
+int ef_api_live (ef_bridge_t *self, ef_http_t *h);
 int ef_api_health (ef_bridge_t *self, ef_http_t *h);
 int ef_api_ready (ef_bridge_t *self, ef_http_t *h);
 int ef_api_metrics (ef_bridge_t *self, ef_http_t *h);

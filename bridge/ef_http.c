@@ -421,3 +421,24 @@ ef_http_refuse_close (ef_http_t *h, int code, const char *detail)
     mg_disable_connection_keep_alive (h->conn);
     return ef_http_problem (h, code, detail, NULL, 0);
 }
+
+void
+ef_http_stream_begin (ef_http_t *h, const char *type)
+{
+    h->close = 1;
+    h->status = 200;
+    mg_disable_connection_keep_alive (h->conn);
+    mg_response_header_start (h->conn, 200);
+    mg_response_header_add (h->conn, "Connection", "close", -1);
+    mg_response_header_add (h->conn, "X-Request-Id", h->request_id, -1);
+    mg_response_header_add (h->conn, "Cache-Control", "no-store", -1);
+    mg_response_header_add (h->conn, "X-Accel-Buffering", "no", -1);
+    mg_response_header_add (h->conn, "Content-Type", type, -1);
+    mg_response_header_send (h->conn);
+}
+
+int
+ef_http_stream_write (ef_http_t *h, const void *p, size_t n)
+{
+    return mg_write (h->conn, p, n) == (int)n ? 0 : -1;
+}

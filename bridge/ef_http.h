@@ -86,6 +86,15 @@ int ef_http_refuse_close (ef_http_t *h, int code, const char *detail);
 /*  Send text (Prometheus exposition) with status 200. */
 int ef_http_send_text (ef_http_t *h, const char *type);
 
+/*  Begin an answer of unknown length (Server-Sent Events): 200 with
+    type, Cache-Control: no-store, X-Accel-Buffering: no (a proxy passes
+    each part on at once), X-Request-Id and no Content-Length; the
+    connection closes when the exchange ends, which ends the answer. */
+void ef_http_stream_begin (ef_http_t *h, const char *type);
+/*  Send n bytes of a streamed answer: 0, or -1 when the client is gone
+    (or reads too slowly to take them within civetweb's timeout). */
+int ef_http_stream_write (ef_http_t *h, const void *p, size_t n);
+
 /*  printf into h->out. */
 void ef_http_printf (ef_http_t *h, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));

@@ -104,3 +104,12 @@ ef_polls_leave (ef_polls_t *self, uint64_t ticket)
     }
     pthread_mutex_unlock (&self->mu);
 }
+
+uint32_t
+ef_polls_count (ef_polls_t *self)
+{
+    pthread_mutex_lock (&self->mu);
+    uint32_t n = self->waiting;
+    pthread_mutex_unlock (&self->mu);
+    return n;
+}

@@ -25,5 +25,7 @@ void ef_polls_destroy (ef_polls_t **self_p);
 int ef_polls_enter (ef_polls_t *self, ef_str_t credential, uint64_t *ticket);
 /*  The long poll of ticket has ended. */
 void ef_polls_leave (ef_polls_t *self, uint64_t ticket);
+/*  How many are admitted now, in all. */
+uint32_t ef_polls_count (ef_polls_t *self);
 
 #endif

@@ -282,6 +282,11 @@ test_dashboard_unknown_and_dotted_paths_404 (void **state)
         H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
         h_http_free (&r);
     }
+    /* HEAD of a missing file: the status, no body */
+    char *resp = s_raw ("HEAD", "/assets/nope.js", "");
+    assert_int_equal (h_http_raw_status (resp), 404);
+    assert_string_equal (strstr (resp, "\r\n\r\n"), "\r\n\r\n");
+    free (resp);
     /* dot segments: civetweb removes the plain ones before any handler,
        so these climb out of /assets/ to paths no route serves */
     const char *dotted[] = {"/assets/../../etc/passwd",
