@@ -213,6 +213,27 @@ ef_api_users_update (ef_bridge_t *self, ef_http_t *h)
 
 /* ---------------------------------------------------------------- keys */
 
+/*  The members every key shows last: when it was revoked, its last use
+    and its requests of the last minute (the broker's memory), and the
+    closing brace. */
+static void
+s_key_tail_json (ef_http_t *h, const ef_apikey_info_t *k)
+{
+    char t[40];
+    if (k->revoked_at)
+        ef_http_printf (h, ",\"revoked_at\":\"%s\"",
+                        ef_time_format (k->revoked_at, t, sizeof t));
+    else
+        ef_buf_append (&h->out, ",\"revoked_at\":null", 18);
+    if (k->last_used_at)
+        ef_http_printf (h, ",\"last_used_at\":\"%s\"",
+                        ef_time_format (k->last_used_at, t, sizeof t));
+    else
+        ef_buf_append (&h->out, ",\"last_used_at\":null", 20);
+    ef_http_printf (h, ",\"requests_per_min\":%llu}",
+                    (unsigned long long)k->requests_per_min);
+}
+
 /*  An API key as the HTTP API shows it: rate becomes rate_limit. */
 static void
 s_key_json (ef_http_t *h, ef_mpr_t *r, const char *secret_key, ef_str_t secret)
@@ -248,11 +269,7 @@ s_key_json (ef_http_t *h, ef_mpr_t *r, const char *secret_key, ef_str_t secret)
         ef_buf_append (&h->out, "null", 4);
     ef_http_printf (h, ",\"created_at\":\"%s\"",
                     ef_time_format (k.created_at, t, sizeof t));
-    if (k.revoked_at)
-        ef_http_printf (h, ",\"revoked_at\":\"%s\"}",
-                        ef_time_format (k.revoked_at, t, sizeof t));
-    else
-        ef_buf_append (&h->out, ",\"revoked_at\":null}", 19);
+    s_key_tail_json (h, &k);
 }
 
 static int
@@ -380,11 +397,7 @@ s_key_list (ef_bridge_t *self, ef_http_t *h, int producers)
             ef_json_quote (&h->out, k.name.ptr, k.name.len);
             ef_http_printf (h, ",\"created_at\":\"%s\"",
                             ef_time_format (k.created_at, t, sizeof t));
-            if (k.revoked_at)
-                ef_http_printf (h, ",\"revoked_at\":\"%s\"}",
-                                ef_time_format (k.revoked_at, t, sizeof t));
-            else
-                ef_buf_append (&h->out, ",\"revoked_at\":null}", 19);
+            s_key_tail_json (h, &k);
         } else
             s_key_json (h, &r, NULL, EF_STR_NULL);
     }

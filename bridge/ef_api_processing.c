@@ -113,6 +113,10 @@ ef_api_dlq_get (ef_bridge_t *self, ef_http_t *h)
         return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
     ef_buf_append (&h->out, ",\"event\":", 9);
     ef_event_json (&h->out, &ev, 0);
+    /* its attempts, as GET /events/{id}/history shows them */
+    ef_buf_append (&h->out, ",\"history\":", 11);
+    if (ef_api_render (h, rep, "history"))
+        return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 200);
 }

@@ -39,8 +39,10 @@ s_write_user (ef_store_txn_t *txn, ef_buf_t *b, const ef_user_t *u)
     ef_proto_write_user (b, &info);
 }
 
+/*  An ApiKey; its use (auth: the reactor's, NULL: none known, as on the
+    writer's thread) from the broker's memory. */
 static void
-s_write_apikey (ef_buf_t *b, const ef_apikey_t *k)
+s_write_apikey (ef_buf_t *b, const ef_apikey_t *k, const ef_auth_t *auth)
 {
     ef_apikey_info_t info = {0};
     info.id = ef_str (k->id);
@@ -54,6 +56,9 @@ s_write_apikey (ef_buf_t *b, const ef_apikey_t *k)
     info.burst = k->burst;
     info.created_at = k->created_at;
     info.revoked_at = k->revoked_at;
+    if (auth)
+        ef_auth_key_use (auth, ef_str (k->id), ef_time_now_ms (),
+                         &info.last_used_at, &info.requests_per_min);
     ef_proto_write_apikey (b, &info);
 }
 
@@ -570,7 +575,8 @@ typedef struct {
     ef_store_txn_t *txn;
     ef_buf_t tmp;
     uint32_t n;
-    int only_producers; /* API keys: skip the others */
+    int only_producers;    /* API keys: skip the others */
+    const ef_auth_t *auth; /* API keys: their use */
 } s_list_t;
 
 static int
@@ -743,7 +749,7 @@ s_apply_apikey_create (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         return rc;
     ef_proto_reply_ok (&w->reply, w->req.id, 2);
     ef_mp_key (&w->reply, "key");
-    s_write_apikey (&w->reply, &k);
+    s_write_apikey (&w->reply, &k, NULL);
     ef_mp_key (&w->reply, "api_key");
     ef_mp_cstr (&w->reply, secret);
     sodium_memzero (secret, sizeof secret);
@@ -794,7 +800,7 @@ s_list_apikey (void *arg, const ef_apikey_t *k)
     s_list_t *l = arg;
     if (l->only_producers && !k->producer)
         return 0;
-    s_write_apikey (&l->tmp, k);
+    s_write_apikey (&l->tmp, k, l->auth);
     l->n++;
     return 0;
 }
@@ -806,6 +812,7 @@ ef_admin_apikey_list (ef_admin_t *self, ef_wreq_t *w, const char **why)
     s_list_t l = {self->x.reader};
     ef_buf_init (&l.tmp);
     l.only_producers = w->req.has_producer && w->req.producer;
+    l.auth = self->x.auth;
     int rc =
         ef_principals_apikey_each (self->x.reader, w->org, s_list_apikey, &l);
     return s_reply_list (self, w, "keys", &l, rc);

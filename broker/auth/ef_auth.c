@@ -3,6 +3,7 @@
 #include "ef_auth.h"
 #include "ef_hasher.h"
 #include "ef_jwt.h"
+#include "ef_keyuse.h"
 #include "ef_principals.h"
 #include "ef_ratelimit.h"
 #include "ef_throttle.h"
@@ -21,6 +22,7 @@
 #include <zmq.h>
 
 #define S_LOGIN_DELAY_MAX_MS (15 * 60 * 1000) /* the longest hold-back */
+#define S_KEYUSE_MAX         16384 /* API keys whose use is kept at once */
 
 struct ef_auth {
     ef_store_t *store;
@@ -32,6 +34,7 @@ struct ef_auth {
     char operator_z85[41]; /* the local admin key's: the machine's operator */
     uint8_t jwt_key[EF_JWT_KEY_LEN];
     ef_ratelimit_t *rates;
+    ef_keyuse_t *keyuse; /* API keys' recent use, in memory */
     ef_throttle_t *login_emails, *login_addrs;
     uint32_t default_per_second, default_burst;
     int allow_register;
@@ -49,7 +52,10 @@ ef_auth_new (ef_store_t *store, const ef_config_t *cfg, ef_log_t *log)
     self->cfg = cfg;
     self->log = log;
     self->rates = ef_ratelimit_new (65536);
-    if (!self->rates) {
+    self->keyuse = ef_keyuse_new (S_KEYUSE_MAX);
+    if (!self->rates || !self->keyuse) {
+        ef_ratelimit_destroy (&self->rates);
+        ef_keyuse_destroy (&self->keyuse);
         free (self);
         return NULL;
     }
@@ -64,6 +70,7 @@ ef_auth_destroy (ef_auth_t **self_p)
     ef_auth_t *self = *self_p;
     ef_store_reader_destroy (&self->zap_reader);
     ef_ratelimit_destroy (&self->rates);
+    ef_keyuse_destroy (&self->keyuse);
     ef_throttle_destroy (&self->login_emails);
     ef_throttle_destroy (&self->login_addrs);
     sodium_memzero (self->jwt_key, sizeof self->jwt_key);
@@ -397,6 +404,7 @@ ef_auth_resolve (ef_auth_t *self, ef_store_txn_t *txn, const char *peer,
         who->org = who->key.org;
         who->role = who->key.role;
         snprintf (who->id, sizeof who->id, "%s", who->key.id);
+        ef_keyuse_note (self->keyuse, ef_str (who->key.id), ef_time_now_ms ());
         return 0;
     }
     if (ef_str_set (req->auth_jwt))
@@ -440,6 +448,19 @@ ef_auth_rate (ef_auth_t *self, const ef_who_t *who, uint64_t now_ms,
         burst = ps;
     return ef_ratelimit_take (self->rates, who->key.id, ps, burst, now_ms,
                               retry_after_ms);
+}
+
+void
+ef_auth_key_use (const ef_auth_t *self, ef_str_t key_id, uint64_t now_ms,
+                 uint64_t *last_ms, uint64_t *per_min)
+{
+    ef_keyuse_get (self->keyuse, key_id, now_ms, last_ms, per_min);
+}
+
+void
+ef_auth_key_forget (ef_auth_t *self, ef_str_t key_id)
+{
+    ef_keyuse_forget (self->keyuse, key_id);
 }
 
 int

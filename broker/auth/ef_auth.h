@@ -3,7 +3,8 @@
     local admin's certificates, the JWT key), creates the first org and
     admin on an empty store, admits CurveZMQ peers (the ZAP check), turns
     each request's credential into a principal (ef_who_t), issues access
-    tokens, applies per-key rate limits and holds back failed logins. Failed authentication is one
+    tokens, applies per-key rate limits, keeps each API key's recent use
+    and holds back failed logins. Failed authentication is one
     uniform EF_EAUTH whatever the cause.
     Thread-safety: ef_auth_zap_check runs on the ZAP thread with its own
     store reader; everything else on the reactor. */
@@ -60,6 +61,14 @@ int ef_auth_is_operator (const ef_auth_t *self, const ef_who_t *who);
 /*  Take a token from an API key's bucket. 0 or EF_ERATE with the wait. */
 int ef_auth_rate (ef_auth_t *self, const ef_who_t *who, uint64_t now_ms,
                   uint64_t *retry_after_ms);
+/*  An API key's use as this broker has seen it since it started, kept in
+    its memory (ef_keyuse.h): the last request the key authenticated
+    (*last_ms, 0 when none) and how many it authenticated in the 60 s up
+    to now_ms (*per_min). */
+void ef_auth_key_use (const ef_auth_t *self, ef_str_t key_id, uint64_t now_ms,
+                      uint64_t *last_ms, uint64_t *per_min);
+/*  A revoked key's use is forgotten. */
+void ef_auth_key_forget (ef_auth_t *self, ef_str_t key_id);
 /*  A signed access token for user in family, into out[EF_ACCESS_MAX]. */
 int ef_auth_access_token (ef_auth_t *self, const ef_user_t *user,
                           const ef_org_t *org, const char *family,

@@ -374,6 +374,13 @@ s_pump (ef_broker_t *self, ef_wreq_t *w)
         ef_workers_tick (self->workers);
 }
 
+/*  An API key is revoked: its use kept in memory goes with it. */
+static void
+s_key_gone (ef_broker_t *self, ef_wreq_t *w)
+{
+    ef_auth_key_forget (self->auth, w->req.key_id);
+}
+
 /*  A stream is gone: its subscriptions end. */
 static void
 s_stream_gone (ef_broker_t *self, ef_wreq_t *w)
@@ -452,7 +459,7 @@ static const ef_command_t s_commands[] = {
      NULL},
     {EF_CMD_APIKEY_LIST, s_ef_admin_apikey_list, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_APIKEY_REVOKE, s_ef_admin_apikey_revoke, 0, ADMIN, NULL, NULL,
-     NULL},
+     s_key_gone},
     {EF_CMD_CLIENTKEY_ADD, s_ef_admin_clientkey_add, 0, ADMIN, NULL, NULL,
      NULL},
     {EF_CMD_CLIENTKEY_LIST, s_ef_admin_clientkey_list, 0, ADMIN, NULL, NULL,

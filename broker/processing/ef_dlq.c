@@ -192,12 +192,14 @@ ef_dlq_get (ef_dlq_t *self, ef_wreq_t *w, const char **why)
         *why = "no such dead letter";
         return EF_ENOTFOUND;
     }
-    ef_proto_reply_ok (self->x.out, w->req.id, 2);
+    ef_proto_reply_ok (self->x.out, w->req.id, 3);
     ef_mp_key (self->x.out, "dead");
     s_write_dead (self->x.out, self->x.reader, &d);
     ef_mp_key (self->x.out, "event");
     ef_query_write_event (self->x.out, self->x.reader, s.num, s.id, seq, rec);
-    return 0;
+    /* what each attempt did, as EVENT_HISTORY tells it */
+    ef_mp_key (self->x.out, "history");
+    return ef_query_write_history (self->x.out, self->x.reader, s.num, seq);
 }
 
 typedef struct {

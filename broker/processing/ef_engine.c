@@ -198,12 +198,12 @@ s_finish (ef_store_txn_t *txn, uint32_t num, uint64_t seq, ef_state_t *st,
 }
 
 /*  Add what step st->step did to the event's history: started at
-    started, over at now. */
+    started, over at now; worker: who ran it (ef_workers_id), if known. */
 static int
 s_history (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
            const ef_state_t *st, const ef_step_t *step, const char *outcome,
            const char *error, uint64_t started, uint64_t now,
-           const char *routed_to, const char *routed_id)
+           const char *routed_to, const char *routed_id, ef_str_t worker)
 {
     ef_attempt_t a;
     memset (&a, 0, sizeof a);
@@ -217,6 +217,7 @@ s_history (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
     a.error = error && error[0] ? ef_str (error) : EF_STR_NULL;
     a.routed_to = routed_to ? ef_str (routed_to) : EF_STR_NULL;
     a.routed_id = routed_id ? ef_str (routed_id) : EF_STR_NULL;
+    a.worker = worker;
     return ef_process_history_add (txn, num, seq, &a);
 }
 
@@ -254,10 +255,11 @@ s_dead (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
 static int
 s_failed (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
           uint64_t seq, ef_state_t *st, const ef_step_t *step,
-          const char *outcome, const char *error, int retryable, uint64_t now)
+          const char *outcome, const char *error, int retryable, uint64_t now,
+          ef_str_t worker)
 {
     int rc = s_history (txn, s->num, seq, st, step, outcome, error,
-                        s_started (st, step), now, NULL, NULL);
+                        s_started (st, step), now, NULL, NULL, worker);
     if (rc)
         return rc;
     st->inflight = 0;
@@ -477,7 +479,8 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
         value = json_loadb (from.ptr, from.len, JSON_DECODE_ANY, &jerr);
         if (!value) {
             rc = s_history (txn, num, seq, st, NULL, "not_json",
-                            "the payload is not JSON", now, now, NULL, NULL);
+                            "the payload is not JSON", now, now, NULL, NULL,
+                            EF_STR_NULL);
             return rc ? rc
                       : s_dead (self, txn, &s, seq, st,
                                 "the payload is not JSON", now);
@@ -511,7 +514,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                             : bad             ? "filtered"
                                               : "done",
                             bad && b.exceeded ? EF_SCHEMA_BUDGET_MSG : NULL,
-                            now, now, NULL, NULL);
+                            now, now, NULL, NULL, EF_STR_NULL);
             if (rc)
                 break;
             if (bad && b.exceeded) {
@@ -531,7 +534,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                 step->patch, value, self->max_payload, &err, why, sizeof why);
             rc = s_history (txn, num, seq, st, step,
                             next ? "done" : "patch_failed", next ? NULL : why,
-                            now, now, NULL, NULL);
+                            now, now, NULL, NULL, EF_STR_NULL);
             if (rc || !next) {
                 json_decref (next);
                 if (rc == 0)
@@ -548,7 +551,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                              sizeof why, to_id, copy_id);
             if (e == EF_EINVAL) {
                 rc = s_history (txn, num, seq, st, step, "route_failed", why,
-                                now, now, NULL, NULL);
+                                now, now, NULL, NULL, EF_STR_NULL);
                 if (rc == 0)
                     rc = s_dead (self, txn, &s, seq, st, why, now);
                 goto done;
@@ -556,7 +559,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
             if ((rc = e))
                 break;
             if ((rc = s_history (txn, num, seq, st, step, "routed", NULL, now,
-                                 now, to_id, copy_id)))
+                                 now, to_id, copy_id, EF_STR_NULL)))
                 break;
         } else { /* worker: out, and back through ef_engine_outcome */
             if (changed) {
@@ -626,7 +629,7 @@ ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
             /* due while a worker had it: the attempt timed out */
             rc = s_failed (self, txn, &s, jobs[i].seq, &st, &p->steps[st.step],
                            "timed_out", "no answer from a worker in time", 1,
-                           now);
+                           now, EF_STR_NULL);
             if (rc || st.status == EF_STATUS_FAILED || st.job_due > now)
                 continue;
         }
@@ -670,7 +673,7 @@ ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq, uint64_t *attempt)
 int
 ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, ef_str_t job_id,
                    int ok, ef_str_t result, ef_str_t error, int retryable,
-                   uint64_t now)
+                   ef_str_t worker, uint64_t now)
 {
     ef_state_t st;
     ef_stream_rec_t s;
@@ -693,7 +696,8 @@ ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, ef_str_t job_id,
                   "(%zu)",
                   result.len, self->max_payload);
         rc = s_history (txn, num, seq, &st, &p->steps[st.step], "failed", why,
-                        s_started (&st, &p->steps[st.step]), now, NULL, NULL);
+                        s_started (&st, &p->steps[st.step]), now, NULL, NULL,
+                        worker);
         st.inflight = 0;
         return rc ? rc : s_dead (self, txn, &s, seq, &st, why, now);
     }
@@ -702,13 +706,14 @@ ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, ef_str_t job_id,
         snprintf (why, sizeof why, "%.*s", (int)error.len,
                   error.ptr ? error.ptr : "failed");
         return s_failed (self, txn, &s, seq, &st, &p->steps[st.step], "failed",
-                         why, retryable, now);
+                         why, retryable, now, worker);
     }
     /* the worker's result, when it gave one, is the payload of the steps
        that follow (and the event's result); else they see what it saw,
        which s_run_steps loads */
     if ((rc = s_history (txn, num, seq, &st, &p->steps[st.step], "done", NULL,
-                         s_started (&st, &p->steps[st.step]), now, NULL, NULL)))
+                         s_started (&st, &p->steps[st.step]), now, NULL, NULL,
+                         worker)))
         return rc;
     json_t *value = NULL;
     if (ef_str_set (result)) {

@@ -44,13 +44,14 @@ int ef_engine_run (ef_engine_t *self, ef_store_txn_t *txn, uint64_t now,
                    uint64_t *next);
 /*  A worker's answer for the attempt job_id (as the job carried it): ok
     with result (JSON text, may be unset), or a failure with its reason
-    (retryable or not). An answer for an attempt that is not the event's
-    current one (it timed out, or was answered) changes nothing. A result
-    larger than max_payload makes the event FAILED, in the dead-letter
-    queue. */
+    (retryable or not); worker: the worker's id (ef_workers_id; unset:
+    not known), kept in the attempt's history. An answer for an attempt
+    that is not the event's current one (it timed out, or was answered)
+    changes nothing. A result larger than max_payload makes the event
+    FAILED, in the dead-letter queue. */
 int ef_engine_outcome (ef_engine_t *self, ef_store_txn_t *txn, ef_str_t job_id,
                        int ok, ef_str_t result, ef_str_t error, int retryable,
-                       uint64_t now);
+                       ef_str_t worker, uint64_t now);
 /*  A job id's parts: "NUM.SEQ.ATTEMPT" (stream number, seq, and the
     number of the attempt among all of the event's). 0 or EF_EINVAL. */
 int ef_engine_job_id (ef_str_t id, uint32_t *num, uint64_t *seq,

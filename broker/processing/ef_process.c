@@ -92,11 +92,12 @@ ef_process_state_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
 
 /*  Stored as [dropped, [attempt, ...]], each attempt [step, kind,
     service, started_at, duration_ms, outcome, error, routed_to,
-    routed_id] with nil for an unset string. */
+    routed_id, worker] with nil for an unset string (histories stored
+    before worker was kept have nine). */
 static void
 s_attempt_write (ef_buf_t *b, const ef_attempt_t *a)
 {
-    ef_mp_array (b, 9);
+    ef_mp_array (b, 10);
     ef_mp_uint (b, a->step);
     ef_mp_cstr (b, a->kind);
     ef_mp_xstr (b, a->service);
@@ -106,6 +107,7 @@ s_attempt_write (ef_buf_t *b, const ef_attempt_t *a)
     ef_mp_xstr (b, a->error);
     ef_mp_xstr (b, a->routed_to);
     ef_mp_xstr (b, a->routed_id);
+    ef_mp_xstr (b, a->worker);
 }
 
 /*  A string or nil into *s (unset for nil). */
@@ -126,9 +128,10 @@ s_attempt_read (ef_mpr_t *r, ef_attempt_t *a, ef_str_t *kind, ef_str_t *outcome)
         ef_mpr_str (r, kind) || s_opt_str (r, &a->service) ||
         ef_mpr_uint (r, &a->started_at) || ef_mpr_uint (r, &a->duration_ms) ||
         ef_mpr_str (r, outcome) || s_opt_str (r, &a->error) ||
-        s_opt_str (r, &a->routed_to) || s_opt_str (r, &a->routed_id))
+        s_opt_str (r, &a->routed_to) || s_opt_str (r, &a->routed_id) ||
+        (n > 9 && s_opt_str (r, &a->worker)))
         return EF_ESTORE;
-    for (uint32_t i = 9; i < n; i++)
+    for (uint32_t i = 10; i < n; i++)
         if (ef_mpr_skip (r, 4))
             return EF_ESTORE;
     a->step = (uint32_t)step;

@@ -64,6 +64,7 @@ typedef struct {
     ef_str_t error;      /* unset: none */
     ef_str_t routed_to;  /* a route's stream id and the copy's event id */
     ef_str_t routed_id;
+    ef_str_t worker; /* a worker step's worker (ef_workers_id), if known */
 } ef_attempt_t;
 
 /*  Add attempt a to the history of (num, seq) (write txn); past

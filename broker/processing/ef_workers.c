@@ -71,6 +71,23 @@ ef_workers_new (const ef_workers_ctx_t *ctx)
     return self;
 }
 
+size_t
+ef_workers_id (const zmq_msg_t *peer, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    zmq_msg_t *m = (zmq_msg_t *)peer; /* (libzmq's getters take no const) */
+    const uint8_t *p = zmq_msg_data (m);
+    size_t n = zmq_msg_size (m);
+    if (n > (EF_WORKERS_ID_SIZE - 1) / 2)
+        n = (EF_WORKERS_ID_SIZE - 1) / 2;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[p[i] >> 4];
+        out[2 * i + 1] = hex[p[i] & 15];
+    }
+    out[2 * n] = 0;
+    return 2 * n;
+}
+
 static int
 s_same_peer (zmq_msg_t *a, zmq_msg_t *b)
 {
@@ -80,9 +97,10 @@ s_same_peer (zmq_msg_t *a, zmq_msg_t *b)
 
 static void s_room_sync (ef_workers_t *self);
 
-/*  An answer for attempt job_id to the writer: a new internal request. */
+/*  An answer for attempt job_id, which worker had, to the writer: a new
+    internal request. */
 static void s_outcome_to_writer (ef_workers_t *self, const char *job_id, int ok,
-                                 const char *error);
+                                 const char *error, s_worker_t *worker);
 
 static void
 s_drop_worker (ef_workers_t *self, s_worker_t *gone, const char *why)
@@ -93,7 +111,7 @@ s_drop_worker (ef_workers_t *self, s_worker_t *gone, const char *why)
         s_out_t *o = *pp;
         if (o->worker == gone) {
             *pp = o->next;
-            s_outcome_to_writer (self, o->job_id, 0, why);
+            s_outcome_to_writer (self, o->job_id, 0, why, gone);
             free (o);
         } else
             pp = &o->next;
@@ -338,14 +356,18 @@ ef_workers_leave (ef_workers_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
+/*  An answer in the writer's transaction. The worker's id is the first
+    text of w->records (ef_workers_id, put there on the reactor). */
 static int
 s_apply_outcome (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
     ef_writer_t *writer = ctx; /* the writer's own thread */
     int ok = w->req.cmd == EF_CMD_DONE;
-    int rc = ef_engine_outcome (
-        ef_writer_engine (writer), txn, w->req.job_id, ok, w->req.result,
-        w->req.reason, w->req.has_retryable ? w->req.retryable : 1, now);
+    ef_str_t worker = w->records.len ? ef_str (w->records.data) : EF_STR_NULL;
+    int rc = ef_engine_outcome (ef_writer_engine (writer), txn, w->req.job_id,
+                                ok, w->req.result, w->req.reason,
+                                w->req.has_retryable ? w->req.retryable : 1,
+                                worker, now);
     /* what follows (the next steps, or a retry) is the engine's next pass */
     ef_writer_wake_engine (writer, now);
     if (rc == 0 && w->req.id)
@@ -395,6 +417,12 @@ ef_workers_answer (ef_workers_t *self, ef_wreq_t *w, const char **why)
     }
     if (w->req.cmd == EF_CMD_DONE)
         ef_metrics_add (self->x.metrics, EF_M_JOBS_DONE, 1);
+    char id[EF_WORKERS_ID_SIZE];
+    size_t n = ef_workers_id (&w->peer, id);
+    ef_buf_reset (&w->records);
+    ef_buf_append (&w->records, id, n + 1);
+    if (w->records.oom)
+        ef_buf_reset (&w->records); /* the attempt without its worker */
     w->apply = s_apply_outcome;
     w->apply_ctx = self->x.writer;
     return 0;
@@ -402,7 +430,7 @@ ef_workers_answer (ef_workers_t *self, ef_wreq_t *w, const char **why)
 
 static void
 s_outcome_to_writer (ef_workers_t *self, const char *job_id, int ok,
-                     const char *error)
+                     const char *error, s_worker_t *worker)
 {
     /* an internal request with no peer to answer: its reply is dropped */
     ef_wreq_t *w = calloc (1, sizeof *w);
@@ -412,16 +440,20 @@ s_outcome_to_writer (ef_workers_t *self, const char *job_id, int ok,
     ef_buf_init (&w->records);
     w->internal = EF_WREQ_OUTCOME;
     w->req.cmd = ok ? EF_CMD_DONE : EF_CMD_FAIL;
-    /* the job id and the reason live in its records buffer */
+    /* the worker's id, the job id and the reason live in its records
+       buffer (the id first, as s_apply_outcome reads it) */
+    char id[EF_WORKERS_ID_SIZE];
+    size_t k = ef_workers_id (&worker->peer, id) + 1;
     int n = (int)strlen (job_id);
+    ef_buf_append (&w->records, id, k);
     ef_buf_append (&w->records, job_id, (size_t)n + 1);
     ef_buf_append (&w->records, error, strlen (error) + 1);
     if (w->records.oom) {
         ef_engine_job_free (w);
         return;
     }
-    w->req.job_id = (ef_str_t){w->records.data, (uint32_t)n};
-    w->req.reason = ef_str (w->records.data + n + 1);
+    w->req.job_id = (ef_str_t){w->records.data + k, (uint32_t)n};
+    w->req.reason = ef_str (w->records.data + k + n + 1);
     w->req.has_retryable = 1;
     w->req.retryable = 1;
     w->apply = s_apply_outcome;

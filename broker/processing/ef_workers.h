@@ -56,4 +56,12 @@ void ef_workers_tick (ef_workers_t *self);
 /*  How many workers are attached. */
 uint32_t ef_workers_count (const ef_workers_t *self);
 
+/*  A worker's id as the broker shows it (WORKERS' `id`, a history
+    Attempt's `worker`): the lowercase hex of its ZeroMQ routing id
+    (peer, at most 255 bytes), NUL-terminated, into out, which has room
+    for EF_WORKERS_ID_SIZE bytes. Returns its length. The one place the
+    id is formatted. Thread-safe: reads peer only. */
+#define EF_WORKERS_ID_SIZE (2 * 255 + 1)
+size_t ef_workers_id (const zmq_msg_t *peer, char *out);
+
 #endif

@@ -252,7 +252,7 @@ static int
 s_attempt (void *arg, const ef_attempt_t *a)
 {
     ef_buf_t *b = arg;
-    ef_mp_map (b, 9);
+    ef_mp_map (b, 10);
     ef_mp_key (b, "step");
     ef_mp_uint (b, a->step);
     ef_mp_key (b, "kind");
@@ -271,6 +271,8 @@ s_attempt (void *arg, const ef_attempt_t *a)
     ef_mp_xstr (b, a->routed_to);
     ef_mp_key (b, "routed_event_id");
     ef_mp_xstr (b, a->routed_id);
+    ef_mp_key (b, "worker");
+    ef_mp_xstr (b, a->worker);
     return 0;
 }
 
@@ -281,6 +283,20 @@ s_attempt_count (void *arg, const ef_attempt_t *a)
     (void)a;
     (*(uint32_t *)arg)++;
     return 0;
+}
+
+int
+ef_query_write_history (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
+                        uint64_t seq)
+{
+    uint64_t dropped;
+    uint32_t n = 0;
+    int rc =
+        ef_process_history_each (txn, num, seq, s_attempt_count, &n, &dropped);
+    if (rc)
+        return rc;
+    ef_mp_array (out, n);
+    return ef_process_history_each (txn, num, seq, s_attempt, out, &dropped);
 }
 
 int
@@ -310,8 +326,7 @@ ef_query_event_history (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     ef_mp_key (out, "dropped");
     ef_mp_uint (out, dropped);
     ef_mp_key (out, "history");
-    ef_mp_array (out, n);
-    return ef_process_history_each (txn, s.num, seq, s_attempt, out, &dropped);
+    return ef_query_write_history (out, txn, s.num, seq);
 }
 
 static int s_read_filtered (ef_query_t *self, ef_store_txn_t *txn,

@@ -54,6 +54,11 @@ void ef_query_write_event (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
 void ef_query_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
                            ef_stream_info_t *info);
 
+/*  The processing history of event (num, seq) as EVENT_HISTORY's
+    `history`: an array of Attempt maps, oldest first. 0 or an error. */
+int ef_query_write_history (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
+                            uint64_t seq);
+
 /*  received_at of a stored record (0 when unreadable). */
 uint64_t ef_query_received_at (ef_str_t record);
 /*  The event id of (num, seq) into out[37]; 0, or EF_ENOTFOUND. */

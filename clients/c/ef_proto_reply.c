@@ -156,6 +156,10 @@ static const ef_proto_field_t s_apikey_rows[] = {
            NULL),
     EF_PF (ef_apikey_info_t, "revoked_at", U64, ALWAYS, NIL | EF_PF_NILZ,
            revoked_at, 0, NULL),
+    EF_PF (ef_apikey_info_t, "last_used_at", U64, ALWAYS, NIL | EF_PF_NILZ,
+           last_used_at, 0, NULL),
+    EF_PF (ef_apikey_info_t, "requests_per_min", U64, ALWAYS, NIL,
+           requests_per_min, 0, NULL),
 };
 static const ef_proto_table_t s_apikey = EF_PT (s_apikey_rows);
 

@@ -439,6 +439,99 @@ test_api_keys_are_created_listed_and_deleted (void **st)
     h_http_free (&r);
 }
 
+/*  The item of coll (GET, as the admin) whose id is id, into r (the
+    caller frees r); NULL when not listed. */
+static json_t *
+s_listed (h_resp_t *r, const char *coll, const char *id)
+{
+    h_http (r, s_bridge.url, "GET", coll, s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (*r, 200);
+    json_t *it, *items = h_http_j (r->json, "items");
+    size_t i;
+    json_array_foreach (items, i, it)
+    {
+        const char *v = h_http_jstr (it, "id");
+        if (v && !strcmp (v, id))
+            return it;
+    }
+    return NULL;
+}
+
+/*  A key's last use and its requests of the last minute, from the
+    broker's memory: none before its first request, counted as it
+    authenticates requests (with no write to the store: the broker's
+    commit count does not move), and forgotten when it is revoked. */
+static void
+test_api_keys_show_their_last_use_and_rate (void **st)
+{
+    (void)st;
+    h_resp_t r;
+    char id[128], key[300];
+    h_http (&r, s_bridge.url, "POST", API "/api-keys", s_admin_key,
+            "{\"name\":\"user\",\"role\":\"consumer\"}", NULL);
+    H_EXPECT_STATUS (r, 201);
+    assert_true (json_is_null (h_http_j (r.json, "last_used_at")));
+    assert_int_equal (
+        json_integer_value (h_http_j (r.json, "requests_per_min")), 0);
+    snprintf (id, sizeof id, "%s", h_http_jstr (r.json, "id"));
+    snprintf (key, sizeof key, "X-API-Key: %s",
+              h_http_jstr (r.json, "api_key"));
+    h_http_free (&r);
+    json_t *k = s_listed (&r, API "/api-keys", id);
+    assert_non_null (k);
+    assert_true (json_is_null (h_http_j (k, "last_used_at")));
+    assert_int_equal (json_integer_value (h_http_j (k, "requests_per_min")), 0);
+    h_http_free (&r);
+
+    ef_client_t *op = h_client (&s_broker); /* the operator: commits */
+    assert_non_null (op);
+    ef_stats_t before, after;
+    assert_int_equal (ef_client_stats (op, &before), 0);
+    for (int i = 0; i < 5; i++) {
+        h_http (&r, s_bridge.url, "GET", API "/streams/default", key, NULL,
+                NULL);
+        H_EXPECT_STATUS (r, 200);
+        h_http_free (&r);
+    }
+    assert_int_equal (ef_client_stats (op, &after), 0);
+    assert_int_equal (after.commits, before.commits);
+    ef_client_destroy (&op);
+    k = s_listed (&r, API "/api-keys", id);
+    assert_non_null (k);
+    assert_non_null (h_http_jstr (k, "last_used_at"));
+    assert_int_equal (json_integer_value (h_http_j (k, "requests_per_min")), 5);
+    h_http_free (&r);
+
+    char path[300];
+    snprintf (path, sizeof path, API "/api-keys/%s", id);
+    h_http (&r, s_bridge.url, "DELETE", path, s_admin_key, NULL, NULL);
+    H_EXPECT_STATUS (r, 204);
+    h_http_free (&r);
+    k = s_listed (&r, API "/api-keys", id);
+    assert_non_null (k); /* listed, revoked, its use forgotten */
+    assert_non_null (h_http_jstr (k, "revoked_at"));
+    assert_true (json_is_null (h_http_j (k, "last_used_at")));
+    assert_int_equal (json_integer_value (h_http_j (k, "requests_per_min")), 0);
+    h_http_free (&r);
+
+    /* producers show the same */
+    h_http (&r, s_bridge.url, "POST", API "/producers", s_admin_key,
+            "{\"name\":\"busy\"}", NULL);
+    H_EXPECT_STATUS (r, 201);
+    snprintf (id, sizeof id, "%s", h_http_jstr (r.json, "id"));
+    snprintf (key, sizeof key, "X-API-Key: %s",
+              h_http_jstr (r.json, "api_key"));
+    h_http_free (&r);
+    s_publish (&r, "default", key, "{\"type\":\"p.ok\",\"payload\":1}");
+    H_EXPECT_STATUS (r, 202);
+    h_http_free (&r);
+    k = s_listed (&r, API "/producers", id);
+    assert_non_null (k);
+    assert_non_null (h_http_jstr (k, "last_used_at"));
+    assert_int_equal (json_integer_value (h_http_j (k, "requests_per_min")), 1);
+    h_http_free (&r);
+}
+
 /*  Every 422 of the admin and auth routes lists its failing paths, like
     the ingest route's. */
 static void
@@ -588,6 +681,7 @@ main (void)
         cmocka_unit_test (test_admin_routes_are_forbidden_to_a_producer),
         cmocka_unit_test (
             test_producers_are_created_listed_and_deleted_and_their_key_stops),
+        cmocka_unit_test (test_api_keys_show_their_last_use_and_rate),
         cmocka_unit_test (test_api_keys_are_created_listed_and_deleted),
         cmocka_unit_test (test_every_422_lists_its_failing_paths),
         cmocka_unit_test (test_failed_logins_answer_429_with_retry_after),

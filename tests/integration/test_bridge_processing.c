@@ -542,6 +542,12 @@ test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it (
     H_EXPECT_STR (r, "event.status", "FAILED");
     assert_int_equal (json_integer_value (h_http_j (r.json, "event.payload.n")),
                       1);
+    /* and its attempt (one: not retried), by the worker that failed it */
+    assert_int_equal (json_array_size (h_http_j (r.json, "history")), 1);
+    H_EXPECT_STR (r, "history.0.outcome", "failed");
+    H_EXPECT_STR (r, "history.0.error", "the command exited with 100");
+    assert_non_null (h_http_jstr (r.json, "history.0.worker"));
+    assert_non_null (h_http_jstr (r.json, "history.0.started_at"));
     h_http_free (&r);
     s_http (&r, "GET", API "/dlq/not-a-uuid", s_admin, NULL);
     H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);

@@ -10,6 +10,7 @@
     EVENT_HISTORY tells each attempt of an event, in order. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "h_proc.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 #include "eventflow/ef_worker.h"
@@ -504,6 +505,17 @@ test_poison_to_dlq_and_replay (void **state)
     assert_string_equal (json_string_value (json_object_get (d, "last_error")),
                          "boom");
     json_decref (l);
+    /* one dead letter shows its attempts, each with its worker */
+    json_t *one = s_dlq ((const char *const[]){"show", s.id, NULL});
+    json_t *hist = json_object_get (one, "history");
+    assert_int_equal (json_array_size (hist), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *a = json_array_get (hist, i);
+        assert_string_equal (json_string_value (json_object_get (a, "outcome")),
+                             "failed");
+        assert_non_null (json_string_value (json_object_get (a, "worker")));
+    }
+    json_decref (one);
     assert_int_equal (s_proc_stat ("dlq_size"), 1);
     assert_true (s_proc_stat ("retries") >= 2);
     assert_true (s_proc_stat ("latency_count") >= 2); /* earlier tests' */
@@ -1123,10 +1135,11 @@ test_a_late_answer_for_a_timed_out_attempt_changes_nothing (void **state)
 }
 
 /*  EVENT_HISTORY as the client c sees it: 0 and the history's outcomes
-    (comma-separated), the routed copy's event id and the status, or the
-    call's error. */
+    and workers ("-" for nil; comma-separated), the routed copy's event
+    id and the status, or the call's error. */
 typedef struct {
     char outcomes[256];
+    char workers[256];
     char routed[40];
     char status[16];
     char error[64];
@@ -1155,11 +1168,20 @@ s_history (ef_client_t *c, const char *event_id, s_hist_t *h)
     assert_int_equal (ef_mpr_array (&r, &n), 0);
     for (uint32_t i = 0; i < n; i++) {
         assert_int_equal (ef_mpr_map (&r, &m), 0);
+        int worker = 0;
         for (uint32_t k = 0; k < m; k++) {
             ef_str_t key;
             assert_int_equal (ef_mpr_str (&r, &key), 0);
             if (ef_mpr_nil (&r))
                 continue;
+            if (ef_str_eq (key, "worker")) {
+                assert_int_equal (ef_mpr_str (&r, &v), 0);
+                snprintf (h->workers + strlen (h->workers),
+                          sizeof h->workers - strlen (h->workers), "%s%.*s",
+                          i ? "," : "", (int)v.len, v.ptr);
+                worker = 1;
+                continue;
+            }
             if (ef_str_eq (key, "outcome") || ef_str_eq (key, "error") ||
                 ef_str_eq (key, "routed_event_id")) {
                 assert_int_equal (ef_mpr_str (&r, &v), 0);
@@ -1176,6 +1198,10 @@ s_history (ef_client_t *c, const char *event_id, s_hist_t *h)
             } else
                 assert_int_equal (ef_mpr_skip (&r, EF_MSGPACK_DEPTH), 0);
         }
+        if (!worker)
+            snprintf (h->workers + strlen (h->workers),
+                      sizeof h->workers - strlen (h->workers), "%s-",
+                      i ? "," : "");
     }
     return 0;
 }
@@ -1203,11 +1229,50 @@ test_event_history_tells_each_attempt (void **state)
     s_hist_t h;
     assert_int_equal (s_history (s_admin, s.id, &h), 0);
     assert_string_equal (h.outcomes, "routed,failed,failed,done");
+    /* each worker attempt names the worker that answered it (the one
+       worker: the hex of its routing id), the route none */
+    char w1[64] = "";
+    assert_int_equal (sscanf (h.workers, "-,%63[0-9a-f],", w1), 1);
+    assert_true (strlen (w1) >= 2 && strlen (w1) % 2 == 0);
+    char want[256];
+    snprintf (want, sizeof want, "-,%s,%s,%s", w1, w1, w1);
+    assert_string_equal (h.workers, want);
     assert_string_equal (h.status, "PROCESSED");
     assert_string_equal (h.error, "not yet"); /* the last one given */
     assert_int_equal (h.dropped, 0);
     state_t copy = s_state (s_admin, "hist-copy", 1);
     assert_string_equal (h.routed, copy.id);
+    /* the CLI: a table with the worker in it, or the answer as JSON */
+    const char *args[] = {"--data-dir", s_broker.dir, "history", s.id, NULL};
+    h_proc_t *p = h_proc_start (&s_broker, NULL, args);
+    assert_non_null (p);
+    assert_int_equal (
+        h_proc_wait (p, 0, "status PROCESSED, 4 attempts", 1, WAIT_MS), 0);
+    assert_int_equal (h_proc_end (&p, 0, WAIT_MS), 0);
+    char *out = NULL, *err = NULL;
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, args), 0);
+    assert_non_null (strstr (out, "WORKER"));
+    assert_non_null (strstr (out, w1));
+    assert_non_null (strstr (out, "not yet"));
+    free (out);
+    free (err);
+    const char *json[] = {"--data-dir", s_broker.dir, "history",
+                          s.id,         "--json",     NULL};
+    assert_int_equal (h_cli (&s_broker, NULL, &out, &err, json), 0);
+    json_error_t jerr;
+    json_t *j = json_loads (out, 0, &jerr);
+    assert_non_null (j);
+    json_t *hist = json_object_get (j, "history");
+    assert_int_equal (json_array_size (hist), 4);
+    assert_true (
+        json_is_null (json_object_get (json_array_get (hist, 0), "worker")));
+    const char *w4 = json_string_value (
+        json_object_get (json_array_get (hist, 3), "worker"));
+    assert_non_null (w4);
+    assert_string_equal (w4, w1);
+    json_decref (j);
+    free (out);
+    free (err);
     /* the copy has no pipeline: no history, PROCESSED */
     assert_int_equal (s_history (s_admin, copy.id, &h), 0);
     assert_string_equal (h.outcomes, "");

@@ -150,10 +150,11 @@ static void
 s_fail (fx_t *fx, int i, int retryable, uint64_t now)
 {
     s_begin (fx);
-    assert_int_equal (
-        ef_engine_outcome (fx->engine, fx->w, fx->jobs[i]->req.job_id, 0,
-                           EF_STR_NULL, ef_str ("boom"), retryable, now),
-        0);
+    assert_int_equal (ef_engine_outcome (fx->engine, fx->w,
+                                         fx->jobs[i]->req.job_id, 0,
+                                         EF_STR_NULL, ef_str ("boom"),
+                                         retryable, ef_str ("00a1b2c3d4"), now),
+                      0);
     s_commit (fx);
 }
 
@@ -418,6 +419,7 @@ test_event_routed_around_a_loop_fails_at_the_hop_limit (void **state)
 typedef struct {
     uint32_t step;
     char kind[16], outcome[16], service[32], error[64], to[40], id[40];
+    char worker[40];
     uint64_t started_at, duration_ms;
 } s_att_t;
 
@@ -444,6 +446,7 @@ s_hist_add (void *arg, const ef_attempt_t *a)
     S_CP (error, a->error);
     S_CP (to, a->routed_to);
     S_CP (id, a->routed_id);
+    S_CP (worker, a->worker);
 #undef S_CP
     return 0;
 }
@@ -486,7 +489,8 @@ test_history_tells_each_attempt_and_the_routed_copy (void **state)
     s_begin (fx);
     assert_int_equal (ef_engine_outcome (fx->engine, fx->w,
                                          fx->jobs[2]->req.job_id, 1,
-                                         EF_STR_NULL, EF_STR_NULL, 0, due + 9),
+                                         EF_STR_NULL, EF_STR_NULL, 0,
+                                         ef_str ("00ffee0011"), due + 9),
                       0);
     s_commit (fx);
     assert_int_equal (s_state (fx, num, seq).status, EF_STATUS_PROCESSED);
@@ -517,7 +521,11 @@ test_history_tells_each_attempt_and_the_routed_copy (void **state)
         assert_string_equal (h.a[i].outcome, outcomes[i - 1]);
         assert_string_equal (h.a[i].error, i < 3 ? "boom" : "");
         assert_int_equal (h.a[i].duration_ms, took[i - 1]);
+        /* the worker that answered */
+        assert_string_equal (h.a[i].worker,
+                             i < 3 ? "00a1b2c3d4" : "00ffee0011");
     }
+    assert_string_equal (h.a[0].worker, ""); /* a route has none */
     assert_int_equal (h.a[1].started_at, T0);
     assert_true (h.a[2].started_at > h.a[1].started_at);
 }

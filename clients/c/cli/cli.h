@@ -57,6 +57,7 @@ int cli_produce_run (const cli_t *cli, int argc, char **argv);
 int cli_read_run (const cli_t *cli, int argc, char **argv);
 int cli_read_tail (const cli_t *cli, int argc, char **argv);
 int cli_read_get (const cli_t *cli, int argc, char **argv);
+int cli_read_history (const cli_t *cli, int argc, char **argv);
 int cli_read_search (const cli_t *cli, int argc, char **argv);
 int cli_bench_run (const cli_t *cli, int argc, char **argv);
 int cli_keys_run (const cli_t *cli, int argc, char **argv);

@@ -1,7 +1,8 @@
 /*  cli_read.c: the commands that print stored events as JSON lines:
     `read` (a range of a stream, paged with READ's `next`), `tail` (the
     last events, then with -f new ones as they arrive) and `get` (one
-    event by id). Each event is written as soon as it is visited, so
+    event by id); and `history`, an event's processing attempts as a
+    table (or the broker's answer as JSON). Each event is written as soon as it is visited, so
     memory stays flat however long the stream. The only process-wide
     state of the client lives here: the flag that SIGINT/SIGTERM set to
     end `tail -f` cleanly. */
@@ -9,6 +10,7 @@
 
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_proto.h"
+#include "eventflow/ef_time.h"
 #include "eventflow/ef_uuid.h"
 
 #include <inttypes.h>
@@ -358,6 +360,152 @@ cli_read_get (const cli_t *cli, int argc, char **argv)
         cli_json_event (&b, &ev);
         rc = cli_flush_buf (&b, stdout) ? CLI_EXIT_REFUSED : CLI_EXIT_OK;
         ef_buf_free (&b);
+    }
+    ef_client_destroy (&client);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- history */
+
+static void
+s_history_usage (FILE *out)
+{
+    fputs ("Usage: eventflow history EVENT_ID [--stream STREAM] [--json]\n"
+           "\n"
+           "Print what each step of its stream's pipeline did to the event "
+           "with id\n"
+           "EVENT_ID, one row per attempt, oldest first: the step, its kind "
+           "and\n"
+           "service, when it started, how long it took (ms), its outcome, "
+           "the worker\n"
+           "that answered (as 'GET /workers' names it) and the error. Exit "
+           "status 1\n"
+           "when there is no such event.\n"
+           "\n"
+           "  --stream STREAM   look only in this stream (name or id)\n"
+           "  --json            print the broker's answer as one JSON object\n"
+           "\n",
+           out);
+    cli_usage_exit_codes (out);
+}
+
+/*  One Attempt map of the reply, by its keys. */
+typedef struct {
+    uint64_t step, started_at, duration_ms;
+    ef_str_t kind, service, outcome, error, worker;
+} s_attempt_t;
+
+static int
+s_attempt_read (ef_mpr_t *r, s_attempt_t *a)
+{
+    uint32_t n;
+    memset (a, 0, sizeof *a);
+    if (ef_mpr_map (r, &n))
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        ef_str_t k;
+        if (ef_mpr_str (r, &k))
+            return -1;
+        uint64_t *u = ef_str_eq (k, "step")          ? &a->step
+                      : ef_str_eq (k, "started_at")  ? &a->started_at
+                      : ef_str_eq (k, "duration_ms") ? &a->duration_ms
+                                                     : NULL;
+        ef_str_t *s = ef_str_eq (k, "kind")      ? &a->kind
+                      : ef_str_eq (k, "service") ? &a->service
+                      : ef_str_eq (k, "outcome") ? &a->outcome
+                      : ef_str_eq (k, "error")   ? &a->error
+                      : ef_str_eq (k, "worker")  ? &a->worker
+                                                 : NULL;
+        int rc = ef_mpr_peek (r) == EF_MP_NIL ? ef_mpr_skip (r, 1)
+                 : u                          ? ef_mpr_uint (r, u)
+                 : s                          ? ef_mpr_str (r, s)
+                     : ef_mpr_skip (r, EF_MSGPACK_DEPTH);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+/*  s, or "-" when unset, as printf's "%.*s" arguments. */
+#define S_CELL(s)                                                              \
+    (ef_str_set (s) ? (int)(s).len : 1), (ef_str_set (s) ? (s).ptr : "-")
+
+/*  The history reply as a table on out. 0, or -1 when it is malformed. */
+static int
+s_history_table (const ef_reply_t *rep, FILE *out)
+{
+    ef_mpr_t r;
+    ef_str_t status = EF_STR_NULL;
+    uint64_t dropped = 0;
+    uint32_t n;
+    if (ef_proto_reply_find (rep, "status", &r) == 0)
+        ef_mpr_str (&r, &status);
+    if (ef_proto_reply_find (rep, "dropped", &r) == 0)
+        ef_mpr_uint (&r, &dropped);
+    if (ef_proto_reply_find (rep, "history", &r) || ef_mpr_array (&r, &n))
+        return -1;
+    fprintf (out, "status %.*s, %u attempt%s", S_CELL (status), n,
+             n == 1 ? "" : "s");
+    if (dropped)
+        fprintf (out, " (%" PRIu64 " older ones not kept)", dropped);
+    fputs ("\n", out);
+    if (n)
+        fprintf (out, "%-4s  %-9s  %-12s  %-24s  %8s  %-12s  %-10s  %s\n",
+                 "STEP", "KIND", "SERVICE", "STARTED", "MS", "OUTCOME",
+                 "WORKER", "ERROR");
+    for (uint32_t i = 0; i < n; i++) {
+        s_attempt_t a;
+        char t[40];
+        if (s_attempt_read (&r, &a))
+            return -1;
+        fprintf (out,
+                 "%-4" PRIu64 "  %-9.*s  %-12.*s  %-24s  %8" PRIu64
+                 "  %-12.*s  %-10.*s  %.*s\n",
+                 a.step, S_CELL (a.kind), S_CELL (a.service),
+                 ef_time_format (a.started_at, t, sizeof t), a.duration_ms,
+                 S_CELL (a.outcome), S_CELL (a.worker), S_CELL (a.error));
+    }
+    return 0;
+}
+
+int
+cli_read_history (const cli_t *cli, int argc, char **argv)
+{
+    cli_opt_t opts[] = {
+        {"stream", 0, 1, NULL}, {"json", 0, 0, NULL}, {NULL, 0, 0, NULL}};
+    const char *pos[1];
+    int npos;
+    int rc = cli_parse ("history", opts, argc, argv, pos, 1, &npos);
+    if (rc == CLI_HELP) {
+        s_history_usage (stdout);
+        return CLI_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    if (npos < 1)
+        return cli_usage_error ("history", "missing the EVENT_ID");
+    ef_uuid_t uuid;
+    if (ef_uuid_parse (pos[0], strlen (pos[0]), &uuid))
+        return cli_usage_error ("history", "'%s' is not an event id (a UUID)",
+                                pos[0]);
+    ef_request_t req = {.cmd = EF_CMD_EVENT_HISTORY};
+    req.event_id = ef_str (pos[0]);
+    req.stream = ef_str (cli_opt (opts, "stream"));
+    if (cli_opt (opts, "json"))
+        return cli_call_print (cli, &req, "cannot get the history");
+    ef_client_t *client;
+    if ((rc = cli_connect (cli, &client)))
+        return rc;
+    const ef_reply_t *rep;
+    int err = ef_client_call (client, &req, &rep);
+    if (err == EF_ENOTFOUND) {
+        cli_error ("event %s not found", pos[0]);
+        rc = CLI_EXIT_REFUSED;
+    } else if (err)
+        rc = cli_fail (client, err, "cannot get the history of %s", pos[0]);
+    else if (s_history_table (rep, stdout)) {
+        cli_error ("malformed reply");
+        rc = CLI_EXIT_REFUSED;
     }
     ef_client_destroy (&client);
     return rc;

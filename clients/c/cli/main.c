@@ -59,6 +59,8 @@ static const s_command_t s_commands[] = {
     {"tail", cli_read_tail, "tail STREAM [-f]",
      "print the last 10 events; -f follows new ones"},
     {"get", cli_read_get, "get EVENT_ID", "print one event"},
+    {"history", cli_read_history, "history EVENT_ID",
+     "print an event's processing attempts as a table"},
     {"search", cli_read_search, "search [STREAM] --where P",
      "print the events whose payload matches (JSON Pointer predicates)"},
     {"stats", cli_streams_stats, "stats", "print the broker's figures"},

@@ -372,6 +372,8 @@ typedef struct {
     ef_str_t streams[16];
     uint32_t n_streams;
     uint64_t per_second, burst, created_at, revoked_at;
+    uint64_t last_used_at;     /* 0 = nil: none since the broker started */
+    uint64_t requests_per_min; /* requests it authenticated in the last 60 s */
 } ef_apikey_info_t;
 
 typedef struct {
