@@ -55,6 +55,22 @@ test('core: sign-in shows errors, the shell, a reload asks again, sign out revok
   await screenshot(page, 'core-overview');
   await checkA11y(page, { name: 'overview' });
 
+  // the refresh the page runs ahead of expires_in rotates the tokens; the
+  // page goes on working with the new ones
+  const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/refresh'));
+  assertEqual(await page.evaluate(async () => (await import('/assets/js/api.js')).refreshNow()), true, 'refreshNow');
+  assertEqual((await refreshed).status(), 200, 'POST /auth/refresh');
+  await nav.getByRole('link', { name: 'Streams' }).click();
+  await page.getByRole('region', { name: 'Streams' }).waitFor();
+  // the spent refresh token presented again revokes the session: the
+  // page's next request is refused, and it asks to sign in again
+  const old = await api('POST', '/auth/refresh', { body: { refresh_token: tokens.refresh_token } });
+  assertEqual(old.status, 401, 'the rotated refresh token is spent');
+  await nav.getByRole('link', { name: 'Events' }).click();
+  await page.getByRole('heading', { name: 'Sign in to EventFlow' }).waitFor();
+  await page.getByText('Your session ended: sign in again.').waitFor();
+  await signIn(page);
+
   // the token lives in memory only: nothing in storage, a reload asks again
   const stored = await page.evaluate(() => JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie);
   assert(!stored.includes(tokens.access_token) && !stored.includes(tokens.refresh_token), 'no token in storage');
@@ -121,7 +137,7 @@ test('core: create a stream with a schema; a bad schema is shown by path as you 
   await checkA11y(page, { name: 'stream orders-e2e' });
 
   await page.getByRole('link', { name: 'All streams' }).click();
-  await page.getByRole('link', { name: 'orders-e2e' }).waitFor();
+  await page.getByRole('link', { name: 'orders-e2e', exact: true }).waitFor();
 });
 
 test('core: events sent with curl appear in the live tail; pause counts them', async ({ page }) => {
@@ -148,6 +164,7 @@ test('core: events sent with curl appear in the live tail; pause counts them', a
   await checkA11y(page, { name: 'tail' });
 
   // the same filters as the explorer: only type=other from here on
+  await page.getByText('Filters', { exact: true }).click();
   await page.getByLabel('Type').fill('other');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/#\/tail\/tail-e2e\?type=other$/);

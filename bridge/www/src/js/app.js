@@ -193,6 +193,8 @@ async function route () {
   const { route: r, params } = parseHash ();
   const entry = ROUTES.find (x => x[0] === r);
   const sameRoute = current && current.route === r;
+  const focusedId = sameRoute && document.activeElement && mainEl.contains (document.activeElement)
+    ? document.activeElement.id : null;
   teardown ();
   for (const [k, a] of Object.entries (navLinks)) {
     if (k === r)
@@ -234,6 +236,28 @@ async function route () {
   }
   if (!sameRoute)
     focusMain ();
+  else if (focusedId)
+    refocus (root, focusedId);
+}
+
+// The same page drawn again (a search, a filter, the next page): focus
+// goes back to the control of the same id once the page has drawn it,
+// unless the user has moved on.
+function refocus (root, id) {
+  const find = () => {
+    const el = root.querySelector ('#' + CSS.escape (id));
+    if (el && !el.disabled && (document.activeElement === document.body || document.activeElement === null)) {
+      el.focus ();
+      return true;
+    }
+    return !!(el || (document.activeElement && document.activeElement !== document.body));
+  };
+  if (find ())
+    return;
+  const mo = new MutationObserver (() => { if (find ()) stop (); });
+  const timer = setTimeout (() => stop (), 5000);
+  const stop = () => { mo.disconnect (); clearTimeout (timer); };
+  mo.observe (root, { childList: true, subtree: true });
 }
 
 api.onSignedOut ((why) => {

@@ -178,8 +178,8 @@ export function filterForm (opts) {
     return out;
   };
 
-  const submit = h ('button', { type: 'submit', class: 'primary' }, opts.submitLabel || 'Search');
-  const clear = h ('button', { type: 'button', class: 'secondary' }, 'Clear');
+  const submit = h ('button', { id: p + '-submit', type: 'submit', class: 'primary' }, opts.submitLabel || 'Search');
+  const clear = h ('button', { id: p + '-clear', type: 'button', class: 'secondary' }, 'Clear');
   const form = h ('form', { class: 'filters', role: 'search', 'aria-label': opts.label || 'Filters', novalidate: true },
     row,
     h ('fieldset', null, h ('legend', null, 'Payload predicates'),

@@ -118,8 +118,8 @@ function renderSearch (root, params, ctx) {
         return;
       const items = (r && r.items) || [];
       const pager = h ('nav', { class: 'pager', 'aria-label': 'Pages of results' });
-      const prev = h ('button', { type: 'button' }, 'Previous');
-      const next = h ('button', { type: 'button' }, 'Next');
+      const prev = h ('button', { id: 'ex-prev', type: 'button' }, 'Previous');
+      const next = h ('button', { id: 'ex-next', type: 'button' }, 'Next');
       let note = null;
       if (isSearch) {
         prev.disabled = trail.cursors.length === 0 && !q.has ('cursor');

@@ -128,7 +128,7 @@ function renderList (root, params, ctx) {
       { label: 'Name', rowHeader: true, render: s => h ('a', { href: '#/streams/' + encodeURIComponent (s.name) }, s.name) },
       { label: 'Events', numeric: true, render: s => fmtNum (s.events) },
       { label: 'Size', numeric: true, render: s => fmtBytes (s.bytes) },
-      { label: 'Rate (events/s, last minute)', numeric: true, render: s => { const r = rate (s.name); return r === null ? '—' : fmtNum (Math.round (r * 100) / 100); } },
+      { label: 'Rate /s (last min)', numeric: true, render: s => { const r = rate (s.name); return r === null ? '—' : fmtNum (Math.round (r * 100) / 100); } },
       { label: 'Last event', render: s => s.last_event_at === undefined || s.last_event_at === null ? '—'
         : h ('time', { datetime: new Date (toMs (s.last_event_at)).toISOString (), title: fmtTime (s.last_event_at) }, fmtAgo (s.last_event_at)) },
       { label: 'Open', render: s => h ('span', { class: 'row' },

@@ -65,13 +65,16 @@ function renderTail (root, stream, q, ctx) {
     onSubmit: (p) => ctx.navigate ('#/tail/' + encodeURIComponent (stream) + (p.toString () ? '?' + p.toString () : ''))
   });
   const enc = encodeURIComponent (stream);
+  const active = ['type', 'source', 'status'].filter (k => q.get (k)).length + q.getAll ('where').length;
   fill (root,
     h ('div', { class: 'page-head' }, h ('h1', null, 'Live tail of ' + stream), connBox),
     h ('p', { class: 'row' },
       h ('a', { href: '#/streams/' + enc }, 'Stream ' + stream),
       h ('a', { href: '#/events?stream=' + enc }, 'Search its events'),
       h ('a', { href: '#/tail' }, 'Another stream')),
-    form.el, problem,
+    h ('details', { class: 'filters-box', open: active > 0 },
+      h ('summary', null, active ? 'Filters (' + active + ' active)' : 'Filters'), form.el),
+    problem,
     h ('div', { class: 'actions' }, pauseBtn, clearBtn, count),
     pausedNote, tbl);
 
