@@ -30,8 +30,12 @@ test('keys: create a key, shown once, revoke it, its next request is refused', a
   await page.getByRole('button', { name: 'Done' }).click();
   assertEqual(await page.locator('#key-secret').count(), 0, 'the key is not shown again');
 
-  const row = page.getByRole('row', { name: /shop-e2e/ });
-  await row.waitFor();
+  // its last use and rate (the list is asked again when the page opens)
+  await page.goto('/#/users');
+  await page.goto('/#/keys');
+  const row = page.getByRole('region', { name: 'API keys' }).getByRole('row', { name: /shop-e2e/ });
+  await row.getByRole('cell', { name: /ago$/ }).waitFor();
+  assertEqual(await row.getByRole('cell').nth(5).textContent(), '1', 'requests/min of the new key');
   // Escape closes the confirmation and nothing is revoked; focus is back
   // on the button
   await page.getByRole('button', { name: 'Revoke shop-e2e' }).click();
@@ -76,7 +80,8 @@ test('dlq: a failing worker puts events in the DLQ; from the UI one is replayed,
   await page.getByRole('heading', { name: 'Payload' }).waitFor();
   await page.getByText('"amount": 9.5').waitFor();
   await page.getByRole('heading', { name: 'Attempts' }).waitFor();
-  await page.getByRole('row', { name: /billing-e2e.*card declined/ }).waitFor();
+  // the attempt names the worker that ran it (the hex of its routing id)
+  await page.getByRole('region', { name: 'Attempts' }).getByRole('row', { name: /billing-e2e [0-9a-f]{8,} .*card declined/ }).waitFor();
   await screenshot(page, 'dlq-detail');
   await checkA11y(page, { name: 'dlq detail' });
 
@@ -158,8 +163,14 @@ test('workers: an attached worker with its service, capacity and throughput', as
   await page.goto('/#/workers');
   const svc = page.getByRole('region', { name: 'Services' }).getByRole('row', { name: /mailer-e2e/ });
   await svc.waitFor();
+  // the worker by its id, with its capacity
+  await page.getByRole('region', { name: 'Attached workers' })
+    .getByRole('row', { name: /^[0-9a-f]{8,} mailer-e2e 3 0/ }).waitFor();
   for (let i = 0; i < 3; i++) await publish('mail', { type: 'mail', payload: { i } });
-  await page.getByRole('heading', { name: 'Attached workers' }).waitFor();
+  // done since the broker started, as the page asks every second
+  const doneCell = svc.getByRole('cell').nth(7);
+  await waitFor('3 jobs done', async () => (await doneCell.textContent()) === '3');
+  await page.getByRole('figure', { name: 'Jobs per second' }).waitFor();
   await screenshot(page, 'workers');
   await checkA11y(page, { name: 'workers' });
 });
