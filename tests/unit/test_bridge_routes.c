@@ -172,6 +172,29 @@ test_a_rest_parameter_takes_the_rest_of_the_path (void **state)
         ef_bridge_route ("GET", "/api/v1/users/a/b", &h, &matched), -1);
 }
 
+/*  POST /streams/check is the dry run, never a stream's route; the other
+    methods on that path still address a stream named "check". */
+static void
+test_streams_check_is_its_own_route (void **state)
+{
+    (void)state;
+    static ef_http_t h;
+    int matched = 0;
+    int i = ef_bridge_route ("POST", "/api/v1/streams/check", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_streams_check);
+    i = ef_bridge_route ("GET", "/api/v1/streams/check", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_streams_get);
+    assert_string_equal (h.params[0], "check");
+    i = ef_bridge_route ("DELETE", "/api/v1/streams/check", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_streams_delete);
+    i = ef_bridge_route ("POST", "/api/v1/streams/check/events", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_ingest);
+}
+
 int
 main (void)
 {
@@ -181,6 +204,7 @@ main (void)
         cmocka_unit_test (test_print_routes_lists_every_row),
         cmocka_unit_test (test_a_literal_segment_is_never_an_id),
         cmocka_unit_test (test_a_rest_parameter_takes_the_rest_of_the_path),
+        cmocka_unit_test (test_streams_check_is_its_own_route),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
