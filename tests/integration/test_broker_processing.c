@@ -516,6 +516,22 @@ test_poison_to_dlq_and_replay (void **state)
         assert_non_null (json_string_value (json_object_get (a, "worker")));
     }
     json_decref (one);
+    l = s_dlq ((const char *const[]){"list", "--stream", "poison", "--type",
+                                     "no.such.type", NULL});
+    assert_int_equal (json_array_size (json_object_get (l, "items")), 0);
+    json_decref (l);
+    /* counted by reason */
+    l = s_dlq ((const char *const[]){"reasons", "--stream", "poison", NULL});
+    assert_string_equal (
+        json_string_value (json_object_get (
+            json_array_get (json_object_get (l, "items"), 0), "reason")),
+        "boom");
+    assert_int_equal (
+        json_integer_value (json_object_get (
+            json_array_get (json_object_get (l, "items"), 0), "count")),
+        1);
+    assert_true (json_is_false (json_object_get (l, "truncated")));
+    json_decref (l);
     assert_int_equal (s_proc_stat ("dlq_size"), 1);
     assert_true (s_proc_stat ("retries") >= 2);
     assert_true (s_proc_stat ("latency_count") >= 2); /* earlier tests' */
