@@ -143,10 +143,15 @@ test('core: create a stream with a schema; a bad schema is shown by path as you 
 test('core: events sent with curl appear in the live tail; pause counts them', async ({ page }) => {
   await admin('POST', '/streams', { name: 'tail-e2e' });
   const key = await producerKey('tail-e2e');
+  // the first try of the feed fails: the page says so and tries again
+  let refused = 0;
+  await page.route('**/api/v1/live?*', (route) => { refused++; return route.abort('connectionreset'); }, { times: 1 });
   await page.goto('/#/tail/tail-e2e');
   await signIn(page);
   await page.getByRole('heading', { name: 'Live tail of tail-e2e' }).waitFor();
+  await page.getByRole('status').filter({ hasText: /^reconnecting in \d+ s…$/ }).waitFor();
   await page.getByRole('status').filter({ hasText: /^live$/ }).waitFor();
+  assertEqual(refused, 1, 'the first feed was refused');
   const rows = page.getByRole('table', { name: 'Events of tail-e2e, newest first' }).locator('tbody tr');
 
   for (let n = 1; n <= 3; n++) await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n } });
