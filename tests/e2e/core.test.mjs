@@ -178,6 +178,20 @@ test('core: events sent with curl appear in the live tail; pause counts them', a
   await curlPublish('tail-e2e', key, { type: 'other', payload: { n: 7 } });
   await waitFor('the matching event only', async () => (await rows.count()) === 1 &&
     (await rows.first().textContent()).includes('"n":7'));
+
+  // and by a payload field
+  await page.getByRole('button', { name: 'Add predicate' }).click();
+  await page.getByLabel('JSON Pointer 1').fill('/n');
+  await page.getByLabel('Operator 1').selectOption('ge');
+  await page.getByLabel('Value 1').fill('100');
+  await page.getByLabel('Type').fill('');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForURL(/#\/tail\/tail-e2e\?where=/);
+  await page.getByRole('status').filter({ hasText: /^live/ }).waitFor();
+  await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n: 8 } });
+  await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n: 150 } });
+  await waitFor('the event whose n is at least 100', async () => (await rows.count()) === 1 &&
+    (await rows.first().textContent()).includes('"n":150'));
 });
 
 test('core: the explorer finds an event by a payload field and shows its life', async ({ page, newPage }) => {
