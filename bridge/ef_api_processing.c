@@ -1,6 +1,7 @@
 /*  ef_api_processing.c: stream processing over HTTP (DESIGN.md §5, §6):
-    the dead-letter queue (list with filters, one letter with its event,
-    replay of one or of every match, delete) and the attached workers. The
+    the dead-letter queue (list with filters, the letters counted by
+    reason, one letter with its event, replay of one, of a list or of
+    every match, delete of one or of a list) and the attached workers. The
     broker owns the queue, the jobs and the roles (all of this is admin);
     this module checks what the request says, so that a 422 names the
     failing path, and renders the answers. */
@@ -14,6 +15,7 @@
 #define S_LIMIT_DEFAULT 20
 #define S_LIMIT_MAX     100 /* DESIGN.md §5: the list page cap */
 #define S_FILTER_MAX    256 /* bytes of a stream or error filter */
+#define S_ID_MAX        64  /* bytes of an id in event_ids */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -42,7 +44,54 @@ s_body_filter (json_t *root, const char *key, ef_str_t *dst, ef_api_errors_t *e)
         *dst = ef_str (v);
 }
 
-/*  200 {"replayed": N, "has_more": bool} */
+/*  The filters that DLQ_LIST, DLQ_REASONS and GET /dlq share, from the
+    query: stream, type, from, to (and error, when error is not NULL). */
+static void
+s_query_filters (ef_http_t *h, ef_request_t *req, char *stream, char *type,
+                 char *error, ef_api_errors_t *e)
+{
+    ef_api_query_text (h, "stream", stream, S_FILTER_MAX + 1, &req->stream, e);
+    ef_api_query_text (h, "type", type, EF_MAX_TYPE + 1, &req->type, e);
+    if (error)
+        ef_api_query_text (h, "error", error, S_FILTER_MAX + 1, &req->error, e);
+    req->has_from = ef_api_query_time (h, "from", &req->from, e) > 0;
+    req->has_to = ef_api_query_time (h, "to", &req->to, e) > 0;
+}
+
+/*  The body's event_ids: 1 to EF_MAX_IDS strings, written into ids as
+    the array the broker takes. 1 when present (errors added when it is
+    wrong), 0 when absent. */
+static int
+s_body_ids (json_t *root, ef_buf_t *ids, ef_request_t *req, ef_api_errors_t *e)
+{
+    json_t *a = json_object_get (root, "event_ids");
+    if (!a)
+        return 0;
+    size_t n = json_is_array (a) ? json_array_size (a) : 0;
+    if (!json_is_array (a) || n == 0 || n > EF_MAX_IDS) {
+        ef_api_errors_add (e, "/event_ids", "is an array of 1 to 1000 ids");
+        return 1;
+    }
+    ef_mp_array (ids, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get (a, i);
+        char path[32];
+        snprintf (path, sizeof path, "/event_ids/%zu", i);
+        if (!json_is_string (v))
+            ef_api_errors_add (e, path, "is not a string");
+        else if (json_string_length (v) > S_ID_MAX)
+            ef_api_errors_add (e, path, "is too long");
+        else
+            ef_mp_cstr (ids, json_string_value (v));
+    }
+    if (ids->oom)
+        ef_api_errors_add (e, "/event_ids", "is too big");
+    req->event_ids = (ef_str_t){ids->data, (uint32_t)ids->len};
+    req->n_event_ids = (uint32_t)n;
+    return 1;
+}
+
+/*  200 {"replayed": N, "has_more": bool} (and "not_found" for a list) */
 static int
 s_replayed (ef_http_t *h, const ef_reply_t *rep)
 {
@@ -52,6 +101,11 @@ s_replayed (ef_http_t *h, const ef_reply_t *rep)
     ef_buf_append (&h->out, ",\"has_more\":", 12);
     if (ef_api_render (h, rep, "has_more"))
         ef_buf_append (&h->out, "false", 5);
+    ef_mpr_t m;
+    if (ef_proto_reply_find (rep, "not_found", &m) == 0) {
+        ef_buf_append (&h->out, ",\"not_found\":", 13);
+        ef_api_render (h, rep, "not_found");
+    }
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 200);
 }
@@ -64,16 +118,14 @@ ef_api_dlq_list (ef_bridge_t *self, ef_http_t *h)
     ef_request_t req = {0};
     ef_api_errors_t e;
     char stream[S_FILTER_MAX + 1], error[S_FILTER_MAX + 1];
+    char type[EF_MAX_TYPE + 1];
     ef_api_errors_init (&e);
     req.cmd = EF_CMD_DLQ_LIST;
     req.page = 1;
     req.limit = S_LIMIT_DEFAULT;
     ef_api_query_uint (h, "page", 1, EF_MAX_PAGE, &req.page, &e);
     ef_api_query_uint (h, "limit", 1, S_LIMIT_MAX, &req.limit, &e);
-    ef_api_query_text (h, "stream", stream, sizeof stream, &req.stream, &e);
-    ef_api_query_text (h, "error", error, sizeof error, &req.error, &e);
-    req.has_from = ef_api_query_time (h, "from", &req.from, &e) > 0;
-    req.has_to = ef_api_query_time (h, "to", &req.to, &e) > 0;
+    s_query_filters (h, &req, stream, type, error, &e);
     if (e.n)
         return ef_api_errors_send (h, &e);
     ef_api_errors_free (&e);
@@ -90,6 +142,32 @@ ef_api_dlq_list (ef_bridge_t *self, ef_http_t *h)
         ef_buf_append (&h->out, "[]", 2);
     ef_http_printf (h, ",\"page\":%u,\"limit\":%u,\"has_more\":%s}", req.page,
                     req.limit, more ? "true" : "false");
+    return ef_http_send (h, 200);
+}
+
+int
+ef_api_dlq_reasons (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    ef_api_errors_t e;
+    char stream[S_FILTER_MAX + 1], type[EF_MAX_TYPE + 1];
+    ef_api_errors_init (&e);
+    req.cmd = EF_CMD_DLQ_REASONS;
+    s_query_filters (h, &req, stream, type, NULL, &e);
+    if (e.n)
+        return ef_api_errors_send (h, &e);
+    ef_api_errors_free (&e);
+    const ef_reply_t *rep;
+    int rc = ef_bridge_call (self, h, &req, &rep);
+    if (rc)
+        return rc;
+    ef_buf_append (&h->out, "{\"items\":", 9);
+    if (ef_api_render (h, rep, "items"))
+        ef_buf_append (&h->out, "[]", 2);
+    ef_buf_append (&h->out, ",\"truncated\":", 13);
+    if (ef_api_render (h, rep, "truncated"))
+        ef_buf_append (&h->out, "false", 5);
+    ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 200);
 }
 
@@ -150,12 +228,22 @@ ef_api_dlq_replay_all (ef_bridge_t *self, ef_http_t *h)
         if (rc)
             return rc;
     }
+    ef_buf_t ids;
+    ef_buf_init (&ids);
     ef_api_errors_init (&e);
     req.cmd = EF_CMD_DLQ_REPLAY;
     req.all = 1;
-    if (root) {
+    if (root && s_body_ids (root, &ids, &req, &e)) {
+        /* a list of letters, not a filter */
+        req.all = 0;
+        if (json_object_size (root) > 1)
+            ef_api_errors_add (&e, "/event_ids",
+                               "goes alone: not with stream, error, type, "
+                               "from or to");
+    } else if (root) {
         s_body_filter (root, "stream", &req.stream, &e);
         s_body_filter (root, "error", &req.error, &e);
+        s_body_filter (root, "type", &req.type, &e);
         req.has_from =
             ef_api_json_time (root, "from", "/from", &req.from, &e) > 0;
         req.has_to = ef_api_json_time (root, "to", "/to", &req.to, &e) > 0;
@@ -170,6 +258,7 @@ ef_api_dlq_replay_all (ef_bridge_t *self, ef_http_t *h)
         if (rc == 0)
             rc = s_replayed (h, rep);
     }
+    ef_buf_free (&ids);
     if (root)
         json_decref (root);
     return rc;
@@ -189,6 +278,44 @@ ef_api_dlq_delete (ef_bridge_t *self, ef_http_t *h)
     return ef_http_send (h, 204);
 }
 
+/*  POST /dlq/delete {event_ids}: 200 {"deleted": N, "not_found": [...]} */
+int
+ef_api_dlq_delete_ids (ef_bridge_t *self, ef_http_t *h)
+{
+    ef_request_t req = {0};
+    ef_api_errors_t e;
+    ef_buf_t ids;
+    json_t *root = NULL;
+    int rc = ef_api_body (self, h, &root);
+    if (rc)
+        return rc;
+    ef_buf_init (&ids);
+    ef_api_errors_init (&e);
+    req.cmd = EF_CMD_DLQ_DELETE;
+    if (!s_body_ids (root, &ids, &req, &e))
+        ef_api_errors_add (&e, "/event_ids", "is required");
+    if (e.n)
+        rc = ef_api_errors_send (h, &e);
+    else {
+        const ef_reply_t *rep;
+        ef_api_errors_free (&e);
+        rc = ef_bridge_call (self, h, &req, &rep);
+        if (rc == 0) {
+            ef_buf_append (&h->out, "{\"deleted\":", 11);
+            if (ef_api_render (h, rep, "deleted"))
+                ef_buf_append (&h->out, "0", 1);
+            ef_buf_append (&h->out, ",\"not_found\":", 13);
+            if (ef_api_render (h, rep, "not_found"))
+                ef_buf_append (&h->out, "[]", 2);
+            ef_buf_append (&h->out, "}", 1);
+            rc = ef_http_send (h, 200);
+        }
+    }
+    ef_buf_free (&ids);
+    json_decref (root);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- workers */
 
 int
@@ -206,6 +333,9 @@ ef_api_workers_list (ef_bridge_t *self, ef_http_t *h)
     ef_buf_append (&h->out, ",\"queued\":", 10);
     if (ef_api_render (h, rep, "queued"))
         ef_buf_append (&h->out, "0", 1);
+    ef_buf_append (&h->out, ",\"services\":", 12);
+    if (ef_api_render (h, rep, "services"))
+        ef_buf_append (&h->out, "[]", 2);
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 200);
 }

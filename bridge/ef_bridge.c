@@ -155,6 +155,8 @@ const ef_route_t ef_bridge_routes[] = {
      ef_api_groups_seek},
     {"GET", "/api/v1/dlq", ef_api_dlq_list},
     {"POST", "/api/v1/dlq/replay", ef_api_dlq_replay_all},
+    {"GET", "/api/v1/dlq/reasons", ef_api_dlq_reasons},
+    {"POST", "/api/v1/dlq/delete", ef_api_dlq_delete_ids},
     {"GET", "/api/v1/dlq/{event_id}", ef_api_dlq_get},
     {"POST", "/api/v1/dlq/{event_id}/replay", ef_api_dlq_replay},
     {"DELETE", "/api/v1/dlq/{event_id}", ef_api_dlq_delete},
@@ -602,20 +604,45 @@ ef_bridge_path_safe (const char *path)
     }
 }
 
+/*  Path parameters of a route pattern. */
+static int
+s_params (const char *pattern)
+{
+    int n = 0;
+    for (; *pattern; pattern++)
+        n += *pattern == '{';
+    return n;
+}
+
+/*  The routes whose pattern matches path with the fewest parameters are
+    the path's: a literal segment wins over a parameter, so that
+    /dlq/reasons is never the letter "reasons" of /dlq/{event_id}, for any
+    method (another method on it answers 405, not 404). */
 int
 ef_bridge_route (const char *method, const char *path, ef_http_t *h,
                  int *path_matched)
 {
+    int best = -1, fewest = EF_HTTP_MAX_PARAMS + 1;
     *path_matched = 0;
     for (int i = 0; i < ef_bridge_nroutes; i++) {
+        int np = s_params (ef_bridge_routes[i].path);
+        if (np > fewest)
+            continue;
         memset (h->params, 0, sizeof h->params);
         if (!s_match (ef_bridge_routes[i].path, path, h))
             continue;
         *path_matched = 1;
-        if (strcmp (ef_bridge_routes[i].method, method) == 0)
-            return i;
+        if (np < fewest)
+            best = -1;
+        fewest = np;
+        if (best < 0 && strcmp (ef_bridge_routes[i].method, method) == 0)
+            best = i;
     }
-    return -1;
+    /* the winner's parameters again (a later match overwrote them) */
+    memset (h->params, 0, sizeof h->params);
+    if (best >= 0)
+        s_match (ef_bridge_routes[best].path, path, h);
+    return best;
 }
 
 static int

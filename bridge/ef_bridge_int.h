@@ -143,6 +143,8 @@ int ef_api_dlq_get (ef_bridge_t *self, ef_http_t *h);
 int ef_api_dlq_replay (ef_bridge_t *self, ef_http_t *h);
 int ef_api_dlq_replay_all (ef_bridge_t *self, ef_http_t *h);
 int ef_api_dlq_delete (ef_bridge_t *self, ef_http_t *h);
+int ef_api_dlq_delete_ids (ef_bridge_t *self, ef_http_t *h);
+int ef_api_dlq_reasons (ef_bridge_t *self, ef_http_t *h);
 int ef_api_workers_list (ef_bridge_t *self, ef_http_t *h);
 int ef_api_stats (ef_bridge_t *self, ef_http_t *h);
 int ef_api_live (ef_bridge_t *self, ef_http_t *h);

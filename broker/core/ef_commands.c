@@ -88,6 +88,13 @@ s_stream_lags (void *arg, const ef_stream_rec_t *s)
     ef_groups_each (l->txn, s->num, s_group_lag, l);
     ef_series_gauge (l->series, l->now, l->org, s->name, strlen (s->name),
                      EF_SERIES_LAG, l->stream_worst);
+    if (l->series) {
+        /* counted by the DLQ's writes: one read, no walk */
+        uint64_t dlq = 0;
+        ef_process_dlq_size (l->txn, l->org, s->num, &dlq);
+        ef_series_gauge (l->series, l->now, l->org, s->name, strlen (s->name),
+                         EF_SERIES_DLQ, dlq);
+    }
     return l->n >= 10000;
 }
 
@@ -137,7 +144,7 @@ s_series_write (ef_buf_t *b, const ef_series_point_t *p, uint32_t n)
         [EF_SERIES_INGESTED] = "ingested",
         [EF_SERIES_REJECTED] = "rejected",
         [EF_SERIES_DUPLICATES] = "duplicates"};
-    ef_mp_map (b, EF_SERIES_COUNTERS + 3);
+    ef_mp_map (b, EF_SERIES_COUNTERS + 5);
     for (int c = 0; c < EF_SERIES_COUNTERS; c++) {
         ef_mp_key (b, counts[c]);
         ef_mp_array (b, n);
@@ -156,6 +163,14 @@ s_series_write (ef_buf_t *b, const ef_series_point_t *p, uint32_t n)
     ef_mp_array (b, n);
     for (uint32_t i = 0; i < n; i++)
         ef_mp_uint (b, p[i].gauge[EF_SERIES_LAG]);
+    ef_mp_key (b, "dlq_size");
+    ef_mp_array (b, n);
+    for (uint32_t i = 0; i < n; i++)
+        ef_mp_uint (b, p[i].gauge[EF_SERIES_DLQ]);
+    ef_mp_key (b, "workers");
+    ef_mp_array (b, n);
+    for (uint32_t i = 0; i < n; i++)
+        ef_mp_uint (b, p[i].gauge[EF_SERIES_WORKERS]);
 }
 
 /*  STATS' "series": the caller's org's per-second figures over the last
@@ -271,8 +286,14 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
         ef_buf_append (&self->out, tmp.data, tmp.len);
     ef_buf_free (&tmp);
     if (with_series) {
+        uint64_t dlq = 0;
+        ef_process_dlq_size (self->reader, w->org, 0, &dlq);
         ef_series_gauge (self->series, now, w->org, NULL, 0, EF_SERIES_LAG,
                          l.worst);
+        ef_series_gauge (self->series, now, w->org, NULL, 0, EF_SERIES_DLQ,
+                         dlq);
+        ef_series_gauge (self->series, now, w->org, NULL, 0, EF_SERIES_WORKERS,
+                         ef_workers_count_org (self->workers, w->org));
         s_series_reply (self, w, now, p, names);
     }
     free (p);
@@ -323,6 +344,7 @@ S_ON (dlq, ef_dlq_list)
 S_ON (dlq, ef_dlq_get)
 S_ON (dlq, ef_dlq_replay)
 S_ON (dlq, ef_dlq_delete)
+S_ON (dlq, ef_dlq_reasons)
 S_ON (admin, ef_admin_register)
 S_ON (admin, ef_admin_register_hashed)
 S_ON (admin, ef_admin_login)
@@ -439,6 +461,7 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_DLQ_GET, s_ef_dlq_get, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_DLQ_REPLAY, s_ef_dlq_replay, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_DLQ_DELETE, s_ef_dlq_delete, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_DLQ_REASONS, s_ef_dlq_reasons, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_REGISTER, s_ef_admin_register, EF_CMDF_ANON, ALL,
      s_ef_admin_register_hashed, NULL, NULL},
     {EF_CMD_LOGIN, s_ef_admin_login, EF_CMDF_ANON, ALL,

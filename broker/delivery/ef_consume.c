@@ -534,11 +534,40 @@ typedef struct {
     uint32_t n;
 } s_list_t;
 
+/*  The live leases of g at now (not committed, not expired), at most
+    S_LIST_LEASES: [{consumer_id, from_seq, to_seq, expires_in_ms}]. */
+#define S_LIST_LEASES 100
+static void
+s_list_leases (ef_buf_t *b, const ef_group_t *g, uint64_t now)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < g->nleases; i++)
+        n += !g->leases[i].done && g->leases[i].expires_ms > now;
+    ef_mp_array (b, n < S_LIST_LEASES ? n : S_LIST_LEASES);
+    n = 0;
+    for (uint32_t i = 0; i < g->nleases && n < S_LIST_LEASES; i++) {
+        const ef_lease_t *l = &g->leases[i];
+        if (l->done || l->expires_ms <= now)
+            continue;
+        ef_mp_map (b, 4);
+        ef_mp_key (b, "consumer_id");
+        ef_mp_cstr (b, l->member);
+        ef_mp_key (b, "from_seq");
+        ef_mp_uint (b, l->from);
+        ef_mp_key (b, "to_seq");
+        ef_mp_uint (b, l->to);
+        ef_mp_key (b, "expires_in_ms");
+        ef_mp_uint (b, l->expires_ms - now);
+        n++;
+    }
+}
+
 static int
 s_list_group (void *arg, const ef_group_t *g)
 {
     s_list_t *l = arg;
-    ef_mp_map (l->tmp, 4);
+    uint64_t now = ef_time_now_ms ();
+    ef_mp_map (l->tmp, 5);
     ef_mp_key (l->tmp, "group");
     ef_mp_cstr (l->tmp, g->name);
     ef_mp_key (l->tmp, "committed_offset");
@@ -546,7 +575,9 @@ s_list_group (void *arg, const ef_group_t *g)
     ef_mp_key (l->tmp, "lag");
     ef_mp_uint (l->tmp, l->head > g->committed ? l->head - g->committed : 0);
     ef_mp_key (l->tmp, "members");
-    ef_mp_uint (l->tmp, ef_groups_members (g, ef_time_now_ms ()));
+    ef_mp_uint (l->tmp, ef_groups_members (g, now));
+    ef_mp_key (l->tmp, "members_detail");
+    s_list_leases (l->tmp, g, now);
     l->n++;
     return 0;
 }

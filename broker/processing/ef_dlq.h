@@ -1,5 +1,5 @@
 /*  ef_dlq.h: the dead-letter queue's commands (DESIGN.md §5, §6):
-    DLQ_LIST, DLQ_GET, DLQ_REPLAY, DLQ_DELETE. It keeps no state of its
+    DLQ_LIST, DLQ_GET, DLQ_REPLAY, DLQ_DELETE, DLQ_REASONS. It keeps no state of its
     own; the object is its context: the reactor's store snapshot, where a
     reply is written, and the writer whose engine a replay wakes.
     Thread-safety: handlers on the reactor; their write steps on the
@@ -29,5 +29,6 @@ int ef_dlq_list (ef_dlq_t *self, ef_wreq_t *w, const char **why);
 int ef_dlq_get (ef_dlq_t *self, ef_wreq_t *w, const char **why);
 int ef_dlq_replay (ef_dlq_t *self, ef_wreq_t *w, const char **why);
 int ef_dlq_delete (ef_dlq_t *self, ef_wreq_t *w, const char **why);
+int ef_dlq_reasons (ef_dlq_t *self, ef_wreq_t *w, const char **why);
 
 #endif

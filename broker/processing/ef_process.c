@@ -345,7 +345,22 @@ ef_process_dlq_each (ef_store_txn_t *txn, uint32_t org, ef_dead_fn *fn,
 }
 
 int
+ef_process_dlq_each_stream (ef_store_txn_t *txn, uint32_t num, ef_dead_fn *fn,
+                            void *arg)
+{
+    s_dlq_walk_t w = {0, fn, arg, 0};
+    return ef_store_dlq_each_stream (txn, num, s_dlq_visit, &w);
+}
+
+int
 ef_process_dlq_count (ef_store_txn_t *txn, uint64_t *n)
 {
     return ef_store_dlq_count (txn, n);
+}
+
+int
+ef_process_dlq_size (ef_store_txn_t *txn, uint32_t org, uint32_t num,
+                     uint64_t *n)
+{
+    return ef_store_dlq_size (txn, org, num, n);
 }

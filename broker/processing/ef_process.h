@@ -113,7 +113,14 @@ typedef int (ef_dead_fn) (void *arg, const ef_dead_t *d);
 /*  Every dead letter of org (0: all), in (stream, seq) order. */
 int ef_process_dlq_each (ef_store_txn_t *txn, uint32_t org, ef_dead_fn *fn,
                          void *arg);
+/*  Every dead letter of stream num, in seq order. */
+int ef_process_dlq_each_stream (ef_store_txn_t *txn, uint32_t num,
+                                ef_dead_fn *fn, void *arg);
 /*  How many dead letters there are (all orgs). */
 int ef_process_dlq_count (ef_store_txn_t *txn, uint64_t *n);
+/*  How many dead letters stream num holds, or org when num is 0 (no
+    walk: ef_store_dlq_size). */
+int ef_process_dlq_size (ef_store_txn_t *txn, uint32_t org, uint32_t num,
+                         uint64_t *n);
 
 #endif

@@ -7,9 +7,11 @@
     which decides what follows. A worker that falls silent for three
     seconds (--worker-silence), or whose connection is gone, is dropped
     and its jobs fail (retryably), so they run again on another worker.
-    The workers, the jobs each holds and the jobs waiting per service are
-    this module's own (ef_workers_t); the broker is seen through
-    ef_workers_ctx_t only. The dead-letter queue is ef_dlq.c. */
+    The workers, the jobs each holds, the jobs waiting per service and
+    each service's count of answered attempts are this module's own
+    (ef_workers_t); the broker is seen through ef_workers_ctx_t only. A
+    worker is named by the hex of its routing id (ef_workers_peer_id).
+    The dead-letter queue is ef_dlq.c. */
 #include "ef_workers.h"
 #include "ef_engine.h"
 #include "ef_process.h"
@@ -21,9 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_SILENT_MS   3000 /* default of --worker-silence */
-#define S_PING_MS     1000
-#define S_MAX_WORKERS 1024
+#define S_SILENT_MS    3000 /* default of --worker-silence */
+#define S_PING_MS      1000
+#define S_MAX_WORKERS  1024
+#define S_MAX_SERVICES 256 /* services an org's workers may name at once */
 
 typedef struct s_worker {
     struct s_worker *next;
@@ -42,13 +45,15 @@ typedef struct s_out {
     int64_t deadline;
 } s_out_t;
 
-/*  The jobs waiting for a worker of one service, oldest first. */
+/*  The jobs waiting for a worker of one service, oldest first, and the
+    attempts its workers answered since the broker started. */
 typedef struct s_service {
     struct s_service *next;
     uint32_t org;
     char name[129];
     ef_wreq_t *head, *tail;
     uint32_t queued;
+    uint64_t done, failed; /* DONE; FAIL, timed out or the worker lost */
 } s_service_t;
 
 struct ef_workers {
@@ -96,6 +101,34 @@ s_same_peer (zmq_msg_t *a, zmq_msg_t *b)
 }
 
 static void s_room_sync (ef_workers_t *self);
+static s_service_t *s_service (struct ef_workers *ws, uint32_t org,
+                               const char *name, size_t len);
+
+/*  One attempt of worker w's service ended: done or failed. */
+static void
+s_counted (ef_workers_t *self, const s_worker_t *w, int done)
+{
+    s_service_t *sv = s_service (self, w->org, w->service, strlen (w->service));
+    if (sv && done)
+        sv->done++;
+    else if (sv)
+        sv->failed++;
+}
+
+void
+ef_workers_peer_id (zmq_msg_t *peer, char *out, size_t size)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = zmq_msg_data (peer);
+    size_t n = zmq_msg_size (peer), k = 0;
+    if (size == 0)
+        return;
+    for (size_t i = 0; i < n && k + 2 < size; i++) {
+        out[k++] = hex[p[i] >> 4];
+        out[k++] = hex[p[i] & 15];
+    }
+    out[k] = 0;
+}
 
 /*  An answer for attempt job_id, which worker had, to the writer: a new
     internal request. */
@@ -111,6 +144,7 @@ s_drop_worker (ef_workers_t *self, s_worker_t *gone, const char *why)
         s_out_t *o = *pp;
         if (o->worker == gone) {
             *pp = o->next;
+            s_counted (self, gone, 0);
             s_outcome_to_writer (self, o->job_id, 0, why, gone);
             free (o);
         } else
@@ -244,6 +278,8 @@ ef_workers_tick (ef_workers_t *self)
         s_out_t *o = *pp;
         if (o->deadline <= now) {
             *pp = o->next;
+            if (o->worker)
+                s_counted (self, o->worker, 0);
             if (o->worker && o->worker->inflight)
                 o->worker->inflight--;
             free (o);
@@ -300,6 +336,46 @@ ef_workers_destroy (ef_workers_t **self_p)
 
 /* ---------------------------------------------------------------- commands */
 
+/*  Workers attached to sv. */
+static uint32_t
+s_attached (const ef_workers_t *self, const s_service_t *sv)
+{
+    uint32_t n = 0;
+    for (const s_worker_t *k = self->workers; k; k = k->next)
+        n += k->org == sv->org && strcmp (k->service, sv->name) == 0;
+    return n;
+}
+
+/*  Room for a worker of service in org: its service is known, or the
+    org has fewer than S_MAX_SERVICES, or one of them can be forgotten
+    (no worker, no job waiting: its counts go with it). 0, or -1 when
+    there is none. Bounds what one org's workers can make the broker
+    remember. */
+static int
+s_service_room (ef_workers_t *self, uint32_t org, ef_str_t service)
+{
+    uint32_t n = 0;
+    s_service_t **idle = NULL;
+    for (s_service_t **pp = &self->services; *pp; pp = &(*pp)->next) {
+        s_service_t *sv = *pp;
+        if (sv->org != org)
+            continue;
+        if (ef_str_eq (service, sv->name))
+            return 0;
+        n++;
+        if (!sv->head && !s_attached (self, sv))
+            idle = pp;
+    }
+    if (n < S_MAX_SERVICES)
+        return 0;
+    if (!idle)
+        return -1;
+    s_service_t *gone = *idle;
+    *idle = gone->next;
+    free (gone);
+    return 0;
+}
+
 int
 ef_workers_ready (ef_workers_t *self, ef_wreq_t *w, const char **why)
 {
@@ -316,6 +392,10 @@ ef_workers_ready (ef_workers_t *self, ef_wreq_t *w, const char **why)
     if (!found) {
         if (ws->nworkers >= S_MAX_WORKERS) {
             *why = "too many workers on this broker";
+            return EF_EUNAVAILABLE;
+        }
+        if (s_service_room (self, w->org, w->req.service)) {
+            *why = "too many services of this org have workers";
             return EF_EUNAVAILABLE;
         }
         found = calloc (1, sizeof *found);
@@ -404,6 +484,7 @@ ef_workers_answer (ef_workers_t *self, ef_wreq_t *w, const char **why)
             *pp = o->next;
             if (o->worker->inflight)
                 o->worker->inflight--;
+            s_counted (self, o->worker, w->req.cmd == EF_CMD_DONE);
             free (o);
             held = 1;
             break;
@@ -461,24 +542,31 @@ s_outcome_to_writer (ef_workers_t *self, const char *job_id, int ok,
     ef_writer_submit (self->x.writer, w);
 }
 
+/*  WORKERS: the caller's org's workers and services only. */
 int
 ef_workers_list (ef_workers_t *self, ef_wreq_t *w, const char **why)
 {
     (void)why;
     ef_workers_t *ws = self;
-    uint32_t n = 0, queued = 0;
+    uint32_t n = 0, queued = 0, nsv = 0;
     int64_t now = ef_time_mono_ms ();
+    char id[EF_WORKERS_ID_MAX];
     for (s_worker_t *k = ws->workers; k; k = k->next)
         n += k->org == w->org;
-    for (s_service_t *sv = ws->services; sv; sv = sv->next)
+    for (s_service_t *sv = ws->services; sv; sv = sv->next) {
         queued += sv->org == w->org ? sv->queued : 0;
-    ef_proto_reply_ok (self->x.out, w->req.id, 2);
+        nsv += sv->org == w->org;
+    }
+    ef_proto_reply_ok (self->x.out, w->req.id, 3);
     ef_mp_key (self->x.out, "workers");
     ef_mp_array (self->x.out, n);
     for (s_worker_t *k = ws->workers; k; k = k->next) {
         if (k->org != w->org)
             continue; /* another org's */
-        ef_mp_map (self->x.out, 4);
+        ef_mp_map (self->x.out, 5);
+        ef_mp_key (self->x.out, "id");
+        ef_workers_peer_id (&k->peer, id, sizeof id);
+        ef_mp_cstr (self->x.out, id);
         ef_mp_key (self->x.out, "service");
         ef_mp_cstr (self->x.out, k->service);
         ef_mp_key (self->x.out, "capacity");
@@ -490,6 +578,31 @@ ef_workers_list (ef_workers_t *self, ef_wreq_t *w, const char **why)
     }
     ef_mp_key (self->x.out, "queued");
     ef_mp_uint (self->x.out, queued);
+    ef_mp_key (self->x.out, "services");
+    ef_mp_array (self->x.out, nsv);
+    for (s_service_t *sv = ws->services; sv; sv = sv->next) {
+        if (sv->org != w->org)
+            continue;
+        uint32_t workers = 0, capacity = 0, inflight = 0;
+        for (s_worker_t *k = ws->workers; k; k = k->next)
+            if (k->org == sv->org && strcmp (k->service, sv->name) == 0)
+                workers++, capacity += k->capacity, inflight += k->inflight;
+        ef_mp_map (self->x.out, 7);
+        ef_mp_key (self->x.out, "service");
+        ef_mp_cstr (self->x.out, sv->name);
+        ef_mp_key (self->x.out, "workers");
+        ef_mp_uint (self->x.out, workers);
+        ef_mp_key (self->x.out, "capacity");
+        ef_mp_uint (self->x.out, capacity);
+        ef_mp_key (self->x.out, "in_flight");
+        ef_mp_uint (self->x.out, inflight);
+        ef_mp_key (self->x.out, "queued");
+        ef_mp_uint (self->x.out, sv->queued);
+        ef_mp_key (self->x.out, "done");
+        ef_mp_uint (self->x.out, sv->done);
+        ef_mp_key (self->x.out, "failed");
+        ef_mp_uint (self->x.out, sv->failed);
+    }
     return 0;
 }
 
@@ -497,4 +610,13 @@ uint32_t
 ef_workers_count (const ef_workers_t *self)
 {
     return self->nworkers;
+}
+
+uint32_t
+ef_workers_count_org (const ef_workers_t *self, uint32_t org)
+{
+    uint32_t n = 0;
+    for (const s_worker_t *k = self ? self->workers : NULL; k; k = k->next)
+        n += k->org == org;
+    return n;
 }

@@ -53,8 +53,16 @@ void ef_workers_submit (ef_workers_t *self, ef_wreq_t *job);
 /*  Timeouts, heartbeats, silent workers, and queued jobs to workers with
     room (each reactor turn). */
 void ef_workers_tick (ef_workers_t *self);
-/*  How many workers are attached. */
+/*  How many workers are attached: all, or of org. */
 uint32_t ef_workers_count (const ef_workers_t *self);
+uint32_t ef_workers_count_org (const ef_workers_t *self, uint32_t org);
+
+/*  A worker's id, as WORKERS names it and the history records it: the
+    lowercase hex of its ZeroMQ routing id (peer), NUL-terminated into
+    out (size bytes; 2 * 255 + 1 hold any routing id, a shorter out cuts
+    it). Stable while the worker's connection lasts. */
+#define EF_WORKERS_ID_MAX (2 * 255 + 1)
+void ef_workers_peer_id (zmq_msg_t *peer, char *out, size_t size);
 
 /*  A worker's id as the broker shows it (WORKERS' `id`, a history
     Attempt's `worker`): the lowercase hex of its ZeroMQ routing id

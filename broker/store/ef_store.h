@@ -312,8 +312,16 @@ int ef_store_dlq_del (ef_store_txn_t *txn, uint32_t num, uint64_t seq);
 typedef int (ef_store_dlq_fn) (void *arg, uint32_t num, uint64_t seq,
                                ef_str_t rec);
 int ef_store_dlq_each (ef_store_txn_t *txn, ef_store_dlq_fn *fn, void *arg);
+/*  Visit the dead letters of stream num in seq order. */
+int ef_store_dlq_each_stream (ef_store_txn_t *txn, uint32_t num,
+                              ef_store_dlq_fn *fn, void *arg);
 /*  How many dead letters the store holds (cheap). */
 int ef_store_dlq_count (ef_store_txn_t *txn, uint64_t *n);
+/*  How many dead letters stream num holds, or org when num is 0: counted
+    by put and delete, so cheap (no walk). A deleted stream's letters go
+    with it. */
+int ef_store_dlq_size (ef_store_txn_t *txn, uint32_t org, uint32_t num,
+                       uint64_t *n);
 
 /* ---------------------------------------------------------------- principals */
 

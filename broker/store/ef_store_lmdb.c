@@ -189,6 +189,10 @@ ef_store_open (ef_store_t *self, const char **why)
         *why = "cannot count the orgs' stored bytes";
         return rc;
     }
+    if ((rc = ef_store_lmdb_dlq_count_once (self))) {
+        *why = "cannot count the dead letters";
+        return rc;
+    }
     return 0;
 }
 

@@ -5,7 +5,8 @@
     that LMDB's order is the order ef_store.h promises:
       meta              "next_stream", "next_org" → u32;
                         "org_bytes" org(4) → u64; "trim" num(4) → u64;
-                        "stream_bytes" num(4) → u64
+                        "stream_bytes" num(4) → u64;
+                        "dlq_org" org(4), "dlq_stream" num(4) → u64
       streams           num(4)                → msgpack [org, id, name, ...]
       stream_names      org(4) name           → num(4)
       stream_ids        id(36)                → num(4)
@@ -143,5 +144,12 @@ int ef_store_lmdb_bytes_flush (ef_store_txn_t *txn);
 void ef_store_lmdb_bytes_forget (ef_store_t *self);
 int ef_store_lmdb_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org);
 int ef_store_lmdb_bytes_count_once (ef_store_t *self);
+
+/*  Dead letters (ef_store_lmdb_records.c): drop every letter of stream
+    num of org (its deletion), and count each org's and stream's letters
+    once on a store from before they were counted (letters of streams
+    that are gone are dropped then). */
+int ef_store_lmdb_dlq_drop (ef_store_txn_t *txn, uint32_t num, uint32_t org);
+int ef_store_lmdb_dlq_count_once (ef_store_t *self);
 
 #endif

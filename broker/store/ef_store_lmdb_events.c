@@ -376,8 +376,8 @@ ef_store_event_trim_before (ef_store_txn_t *txn, uint32_t num,
                           time_of, events, bytes);
 }
 
-/*  A stream goes with all its events, their ids, states and histories, its trim
-    mark, its bytes, its names and its record. */
+/*  A stream goes with all its events, their ids, states and histories, its
+    dead letters, its trim mark, its bytes, its names and its record. */
 int
 ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
                         ef_store_record_id_fn *id_of)
@@ -388,7 +388,8 @@ ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
         return rc;
     if ((rc = s_events_drop (txn, num, rec.org, UINT64_MAX, UINT64_MAX, id_of,
                              NULL, NULL, NULL)) ||
-        (rc = ef_store_lmdb_bytes_drop_stream (txn, num)))
+        (rc = ef_store_lmdb_bytes_drop_stream (txn, num)) ||
+        (rc = ef_store_lmdb_dlq_drop (txn, num, rec.org)))
         return rc;
     uint8_t tk[8];
     memcpy (tk, "trim", 4);

@@ -4,6 +4,7 @@
     this file makes their keys (layout in ef_store_lmdb.h). */
 #include "ef_store_lmdb.h"
 
+#include <errno.h>
 #include <string.h>
 
 /*  Ids of principals are short strings; anything longer is not one. */
@@ -181,13 +182,72 @@ ef_store_job_each (ef_store_txn_t *txn, ef_store_job_fn *fn, void *arg)
 
 /* ---------------------------------------------------------------- dlq */
 
+/*  The dead letters of each org and stream are counted in meta ("dlq_org"
+    org(4), "dlq_stream" num(4), u64) by the writes below, so that their
+    sizes cost one read, never a walk of the queue. */
+
+static size_t
+s_dlq_count_key (uint8_t *k, int org, uint32_t id)
+{
+    size_t n = org ? 7 : 10;
+    memcpy (k, org ? "dlq_org" : "dlq_stream", n);
+    s_be32 (k + n, id);
+    return n + 4;
+}
+
+static uint64_t
+s_dlq_count_get (ef_store_txn_t *txn, int org, uint32_t id)
+{
+    uint8_t k[14];
+    MDB_val v;
+    size_t klen = s_dlq_count_key (k, org, id);
+    if (ef_store_lmdb_get (txn, S_META, k, klen, &v) || v.mv_size != 8)
+        return 0;
+    return s_rd64 (v.mv_data);
+}
+
+static int
+s_dlq_count_add (ef_store_txn_t *txn, int org, uint32_t id, int64_t delta)
+{
+    uint8_t k[14], v[8];
+    size_t klen = s_dlq_count_key (k, org, id);
+    int64_t n = (int64_t)s_dlq_count_get (txn, org, id) + delta;
+    if (n <= 0) {
+        int rc = ef_store_lmdb_del (txn, S_META, k, klen);
+        return rc == EF_ENOTFOUND ? 0 : rc;
+    }
+    s_be64 (v, (uint64_t)n);
+    return ef_store_lmdb_put (txn, S_META, k, klen, v, sizeof v, 0);
+}
+
+/*  One letter more or less in stream num and its org (a stream with no
+    record has no org to count in). */
+static int
+s_dlq_counted (ef_store_txn_t *txn, uint32_t num, int64_t delta)
+{
+    uint32_t org;
+    int rc = ef_store_lmdb_org_of (txn, num, &org);
+    if (rc == 0)
+        rc = s_dlq_count_add (txn, 1, org, delta);
+    if (rc == 0 || rc == EF_ENOTFOUND)
+        rc = s_dlq_count_add (txn, 0, num, delta);
+    return rc;
+}
+
 int
 ef_store_dlq_put (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                   const void *rec, size_t len)
 {
     uint8_t k[12];
+    MDB_val old;
     s_at_key (k, num, seq);
-    return ef_store_lmdb_put (txn, S_DLQ, k, sizeof k, rec, len, 0);
+    int rc = ef_store_lmdb_get (txn, S_DLQ, k, sizeof k, &old);
+    int fresh = rc == EF_ENOTFOUND;
+    if (rc && !fresh)
+        return rc;
+    if ((rc = ef_store_lmdb_put (txn, S_DLQ, k, sizeof k, rec, len, 0)))
+        return rc;
+    return fresh ? s_dlq_counted (txn, num, 1) : 0;
 }
 
 int
@@ -204,7 +264,8 @@ ef_store_dlq_del (ef_store_txn_t *txn, uint32_t num, uint64_t seq)
 {
     uint8_t k[12];
     s_at_key (k, num, seq);
-    return ef_store_lmdb_del (txn, S_DLQ, k, sizeof k);
+    int rc = ef_store_lmdb_del (txn, S_DLQ, k, sizeof k);
+    return rc ? rc : s_dlq_counted (txn, num, -1);
 }
 
 static int
@@ -226,12 +287,106 @@ ef_store_dlq_each (ef_store_txn_t *txn, ef_store_dlq_fn *fn, void *arg)
 }
 
 int
+ef_store_dlq_each_stream (ef_store_txn_t *txn, uint32_t num,
+                          ef_store_dlq_fn *fn, void *arg)
+{
+    s_walk_t w = {(void *)fn, arg};
+    uint8_t k[4];
+    s_be32 (k, num);
+    return ef_store_lmdb_each (txn, S_DLQ, k, sizeof k, s_dlq_visit, &w);
+}
+
+int
 ef_store_dlq_count (ef_store_txn_t *txn, uint64_t *n)
 {
     MDB_stat st;
     int rc = mdb_stat (txn->txn, txn->store->dbi[S_DLQ], &st);
     *n = rc ? 0 : st.ms_entries;
     return rc ? ef_store_lmdb_err (txn->store, rc) : 0;
+}
+
+int
+ef_store_dlq_size (ef_store_txn_t *txn, uint32_t org, uint32_t num, uint64_t *n)
+{
+    *n = num ? s_dlq_count_get (txn, 0, num) : s_dlq_count_get (txn, 1, org);
+    return 0;
+}
+
+int
+ef_store_lmdb_dlq_drop (ef_store_txn_t *txn, uint32_t num, uint32_t org)
+{
+    MDB_cursor *cur;
+    uint8_t k[4];
+    int64_t n = 0;
+    s_be32 (k, num);
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_DLQ], &cur);
+    if (rc)
+        return ef_store_lmdb_err (txn->store, rc);
+    for (;;) {
+        /* from the prefix again each time: a deleted record leaves the
+           cursor on no record */
+        MDB_val key = {sizeof k, k}, val;
+        rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+        if (rc || key.mv_size < 4 || memcmp (key.mv_data, k, 4) != 0 ||
+            (rc = mdb_cursor_del (cur, 0)))
+            break;
+        n++;
+    }
+    mdb_cursor_close (cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return ef_store_lmdb_err (txn->store, rc);
+    if ((rc = s_dlq_count_add (txn, 1, org, -n)))
+        return rc;
+    return s_dlq_count_add (txn, 0, num, -n);
+}
+
+/*  A store from before dead letters were counted: count them once (one
+    walk of the queue, on first start only). A letter of a stream that is
+    gone is dropped: no one can list, replay or delete it any more. */
+int
+ef_store_lmdb_dlq_count_once (ef_store_t *self)
+{
+    ef_store_txn_t *txn = NULL;
+    MDB_cursor *cur;
+    MDB_val key = {11, "dlq_counted"}, val;
+    int rc = ef_store_write_begin (self, &txn);
+    if (rc)
+        return rc;
+    if (mdb_get (txn->txn, self->dbi[S_META], &key, &val) == 0) {
+        ef_store_write_abort (&txn);
+        return 0;
+    }
+    if ((rc = mdb_cursor_open (txn->txn, self->dbi[S_DLQ], &cur))) {
+        ef_store_write_abort (&txn);
+        return ef_store_lmdb_err (self, rc);
+    }
+    int err = 0;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
+    while (rc == 0 && !err) {
+        uint32_t num = key.mv_size == 12 ? s_rd32 (key.mv_data) : 0, org;
+        if (num && (err = ef_store_lmdb_org_of (txn, num, &org)) == 0)
+            err = s_dlq_counted (txn, num, 1);
+        else if (num && err == EF_ENOTFOUND) {
+            /* the cursor stands on the next record after the delete */
+            if ((err = ef_store_lmdb_err (self, mdb_cursor_del (cur, 0))))
+                break;
+            rc = mdb_cursor_get (cur, &key, &val, MDB_GET_CURRENT);
+            if (rc == EINVAL)
+                rc = MDB_NOTFOUND;
+            continue;
+        }
+        rc = mdb_cursor_get (cur, &key, &val, MDB_NEXT);
+    }
+    mdb_cursor_close (cur);
+    if (!err && rc != MDB_NOTFOUND)
+        err = ef_store_lmdb_err (self, rc);
+    if (!err)
+        err = ef_store_lmdb_put (txn, S_META, "dlq_counted", 11, "1", 1, 0);
+    if (err) {
+        ef_store_write_abort (&txn);
+        return err;
+    }
+    return ef_store_write_commit (&txn);
 }
 
 /* ---------------------------------------------------------------- orgs */

@@ -64,6 +64,7 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "LEAVE",
     "PASSWORD",
     "EVENT_HISTORY",
+    "DLQ_REASONS",
     "CHECK_STREAM",
 };
 
@@ -207,6 +208,11 @@ s_put_value (ef_buf_t *b, const ef_proto_field_t *f, const void *base)
     case EF_PF_DUP:
         ef_mp_cstr (b, *S_AT (base, f, const int) ? "DUPLICATE" : "ACCEPTED");
         return;
+    case EF_PF_LIST: {
+        const ef_str_t *s = S_AT (base, f, const ef_str_t);
+        ef_buf_append (b, s->ptr, s->len);
+        return;
+    }
     default:
         ef_mp_nil (b);
         return;

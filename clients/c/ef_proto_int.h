@@ -21,8 +21,11 @@ typedef enum {
                      struct) */
     EF_PF_STRS,   /* ef_str_t[16]; its uint32_t count at aux */
     EF_PF_EVENTS, /* PUBLISH items (ef_proto_req.c writes and reads them) */
-    EF_PF_DUP     /* a result's status: int duplicate, "DUPLICATE" or
+    EF_PF_DUP,    /* a result's status: int duplicate, "DUPLICATE" or
                      "ACCEPTED" */
+    EF_PF_LIST    /* ef_str_t: the msgpack bytes of an array of up to
+                     EF_MAX_IDS strings, kept as they travel; its
+                     uint32_t count at aux (requests only) */
 } ef_pf_kind_t;
 
 /*  When the writer writes a field. */
@@ -54,7 +57,8 @@ typedef struct {
     uint8_t when;  /* ef_pw_t */
     uint8_t flags; /* EF_PF_* */
     uint16_t off;
-    uint16_t aux; /* EF_PW_HAS: its int flag; EF_PF_STRS: its count;
+    uint16_t aux; /* EF_PW_HAS: its int flag; EF_PF_STRS, EF_PF_LIST: its
+                     count;
                      EF_PF_SEEN: its uint64_t; EF_PF_GIVEN: its int */
     const ef_proto_table_t *sub; /* EF_PF_MAP */
     const char *bad; /* PUBLISH item: the refusal of a value that breaks
@@ -111,6 +115,7 @@ ef_proto_field_present (const ef_proto_field_t *f, const void *base)
     case EF_PF_MAP:
         return ef_proto_fields_count (f->sub, base) != 0;
     case EF_PF_STRS:
+    case EF_PF_LIST:
         return *(const uint32_t *)((const char *)base + f->aux) != 0;
     default:
         return 0;

@@ -85,6 +85,7 @@ static const ef_proto_table_t s_rate = EF_PT (s_rate_fields);
     X (CURSOR, "cursor", STR, SET, cursor, 0, NULL)                            \
     X (WHERE, "where", STRS, SET, where, S_OF (n_where), NULL)                 \
     X (SECONDS, "seconds", U32, HAS, seconds, S_OF (has_seconds), NULL)        \
+    X (EVENT_IDS, "event_ids", LIST, SET, event_ids, S_OF (n_event_ids), NULL) \
     X (PAYLOAD, "payload", STR, SET, payload, 0, NULL)
 
 #define S_ENUM(id, k, kind, when, m, aux, sub) S_F_##id,
@@ -163,13 +164,14 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_FAIL] = {B (JOB_ID) | B (REASON) | B (RETRYABLE), 0},
     [EF_CMD_WORKERS] = {0, 0},
     [EF_CMD_DLQ_LIST] = {B (STREAM) | B (ERROR) | B (FROM) | B (TO) | B (PAGE) |
-                             B (LIMIT),
+                             B (LIMIT) | B (TYPE),
                          0},
     [EF_CMD_DLQ_GET] = {B (EVENT_ID), 0},
     [EF_CMD_DLQ_REPLAY] = {B (EVENT_ID) | B (ALL) | B (STREAM) | B (ERROR) |
-                               B (FROM) | B (TO),
+                               B (FROM) | B (TO) | B (TYPE) | B (EVENT_IDS),
                            0},
-    [EF_CMD_DLQ_DELETE] = {B (EVENT_ID), 0},
+    [EF_CMD_DLQ_DELETE] = {B (EVENT_ID) | B (EVENT_IDS), 0},
+    [EF_CMD_DLQ_REASONS] = {B (STREAM) | B (TYPE) | B (FROM) | B (TO), 0},
     [EF_CMD_LEAVE] = {B (SERVICE), 0},
     [EF_CMD_PASSWORD] = {B (PASSWORD) | B (NEW_PASSWORD), 0},
     [EF_CMD_CHECK_STREAM] = {B (NAME) | B (SCHEMA) | B (PIPELINE) | B (PAYLOAD),
@@ -228,7 +230,8 @@ static const s_required_t s_required[] = {
     {EF_CMD_DONE, B (JOB_ID), 0, "job_id is required"},
     {EF_CMD_FAIL, B (JOB_ID), 0, "job_id is required"},
     {EF_CMD_DLQ_GET, B (EVENT_ID), 0, "event_id is required"},
-    {EF_CMD_DLQ_DELETE, B (EVENT_ID), 0, "event_id is required"},
+    {EF_CMD_DLQ_DELETE, 0, B (EVENT_ID) | B (EVENT_IDS),
+     "event_id or event_ids is required"},
     {EF_CMD_CREDIT, B (SUB), 0, "sub is required"},
     {EF_CMD_UNSUBSCRIBE, B (SUB), 0, "sub is required"},
     {EF_CMD_APIKEY_REVOKE, B (KEY_ID), 0, "key_id is required"},
@@ -648,6 +651,23 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                 *S_AUX (req, f, uint32_t) = rc == 0 ? m : 0;
                 break;
             }
+            case EF_PF_LIST: {
+                /* checked here, kept in place: the handler walks it */
+                uint32_t m;
+                ef_mpr_t at = r;
+                ef_str_t s;
+                rc = ef_mpr_array (&r, &m);
+                if (rc == 0 && m > EF_MAX_IDS)
+                    rc = EF_ETOOBIG;
+                for (uint32_t j = 0; rc == 0 && j < m; j++)
+                    if ((rc = ef_mpr_str (&r, &s)) == 0 && !ef_str_utf8 (s))
+                        rc = S_EUTF8;
+                *S_AT (req, f, ef_str_t) =
+                    rc ? EF_STR_NULL
+                       : (ef_str_t){(const char *)at.p, (uint32_t)(r.p - at.p)};
+                *S_AUX (req, f, uint32_t) = rc == 0 ? m : 0;
+                break;
+            }
             default: { /* EF_PF_EVENTS */
                 /* decoded in this one pass when they fit; the frame is
                    already validated, so an item's fault is only the
@@ -674,7 +694,9 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
             /* k matched one of the keys above: printable ASCII */
             err = rc == EF_ETOOBIG ? EF_ETOOBIG : EF_EINVAL;
             snprintf (req->why, sizeof req->why, "%.*s %s", (int)k.len, k.ptr,
-                      rc == S_EUTF8      ? "is not valid UTF-8"
+                      rc == S_EUTF8 ? "is not valid UTF-8"
+                      : rc == EF_ETOOBIG && f->kind == EF_PF_LIST
+                          ? "has more than 1000 items"
                       : rc == EF_ETOOBIG ? "has more than 16 items"
                                          : "has the wrong type");
             *why = req->why;

@@ -78,6 +78,7 @@ let failed = 0;
 console.log(`TAP version 13\n1..${chosen.length}`);
 for (const [i, t] of chosen.entries()) {
   const contexts = [];
+  const pages = [];
   const newPage = async (options = {}) => {
     const context = await browser.newContext({
       baseURL: system.url,
@@ -88,6 +89,7 @@ for (const [i, t] of chosen.entries()) {
     if (process.env.EF_E2E_SRC === '1') await serveSource(context);
     contexts.push(context);
     const page = await context.newPage();
+    pages.push(page);
     page.on('pageerror', (e) => { page.errors.push(e); });
     page.errors = [];
     return page;
@@ -97,17 +99,17 @@ for (const [i, t] of chosen.entries()) {
   try {
     page = await newPage();
     await withTimeout(t.fn({ page, newPage, sys: h.sys }), t.timeout, t.name);
-    const errors = page.errors.map((e) => e.message);
+    const errors = pages.flatMap((p) => p.errors.map((e) => e.message));
     if (errors.length) throw new Error('uncaught errors in the page: ' + errors.join('; '));
     console.log(`ok ${i + 1} - ${t.name} # ${Date.now() - started} ms`);
   } catch (e) {
     failed++;
     console.log(`not ok ${i + 1} - ${t.name} # ${Date.now() - started} ms`);
     console.log('  ---\n' + String(e.stack || e).split('\n').map((l) => '  # ' + l).join('\n'));
-    if (page) {
+    for (const [k, p] of pages.entries()) { // the fixture's page, then any newPage()
       try {
-        await h.screenshot(page, t.name + '.failed');
-        console.log(`  # screenshot: ${join(outDir, t.name.replace(/[^A-Za-z0-9._-]+/g, '-'))}.failed.png`);
+        const path = await h.screenshot(p, t.name + '.failed' + (k ? '-' + k : ''));
+        console.log(`  # screenshot: ${path}`);
       } catch { /* the page is gone */ }
     }
   } finally {

@@ -599,6 +599,37 @@ test_a_producer_key_gets_403_on_fetch_commit_and_seek (void **st)
     h_http_free (&r);
 }
 
+/*  The group's members_detail in the list (caller frees r). */
+static json_t *
+s_leases (h_resp_t *r, const char *stream, const char *group)
+{
+    char path[300];
+    snprintf (path, sizeof path, API "/streams/%s/consumer-groups", stream);
+    h_http (r, s_bridge.url, "GET", path, s_consumer, NULL, NULL);
+    H_EXPECT_STATUS (*r, 200);
+    json_t *it = s_group_item (r, group);
+    assert_non_null (it);
+    json_t *d = json_object_get (it, "members_detail");
+    assert_true (json_is_array (d));
+    return d;
+}
+
+/*  Lease i of d is member's, from..to, expiring within the lease time. */
+static void
+s_expect_lease (json_t *d, size_t i, const char *member, json_int_t from,
+                json_int_t to)
+{
+    json_t *l = json_array_get (d, i);
+    assert_non_null (l);
+    assert_string_equal (json_string_value (json_object_get (l, "consumer_id")),
+                         member);
+    assert_int_equal (json_integer_value (json_object_get (l, "from_seq")),
+                      from);
+    assert_int_equal (json_integer_value (json_object_get (l, "to_seq")), to);
+    json_int_t left = json_integer_value (json_object_get (l, "expires_in_ms"));
+    assert_true (left > 0 && left <= 30000);
+}
+
 static void
 test_two_members_get_disjoint_ranges (void **st)
 {
@@ -618,16 +649,55 @@ test_two_members_get_disjoint_ranges (void **st)
     EXPECT_EVENTS (r, pub, 0, 4, pub[3].id);
     h_http_free (&r);
     s_expect_group ("g-members", "g", NULL, 10, 2);
+    /* the members' leases, each with its range and time left */
+    json_t *d = s_leases (&r, "g-members", "g");
+    assert_int_equal (json_array_size (d), 2);
+    int a_first = !strcmp (json_string_value (json_object_get (
+                               json_array_get (d, 0), "consumer_id")),
+                           "a");
+    s_expect_lease (d, a_first ? 0 : 1, "a", 1, 4);
+    s_expect_lease (d, a_first ? 1 : 0, "b", 5, 8);
+    h_http_free (&r);
     /* b's commit is remembered, but the offset waits for a's range */
     s_commit_ok ("g-members", "g", "b", pub[7].id, NULL);
+    d = s_leases (&r, "g-members", "g");
+    assert_int_equal (json_array_size (d), 1); /* b's is committed */
+    s_expect_lease (d, 0, "a", 1, 4);
+    h_http_free (&r);
     s_commit_ok ("g-members", "g", "a", pub[3].id, pub[7].id);
     s_expect_group ("g-members", "g", pub[7].id, 2, 0);
+    d = s_leases (&r, "g-members", "g");
+    assert_int_equal (json_array_size (d), 0);
+    h_http_free (&r);
     /* what is left goes to whoever asks */
     s_fetch (&r, "g-members", "g", "consumer_id=b&limit=4");
     EXPECT_EVENTS (r, pub, 8, 10, pub[9].id);
     h_http_free (&r);
     s_fetch (&r, "g-members", "g", "consumer_id=a&limit=4");
     EXPECT_EVENTS (r, pub, 10, 10, pub[7].id);
+    h_http_free (&r);
+}
+
+/*  A group's list item names at most 100 leases (members counts them
+    all). */
+static void
+test_the_leases_listed_are_at_most_100 (void **st)
+{
+    (void)st;
+    s_pub_t pub[101];
+    h_resp_t r;
+    s_stream ("g-many", NULL);
+    s_publish ("g-many", 101, pub);
+    for (int i = 0; i < 101; i++) {
+        char q[64];
+        snprintf (q, sizeof q, "consumer_id=m%d&limit=1", i);
+        s_fetch (&r, "g-many", "g", q);
+        H_EXPECT_STATUS (r, 200);
+        h_http_free (&r);
+    }
+    s_expect_group ("g-many", "g", NULL, 101, 101);
+    json_t *d = s_leases (&r, "g-many", "g");
+    assert_int_equal (json_array_size (d), 100);
     h_http_free (&r);
 }
 
@@ -738,6 +808,7 @@ main (void)
         cmocka_unit_test (
             test_a_producer_key_gets_403_on_fetch_commit_and_seek),
         cmocka_unit_test (test_two_members_get_disjoint_ranges),
+        cmocka_unit_test (test_the_leases_listed_are_at_most_100),
         cmocka_unit_test (test_limit_is_1_to_1000_and_never_capped),
         cmocka_unit_test (
             test_bad_names_numbers_and_bodies_are_422_with_their_paths),

@@ -166,6 +166,10 @@ s_workers_of (const char *service)
         if (s && !strcmp (s, service)) {
             assert_true (json_is_integer (json_object_get (w, "capacity")));
             assert_true (json_is_integer (json_object_get (w, "in_flight")));
+            /* its id: the lowercase hex of its routing id */
+            const char *id = json_string_value (json_object_get (w, "id"));
+            assert_non_null (id);
+            assert_true (*id && strspn (id, "0123456789abcdef") == strlen (id));
             n++;
         }
     }
@@ -183,6 +187,26 @@ s_workers_are (void *arg)
 {
     s_workers_watch_t *w = arg;
     return (w->n = s_workers_of (w->service)) == w->want;
+}
+
+/*  GET /workers: service's figure key in "services" (-1: not listed). */
+static json_int_t
+s_service_figure (const char *service, const char *key)
+{
+    h_resp_t r;
+    json_int_t v = -1;
+    s_http (&r, "GET", API "/workers", s_admin, NULL);
+    H_EXPECT_STATUS (r, 200);
+    size_t i;
+    json_t *sv;
+    json_array_foreach (h_http_j (r.json, "services"), i, sv)
+    {
+        const char *s = json_string_value (json_object_get (sv, "service"));
+        if (s && !strcmp (s, service))
+            v = json_integer_value (json_object_get (sv, key));
+    }
+    h_http_free (&r);
+    return v;
 }
 
 /*  Wait until GET /workers lists `want` workers of service. */
@@ -486,6 +510,12 @@ test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it (
         h_http_free (&r);
     }
     assert_int_equal (s_workers_of ("payments"), 1);
+    /* the service's figures: its worker, what it answered */
+    assert_int_equal (s_service_figure ("payments", "workers"), 1);
+    assert_int_equal (s_service_figure ("payments", "capacity"), 1);
+    assert_int_equal (s_service_figure ("payments", "queued"), 0);
+    assert_int_equal (s_service_figure ("payments", "failed"), 3);
+    assert_int_equal (s_service_figure ("payments", "done"), 0);
 
     /* the queue, with its filters */
     EXPECT_DLQ ("stream=jobs", 3, NULL);
@@ -621,6 +651,167 @@ test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it (
     h_http_free (&r);
     EXPECT_DLQ ("stream=jobs", 0, NULL);
     s_worker_stop (good, "payments");
+    /* counted since the broker started, workers come and go */
+    assert_int_equal (s_service_figure ("payments", "done"), 2);
+    assert_int_equal (s_service_figure ("payments", "failed"), 3);
+    assert_int_equal (s_service_figure ("payments", "workers"), 0);
+}
+
+/*  Publish one event of type with payload {} over HTTP; its id into id. */
+static void
+s_publish_typed (const char *stream, const char *type, char *id)
+{
+    h_resp_t r;
+    char path[300], body[300];
+    snprintf (path, sizeof path, API "/streams/%s/events", stream);
+    snprintf (body, sizeof body, "{\"type\":\"%s\",\"payload\":{}}", type);
+    s_http (&r, "POST", path, s_producer, body);
+    H_EXPECT_STATUS (r, 202);
+    snprintf (id, 40, "%s", h_http_jstr (r.json, "event_id"));
+    h_http_free (&r);
+}
+
+/*  GET /dlq/reasons?query: 200, n reasons; the answer (caller frees). */
+static void
+s_reasons (h_resp_t *r, const char *query, size_t n)
+{
+    char path[300];
+    snprintf (path, sizeof path, API "/dlq/reasons?%s", query);
+    s_http (r, "GET", path, s_admin, NULL);
+    H_EXPECT_STATUS (*r, 200);
+    assert_true (json_is_false (h_http_j (r->json, "truncated")));
+    if (json_array_size (h_http_j (r->json, "items")) != n)
+        fail_msg ("%s: wanted %zu reasons", r->body, n);
+}
+
+/*  Dead letters triaged: filtered by the event's type, counted by reason
+    (most first), replayed and deleted by a list of ids in one request
+    (ids with no letter named in not_found), replayed by type. */
+static void
+test_dead_letters_by_type_by_reason_and_by_a_list_of_ids (void **state)
+{
+    (void)state;
+    s_create_stream ("{\"name\":\"triage\",\"pipeline\":[{\"type\":\"worker\","
+                     "\"service\":\"triage\",\"max_attempts\":1}]}",
+                     201);
+    pid_t bad = s_worker_start (
+        "triage", "if grep -q t.alpha; then echo alpha broke >&2; "
+                  "else echo beta broke >&2; fi; exit 100");
+    char a[3][40], b[2][40];
+    for (int i = 0; i < 3; i++)
+        s_publish_typed ("triage", "t.alpha", a[i]);
+    for (int i = 0; i < 2; i++)
+        s_publish_typed ("triage", "t.beta", b[i]);
+    h_resp_t r;
+    for (int i = 0; i < 3; i++) {
+        s_wait_status (&r, a[i], "FAILED");
+        h_http_free (&r);
+    }
+    for (int i = 0; i < 2; i++) {
+        s_wait_status (&r, b[i], "FAILED");
+        h_http_free (&r);
+    }
+    s_worker_stop (bad, "triage");
+
+    /* by type, exact */
+    EXPECT_DLQ ("stream=triage&type=t.alpha", 3, NULL);
+    EXPECT_DLQ ("stream=triage&type=t.beta", 2, NULL);
+    EXPECT_DLQ ("type=t.beta", 2, NULL);
+    EXPECT_DLQ ("stream=triage&type=t", 0, NULL);
+
+    /* by reason, most first */
+    s_reasons (&r, "stream=triage", 2);
+    H_EXPECT_STR (r, "items.0.reason", "alpha broke");
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.0.count")),
+                      3);
+    assert_non_null (h_http_jstr (r.json, "items.0.last_failure_at"));
+    H_EXPECT_STR (r, "items.1.reason", "beta broke");
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.1.count")),
+                      2);
+    h_http_free (&r);
+    s_reasons (&r, "stream=triage&type=t.beta", 1);
+    H_EXPECT_STR (r, "items.0.reason", "beta broke");
+    h_http_free (&r);
+    s_reasons (&r, "stream=triage&to=2000-01-01T00:00:00Z", 0);
+    h_http_free (&r);
+    s_http (&r, "GET", API "/dlq/reasons?stream=no-such-stream", s_admin, NULL);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
+    s_http (&r, "GET", API "/dlq/reasons?from=soon", s_admin, NULL);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?from");
+    h_http_free (&r);
+
+    /* deleted by a list: one request, the ids with no letter named */
+    char body[600];
+    snprintf (body, sizeof body,
+              "{\"event_ids\":[\"%s\",\"not-a-uuid\",\"%s\"]}", b[0], b[0]);
+    s_http (&r, "POST", API "/dlq/delete", s_admin, body);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "deleted")), 1);
+    assert_int_equal (json_array_size (h_http_j (r.json, "not_found")), 2);
+    H_EXPECT_STR (r, "not_found.0", "not-a-uuid");
+    H_EXPECT_STR (r, "not_found.1", b[0]);
+    h_http_free (&r);
+    EXPECT_DLQ ("stream=triage&type=t.beta", 1, b[1]);
+    static const char *const refused[][2] = {
+        {"{}", "/event_ids"},
+        {"{\"event_ids\":[]}", "/event_ids"},
+        {"{\"event_ids\":\"x\"}", "/event_ids"},
+        {"{\"event_ids\":[1]}", "/event_ids/0"}};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        s_http (&r, "POST", API "/dlq/delete", s_admin, refused[i][0]);
+        H_EXPECT_PROBLEM (r, 422, "VALIDATION", refused[i][1]);
+        h_http_free (&r);
+    }
+    /* more than 1000 ids */
+    size_t cap = 1001 * 8 + 32;
+    char *many = malloc (cap);
+    assert_non_null (many);
+    size_t len = (size_t)snprintf (many, cap, "{\"event_ids\":[");
+    for (int i = 0; i < 1001; i++)
+        len += (size_t)snprintf (many + len, cap - len, "%s\"x%d\"",
+                                 i ? "," : "", i % 10);
+    snprintf (many + len, cap - len, "]}");
+    s_http (&r, "POST", API "/dlq/delete", s_admin, many);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "/event_ids");
+    h_http_free (&r);
+    free (many);
+
+    /* replayed by a list, with a worker that succeeds */
+    pid_t good = s_worker_start ("triage", "echo {\\\"ok\\\":true}");
+    snprintf (body, sizeof body,
+              "{\"event_ids\":[\"%s\",\"%s\","
+              "\"0190f3a2-7c1e-7b3a-9d2f-4e5a6b7c8d9e\"]}",
+              a[0], a[1]);
+    s_http (&r, "POST", API "/dlq/replay", s_admin, body);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "replayed")), 2);
+    H_EXPECT_STR (r, "not_found.0", "0190f3a2-7c1e-7b3a-9d2f-4e5a6b7c8d9e");
+    h_http_free (&r);
+    for (int i = 0; i < 2; i++) {
+        s_wait_status (&r, a[i], "PROCESSED");
+        h_http_free (&r);
+    }
+    snprintf (body, sizeof body,
+              "{\"event_ids\":[\"%s\"],\"stream\":\"triage\"}", a[2]);
+    s_http (&r, "POST", API "/dlq/replay", s_admin, body);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "/event_ids");
+    h_http_free (&r);
+
+    /* replayed by type */
+    s_http (&r, "POST", API "/dlq/replay", s_admin,
+            "{\"stream\":\"triage\",\"type\":\"t.beta\"}");
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "replayed")), 1);
+    h_http_free (&r);
+    s_wait_status (&r, b[1], "PROCESSED");
+    h_http_free (&r);
+    s_reasons (&r, "stream=triage", 1);
+    H_EXPECT_STR (r, "items.0.reason", "alpha broke");
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.0.count")),
+                      1);
+    h_http_free (&r);
+    s_worker_stop (good, "triage");
 }
 
 static void
@@ -650,6 +841,13 @@ test_the_dlq_and_the_workers_are_for_admins (void **state)
         H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
         h_http_free (&r);
         s_http (&r, "GET", API "/workers", creds[i], NULL);
+        H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+        h_http_free (&r);
+        s_http (&r, "GET", API "/dlq/reasons", creds[i], NULL);
+        H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
+        h_http_free (&r);
+        s_http (&r, "POST", API "/dlq/delete", creds[i],
+                "{\"event_ids\":[\"x\"]}");
         H_EXPECT_PROBLEM (r, 403, "FORBIDDEN", NULL);
         h_http_free (&r);
     }
@@ -908,6 +1106,8 @@ main (void)
         cmocka_unit_test (test_route_cycles_and_long_patches_are_422),
         cmocka_unit_test (
             test_a_failing_worker_sends_the_event_to_the_dlq_and_replay_processes_it),
+        cmocka_unit_test (
+            test_dead_letters_by_type_by_reason_and_by_a_list_of_ids),
         cmocka_unit_test (test_the_dlq_and_the_workers_are_for_admins),
         cmocka_unit_test (
             test_one_request_id_goes_from_the_bridge_through_the_broker_to_a_worker),

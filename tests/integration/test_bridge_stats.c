@@ -6,6 +6,9 @@
       have `seconds` values.
     * Another org's streams and figures are absent (DESIGN.md §13), and
       ?stream narrows the answer to one stream.
+    * The DLQ size and the workers attached are sampled when the series
+      is read: the org's own (the stream's DLQ size in its series, no
+      workers there), never another org's.
     * seconds outside 1..3600 is a 422. */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -110,7 +113,93 @@ s_sum (json_t *figures, const char *key, size_t n)
     return sum;
 }
 
+/*  The newest (last) value of figures[key], an array of n numbers. */
+static long long
+s_last (json_t *figures, const char *key, size_t n)
+{
+    s_sum (figures, key, n);
+    return json_integer_value (
+        json_array_get (json_object_get (figures, key), n - 1));
+}
+
+/*  h_wait_until: GET /dlq?stream=arg as org A lists 2 letters. */
+static int
+s_two_dead (void *arg)
+{
+    h_resp_t r;
+    char path[200];
+    snprintf (path, sizeof path, API "/dlq?stream=%s", (const char *)arg);
+    s_http (&r, "GET", path, s_a, NULL);
+    H_EXPECT_STATUS (r, 200);
+    int two = json_array_size (json_object_get (r.json, "items")) == 2;
+    h_http_free (&r);
+    return two;
+}
+
+/*  The native admin (org A) says READY to service, or LEAVEs it. */
+static void
+s_worker (ef_cmd_t cmd, const char *service)
+{
+    ef_request_t req = {0};
+    req.cmd = cmd;
+    req.service = ef_str (service);
+    assert_int_equal (ef_client_call (s_native, &req, NULL), 0);
+}
+
 /* ---------------------------------------------------------------- tests */
+
+static void
+test_stats_sample_the_dlq_size_and_the_workers_of_the_org (void **state)
+{
+    (void)state;
+    h_resp_t r;
+    /* a patch that cannot apply: each event goes to the DLQ */
+    s_http (&r, "POST", API "/streams", s_a,
+            "{\"name\":\"stats-dlq\",\"pipeline\":[{\"type\":"
+            "\"transform\",\"patch\":[{\"op\":\"remove\",\"path\":"
+            "\"/nope\"}]}]}");
+    H_EXPECT_STATUS (r, 201);
+    h_http_free (&r);
+    s_publish (s_a, "stats-dlq", "00000000-0000-4000-8000-0000000000d1");
+    s_publish (s_a, "stats-dlq", "00000000-0000-4000-8000-0000000000d2");
+    assert_int_equal (h_wait_until (s_two_dead, "stats-dlq", 20000), 0);
+
+    s_worker (EF_CMD_READY, "stats-w");
+    s_http (&r, "GET", API "/stats?seconds=5", s_a, NULL);
+    H_EXPECT_STATUS (r, 200);
+    json_t *total = json_object_get (r.json, "total");
+    assert_int_equal (s_last (total, "dlq_size", 5), 2);
+    assert_int_equal (s_last (total, "workers", 5), 1);
+    json_t *f =
+        json_object_get (json_object_get (r.json, "streams"), "stats-dlq");
+    assert_non_null (f);
+    assert_int_equal (s_last (f, "dlq_size", 5), 2);
+    assert_int_equal (s_sum (f, "workers", 5), 0);
+    h_http_free (&r);
+
+    /* org B: none of A's */
+    s_http (&r, "GET", API "/stats?seconds=5", s_b, NULL);
+    H_EXPECT_STATUS (r, 200);
+    total = json_object_get (r.json, "total");
+    assert_int_equal (s_sum (total, "dlq_size", 5), 0);
+    assert_int_equal (s_sum (total, "workers", 5), 0);
+    h_http_free (&r);
+
+    /* the next read samples again: one letter gone, the worker gone */
+    s_worker (EF_CMD_LEAVE, "stats-w");
+    s_http (&r, "POST", API "/dlq/delete", s_a,
+            "{\"event_ids\":[\"00000000-0000-4000-8000-0000000000d1\"]}");
+    H_EXPECT_STATUS (r, 200);
+    h_http_free (&r);
+    s_http (&r, "GET", API "/stats?seconds=5&stream=stats-dlq", s_a, NULL);
+    H_EXPECT_STATUS (r, 200);
+    total = json_object_get (r.json, "total");
+    assert_int_equal (s_last (total, "dlq_size", 5), 1);
+    assert_int_equal (s_last (total, "workers", 5), 0);
+    f = json_object_get (json_object_get (r.json, "streams"), "stats-dlq");
+    assert_int_equal (s_last (f, "dlq_size", 5), 1);
+    h_http_free (&r);
+}
 
 static void
 test_stats_count_per_org_and_stream (void **state)
@@ -273,6 +362,8 @@ main (void)
         cmocka_unit_test (
             test_stats_count_a_publish_by_stream_id_under_its_name),
         cmocka_unit_test (test_stats_count_rejected),
+        cmocka_unit_test (
+            test_stats_sample_the_dlq_size_and_the_workers_of_the_org),
         cmocka_unit_test (test_stats_count_rate_limited),
         cmocka_unit_test (test_stats_seconds_out_of_range),
     };

@@ -88,6 +88,65 @@ test_print_routes_lists_every_row (void **state)
     free (text);
 }
 
+/*  The route of method and path: its path and first parameter, or NULL
+    (and whether another method is served there). */
+static const char *
+s_route (const char *method, const char *path, int *matched, const char **param)
+{
+    ef_http_t h;
+    memset (&h, 0, sizeof h);
+    int i = ef_bridge_route (method, path, &h, matched);
+    *param = h.params[0];
+    return i >= 0 ? ef_bridge_routes[i].path : NULL;
+}
+
+/*  A literal segment wins over a parameter: /dlq/reasons and /dlq/delete
+    are never taken for the dead letter of an event named "reasons" or
+    "delete", whatever the method; a real id still is. */
+static void
+test_a_literal_segment_is_never_an_id (void **state)
+{
+    (void)state;
+    int matched;
+    const char *param, *r;
+    r = s_route ("GET", "/api/v1/dlq/reasons", &matched, &param);
+    assert_string_equal (r, "/api/v1/dlq/reasons");
+    assert_null (param);
+    r = s_route ("POST", "/api/v1/dlq/delete", &matched, &param);
+    assert_string_equal (r, "/api/v1/dlq/delete");
+    r = s_route ("POST", "/api/v1/dlq/replay", &matched, &param);
+    assert_string_equal (r, "/api/v1/dlq/replay");
+    /* another method on those paths: 405, not a letter's 404 */
+    const char *other[][2] = {{"DELETE", "/api/v1/dlq/reasons"},
+                              {"GET", "/api/v1/dlq/delete"},
+                              {"DELETE", "/api/v1/dlq/delete"},
+                              {"GET", "/api/v1/dlq/replay"},
+                              {"POST", "/api/v1/dlq/reasons"}};
+    for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+        matched = 0;
+        r = s_route (other[i][0], other[i][1], &matched, &param);
+        if (r)
+            fail_msg ("%s %s went to %s", other[i][0], other[i][1], r);
+        assert_true (matched);
+    }
+    const char *id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
+    char path[80];
+    snprintf (path, sizeof path, "/api/v1/dlq/%s", id);
+    r = s_route ("GET", path, &matched, &param);
+    assert_string_equal (r, "/api/v1/dlq/{event_id}");
+    assert_string_equal (param, id);
+    r = s_route ("DELETE", path, &matched, &param);
+    assert_string_equal (r, "/api/v1/dlq/{event_id}");
+    snprintf (path, sizeof path, "/api/v1/dlq/%s/replay", id);
+    r = s_route ("POST", path, &matched, &param);
+    assert_string_equal (r, "/api/v1/dlq/{event_id}/replay");
+    assert_string_equal (param, id);
+    r = s_route ("GET", "/api/v1/streams/orders/consumer-groups", &matched,
+                 &param);
+    assert_string_equal (r, "/api/v1/streams/{stream_id}/consumer-groups");
+    assert_string_equal (param, "orders");
+}
+
 int
 main (void)
 {
@@ -95,6 +154,7 @@ main (void)
         cmocka_unit_test (test_every_row_is_a_handler_or_a_whole_pass_through),
         cmocka_unit_test (test_no_method_and_path_twice),
         cmocka_unit_test (test_print_routes_lists_every_row),
+        cmocka_unit_test (test_a_literal_segment_is_never_an_id),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

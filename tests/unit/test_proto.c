@@ -622,6 +622,67 @@ test_decode_rejects_wrong_typed_top_level_field_as_invalid (void **state)
     assert_int_equal (s_decode (fx, 8, NULL), EF_EINVAL);
 }
 
+/*  event_ids: an array of 1 to 1000 strings, kept as it travels (the
+    handler walks it); more is TOO_BIG, an item that is not a string is
+    INVALID, each naming event_ids. */
+static void
+test_decode_takes_a_list_of_ids_and_refuses_a_long_or_mistyped_one (
+    void **state)
+{
+    u_proto_t *fx = *state;
+    const char *why = NULL;
+    ef_request_t q = {.cmd = EF_CMD_DLQ_DELETE, .id = 7};
+    ef_buf_t ids;
+    ef_buf_init (&ids);
+    ef_mp_array (&ids, 2);
+    ef_mp_cstr (&ids, "a");
+    ef_mp_cstr (&ids, "bc");
+    q.event_ids = (ef_str_t){ids.data, (uint32_t)ids.len};
+    q.n_event_ids = 2;
+    assert_int_equal (s_round_trip (fx, &q), 0);
+    assert_int_equal (fx->req.n_event_ids, 2);
+    assert_int_equal (fx->req.event_ids.len, ids.len);
+    assert_memory_equal (fx->req.event_ids.ptr, ids.data, ids.len);
+    ef_mpr_t r;
+    uint32_t n;
+    ef_str_t s;
+    ef_mpr_init (&r, fx->req.event_ids.ptr, fx->req.event_ids.len);
+    assert_int_equal (ef_mpr_array (&r, &n), 0);
+    assert_int_equal (n, 2);
+    assert_int_equal (ef_mpr_str (&r, &s), 0);
+    assert_true (ef_str_eq (s, "a"));
+    assert_int_equal (ef_mpr_str (&r, &s), 0);
+    assert_true (ef_str_eq (s, "bc"));
+
+    ef_buf_reset (&fx->b);
+    s_head (&fx->b, 4, 1, 8, "DLQ_DELETE");
+    ef_mp_key (&fx->b, "event_ids");
+    ef_mp_array (&fx->b, EF_MAX_IDS + 1);
+    for (uint32_t i = 0; i <= EF_MAX_IDS; i++)
+        ef_mp_cstr (&fx->b, "x");
+    assert_int_equal (s_decode (fx, 8, &why), EF_ETOOBIG);
+    assert_string_equal (why, "event_ids has more than 1000 items");
+    assert_int_equal (fx->req.id, 8);
+
+    ef_buf_reset (&fx->b);
+    s_head (&fx->b, 4, 1, 9, "DLQ_REPLAY");
+    ef_mp_key (&fx->b, "event_ids");
+    ef_mp_array (&fx->b, 2);
+    ef_mp_cstr (&fx->b, "x");
+    ef_mp_uint (&fx->b, 5);
+    assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+    assert_string_equal (why, "event_ids has the wrong type");
+
+    /* none at all: DLQ_DELETE needs one of event_id, event_ids */
+    ef_buf_reset (&fx->b);
+    s_head (&fx->b, 4, 1, 10, "DLQ_DELETE");
+    ef_mp_key (&fx->b, "event_ids");
+    ef_mp_array (&fx->b, 0);
+    assert_int_equal (s_decode (fx, 8, &why), EF_EINVAL);
+    assert_string_equal (why, "event_id or event_ids is required");
+    ef_buf_free (&ids);
+}
+
 static void
 test_decode_rejects_frames_that_are_not_one_map_as_proto (void **state)
 {
@@ -1060,6 +1121,7 @@ main (void)
         T (test_decode_marks_item_whose_version_exceeds_u32_and_reads_on),
         T (test_decode_marks_item_whose_context_is_not_a_map),
         T (test_decode_marks_item_whose_trace_id_is_not_a_string),
+        T (test_decode_takes_a_list_of_ids_and_refuses_a_long_or_mistyped_one),
         T (test_decode_rejects_wrong_typed_top_level_field_as_invalid),
         T (test_decode_rejects_frames_that_are_not_one_map_as_proto),
         T (test_decode_ignores_unknown_keys),

@@ -158,6 +158,22 @@ s_requests (s_out_t *o)
             assert_memory_equal (b2.data, b.data, b.len);
         }
     }
+    /* a list of ids travels as the array it is */
+    ef_request_t q;
+    ef_buf_t ids;
+    ef_buf_init (&ids);
+    ef_mp_array (&ids, 2);
+    ef_mp_cstr (&ids, UUID_A);
+    ef_mp_cstr (&ids, "x");
+    memset (&q, 0, sizeof q);
+    q.cmd = EF_CMD_DLQ_DELETE;
+    q.id = 77;
+    q.event_ids = (ef_str_t){ids.data, (uint32_t)ids.len};
+    q.n_event_ids = 2;
+    ef_buf_reset (&b);
+    assert_int_equal (ef_proto_encode_request (&b, &q), 0);
+    s_emit (o, "req.DLQ_DELETE.ids", &b);
+    ef_buf_free (&ids);
     ef_buf_free (&b);
     ef_buf_free (&b2);
 }

@@ -68,6 +68,13 @@ s_fill_field (const ef_proto_field_t *f, void *base, int seed)
         AT (base, f, ef_str_t)[1] = s_text ("s1", seed);
         *AUX (base, f, uint32_t) = 2;
         break;
+    case EF_PF_LIST: {
+        /* an array of two strings, as it travels */
+        static const char two[] = "\x92\xa2l0\xa2l1";
+        *AT (base, f, ef_str_t) = (ef_str_t){two, sizeof two - 1};
+        *AUX (base, f, uint32_t) = 2;
+        break;
+    }
     case EF_PF_MAP:
         for (uint32_t i = 0; i < f->sub->n; i++)
             s_fill_field (&f->sub->f[i], base, seed + (int)i);
@@ -113,6 +120,14 @@ s_same_field (const ef_proto_field_t *f, const void *a, const void *b)
             assert_int_equal (x.len, y.len);
             assert_memory_equal (x.ptr, y.ptr, x.len);
         }
+        break;
+    }
+    case EF_PF_LIST: {
+        ef_str_t x = *AT (a, f, const ef_str_t), y = *AT (b, f, const ef_str_t);
+        assert_int_equal (*AUX (a, f, const uint32_t),
+                          *AUX (b, f, const uint32_t));
+        assert_int_equal (x.len, y.len);
+        assert_memory_equal (x.ptr, y.ptr, x.len);
         break;
     }
     case EF_PF_MAP:
@@ -229,13 +244,14 @@ test_every_command_refuses_a_request_missing_a_required_key (void **state)
                 q.cmd = (ef_cmd_t)c;
             } else {
                 memset (AT (&q, f, char), 0,
-                        f->kind == EF_PF_STR    ? sizeof (ef_str_t)
+                        f->kind == EF_PF_STR || f->kind == EF_PF_LIST
+                            ? sizeof (ef_str_t)
                         : f->kind == EF_PF_U64  ? sizeof (uint64_t)
                         : f->kind == EF_PF_STRS ? 0
                                                 : sizeof (uint32_t));
                 if (f->when == EF_PW_HAS)
                     *AUX (&q, f, int) = 0;
-                if (f->kind == EF_PF_STRS)
+                if (f->kind == EF_PF_STRS || f->kind == EF_PF_LIST)
                     *AUX (&q, f, uint32_t) = 0;
                 ef_buf_reset (&b);
                 assert_int_equal (ef_proto_encode_request (&b, &q), 0);

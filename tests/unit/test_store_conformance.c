@@ -526,6 +526,66 @@ test_dead_letters_put_get_walk_count_delete (void **state)
     u_reader_done (&r);
 }
 
+static uint64_t
+s_dlq_size (fx_t *fx, uint32_t org, uint32_t num)
+{
+    uint64_t n = 99;
+    ef_store_txn_t *r = u_reader (fx->store);
+    assert_int_equal (ef_store_dlq_size (r, org, num, &n), 0);
+    u_reader_done (&r);
+    return n;
+}
+
+/*  Each org's and stream's dead letters are counted by put and delete
+    (a put over a letter is no new one), a walk of one stream sees only
+    its letters, a deleted stream's letters go with it, and the counts
+    survive a reopen. */
+static void
+test_dead_letters_are_counted_per_org_and_stream_and_go_with_their_stream (
+    void **state)
+{
+    fx_t *fx = *state;
+    s_open (fx, 0);
+    ef_stream_rec_t a = s_stream (fx, 1, "a"), b = s_stream (fx, 1, "b");
+    ef_stream_rec_t c = s_stream (fx, 2, "c");
+    ef_store_txn_t *w = u_write_begin (fx->store);
+    for (uint64_t seq = 1; seq <= 3; seq++)
+        assert_int_equal (ef_store_dlq_put (w, a.num, seq, "x", 1), 0);
+    assert_int_equal (ef_store_dlq_put (w, a.num, 2, "again", 5), 0);
+    assert_int_equal (ef_store_dlq_put (w, b.num, 9, "y", 1), 0);
+    assert_int_equal (ef_store_dlq_put (w, c.num, 1, "z", 1), 0);
+    u_write_commit (&w);
+    assert_int_equal (s_dlq_size (fx, 1, 0), 4);
+    assert_int_equal (s_dlq_size (fx, 1, a.num), 3);
+    assert_int_equal (s_dlq_size (fx, 1, b.num), 1);
+    assert_int_equal (s_dlq_size (fx, 2, 0), 1);
+    assert_int_equal (s_dlq_size (fx, 3, 0), 0);
+    ef_store_txn_t *r = u_reader (fx->store);
+    s_dead_t d = {.n = 0};
+    assert_int_equal (ef_store_dlq_each_stream (r, b.num, s_dead, &d), 0);
+    assert_int_equal (d.n, 1);
+    assert_int_equal (d.seq[0], 9);
+    u_reader_done (&r);
+
+    w = u_write_begin (fx->store);
+    assert_int_equal (ef_store_dlq_del (w, a.num, 1), 0);
+    assert_int_equal (ef_store_dlq_del (w, a.num, 1), EF_ENOTFOUND);
+    assert_int_equal (ef_store_stream_delete (w, b.num, s_id_of), 0);
+    u_write_commit (&w);
+    assert_int_equal (s_dlq_size (fx, 1, 0), 2);
+    assert_int_equal (s_dlq_size (fx, 1, a.num), 2);
+    assert_int_equal (s_dlq_size (fx, 1, b.num), 0);
+    r = u_reader (fx->store);
+    uint64_t all = 0;
+    assert_int_equal (ef_store_dlq_count (r, &all), 0);
+    assert_int_equal (all, 3); /* b's letter went with b */
+    u_reader_done (&r);
+
+    s_open (fx, 0);
+    assert_int_equal (s_dlq_size (fx, 1, 0), 2);
+    assert_int_equal (s_dlq_size (fx, 2, c.num), 1);
+}
+
 /* ---------------------------------------------------------------- principals */
 
 typedef struct {
@@ -1091,6 +1151,8 @@ main (void)
             T (test_group_offsets_and_leases_per_stream, be),
             T (test_job_schedule_is_ordered_by_due_time_then_event, be),
             T (test_dead_letters_put_get_walk_count_delete, be),
+            T (test_dead_letters_are_counted_per_org_and_stream_and_go_with_their_stream,
+               be),
             T (test_principals_orgs_users_keys_and_families, be),
             T (test_org_stored_bytes_follow_appends_trims_and_deletes, be),
             T (test_stream_stored_bytes_follow_appends_trims_and_deletes, be),

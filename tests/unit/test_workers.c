@@ -4,7 +4,10 @@
     to the least-loaded worker of their service and org with room,
     oldest first; a job with no room waits in its service's queue until a
     worker answers one (DONE frees its room) and the next tick; only the
-    worker that holds an attempt may answer it. */
+    worker that holds an attempt may answer it; WORKERS answers the
+    caller's org's workers (with their ids) and services (with the
+    attempts answered) only, and an org's workers name a bounded number
+    of services. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 
 #include "ef_workers.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_json.h"
 
 #define S_MAX 32
 
@@ -70,7 +74,9 @@ s_teardown (void **state)
     return 0;
 }
 
-/*  A request from peer (one letter) of org 1. */
+static uint32_t s_org = 1; /* the org of the requests s_req makes */
+
+/*  A request from peer (one letter) of org s_org. */
 static void
 s_req (ef_wreq_t *w, ef_cmd_t cmd, char peer)
 {
@@ -79,7 +85,7 @@ s_req (ef_wreq_t *w, ef_cmd_t cmd, char peer)
     *(char *)zmq_msg_data (&w->peer) = peer;
     w->req.cmd = cmd;
     w->req.id = 1;
-    w->org = 1;
+    w->org = s_org;
 }
 
 static void
@@ -116,19 +122,67 @@ s_job (fx_t *fx, const char *service, int seq)
     ef_workers_submit (fx->workers, job);
 }
 
-/*  DONE of job seq from peer: whether the worker held it. */
+/*  DONE (or FAIL) of job seq from peer: whether the worker held it. */
 static int
-s_done (fx_t *fx, char peer, int seq)
+s_answer (fx_t *fx, char peer, int seq, ef_cmd_t cmd)
 {
     ef_wreq_t w;
     const char *why = NULL;
     char id[16];
     snprintf (id, sizeof id, "3.%d.1", seq);
-    s_req (&w, EF_CMD_DONE, peer);
+    s_req (&w, cmd, peer);
+    w.req.reason = ef_str ("no");
     w.req.job_id = ef_str (id);
     assert_int_equal (ef_workers_answer (fx->workers, &w, &why), 0);
     zmq_msg_close (&w.peer);
     return w.apply != NULL; /* held: the answer goes to the writer */
+}
+
+static int
+s_done (fx_t *fx, char peer, int seq)
+{
+    return s_answer (fx, peer, seq, EF_CMD_DONE);
+}
+
+/*  WORKERS of org as JSON, into json (size bytes). */
+static void
+s_list (fx_t *fx, uint32_t org, char *json, size_t size)
+{
+    ef_wreq_t w;
+    const char *why = NULL;
+    uint32_t was = s_org;
+    s_org = org;
+    s_req (&w, EF_CMD_WORKERS, 'Q');
+    s_org = was;
+    ef_buf_reset (&fx->out);
+    assert_int_equal (ef_workers_list (fx->workers, &w, &why), 0);
+    zmq_msg_close (&w.peer);
+    ef_reply_t rep;
+    assert_int_equal (ef_proto_decode_reply (fx->out.data, fx->out.len, &rep),
+                      0);
+    ef_buf_t b;
+    ef_buf_init (&b);
+    ef_mpr_t r;
+    assert_int_equal (ef_proto_reply_find (&rep, "workers", &r), 0);
+    ef_buf_append (&b, "workers=", 8);
+    ef_json_from_mp (&b, &r, 0);
+    assert_int_equal (ef_proto_reply_find (&rep, "services", &r), 0);
+    ef_buf_append (&b, " services=", 10);
+    ef_json_from_mp (&b, &r, 0);
+    assert_true (b.len < size);
+    /* a time, not a figure to compare: each seen_ms_ago becomes "N" */
+    size_t n = 0;
+    for (size_t i = 0; i < b.len; i++) {
+        json[n++] = b.data[i];
+        if (n >= 14 && !memcmp (json + n - 14, "\"seen_ms_ago\":", 14)) {
+            json[n++] = 'N';
+            while (i + 1 < b.len && b.data[i + 1] >= '0' &&
+                   b.data[i + 1] <= '9')
+                i++;
+        }
+    }
+    json[n] = 0;
+    ef_buf_free (&b);
 }
 
 static int
@@ -191,6 +245,82 @@ test_queued_until_room (void **state)
     assert_false (s_done (fx, 'A', 1)); /* answered already */
 }
 
+/*  Each org sees its own workers, named by the hex of their routing id,
+    and its own services with what they can take and what their workers
+    answered; another org's are never listed. */
+static void
+test_workers_lists_the_callers_org_only_with_ids_and_services (void **state)
+{
+    fx_t *fx = *state;
+    char json[1024];
+    s_ready (fx, 'A', "resize", 3);
+    s_org = 2;
+    s_ready (fx, 'B', "resize", 1);
+    s_org = 1;
+    for (int seq = 1; seq <= 3; seq++)
+        s_job (fx, "resize", seq);
+    assert_true (s_done (fx, 'A', 1));
+    assert_true (s_answer (fx, 'A', 2, EF_CMD_FAIL));
+    s_list (fx, 1, json, sizeof json);
+    assert_string_equal (
+        json, "workers=[{\"id\":\"41\",\"service\":\"resize\","
+              "\"capacity\":3,\"in_flight\":1,\"seen_ms_ago\":N}] "
+              "services=[{\"service\":\"resize\",\"workers\":1,"
+              "\"capacity\":3,\"in_flight\":1,\"queued\":0,\"done\":1,"
+              "\"failed\":1}]");
+    s_list (fx, 2, json, sizeof json);
+    assert_string_equal (
+        json, "workers=[{\"id\":\"42\",\"service\":\"resize\","
+              "\"capacity\":1,\"in_flight\":0,\"seen_ms_ago\":N}] "
+              "services=[{\"service\":\"resize\",\"workers\":1,"
+              "\"capacity\":1,\"in_flight\":0,\"queued\":0,\"done\":0,"
+              "\"failed\":0}]");
+    s_list (fx, 3, json, sizeof json);
+    assert_string_equal (json, "workers=[] services=[]");
+
+    char id[EF_WORKERS_ID_MAX];
+    zmq_msg_t peer;
+    zmq_msg_init_size (&peer, 5);
+    memcpy (zmq_msg_data (&peer), "\x00\x80\x00\x41\xff", 5);
+    ef_workers_peer_id (&peer, id, sizeof id);
+    assert_string_equal (id, "00800041ff");
+    ef_workers_peer_id (&peer, id, 5); /* cut to fit */
+    assert_string_equal (id, "0080");
+    zmq_msg_close (&peer);
+}
+
+/*  An org's workers name at most 256 services at once: a new one takes
+    the place of one with no worker and no job waiting, and is refused
+    when there is none. */
+static void
+test_an_orgs_workers_name_a_bounded_number_of_services (void **state)
+{
+    fx_t *fx = *state;
+    char name[32];
+    ef_wreq_t w;
+    const char *why = NULL;
+    for (int i = 0; i < 256; i++) {
+        snprintf (name, sizeof name, "svc-%d", i);
+        s_ready (fx, 'A', name, 1);
+    }
+    s_req (&w, EF_CMD_READY, 'B');
+    w.req.service = ef_str ("one-more");
+    assert_int_equal (ef_workers_ready (fx->workers, &w, &why),
+                      EF_EUNAVAILABLE);
+    assert_non_null (why);
+    zmq_msg_close (&w.peer);
+    /* another org has its own room */
+    s_org = 2;
+    s_ready (fx, 'B', "one-more", 1);
+    s_org = 1;
+    /* a service whose worker left can be forgotten */
+    s_req (&w, EF_CMD_LEAVE, 'A');
+    w.req.service = ef_str ("svc-7");
+    assert_int_equal (ef_workers_leave (fx->workers, &w, &why), 0);
+    zmq_msg_close (&w.peer);
+    s_ready (fx, 'B', "one-more", 1);
+}
+
 int
 main (void)
 {
@@ -199,6 +329,12 @@ main (void)
                                          s_teardown),
         cmocka_unit_test_setup_teardown (test_queued_until_room, s_setup,
                                          s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_workers_lists_the_callers_org_only_with_ids_and_services,
+            s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (
+            test_an_orgs_workers_name_a_bounded_number_of_services, s_setup,
+            s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

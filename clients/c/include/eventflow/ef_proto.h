@@ -32,6 +32,7 @@ extern "C" {
 #define EF_MAX_SOURCE          256u
 #define EF_MAX_CONTEXT_FIELD   128u
 #define EF_MAX_STREAM_NAME     128u
+#define EF_MAX_IDS             1000u /* DLQ_REPLAY, DLQ_DELETE event_ids */
 #define EF_MSGPACK_DEPTH       16
 #define EF_JSON_DEPTH          64
 
@@ -83,6 +84,7 @@ typedef enum {
     EF_CMD_LEAVE,
     EF_CMD_PASSWORD,
     EF_CMD_EVENT_HISTORY,
+    EF_CMD_DLQ_REASONS,
     EF_CMD_CHECK_STREAM,
     EF_CMD_COUNT
 } ef_cmd_t;
@@ -175,6 +177,12 @@ typedef struct {
     ef_str_t error;               /* DLQ_LIST: substring of the error */
     int retryable, has_retryable; /* FAIL (default retryable) */
     int all;                      /* DLQ_REPLAY: every match of the filters */
+    /* DLQ_REPLAY, DLQ_DELETE: the msgpack bytes of an array of 1 to
+       EF_MAX_IDS strings, as they travel (the decoder checks them and
+       points into the frame; a writer builds them with ef_mp_array and
+       ef_mp_xstr); read them with ef_mpr_array and ef_mpr_str */
+    ef_str_t event_ids;
+    uint32_t n_event_ids;
     /* tracing, any command (protocol.md §2): into logs, jobs, events */
     ef_str_t request_id;  /* ≤ EF_MAX_REQUEST_ID printable ASCII bytes */
     ef_str_t traceparent; /* W3C traceparent, 55 bytes */

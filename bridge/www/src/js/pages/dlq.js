@@ -5,7 +5,7 @@
 // confirmation; one dead letter with its event's payload and its
 // attempts.
 
-import { field, adminOnly, isAdmin, timeValue, shortId, tableOf } from './ops-lib.js';
+import { field, adminOnly, isAdmin, timeValue, shortId } from './ops-lib.js';
 
 const PAGE = 50;
 
@@ -156,7 +156,8 @@ function renderList (root, params, ctx) {
       { label: 'Last error', class: 'wrap', key: 'last_error' },
       { label: 'Last failure', render: d => h ('time', { datetime: d.last_failure_at }, ui.fmtTime (d.last_failure_at)) }
     ];
-    const t = tableOf (ui, 'Dead letters', cols, items, {
+    const t = ui.table (cols, items, {
+      label: 'Dead letters',
       caption: items.length ? 'Page ' + page + ': ' + items.length + (items.length === 1 ? ' dead letter' : ' dead letters') : null,
       empty: 'No dead letters match.'
     });
@@ -246,6 +247,9 @@ function renderList (root, params, ctx) {
       ui.toast ((replay ? 'Replayed ' : 'Deleted ') + (done === undefined ? n : done) + ' ' + noun, 'ok');
       selected.clear ();
       await reload ();
+      const t = listEl.querySelector ('[role="region"]');
+      if (t)
+        t.focus ();
     } catch (ex) {
       ui.toast ((replay ? 'Not replayed: ' : 'Not deleted: ') + ui.errorText (ex), 'error');
     }
@@ -346,7 +350,7 @@ function renderOne (root, id, ctx) {
     const payload = JSON.stringify (ev.payload === undefined ? null : ev.payload, null, 2);
     const attempts = history === null
       ? h ('p', { class: 'muted' }, 'The attempts could not be read.')
-      : tableOf (ui, 'Attempts', [
+      : ui.table ([
         { label: '#', numeric: true, render: (a, i) => i + 1 },
         { label: 'Step', numeric: true, key: 'step' },
         { label: 'Kind', key: 'kind' },
@@ -356,7 +360,7 @@ function renderOne (root, id, ctx) {
         { label: 'Duration', numeric: true, render: a => ui.fmtAge (a.duration_ms) },
         { label: 'Outcome', render: a => h ('span', { class: 'status status-' + a.outcome }, a.outcome) },
         { label: 'Error', class: 'wrap', key: 'error' }
-      ], history, { caption: dropped ? dropped + ' older attempts are not kept' : null, empty: 'No attempts recorded.' });
+      ], history, { label: 'Attempts', caption: dropped ? dropped + ' older attempts are not kept' : null, empty: 'No attempts recorded.' });
 
     fill (body,
       h ('div', { class: 'actions' }, replay, del,

@@ -4,7 +4,7 @@
 // second, a chart of each group's lag sampled while the page is open, and
 // seek (earliest, latest, a time, an event id) behind a confirmation.
 
-import { field, poll, timeValue, shortId, tableOf } from './ops-lib.js';
+import { field, poll, timeValue, shortId } from './ops-lib.js';
 
 export function render (root, params, ctx) {
   const stream = params && params.id ? params.id : null;
@@ -44,12 +44,12 @@ function renderAll (root, ctx) {
       return;
     const rows = streams.map ((s, i) => ({ s, g: groups[i] }));
     fill (body, streamPicker (ctx, streams, null),
-      tableOf (ui, 'Streams and their consumer groups', [
+      ui.table ([
         { label: 'Stream', rowHeader: true, render: r => h ('a', { href: '#/groups/' + encodeURIComponent (r.s.name) }, r.s.name) },
         { label: 'Groups', numeric: true, render: r => r.g ? ui.fmtNum (r.g.length) : '—' },
         { label: 'Worst lag', numeric: true, render: r => r.g && r.g.length ? ui.fmtNum (Math.max (...r.g.map (g => g.lag))) : '—' },
         { label: 'Groups by name', render: r => r.g && r.g.length ? r.g.map (g => g.group).join (', ') : 'none' }
-      ], rows, { caption: 'Streams and their consumer groups', empty: 'No streams yet.' }));
+      ], rows, { label: 'Streams and their consumer groups', caption: 'Streams and their consumer groups', empty: 'No streams yet.' }));
   }) ();
   return { destroy () { gone = true; } };
 }
@@ -97,7 +97,7 @@ function renderStream (root, stream, ctx) {
       cells.set (g.group, Object.assign (cells.get (g.group) || {}, { [k]: el }));
       return el;
     };
-    fill (tableEl, tableOf (ui, 'Consumer groups', [
+    fill (tableEl, ui.table ([
       { label: 'Group', rowHeader: true, render: g => g.group },
       { label: 'Committed offset', render: g => cell (g, 'offset', offsetText (g)) },
       { label: 'Lag', numeric: true, render: g => cell (g, 'lag', ui.fmtNum (g.lag)) },
@@ -109,7 +109,7 @@ function renderStream (root, stream, ctx) {
           'on:click': () => openSeek (g.group)
         }, 'Seek…')
       }
-    ], items, { caption: items.length + (items.length === 1 ? ' group' : ' groups'), empty: 'No consumer group reads this stream yet.' }));
+    ], items, { label: 'Consumer groups', caption: items.length + (items.length === 1 ? ' group' : ' groups'), empty: 'No consumer group reads this stream yet.' }));
   }
 
   function updateCells () {
@@ -131,13 +131,13 @@ function renderStream (root, stream, ctx) {
         rows.push (Object.assign ({ group: g.group }, m));
     }
     const known = items.some (g => Array.isArray (g.members_detail));
-    fill (leasesEl, tableOf (ui, 'Members and leases', [
+    fill (leasesEl, ui.table ([
       { label: 'Group', rowHeader: true, key: 'group' },
       { label: 'Member', render: r => h ('code', null, r.consumer_id) },
       { label: 'From seq', numeric: true, render: r => ui.fmtNum (r.from_seq) },
       { label: 'To seq', numeric: true, render: r => ui.fmtNum (r.to_seq) },
       { label: 'Lease expires in', numeric: true, render: r => ui.fmtAge (r.expires_in_ms) }
-    ], rows, { empty: known || !items.length ? 'No open leases.' : 'Leases are not reported by this broker (members: see the count above).' }));
+    ], rows, { label: 'Members and leases', empty: known || !items.length ? 'No open leases.' : 'Leases are not reported by this broker (members: see the count above).' }));
   }
 
   function sample () {
@@ -164,7 +164,8 @@ function renderStream (root, stream, ctx) {
       chartGroups = keys.join ('\n');
       chart = ui.chart (chartEl, { title: 'Lag (events) of each group', series: keys.map (k => ({ label: k })) });
     }
-    chart.setData (xs, keys.map (k => lags.get (k)));
+    if (xs.length > 1) // one point has no time axis to speak of
+      chart.setData (xs, keys.map (k => lags.get (k)));
   }
 
   let failed = false;
@@ -176,8 +177,8 @@ function renderStream (root, stream, ctx) {
         fill (status);
       failed = false;
     } catch (ex) {
-      if (!failed)
-        fill (status, ui.errorBox (ex, 'The groups could not be read'));
+      if (!failed) // the first answer: in place of the table; later: above it
+        fill (tableEl.querySelector ('table') ? status : tableEl, ui.errorBox (ex, 'The groups could not be read'));
       failed = true;
       return;
     }

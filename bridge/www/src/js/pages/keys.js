@@ -4,7 +4,7 @@
 // confirmation. A producer is a key with the producer role: the ones made
 // with POST /producers or `eventflow apikeys create` are listed here too.
 
-import { field, select, poll, adminOnly, isAdmin, tableOf } from './ops-lib.js';
+import { field, select, poll, adminOnly, isAdmin } from './ops-lib.js';
 
 const ROLES = [
   ['producer', 'producer: publishes events'],
@@ -149,7 +149,8 @@ export function render (root, params, ctx) {
         }, 'Revoke')
       }
     ];
-    fill (listEl, tableOf (ui, 'API keys', cols, rows, {
+    fill (listEl, ui.table (cols, rows, {
+      label: 'API keys',
       caption: rows.length + (rows.length === 1 ? ' key' : ' keys') + (showRevoked.checked ? '' : ' (active)'),
       empty: 'No keys yet: create one above.'
     }));
@@ -165,10 +166,18 @@ export function render (root, params, ctx) {
       await api.del ('/api-keys/' + encodeURIComponent (k.id));
       ui.toast ('Revoked the key “' + k.name + '”', 'ok');
       await refresh ();
+      focusList ();
     } catch (ex) {
       ui.toast ('The key was not revoked: ' + ui.errorText (ex), 'error');
     }
   }
+
+  // the button pressed is gone with its row: focus goes to the list
+  const focusList = () => {
+    const r = listEl.querySelector ('[role="region"]');
+    if (r)
+      r.focus ();
+  };
 
   let failed = false;
   async function refresh () {

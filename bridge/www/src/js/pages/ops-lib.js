@@ -73,14 +73,3 @@ export function timeValue (input) {
 export function shortId (id) {
   return id && id.length > 16 ? id.slice (0, 8) + '…' + id.slice (-4) : id;
 }
-
-// ui.table(…) made reachable by keyboard: its wrapper scrolls sideways
-// on a narrow screen, so it takes focus (and a name) to be scrolled
-// with the arrow keys.
-export function tableOf (ui, label, columns, rows, opts) {
-  const wrap = ui.table (columns, rows, opts);
-  wrap.setAttribute ('tabindex', '0');
-  wrap.setAttribute ('role', 'region');
-  wrap.setAttribute ('aria-label', label);
-  return wrap;
-}

@@ -3,7 +3,7 @@
 // once), delete one after a confirmation. Others are told it is for
 // admins.
 
-import { field, select, adminOnly, isAdmin, tableOf } from './ops-lib.js';
+import { field, select, adminOnly, isAdmin } from './ops-lib.js';
 
 const ROLES = ['admin', 'producer', 'consumer'];
 
@@ -59,7 +59,7 @@ export function render (root, params, ctx) {
   });
 
   function draw (users) {
-    fill (listEl, tableOf (ui, 'Users', [
+    fill (listEl, ui.table ([
       { label: 'Email', rowHeader: true, render: u => u.email + (u.email === me ? ' (you)' : '') },
       {
         label: 'Role',
@@ -88,12 +88,12 @@ export function render (root, params, ctx) {
       { label: 'User id', render: u => h ('code', null, u.id) },
       {
         label: 'Actions',
-        render: u => h ('button', {
+        render: u => u.email === me ? h ('span', { class: 'muted small' }, 'you') : h ('button', {
           type: 'button', class: 'danger small', 'aria-label': 'Delete ' + u.email,
           'on:click': () => remove (u)
         }, 'Delete')
       }
-    ], users, { caption: users.length + (users.length === 1 ? ' user' : ' users'), empty: 'No users.' }));
+    ], users, { label: 'Users', caption: users.length + (users.length === 1 ? ' user' : ' users'), empty: 'No users.' }));
   }
 
   async function remove (u) {
@@ -105,6 +105,9 @@ export function render (root, params, ctx) {
       await api.del ('/users/' + encodeURIComponent (u.id));
       ui.toast ('Deleted ' + u.email, 'ok');
       await reload ();
+      const r = listEl.querySelector ('[role="region"]');
+      if (r)
+        r.focus ();
     } catch (ex) {
       ui.toast ('Not deleted: ' + ui.errorText (ex), 'error');
     }

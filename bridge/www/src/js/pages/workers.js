@@ -4,7 +4,7 @@
 // they start after the second answer); each worker's id, capacity, jobs
 // in flight and last heartbeat. GET /workers every second while open.
 
-import { poll, adminOnly, isAdmin, tableOf } from './ops-lib.js';
+import { poll, adminOnly, isAdmin } from './ops-lib.js';
 
 export function render (root, params, ctx) {
   const { api, ui } = ctx;
@@ -94,7 +94,7 @@ export function render (root, params, ctx) {
     const workers = r.workers || [];
     summary.textContent = workers.length + (workers.length === 1 ? ' worker' : ' workers') + ' attached, ' +
       ui.fmtNum (r.queued) + ' jobs queued.';
-    fill (servicesEl, tableOf (ui, 'Services', [
+    fill (servicesEl, ui.table ([
       { label: 'Service', rowHeader: true, key: 'service' },
       { label: 'Workers', numeric: true, render: s => ui.fmtNum (s.workers) },
       { label: 'Capacity', numeric: true, render: s => ui.fmtNum (s.capacity) },
@@ -115,14 +115,14 @@ export function render (root, params, ctx) {
       },
       { label: 'Done since start', numeric: true, render: s => ui.fmtNum (s.done) },
       { label: 'Failed since start', numeric: true, render: s => ui.fmtNum (s.failed) }
-    ], services, { empty: 'No worker is attached.' }));
-    fill (workersEl, tableOf (ui, 'Attached workers', [
+    ], services, { label: 'Services', empty: 'No worker is attached.' }));
+    fill (workersEl, ui.table ([
       { label: 'Worker', rowHeader: true, render: w => w.id ? h ('code', null, w.id) : null },
       { label: 'Service', key: 'service' },
       { label: 'Capacity', numeric: true, render: w => ui.fmtNum (w.capacity) },
       { label: 'In flight', numeric: true, render: w => ui.fmtNum (w.in_flight) },
       { label: 'Last seen', numeric: true, render: w => ui.fmtAge (w.seen_ms_ago) + ' ago' }
-    ], workers, { empty: 'No worker is attached.' }));
+    ], workers, { label: 'Attached workers', empty: 'No worker is attached.' }));
 
     if (!chart)
       chart = ui.chart (chartEl, { title: 'Jobs per second', series: [{ label: 'done' }, { label: 'failed' }] });
