@@ -379,7 +379,10 @@ export function chart (el, opts) {
     h ('figcaption', { id: titleId }, opts.title), box);
   el.appendChild (fig);
 
+  let dead = false;
   const build = () => {
+    if (dead)
+      return;
     if (plot) {
       plot.destroy ();
       plot = null;
@@ -471,6 +474,7 @@ export function chart (el, opts) {
         redraw ();
     },
     destroy () {
+      dead = true;
       if (SCHEME && SCHEME.removeEventListener)
         SCHEME.removeEventListener ('change', onScheme);
       if (ro)
