@@ -5,7 +5,7 @@
 
 import { execFile } from 'node:child_process';
 import {
-  admin, api, assert, assertEqual, checkA11y, publish, screenshot, signIn, test, waitFor, sys,
+  admin, api, assert, assertEqual, checkA11y, publish, screenshot, signIn, test, waitFor, sys, worker,
 } from './harness.mjs';
 
 // POST one event with curl, as a user of the HTTP API would.
@@ -248,4 +248,26 @@ test('core: the explorer finds an event by a payload field and shows its life', 
   await life.getByRole('link', { name: /in copies-e2e/ }).click();
   await page.getByRole('link', { name: 'copies-e2e', exact: true }).waitFor();
   assert((await page.locator('pre.json').first().textContent()).includes('"seen": true'), 'the routed copy was transformed');
+});
+
+test('core: a failed event\'s life names the worker and links to its dead letter', async ({ page }) => {
+  await admin('POST', '/streams', {
+    name: 'refunds-e2e',
+    pipeline: [{ type: 'worker', service: 'refunds-e2e', max_attempts: 1 }],
+  });
+  await worker('refunds-e2e', 'echo "bank offline" >&2; exit 100');
+  const r = await publish('refunds-e2e', { type: 'refund.asked', payload: { order: 7 } });
+  const id = r.json.event_id;
+  await page.goto('/#/events/' + id);
+  await signIn(page);
+  const life = page.locator('ol.life');
+  // the page follows a pending event until it ends
+  await life.getByRole('link', { name: 'In the dead-letter queue: open it there' }).waitFor();
+  await life.getByText('Step 0 · worker').waitFor();
+  await life.getByText('bank offline').first().waitFor();
+  assert(/worker [0-9a-f]+/.test(await life.textContent()), 'the attempt names its worker');
+  await screenshot(page, 'core-event-failed', { fullPage: true });
+  await checkA11y(page, { name: 'event life (failed)' });
+  await life.getByRole('link', { name: 'In the dead-letter queue: open it there' }).click();
+  await page.waitForURL(new RegExp('#/dlq/' + id + '$'));
 });
