@@ -228,10 +228,33 @@ test('core: the explorer finds an event by a payload field and shows its life', 
   const other = await newPage();
   await other.goto(link);
   await signIn(other);
-  await waitFor('the same match from the link', async () => {
-    const r = other.locator('#main table tbody tr');
-    return (await r.count()) === 1 && (await r.first().textContent()).includes('"c-17"');
-  });
+  const orows = other.locator('#main table tbody tr');
+  await waitFor('the same match from the link', async () => (await orows.count()) === 1 &&
+    (await orows.first().textContent()).includes('"c-17"'));
+
+  // a search pages by cursor: 10 a page, Next and Previous
+  await other.getByLabel('Per page').selectOption('10');
+  await other.waitForURL(/limit=10/);
+  await other.getByLabel('Value 1').fill('c-1');
+  await other.getByLabel('Operator 1').selectOption('contains');
+  await other.getByRole('button', { name: 'Search', exact: true }).click();
+  // c-1, c-10 … c-19: 11 matches, newest first
+  await waitFor('the first 10 matches', async () => (await orows.count()) === 10 &&
+    (await orows.first().textContent()).includes('"c-19"'));
+  await other.getByRole('button', { name: 'Next' }).click();
+  await other.waitForURL(/cursor=/);
+  await waitFor('the 11th match on the next page', async () => (await orows.count()) === 1 &&
+    (await orows.first().textContent()).includes('"c-1"'));
+  assert(await other.getByRole('button', { name: 'Next' }).isDisabled(), 'no page after the last');
+  await other.getByRole('button', { name: 'Previous' }).click();
+  await waitFor('the first page again', async () => (await orows.count()) === 10 &&
+    (await orows.first().textContent()).includes('"c-19"'));
+  // a listing without predicates pages by number
+  await other.goto('/#/events?stream=shop-e2e&limit=10');
+  await waitFor('page 1', async () => (await orows.count()) === 10 && (await orows.first().textContent()).includes('"c-29"'));
+  await other.getByRole('button', { name: 'Next' }).click();
+  await other.waitForURL(/page=2/);
+  await waitFor('page 2', async () => (await orows.count()) === 10 && (await orows.first().textContent()).includes('"c-19"'));
 
   await page.getByRole('link', { name: 'Event ' + wanted }).click();
   await page.getByRole('heading', { name: 'Life' }).waitFor();
