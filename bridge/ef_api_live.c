@@ -357,7 +357,9 @@ ef_api_live (ef_bridge_t *self, ef_http_t *h)
     /* before the stream starts, a refusal is an ordinary answer */
     const ef_reply_t *rep = NULL;
     rc = ef_str_set (f.stream) ? s_open_tail (self, h, &f, have_after > 0, &rep)
-                               : s_tick_figures (self, h, &f, 0, &rep);
+                               : 0;
+    if (rc == 0 && f.figures) /* a key limited to streams may not see them */
+        rc = s_tick_figures (self, h, &f, 0, &rep);
     if (rc) {
         ef_bridge_feed_leave (self, ticket);
         return ef_bridge_call_error (h, rc, rep);
@@ -381,8 +383,11 @@ ef_api_live (ef_bridge_t *self, ef_http_t *h)
         int64_t tick = ef_time_mono_ms ();
         if (f.figures)
             rc = s_tick_figures (self, h, &f, 1, &rep);
-        if (rc == 0 && ef_str_set (f.stream))
+        if ((rc == 0 || rc == EF_ERATE) && ef_str_set (f.stream))
             rc = s_tick_tail (self, h, &f, &rep);
+        if (rc == EF_ERATE)
+            rc = 0; /* the key's rate limit: this second is skipped (the
+                       tail's cursor stays), the feed goes on */
         if (rc == 0 && f.wrote_at < tick) {
             rc = ef_http_stream_write (h, ": ping\n\n", 8) ? S_GONE : 0;
             f.wrote_at = ef_time_mono_ms ();

@@ -12,6 +12,7 @@
       is 429 too; the bridge meanwhile answers short requests.
     * a revoked API key's feed ends with `event: error` (AUTH), a deleted
       stream's with NOT_FOUND, and the connection closes.
+    * a key over its rate limit loses a second's tick, not its feed.
     * a bridge stopping does not wait for its open feeds. */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -489,6 +490,38 @@ test_live_revoked_key_ends_with_error (void **state)
 }
 
 static void
+test_live_rate_limited_key_skips_seconds (void **state)
+{
+    (void)state;
+    /* a key allowed one request a second (two at once: the feed's opening
+       checks): each tick's second request (the tail's READ after the
+       figures) is refused, and the feed goes on */
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "POST", API "/api-keys", s_admin,
+            "{\"name\":\"slow\",\"role\":\"consumer\",\"rate_limit\":"
+            "{\"per_second\":1,\"burst\":2}}",
+            NULL);
+    H_EXPECT_STATUS (r, 201);
+    char cred[200];
+    snprintf (cred, sizeof cred, "X-API-Key: %s",
+              h_http_jstr (r.json, "api_key"));
+    h_http_free (&r);
+    s_create ("live-r");
+    s_feed_t f;
+    s_open (&f, cred, "figures=1&stream=live-r");
+    assert_int_equal (f.status, 200);
+    for (int i = 0; i < 2; i++) {
+        char name[32];
+        uint64_t id;
+        json_t *d = NULL;
+        assert_int_equal (s_next (&f, name, &id, &d, 5000), 1);
+        assert_string_equal (name, "figures");
+        json_decref (d);
+    }
+    s_close (&f);
+}
+
+static void
 test_live_bridge_stops_without_waiting_for_feeds (void **state)
 {
     (void)state;
@@ -524,6 +557,8 @@ main (void)
         cmocka_unit_test_setup (
             test_live_limits_and_short_requests_still_answered, s_setup),
         cmocka_unit_test_setup (test_live_revoked_key_ends_with_error, s_setup),
+        cmocka_unit_test_setup (test_live_rate_limited_key_skips_seconds,
+                                s_setup),
         cmocka_unit_test_setup (
             test_live_bridge_stops_without_waiting_for_feeds, s_setup),
     };
