@@ -212,13 +212,18 @@ let axeSource = null;
 
 // Run axe-core in the page (its source injected with page.evaluate: the
 // CSP refuses inline scripts) and fail on serious or critical
-// violations, listing each with its nodes. Returns all violations (the
+// violations, listing each with its nodes. Running CSS animations (a
+// row's highlight as it arrives) are finished first: axe judges the
+// page as it settles, not a frame of a fade. Returns all violations (the
 // minor and moderate ones too) for the caller to report.
 export async function checkA11y (page, opts = {}) {
   if (!axeSource) axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
   const loaded = await page.evaluate(() => typeof window.axe === 'object');
   if (!loaded) await page.evaluate(axeSource + '\n;void 0');
   const violations = await page.evaluate(async (options) => {
+    for (const a of document.getAnimations()) {
+      try { a.finish(); } catch { /* an endless one stays */ }
+    }
     const context = options.exclude ? { exclude: options.exclude } : document;
     const r = await window.axe.run(context, {
       resultTypes: ['violations'],

@@ -146,8 +146,19 @@ test('groups: seek a group and watch its lag change', async ({ page }) => {
   await page.getByRole('status').getByText(/now starts after/).waitFor();
   await waitFor('lag 5 after the seek', async () => (await lag.textContent()) === '5');
 
-  for (let i = 5; i < 7; i++) await publish('clicks', { type: 'click', payload: { i } });
+  const later = [];
+  for (let i = 5; i < 7; i++) later.push((await publish('clicks', { type: 'click', payload: { i } })).json.event_id);
   await waitFor('lag 7, live', async () => (await lag.textContent()) === '7');
+
+  // to an event: it is the next one fetched, so the lag counts it and
+  // what follows
+  await page.getByRole('button', { name: 'Seek analytics' }).click();
+  await page.getByLabel('Event id').fill(later[0]);
+  assert(await page.getByRole('radio', { name: /An event/ }).isChecked(), 'typing an id chooses "An event"');
+  await page.getByRole('button', { name: 'Seek', exact: true }).click();
+  await confirmIn(page).getByText(later[0]).waitFor();
+  await confirmIn(page).getByRole('button', { name: 'Seek group' }).click();
+  await waitFor('lag 2 after seeking to the 6th event', async () => (await lag.textContent()) === '2');
   await page.getByRole('heading', { name: 'Lag over time' }).waitFor();
   await screenshot(page, 'groups');
   await checkA11y(page, { name: 'groups' });
@@ -195,6 +206,11 @@ test('users: create a user, change the role, delete; non-admins are told it is f
   await other.goto('/#/users');
   await other.getByText('Managing users is for admins.').waitFor();
   await checkA11y(other, { name: 'users (not an admin)' });
+  for (const [p, text] of [['keys', 'Managing API keys is for admins.'],
+    ['dlq', 'The dead-letter queue is for admins.'], ['workers', 'The workers page is for admins.']]) {
+    await other.goto('/#/' + p);
+    await other.getByText(text).waitFor();
+  }
 
   await page.getByRole('button', { name: 'Delete carol@example.com' }).click();
   await confirmIn(page).getByRole('button', { name: 'Delete user' }).click();

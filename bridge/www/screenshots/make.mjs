@@ -129,6 +129,10 @@ async function shoot () {
         await publish('orders', { type: 'order.created', payload: { id: 5000 + i, customer: { id: 'c-' + (i % 9), country: 'DE' }, total: 10 + (i % 50) } }, { key: ids.shopKey });
       }
       if (i % 4 === 0) await publish('orders', { type: 'order.created', payload: { id: 'not a number' } }, { key: ids.shopKey });
+      if (i % 2 === 0) {
+        await publish('payments', { type: 'payment.requested', payload: { order: 7000 + i, amount: i, card: i % 10 === 0 ? 'declined-test-card' : 'visa' } }, { key: ids.shopKey });
+      }
+      if (i % 3 === 0) await publish('emails', { type: 'email.send', payload: { to: `user${i}@example.com` } });
       await page.waitForTimeout(40 + (i % 5) * 30);   // paces the seeding only, never a test
     }
   })();
@@ -147,14 +151,19 @@ async function shoot () {
   await go('#/tail/clicks', () => page.getByRole('row').nth(5).waitFor());
   await save('tail');
   await go('#/keys', () => page.getByRole('row', { name: /web-shop/ }).waitFor());
+  await page.getByLabel('Name').fill('ci-deployer');
+  await page.getByLabel('Streams').fill('orders');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await page.getByRole('heading', { name: /New key/ }).waitFor();
+  await page.getByRole('row', { name: /ci-deployer/ }).waitFor();
   await save('keys');
-  await go('#/groups/clicks', () => page.getByRole('region', { name: 'Consumer groups' }).getByRole('row', { name: /analytics/ }).waitFor().then(() => page.waitForTimeout(4000)));
+  await go('#/groups/clicks', () => page.getByRole('region', { name: 'Consumer groups' }).getByRole('row', { name: /analytics/ }).waitFor().then(() => page.waitForTimeout(8000)));
   await save('groups');
   await go('#/dlq', () => page.getByRole('row', { name: /card declined/ }).first().waitFor());
   await save('dlq');
   await go('#/dlq/' + ids.dead, () => page.getByRole('heading', { name: 'Attempts' }).waitFor());
   await save('dlq-detail');
-  await go('#/workers', () => page.getByRole('region', { name: 'Services' }).getByRole('row', { name: /billing/ }).waitFor().then(() => page.waitForTimeout(3000)));
+  await go('#/workers', () => page.getByRole('region', { name: 'Services' }).getByRole('row', { name: /billing/ }).waitFor().then(() => page.waitForTimeout(8000)));
   await save('workers');
   await go('#/users', () => page.getByRole('row', { name: /chen@example.com/ }).waitFor());
   await save('users');
