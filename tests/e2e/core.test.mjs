@@ -5,7 +5,7 @@
 
 import { execFile } from 'node:child_process';
 import {
-  admin, api, assert, assertEqual, checkA11y, publish, screenshot, signIn, test, waitFor, sys,
+  admin, api, assert, assertEqual, checkA11y, publish, screenshot, signIn, test, waitFor, sys, worker,
 } from './harness.mjs';
 
 // POST one event with curl, as a user of the HTTP API would.
@@ -143,10 +143,15 @@ test('core: create a stream with a schema; a bad schema is shown by path as you 
 test('core: events sent with curl appear in the live tail; pause counts them', async ({ page }) => {
   await admin('POST', '/streams', { name: 'tail-e2e' });
   const key = await producerKey('tail-e2e');
+  // the first try of the feed fails: the page says so and tries again
+  let refused = 0;
+  await page.route('**/api/v1/live?*', (route) => { refused++; return route.abort('connectionreset'); }, { times: 1 });
   await page.goto('/#/tail/tail-e2e');
   await signIn(page);
   await page.getByRole('heading', { name: 'Live tail of tail-e2e' }).waitFor();
+  await page.getByRole('status').filter({ hasText: /^reconnecting in \d+ s…$/ }).waitFor();
   await page.getByRole('status').filter({ hasText: /^live$/ }).waitFor();
+  assertEqual(refused, 1, 'the first feed was refused');
   const rows = page.getByRole('table', { name: 'Events of tail-e2e, newest first' }).locator('tbody tr');
 
   for (let n = 1; n <= 3; n++) await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n } });
@@ -173,6 +178,20 @@ test('core: events sent with curl appear in the live tail; pause counts them', a
   await curlPublish('tail-e2e', key, { type: 'other', payload: { n: 7 } });
   await waitFor('the matching event only', async () => (await rows.count()) === 1 &&
     (await rows.first().textContent()).includes('"n":7'));
+
+  // and by a payload field
+  await page.getByRole('button', { name: 'Add predicate' }).click();
+  await page.getByLabel('JSON Pointer 1').fill('/n');
+  await page.getByLabel('Operator 1').selectOption('ge');
+  await page.getByLabel('Value 1').fill('100');
+  await page.getByLabel('Type').fill('');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForURL(/#\/tail\/tail-e2e\?where=/);
+  await page.getByRole('status').filter({ hasText: /^live/ }).waitFor();
+  await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n: 8 } });
+  await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n: 150 } });
+  await waitFor('the event whose n is at least 100', async () => (await rows.count()) === 1 &&
+    (await rows.first().textContent()).includes('"n":150'));
 });
 
 test('core: the explorer finds an event by a payload field and shows its life', async ({ page, newPage }) => {
@@ -209,10 +228,33 @@ test('core: the explorer finds an event by a payload field and shows its life', 
   const other = await newPage();
   await other.goto(link);
   await signIn(other);
-  await waitFor('the same match from the link', async () => {
-    const r = other.locator('#main table tbody tr');
-    return (await r.count()) === 1 && (await r.first().textContent()).includes('"c-17"');
-  });
+  const orows = other.locator('#main table tbody tr');
+  await waitFor('the same match from the link', async () => (await orows.count()) === 1 &&
+    (await orows.first().textContent()).includes('"c-17"'));
+
+  // a search pages by cursor: 10 a page, Next and Previous
+  await other.getByLabel('Per page').selectOption('10');
+  await other.waitForURL(/limit=10/);
+  await other.getByLabel('Value 1').fill('c-1');
+  await other.getByLabel('Operator 1').selectOption('contains');
+  await other.getByRole('button', { name: 'Search', exact: true }).click();
+  // c-1, c-10 … c-19: 11 matches, newest first
+  await waitFor('the first 10 matches', async () => (await orows.count()) === 10 &&
+    (await orows.first().textContent()).includes('"c-19"'));
+  await other.getByRole('button', { name: 'Next' }).click();
+  await other.waitForURL(/cursor=/);
+  await waitFor('the 11th match on the next page', async () => (await orows.count()) === 1 &&
+    (await orows.first().textContent()).includes('"c-1"'));
+  assert(await other.getByRole('button', { name: 'Next' }).isDisabled(), 'no page after the last');
+  await other.getByRole('button', { name: 'Previous' }).click();
+  await waitFor('the first page again', async () => (await orows.count()) === 10 &&
+    (await orows.first().textContent()).includes('"c-19"'));
+  // a listing without predicates pages by number
+  await other.goto('/#/events?stream=shop-e2e&limit=10');
+  await waitFor('page 1', async () => (await orows.count()) === 10 && (await orows.first().textContent()).includes('"c-29"'));
+  await other.getByRole('button', { name: 'Next' }).click();
+  await other.waitForURL(/page=2/);
+  await waitFor('page 2', async () => (await orows.count()) === 10 && (await orows.first().textContent()).includes('"c-19"'));
 
   await page.getByRole('link', { name: 'Event ' + wanted }).click();
   await page.getByRole('heading', { name: 'Life' }).waitFor();
@@ -229,4 +271,26 @@ test('core: the explorer finds an event by a payload field and shows its life', 
   await life.getByRole('link', { name: /in copies-e2e/ }).click();
   await page.getByRole('link', { name: 'copies-e2e', exact: true }).waitFor();
   assert((await page.locator('pre.json').first().textContent()).includes('"seen": true'), 'the routed copy was transformed');
+});
+
+test('core: a failed event\'s life names the worker and links to its dead letter', async ({ page }) => {
+  await admin('POST', '/streams', {
+    name: 'refunds-e2e',
+    pipeline: [{ type: 'worker', service: 'refunds-e2e', max_attempts: 1 }],
+  });
+  await worker('refunds-e2e', 'echo "bank offline" >&2; exit 100');
+  const r = await publish('refunds-e2e', { type: 'refund.asked', payload: { order: 7 } });
+  const id = r.json.event_id;
+  await page.goto('/#/events/' + id);
+  await signIn(page);
+  const life = page.locator('ol.life');
+  // the page follows a pending event until it ends
+  await life.getByRole('link', { name: 'In the dead-letter queue: open it there' }).waitFor();
+  await life.getByText('Step 0 · worker').waitFor();
+  await life.getByText('bank offline').first().waitFor();
+  assert(/worker [0-9a-f]+/.test(await life.textContent()), 'the attempt names its worker');
+  await screenshot(page, 'core-event-failed', { fullPage: true });
+  await checkA11y(page, { name: 'event life (failed)' });
+  await life.getByRole('link', { name: 'In the dead-letter queue: open it there' }).click();
+  await page.waitForURL(new RegExp('#/dlq/' + id + '$'));
 });

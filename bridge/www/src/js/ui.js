@@ -361,7 +361,8 @@ function cssVar (name, fallback) {
 const PALETTE = ['--chart-1', '--chart-2', '--chart-3', '--chart-4'];
 
 // chart(el, {title, series: [{label, color?}], points?: 3600, unit?,
-// height?}) → {push(t, values), setData(xs, ys), destroy()}
+// height?, window?}) → {push(t, values), setData(xs, ys),
+// setWindow(seconds), destroy()}
 // t is epoch seconds; values one number (or null) per series. The chart
 // keeps the newest `points` points, fills el's width and is drawn again
 // when the colour scheme or the width changes. Without uPlot (the vendor
@@ -378,7 +379,10 @@ export function chart (el, opts) {
     h ('figcaption', { id: titleId }, opts.title), box);
   el.appendChild (fig);
 
+  let dead = false;
   const build = () => {
+    if (dead)
+      return;
     if (plot) {
       plot.destroy ();
       plot = null;
@@ -407,9 +411,20 @@ export function chart (el, opts) {
         value: (u, v) => v === null || v === undefined ? '—' : fmtNum (v) + (opts.unit ? ' ' + opts.unit : '')
       })))
     }, [xs].concat (ys), box);
+    zoom ();
   };
 
-  const redraw = () => { if (plot) plot.setData ([xs].concat (ys)); };
+  let win = opts.window || 0;   // seconds shown, 0: all that is kept
+  const zoom = () => {
+    if (plot && win && xs.length)
+      plot.setScale ('x', { min: xs[xs.length - 1] - win + 1, max: xs[xs.length - 1] });
+  };
+  const redraw = () => {
+    if (plot) {
+      plot.setData ([xs].concat (ys));
+      zoom ();
+    }
+  };
   const onScheme = () => build ();
   if (SCHEME && SCHEME.addEventListener)
     SCHEME.addEventListener ('change', onScheme);
@@ -447,6 +462,11 @@ export function chart (el, opts) {
       }
       redraw ();
     },
+    // show only the last `seconds` (0: everything kept)
+    setWindow (seconds) {
+      win = seconds || 0;
+      redraw ();
+    },
     setData (x, y) {
       xs = x.slice (-max);
       ys = opts.series.map ((s, k) => (y[k] || []).slice (-max));
@@ -454,6 +474,7 @@ export function chart (el, opts) {
         redraw ();
     },
     destroy () {
+      dead = true;
       if (SCHEME && SCHEME.removeEventListener)
         SCHEME.removeEventListener ('change', onScheme);
       if (ro)

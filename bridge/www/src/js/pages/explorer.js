@@ -8,6 +8,7 @@
 import { h, fill, table, errorBox, fmtTime, fmtNum, fmtAge, copyButton } from '../ui.js';
 import { filterForm, apiFilters } from '../filters.js';
 
+const LIMITS = [10, 20, 50, 100];
 const LIMIT = 50;
 const PREVIEW = 90;
 
@@ -67,6 +68,7 @@ function renderSearch (root, params, ctx) {
   const q = params.query;
   let destroyed = false;
   const isSearch = q.getAll ('where').length > 0 || q.has ('cursor');
+  const limit = LIMITS.includes (Number (q.get ('limit'))) ? Number (q.get ('limit')) : LIMIT;
   const base = new URLSearchParams (q);
   base.delete ('cursor');
   base.delete ('page');
@@ -75,7 +77,12 @@ function renderSearch (root, params, ctx) {
     trail = { key, cursors: [] };
 
   const go = (p) => ctx.navigate ('#/events' + (p.toString () ? '?' + p.toString () : ''));
-  const form = filterForm ({ idPrefix: 'ex', query: q, onSubmit: (p) => { trail = { key: null, cursors: [] }; go (p); }, label: 'Search events' });
+  const form = filterForm ({ idPrefix: 'ex', query: q, onSubmit: (p) => {
+    trail = { key: null, cursors: [] };
+    if (q.get ('limit'))
+      p.set ('limit', q.get ('limit'));
+    go (p);
+  }, label: 'Search events' });
   const results = h ('section', { 'aria-labelledby': 'ex-results', 'aria-live': 'polite', 'aria-busy': 'true' });
   fill (root, h ('h1', null, 'Events'), form.el,
     h ('h2', { id: 'ex-results' }, 'Results'), results);
@@ -104,7 +111,7 @@ function renderSearch (root, params, ctx) {
         return;
       }
       const query = apiFilters (q);
-      query.limit = LIMIT;
+      query.limit = limit;
       if (q.get ('cursor'))
         query.cursor = q.get ('cursor');
       const page = Math.max (1, Number (q.get ('page')) || 1);
@@ -137,7 +144,7 @@ function renderSearch (root, params, ctx) {
           p.set ('cursor', r.next_cursor);
           go (p);
         });
-        if (r.next_cursor && items.length < LIMIT)
+        if (r.next_cursor && items.length < limit)
           note = h ('p', { class: 'muted small' },
             'This page stopped at the scan bound with ' + items.length + (items.length === 1 ? ' match' : ' matches') + '; Next searches further back.');
         else if (!r.next_cursor)
@@ -148,7 +155,19 @@ function renderSearch (root, params, ctx) {
         prev.addEventListener ('click', () => { const p = new URLSearchParams (base); if (page > 2) p.set ('page', page - 1); go (p); });
         next.addEventListener ('click', () => { const p = new URLSearchParams (base); p.set ('page', page + 1); go (p); });
       }
-      fill (pager, prev, next, h ('span', { class: 'muted small' },
+      const per = h ('select', { id: 'ex-limit' }, LIMITS.map (n => h ('option', { value: n, selected: n === limit }, String (n))));
+      per.addEventListener ('change', () => {
+        const p = new URLSearchParams (base);
+        if (Number (per.value) === LIMIT)
+          p.delete ('limit');
+        else
+          p.set ('limit', per.value);
+        trail = { key: null, cursors: [] };
+        go (p);
+      });
+      fill (pager, prev, next,
+        h ('span', { class: 'field inline' }, h ('label', { for: 'ex-limit' }, 'Per page'), per),
+        h ('span', { class: 'muted small' },
         (isSearch ? 'search page ' + (trail.cursors.length + 1) : 'page ' + page) + ' · ' + items.length + ' shown · ' + ms + ' ms'));
       fill (results,
         table (eventColumns (names), items, {

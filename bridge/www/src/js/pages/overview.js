@@ -44,7 +44,21 @@ export function render (root, params, ctx) {
     h ('option', { value: '' }, 'All streams (org total)'),
     stream ? h ('option', { value: stream, selected: true }, stream) : null);
   select.addEventListener ('change', () => {
-    ctx.navigate ('#/overview' + (select.value ? '?stream=' + encodeURIComponent (select.value) : ''));
+    const q = new URLSearchParams ();
+    if (select.value)
+      q.set ('stream', select.value);
+    if (winSel.value !== '3600')
+      q.set ('window', winSel.value);
+    ctx.navigate ('#/overview' + (q.toString () ? '?' + q.toString () : ''));
+  });
+  const WINDOWS = [[3600, 'Last hour'], [900, 'Last 15 minutes'], [300, 'Last 5 minutes']];
+  const win = WINDOWS.some (w => String (w[0]) === params.query.get ('window')) ? Number (params.query.get ('window')) : 3600;
+  const winSel = h ('select', { id: 'ov-window' }, WINDOWS.map (([v, l]) => h ('option', { value: v, selected: v === win }, l)));
+  winSel.addEventListener ('change', () => {
+    charts.forEach (c => c.setWindow (Number (winSel.value)));
+    const q = new URLSearchParams (params.query);
+    q.set ('window', winSel.value);
+    history.replaceState (null, '', '#/overview?' + q.toString ());
   });
   const conn = h ('span', { class: 'conn conn-connecting', role: 'status' }, 'connecting…');
   const tiles = h ('dl', { class: 'tiles', 'aria-label': 'Figures now' });
@@ -60,8 +74,9 @@ export function render (root, params, ctx) {
       h ('h1', null, stream ? 'Overview of ' + stream : 'Overview'),
       conn),
     h ('div', { class: 'row' },
-      h ('div', { class: 'field' }, h ('label', { for: 'ov-stream' }, 'Stream'), select)),
-    h ('p', { class: 'muted small' }, 'The last hour, one point per second; the numbers are the last ' + AVG + ' s (rates averaged, gauges now).'),
+      h ('div', { class: 'field' }, h ('label', { for: 'ov-stream' }, 'Stream'), select),
+      h ('div', { class: 'field' }, h ('label', { for: 'ov-window' }, 'Window'), winSel)),
+    h ('p', { class: 'muted small' }, 'One point per second over the last hour; the numbers are the last ' + AVG + ' s (rates averaged, gauges now).'),
     tiles, msg, grid);
 
   api.get ('/streams').then (r => {
@@ -76,7 +91,7 @@ export function render (root, params, ctx) {
   charts = CHARTS.map (c => {
     const cell = h ('div');
     grid.appendChild (cell);
-    return chart (cell, { title: c.title, unit: c.unit, series: c.labels.map (l => ({ label: l })) });
+    return chart (cell, { title: c.title, unit: c.unit, window: win, series: c.labels.map (l => ({ label: l })) });
   });
 
   const pick = (figs) => {

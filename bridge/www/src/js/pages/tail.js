@@ -3,7 +3,8 @@
 // 500 kept), from the live feed (GET /api/v1/live?stream=…). Pause keeps
 // the feed open and counts what arrives; Resume shows it. The connection's
 // state is always on screen: connecting, live, reconnecting (with the
-// reason), stopped (with the error).
+// reason), stopped (with the error). Payload predicates, which the feed
+// does not take yet, are followed by asking GET /events every 2 s.
 
 import { h, fill, errorBox, tableRow, scrollRegion, fmtNum } from '../ui.js';
 import { filterForm, apiFilters } from '../filters.js';
@@ -11,6 +12,8 @@ import { eventColumns } from './explorer.js';
 
 const KEEP = 500;
 const SEED = 20;
+const POLL_MS = 2000;
+const POLL_LIMIT = 100;
 
 export function render (root, params, ctx) {
   return params.id ? renderTail (root, params.id, params.query, ctx) : renderPick (root, ctx);
@@ -132,6 +135,46 @@ function renderTail (root, stream, q, ctx) {
   };
 
   const filters = apiFilters (q, ['type', 'source', 'status']);
+  let lastSeq = 0;
+  let pollTimer = null;
+
+  // new events, oldest first: shown, or held while paused
+  const arrived = (evs) => {
+    for (const ev of evs)
+      if (ev && ev.seq > lastSeq)
+        lastSeq = ev.seq;
+    if (paused) {
+      heldCount += evs.length;
+      held = held.concat (evs).slice (-KEEP);
+      showHeld ();
+    } else {
+      add (evs, true);
+    }
+  };
+
+  // A feed that cannot filter by payload (an older bridge answers 422 at
+  // ?where): ask GET /events with the same filters every POLL_MS instead,
+  // for what is newer than the last event seen.
+  const pollWhere = () => {
+    const turn = async () => {
+      try {
+        const r = await api.get ('/events', Object.assign ({ stream, limit: POLL_LIMIT }, filters));
+        if (destroyed)
+          return;
+        arrived (((r && r.items) || []).filter (e => e.seq > lastSeq).reverse ());
+        setConn ('live', 'live (asked every ' + POLL_MS / 1000 + ' s)');
+        fill (problem);
+      } catch (e) {
+        if (destroyed)
+          return;
+        setConn ('reconnecting', 'retrying in ' + POLL_MS / 1000 + ' s…');
+        fill (problem, errorBox (e, 'Live events'));
+      }
+      if (!destroyed)
+        pollTimer = setTimeout (turn, POLL_MS);
+    };
+    turn ();
+  };
 
   (async () => {
     // the newest matching events first, then the feed from the stream's
@@ -143,7 +186,9 @@ function renderTail (root, stream, q, ctx) {
       const r = await api.get ('/events', Object.assign ({ stream, limit: SEED }, filters));
       if (destroyed)
         return;
-      add (((r && r.items) || []).slice ().reverse (), false);
+      const seed = ((r && r.items) || []).slice ().reverse ();
+      add (seed, false);
+      lastSeq = Math.max (Number (after) || 0, ...seed.map (e => e.seq));
     } catch (e) {
       if (destroyed)
         return;
@@ -172,20 +217,18 @@ function renderTail (root, stream, q, ctx) {
           if (data.error && data.error.code !== 'ENDED')
             fill (problem, errorBox (data.error, 'Live feed'));
         } else if (data.state === 'stopped') {
+          if (filters.where && data.error && data.error.status === 422 &&
+              (data.error.errors || []).some (x => x.path === '?where')) {
+            pollWhere ();
+            return;
+          }
           setConn ('stopped', 'stopped');
           const again = h ('button', { type: 'button' }, 'Try again');
           again.addEventListener ('click', () => ctx.navigate (location.hash));
           fill (problem, errorBox (data.error, 'Live feed'), again);
         }
       } else if (name === 'events') {
-        const evs = (data && data.events) || [];
-        if (paused) {
-          heldCount += evs.length;
-          held = held.concat (evs).slice (-KEEP);
-          showHeld ();
-        } else {
-          add (evs, true);
-        }
+        arrived ((data && data.events) || []);
       } else if (name === 'error') {
         fill (problem, errorBox ((data && data.error) || data, 'Live feed'));
       }
@@ -195,6 +238,7 @@ function renderTail (root, stream, q, ctx) {
   return {
     destroy () {
       destroyed = true;
+      clearTimeout (pollTimer);
       if (feed)
         feed.close ();
     }
