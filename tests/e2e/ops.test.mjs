@@ -153,15 +153,29 @@ test('groups: seek a group and watch its lag change', async ({ page }) => {
   // to an event: it is the next one fetched, so the lag counts it and
   // what follows
   await page.getByRole('button', { name: 'Seek analytics' }).click();
-  await page.getByLabel('Event id').fill(later[0]);
+  await page.getByLabel('Event id', { exact: true }).fill(later[0]);
   assert(await page.getByRole('radio', { name: /An event/ }).isChecked(), 'typing an id chooses "An event"');
   await page.getByRole('button', { name: 'Seek', exact: true }).click();
   await confirmIn(page).getByText(later[0]).waitFor();
   await confirmIn(page).getByRole('button', { name: 'Seek group' }).click();
   await waitFor('lag 2 after seeking to the 6th event', async () => (await lag.textContent()) === '2');
+
+  // to a time before every event: the whole stream again
+  await page.getByRole('button', { name: 'Seek analytics' }).click();
+  await page.getByLabel('Time', { exact: true }).fill('2001-01-01T00:00:00');
+  assert(await page.getByRole('radio', { name: /A time/ }).isChecked(), 'a time chooses "A time"');
+  await page.getByRole('button', { name: 'Seek', exact: true }).click();
+  await confirmIn(page).getByRole('button', { name: 'Seek group' }).click();
+  await waitFor('lag 7 after seeking to 2001', async () => (await lag.textContent()) === '7');
   await page.getByRole('heading', { name: 'Lag over time' }).waitFor();
   await screenshot(page, 'groups');
   await checkA11y(page, { name: 'groups' });
+
+  // every stream: clicks with its two groups and its worst lag
+  await page.getByRole('link', { name: 'Consumer groups' }).click();
+  await page.getByRole('row', { name: 'clicks 2 7 analytics, archiver' }).waitFor();
+  await page.getByRole('link', { name: 'clicks', exact: true }).click();
+  await page.getByRole('heading', { name: 'Consumer groups of clicks' }).waitFor();
 });
 
 test('workers: an attached worker with its service, capacity and throughput', async ({ page }) => {
