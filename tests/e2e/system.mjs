@@ -68,14 +68,20 @@ async function untilHealthy (url, child, deadlineMs) {
       if (r.ok) return;
     } catch { /* not listening yet */ }
     if (Date.now() > until) throw new Error(`${url}/health did not answer 200`);
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
+// SIGTERM, and SIGKILL if it has not exited 10 s later (a hung process
+// must not hang the suite until ctest's timeout).
 function stop (child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', resolve);
+    const kill = setTimeout(() => {
+      console.error(`e2e: pid ${child.pid} ignored SIGTERM for 10 s: SIGKILL`);
+      child.kill('SIGKILL');
+    }, 10000);
+    child.once('exit', () => { clearTimeout(kill); resolve(); });
     child.kill('SIGTERM');
   });
 }
