@@ -250,11 +250,11 @@ function renderEvent (root, id, ctx) {
     const pretty = JSON.stringify (ev.payload, null, 2);
     const payload = h ('section', { 'aria-labelledby': 'ev-payload' },
       h ('div', { class: 'page-head' }, h ('h2', { id: 'ev-payload' }, 'Payload'), copyButton (pretty, 'Copy payload')),
-      h ('pre', { class: 'json', tabindex: '0', 'aria-labelledby': 'ev-payload' }, pretty));
+      h ('pre', { class: 'json', tabindex: '0', role: 'region', 'aria-labelledby': 'ev-payload' }, pretty));
     const result = ev.result !== null && ev.result !== undefined
       ? h ('section', { 'aria-labelledby': 'ev-result' },
         h ('h2', { id: 'ev-result' }, 'Result'),
-        h ('pre', { class: 'json', tabindex: '0', 'aria-labelledby': 'ev-result' }, JSON.stringify (ev.result, null, 2)))
+        h ('pre', { class: 'json', tabindex: '0', role: 'region', 'aria-labelledby': 'ev-result' }, JSON.stringify (ev.result, null, 2)))
       : null;
     const life = h ('section', { 'aria-labelledby': 'ev-life' }, h ('h2', { id: 'ev-life' }, 'Life'));
     fill (root,
