@@ -344,6 +344,12 @@ ef_streams_check (ef_streams_t *self, ef_wreq_t *w, const char **why)
             memset (&s, 0, sizeof s), rc = 0;
         if (rc)
             return rc;
+        /* a key limited to streams edits only those (its schema is read) */
+        if (s.num && w->who.kind == EF_WHO_API_KEY && w->who.key.nstreams &&
+            !ef_principals_apikey_allows (&w->who.key, s.name, s.id)) {
+            *why = "this key may not use that stream";
+            return EF_EFORBIDDEN;
+        }
     }
     /* the schema: the request's, else the named stream's, which a
        payload is then checked against */
@@ -396,7 +402,6 @@ ef_streams_check (ef_streams_t *self, ef_wreq_t *w, const char **why)
     ef_schema_destroy (&schema);
     if (!w->schema)
         s_check_reply (self, w);
-    (void)why;
     return 0;
 }
 

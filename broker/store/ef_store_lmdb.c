@@ -1,11 +1,10 @@
 /*  ef_store_lmdb.c: the LMDB implementation of ef_store.h: the
     environment, transactions, the record access the other files share,
     the orgs' and streams' stored bytes (a ledger written once per
-    commit) and streams
-    (but their deletion, which drops events). Events and retention are in
-    ef_store_lmdb_events.c, the keyed records (states, groups, jobs, DLQ,
-    principals) in ef_store_lmdb_records.c; the layout of the databases
-    is in ef_store_lmdb.h. The map is never MDB_WRITEMAP (a full disk must
+    commit) and streams (but their deletion, which drops events).
+    Events and retention are in ef_store_lmdb_events.c, the keyed records
+    (states, groups, jobs, DLQ, principals) in ef_store_lmdb_records.c;
+    the layout of the databases is in ef_store_lmdb.h. The map is never MDB_WRITEMAP (a full disk must
     be an error, not SIGBUS), MDB_MAP_FULL and friends abort the
     transaction, and a failed commit is never aborted again (LMDB frees
     it). */

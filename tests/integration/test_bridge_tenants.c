@@ -221,6 +221,30 @@ test_dead_letters_are_found_by_id_in_the_callers_org (void **st)
         h_http_free (&r);
         s_wait_letter (first, id, order ? "B" : "A");
     }
+    /* A holds d001's letter, B d002's: a list of ids, and the reasons,
+       see the caller's letters only */
+    h_resp_t r;
+    char body[200];
+    snprintf (body, sizeof body, "{\"event_ids\":[\"%s\"]}", ids[1]);
+    s_http (&r, "POST", API "/dlq/delete", s_a, body);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "deleted")), 0);
+    H_EXPECT_STR (r, "not_found.0", ids[1]);
+    h_http_free (&r);
+    snprintf (body, sizeof body, "{\"event_ids\":[\"%s\"]}", ids[0]);
+    s_http (&r, "POST", API "/dlq/replay", s_b, body);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "replayed")), 0);
+    H_EXPECT_STR (r, "not_found.0", ids[0]);
+    h_http_free (&r);
+    s_wait_letter (s_a, ids[0], "A");
+    s_wait_letter (s_b, ids[1], "B");
+    s_http (&r, "GET", API "/dlq/reasons?stream=dead", s_b, NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (json_integer_value (h_http_j (r.json, "items.0.count")),
+                      1);
+    assert_null (h_http_j (r.json, "items.1"));
+    h_http_free (&r);
 }
 
 static void

@@ -516,6 +516,22 @@ test_poison_to_dlq_and_replay (void **state)
         assert_non_null (json_string_value (json_object_get (a, "worker")));
     }
     json_decref (one);
+    l = s_dlq ((const char *const[]){"list", "--stream", "poison", "--type",
+                                     "no.such.type", NULL});
+    assert_int_equal (json_array_size (json_object_get (l, "items")), 0);
+    json_decref (l);
+    /* counted by reason */
+    l = s_dlq ((const char *const[]){"reasons", "--stream", "poison", NULL});
+    assert_string_equal (
+        json_string_value (json_object_get (
+            json_array_get (json_object_get (l, "items"), 0), "reason")),
+        "boom");
+    assert_int_equal (
+        json_integer_value (json_object_get (
+            json_array_get (json_object_get (l, "items"), 0), "count")),
+        1);
+    assert_true (json_is_false (json_object_get (l, "truncated")));
+    json_decref (l);
     assert_int_equal (s_proc_stat ("dlq_size"), 1);
     assert_true (s_proc_stat ("retries") >= 2);
     assert_true (s_proc_stat ("latency_count") >= 2); /* earlier tests' */
@@ -1373,6 +1389,28 @@ test_check_stream_answers_errors_by_path_and_stores_nothing (void **state)
     assert_string_equal (got, "/pipeline=invalid pipeline: route cycle: "
                               "ck-b -> ck-a -> ck-b\n");
     assert_true (s_check ("ck-c", NULL, to_a, NULL, got)); /* no cycle */
+    /* fan-out: d <- c (16 routes) <- b2 (16 routes) is fine (272 routed
+       events from one in b2); 16 more routes to b2 are not */
+    char fan[2048];
+    assert_int_equal (s_create ("ck-d", NULL, NULL), 0);
+    const char *chain[][2] = {{"ck-c2", "ck-d"}, {"ck-b2", "ck-c2"}};
+    for (int k = 0; k < 3; k++) {
+        const char *to = k < 2 ? chain[k][1] : "ck-b2";
+        strcpy (fan, "[");
+        for (int i = 0; i < 16; i++)
+            snprintf (fan + strlen (fan), sizeof fan - strlen (fan),
+                      "%s{\"type\":\"route\",\"stream\":\"%s\"}", i ? "," : "",
+                      to);
+        strcat (fan, "]");
+        if (k < 2)
+            assert_int_equal (s_create (chain[k][0], NULL, fan), 0);
+    }
+    assert_false (s_check ("ck-top", NULL, fan, NULL, got));
+    assert_string_equal (got, "/pipeline=invalid pipeline: route fan-out: one "
+                              "event in ck-top would lead to more than 1000 "
+                              "routed events\n");
+    assert_false (s_check (NULL, NULL, fan, NULL, got)); /* a new one */
+    assert_non_null (strstr (got, "route fan-out"));
     /* and nothing changed: ck-b has no pipeline */
     assert_int_equal (ef_client_get_stream (s_admin, "ck-b", &si), 0);
     assert_false (ef_str_set (si.pipeline));
@@ -1438,6 +1476,28 @@ test_check_stream_answers_errors_by_path_and_stores_nothing (void **state)
     req.cmd = EF_CMD_CHECK_STREAM;
     req.payload = ef_str ("1");
     assert_int_equal (ef_client_call (c, &req, &rep), EF_EFORBIDDEN);
+    ef_client_destroy (&c);
+    /* an admin key limited to streams checks only those, or new ones */
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_APIKEY_CREATE;
+    req.name = ef_str ("ck-scoped");
+    req.role = ef_str ("admin");
+    req.streams[0] = ef_str ("default");
+    req.n_streams = 1;
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    h_reply_str (rep, "api_key", NULL, key, sizeof key);
+    c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_client_set_api_key (c, key);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_CHECK_STREAM;
+    req.payload = ef_str ("{\"a\":2}");
+    req.name = ef_str ("ck-typed");
+    assert_int_equal (ef_client_call (c, &req, &rep), EF_EFORBIDDEN);
+    req.name = ef_str ("default");
+    assert_int_equal (ef_client_call (c, &req, &rep), 0);
+    req.name = ef_str ("ck-not-yet");
+    assert_int_equal (ef_client_call (c, &req, &rep), 0);
     ef_client_destroy (&c);
 }
 

@@ -1,8 +1,9 @@
 /*  test_bridge_routes.c: the bridge's route table, read from efbridge
     (the bridge built as a library): every row is a handler or a complete
     pass-through (a command, one request field per path parameter, a
-    reply key unless it answers 204), no method and path twice, and
-    --routes prints every row. */
+    reply key unless it answers 204), no method and path twice,
+    --routes prints every row, and a last "{x+}" matches the rest of a
+    path. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +148,53 @@ test_a_literal_segment_is_never_an_id (void **state)
     assert_string_equal (param, "orders");
 }
 
+/*  A last "{x+}" takes the rest of the path, slashes and all; a "{x}"
+    still takes one segment. */
+static void
+test_a_rest_parameter_takes_the_rest_of_the_path (void **state)
+{
+    (void)state;
+    ef_http_t h;
+    int matched;
+    memset (&h, 0, sizeof h);
+    int i = ef_bridge_route ("GET", "/assets/js/pages/dlq.js", &h, &matched);
+    assert_true (i >= 0);
+    assert_string_equal (ef_bridge_routes[i].path, "/assets/{path+}");
+    assert_string_equal (h.params[0], "js/pages/dlq.js");
+    i = ef_bridge_route ("HEAD", "/assets/app.css", &h, &matched);
+    assert_true (i >= 0);
+    assert_string_equal (h.params[0], "app.css");
+    assert_int_equal (ef_bridge_route ("GET", "/assets/", &h, &matched), -1);
+    assert_int_equal (ef_bridge_route ("POST", "/assets/a.js", &h, &matched),
+                      -1);
+    assert_true (matched); /* 405, not 404 */
+    assert_int_equal (
+        ef_bridge_route ("GET", "/api/v1/users/a/b", &h, &matched), -1);
+}
+
+/*  POST /streams/check is the dry run, never a stream's route; the other
+    methods on that path still address a stream named "check". */
+static void
+test_streams_check_is_its_own_route (void **state)
+{
+    (void)state;
+    static ef_http_t h;
+    int matched = 0;
+    int i = ef_bridge_route ("POST", "/api/v1/streams/check", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_streams_check);
+    i = ef_bridge_route ("GET", "/api/v1/streams/check", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_streams_get);
+    assert_string_equal (h.params[0], "check");
+    i = ef_bridge_route ("DELETE", "/api/v1/streams/check", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_streams_delete);
+    i = ef_bridge_route ("POST", "/api/v1/streams/check/events", &h, &matched);
+    assert_true (i >= 0);
+    assert_true (ef_bridge_routes[i].fn == ef_api_ingest);
+}
+
 int
 main (void)
 {
@@ -155,6 +203,8 @@ main (void)
         cmocka_unit_test (test_no_method_and_path_twice),
         cmocka_unit_test (test_print_routes_lists_every_row),
         cmocka_unit_test (test_a_literal_segment_is_never_an_id),
+        cmocka_unit_test (test_a_rest_parameter_takes_the_rest_of_the_path),
+        cmocka_unit_test (test_streams_check_is_its_own_route),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "ef_store.h"
 #include "u_store.h"
@@ -752,6 +753,56 @@ test_org_bytes_count_each_orgs_records_and_survive_a_reopen (void **state)
     assert_int_equal (s_org_bytes (fx, 2), s_record_bytes (b.num, 1, 7));
 }
 
+/*  A data dir from before streams' stored bytes were kept (the ledger's
+    stream keys and their marker removed behind the store's back): the
+    first open counts them once from the records. */
+static void
+test_stream_bytes_are_counted_once_on_a_store_from_before (void **state)
+{
+    fx_t *fx = *state;
+    u_store_open (fx, 0, 0);
+    ef_stream_rec_t a = s_stream (fx, 1, "a"), b = s_stream (fx, 2, "b");
+    s_append_range (fx, a.num, 1, 12);
+    s_append_range (fx, b.num, 1, 3);
+    ef_store_destroy (&fx->store);
+
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    assert_int_equal (mdb_env_create (&env), 0);
+    assert_int_equal (mdb_env_set_maxdbs (env, 64), 0);
+    assert_int_equal (mdb_env_set_mapsize (env, 1u << 26), 0);
+    assert_int_equal (mdb_env_open (env, fx->dir, 0, 0600), 0);
+    assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
+    assert_int_equal (mdb_dbi_open (txn, "meta", 0, &meta), 0);
+    MDB_val k = {18, "stream_bytes_kept"};
+    assert_int_equal (mdb_del (txn, meta, &k, NULL), 0);
+    uint32_t nums[2] = {a.num, b.num};
+    for (int i = 0; i < 2; i++) {
+        uint8_t key[16] = "stream_bytes";
+        key[12] = (uint8_t)(nums[i] >> 24), key[13] = (uint8_t)(nums[i] >> 16);
+        key[14] = (uint8_t)(nums[i] >> 8), key[15] = (uint8_t)nums[i];
+        k = (MDB_val){16, key};
+        assert_int_equal (mdb_del (txn, meta, &k, NULL), 0);
+    }
+    assert_int_equal (mdb_txn_commit (txn), 0);
+    mdb_env_close (env);
+
+    u_store_open (fx, 0, 0);
+    ef_store_txn_t *r = u_reader (fx->store);
+    uint64_t n;
+    assert_int_equal (ef_store_stream_bytes (r, a.num, &n), 0);
+    assert_int_equal (n, s_record_bytes (a.num, 1, 12));
+    assert_int_equal (ef_store_stream_bytes (r, b.num, &n), 0);
+    assert_int_equal (n, s_record_bytes (b.num, 1, 3));
+    u_reader_done (&r);
+    /* and only once: the orgs' bytes were not counted twice */
+    assert_int_equal (s_org_bytes (fx, 1), s_record_bytes (a.num, 1, 12));
+    ef_store_destroy (&fx->store);
+    u_store_open (fx, 0, 0);
+    assert_int_equal (s_org_bytes (fx, 2), s_record_bytes (b.num, 1, 3));
+}
+
 #define T(f)                                                                   \
     cmocka_unit_test_setup_teardown (f, u_store_setup, u_store_teardown)
 
@@ -778,6 +829,7 @@ main (void)
         T (test_full_map_reports_store_full_and_keeps_earlier_events),
         T (test_figures_count_streams_and_events),
         T (test_org_bytes_count_each_orgs_records_and_survive_a_reopen),
+        T (test_stream_bytes_are_counted_once_on_a_store_from_before),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -210,27 +210,29 @@ done:
 /* ---------------------------------------------------------------- dlq */
 
 static const char s_dlq_usage[] =
-    "Usage: eventflow dlq list [--stream S] [--error TEXT] [--from T] [--to "
+    "Usage: eventflow dlq list [--stream S] [--error TEXT] [--type T] [--from "
     "T]\n"
-    "                          [--limit N] [--page N]\n"
+    "                          [--to T] [--limit N] [--page N]\n"
+    "       eventflow dlq reasons [--stream S] [--type T] [--from T] [--to T]\n"
     "       eventflow dlq show EVENT_ID\n"
     "       eventflow dlq replay EVENT_ID | --all [--stream S] [--error TEXT]\n"
-    "                                          [--from T] [--to T]\n"
+    "                                          [--type T] [--from T] [--to T]\n"
     "       eventflow dlq delete EVENT_ID\n"
     "\n"
     "Events whose processing failed for good, with the step, the attempts\n"
-    "and the last error. Replay runs them again from that step with the\n"
-    "attempts reset; delete forgets the letter (the event stays FAILED).\n"
-    "--error matches part of the last error; --from/--to (RFC 3339) bound\n"
-    "the time of the last failure.\n";
+    "and the last error. Reasons counts them by last error, most first.\n"
+    "Replay runs them again from that step with the attempts reset; delete\n"
+    "forgets the letter (the event stays FAILED). --error matches part of\n"
+    "the last error; --type is the event's type (exact); --from/--to (RFC\n"
+    "3339) bound the time of the last failure.\n";
 
 int
 cli_dlq_run (const cli_t *cli, int argc, char **argv)
 {
-    cli_opt_t opts[] = {{"stream", 0, 1, NULL}, {"error", 0, 1, NULL},
-                        {"limit", 0, 1, NULL},  {"page", 0, 1, NULL},
-                        {"all", 0, 0, NULL},    {"from", 0, 1, NULL},
-                        {"to", 0, 1, NULL},     {NULL, 0, 0, NULL}};
+    cli_opt_t opts[] = {
+        {"stream", 0, 1, NULL}, {"error", 0, 1, NULL}, {"limit", 0, 1, NULL},
+        {"page", 0, 1, NULL},   {"all", 0, 0, NULL},   {"from", 0, 1, NULL},
+        {"to", 0, 1, NULL},     {"type", 0, 1, NULL},  {NULL, 0, 0, NULL}};
     const char *pos[3];
     int npos = 0;
     int rc = cli_parse ("dlq", opts, argc, argv, pos, 3, &npos);
@@ -244,6 +246,7 @@ cli_dlq_run (const cli_t *cli, int argc, char **argv)
     uint64_t v;
     req.stream = ef_str (cli_opt (opts, "stream"));
     req.error = ef_str (cli_opt (opts, "error"));
+    req.type = ef_str (cli_opt (opts, "type"));
     /* --from/--to: RFC 3339 times bounding the last failure */
     const char *tf[2] = {cli_opt (opts, "from"), cli_opt (opts, "to")};
     if ((tf[0] && ef_time_parse (tf[0], strlen (tf[0]), &req.from)) ||
@@ -266,6 +269,8 @@ cli_dlq_run (const cli_t *cli, int argc, char **argv)
     }
     if (npos == 1 && !strcmp (pos[0], "list"))
         req.cmd = EF_CMD_DLQ_LIST;
+    else if (npos == 1 && !strcmp (pos[0], "reasons"))
+        req.cmd = EF_CMD_DLQ_REASONS;
     else if (npos == 2 && !strcmp (pos[0], "show"))
         req.cmd = EF_CMD_DLQ_GET, req.event_id = ef_str (pos[1]);
     else if (npos == 2 && !strcmp (pos[0], "delete"))

@@ -369,8 +369,7 @@ function renderOne (root, id, ctx) {
       h ('section', { 'aria-labelledby': 'dl-payload-h' },
         h ('div', { class: 'section-head' }, h ('h2', { id: 'dl-payload-h' }, 'Payload'), ui.copyButton (payload, 'Copy payload')),
         h ('pre', { class: 'json', tabindex: '0', 'aria-labelledby': 'dl-payload-h' }, payload)),
-      h ('section', { 'aria-labelledby': 'dl-attempts-h' },
-        h ('h2', { id: 'dl-attempts-h' }, 'Attempts'), attempts));
+      h ('section', null, h ('h2', null, 'Attempts'), attempts));
   }) ();
   return { destroy () { gone = true; } };
 }

@@ -73,7 +73,7 @@ function renderStream (root, stream, ctx) {
     seekEl,
     h ('section', { 'aria-labelledby': 'lag-h' }, h ('h2', { id: 'lag-h' }, 'Lag over time'),
       h ('p', { class: 'muted small' }, 'Sampled every second while this page is open.'), chartEl),
-    h ('section', { 'aria-labelledby': 'leases-h' }, h ('h2', { id: 'leases-h' }, 'Members and leases'), leasesEl));
+    h ('section', null, h ('h2', null, 'Members and leases'), leasesEl));
 
   api.get ('/streams').then (r => fill (picker, streamPicker (ctx, r.items || [], stream)), () => {});
 

@@ -23,10 +23,10 @@ export function render (root, params, ctx) {
     h ('p', { class: 'muted' }, 'Workers attach to the broker under a service name and run the jobs of the pipelines\' worker steps (',
       h ('code', null, 'eventflow worker --service S --exec CMD'), ').'),
     status, summary,
-    h ('section', { 'aria-labelledby': 'svc-h' }, h ('h2', { id: 'svc-h' }, 'Services'), servicesEl),
+    h ('section', null, h ('h2', null, 'Services'), servicesEl),
     h ('section', { 'aria-labelledby': 'thr-h' }, h ('h2', { id: 'thr-h' }, 'Throughput'),
       h ('p', { class: 'muted small' }, 'Jobs per second, all services, measured while this page is open.'), chartEl),
-    h ('section', { 'aria-labelledby': 'wrk-h' }, h ('h2', { id: 'wrk-h' }, 'Attached workers'), workersEl));
+    h ('section', null, h ('h2', null, 'Attached workers'), workersEl));
 
   let prev = null;          // {t, by service: {done, failed}}
   const rates = new Map (); // service → {done, failed} per second
