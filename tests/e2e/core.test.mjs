@@ -52,6 +52,11 @@ test('core: sign-in shows errors, the shell, a reload asks again, sign out revok
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
   await page.getByText('Ingest rate (events/s)').waitFor();
   await page.getByRole('status').filter({ hasText: /^live/ }).waitFor();
+  // the live figures move: events published now show in the ingest rate
+  await admin('POST', '/streams', { name: 'overview-e2e' });
+  const ingested = page.locator('.tile', { hasText: 'Ingested /s' }).locator('dd');
+  await publish('overview-e2e', [1, 2, 3, 4, 5].map((n) => ({ type: 'tick', payload: { n } })));
+  await waitFor('the ingest rate above 0', async () => Number(await ingested.textContent()) > 0);
   await screenshot(page, 'core-overview');
   await checkA11y(page, { name: 'overview' });
 

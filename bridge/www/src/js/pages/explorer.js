@@ -105,7 +105,7 @@ function renderSearch (root, params, ctx) {
         if (destroyed)
           return;
         fill (results, ev
-          ? table (eventColumns (names), [ev], { caption: 'The event with this id', label: 'Results' })
+          ? table (eventColumns (names), [ev], { caption: 'The event with this id', label: 'Events found' })
           : h ('p', null, 'No event with the id ', h ('code', null, eid), ' in your org.'));
         results.setAttribute ('aria-busy', 'false');
         return;
@@ -172,7 +172,7 @@ function renderSearch (root, params, ctx) {
       fill (results,
         table (eventColumns (names), items, {
           caption: items.length ? 'Newest first' : null,
-          label: 'Results',
+          label: 'Events found',
           empty: isSearch ? 'No matching event on this page.' : 'No events match.'
         }),
         note, pager,
@@ -248,13 +248,13 @@ function renderEvent (root, id, ctx) {
       fact ('Correlation id', ctxo.correlation_id ? h ('code', null, ctxo.correlation_id) : '—'),
       fact ('Request id', ctxo.request_id ? h ('code', null, ctxo.request_id) : '—'));
     const pretty = JSON.stringify (ev.payload, null, 2);
-    const payload = h ('section', { 'aria-labelledby': 'ev-payload' },
+    const payload = h ('section', null,
       h ('div', { class: 'page-head' }, h ('h2', { id: 'ev-payload' }, 'Payload'), copyButton (pretty, 'Copy payload')),
-      h ('pre', { class: 'json', tabindex: '0', 'aria-labelledby': 'ev-payload' }, pretty));
+      h ('pre', { class: 'json', tabindex: '0', role: 'region', 'aria-labelledby': 'ev-payload' }, pretty));
     const result = ev.result !== null && ev.result !== undefined
-      ? h ('section', { 'aria-labelledby': 'ev-result' },
+      ? h ('section', null,
         h ('h2', { id: 'ev-result' }, 'Result'),
-        h ('pre', { class: 'json', tabindex: '0', 'aria-labelledby': 'ev-result' }, JSON.stringify (ev.result, null, 2)))
+        h ('pre', { class: 'json', tabindex: '0', role: 'region', 'aria-labelledby': 'ev-result' }, JSON.stringify (ev.result, null, 2)))
       : null;
     const life = h ('section', { 'aria-labelledby': 'ev-life' }, h ('h2', { id: 'ev-life' }, 'Life'));
     fill (root,

@@ -442,16 +442,17 @@ function renderOne (root, name, ctx) {
 
     const nameErr = h ('ul', { class: 'editor-errors', id: 'es-name-errors' });
     const nameIn = h ('input', { id: 'es-name', type: 'text', value: s.name, maxlength: 128, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'es-name-errors' });
-    editors = streamEditors (api, { name: () => s.name, schema: s.schema, pipeline: s.pipeline, idPrefix: 'es', editing: true });
+    // only an admin edits (and may ask the broker to check)
+    editors = isAdmin ? streamEditors (api, { name: () => s.name, schema: s.schema, pipeline: s.pipeline, idPrefix: 'es', editing: true }) : null;
     const general = h ('div');
     const save = h ('button', { type: 'submit', class: 'primary' }, 'Save changes');
-    const form = h ('form', { class: 'panel', novalidate: true, 'aria-labelledby': 'es-title' },
+    const form = isAdmin && h ('form', { class: 'panel', novalidate: true, 'aria-labelledby': 'es-title' },
       h ('h2', { id: 'es-title' }, 'Edit'),
       h ('div', { class: 'field' }, h ('label', { for: 'es-name' }, 'Name'), nameIn, nameErr),
       editors.el, general,
       h ('div', { class: 'actions' }, save),
       payloadTester (api, editors, 'es'));
-    form.addEventListener ('submit', async (e) => {
+    form && form.addEventListener ('submit', async (e) => {
       e.preventDefault ();
       fill (general);
       fill (nameErr);
@@ -502,7 +503,7 @@ function renderOne (root, name, ctx) {
         h ('h2', { id: 'del-title' }, 'Delete'),
         h ('p', null, 'Deleting a stream deletes its events, its consumer groups and its dead letters.'),
         del, delOut) : null,
-      !isAdmin ? h ('pre', { class: 'json', 'aria-label': 'Schema and pipeline' }, JSON.stringify ({ schema: s.schema, pipeline: s.pipeline }, null, 2)) : null);
+      !isAdmin ? h ('pre', { class: 'json', tabindex: '0', role: 'region', 'aria-label': 'Schema and pipeline' }, JSON.stringify ({ schema: s.schema, pipeline: s.pipeline }, null, 2)) : null);
   }).catch (e => {
     if (!destroyed)
       fill (root, h ('h1', null, 'Stream ' + name), errorBox (e), h ('p', null, h ('a', { href: '#/streams' }, 'All streams')));
