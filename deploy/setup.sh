@@ -12,6 +12,7 @@ PACKAGES=(build-essential cmake pkg-config
           libpcre2-dev json-schema-test-suite
           prometheus)  # promtool: /metrics checked by Prometheus's own parser
 PACKAGES+=(clang-format)  # the ctest `format` (.clang-format at the root)
+PACKAGES+=(chromium)  # the dashboard's browser tests (tests/e2e, headless)
 PACKAGES+=(zlib1g-dev)  # bridge/tools/ef_embed gzips the dashboard at build time
 
 missing=()
@@ -37,6 +38,13 @@ if [ ! -f tests/contract/node_modules/.package-lock.json ] ||
    [ tests/contract/package-lock.json -nt tests/contract/node_modules/.package-lock.json ]; then
   echo "setup: npm ci in tests/contract" >&2
   (cd tests/contract && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+# The browser tests' npm packages (tests/e2e: playwright-core, axe-core),
+# pinned the same way; they drive Debian's chromium, nothing downloaded.
+if [ ! -f tests/e2e/node_modules/.package-lock.json ] ||
+   [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; then
+  echo "setup: npm ci in tests/e2e" >&2
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 # The dashboard's npm packages (bridge/www: uPlot), pinned by its
 # package-lock.json; the build embeds them into eventflow-bridge.
