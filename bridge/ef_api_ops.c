@@ -299,8 +299,9 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
 }
 
 /*  GET /api/v1/stats: the caller's org's per-second figures over the last
-    seconds (default 3600), in total and per stream (or only ?stream),
-    as kept by the broker (STATS with seconds, protocol.md §6). */
+    seconds (default 3600), in total and per stream (or only ?stream; or
+    none with ?streams=none, the default being streams=active), as kept
+    by the broker (STATS with seconds and total_only, protocol.md §6). */
 int
 ef_api_stats (ef_bridge_t *self, ef_http_t *h)
 {
@@ -313,6 +314,16 @@ ef_api_stats (ef_bridge_t *self, ef_http_t *h)
     req.has_seconds = 1;
     ef_api_query_uint (h, "seconds", 1, 3600, &req.seconds, &e);
     ef_api_query_text (h, "stream", stream, sizeof stream, &req.stream, &e);
+    char which[16];
+    int q = ef_http_query (h, "streams", which, sizeof which);
+    if (q > 0 && strcmp (which, "none") == 0)
+        req.total_only = 1;
+    else if (q != 0 && (q < 0 || strcmp (which, "active") != 0))
+        ef_api_errors_add (&e, "?streams", "is none or active");
+    if (req.total_only && req.stream.ptr)
+        ef_api_errors_add (&e, "?streams",
+                           "streams=none asks for no stream's figures: "
+                           "not with stream");
     if (e.n)
         return ef_api_errors_send (h, &e);
     ef_api_errors_free (&e);

@@ -6,7 +6,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <string.h>
 
 /*  What the dashboard may load: its own files only, no inline script or
@@ -34,42 +33,6 @@ ef_assets_find (const char *name, size_t len)
             hi = mid;
     }
     return NULL;
-}
-
-/*  Whether a list of comma-separated items holds item (case-insensitive)
-    with a q that is not zero; "*" stands for any item. */
-static int
-s_accepts (const char *list, const char *item)
-{
-    if (!list)
-        return 0;
-    size_t want = strlen (item);
-    int star = 0;
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        size_t n = strcspn (p, ",; \t");
-        const char *end = p + strcspn (p, ",");
-        const char *q = memchr (p, ';', (size_t)(end - p));
-        int zero = 0;
-        if (q) { /* ";q=0", ";q=0.0", "; q=0.000" */
-            q++;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            if ((*q == 'q' || *q == 'Q') && q[1] == '=') {
-                q += 2;
-                zero = *q == '0';
-                for (q++; zero && q < end && *q != ' ' && *q != '\t'; q++)
-                    zero = *q == '.' || *q == '0';
-            }
-        }
-        if (n == want && strncasecmp (p, item, n) == 0)
-            return !zero;
-        if (n == 1 && *p == '*')
-            star = !zero;
-        p = end;
-    }
-    return star;
 }
 
 /*  Whether If-None-Match names one of the asset's tags (weak comparison,
@@ -103,7 +66,8 @@ s_not_modified (const char *inm, const ef_asset_t *a)
 static int
 s_serve (ef_http_t *h, const ef_asset_t *a)
 {
-    int gz = a->gz && s_accepts (ef_http_header (h, "Accept-Encoding"), "gzip");
+    int gz = a->gz &&
+             ef_http_accepts (ef_http_header (h, "Accept-Encoding"), "gzip");
     const char *etag = gz ? a->etag_gz : a->etag;
     int status =
         s_not_modified (ef_http_header (h, "If-None-Match"), a) ? 304 : 200;

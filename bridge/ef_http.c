@@ -1,6 +1,7 @@
 /*  ef_http.c: request parsing and response writing for the bridge (see
     ef_http.h). Responses use civetweb's header helpers, never hand-written
-    status lines. */
+    status lines; a large JSON body is gzip'd here (zlib), once, for every
+    route. */
 #include "ef_http.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
@@ -13,6 +14,7 @@
 #include <strings.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 static int
 s_printable (const char *s, size_t max)
@@ -109,6 +111,82 @@ ef_http_printf (ef_http_t *h, const char *fmt, ...)
     va_end (ap);
 }
 
+int
+ef_http_accepts (const char *list, const char *item)
+{
+    if (!list)
+        return 0;
+    size_t want = strlen (item);
+    int star = 0;
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        size_t n = strcspn (p, ",; \t");
+        const char *end = p + strcspn (p, ",");
+        const char *q = memchr (p, ';', (size_t)(end - p));
+        int zero = 0;
+        if (q) { /* ";q=0", ";q=0.0", "; q=0.000" */
+            q++;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if ((*q == 'q' || *q == 'Q') && q[1] == '=') {
+                q += 2;
+                zero = *q == '0';
+                for (q++; zero && q < end && *q != ' ' && *q != '\t'; q++)
+                    zero = *q == '.' || *q == '0';
+            }
+        }
+        if (n == want && strncasecmp (p, item, n) == 0)
+            return !zero;
+        if (n == 1 && *p == '*')
+            star = !zero;
+        p = end;
+    }
+    return star;
+}
+
+
+/*  The gzip'd JSON bodies' level. On GET /stats?seconds=3600 with 32
+    busy streams (2.3 MB of JSON) 1 takes 16 ms for 475 KB, 6 takes 80 ms
+    for 391 KB: a worker thread's time is worth more than the fifth. */
+#define S_GZIP_LEVEL 1
+
+/*  body (len bytes) gzip'd into a malloc'ed *out, which the caller frees:
+    its length, or 0 (nothing allocated) when zlib has no memory or the
+    gzip'd bytes would not be fewer. Memory: zlib's state (256 KiB at the
+    default window) and len bytes, freed once the answer is out. */
+static size_t
+s_gzip (const char *body, size_t len, unsigned char **out)
+{
+    *out = NULL;
+    if (len < 2 || len > UINT32_MAX)
+        return 0;
+    unsigned char *buf = malloc (len - 1);
+    if (!buf)
+        return 0;
+    z_stream z;
+    memset (&z, 0, sizeof z);
+    if (deflateInit2 (&z, S_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
+                      Z_DEFAULT_STRATEGY) != Z_OK) {
+        free (buf);
+        return 0;
+    }
+    z.next_in = (unsigned char *)body;
+    z.avail_in = (uInt)len;
+    z.next_out = buf;
+    z.avail_out = (uInt)(len - 1);
+    /* the room is short of len: no end within it, not worth sending */
+    int done = deflate (&z, Z_FINISH) == Z_STREAM_END;
+    size_t n = z.total_out;
+    deflateEnd (&z);
+    if (!done) {
+        free (buf);
+        return 0;
+    }
+    *out = buf;
+    return n;
+}
+
 /*  The Date header's value, formatted once a second per thread. */
 static const char *
 s_date (void)
@@ -125,15 +203,27 @@ s_date (void)
     return text;
 }
 
-/*  Status, the standard headers, then body. The usual answer (HTTP/1.1,
-    the connection kept) goes out in one write: civetweb's header calls
-    send each line on its own, a packet apiece with TCP_NODELAY. */
+/*  Status, the standard headers, then body (gzip'd when json says it is
+    JSON and EF_HTTP_GZIP_MIN allows). The usual answer (HTTP/1.1, the
+    connection kept) goes out in one write: civetweb's header calls send
+    each line on its own, a packet apiece with TCP_NODELAY. */
 static int
 s_respond (ef_http_t *h, int status, const char *type, const char *body,
-           size_t len, int retry_after)
+           size_t len, int retry_after, int json)
 {
     char num[32];
     h->status = status;
+    /* a large JSON body: its representation depends on Accept-Encoding */
+    int vary = json && status != 204 && len >= EF_HTTP_GZIP_MIN;
+    unsigned char *gz = NULL;
+    size_t gz_len = 0;
+    if (vary &&
+        ef_http_accepts (mg_get_header (h->conn, "Accept-Encoding"), "gzip"))
+        gz_len = s_gzip (body, len, &gz);
+    if (gz_len) {
+        body = (const char *)gz;
+        len = gz_len;
+    }
     const struct mg_request_info *ri = mg_get_request_info (h->conn);
     if (!h->close && ri && ri->http_version &&
         strcmp (ri->http_version, "1.1") == 0) {
@@ -146,6 +236,10 @@ s_respond (ef_http_t *h, int status, const char *type, const char *body,
         if (retry_after > 0 && n > 0 && (size_t)n < sizeof head)
             n += snprintf (head + n, sizeof head - (size_t)n,
                            "Retry-After: %d\r\n", retry_after);
+        if (vary && n > 0 && (size_t)n < sizeof head)
+            n += snprintf (head + n, sizeof head - (size_t)n,
+                           "Vary: Accept-Encoding\r\n%s",
+                           gz_len ? "Content-Encoding: gzip\r\n" : "");
         if (status != 204 && n > 0 && (size_t)n < sizeof head)
             n += snprintf (head + n, sizeof head - (size_t)n,
                            "Content-Type: %s\r\nContent-Length: %zu\r\n", type,
@@ -164,6 +258,7 @@ s_respond (ef_http_t *h, int status, const char *type, const char *body,
                 mg_write (h->conn, head, (size_t)n);
                 mg_write (h->conn, body, len);
             }
+            free (gz);
             return status;
         }
     }
@@ -176,6 +271,10 @@ s_respond (ef_http_t *h, int status, const char *type, const char *body,
         snprintf (num, sizeof num, "%d", retry_after);
         mg_response_header_add (h->conn, "Retry-After", num, -1);
     }
+    if (vary)
+        mg_response_header_add (h->conn, "Vary", "Accept-Encoding", -1);
+    if (gz_len)
+        mg_response_header_add (h->conn, "Content-Encoding", "gzip", -1);
     if (status != 204) {
         mg_response_header_add (h->conn, "Content-Type", type, -1);
         snprintf (num, sizeof num, "%zu", len);
@@ -184,6 +283,7 @@ s_respond (ef_http_t *h, int status, const char *type, const char *body,
     mg_response_header_send (h->conn);
     if (status != 204 && len)
         mg_write (h->conn, body, len);
+    free (gz);
     return status;
 }
 
@@ -192,14 +292,14 @@ ef_http_send (ef_http_t *h, int status)
 {
     if (h->out.oom)
         return ef_http_problem (h, EF_ENOMEM, "out of memory", NULL, 0);
-    return s_respond (h, status, "application/json", h->out.data, h->out.len,
-                      0);
+    return s_respond (h, status, "application/json", h->out.data, h->out.len, 0,
+                      1);
 }
 
 int
 ef_http_send_text (ef_http_t *h, const char *type)
 {
-    return s_respond (h, 200, type, h->out.data, h->out.len, 0);
+    return s_respond (h, 200, type, h->out.data, h->out.len, 0, 0);
 }
 
 static const char *
@@ -290,7 +390,7 @@ ef_http_problem (ef_http_t *h, int code, const char *detail, const char *extra,
         ef_buf_append (&b, extra, strlen (extra));
     ef_buf_append (&b, "}", 1);
     int rc = s_respond (h, status, "application/problem+json", b.data, b.len,
-                        retry_after);
+                        retry_after, 1);
     ef_buf_free (&b);
     return rc;
 }

@@ -2,7 +2,8 @@
     (method, path parameters, query, headers, credentials, a body read
     within limits) and the response (JSON, RFC 9457 problems, headers).
     Every response goes through ef_http_send, so status, X-Request-Id and
-    the metrics are handled in one place.
+    the metrics are handled in one place; a JSON body of 1 KiB or more
+    goes gzip'd to a client that accepts it (EF_HTTP_GZIP_MIN).
     Thread-safety: an exchange belongs to the civetweb worker thread that
     serves it. */
 #ifndef EF_HTTP_H
@@ -69,8 +70,21 @@ int ef_http_check_framing (ef_http_t *h);
     HTTP status already answered (400, 408, 413, 415). */
 int ef_http_read_json (ef_http_t *h, size_t max);
 
-/*  Send status with h->out as a JSON body (or no body for 204). Returns
-    status. */
+/*  A JSON body (ef_http_send, ef_http_problem) of at least this many
+    bytes is sent gzip'd (Content-Encoding: gzip) when the request's
+    Accept-Encoding accepts gzip and the gzip'd bytes are fewer; every
+    such answer says Vary: Accept-Encoding. A smaller body (an ingest's
+    202) is sent as it is, at no cost. */
+#define EF_HTTP_GZIP_MIN 1024
+
+/*  Whether list, a header of comma-separated items with optional ";q="
+    weights (Accept-Encoding), accepts item (case-insensitive): named
+    with a q that is not zero, or matched by "*" with one. list may be
+    NULL (nothing accepted). */
+int ef_http_accepts (const char *list, const char *item);
+
+/*  Send status with h->out as a JSON body (or no body for 204), gzip'd
+    as EF_HTTP_GZIP_MIN says. Returns status. */
 int ef_http_send (ef_http_t *h, int status);
 /*  Send an RFC 9457 problem for the EventFlow error code: its status and
     its stable name ("NOT_FOUND") come from the one error table

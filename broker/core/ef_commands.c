@@ -175,7 +175,7 @@ s_series_write (ef_buf_t *b, const ef_series_point_t *p, uint32_t n)
 
 /*  STATS' "series": the caller's org's per-second figures over the last
     seconds, in total and per stream (only stream when the request names
-    one; at most S_SERIES_STREAMS streams). */
+    one, none with total_only; at most S_SERIES_STREAMS streams). */
 #define S_SERIES_STREAMS 32
 typedef char s_name_t[EF_SERIES_MAX_NAME + 1];
 static void
@@ -190,7 +190,7 @@ s_series_reply (ef_broker_t *self, ef_wreq_t *w, uint64_t now,
             names[0][w->req.stream.len] = '\0';
             k = 1;
         }
-    } else
+    } else if (!w->req.total_only)
         k = ef_series_streams (self->series, now, w->org, names,
                                S_SERIES_STREAMS);
     if (k > S_SERIES_STREAMS)
@@ -230,6 +230,10 @@ s_stats (ef_broker_t *self, ef_wreq_t *w, const char **why)
     if (w->req.has_seconds && w->who.kind == EF_WHO_GATEWAY) {
         *why = "STATS with seconds needs a credential";
         return EF_EAUTH;
+    }
+    if (w->req.total_only && (!w->req.has_seconds || w->req.stream.ptr)) {
+        *why = "total_only goes with seconds and without stream";
+        return EF_EINVAL;
     }
     int rc = ef_store_figures (self->reader, w->org, &st.streams, &st.events,
                                &st.store_bytes);

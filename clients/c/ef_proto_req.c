@@ -86,7 +86,8 @@ static const ef_proto_table_t s_rate = EF_PT (s_rate_fields);
     X (WHERE, "where", STRS, SET, where, S_OF (n_where), NULL)                 \
     X (SECONDS, "seconds", U32, HAS, seconds, S_OF (has_seconds), NULL)        \
     X (PAYLOAD, "payload", STR, SET, payload, 0, NULL)                         \
-    X (EVENT_IDS, "event_ids", LIST, SET, event_ids, S_OF (n_event_ids), NULL)
+    X (EVENT_IDS, "event_ids", LIST, SET, event_ids, S_OF (n_event_ids), NULL) \
+    X (TOTAL_ONLY, "total_only", BOOL, SET, total_only, 0, NULL)
 
 #define S_ENUM(id, k, kind, when, m, aux, sub) S_F_##id,
 enum { S_FIELDS (S_ENUM) S_NFIELDS };
@@ -124,7 +125,7 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
                                 B (FROM) | B (TO) | B (PAGE) | B (LIMIT) |
                                 B (CURSOR) | B (WHERE),
                             0},
-    [EF_CMD_STATS] = {B (STREAM) | B (SECONDS), 0},
+    [EF_CMD_STATS] = {B (STREAM) | B (SECONDS) | B (TOTAL_ONLY), 0},
     [EF_CMD_REGISTER] = {B (EMAIL) | B (PASSWORD) | B (ORG_NAME), 0},
     [EF_CMD_LOGIN] = {B (EMAIL) | B (PASSWORD) | B (CLIENT_ADDR), 0},
     [EF_CMD_REFRESH] = {B (REFRESH_TOKEN), 0},

@@ -12,7 +12,13 @@
     * the whole dashboard (every file under bridge/www/src and the vendor
       files), gzip'd, is under 300 KB: the first load, which is a part of
       it, is too; and each file index.html references is served.
-    * the answers are counted under their route in /metrics. */
+    * the answers are counted under their route in /metrics.
+    * a JSON answer of 1 KiB or more (a list of streams) is gzip'd when
+      the request accepts gzip, over HTTP/1.1 and 1.0: Content-Encoding,
+      Vary: Accept-Encoding, a Content-Length of the gzip'd bytes, and
+      the same bytes as the plain answer once inflated; without
+      Accept-Encoding (or with gzip;q=0) it is plain; a small answer (an
+      ingest's 202) is plain and says no Vary even when gzip is accepted. */
 #define _GNU_SOURCE
 #include "harness.h"
 #include "h_fixture.h"
@@ -39,10 +45,12 @@ static char s_dir[256];
 static h_broker_t s_broker;
 static h_bridge_t s_bridge;
 static ef_client_t *s_native;
+static char s_admin[200]; /* "X-API-Key: …" */
 static h_fixture_t s_fx = {.dir = s_dir,
                            .broker = &s_broker,
                            .native = &s_native,
-                           .bridge = &s_bridge};
+                           .bridge = &s_bridge,
+                           .admin_key = s_admin};
 
 static int
 group_setup (void **state)
@@ -60,23 +68,40 @@ group_teardown (void **state)
 
 /* ---------------------------------------------------------------- helpers */
 
-/*  One raw request (headers may be "" or "Name: value\r\n" lines); the
-    answer, headers and body, malloc'ed. The connection closes after it,
-    so an answer without a body ends too. */
+/*  One raw request in HTTP/1.version (headers may be "" or "Name:
+    value\r\n" lines; body may be NULL, else sent as JSON); the answer,
+    headers and body, malloc'ed. The connection closes after it, so an
+    answer without a body ends too. */
 static char *
-s_raw (const char *method, const char *path, const char *headers)
+s_raw_ex (const char *method, const char *path, int version,
+          const char *headers, const char *body)
 {
     int fd = h_http_raw_connect (s_bridge.url);
     assert_true (fd >= 0);
-    char req[2048];
+    char req[4096];
     int n = snprintf (req, sizeof req,
-                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s"
-                      "Connection: close\r\n\r\n",
-                      method, path, headers);
+                      "%s %s HTTP/1.%d\r\nHost: 127.0.0.1\r\n%s"
+                      "Connection: close\r\n",
+                      method, path, version, headers);
+    if (body)
+        n += snprintf (req + n, sizeof req - (size_t)n,
+                       "Content-Type: application/json\r\n"
+                       "Content-Length: %zu\r\n\r\n%s",
+                       strlen (body), body);
+    else
+        n += snprintf (req + n, sizeof req - (size_t)n, "\r\n");
+    assert_true ((size_t)n < sizeof req);
     h_http_raw_send (fd, req, (size_t)n);
     char *resp = h_http_raw_read (fd, 10000);
     close (fd);
     return resp;
+}
+
+/*  One raw GET/HEAD in HTTP/1.1, without a body. */
+static char *
+s_raw (const char *method, const char *path, const char *headers)
+{
+    return s_raw_ex (method, path, 1, headers, NULL);
 }
 
 /*  The value of header name in a raw answer, into out; 1 or 0. */
@@ -124,7 +149,9 @@ s_body (const char *resp, size_t *len)
     return eoh + 4;
 }
 
-/*  gzip bytes inflated into out (cap bytes); their length, or -1. */
+/*  gzip bytes inflated into out (cap bytes); their length, or -1 (also
+    when the n bytes hold more than the one gzip member: a Content-Length
+    that is too long). */
 static long
 s_gunzip (const char *in, size_t n, char *out, size_t cap)
 {
@@ -138,8 +165,9 @@ s_gunzip (const char *in, size_t n, char *out, size_t cap)
     z.avail_out = (uInt)cap;
     int rc = inflate (&z, Z_FINISH);
     long got = (long)z.total_out;
+    int all = z.avail_in == 0;
     inflateEnd (&z);
-    return rc == Z_STREAM_END ? got : -1;
+    return rc == Z_STREAM_END && all ? got : -1;
 }
 
 static const char *const s_security[][2] = {
@@ -397,6 +425,85 @@ test_dashboard_counted_under_its_routes (void **state)
     h_http_free (&r);
 }
 
+static void
+test_json_gzip_when_accepted (void **state)
+{
+    (void)state;
+    /* enough streams for a list of streams over 1 KiB */
+    for (int i = 0; i < 12; i++) {
+        char body[128];
+        snprintf (body, sizeof body, "{\"name\":\"gzip-list-%02d\"}", i);
+        h_resp_t r;
+        h_http (&r, s_bridge.url, "POST", "/api/v1/streams", s_admin, body,
+                NULL);
+        H_EXPECT_STATUS (r, 201);
+        h_http_free (&r);
+    }
+    char cred[256], gzip[300], refuse[300];
+    snprintf (cred, sizeof cred, "%s\r\n", s_admin);
+    snprintf (gzip, sizeof gzip, "%sAccept-Encoding: br, gzip;q=0.5\r\n", cred);
+    snprintf (refuse, sizeof refuse, "%sAccept-Encoding: gzip;q=0, br\r\n",
+              cred);
+    const char *path = "/api/v1/streams";
+    char *plain = s_raw ("GET", path, cred);
+    char *gz = s_raw ("GET", path, gzip);
+    char *gz10 = s_raw_ex ("GET", path, 0, gzip, NULL);
+    char *refused = s_raw ("GET", path, refuse);
+    char *answers[] = {plain, gz, gz10, refused};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal (h_http_raw_status (answers[i]), 200);
+        s_expect_header (answers[i], "Content-Type", "application/json");
+        s_expect_header (answers[i], "Vary", "Accept-Encoding");
+    }
+    assert_null (strcasestr (plain, "\r\nContent-Encoding:"));
+    assert_null (strcasestr (refused, "\r\nContent-Encoding:"));
+    size_t plen, rlen;
+    const char *pb = s_body (plain, &plen);
+    const char *rb = s_body (refused, &rlen);
+    assert_true (plen >= 1024);
+    assert_non_null (memmem (pb, plen, "gzip-list-11", 12));
+    assert_int_equal (rlen, plen);
+    assert_memory_equal (rb, pb, plen);
+    char *out = malloc (plen + 1);
+    for (int i = 1; i <= 2; i++) { /* HTTP/1.1 and HTTP/1.0 */
+        s_expect_header (answers[i], "Content-Encoding", "gzip");
+        size_t glen;
+        const char *gb = s_body (answers[i], &glen);
+        assert_true (glen > 0 && glen < plen);
+        assert_true ((unsigned char)gb[0] == 0x1f &&
+                     (unsigned char)gb[1] == 0x8b);
+        /* Content-Length is the gzip'd bytes' count: one whole member */
+        assert_int_equal (s_gunzip (gb, glen, out, plen + 1), (long)plen);
+        assert_memory_equal (out, pb, plen);
+    }
+    fprintf (stderr, "  GET /streams: %zu bytes, gzip'd %zu\n", plen,
+             (size_t)strtoul (strcasestr (gz, "\r\nContent-Length:") + 17, NULL,
+                              10));
+    free (out);
+    for (int i = 0; i < 4; i++)
+        free (answers[i]);
+}
+
+static void
+test_json_small_answer_plain (void **state)
+{
+    (void)state;
+    char headers[300];
+    snprintf (headers, sizeof headers, "%s\r\nAccept-Encoding: gzip\r\n",
+              s_admin);
+    char *resp = s_raw_ex ("POST", "/api/v1/streams/default/events", 1, headers,
+                           "{\"type\":\"small\",\"payload\":{\"n\":1}}");
+    assert_int_equal (h_http_raw_status (resp), 202);
+    s_expect_header (resp, "Content-Type", "application/json");
+    assert_null (strcasestr (resp, "\r\nContent-Encoding:"));
+    assert_null (strcasestr (resp, "\r\nVary:"));
+    size_t len;
+    const char *body = s_body (resp, &len);
+    assert_true (len > 0 && len < 1024);
+    assert_int_equal (body[0], '{');
+    free (resp);
+}
+
 int
 main (void)
 {
@@ -407,6 +514,8 @@ main (void)
         cmocka_unit_test (test_dashboard_unknown_and_dotted_paths_404),
         cmocka_unit_test (test_dashboard_first_load_under_300_kb),
         cmocka_unit_test (test_dashboard_counted_under_its_routes),
+        cmocka_unit_test (test_json_gzip_when_accepted),
+        cmocka_unit_test (test_json_small_answer_plain),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }

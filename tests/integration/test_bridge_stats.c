@@ -9,7 +9,11 @@
     * The DLQ size and the workers attached are sampled when the series
       is read: the org's own (the stream's DLQ size in its series, no
       workers there), never another org's.
-    * seconds outside 1..3600 is a 422. */
+    * seconds outside 1..3600 is a 422.
+    * ?streams=none answers the org's total without any stream's series
+      (natively STATS total_only); streams=active is the default; any
+      other value, or none with ?stream, is a 422 naming ?streams, and
+      total_only without seconds or with stream is INVALID natively. */
 #define _GNU_SOURCE
 #include "harness.h"
 #include "h_fixture.h"
@@ -333,6 +337,62 @@ test_stats_seconds_out_of_range (void **state)
     h_http_free (&r);
 }
 
+static void
+test_stats_streams_none_answers_the_total_only (void **state)
+{
+    (void)state;
+    s_create (s_a, "stats-total");
+    s_publish (s_a, "stats-total", "00000000-0000-4000-8000-0000000000e1");
+    h_resp_t all, active, none;
+    s_http (&all, "GET", API "/stats?seconds=600", s_a, NULL);
+    s_http (&active, "GET", API "/stats?seconds=600&streams=active", s_a, NULL);
+    s_http (&none, "GET", API "/stats?seconds=600&streams=none", s_a, NULL);
+    H_EXPECT_STATUS (all, 200);
+    H_EXPECT_STATUS (active, 200);
+    H_EXPECT_STATUS (none, 200);
+    assert_non_null (
+        json_object_get (json_object_get (all.json, "streams"), "stats-total"));
+    assert_non_null (json_object_get (json_object_get (active.json, "streams"),
+                                      "stats-total"));
+    json_t *streams = json_object_get (none.json, "streams");
+    assert_true (json_is_object (streams));
+    assert_int_equal (json_object_size (streams), 0);
+    assert_int_equal (
+        json_integer_value (json_object_get (none.json, "seconds")), 600);
+    json_t *total = json_object_get (none.json, "total");
+    assert_true (s_sum (total, "ingested", 600) >= 1);
+    s_sum (total, "worst_lag", 600);
+    s_sum (total, "workers", 600);
+    fprintf (stderr, "  /stats?seconds=600: %zu bytes; streams=none: %zu\n",
+             all.len, none.len);
+    assert_true (none.len < all.len);
+    h_http_free (&all);
+    h_http_free (&active);
+    h_http_free (&none);
+
+    const char *bad[] = {API "/stats?streams=all", API "/stats?streams=",
+                         API "/stats?streams=none&stream=stats-total"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        h_resp_t r;
+        s_http (&r, "GET", bad[i], s_a, NULL);
+        H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?streams");
+        h_http_free (&r);
+    }
+
+    /* natively: total_only goes with seconds, not with stream */
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_STATS;
+    req.total_only = 1;
+    assert_int_equal (ef_client_call (s_native, &req, &rep), EF_EINVAL);
+    req.seconds = 5;
+    req.has_seconds = 1;
+    req.stream = ef_str ("stats-total");
+    assert_int_equal (ef_client_call (s_native, &req, &rep), EF_EINVAL);
+    req.stream = EF_STR_NULL;
+    assert_int_equal (ef_client_call (s_native, &req, &rep), 0);
+}
+
 /*  A publish that names the stream by its id counts under its name. */
 static void
 test_stats_count_a_publish_by_stream_id_under_its_name (void **state)
@@ -366,6 +426,7 @@ main (void)
             test_stats_sample_the_dlq_size_and_the_workers_of_the_org),
         cmocka_unit_test (test_stats_count_rate_limited),
         cmocka_unit_test (test_stats_seconds_out_of_range),
+        cmocka_unit_test (test_stats_streams_none_answers_the_total_only),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }

@@ -286,6 +286,15 @@ test_stats_request_round_trips (void **state)
     assert_int_equal (s_round_trip (fx, &in), 0);
     assert_int_equal (fx->req.cmd, EF_CMD_STATS);
     assert_int_equal (fx->req.id, 11);
+    ef_request_t series = {.id = 12,
+                           .cmd = EF_CMD_STATS,
+                           .seconds = 60,
+                           .has_seconds = 1,
+                           .total_only = 1};
+    assert_int_equal (s_round_trip (fx, &series), 0);
+    assert_int_equal (fx->req.seconds, 60);
+    assert_int_equal (fx->req.has_seconds, 1);
+    assert_int_equal (fx->req.total_only, 1);
 }
 
 static void

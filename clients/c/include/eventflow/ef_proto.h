@@ -165,7 +165,8 @@ typedef struct {
     uint32_t credit;  /* SUBSCRIBE, CREDIT: events the peer can take */
     uint32_t seconds; /* STATS: the per-second series asked for */
     int has_seconds;
-    uint64_t sub; /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
+    int total_only; /* STATS with seconds: the org's total, no stream's */
+    uint64_t sub;   /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
     /* processing */
     ef_str_t schema;              /* CREATE/UPDATE_STREAM: JSON Schema text */
     ef_str_t pipeline;            /* CREATE/UPDATE_STREAM: pipeline JSON text */
