@@ -1,7 +1,8 @@
 /*  ef_api_common.c: what the route modules share (see ef_api_common.h):
     request bodies, field errors and the checks of names, roles, e-mails
-    and passwords behind them, query numbers, texts and times, and the
-    rendering of broker replies (events through ef_event_json). */
+    and passwords behind them, query numbers, texts and times, the
+    events' filters (GET /events and the live feed read them one way),
+    and the rendering of broker replies (events through ef_event_json). */
 #include "ef_api_common.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_proto.h"
@@ -218,6 +219,51 @@ ef_api_query_text (ef_http_t *h, const char *name, char *out, size_t size,
         *dst = ef_str (out);
     else if (q < 0)
         ef_api_errors_add (e, path, "is too long");
+}
+
+void
+ef_api_query_filters (ef_http_t *h, ef_api_filters_t *f, ef_request_t *req,
+                      ef_api_errors_t *e)
+{
+    for (size_t i = 0; i <= EF_API_WHERE; i++) {
+        int q =
+            ef_http_query_nth (h, "where", i, f->where[i], sizeof f->where[i]);
+        if (q == 0)
+            break;
+        if (i == EF_API_WHERE)
+            ef_api_errors_add (e, "?where", "at most 8 predicates");
+        else if (q < 0)
+            ef_api_errors_add (e, "?where", "is too long");
+        else if (!ef_str_utf8 (ef_str (f->where[i])))
+            ef_api_errors_add (e, "?where", "is not valid UTF-8");
+        else
+            req->where[req->n_where++] = ef_str (f->where[i]);
+    }
+    ef_api_query_text (h, "type", f->type, sizeof f->type, &req->type, e);
+    ef_api_query_text (h, "source", f->source, sizeof f->source, &req->source,
+                       e);
+    if (ef_http_query (h, "status", f->status, sizeof f->status) != 0) {
+        req->status = ef_str (f->status);
+        if (ef_proto_event_status (req->status) < 0)
+            ef_api_errors_add (e, "?status",
+                               "is PENDING, PROCESSED, FILTERED or FAILED");
+    }
+}
+
+int
+ef_api_search_refused (ef_http_t *h, int rc, const ef_reply_t *rep)
+{
+    ef_str_t msg = rep ? rep->err_message : EF_STR_NULL;
+    int where = msg.len >= 5 && memcmp (msg.ptr, "where", 5) == 0;
+    if (rc != EF_EINVAL ||
+        !(where || (msg.len >= 6 && memcmp (msg.ptr, "cursor", 6) == 0)))
+        return 0;
+    char text[256];
+    ef_api_errors_t e;
+    snprintf (text, sizeof text, "%.*s", (int)msg.len, msg.ptr);
+    ef_api_errors_init (&e);
+    ef_api_errors_add (&e, where ? "?where" : "?cursor", text);
+    return ef_api_errors_send (h, &e);
 }
 
 int

@@ -2,7 +2,8 @@
     read, checked (line and column of a fault) and parsed; the list of
     field errors for 422 answers and the checks that add to it (names,
     roles, e-mails, passwords, a schema's failing paths); numbers, texts
-    and times in the query or body; and rendering parts of a broker reply
+    and times in the query or body; the events' filters (`type`, `source`,
+    `status`, `where`) in the query; and rendering parts of a broker reply
     (events among them) as JSON. Not public. */
 #ifndef EF_API_COMMON_H
 #define EF_API_COMMON_H
@@ -57,6 +58,28 @@ int ef_api_query_uint (ef_http_t *h, const char *name, uint32_t min,
     valid UTF-8. */
 void ef_api_query_text (ef_http_t *h, const char *name, char *out, size_t size,
                         ef_str_t *dst, ef_api_errors_t *e);
+
+/*  Payload predicates (`where`) in one request. */
+#define EF_API_WHERE 8
+
+/*  The texts of an events query's filters (ef_api_query_filters). */
+typedef struct {
+    char type[260], source[260], status[32];
+    char where[EF_API_WHERE + 1][1024];
+} ef_api_filters_t;
+
+/*  The events' filters as query parameters, read one way for GET
+    /events, GET /streams/{id}/events and the live feed's tail: `where`
+    (repeated, at most EF_API_WHERE, pointer:op[:value], judged by the
+    broker), `type`, `source` and `status` (one of the four states). Each
+    one present is set in req (LIST_EVENTS or READ), its text kept in *f
+    (which must outlive req's use); a fault is an error at "?name". */
+void ef_api_query_filters (ef_http_t *h, ef_api_filters_t *f, ef_request_t *req,
+                           ef_api_errors_t *e);
+/*  The broker's INVALID naming `where` or `cursor` (its words begin with
+    the name) as 422 at "?where" or "?cursor" with those words: the status
+    answered, or 0 when the refusal (rc, rep) is another one. */
+int ef_api_search_refused (ef_http_t *h, int rc, const ef_reply_t *rep);
 
 /*  A time query parameter, RFC 3339 or epoch ms: 1 and *ms when present,
     0 when absent, -1 (and an error at "?name") when it is neither. */

@@ -331,8 +331,6 @@ ef_api_streams_delete (ef_bridge_t *self, ef_http_t *h)
     return s_stream_call (self, h, &req, 204);
 }
 
-#define EF_SEARCH_WHERE 8 /* where predicates in one request */
-
 /* ---------------------------------------------------------------- events out */
 
 int
@@ -394,25 +392,17 @@ ef_api_events_history (ef_bridge_t *self, ef_http_t *h)
     return ef_http_send (h, 200);
 }
 
-/*  1 when a refusal names where or cursor (the broker's words). */
-static int
-s_names_search (ef_str_t msg)
-{
-    return (msg.len >= 5 && memcmp (msg.ptr, "where", 5) == 0) ||
-           (msg.len >= 6 && memcmp (msg.ptr, "cursor", 6) == 0);
-}
-
 /*  GET /events and GET /streams/{stream_id}/events: the filters as query
-    parameters, `where` repeated (pointer:op[:value], judged by the
-    broker, whose refusal names it: 422 on ?where or ?cursor), `cursor`
-    from a reply's next_cursor. */
+    parameters (ef_api_query_filters), `where` judged by the broker, whose
+    refusal names it: 422 on ?where or ?cursor; `cursor` from a reply's
+    next_cursor. */
 static int
 s_events_list (ef_bridge_t *self, ef_http_t *h, const char *in_stream)
 {
     ef_request_t req = {0};
     ef_api_errors_t e;
-    char stream[260], type[260], source[260], status[32], cursor[80];
-    static __thread char where[EF_SEARCH_WHERE + 1][1024];
+    ef_api_filters_t f;
+    char stream[260], cursor[80];
     ef_api_errors_init (&e);
     req.cmd = EF_CMD_LIST_EVENTS;
     req.page = 1;
@@ -424,41 +414,17 @@ s_events_list (ef_bridge_t *self, ef_http_t *h, const char *in_stream)
     else
         ef_api_query_text (h, "stream", stream, sizeof stream, &req.stream, &e);
     ef_api_query_text (h, "cursor", cursor, sizeof cursor, &req.cursor, &e);
-    for (size_t i = 0; i <= EF_SEARCH_WHERE; i++) {
-        int q = ef_http_query_nth (h, "where", i, where[i], sizeof where[i]);
-        if (q == 0)
-            break;
-        if (i == EF_SEARCH_WHERE)
-            ef_api_errors_add (&e, "?where", "at most 8 predicates");
-        else if (q < 0)
-            ef_api_errors_add (&e, "?where", "is too long");
-        else if (!ef_str_utf8 (ef_str (where[i])))
-            ef_api_errors_add (&e, "?where", "is not valid UTF-8");
-        else
-            req.where[req.n_where++] = ef_str (where[i]);
-    }
-    ef_api_query_text (h, "type", type, sizeof type, &req.type, &e);
-    ef_api_query_text (h, "source", source, sizeof source, &req.source, &e);
-    if (ef_http_query (h, "status", status, sizeof status) != 0) {
-        req.status = ef_str (status);
-        if (ef_proto_event_status (req.status) < 0)
-            ef_api_errors_add (&e, "?status",
-                               "is PENDING, PROCESSED, FILTERED or FAILED");
-    }
+    ef_api_query_filters (h, &f, &req, &e);
     req.has_from = ef_api_query_time (h, "from", &req.from, &e) > 0;
     req.has_to = ef_api_query_time (h, "to", &req.to, &e) > 0;
     if (e.n)
         return ef_api_errors_send (h, &e);
+    ef_api_errors_free (&e);
     const ef_reply_t *rep;
     int rc = ef_bridge_try (self, h, &req, &rep);
-    if (rc == EF_EINVAL && rep && s_names_search (rep->err_message)) {
-        char msg[256];
-        snprintf (msg, sizeof msg, "%.*s", (int)rep->err_message.len,
-                  rep->err_message.ptr);
-        ef_api_errors_add (&e, msg[0] == 'w' ? "?where" : "?cursor", msg);
-        return ef_api_errors_send (h, &e);
-    }
-    ef_api_errors_free (&e);
+    int refused = ef_api_search_refused (h, rc, rep);
+    if (refused)
+        return refused;
     if (rc)
         return ef_bridge_call_error (h, rc, rep);
     int more = 0;

@@ -1,7 +1,9 @@
 /*  ef_api_live.c: GET /api/v1/live, the dashboard's live feed as
     Server-Sent Events (README "Live feed"): every second the newest
     whole second of the caller's figures (STATS) and a stream's
-    new events (READ from the head on, filtered as GET /events filters),
+    new events (READ from the head on, with GET /events' filters, which
+    the broker judges: a feed over a busy stream with a rare match moves
+    on by READ's `next`, the last seq it examined, matched or not),
     a `: ping` comment in a second with nothing else to send (so a client
     that went is found out within two seconds, when a write fails, and
     its place is free again). A feed holds its civetweb
@@ -21,20 +23,24 @@
 #include <string.h>
 
 #define S_TICK_MS    1000 /* figures and the tail, once a second */
-#define S_READ_LIMIT 100  /* events per READ */
+#define S_READ_LIMIT 100  /* events per READ (matching ones, with filters) */
 #define S_READS      10   /* READs a tick at most: beyond, the tail lags */
-#define S_GONE       1    /* a write failed: the client is gone */
+#define S_EXAMINE                                                              \
+    50000        /* events a tick examines at most (the broker's
+                              work for one feed in a second) */
+#define S_GONE 1 /* a write failed: the client is gone */
 
 /*  What a feed follows. */
 typedef struct {
     int figures;
-    ef_str_t stream; /* as the client named it, then its id; unset: no
-                        tail */
-    char name[260];  /* the stream's name, from GET_STREAM */
-    char id[64];     /* and its id */
-    ef_str_t type, source, status; /* the tail's filters; unset: any */
-    uint64_t after;                /* the tail's cursor: the last seq read */
-    int64_t wrote_at;              /* monotonic ms of the last write */
+    ef_str_t stream;       /* as named, then its id; unset: no tail */
+    char name[260];        /* the stream's name, from GET_STREAM */
+    char id[64];           /* and its id */
+    ef_request_t read;     /* the tail's filters, for its READs (type,
+                              source, status, where); none: any event */
+    ef_api_filters_t text; /* their texts */
+    uint64_t after;        /* the tail's cursor: the last seq examined */
+    int64_t wrote_at;      /* monotonic ms of the last write */
 } s_feed_t;
 
 /*  One event of the stream on the wire: "event:", an optional "id:" and
@@ -195,34 +201,19 @@ s_tick_figures (ef_bridge_t *self, ef_http_t *h, s_feed_t *f, int send,
     return rc;
 }
 
-/*  Whether an event passes the tail's filters, as LIST_EVENTS judges
-    them (type and source exact, status the processing state). READ
-    takes no filters yet: when it does, they go into its request in
-    s_tick_tail and this goes. */
-static int
-s_same (ef_str_t want, ef_str_t have)
-{
-    return !ef_str_set (want) || (want.len == have.len && have.ptr &&
-                                  memcmp (want.ptr, have.ptr, want.len) == 0);
-}
-
-static int
-s_wanted (const s_feed_t *f, const ef_event_t *ev)
-{
-    return s_same (f->type, ev->type) && s_same (f->source, ev->source) &&
-           s_same (f->status, ev->status);
-}
-
-/*  The stream's events after the cursor, at most S_READS reads of
-    S_READ_LIMIT, each read's matches as one `events` event {stream,
-    events: [Event, …]} with the read's last seq as its id. Returns as
-    s_tick_figures. */
+/*  The stream's events after the cursor that pass the filters (the
+    broker's READ judges them), at most S_READS reads of S_READ_LIMIT and
+    S_EXAMINE events examined in a tick, each read's events as one `events` event {stream, events: [Event, …]}
+    with READ's `next` as its id. The cursor moves to `next` after every
+    read, also one that matched nothing, so the events it examined are
+    not examined again. Returns as s_tick_figures. */
 static int
 s_tick_tail (ef_bridge_t *self, ef_http_t *h, s_feed_t *f,
              const ef_reply_t **rep)
 {
-    for (int i = 0; i < S_READS; i++) {
-        ef_request_t req = {0};
+    uint64_t examined = 0;
+    for (int i = 0; i < S_READS && examined < S_EXAMINE; i++) {
+        ef_request_t req = f->read;
         req.cmd = EF_CMD_READ;
         req.stream = f->stream;
         req.after = f->after;
@@ -230,11 +221,13 @@ s_tick_tail (ef_bridge_t *self, ef_http_t *h, s_feed_t *f,
         int rc = ef_bridge_try (self, h, &req, rep);
         if (rc)
             return rc;
-        ef_mpr_t r, nx;
+        ef_mpr_t r, nx, hd;
         uint32_t n;
-        uint64_t next = f->after;
+        uint64_t next = f->after, head = 0;
         if (ef_proto_reply_find (*rep, "next", &nx) ||
             ef_mpr_uint (&nx, &next) ||
+            ef_proto_reply_find (*rep, "head", &hd) ||
+            ef_mpr_uint (&hd, &head) ||
             ef_proto_reply_find (*rep, "events", &r) || ef_mpr_array (&r, &n))
             return EF_EPROTO;
         ef_buf_t d;
@@ -242,37 +235,36 @@ s_tick_tail (ef_bridge_t *self, ef_http_t *h, s_feed_t *f,
         ef_buf_append (&d, "{\"stream\":", 10);
         ef_json_quote (&d, f->name, strlen (f->name));
         ef_buf_append (&d, ",\"events\":[", 11);
-        uint32_t sent = 0;
         for (uint32_t j = 0; j < n; j++) {
             ef_event_t ev;
             if (ef_proto_read_event (&r, &ev)) {
                 ef_buf_free (&d);
                 return EF_EPROTO;
             }
-            if (!s_wanted (f, &ev))
-                continue;
-            if (sent++)
+            if (j)
                 ef_buf_append (&d, ",", 1);
             ef_event_json (&d, &ev, EF_EVENT_JSON_LINE);
         }
         ef_buf_append (&d, "]}", 2);
-        rc = 0;
-        if (sent)
-            rc = s_send (h, f, "events", next, &d);
+        rc = n ? s_send (h, f, "events", next, &d) : 0;
         ef_buf_free (&d);
         if (rc)
             return rc;
-        if (next <= f->after || n < S_READ_LIMIT) {
+        if (next <= f->after || next >= head) {
             f->after = next > f->after ? next : f->after;
             return 0; /* caught up */
         }
+        examined += next - f->after;
         f->after = next;
     }
     return 0;
 }
 
 /*  The stream the tail follows, by id or name: its name and head (the
-    cursor, unless ?after gave one). 0 or the broker's refusal. */
+    cursor, unless ?after gave one); with `where`, the predicates judged
+    by the broker before the feed starts: a READ of one event past the
+    head (only what came since; nothing of it is kept, the first tick
+    reads it again). 0 or the broker's refusal. */
 static int
 s_open_tail (ef_bridge_t *self, ef_http_t *h, s_feed_t *f, int have_after,
              const ef_reply_t **rep)
@@ -306,7 +298,14 @@ s_open_tail (ef_bridge_t *self, ef_http_t *h, s_feed_t *f, int have_after,
     /* by its id from here on: a rename does not end the tail */
     if (f->id[0])
         f->stream = ef_str (f->id);
-    return 0;
+    if (f->read.n_where == 0)
+        return 0;
+    req = f->read;
+    req.cmd = EF_CMD_READ;
+    req.stream = f->stream;
+    req.after = head;
+    req.limit = 1;
+    return ef_bridge_try (self, h, &req, rep);
 }
 
 int
@@ -314,8 +313,7 @@ ef_api_live (ef_bridge_t *self, ef_http_t *h)
 {
     s_feed_t f;
     ef_api_errors_t e;
-    char figures[8], stream[260], type[260], source[260], status[32];
-    char after[32], where[8];
+    char figures[8], stream[260], after[32];
     memset (&f, 0, sizeof f);
     ef_api_errors_init (&e);
     int q = ef_http_query (h, "figures", figures, sizeof figures);
@@ -323,25 +321,14 @@ ef_api_live (ef_bridge_t *self, ef_http_t *h)
         ef_api_errors_add (&e, "?figures", "is 1 or 0");
     f.figures = q > 0 && strcmp (figures, "1") == 0;
     ef_api_query_text (h, "stream", stream, sizeof stream, &f.stream, &e);
-    ef_api_query_text (h, "type", type, sizeof type, &f.type, &e);
-    ef_api_query_text (h, "source", source, sizeof source, &f.source, &e);
-    if (ef_http_query (h, "status", status, sizeof status) != 0) {
-        f.status = ef_str (status);
-        if (ef_proto_event_status (f.status) < 0)
-            ef_api_errors_add (&e, "?status",
-                               "is PENDING, PROCESSED, FILTERED or FAILED");
-    }
-    if (ef_http_query (h, "where", where, sizeof where) != 0)
-        ef_api_errors_add (&e, "?where",
-                           "is not supported on the live feed yet (search "
-                           "with GET /events)");
+    ef_api_query_filters (h, &f.text, &f.read, &e);
     int have_after = ef_http_query (h, "after", after, sizeof after);
     if (have_after &&
         (have_after < 0 || ef_api_decimal (after, strlen (after), &f.after)))
         ef_api_errors_add (&e, "?after", "is a seq: a whole number");
     if (!ef_str_set (f.stream) &&
-        (ef_str_set (f.type) || ef_str_set (f.source) ||
-         ef_str_set (f.status) || have_after))
+        (ef_str_set (f.read.type) || ef_str_set (f.read.source) ||
+         ef_str_set (f.read.status) || f.read.n_where || have_after))
         ef_api_errors_add (&e, "?stream", "is needed for the tail's filters");
     if (!f.figures && !ef_str_set (f.stream))
         ef_api_errors_add (&e, "?figures",
@@ -362,7 +349,8 @@ ef_api_live (ef_bridge_t *self, ef_http_t *h)
         rc = s_tick_figures (self, h, &f, 0, &rep);
     if (rc) {
         ef_bridge_feed_leave (self, ticket);
-        return ef_bridge_call_error (h, rc, rep);
+        int refused = ef_api_search_refused (h, rc, rep);
+        return refused ? refused : ef_bridge_call_error (h, rc, rep);
     }
     ef_http_stream_begin (h, "text/event-stream");
     ef_buf_t open;

@@ -6,8 +6,10 @@
       of one second, one number per key.
     * stream=NAME: an event published after the feed opened comes as an
       `events` event {stream, events: [Event]} (the id: line its seq);
-      type/source filters keep others out; ?where is 422; an unknown
-      stream is a 404 before the stream starts.
+      type/source filters keep others out, and so do `where` predicates
+      (the broker's READ judges them; with --search-scan 8 the feed moves
+      on over READs that matched nothing); a bad predicate is 422 and an
+      unknown stream a 404 before the stream starts.
     * a third feed of one key is 429 with Retry-After; the seventh in all
       is 429 too; the bridge meanwhile answers short requests.
     * a revoked API key's feed ends with `event: error` (AUTH), a deleted
@@ -49,7 +51,8 @@ static h_fixture_t s_fx = {
     .native = &s_native,
     .bridge = &s_bridge,
     .admin_key = s_admin,
-    .broker_flags = (const char *const[]){"--durability", "os", NULL},
+    .broker_flags =
+        (const char *const[]){"--durability", "os", "--search-scan", "8", NULL},
     .bridge_flags = (const char *const[]){
         "--threads", "16", "--long-polls", "4", "--long-polls-per-key", "4",
         "--live-feeds", "6", "--live-feeds-per-key", "2", NULL}};
@@ -241,20 +244,28 @@ s_create (const char *stream)
     h_http_free (&r);
 }
 
+/*  POST body (an event or an array of them) to the stream. */
+static void
+s_post (const char *stream, const char *body)
+{
+    h_resp_t r;
+    char path[300];
+    snprintf (path, sizeof path, API "/streams/%s/events", stream);
+    h_http (&r, s_bridge.url, "POST", path, s_admin, body, NULL);
+    H_EXPECT_STATUS (r, 202);
+    h_http_free (&r);
+}
+
 static void
 s_publish (const char *stream, const char *id, const char *type,
            const char *source)
 {
-    h_resp_t r;
-    char path[300], body[400];
-    snprintf (path, sizeof path, API "/streams/%s/events", stream);
+    char body[400];
     snprintf (body, sizeof body,
               "{\"type\":\"%s\",\"event_id\":\"%s\",\"source\":\"%s\","
               "\"payload\":{\"text\":\"two\\nlines\"}}",
               type, id, source);
-    h_http (&r, s_bridge.url, "POST", path, s_admin, body, NULL);
-    H_EXPECT_STATUS (r, 202);
-    h_http_free (&r);
+    s_post (stream, body);
 }
 
 /*  A new consumer key: its header line in cred (200 bytes) and its id. */
@@ -374,10 +385,6 @@ test_live_tail_filters (void **state)
 
     /* refusals before the stream starts are ordinary answers */
     h_resp_t r;
-    h_http (&r, s_bridge.url, "GET",
-            API "/live?stream=live-f&where=%2Fa%3Aexists", cred, NULL, NULL);
-    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?where");
-    h_http_free (&r);
     h_http (&r, s_bridge.url, "GET", API "/live?stream=live-f&status=DONE",
             cred, NULL, NULL);
     H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?status");
@@ -391,6 +398,76 @@ test_live_tail_filters (void **state)
     h_http_free (&r);
     h_http (&r, s_bridge.url, "GET", API "/live?figures=1", NULL, NULL, NULL);
     H_EXPECT_PROBLEM (r, 401, "AUTH", NULL);
+    h_http_free (&r);
+}
+
+static void
+test_live_tail_where (void **state)
+{
+    (void)state;
+    char cred[200], id17[17];
+    s_key (cred, id17);
+    s_create ("live-w");
+    /* a busy stream with a rare match: 40 events that do not match
+       (seq 1-40), read from the start; the broker examines 8 a READ */
+    char body[4096];
+    size_t len = 0;
+    for (int i = 1; i <= 40; i++)
+        len += (size_t)snprintf (body + len, sizeof body - len,
+                                 "%s{\"type\":\"t\",\"payload\":{\"n\":%d}}",
+                                 i == 1 ? "[" : ",", i);
+    snprintf (body + len, sizeof body - len, "]");
+    s_post ("live-w", body);
+    s_feed_t f;
+    s_open (&f, cred,
+            "stream=live-w&after=0&where=%2Fn%3Age%3A100"
+            "&where=%2Fn%3Alt%3A1000");
+    assert_int_equal (f.status, 200);
+    s_post ("live-w", "{\"type\":\"t\",\"payload\":{\"n\":500}}");  /* 41 */
+    s_post ("live-w", "{\"type\":\"t\",\"payload\":{\"n\":5000}}"); /* 42 */
+    s_post ("live-w", "{\"type\":\"t\",\"payload\":{\"n\":7}}");    /* 43 */
+    s_post ("live-w", "{\"type\":\"t\",\"payload\":{\"n\":100}}");  /* 44 */
+    /* only 41 and 44 come, in one batch or two, each batch's id the seq
+       examined up to */
+    int64_t seen[2];
+    size_t got = 0;
+    while (got < 2) {
+        uint64_t id = 0;
+        json_t *d = s_until (&f, "events", &id, 5000);
+        assert_non_null (d);
+        json_t *evs = json_object_get (d, "events"), *ev;
+        size_t i;
+        json_array_foreach (evs, i, ev)
+        {
+            assert_true (got < 2);
+            seen[got] = json_integer_value (json_object_get (ev, "seq"));
+            assert_true ((uint64_t)seen[got] <= id);
+            got++;
+        }
+        json_decref (d);
+    }
+    assert_int_equal (seen[0], 41);
+    assert_int_equal (seen[1], 44);
+    s_close (&f);
+
+    /* a bad predicate, too many, or one without a stream: 422 before the
+       stream starts */
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "GET",
+            API "/live?stream=live-w&where=%2Fn%3Abogus%3A1", cred, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?where");
+    h_http_free (&r);
+    char query[400];
+    len = (size_t)snprintf (query, sizeof query, API "/live?stream=live-w");
+    for (int i = 0; i < 9; i++)
+        len += (size_t)snprintf (query + len, sizeof query - len,
+                                 "&where=%%2Fn%%3Aexists");
+    h_http (&r, s_bridge.url, "GET", query, cred, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?where");
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/live?figures=1&where=%2Fn%3Aexists",
+            cred, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?stream");
     h_http_free (&r);
 }
 
@@ -554,6 +631,7 @@ main (void)
         cmocka_unit_test_setup (test_live_figures_every_second, s_setup),
         cmocka_unit_test_setup (test_live_tail_sees_a_new_event, s_setup),
         cmocka_unit_test_setup (test_live_tail_filters, s_setup),
+        cmocka_unit_test_setup (test_live_tail_where, s_setup),
         cmocka_unit_test_setup (
             test_live_limits_and_short_requests_still_answered, s_setup),
         cmocka_unit_test_setup (test_live_revoked_key_ends_with_error, s_setup),
