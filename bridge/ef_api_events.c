@@ -394,18 +394,25 @@ ef_api_events_history (ef_bridge_t *self, ef_http_t *h)
     return ef_http_send (h, 200);
 }
 
-/*  1 when a refusal names where or cursor (the broker's words). */
-static int
-s_names_search (ef_str_t msg)
+/*  The query parameter a refusal names (the broker's words: where,
+    cursor or page), or NULL. */
+static const char *
+s_names_param (ef_str_t msg)
 {
-    return (msg.len >= 5 && memcmp (msg.ptr, "where", 5) == 0) ||
-           (msg.len >= 6 && memcmp (msg.ptr, "cursor", 6) == 0);
+    if (msg.len >= 5 && memcmp (msg.ptr, "where", 5) == 0)
+        return "?where";
+    if (msg.len >= 6 && memcmp (msg.ptr, "cursor", 6) == 0)
+        return "?cursor";
+    if (msg.len >= 4 && memcmp (msg.ptr, "page", 4) == 0)
+        return "?page";
+    return NULL;
 }
 
 /*  GET /events and GET /streams/{stream_id}/events: the filters as query
     parameters, `where` repeated (pointer:op[:value], judged by the
-    broker, whose refusal names it: 422 on ?where or ?cursor), `cursor`
-    from a reply's next_cursor. */
+    broker, whose refusal names it: 422 on ?where, ?cursor or ?page, a
+    page deeper than the broker's scan bound), `cursor` from a reply's
+    next_cursor, which every listing answers when there is more. */
 static int
 s_events_list (ef_bridge_t *self, ef_http_t *h, const char *in_stream)
 {
@@ -451,11 +458,13 @@ s_events_list (ef_bridge_t *self, ef_http_t *h, const char *in_stream)
         return ef_api_errors_send (h, &e);
     const ef_reply_t *rep;
     int rc = ef_bridge_try (self, h, &req, &rep);
-    if (rc == EF_EINVAL && rep && s_names_search (rep->err_message)) {
+    const char *param =
+        rc == EF_EINVAL && rep ? s_names_param (rep->err_message) : NULL;
+    if (param) {
         char msg[256];
         snprintf (msg, sizeof msg, "%.*s", (int)rep->err_message.len,
                   rep->err_message.ptr);
-        ef_api_errors_add (&e, msg[0] == 'w' ? "?where" : "?cursor", msg);
+        ef_api_errors_add (&e, param, msg);
         return ef_api_errors_send (h, &e);
     }
     ef_api_errors_free (&e);
