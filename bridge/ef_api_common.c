@@ -253,16 +253,21 @@ ef_api_query_filters (ef_http_t *h, ef_api_filters_t *f, ef_request_t *req,
 int
 ef_api_search_refused (ef_http_t *h, int rc, const ef_reply_t *rep)
 {
+    static const char *const params[] = {"where", "cursor", "page"};
     ef_str_t msg = rep ? rep->err_message : EF_STR_NULL;
-    int where = msg.len >= 5 && memcmp (msg.ptr, "where", 5) == 0;
-    if (rc != EF_EINVAL ||
-        !(where || (msg.len >= 6 && memcmp (msg.ptr, "cursor", 6) == 0)))
+    const char *param = NULL;
+    for (size_t i = 0; rc == EF_EINVAL && !param && i < 3; i++)
+        if (msg.len >= strlen (params[i]) &&
+            memcmp (msg.ptr, params[i], strlen (params[i])) == 0)
+            param = params[i];
+    if (!param)
         return 0;
-    char text[256];
+    char text[256], path[16];
     ef_api_errors_t e;
     snprintf (text, sizeof text, "%.*s", (int)msg.len, msg.ptr);
+    snprintf (path, sizeof path, "?%s", param);
     ef_api_errors_init (&e);
-    ef_api_errors_add (&e, where ? "?where" : "?cursor", text);
+    ef_api_errors_add (&e, path, text);
     return ef_api_errors_send (h, &e);
 }
 

@@ -76,9 +76,10 @@ typedef struct {
     (which must outlive req's use); a fault is an error at "?name". */
 void ef_api_query_filters (ef_http_t *h, ef_api_filters_t *f, ef_request_t *req,
                            ef_api_errors_t *e);
-/*  The broker's INVALID naming `where` or `cursor` (its words begin with
-    the name) as 422 at "?where" or "?cursor" with those words: the status
-    answered, or 0 when the refusal (rc, rep) is another one. */
+/*  The broker's INVALID naming `where`, `cursor` or `page` (its words
+    begin with the name) as 422 at "?where", "?cursor" or "?page" with
+    those words: the status answered, or 0 when the refusal (rc, rep) is
+    another one. */
 int ef_api_search_refused (ef_http_t *h, int rc, const ef_reply_t *rep);
 
 /*  A time query parameter, RFC 3339 or epoch ms: 1 and *ms when present,

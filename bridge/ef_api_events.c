@@ -394,8 +394,9 @@ ef_api_events_history (ef_bridge_t *self, ef_http_t *h)
 
 /*  GET /events and GET /streams/{stream_id}/events: the filters as query
     parameters (ef_api_query_filters), `where` judged by the broker, whose
-    refusal names it: 422 on ?where or ?cursor; `cursor` from a reply's
-    next_cursor. */
+    refusal names it (ef_api_search_refused: 422 on ?where, ?cursor or
+    ?page, a page deeper than the broker's scan bound), `cursor` from a
+    reply's next_cursor, which every listing answers when there is more. */
 static int
 s_events_list (ef_bridge_t *self, ef_http_t *h, const char *in_stream)
 {

@@ -48,7 +48,7 @@ const ef_config_opt_t ef_broker_options[] = {
     {"max-route-hops", "EVENTFLOW_MAX_ROUTE_HOPS", "8",
      "most routes one event goes through (then FAILED, to the DLQ)"},
     {"search-scan", "EVENTFLOW_SEARCH_SCAN", "50000",
-     "most events one page of an event search examines"},
+     "most events one page of an event listing or search examines"},
     {"curve", "EVENTFLOW_CURVE", "on",
      "on = CurveZMQ with registered keys; off = plain (loopback/IPC only)"},
     {"allow-register", "EVENTFLOW_ALLOW_REGISTER", "true",

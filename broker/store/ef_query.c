@@ -579,15 +579,20 @@ s_cursor_resume (ef_store_txn_t *txn, s_cursor_t *cur, const uint64_t key[3])
     return 0;
 }
 
+/*  LIST_EVENTS, every listing (plain, filtered, searched) one walk: newest
+    first, it examines at most self->scan events a page and, when it
+    stopped before the end (the limit reached, or the scan bound), answers
+    next_cursor, the key of the next event to examine; `cursor` starts
+    there. `page` N skips (N-1)·limit matches within that same bound, and
+    a page whose skip alone reaches the bound is refused: deep pages go by
+    cursor. `to` starts the walk at its time, as a cursor would. */
 static int
 s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
                const ef_request_t *req, const ef_search_t *search,
                ef_buf_t *out, const char **why)
 {
-    /* a search (where or cursor) examines at most self->scan events a
-       page and answers next_cursor */
-    int search_mode = search || ef_str_set (req->cursor);
-    uint64_t key[3];
+    uint64_t key[3] = {req->to, 0, UINT64_MAX};
+    int resume = req->has_to;
     uint32_t scanned = 0;
     char next[72] = "";
     if (ef_str_set (req->cursor) && s_cursor_parse (req->cursor, key)) {
@@ -598,12 +603,18 @@ s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
         *why = "page and cursor do not go together";
         return EF_EINVAL;
     }
+    resume |= ef_str_set (req->cursor);
     uint32_t limit = req->limit ? req->limit : 20;
     uint32_t page = req->page ? req->page : 1;
     if (limit > EF_MAX_LIST)
         limit = EF_MAX_LIST;
     if (page > 1000000) {
         *why = "page is out of range";
+        return EF_EINVAL;
+    }
+    if ((uint64_t)(page - 1) * limit >= self->scan) {
+        *why = "page reaches past the events a page examines "
+               "(search-scan): page on by cursor (next_cursor)";
         return EF_EINVAL;
     }
     int rc = 0;
@@ -619,8 +630,7 @@ s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     if (rc || c.err)
         return rc ? rc : c.err;
     for (uint32_t i = 0; i < self->ncursors; i++) {
-        if (ef_str_set (req->cursor) &&
-            (rc = s_cursor_resume (txn, &self->cursors[i], key)))
+        if (resume && (rc = s_cursor_resume (txn, &self->cursors[i], key)))
             return rc;
         if ((rc = s_cursor_load (txn, &self->cursors[i])))
             return rc;
@@ -628,7 +638,6 @@ s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
 
     uint64_t skip = (uint64_t)(page - 1) * limit;
     uint32_t n = 0;
-    int has_more = 0;
     ef_buf_reset (&self->tmp);
     for (;;) {
         /* newest remaining event across the cursors */
@@ -645,7 +654,7 @@ s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
         /* newest first: nothing older than `from` can match any more */
         if (req->has_from && best->received_at < req->from)
             break;
-        if (search_mode && scanned == self->scan) {
+        if (scanned == self->scan) {
             snprintf (next, sizeof next, "%" PRIu64 ".%u.%" PRIu64,
                       best->received_at, best->num, best->seq);
             break;
@@ -655,7 +664,6 @@ s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
             if (skip)
                 skip--;
             else if (n == limit) {
-                has_more = 1;
                 snprintf (next, sizeof next, "%" PRIu64 ".%u.%" PRIu64,
                           best->received_at, best->num, best->seq);
                 break;
@@ -671,7 +679,7 @@ s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     }
     if (self->tmp.oom)
         return EF_ENOMEM;
-    ef_proto_reply_ok (out, req->id, search_mode ? 5 : 4);
+    ef_proto_reply_ok (out, req->id, 5);
     ef_mp_key (out, "items");
     ef_mp_array (out, n);
     ef_buf_append (out, self->tmp.data, self->tmp.len);
@@ -680,14 +688,12 @@ s_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
     ef_mp_key (out, "limit");
     ef_mp_uint (out, limit);
     ef_mp_key (out, "has_more");
-    ef_mp_bool (out, has_more || next[0]);
-    if (search_mode) {
-        ef_mp_key (out, "next_cursor");
-        if (next[0])
-            ef_mp_cstr (out, next);
-        else
-            ef_mp_nil (out);
-    }
+    ef_mp_bool (out, next[0] != 0);
+    ef_mp_key (out, "next_cursor");
+    if (next[0])
+        ef_mp_cstr (out, next);
+    else
+        ef_mp_nil (out);
     return 0;
 }
 

@@ -15,8 +15,8 @@ typedef struct ef_query ef_query_t;
 ef_query_t *ef_query_new (void);
 void ef_query_destroy (ef_query_t **self_p);
 
-/*  Events a LIST_EVENTS search (where or cursor) examines at most per
-    page (the broker's search-scan); then it answers with next_cursor. */
+/*  Events one LIST_EVENTS page (any listing) examines at most (the
+    broker's search-scan); then it answers with next_cursor. */
 #define EF_QUERY_SCAN 50000u
 void ef_query_set_scan (ef_query_t *self, uint32_t scan);
 

@@ -254,12 +254,21 @@ test('core: the explorer finds an event by a payload field and shows its life', 
   await other.getByRole('button', { name: 'Previous' }).click();
   await waitFor('the first page again', async () => (await orows.count()) === 10 &&
     (await orows.first().textContent()).includes('"c-19"'));
-  // a listing without predicates pages by number
+  // a listing without predicates pages by cursor too, to its end and back
   await other.goto('/#/events?stream=shop-e2e&limit=10');
   await waitFor('page 1', async () => (await orows.count()) === 10 && (await orows.first().textContent()).includes('"c-29"'));
   await other.getByRole('button', { name: 'Next' }).click();
-  await other.waitForURL(/page=2/);
-  await waitFor('page 2', async () => (await orows.count()) === 10 && (await orows.first().textContent()).includes('"c-19"'));
+  await other.waitForURL(/cursor=/);
+  await waitFor('page 2', async () => (await orows.count()) === 10 && (await orows.first().textContent()).includes('"c-19"') &&
+    (await orows.last().textContent()).includes('"c-10"'));
+  const second = other.url();
+  await other.getByRole('button', { name: 'Next' }).click();
+  await other.waitForURL(u => u.toString() !== second);
+  await waitFor('page 3, the last', async () => (await orows.count()) === 10 && (await orows.first().textContent()).includes('"c-9"') &&
+    await other.getByRole('button', { name: 'Next' }).isDisabled());
+  await other.getByRole('button', { name: 'Previous' }).click();
+  await waitFor('page 2 again', async () => other.url() === second && (await orows.count()) === 10 &&
+    (await orows.first().textContent()).includes('"c-19"'));
 
   await page.getByRole('link', { name: 'Event ' + wanted }).click();
   await page.getByRole('heading', { name: 'Life' }).waitFor();

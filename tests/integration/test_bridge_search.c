@@ -3,8 +3,9 @@
     equal to a value, found across pages that each stop at the scan
     bound and continue by next_cursor until it is null; exists and a
     numeric compare ANDed on GET /events; lt on GET /streams/{id}/events;
-    the 422s that name ?where and ?cursor; and a listing without where
-    keeps its old answer (no next_cursor). Events are published over the
+    the 422s that name ?where and ?cursor; and every listing, plain or
+    filtered, pages by next_cursor within the same scan bound, a page
+    deeper than it being a 422 on ?page. Events are published over the
     native protocol. */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -159,13 +160,50 @@ test_bad_searches_are_422_naming_the_parameter (void **state)
         h_http_free (&r);
     }
     assert_true (ok);
-    /* a listing without a search answers as before: no next_cursor */
     h_resp_t r;
-    h_http (&r, s_bridge.url, "GET", API "/streams/orders/events?limit=3",
+    h_http (&r, s_bridge.url, "GET", API "/events?page=2&cursor=9.1.1",
             s_consumer, NULL, NULL);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?page");
+    h_http_free (&r);
+}
+
+static void
+test_every_listing_pages_by_cursor_within_the_scan_bound (void **state)
+{
+    (void)state;
+    char got[256];
+    /* plain: the limit or the scan bound (3) ends a page, next_cursor
+       goes on, the last page answers it null */
+    int pages =
+        s_search (API "/streams/orders/events?limit=3", got, sizeof got);
+    assert_string_equal (got, "9 8 7 6 5 4 3 2 1 0");
+    assert_int_equal (pages, 4);
+    pages = s_search (API "/events?limit=4", got, sizeof got);
+    assert_string_equal (got, "9 8 7 6 5 4 3 2 1 0");
+    assert_int_equal (pages, 4);
+    /* a type that matches nothing: 3 examined a page, not the stream */
+    pages = s_search (API "/events?type=order.none", got, sizeof got);
+    assert_string_equal (got, "");
+    assert_int_equal (pages, 4);
+    /* with its filters: the cursor keeps them */
+    pages = s_search (API "/events?type=order.created&to=4102444800000"
+                          "&limit=2",
+                      got, sizeof got);
+    assert_string_equal (got, "9 8 7 6 5 4 3 2 1 0");
+    /* page 2 skips within the bound: the rest of it, and a cursor on */
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "GET", API "/events?limit=2&page=2", s_consumer,
+            NULL, NULL);
     H_EXPECT_STATUS (r, 200);
-    assert_null (h_http_j (r.json, "next_cursor"));
-    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 3);
+    assert_int_equal (json_array_size (h_http_j (r.json, "items")), 1);
+    assert_non_null (h_http_jstr (r.json, "next_cursor"));
+    assert_true (json_is_true (h_http_j (r.json, "has_more")));
+    h_http_free (&r);
+    /* a page whose skip alone reaches the bound: 422 naming ?page */
+    h_http (&r, s_bridge.url, "GET", API "/events?limit=3&page=2", s_consumer,
+            NULL, NULL);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", "?page");
+    assert_non_null (strstr (r.body, "cursor"));
     h_http_free (&r);
 }
 
@@ -177,6 +215,8 @@ main (void)
             test_a_field_equal_to_a_value_across_scan_bounded_pages),
         cmocka_unit_test (test_exists_and_a_numeric_compare),
         cmocka_unit_test (test_bad_searches_are_422_naming_the_parameter),
+        cmocka_unit_test (
+            test_every_listing_pages_by_cursor_within_the_scan_bound),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }

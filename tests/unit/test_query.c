@@ -373,6 +373,87 @@ s_next_cursor (fx_t *fx, char *out, size_t size)
     snprintf (out, size, "%.*s", (int)c.len, c.ptr);
 }
 
+/*  Follow req by next_cursor from its first page to the end: the
+    payloads of all pages joined into all; the pages. */
+static int
+s_follow (fx_t *fx, ef_request_t req, char *all, size_t size)
+{
+    char got[512], cursor[72];
+    int pages = 0;
+    all[0] = 0;
+    do {
+        assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+        s_payloads (fx, "items", got, sizeof got);
+        if (got[0])
+            snprintf (all + strlen (all), size - strlen (all), "%s%s",
+                      all[0] ? " " : "", got);
+        s_next_cursor (fx, cursor, sizeof cursor);
+        req.cursor = ef_str (cursor);
+        req.page = 0;
+        pages++;
+    } while (cursor[0] && pages < 10);
+    return pages;
+}
+
+static void
+test_every_listing_pages_by_cursor_within_the_scan_bound (void **state)
+{
+    fx_t *fx = *state;
+    char all[1024];
+    const char *why = NULL;
+    ef_mpr_t r;
+    int more;
+    ef_request_t req = {0};
+    static const char *every = "{\"at\":\"audit#2\"} {\"at\":\"audit#1\"} "
+                               "{\"at\":\"orders#5\"} {\"at\":\"orders#4\"} "
+                               "{\"at\":\"orders#3\"} {\"at\":\"orders#2\"} "
+                               "{\"at\":\"orders#1\"}";
+    /* plain: the limit ends a page, next_cursor goes on, nil at the end */
+    req.limit = 3;
+    assert_int_equal (s_follow (fx, req, all, sizeof all), 3);
+    assert_string_equal (all, every);
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "has_more", &r), 0);
+    assert_int_equal (ef_mpr_bool (&r, &more), 0);
+    assert_false (more);
+    /* or the scan bound does, for a plain listing too */
+    ef_query_set_scan (fx->q, 2);
+    assert_int_equal (s_follow (fx, req, all, sizeof all), 4);
+    assert_string_equal (all, every);
+    /* a type that matches nothing examines 2 a page, not the org */
+    req.type = ef_str ("none");
+    assert_int_equal (s_follow (fx, req, all, sizeof all), 4);
+    assert_string_equal (all, "");
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, NULL), 0);
+    assert_int_equal (ef_proto_reply_find (&fx->rep, "has_more", &r), 0);
+    assert_int_equal (ef_mpr_bool (&r, &more), 0);
+    assert_true (more);
+    /* `to` starts the walk at its time: audit (later) is not examined,
+       and the cursor keeps the filters */
+    req.type = ef_str ("t");
+    req.has_to = 1;
+    req.to = T0 + 4;
+    req.limit = 1;
+    assert_int_equal (s_follow (fx, req, all, sizeof all), 4);
+    assert_string_equal (all, "{\"at\":\"orders#4\"} {\"at\":\"orders#3\"} "
+                              "{\"at\":\"orders#2\"} {\"at\":\"orders#1\"}");
+    /* page N skips within the bound; a page whose skip alone reaches it
+       is refused, telling to page by cursor */
+    memset (&req, 0, sizeof req);
+    ef_query_set_scan (fx->q, 4);
+    req.limit = 2;
+    req.page = 2;
+    assert_int_equal (s_follow (fx, req, all, sizeof all), 3);
+    assert_string_equal (all, "{\"at\":\"orders#5\"} {\"at\":\"orders#4\"} "
+                              "{\"at\":\"orders#3\"} {\"at\":\"orders#2\"} "
+                              "{\"at\":\"orders#1\"}");
+    req.page = 3;
+    assert_int_equal (s_run (fx, ef_query_list_events, 1, &req, &why),
+                      EF_EINVAL);
+    assert_non_null (why);
+    assert_non_null (strstr (why, "cursor"));
+    ef_query_set_scan (fx->q, EF_QUERY_SCAN);
+}
+
 static void
 test_search_pages_by_cursor_over_a_bounded_scan (void **state)
 {
@@ -515,6 +596,7 @@ main (void)
         T (test_list_events_merges_an_orgs_streams_newest_first),
         T (test_get_stream_counts_its_events),
         T (test_search_pages_by_cursor_over_a_bounded_scan),
+        T (test_every_listing_pages_by_cursor_within_the_scan_bound),
         T (test_search_never_matches_another_orgs_events),
 #undef T
     };

@@ -162,9 +162,10 @@ int ef_client_read (ef_client_t *self, const char *stream, uint64_t after,
     first. *has_more (may be NULL) tells whether another page exists. */
 int ef_client_list_events (ef_client_t *self, const ef_request_t *query,
                            ef_event_fn *fn, void *arg, int *has_more);
-/*  LIST_EVENTS as a search: query's where and cursor too (protocol.md
-    LIST_EVENTS). next_cursor gets the reply's next_cursor, "" when the
-    search is done: give it as query->cursor for the next page. */
+/*  LIST_EVENTS paged by cursor, a search (query's where) or not: query's
+    where and cursor too (protocol.md LIST_EVENTS). next_cursor gets the
+    reply's next_cursor, "" when the listing is done: give it as
+    query->cursor for the next page. */
 #define EF_CURSOR_MAX 80
 int ef_client_search_events (ef_client_t *self, const ef_request_t *query,
                              ef_event_fn *fn, void *arg,

@@ -1,7 +1,7 @@
 // Event explorer (#/events?stream=…&type=…&where=…): the filters, the
-// results, and paging: by `next_cursor` for a search (`where` or
-// `cursor`), by `page` otherwise. The query is the hash, so a search is
-// a link. One event (#/events/<id>): its fields, its payload (indented,
+// results, and paging by `next_cursor`, for every listing (a search or
+// not: each page costs the same however deep; Previous is the stack of
+// cursors seen). The query is the hash, so a search is a link. One event (#/events/<id>): its fields, its payload (indented,
 // with a copy button) and its life from GET /events/{id}/history:
 // received, every attempt, routed copies, the end state.
 
@@ -12,7 +12,7 @@ const LIMITS = [10, 20, 50, 100];
 const LIMIT = 50;
 const PREVIEW = 90;
 
-// cursors of the pages before this one, for Previous, per search
+// cursors of the pages before this one, for Previous, per listing
 let trail = { key: null, cursors: [] };
 
 export function render (root, params, ctx) {
@@ -67,7 +67,7 @@ function renderSearch (root, params, ctx) {
   const { api } = ctx;
   const q = params.query;
   let destroyed = false;
-  const isSearch = q.getAll ('where').length > 0 || q.has ('cursor');
+  const isSearch = q.getAll ('where').length > 0;
   const limit = LIMITS.includes (Number (q.get ('limit'))) ? Number (q.get ('limit')) : LIMIT;
   const base = new URLSearchParams (q);
   base.delete ('cursor');
@@ -114,9 +114,6 @@ function renderSearch (root, params, ctx) {
       query.limit = limit;
       if (q.get ('cursor'))
         query.cursor = q.get ('cursor');
-      const page = Math.max (1, Number (q.get ('page')) || 1);
-      if (!isSearch && page > 1)
-        query.page = page;
       const started = performance.now ();
       const r = await api.get ('/events', query);
       const ms = Math.round (performance.now () - started);
@@ -128,33 +125,26 @@ function renderSearch (root, params, ctx) {
       const prev = h ('button', { id: 'ex-prev', type: 'button' }, 'Previous');
       const next = h ('button', { id: 'ex-next', type: 'button' }, 'Next');
       let note = null;
-      if (isSearch) {
-        prev.disabled = trail.cursors.length === 0 && !q.has ('cursor');
-        next.disabled = !r.next_cursor;
-        prev.addEventListener ('click', () => {
-          const p = new URLSearchParams (base);
-          const c = trail.cursors.pop ();
-          if (c)
-            p.set ('cursor', c);
-          go (p);
-        });
-        next.addEventListener ('click', () => {
-          trail.cursors.push (q.get ('cursor') || '');
-          const p = new URLSearchParams (base);
-          p.set ('cursor', r.next_cursor);
-          go (p);
-        });
-        if (r.next_cursor && items.length < limit)
-          note = h ('p', { class: 'muted small' },
-            'This page stopped at the scan bound with ' + items.length + (items.length === 1 ? ' match' : ' matches') + '; Next searches further back.');
-        else if (!r.next_cursor)
-          note = h ('p', { class: 'muted small' }, 'The search is done: nothing older matches.');
-      } else {
-        prev.disabled = page <= 1;
-        next.disabled = !r.has_more;
-        prev.addEventListener ('click', () => { const p = new URLSearchParams (base); if (page > 2) p.set ('page', page - 1); go (p); });
-        next.addEventListener ('click', () => { const p = new URLSearchParams (base); p.set ('page', page + 1); go (p); });
-      }
+      prev.disabled = trail.cursors.length === 0 && !q.has ('cursor');
+      next.disabled = !r.next_cursor;
+      prev.addEventListener ('click', () => {
+        const p = new URLSearchParams (base);
+        const c = trail.cursors.pop ();
+        if (c)
+          p.set ('cursor', c);
+        go (p);
+      });
+      next.addEventListener ('click', () => {
+        trail.cursors.push (q.get ('cursor') || '');
+        const p = new URLSearchParams (base);
+        p.set ('cursor', r.next_cursor);
+        go (p);
+      });
+      if (r.next_cursor && items.length < limit)
+        note = h ('p', { class: 'muted small' },
+          'This page stopped at the scan bound with ' + items.length + (items.length === 1 ? ' match' : ' matches') + '; Next looks further back.');
+      else if (!r.next_cursor && (isSearch || q.has ('cursor')))
+        note = h ('p', { class: 'muted small' }, 'The end: nothing older matches.');
       const per = h ('select', { id: 'ex-limit' }, LIMITS.map (n => h ('option', { value: n, selected: n === limit }, String (n))));
       per.addEventListener ('change', () => {
         const p = new URLSearchParams (base);
@@ -168,7 +158,7 @@ function renderSearch (root, params, ctx) {
       fill (pager, prev, next,
         h ('span', { class: 'field inline' }, h ('label', { for: 'ex-limit' }, 'Per page'), per),
         h ('span', { class: 'muted small' },
-        (isSearch ? 'search page ' + (trail.cursors.length + 1) : 'page ' + page) + ' · ' + items.length + ' shown · ' + ms + ' ms'));
+        'page ' + (trail.cursors.length + 1) + ' · ' + items.length + ' shown · ' + ms + ' ms'));
       fill (results,
         table (eventColumns (names), items, {
           caption: items.length ? 'Newest first' : null,
