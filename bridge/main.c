@@ -17,12 +17,17 @@ main (int argc, char **argv)
     ef_log_t *log = ef_log_new ("bridge", stderr);
     if (!cfg || !log)
         return 1;
+    int printed =
+        ef_config_print_main (cfg, "eventflow-bridge", argc, argv, stdout);
+    if (printed >= 0)
+        return printed;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
             printf ("usage: eventflow-bridge [options]\n\n"
                     "The EventFlow HTTP/JSON bridge. Options (flags override "
                     "environment,\nwhich overrides the config file):\n\n");
             ef_config_usage (cfg, stdout);
+            fputs (EF_CONFIG_PRINT_USAGE, stdout);
             printf (
                 "  --list-routes        print the routes served and exit\n");
             return 0;

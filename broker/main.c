@@ -16,6 +16,7 @@ s_usage (const ef_config_t *cfg)
             "producers and consumers over ZeroMQ. Options (flags override\n"
             "environment, which overrides the config file):\n\n");
     ef_config_usage (cfg, stdout);
+    fputs (EF_CONFIG_PRINT_USAGE, stdout);
 }
 
 int
@@ -31,6 +32,10 @@ main (int argc, char **argv)
     ef_log_t *log = ef_log_new ("broker", stderr);
     if (!cfg || !log)
         return 1;
+    int printed =
+        ef_config_print_main (cfg, "eventflow-broker", argc, argv, stdout);
+    if (printed >= 0)
+        return printed;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
             s_usage (cfg);

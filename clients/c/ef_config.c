@@ -1,6 +1,9 @@
 /*  ef_config.c: option tables loaded from defaults, a file, the
-    environment and flags, in that order, each overriding the last; and
-    the servers' shared start (load, stray arguments, log level). */
+    environment and flags, in that order, each overriding the last; the
+    servers' shared start (load, stray arguments, log level); and every
+    rendering of a table (--help, the README's reference, the example
+    config and environment files), so that an option is described once,
+    in its table row. */
 #include "eventflow/ef_config.h"
 #include "eventflow/ef_error.h"
 
@@ -219,6 +222,12 @@ ef_config_load (ef_config_t *self, int argc, char **argv, int first, int *next,
     return 0;
 }
 
+/*  --config is the loader's own option, not a row of any table: described
+    here once for every rendering. */
+static const ef_config_opt_t s_config_opt = {
+    "config", "EVENTFLOW_CONFIG", NULL,
+    "read options from FILE (name = value lines, '#' comments)"};
+
 void
 ef_config_usage (const ef_config_t *self, FILE *out)
 {
@@ -229,9 +238,136 @@ ef_config_usage (const ef_config_t *self, FILE *out)
             fprintf (out, "  %-20s (env %s%s%s)\n", "", o->env ? o->env : "-",
                      o->def ? ", default " : "", o->def ? o->def : "");
     }
-    fprintf (out, "  --%-18s %s\n", "config FILE",
-             "read options from FILE (name = value lines; env "
-             "EVENTFLOW_CONFIG)");
+    fprintf (out, "  --%-18s %s\n  %-20s (env %s)\n", "config FILE",
+             s_config_opt.help, "", s_config_opt.env);
+}
+
+/* ---------------------------------------------------------------- print */
+
+/*  text into a Markdown table cell: '|' would end the cell. */
+static void
+s_md_cell (FILE *out, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (*p == '|')
+            fputc ('\\', out);
+        fputc (*p, out);
+    }
+}
+
+static void
+s_md_row (FILE *out, const ef_config_opt_t *o, const char *flag)
+{
+    fprintf (out, "| `%s` | ", flag);
+    if (o->env)
+        fprintf (out, "`%s`", o->env);
+    fputs (" | ", out);
+    if (o->def) {
+        fputc ('`', out);
+        s_md_cell (out, o->def);
+        fputc ('`', out);
+    } else {
+        fputs ("unset", out);
+    }
+    fputs (" | ", out);
+    s_md_cell (out, o->help ? o->help : "");
+    fputs (" |\n", out);
+}
+
+/*  text as '#' comment lines of at most 76 columns, broken at spaces. */
+static void
+s_comment (FILE *out, const char *text)
+{
+    const int width = 74;
+    while (*text) {
+        int len = (int)strlen (text);
+        if (len > width) {
+            len = width;
+            while (len > 0 && text[len] != ' ')
+                len--;
+            if (len == 0) /* one word longer than a line */
+                len = (int)strcspn (text, " ");
+        }
+        fprintf (out, "# %.*s\n", len, text);
+        text += len;
+        while (*text == ' ')
+            text++;
+    }
+}
+
+int
+ef_config_print (const ef_config_t *self, const char *program,
+                 const char *format, FILE *out)
+{
+    int md = strcmp (format, "md") == 0, conf = strcmp (format, "conf") == 0,
+        env = strcmp (format, "env") == 0;
+    if (!md && !conf && !env)
+        return EF_EINVAL;
+    if (md) {
+        fputs ("| flag | environment | default | meaning |\n"
+               "|---|---|---|---|\n",
+               out);
+        for (size_t i = 0; i < self->n; i++) {
+            char flag[160];
+            snprintf (flag, sizeof flag, "--%s", self->opts[i].name);
+            s_md_row (out, &self->opts[i], flag);
+        }
+        s_md_row (out, &s_config_opt, "--config FILE");
+        return 0;
+    }
+    fprintf (out,
+             "# %s: every option, commented out at its default.\n"
+             "# Made by `%s --print-options %s` (deploy/gen-options.sh):\n"
+             "# edit the option table in the code, not this file.\n",
+             program, program, format);
+    if (conf)
+        fprintf (out,
+                 "# Use: %s --config FILE, or EVENTFLOW_CONFIG=FILE.\n"
+                 "# 'name = value' lines; the environment overrides the\n"
+                 "# file, and flags override both.\n",
+                 program);
+    else
+        fputs ("# Use: systemd's EnvironmentFile=FILE, or `set -a; . FILE`.\n"
+               "# Flags override the environment, which overrides a config\n"
+               "# file (EVENTFLOW_CONFIG).\n",
+               out);
+    for (size_t i = 0; i < self->n; i++) {
+        const ef_config_opt_t *o = &self->opts[i];
+        if (env && !o->env)
+            continue; /* only a flag or a file can set it */
+        fputc ('\n', out);
+        s_comment (out, o->help ? o->help : "");
+        if (conf)
+            fprintf (out, "#%s =%s%s\n", o->name, o->def ? " " : "",
+                     o->def ? o->def : "");
+        else
+            fprintf (out, "#%s=%s\n", o->env, o->def ? o->def : "");
+    }
+    return 0;
+}
+
+int
+ef_config_print_main (const ef_config_t *self, const char *program, int argc,
+                      char **argv, FILE *out)
+{
+    static const char flag[] = "--print-options";
+    for (int i = 1; i < argc; i++) {
+        const char *format = NULL;
+        if (strcmp (argv[i], flag) == 0)
+            format = i + 1 < argc ? argv[i + 1] : "";
+        else if (strncmp (argv[i], flag, sizeof flag - 1) == 0 &&
+                 argv[i][sizeof flag - 1] == '=')
+            format = argv[i] + sizeof flag;
+        else
+            continue;
+        if (ef_config_print (self, program, format, out)) {
+            fprintf (stderr, "%s: --print-options takes md, conf or env\n",
+                     program);
+            return 2;
+        }
+        return 0;
+    }
+    return -1;
 }
 
 int

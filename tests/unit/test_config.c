@@ -311,6 +311,107 @@ test_get_int_refuses_a_bare_suffix (void **state)
     }
 }
 
+/*  What ef_config_print writes for format, as a string to free. */
+static char *
+s_print (const ef_config_t *cfg, const char *format)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream (&text, &len);
+    assert_non_null (out);
+    assert_int_equal (ef_config_print (cfg, "prog", format, out), 0);
+    fclose (out);
+    return text;
+}
+
+static void
+test_print_md_has_a_row_per_option_and_escapes_bars (void **state)
+{
+    (void)state;
+    static const ef_config_opt_t opts[] = {
+        {"a-b", "EF_UNIT_A_B", "x|y", "one | two"},
+        {"no-env", NULL, NULL, "help"},
+        {NULL, NULL, NULL, NULL},
+    };
+    ef_config_t *cfg = ef_config_new (opts);
+    assert_non_null (cfg);
+    char *md = s_print (cfg, "md");
+    assert_string_equal (md,
+                         "| flag | environment | default | meaning |\n"
+                         "|---|---|---|---|\n"
+                         "| `--a-b` | `EF_UNIT_A_B` | `x\\|y` | one \\| two |\n"
+                         "| `--no-env` |  | unset | help |\n"
+                         "| `--config FILE` | `EVENTFLOW_CONFIG` | unset | "
+                         "read options from FILE (name = value lines, '#' "
+                         "comments) |\n");
+    free (md);
+    ef_config_destroy (&cfg);
+}
+
+static void
+test_print_conf_uncommented_loads_back_every_default (void **state)
+{
+    fx_t *fx = *state;
+    char *conf = s_print (fx->cfg, "conf");
+    /* every option is there, commented out: as it is, the file sets
+       nothing; with each "#name =" line uncommented, the defaults */
+    assert_non_null (strstr (conf, "\n# where data lives\n"
+                                   "#data-dir = /var/lib/eventflow\n"));
+    assert_non_null (strstr (conf, "\n#max-size =\n"));
+    for (char *line = conf; line && *line; line = strchr (line, '\n')) {
+        if (*line == '\n')
+            line++;
+        char *end = strchr (line, '\n'), *eq = strstr (line, " =");
+        if (line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' && eq &&
+            (!end || eq < end))
+            line[0] = ' ';
+    }
+    const char *path = s_file (fx, conf);
+    free (conf);
+    ef_config_t *back = ef_config_new (s_opts);
+    assert_non_null (back);
+    char *argv[] = {"prog", "--config", (char *)path, NULL};
+    int next = -1;
+    assert_int_equal (
+        ef_config_load (back, 3, argv, 1, &next, fx->err, sizeof fx->err), 0);
+    for (const ef_config_opt_t *o = s_opts; o->name; o++)
+        assert_string_equal (ef_config_get (back, o->name),
+                             o->def ? o->def : "");
+    ef_config_destroy (&back);
+}
+
+static void
+test_print_env_names_each_variable_and_unknown_format_is_refused (void **state)
+{
+    fx_t *fx = *state;
+    char *env = s_print (fx->cfg, "env");
+    assert_non_null (strstr (env, "\n#EF_UNIT_DATA_DIR=/var/lib/eventflow\n"));
+    assert_non_null (strstr (env, "\n#EF_UNIT_MAX_SIZE=\n"));
+    assert_null (strstr (env, "fast")); /* "mode" has no variable */
+    free (env);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream (&text, &len);
+    assert_non_null (out);
+    assert_int_equal (ef_config_print (fx->cfg, "prog", "yaml", out),
+                      EF_EINVAL);
+    fclose (out);
+    assert_int_equal (len, 0);
+    free (text);
+    char *argv[] = {"prog", "--port", "1", "--print-options=md", NULL};
+    out = open_memstream (&text, &len);
+    assert_int_equal (ef_config_print_main (fx->cfg, "prog", 4, argv, out), 0);
+    fclose (out);
+    assert_non_null (strstr (text, "| `--port` | `EF_UNIT_PORT` | `5555` |"));
+    free (text);
+    char *none[] = {"prog", "--port", "1", NULL};
+    assert_int_equal (ef_config_print_main (fx->cfg, "prog", 3, none, stdout),
+                      -1);
+    char *bad[] = {"prog", "--print-options", NULL};
+    assert_int_equal (ef_config_print_main (fx->cfg, "prog", 2, bad, stdout),
+                      2);
+}
+
 /*  Last on purpose: the suffix multiplication overflows int64_t, which
     the sanitizer build reports as undefined behaviour and stops on. */
 static void
@@ -345,6 +446,9 @@ main (void)
         T (test_get_int_reads_suffixes_and_refuses_garbage),
         T (test_usage_lists_every_option_with_its_env_and_default),
         T (test_get_int_refuses_a_bare_suffix),
+        T (test_print_md_has_a_row_per_option_and_escapes_bars),
+        T (test_print_conf_uncommented_loads_back_every_default),
+        T (test_print_env_names_each_variable_and_unknown_format_is_refused),
         T (test_get_int_refuses_a_suffixed_value_that_overflows),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

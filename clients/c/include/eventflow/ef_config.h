@@ -52,6 +52,29 @@ int64_t ef_config_get_int (const ef_config_t *self, const char *name,
                            int64_t def, int *err);
 /*  Print one line per option: flag, environment variable, default, help. */
 void ef_config_usage (const ef_config_t *self, FILE *out);
+/*  The option table rendered for a reader other than --help, from the
+    defaults (never from loaded values: the output depends on the table
+    only). format is "md" (a Markdown table: flag, environment, default,
+    meaning, for the README's reference), "conf" (a config file for
+    --config with every option commented out at its default and its help
+    above it) or "env" (the same as EVENTFLOW_*=value lines, for systemd's
+    EnvironmentFile=). program names the binary in the files' headers.
+    0, or EF_EINVAL for an unknown format (nothing printed). */
+int ef_config_print (const ef_config_t *self, const char *program,
+                     const char *format, FILE *out);
+/*  A server's "--print-options FORMAT" (or "--print-options=FORMAT"),
+    looked for anywhere in argv before the configuration is loaded: the
+    table goes to out (ef_config_print). -1 when argv has none (go on),
+    else the exit status: 0, or 2 after one line "program: why" on stderr
+    (no format, or an unknown one). EF_CONFIG_PRINT_USAGE is its --help
+    line. */
+int ef_config_print_main (const ef_config_t *self, const char *program,
+                          int argc, char **argv, FILE *out);
+#define EF_CONFIG_PRINT_USAGE                                                  \
+    "  --print-options FMT  print every option as md (the README's "           \
+    "reference),\n"                                                            \
+    "                       conf (a config file) or env (an environment "      \
+    "file)\n"
 
 #ifdef __cplusplus
 }
