@@ -8,10 +8,10 @@
 // No test waits on time: wait for a selector, a response or a state
 // (page.waitForResponse, expect-like polling with waitFor below).
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { spawn } from './processes.mjs';
 
 const require = createRequire(import.meta.url);
 
