@@ -192,11 +192,27 @@ test('core: events sent with curl appear in the live tail; pause counts them', a
   await page.getByLabel('Type').fill('');
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/#\/tail\/tail-e2e\?where=/);
-  await page.getByRole('status').filter({ hasText: /^live/ }).waitFor();
+  // the predicate goes to the live feed (the broker judges it), and the
+  // page asks nothing else while it is live: no GET /events polling
+  const feed = await page.waitForRequest((r) => /\/api\/v1\/live\?.*where=/.test(r.url()));
+  assert(new URL(feed.url()).searchParams.get('where') === '/n:ge:100', 'the feed asked with where: ' + feed.url());
+  await page.getByRole('status').filter({ hasText: /^live$/ }).waitFor();
+  const asked = [];
+  const onRequest = (r) => { if (new URL(r.url()).pathname.startsWith('/api/v1/events')) asked.push(r.url()); };
+  page.on('request', onRequest);
   await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n: 8 } });
   await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n: 150 } });
   await waitFor('the event whose n is at least 100', async () => (await rows.count()) === 1 &&
     (await rows.first().textContent()).includes('"n":150'));
+  page.off('request', onRequest);
+  assertEqual(asked.length, 0, 'requests to /events while the feed is live: ' + asked.join(' '));
+
+  // a predicate the broker refuses stops the tail with the error by path
+  // (no falling back to asking GET /events)
+  await page.goto('/#/tail/tail-e2e?where=' + encodeURIComponent('/n:nope:1'));
+  await page.getByRole('status').filter({ hasText: /^stopped$/ }).waitFor();
+  await page.getByRole('alert').filter({ hasText: 'Live feed' }).filter({ hasText: '?where' }).waitFor();
+  await page.getByRole('button', { name: 'Try again' }).waitFor();
 });
 
 test('core: the explorer finds an event by a payload field and shows its life', async ({ page, newPage }) => {
