@@ -121,14 +121,14 @@ test('core: the overview asks the org\'s total alone, a stream\'s series when on
   const body = await total.json();
   assertEqual(JSON.stringify(body.streams), '{}', 'no stream series in the answer');
 
-  // Window: the shortest of 5 min, 15 min, 1 h that holds every non-zero
-  // second of the hour (this broker is minutes old: not the hour)
+  // Window: the shortest of 1 min, 5 min, 15 min, 1 h that holds every
+  // non-zero second of the hour (this broker is minutes old: not the hour)
   let first = body.seconds;
   for (const a of Object.values(body.total)) {
     const i = a.findIndex((x) => x !== 0);
     if (i >= 0 && i < first) first = i;
   }
-  const fitting = String([300, 900, 3600].find((w) => w >= body.seconds - first) || 3600);
+  const fitting = String([60, 300, 900, 3600].find((w) => w >= body.seconds - first) || 3600);
   const win = page.getByLabel('Window');
   await waitFor(`the window fitted to the figures (${fitting} s)`, async () => (await win.inputValue()) === fitting);
   assert(fitting !== '3600', 'a young broker\'s figures get a short window');
@@ -235,11 +235,12 @@ test('core: events sent with curl appear in the live tail; pause counts them', a
   await page.getByLabel('Operator 1').selectOption('ge');
   await page.getByLabel('Value 1').fill('100');
   await page.getByLabel('Type').fill('');
-  await page.getByRole('button', { name: 'Apply filters' }).click();
-  await page.waitForURL(/#\/tail\/tail-e2e\?where=/);
   // the predicate goes to the live feed (the broker judges it), and the
   // page asks nothing else while it is live: no GET /events polling
-  const feed = await page.waitForRequest((r) => /\/api\/v1\/live\?.*where=/.test(r.url()));
+  const feedAsked = page.waitForRequest((r) => /\/api\/v1\/live\?.*where=/.test(r.url()));
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await page.waitForURL(/#\/tail\/tail-e2e\?where=/);
+  const feed = await feedAsked;
   assert(new URL(feed.url()).searchParams.get('where') === '/n:ge:100', 'the feed asked with where: ' + feed.url());
   await page.getByRole('status').filter({ hasText: /^live$/ }).waitFor();
   const asked = [];

@@ -6,8 +6,8 @@
 // read again so the charts have no hole. Without the live route (an older
 // bridge) it polls GET /stats?seconds=5 every second instead.
 // The charts show a Window of that hour: the one in the address, or else
-// the shortest that holds every non-zero figure the hour has (at least
-// 5 minutes), so a young broker's charts are not squeezed at the right.
+// the shortest that holds every non-zero figure the hour has (at least a
+// minute), so a young broker's charts are not squeezed at the right.
 
 import { h, fill, chart, errorBox, fmtNum } from '../ui.js';
 
@@ -35,7 +35,7 @@ const TILES = [
 ];
 
 // the Window's choices, shortest first
-const WINDOWS = [[300, 'Last 5 minutes'], [900, 'Last 15 minutes'], [3600, 'Last hour']];
+const WINDOWS = [[60, 'Last minute'], [300, 'Last 5 minutes'], [900, 'Last 15 minutes'], [3600, 'Last hour']];
 
 // The shortest window that holds every non-zero second of a series
 // answer's figures (arrays of n seconds, oldest first): the first of
