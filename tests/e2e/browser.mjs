@@ -1,10 +1,13 @@
 // Debian's Chromium, headless, through playwright-core: the one launch of
 // the browser tests and of the screenshot script (bridge/www/screenshots).
-// Fails clearly when Chromium or the npm packages are missing.
+// Fails clearly when Chromium or the npm packages are missing. Chromium
+// does not outlive node: Playwright kills it when node exits, and on
+// SIGINT, SIGTERM, SIGHUP processes.mjs closes it before exiting.
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onSignalStop } from './processes.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -25,9 +28,17 @@ export async function launch () {
   const why = missing();
   if (why) throw new Error(why);
   const { chromium } = await import('playwright-core');
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    // processes.mjs handles the signals (Playwright's own SIGTERM handler
+    // closes the browser and leaves node running)
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   });
+  const cancel = onSignalStop(() => browser.close());
+  browser.on('disconnected', cancel);
+  return browser;
 }

@@ -107,6 +107,51 @@ test('core: sign-in shows errors, the shell, a reload asks again, sign out revok
   await checkA11y(phone, { name: 'overview (phone, dark)' });
 });
 
+test('core: the overview asks the org\'s total alone, a stream\'s series when one is picked, and fits its window to young figures', async ({ page }) => {
+  await admin('POST', '/streams', { name: 'window-e2e' });
+  await publish('window-e2e', { type: 'tick', payload: { n: 1 } });
+  const stats = (wanted) => page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/stats' &&
+    wanted(new URL(r.url()).searchParams));
+  const totalAsked = stats(() => true);
+  await page.goto('/#/overview');
+  await signIn(page);
+  const total = await totalAsked;
+  const q = new URL(total.url()).searchParams;
+  assertEqual(q.toString(), 'seconds=3600&streams=none', 'the org\'s hour asks no stream\'s series');
+  const body = await total.json();
+  assertEqual(JSON.stringify(body.streams), '{}', 'no stream series in the answer');
+
+  // Window: the shortest of 1 min, 5 min, 15 min, 1 h that holds every
+  // non-zero second of the hour (this broker is minutes old: not the hour)
+  let first = body.seconds;
+  for (const a of Object.values(body.total)) {
+    const i = a.findIndex((x) => x !== 0);
+    if (i >= 0 && i < first) first = i;
+  }
+  const fitting = String([60, 300, 900, 3600].find((w) => w >= body.seconds - first) || 3600);
+  const win = page.getByLabel('Window');
+  await waitFor(`the window fitted to the figures (${fitting} s)`, async () => (await win.inputValue()) === fitting);
+  assert(fitting !== '3600', 'a young broker\'s figures get a short window');
+
+  // one stream: its own series only
+  const oneAsked = stats((p) => p.get('stream') === 'window-e2e');
+  await page.getByLabel('Stream', { exact: true }).selectOption('window-e2e');
+  const one = await oneAsked;
+  assertEqual(new URL(one.url()).searchParams.toString(), 'seconds=3600&stream=window-e2e', 'one stream\'s hour');
+  assertEqual(JSON.stringify(Object.keys((await one.json()).streams)), '["window-e2e"]', 'that stream\'s series');
+  await page.getByRole('heading', { name: 'Overview of window-e2e' }).waitFor();
+
+  // a window picked by hand stays, in the address, and a link keeps it
+  await win.selectOption('3600');
+  await page.waitForURL(/window=3600/);
+  await page.reload();
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview of window-e2e' }).waitFor();
+  await page.getByRole('status').filter({ hasText: /^live$/ }).waitFor();
+  assertEqual(await win.inputValue(), '3600', 'the hour, as asked');
+  await screenshot(page, 'core-overview-stream');
+});
+
 test('core: create a stream with a schema; a bad schema is shown by path as you type', async ({ page }) => {
   await page.goto('/#/streams');
   await signIn(page);
@@ -190,13 +235,30 @@ test('core: events sent with curl appear in the live tail; pause counts them', a
   await page.getByLabel('Operator 1').selectOption('ge');
   await page.getByLabel('Value 1').fill('100');
   await page.getByLabel('Type').fill('');
+  // the predicate goes to the live feed (the broker judges it), and the
+  // page asks nothing else while it is live: no GET /events polling
+  const feedAsked = page.waitForRequest((r) => /\/api\/v1\/live\?.*where=/.test(r.url()));
   await page.getByRole('button', { name: 'Apply filters' }).click();
   await page.waitForURL(/#\/tail\/tail-e2e\?where=/);
-  await page.getByRole('status').filter({ hasText: /^live/ }).waitFor();
+  const feed = await feedAsked;
+  assert(new URL(feed.url()).searchParams.get('where') === '/n:ge:100', 'the feed asked with where: ' + feed.url());
+  await page.getByRole('status').filter({ hasText: /^live$/ }).waitFor();
+  const asked = [];
+  const onRequest = (r) => { if (new URL(r.url()).pathname.startsWith('/api/v1/events')) asked.push(r.url()); };
+  page.on('request', onRequest);
   await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n: 8 } });
   await curlPublish('tail-e2e', key, { type: 'tail.seen', payload: { n: 150 } });
   await waitFor('the event whose n is at least 100', async () => (await rows.count()) === 1 &&
     (await rows.first().textContent()).includes('"n":150'));
+  page.off('request', onRequest);
+  assertEqual(asked.length, 0, 'requests to /events while the feed is live: ' + asked.join(' '));
+
+  // a predicate the broker refuses stops the tail with the error by path
+  // (no falling back to asking GET /events)
+  await page.goto('/#/tail/tail-e2e?where=' + encodeURIComponent('/n:nope:1'));
+  await page.getByRole('status').filter({ hasText: /^stopped$/ }).waitFor();
+  await page.getByRole('alert').filter({ hasText: 'Live feed' }).filter({ hasText: '?where' }).waitFor();
+  await page.getByRole('button', { name: 'Try again' }).waitFor();
 });
 
 test('core: the explorer finds an event by a payload field and shows its life', async ({ page, newPage }) => {

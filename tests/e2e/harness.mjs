@@ -8,10 +8,10 @@
 // No test waits on time: wait for a selector, a response or a state
 // (page.waitForResponse, expect-like polling with waitFor below).
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { spawn } from './processes.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -250,26 +250,75 @@ export async function checkA11y (page, opts = {}) {
 // What checkA11y saw in this run (run.mjs writes it to <outDir>/axe.json).
 export const a11yLog = [];
 
-// Load path in page (a fresh context is best: nothing cached) and sum
-// the bytes transferred (headers + encoded bodies) once the network is
-// idle: {requests, bytes, list: [{url, status, bytes, encoding}]}.
-export async function pageWeight (page, path = '/', settle) {
-  const seen = [];
-  const onDone = (req) => seen.push(req);
+// Record what a page transfers while visit(page) runs, as the browser
+// transfers it (a fresh context is best: nothing cached): each response's
+// headers and encoded body (Playwright's request.sizes()), once every
+// request begun has finished. A response still streaming when the visit
+// ends (the live feed: Server-Sent Events) is no part of a load: it is
+// listed apart, with what Chromium received of it so far
+// (Network.dataReceived). visit gets (page, streamed), streamed(re) →
+// {chunks, bytes} received so far by the requests whose URL matches re.
+// Answers {requests, bytes, list: [{url, type, status, bytes, encoding}],
+// streams: [{url, chunks, bytes}]}.
+export async function transferWeight (page, visit) {
+  const begun = [];
+  const done = new Set();
+  const types = new Map();        // request → its answer's Content-Type
+  const onRequest = (r) => begun.push(r);
+  const onDone = (r) => done.add(r);
+  page.on('request', onRequest);
   page.on('requestfinished', onDone);
-  await page.goto(path, { waitUntil: 'networkidle' });
-  if (settle) await settle(page);
-  page.off('requestfinished', onDone);
+  page.on('requestfailed', onDone);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const urls = new Map();         // CDP requestId → url
+  const received = new Map();     // CDP requestId → {chunks, bytes}
+  cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
+  cdp.on('Network.dataReceived', (e) => {
+    const r = received.get(e.requestId) || { chunks: 0, bytes: 0 };
+    r.chunks++;
+    r.bytes += e.encodedDataLength || e.dataLength;
+    received.set(e.requestId, r);
+  });
+  const streamed = (re) => {
+    const sum = { chunks: 0, bytes: 0 };
+    for (const [id, r] of received) {
+      if (re.test(urls.get(id) || '')) { sum.chunks += r.chunks; sum.bytes += r.bytes; }
+    }
+    return sum;
+  };
+  try {
+    await visit(page, streamed);
+    // every request begun has finished, but the streams still open
+    for (const r of begun) {
+      const resp = await r.response();
+      types.set(r, resp ? (await resp.allHeaders())['content-type'] || '' : '');
+    }
+    await waitFor('every request of the visit finished',
+      () => begun.every((r) => done.has(r) || /^text\/event-stream/.test(types.get(r))));
+  } finally {
+    page.off('request', onRequest);
+    page.off('requestfinished', onDone);
+    page.off('requestfailed', onDone);
+  }
   const list = [];
-  for (const req of seen) {
-    const resp = await req.response();
-    const sizes = await req.sizes();
+  const streams = [];
+  for (const r of begun) {
+    const url = r.url().replace(sys.url, '');
+    if (!done.has(r)) {
+      streams.push({ url, ...streamed({ test: (u) => u === r.url() }) });
+      continue;
+    }
+    const resp = await r.response();
+    const sizes = await r.sizes();
     list.push({
-      url: req.url().replace(sys.url, ''),
+      url,
+      type: r.resourceType(),
       status: resp ? resp.status() : 0,
       bytes: sizes.responseBodySize + sizes.responseHeadersSize,
       encoding: resp ? (await resp.allHeaders())['content-encoding'] || '' : '',
     });
   }
-  return { requests: list.length, bytes: list.reduce((n, x) => n + x.bytes, 0), list };
+  await cdp.detach().catch(() => {});
+  return { requests: list.length, bytes: list.reduce((n, x) => n + x.bytes, 0), list, streams };
 }

@@ -3,6 +3,9 @@
 // tests/e2e/*.test.mjs and runs their tests one after the other, each in
 // a fresh browser context. Screenshots and logs go to $EF_E2E_OUT
 // (build/e2e); a failing test leaves <name>.failed.png there.
+// Nothing it starts outlives it (processes.mjs): SIGINT, SIGTERM, an
+// uncaught exception or its own SIGKILL take the broker, the bridge, the
+// workers and Chromium with it.
 //
 // usage: node tests/e2e/run.mjs [name-regex]
 // env: EF_BIN_DIR (build/bin), EF_E2E_OUT (build/e2e), CHROMIUM

@@ -3,13 +3,15 @@
 // 127.0.0.1 (the broker on a port it picks, the bridge on a free one),
 // over a fresh data directory. Ready means: the broker logged its
 // endpoint, the bridge logged its listen address and answers /health.
-// Their logs go to <out>/broker.log and <out>/bridge.log.
+// Their logs go to <out>/broker.log and <out>/bridge.log. Both are
+// started through processes.mjs: they die with the node process that
+// started them, however it ends, and the data directory goes with them.
 
-import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onExit, spawn } from './processes.mjs';
 
 // Start `bin args`, copy its stderr to logPath, resolve with {child,
 // value} where value is the first `"field":"…"` of its log (the ready
@@ -87,7 +89,8 @@ function stop (child) {
 }
 
 // Start broker and bridge. opts: {binDir, outDir, brokerArgs, bridgeArgs}.
-// Returns {url, endpoint, dataDir, email, password, binDir, env, stop()}.
+// Returns {url, endpoint, dataDir, email, password, binDir, env, logs,
+// pids, stop()}.
 export async function startSystem (opts) {
   const { binDir, outDir } = opts;
   mkdirSync(outDir, { recursive: true });
@@ -96,6 +99,7 @@ export async function startSystem (opts) {
   delete env.EVENTFLOW_BROKER_ENDPOINT;
   delete env.EVENTFLOW_HTTP_LISTEN;
   env.EVENTFLOW_DATA_DIR = dataDir;
+  const forget = onExit(() => rmSync(dataDir, { recursive: true, force: true }));
   const brokerLog = join(outDir, 'broker.log');
   const bridgeLog = join(outDir, 'bridge.log');
   rmSync(brokerLog, { force: true });
@@ -140,9 +144,11 @@ export async function startSystem (opts) {
     binDir,
     env,
     logs: { broker: brokerLog, bridge: bridgeLog },
+    pids: { broker: broker.child.pid, bridge: bridge.child.pid },
     async stop ({ keep } = {}) {
       await stop(bridge.child);
       await stop(broker.child);
+      forget();
       if (!keep) rmSync(dataDir, { recursive: true, force: true });
     },
   };

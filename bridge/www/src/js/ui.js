@@ -360,6 +360,11 @@ function cssVar (name, fallback) {
 
 const PALETTE = ['--chart-1', '--chart-2', '--chart-3', '--chart-4'];
 
+// the time axis' tick spacings, in seconds: whole seconds at least (the
+// points are one a second; uPlot's own choice goes down to milliseconds
+// when a chart holds a few seconds)
+const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+
 // chart(el, {title, series: [{label, color?}], points?: 3600, unit?,
 // height?, window?}) → {push(t, values), setData(xs, ys),
 // setWindow(seconds), destroy()}
@@ -401,7 +406,7 @@ export function chart (el, opts) {
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (u, lo, hi) => [0, Math.max (1, hi * 1.1)] } },
-      axes: [Object.assign ({}, axis),
+      axes: [Object.assign ({ incrs: TIME_INCRS }, axis),
         Object.assign ({ size: 56, values: (u, v) => v.map (x => fmtNum (x)) }, axis)],
       series: [{ label: 'time' }].concat (opts.series.map ((s, i) => ({
         label: s.label,

@@ -1,9 +1,13 @@
-// Overview (#/overview, #/overview?stream=NAME): the org's figures, or one
-// stream's, over the last hour per second: the numbers now, then charts.
-// The hour comes from GET /stats?seconds=3600, then one point a second
-// from the live feed (figures=1); after a reconnect the hour is read
-// again so the charts have no hole. Without the live route (an older
+// Overview (#/overview, #/overview?stream=NAME&window=S): the org's
+// figures, or one stream's, per second: the numbers now, then charts.
+// The hour comes from GET /stats?seconds=3600 (&streams=none for the
+// org's total alone, &stream=NAME for one stream), then one point a
+// second from the live feed (figures=1); after a reconnect the hour is
+// read again so the charts have no hole. Without the live route (an older
 // bridge) it polls GET /stats?seconds=5 every second instead.
+// The charts show a Window of that hour: the one in the address, or else
+// the shortest that holds every non-zero figure the hour has (at least a
+// minute), so a young broker's charts are not squeezed at the right.
 
 import { h, fill, chart, errorBox, fmtNum } from '../ui.js';
 
@@ -30,6 +34,26 @@ const TILES = [
   ['Workers', 'workers', 'last']
 ];
 
+// the Window's choices, shortest first
+const WINDOWS = [[60, 'Last minute'], [300, 'Last 5 minutes'], [900, 'Last 15 minutes'], [3600, 'Last hour']];
+
+// The shortest window that holds every non-zero second of a series
+// answer's figures (arrays of n seconds, oldest first): the first of
+// WINDOWS when all are zero.
+export function fittingWindow (figs, n) {
+  let first = n;
+  for (const a of Object.values (figs || {})) {
+    if (!Array.isArray (a))
+      continue;
+    const i = a.findIndex (x => typeof x === 'number' && x !== 0);
+    if (i >= 0 && i < first)
+      first = i;
+  }
+  const age = n - first;
+  const w = WINDOWS.find (([s]) => s >= age);
+  return w ? w[0] : WINDOWS[WINDOWS.length - 1][0];
+}
+
 export function render (root, params, ctx) {
   const { api } = ctx;
   const stream = params.query.get ('stream') || '';
@@ -39,6 +63,8 @@ export function render (root, params, ctx) {
   let recent = [];          // the last AVG seconds: [{figure: n}]
   let destroyed = false;
   let reloads = 0;
+  // the stats query: one stream's series, or the org's total alone
+  const statsQuery = (seconds) => stream ? { seconds, stream } : { seconds, streams: 'none' };
 
   const select = h ('select', { id: 'ov-stream' },
     h ('option', { value: '' }, 'All streams (org total)'),
@@ -47,14 +73,20 @@ export function render (root, params, ctx) {
     const q = new URLSearchParams ();
     if (select.value)
       q.set ('stream', select.value);
-    if (winSel.value !== '3600')
+    if (!autoWin)
       q.set ('window', winSel.value);
     ctx.navigate ('#/overview' + (q.toString () ? '?' + q.toString () : ''));
   });
-  const WINDOWS = [[3600, 'Last hour'], [900, 'Last 15 minutes'], [300, 'Last 5 minutes']];
-  const win = WINDOWS.some (w => String (w[0]) === params.query.get ('window')) ? Number (params.query.get ('window')) : 3600;
+  const asked = WINDOWS.some (w => String (w[0]) === params.query.get ('window')) ? Number (params.query.get ('window')) : 0;
+  let autoWin = !asked;     // chosen from the data until the user picks one
+  const win = asked || WINDOWS[0][0];
   const winSel = h ('select', { id: 'ov-window' }, WINDOWS.map (([v, l]) => h ('option', { value: v, selected: v === win }, l)));
+  const setWindow = (seconds) => {
+    winSel.value = String (seconds);
+    charts.forEach (c => c.setWindow (seconds));
+  };
   winSel.addEventListener ('change', () => {
+    autoWin = false;
     charts.forEach (c => c.setWindow (Number (winSel.value)));
     const q = new URLSearchParams (params.query);
     q.set ('window', winSel.value);
@@ -76,7 +108,7 @@ export function render (root, params, ctx) {
     h ('div', { class: 'row' },
       h ('div', { class: 'field' }, h ('label', { for: 'ov-stream' }, 'Stream'), select),
       h ('div', { class: 'field' }, h ('label', { for: 'ov-window' }, 'Window'), winSel)),
-    h ('p', { class: 'muted small' }, 'One point per second over the last hour; the numbers are the last ' + AVG + ' s (rates averaged, gauges now).'),
+    h ('p', { class: 'muted small' }, 'One point per second over the window; the numbers are the last ' + AVG + ' s (rates averaged, gauges now).'),
     tiles, msg, grid);
 
   api.get ('/streams').then (r => {
@@ -137,6 +169,8 @@ export function render (root, params, ctx) {
       xs.push (s.now - n + 1 + i);
     CHARTS.forEach ((c, i) => charts[i].setData (xs, c.keys.map (k =>
       Array.isArray (figs[k]) ? figs[k] : xs.map (() => null))));
+    if (autoWin)
+      setWindow (fittingWindow (figs, n));
     recent = [];
     for (let i = Math.max (0, n - AVG); i < n; i++) {
       const one = {};
@@ -154,7 +188,7 @@ export function render (root, params, ctx) {
 
   const loadHour = async () => {
     try {
-      const s = await api.get ('/stats', { seconds: 3600, stream: stream || null });
+      const s = await api.get ('/stats', statsQuery (3600));
       if (!destroyed) {
         fill (msg);
         series (s);
@@ -172,7 +206,7 @@ export function render (root, params, ctx) {
     let last = 0;
     poll = setInterval (async () => {
       try {
-        const s = await api.get ('/stats', { seconds: 5, stream: stream || null });
+        const s = await api.get ('/stats', statsQuery (5));
         if (destroyed)
           return;
         const figs = pick (s) || {};

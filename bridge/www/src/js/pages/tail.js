@@ -3,8 +3,8 @@
 // 500 kept), from the live feed (GET /api/v1/live?stream=…). Pause keeps
 // the feed open and counts what arrives; Resume shows it. The connection's
 // state is always on screen: connecting, live, reconnecting (with the
-// reason), stopped (with the error). Payload predicates, which the feed
-// does not take yet, are followed by asking GET /events every 2 s.
+// reason), stopped (with the error). Every filter, payload predicates
+// too, goes to the feed: the broker judges them as it reads the stream.
 
 import { h, fill, errorBox, tableRow, scrollRegion, fmtNum } from '../ui.js';
 import { filterForm, apiFilters } from '../filters.js';
@@ -12,8 +12,6 @@ import { eventColumns } from './explorer.js';
 
 const KEEP = 500;
 const SEED = 20;
-const POLL_MS = 2000;
-const POLL_LIMIT = 100;
 
 export function render (root, params, ctx) {
   return params.id ? renderTail (root, params.id, params.query, ctx) : renderPick (root, ctx);
@@ -135,14 +133,9 @@ function renderTail (root, stream, q, ctx) {
   };
 
   const filters = apiFilters (q, ['type', 'source', 'status']);
-  let lastSeq = 0;
-  let pollTimer = null;
 
   // new events, oldest first: shown, or held while paused
   const arrived = (evs) => {
-    for (const ev of evs)
-      if (ev && ev.seq > lastSeq)
-        lastSeq = ev.seq;
     if (paused) {
       heldCount += evs.length;
       held = held.concat (evs).slice (-KEEP);
@@ -150,30 +143,6 @@ function renderTail (root, stream, q, ctx) {
     } else {
       add (evs, true);
     }
-  };
-
-  // A feed that cannot filter by payload (an older bridge answers 422 at
-  // ?where): ask GET /events with the same filters every POLL_MS instead,
-  // for what is newer than the last event seen.
-  const pollWhere = () => {
-    const turn = async () => {
-      try {
-        const r = await api.get ('/events', Object.assign ({ stream, limit: POLL_LIMIT }, filters));
-        if (destroyed)
-          return;
-        arrived (((r && r.items) || []).filter (e => e.seq > lastSeq).reverse ());
-        setConn ('live', 'live (asked every ' + POLL_MS / 1000 + ' s)');
-        fill (problem);
-      } catch (e) {
-        if (destroyed)
-          return;
-        setConn ('reconnecting', 'retrying in ' + POLL_MS / 1000 + ' s…');
-        fill (problem, errorBox (e, 'Live events'));
-      }
-      if (!destroyed)
-        pollTimer = setTimeout (turn, POLL_MS);
-    };
-    turn ();
   };
 
   (async () => {
@@ -188,7 +157,6 @@ function renderTail (root, stream, q, ctx) {
         return;
       const seed = ((r && r.items) || []).slice ().reverse ();
       add (seed, false);
-      lastSeq = Math.max (Number (after) || 0, ...seed.map (e => e.seq));
     } catch (e) {
       if (destroyed)
         return;
@@ -217,11 +185,6 @@ function renderTail (root, stream, q, ctx) {
           if (data.error && data.error.code !== 'ENDED')
             fill (problem, errorBox (data.error, 'Live feed'));
         } else if (data.state === 'stopped') {
-          if (filters.where && data.error && data.error.status === 422 &&
-              (data.error.errors || []).some (x => x.path === '?where')) {
-            pollWhere ();
-            return;
-          }
           setConn ('stopped', 'stopped');
           const again = h ('button', { type: 'button' }, 'Try again');
           again.addEventListener ('click', () => ctx.navigate (location.hash));
@@ -238,7 +201,6 @@ function renderTail (root, stream, q, ctx) {
   return {
     destroy () {
       destroyed = true;
-      clearTimeout (pollTimer);
       if (feed)
         feed.close ();
     }
