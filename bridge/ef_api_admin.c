@@ -54,11 +54,9 @@ ef_api_register (ef_bridge_t *self, ef_http_t *h)
         const ef_reply_t *rep;
         rc = ef_bridge_call (self, h, &req, &rep);
         if (rc == 0) {
-            ef_buf_append (&h->out, "{\"user\":", 8);
-            ef_api_render (h, rep, "user");
-            ef_buf_append (&h->out, ",\"org\":", 7);
-            ef_api_render (h, rep, "org");
-            ef_buf_append (&h->out, "}", 1);
+            static const ef_api_member_t m[] = {{"user", "null"},
+                                                {"org", "null"}};
+            ef_api_render_object (h, rep, m, sizeof m / sizeof *m);
             rc = ef_http_send (h, 201);
         }
     }

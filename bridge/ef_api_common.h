@@ -102,7 +102,22 @@ void ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
 /*  Write reply[key] as JSON (times as RFC 3339) into h->out; 0 or -1 when
     the key is missing. */
 int ef_api_render (ef_http_t *h, const ef_reply_t *rep, const char *key);
-/*  {"items": reply[key]} */
+/*  reply[key] as ef_api_render writes it, or dflt (JSON text) when the
+    key is missing. */
+void ef_api_render_or (ef_http_t *h, const ef_reply_t *rep, const char *key,
+                       const char *dflt);
+/*  One member of an object rendered from a broker reply. */
+typedef struct {
+    const char *key;  /* the reply's key, and the member's name */
+    const char *dflt; /* JSON text when the reply lacks key; NULL: the
+                         member is left out then */
+    const char *name; /* the member's name when it is not key */
+} ef_api_member_t;
+/*  {"name": reply[key], …} for the n members, in their order, into
+    h->out: the way each answer made of a reply's keys is written. */
+void ef_api_render_object (ef_http_t *h, const ef_reply_t *rep,
+                           const ef_api_member_t *m, size_t n);
+/*  {"items": reply[key]} ([] when the key is missing). */
 int ef_api_render_items (ef_http_t *h, const ef_reply_t *rep, const char *key);
 /*  reply[key], an array of events, into h->out as a JSON array of
     ef_event_json objects ("[]" when the key is missing). 0, or -1
