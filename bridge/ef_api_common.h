@@ -32,6 +32,12 @@ void ef_api_errors_add (ef_api_errors_t *e, const char *path,
 int ef_api_errors_send (ef_http_t *h, ef_api_errors_t *e);
 void ef_api_errors_free (ef_api_errors_t *e);
 
+/*  Ask the broker req for the exchange h (ef_bridge_call), unless e
+    holds field errors: those are answered (422) instead. e is freed
+    either way. 0 and *rep, or the status already answered. */
+int ef_api_call (ef_bridge_t *self, ef_http_t *h, ef_api_errors_t *e,
+                 ef_request_t *req, const ef_reply_t **rep);
+
 /*  A string member of root: NULL when absent; when present but not a
     string, an error is added. */
 const char *ef_api_string (json_t *root, const char *key, int required,

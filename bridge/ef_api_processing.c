@@ -117,11 +117,8 @@ ef_api_dlq_list (ef_bridge_t *self, ef_http_t *h)
     ef_api_query_uint (h, "page", 1, EF_MAX_PAGE, &req.page, &e);
     ef_api_query_uint (h, "limit", 1, S_LIMIT_MAX, &req.limit, &e);
     s_query_filters (h, &req, stream, type, error, &e);
-    if (e.n)
-        return ef_api_errors_send (h, &e);
-    ef_api_errors_free (&e);
     const ef_reply_t *rep;
-    int rc = ef_bridge_call (self, h, &req, &rep);
+    int rc = ef_api_call (self, h, &e, &req, &rep);
     if (rc)
         return rc;
     int more = 0;
@@ -144,11 +141,8 @@ ef_api_dlq_reasons (ef_bridge_t *self, ef_http_t *h)
     ef_api_errors_init (&e);
     req.cmd = EF_CMD_DLQ_REASONS;
     s_query_filters (h, &req, stream, type, NULL, &e);
-    if (e.n)
-        return ef_api_errors_send (h, &e);
-    ef_api_errors_free (&e);
     const ef_reply_t *rep;
-    int rc = ef_bridge_call (self, h, &req, &rep);
+    int rc = ef_api_call (self, h, &e, &req, &rep);
     if (rc)
         return rc;
     static const ef_api_member_t m[] = {{"items", "[]"},
@@ -234,16 +228,10 @@ ef_api_dlq_replay_all (ef_bridge_t *self, ef_http_t *h)
             ef_api_json_time (root, "from", "/from", &req.from, &e) > 0;
         req.has_to = ef_api_json_time (root, "to", "/to", &req.to, &e) > 0;
     }
-    int rc;
-    if (e.n)
-        rc = ef_api_errors_send (h, &e);
-    else {
-        const ef_reply_t *rep;
-        ef_api_errors_free (&e);
-        rc = ef_bridge_call (self, h, &req, &rep);
-        if (rc == 0)
-            rc = s_replayed (h, rep);
-    }
+    const ef_reply_t *rep;
+    int rc = ef_api_call (self, h, &e, &req, &rep);
+    if (rc == 0)
+        rc = s_replayed (h, rep);
     ef_buf_free (&ids);
     if (root)
         json_decref (root);
@@ -280,18 +268,12 @@ ef_api_dlq_delete_ids (ef_bridge_t *self, ef_http_t *h)
     req.cmd = EF_CMD_DLQ_DELETE;
     if (!s_body_ids (root, &ids, &req, &e))
         ef_api_errors_add (&e, "/event_ids", "is required");
-    if (e.n)
-        rc = ef_api_errors_send (h, &e);
-    else {
-        const ef_reply_t *rep;
-        ef_api_errors_free (&e);
-        rc = ef_bridge_call (self, h, &req, &rep);
-        if (rc == 0) {
-            static const ef_api_member_t m[] = {{"deleted", "0"},
-                                                {"not_found", "[]"}};
-            ef_api_render_object (h, rep, m, sizeof m / sizeof *m);
-            rc = ef_http_send (h, 200);
-        }
+    const ef_reply_t *rep;
+    if ((rc = ef_api_call (self, h, &e, &req, &rep)) == 0) {
+        static const ef_api_member_t m[] = {{"deleted", "0"},
+                                            {"not_found", "[]"}};
+        ef_api_render_object (h, rep, m, sizeof m / sizeof *m);
+        rc = ef_http_send (h, 200);
     }
     ef_buf_free (&ids);
     json_decref (root);
