@@ -90,16 +90,6 @@ ef_api_errors_add (ef_api_errors_t *e, const char *path, const char *message)
     e->n++;
 }
 
-int
-ef_api_call (ef_bridge_t *self, ef_http_t *h, ef_api_errors_t *e,
-             ef_request_t *req, const ef_reply_t **rep)
-{
-    if (e->n)
-        return ef_api_errors_send (h, e);
-    ef_api_errors_free (e);
-    return ef_bridge_call (self, h, req, rep);
-}
-
 void
 ef_api_errors_free (ef_api_errors_t *e)
 {
@@ -119,6 +109,16 @@ ef_api_errors_send (ef_http_t *h, ef_api_errors_t *e)
     ef_buf_free (&extra);
     ef_api_errors_free (e);
     return rc;
+}
+
+int
+ef_api_call (ef_bridge_t *self, ef_http_t *h, ef_api_errors_t *e,
+             ef_request_t *req, const ef_reply_t **rep)
+{
+    if (e->n)
+        return ef_api_errors_send (h, e);
+    ef_api_errors_free (e);
+    return ef_bridge_call (self, h, req, rep);
 }
 
 const char *

@@ -3,8 +3,9 @@
     field errors for 422 answers and the checks that add to it (names,
     roles, e-mails, passwords, a schema's failing paths); numbers, texts
     and times in the query or body; the events' filters (`type`, `source`,
-    `status`, `where`) in the query; and rendering parts of a broker reply
-    (events among them) as JSON. Not public. */
+    `status`, `where`) in the query; the broker call those errors stand
+    before; and rendering parts of a broker reply (events among them, or
+    an object of its keys with their defaults) as JSON. Not public. */
 #ifndef EF_API_COMMON_H
 #define EF_API_COMMON_H
 
