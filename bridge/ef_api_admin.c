@@ -47,20 +47,11 @@ ef_api_register (ef_bridge_t *self, ef_http_t *h)
     ef_api_check_password (&e, "/password", req.password.ptr);
     if (req.org_name.ptr && (req.org_name.len == 0 || req.org_name.len > 128))
         ef_api_errors_add (&e, "/org_name", "is 1 to 128 bytes");
-    if (e.n)
-        rc = ef_api_errors_send (h, &e);
-    else {
-        ef_api_errors_free (&e);
-        const ef_reply_t *rep;
-        rc = ef_bridge_call (self, h, &req, &rep);
-        if (rc == 0) {
-            ef_buf_append (&h->out, "{\"user\":", 8);
-            ef_api_render (h, rep, "user");
-            ef_buf_append (&h->out, ",\"org\":", 7);
-            ef_api_render (h, rep, "org");
-            ef_buf_append (&h->out, "}", 1);
-            rc = ef_http_send (h, 201);
-        }
+    const ef_reply_t *rep;
+    if ((rc = ef_api_call (self, h, &e, &req, &rep)) == 0) {
+        static const ef_api_member_t m[] = {{"user", "null"}, {"org", "null"}};
+        ef_api_render_object (h, rep, m, sizeof m / sizeof *m);
+        rc = ef_http_send (h, 201);
     }
     json_decref (root);
     return rc;

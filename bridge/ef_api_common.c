@@ -111,6 +111,16 @@ ef_api_errors_send (ef_http_t *h, ef_api_errors_t *e)
     return rc;
 }
 
+int
+ef_api_call (ef_bridge_t *self, ef_http_t *h, ef_api_errors_t *e,
+             ef_request_t *req, const ef_reply_t **rep)
+{
+    if (e->n)
+        return ef_api_errors_send (h, e);
+    ef_api_errors_free (e);
+    return ef_bridge_call (self, h, req, rep);
+}
+
 const char *
 ef_api_string (json_t *root, const char *key, int required, ef_api_errors_t *e)
 {
@@ -158,13 +168,35 @@ ef_api_pass (ef_bridge_t *self, ef_http_t *h, const ef_route_pass_t *p)
     return ef_http_send (h, p->status);
 }
 
+void
+ef_api_render_or (ef_http_t *h, const ef_reply_t *rep, const char *key,
+                  const char *dflt)
+{
+    if (ef_api_render (h, rep, key))
+        ef_buf_append (&h->out, dflt, strlen (dflt));
+}
+
+void
+ef_api_render_object (ef_http_t *h, const ef_reply_t *rep,
+                      const ef_api_member_t *m, size_t n)
+{
+    char sep = '{';
+    for (size_t i = 0; i < n; i++) {
+        ef_mpr_t r;
+        if (!m[i].dflt && ef_proto_reply_find (rep, m[i].key, &r))
+            continue;
+        ef_http_printf (h, "%c\"%s\":", sep, m[i].name ? m[i].name : m[i].key);
+        ef_api_render_or (h, rep, m[i].key, m[i].dflt);
+        sep = ',';
+    }
+    ef_buf_append (&h->out, sep == '{' ? "{}" : "}", sep == '{' ? 2 : 1);
+}
+
 int
 ef_api_render_items (ef_http_t *h, const ef_reply_t *rep, const char *key)
 {
-    ef_buf_append (&h->out, "{\"items\":", 9);
-    if (ef_api_render (h, rep, key))
-        ef_buf_append (&h->out, "[]", 2);
-    ef_buf_append (&h->out, "}", 1);
+    const ef_api_member_t items = {key, "[]", "items"};
+    ef_api_render_object (h, rep, &items, 1);
     return 0;
 }
 

@@ -3,8 +3,9 @@
     field errors for 422 answers and the checks that add to it (names,
     roles, e-mails, passwords, a schema's failing paths); numbers, texts
     and times in the query or body; the events' filters (`type`, `source`,
-    `status`, `where`) in the query; and rendering parts of a broker reply
-    (events among them) as JSON. Not public. */
+    `status`, `where`) in the query; the broker call those errors stand
+    before; and rendering parts of a broker reply (events among them, or
+    an object of its keys with their defaults) as JSON. Not public. */
 #ifndef EF_API_COMMON_H
 #define EF_API_COMMON_H
 
@@ -31,6 +32,12 @@ void ef_api_errors_add (ef_api_errors_t *e, const char *path,
 /*  Answer 422 with the errors (and free them). */
 int ef_api_errors_send (ef_http_t *h, ef_api_errors_t *e);
 void ef_api_errors_free (ef_api_errors_t *e);
+
+/*  Ask the broker req for the exchange h (ef_bridge_call), unless e
+    holds field errors: those are answered (422) instead. e is freed
+    either way. 0 and *rep, or the status already answered. */
+int ef_api_call (ef_bridge_t *self, ef_http_t *h, ef_api_errors_t *e,
+                 ef_request_t *req, const ef_reply_t **rep);
 
 /*  A string member of root: NULL when absent; when present but not a
     string, an error is added. */
@@ -103,7 +110,22 @@ void ef_api_errors_schema (ef_api_errors_t *e, const char *prefix,
 /*  Write reply[key] as JSON (times as RFC 3339) into h->out; 0 or -1 when
     the key is missing. */
 int ef_api_render (ef_http_t *h, const ef_reply_t *rep, const char *key);
-/*  {"items": reply[key]} */
+/*  reply[key] as ef_api_render writes it, or dflt (JSON text) when the
+    key is missing. */
+void ef_api_render_or (ef_http_t *h, const ef_reply_t *rep, const char *key,
+                       const char *dflt);
+/*  One member of an object rendered from a broker reply. */
+typedef struct {
+    const char *key;  /* the reply's key, and the member's name */
+    const char *dflt; /* JSON text when the reply lacks key; NULL: the
+                         member is left out then */
+    const char *name; /* the member's name when it is not key */
+} ef_api_member_t;
+/*  {"name": reply[key], …} for the n members, in their order, into
+    h->out: the way each answer made of a reply's keys is written. */
+void ef_api_render_object (ef_http_t *h, const ef_reply_t *rep,
+                           const ef_api_member_t *m, size_t n);
+/*  {"items": reply[key]} ([] when the key is missing). */
 int ef_api_render_items (ef_http_t *h, const ef_reply_t *rep, const char *key);
 /*  reply[key], an array of events, into h->out as a JSON array of
     ef_event_json objects ("[]" when the key is missing). 0, or -1

@@ -40,21 +40,12 @@ s_check_member (ef_api_errors_t *e, const char *path, const char *v, size_t len)
         ef_api_errors_add (e, path, "is 1 to 64 bytes");
 }
 
-/*  reply[key], an event id or nil, as a JSON string or null. */
-static void
-s_offset (ef_http_t *h, const ef_reply_t *rep, const char *key)
-{
-    if (ef_api_render (h, rep, key))
-        ef_buf_append (&h->out, "null", 4);
-}
-
 /*  200 {"committed_offset": …}, the answer of commit and seek. */
 static int
 s_committed (ef_http_t *h, const ef_reply_t *rep)
 {
-    ef_buf_append (&h->out, "{\"committed_offset\":", 20);
-    s_offset (h, rep, "committed_offset");
-    ef_buf_append (&h->out, "}", 1);
+    static const ef_api_member_t m[] = {{"committed_offset", "null"}};
+    ef_api_render_object (h, rep, m, sizeof m / sizeof *m);
     return ef_http_send (h, 200);
 }
 
@@ -94,10 +85,11 @@ ef_api_groups_fetch (ef_bridge_t *self, ef_http_t *h)
     ef_buf_append (&h->out, "{\"events\":", 10);
     if (ef_api_render_events (h, rep, "events"))
         return ef_http_problem (h, EF_EINTERNAL, "malformed reply", NULL, 0);
+    /* the offsets, event ids or nil, as JSON strings or null */
     ef_buf_append (&h->out, ",\"next_offset\":", 15);
-    s_offset (h, rep, "next_offset");
+    ef_api_render_or (h, rep, "next_offset", "null");
     ef_buf_append (&h->out, ",\"committed_offset\":", 20);
-    s_offset (h, rep, "committed_offset");
+    ef_api_render_or (h, rep, "committed_offset", "null");
     ef_buf_append (&h->out, "}", 1);
     return ef_http_send (h, 200);
 }

@@ -324,11 +324,8 @@ ef_api_stats (ef_bridge_t *self, ef_http_t *h)
         ef_api_errors_add (&e, "?streams",
                            "streams=none asks for no stream's figures: "
                            "not with stream");
-    if (e.n)
-        return ef_api_errors_send (h, &e);
-    ef_api_errors_free (&e);
     const ef_reply_t *rep;
-    int rc = ef_bridge_call (self, h, &req, &rep);
+    int rc = ef_api_call (self, h, &e, &req, &rep);
     if (rc)
         return rc;
     if (ef_api_render (h, rep, "series"))

@@ -95,18 +95,9 @@ s_body_ids (json_t *root, ef_buf_t *ids, ef_request_t *req, ef_api_errors_t *e)
 static int
 s_replayed (ef_http_t *h, const ef_reply_t *rep)
 {
-    ef_buf_append (&h->out, "{\"replayed\":", 12);
-    if (ef_api_render (h, rep, "replayed"))
-        ef_buf_append (&h->out, "0", 1);
-    ef_buf_append (&h->out, ",\"has_more\":", 12);
-    if (ef_api_render (h, rep, "has_more"))
-        ef_buf_append (&h->out, "false", 5);
-    ef_mpr_t m;
-    if (ef_proto_reply_find (rep, "not_found", &m) == 0) {
-        ef_buf_append (&h->out, ",\"not_found\":", 13);
-        ef_api_render (h, rep, "not_found");
-    }
-    ef_buf_append (&h->out, "}", 1);
+    static const ef_api_member_t m[] = {
+        {"replayed", "0"}, {"has_more", "false"}, {"not_found", NULL}};
+    ef_api_render_object (h, rep, m, sizeof m / sizeof *m);
     return ef_http_send (h, 200);
 }
 
@@ -126,11 +117,8 @@ ef_api_dlq_list (ef_bridge_t *self, ef_http_t *h)
     ef_api_query_uint (h, "page", 1, EF_MAX_PAGE, &req.page, &e);
     ef_api_query_uint (h, "limit", 1, S_LIMIT_MAX, &req.limit, &e);
     s_query_filters (h, &req, stream, type, error, &e);
-    if (e.n)
-        return ef_api_errors_send (h, &e);
-    ef_api_errors_free (&e);
     const ef_reply_t *rep;
-    int rc = ef_bridge_call (self, h, &req, &rep);
+    int rc = ef_api_call (self, h, &e, &req, &rep);
     if (rc)
         return rc;
     int more = 0;
@@ -138,8 +126,7 @@ ef_api_dlq_list (ef_bridge_t *self, ef_http_t *h)
     if (ef_proto_reply_find (rep, "has_more", &m) == 0)
         ef_mpr_bool (&m, &more);
     ef_buf_append (&h->out, "{\"items\":", 9);
-    if (ef_api_render (h, rep, "items"))
-        ef_buf_append (&h->out, "[]", 2);
+    ef_api_render_or (h, rep, "items", "[]");
     ef_http_printf (h, ",\"page\":%u,\"limit\":%u,\"has_more\":%s}", req.page,
                     req.limit, more ? "true" : "false");
     return ef_http_send (h, 200);
@@ -154,20 +141,13 @@ ef_api_dlq_reasons (ef_bridge_t *self, ef_http_t *h)
     ef_api_errors_init (&e);
     req.cmd = EF_CMD_DLQ_REASONS;
     s_query_filters (h, &req, stream, type, NULL, &e);
-    if (e.n)
-        return ef_api_errors_send (h, &e);
-    ef_api_errors_free (&e);
     const ef_reply_t *rep;
-    int rc = ef_bridge_call (self, h, &req, &rep);
+    int rc = ef_api_call (self, h, &e, &req, &rep);
     if (rc)
         return rc;
-    ef_buf_append (&h->out, "{\"items\":", 9);
-    if (ef_api_render (h, rep, "items"))
-        ef_buf_append (&h->out, "[]", 2);
-    ef_buf_append (&h->out, ",\"truncated\":", 13);
-    if (ef_api_render (h, rep, "truncated"))
-        ef_buf_append (&h->out, "false", 5);
-    ef_buf_append (&h->out, "}", 1);
+    static const ef_api_member_t m[] = {{"items", "[]"},
+                                        {"truncated", "false"}};
+    ef_api_render_object (h, rep, m, sizeof m / sizeof *m);
     return ef_http_send (h, 200);
 }
 
@@ -248,16 +228,10 @@ ef_api_dlq_replay_all (ef_bridge_t *self, ef_http_t *h)
             ef_api_json_time (root, "from", "/from", &req.from, &e) > 0;
         req.has_to = ef_api_json_time (root, "to", "/to", &req.to, &e) > 0;
     }
-    int rc;
-    if (e.n)
-        rc = ef_api_errors_send (h, &e);
-    else {
-        const ef_reply_t *rep;
-        ef_api_errors_free (&e);
-        rc = ef_bridge_call (self, h, &req, &rep);
-        if (rc == 0)
-            rc = s_replayed (h, rep);
-    }
+    const ef_reply_t *rep;
+    int rc = ef_api_call (self, h, &e, &req, &rep);
+    if (rc == 0)
+        rc = s_replayed (h, rep);
     ef_buf_free (&ids);
     if (root)
         json_decref (root);
@@ -294,22 +268,12 @@ ef_api_dlq_delete_ids (ef_bridge_t *self, ef_http_t *h)
     req.cmd = EF_CMD_DLQ_DELETE;
     if (!s_body_ids (root, &ids, &req, &e))
         ef_api_errors_add (&e, "/event_ids", "is required");
-    if (e.n)
-        rc = ef_api_errors_send (h, &e);
-    else {
-        const ef_reply_t *rep;
-        ef_api_errors_free (&e);
-        rc = ef_bridge_call (self, h, &req, &rep);
-        if (rc == 0) {
-            ef_buf_append (&h->out, "{\"deleted\":", 11);
-            if (ef_api_render (h, rep, "deleted"))
-                ef_buf_append (&h->out, "0", 1);
-            ef_buf_append (&h->out, ",\"not_found\":", 13);
-            if (ef_api_render (h, rep, "not_found"))
-                ef_buf_append (&h->out, "[]", 2);
-            ef_buf_append (&h->out, "}", 1);
-            rc = ef_http_send (h, 200);
-        }
+    const ef_reply_t *rep;
+    if ((rc = ef_api_call (self, h, &e, &req, &rep)) == 0) {
+        static const ef_api_member_t m[] = {{"deleted", "0"},
+                                            {"not_found", "[]"}};
+        ef_api_render_object (h, rep, m, sizeof m / sizeof *m);
+        rc = ef_http_send (h, 200);
     }
     ef_buf_free (&ids);
     json_decref (root);
@@ -327,15 +291,8 @@ ef_api_workers_list (ef_bridge_t *self, ef_http_t *h)
     int rc = ef_bridge_call (self, h, &req, &rep);
     if (rc)
         return rc;
-    ef_buf_append (&h->out, "{\"workers\":", 11);
-    if (ef_api_render (h, rep, "workers"))
-        ef_buf_append (&h->out, "[]", 2);
-    ef_buf_append (&h->out, ",\"queued\":", 10);
-    if (ef_api_render (h, rep, "queued"))
-        ef_buf_append (&h->out, "0", 1);
-    ef_buf_append (&h->out, ",\"services\":", 12);
-    if (ef_api_render (h, rep, "services"))
-        ef_buf_append (&h->out, "[]", 2);
-    ef_buf_append (&h->out, "}", 1);
+    static const ef_api_member_t m[] = {
+        {"workers", "[]"}, {"queued", "0"}, {"services", "[]"}};
+    ef_api_render_object (h, rep, m, sizeof m / sizeof *m);
     return ef_http_send (h, 200);
 }

@@ -1,41 +1,48 @@
-/*  ef_keyuse.c: API keys' recent use (see ef_keyuse.h) in an
-    open-addressing table keyed by the key id. A look-up scans the whole
-    probe window (a forgotten key leaves a hole, not a tombstone), so a
-    key is found wherever in its window it was placed. */
+/*  ef_keyuse.c: API keys' recent use (see ef_keyuse.h) in an ef_slots
+    table keyed by the key id: a new key takes a free place of its window
+    or that of the key there used longest ago; a forgotten key's place is
+    free again. */
 #include "ef_keyuse.h"
+#include "ef_slots.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define S_KEY_MAX 64 /* key ids are shorter (ef_who_t.id) */
-#define S_WINDOW  16 /* places probed per key */
 #define S_SECONDS 60 /* the ring: requests per second, the last minute */
 
 typedef struct {
     char key[S_KEY_MAX];
-    uint8_t len;      /* 0: a free place */
+    uint8_t len;
     uint64_t last_ms; /* the last request */
     uint64_t sec;     /* the newest second counted in the ring */
     uint32_t count[S_SECONDS];
 } s_entry_t;
 
 struct ef_keyuse {
-    s_entry_t *slots;
-    uint32_t cap; /* power of two */
-    uint32_t n;
+    ef_slots_t *slots;
 };
+
+static int
+s_holds (const void *entry, const void *key, size_t len)
+{
+    const s_entry_t *e = entry;
+    return e->len == len && memcmp (e->key, key, len) == 0;
+}
+
+static uint64_t
+s_last_ms (const void *entry)
+{
+    return ((const s_entry_t *)entry)->last_ms;
+}
+
+static const ef_slots_type_t s_type = {sizeof (s_entry_t), s_holds, s_last_ms};
 
 ef_keyuse_t *
 ef_keyuse_new (uint32_t capacity)
 {
     ef_keyuse_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->cap = 64;
-    while (self->cap < capacity)
-        self->cap *= 2;
-    self->slots = calloc (self->cap, sizeof *self->slots);
-    if (!self->slots) {
+    if (!self || !(self->slots = ef_slots_new (capacity, &s_type))) {
         free (self);
         return NULL;
     }
@@ -47,55 +54,40 @@ ef_keyuse_destroy (ef_keyuse_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    free ((*self_p)->slots);
+    ef_slots_destroy (&(*self_p)->slots);
     free (*self_p);
     *self_p = NULL;
 }
 
-static uint32_t
-s_hash (ef_str_t s)
+/*  Whether key can be a key id, and so be kept. */
+static int
+s_key_id (ef_str_t key)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (uint32_t i = 0; i < s.len; i++)
-        h = (h ^ (uint8_t)s.ptr[i]) * 16777619u;
-    return h;
+    return ef_str_set (key) && key.len > 0 && key.len < S_KEY_MAX;
 }
 
-/*  key's entry, or NULL; *place (when not NULL) gets where a new one
-    would go: a free place of its window, else that of the window's
-    longest unused key. */
+/*  key's entry, or NULL. */
 static s_entry_t *
-s_find (const ef_keyuse_t *self, ef_str_t key, s_entry_t **place)
+s_find (const ef_keyuse_t *self, ef_str_t key)
 {
-    if (!ef_str_set (key) || key.len == 0 || key.len >= S_KEY_MAX)
+    if (!s_key_id (key))
         return NULL;
-    uint32_t mask = self->cap - 1, h = s_hash (key);
-    s_entry_t *free_at = NULL;
-    for (uint32_t i = 0; i < S_WINDOW; i++) {
-        s_entry_t *e = &self->slots[(h + i) & mask];
-        if (e->len == key.len && memcmp (e->key, key.ptr, key.len) == 0)
-            return e;
-        if (!free_at ||
-            (free_at->len && (!e->len || e->last_ms < free_at->last_ms)))
-            free_at = e;
-    }
-    if (place)
-        *place = free_at;
-    return NULL;
+    return ef_slots_find (self->slots, key.ptr, key.len);
 }
 
 /*  key's entry, made when it has none (NULL: not a key id). */
 static s_entry_t *
 s_entry (ef_keyuse_t *self, ef_str_t key)
 {
-    s_entry_t *place = NULL, *e = s_find (self, key, &place);
-    if (e || !place)
-        return e;
-    self->n += place->len == 0;
-    memset (place, 0, sizeof *place);
-    memcpy (place->key, key.ptr, key.len);
-    place->len = (uint8_t)key.len;
-    return place;
+    if (!s_key_id (key))
+        return NULL;
+    int made;
+    s_entry_t *e = ef_slots_make (self->slots, key.ptr, key.len, &made);
+    if (made) {
+        memcpy (e->key, key.ptr, key.len);
+        e->len = (uint8_t)key.len;
+    }
+    return e;
 }
 
 void
@@ -121,7 +113,7 @@ void
 ef_keyuse_get (const ef_keyuse_t *self, ef_str_t key, uint64_t now_ms,
                uint64_t *last_ms, uint64_t *per_min)
 {
-    const s_entry_t *e = s_find (self, key, NULL);
+    const s_entry_t *e = s_find (self, key);
     *last_ms = e ? e->last_ms : 0;
     *per_min = 0;
     if (!e)
@@ -137,15 +129,13 @@ ef_keyuse_get (const ef_keyuse_t *self, ef_str_t key, uint64_t now_ms,
 void
 ef_keyuse_forget (ef_keyuse_t *self, ef_str_t key)
 {
-    s_entry_t *e = s_find (self, key, NULL);
-    if (e) {
-        memset (e, 0, sizeof *e);
-        self->n--;
-    }
+    s_entry_t *e = s_find (self, key);
+    if (e)
+        ef_slots_remove (self->slots, e);
 }
 
 uint32_t
 ef_keyuse_count (const ef_keyuse_t *self)
 {
-    return self->n;
+    return ef_slots_count (self->slots);
 }

@@ -1,7 +1,8 @@
-/*  ef_ratelimit.c: token buckets in an open-addressing table keyed by the
-    API key id (see ef_ratelimit.h). Tokens are kept in millitokens so that
+/*  ef_ratelimit.c: token buckets in an ef_slots table keyed by the API
+    key id (see ef_ratelimit.h). Tokens are kept in millitokens so that
     the arithmetic stays integral. */
 #include "ef_ratelimit.h"
+#include "ef_slots.h"
 #include "eventflow/ef_error.h"
 
 #include <stdio.h>
@@ -13,25 +14,33 @@
 typedef struct {
     char key[S_KEY_MAX];
     uint64_t milli;   /* tokens × 1000 */
-    uint64_t last_ms; /* last refill; 0 = free slot */
+    uint64_t last_ms; /* last refill */
 } s_bucket_t;
 
 struct ef_ratelimit {
-    s_bucket_t *slots;
-    uint32_t cap; /* power of two */
+    ef_slots_t *slots;
 };
+
+static int
+s_holds (const void *entry, const void *key, size_t len)
+{
+    const s_bucket_t *b = entry;
+    return strlen (b->key) == len && memcmp (b->key, key, len) == 0;
+}
+
+static uint64_t
+s_last_ms (const void *entry)
+{
+    return ((const s_bucket_t *)entry)->last_ms;
+}
+
+static const ef_slots_type_t s_type = {sizeof (s_bucket_t), s_holds, s_last_ms};
 
 ef_ratelimit_t *
 ef_ratelimit_new (uint32_t capacity)
 {
     ef_ratelimit_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->cap = 64;
-    while (self->cap < capacity)
-        self->cap *= 2;
-    self->slots = calloc (self->cap, sizeof *self->slots);
-    if (!self->slots) {
+    if (!self || !(self->slots = ef_slots_new (capacity, &s_type))) {
         free (self);
         return NULL;
     }
@@ -43,42 +52,24 @@ ef_ratelimit_destroy (ef_ratelimit_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    free ((*self_p)->slots);
+    ef_slots_destroy (&(*self_p)->slots);
     free (*self_p);
     *self_p = NULL;
 }
 
-static uint32_t
-s_hash (const char *s)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
-/*  The key's bucket, or a new full one (replacing the most idle bucket of
-    the probe window when the window is full). */
+/*  The key's bucket, or a new full one (in place of the most idle bucket
+    of the probe window when the window is full). */
 static s_bucket_t *
 s_bucket (ef_ratelimit_t *self, const char *key, uint32_t burst, uint64_t now)
 {
-    uint32_t mask = self->cap - 1, h = s_hash (key);
-    s_bucket_t *victim = NULL;
-    for (uint32_t i = 0; i < 16; i++) {
-        s_bucket_t *b = &self->slots[(h + i) & mask];
-        if (b->last_ms && strcmp (b->key, key) == 0)
-            return b;
-        if (!b->last_ms) {
-            victim = b;
-            break;
-        }
-        if (!victim || b->last_ms < victim->last_ms)
-            victim = b;
+    int made;
+    s_bucket_t *b = ef_slots_make (self->slots, key, strlen (key), &made);
+    if (made) {
+        snprintf (b->key, S_KEY_MAX, "%s", key);
+        b->milli = (uint64_t)burst * 1000;
+        b->last_ms = now ? now : 1;
     }
-    snprintf (victim->key, S_KEY_MAX, "%s", key);
-    victim->milli = (uint64_t)burst * 1000;
-    victim->last_ms = now ? now : 1;
-    return victim;
+    return b;
 }
 
 int

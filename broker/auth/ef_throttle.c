@@ -1,40 +1,47 @@
-/*  ef_throttle.c: failure counts in an open-addressing table keyed by a
-    BLAKE2b hash of the key (see ef_throttle.h). */
+/*  ef_throttle.c: failure counts in an ef_slots table keyed by a BLAKE2b
+    hash of the key (see ef_throttle.h). */
 #include "ef_throttle.h"
+#include "ef_slots.h"
 #include "eventflow/ef_error.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define S_PROBE 16
-
 typedef struct {
     uint8_t hash[16];
     uint32_t fails;    /* in a row */
-    uint64_t last_ms;  /* last failure; 0 = free slot */
+    uint64_t last_ms;  /* last failure */
     uint64_t until_ms; /* held back until then */
 } s_entry_t;
 
 struct ef_throttle {
-    s_entry_t *slots;
-    uint32_t cap; /* power of two */
+    ef_slots_t *slots;
     uint32_t free_fails;
     uint64_t base_ms, max_ms;
 };
+
+static int
+s_holds (const void *entry, const void *key, size_t len)
+{
+    const s_entry_t *e = entry;
+    return len == sizeof e->hash && memcmp (e->hash, key, len) == 0;
+}
+
+static uint64_t
+s_last_ms (const void *entry)
+{
+    return ((const s_entry_t *)entry)->last_ms;
+}
+
+static const ef_slots_type_t s_type = {sizeof (s_entry_t), s_holds, s_last_ms};
 
 ef_throttle_t *
 ef_throttle_new (uint32_t capacity, uint32_t free_fails, uint64_t base_ms,
                  uint64_t max_ms)
 {
     ef_throttle_t *self = calloc (1, sizeof *self);
-    if (!self)
-        return NULL;
-    self->cap = 64;
-    while (self->cap < capacity)
-        self->cap *= 2;
-    self->slots = calloc (self->cap, sizeof *self->slots);
-    if (!self->slots) {
+    if (!self || !(self->slots = ef_slots_new (capacity, &s_type))) {
         free (self);
         return NULL;
     }
@@ -49,35 +56,26 @@ ef_throttle_destroy (ef_throttle_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    free ((*self_p)->slots);
+    ef_slots_destroy (&(*self_p)->slots);
     free (*self_p);
     *self_p = NULL;
 }
 
-/*  key's entry; with make, a new one in place of the most idle entry of
-    its probe window when the key has none. NULL when absent. */
+/*  key's entry; with make, a new one (in place of the most idle entry of
+    its probe window when the window is full) when the key has none.
+    NULL when absent. */
 static s_entry_t *
 s_entry (ef_throttle_t *self, const char *key, size_t len, int make)
 {
     uint8_t h[16];
     crypto_generichash (h, sizeof h, (const unsigned char *)key, len, NULL, 0);
-    uint32_t at;
-    memcpy (&at, h, sizeof at);
-    uint32_t mask = self->cap - 1;
-    s_entry_t *victim = NULL;
-    for (uint32_t i = 0; i < S_PROBE; i++) {
-        s_entry_t *e = &self->slots[(at + i) & mask];
-        if (e->last_ms && memcmp (e->hash, h, sizeof h) == 0)
-            return e;
-        /* the whole window is searched: a cleared slot ends no chain */
-        if (!victim || e->last_ms < victim->last_ms)
-            victim = e;
-    }
     if (!make)
-        return NULL;
-    memset (victim, 0, sizeof *victim);
-    memcpy (victim->hash, h, sizeof h);
-    return victim;
+        return ef_slots_find (self->slots, h, sizeof h);
+    int made;
+    s_entry_t *e = ef_slots_make (self->slots, h, sizeof h, &made);
+    if (made)
+        memcpy (e->hash, h, sizeof h);
+    return e;
 }
 
 int
@@ -114,5 +112,5 @@ ef_throttle_clear (ef_throttle_t *self, const char *key, size_t len)
 {
     s_entry_t *e = s_entry (self, key, len, 0);
     if (e)
-        memset (e, 0, sizeof *e);
+        ef_slots_remove (self->slots, e);
 }

@@ -10,6 +10,7 @@
 #include "ef_engine.h"
 #include "ef_process.h"
 #include "ef_query.h"
+#include "ef_slots.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -264,15 +265,6 @@ typedef struct {
 
 #define S_REASON_SLOTS (2 * S_REASONS_KEPT)
 
-static uint32_t
-s_hash (const char *s)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
 static int
 s_reason_one (void *arg, const ef_dead_t *d)
 {
@@ -284,7 +276,8 @@ s_reason_one (void *arg, const ef_dead_t *d)
     c->scanned++;
     if (!s_match (c->txn, c->w, d))
         return 0;
-    uint32_t i = s_hash (d->error) & (S_REASON_SLOTS - 1);
+    uint32_t i =
+        ef_slots_hash (d->error, strlen (d->error)) & (S_REASON_SLOTS - 1);
     while (c->slot[i] >= 0 && strcmp (c->r[c->slot[i]].reason, d->error))
         i = (i + 1) & (S_REASON_SLOTS - 1);
     if (c->slot[i] < 0) {
