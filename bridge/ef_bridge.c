@@ -652,6 +652,21 @@ ef_bridge_route (const char *method, const char *path, ef_http_t *h,
     return best;
 }
 
+/*  Whether the ", "-separated list holds method m. */
+static int
+s_listed (const char *list, const char *m)
+{
+    size_t len = strlen (m);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn (p, ",");
+        if (n == len && memcmp (p, m, len) == 0)
+            return 1;
+        p += n;
+        p += strspn (p, ", ");
+    }
+    return 0;
+}
+
 /*  The methods the routes serve on path, ", "-separated, into out ("" when
     no route has the path). */
 static void
@@ -662,12 +677,7 @@ s_methods (const char *path, char *out, size_t size)
     out[0] = 0;
     for (int i = 0; i < ef_bridge_nroutes; i++) {
         const char *m = ef_bridge_routes[i].method;
-        size_t len = strlen (m);
-        int seen = 0;
-        for (const char *p = out; *p && !seen;
-             p += strcspn (p, ","), p += *p == ',' ? 2 : 0)
-            seen = strncmp (p, m, len) == 0 && (p[len] == ',' || !p[len]);
-        if (seen || n + len + 3 > size ||
+        if (n + strlen (m) + 3 > size || s_listed (out, m) ||
             !s_match (ef_bridge_routes[i].path, path, &scratch))
             continue;
         n += (size_t)snprintf (out + n, size - n, "%s%s", n ? ", " : "", m);

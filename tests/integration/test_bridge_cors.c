@@ -27,6 +27,8 @@
 #include <string.h>
 #include <strings.h>
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -87,6 +89,33 @@ s_raw (const char *url, const char *method, const char *path,
     close (fd);
     assert_non_null (resp);
     return resp;
+}
+
+/*  The headers of a streamed answer (GET path with headers) that does
+    not end: read until the blank line, then the connection closed. */
+static char *
+s_raw_head (const char *url, const char *path, const char *headers)
+{
+    int fd = h_http_raw_connect (url);
+    assert_true (fd >= 0);
+    struct timeval tv = {10, 0};
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char req[2048];
+    int n = snprintf (req, sizeof req,
+                      "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n", path,
+                      headers);
+    h_http_raw_send (fd, req, (size_t)n);
+    char *buf = calloc (1, 8192);
+    assert_non_null (buf);
+    size_t len = 0;
+    while (!strstr (buf, "\r\n\r\n") && len < 8191) {
+        ssize_t got = recv (fd, buf + len, 8191 - len, 0);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close (fd);
+    return buf;
 }
 
 /*  The value of header name in a raw answer (up to its CR) in out, or ""
@@ -217,6 +246,17 @@ test_cors_real_answers_carry_the_headers_for_an_allowed_origin (void **state)
         s_raw (s_bridge.url, "GET", API "/streams", "Origin: " ALLOWED "\r\n");
     assert_int_equal (h_http_raw_status (r), 401);
     s_expect_header (r, "Access-Control-Allow-Origin", ALLOWED);
+    free (r);
+    /* the live feed (Server-Sent Events) as well */
+    char live[400];
+    snprintf (live, sizeof live,
+              "Origin: " ALLOWED "\r\nAccept: text/event-stream\r\n%s\r\n",
+              s_key);
+    r = s_raw_head (s_bridge.url, API "/live?figures=1", live);
+    assert_int_equal (h_http_raw_status (r), 200);
+    assert_non_null (strstr (r, "text/event-stream"));
+    s_expect_header (r, "Access-Control-Allow-Origin", ALLOWED);
+    s_expect_header (r, "Vary", "Origin");
     free (r);
     /* and the recorded answer of the contract check */
     h_resp_t hr;
