@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* pthread_setattr_default_np */
 #include "ef_assets.h"
 #include "ef_bridge_int.h"
+#include "ef_cors.h"
 #include "ef_polls.h"
 #include "ef_watch.h"
 #include "eventflow/ef_cert.h"
@@ -62,6 +63,9 @@ const ef_config_opt_t ef_bridge_options[] = {
      "when set, /metrics needs Authorization: Bearer TOKEN and then also "
      "shows per-org series; without it /metrics is open on loopback only"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
+    {"cors-origins", "EVENTFLOW_HTTP_CORS_ORIGINS", NULL,
+     "origins a browser page may call from: comma-separated exact origins "
+     "(https://app.example.com), or *; unset = same origin only"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -91,6 +95,7 @@ struct ef_bridge {
     ef_watch_t *watch;       /* is the broker there? */
     ef_polls_t *polls;       /* long polls waiting, per credential and all */
     ef_polls_t *feeds;       /* live feeds open, likewise */
+    ef_cors_t *cors;         /* origins allowed across origins */
     pthread_mutex_t stop_mu; /* the feeds wait on stop_cond between ticks */
     pthread_cond_t stop_cond;
     int stopping;            /* under stop_mu: the feeds end */
@@ -647,6 +652,60 @@ ef_bridge_route (const char *method, const char *path, ef_http_t *h,
     return best;
 }
 
+/*  Whether the ", "-separated list holds method m. */
+static int
+s_listed (const char *list, const char *m)
+{
+    size_t len = strlen (m);
+    for (const char *p = list; *p;) {
+        size_t n = strcspn (p, ",");
+        if (n == len && memcmp (p, m, len) == 0)
+            return 1;
+        p += n;
+        p += strspn (p, ", ");
+    }
+    return 0;
+}
+
+/*  The methods the routes serve on path, ", "-separated, into out ("" when
+    no route has the path). */
+static void
+s_methods (const char *path, char *out, size_t size)
+{
+    ef_http_t scratch; /* s_match's parameters, not kept */
+    size_t n = 0;
+    out[0] = 0;
+    for (int i = 0; i < ef_bridge_nroutes; i++) {
+        const char *m = ef_bridge_routes[i].method;
+        if (n + strlen (m) + 3 > size || s_listed (out, m) ||
+            !s_match (ef_bridge_routes[i].path, path, &scratch))
+            continue;
+        n += (size_t)snprintf (out + n, size - n, "%s%s", n ? ", " : "", m);
+    }
+}
+
+/*  OPTIONS is answered here, not by civetweb (whose own preflight answer
+    allowed every origin): a CORS preflight (Origin and
+    Access-Control-Request-Method) from an origin --cors-origins allows is
+    204 with what the path serves; from any other origin 403, with no CORS
+    header; a plain OPTIONS is 204 with Allow. */
+static int
+s_options (ef_http_t *h, const char *path)
+{
+    char methods[64];
+    s_methods (path, methods, sizeof methods);
+    int preflight = ef_http_header (h, "Origin") &&
+                    ef_http_header (h, "Access-Control-Request-Method");
+    if (preflight && !h->cors_origin)
+        return ef_http_problem (h, EF_EFORBIDDEN,
+                                "this origin may not call the API from a "
+                                "browser (the bridge's --cors-origins)",
+                                NULL, 0);
+    if (!*methods)
+        return ef_http_problem (h, EF_ENOTFOUND, "no such route", NULL, 0);
+    return ef_http_options (h, methods, preflight);
+}
+
 static int
 s_code_index (int status)
 {
@@ -766,6 +825,7 @@ s_handle (struct mg_connection *conn, void *cbdata)
         mg_disable_connection_keep_alive (conn);
     }
     const char *path = h.ri->local_uri ? h.ri->local_uri : "";
+    h.cors_origin = ef_cors_allow (self->cors, ef_http_header (&h, "Origin"));
     int path_matched;
     h.route = ef_bridge_route (h.ri->request_method, path, &h, &path_matched);
     if (ef_http_check_framing (&h))
@@ -775,6 +835,8 @@ s_handle (struct mg_connection *conn, void *cbdata)
                          "encoded slashes and dot segments are not served in "
                          "a path",
                          NULL, 0);
+    else if (h.route < 0 && strcmp (h.ri->request_method, "OPTIONS") == 0)
+        s_options (&h, path);
     else if (h.route >= 0 && ef_bridge_routes[h.route].fn)
         ef_bridge_routes[h.route].fn (self, &h);
     else if (h.route >= 0)
@@ -1002,6 +1064,14 @@ ef_bridge_open (ef_bridge_t *self)
     self->feeds = ef_polls_new ((uint32_t)feeds, (uint32_t)feeds_per_key);
     if (!self->polls || !self->feeds)
         return EF_ENOMEM;
+    char why[160];
+    self->cors = ef_cors_new (ef_config_get (self->cfg, "cors-origins"), why,
+                              sizeof why);
+    if (!self->cors) {
+        ef_log_error (self->log, "invalid --cors-origins", "\"why\":\"%s\"",
+                      why);
+        return EF_EINVAL;
+    }
     self->metrics_token = ef_config_get (self->cfg, "metrics-token");
     if (self->metrics_token && !*self->metrics_token)
         self->metrics_token = NULL;
@@ -1056,6 +1126,10 @@ ef_bridge_open (ef_bridge_t *self)
                              "16384",
                              "tcp_nodelay",
                              "1",
+                             "access_control_allow_methods", /* s_options */
+                             "",
+                             "access_control_allow_origin",
+                             "",
                              NULL};
     struct mg_callbacks cb;
     memset (&cb, 0, sizeof cb);
@@ -1100,6 +1174,7 @@ ef_bridge_destroy (ef_bridge_t **self_p)
     ef_watch_destroy (&self->watch);
     ef_polls_destroy (&self->polls);
     ef_polls_destroy (&self->feeds);
+    ef_cors_destroy (&self->cors);
     for (uint32_t i = 0; i < self->pooled; i++)
         ef_client_destroy (&self->pool[i]);
     pthread_mutex_destroy (&self->pool_mu);

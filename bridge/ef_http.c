@@ -3,6 +3,7 @@
     status lines; a large JSON body is gzip'd here (zlib), once, for every
     route. */
 #include "ef_http.h"
+#include "ef_cors.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
@@ -203,6 +204,20 @@ s_date (void)
     return text;
 }
 
+/*  The CORS headers of an answer to an allowed origin (ef_cors.h), added
+    to a header civetweb is building. */
+static void
+s_cors_headers (ef_http_t *h)
+{
+    if (!h->cors_origin)
+        return;
+    mg_response_header_add (h->conn, "Access-Control-Allow-Origin",
+                            h->cors_origin, -1);
+    mg_response_header_add (h->conn, "Vary", "Origin", -1);
+    mg_response_header_add (h->conn, "Access-Control-Expose-Headers",
+                            EF_CORS_EXPOSE_HEADERS, -1);
+}
+
 /*  Status, the standard headers, then body (gzip'd when json says it is
     JSON and EF_HTTP_GZIP_MIN allows). The usual answer (HTTP/1.1, the
     connection kept) goes out in one write: civetweb's header calls send
@@ -236,6 +251,12 @@ s_respond (ef_http_t *h, int status, const char *type, const char *body,
         if (retry_after > 0 && n > 0 && (size_t)n < sizeof head)
             n += snprintf (head + n, sizeof head - (size_t)n,
                            "Retry-After: %d\r\n", retry_after);
+        if (h->cors_origin && n > 0 && (size_t)n < sizeof head)
+            n += snprintf (head + n, sizeof head - (size_t)n,
+                           "Access-Control-Allow-Origin: %s\r\n"
+                           "Vary: Origin\r\n"
+                           "Access-Control-Expose-Headers: %s\r\n",
+                           h->cors_origin, EF_CORS_EXPOSE_HEADERS);
         if (vary && n > 0 && (size_t)n < sizeof head)
             n += snprintf (head + n, sizeof head - (size_t)n,
                            "Vary: Accept-Encoding\r\n%s",
@@ -271,6 +292,7 @@ s_respond (ef_http_t *h, int status, const char *type, const char *body,
         snprintf (num, sizeof num, "%d", retry_after);
         mg_response_header_add (h->conn, "Retry-After", num, -1);
     }
+    s_cors_headers (h);
     if (vary)
         mg_response_header_add (h->conn, "Vary", "Accept-Encoding", -1);
     if (gz_len)
@@ -533,6 +555,7 @@ ef_http_stream_begin (ef_http_t *h, const char *type)
     mg_response_header_add (h->conn, "X-Request-Id", h->request_id, -1);
     mg_response_header_add (h->conn, "Cache-Control", "no-store", -1);
     mg_response_header_add (h->conn, "X-Accel-Buffering", "no", -1);
+    s_cors_headers (h);
     mg_response_header_add (h->conn, "Content-Type", type, -1);
     mg_response_header_send (h->conn);
 }
@@ -541,4 +564,27 @@ int
 ef_http_stream_write (ef_http_t *h, const void *p, size_t n)
 {
     return mg_write (h->conn, p, n) == (int)n ? 0 : -1;
+}
+
+int
+ef_http_options (ef_http_t *h, const char *methods, int preflight)
+{
+    h->status = 204;
+    mg_response_header_start (h->conn, 204);
+    if (h->close)
+        mg_response_header_add (h->conn, "Connection", "close", -1);
+    mg_response_header_add (h->conn, "X-Request-Id", h->request_id, -1);
+    mg_response_header_add (h->conn, "Cache-Control", "no-store", -1);
+    s_cors_headers (h);
+    if (preflight) {
+        mg_response_header_add (h->conn, "Access-Control-Allow-Methods",
+                                methods, -1);
+        mg_response_header_add (h->conn, "Access-Control-Allow-Headers",
+                                EF_CORS_ALLOW_HEADERS, -1);
+        mg_response_header_add (h->conn, "Access-Control-Max-Age",
+                                EF_CORS_MAX_AGE, -1);
+    } else
+        mg_response_header_add (h->conn, "Allow", methods, -1);
+    mg_response_header_send (h->conn);
+    return 204;
 }

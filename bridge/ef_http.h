@@ -34,6 +34,8 @@ typedef struct {
     int authenticated; /* the broker accepted the credential (for the log) */
     int64_t read_by;   /* monotonic ms by which a body must have begun to
                          come (0: no bound); ef_http_read_json */
+    const char *cors_origin; /* an allowed Origin (ef_cors_allow): every
+                                answer carries the CORS headers; NULL none */
 } ef_http_t;
 
 /*  Start an exchange: request id (echoed or generated), credentials. */
@@ -108,6 +110,12 @@ void ef_http_stream_begin (ef_http_t *h, const char *type);
 /*  Send n bytes of a streamed answer: 0, or -1 when the client is gone
     (or reads too slowly to take them within civetweb's timeout). */
 int ef_http_stream_write (ef_http_t *h, const void *p, size_t n);
+
+/*  Answer OPTIONS on a path that serves methods (", "-separated): a
+    CORS preflight (preflight != 0, from an allowed origin: h->cors_origin
+    set) is 204 with Access-Control-Allow-Methods, -Allow-Headers and
+    -Max-Age (ef_cors.h); a plain OPTIONS is 204 with Allow. Returns 204. */
+int ef_http_options (ef_http_t *h, const char *methods, int preflight);
 
 /*  printf into h->out. */
 void ef_http_printf (ef_http_t *h, const char *fmt, ...)

@@ -756,6 +756,10 @@ ef_broker_open (ef_broker_t *self)
                       "\"dir\":\"%s\",\"why\":\"%s\"", dir, why ? why : "");
         return rc;
     }
+    if (ef_store_format_found (self->store) != EF_STORE_FORMAT)
+        ef_log_info (self->log, "store format written",
+                     "\"dir\":\"%s\",\"found\":%u,\"format\":%u", dir,
+                     ef_store_format_found (self->store), EF_STORE_FORMAT);
     self->reader = ef_store_reader_new (self->store);
     self->auth = ef_auth_new (self->store, self->cfg, self->log);
     self->done = ef_mailbox_new ();

@@ -101,9 +101,21 @@ uint64_t ef_store_map_size (const ef_store_t *self);
 /*  1 = a commit returns once it is on disk (default), 0 = once the
     operating system has it. Before open. */
 void ef_store_set_sync (ef_store_t *self, int fsync);
-/*  Open, creating what is missing on first use. 0, or EF_ESTORE /
-    EF_ESTORE_FULL with *why (a static text) saying what failed. */
+/*  The store format this code writes, and the newest it reads (README
+    "Upgrades"). 1: the layout of ef_store_lmdb.h with the orgs' and
+    streams' stored bytes and the dead letters counted. A store with no
+    format recorded (written before formats) is read as 1. */
+#define EF_STORE_FORMAT 1u
+
+/*  Open, creating what is missing on first use. A store of an older
+    format (none recorded) is upgraded in place, in one write
+    transaction, and records EF_STORE_FORMAT; one of a newer format is
+    refused, untouched. 0, or EF_ESTORE / EF_ESTORE_FULL with *why (text
+    that lives as long as self) saying what failed. */
 int ef_store_open (ef_store_t *self, const char **why);
+/*  The format the store recorded when it was opened: 0 when none (a
+    store from before formats, or a new one, both now EF_STORE_FORMAT). */
+uint32_t ef_store_format_found (const ef_store_t *self);
 /*  1 once the store hit an unrecoverable error: exit and restart. */
 int ef_store_broken (const ef_store_t *self);
 

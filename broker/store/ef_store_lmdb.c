@@ -133,6 +133,51 @@ ef_store_map_size (const ef_store_t *self)
 }
 
 
+/* ---------------------------------------------------------------- format */
+
+/*  The store format in meta "format" (u32, big-endian), 0 when there is
+    none: a store from before formats, or a new one. */
+static int
+s_format_read (ef_store_t *self, MDB_txn *txn, uint32_t *format)
+{
+    MDB_val key = {6, "format"}, val;
+    int rc = mdb_get (txn, self->dbi[S_META], &key, &val);
+    *format = 0;
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return rc;
+    /* a value this code cannot read is from no format it knows */
+    *format = val.mv_size == 4 ? s_rd32 (val.mv_data) : UINT32_MAX;
+    return 0;
+}
+
+/*  Bring a store of an older format (none: from before formats) to
+    EF_STORE_FORMAT in one write txn: what format 1 keeps that older
+    stores may lack (the orgs' and streams' stored bytes, the dead
+    letters counted; each done only where its meta mark is missing), then
+    the format. A crash before the commit leaves the store as it was. */
+static int
+s_upgrade (ef_store_t *self)
+{
+    if (self->format_found == EF_STORE_FORMAT)
+        return 0;
+    ef_store_txn_t *txn = NULL;
+    int rc = ef_store_write_begin (self, &txn);
+    if (rc)
+        return rc;
+    uint8_t v[4];
+    s_be32 (v, EF_STORE_FORMAT);
+    if ((rc = ef_store_lmdb_bytes_count (txn)) == 0 &&
+        (rc = ef_store_lmdb_dlq_count (txn)) == 0)
+        rc = ef_store_lmdb_put (txn, S_META, "format", 6, v, 4, 0);
+    if (rc) {
+        ef_store_write_abort (&txn);
+        return rc;
+    }
+    return ef_store_write_commit (&txn);
+}
+
 int
 ef_store_open (ef_store_t *self, const char **why)
 {
@@ -173,6 +218,19 @@ ef_store_open (ef_store_t *self, const char **why)
         *why = mdb_strerror (rc);
         return ef_store_lmdb_err (self, rc);
     }
+    /* the format first: a newer store is left as it is, not a database
+       created in it */
+    rc = mdb_dbi_open (txn, s_db_names[S_META], MDB_CREATE, &self->dbi[S_META]);
+    if (rc == 0 && (rc = s_format_read (self, txn, &self->format_found)) == 0 &&
+        self->format_found > EF_STORE_FORMAT) {
+        mdb_txn_abort (txn);
+        snprintf (self->why, sizeof self->why,
+                  "data dir %s was written by store format %u; this broker "
+                  "reads up to %u: upgrade the broker",
+                  self->dir, self->format_found, EF_STORE_FORMAT);
+        *why = self->why;
+        return EF_ESTORE;
+    }
     for (int i = 0; i < S_NDBS && rc == 0; i++)
         rc = mdb_dbi_open (txn, s_db_names[i], MDB_CREATE, &self->dbi[i]);
     if (rc) {
@@ -184,15 +242,18 @@ ef_store_open (ef_store_t *self, const char **why)
         *why = mdb_strerror (rc);
         return ef_store_lmdb_err (self, rc);
     }
-    if ((rc = ef_store_lmdb_bytes_count_once (self))) {
-        *why = "cannot count the orgs' stored bytes";
-        return rc;
-    }
-    if ((rc = ef_store_lmdb_dlq_count_once (self))) {
-        *why = "cannot count the dead letters";
+    if ((rc = s_upgrade (self))) {
+        *why = "cannot upgrade the store to this broker's format (counting "
+               "its stored bytes and dead letters)";
         return rc;
     }
     return 0;
+}
+
+uint32_t
+ef_store_format_found (const ef_store_t *self)
+{
+    return self->format_found;
 }
 
 /* ---------------------------------------------------------------- txns */
@@ -469,28 +530,22 @@ ef_store_lmdb_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org)
 }
 
 /*  A store from before orgs' (or streams') stored bytes were kept:
-    count them once, by reading every event record (one long
-    transaction, on the first start that keeps them only). */
+    count them, by reading every event record, in the write txn of the
+    upgrade (s_upgrade), which keeps them from then on. */
 int
-ef_store_lmdb_bytes_count_once (ef_store_t *self)
+ef_store_lmdb_bytes_count (ef_store_txn_t *txn)
 {
-    ef_store_txn_t *txn = NULL;
+    ef_store_t *self = txn->store;
     MDB_cursor *cur;
     MDB_val key = {15, "org_bytes_kept"}, val;
     MDB_val skey = {18, "stream_bytes_kept"};
-    int rc = ef_store_write_begin (self, &txn);
-    if (rc)
-        return rc;
     int orgs = mdb_get (txn->txn, self->dbi[S_META], &key, &val) != 0;
     int streams = mdb_get (txn->txn, self->dbi[S_META], &skey, &val) != 0;
-    if (!orgs && !streams) {
-        ef_store_write_abort (&txn);
+    if (!orgs && !streams)
         return 0;
-    }
-    if ((rc = mdb_cursor_open (txn->txn, self->dbi[S_EVENTS], &cur))) {
-        ef_store_write_abort (&txn);
+    int rc = mdb_cursor_open (txn->txn, self->dbi[S_EVENTS], &cur);
+    if (rc)
         return ef_store_lmdb_err (self, rc);
-    }
     int err = 0;
     uint32_t org;
     rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
@@ -514,11 +569,7 @@ ef_store_lmdb_bytes_count_once (ef_store_t *self)
     if (!err && streams)
         err = ef_store_lmdb_put (txn, S_META, skey.mv_data, skey.mv_size, "1",
                                  1, 0);
-    if (err) {
-        ef_store_write_abort (&txn);
-        return err;
-    }
-    return ef_store_write_commit (&txn);
+    return err;
 }
 
 /*  What the ledger holds for an org or a stream, with the write txn's

@@ -4,6 +4,8 @@
     One environment, named databases, all with big-endian binary keys so
     that LMDB's order is the order ef_store.h promises:
       meta              "next_stream", "next_org" → u32;
+                        "format" → u32 (EF_STORE_FORMAT; none: before
+                        formats, read as 1 and upgraded at open);
                         "org_bytes" org(4) → u64; "trim" num(4) → u64;
                         "stream_bytes" num(4) → u64
                         "dlq_org" org(4), "dlq_stream" num(4) → u64
@@ -69,6 +71,8 @@ struct ef_store {
     struct ef_store_txn *writer; /* the one write txn object */
     uint32_t *org_of;            /* the writer's cache: stream num → org */
     uint32_t org_of_cap;
+    uint32_t format_found; /* meta "format" at open; 0: none */
+    char why[512];         /* ef_store_open's reason, when formatted */
 };
 
 #define S_PEND                                                                 \
@@ -143,13 +147,13 @@ int ef_store_lmdb_bytes_drop_stream (ef_store_txn_t *txn, uint32_t num);
 int ef_store_lmdb_bytes_flush (ef_store_txn_t *txn);
 void ef_store_lmdb_bytes_forget (ef_store_t *self);
 int ef_store_lmdb_org_of (ef_store_txn_t *txn, uint32_t num, uint32_t *org);
-int ef_store_lmdb_bytes_count_once (ef_store_t *self);
+int ef_store_lmdb_bytes_count (ef_store_txn_t *txn);
 
 /*  Dead letters (ef_store_lmdb_records.c): drop every letter of stream
     num of org (its deletion), and count each org's and stream's letters
-    once on a store from before they were counted (letters of streams
-    that are gone are dropped then). */
+    in a store from before they were counted, in the upgrade's write txn
+    (letters of streams that are gone are dropped then). */
 int ef_store_lmdb_dlq_drop (ef_store_txn_t *txn, uint32_t num, uint32_t org);
-int ef_store_lmdb_dlq_count_once (ef_store_t *self);
+int ef_store_lmdb_dlq_count (ef_store_txn_t *txn);
 
 #endif

@@ -340,26 +340,21 @@ ef_store_lmdb_dlq_drop (ef_store_txn_t *txn, uint32_t num, uint32_t org)
     return s_dlq_count_add (txn, 0, num, -n);
 }
 
-/*  A store from before dead letters were counted: count them once (one
-    walk of the queue, on first start only). A letter of a stream that is
-    gone is dropped: no one can list, replay or delete it any more. */
+/*  A store from before dead letters were counted: count them (one walk
+    of the queue, in the write txn of the store's upgrade). A letter of a
+    stream that is gone is dropped: no one can list, replay or delete it
+    any more. */
 int
-ef_store_lmdb_dlq_count_once (ef_store_t *self)
+ef_store_lmdb_dlq_count (ef_store_txn_t *txn)
 {
-    ef_store_txn_t *txn = NULL;
+    ef_store_t *self = txn->store;
     MDB_cursor *cur;
     MDB_val key = {11, "dlq_counted"}, val;
-    int rc = ef_store_write_begin (self, &txn);
-    if (rc)
-        return rc;
-    if (mdb_get (txn->txn, self->dbi[S_META], &key, &val) == 0) {
-        ef_store_write_abort (&txn);
+    if (mdb_get (txn->txn, self->dbi[S_META], &key, &val) == 0)
         return 0;
-    }
-    if ((rc = mdb_cursor_open (txn->txn, self->dbi[S_DLQ], &cur))) {
-        ef_store_write_abort (&txn);
+    int rc = mdb_cursor_open (txn->txn, self->dbi[S_DLQ], &cur);
+    if (rc)
         return ef_store_lmdb_err (self, rc);
-    }
     int err = 0;
     rc = mdb_cursor_get (cur, &key, &val, MDB_FIRST);
     while (rc == 0 && !err) {
@@ -382,11 +377,7 @@ ef_store_lmdb_dlq_count_once (ef_store_t *self)
         err = ef_store_lmdb_err (self, rc);
     if (!err)
         err = ef_store_lmdb_put (txn, S_META, "dlq_counted", 11, "1", 1, 0);
-    if (err) {
-        ef_store_write_abort (&txn);
-        return err;
-    }
-    return ef_store_write_commit (&txn);
+    return err;
 }
 
 /* ---------------------------------------------------------------- orgs */

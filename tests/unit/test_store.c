@@ -754,8 +754,9 @@ test_org_bytes_count_each_orgs_records_and_survive_a_reopen (void **state)
 }
 
 /*  A data dir from before streams' stored bytes were kept (the ledger's
-    stream keys and their marker removed behind the store's back): the
-    first open counts them once from the records. */
+    stream keys, their marker and the store format removed behind the
+    store's back): the first open (its upgrade) counts them once from the
+    records. */
 static void
 test_stream_bytes_are_counted_once_on_a_store_from_before (void **state)
 {
@@ -776,6 +777,8 @@ test_stream_bytes_are_counted_once_on_a_store_from_before (void **state)
     assert_int_equal (mdb_txn_begin (env, NULL, 0, &txn), 0);
     assert_int_equal (mdb_dbi_open (txn, "meta", 0, &meta), 0);
     MDB_val k = {18, "stream_bytes_kept"};
+    assert_int_equal (mdb_del (txn, meta, &k, NULL), 0);
+    k = (MDB_val){6, "format"}; /* and from before store formats */
     assert_int_equal (mdb_del (txn, meta, &k, NULL), 0);
     uint32_t nums[2] = {a.num, b.num};
     for (int i = 0; i < 2; i++) {
