@@ -18,8 +18,13 @@ cleanup () {
   [ -n "${EF_TEST_KEEP:-}" ] && echo "kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT
-fail () { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
 need () { for f in "$@"; do [ -e "$f" ] || fail "missing $f"; done; }
+
+declare -A had  # what the machine holds already (it must not gain them)
+for f in "$confdir" "$datadir" "$bindir/eventflow-broker"; do
+  [ -e "$f" ] && had[$f]=1
+done
 
 # --- cmake --install with DESTDIR: the configured FHS paths ---------------
 DESTDIR=$T/destdir cmake --install "$build" >/dev/null
@@ -41,11 +46,12 @@ grep -q "^ReadWritePaths=$datadir\$" "$D$prefix/$unitdir/eventflow-broker.servic
 cmp -s "$D$confdir/eventflow-broker.conf" "$(dirname "$0")/../../deploy/eventflow-broker.conf.example" ||
   fail "eventflow-broker.conf is not deploy/eventflow-broker.conf.example"
 
-# --- cmake --install --prefix: relative paths move under it ---------------
-cmake --install "$build" --prefix "$T/prefix" >/dev/null
-need "$T/prefix/bin/eventflow-broker" "$T/prefix/include/eventflow/ef_client.h"
-ls "$T"/prefix/lib*/libeventflow.a "$T"/prefix/lib/*/libeventflow.a >/dev/null 2>&1 ||
-  find "$T/prefix" -name libeventflow.a | grep -q . || fail "no libeventflow.a under --prefix"
+# --- cmake --install --prefix: relative paths move under it (DESTDIR too:
+# a /usr build's /etc and /var paths are absolute, and stay so) -----------
+DESTDIR=$T/pd cmake --install "$build" --prefix "$T/prefix" >/dev/null
+P=$T/pd$T/prefix
+need "$P/bin/eventflow-broker" "$P/include/eventflow/ef_client.h"
+find "$P" -name libeventflow.a | grep -q . || fail "no libeventflow.a under --prefix"
 
 # --- a client built from the installed header, library and eventflow.pc ---
 cat > "$T/client.c" <<'C'
@@ -68,6 +74,11 @@ cflags=$(PKG_CONFIG_PATH=$D$libdir/pkgconfig $pc --cflags eventflow)
 libs=$(PKG_CONFIG_PATH=$D$libdir/pkgconfig $pc --libs eventflow)
 cc -o "$T/client" "$T/client.c" $cflags $libs || fail "client does not build with eventflow.pc"
 "$T/client" | grep -q . || fail "client does not run"
+
+# nothing of the above went onto the machine itself
+for f in "$confdir" "$datadir" "$bindir/eventflow-broker"; do
+  [ -n "${had[$f]:-}" ] || [ ! -e "$f" ] || fail "$f was installed on the machine"
+done
 
 # --- the Debian package ----------------------------------------------------
 (cd "$build" && cpack -G DEB -B "$T/pkg" >"$T/cpack.log" 2>&1) ||
@@ -101,18 +112,13 @@ grep -q "install -d -o eventflow -g eventflow -m 0750 $datadir" "$T/control/post
 R=$T/root
 dpkg-deb -x "$deb" "$R"
 data=$T/data
-# wait_line LOG TEXT: until LOG holds TEXT (tail -F follows it on inotify)
-wait_line () {
-  grep -m1 -qF "$2" < <(timeout 20 tail -n +1 -F "$1" 2>/dev/null) ||
-    { cat "$1" >&2; fail "no '$2' in $1"; }
-}
 "$R$bindir/eventflow-broker" --data-dir "$data" --endpoint 'tcp://127.0.0.1:*' \
   >"$T/broker.out" 2>"$T/broker.log" &
 pids+=($!); broker=$!
 wait_line "$T/broker.log" '"msg":"ready"'
 endpoint=$(sed -n 's/.*"msg":"ready".*"endpoint":"\([^"]*\)".*/\1/p' "$T/broker.log" | head -1)
 [ -n "$endpoint" ] || fail "no endpoint in the broker's ready line"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$R$bindir/eventflow-bridge" --listen "127.0.0.1:$port" --broker "$endpoint" --data-dir "$data" \
   2>"$T/bridge.log" &
 pids+=($!); bridge=$!
