@@ -2,6 +2,7 @@
     server, waits for SIGINT/SIGTERM, stops. */
 #define _GNU_SOURCE /* pthread_setattr_default_np */
 #include "ef_bridge.h"
+#include "ef_notify.h"
 #include "eventflow/ef_error.h"
 
 #include <pthread.h>
@@ -9,6 +10,7 @@
 #include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 int
 main (int argc, char **argv)
@@ -70,8 +72,25 @@ main (int argc, char **argv)
     ef_bridge_t *bridge = ef_bridge_new (cfg, log);
     int rc = bridge ? ef_bridge_open (bridge) : EF_ENOMEM;
     if (rc == 0) {
-        int sig = 0;
-        sigwait (&set, &sig);
+        /* systemd (Type=notify): ready once listening; the watchdog is fed
+           while this thread waits for the signal to stop */
+        ef_notify_t *notify = ef_notify_new ();
+        int tick_ms = ef_notify_tick_ms (notify);
+        ef_notify_ready (notify, "serving");
+        int sig = -1;
+        while (sig < 0) {
+            ef_notify_tick (notify);
+            if (tick_ms < 0) {
+                if (sigwait (&set, &sig))
+                    sig = -1;
+                continue;
+            }
+            struct timespec wait = {tick_ms / 1000,
+                                    (long)(tick_ms % 1000) * 1000000L};
+            sig = sigtimedwait (&set, NULL, &wait);
+        }
+        ef_notify_stopping (notify);
+        ef_notify_destroy (&notify);
         ef_log_info (log, "stopping", "\"signal\":%d", sig);
     }
     ef_bridge_destroy (&bridge);

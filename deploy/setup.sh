@@ -14,6 +14,7 @@ PACKAGES=(build-essential cmake pkg-config
 PACKAGES+=(clang-format)  # the ctest `format` (.clang-format at the root)
 PACKAGES+=(chromium)  # the dashboard's browser tests (tests/e2e, headless)
 PACKAGES+=(zlib1g-dev)  # bridge/tools/ef_embed gzips the dashboard at build time
+PACKAGES+=(libsystemd-dev dpkg-dev adduser)  # Type=notify (EF_SYSTEMD); the .deb (CPack, dpkg-shlibdeps; adduser: its Depends)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -56,6 +57,7 @@ fi
 
 build=build
 flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+flags+=(-DCMAKE_INSTALL_PREFIX=/usr)  # FHS: /usr/bin, /etc/eventflow (README "Install")
 if [ "${1:-}" = "--sanitize" ]; then
   build=build-asan
   flags=(-DCMAKE_BUILD_TYPE=Debug -DEF_SANITIZE=ON)

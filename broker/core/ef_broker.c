@@ -9,6 +9,7 @@
 #include "ef_broker_int.h"
 #include "ef_commands.h"
 #include "ef_engine.h"
+#include "ef_notify.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_json.h"
 #include "eventflow/ef_time.h"
@@ -858,9 +859,17 @@ ef_broker_run (ef_broker_t *self)
         {NULL, self->sigfd, ZMQ_POLLIN, 0},
     };
     int nitems = self->sigfd >= 0 ? 3 : 2;
+    /* systemd (Type=notify): ready once bound, the watchdog fed from the
+       reactor's turns, so a reactor that hangs is restarted */
+    ef_notify_t *notify = ef_notify_new ();
+    int tick_ms = ef_notify_tick_ms (notify);
+    ef_notify_ready (notify, "serving");
     while (!self->stopping) {
+        ef_notify_tick (notify);
         ef_workers_tick (self->workers);
         int wait = ef_consume_expire (self->consume, 250);
+        if (tick_ms >= 0 && wait > tick_ms)
+            wait = tick_ms;
         if (zmq_poll (items, nitems, wait < 0 ? 0 : wait) < 0 && errno != EINTR)
             break;
         if (items[0].revents & ZMQ_POLLIN)
@@ -876,9 +885,12 @@ ef_broker_run (ef_broker_t *self)
         }
         if (ef_store_broken (self->store)) {
             ef_log_error (self->log, "store is broken; exiting", NULL);
+            ef_notify_destroy (&notify);
             return EF_ESTORE;
         }
     }
+    ef_notify_stopping (notify);
+    ef_notify_destroy (&notify);
     /* finish what was accepted: hash, commit, then answer; requests that
        would start new work now are answered UNAVAILABLE */
     ef_consume_expire_all (self->consume);
