@@ -14,6 +14,7 @@ PACKAGES=(build-essential cmake pkg-config
 PACKAGES+=(clang-format)  # the ctest `format` (.clang-format at the root)
 PACKAGES+=(chromium)  # the dashboard's browser tests (tests/e2e, headless)
 PACKAGES+=(zlib1g-dev)  # bridge/tools/ef_embed gzips the dashboard at build time
+PACKAGES+=(nginx openssl)  # tests/integration/test_nginx_lb: nginx in front of two bridges, TLS
 
 missing=()
 for p in "${PACKAGES[@]}"; do
