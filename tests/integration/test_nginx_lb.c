@@ -6,6 +6,10 @@
       committed by a consumer group; both bridges served; X-Request-Id
       goes through both ways, and one nginx makes is the bridge's too.
     * a body of the bridge's --max-body passes, one byte more is 413.
+    * HTTPS with a self-signed certificate for 127.0.0.1 and localhost:
+      `curl --cacert CERT` gets /health and publishes; without the
+      certificate curl refuses; the dashboard comes with the bridge's
+      security headers and nginx's HSTS (on HTTPS only).
     * the live feed (Server-Sent Events) through it: a `figures` event
       and a published event arrive while the feed is open.
     * one bridge killed with kill -9 while four clients publish batches
@@ -33,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -46,6 +51,8 @@ static h_bridge_t s_bridge, s_bridge2;
 static ef_client_t *s_native;
 static char s_admin[200], s_producer[200], s_consumer[200];
 static h_nginx_t s_nginx;
+static char s_tls[256]; /* the self-signed certificate's directory */
+static char s_cert[300], s_key[300];
 static h_fixture_t s_fx = {
     .dir = s_dir,
     .broker = &s_broker,
@@ -61,9 +68,12 @@ static int
 group_setup (void **state)
 {
     (void)state;
-    if (h_fixture_setup (&s_fx))
+    if (h_fixture_setup (&s_fx) || h_tempdir (s_tls) ||
+        h_nginx_self_signed (s_tls, "eventflow"))
         return -1;
-    return h_nginx_start (&s_nginx, s_bridge.url, s_bridge2.url, NULL, NULL);
+    snprintf (s_cert, sizeof s_cert, "%s/eventflow.crt", s_tls);
+    snprintf (s_key, sizeof s_key, "%s/eventflow.key", s_tls);
+    return h_nginx_start (&s_nginx, s_bridge.url, s_bridge2.url, s_cert, s_key);
 }
 
 static int
@@ -73,6 +83,8 @@ group_teardown (void **state)
     int rc = 0;
     if (s_nginx.pid > 0 && h_nginx_stop (&s_nginx) != 0)
         rc = -1;
+    if (s_tls[0])
+        h_rmrf (s_tls);
     return h_fixture_teardown (&s_fx) || rc ? -1 : 0;
 }
 
@@ -274,6 +286,97 @@ test_the_live_feed_passes_through_nginx (void **st)
     close (fd);
 }
 
+/* ---------------------------------------------------------------- TLS */
+
+/*  Run the curl command with args (a shell word list) and the headers and
+    body it printed; its exit code in *code. Malloc'ed, "" at least. */
+static char *
+s_curl (int *code, const char *args)
+{
+    char cmd[2048];
+    snprintf (cmd, sizeof cmd, "curl -sS -D - --max-time 10 %s 2>&1", args);
+    FILE *p = popen (cmd, "r");
+    size_t cap = 65536, len = 0, n;
+    char *out = malloc (cap);
+    while (p && len + 1 < cap &&
+           (n = fread (out + len, 1, cap - len - 1, p)) > 0)
+        len += n;
+    out[len] = 0;
+    int status = p ? pclose (p) : -1;
+    *code = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+    return out;
+}
+
+static void
+test_https_with_the_certificate_serves_the_api_and_the_dashboard (void **st)
+{
+    (void)st;
+    char args[1500];
+    int code;
+    const char *port = strrchr (s_nginx.tls_url, ':') + 1;
+
+    /* curl --cacert CERT https://127.0.0.1:PORT/health (and by name) */
+    snprintf (args, sizeof args, "--cacert '%s' '%s/health'", s_cert,
+              s_nginx.tls_url);
+    char *out = s_curl (&code, args);
+    assert_int_equal (code, 0);
+    assert_int_equal (h_http_raw_status (out), 200);
+    assert_non_null (strcasestr (out, "\nStrict-Transport-Security: max-age="));
+    free (out);
+    snprintf (args, sizeof args,
+              "--cacert '%s' --resolve localhost:%s:127.0.0.1 "
+              "'https://localhost:%s/health'",
+              s_cert, port, port);
+    out = s_curl (&code, args);
+    assert_int_equal (code, 0);
+    assert_int_equal (h_http_raw_status (out), 200);
+    free (out);
+    /* without the certificate, curl refuses the server (60: unknown CA) */
+    snprintf (args, sizeof args, "'%s/health'", s_nginx.tls_url);
+    out = s_curl (&code, args);
+    assert_int_equal (code, 60);
+    free (out);
+
+    /* an API call: a publish over HTTPS */
+    char id[40];
+    s_event_id (id, 0x715, 1);
+    snprintf (args, sizeof args,
+              "--cacert '%s' -H '%s' -H 'Content-Type: application/json' "
+              "--data '{\"event_id\":\"%s\",\"type\":\"lb.tls\","
+              "\"payload\":{}}' '%s" API "/streams/lb-orders/events'",
+              s_cert, s_producer, id, s_nginx.tls_url);
+    out = s_curl (&code, args);
+    assert_int_equal (code, 0);
+    assert_int_equal (h_http_raw_status (out), 202);
+    assert_non_null (strstr (out, id));
+    free (out);
+
+    /* the dashboard with the bridge's security headers, and nginx's HSTS */
+    snprintf (args, sizeof args, "--cacert '%s' '%s/'", s_cert,
+              s_nginx.tls_url);
+    out = s_curl (&code, args);
+    assert_int_equal (code, 0);
+    assert_int_equal (h_http_raw_status (out), 200);
+    const char *want[] = {"\nContent-Security-Policy: ",
+                          "\nX-Frame-Options: DENY",
+                          "\nX-Content-Type-Options: nosniff",
+                          "\nReferrer-Policy: no-referrer",
+                          "\nStrict-Transport-Security: max-age=",
+                          NULL};
+    for (int i = 0; want[i]; i++)
+        if (!strcasestr (out, want[i]))
+            fail_msg ("no \"%s\" in the answer to GET /:\n%.2000s", want[i] + 1,
+                      out);
+    free (out);
+
+    /* plain HTTP: no HSTS (a browser would ignore it there) */
+    snprintf (args, sizeof args, "'%s/health'", s_nginx.url);
+    out = s_curl (&code, args);
+    assert_int_equal (code, 0);
+    assert_null (strcasestr (out, "Strict-Transport-Security"));
+    free (out);
+}
+
 /* ---------------------------------------------------------------- kill -9 */
 
 #define S_BATCH   4
@@ -471,6 +574,8 @@ main (void)
         cmocka_unit_test (test_the_api_passes_through_nginx_to_both_bridges),
         cmocka_unit_test (test_the_body_limit_is_the_bridges),
         cmocka_unit_test (test_the_live_feed_passes_through_nginx),
+        cmocka_unit_test (
+            test_https_with_the_certificate_serves_the_api_and_the_dashboard),
         /* last: it kills the first bridge */
         cmocka_unit_test (test_a_bridge_killed_mid_run_costs_no_event),
     };
