@@ -462,6 +462,24 @@ h_clientkey_add (const h_broker_t *b, ef_client_t *admin, const ef_cert_t *cert,
     return ef_client_call (admin, &req, NULL);
 }
 
+void
+h_bridge_kill9 (h_bridge_t *g)
+{
+    int status;
+    if (g->pid <= 0)
+        return;
+    kill (g->pid, SIGKILL);
+    waitpid (g->pid, &status, 0);
+    s_reap (g->pid);
+    g->pid = 0;
+}
+
+int
+h_free_port (void)
+{
+    return s_free_port ();
+}
+
 ef_client_t *
 h_client (const h_broker_t *b)
 {

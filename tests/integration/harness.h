@@ -46,6 +46,12 @@ int h_bridge_start (h_bridge_t *g, const h_broker_t *b,
 /*  SIGTERM and wait; the exit code or -1. */
 int h_bridge_stop (h_bridge_t *g);
 
+/*  SIGKILL and wait (a crash); g->pid is 0 after. */
+void h_bridge_kill9 (h_bridge_t *g);
+/*  A TCP port on 127.0.0.1 that was free a moment ago (bound, read,
+    released): for a process the tests start that cannot take port 0. */
+int h_free_port (void);
+
 /*  Wait (on inotify, up to timeout_ms) until the log at path holds at
     least count lines containing text. 0, or -1 on timeout. */
 int h_log_wait (const char *path, const char *text, int count, long timeout_ms);
