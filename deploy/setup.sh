@@ -14,7 +14,7 @@ PACKAGES=(build-essential cmake pkg-config
 PACKAGES+=(clang-format)  # the ctest `format` (.clang-format at the root)
 PACKAGES+=(chromium)  # the dashboard's browser tests (tests/e2e, headless)
 PACKAGES+=(zlib1g-dev)  # bridge/tools/ef_embed gzips the dashboard at build time
-PACKAGES+=(libsystemd-dev dpkg-dev adduser)  # Type=notify (EF_SYSTEMD); the .deb (CPack, dpkg-shlibdeps; adduser: its Depends)
+PACKAGES+=(libsystemd-dev systemd dpkg-dev adduser)  # Type=notify (EF_SYSTEMD), systemd-analyze (ctest systemd_units); the .deb (CPack, dpkg-shlibdeps; adduser: its Depends)
 PACKAGES+=(nginx openssl)  # tests/integration/test_nginx_lb: nginx in front of two bridges, TLS
 
 missing=()
