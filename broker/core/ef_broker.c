@@ -768,6 +768,9 @@ ef_broker_open (ef_broker_t *self)
         return EF_ENOMEM;
     if ((rc = ef_auth_open (self->auth, dir)))
         return rc;
+    self->backup = ef_backup_new (self->store, dir, self->log);
+    if (!self->backup)
+        return EF_ENOMEM;
     int64_t threads = ef_config_get_int (self->cfg, "hash-threads", 0, &err);
     if (err || threads <= 0) {
         /* argon2id is memory-hard: two at once on two cores cut ingest by
@@ -914,6 +917,7 @@ ef_broker_destroy (ef_broker_t **self_p)
     if (!self_p || !*self_p)
         return;
     ef_broker_t *self = *self_p;
+    ef_backup_destroy (&self->backup); /* waits for a running copy */
     ef_hasher_destroy (&self->hasher);
     ef_validator_destroy (&self->validator);
     ef_consume_destroy (&self->consume); /* not run: nothing parked */

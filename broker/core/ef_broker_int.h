@@ -10,6 +10,7 @@
 
 #include "ef_admin.h"
 #include "ef_auth.h"
+#include "ef_backup.h"
 #include "ef_broker.h"
 #include "ef_consume.h"
 #include "ef_dlq.h"
@@ -66,7 +67,8 @@ struct ef_broker {
     ef_admin_t *admin;
     ef_streams_t *streams;
     ef_publish_t *publish;
-    char why[512]; /* a handler's message that is not static */
+    ef_backup_t *backup; /* BACKUP: one copy at a time, on its thread */
+    char why[512];       /* a handler's message that is not static */
 };
 
 #endif

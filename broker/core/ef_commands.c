@@ -415,6 +415,47 @@ s_stream_gone (ef_broker_t *self, ef_wreq_t *w)
         ef_consume_stream_gone (self->consume, w->stream.num);
 }
 
+/*  BACKUP and BACKUP_STATUS: the operator's alone, and only by the local
+    admin key of the data dir (a backup holds every org and the broker's
+    keys): never the gateway, nor an org's admin. */
+static int
+s_operator_only (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    if (w->who.kind == EF_WHO_CLIENT_KEY &&
+        ef_auth_is_operator (self->auth, &w->who))
+        return 0;
+    *why = "only the local admin key of the broker's data dir (admin.key) "
+           "may run backups";
+    return EF_EFORBIDDEN;
+}
+
+static int
+s_backup (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    int rc = s_operator_only (self, w, why);
+    if (rc == 0)
+        rc = ef_backup_start (self->backup, w->req.dir.ptr, w->req.dir.len,
+                              ef_time_now_ms (), why);
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&self->out, w->req.id, 1);
+    ef_mp_key (&self->out, "backup");
+    ef_backup_write (self->backup, &self->out);
+    return 0;
+}
+
+static int
+s_backup_status (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    int rc = s_operator_only (self, w, why);
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&self->out, w->req.id, 1);
+    ef_mp_key (&self->out, "backup");
+    ef_backup_write (self->backup, &self->out);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- table */
 
 #define ALL      (EF_ROLE_ADMIN | EF_ROLE_PRODUCER | EF_ROLE_CONSUMER)
@@ -493,6 +534,8 @@ static const ef_command_t s_commands[] = {
      NULL},
     {EF_CMD_CLIENTKEY_REVOKE, s_ef_admin_clientkey_revoke, 0, ADMIN, NULL, NULL,
      NULL},
+    {EF_CMD_BACKUP, s_backup, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_BACKUP_STATUS, s_backup_status, 0, ADMIN, NULL, NULL, NULL},
 };
 
 const ef_command_t *

@@ -118,6 +118,14 @@ int ef_store_open (ef_store_t *self, const char **why);
 uint32_t ef_store_format_found (const ef_store_t *self);
 /*  1 once the store hit an unrecoverable error: exit and restart. */
 int ef_store_broken (const ef_store_t *self);
+/*  Write a compacted copy of the open store to fd (LMDB's copy with
+    MDB_CP_COMPACT: the live pages only, under its own read transaction,
+    so writers go on; it blocks the calling thread until done). Any
+    thread. 0, or EF_ESTORE with *why (static or LMDB's text). */
+int ef_store_copy (ef_store_t *self, int fd, const char **why);
+/*  The bytes up to the store's last page in use now: what a compacted
+    copy begun now takes, less by the free pages. */
+uint64_t ef_store_used_bytes (ef_store_t *self);
 
 /* ---------------------------------------------------------------- txns */
 

@@ -132,6 +132,32 @@ ef_store_map_size (const ef_store_t *self)
     return self->map_size;
 }
 
+int
+ef_store_copy (ef_store_t *self, int fd, const char **why)
+{
+    if (!self->env) {
+        *why = "the store is not open";
+        return EF_ESTORE;
+    }
+    int rc = mdb_env_copyfd2 (self->env, fd, MDB_CP_COMPACT);
+    if (rc) {
+        *why = mdb_strerror (rc);
+        return EF_ESTORE;
+    }
+    return 0;
+}
+
+uint64_t
+ef_store_used_bytes (ef_store_t *self)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (!self->env || mdb_env_info (self->env, &info) ||
+        mdb_env_stat (self->env, &st))
+        return 0;
+    return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+}
+
 
 /* ---------------------------------------------------------------- format */
 

@@ -66,6 +66,8 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "EVENT_HISTORY",
     "CHECK_STREAM",
     "DLQ_REASONS",
+    "BACKUP",
+    "BACKUP_STATUS",
 };
 
 const char *

@@ -87,7 +87,8 @@ static const ef_proto_table_t s_rate = EF_PT (s_rate_fields);
     X (SECONDS, "seconds", U32, HAS, seconds, S_OF (has_seconds), NULL)        \
     X (PAYLOAD, "payload", STR, SET, payload, 0, NULL)                         \
     X (EVENT_IDS, "event_ids", LIST, SET, event_ids, S_OF (n_event_ids), NULL) \
-    X (TOTAL_ONLY, "total_only", BOOL, SET, total_only, 0, NULL)
+    X (TOTAL_ONLY, "total_only", BOOL, SET, total_only, 0, NULL)               \
+    X (DIR, "dir", STR, SET, dir, 0, NULL)
 
 #define S_ENUM(id, k, kind, when, m, aux, sub) S_F_##id,
 enum { S_FIELDS (S_ENUM) S_NFIELDS };
@@ -173,6 +174,8 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
                            0},
     [EF_CMD_DLQ_DELETE] = {B (EVENT_ID) | B (EVENT_IDS), 0},
     [EF_CMD_DLQ_REASONS] = {B (STREAM) | B (TYPE) | B (FROM) | B (TO), 0},
+    [EF_CMD_BACKUP] = {B (DIR), 0},
+    [EF_CMD_BACKUP_STATUS] = {0, 0},
     [EF_CMD_LEAVE] = {B (SERVICE), 0},
     [EF_CMD_PASSWORD] = {B (PASSWORD) | B (NEW_PASSWORD), 0},
     [EF_CMD_CHECK_STREAM] = {B (NAME) | B (SCHEMA) | B (PIPELINE) | B (PAYLOAD),
@@ -240,6 +243,7 @@ static const s_required_t s_required[] = {
     {EF_CMD_CLIENTKEY_REVOKE, B (PUBLIC_KEY), 0, "public_key is required"},
     {EF_CMD_PUBLISH, B (STREAM) | B (EVENTS), 0,
      "stream and events are required"},
+    {EF_CMD_BACKUP, B (DIR), 0, "dir is required"},
 };
 
 /*  The range of each number a command takes (protocol.md §4); a value

@@ -106,6 +106,7 @@ s_fill (ef_request_t *q, ef_cmd_t cmd)
     q->all = 1;
     q->request_id = ef_str ("req-1");
     q->traceparent = ef_str (TP);
+    q->dir = ef_str ("/var/backups/ef");
     memset (s_items, 0, sizeof s_items);
     s_items[0].type = ef_str ("t");
     s_items[0].payload = ef_str ("{\"a\":1}");

@@ -69,6 +69,7 @@ int cli_consume_run (const cli_t *cli, int argc, char **argv);
 int cli_groups_run (const cli_t *cli, int argc, char **argv);
 int cli_worker_run (const cli_t *cli, int argc, char **argv);
 int cli_dlq_run (const cli_t *cli, int argc, char **argv);
+int cli_backup_run (const cli_t *cli, int argc, char **argv);
 
 /* ------------------------------------------------- arguments, errors */
 

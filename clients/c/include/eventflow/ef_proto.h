@@ -86,6 +86,8 @@ typedef enum {
     EF_CMD_EVENT_HISTORY,
     EF_CMD_CHECK_STREAM,
     EF_CMD_DLQ_REASONS,
+    EF_CMD_BACKUP,
+    EF_CMD_BACKUP_STATUS,
     EF_CMD_COUNT
 } ef_cmd_t;
 
@@ -187,6 +189,7 @@ typedef struct {
     /* tracing, any command (protocol.md §2): into logs, jobs, events */
     ef_str_t request_id;  /* ≤ EF_MAX_REQUEST_ID printable ASCII bytes */
     ef_str_t traceparent; /* W3C traceparent, 55 bytes */
+    ef_str_t dir;         /* BACKUP: an absolute path on the broker's machine */
     char why[96];         /* decoder: a refusal that names its field */
 } ef_request_t;
 
