@@ -15,6 +15,7 @@ PACKAGES+=(clang-format)  # the ctest `format` (.clang-format at the root)
 PACKAGES+=(chromium)  # the dashboard's browser tests (tests/e2e, headless)
 PACKAGES+=(zlib1g-dev)  # bridge/tools/ef_embed gzips the dashboard at build time
 PACKAGES+=(libsystemd-dev dpkg-dev adduser)  # Type=notify (EF_SYSTEMD); the .deb (CPack, dpkg-shlibdeps; adduser: its Depends)
+PACKAGES+=(docker-compose)  # the ctest `containers`: compose.yaml checked by compose itself (no daemon needed)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
