@@ -220,6 +220,10 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
             "# HELP eventflow_store_bytes Bytes the store uses.\n"
             "# TYPE eventflow_store_bytes gauge\n"
             "eventflow_store_bytes %llu\n"
+            "# HELP eventflow_store_map_size_bytes Largest size the store may "
+            "grow to (--map-size).\n"
+            "# TYPE eventflow_store_map_size_bytes gauge\n"
+            "eventflow_store_map_size_bytes %llu\n"
             "# HELP eventflow_streams Streams in the store.\n"
             "# TYPE eventflow_streams gauge\n"
             "eventflow_streams %llu\n"
@@ -228,8 +232,8 @@ ef_api_metrics (ef_bridge_t *self, ef_http_t *h)
             "eventflow_events_stored %llu\n",
             (unsigned long long)st.published, (unsigned long long)st.rejected,
             (unsigned long long)st.duplicates,
-            (unsigned long long)st.store_bytes, (unsigned long long)st.streams,
-            (unsigned long long)st.events);
+            (unsigned long long)st.store_bytes, (unsigned long long)st.map_size,
+            (unsigned long long)st.streams, (unsigned long long)st.events);
     }
     if (up && have_proc)
         s_processing_lines (h, &proc);
