@@ -31,8 +31,9 @@ struct ef_auth {
     ef_store_txn_t *zap_reader; /* the ZAP thread's */
     ef_cert_t server;
     uint8_t gateway_pub[32];
-    char operator_z85[41]; /* the local admin key's: the machine's operator */
-    uint8_t jwt_key[EF_JWT_KEY_LEN];
+    char operator_z85[41];  /* the local admin key's: the machine's operator */
+    ef_jwt_keys_t jwt_keys; /* the signing key and the previous ones */
+    char dir[4096];         /* the data dir, where jwt.keys lives */
     ef_ratelimit_t *rates;
     ef_keyuse_t *keyuse; /* API keys' recent use, in memory */
     ef_throttle_t *login_emails, *login_addrs;
@@ -73,7 +74,7 @@ ef_auth_destroy (ef_auth_t **self_p)
     ef_keyuse_destroy (&self->keyuse);
     ef_throttle_destroy (&self->login_emails);
     ef_throttle_destroy (&self->login_addrs);
-    sodium_memzero (self->jwt_key, sizeof self->jwt_key);
+    ef_jwt_keys_wipe (&self->jwt_keys);
     sodium_memzero (&self->server, sizeof self->server);
     free (self);
     *self_p = NULL;
@@ -254,11 +255,12 @@ ef_auth_open (ef_auth_t *self, const char *dir)
         return EF_ESTORE;
     zmq_z85_decode (self->gateway_pub, gateway.public_key);
     sodium_memzero (&gateway, sizeof gateway);
-    char path[4096];
-    snprintf (path, sizeof path, "%s/jwt.key", dir);
-    if (ef_jwt_key_load_or_create (path, self->jwt_key)) {
-        ef_log_error (self->log, "cannot load or create the JWT key",
-                      "\"path\":\"%s\"", path);
+    snprintf (self->dir, sizeof self->dir, "%s", dir);
+    int krc = ef_jwt_keys_load (&self->jwt_keys, dir, ef_time_now_ms () / 1000);
+    if (krc) {
+        ef_log_error (self->log, "cannot load or create the JWT keys",
+                      "\"dir\":\"%s\",\"error\":\"%s\"", dir,
+                      ef_error_name (krc));
         return EF_ESTORE;
     }
     /* verified against when an email is unknown, to take the same time */
@@ -362,8 +364,8 @@ s_from_jwt (ef_auth_t *self, ef_store_txn_t *txn, const ef_request_t *req,
     ef_family_t fam;
     const char *why = NULL;
     ef_str_t token = req->auth_jwt;
-    if (ef_jwt_verify (self->jwt_key, token.ptr, token.len,
-                       ef_time_now_ms () / 1000, &c, &why))
+    if (ef_jwt_keys_verify (&self->jwt_keys, token.ptr, token.len,
+                            ef_time_now_ms () / 1000, &c, &why))
         return s_refused (self, req, "jwt", why, NULL);
     /* deleted users, logged-out families and everything issued before a
        password change lose their tokens at once */
@@ -476,7 +478,20 @@ ef_auth_access_token (ef_auth_t *self, const ef_user_t *user,
     snprintf (c.fam, sizeof c.fam, "%s", family ? family : "");
     c.iat = now_ms / 1000;
     c.exp = c.iat + EF_ACCESS_TTL_S;
-    return ef_jwt_sign (self->jwt_key, &c, out, EF_ACCESS_MAX);
+    return ef_jwt_keys_sign (&self->jwt_keys, &c, out, EF_ACCESS_MAX);
+}
+
+int
+ef_auth_rotate_jwt_key (ef_auth_t *self, uint64_t now_ms, char kid[16])
+{
+    int rc = ef_jwt_keys_rotate (&self->jwt_keys, self->dir, now_ms / 1000,
+                                 EF_ACCESS_TTL_S, kid);
+    if (rc)
+        ef_log_error (self->log, "cannot rotate the JWT key",
+                      "\"error\":\"%s\"", ef_error_name (rc));
+    else
+        ef_log_info (self->log, "JWT key rotated", "\"kid\":\"%s\"", kid);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- logins */

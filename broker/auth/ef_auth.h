@@ -73,6 +73,12 @@ void ef_auth_key_forget (ef_auth_t *self, ef_str_t key_id);
 int ef_auth_access_token (ef_auth_t *self, const ef_user_t *user,
                           const ef_org_t *org, const char *family,
                           uint64_t now_ms, char *out);
+/*  Rotate the JWT signing key (ef_jwt.h, key set): a new key signs from
+    now on, the previous one verifies for EF_ACCESS_TTL_S more (the
+    longest life of an access token; refresh tokens are opaque strings in
+    the store, not signed with it). kid (16 bytes) receives the new key's
+    id. 0, EF_ECONFLICT (too many keys still verify), EF_ESTORE. */
+int ef_auth_rotate_jwt_key (ef_auth_t *self, uint64_t now_ms, char kid[16]);
 /*  Failed logins (ef_throttle.h): per email (lower-cased) and per client
     address, which gets four times as many free failures. check: 0, or
     EF_ERATE with the wait when either is held back. failed: count a

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,8 +26,12 @@
 #define S_MAC_B64_LEN 43 /* base64url of 32 bytes, no padding */
 #define S_AUDIENCE    "eventflow"
 #define S_TYP         "at+jwt"
-/*  The one header we sign and accept. */
-#define S_HEADER "{\"alg\":\"HS256\",\"typ\":\"" S_TYP "\"}"
+/*  The one header we sign and accept, kid left aside. */
+#define S_HEADER     "{\"alg\":\"HS256\",\"typ\":\"" S_TYP "\"}"
+#define S_HEADER_MAX 96 /* S_HEADER with a kid of 15 chars */
+/*  The kid of dir/jwt.key, the key from before rotation. */
+#define S_KID_FIRST "1"
+static const char s_bad_signature[] = "bad signature";
 /*  Room for any decoded segment of a token of EF_JWT_MAX_TOKEN bytes. */
 #define S_SEGMENT_MAX (EF_JWT_MAX_TOKEN / 4 * 3 + 3)
 /*  Room for the payload JSON of valid claims: three ids of 63 chars, each
@@ -61,12 +66,29 @@ s_role_ok (const char *s, size_t n)
     return 0;
 }
 
+/*  1 when the field kid (16 bytes) holds 0-15 chars of [0-9A-Za-z_-]: no
+    escaping in the header, nothing to confuse a file line. */
+static int
+s_kid_ok (const char *kid)
+{
+    const char *nul = memchr (kid, '\0', 16);
+    if (!nul)
+        return 0;
+    for (; kid < nul; kid++) {
+        unsigned char ch = (unsigned char)*kid;
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+            return 0;
+    }
+    return 1;
+}
+
 static int
 s_claims_ok (const ef_jwt_claims_t *c)
 {
     return s_id_ok (c->sub, sizeof c->sub, 1) &&
            s_id_ok (c->org, sizeof c->org, 1) &&
-           s_id_ok (c->fam, sizeof c->fam, 0) &&
+           s_id_ok (c->fam, sizeof c->fam, 0) && s_kid_ok (c->kid) &&
            memchr (c->role, '\0', sizeof c->role) &&
            s_role_ok (c->role, strlen (c->role)) && c->iat <= INT64_MAX &&
            c->exp <= INT64_MAX;
@@ -99,7 +121,14 @@ ef_jwt_sign (const uint8_t key[EF_JWT_KEY_LEN], const ef_jwt_claims_t *c,
     if (plen > sizeof payload)
         return EF_EINTERNAL; /* S_PAYLOAD_MAX is wrong */
 
-    const size_t hlen = sizeof S_HEADER - 1;
+    char header[S_HEADER_MAX];
+    if (c->kid[0])
+        snprintf (header, sizeof header,
+                  "{\"alg\":\"HS256\",\"typ\":\"" S_TYP "\",\"kid\":\"%s\"}",
+                  c->kid);
+    else
+        memcpy (header, S_HEADER, sizeof S_HEADER);
+    const size_t hlen = strlen (header);
     /*  The _ENCODED_LEN macros count the NUL, which here stands in for the
         dots and the final NUL. */
     size_t h64 = sodium_base64_ENCODED_LEN (hlen, S_B64);
@@ -109,7 +138,7 @@ ef_jwt_sign (const uint8_t key[EF_JWT_KEY_LEN], const ef_jwt_claims_t *c,
         return EF_ETOOBIG;
 
     char *w = out;
-    sodium_bin2base64 (w, h64, (const unsigned char *)S_HEADER, hlen, S_B64);
+    sodium_bin2base64 (w, h64, (const unsigned char *)header, hlen, S_B64);
     w += h64 - 1;
     *w++ = '.';
     sodium_bin2base64 (w, p64, (const unsigned char *)payload, plen, S_B64);
@@ -321,12 +350,12 @@ ef_jwt_verify (const uint8_t key[EF_JWT_KEY_LEN], const char *token, size_t len,
     crypto_auth_hmacsha256 (mac, (const unsigned char *)token,
                             (unsigned long long)(dot2 - token), key);
     if (sodium_memcmp (mac, sig, sizeof mac) != 0) {
-        reason = "bad signature";
+        reason = s_bad_signature;
         goto done;
     }
 
     /*  The header: exactly {"alg":"HS256","typ":"at+jwt"}, in any order
-        and spacing, nothing more. */
+        and spacing, with at most a kid more. */
     size_t n = s_unbase64 (buf, token, dot1 - token);
     if (n == 0) {
         reason = "header is not base64url";
@@ -347,7 +376,20 @@ ef_jwt_verify (const uint8_t key[EF_JWT_KEY_LEN], const char *token, size_t len,
         reason = "typ is not at+jwt";
         goto done;
     }
-    if (json_object_size (header) != 2) {
+    const json_t *kid = json_object_get (header, "kid");
+    if (kid) {
+        if (!json_is_string (kid) ||
+            json_string_length (kid) >= sizeof got.kid) {
+            reason = "kid invalid";
+            goto done;
+        }
+        memcpy (got.kid, json_string_value (kid), json_string_length (kid) + 1);
+        if (!s_kid_ok (got.kid)) {
+            reason = "kid invalid";
+            goto done;
+        }
+    }
+    if (json_object_size (header) != (kid ? 3u : 2u)) {
         reason = "unexpected header parameter";
         goto done;
     }
@@ -522,4 +564,214 @@ ef_jwt_key_load_or_create (const char *path, uint8_t key[EF_JWT_KEY_LEN])
     }
     sodium_memzero (fresh, sizeof fresh);
     return rc;
+}
+
+/* ---------------------------------------------------------------- key set */
+
+#define S_KEYS_FILE "jwt.keys"
+#define S_KEYS_LINE 128 /* "KID HEX UNTIL\n" is under 100 bytes */
+
+/*  Parse one line of jwt.keys into e. 0, or -1. */
+static int
+s_keys_parse (const char *line, ef_jwt_keyent_t *e)
+{
+    char kid[17], hex[2 * EF_JWT_KEY_LEN + 2];
+    unsigned long long until;
+    size_t bin = 0;
+    if (sscanf (line, "%16s %65s %llu", kid, hex, &until) != 3 ||
+        strlen (kid) >= sizeof e->kid || kid[0] == '\0' ||
+        strlen (hex) != 2 * EF_JWT_KEY_LEN)
+        return -1;
+    memcpy (e->kid, kid, strlen (kid) + 1);
+    if (!s_kid_ok (e->kid) ||
+        sodium_hex2bin (e->key, sizeof e->key, hex, strlen (hex), NULL, &bin,
+                        NULL) != 0 ||
+        bin != EF_JWT_KEY_LEN)
+        return -1;
+    sodium_memzero (hex, sizeof hex);
+    e->until = (uint64_t)until;
+    return 0;
+}
+
+/*  Drop the keys that no longer verify at now_s (never the current). */
+static void
+s_keys_prune (ef_jwt_keys_t *ks, uint64_t now_s)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < ks->n; i++)
+        if (ks->k[i].until == 0 || ks->k[i].until > now_s)
+            ks->k[w++] = ks->k[i];
+    for (size_t i = w; i < ks->n; i++)
+        sodium_memzero (&ks->k[i], sizeof ks->k[i]);
+    ks->n = w;
+}
+
+int
+ef_jwt_keys_load (ef_jwt_keys_t *ks, const char *dir, uint64_t now_s)
+{
+    char path[4096];
+    memset (ks, 0, sizeof *ks);
+    snprintf (path, sizeof path, "%s/" S_KEYS_FILE, dir);
+    FILE *f = fopen (path, "re");
+    if (!f) {
+        if (errno != ENOENT)
+            return EF_ESTORE;
+        snprintf (path, sizeof path, "%s/jwt.key", dir);
+        int rc = ef_jwt_key_load_or_create (path, ks->k[0].key);
+        if (rc == 0) {
+            strcpy (ks->k[0].kid, S_KID_FIRST);
+            ks->n = 1;
+        }
+        return rc;
+    }
+    char line[S_KEYS_LINE];
+    int rc = 0;
+    while (rc == 0 && fgets (line, sizeof line, f)) {
+        if (ks->n == EF_JWT_KEYS_MAX || !strchr (line, '\n') ||
+            s_keys_parse (line, &ks->k[ks->n]) != 0)
+            rc = EF_EINVAL;
+        else
+            ks->n++;
+    }
+    if (rc == 0 && ferror (f))
+        rc = EF_ESTORE;
+    fclose (f);
+    sodium_memzero (line, sizeof line);
+    /*  Exactly one current key, the last. */
+    if (rc == 0 && (ks->n == 0 || ks->k[ks->n - 1].until != 0))
+        rc = EF_EINVAL;
+    for (size_t i = 0; rc == 0 && i + 1 < ks->n; i++)
+        if (ks->k[i].until == 0)
+            rc = EF_EINVAL;
+    if (rc)
+        ef_jwt_keys_wipe (ks);
+    else
+        s_keys_prune (ks, now_s);
+    return rc;
+}
+
+/*  Write ks to dir/jwt.keys atomically. 0 or EF_ESTORE. */
+static int
+s_keys_save (const ef_jwt_keys_t *ks, const char *dir)
+{
+    char path[4096], tmp[4096 + 16];
+    snprintf (path, sizeof path, "%s/" S_KEYS_FILE, dir);
+    snprintf (tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkostemp (tmp, O_CLOEXEC);
+    if (fd < 0)
+        return EF_ESTORE;
+    int rc = fchmod (fd, S_IRUSR | S_IWUSR) == 0 ? 0 : EF_ESTORE;
+    char buf[EF_JWT_KEYS_MAX * S_KEYS_LINE];
+    size_t len = 0;
+    for (size_t i = 0; i < ks->n; i++) {
+        char hex[2 * EF_JWT_KEY_LEN + 1];
+        sodium_bin2hex (hex, sizeof hex, ks->k[i].key, EF_JWT_KEY_LEN);
+        len += (size_t)snprintf (buf + len, sizeof buf - len, "%s %s %llu\n",
+                                 ks->k[i].kid, hex,
+                                 (unsigned long long)ks->k[i].until);
+        sodium_memzero (hex, sizeof hex);
+    }
+    size_t put = 0;
+    while (rc == 0 && put < len) {
+        ssize_t w = write (fd, buf + put, len - put);
+        if (w > 0)
+            put += (size_t)w;
+        else if (w < 0 && errno != EINTR)
+            rc = EF_ESTORE;
+    }
+    sodium_memzero (buf, sizeof buf);
+    if (rc == 0 && fsync (fd) != 0)
+        rc = EF_ESTORE;
+    if (close (fd) != 0 && rc == 0)
+        rc = EF_ESTORE;
+    if (rc == 0 && rename (tmp, path) != 0)
+        rc = EF_ESTORE;
+    if (rc)
+        unlink (tmp);
+    else if (s_sync_dir (path) != 0)
+        rc = EF_ESTORE;
+    return rc;
+}
+
+int
+ef_jwt_keys_rotate (ef_jwt_keys_t *ks, const char *dir, uint64_t now_s,
+                    uint64_t keep_s, char kid[16])
+{
+    ef_jwt_keys_t next = *ks;
+    s_keys_prune (&next, now_s);
+    if (next.n == 0 || next.n == EF_JWT_KEYS_MAX) {
+        int full = next.n != 0;
+        ef_jwt_keys_wipe (&next);
+        return full ? EF_ECONFLICT : EF_EINTERNAL;
+    }
+    /*  The new id: one more than the greatest numeric id in the set. */
+    unsigned long long top = 0;
+    for (size_t i = 0; i < next.n; i++) {
+        unsigned long long v = strtoull (next.k[i].kid, NULL, 10);
+        top = v > top ? v : top;
+    }
+    next.k[next.n - 1].until = now_s + keep_s;
+    ef_jwt_keyent_t *e = &next.k[next.n++];
+    snprintf (e->kid, sizeof e->kid, "%llu", top + 1);
+    ef_jwt_key_generate (e->key);
+    e->until = 0;
+    int rc = s_keys_save (&next, dir);
+    if (rc == 0) {
+        ef_jwt_keys_wipe (ks);
+        *ks = next;
+        memcpy (kid, e->kid, sizeof e->kid);
+    }
+    sodium_memzero (&next, sizeof next);
+    return rc;
+}
+
+int
+ef_jwt_keys_sign (const ef_jwt_keys_t *ks, ef_jwt_claims_t *c, char *out,
+                  size_t outlen)
+{
+    if (ks->n == 0)
+        return EF_EINTERNAL;
+    const ef_jwt_keyent_t *cur = &ks->k[ks->n - 1];
+    memcpy (c->kid, cur->kid, sizeof c->kid);
+    return ef_jwt_sign (cur->key, c, out, outlen);
+}
+
+int
+ef_jwt_keys_verify (const ef_jwt_keys_t *ks, const char *token, size_t len,
+                    uint64_t now_s, ef_jwt_claims_t *c, const char **why)
+{
+    const char *reason = "signed by no key of the set (unknown or removed)";
+    int rc = EF_EAUTH;
+    ef_jwt_claims_t got;
+    /*  Each key's MAC in turn (a handful): nothing the peer wrote is
+        parsed before a MAC holds, so the kid is checked after it. */
+    for (size_t i = 0; i < ks->n; i++) {
+        const ef_jwt_keyent_t *e = &ks->k[i];
+        if (e->until != 0 && e->until <= now_s)
+            continue;
+        const char *r = NULL;
+        rc = ef_jwt_verify (e->key, token, len, now_s, &got, &r);
+        if (rc != 0 && r == s_bad_signature) {
+            rc = EF_EAUTH;
+            continue;
+        }
+        reason = r;
+        if (rc == 0 && strcmp (got.kid[0] ? got.kid : S_KID_FIRST, e->kid)) {
+            rc = EF_EAUTH;
+            reason = "kid does not name the key that signed it";
+        }
+        break;
+    }
+    if (rc == 0 && c)
+        *c = got;
+    if (why)
+        *why = rc ? reason : NULL;
+    sodium_memzero (&got, sizeof got);
+    return rc;
+}
+
+void
+ef_jwt_keys_wipe (ef_jwt_keys_t *ks)
+{
+    sodium_memzero (ks, sizeof *ks);
 }

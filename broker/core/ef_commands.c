@@ -415,9 +415,10 @@ s_stream_gone (ef_broker_t *self, ef_wreq_t *w)
         ef_consume_stream_gone (self->consume, w->stream.num);
 }
 
-/*  BACKUP and BACKUP_STATUS: the operator's alone, and only by the local
-    admin key of the data dir (a backup holds every org and the broker's
-    keys): never the gateway, nor an org's admin. */
+/*  BACKUP, BACKUP_STATUS and ROTATE_JWT_KEY: the operator's alone, and
+    only by the local admin key of the data dir (a backup holds every org
+    and the broker's keys; the JWT key signs every user's tokens): never
+    the gateway, nor an org's admin. */
 static int
 s_operator_only (ef_broker_t *self, ef_wreq_t *w, const char **why)
 {
@@ -425,7 +426,7 @@ s_operator_only (ef_broker_t *self, ef_wreq_t *w, const char **why)
         ef_auth_is_operator (self->auth, &w->who))
         return 0;
     *why = "only the local admin key of the broker's data dir (admin.key) "
-           "may run backups";
+           "may run backups and rotate keys";
     return EF_EFORBIDDEN;
 }
 
@@ -453,6 +454,29 @@ s_backup_status (ef_broker_t *self, ef_wreq_t *w, const char **why)
     ef_proto_reply_ok (&self->out, w->req.id, 1);
     ef_mp_key (&self->out, "backup");
     ef_backup_write (self->backup, &self->out);
+    return 0;
+}
+
+/*  ROTATE_JWT_KEY: a new JWT signing key; the old one verifies until its
+    tokens have expired (ef_auth_rotate_jwt_key). */
+static int
+s_rotate_jwt_key (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    char kid[16];
+    int rc = s_operator_only (self, w, why);
+    if (rc == 0 &&
+        (rc = ef_auth_rotate_jwt_key (self->auth, ef_time_now_ms (), kid)))
+        *why = rc == EF_ECONFLICT
+                   ? "too many JWT keys still verify tokens: try again when "
+                     "the oldest expires (15 minutes after its rotation)"
+                   : "cannot write jwt.keys in the data dir (see the log)";
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&self->out, w->req.id, 2);
+    ef_mp_key (&self->out, "kid");
+    ef_mp_cstr (&self->out, kid);
+    ef_mp_key (&self->out, "previous_valid_s");
+    ef_mp_uint (&self->out, EF_ACCESS_TTL_S);
     return 0;
 }
 
@@ -536,6 +560,7 @@ static const ef_command_t s_commands[] = {
      NULL},
     {EF_CMD_BACKUP, s_backup, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_BACKUP_STATUS, s_backup_status, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_ROTATE_JWT_KEY, s_rotate_jwt_key, 0, ADMIN, NULL, NULL, NULL},
 };
 
 const ef_command_t *

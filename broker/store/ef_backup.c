@@ -35,7 +35,7 @@ static const struct {
 } s_key_files[] = {
     {"broker.key", 1},  {"broker.pub", 1}, {"gateway.key", 1},
     {"gateway.pub", 0}, {"admin.key", 1},  {"admin.pub", 0},
-    {"jwt.key", 1},
+    {"jwt.key", 1},     {"jwt.keys", 0},
 };
 
 typedef enum { S_NONE, S_RUNNING, S_DONE, S_FAILED } s_state_t;

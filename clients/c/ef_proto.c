@@ -68,6 +68,7 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "DLQ_REASONS",
     "BACKUP",
     "BACKUP_STATUS",
+    "ROTATE_JWT_KEY",
 };
 
 const char *

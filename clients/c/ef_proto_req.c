@@ -176,6 +176,7 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_DLQ_REASONS] = {B (STREAM) | B (TYPE) | B (FROM) | B (TO), 0},
     [EF_CMD_BACKUP] = {B (DIR), 0},
     [EF_CMD_BACKUP_STATUS] = {0, 0},
+    [EF_CMD_ROTATE_JWT_KEY] = {0, 0},
     [EF_CMD_LEAVE] = {B (SERVICE), 0},
     [EF_CMD_PASSWORD] = {B (PASSWORD) | B (NEW_PASSWORD), 0},
     [EF_CMD_CHECK_STREAM] = {B (NAME) | B (SCHEMA) | B (PIPELINE) | B (PAYLOAD),

@@ -470,8 +470,9 @@ test_header_with_crit_or_other_parameters_is_refused (void **state)
     (void)state;
     static const char *const headers[] = {
         "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"crit\":[\"exp\"]}",
-        "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"1\"}",
+        "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"x5u\":\"http://x\"}",
         "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"jku\":\"http://x\"}",
+        "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"1\",\"jku\":\"x\"}",
     };
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
         s_forge (headers[i], PAYLOAD_WITH (""), s_tok);
@@ -486,6 +487,37 @@ test_header_with_crit_or_other_parameters_is_refused (void **state)
     s_forge (" { \"typ\" : \"at+jwt\" , \"alg\" : \"HS256\" } ",
              PAYLOAD_WITH (""), s_tok);
     s_accepted (s_tok, &out);
+}
+
+/*  A kid is the one header parameter allowed beside alg and typ: it comes
+    back in the claims; a kid that is not a short id is refused. */
+static void
+test_kid_is_returned_and_checked (void **state)
+{
+    (void)state;
+    ef_jwt_claims_t out;
+    s_forge ("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"7\"}",
+             PAYLOAD_WITH (""), s_tok);
+    s_accepted (s_tok, &out);
+    assert_string_equal (out.kid, "7");
+    static const char *const bad[] = {
+        "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":7}",
+        "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"a/b\"}",
+        "{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"0123456789abcdef\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_forge (bad[i], PAYLOAD_WITH (""), s_tok);
+        s_refused (s_tok, "kid invalid");
+    }
+    /*  Signed with a kid, verified to the same kid. */
+    ef_jwt_claims_t in = s_claims ();
+    strcpy (in.kid, "42");
+    char tok[EF_JWT_MAX_SIGNED];
+    s_sign (&in, tok, sizeof tok);
+    s_accepted (tok, &out);
+    assert_string_equal (out.kid, "42");
+    strcpy (in.kid, "no spaces");
+    assert_int_equal (ef_jwt_sign (s_key, &in, tok, sizeof tok), EF_EINVAL);
 }
 
 /* ---------------------------------------------------------------- claims */
@@ -836,6 +868,143 @@ test_key_in_a_missing_directory_is_estore (void **state)
     assert_int_equal (ef_jwt_key_load_or_create ("", key), EF_ESTORE);
 }
 
+/* ---------------------------------------------------------------- key set */
+
+static void
+s_set_sign (const ef_jwt_keys_t *ks, uint64_t iat, char *tok)
+{
+    ef_jwt_claims_t c = s_claims ();
+    c.iat = iat;
+    c.exp = iat + 900;
+    assert_int_equal (ef_jwt_keys_sign (ks, &c, tok, EF_JWT_MAX_SIGNED), 0);
+}
+
+static int
+s_set_verify (const ef_jwt_keys_t *ks, const char *tok, uint64_t now,
+              const char **why)
+{
+    ef_jwt_claims_t out;
+    return ef_jwt_keys_verify (ks, tok, strlen (tok), now, &out, why);
+}
+
+/*  Before any rotation the set is jwt.key with kid "1"; a token without a
+    kid (made before rotation existed) verifies with it only. Rotation
+    makes a new current key that new tokens name; tokens of the old key
+    verify until keep_s has passed, then that key is gone and its tokens
+    are refused; a restart (reload from the directory) keeps the set. */
+static void
+test_key_set_rotation (void **state)
+{
+    fx_t *fx = *state;
+    ef_jwt_keys_t ks, again;
+    char legacy[EF_JWT_MAX_SIGNED], t1[EF_JWT_MAX_SIGNED];
+    char t2[EF_JWT_MAX_SIGNED], kid[16];
+    const char *why = NULL;
+    assert_int_equal (ef_jwt_keys_load (&ks, fx->dir, NOW), 0);
+    assert_int_equal (ks.n, 1);
+    assert_string_equal (ks.k[0].kid, "1");
+
+    /*  A kid-less token signed with jwt.key, as before this change. */
+    uint8_t old[EF_JWT_KEY_LEN];
+    assert_int_equal (ef_jwt_key_load_or_create (fx->path, old), 0);
+    ef_jwt_claims_t c = s_claims ();
+    assert_int_equal (ef_jwt_sign (old, &c, legacy, sizeof legacy), 0);
+    assert_int_equal (s_set_verify (&ks, legacy, NOW, NULL), 0);
+    s_set_sign (&ks, NOW, t1);
+    ef_jwt_claims_t out;
+    assert_int_equal (
+        ef_jwt_keys_verify (&ks, t1, strlen (t1), NOW, &out, NULL), 0);
+    assert_string_equal (out.kid, "1");
+
+    assert_int_equal (ef_jwt_keys_rotate (&ks, fx->dir, NOW + 10, 900, kid), 0);
+    assert_string_equal (kid, "2");
+    s_set_sign (&ks, NOW + 10, t2);
+    assert_int_equal (
+        ef_jwt_keys_verify (&ks, t2, strlen (t2), NOW + 10, &out, NULL), 0);
+    assert_string_equal (out.kid, "2");
+    /*  The old key's tokens, with and without kid, still verify. */
+    assert_int_equal (s_set_verify (&ks, legacy, NOW + 20, NULL), 0);
+    assert_int_equal (s_set_verify (&ks, t1, NOW + 20, NULL), 0);
+
+    /*  A restart keeps both keys. */
+    assert_int_equal (ef_jwt_keys_load (&again, fx->dir, NOW + 20), 0);
+    assert_int_equal (again.n, 2);
+    assert_int_equal (s_set_verify (&again, t1, NOW + 20, NULL), 0);
+    assert_int_equal (s_set_verify (&again, t2, NOW + 20, NULL), 0);
+    assert_int_equal (s_set_verify (&again, legacy, NOW + 20, NULL), 0);
+
+    /*  A token naming the other key's kid is refused even with a valid
+        MAC: the kid must name the key that signed it. */
+    ef_jwt_claims_t lie = s_claims ();
+    char forged[EF_JWT_MAX_SIGNED];
+    strcpy (lie.kid, "2");
+    assert_int_equal (ef_jwt_sign (old, &lie, forged, sizeof forged), 0);
+    assert_int_equal (s_set_verify (&ks, forged, NOW + 20, &why), EF_EAUTH);
+    assert_string_equal (why, "kid does not name the key that signed it");
+
+    /*  Once the old key has outlived its tokens, a rotation removes it:
+        a token signed with it (were one still unexpired) is refused. */
+    c = s_claims ();
+    c.iat = NOW + 900;
+    c.exp = NOW + 5000;
+    strcpy (c.kid, "1");
+    char late[EF_JWT_MAX_SIGNED];
+    assert_int_equal (ef_jwt_sign (old, &c, late, sizeof late), 0);
+    assert_int_equal (s_set_verify (&ks, late, NOW + 905, NULL), 0);
+    assert_int_equal (ef_jwt_keys_rotate (&ks, fx->dir, NOW + 1000, 900, kid),
+                      0);
+    assert_string_equal (kid, "3");
+    assert_int_equal (ks.n, 2);
+    assert_int_equal (s_set_verify (&ks, late, NOW + 1000, &why), EF_EAUTH);
+    assert_string_equal (why,
+                         "signed by no key of the set (unknown or removed)");
+    assert_int_equal (ef_jwt_keys_load (&again, fx->dir, NOW + 1000), 0);
+    assert_int_equal (again.n, 2);
+    assert_int_equal (s_set_verify (&again, late, NOW + 1000, NULL), EF_EAUTH);
+    s_set_sign (&ks, NOW + 1000, t2);
+    assert_int_equal (s_set_verify (&again, t2, NOW + 1000, NULL), 0);
+    /*  No temporary file is left: jwt.key and jwt.keys. */
+    assert_int_equal (s_count_entries (fx->dir), 2);
+    ef_jwt_keys_wipe (&ks);
+    ef_jwt_keys_wipe (&again);
+}
+
+/*  At most EF_JWT_KEYS_MAX keys verify at once; a damaged jwt.keys is
+    refused, not half read. */
+static void
+test_key_set_limits_and_damage (void **state)
+{
+    fx_t *fx = *state;
+    ef_jwt_keys_t ks;
+    char kid[16], path[192];
+    assert_int_equal (ef_jwt_keys_load (&ks, fx->dir, NOW), 0);
+    for (int i = 1; i < EF_JWT_KEYS_MAX; i++)
+        assert_int_equal (ef_jwt_keys_rotate (&ks, fx->dir, NOW, 900, kid), 0);
+    assert_int_equal (ef_jwt_keys_rotate (&ks, fx->dir, NOW, 900, kid),
+                      EF_ECONFLICT);
+    assert_int_equal (ks.n, EF_JWT_KEYS_MAX);
+    assert_int_equal (ef_jwt_keys_rotate (&ks, fx->dir, NOW + 901, 900, kid),
+                      0);
+    snprintf (path, sizeof path, "%s/jwt.keys", fx->dir);
+    static const char *const bad[] = {
+        "",
+        "1 00 0\n",
+        "1 0000000000000000000000000000000000000000000000000000000000000000 "
+        "5\n",
+        "1 0000000000000000000000000000000000000000000000000000000000000000 0",
+        "x/y 0000000000000000000000000000000000000000000000000000000000000000 "
+        "0\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        FILE *f = fopen (path, "w");
+        assert_non_null (f);
+        fputs (bad[i], f);
+        fclose (f);
+        assert_int_equal (ef_jwt_keys_load (&ks, fx->dir, NOW), EF_EINVAL);
+    }
+    ef_jwt_keys_wipe (&ks);
+}
+
 int
 main (void)
 {
@@ -863,6 +1032,7 @@ main (void)
             test_other_algs_are_refused_even_under_a_valid_hs256_mac),
         cmocka_unit_test (test_typ_other_than_at_jwt_is_refused),
         cmocka_unit_test (test_header_with_crit_or_other_parameters_is_refused),
+        cmocka_unit_test (test_kid_is_returned_and_checked),
         cmocka_unit_test (test_wrong_or_missing_aud_is_refused),
         cmocka_unit_test (test_aud_array_containing_eventflow_is_accepted),
         cmocka_unit_test (test_identity_claims_must_fit_their_fields),
@@ -877,6 +1047,10 @@ main (void)
             s_teardown),
         cmocka_unit_test_setup_teardown (
             test_key_in_a_missing_directory_is_estore, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_key_set_rotation, s_setup,
+                                         s_teardown),
+        cmocka_unit_test_setup_teardown (test_key_set_limits_and_damage,
+                                         s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

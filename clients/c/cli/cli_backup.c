@@ -4,7 +4,8 @@
     follows it with BACKUP_STATUS until it ends, printing its progress;
     `admin restore BACKUP DATA_DIR` is local and offline: it copies a
     backup's files into a new data dir and checks that LMDB opens the
-    store there. */
+    store there. `admin rotate-jwt-key` asks the broker for a new JWT
+    signing key (ROTATE_JWT_KEY). */
 #include "cli.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_proto.h"
@@ -24,6 +25,7 @@
 static const char s_usage[] =
     "Usage: eventflow admin backup DIR\n"
     "       eventflow admin restore BACKUP DATA_DIR\n"
+    "       eventflow admin rotate-jwt-key\n"
     "\n"
     "backup: the running broker copies its store (compacted, consistent:\n"
     "  every event acknowledged before the backup began) and its key files\n"
@@ -36,7 +38,11 @@ static const char s_usage[] =
     "restore: local and offline (the broker need not run): copies BACKUP's\n"
     "  files into DATA_DIR (missing or empty) and checks that the store\n"
     "  opens. Run it as the broker's user, then start the broker with\n"
-    "  --data-dir DATA_DIR.\n";
+    "  --data-dir DATA_DIR.\n"
+    "rotate-jwt-key: the broker signs access tokens with a new key from now\n"
+    "  on (its id, kid, is printed as JSON) and keeps the old key, in its\n"
+    "  data dir, to verify the tokens it signed until they expire (15\n"
+    "  minutes). Only the local admin key of the data dir may ask.\n";
 
 static int
 s_sub_usage (int help)
@@ -181,6 +187,35 @@ s_backup (const cli_t *cli, const char *dir)
             code = CLI_EXIT_REFUSED;
         }
         break;
+    }
+    ef_client_destroy (&client);
+    return code;
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static int
+s_rotate_jwt_key (const cli_t *cli)
+{
+    ef_client_t *client;
+    int rc = cli_connect (cli, &client);
+    if (rc)
+        return rc;
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_ROTATE_JWT_KEY;
+    const ef_reply_t *rep;
+    rc = ef_client_call (client, &req, &rep);
+    int code = CLI_EXIT_OK;
+    if (rc)
+        code = cli_fail (client, rc, "admin rotate-jwt-key");
+    else {
+        ef_buf_t out;
+        ef_buf_init (&out);
+        ef_proto_reply_json (&out, rep);
+        ef_buf_append (&out, "\n", 1);
+        if (cli_flush_buf (&out, stdout))
+            code = CLI_EXIT_REFUSED;
+        ef_buf_free (&out);
     }
     ef_client_destroy (&client);
     return code;
@@ -356,5 +391,7 @@ cli_backup_run (const cli_t *cli, int argc, char **argv)
         return s_backup (cli, pos[1]);
     if (npos == 3 && !strcmp (pos[0], "restore"))
         return s_restore (pos[1], pos[2]);
+    if (npos == 1 && !strcmp (pos[0], "rotate-jwt-key"))
+        return s_rotate_jwt_key (cli);
     return s_sub_usage (0);
 }

@@ -88,6 +88,7 @@ typedef enum {
     EF_CMD_DLQ_REASONS,
     EF_CMD_BACKUP,
     EF_CMD_BACKUP_STATUS,
+    EF_CMD_ROTATE_JWT_KEY,
     EF_CMD_COUNT
 } ef_cmd_t;
 
