@@ -4,7 +4,8 @@
     that only holders of the key can reach the parser, then checks the
     header and the claims one by one; every failure is EF_EAUTH with a
     static reason for the log. The key file is written to a temporary file
-    and linked into place, so that nobody ever reads half a key. */
+    and linked into place, so that nobody ever reads half a key; the key
+    set's file, jwt.keys, is written likewise and renamed over the old. */
 #define _GNU_SOURCE /* mkostemp */
 #include "ef_jwt.h"
 

@@ -1,10 +1,12 @@
 /*  ef_jwt.h: EventFlow's access tokens, HS256 JSON Web Tokens (RFC 7519)
     under the rules of RFC 8725: the algorithm is fixed (the header is
-    exactly {"alg":"HS256","typ":"at+jwt"}, never chosen by the token),
+    exactly {"alg":"HS256","typ":"at+jwt"} and the signing key's kid,
+    never chosen by the token),
     typ and aud are set and checked, exp is required. The typ "at+jwt"
     keeps access tokens apart from anything else signed with the key;
     refresh tokens are opaque random strings, never JWTs. This module also
-    owns the signing key: its generation and its file in the data dir.
+    owns the signing keys: their generation, their files in the data dir
+    and their rotation (the key set, below).
 
     Thread-safety: every function is pure or works only on its arguments
     (and the file it is given); any thread may call any of them at once.
