@@ -190,6 +190,7 @@ test_largest_claims_fit_max_signed_and_round_trip (void **state)
     memset (in.sub, '"', sizeof in.sub - 1);
     memset (in.org, '\\', sizeof in.org - 1);
     memset (in.fam, '"', sizeof in.fam - 1);
+    memset (in.kid, 'k', sizeof in.kid - 1); /* the longest kid too */
     strcpy (in.role, "consumer");
     in.iat = NOW;
     in.exp = INT64_MAX;
