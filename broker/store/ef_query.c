@@ -3,6 +3,7 @@
     head (stream_id, seq), the stored record pairs, and the state. */
 #include "ef_query.h"
 #include "ef_process.h"
+#include "ef_retention.h"
 #include "ef_search.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_uuid.h"
@@ -139,6 +140,7 @@ ef_query_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
     ef_store_stream_bounds (txn, s->num, &info->first_seq, &info->last_seq);
     info->events = info->last_seq ? info->last_seq - info->first_seq + 1 : 0;
     ef_store_stream_bytes (txn, s->num, &info->bytes);
+    ef_retention_to_info (txn, s->num, info);
     /* the newest event's time: one read of its record */
     ef_str_t rec;
     if (info->events &&

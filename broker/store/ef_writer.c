@@ -1,6 +1,7 @@
 /*  ef_writer.c: the group-commit writer thread (see ef_writer.h). */
 #include "ef_writer.h"
 #include "ef_engine.h"
+#include "ef_retention.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -256,6 +257,11 @@ s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
             (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline)))
             rc = ef_store_stream_configure (txn, w->stream.num, w->req.schema,
                                             w->req.pipeline);
+        if (rc == 0 && w->req.has_retention) {
+            ef_retention_t r;
+            ef_retention_from_request (&w->req, &r);
+            rc = ef_store_retention_put (txn, w->stream.num, &r);
+        }
         /* the texts point into the request: not to be read after it */
         w->stream.schema = w->stream.pipeline = EF_STR_NULL;
         return rc;
