@@ -129,19 +129,6 @@ ef_streams_create (ef_streams_t *self, ef_wreq_t *w, const char **why)
     return s_check_config (self, w, why);
 }
 
-/*  The id a stored record carries. */
-static int
-s_record_id (ef_str_t record, ef_uuid_t *id)
-{
-    ef_event_t ev = {0};
-    ef_mpr_t r;
-    ef_mpr_init (&r, record.ptr, record.len);
-    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev) ||
-        !ev.event_id.ptr)
-        return EF_EINVAL;
-    return ef_uuid_parse (ev.event_id.ptr, ev.event_id.len, id);
-}
-
 static int
 s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                        uint64_t now)
@@ -250,7 +237,7 @@ s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         return 0;
     }
     if (rc == 0)
-        rc = ef_store_stream_delete (txn, s.num, s_record_id);
+        rc = ef_store_stream_delete (txn, s.num, ef_query_record_id);
     if (rc)
         return rc;
     ef_writer_forget_stream (self->x.writer, s.num);

@@ -84,6 +84,18 @@ s_write_state (ef_buf_t *out, const ef_state_t *ps, ef_str_t record)
     ef_proto_write_event_state (out, &st);
 }
 
+int
+ef_query_record_id (ef_str_t record, ef_uuid_t *id)
+{
+    ef_event_t ev = {0};
+    ef_mpr_t r;
+    ef_mpr_init (&r, record.ptr, record.len);
+    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev) ||
+        !ev.event_id.ptr)
+        return EF_EINVAL;
+    return ef_uuid_parse (ev.event_id.ptr, ev.event_id.len, id);
+}
+
 /*  received_at of a stored record: the record is written by us, so its
     keys are known; a short scan finds it. */
 uint64_t

@@ -22,4 +22,17 @@ void ef_retention_from_request (const ef_request_t *req, ef_retention_t *out);
 void ef_retention_to_info (ef_store_txn_t *txn, uint32_t num,
                            ef_stream_info_t *info);
 
+/*  One pass of enforcement (write txn; now is the wall clock, ms): for
+    each stream with a retention, delete from its head, oldest first, the
+    events its limits let go (over max_events, over max_bytes, received
+    more than max_age_ms before now; with after_groups and no limit,
+    every event each group has committed), never past the smallest
+    committed offset of its groups when after_groups (a stream without
+    groups then keeps everything), and stopping at the first event whose
+    processing has not ended (PENDING) or that is in the DLQ. At most
+    budget events go in one pass; *freed gets how many went, *more 1 when
+    the budget ran out (call again soon). */
+int ef_retention_pass (ef_store_txn_t *txn, uint64_t now, uint64_t budget,
+                       uint64_t *freed, int *more);
+
 #endif
