@@ -26,7 +26,7 @@ static int
 s_stream_json (ef_http_t *h, ef_mpr_t *r)
 {
     uint32_t n;
-    int have_schema = 0, have_pipeline = 0;
+    int have_schema = 0, have_pipeline = 0, have_retention = 0;
     if (ef_mpr_map (r, &n))
         return -1;
     ef_buf_append (&h->out, "{", 1);
@@ -41,6 +41,7 @@ s_stream_json (ef_http_t *h, ef_mpr_t *r)
         ef_json_quote (&h->out, key.ptr, key.len);
         ef_buf_append (&h->out, ":", 1);
         int config = ef_str_eq (key, "schema") || ef_str_eq (key, "pipeline");
+        have_retention |= ef_str_eq (key, "retention");
         if (config && ef_mpr_peek (r) == EF_MP_STR &&
             ef_mpr_str (r, &text) == 0 &&
             ef_json_validate (text.ptr, text.len, EF_JSON_DEPTH, NULL, NULL) ==
@@ -62,6 +63,8 @@ s_stream_json (ef_http_t *h, ef_mpr_t *r)
                        n ? 14 : 13);
     if (!have_pipeline)
         ef_buf_append (&h->out, ",\"pipeline\":null", 16);
+    if (!have_retention)
+        ef_buf_append (&h->out, ",\"retention\":null", 17);
     ef_buf_append (&h->out, "}", 1);
     return 0;
 }
@@ -157,8 +160,64 @@ s_check_refused (ef_http_t *h, ef_api_errors_t *e)
 
 enum { S_UPDATE, S_CREATE, S_CHECK };
 
+/*  A body's retention: null (keep everything: on update, sent as a
+    retention of no limits, which removes the one there), or an object of
+    max_age_ms, max_bytes, max_events (integers, 0 = no limit) and
+    after_groups (a boolean). The broker checks the ranges. */
+static void
+s_retention_body (json_t *v, ef_request_t *req, int create, ef_api_errors_t *e)
+{
+    static const char *const keys[] = {"max_age_ms", "max_bytes", "max_events"};
+    uint64_t *at[] = {&req->ret_max_age_ms, &req->ret_max_bytes,
+                      &req->ret_max_events};
+    if (json_is_null (v)) {
+        req->has_retention = !create;
+        return;
+    }
+    if (!json_is_object (v)) {
+        ef_api_errors_add (e, "/retention",
+                           "must be an object (max_age_ms, max_bytes, "
+                           "max_events, after_groups) or null");
+        return;
+    }
+    const char *k;
+    json_t *m;
+    json_object_foreach (v, k, m)
+    {
+        int known = !strcmp (k, "after_groups");
+        for (size_t i = 0; i < 3; i++) {
+            if (strcmp (k, keys[i]))
+                continue;
+            known = 1;
+            char path[40];
+            snprintf (path, sizeof path, "/retention/%s", keys[i]);
+            if (json_is_null (m))
+                *at[i] = 0;
+            else if (!json_is_integer (m) || json_integer_value (m) < 0)
+                ef_api_errors_add (e, path,
+                                   "must be a non-negative integer (0 = no "
+                                   "limit)");
+            else
+                *at[i] = (uint64_t)json_integer_value (m);
+        }
+        if (!strcmp (k, "after_groups")) {
+            if (json_is_boolean (m) || json_is_null (m))
+                req->ret_after_groups = json_is_true (m);
+            else
+                ef_api_errors_add (e, "/retention/after_groups",
+                                   "must be a boolean");
+        }
+        if (!known) {
+            char path[160];
+            snprintf (path, sizeof path, "/retention/%.120s", k);
+            ef_api_errors_add (e, path, "is not a retention setting");
+        }
+    }
+    req->has_retention = 1;
+}
+
 /*  Read a stream body: name (required on create), schema (an object or a
-    boolean), pipeline (an array of steps); retention is not served yet.
+    boolean), pipeline (an array of steps), retention (s_retention_body).
     On update a null schema or pipeline removes it (and a check checks
     nothing of it); a check's payload is any JSON value. 0 with req
     filled (its texts point into c: keep c until the call is done, then
@@ -186,9 +245,8 @@ s_stream_body (ef_bridge_t *self, ef_http_t *h, ef_request_t *req,
     if (pipeline && !json_is_null (pipeline) && !json_is_array (pipeline))
         ef_api_errors_add (&e, "/pipeline", "must be an array of steps");
     json_t *retention = json_object_get (root, "retention");
-    if (retention && !json_is_null (retention))
-        ef_api_errors_add (&e, "/retention",
-                           "is not supported by this release");
+    if (retention && mode != S_CHECK)
+        s_retention_body (retention, req, create, &e);
     if (e.n) {
         json_decref (root);
         return mode == S_CHECK ? s_check_refused (h, &e)

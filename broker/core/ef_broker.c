@@ -86,6 +86,8 @@ const ef_config_opt_t ef_broker_options[] = {
      "CPU ms one event's schema check may take (also filter steps)"},
     {"schema-batch-budget-ms", "EVENTFLOW_SCHEMA_BATCH_BUDGET_MS", "250",
      "CPU ms the schema checks of one publish may take in all"},
+    {"retention-interval-ms", "EVENTFLOW_RETENTION_INTERVAL_MS", "1000",
+     "ms (10 to 3600000) between retention passes over the streams"},
     {"log-level", "EVENTFLOW_LOG_LEVEL", "info", "debug, info, warn, error"},
     {"worker-silence", "EVENTFLOW_WORKER_SILENCE", "3000",
      "MS (at least 1000) without a READY after which a worker is dropped "
@@ -730,7 +732,10 @@ ef_broker_open (ef_broker_t *self)
     if (s_config_uint (self, "search-scan", 1, 100000000, &scan))
         return EF_EINVAL;
     ef_query_set_scan (self->query, scan);
-    uint32_t vthreads, event_ms, batch_ms, heartbeat_ms;
+    uint32_t vthreads, event_ms, batch_ms, heartbeat_ms, retention_ms;
+    if (s_config_uint (self, "retention-interval-ms", 10, 3600000,
+                       &retention_ms))
+        return EF_EINVAL;
     if (s_config_uint (self, "heartbeat-timeout", 500, 600000, &heartbeat_ms))
         return EF_EINVAL;
     if (s_config_uint (self, "schema-threads", 1, 8, &vthreads) ||
@@ -789,6 +794,7 @@ ef_broker_open (ef_broker_t *self)
         ef_engine_set_series (ef_writer_engine (self->writer), self->series);
         ef_engine_set_limits (ef_writer_engine (self->writer),
                               self->max_payload, max_hops);
+        ef_writer_set_retention (self->writer, retention_ms);
     }
     self->hasher = ef_hasher_new (err ? 2 : (uint32_t)threads, 256, self->done);
     /* each request waiting holds its frame: 16 per org, 256 in all */

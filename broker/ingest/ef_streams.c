@@ -9,6 +9,7 @@
 #include "ef_engine.h"
 #include "ef_pipeline.h"
 #include "ef_query.h"
+#include "ef_retention.h"
 #include "ef_schema.h"
 #include "eventflow/ef_error.h"
 
@@ -109,8 +110,8 @@ s_check_pipeline (ef_streams_t *self, ef_wreq_t *w, const char **why)
 static int
 s_check_config (ef_streams_t *self, ef_wreq_t *w, const char **why)
 {
-    int rc = 0;
-    if (ef_str_set (w->req.schema) && w->req.schema.len)
+    int rc = ef_retention_check (&w->req, why, &w->why_at);
+    if (rc == 0 && ef_str_set (w->req.schema) && w->req.schema.len)
         rc = s_check_schema (self, w, w->req.schema, NULL, why);
     if (rc == 0 && ef_str_set (w->req.pipeline) && w->req.pipeline.len)
         rc = s_check_pipeline (self, w, why);
@@ -126,19 +127,6 @@ ef_streams_create (ef_streams_t *self, ef_wreq_t *w, const char **why)
     }
     w->quota = ef_auth_quota (self->x.auth, EF_QUOTA_STREAMS);
     return s_check_config (self, w, why);
-}
-
-/*  The id a stored record carries. */
-static int
-s_record_id (ef_str_t record, ef_uuid_t *id)
-{
-    ef_event_t ev = {0};
-    ef_mpr_t r;
-    ef_mpr_init (&r, record.ptr, record.len);
-    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev) ||
-        !ev.event_id.ptr)
-        return EF_EINVAL;
-    return ef_uuid_parse (ev.event_id.ptr, ev.event_id.len, id);
 }
 
 static int
@@ -200,6 +188,11 @@ s_apply_update_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
                 ef_writer_engine (((ef_streams_t *)ctx)->x.writer), s.num);
         }
     }
+    if (rc == 0 && w->req.has_retention) {
+        ef_retention_t r;
+        ef_retention_from_request (&w->req, &r);
+        rc = ef_store_retention_put (txn, s.num, &r);
+    }
     if (rc == EF_EEXISTS) {
         w->status = rc, w->why = "a stream with that name exists";
         return 0;
@@ -244,7 +237,7 @@ s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         return 0;
     }
     if (rc == 0)
-        rc = ef_store_stream_delete (txn, s.num, s_record_id);
+        rc = ef_store_stream_delete (txn, s.num, ef_query_record_id);
     if (rc)
         return rc;
     ef_writer_forget_stream (self->x.writer, s.num);
@@ -275,6 +268,15 @@ ef_streams_write_created (ef_streams_t *self, ef_wreq_t *w)
                           0,
                           w->req.schema,
                           w->req.pipeline};
+    ef_retention_t r;
+    ef_retention_from_request (&w->req, &r);
+    if (r.max_age_ms || r.max_bytes || r.max_events || r.after_groups) {
+        s.has_retention = 1;
+        s.ret_max_age_ms = r.max_age_ms;
+        s.ret_max_bytes = r.max_bytes;
+        s.ret_max_events = r.max_events;
+        s.ret_after_groups = r.after_groups;
+    }
     ef_proto_reply_ok (out, w->req.id, 1);
     ef_mp_key (out, "stream");
     ef_proto_write_stream (out, &s);

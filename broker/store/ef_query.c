@@ -3,6 +3,7 @@
     head (stream_id, seq), the stored record pairs, and the state. */
 #include "ef_query.h"
 #include "ef_process.h"
+#include "ef_retention.h"
 #include "ef_search.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_uuid.h"
@@ -83,6 +84,18 @@ s_write_state (ef_buf_t *out, const ef_state_t *ps, ef_str_t record)
     ef_proto_write_event_state (out, &st);
 }
 
+int
+ef_query_record_id (ef_str_t record, ef_uuid_t *id)
+{
+    ef_event_t ev = {0};
+    ef_mpr_t r;
+    ef_mpr_init (&r, record.ptr, record.len);
+    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev) ||
+        !ev.event_id.ptr)
+        return EF_EINVAL;
+    return ef_uuid_parse (ev.event_id.ptr, ev.event_id.len, id);
+}
+
 /*  received_at of a stored record: the record is written by us, so its
     keys are known; a short scan finds it. */
 uint64_t
@@ -139,6 +152,7 @@ ef_query_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
     ef_store_stream_bounds (txn, s->num, &info->first_seq, &info->last_seq);
     info->events = info->last_seq ? info->last_seq - info->first_seq + 1 : 0;
     ef_store_stream_bytes (txn, s->num, &info->bytes);
+    ef_retention_to_info (txn, s->num, info);
     /* the newest event's time: one read of its record */
     ef_str_t rec;
     if (info->events &&

@@ -267,6 +267,23 @@ int ef_store_event_trim_before (ef_store_txn_t *txn, uint32_t num,
                                 ef_store_record_time_fn *time_of,
                                 uint64_t *events, uint64_t *bytes);
 
+/*  A stream's retention: how much of its head may be deleted in the
+    background (0 = no limit of that kind; all 0 and after_groups 0 = keep
+    everything). */
+typedef struct {
+    uint64_t max_age_ms;
+    uint64_t max_bytes;
+    uint64_t max_events;
+    int after_groups; /* never past the smallest committed group offset */
+} ef_retention_t;
+/*  Stream num's retention. EF_ENOTFOUND when it has none. */
+int ef_store_retention_get (ef_store_txn_t *txn, uint32_t num,
+                            ef_retention_t *out);
+/*  Set it (write txn); NULL or a retention that keeps everything removes
+    it. It goes with its stream. */
+int ef_store_retention_put (ef_store_txn_t *txn, uint32_t num,
+                            const ef_retention_t *r);
+
 /* ---------------------------------------------------------------- states */
 
 /*  An event's processing state (bytes ef_process encodes). EF_ENOTFOUND

@@ -376,6 +376,48 @@ ef_store_event_trim_before (ef_store_txn_t *txn, uint32_t num,
                           time_of, events, bytes);
 }
 
+/*  A retention is kept in the meta table under "retn" + num: max_age_ms,
+    max_bytes, max_events (8 bytes each, big-endian) and a flags byte. */
+int
+ef_store_retention_get (ef_store_txn_t *txn, uint32_t num, ef_retention_t *out)
+{
+    uint8_t k[8];
+    memcpy (k, "retn", 4);
+    s_be32 (k + 4, num);
+    MDB_val key = {sizeof k, k}, val;
+    int rc = mdb_get (txn->txn, txn->store->dbi[S_META], &key, &val);
+    if (rc)
+        return rc == MDB_NOTFOUND ? EF_ENOTFOUND
+                                  : ef_store_lmdb_err (txn->store, rc);
+    if (val.mv_size != 25)
+        return EF_ESTORE;
+    const uint8_t *v = val.mv_data;
+    out->max_age_ms = s_rd64 (v);
+    out->max_bytes = s_rd64 (v + 8);
+    out->max_events = s_rd64 (v + 16);
+    out->after_groups = v[24] & 1;
+    return 0;
+}
+
+int
+ef_store_retention_put (ef_store_txn_t *txn, uint32_t num,
+                        const ef_retention_t *r)
+{
+    uint8_t k[8], v[25];
+    memcpy (k, "retn", 4);
+    s_be32 (k + 4, num);
+    if (!r || (!r->max_age_ms && !r->max_bytes && !r->max_events &&
+               !r->after_groups)) {
+        int rc = ef_store_lmdb_del (txn, S_META, k, sizeof k);
+        return rc == EF_ENOTFOUND ? 0 : rc;
+    }
+    s_be64 (v, r->max_age_ms);
+    s_be64 (v + 8, r->max_bytes);
+    s_be64 (v + 16, r->max_events);
+    v[24] = r->after_groups ? 1 : 0;
+    return ef_store_lmdb_put (txn, S_META, k, sizeof k, v, sizeof v, 0);
+}
+
 /*  A stream goes with all its events, their ids, states and histories, its
     dead letters, its trim mark, its bytes, its names and its record. */
 int
@@ -395,7 +437,8 @@ ef_store_stream_delete (ef_store_txn_t *txn, uint32_t num,
     memcpy (tk, "trim", 4);
     s_be32 (tk + 4, num);
     rc = ef_store_lmdb_del (txn, S_META, tk, sizeof tk);
-    if (rc && rc != EF_ENOTFOUND)
+    if ((rc && rc != EF_ENOTFOUND) ||
+        (rc = ef_store_retention_put (txn, num, NULL)))
         return rc;
     uint8_t nk[4 + 128], nb[4];
     s_be32 (nk, rec.org);

@@ -1,6 +1,7 @@
 /*  ef_writer.c: the group-commit writer thread (see ef_writer.h). */
 #include "ef_writer.h"
 #include "ef_engine.h"
+#include "ef_retention.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -21,6 +22,7 @@ struct ef_writer {
     uint32_t heads_cap;
     ef_engine_t *engine;
     uint64_t next_due; /* when the engine has jobs due (0: none known) */
+    uint64_t retention_every, retention_due; /* ms; 0: no retention */
 };
 
 static int s_engine_append (void *arg, ef_store_txn_t *txn, uint32_t num,
@@ -48,6 +50,13 @@ ef_writer_new (ef_store_t *store, ef_mailbox_t *done, ef_metrics_t *metrics,
     }
     self->next_due = 1; /* look for jobs left from before a restart */
     return self;
+}
+
+void
+ef_writer_set_retention (ef_writer_t *self, uint64_t interval_ms)
+{
+    self->retention_every = interval_ms;
+    self->retention_due = interval_ms ? ef_time_now_ms () + interval_ms : 0;
 }
 
 void
@@ -256,6 +265,11 @@ s_apply (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
             (ef_str_set (w->req.schema) || ef_str_set (w->req.pipeline)))
             rc = ef_store_stream_configure (txn, w->stream.num, w->req.schema,
                                             w->req.pipeline);
+        if (rc == 0 && w->req.has_retention) {
+            ef_retention_t r;
+            ef_retention_from_request (&w->req, &r);
+            rc = ef_store_retention_put (txn, w->stream.num, &r);
+        }
         /* the texts point into the request: not to be read after it */
         w->stream.schema = w->stream.pipeline = EF_STR_NULL;
         return rc;
@@ -383,6 +397,40 @@ s_engine_pass (ef_writer_t *self)
     self->next_due = next;
 }
 
+/*  Delete what the streams' retentions let go, at most S_RETENTION_BATCH
+    events in one transaction, so that ingest waits for one small commit
+    at most; again right after the next group while there is more. */
+#define S_RETENTION_BATCH 1000
+
+static void
+s_retention_pass (ef_writer_t *self)
+{
+    uint64_t now = ef_time_now_ms ();
+    if (!self->retention_due || self->retention_due > now)
+        return;
+    ef_store_txn_t *txn;
+    uint64_t freed = 0;
+    int more = 0;
+    self->retention_due = now + self->retention_every;
+    if (ef_store_write_begin (self->store, &txn))
+        return;
+    int rc = ef_retention_pass (txn, now, S_RETENTION_BATCH, &freed, &more);
+    if (rc == 0 && freed)
+        rc = ef_store_write_commit (&txn);
+    else
+        ef_store_write_abort (&txn);
+    if (rc) {
+        ef_log_error (self->log, "retention pass failed", "\"error\":\"%s\"",
+                      ef_error_name (rc));
+        return;
+    }
+    if (freed)
+        ef_log_debug (self->log, "retention deleted events", "\"events\":%llu",
+                      (unsigned long long)freed);
+    if (more)
+        self->retention_due = now;
+}
+
 static void *
 s_run (void *arg)
 {
@@ -391,8 +439,11 @@ s_run (void *arg)
         /* everything that arrived while the last commit ran is one group;
            between groups, due pipeline jobs run */
         int64_t wait = -1;
-        if (self->next_due) {
-            int64_t left = (int64_t)self->next_due - (int64_t)ef_time_now_ms ();
+        uint64_t due = self->next_due;
+        if (self->retention_due && (!due || self->retention_due < due))
+            due = self->retention_due;
+        if (due) {
+            int64_t left = (int64_t)due - (int64_t)ef_time_now_ms ();
             wait = left < 0 ? 0 : left;
         }
         ef_wreq_t *list = ef_mailbox_wait_for (self->in, 0, wait);
@@ -401,6 +452,7 @@ s_run (void *arg)
         else if (ef_mailbox_closed (self->in))
             break;
         s_engine_pass (self);
+        s_retention_pass (self);
     }
     return NULL;
 }

@@ -43,6 +43,10 @@ struct ef_engine *ef_writer_engine (ef_writer_t *self);
     error (writer thread). */
 int ef_writer_check_routes (ef_writer_t *self, ef_store_txn_t *txn,
                             ef_wreq_t *w, uint32_t num, ef_str_t name);
+/*  Run retention (ef_retention_pass) every interval_ms between write
+    groups, in transactions of at most 1000 deletions (sooner again while
+    there is more). 0 = never (the default). Before start. */
+void ef_writer_set_retention (ef_writer_t *self, uint64_t interval_ms);
 /*  Jobs are due at `at` (writer thread: from an apply function). */
 void ef_writer_wake_engine (ef_writer_t *self, uint64_t at);
 /*  Drop the cached head of a deleted stream (writer thread: from an apply

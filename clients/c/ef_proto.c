@@ -306,6 +306,8 @@ s_read_value (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
     case EF_PF_BOOL:
         return ef_mpr_bool (r, S_AT (base, f, int));
     case EF_PF_MAP:
+        if (f->when == EF_PW_HAS)
+            *S_AUX (base, f, int) = 1;
         return ef_proto_record_read (r, f->sub, base, NULL);
     case EF_PF_STRS: {
         uint32_t m;

@@ -60,6 +60,19 @@ _Static_assert(sizeof s_event_rows / sizeof s_event_rows[0] ==
                    2 + EF_EVENT_RECORD_KEYS + EF_EVENT_STATE_KEYS,
                "an event is head, record and state");
 
+static const ef_proto_field_t s_stream_retention_rows[] = {
+    EF_PF (ef_stream_info_t, "max_age_ms", U64, ALWAYS, 0, ret_max_age_ms, 0,
+           NULL),
+    EF_PF (ef_stream_info_t, "max_bytes", U64, ALWAYS, 0, ret_max_bytes, 0,
+           NULL),
+    EF_PF (ef_stream_info_t, "max_events", U64, ALWAYS, 0, ret_max_events, 0,
+           NULL),
+    EF_PF (ef_stream_info_t, "after_groups", BOOL, ALWAYS, 0, ret_after_groups,
+           0, NULL),
+};
+static const ef_proto_table_t s_stream_retention =
+    EF_PT (s_stream_retention_rows);
+
 static const ef_proto_field_t s_stream_rows[] = {
     EF_PF (ef_stream_info_t, "id", STR, ALWAYS, NIL, id, 0, NULL),
     EF_PF (ef_stream_info_t, "name", STR, ALWAYS, NIL, name, 0, NULL),
@@ -73,6 +86,8 @@ static const ef_proto_field_t s_stream_rows[] = {
     EF_PF (ef_stream_info_t, "bytes", U64, ALWAYS, NIL, bytes, 0, NULL),
     EF_PF (ef_stream_info_t, "last_event_at", U64, ALWAYS, NIL | EF_PF_NILZ,
            last_event_at, 0, NULL),
+    EF_PF (ef_stream_info_t, "retention", MAP, HAS, 0, ret_max_age_ms,
+           offsetof (ef_stream_info_t, has_retention), &s_stream_retention),
 };
 static const ef_proto_table_t s_stream = EF_PT (s_stream_rows);
 

@@ -29,6 +29,14 @@ static const ef_proto_field_t s_rate_fields[] = {
     EF_PF (ef_request_t, "burst", U32, ALWAYS, 0, rate_burst, 0, NULL),
 };
 static const ef_proto_table_t s_rate = EF_PT (s_rate_fields);
+static const ef_proto_field_t s_retention_fields[] = {
+    EF_PF (ef_request_t, "max_age_ms", U64, ALWAYS, 0, ret_max_age_ms, 0, NULL),
+    EF_PF (ef_request_t, "max_bytes", U64, ALWAYS, 0, ret_max_bytes, 0, NULL),
+    EF_PF (ef_request_t, "max_events", U64, ALWAYS, 0, ret_max_events, 0, NULL),
+    EF_PF (ef_request_t, "after_groups", BOOL, ALWAYS, 0, ret_after_groups, 0,
+           NULL),
+};
+static const ef_proto_table_t s_retention = EF_PT (s_retention_fields);
 
 /*  Every key of a request after v, id, cmd and auth, in the order they
     are written: id, key, kind, when it is written, member, aux, sub. */
@@ -88,7 +96,9 @@ static const ef_proto_table_t s_rate = EF_PT (s_rate_fields);
     X (PAYLOAD, "payload", STR, SET, payload, 0, NULL)                         \
     X (EVENT_IDS, "event_ids", LIST, SET, event_ids, S_OF (n_event_ids), NULL) \
     X (TOTAL_ONLY, "total_only", BOOL, SET, total_only, 0, NULL)               \
-    X (DIR, "dir", STR, SET, dir, 0, NULL)
+    X (DIR, "dir", STR, SET, dir, 0, NULL)                                     \
+    X (RETENTION, "retention", MAP, HAS, ret_max_age_ms, S_OF (has_retention), \
+       &s_retention)
 
 #define S_ENUM(id, k, kind, when, m, aux, sub) S_F_##id,
 enum { S_FIELDS (S_ENUM) S_NFIELDS };
@@ -113,7 +123,9 @@ typedef struct {
 static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_HELLO] = {B (CLIENT), 0},
     [EF_CMD_PING] = {0, 0},
-    [EF_CMD_CREATE_STREAM] = {B (NAME) | B (SCHEMA) | B (PIPELINE), 0},
+    [EF_CMD_CREATE_STREAM] = {B (NAME) | B (SCHEMA) | B (PIPELINE) |
+                                  B (RETENTION),
+                              0},
     [EF_CMD_LIST_STREAMS] = {0, 0},
     [EF_CMD_GET_STREAM] = {B (STREAM), 0},
     [EF_CMD_PUBLISH] = {B (STREAM) | B (EVENTS), B (EVENTS)},
@@ -147,7 +159,8 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
                               0},
     [EF_CMD_CLIENTKEY_LIST] = {0, 0},
     [EF_CMD_CLIENTKEY_REVOKE] = {B (PUBLIC_KEY), 0},
-    [EF_CMD_UPDATE_STREAM] = {B (STREAM) | B (NAME) | B (SCHEMA) | B (PIPELINE),
+    [EF_CMD_UPDATE_STREAM] = {B (STREAM) | B (NAME) | B (SCHEMA) |
+                                  B (PIPELINE) | B (RETENTION),
                               0},
     [EF_CMD_DELETE_STREAM] = {B (STREAM), 0},
     [EF_CMD_FETCH] = {B (STREAM) | B (GROUP) | B (CONSUMER_ID) | B (LIMIT) |
@@ -641,8 +654,14 @@ ef_proto_decode_request (const void *p, size_t n, ef_request_t *req,
                         break;
                     const ef_proto_field_t *sf =
                         ef_proto_field_find (f->sub, sk);
-                    rc = sf ? s_u32 (&r, S_AT (req, sf, uint32_t))
-                            : ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+                    if (!sf)
+                        rc = ef_mpr_skip (&r, EF_MSGPACK_DEPTH);
+                    else if (sf->kind == EF_PF_U64)
+                        rc = ef_mpr_uint (&r, S_AT (req, sf, uint64_t));
+                    else if (sf->kind == EF_PF_BOOL)
+                        rc = ef_mpr_bool (&r, S_AT (req, sf, int));
+                    else
+                        rc = s_u32 (&r, S_AT (req, sf, uint32_t));
                 }
                 break;
             }

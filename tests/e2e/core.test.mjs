@@ -171,10 +171,13 @@ test('core: create a stream with a schema; a bad schema is shown by path as you 
   await checkA11y(page, { name: 'streams (new, bad schema)' });
 
   await schema.fill('{"type": "object", "required": ["total"], "properties": {"total": {"type": "number"}}}');
+  await page.getByLabel('Keep at most (events)').fill('1000');
   await page.getByRole('button', { name: 'Create stream' }).click();
   await page.getByRole('heading', { name: 'Stream orders-e2e' }).waitFor();
   const s = await admin('GET', '/streams/orders-e2e');
   assertEqual(JSON.stringify(s.schema.required), '["total"]', 'the stream has its schema');
+  assertEqual(s.retention && s.retention.max_events, 1000, 'the stream has its retention');
+  await page.getByText('at most 1,000 events').or(page.getByText('at most 1000 events')).first().waitFor();
 
   // test a payload against this schema
   await page.getByLabel('Payload to test').fill('{"total": "twelve"}');

@@ -247,6 +247,65 @@ test_streams_are_created_read_renamed_and_deleted (void **st)
     h_http_free (&r);
 }
 
+/*  A stream's retention over HTTP: set on POST, shown (null when none),
+    replaced on PATCH, removed by null; bad types and ranges are 422 at
+    their path. */
+static void
+test_stream_retention_is_set_shown_and_checked (void **st)
+{
+    (void)st;
+    h_resp_t r;
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
+            "{\"name\":\"kept\",\"retention\":{\"max_events\":5,"
+            "\"after_groups\":true}}",
+            NULL);
+    H_EXPECT_STATUS (r, 201);
+    assert_int_equal (
+        json_integer_value (h_http_j (r.json, "retention.max_events")), 5);
+    assert_true (json_is_true (h_http_j (r.json, "retention.after_groups")));
+    assert_int_equal (
+        json_integer_value (h_http_j (r.json, "retention.max_bytes")), 0);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "PATCH", API "/streams/kept", s_admin_key,
+            "{\"retention\":{\"max_age_ms\":86400000}}", NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_int_equal (
+        json_integer_value (h_http_j (r.json, "retention.max_age_ms")),
+        86400000);
+    assert_int_equal (
+        json_integer_value (h_http_j (r.json, "retention.max_events")), 0);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "PATCH", API "/streams/kept", s_admin_key,
+            "{\"retention\":null}", NULL);
+    H_EXPECT_STATUS (r, 200);
+    assert_true (json_is_null (h_http_j (r.json, "retention")));
+    h_http_free (&r);
+
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
+            "{\"name\":\"bad-ret\",\"retention\":{\"max_events\":-1,"
+            "\"after_groups\":1,\"keep\":2}}",
+            NULL);
+    H_EXPECT_PROBLEM (r, 422, "VALIDATION", NULL);
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"),
+                                   "/retention/max_events", NULL));
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"),
+                                   "/retention/after_groups", NULL));
+    assert_true (h_http_has_error (h_http_j (r.json, "errors"),
+                                   "/retention/keep", NULL));
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "POST", API "/streams", s_admin_key,
+            "{\"name\":\"bad-ret\",\"retention\":{\"max_age_ms\":"
+            "999999999999999}}",
+            NULL);
+    if (r.status != 422 || !strstr (r.body, "/retention/max_age_ms"))
+        fail_msg ("out of range max_age_ms: %ld %s", r.status, r.body);
+    h_http_free (&r);
+    h_http (&r, s_bridge.url, "GET", API "/streams/bad-ret", s_admin_key, NULL,
+            NULL);
+    H_EXPECT_PROBLEM (r, 404, "NOT_FOUND", NULL);
+    h_http_free (&r);
+}
+
 static void
 test_stream_with_a_bad_name_is_422 (void **st)
 {
@@ -1162,6 +1221,7 @@ main (void)
         cmocka_unit_test (test_health_and_ready_are_open),
         cmocka_unit_test (test_streams_are_created_read_renamed_and_deleted),
         cmocka_unit_test (test_stream_with_a_bad_name_is_422),
+        cmocka_unit_test (test_stream_retention_is_set_shown_and_checked),
         cmocka_unit_test (test_stream_read_carries_its_event_statistics),
         cmocka_unit_test (test_stream_check_is_a_dry_run_answered_by_path),
         cmocka_unit_test (test_ingest_accepts_an_event_that_reads_back_whole),

@@ -905,6 +905,41 @@ test_trim_up_to_a_seq_removes_events_ids_and_states_but_keeps_the_head (
     u_reader_done (&r);
 }
 
+/*  A stream's retention is kept, replaced, removed by a keep-everything
+    one, and goes with its stream. */
+static void
+test_retention_is_kept_replaced_and_goes_with_its_stream (void **state)
+{
+    fx_t *fx = *state;
+    s_open (fx, 0);
+    ef_stream_rec_t s = s_stream (fx, 1, "log");
+    ef_retention_t r = {0};
+    ef_store_txn_t *w = u_write_begin (fx->store);
+    assert_int_equal (ef_store_retention_get (w, s.num, &r), EF_ENOTFOUND);
+    ef_retention_t set = {.max_age_ms = 60000,
+                          .max_bytes = 1 << 20,
+                          .max_events = 5,
+                          .after_groups = 1};
+    assert_int_equal (ef_store_retention_put (w, s.num, &set), 0);
+    u_write_commit (&w);
+    s_open (fx, 0);
+    ef_store_txn_t *rd = u_reader (fx->store);
+    assert_int_equal (ef_store_retention_get (rd, s.num, &r), 0);
+    assert_int_equal (r.max_age_ms, 60000);
+    assert_int_equal (r.max_bytes, 1 << 20);
+    assert_int_equal (r.max_events, 5);
+    assert_int_equal (r.after_groups, 1);
+    u_reader_done (&rd);
+    w = u_write_begin (fx->store);
+    ef_retention_t none = {0};
+    assert_int_equal (ef_store_retention_put (w, s.num, &none), 0);
+    assert_int_equal (ef_store_retention_get (w, s.num, &r), EF_ENOTFOUND);
+    assert_int_equal (ef_store_retention_put (w, s.num, &set), 0);
+    assert_int_equal (ef_store_stream_delete (w, s.num, s_id_of), 0);
+    assert_int_equal (ef_store_retention_get (w, s.num, &r), EF_ENOTFOUND);
+    u_write_commit (&w);
+}
+
 /*  An event's history is kept beside it, replaced whole, and goes with
     the event: by retention and with its stream. */
 static void
@@ -1160,6 +1195,7 @@ main (void)
                be),
             T (test_trim_before_a_time_stops_at_the_first_newer_event, be),
             T (test_history_goes_with_its_event, be),
+            T (test_retention_is_kept_replaced_and_goes_with_its_stream, be),
             T (test_a_full_store_answers_store_full_with_nothing_half_written,
                be),
             T (test_reopen_keeps_everything, be),

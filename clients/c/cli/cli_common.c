@@ -347,6 +347,13 @@ cli_json_stream (ef_buf_t *b, const ef_stream_info_t *s)
         s_lit (b, ",\"pipeline\":");
         cli_json_raw (b, s->pipeline);
     }
+    if (s->has_retention)
+        ef_buf_printf (b,
+                       ",\"retention\":{\"max_age_ms\":%" PRIu64
+                       ",\"max_bytes\":%" PRIu64 ",\"max_events\":%" PRIu64
+                       ",\"after_groups\":%s}",
+                       s->ret_max_age_ms, s->ret_max_bytes, s->ret_max_events,
+                       s->ret_after_groups ? "true" : "false");
     s_lit (b, "}\n");
 }
 

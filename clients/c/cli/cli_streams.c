@@ -18,8 +18,10 @@ s_usage (FILE *out)
     fputs (
         "Usage: eventflow streams list [--json]\n"
         "       eventflow streams create NAME [--schema S] [--pipeline P]\n"
+        "                [RETENTION]\n"
         "       eventflow streams update NAME [--rename NEW] [--schema S] "
         "[--pipeline P]\n"
+        "                [RETENTION]\n"
         "       eventflow streams get NAME\n"
         "\n"
         "  list     a table of the streams: name, id, events, last_seq\n"
@@ -35,6 +37,16 @@ s_usage (FILE *out)
         "  --pipeline P   the processing steps (a JSON array: filter,\n"
         "                 transform, route, worker): a file or the JSON;\n"
         "                 \"\" removes it\n"
+        "  RETENTION      what the broker deletes from the stream's head in\n"
+        "                 the background (0 or absent: no limit of that\n"
+        "                 kind); on update the flags given replace the\n"
+        "                 retention whole, all 0 removes it:\n"
+        "    --retention-age MS       events received more than MS ago\n"
+        "    --retention-bytes N      the oldest while it holds more bytes\n"
+        "    --retention-events N     the oldest while it holds more events\n"
+        "    --retention-after-groups never an event a consumer group has\n"
+        "                             not committed (alone: what all\n"
+        "                             groups committed)\n"
         "\n",
         out);
     cli_usage_exit_codes (out);
@@ -46,7 +58,8 @@ s_usage (FILE *out)
            "  eventflow streams get orders\n"
            "  eventflow streams create orders --schema order.schema.json\n"
            "  eventflow streams update orders --pipeline "
-           "'[{\"type\":\"worker\",\"service\":\"bill\"}]'\n",
+           "'[{\"type\":\"worker\",\"service\":\"bill\"}]'\n"
+           "  eventflow streams update orders --retention-events 1000000\n",
            out);
 }
 
@@ -231,6 +244,28 @@ s_json_arg (const char *cmd, const char *opt, const char *v, char **buf,
     return 0;
 }
 
+/*  The --retention-* flags into req (any given: a whole retention; the
+    broker checks the upper bounds). 0 or the usage exit code. */
+static int
+s_retention_args (const char *cmd, const cli_opt_t *opts, ef_request_t *req)
+{
+    static const char *const flags[] = {"retention-age", "retention-bytes",
+                                        "retention-events"};
+    uint64_t *at[] = {&req->ret_max_age_ms, &req->ret_max_bytes,
+                      &req->ret_max_events};
+    for (int i = 0; i < 3; i++) {
+        const char *v = cli_opt (opts, flags[i]);
+        char flag[40];
+        snprintf (flag, sizeof flag, "--%s", flags[i]);
+        if (v && cli_parse_u64 (cmd, flag, v, 0, UINT64_MAX, at[i]))
+            return CLI_EXIT_USAGE;
+        req->has_retention |= v != NULL;
+    }
+    if (cli_opt (opts, "retention-after-groups"))
+        req->has_retention = req->ret_after_groups = 1;
+    return 0;
+}
+
 /*  create with a schema or pipeline, and update: one request. */
 static int
 s_configure (const cli_t *cli, int argc, char **argv, int create)
@@ -239,6 +274,10 @@ s_configure (const cli_t *cli, int argc, char **argv, int create)
     cli_opt_t opts[] = {{"schema", 0, 1, NULL},
                         {"pipeline", 0, 1, NULL},
                         {"rename", 0, 1, NULL},
+                        {"retention-age", 0, 1, NULL},
+                        {"retention-bytes", 0, 1, NULL},
+                        {"retention-events", 0, 1, NULL},
+                        {"retention-after-groups", 0, 0, NULL},
                         {NULL, 0, 0, NULL}};
     const char *pos[1];
     int npos, done;
@@ -268,6 +307,10 @@ s_configure (const cli_t *cli, int argc, char **argv, int create)
                           &req.schema)) ||
         (rc = s_json_arg (cmd, "--pipeline", cli_opt (opts, "pipeline"), &pbuf,
                           &req.pipeline))) {
+        free (sbuf), free (pbuf);
+        return rc;
+    }
+    if ((rc = s_retention_args (cmd, opts, &req))) {
         free (sbuf), free (pbuf);
         return rc;
     }

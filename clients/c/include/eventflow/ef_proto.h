@@ -171,8 +171,12 @@ typedef struct {
     int total_only; /* STATS with seconds: the org's total, no stream's */
     uint64_t sub;   /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
     /* processing */
-    ef_str_t schema;              /* CREATE/UPDATE_STREAM: JSON Schema text */
-    ef_str_t pipeline;            /* CREATE/UPDATE_STREAM: pipeline JSON text */
+    ef_str_t schema;   /* CREATE/UPDATE_STREAM: JSON Schema text */
+    ef_str_t pipeline; /* CREATE/UPDATE_STREAM: pipeline JSON text */
+    /* CREATE/UPDATE_STREAM: retention (0 = no limit of that kind; given
+       with every limit 0 and after_groups 0: keep everything) */
+    uint64_t ret_max_age_ms, ret_max_bytes, ret_max_events;
+    int ret_after_groups, has_retention;
     ef_str_t payload;             /* CHECK_STREAM: a payload (JSON text) */
     ef_str_t service;             /* READY */
     ef_str_t job_id;              /* DONE, FAIL */
@@ -271,6 +275,9 @@ typedef struct {
     ef_str_t pipeline;
     uint64_t bytes;         /* stored bytes of its events */
     uint64_t last_event_at; /* received_at of its newest event; 0 = nil */
+    /* its retention, when has_retention (0 = no limit of that kind) */
+    uint64_t ret_max_age_ms, ret_max_bytes, ret_max_events;
+    int ret_after_groups, has_retention;
 } ef_stream_info_t;
 
 typedef struct {

@@ -50,6 +50,7 @@ function renderList (root, params, ctx) {
       autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'ns-name-hint ns-name-errors'
     });
     editors = streamEditors (api, { name: () => name.value.trim () || null, idPrefix: 'ns' });
+    const retNew = retentionFields ('ns', null);
     const general = h ('div');
     const submit = h ('button', { type: 'submit', class: 'primary' }, 'Create stream');
     const form = h ('form', { novalidate: true },
@@ -59,6 +60,7 @@ function renderList (root, params, ctx) {
         h ('span', { class: 'hint', id: 'ns-name-hint' }, 'Letters, digits, dot, underscore and dash; at most 128.'),
         nameErr),
       editors.el,
+      retNew.el,
       general,
       h ('div', { class: 'actions' }, submit));
     name.addEventListener ('input', () => { fill (nameErr); name.removeAttribute ('aria-invalid'); editors.changed (); });
@@ -81,6 +83,9 @@ function renderList (root, params, ctx) {
         body.schema = v.schema;
       if (v.pipeline !== undefined)
         body.pipeline = v.pipeline;
+      const ret = retNew.value ();
+      if (ret)
+        body.retention = ret;
       submit.disabled = true;
       try {
         const s = await api.post ('/streams', body);
@@ -432,6 +437,8 @@ function renderOne (root, name, ctx) {
       fact ('Events', fmtNum (s.events)),
       fact ('Size', fmtBytes (s.bytes)),
       fact ('Seq', s.events ? fmtNum (s.first_seq) + ' – ' + fmtNum (s.last_seq) : '—'),
+      fact ('First seq', fmtNum (s.first_seq)),
+      fact ('Retention', retentionText (s.retention)),
       fact ('Last event', s.last_event_at === undefined || s.last_event_at === null ? '—' : fmtTime (s.last_event_at) + ' (' + fmtAgo (s.last_event_at) + ')'));
     const links = h ('p', { class: 'row' },
       h ('a', { href: '#/tail/' + enc }, 'Live tail'),
@@ -444,12 +451,13 @@ function renderOne (root, name, ctx) {
     const nameIn = h ('input', { id: 'es-name', type: 'text', value: s.name, maxlength: 128, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'es-name-errors' });
     // only an admin edits (and may ask the broker to check)
     editors = isAdmin ? streamEditors (api, { name: () => s.name, schema: s.schema, pipeline: s.pipeline, idPrefix: 'es', editing: true }) : null;
+    const retEdit = retentionFields ('es', s.retention);
     const general = h ('div');
     const save = h ('button', { type: 'submit', class: 'primary' }, 'Save changes');
     const form = isAdmin && h ('form', { class: 'panel', novalidate: true, 'aria-labelledby': 'es-title' },
       h ('h2', { id: 'es-title' }, 'Edit'),
       h ('div', { class: 'field' }, h ('label', { for: 'es-name' }, 'Name'), nameIn, nameErr),
-      editors.el, general,
+      editors.el, retEdit.el, general,
       h ('div', { class: 'actions' }, save),
       payloadTester (api, editors, 'es'));
     form && form.addEventListener ('submit', async (e) => {
@@ -461,7 +469,7 @@ function renderOne (root, name, ctx) {
         fill (general, errorBox ({ message: 'Fix the JSON of the schema or the pipeline first.' }));
         return;
       }
-      const body = { schema: v.schema, pipeline: v.pipeline };
+      const body = { schema: v.schema, pipeline: v.pipeline, retention: retEdit.value () };
       const newName = nameIn.value.trim ();
       if (newName && newName !== s.name)
         body.name = newName;
@@ -503,7 +511,7 @@ function renderOne (root, name, ctx) {
         h ('h2', { id: 'del-title' }, 'Delete'),
         h ('p', null, 'Deleting a stream deletes its events, its consumer groups and its dead letters.'),
         del, delOut) : null,
-      !isAdmin ? h ('pre', { class: 'json', tabindex: '0', role: 'region', 'aria-label': 'Schema and pipeline' }, JSON.stringify ({ schema: s.schema, pipeline: s.pipeline }, null, 2)) : null);
+      !isAdmin ? h ('pre', { class: 'json', tabindex: '0', role: 'region', 'aria-label': 'Schema, pipeline and retention' }, JSON.stringify ({ schema: s.schema, pipeline: s.pipeline, retention: s.retention }, null, 2)) : null);
   }).catch (e => {
     if (!destroyed)
       fill (root, h ('h1', null, 'Stream ' + name), errorBox (e), h ('p', null, h ('a', { href: '#/streams' }, 'All streams')));
@@ -514,6 +522,58 @@ function renderOne (root, name, ctx) {
       destroyed = true;
       if (editors)
         editors.destroy ();
+    }
+  };
+}
+
+// A stream's retention as a short text ("keeps everything" when none).
+function retentionText (r) {
+  if (!r)
+    return 'Keeps everything';
+  const parts = [];
+  if (r.max_events)
+    parts.push ('at most ' + fmtNum (r.max_events) + ' events');
+  if (r.max_bytes)
+    parts.push ('at most ' + fmtBytes (r.max_bytes));
+  if (r.max_age_ms)
+    parts.push ('events younger than ' + fmtNum (r.max_age_ms) + ' ms');
+  if (r.after_groups)
+    parts.push (parts.length ? 'only what every consumer group committed' : 'what every consumer group committed goes');
+  return parts.join ('; ');
+}
+
+// The retention fields of a form (labelled inputs; empty or 0 = no
+// limit). Answers {el, value() → the body's retention, or null}.
+function retentionFields (idPrefix, r) {
+  const num = (key, label, hint) => {
+    const id = idPrefix + '-ret-' + key;
+    const input = h ('input', { id, type: 'number', min: 0, step: 1, inputmode: 'numeric', value: r && r[key] ? String (r[key]) : '', 'aria-describedby': id + '-hint' });
+    return { key, input, el: h ('div', { class: 'field' }, h ('label', { for: id }, label), input, h ('span', { class: 'hint', id: id + '-hint' }, hint)) };
+  };
+  const fields = [
+    num ('max_events', 'Keep at most (events)', 'The oldest events beyond this many are deleted; empty for no limit.'),
+    num ('max_bytes', 'Keep at most (bytes)', 'The oldest events are deleted while the stream holds more; empty for no limit.'),
+    num ('max_age_ms', 'Keep for (ms)', 'Events received longer ago are deleted; empty for no limit.')
+  ];
+  const groupsId = idPrefix + '-ret-after-groups';
+  const groups = h ('input', { id: groupsId, type: 'checkbox' });
+  groups.checked = !!(r && r.after_groups);
+  const el = h ('fieldset', { class: 'retention' },
+    h ('legend', null, 'Retention'),
+    ...fields.map (f => f.el),
+    h ('div', { class: 'field' }, groups, h ('label', { for: groupsId }, 'Only delete what every consumer group has committed')));
+  return {
+    el,
+    value () {
+      const out = {};
+      let any = groups.checked;
+      for (const f of fields) {
+        const v = f.input.value.trim () === '' ? 0 : Number (f.input.value);
+        out[f.key] = v;
+        any = any || v > 0;
+      }
+      out.after_groups = groups.checked;
+      return any ? out : null;
     }
   };
 }
