@@ -4,9 +4,10 @@
     writer's passes (every 20 ms here) delete from the head by count, by
     bytes and by age; with after_groups, never past the smallest
     committed offset (a stream without groups keeps everything); events
-    whose processing is PENDING stop the trimming. Absence of a deletion
-    is observed after a later stream of the same pass was trimmed (a pass
-    visits every stream, by org then name, in one transaction). */
+    whose processing is PENDING, or that are dead letters, stop the
+    trimming. Absence of a deletion is observed after a later stream of
+    the same pass was trimmed (a pass visits every stream, by org then
+    name, in one transaction). */
 #include "harness.h"
 #include "eventflow/ef_error.h"
 
@@ -272,6 +273,70 @@ test_pending_events_stop_the_trimming (void **state)
     assert_int_equal (info.events, 5);
 }
 
+/*  DLQ_GET of an event: 1 when it is a dead letter, 0 when not found. */
+static int
+s_is_dead (void *arg)
+{
+    ef_request_t req;
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_DLQ_GET;
+    req.event_id = ef_str (arg);
+    const ef_reply_t *rep;
+    int rc = ef_client_call (s_admin, &req, &rep);
+    return rc == 0 ? 1 : rc == EF_ENOTFOUND ? 0 : -1;
+}
+
+static void
+test_dead_lettered_events_stop_the_trimming (void **state)
+{
+    (void)state;
+    /* a transform whose test fails for {"x":2}: a dead letter, no worker */
+    ef_request_t req;
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_CREATE_STREAM;
+    req.name = ef_str ("d-dead");
+    req.pipeline = ef_str ("[{\"type\":\"transform\",\"patch\":[{\"op\":"
+                           "\"test\",\"path\":\"/x\",\"value\":1}]}]");
+    req.has_retention = 1;
+    req.ret_max_events = 1;
+    const ef_reply_t *rep;
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    ef_event_in_t ev[6];
+    ef_publish_result_t res[6];
+    memset (ev, 0, sizeof ev);
+    for (int i = 0; i < 6; i++) {
+        ev[i].type = ef_str ("retention.test");
+        ev[i].payload = ef_str (i ? "{\"x\":1}" : "{\"x\":2}");
+    }
+    assert_int_equal (ef_client_publish (s_admin, "d-dead", ev, 1, res), 0);
+    assert_int_equal (res[0].code, 0);
+    char dead_id[37];
+    snprintf (dead_id, sizeof dead_id, "%.*s", (int)res[0].event_id.len,
+              res[0].event_id.ptr);
+    assert_int_equal (h_wait_until (s_is_dead, dead_id, WAIT_MS), 0);
+    /* five that pass the test follow it: four too many */
+    assert_int_equal (ef_client_publish (s_admin, "d-dead", ev + 1, 5, res), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal (res[i].code, 0);
+    /* a later stream of the same pass trimmed: d-dead was visited */
+    assert_int_equal (s_retention (0, "d-zz", 0, 0, 1, 0), 0);
+    s_publish ("d-zz", 5);
+    s_wait_head ("d-zz", 5);
+    ef_stream_info_t info = s_get ("d-dead");
+    assert_int_equal (info.first_seq, 1);
+    assert_int_equal (info.events, 6);
+
+    /* out of the queue (the event stays FAILED): the head moves on */
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_DLQ_DELETE;
+    req.event_id = ef_str (dead_id);
+    assert_int_equal (ef_client_call (s_admin, &req, &rep), 0);
+    s_wait_head ("d-dead", 6);
+    info = s_get ("d-dead");
+    assert_int_equal (info.first_seq, 6);
+    assert_int_equal (info.events, 1);
+}
+
 static long long
 s_data_size (void)
 {
@@ -371,6 +436,7 @@ main (void)
         cmocka_unit_test (test_age_trims_what_is_older),
         cmocka_unit_test (test_after_groups_never_passes_the_slowest_group),
         cmocka_unit_test (test_pending_events_stop_the_trimming),
+        cmocka_unit_test (test_dead_lettered_events_stop_the_trimming),
         cmocka_unit_test (test_cli_sets_and_shows_retention),
         cmocka_unit_test (test_freed_space_is_reused),
     };
