@@ -152,7 +152,7 @@ static int
 s_client_addr (ef_admin_t *self, ef_wreq_t *w, char *out, const char **why)
 {
     const char *peer = zmq_msg_gets (&w->frame, "User-Id");
-    int gateway = peer && strcmp (peer, "gw") == 0;
+    int gateway = ef_auth_is_gateway_peer (self->x.auth, peer);
     ef_str_t a = w->req.client_addr;
     out[0] = 0;
     if (ef_str_set (a)) {

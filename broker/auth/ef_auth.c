@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
+#include <pthread.h>
 
 #define S_LOGIN_DELAY_MAX_MS (15 * 60 * 1000) /* the longest hold-back */
 #define S_KEYUSE_MAX         16384 /* API keys whose use is kept at once */
@@ -30,7 +31,10 @@ struct ef_auth {
     ef_log_t *log;
     ef_store_txn_t *zap_reader; /* the ZAP thread's */
     ef_cert_t server;
+    pthread_mutex_t gw_lock; /* the gateway keys: ZAP thread and reactor */
     uint8_t gateway_pub[32];
+    uint8_t gateway_next[32]; /* admitted too, while has_next */
+    int has_next;
     char operator_z85[41];  /* the local admin key's: the machine's operator */
     ef_jwt_keys_t jwt_keys; /* the signing key and the previous ones */
     char dir[4096];         /* the data dir, where jwt.keys lives */
@@ -54,6 +58,7 @@ ef_auth_new (ef_store_t *store, const ef_config_t *cfg, ef_log_t *log)
     self->log = log;
     self->rates = ef_ratelimit_new (65536);
     self->keyuse = ef_keyuse_new (S_KEYUSE_MAX);
+    pthread_mutex_init (&self->gw_lock, NULL);
     if (!self->rates || !self->keyuse) {
         ef_ratelimit_destroy (&self->rates);
         ef_keyuse_destroy (&self->keyuse);
@@ -76,6 +81,7 @@ ef_auth_destroy (ef_auth_t **self_p)
     ef_throttle_destroy (&self->login_addrs);
     ef_jwt_keys_wipe (&self->jwt_keys);
     sodium_memzero (&self->server, sizeof self->server);
+    pthread_mutex_destroy (&self->gw_lock);
     free (self);
     *self_p = NULL;
 }
@@ -209,6 +215,8 @@ s_bootstrap (ef_auth_t *self, const char *dir, const ef_cert_t *admin_cert)
     return 0;
 }
 
+static int s_gateway_next_load (ef_auth_t *self);
+
 int
 ef_auth_open (ef_auth_t *self, const char *dir)
 {
@@ -256,6 +264,8 @@ ef_auth_open (ef_auth_t *self, const char *dir)
     zmq_z85_decode (self->gateway_pub, gateway.public_key);
     sodium_memzero (&gateway, sizeof gateway);
     snprintf (self->dir, sizeof self->dir, "%s", dir);
+    if (s_gateway_next_load (self))
+        return EF_ESTORE;
     int krc = ef_jwt_keys_load (&self->jwt_keys, dir, ef_time_now_ms () / 1000);
     if (krc) {
         ef_log_error (self->log, "cannot load or create the JWT keys",
@@ -297,7 +307,7 @@ ef_auth_clientkey_check (const ef_auth_t *self, ef_str_t pub_z85,
         *why = "public_key is not a Z85 key";
         return EF_EINVAL;
     }
-    if (sodium_memcmp (raw, self->gateway_pub, 32) == 0 ||
+    if (ef_auth_is_gateway_key (self, raw) ||
         strcmp (pub, self->server.public_key) == 0) {
         *why = "the broker's and the gateway's keys cannot be registered";
         return EF_EFORBIDDEN;
@@ -315,14 +325,143 @@ ef_auth_clientkey_check (const ef_auth_t *self, ef_str_t pub_z85,
     return 0;
 }
 
+/* ---------------------------------------------------------------- gateway keys */
+
+/*  The pending next gateway key, dir/gateway.next.pub, if there is one
+    (GATEWAY_KEY_NEW wrote it before a restart). 0 or EF_ESTORE. */
+static int
+s_gateway_next_load (ef_auth_t *self)
+{
+    char path[4200];
+    ef_cert_t next;
+    snprintf (path, sizeof path, "%s/gateway.next.pub", self->dir);
+    int rc = ef_cert_load (path, &next);
+    if (rc == EF_ENOTFOUND)
+        return 0;
+    if (rc == 0 && !zmq_z85_decode (self->gateway_next, next.public_key))
+        rc = EF_EINVAL;
+    sodium_memzero (&next, sizeof next);
+    if (rc) {
+        ef_log_error (self->log, "cannot load the next gateway key",
+                      "\"path\":\"%s\",\"error\":\"%s\"", path,
+                      ef_error_name (rc));
+        return EF_ESTORE;
+    }
+    self->has_next = 1;
+    ef_log_info (self->log, "the next gateway key is admitted too",
+                 "\"path\":\"%s\"", path);
+    return 0;
+}
+
+int
+ef_auth_is_gateway_key (const ef_auth_t *self, const uint8_t pub[32])
+{
+    pthread_mutex_t *lock = (pthread_mutex_t *)&self->gw_lock;
+    pthread_mutex_lock (lock);
+    int yes =
+        sodium_memcmp (pub, self->gateway_pub, 32) == 0 ||
+        (self->has_next && sodium_memcmp (pub, self->gateway_next, 32) == 0);
+    pthread_mutex_unlock (lock);
+    return yes;
+}
+
+int
+ef_auth_is_gateway_peer (const ef_auth_t *self, const char *peer)
+{
+    uint8_t pub[32];
+    return peer && strncmp (peer, "gw:", 3) == 0 &&
+           strlen (peer + 3) == EF_Z85_KEY_LEN &&
+           zmq_z85_decode (pub, peer + 3) && ef_auth_is_gateway_key (self, pub);
+}
+
+/*  Make dir's directory entries durable after a rename. */
+static int
+s_sync_dir (const char *dir)
+{
+    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return EF_ESTORE;
+    int rc = fsync (fd) == 0 ? 0 : EF_ESTORE;
+    close (fd);
+    return rc;
+}
+
+int
+ef_auth_gateway_key_new (ef_auth_t *self, char pub_z85[41])
+{
+    char key[4200], pub[4200];
+    ef_cert_t next;
+    if (self->has_next)
+        return EF_ECONFLICT;
+    snprintf (key, sizeof key, "%s/gateway.next.key", self->dir);
+    snprintf (pub, sizeof pub, "%s/gateway.next.pub", self->dir);
+    /* each file is written to a temporary name and renamed (ef_cert_save);
+       the .pub last: it is what a restart reads */
+    int rc = ef_cert_generate (&next);
+    if (rc == 0)
+        rc = ef_cert_save (key, &next, 0);
+    if (rc == 0)
+        rc = ef_cert_save (pub, &next, 1);
+    if (rc == 0)
+        rc = s_sync_dir (self->dir);
+    if (rc == 0) {
+        snprintf (pub_z85, 41, "%s", next.public_key);
+        pthread_mutex_lock (&self->gw_lock);
+        zmq_z85_decode (self->gateway_next, next.public_key);
+        self->has_next = 1;
+        pthread_mutex_unlock (&self->gw_lock);
+        ef_log_info (self->log, "new gateway key: both are admitted",
+                     "\"path\":\"%s\"", key);
+    } else {
+        unlink (pub);
+        ef_log_error (self->log, "cannot write the next gateway key",
+                      "\"path\":\"%s\",\"error\":\"%s\"", key,
+                      ef_error_name (rc));
+        rc = EF_ESTORE;
+    }
+    sodium_memzero (&next, sizeof next);
+    return rc;
+}
+
+int
+ef_auth_gateway_key_promote (ef_auth_t *self, char pub_z85[41])
+{
+    char key[4200], pub[4200], next_key[4200], next_pub[4200];
+    if (!self->has_next)
+        return EF_ENOTFOUND;
+    snprintf (key, sizeof key, "%s/gateway.key", self->dir);
+    snprintf (pub, sizeof pub, "%s/gateway.pub", self->dir);
+    snprintf (next_key, sizeof next_key, "%s/gateway.next.key", self->dir);
+    snprintf (next_pub, sizeof next_pub, "%s/gateway.next.pub", self->dir);
+    /* the key first: after a crash between the renames gateway.key is the
+       new one and the left-over gateway.next.pub names that same key */
+    if (rename (next_key, key) || rename (next_pub, pub) ||
+        s_sync_dir (self->dir)) {
+        ef_log_error (self->log, "cannot promote the next gateway key",
+                      "\"path\":\"%s\",\"errno\":%d", next_key, errno);
+        return EF_ESTORE;
+    }
+    pthread_mutex_lock (&self->gw_lock);
+    memcpy (self->gateway_pub, self->gateway_next, 32);
+    sodium_memzero (self->gateway_next, 32);
+    self->has_next = 0;
+    zmq_z85_encode (pub_z85, self->gateway_pub, 32);
+    pthread_mutex_unlock (&self->gw_lock);
+    ef_log_info (self->log, "gateway key promoted: the old one is refused",
+                 "\"path\":\"%s\"", key);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- ZAP */
 
 int
 ef_auth_zap_check (void *arg, const uint8_t pub[32], char user_id[64])
 {
     ef_auth_t *self = arg;
-    if (sodium_memcmp (pub, self->gateway_pub, 32) == 0) {
-        strcpy (user_id, "gw");
+    if (ef_auth_is_gateway_key (self, pub)) {
+        /* the key in the id: a promote retires it on open connections */
+        memcpy (user_id, "gw:", 3);
+        zmq_z85_encode (user_id + 3, pub, 32);
         return 0;
     }
     ef_clientkey_t k;

@@ -79,6 +79,17 @@ int ef_auth_access_token (ef_auth_t *self, const ef_user_t *user,
     the store, not signed with it). kid (16 bytes) receives the new key's
     id. 0, EF_ECONFLICT (too many keys still verify), EF_ESTORE. */
 int ef_auth_rotate_jwt_key (ef_auth_t *self, uint64_t now_ms, char kid[16]);
+/*  The gateway key (GATEWAY_KEY_NEW/PROMOTE): a public key, raw or as a
+    ZAP peer id ("gw:" and its Z85), is the current or the next one. */
+int ef_auth_is_gateway_key (const ef_auth_t *self, const uint8_t pub[32]);
+int ef_auth_is_gateway_peer (const ef_auth_t *self, const char *peer);
+/*  Write gateway.next.key/.pub in the data dir and admit it beside the
+    current key; its public key into pub_z85. 0, EF_ECONFLICT (one is
+    pending already) or EF_ESTORE. */
+int ef_auth_gateway_key_new (ef_auth_t *self, char pub_z85[41]);
+/*  The next key becomes gateway.key/.pub; the old one is refused from now
+    on. 0, EF_ENOTFOUND (none pending) or EF_ESTORE. */
+int ef_auth_gateway_key_promote (ef_auth_t *self, char pub_z85[41]);
 /*  Failed logins (ef_throttle.h): per email (lower-cased) and per client
     address, which gets four times as many free failures. check: 0, or
     EF_ERATE with the wait when either is held back. failed: count a

@@ -354,6 +354,13 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
          const char **why)
 {
     const char *peer = zmq_msg_gets (&w->frame, "User-Id");
+    if (peer && strncmp (peer, "gw:", 3) == 0 &&
+        !ef_auth_is_gateway_peer (self->auth, peer)) {
+        /* admitted before GATEWAY_KEY_PROMOTE retired its key: the
+           bridge reconnects, and the ZAP handler refuses it */
+        *why = "this gateway key was retired: connect with the current one";
+        return EF_EUNAVAILABLE;
+    }
     int rc = ef_auth_resolve (self->auth, self->reader, peer, &w->req, &w->who);
     if (rc) {
         *why = "authentication failed";
@@ -363,7 +370,8 @@ s_admit (ef_broker_t *self, ef_wreq_t *w, const ef_command_t *c,
     if (w->who.role == EF_ROLE_NONE) {
         if (c->flags & EF_CMDF_ANON)
             return 0;
-        if ((c->flags & EF_CMDF_GATEWAY) && peer && strcmp (peer, "gw") == 0) {
+        if ((c->flags & EF_CMDF_GATEWAY) &&
+            ef_auth_is_gateway_peer (self->auth, peer)) {
             w->who.kind = EF_WHO_GATEWAY; /* broker-wide, org 0 */
             return 0;
         }

@@ -480,6 +480,35 @@ s_rotate_jwt_key (ef_broker_t *self, ef_wreq_t *w, const char **why)
     return 0;
 }
 
+/*  GATEWAY_KEY_NEW and GATEWAY_KEY_PROMOTE: the gateway key rotated with
+    an overlap (ef_auth_gateway_key_new/promote); the reply names the
+    public key now admitted as next, or now current. */
+static int
+s_gateway_key (ef_broker_t *self, ef_wreq_t *w, const char **why)
+{
+    char pub[41];
+    int promote = w->req.cmd == EF_CMD_GATEWAY_KEY_PROMOTE;
+    int rc = s_operator_only (self, w, why);
+    if (rc == 0)
+        rc = promote ? ef_auth_gateway_key_promote (self->auth, pub)
+                     : ef_auth_gateway_key_new (self->auth, pub);
+    if (rc == EF_ECONFLICT)
+        *why = "a next gateway key is pending already: promote it first";
+    else if (rc == EF_ENOTFOUND)
+        *why = "no next gateway key: run GATEWAY_KEY_NEW first";
+    else if (rc == EF_ESTORE)
+        *why = "cannot write the gateway key files in the data dir (see "
+               "the log)";
+    if (rc)
+        return rc;
+    ef_proto_reply_ok (&self->out, w->req.id, 2);
+    ef_mp_key (&self->out, "public_key");
+    ef_mp_cstr (&self->out, pub);
+    ef_mp_key (&self->out, "path");
+    ef_mp_cstr (&self->out, promote ? "gateway.key" : "gateway.next.key");
+    return 0;
+}
+
 /* ---------------------------------------------------------------- table */
 
 #define ALL      (EF_ROLE_ADMIN | EF_ROLE_PRODUCER | EF_ROLE_CONSUMER)
@@ -561,6 +590,8 @@ static const ef_command_t s_commands[] = {
     {EF_CMD_BACKUP, s_backup, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_BACKUP_STATUS, s_backup_status, 0, ADMIN, NULL, NULL, NULL},
     {EF_CMD_ROTATE_JWT_KEY, s_rotate_jwt_key, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_GATEWAY_KEY_NEW, s_gateway_key, 0, ADMIN, NULL, NULL, NULL},
+    {EF_CMD_GATEWAY_KEY_PROMOTE, s_gateway_key, 0, ADMIN, NULL, NULL, NULL},
 };
 
 const ef_command_t *

@@ -69,6 +69,8 @@ static const char *s_cmd_names[EF_CMD_COUNT] = {
     "BACKUP",
     "BACKUP_STATUS",
     "ROTATE_JWT_KEY",
+    "GATEWAY_KEY_NEW",
+    "GATEWAY_KEY_PROMOTE",
 };
 
 const char *

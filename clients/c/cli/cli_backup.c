@@ -26,6 +26,7 @@ static const char s_usage[] =
     "Usage: eventflow admin backup DIR\n"
     "       eventflow admin restore BACKUP DATA_DIR\n"
     "       eventflow admin rotate-jwt-key\n"
+    "       eventflow admin gateway-key new|promote\n"
     "\n"
     "backup: the running broker copies its store (compacted, consistent:\n"
     "  every event acknowledged before the backup began) and its key files\n"
@@ -42,7 +43,15 @@ static const char s_usage[] =
     "rotate-jwt-key: the broker signs access tokens with a new key from now\n"
     "  on (its id, kid, is printed as JSON) and keeps the old key, in its\n"
     "  data dir, to verify the tokens it signed until they expire (15\n"
-    "  minutes). Only the local admin key of the data dir may ask.\n";
+    "  minutes). Only the local admin key of the data dir may ask.\n"
+    "gateway-key new: the broker writes a new gateway key pair,\n"
+    "  gateway.next.key/.pub, in its data dir and admits both the current\n"
+    "  and the next key as the gateway (also after a restart). Copy\n"
+    "  gateway.next.key to each bridge, restart them one at a time with\n"
+    "  --gateway-cert pointing at it, then:\n"
+    "gateway-key promote: the next key becomes gateway.key/.pub and the old\n"
+    "  one is refused from now on, also on open connections. Only the local\n"
+    "  admin key of the data dir may ask.\n";
 
 static int
 s_sub_usage (int help)
@@ -194,20 +203,22 @@ s_backup (const cli_t *cli, const char *dir)
 
 /* ---------------------------------------------------------------- keys */
 
+/*  A key command without arguments (ROTATE_JWT_KEY, GATEWAY_KEY_NEW,
+    GATEWAY_KEY_PROMOTE); its reply as JSON on stdout. */
 static int
-s_rotate_jwt_key (const cli_t *cli)
+s_key_command (const cli_t *cli, ef_cmd_t cmd, const char *what)
 {
     ef_client_t *client;
     int rc = cli_connect (cli, &client);
     if (rc)
         return rc;
     ef_request_t req = {0};
-    req.cmd = EF_CMD_ROTATE_JWT_KEY;
+    req.cmd = cmd;
     const ef_reply_t *rep;
     rc = ef_client_call (client, &req, &rep);
     int code = CLI_EXIT_OK;
     if (rc)
-        code = cli_fail (client, rc, "admin rotate-jwt-key");
+        code = cli_fail (client, rc, what);
     else {
         ef_buf_t out;
         ef_buf_init (&out);
@@ -392,6 +403,14 @@ cli_backup_run (const cli_t *cli, int argc, char **argv)
     if (npos == 3 && !strcmp (pos[0], "restore"))
         return s_restore (pos[1], pos[2]);
     if (npos == 1 && !strcmp (pos[0], "rotate-jwt-key"))
-        return s_rotate_jwt_key (cli);
+        return s_key_command (cli, EF_CMD_ROTATE_JWT_KEY,
+                              "admin rotate-jwt-key");
+    if (npos == 2 && !strcmp (pos[0], "gateway-key") && !strcmp (pos[1], "new"))
+        return s_key_command (cli, EF_CMD_GATEWAY_KEY_NEW,
+                              "admin gateway-key new");
+    if (npos == 2 && !strcmp (pos[0], "gateway-key") &&
+        !strcmp (pos[1], "promote"))
+        return s_key_command (cli, EF_CMD_GATEWAY_KEY_PROMOTE,
+                              "admin gateway-key promote");
     return s_sub_usage (0);
 }

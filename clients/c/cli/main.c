@@ -82,7 +82,7 @@ static const s_command_t s_commands[] = {
     {"whoami", cli_whoami_run, "whoami", "who the broker thinks you are"},
     {"bench", cli_bench_run, "bench",
      "measure publish throughput and ack latency"},
-    {"admin", cli_backup_run, "admin backup|restore|rotate-jwt-key",
+    {"admin", cli_backup_run, "admin backup|restore|rotate-jwt-key|gateway-key",
      "back up a running broker's store and keys; restore a backup; "
      "rotate the JWT signing key"},
     {NULL, NULL, NULL, NULL}};

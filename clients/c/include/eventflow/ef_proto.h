@@ -89,6 +89,8 @@ typedef enum {
     EF_CMD_BACKUP,
     EF_CMD_BACKUP_STATUS,
     EF_CMD_ROTATE_JWT_KEY,
+    EF_CMD_GATEWAY_KEY_NEW,
+    EF_CMD_GATEWAY_KEY_PROMOTE,
     EF_CMD_COUNT
 } ef_cmd_t;
 
