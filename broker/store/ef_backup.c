@@ -9,6 +9,7 @@
     DIR.tmp/data.mdb as it grows, against the store's used bytes. */
 #include "ef_backup.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_file.h"
 #include "eventflow/ef_time.h"
 
 #include <dirent.h>
@@ -101,44 +102,6 @@ s_sync_dir (const char *path)
     return rc;
 }
 
-/*  Copy data_dir/name into tmp/name with its mode, synced. 0, or -1 with
-    errno; ENOENT when the source is missing. */
-static int
-s_copy_file (const char *from_dir, const char *to_dir, const char *name)
-{
-    char from[PATH_MAX], to[PATH_MAX], buf[8192];
-    struct stat st;
-    snprintf (from, sizeof from, "%s/%s", from_dir, name);
-    snprintf (to, sizeof to, "%s/%s", to_dir, name);
-    int in = open (from, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return -1;
-    if (fstat (in, &st)) {
-        close (in);
-        return -1;
-    }
-    int out =
-        open (to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777);
-    if (out < 0) {
-        close (in);
-        return -1;
-    }
-    ssize_t n;
-    int rc = 0;
-    while ((n = read (in, buf, sizeof buf)) > 0)
-        if (write (out, buf, (size_t)n) != n) {
-            rc = -1;
-            break;
-        }
-    if (n < 0 || fsync (out))
-        rc = -1;
-    int saved = errno;
-    close (in);
-    close (out);
-    errno = saved;
-    return rc;
-}
-
 /*  Remove tmp and what the copy put in it (files only: it makes no
     subdirectories). */
 static void
@@ -189,7 +152,7 @@ s_copy (ef_backup_t *self, char *error, size_t size)
     close (fd);
     for (size_t i = 0;
          rc == 0 && i < sizeof s_key_files / sizeof s_key_files[0]; i++)
-        if (s_copy_file (self->data_dir, self->tmp, s_key_files[i].name) &&
+        if (ef_file_copy (self->data_dir, self->tmp, s_key_files[i].name) &&
             (errno != ENOENT || s_key_files[i].required)) {
             snprintf (error, size, "cannot copy %s: %s", s_key_files[i].name,
                       strerror (errno));

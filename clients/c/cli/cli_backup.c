@@ -8,6 +8,7 @@
     signing key (ROTATE_JWT_KEY). */
 #include "cli.h"
 #include "eventflow/ef_error.h"
+#include "eventflow/ef_file.h"
 #include "eventflow/ef_proto.h"
 #include "eventflow/ef_time.h"
 
@@ -234,43 +235,6 @@ s_key_command (const cli_t *cli, ef_cmd_t cmd, const char *what)
 
 /* ---------------------------------------------------------------- restore */
 
-/*  Copy file from/name to to/name (mode kept, synced). 0 or -1 (errno). */
-static int
-s_copy_file (const char *from_dir, const char *to_dir, const char *name)
-{
-    char from[PATH_MAX], to[PATH_MAX], buf[65536];
-    struct stat st;
-    snprintf (from, sizeof from, "%s/%s", from_dir, name);
-    snprintf (to, sizeof to, "%s/%s", to_dir, name);
-    int in = open (from, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return -1;
-    if (fstat (in, &st)) {
-        close (in);
-        return -1;
-    }
-    int out =
-        open (to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777);
-    if (out < 0) {
-        close (in);
-        return -1;
-    }
-    ssize_t n;
-    int rc = 0;
-    while ((n = read (in, buf, sizeof buf)) > 0)
-        if (write (out, buf, (size_t)n) != n) {
-            rc = -1;
-            break;
-        }
-    if (n < 0 || fsync (out))
-        rc = -1;
-    int saved = errno;
-    close (in);
-    close (out);
-    errno = saved;
-    return rc;
-}
-
 /*  1 when path is missing or an empty directory; 0 otherwise. */
 static int
 s_dir_empty (const char *path, int *exists)
@@ -355,7 +319,7 @@ s_restore (const char *backup, const char *data_dir)
         snprintf (path, sizeof path, "%s/%s", backup, e->d_name);
         if (stat (path, &st) || !S_ISREG (st.st_mode))
             continue;
-        if (s_copy_file (backup, data_dir, e->d_name)) {
+        if (ef_file_copy (backup, data_dir, e->d_name)) {
             snprintf (why, sizeof why, "cannot copy %s: %s", e->d_name,
                       strerror (errno));
             failed = 1;
