@@ -686,3 +686,29 @@ h_wait_requests (ef_client_t *admin, uint64_t base, uint64_t n,
     s_req_wait_t w = {admin, base + n};
     return h_wait_until (s_requests_reached, &w, deadline_ms);
 }
+
+/*  Register a user of a new org and log in (h_new_org). */
+void
+h_new_org (ef_client_t *c, char *jwt, size_t size, const char *email,
+           const char *org)
+{
+    ef_request_t req = {0};
+    const ef_reply_t *rep;
+    req.cmd = EF_CMD_REGISTER;
+    req.email = ef_str (email);
+    req.password = ef_str ("correct horse battery");
+    req.org_name = ef_str (org);
+    assert_int_equal (ef_client_call (c, &req, &rep), 0);
+    memset (&req, 0, sizeof req);
+    req.cmd = EF_CMD_LOGIN;
+    req.email = ef_str (email);
+    req.password = ef_str ("correct horse battery");
+    assert_int_equal (ef_client_call (c, &req, &rep), 0);
+    ef_mpr_t r;
+    ef_str_t tok;
+    assert_int_equal (ef_proto_reply_find (rep, "access_token", &r), 0);
+    assert_int_equal (ef_mpr_str (&r, &tok), 0);
+    assert_true (tok.len < size);
+    memcpy (jwt, tok.ptr, tok.len);
+    jwt[tok.len] = 0;
+}

@@ -113,4 +113,9 @@ void h_cli_exec (const h_broker_t *b, const char *const *env,
                  const char *const *args, int in[2], int o[2], int e[2])
     __attribute__ ((noreturn));
 
+/*  Register a user of a new org (email, org) through c and log in: the
+    access token in jwt (size bytes). Asserts each step. */
+void h_new_org (ef_client_t *c, char *jwt, size_t size, const char *email,
+                const char *org);
+
 #endif
