@@ -39,7 +39,7 @@ ef_api_register (ef_bridge_t *self, ef_http_t *h)
     ef_api_errors_init (&e);
     ef_request_t req = {0};
     req.cmd = EF_CMD_REGISTER;
-    req.client_addr = ef_str (mg_get_request_info (h->conn)->remote_addr);
+    req.client_addr = ef_str (h->client_addr);
     req.email = ef_str (ef_api_string (root, "email", 1, &e));
     req.password = ef_str (ef_api_string (root, "password", 1, &e));
     req.org_name = ef_str (ef_api_string (root, "org_name", 1, &e));
@@ -83,7 +83,7 @@ ef_api_login (ef_bridge_t *self, ef_http_t *h)
     req.email = ef_str (ef_api_string (root, "email", 1, &e));
     req.password = ef_str (ef_api_string (root, "password", 1, &e));
     /* the broker holds back failed logins per client address too */
-    req.client_addr = ef_str (mg_get_request_info (h->conn)->remote_addr);
+    req.client_addr = ef_str (h->client_addr);
     if (e.n)
         rc = ef_api_errors_send (h, &e);
     else {

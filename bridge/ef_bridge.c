@@ -7,6 +7,7 @@
 #include "ef_assets.h"
 #include "ef_bridge_int.h"
 #include "ef_cors.h"
+#include "ef_proxies.h"
 #include "ef_polls.h"
 #include "ef_watch.h"
 #include "eventflow/ef_cert.h"
@@ -66,6 +67,10 @@ const ef_config_opt_t ef_bridge_options[] = {
     {"cors-origins", "EVENTFLOW_HTTP_CORS_ORIGINS", NULL,
      "origins a browser page may call from: comma-separated exact origins "
      "(https://app.example.com), or *; unset = same origin only"},
+    {"trusted-proxies", "EVENTFLOW_HTTP_TRUSTED_PROXIES", NULL,
+     "proxies in front (nginx) whose X-Forwarded-For names the client: "
+     "comma-separated addresses or CIDR ranges (127.0.0.1, 10.0.0.0/8); "
+     "unset = the connection's address is the client's"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -96,6 +101,7 @@ struct ef_bridge {
     ef_polls_t *polls;       /* long polls waiting, per credential and all */
     ef_polls_t *feeds;       /* live feeds open, likewise */
     ef_cors_t *cors;         /* origins allowed across origins */
+    ef_proxies_t *proxies;   /* whose X-Forwarded-For names the client */
     pthread_mutex_t stop_mu; /* the feeds wait on stop_cond between ticks */
     pthread_cond_t stop_cond;
     int stopping;            /* under stop_mu: the feeds end */
@@ -826,6 +832,8 @@ s_handle (struct mg_connection *conn, void *cbdata)
     }
     const char *path = h.ri->local_uri ? h.ri->local_uri : "";
     h.cors_origin = ef_cors_allow (self->cors, ef_http_header (&h, "Origin"));
+    ef_proxies_client (self->proxies, h.ri->remote_addr,
+                       ef_http_header (&h, "X-Forwarded-For"), h.client_addr);
     int path_matched;
     h.route = ef_bridge_route (h.ri->request_method, path, &h, &path_matched);
     if (ef_http_check_framing (&h))
@@ -853,10 +861,10 @@ s_handle (struct mg_connection *conn, void *cbdata)
     ef_log_info (self->log, "request",
                  "\"method\":\"%s\",\"route\":\"%s\",\"status\":%d,"
                  "\"duration_ms\":%.3f,\"principal\":\"%s\","
-                 "\"request_id\":\"%s\"",
+                 "\"client\":\"%s\",\"request_id\":\"%s\"",
                  h.ri->request_method,
                  h.route >= 0 ? ef_bridge_routes[h.route].path : "none",
-                 h.status, took / 1e6, principal, h.request_id);
+                 h.status, took / 1e6, principal, h.client_addr, h.request_id);
     int status = h.status;
     s_release (self, mg_get_thread_pointer (conn));
     ef_http_end (&h);
@@ -1072,6 +1080,13 @@ ef_bridge_open (ef_bridge_t *self)
                       why);
         return EF_EINVAL;
     }
+    self->proxies = ef_proxies_new (
+        ef_config_get (self->cfg, "trusted-proxies"), why, sizeof why);
+    if (!self->proxies) {
+        ef_log_error (self->log, "invalid --trusted-proxies", "\"why\":\"%s\"",
+                      why);
+        return EF_EINVAL;
+    }
     self->metrics_token = ef_config_get (self->cfg, "metrics-token");
     if (self->metrics_token && !*self->metrics_token)
         self->metrics_token = NULL;
@@ -1175,6 +1190,7 @@ ef_bridge_destroy (ef_bridge_t **self_p)
     ef_polls_destroy (&self->polls);
     ef_polls_destroy (&self->feeds);
     ef_cors_destroy (&self->cors);
+    ef_proxies_destroy (&self->proxies);
     for (uint32_t i = 0; i < self->pooled; i++)
         ef_client_destroy (&self->pool[i]);
     pthread_mutex_destroy (&self->pool_mu);

@@ -36,6 +36,7 @@ typedef struct {
                          come (0: no bound); ef_http_read_json */
     const char *cors_origin; /* an allowed Origin (ef_cors_allow): every
                                 answer carries the CORS headers; NULL none */
+    char client_addr[64];    /* the client's address (ef_proxies_client) */
 } ef_http_t;
 
 /*  Start an exchange: request id (echoed or generated), credentials. */

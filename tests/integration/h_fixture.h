@@ -30,7 +30,16 @@ typedef struct {
 } h_fixture_t;
 
 /*  Start what f asks for (and ignore SIGPIPE, init libcurl). 0, or -1
-    (the test group should fail; h_fixture_teardown still cleans up). */
+    (the test group should fail; what had started is stopped again,
+    since cmocka calls no teardown after a failed setup).
+
+    With EF_TEST_NGINX set in the environment (ctest's nginx_* runs of
+    the bridge tests), the shipped deploy/nginx/eventflow.conf is put in
+    front of the bridges (h_nginx.h: the first bridge and the second, or
+    the first twice) and each bridge's url becomes nginx's: every request
+    the test makes through url goes through nginx. A bridge's own address
+    stays in its direct field, for what tests the bridge's own sockets
+    (framing, slow clients). */
 int h_fixture_setup (const h_fixture_t *f);
 
 /*  Stop the bridges that run (a non-zero exit is reported with its log

@@ -307,8 +307,10 @@ h_bridge_start (h_bridge_t *g, const h_broker_t *b, const char *const *extra)
             argv[argc++] = extra[i];
         argv[argc] = NULL;
         g->pid = s_spawn (argv, g->log_path, "\"listen\":\"", g->url);
-        if (g->pid > 0)
+        if (g->pid > 0) {
+            snprintf (g->direct, sizeof g->direct, "%s", g->url);
             return 0;
+        }
     }
     return -1;
 }

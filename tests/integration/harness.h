@@ -34,7 +34,10 @@ void h_broker_kill9 (h_broker_t *b);
 
 typedef struct {
     pid_t pid;
-    char url[256];      /* "http://127.0.0.1:PORT", from its ready line */
+    char url[256];      /* where the test sends its requests */
+    char direct[256];   /* the bridge itself, "http://127.0.0.1:PORT", from
+                           its ready line; url is the same unless the HTTP
+                           fixture put nginx in front (EF_TEST_NGINX) */
     char log_path[300]; /* the bridge's stderr */
 } h_bridge_t;
 

@@ -125,7 +125,7 @@ test_ambiguous_framing_is_400_and_closes_before_a_smuggled_request (
         size_t k = strlen (req);
         k += (size_t)snprintf (req + k, sizeof req - k, "\r\n0\r\n\r\n%s",
                                smuggled);
-        int fd = h_http_raw_connect (f->bridge.url);
+        int fd = h_http_raw_connect (f->bridge.direct);
         assert_true (fd >= 0);
         h_http_raw_send (fd, req, k);
         char *resp = h_http_raw_read (fd, 5000);
@@ -153,7 +153,7 @@ test_a_chunked_body_is_411_at_once_and_closes (void **state)
        not wait for the 4 GiB that will never come */
     s_head (f, req, sizeof req, "Transfer-Encoding: chunked\r\n");
     strcat (req, "\r\n100000000\r\n{\"type\":\"t\",");
-    int fd = h_http_raw_connect (f->bridge.url);
+    int fd = h_http_raw_connect (f->bridge.direct);
     assert_true (fd >= 0);
     h_http_raw_send (fd, req, strlen (req));
     char *resp = h_http_raw_read (fd, 5000);
@@ -190,7 +190,7 @@ test_two_pipelined_requests_on_one_connection_both_run (void **state)
     snprintf (second, sizeof second, one, "Connection: close\r\n");
     snprintf (both, sizeof both, "%s%s", first, second);
     uint64_t before = s_count (f, "default");
-    int fd = h_http_raw_connect (f->bridge.url);
+    int fd = h_http_raw_connect (f->bridge.direct);
     assert_true (fd >= 0);
     h_http_raw_send (fd, both, strlen (both));
     /* everything until the bridge closes */

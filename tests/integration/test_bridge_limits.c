@@ -112,7 +112,7 @@ teardown (void **state)
 static int
 s_open (fixture_t *f, const char *text)
 {
-    int fd = h_http_raw_connect (f->bridge.url);
+    int fd = h_http_raw_connect (f->bridge.direct);
     assert_true (fd >= 0);
     if (text)
         h_http_raw_send (fd, text, strlen (text));

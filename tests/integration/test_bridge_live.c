@@ -78,30 +78,77 @@ typedef struct {
     int fd;
     int status;
     char head[2048]; /* the answer's headers */
-    char *buf;
+    char *buf;       /* the body read so far, not yet parsed */
     size_t len, cap;
+    int chunked; /* the body comes in chunks (through a proxy) */
+    char *raw;   /* chunked: bytes not yet decoded into buf */
+    size_t rlen, rcap;
+    int ended; /* chunked: the last chunk came */
 } s_feed_t;
 
+/*  Append n bytes to *p (length *len, capacity *cap), NUL-terminated. */
+static void
+s_append (char **p, size_t *len, size_t *cap, const char *b, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        *cap = (*len + n + 1) * 2;
+        *p = realloc (*p, *cap);
+    }
+    memcpy (*p + *len, b, n);
+    *len += n;
+    (*p)[*len] = 0;
+}
+
+/*  Move the complete chunks of f->raw into f->buf; a chunk of size 0
+    ends the feed. */
+static void
+s_dechunk (s_feed_t *f)
+{
+    size_t at = 0;
+    while (!f->ended && f->raw) {
+        char *eol = strstr (f->raw + at, "\r\n");
+        if (!eol)
+            break;
+        size_t size = strtoul (f->raw + at, NULL, 16);
+        size_t data = (size_t)(eol + 2 - f->raw);
+        if (f->rlen < data + size + 2)
+            break;
+        if (size == 0)
+            f->ended = 1;
+        else
+            s_append (&f->buf, &f->len, &f->cap, f->raw + data, size);
+        at = data + size + 2;
+    }
+    if (f->raw) {
+        memmove (f->raw, f->raw + at, f->rlen - at + 1);
+        f->rlen -= at;
+    }
+}
+
 /*  Read more into f (up to until, monotonic ms): 1, 0 when the time ran
-    out, -1 when the bridge closed the connection. */
+    out, -1 when the bridge closed the connection (or, through a proxy,
+    sent the last chunk). */
 static int
 s_fill (s_feed_t *f, long until)
 {
     long left = until - h_http_ms_now ();
     if (left <= 0)
         return 0;
+    if (f->ended)
+        return -1;
     struct pollfd p = {f->fd, POLLIN, 0};
     if (poll (&p, 1, (int)left) <= 0)
         return 0;
-    if (f->len + 4096 + 1 > f->cap) {
-        f->cap = f->cap * 2 + 8192;
-        f->buf = realloc (f->buf, f->cap);
-    }
-    ssize_t n = recv (f->fd, f->buf + f->len, f->cap - f->len - 1, 0);
+    char in[4096];
+    ssize_t n = recv (f->fd, in, sizeof in, 0);
     if (n <= 0)
         return -1;
-    f->len += (size_t)n;
-    f->buf[f->len] = 0;
+    if (!f->chunked) {
+        s_append (&f->buf, &f->len, &f->cap, in, (size_t)n);
+        return 1;
+    }
+    s_append (&f->raw, &f->rlen, &f->rcap, in, (size_t)n);
+    s_dechunk (f);
     return 1;
 }
 
@@ -130,6 +177,15 @@ s_open (s_feed_t *f, const char *cred, const char *query)
     memmove (f->buf, eoh + 4, f->len - hl + 1);
     f->len -= hl;
     f->status = h_http_raw_status (f->head);
+    /* the bridge ends a feed by closing; nginx in front sends chunks and
+       keeps the connection */
+    f->chunked = strcasestr (f->head, "\r\nTransfer-Encoding: chunked") != NULL;
+    if (f->chunked) {
+        s_append (&f->raw, &f->rlen, &f->rcap, f->buf, f->len);
+        f->len = 0;
+        f->buf[0] = 0;
+        s_dechunk (f);
+    }
 }
 
 /*  Close as a browser tab that goes away might: at once, with a reset,
@@ -143,6 +199,7 @@ s_close (s_feed_t *f)
         close (f->fd);
     }
     free (f->buf);
+    free (f->raw);
     memset (f, 0, sizeof *f);
     f->fd = -1;
 }

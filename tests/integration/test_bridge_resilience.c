@@ -117,7 +117,7 @@ static int
 s_raw_exchange (const h_bridge_t *g, const char *bytes, size_t n,
                 int half_close, char **out)
 {
-    int fd = h_http_raw_connect (g->url);
+    int fd = h_http_raw_connect (g->direct);
     assert_true (fd >= 0);
     h_http_raw_send (fd, bytes, n);
     if (half_close)
@@ -372,8 +372,8 @@ static void
 test_a_slow_sender_does_not_delay_health (void **state)
 {
     fixture_t *f = *state;
-    int line = h_http_raw_connect (f->a.url),
-        body = h_http_raw_connect (f->a.url);
+    int line = h_http_raw_connect (f->a.direct),
+        body = h_http_raw_connect (f->a.direct);
     assert_true (line >= 0 && body >= 0);
     h_http_raw_send (line, "GET " API "/hea", strlen ("GET " API "/hea"));
     char req[512];
@@ -404,7 +404,7 @@ test_twenty_slow_connections_do_not_stop_health (void **state)
               "Content-Length: 1000\r\n\r\n{\"type\":",
               f->producer_key);
     for (int i = 0; i < 20; i++) {
-        fds[i] = h_http_raw_connect (f->a.url);
+        fds[i] = h_http_raw_connect (f->a.direct);
         assert_true (fds[i] >= 0);
         /* half a request line, headers without their end, half a body */
         const char *part = i % 3 == 0   ? "GET " API "/he"
@@ -614,7 +614,7 @@ test_content_length_with_transfer_encoding_is_refused_or_closes (void **state)
                       "Transfer-Encoding: chunked\r\n\r\n"
                       "%zx\r\n%s\r\n0\r\n\r\n",
                       f->producer_key, strlen (body), body);
-    int fd = h_http_raw_connect (f->a.url);
+    int fd = h_http_raw_connect (f->a.direct);
     assert_true (fd >= 0);
     h_http_raw_send (fd, req, (size_t)k);
     char *resp = h_http_raw_read (fd, 5000);
