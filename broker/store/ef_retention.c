@@ -55,33 +55,6 @@ ef_retention_to_info (ef_store_txn_t *txn, uint32_t num, ef_stream_info_t *info)
 /* ---------------------------------------------------------------- pass */
 
 /*  The streams with a retention, collected before any is trimmed. */
-typedef struct {
-    ef_store_txn_t *txn;
-    uint32_t *nums;
-    size_t n, cap;
-    int oom;
-} s_list_t;
-
-static int
-s_collect (void *arg, const ef_stream_rec_t *s)
-{
-    s_list_t *l = arg;
-    ef_retention_t r;
-    if (ef_store_retention_get (l->txn, s->num, &r))
-        return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        uint32_t *p = realloc (l->nums, cap * sizeof *p);
-        if (!p) {
-            l->oom = 1;
-            return 1;
-        }
-        l->nums = p, l->cap = cap;
-    }
-    l->nums[l->n++] = s->num;
-    return 0;
-}
-
 static int
 s_min_committed (void *arg, const ef_group_t *g)
 {
@@ -137,15 +110,14 @@ s_walk (void *arg, uint64_t seq, ef_str_t record, ef_str_t state)
 }
 
 static int
-s_stream_pass (ef_store_txn_t *txn, uint32_t num, uint64_t now, uint64_t budget,
-               uint64_t *freed)
+s_stream_pass (ef_store_txn_t *txn, uint32_t num, const ef_retention_t *r,
+               uint64_t now, uint64_t budget, uint64_t *freed)
 {
-    s_walk_t w = {.txn = txn, .num = num, .now = now, .budget = budget};
+    s_walk_t w = {
+        .txn = txn, .num = num, .r = *r, .now = now, .budget = budget};
     uint64_t first, last;
     *freed = 0;
-    int rc = ef_store_retention_get (txn, num, &w.r);
-    if (rc == 0)
-        rc = ef_store_stream_bounds (txn, num, &first, &last);
+    int rc = ef_store_stream_bounds (txn, num, &first, &last);
     if (rc == 0)
         rc = ef_store_stream_bytes (txn, num, &w.bytes);
     if (rc || last < first || last == 0)
@@ -165,20 +137,39 @@ s_stream_pass (ef_store_txn_t *txn, uint32_t num, uint64_t now, uint64_t budget,
 
 int
 ef_retention_pass (ef_store_txn_t *txn, uint64_t now, uint64_t budget,
-                   uint64_t *freed, int *more)
+                   uint32_t max_streams, uint32_t *cursor, uint64_t *freed,
+                   uint32_t *examined, int *more)
 {
-    s_list_t l = {.txn = txn};
+    uint32_t num = *cursor;
     *freed = 0;
+    *examined = 0;
     *more = 0;
-    int rc = ef_store_stream_each (txn, 0, s_collect, &l);
-    if (rc == 0 && l.oom)
-        rc = EF_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < l.n && *freed < budget; i++) {
+    while (*examined < max_streams) {
+        ef_retention_t r;
+        int rc = ef_store_retention_next (txn, num, &num, &r);
+        if (rc == EF_ENOTFOUND) {
+            *cursor = 0; /* the round is over */
+            return 0;
+        }
+        if (rc)
+            return rc;
+        (*examined)++;
         uint64_t n = 0;
-        rc = s_stream_pass (txn, l.nums[i], now, budget - *freed, &n);
+        if ((rc = s_stream_pass (txn, num, &r, now, budget - *freed, &n)))
+            return rc;
         *freed += n;
+        if (*freed >= budget) {
+            *cursor = num; /* this stream may have more */
+            *more = 1;
+            return 0;
+        }
+        if (num == UINT32_MAX) {
+            *cursor = 0;
+            return 0;
+        }
+        num++;
     }
-    *more = rc == 0 && *freed >= budget;
-    free (l.nums);
-    return rc;
+    *cursor = num;
+    *more = 1;
+    return 0;
 }

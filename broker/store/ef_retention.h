@@ -29,10 +29,15 @@ void ef_retention_to_info (ef_store_txn_t *txn, uint32_t num,
     every event each group has committed), never past the smallest
     committed offset of its groups when after_groups (a stream without
     groups then keeps everything), and stopping at the first event whose
-    processing has not ended (PENDING) or that is in the DLQ. At most
-    budget events go in one pass; *freed gets how many went, *more 1 when
-    the budget ran out (call again soon). */
+    processing has not ended (PENDING) or that is in the DLQ.
+    A pass is bounded whatever the tenants hold: it looks at the streams
+    with a retention from stream number *cursor on, at most max_streams
+    of them, and deletes at most budget events. *cursor gets where the
+    next pass starts (0 when the round of all streams is over), *freed how
+    many events went, *examined how many streams were looked at, *more 1
+    when a bound cut the pass short (call again soon). */
 int ef_retention_pass (ef_store_txn_t *txn, uint64_t now, uint64_t budget,
-                       uint64_t *freed, int *more);
+                       uint32_t max_streams, uint32_t *cursor, uint64_t *freed,
+                       uint32_t *examined, int *more);
 
 #endif

@@ -283,6 +283,12 @@ int ef_store_retention_get (ef_store_txn_t *txn, uint32_t num,
     it. It goes with its stream. */
 int ef_store_retention_put (ef_store_txn_t *txn, uint32_t num,
                             const ef_retention_t *r);
+/*  The first stream from stream number from on (in number order) that has
+    a retention: its number and retention. EF_ENOTFOUND when none is left.
+    (Retention's background pass walks the streams with one a slice at a
+    time, never the whole list of streams.) */
+int ef_store_retention_next (ef_store_txn_t *txn, uint32_t from, uint32_t *num,
+                             ef_retention_t *out);
 
 /* ---------------------------------------------------------------- states */
 

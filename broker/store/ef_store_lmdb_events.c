@@ -376,6 +376,20 @@ ef_store_event_trim_before (ef_store_txn_t *txn, uint32_t num,
                           time_of, events, bytes);
 }
 
+/*  A retention record's value into out. */
+static int
+s_retention_parse (const MDB_val *val, ef_retention_t *out)
+{
+    if (val->mv_size != 25)
+        return EF_ESTORE;
+    const uint8_t *v = val->mv_data;
+    out->max_age_ms = s_rd64 (v);
+    out->max_bytes = s_rd64 (v + 8);
+    out->max_events = s_rd64 (v + 16);
+    out->after_groups = v[24] & 1;
+    return 0;
+}
+
 /*  A retention is kept in the meta table under "retn" + num: max_age_ms,
     max_bytes, max_events (8 bytes each, big-endian) and a flags byte. */
 int
@@ -389,14 +403,34 @@ ef_store_retention_get (ef_store_txn_t *txn, uint32_t num, ef_retention_t *out)
     if (rc)
         return rc == MDB_NOTFOUND ? EF_ENOTFOUND
                                   : ef_store_lmdb_err (txn->store, rc);
-    if (val.mv_size != 25)
-        return EF_ESTORE;
-    const uint8_t *v = val.mv_data;
-    out->max_age_ms = s_rd64 (v);
-    out->max_bytes = s_rd64 (v + 8);
-    out->max_events = s_rd64 (v + 16);
-    out->after_groups = v[24] & 1;
-    return 0;
+    return s_retention_parse (&val, out);
+}
+
+int
+ef_store_retention_next (ef_store_txn_t *txn, uint32_t from, uint32_t *num,
+                         ef_retention_t *out)
+{
+    uint8_t k[8];
+    memcpy (k, "retn", 4);
+    s_be32 (k + 4, from);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open (txn->txn, txn->store->dbi[S_META], &cur);
+    if (rc)
+        return ef_store_lmdb_err (txn->store, rc);
+    MDB_val key = {sizeof k, k}, val;
+    rc = mdb_cursor_get (cur, &key, &val, MDB_SET_RANGE);
+    if (rc == 0 && key.mv_size == sizeof k &&
+        memcmp (key.mv_data, "retn", 4) == 0) {
+        const uint8_t *kb = key.mv_data;
+        *num = (uint32_t)kb[4] << 24 | (uint32_t)kb[5] << 16 |
+               (uint32_t)kb[6] << 8 | kb[7];
+        rc = s_retention_parse (&val, out);
+    } else if (rc == 0 || rc == MDB_NOTFOUND)
+        rc = EF_ENOTFOUND;
+    else
+        rc = ef_store_lmdb_err (txn->store, rc);
+    mdb_cursor_close (cur);
+    return rc;
 }
 
 int

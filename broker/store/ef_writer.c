@@ -23,6 +23,7 @@ struct ef_writer {
     ef_engine_t *engine;
     uint64_t next_due; /* when the engine has jobs due (0: none known) */
     uint64_t retention_every, retention_due; /* ms; 0: no retention */
+    uint32_t retention_cursor; /* the stream the next pass starts from */
 };
 
 static int s_engine_append (void *arg, ef_store_txn_t *txn, uint32_t num,
@@ -398,9 +399,12 @@ s_engine_pass (ef_writer_t *self)
 }
 
 /*  Delete what the streams' retentions let go, at most S_RETENTION_BATCH
-    events in one transaction, so that ingest waits for one small commit
-    at most; again right after the next group while there is more. */
-#define S_RETENTION_BATCH 1000
+    events of at most S_RETENTION_STREAMS streams in one transaction, so
+    that ingest waits for one small commit at most however many streams
+    the tenants keep; again right after the next group while there is
+    more. */
+#define S_RETENTION_BATCH   1000
+#define S_RETENTION_STREAMS 256
 
 static void
 s_retention_pass (ef_writer_t *self)
@@ -410,11 +414,14 @@ s_retention_pass (ef_writer_t *self)
         return;
     ef_store_txn_t *txn;
     uint64_t freed = 0;
+    uint32_t examined = 0, cursor = self->retention_cursor;
     int more = 0;
     self->retention_due = now + self->retention_every;
     if (ef_store_write_begin (self->store, &txn))
         return;
-    int rc = ef_retention_pass (txn, now, S_RETENTION_BATCH, &freed, &more);
+    int rc =
+        ef_retention_pass (txn, now, S_RETENTION_BATCH, S_RETENTION_STREAMS,
+                           &cursor, &freed, &examined, &more);
     if (rc == 0 && freed)
         rc = ef_store_write_commit (&txn);
     else
@@ -424,9 +431,11 @@ s_retention_pass (ef_writer_t *self)
                       ef_error_name (rc));
         return;
     }
-    if (freed)
-        ef_log_debug (self->log, "retention deleted events", "\"events\":%llu",
-                      (unsigned long long)freed);
+    self->retention_cursor = cursor; /* kept only once committed */
+    if (freed || examined)
+        ef_log_debug (self->log, "retention pass",
+                      "\"streams\":%u,\"events\":%llu,\"more\":%s", examined,
+                      (unsigned long long)freed, more ? "true" : "false");
     if (more)
         self->retention_due = now;
 }

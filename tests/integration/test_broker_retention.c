@@ -6,8 +6,10 @@
     committed offset (a stream without groups keeps everything); events
     whose processing is PENDING, or that are dead letters, stop the
     trimming. Absence of a deletion is observed after a later stream of
-    the same pass was trimmed (a pass visits every stream, by org then
-    name, in one transaction). */
+    the same pass was trimmed (a pass visits the streams with a retention
+    in the order they were made, in one transaction). A pass is bounded
+    whatever the tenants keep: at most 1000 deletions and 256 streams,
+    read off the broker's debug log lines. */
 #include "harness.h"
 #include "eventflow/ef_error.h"
 
@@ -30,7 +32,8 @@ static int
 s_setup (void **state)
 {
     (void)state;
-    const char *extra[] = {"--retention-interval-ms", "20", NULL};
+    const char *extra[] = {"--retention-interval-ms", "20", "--log-level",
+                           "debug", NULL};
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, extra))
         return -1;
     s_admin = h_client (&s_broker);
@@ -230,20 +233,25 @@ test_after_groups_never_passes_the_slowest_group (void **state)
 
     /* two groups: the slower one holds the head */
     const char *streams[] = {"a-queue", "a-limited"};
-    for (int i = 0; i < 2; i++)
+    /* both groups fetch before either commits: a pass between the fast
+       one's commit and the slow one's first fetch would otherwise see one
+       group only, and let go what the slow one has yet to read */
+    for (int i = 0; i < 2; i++) {
+        s_ids_t got[2] = {{0}};
         for (int g = 0; g < 2; g++) {
-            s_ids_t got = {0};
-            char committed[37];
-            const char *group = g ? "slow" : "fast";
             uint32_t n = g ? 5 : 15;
-            if (ef_client_fetch (s_admin, streams[i], group, "m", n, 0, s_id,
-                                 &got, NULL))
+            if (ef_client_fetch (s_admin, streams[i], g ? "slow" : "fast", "m",
+                                 n, 0, s_id, &got[g], NULL))
                 fail_msg ("fetch: %s", ef_client_error (s_admin));
-            assert_int_equal (got.n, n);
-            if (ef_client_commit (s_admin, streams[i], group, "m",
-                                  got.id[n - 1], committed))
+            assert_int_equal (got[g].n, n);
+        }
+        for (int g = 0; g < 2; g++) {
+            char committed[37];
+            if (ef_client_commit (s_admin, streams[i], g ? "slow" : "fast", "m",
+                                  got[g].id[got[g].n - 1], committed))
                 fail_msg ("commit: %s", ef_client_error (s_admin));
         }
+    }
     s_wait_head ("a-queue", 6);
     s_wait_head ("a-limited", 6);
     assert_int_equal (s_get ("a-queue").first_seq, 6);
@@ -427,6 +435,90 @@ test_cli_sets_and_shows_retention (void **state)
     free (out), free (err);
 }
 
+/*  The broker's "retention pass" debug lines so far: how many, the most
+    events and streams one had, how many deleted exactly 1000 and how many
+    events in all. */
+typedef struct {
+    int passes, full;
+    unsigned long long most_events, most_streams, events;
+} s_passes_t;
+
+static s_passes_t
+s_passes (void)
+{
+    s_passes_t p = {0};
+    FILE *f = fopen (s_broker.log_path, "r");
+    assert_non_null (f);
+    char line[1024];
+    while (fgets (line, sizeof line, f)) {
+        if (!strstr (line, "\"retention pass\""))
+            continue;
+        const char *e = strstr (line, "\"events\":");
+        const char *s = strstr (line, "\"streams\":");
+        assert_non_null (e);
+        assert_non_null (s);
+        unsigned long long ev = strtoull (e + 9, NULL, 10),
+                           st = strtoull (s + 10, NULL, 10);
+        p.passes++;
+        p.full += ev == 1000;
+        p.events += ev;
+        if (ev > p.most_events)
+            p.most_events = ev;
+        if (st > p.most_streams)
+            p.most_streams = st;
+    }
+    fclose (f);
+    return p;
+}
+
+static int
+s_a_full_slice (void *arg)
+{
+    (void)arg;
+    return s_passes ().most_streams >= 256;
+}
+
+static void
+test_a_pass_deletes_1000_events_and_sees_256_streams (void **state)
+{
+    (void)state;
+    /* 2500 events, then a retention that lets 2490 go: never more than
+       1000 in one pass (one transaction), the rest in the next passes */
+    assert_int_equal (s_retention (0, "z-bulk", 0, 0, 0, 1), 0);
+    for (int i = 0; i < 50; i++)
+        s_publish ("z-bulk", 50);
+    s_passes_t before = s_passes ();
+    assert_int_equal (s_retention (1, "z-bulk", 0, 0, 10, 0), 0);
+    s_wait_head ("z-bulk", 2491);
+    s_passes_t after = s_passes ();
+    fprintf (stderr,
+             "retention: %d passes deleted %llu events, at most %llu in one; "
+             "%d deleted exactly 1000\n",
+             after.passes - before.passes, after.events - before.events,
+             after.most_events, after.full - before.full);
+    assert_true (after.most_events <= 1000);
+    assert_true (after.full - before.full >= 2);
+    assert_int_equal (s_get ("z-bulk").events, 10);
+
+    /* 300 streams with a retention: a pass looks at 256 of them at most,
+       the next pass goes on where it stopped */
+    for (int i = 0; i < 300; i++) {
+        char name[32];
+        snprintf (name, sizeof name, "z-many-%03d", i);
+        assert_int_equal (s_retention (0, name, 0, 0, 1000000, 0), 0);
+    }
+    assert_int_equal (h_wait_until (s_a_full_slice, NULL, WAIT_MS), 0);
+    after = s_passes ();
+    fprintf (stderr, "retention: at most %llu streams in one pass\n",
+             after.most_streams);
+    assert_int_equal (after.most_streams, 256);
+    /* and the streams past the slice are still reached: the last one
+       made is trimmed */
+    s_publish ("z-many-299", 3);
+    assert_int_equal (s_retention (1, "z-many-299", 0, 0, 1, 0), 0);
+    s_wait_head ("z-many-299", 3);
+}
+
 int
 main (void)
 {
@@ -439,6 +531,7 @@ main (void)
         cmocka_unit_test (test_dead_lettered_events_stop_the_trimming),
         cmocka_unit_test (test_cli_sets_and_shows_retention),
         cmocka_unit_test (test_freed_space_is_reused),
+        cmocka_unit_test (test_a_pass_deletes_1000_events_and_sees_256_streams),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -940,6 +940,38 @@ test_retention_is_kept_replaced_and_goes_with_its_stream (void **state)
     u_write_commit (&w);
 }
 
+/*  The streams with a retention, walked in number order from any
+    number: the ones without are passed over. */
+static void
+test_retention_next_walks_the_streams_that_have_one (void **state)
+{
+    fx_t *fx = *state;
+    s_open (fx, 0);
+    ef_stream_rec_t a = s_stream (fx, 1, "a"), none = s_stream (fx, 2, "none"),
+                    b = s_stream (fx, 3, "b");
+    ef_retention_t ra = {.max_events = 1}, rb = {.after_groups = 1}, r;
+    ef_store_txn_t *w = u_write_begin (fx->store);
+    assert_int_equal (ef_store_retention_put (w, a.num, &ra), 0);
+    assert_int_equal (ef_store_retention_put (w, b.num, &rb), 0);
+    u_write_commit (&w);
+    ef_store_txn_t *rd = u_reader (fx->store);
+    uint32_t num = 0;
+    assert_int_equal (ef_store_retention_next (rd, 0, &num, &r), 0);
+    assert_int_equal (num, a.num);
+    assert_int_equal (r.max_events, 1);
+    assert_true (none.num > a.num && none.num < b.num);
+    assert_int_equal (ef_store_retention_next (rd, a.num + 1, &num, &r), 0);
+    assert_int_equal (num, b.num);
+    assert_int_equal (r.after_groups, 1);
+    assert_int_equal (ef_store_retention_next (rd, b.num, &num, &r), 0);
+    assert_int_equal (num, b.num);
+    assert_int_equal (ef_store_retention_next (rd, b.num + 1, &num, &r),
+                      EF_ENOTFOUND);
+    assert_int_equal (ef_store_retention_next (rd, UINT32_MAX, &num, &r),
+                      EF_ENOTFOUND);
+    u_reader_done (&rd);
+}
+
 /*  An event's history is kept beside it, replaced whole, and goes with
     the event: by retention and with its stream. */
 static void
@@ -1196,6 +1228,7 @@ main (void)
             T (test_trim_before_a_time_stops_at_the_first_newer_event, be),
             T (test_history_goes_with_its_event, be),
             T (test_retention_is_kept_replaced_and_goes_with_its_stream, be),
+            T (test_retention_next_walks_the_streams_that_have_one, be),
             T (test_a_full_store_answers_store_full_with_nothing_half_written,
                be),
             T (test_reopen_keeps_everything, be),
