@@ -17,6 +17,7 @@ PACKAGES+=(zlib1g-dev)  # bridge/tools/ef_embed gzips the dashboard at build tim
 PACKAGES+=(libsystemd-dev systemd dpkg-dev adduser)  # Type=notify (EF_SYSTEMD), systemd-analyze (ctest systemd_units); the .deb (CPack, dpkg-shlibdeps; adduser: its Depends)
 PACKAGES+=(nginx openssl)  # tests/integration/test_nginx_lb: nginx in front of two bridges, TLS
 PACKAGES+=(docker-compose)  # the ctest `containers`: compose.yaml checked by compose itself (no daemon needed)
+PACKAGES+=(podman debootstrap)  # the ctest `containers_run`: the images built (on a Debian 12 base made from Debian's archive) and run
 
 missing=()
 for p in "${PACKAGES[@]}"; do
