@@ -60,6 +60,7 @@ typedef struct {
     double seconds;
     int brokers;
     uint64_t writeback_ms; /* 0: none */
+    uint64_t rate;         /* events/s offered; 0: flat out */
     unsigned seed;
 } s_opts_t;
 
@@ -130,9 +131,10 @@ s_by_time (const void *a, const void *b)
     return x->t_ns < y->t_ns ? -1 : x->t_ns > y->t_ns;
 }
 
-/*  Publish batches of 10 for `seconds`, 16 requests in flight. */
+/*  Publish batches of 10 for `seconds`, 16 requests in flight, at most
+    rate events a second (0: as fast as the broker takes them). */
 static int
-s_load (ef_client_t *c, double seconds, s_acks_t *acks)
+s_load (ef_client_t *c, double seconds, uint64_t rate, s_acks_t *acks)
 {
     char payload[200];
     ef_event_in_t evs[10];
@@ -145,10 +147,17 @@ s_load (ef_client_t *c, double seconds, s_acks_t *acks)
         evs[i].payload = ef_str (payload);
     }
     ef_client_set_max_inflight (c, 16);
-    uint64_t end = ef_time_mono_ns () + (uint64_t)(seconds * 1e9);
-    while (ef_time_mono_ns () < end)
+    uint64_t start = ef_time_mono_ns (), sent = 0;
+    uint64_t end = start + (uint64_t)(seconds * 1e9);
+    for (uint64_t now = start; now < end; now = ef_time_mono_ns ()) {
+        if (rate && sent * 1000000000ull > rate * (now - start)) {
+            ef_client_poll (c, 1); /* ahead of the rate: take replies */
+            continue;
+        }
         if (ef_client_publish_async (c, "power", evs, 10, s_on_ack, acks))
             return -1;
+        sent += 10;
+    }
     return ef_client_flush (c, 20000);
 }
 
@@ -243,21 +252,22 @@ s_undo (s_image_t *img)
 
 /*  A write that no sync covered: whole, not at all, or some of its
     512-byte sectors. */
-static void
+static int
 s_apply_unsynced (s_image_t *img, const s_entry_t *x)
 {
     int how = rand () % 3;
     if (how == 0)
-        return;
+        return how;
     if (how == 1) {
         s_apply (img, x->e->off, x->data, x->e->len, 1);
-        return;
+        return how;
     }
     for (uint32_t at = 0; at < x->e->len; at += 512) {
         uint32_t n = x->e->len - at < 512 ? x->e->len - at : 512;
         if (rand () & 1)
             s_apply (img, x->e->off + at, x->data + at, n, 1);
     }
+    return how;
 }
 
 /* ---------------------------------------------------------------- check */
@@ -525,15 +535,15 @@ static void
 s_usage (void)
 {
     fprintf (stderr, "usage: power_loss [--durability fsync|os] [--cuts N] "
-                     "[--seconds S] [--brokers K] [--writeback-ms W] "
-                     "[--seed N]\n");
+                     "[--seconds S] [--rate EVENTS_PER_S] [--brokers K] "
+                     "[--writeback-ms W] [--seed N]\n");
     exit (2);
 }
 
 int
 main (int argc, char **argv)
 {
-    s_opts_t o = {"fsync", 50, 2.0, 5, 0, (unsigned)time (NULL)};
+    s_opts_t o = {"fsync", 50, 2.0, 5, 0, 0, (unsigned)time (NULL)};
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             s_usage ();
@@ -547,6 +557,8 @@ main (int argc, char **argv)
             o.brokers = atoi (argv[++i]);
         else if (!strcmp (argv[i], "--writeback-ms"))
             o.writeback_ms = strtoull (argv[++i], NULL, 10);
+        else if (!strcmp (argv[i], "--rate"))
+            o.rate = strtoull (argv[++i], NULL, 10);
         else if (!strcmp (argv[i], "--seed"))
             o.seed = (unsigned)strtoul (argv[++i], NULL, 10);
         else
@@ -589,7 +601,7 @@ main (int argc, char **argv)
     size_t load_from = stat (journal, &st) == 0 ? (size_t)st.st_size : 0;
     s_acks_t acks = {0};
     uint64_t t0 = ef_time_mono_ns ();
-    int loaded = s_load (c, o.seconds, &acks);
+    int loaded = s_load (c, o.seconds, o.rate, &acks);
     uint64_t t_end = ef_time_mono_ns ();
     ef_client_destroy (&c);
     h_broker_kill9 (&b);
@@ -599,6 +611,10 @@ main (int argc, char **argv)
         return 1;
     }
     qsort (acks.v, acks.n, sizeof *acks.v, s_by_time);
+    char rate_text[64] = "flat out";
+    if (o.rate)
+        snprintf (rate_text, sizeof rate_text, "%llu events/s",
+                  (unsigned long long)o.rate);
 
     s_journal_t j = {0};
     const uint8_t *map;
@@ -608,13 +624,20 @@ main (int argc, char **argv)
         return 1;
     }
     size_t k0 = s_entry_at (&j, map, load_from);
-    printf ("power loss, --durability %s: one recorded run of %.1f s: %zu "
-            "events acknowledged (%llu refused), data.mdb journal %zu "
+    printf ("power loss, --durability %s: one recorded run of %.1f s "
+            "(offered: %s): %zu events acknowledged (%llu refused), data.mdb "
+            "journal %zu "
             "entries (%zu writes, %zu fdatasync/fsync, %zu O_DSYNC writes), "
             "%.1f MB; %zu entries under load\n",
-            o.durability, (double)(t_end - t0) / 1e9, acks.n,
+            o.durability, (double)(t_end - t0) / 1e9, rate_text, acks.n,
             (unsigned long long)acks.errors, j.n, j.writes, j.syncs, j.dsyncs,
             (double)jsize / 1e6, j.n - k0);
+
+    /* the highest seq acknowledged by each point of the acks */
+    uint64_t *seq_max = malloc (acks.n * sizeof *seq_max);
+    for (size_t i = 0; i < acks.n; i++)
+        seq_max[i] = i && seq_max[i - 1] > acks.v[i].seq ? seq_max[i - 1]
+                                                         : acks.v[i].seq;
 
     /* 2-4. the cuts, in journal order */
     uint64_t t_check = ef_time_mono_ns ();
@@ -628,7 +651,8 @@ main (int argc, char **argv)
         return 1;
     size_t applied = 0, scan = 0, last_sync = 0, older = 0;
     int opened = 0, lossless = 0, crashed = 0, gapless = 0;
-    int sampled = 0, served = 0;
+    int sampled = 0, served = 0, inflight = 0, beyond = 0;
+    size_t unsynced[3] = {0, 0, 0}; /* dropped, whole, torn */
     uint64_t lost_max = 0, lost_total = 0, lost_age_max_ns = 0;
     uint64_t expected_total = 0;
     int every = o.brokers > 0 ? (o.cuts + o.brokers - 1) / o.brokers : 0;
@@ -659,8 +683,9 @@ main (int argc, char **argv)
             if (j.v[x].e->kind == H_FAULTS_DSYNC_WRITE)
                 s_apply (&im, j.v[x].e->off, j.v[x].data, j.v[x].e->len, 1);
             else if (j.v[x].e->kind == H_FAULTS_WRITE)
-                s_apply_unsynced (&im, &j.v[x]);
+                unsynced[s_apply_unsynced (&im, &j.v[x])]++;
         }
+        inflight += applied < p;
         /* the events acknowledged before the cut */
         size_t lo = 0, hi = acks.n;
         while (lo < hi) {
@@ -674,8 +699,10 @@ main (int argc, char **argv)
         expected_total += n;
         s_result_t r;
         s_check (img, stream_id, acks.v, n, &r);
+        uint64_t acked_max = n ? seq_max[n - 1] : 0;
         if (r.opened) {
             opened++;
+            beyond += r.stored > acked_max;
             gapless += r.gapless;
             if (r.lost == 0)
                 lossless++;
@@ -692,12 +719,8 @@ main (int argc, char **argv)
         }
         if (every && ci % every == 0 && r.opened) {
             sampled++;
-            uint64_t max_seq = n ? acks.v[n - 1].seq : 0;
-            for (size_t i = 0; i < n; i++)
-                if (acks.v[i].seq > max_seq)
-                    max_seq = acks.v[i].seq;
             if (s_broker_serves (data, img_dir, o.durability, acks.v,
-                                 r.lost ? 0 : n, max_seq + r.stored) == 0)
+                                 r.lost ? 0 : n, acked_max + r.stored) == 0)
                 served++;
             else
                 fprintf (stderr, "cut %zu: the broker did not serve it\n", p);
@@ -719,6 +742,10 @@ main (int argc, char **argv)
         printf (" (writeback model: written back after %llu ms)",
                 (unsigned long long)o.writeback_ms);
     printf ("\n");
+    printf ("between the last sync and the cut: writes at %d cuts (%zu "
+            "dropped, %zu kept whole, %zu torn); events committed but not "
+            "yet acknowledged at the cut were there at %d\n",
+            inflight, unsynced[0], unsynced[1], unsynced[2], beyond);
     if (opened < o.cuts)
         printf ("unopenable: %d cuts (%d crashed the reader)\n",
                 o.cuts - opened, crashed);
@@ -742,6 +769,7 @@ main (int argc, char **argv)
     free (j.v);
     free (cuts);
     free (acks.v);
+    free (seq_max);
     free (im.undo);
     h_rmrf (dir);
     return pass || !fsync ? 0 : 1;
