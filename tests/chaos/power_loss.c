@@ -14,7 +14,10 @@
        at all, or torn (a random subset of its 512-byte sectors), each
        independently; with --writeback-ms W, writes older than W at the
        cut are taken as written back by the kernel (the model for
-       --durability os, where nothing is ever synced).
+       --durability os, where nothing is ever synced). With --flusher the
+       unsynced writes are not each kept or not: the pages they left
+       dirty go to the disk in offset order, as the kernel's flusher
+       writes a file back, and the pass is cut at a random page (torn).
     3. The rebuilt file is opened with LMDB (read-only, in a child process
        so that a crash on a corrupt file is counted, not fatal) and every
        event acknowledged before the cut must be there, under its seq, with
@@ -65,6 +68,7 @@ typedef struct {
     int brokers;
     uint64_t writeback_ms; /* 0: none */
     uint64_t rate;         /* events/s offered; 0: flat out */
+    int flusher;           /* unsynced writes: a flusher's pass, cut */
     unsigned seed;
 } s_opts_t;
 
@@ -272,6 +276,67 @@ s_apply_unsynced (s_image_t *img, const s_entry_t *x)
             s_apply (img, x->e->off + at, x->data + at, n, 1);
     }
     return how;
+}
+
+/*  A page of a write: where, which write (journal order), its bytes. */
+typedef struct {
+    uint64_t off;
+    size_t order;
+    const uint8_t *data;
+    uint32_t len;
+} s_page_t;
+
+static int
+s_by_offset (const void *a, const void *b)
+{
+    const s_page_t *x = a, *y = b;
+    if (x->off != y->off)
+        return x->off < y->off ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/*  The kernel's flusher cut in the middle of a pass: the 4 KiB pages the
+    writes v[from..to) left dirty, as the page cache holds them at the cut,
+    go to the disk in offset order; the first k of them got there, the
+    next one torn (a random subset of its sectors), the rest not.
+    counts: dropped, whole, torn pages. */
+static void
+s_apply_flusher (s_image_t *img, const s_journal_t *j, size_t from, size_t to,
+                 size_t counts[3])
+{
+    size_t n = 0, cap = 0;
+    s_page_t *pg = NULL;
+    for (size_t x = from; x < to; x++) {
+        const s_entry_t *w = &j->v[x];
+        if (w->e->kind != H_FAULTS_WRITE)
+            continue;
+        for (uint32_t at = 0; at < w->e->len; at += 4096) {
+            if (n == cap)
+                pg = realloc (pg, (cap = cap ? cap * 2 : 256) * sizeof *pg);
+            uint32_t len = w->e->len - at < 4096 ? w->e->len - at : 4096;
+            pg[n++] = (s_page_t){w->e->off + at, x, w->data + at, len};
+        }
+    }
+    qsort (pg, n, sizeof *pg, s_by_offset);
+    size_t m = 0; /* the latest content of each page */
+    for (size_t i = 0; i < n; i++) {
+        if (m && pg[m - 1].off == pg[i].off)
+            m--;
+        pg[m++] = pg[i];
+    }
+    size_t k = m ? (size_t)rand () % (m + 1) : 0;
+    for (size_t i = 0; i < k; i++)
+        s_apply (img, pg[i].off, pg[i].data, pg[i].len, 1);
+    if (k < m) {
+        for (uint32_t at = 0; at < pg[k].len; at += 512)
+            if (rand () & 1)
+                s_apply (img, pg[k].off + at, pg[k].data + at,
+                         pg[k].len - at < 512 ? pg[k].len - at : 512, 1);
+        counts[2]++;
+    }
+    counts[1] += k;
+    counts[0] += m - k - (k < m);
+    free (pg);
 }
 
 /* ---------------------------------------------------------------- check */
@@ -540,15 +605,19 @@ s_usage (void)
 {
     fprintf (stderr, "usage: power_loss [--durability fsync|os] [--cuts N] "
                      "[--seconds S] [--rate EVENTS_PER_S] [--brokers K] "
-                     "[--writeback-ms W] [--seed N]\n");
+                     "[--writeback-ms W] [--flusher] [--seed N]\n");
     exit (2);
 }
 
 int
 main (int argc, char **argv)
 {
-    s_opts_t o = {"fsync", 50, 2.0, 5, 0, 0, (unsigned)time (NULL)};
+    s_opts_t o = {"fsync", 50, 2.0, 5, 0, 0, 0, (unsigned)time (NULL)};
     for (int i = 1; i < argc; i++) {
+        if (!strcmp (argv[i], "--flusher")) {
+            o.flusher = 1;
+            continue;
+        }
         if (i + 1 >= argc)
             s_usage ();
         if (!strcmp (argv[i], "--durability"))
@@ -686,9 +755,11 @@ main (int argc, char **argv)
         for (size_t x = applied; x < p; x++) {
             if (j.v[x].e->kind == H_FAULTS_DSYNC_WRITE)
                 s_apply (&im, j.v[x].e->off, j.v[x].data, j.v[x].e->len, 1);
-            else if (j.v[x].e->kind == H_FAULTS_WRITE)
+            else if (j.v[x].e->kind == H_FAULTS_WRITE && !o.flusher)
                 unsynced[s_apply_unsynced (&im, &j.v[x])]++;
         }
+        if (o.flusher)
+            s_apply_flusher (&im, &j, applied, p, unsynced);
         inflight += applied < p;
         /* the events acknowledged before the cut */
         size_t lo = 0, hi = acks.n;
@@ -754,10 +825,13 @@ main (int argc, char **argv)
         printf (" (writeback model: written back after %llu ms)",
                 (unsigned long long)o.writeback_ms);
     printf ("\n");
-    printf ("between the last sync and the cut: writes at %d cuts (%zu "
+    printf ("between the last sync and the cut: writes at %d cuts (%s: %zu "
             "dropped, %zu kept whole, %zu torn); events committed but not "
             "yet acknowledged at the cut were there at %d\n",
-            inflight, unsynced[0], unsynced[1], unsynced[2], beyond);
+            inflight,
+            o.flusher ? "pages, in a flusher's pass in offset order"
+                      : "writes, each on its own",
+            unsynced[0], unsynced[1], unsynced[2], beyond);
     if (opened < o.cuts)
         printf ("unopenable: %d cuts (%d crashed the reader)\n",
                 o.cuts - opened, crashed);
