@@ -901,7 +901,13 @@ ef_broker_run (ef_broker_t *self)
             self->stopping = 1;
         }
         if (ef_store_broken (self->store)) {
-            ef_log_error (self->log, "store is broken; exiting", NULL);
+            ef_log_error (self->log, "store is broken; exiting",
+                          "\"why\":\"%s\"", ef_store_broken_why (self->store));
+            /* what the writer holds is refused (no write begins on a
+               broken store) and answered before the exit */
+            ef_writer_stop (self->writer);
+            self->writer_stopped = 1;
+            s_send_finished (self);
             ef_notify_destroy (&notify);
             return EF_ESTORE;
         }

@@ -58,8 +58,10 @@
     EF_ENOMEM; EF_ESTORE_FULL (the size limit or the disk is full: the
     transaction is rolled back and nothing of it is stored; the store
     stays usable); EF_ESTORE (I/O error or corruption). After an
-    unrecoverable failure ef_store_broken() is 1: the process should exit
-    and be restarted. */
+    unrecoverable failure (an I/O error of the store's file while the
+    disk is not full, LMDB's panic) ef_store_broken() is 1, no write
+    transaction begins any more, and the process should exit and be
+    restarted. */
 #ifndef EF_STORE_H
 #define EF_STORE_H
 
@@ -116,8 +118,13 @@ int ef_store_open (ef_store_t *self, const char **why);
 /*  The format the store recorded when it was opened: 0 when none (a
     store from before formats, or a new one, both now EF_STORE_FORMAT). */
 uint32_t ef_store_format_found (const ef_store_t *self);
-/*  1 once the store hit an unrecoverable error: exit and restart. */
+/*  1 once the store hit an unrecoverable error: exit and restart. From
+    then on ef_store_write_begin answers EF_ESTORE. An I/O error (EIO,
+    ENOSPC) of a write or a sync of the store is one, unless the disk is
+    full (then it is EF_ESTORE_FULL and the store goes on). Any thread. */
 int ef_store_broken (const ef_store_t *self);
+/*  What broke the store ("" while it is not broken). Any thread. */
+const char *ef_store_broken_why (const ef_store_t *self);
 /*  Write a compacted copy of the open store to fd (LMDB's copy with
     MDB_CP_COMPACT: the live pages only, under its own read transaction,
     so writers go on; it blocks the calling thread until done). Any

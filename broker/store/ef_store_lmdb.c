@@ -47,7 +47,30 @@ s_disk_full (const ef_store_t *self)
     return (uint64_t)fs.f_bavail * fs.f_frsize < S_DISK_FULL_BYTES;
 }
 
-/*  Map an LMDB return code to ours, noting a panic. */
+/*  The store failed for good: no more writes (ef_store_write_begin
+    refuses them); the broker exits and its restart reads the store from
+    disk. */
+static void
+s_broken (ef_store_t *self, int rc)
+{
+    if (self->broken)
+        return;
+    snprintf (self->broken_why, sizeof self->broken_why,
+              "a write or sync of the store failed (%s); it is not retried: "
+              "restart the broker to read the store from disk",
+              mdb_strerror (rc));
+    self->broken = 1;
+}
+
+/*  Map an LMDB return code to ours, noting a failure for good.
+    EIO and ENOSPC come from a write or a sync of data.mdb (the commit
+    cannot tell which). When the disk is full they are STORE_FULL and the
+    store goes on: LMDB wrote no meta page for the failed transaction, so
+    nothing refers to what it wrote, and the next transaction writes all
+    its pages again before its own sync. Otherwise the store is broken:
+    a failed fsync may have dropped pages the kernel still shows us
+    (fsyncgate), so nothing written since the last good commit is
+    trusted or retried. */
 int
 ef_store_lmdb_err (ef_store_t *self, int rc)
 {
@@ -58,14 +81,17 @@ ef_store_lmdb_err (ef_store_t *self, int rc)
         return EF_ENOTFOUND;
     case MDB_KEYEXIST:
         return EF_EEXISTS;
-    case EIO: /* a short write: full if the disk is, else the store failed */
-        return s_disk_full (self) ? EF_ESTORE_FULL : EF_ESTORE;
-    case MDB_MAP_FULL:
+    case EIO: /* a short write (a full disk), a failed write or sync */
     case ENOSPC:
+        if (s_disk_full (self))
+            return EF_ESTORE_FULL;
+        s_broken (self, rc);
+        return EF_ESTORE;
+    case MDB_MAP_FULL:
     case EDQUOT:
         return EF_ESTORE_FULL;
     case MDB_PANIC:
-        self->broken = 1;
+        s_broken (self, rc);
         return EF_ESTORE;
     default:
         return EF_ESTORE;
@@ -124,6 +150,12 @@ int
 ef_store_broken (const ef_store_t *self)
 {
     return self->broken;
+}
+
+const char *
+ef_store_broken_why (const ef_store_t *self)
+{
+    return self->broken ? self->broken_why : "";
 }
 
 uint64_t
@@ -331,6 +363,8 @@ ef_store_write_begin (ef_store_t *self, ef_store_txn_t **txn_p)
     ef_store_txn_t *w = self->writer;
     if (w->active)
         return EF_EINTERNAL;
+    if (self->broken)
+        return EF_ESTORE;
     int rc = mdb_txn_begin (self->env, NULL, 0, &w->txn);
     if (rc)
         return ef_store_lmdb_err (self, rc);

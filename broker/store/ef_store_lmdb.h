@@ -67,7 +67,8 @@ struct ef_store {
     MDB_dbi dbi[S_NDBS];
     uint64_t map_size;
     int fsync;
-    int broken;
+    _Atomic int broken;          /* set by the writer, read by the reactor */
+    char broken_why[256];        /* written before broken is set */
     struct ef_store_txn *writer; /* the one write txn object */
     uint32_t *org_of;            /* the writer's cache: stream num → org */
     uint32_t org_of_cap;

@@ -317,7 +317,18 @@ static void
 s_process (ef_writer_t *self, ef_wreq_t *list)
 {
     int rc = s_commit_list (self, list, NULL);
-    if (rc && list->next) {
+    if (rc && ef_store_broken (self->store)) {
+        /* a write or sync failed: nothing is retried, nothing more is
+           written; the broker exits (ef_broker.c) */
+        for (ef_wreq_t *w = list; w; w = w->next) {
+            w->status = EF_ESTORE;
+            w->why = "the store failed; the broker stops: retry after its "
+                     "restart";
+        }
+        ef_log_error (self->log, "write failed; the store is broken",
+                      "\"error\":\"%s\",\"why\":\"%s\"", ef_error_name (rc),
+                      ef_store_broken_why (self->store));
+    } else if (rc && list->next) {
         /* the group failed: give each request its own chance */
         ef_log_warn (self->log, "group commit failed; retrying one by one",
                      "\"error\":\"%s\"", ef_error_name (rc));
@@ -336,7 +347,7 @@ s_process (ef_writer_t *self, ef_wreq_t *list)
                         ? "the store is full; nothing was written"
                         : "the store failed; nothing was written";
     }
-    if (rc)
+    if (rc && !ef_store_broken (self->store))
         ef_log_error (self->log, "write failed", "\"error\":\"%s\"",
                       ef_error_name (rc));
 
