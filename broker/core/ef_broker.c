@@ -92,6 +92,9 @@ const ef_config_opt_t ef_broker_options[] = {
     {"worker-silence", "EVENTFLOW_WORKER_SILENCE", "3000",
      "MS (at least 1000) without a READY after which a worker is dropped "
      "and its jobs run again"},
+    {"group-lease-ms", "EVENTFLOW_GROUP_LEASE_MS", "30000",
+     "ms (1000 to 3600000) a consumer group member's lease lasts: a range it "
+     "fetched and did not commit in time goes to another member"},
     {"heartbeat-timeout", "EVENTFLOW_HEARTBEAT_TIMEOUT", "5000",
      "ms (500 to 600000) a silent connection is kept before the broker "
      "drops it with its subscriptions (pinged every fifth of it)"},
@@ -686,8 +689,10 @@ static int
 s_modules (ef_broker_t *self)
 {
     int err;
-    ef_consume_ctx_t cx = {self->reader, &self->out, s_module_send_buf, s_rerun,
-                           self};
+    ef_consume_ctx_t cx = {self->reader, &self->out, s_module_send_buf,
+                           s_rerun,      self,       0};
+    if (s_config_uint (self, "group-lease-ms", 1000, 3600000, &cx.lease_ms))
+        return EF_EINVAL;
     ef_workers_ctx_t wx = {
         &self->out, s_module_send, self,          self->writer,
         self->room, self->log,     self->metrics, 0};

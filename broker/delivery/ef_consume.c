@@ -130,7 +130,7 @@ s_limit (ef_wreq_t *w)
 static int
 s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void)ctx;
+    const ef_consume_t *self = ctx; /* its x is read-only after new */
     ef_stream_rec_t s;
     ef_group_t *g = malloc (sizeof *g);
     const char *why = NULL;
@@ -150,6 +150,8 @@ s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         rc = s_group (txn, s.num, w->req.group, g);
     int got = 0;
     if (rc == 0) {
+        /* --group-lease-ms, for the leases claimed from now on */
+        g->lease_ms = self->x.lease_ms ? self->x.lease_ms : EF_LEASE_MS_DEFAULT;
         got = ef_groups_claim (g, w->req.consumer_id, head, s_limit (w), now,
                                &from, &to);
         if (got < 0) {
@@ -235,6 +237,7 @@ ef_consume_fetch (ef_consume_t *self, ef_wreq_t *w, const char **why)
         w->deadline_ms =
             ef_time_mono_ms () +
             (w->req.timeout > S_MAX_TIMEOUT ? S_MAX_TIMEOUT : w->req.timeout);
+    w->apply_ctx = self;
     if (ef_str_set (w->req.last_event_id))
         w->apply = s_apply_commit_fetch; /* commit first, in the writer */
     else if (ef_str_set (w->req.consumer_id))
@@ -566,7 +569,7 @@ static int
 s_list_group (void *arg, const ef_group_t *g)
 {
     s_list_t *l = arg;
-    uint64_t now = ef_time_now_ms ();
+    uint64_t now = ef_time_steady_ms (); /* leases expire on it */
     ef_mp_map (l->tmp, 5);
     ef_mp_key (l->tmp, "group");
     ef_mp_cstr (l->tmp, g->name);

@@ -26,7 +26,8 @@ typedef struct {
     ef_buf_t *out;          /* a handler's reply goes here */
     ef_consume_send_fn *send;
     ef_consume_rerun_fn *rerun;
-    void *arg; /* for send and rerun */
+    void *arg;         /* for send and rerun */
+    uint32_t lease_ms; /* a member's lease (0: EF_LEASE_MS_DEFAULT) */
 } ef_consume_ctx_t;
 
 /*  An empty one over ctx (copied; what it points to is borrowed). */
