@@ -127,13 +127,16 @@ s_peer_ports (s_peer_t *p)
     char cmd[128], line[512], want[32];
     snprintf (cmd, sizeof cmd, "ss -Htnp state established 2>/dev/null");
     snprintf (want, sizeof want, "pid=%d,", (int)p->pid);
+    /* (a forked child shares the parent's sockets: those are not its) */
+    char parent[32];
+    snprintf (parent, sizeof parent, "pid=%d,", (int)getpid ());
     FILE *f = popen (cmd, "r");
     assert_non_null (f);
     p->nports = 0;
     while (fgets (line, sizeof line, f)) {
         int lport, rport;
         char local[64], remote[64];
-        if (!strstr (line, want) ||
+        if (!strstr (line, want) || strstr (line, parent) ||
             sscanf (line, "%*d %*d %63s %63s", local, remote) != 2)
             continue;
         char *lc = strrchr (local, ':'), *rc = strrchr (remote, ':');
