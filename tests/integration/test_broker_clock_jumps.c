@@ -191,7 +191,10 @@ s_setup (void **state)
     snprintf (s_offset_file, sizeof s_offset_file, "%s.faketime", s_dir);
     s_clock_offset (0);
     /* only the broker runs on the faked clock: set for its start */
-    setenv ("LD_PRELOAD", EF_FAKETIME_LIB, 1);
+    char preload[1024];
+    snprintf (preload, sizeof preload, "%s%s%s", EF_ASAN_RUNTIME,
+              EF_ASAN_RUNTIME[0] ? ":" : "", EF_FAKETIME_LIB);
+    setenv ("LD_PRELOAD", preload, 1);
     setenv ("FAKETIME_TIMESTAMP_FILE", s_offset_file, 1);
     setenv ("FAKETIME_NO_CACHE", "1", 1);
     setenv ("DONT_FAKE_MONOTONIC", "1", 1);
