@@ -6,10 +6,11 @@
     the heartbeat timeout plus 1 s the job runs on another worker and the
     lease goes to another member (leases last 30 s here, so only the
     broker noticing the connection gone can do that). A member that is
-    alive but idle keeps its lease. A worker and a member that connect
-    again with their routing id (ZMQ_ROUTING_ID) take their place over:
-    the job the old connection held runs again on the new one, the
-    member gets its own lease again; nothing is lost.
+    alive but idle keeps its lease. A worker, a member and a producer
+    that connect again with their routing id (ZMQ_ROUTING_ID) take their
+    place over: the job the old connection held runs again on the new
+    one, the member gets its own lease again, the producer's publish is
+    answered on the new one and stored once; nothing is lost.
     Each run prints the detection times it measured ("figure: NAME MS");
     tests/chaos/dead_peers.sh repeats it, and with EF_DEAD_PEERS_DROP=1
     (as root) the peers vanish by iptables dropping their packets
@@ -620,6 +621,43 @@ test_a_member_back_with_its_routing_id_keeps_its_lease (void **state)
     zmq_ctx_term (ctx);
 }
 
+/*  A producer connects again with its routing id while its publish on
+    the old connection may still be answered there: it publishes the same
+    event (its own id) again on the new one, which is answered (the id is
+    the new connection's now), and the event is stored once. */
+static void
+test_a_producer_back_with_its_routing_id_loses_nothing (void **state)
+{
+    (void)state;
+    char buf[65536];
+    s_create ("again", NULL);
+    ef_event_in_t ev = {.type = ef_str ("dead.test"),
+                        .payload = ef_str ("{\"n\":1}"),
+                        .event_id =
+                            ef_str ("01890a5d-ac96-774b-bcce-b302099a8057")};
+    ef_request_t pub = {0};
+    pub.v = EF_PROTO_VERSION;
+    pub.cmd = EF_CMD_PUBLISH;
+    pub.id = 1;
+    pub.stream = ef_str ("again");
+    pub.events = &ev;
+    pub.n_events = 1;
+    void *ctx = zmq_ctx_new ();
+    void *old = s_dealer (ctx, "producer-7");
+    s_send (old, &pub); /* its answer is not waited for */
+    void *fresh = s_dealer (ctx, "producer-7");
+    pub.id = 2;
+    s_send (fresh, &pub);
+    ef_reply_t rep = s_recv (fresh, 2, buf, sizeof buf);
+    assert_true (rep.ok);
+    ef_stream_info_t si;
+    assert_int_equal (ef_client_get_stream (s_admin, "again", &si), 0);
+    assert_int_equal (si.events, 1);
+    zmq_close (old);
+    zmq_close (fresh);
+    zmq_ctx_term (ctx);
+}
+
 int
 main (void)
 {
@@ -630,6 +668,8 @@ main (void)
             test_a_worker_back_with_its_routing_id_gets_its_job_again),
         cmocka_unit_test (
             test_a_member_back_with_its_routing_id_keeps_its_lease),
+        cmocka_unit_test (
+            test_a_producer_back_with_its_routing_id_loses_nothing),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
