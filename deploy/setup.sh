@@ -16,6 +16,8 @@ PACKAGES+=(chromium)  # the dashboard's browser tests (tests/e2e, headless)
 PACKAGES+=(zlib1g-dev)  # bridge/tools/ef_embed gzips the dashboard at build time
 PACKAGES+=(libsystemd-dev systemd dpkg-dev adduser)  # Type=notify (EF_SYSTEMD), systemd-analyze (ctest systemd_units); the .deb (CPack, dpkg-shlibdeps; adduser: its Depends)
 PACKAGES+=(nginx openssl)  # tests/integration/test_nginx_lb: nginx in front of two bridges, TLS
+PACKAGES+=(faketime)  # ctest integration_clock_jumps: the broker's wall clock stepped (libfaketime)
+PACKAGES+=(iptables iproute2)  # tests/chaos/dead_peers.sh as root: a peer's packets dropped (iptables), its ports found (ss)
 PACKAGES+=(docker-compose)  # the ctest `containers`: compose.yaml checked by compose itself (no daemon needed)
 PACKAGES+=(podman debootstrap)  # the ctest `containers_run`: the images built (on a Debian 12 base made from Debian's archive) and run
 

@@ -92,6 +92,9 @@ const ef_config_opt_t ef_broker_options[] = {
     {"worker-silence", "EVENTFLOW_WORKER_SILENCE", "3000",
      "MS (at least 1000) without a READY after which a worker is dropped "
      "and its jobs run again"},
+    {"group-lease-ms", "EVENTFLOW_GROUP_LEASE_MS", "30000",
+     "ms (1000 to 3600000) a consumer group member's lease lasts: a range it "
+     "fetched and did not commit in time goes to another member"},
     {"heartbeat-timeout", "EVENTFLOW_HEARTBEAT_TIMEOUT", "5000",
      "ms (500 to 600000) a silent connection is kept before the broker "
      "drops it with its subscriptions (pinged every fifth of it)"},
@@ -507,7 +510,7 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
             ef_engine_job_free (w); /* stopping: it falls due again */
         return;
     }
-    if (w->internal == EF_WREQ_OUTCOME) {
+    if (w->internal == EF_WREQ_OUTCOME || w->internal == EF_WREQ_RELEASE) {
         ef_engine_job_free (w); /* nobody to answer */
         return;
     }
@@ -686,14 +689,18 @@ static int
 s_modules (ef_broker_t *self)
 {
     int err;
-    ef_consume_ctx_t cx = {self->reader, &self->out, s_module_send_buf, s_rerun,
-                           self};
+    ef_consume_ctx_t cx = {self->reader, &self->out,   s_module_send_buf,
+                           s_rerun,      self,         0,
+                           self->writer, self->ping_ms};
+    if (s_config_uint (self, "group-lease-ms", 1000, 3600000, &cx.lease_ms))
+        return EF_EINVAL;
     ef_workers_ctx_t wx = {
         &self->out, s_module_send, self,          self->writer,
         self->room, self->log,     self->metrics, 0};
     wx.silent_ms = ef_config_get_int (self->cfg, "worker-silence", 0, &err);
     if (err)
         wx.silent_ms = 0; /* the default */
+    wx.ping_ms = self->ping_ms;
     ef_dlq_ctx_t dx = {self->reader, &self->out, self->writer};
     ef_admin_ctx_t ax = {self->reader, &self->out, self->auth, self->log,
                          self->curve};
@@ -746,6 +753,10 @@ ef_broker_open (ef_broker_t *self)
         return EF_EINVAL;
     if (s_config_uint (self, "heartbeat-timeout", 500, 600000, &heartbeat_ms))
         return EF_EINVAL;
+    /* workers and group members are pinged often enough that a
+       connection ZeroMQ dropped is noticed within a fifth of the timeout
+       (a send to it fails): its jobs and leases go to others */
+    self->ping_ms = heartbeat_ms / 5 < 1000 ? heartbeat_ms / 5 : 1000;
     if (s_config_uint (self, "schema-threads", 1, 8, &vthreads) ||
         s_config_uint (self, "schema-budget-ms", 1, 60000, &event_ms) ||
         s_config_uint (self, "schema-batch-budget-ms", 1, 600000, &batch_ms))
@@ -832,6 +843,10 @@ ef_broker_open (ef_broker_t *self)
     int one = 1, hwm = 1000000, linger = 2000;
     int64_t maxmsg = self->max_message;
     zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    /* a peer that connects again with the routing id it had (ZMQ_ROUTING_ID)
+       takes it over: the newest connection wins, the old one is closed
+       (without it the newcomer would be refused and go unanswered) */
+    zmq_setsockopt (self->router, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
     zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
@@ -884,6 +899,7 @@ ef_broker_run (ef_broker_t *self)
     while (!self->stopping) {
         ef_notify_tick (notify);
         ef_workers_tick (self->workers);
+        ef_consume_tick (self->consume);
         int wait = ef_consume_expire (self->consume, 250);
         if (tick_ms >= 0 && wait > tick_ms)
             wait = tick_ms;

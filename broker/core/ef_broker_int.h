@@ -38,7 +38,9 @@ struct ef_broker {
     ef_log_t *log;
     char endpoint[256];
     uint32_t max_message, max_batch, max_payload;
-    int curve; /* CurveZMQ on the socket */
+    uint32_t ping_ms; /* workers and group members: a fifth of the ZMTP
+                         heartbeat timeout, at most 1000 */
+    int curve;        /* CurveZMQ on the socket */
     void *ctx;
     void *router;
     int sigfd;

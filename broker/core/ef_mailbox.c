@@ -29,7 +29,13 @@ ef_mailbox_new (void)
         return NULL;
     }
     pthread_mutex_init (&self->mu, NULL);
-    pthread_cond_init (&self->cv, NULL);
+    /* timed waits count on the monotonic clock: a step of the wall clock
+       neither ends them early nor stretches them */
+    pthread_condattr_t ca;
+    pthread_condattr_init (&ca);
+    pthread_condattr_setclock (&ca, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->cv, &ca);
+    pthread_condattr_destroy (&ca);
     return self;
 }
 
@@ -123,7 +129,7 @@ ef_mailbox_wait_for (ef_mailbox_t *self, uint32_t max, int64_t timeout_ms)
     if (timeout_ms < 0)
         return ef_mailbox_wait (self, max);
     struct timespec until;
-    clock_gettime (CLOCK_REALTIME, &until);
+    clock_gettime (CLOCK_MONOTONIC, &until);
     until.tv_sec += timeout_ms / 1000;
     until.tv_nsec += (timeout_ms % 1000) * 1000000;
     if (until.tv_nsec >= 1000000000) {

@@ -62,8 +62,11 @@ typedef int (ef_wapply_fn) (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 /*  Kinds of internal requests. A job carries, in reply, the whole JOB
     frame for a worker; in stream the event's stream; in req.after its
     seq, req.name its service, req.job_id the attempt's id (both in
-    records), req.timeout the step's timeout. */
-enum { EF_WREQ_JOB = 1, EF_WREQ_OUTCOME = 2 };
+    records), req.timeout the step's timeout. A release lets a group
+    member's leases go (its connection is gone): org, req.stream,
+    req.group and req.consumer_id (in records). Outcomes and releases
+    answer nobody. */
+enum { EF_WREQ_JOB = 1, EF_WREQ_OUTCOME = 2, EF_WREQ_RELEASE = 3 };
 
 /*  What the password hasher does to a request. EF_HASH_CHANGE verifies
     req.password against pwhash and, when it holds, replaces pwhash with

@@ -5,7 +5,11 @@
     member's FETCH writes its lease, so it goes through the writer like
     COMMIT and SEEK. A FETCH that finds nothing waits, parked in the
     reactor at no cost, until its stream gets events or its time is up.
-    The parked fetches and the subscriptions are this module's own
+    Each member is pinged over the connection it fetched on last; when
+    that connection is gone (ZeroMQ drops a peer silent for the
+    heartbeat timeout) its open leases are let go at once.
+    The parked fetches, the subscriptions and the members are this
+    module's own
     (ef_consume_t); the broker is seen through ef_consume_ctx_t only. */
 #include "ef_consume.h"
 #include "ef_groups.h"
@@ -20,7 +24,21 @@
 #define S_MAX_TIMEOUT EF_MAX_WAIT_MS /* likewise */
 #define S_MAX_SUBS    10000
 #define S_PUSH_MAX    1000
-#define S_BUCKETS     256 /* a power of two */
+#define S_BUCKETS     256  /* a power of two */
+#define S_MAX_MEMBERS 4096 /* beyond: leases expire in their own time */
+#define S_PING_MS     1000
+
+/*  A group member and the connection it fetched over last (the newest
+    wins: a member that reconnected is pinged on its new connection). */
+typedef struct s_member {
+    struct s_member *next;
+    zmq_msg_t peer;
+    uint32_t org;
+    int64_t last_ping;
+    /* stream, group and member names, each NUL-terminated */
+    uint32_t stream_len, group_len, member_len;
+    char names[];
+} s_member_t;
 
 typedef struct s_sub {
     struct s_sub *next;
@@ -42,6 +60,8 @@ struct ef_consume {
     int closing;              /* park no more */
     s_sub_t *subs[S_BUCKETS]; /* push subscriptions, likewise */
     uint32_t nsubs;
+    s_member_t *members; /* the group members heard from */
+    uint32_t nmembers;
     ef_buf_t push; /* a push frame being built */
 };
 
@@ -130,7 +150,7 @@ s_limit (ef_wreq_t *w)
 static int
 s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
 {
-    (void)ctx;
+    const ef_consume_t *self = ctx; /* its x is read-only after new */
     ef_stream_rec_t s;
     ef_group_t *g = malloc (sizeof *g);
     const char *why = NULL;
@@ -150,6 +170,8 @@ s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         rc = s_group (txn, s.num, w->req.group, g);
     int got = 0;
     if (rc == 0) {
+        /* --group-lease-ms, for the leases claimed from now on */
+        g->lease_ms = self->x.lease_ms ? self->x.lease_ms : EF_LEASE_MS_DEFAULT;
         got = ef_groups_claim (g, w->req.consumer_id, head, s_limit (w), now,
                                &from, &to);
         if (got < 0) {
@@ -225,6 +247,144 @@ s_apply_commit_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
     return rc;
 }
 
+/* ---------------------------------------------------------------- members */
+
+static int
+s_member_is (const s_member_t *m, const ef_wreq_t *w)
+{
+    const char *at = m->names;
+    return m->org == w->org && m->stream_len == w->req.stream.len &&
+           memcmp (at, w->req.stream.ptr, m->stream_len) == 0 &&
+           m->group_len == w->req.group.len &&
+           memcmp (at + m->stream_len + 1, w->req.group.ptr, m->group_len) ==
+               0 &&
+           m->member_len == w->req.consumer_id.len &&
+           memcmp (at + m->stream_len + m->group_len + 2,
+                   w->req.consumer_id.ptr, m->member_len) == 0;
+}
+
+/*  A member's fetch came over w->peer: watch that connection. */
+static void
+s_member_heard (ef_consume_t *self, ef_wreq_t *w)
+{
+    s_member_t *m = self->members;
+    while (m && !s_member_is (m, w))
+        m = m->next;
+    if (!m) {
+        if (self->nmembers >= S_MAX_MEMBERS)
+            return;
+        size_t n = (size_t)w->req.stream.len + w->req.group.len +
+                   w->req.consumer_id.len + 3;
+        if (!(m = calloc (1, sizeof *m + n)))
+            return; /* unwatched: its leases expire in their own time */
+        m->org = w->org;
+        m->stream_len = w->req.stream.len;
+        m->group_len = w->req.group.len;
+        m->member_len = w->req.consumer_id.len;
+        char *at = m->names;
+        memcpy (at, w->req.stream.ptr, m->stream_len);
+        at += m->stream_len + 1;
+        memcpy (at, w->req.group.ptr, m->group_len);
+        at += m->group_len + 1;
+        memcpy (at, w->req.consumer_id.ptr, m->member_len);
+        zmq_msg_init (&m->peer);
+        m->last_ping = ef_time_mono_ms ();
+        m->next = self->members;
+        self->members = m;
+        self->nmembers++;
+    }
+    zmq_msg_close (&m->peer);
+    zmq_msg_init (&m->peer);
+    zmq_msg_copy (&m->peer, &w->peer);
+}
+
+/*  In the writer: the member's open leases go, for the next fetch of
+    another member. */
+static int
+s_apply_release (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    (void)ctx, (void)now;
+    ef_stream_rec_t s;
+    const char *why;
+    ef_group_t *g = malloc (sizeof *g);
+    if (!g)
+        return EF_ENOMEM;
+    int rc = s_stream (txn, w, &s, &why);
+    if (rc == 0)
+        rc = ef_groups_load (txn, s.num, w->req.group, g);
+    if (rc == 0 && ef_groups_release (g, w->req.consumer_id))
+        rc = ef_groups_save (txn, g);
+    free (g);
+    /* a stream or group gone since: nothing to let go */
+    return rc == EF_ENOTFOUND ? 0 : rc;
+}
+
+/*  The member's connection is gone: an internal request (no peer to
+    answer) lets its leases go. */
+static void
+s_member_gone (ef_consume_t *self, s_member_t *m)
+{
+    ef_wreq_t *w = self->x.writer ? calloc (1, sizeof *w) : NULL;
+    if (!w)
+        return; /* its leases expire in their own time */
+    ef_buf_init (&w->reply);
+    ef_buf_init (&w->records);
+    size_t n = (size_t)m->stream_len + m->group_len + m->member_len + 3;
+    ef_buf_append (&w->records, m->names, n);
+    if (w->records.oom) {
+        ef_buf_free (&w->records);
+        free (w);
+        return;
+    }
+    const char *at = w->records.data;
+    w->internal = EF_WREQ_RELEASE;
+    w->req.cmd = EF_CMD_FETCH;
+    w->org = m->org;
+    w->req.stream = (ef_str_t){at, m->stream_len};
+    w->req.group = (ef_str_t){at + m->stream_len + 1, m->group_len};
+    w->req.consumer_id =
+        (ef_str_t){at + m->stream_len + m->group_len + 2, m->member_len};
+    w->apply = s_apply_release;
+    ef_writer_submit (self->x.writer, w);
+}
+
+void
+ef_consume_tick (ef_consume_t *self)
+{
+    static const uint8_t ping[] = {0x84, 0xa2, 'i',  'd', 0x00, 0xa2, 'o',
+                                   'k',  0xc3, 0xa4, 'p', 'u',  's',  'h',
+                                   0xc3, 0xa9, 'h',  'e', 'a',  'r',  't',
+                                   'b',  'e',  'a',  't', 0xc3};
+    int64_t now = ef_time_mono_ms ();
+    int64_t every = self->x.ping_ms ? self->x.ping_ms : S_PING_MS;
+    for (s_member_t **pp = &self->members; *pp;) {
+        s_member_t *m = *pp;
+        if (now - m->last_ping < every) {
+            pp = &m->next;
+            continue;
+        }
+        m->last_ping = now;
+        ef_buf_reset (&self->push);
+        ef_buf_append (&self->push, ping, sizeof ping);
+        if (self->push.oom ||
+            self->x.send (self->x.arg, &m->peer, &self->push) == 0) {
+            pp = &m->next;
+            continue;
+        }
+        *pp = m->next; /* its connection is gone */
+        self->nmembers--;
+        s_member_gone (self, m);
+        zmq_msg_close (&m->peer);
+        free (m);
+    }
+}
+
+uint32_t
+ef_consume_members (const ef_consume_t *self)
+{
+    return self->nmembers;
+}
+
 int
 ef_consume_fetch (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
@@ -235,6 +395,13 @@ ef_consume_fetch (ef_consume_t *self, ef_wreq_t *w, const char **why)
         w->deadline_ms =
             ef_time_mono_ms () +
             (w->req.timeout > S_MAX_TIMEOUT ? S_MAX_TIMEOUT : w->req.timeout);
+    w->apply_ctx = self;
+    /* a member's own connection only: one of the bridge's (ZAP id
+       "gw:...") carries many HTTP consumers and says nothing of any one */
+    const char *via = zmq_msg_gets (&w->frame, "User-Id");
+    if (ef_str_set (w->req.consumer_id) &&
+        !(via && strncmp (via, "gw:", 3) == 0))
+        s_member_heard (self, w);
     if (ef_str_set (w->req.last_event_id))
         w->apply = s_apply_commit_fetch; /* commit first, in the writer */
     else if (ef_str_set (w->req.consumer_id))
@@ -566,7 +733,7 @@ static int
 s_list_group (void *arg, const ef_group_t *g)
 {
     s_list_t *l = arg;
-    uint64_t now = ef_time_now_ms ();
+    uint64_t now = ef_time_steady_ms (); /* leases expire on it */
     ef_mp_map (l->tmp, 5);
     ef_mp_key (l->tmp, "group");
     ef_mp_cstr (l->tmp, g->name);
@@ -811,6 +978,12 @@ ef_consume_destroy (ef_consume_t **self_p)
             s_sub_free (self->subs[b]);
             self->subs[b] = next;
         }
+    while (self->members) {
+        s_member_t *next = self->members->next;
+        zmq_msg_close (&self->members->peer);
+        free (self->members);
+        self->members = next;
+    }
     ef_buf_free (&self->push);
     free (self);
     *self_p = NULL;

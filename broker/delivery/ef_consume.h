@@ -2,7 +2,9 @@
     with long polling, COMMIT, SEEK, LIST_GROUPS, and native push with
     credit (SUBSCRIBE, CREDIT, UNSUBSCRIBE). The object owns what waits
     between requests: the parked FETCHes and the push subscriptions, both
-    in buckets by stream. It sees the broker only through its context: the
+    in buckets by stream, and the connection each group member fetched
+    over last: a member whose connection is gone (ZMTP heartbeats) gives
+    its leases up at once, not when they expire. It sees the broker only through its context: the
     reactor's store snapshot, the buffer a reply is written into, how to
     send a frame to a peer, and how to run a request again.
     Thread-safety: the reactor's thread only. */
@@ -10,6 +12,7 @@
 #define EF_CONSUME_H
 
 #include "ef_wreq.h"
+#include "ef_writer.h"
 #include "eventflow/ef_mp.h"
 
 typedef struct ef_consume ef_consume_t;
@@ -26,7 +29,10 @@ typedef struct {
     ef_buf_t *out;          /* a handler's reply goes here */
     ef_consume_send_fn *send;
     ef_consume_rerun_fn *rerun;
-    void *arg; /* for send and rerun */
+    void *arg;           /* for send and rerun */
+    uint32_t lease_ms;   /* a member's lease (0: EF_LEASE_MS_DEFAULT) */
+    ef_writer_t *writer; /* where a gone member's leases are let go */
+    uint32_t ping_ms;    /* how often members are pinged (0: 1000) */
 } ef_consume_ctx_t;
 
 /*  An empty one over ctx (copied; what it points to is borrowed). */
@@ -60,10 +66,16 @@ void ef_consume_stream_gone (ef_consume_t *self, uint32_t num);
     answer what there is); the ms until the next one is due, or max_ms.
     Looks at them only when one is due. */
 int ef_consume_expire (ef_consume_t *self, int max_ms);
+/*  Ping the group members whose time has come (every ping_ms): a member
+    whose connection is gone has its open leases let go (a write), so
+    another member gets them at its next fetch. */
+void ef_consume_tick (ef_consume_t *self);
 /*  Answer every parked fetch now, and park no more (shutdown). */
 void ef_consume_expire_all (ef_consume_t *self);
 /*  How many fetches are parked, how many subscriptions are open. */
 uint32_t ef_consume_parked (const ef_consume_t *self);
 uint32_t ef_consume_subscriptions (const ef_consume_t *self);
+/*  How many group members (connections) are watched. */
+uint32_t ef_consume_members (const ef_consume_t *self);
 
 #endif

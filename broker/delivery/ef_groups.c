@@ -115,6 +115,20 @@ ef_groups_claim (ef_group_t *g, ef_str_t member, uint64_t head, uint32_t limit,
 }
 
 int
+ef_groups_release (ef_group_t *g, ef_str_t member)
+{
+    int any = 0;
+    for (uint32_t i = 0; i < g->nleases; i++) {
+        ef_lease_t *l = &g->leases[i];
+        if (!l->done && s_is (l, member) && l->expires_ms) {
+            l->expires_ms = 0; /* expired for any now */
+            any = 1;
+        }
+    }
+    return any;
+}
+
+int
 ef_groups_commit (ef_group_t *g, ef_str_t member, uint64_t seq)
 {
     if (seq < g->committed)

@@ -56,6 +56,9 @@ int ef_groups_claim (ef_group_t *g, ef_str_t member, uint64_t head,
     when the group has no room left to remember a commit that does not
     touch the offset (nothing changes; commit again later). */
 int ef_groups_commit (ef_group_t *g, ef_str_t member, uint64_t seq);
+/*  Let every open lease of member go (its connection is gone): another
+    member's next claim takes them. 1 if any was let go, else 0. */
+int ef_groups_release (ef_group_t *g, ef_str_t member);
 /*  Set the committed offset (a seek) and drop every lease. */
 void ef_groups_seek (ef_group_t *g, uint64_t committed);
 /*  Members with a live lease at now_ms. */

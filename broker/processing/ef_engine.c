@@ -58,11 +58,12 @@ ef_engine_set_series (ef_engine_t *self, ef_series_t *series)
     self->series = series;
 }
 
-/*  One event's pipeline ended at now (ms): its latency since arrival. */
+/*  One event's pipeline ended now: its latency since arrival, both on
+    the wall clock (the passes' now is the steady clock of deadlines). */
 static void
-s_latency (ef_engine_t *self, const ef_stream_rec_t *s, uint64_t received_at,
-           uint64_t now)
+s_latency (ef_engine_t *self, const ef_stream_rec_t *s, uint64_t received_at)
 {
+    uint64_t now = ef_time_now_ms ();
     uint64_t ms = now > received_at ? now - received_at : 0;
     ef_metrics_latency (self->metrics, ms);
     ef_series_latency (self->series, now / 1000, s->org, s->name,
@@ -304,14 +305,17 @@ s_route (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *from,
     }
     ef_uuid_t id;
     memcpy (to_id, to.id, EF_UUID_STRLEN + 1);
-    ef_uuid_gen_v7 (&self->uuids, now, &id);
+    /* an event's time is the wall clock's, like a published one's (now is
+       the steady clock of the deadlines) */
+    uint64_t wall = ef_time_now_ms ();
+    ef_uuid_gen_v7 (&self->uuids, wall, &id);
     ef_uuid_format (&id, ids);
     ef_event_t e = {0};
     e.event_id = (ef_str_t){ids, EF_UUID_STRLEN};
     e.type = ev->type;
     e.version = ev->version;
     e.occurred_at = ev->occurred_at;
-    e.received_at = now;
+    e.received_at = wall;
     e.source = ef_str ("route");
     e.trace_id = ev->trace_id;
     e.correlation_id = ev->event_id; /* where it came from */
@@ -524,7 +528,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
             if (bad) {
                 rc = s_finish (txn, num, seq, st, EF_STATUS_FILTERED,
                                EF_STR_NULL, now);
-                s_latency (self, &s, ev.received_at, now);
+                s_latency (self, &s, ev.received_at);
                 goto done;
             }
         } else if (step->kind == EF_STEP_TRANSFORM) {
@@ -589,7 +593,7 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                        : NULL;
         rc = s_finish (txn, num, seq, st, EF_STATUS_PROCESSED,
                        text ? ef_str (text) : EF_STR_NULL, now);
-        s_latency (self, &s, ev.received_at, now);
+        s_latency (self, &s, ev.received_at);
     }
 done:
     free (text);

@@ -5,8 +5,12 @@
     workers of their service with free capacity, oldest job first,
     least-loaded worker first; DONE and FAIL answers go to the writer,
     which decides what follows. A worker that falls silent for three
-    seconds (--worker-silence), or whose connection is gone, is dropped
+    seconds (--worker-silence), or whose connection is gone (our ping to
+    it, every fifth of the heartbeat timeout, cannot be sent), is dropped
     and its jobs fail (retryably), so they run again on another worker.
+    A worker that comes back on a new connection with the routing id it
+    had (the ROUTER hands the id over) keeps its place, and the jobs the
+    old connection held run again.
     The workers, the jobs each holds, the jobs waiting per service and
     each service's count of answered attempts are this module's own
     (ef_workers_t); the broker is seen through ef_workers_ctx_t only. A
@@ -36,6 +40,7 @@ typedef struct s_worker {
     uint32_t capacity, inflight;
     int64_t last_seen;
     int64_t last_ping; /* our heartbeat to it */
+    int fd;            /* its connection's (ZMQ_SRCFD), or -1 */
 } s_worker_t;
 
 typedef struct s_out {
@@ -63,6 +68,7 @@ struct ef_workers {
     s_out_t *out;          /* jobs a worker has */
     s_service_t *services; /* their queues */
     int64_t silent_ms;     /* a worker silent this long is dropped */
+    int64_t ping_ms;       /* our heartbeat to each worker */
 };
 
 ef_workers_t *
@@ -73,6 +79,7 @@ ef_workers_new (const ef_workers_ctx_t *ctx)
         return NULL;
     self->x = *ctx;
     self->silent_ms = ctx->silent_ms >= 1000 ? ctx->silent_ms : S_SILENT_MS;
+    self->ping_ms = ctx->ping_ms ? ctx->ping_ms : S_PING_MS;
     return self;
 }
 
@@ -120,21 +127,29 @@ s_counted (ef_workers_t *self, const s_worker_t *w, int done)
 static void s_outcome_to_writer (ef_workers_t *self, const char *job_id, int ok,
                                  const char *error, s_worker_t *worker);
 
+/*  The jobs worker w holds fail now (why), to run again. */
 static void
-s_drop_worker (ef_workers_t *self, s_worker_t *gone, const char *why)
+s_fail_jobs (ef_workers_t *self, s_worker_t *w, const char *why)
 {
-    ef_workers_t *ws = self;
-    /* its jobs fail now, to run again elsewhere */
-    for (s_out_t **pp = &ws->out; *pp;) {
+    for (s_out_t **pp = &self->out; *pp;) {
         s_out_t *o = *pp;
-        if (o->worker == gone) {
+        if (o->worker == w) {
             *pp = o->next;
-            s_counted (self, gone, 0);
-            s_outcome_to_writer (self, o->job_id, 0, why, gone);
+            s_counted (self, w, 0);
+            s_outcome_to_writer (self, o->job_id, 0, why, w);
+            if (w->inflight)
+                w->inflight--;
             free (o);
         } else
             pp = &o->next;
     }
+}
+
+static void
+s_drop_worker (ef_workers_t *self, s_worker_t *gone, const char *why)
+{
+    ef_workers_t *ws = self;
+    s_fail_jobs (self, gone, why); /* to run again elsewhere */
     for (s_worker_t **pp = &ws->workers; *pp; pp = &(*pp)->next)
         if (*pp == gone) {
             *pp = gone->next;
@@ -280,9 +295,10 @@ ef_workers_tick (ef_workers_t *self)
         next = w->next;
         if (now - w->last_seen > ws->silent_ms)
             s_drop_worker (self, w, "the worker stopped answering");
-        else if (now - w->last_ping >= S_PING_MS) {
+        else if (now - w->last_ping >= ws->ping_ms) {
             w->last_ping = now;
-            self->x.send (self->x.arg, &w->peer, ping, sizeof ping);
+            if (self->x.send (self->x.arg, &w->peer, ping, sizeof ping))
+                s_drop_worker (self, w, "the worker's connection is gone");
         }
     }
     s_pump (self);
@@ -390,12 +406,20 @@ ef_workers_ready (ef_workers_t *self, ef_wreq_t *w, const char **why)
         zmq_msg_copy (&found->peer, &w->peer);
         memcpy (found->service, w->req.service.ptr, w->req.service.len);
         found->org = w->org;
+        found->fd = -1;
         found->next = ws->workers;
         ws->workers = found;
         ws->nworkers++;
         ef_log_info (self->x.log, "worker ready", "\"service\":\"%s\"",
                      found->service);
     }
+    /* the connection it came on: a new one with the same routing id (the
+       old one was handed over) means the jobs sent to the old one are
+       lost with it, so they run again */
+    int fd = zmq_msg_get (&w->frame, ZMQ_SRCFD);
+    if (found->fd >= 0 && fd >= 0 && fd != found->fd)
+        s_fail_jobs (self, found, "the worker connected again");
+    found->fd = fd;
     found->capacity = w->req.credit ? w->req.credit : 1;
     s_service (ws, found->org, found->service, strlen (found->service));
     s_room_sync (self); /* the engine may hand out jobs of it now */

@@ -32,6 +32,8 @@ typedef struct {
     ef_metrics_t *metrics;
     int64_t silent_ms; /* a worker silent this long is dropped
                                    (under 1000: the default, 3000) */
+    uint32_t ping_ms;  /* our heartbeat to each worker (0: 1000); a
+                          worker it cannot reach is dropped */
 } ef_workers_ctx_t;
 
 /*  None attached yet, over ctx (copied; what it points to is borrowed). */

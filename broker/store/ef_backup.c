@@ -52,7 +52,8 @@ struct ef_backup {
     s_state_t state;
     char dir[S_DIR_MAX + 1];
     char tmp[S_DIR_MAX + 8];
-    uint64_t started_at, finished_at, bytes, used_bytes;
+    uint64_t started_at, finished_at, bytes, used_bytes; /* wall clock */
+    int64_t started_mono, finished_mono; /* elapsed: a step moves it not */
     char error[256];
     char why[S_DIR_MAX + 128]; /* a refusal's text, for the reactor */
 };
@@ -188,10 +189,11 @@ s_run (void *arg)
     uint64_t bytes = rc ? 0 : s_file_size (self->dir, "data.mdb");
     pthread_mutex_lock (&self->lock);
     self->finished_at = ef_time_now_ms ();
+    self->finished_mono = ef_time_mono_ms ();
     self->bytes = bytes;
     self->state = rc ? S_FAILED : S_DONE;
     snprintf (self->error, sizeof self->error, "%s", error);
-    uint64_t ms = self->finished_at - self->started_at;
+    uint64_t ms = (uint64_t)(self->finished_mono - self->started_mono);
     pthread_mutex_unlock (&self->lock);
     if (rc)
         ef_log_error (self->log, "backup failed",
@@ -267,6 +269,7 @@ ef_backup_start (ef_backup_t *self, const char *dir, size_t dir_len,
     memcpy (self->dir, path, dir_len + 1);
     memcpy (self->tmp, tmp, sizeof tmp);
     self->started_at = now_ms;
+    self->started_mono = ef_time_mono_ms ();
     self->finished_at = 0;
     self->bytes = 0;
     self->used_bytes = ef_store_used_bytes (self->store);
@@ -293,10 +296,10 @@ ef_backup_write (ef_backup_t *self, ef_buf_t *b)
 {
     pthread_mutex_lock (&self->lock);
     s_state_t state = self->state;
-    uint64_t bytes = self->bytes, now = ef_time_now_ms ();
+    uint64_t bytes = self->bytes;
     if (state == S_RUNNING)
         bytes = s_file_size (self->tmp, "data.mdb");
-    uint64_t end = self->finished_at ? self->finished_at : now;
+    int64_t end = self->finished_at ? self->finished_mono : ef_time_mono_ms ();
     ef_mp_map (b, state == S_NONE ? 1 : state == S_FAILED ? 8 : 7);
     ef_mp_key (b, "state");
     ef_mp_cstr (b, s_state_names[state]);
@@ -315,7 +318,7 @@ ef_backup_write (ef_backup_t *self, ef_buf_t *b)
         ef_mp_key (b, "used_bytes");
         ef_mp_uint (b, self->used_bytes);
         ef_mp_key (b, "elapsed_ms");
-        ef_mp_uint (b, end > self->started_at ? end - self->started_at : 0);
+        ef_mp_uint (b, (uint64_t)(end - self->started_mono));
         if (state == S_FAILED) {
             ef_mp_key (b, "error");
             ef_mp_cstr (b, self->error);

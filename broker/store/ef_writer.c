@@ -57,7 +57,7 @@ void
 ef_writer_set_retention (ef_writer_t *self, uint64_t interval_ms)
 {
     self->retention_every = interval_ms;
-    self->retention_due = interval_ms ? ef_time_now_ms () + interval_ms : 0;
+    self->retention_due = interval_ms ? ef_time_steady_ms () + interval_ms : 0;
 }
 
 void
@@ -160,7 +160,7 @@ s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w)
         return rc;
     /* the stream as this transaction sees it: a pipeline means jobs */
     int pipelined = ef_str_set (s.pipeline);
-    uint64_t now = ef_time_now_ms ();
+    uint64_t now = ef_time_steady_ms (); /* when its first job is due */
     if (w->quota) {
         /* all or nothing: items that turn out duplicates count too */
         uint64_t stored, adding = 0;
@@ -290,7 +290,9 @@ s_commit_list (ef_writer_t *self, ef_wreq_t *list, ef_wreq_t *stop)
     int rc = ef_store_write_begin (self->store, &txn);
     if (rc)
         return rc;
-    uint64_t now = ef_time_now_ms ();
+    /* deadlines (leases, retries) are set and judged on the steady clock,
+       so a step of the wall clock moves none of them */
+    uint64_t now = ef_time_steady_ms ();
     for (ef_wreq_t *w = list; w != stop && rc == 0; w = w->next)
         rc = s_apply (self, txn, w, now);
     if (rc)
@@ -383,7 +385,7 @@ s_engine_dispatch (void *arg, ef_wreq_t *job)
 static void
 s_engine_pass (ef_writer_t *self)
 {
-    uint64_t now = ef_time_now_ms ();
+    uint64_t now = ef_time_steady_ms ();
     if (!self->next_due || self->next_due > now)
         return;
     ef_store_txn_t *txn;
@@ -420,7 +422,7 @@ s_engine_pass (ef_writer_t *self)
 static void
 s_retention_pass (ef_writer_t *self)
 {
-    uint64_t now = ef_time_now_ms ();
+    uint64_t now = ef_time_steady_ms ();
     if (!self->retention_due || self->retention_due > now)
         return;
     ef_store_txn_t *txn;
@@ -430,9 +432,11 @@ s_retention_pass (ef_writer_t *self)
     self->retention_due = now + self->retention_every;
     if (ef_store_write_begin (self->store, &txn))
         return;
-    int rc =
-        ef_retention_pass (txn, now, S_RETENTION_BATCH, S_RETENTION_STREAMS,
-                           &cursor, &freed, &examined, &more);
+    /* when it runs is steady; an event's age is against the wall clock,
+       like its time */
+    int rc = ef_retention_pass (txn, ef_time_now_ms (), S_RETENTION_BATCH,
+                                S_RETENTION_STREAMS, &cursor, &freed,
+                                &examined, &more);
     if (rc == 0 && freed)
         rc = ef_store_write_commit (&txn);
     else
@@ -463,7 +467,7 @@ s_run (void *arg)
         if (self->retention_due && (!due || self->retention_due < due))
             due = self->retention_due;
         if (due) {
-            int64_t left = (int64_t)due - (int64_t)ef_time_now_ms ();
+            int64_t left = (int64_t)due - (int64_t)ef_time_steady_ms ();
             wait = left < 0 ? 0 : left;
         }
         ef_wreq_t *list = ef_mailbox_wait_for (self->in, 0, wait);

@@ -2,6 +2,7 @@
 #include "eventflow/ef_time.h"
 #include "eventflow/ef_error.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +27,26 @@ int64_t
 ef_time_mono_ms (void)
 {
     return (int64_t)(ef_time_mono_ns () / 1000000);
+}
+
+/*  The steady clock's origin: set once, read-only after (not mutable
+    state shared between objects: every reader sees the same two values). */
+static pthread_once_t s_origin_once = PTHREAD_ONCE_INIT;
+static uint64_t s_origin_wall;
+static int64_t s_origin_mono;
+
+static void
+s_origin_set (void)
+{
+    s_origin_mono = ef_time_mono_ms ();
+    s_origin_wall = ef_time_now_ms ();
+}
+
+uint64_t
+ef_time_steady_ms (void)
+{
+    pthread_once (&s_origin_once, s_origin_set);
+    return s_origin_wall + (uint64_t)(ef_time_mono_ms () - s_origin_mono);
 }
 
 char *

@@ -685,7 +685,9 @@ typedef struct {
     got_t *got;
     int rc;
     int64_t elapsed_ms;
-    int order; /* 1 for the first poller to return, 2 for the next… */
+    int order;      /* 1 for the first poller to return, 2 for the next… */
+    ef_client_t *c; /* kept until all returned: a member whose connection
+                       is gone lets its leases go */
 } poller_t;
 
 static int s_returned; /* pollers returned so far */
@@ -706,7 +708,7 @@ s_poller (void *arg)
                              s_collect, p->got, NULL);
     p->elapsed_ms = ef_time_mono_ms () - t0;
     p->order = __atomic_add_fetch (&s_returned, 1, __ATOMIC_SEQ_CST);
-    ef_client_destroy (&c);
+    p->c = c;
     return NULL;
 }
 
@@ -755,6 +757,8 @@ s_long_poll (const char *stream, const char *const *members, int n,
     s_publish (s_admin, stream, 1, ev);
     for (int i = 0; i < n; i++)
         assert_int_equal (s_join (t[i], 20000), 0);
+    for (int i = 0; i < n; i++)
+        ef_client_destroy (&p[i].c);
     pthread_barrier_destroy (start);
     free (start);
     for (int i = 0; i < n; i++)
@@ -859,6 +863,15 @@ test_long_poll_with_nothing_published_answers_an_empty_list_in_time (void **st)
 
 /* ---------------------------------------------------------------- failure */
 
+/*  h_wait_until: group "m" of "dies" has one member with a live lease
+    (worker-2: worker-1's was let go). */
+static int
+s_no_lease_of_worker_1 (void *arg)
+{
+    (void)arg;
+    return s_group_info (s_admin, "dies", "m").members == 1;
+}
+
 static void
 test_a_consumer_that_dies_without_committing_gets_the_events_again (void **st)
 {
@@ -883,19 +896,24 @@ test_a_consumer_that_dies_without_committing_gets_the_events_again (void **st)
         assert_string_equal (got->id[i], first->id[i]);
     ef_client_destroy (&c);
 
-    /* a member: when it comes back, its lease is still its own */
+    /* a member: while its connection lives, its lease is its own; once
+       the connection is gone (the broker pings members), the lease goes
+       to the next member that fetches: the same events again */
     c = h_client (&s_broker);
     assert_non_null (c);
     s_fetch (c, "dies", "m", "worker-1", 5, first, NULL);
     s_assert_range (first, 1, 5);
-    ef_client_destroy (&c);
-    c = h_client (&s_broker);
-    assert_non_null (c);
-    s_fetch (c, "dies", "m", "worker-2", 5, got, NULL);
+    ef_client_t *other = h_client (&s_broker);
+    assert_non_null (other);
+    s_fetch (other, "dies", "m", "worker-2", 5, got, NULL);
     s_assert_range (got, 6, 10); /* the lease is live: not to another */
-    s_fetch (c, "dies", "m", "worker-1", 5, got, NULL);
-    s_assert_range (got, 1, 5);
     ef_client_destroy (&c);
+    assert_int_equal (h_wait_until (s_no_lease_of_worker_1, NULL, 20000), 0);
+    s_fetch (other, "dies", "m", "worker-3", 5, got, NULL);
+    s_assert_range (got, 1, 5);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal (got->id[i], first->id[i]);
+    ef_client_destroy (&other);
     free (first);
     free (got);
 }

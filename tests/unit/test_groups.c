@@ -205,6 +205,31 @@ test_an_expired_lease_goes_to_the_next_member_with_a_new_expiry (void **state)
     free (g);
 }
 
+/*  A member whose connection is gone lets its open leases go at once:
+    the next member's claim takes them, long before they would expire;
+    its committed ranges and other members' leases stay as they were. */
+static void
+test_a_released_members_open_leases_go_to_the_next_claim (void **state)
+{
+    (void)state;
+    ef_group_t *g = s_group (LEASE);
+    s_claim (g, "a", 100, 10, T0); /* 1..10 */
+    s_claim (g, "b", 100, 10, T0); /* 11..20 */
+    assert_int_equal (ef_groups_commit (g, ef_str ("a"), 10), 0);
+    s_claim (g, "a", 100, 10, T0); /* 21..30, open */
+    assert_int_equal (ef_groups_release (g, ef_str ("a")), 1);
+    assert_int_equal (ef_groups_release (g, ef_str ("a")), 0); /* once */
+    assert_int_equal (g->committed, 10);
+    range_t rc = s_claim (g, "c", 100, 10, T0 + 1);
+    assert_int_equal (rc.from, 21);
+    assert_int_equal (rc.to, 30);
+    assert_int_equal (s_lease_at (g, 21)->expires_ms, T0 + 1 + LEASE);
+    /* b's lease is b's */
+    assert_string_equal (s_lease_at (g, 11)->member, "b");
+    assert_int_equal (ef_groups_release (g, ef_str ("nobody")), 0);
+    free (g);
+}
+
 static void
 test_a_member_whose_lease_expired_gets_it_back_when_first_to_fetch (void **st)
 {
@@ -631,6 +656,8 @@ main (void)
         cmocka_unit_test (
             test_a_new_group_starts_at_the_beginning_with_the_default_lease),
         cmocka_unit_test (test_claims_of_members_are_contiguous_and_disjoint),
+        cmocka_unit_test (
+            test_a_released_members_open_leases_go_to_the_next_claim),
         cmocka_unit_test (test_a_members_reclaim_returns_its_own_open_lease),
         cmocka_unit_test (
             test_an_expired_lease_goes_to_the_next_member_with_a_new_expiry),

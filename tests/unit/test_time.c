@@ -167,6 +167,24 @@ test_clocks_are_plausible_and_monotonic_never_goes_back (void **state)
     assert_true (bm >= am);
 }
 
+/*  The steady clock reads as the wall clock (with no step since the
+    process started, within a few ms of it) and never goes back. */
+static void
+test_steady_clock_reads_as_the_wall_clock_and_never_goes_back (void **state)
+{
+    (void)state;
+    uint64_t wall = ef_time_now_ms ();
+    uint64_t prev = ef_time_steady_ms ();
+    assert_true (prev + 50 >= wall && prev <= wall + 50);
+    for (int i = 0; i < 100000; i++) {
+        uint64_t t = ef_time_steady_ms ();
+        assert_true (t >= prev);
+        prev = t;
+    }
+    wall = ef_time_now_ms ();
+    assert_true (prev + 50 >= wall && prev <= wall + 50);
+}
+
 int
 main (void)
 {
@@ -179,6 +197,8 @@ main (void)
         cmocka_unit_test (test_parse_rejects_garbage),
         cmocka_unit_test (test_parse_rejects_day_beyond_the_end_of_its_month),
         cmocka_unit_test (test_parse_rejects_offset_out_of_range),
+        cmocka_unit_test (
+            test_steady_clock_reads_as_the_wall_clock_and_never_goes_back),
         cmocka_unit_test (
             test_clocks_are_plausible_and_monotonic_never_goes_back),
     };

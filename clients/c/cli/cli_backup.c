@@ -152,7 +152,8 @@ s_backup (const cli_t *cli, const char *dir)
              "began at broker time %llu ms)\n",
              dir, s_mb (first.used_bytes),
              (unsigned long long)first.started_at);
-    uint64_t last_ms = ef_time_now_ms (), last_bytes = 0;
+    int64_t last_ms = ef_time_mono_ms ();
+    uint64_t last_bytes = 0;
     int code = CLI_EXIT_OK;
     for (;;) {
         struct timespec ts = {0, S_POLL_MS * 1000000L};
@@ -169,7 +170,7 @@ s_backup (const cli_t *cli, const char *dir)
             code = CLI_EXIT_REFUSED;
             break;
         }
-        uint64_t now = ef_time_now_ms ();
+        int64_t now = ef_time_mono_ms ();
         if (ef_str_eq (b.state, "running")) {
             if (now - last_ms >= S_REPORT_MS ||
                 b.bytes - last_bytes >= S_REPORT_SIZE) {

@@ -1,5 +1,6 @@
 /*  ef_time.h: clocks. Wall-clock milliseconds for event times, monotonic
-    time for timeouts and latency. Thread-safe. */
+    time for timeouts and latency, and the steady clock for deadlines that
+    are stored (retry due times, lease expiries). Thread-safe. */
 #ifndef EF_TIME_H
 #define EF_TIME_H
 
@@ -16,6 +17,13 @@ uint64_t ef_time_now_ms (void);
 uint64_t ef_time_mono_ns (void);
 /*  Monotonic milliseconds. */
 int64_t ef_time_mono_ms (void);
+/*  Steady milliseconds since the Unix epoch: the wall clock at the
+    process's first call, plus the monotonic time since. It never jumps
+    when the wall clock is stepped (NTP, an operator), yet it reads as an
+    epoch time, so deadlines written to disk still mean something after a
+    restart (where it starts again from the wall clock). After a step it
+    differs from ef_time_now_ms by the step until the process restarts. */
+uint64_t ef_time_steady_ms (void);
 /*  Format ms as RFC 3339 UTC with milliseconds ("2026-11-22T15:09:11.123Z")
     into out (at least 25 bytes). Returns out. */
 char *ef_time_format (uint64_t ms, char *out, size_t size);
