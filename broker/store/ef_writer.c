@@ -435,8 +435,8 @@ s_retention_pass (ef_writer_t *self)
     /* when it runs is steady; an event's age is against the wall clock,
        like its time */
     int rc = ef_retention_pass (txn, ef_time_now_ms (), S_RETENTION_BATCH,
-                                S_RETENTION_STREAMS, &cursor, &freed,
-                                &examined, &more);
+                                S_RETENTION_STREAMS, &cursor, &freed, &examined,
+                                &more);
     if (rc == 0 && freed)
         rc = ef_store_write_commit (&txn);
     else
