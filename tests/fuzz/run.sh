@@ -19,6 +19,12 @@ targets=("$@")
 [ ${#targets[@]} -eq 0 ] &&
   targets=(proto json jsonmp jwt schema patch config bridge)
 build=build-fuzz
+if ! command -v clang >/dev/null ||
+   ! ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+     >/dev/null 2>&1; then
+  echo "run.sh: needs clang and libFuzzer: apt-get install clang libclang-rt-dev" >&2
+  exit 2
+fi
 
 CC=clang cmake -S . -B "$build" -DEF_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_FLAGS_DEBUG="-g -O1" >/dev/null
