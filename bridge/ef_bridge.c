@@ -816,8 +816,8 @@ s_principal (const ef_http_t *h, char *out, size_t size)
         snprintf (out, size, "user:%s", sub);
 }
 
-static int
-s_handle (struct mg_connection *conn, void *cbdata)
+int
+ef_bridge_handle (struct mg_connection *conn, void *cbdata)
 {
     ef_bridge_t *self = cbdata;
     uint64_t start = ef_time_mono_ns ();
@@ -1161,7 +1161,7 @@ ef_bridge_open (ef_bridge_t *self)
                       self->listen);
         return EF_EINVAL;
     }
-    mg_set_request_handler (self->ctx, "/", s_handle, self);
+    mg_set_request_handler (self->ctx, "/", ef_bridge_handle, self);
     ef_log_info (self->log, "ready",
                  "\"listen\":\"http://%s\",\"broker\":\"%s\",\"curve\":%s,"
                  "\"version\":\"%s\"",

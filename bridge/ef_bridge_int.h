@@ -166,6 +166,10 @@ int ef_bridge_route (const char *method, const char *path, ef_http_t *h,
     "..", and no escape may stand for a slash, a backslash or a NUL, or a
     route would match what the client did not write. 1 when safe. */
 int ef_bridge_path_safe (const char *path);
+/*  civetweb's handler of every request (cbdata: the bridge): framing,
+    route, handler, metrics and the request's log line. Beyond civetweb,
+    tests/fuzz/bridge.c calls it with a connection of its own. */
+int ef_bridge_handle (struct mg_connection *conn, void *cbdata);
 /*  The status codes the metrics count, and the histogram bounds (s). */
 extern const int ef_bridge_codes[EF_BRIDGE_CODES];
 extern const double ef_bridge_buckets[EF_BRIDGE_BUCKETS];

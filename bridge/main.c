@@ -12,13 +12,11 @@
 #include <string.h>
 #include <time.h>
 
-int
-main (int argc, char **argv)
+/*  Everything between the configuration's and the log's making and
+    freeing (main), so that every way out frees them: the exit status. */
+static int
+s_run (ef_config_t *cfg, ef_log_t *log, int argc, char **argv)
 {
-    ef_config_t *cfg = ef_config_new (ef_bridge_options);
-    ef_log_t *log = ef_log_new ("bridge", stderr);
-    if (!cfg || !log)
-        return 1;
     int printed =
         ef_config_print_main (cfg, "eventflow-bridge", argc, argv, stdout);
     if (printed >= 0)
@@ -94,7 +92,16 @@ main (int argc, char **argv)
         ef_log_info (log, "stopping", "\"signal\":%d", sig);
     }
     ef_bridge_destroy (&bridge);
+    return rc == 0 ? 0 : 1;
+}
+
+int
+main (int argc, char **argv)
+{
+    ef_config_t *cfg = ef_config_new (ef_bridge_options);
+    ef_log_t *log = ef_log_new ("bridge", stderr);
+    int rc = cfg && log ? s_run (cfg, log, argc, argv) : 1;
     ef_log_destroy (&log);
     ef_config_destroy (&cfg);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }

@@ -19,19 +19,11 @@ s_usage (const ef_config_t *cfg)
     fputs (EF_CONFIG_PRINT_USAGE, stdout);
 }
 
-int
-main (int argc, char **argv)
+/*  Everything between the configuration's and the log's making and
+    freeing (main), so that every way out frees them: the exit status. */
+static int
+s_run (ef_config_t *cfg, ef_log_t *log, int argc, char **argv)
 {
-    /* Large replies (pages of events) are allocated and freed all the time,
-       and freed by ZeroMQ's I/O thread: keep them in the heap, and the heap
-       from shrinking, rather than have every one mapped, faulted in and
-       zeroed afresh by the kernel. */
-    mallopt (M_MMAP_THRESHOLD, 32 << 20);
-    mallopt (M_TRIM_THRESHOLD, 256 << 20);
-    ef_config_t *cfg = ef_config_new (ef_broker_options);
-    ef_log_t *log = ef_log_new ("broker", stderr);
-    if (!cfg || !log)
-        return 1;
     int printed =
         ef_config_print_main (cfg, "eventflow-broker", argc, argv, stdout);
     if (printed >= 0)
@@ -63,7 +55,22 @@ main (int argc, char **argv)
     if (rc == 0)
         rc = ef_broker_run (broker);
     ef_broker_destroy (&broker);
+    return rc == 0 ? 0 : 1;
+}
+
+int
+main (int argc, char **argv)
+{
+    /* Large replies (pages of events) are allocated and freed all the time,
+       and freed by ZeroMQ's I/O thread: keep them in the heap, and the heap
+       from shrinking, rather than have every one mapped, faulted in and
+       zeroed afresh by the kernel. */
+    mallopt (M_MMAP_THRESHOLD, 32 << 20);
+    mallopt (M_TRIM_THRESHOLD, 256 << 20);
+    ef_config_t *cfg = ef_config_new (ef_broker_options);
+    ef_log_t *log = ef_log_new ("broker", stderr);
+    int rc = cfg && log ? s_run (cfg, log, argc, argv) : 1;
     ef_log_destroy (&log);
     ef_config_destroy (&cfg);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }

@@ -168,6 +168,11 @@ s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         rc = ef_store_stream_bounds (txn, s.num, &first, &head);
     if (rc == 0)
         rc = s_group (txn, s.num, w->req.group, g);
+    /* what retention removed before the group read it is gone: a group
+       with nothing in flight starts at the stream's first event, else its
+       leases would cover no events and never be committed */
+    if (rc == 0 && g->nleases == 0 && first > 0 && g->committed + 1 < first)
+        g->committed = first - 1;
     int got = 0;
     if (rc == 0) {
         /* --group-lease-ms, for the leases claimed from now on */

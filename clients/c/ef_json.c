@@ -307,8 +307,12 @@ ef_json_fault_path (const char *p, size_t n, int max_depth, char *out,
     if (size == 0)
         return EF_EINVAL;
     out[0] = 0;
-    if (s_value (&j) == 0)
-        return EF_EINVAL;
+    if (s_value (&j) == 0) {
+        /* a value followed by more than white space is refused, at the
+           top level (as ef_json_validate refuses it) */
+        s_ws (&j);
+        return j.p == j.end ? EF_EINVAL : 0;
+    }
     size_t o = 0;
     for (int i = 0; i < j.level && i < S_TRACK && o + 1 < size; i++) {
         out[o++] = '/';

@@ -57,6 +57,8 @@ ef_str_utf8_char (const void *p, size_t n)
 int
 ef_str_utf8 (ef_str_t s)
 {
+    if (s.len == 0) /* an unset string's ptr is NULL: NULL + 0 is UB */
+        return 1;
     const uint8_t *p = (const uint8_t *)s.ptr, *end = p + s.len;
     while (p < end) {
         if (*p < 0x80) { /* ASCII, most of any text: no call */

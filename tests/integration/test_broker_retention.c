@@ -231,17 +231,17 @@ test_after_groups_never_passes_the_slowest_group (void **state)
     assert_int_equal (s_get ("a-queue").first_seq, 1);
     assert_int_equal (s_get ("a-limited").first_seq, 1);
 
-    /* two groups: the slower one holds the head */
+    /* two groups: the slower one holds the head. Both fetch before
+       either commits: a group that does not exist yet holds nothing, and
+       a pass after the fast one's commit would trim past the slow one */
     const char *streams[] = {"a-queue", "a-limited"};
-    /* both groups fetch before either commits: a pass between the fast
-       one's commit and the slow one's first fetch would otherwise see one
-       group only, and let go what the slow one has yet to read */
     for (int i = 0; i < 2; i++) {
         s_ids_t got[2] = {{0}};
         for (int g = 0; g < 2; g++) {
+            const char *group = g ? "slow" : "fast";
             uint32_t n = g ? 5 : 15;
-            if (ef_client_fetch (s_admin, streams[i], g ? "slow" : "fast", "m",
-                                 n, 0, s_id, &got[g], NULL))
+            if (ef_client_fetch (s_admin, streams[i], group, "m", n, 0, s_id,
+                                 &got[g], NULL))
                 fail_msg ("fetch: %s", ef_client_error (s_admin));
             assert_int_equal (got[g].n, n);
         }
@@ -256,6 +256,27 @@ test_after_groups_never_passes_the_slowest_group (void **state)
     s_wait_head ("a-limited", 6);
     assert_int_equal (s_get ("a-queue").first_seq, 6);
     assert_int_equal (s_get ("a-limited").first_seq, 6);
+}
+
+/*  A group that first fetches after retention removed the stream's
+    first events starts at the first one left (it got pages of nothing,
+    leases over removed events that could never be committed). */
+static void
+test_a_new_group_starts_at_the_first_event_left (void **state)
+{
+    (void)state;
+    assert_int_equal (s_retention (0, "b-trimmed", 0, 0, 5, 0), 0);
+    s_publish ("b-trimmed", 20);
+    s_wait_head ("b-trimmed", 16);
+    s_ids_t got = {0};
+    if (ef_client_fetch (s_admin, "b-trimmed", "late", "m", 10, 0, s_id, &got,
+                         NULL))
+        fail_msg ("fetch: %s", ef_client_error (s_admin));
+    assert_int_equal (got.n, 5);
+    char committed[37];
+    if (ef_client_commit (s_admin, "b-trimmed", "late", "m", got.id[4],
+                          committed))
+        fail_msg ("commit: %s", ef_client_error (s_admin));
 }
 
 static void
@@ -527,6 +548,7 @@ main (void)
         cmocka_unit_test (test_count_and_bytes_trim_the_head),
         cmocka_unit_test (test_age_trims_what_is_older),
         cmocka_unit_test (test_after_groups_never_passes_the_slowest_group),
+        cmocka_unit_test (test_a_new_group_starts_at_the_first_event_left),
         cmocka_unit_test (test_pending_events_stop_the_trimming),
         cmocka_unit_test (test_dead_lettered_events_stop_the_trimming),
         cmocka_unit_test (test_cli_sets_and_shows_retention),

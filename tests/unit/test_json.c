@@ -277,6 +277,10 @@ test_fault_path_names_the_member_or_element_at_fault (void **state)
          "/1/payload/a~1b/1"},
         {"\"\\udc00\"", ""},
         {"{\"a\":{\"b~\":\"\\ud800\"}}", "/a/b~0"},
+        /* trailing characters: refused at the top level (found by
+           tests/fuzz/json.c, which said such a text was valid) */
+        {"1 2", ""},
+        {"{} []", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[64];

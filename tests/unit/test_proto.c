@@ -790,6 +790,9 @@ test_utf8_check_takes_every_valid_form_and_refuses_the_rest (void **state)
                                  "\xf4\x8f\xbf\xbf"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         assert_true (ef_str_utf8 (ef_str (good[i])));
+    /* unset (a nil field): empty, with no arithmetic on its NULL (UBSan
+       stopped the decoder there; tests/fuzz/corpus/proto/regress-*) */
+    assert_true (ef_str_utf8 (EF_STR_NULL));
     for (size_t i = 0; i < S_NOT_UTF8; i++)
         assert_false (ef_str_utf8 (
             (ef_str_t){s_not_utf8[i].bytes, (uint32_t)s_not_utf8[i].n}));

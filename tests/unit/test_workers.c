@@ -135,7 +135,8 @@ s_answer (fx_t *fx, char peer, int seq, ef_cmd_t cmd)
     w.req.job_id = ef_str (id);
     assert_int_equal (ef_workers_answer (fx->workers, &w, &why), 0);
     zmq_msg_close (&w.peer);
-    return w.apply != NULL; /* held: the answer goes to the writer */
+    ef_buf_free (&w.records); /* the worker's id, for the writer */
+    return w.apply != NULL;   /* held: the answer goes to the writer */
 }
 
 static int
