@@ -3,6 +3,7 @@
     request's Origin goes through. Origins compare exactly, byte for byte,
     as browsers send them (lower-case scheme and host, no default port). */
 #include "ef_cors.h"
+#include "eventflow/ef_config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,14 +44,8 @@ ef_cors_new (const char *list, char *why, size_t why_size)
         return NULL;
     if (!list)
         return self;
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        size_t n = strcspn (p, ",");
-        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-            n--;
-        if (n == 0)
-            break;
+    size_t n;
+    for (const char *at = list, *p; (p = ef_config_list_next (&at, &n));) {
         if (n == 1 && *p == '*')
             self->any = 1;
         else if (!s_origin_ok (p, n)) {
@@ -72,7 +67,6 @@ ef_cors_new (const char *list, char *why, size_t why_size)
             }
             self->origin[self->count++] = copy;
         }
-        p += strcspn (p, ",");
     }
     if (self->any && self->count) {
         snprintf (why, why_size, "'*' stands alone, without other origins");

@@ -3,6 +3,7 @@
     mapped into IPv6 (::ffff:a.b.c.d), so that one range test serves both
     families and an IPv4 client reached over an IPv6 socket matches. */
 #include "ef_proxies.h"
+#include "eventflow/ef_config.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -71,14 +72,8 @@ ef_proxies_new (const char *list, char *why, size_t why_size)
     ef_proxies_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
-    for (const char *p = list ? list : ""; *p;) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        size_t n = strcspn (p, ",");
-        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-            n--;
-        if (n == 0)
-            break;
+    size_t n;
+    for (const char *at = list, *p; (p = ef_config_list_next (&at, &n));) {
         s_range_t r = {{0}, 128};
         const char *slash = memchr (p, '/', n);
         size_t alen = slash ? (size_t)(slash - p) : n;
@@ -114,9 +109,6 @@ ef_proxies_new (const char *list, char *why, size_t why_size)
         }
         self->range = grown;
         self->range[self->count++] = r;
-        p += n;
-        while (*p && *p != ',')
-            p++;
     }
     return self;
 }

@@ -79,6 +79,30 @@ ef_config_set (ef_config_t *self, const char *name, const char *value)
 }
 
 const char *
+ef_config_list_next (const char **p, size_t *n)
+{
+    const char *s = *p ? *p : "";
+    for (;;) {
+        while (*s == ' ' || *s == '\t' || *s == ',')
+            s++;
+        if (!*s) {
+            *p = s;
+            *n = 0;
+            return NULL;
+        }
+        size_t len = strcspn (s, ",");
+        *p = s + len;
+        while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+            len--;
+        if (len) {
+            *n = len;
+            return s;
+        }
+        s = *p;
+    }
+}
+
+const char *
 ef_config_get (const ef_config_t *self, const char *name)
 {
     int i = s_index (self, name, strlen (name));

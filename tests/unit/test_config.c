@@ -426,6 +426,29 @@ test_get_int_refuses_a_suffixed_value_that_overflows (void **state)
     assert_true (got == 77);
 }
 
+/*  A list value's items: trimmed, empty ones skipped, the end said. */
+static void
+test_list_items_are_trimmed_and_empty_ones_skipped (void **state)
+{
+    (void)state;
+    const char *at = " a, b c ,,\t,  dd ,", *p;
+    const char *want[] = {"a", "b c", "dd"};
+    size_t n, k = 0;
+    while ((p = ef_config_list_next (&at, &n))) {
+        assert_true (k < 3);
+        assert_int_equal (n, strlen (want[k]));
+        assert_memory_equal (p, want[k], n);
+        k++;
+    }
+    assert_int_equal (k, 3);
+    assert_int_equal (n, 0);
+    assert_null (ef_config_list_next (&at, &n)); /* stays at the end */
+    at = NULL;
+    assert_null (ef_config_list_next (&at, &n));
+    at = " , ,";
+    assert_null (ef_config_list_next (&at, &n));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown (f, s_setup, s_teardown)
 
 int
@@ -433,6 +456,7 @@ main (void)
 {
     const struct CMUnitTest tests[] = {
         T (test_defaults_apply_when_nothing_else_is_given),
+        T (test_list_items_are_trimmed_and_empty_ones_skipped),
         T (test_file_overrides_default),
         T (test_env_overrides_file_and_flag_overrides_env),
         T (test_config_flag_overrides_config_environment),

@@ -46,6 +46,11 @@ int ef_config_load_main (ef_config_t *self, const char *program, int argc,
 int ef_config_set (ef_config_t *self, const char *name, const char *value);
 /*  The value of name (NULL when unset or unknown). Owned by the config. */
 const char *ef_config_get (const ef_config_t *self, const char *name);
+/*  The next item of a comma-separated list value at *p (as
+    --cors-origins and --trusted-proxies take), the white space around it
+    trimmed and empty items skipped; *p moves past it. Its length in *n,
+    or NULL at the end of the list. */
+const char *ef_config_list_next (const char **p, size_t *n);
 /*  The value as an integer, accepting K/M/G (×1024) suffixes; def when
     unset; EF_EINVAL through *err (if not NULL) when not a number. */
 int64_t ef_config_get_int (const ef_config_t *self, const char *name,
