@@ -99,8 +99,9 @@ const ef_config_opt_t ef_broker_options[] = {
      "ms (1000 to 3600000) a consumer group member's lease lasts: a range it "
      "fetched and did not commit in time goes to another member"},
     {"heartbeat-timeout", "EVENTFLOW_HEARTBEAT_TIMEOUT", "5000",
-     "ms (500 to 600000) a silent connection is kept before the broker "
-     "drops it with its subscriptions (pinged every fifth of it)"},
+     "ms (500 to 600000) between the broker's pings of each connection; "
+     "one that answers nothing within a fifth of it is dropped with its "
+     "subscriptions"},
     {NULL, NULL, NULL, NULL},
 };
 

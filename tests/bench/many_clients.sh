@@ -157,6 +157,9 @@ echo "  --   nginx memory per keep-alive connection: $(awk -v a="$nrss0" -v b="$
 ret=$(awk -v a="$rss1" -v b="$rss2" -v c="$rss3" 'BEGIN {printf "%d", (b > a) ? 100 * (b - c) / (b - a) : 100}')
 ok=$(awk -v r="$ret" 'BEGIN {print (r >= 80) ? 1 : 0}')
 bar "broker memory returned after they closed (>= 80%)" "$ok" "${ret}% (${rss2} KB -> ${rss3} KB; ${rss1} KB before)"
+gret=$(awk -v a="$grss0" -v b="$grss2" -v c="$grss3" 'BEGIN {printf "%d", (b > a) ? 100 * (b - c) / (b - a) : 100}')
+ok=$(awk -v r="$gret" 'BEGIN {print (r >= 80) ? 1 : 0}')
+bar "bridge memory returned after they closed (>= 80%)" "$ok" "${gret}% (${grss2} KB -> ${grss3} KB; ${grss0} KB before)"
 for kind in pub http nginx; do
   for p in p50_ms p99_ms; do
     u=$(field unloaded.$kind $p) h=$(field held.$kind $p)
