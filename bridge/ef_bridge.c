@@ -19,7 +19,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
-#include <malloc.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -109,7 +108,6 @@ struct ef_bridge {
     int threads;             /* civetweb's workers: one per open connection */
     int reserve;             /* kept free for short requests */
     _Atomic int connections; /* open connections, each holding a worker */
-    _Atomic int peak;        /* the most open since memory was returned */
     int request_timeout_ms;  /* to send the headers, and again the body */
 #define EF_BRIDGE_POOL 64    /* idle broker connections kept */
     pthread_mutex_t pool_mu; /* broker connections between requests */
@@ -210,9 +208,6 @@ ef_bridge_print_routes (FILE *out)
 /* ---------------------------------------------------------------- threads */
 
 #define S_CONNECT_MS 1000 /* a broker that does not say HELLO by then is away */
-/*  Closed HTTP connections that make giving memory back worth a pause of a
-    few ms (in the thread whose close took the count down). */
-#define S_TRIM_DROP 256
 
 /*  A worker thread's state: the broker connection leased for the request
     it is serving. Connections are pooled, not owned by threads: with a
@@ -882,13 +877,7 @@ s_connection_open (const struct mg_connection *conn, void **data)
 {
     ef_bridge_t *self = mg_get_user_data (mg_get_context (conn));
     *data = NULL;
-    int open = atomic_fetch_add_explicit (&self->connections, 1,
-                                          memory_order_relaxed) +
-               1;
-    int peak = atomic_load_explicit (&self->peak, memory_order_relaxed);
-    while (open > peak &&
-           !atomic_compare_exchange_weak (&self->peak, &peak, open))
-        ;
+    atomic_fetch_add_explicit (&self->connections, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -896,16 +885,7 @@ static void
 s_connection_close (const struct mg_connection *conn)
 {
     ef_bridge_t *self = mg_get_user_data (mg_get_context (conn));
-    int open = atomic_fetch_sub_explicit (&self->connections, 1,
-                                          memory_order_relaxed) -
-               1;
-    /* after many closed, what their threads' buffers held goes back to
-       the system (glibc keeps it in each thread's arena otherwise); the
-       thread that takes the peak down does it */
-    int peak = atomic_load_explicit (&self->peak, memory_order_relaxed);
-    if (peak - open >= S_TRIM_DROP && open <= peak / 2 &&
-        atomic_compare_exchange_strong (&self->peak, &peak, open))
-        malloc_trim (0);
+    atomic_fetch_sub_explicit (&self->connections, 1, memory_order_relaxed);
 }
 
 static int

@@ -258,8 +258,15 @@ s_http (const char *host, int port, int n)
         }
     }
     s_hold (n);
-    for (int i = 0; i < n; i++)
+    /* how many the server closed meanwhile (an idle keep-alive's time) */
+    int gone = 0;
+    for (int i = 0; i < n; i++) {
+        char c;
+        if (recv (fds[i], &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+            gone++;
         close (fds[i]);
+    }
+    printf ("closed by the server %d of %d\n", gone, n);
     free (fds);
     return 0;
 }
