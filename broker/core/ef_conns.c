@@ -17,6 +17,7 @@ struct ef_conns {
     ef_log_t *log;
     uint64_t open; /* accepted and not yet disconnected */
     uint64_t peak; /* the most open since the last trim */
+    int pending;   /* trimmed while they were still closing */
 };
 
 ef_conns_t *
@@ -96,8 +97,12 @@ ef_conns_drain (ef_conns_t *self)
         else if (event == ZMQ_EVENT_DISCONNECTED && self->open)
             self->open--;
     }
-    if (self->peak - self->open >= S_TRIM_DROP &&
-        self->open <= self->peak / 2) {
+    /* once when half are gone, again as they go on closing, and last
+       when none is left */
+    int due =
+        self->peak - self->open >= S_TRIM_DROP && self->open <= self->peak / 2;
+    if (due || (self->pending && self->open == 0)) {
+        self->pending = self->open > 0;
         malloc_trim (0);
         ef_log_info (
             self->log, "memory returned", "\"connections\":%llu,\"were\":%llu",

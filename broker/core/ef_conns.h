@@ -22,7 +22,8 @@ void ef_conns_destroy (ef_conns_t **self_p);
 void *ef_conns_socket (ef_conns_t *self);
 /*  Read what the monitor said; when at least 256 connections closed and
     no more than half of the most there were are left, give freed memory
-    back (malloc_trim) and log "memory returned". */
+    back (malloc_trim) and log "memory returned"; again when the last of
+    them has closed. */
 void ef_conns_drain (ef_conns_t *self);
 /*  Connections open now. */
 uint64_t ef_conns_count (const ef_conns_t *self);
