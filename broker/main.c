@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void
 s_usage (const ef_config_t *cfg)
@@ -67,6 +68,13 @@ main (int argc, char **argv)
        zeroed afresh by the kernel. */
     mallopt (M_MMAP_THRESHOLD, 32 << 20);
     mallopt (M_TRIM_THRESHOLD, 256 << 20);
+    /* one descriptor per native connection: up to the hard limit */
+    struct rlimit files;
+    if (getrlimit (RLIMIT_NOFILE, &files) == 0 &&
+        files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit (RLIMIT_NOFILE, &files);
+    }
     ef_config_t *cfg = ef_config_new (ef_broker_options);
     ef_log_t *log = ef_log_new ("broker", stderr);
     int rc = cfg && log ? s_run (cfg, log, argc, argv) : 1;

@@ -28,6 +28,9 @@
 #define S_ZEROCOPY_MIN 65536
 /*  Series kept at once (org totals and streams): about 115 KB each. */
 #define S_SERIES_MAX 256
+/*  ZeroMQ I/O threads (each its own connections, their encryption and
+    heartbeats): idle, a thread costs nothing. */
+#define S_IO_THREADS 8
 #ifdef ZMQ_ZAP_ENFORCE_DOMAIN
 #define S_ZAP_ENFORCE_DOMAIN ZMQ_ZAP_ENFORCE_DOMAIN
 #else
@@ -96,8 +99,9 @@ const ef_config_opt_t ef_broker_options[] = {
      "ms (1000 to 3600000) a consumer group member's lease lasts: a range it "
      "fetched and did not commit in time goes to another member"},
     {"heartbeat-timeout", "EVENTFLOW_HEARTBEAT_TIMEOUT", "5000",
-     "ms (500 to 600000) a silent connection is kept before the broker "
-     "drops it with its subscriptions (pinged every fifth of it)"},
+     "ms (500 to 600000) between the broker's pings of each connection; "
+     "one that answers nothing within a fifth of it is dropped with its "
+     "subscriptions"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -833,13 +837,27 @@ ef_broker_open (ef_broker_t *self)
     self->sigfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 
     self->ctx = zmq_ctx_new ();
+    /* connections are spread over the I/O threads, and each thread's
+       timer walk (above) covers its own connections only */
+    if (self->ctx)
+        zmq_ctx_set (self->ctx, ZMQ_IO_THREADS, S_IO_THREADS);
     self->router = self->ctx ? zmq_socket (self->ctx, ZMQ_ROUTER) : NULL;
     if (!self->router)
         return EF_ENOMEM;
     /* ZMTP heartbeats: a peer silent for heartbeat-timeout (a stopped
        process, a dead link) is disconnected, and what was sent to it
-       (pushes) fails, which ends its subscriptions */
-    int ttl = (int)heartbeat_ms, ivl = ttl / 5;
+       (pushes) fails, which ends its subscriptions. One ping per timeout,
+       answered (or any other frame) within a fifth of it: a peer that
+       vanished is dropped within 1.2 timeouts, as with a ping every
+       fifth and the whole timeout to answer, at a fifth of the pings.
+       libzmq finds the timer it cancels at each answer by walking its I/O
+       thread's timers, and a short answer time keeps that walk short: at
+       a ping every fifth, 10,000 idle connections cost the broker most of
+       a core (tests/bench/many_clients.sh). The pings carry a TTL of 1.5
+       timeouts: a client that sends no pings of its own (libeventflow)
+       drops a broker silent that long. */
+    int ttl = (int)heartbeat_ms * 3 / 2, ivl = (int)heartbeat_ms;
+    int answer = (int)heartbeat_ms / 5;
     int one = 1, hwm = 1000000, linger = 2000;
     int64_t maxmsg = self->max_message;
     zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
@@ -851,8 +869,12 @@ ef_broker_open (ef_broker_t *self)
     zmq_setsockopt (self->router, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->router, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->router, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TIMEOUT, &answer,
+                    sizeof answer);
+    zmq_setsockopt (self->router, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
     zmq_setsockopt (self->router, ZMQ_LINGER, &linger, sizeof linger);
+    /* counted, so that memory is given back after many closed */
+    self->conns = ef_conns_new (self->ctx, self->router, self->log);
     const char *endpoint = ef_config_get (self->cfg, "endpoint");
     if ((rc = s_security (self, endpoint)))
         return rc;
@@ -885,12 +907,13 @@ ef_broker_endpoint (const ef_broker_t *self)
 int
 ef_broker_run (ef_broker_t *self)
 {
-    zmq_pollitem_t items[3] = {
+    zmq_pollitem_t items[4] = {
         {self->router, 0, ZMQ_POLLIN, 0},
         {NULL, ef_mailbox_fd (self->done), ZMQ_POLLIN, 0},
+        {ef_conns_socket (self->conns), self->conns ? 0 : -1, ZMQ_POLLIN, 0},
         {NULL, self->sigfd, ZMQ_POLLIN, 0},
     };
-    int nitems = self->sigfd >= 0 ? 3 : 2;
+    int nitems = self->sigfd >= 0 ? 4 : 3;
     /* systemd (Type=notify): ready once bound, the watchdog fed from the
        reactor's turns, so a reactor that hangs is restarted */
     ef_notify_t *notify = ef_notify_new ();
@@ -909,7 +932,9 @@ ef_broker_run (ef_broker_t *self)
             for (int i = 0; i < S_DRAIN_MAX && s_recv (self); i++)
                 ;
         s_send_finished (self);
-        if (nitems == 3 && (items[2].revents & ZMQ_POLLIN)) {
+        if (items[2].revents & ZMQ_POLLIN)
+            ef_conns_drain (self->conns);
+        if (nitems == 4 && (items[3].revents & ZMQ_POLLIN)) {
             struct signalfd_siginfo si;
             if (read (self->sigfd, &si, sizeof si) == sizeof si)
                 ef_log_info (self->log, "stopping", "\"signal\":%u",
@@ -965,6 +990,7 @@ ef_broker_destroy (ef_broker_t **self_p)
     ef_publish_destroy (&self->publish);
     ef_room_destroy (&self->room);
     ef_schema_cache_destroy (&self->schemas);
+    ef_conns_destroy (&self->conns);
     if (self->router)
         zmq_close (self->router);
     ef_zap_destroy (&self->zap);

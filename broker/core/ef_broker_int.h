@@ -27,6 +27,7 @@
 #include "ef_validator.h"
 #include "ef_workers.h"
 #include "ef_wreq.h"
+#include "ef_conns.h"
 #include "ef_writer.h"
 #include "ef_zap.h"
 #include "eventflow/ef_json.h"
@@ -44,6 +45,7 @@ struct ef_broker {
     void *ctx;
     void *router;
     int sigfd;
+    ef_conns_t *conns; /* the router's connections (may be NULL) */
     ef_store_t *store;
     ef_store_txn_t *reader; /* the reactor's snapshot */
     ef_auth_t *auth;

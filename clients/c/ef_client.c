@@ -25,7 +25,6 @@
 #include <zmq.h>
 
 #define S_DEFAULT_TIMEOUT   10000
-#define S_DEFAULT_HEARTBEAT 5000
 #define S_DEFAULT_RECONNECT 5000
 #define S_RECONNECT_MIN     100
 #define S_RESULTS_MAX       EF_MAX_BATCH_DEFAULT
@@ -94,7 +93,7 @@ ef_client_new (const char *endpoint)
         return NULL;
     }
     self->timeout_ms = S_DEFAULT_TIMEOUT;
-    self->heartbeat_ms = S_DEFAULT_HEARTBEAT;
+    self->heartbeat_ms = 0; /* the broker's pings only */
     self->reconnect_max_ms = S_DEFAULT_RECONNECT;
     self->max_inflight = 1024;
     self->next_id = 1;
@@ -143,7 +142,7 @@ ef_client_set_timeout (ef_client_t *self, int timeout_ms)
 void
 ef_client_set_heartbeat (ef_client_t *self, int heartbeat_ms)
 {
-    self->heartbeat_ms = heartbeat_ms > 0 ? heartbeat_ms : S_DEFAULT_HEARTBEAT;
+    self->heartbeat_ms = heartbeat_ms > 0 ? heartbeat_ms : 0;
 }
 
 void
@@ -540,17 +539,25 @@ ef_client_connect (ef_client_t *self)
         self->sock = zmq_socket (self->ctx, ZMQ_DEALER);
         if (!self->sock)
             return s_fail (self, EF_ENOMEM, "cannot create a socket", NULL);
-        /* ZeroMQ's heartbeats drop a connection whose broker stopped
-           answering; reconnects back off from 100 ms to reconnect_max */
+        /* The broker pings every connection with a TTL (1.5 times its
+           --heartbeat-timeout): ZeroMQ drops the connection when the
+           broker then stays silent that long. Pings of our own only when
+           asked for: the broker answers each, and with thousands of
+           clients those answers would be most of its idle work
+           (tests/bench/many_clients.sh). Reconnects back off from 100 ms
+           to reconnect_max. */
         int hwm = 100000, one = 1, zero = 0;
-        int ttl = self->heartbeat_ms, ivl = ttl / 5 > 100 ? ttl / 5 : 100;
+        int ivl = self->heartbeat_ms, answer = self->heartbeat_ms / 5;
         int rmin = S_RECONNECT_MIN, rmax = self->reconnect_max_ms;
         zmq_setsockopt (self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
         zmq_setsockopt (self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
         zmq_setsockopt (self->sock, ZMQ_IMMEDIATE, &one, sizeof one);
         zmq_setsockopt (self->sock, ZMQ_LINGER, &zero, sizeof zero);
-        zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
-        zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_TIMEOUT, &ttl, sizeof ttl);
+        if (ivl > 0) {
+            zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+            zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_TIMEOUT, &answer,
+                            sizeof answer);
+        }
         zmq_setsockopt (self->sock, ZMQ_RECONNECT_IVL, &rmin, sizeof rmin);
         zmq_setsockopt (self->sock, ZMQ_RECONNECT_IVL_MAX, &rmax, sizeof rmax);
         char addr[64];

@@ -439,9 +439,12 @@ test_a_vanished_members_lease_goes_to_another (void **state)
 /* ------------------------------------------------------ reused routing id */
 
 /*  A raw DEALER with routing id rid that does not reconnect by itself
-    (the broker closing it when the new one takes over is final). */
+    (the broker closing it when the new one takes over is final); with
+    handshaken, returned once its CurveZMQ handshake is done, so that a
+    connection made after it is the newer one at the broker too (the
+    broker's I/O threads finish handshakes in any order). */
 static void *
-s_dealer (void *ctx, const char *rid)
+s_dealer_made (void *ctx, const char *rid, int handshaken)
 {
     void *s = zmq_socket (ctx, ZMQ_DEALER);
     int timeout = WAIT_MS, zero = 0, never = -1;
@@ -450,8 +453,30 @@ s_dealer (void *ctx, const char *rid)
     zmq_setsockopt (s, ZMQ_RECONNECT_IVL, &never, sizeof never);
     zmq_setsockopt (s, ZMQ_ROUTING_ID, rid, strlen (rid));
     assert_int_equal (h_curve_socket (&s_broker, s), 0);
+    void *mon = NULL;
+    if (handshaken) {
+        char addr[64];
+        snprintf (addr, sizeof addr, "inproc://dead-peers-%p", s);
+        assert_int_equal (
+            zmq_socket_monitor (s, addr, ZMQ_EVENT_HANDSHAKE_SUCCEEDED), 0);
+        mon = zmq_socket (ctx, ZMQ_PAIR);
+        zmq_setsockopt (mon, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+        assert_int_equal (zmq_connect (mon, addr), 0);
+    }
     assert_int_equal (zmq_connect (s, s_broker.endpoint), 0);
+    if (mon) {
+        char ev[64];
+        assert_true (zmq_recv (mon, ev, sizeof ev, 0) >= 6); /* the event */
+        assert_true (zmq_recv (mon, ev, sizeof ev, 0) >= 0); /* its endpoint */
+        zmq_close (mon);
+    }
     return s;
+}
+
+static void *
+s_dealer (void *ctx, const char *rid)
+{
+    return s_dealer_made (ctx, rid, 0);
 }
 
 static void
@@ -643,7 +668,7 @@ test_a_producer_back_with_its_routing_id_loses_nothing (void **state)
     pub.events = &ev;
     pub.n_events = 1;
     void *ctx = zmq_ctx_new ();
-    void *old = s_dealer (ctx, "producer-7");
+    void *old = s_dealer_made (ctx, "producer-7", 1);
     s_send (old, &pub); /* its answer is not waited for */
     void *fresh = s_dealer (ctx, "producer-7");
     pub.id = 2;

@@ -52,10 +52,15 @@ void ef_client_destroy (ef_client_t **self_p);
 
 /*  Timeout of each request in ms (default 10000). */
 void ef_client_set_timeout (ef_client_t *self, int timeout_ms);
-/*  Liveness (before connect): ZeroMQ heartbeats drop the connection when
-    the broker gave no sign of life for heartbeat_ms (default 5000), and
-    ZeroMQ reconnects by itself, backing off from 100 ms to max_ms
-    (default 5000) between attempts. */
+/*  Liveness (before connect): the broker pings each connection once per
+    its --heartbeat-timeout, and ZeroMQ drops the connection when the
+    broker then gives no sign of life for 1.5 times that. heartbeat_ms > 0
+    adds pings of the client's own, every heartbeat_ms, answered within a
+    fifth of it (the connection dropped within 1.2 heartbeat_ms of the
+    broker going silent; each ping costs the broker an answer: keep it
+    for a few clients); 0 (the default) sends none. ZeroMQ reconnects by
+    itself, backing off from 100 ms to max_ms (default 5000) between
+    attempts. */
 void ef_client_set_heartbeat (ef_client_t *self, int heartbeat_ms);
 void ef_client_set_reconnect_max (ef_client_t *self, int max_ms);
 int ef_client_heartbeat (const ef_client_t *self);
