@@ -87,6 +87,7 @@ test_serves_more_connections_than_its_soft_limit_and_returns_memory (
         items[i].socket = sock[i];
         items[i].events = ZMQ_POLLIN;
     }
+    ef_buf_free (&hello);
     /* every one answered, all open at once */
     int left = N;
     char buf[4096];
@@ -121,8 +122,11 @@ test_serves_more_connections_than_its_soft_limit_and_returns_memory (
     long rss2 = s_rss_kb (b.pid);
     /* the connections took memory, and at least half of it came back */
     assert_true (rss1 - rss0 > N * 10);
+#ifndef __SANITIZE_ADDRESS__
+    /* (under AddressSanitizer freed blocks wait in its quarantine, up to
+       256 MB, and no trim returns them: the plain build checks this) */
     assert_true (rss1 - rss2 >= (rss1 - rss0) / 2);
-    ef_buf_free (&hello);
+#endif
     assert_int_equal (h_broker_stop (&b), 0);
     h_rmrf (dir);
 }
