@@ -714,3 +714,38 @@ h_new_org (ef_client_t *c, char *jwt, size_t size, const char *email,
     memcpy (jwt, tok.ptr, tok.len);
     jwt[tok.len] = 0;
 }
+
+static void *
+s_worker_main (void *arg)
+{
+    h_worker_t *w = arg;
+    ef_client_t *c = h_client (w->broker);
+    ef_worker_t *wk = c ? ef_worker_new (c, w->service, 1) : NULL;
+    if (!wk || ef_worker_start (wk)) {
+        w->ready = -1;
+        goto done;
+    }
+    w->ready = 1;
+    while (!w->stop)
+        if (ef_worker_poll (wk, 100, w->fn, w->arg) < 0)
+            break;
+done:
+    ef_worker_destroy (&wk);
+    ef_client_destroy (&c);
+    return NULL;
+}
+
+int
+h_worker_start (h_worker_t *w)
+{
+    w->stop = 0;
+    w->ready = 0;
+    return pthread_create (&w->thread, NULL, s_worker_main, w) ? -1 : 0;
+}
+
+void
+h_worker_stop (h_worker_t *w)
+{
+    w->stop = 1;
+    pthread_join (w->thread, NULL);
+}

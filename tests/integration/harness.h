@@ -5,10 +5,12 @@
 #ifndef EF_TEST_HARNESS_H
 #define EF_TEST_HARNESS_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "eventflow/ef_cert.h"
 #include "eventflow/ef_client.h"
+#include "eventflow/ef_worker.h"
 
 typedef struct {
     pid_t pid;
@@ -120,5 +122,22 @@ void h_cli_exec (const h_broker_t *b, const char *const *env,
     access token in jwt (size bytes). Asserts each step. */
 void h_new_org (ef_client_t *c, char *jwt, size_t size, const char *email,
                 const char *org);
+
+/*  A worker of service on a thread of the test, as a worker process would
+    run one: its own client of broker, ef_worker started, each job handled
+    by fn (arg). ready becomes 1 once it has started, -1 when it could
+    not; the test may wait on it. */
+typedef struct {
+    const h_broker_t *broker;
+    const char *service;
+    ef_job_fn *fn;
+    void *arg;
+    volatile int stop, ready;
+    pthread_t thread;
+} h_worker_t;
+/*  Start w's thread. 0 or -1. */
+int h_worker_start (h_worker_t *w);
+/*  Ask it to stop and join it (within one 100 ms poll). */
+void h_worker_stop (h_worker_t *w);
 
 #endif

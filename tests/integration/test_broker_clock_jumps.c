@@ -96,10 +96,8 @@ s_assert_within (const char *what, int64_t ms, int64_t lo, int64_t hi)
 /*  A worker that fails the first two attempts and notes when each
     attempt came (monotonic ms). */
 typedef struct {
-    volatile int stop, ready;
     int attempts; /* atomic: the worker's thread counts */
     int64_t at[8];
-    pthread_t thread;
 } wk_t;
 
 static void
@@ -112,26 +110,6 @@ s_handle (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
     __atomic_store_n (&w->attempts, n + 1, __ATOMIC_SEQ_CST);
     if (job->attempt <= 2)
         out->ok = 0, out->reason = "not yet";
-}
-
-static void *
-s_worker_main (void *arg)
-{
-    wk_t *w = arg;
-    ef_client_t *c = h_client (&s_broker);
-    ef_worker_t *wk = c ? ef_worker_new (c, "tick", 1) : NULL;
-    if (!wk || ef_worker_start (wk)) {
-        w->ready = -1;
-        goto done;
-    }
-    w->ready = 1;
-    while (!w->stop)
-        if (ef_worker_poll (wk, 100, s_handle, w) < 0)
-            break;
-done:
-    ef_worker_destroy (&wk);
-    ef_client_destroy (&c);
-    return NULL;
 }
 
 typedef struct {
@@ -270,7 +248,8 @@ test_pending_retries_keep_their_backoff (void **state)
                        "\"max_attempts\":5,\"backoff\":{\"base_ms\":4000,"
                        "\"max_ms\":4000}}]");
     wk_t w = {0};
-    assert_int_equal (pthread_create (&w.thread, NULL, s_worker_main, &w), 0);
+    h_worker_t hw = {&s_broker, "tick", s_handle, &w};
+    assert_int_equal (h_worker_start (&hw), 0);
     uint64_t seq = s_pub ("ticks", NULL);
 
     s_wait_attempt (&w, 1);
@@ -288,8 +267,7 @@ test_pending_retries_keep_their_backoff (void **state)
     int64_t behind = w.at[2] - w.at[1];
     s_figure ("retry_after_step_back_ms", behind);
 
-    w.stop = 1;
-    pthread_join (w.thread, NULL);
+    h_worker_stop (&hw);
     s_assert_within ("the retry after +300 s", ahead, BACKOFF / 2 - 250,
                      BACKOFF + SLACK_MS);
     s_assert_within ("the retry after -600 s", behind, BACKOFF / 2 - 250,

@@ -265,9 +265,7 @@ s_worker_child (int out)
 /* ---------------------------------------------------- the other worker */
 
 typedef struct {
-    volatile int stop, ready;
     int64_t got_at; /* atomic: when its first job came (mono ms) */
-    pthread_t thread;
 } wk_t;
 
 static void
@@ -278,26 +276,6 @@ s_take_job (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
     int64_t zero = 0, now = ef_time_mono_ms ();
     __atomic_compare_exchange_n (&w->got_at, &zero, now, 0, __ATOMIC_SEQ_CST,
                                  __ATOMIC_SEQ_CST);
-}
-
-static void *
-s_worker_main (void *arg)
-{
-    wk_t *w = arg;
-    ef_client_t *c = h_client (&s_broker);
-    ef_worker_t *wk = c ? ef_worker_new (c, "hold", 1) : NULL;
-    if (!wk || ef_worker_start (wk)) {
-        w->ready = -1;
-        goto done;
-    }
-    w->ready = 1;
-    while (!w->stop)
-        if (ef_worker_poll (wk, 100, s_take_job, w) < 0)
-            break;
-done:
-    ef_worker_destroy (&wk);
-    ef_client_destroy (&c);
-    return NULL;
 }
 
 static int
@@ -384,16 +362,16 @@ test_a_vanished_workers_job_goes_to_another (void **state)
     s_pub ("held", 1);
     s_peer_said (&child, 'j');
     wk_t w = {0};
-    assert_int_equal (pthread_create (&w.thread, NULL, s_worker_main, &w), 0);
-    assert_int_equal (h_wait_until (s_flag, (void *)&w.ready, WAIT_MS), 0);
+    h_worker_t hw = {&s_broker, "hold", s_take_job, &w};
+    assert_int_equal (h_worker_start (&hw), 0);
+    assert_int_equal (h_wait_until (s_flag, (void *)&hw.ready, WAIT_MS), 0);
     uint64_t two = 2;
     assert_int_equal (h_wait_until (s_workers_are, &two, WAIT_MS), 0);
 
     int64_t gone = s_vanish (&child);
     int rc = h_wait_until (s_got_job, &w, WAIT_MS);
     int64_t took = w.got_at - gone;
-    w.stop = 1;
-    pthread_join (w.thread, NULL);
+    h_worker_stop (&hw);
     s_peer_end (&child);
     assert_int_equal (rc, 0);
     s_figure ("worker_detected_ms", took);
