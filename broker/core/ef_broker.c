@@ -98,10 +98,10 @@ const ef_config_opt_t ef_broker_options[] = {
     {"group-lease-ms", "EVENTFLOW_GROUP_LEASE_MS", "30000",
      "ms (1000 to 3600000) a consumer group member's lease lasts: a range it "
      "fetched and did not commit in time goes to another member"},
-    {"heartbeat-timeout", "EVENTFLOW_HEARTBEAT_TIMEOUT", "5000",
+    {"heartbeat-timeout", "EVENTFLOW_HEARTBEAT_TIMEOUT", "10000",
      "ms (500 to 600000) between the broker's pings of each connection; "
-     "one that answers nothing within a fifth of it is dropped with its "
-     "subscriptions"},
+     "one that answers nothing within a fifth of it (at most 500 ms) is "
+     "dropped with its subscriptions"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -758,9 +758,11 @@ ef_broker_open (ef_broker_t *self)
     if (s_config_uint (self, "heartbeat-timeout", 500, 600000, &heartbeat_ms))
         return EF_EINVAL;
     /* workers and group members are pinged often enough that a
-       connection ZeroMQ dropped is noticed within a fifth of the timeout
-       (a send to it fails): its jobs and leases go to others */
-    self->ping_ms = heartbeat_ms / 5 < 1000 ? heartbeat_ms / 5 : 1000;
+       connection ZeroMQ dropped is noticed within a fifth of the timeout,
+       at most half a second (a send to it fails): its jobs and leases go
+       to others. ZeroMQ's answer time is the same (below): a vanished
+       peer's jobs and leases move within the timeout plus 1 s. */
+    self->ping_ms = heartbeat_ms / 5 < 500 ? heartbeat_ms / 5 : 500;
     if (s_config_uint (self, "schema-threads", 1, 8, &vthreads) ||
         s_config_uint (self, "schema-budget-ms", 1, 60000, &event_ms) ||
         s_config_uint (self, "schema-batch-budget-ms", 1, 600000, &batch_ms))
@@ -847,17 +849,18 @@ ef_broker_open (ef_broker_t *self)
     /* ZMTP heartbeats: a peer silent for heartbeat-timeout (a stopped
        process, a dead link) is disconnected, and what was sent to it
        (pushes) fails, which ends its subscriptions. One ping per timeout,
-       answered (or any other frame) within a fifth of it: a peer that
-       vanished is dropped within 1.2 timeouts, as with a ping every
-       fifth and the whole timeout to answer, at a fifth of the pings.
-       libzmq finds the timer it cancels at each answer by walking its I/O
-       thread's timers, and a short answer time keeps that walk short: at
-       a ping every fifth, 10,000 idle connections cost the broker most of
-       a core (tests/bench/many_clients.sh). The pings carry a TTL of 1.5
-       timeouts: a client that sends no pings of its own (libeventflow)
-       drops a broker silent that long. */
+       answered (or any other frame) within a fifth of it, at most half a
+       second: a peer that vanished is dropped within the timeout plus
+       that. libzmq finds the timer it cancels at each answer by walking
+       its I/O thread's timers, and a short answer time keeps that walk
+       short.
+       Each ping and its answer wake an I/O thread: 10,000 idle
+       connections cost the broker about 5% of a core at a 5 s timeout and
+       half that at the default 10 s (tests/bench/many_clients.sh). The
+       pings carry a TTL of 1.5 timeouts: a client that sends no pings of
+       its own (libeventflow) drops a broker silent that long. */
     int ttl = (int)heartbeat_ms * 3 / 2, ivl = (int)heartbeat_ms;
-    int answer = (int)heartbeat_ms / 5;
+    int answer = (int)self->ping_ms;
     int one = 1, hwm = 1000000, linger = 2000;
     int64_t maxmsg = self->max_message;
     zmq_setsockopt (self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);

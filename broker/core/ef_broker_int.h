@@ -40,7 +40,7 @@ struct ef_broker {
     char endpoint[256];
     uint32_t max_message, max_batch, max_payload;
     uint32_t ping_ms; /* workers and group members: a fifth of the ZMTP
-                         heartbeat timeout, at most 1000 */
+                         heartbeat timeout, at most 500 */
     int curve;        /* CurveZMQ on the socket */
     void *ctx;
     void *router;
