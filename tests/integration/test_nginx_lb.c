@@ -196,10 +196,12 @@ test_the_api_passes_through_nginx_to_both_bridges (void **st)
     assert_int_equal (h_log_wait (s_nginx.access_log, want, 1, 10000), 0);
 
     /* both bridges served */
-    char up[600];
-    snprintf (up, sizeof up, "upstream=%s/", s_bridge.url + 7);
+    char up[sizeof s_bridge.url + 16]; /* "upstream=" + host:port + "/" */
+    assert_true (snprintf (up, sizeof up, "upstream=%s/", s_bridge.url + 7) <
+                 (int)sizeof up);
     assert_true (h_nginx_log_count (&s_nginx, up) > 0);
-    snprintf (up, sizeof up, "upstream=%s/", s_bridge2.url + 7);
+    assert_true (snprintf (up, sizeof up, "upstream=%s/", s_bridge2.url + 7) <
+                 (int)sizeof up);
     assert_true (h_nginx_log_count (&s_nginx, up) > 0);
 }
 
