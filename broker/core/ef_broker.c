@@ -107,12 +107,20 @@ const ef_config_opt_t ef_broker_options[] = {
 
 /* ---------------------------------------------------------------- pool */
 
+/*  Requests are kept for reuse with their buffers, as many as
+    S_POOL_MAX and only buffers up to S_POOL_KEEP bytes: a burst of large
+    publishes (a thousand events each, hundreds in flight) would
+    otherwise hold its hundreds of MB for good. */
+#define S_POOL_MAX  1024
+#define S_POOL_KEEP (64u << 10)
+
 static ef_wreq_t *
 s_wreq_get (ef_broker_t *self)
 {
     ef_wreq_t *w = self->pool;
     if (w) {
         self->pool = w->next;
+        self->pooled--;
     } else {
         w = calloc (1, sizeof *w);
         if (!w)
@@ -141,17 +149,35 @@ s_wreq_get (ef_broker_t *self)
     return w;
 }
 
+static void s_wreq_free (ef_wreq_t *w);
+
 static void
 s_wreq_put (ef_broker_t *self, ef_wreq_t *w)
 {
     zmq_msg_close (&w->peer);
     zmq_msg_close (&w->frame);
-    ef_buf_reset (&w->records);
-    ef_buf_reset (&w->reply);
     sodium_memzero (w->pwhash, sizeof w->pwhash);
     ef_schema_destroy (&w->schema); /* refused before its checks */
+    if (self->pooled >= S_POOL_MAX) {
+        s_wreq_free (w);
+        return;
+    }
+    if (w->records.cap > S_POOL_KEEP)
+        ef_buf_free (&w->records);
+    else
+        ef_buf_reset (&w->records);
+    if (w->reply.cap > S_POOL_KEEP)
+        ef_buf_free (&w->reply);
+    else
+        ef_buf_reset (&w->reply);
+    if (w->results_cap * sizeof *w->results > S_POOL_KEEP) {
+        free (w->results);
+        w->results = NULL;
+        w->results_cap = 0;
+    }
     w->next = self->pool;
     self->pool = w;
+    self->pooled++;
 }
 
 static void
@@ -693,9 +719,9 @@ static int
 s_modules (ef_broker_t *self)
 {
     int err;
-    ef_consume_ctx_t cx = {self->reader, &self->out,   s_module_send_buf,
-                           s_rerun,      self,         0,
-                           self->writer, self->ping_ms};
+    ef_consume_ctx_t cx = {self->reader, &self->out,    s_module_send_buf,
+                           s_rerun,      self,          0,
+                           self->writer, self->ping_ms, self->log};
     if (s_config_uint (self, "group-lease-ms", 1000, 3600000, &cx.lease_ms))
         return EF_EINVAL;
     ef_workers_ctx_t wx = {
@@ -937,6 +963,7 @@ ef_broker_run (ef_broker_t *self)
         s_send_finished (self);
         if (items[2].revents & ZMQ_POLLIN)
             ef_conns_drain (self->conns);
+        ef_conns_tick (self->conns);
         if (nitems == 4 && (items[3].revents & ZMQ_POLLIN)) {
             struct signalfd_siginfo si;
             if (read (self->sigfd, &si, sizeof si) == sizeof si)

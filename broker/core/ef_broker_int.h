@@ -58,6 +58,7 @@ struct ef_broker {
     ef_metrics_t *metrics;
     ef_series_t *series;    /* per-second figures over the last hour */
     ef_wreq_t *pool;        /* free requests */
+    uint32_t pooled;        /* how many */
     ef_event_in_t *scratch; /* decode target, max_batch items */
     ef_buf_t out;           /* reply to the request in hand */
     int log_debug;          /* the log takes debug lines */

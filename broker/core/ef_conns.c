@@ -1,6 +1,7 @@
 /*  ef_conns.c: see ef_conns.h. The monitor's events come over an inproc
     PAIR as two frames: 6 bytes (event, value) and the endpoint. */
 #include "ef_conns.h"
+#include "eventflow/ef_time.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -11,13 +12,20 @@
 /*  Closed connections that make a trim worth its pause (a few ms for a
     heap of hundreds of MB). */
 #define S_TRIM_DROP 256
+/*  Fewer closed: what their buffers held (pages pushed to a reader that
+    died, its requests) is given back once no connection has closed for
+    S_TRIM_QUIET_MS, at most every S_TRIM_EVERY_MS. */
+#define S_TRIM_QUIET_MS 1000
+#define S_TRIM_EVERY_MS 10000
 
 struct ef_conns {
     void *pair;
     ef_log_t *log;
-    uint64_t open; /* accepted and not yet disconnected */
-    uint64_t peak; /* the most open since the last trim */
-    int pending;   /* trimmed while they were still closing */
+    uint64_t open;                 /* accepted and not yet disconnected */
+    uint64_t peak;                 /* the most open since the last trim */
+    int pending;                   /* trimmed while they were still closing */
+    uint64_t closed;               /* since the last trim */
+    int64_t closed_at, trimmed_at; /* ms, monotonic */
 };
 
 ef_conns_t *
@@ -70,6 +78,21 @@ ef_conns_count (const ef_conns_t *self)
     return self ? self->open : 0;
 }
 
+static void
+s_trim (ef_conns_t *self, const char *why)
+{
+    self->pending = self->open > 0;
+    malloc_trim (0);
+    ef_log_info (self->log, "memory returned",
+                 "\"connections\":%llu,\"were\":%llu,\"closed\":%llu,"
+                 "\"why\":\"%s\"",
+                 (unsigned long long)self->open, (unsigned long long)self->peak,
+                 (unsigned long long)self->closed, why);
+    self->peak = self->open;
+    self->closed = 0;
+    self->trimmed_at = ef_time_mono_ms ();
+}
+
 void
 ef_conns_drain (ef_conns_t *self)
 {
@@ -94,19 +117,27 @@ ef_conns_drain (ef_conns_t *self)
         zmq_msg_close (&head);
         if (event == ZMQ_EVENT_ACCEPTED && ++self->open > self->peak)
             self->peak = self->open;
-        else if (event == ZMQ_EVENT_DISCONNECTED && self->open)
+        else if (event == ZMQ_EVENT_DISCONNECTED && self->open) {
             self->open--;
+            self->closed++;
+            self->closed_at = ef_time_mono_ms ();
+        }
     }
     /* once when half are gone, again as they go on closing, and last
        when none is left */
     int due =
         self->peak - self->open >= S_TRIM_DROP && self->open <= self->peak / 2;
-    if (due || (self->pending && self->open == 0)) {
-        self->pending = self->open > 0;
-        malloc_trim (0);
-        ef_log_info (
-            self->log, "memory returned", "\"connections\":%llu,\"were\":%llu",
-            (unsigned long long)self->open, (unsigned long long)self->peak);
-        self->peak = self->open;
-    }
+    if (due || (self->pending && self->open == 0))
+        s_trim (self, "many closed");
+}
+
+void
+ef_conns_tick (ef_conns_t *self)
+{
+    if (!self || !self->closed)
+        return;
+    int64_t now = ef_time_mono_ms ();
+    if (now - self->closed_at >= S_TRIM_QUIET_MS &&
+        now - self->trimmed_at >= S_TRIM_EVERY_MS)
+        s_trim (self, "closed");
 }

@@ -25,6 +25,11 @@ void *ef_conns_socket (ef_conns_t *self);
     back (malloc_trim) and log "memory returned"; again when the last of
     them has closed. */
 void ef_conns_drain (ef_conns_t *self);
+/*  Call at every turn of the reactor: once no connection has closed for
+    a second, what those that did held is given back (at most every 10 s):
+    a few readers killed while pages were pushed to them, a producer gone
+    after a burst. */
+void ef_conns_tick (ef_conns_t *self);
 /*  Connections open now. */
 uint64_t ef_conns_count (const ef_conns_t *self);
 

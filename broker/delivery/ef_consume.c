@@ -27,6 +27,11 @@
 #define S_BUCKETS     256  /* a power of two */
 #define S_MAX_MEMBERS 4096 /* beyond: leases expire in their own time */
 #define S_PING_MS     1000
+/*  Subscriptions are pinged too, ten times less often than members: one
+    whose connection went while it had no credit left would otherwise
+    never be sent anything again, and would stay (and count against
+    S_MAX_SUBS) for good. */
+#define S_SUB_PINGS 10
 
 /*  A group member and the connection it fetched over last (the newest
     wins: a member that reconnected is pinged on its new connection). */
@@ -48,6 +53,7 @@ typedef struct s_sub {
     char stream_id[EF_UUID_STRLEN + 1];
     uint64_t position; /* last seq pushed */
     uint64_t credit;
+    int64_t last_ping; /* mono ms */
 } s_sub_t;
 
 struct ef_consume {
@@ -60,6 +66,7 @@ struct ef_consume {
     int closing;              /* park no more */
     s_sub_t *subs[S_BUCKETS]; /* push subscriptions, likewise */
     uint32_t nsubs;
+    int64_t subs_pinged; /* when the subscriptions were looked at (mono) */
     s_member_t *members; /* the group members heard from */
     uint32_t nmembers;
     ef_buf_t push; /* a push frame being built */
@@ -353,13 +360,25 @@ s_member_gone (ef_consume_t *self, s_member_t *m)
     ef_writer_submit (self->x.writer, w);
 }
 
-void
-ef_consume_tick (ef_consume_t *self)
+/*  The heartbeat push (protocol.md §2): sent to find out whether a
+    connection still stands; 0 when it went. */
+static int
+s_ping (ef_consume_t *self, zmq_msg_t *peer)
 {
     static const uint8_t ping[] = {0x84, 0xa2, 'i',  'd', 0x00, 0xa2, 'o',
                                    'k',  0xc3, 0xa4, 'p', 'u',  's',  'h',
                                    0xc3, 0xa9, 'h',  'e', 'a',  'r',  't',
                                    'b',  'e',  'a',  't', 0xc3};
+    ef_buf_reset (&self->push);
+    ef_buf_append (&self->push, ping, sizeof ping);
+    return self->push.oom || self->x.send (self->x.arg, peer, &self->push) == 0;
+}
+
+static void s_sub_remove (ef_consume_t *self, s_sub_t *gone);
+
+void
+ef_consume_tick (ef_consume_t *self)
+{
     int64_t now = ef_time_mono_ms ();
     int64_t every = self->x.ping_ms ? self->x.ping_ms : S_PING_MS;
     for (s_member_t **pp = &self->members; *pp;) {
@@ -369,10 +388,7 @@ ef_consume_tick (ef_consume_t *self)
             continue;
         }
         m->last_ping = now;
-        ef_buf_reset (&self->push);
-        ef_buf_append (&self->push, ping, sizeof ping);
-        if (self->push.oom ||
-            self->x.send (self->x.arg, &m->peer, &self->push) == 0) {
+        if (s_ping (self, &m->peer)) {
             pp = &m->next;
             continue;
         }
@@ -382,6 +398,26 @@ ef_consume_tick (ef_consume_t *self)
         zmq_msg_close (&m->peer);
         free (m);
     }
+    /* each subscription at most every sub_every, all of them looked at
+       twice as often (not at every turn of the reactor) */
+    int64_t sub_every = every * S_SUB_PINGS;
+    if (now - self->subs_pinged < sub_every / 2)
+        return;
+    self->subs_pinged = now;
+    for (size_t b = 0; b < S_BUCKETS; b++)
+        for (s_sub_t *sub = self->subs[b], *next; sub; sub = next) {
+            next = sub->next; /* s_sub_remove frees sub */
+            if (now - sub->last_ping < sub_every)
+                continue;
+            sub->last_ping = now;
+            if (s_ping (self, &sub->peer))
+                continue;
+            ef_log_debug (self->x.log, "subscription dropped",
+                          "\"stream_id\":\"%s\",\"sub\":%llu,\"why\":"
+                          "\"its connection is gone\"",
+                          sub->stream_id, (unsigned long long)sub->id);
+            s_sub_remove (self, sub);
+        }
 }
 
 uint32_t
@@ -877,6 +913,7 @@ ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w, const char **why)
     memcpy (sub->stream_id, s.id, sizeof sub->stream_id);
     sub->position = g->committed;
     sub->credit = w->req.credit;
+    sub->last_ping = ef_time_mono_ms ();
     s_sub_t **bucket = &self->subs[s.num & (S_BUCKETS - 1)];
     sub->next = *bucket;
     *bucket = sub;

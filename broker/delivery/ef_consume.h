@@ -32,7 +32,9 @@ typedef struct {
     void *arg;           /* for send and rerun */
     uint32_t lease_ms;   /* a member's lease (0: EF_LEASE_MS_DEFAULT) */
     ef_writer_t *writer; /* where a gone member's leases are let go */
-    uint32_t ping_ms;    /* how often members are pinged (0: 1000) */
+    uint32_t ping_ms;    /* how often members are pinged (0: 1000);
+                            subscriptions: ten times less often */
+    ef_log_t *log;       /* may be NULL */
 } ef_consume_ctx_t;
 
 /*  An empty one over ctx (copied; what it points to is borrowed). */

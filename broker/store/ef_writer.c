@@ -356,6 +356,29 @@ s_process (ef_writer_t *self, ef_wreq_t *list)
     ef_mailbox_post (self->done, list);
 }
 
+/*  A group is cut after this many bytes of records (at least one request
+    each): LMDB keeps the pages a transaction dirtied for its next ones
+    and never gives them back, so the largest transaction sets the
+    broker's memory for good; and a group that size is committed in a
+    few ms, so that those behind it wait no longer than that. */
+#define S_GROUP_BYTES (8u << 20)
+
+/*  Detach what follows the first S_GROUP_BYTES of list; the rest. */
+static ef_wreq_t *
+s_cut (ef_wreq_t *list)
+{
+    size_t bytes = 0;
+    for (ef_wreq_t *w = list; w->next; w = w->next) {
+        bytes += w->records.len;
+        if (bytes + w->next->records.len > S_GROUP_BYTES) {
+            ef_wreq_t *rest = w->next;
+            w->next = NULL;
+            return rest;
+        }
+    }
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- engine */
 
 static int
@@ -471,10 +494,13 @@ s_run (void *arg)
             wait = left < 0 ? 0 : left;
         }
         ef_wreq_t *list = ef_mailbox_wait_for (self->in, 0, wait);
-        if (list)
-            s_process (self, list);
-        else if (ef_mailbox_closed (self->in))
+        if (!list && ef_mailbox_closed (self->in))
             break;
+        while (list) {
+            ef_wreq_t *rest = s_cut (list);
+            s_process (self, list);
+            list = rest;
+        }
         s_engine_pass (self);
         s_retention_pass (self);
     }

@@ -6,7 +6,9 @@
     the heartbeat timeout plus 1 s the job runs on another worker and the
     lease goes to another member (leases last 30 s here, so only the
     broker noticing the connection gone can do that). A member that is
-    alive but idle keeps its lease. A worker, a member and a producer
+    alive but idle keeps its lease. A subscriber stopped after its credit
+    ran out loses its subscription (debug log "subscription dropped"),
+    though the broker had nothing to push to it. A worker, a member and a producer
     that connect again with their routing id (ZMQ_ROUTING_ID) take their
     place over: the job the old connection held runs again on the new
     one, the member gets its own lease again, the producer's publish is
@@ -17,6 +19,7 @@
     instead of SIGSTOP. */
 #define _GNU_SOURCE
 #include "harness.h"
+#include "eventflow/ef_consumer.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 #include "eventflow/ef_worker.h"
@@ -235,6 +238,30 @@ s_member_child (int out)
         pause ();
 }
 
+/*  A subscriber with a credit of one that takes the event pushed to it
+    and then never asks for more: the broker has nothing to send it. */
+static int
+s_take_and_idle (void *arg, const ef_event_t *ev)
+{
+    (void)ev;
+    if (write (*(int *)arg, "e", 1) != 1)
+        _exit (1);
+    for (;;)
+        pause ();
+    return 0;
+}
+
+static void
+s_subscriber_child (int out)
+{
+    ef_client_t *c = h_client (&s_broker);
+    ef_consumer_t *k = c ? ef_consumer_new (c, "subs", "idle") : NULL;
+    if (!k || ef_consumer_start (k, 1))
+        _exit (1);
+    for (;;)
+        ef_consumer_poll (k, 1000, s_take_and_idle, &out);
+}
+
 /*  A worker that holds the first job it gets (its keeper goes on saying
     READY while the handler runs). */
 static int s_child_out;
@@ -327,7 +354,8 @@ static int
 s_setup (void **state)
 {
     (void)state;
-    const char *extra[] = {"--heartbeat-timeout", "1000", NULL};
+    const char *extra[] = {"--heartbeat-timeout", "1000", "--log-level",
+                           "debug", NULL};
     if (h_tempdir (s_dir) || h_broker_start (&s_broker, s_dir, extra))
         return -1;
     s_admin = h_client (&s_broker);
@@ -412,6 +440,24 @@ test_a_vanished_members_lease_goes_to_another (void **state)
         fail_msg ("the lease went to another member %lld ms after its member "
                   "vanished; the bound is %d",
                   (long long)took, BOUND_MS);
+}
+
+/*  A subscriber process that vanished after its credit ran out (the
+    broker had nothing more to send it): its subscription is dropped all
+    the same, once the broker's ping to it fails. */
+static void
+test_a_vanished_subscribers_subscription_is_dropped (void **state)
+{
+    (void)state;
+    s_create ("subs", NULL);
+    s_pub ("subs", 3);
+    s_peer_t child = s_peer_start (s_subscriber_child);
+    s_peer_said (&child, 'e');
+    s_vanish (&child);
+    int rc =
+        h_log_wait (s_broker.log_path, "\"subscription dropped\"", 1, WAIT_MS);
+    s_peer_end (&child);
+    assert_int_equal (rc, 0);
 }
 
 /* ------------------------------------------------------ reused routing id */
@@ -667,6 +713,7 @@ main (void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (test_a_vanished_workers_job_goes_to_another),
         cmocka_unit_test (test_a_vanished_members_lease_goes_to_another),
+        cmocka_unit_test (test_a_vanished_subscribers_subscription_is_dropped),
         cmocka_unit_test (
             test_a_worker_back_with_its_routing_id_gets_its_job_again),
         cmocka_unit_test (
