@@ -67,18 +67,31 @@ ef_client_list_streams (ef_client_t *self, ef_stream_fn *fn, void *arg)
     return 0;
 }
 
+/*  The stream_id a page of events says once (a slim page), or none. */
+static ef_str_t
+s_page_stream (ef_client_t *self)
+{
+    ef_mpr_t r;
+    ef_str_t id;
+    if (ef_proto_reply_find (ef_client_reply (self), "stream_id", &r) ||
+        ef_mpr_str (&r, &id))
+        return EF_STR_NULL;
+    return id;
+}
+
 /*  Walk the array at key, calling fn for each event. */
 static int
 s_each_event (ef_client_t *self, const char *key, ef_event_fn *fn, void *arg)
 {
     ef_mpr_t r;
     uint32_t n;
+    ef_str_t stream_id = s_page_stream (self);
     if (ef_proto_reply_find (ef_client_reply (self), key, &r) ||
         ef_mpr_array (&r, &n))
         return ef_client_fail (self, EF_EPROTO, "malformed event list");
     for (uint32_t i = 0; i < n; i++) {
         ef_event_t ev;
-        if (ef_proto_read_event (&r, &ev))
+        if (ef_proto_read_page_event (&r, stream_id, &ev))
             return ef_client_fail (self, EF_EPROTO, "malformed event");
         if (fn && fn (arg, &ev))
             break;
@@ -139,13 +152,14 @@ s_read_walk (ef_client_t *self, s_read_t *rd)
 {
     ef_mpr_t r;
     uint32_t n;
+    ef_str_t stream_id = s_page_stream (self);
     if (ef_proto_reply_find (ef_client_reply (self), "events", &r) ||
         ef_mpr_array (&r, &n))
         return ef_client_fail (self, EF_EPROTO, "malformed event list");
     rd->count = n;
     for (uint32_t i = 0; i < n && rd->left && !rd->stop; i++) {
         ef_event_t ev;
-        if (ef_proto_read_event (&r, &ev))
+        if (ef_proto_read_page_event (&r, stream_id, &ev))
             return ef_client_fail (self, EF_EPROTO, "malformed event");
         if (ev.seq <= rd->last)
             continue;
@@ -165,6 +179,7 @@ ef_client_read (ef_client_t *self, const char *stream, uint64_t after,
     ef_request_t req = {.cmd = EF_CMD_READ};
     req.stream = ef_str (stream);
     req.after = after;
+    req.slim = 1;
     req.limit =
         limit > S_READ_PART && limit <= EF_MAX_READ ? S_READ_PART : limit;
     int rc = ef_client_call (self, &req, NULL);
@@ -182,6 +197,7 @@ ef_client_read (ef_client_t *self, const char *stream, uint64_t after,
             part.stream = req.stream;
             part.after = at;
             part.limit = req.limit;
+            part.slim = 1;
             uint64_t now_lost;
             if (ef_client_send_ahead (self, &part, &now_lost))
                 break; /* asked for when it is wanted, or never */
@@ -308,6 +324,7 @@ ef_client_commit_fetch (ef_client_t *self, const char *stream,
     req.consumer_id = ef_str (consumer_id);
     req.last_event_id = ef_str (commit_id);
     req.limit = limit;
+    req.slim = 1;
     req.timeout = timeout_ms > 0 ? (uint32_t)timeout_ms : 0;
     /* a long poll may take its whole timeout: wait for it and then some */
     int saved = ef_client_timeout (self);

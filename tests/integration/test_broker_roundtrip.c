@@ -159,7 +159,10 @@ static int
 s_seq (void *arg, const ef_event_t *ev)
 {
     s_seqs_t *s = arg;
-    s->in_order &= ev->seq == s->last + 1;
+    /* slim pages on the wire, whole events here */
+    s->in_order &= ev->seq == s->last + 1 && ev->stream_id.len == 36 &&
+                   ef_str_eq (ev->status, "PROCESSED") &&
+                   ev->processed_at == ev->received_at && ev->received_at;
     s->last = ev->seq;
     return ++s->n == s->stop_at;
 }
