@@ -54,6 +54,7 @@ typedef struct s_sub {
     uint64_t position; /* last seq pushed */
     uint64_t credit;
     int64_t last_ping; /* mono ms */
+    int slim;          /* slim pages (protocol.md, Event) */
 } s_sub_t;
 
 struct ef_consume {
@@ -89,21 +90,27 @@ s_offset (ef_buf_t *b, ef_store_txn_t *txn, uint32_t num, uint64_t seq)
         ef_mp_nil (b);
 }
 
-/*  The FETCH reply for seqs from..to (none when from > to). */
+/*  The FETCH reply to req for seqs from..to (none when from > to). */
 static int
 s_fetch_reply (ef_buf_t *b, ef_store_txn_t *txn, const ef_stream_rec_t *s,
-               uint64_t id, uint64_t committed, uint64_t from, uint64_t to)
+               const ef_request_t *req, uint64_t committed, uint64_t from,
+               uint64_t to)
 {
     uint64_t last;
     /* the small keys first, so that a reader finds them without skipping
        the events (a stream has no gaps: from..to all exist) */
-    ef_proto_reply_ok (b, id, 3);
+    ef_proto_reply_ok (b, req->id, req->slim ? 4 : 3);
     ef_mp_key (b, "next_offset");
     s_offset (b, txn, s->num, to >= from ? to : committed);
     ef_mp_key (b, "committed_offset");
     s_offset (b, txn, s->num, committed);
+    if (req->slim) {
+        ef_mp_key (b, "stream_id");
+        ef_mp_cstr (b, s->id);
+    }
     ef_mp_key (b, "events");
-    return ef_query_write_range (b, txn, s->num, s->id, from, to, &last);
+    return ef_query_write_range (b, txn, s->num, req->slim ? NULL : s->id, from,
+                                 to, &last);
 }
 
 static int
@@ -198,7 +205,7 @@ s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         w->deadline_ms > ef_time_mono_ms ())
         w->park = 1; /* nothing yet: wait for events */
     if (rc == 0)
-        rc = s_fetch_reply (&w->reply, txn, &s, w->req.id, g->committed,
+        rc = s_fetch_reply (&w->reply, txn, &s, &w->req, g->committed,
                             got ? from : 1, got ? to : 0);
     free (g);
     return rc;
@@ -227,7 +234,7 @@ s_fetch_plain (ef_store_txn_t *txn, ef_wreq_t *w, ef_buf_t *out,
         w->park = from > head && w->req.timeout &&
                   w->deadline_ms > ef_time_mono_ms ();
         w->stream = s;
-        rc = s_fetch_reply (out, txn, &s, w->req.id, g->committed, from, to);
+        rc = s_fetch_reply (out, txn, &s, &w->req, g->committed, from, to);
     }
     free (g);
     return rc;
@@ -854,15 +861,19 @@ s_push (ef_consume_t *self, s_sub_t *sub)
         if (n > S_PUSH_MAX)
             n = S_PUSH_MAX;
         ef_buf_reset (b);
-        ef_proto_reply_ok (b, sub->id, 3);
+        ef_proto_reply_ok (b, sub->id, sub->slim ? 4 : 3);
         ef_mp_key (b, "push");
         ef_mp_bool (b, 1);
         ef_mp_key (b, "next_offset");
         s_offset (b, self->x.reader, sub->num, sub->position + n);
+        if (sub->slim) {
+            ef_mp_key (b, "stream_id");
+            ef_mp_cstr (b, sub->stream_id);
+        }
         ef_mp_key (b, "events");
-        if (ef_query_write_range (b, self->x.reader, sub->num, sub->stream_id,
-                                  sub->position + 1, sub->position + n,
-                                  &last) ||
+        if (ef_query_write_range (
+                b, self->x.reader, sub->num, sub->slim ? NULL : sub->stream_id,
+                sub->position + 1, sub->position + n, &last) ||
             last != sub->position + n)
             break;
         if (b->oom || self->x.send (self->x.arg, &sub->peer, b)) {
@@ -914,6 +925,7 @@ ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w, const char **why)
     sub->position = g->committed;
     sub->credit = w->req.credit;
     sub->last_ping = ef_time_mono_ms ();
+    sub->slim = w->req.slim;
     s_sub_t **bucket = &self->subs[s.num & (S_BUCKETS - 1)];
     sub->next = *bucket;
     *bucket = sub;

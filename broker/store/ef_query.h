@@ -68,7 +68,9 @@ int ef_query_record_id (ef_str_t record, ef_uuid_t *id);
 int ef_query_event_id (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                        char *out);
 /*  Append an array of the events from..to of stream (num, id). 0 or an
-    error. *last gets the last seq written (from - 1 when none). */
+    error. *last gets the last seq written (from - 1 when none). A NULL
+    stream_id writes a slim page (protocol.md, Event): the reply says the
+    stream_id once, and the pass-through state is left out. */
 int ef_query_write_range (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
                           const char *stream_id, uint64_t from, uint64_t to,
                           uint64_t *last);

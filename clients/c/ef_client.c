@@ -246,6 +246,21 @@ s_request_init (ef_client_t *self, ef_request_t *req, ef_cmd_t cmd)
     req->auth_jwt = ef_str (self->jwt);
 }
 
+/*  A caller's request made ours: version, a new id, our credential
+    unless it carries its own. */
+static void
+s_request_fill (ef_client_t *self, ef_request_t *req)
+{
+    ef_request_t base;
+    s_request_init (self, &base, req->cmd);
+    req->v = base.v;
+    req->id = base.id;
+    if (!ef_str_set (req->auth_api_key) && !ef_str_set (req->auth_jwt)) {
+        req->auth_api_key = base.auth_api_key;
+        req->auth_jwt = base.auth_jwt;
+    }
+}
+
 static void s_watch (ef_client_t *self);
 
 /*  Encode and send req; waits up to the timeout for room to send. */
@@ -494,28 +509,26 @@ s_recv_one (ef_client_t *self, uint64_t want_id, int timeout_ms, int *completed)
     return 0;
 }
 
-/*  Send req and wait for its reply (in self->rep). */
+/*  Wait for the reply to the request id sent on the connection that was
+    up when losses counted what it counts (in self->rep). */
 static int
-s_call (ef_client_t *self, const ef_request_t *req)
+s_await (ef_client_t *self, uint64_t id, uint64_t losses)
 {
-    int rc = s_send (self, req);
-    if (rc)
-        return rc;
-    uint64_t losses = self->losses;
+    int rc;
     int64_t deadline = ef_time_mono_ms () + self->timeout_ms;
     for (;;) {
-        int64_t left = deadline - ef_time_mono_ms ();
-        if (left <= 0)
-            return s_fail (self, EF_ETIMEOUT, "no reply from %s in time",
-                           self->endpoint);
-        rc = s_recv_one (self, req->id, (int)left, NULL);
-        s_expire (self);
-        if (rc == 1)
-            break;
         if (self->losses != losses) /* the answer cannot come now */
             return s_fail (self, EF_EUNAVAILABLE,
                            "the connection to the broker at %s was lost",
                            self->endpoint);
+        int64_t left = deadline - ef_time_mono_ms ();
+        if (left <= 0)
+            return s_fail (self, EF_ETIMEOUT, "no reply from %s in time",
+                           self->endpoint);
+        rc = s_recv_one (self, id, (int)left, NULL);
+        s_expire (self);
+        if (rc == 1)
+            break;
     }
     if (self->rep.code) {
         if (self->rep.err_message.ptr)
@@ -528,6 +541,15 @@ s_call (ef_client_t *self, const ef_request_t *req)
     }
     self->error[0] = 0;
     return 0;
+}
+
+/*  Send req and wait for its reply (in self->rep). */
+static int
+s_call (ef_client_t *self, const ef_request_t *req)
+{
+    /* losses counted after the send: a loss it read was of the past */
+    int rc = s_send (self, req);
+    return rc ? rc : s_await (self, req->id, self->losses);
 }
 
 int
@@ -718,14 +740,7 @@ ef_client_send (ef_client_t *self, ef_request_t *req)
     int rc = s_wait_room (self);
     if (rc)
         return rc;
-    ef_request_t base;
-    s_request_init (self, &base, req->cmd);
-    req->v = base.v;
-    req->id = base.id;
-    if (!ef_str_set (req->auth_api_key) && !ef_str_set (req->auth_jwt)) {
-        req->auth_api_key = base.auth_api_key;
-        req->auth_jwt = base.auth_jwt;
-    }
+    s_request_fill (self, req);
     return s_send_async (self, req, NULL, NULL);
 }
 
@@ -749,18 +764,26 @@ ef_client_flush (ef_client_t *self, int timeout_ms)
 int
 ef_client_call (ef_client_t *self, ef_request_t *req, const ef_reply_t **rep)
 {
-    ef_request_t base;
-    s_request_init (self, &base, req->cmd);
-    req->v = base.v;
-    req->id = base.id;
-    if (!ef_str_set (req->auth_api_key) && !ef_str_set (req->auth_jwt)) {
-        req->auth_api_key = base.auth_api_key;
-        req->auth_jwt = base.auth_jwt;
-    }
+    s_request_fill (self, req);
     int rc = s_call (self, req);
     if (rep)
         *rep = &self->rep;
     return rc;
+}
+
+int
+ef_client_send_ahead (ef_client_t *self, ef_request_t *req, uint64_t *losses)
+{
+    s_request_fill (self, req);
+    int rc = s_send (self, req);
+    *losses = self->losses;
+    return rc;
+}
+
+int
+ef_client_await (ef_client_t *self, uint64_t id, uint64_t losses)
+{
+    return s_await (self, id, losses);
 }
 
 void

@@ -67,18 +67,31 @@ ef_client_list_streams (ef_client_t *self, ef_stream_fn *fn, void *arg)
     return 0;
 }
 
+/*  The stream_id a page of events says once (a slim page), or none. */
+static ef_str_t
+s_page_stream (ef_client_t *self)
+{
+    ef_mpr_t r;
+    ef_str_t id;
+    if (ef_proto_reply_find (ef_client_reply (self), "stream_id", &r) ||
+        ef_mpr_str (&r, &id))
+        return EF_STR_NULL;
+    return id;
+}
+
 /*  Walk the array at key, calling fn for each event. */
 static int
 s_each_event (ef_client_t *self, const char *key, ef_event_fn *fn, void *arg)
 {
     ef_mpr_t r;
     uint32_t n;
+    ef_str_t stream_id = s_page_stream (self);
     if (ef_proto_reply_find (ef_client_reply (self), key, &r) ||
         ef_mpr_array (&r, &n))
         return ef_client_fail (self, EF_EPROTO, "malformed event list");
     for (uint32_t i = 0; i < n; i++) {
         ef_event_t ev;
-        if (ef_proto_read_event (&r, &ev))
+        if (ef_proto_read_page_event (&r, stream_id, &ev))
             return ef_client_fail (self, EF_EPROTO, "malformed event");
         if (fn && fn (arg, &ev))
             break;
@@ -113,6 +126,51 @@ ef_client_get_event (ef_client_t *self, const char *event_id,
     return 0;
 }
 
+/*  A READ of more than S_READ_PART events goes as parts of that many,
+    up to S_READ_AHEAD of them in flight beyond the one being walked: the
+    broker serves and encrypts the next parts while this one crosses and
+    is read, and frames of a few hundred KB stay in the caches where one
+    of several MB would not (tests/bench/consume.sh). The wire is the
+    same: each part is a READ. */
+#define S_READ_PART  1000
+#define S_READ_AHEAD 2
+
+typedef struct {
+    ef_event_fn *fn;
+    void *arg;
+    uint64_t last;  /* the last seq walked */
+    uint32_t left;  /* events still wanted */
+    uint32_t count; /* events in the page */
+    int stop;       /* fn asked to stop */
+} s_read_t;
+
+/*  Walk the page in the last reply: the events after rd->last (parts
+    asked for ahead may overlap where retention moved the stream's start),
+    while wanted. */
+static int
+s_read_walk (ef_client_t *self, s_read_t *rd)
+{
+    ef_mpr_t r;
+    uint32_t n;
+    ef_str_t stream_id = s_page_stream (self);
+    if (ef_proto_reply_find (ef_client_reply (self), "events", &r) ||
+        ef_mpr_array (&r, &n))
+        return ef_client_fail (self, EF_EPROTO, "malformed event list");
+    rd->count = n;
+    for (uint32_t i = 0; i < n && rd->left && !rd->stop; i++) {
+        ef_event_t ev;
+        if (ef_proto_read_page_event (&r, stream_id, &ev))
+            return ef_client_fail (self, EF_EPROTO, "malformed event");
+        if (ev.seq <= rd->last)
+            continue;
+        rd->last = ev.seq;
+        rd->left--;
+        if (rd->fn && rd->fn (rd->arg, &ev))
+            rd->stop = 1;
+    }
+    return 0;
+}
+
 int
 ef_client_read (ef_client_t *self, const char *stream, uint64_t after,
                 uint32_t limit, ef_event_fn *fn, void *arg, uint64_t *next,
@@ -121,15 +179,50 @@ ef_client_read (ef_client_t *self, const char *stream, uint64_t after,
     ef_request_t req = {.cmd = EF_CMD_READ};
     req.stream = ef_str (stream);
     req.after = after;
-    req.limit = limit;
+    req.slim = 1;
+    req.limit =
+        limit > S_READ_PART && limit <= EF_MAX_READ ? S_READ_PART : limit;
     int rc = ef_client_call (self, &req, NULL);
-    if (rc == 0)
-        rc = s_each_event (self, "events", fn, arg);
-    if (rc == 0 && next)
-        *next = s_reply_uint (self, "next");
-    if (rc == 0 && head)
-        *head = s_reply_uint (self, "head");
-    return rc;
+    if (rc)
+        return rc;
+    s_read_t rd = {fn, arg, after, limit ? limit : UINT32_MAX, 0, 0};
+    uint64_t ids[S_READ_AHEAD], losses = 0;
+    uint32_t inflight = 0, asked = req.limit;
+    /* a stream has no gaps: the parts after the first start where it
+       ended, one part apart */
+    uint64_t at = s_reply_uint (self, "next"), h = s_reply_uint (self, "head");
+    for (;;) {
+        while (asked < limit && inflight < S_READ_AHEAD && at < h) {
+            ef_request_t part = {.cmd = EF_CMD_READ};
+            part.stream = req.stream;
+            part.after = at;
+            part.limit = req.limit;
+            part.slim = 1;
+            uint64_t now_lost;
+            if (ef_client_send_ahead (self, &part, &now_lost))
+                break; /* asked for when it is wanted, or never */
+            if (inflight && now_lost != losses)
+                break; /* the connection changed: await fails soon */
+            losses = now_lost;
+            ids[inflight++] = part.id;
+            at += req.limit;
+            asked += req.limit;
+        }
+        if ((rc = s_read_walk (self, &rd)))
+            return rc;
+        if (rd.stop || !rd.left || !inflight)
+            break;
+        rc = ef_client_await (self, ids[0], losses);
+        if (rc)
+            return rc; /* the parts still in flight are dropped as they come */
+        memmove (ids, ids + 1, --inflight * sizeof ids[0]);
+        h = s_reply_uint (self, "head");
+    }
+    if (next)
+        *next = rd.last;
+    if (head)
+        *head = h;
+    return 0;
 }
 
 int
@@ -231,6 +324,7 @@ ef_client_commit_fetch (ef_client_t *self, const char *stream,
     req.consumer_id = ef_str (consumer_id);
     req.last_event_id = ef_str (commit_id);
     req.limit = limit;
+    req.slim = 1;
     req.timeout = timeout_ms > 0 ? (uint32_t)timeout_ms : 0;
     /* a long poll may take its whole timeout: wait for it and then some */
     int saved = ef_client_timeout (self);

@@ -5,6 +5,7 @@
     offset) as soon as the broker answers, backing off between tries. */
 #include "eventflow/ef_consumer.h"
 #include "eventflow/ef_time.h"
+#include "eventflow/ef_uuid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,9 @@ struct ef_consumer {
        back to back, delivered first by the next poll. Credit is granted
        for events handed over, so this holds at most a window. */
     ef_buf_t held;
-    size_t held_at;  /* read position in held */
-    uint32_t held_n; /* events left in held */
+    char held_stream[EF_UUID_STRLEN + 1]; /* the stream_id of their pages */
+    size_t held_at;                       /* read position in held */
+    uint32_t held_n;                      /* events left in held */
     /* staying subscribed */
     int started;      /* ef_consumer_start succeeded: keep it so */
     uint64_t session; /* the client's session the subscription lives on */
@@ -113,12 +115,21 @@ s_on_push (void *arg, uint64_t sub, const ef_reply_t *rep)
                   rep->err_message.ptr ? rep->err_message.ptr : "");
         return;
     }
+    /* a slim page says its stream_id once (the subscription's stream: the
+       same for every page) */
+    ef_str_t stream_id = EF_STR_NULL;
+    if (ef_proto_reply_find (rep, "stream_id", &r) == 0 &&
+        ef_mpr_str (&r, &stream_id) == 0 &&
+        stream_id.len < sizeof self->held_stream) {
+        memcpy (self->held_stream, stream_id.ptr, stream_id.len);
+        self->held_stream[stream_id.len] = 0;
+    }
     if (ef_proto_reply_find (rep, "events", &r) || ef_mpr_array (&r, &n))
         return;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *at = r.p;
         ef_event_t ev;
-        if (ef_proto_read_event (&r, &ev))
+        if (ef_proto_read_page_event (&r, stream_id, &ev))
             return;
         if (!self->polling || self->stop || self->held_n) {
             /* kept, in order, for the next poll */
@@ -139,7 +150,7 @@ s_drain (ef_consumer_t *self)
                  self->held.len - self->held_at);
     while (self->held_n && !self->stop) {
         ef_event_t ev;
-        if (ef_proto_read_event (&r, &ev)) {
+        if (ef_proto_read_page_event (&r, ef_str (self->held_stream), &ev)) {
             self->held_n = 0; /* cannot happen: they were read once */
             break;
         }
@@ -164,6 +175,7 @@ s_subscribe (ef_consumer_t *self)
     req.stream = ef_str (self->stream);
     req.group = ef_str (self->group);
     req.credit = self->window;
+    req.slim = 1;
     ef_client_set_push_handler (self->client, s_on_push, self);
     int rc = ef_client_call (self->client, &req, &rep);
     if (rc)

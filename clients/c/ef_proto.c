@@ -274,6 +274,44 @@ ef_proto_opt_str (ef_mpr_t *r, ef_str_t *s)
     return ef_mpr_str (r, s);
 }
 
+/*  A string, inline where it is a fixstr or a str8 (every key, and most
+    values of a record), else ef_mpr_str: a page of 1000 events reads
+    some 30,000 of them. */
+static inline int
+s_read_str (ef_mpr_t *r, ef_str_t *s)
+{
+    size_t avail = (size_t)(r->end - r->p);
+    uint8_t c = avail ? r->p[0] : 0;
+    if ((c & 0xe0) == 0xa0 && avail - 1 >= (c & 0x1fu)) {
+        s->len = c & 0x1fu;
+        s->ptr = (const char *)r->p + 1;
+        r->p += 1 + s->len;
+        return 0;
+    }
+    return ef_mpr_str (r, s);
+}
+
+/*  An unsigned integer, inline where it is a positive fixint or a uint 64
+    (the times of a record), else ef_mpr_uint. */
+static inline int
+s_read_uint (ef_mpr_t *r, uint64_t *v)
+{
+    size_t avail = (size_t)(r->end - r->p);
+    if (avail && r->p[0] <= 0x7f) {
+        *v = *r->p++;
+        return 0;
+    }
+    if (avail >= 9 && r->p[0] == 0xcf) {
+        uint64_t x = 0;
+        for (int i = 1; i <= 8; i++) /* one bswap where the host is LE */
+            x = (x << 8) | r->p[i];
+        *v = x;
+        r->p += 9;
+        return 0;
+    }
+    return ef_mpr_uint (r, v);
+}
+
 /*  One value by f's kind (see ef_proto_field_read); inline in the loop
     that reads a map, the replay hot path. */
 static inline int
@@ -283,15 +321,17 @@ s_read_value (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
     int rc;
     if (f->kind == EF_PF_STR) { /* the most of any record: first */
         ef_str_t *v = S_AT (base, f, ef_str_t);
-        if ((f->flags & EF_PF_NIL) && ef_mpr_nil (r)) {
+        if ((f->flags & EF_PF_NIL) && r->p < r->end && r->p[0] == 0xc0) {
+            r->p++;
             *v = EF_STR_NULL;
             return 0;
         }
-        return ef_mpr_str (r, v);
+        return s_read_str (r, v);
     }
     if (f->flags & EF_PF_SEEN)
         *S_AUX (base, f, uint64_t) = 1;
-    if ((f->flags & EF_PF_NIL) && ef_mpr_nil (r)) {
+    if ((f->flags & EF_PF_NIL) && r->p < r->end && r->p[0] == 0xc0) {
+        r->p++;
         if (f->kind == EF_PF_U64)
             *S_AT (base, f, uint64_t) = 0;
         else if (f->kind == EF_PF_U32)
@@ -300,9 +340,9 @@ s_read_value (ef_mpr_t *r, const ef_proto_field_t *f, void *base)
     }
     switch (f->kind) {
     case EF_PF_U64:
-        return ef_mpr_uint (r, S_AT (base, f, uint64_t));
+        return s_read_uint (r, S_AT (base, f, uint64_t));
     case EF_PF_U32:
-        rc = ef_mpr_uint (r, &u);
+        rc = s_read_uint (r, &u);
         *S_AT (base, f, uint32_t) = (uint32_t)u;
         return rc;
     case EF_PF_BOOL:
@@ -348,7 +388,7 @@ ef_proto_fields_read (ef_mpr_t *r, uint32_t n, const ef_proto_table_t *t,
                           one after the last first */
     for (uint32_t i = 0; rc == 0 && i < n; i++) {
         ef_str_t k;
-        if ((rc = ef_mpr_str (r, &k)))
+        if ((rc = s_read_str (r, &k)))
             break;
         const ef_proto_field_t *f = &t->f[next < t->n ? next : 0];
         if (!s_is_key (f, k))

@@ -356,6 +356,16 @@ ef_proto_write_event_head (ef_buf_t *b, ef_str_t stream_id, uint64_t seq)
 }
 
 void
+ef_proto_write_event_slim_head (ef_buf_t *b, uint64_t seq, int with_state)
+{
+    ef_event_t ev;
+    ev.seq = seq;
+    ef_mp_map (b, 1 + EF_EVENT_RECORD_KEYS +
+                      (with_state ? EF_EVENT_STATE_KEYS : 0));
+    ef_proto_field_write (b, &s_event_rows[1], &ev);
+}
+
+void
 ef_proto_write_event_record (ef_buf_t *b, const ef_event_t *ev)
 {
     ef_proto_fields_write (b, &s_event_record, ev);
@@ -524,6 +534,21 @@ ef_proto_read_event (ef_mpr_t *r, ef_event_t *ev)
 {
     memset (ev, 0, sizeof *ev);
     return ef_proto_record_read (r, &s_event, ev, NULL);
+}
+
+int
+ef_proto_read_page_event (ef_mpr_t *r, ef_str_t stream_id, ef_event_t *ev)
+{
+    int rc = ef_proto_read_event (r, ev);
+    if (rc)
+        return rc;
+    if (!ev->stream_id.ptr)
+        ev->stream_id = stream_id;
+    if (!ev->status.ptr) { /* a whole event always has one */
+        ev->status = ef_str ("PROCESSED");
+        ev->processed_at = ev->received_at;
+    }
+    return 0;
 }
 
 int

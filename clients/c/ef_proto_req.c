@@ -98,10 +98,12 @@ static const ef_proto_table_t s_retention = EF_PT (s_retention_fields);
     X (TOTAL_ONLY, "total_only", BOOL, SET, total_only, 0, NULL)               \
     X (DIR, "dir", STR, SET, dir, 0, NULL)                                     \
     X (RETENTION, "retention", MAP, HAS, ret_max_age_ms, S_OF (has_retention), \
-       &s_retention)
+       &s_retention)                                                           \
+    X (SLIM, "slim", BOOL, SET, slim, 0, NULL)
 
 #define S_ENUM(id, k, kind, when, m, aux, sub) S_F_##id,
 enum { S_FIELDS (S_ENUM) S_NFIELDS };
+_Static_assert(S_NFIELDS <= 64, "a view is a 64-bit mask of fields");
 #define S_ROW(id, k, kind, when, m, aux, sub)                                  \
     EF_PF (ef_request_t, k, kind, when, EF_PF_TEXT, m, aux, sub),
 static const ef_proto_field_t s_field_rows[] = {S_FIELDS (S_ROW)};
@@ -132,7 +134,7 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
     [EF_CMD_GET_EVENT] = {B (EVENT_ID) | B (STREAM), 0},
     [EF_CMD_EVENT_HISTORY] = {B (EVENT_ID) | B (STREAM), 0},
     [EF_CMD_READ] = {B (STREAM) | B (AFTER) | B (LIMIT) | B (TYPE) |
-                         B (SOURCE) | B (STATUS) | B (WHERE),
+                         B (SOURCE) | B (STATUS) | B (WHERE) | B (SLIM),
                      B (AFTER)},
     [EF_CMD_LIST_EVENTS] = {B (STREAM) | B (TYPE) | B (SOURCE) | B (STATUS) |
                                 B (FROM) | B (TO) | B (PAGE) | B (LIMIT) |
@@ -164,14 +166,14 @@ static const s_view_t s_views[EF_CMD_COUNT] = {
                               0},
     [EF_CMD_DELETE_STREAM] = {B (STREAM), 0},
     [EF_CMD_FETCH] = {B (STREAM) | B (GROUP) | B (CONSUMER_ID) | B (LIMIT) |
-                          B (TIMEOUT) | B (LAST_EVENT_ID),
+                          B (TIMEOUT) | B (LAST_EVENT_ID) | B (SLIM),
                       0},
     [EF_CMD_COMMIT] = {B (STREAM) | B (GROUP) | B (CONSUMER_ID) |
                            B (LAST_EVENT_ID),
                        0},
     [EF_CMD_SEEK] = {B (STREAM) | B (GROUP) | B (POSITION) | B (TIMESTAMP), 0},
     [EF_CMD_LIST_GROUPS] = {B (STREAM), 0},
-    [EF_CMD_SUBSCRIBE] = {B (STREAM) | B (GROUP) | B (CREDIT), 0},
+    [EF_CMD_SUBSCRIBE] = {B (STREAM) | B (GROUP) | B (CREDIT) | B (SLIM), 0},
     [EF_CMD_CREDIT] = {B (SUB) | B (CREDIT), 0},
     [EF_CMD_UNSUBSCRIBE] = {B (SUB), 0},
     [EF_CMD_READY] = {B (SERVICE) | B (CREDIT), 0},

@@ -80,6 +80,16 @@ s_replay (uint64_t n, const char *only)
         if (ef_client_publish_async (c, "replay", evs, 1000, NULL, NULL))
             return 1;
     ef_client_flush (c, 600000);
+    /* the bytes of a page of 1000 as libeventflow asks for them (slim):
+       consume.sh sends frames of that size through bare ZeroMQ */
+    ef_request_t page = {.cmd = EF_CMD_READ};
+    const ef_reply_t *rep;
+    page.stream = ef_str ("replay");
+    page.limit = 1000;
+    page.slim = 1;
+    if (ef_client_call (c, &page, &rep) == 0)
+        printf ("replay_page_bytes=%zu events=1000\n",
+                (size_t)(rep->body.end - rep->body.p) + 1);
 
     /* READ pages of 10000 */
     uint64_t got = 0, after = 0, head = 0, t0 = ef_time_mono_ns ();

@@ -26,14 +26,35 @@ start() {
 }
 stop() { kill $pid; wait $pid 2>/dev/null || true; pid=; }
 
+# each replay figure against bare ZeroMQ sending frames of a page's size
+# (1000 events) with the same setting (tests/bench/bench_zmq_curve.c)
+versus() {
+    local out=$1 mode=$2 bytes bare
+    bytes=$(sed -n 's/^replay_page_bytes=\([0-9]*\).*/\1/p' "$out")
+    [ -n "$bytes" ] || return 0
+    # the best of three: the limit, on a machine that is shared
+    bare=$(for _ in 1 2 3; do $bin/bench_zmq_curve "$bytes" 2000 "$mode"; done |
+        sort -t= -k2 -n -r | head -1)
+    echo "$bare"
+    awk -v bare="$bare" '
+        BEGIN { split(bare, kv, /[ =]/); fps = kv[2] }
+        /^replay_.*_events_per_s=/ {
+            split($1, f, "="); ev = fps * 1000
+            printf "%s_vs_bare_zmq=%.2f (bare: %.0f events/s in frames of 1000)\n",
+                   f[1], f[2] / ev, ev }' "$out"
+}
+
 echo "# replay of $n events, CurveZMQ"
 start
-$bin/bench_consume "$dir/data" "$endpoint" replay "$n"
+$bin/bench_consume "$dir/data" "$endpoint" replay "$n" | tee "$dir/curve"
 stop
+versus "$dir/curve" curve
 echo "# replay of $n events, plain (--curve off)"
 start --curve off
-EF_BENCH_CURVE=off $bin/bench_consume "$dir/data" "$endpoint" replay "$n"
+EF_BENCH_CURVE=off $bin/bench_consume "$dir/data" "$endpoint" replay "$n" |
+    tee "$dir/plain"
 stop
+versus "$dir/plain" off
 for d in fsync os; do
     echo "# latency at $rate events/s for ${secs}s, --durability $d, CurveZMQ"
     start --durability $d

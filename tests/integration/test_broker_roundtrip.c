@@ -150,6 +150,66 @@ test_publish_then_read_back_in_order (void **state)
     assert_int_equal (next, 3);
 }
 
+typedef struct {
+    uint64_t n, last, stop_at;
+    int in_order;
+} s_seqs_t;
+
+static int
+s_seq (void *arg, const ef_event_t *ev)
+{
+    s_seqs_t *s = arg;
+    /* slim pages on the wire, whole events here */
+    s->in_order &= ev->seq == s->last + 1 && ev->stream_id.len == 36 &&
+                   ef_str_eq (ev->status, "PROCESSED") &&
+                   ev->processed_at == ev->received_at && ev->received_at;
+    s->last = ev->seq;
+    return ++s->n == s->stop_at;
+}
+
+/*  A READ of more than a thousand goes as several on the wire: the
+    reader sees one page all the same, and a reader that stops is where
+    it stopped. */
+static void
+test_a_large_read_is_one_page_in_order (void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal (ef_client_create_stream (f->c, "big", NULL), 0);
+    static ef_event_in_t evs[500];
+    static ef_publish_result_t res[500];
+    for (int i = 0; i < 500; i++)
+        evs[i] = s_ev ("t", "1");
+    for (int b = 0; b < 7; b++) /* 3500 events */
+        assert_int_equal (ef_client_publish (f->c, "big", evs, 500, res), 0);
+    s_seqs_t s = {0, 0, 0, 1};
+    uint64_t next, head;
+    assert_int_equal (
+        ef_client_read (f->c, "big", 0, 3200, s_seq, &s, &next, &head), 0);
+    assert_int_equal (s.n, 3200);
+    assert_true (s.in_order);
+    assert_int_equal (next, 3200);
+    assert_int_equal (head, 3500);
+    s = (s_seqs_t){0, 3200, 0, 1};
+    assert_int_equal (
+        ef_client_read (f->c, "big", 3200, 10000, s_seq, &s, &next, &head), 0);
+    assert_int_equal (s.n, 300);
+    assert_true (s.in_order);
+    assert_int_equal (next, 3500);
+    /* the reader stops in the third thousand */
+    s = (s_seqs_t){0, 10, 2500, 1};
+    assert_int_equal (
+        ef_client_read (f->c, "big", 10, 5000, s_seq, &s, &next, &head), 0);
+    assert_int_equal (s.n, 2500);
+    assert_true (s.in_order);
+    assert_int_equal (next, 2510);
+    /* and the client goes on answering in order after parts it left */
+    s = (s_seqs_t){0, 0, 0, 1};
+    assert_int_equal (
+        ef_client_read (f->c, "big", 0, 5, s_seq, &s, &next, &head), 0);
+    assert_int_equal (s.n, 5);
+    assert_int_equal (next, 5);
+}
+
 static void
 test_event_fields_are_enriched_and_kept (void **state)
 {
@@ -391,6 +451,8 @@ main (void)
         cmocka_unit_test_setup_teardown (
             test_create_stream_rejects_taken_and_invalid_names, setup,
             teardown),
+        cmocka_unit_test_setup_teardown (test_a_large_read_is_one_page_in_order,
+                                         setup, teardown),
         cmocka_unit_test_setup_teardown (test_publish_then_read_back_in_order,
                                          setup, teardown),
         cmocka_unit_test_setup_teardown (

@@ -107,6 +107,7 @@ s_fill (ef_request_t *q, ef_cmd_t cmd)
     q->request_id = ef_str ("req-1");
     q->traceparent = ef_str (TP);
     q->dir = ef_str ("/var/backups/ef");
+    q->slim = 1;
     memset (s_items, 0, sizeof s_items);
     s_items[0].type = ef_str ("t");
     s_items[0].payload = ef_str ("{\"a\":1}");
@@ -229,6 +230,10 @@ s_replies (s_out_t *o)
     EMIT ("val.event.state");
     ef_proto_write_event_head (&b, ef_str ("s2"), 99);
     EMIT ("val.event.head");
+    ef_proto_write_event_slim_head (&b, 99, 1);
+    EMIT ("val.event.slim_head");
+    ef_proto_write_event_slim_head (&b, 99, 0);
+    EMIT ("val.event.slim_head.no_state");
 
     ef_stream_info_t s = {ef_str ("id1"), ef_str ("orders"), 1, 2, 3, 4,
                           EF_STR_NULL,    EF_STR_NULL};

@@ -266,6 +266,52 @@ test_event_written_as_head_record_state_round_trips (void **state)
     u_assert_str (rec.status, NULL);
 }
 
+/*  A slim page's event (protocol.md, Event) reads as the whole one: the
+    page's stream_id, and the pass-through state when it has none. */
+static void
+test_a_slim_event_reads_as_the_whole_event (void **state)
+{
+    u_proto_t *fx = *state;
+    ef_event_t in = s_full_event (), out;
+    ef_str_t page = in.stream_id;
+    ef_proto_write_event_record (&fx->aux, &in);
+
+    /* with a state of its own: only stream_id is left out */
+    ef_proto_write_event_slim_head (&fx->b, in.seq, 1);
+    ef_buf_append (&fx->b, fx->aux.data, fx->aux.len);
+    ef_proto_write_event_state (&fx->b, &in);
+    ef_buf_t whole;
+    ef_buf_init (&whole);
+    ef_proto_write_event (&whole, &in);
+    assert_true (fx->b.len + page.len + 10 < whole.len); /* key, value */
+    ef_buf_free (&whole);
+    ef_mpr_t r;
+    ef_mpr_init (&r, fx->b.data, fx->b.len);
+    assert_int_equal (ef_proto_read_page_event (&r, page, &out), 0);
+    assert_int_equal (ef_mpr_peek (&r), EF_MP_NONE);
+    s_assert_event_equal (&in, &out);
+
+    /* the pass-through state: left out, and read back */
+    ef_buf_reset (&fx->b);
+    ef_proto_write_event_slim_head (&fx->b, in.seq, 0);
+    ef_buf_append (&fx->b, fx->aux.data, fx->aux.len);
+    ef_mpr_init (&r, fx->b.data, fx->b.len);
+    assert_int_equal (ef_proto_read_page_event (&r, page, &out), 0);
+    assert_int_equal (ef_mpr_peek (&r), EF_MP_NONE);
+    in.status = ef_str ("PROCESSED");
+    in.attempts = 0;
+    in.last_error = in.result = EF_STR_NULL;
+    in.processed_at = in.received_at;
+    s_assert_event_equal (&in, &out);
+
+    /* a whole event is read as it is, whatever the page says */
+    ef_buf_reset (&fx->b);
+    ef_proto_write_event (&fx->b, &in);
+    ef_mpr_init (&r, fx->b.data, fx->b.len);
+    assert_int_equal (ef_proto_read_page_event (&r, EF_STR_NULL, &out), 0);
+    s_assert_event_equal (&in, &out);
+}
+
 static void
 test_event_with_nil_optionals_round_trips (void **state)
 {
@@ -398,6 +444,7 @@ main (void)
         T (test_ok_reply_exposes_its_keys_and_rejects_malformed_frames),
         T (test_publish_results_round_trip_accepted_duplicate_and_item_error),
         T (test_event_written_as_head_record_state_round_trips),
+        T (test_a_slim_event_reads_as_the_whole_event),
         T (test_event_with_nil_optionals_round_trips),
         T (test_stream_round_trips),
         T (test_stats_round_trip_with_counters),

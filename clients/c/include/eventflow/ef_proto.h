@@ -172,6 +172,8 @@ typedef struct {
     int has_seconds;
     int total_only; /* STATS with seconds: the org's total, no stream's */
     uint64_t sub;   /* CREDIT, UNSUBSCRIBE: the SUBSCRIBE's id */
+    int slim;       /* READ, FETCH, SUBSCRIBE: events without what the
+                       page says once (protocol.md, Event) */
     /* processing */
     ef_str_t schema;   /* CREATE/UPDATE_STREAM: JSON Schema text */
     ef_str_t pipeline; /* CREATE/UPDATE_STREAM: pipeline JSON text */
@@ -341,6 +343,10 @@ void ef_proto_reply_error_at (ef_buf_t *b, uint64_t id, int code,
     (ef_proto_write_event) or as head + record + state, where the record
     may be bytes kept from an earlier ef_proto_write_event_record. */
 void ef_proto_write_event_head (ef_buf_t *b, ef_str_t stream_id, uint64_t seq);
+/*  The head of an event in a slim page (protocol.md, Event): seq only
+    (the page says stream_id once), and the state follows only when
+    with_state (else it is the pass-through state). */
+void ef_proto_write_event_slim_head (ef_buf_t *b, uint64_t seq, int with_state);
 void ef_proto_write_event_record (ef_buf_t *b, const ef_event_t *ev);
 void ef_proto_write_event_state (ef_buf_t *b, const ef_event_t *ev);
 void ef_proto_write_event (ef_buf_t *b, const ef_event_t *ev);
@@ -377,6 +383,12 @@ void ef_proto_reply_json (ef_buf_t *b, const ef_reply_t *rep);
 /*  Readers for reply values (r positioned at the value). 0, EF_EINVAL on
     a type mismatch, or EF_EPROTO. Unknown keys are skipped. */
 int ef_proto_read_event (ef_mpr_t *r, ef_event_t *ev);
+/*  Read an event of a page of events whose stream_id is stream_id (the
+    page's own key; EF_STR_NULL when it has none): an event of a slim
+    page gets what the page left out, the stream_id and the pass-through
+    state (PROCESSED when received), so that it reads as the whole event
+    would. */
+int ef_proto_read_page_event (ef_mpr_t *r, ef_str_t stream_id, ef_event_t *ev);
 /*  Read npairs key/value pairs of an event map body (as stored). */
 int ef_proto_read_event_kv (ef_mpr_t *r, uint32_t npairs, ef_event_t *ev);
 int ef_proto_read_stream (ef_mpr_t *r, ef_stream_info_t *s);
