@@ -4,23 +4,23 @@
 #   eventflow   POST /api/v1/streams/orders/events with an API key (durable
 #               before 202: fsync group commit in the broker)
 #   ceiling     a bare civetweb handler answering 202, no work
-#   seed B      Express + PostgreSQL (../shared/bench/seed-stacks)
+#   seed B      Express + PostgreSQL (shared/bench/seed-stacks beside the checkout)
 #   seed A      Express + BullMQ, worker running
 # A benchmark, not a test. usage: tests/bench/http.sh [DURATION]  (default 20s)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dur=${1:-20s}
-seed=${EVENTFLOW_SEED_STACKS:-../shared/bench/seed-stacks}
 bin=build/bin
 [ -x $bin/eventflow-bridge ] && [ -x $bin/bare_civetweb ] || bash deploy/setup.sh
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
+source tests/bench/lib.sh
+seed=${EVENTFLOW_SEED_STACKS:-$(bench_shared)/seed-stacks}
 lua=$seed/wrk/post.lua
 BODY='{"type":"ORDER_CREATED","payload":{"orderId":"ord_8f14e45fceea167a","customerId":"cus_45c48cce2e2d7fbd","amount":12999,"currency":"EUR","items":[{"sku":"SKU-1001","qty":2},{"sku":"SKU-2002","qty":1}],"channel":"web"}}'
 
 dir=$(mktemp -d /tmp/ef-bench-http.XXXXXX)
 pids=()
 trap 'kill ${pids[*]} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
-source tests/bench/lib.sh
 bport=$(bench_port); hport=$(bench_port); cport=$(bench_port)
 $bin/eventflow-broker --data-dir "$dir/data" --endpoint "tcp://127.0.0.1:$bport" >/dev/null 2>"$dir/broker.log" &
 pids+=($!)

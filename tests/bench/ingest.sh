@@ -10,8 +10,8 @@ cd "$(dirname "$0")/../.."
 events=${1:-1000000}
 bin=build/bin
 [ -x $bin/eventflow-broker ] || bash deploy/setup.sh
-baseline=${EVENTFLOW_REDIS_BASELINE:-../shared/bench/redis-streams-baseline.sh}
 source tests/bench/lib.sh
+baseline=${EVENTFLOW_REDIS_BASELINE:-$(bench_shared)/redis-streams-baseline.sh}
 
 dir=$(mktemp -d /tmp/ef-bench.XXXXXX)
 pid=

@@ -36,3 +36,14 @@ bench_stop() {
 # bench_kb PID FIELD: a /proc/PID/status memory field in KB (VmRSS,
 # RssAnon: the heap and stacks, without the store's mapped file pages)
 bench_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"; }
+
+# the shared benchmark anchors (redis-streams-baseline.sh, seed-stacks/):
+# shared/bench beside the checkout, or beside the directory holding it (a
+# worktree's)
+bench_shared() {
+  local d
+  for d in .. ../.. ../../..; do
+    [ -d "$d/shared/bench" ] && { echo "$d/shared/bench"; return; }
+  done
+  echo ../shared/bench
+}

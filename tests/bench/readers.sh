@@ -22,7 +22,7 @@ source tests/bench/lib.sh
 dir=$(mktemp -d /tmp/ef-bench-readers.XXXXXX)
 pid=
 kids=()
-trap 'kill -9 "${kids[@]}" 2>/dev/null; bench_stop; rm -rf "$dir"' EXIT
+trap '[ ${#kids[@]} -eq 0 ] || kill -9 "${kids[@]}" 2>/dev/null; bench_stop; rm -rf "$dir"' EXIT
 data=$dir/data
 bench_start "$data"
 bpid=$pid
