@@ -46,7 +46,7 @@ done
 for d in fsync os; do
   if [ $d = fsync ]; then
     echo "# the disk's own 8 KiB write+fdatasync, beside the data dir ($dir)"
-    $bin/bench_disk "$dir" 2000
+    $bin/bench_disk "$dir" 5000
   fi
   echo "# latency at $rate events/s for ${secs}s, --durability $d, CurveZMQ"
   start --durability $d

@@ -21,21 +21,23 @@
 # Prints a table; writes one JSON line per figure to build/race/race-TIME.jsonl
 # (or FILE), and each script's own output to build/race/TIME/.
 # usage: tests/bench/race.sh [--long] [--levels "0 N ..."] [--json FILE]
-#                            [--from build/race/TIME]
+#                            [--only "ingest consume ..."] [--from build/race/TIME]
 #   quick (the default, ~10 min): flat.sh at 0 and 2M events
 #   --long: at 0, 10M, 50M and 100M events (filled with --durability os,
 #           batches of 1000; about 35 GiB of disk, checked before filling)
 #   --levels: other levels for flat.sh
+#   --only: run these scripts only (the others' lines say n/a)
 #   --from: no run; the table again from the scripts' output of an earlier run
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-mode=quick levels="0 2000000" json= from=
+mode=quick levels="0 2000000" json= from= only=
 while [ $# -gt 0 ]; do
   case $1 in
     --long) mode=long levels="0 10000000 50000000 100000000" ;;
     --levels) levels=$2; shift ;;
     --json) json=$2; shift ;;
     --from) from=$2; shift ;;
+    --only) only=$2; shift ;;
     -h | --help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "race: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -60,6 +62,7 @@ run() {
   local name=$1 limit=$2 t0=$SECONDS
   shift 2
   [ -z "$from" ] || return 0
+  [ -z "$only" ] || [[ " $only " == *" $name "* ]] || { : >"$out/$name.txt"; return 0; }
   echo "race: $name ($*)" >&2
   timeout --kill-after=10 "$limit" "$@" >"$out/$name.txt" 2>"$out/$name.err"
   local rc=$?
