@@ -49,6 +49,8 @@ mkdir -p "$out"
 json=${json:-build/race/race-$stamp.jsonl}
 : >"$json"
 host=$(hostname)
+# when the figures were taken (with --from: that run's, from its name)
+when=$(basename "$out" | sed -n 's/^\([0-9]\{4\}\)\([0-9]\{2\}\)\([0-9]\{2\}\)T\([0-9]\{2\}\)\([0-9]\{2\}\)\([0-9]\{2\}\)Z$/\1-\2-\3T\4:\5:\6Z/p')
 source tests/bench/lib.sh
 seed=${EVENTFLOW_SEED_STACKS:-$(bench_shared)/seed-stacks}
 measure=500000
@@ -115,7 +117,7 @@ row() {
     "$([ "$ratio" = null ] && echo - || printf '%.2f' "$ratio")" "$shown_bar" "$verdict" >>"$out/table.txt"
   printf '{"figure":"%s","value":%s,"unit":"%s","anchor":%s,"anchor_what":"%s","ratio":%s,"bar":"%s","ok":%s,"time":"%s","host":"%s","mode":"%s"}\n' \
     "$fig" "${val:-null}" "$unit" "${anc:-null}" "$atext" "$ratio" "${op:+$op $bar}" "$ok" \
-    "$(date -u +%FT%TZ)" "$host" "$mode" >>"$json"
+    "$when" "$host" "$mode" >>"$json"
 }
 
 # ------------------------------------------------------------- ingest
@@ -123,9 +125,9 @@ run ingest 900 bash tests/bench/ingest.sh 1000000
 f=$out/ingest.txt
 e_b=$(grep '^eventflow_batched' "$f" | kv /dev/stdin events_per_s)
 e_u=$(grep '^eventflow_unbatched' "$f" | kv /dev/stdin events_per_s)
-r_pip=$(awk '/pipeline100/ {print $2}' "$f")
-r_unp=$(awk '/unpipelined/ {print $2}' "$f")
-why="Redis XADD appendfsync always, pipelined 100"
+r_pip=$(awk '/^redis_.*pipeline100/ {print $2}' "$f")
+r_unp=$(awk '/^redis_.*unpipelined/ {print $2}' "$f")
+why="Redis XADD always, pipelined 100"
 [ -n "$r_pip" ] || why="Redis did not run (see ingest.err)"
 row "durable ingest, 8 prod x batch 100 x 200 B, fsync, Curve" "$e_b" ev/s "$r_pip" "$why" ">=" 3
 why="Redis XADD always, unpipelined"
@@ -227,7 +229,7 @@ row "HTTP ingest vs Express+BullMQ" "$e" req/s "$a" "$([ -n "$a" ] && echo "seed
 
 # ------------------------------------------------------------- report
 {
-  echo "EventFlow race ($mode), $(date -u +%FT%TZ), $host: $(nproc) cores," \
+  echo "EventFlow race ($mode), $when, $host: $(nproc) cores," \
     "$(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem/ {print $2}') GiB RAM"
   echo "replay frames (200 B payloads): $frames"
   echo
