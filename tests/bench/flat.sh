@@ -32,7 +32,7 @@ big=(--map-size 1024G --quota-stored-bytes 0)
 
 # room: ~500 B per event (record, index, half-full pages) and 1 GiB more
 last=${levels[$((${#levels[@]} - 1))]}
-need_kb=$(((last + m * ${#levels[@]}) / 1024 * 500 + 1048576))
+need_kb=$(((last + 3 * m * ${#levels[@]}) / 1024 * 500 + 1048576))
 avail_kb=$(df -Pk "$dir" | awk 'NR == 2 {print $4}')
 if [ "$avail_kb" -lt "$need_kb" ]; then
   echo "flat: $last events need about $((need_kb / 1048576)) GiB free in $(dirname "$dir");" \
@@ -43,6 +43,7 @@ fi
 cli() { EVENTFLOW_BROKER_ENDPOINT=$endpoint EVENTFLOW_DATA_DIR=$data $bin/eventflow "$@"; }
 count() { cli streams get flat | sed -n 's/.*"events":\([0-9]*\).*/\1/p'; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+median() { printf '%s\n' "$@" | sort -n | sed -n "$((($# + 1) / 2))p"; }
 mdb_bytes() { du -B1 "$data/data.mdb" | cut -f1; }
 
 bench_start "$data" --durability os "${big[@]}"
@@ -72,11 +73,15 @@ for level in "${levels[@]}"; do
     starts+=("$ready_ms")
     bench_stop
   done
-  restart=$(printf '%s\n' "${starts[@]}" | sort -n | sed -n 2p)
+  restart=$(median "${starts[@]}")
   bench_start "$data" "${big[@]}"
-  before=$(count)
-  ingest=$(cli bench --stream flat --events "$m" --producers 8 --batch 100 --size 200 | tail -1 | field events_per_s)
-  replay=$($bin/bench_consume "$data" "$endpoint" replay "$m" read flat "$before" | field replay_read_events_per_s)
+  ingests=() replays=()
+  for _ in 1 2 3; do
+    before=$(count)
+    ingests+=("$(cli bench --stream flat --events "$m" --producers 8 --batch 100 --size 200 | tail -1 | field events_per_s)")
+    replays+=("$($bin/bench_consume "$data" "$endpoint" replay "$m" read flat "$before" | field replay_read_events_per_s)")
+  done
+  ingest=$(median "${ingests[@]}") replay=$(median "${replays[@]}")
   stored=$(count)
   bench_stop
   echo "flat level=$level events=$events fill_s=$fill_s restart_ms=$restart ingest_events_per_s=$ingest replay_events_per_s=$replay data_mdb_bytes=$bytes empty_bytes=$empty bytes_per_event=$per"

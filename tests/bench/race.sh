@@ -51,6 +51,7 @@ json=${json:-build/race/race-$stamp.jsonl}
 host=$(hostname)
 # when the figures were taken (with --from: that run's, from its name)
 when=$(basename "$out" | sed -n 's/^\([0-9]\{4\}\)\([0-9]\{2\}\)\([0-9]\{2\}\)T\([0-9]\{2\}\)\([0-9]\{2\}\)\([0-9]\{2\}\)Z$/\1-\2-\3T\4:\5:\6Z/p')
+[ -n "$when" ] || when=$(date -u +%FT%TZ)
 source tests/bench/lib.sh
 seed=${EVENTFLOW_SEED_STACKS:-$(bench_shared)/seed-stacks}
 measure=500000
@@ -73,7 +74,7 @@ run() {
 }
 # kv FILE KEY: KEY's first value (KEY=NUMBER)
 kv() { sed -n "s/.*\b$2=\([0-9.]*\).*/\1/p" "$1" | head -1; }
-# in FILE HEADER KEY: KEY's value in the section of FILE after the line
+# sect FILE HEADER KEY: KEY's value in the section of FILE after the line
 # starting with "# HEADER"
 sect() { awk -v h="# $2" 'index($0, h) == 1 {on = 1; next} /^#/ {on = 0} on' "$1" >"$out/.sect"; kv "$out/.sect" "$3"; }
 
