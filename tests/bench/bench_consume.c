@@ -1,11 +1,14 @@
 /*  bench_consume: consumer-side figures (DESIGN.md §11), run on purpose
     by tests/bench/consume.sh against a running broker:
       replay   N stored events read back by one native consumer: READ pages,
-               FETCH+COMMIT pages, and a push subscription (events/s)
+               FETCH+COMMIT pages, and a push subscription (events/s);
+               the stream ("replay") is filled up to AFTER + N events of
+               200 bytes when it holds fewer, and READ starts after AFTER
       latency  publish → delivery at RATE events/s for SECONDS, through a
                push subscription and through long-polling FETCH: p50, p99,
                p99.9 (ms)
-    usage: bench_consume DATA_DIR ENDPOINT replay N [read|fetch|push]
+    usage: bench_consume DATA_DIR ENDPOINT replay N [read|fetch|push|all
+                                                     [STREAM [AFTER]]]
            bench_consume DATA_DIR ENDPOINT latency RATE SECONDS
            bench_consume DATA_DIR ENDPOINT parked N
       parked   publish rate with and without N long polls parked on
@@ -56,16 +59,16 @@ s_phase (const char *only, const char *phase)
 }
 
 static int
-s_replay (uint64_t n, const char *only)
+s_replay (uint64_t n, const char *only, const char *stream, uint64_t from)
 {
     ef_client_t *c = s_connect ();
     if (!c)
         return 1;
-    ef_client_create_stream (c, "replay", NULL);
-    /* a stream already holding n events (an earlier run) is read again */
+    ef_client_create_stream (c, stream, NULL);
+    /* a stream already holding them (an earlier run) is read again */
     ef_stream_info_t info;
     uint64_t have = 0;
-    if (ef_client_get_stream (c, "replay", &info) == 0)
+    if (ef_client_get_stream (c, stream, &info) == 0)
         have = info.events;
     static char payload[201];
     memset (payload, 'x', 200);
@@ -76,8 +79,8 @@ s_replay (uint64_t n, const char *only)
         evs[i].type = ef_str ("replay");
         evs[i].payload = ef_str (payload);
     }
-    for (uint64_t sent = have; sent < n; sent += 1000)
-        if (ef_client_publish_async (c, "replay", evs, 1000, NULL, NULL))
+    for (uint64_t sent = have; sent < from + n; sent += 1000)
+        if (ef_client_publish_async (c, stream, evs, 1000, NULL, NULL))
             return 1;
     ef_client_flush (c, 600000);
     /* the bytes of a page of 1000 as libeventflow asks for them (slim):
@@ -92,11 +95,11 @@ s_replay (uint64_t n, const char *only)
                 (size_t)(rep->body.end - rep->body.p) + 1);
 
     /* READ pages of 10000 */
-    uint64_t got = 0, after = 0, head = 0, t0 = ef_time_mono_ns ();
+    uint64_t got = 0, after = from, head = 0, t0 = ef_time_mono_ns ();
     if (s_phase (only, "read")) {
         do {
-            if (ef_client_read (c, "replay", after, 10000, s_count, &got,
-                                &after, &head))
+            if (ef_client_read (c, stream, after, 10000, s_count, &got, &after,
+                                &head))
                 return 1;
         } while (after < head && got < n);
         printf ("replay_read_events_per_s=%.0f events=%llu\n",
@@ -110,10 +113,10 @@ s_replay (uint64_t n, const char *only)
     if (s_phase (only, "fetch")) {
         while (got < n) {
             uint64_t before = got;
-            if (ef_client_fetch (c, "replay", "bench", NULL, 1000, 0, s_count,
+            if (ef_client_fetch (c, stream, "bench", NULL, 1000, 0, s_count,
                                  &got, next) ||
                 got == before ||
-                ef_client_commit (c, "replay", "bench", NULL, next, NULL))
+                ef_client_commit (c, stream, "bench", NULL, next, NULL))
                 break;
         }
         printf ("replay_fetch_commit_events_per_s=%.0f events=%llu\n",
@@ -125,7 +128,7 @@ s_replay (uint64_t n, const char *only)
         t0 = ef_time_mono_ns ();
         while (got < n) {
             uint64_t before = got;
-            if (ef_client_commit_fetch (c, "replay", "bench1", NULL,
+            if (ef_client_commit_fetch (c, stream, "bench1", NULL,
                                         next[0] ? next : NULL, 1000, 0, s_count,
                                         &got, next) ||
                 got == before)
@@ -140,7 +143,7 @@ s_replay (uint64_t n, const char *only)
     }
 
     /* push with credit */
-    ef_consumer_t *k = ef_consumer_new (c, "replay", "push");
+    ef_consumer_t *k = ef_consumer_new (c, stream, "push");
     got = 0;
     t0 = ef_time_mono_ns ();
     ef_consumer_start (k, 20000);
@@ -344,7 +347,7 @@ main (int argc, char **argv)
 {
     if (argc < 5) {
         fprintf (stderr, "usage: bench_consume DATA_DIR ENDPOINT replay N "
-                         "[read|fetch|push]\n"
+                         "[read|fetch|push|all [STREAM [AFTER]]]\n"
                          "       bench_consume DATA_DIR ENDPOINT latency RATE "
                          "SECONDS\n");
         return 2;
@@ -357,7 +360,9 @@ main (int argc, char **argv)
     s_endpoint = argv[2];
     if (!strcmp (argv[3], "replay"))
         return s_replay (strtoull (argv[4], NULL, 10),
-                         argc > 5 ? argv[5] : NULL);
+                         argc > 5 && strcmp (argv[5], "all") ? argv[5] : NULL,
+                         argc > 6 ? argv[6] : "replay",
+                         argc > 7 ? strtoull (argv[7], NULL, 10) : 0);
     if (!strcmp (argv[3], "parked"))
         return s_parked (strtoull (argv[4], NULL, 10));
     if (!strcmp (argv[3], "latency") && argc > 5)

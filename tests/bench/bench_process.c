@@ -7,8 +7,12 @@
       validate  N events published (batches of 1000) to a stream without a
                 schema and to one with a realistic order schema: events/s
                 each, and the cost per event in microseconds
+      latency   events published one at a time at RATE/s for SECONDS
+                through the same pipeline on W workers: the time from
+                the publish to the handler's call, p50 and p99 (ms)
     usage: bench_process DATA_DIR ENDPOINT jobs N W
-           bench_process DATA_DIR ENDPOINT validate N */
+           bench_process DATA_DIR ENDPOINT validate N
+           bench_process DATA_DIR ENDPOINT latency RATE SECONDS W */
 #include "bench_util.h"
 #include "eventflow/ef_client.h"
 #include "eventflow/ef_time.h"
@@ -16,6 +20,8 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/prctl.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +80,7 @@ s_publish (ef_client_t *c, const char *stream, const char *payload, uint64_t n)
 static atomic_uint_fast64_t s_handled;
 static atomic_int s_stop;
 static char s_service[64];
+static ef_job_fn *s_handler;
 
 static void
 s_noop (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
@@ -93,7 +100,7 @@ s_worker (void *arg)
         exit (1);
     }
     while (!atomic_load (&s_stop))
-        ef_worker_poll (w, 50, s_noop, NULL);
+        ef_worker_poll (w, 50, s_handler ? s_handler : s_noop, NULL);
     ef_client_flush (c, 5000);
     ef_worker_destroy (&w);
     ef_client_destroy (&c);
@@ -108,24 +115,35 @@ s_last (void *arg, const ef_event_t *ev)
     return 0;
 }
 
+/*  Create stream `name` with a one-step pipeline to s_service, and nw
+    workers attached to it (threads in th). */
+static int
+s_pipeline (ef_client_t *c, const char *name, int nw, pthread_t *th)
+{
+    char pipeline[256];
+    snprintf (pipeline, sizeof pipeline,
+              "[{\"type\":\"worker\",\"service\":\"%s\",\"max_attempts\":1}]",
+              s_service);
+    if (s_create (c, name, NULL, pipeline))
+        return 1;
+    for (int i = 0; i < nw; i++)
+        pthread_create (&th[i], NULL, s_worker, NULL);
+    usleep (300 * 1000); /* attached */
+    return 0;
+}
+
 static int
 s_jobs (uint64_t n, int nw)
 {
     ef_client_t *c = s_connect ();
     if (!c)
         return 1;
-    char stream[64], pipeline[256];
+    char stream[64];
     snprintf (s_service, sizeof s_service, "noop-%d", nw);
     snprintf (stream, sizeof stream, "jobs-%d", nw);
-    snprintf (pipeline, sizeof pipeline,
-              "[{\"type\":\"worker\",\"service\":\"%s\",\"max_attempts\":1}]",
-              s_service);
-    if (s_create (c, stream, NULL, pipeline))
-        return 1;
     pthread_t th[64];
-    for (int i = 0; i < nw; i++)
-        pthread_create (&th[i], NULL, s_worker, NULL);
-    usleep (300 * 1000); /* attached */
+    if (s_pipeline (c, stream, nw, th))
+        return 1;
     uint64_t t0 = ef_time_mono_ns ();
     if (s_publish (c, stream, "{\"order\":1,\"amount\":12.5}", n))
         return 1;
@@ -147,6 +165,91 @@ s_jobs (uint64_t n, int nw)
             "publish took %.2f s)\n",
             nw, nw == 1 ? " " : "s", n / secs, (unsigned long long)n, secs,
             pub);
+    ef_client_destroy (&c);
+    return 0;
+}
+
+/* --------------------------------------------------------------- latency */
+
+static pthread_mutex_t s_lat_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t *s_lat, s_nlat, s_caplat;
+
+/*  The job's payload is its event's publish time (monotonic ns). */
+static void
+s_timed (void *arg, const ef_job_t *job, ef_job_outcome_t *out)
+{
+    (void)arg, (void)out;
+    uint64_t now = ef_time_mono_ns ();
+    uint64_t sent = strtoull (job->payload.ptr, NULL, 10);
+    pthread_mutex_lock (&s_lat_lock);
+    if (sent && sent <= now && s_nlat < s_caplat)
+        s_lat[s_nlat++] = now - sent;
+    pthread_mutex_unlock (&s_lat_lock);
+    atomic_fetch_add (&s_handled, 1);
+}
+
+static int
+s_cmp (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int
+s_latency (uint64_t rate, uint64_t seconds, int nw)
+{
+    ef_client_t *c = s_connect ();
+    if (!c || !rate)
+        return 1;
+    char stream[64];
+    snprintf (s_service, sizeof s_service, "timed-%d", nw);
+    snprintf (stream, sizeof stream, "latency-%d", nw);
+    s_handler = s_timed;
+    uint64_t total = rate * seconds;
+    s_caplat = total;
+    s_lat = calloc (total + 1, sizeof *s_lat);
+    pthread_t th[64];
+    if (!s_lat || s_pipeline (c, stream, nw, th))
+        return 1;
+    prctl (PR_SET_TIMERSLACK, 1UL); /* wake on time */
+    ef_client_set_max_inflight (c, 10000);
+    char payload[32];
+    uint64_t t0 = ef_time_mono_ns ();
+    for (uint64_t i = 0; i < total; i++) {
+        /* sleep to the next send time: a spinning publisher would take a
+           core from the broker and the workers */
+        uint64_t due = t0 + i * 1000000000ull / rate, now = ef_time_mono_ns ();
+        if (now < due) {
+            struct timespec ts = {(time_t)((due - now) / 1000000000ull),
+                                  (long)((due - now) % 1000000000ull)};
+            nanosleep (&ts, NULL);
+        }
+        ef_client_poll (c, 0); /* take the acks in */
+        ef_event_in_t ev = {0};
+        snprintf (payload, sizeof payload, "%llu",
+                  (unsigned long long)ef_time_mono_ns ());
+        ev.type = ef_str ("bench.latency");
+        ev.payload = ef_str (payload);
+        if (ef_client_publish_async (c, stream, &ev, 1, NULL, NULL))
+            return 1;
+    }
+    ef_client_flush (c, 30000);
+    while (atomic_load (&s_handled) < total && s_secs (t0) < seconds + 30.0)
+        usleep (1000);
+    atomic_store (&s_stop, 1);
+    for (int i = 0; i < nw; i++)
+        pthread_join (th[i], NULL);
+    qsort (s_lat, s_nlat, sizeof *s_lat, s_cmp);
+    if (!s_nlat) {
+        printf ("job latency: nothing handled\n");
+        return 1;
+    }
+    printf ("job_latency_%d_worker%s p50_ms=%.3f p99_ms=%.3f jobs=%llu "
+            "rate=%llu\n",
+            nw, nw == 1 ? "" : "s", s_lat[s_nlat / 2] / 1e6,
+            s_lat[s_nlat * 99 / 100] / 1e6, (unsigned long long)s_nlat,
+            (unsigned long long)rate);
+    free (s_lat);
     ef_client_destroy (&c);
     return 0;
 }
@@ -206,7 +309,9 @@ main (int argc, char **argv)
 {
     if (argc < 5) {
         fprintf (stderr, "usage: bench_process DATA_DIR ENDPOINT jobs N W\n"
-                         "       bench_process DATA_DIR ENDPOINT validate N\n");
+                         "       bench_process DATA_DIR ENDPOINT validate N\n"
+                         "       bench_process DATA_DIR ENDPOINT latency RATE "
+                         "SECONDS W\n");
         return 2;
     }
     s_dir = argv[1];
@@ -216,5 +321,7 @@ main (int argc, char **argv)
         return s_jobs (n, atoi (argv[5]));
     if (!strcmp (argv[3], "validate"))
         return s_validate (n);
+    if (!strcmp (argv[3], "latency") && argc > 6)
+        return s_latency (n, strtoull (argv[5], NULL, 10), atoi (argv[6]));
     return 2;
 }
