@@ -26,9 +26,11 @@ trap '[ ${#kids[@]} -eq 0 ] || kill -9 "${kids[@]}" 2>/dev/null; bench_stop; rm 
 data=$dir/data
 bench_start "$data"
 bpid=$pid
-read1() { $bin/bench_consume "$data" "$endpoint" replay "$events" read; }
+# exec: the pid $! names is the reader itself, so that kill -9 hits it
+# (not a subshell whose reader would go on to the end of the stream)
+read1() { exec $bin/bench_consume "$data" "$endpoint" replay "$events" read; }
 cold_anon=$(bench_kb $bpid RssAnon) cold_rss=$(bench_kb $bpid VmRSS)
-read1 >/dev/null # fills the stream, reads it once
+(read1 >/dev/null) # fills the stream, reads it once
 sleep "$settle"
 idle_anon=$(bench_kb $bpid RssAnon) idle_rss=$(bench_kb $bpid VmRSS)
 peak=0 killed=0 finished=0
