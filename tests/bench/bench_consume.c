@@ -201,7 +201,8 @@ typedef struct {
     uint64_t rate, seconds;
 } s_prod_t;
 
-/*  Publish one event at a time at rate/s, each carrying its send time. */
+/*  The producer thread: one event a request at rate/s, each carrying
+    its send time. */
 static void *
 s_produce (void *arg)
 {
@@ -209,29 +210,7 @@ s_produce (void *arg)
     ef_client_t *c = s_connect ();
     if (!c)
         return NULL;
-    prctl (PR_SET_TIMERSLACK, 1UL); /* wake on time, not up to 50 µs late */
-    ef_client_set_max_inflight (c, 10000);
-    uint64_t total = p->rate * p->seconds, t0 = ef_time_mono_ns ();
-    char payload[32];
-    for (uint64_t i = 0; i < total; i++) {
-        /* sleep to the next send time rather than spin: a spinning
-           producer would take one of the machine's cores from the broker */
-        uint64_t due = t0 + i * 1000000000ull / p->rate;
-        uint64_t now = ef_time_mono_ns ();
-        if (now < due) {
-            struct timespec ts = {(time_t)((due - now) / 1000000000ull),
-                                  (long)((due - now) % 1000000000ull)};
-            nanosleep (&ts, NULL);
-        }
-        ef_client_poll (c, 0); /* take the acks in */
-        ef_event_in_t ev = {0};
-        snprintf (payload, sizeof payload, "%llu",
-                  (unsigned long long)ef_time_mono_ns ());
-        ev.type = ef_str ("lat");
-        ev.payload = ef_str (payload);
-        ef_client_publish_async (c, p->stream, &ev, 1, NULL, NULL);
-    }
-    ef_client_flush (c, 30000);
+    bench_publish_paced (c, p->stream, "lat", p->rate, p->rate * p->seconds);
     ef_client_destroy (&c);
     return NULL;
 }

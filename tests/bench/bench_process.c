@@ -211,29 +211,9 @@ s_latency (uint64_t rate, uint64_t seconds, int nw)
     pthread_t th[64];
     if (!s_lat || s_pipeline (c, stream, nw, th))
         return 1;
-    prctl (PR_SET_TIMERSLACK, 1UL); /* wake on time */
-    ef_client_set_max_inflight (c, 10000);
-    char payload[32];
     uint64_t t0 = ef_time_mono_ns ();
-    for (uint64_t i = 0; i < total; i++) {
-        /* sleep to the next send time: a spinning publisher would take a
-           core from the broker and the workers */
-        uint64_t due = t0 + i * 1000000000ull / rate, now = ef_time_mono_ns ();
-        if (now < due) {
-            struct timespec ts = {(time_t)((due - now) / 1000000000ull),
-                                  (long)((due - now) % 1000000000ull)};
-            nanosleep (&ts, NULL);
-        }
-        ef_client_poll (c, 0); /* take the acks in */
-        ef_event_in_t ev = {0};
-        snprintf (payload, sizeof payload, "%llu",
-                  (unsigned long long)ef_time_mono_ns ());
-        ev.type = ef_str ("bench.latency");
-        ev.payload = ef_str (payload);
-        if (ef_client_publish_async (c, stream, &ev, 1, NULL, NULL))
-            return 1;
-    }
-    ef_client_flush (c, 30000);
+    if (bench_publish_paced (c, stream, "bench.latency", rate, total))
+        return 1;
     while (atomic_load (&s_handled) < total && s_secs (t0) < seconds + 30.0)
         usleep (1000);
     atomic_store (&s_stop, 1);

@@ -13,4 +13,13 @@
 ef_client_t *bench_connect (const char *dir, const char *endpoint,
                             int timeout_ms);
 
+/*  Publish total events to stream at rate a second, one per request,
+    each with its send time (ef_time_mono_ns, in decimal) as payload: the
+    latency benchmarks' producer. It sleeps to each send time (a spinning
+    producer would take one of the machine's cores from the broker) and
+    waits for the acknowledgements at the end. 0, or -1 when a publish
+    could not be sent. */
+int bench_publish_paced (ef_client_t *c, const char *stream, const char *type,
+                         uint64_t rate, uint64_t total);
+
 #endif
