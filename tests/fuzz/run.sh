@@ -6,7 +6,8 @@
 # it finds in build-fuzz/fuzz-corpus/<target>; crashes, leaks, timeouts
 # (10 s an input) and out-of-memory inputs land in build-fuzz/fuzz-out/
 # with each target's log (an input is a timeout after FUZZ_TIMEOUT
-# seconds, 10 by default: libFuzzer measures wall-clock time, so on a
+# seconds, 10 by default, and reported as slow after as long: libFuzzer
+# measures wall-clock time, so on a
 # machine busy with other work, or with the fuzzer niced, give it more,
 # e.g. FUZZ_TIMEOUT=300). Prints one line per target: its time, the
 # inputs run, libFuzzer's coverage (cov: edges, ft: features), the
@@ -47,7 +48,7 @@ for t in "${targets[@]}"; do
   start=$(date +%s)
   rc=0
   "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" \
-    -timeout="${FUZZ_TIMEOUT:-10}" \
+    -timeout="${FUZZ_TIMEOUT:-10}" -report_slow_units="${FUZZ_TIMEOUT:-10}" \
     -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$build/fuzz-out/$t-" \
     "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
