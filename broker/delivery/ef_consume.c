@@ -23,10 +23,13 @@
 #define S_MAX_FETCH   EF_MAX_FETCH   /* the codec refuses more */
 #define S_MAX_TIMEOUT EF_MAX_WAIT_MS /* likewise */
 #define S_MAX_SUBS    10000
-#define S_PUSH_MAX    1000
-#define S_BUCKETS     256  /* a power of two */
-#define S_MAX_MEMBERS 4096 /* beyond: leases expire in their own time */
-#define S_PING_MS     1000
+/*  One org may hold a quarter of them: registration is open, and one
+    tenant's subscriptions must not leave none for the others. */
+#define S_MAX_SUBS_ORG (S_MAX_SUBS / 4)
+#define S_PUSH_MAX     1000
+#define S_BUCKETS      256  /* a power of two */
+#define S_MAX_MEMBERS  4096 /* beyond: leases expire in their own time */
+#define S_PING_MS      1000
 /*  Subscriptions are pinged too, ten times less often than members: one
     whose connection went while it had no credit left would otherwise
     never be sent anything again, and would stay (and count against
@@ -55,6 +58,7 @@ typedef struct s_sub {
     uint64_t credit;
     int64_t last_ping; /* mono ms */
     int slim;          /* slim pages (protocol.md, Event) */
+    uint32_t org;
 } s_sub_t;
 
 struct ef_consume {
@@ -899,6 +903,18 @@ s_sub_find (ef_consume_t *self, zmq_msg_t *peer, uint64_t id)
     return NULL;
 }
 
+/*  The subscriptions org holds (a walk over all: subscribing is rare
+    next to what a subscription then receives). */
+static uint32_t
+s_org_subs (const ef_consume_t *self, uint32_t org)
+{
+    uint32_t n = 0;
+    for (size_t b = 0; b < S_BUCKETS; b++)
+        for (const s_sub_t *sub = self->subs[b]; sub; sub = sub->next)
+            n += sub->org == org;
+    return n;
+}
+
 int
 ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
@@ -909,6 +925,10 @@ ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w, const char **why)
     if (self->nsubs >= S_MAX_SUBS) {
         *why = "too many subscriptions on this broker";
         return EF_EUNAVAILABLE;
+    }
+    if (s_org_subs (self, w->org) >= S_MAX_SUBS_ORG) {
+        *why = "the org holds as many subscriptions as it may on this broker";
+        return EF_EQUOTA;
     }
     ef_group_t *g = malloc (sizeof *g);
     s_sub_t *sub = calloc (1, sizeof *sub);
@@ -926,6 +946,7 @@ ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w, const char **why)
     sub->credit = w->req.credit;
     sub->last_ping = ef_time_mono_ms ();
     sub->slim = w->req.slim;
+    sub->org = w->org;
     s_sub_t **bucket = &self->subs[s.num & (S_BUCKETS - 1)];
     sub->next = *bucket;
     *bucket = sub;

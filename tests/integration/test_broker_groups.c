@@ -32,6 +32,7 @@
 #include <cmocka.h>
 
 #define MAX_GOT 4096
+#define WAIT_MS 20000 /* a deadline for what must happen, not a timing */
 
 static char s_dir[256];
 static h_broker_t s_broker;
@@ -1221,6 +1222,50 @@ test_push_respects_credit_and_delivers_everything_in_order (void **st)
     free (got);
 }
 
+/*  One org may hold a quarter of the broker's 10,000 subscriptions; the
+    next is refused with QUOTA, and another org still subscribes. (The
+    org filling its share is a new one: subscriptions outlive their
+    connection until the broker's next ping to it.) */
+static void
+test_one_org_holds_at_most_a_quarter_of_the_subscriptions (void **st)
+{
+    (void)st;
+    static char jwt[1024];
+    h_new_org (s_admin, jwt, sizeof jwt, "quota-subs@example.com", "subs-corp");
+    ef_client_t *o = h_client (&s_broker);
+    assert_non_null (o);
+    ef_client_set_jwt (o, jwt);
+    ef_client_set_max_inflight (o, 3000);
+    const ef_reply_t *rep;
+    ef_request_t mk = {0};
+    mk.cmd = EF_CMD_CREATE_STREAM;
+    mk.name = ef_str ("subs-quota");
+    assert_int_equal (ef_client_call (o, &mk, &rep), 0);
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_SUBSCRIBE;
+    req.stream = ef_str ("subs-quota");
+    req.group = ef_str ("q");
+    req.credit = 1;
+    for (int i = 0; i < 2500; i++)
+        assert_int_equal (ef_client_send (o, &req), 0);
+    assert_int_equal (ef_client_flush (o, WAIT_MS), 0);
+    assert_int_equal (ef_client_call (o, &req, &rep), EF_EQUOTA);
+    ef_client_destroy (&o);
+
+    /* the others' subscriptions are not counted against theirs (a new
+       request: the client filled in its own token in that one) */
+    s_create ("subs-quota");
+    ef_client_t *c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_request_t ours = {0};
+    ours.cmd = EF_CMD_SUBSCRIBE;
+    ours.stream = ef_str ("subs-quota");
+    ours.group = ef_str ("q");
+    ours.credit = 1;
+    assert_int_equal (ef_client_call (c, &ours, &rep), 0);
+    ef_client_destroy (&c);
+}
+
 /*  s_collect, asking to stop after every 7th event. */
 static int
 s_collect_stop7 (void *arg, const ef_event_t *ev)
@@ -1395,6 +1440,8 @@ main (void)
         cmocka_unit_test (test_group_state_survives_a_kill9),
         cmocka_unit_test (
             test_push_respects_credit_and_delivers_everything_in_order),
+        cmocka_unit_test (
+            test_one_org_holds_at_most_a_quarter_of_the_subscriptions),
         cmocka_unit_test (
             test_push_stopped_mid_frame_hands_the_rest_over_next_time),
         cmocka_unit_test (
