@@ -274,9 +274,9 @@ ef_proto_opt_str (ef_mpr_t *r, ef_str_t *s)
     return ef_mpr_str (r, s);
 }
 
-/*  A string, inline where it is a fixstr or a str8 (every key, and most
-    values of a record), else ef_mpr_str: a page of 1000 events reads
-    some 30,000 of them. */
+/*  A string, inline where it is a fixstr (every key, and most values of
+    a record), else ef_mpr_str: a page of 1000 events reads some 30,000
+    of them. */
 static inline int
 s_read_str (ef_mpr_t *r, ef_str_t *s)
 {
