@@ -393,6 +393,7 @@ typedef struct {
     size_t why_len;
     size_t max;   /* the most the document may take as compact text */
     size_t *size; /* what it takes now (kept only when max is bounded) */
+    size_t *work; /* bytes copied, measured and compared so far */
 } s_ctx_t;
 
 static int
@@ -680,6 +681,28 @@ s_value_size (const s_ctx_t *c, const json_t *v)
     return c->max == SIZE_MAX ? 0 : s_size (v, c->max);
 }
 
+/*  Count bytes of work (values copied, measured or compared) against the
+    patch's budget, EF_PATCH_WORK_FACTOR × max: EF_ETOOBIG once it is
+    spent. The document stays within max, but an operation may copy all
+    of it: without the budget, copying the root aside and removing it
+    again, over and over, costs the operations times max. */
+static int
+s_spend (const s_ctx_t *c, const s_ptr_t *p, size_t bytes)
+{
+    if (c->max == SIZE_MAX)
+        return 0;
+    size_t budget = c->max > SIZE_MAX / EF_PATCH_WORK_FACTOR
+                        ? SIZE_MAX
+                        : c->max * EF_PATCH_WORK_FACTOR;
+    if (bytes > budget - *c->work)
+        return s_fail (c, EF_ETOOBIG, p,
+                       "the patch would copy or compare more than %zu bytes "
+                       "(%d times the most a document may take)",
+                       budget, EF_PATCH_WORK_FACTOR);
+    *c->work += bytes;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- operations */
 
 /*  RFC 6902 section 4.1, first half: find where a value of nesting depth
@@ -759,7 +782,8 @@ s_apply_op (const s_ctx_t *c, json_t **root)
     int rc;
     switch (op->kind) {
     case S_ADD:
-        if ((rc = s_place (c, *root, &op->path, op->depth, op->size, &to)))
+        if ((rc = s_spend (c, &op->path, op->size)) ||
+            (rc = s_place (c, *root, &op->path, op->depth, op->size, &to)))
             return rc;
         if (!(v = json_deep_copy (op->value)))
             return s_fail (c, EF_ENOMEM, &op->path, "out of memory");
@@ -771,13 +795,18 @@ s_apply_op (const s_ctx_t *c, json_t **root)
         if (!s.parent)
             return s_fail (c, EF_ECONFLICT, &op->path,
                            "cannot remove the whole document");
-        s_shrink (c, &s, s_value_size (c, s.value));
+        vsize = s_value_size (c, s.value);
+        if ((rc = s_spend (c, &op->path, vsize)))
+            return rc;
+        s_shrink (c, &s, vsize);
         s_detach (&s);
         return 0;
 
     case S_REPLACE:
         if ((rc = s_resolve_existing (c, *root, &op->path, &s)) ||
             (rc = s_check_depth (c, &op->path, op->depth)) ||
+            (rc = s_spend (c, &op->path,
+                           s_value_size (c, s.value) + op->size)) ||
             (rc = s_grow (c, &op->path, &s, op->size, 1)))
             return rc;
         if (!(v = json_deep_copy (op->value)))
@@ -804,6 +833,8 @@ s_apply_op (const s_ctx_t *c, json_t **root)
         /*  RFC 6902 section 4.4: a remove at from, then an add at path
             evaluated on the document without the value. */
         vsize = s_value_size (c, s.value);
+        if ((rc = s_spend (c, &op->from, 2 * vsize))) /* measure, depth */
+            return rc;
         v = json_incref (s.value);
         if (s.parent) {
             s_shrink (c, &s, vsize);
@@ -821,17 +852,20 @@ s_apply_op (const s_ctx_t *c, json_t **root)
         if ((rc = s_resolve_existing (c, *root, &op->from, &s)))
             return rc;
         /*  Measured and placed before the copy is made: a copy that
-            would make the document too large is never built. */
-        if ((rc = s_place (c, *root, &op->path,
-                           s_depth (s.value, EF_PATCH_MAX_DEPTH),
-                           s_value_size (c, s.value), &to)))
+            would make the document too large, or the patch's work too
+            much, is never built. */
+        vsize = s_value_size (c, s.value);
+        if ((rc = s_spend (c, &op->from, 3 * vsize)) || /* size, depth, copy */
+            (rc = s_place (c, *root, &op->path,
+                           s_depth (s.value, EF_PATCH_MAX_DEPTH), vsize, &to)))
             return rc;
         if (!(v = json_deep_copy (s.value)))
             return s_fail (c, EF_ENOMEM, &op->path, "out of memory");
         return s_put (c, root, &op->path, &to, v);
 
     case S_TEST:
-        if ((rc = s_resolve_existing (c, *root, &op->path, &s)))
+        if ((rc = s_resolve_existing (c, *root, &op->path, &s)) ||
+            (rc = s_spend (c, &op->path, op->size)))
             return rc;
         if (!s_equal (s.value, op->value))
             return s_fail (c, EF_ECONFLICT, &op->path,
@@ -841,15 +875,36 @@ s_apply_op (const s_ctx_t *c, json_t **root)
     return s_fail (c, EF_EINTERNAL, &op->path, "unknown op kind");
 }
 
+/*  Check a document before a patch runs on it: it nests at most
+    EF_PATCH_MAX_DEPTH (json_deep_copy recurses) and, when max is bounded,
+    takes at most max bytes, which *size receives. 0 or EF_ETOOBIG. */
+static int
+s_check_doc (const json_t *doc, size_t max, size_t *size, char *why,
+             size_t why_len)
+{
+    *size = 0;
+    if (s_depth (doc, EF_PATCH_MAX_DEPTH) > EF_PATCH_MAX_DEPTH) {
+        s_say (why, why_len, "document nests deeper than %d",
+               EF_PATCH_MAX_DEPTH);
+        return EF_ETOOBIG;
+    }
+    if (max != SIZE_MAX && (*size = s_size (doc, max)) > max) {
+        s_say (why, why_len, "document is larger than %zu bytes", max);
+        return EF_ETOOBIG;
+    }
+    return 0;
+}
+
 /*  Run every operation on *root, a document we own of size bytes (when
-    max is bounded). On failure *root may be half patched; the caller
-    throws it away. */
+    max is bounded), within max and the work budget. On failure *root may
+    be half patched; the caller throws it away. */
 static int
 s_apply_all (const ef_patch_t *self, json_t **root, size_t max, size_t size,
              char *why, size_t why_len)
 {
+    size_t work = 0;
     for (size_t i = 0; i < self->nops; i++) {
-        s_ctx_t c = {&self->ops[i], i, why, why_len, max, &size};
+        s_ctx_t c = {&self->ops[i], i, why, why_len, max, &size, &work};
         int rc = s_apply_op (&c, root);
         if (rc)
             return rc;
@@ -858,8 +913,8 @@ s_apply_all (const ef_patch_t *self, json_t **root, size_t max, size_t size,
 }
 
 int
-ef_patch_apply (const ef_patch_t *self, const char *doc, size_t len, char **out,
-                size_t *out_len, char *why, size_t why_len)
+ef_patch_apply (const ef_patch_t *self, const char *doc, size_t len, size_t max,
+                char **out, size_t *out_len, char *why, size_t why_len)
 {
     assert (self && out && (doc || len == 0));
     *out = NULL;
@@ -876,7 +931,10 @@ ef_patch_apply (const ef_patch_t *self, const char *doc, size_t len, char **out,
         return json_error_code (&jerr) == json_error_out_of_memory ? EF_ENOMEM
                                                                    : EF_EINVAL;
     }
-    int rc = s_apply_all (self, &root, SIZE_MAX, 0, why, why_len);
+    size_t size;
+    int rc = s_check_doc (root, max, &size, why, why_len);
+    if (rc == 0)
+        rc = s_apply_all (self, &root, max, size, why, why_len);
     if (rc == 0) {
         *out = json_dumps (root, JSON_COMPACT | JSON_ENCODE_ANY |
                                      JSON_REAL_PRECISION (17));
@@ -902,14 +960,9 @@ ef_patch_apply_json (const ef_patch_t *self, const json_t *doc, size_t max,
     if (!doc) {
         rc = EF_EINVAL;
         s_say (why, why_len, "no document");
-    } else if (s_depth (doc, EF_PATCH_MAX_DEPTH) > EF_PATCH_MAX_DEPTH) {
-        rc = EF_ETOOBIG;
-        s_say (why, why_len, "document nests deeper than %d",
-               EF_PATCH_MAX_DEPTH);
-    } else if (max != SIZE_MAX && (size = s_size (doc, max)) > max) {
-        rc = EF_ETOOBIG;
-        s_say (why, why_len, "document is larger than %zu bytes", max);
-    } else if (!(root = json_deep_copy (doc))) {
+    } else if ((rc = s_check_doc (doc, max, &size, why, why_len)))
+        ;
+    else if (!(root = json_deep_copy (doc))) {
         rc = EF_ENOMEM;
         s_say (why, why_len, "out of memory");
     } else if ((rc = s_apply_all (self, &root, max, size, why, why_len))) {

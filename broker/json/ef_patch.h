@@ -27,6 +27,9 @@
 
 #define EF_PATCH_MAX_OPS   1000 /* operations in one patch document */
 #define EF_PATCH_MAX_DEPTH 2048 /* nesting of a document, as jansson parses */
+/*  A patch applied under a bound max may copy, measure and compare at
+    most this many times max bytes in all (see ef_patch_apply_json). */
+#define EF_PATCH_WORK_FACTOR 4
 
 typedef struct ef_patch ef_patch_t;
 
@@ -58,6 +61,8 @@ void ef_patch_destroy (ef_patch_t **self_p);
     doc:     the document as JSON text (any JSON value at the root), len
              bytes, not necessarily NUL-terminated; may be NULL only when
              len is 0. When a member name appears twice, the last one wins.
+    max:     as for ef_patch_apply_json: the bound on every document on
+             the way and on the patch's work; SIZE_MAX for none.
     out:     on success, receives a new compact JSON text of the result,
              NUL-terminated, owned by the caller (free it with free());
              on failure, receives NULL. Numbers are written with 17
@@ -75,11 +80,13 @@ void ef_patch_destroy (ef_patch_t **self_p);
     path of add, move and copy, where it appends; leading zeros are not
     allowed), a path through a string, number, boolean or null, moving a
     value into one of its own children, removing the root; EF_ETOOBIG
-    when the result would nest deeper than EF_PATCH_MAX_DEPTH; EF_ENOMEM.
+    when the result would nest deeper than EF_PATCH_MAX_DEPTH or go past
+    max (see ef_patch_apply_json); EF_ENOMEM.
     On any failure the document is unchanged and nothing is returned.
     Thread-safe. */
 int ef_patch_apply (const ef_patch_t *self, const char *doc, size_t len,
-                    char **out, size_t *out_len, char *why, size_t why_len);
+                    size_t max, char **out, size_t *out_len, char *why,
+                    size_t why_len);
 
 /*  Apply a patch to a jansson value, as ef_patch_apply does to text,
     keeping the document within max bytes.
@@ -92,13 +99,21 @@ int ef_patch_apply (const ef_patch_t *self, const char *doc, size_t len,
              works out the size it leads to before it copies or adds
              anything, so a patch that would exceed max (k copies of the
              root double it k times) fails without building the large
-             document.
+             document. Under a bound the patch also has a work budget:
+             the bytes its operations copy, measure and compare (a copy
+             of v costs 3 times v's size: measured, its depth, copied; a
+             move 2; a remove or test 1; replace the old value and the
+             new) add up to at most EF_PATCH_WORK_FACTOR × max, else
+             EF_ETOOBIG. A document within max can still be copied aside
+             and removed again once per operation; the budget keeps that
+             to a few times what one event may carry.
     err:     if not NULL, receives 0 on success or the error code.
     why:     as for ef_patch_compile.
     Returns the patched copy, a new reference owned by the caller
     (json_decref), or NULL with EF_EINVAL (doc is NULL), EF_ECONFLICT,
-    EF_ETOOBIG (doc or the result nests deeper than EF_PATCH_MAX_DEPTH, or
-    doc or a document on the way is larger than max) or EF_ENOMEM, with
+    EF_ETOOBIG (doc or the result nests deeper than EF_PATCH_MAX_DEPTH,
+    doc or a document on the way is larger than max, or the work budget
+    is spent) or EF_ENOMEM, with
     the same meanings as for ef_patch_apply. Thread-safe. */
 json_t *ef_patch_apply_json (const ef_patch_t *self, const json_t *doc,
                              size_t max, int *err, char *why, size_t why_len);

@@ -1,10 +1,10 @@
 /*  patch.c: fuzz target for JSON Patch (broker/json/ef_patch.c): the
     input is a patch's text, a NUL byte and a document's text (no NUL: the
-    document is {}). The patch is compiled and applied to the text and,
-    when jansson reads the document, to the parsed value under a size
-    bound. Properties: the value given to ef_patch_apply_json is left as
-    it was; its result is within the bound; when both ways succeed they
-    give equal values. */
+    document is {}). The patch is compiled and applied, under one size
+    bound (and so one work budget), to the text and, when jansson reads
+    the document, to the parsed value. Properties: the value given to
+    ef_patch_apply_json is left as it was; its result is within the bound;
+    when both ways succeed they give equal values. */
 #include <string.h>
 
 #include <jansson.h>
@@ -49,7 +49,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     }
     char *out = NULL;
     size_t out_len = 0;
-    int rc = ef_patch_apply (p, doc, dlen, &out, &out_len, why, sizeof why);
+    int rc =
+        ef_patch_apply (p, doc, dlen, S_MAX, &out, &out_len, why, sizeof why);
     FZ_CHECK ((rc == 0) == (out != NULL));
     if (rc == 0) {
         json_t *got =

@@ -846,8 +846,9 @@ test_route_hop_limit (void **state)
 
 /*  A transform whose copies of the root double the document sixteen
     times fails the event at the max_payload bound (1 MiB) instead of
-    building 64 MB; a patch of more than 64 operations is refused when the
-    pipeline is set. */
+    building 64 MB; one that copies the document aside and removes it
+    again, over and over, fails at its work budget; a patch of more than
+    64 operations is refused when the pipeline is set. */
 static void
 test_transform_growth_is_capped (void **state)
 {
@@ -870,6 +871,29 @@ test_transform_growth_is_capped (void **state)
     json_t *l = s_dlq ((const char *const[]){"list", "--stream", "amp", NULL});
     assert_int_equal (json_array_size (json_object_get (l, "items")), 1);
     json_decref (l);
+
+    /* within the size bound, copying the document aside and removing
+       it again 32 times: the work budget (4 × max_payload) ends it */
+    char loop[4096] = "[{\"type\":\"transform\",\"patch\":[";
+    for (int i = 0; i < 32; i++)
+        snprintf (loop + strlen (loop), sizeof loop - strlen (loop),
+                  "%s{\"op\":\"copy\",\"from\":\"\",\"path\":\"/x\"},"
+                  "{\"op\":\"remove\",\"path\":\"/x\"}",
+                  i ? "," : "");
+    strcat (loop, "]}]");
+    assert_int_equal (s_create ("loop", NULL, loop), 0);
+    size_t big = 300 * 1000;
+    char *doc = malloc (big + 1);
+    assert_non_null (doc);
+    memset (doc, 'x', big);
+    memcpy (doc, "{\"s\":\"", 6);
+    memcpy (doc + big - 2, "\"}", 3);
+    seq = s_pub ("loop", doc);
+    free (doc);
+    s = s_wait ("loop", seq, "FAILED");
+    assert_non_null (strstr (s.last_error, "patch[6] copy from \"\": the "
+                                           "patch would copy or compare more "
+                                           "than 4194304 bytes"));
 
     char many[8192] = "[{\"type\":\"transform\",\"patch\":[";
     for (int i = 0; i < 65; i++)

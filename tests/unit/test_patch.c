@@ -56,8 +56,8 @@ s_expect (const char *doc, const char *patch, const char *expect)
     char why[256];
     char *out = NULL;
     size_t out_len = 0;
-    int rc =
-        ef_patch_apply (p, doc, strlen (doc), &out, &out_len, why, sizeof why);
+    int rc = ef_patch_apply (p, doc, strlen (doc), SIZE_MAX, &out, &out_len,
+                             why, sizeof why);
     if (rc != 0)
         fail_msg ("apply failed (%d): %s", rc, why);
     assert_non_null (out);
@@ -108,8 +108,8 @@ s_expect_fail (const char *doc, const char *patch, int code, const char *needle)
     char why[256];
     char *out = (char *)"junk";
     size_t out_len = 99;
-    int rc =
-        ef_patch_apply (p, doc, strlen (doc), &out, &out_len, why, sizeof why);
+    int rc = ef_patch_apply (p, doc, strlen (doc), SIZE_MAX, &out, &out_len,
+                             why, sizeof why);
     if (rc != code)
         fail_msg ("apply gave %d, want %d (%s) for %s", rc, code, why, patch);
     assert_null (out);
@@ -384,8 +384,8 @@ test_compile_limits_the_number_of_operations (void **state)
         if (n == EF_PATCH_MAX_OPS) {
             assert_non_null (p);
             char *out = NULL;
-            assert_int_equal (ef_patch_apply (p, "0", 1, &out, NULL, NULL, 0),
-                              0);
+            assert_int_equal (
+                ef_patch_apply (p, "0", 1, SIZE_MAX, &out, NULL, NULL, 0), 0);
             assert_string_equal (out, "0");
             free (out);
             ef_patch_destroy (&p);
@@ -407,8 +407,9 @@ test_compile_takes_text_that_is_not_nul_terminated (void **state)
     assert_non_null (p);
     char *out = NULL;
     size_t len = 0;
-    assert_int_equal (
-        ef_patch_apply (p, "{\"a\":1,\"b\":2}xx", 13, &out, &len, NULL, 0), 0);
+    assert_int_equal (ef_patch_apply (p, "{\"a\":1,\"b\":2}xx", 13, SIZE_MAX,
+                                      &out, &len, NULL, 0),
+                      0);
     assert_string_equal (out, "{\"b\":2}");
     assert_int_equal (len, 7);
     free (out);
@@ -451,14 +452,16 @@ test_apply_refuses_a_document_that_is_not_json (void **state)
     char why[128];
     char *out = (char *)"junk";
     assert_int_equal (
-        ef_patch_apply (p, "{\"a\":", 5, &out, NULL, why, sizeof why),
+        ef_patch_apply (p, "{\"a\":", 5, SIZE_MAX, &out, NULL, why, sizeof why),
         EF_EINVAL);
     assert_null (out);
     assert_non_null (strstr (why, "document is not JSON"));
-    assert_int_equal (ef_patch_apply (p, "", 0, &out, NULL, why, sizeof why),
-                      EF_EINVAL);
-    assert_int_equal (ef_patch_apply (p, NULL, 0, &out, NULL, why, sizeof why),
-                      EF_EINVAL);
+    assert_int_equal (
+        ef_patch_apply (p, "", 0, SIZE_MAX, &out, NULL, why, sizeof why),
+        EF_EINVAL);
+    assert_int_equal (
+        ef_patch_apply (p, NULL, 0, SIZE_MAX, &out, NULL, why, sizeof why),
+        EF_EINVAL);
     int err = 0;
     assert_null (
         ef_patch_apply_json (p, NULL, SIZE_MAX, &err, why, sizeof why));
@@ -702,7 +705,8 @@ test_numbers_and_strings_survive_the_round_trip (void **state)
     char *out = NULL;
     size_t len = 0;
     assert_int_equal (
-        ef_patch_apply (p, doc, strlen (doc), &out, &len, NULL, 0), 0);
+        ef_patch_apply (p, doc, strlen (doc), SIZE_MAX, &out, &len, NULL, 0),
+        0);
     json_error_t e;
     json_t *got = json_loads (out, JSON_ALLOW_NUL, &e);
     assert_non_null (got);
@@ -748,7 +752,8 @@ test_results_never_nest_deeper_than_the_parser_reads (void **state)
     ef_patch_t *p = s_compile (patch);
     char *out = NULL;
     assert_int_equal (
-        ef_patch_apply (p, doc, strlen (doc), &out, NULL, NULL, 0), 0);
+        ef_patch_apply (p, doc, strlen (doc), SIZE_MAX, &out, NULL, NULL, 0),
+        0);
     json_error_t e;
     json_t *again = json_loads (out, 0, &e);
     assert_non_null (again);
@@ -760,9 +765,9 @@ test_results_never_nest_deeper_than_the_parser_reads (void **state)
     p = s_compile (patch);
     char why[512];
     out = NULL;
-    assert_int_equal (
-        ef_patch_apply (p, doc, strlen (doc), &out, NULL, why, sizeof why),
-        EF_ETOOBIG);
+    assert_int_equal (ef_patch_apply (p, doc, strlen (doc), SIZE_MAX, &out,
+                                      NULL, why, sizeof why),
+                      EF_ETOOBIG);
     assert_null (out);
     assert_non_null (strstr (why, "nest deeper"));
     ef_patch_destroy (&p);
@@ -771,14 +776,15 @@ test_results_never_nest_deeper_than_the_parser_reads (void **state)
         double its depth; into the root it adds one level, which fits. */
     sprintf (patch, "[{\"op\":\"copy\",\"from\":\"\",\"path\":\"%s\"}]", path);
     p = s_compile (patch);
-    assert_int_equal (
-        ef_patch_apply (p, doc, strlen (doc), &out, NULL, why, sizeof why),
-        EF_ETOOBIG);
+    assert_int_equal (ef_patch_apply (p, doc, strlen (doc), SIZE_MAX, &out,
+                                      NULL, why, sizeof why),
+                      EF_ETOOBIG);
     assert_null (out);
     ef_patch_destroy (&p);
     p = s_compile ("[{\"op\":\"copy\",\"from\":\"\",\"path\":\"/-\"}]");
     assert_int_equal (
-        ef_patch_apply (p, doc, strlen (doc), &out, NULL, NULL, 0), 0);
+        ef_patch_apply (p, doc, strlen (doc), SIZE_MAX, &out, NULL, NULL, 0),
+        0);
     free (out);
     ef_patch_destroy (&p);
 
@@ -795,13 +801,15 @@ test_reasons_are_truncated_to_the_buffer (void **state)
     char why[8];
     memset (why, 'x', sizeof why);
     char *out = NULL;
-    assert_int_equal (ef_patch_apply (p, "{}", 2, &out, NULL, why, sizeof why),
-                      EF_ECONFLICT);
+    assert_int_equal (
+        ef_patch_apply (p, "{}", 2, SIZE_MAX, &out, NULL, why, sizeof why),
+        EF_ECONFLICT);
     assert_int_equal (strlen (why), sizeof why - 1);
-    assert_int_equal (ef_patch_apply (p, "{}", 2, &out, NULL, why, 0),
+    assert_int_equal (ef_patch_apply (p, "{}", 2, SIZE_MAX, &out, NULL, why, 0),
                       EF_ECONFLICT);
-    assert_int_equal (ef_patch_apply (p, "{}", 2, &out, NULL, NULL, 0),
-                      EF_ECONFLICT);
+    assert_int_equal (
+        ef_patch_apply (p, "{}", 2, SIZE_MAX, &out, NULL, NULL, 0),
+        EF_ECONFLICT);
     ef_patch_destroy (&p);
 }
 
@@ -821,8 +829,8 @@ s_worker (void *arg)
                        "\"copy\":{\"k\":\"v\",\"n\":{\"deep\":[true]}}}";
     for (int i = 0; i < 500; i++) {
         char *out = NULL;
-        if (ef_patch_apply (w->patch, doc, strlen (doc), &out, NULL, NULL, 0) !=
-                0 ||
+        if (ef_patch_apply (w->patch, doc, strlen (doc), SIZE_MAX, &out, NULL,
+                            NULL, 0) != 0 ||
             strcmp (out, want) != 0)
             w->failures++;
         free (out);
@@ -975,6 +983,52 @@ test_bounded_copies_of_the_root_stop_at_the_bound (void **state)
     ef_patch_destroy (&p);
 }
 
+/*  The document stays within the bound, yet each operation copies all of
+    it aside and the next removes the copy: the work budget
+    (EF_PATCH_WORK_FACTOR × max bytes copied, measured, compared) ends the
+    patch with EF_ETOOBIG long before its 64 operations, and says why; the
+    text form does the same. Under no bound it runs to the end. */
+static void
+test_bounded_work_stops_copy_and_remove_loops (void **state)
+{
+    (void)state;
+    char patch[4096] = "[";
+    for (int i = 0; i < 32; i++)
+        snprintf (patch + strlen (patch), sizeof patch - strlen (patch),
+                  "%s{\"op\":\"copy\",\"from\":\"\",\"path\":\"/x\"},"
+                  "{\"op\":\"remove\",\"path\":\"/x\"}",
+                  i ? "," : "");
+    strcat (patch, "]");
+    ef_patch_t *p = s_compile (patch);
+    assert_int_equal (ef_patch_ops (p), 64);
+    /* {"s":"xxx…"}: 4000 bytes; the bound 10000 holds it and one copy */
+    char doc[4001];
+    memset (doc, 'x', sizeof doc);
+    memcpy (doc, "{\"s\":\"", 6);
+    memcpy (doc + 4000 - 2, "\"}", 3);
+    json_t *in = s_parse (doc);
+    int err = 0;
+    char why[256];
+    assert_null (ef_patch_apply_json (p, in, 10000, &err, why, sizeof why));
+    assert_int_equal (err, EF_ETOOBIG);
+    /* each copy costs 3 × 4000, each remove of the copy 4000: the third
+       copy would bring the work to 44000, past 40000 */
+    assert_non_null (strstr (why, "patch[4] copy from \"\""));
+    assert_non_null (strstr (why, "more than 40000 bytes"));
+    char *out = (char *)"";
+    assert_int_equal (ef_patch_apply (p, doc, strlen (doc), 10000, &out, NULL,
+                                      why, sizeof why),
+                      EF_ETOOBIG);
+    assert_null (out);
+    assert_non_null (strstr (why, "patch[4] copy"));
+    json_t *res = ef_patch_apply_json (p, in, SIZE_MAX, &err, why, sizeof why);
+    assert_non_null (res);
+    assert_true (json_equal (res, in));
+    json_decref (res);
+    json_decref (in);
+    ef_patch_destroy (&p);
+}
+
 int
 main (void)
 {
@@ -1018,6 +1072,7 @@ main (void)
         cmocka_unit_test (test_bounded_size_is_exact),
         cmocka_unit_test (test_bounded_refuses_a_document_over_the_bound),
         cmocka_unit_test (test_bounded_copies_of_the_root_stop_at_the_bound),
+        cmocka_unit_test (test_bounded_work_stops_copy_and_remove_loops),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
