@@ -136,10 +136,9 @@ s_type_is (ef_store_txn_t *txn, const ef_dead_t *d, ef_str_t type)
 {
     ef_str_t rec;
     ef_event_t ev = {0};
-    char id[EF_UUID_STRLEN + 1];
     if (ef_store_event_get (txn, d->num, d->seq, &rec))
         return 0;
-    return ef_record_read (rec, &ev, id) == 0 && ev.type.len == type.len &&
+    return ef_record_read (rec, &ev, NULL) == 0 && ev.type.len == type.len &&
            memcmp (ev.type.ptr, type.ptr, type.len) == 0;
 }
 

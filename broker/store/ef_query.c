@@ -422,8 +422,7 @@ s_matches (const ef_request_t *req, const ef_search_t *search,
     if (!ef_str_set (req->type) && !ef_str_set (req->source) && !search)
         return 1;
     ef_event_t ev = {0};
-    char id[EF_UUID_STRLEN + 1];
-    if (ef_record_read (record, &ev, id))
+    if (ef_record_read (record, &ev, NULL))
         return 0;
     if (ef_str_set (req->type) &&
         (ev.type.len != req->type.len ||

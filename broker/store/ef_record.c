@@ -210,8 +210,10 @@ ef_record_read (ef_str_t record, ef_event_t *ev,
     }
     if (s_parse (record, &c))
         return EF_ESTORE;
-    ef_uuid_format ((const ef_uuid_t *)c.id, id_text);
-    ev->event_id = (ef_str_t){id_text, EF_UUID_STRLEN};
+    if (id_text) {
+        ef_uuid_format ((const ef_uuid_t *)c.id, id_text);
+        ev->event_id = (ef_str_t){id_text, EF_UUID_STRLEN};
+    }
     ev->type = s_text (&c, S_TYPE, 1, EF_STR_NULL);
     ev->version = (uint32_t)c.version;
     ev->occurred_at = c.occurred_at;

@@ -44,8 +44,9 @@ void ef_record_write (ef_buf_t *b, const ef_event_t *ev, const ef_uuid_t *id);
 
 /*  Read record (either form) into ev's record fields (the rest of ev is
     left as it is). Strings point into record, but a compact record's
-    event_id, which is written into id_text. 0, or EF_ESTORE when record
-    is neither form. */
+    event_id, which is written into id_text (NULL: a compact record's
+    event_id is left as it is, for readers that do not need it). 0, or
+    EF_ESTORE when record is neither form. */
 int ef_record_read (ef_str_t record, ef_event_t *ev,
                     char id_text[EF_UUID_STRLEN + 1]);
 

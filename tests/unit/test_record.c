@@ -123,6 +123,13 @@ test_compact_records_give_back_the_codecs_bytes (void **state)
         assert_int_equal (out.len, pairs.len);
         assert_memory_equal (out.data, pairs.data, pairs.len);
 
+        /* without the id's text (readers that do not need it) */
+        ef_event_t quick = {0};
+        assert_int_equal (ef_record_read (rec, &quick, NULL), 0);
+        assert_null (quick.event_id.ptr);
+        assert_true (quick.payload.ptr == back.payload.ptr &&
+                     quick.payload.len == back.payload.len);
+
         ef_uuid_t got;
         assert_int_equal (ef_record_id (rec, &got), 0);
         assert_memory_equal (got.b, id.b, 16);
