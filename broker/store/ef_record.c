@@ -1,5 +1,5 @@
 /*  ef_record.c: the stored form of an event's record (see ef_record.h).
-    Field names and the id's text cost ~130 bytes of a 200-byte event:
+    Field names and the id's text cost ~150 bytes of a 200-byte event:
     the compact form keeps neither, and turns back into the reply's pairs
     as a page is written (replay reads it once per event, so the pairs
     are written by hand here rather than through the codec's tables; the
@@ -296,8 +296,12 @@ ef_record_write_pairs (ef_buf_t *out, ef_str_t record)
         return 0;
     }
     s_compact_t c;
-    if (s_parse (record, &c))
+    if (s_parse (record, &c)) {
+        /* the reply's map stays whole: its pairs, with nothing in them */
+        ef_event_t none = {0};
+        ef_proto_write_event_record (out, &none);
         return EF_ESTORE;
+    }
     /* the keys (116 bytes), the id's text (38), three numbers (27), a
        default source and nils (11), and the record's strings as stored */
     if (ef_buf_reserve (out, (size_t)record.len + 256)) {

@@ -51,9 +51,10 @@ int ef_record_read (ef_str_t record, ef_event_t *ev,
                     char id_text[EF_UUID_STRLEN + 1]);
 
 /*  Append record's 9 pairs as replies carry them: the same bytes as
-    ef_proto_write_event_record of what ef_record_read reads. A record
-    that is neither form appends nothing and returns EF_ESTORE; else 0
-    (a failed growth sets out->oom). */
+    ef_proto_write_event_record of what ef_record_read reads. A compact
+    record that does not parse appends the pairs of an empty event (the
+    reply stays well-formed) and returns EF_ESTORE; else 0 (a failed
+    growth sets out->oom). */
 int ef_record_write_pairs (ef_buf_t *out, ef_str_t record);
 
 /*  The event id of record into id: 0, or EF_EINVAL when it has none. */
