@@ -14,6 +14,7 @@
 #include "ef_consume.h"
 #include "ef_groups.h"
 #include "ef_query.h"
+#include "ef_record.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -667,7 +668,7 @@ s_seq_at (ef_store_txn_t *txn, uint32_t num, uint64_t first, uint64_t last,
         uint64_t mid = lo + (hi - lo) / 2;
         ef_str_t rec;
         if (ef_store_event_get (txn, num, mid, &rec) ||
-            ef_query_received_at (rec) < ts)
+            ef_record_received_at (rec) < ts)
             lo = mid + 1;
         else
             hi = mid;

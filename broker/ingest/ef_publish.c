@@ -6,6 +6,7 @@
     through ef_publish_ctx_t only; the event id generator is this
     module's own. */
 #include "ef_publish.h"
+#include "ef_record.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
 
@@ -144,7 +145,7 @@ ef_publish (ef_publish_t *self, ef_wreq_t *w, const char **why)
                           res->event_id, (int)e.request_id.len,
                           e.request_id.ptr);
         res->rec_off = (uint32_t)w->records.len;
-        ef_proto_write_event_record (&w->records, &e);
+        ef_record_write (&w->records, &e, &res->id);
         res->rec_len = (uint32_t)(w->records.len - res->rec_off);
     }
     if (w->records.oom)

@@ -9,6 +9,7 @@
 #include "ef_engine.h"
 #include "ef_pipeline.h"
 #include "ef_query.h"
+#include "ef_record.h"
 #include "ef_retention.h"
 #include "ef_schema.h"
 #include "eventflow/ef_error.h"
@@ -237,7 +238,7 @@ s_apply_delete_stream (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
         return 0;
     }
     if (rc == 0)
-        rc = ef_store_stream_delete (txn, s.num, ef_query_record_id);
+        rc = ef_store_stream_delete (txn, s.num, ef_record_id);
     if (rc)
         return rc;
     ef_writer_forget_stream (self->x.writer, s.num);

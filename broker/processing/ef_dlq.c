@@ -10,6 +10,7 @@
 #include "ef_engine.h"
 #include "ef_process.h"
 #include "ef_query.h"
+#include "ef_record.h"
 #include "ef_slots.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
@@ -135,12 +136,9 @@ s_type_is (ef_store_txn_t *txn, const ef_dead_t *d, ef_str_t type)
 {
     ef_str_t rec;
     ef_event_t ev = {0};
-    ef_mpr_t r;
     if (ef_store_event_get (txn, d->num, d->seq, &rec))
         return 0;
-    ef_mpr_init (&r, rec.ptr, rec.len);
-    return ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev) == 0 &&
-           ev.type.len == type.len &&
+    return ef_record_read (rec, &ev, NULL) == 0 && ev.type.len == type.len &&
            memcmp (ev.type.ptr, type.ptr, type.len) == 0;
 }
 

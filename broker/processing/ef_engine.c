@@ -7,6 +7,7 @@
 #include "ef_room.h"
 #include "ef_pipeline.h"
 #include "ef_process.h"
+#include "ef_record.h"
 #include "ef_routes.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_proto.h"
@@ -321,7 +322,7 @@ s_route (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *from,
     e.correlation_id = ev->event_id; /* where it came from */
     e.payload = ef_str (payload);
     ef_buf_reset (&self->record);
-    ef_proto_write_event_record (&self->record, &e);
+    ef_record_write (&self->record, &e, &id);
     if (self->record.oom)
         return EF_ENOMEM;
     uint64_t seq;
@@ -385,10 +386,8 @@ s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
     /* the publishing request's id and trace go with the job (protocol.md
        "Processing"): the trace with the event as its parent span */
     ef_event_t ev = {0};
-    ef_mpr_t rr;
-    char tp[56] = "";
-    ef_mpr_init (&rr, record.ptr, record.len);
-    ef_proto_read_event_kv (&rr, EF_EVENT_RECORD_KEYS, &ev);
+    char tp[56] = "", id[EF_UUID_STRLEN + 1];
+    ef_record_read (record, &ev, id);
     if (ev.trace_id.len == 32 && ev.event_id.len == 36)
         snprintf (tp, sizeof tp, "00-%.32s-%.4s%.12s-01", ev.trace_id.ptr,
                   ev.event_id.ptr + 19, ev.event_id.ptr + 24);
@@ -414,7 +413,7 @@ s_dispatch (ef_engine_t *self, ef_store_txn_t *txn, const ef_stream_rec_t *s,
     ef_mp_cstr (&job->reply, payload);
     ef_mp_key (&job->reply, "event");
     ef_proto_write_event_head (&job->reply, ef_str (s->id), seq);
-    ef_buf_append (&job->reply, record.ptr, record.len);
+    ef_record_write_pairs (&job->reply, record);
     ef_event_t state = {0};
     state.status = ef_str ("PENDING");
     state.attempts = st->attempts;
@@ -474,9 +473,8 @@ s_run_steps (ef_engine_t *self, ef_store_txn_t *txn, uint32_t num, uint64_t seq,
         /* the event went (its stream deleted): so does its job */
         return ef_process_job_del (txn, st->job_due, num, seq);
     }
-    ef_mpr_t r;
-    ef_mpr_init (&r, record.ptr, record.len);
-    ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev);
+    char id[EF_UUID_STRLEN + 1];
+    ef_record_read (record, &ev, id);
     if (!value) {
         json_error_t jerr;
         ef_str_t from = ef_str_set (st->result) ? st->result : ev.payload;

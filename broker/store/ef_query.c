@@ -1,8 +1,9 @@
 /*  ef_query.c: read-side commands over a store snapshot (see ef_query.h).
-    Stored records are copied into replies as they are: an Event map is the
-    head (stream_id, seq), the stored record pairs, and the state. */
+    An Event map is the head (stream_id, seq), the stored record's pairs
+    (ef_record_write_pairs) and the state. */
 #include "ef_query.h"
 #include "ef_process.h"
+#include "ef_record.h"
 #include "ef_retention.h"
 #include "ef_search.h"
 #include "eventflow/ef_error.h"
@@ -79,43 +80,9 @@ s_write_state (ef_buf_t *out, const ef_state_t *ps, ef_str_t record)
         st.processed_at = ps->processed_at;
     } else {
         st.status = ef_str ("PROCESSED");
-        st.processed_at = ef_query_received_at (record);
+        st.processed_at = ef_record_received_at (record);
     }
     ef_proto_write_event_state (out, &st);
-}
-
-int
-ef_query_record_id (ef_str_t record, ef_uuid_t *id)
-{
-    ef_event_t ev = {0};
-    ef_mpr_t r;
-    ef_mpr_init (&r, record.ptr, record.len);
-    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev) ||
-        !ev.event_id.ptr)
-        return EF_EINVAL;
-    return ef_uuid_parse (ev.event_id.ptr, ev.event_id.len, id);
-}
-
-/*  received_at of a stored record: the record is written by us, so its
-    keys are known; a short scan finds it. */
-uint64_t
-ef_query_received_at (ef_str_t record)
-{
-    ef_mpr_t r;
-    ef_mpr_init (&r, record.ptr, record.len);
-    for (int i = 0; i < EF_EVENT_RECORD_KEYS; i++) {
-        ef_str_t k;
-        if (ef_mpr_str (&r, &k))
-            return 0;
-        if (ef_str_eq (k, "received_at")) {
-            uint64_t v = 0;
-            ef_mpr_uint (&r, &v);
-            return v;
-        }
-        if (ef_mpr_skip (&r, EF_MSGPACK_DEPTH))
-            return 0;
-    }
-    return 0;
 }
 
 void
@@ -125,7 +92,7 @@ ef_query_write_event (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
     ef_state_t ps;
     int has = txn && ef_process_state_get (txn, num, seq, &ps) == 0;
     ef_proto_write_event_head (out, ef_str (stream_id), seq);
-    ef_buf_append (out, record.ptr, record.len);
+    ef_record_write_pairs (out, record);
     s_write_state (out, has ? &ps : NULL, record);
 }
 
@@ -157,7 +124,7 @@ ef_query_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
     ef_str_t rec;
     if (info->events &&
         ef_store_event_get (txn, s->num, info->last_seq, &rec) == 0)
-        info->last_event_at = ef_query_received_at (rec);
+        info->last_event_at = ef_record_received_at (rec);
 }
 
 int
@@ -425,7 +392,7 @@ s_cursor_load (ef_store_txn_t *txn, s_cursor_t *cur)
     }
     if (rc)
         return rc;
-    cur->received_at = ef_query_received_at (cur->rec);
+    cur->received_at = ef_record_received_at (cur->rec);
     return 0;
 }
 
@@ -455,9 +422,7 @@ s_matches (const ef_request_t *req, const ef_search_t *search,
     if (!ef_str_set (req->type) && !ef_str_set (req->source) && !search)
         return 1;
     ef_event_t ev = {0};
-    ef_mpr_t r;
-    ef_mpr_init (&r, record.ptr, record.len);
-    if (ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &ev))
+    if (ef_record_read (record, &ev, NULL))
         return 0;
     if (ef_str_set (req->type) &&
         (ev.type.len != req->type.len ||
@@ -499,7 +464,7 @@ s_tail_event (void *arg, uint64_t seq, ef_str_t record, ef_str_t state)
     ef_state_t st;
     int has = state.len && ef_process_state_parse (state, &st) == 0;
     ef_proto_write_event_head (t->out, ef_str (t->cur.id), seq);
-    ef_buf_append (t->out, record.ptr, record.len);
+    ef_record_write_pairs (t->out, record);
     s_write_state (t->out, has ? &st : NULL, record);
     return ++t->n == t->limit;
 }
@@ -585,7 +550,7 @@ s_cursor_resume (ef_store_txn_t *txn, s_cursor_t *cur, const uint64_t key[3])
         ef_str_t rec;
         if ((rc = ef_store_event_get (txn, cur->num, mid, &rec)))
             return rc == EF_ENOTFOUND ? (cur->seq = 0, 0) : rc;
-        if (s_at_or_after (ef_query_received_at (rec), cur->num, mid, key)) {
+        if (s_at_or_after (ef_record_received_at (rec), cur->num, mid, key)) {
             found = mid;
             lo = mid + 1;
         } else {
@@ -732,18 +697,14 @@ ef_query_list_events (ef_query_t *self, ef_store_txn_t *txn, uint32_t org,
 int
 ef_query_event_id (ef_store_txn_t *txn, uint32_t num, uint64_t seq, char *out)
 {
-    ef_str_t rec, k, id;
+    ef_str_t rec;
+    ef_uuid_t id;
     int rc = ef_store_event_get (txn, num, seq, &rec);
     if (rc)
         return rc;
-    /* the record's first pair is its event_id (ef_proto writes it so) */
-    ef_mpr_t r;
-    ef_mpr_init (&r, rec.ptr, rec.len);
-    if (ef_mpr_str (&r, &k) || !ef_str_eq (k, "event_id") ||
-        ef_mpr_str (&r, &id) || id.len != EF_UUID_STRLEN)
+    if (ef_record_id (rec, &id))
         return EF_ESTORE;
-    memcpy (out, id.ptr, EF_UUID_STRLEN);
-    out[EF_UUID_STRLEN] = 0;
+    ef_uuid_format (&id, out);
     return 0;
 }
 
@@ -769,12 +730,12 @@ s_range_event (void *arg, uint64_t seq, ef_str_t record, ef_str_t state)
         /* 11 bytes of head and ~70 of state fewer per event: replay is
            bound by what crosses (CurveZMQ encrypts every byte) */
         ef_proto_write_event_slim_head (r->out, seq, has);
-        ef_buf_append (r->out, record.ptr, record.len);
+        ef_record_write_pairs (r->out, record);
         if (has)
             s_write_state (r->out, &st, record);
     } else {
         ef_proto_write_event_head (r->out, ef_str (r->stream_id), seq);
-        ef_buf_append (r->out, record.ptr, record.len);
+        ef_record_write_pairs (r->out, record);
         s_write_state (r->out, has ? &st : NULL, record);
     }
     r->n++;

@@ -59,11 +59,6 @@ void ef_query_stream_info (ef_store_txn_t *txn, const ef_stream_rec_t *s,
 int ef_query_write_history (ef_buf_t *out, ef_store_txn_t *txn, uint32_t num,
                             uint64_t seq);
 
-/*  received_at of a stored record (0 when unreadable). */
-uint64_t ef_query_received_at (ef_str_t record);
-/*  The event id a stored record carries (ef_store_record_id_fn). 0 or
-    EF_EINVAL. */
-int ef_query_record_id (ef_str_t record, ef_uuid_t *id);
 /*  The event id of (num, seq) into out[37]; 0, or EF_ENOTFOUND. */
 int ef_query_event_id (ef_store_txn_t *txn, uint32_t num, uint64_t seq,
                        char *out);

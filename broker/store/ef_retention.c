@@ -2,7 +2,7 @@
 #include "ef_retention.h"
 #include "ef_groups.h"
 #include "ef_process.h"
-#include "ef_query.h"
+#include "ef_record.h"
 #include "eventflow/ef_error.h"
 
 #include <stdlib.h>
@@ -87,7 +87,7 @@ s_walk (void *arg, uint64_t seq, ef_str_t record, ef_str_t state)
     if (w->r.max_bytes && w->bytes > w->r.max_bytes)
         over = 1;
     if (w->r.max_age_ms) {
-        uint64_t at = ef_query_received_at (record);
+        uint64_t at = ef_record_received_at (record);
         if (at && at + w->r.max_age_ms < w->now)
             over = 1;
     }
@@ -131,8 +131,7 @@ s_stream_pass (ef_store_txn_t *txn, uint32_t num, const ef_retention_t *r,
         return 0; /* no group yet: nothing is known to be consumed */
     if ((rc = ef_store_event_read (txn, num, first, s_walk, &w)) || !w.n)
         return rc;
-    return ef_store_event_trim (txn, num, w.upto, ef_query_record_id, freed,
-                                NULL);
+    return ef_store_event_trim (txn, num, w.upto, ef_record_id, freed, NULL);
 }
 
 int

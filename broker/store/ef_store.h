@@ -105,9 +105,12 @@ uint64_t ef_store_map_size (const ef_store_t *self);
 void ef_store_set_sync (ef_store_t *self, int fsync);
 /*  The store format this code writes, and the newest it reads (README
     "Upgrades"). 1: the layout of ef_store_lmdb.h with the orgs' and
-    streams' stored bytes and the dead letters counted. A store with no
-    format recorded (written before formats) is read as 1. */
-#define EF_STORE_FORMAT 1u
+    streams' stored bytes and the dead letters counted. 2: events are
+    written as compact records (ef_record.h); those of format 1 stay as
+    they are and are served as before, so the upgrade from 1 only records
+    the format (a broker of format 1 would misread the compact ones). A
+    store with no format recorded (written before formats) is read as 1. */
+#define EF_STORE_FORMAT 2u
 
 /*  Open, creating what is missing on first use. A store of an older
     format (none recorded) is upgraded in place, in one write

@@ -5,14 +5,15 @@
     that LMDB's order is the order ef_store.h promises:
       meta              "next_stream", "next_org" → u32;
                         "format" → u32 (EF_STORE_FORMAT; none: before
-                        formats, read as 1 and upgraded at open);
+                        formats, read as 1; older formats are
+                        upgraded at open);
                         "org_bytes" org(4) → u64; "trim" num(4) → u64;
                         "stream_bytes" num(4) → u64
                         "dlq_org" org(4), "dlq_stream" num(4) → u64
       streams           num(4)                → msgpack [org, id, name, ...]
       stream_names      org(4) name           → num(4)
       stream_ids        id(36)                → num(4)
-      events            num(4) seq(8)         → record
+      events            num(4) seq(8)         → record (ef_record.h)
       event_ids         uuid(16) num(4)       → seq(8)
       event_states      num(4) seq(8)         → processing state
       histories         num(4) seq(8)         → processing attempts

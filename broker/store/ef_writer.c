@@ -1,6 +1,7 @@
 /*  ef_writer.c: the group-commit writer thread (see ef_writer.h). */
 #include "ef_writer.h"
 #include "ef_engine.h"
+#include "ef_record.h"
 #include "ef_retention.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_time.h"
@@ -186,15 +187,12 @@ s_apply_publish (ef_writer_t *self, ef_store_txn_t *txn, ef_wreq_t *w)
             if (rc == 0) {
                 /* idempotent: answer with the original seq and time */
                 ef_str_t rec;
-                ef_event_t orig = {0};
-                if (ef_store_event_get (txn, w->stream.num, seq, &rec) == 0) {
-                    ef_mpr_t r;
-                    ef_mpr_init (&r, rec.ptr, rec.len);
-                    ef_proto_read_event_kv (&r, EF_EVENT_RECORD_KEYS, &orig);
-                }
                 res->duplicate = 1;
                 res->seq = seq;
-                res->received_at = orig.received_at;
+                res->received_at =
+                    ef_store_event_get (txn, w->stream.num, seq, &rec) == 0
+                        ? ef_record_received_at (rec)
+                        : 0;
                 continue;
             }
             if (rc != EF_ENOTFOUND)

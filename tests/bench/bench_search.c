@@ -13,6 +13,7 @@
     up to 40 pages. Prints p50, p99 and max per page in ms.
     usage: bench_search [N [SCAN]]   (SCAN: events examined a page) */
 #include "ef_query.h"
+#include "ef_record.h"
 #include "ef_store.h"
 #include "eventflow/ef_error.h"
 #include "eventflow/ef_uuid.h"
@@ -68,7 +69,7 @@ s_fill (ef_store_t *st, ef_stream_rec_t *s, uint64_t n)
             e.source = ef_str ("native");
             e.payload = ef_str (payload);
             ef_buf_reset (&rec);
-            ef_proto_write_event_record (&rec, &e);
+            ef_record_write (&rec, &e, &u);
             if (ef_store_event_append (w, s->num, seq, &u, rec.data, rec.len))
                 exit (1);
         }

@@ -400,8 +400,9 @@ test_freed_space_is_reused (void **state)
                    at10, at60, appended);
     assert_true (at10 > 0);
     /* without reuse it would grow by about the records appended (more,
-       with their ids); a page or two of tree growth is allowed */
-    assert_true (at60 - at10 <= appended / 20);
+       with their ids); a page or two of tree growth is allowed (compact
+       records make appended / 20 less than a page) */
+    assert_true (at60 - at10 <= 2 * 4096 + appended / 20);
 
     /* a stream delete frees its pages the same way: 1000 events into a
        new stream after deleting one of 1000 leave the file as it was */
@@ -422,8 +423,9 @@ test_freed_space_is_reused (void **state)
     print_message ("retention: data.mdb %lld bytes with a stream of 1000, "
                    "%lld after deleting it and storing 1000 in another\n",
                    full, again);
-    /* measured here: +20 KiB, against +240 KiB for the first 1000 */
-    assert_true (again - full <= (full - at60) / 4);
+    /* measured here: +20 KiB, against +100 KiB for the first 1000
+       (compact records; +240 KiB before them) */
+    assert_true (again - full <= (full - at60) / 3);
 }
 
 /*  The CLI's --retention-* flags: create with some, update replaces. */

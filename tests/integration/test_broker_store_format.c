@@ -1,10 +1,11 @@
 /*  The store's format version (README "Upgrades"), with a real broker on
     copies of tests/fixtures/store-v1, a store written by a broker from
     before formats (tests/fixtures/make_store_v1.sh):
-    * the new broker opens it, records format 1 (once: a second start
+    * the new broker opens it, records its format (once: a second start
       writes nothing) and serves every event, the group's committed
       offset and the dead letter it held, and stores new events after
-      them;
+      them (compact records, format 2) beside the old ones, the same
+      event answered the same whichever form holds it;
     * a store whose format is newer than the broker's is refused at start
       with a message naming the data dir and both formats and a non-zero
       exit, and is left as it was. */
@@ -152,13 +153,17 @@ test_an_older_store_is_served_and_upgraded_once (void **state)
     assert_non_null (strstr (out, "\"seq\":4"));
     free (out);
     assert_int_equal (h_broker_stop (&b), 0);
-    assert_int_equal (s_format (dir, 0), 1);
+    assert_int_equal (s_format (dir, 0), 2);
 
-    /* a second start (its log appended to the first's) finds format 1:
+    /* a second start (its log appended to the first's) finds format 2:
        nothing to write */
     assert_int_equal (h_broker_start (&b, dir, flags), 0);
     out = s_cli (&b, (const char *const[]){"read", "orders", NULL});
     assert_int_equal (s_count (out, "\"event_id\""), 4);
+    /* three records of format 1 and a compact one, read alike */
+    assert_int_equal (s_count (out, "\"type\":\"order.created\""), 4);
+    assert_int_equal (s_count (out, "\"status\":\"PROCESSED\""), 4);
+    assert_non_null (strstr (out, "\"payload\":{\"n\":4}"));
     free (out);
     assert_int_equal (h_broker_stop (&b), 0);
     assert_int_not_equal (
@@ -172,7 +177,7 @@ test_a_newer_store_is_refused (void **state)
     (void)state;
     char dir[256], log[300], sock[300];
     s_copy_fixture (dir);
-    s_format (dir, 2);
+    s_format (dir, 3);
     snprintf (log, sizeof log, "%s.log", dir);
     snprintf (sock, sizeof sock, "ipc://%s/broker.sock", dir);
     pid_t pid = fork ();
@@ -190,11 +195,11 @@ test_a_newer_store_is_refused (void **state)
     assert_int_equal (WEXITSTATUS (status), 1);
     char want[512];
     snprintf (want, sizeof want,
-              "data dir %s was written by store format 2; this broker reads "
-              "up to 1: upgrade the broker",
+              "data dir %s was written by store format 3; this broker reads "
+              "up to 2: upgrade the broker",
               dir);
     assert_int_equal (h_log_wait (log, want, 1, 0), 0);
-    assert_int_equal (s_format (dir, 0), 2); /* left as it was */
+    assert_int_equal (s_format (dir, 0), 3); /* left as it was */
     unlink (log);
     h_rmrf (dir);
 }

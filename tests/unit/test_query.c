@@ -5,7 +5,9 @@
     as a client would: READ pages by sequence with next and head,
     GET_EVENT finds an event by id, LIST_EVENTS merges an org's streams
     newest first with pages, GET_STREAM counts, and no query ever shows
-    one org another org's stream or event. */
+    one org another org's stream or event. The events are stored in both
+    forms (ef_record.h): odd seqs as stores of format 1 hold them, even
+    ones compact; the same events in either form answer the same bytes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +19,7 @@
 #include <cmocka.h>
 
 #include "ef_query.h"
+#include "ef_record.h"
 #include "ef_store.h"
 #include "u_store.h"
 #include "eventflow/ef_error.h"
@@ -35,7 +38,8 @@ typedef struct {
 } fx_t;
 
 /*  Append event seq of stream s, received at when, its payload naming
-    it; its id into id. */
+    it; its id into id. Odd seqs in the record form of format 1, even
+    ones compact. */
 static void
 s_append (ef_store_txn_t *w, ef_uuid_gen_t *g, const ef_stream_rec_t *s,
           uint64_t seq, uint64_t when, char *id)
@@ -56,7 +60,10 @@ s_append (ef_store_txn_t *w, ef_uuid_gen_t *g, const ef_stream_rec_t *s,
     e.received_at = when;
     e.source = ef_str ("native");
     e.payload = ef_str (payload);
-    ef_proto_write_event_record (&rec, &e);
+    if (seq % 2)
+        ef_proto_write_event_record (&rec, &e);
+    else
+        ef_record_write (&rec, &e, &u);
     assert_int_equal (
         ef_store_event_append (w, s->num, seq, &u, rec.data, rec.len), 0);
     ef_buf_free (&rec);
@@ -584,6 +591,94 @@ test_get_stream_counts_its_events (void **state)
                       EF_ENOTFOUND);
 }
 
+/* ---------------------------------------------------------------- forms */
+
+/*  The same events stored in a stream of each form (with every optional
+    field and without) answer the same bytes: a page of READ, slim or
+    whole, and each event alone. */
+static void
+test_records_of_either_form_answer_the_same_bytes (void **state)
+{
+    fx_t *fx = *state;
+    ef_stream_rec_t pairs, compact;
+    ef_store_txn_t *w = NULL;
+    ef_uuid_gen_t g;
+    ef_uuid_gen_init (&g);
+    ef_buf_t rec;
+    ef_buf_init (&rec);
+    ef_store_reader_end (fx->r);
+    assert_int_equal (ef_store_write_begin (fx->st.store, &w), 0);
+    assert_int_equal (
+        ef_store_stream_create (w, 3, ef_str ("pairs"), T0, &pairs), 0);
+    assert_int_equal (
+        ef_store_stream_create (w, 3, ef_str ("compact"), T0, &compact), 0);
+    for (uint64_t seq = 1; seq <= 4; seq++) {
+        ef_uuid_t u;
+        char id[EF_UUID_STRLEN + 1];
+        ef_uuid_gen_v7 (&g, T0 + seq, &u);
+        ef_uuid_format (&u, id);
+        ef_event_t e = {0};
+        e.event_id = (ef_str_t){id, EF_UUID_STRLEN};
+        e.type = ef_str ("order.created");
+        e.version = (uint32_t)seq;
+        e.received_at = T0 + 100 * seq;
+        e.occurred_at = seq == 3 ? e.received_at : T0;
+        e.source = ef_str (seq == 2 ? "route" : "native");
+        e.payload = ef_str ("{\"n\":[1,2,3]}");
+        if (seq % 2 == 0) {
+            e.api_key_id = ef_str ("key-7");
+            e.trace_id = ef_str ("4bf92f3577b34da6a3ce929d0e0e4736");
+            e.correlation_id = ef_str ("order-42");
+            e.request_id = ef_str ("req-9");
+        }
+        ef_buf_reset (&rec);
+        ef_proto_write_event_record (&rec, &e);
+        assert_int_equal (
+            ef_store_event_append (w, pairs.num, seq, &u, rec.data, rec.len),
+            0);
+        ef_buf_reset (&rec);
+        ef_record_write (&rec, &e, &u);
+        assert_int_equal (
+            ef_store_event_append (w, compact.num, seq, &u, rec.data, rec.len),
+            0);
+    }
+    assert_int_equal (ef_store_write_commit (&w), 0);
+    ef_buf_free (&rec);
+    assert_int_equal (ef_store_reader_begin (fx->r), 0);
+
+    ef_buf_t a, b;
+    ef_buf_init (&a);
+    ef_buf_init (&b);
+    uint64_t last;
+    for (int slim = 0; slim <= 1; slim++) {
+        ef_buf_reset (&a);
+        ef_buf_reset (&b);
+        assert_int_equal (ef_query_write_range (&a, fx->r, pairs.num,
+                                                slim ? NULL : "s", 1, 4, &last),
+                          0);
+        assert_int_equal (ef_query_write_range (&b, fx->r, compact.num,
+                                                slim ? NULL : "s", 1, 4, &last),
+                          0);
+        assert_int_equal (last, 4);
+        assert_int_equal (a.len, b.len);
+        assert_memory_equal (a.data, b.data, a.len);
+    }
+    for (uint64_t seq = 1; seq <= 4; seq++) {
+        ef_str_t ra, rb;
+        ef_buf_reset (&a);
+        ef_buf_reset (&b);
+        assert_int_equal (ef_store_event_get (fx->r, pairs.num, seq, &ra), 0);
+        assert_int_equal (ef_store_event_get (fx->r, compact.num, seq, &rb), 0);
+        assert_true (rb.len < ra.len);
+        ef_query_write_event (&a, fx->r, pairs.num, "s", seq, ra);
+        ef_query_write_event (&b, fx->r, compact.num, "s", seq, rb);
+        assert_int_equal (a.len, b.len);
+        assert_memory_equal (a.data, b.data, a.len);
+    }
+    ef_buf_free (&a);
+    ef_buf_free (&b);
+}
+
 int
 main (void)
 {
@@ -598,6 +693,7 @@ main (void)
         T (test_search_pages_by_cursor_over_a_bounded_scan),
         T (test_every_listing_pages_by_cursor_within_the_scan_bound),
         T (test_search_never_matches_another_orgs_events),
+        T (test_records_of_either_form_answer_the_same_bytes),
 #undef T
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
