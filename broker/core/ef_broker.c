@@ -140,6 +140,9 @@ s_wreq_get (ef_broker_t *self)
     w->pw_ok = 0;
     w->pwhash[0] = 0;
     w->park = 0;
+    w->group = NULL;
+    w->refetch = 0;
+    w->group_page = 0;
     w->deadline_ms = 0;
     w->stream.num = 0;
     w->schema = NULL;
@@ -154,6 +157,8 @@ static void s_wreq_free (ef_wreq_t *w);
 static void
 s_wreq_put (ef_broker_t *self, ef_wreq_t *w)
 {
+    if (w->group && self->consume)
+        ef_consume_finished (self->consume, w);
     zmq_msg_close (&w->peer);
     zmq_msg_close (&w->frame);
     sodium_memzero (w->pwhash, sizeof w->pwhash);
@@ -533,6 +538,8 @@ s_recv (ef_broker_t *self)
 static void
 s_finish (ef_broker_t *self, ef_wreq_t *w)
 {
+    if (w->group && self->consume)
+        ef_consume_finished (self->consume, w);
     if (w->internal == EF_WREQ_JOB) {
         if (self->workers) /* to a worker, or queued for one */
             ef_workers_submit (self->workers, w);
@@ -540,7 +547,7 @@ s_finish (ef_broker_t *self, ef_wreq_t *w)
             ef_engine_job_free (w); /* stopping: it falls due again */
         return;
     }
-    if (w->internal == EF_WREQ_OUTCOME || w->internal == EF_WREQ_RELEASE) {
+    if (w->internal == EF_WREQ_OUTCOME || w->internal == EF_WREQ_GROUP) {
         ef_engine_job_free (w); /* nobody to answer */
         return;
     }

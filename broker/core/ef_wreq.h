@@ -62,11 +62,10 @@ typedef int (ef_wapply_fn) (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
 /*  Kinds of internal requests. A job carries, in reply, the whole JOB
     frame for a worker; in stream the event's stream; in req.after its
     seq, req.name its service, req.job_id the attempt's id (both in
-    records), req.timeout the step's timeout. A release lets a group
-    member's leases go (its connection is gone): org, req.stream,
-    req.group and req.consumer_id (in records). Outcomes and releases
-    answer nobody. */
-enum { EF_WREQ_JOB = 1, EF_WREQ_OUTCOME = 2, EF_WREQ_RELEASE = 3 };
+    records), req.timeout the step's timeout. A group write saves a new
+    consumer group's first record (group, stream.num and records as for
+    a COMMIT). Outcomes and group writes answer nobody. */
+enum { EF_WREQ_JOB = 1, EF_WREQ_OUTCOME = 2, EF_WREQ_GROUP = 3 };
 
 /*  What the password hasher does to a request. EF_HASH_CHANGE verifies
     req.password against pwhash and, when it holds, replaces pwhash with
@@ -87,16 +86,24 @@ struct ef_wreq {
     ef_buf_t records;    /* PUBLISH: the items' records, back to back */
     ef_wapply_fn *apply; /* other writes */
     void *apply_ctx;
-    ef_buf_t reply;           /* their reply */
-    int hash_op;              /* EF_HASH_*: the hasher's task */
-    uint64_t hash_queue;      /* the hasher's fair queue (ef_hasher.h) */
-    char pwhash[160];         /* made, or to verify against */
-    int pw_ok;                /* verify's outcome */
-    ef_user_t user;           /* LOGIN: the user found */
-    int internal;             /* EF_WREQ_JOB: a worker job, not a request */
-    int park;                 /* FETCH found nothing: wait for events */
-    int64_t deadline_ms;      /* a parked FETCH answers empty then */
-    uint64_t quota;           /* PUBLISH: the org's stored-bytes quota;
+    ef_buf_t reply;      /* their reply */
+    int hash_op;         /* EF_HASH_*: the hasher's task */
+    uint64_t hash_queue; /* the hasher's fair queue (ef_hasher.h) */
+    char pwhash[160];    /* made, or to verify against */
+    int pw_ok;           /* verify's outcome */
+    ef_user_t user;      /* LOGIN: the user found */
+    int internal;        /* EF_WREQ_JOB: a worker job, not a request */
+    int park;            /* FETCH found nothing: wait for events */
+    /* COMMIT, SEEK, a FETCH carrying a commit, and EF_WREQ_GROUP: the
+       consumer group (ef_consume's) whose record it saves (NULL: none);
+       its records hold the group's name, a NUL, the record, and for a
+       FETCH carrying a commit the page it read meanwhile (if it did) */
+    void *group;
+    uint64_t group_seq;  /* the committed seq it answers with */
+    int refetch;         /* a FETCH carrying a commit: fetch once durable */
+    uint32_t group_page; /* where that page starts in records (0: none) */
+    int64_t deadline_ms; /* a parked FETCH answers empty then */
+    uint64_t quota;      /* PUBLISH: the org's stored-bytes quota;
                                CREATE_STREAM: its streams quota (0: none) */
     struct ef_schema *schema; /* PUBLISH: a reference for the schema
                                  checks (ef_validator), NULL otherwise */

@@ -1,15 +1,18 @@
 /*  ef_consume.c: consumer groups over the protocol (DESIGN.md §6): FETCH
     (with long polling), COMMIT, SEEK, LIST_GROUPS, and native push with
-    credit (SUBSCRIBE, CREDIT, UNSUBSCRIBE). A FETCH without a member and
-    every push are read-only and served from the reactor's snapshot; a
-    member's FETCH writes its lease, so it goes through the writer like
-    COMMIT and SEEK. A FETCH that finds nothing waits, parked in the
+    credit (SUBSCRIBE, CREDIT, UNSUBSCRIBE). The groups in use are held
+    in memory (s_group_t): a FETCH, with or without a member, reads that
+    and the reactor's snapshot and writes nothing (a member's lease is
+    claimed in memory), so it waits for no sync and sees every COMMIT
+    and SEEK that came before it; COMMIT and SEEK change the memory at
+    once and store the group's record through the writer, answered once
+    that is durable. A FETCH that finds nothing waits, parked in the
     reactor at no cost, until its stream gets events or its time is up.
     Each member is pinged over the connection it fetched on last; when
     that connection is gone (ZeroMQ drops a peer silent for the
     heartbeat timeout) its open leases are let go at once.
-    The parked fetches, the subscriptions and the members are this
-    module's own
+    The groups, the parked fetches, the subscriptions and the members
+    are this module's own
     (ef_consume_t); the broker is seen through ef_consume_ctx_t only. */
 #include "ef_consume.h"
 #include "ef_groups.h"
@@ -36,6 +39,25 @@
     never be sent anything again, and would stay (and count against
     S_MAX_SUBS) for good. */
 #define S_SUB_PINGS 10
+/*  Consumer groups held in memory (each up to ~25 KB): beyond, a new one
+    is refused until one is let go (no lease live, no save in flight). One
+    unused for S_GROUP_IDLE_MS is forgotten: the store has all of it. */
+#define S_MAX_GROUPS    2048
+#define S_GROUP_IDLE_MS 60000
+
+/*  A consumer group as the broker knows it: its stored record and what
+    the store does not have, or not yet: the leases, which are only
+    stored along with a commit or a seek (a FETCH writes nothing), and
+    the commits and seeks on their way through the writer. A FETCH reads
+    this, so it sees every commit that came before it, durable or not. */
+typedef struct s_group {
+    struct s_group *next;
+    uint32_t writes; /* saves in flight */
+    int stale;       /* a save failed: dropped once none is in flight */
+    int64_t used;    /* mono ms */
+    uint64_t listed; /* the LIST_GROUPS that showed it last */
+    ef_group_t g;
+} s_group_t;
 
 /*  A group member and the connection it fetched over last (the newest
     wins: a member that reconnected is pinged on its new connection). */
@@ -75,12 +97,16 @@ struct ef_consume {
     int64_t subs_pinged; /* when the subscriptions were looked at (mono) */
     s_member_t *members; /* the group members heard from */
     uint32_t nmembers;
-    ef_buf_t push; /* a push frame being built */
+    ef_buf_t push;                /* a push frame being built */
+    s_group_t *groups[S_BUCKETS]; /* by stream num and name */
+    uint32_t ngroups;
+    int64_t groups_swept; /* mono ms */
+    uint64_t lists;       /* LIST_GROUPS answered */
 };
 
 static void s_push (ef_consume_t *self, s_sub_t *sub);
-static int s_commit_in (ef_store_txn_t *txn, ef_wreq_t *w, uint32_t *num,
-                        uint64_t *committed);
+static int s_commit_here (ef_consume_t *self, ef_wreq_t *w, s_group_t **out,
+                          const char **why);
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -144,16 +170,207 @@ s_stream (ef_store_txn_t *txn, ef_wreq_t *w, ef_stream_rec_t *s,
     return rc;
 }
 
-/*  The group, or a new one at the beginning (not yet saved). */
-static int
-s_group (ef_store_txn_t *txn, uint32_t num, ef_str_t name, ef_group_t *g)
+/* ---------------------------------------------------------------- groups */
+
+static uint32_t
+s_group_hash (uint32_t num, ef_str_t name)
 {
-    int rc = ef_groups_load (txn, num, name, g);
+    uint32_t h = 2166136261u ^ num;
+    for (size_t i = 0; i < name.len; i++)
+        h = (h ^ (unsigned char)name.ptr[i]) * 16777619u; /* FNV-1a */
+    return h & (S_BUCKETS - 1);
+}
+
+static s_group_t *
+s_group_find (ef_consume_t *self, uint32_t num, ef_str_t name)
+{
+    for (s_group_t *e = self->groups[s_group_hash (num, name)]; e; e = e->next)
+        if (e->g.stream == num && strlen (e->g.name) == name.len &&
+            memcmp (e->g.name, name.ptr, name.len) == 0)
+            return e;
+    return NULL;
+}
+
+/*  Does e hold a lease that has not run out? */
+static int
+s_group_live (const s_group_t *e, uint64_t now)
+{
+    for (uint32_t i = 0; i < e->g.nleases; i++)
+        if (!e->g.leases[i].done && e->g.leases[i].expires_ms > now)
+            return 1;
+    return 0;
+}
+
+static void
+s_group_drop (ef_consume_t *self, s_group_t *gone)
+{
+    s_group_t **pp =
+        &self->groups[s_group_hash (gone->g.stream, ef_str (gone->g.name))];
+    for (; *pp; pp = &(*pp)->next)
+        if (*pp == gone) {
+            *pp = gone->next;
+            self->ngroups--;
+            free (gone);
+            return;
+        }
+}
+
+/*  Forget the groups the store knows all of (no save in flight, no live
+    lease) and that were not used for idle_ms; how many. */
+static uint32_t
+s_group_sweep (ef_consume_t *self, int64_t idle_ms)
+{
+    uint64_t now = ef_time_steady_ms ();
+    int64_t mono = ef_time_mono_ms ();
+    uint32_t n = 0;
+    for (size_t b = 0; b < S_BUCKETS; b++)
+        for (s_group_t *e = self->groups[b], *next; e; e = next) {
+            next = e->next;
+            if (!e->writes && mono - e->used >= idle_ms &&
+                !s_group_live (e, now)) {
+                s_group_drop (self, e);
+                n++;
+            }
+        }
+    return n;
+}
+
+/*  The group num/name, from memory, else from txn (the reactor's
+    snapshot: with no save in flight it has the whole record), else a new
+    one at the beginning (*fresh set: not stored yet). Leases are never
+    written on their own, so those of a stored record are another run's
+    (the broker restarted) or ran out: they are let go, and the next
+    fetching member takes them, as after an expiry. */
+static int
+s_group_take (ef_consume_t *self, ef_store_txn_t *txn, uint32_t num,
+              ef_str_t name, s_group_t **out, int *fresh)
+{
+    s_group_t *e = s_group_find (self, num, name);
+    if (fresh)
+        *fresh = 0;
+    if (e) {
+        e->used = ef_time_mono_ms ();
+        *out = e;
+        return 0;
+    }
+    if (self->ngroups >= S_MAX_GROUPS && s_group_sweep (self, 0) == 0)
+        return EF_EUNAVAILABLE;
+    if (!(e = calloc (1, sizeof *e)))
+        return EF_ENOMEM;
+    int rc = ef_groups_load (txn, num, name, &e->g);
     if (rc == EF_ENOTFOUND) {
-        ef_groups_init (g, num, name, ef_time_now_ms (), 0);
+        ef_groups_init (&e->g, num, name, ef_time_now_ms (), 0);
+        if (fresh)
+            *fresh = 1;
         rc = 0;
     }
-    return rc;
+    if (rc) {
+        free (e);
+        return rc;
+    }
+    for (uint32_t i = 0; i < e->g.nleases; i++)
+        if (!e->g.leases[i].done)
+            e->g.leases[i].expires_ms = 0;
+    e->used = ef_time_mono_ms ();
+    s_group_t **bucket = &self->groups[s_group_hash (num, name)];
+    e->next = *bucket;
+    *bucket = e;
+    self->ngroups++;
+    *out = e;
+    return 0;
+}
+
+/*  In the writer: store a group's record (w->records: its name, a NUL,
+    the record) and answer with its committed offset, or, for a FETCH
+    carrying the commit, with the page it read meanwhile (or let the
+    reactor fetch now: ef_consume_park). */
+static int
+s_apply_save (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+{
+    (void)ctx, (void)now;
+    ef_stream_rec_t s;
+    ef_str_t name = ef_str (w->records.data);
+    size_t end = w->group_page ? w->group_page : w->records.len;
+    int rc = ef_store_stream_get (txn, w->stream.num, &s);
+    if (rc == EF_ENOTFOUND) {
+        w->status = rc, w->why = "no such stream";
+        return 0;
+    }
+    if (rc == 0)
+        rc = ef_store_group_put (txn, w->stream.num, name,
+                                 w->records.data + name.len + 1,
+                                 end - name.len - 1);
+    if (rc || w->internal)
+        return rc;
+    if (w->refetch) {
+        /* the page read meanwhile, else an empty one: the fetch runs
+           again in the reactor (ef_consume_park), but not at shutdown */
+        w->park = 1;
+        if (w->group_page)
+            ef_buf_append (&w->reply, w->records.data + w->group_page,
+                           w->records.len - w->group_page);
+        else
+            rc =
+                s_fetch_reply (&w->reply, txn, &s, &w->req, w->group_seq, 1, 0);
+        return rc ? rc : w->reply.oom ? EF_ENOMEM : 0;
+    }
+    ef_proto_reply_ok (&w->reply, w->req.id, 1);
+    ef_mp_key (&w->reply, "committed_offset");
+    s_offset (&w->reply, txn, w->stream.num, w->group_seq);
+    return 0;
+}
+
+/*  w saves e as it is now; its answer comes once that is durable. */
+static int
+s_group_save (ef_wreq_t *w, s_group_t *e)
+{
+    ef_buf_reset (&w->records);
+    ef_buf_append (&w->records, e->g.name, strlen (e->g.name) + 1);
+    int rc = ef_groups_encode (&e->g, &w->records);
+    if (rc || w->records.oom)
+        return EF_ENOMEM;
+    w->stream.num = e->g.stream;
+    w->group_seq = e->g.committed;
+    w->group = e;
+    w->apply = s_apply_save;
+    e->writes++;
+    return 0;
+}
+
+/*  A group first used by a member's fetch: its record is stored (by an
+    internal request that answers nobody), so that it is listed, lags
+    and holds retention back from now on. */
+static void
+s_group_create (ef_consume_t *self, s_group_t *e)
+{
+    ef_wreq_t *w = self->x.writer ? calloc (1, sizeof *w) : NULL;
+    if (!w)
+        return; /* stored at its first commit */
+    ef_buf_init (&w->reply);
+    ef_buf_init (&w->records);
+    if (s_group_save (w, e)) {
+        ef_buf_free (&w->records);
+        free (w);
+        return;
+    }
+    w->internal = EF_WREQ_GROUP;
+    ef_writer_submit (self->x.writer, w);
+}
+
+void
+ef_consume_finished (ef_consume_t *self, ef_wreq_t *w)
+{
+    s_group_t *e = w->group;
+    if (!e)
+        return;
+    w->group = NULL;
+    e->writes--;
+    /* a save that failed leaves memory ahead of the store: once no other
+       is in flight, the store's record is the group again */
+    if (w->status)
+        e->stale = 1;
+    if (e->stale && !e->writes)
+        s_group_drop (self, e);
 }
 
 /* ---------------------------------------------------------------- fetch */
@@ -165,109 +382,76 @@ s_limit (ef_wreq_t *w)
     return limit > S_MAX_FETCH ? S_MAX_FETCH : limit;
 }
 
-/*  A member's fetch, in the writer: lease, then answer. */
+/*  A FETCH, in the reactor, read from its snapshot txn (what it holds
+    is durable), the reply into out: without a member, the events after
+    the committed offset; a member's, its lease (claimed in memory: no
+    write). w->park when there is nothing yet and it may wait. */
 static int
-s_apply_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+s_fetch_here (ef_consume_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
+              ef_buf_t *out, const char **why)
 {
-    const ef_consume_t *self = ctx; /* its x is read-only after new */
     ef_stream_rec_t s;
-    ef_group_t *g = malloc (sizeof *g);
-    const char *why = NULL;
     uint64_t first, head, from = 0, to = 0;
-    w->park = 0;
-    if (!g)
-        return EF_ENOMEM;
-    int rc = s_stream (txn, w, &s, &why);
-    if (rc == EF_ENOTFOUND) {
-        free (g);
-        w->status = rc, w->why = why;
-        return 0;
-    }
-    if (rc == 0)
-        rc = ef_store_stream_bounds (txn, s.num, &first, &head);
-    if (rc == 0)
-        rc = s_group (txn, s.num, w->req.group, g);
-    /* what retention removed before the group read it is gone: a group
-       with nothing in flight starts at the stream's first event, else its
-       leases would cover no events and never be committed */
-    if (rc == 0 && g->nleases == 0 && first > 0 && g->committed + 1 < first)
-        g->committed = first - 1;
-    int got = 0;
-    if (rc == 0) {
-        /* --group-lease-ms, for the leases claimed from now on */
-        g->lease_ms = self->x.lease_ms ? self->x.lease_ms : EF_LEASE_MS_DEFAULT;
-        got = ef_groups_claim (g, w->req.consumer_id, head, s_limit (w), now,
-                               &from, &to);
-        if (got < 0) {
-            w->status = got, w->why = "the group has too many open leases";
-            free (g);
-            return 0;
+    ef_group_t *own = NULL;
+    const ef_group_t *g;
+    int got, rc;
+    if ((rc = s_stream (txn, w, &s, why)) ||
+        (rc = ef_store_stream_bounds (txn, s.num, &first, &head)))
+        return rc;
+    if (ef_str_set (w->req.consumer_id)) {
+        s_group_t *e;
+        int fresh;
+        if ((rc = s_group_take (self, txn, s.num, w->req.group, &e, &fresh))) {
+            if (rc == EF_EUNAVAILABLE)
+                *why = "too many consumer groups in use on this broker";
+            return rc;
         }
-    }
-    if (rc == 0 && got)
-        rc = ef_groups_save (txn, g);
-    if (rc == 0 && !got && w->req.timeout &&
-        w->deadline_ms > ef_time_mono_ms ())
-        w->park = 1; /* nothing yet: wait for events */
-    if (rc == 0)
-        rc = s_fetch_reply (&w->reply, txn, &s, &w->req, g->committed,
-                            got ? from : 1, got ? to : 0);
-    free (g);
-    return rc;
-}
-
-/*  A fetch without a member: the events after the committed offset, read
-    in txn, the reply into out; w->park when there is nothing yet and it
-    may wait. */
-static int
-s_fetch_plain (ef_store_txn_t *txn, ef_wreq_t *w, ef_buf_t *out,
-               const char **why)
-{
-    ef_stream_rec_t s;
-    ef_group_t *g = malloc (sizeof *g);
-    uint64_t first, head;
-    int rc;
-    if (!g)
-        return EF_ENOMEM;
-    if ((rc = s_stream (txn, w, &s, why)) == 0 &&
-        (rc = ef_store_stream_bounds (txn, s.num, &first, &head)) == 0 &&
-        (rc = s_group (txn, s.num, w->req.group, g)) == 0) {
-        uint64_t from = g->committed + 1;
-        uint64_t to = head;
+        /* what retention removed before the group read it is gone: a
+           group with nothing in flight starts at the stream's first
+           event, else its leases would cover no events and never be
+           committed */
+        if (e->g.nleases == 0 && first > 0 && e->g.committed + 1 < first)
+            e->g.committed = first - 1;
+        /* --group-lease-ms, for the leases claimed from now on */
+        e->g.lease_ms =
+            self->x.lease_ms ? self->x.lease_ms : EF_LEASE_MS_DEFAULT;
+        got = ef_groups_claim (&e->g, w->req.consumer_id, head, s_limit (w),
+                               ef_time_steady_ms (), &from, &to);
+        if (got < 0) {
+            *why = "the group has too many open leases";
+            return got;
+        }
+        if (fresh)
+            s_group_create (self, e);
+        g = &e->g;
+    } else {
+        s_group_t *e = s_group_find (self, s.num, w->req.group);
+        if (e)
+            g = &e->g;
+        else {
+            if (!(own = malloc (sizeof *own)))
+                return EF_ENOMEM;
+            rc = ef_groups_load (txn, s.num, w->req.group, own);
+            if (rc == EF_ENOTFOUND)
+                ef_groups_init (own, s.num, w->req.group, 0, 0);
+            else if (rc) {
+                free (own);
+                return rc;
+            }
+            g = own;
+        }
+        from = g->committed + 1;
+        to = head;
         if (to >= from && to - from + 1 > s_limit (w))
             to = from + s_limit (w) - 1;
-        w->park = from > head && w->req.timeout &&
-                  w->deadline_ms > ef_time_mono_ms ();
-        w->stream = s;
-        rc = s_fetch_reply (out, txn, &s, &w->req, g->committed, from, to);
+        got = to >= from;
     }
-    free (g);
-    return rc;
-}
-
-/*  A FETCH carrying last_event_id: commit up to it, then fetch, in one
-    transaction and one round trip (what NATS calls ack-next). The commit
-    is done once: when the fetch waits and is woken, it runs as a plain
-    fetch. */
-static int
-s_apply_commit_fetch (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w,
-                      uint64_t now)
-{
-    uint32_t num = 0;
-    uint64_t committed = 0;
-    w->park = 0;
-    int rc = s_commit_in (txn, w, &num, &committed);
-    if (rc || w->status)
-        return rc;
-    w->req.last_event_id = EF_STR_NULL;
-    if (ef_str_set (w->req.consumer_id))
-        return s_apply_fetch (ctx, txn, w, now);
-    const char *why = NULL;
-    rc = s_fetch_plain (txn, w, &w->reply, &why);
-    if (rc == EF_ENOTFOUND) {
-        w->status = rc, w->why = why;
-        return 0;
-    }
+    w->park = !got && w->req.timeout && w->deadline_ms > ef_time_mono_ms ();
+    w->stream = s;
+    w->stream.schema = w->stream.pipeline = EF_STR_NULL; /* txn's memory */
+    rc = s_fetch_reply (out, txn, &s, &w->req, g->committed, got ? from : 1,
+                        got ? to : 0);
+    free (own);
     return rc;
 }
 
@@ -322,54 +506,23 @@ s_member_heard (ef_consume_t *self, ef_wreq_t *w)
     zmq_msg_copy (&m->peer, &w->peer);
 }
 
-/*  In the writer: the member's open leases go, for the next fetch of
-    another member. */
-static int
-s_apply_release (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
-{
-    (void)ctx, (void)now;
-    ef_stream_rec_t s;
-    const char *why;
-    ef_group_t *g = malloc (sizeof *g);
-    if (!g)
-        return EF_ENOMEM;
-    int rc = s_stream (txn, w, &s, &why);
-    if (rc == 0)
-        rc = ef_groups_load (txn, s.num, w->req.group, g);
-    if (rc == 0 && ef_groups_release (g, w->req.consumer_id))
-        rc = ef_groups_save (txn, g);
-    free (g);
-    /* a stream or group gone since: nothing to let go */
-    return rc == EF_ENOTFOUND ? 0 : rc;
-}
-
-/*  The member's connection is gone: an internal request (no peer to
-    answer) lets its leases go. */
+/*  The member's connection is gone: its open leases go, for the next
+    fetch of another member (in memory: leases are never stored alone). */
 static void
 s_member_gone (ef_consume_t *self, s_member_t *m)
 {
-    ef_wreq_t *w = self->x.writer ? calloc (1, sizeof *w) : NULL;
-    if (!w)
+    ef_stream_rec_t s;
+    const char *at = m->names;
+    ef_str_t stream = {at, m->stream_len};
+    ef_str_t group = {at + m->stream_len + 1, m->group_len};
+    ef_str_t member = {at + m->stream_len + m->group_len + 2, m->member_len};
+    if (ef_store_reader_begin (self->x.reader))
         return; /* its leases expire in their own time */
-    ef_buf_init (&w->reply);
-    ef_buf_init (&w->records);
-    size_t n = (size_t)m->stream_len + m->group_len + m->member_len + 3;
-    ef_buf_append (&w->records, m->names, n);
-    if (w->records.oom) {
-        ef_buf_free (&w->records);
-        free (w);
-        return;
-    }
-    const char *at = w->records.data;
-    w->internal = EF_WREQ_RELEASE;
-    w->req.cmd = EF_CMD_FETCH;
-    w->org = m->org;
-    w->req.stream = (ef_str_t){at, m->stream_len};
-    w->req.group = (ef_str_t){at + m->stream_len + 1, m->group_len};
-    w->req.consumer_id =
-        (ef_str_t){at + m->stream_len + m->group_len + 2, m->member_len};
-    w->apply = s_apply_release;
-    ef_writer_submit (self->x.writer, w);
+    int rc = ef_store_stream_find (self->x.reader, m->org, stream, &s);
+    ef_store_reader_end (self->x.reader);
+    s_group_t *e = rc ? NULL : s_group_find (self, s.num, group);
+    if (e)
+        ef_groups_release (&e->g, member);
 }
 
 /*  The heartbeat push (protocol.md §2): sent to find out whether a
@@ -393,6 +546,10 @@ ef_consume_tick (ef_consume_t *self)
 {
     int64_t now = ef_time_mono_ms ();
     int64_t every = self->x.ping_ms ? self->x.ping_ms : S_PING_MS;
+    if (now - self->groups_swept >= S_GROUP_IDLE_MS / 4) {
+        self->groups_swept = now;
+        s_group_sweep (self, S_GROUP_IDLE_MS);
+    }
     for (s_member_t **pp = &self->members; *pp;) {
         s_member_t *m = *pp;
         if (now - m->last_ping < every) {
@@ -455,18 +612,49 @@ ef_consume_fetch (ef_consume_t *self, ef_wreq_t *w, const char **why)
     if (ef_str_set (w->req.consumer_id) &&
         !(via && strncmp (via, "gw:", 3) == 0))
         s_member_heard (self, w);
-    if (ef_str_set (w->req.last_event_id))
-        w->apply = s_apply_commit_fetch; /* commit first, in the writer */
-    else if (ef_str_set (w->req.consumer_id))
-        w->apply = s_apply_fetch; /* a member's fetch writes its lease */
-    else /* no member: read after the committed offset, from the snapshot */
-        return s_fetch_plain (self->x.reader, w, self->x.out, why);
-    return 0;
+    if (ef_str_set (w->req.last_event_id)) {
+        /* commit first; the fetch follows once that is durable */
+        s_group_t *e;
+        if ((rc = s_commit_here (self, w, &e, why)))
+            return rc;
+        if ((rc = s_group_save (w, e)))
+            return rc;
+        w->refetch = 1;
+        /* the page is read now, while the commit is synced, and goes
+           once that is durable; one that would wait for events is
+           fetched again then */
+        ef_buf_t *page = self->x.out;
+        ef_buf_reset (page);
+        if (s_fetch_here (self, self->x.reader, w, page, why) == 0 &&
+            !w->park && !page->oom) {
+            w->group_page = (uint32_t)w->records.len;
+            ef_buf_append (&w->records, page->data, page->len);
+            if (w->records.oom)
+                return EF_ENOMEM;
+        }
+        w->park = 0;
+        ef_buf_reset (page);
+        return 0;
+    }
+    return s_fetch_here (self, self->x.reader, w, self->x.out, why);
 }
 
 int
 ef_consume_park (ef_consume_t *self, ef_wreq_t *w)
 {
+    if (w->refetch) {
+        /* its commit is durable: the page read meanwhile goes now, or the
+           fetch runs, as if it came alone */
+        w->refetch = 0;
+        w->park = 0;
+        if (w->group_page)
+            return 0; /* answered with the page (s_apply_save) */
+        w->apply = NULL;
+        w->req.last_event_id = EF_STR_NULL;
+        ef_buf_reset (&w->reply);
+        self->x.rerun (self->x.arg, w);
+        return 1;
+    }
     if (!w->park || self->closing)
         return 0;
     ef_stream_rec_t s;
@@ -584,75 +772,53 @@ ef_consume_expire_all (ef_consume_t *self)
 
 /* ---------------------------------------------------------------- commit */
 
-/*  Commit up to w's last_event_id in txn; a refusal is w->status.
- *num and *committed get the stream and the offset after it. */
+/*  Commit up to w's last_event_id in the group's memory (its events are
+    in the reactor's snapshot: they were fetched). The group in *out, to
+    be saved (s_group_save), or the refusal. */
 static int
-s_commit_in (ef_store_txn_t *txn, ef_wreq_t *w, uint32_t *num,
-             uint64_t *committed)
+s_commit_here (ef_consume_t *self, ef_wreq_t *w, s_group_t **out,
+               const char **why)
 {
+    ef_store_txn_t *txn = self->x.reader;
     ef_stream_rec_t s;
     ef_uuid_t id;
     uint64_t seq;
-    const char *why = NULL;
-    int rc = s_stream (txn, w, &s, &why);
-    if (rc == EF_ENOTFOUND) {
-        w->status = rc, w->why = why;
-        return 0;
-    }
+    s_group_t *e;
+    int rc = s_stream (txn, w, &s, why);
     if (rc)
         return rc;
     if (ef_uuid_parse (w->req.last_event_id.ptr, w->req.last_event_id.len,
                        &id) ||
         ef_store_event_find_in (txn, s.num, &id, &seq)) {
-        w->status = EF_ENOTFOUND;
-        w->why = "last_event_id is not an event of this stream";
-        return 0;
+        *why = "last_event_id is not an event of this stream";
+        return EF_ENOTFOUND;
     }
-    ef_group_t *g = malloc (sizeof *g);
-    if (!g)
-        return EF_ENOMEM;
-    rc = s_group (txn, s.num, w->req.group, g);
-    if (rc == 0) {
-        ef_str_t member =
-            ef_str_set (w->req.consumer_id) ? w->req.consumer_id : EF_STR_NULL;
-        if (ef_groups_commit (g, member, seq)) {
-            w->status = EF_ECONFLICT;
-            w->why = "that is behind the committed offset; offsets only move "
-                     "back by a seek";
-        } else
-            rc = ef_groups_save (txn, g);
+    if ((rc = s_group_take (self, txn, s.num, w->req.group, &e, NULL))) {
+        if (rc == EF_EUNAVAILABLE)
+            *why = "too many consumer groups in use on this broker";
+        return rc;
     }
-    *num = s.num;
-    *committed = g->committed;
-    free (g);
-    return rc;
-}
-
-static int
-s_apply_commit (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
-{
-    (void)ctx;
-    (void)now;
-    uint32_t num = 0;
-    uint64_t committed = 0;
-    int rc = s_commit_in (txn, w, &num, &committed);
-    if (rc == 0 && !w->status) {
-        ef_proto_reply_ok (&w->reply, w->req.id, 1);
-        ef_mp_key (&w->reply, "committed_offset");
-        s_offset (&w->reply, txn, num, committed);
+    ef_str_t member =
+        ef_str_set (w->req.consumer_id) ? w->req.consumer_id : EF_STR_NULL;
+    if (ef_groups_commit (&e->g, member, seq)) {
+        *why = "that is behind the committed offset; offsets only move "
+               "back by a seek";
+        return EF_ECONFLICT;
     }
-    return rc;
+    *out = e;
+    return 0;
 }
 
 int
 ef_consume_commit (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
-    (void)self;
+    s_group_t *e;
     int rc = s_group_arg (w, why);
-    if (rc)
+    if (rc || (rc = s_commit_here (self, w, &e, why)))
         return rc;
-    w->apply = s_apply_commit;
-    return 0;
+    /* saved even when nothing moved: the answer says it is durable, and
+       that waits for the saves before it */
+    return s_group_save (w, e);
 }
 
 /* ---------------------------------------------------------------- seek */
@@ -676,20 +842,24 @@ s_seq_at (ef_store_txn_t *txn, uint32_t num, uint64_t first, uint64_t last,
     return lo;
 }
 
-static int
-s_apply_seek (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
+int
+ef_consume_seek (ef_consume_t *self, ef_wreq_t *w, const char **why)
 {
-    (void)ctx;
-    (void)now;
+    ef_store_txn_t *txn = self->x.reader;
     ef_stream_rec_t s;
-    const char *why = NULL;
     uint64_t first, last, committed;
-    int rc = s_stream (txn, w, &s, &why);
-    if (rc == EF_ENOTFOUND) {
-        w->status = rc, w->why = why;
-        return 0;
+    s_group_t *e;
+    int rc = s_group_arg (w, why);
+    if (rc)
+        return rc;
+    if (!w->req.has_timestamp && !ef_str_eq (w->req.position, "earliest") &&
+        !ef_str_eq (w->req.position, "latest") &&
+        w->req.position.len != EF_UUID_STRLEN) {
+        *why = "seek to earliest, latest, an event id or a timestamp";
+        return EF_EINVAL;
     }
-    if (rc || (rc = ef_store_stream_bounds (txn, s.num, &first, &last)))
+    if ((rc = s_stream (txn, w, &s, why)) ||
+        (rc = ef_store_stream_bounds (txn, s.num, &first, &last)))
         return rc;
     if (first == 0)
         first = 1;
@@ -704,44 +874,18 @@ s_apply_seek (void *ctx, ef_store_txn_t *txn, ef_wreq_t *w, uint64_t now)
         uint64_t seq;
         if (ef_uuid_parse (w->req.position.ptr, w->req.position.len, &id) ||
             ef_store_event_find_in (txn, s.num, &id, &seq)) {
-            w->status = EF_ENOTFOUND;
-            w->why = "no such event in this stream";
-            return 0;
+            *why = "no such event in this stream";
+            return EF_ENOTFOUND;
         }
         committed = seq - 1; /* that event is the next one fetched */
     }
-    ef_group_t *g = malloc (sizeof *g);
-    if (!g)
-        return EF_ENOMEM;
-    rc = s_group (txn, s.num, w->req.group, g);
-    if (rc == 0) {
-        ef_groups_seek (g, committed);
-        rc = ef_groups_save (txn, g);
-    }
-    if (rc == 0) {
-        ef_proto_reply_ok (&w->reply, w->req.id, 1);
-        ef_mp_key (&w->reply, "committed_offset");
-        s_offset (&w->reply, txn, s.num, committed);
-    }
-    free (g);
-    return rc;
-}
-
-int
-ef_consume_seek (ef_consume_t *self, ef_wreq_t *w, const char **why)
-{
-    (void)self;
-    int rc = s_group_arg (w, why);
-    if (rc)
+    if ((rc = s_group_take (self, txn, s.num, w->req.group, &e, NULL))) {
+        if (rc == EF_EUNAVAILABLE)
+            *why = "too many consumer groups in use on this broker";
         return rc;
-    if (!w->req.has_timestamp && !ef_str_eq (w->req.position, "earliest") &&
-        !ef_str_eq (w->req.position, "latest") &&
-        w->req.position.len != EF_UUID_STRLEN) {
-        *why = "seek to earliest, latest, an event id or a timestamp";
-        return EF_EINVAL;
     }
-    w->apply = s_apply_seek;
-    return 0;
+    ef_groups_seek (&e->g, committed);
+    return s_group_save (w, e);
 }
 
 /* ---------------------------------------------------------------- list */
@@ -787,6 +931,14 @@ s_list_group (void *arg, const ef_group_t *g)
 {
     s_list_t *l = arg;
     uint64_t now = ef_time_steady_ms (); /* leases expire on it */
+    s_group_t *e = s_group_find (l->self, l->num, ef_str (g->name));
+    if (e) {
+        if (e->listed == l->self->lists)
+            return 0; /* shown already */
+        e->listed = l->self->lists;
+        g = &e->g; /* with its leases and what is not stored yet */
+    } else
+        now = UINT64_MAX; /* not in memory: none of its leases is live */
     ef_mp_map (l->tmp, 5);
     ef_mp_key (l->tmp, "group");
     ef_mp_cstr (l->tmp, g->name);
@@ -814,7 +966,13 @@ ef_consume_list (ef_consume_t *self, ef_wreq_t *w, const char **why)
     ef_buf_t tmp;
     ef_buf_init (&tmp);
     s_list_t l = {self, &tmp, s.num, head, 0};
+    self->lists++;
     rc = ef_groups_each (self->x.reader, s.num, s_list_group, &l);
+    /* and those whose first record is on its way */
+    for (size_t b = 0; b < S_BUCKETS && rc == 0; b++)
+        for (s_group_t *e = self->groups[b]; e; e = e->next)
+            if (e->g.stream == s.num && e->listed != self->lists)
+                s_list_group (&l, &e->g);
     if (rc == 0) {
         ef_proto_reply_ok (self->x.out, w->req.id, 1);
         ef_mp_key (self->x.out, "groups");
@@ -933,7 +1091,15 @@ ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w, const char **why)
     }
     ef_group_t *g = malloc (sizeof *g);
     s_sub_t *sub = calloc (1, sizeof *sub);
-    if (!g || !sub || (rc = s_group (self->x.reader, s.num, w->req.group, g))) {
+    s_group_t *e = s_group_find (self, s.num, w->req.group);
+    if (g && e)
+        *g = e->g; /* with the commits not stored yet */
+    else if (g && (rc = ef_groups_load (self->x.reader, s.num, w->req.group,
+                                        g)) == EF_ENOTFOUND) {
+        ef_groups_init (g, s.num, w->req.group, 0, 0);
+        rc = 0;
+    }
+    if (!g || !sub || rc) {
         free (g);
         free (sub);
         return rc ? rc : EF_ENOMEM;
@@ -1053,6 +1219,12 @@ ef_consume_destroy (ef_consume_t **self_p)
                        "the broker is shutting down");
             s_sub_free (self->subs[b]);
             self->subs[b] = next;
+        }
+    for (size_t b = 0; b < S_BUCKETS; b++)
+        while (self->groups[b]) {
+            s_group_t *next = self->groups[b]->next;
+            free (self->groups[b]);
+            self->groups[b] = next;
         }
     while (self->members) {
         s_member_t *next = self->members->next;

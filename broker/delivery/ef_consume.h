@@ -1,10 +1,12 @@
 /*  ef_consume.h: consumer groups over the protocol (DESIGN.md §6): FETCH
     with long polling, COMMIT, SEEK, LIST_GROUPS, and native push with
-    credit (SUBSCRIBE, CREDIT, UNSUBSCRIBE). The object owns what waits
-    between requests: the parked FETCHes and the push subscriptions, both
-    in buckets by stream, and the connection each group member fetched
-    over last: a member whose connection is gone (ZMTP heartbeats) gives
-    its leases up at once, not when they expire. It sees the broker only through its context: the
+    credit (SUBSCRIBE, CREDIT, UNSUBSCRIBE). The object owns what lives
+    between requests: the consumer groups in use (their leases live only
+    here: a restart lets them go; commits and seeks are stored), the
+    parked FETCHes and the push subscriptions, both in buckets by stream,
+    and the connection each group member fetched over last: a member
+    whose connection is gone (ZMTP heartbeats) gives its leases up at
+    once, not when they expire. It sees the broker only through its context: the
     reactor's store snapshot, the buffer a reply is written into, how to
     send a frame to a peer, and how to run a request again.
     Thread-safety: the reactor's thread only. */
@@ -31,7 +33,7 @@ typedef struct {
     ef_consume_rerun_fn *rerun;
     void *arg;           /* for send and rerun */
     uint32_t lease_ms;   /* a member's lease (0: EF_LEASE_MS_DEFAULT) */
-    ef_writer_t *writer; /* where a gone member's leases are let go */
+    ef_writer_t *writer; /* where groups' records are stored */
     uint32_t ping_ms;    /* how often members are pinged (0: 1000);
                             subscriptions: ten times less often */
     ef_log_t *log;       /* may be NULL */
@@ -55,6 +57,10 @@ int ef_consume_subscribe (ef_consume_t *self, ef_wreq_t *w, const char **why);
 int ef_consume_credit (ef_consume_t *self, ef_wreq_t *w, const char **why);
 int ef_consume_unsubscribe (ef_consume_t *self, ef_wreq_t *w, const char **why);
 
+/*  w is back from the writer, or done with: a save of its consumer
+    group (COMMIT, SEEK, a FETCH carrying a commit) is no longer in
+    flight. Any request (the others are not counted). */
+void ef_consume_finished (ef_consume_t *self, ef_wreq_t *w);
 /*  A FETCH with nothing to give (w->park set by its handler or by the
     writer): keep it (1) until its stream gets events or w->deadline_ms
     passes, or not (0: answer it as it is). */

@@ -241,25 +241,32 @@ ef_groups_save (ef_store_txn_t *txn, const ef_group_t *g)
 {
     ef_buf_t b;
     ef_buf_init (&b);
-    ef_mp_array (&b, 4);
-    ef_mp_uint (&b, g->committed);
-    ef_mp_uint (&b, g->lease_ms);
-    ef_mp_uint (&b, g->created_at);
-    ef_mp_array (&b, g->nleases);
-    for (uint32_t i = 0; i < g->nleases; i++) {
-        const ef_lease_t *l = &g->leases[i];
-        ef_mp_array (&b, 5);
-        ef_mp_cstr (&b, l->member);
-        ef_mp_uint (&b, l->from);
-        ef_mp_uint (&b, l->to);
-        ef_mp_uint (&b, l->expires_ms);
-        ef_mp_uint (&b, (uint64_t)l->done);
-    }
-    int rc = b.oom ? EF_ENOMEM
-                   : ef_store_group_put (txn, g->stream, ef_str (g->name),
-                                         b.data, b.len);
+    int rc = ef_groups_encode (g, &b);
+    if (rc == 0)
+        rc = ef_store_group_put (txn, g->stream, ef_str (g->name), b.data,
+                                 b.len);
     ef_buf_free (&b);
     return rc;
+}
+
+int
+ef_groups_encode (const ef_group_t *g, ef_buf_t *b)
+{
+    ef_mp_array (b, 4);
+    ef_mp_uint (b, g->committed);
+    ef_mp_uint (b, g->lease_ms);
+    ef_mp_uint (b, g->created_at);
+    ef_mp_array (b, g->nleases);
+    for (uint32_t i = 0; i < g->nleases; i++) {
+        const ef_lease_t *l = &g->leases[i];
+        ef_mp_array (b, 5);
+        ef_mp_cstr (b, l->member);
+        ef_mp_uint (b, l->from);
+        ef_mp_uint (b, l->to);
+        ef_mp_uint (b, l->expires_ms);
+        ef_mp_uint (b, (uint64_t)l->done);
+    }
+    return b->oom ? EF_ENOMEM : 0;
 }
 
 typedef struct {

@@ -5,8 +5,10 @@
     goes to the next member that fetches; committed ranges that touch the
     committed offset move it on. Offsets never go back except by a seek.
     The state is one record per group in the store (so it survives
-    restarts and could be shared by several brokers); the functions that
-    change it are pure, so the rules are tested alone.
+    restarts and could be shared by several brokers; the broker keeps
+    the leases in memory and lets go those of a record it loads:
+    ef_consume.c); the functions that change it are pure, so the rules
+    are tested alone.
     Thread-safety: load/save take the caller's transaction. */
 #ifndef EF_GROUPS_H
 #define EF_GROUPS_H
@@ -69,6 +71,8 @@ uint32_t ef_groups_members (const ef_group_t *g, uint64_t now_ms);
 int ef_groups_load (ef_store_txn_t *txn, uint32_t stream, ef_str_t name,
                     ef_group_t *g);
 int ef_groups_save (ef_store_txn_t *txn, const ef_group_t *g);
+/*  g's record appended to b (what save stores). 0 or EF_ENOMEM. */
+int ef_groups_encode (const ef_group_t *g, ef_buf_t *b);
 typedef int (ef_groups_fn) (void *arg, const ef_group_t *g);
 int ef_groups_each (ef_store_txn_t *txn, uint32_t stream, ef_groups_fn *fn,
                     void *arg);

@@ -33,6 +33,7 @@ typedef struct {
     uint64_t id; /* 0 = free */
     int64_t deadline_ms;
     ef_publish_fn *cb;
+    ef_commit_fn *commit_cb; /* a COMMIT's instead */
     void *arg;
 } s_pending_t;
 
@@ -334,10 +335,15 @@ s_complete (ef_client_t *self, s_pending_t *p, int status,
             const ef_reply_t *rep)
 {
     ef_publish_fn *cb = p->cb;
+    ef_commit_fn *commit_cb = p->commit_cb;
     void *arg = p->arg;
     uint32_t n = 0;
     p->id = 0;
     self->inflight--;
+    if (commit_cb) {
+        commit_cb (arg, status);
+        return;
+    }
     if (status == 0 && rep) {
         ef_mpr_t r;
         uint32_t count;
@@ -705,6 +711,7 @@ s_send_async (ef_client_t *self, ef_request_t *req, ef_publish_fn *cb,
     p->id = req->id;
     p->deadline_ms = ef_time_mono_ms () + self->timeout_ms;
     p->cb = cb;
+    p->commit_cb = NULL;
     p->arg = arg;
     self->inflight++;
     return 0;
@@ -732,6 +739,28 @@ ef_client_publish_async (ef_client_t *self, const char *stream,
     ef_request_t req;
     s_publish_request (self, &req, stream, events, n);
     return s_send_async (self, &req, cb, arg);
+}
+
+int
+ef_client_commit_async (ef_client_t *self, const char *stream,
+                        const char *group, const char *consumer_id,
+                        const char *event_id, ef_commit_fn *cb, void *arg)
+{
+    int rc = s_wait_room (self);
+    if (rc)
+        return rc;
+    ef_request_t req = {.cmd = EF_CMD_COMMIT};
+    req.stream = ef_str (stream);
+    req.group = ef_str (group);
+    req.consumer_id = ef_str (consumer_id);
+    req.last_event_id = ef_str (event_id);
+    s_request_fill (self, &req);
+    if ((rc = s_send_async (self, &req, NULL, NULL)))
+        return rc;
+    s_pending_t *p = s_pending_find (self, req.id);
+    p->commit_cb = cb;
+    p->arg = arg;
+    return 0;
 }
 
 int

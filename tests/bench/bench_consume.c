@@ -1,7 +1,9 @@
 /*  bench_consume: consumer-side figures (DESIGN.md §11), run on purpose
     by tests/bench/consume.sh against a running broker:
       replay   N stored events read back by one native consumer: READ pages,
-               FETCH+COMMIT pages, and a push subscription (events/s);
+               FETCH+COMMIT pages (each commit awaited; carried by the
+               next fetch; sent without waiting, without a member and as
+               a member), and a push subscription (events/s);
                the stream ("replay") is filled up to AFTER + N events of
                200 bytes when it holds fewer, and READ starts after AFTER
       latency  publish → delivery at RATE events/s for SECONDS, through a
@@ -43,6 +45,12 @@ s_count (void *arg, const ef_event_t *ev)
     (void)ev;
     (*(uint64_t *)arg)++;
     return 0;
+}
+
+static void
+s_failed (void *arg, int status)
+{
+    *(uint64_t *)arg += status != 0;
 }
 
 static double
@@ -136,6 +144,30 @@ s_replay (uint64_t n, const char *only, const char *stream, uint64_t from)
         }
         printf ("replay_fetch_with_commit_events_per_s=%.0f events=%llu\n",
                 got / s_secs (t0), (unsigned long long)got);
+        /* each page's COMMIT sent without waiting for its answer (its
+           sync), the next FETCH right behind it: without a member, then
+           as a member holding leases; other groups */
+        const char *member[2] = {NULL, "m1"};
+        const char *label[2] = {"replay_fetch_commit_async",
+                                "replay_member_fetch_commit_async"};
+        for (int m = 0; m < 2; m++) {
+            uint64_t failed = 0;
+            got = 0;
+            t0 = ef_time_mono_ns ();
+            while (got < n) {
+                uint64_t before = got;
+                if (ef_client_fetch (c, stream, m ? "bench3" : "bench2",
+                                     member[m], 1000, 0, s_count, &got, next) ||
+                    got == before ||
+                    ef_client_commit_async (c, stream, m ? "bench3" : "bench2",
+                                            member[m], next, s_failed, &failed))
+                    break;
+            }
+            ef_client_flush (c, 60000);
+            printf ("%s_events_per_s=%.0f events=%llu failed_commits=%llu\n",
+                    label[m], got / s_secs (t0), (unsigned long long)got,
+                    (unsigned long long)failed);
+        }
     }
     if (!s_phase (only, "push")) {
         ef_client_destroy (&c);

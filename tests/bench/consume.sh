@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Consumer-side figures (DESIGN.md §11), each on a fresh broker:
 #  * replay of N stored events to one native consumer (READ pages,
-#    FETCH+COMMIT, push with credit), with CurveZMQ (the default) and plain
-#    (--curve off, loopback); the frames the broker sent (bench_zmq probe)
-#    and bare ZeroMQ moving frames of those sizes, with Curve and plain
-#    (the ceiling the replay is read against);
+#    FETCH+COMMIT: each commit awaited, carried by the next fetch, or not
+#    awaited; push with credit), with CurveZMQ (the default) and plain
+#    (--curve off, loopback); the frames the broker sent (bench_zmq probe,
+#    and the FETCH page's size) and bare ZeroMQ moving frames of those
+#    sizes, with Curve and plain (the ceiling the replay is read against);
 #  * publish → delivery latency at RATE events/s for SECONDS through push
 #    and long polling, with --durability fsync (the default: delivered once
 #    on disk; the disk's own 8 KiB write+fdatasync latency is measured
@@ -25,7 +26,8 @@ start() { rm -rf "$dir/data"; bench_start "$dir/data" "$@"; }
 
 echo "# replay of $n events, CurveZMQ"
 start
-$bin/bench_consume "$dir/data" "$endpoint" replay "$n"
+replay=$($bin/bench_consume "$dir/data" "$endpoint" replay "$n")
+echo "$replay"
 frames=$($bin/bench_zmq probe "$dir/data" "$endpoint" replay)
 echo "$frames"
 bench_stop
@@ -35,9 +37,12 @@ EF_BENCH_CURVE=off $bin/bench_consume "$dir/data" "$endpoint" replay "$n"
 bench_stop
 # at least 2M events' worth: a run of a second or more
 bare=$((n > 2000000 ? n : 2000000))
-echo "# bare ZeroMQ, frames of a READ page and of a push, $bare events' worth"
+echo "# bare ZeroMQ, frames of a READ page, of a push and of a FETCH page, $bare events' worth"
 field() { echo "$frames" | sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
-for kind in read push; do
+# a FETCH page of 1000 (slim, as libeventflow asks) is as large as that
+# READ page
+frames="$frames fetch_frame_bytes=$(echo "$replay" | sed -n 's/^replay_page_bytes=\([0-9]*\).*/\1/p') fetch_frame_events=1000"
+for kind in read push fetch; do
   size=$(field ${kind}_frame_bytes) per=$(field ${kind}_frame_events)
   for mode in curve plain; do
     echo "$kind $($bin/bench_zmq bare "$size" $((bare / per)) "$per" $mode)"

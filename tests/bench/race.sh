@@ -6,7 +6,8 @@
 # scripts of tests/bench, each on its own broker on a fresh temp dir on
 # 127.0.0.1:
 #   ingest.sh    durable native ingest vs Redis Streams appendfsync always
-#   consume.sh   replay (push, READ, FETCH+COMMIT; Curve and plain) vs
+#   consume.sh   replay (push, READ, FETCH+COMMIT awaited, carried, async;
+#                Curve and plain) vs
 #                bare ZeroMQ with the broker's frames; publish → delivery
 #                latency at 10k/s (os; fsync vs the disk's own
 #                write+fdatasync)
@@ -138,9 +139,11 @@ row "durable publish, unbatched, 8 producers" "$e_u" ev/s "$r_unp" "$why" ">=" 4
 # ------------------------------------------------------------ consume
 run consume 900 bash tests/bench/consume.sh 1000000 10000 5
 f=$out/consume.txt
-for kind in push read fetch_commit fetch_with_commit; do
+for kind in push read fetch_commit fetch_with_commit fetch_commit_async \
+  member_fetch_commit_async; do
   frame=push
   [ $kind = read ] && frame=read
+  case $kind in *fetch*) grep -q '^fetch bare_zmq' "$f" && frame=fetch ;; esac
   v=$(sect "$f" "replay of 1000000 events, CurveZMQ" "replay_${kind}_events_per_s")
   bc=$(grep "^$frame bare_zmq_curve" "$f" | kv /dev/stdin events_per_s)
   bp=$(grep "^$frame bare_zmq_plain" "$f" | kv /dev/stdin events_per_s)
@@ -148,6 +151,8 @@ for kind in push read fetch_commit fetch_with_commit; do
   case $kind in
     push) name=push ;; read) name=READ ;; fetch_commit) name=FETCH+COMMIT ;;
     fetch_with_commit) name="FETCH carrying COMMIT" ;;
+    fetch_commit_async) name="FETCH+async COMMIT" ;;
+    member_fetch_commit_async) name="member FETCH+async COMMIT" ;;
   esac
   row "replay $name, Curve" "$v" ev/s 2000000 "target" ">=" 1
   row "replay $name, Curve, vs bare ZeroMQ Curve" "$v" ev/s "$bc" "bare ZMQ Curve, $frame frames" ">=" 0.5

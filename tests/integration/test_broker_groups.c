@@ -7,7 +7,8 @@
     receive every event exactly once; a long poll returns as soon as an
     event is published (to one woken member only); a consumer that
     dies without committing gets the events again; group state survives a
-    kill -9; hundreds of parked long polls wake by stream and expire on
+    kill -9, leases are let go by a restart; a fetch sent right behind a
+    commit that is not answered yet sees it; hundreds of parked long polls wake by stream and expire on
     time; a fetch may commit the last page first (one round trip); push
     subscriptions respect credit; and roles hold (a producer
     may not fetch, a consumer may not publish). Lease expiry (30 s) is
@@ -952,15 +953,125 @@ test_group_state_survives_a_kill9 (void **st)
     assert_int_equal (after.lag, 8);
     s_fetch (c, "crash", "g", NULL, 100, got, NULL);
     s_assert_range (got, 13, 20);
-    /* the members' state too: m1's lease, m2's acknowledged range */
+    /* the members' state too: m2's acknowledged range stays; m1's lease
+       was let go by the restart, and m1 takes it again */
     after = s_group_info (c, "crash", "m");
     assert_string_equal (after.committed, "");
     assert_int_equal (after.lag, 20);
-    assert_int_equal (after.members, 1);
+    assert_int_equal (after.members, 0);
     s_fetch (c, "crash", "m", "m1", 3, got, NULL);
     s_assert_range (got, 1, 3);
     s_fetch (c, "crash", "m", "m3", 3, got, NULL);
     s_assert_range (got, 7, 9);
+    ef_client_destroy (&c);
+    assert_int_equal (h_broker_stop (&b), 0);
+    h_rmrf (dir);
+    free (got);
+}
+
+/*  Leases live in the broker's memory: a restart lets them go. The
+    range a member held (stored along with another member's commit) goes
+    at once to the next member that fetches, as after an expiry; a range
+    leased after the last commit was never stored and is leased again in
+    its turn; committed ranges stay committed. */
+static void
+test_leases_are_let_go_by_a_restart (void **st)
+{
+    (void)st;
+    char dir[256], committed[37];
+    h_broker_t b;
+    got_t *got = s_got ();
+    assert_int_equal (h_tempdir (dir), 0);
+    assert_int_equal (h_broker_start (&b, dir, NULL), 0);
+    ef_client_t *c = h_client (&b);
+    assert_non_null (c);
+    assert_int_equal (ef_client_create_stream (c, "restart", NULL), 0);
+    s_publish (c, "restart", 12, NULL);
+    s_fetch (c, "restart", "m", "m1", 3, got, NULL);
+    s_assert_range (got, 1, 3);
+    s_fetch (c, "restart", "m", "m2", 3, got, NULL);
+    s_assert_range (got, 4, 6);
+    s_commit (c, "restart", "m", "m2", got->id[2], committed);
+    s_fetch (c, "restart", "m", "m4", 3, got, NULL); /* never stored */
+    s_assert_range (got, 7, 9);
+    assert_int_equal (s_group_info (c, "restart", "m").members, 2);
+    ef_client_destroy (&c);
+
+    assert_int_equal (h_broker_stop (&b), 0);
+    assert_int_equal (h_broker_start (&b, dir, NULL), 0);
+    c = h_client (&b);
+    assert_non_null (c);
+    ginfo_t gi = s_group_info (c, "restart", "m");
+    assert_true (gi.found);
+    assert_int_equal (gi.members, 0);
+    /* not m1's any more: the first member to fetch gets it, at once */
+    s_fetch (c, "restart", "m", "m3", 3, got, NULL);
+    s_assert_range (got, 1, 3);
+    s_fetch (c, "restart", "m", "m5", 3, got, NULL);
+    s_assert_range (got, 7, 9);
+    s_fetch (c, "restart", "m", "m1", 3, got, NULL);
+    s_assert_range (got, 10, 12);
+    assert_int_equal (s_group_info (c, "restart", "m").members, 3);
+    ef_client_destroy (&c);
+    assert_int_equal (h_broker_stop (&b), 0);
+    h_rmrf (dir);
+    free (got);
+}
+
+static void
+s_commit_status (void *arg, int status)
+{
+    *(int *)arg = status;
+}
+
+/*  A consumer sends each page's commit without waiting for its answer
+    (which comes once the commit is durable) and fetches the next page
+    right behind it: the fetch sees the commit, with or without a member.
+    Once answered, the commits are durable (they survive a kill -9). */
+static void
+test_a_fetch_right_behind_an_unanswered_commit_sees_it (void **st)
+{
+    (void)st;
+    char dir[256], next[37];
+    h_broker_t b;
+    pub_t ev[30];
+    got_t *got = s_got ();
+    int status[6];
+    assert_int_equal (h_tempdir (dir), 0);
+    assert_int_equal (h_broker_start (&b, dir, NULL), 0);
+    ef_client_t *c = h_client (&b);
+    assert_non_null (c);
+    assert_int_equal (ef_client_create_stream (c, "behind", NULL), 0);
+    s_publish (c, "behind", 30, ev);
+    const char *member[2] = {NULL, "m1"};
+    const char *group[2] = {"plain", "members"};
+    for (int m = 0; m < 2; m++) {
+        for (int page = 0; page < 3; page++) {
+            s_fetch (c, "behind", group[m], member[m], 10, got, next);
+            s_assert_range (got, page * 10 + 1, page * 10 + 10);
+            status[m * 3 + page] = 1; /* not answered yet */
+            assert_int_equal (
+                ef_client_commit_async (c, "behind", group[m], member[m], next,
+                                        s_commit_status, &status[m * 3 + page]),
+                0);
+        }
+        s_fetch (c, "behind", group[m], member[m], 10, got, next);
+        assert_int_equal (got->n, 0); /* all 30 committed */
+    }
+    assert_int_equal (ef_client_flush (c, WAIT_MS), 0);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal (status[i], 0);
+    ef_client_destroy (&c);
+
+    h_broker_kill9 (&b);
+    assert_int_equal (h_broker_start (&b, dir, NULL), 0);
+    c = h_client (&b);
+    assert_non_null (c);
+    for (int m = 0; m < 2; m++) {
+        ginfo_t gi = s_group_info (c, "behind", group[m]);
+        assert_string_equal (gi.committed, ev[29].id);
+        assert_int_equal (gi.lag, 0);
+    }
     ef_client_destroy (&c);
     assert_int_equal (h_broker_stop (&b), 0);
     h_rmrf (dir);
@@ -1438,6 +1549,9 @@ main (void)
         cmocka_unit_test (
             test_a_consumer_that_dies_without_committing_gets_the_events_again),
         cmocka_unit_test (test_group_state_survives_a_kill9),
+        cmocka_unit_test (test_leases_are_let_go_by_a_restart),
+        cmocka_unit_test (
+            test_a_fetch_right_behind_an_unanswered_commit_sees_it),
         cmocka_unit_test (
             test_push_respects_credit_and_delivers_everything_in_order),
         cmocka_unit_test (

@@ -202,6 +202,20 @@ int ef_client_commit_fetch (ef_client_t *self, const char *stream,
 int ef_client_commit (ef_client_t *self, const char *stream, const char *group,
                       const char *consumer_id, const char *event_id,
                       char *committed);
+/*  Completion of an async commit: status 0 (the commit is durable) or
+    its error (ef_client_error() describes it; EF_ETIMEOUT: it may or may
+    not have been made, and committing again is safe). */
+typedef void (ef_commit_fn) (void *arg, int status);
+/*  Send a COMMIT and return at once, as ef_client_publish_async does; cb
+    (may be NULL) runs when its answer comes, once the commit is durable,
+    or when it times out. A fetch the broker receives after the commit
+    (one sent after this call, on this client) sees it without waiting
+    for that answer: a consumer's loop commits a page and fetches the
+    next one without waiting for the store's sync. ef_client_flush waits
+    for the answers. */
+int ef_client_commit_async (ef_client_t *self, const char *stream,
+                            const char *group, const char *consumer_id,
+                            const char *event_id, ef_commit_fn *cb, void *arg);
 /*  Seek the group: position "earliest", "latest" or an event id, or (when
     position is NULL) the first event received at or after timestamp_ms. */
 int ef_client_seek (ef_client_t *self, const char *stream, const char *group,
