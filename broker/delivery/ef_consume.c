@@ -44,6 +44,9 @@
     unused for S_GROUP_IDLE_MS is forgotten: the store has all of it. */
 #define S_MAX_GROUPS    2048
 #define S_GROUP_IDLE_MS 60000
+/*  One org may hold a quarter of them, as of subscriptions: a tenant
+    keeping leases live in many groups must leave room for the others. */
+#define S_MAX_GROUPS_ORG (S_MAX_GROUPS / 4)
 
 /*  A consumer group as the broker knows it: its stored record and what
     the store does not have, or not yet: the leases, which are only
@@ -56,6 +59,7 @@ typedef struct s_group {
     int stale;       /* a save failed: dropped once none is in flight */
     int64_t used;    /* mono ms */
     uint64_t listed; /* the LIST_GROUPS that showed it last */
+    uint32_t org;    /* the org of its stream */
     ef_group_t g;
 } s_group_t;
 
@@ -216,9 +220,10 @@ s_group_drop (ef_consume_t *self, s_group_t *gone)
 }
 
 /*  Forget the groups the store knows all of (no save in flight, no live
-    lease) and that were not used for idle_ms; how many. */
+    lease) and that were not used for idle_ms, of org only when org is not
+    0; how many. */
 static uint32_t
-s_group_sweep (ef_consume_t *self, int64_t idle_ms)
+s_group_sweep_org (ef_consume_t *self, int64_t idle_ms, uint32_t org)
 {
     uint64_t now = ef_time_steady_ms ();
     int64_t mono = ef_time_mono_ms ();
@@ -226,13 +231,32 @@ s_group_sweep (ef_consume_t *self, int64_t idle_ms)
     for (size_t b = 0; b < S_BUCKETS; b++)
         for (s_group_t *e = self->groups[b], *next; e; e = next) {
             next = e->next;
-            if (!e->writes && mono - e->used >= idle_ms &&
-                !s_group_live (e, now)) {
+            if ((!org || e->org == org) && !e->writes &&
+                mono - e->used >= idle_ms && !s_group_live (e, now)) {
                 s_group_drop (self, e);
                 n++;
             }
         }
     return n;
+}
+
+/*  The groups of org held in memory (a walk over all: only when a group
+    is taken into memory). */
+static uint32_t
+s_org_groups (const ef_consume_t *self, uint32_t org)
+{
+    uint32_t n = 0;
+    for (size_t b = 0; b < S_BUCKETS; b++)
+        for (const s_group_t *e = self->groups[b]; e; e = e->next)
+            n += e->org == org;
+    return n;
+}
+
+/*  All orgs' groups not used for idle_ms. */
+static uint32_t
+s_group_sweep (ef_consume_t *self, int64_t idle_ms)
+{
+    return s_group_sweep_org (self, idle_ms, 0);
 }
 
 /*  The group num/name, from memory, else from txn (the reactor's
@@ -242,8 +266,9 @@ s_group_sweep (ef_consume_t *self, int64_t idle_ms)
     (the broker restarted) or ran out: they are let go, and the next
     fetching member takes them, as after an expiry. */
 static int
-s_group_take (ef_consume_t *self, ef_store_txn_t *txn, uint32_t num,
-              ef_str_t name, s_group_t **out, int *fresh)
+s_group_take (ef_consume_t *self, ef_store_txn_t *txn, uint32_t org,
+              uint32_t num, ef_str_t name, s_group_t **out, int *fresh,
+              const char **why)
 {
     s_group_t *e = s_group_find (self, num, name);
     if (fresh)
@@ -253,8 +278,16 @@ s_group_take (ef_consume_t *self, ef_store_txn_t *txn, uint32_t num,
         *out = e;
         return 0;
     }
-    if (self->ngroups >= S_MAX_GROUPS && s_group_sweep (self, 0) == 0)
+    if (s_org_groups (self, org) >= S_MAX_GROUPS_ORG &&
+        s_group_sweep_org (self, 0, org) == 0) {
+        *why = "the org has as many consumer groups in use as it may on "
+               "this broker";
+        return EF_EQUOTA;
+    }
+    if (self->ngroups >= S_MAX_GROUPS && s_group_sweep (self, 0) == 0) {
+        *why = "too many consumer groups in use on this broker";
         return EF_EUNAVAILABLE;
+    }
     if (!(e = calloc (1, sizeof *e)))
         return EF_ENOMEM;
     int rc = ef_groups_load (txn, num, name, &e->g);
@@ -272,6 +305,7 @@ s_group_take (ef_consume_t *self, ef_store_txn_t *txn, uint32_t num,
         if (!e->g.leases[i].done)
             e->g.leases[i].expires_ms = 0;
     e->used = ef_time_mono_ms ();
+    e->org = org;
     s_group_t **bucket = &self->groups[s_group_hash (num, name)];
     e->next = *bucket;
     *bucket = e;
@@ -401,11 +435,9 @@ s_fetch_here (ef_consume_t *self, ef_store_txn_t *txn, ef_wreq_t *w,
     if (ef_str_set (w->req.consumer_id)) {
         s_group_t *e;
         int fresh;
-        if ((rc = s_group_take (self, txn, s.num, w->req.group, &e, &fresh))) {
-            if (rc == EF_EUNAVAILABLE)
-                *why = "too many consumer groups in use on this broker";
+        if ((rc = s_group_take (self, txn, w->org, s.num, w->req.group, &e,
+                                &fresh, why)))
             return rc;
-        }
         /* what retention removed before the group read it is gone: a
            group with nothing in flight starts at the stream's first
            event, else its leases would cover no events and never be
@@ -793,11 +825,9 @@ s_commit_here (ef_consume_t *self, ef_wreq_t *w, s_group_t **out,
         *why = "last_event_id is not an event of this stream";
         return EF_ENOTFOUND;
     }
-    if ((rc = s_group_take (self, txn, s.num, w->req.group, &e, NULL))) {
-        if (rc == EF_EUNAVAILABLE)
-            *why = "too many consumer groups in use on this broker";
+    if ((rc = s_group_take (self, txn, w->org, s.num, w->req.group, &e, NULL,
+                            why)))
         return rc;
-    }
     ef_str_t member =
         ef_str_set (w->req.consumer_id) ? w->req.consumer_id : EF_STR_NULL;
     if (ef_groups_commit (&e->g, member, seq)) {
@@ -879,11 +909,9 @@ ef_consume_seek (ef_consume_t *self, ef_wreq_t *w, const char **why)
         }
         committed = seq - 1; /* that event is the next one fetched */
     }
-    if ((rc = s_group_take (self, txn, s.num, w->req.group, &e, NULL))) {
-        if (rc == EF_EUNAVAILABLE)
-            *why = "too many consumer groups in use on this broker";
+    if ((rc = s_group_take (self, txn, w->org, s.num, w->req.group, &e, NULL,
+                            why)))
         return rc;
-    }
     ef_groups_seek (&e->g, committed);
     return s_group_save (w, e);
 }

@@ -1377,6 +1377,56 @@ test_one_org_holds_at_most_a_quarter_of_the_subscriptions (void **st)
     ef_client_destroy (&c);
 }
 
+/*  Groups are held in the broker's memory while a member's lease is live
+    (FETCH writes nothing): one org may hold a quarter of the broker's
+    2,048 at once; a FETCH that would take another is refused with QUOTA
+    (nothing is leased), and another org still fetches in a new group. */
+static void
+test_one_org_holds_at_most_a_quarter_of_the_groups_in_memory (void **st)
+{
+    (void)st;
+    static char jwt[1024];
+    h_new_org (s_admin, jwt, sizeof jwt, "quota-groups@example.com",
+               "groups-corp");
+    ef_client_t *o = h_client (&s_broker);
+    assert_non_null (o);
+    ef_client_set_jwt (o, jwt);
+    ef_client_set_max_inflight (o, 1000);
+    assert_int_equal (ef_client_create_stream (o, "groups-quota", NULL), 0);
+    pub_t ev[1];
+    s_publish (o, "groups-quota", 1, ev);
+    ef_request_t req = {0};
+    req.cmd = EF_CMD_FETCH;
+    req.stream = ef_str ("groups-quota");
+    req.consumer_id = ef_str ("m");
+    char name[32];
+    for (int i = 0; i < 512; i++) {
+        snprintf (name, sizeof name, "g%d", i);
+        req.group = ef_str (name);
+        assert_int_equal (ef_client_send (o, &req), 0);
+    }
+    assert_int_equal (ef_client_flush (o, WAIT_MS), 0);
+    const ef_reply_t *rep;
+    req.group = ef_str ("one-too-many");
+    assert_int_equal (ef_client_call (o, &req, &rep), EF_EQUOTA);
+    assert_non_null (strstr (ef_client_error (o), "consumer groups"));
+    /* one of its own, already in memory, still fetches */
+    req.group = ef_str ("g7");
+    assert_int_equal (ef_client_call (o, &req, &rep), 0);
+    ef_client_destroy (&o);
+
+    s_create ("groups-quota");
+    ef_client_t *c = h_client (&s_broker);
+    assert_non_null (c);
+    ef_request_t ours = {0};
+    ours.cmd = EF_CMD_FETCH;
+    ours.stream = ef_str ("groups-quota");
+    ours.group = ef_str ("another-org");
+    ours.consumer_id = ef_str ("m");
+    assert_int_equal (ef_client_call (c, &ours, &rep), 0);
+    ef_client_destroy (&c);
+}
+
 /*  s_collect, asking to stop after every 7th event. */
 static int
 s_collect_stop7 (void *arg, const ef_event_t *ev)
@@ -1556,6 +1606,8 @@ main (void)
             test_push_respects_credit_and_delivers_everything_in_order),
         cmocka_unit_test (
             test_one_org_holds_at_most_a_quarter_of_the_subscriptions),
+        cmocka_unit_test (
+            test_one_org_holds_at_most_a_quarter_of_the_groups_in_memory),
         cmocka_unit_test (
             test_push_stopped_mid_frame_hands_the_rest_over_next_time),
         cmocka_unit_test (
